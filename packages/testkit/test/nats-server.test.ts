@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectTo, NatsServer } from "../src/index.ts";
+
+describe("a real nats-server with JetStream", () => {
+  let server: NatsServer;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    nc = await connectTo(server.url);
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await server?.dispose();
+  });
+
+  it("stores published messages and replays them to an ordered consumer", async () => {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: "SMOKE", subjects: ["smoke.>"] });
+    const js = jetstream(nc);
+    for (let i = 1; i <= 10; i++) {
+      const ack = await js.publish("smoke.a", new TextEncoder().encode(`m${i}`), { msgID: `id-${i}` });
+      expect(ack.seq).toBe(i);
+    }
+    const duplicate = await js.publish("smoke.a", new TextEncoder().encode("m1"), { msgID: "id-1" });
+    expect(duplicate.duplicate).toBe(true);
+
+    const consumer = await js.consumers.get("SMOKE");
+    const received: string[] = [];
+    const messages = await consumer.consume();
+    for await (const m of messages) {
+      received.push(m.string());
+      if (m.info.pending === 0) break;
+    }
+    expect(received).toEqual(Array.from({ length: 10 }, (_, i) => `m${i + 1}`));
+  });
+
+  it("keeps stored messages across a restart on the same store directory", async () => {
+    await nc.close();
+    await server.restart();
+    nc = await connectTo(server.url);
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info("SMOKE");
+    expect(info.state.messages).toBe(10);
+  });
+});
