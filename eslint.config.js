@@ -4,9 +4,22 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 /** Node built-ins that do I/O or read the clock: forbidden in pure domain code. */
-const IO_MODULES = ["fs", "net", "http", "http2", "https", "child_process", "dgram", "dns", "tls", "worker_threads", "cluster", "os", "process", "timers"].flatMap(
-  (m) => [m, `node:${m}`, `${m}/*`, `node:${m}/*`],
-);
+const IO_MODULES = [
+  "fs",
+  "net",
+  "http",
+  "http2",
+  "https",
+  "child_process",
+  "dgram",
+  "dns",
+  "tls",
+  "worker_threads",
+  "cluster",
+  "os",
+  "process",
+  "timers",
+].flatMap((m) => [m, `node:${m}`, `${m}/*`, `node:${m}/*`]);
 
 const SERVICES = ["matching", "risk", "market-data", "fix-gateway", "journal", "strategy-runtime"];
 

@@ -1,1 +1,10 @@
-export {};
+export * from "./config.ts";
+export * from "./errors.ts";
+export * from "./health.ts";
+export * from "./logger.ts";
+export * from "./metrics.ts";
+export * from "./nats.ts";
+export * from "./ops-server.ts";
+export * from "./shutdown.ts";
+export * from "./telemetry.ts";
+export * from "./grpc-server.ts";

@@ -29,7 +29,10 @@ export function findBinary(name: string, envOverride?: string): string {
   const candidates = [
     ...(override ? [override] : []),
     join(TOOLS_BIN, name),
-    ...(process.env.PATH ?? "").split(delimiter).filter(Boolean).map((dir) => join(dir, name)),
+    ...(process.env.PATH ?? "")
+      .split(delimiter)
+      .filter(Boolean)
+      .map((dir) => join(dir, name)),
     join("/usr/sbin", name),
     join("/usr/bin", name),
   ];

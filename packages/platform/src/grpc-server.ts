@@ -1,0 +1,115 @@
+import {
+  Server,
+  ServerCredentials,
+  status as GrpcStatus,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
+import type { Health } from "./health.ts";
+import type { Logger } from "./logger.ts";
+import { TradeplaneError } from "./errors.ts";
+
+export interface GrpcServiceBinding {
+  readonly definition: ServiceDefinition;
+  readonly implementation: UntypedServiceImplementation;
+  /** Fully qualified name, e.g. `tradeplane.v1.VenueAdmin`, for gRPC health. */
+  readonly name: string;
+}
+
+export interface GrpcServerOptions {
+  readonly host: string;
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+  readonly services: readonly GrpcServiceBinding[];
+  readonly health: Health;
+  readonly logger: Logger;
+  readonly credentials?: ServerCredentials;
+  /** Largest message accepted, in bytes. */
+  readonly maxReceiveMessageBytes?: number;
+}
+
+export interface GrpcServer {
+  readonly port: number;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_RECEIVE_BYTES = 4 * 1024 * 1024;
+const DEFAULT_GRACEFUL_CLOSE_MS = 5_000;
+
+/**
+ * A grpc-js server with the standard health service (`grpc.health.v1.Health`) following
+ * the process Health: SERVING when ready, NOT_SERVING otherwise, for "" and every service.
+ */
+export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
+  const server = new Server({
+    "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
+    "grpc.keepalive_permit_without_calls": 1,
+  });
+  for (const service of options.services) server.addService(service.definition, service.implementation);
+  const names = ["", ...options.services.map((s) => s.name)];
+  const grpcHealth = new HealthImplementation(Object.fromEntries(names.map((n) => [n, "NOT_SERVING"])));
+  grpcHealth.addToServer(server);
+  const apply = (ready: boolean): void => {
+    for (const name of names) grpcHealth.setStatus(name, ready ? "SERVING" : "NOT_SERVING");
+  };
+  apply(options.health.report().ready);
+  options.health.onChange(apply);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(
+      `${options.host}:${options.port}`,
+      options.credentials ?? ServerCredentials.createInsecure(),
+      (err, bound) => (err ? reject(err) : resolve(bound)),
+    );
+  });
+  options.logger.info({ host: options.host, port, services: names.slice(1) }, "gRPC server listening");
+  return {
+    port,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, DEFAULT_GRACEFUL_CLOSE_MS);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}
+
+/** The gRPC status for an error: explicit for ours, INTERNAL for anything unexpected. */
+export function grpcStatusOf(err: unknown): GrpcStatus {
+  if (err instanceof TradeplaneError) {
+    switch (err.code) {
+      case "INVALID_ARGUMENT":
+        return GrpcStatus.INVALID_ARGUMENT;
+      case "UNAUTHENTICATED":
+        return GrpcStatus.UNAUTHENTICATED;
+      case "PERMISSION_DENIED":
+        return GrpcStatus.PERMISSION_DENIED;
+      case "NOT_FOUND":
+        return GrpcStatus.NOT_FOUND;
+      case "UNAVAILABLE":
+        return GrpcStatus.UNAVAILABLE;
+      case "FAILED_PRECONDITION":
+        return GrpcStatus.FAILED_PRECONDITION;
+      case "RESOURCE_EXHAUSTED":
+        return GrpcStatus.RESOURCE_EXHAUSTED;
+      default:
+        return GrpcStatus.INTERNAL;
+    }
+  }
+  return GrpcStatus.INTERNAL;
+}
+
+/** A grpc-js callback error for a thrown value, with a message safe to show clients. */
+export function toGrpcError(err: unknown): { code: GrpcStatus; details: string; message: string } {
+  const code = grpcStatusOf(err);
+  const details = err instanceof TradeplaneError ? err.message : "internal error";
+  return { code, details, message: details };
+}
