@@ -1,0 +1,250 @@
+import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
+import type { MsgHdrs } from "@nats-io/transport-node";
+
+/** One engine output ready for the event stream. */
+export interface OutboundEvent {
+  readonly cmdSeq: number;
+  readonly index: number;
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly headers?: MsgHdrs | undefined;
+}
+
+/** Where the event stream already ends for this partition: nothing up to here is sent again. */
+export interface PublishedMark {
+  readonly cmdSeq: number;
+  readonly index: number;
+}
+
+export const NOTHING_PUBLISHED: PublishedMark = { cmdSeq: 0, index: -1 };
+
+export interface PublisherHooks {
+  onAck?(ack: PubAck): void;
+  onFailure?(err: unknown, attempt: number): void;
+}
+
+export interface EventPublisherOptions {
+  readonly js: JetStreamClient;
+  /** Most publishes awaiting their ack at once; offer() waits when reached. */
+  readonly window: number;
+  /** Standby instances retain at most this many events before dropping the oldest. */
+  readonly maxRetained: number;
+  readonly publishTimeoutMs: number;
+  readonly hooks?: PublisherHooks;
+}
+
+const SlotState = { QUEUED: 0, SENT: 1, ACKED: 2, FAILED: 3 } as const;
+type SlotState = (typeof SlotState)[keyof typeof SlotState];
+
+interface Slot {
+  readonly event: OutboundEvent;
+  state: SlotState;
+}
+
+const RETRY_BASE_MS = 50;
+const RETRY_MAX_MS = 2_000;
+
+/** `"<cmdSeq>-<index>"`: the JetStream message id that makes republishing harmless. */
+export function messageIdOf(cmdSeq: number, index: number): string {
+  return `${cmdSeq}-${index}`;
+}
+
+/** Parses a message id back into its mark; undefined for ids not of our form. */
+export function markOf(msgId: string | undefined): PublishedMark | undefined {
+  if (msgId === undefined) return undefined;
+  const dash = msgId.indexOf("-");
+  if (dash <= 0) return undefined;
+  const cmdSeq = Number(msgId.slice(0, dash));
+  const index = Number(msgId.slice(dash + 1));
+  return Number.isSafeInteger(cmdSeq) && Number.isSafeInteger(index) ? { cmdSeq, index } : undefined;
+}
+
+function after(event: { cmdSeq: number; index: number }, mark: PublishedMark): boolean {
+  return event.cmdSeq > mark.cmdSeq || (event.cmdSeq === mark.cmdSeq && event.index > mark.index);
+}
+
+/**
+ * Publishes engine events in order with a bounded window of unacknowledged messages,
+ * never one round trip per event. Each message carries the id `<cmdSeq>-<index>`, so the
+ * server drops anything sent twice. Events at or before `mark` (already in the stream)
+ * are skipped, which makes restart and failover exact even past the dedup window.
+ *
+ * On a failed publish it stops sending, lets everything in flight settle, and resends
+ * every unacknowledged event in order (the first alone, the rest pipelined), with backoff.
+ *
+ * A standby runs in "retain" mode: it keeps the events the primary may not have
+ * published yet, trimmed as it observes the primary's progress, and sends them on
+ * promotion.
+ */
+export class EventPublisher {
+  private readonly options: EventPublisherOptions;
+  private slots: Slot[] = [];
+  private head = 0;
+  private inFlight = 0;
+  private recovering = false;
+  private attempt = 0;
+  private roomWaiters: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
+  private retained: OutboundEvent[] = [];
+  private retainedHead = 0;
+  private droppedRetained = false;
+  /** During recovery, the one event sent alone to learn whether NATS takes writes again. */
+  private probe: Slot | undefined;
+  private resendScheduled = false;
+  private mark: PublishedMark;
+  mode: "publish" | "retain";
+
+  constructor(options: EventPublisherOptions, mode: "publish" | "retain", mark: PublishedMark = NOTHING_PUBLISHED) {
+    this.options = options;
+    this.mode = mode;
+    this.mark = mark;
+  }
+
+  /** Events not yet acknowledged (publish mode) or retained (retain mode). */
+  get backlog(): number {
+    return this.mode === "publish" ? this.slots.length - this.head : this.retained.length - this.retainedHead;
+  }
+
+  /** True if a standby had to drop retained events, so it cannot take over exactly. */
+  get lostRetained(): boolean {
+    return this.droppedRetained;
+  }
+
+  /**
+   * Hands over one event. Returns a promise only when the caller must wait for room
+   * (back-pressure); otherwise undefined, so the hot loop does not allocate a promise.
+   */
+  offer(event: OutboundEvent): Promise<void> | undefined {
+    if (!after(event, this.mark)) return undefined;
+    if (this.mode === "retain") {
+      this.retained.push(event);
+      if (this.retained.length - this.retainedHead > this.options.maxRetained) {
+        this.retainedHead++;
+        this.droppedRetained = true;
+      }
+      this.compactRetained();
+      return undefined;
+    }
+    const slot: Slot = { event, state: SlotState.QUEUED };
+    this.slots.push(slot);
+    if (!this.recovering) this.send(slot);
+    if (this.slots.length - this.head >= this.options.window) {
+      return new Promise((resolve) => this.roomWaiters.push(resolve));
+    }
+    return undefined;
+  }
+
+  /** Standby: the primary's stream has reached `mark`; retained events up to it are dropped. */
+  observe(mark: PublishedMark): void {
+    if (after(mark, this.mark)) this.mark = mark;
+    while (this.retainedHead < this.retained.length && !after(this.retained[this.retainedHead]!, this.mark)) {
+      this.retainedHead++;
+    }
+    this.compactRetained();
+  }
+
+  /** Standby -> primary: publish what the old primary did not, from `mark` on. */
+  promote(mark: PublishedMark): void {
+    this.observe(mark);
+    const pending = this.retained.slice(this.retainedHead);
+    this.retained = [];
+    this.retainedHead = 0;
+    this.mode = "publish";
+    for (const event of pending) {
+      const slot: Slot = { event, state: SlotState.QUEUED };
+      this.slots.push(slot);
+      if (!this.recovering) this.send(slot);
+    }
+  }
+
+  /** Resolves when every offered event is acknowledged. */
+  idle(): Promise<void> {
+    if (this.backlog === 0 || this.mode === "retain") return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private send(slot: Slot): void {
+    slot.state = SlotState.SENT;
+    this.inFlight++;
+    const { event } = slot;
+    this.options.js
+      .publish(event.subject, event.data, {
+        msgID: messageIdOf(event.cmdSeq, event.index),
+        timeout: this.options.publishTimeoutMs,
+        ...(event.headers !== undefined ? { headers: event.headers } : {}),
+      })
+      .then(
+        (ack) => {
+          this.inFlight--;
+          slot.state = SlotState.ACKED;
+          this.options.hooks?.onAck?.(ack);
+          if (slot === this.probe) this.endRecovery();
+          this.advance();
+        },
+        (err: unknown) => {
+          this.inFlight--;
+          slot.state = SlotState.FAILED;
+          this.options.hooks?.onFailure?.(err, this.attempt);
+          if (slot === this.probe) this.probe = undefined;
+          this.recovering = true;
+          this.advance();
+        },
+      );
+  }
+
+  private advance(): void {
+    const slots = this.slots;
+    while (this.head < slots.length && slots[this.head]!.state === SlotState.ACKED) this.head++;
+    if (this.head > 4096 && this.head * 2 > slots.length) {
+      this.slots = slots.slice(this.head);
+      this.head = 0;
+    }
+    const backlog = this.slots.length - this.head;
+    if (backlog < this.options.window && this.roomWaiters.length > 0) {
+      const waiters = this.roomWaiters;
+      this.roomWaiters = [];
+      for (const wake of waiters) wake();
+    }
+    if (backlog === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const wake of waiters) wake();
+    }
+    if (this.recovering && this.inFlight === 0 && this.probe === undefined) this.scheduleResend();
+  }
+
+  private scheduleResend(): void {
+    if (this.resendScheduled) return;
+    this.resendScheduled = true;
+    const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(this.attempt, 6));
+    this.attempt++;
+    setTimeout(() => {
+      this.resendScheduled = false;
+      const first = this.slots[this.head];
+      if (first === undefined) {
+        this.recovering = false;
+        return;
+      }
+      this.probe = first;
+      this.send(first);
+    }, delay);
+  }
+
+  /** The probe went through: pipeline every event still unacknowledged, in order. */
+  private endRecovery(): void {
+    this.probe = undefined;
+    this.recovering = false;
+    this.attempt = 0;
+    for (let i = this.head; i < this.slots.length; i++) {
+      const slot = this.slots[i]!;
+      if (slot.state === SlotState.QUEUED || slot.state === SlotState.FAILED) this.send(slot);
+    }
+  }
+
+  private compactRetained(): void {
+    if (this.retainedHead > 4096 && this.retainedHead * 2 > this.retained.length) {
+      this.retained = this.retained.slice(this.retainedHead);
+      this.retainedHead = 0;
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectTo, NatsServer } from "@tradeplane/testkit";
+import { EventPublisher, markOf, messageIdOf, type OutboundEvent } from "../../src/adapters/event-publisher.ts";
+
+const encoder = new TextEncoder();
+
+function events(fromCmd: number, toCmd: number, perCmd: number): OutboundEvent[] {
+  const out: OutboundEvent[] = [];
+  for (let cmdSeq = fromCmd; cmdSeq <= toCmd; cmdSeq++)
+    for (let index = 0; index < perCmd; index++)
+      out.push({ cmdSeq, index, subject: `evt.${cmdSeq % 3}`, data: encoder.encode(messageIdOf(cmdSeq, index)) });
+  return out;
+}
+
+async function publishAll(publisher: EventPublisher, list: OutboundEvent[]): Promise<void> {
+  for (const event of list) {
+    const wait = publisher.offer(event);
+    if (wait !== undefined) await wait;
+  }
+  await publisher.idle();
+}
+
+async function storedIds(jsm: JetStreamManager): Promise<string[]> {
+  const info = await jsm.streams.info("EVT");
+  const ids: string[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const m = await jsm.streams.getMessage("EVT", { seq });
+    ids.push(m!.string());
+  }
+  return ids;
+}
+
+describe("EventPublisher against a real nats-server", () => {
+  let server: NatsServer;
+  let nc: NatsConnection;
+  let js: JetStreamClient;
+  let jsm: JetStreamManager;
+
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    nc = await connectTo(server.url);
+    js = jetstream(nc);
+    jsm = await jetstreamManager(nc);
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await server?.dispose();
+  });
+
+  beforeEach(async () => {
+    await jsm.streams.delete("EVT").catch(() => undefined);
+    await jsm.streams.add({ name: "EVT", subjects: ["evt.>"], duplicate_window: 60_000_000_000 });
+  });
+
+  const options = () => ({ js, window: 64, maxRetained: 1_000, publishTimeoutMs: 2_000 });
+
+  it("publishes every event once, in order, with <cmdSeq>-<index> ids", async () => {
+    const list = events(1, 300, 3);
+    await publishAll(new EventPublisher(options(), "publish"), list);
+    expect(await storedIds(jsm)).toEqual(list.map((e) => messageIdOf(e.cmdSeq, e.index)));
+  });
+
+  it("skips what the stream already holds, up to the mark", async () => {
+    const list = events(1, 10, 2);
+    await publishAll(new EventPublisher(options(), "publish"), list.slice(0, 7));
+    const last = await jsm.streams.getMessage("EVT", { last_by_subj: "evt.>" });
+    const mark = markOf(last!.header!.get("Nats-Msg-Id"))!;
+    expect(mark).toEqual({ cmdSeq: 4, index: 0 });
+    await publishAll(new EventPublisher(options(), "publish", mark), list);
+    expect(await storedIds(jsm)).toEqual(list.map((e) => messageIdOf(e.cmdSeq, e.index)));
+  });
+
+  it("retains as a standby and publishes only what the primary had not, on promotion", async () => {
+    const list = events(1, 20, 2);
+    const primary = new EventPublisher(options(), "publish");
+    await publishAll(primary, list.slice(0, 25));
+    const standby = new EventPublisher(options(), "retain");
+    for (const e of list) standby.offer(e);
+    standby.observe({ cmdSeq: 10, index: 1 });
+    expect(standby.backlog).toBe(20);
+    standby.promote({ cmdSeq: 13, index: 0 });
+    await standby.idle();
+    expect(await storedIds(jsm)).toEqual(list.map((e) => messageIdOf(e.cmdSeq, e.index)));
+  });
+
+  it("loses nothing and duplicates nothing when nats-server restarts mid-stream", async () => {
+    const list = events(1, 3_000, 2);
+    const publisher = new EventPublisher(options(), "publish");
+    const run = publishAll(publisher, list);
+    await new Promise((r) => setTimeout(r, 30));
+    await server.restart();
+    await run;
+    const ids = await storedIds(jsm);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(list.map((e) => messageIdOf(e.cmdSeq, e.index)).sort());
+  });
+});
