@@ -8,3 +8,4 @@ export * from "./ops-server.ts";
 export * from "./shutdown.ts";
 export * from "./telemetry.ts";
 export * from "./grpc-server.ts";
+export * from "./jetstream-provisioning.ts";
