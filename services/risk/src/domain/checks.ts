@@ -1,0 +1,160 @@
+import { RejectReason, Side } from "@tradeplane/contracts";
+import type { Limits } from "./limits.ts";
+import { tryTake, type TokenBucket } from "./token-bucket.ts";
+
+/**
+ * Pre-trade checks: a named chain of small pure functions, each returning the reject
+ * reason of the first rule an order breaks, or 0 (`PASS`). The order of the chain is
+ * the order the venue promises its users (cheapest and most fundamental first):
+ * session, halts, kill switch, restricted instrument, duplicate client order id,
+ * throttle, max quantity, max value, price collar, position limit, credit limit.
+ *
+ * Only the throttle changes anything (it takes a token). It runs after the checks that
+ * make an order unacceptable whatever the rate, so those rejects never spend a token;
+ * orders rejected by the limit checks after it do count toward the rate.
+ */
+export const PASS = 0;
+
+export type RiskReason = (typeof RejectReason)[keyof typeof RejectReason];
+
+/** The order as the gateway sees it; prices in ticks, quantities in lots. */
+export interface OrderIntent {
+  readonly account: string;
+  readonly instrument: string;
+  readonly side: number;
+  /** Limit price in ticks; 0 for market and stop-market orders. */
+  readonly price: number;
+  readonly qty: number;
+  readonly clientOrderId: string;
+}
+
+/** What the checks read about the instrument. */
+export interface InstrumentView {
+  readonly halted: boolean;
+  /** Last trade price in ticks, 0 if none yet. */
+  readonly lastPrice: number;
+  /** Reference (previous close / band reference) price in ticks. */
+  readonly referencePrice: number;
+  /** Notional in minor units of one lot at one tick. */
+  readonly notionalPerTickLot: number;
+}
+
+/** What the checks read about the account: limits and the projection of its orders and fills. */
+export interface AccountView {
+  readonly authenticated: boolean;
+  readonly permitted: boolean;
+  readonly disabled: boolean;
+  readonly killSwitch: boolean;
+  readonly limits: Limits;
+  /** Client order ids of the account's live orders and of this session. */
+  readonly clientOrderIds: ReadonlySet<string>;
+  readonly throttle: TokenBucket;
+  /** Net position in this instrument, lots (long > 0). */
+  readonly position: number;
+  readonly openBuyQty: number;
+  readonly openSellQty: number;
+  /** Gross notional of every open order of the account, minor units. */
+  readonly openExposure: number;
+}
+
+export interface CheckContext {
+  readonly order: OrderIntent;
+  readonly account: AccountView;
+  readonly instrument: InstrumentView;
+  readonly venueHalted: boolean;
+  readonly venueKillSwitch: boolean;
+  /** Monotonic nanoseconds since process start (for the throttle). */
+  readonly nowNs: number;
+}
+
+export type Check = (ctx: CheckContext) => number;
+
+/** The price the risk of an order is measured at: its limit, else last, else reference. */
+export function riskPrice(ctx: CheckContext): number {
+  if (ctx.order.price > 0) return ctx.order.price;
+  return ctx.instrument.lastPrice > 0 ? ctx.instrument.lastPrice : ctx.instrument.referencePrice;
+}
+
+/** Notional of the order in minor units; Infinity when it would not be exact. */
+export function orderNotional(ctx: CheckContext): number {
+  const value = riskPrice(ctx) * ctx.order.qty * ctx.instrument.notionalPerTickLot;
+  return Number.isSafeInteger(value) ? value : Infinity;
+}
+
+export const session: Check = ({ account }) => {
+  if (!account.authenticated) return RejectReason.UNAUTHENTICATED;
+  if (!account.permitted) return RejectReason.ACCOUNT_NOT_PERMITTED;
+  if (account.disabled) return RejectReason.ACCOUNT_DISABLED;
+  return PASS;
+};
+
+export const halted: Check = ({ venueHalted, instrument }) =>
+  venueHalted || instrument.halted ? RejectReason.INSTRUMENT_HALTED : PASS;
+
+export const killSwitch: Check = ({ venueKillSwitch, account }) =>
+  venueKillSwitch || account.killSwitch ? RejectReason.KILL_SWITCH : PASS;
+
+export const restrictedInstrument: Check = ({ account, order }) =>
+  account.limits.restricted.has(order.instrument) ? RejectReason.RESTRICTED_INSTRUMENT : PASS;
+
+export const duplicateClientOrderId: Check = ({ account, order }) =>
+  account.clientOrderIds.has(order.clientOrderId) ? RejectReason.DUPLICATE_CLIENT_ORDER_ID : PASS;
+
+export const throttle: Check = ({ account, nowNs }) => {
+  const rate = account.limits.maxOrdersPerSecond;
+  if (rate === Infinity) return PASS;
+  return tryTake(account.throttle, nowNs, rate, Math.max(1, rate * 2)) ? PASS : RejectReason.THROTTLED;
+};
+
+export const maxOrderQty: Check = ({ account, order }) =>
+  order.qty > account.limits.maxOrderQty ? RejectReason.ACCOUNT_MAX_ORDER_QTY : PASS;
+
+export const maxOrderValue: Check = (ctx) =>
+  orderNotional(ctx) > ctx.account.limits.maxOrderNotional ? RejectReason.ACCOUNT_MAX_ORDER_VALUE : PASS;
+
+/** Fat-finger guard: a limit price too far from the last (else reference) price. */
+export const priceCollar: Check = ({ account, order, instrument }) => {
+  const bps = account.limits.priceCollarBps;
+  if (bps === Infinity || order.price <= 0) return PASS;
+  const anchor = instrument.lastPrice > 0 ? instrument.lastPrice : instrument.referencePrice;
+  if (anchor <= 0) return PASS;
+  // |price - anchor| / anchor > bps / 10_000, in integers.
+  return Math.abs(order.price - anchor) * 10_000 > bps * anchor ? RejectReason.PRICE_COLLAR : PASS;
+};
+
+/** Worst-case position if every open order of the side and this one filled. */
+export const positionLimit: Check = ({ account, order }) => {
+  const max = account.limits.maxPosition;
+  if (max === Infinity) return PASS;
+  if (order.side === Side.BUY) {
+    return account.position + account.openBuyQty + order.qty > max ? RejectReason.POSITION_LIMIT : PASS;
+  }
+  return -(account.position - account.openSellQty - order.qty) > max ? RejectReason.POSITION_LIMIT : PASS;
+};
+
+export const creditLimit: Check = (ctx) =>
+  ctx.account.openExposure + orderNotional(ctx) > ctx.account.limits.creditLimit ? RejectReason.CREDIT_LIMIT : PASS;
+
+/** The chain, in the promised order, with names for metrics and docs. */
+export const NEW_ORDER_CHECKS: readonly (readonly [name: string, check: Check])[] = [
+  ["session", session],
+  ["halted", halted],
+  ["kill_switch", killSwitch],
+  ["restricted_instrument", restrictedInstrument],
+  ["duplicate_client_order_id", duplicateClientOrderId],
+  ["throttle", throttle],
+  ["max_order_qty", maxOrderQty],
+  ["max_order_value", maxOrderValue],
+  ["price_collar", priceCollar],
+  ["position_limit", positionLimit],
+  ["credit_limit", creditLimit],
+];
+
+/** Runs the chain; the first failing check's reason, or PASS. */
+export function checkNewOrder(ctx: CheckContext): number {
+  for (let i = 0; i < NEW_ORDER_CHECKS.length; i++) {
+    const reason = NEW_ORDER_CHECKS[i]![1](ctx);
+    if (reason !== PASS) return reason;
+  }
+  return PASS;
+}

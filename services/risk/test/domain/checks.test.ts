@@ -1,0 +1,191 @@
+import { describe, expect, it } from "vitest";
+import { RejectReason, Side } from "@tradeplane/contracts";
+import { checkNewOrder, PASS, type AccountView, type CheckContext } from "../../src/domain/checks.ts";
+import { effectiveLimits, type LimitOverrides } from "../../src/domain/limits.ts";
+import { newTokenBucket } from "../../src/domain/token-bucket.ts";
+
+function context(
+  overrides: {
+    order?: Partial<CheckContext["order"]>;
+    account?: Partial<AccountView>;
+    limits?: LimitOverrides;
+    instrument?: Partial<CheckContext["instrument"]>;
+    venueHalted?: boolean;
+    venueKillSwitch?: boolean;
+  } = {},
+): CheckContext {
+  return {
+    order: {
+      account: "a1",
+      instrument: "INFY",
+      side: Side.BUY,
+      price: 150_000,
+      qty: 10,
+      clientOrderId: "c1",
+      ...overrides.order,
+    },
+    account: {
+      authenticated: true,
+      permitted: true,
+      disabled: false,
+      killSwitch: false,
+      limits: effectiveLimits(overrides.limits),
+      clientOrderIds: new Set(["used"]),
+      throttle: newTokenBucket(2, 0),
+      position: 0,
+      openBuyQty: 0,
+      openSellQty: 0,
+      openExposure: 0,
+      ...overrides.account,
+    },
+    instrument: {
+      halted: false,
+      lastPrice: 150_000,
+      referencePrice: 149_000,
+      notionalPerTickLot: 1,
+      ...overrides.instrument,
+    },
+    venueHalted: overrides.venueHalted ?? false,
+    venueKillSwitch: overrides.venueKillSwitch ?? false,
+    nowNs: 0,
+  };
+}
+
+describe("checkNewOrder", () => {
+  it.each([
+    ["passes a plain order within every limit", context(), PASS],
+    [
+      "rejects an unauthenticated session",
+      context({ account: { authenticated: false } }),
+      RejectReason.UNAUTHENTICATED,
+    ],
+    [
+      "rejects an account the session may not trade",
+      context({ account: { permitted: false } }),
+      RejectReason.ACCOUNT_NOT_PERMITTED,
+    ],
+    ["rejects a disabled account", context({ account: { disabled: true } }), RejectReason.ACCOUNT_DISABLED],
+    [
+      "rejects when the instrument is halted",
+      context({ instrument: { halted: true } }),
+      RejectReason.INSTRUMENT_HALTED,
+    ],
+    ["rejects when the venue is halted", context({ venueHalted: true }), RejectReason.INSTRUMENT_HALTED],
+    ["rejects behind an account kill switch", context({ account: { killSwitch: true } }), RejectReason.KILL_SWITCH],
+    ["rejects behind the venue kill switch", context({ venueKillSwitch: true }), RejectReason.KILL_SWITCH],
+    [
+      "rejects a restricted instrument",
+      context({ limits: { restrictedInstruments: ["INFY"] } }),
+      RejectReason.RESTRICTED_INSTRUMENT,
+    ],
+    [
+      "rejects a client order id in use",
+      context({ order: { clientOrderId: "used" } }),
+      RejectReason.DUPLICATE_CLIENT_ORDER_ID,
+    ],
+    ["passes the largest quantity allowed", context({ limits: { maxOrderQty: 10 } }), PASS],
+    [
+      "rejects one lot more than the largest quantity",
+      context({ order: { qty: 11 }, limits: { maxOrderQty: 10 } }),
+      RejectReason.ACCOUNT_MAX_ORDER_QTY,
+    ],
+    ["passes the largest notional allowed", context({ limits: { maxOrderNotional: 1_500_000 } }), PASS],
+    [
+      "rejects a notional over the limit",
+      context({ limits: { maxOrderNotional: 1_499_999 } }),
+      RejectReason.ACCOUNT_MAX_ORDER_VALUE,
+    ],
+    [
+      "values a market order at the last price",
+      context({ order: { price: 0 }, limits: { maxOrderNotional: 1_499_999 } }),
+      RejectReason.ACCOUNT_MAX_ORDER_VALUE,
+    ],
+    [
+      "passes a price on the collar's edge",
+      context({ order: { price: 157_500 }, limits: { priceCollarBps: 500 } }),
+      PASS,
+    ],
+    [
+      "rejects a price just past the collar",
+      context({ order: { price: 157_501 }, limits: { priceCollarBps: 500 } }),
+      RejectReason.PRICE_COLLAR,
+    ],
+    [
+      "measures the collar from the reference before any trade",
+      context({ order: { price: 157_000 }, instrument: { lastPrice: 0 }, limits: { priceCollarBps: 500 } }),
+      RejectReason.PRICE_COLLAR,
+    ],
+    [
+      "counts open buys toward the long limit",
+      context({ account: { position: 80, openBuyQty: 11 }, limits: { maxPosition: 100 } }),
+      RejectReason.POSITION_LIMIT,
+    ],
+    [
+      "passes a buy that reaches the long limit exactly",
+      context({ account: { position: 80, openBuyQty: 10 }, limits: { maxPosition: 100 } }),
+      PASS,
+    ],
+    [
+      "counts open sells toward the short limit",
+      context({
+        order: { side: Side.SELL },
+        account: { position: -80, openSellQty: 11 },
+        limits: { maxPosition: 100 },
+      }),
+      RejectReason.POSITION_LIMIT,
+    ],
+    [
+      "lets a sell reduce a long position",
+      context({ order: { side: Side.SELL, qty: 100 }, account: { position: 100 }, limits: { maxPosition: 100 } }),
+      PASS,
+    ],
+    [
+      "rejects exposure past the credit limit",
+      context({ account: { openExposure: 9_000_000 }, limits: { creditLimit: 10_000_000 } }),
+      RejectReason.CREDIT_LIMIT,
+    ],
+    [
+      "rejects a notional that overflows exact integers",
+      context({
+        order: { qty: 2 ** 40 },
+        instrument: { notionalPerTickLot: 2 ** 20 },
+        limits: { creditLimit: 10 ** 15 },
+      }),
+      RejectReason.CREDIT_LIMIT,
+    ],
+  ])("%s", (_name, ctx, expected) => {
+    expect(checkNewOrder(ctx)).toBe(expected);
+  });
+
+  it("checks in the promised order: the kill switch wins over a bad quantity", () => {
+    expect(
+      checkNewOrder(context({ account: { killSwitch: true }, order: { qty: 11 }, limits: { maxOrderQty: 10 } })),
+    ).toBe(RejectReason.KILL_SWITCH);
+  });
+
+  it("throttles past the burst, and refills with time", () => {
+    const ctx = context({ limits: { maxOrdersPerSecond: 1 } });
+    expect([checkNewOrder(ctx), checkNewOrder(ctx), checkNewOrder(ctx)]).toEqual([PASS, PASS, RejectReason.THROTTLED]);
+    expect(checkNewOrder({ ...ctx, nowNs: 1_000_000_000 })).toBe(PASS);
+  });
+
+  it("spends no throttle token on an order an earlier check rejects", () => {
+    const ctx = context({ limits: { maxOrdersPerSecond: 1 }, account: { killSwitch: true } });
+    for (let i = 0; i < 5; i++) checkNewOrder(ctx);
+    expect(ctx.account.throttle.scaledTokens).toBe(2_000_000_000);
+  });
+});
+
+describe("effectiveLimits", () => {
+  it("lets the most specific layer win and accumulates restrictions", () => {
+    const limits = effectiveLimits(
+      { maxOrderQty: 1000, restrictedInstruments: ["A"] },
+      { maxOrderQty: 10, creditLimit: 5 },
+      { restrictedInstruments: ["B"] },
+    );
+    expect(limits.maxOrderQty).toBe(10);
+    expect(limits.creditLimit).toBe(5);
+    expect(limits.maxPosition).toBe(Infinity);
+    expect([...limits.restricted]).toEqual(["A", "B"]);
+  });
+});
