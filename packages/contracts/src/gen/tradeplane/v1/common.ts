@@ -337,17 +337,22 @@ export const StpMode = {
   /**
    * UNSPECIFIED - On requests: use the account's default (Account.default_stp_mode). The gateway
    * always resolves it before the command reaches the engine; an engine that still
-   * sees it treats it as CANCEL_TAKER.
+   * sees it treats it as CANCEL_MAKER, the NSE default.
    */
   UNSPECIFIED: 0,
   /** NONE - Self-trades are allowed. */
   NONE: 1,
   /** CANCEL_TAKER - Cancel the incoming (taking) order's rest; the resting order stays. */
   CANCEL_TAKER: 2,
-  /** CANCEL_MAKER - Cancel the resting order(s) the taker meets, and keep matching. */
+  /** CANCEL_MAKER - Cancel the resting order(s) the taker meets, and keep matching (NSE's rule). */
   CANCEL_MAKER: 3,
   /** CANCEL_BOTH - Cancel both the resting order met and the rest of the taker. */
   CANCEL_BOTH: 4,
+  /**
+   * DECREMENT - Decrement both by the smaller of the two quantities without printing a trade;
+   * whichever reaches zero is cancelled with CANCEL_REASON_SELF_TRADE_PREVENTION.
+   */
+  DECREMENT: 5,
   UNRECOGNIZED: -1,
 } as const;
 
@@ -359,6 +364,7 @@ export namespace StpMode {
   export type CANCEL_TAKER = typeof StpMode.CANCEL_TAKER;
   export type CANCEL_MAKER = typeof StpMode.CANCEL_MAKER;
   export type CANCEL_BOTH = typeof StpMode.CANCEL_BOTH;
+  export type DECREMENT = typeof StpMode.DECREMENT;
   export type UNRECOGNIZED = typeof StpMode.UNRECOGNIZED;
 }
 
@@ -379,6 +385,9 @@ export function stpModeFromJSON(object: any): StpMode {
     case 4:
     case "STP_MODE_CANCEL_BOTH":
       return StpMode.CANCEL_BOTH;
+    case 5:
+    case "STP_MODE_DECREMENT":
+      return StpMode.DECREMENT;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -398,6 +407,8 @@ export function stpModeToJSON(object: StpMode): string {
       return "STP_MODE_CANCEL_MAKER";
     case StpMode.CANCEL_BOTH:
       return "STP_MODE_CANCEL_BOTH";
+    case StpMode.DECREMENT:
+      return "STP_MODE_DECREMENT";
     case StpMode.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -529,6 +540,14 @@ export const RejectReason = {
    * the command's time.
    */
   INVALID_EXPIRE_TIME: 18,
+  /** INVALID_DISPLAY_QTY - display_qty is negative, not a multiple of the lot, or larger than qty. */
+  INVALID_DISPLAY_QTY: 19,
+  /** CAPACITY_EXCEEDED - The engine holds as many live orders as it is configured for; retry later. */
+  CAPACITY_EXCEEDED: 20,
+  /** INVALID_STATE_TRANSITION - The instrument cannot move from its current state to the requested one. */
+  INVALID_STATE_TRANSITION: 21,
+  /** MALFORMED_COMMAND - The command log held bytes that are not a valid Command; it was skipped. */
+  MALFORMED_COMMAND: 22,
   /** UNAUTHENTICATED - The caller presented no valid credentials. */
   UNAUTHENTICATED: 100,
   /** ACCOUNT_NOT_PERMITTED - The account does not exist or the caller may not trade it. */
@@ -588,6 +607,10 @@ export namespace RejectReason {
   export type SELF_TRADE = typeof RejectReason.SELF_TRADE;
   export type UNSUPPORTED_ORDER = typeof RejectReason.UNSUPPORTED_ORDER;
   export type INVALID_EXPIRE_TIME = typeof RejectReason.INVALID_EXPIRE_TIME;
+  export type INVALID_DISPLAY_QTY = typeof RejectReason.INVALID_DISPLAY_QTY;
+  export type CAPACITY_EXCEEDED = typeof RejectReason.CAPACITY_EXCEEDED;
+  export type INVALID_STATE_TRANSITION = typeof RejectReason.INVALID_STATE_TRANSITION;
+  export type MALFORMED_COMMAND = typeof RejectReason.MALFORMED_COMMAND;
   export type UNAUTHENTICATED = typeof RejectReason.UNAUTHENTICATED;
   export type ACCOUNT_NOT_PERMITTED = typeof RejectReason.ACCOUNT_NOT_PERMITTED;
   export type KILL_SWITCH = typeof RejectReason.KILL_SWITCH;
@@ -664,6 +687,18 @@ export function rejectReasonFromJSON(object: any): RejectReason {
     case 18:
     case "REJECT_REASON_INVALID_EXPIRE_TIME":
       return RejectReason.INVALID_EXPIRE_TIME;
+    case 19:
+    case "REJECT_REASON_INVALID_DISPLAY_QTY":
+      return RejectReason.INVALID_DISPLAY_QTY;
+    case 20:
+    case "REJECT_REASON_CAPACITY_EXCEEDED":
+      return RejectReason.CAPACITY_EXCEEDED;
+    case 21:
+    case "REJECT_REASON_INVALID_STATE_TRANSITION":
+      return RejectReason.INVALID_STATE_TRANSITION;
+    case 22:
+    case "REJECT_REASON_MALFORMED_COMMAND":
+      return RejectReason.MALFORMED_COMMAND;
     case 100:
     case "REJECT_REASON_UNAUTHENTICATED":
       return RejectReason.UNAUTHENTICATED;
@@ -753,6 +788,14 @@ export function rejectReasonToJSON(object: RejectReason): string {
       return "REJECT_REASON_UNSUPPORTED_ORDER";
     case RejectReason.INVALID_EXPIRE_TIME:
       return "REJECT_REASON_INVALID_EXPIRE_TIME";
+    case RejectReason.INVALID_DISPLAY_QTY:
+      return "REJECT_REASON_INVALID_DISPLAY_QTY";
+    case RejectReason.CAPACITY_EXCEEDED:
+      return "REJECT_REASON_CAPACITY_EXCEEDED";
+    case RejectReason.INVALID_STATE_TRANSITION:
+      return "REJECT_REASON_INVALID_STATE_TRANSITION";
+    case RejectReason.MALFORMED_COMMAND:
+      return "REJECT_REASON_MALFORMED_COMMAND";
     case RejectReason.UNAUTHENTICATED:
       return "REJECT_REASON_UNAUTHENTICATED";
     case RejectReason.ACCOUNT_NOT_PERMITTED:
@@ -804,6 +847,8 @@ export const CancelReason = {
   CANCEL_ON_DISCONNECT: 6,
   /** ADMIN - A venue operator cancelled it. */
   ADMIN: 7,
+  /** HALT - The instrument was halted on a venue configured to clear books on halt. */
+  HALT: 8,
   UNRECOGNIZED: -1,
 } as const;
 
@@ -818,6 +863,7 @@ export namespace CancelReason {
   export type KILL_SWITCH = typeof CancelReason.KILL_SWITCH;
   export type CANCEL_ON_DISCONNECT = typeof CancelReason.CANCEL_ON_DISCONNECT;
   export type ADMIN = typeof CancelReason.ADMIN;
+  export type HALT = typeof CancelReason.HALT;
   export type UNRECOGNIZED = typeof CancelReason.UNRECOGNIZED;
 }
 
@@ -847,6 +893,9 @@ export function cancelReasonFromJSON(object: any): CancelReason {
     case 7:
     case "CANCEL_REASON_ADMIN":
       return CancelReason.ADMIN;
+    case 8:
+    case "CANCEL_REASON_HALT":
+      return CancelReason.HALT;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -872,6 +921,8 @@ export function cancelReasonToJSON(object: CancelReason): string {
       return "CANCEL_REASON_CANCEL_ON_DISCONNECT";
     case CancelReason.ADMIN:
       return "CANCEL_REASON_ADMIN";
+    case CancelReason.HALT:
+      return "CANCEL_REASON_HALT";
     case CancelReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -103,7 +103,13 @@ export interface NewOrderCommand {
   /** Resolved by the gateway (never UNSPECIFIED from a conforming gateway). */
   stpMode: StpMode;
   /** GTD only. */
-  expireTime?: Timestamp | undefined;
+  expireTime?:
+    | Timestamp
+    | undefined;
+  /** Iceberg: lots shown at a time; 0 = all. */
+  displayQty: number;
+  /** Self-trade prevention group; 0 = the account alone. */
+  stpGroup: number;
 }
 
 /** Cancel one order of Command.account. */
@@ -239,6 +245,7 @@ export interface OrderAccepted {
   postOnly: boolean;
   stpMode: StpMode;
   expireTime?: Timestamp | undefined;
+  displayQty: number;
 }
 
 /** A command was refused by the engine; nothing else changed. */
@@ -642,6 +649,8 @@ function createBaseNewOrderCommand(): NewOrderCommand {
     postOnly: false,
     stpMode: 0,
     expireTime: undefined,
+    displayQty: 0,
+    stpGroup: 0,
   };
 }
 
@@ -679,6 +688,12 @@ export const NewOrderCommand: MessageFns<NewOrderCommand> = {
     }
     if (message.expireTime !== undefined) {
       Timestamp.encode(message.expireTime, writer.uint32(90).fork()).join();
+    }
+    if (message.displayQty !== 0) {
+      writer.uint32(96).int64(message.displayQty);
+    }
+    if (message.stpGroup !== 0) {
+      writer.uint32(104).uint32(message.stpGroup);
     }
     return writer;
   },
@@ -784,6 +799,22 @@ export const NewOrderCommand: MessageFns<NewOrderCommand> = {
             message.expireTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.displayQty = longToNumber(reader.int64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.stpGroup = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -837,6 +868,16 @@ export const NewOrderCommand: MessageFns<NewOrderCommand> = {
         : isSet(object.expire_time)
         ? fromJsonTimestamp(object.expire_time)
         : undefined,
+      displayQty: isSet(object.displayQty)
+        ? globalThis.Number(object.displayQty)
+        : isSet(object.display_qty)
+        ? globalThis.Number(object.display_qty)
+        : 0,
+      stpGroup: isSet(object.stpGroup)
+        ? globalThis.Number(object.stpGroup)
+        : isSet(object.stp_group)
+        ? globalThis.Number(object.stp_group)
+        : 0,
     };
   },
 
@@ -875,6 +916,12 @@ export const NewOrderCommand: MessageFns<NewOrderCommand> = {
     if (message.expireTime !== undefined) {
       obj.expireTime = fromTimestamp(message.expireTime).toISOString();
     }
+    if (message.displayQty !== 0) {
+      obj.displayQty = Math.round(message.displayQty);
+    }
+    if (message.stpGroup !== 0) {
+      obj.stpGroup = Math.round(message.stpGroup);
+    }
     return obj;
   },
 
@@ -896,6 +943,8 @@ export const NewOrderCommand: MessageFns<NewOrderCommand> = {
     message.expireTime = (object.expireTime !== undefined && object.expireTime !== null)
       ? Timestamp.fromPartial(object.expireTime)
       : undefined;
+    message.displayQty = object.displayQty ?? 0;
+    message.stpGroup = object.stpGroup ?? 0;
     return message;
   },
 };
@@ -1919,6 +1968,7 @@ function createBaseOrderAccepted(): OrderAccepted {
     postOnly: false,
     stpMode: 0,
     expireTime: undefined,
+    displayQty: 0,
   };
 }
 
@@ -1959,6 +2009,9 @@ export const OrderAccepted: MessageFns<OrderAccepted> = {
     }
     if (message.expireTime !== undefined) {
       Timestamp.encode(message.expireTime, writer.uint32(98).fork()).join();
+    }
+    if (message.displayQty !== 0) {
+      writer.uint32(104).int64(message.displayQty);
     }
     return writer;
   },
@@ -2072,6 +2125,14 @@ export const OrderAccepted: MessageFns<OrderAccepted> = {
             message.expireTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.displayQty = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2130,6 +2191,11 @@ export const OrderAccepted: MessageFns<OrderAccepted> = {
         : isSet(object.expire_time)
         ? fromJsonTimestamp(object.expire_time)
         : undefined,
+      displayQty: isSet(object.displayQty)
+        ? globalThis.Number(object.displayQty)
+        : isSet(object.display_qty)
+        ? globalThis.Number(object.display_qty)
+        : 0,
     };
   },
 
@@ -2171,6 +2237,9 @@ export const OrderAccepted: MessageFns<OrderAccepted> = {
     if (message.expireTime !== undefined) {
       obj.expireTime = fromTimestamp(message.expireTime).toISOString();
     }
+    if (message.displayQty !== 0) {
+      obj.displayQty = Math.round(message.displayQty);
+    }
     return obj;
   },
 
@@ -2193,6 +2262,7 @@ export const OrderAccepted: MessageFns<OrderAccepted> = {
     message.expireTime = (object.expireTime !== undefined && object.expireTime !== null)
       ? Timestamp.fromPartial(object.expireTime)
       : undefined;
+    message.displayQty = object.displayQty ?? 0;
     return message;
   },
 };

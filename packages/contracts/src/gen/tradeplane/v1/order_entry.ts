@@ -336,6 +336,8 @@ export interface Order {
   createTime?:
     | Timestamp
     | undefined;
+  /** Iceberg: lots shown at a time; 0 = all. */
+  displayQty: number;
   /** Time of the last change. */
   updateTime?: Timestamp | undefined;
 }
@@ -420,7 +422,20 @@ export interface SubmitOrderRequest {
   /** Self-trade prevention; UNSPECIFIED = the account's default. */
   stpMode: StpMode;
   /** Required for GTD (strictly in the future), absent otherwise. */
-  expireTime?: Timestamp | undefined;
+  expireTime?:
+    | Timestamp
+    | undefined;
+  /**
+   * Iceberg: lots shown in the book at a time, a multiple of the lot; 0 = show all.
+   * When the shown part fills, it refills from the hidden rest and goes to the back
+   * of its price level's queue.
+   */
+  displayQty: number;
+  /**
+   * Self-trade prevention group: orders of different accounts with the same nonzero
+   * group are treated as one owner. 0 = the account alone.
+   */
+  stpGroup: number;
 }
 
 export interface SubmitOrderResponse {
@@ -676,6 +691,7 @@ function createBaseOrder(): Order {
     stpMode: 0,
     expireTime: undefined,
     createTime: undefined,
+    displayQty: 0,
     updateTime: undefined,
   };
 }
@@ -735,6 +751,9 @@ export const Order: MessageFns<Order> = {
     }
     if (message.createTime !== undefined) {
       Timestamp.encode(message.createTime, writer.uint32(146).fork()).join();
+    }
+    if (message.displayQty !== 0) {
+      writer.uint32(160).int64(message.displayQty);
     }
     if (message.updateTime !== undefined) {
       Timestamp.encode(message.updateTime, writer.uint32(154).fork()).join();
@@ -899,6 +918,14 @@ export const Order: MessageFns<Order> = {
             message.createTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.displayQty = longToNumber(reader.int64());
+            continue;
+          }
           case 19: {
             if (tag !== 154) {
               break;
@@ -987,6 +1014,11 @@ export const Order: MessageFns<Order> = {
         : isSet(object.create_time)
         ? fromJsonTimestamp(object.create_time)
         : undefined,
+      displayQty: isSet(object.displayQty)
+        ? globalThis.Number(object.displayQty)
+        : isSet(object.display_qty)
+        ? globalThis.Number(object.display_qty)
+        : 0,
       updateTime: isSet(object.updateTime)
         ? fromJsonTimestamp(object.updateTime)
         : isSet(object.update_time)
@@ -1051,6 +1083,9 @@ export const Order: MessageFns<Order> = {
     if (message.createTime !== undefined) {
       obj.createTime = fromTimestamp(message.createTime).toISOString();
     }
+    if (message.displayQty !== 0) {
+      obj.displayQty = Math.round(message.displayQty);
+    }
     if (message.updateTime !== undefined) {
       obj.updateTime = fromTimestamp(message.updateTime).toISOString();
     }
@@ -1084,6 +1119,7 @@ export const Order: MessageFns<Order> = {
     message.createTime = (object.createTime !== undefined && object.createTime !== null)
       ? Timestamp.fromPartial(object.createTime)
       : undefined;
+    message.displayQty = object.displayQty ?? 0;
     message.updateTime = (object.updateTime !== undefined && object.updateTime !== null)
       ? Timestamp.fromPartial(object.updateTime)
       : undefined;
@@ -1502,6 +1538,8 @@ function createBaseSubmitOrderRequest(): SubmitOrderRequest {
     postOnly: false,
     stpMode: 0,
     expireTime: undefined,
+    displayQty: 0,
+    stpGroup: 0,
   };
 }
 
@@ -1542,6 +1580,12 @@ export const SubmitOrderRequest: MessageFns<SubmitOrderRequest> = {
     }
     if (message.expireTime !== undefined) {
       Timestamp.encode(message.expireTime, writer.uint32(98).fork()).join();
+    }
+    if (message.displayQty !== 0) {
+      writer.uint32(104).int64(message.displayQty);
+    }
+    if (message.stpGroup !== 0) {
+      writer.uint32(112).uint32(message.stpGroup);
     }
     return writer;
   },
@@ -1655,6 +1699,22 @@ export const SubmitOrderRequest: MessageFns<SubmitOrderRequest> = {
             message.expireTime = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.displayQty = longToNumber(reader.int64());
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.stpGroup = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1709,6 +1769,16 @@ export const SubmitOrderRequest: MessageFns<SubmitOrderRequest> = {
         : isSet(object.expire_time)
         ? fromJsonTimestamp(object.expire_time)
         : undefined,
+      displayQty: isSet(object.displayQty)
+        ? globalThis.Number(object.displayQty)
+        : isSet(object.display_qty)
+        ? globalThis.Number(object.display_qty)
+        : 0,
+      stpGroup: isSet(object.stpGroup)
+        ? globalThis.Number(object.stpGroup)
+        : isSet(object.stp_group)
+        ? globalThis.Number(object.stp_group)
+        : 0,
     };
   },
 
@@ -1750,6 +1820,12 @@ export const SubmitOrderRequest: MessageFns<SubmitOrderRequest> = {
     if (message.expireTime !== undefined) {
       obj.expireTime = fromTimestamp(message.expireTime).toISOString();
     }
+    if (message.displayQty !== 0) {
+      obj.displayQty = Math.round(message.displayQty);
+    }
+    if (message.stpGroup !== 0) {
+      obj.stpGroup = Math.round(message.stpGroup);
+    }
     return obj;
   },
 
@@ -1772,6 +1848,8 @@ export const SubmitOrderRequest: MessageFns<SubmitOrderRequest> = {
     message.expireTime = (object.expireTime !== undefined && object.expireTime !== null)
       ? Timestamp.fromPartial(object.expireTime)
       : undefined;
+    message.displayQty = object.displayQty ?? 0;
+    message.stpGroup = object.stpGroup ?? 0;
     return message;
   },
 };
