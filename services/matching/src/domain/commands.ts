@@ -1,0 +1,100 @@
+import { RejectReason } from "./constants.ts";
+import type { MatchingEngine } from "./engine.ts";
+import { type EngineEvent, readEventBuffer } from "./events.ts";
+
+/** Plain-object commands for tests and the service; the numeric methods are the fast path. */
+export type EngineCommand =
+  | {
+      readonly kind: "submit";
+      readonly seq: number;
+      readonly timeNs: number;
+      readonly orderId: number;
+      readonly instrument: number;
+      readonly account: number;
+      readonly side: number;
+      readonly orderType: number;
+      readonly tif: number;
+      readonly price: number;
+      readonly qty: number;
+      readonly flags?: number;
+      readonly stopPrice?: number;
+      readonly displayQty?: number;
+      readonly stpGroup?: number;
+      readonly stpMode?: number;
+      readonly expireTimeNs?: number;
+    }
+  | { readonly kind: "cancel"; readonly seq: number; readonly orderId: number; readonly account: number }
+  | {
+      readonly kind: "replace";
+      readonly seq: number;
+      readonly orderId: number;
+      readonly account: number;
+      readonly price: number;
+      readonly qty: number;
+    }
+  | {
+      readonly kind: "massCancel";
+      readonly seq: number;
+      readonly account: number;
+      readonly instrument: number;
+      readonly side: number;
+    }
+  | {
+      readonly kind: "setState";
+      readonly seq: number;
+      readonly timeNs: number;
+      readonly instrument: number;
+      readonly state: number;
+    }
+  | { readonly kind: "expire"; readonly seq: number; readonly timeNs: number };
+
+/**
+ * Applies one command object; returns 0 or the reject reason, like the methods. An object that is
+ * not a command gives a REJECTED event with INVALID_COMMAND; nothing throws.
+ */
+export function applyCommand(engine: MatchingEngine, cmd: EngineCommand): number {
+  const c = (cmd ?? {}) as Partial<Record<string, unknown>> & { kind?: unknown };
+  const n = (v: unknown): number => (typeof v === "number" ? v : NaN);
+  switch (c.kind) {
+    case "submit":
+      return engine.submit(
+        n(c.seq),
+        n(c.timeNs),
+        n(c.orderId),
+        n(c.instrument),
+        n(c.account),
+        n(c.side),
+        n(c.orderType),
+        n(c.tif),
+        n(c.price),
+        n(c.qty),
+        {
+          flags: c.flags === undefined ? 0 : n(c.flags),
+          stopPrice: c.stopPrice === undefined ? 0 : n(c.stopPrice),
+          displayQty: c.displayQty === undefined ? 0 : n(c.displayQty),
+          stpGroup: c.stpGroup === undefined ? 0 : n(c.stpGroup),
+          stpMode: c.stpMode === undefined ? 0 : n(c.stpMode),
+          expireTimeNs: c.expireTimeNs === undefined ? 0 : n(c.expireTimeNs),
+        },
+      );
+    case "cancel":
+      return engine.cancel(n(c.seq), n(c.orderId), n(c.account));
+    case "replace":
+      return engine.replace(n(c.seq), n(c.orderId), n(c.account), n(c.price), n(c.qty));
+    case "massCancel":
+      return engine.massCancel(n(c.seq), n(c.account), n(c.instrument), n(c.side));
+    case "setState":
+      return engine.setState(n(c.seq), n(c.timeNs), n(c.instrument), n(c.state));
+    case "expire":
+      return engine.expire(n(c.seq), n(c.timeNs));
+    default: {
+      const r = engine.rejectCommand(n(c.seq));
+      return r === 0 ? RejectReason.INVALID_COMMAND : r;
+    }
+  }
+}
+
+/** The last command's events as plain objects (allocates; not for the hot path). */
+export function readEvents(engine: MatchingEngine): EngineEvent[] {
+  return readEventBuffer(engine.events);
+}

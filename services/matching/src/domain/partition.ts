@@ -1,0 +1,644 @@
+import { createHash } from "node:crypto";
+import {
+  CancelReason as WireCancelReason,
+  type Command,
+  type EngineEvent as WireEvent,
+  InstrumentState as WireState,
+  type LevelChange,
+  OrderType as WireOrderType,
+  RejectReason as WireReject,
+  RequestKind,
+  Side as WireSide,
+  StpMode as WireStp,
+  TimeInForce as WireTif,
+  type Timestamp,
+} from "@tradeplane/contracts";
+import {
+  CancelReason,
+  EventKind,
+  InstrumentState,
+  OrderFlags,
+  RejectReason,
+  StpMode,
+  TimeInForce,
+} from "./constants.ts";
+import type { EngineConfig } from "./config.ts";
+import { createEngine, createOrderExtras, restoreEngine, type MatchingEngine } from "./engine.ts";
+import { SnapshotError } from "./codec.ts";
+
+/**
+ * One engine partition as the venue sees it: the numeric matching core plus the
+ * deterministic tables that turn log commands (protobuf `Command`) into core calls and
+ * core events into `EngineEvent`s: symbols to instrument indexes, account names interned
+ * in log order, each live order's client order id and terms, per-instrument trade ids,
+ * and engine time. Pure: its state is a function of the commands applied, and
+ * `snapshot()` / `restorePartition()` carry all of it.
+ *
+ * Engine time is microseconds since the epoch (nanoseconds would pass 2^53): the largest
+ * command timestamp applied so far, so a lagging writer never moves time backwards.
+ */
+
+interface OrderRef {
+  account: number;
+  clientOrderId: string;
+  side: number;
+  orderType: number;
+  tif: number;
+  price: number;
+  stopPrice: number;
+  qty: number;
+}
+
+export interface Extras {
+  readonly v: 1;
+  readonly accounts: string[];
+  readonly states: number[];
+  readonly tradeIds: number[];
+  readonly timeUs: number;
+  readonly refs: [number, OrderRef][];
+}
+
+const PARTITION_MAGIC = 0x54505053; // "TPPS"
+const PARTITION_VERSION = 1;
+
+const TIF_FROM_WIRE: Record<number, number> = {
+  [WireTif.DAY]: TimeInForce.DAY,
+  [WireTif.GTC]: TimeInForce.GTC,
+  [WireTif.IOC]: TimeInForce.IOC,
+  [WireTif.FOK]: TimeInForce.FOK,
+  [WireTif.GTD]: TimeInForce.GTD,
+};
+const TIF_TO_WIRE: Record<number, WireTif> = Object.fromEntries(
+  Object.entries(TIF_FROM_WIRE).map(([wire, core]) => [core, Number(wire) as WireTif]),
+);
+
+const STATE_FROM_WIRE: Record<number, number> = {
+  [WireState.CLOSED]: InstrumentState.CLOSED,
+  [WireState.PRE_OPEN]: InstrumentState.PRE_OPEN,
+  [WireState.CONTINUOUS]: InstrumentState.CONTINUOUS,
+  [WireState.HALTED]: InstrumentState.HALTED,
+};
+const STATE_TO_WIRE: Record<number, WireState> = Object.fromEntries(
+  Object.entries(STATE_FROM_WIRE).map(([wire, core]) => [core, Number(wire) as WireState]),
+);
+
+/** NSE's rule (cancel the resting order) is the default; NONE has no core equivalent yet. */
+const STP_FROM_WIRE: Record<number, number> = {
+  [WireStp.UNSPECIFIED]: StpMode.CANCEL_RESTING,
+  [WireStp.CANCEL_MAKER]: StpMode.CANCEL_RESTING,
+  [WireStp.CANCEL_TAKER]: StpMode.CANCEL_INCOMING,
+  [WireStp.CANCEL_BOTH]: StpMode.CANCEL_BOTH,
+  [WireStp.DECREMENT]: StpMode.DECREMENT,
+};
+
+const REJECT_TO_WIRE: Record<number, WireReject> = {
+  [RejectReason.INVALID_SEQUENCE]: WireReject.MALFORMED_COMMAND,
+  [RejectReason.INVALID_TIME]: WireReject.MALFORMED_COMMAND,
+  [RejectReason.INVALID_ORDER_ID]: WireReject.UNKNOWN_ORDER,
+  [RejectReason.UNKNOWN_INSTRUMENT]: WireReject.UNKNOWN_INSTRUMENT,
+  [RejectReason.INVALID_ACCOUNT]: WireReject.MALFORMED_COMMAND,
+  [RejectReason.INVALID_COMMAND]: WireReject.UNSUPPORTED_ORDER,
+  [RejectReason.INVALID_PRICE]: WireReject.INVALID_PRICE,
+  [RejectReason.OFF_TICK]: WireReject.OFF_TICK,
+  [RejectReason.INVALID_QTY]: WireReject.INVALID_QTY,
+  [RejectReason.OFF_LOT]: WireReject.OFF_LOT,
+  [RejectReason.QTY_OUT_OF_RANGE]: WireReject.QTY_OUT_OF_RANGE,
+  [RejectReason.MAX_ORDER_VALUE]: WireReject.MAX_ORDER_VALUE,
+  [RejectReason.OUTSIDE_PRICE_BAND]: WireReject.OUTSIDE_PRICE_BAND,
+  [RejectReason.DUPLICATE_ORDER_ID]: WireReject.DUPLICATE_ORDER_ID,
+  [RejectReason.UNKNOWN_ORDER]: WireReject.UNKNOWN_ORDER,
+  [RejectReason.ORDER_FINISHED]: WireReject.ORDER_FINISHED,
+  // Another account's order is reported as unknown: its existence is not the caller's business.
+  [RejectReason.NOT_OWNER]: WireReject.UNKNOWN_ORDER,
+  [RejectReason.POST_ONLY_WOULD_TAKE]: WireReject.POST_ONLY_WOULD_TAKE,
+  [RejectReason.FOK_NOT_FILLABLE]: WireReject.FOK_NOT_FILLABLE,
+  [RejectReason.INSTRUMENT_HALTED]: WireReject.INSTRUMENT_HALTED,
+  [RejectReason.MARKET_CLOSED]: WireReject.MARKET_CLOSED,
+  [RejectReason.ORDER_TYPE_NOT_ALLOWED]: WireReject.UNSUPPORTED_ORDER,
+  [RejectReason.INVALID_DISPLAY_QTY]: WireReject.INVALID_DISPLAY_QTY,
+  [RejectReason.INVALID_STOP_PRICE]: WireReject.INVALID_PRICE,
+  [RejectReason.INVALID_EXPIRY]: WireReject.INVALID_EXPIRE_TIME,
+  [RejectReason.INVALID_STATE_TRANSITION]: WireReject.INVALID_STATE_TRANSITION,
+  [RejectReason.CAPACITY_EXCEEDED]: WireReject.CAPACITY_EXCEEDED,
+};
+
+const CANCEL_TO_WIRE: Record<number, WireCancelReason> = {
+  [CancelReason.USER]: WireCancelReason.CLIENT_REQUEST,
+  [CancelReason.IOC_REMAINDER]: WireCancelReason.UNFILLED_REMAINDER,
+  [CancelReason.STP]: WireCancelReason.SELF_TRADE_PREVENTION,
+  [CancelReason.HALT]: WireCancelReason.HALT,
+  [CancelReason.MASS_CANCEL]: WireCancelReason.MASS_CANCEL,
+};
+
+const US_PER_S = 1_000_000;
+
+/** Microseconds since the epoch of a Timestamp; NaN when absent or out of range. */
+export function timestampToUs(ts: Timestamp | undefined): number {
+  if (ts === undefined) return NaN;
+  const us = ts.seconds * US_PER_S + Math.floor(ts.nanos / 1000);
+  return Number.isSafeInteger(us) && us >= 0 && ts.nanos >= 0 && ts.nanos < 1e9 ? us : NaN;
+}
+
+export function usToTimestamp(us: number): Timestamp {
+  const seconds = Math.floor(us / US_PER_S);
+  return { seconds, nanos: (us - seconds * US_PER_S) * 1000 };
+}
+
+export interface PartitionSettings {
+  /** The engine config; instrument order defines the instrument indexes. */
+  readonly engine: EngineConfig;
+}
+
+/** Result of applying one log entry. */
+export interface AppliedCommand {
+  readonly seq: number;
+  /** Number of core events; wire events are built lazily by `wireEvents()`. */
+  readonly coreEvents: number;
+}
+
+export class Partition {
+  readonly engine: MatchingEngine;
+  private readonly symbols: string[];
+  private readonly symbolIndex = new Map<string, number>();
+  private readonly accounts: string[] = [];
+  private readonly accountIndex = new Map<string, number>();
+  private readonly refs = new Map<number, OrderRef>();
+  private readonly states: number[];
+  private readonly tradeIds: number[];
+  private timeUs = 0;
+  /** The last command, kept to build its wire events. */
+  private last: { seq: number; command: Command | undefined; decodeError: string | undefined } = {
+    seq: 0,
+    command: undefined,
+    decodeError: undefined,
+  };
+  /** Wire events of the last command, built once on demand. */
+  private lastWire: WireEvent[] | undefined;
+  private readonly extras = createOrderExtras();
+  /** Per-event data captured while applying, for wire events (refs change as events apply). */
+  private captured: (OrderRef | undefined)[] = [];
+  private capturedMaker: (OrderRef | undefined)[] = [];
+  private massCancelCount = 0;
+  private previousStates: number[] = [];
+
+  /** Use `Partition.create` or `restorePartition`. */
+  constructor(engine: MatchingEngine, extras?: Extras) {
+    this.engine = engine;
+    this.symbols = engine.config.instruments.map((i) => i.symbol);
+    this.symbols.forEach((s, i) => this.symbolIndex.set(s, i));
+    this.states = extras?.states ?? engine.config.instruments.map((i) => i.initialState);
+    this.tradeIds = extras?.tradeIds ?? this.symbols.map(() => 0);
+    if (extras !== undefined) {
+      this.timeUs = extras.timeUs;
+      for (const a of extras.accounts) this.intern(a);
+      for (const [id, ref] of extras.refs) this.refs.set(id, ref);
+    }
+  }
+
+  static create(settings: PartitionSettings): Partition {
+    return new Partition(createEngine(settings.engine));
+  }
+
+  get lastSeq(): number {
+    return this.engine.lastSeq;
+  }
+
+  get instruments(): readonly string[] {
+    return this.symbols;
+  }
+
+  instrumentIndex(symbol: string): number {
+    return this.symbolIndex.get(symbol) ?? -1;
+  }
+
+  private intern(account: string): number {
+    let id = this.accountIndex.get(account);
+    if (id === undefined) {
+      id = this.accounts.length;
+      this.accounts.push(account);
+      this.accountIndex.set(account, id);
+    }
+    return id;
+  }
+
+  /**
+   * Applies the log entry at `seq`: a decoded command, or `undefined` with the reason the
+   * bytes did not decode (recorded as a rejection; the partition never stalls on it).
+   */
+  apply(seq: number, command: Command | undefined, decodeError?: string): AppliedCommand {
+    this.last = { seq, command, decodeError };
+    this.lastWire = undefined;
+    this.massCancelCount = 0;
+    this.previousStates = this.states.slice();
+    const e = this.engine;
+    const time = timestampToUs(command?.timestamp);
+    if (command !== undefined && Number.isFinite(time) && time > this.timeUs) this.timeUs = time;
+    const body = command?.body;
+    if (command === undefined || body === undefined || !Number.isFinite(time)) {
+      e.rejectCommand(seq);
+    } else {
+      const account = this.intern(command.account);
+      switch (body.$case) {
+        case "newOrder": {
+          const o = body.value;
+          const tif = TIF_FROM_WIRE[o.timeInForce] ?? 0;
+          const stp = o.stpMode === WireStp.NONE ? -1 : (STP_FROM_WIRE[o.stpMode] ?? -1);
+          const x = this.extras;
+          x.flags = o.postOnly ? OrderFlags.POST_ONLY : 0;
+          x.stopPrice = o.stopPrice;
+          x.displayQty = o.displayQty;
+          x.stpGroup = o.stpGroup;
+          x.stpMode = stp;
+          x.expireTimeNs = o.expireTime === undefined ? 0 : timestampToUs(o.expireTime);
+          e.submit(seq, this.timeUs, seq, this.instrumentIndex(o.instrument), account, o.side, o.orderType, tif, o.price, o.qty, x);
+          break;
+        }
+        case "cancelOrder":
+          e.cancel(seq, body.value.orderId, account);
+          break;
+        case "replaceOrder":
+          e.replace(seq, body.value.orderId, account, body.value.price, body.value.qty);
+          break;
+        case "massCancel": {
+          const m = body.value;
+          const instrument = m.instrument === "" ? -1 : this.instrumentIndex(m.instrument);
+          if (instrument === -1 && m.instrument !== "") e.rejectCommand(seq);
+          else e.massCancel(seq, m.allAccounts ? -1 : account, instrument, m.side);
+          break;
+        }
+        case "setInstrumentState": {
+          const s = body.value;
+          const instrument = s.instrument === "" ? -1 : this.instrumentIndex(s.instrument);
+          const state = STATE_FROM_WIRE[s.state] ?? 0;
+          if (instrument === -1 && s.instrument !== "") e.rejectCommand(seq);
+          else e.setState(seq, this.timeUs, instrument, state);
+          break;
+        }
+        case "timeTick":
+          e.expire(seq, this.timeUs);
+          break;
+      }
+    }
+    this.track();
+    return { seq, coreEvents: e.events.count };
+  }
+
+  /** Keeps the order, state and trade-id tables in step with the core's events. */
+  private track(): void {
+    const ev = this.engine.events;
+    const cmd = this.last.command;
+    const captured = this.captured;
+    const capturedMaker = this.capturedMaker;
+    captured.length = ev.count;
+    capturedMaker.length = ev.count;
+    for (let i = 0; i < ev.count; i++) {
+      const kind = ev.kind[i]!;
+      const id = ev.orderId[i]!;
+      captured[i] = undefined;
+      capturedMaker[i] = undefined;
+      switch (kind) {
+        case EventKind.ACCEPTED: {
+          const o = cmd?.body?.$case === "newOrder" ? cmd.body.value : undefined;
+          const ref: OrderRef = {
+            account: ev.account[i]!,
+            clientOrderId: o?.clientOrderId ?? "",
+            side: ev.side[i]!,
+            orderType: o?.orderType ?? 0,
+            tif: TIF_FROM_WIRE[o?.timeInForce ?? 0] ?? 0,
+            price: o?.price ?? 0,
+            stopPrice: o?.stopPrice ?? 0,
+            qty: ev.qty[i]!,
+          };
+          this.refs.set(id, ref);
+          captured[i] = ref;
+          break;
+        }
+        case EventKind.TRADE: {
+          const taker = this.refs.get(id);
+          const maker = this.refs.get(ev.makerOrderId[i]!);
+          captured[i] = taker === undefined ? undefined : { ...taker };
+          capturedMaker[i] = maker === undefined ? undefined : { ...maker };
+          this.tradeIds[ev.instrument[i]!]! += 1;
+          if (ev.leaves[i] === 0) this.refs.delete(id);
+          if (ev.makerLeaves[i] === 0) this.refs.delete(ev.makerOrderId[i]!);
+          break;
+        }
+        case EventKind.CANCELLED:
+        case EventKind.EXPIRED: {
+          const ref = this.refs.get(id);
+          captured[i] = ref === undefined ? undefined : { ...ref };
+          if (ev.leaves[i] === 0) this.refs.delete(id);
+          if (kind === EventKind.CANCELLED && cmd?.body?.$case === "massCancel") this.massCancelCount++;
+          break;
+        }
+        case EventKind.REPLACED: {
+          const ref = this.refs.get(id);
+          if (ref !== undefined) {
+            captured[i] = { ...ref };
+            if (cmd?.body?.$case === "replaceOrder") ref.clientOrderId = cmd.body.value.clientOrderId || ref.clientOrderId;
+            ref.price = ev.price[i]!;
+            ref.qty = ev.qty[i]!;
+          }
+          break;
+        }
+        case EventKind.TRIGGERED: {
+          const ref = this.refs.get(id);
+          captured[i] = ref === undefined ? undefined : { ...ref };
+          break;
+        }
+        case EventKind.STATE_CHANGED:
+          this.states[ev.instrument[i]!] = ev.state[i]!;
+          break;
+      }
+    }
+  }
+
+  /** The last command's events as wire messages (built once, then cached). */
+  wireEvents(): WireEvent[] {
+    if (this.lastWire !== undefined) return this.lastWire;
+    const ev = this.engine.events;
+    const { seq, command, decodeError } = this.last;
+    const out: WireEvent[] = [];
+    const timestamp = usToTimestamp(this.timeUs);
+    const symbol = (i: number): string => (i >= 0 && i < this.symbols.length ? this.symbols[i]! : "_");
+    const accountName = (a: number | undefined): string => (a === undefined ? "" : (this.accounts[a] ?? ""));
+    const kindOf = (): RequestKind => {
+      switch (command?.body?.$case) {
+        case "newOrder":
+          return RequestKind.NEW_ORDER;
+        case "cancelOrder":
+          return RequestKind.CANCEL_ORDER;
+        case "replaceOrder":
+          return RequestKind.REPLACE_ORDER;
+        case "massCancel":
+          return RequestKind.MASS_CANCEL;
+        default:
+          return RequestKind.UNSPECIFIED;
+      }
+    };
+    const requestClientOrderId = (): string => {
+      const b = command?.body;
+      if (b === undefined) return "";
+      if (b.$case === "cancelOrder" || b.$case === "massCancel" || b.$case === "replaceOrder")
+        return b.value.clientOrderId;
+      if (b.$case === "newOrder") return b.value.clientOrderId;
+      return "";
+    };
+    const cancelReasonOf = (core: number): WireCancelReason => {
+      const b = command?.body;
+      if (b?.$case === "cancelOrder" && core === CancelReason.USER && b.value.reason !== WireCancelReason.UNSPECIFIED)
+        return b.value.reason;
+      if (b?.$case === "massCancel" && core === CancelReason.MASS_CANCEL && b.value.reason !== WireCancelReason.UNSPECIFIED)
+        return b.value.reason;
+      return CANCEL_TO_WIRE[core] ?? WireCancelReason.UNSPECIFIED;
+    };
+    const push = (instrument: string, body: WireEvent["body"]): void => {
+      out.push({ commandSeq: seq, index: out.length, lastInCommand: false, timestamp, instrument, body });
+    };
+    let lastTradePrice = 0;
+    let pendingDelta: { instrument: number; changes: LevelChange[] } | undefined;
+    const flushDelta = (): void => {
+      if (pendingDelta === undefined) return;
+      push(symbol(pendingDelta.instrument), { $case: "bookDelta", value: { changes: pendingDelta.changes } });
+      pendingDelta = undefined;
+    };
+    for (let i = 0; i < ev.count; i++) {
+      const kind = ev.kind[i]!;
+      const inst = ev.instrument[i]!;
+      if (kind !== EventKind.BOOK_DELTA) flushDelta();
+      const ref = this.captured[i];
+      switch (kind) {
+        case EventKind.ACCEPTED: {
+          const o = command?.body?.$case === "newOrder" ? command.body.value : undefined;
+          push(symbol(inst), {
+            $case: "accepted",
+            value: {
+              orderId: ev.orderId[i]!,
+              clientOrderId: o?.clientOrderId ?? "",
+              account: accountName(ev.account[i]),
+              side: ev.side[i] as WireSide,
+              orderType: (o?.orderType ?? WireOrderType.UNSPECIFIED) as WireOrderType,
+              timeInForce: (o?.timeInForce ?? WireTif.UNSPECIFIED) as WireTif,
+              price: o?.price ?? ev.price[i]!,
+              stopPrice: o?.stopPrice ?? 0,
+              qty: ev.qty[i]!,
+              postOnly: o?.postOnly ?? false,
+              stpMode: o === undefined || o.stpMode === WireStp.UNSPECIFIED ? WireStp.CANCEL_MAKER : o.stpMode,
+              expireTime: o?.expireTime,
+              displayQty: o?.displayQty ?? 0,
+            },
+          });
+          break;
+        }
+        case EventKind.REJECTED: {
+          const reason =
+            command === undefined || command.body === undefined
+              ? WireReject.MALFORMED_COMMAND
+              : (REJECT_TO_WIRE[ev.reason[i]!] ?? WireReject.UNSPECIFIED);
+          const b = command?.body;
+          push(symbol(inst), {
+            $case: "rejected",
+            value: {
+              requestKind: kindOf(),
+              reason,
+              text: decodeError ?? "",
+              orderId: b?.$case === "cancelOrder" || b?.$case === "replaceOrder" ? b.value.orderId : 0,
+              clientOrderId: requestClientOrderId(),
+              account: command?.account ?? "",
+            },
+          });
+          break;
+        }
+        case EventKind.TRADE: {
+          const maker = this.capturedMaker[i];
+          lastTradePrice = ev.price[i]!;
+          const auction = command?.body?.$case === "setInstrumentState";
+          push(symbol(inst), {
+            $case: "trade",
+            value: {
+              tradeId: this.tradeIdAt(inst, i),
+              price: ev.price[i]!,
+              qty: ev.qty[i]!,
+              aggressorSide: auction ? WireSide.UNSPECIFIED : (ev.side[i] as WireSide),
+              makerOrderId: ev.makerOrderId[i]!,
+              makerAccount: accountName(maker?.account),
+              makerClientOrderId: maker?.clientOrderId ?? "",
+              makerLeavesQty: ev.makerLeaves[i]!,
+              takerOrderId: ev.orderId[i]!,
+              takerAccount: accountName(ref?.account),
+              takerClientOrderId: ref?.clientOrderId ?? "",
+              takerLeavesQty: ev.leaves[i]!,
+            },
+          });
+          break;
+        }
+        case EventKind.CANCELLED:
+          push(symbol(inst), {
+            $case: "cancelled",
+            value: {
+              orderId: ev.orderId[i]!,
+              clientOrderId: ref?.clientOrderId ?? "",
+              account: accountName(ev.account[i]),
+              side: ev.side[i] as WireSide,
+              price: ev.price[i]!,
+              cancelledQty: ev.qty[i]!,
+              reason: cancelReasonOf(ev.reason[i]!),
+              requestClientOrderId:
+                command?.body?.$case === "cancelOrder" || command?.body?.$case === "massCancel"
+                  ? command.body.value.clientOrderId
+                  : "",
+            },
+          });
+          break;
+        case EventKind.EXPIRED:
+          push(symbol(inst), {
+            $case: "expired",
+            value: {
+              orderId: ev.orderId[i]!,
+              clientOrderId: ref?.clientOrderId ?? "",
+              account: accountName(ev.account[i]),
+              side: ev.side[i] as WireSide,
+              price: ev.price[i]!,
+              expiredQty: ev.qty[i]!,
+              timeInForce: TIF_TO_WIRE[ref?.tif ?? 0] ?? WireTif.UNSPECIFIED,
+            },
+          });
+          break;
+        case EventKind.REPLACED: {
+          const newId = command?.body?.$case === "replaceOrder" ? command.body.value.clientOrderId : "";
+          const before = ref;
+          push(symbol(inst), {
+            $case: "replaced",
+            value: {
+              orderId: ev.orderId[i]!,
+              clientOrderId: newId || (before?.clientOrderId ?? ""),
+              origClientOrderId: before?.clientOrderId ?? "",
+              account: accountName(ev.account[i]),
+              side: ev.side[i] as WireSide,
+              price: ev.price[i]!,
+              stopPrice: before?.stopPrice ?? 0,
+              qty: ev.qty[i]!,
+              leavesQty: ev.leaves[i]!,
+              priorityKept: before !== undefined && before.price === ev.price[i] && ev.qty[i]! <= before.qty,
+            },
+          });
+          break;
+        }
+        case EventKind.TRIGGERED: {
+          const limit = ref?.orderType === WireOrderType.STOP_LIMIT;
+          push(symbol(inst), {
+            $case: "triggered",
+            value: {
+              orderId: ev.orderId[i]!,
+              clientOrderId: ref?.clientOrderId ?? "",
+              account: accountName(ev.account[i]),
+              side: ev.side[i] as WireSide,
+              stopPrice: ev.price[i]!,
+              triggerPrice: lastTradePrice,
+              orderType: limit ? WireOrderType.LIMIT : WireOrderType.MARKET,
+              price: limit ? (ref?.price ?? 0) : 0,
+            },
+          });
+          break;
+        }
+        case EventKind.STATE_CHANGED: {
+          const s = command?.body?.$case === "setInstrumentState" ? command.body.value : undefined;
+          push(symbol(inst), {
+            $case: "instrumentStateChanged",
+            value: {
+              previousState: STATE_TO_WIRE[this.previousStates[inst] ?? 0] ?? WireState.UNSPECIFIED,
+              state: STATE_TO_WIRE[ev.state[i]!] ?? WireState.UNSPECIFIED,
+              reason: s?.reason ?? "",
+              referencePrice: this.engine.config.instruments[inst]?.referencePrice ?? 0,
+            },
+          });
+          break;
+        }
+        case EventKind.BOOK_DELTA: {
+          if (pendingDelta !== undefined && pendingDelta.instrument !== inst) flushDelta();
+          pendingDelta ??= { instrument: inst, changes: [] };
+          pendingDelta.changes.push({ side: ev.side[i] as WireSide, price: ev.price[i]!, qty: ev.qty[i]!, orderCount: 0 });
+          break;
+        }
+      }
+    }
+    flushDelta();
+    if (command?.body?.$case === "massCancel" && !(ev.count > 0 && ev.kind[0] === EventKind.REJECTED)) {
+      const m = command.body.value;
+      push(m.instrument === "" ? "_" : m.instrument, {
+        $case: "massCancelCompleted",
+        value: { account: m.allAccounts ? "" : command.account, cancelledCount: this.massCancelCount, clientOrderId: m.clientOrderId },
+      });
+    }
+    if (out.length > 0) out[out.length - 1]!.lastInCommand = true;
+    this.lastWire = out;
+    return out;
+  }
+
+  /** Trade ids count per instrument; event i's id is the count after it minus later trades of this command. */
+  private tradeIdAt(instrument: number, i: number): number {
+    const ev = this.engine.events;
+    let later = 0;
+    for (let j = i + 1; j < ev.count; j++) if (ev.kind[j] === EventKind.TRADE && ev.instrument[j] === instrument) later++;
+    return this.tradeIds[instrument]! - later;
+  }
+
+  /** Live orders the partition knows the terms of (for admin views). */
+  get liveOrderCount(): number {
+    return this.refs.size;
+  }
+
+  /** sha256 over the core's digest and every table of the partition. */
+  digest(): string {
+    return createHash("sha256").update(this.engine.digest()).update(JSON.stringify(this.extrasOf())).digest("hex");
+  }
+
+  private extrasOf(): Extras {
+    return {
+      v: 1,
+      accounts: this.accounts,
+      states: this.states,
+      tradeIds: this.tradeIds,
+      timeUs: this.timeUs,
+      refs: [...this.refs.entries()],
+    };
+  }
+
+  /** Core snapshot + the partition's tables, with a checksum; see `restorePartition`. */
+  snapshot(): Uint8Array {
+    const core = this.engine.snapshot();
+    const extras = new TextEncoder().encode(JSON.stringify(this.extrasOf()));
+    const sum = createHash("sha256").update(extras).digest();
+    const out = new Uint8Array(12 + core.length + 32 + extras.length);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, PARTITION_MAGIC, true);
+    view.setUint32(4, PARTITION_VERSION, true);
+    view.setUint32(8, core.length, true);
+    out.set(core, 12);
+    out.set(sum, 12 + core.length);
+    out.set(extras, 12 + core.length + 32);
+    return out;
+  }
+}
+
+/** Reads a partition snapshot; throws SnapshotError for anything not intact. */
+export function restorePartition(bytes: Uint8Array): Partition {
+  if (!(bytes instanceof Uint8Array) || bytes.length < 12) throw new SnapshotError("partition snapshot is truncated");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, true) !== PARTITION_MAGIC) throw new SnapshotError("not a partition snapshot (bad magic)");
+  if (view.getUint32(4, true) !== PARTITION_VERSION) throw new SnapshotError("unsupported partition snapshot version");
+  const coreLength = view.getUint32(8, true);
+  if (12 + coreLength + 32 > bytes.length) throw new SnapshotError("partition snapshot is truncated");
+  const engine = restoreEngine(bytes.subarray(12, 12 + coreLength));
+  const sum = bytes.subarray(12 + coreLength, 12 + coreLength + 32);
+  const extrasBytes = bytes.subarray(12 + coreLength + 32);
+  if (!createHash("sha256").update(extrasBytes).digest().equals(sum))
+    throw new SnapshotError("partition snapshot checksum mismatch");
+  let extras: Extras;
+  try {
+    extras = JSON.parse(new TextDecoder().decode(extrasBytes)) as Extras;
+  } catch (err) {
+    throw new SnapshotError("partition snapshot tables are not valid JSON", { cause: err });
+  }
+  return new Partition(engine, extras);
+}
