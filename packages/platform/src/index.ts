@@ -9,3 +9,5 @@ export * from "./shutdown.ts";
 export * from "./telemetry.ts";
 export * from "./grpc-server.ts";
 export * from "./jetstream-provisioning.ts";
+export * from "./command-log.ts";
+export * from "./venue-streams.ts";

@@ -100,6 +100,11 @@ export class EventPublisher {
     this.mark = mark;
   }
 
+  /** Whether any event of command `cmdSeq` would be published or retained (callers skip encoding otherwise). */
+  wants(cmdSeq: number): boolean {
+    return cmdSeq >= this.mark.cmdSeq;
+  }
+
   /** Events not yet acknowledged (publish mode) or retained (retain mode). */
   get backlog(): number {
     return this.mode === "publish" ? this.slots.length - this.head : this.retained.length - this.retainedHead;

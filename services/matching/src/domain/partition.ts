@@ -82,6 +82,11 @@ const STATE_TO_WIRE: Record<number, WireState> = Object.fromEntries(
   Object.entries(STATE_FROM_WIRE).map(([wire, core]) => [core, Number(wire) as WireState]),
 );
 
+/** The wire state of a core instrument state. */
+export function wireStateOf(coreState: number): WireState {
+  return STATE_TO_WIRE[coreState] ?? WireState.UNSPECIFIED;
+}
+
 /** NSE's rule (cancel the resting order) is the default; NONE has no core equivalent yet. */
 const STP_FROM_WIRE: Record<number, number> = {
   [WireStp.UNSPECIFIED]: StpMode.CANCEL_RESTING,
@@ -179,6 +184,8 @@ export class Partition {
   private captured: (OrderRef | undefined)[] = [];
   private capturedMaker: (OrderRef | undefined)[] = [];
   private massCancelCount = 0;
+  /** Wire reason for a rejection decided here rather than by the core. */
+  private rejectOverride: WireReject | undefined;
   private previousStates: number[] = [];
 
   /** Use `Partition.create` or `restorePartition`. */
@@ -229,6 +236,7 @@ export class Partition {
     this.last = { seq, command, decodeError };
     this.lastWire = undefined;
     this.massCancelCount = 0;
+    this.rejectOverride = undefined;
     this.previousStates = this.states.slice();
     const e = this.engine;
     const time = timestampToUs(command?.timestamp);
@@ -250,7 +258,19 @@ export class Partition {
           x.stpGroup = o.stpGroup;
           x.stpMode = stp;
           x.expireTimeNs = o.expireTime === undefined ? 0 : timestampToUs(o.expireTime);
-          e.submit(seq, this.timeUs, seq, this.instrumentIndex(o.instrument), account, o.side, o.orderType, tif, o.price, o.qty, x);
+          e.submit(
+            seq,
+            this.timeUs,
+            seq,
+            this.instrumentIndex(o.instrument),
+            account,
+            o.side,
+            o.orderType,
+            tif,
+            o.price,
+            o.qty,
+            x,
+          );
           break;
         }
         case "cancelOrder":
@@ -262,7 +282,7 @@ export class Partition {
         case "massCancel": {
           const m = body.value;
           const instrument = m.instrument === "" ? -1 : this.instrumentIndex(m.instrument);
-          if (instrument === -1 && m.instrument !== "") e.rejectCommand(seq);
+          if (instrument === -1 && m.instrument !== "") this.rejectHere(seq, WireReject.UNKNOWN_INSTRUMENT);
           else e.massCancel(seq, m.allAccounts ? -1 : account, instrument, m.side);
           break;
         }
@@ -270,7 +290,13 @@ export class Partition {
           const s = body.value;
           const instrument = s.instrument === "" ? -1 : this.instrumentIndex(s.instrument);
           const state = STATE_FROM_WIRE[s.state] ?? 0;
-          if (instrument === -1 && s.instrument !== "") e.rejectCommand(seq);
+          const allowed = (i: number): boolean =>
+            s.fromStates.length === 0 || s.fromStates.some((w) => STATE_FROM_WIRE[w] === this.states[i]);
+          if (instrument === -1 && s.instrument !== "") this.rejectHere(seq, WireReject.UNKNOWN_INSTRUMENT);
+          else if (instrument >= 0 && !allowed(instrument)) this.rejectHere(seq, WireReject.INVALID_STATE_TRANSITION);
+          else if (instrument === -1 && !this.states.every((_, i) => allowed(i)))
+            // The core changes all instruments or one; a subset is written as one command per instrument.
+            this.rejectHere(seq, WireReject.INVALID_STATE_TRANSITION);
           else e.setState(seq, this.timeUs, instrument, state);
           break;
         }
@@ -281,6 +307,11 @@ export class Partition {
     }
     this.track();
     return { seq, coreEvents: e.events.count };
+  }
+
+  private rejectHere(seq: number, reason: WireReject): void {
+    this.engine.rejectCommand(seq);
+    this.rejectOverride = reason;
   }
 
   /** Keeps the order, state and trade-id tables in step with the core's events. */
@@ -335,7 +366,8 @@ export class Partition {
           const ref = this.refs.get(id);
           if (ref !== undefined) {
             captured[i] = { ...ref };
-            if (cmd?.body?.$case === "replaceOrder") ref.clientOrderId = cmd.body.value.clientOrderId || ref.clientOrderId;
+            if (cmd?.body?.$case === "replaceOrder")
+              ref.clientOrderId = cmd.body.value.clientOrderId || ref.clientOrderId;
             ref.price = ev.price[i]!;
             ref.qty = ev.qty[i]!;
           }
@@ -388,7 +420,11 @@ export class Partition {
       const b = command?.body;
       if (b?.$case === "cancelOrder" && core === CancelReason.USER && b.value.reason !== WireCancelReason.UNSPECIFIED)
         return b.value.reason;
-      if (b?.$case === "massCancel" && core === CancelReason.MASS_CANCEL && b.value.reason !== WireCancelReason.UNSPECIFIED)
+      if (
+        b?.$case === "massCancel" &&
+        core === CancelReason.MASS_CANCEL &&
+        b.value.reason !== WireCancelReason.UNSPECIFIED
+      )
         return b.value.reason;
       return CANCEL_TO_WIRE[core] ?? WireCancelReason.UNSPECIFIED;
     };
@@ -432,9 +468,10 @@ export class Partition {
         }
         case EventKind.REJECTED: {
           const reason =
-            command === undefined || command.body === undefined
+            this.rejectOverride ??
+            (command === undefined || command.body === undefined
               ? WireReject.MALFORMED_COMMAND
-              : (REJECT_TO_WIRE[ev.reason[i]!] ?? WireReject.UNSPECIFIED);
+              : (REJECT_TO_WIRE[ev.reason[i]!] ?? WireReject.UNSPECIFIED));
           const b = command?.body;
           push(symbol(inst), {
             $case: "rejected",
@@ -557,7 +594,12 @@ export class Partition {
         case EventKind.BOOK_DELTA: {
           if (pendingDelta !== undefined && pendingDelta.instrument !== inst) flushDelta();
           pendingDelta ??= { instrument: inst, changes: [] };
-          pendingDelta.changes.push({ side: ev.side[i] as WireSide, price: ev.price[i]!, qty: ev.qty[i]!, orderCount: 0 });
+          pendingDelta.changes.push({
+            side: ev.side[i] as WireSide,
+            price: ev.price[i]!,
+            qty: ev.qty[i]!,
+            orderCount: 0,
+          });
           break;
         }
       }
@@ -567,7 +609,11 @@ export class Partition {
       const m = command.body.value;
       push(m.instrument === "" ? "_" : m.instrument, {
         $case: "massCancelCompleted",
-        value: { account: m.allAccounts ? "" : command.account, cancelledCount: this.massCancelCount, clientOrderId: m.clientOrderId },
+        value: {
+          account: m.allAccounts ? "" : command.account,
+          cancelledCount: this.massCancelCount,
+          clientOrderId: m.clientOrderId,
+        },
       });
     }
     if (out.length > 0) out[out.length - 1]!.lastInCommand = true;
@@ -579,13 +625,24 @@ export class Partition {
   private tradeIdAt(instrument: number, i: number): number {
     const ev = this.engine.events;
     let later = 0;
-    for (let j = i + 1; j < ev.count; j++) if (ev.kind[j] === EventKind.TRADE && ev.instrument[j] === instrument) later++;
+    for (let j = i + 1; j < ev.count; j++)
+      if (ev.kind[j] === EventKind.TRADE && ev.instrument[j] === instrument) later++;
     return this.tradeIds[instrument]! - later;
   }
 
   /** Live orders the partition knows the terms of (for admin views). */
   get liveOrderCount(): number {
     return this.refs.size;
+  }
+
+  /** Current trading state of every instrument, in the core's codes, by index. */
+  get instrumentStates(): readonly number[] {
+    return this.states;
+  }
+
+  /** Engine time in microseconds since the epoch. */
+  get engineTimeUs(): number {
+    return this.timeUs;
   }
 
   /** sha256 over the core's digest and every table of the partition. */

@@ -19,7 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp.ts";
-import { InstrumentState, instrumentStateFromJSON, instrumentStateToJSON, LoggedCommand } from "./common.ts";
+import { BookLevel, InstrumentState, instrumentStateFromJSON, instrumentStateToJSON, LoggedCommand } from "./common.ts";
 import { Order } from "./order_entry.ts";
 
 /**
@@ -139,6 +139,15 @@ export interface GetBookResponse {
   asks: Order[];
   /** Untriggered stop orders, ascending by order_id. */
   stops: Order[];
+  /**
+   * Aggregated visible levels, best first, up to depth: always filled. (bids, asks and
+   * stops, order by order, are filled by engines that serve L3 queries; v1 leaves them
+   * empty and market data's L3 channel carries the order-by-order book.)
+   */
+  bidLevels: BookLevel[];
+  askLevels: BookLevel[];
+  /** Last trade price in ticks; 0 before the first trade. */
+  lastPrice: number;
 }
 
 export interface HaltRequest {
@@ -654,7 +663,17 @@ export const GetBookRequest: MessageFns<GetBookRequest> = {
 };
 
 function createBaseGetBookResponse(): GetBookResponse {
-  return { instrument: "", state: 0, lastCommandSeq: 0, bids: [], asks: [], stops: [] };
+  return {
+    instrument: "",
+    state: 0,
+    lastCommandSeq: 0,
+    bids: [],
+    asks: [],
+    stops: [],
+    bidLevels: [],
+    askLevels: [],
+    lastPrice: 0,
+  };
 }
 
 export const GetBookResponse: MessageFns<GetBookResponse> = {
@@ -676,6 +695,15 @@ export const GetBookResponse: MessageFns<GetBookResponse> = {
     }
     for (const v of message.stops) {
       Order.encode(v!, writer.uint32(50).fork()).join();
+    }
+    for (const v of message.bidLevels) {
+      BookLevel.encode(v!, writer.uint32(58).fork()).join();
+    }
+    for (const v of message.askLevels) {
+      BookLevel.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.lastPrice !== 0) {
+      writer.uint32(72).int64(message.lastPrice);
     }
     return writer;
   },
@@ -741,6 +769,30 @@ export const GetBookResponse: MessageFns<GetBookResponse> = {
             message.stops.push(Order.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.bidLevels.push(BookLevel.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.askLevels.push(BookLevel.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.lastPrice = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -765,6 +817,21 @@ export const GetBookResponse: MessageFns<GetBookResponse> = {
       bids: globalThis.Array.isArray(object?.bids) ? object.bids.map((e: any) => Order.fromJSON(e)) : [],
       asks: globalThis.Array.isArray(object?.asks) ? object.asks.map((e: any) => Order.fromJSON(e)) : [],
       stops: globalThis.Array.isArray(object?.stops) ? object.stops.map((e: any) => Order.fromJSON(e)) : [],
+      bidLevels: globalThis.Array.isArray(object?.bidLevels)
+        ? object.bidLevels.map((e: any) => BookLevel.fromJSON(e))
+        : globalThis.Array.isArray(object?.bid_levels)
+        ? object.bid_levels.map((e: any) => BookLevel.fromJSON(e))
+        : [],
+      askLevels: globalThis.Array.isArray(object?.askLevels)
+        ? object.askLevels.map((e: any) => BookLevel.fromJSON(e))
+        : globalThis.Array.isArray(object?.ask_levels)
+        ? object.ask_levels.map((e: any) => BookLevel.fromJSON(e))
+        : [],
+      lastPrice: isSet(object.lastPrice)
+        ? globalThis.Number(object.lastPrice)
+        : isSet(object.last_price)
+        ? globalThis.Number(object.last_price)
+        : 0,
     };
   },
 
@@ -788,6 +855,15 @@ export const GetBookResponse: MessageFns<GetBookResponse> = {
     if (message.stops?.length) {
       obj.stops = message.stops.map((e) => Order.toJSON(e));
     }
+    if (message.bidLevels?.length) {
+      obj.bidLevels = message.bidLevels.map((e) => BookLevel.toJSON(e));
+    }
+    if (message.askLevels?.length) {
+      obj.askLevels = message.askLevels.map((e) => BookLevel.toJSON(e));
+    }
+    if (message.lastPrice !== 0) {
+      obj.lastPrice = Math.round(message.lastPrice);
+    }
     return obj;
   },
 
@@ -802,6 +878,9 @@ export const GetBookResponse: MessageFns<GetBookResponse> = {
     message.bids = object.bids?.map((e) => Order.fromPartial(e)) || [];
     message.asks = object.asks?.map((e) => Order.fromPartial(e)) || [];
     message.stops = object.stops?.map((e) => Order.fromPartial(e)) || [];
+    message.bidLevels = object.bidLevels?.map((e) => BookLevel.fromPartial(e)) || [];
+    message.askLevels = object.askLevels?.map((e) => BookLevel.fromPartial(e)) || [];
+    message.lastPrice = object.lastPrice ?? 0;
     return message;
   },
 };

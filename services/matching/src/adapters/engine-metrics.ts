@@ -1,0 +1,85 @@
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { MICROSECOND_BUCKETS_S, MILLISECOND_BUCKETS_S } from "@tradeplane/platform";
+
+/** The engine service's metrics, registered once on the process registry. */
+export interface EngineMetrics {
+  readonly commandsApplied: Counter<"outcome">;
+  readonly eventsPublished: Counter;
+  readonly publishFailures: Counter;
+  readonly applySeconds: Histogram;
+  readonly publishBacklog: Gauge;
+  readonly commandLag: Gauge;
+  readonly lastCommandSeq: Gauge;
+  readonly role: Gauge;
+  readonly snapshotSeconds: Histogram;
+  readonly snapshotBytes: Gauge;
+  readonly snapshotLoadFailures: Counter;
+  readonly replayRate: Gauge;
+  readonly malformedCommands: Counter;
+}
+
+export function createEngineMetrics(registry: Registry): EngineMetrics {
+  const registers = [registry];
+  return {
+    commandsApplied: new Counter({
+      name: "tp_engine_commands_applied_total",
+      help: "Commands applied from the command log, by outcome (ok or rejected)",
+      labelNames: ["outcome"],
+      registers,
+    }),
+    eventsPublished: new Counter({
+      name: "tp_engine_events_published_total",
+      help: "Events acknowledged by JetStream",
+      registers,
+    }),
+    publishFailures: new Counter({
+      name: "tp_engine_publish_failures_total",
+      help: "Event publishes that failed and were retried",
+      registers,
+    }),
+    applySeconds: new Histogram({
+      name: "tp_engine_apply_seconds",
+      help: "Time to apply one command to the matching core, seconds",
+      buckets: [...MICROSECOND_BUCKETS_S],
+      registers,
+    }),
+    publishBacklog: new Gauge({
+      name: "tp_engine_publish_backlog",
+      help: "Events awaiting acknowledgement (primary) or retained (standby)",
+      registers,
+    }),
+    commandLag: new Gauge({
+      name: "tp_engine_command_lag",
+      help: "Commands in the log not yet applied",
+      registers,
+    }),
+    lastCommandSeq: new Gauge({
+      name: "tp_engine_last_command_seq",
+      help: "Sequence of the last applied command",
+      registers,
+    }),
+    role: new Gauge({ name: "tp_engine_role", help: "1 when primary, 0 when standby", registers }),
+    snapshotSeconds: new Histogram({
+      name: "tp_engine_snapshot_seconds",
+      help: "Time to serialise and store a snapshot, seconds",
+      buckets: [...MILLISECOND_BUCKETS_S],
+      registers,
+    }),
+    snapshotBytes: new Gauge({ name: "tp_engine_snapshot_bytes", help: "Size of the last snapshot", registers }),
+    snapshotLoadFailures: new Counter({
+      name: "tp_engine_snapshot_load_failures_total",
+      help: "Snapshots found unusable at start-up and skipped",
+      registers,
+    }),
+    replayRate: new Gauge({
+      name: "tp_engine_replay_commands_per_second",
+      help: "Commands per second applied during the last catch-up",
+      registers,
+    }),
+    malformedCommands: new Counter({
+      name: "tp_engine_malformed_commands_total",
+      help: "Log entries that did not decode as a Command (recorded as rejects and skipped)",
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,345 @@
+import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import type { KV } from "@nats-io/kv";
+import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
+import { context, trace, type Span, type Tracer } from "@opentelemetry/api";
+import {
+  Command,
+  commandStreamName,
+  commandSubject,
+  EngineEvent,
+  eventStreamName,
+  eventSubject,
+  eventSubjects,
+} from "@tradeplane/contracts";
+import { extractTraceContext, injectTraceHeaders, type Health, type Logger } from "@tradeplane/platform";
+import type { EngineConfig } from "../domain/config.ts";
+import { Partition, restorePartition } from "../domain/partition.ts";
+import { EventPublisher, markOf, NOTHING_PUBLISHED, type PublishedMark } from "./event-publisher.ts";
+import type { EngineMetrics } from "./engine-metrics.ts";
+import { Lease, type LeaseRole } from "./lease.ts";
+import type { SnapshotStore } from "./snapshot-store.ts";
+
+export interface EngineRunnerSettings {
+  readonly venue: string;
+  readonly partition: number;
+  readonly instanceId: string;
+  readonly snapshotEveryCommands: number;
+  readonly snapshotEverySeconds: number;
+  readonly leaseTtlMs: number;
+  readonly publishWindow: number;
+  readonly publishTimeoutMs: number;
+  readonly maxRetainedEvents: number;
+}
+
+export interface EngineRunnerDeps {
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly leases: KV;
+  readonly snapshots: SnapshotStore;
+  readonly engine: EngineConfig;
+  readonly settings: EngineRunnerSettings;
+  readonly logger: Logger;
+  readonly metrics: EngineMetrics;
+  readonly tracer: Tracer;
+  readonly health: Health;
+  /** Called when the lease is lost: the process should exit and restart as a standby. */
+  readonly onFatal: (reason: string) => void;
+}
+
+export interface EngineStatus {
+  readonly partition: number;
+  readonly role: LeaseRole;
+  readonly lastCommandSeq: number;
+  readonly lag: number;
+  readonly publishBacklog: number;
+  readonly caughtUp: boolean;
+}
+
+const CONSUME_BATCH = 4_096;
+
+/**
+ * The engine loop of one partition: restore from the newest usable snapshot, replay and
+ * then follow the partition's command subject strictly in log order, apply each command
+ * to the pure partition, and hand its events to the publisher (publishing as primary,
+ * retaining as standby). Writes snapshots as primary.
+ */
+export class EngineRunner {
+  private readonly deps: EngineRunnerDeps;
+  partition: Partition;
+  private publisher!: EventPublisher;
+  private lease!: Lease;
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private lag = 0;
+  private caughtUp = false;
+  private commandsSinceSnapshot = 0;
+  private lastSnapshotAt = performance.now();
+  private snapshotInFlight: Promise<void> | undefined;
+  private startedAt = 0;
+  private appliedSinceStart = 0;
+  /** Command sequence of the newest snapshot loaded or stored. */
+  lastSnapshotSeq = 0;
+
+  constructor(deps: EngineRunnerDeps) {
+    this.deps = deps;
+    this.partition = Partition.create({ engine: deps.engine });
+  }
+
+  get status(): EngineStatus {
+    return {
+      partition: this.deps.settings.partition,
+      role: this.lease?.role ?? "standby",
+      lastCommandSeq: this.partition.lastSeq,
+      lag: this.lag,
+      publishBacklog: this.publisher?.backlog ?? 0,
+      caughtUp: this.caughtUp,
+    };
+  }
+
+  /** Restores state, starts contending for the lease and starts the loop. */
+  async start(): Promise<void> {
+    const { settings, logger, metrics } = this.deps;
+    await this.restore();
+    const mark = await this.publishedMark();
+    logger.info({ lastSeq: this.partition.lastSeq, mark }, "engine restored; event stream mark read");
+    this.publisher = new EventPublisher(
+      {
+        js: this.deps.js,
+        window: settings.publishWindow,
+        maxRetained: settings.maxRetainedEvents,
+        publishTimeoutMs: settings.publishTimeoutMs,
+        hooks: {
+          onAck: () => metrics.eventsPublished.inc(),
+          onFailure: (err, attempt) => {
+            metrics.publishFailures.inc();
+            if (attempt === 0) logger.warn({ err: (err as Error).message }, "event publish failed; resending in order");
+          },
+        },
+      },
+      "retain",
+      mark,
+    );
+    metrics.role.set(0);
+    this.lease = new Lease({
+      kv: this.deps.leases,
+      key: `engine.${settings.partition}`,
+      holder: settings.instanceId,
+      ttlMs: settings.leaseTtlMs,
+      logger,
+      onAcquired: async () => {
+        const current = await this.publishedMark();
+        this.publisher.promote(current);
+        metrics.role.set(1);
+        logger.info({ mark: current, lastSeq: this.partition.lastSeq }, "promoted to primary");
+      },
+      onLost: () => {
+        metrics.role.set(0);
+        this.deps.onFatal("lease lost to another instance");
+      },
+    });
+    this.lease.start();
+    this.startedAt = performance.now();
+    this.messages = await this.subscribe(this.partition.lastSeq + 1);
+    this.loop = this.run(this.messages);
+  }
+
+  /** Stops consuming, waits for publishes and releases the lease. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.messages?.stop();
+    await this.loop?.catch(() => undefined);
+    await this.snapshotInFlight?.catch(() => undefined);
+    if (this.publisher?.mode === "publish") await this.publisher.idle();
+    await this.lease?.stop();
+  }
+
+  /** Resolves once the loop has applied every command up to `seq`. */
+  async waitForSeq(seq: number, timeoutMs = 30_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.partition.lastSeq < seq) {
+      if (performance.now() > deadline) throw new Error(`engine did not reach command ${seq} in ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  private async restore(): Promise<void> {
+    const { snapshots, logger, metrics } = this.deps;
+    let list: Awaited<ReturnType<SnapshotStore["list"]>> = [];
+    try {
+      list = await snapshots.list();
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, "cannot list snapshots; replaying the whole log");
+    }
+    for (const snap of list) {
+      try {
+        const bytes = await snapshots.read(snap.name);
+        if (bytes === null) throw new Error("snapshot object has no data");
+        const partition = restorePartition(bytes);
+        if (partition.lastSeq !== snap.lastSeq)
+          throw new Error(`holds seq ${partition.lastSeq}, named ${snap.lastSeq}`);
+        this.partition = partition;
+        this.lastSnapshotSeq = snap.lastSeq;
+        logger.info({ snapshot: snap.name, lastSeq: snap.lastSeq, bytes: snap.size }, "snapshot loaded");
+        return;
+      } catch (err) {
+        metrics.snapshotLoadFailures.inc();
+        logger.error({ snapshot: snap.name, err: (err as Error).message }, "snapshot unusable; trying an older one");
+      }
+    }
+    logger.info("no usable snapshot; replaying the command log from the start");
+  }
+
+  /** The (command, index) of the last event this partition has in the event stream. */
+  private async publishedMark(): Promise<PublishedMark> {
+    const { venue, partition } = this.deps.settings;
+    try {
+      const last = await this.deps.jsm.streams.getMessage(eventStreamName(venue), {
+        last_by_subj: eventSubjects(venue, { partition }),
+      });
+      return markOf(last?.header?.get("Nats-Msg-Id")) ?? NOTHING_PUBLISHED;
+    } catch (err) {
+      if (/no message found|message not found/i.test((err as Error).message)) return NOTHING_PUBLISHED;
+      throw err;
+    }
+  }
+
+  private async subscribe(fromSeq: number): Promise<ConsumerMessages> {
+    const { venue, partition } = this.deps.settings;
+    const consumer = await this.deps.js.consumers.get(commandStreamName(venue), {
+      filter_subjects: commandSubject(venue, partition),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: fromSeq,
+    });
+    return consumer.consume({ max_messages: CONSUME_BATCH });
+  }
+
+  private async run(messages: ConsumerMessages): Promise<void> {
+    const { metrics, tracer, health } = this.deps;
+    const { venue, partition: partitionNo } = this.deps.settings;
+    health.set("engine", "starting", "replaying the command log");
+    const pendingNow = await this.pendingCommands();
+    if (pendingNow === 0) this.markCaughtUp();
+    for await (const m of messages) {
+      if (this.stopping) break;
+      const seq = m.seq;
+      if (seq <= this.partition.lastSeq) continue; // re-delivery after a consumer reset
+      let command: Command | undefined;
+      let decodeError: string | undefined;
+      try {
+        command = Command.decode(m.data);
+      } catch (err) {
+        decodeError = `command does not decode: ${(err as Error).message}`;
+        metrics.malformedCommands.inc();
+      }
+      const traced = m.headers?.has("traceparent") === true;
+      let span: Span | undefined;
+      if (traced) {
+        span = tracer.startSpan(
+          "engine.apply",
+          { attributes: { "tp.venue": venue, "tp.partition": partitionNo, "tp.command_seq": seq } },
+          extractTraceContext(m.headers),
+        );
+      }
+      const t0 = performance.now();
+      const applied = this.partition.apply(seq, command, decodeError);
+      metrics.applySeconds.observe((performance.now() - t0) / 1000);
+      this.appliedSinceStart++;
+      const events = this.publisher.wants(seq) ? this.partition.wireEvents() : undefined;
+      metrics.commandsApplied.inc({ outcome: events?.[0]?.body?.$case === "rejected" ? "rejected" : "ok" });
+      if (events !== undefined) {
+        let eventHeaders: MsgHdrs | undefined;
+        if (span !== undefined) {
+          eventHeaders = natsHeaders();
+          injectTraceHeaders(eventHeaders, trace.setSpan(context.active(), span));
+        }
+        for (const event of events) {
+          const wait = this.publisher.offer({
+            cmdSeq: seq,
+            index: event.index,
+            subject: eventSubject(venue, partitionNo, event.instrument),
+            data: EngineEvent.encode(event).finish(),
+            headers: eventHeaders,
+          });
+          if (wait !== undefined) await wait;
+        }
+      }
+      span?.setAttribute("tp.events", applied.coreEvents);
+      span?.end();
+      this.lag = m.info.pending;
+      if (this.lag === 0 && !this.caughtUp) this.markCaughtUp();
+      this.maybeSnapshot();
+      if ((seq & 1023) === 0) {
+        metrics.lastCommandSeq.set(seq);
+        metrics.commandLag.set(this.lag);
+        metrics.publishBacklog.set(this.publisher.backlog);
+      }
+    }
+  }
+
+  /** Whether the log holds commands of this partition past the restored state. */
+  private async pendingCommands(): Promise<number> {
+    const { venue, partition } = this.deps.settings;
+    try {
+      const last = await this.deps.jsm.streams.getMessage(commandStreamName(venue), {
+        last_by_subj: commandSubject(venue, partition),
+      });
+      return last !== null && last.seq > this.partition.lastSeq ? 1 : 0;
+    } catch (err) {
+      if (/no message found|message not found/i.test((err as Error).message)) return 0;
+      throw err;
+    }
+  }
+
+  private markCaughtUp(): void {
+    this.caughtUp = true;
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    const rate = seconds > 0 ? this.appliedSinceStart / seconds : 0;
+    this.deps.metrics.replayRate.set(rate);
+    this.deps.metrics.lastCommandSeq.set(this.partition.lastSeq);
+    this.deps.metrics.commandLag.set(0);
+    this.deps.health.set("engine", "ok");
+    this.deps.logger.info(
+      { lastSeq: this.partition.lastSeq, replayed: this.appliedSinceStart, commandsPerSecond: Math.round(rate) },
+      "caught up with the command log",
+    );
+  }
+
+  private maybeSnapshot(): void {
+    const { snapshotEveryCommands, snapshotEverySeconds } = this.deps.settings;
+    this.commandsSinceSnapshot++;
+    if (this.lease.role !== "primary" || this.snapshotInFlight !== undefined) return;
+    const byCount = snapshotEveryCommands > 0 && this.commandsSinceSnapshot >= snapshotEveryCommands;
+    const byTime =
+      snapshotEverySeconds > 0 &&
+      this.commandsSinceSnapshot > 0 &&
+      (this.commandsSinceSnapshot & 255) === 0 &&
+      performance.now() - this.lastSnapshotAt >= snapshotEverySeconds * 1000;
+    if (!byCount && !byTime) return;
+    this.snapshotNow();
+  }
+
+  /** Serialises the partition now and stores it in the background. */
+  snapshotNow(): Promise<void> {
+    const { metrics, logger, snapshots } = this.deps;
+    const t0 = performance.now();
+    const lastSeq = this.partition.lastSeq;
+    const bytes = this.partition.snapshot();
+    this.commandsSinceSnapshot = 0;
+    this.lastSnapshotAt = performance.now();
+    const write = snapshots
+      .write(lastSeq, bytes)
+      .then(() => {
+        metrics.snapshotSeconds.observe((performance.now() - t0) / 1000);
+        metrics.snapshotBytes.set(bytes.length);
+        this.lastSnapshotSeq = Math.max(this.lastSnapshotSeq, lastSeq);
+        logger.info({ lastSeq, bytes: bytes.length, ms: Math.round(performance.now() - t0) }, "snapshot stored");
+      })
+      .catch((err: unknown) => logger.error({ err: (err as Error).message, lastSeq }, "snapshot write failed"))
+      .finally(() => {
+        this.snapshotInFlight = undefined;
+      });
+    this.snapshotInFlight = write;
+    return write;
+  }
+}

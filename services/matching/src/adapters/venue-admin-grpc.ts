@@ -1,0 +1,206 @@
+import { status as GrpcStatus, type Metadata, type sendUnaryData, type ServerUnaryCall } from "@grpc/grpc-js";
+import {
+  EngineRole,
+  InstrumentState,
+  type GetBookResponse,
+  type GetStatusResponse,
+  type LoggedCommand,
+  type VenueAdminServer,
+} from "@tradeplane/contracts";
+import {
+  AuthError,
+  NotFoundError,
+  ValidationError,
+  timestampOfMs,
+  toGrpcError,
+  type CommandLogWriter,
+  type Logger,
+} from "@tradeplane/platform";
+import { timingSafeEqual } from "node:crypto";
+import { usToTimestamp, wireStateOf } from "../domain/partition.ts";
+import type { EngineRunner } from "./engine-runner.ts";
+
+export interface VenueAdminDeps {
+  readonly venue: string;
+  readonly partition: number;
+  readonly instanceId: string;
+  readonly runner: EngineRunner;
+  readonly log: CommandLogWriter;
+  readonly logger: Logger;
+  /** Bearer token admin callers present; undefined refuses every write. */
+  readonly adminToken: string | undefined;
+  readonly lastSnapshotSeq: () => number;
+}
+
+const MAX_BOOK_DEPTH = 1_000;
+const DEFAULT_BOOK_DEPTH = 10;
+
+/** The caller's principal for the audit trail, after checking its bearer token. */
+function authorise(metadata: Metadata, token: string | undefined): string {
+  if (token === undefined)
+    throw new AuthError("PERMISSION_DENIED", "admin writes are disabled: no admin token is configured");
+  const header = String(metadata.get("authorization")[0] ?? "");
+  const presented = header.startsWith("Bearer ") ? header.slice(7) : "";
+  const a = Buffer.from(presented);
+  const b = Buffer.from(token);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new AuthError("UNAUTHENTICATED", "invalid admin token");
+  const who = String(metadata.get("x-tradeplane-principal")[0] ?? "admin").slice(0, 64);
+  return `ops:${who}`;
+}
+
+/**
+ * VenueAdmin for one engine partition: status and book from the running engine; halt,
+ * resume and session changes written to the command log (so they replay), never applied
+ * directly.
+ */
+export function venueAdminService(deps: VenueAdminDeps): VenueAdminServer {
+  const { runner } = deps;
+
+  const unary =
+    <Req, Res>(handler: (req: Req, metadata: Metadata) => Promise<Res> | Res) =>
+    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+      Promise.resolve()
+        .then(() => handler(call.request, call.metadata))
+        .then(
+          (res) => callback(null, res),
+          (err: unknown) => {
+            const e = toGrpcError(err);
+            if (e.code === GrpcStatus.INTERNAL) deps.logger.error({ err }, "admin call failed");
+            callback(e);
+          },
+        );
+    };
+
+  const instrumentsFor = (instrument: string): string[] => {
+    const symbols = runner.partition.instruments;
+    if (instrument === "") return [...symbols];
+    if (!symbols.includes(instrument))
+      throw new NotFoundError(`instrument ${instrument} is not on partition ${deps.partition}`);
+    return [instrument];
+  };
+
+  /** One command per instrument, so each can check its own current state. */
+  const writeStateChange = async (
+    principal: string,
+    instruments: string[],
+    state: InstrumentState,
+    reason: string,
+    fromStates: InstrumentState[],
+    referencePrice?: number,
+  ): Promise<LoggedCommand[]> => {
+    const written: LoggedCommand[] = [];
+    for (const instrument of instruments) {
+      const ack = await deps.log.append(deps.partition, {
+        timestamp: timestampOfMs(Date.now()),
+        account: principal,
+        source: deps.instanceId,
+        body: {
+          $case: "setInstrumentState",
+          value: { instrument, state, reason, fromStates, ...(referencePrice !== undefined ? { referencePrice } : {}) },
+        },
+      });
+      written.push({ partition: deps.partition, commandSeq: ack.seq });
+    }
+    deps.logger.info({ principal, instruments, state, reason }, "instrument state change written to the command log");
+    return written;
+  };
+
+  const requireReason = (reason: string): void => {
+    if (reason.trim() === "")
+      throw new ValidationError("reason is required for the audit trail", [{ path: "reason", message: "required" }]);
+  };
+
+  return {
+    getStatus: unary((req): GetStatusResponse => {
+      if (req.partition !== undefined && req.partition !== deps.partition)
+        throw new NotFoundError(`this engine serves partition ${deps.partition}`);
+      const s = runner.status;
+      return {
+        venue: deps.venue,
+        replicas: [
+          {
+            partition: deps.partition,
+            instance: deps.instanceId,
+            role: s.role === "primary" ? EngineRole.PRIMARY : EngineRole.STANDBY,
+            lastCommandSeq: s.lastCommandSeq,
+            logLastCommandSeq: s.lastCommandSeq + s.lag,
+            lag: s.lag,
+            engineTime: usToTimestamp(runner.partition.engineTimeUs),
+            lastSnapshotCommandSeq: deps.lastSnapshotSeq(),
+            instruments: [...runner.partition.instruments],
+          },
+        ],
+      };
+    }),
+    getBook: unary((req): GetBookResponse => {
+      const index = runner.partition.instrumentIndex(req.instrument);
+      if (index < 0)
+        throw new NotFoundError(`instrument ${req.instrument || "(empty)"} is not on partition ${deps.partition}`);
+      const depth = req.depth === 0 ? DEFAULT_BOOK_DEPTH : Math.min(req.depth, MAX_BOOK_DEPTH);
+      const view = runner.partition.engine.book(index, depth);
+      const level = (l: { price: number; qty: number; orders: number }) => ({
+        price: l.price,
+        qty: l.qty,
+        orderCount: l.orders,
+      });
+      return {
+        instrument: req.instrument,
+        state: wireStateOf(view.state),
+        lastCommandSeq: runner.partition.lastSeq,
+        bids: [],
+        asks: [],
+        stops: [],
+        bidLevels: view.bids.map(level),
+        askLevels: view.asks.map(level),
+        lastPrice: view.lastPrice,
+      };
+    }),
+    halt: unary(async (req, metadata) => {
+      const principal = authorise(metadata, deps.adminToken);
+      requireReason(req.reason);
+      const commands = await writeStateChange(
+        principal,
+        instrumentsFor(req.instrument),
+        InstrumentState.HALTED,
+        req.reason,
+        [InstrumentState.PRE_OPEN, InstrumentState.CONTINUOUS],
+      );
+      return { commands };
+    }),
+    resume: unary(async (req, metadata) => {
+      const principal = authorise(metadata, deps.adminToken);
+      const target = req.state === InstrumentState.UNSPECIFIED ? InstrumentState.CONTINUOUS : req.state;
+      if (target !== InstrumentState.CONTINUOUS && target !== InstrumentState.PRE_OPEN)
+        throw new ValidationError("a halt resumes into CONTINUOUS or PRE_OPEN (a re-opening auction)", [
+          { path: "state", message: "must be CONTINUOUS or PRE_OPEN" },
+        ]);
+      const commands = await writeStateChange(
+        principal,
+        instrumentsFor(req.instrument),
+        target,
+        req.reason || "resume",
+        [InstrumentState.HALTED],
+      );
+      return { commands };
+    }),
+    changeSession: unary(async (req, metadata) => {
+      const principal = authorise(metadata, deps.adminToken);
+      if (req.state === InstrumentState.UNSPECIFIED)
+        throw new ValidationError("state is required", [{ path: "state", message: "required" }]);
+      requireReason(req.reason);
+      if (req.referencePrice !== undefined && !(Number.isSafeInteger(req.referencePrice) && req.referencePrice > 0))
+        throw new ValidationError("reference_price must be a positive number of ticks", [
+          { path: "reference_price", message: "must be >= 1" },
+        ]);
+      const commands = await writeStateChange(
+        principal,
+        instrumentsFor(req.instrument),
+        req.state,
+        req.reason,
+        [],
+        req.referencePrice,
+      );
+      return { commands };
+    }),
+  };
+}

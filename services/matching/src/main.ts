@@ -1,0 +1,136 @@
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { Objm } from "@nats-io/obj";
+import { leasesBucket, snapshotsBucket, VenueAdminService } from "@tradeplane/contracts";
+import {
+  commandLogWriter,
+  connectNats,
+  createLogger,
+  createMetricsRegistry,
+  describeError,
+  Health,
+  initTelemetry,
+  Shutdown,
+  startGrpcServer,
+  startOpsServer,
+} from "@tradeplane/platform";
+import { loadEngineServiceConfig, type EngineServiceConfig } from "./config.ts";
+import { engineConfigOf } from "./engine-config.ts";
+import { createEngineMetrics } from "./adapters/engine-metrics.ts";
+import { EngineRunner } from "./adapters/engine-runner.ts";
+import { SnapshotStore } from "./adapters/snapshot-store.ts";
+import { venueAdminService } from "./adapters/venue-admin-grpc.ts";
+
+/**
+ * The matching engine process of one partition. Stages:
+ *  1. config      TP_CONFIG_FILE + TP_* variables, validated once
+ *  2. telemetry   logger, metrics registry, tracer, health
+ *  3. NATS        connection, JetStream, lease KV, snapshot object store
+ *  4. engine      restore from snapshot, replay, follow the log, contend for the lease
+ *  5. endpoints   VenueAdmin gRPC (+ health), /metrics /healthz /readyz
+ *  6. shutdown    reverse order on SIGTERM/SIGINT
+ */
+export async function main(config: Readonly<EngineServiceConfig>): Promise<Shutdown> {
+  // 2. telemetry
+  const base = { venue: config.venue, partition: config.partition, instance: config.instanceId };
+  const logger = createLogger({ service: "matching", level: config.logLevel, base });
+  const registry = createMetricsRegistry("matching", { venue: config.venue, partition: String(config.partition) });
+  const telemetry = initTelemetry("tradeplane-matching", config.tracing);
+  const health = new Health();
+  health.register("nats");
+  health.register("engine");
+  const shutdown = new Shutdown(logger);
+  shutdown.add("telemetry", () => telemetry.shutdown());
+
+  // 3. NATS
+  const nc = await connectNats(config, `matching-${config.venue}-${config.partition}-${config.instanceId}`, logger);
+  shutdown.add("nats", () => nc.drain());
+  health.set("nats", "ok");
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect") health.set("nats", "down", "disconnected");
+      if (s.type === "reconnect") health.set("nats", "ok");
+    }
+  })();
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  const leases = await new Kvm(nc).open(leasesBucket(config.venue));
+  const objects = await new Objm(nc).open(snapshotsBucket(config.venue));
+  const snapshots = new SnapshotStore(objects, config.partition, config.snapshotsKept);
+
+  // 4. engine
+  const runner = new EngineRunner({
+    js,
+    jsm,
+    leases,
+    snapshots,
+    engine: engineConfigOf(config),
+    settings: config,
+    logger,
+    metrics: createEngineMetrics(registry),
+    tracer: telemetry.tracer,
+    health,
+    onFatal: (reason) => {
+      logger.fatal({ reason }, "engine must restart");
+      void shutdown.run().then(() => process.exit(75));
+    },
+  });
+  await runner.start();
+  shutdown.add("engine", () => runner.stop());
+
+  // 5. endpoints
+  const grpc = await startGrpcServer({
+    host: config.grpcHost,
+    port: config.grpcPort,
+    health,
+    logger,
+    services: [
+      {
+        name: "tradeplane.v1.VenueAdmin",
+        definition: VenueAdminService,
+        implementation: venueAdminService({
+          venue: config.venue,
+          partition: config.partition,
+          instanceId: config.instanceId,
+          runner,
+          log: commandLogWriter(js, config.venue),
+          logger,
+          adminToken: config.adminToken,
+          lastSnapshotSeq: () => runner.lastSnapshotSeq,
+        }),
+      },
+    ],
+  });
+  shutdown.add("grpc", () => grpc.close());
+  const ops = await startOpsServer({
+    host: config.opsHost,
+    port: config.opsPort,
+    registry,
+    health,
+    logger,
+    extra: { "/status": () => runner.status },
+  });
+  shutdown.add("ops", () => ops.close());
+  logger.info({ grpcPort: grpc.port, opsPort: ops.port }, "matching engine started");
+  // Machine-readable line for supervisors and tests that start the process with port 0.
+  process.stdout.write(JSON.stringify({ ready: true, grpcPort: grpc.port, opsPort: ops.port }) + "\n");
+  return shutdown;
+}
+
+// 1. config, then run, when started as a program.
+if (import.meta.main) {
+  let config: Readonly<EngineServiceConfig>;
+  try {
+    config = loadEngineServiceConfig();
+  } catch (err) {
+    process.stderr.write(`matching: ${describeError(err)}\n`);
+    process.exit(78);
+  }
+  main(config).then(
+    (shutdown) => shutdown.installSignalHandlers(),
+    (err: unknown) => {
+      process.stderr.write(`matching: failed to start: ${describeError(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
