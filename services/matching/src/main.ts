@@ -108,7 +108,10 @@ export async function main(config: Readonly<EngineServiceConfig>): Promise<Shutd
     registry,
     health,
     logger,
-    extra: { "/status": () => runner.status },
+    extra: {
+      "/status": () => runner.status,
+      "/digest": () => ({ lastSeq: runner.partition.lastSeq, digest: runner.partition.digest() }),
+    },
   });
   shutdown.add("ops", () => ops.close());
   logger.info({ grpcPort: grpc.port, opsPort: ops.port }, "matching engine started");

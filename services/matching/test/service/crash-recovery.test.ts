@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NatsServer } from "@tradeplane/testkit";
+import { commandStream, prng, testInstrumentSettings } from "@tradeplane/testkit";
+import { EngineProcess } from "../support/engine-process.ts";
+import {
+  backgroundAppender,
+  readCommands,
+  readEvents,
+  referenceFromLog,
+  venueFixture,
+} from "../support/venue-fixture.ts";
+
+const COMMANDS = 100_000;
+
+function expectSameEvents(
+  stored: Awaited<ReturnType<typeof readEvents>>,
+  reference: ReturnType<typeof referenceFromLog>,
+) {
+  const ids = stored.map((e) => e.msgId);
+  expect(new Set(ids).size).toBe(ids.length);
+  expect(ids).toEqual(reference.events.map((e) => e.msgId));
+  expect(Buffer.concat(stored.map((e) => e.bytes)).equals(Buffer.concat(reference.events.map((e) => e.bytes)))).toBe(
+    true,
+  );
+}
+
+describe("engine crash recovery (SIGKILL) on a real nats-server", () => {
+  let server: NatsServer;
+
+  beforeAll(async () => {
+    server = await NatsServer.start();
+  });
+
+  afterAll(async () => {
+    await server?.dispose();
+  });
+
+  it(`publishes exactly the uninterrupted run's events after SIGKILLs at random points of ${COMMANDS} commands`, async () => {
+    const venue = "crash";
+    const fixture = await venueFixture(server.url, venue);
+    const engine = new EngineProcess({
+      natsUrl: server.url,
+      venue,
+      instanceId: "engine-a",
+      instruments: testInstrumentSettings,
+      env: { TP_SNAPSHOT_EVERY_COMMANDS: "7000", TP_LEASE_TTL_MS: "300" },
+    });
+    await engine.start();
+    const appender = backgroundAppender(fixture.js, venue, commandStream(COMMANDS, 42));
+    const rnd = prng(2026);
+    const killPoints = [0.15, 0.4, 0.7].map((f) => Math.floor(COMMANDS * (f + rnd() * 0.1)));
+    for (const point of killPoints) {
+      await engine.waitForSeq(point, 120_000);
+      await engine.signal("SIGKILL");
+      await engine.start();
+    }
+    await appender.done;
+    await engine.waitForSeq(COMMANDS, 120_000);
+    const reference = referenceFromLog(await readCommands(fixture.nc, venue));
+    expectSameEvents(await readEvents(fixture.nc, venue), reference);
+    expect((await engine.ops<{ digest: string }>("/digest")).digest).toBe(reference.digest);
+    expect(engine.log).toContain("snapshot loaded");
+    await engine.signal("SIGTERM");
+    await fixture.nc.close();
+  });
+
+  it("falls back to an older snapshot, or a full replay, when the newest is corrupt", async () => {
+    const venue = "corrupt";
+    const fixture = await venueFixture(server.url, venue);
+    const engine = new EngineProcess({
+      natsUrl: server.url,
+      venue,
+      instanceId: "engine-a",
+      instruments: testInstrumentSettings,
+      env: { TP_SNAPSHOT_EVERY_COMMANDS: "1000", TP_LEASE_TTL_MS: "300" },
+    });
+    await engine.start();
+    const appender = backgroundAppender(fixture.js, venue, commandStream(5_000, 5));
+    await appender.done;
+    await engine.waitForSeq(5_000);
+    await engine.signal("SIGKILL");
+    // Overwrite every stored snapshot's bytes with garbage of the same name.
+    const { Objm } = await import("@nats-io/obj");
+    const store = await new Objm(fixture.nc).open(`tp_${venue}_snapshots`);
+    const infos = (await store.list()).filter((i) => !i.deleted);
+    expect(infos.length).toBeGreaterThan(0);
+    await store.putBlob(
+      { name: infos.sort((a, b) => b.name.localeCompare(a.name))[0]!.name },
+      new Uint8Array([1, 2, 3]),
+    );
+    await engine.start();
+    await engine.waitForSeq(5_000);
+    expect(engine.log).toContain("snapshot unusable");
+    const metrics = await (await fetch(`http://127.0.0.1:${engine.opsPort}/metrics`)).text();
+    expect(metrics).toMatch(/tp_engine_snapshot_load_failures_total\{[^}]*\} 1/);
+    const reference = referenceFromLog(await readCommands(fixture.nc, venue));
+    expectSameEvents(await readEvents(fixture.nc, venue), reference);
+    expect((await engine.ops<{ digest: string }>("/digest")).digest).toBe(reference.digest);
+    await engine.signal("SIGTERM");
+    await fixture.nc.close();
+  });
+
+  it("loses no command and duplicates no event when nats-server restarts under load", async () => {
+    const venue = "natsrestart";
+    const fixture = await venueFixture(server.url, venue);
+    const engine = new EngineProcess({
+      natsUrl: server.url,
+      venue,
+      instanceId: "engine-a",
+      instruments: testInstrumentSettings,
+      env: { TP_SNAPSHOT_EVERY_COMMANDS: "5000", TP_LEASE_TTL_MS: "1500" },
+    });
+    await engine.start();
+    const commands = commandStream(20_000, 11);
+    const appender = backgroundAppender(fixture.js, venue, commands);
+    await engine.waitForSeq(5_000, 60_000);
+    await server.restart();
+    await appender.done;
+    expect(appender.acked).toBe(commands.length);
+    const log = await readCommands(fixture.nc, venue);
+    expect(log.length).toBe(commands.length);
+    await engine.waitForSeq(log[log.length - 1]!.seq, 120_000);
+    const reference = referenceFromLog(log);
+    const stored = await readEvents(fixture.nc, venue);
+    const ids = stored.map((e) => e.msgId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(reference.events.map((e) => e.msgId).sort());
+    expect((await engine.ops<{ digest: string }>("/digest")).digest).toBe(reference.digest);
+    await engine.signal("SIGTERM");
+    await fixture.nc.close();
+  });
+});

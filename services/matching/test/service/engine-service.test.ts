@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { credentials, Metadata } from "@grpc/grpc-js";
+import {
+  commandSubject,
+  InstrumentState,
+  RejectReason,
+  VenueAdminClient,
+  type GetBookResponse,
+  type GetStatusResponse,
+  type HaltResponse,
+} from "@tradeplane/contracts";
+import { NatsServer, unary } from "@tradeplane/testkit";
+import { commandStream, testInstrumentSettings } from "@tradeplane/testkit";
+import { EngineProcess } from "../support/engine-process.ts";
+import { appendAll, readEvents, referenceRun, venueFixture } from "../support/venue-fixture.ts";
+
+const VENUE = "svc";
+const ADMIN_TOKEN = "test-admin-token-0123456789";
+
+describe("the matching engine service on a real nats-server", () => {
+  let server: NatsServer;
+  let fixture: Awaited<ReturnType<typeof venueFixture>>;
+  let engine: EngineProcess;
+  let admin: VenueAdminClient;
+
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    fixture = await venueFixture(server.url, VENUE);
+    engine = new EngineProcess({
+      natsUrl: server.url,
+      venue: VENUE,
+      instanceId: "engine-a",
+      instruments: testInstrumentSettings,
+      env: { TP_ADMIN_TOKEN: ADMIN_TOKEN, TP_SNAPSHOT_EVERY_COMMANDS: "500" },
+    });
+    await engine.start();
+    admin = new VenueAdminClient(`127.0.0.1:${engine.grpcPort}`, credentials.createInsecure());
+  });
+
+  afterAll(async () => {
+    admin?.close();
+    await engine?.signal("SIGTERM");
+    await fixture?.nc.close();
+    await server?.dispose();
+  });
+
+  const commands = commandStream(2_000, 7);
+
+  it("applies the log in order and publishes each event once, as the pure partition computes them", async () => {
+    const last = await appendAll(fixture.js, VENUE, commands);
+    expect(last).toBe(2_000);
+    await engine.waitForSeq(last);
+    const reference = referenceRun(commands);
+    const stored = await readEvents(fixture.nc, VENUE);
+    expect(stored.map((e) => e.msgId)).toEqual(reference.events.map((e) => e.msgId));
+    expect(Buffer.concat(stored.map((e) => e.bytes)).equals(Buffer.concat(reference.events.map((e) => e.bytes)))).toBe(
+      true,
+    );
+    expect((await engine.ops<{ digest: string }>("/digest")).digest).toBe(reference.digest);
+  });
+
+  it("records an undecodable command as a rejection and keeps going", async () => {
+    const bad = await fixture.js.publish(commandSubject(VENUE, 0), new Uint8Array([0xff, 0xff, 0xff, 0x01]));
+    const good = await appendAll(fixture.js, VENUE, commandStream(1, 99, bad.seq + 1));
+    await engine.waitForSeq(good);
+    const events = await readEvents(fixture.nc, VENUE);
+    const rejection = events.find((e) => e.msgId === `${bad.seq}-0`)!;
+    expect(rejection.event.body).toMatchObject({
+      $case: "rejected",
+      value: { reason: RejectReason.MALFORMED_COMMAND },
+    });
+    expect(events.some((e) => e.msgId.startsWith(`${good}-`))).toBe(true);
+  });
+
+  it("reports status and the book over VenueAdmin", async () => {
+    const status = await unary<GetStatusResponse>((cb) => admin.getStatus({}, cb));
+    expect(status.replicas[0]).toMatchObject({ partition: 0, instance: "engine-a", lag: 0 });
+    expect(status.replicas[0]!.lastCommandSeq).toBeGreaterThanOrEqual(2_002);
+    const book = await unary<GetBookResponse>((cb) => admin.getBook({ instrument: "INFY", depth: 5 }, cb));
+    expect(book.state).toBe(InstrumentState.CONTINUOUS);
+    expect(book.bidLevels.length + book.askLevels.length).toBeGreaterThan(0);
+    if (book.bidLevels[0] && book.askLevels[0]) expect(book.bidLevels[0].price).toBeLessThan(book.askLevels[0].price);
+  });
+
+  it("halts through the command log, and refuses callers without the admin token", async () => {
+    const refused = await new Promise<Error | null>((resolve) =>
+      admin.halt({ instrument: "TCS", reason: "test" }, (err) => resolve(err)),
+    );
+    expect(refused?.message).toMatch(/UNAUTHENTICATED|invalid admin token/);
+    const metadata = new Metadata();
+    metadata.set("authorization", `Bearer ${ADMIN_TOKEN}`);
+    const halted = await unary<HaltResponse>((cb) =>
+      admin.halt({ instrument: "TCS", reason: "circuit breaker drill" }, metadata, cb),
+    );
+    const seq = halted.commands[0]!.commandSeq;
+    await engine.waitForSeq(seq);
+    const events = await readEvents(fixture.nc, VENUE);
+    const change = events.find((e) => e.msgId === `${seq}-0`)!;
+    expect(change.event.body).toMatchObject({
+      $case: "instrumentStateChanged",
+      value: {
+        state: InstrumentState.HALTED,
+        previousState: InstrumentState.CONTINUOUS,
+        reason: "circuit breaker drill",
+      },
+    });
+  });
+});

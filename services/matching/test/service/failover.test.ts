@@ -1,0 +1,112 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { NatsCluster, NatsServer } from "@tradeplane/testkit";
+import { commandStream, testInstrumentSettings } from "@tradeplane/testkit";
+import { EngineProcess } from "../support/engine-process.ts";
+import {
+  backgroundAppender,
+  readCommands,
+  readEvents,
+  referenceFromLog,
+  venueFixture,
+} from "../support/venue-fixture.ts";
+
+interface Status {
+  role: "primary" | "standby";
+  lastCommandSeq: number;
+}
+
+async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("primary and hot standby", () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+
+  it("hands over to the standby when the primary dies: the event stream stays gap-free and duplicate-free", async () => {
+    const server = await NatsServer.start();
+    cleanups.push(() => server.dispose());
+    const venue = "failover";
+    const fixture = await venueFixture(server.url, venue);
+    cleanups.push(() => fixture.nc.close());
+    const engine = (id: string) =>
+      new EngineProcess({
+        natsUrl: server.url,
+        venue,
+        instanceId: id,
+        instruments: testInstrumentSettings,
+        env: { TP_LEASE_TTL_MS: "600", TP_SNAPSHOT_EVERY_COMMANDS: "4000" },
+      });
+    const a = engine("engine-a");
+    await a.start();
+    await waitFor(async () => (await a.ops<Status>("/status")).role === "primary", "engine-a to lead");
+    const b = engine("engine-b");
+    await b.start();
+    cleanups.push(() => b.signal("SIGTERM"));
+    expect((await b.ops<Status>("/status")).role).toBe("standby");
+
+    const appender = backgroundAppender(fixture.js, venue, commandStream(30_000, 3));
+    await a.waitForSeq(10_000, 60_000);
+    const killedAt = Date.now();
+    await a.signal("SIGKILL");
+    await waitFor(async () => (await b.ops<Status>("/status")).role === "primary", "engine-b to take over");
+    const takeoverMs = Date.now() - killedAt;
+    process.stderr.write(`standby took over ${takeoverMs} ms after SIGKILL (lease ttl 600 ms)\n`);
+    await appender.done;
+    const log = await readCommands(fixture.nc, venue);
+    await b.waitForSeq(log[log.length - 1]!.seq, 60_000);
+    await (async () => {
+      // Let the new primary's last publishes land.
+      await waitFor(
+        async () => (await b.ops<{ publishBacklog: number }>("/status")).publishBacklog === 0,
+        "publish backlog to drain",
+      );
+    })();
+    const reference = referenceFromLog(log);
+    const stored = await readEvents(fixture.nc, venue);
+    expect(stored.map((e) => e.msgId)).toEqual(reference.events.map((e) => e.msgId));
+    expect((await b.ops<{ digest: string }>("/digest")).digest).toBe(reference.digest);
+  });
+
+  it("keeps every acknowledged command and event when one server of a three-node cluster stops", async () => {
+    const cluster = await NatsCluster.start(3);
+    cleanups.push(() => cluster.dispose());
+    const venue = "replicated";
+    const fixture = await venueFixture(cluster.urls, venue, 3);
+    cleanups.push(() => fixture.nc.close());
+    const e = new EngineProcess({
+      natsUrl: cluster.urls,
+      venue,
+      instanceId: "engine-a",
+      instruments: testInstrumentSettings,
+      env: { TP_LEASE_TTL_MS: "3000", TP_SNAPSHOT_EVERY_COMMANDS: "4000" },
+    });
+    await e.start();
+    cleanups.push(() => e.signal("SIGTERM"));
+    const commands = commandStream(15_000, 9);
+    const appender = backgroundAppender(fixture.js, venue, commands);
+    await e.waitForSeq(4_000, 60_000);
+    await cluster.servers[1]!.stop();
+    await appender.done;
+    expect(appender.acked).toBe(commands.length);
+    const log = await readCommands(fixture.nc, venue);
+    expect(log.length).toBe(commands.length);
+    await e.waitForSeq(log[log.length - 1]!.seq, 120_000);
+    await waitFor(
+      async () => (await e.ops<{ publishBacklog: number }>("/status")).publishBacklog === 0,
+      "publish backlog to drain",
+    );
+    const reference = referenceFromLog(log);
+    const stored = await readEvents(fixture.nc, venue);
+    const ids = stored.map((x) => x.msgId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(reference.events.map((x) => x.msgId).sort());
+    expect((await e.ops<{ digest: string }>("/digest")).digest).toBe(reference.digest);
+  });
+});

@@ -1,0 +1,157 @@
+import { jetstream, jetstreamManager, DeliverPolicy, type JetStreamClient } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  Command,
+  commandStreamName,
+  commandSubject,
+  EngineEvent,
+  eventStreamName,
+  type EngineEvent as EngineEventT,
+} from "@tradeplane/contracts";
+import { commandLogWriter, provision, venueProvisioningPlan } from "@tradeplane/platform";
+import { connectTo } from "@tradeplane/testkit";
+import { engineConfigOf } from "../../src/engine-config.ts";
+import { Partition } from "../../src/domain/partition.ts";
+import { testInstrumentSettings } from "@tradeplane/testkit";
+
+export interface StoredEvent {
+  readonly msgId: string;
+  readonly event: EngineEventT;
+  readonly bytes: Uint8Array;
+}
+
+/** Provisions a venue on a server and gives the test a connection and a command writer. */
+export async function venueFixture(servers: string | readonly string[], venue: string, replicas = 1) {
+  const nc: NatsConnection = await connectTo(servers);
+  await provision(nc, venueProvisioningPlan({ venue, replicas }));
+  const js: JetStreamClient = jetstream(nc);
+  const writer = commandLogWriter(js, venue, 30_000);
+  return { nc, js, writer };
+}
+
+/** Appends commands to partition 0, pipelined; returns the last sequence. */
+export async function appendAll(
+  js: JetStreamClient,
+  venue: string,
+  commands: readonly Command[],
+  window = 512,
+): Promise<number> {
+  const writer = commandLogWriter(js, venue, 30_000);
+  let last = 0;
+  const inFlight: Promise<void>[] = [];
+  for (const c of commands) {
+    inFlight.push(writer.append(0, c).then((ack) => void (last = Math.max(last, ack.seq))));
+    if (inFlight.length >= window) await Promise.all(inFlight.splice(0));
+  }
+  await Promise.all(inFlight);
+  return last;
+}
+
+/** Every event of the venue's event stream, in stream order. */
+export async function readEvents(nc: NatsConnection, venue: string): Promise<StoredEvent[]> {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(eventStreamName(venue));
+  if (info.state.messages === 0) return [];
+  const js = jetstream(nc);
+  const consumer = await js.consumers.get(eventStreamName(venue), { deliver_policy: DeliverPolicy.All });
+  const out: StoredEvent[] = [];
+  const messages = await consumer.consume({ max_messages: 4096 });
+  for await (const m of messages) {
+    out.push({ msgId: m.headers?.get("Nats-Msg-Id") ?? "", event: EngineEvent.decode(m.data), bytes: m.data });
+    if (m.info.pending === 0 && out.length >= info.state.messages) break;
+  }
+  await messages.close();
+  return out;
+}
+
+/** The uninterrupted reference: the same commands applied to a pure partition in process. */
+export function referenceRun(commands: readonly Command[], firstSeq = 1): { digest: string; events: StoredEvent[] } {
+  const partition = Partition.create({ engine: engineConfigOf({ instruments: testInstrumentSettings }) });
+  const events: StoredEvent[] = [];
+  commands.forEach((command, i) => {
+    const seq = firstSeq + i;
+    partition.apply(seq, Command.decode(Command.encode(command).finish()));
+    for (const event of partition.wireEvents())
+      events.push({ msgId: `${seq}-${event.index}`, event, bytes: EngineEvent.encode(event).finish() });
+  });
+  return { digest: partition.digest(), events };
+}
+
+/** Every command of the venue's log with its sequence, in log order. */
+export async function readCommands(nc: NatsConnection, venue: string): Promise<{ seq: number; data: Uint8Array }[]> {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(commandStreamName(venue));
+  if (info.state.messages === 0) return [];
+  const js = jetstream(nc);
+  const consumer = await js.consumers.get(commandStreamName(venue), { deliver_policy: DeliverPolicy.All });
+  const out: { seq: number; data: Uint8Array }[] = [];
+  const messages = await consumer.consume({ max_messages: 4096 });
+  for await (const m of messages) {
+    out.push({ seq: m.seq, data: m.data });
+    if (m.info.pending === 0 && out.length >= info.state.messages) break;
+  }
+  await messages.close();
+  return out;
+}
+
+/** The reference for whatever the log holds: each entry applied to a pure partition at its own sequence. */
+export function referenceFromLog(log: readonly { seq: number; data: Uint8Array }[]): {
+  digest: string;
+  events: StoredEvent[];
+} {
+  const partition = Partition.create({ engine: engineConfigOf({ instruments: testInstrumentSettings }) });
+  const events: StoredEvent[] = [];
+  for (const { seq, data } of log) {
+    let command: Command | undefined;
+    let error: string | undefined;
+    try {
+      command = Command.decode(data);
+    } catch (err) {
+      error = `command does not decode: ${(err as Error).message}`;
+    }
+    partition.apply(seq, command, error);
+    for (const event of partition.wireEvents())
+      events.push({ msgId: `${seq}-${event.index}`, event, bytes: EngineEvent.encode(event).finish() });
+  }
+  return { digest: partition.digest(), events };
+}
+
+/**
+ * Appends commands in the background with retries (each with a message id, so a retry
+ * never stores a command twice), as a gateway under NATS trouble would.
+ */
+export function backgroundAppender(js: JetStreamClient, venue: string, commands: readonly Command[], window = 256) {
+  let acked = 0;
+  let stopped = false;
+  const done = (async () => {
+    const inFlight = new Set<Promise<void>>();
+    for (let i = 0; i < commands.length && !stopped; i++) {
+      const data = Command.encode(commands[i]!).finish();
+      const attempt = async (): Promise<void> => {
+        for (let tries = 0; ; tries++) {
+          try {
+            await js.publish(commandSubject(venue, 0), data, { msgID: `cmd-${i}`, timeout: 5_000 });
+            acked++;
+            return;
+          } catch (err) {
+            if (tries > 200) throw err;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        }
+      };
+      const p = attempt().finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      if (inFlight.size >= window) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+  })();
+  return {
+    done,
+    get acked() {
+      return acked;
+    },
+    stop() {
+      stopped = true;
+    },
+  };
+}
