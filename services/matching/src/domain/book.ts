@@ -92,6 +92,7 @@ export class Book {
   /** Tick-relative index of a price; NaN when off tick (range is checked by the caller). */
   priceToRel(price: number): number {
     const t = this.tick1;
+    if (t === 1) return price - this.loTick;
     if (t !== 0) {
       if (price % t !== 0) return NaN;
       return price / t - this.loTick;

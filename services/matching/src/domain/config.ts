@@ -211,7 +211,7 @@ export function validateEngineConfig(config: EngineConfig): {
     else issues.push(`${at}.tickSize must be an integer > 0 (or give tickSlabs)`);
     if (!isPosInt(c.lotSize) || c.lotSize > MAX_INT32) issues.push(`${at}.lotSize must be an integer in 1..2^31-1`);
     if (!isPosInt(c.minQty)) issues.push(`${at}.minQty must be an integer > 0`);
-    if (!isPosInt(c.maxQty)) issues.push(`${at}.maxQty must be an integer > 0`);
+    if (!isPosInt(c.maxQty) || c.maxQty > MAX_INT32) issues.push(`${at}.maxQty must be an integer in 1..2^31-1`);
     if (isPosInt(c.minQty) && isPosInt(c.maxQty) && c.minQty > c.maxQty) issues.push(`${at}: minQty > maxQty`);
     if (!isNonNegInt(c.maxOrderValue)) issues.push(`${at}.maxOrderValue must be an integer >= 0 (0 = no limit)`);
     if (!isPosInt(c.referencePrice) || c.referencePrice > 2 ** 45)

@@ -76,6 +76,37 @@ const ST_STOP = 2;
 const ST_TAKER = 3;
 const MAX_INT32 = 0x7fffffff;
 
+/*
+ * Order record: 64 bytes (one cache line's worth) in one ArrayBuffer, read through four views.
+ *   f64 view, base s << 3:  id, price, prio
+ *   i32 view, base s << 4:  (0-5 are the doubles) leaves, shown, qty, rel, account, group, prev, next
+ *   u16 view, base s << 5:  (0-27 as above) instrument
+ *   u8 view,  base s << 6:  (0-57 as above) flags, stp mode, side, status, type, tif
+ * Stop price, expiry and display size live in separate arrays, read only when the order's type,
+ * time in force or iceberg flag says they were written.
+ */
+const F_ID = 0;
+const F_PRICE = 1;
+const F_PRIO = 2;
+const I_LEAVES = 6;
+const I_SHOWN = 7;
+const I_QTY = 8;
+const I_REL = 9;
+const I_ACCOUNT = 10;
+const I_GROUP = 11;
+const I_PREV = 12;
+const I_NEXT = 13;
+const H_INST = 28;
+const B_FLAGS = 58;
+const B_STP = 59;
+const B_SIDE = 60;
+const B_STATUS = 61;
+const B_TYPE = 62;
+const B_TIF = 63;
+const RECORD_BYTES = 64;
+/** Internal flag: the order has a display size (iceberg); set next to the public OrderFlags bits. */
+const FLAG_ICEBERG = 0x80;
+
 const FILTER_ALL = 0;
 const FILTER_ACCOUNT = 1;
 const FILTER_DAY = 2;
@@ -89,8 +120,13 @@ const HEADER_BYTES = 4 + 4 + 4 + 32;
  * The matching core: one single-threaded, deterministic state machine for all configured
  * instruments. Commands are methods with numeric arguments; each returns 0 when the command was
  * applied or the RejectReason of its REJECTED event, and leaves its complete output in `events`.
- * Nothing on the command path allocates in steady state: orders live in struct-of-arrays typed
- * arrays with a free list, books are tick ladders with intrusive FIFO lists.
+ * Nothing on the command path allocates in steady state: orders live in fixed 64-byte records of
+ * one ArrayBuffer with a free list, books are tick ladders with intrusive FIFO lists, and the
+ * id index is an open-addressing table over a Float64Array.
+ *
+ * The numeric methods take numbers: NaN, infinities, fractions, negatives and out-of-range
+ * values are rejected with a reason, never thrown. (Values that are not numbers at all belong
+ * to `applyCommand`, which maps them to NaN first.)
  */
 export class MatchingEngine {
   readonly config: NormalizedConfig;
@@ -102,31 +138,16 @@ export class MatchingEngine {
   /** @internal */ readonly index: OrderIdIndex;
   /** @internal */ prioCounter = 0;
   /** @internal */ gtdLive = 0;
-  /** @internal */ capacity: number;
+  /** @internal */ capacity = 0;
   private freeHead = -1;
 
-  // Orders, struct of arrays indexed by slot.
-  /** @internal */ oId: Float64Array;
-  /** @internal */ oPrice: Float64Array;
+  /** @internal */ of: Float64Array;
+  /** @internal */ oi: Int32Array;
+  /** @internal */ oh: Uint16Array;
+  /** @internal */ ob: Uint8Array;
   /** @internal */ oStop: Float64Array;
-  /** @internal */ oQty: Float64Array;
-  /** @internal */ oLeaves: Float64Array;
-  /** @internal */ oShown: Float64Array;
-  /** @internal */ oDisplay: Float64Array;
   /** @internal */ oExpire: Float64Array;
-  /** @internal */ oPrio: Float64Array;
-  /** @internal */ oRel: Int32Array;
-  /** @internal */ oAccount: Int32Array;
-  /** @internal */ oGroup: Int32Array;
-  /** @internal */ oPrev: Int32Array;
-  /** @internal */ oNext: Int32Array;
-  /** @internal */ oInst: Int32Array;
-  /** @internal */ oSide: Uint8Array;
-  /** @internal */ oType: Uint8Array;
-  /** @internal */ oTif: Uint8Array;
-  /** @internal */ oFlags: Uint8Array;
-  /** @internal */ oStp: Uint8Array;
-  /** @internal */ oStatus: Uint8Array;
+  /** @internal */ oDisplay: Int32Array;
 
   constructor(config: EngineConfig) {
     this.config = normalizeConfig(config);
@@ -134,28 +155,13 @@ export class MatchingEngine {
     this.events = new EventBuffer(cfg.initialEvents);
     this.books = cfg.instruments.map((ins, i) => new Book(i, ins));
     this.index = new OrderIdIndex(cfg.initialOrders);
-    this.capacity = 0;
-    this.oId = new Float64Array(0);
-    this.oPrice = new Float64Array(0);
+    this.of = new Float64Array(0);
+    this.oi = new Int32Array(0);
+    this.oh = new Uint16Array(0);
+    this.ob = new Uint8Array(0);
     this.oStop = new Float64Array(0);
-    this.oQty = new Float64Array(0);
-    this.oLeaves = new Float64Array(0);
-    this.oShown = new Float64Array(0);
-    this.oDisplay = new Float64Array(0);
     this.oExpire = new Float64Array(0);
-    this.oPrio = new Float64Array(0);
-    this.oRel = new Int32Array(0);
-    this.oAccount = new Int32Array(0);
-    this.oGroup = new Int32Array(0);
-    this.oPrev = new Int32Array(0);
-    this.oNext = new Int32Array(0);
-    this.oInst = new Int32Array(0);
-    this.oSide = new Uint8Array(0);
-    this.oType = new Uint8Array(0);
-    this.oTif = new Uint8Array(0);
-    this.oFlags = new Uint8Array(0);
-    this.oStp = new Uint8Array(0);
-    this.oStatus = new Uint8Array(0);
+    this.oDisplay = new Int32Array(0);
     this.resize(cfg.initialOrders);
   }
 
@@ -163,45 +169,26 @@ export class MatchingEngine {
 
   private resize(cap: number): void {
     const old = this.capacity;
+    const buf = new ArrayBuffer(cap * RECORD_BYTES);
+    const ob = new Uint8Array(buf);
+    ob.set(this.ob);
+    this.ob = ob;
+    this.of = new Float64Array(buf);
+    this.oi = new Int32Array(buf);
+    this.oh = new Uint16Array(buf);
     const f64 = (a: Float64Array) => {
       const b = new Float64Array(cap);
       b.set(a);
       return b;
     };
-    const i32 = (a: Int32Array) => {
-      const b = new Int32Array(cap);
-      b.set(a);
-      return b;
-    };
-    const u8 = (a: Uint8Array) => {
-      const b = new Uint8Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.oId = f64(this.oId);
-    this.oPrice = f64(this.oPrice);
     this.oStop = f64(this.oStop);
-    this.oQty = f64(this.oQty);
-    this.oLeaves = f64(this.oLeaves);
-    this.oShown = f64(this.oShown);
-    this.oDisplay = f64(this.oDisplay);
     this.oExpire = f64(this.oExpire);
-    this.oPrio = f64(this.oPrio);
-    this.oRel = i32(this.oRel);
-    this.oAccount = i32(this.oAccount);
-    this.oGroup = i32(this.oGroup);
-    this.oPrev = i32(this.oPrev);
-    this.oNext = i32(this.oNext);
-    this.oInst = i32(this.oInst);
-    this.oSide = u8(this.oSide);
-    this.oType = u8(this.oType);
-    this.oTif = u8(this.oTif);
-    this.oFlags = u8(this.oFlags);
-    this.oStp = u8(this.oStp);
-    this.oStatus = u8(this.oStatus);
+    const display = new Int32Array(cap);
+    display.set(this.oDisplay);
+    this.oDisplay = display;
     // Chain the new slots in ascending order in front of the (empty) free list.
     for (let s = cap - 1; s >= old; s--) {
-      this.oNext[s] = this.freeHead;
+      this.oi[(s << 4) + I_NEXT] = this.freeHead;
       this.freeHead = s;
     }
     this.capacity = cap;
@@ -214,25 +201,47 @@ export class MatchingEngine {
       this.resize(Math.min(this.capacity * 2, this.config.maxOrders));
       s = this.freeHead;
     }
-    this.freeHead = this.oNext[s]!;
+    this.freeHead = this.oi[(s << 4) + I_NEXT]!;
     return s;
   }
 
   private free(s: number): void {
-    this.oStatus[s] = ST_FREE;
-    this.oNext[s] = this.freeHead;
+    this.ob[(s << 6) + B_STATUS] = ST_FREE;
+    this.oi[(s << 4) + I_NEXT] = this.freeHead;
     this.freeHead = s;
   }
 
   /** Registers a resting or parked order under its id. */
   private indexAdd(s: number): void {
-    this.index.set(this.oId[s]!, s);
-    if (this.oTif[s] === TimeInForce.GTD) this.gtdLive++;
+    this.index.set(this.of[s << 3]!, s);
+    if (this.ob[(s << 6) + B_TIF] === TimeInForce.GTD) this.gtdLive++;
   }
 
   private indexRemove(s: number): void {
-    this.index.delete(this.oId[s]!);
-    if (this.oTif[s] === TimeInForce.GTD) this.gtdLive--;
+    this.index.delete(this.of[s << 3]!);
+    if (this.ob[(s << 6) + B_TIF] === TimeInForce.GTD) this.gtdLive--;
+  }
+
+  /** Display size of an iceberg order, 0 for others. */
+  private displayOf(s: number): number {
+    return (this.ob[(s << 6) + B_FLAGS]! & FLAG_ICEBERG) !== 0 ? this.oDisplay[s]! : 0;
+  }
+
+  /** @internal Field readers for tests, diagnostics and serialisation (not the hot path). */
+  orderId(s: number): number {
+    return this.of[(s << 3) + F_ID]!;
+  }
+  orderPrice(s: number): number {
+    return this.of[(s << 3) + F_PRICE]!;
+  }
+  orderPrio(s: number): number {
+    return this.of[(s << 3) + F_PRIO]!;
+  }
+  orderInt(s: number, field: number): number {
+    return this.oi[(s << 4) + field]!;
+  }
+  orderByte(s: number, field: number): number {
+    return this.ob[(s << 6) + field]!;
   }
 
   // ---------------------------------------------------------------- events
@@ -255,19 +264,22 @@ export class MatchingEngine {
     return reason;
   }
 
+  /** An order event with the order's own id, instrument, side and account. */
   private emitOrder(kind: number, s: number, price: number, qty: number, leaves: number, reason: number): void {
     const ev = this.events;
     const n = ev.count;
     if (n === ev.capacity) ev.grow();
+    const oi = this.oi;
+    const i = s << 4;
     ev.kind[n] = kind;
-    ev.orderId[n] = this.oId[s]!;
-    ev.instrument[n] = this.oInst[s]!;
-    ev.side[n] = this.oSide[s]! + 1;
+    ev.orderId[n] = this.of[s << 3]!;
+    ev.instrument[n] = this.oh[(s << 5) + H_INST]!;
+    ev.side[n] = this.ob[(s << 6) + B_SIDE]! + 1;
     ev.price[n] = price;
     ev.qty[n] = qty;
     ev.leaves[n] = leaves;
     ev.reason[n] = reason;
-    ev.account[n] = this.oAccount[s]!;
+    ev.account[n] = oi[i + I_ACCOUNT]!;
     ev.count = n + 1;
   }
 
@@ -337,15 +349,17 @@ export class MatchingEngine {
     qty: number,
     extras?: OrderExtras,
   ): number {
-    this.begin(seq);
-    const inst = Number.isInteger(instrument) && instrument >= 0 && instrument < this.books.length ? instrument : -1;
+    const ev = this.events;
+    ev.count = 0;
+    ev.seq = seq;
+    const books = this.books;
+    const inst = instrument >>> 0 === instrument && instrument < books.length ? instrument : -1;
     if (!(seq > this.lastSeq) || !Number.isSafeInteger(seq)) return this.reject(RejectReason.INVALID_SEQUENCE, orderId, inst);
     this.lastSeq = seq;
     if (!Number.isInteger(timeNs) || timeNs < 0) return this.reject(RejectReason.INVALID_TIME, orderId, inst);
-    if (!Number.isSafeInteger(orderId) || orderId <= 0) return this.reject(RejectReason.INVALID_ORDER_ID, orderId, inst);
+    if (!(orderId > 0) || !Number.isSafeInteger(orderId)) return this.reject(RejectReason.INVALID_ORDER_ID, orderId, inst);
     if (inst < 0) return this.reject(RejectReason.UNKNOWN_INSTRUMENT, orderId, -1);
-    if (!Number.isInteger(account) || account < 0 || account > MAX_INT32)
-      return this.reject(RejectReason.INVALID_ACCOUNT, orderId, inst);
+    if ((account | 0) !== account || account < 0) return this.reject(RejectReason.INVALID_ACCOUNT, orderId, inst);
     let flags = 0;
     let stopPrice = 0;
     let display = 0;
@@ -359,34 +373,25 @@ export class MatchingEngine {
       group = extras.stpGroup ?? 0;
       stp = extras.stpMode ?? 0;
       expire = extras.expireTimeNs ?? 0;
-      if (!Number.isInteger(group) || group < 0 || group > MAX_INT32)
-        return this.reject(RejectReason.INVALID_ACCOUNT, orderId, inst);
+      if ((group | 0) !== group || group < 0) return this.reject(RejectReason.INVALID_ACCOUNT, orderId, inst);
+      if ((flags !== 0 && flags !== OrderFlags.POST_ONLY) || (stp >>> 0 !== stp || stp > StpMode.DECREMENT))
+        return this.reject(RejectReason.INVALID_COMMAND, orderId, inst);
     }
-    if (
-      (side !== 1 && side !== 2) ||
-      !Number.isInteger(type) ||
-      type < OrderType.LIMIT ||
-      type > OrderType.STOP_LIMIT ||
-      !Number.isInteger(tif) ||
-      tif < TimeInForce.DAY ||
-      tif > TimeInForce.FOK ||
-      (flags !== 0 && flags !== OrderFlags.POST_ONLY) ||
-      !Number.isInteger(stp) ||
-      stp < StpMode.CANCEL_RESTING ||
-      stp > StpMode.DECREMENT
-    )
+    if ((side !== 1 && side !== 2) || type >>> 0 !== type || type < 1 || type > 4 || tif >>> 0 !== tif || tif < 1 || tif > 5)
       return this.reject(RejectReason.INVALID_COMMAND, orderId, inst);
     const resting = tif <= TimeInForce.GTD; // DAY, GTC, GTD
-    if (
-      (type === OrderType.MARKET && resting) ||
-      (type === OrderType.STOP_MARKET && !resting) ||
-      (type === OrderType.STOP_LIMIT && tif === TimeInForce.FOK) ||
-      (flags !== 0 && (type !== OrderType.LIMIT || !resting))
-    )
-      return this.reject(RejectReason.INVALID_COMMAND, orderId, inst);
+    if (type !== OrderType.LIMIT) {
+      if (
+        (type === OrderType.MARKET && resting) ||
+        (type === OrderType.STOP_MARKET && !resting) ||
+        (type === OrderType.STOP_LIMIT && tif === TimeInForce.FOK) ||
+        flags !== 0
+      )
+        return this.reject(RejectReason.INVALID_COMMAND, orderId, inst);
+    } else if (flags !== 0 && !resting) return this.reject(RejectReason.INVALID_COMMAND, orderId, inst);
     if (display !== 0 && ((type !== OrderType.LIMIT && type !== OrderType.STOP_LIMIT) || !resting))
       return this.reject(RejectReason.INVALID_DISPLAY_QTY, orderId, inst);
-    const b = this.books[inst]!;
+    const b = books[inst]!;
     const state = b.state;
     if (state !== InstrumentState.CONTINUOUS) {
       if (state === InstrumentState.CLOSED) return this.reject(RejectReason.MARKET_CLOSED, orderId, inst);
@@ -394,19 +399,19 @@ export class MatchingEngine {
       if (type === OrderType.MARKET || !resting || flags !== 0)
         return this.reject(RejectReason.ORDER_TYPE_NOT_ALLOWED, orderId, inst);
     }
-    if (!Number.isSafeInteger(qty) || qty <= 0) return this.reject(RejectReason.INVALID_QTY, orderId, inst);
-    if (qty % b.lotSize !== 0) return this.reject(RejectReason.OFF_LOT, orderId, inst);
+    if ((qty | 0) !== qty || qty <= 0) return this.reject(RejectReason.INVALID_QTY, orderId, inst);
+    const lot = b.lotSize;
+    if (lot !== 1 && qty % lot !== 0) return this.reject(RejectReason.OFF_LOT, orderId, inst);
     if (qty < b.minQty || qty > b.maxQty) return this.reject(RejectReason.QTY_OUT_OF_RANGE, orderId, inst);
     if (display !== 0) {
-      if (!Number.isSafeInteger(display) || display <= 0 || display % b.lotSize !== 0 || display > qty)
+      if ((display | 0) !== display || display <= 0 || display % lot !== 0 || display > qty)
         return this.reject(RejectReason.INVALID_DISPLAY_QTY, orderId, inst);
       if (display === qty) display = 0;
     }
     const isBuy = side === 1;
-    const hasLimit = type === OrderType.LIMIT || type === OrderType.STOP_LIMIT;
     let rel: number;
-    if (hasLimit || price !== 0) {
-      if (!Number.isSafeInteger(price) || price <= 0) return this.reject(RejectReason.INVALID_PRICE, orderId, inst);
+    if (price !== 0 || type === OrderType.LIMIT || type === OrderType.STOP_LIMIT) {
+      if (!(price > 0) || !Number.isSafeInteger(price)) return this.reject(RejectReason.INVALID_PRICE, orderId, inst);
       rel = b.priceToRel(price);
       if (rel !== rel) return this.reject(RejectReason.OFF_TICK, orderId, inst);
       if (rel < 0 || rel >= b.span) return this.reject(RejectReason.OUTSIDE_PRICE_BAND, orderId, inst);
@@ -415,54 +420,120 @@ export class MatchingEngine {
     }
     const isStop = type >= OrderType.STOP_MARKET;
     if (isStop) {
-      if (!Number.isSafeInteger(stopPrice) || stopPrice <= 0)
+      if (!(stopPrice > 0) || !Number.isSafeInteger(stopPrice))
         return this.reject(RejectReason.INVALID_STOP_PRICE, orderId, inst);
       const srel = b.priceToRel(stopPrice);
       if (srel !== srel) return this.reject(RejectReason.OFF_TICK, orderId, inst);
       if (srel < 0 || srel >= b.span) return this.reject(RejectReason.OUTSIDE_PRICE_BAND, orderId, inst);
     } else stopPrice = 0;
     if (tif === TimeInForce.GTD) {
-      if (!Number.isInteger(expire) || expire <= timeNs) return this.reject(RejectReason.INVALID_EXPIRY, orderId, inst);
+      if (!Number.isInteger(expire) || expire <= timeNs)
+        return this.reject(RejectReason.INVALID_EXPIRY, orderId, inst);
     } else expire = 0;
     if (b.maxOrderValue > 0) {
       const vp = price !== 0 ? price : type === OrderType.STOP_MARKET ? stopPrice : b.lastPrice;
       if (qty * vp > b.maxOrderValue) return this.reject(RejectReason.MAX_ORDER_VALUE, orderId, inst);
     }
-    if (this.index.get(orderId) !== -1) return this.reject(RejectReason.DUPLICATE_ORDER_ID, orderId, inst);
-    if (this.index.size >= this.config.maxOrders) return this.reject(RejectReason.CAPACITY_EXCEEDED, orderId, inst);
-    if (state === InstrumentState.CONTINUOUS && !isStop) {
-      if (flags !== 0 && (isBuy ? b.bestAsk >= 0 && b.bestAsk <= rel : b.bestBid >= 0 && b.bestBid >= rel))
-        return this.reject(RejectReason.POST_ONLY_WOULD_TAKE, orderId, inst);
-      if (tif === TimeInForce.FOK && !this.fokFillable(b, isBuy ? BUY : SELL, rel, qty, account, group, stp))
-        return this.reject(RejectReason.FOK_NOT_FILLABLE, orderId, inst);
-    }
+    const index = this.index;
+    if (index.get(orderId) !== -1) return this.reject(RejectReason.DUPLICATE_ORDER_ID, orderId, inst);
+    if (index.size >= this.config.maxOrders) return this.reject(RejectReason.CAPACITY_EXCEEDED, orderId, inst);
+    // Does it cross on entry? (Stops and the call phase never match on entry.)
+    const crosses =
+      state === InstrumentState.CONTINUOUS &&
+      !isStop &&
+      (isBuy ? b.bestAsk >= 0 && b.bestAsk <= rel : b.bestBid >= 0 && b.bestBid >= rel);
+    if (crosses && flags !== 0) return this.reject(RejectReason.POST_ONLY_WOULD_TAKE, orderId, inst);
+    if (
+      tif === TimeInForce.FOK &&
+      !(crosses && this.fokFillable(b, isBuy ? BUY : SELL, rel, qty, account, group, stp))
+    )
+      return this.reject(RejectReason.FOK_NOT_FILLABLE, orderId, inst);
     const s = this.alloc();
     if (s === -1) return this.reject(RejectReason.CAPACITY_EXCEEDED, orderId, inst);
-    this.oId[s] = orderId;
-    this.oPrice[s] = price;
-    this.oStop[s] = stopPrice;
-    this.oQty[s] = qty;
-    this.oLeaves[s] = qty;
-    this.oShown[s] = display !== 0 ? display : qty;
-    this.oDisplay[s] = display;
-    this.oExpire[s] = expire;
-    this.oPrio[s] = ++this.prioCounter;
-    this.oRel[s] = rel;
-    this.oAccount[s] = account;
-    this.oGroup[s] = group;
-    this.oInst[s] = inst;
-    this.oSide[s] = isBuy ? BUY : SELL;
-    this.oType[s] = type;
-    this.oTif[s] = tif;
-    this.oFlags[s] = flags;
-    this.oStp[s] = stp;
-    this.oStatus[s] = ST_TAKER;
-    this.emitOrder(EventKind.ACCEPTED, s, price, qty, qty, 0);
-    if (isStop) {
-      this.park(b, s);
-      if (state === InstrumentState.CONTINUOUS) this.triggerPass(b);
-    } else if (state === InstrumentState.PRE_OPEN) {
-      this.rest(b, s);
+    const sideIdx = isBuy ? BUY : SELL;
+    const f8 = s << 3;
+    const i4 = s << 4;
+    const b6 = s << 6;
+    const of = this.of;
+    const oi = this.oi;
+    const ob = this.ob;
+    of[f8 + F_ID] = orderId;
+    of[f8 + F_PRICE] = price;
+    of[f8 + F_PRIO] = ++this.prioCounter;
+    const shown = display !== 0 ? display : qty;
+    oi[i4 + I_LEAVES] = qty;
+    oi[i4 + I_SHOWN] = shown;
+    oi[i4 + I_QTY] = qty;
+    oi[i4 + I_REL] = rel;
+    oi[i4 + I_ACCOUNT] = account;
+    oi[i4 + I_GROUP] = group;
+    this.oh[(s << 5) + H_INST] = inst;
+    ob[b6 + B_FLAGS] = display !== 0 ? flags | FLAG_ICEBERG : flags;
+    ob[b6 + B_STP] = stp;
+    ob[b6 + B_SIDE] = sideIdx;
+    ob[b6 + B_STATUS] = ST_TAKER;
+    ob[b6 + B_TYPE] = type;
+    ob[b6 + B_TIF] = tif;
+    // Cold fields: written only for the orders that will read them.
+    if (display !== 0) this.oDisplay[s] = display;
+    if (isStop) this.oStop[s] = stopPrice;
+    if (expire !== 0) this.oExpire[s] = expire;
+    // ACCEPTED
+    let n = ev.count;
+    if (n === ev.capacity) {
+      ev.grow();
+    }
+    ev.kind[n] = EventKind.ACCEPTED;
+    ev.orderId[n] = orderId;
+    ev.instrument[n] = inst;
+    ev.side[n] = side;
+    ev.price[n] = price;
+    ev.qty[n] = qty;
+    ev.account[n] = account;
+    ev.count = ++n;
+    if (!crosses) {
+      if (isStop) {
+        this.park(b, s);
+        if (state === InstrumentState.CONTINUOUS) this.triggerPass(b);
+      } else if (type === OrderType.MARKET || tif === TimeInForce.IOC) {
+        this.emitOrder(EventKind.CANCELLED, s, price, qty, 0, CancelReason.IOC_REMAINDER);
+        this.free(s);
+      } else {
+        // Rests without trading: the common case, written out here rather than calling rest().
+        let cell = rel - b.wBase;
+        if (cell < 0 || cell >= b.wSize) {
+          b.recentre(rel);
+          cell = rel - b.wBase;
+        }
+        const li = sideIdx * b.wSize + cell;
+        const tail = b.tail[li]!;
+        oi[i4 + I_PREV] = tail;
+        oi[i4 + I_NEXT] = -1;
+        if (tail === -1) {
+          b.head[li] = s;
+          b.bits[li >> 5] = b.bits[li >> 5]! | (1 << (li & 31));
+          b.levels[sideIdx] = b.levels[sideIdx]! + 1;
+          if (isBuy) {
+            if (rel > b.bestBid) b.bestBid = rel;
+          } else if (b.bestAsk < 0 || rel < b.bestAsk) b.bestAsk = rel;
+        } else {
+          oi[(tail << 4) + I_NEXT] = s;
+        }
+        b.tail[li] = s;
+        const agg = b.agg[li]! + shown;
+        b.agg[li] = agg;
+        b.resting++;
+        ob[b6 + B_STATUS] = ST_RESTING;
+        index.set(orderId, s);
+        if (tif === TimeInForce.GTD) this.gtdLive++;
+        if (n === ev.capacity) ev.grow();
+        ev.kind[n] = EventKind.BOOK_DELTA;
+        ev.instrument[n] = inst;
+        ev.side[n] = side;
+        ev.price[n] = price;
+        ev.qty[n] = agg;
+        ev.count = n + 1;
+      }
     } else {
       this.execute(b, s);
       if (b.stopCount !== 0) this.triggerPass(b);
@@ -472,14 +543,16 @@ export class MatchingEngine {
 
   /** Cancels a live order (resting or parked stop) of `account`. Allowed in every state. */
   cancel(seq: number, orderId: number, account: number): number {
-    this.begin(seq);
+    const ev = this.events;
+    ev.count = 0;
+    ev.seq = seq;
     if (!(seq > this.lastSeq) || !Number.isSafeInteger(seq)) return this.reject(RejectReason.INVALID_SEQUENCE, orderId, -1);
     this.lastSeq = seq;
-    if (!Number.isSafeInteger(orderId) || orderId <= 0) return this.reject(RejectReason.INVALID_ORDER_ID, orderId, -1);
+    if (!(orderId > 0) || !Number.isSafeInteger(orderId)) return this.reject(RejectReason.INVALID_ORDER_ID, orderId, -1);
     const s = this.index.get(orderId);
     if (s === -1) return this.reject(RejectReason.UNKNOWN_ORDER, orderId, -1);
-    const b = this.books[this.oInst[s]!]!;
-    if (account !== this.oAccount[s]) return this.reject(RejectReason.NOT_OWNER, orderId, b.index);
+    const b = this.books[this.oh[(s << 5) + H_INST]!]!;
+    if (account !== this.oi[(s << 4) + I_ACCOUNT]) return this.reject(RejectReason.NOT_OWNER, orderId, b.index);
     this.removeLive(b, s, EventKind.CANCELLED, CancelReason.USER);
     return 0;
   }
@@ -493,40 +566,46 @@ export class MatchingEngine {
     this.begin(seq);
     if (!(seq > this.lastSeq) || !Number.isSafeInteger(seq)) return this.reject(RejectReason.INVALID_SEQUENCE, orderId, -1);
     this.lastSeq = seq;
-    if (!Number.isSafeInteger(orderId) || orderId <= 0) return this.reject(RejectReason.INVALID_ORDER_ID, orderId, -1);
+    if (!(orderId > 0) || !Number.isSafeInteger(orderId)) return this.reject(RejectReason.INVALID_ORDER_ID, orderId, -1);
     const s = this.index.get(orderId);
     if (s === -1) return this.reject(RejectReason.UNKNOWN_ORDER, orderId, -1);
-    const b = this.books[this.oInst[s]!]!;
+    const oi = this.oi;
+    const of = this.of;
+    const i4 = s << 4;
+    const f8 = s << 3;
+    const b = this.books[this.oh[(s << 5) + H_INST]!]!;
     const inst = b.index;
-    if (account !== this.oAccount[s]) return this.reject(RejectReason.NOT_OWNER, orderId, inst);
+    if (account !== oi[i4 + I_ACCOUNT]) return this.reject(RejectReason.NOT_OWNER, orderId, inst);
     if (b.state === InstrumentState.CLOSED) return this.reject(RejectReason.MARKET_CLOSED, orderId, inst);
     if (b.state === InstrumentState.HALTED) return this.reject(RejectReason.INSTRUMENT_HALTED, orderId, inst);
-    if (this.oStatus[s] !== ST_RESTING) return this.reject(RejectReason.ORDER_TYPE_NOT_ALLOWED, orderId, inst);
-    if (!Number.isSafeInteger(newQty) || newQty <= 0) return this.reject(RejectReason.INVALID_QTY, orderId, inst);
-    if (newQty % b.lotSize !== 0) return this.reject(RejectReason.OFF_LOT, orderId, inst);
+    if (this.ob[(s << 6) + B_STATUS] !== ST_RESTING)
+      return this.reject(RejectReason.ORDER_TYPE_NOT_ALLOWED, orderId, inst);
+    if ((newQty | 0) !== newQty || newQty <= 0) return this.reject(RejectReason.INVALID_QTY, orderId, inst);
+    if (b.lotSize !== 1 && newQty % b.lotSize !== 0) return this.reject(RejectReason.OFF_LOT, orderId, inst);
     if (newQty < b.minQty || newQty > b.maxQty) return this.reject(RejectReason.QTY_OUT_OF_RANGE, orderId, inst);
-    if (!Number.isSafeInteger(newPrice) || newPrice <= 0) return this.reject(RejectReason.INVALID_PRICE, orderId, inst);
+    if (!(newPrice > 0) || !Number.isSafeInteger(newPrice))
+      return this.reject(RejectReason.INVALID_PRICE, orderId, inst);
     const rel = b.priceToRel(newPrice);
     if (rel !== rel) return this.reject(RejectReason.OFF_TICK, orderId, inst);
     if (rel < 0 || rel >= b.span) return this.reject(RejectReason.OUTSIDE_PRICE_BAND, orderId, inst);
     if (b.maxOrderValue > 0 && newQty * newPrice > b.maxOrderValue)
       return this.reject(RejectReason.MAX_ORDER_VALUE, orderId, inst);
-    const side = this.oSide[s]!;
+    const side = this.ob[(s << 6) + B_SIDE]!;
     if (
       b.state === InstrumentState.CONTINUOUS &&
-      this.oFlags[s] === OrderFlags.POST_ONLY &&
+      (this.ob[(s << 6) + B_FLAGS]! & OrderFlags.POST_ONLY) !== 0 &&
       (side === BUY ? b.bestAsk >= 0 && b.bestAsk <= rel : b.bestBid >= 0 && b.bestBid >= rel)
     )
       return this.reject(RejectReason.POST_ONLY_WOULD_TAKE, orderId, inst);
 
-    const oldRel = this.oRel[s]!;
-    const leaves = this.oLeaves[s]!;
-    const newLeaves = newQty - (this.oQty[s]! - leaves);
+    const oldRel = oi[i4 + I_REL]!;
+    const leaves = oi[i4 + I_LEAVES]!;
+    const newLeaves = newQty - (oi[i4 + I_QTY]! - leaves);
     const li = side * b.wSize + (oldRel - b.wBase);
-    const oldPrice = this.oPrice[s]!;
+    const oldPrice = of[f8 + F_PRICE]!;
     if (newLeaves <= 0) {
       // Already executed at least the new quantity: the order is done.
-      this.oQty[s] = newQty;
+      oi[i4 + I_QTY] = newQty;
       this.emitOrder(EventKind.REPLACED, s, newPrice, newQty, 0, 0);
       this.unlinkResting(b, s, li);
       this.emitDelta(inst, side + 1, oldPrice, b.agg[li]!);
@@ -537,12 +616,12 @@ export class MatchingEngine {
     }
     if (rel === oldRel && newLeaves <= leaves) {
       // Pure decrease (or no change): keeps its place in the queue.
-      this.oQty[s] = newQty;
-      this.oLeaves[s] = newLeaves;
-      const shown = this.oShown[s]!;
+      oi[i4 + I_QTY] = newQty;
+      oi[i4 + I_LEAVES] = newLeaves;
+      const shown = oi[i4 + I_SHOWN]!;
       this.emitOrder(EventKind.REPLACED, s, newPrice, newQty, newLeaves, 0);
       if (shown > newLeaves) {
-        this.oShown[s] = newLeaves;
+        oi[i4 + I_SHOWN] = newLeaves;
         b.agg[li] = b.agg[li]! - (shown - newLeaves);
         this.emitDelta(inst, side + 1, newPrice, b.agg[li]!);
       }
@@ -551,14 +630,14 @@ export class MatchingEngine {
     // Loses priority: leaves its level, then enters as a new order at the new price.
     this.unlinkResting(b, s, li);
     this.indexRemove(s);
-    this.oStatus[s] = ST_TAKER;
-    this.oPrice[s] = newPrice;
-    this.oRel[s] = rel;
-    this.oQty[s] = newQty;
-    this.oLeaves[s] = newLeaves;
-    const display = this.oDisplay[s]!;
-    this.oShown[s] = display !== 0 && display < newLeaves ? display : newLeaves;
-    this.oPrio[s] = ++this.prioCounter;
+    this.ob[(s << 6) + B_STATUS] = ST_TAKER;
+    of[f8 + F_PRICE] = newPrice;
+    of[f8 + F_PRIO] = ++this.prioCounter;
+    oi[i4 + I_REL] = rel;
+    oi[i4 + I_QTY] = newQty;
+    oi[i4 + I_LEAVES] = newLeaves;
+    const display = this.displayOf(s);
+    oi[i4 + I_SHOWN] = display !== 0 && display < newLeaves ? display : newLeaves;
     this.emitOrder(EventKind.REPLACED, s, newPrice, newQty, newLeaves, 0);
     this.emitDelta(inst, side + 1, oldPrice, b.agg[li]!);
     if (b.head[li] === -1) this.levelEmptied(b, side, oldRel);
@@ -578,10 +657,10 @@ export class MatchingEngine {
    */
   massCancel(seq: number, account: number, instrument: number, side: number): number {
     this.begin(seq);
-    const inst = Number.isInteger(instrument) && instrument >= 0 && instrument < this.books.length ? instrument : -1;
+    const inst = instrument >>> 0 === instrument && instrument < this.books.length ? instrument : -1;
     if (!(seq > this.lastSeq) || !Number.isSafeInteger(seq)) return this.reject(RejectReason.INVALID_SEQUENCE, 0, inst);
     this.lastSeq = seq;
-    if (account !== -1 && (!Number.isInteger(account) || account < 0 || account > MAX_INT32))
+    if (account !== -1 && ((account | 0) !== account || account < 0))
       return this.reject(RejectReason.INVALID_ACCOUNT, 0, inst);
     if (instrument !== -1 && inst === -1) return this.reject(RejectReason.UNKNOWN_INSTRUMENT, 0, -1);
     if (side !== 0 && side !== 1 && side !== 2) return this.reject(RejectReason.INVALID_COMMAND, 0, inst);
@@ -601,12 +680,12 @@ export class MatchingEngine {
    */
   setState(seq: number, timeNs: number, instrument: number, state: number): number {
     this.begin(seq);
-    const inst = Number.isInteger(instrument) && instrument >= 0 && instrument < this.books.length ? instrument : -1;
+    const inst = instrument >>> 0 === instrument && instrument < this.books.length ? instrument : -1;
     if (!(seq > this.lastSeq) || !Number.isSafeInteger(seq)) return this.reject(RejectReason.INVALID_SEQUENCE, 0, inst);
     this.lastSeq = seq;
     if (!Number.isInteger(timeNs) || timeNs < 0) return this.reject(RejectReason.INVALID_TIME, 0, inst);
     if (instrument !== -1 && inst === -1) return this.reject(RejectReason.UNKNOWN_INSTRUMENT, 0, -1);
-    if (!Number.isInteger(state) || state < InstrumentState.PRE_OPEN || state > InstrumentState.CLOSED)
+    if (state >>> 0 !== state || state < InstrumentState.PRE_OPEN || state > InstrumentState.CLOSED)
       return this.reject(RejectReason.INVALID_COMMAND, 0, inst);
     if (inst !== -1) {
       const b = this.books[inst]!;
@@ -655,15 +734,16 @@ export class MatchingEngine {
       this.free(t);
       return;
     }
-    const leaves = this.oLeaves[t]!;
+    const i4 = t << 4;
+    const leaves = this.oi[i4 + I_LEAVES]!;
     if (leaves === 0) {
       this.free(t);
-    } else if (this.oType[t] === OrderType.MARKET || this.oTif[t] === TimeInForce.IOC) {
-      this.emitOrder(EventKind.CANCELLED, t, this.oPrice[t]!, leaves, 0, CancelReason.IOC_REMAINDER);
+    } else if (this.ob[(t << 6) + B_TYPE] === OrderType.MARKET || this.ob[(t << 6) + B_TIF] === TimeInForce.IOC) {
+      this.emitOrder(EventKind.CANCELLED, t, this.of[(t << 3) + F_PRICE]!, leaves, 0, CancelReason.IOC_REMAINDER);
       this.free(t);
     } else {
-      const d = this.oDisplay[t]!;
-      this.oShown[t] = d !== 0 && d < leaves ? d : leaves;
+      const d = this.displayOf(t);
+      this.oi[i4 + I_SHOWN] = d !== 0 && d < leaves ? d : leaves;
       this.rest(b, t);
     }
   }
@@ -673,33 +753,34 @@ export class MatchingEngine {
    * prevention ended the taker. Trades print at the maker's price; one BOOK_DELTA per level left.
    */
   private sweep(b: Book, t: number): boolean {
-    const side = this.oSide[t]!;
+    const oi = this.oi;
+    const of = this.of;
+    const t4 = t << 4;
+    const side = this.ob[(t << 6) + B_SIDE]!;
     const opp = side ^ 1;
-    const limit = this.oRel[t]!;
-    const takerId = this.oId[t]!;
-    const takerAcc = this.oAccount[t]!;
-    const takerGroup = this.oGroup[t]!;
-    const stp = this.oStp[t]!;
+    const limit = oi[t4 + I_REL]!;
+    const takerId = of[t << 3]!;
+    const takerAcc = oi[t4 + I_ACCOUNT]!;
+    const takerGroup = oi[t4 + I_GROUP]!;
+    const stp = this.ob[(t << 6) + B_STP]!;
     const inst = b.index;
     const takerSide = side + 1;
-    let leaves = this.oLeaves[t]!;
+    let leaves = oi[t4 + I_LEAVES]!;
     let alive = true;
-    const oLeaves = this.oLeaves;
-    const oShown = this.oShown;
-    const oAccount = this.oAccount;
-    const oGroup = this.oGroup;
     for (;;) {
       const best = opp === SELL ? b.bestAsk : b.bestBid;
       if (best < 0 || (side === BUY ? best > limit : best < limit)) break;
       const li = opp * b.wSize + (best - b.wBase);
       const agg = b.agg;
+      const head = b.head;
       const aggBefore = agg[li]!;
       const price = b.relToPrice(best);
       while (leaves > 0) {
-        const m = b.head[li]!;
+        const m = head[li]!;
         if (m === -1) break;
-        if (oAccount[m] === takerAcc || (takerGroup !== 0 && oGroup[m] === takerGroup)) {
-          const ml = oLeaves[m]!;
+        const m4 = m << 4;
+        if (oi[m4 + I_ACCOUNT] === takerAcc || (takerGroup !== 0 && oi[m4 + I_GROUP] === takerGroup)) {
+          const ml = oi[m4 + I_LEAVES]!;
           if (stp === StpMode.CANCEL_RESTING) {
             this.emitOrder(EventKind.CANCELLED, m, price, ml, 0, CancelReason.STP);
             this.dropHead(b, m, li);
@@ -711,16 +792,17 @@ export class MatchingEngine {
               this.emitOrder(EventKind.CANCELLED, m, price, ml, 0, CancelReason.STP);
               this.dropHead(b, m, li);
             } else {
-              oLeaves[m] = ml - dec;
-              const shown = oShown[m]!;
-              if (shown > ml - dec) {
-                oShown[m] = ml - dec;
-                agg[li] = agg[li]! - (shown - (ml - dec));
+              const left = ml - dec;
+              oi[m4 + I_LEAVES] = left;
+              const shown = oi[m4 + I_SHOWN]!;
+              if (shown > left) {
+                oi[m4 + I_SHOWN] = left;
+                agg[li] = agg[li]! - (shown - left);
               }
-              this.emitOrder(EventKind.CANCELLED, m, price, dec, ml - dec, CancelReason.STP);
+              this.emitOrder(EventKind.CANCELLED, m, price, dec, left, CancelReason.STP);
             }
             leaves -= dec;
-            this.emitOrder(EventKind.CANCELLED, t, this.oPrice[t]!, dec, leaves, CancelReason.STP);
+            this.emitOrder(EventKind.CANCELLED, t, of[(t << 3) + F_PRICE]!, dec, leaves, CancelReason.STP);
             if (leaves === 0) alive = false;
             continue;
           }
@@ -728,50 +810,52 @@ export class MatchingEngine {
             this.emitOrder(EventKind.CANCELLED, m, price, ml, 0, CancelReason.STP);
             this.dropHead(b, m, li);
           }
-          this.emitOrder(EventKind.CANCELLED, t, this.oPrice[t]!, leaves, 0, CancelReason.STP);
+          this.emitOrder(EventKind.CANCELLED, t, of[(t << 3) + F_PRICE]!, leaves, 0, CancelReason.STP);
           leaves = 0;
           alive = false;
           break;
         }
-        const shown = oShown[m]!;
+        const shown = oi[m4 + I_SHOWN]!;
         const fill = leaves < shown ? leaves : shown;
         leaves -= fill;
-        const ml = oLeaves[m]! - fill;
-        oLeaves[m] = ml;
+        const ml = oi[m4 + I_LEAVES]! - fill;
+        oi[m4 + I_LEAVES] = ml;
         agg[li] = agg[li]! - fill;
-        this.emitTrade(inst, takerSide, price, fill, this.oId[m]!, takerId, ml, leaves);
+        this.emitTrade(inst, takerSide, price, fill, of[m << 3]!, takerId, ml, leaves);
         if (ml === 0) {
-          oShown[m] = 0;
+          oi[m4 + I_SHOWN] = 0;
           this.dropHead(b, m, li);
         } else if (fill === shown) {
           // Iceberg: the shown part is gone; refill from the hidden part and go to the back.
-          const d = this.oDisplay[m]!;
+          const d = this.oDisplay[m]!; // fill === shown < leaves happens only to icebergs
           const ns = ml < d ? ml : d;
-          oShown[m] = ns;
+          oi[m4 + I_SHOWN] = ns;
           agg[li] = agg[li]! + ns;
           this.moveToBack(b, m, li);
-          this.oPrio[m] = ++this.prioCounter;
+          of[(m << 3) + F_PRIO] = ++this.prioCounter;
         } else {
-          oShown[m] = shown - fill;
+          oi[m4 + I_SHOWN] = shown - fill;
         }
         b.lastPrice = price;
       }
       const aggNow = agg[li]!;
       if (aggNow !== aggBefore) this.emitDelta(inst, opp + 1, price, aggNow);
-      if (b.head[li] === -1) this.levelEmptied(b, opp, best);
+      if (head[li] === -1) this.levelEmptied(b, opp, best);
       if (leaves === 0) break;
     }
-    this.oLeaves[t] = leaves;
+    oi[t4 + I_LEAVES] = leaves;
     return alive;
   }
 
-  /** Removes the head order `m` of level `li` (its aggregate share already taken) and frees it. */
+  /** Removes the head order `m` of level `li` (minus its shown part) and frees it. */
   private dropHead(b: Book, m: number, li: number): void {
-    const n = this.oNext[m]!;
+    const oi = this.oi;
+    const m4 = m << 4;
+    const n = oi[m4 + I_NEXT]!;
     b.head[li] = n;
     if (n === -1) b.tail[li] = -1;
-    else this.oPrev[n] = -1;
-    b.agg[li] = b.agg[li]! - this.oShown[m]!;
+    else oi[(n << 4) + I_PREV] = -1;
+    b.agg[li] = b.agg[li]! - oi[m4 + I_SHOWN]!;
     b.resting--;
     this.indexRemove(m);
     this.free(m);
@@ -780,26 +864,30 @@ export class MatchingEngine {
   private moveToBack(b: Book, m: number, li: number): void {
     const tail = b.tail[li]!;
     if (tail === m) return;
-    const p = this.oPrev[m]!;
-    const n = this.oNext[m]!;
+    const oi = this.oi;
+    const m4 = m << 4;
+    const p = oi[m4 + I_PREV]!;
+    const n = oi[m4 + I_NEXT]!;
     if (p === -1) b.head[li] = n;
-    else this.oNext[p] = n;
-    this.oPrev[n] = p; // n !== -1 because m is not the tail
-    this.oPrev[m] = tail;
-    this.oNext[m] = -1;
-    this.oNext[tail] = m;
+    else oi[(p << 4) + I_NEXT] = n;
+    oi[(n << 4) + I_PREV] = p; // n !== -1 because m is not the tail
+    oi[m4 + I_PREV] = tail;
+    oi[m4 + I_NEXT] = -1;
+    oi[(tail << 4) + I_NEXT] = m;
     b.tail[li] = m;
   }
 
   /** Unlinks a resting order from its level and removes its visible quantity (no events). */
   private unlinkResting(b: Book, s: number, li: number): void {
-    const p = this.oPrev[s]!;
-    const n = this.oNext[s]!;
+    const oi = this.oi;
+    const s4 = s << 4;
+    const p = oi[s4 + I_PREV]!;
+    const n = oi[s4 + I_NEXT]!;
     if (p === -1) b.head[li] = n;
-    else this.oNext[p] = n;
+    else oi[(p << 4) + I_NEXT] = n;
     if (n === -1) b.tail[li] = p;
-    else this.oPrev[n] = p;
-    b.agg[li] = b.agg[li]! - this.oShown[s]!;
+    else oi[(n << 4) + I_PREV] = p;
+    b.agg[li] = b.agg[li]! - oi[s4 + I_SHOWN]!;
     b.resting--;
   }
 
@@ -815,17 +903,19 @@ export class MatchingEngine {
 
   /** Appends order `s` (status TAKER, not indexed) to the tail of its level. */
   private rest(b: Book, s: number): void {
-    const rel = this.oRel[s]!;
+    const oi = this.oi;
+    const s4 = s << 4;
+    const rel = oi[s4 + I_REL]!;
     let cell = rel - b.wBase;
     if (cell < 0 || cell >= b.wSize) {
       b.recentre(rel);
       cell = rel - b.wBase;
     }
-    const side = this.oSide[s]!;
+    const side = this.ob[(s << 6) + B_SIDE]!;
     const li = side * b.wSize + cell;
     const tail = b.tail[li]!;
-    this.oPrev[s] = tail;
-    this.oNext[s] = -1;
+    oi[s4 + I_PREV] = tail;
+    oi[s4 + I_NEXT] = -1;
     if (tail === -1) {
       b.head[li] = s;
       b.bits[li >> 5] = b.bits[li >> 5]! | (1 << (li & 31));
@@ -834,30 +924,33 @@ export class MatchingEngine {
         if (rel > b.bestBid) b.bestBid = rel;
       } else if (b.bestAsk < 0 || rel < b.bestAsk) b.bestAsk = rel;
     } else {
-      this.oNext[tail] = s;
+      oi[(tail << 4) + I_NEXT] = s;
     }
     b.tail[li] = s;
-    const agg = b.agg[li]! + this.oShown[s]!;
+    const agg = b.agg[li]! + oi[s4 + I_SHOWN]!;
     b.agg[li] = agg;
     b.resting++;
-    this.oStatus[s] = ST_RESTING;
+    this.ob[(s << 6) + B_STATUS] = ST_RESTING;
     this.indexAdd(s);
-    this.emitDelta(b.index, side + 1, this.oPrice[s]!, agg);
+    this.emitDelta(b.index, side + 1, this.of[(s << 3) + F_PRICE]!, agg);
   }
 
   /** Ends a live order (resting or parked) with one event, plus its level's BOOK_DELTA. */
   private removeLive(b: Book, s: number, kind: number, reason: number): void {
-    const leaves = this.oLeaves[s]!;
-    const side = this.oSide[s]!;
-    if (this.oStatus[s] === ST_STOP) {
+    const oi = this.oi;
+    const s4 = s << 4;
+    const leaves = oi[s4 + I_LEAVES]!;
+    const price = this.of[(s << 3) + F_PRICE]!;
+    if (this.ob[(s << 6) + B_STATUS] === ST_STOP) {
       this.unlinkStop(b, s);
-      this.emitOrder(kind, s, this.oPrice[s]!, leaves, 0, reason);
+      this.emitOrder(kind, s, price, leaves, 0, reason);
     } else {
-      const rel = this.oRel[s]!;
+      const side = this.ob[(s << 6) + B_SIDE]!;
+      const rel = oi[s4 + I_REL]!;
       const li = side * b.wSize + (rel - b.wBase);
       this.unlinkResting(b, s, li);
-      this.emitOrder(kind, s, this.oPrice[s]!, leaves, 0, reason);
-      this.emitDelta(b.index, side + 1, this.oPrice[s]!, b.agg[li]!);
+      this.emitOrder(kind, s, price, leaves, 0, reason);
+      this.emitDelta(b.index, side + 1, price, b.agg[li]!);
       if (b.head[li] === -1) this.levelEmptied(b, side, rel);
     }
     this.indexRemove(s);
@@ -867,11 +960,11 @@ export class MatchingEngine {
   private matchesFilter(s: number, filter: number, arg: number): boolean {
     switch (filter) {
       case FILTER_ACCOUNT:
-        return this.oAccount[s] === arg;
+        return this.oi[(s << 4) + I_ACCOUNT] === arg;
       case FILTER_DAY:
-        return this.oTif[s] === TimeInForce.DAY;
+        return this.ob[(s << 6) + B_TIF] === TimeInForce.DAY;
       case FILTER_GTD:
-        return this.oTif[s] === TimeInForce.GTD && this.oExpire[s]! <= arg;
+        return this.ob[(s << 6) + B_TIF] === TimeInForce.GTD && this.oExpire[s]! <= arg;
       default:
         return true;
     }
@@ -883,6 +976,7 @@ export class MatchingEngine {
    * BOOK_DELTA per changed level), then buy stops and sell stops in trigger order.
    */
   private removeWhere(b: Book, sideFilter: number, filter: number, arg: number, kind: number, reason: number): void {
+    const oi = this.oi;
     for (let side = 0; side < 2; side++) {
       if (sideFilter !== 0 && sideFilter !== side + 1) continue;
       let rel = side === BUY ? b.bestBid : b.bestAsk;
@@ -892,10 +986,10 @@ export class MatchingEngine {
         const before = b.agg[li]!;
         let s = b.head[li]!;
         while (s !== -1) {
-          const n = this.oNext[s]!;
+          const n = oi[(s << 4) + I_NEXT]!;
           if (this.matchesFilter(s, filter, arg)) {
             this.unlinkResting(b, s, li);
-            this.emitOrder(kind, s, this.oPrice[s]!, this.oLeaves[s]!, 0, reason);
+            this.emitOrder(kind, s, this.of[(s << 3) + F_PRICE]!, oi[(s << 4) + I_LEAVES]!, 0, reason);
             this.indexRemove(s);
             this.free(s);
           }
@@ -911,10 +1005,10 @@ export class MatchingEngine {
       if (sideFilter !== 0 && sideFilter !== side + 1) continue;
       let s = b.stopHead[side]!;
       while (s !== -1) {
-        const n = this.oNext[s]!;
+        const n = oi[(s << 4) + I_NEXT]!;
         if (this.matchesFilter(s, filter, arg)) {
           this.unlinkStop(b, s);
-          this.emitOrder(kind, s, this.oPrice[s]!, this.oLeaves[s]!, 0, reason);
+          this.emitOrder(kind, s, this.of[(s << 3) + F_PRICE]!, oi[(s << 4) + I_LEAVES]!, 0, reason);
           this.indexRemove(s);
           this.free(s);
         }
@@ -933,19 +1027,21 @@ export class MatchingEngine {
     group: number,
     stp: number,
   ): boolean {
+    const oi = this.oi;
     const opp = side ^ 1;
     let rel = opp === SELL ? b.bestAsk : b.bestBid;
     let need = qty;
     while (rel >= 0 && (side === BUY ? rel <= limit : rel >= limit)) {
       let m = b.head[opp * b.wSize + (rel - b.wBase)]!;
       while (m !== -1) {
-        if (this.oAccount[m] === account || (group !== 0 && this.oGroup[m] === group)) {
+        const m4 = m << 4;
+        if (oi[m4 + I_ACCOUNT] === account || (group !== 0 && oi[m4 + I_GROUP] === group)) {
           if (stp !== StpMode.CANCEL_RESTING) return false;
         } else {
-          need -= this.oLeaves[m]!;
+          need -= oi[m4 + I_LEAVES]!;
           if (need <= 0) return true;
         }
-        m = this.oNext[m]!;
+        m = oi[m4 + I_NEXT]!;
       }
       rel = b.nextLevel(opp, rel);
     }
@@ -956,31 +1052,33 @@ export class MatchingEngine {
 
   /** Parks a stop order in its side's trigger-ordered list. */
   private park(b: Book, s: number): void {
-    const side = this.oSide[s]!;
+    const oi = this.oi;
+    const side = this.ob[(s << 6) + B_SIDE]!;
     const stop = this.oStop[s]!;
     // Walk back from the tail to the last order that triggers no later than s.
     let p = b.stopTail[side]!;
-    while (p !== -1 && (side === BUY ? this.oStop[p]! > stop : this.oStop[p]! < stop)) p = this.oPrev[p]!;
-    const n = p === -1 ? b.stopHead[side]! : this.oNext[p]!;
-    this.oPrev[s] = p;
-    this.oNext[s] = n;
+    while (p !== -1 && (side === BUY ? this.oStop[p]! > stop : this.oStop[p]! < stop)) p = oi[(p << 4) + I_PREV]!;
+    const n = p === -1 ? b.stopHead[side]! : oi[(p << 4) + I_NEXT]!;
+    oi[(s << 4) + I_PREV] = p;
+    oi[(s << 4) + I_NEXT] = n;
     if (p === -1) b.stopHead[side] = s;
-    else this.oNext[p] = s;
+    else oi[(p << 4) + I_NEXT] = s;
     if (n === -1) b.stopTail[side] = s;
-    else this.oPrev[n] = s;
+    else oi[(n << 4) + I_PREV] = s;
     b.stopCount++;
-    this.oStatus[s] = ST_STOP;
+    this.ob[(s << 6) + B_STATUS] = ST_STOP;
     this.indexAdd(s);
   }
 
   private unlinkStop(b: Book, s: number): void {
-    const side = this.oSide[s]!;
-    const p = this.oPrev[s]!;
-    const n = this.oNext[s]!;
+    const oi = this.oi;
+    const side = this.ob[(s << 6) + B_SIDE]!;
+    const p = oi[(s << 4) + I_PREV]!;
+    const n = oi[(s << 4) + I_NEXT]!;
     if (p === -1) b.stopHead[side] = n;
-    else this.oNext[p] = n;
+    else oi[(p << 4) + I_NEXT] = n;
     if (n === -1) b.stopTail[side] = p;
-    else this.oPrev[n] = p;
+    else oi[(n << 4) + I_PREV] = p;
     b.stopCount--;
   }
 
@@ -998,16 +1096,18 @@ export class MatchingEngine {
       const tb = hb !== -1 && this.oStop[hb]! <= last;
       const ts = hs !== -1 && this.oStop[hs]! >= last;
       let s: number;
-      if (tb && ts) s = this.oPrio[hb]! < this.oPrio[hs]! ? hb : hs;
+      if (tb && ts) s = this.of[(hb << 3) + F_PRIO]! < this.of[(hs << 3) + F_PRIO]! ? hb : hs;
       else if (tb) s = hb;
       else if (ts) s = hs;
       else return;
       this.unlinkStop(b, s);
       this.indexRemove(s);
-      this.oStatus[s] = ST_TAKER;
-      this.emitOrder(EventKind.TRIGGERED, s, this.oStop[s]!, this.oLeaves[s]!, this.oLeaves[s]!, 0);
-      this.oType[s] = this.oType[s] === OrderType.STOP_MARKET ? OrderType.MARKET : OrderType.LIMIT;
-      this.oPrio[s] = ++this.prioCounter;
+      const b6 = s << 6;
+      this.ob[b6 + B_STATUS] = ST_TAKER;
+      const leaves = this.oi[(s << 4) + I_LEAVES]!;
+      this.emitOrder(EventKind.TRIGGERED, s, this.oStop[s]!, leaves, leaves, 0);
+      this.ob[b6 + B_TYPE] = this.ob[b6 + B_TYPE] === OrderType.STOP_MARKET ? OrderType.MARKET : OrderType.LIMIT;
+      this.of[(s << 3) + F_PRIO] = ++this.prioCounter;
       this.execute(b, s);
     }
   }
@@ -1037,30 +1137,33 @@ export class MatchingEngine {
     if (b.bestBid < 0 || b.bestAsk < 0 || b.bestBid < b.bestAsk) return;
     const lo = b.bestAsk;
     const hi = b.bestBid;
-    // Total (visible + hidden) quantity per level inside [lo, hi].
-    const bidRels: number[] = [];
-    const bidQty: number[] = [];
-    for (let rel = hi; rel >= lo && rel >= 0; rel = b.nextLevel(BUY, rel)) {
-      bidRels.push(rel);
-      bidQty.push(this.levelTotal(b, BUY, rel));
-    }
-    const askRels: number[] = [];
-    const askQty: number[] = [];
+    // Candidate prices: every level inside [lo, hi], ascending, with the total (visible + hidden)
+    // quantity of bids and asks at that price.
+    const levels = new Map<number, { bid: number; ask: number }>();
+    for (let rel = hi; rel >= lo && rel >= 0; rel = b.nextLevel(BUY, rel))
+      levels.set(rel, { bid: this.levelTotal(b, BUY, rel), ask: 0 });
     for (let rel = lo; rel >= 0 && rel <= hi; rel = b.nextLevel(SELL, rel)) {
-      askRels.push(rel);
-      askQty.push(this.levelTotal(b, SELL, rel));
+      const l = levels.get(rel);
+      if (l === undefined) levels.set(rel, { bid: 0, ask: this.levelTotal(b, SELL, rel) });
+      else l.ask = this.levelTotal(b, SELL, rel);
     }
-    const candidates = [...new Set([...bidRels, ...askRels])].sort((x, y) => x - y);
+    const candidates = [...levels.keys()].sort((x, y) => x - y);
+    // Demand at p = bids priced >= p (suffix sum); supply at p = asks priced <= p (prefix sum).
+    const demand = new Array<number>(candidates.length);
+    let d = 0;
+    for (let i = candidates.length - 1; i >= 0; i--) {
+      d += levels.get(candidates[i]!)!.bid;
+      demand[i] = d;
+    }
     let bestV = 0;
     let bestImb = 0;
     let tied: number[] = [];
-    for (const p of candidates) {
-      let d = 0;
-      for (let i = 0; i < bidRels.length; i++) if (bidRels[i]! >= p) d += bidQty[i]!;
-      let s = 0;
-      for (let i = 0; i < askRels.length; i++) if (askRels[i]! <= p) s += askQty[i]!;
-      const v = Math.min(d, s);
-      const imb = Math.abs(d - s);
+    let supply = 0;
+    for (let i = 0; i < candidates.length; i++) {
+      const p = candidates[i]!;
+      supply += levels.get(p)!.ask;
+      const v = Math.min(demand[i]!, supply);
+      const imb = Math.abs(demand[i]! - supply);
       if (v > bestV || (v === bestV && imb < bestImb)) {
         bestV = v;
         bestImb = imb;
@@ -1075,91 +1178,93 @@ export class MatchingEngine {
     const pr = near.length > 1 ? b.refRel : near[0]!;
     const price = b.relToPrice(pr);
 
-    const touchedBid: number[] = [];
-    const touchedBidAgg: number[] = [];
-    const touchedAsk: number[] = [];
-    const touchedAskAgg: number[] = [];
+    const oi = this.oi;
+    const of = this.of;
+    const touched: [number[], number[]] = [[], []];
+    const touchedAgg: [number[], number[]] = [[], []];
     const inst = b.index;
     while (b.bestBid >= 0 && b.bestAsk >= 0 && b.bestBid >= pr && b.bestAsk <= pr) {
       const bRel = b.bestBid;
       const aRel = b.bestAsk;
       const bli = BUY * b.wSize + (bRel - b.wBase);
       const ali = SELL * b.wSize + (aRel - b.wBase);
-      if (touchedBid[touchedBid.length - 1] !== bRel) {
-        touchedBid.push(bRel);
-        touchedBidAgg.push(b.agg[bli]!);
+      if (touched[BUY].at(-1) !== bRel) {
+        touched[BUY].push(bRel);
+        touchedAgg[BUY].push(b.agg[bli]!);
       }
-      if (touchedAsk[touchedAsk.length - 1] !== aRel) {
-        touchedAsk.push(aRel);
-        touchedAskAgg.push(b.agg[ali]!);
+      if (touched[SELL].at(-1) !== aRel) {
+        touched[SELL].push(aRel);
+        touchedAgg[SELL].push(b.agg[ali]!);
       }
       const bo = b.head[bli]!;
       const ao = b.head[ali]!;
-      const fill = Math.min(this.oLeaves[bo]!, this.oLeaves[ao]!);
+      const fill = Math.min(oi[(bo << 4) + I_LEAVES]!, oi[(ao << 4) + I_LEAVES]!);
       this.auctionFill(b, bo, bli, fill);
       this.auctionFill(b, ao, ali, fill);
-      const bidIsMaker = this.oPrio[bo]! < this.oPrio[ao]!;
+      const bidIsMaker = of[(bo << 3) + F_PRIO]! < of[(ao << 3) + F_PRIO]!;
       const maker = bidIsMaker ? bo : ao;
       const taker = bidIsMaker ? ao : bo;
       this.emitTrade(
         inst,
-        this.oSide[taker]! + 1,
+        this.ob[(taker << 6) + B_SIDE]! + 1,
         price,
         fill,
-        this.oId[maker]!,
-        this.oId[taker]!,
-        this.oLeaves[maker]!,
-        this.oLeaves[taker]!,
+        of[maker << 3]!,
+        of[taker << 3]!,
+        oi[(maker << 4) + I_LEAVES]!,
+        oi[(taker << 4) + I_LEAVES]!,
       );
       b.lastPrice = price;
-      if (this.oLeaves[bo] === 0) {
+      if (oi[(bo << 4) + I_LEAVES] === 0) {
         this.dropHead(b, bo, bli);
         if (b.head[bli] === -1) this.levelEmptied(b, BUY, bRel);
       }
-      if (this.oLeaves[ao] === 0) {
+      if (oi[(ao << 4) + I_LEAVES] === 0) {
         this.dropHead(b, ao, ali);
         if (b.head[ali] === -1) this.levelEmptied(b, SELL, aRel);
       }
     }
     // At most one order is left partially filled; an iceberg whose shown part went refills at the back.
     for (let side = 0; side < 2; side++) {
-      const rels = side === BUY ? touchedBid : touchedAsk;
-      const rel = rels[rels.length - 1]!;
+      const rel = touched[side as 0 | 1].at(-1)!;
       const li = side * b.wSize + (rel - b.wBase);
       const h = b.head[li]!;
-      if (h !== -1 && this.oShown[h] === 0) {
-        const d = this.oDisplay[h]!;
-        const l = this.oLeaves[h]!;
-        const ns = l < d ? l : d;
-        this.oShown[h] = ns;
+      if (h !== -1 && oi[(h << 4) + I_SHOWN] === 0) {
+        const dsp = this.displayOf(h);
+        const l = oi[(h << 4) + I_LEAVES]!;
+        const ns = l < dsp ? l : dsp;
+        oi[(h << 4) + I_SHOWN] = ns;
         b.agg[li] = b.agg[li]! + ns;
         this.moveToBack(b, h, li);
-        this.oPrio[h] = ++this.prioCounter;
+        of[(h << 3) + F_PRIO] = ++this.prioCounter;
       }
     }
     for (let side = 0; side < 2; side++) {
-      const rels = side === BUY ? touchedBid : touchedAsk;
-      const aggs = side === BUY ? touchedBidAgg : touchedAskAgg;
+      const rels = touched[side as 0 | 1];
+      const aggs = touchedAgg[side as 0 | 1];
       for (let i = 0; i < rels.length; i++) {
-        const rel = rels[i]!;
-        const now = b.head[side * b.wSize + (rel - b.wBase)] === -1 ? 0 : b.agg[side * b.wSize + (rel - b.wBase)]!;
-        if (now !== aggs[i]) this.emitDelta(inst, side + 1, b.relToPrice(rel), now);
+        const li = side * b.wSize + (rels[i]! - b.wBase);
+        const now = b.head[li] === -1 ? 0 : b.agg[li]!;
+        if (now !== aggs[i]) this.emitDelta(inst, side + 1, b.relToPrice(rels[i]!), now);
       }
     }
   }
 
   /** Applies an auction fill to a head order: leaves down, the shown part down by at most its size. */
   private auctionFill(b: Book, s: number, li: number, fill: number): void {
-    this.oLeaves[s] = this.oLeaves[s]! - fill;
-    const shown = this.oShown[s]!;
+    const oi = this.oi;
+    const s4 = s << 4;
+    oi[s4 + I_LEAVES] = oi[s4 + I_LEAVES]! - fill;
+    const shown = oi[s4 + I_SHOWN]!;
     const dec = fill < shown ? fill : shown;
-    this.oShown[s] = shown - dec;
+    oi[s4 + I_SHOWN] = shown - dec;
     b.agg[li] = b.agg[li]! - dec;
   }
 
   private levelTotal(b: Book, side: number, rel: number): number {
     let total = 0;
-    for (let s = b.head[side * b.wSize + (rel - b.wBase)]!; s !== -1; s = this.oNext[s]!) total += this.oLeaves[s]!;
+    for (let s = b.head[side * b.wSize + (rel - b.wBase)]!; s !== -1; s = this.oi[(s << 4) + I_NEXT]!)
+      total += this.oi[(s << 4) + I_LEAVES]!;
     return total;
   }
 
@@ -1176,9 +1281,9 @@ export class MatchingEngine {
         const li = sd * b.wSize + (rel - b.wBase);
         let orders = 0;
         let total = 0;
-        for (let s = b.head[li]!; s !== -1; s = this.oNext[s]!) {
+        for (let s = b.head[li]!; s !== -1; s = this.oi[(s << 4) + I_NEXT]!) {
           orders++;
-          total += this.oLeaves[s]!;
+          total += this.oi[(s << 4) + I_LEAVES]!;
         }
         out.push({ price: b.relToPrice(rel), qty: b.agg[li]!, totalQty: total, orders });
         rel = b.nextLevel(sd, rel);
@@ -1236,33 +1341,37 @@ export class MatchingEngine {
       w.u32(b.resting);
       for (let side = 0; side < 2; side++) {
         for (let rel = side === BUY ? b.bestBid : b.bestAsk; rel >= 0; rel = b.nextLevel(side, rel)) {
-          for (let s = b.head[side * b.wSize + (rel - b.wBase)]!; s !== -1; s = this.oNext[s]!) this.writeOrder(w, s);
+          for (let s = b.head[side * b.wSize + (rel - b.wBase)]!; s !== -1; s = this.oi[(s << 4) + I_NEXT]!)
+            this.writeOrder(w, s);
         }
       }
       w.u32(b.stopCount);
       for (let side = 0; side < 2; side++) {
-        for (let s = b.stopHead[side]!; s !== -1; s = this.oNext[s]!) this.writeOrder(w, s);
+        for (let s = b.stopHead[side]!; s !== -1; s = this.oi[(s << 4) + I_NEXT]!) this.writeOrder(w, s);
       }
     }
   }
 
   private writeOrder(w: ByteWriter, s: number): void {
-    w.f64(this.oId[s]!);
-    w.u8(this.oSide[s]!);
-    w.u8(this.oType[s]!);
-    w.u8(this.oTif[s]!);
-    w.u8(this.oFlags[s]!);
-    w.u8(this.oStp[s]!);
-    w.i32(this.oAccount[s]!);
-    w.i32(this.oGroup[s]!);
-    w.f64(this.oPrice[s]!);
-    w.f64(this.oStop[s]!);
-    w.f64(this.oQty[s]!);
-    w.f64(this.oLeaves[s]!);
-    w.f64(this.oShown[s]!);
-    w.f64(this.oDisplay[s]!);
-    w.f64(this.oExpire[s]!);
-    w.f64(this.oPrio[s]!);
+    const oi = this.oi;
+    const ob = this.ob;
+    const of = this.of;
+    w.f64(of[(s << 3) + F_ID]!);
+    w.u8(ob[(s << 6) + B_SIDE]!);
+    w.u8(ob[(s << 6) + B_TYPE]!);
+    w.u8(ob[(s << 6) + B_TIF]!);
+    w.u8(ob[(s << 6) + B_FLAGS]! & OrderFlags.POST_ONLY);
+    w.u8(ob[(s << 6) + B_STP]!);
+    w.i32(oi[(s << 4) + I_ACCOUNT]!);
+    w.i32(oi[(s << 4) + I_GROUP]!);
+    w.f64(of[(s << 3) + F_PRICE]!);
+    w.f64(ob[(s << 6) + B_TYPE]! >= OrderType.STOP_MARKET ? this.oStop[s]! : 0);
+    w.i32(oi[(s << 4) + I_QTY]!);
+    w.i32(oi[(s << 4) + I_LEAVES]!);
+    w.i32(oi[(s << 4) + I_SHOWN]!);
+    w.i32(this.displayOf(s));
+    w.f64(ob[(s << 6) + B_TIF] === TimeInForce.GTD ? this.oExpire[s]! : 0);
+    w.f64(of[(s << 3) + F_PRIO]!);
   }
 
   /** sha256 (hex) of the canonical state. */
@@ -1286,7 +1395,7 @@ export class MatchingEngine {
     return out.view8().slice();
   }
 
-  /** @internal Restores the body of a snapshot into this fresh engine. */
+  /** @internal Restores a snapshot into a fresh engine. */
   static fromSnapshot(bytes: Uint8Array): MatchingEngine {
     if (!(bytes instanceof Uint8Array)) throw new SnapshotError("snapshot must be a Uint8Array");
     if (bytes.length < HEADER_BYTES) throw new SnapshotError("snapshot is truncated");
@@ -1310,7 +1419,7 @@ export class MatchingEngine {
 
   private static readState(r: ByteReader): MatchingEngine {
     const raw = JSON.parse(r.string()) as NormalizedConfig;
-    const { config, issues } = validateEngineConfig({
+    const config: EngineConfig = {
       instruments: raw.instruments.map((i) => ({
         symbol: i.symbol,
         tickSlabs: i.slabs,
@@ -1325,24 +1434,10 @@ export class MatchingEngine {
         cancelOnHalt: i.cancelOnHalt,
       })),
       capacity: { maxOrders: raw.maxOrders, initialOrders: raw.initialOrders, initialEvents: raw.initialEvents },
-    });
-    if (config === undefined) throw new SnapshotError(`snapshot config is invalid: ${issues.join("; ")}`);
-    const e = new MatchingEngine({
-      instruments: config.instruments.map((i) => ({
-        symbol: i.symbol,
-        tickSlabs: i.slabs,
-        lotSize: i.lotSize,
-        minQty: i.minQty,
-        maxQty: i.maxQty,
-        maxOrderValue: i.maxOrderValue,
-        referencePrice: i.referencePrice,
-        bandPercent: i.bandPercent,
-        maxTicksFromReference: i.maxTicksFromReference,
-        initialState: i.initialState,
-        cancelOnHalt: i.cancelOnHalt,
-      })),
-      capacity: { maxOrders: config.maxOrders, initialOrders: config.initialOrders, initialEvents: config.initialEvents },
-    });
+    };
+    const { issues } = validateEngineConfig(config);
+    if (issues.length > 0) throw new SnapshotError(`snapshot config is invalid: ${issues.join("; ")}`);
+    const e = new MatchingEngine(config);
     e.lastSeq = r.f64();
     e.prioCounter = r.f64();
     if (!Number.isSafeInteger(e.lastSeq) || e.lastSeq < 0 || !Number.isSafeInteger(e.prioCounter))
@@ -1360,17 +1455,17 @@ export class MatchingEngine {
       const stops = r.u32();
       for (let i = 0; i < stops; i++) {
         const s = e.readOrder(r, b);
-        if (e.oType[s]! < OrderType.STOP_MARKET) throw new SnapshotError("parked order is not a stop order");
+        if (e.ob[(s << 6) + B_TYPE]! < OrderType.STOP_MARKET) throw new SnapshotError("parked order is not a stop order");
         // Appending keeps the written trigger order.
-        const side = e.oSide[s]!;
+        const side = e.ob[(s << 6) + B_SIDE]!;
         const tail = b.stopTail[side]!;
-        e.oPrev[s] = tail;
-        e.oNext[s] = -1;
+        e.oi[(s << 4) + I_PREV] = tail;
+        e.oi[(s << 4) + I_NEXT] = -1;
         if (tail === -1) b.stopHead[side] = s;
-        else e.oNext[tail] = s;
+        else e.oi[(tail << 4) + I_NEXT] = s;
         b.stopTail[side] = s;
         b.stopCount++;
-        e.oStatus[s] = ST_STOP;
+        e.ob[(s << 6) + B_STATUS] = ST_STOP;
         e.indexAdd(s);
       }
     }
@@ -1390,10 +1485,10 @@ export class MatchingEngine {
     const group = r.i32();
     const price = r.f64();
     const stop = r.f64();
-    const qty = r.f64();
-    const leaves = r.f64();
-    const shown = r.f64();
-    const display = r.f64();
+    const qty = r.i32();
+    const leaves = r.i32();
+    const shown = r.i32();
+    const display = r.i32();
     const expire = r.f64();
     const prio = r.f64();
     const ok =
@@ -1404,43 +1499,48 @@ export class MatchingEngine {
       type <= OrderType.STOP_LIMIT &&
       tif >= TimeInForce.DAY &&
       tif <= TimeInForce.FOK &&
+      flags <= OrderFlags.POST_ONLY &&
       stp <= StpMode.DECREMENT &&
-      Number.isSafeInteger(qty) &&
-      Number.isSafeInteger(leaves) &&
+      account >= 0 &&
+      group >= 0 &&
       leaves > 0 &&
       leaves <= qty &&
       shown > 0 &&
       shown <= leaves &&
+      display >= 0 &&
       Number.isSafeInteger(prio);
     if (!ok) throw new SnapshotError("snapshot order record is invalid");
     if (this.index.get(id) !== -1) throw new SnapshotError("snapshot has a duplicate order id");
     let rel: number;
     if (price === 0) rel = side === BUY ? b.span - 1 : 0;
     else {
-      rel = b.priceToRel(price);
+      rel = Number.isSafeInteger(price) ? b.priceToRel(price) : NaN;
       if (!(rel >= 0 && rel < b.span)) throw new SnapshotError("snapshot order price is invalid");
     }
     const s = this.alloc();
     if (s === -1) throw new SnapshotError("snapshot holds more orders than maxOrders");
-    this.oId[s] = id;
-    this.oSide[s] = side;
-    this.oType[s] = type;
-    this.oTif[s] = tif;
-    this.oFlags[s] = flags;
-    this.oStp[s] = stp;
-    this.oAccount[s] = account;
-    this.oGroup[s] = group;
-    this.oPrice[s] = price;
+    const f8 = s << 3;
+    const i4 = s << 4;
+    const b6 = s << 6;
+    this.of[f8 + F_ID] = id;
+    this.of[f8 + F_PRICE] = price;
+    this.of[f8 + F_PRIO] = prio;
+    this.oi[i4 + I_QTY] = qty;
+    this.oi[i4 + I_LEAVES] = leaves;
+    this.oi[i4 + I_SHOWN] = shown;
+    this.oi[i4 + I_REL] = rel;
+    this.oi[i4 + I_ACCOUNT] = account;
+    this.oi[i4 + I_GROUP] = group;
+    this.oh[(s << 5) + H_INST] = b.index;
+    this.ob[b6 + B_SIDE] = side;
+    this.ob[b6 + B_TYPE] = type;
+    this.ob[b6 + B_TIF] = tif;
+    this.ob[b6 + B_STATUS] = ST_TAKER;
+    this.ob[b6 + B_FLAGS] = display !== 0 ? flags | FLAG_ICEBERG : flags;
+    this.ob[b6 + B_STP] = stp;
     this.oStop[s] = stop;
-    this.oQty[s] = qty;
-    this.oLeaves[s] = leaves;
-    this.oShown[s] = shown;
     this.oDisplay[s] = display;
     this.oExpire[s] = expire;
-    this.oPrio[s] = prio;
-    this.oRel[s] = rel;
-    this.oInst[s] = b.index;
-    this.oStatus[s] = ST_TAKER;
     return s;
   }
 
@@ -1453,6 +1553,10 @@ export class MatchingEngine {
    */
   selfCheck(): string[] {
     const problems: string[] = [];
+    const oi = this.oi;
+    const ob = this.ob;
+    const of = this.of;
+    const id = (s: number) => of[s << 3];
     let live = 0;
     let gtd = 0;
     const seen = new Set<number>();
@@ -1476,26 +1580,29 @@ export class MatchingEngine {
           let agg = 0;
           let prev = -1;
           let lastPrio = -Infinity;
-          for (let s = h; s !== -1; s = this.oNext[s]!) {
-            if (this.oPrev[s] !== prev) problems.push(`order ${this.oId[s]}: broken prev link`);
-            if (this.oStatus[s] !== ST_RESTING) problems.push(`order ${this.oId[s]}: in a level but not resting`);
-            if (this.oRel[s] !== rel || this.oSide[s] !== side || this.oInst[s] !== b.index)
-              problems.push(`order ${this.oId[s]}: in the wrong level`);
-            if (this.oPrio[s]! <= lastPrio) problems.push(`order ${this.oId[s]}: FIFO order broken`);
-            lastPrio = this.oPrio[s]!;
-            const leaves = this.oLeaves[s]!;
-            const shown = this.oShown[s]!;
-            const d = this.oDisplay[s]!;
+          for (let s = h; s !== -1; s = oi[(s << 4) + I_NEXT]!) {
+            const s4 = s << 4;
+            if (oi[s4 + I_PREV] !== prev) problems.push(`order ${id(s)}: broken prev link`);
+            if (ob[(s << 6) + B_STATUS] !== ST_RESTING) problems.push(`order ${id(s)}: in a level but not resting`);
+            if (oi[s4 + I_REL] !== rel || ob[(s << 6) + B_SIDE] !== side || this.oh[(s << 5) + H_INST] !== b.index)
+              problems.push(`order ${id(s)}: in the wrong level`);
+            if (b.relToPrice(rel) !== of[(s << 3) + F_PRICE]) problems.push(`order ${id(s)}: price and level differ`);
+            const prio = of[(s << 3) + F_PRIO]!;
+            if (prio <= lastPrio) problems.push(`order ${id(s)}: FIFO order broken`);
+            lastPrio = prio;
+            const leaves = oi[s4 + I_LEAVES]!;
+            const shown = oi[s4 + I_SHOWN]!;
+            const d = this.displayOf(s);
             if (!(leaves > 0 && shown > 0 && shown <= leaves && (d === 0 ? shown === leaves : shown <= d)))
-              problems.push(`order ${this.oId[s]}: bad quantities leaves=${leaves} shown=${shown}`);
-            if (leaves > this.oQty[s]!) problems.push(`order ${this.oId[s]}: leaves exceed qty`);
-            if (this.index.get(this.oId[s]!) !== s) problems.push(`order ${this.oId[s]}: not indexed`);
+              problems.push(`order ${id(s)}: bad quantities leaves=${leaves} shown=${shown}`);
+            if (leaves > oi[s4 + I_QTY]!) problems.push(`order ${id(s)}: leaves exceed qty`);
+            if (this.index.get(id(s)!) !== s) problems.push(`order ${id(s)}: not indexed`);
             if (seen.has(s)) problems.push(`slot ${s} linked twice`);
             seen.add(s);
             agg += shown;
             resting++;
             live++;
-            if (this.oTif[s] === TimeInForce.GTD) gtd++;
+            if (ob[(s << 6) + B_TIF] === TimeInForce.GTD) gtd++;
             prev = s;
           }
           if (b.tail[li] !== prev) problems.push(`${b.cfg.symbol}: tail mismatch`);
@@ -1510,17 +1617,17 @@ export class MatchingEngine {
       let stops = 0;
       for (let side = 0; side < 2; side++) {
         let prev = -1;
-        for (let s = b.stopHead[side]!; s !== -1; s = this.oNext[s]!) {
-          if (this.oPrev[s] !== prev) problems.push(`stop ${this.oId[s]}: broken prev link`);
-          if (this.oStatus[s] !== ST_STOP) problems.push(`stop ${this.oId[s]}: status`);
+        for (let s = b.stopHead[side]!; s !== -1; s = oi[(s << 4) + I_NEXT]!) {
+          if (oi[(s << 4) + I_PREV] !== prev) problems.push(`stop ${id(s)}: broken prev link`);
+          if (ob[(s << 6) + B_STATUS] !== ST_STOP) problems.push(`stop ${id(s)}: status`);
           if (prev !== -1 && (side === BUY ? this.oStop[s]! < this.oStop[prev]! : this.oStop[s]! > this.oStop[prev]!))
-            problems.push(`stop ${this.oId[s]}: out of trigger order`);
-          if (this.index.get(this.oId[s]!) !== s) problems.push(`stop ${this.oId[s]}: not indexed`);
+            problems.push(`stop ${id(s)}: out of trigger order`);
+          if (this.index.get(id(s)!) !== s) problems.push(`stop ${id(s)}: not indexed`);
           if (seen.has(s)) problems.push(`slot ${s} linked twice`);
           seen.add(s);
           stops++;
           live++;
-          if (this.oTif[s] === TimeInForce.GTD) gtd++;
+          if (ob[(s << 6) + B_TIF] === TimeInForce.GTD) gtd++;
           prev = s;
         }
         if (b.stopTail[side] !== prev) problems.push(`${b.cfg.symbol}: stop tail mismatch`);
@@ -1536,8 +1643,8 @@ export class MatchingEngine {
     if (live !== this.index.size) problems.push(`index holds ${this.index.size} ids, ${live} live orders`);
     if (gtd !== this.gtdLive) problems.push(`gtd count ${this.gtdLive}, found ${gtd}`);
     let free = 0;
-    for (let s = this.freeHead; s !== -1 && free <= this.capacity; s = this.oNext[s]!) {
-      if (this.oStatus[s] !== ST_FREE) problems.push(`slot ${s} on the free list but in use`);
+    for (let s = this.freeHead; s !== -1 && free <= this.capacity; s = oi[(s << 4) + I_NEXT]!) {
+      if (ob[(s << 6) + B_STATUS] !== ST_FREE) problems.push(`slot ${s} on the free list but in use`);
       free++;
     }
     if (free + live !== this.capacity) problems.push(`slots leak: ${free} free + ${live} live != ${this.capacity}`);

@@ -19,10 +19,15 @@ export class OrderIdIndex {
     this.shift = 32 - Math.log2(cap);
   }
 
+  /**
+   * Blocks of 8 consecutive ids share a cache line (ids are log sequences, so recent orders sit
+   * together); the blocks themselves are scattered by a multiplicative hash to avoid long runs.
+   */
   private bucket(id: number): number {
     const lo = id >>> 0;
-    const hi = (id / 4294967296) >>> 0;
-    return Math.imul(lo ^ Math.imul(hi, 0x27d4eb2d), 0x9e3779b1) >>> this.shift;
+    let x = lo >>> 3;
+    if (id > 0xffffffff) x ^= Math.imul((id * 2.3283064365386963e-10) >>> 0, 0x27d4eb2d); // high word (exact / 2^32)
+    return ((Math.imul(x, 0x9e3779b1) >>> this.shift) & ~7) | (lo & 7);
   }
 
   /** Slot of the order with this id, or -1. */

@@ -1,0 +1,102 @@
+import {
+  EventKind,
+  OrderType,
+  TimeInForce,
+  createEngine,
+  type EngineConfig,
+  type MatchingEngine,
+} from "@tradeplane/matching/domain";
+import type { TradeTape } from "./fingerprint.ts";
+import type { Histogram } from "./histogram.ts";
+import { Op, type Workload } from "./workload.ts";
+
+/**
+ * The benchmark instrument: tick 1, lot 1, no band, so the engine's semantics equal the
+ * workload's reference (trade at the maker's price, market orders never rest).
+ */
+export function benchConfig(maxOrders: number): EngineConfig {
+  return {
+    instruments: [
+      {
+        symbol: "BENCH",
+        tickSize: 1,
+        lotSize: 1,
+        minQty: 1,
+        maxQty: 1_000_000_000,
+        maxOrderValue: 0,
+        referencePrice: 100_000,
+        bandPercent: 0,
+      },
+    ],
+    capacity: { maxOrders, initialOrders: 1 << 12, initialEvents: 1 << 12 },
+  };
+}
+
+export function newBenchEngine(maxOrders = 1 << 21): MatchingEngine {
+  return createEngine(benchConfig(maxOrders));
+}
+
+/**
+ * Replays the workload through the engine with its full event output, reading every event:
+ * trades go to the tape (for the fingerprint), all events are counted. Each order's account is
+ * its id, so no two orders self-trade. `R` is cancel + new limit with the same id.
+ * Returns the number of engine commands.
+ */
+export function replay(e: MatchingEngine, w: Workload, tape: TradeTape | null): { commands: number; events: number } {
+  const { op, id, side, price, qty, count } = w;
+  const ev = e.events;
+  let seq = 0;
+  let events = 0;
+  for (let i = 0; i < count; i++) {
+    const oid = id[i]!;
+    const o = op[i]!;
+    if (o === Op.NEW_LIMIT) {
+      e.submit(++seq, 0, oid, 0, oid, side[i]!, OrderType.LIMIT, TimeInForce.GTC, price[i]!, qty[i]!);
+    } else if (o === Op.CANCEL) {
+      e.cancel(++seq, oid, oid);
+    } else if (o === Op.NEW_MARKET) {
+      e.submit(++seq, 0, oid, 0, oid, side[i]!, OrderType.MARKET, TimeInForce.IOC, 0, qty[i]!);
+    } else {
+      e.cancel(++seq, oid, oid);
+      events += ev.count;
+      e.submit(++seq, 0, oid, 0, oid, side[i]!, OrderType.LIMIT, TimeInForce.GTC, price[i]!, qty[i]!);
+    }
+    const n = ev.count;
+    events += n;
+    if (tape !== null) {
+      const kind = ev.kind;
+      for (let k = 0; k < n; k++) {
+        if (kind[k] === EventKind.TRADE) tape.push(ev.makerOrderId[k]!, ev.orderId[k]!, ev.price[k]!, ev.qty[k]!);
+      }
+    }
+  }
+  return { commands: seq, events };
+}
+
+/** Like replay, but times every engine command with process.hrtime.bigint() into `h`. */
+export function replayTimed(e: MatchingEngine, w: Workload, h: Histogram): number {
+  const { op, id, side, price, qty, count } = w;
+  let seq = 0;
+  const clock = process.hrtime.bigint;
+  for (let i = 0; i < count; i++) {
+    const oid = id[i]!;
+    const o = op[i]!;
+    let t0 = clock();
+    if (o === Op.NEW_LIMIT) {
+      e.submit(++seq, 0, oid, 0, oid, side[i]!, OrderType.LIMIT, TimeInForce.GTC, price[i]!, qty[i]!);
+    } else if (o === Op.CANCEL) {
+      e.cancel(++seq, oid, oid);
+    } else if (o === Op.NEW_MARKET) {
+      e.submit(++seq, 0, oid, 0, oid, side[i]!, OrderType.MARKET, TimeInForce.IOC, 0, qty[i]!);
+    } else {
+      e.cancel(++seq, oid, oid);
+      const t1 = clock();
+      h.record(Number(t1 - t0));
+      t0 = clock();
+      e.submit(++seq, 0, oid, 0, oid, side[i]!, OrderType.LIMIT, TimeInForce.GTC, price[i]!, qty[i]!);
+    }
+    const t1 = clock();
+    h.record(Number(t1 - t0));
+  }
+  return seq;
+}
