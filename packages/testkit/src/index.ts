@@ -1,5 +1,5 @@
 export { findBinary, MissingBinaryError, REPO_ROOT, TOOLS_BIN } from "./binaries.ts";
 export { freePort } from "./free-port.ts";
-export { connectTo, NatsCluster, NatsServer, type NatsServerOptions } from "./nats-server.ts";
+export { connectTo, NatsCluster, NatsServer, waitForJetStream, type NatsServerOptions } from "./nats-server.ts";
 export { unary } from "./grpc-call.ts";
 export { commandStream, prng, REFERENCE_PRICE, TEST_INSTRUMENTS, testInstrumentSettings } from "./command-stream.ts";

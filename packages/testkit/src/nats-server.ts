@@ -205,6 +205,21 @@ export class NatsCluster {
   }
 }
 
+/** Waits until JetStream answers on a connection (after a server restart or an election). */
+export async function waitForJetStream(nc: NatsConnection, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: 1_000 });
+      await jsm.getAccountInfo();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error("JetStream did not answer", { cause: err });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 /** Connects to a test server with settings that suit tests (fast reconnects, names). */
 export function connectTo(servers: string | readonly string[], name = "tradeplane-test"): Promise<NatsConnection> {
   return connect({

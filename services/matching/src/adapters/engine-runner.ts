@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
@@ -56,6 +57,14 @@ export interface EngineStatus {
 }
 
 const CONSUME_BATCH = 4_096;
+/**
+ * Longest stretch of back-to-back commands before the loop yields to timers and I/O. The
+ * message iterator resolves through microtasks, which can starve timers for as long as
+ * a backlog lasts; the lease renewal, gRPC and /metrics must still run.
+ */
+const MAX_BUSY_MS = 5;
+/** How often a standby reads the primary's progress in the event stream. */
+const OBSERVE_INTERVAL_MS = 250;
 
 /**
  * The engine loop of one partition: restore from the newest usable snapshot, replay and
@@ -77,6 +86,7 @@ export class EngineRunner {
   private lastSnapshotAt = performance.now();
   private snapshotInFlight: Promise<void> | undefined;
   private startedAt = 0;
+  private observeTimer: NodeJS.Timeout | undefined;
   private appliedSinceStart = 0;
   /** Command sequence of the newest snapshot loaded or stored. */
   lastSnapshotSeq = 0;
@@ -111,9 +121,10 @@ export class EngineRunner {
         publishTimeoutMs: settings.publishTimeoutMs,
         hooks: {
           onAck: () => metrics.eventsPublished.inc(),
-          onFailure: (err, attempt) => {
+          onFailure: (err, firstOfEpisode) => {
             metrics.publishFailures.inc();
-            if (attempt === 0) logger.warn({ err: (err as Error).message }, "event publish failed; resending in order");
+            if (firstOfEpisode)
+              logger.warn({ err: (err as Error).message }, "event publish failed; resending in order");
           },
         },
       },
@@ -124,7 +135,7 @@ export class EngineRunner {
     this.lease = new Lease({
       kv: this.deps.leases,
       key: `engine.${settings.partition}`,
-      holder: settings.instanceId,
+      holder: `${settings.instanceId}/${randomUUID().slice(0, 8)}`,
       ttlMs: settings.leaseTtlMs,
       logger,
       onAcquired: async () => {
@@ -139,14 +150,54 @@ export class EngineRunner {
       },
     });
     this.lease.start();
+    // A standby trims what it retains as it sees the primary's events land.
+    this.observeTimer = setInterval(() => {
+      if (this.lease.role !== "standby") return;
+      this.publishedMark().then(
+        (m) => this.publisher.observe(m),
+        () => undefined,
+      );
+    }, OBSERVE_INTERVAL_MS);
     this.startedAt = performance.now();
+    this.deps.health.set("engine", "starting", "replaying the command log");
+    if ((await this.pendingCommands()) === 0) this.markCaughtUp();
     this.messages = await this.subscribe(this.partition.lastSeq + 1);
-    this.loop = this.run(this.messages);
+    this.loop = this.follow(this.messages);
+  }
+
+  /**
+   * Follows the log for as long as the runner lives. A consumer that fails (NATS restart,
+   * stream leader change) is replaced by a new one from the next unapplied sequence.
+   */
+  private async follow(first: ConsumerMessages): Promise<void> {
+    let messages = first;
+    for (let failures = 0; !this.stopping;) {
+      try {
+        await this.run(messages);
+        failures = 0;
+      } catch (err) {
+        failures++;
+        this.deps.logger.warn(
+          { err: (err as Error).message, lastSeq: this.partition.lastSeq },
+          "command consumer failed; resubscribing",
+        );
+      }
+      if (this.stopping) return;
+      await new Promise((r) => setTimeout(r, Math.min(2_000, 50 * 2 ** Math.min(failures, 5))));
+      try {
+        messages = await this.subscribe(this.partition.lastSeq + 1);
+        this.messages = messages;
+      } catch (err) {
+        failures++;
+        this.deps.logger.warn({ err: (err as Error).message }, "cannot resubscribe to the command log yet");
+      }
+    }
   }
 
   /** Stops consuming, waits for publishes and releases the lease. */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.observeTimer !== undefined) clearInterval(this.observeTimer);
     this.messages?.stop();
     await this.loop?.catch(() => undefined);
     await this.snapshotInFlight?.catch(() => undefined);
@@ -215,13 +266,15 @@ export class EngineRunner {
   }
 
   private async run(messages: ConsumerMessages): Promise<void> {
-    const { metrics, tracer, health } = this.deps;
+    const { metrics, tracer } = this.deps;
     const { venue, partition: partitionNo } = this.deps.settings;
-    health.set("engine", "starting", "replaying the command log");
-    const pendingNow = await this.pendingCommands();
-    if (pendingNow === 0) this.markCaughtUp();
+    let busySince = performance.now();
     for await (const m of messages) {
       if (this.stopping) break;
+      if ((m.seq & 63) === 0 && performance.now() - busySince > MAX_BUSY_MS) {
+        await new Promise((r) => setImmediate(r));
+        busySince = performance.now();
+      }
       const seq = m.seq;
       if (seq <= this.partition.lastSeq) continue; // re-delivery after a consumer reset
       let command: Command | undefined;

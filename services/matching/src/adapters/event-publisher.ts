@@ -20,7 +20,8 @@ export const NOTHING_PUBLISHED: PublishedMark = { cmdSeq: 0, index: -1 };
 
 export interface PublisherHooks {
   onAck?(ack: PubAck): void;
-  onFailure?(err: unknown, attempt: number): void;
+  /** `firstOfEpisode` is true for the first failure after a healthy stretch (log that one). */
+  onFailure?(err: unknown, firstOfEpisode: boolean): void;
 }
 
 export interface EventPublisherOptions {
@@ -189,7 +190,7 @@ export class EventPublisher {
         (err: unknown) => {
           this.inFlight--;
           slot.state = SlotState.FAILED;
-          this.options.hooks?.onFailure?.(err, this.attempt);
+          this.options.hooks?.onFailure?.(err, !this.recovering);
           if (slot === this.probe) this.probe = undefined;
           this.recovering = true;
           this.advance();

@@ -12,7 +12,7 @@ import type { Logger } from "@tradeplane/platform";
 export interface LeaseOptions {
   readonly kv: KV;
   readonly key: string;
-  /** Who we are, e.g. the pod name; written into the lease for operators to read. */
+  /** Who we are: the pod name plus a per-process nonce, so a restarted process never mistakes its predecessor's lease for its own. */
   readonly holder: string;
   readonly ttlMs: number;
   /** How often the holder renews and a contender checks; ttl/4 by default. */
@@ -86,6 +86,7 @@ export class Lease {
       this.revision = await this.options.kv.update(this.options.key, this.value(), this.revision);
       this.lastChangeAt = this.now();
     } catch (err) {
+      if (isWrongRevision(err) && (await this.stillOurs())) return;
       if (isWrongRevision(err)) {
         this.role = "standby";
         this.options.logger.error({ key: this.options.key }, "lease lost to another instance");
@@ -96,6 +97,24 @@ export class Lease {
       // and once the lease has expired for others our CAS will fail and we step down.
       throw err;
     }
+  }
+
+  /**
+   * A renewal whose ack was lost (NATS restarting) may still have been stored, leaving us
+   * a revision behind our own lease: if the key still names us, adopt its revision.
+   */
+  private async stillOurs(): Promise<boolean> {
+    const entry = await this.options.kv.get(this.options.key);
+    if (entry === null || entry.operation !== "PUT") return false;
+    try {
+      const value = entry.json<{ holder?: string }>();
+      if (value.holder !== this.options.holder) return false;
+    } catch {
+      return false;
+    }
+    this.revision = entry.revision;
+    this.lastChangeAt = this.now();
+    return true;
   }
 
   private async contend(): Promise<void> {

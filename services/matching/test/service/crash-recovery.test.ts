@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NatsServer } from "@tradeplane/testkit";
+import { NatsServer, waitForJetStream } from "@tradeplane/testkit";
 import { commandStream, prng, testInstrumentSettings } from "@tradeplane/testkit";
 import { EngineProcess } from "../support/engine-process.ts";
 import {
@@ -111,11 +111,12 @@ describe("engine crash recovery (SIGKILL) on a real nats-server", () => {
       env: { TP_SNAPSHOT_EVERY_COMMANDS: "5000", TP_LEASE_TTL_MS: "1500" },
     });
     await engine.start();
-    const commands = commandStream(20_000, 11);
+    const commands = commandStream(40_000, 11);
     const appender = backgroundAppender(fixture.js, venue, commands);
-    await engine.waitForSeq(5_000, 60_000);
+    while (appender.acked < 5_000) await new Promise((r) => setTimeout(r, 5));
     await server.restart();
     await appender.done;
+    await waitForJetStream(fixture.nc);
     expect(appender.acked).toBe(commands.length);
     const log = await readCommands(fixture.nc, venue);
     expect(log.length).toBe(commands.length);

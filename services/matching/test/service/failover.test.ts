@@ -94,6 +94,7 @@ describe("primary and hot standby", () => {
     await e.waitForSeq(4_000, 60_000);
     await cluster.servers[1]!.stop();
     await appender.done;
+    await cluster.waitForJetStream();
     expect(appender.acked).toBe(commands.length);
     const log = await readCommands(fixture.nc, venue);
     expect(log.length).toBe(commands.length);

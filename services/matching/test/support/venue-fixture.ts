@@ -47,10 +47,22 @@ export async function appendAll(
   return last;
 }
 
+/** Retries a JetStream request through elections and reconnects. */
+async function retrying<T>(request: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await request();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 /** Every event of the venue's event stream, in stream order. */
 export async function readEvents(nc: NatsConnection, venue: string): Promise<StoredEvent[]> {
-  const jsm = await jetstreamManager(nc);
-  const info = await jsm.streams.info(eventStreamName(venue));
+  const info = await retrying(async () => (await jetstreamManager(nc)).streams.info(eventStreamName(venue)));
   if (info.state.messages === 0) return [];
   const js = jetstream(nc);
   const consumer = await js.consumers.get(eventStreamName(venue), { deliver_policy: DeliverPolicy.All });
@@ -79,8 +91,7 @@ export function referenceRun(commands: readonly Command[], firstSeq = 1): { dige
 
 /** Every command of the venue's log with its sequence, in log order. */
 export async function readCommands(nc: NatsConnection, venue: string): Promise<{ seq: number; data: Uint8Array }[]> {
-  const jsm = await jetstreamManager(nc);
-  const info = await jsm.streams.info(commandStreamName(venue));
+  const info = await retrying(async () => (await jetstreamManager(nc)).streams.info(commandStreamName(venue)));
   if (info.state.messages === 0) return [];
   const js = jetstream(nc);
   const consumer = await js.consumers.get(commandStreamName(venue), { deliver_policy: DeliverPolicy.All });

@@ -1,0 +1,44 @@
+// Sustained throughput of the whole log path on this machine: a load process publishes
+// commands to the command log (pipelined), the engine service (a separate process)
+// applies them and publishes their events; measured from the first command sent to the
+// last command's events stored.
+//   npm run -s bench:log -- [--commands 200000]
+// Last line: {"commands":N,"seconds":S,"commandsPerSec":X,"eventsPerSec":E,"events":M}
+import { commandStreamName, eventStreamName } from "@tradeplane/contracts";
+import { testInstrumentSettings } from "@tradeplane/testkit";
+import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
+import { benchVenue, fillCommandLog, numericFlags, streamMessages } from "./support/venue.ts";
+
+const flags = numericFlags({ commands: 200_000 });
+const v = await benchVenue("log");
+const engine = new EngineProcess({
+  natsUrl: v.server.url,
+  venue: v.venue,
+  instanceId: "bench-engine",
+  instruments: testInstrumentSettings,
+  env: { TP_LOG_LEVEL: "warn", TP_SNAPSHOT_EVERY_COMMANDS: "100000" },
+});
+await engine.start();
+// Wait for the lease, so events are published from the first command.
+while ((await engine.ops<{ role: string }>("/status")).role !== "primary") await new Promise((r) => setTimeout(r, 10));
+
+const t0 = performance.now();
+const last = await fillCommandLog(v, flags.commands);
+await engine.waitForSeq(last, 600_000);
+while ((await engine.ops<{ publishBacklog: number }>("/status")).publishBacklog > 0)
+  await new Promise((r) => setTimeout(r, 2));
+const seconds = (performance.now() - t0) / 1000;
+const events = await streamMessages(v.nc, eventStreamName(v.venue));
+const commands = await streamMessages(v.nc, commandStreamName(v.venue));
+await engine.signal("SIGTERM");
+await v.close();
+console.log(
+  JSON.stringify({
+    commands,
+    seconds: Number(seconds.toFixed(3)),
+    commandsPerSec: Math.round(commands / seconds),
+    eventsPerSec: Math.round(events / seconds),
+    events,
+  }),
+);
+process.exit(0);

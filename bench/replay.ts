@@ -1,0 +1,53 @@
+// Replay speed from JetStream into the engine, beside a raw ordered consumer of the same
+// stream in the same run. Events are already in the event stream (as after a restart), so
+// the engine applies commands without publishing.
+//   npm run -s bench:replay -- [--commands 1000000]
+// Last line: {"commands":N,"commandsPerSec":X,"rawConsumerPerSec":Y,"ratio":R}
+import { DeliverPolicy } from "@nats-io/jetstream";
+import { headers } from "@nats-io/transport-node";
+import { commandStreamName, eventSubject } from "@tradeplane/contracts";
+import { benchRunner, caughtUp } from "./support/engine.ts";
+import { benchVenue, fillCommandLog, numericFlags } from "./support/venue.ts";
+
+const flags = numericFlags({ commands: 1_000_000 });
+const v = await benchVenue("replay");
+const last = await fillCommandLog(v, flags.commands);
+
+// Raw ordered consumer: read and count, nothing else.
+async function rawRate(): Promise<number> {
+  const consumer = await v.js.consumers.get(commandStreamName(v.venue), { deliver_policy: DeliverPolicy.All });
+  const t0 = performance.now();
+  const messages = await consumer.consume({ max_messages: 4_096 });
+  let n = 0;
+  for await (const m of messages) {
+    n++;
+    if (m.seq >= last) break;
+  }
+  await messages.close();
+  return n / ((performance.now() - t0) / 1000);
+}
+
+// Mark every event as published, so replay applies commands only.
+const h = headers();
+await v.js.publish(eventSubject(v.venue, 0, "INFY"), new Uint8Array(), { msgID: `${last}-999999`, headers: h });
+
+const raw1 = await rawRate();
+const { runner } = await benchRunner(v);
+const t0 = performance.now();
+await runner.start();
+await caughtUp(runner);
+const seconds = (performance.now() - t0) / 1000;
+await runner.stop();
+const raw2 = await rawRate();
+const rawConsumerPerSec = (raw1 + raw2) / 2;
+const commandsPerSec = flags.commands / seconds;
+await v.close();
+console.log(
+  JSON.stringify({
+    commands: flags.commands,
+    commandsPerSec: Math.round(commandsPerSec),
+    rawConsumerPerSec: Math.round(rawConsumerPerSec),
+    ratio: Number((commandsPerSec / rawConsumerPerSec).toFixed(3)),
+  }),
+);
+process.exit(0);

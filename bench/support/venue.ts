@@ -1,0 +1,81 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { Command, commandSubject } from "@tradeplane/contracts";
+import { createLogger, provision, venueProvisioningPlan } from "@tradeplane/platform";
+import { commandStream, connectTo, NatsServer } from "@tradeplane/testkit";
+
+/** A silent logger for in-process services in benchmarks (the JSON line must be the last output). */
+export const quietLogger = createLogger({
+  service: "bench",
+  level: "warn",
+  destination: new Writable({ write: (_c, _e, cb) => cb() }),
+});
+
+export interface BenchVenue {
+  readonly server: NatsServer;
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly venue: string;
+  close(): Promise<void>;
+}
+
+/** A fresh nats-server (file storage in a temp dir) with a provisioned venue. */
+export async function benchVenue(venue = "bench"): Promise<BenchVenue> {
+  const server = await NatsServer.start({ storeDir: mkdtempSync(join(tmpdir(), "tp-bench-")) });
+  const nc = await connectTo(server.url, "bench");
+  await provision(nc, venueProvisioningPlan({ venue }));
+  return {
+    server,
+    nc,
+    js: jetstream(nc),
+    venue,
+    close: async () => {
+      await nc.close();
+      await server.dispose();
+    },
+  };
+}
+
+/** Writes `count` deterministic commands to partition 0 as fast as JetStream takes them; the log's next sequence is `firstSeq`. */
+export async function fillCommandLog(v: BenchVenue, count: number, firstSeq = 1, window = 2_048): Promise<number> {
+  const subject = commandSubject(v.venue, 0);
+  const chunk = 50_000;
+  let last = 0;
+  for (let start = 0; start < count; start += chunk) {
+    const seq = firstSeq + start;
+    const commands = commandStream(Math.min(chunk, count - start), seq, seq, 1_767_225_600_000 + seq);
+    const inFlight: Promise<unknown>[] = [];
+    for (const c of commands) {
+      inFlight.push(v.js.publish(subject, Command.encode(c).finish()).then((ack) => (last = Math.max(last, ack.seq))));
+      if (inFlight.length >= window) await Promise.all(inFlight.splice(0));
+    }
+    await Promise.all(inFlight);
+  }
+  return last;
+}
+
+/** Messages in a stream. */
+export async function streamMessages(nc: NatsConnection, stream: string): Promise<number> {
+  const jsm = await jetstreamManager(nc);
+  return (await jsm.streams.info(stream)).state.messages;
+}
+
+/** Parses `--name value` flags with numeric defaults. */
+export function numericFlags<T extends Record<string, number>>(defaults: T): T {
+  const out: Record<string, number> = { ...defaults };
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith("--")) continue;
+    const key = a.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (!(key in defaults)) throw new Error(`unknown flag ${a}; known: ${Object.keys(defaults).join(", ")}`);
+    const value = Number(argv[++i]);
+    if (!Number.isFinite(value) || value < 0) throw new Error(`${a} needs a non-negative number`);
+    out[key] = value;
+  }
+  return out as T;
+}
