@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import {
   commandSubject,
+  eventStreamName,
+  eventSubjects,
   InstrumentState,
   RejectReason,
   VenueAdminClient,
@@ -9,8 +11,10 @@ import {
   type GetStatusResponse,
   type HaltResponse,
 } from "@tradeplane/contracts";
-import { NatsServer, unary } from "@tradeplane/testkit";
-import { commandStream, testInstrumentSettings } from "@tradeplane/testkit";
+import { commandStream, NatsServer, testInstrumentSettings, unary } from "@tradeplane/testkit";
+import { context, trace } from "@opentelemetry/api";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { initTelemetry } from "@tradeplane/platform";
 import { EngineProcess } from "../support/engine-process.ts";
 import { appendAll, readEvents, referenceRun, venueFixture } from "../support/venue-fixture.ts";
 
@@ -70,6 +74,21 @@ describe("the matching engine service on a real nats-server", () => {
       value: { reason: RejectReason.MALFORMED_COMMAND },
     });
     expect(events.some((e) => e.msgId.startsWith(`${good}-`))).toBe(true);
+  });
+
+  it("carries the writer's trace context through the command into the events' headers", async () => {
+    const telemetry = initTelemetry("test-writer", "memory");
+    const span = telemetry.tracer.startSpan("client.submit");
+    const traceId = span.spanContext().traceId;
+    const ack = await context.with(trace.setSpan(context.active(), span), () =>
+      fixture.writer.append(0, commandStream(1, 123)[0]!),
+    );
+    span.end();
+    await engine.waitForSeq(ack.seq);
+    const jsm = await jetstreamManager(fixture.nc);
+    const event = await jsm.streams.getMessage(eventStreamName(VENUE), { last_by_subj: eventSubjects(VENUE) });
+    expect(event?.header?.get("traceparent")).toContain(traceId);
+    await telemetry.shutdown();
   });
 
   it("reports status and the book over VenueAdmin", async () => {
