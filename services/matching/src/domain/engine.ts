@@ -55,6 +55,24 @@ export interface BookView {
   readonly stopOrders: number;
 }
 
+/** One live order as `orders()` reports it. */
+export interface LiveOrder {
+  readonly orderId: number;
+  readonly side: number;
+  readonly type: number;
+  readonly tif: number;
+  readonly price: number;
+  readonly stopPrice: number;
+  readonly qty: number;
+  readonly leaves: number;
+  readonly shown: number;
+  readonly displayQty: number;
+  readonly account: number;
+  readonly stpGroup: number;
+  /** A stop order waiting for its trigger (not in the book). */
+  readonly parked: boolean;
+}
+
 export interface EngineStats {
   readonly instruments: number;
   readonly liveOrders: number;
@@ -495,7 +513,7 @@ export class MatchingEngine {
       if (isStop) {
         this.park(b, s);
         if (state === InstrumentState.CONTINUOUS) this.triggerPass(b);
-      } else if (type === OrderType.MARKET || tif === TimeInForce.IOC) {
+      } else if (type === OrderType.MARKET || tif >= TimeInForce.IOC) {
         this.emitOrder(EventKind.CANCELLED, s, price, qty, 0, CancelReason.IOC_REMAINDER);
         this.free(s);
       } else {
@@ -738,7 +756,7 @@ export class MatchingEngine {
     const leaves = this.oi[i4 + I_LEAVES]!;
     if (leaves === 0) {
       this.free(t);
-    } else if (this.ob[(t << 6) + B_TYPE] === OrderType.MARKET || this.ob[(t << 6) + B_TIF] === TimeInForce.IOC) {
+    } else if (this.ob[(t << 6) + B_TYPE] === OrderType.MARKET || this.ob[(t << 6) + B_TIF]! >= TimeInForce.IOC) {
       this.emitOrder(EventKind.CANCELLED, t, this.of[(t << 3) + F_PRICE]!, leaves, 0, CancelReason.IOC_REMAINDER);
       this.free(t);
     } else {
@@ -1299,6 +1317,44 @@ export class MatchingEngine {
       asks: side(SELL),
       stopOrders: b.stopCount,
     };
+  }
+
+  /**
+   * Live orders of one instrument in book order (bids best to worst, asks best to worst, FIFO
+   * within a level, then parked buy and sell stops in trigger order), as plain objects. Allocates:
+   * for tests, diagnostics and admin views.
+   */
+  orders(instrument: number): LiveOrder[] {
+    const b = this.books[instrument];
+    if (b === undefined) throw new RangeError(`unknown instrument ${instrument}`);
+    const out: LiveOrder[] = [];
+    const view = (s: number, parked: boolean): LiveOrder => {
+      const i4 = s << 4;
+      const b6 = s << 6;
+      const type = this.ob[b6 + B_TYPE]!;
+      return {
+        orderId: this.of[s << 3]!,
+        side: this.ob[b6 + B_SIDE]! + 1,
+        type,
+        tif: this.ob[b6 + B_TIF]!,
+        price: this.of[(s << 3) + F_PRICE]!,
+        stopPrice: type >= OrderType.STOP_MARKET ? this.oStop[s]! : 0,
+        qty: this.oi[i4 + I_QTY]!,
+        leaves: this.oi[i4 + I_LEAVES]!,
+        shown: this.oi[i4 + I_SHOWN]!,
+        displayQty: this.displayOf(s),
+        account: this.oi[i4 + I_ACCOUNT]!,
+        stpGroup: this.oi[i4 + I_GROUP]!,
+        parked,
+      };
+    };
+    for (let side = 0; side < 2; side++)
+      for (let rel = side === BUY ? b.bestBid : b.bestAsk; rel >= 0; rel = b.nextLevel(side, rel))
+        for (let s = b.head[side * b.wSize + (rel - b.wBase)]!; s !== -1; s = this.oi[(s << 4) + I_NEXT]!)
+          out.push(view(s, false));
+    for (let side = 0; side < 2; side++)
+      for (let s = b.stopHead[side]!; s !== -1; s = this.oi[(s << 4) + I_NEXT]!) out.push(view(s, true));
+    return out;
   }
 
   stats(): EngineStats {

@@ -33,6 +33,7 @@ export {
   type BookLevel,
   type BookView,
   type EngineStats,
+  type LiveOrder,
   type OrderExtras,
 } from "./engine.ts";
 export { SnapshotError } from "./codec.ts";
