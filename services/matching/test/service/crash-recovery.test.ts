@@ -32,6 +32,7 @@ describe("engine crash recovery (SIGKILL) on a real nats-server", () => {
   });
 
   afterAll(async () => {
+    await EngineProcess.killAll();
     await server?.dispose();
   });
 

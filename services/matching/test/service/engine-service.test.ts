@@ -42,6 +42,7 @@ describe("the matching engine service on a real nats-server", () => {
   });
 
   afterAll(async () => {
+    await EngineProcess.killAll();
     admin?.close();
     await engine?.signal("SIGTERM");
     await fixture?.nc.close();

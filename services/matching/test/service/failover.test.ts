@@ -26,6 +26,7 @@ async function waitFor(condition: () => Promise<boolean>, what: string, timeoutM
 describe("primary and hot standby", () => {
   const cleanups: (() => Promise<void>)[] = [];
   afterAll(async () => {
+    await EngineProcess.killAll();
     for (const c of cleanups.reverse()) await c();
   });
 

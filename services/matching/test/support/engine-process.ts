@@ -16,8 +16,15 @@ export interface EngineProcessOptions {
   readonly env?: Record<string, string>;
 }
 
+const live = new Set<EngineProcess>();
+
 /** The engine service as a real child process (so tests can SIGKILL it). */
 export class EngineProcess {
+  /** Kills every engine process a test started and left running (call from afterAll). */
+  static async killAll(): Promise<void> {
+    await Promise.all([...live].map((e) => e.signal("SIGKILL")));
+  }
+
   private child: ChildProcess | undefined;
   private output = "";
   grpcPort = 0;
@@ -60,6 +67,8 @@ export class EngineProcess {
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;
+    live.add(this);
+    child.once("exit", () => live.delete(this));
     const record = (chunk: Buffer): void => {
       this.output = (this.output + chunk.toString()).slice(-20_000);
     };
