@@ -141,7 +141,18 @@ function rss(args: Args): Record<string, unknown> {
     const buy = (i & 1) === 0;
     const level = 1 + ((i >> 1) % 2000);
     const price = buy ? 100_000 - level : 100_000 + level;
-    const r = e.submit(++seq, 0, i + 1, 0, i + 1, buy ? Side.BUY : Side.SELL, OrderType.LIMIT, TimeInForce.GTC, price, 100);
+    const r = e.submit(
+      ++seq,
+      0,
+      i + 1,
+      0,
+      i + 1,
+      buy ? Side.BUY : Side.SELL,
+      OrderType.LIMIT,
+      TimeInForce.GTC,
+      price,
+      100,
+    );
     if (r !== 0) throw new Error(`order ${i + 1} rejected: ${r}`);
   }
   (globalThis as { gc?: () => void }).gc?.();
@@ -157,7 +168,9 @@ function rss(args: Args): Record<string, unknown> {
     arrayBuffersMB: mb(m.arrayBuffers),
     orderCapacity: stats.orderCapacity,
   };
-  log(`${stats.restingOrders} resting orders: rss ${out.rssMB} MB (before ${out.rssBeforeMB} MB), array buffers ${out.arrayBuffersMB} MB`);
+  log(
+    `${stats.restingOrders} resting orders: rss ${out.rssMB} MB (before ${out.rssBeforeMB} MB), array buffers ${out.arrayBuffersMB} MB`,
+  );
   return out;
 }
 

@@ -205,7 +205,8 @@ export function validateEngineConfig(config: EngineConfig): {
     else if (symbols.has(c.symbol)) issues.push(`${at}.symbol ${c.symbol} is a duplicate`);
     else symbols.add(c.symbol);
     let slabs: TickSlab[] | undefined;
-    if (c.tickSize !== undefined && c.tickSlabs !== undefined) issues.push(`${at}: give tickSize or tickSlabs, not both`);
+    if (c.tickSize !== undefined && c.tickSlabs !== undefined)
+      issues.push(`${at}: give tickSize or tickSlabs, not both`);
     else if (c.tickSlabs !== undefined) slabs = validateSlabs(c.tickSlabs, at, issues);
     else if (isPosInt(c.tickSize)) slabs = [{ fromPrice: 0, tickSize: c.tickSize }];
     else issues.push(`${at}.tickSize must be an integer > 0 (or give tickSlabs)`);

@@ -92,7 +92,6 @@ const ST_FREE = 0;
 const ST_RESTING = 1;
 const ST_STOP = 2;
 const ST_TAKER = 3;
-const MAX_INT32 = 0x7fffffff;
 
 /*
  * Order record: 64 bytes (one cache line's worth) in one ArrayBuffer, read through four views.
@@ -372,10 +371,12 @@ export class MatchingEngine {
     ev.seq = seq;
     const books = this.books;
     const inst = instrument >>> 0 === instrument && instrument < books.length ? instrument : -1;
-    if (!(seq > this.lastSeq) || !Number.isSafeInteger(seq)) return this.reject(RejectReason.INVALID_SEQUENCE, orderId, inst);
+    if (!(seq > this.lastSeq) || !Number.isSafeInteger(seq))
+      return this.reject(RejectReason.INVALID_SEQUENCE, orderId, inst);
     this.lastSeq = seq;
     if (!Number.isInteger(timeNs) || timeNs < 0) return this.reject(RejectReason.INVALID_TIME, orderId, inst);
-    if (!(orderId > 0) || !Number.isSafeInteger(orderId)) return this.reject(RejectReason.INVALID_ORDER_ID, orderId, inst);
+    if (!(orderId > 0) || !Number.isSafeInteger(orderId))
+      return this.reject(RejectReason.INVALID_ORDER_ID, orderId, inst);
     if (inst < 0) return this.reject(RejectReason.UNKNOWN_INSTRUMENT, orderId, -1);
     if ((account | 0) !== account || account < 0) return this.reject(RejectReason.INVALID_ACCOUNT, orderId, inst);
     let flags = 0;
@@ -392,10 +393,18 @@ export class MatchingEngine {
       stp = extras.stpMode ?? 0;
       expire = extras.expireTimeNs ?? 0;
       if ((group | 0) !== group || group < 0) return this.reject(RejectReason.INVALID_ACCOUNT, orderId, inst);
-      if ((flags !== 0 && flags !== OrderFlags.POST_ONLY) || (stp >>> 0 !== stp || stp > StpMode.DECREMENT))
+      if ((flags !== 0 && flags !== OrderFlags.POST_ONLY) || stp >>> 0 !== stp || stp > StpMode.DECREMENT)
         return this.reject(RejectReason.INVALID_COMMAND, orderId, inst);
     }
-    if ((side !== 1 && side !== 2) || type >>> 0 !== type || type < 1 || type > 4 || tif >>> 0 !== tif || tif < 1 || tif > 5)
+    if (
+      (side !== 1 && side !== 2) ||
+      type >>> 0 !== type ||
+      type < 1 ||
+      type > 4 ||
+      tif >>> 0 !== tif ||
+      tif < 1 ||
+      tif > 5
+    )
       return this.reject(RejectReason.INVALID_COMMAND, orderId, inst);
     const resting = tif <= TimeInForce.GTD; // DAY, GTC, GTD
     if (type !== OrderType.LIMIT) {
@@ -445,8 +454,7 @@ export class MatchingEngine {
       if (srel < 0 || srel >= b.span) return this.reject(RejectReason.OUTSIDE_PRICE_BAND, orderId, inst);
     } else stopPrice = 0;
     if (tif === TimeInForce.GTD) {
-      if (!Number.isInteger(expire) || expire <= timeNs)
-        return this.reject(RejectReason.INVALID_EXPIRY, orderId, inst);
+      if (!Number.isInteger(expire) || expire <= timeNs) return this.reject(RejectReason.INVALID_EXPIRY, orderId, inst);
     } else expire = 0;
     if (b.maxOrderValue > 0) {
       const vp = price !== 0 ? price : type === OrderType.STOP_MARKET ? stopPrice : b.lastPrice;
@@ -461,10 +469,7 @@ export class MatchingEngine {
       !isStop &&
       (isBuy ? b.bestAsk >= 0 && b.bestAsk <= rel : b.bestBid >= 0 && b.bestBid >= rel);
     if (crosses && flags !== 0) return this.reject(RejectReason.POST_ONLY_WOULD_TAKE, orderId, inst);
-    if (
-      tif === TimeInForce.FOK &&
-      !(crosses && this.fokFillable(b, isBuy ? BUY : SELL, rel, qty, account, group, stp))
-    )
+    if (tif === TimeInForce.FOK && !(crosses && this.fokFillable(b, isBuy ? BUY : SELL, rel, qty, account, group, stp)))
       return this.reject(RejectReason.FOK_NOT_FILLABLE, orderId, inst);
     const s = this.alloc();
     if (s === -1) return this.reject(RejectReason.CAPACITY_EXCEEDED, orderId, inst);
@@ -564,9 +569,11 @@ export class MatchingEngine {
     const ev = this.events;
     ev.count = 0;
     ev.seq = seq;
-    if (!(seq > this.lastSeq) || !Number.isSafeInteger(seq)) return this.reject(RejectReason.INVALID_SEQUENCE, orderId, -1);
+    if (!(seq > this.lastSeq) || !Number.isSafeInteger(seq))
+      return this.reject(RejectReason.INVALID_SEQUENCE, orderId, -1);
     this.lastSeq = seq;
-    if (!(orderId > 0) || !Number.isSafeInteger(orderId)) return this.reject(RejectReason.INVALID_ORDER_ID, orderId, -1);
+    if (!(orderId > 0) || !Number.isSafeInteger(orderId))
+      return this.reject(RejectReason.INVALID_ORDER_ID, orderId, -1);
     const s = this.index.get(orderId);
     if (s === -1) return this.reject(RejectReason.UNKNOWN_ORDER, orderId, -1);
     const b = this.books[this.oh[(s << 5) + H_INST]!]!;
@@ -582,9 +589,11 @@ export class MatchingEngine {
    */
   replace(seq: number, orderId: number, account: number, newPrice: number, newQty: number): number {
     this.begin(seq);
-    if (!(seq > this.lastSeq) || !Number.isSafeInteger(seq)) return this.reject(RejectReason.INVALID_SEQUENCE, orderId, -1);
+    if (!(seq > this.lastSeq) || !Number.isSafeInteger(seq))
+      return this.reject(RejectReason.INVALID_SEQUENCE, orderId, -1);
     this.lastSeq = seq;
-    if (!(orderId > 0) || !Number.isSafeInteger(orderId)) return this.reject(RejectReason.INVALID_ORDER_ID, orderId, -1);
+    if (!(orderId > 0) || !Number.isSafeInteger(orderId))
+      return this.reject(RejectReason.INVALID_ORDER_ID, orderId, -1);
     const s = this.index.get(orderId);
     if (s === -1) return this.reject(RejectReason.UNKNOWN_ORDER, orderId, -1);
     const oi = this.oi;
@@ -1385,10 +1394,14 @@ export class MatchingEngine {
   /**
    * Canonical serialisation of the whole state: config, lastSeq, priority counter, and per
    * instrument its state, last price and live orders in book order. Independent of slot numbers,
-   * hash layout and ladder window, so equal states give equal bytes.
+   * hash layout and ladder window, so equal states give equal bytes. The digest leaves out the
+   * allocation hints (initial order and event capacity), which change no behaviour.
    */
-  private writeState(w: ByteWriter): void {
-    w.string(JSON.stringify(this.config));
+  private writeState(w: ByteWriter, forDigest: boolean): void {
+    const { instruments, maxOrders, initialOrders, initialEvents } = this.config;
+    w.string(
+      JSON.stringify(forDigest ? { instruments, maxOrders } : { instruments, maxOrders, initialOrders, initialEvents }),
+    );
     w.f64(this.lastSeq);
     w.f64(this.prioCounter);
     for (const b of this.books) {
@@ -1433,14 +1446,14 @@ export class MatchingEngine {
   /** sha256 (hex) of the canonical state. */
   digest(): string {
     const w = new ByteWriter();
-    this.writeState(w);
+    this.writeState(w, true);
     return createHash("sha256").update(w.view8()).digest("hex");
   }
 
   /** The whole state as bytes: header (magic, version, length, sha256 of the body) and body. */
   snapshot(): Uint8Array {
     const body = new ByteWriter();
-    this.writeState(body);
+    this.writeState(body, false);
     const bytes = body.view8();
     const out = new ByteWriter(HEADER_BYTES + bytes.length);
     out.u32(SNAPSHOT_MAGIC);
@@ -1511,7 +1524,8 @@ export class MatchingEngine {
       const stops = r.u32();
       for (let i = 0; i < stops; i++) {
         const s = e.readOrder(r, b);
-        if (e.ob[(s << 6) + B_TYPE]! < OrderType.STOP_MARKET) throw new SnapshotError("parked order is not a stop order");
+        if (e.ob[(s << 6) + B_TYPE]! < OrderType.STOP_MARKET)
+          throw new SnapshotError("parked order is not a stop order");
         // Appending keeps the written trigger order.
         const side = e.ob[(s << 6) + B_SIDE]!;
         const tail = b.stopTail[side]!;
@@ -1625,7 +1639,8 @@ export class MatchingEngine {
           const li = side * b.wSize + cell;
           const bit = (b.bits[li >> 5]! >>> (li & 31)) & 1;
           const h = b.head[li]!;
-          if ((h !== -1) !== (bit === 1)) problems.push(`${b.cfg.symbol}: bitmap disagrees at side ${side} cell ${cell}`);
+          if ((h !== -1) !== (bit === 1))
+            problems.push(`${b.cfg.symbol}: bitmap disagrees at side ${side} cell ${cell}`);
           if (h === -1) {
             if (b.tail[li] !== -1 || b.agg[li] !== 0) problems.push(`${b.cfg.symbol}: empty level with tail/agg`);
             continue;

@@ -44,15 +44,18 @@ class Ledger {
           const m = get(e.makerOrderId);
           const t = get(e.takerOrderId);
           if (e.qty <= 0) bad.push(`trade of ${e.qty}`);
-          if (m.leaves - e.qty !== e.makerLeaves) bad.push(`maker ${e.makerOrderId} leaves ${m.leaves}-${e.qty}!=${e.makerLeaves}`);
-          if (t.leaves - e.qty !== e.takerLeaves) bad.push(`taker ${e.takerOrderId} leaves ${t.leaves}-${e.qty}!=${e.takerLeaves}`);
+          if (m.leaves - e.qty !== e.makerLeaves)
+            bad.push(`maker ${e.makerOrderId} leaves ${m.leaves}-${e.qty}!=${e.makerLeaves}`);
+          if (t.leaves - e.qty !== e.takerLeaves)
+            bad.push(`taker ${e.takerOrderId} leaves ${t.leaves}-${e.qty}!=${e.takerLeaves}`);
           m.leaves = e.makerLeaves;
           t.leaves = e.takerLeaves;
           break;
         }
         case EventKind.CANCELLED: {
           const o = get(e.orderId);
-          if (o.leaves - e.qty !== e.leaves || e.qty <= 0) bad.push(`cancel of ${e.orderId}: ${o.leaves}-${e.qty}!=${e.leaves}`);
+          if (o.leaves - e.qty !== e.leaves || e.qty <= 0)
+            bad.push(`cancel of ${e.orderId}: ${o.leaves}-${e.qty}!=${e.leaves}`);
           o.leaves = e.leaves;
           break;
         }
@@ -87,7 +90,8 @@ class Ledger {
       for (const o of engine.orders(i)) {
         live.add(o.orderId);
         const l = this.leaves.get(o.orderId);
-        if (l === undefined || l.leaves !== o.leaves) bad.push(`order ${o.orderId}: book ${o.leaves}, ledger ${l?.leaves}`);
+        if (l === undefined || l.leaves !== o.leaves)
+          bad.push(`order ${o.orderId}: book ${o.leaves}, ledger ${l?.leaves}`);
       }
     for (const [id, l] of this.leaves)
       if (l.leaves > 0 && !live.has(id)) bad.push(`order ${id} has leaves ${l.leaves} but is not live`);
@@ -104,7 +108,8 @@ function bookInvariants(engine: MatchingEngine): string[] {
     const ask = view.asks[0]?.price;
     if (view.state === InstrumentState.CONTINUOUS && bid !== undefined && ask !== undefined && bid >= ask)
       bad.push(`${view.symbol} crossed: ${bid} >= ${ask}`);
-    for (const l of [...view.bids, ...view.asks]) if (!(l.qty > 0 && l.qty <= l.totalQty)) bad.push(`${view.symbol} level ${l.price}`);
+    for (const l of [...view.bids, ...view.asks])
+      if (!(l.qty > 0 && l.qty <= l.totalQty)) bad.push(`${view.symbol} level ${l.price}`);
   }
   return bad;
 }

@@ -121,89 +121,128 @@ const stale = fc.integer({ min: 0, max: 49 }).map((x) => x === 0);
 const instArb = fc.integer({ min: 0, max: 99 }).map((r) => (r < 45 ? 0 : r < 75 ? 1 : 2));
 
 /** Chaotic submits: every field from a pool that mixes valid and invalid values. */
-const chaoticSubmitArb: fc.Arbitrary<GenCommand> = fc
-  .integer({ min: 0, max: 40 })
-  .chain((roll) => {
-    const inst = roll < 18 ? 0 : roll < 30 ? 1 : roll < 39 ? 2 : roll === 39 ? 3 : -1;
-    const i = inst >= 0 && inst < 3 ? inst : 0;
-    const price = fc.oneof(
-      { weight: 12, arbitrary: pick(PRICES[i]!) },
-      { weight: 2, arbitrary: pick(FAR_PRICES[i]!) },
+const chaoticSubmitArb: fc.Arbitrary<GenCommand> = fc.integer({ min: 0, max: 40 }).chain((roll) => {
+  const inst = roll < 18 ? 0 : roll < 30 ? 1 : roll < 39 ? 2 : roll === 39 ? 3 : -1;
+  const i = inst >= 0 && inst < 3 ? inst : 0;
+  const price = fc.oneof(
+    { weight: 12, arbitrary: pick(PRICES[i]!) },
+    { weight: 2, arbitrary: pick(FAR_PRICES[i]!) },
+    { weight: 1, arbitrary: pick(BAD_NUMBERS) },
+  );
+  return fc.record({
+    kind: fc.constant("submit" as const),
+    inst: fc.constant(inst),
+    orderId: fc.oneof(
+      { weight: 20, arbitrary: fc.integer({ min: 1, max: 60 }) },
       { weight: 1, arbitrary: pick(BAD_NUMBERS) },
-    );
-    return fc.record({
-      kind: fc.constant("submit" as const),
-      inst: fc.constant(inst),
-      orderId: fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 1, max: 60 }) }, { weight: 1, arbitrary: pick(BAD_NUMBERS) }),
-      account: fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: pick([-1, 1.5, NaN]) }),
-      side: fc.oneof({ weight: 20, arbitrary: pick([1, 2]) }, { weight: 1, arbitrary: pick([0, 3, NaN]) }),
-      orderType: fc.oneof({ weight: 12, arbitrary: fc.constant(1) }, { weight: 3, arbitrary: pick([2, 3, 4]) }, { weight: 1, arbitrary: pick([0, 5, 1.5]) }),
-      tif: fc.oneof({ weight: 12, arbitrary: pick([1, 2, 2, 3]) }, { weight: 4, arbitrary: pick([4, 5]) }, { weight: 1, arbitrary: pick([0, 6]) }),
-      price: fc.oneof({ weight: 6, arbitrary: price }, { weight: 1, arbitrary: fc.constant(0) }),
-      qty: fc.oneof({ weight: 15, arbitrary: pick(QTYS[i]!) }, { weight: 1, arbitrary: pick(BAD_NUMBERS) }),
-      flags: fc.oneof({ weight: 10, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: pick([2, 1.5]) }),
-      stopPrice: fc.oneof({ weight: 8, arbitrary: pick(PRICES[i]!) }, { weight: 1, arbitrary: pick(BAD_NUMBERS) }),
-      displayQty: fc.oneof({ weight: 10, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: pick(QTYS[i]!) }, { weight: 1, arbitrary: pick(BAD_NUMBERS) }),
-      stpGroup: fc.oneof({ weight: 10, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: pick([1, 2]) }, { weight: 1, arbitrary: pick([-1, 0.5]) }),
-      stpMode: fc.oneof({ weight: 12, arbitrary: pick([0, 1, 2, 3]) }, { weight: 1, arbitrary: pick([4, -1, 1.5]) }),
-      expireIn: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 60 }) }, { weight: 1, arbitrary: pick([0, -5, NaN]) }),
-      withExtras: fc.boolean(),
-      staleSeq: stale,
-    });
+    ),
+    account: fc.oneof(
+      { weight: 20, arbitrary: fc.integer({ min: 1, max: 3 }) },
+      { weight: 1, arbitrary: pick([-1, 1.5, NaN]) },
+    ),
+    side: fc.oneof({ weight: 20, arbitrary: pick([1, 2]) }, { weight: 1, arbitrary: pick([0, 3, NaN]) }),
+    orderType: fc.oneof(
+      { weight: 12, arbitrary: fc.constant(1) },
+      { weight: 3, arbitrary: pick([2, 3, 4]) },
+      { weight: 1, arbitrary: pick([0, 5, 1.5]) },
+    ),
+    tif: fc.oneof(
+      { weight: 12, arbitrary: pick([1, 2, 2, 3]) },
+      { weight: 4, arbitrary: pick([4, 5]) },
+      { weight: 1, arbitrary: pick([0, 6]) },
+    ),
+    price: fc.oneof({ weight: 6, arbitrary: price }, { weight: 1, arbitrary: fc.constant(0) }),
+    qty: fc.oneof({ weight: 15, arbitrary: pick(QTYS[i]!) }, { weight: 1, arbitrary: pick(BAD_NUMBERS) }),
+    flags: fc.oneof(
+      { weight: 10, arbitrary: fc.constant(0) },
+      { weight: 2, arbitrary: fc.constant(1) },
+      { weight: 1, arbitrary: pick([2, 1.5]) },
+    ),
+    stopPrice: fc.oneof({ weight: 8, arbitrary: pick(PRICES[i]!) }, { weight: 1, arbitrary: pick(BAD_NUMBERS) }),
+    displayQty: fc.oneof(
+      { weight: 10, arbitrary: fc.constant(0) },
+      { weight: 3, arbitrary: pick(QTYS[i]!) },
+      { weight: 1, arbitrary: pick(BAD_NUMBERS) },
+    ),
+    stpGroup: fc.oneof(
+      { weight: 10, arbitrary: fc.constant(0) },
+      { weight: 3, arbitrary: pick([1, 2]) },
+      { weight: 1, arbitrary: pick([-1, 0.5]) },
+    ),
+    stpMode: fc.oneof({ weight: 12, arbitrary: pick([0, 1, 2, 3]) }, { weight: 1, arbitrary: pick([4, -1, 1.5]) }),
+    expireIn: fc.oneof(
+      { weight: 8, arbitrary: fc.integer({ min: 1, max: 60 }) },
+      { weight: 1, arbitrary: pick([0, -5, NaN]) },
+    ),
+    withExtras: fc.boolean(),
+    staleSeq: stale,
   });
+});
 
 /** Well-formed submits: consistent type, time in force and options, prices near the touch. */
-const validSubmitArb = (icebergPct: number): fc.Arbitrary<GenCommand> => fc
-  .record({
-    inst: instArb,
-    typeRoll: fc.integer({ min: 0, max: 99 }),
-    tifRoll: fc.integer({ min: 0, max: 99 }),
-    option: fc.integer({ min: 0, max: 99 }),
-    orderId: fc.integer({ min: 1, max: 60 }),
-    account: fc.integer({ min: 1, max: 3 }),
-    side: pick([1, 2]),
-    priceIdx: fc.nat(),
-    stopIdx: fc.nat(),
-    qtyIdx: fc.nat(),
-    displayIdx: fc.nat(),
-    protect: fc.integer({ min: 0, max: 4 }),
-    stpGroup: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: pick([1, 2]) }),
-    stpMode: pick([0, 0, 1, 2, 3]),
-    expireIn: fc.integer({ min: 1, max: 80 }),
-  })
-  .map((r): GenCommand => {
-    const i = r.inst;
-    const orderType = r.typeRoll < 70 ? 1 : r.typeRoll < 82 ? 2 : r.typeRoll < 91 ? 4 : 3;
-    const tifs = orderType === 1 ? [1, 1, 2, 2, 2, 2, 3, 4, 4, 5] : orderType === 2 ? [4, 4, 4, 5] : orderType === 3 ? [1, 2, 3] : [1, 2, 2, 3, 4];
-    const tif = tifs[r.tifRoll % tifs.length]!;
-    const resting = tif <= 3;
-    const prices = PRICES[i]!;
-    const qtys = QTYS[i]!.filter((q) => q !== 15 && q !== 5 && q !== 600);
-    const qty = qtys[r.qtyIdx % qtys.length]!;
-    const limitType = orderType === 1 || orderType === 4;
-    const withExtras = r.option < 60 || orderType >= 3 || tif === 3;
-    return {
-      kind: "submit",
-      inst: i,
-      orderId: r.orderId,
-      account: r.account,
-      side: r.side,
-      orderType,
-      tif,
-      price: limitType || r.protect === 0 ? prices[r.priceIdx % prices.length]! : 0,
-      qty,
-      flags: orderType === 1 && resting && r.option < 12 ? 1 : 0,
-      stopPrice: prices[r.stopIdx % prices.length]!,
-      displayQty: limitType && resting && r.option >= 40 && r.option < 40 + icebergPct ? qtys[r.displayIdx % qtys.length]! : 0,
-      stpGroup: r.stpGroup,
-      stpMode: r.stpMode,
-      expireIn: r.expireIn,
-      withExtras,
-      staleSeq: false,
-    };
-  });
+const validSubmitArb = (icebergPct: number): fc.Arbitrary<GenCommand> =>
+  fc
+    .record({
+      inst: instArb,
+      typeRoll: fc.integer({ min: 0, max: 99 }),
+      tifRoll: fc.integer({ min: 0, max: 99 }),
+      option: fc.integer({ min: 0, max: 99 }),
+      orderId: fc.integer({ min: 1, max: 60 }),
+      account: fc.integer({ min: 1, max: 3 }),
+      side: pick([1, 2]),
+      priceIdx: fc.nat(),
+      stopIdx: fc.nat(),
+      qtyIdx: fc.nat(),
+      displayIdx: fc.nat(),
+      protect: fc.integer({ min: 0, max: 4 }),
+      stpGroup: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: pick([1, 2]) }),
+      stpMode: pick([0, 0, 1, 2, 3]),
+      expireIn: fc.integer({ min: 1, max: 80 }),
+    })
+    .map((r): GenCommand => {
+      const i = r.inst;
+      const orderType = r.typeRoll < 70 ? 1 : r.typeRoll < 82 ? 2 : r.typeRoll < 91 ? 4 : 3;
+      const tifs =
+        orderType === 1
+          ? [1, 1, 2, 2, 2, 2, 3, 4, 4, 5]
+          : orderType === 2
+            ? [4, 4, 4, 5]
+            : orderType === 3
+              ? [1, 2, 3]
+              : [1, 2, 2, 3, 4];
+      const tif = tifs[r.tifRoll % tifs.length]!;
+      const resting = tif <= 3;
+      const prices = PRICES[i]!;
+      const qtys = QTYS[i]!.filter((q) => q !== 15 && q !== 5 && q !== 600);
+      const qty = qtys[r.qtyIdx % qtys.length]!;
+      const limitType = orderType === 1 || orderType === 4;
+      const withExtras = r.option < 60 || orderType >= 3 || tif === 3;
+      return {
+        kind: "submit",
+        inst: i,
+        orderId: r.orderId,
+        account: r.account,
+        side: r.side,
+        orderType,
+        tif,
+        price: limitType || r.protect === 0 ? prices[r.priceIdx % prices.length]! : 0,
+        qty,
+        flags: orderType === 1 && resting && r.option < 12 ? 1 : 0,
+        stopPrice: prices[r.stopIdx % prices.length]!,
+        displayQty:
+          limitType && resting && r.option >= 40 && r.option < 40 + icebergPct ? qtys[r.displayIdx % qtys.length]! : 0,
+        stpGroup: r.stpGroup,
+        stpMode: r.stpMode,
+        expireIn: r.expireIn,
+        withExtras,
+        staleSeq: false,
+      };
+    });
 
-const idArb = fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 1, max: 60 }) }, { weight: 1, arbitrary: pick(BAD_NUMBERS) });
+const idArb = fc.oneof(
+  { weight: 20, arbitrary: fc.integer({ min: 1, max: 60 }) },
+  { weight: 1, arbitrary: pick(BAD_NUMBERS) },
+);
 /** Which live order a cancel or replace aims at (an index into the live orders), or -1 for a raw id. */
 const targetArb = fc.oneof({ weight: 5, arbitrary: fc.nat() }, { weight: 1, arbitrary: fc.constant(-1) });
 
@@ -244,66 +283,67 @@ export const AUCTION_MIX: StreamMix = {
   states: [1, 1, 2, 2],
 };
 
-export const commandArbWith = (mix: StreamMix): fc.Arbitrary<GenCommand> => fc.oneof(
-  { weight: mix.submit, arbitrary: validSubmitArb(mix.icebergPct) },
-  { weight: mix.chaotic, arbitrary: chaoticSubmitArb },
-  {
-    weight: mix.cancel,
-    arbitrary: fc.record({
-      kind: fc.constant("cancel" as const),
-      orderId: idArb,
-      target: targetArb,
-      account: fc.integer({ min: 1, max: 3 }),
-      owner: fc.integer({ min: 0, max: 6 }).map((x) => x > 0),
-      staleSeq: stale,
-    }),
-  },
-  {
-    weight: mix.replace,
-    arbitrary: fc.integer({ min: 0, max: 2 }).chain((i) =>
-      fc.record({
-        kind: fc.constant("replace" as const),
+export const commandArbWith = (mix: StreamMix): fc.Arbitrary<GenCommand> =>
+  fc.oneof(
+    { weight: mix.submit, arbitrary: validSubmitArb(mix.icebergPct) },
+    { weight: mix.chaotic, arbitrary: chaoticSubmitArb },
+    {
+      weight: mix.cancel,
+      arbitrary: fc.record({
+        kind: fc.constant("cancel" as const),
         orderId: idArb,
         target: targetArb,
         account: fc.integer({ min: 1, max: 3 }),
         owner: fc.integer({ min: 0, max: 6 }).map((x) => x > 0),
-        price: fc.oneof(
-          { weight: 4, arbitrary: fc.constant(-1) },
-          { weight: 10, arbitrary: pick(PRICES[i]!) },
-          { weight: 1, arbitrary: pick(FAR_PRICES[i]!) },
-          { weight: 1, arbitrary: pick(BAD_NUMBERS) },
-        ),
-        qty: fc.oneof(
-          { weight: 6, arbitrary: fc.integer({ min: -3, max: 3 }).map((d) => 1000 + d) },
-          { weight: 6, arbitrary: pick(QTYS[i]!) },
-          { weight: 1, arbitrary: pick(BAD_NUMBERS) },
-        ),
         staleSeq: stale,
       }),
-    ),
-  },
-  {
-    weight: mix.massCancel,
-    arbitrary: fc.record({
-      kind: fc.constant("massCancel" as const),
-      account: pick([-1, 1, 2, 3, 3, 1.5]),
-      instrument: pick([-1, 0, 1, 2, 7]),
-      side: pick([0, 1, 2, 5]),
-      staleSeq: stale,
-    }),
-  },
-  {
-    weight: mix.setState,
-    arbitrary: fc.record({
-      kind: fc.constant("setState" as const),
-      instrument: pick([-1, 0, 0, 1, 2, 2, 9]),
-      state: fc.oneof({ weight: 12, arbitrary: pick(mix.states) }, { weight: 1, arbitrary: pick([0, 5, 1.5]) }),
-      staleSeq: stale,
-    }),
-  },
-  { weight: mix.expire, arbitrary: fc.record({ kind: fc.constant("expire" as const), staleSeq: stale }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("garbage" as const), staleSeq: stale }) },
-);
+    },
+    {
+      weight: mix.replace,
+      arbitrary: fc.integer({ min: 0, max: 2 }).chain((i) =>
+        fc.record({
+          kind: fc.constant("replace" as const),
+          orderId: idArb,
+          target: targetArb,
+          account: fc.integer({ min: 1, max: 3 }),
+          owner: fc.integer({ min: 0, max: 6 }).map((x) => x > 0),
+          price: fc.oneof(
+            { weight: 4, arbitrary: fc.constant(-1) },
+            { weight: 10, arbitrary: pick(PRICES[i]!) },
+            { weight: 1, arbitrary: pick(FAR_PRICES[i]!) },
+            { weight: 1, arbitrary: pick(BAD_NUMBERS) },
+          ),
+          qty: fc.oneof(
+            { weight: 6, arbitrary: fc.integer({ min: -3, max: 3 }).map((d) => 1000 + d) },
+            { weight: 6, arbitrary: pick(QTYS[i]!) },
+            { weight: 1, arbitrary: pick(BAD_NUMBERS) },
+          ),
+          staleSeq: stale,
+        }),
+      ),
+    },
+    {
+      weight: mix.massCancel,
+      arbitrary: fc.record({
+        kind: fc.constant("massCancel" as const),
+        account: pick([-1, 1, 2, 3, 3, 1.5]),
+        instrument: pick([-1, 0, 1, 2, 7]),
+        side: pick([0, 1, 2, 5]),
+        staleSeq: stale,
+      }),
+    },
+    {
+      weight: mix.setState,
+      arbitrary: fc.record({
+        kind: fc.constant("setState" as const),
+        instrument: pick([-1, 0, 0, 1, 2, 2, 9]),
+        state: fc.oneof({ weight: 12, arbitrary: pick(mix.states) }, { weight: 1, arbitrary: pick([0, 5, 1.5]) }),
+        staleSeq: stale,
+      }),
+    },
+    { weight: mix.expire, arbitrary: fc.record({ kind: fc.constant("expire" as const), staleSeq: stale }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant("garbage" as const), staleSeq: stale }) },
+  );
 
 export const commandArb = commandArbWith(DEFAULT_MIX);
 
@@ -322,7 +362,10 @@ interface Target {
 export class StreamRunner {
   seq = 0;
   time = 1_000;
-  constructor(private readonly model: ReferenceModel) {}
+  private readonly model: ReferenceModel;
+  constructor(model: ReferenceModel) {
+    this.model = model;
+  }
 
   concretize(c: GenCommand): EngineCommand {
     const seq = c.staleSeq ? this.seq : ++this.seq;

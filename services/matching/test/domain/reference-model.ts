@@ -160,7 +160,17 @@ export class ReferenceModel {
     else if (kind === EventKind.TRIGGERED)
       this.emit({ kind, orderId: o.id, instrument: o.inst, side: o.side, price, qty, account: o.account });
     else
-      this.emit({ kind, orderId: o.id, instrument: o.inst, side: o.side, price, qty, leaves, reason, account: o.account });
+      this.emit({
+        kind,
+        orderId: o.id,
+        instrument: o.inst,
+        side: o.side,
+        price,
+        qty,
+        leaves,
+        reason,
+        account: o.account,
+      });
   }
 
   private delta(inst: number, side: number, price: number): void {
@@ -226,7 +236,8 @@ export class ReferenceModel {
     const inst = Number.isInteger(instrument) && instrument >= 0 && instrument < this.ins.length ? instrument : -1;
     if (!this.start(seq)) return this.reject(RejectReason.INVALID_SEQUENCE, orderId, inst);
     if (!Number.isInteger(timeNs) || timeNs < 0) return this.reject(RejectReason.INVALID_TIME, orderId, inst);
-    if (!Number.isSafeInteger(orderId) || orderId <= 0) return this.reject(RejectReason.INVALID_ORDER_ID, orderId, inst);
+    if (!Number.isSafeInteger(orderId) || orderId <= 0)
+      return this.reject(RejectReason.INVALID_ORDER_ID, orderId, inst);
     if (inst < 0) return this.reject(RejectReason.UNKNOWN_INSTRUMENT, orderId, -1);
     if (!isInt32NonNeg(account)) return this.reject(RejectReason.INVALID_ACCOUNT, orderId, inst);
     const flags = extras?.flags ?? 0;
@@ -239,7 +250,8 @@ export class ReferenceModel {
     if (flags !== 0 && flags !== OrderFlags.POST_ONLY) return this.reject(RejectReason.INVALID_COMMAND, orderId, inst);
     if (!Number.isInteger(stp) || stp < 0 || stp > 3) return this.reject(RejectReason.INVALID_COMMAND, orderId, inst);
     if (side !== 1 && side !== 2) return this.reject(RejectReason.INVALID_COMMAND, orderId, inst);
-    if (!Number.isInteger(type) || type < 1 || type > 4) return this.reject(RejectReason.INVALID_COMMAND, orderId, inst);
+    if (!Number.isInteger(type) || type < 1 || type > 4)
+      return this.reject(RejectReason.INVALID_COMMAND, orderId, inst);
     if (!Number.isInteger(tif) || tif < 1 || tif > 5) return this.reject(RejectReason.INVALID_COMMAND, orderId, inst);
     const resting = tif === TimeInForce.DAY || tif === TimeInForce.GTC || tif === TimeInForce.GTD;
     if (type === OrderType.MARKET && resting) return this.reject(RejectReason.INVALID_COMMAND, orderId, inst);
@@ -699,7 +711,8 @@ export class ReferenceModel {
     for (const list of touched)
       for (const t of list) {
         const now = this.visibleAt(inst, t.side, t.price);
-        if (now !== t.before) this.emit({ kind: EventKind.BOOK_DELTA, instrument: inst, side: t.side, price: t.price, qty: now });
+        if (now !== t.before)
+          this.emit({ kind: EventKind.BOOK_DELTA, instrument: inst, side: t.side, price: t.price, qty: now });
       }
   }
 
