@@ -227,5 +227,6 @@ export function connectTo(servers: string | readonly string[], name = "tradeplan
     name,
     reconnectTimeWait: 100,
     maxReconnectAttempts: -1,
+    noAsyncTraces: true,
   });
 }

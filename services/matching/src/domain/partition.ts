@@ -159,6 +159,8 @@ export interface AppliedCommand {
   readonly seq: number;
   /** Number of core events; wire events are built lazily by `wireEvents()`. */
   readonly coreEvents: number;
+  /** The command was refused as a whole (its first event is a rejection). */
+  readonly rejected: boolean;
 }
 
 export class Partition {
@@ -179,6 +181,7 @@ export class Partition {
   };
   /** Wire events of the last command, built once on demand. */
   private lastWire: WireEvent[] | undefined;
+  private lastForWire = true;
   private readonly extras = createOrderExtras();
   /** Per-event data captured while applying, for wire events (refs change as events apply). */
   private captured: (OrderRef | undefined)[] = [];
@@ -231,9 +234,12 @@ export class Partition {
   /**
    * Applies the log entry at `seq`: a decoded command, or `undefined` with the reason the
    * bytes did not decode (recorded as a rejection; the partition never stalls on it).
+   * `forWire` false skips what only `wireEvents()` needs (replay of already published
+   * commands); the partition's state is the same either way.
    */
-  apply(seq: number, command: Command | undefined, decodeError?: string): AppliedCommand {
+  apply(seq: number, command: Command | undefined, decodeError?: string, forWire = true): AppliedCommand {
     this.last = { seq, command, decodeError };
+    this.lastForWire = forWire;
     this.lastWire = undefined;
     this.massCancelCount = 0;
     this.rejectOverride = undefined;
@@ -305,8 +311,8 @@ export class Partition {
           break;
       }
     }
-    this.track();
-    return { seq, coreEvents: e.events.count };
+    this.track(forWire);
+    return { seq, coreEvents: e.events.count, rejected: e.events.count > 0 && e.events.kind[0] === EventKind.REJECTED };
   }
 
   private rejectHere(seq: number, reason: WireReject): void {
@@ -315,7 +321,7 @@ export class Partition {
   }
 
   /** Keeps the order, state and trade-id tables in step with the core's events. */
-  private track(): void {
+  private track(forWire: boolean): void {
     const ev = this.engine.events;
     const cmd = this.last.command;
     const captured = this.captured;
@@ -347,8 +353,10 @@ export class Partition {
         case EventKind.TRADE: {
           const taker = this.refs.get(id);
           const maker = this.refs.get(ev.makerOrderId[i]!);
-          captured[i] = taker === undefined ? undefined : { ...taker };
-          capturedMaker[i] = maker === undefined ? undefined : { ...maker };
+          if (forWire) {
+            captured[i] = taker === undefined ? undefined : { ...taker };
+            capturedMaker[i] = maker === undefined ? undefined : { ...maker };
+          }
           this.tradeIds[ev.instrument[i]!]! += 1;
           if (ev.leaves[i] === 0) this.refs.delete(id);
           if (ev.makerLeaves[i] === 0) this.refs.delete(ev.makerOrderId[i]!);
@@ -357,7 +365,7 @@ export class Partition {
         case EventKind.CANCELLED:
         case EventKind.EXPIRED: {
           const ref = this.refs.get(id);
-          captured[i] = ref === undefined ? undefined : { ...ref };
+          if (forWire) captured[i] = ref === undefined ? undefined : { ...ref };
           if (ev.leaves[i] === 0) this.refs.delete(id);
           if (kind === EventKind.CANCELLED && cmd?.body?.$case === "massCancel") this.massCancelCount++;
           break;
@@ -365,7 +373,7 @@ export class Partition {
         case EventKind.REPLACED: {
           const ref = this.refs.get(id);
           if (ref !== undefined) {
-            captured[i] = { ...ref };
+            if (forWire) captured[i] = { ...ref };
             if (cmd?.body?.$case === "replaceOrder")
               ref.clientOrderId = cmd.body.value.clientOrderId || ref.clientOrderId;
             ref.price = ev.price[i]!;
@@ -375,7 +383,7 @@ export class Partition {
         }
         case EventKind.TRIGGERED: {
           const ref = this.refs.get(id);
-          captured[i] = ref === undefined ? undefined : { ...ref };
+          if (forWire) captured[i] = ref === undefined ? undefined : { ...ref };
           break;
         }
         case EventKind.STATE_CHANGED:
@@ -388,6 +396,7 @@ export class Partition {
   /** The last command's events as wire messages (built once, then cached). */
   wireEvents(): WireEvent[] {
     if (this.lastWire !== undefined) return this.lastWire;
+    if (!this.lastForWire) throw new Error("wireEvents() after apply(..., forWire = false)");
     const ev = this.engine.events;
     const { seq, command, decodeError } = this.last;
     const out: WireEvent[] = [];
