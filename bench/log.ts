@@ -16,7 +16,11 @@ const engine = new EngineProcess({
   venue: v.venue,
   instanceId: "bench-engine",
   instruments: testInstrumentSettings,
-  env: { TP_LOG_LEVEL: "warn", TP_SNAPSHOT_EVERY_COMMANDS: "100000" },
+  env: {
+    TP_LOG_LEVEL: "warn",
+    TP_SNAPSHOT_EVERY_COMMANDS: "100000",
+    ...(process.env.TP_BENCH_ENGINE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.TP_BENCH_ENGINE_NODE_OPTIONS } : {}),
+  },
 });
 await engine.start();
 // Wait for the lease, so events are published from the first command.

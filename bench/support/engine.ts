@@ -23,6 +23,7 @@ export async function benchRunner(
   const snapshots = new SnapshotStore(await new Objm(v.nc).open(snapshotsBucket(v.venue)), snapshotPartition, 3);
   const health = new Health();
   const runner = new EngineRunner({
+    nc: v.nc,
     js: v.js,
     jsm,
     leases,

@@ -11,3 +11,4 @@ export * from "./grpc-server.ts";
 export * from "./jetstream-provisioning.ts";
 export * from "./command-log.ts";
 export * from "./venue-streams.ts";
+export * from "./jetstream-async-publisher.ts";

@@ -60,6 +60,7 @@ export async function main(config: Readonly<EngineServiceConfig>): Promise<Shutd
 
   // 4. engine
   const runner = new EngineRunner({
+    nc,
     js,
     jsm,
     leases,

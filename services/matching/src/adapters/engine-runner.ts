@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
-import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
+import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { context, trace, type Span, type Tracer } from "@opentelemetry/api";
 import {
   Command,
@@ -12,7 +12,13 @@ import {
   eventSubject,
   eventSubjects,
 } from "@tradeplane/contracts";
-import { extractTraceContext, injectTraceHeaders, type Health, type Logger } from "@tradeplane/platform";
+import {
+  extractTraceContext,
+  injectTraceHeaders,
+  JetStreamAsyncPublisher,
+  type Health,
+  type Logger,
+} from "@tradeplane/platform";
 import type { EngineConfig } from "../domain/config.ts";
 import { Partition, restorePartition } from "../domain/partition.ts";
 import { EventPublisher, markOf, NOTHING_PUBLISHED, type PublishedMark } from "./event-publisher.ts";
@@ -33,6 +39,7 @@ export interface EngineRunnerSettings {
 }
 
 export interface EngineRunnerDeps {
+  readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly leases: KV;
@@ -90,6 +97,7 @@ export class EngineRunner {
   private lastSnapshotAt = performance.now();
   private snapshotInFlight: Promise<void> | undefined;
   private startedAt = 0;
+  private readonly sink: JetStreamAsyncPublisher;
   private observeTimer: NodeJS.Timeout | undefined;
   private appliedSinceStart = 0;
   /** Command sequence of the newest snapshot loaded or stored. */
@@ -98,6 +106,7 @@ export class EngineRunner {
   constructor(deps: EngineRunnerDeps) {
     this.deps = deps;
     this.partition = Partition.create({ engine: deps.engine });
+    this.sink = new JetStreamAsyncPublisher(deps.nc, deps.settings.publishTimeoutMs);
   }
 
   get status(): EngineStatus {
@@ -119,10 +128,9 @@ export class EngineRunner {
     logger.info({ lastSeq: this.partition.lastSeq, mark }, "engine restored; event stream mark read");
     this.publisher = new EventPublisher(
       {
-        js: this.deps.js,
+        sink: this.sink,
         window: settings.publishWindow,
         maxRetained: settings.maxRetainedEvents,
-        publishTimeoutMs: settings.publishTimeoutMs,
         hooks: {
           onAck: () => metrics.eventsPublished.inc(),
           onFailure: (err, firstOfEpisode) => {
@@ -207,6 +215,7 @@ export class EngineRunner {
     await this.snapshotInFlight?.catch(() => undefined);
     if (this.publisher?.mode === "publish") await this.publisher.idle();
     await this.lease?.stop();
+    this.sink.close();
   }
 
   /** Resolves once the loop has applied every command up to `seq`. */

@@ -1,5 +1,5 @@
-import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/transport-node";
+import type { JetStreamAsyncPublisher, PublishOutcome } from "@tradeplane/platform";
 
 /** One engine output ready for the event stream. */
 export interface OutboundEvent {
@@ -19,18 +19,18 @@ export interface PublishedMark {
 export const NOTHING_PUBLISHED: PublishedMark = { cmdSeq: 0, index: -1 };
 
 export interface PublisherHooks {
-  onAck?(ack: PubAck): void;
+  onAck?(ack: PublishOutcome): void;
   /** `firstOfEpisode` is true for the first failure after a healthy stretch (log that one). */
   onFailure?(err: unknown, firstOfEpisode: boolean): void;
 }
 
 export interface EventPublisherOptions {
-  readonly js: JetStreamClient;
+  /** Sends messages and reports each one's ack (its timeout is the publisher's). */
+  readonly sink: JetStreamAsyncPublisher;
   /** Most publishes awaiting their ack at once; offer() waits when reached. */
   readonly window: number;
   /** Standby instances retain at most this many events before dropping the oldest. */
   readonly maxRetained: number;
-  readonly publishTimeoutMs: number;
   readonly hooks?: PublisherHooks;
 }
 
@@ -173,29 +173,26 @@ export class EventPublisher {
     slot.state = SlotState.SENT;
     this.inFlight++;
     const { event } = slot;
-    this.options.js
-      .publish(event.subject, event.data, {
-        msgID: messageIdOf(event.cmdSeq, event.index),
-        timeout: this.options.publishTimeoutMs,
-        ...(event.headers !== undefined ? { headers: event.headers } : {}),
-      })
-      .then(
-        (ack) => {
-          this.inFlight--;
+    this.options.sink.publish(
+      event.subject,
+      event.data,
+      messageIdOf(event.cmdSeq, event.index),
+      (outcome) => {
+        this.inFlight--;
+        if (outcome.ok) {
           slot.state = SlotState.ACKED;
-          this.options.hooks?.onAck?.(ack);
+          this.options.hooks?.onAck?.(outcome);
           if (slot === this.probe) this.endRecovery();
-          this.advance();
-        },
-        (err: unknown) => {
-          this.inFlight--;
+        } else {
           slot.state = SlotState.FAILED;
-          this.options.hooks?.onFailure?.(err, !this.recovering);
+          this.options.hooks?.onFailure?.(new Error(outcome.error), !this.recovering);
           if (slot === this.probe) this.probe = undefined;
           this.recovering = true;
-          this.advance();
-        },
-      );
+        }
+        this.advance();
+      },
+      event.headers,
+    );
   }
 
   private advance(): void {

@@ -577,8 +577,53 @@ export class MatchingEngine {
     const s = this.index.get(orderId);
     if (s === -1) return this.reject(RejectReason.UNKNOWN_ORDER, orderId, -1);
     const b = this.books[this.oh[(s << 5) + H_INST]!]!;
-    if (account !== this.oi[(s << 4) + I_ACCOUNT]) return this.reject(RejectReason.NOT_OWNER, orderId, b.index);
-    this.removeLive(b, s, EventKind.CANCELLED, CancelReason.USER);
+    const oi = this.oi;
+    const s4 = s << 4;
+    if (account !== oi[s4 + I_ACCOUNT]) return this.reject(RejectReason.NOT_OWNER, orderId, b.index);
+    const ob = this.ob;
+    const b6 = s << 6;
+    if (ob[b6 + B_STATUS] !== ST_RESTING) {
+      this.removeLive(b, s, EventKind.CANCELLED, CancelReason.USER);
+      return 0;
+    }
+    // A resting order, written out (the common cancel): unlink, two events, release.
+    const side = ob[b6 + B_SIDE]!;
+    const rel = oi[s4 + I_REL]!;
+    const li = side * b.wSize + (rel - b.wBase);
+    const p = oi[s4 + I_PREV]!;
+    const n = oi[s4 + I_NEXT]!;
+    const head = b.head;
+    if (p === -1) head[li] = n;
+    else oi[(p << 4) + I_NEXT] = n;
+    if (n === -1) b.tail[li] = p;
+    else oi[(n << 4) + I_PREV] = p;
+    const agg = b.agg[li]! - oi[s4 + I_SHOWN]!;
+    b.agg[li] = agg;
+    b.resting--;
+    const price = this.of[(s << 3) + F_PRICE]!;
+    while (ev.capacity < 2) ev.grow();
+    const inst = b.index;
+    ev.kind[0] = EventKind.CANCELLED;
+    ev.orderId[0] = orderId;
+    ev.instrument[0] = inst;
+    ev.side[0] = side + 1;
+    ev.price[0] = price;
+    ev.qty[0] = oi[s4 + I_LEAVES]!;
+    ev.leaves[0] = 0;
+    ev.reason[0] = CancelReason.USER;
+    ev.account[0] = account;
+    ev.kind[1] = EventKind.BOOK_DELTA;
+    ev.instrument[1] = inst;
+    ev.side[1] = side + 1;
+    ev.price[1] = price;
+    ev.qty[1] = agg;
+    ev.count = 2;
+    if (head[li] === -1) this.levelEmptied(b, side, rel);
+    this.index.delete(orderId);
+    if (ob[b6 + B_TIF] === TimeInForce.GTD) this.gtdLive--;
+    ob[b6 + B_STATUS] = ST_FREE;
+    oi[s4 + I_NEXT] = this.freeHead;
+    this.freeHead = s;
     return 0;
   }
 
@@ -789,7 +834,9 @@ export class MatchingEngine {
     const takerId = of[t << 3]!;
     const takerAcc = oi[t4 + I_ACCOUNT]!;
     const takerGroup = oi[t4 + I_GROUP]!;
-    const stp = this.ob[(t << 6) + B_STP]!;
+    const ob = this.ob;
+    const index = this.index;
+    const stp = ob[(t << 6) + B_STP]!;
     const inst = b.index;
     const takerSide = side + 1;
     let leaves = oi[t4 + I_LEAVES]!;
@@ -850,8 +897,18 @@ export class MatchingEngine {
         agg[li] = agg[li]! - fill;
         this.emitTrade(inst, takerSide, price, fill, of[m << 3]!, takerId, ml, leaves);
         if (ml === 0) {
-          oi[m4 + I_SHOWN] = 0;
-          this.dropHead(b, m, li);
+          // Maker filled: unlink the head and release it (its shown part is already out of agg).
+          const nx = oi[m4 + I_NEXT]!;
+          head[li] = nx;
+          if (nx === -1) b.tail[li] = -1;
+          else oi[(nx << 4) + I_PREV] = -1;
+          b.resting--;
+          index.delete(of[m << 3]!);
+          const m6 = m << 6;
+          if (ob[m6 + B_TIF] === TimeInForce.GTD) this.gtdLive--;
+          ob[m6 + B_STATUS] = ST_FREE;
+          oi[m4 + I_NEXT] = this.freeHead;
+          this.freeHead = m;
         } else if (fill === shown) {
           // Iceberg: the shown part is gone; refill from the hidden part and go to the back.
           const d = this.oDisplay[m]!; // fill === shown < leaves happens only to icebergs

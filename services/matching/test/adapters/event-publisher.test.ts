@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectTo, NatsServer } from "@tradeplane/testkit";
+import { JetStreamAsyncPublisher } from "@tradeplane/platform";
 import { EventPublisher, markOf, messageIdOf, type OutboundEvent } from "../../src/adapters/event-publisher.ts";
 
 const encoder = new TextEncoder();
@@ -35,13 +36,11 @@ async function storedIds(jsm: JetStreamManager): Promise<string[]> {
 describe("EventPublisher against a real nats-server", () => {
   let server: NatsServer;
   let nc: NatsConnection;
-  let js: JetStreamClient;
   let jsm: JetStreamManager;
 
   beforeAll(async () => {
     server = await NatsServer.start();
     nc = await connectTo(server.url);
-    js = jetstream(nc);
     jsm = await jetstreamManager(nc);
   });
 
@@ -55,7 +54,7 @@ describe("EventPublisher against a real nats-server", () => {
     await jsm.streams.add({ name: "EVT", subjects: ["evt.>"], duplicate_window: 60_000_000_000 });
   });
 
-  const options = () => ({ js, window: 64, maxRetained: 1_000, publishTimeoutMs: 2_000 });
+  const options = () => ({ sink: new JetStreamAsyncPublisher(nc, 2_000), window: 64, maxRetained: 1_000 });
 
   it("publishes every event once, in order, with <cmdSeq>-<index> ids", async () => {
     const list = events(1, 300, 3);

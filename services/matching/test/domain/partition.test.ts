@@ -175,7 +175,7 @@ describe("Partition: log commands to engine events", () => {
     const p = newPartition();
     p.apply(1, order("alice", Side.SELL, 100_010, 5, "a1"));
     const bytes = p.snapshot();
-    bytes[bytes.length - 3] ^= 0xff;
+    bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0xff;
     expect(() => restorePartition(bytes)).toThrow(/checksum|snapshot/);
     expect(() => restorePartition(new Uint8Array(5))).toThrow(/truncated/);
   });

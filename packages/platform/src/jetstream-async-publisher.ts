@@ -1,0 +1,124 @@
+import {
+  createInbox,
+  headers as natsHeaders,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  type Subscription,
+} from "@nats-io/transport-node";
+
+/**
+ * Pipelined JetStream publishing with one reply subscription for all acks, the way
+ * high-rate publishers are built (Go's PublishAsync). `JetStreamClient.publish` pays, per
+ * message, a request object, a timer and an Error built with a stack trace on every
+ * successful ack (nats.js cancels the settled request with a fresh error): measured as
+ * the largest cost on the engine's publish path. Here a message costs one publish and
+ * one small callback; timeouts are swept by one timer.
+ *
+ * Every message is acknowledged individually, so a lost message is always noticed
+ * (by its error or its timeout) and never hidden behind a later one that landed.
+ */
+export interface PublishOutcome {
+  readonly ok: boolean;
+  /** Stream sequence the message was stored at (or had, for a duplicate). */
+  readonly seq: number;
+  readonly duplicate: boolean;
+  readonly error?: string;
+}
+
+export type PublishCallback = (outcome: PublishOutcome) => void;
+
+interface Pending {
+  readonly done: PublishCallback;
+  readonly deadline: number;
+}
+
+const SWEEP_MIN_MS = 20;
+const decoder = new TextDecoder();
+
+export class JetStreamAsyncPublisher {
+  private readonly nc: NatsConnection;
+  private readonly timeoutMs: number;
+  private readonly prefix: string;
+  private readonly sub: Subscription;
+  private readonly pending = new Map<number, Pending>();
+  private next = 0;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(nc: NatsConnection, timeoutMs: number) {
+    this.nc = nc;
+    this.timeoutMs = timeoutMs;
+    this.prefix = createInbox();
+    this.sub = nc.subscribe(`${this.prefix}.*`, { callback: (err, msg) => (err ? undefined : this.onAck(msg)) });
+    this.sweeper = setInterval(() => this.sweep(), Math.max(SWEEP_MIN_MS, Math.floor(timeoutMs / 4)));
+    this.sweeper.unref();
+  }
+
+  /** Messages sent and not yet acknowledged. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Publishes with the message id (deduplicated by the stream) and calls `done` once. */
+  publish(subject: string, data: Uint8Array, msgId: string, done: PublishCallback, headers?: MsgHdrs): void {
+    const id = ++this.next;
+    const h = headers ?? natsHeaders();
+    h.set("Nats-Msg-Id", msgId);
+    this.pending.set(id, { done, deadline: performance.now() + this.timeoutMs });
+    try {
+      this.nc.publish(subject, data, { headers: h, reply: `${this.prefix}.${id}` });
+    } catch (err) {
+      this.pending.delete(id);
+      done({ ok: false, seq: 0, duplicate: false, error: (err as Error).message });
+    }
+  }
+
+  private onAck(msg: Msg): void {
+    const id = Number(msg.subject.slice(this.prefix.length + 1));
+    const p = this.pending.get(id);
+    if (p === undefined) return; // timed out already
+    this.pending.delete(id);
+    if (msg.data.length === 0) {
+      const status = msg.headers?.code ?? 0;
+      p.done({
+        ok: false,
+        seq: 0,
+        duplicate: false,
+        error: status === 503 ? "no stream for the subject" : `status ${status}`,
+      });
+      return;
+    }
+    let ack: { seq?: number; duplicate?: boolean; error?: { description?: string } };
+    try {
+      ack = JSON.parse(decoder.decode(msg.data)) as typeof ack;
+    } catch {
+      p.done({ ok: false, seq: 0, duplicate: false, error: "unreadable publish ack" });
+      return;
+    }
+    if (ack.error !== undefined || typeof ack.seq !== "number") {
+      p.done({ ok: false, seq: 0, duplicate: false, error: ack.error?.description ?? "publish refused" });
+      return;
+    }
+    p.done({ ok: true, seq: ack.seq, duplicate: ack.duplicate === true });
+  }
+
+  /** Fails messages whose ack did not come in time (insertion order = deadline order). */
+  private sweep(): void {
+    const now = performance.now();
+    for (const [id, p] of this.pending) {
+      if (p.deadline > now) break;
+      this.pending.delete(id);
+      p.done({ ok: false, seq: 0, duplicate: false, error: "timeout" });
+    }
+  }
+
+  /** Stops the sweeper and the reply subscription; pending messages fail. */
+  close(): void {
+    clearInterval(this.sweeper);
+    this.sub.unsubscribe();
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.done({ ok: false, seq: 0, duplicate: false, error: "publisher closed" });
+    }
+  }
+}
