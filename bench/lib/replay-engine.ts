@@ -36,18 +36,36 @@ export function newBenchEngine(maxOrders = 1 << 21): MatchingEngine {
   return createEngine(benchConfig(maxOrders));
 }
 
+/** Lines per call of the inner replay function. */
+const CHUNK = 4096;
+
+/** Running counters of a replay, one reusable object. */
+interface ReplayState {
+  seq: number;
+  events: number;
+}
+
 /**
  * Replays the workload through the engine with its full event output, reading every event:
  * trades go to the tape (for the fingerprint), all events are counted. Each order's account is
  * its id, so no two orders self-trade. `R` is cancel + new limit with the same id.
- * Returns the number of engine commands.
+ *
+ * The lines go through `replayRange` in chunks, so the hot loop is an ordinary function that V8
+ * optimises on its call count, not a single long loop that depends on on-stack replacement
+ * (which can leave a loop in the mid-tier compiler's code for a whole run; see docs/latency.md).
  */
 export function replay(e: MatchingEngine, w: Workload, tape: TradeTape | null): { commands: number; events: number } {
-  const { op, id, side, price, qty, count } = w;
+  const st: ReplayState = { seq: 0, events: 0 };
+  for (let from = 0; from < w.count; from += CHUNK) replayRange(e, w, from, Math.min(w.count, from + CHUNK), st, tape);
+  return { commands: st.seq, events: st.events };
+}
+
+function replayRange(e: MatchingEngine, w: Workload, from: number, to: number, st: ReplayState, tape: TradeTape | null): void {
+  const { op, id, side, price, qty } = w;
   const ev = e.events;
-  let seq = 0;
-  let events = 0;
-  for (let i = 0; i < count; i++) {
+  let seq = st.seq;
+  let events = st.events;
+  for (let i = from; i < to; i++) {
     const oid = id[i]!;
     const o = op[i]!;
     if (o === Op.NEW_LIMIT) {
@@ -70,15 +88,22 @@ export function replay(e: MatchingEngine, w: Workload, tape: TradeTape | null): 
       }
     }
   }
-  return { commands: seq, events };
+  st.seq = seq;
+  st.events = events;
 }
 
 /** Like replay, but times every engine command with process.hrtime.bigint() into `h`. */
 export function replayTimed(e: MatchingEngine, w: Workload, h: Histogram): number {
-  const { op, id, side, price, qty, count } = w;
-  let seq = 0;
+  const st: ReplayState = { seq: 0, events: 0 };
+  for (let from = 0; from < w.count; from += CHUNK) replayRangeTimed(e, w, from, Math.min(w.count, from + CHUNK), st, h);
+  return st.seq;
+}
+
+function replayRangeTimed(e: MatchingEngine, w: Workload, from: number, to: number, st: ReplayState, h: Histogram): void {
+  const { op, id, side, price, qty } = w;
   const clock = process.hrtime.bigint;
-  for (let i = 0; i < count; i++) {
+  let seq = st.seq;
+  for (let i = from; i < to; i++) {
     const oid = id[i]!;
     const o = op[i]!;
     let t0 = clock();
@@ -98,5 +123,5 @@ export function replayTimed(e: MatchingEngine, w: Workload, h: Histogram): numbe
     const t1 = clock();
     h.record(Number(t1 - t0));
   }
-  return seq;
+  st.seq = seq;
 }
