@@ -132,10 +132,14 @@ async function latency(w: Workload, args: Args): Promise<Record<string, unknown>
   return r;
 }
 
-/** Builds `orders` resting orders (bids below, asks above the reference, 2000 levels a side). */
+/**
+ * Builds `orders` resting orders (bids below, asks above the reference, 2000 levels a side) in an
+ * engine preallocated for them (initialOrders = maxOrders, as a venue sized for its peak would
+ * run), then reports the process RSS.
+ */
 function rss(args: Args): Record<string, unknown> {
   const before = process.memoryUsage();
-  const e = newBenchEngine(args.orders + 1024);
+  const e = newBenchEngine(args.orders, args.orders);
   let seq = 0;
   for (let i = 0; i < args.orders; i++) {
     const buy = (i & 1) === 0;

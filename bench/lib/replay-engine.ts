@@ -14,7 +14,7 @@ import { Op, type Workload } from "./workload.ts";
  * The benchmark instrument: tick 1, lot 1, no band, so the engine's semantics equal the
  * workload's reference (trade at the maker's price, market orders never rest).
  */
-export function benchConfig(maxOrders: number): EngineConfig {
+export function benchConfig(maxOrders: number, initialOrders = 1 << 12): EngineConfig {
   return {
     instruments: [
       {
@@ -28,12 +28,12 @@ export function benchConfig(maxOrders: number): EngineConfig {
         bandPercent: 0,
       },
     ],
-    capacity: { maxOrders, initialOrders: 1 << 12, initialEvents: 1 << 12 },
+    capacity: { maxOrders, initialOrders, initialEvents: 1 << 12 },
   };
 }
 
-export function newBenchEngine(maxOrders = 1 << 21): MatchingEngine {
-  return createEngine(benchConfig(maxOrders));
+export function newBenchEngine(maxOrders = 1 << 21, initialOrders = 1 << 12): MatchingEngine {
+  return createEngine(benchConfig(maxOrders, initialOrders));
 }
 
 /** Lines per call of the inner replay function. */
@@ -60,7 +60,14 @@ export function replay(e: MatchingEngine, w: Workload, tape: TradeTape | null): 
   return { commands: st.seq, events: st.events };
 }
 
-function replayRange(e: MatchingEngine, w: Workload, from: number, to: number, st: ReplayState, tape: TradeTape | null): void {
+function replayRange(
+  e: MatchingEngine,
+  w: Workload,
+  from: number,
+  to: number,
+  st: ReplayState,
+  tape: TradeTape | null,
+): void {
   const { op, id, side, price, qty } = w;
   const ev = e.events;
   let seq = st.seq;
@@ -95,11 +102,19 @@ function replayRange(e: MatchingEngine, w: Workload, from: number, to: number, s
 /** Like replay, but times every engine command with process.hrtime.bigint() into `h`. */
 export function replayTimed(e: MatchingEngine, w: Workload, h: Histogram): number {
   const st: ReplayState = { seq: 0, events: 0 };
-  for (let from = 0; from < w.count; from += CHUNK) replayRangeTimed(e, w, from, Math.min(w.count, from + CHUNK), st, h);
+  for (let from = 0; from < w.count; from += CHUNK)
+    replayRangeTimed(e, w, from, Math.min(w.count, from + CHUNK), st, h);
   return st.seq;
 }
 
-function replayRangeTimed(e: MatchingEngine, w: Workload, from: number, to: number, st: ReplayState, h: Histogram): void {
+function replayRangeTimed(
+  e: MatchingEngine,
+  w: Workload,
+  from: number,
+  to: number,
+  st: ReplayState,
+  h: Histogram,
+): void {
   const { op, id, side, price, qty } = w;
   const clock = process.hrtime.bigint;
   let seq = st.seq;

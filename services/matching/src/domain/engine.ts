@@ -171,7 +171,6 @@ export class MatchingEngine {
     const cfg = this.config;
     this.events = new EventBuffer(cfg.initialEvents);
     this.books = cfg.instruments.map((ins, i) => new Book(i, ins));
-    this.index = new OrderIdIndex(cfg.initialOrders);
     this.of = new Float64Array(0);
     this.oi = new Int32Array(0);
     this.oh = new Uint16Array(0);
@@ -180,6 +179,7 @@ export class MatchingEngine {
     this.oExpire = new Float64Array(0);
     this.oDisplay = new Int32Array(0);
     this.resize(cfg.initialOrders);
+    this.index = new OrderIdIndex(cfg.initialOrders, this.of, 3);
   }
 
   // ---------------------------------------------------------------- order store
@@ -198,11 +198,15 @@ export class MatchingEngine {
       b.set(a);
       return b;
     };
-    this.oStop = f64(this.oStop);
-    this.oExpire = f64(this.oExpire);
-    const display = new Int32Array(cap);
-    display.set(this.oDisplay);
-    this.oDisplay = display;
+    // Cold arrays exist once an order needed them (see coldArrays); they grow with the records.
+    if (this.oStop.length > 0) this.oStop = f64(this.oStop);
+    if (this.oExpire.length > 0) this.oExpire = f64(this.oExpire);
+    if (this.oDisplay.length > 0) {
+      const display = new Int32Array(cap);
+      display.set(this.oDisplay);
+      this.oDisplay = display;
+    }
+    (this.index as OrderIdIndex | undefined)?.attach(this.of);
     // Chain the new slots in ascending order in front of the (empty) free list.
     for (let s = cap - 1; s >= old; s--) {
       this.oi[(s << 4) + I_NEXT] = this.freeHead;
@@ -237,6 +241,25 @@ export class MatchingEngine {
   private indexRemove(s: number): void {
     this.index.delete(this.of[s << 3]!);
     if (this.ob[(s << 6) + B_TIF] === TimeInForce.GTD) this.gtdLive--;
+  }
+
+  /**
+   * Stores the rarely used fields of slot `s`, allocating their arrays on first use: a book of
+   * plain limit orders never pays for stop prices, expiry times or display sizes.
+   */
+  private writeCold(s: number, stop: number, expire: number, display: number): void {
+    if (stop !== 0) {
+      if (this.oStop.length === 0) this.oStop = new Float64Array(this.capacity);
+      this.oStop[s] = stop;
+    }
+    if (expire !== 0) {
+      if (this.oExpire.length === 0) this.oExpire = new Float64Array(this.capacity);
+      this.oExpire[s] = expire;
+    }
+    if (display !== 0) {
+      if (this.oDisplay.length === 0) this.oDisplay = new Int32Array(this.capacity);
+      this.oDisplay[s] = display;
+    }
   }
 
   /** Display size of an iceberg order, 0 for others. */
@@ -498,9 +521,7 @@ export class MatchingEngine {
     ob[b6 + B_TYPE] = type;
     ob[b6 + B_TIF] = tif;
     // Cold fields: written only for the orders that will read them.
-    if (display !== 0) this.oDisplay[s] = display;
-    if (isStop) this.oStop[s] = stopPrice;
-    if (expire !== 0) this.oExpire[s] = expire;
+    if (display !== 0 || isStop || expire !== 0) this.writeCold(s, stopPrice, expire, display);
     // ACCEPTED
     let n = ev.count;
     if (n === ev.capacity) {
@@ -1665,9 +1686,7 @@ export class MatchingEngine {
     this.ob[b6 + B_STATUS] = ST_TAKER;
     this.ob[b6 + B_FLAGS] = display !== 0 ? flags | FLAG_ICEBERG : flags;
     this.ob[b6 + B_STP] = stp;
-    this.oStop[s] = stop;
-    this.oDisplay[s] = display;
-    this.oExpire[s] = expire;
+    this.writeCold(s, stop, expire, display);
     return s;
   }
 
