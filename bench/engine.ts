@@ -4,7 +4,7 @@
  * prints one JSON object as its last line.
  *
  *   npm run -s bench:engine -- --input FILE [--warmup N] [--no-compare]
- *   npm run -s bench:engine -- --input FILE --latency [--warmup N]
+ *   npm run -s bench:engine -- --input FILE --latency [--warmup N] [--clock hrtime|now]
  *   npm run -s bench:engine -- --rss [--orders 1000000]
  */
 import { OrderType, Side, TimeInForce } from "@tradeplane/matching/domain";
@@ -22,10 +22,11 @@ interface Args {
   latency: boolean;
   rss: boolean;
   orders: number;
+  clock: "hrtime" | "now";
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { warmup: 1, compare: true, latency: false, rss: false, orders: 1_000_000 };
+  const a: Args = { warmup: 1, compare: true, latency: false, rss: false, orders: 1_000_000, clock: "hrtime" };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === "--input") a.input = argv[++i];
@@ -34,7 +35,11 @@ function parseArgs(argv: string[]): Args {
     else if (k === "--latency") a.latency = true;
     else if (k === "--rss") a.rss = true;
     else if (k === "--orders") a.orders = Number(argv[++i]);
-    else throw new Error(`unknown argument ${k}`);
+    else if (k === "--clock") {
+      const c = argv[++i];
+      if (c !== "hrtime" && c !== "now") throw new Error("--clock takes hrtime or now");
+      a.clock = c;
+    } else throw new Error(`unknown argument ${k}`);
   }
   if (!Number.isInteger(a.warmup) || a.warmup < 0) throw new Error("--warmup takes an integer >= 0");
   if (!a.rss && a.input === undefined) throw new Error("--input FILE is required (or --rss)");
@@ -83,13 +88,18 @@ async function throughput(w: Workload, args: Args): Promise<Record<string, unkno
   if (args.compare) {
     const ids = stringIds(w);
     for (let i = 0; i < args.warmup; i++) replayNodejsOrderBook(w, ids);
-    const n0 = performance.now();
+    const n0 = gc.now();
     const errors = replayNodejsOrderBook(w, ids);
-    const nSeconds = (performance.now() - n0) / 1000;
+    const n1 = gc.now();
+    const nSeconds = (n1 - n0) / 1000;
     const nOps = w.count / nSeconds;
-    log(`nodejs-order-book: ${nSeconds.toFixed(3)} s = ${(nOps / 1e6).toFixed(2)} M ops/s (${errors} order errors)`);
+    const nGc = await gc.countBetween(n0, n1);
+    log(
+      `nodejs-order-book: ${nSeconds.toFixed(3)} s = ${(nOps / 1e6).toFixed(2)} M ops/s (${errors} order errors); ` +
+        `GC: ${JSON.stringify(nGc)}`,
+    );
     log(`ratio: ${(w.count / seconds / nOps).toFixed(1)}x`);
-    out.nodejsOrderBook = { seconds: Math.round(nSeconds * 1e6) / 1e6, opsPerSec: Math.round(nOps) };
+    out.nodejsOrderBook = { seconds: Math.round(nSeconds * 1e6) / 1e6, opsPerSec: Math.round(nOps), gc: nGc };
     out.ratio = Math.round((w.count / seconds / nOps) * 10) / 10;
   }
   gc.stop();
@@ -101,20 +111,28 @@ async function latency(w: Workload, args: Args): Promise<Record<string, unknown>
   for (let i = 0; i < args.warmup; i++) replay(newBenchEngine(), w, null);
   // Cost of the clock itself: two back-to-back reads.
   const overhead = new Histogram();
-  const clock = process.hrtime.bigint;
-  for (let i = 0; i < 1_000_000; i++) {
-    const a = clock();
-    overhead.record(Number(clock() - a));
+  if (args.clock === "now") {
+    for (let i = 0; i < 1_000_000; i++) {
+      const a = performance.now();
+      overhead.record((performance.now() - a) * 1e6);
+    }
+  } else {
+    const clock = process.hrtime.bigint;
+    for (let i = 0; i < 1_000_000; i++) {
+      const a = clock();
+      overhead.record(Number(clock() - a));
+    }
   }
   const h = new Histogram();
   const t0 = gc.now();
-  const commands = replayTimed(newBenchEngine(), w, h);
+  const commands = replayTimed(newBenchEngine(), w, h, args.clock);
   const t1 = gc.now();
   const gcCounts = await gc.countBetween(t0, t1);
   gc.stop();
   const r = {
     engine: "tradeplane",
     mode: "latency",
+    clock: args.clock,
     orders: w.count,
     commands,
     p50Ns: h.quantile(0.5),
