@@ -147,7 +147,7 @@ describe("engine against the reference model", () => {
       fc.property(fc.array(commandArb, { minLength: 1, maxLength: 200 }), (cmds) => {
         runBoth(cmds, { checkEvery: true });
       }),
-      { numRuns: 300 },
+      { numRuns: 1200 },
     );
   });
 
@@ -156,7 +156,7 @@ describe("engine against the reference model", () => {
       fc.property(fc.array(commandArbWith(AUCTION_MIX), { minLength: 20, maxLength: 250 }), (cmds) => {
         runBoth(cmds, { checkEvery: true });
       }),
-      { numRuns: 200 },
+      { numRuns: 800 },
     );
   });
 
@@ -165,7 +165,7 @@ describe("engine against the reference model", () => {
       fc.property(fc.array(commandArb, { minLength: 300, maxLength: 800 }), (cmds) => {
         runBoth(cmds, { checkEvery: false });
       }),
-      { numRuns: 40 },
+      { numRuns: 100 },
     );
   });
 });
@@ -206,7 +206,7 @@ describe("snapshot, restore and replay", () => {
           expect(restored.snapshot()).toEqual(straight.snapshot());
         },
       ),
-      { numRuns: 120 },
+      { numRuns: 300 },
     );
   });
 });
