@@ -7,6 +7,8 @@
  *   npm run -s bench:engine -- --input FILE --latency [--warmup N] [--clock hrtime|now]
  *   npm run -s bench:engine -- --rss [--orders 1000000]
  */
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { OrderType, Side, TimeInForce } from "@tradeplane/matching/domain";
 import { TradeTape } from "./lib/fingerprint.ts";
 import { GcCounter } from "./lib/gc-counter.ts";
@@ -46,6 +48,13 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
+/**
+ * A full collection before each timed section, so that garbage left by parsing and warm-up runs
+ * (dead engines are large ArrayBuffers) is not collected inside it.
+ */
+setFlagsFromString("--expose-gc");
+const fullGc = runInNewContext("gc") as () => void;
+
 const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
 const maxRssMB = () => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
 const log = (msg: string) => console.error(msg);
@@ -59,6 +68,7 @@ async function throughput(w: Workload, args: Args): Promise<Record<string, unkno
   }
   const e = newBenchEngine();
   const tape = new TradeTape(Math.max(1 << 16, w.count >> 1));
+  fullGc();
   const t0 = gc.now();
   const { commands, events } = replay(e, w, tape);
   const t1 = gc.now();
@@ -88,6 +98,7 @@ async function throughput(w: Workload, args: Args): Promise<Record<string, unkno
   if (args.compare) {
     const ids = stringIds(w);
     for (let i = 0; i < args.warmup; i++) replayNodejsOrderBook(w, ids);
+    fullGc();
     const n0 = gc.now();
     const errors = replayNodejsOrderBook(w, ids);
     const n1 = gc.now();
@@ -124,8 +135,10 @@ async function latency(w: Workload, args: Args): Promise<Record<string, unknown>
     }
   }
   const h = new Histogram();
+  const e = newBenchEngine();
+  fullGc();
   const t0 = gc.now();
-  const commands = replayTimed(newBenchEngine(), w, h, args.clock);
+  const commands = replayTimed(e, w, h, args.clock);
   const t1 = gc.now();
   const gcCounts = await gc.countBetween(t0, t1);
   gc.stop();
@@ -177,7 +190,7 @@ function rss(args: Args): Record<string, unknown> {
     );
     if (r !== 0) throw new Error(`order ${i + 1} rejected: ${r}`);
   }
-  (globalThis as { gc?: () => void }).gc?.();
+  fullGc();
   const m = process.memoryUsage();
   const stats = e.stats();
   const out = {
