@@ -5,7 +5,7 @@ import { Writable } from "node:stream";
 import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Command, commandSubject } from "@tradeplane/contracts";
-import { createLogger, provision, venueProvisioningPlan } from "@tradeplane/platform";
+import { createLogger, JetStreamAsyncPublisher, provision, venueProvisioningPlan } from "@tradeplane/platform";
 import { commandStream, connectTo, NatsServer } from "@tradeplane/testkit";
 
 /** A silent logger for in-process services in benchmarks (the JSON line must be the last output). */
@@ -45,16 +45,27 @@ export async function fillCommandLog(v: BenchVenue, count: number, firstSeq = 1,
   const subject = commandSubject(v.venue, 0);
   const chunk = 50_000;
   let last = 0;
+  const publisher = new JetStreamAsyncPublisher(v.nc, 30_000);
   for (let start = 0; start < count; start += chunk) {
     const seq = firstSeq + start;
     const commands = commandStream(Math.min(chunk, count - start), seq, seq, 1_767_225_600_000 + seq);
-    const inFlight: Promise<unknown>[] = [];
-    for (const c of commands) {
-      inFlight.push(v.js.publish(subject, Command.encode(c).finish()).then((ack) => (last = Math.max(last, ack.seq))));
-      if (inFlight.length >= window) await Promise.all(inFlight.splice(0));
+    let inFlight = 0;
+    let wake: (() => void) | undefined;
+    let failure: string | undefined;
+    for (let i = 0; i < commands.length; i++) {
+      inFlight++;
+      publisher.publish(subject, Command.encode(commands[i]!).finish(), `bench-${seq + i}`, (outcome) => {
+        inFlight--;
+        if (outcome.ok) last = Math.max(last, outcome.seq);
+        else failure ??= outcome.error;
+        wake?.();
+      });
+      while (inFlight >= window) await new Promise<void>((r) => (wake = r));
     }
-    await Promise.all(inFlight);
+    while (inFlight > 0) await new Promise<void>((r) => (wake = r));
+    if (failure !== undefined) throw new Error(`command log refused a command: ${failure}`);
   }
+  publisher.close();
   return last;
 }
 
