@@ -227,6 +227,5 @@ export function connectTo(servers: string | readonly string[], name = "tradeplan
     name,
     reconnectTimeWait: 100,
     maxReconnectAttempts: -1,
-    noAsyncTraces: true,
   });
 }

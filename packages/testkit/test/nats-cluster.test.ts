@@ -3,6 +3,18 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectTo, NatsCluster } from "../src/index.ts";
 
+async function retry<T>(request: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await request();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 describe("a three-server JetStream cluster", () => {
   let cluster: NatsCluster;
   let nc: NatsConnection;
@@ -26,10 +38,11 @@ describe("a three-server JetStream cluster", () => {
     await cluster.servers[0]!.stop();
     await cluster.waitForJetStream();
 
-    const info = await jsm.streams.info("REPL");
+    // The stream may need to elect a new leader before it answers.
+    const info = await retry(() => jsm.streams.info("REPL"));
     expect(info.config.num_replicas).toBe(3);
     expect(info.state.messages).toBe(50);
-    const last = await jsm.streams.getMessage("REPL", { seq: 50 });
+    const last = await retry(() => jsm.streams.getMessage("REPL", { seq: 50 }));
     expect(last?.string()).toBe("49");
   });
 });

@@ -65,7 +65,9 @@ export async function readEvents(nc: NatsConnection, venue: string): Promise<Sto
   const info = await retrying(async () => (await jetstreamManager(nc)).streams.info(eventStreamName(venue)));
   if (info.state.messages === 0) return [];
   const js = jetstream(nc);
-  const consumer = await js.consumers.get(eventStreamName(venue), { deliver_policy: DeliverPolicy.All });
+  const consumer = await retrying(() =>
+    js.consumers.get(eventStreamName(venue), { deliver_policy: DeliverPolicy.All }),
+  );
   const out: StoredEvent[] = [];
   const messages = await consumer.consume({ max_messages: 4096 });
   for await (const m of messages) {
@@ -94,7 +96,9 @@ export async function readCommands(nc: NatsConnection, venue: string): Promise<{
   const info = await retrying(async () => (await jetstreamManager(nc)).streams.info(commandStreamName(venue)));
   if (info.state.messages === 0) return [];
   const js = jetstream(nc);
-  const consumer = await js.consumers.get(commandStreamName(venue), { deliver_policy: DeliverPolicy.All });
+  const consumer = await retrying(() =>
+    js.consumers.get(commandStreamName(venue), { deliver_policy: DeliverPolicy.All }),
+  );
   const out: { seq: number; data: Uint8Array }[] = [];
   const messages = await consumer.consume({ max_messages: 4096 });
   for await (const m of messages) {
