@@ -378,6 +378,8 @@ export class Partition {
               ref.clientOrderId = cmd.body.value.clientOrderId || ref.clientOrderId;
             ref.price = ev.price[i]!;
             ref.qty = ev.qty[i]!;
+            // A replace to a total at or below what has filled ends the order.
+            if (ev.leaves[i] === 0) this.refs.delete(id);
           }
           break;
         }

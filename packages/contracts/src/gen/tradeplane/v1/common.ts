@@ -492,7 +492,10 @@ export const RejectReason = {
   OFF_TICK: 2,
   /** OFF_LOT - The quantity is not a multiple of Instrument.qty_increment. */
   OFF_LOT: 3,
-  /** INVALID_QTY - The quantity is <= 0, or a replace asks for no more than what has already filled. */
+  /**
+   * INVALID_QTY - The quantity is <= 0. (A replace to a total at or below what has already filled is
+   * not refused: it ends the order, with leaves_qty 0 on the OrderReplaced event.)
+   */
   INVALID_QTY: 4,
   /**
    * INVALID_PRICE - A required price is <= 0, or a price is given where the order type takes none

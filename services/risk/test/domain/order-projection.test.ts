@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { Side, type EngineEvent } from "@tradeplane/contracts";
+import { Partition } from "@tradeplane/matching/partition";
+import { engineConfigOf } from "@tradeplane/matching/engine-config";
+import { commandStream, testInstrumentSettings } from "@tradeplane/testkit";
+import { OrderProjection } from "../../src/domain/order-projection.ts";
+import { unrealisedPnl } from "../../src/domain/positions.ts";
+
+/** Engine events of a deterministic command stream, from the real (pure) matching partition. */
+function eventLog(commands: number, seed: number): { events: EngineEvent[]; liveOrders: number } {
+  const partition = Partition.create({ engine: engineConfigOf({ instruments: testInstrumentSettings }) });
+  const events: EngineEvent[] = [];
+  commandStream(commands, seed).forEach((command, i) => {
+    partition.apply(i + 1, command);
+    events.push(...partition.wireEvents());
+  });
+  return { events, liveOrders: partition.liveOrderCount };
+}
+
+const MULT = 3;
+const projectionFor = () => new OrderProjection(() => ({ notionalPerTickLot: MULT }));
+
+describe("OrderProjection over the real engine's events", () => {
+  const { events, liveOrders } = eventLog(6_000, 21);
+
+  it("keeps exactly the engine's live orders", () => {
+    const p = projectionFor();
+    for (const e of events) p.apply(e);
+    const accounts = new Set(events.flatMap((e) => (e.body?.$case === "accepted" ? [e.body.value.account] : [])));
+    const open = [...accounts].flatMap((a) => p.openOrders(a));
+    expect(open.length).toBe(liveOrders);
+    expect(open.every((o) => o.leavesQty > 0)).toBe(true);
+  });
+
+  it("gives positions equal to a recomputation from the raw trade events, and conserves money", () => {
+    const p = projectionFor();
+    for (const e of events) p.apply(e);
+    const net = new Map<string, number>();
+    const cash = new Map<string, number>();
+    const last = new Map<string, number>();
+    for (const e of events) {
+      if (e.body?.$case !== "trade") continue;
+      const t = e.body.value;
+      last.set(e.instrument, t.price);
+      const takerBuys = t.aggressorSide === Side.BUY;
+      for (const [account, buys] of [
+        [t.takerAccount, takerBuys],
+        [t.makerAccount, !takerBuys],
+      ] as const) {
+        const key = `${account}/${e.instrument}`;
+        net.set(key, (net.get(key) ?? 0) + (buys ? t.qty : -t.qty));
+        cash.set(key, (cash.get(key) ?? 0) + (buys ? -1 : 1) * t.price * t.qty * MULT);
+      }
+    }
+    expect(net.size).toBeGreaterThan(0);
+    for (const [key, qty] of net) {
+      const [account, instrument] = key.split("/") as [string, string];
+      const position = p.positionOf(account, instrument);
+      expect(position.netQty).toBe(qty);
+      const mark = last.get(instrument)!;
+      expect(position.realisedPnl + unrealisedPnl(position, MULT, mark)).toBe(cash.get(key)! + qty * mark * MULT);
+    }
+  });
+
+  it("numbers each account's reports 1, 2, 3... with no gap, and resumes from any of them", () => {
+    const p = projectionFor();
+    const seen = new Map<string, number[]>();
+    for (const e of events)
+      for (const { account, report } of p.apply(e)) seen.set(account, [...(seen.get(account) ?? []), report.sequence]);
+    for (const [account, sequences] of seen) {
+      expect(sequences).toEqual(sequences.map((_, i) => i + 1));
+      expect(p.reportsSince(account, sequences.length - 5)!.map((r) => r.sequence)).toEqual(sequences.slice(-5));
+    }
+  });
+
+  it("ignores an event applied twice", () => {
+    const p = projectionFor();
+    for (const e of events.slice(0, 100)) p.apply(e);
+    const before = JSON.stringify(p.openOrders("acct-1"));
+    expect(p.apply(events[50]!)).toEqual([]);
+    expect(JSON.stringify(p.openOrders("acct-1"))).toBe(before);
+  });
+});
