@@ -12,3 +12,4 @@ export * from "./jetstream-provisioning.ts";
 export * from "./command-log.ts";
 export * from "./venue-streams.ts";
 export * from "./jetstream-async-publisher.ts";
+export * from "./run-service.ts";

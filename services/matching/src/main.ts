@@ -7,12 +7,13 @@ import {
   connectNats,
   createLogger,
   createMetricsRegistry,
-  describeError,
   Health,
+  runService,
   initTelemetry,
   Shutdown,
   startGrpcServer,
   startOpsServer,
+  type StartedService,
 } from "@tradeplane/platform";
 import { loadEngineServiceConfig, type EngineServiceConfig } from "./config.ts";
 import { engineConfigOf } from "./engine-config.ts";
@@ -30,7 +31,7 @@ import { venueAdminService } from "./adapters/venue-admin-grpc.ts";
  *  5. endpoints   VenueAdmin gRPC (+ health), /metrics /healthz /readyz
  *  6. shutdown    reverse order on SIGTERM/SIGINT
  */
-export async function main(config: Readonly<EngineServiceConfig>): Promise<Shutdown> {
+export async function main(config: Readonly<EngineServiceConfig>): Promise<StartedService> {
   // 2. telemetry
   const base = { venue: config.venue, partition: config.partition, instance: config.instanceId };
   const logger = createLogger({ service: "matching", level: config.logLevel, base });
@@ -116,25 +117,8 @@ export async function main(config: Readonly<EngineServiceConfig>): Promise<Shutd
   });
   shutdown.add("ops", () => ops.close());
   logger.info({ grpcPort: grpc.port, opsPort: ops.port }, "matching engine started");
-  // Machine-readable line for supervisors and tests that start the process with port 0.
-  process.stdout.write(JSON.stringify({ ready: true, grpcPort: grpc.port, opsPort: ops.port }) + "\n");
-  return shutdown;
+  return { shutdown, grpcPort: grpc.port, opsPort: ops.port };
 }
 
 // 1. config, then run, when started as a program.
-if (import.meta.main) {
-  let config: Readonly<EngineServiceConfig>;
-  try {
-    config = loadEngineServiceConfig();
-  } catch (err) {
-    process.stderr.write(`matching: ${describeError(err)}\n`);
-    process.exit(78);
-  }
-  main(config).then(
-    (shutdown) => shutdown.installSignalHandlers(),
-    (err: unknown) => {
-      process.stderr.write(`matching: failed to start: ${describeError(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (import.meta.main) runService("matching", loadEngineServiceConfig, main);

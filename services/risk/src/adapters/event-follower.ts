@@ -1,0 +1,131 @@
+import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from "@nats-io/jetstream";
+import { EngineEvent, eventStreamName, type ExecutionReport } from "@tradeplane/contracts";
+import type { Logger } from "@tradeplane/platform";
+import type { AccountReport, OrderProjection } from "../domain/order-projection.ts";
+
+/**
+ * Follows the venue's event stream from its start into the order projection, and tells
+ * waiting requests when their command is fully applied (its `last_in_command` event),
+ * and report streams when their account has a new report.
+ */
+const COMPLETED_KEPT = 20_000;
+const PULL_EXPIRES_MS = 5_000;
+
+type Waiter = (reports: AccountReport[]) => void;
+type ReportListener = (report: ExecutionReport) => void;
+
+export class EventFollower {
+  private readonly js: JetStreamClient;
+  private readonly venue: string;
+  private readonly projection: OrderProjection;
+  private readonly logger: Logger;
+  private readonly inProgress = new Map<number, AccountReport[]>();
+  private readonly completed = new Map<number, AccountReport[]>();
+  private readonly waiters = new Map<number, Waiter[]>();
+  private readonly listeners = new Map<string, Set<ReportListener>>();
+  private messages: ConsumerMessages | undefined;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  /** Stream sequence of the last event applied. */
+  streamSeq = 0;
+
+  constructor(js: JetStreamClient, venue: string, projection: OrderProjection, logger: Logger) {
+    this.js = js;
+    this.venue = venue;
+    this.projection = projection;
+    this.logger = logger;
+  }
+
+  start(): void {
+    this.loop = this.follow();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.messages?.stop();
+    await this.loop?.catch(() => undefined);
+  }
+
+  /** Resolves with the reports of command `seq` once all its events are applied. */
+  whenApplied(seq: number, timeoutMs: number): Promise<AccountReport[]> {
+    const done = this.completed.get(seq);
+    if (done !== undefined) return Promise.resolve(done);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const list = this.waiters.get(seq);
+        if (list !== undefined) {
+          const i = list.indexOf(waiter);
+          if (i >= 0) list.splice(i, 1);
+        }
+        reject(new Error(`command ${seq} not applied within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const waiter: Waiter = (reports) => {
+        clearTimeout(timer);
+        resolve(reports);
+      };
+      const list = this.waiters.get(seq) ?? [];
+      list.push(waiter);
+      this.waiters.set(seq, list);
+    });
+  }
+
+  /** Calls `listener` with every new report of the account until the returned function is called. */
+  onReport(account: string, listener: ReportListener): () => void {
+    let set = this.listeners.get(account);
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(account, set);
+    }
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  private async follow(): Promise<void> {
+    for (let failures = 0; !this.stopping;) {
+      try {
+        const consumer = await this.js.consumers.get(eventStreamName(this.venue), {
+          ...(this.streamSeq > 0
+            ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.streamSeq + 1 }
+            : { deliver_policy: DeliverPolicy.All }),
+        });
+        this.messages = await consumer.consume({ max_messages: 4_096, expires: PULL_EXPIRES_MS });
+        failures = 0;
+        for await (const m of this.messages) {
+          this.streamSeq = m.seq;
+          let event: EngineEvent;
+          try {
+            event = EngineEvent.decode(m.data);
+          } catch (err) {
+            this.logger.error({ seq: m.seq, err: (err as Error).message }, "undecodable event skipped");
+            continue;
+          }
+          this.applyEvent(event);
+        }
+      } catch (err) {
+        failures++;
+        if (!this.stopping) this.logger.warn({ err: (err as Error).message }, "event consumer failed; resubscribing");
+      }
+      if (!this.stopping) await new Promise((r) => setTimeout(r, Math.min(2_000, 50 * 2 ** Math.min(failures, 5))));
+    }
+  }
+
+  private applyEvent(event: EngineEvent): void {
+    const reports = this.projection.apply(event);
+    let forCommand = this.inProgress.get(event.commandSeq);
+    if (forCommand === undefined) {
+      forCommand = [];
+      this.inProgress.set(event.commandSeq, forCommand);
+    }
+    forCommand.push(...reports);
+    for (const r of reports) for (const listener of this.listeners.get(r.account) ?? []) listener(r.report);
+    if (!event.lastInCommand) return;
+    this.inProgress.delete(event.commandSeq);
+    this.completed.set(event.commandSeq, forCommand);
+    if (this.completed.size > COMPLETED_KEPT) this.completed.delete(this.completed.keys().next().value!);
+    const waiting = this.waiters.get(event.commandSeq);
+    if (waiting !== undefined) {
+      this.waiters.delete(event.commandSeq);
+      for (const w of waiting) w(forCommand);
+    }
+  }
+}

@@ -1,0 +1,503 @@
+import {
+  status as GrpcStatus,
+  type Metadata,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+} from "@grpc/grpc-js";
+import {
+  ExecType,
+  LiquidityIndicator,
+  OrderStatus,
+  RejectReason,
+  RequestKind,
+  type Command,
+  type ExecutionReport,
+  type Order,
+  type OrderEntryServer,
+  type StreamExecutionReportsRequest,
+  type StreamExecutionReportsResponse,
+  type StpMode,
+  type SubmitOrderRequest,
+} from "@tradeplane/contracts";
+import {
+  AuthError,
+  timestampOfMs,
+  toGrpcError,
+  TradeplaneError,
+  ValidationError,
+  type CommandLogWriter,
+  type Logger,
+} from "@tradeplane/platform";
+import { Counter, Histogram, type Registry } from "prom-client";
+import { checkNewOrder, NEW_ORDER_CHECKS, PASS, type CheckContext } from "../domain/checks.ts";
+import { effectiveLimits, type LimitOverrides } from "../domain/limits.ts";
+import type { OrderProjection } from "../domain/order-projection.ts";
+import { clientOrderIdProblem, submitProblem } from "../domain/request-validation.ts";
+import { newTokenBucket, type TokenBucket } from "../domain/token-bucket.ts";
+import type { AccountRegistry } from "./accounts.ts";
+import type { EventFollower } from "./event-follower.ts";
+
+export interface InstrumentInfo {
+  readonly partition: number;
+  readonly referencePrice: number;
+  readonly notionalPerTickLot: number;
+}
+
+export interface OrderEntryDeps {
+  readonly instanceId: string;
+  readonly instruments: ReadonlyMap<string, InstrumentInfo>;
+  readonly defaultLimits: LimitOverrides;
+  readonly accounts: AccountRegistry;
+  readonly projection: OrderProjection;
+  readonly follower: EventFollower;
+  readonly log: CommandLogWriter;
+  readonly commandTimeoutMs: number;
+  readonly logger: Logger;
+  readonly registry: Registry;
+}
+
+const NS_PER_MS = 1_000_000;
+/** Reports buffered for one slow stream before it is ended (it resumes from its last sequence). */
+const MAX_QUEUED_REPORTS = 10_000;
+const HEARTBEAT_MS = 5_000;
+
+/**
+ * OrderEntry: authenticate the caller, check the request's syntax and the account's
+ * risk, write the command to the log, and answer with the execution reports the engine's
+ * events produce for it. A refused order is an OK response holding a REJECTED report
+ * with its reason (the request never reached the log); transport and auth problems are
+ * gRPC errors.
+ */
+export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
+  const throttles = new Map<string, TokenBucket>();
+  const outcomes = new Counter({
+    name: "tp_risk_orders_total",
+    help: "Order requests by kind, outcome and reject reason",
+    labelNames: ["kind", "outcome", "reason"],
+    registers: [deps.registry],
+  });
+  const checkSeconds = new Histogram({
+    name: "tp_risk_check_seconds",
+    help: "Time to run the pre-trade check chain, seconds",
+    buckets: [1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 1e-3],
+    registers: [deps.registry],
+  });
+
+  /** The principal behind the call's bearer token, and the account it may act for. */
+  const authorise = (metadata: Metadata, requested: string): string => {
+    const header = String(metadata.get("authorization")[0] ?? "");
+    const token = header.startsWith("Bearer ") ? header.slice(7) : "";
+    const principal = deps.accounts.principalOf(token);
+    if (principal === undefined) throw new AuthError("UNAUTHENTICATED", "a valid bearer token is required");
+    const allowed = deps.accounts.accountsOf(principal);
+    const account = requested === "" && allowed.length === 1 ? allowed[0]! : requested;
+    if (!allowed.includes(account))
+      throw new AuthError("PERMISSION_DENIED", `principal may not trade account ${account || "(none)"}`);
+    return account;
+  };
+
+  const rejectReport = (
+    account: string,
+    kind: RequestKind,
+    clientOrderId: string,
+    reason: number,
+    text: string,
+    order?: Order,
+  ): ExecutionReport => ({
+    sequence: 0,
+    execType: ExecType.REJECTED,
+    order: order ?? {
+      orderId: 0,
+      clientOrderId,
+      account,
+      instrument: "",
+      side: 0,
+      orderType: 0,
+      timeInForce: 0,
+      price: 0,
+      stopPrice: 0,
+      qty: 0,
+      leavesQty: 0,
+      cumQty: 0,
+      cumNotional: 0,
+      status: OrderStatus.REJECTED,
+      postOnly: false,
+      stpMode: 0,
+      expireTime: undefined,
+      createTime: undefined,
+      updateTime: undefined,
+      displayQty: 0,
+    },
+    requestKind: kind,
+    requestClientOrderId: clientOrderId,
+    origClientOrderId: "",
+    tradeId: 0,
+    lastPrice: 0,
+    lastQty: 0,
+    lastNotional: 0,
+    liquidity: LiquidityIndicator.UNSPECIFIED,
+    rejectReason: reason as RejectReason,
+    cancelReason: 0,
+    text,
+    commandSeq: 0,
+    eventIndex: 0,
+    transactTime: timestampOfMs(Date.now()),
+  });
+
+  /** Writes a command and returns this account's reports for it, once applied. */
+  const execute = async (
+    account: string,
+    partition: number,
+    body: Command["body"],
+  ): Promise<{ seq: number; reports: ExecutionReport[] }> => {
+    const ack = await deps.log.append(partition, {
+      timestamp: timestampOfMs(Date.now()),
+      account,
+      source: deps.instanceId,
+      body,
+    });
+    const reports = await deps.follower.whenApplied(ack.seq, deps.commandTimeoutMs);
+    return { seq: ack.seq, reports: reports.filter((r) => r.account === account).map((r) => r.report) };
+  };
+
+  const unary =
+    <Req, Res>(handler: (req: Req, metadata: Metadata) => Promise<Res>) =>
+    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+      handler(call.request, call.metadata).then(
+        (res) => callback(null, res),
+        (err: unknown) => {
+          const e = toGrpcError(err);
+          if (!(err instanceof TradeplaneError)) {
+            deps.logger.error({ err }, "order entry call failed");
+            e.code = GrpcStatus.UNAVAILABLE;
+            e.details = e.message = "the venue did not confirm the request in time; query the order before retrying";
+          }
+          callback(e);
+        },
+      );
+    };
+
+  const partitionOf = (instrument: string): number => deps.instruments.get(instrument)?.partition ?? 0;
+
+  const submit = async (req: SubmitOrderRequest, metadata: Metadata): Promise<{ reports: ExecutionReport[] }> => {
+    const account = authorise(metadata, req.account);
+    const problem = submitProblem(req, (s) => deps.instruments.has(s));
+    if (problem !== undefined) {
+      outcomes.inc({ kind: "submit", outcome: "rejected", reason: "MALFORMED_REQUEST" });
+      return {
+        reports: [
+          rejectReport(
+            account,
+            RequestKind.NEW_ORDER,
+            req.clientOrderId,
+            RejectReason.MALFORMED_REQUEST,
+            `${problem.field}: ${problem.message}`,
+          ),
+        ],
+      };
+    }
+    const record = deps.accounts.account(account);
+    const instrument = deps.instruments.get(req.instrument)!;
+    const position = deps.projection.positionOf(account, req.instrument);
+    const limits = effectiveLimits(deps.defaultLimits, record?.limits);
+    let throttle = throttles.get(account);
+    if (throttle === undefined) {
+      // Starts full: a burst of twice the rate, as the throttle check allows.
+      const burst = limits.maxOrdersPerSecond === Infinity ? 1 : Math.max(1, limits.maxOrdersPerSecond * 2);
+      throttle = newTokenBucket(burst, performance.now() * NS_PER_MS);
+      throttles.set(account, throttle);
+    }
+    const ctx: CheckContext = {
+      order: {
+        account,
+        instrument: req.instrument,
+        side: req.side,
+        price: req.price,
+        qty: req.qty,
+        clientOrderId: req.clientOrderId,
+      },
+      account: {
+        authenticated: true,
+        permitted: record !== undefined,
+        disabled: record?.disabled ?? false,
+        killSwitch: false,
+        limits,
+        clientOrderIds: deps.projection.clientOrderIdsOf(account),
+        throttle,
+        position: position.netQty,
+        openBuyQty: position.openBuyQty,
+        openSellQty: position.openSellQty,
+        openExposure: deps.projection.openExposure(account),
+      },
+      instrument: {
+        halted: false,
+        lastPrice: deps.projection.lastPrice(req.instrument),
+        referencePrice: instrument.referencePrice,
+        notionalPerTickLot: instrument.notionalPerTickLot,
+      },
+      venueHalted: false,
+      venueKillSwitch: false,
+      nowNs: performance.now() * NS_PER_MS,
+    };
+    const t0 = performance.now();
+    const reason = checkNewOrder(ctx);
+    checkSeconds.observe((performance.now() - t0) / 1000);
+    if (reason !== PASS) {
+      const name = Object.entries(RejectReason).find(([, v]) => v === reason)?.[0] ?? String(reason);
+      outcomes.inc({ kind: "submit", outcome: "rejected", reason: name });
+      return {
+        reports: [
+          rejectReport(account, RequestKind.NEW_ORDER, req.clientOrderId, reason, `pre-trade check failed: ${name}`),
+        ],
+      };
+    }
+    const { reports } = await execute(account, instrument.partition, {
+      $case: "newOrder",
+      value: {
+        clientOrderId: req.clientOrderId,
+        instrument: req.instrument,
+        side: req.side,
+        orderType: req.orderType,
+        timeInForce: req.timeInForce,
+        price: req.price,
+        stopPrice: req.stopPrice,
+        qty: req.qty,
+        postOnly: req.postOnly,
+        stpMode: (req.stpMode === 0 ? (record?.defaultStpMode ?? 0) : req.stpMode) as StpMode,
+        expireTime: req.expireTime,
+        displayQty: req.displayQty,
+        stpGroup: req.stpGroup,
+      },
+    });
+    outcomes.inc({
+      kind: "submit",
+      outcome: reports[0]?.execType === ExecType.REJECTED ? "rejected" : "accepted",
+      reason: "",
+    });
+    return { reports };
+  };
+
+  /** Resolves a cancel/replace target to an order id of the account, or a reject reason. */
+  const target = (
+    account: string,
+    t: { $case: "orderId"; value: number } | { $case: "origClientOrderId"; value: string } | undefined,
+  ): number | undefined => {
+    if (t === undefined) return undefined;
+    if (t.$case === "orderId") return Number.isSafeInteger(t.value) && t.value > 0 ? t.value : undefined;
+    return deps.projection.orderIdByClientId(account, t.value);
+  };
+
+  return {
+    submitOrder: unary(submit),
+    cancelOrder: unary(async (req, metadata) => {
+      const account = authorise(metadata, req.account);
+      const idProblem =
+        req.clientOrderId === "" ? undefined : clientOrderIdProblem("client_order_id", req.clientOrderId);
+      const orderId = target(account, req.target);
+      if (idProblem !== undefined)
+        return {
+          report: rejectReport(
+            account,
+            RequestKind.CANCEL_ORDER,
+            req.clientOrderId,
+            RejectReason.MALFORMED_REQUEST,
+            `${idProblem.field}: ${idProblem.message}`,
+          ),
+        };
+      if (orderId === undefined)
+        return {
+          report: rejectReport(
+            account,
+            RequestKind.CANCEL_ORDER,
+            req.clientOrderId,
+            RejectReason.UNKNOWN_ORDER,
+            "no such open order",
+          ),
+        };
+      const order = deps.projection.orderById(orderId);
+      const partition = partitionOf(order?.instrument ?? req.instrument);
+      const { reports } = await execute(account, partition, {
+        $case: "cancelOrder",
+        value: {
+          instrument: order?.instrument ?? req.instrument,
+          orderId,
+          clientOrderId: req.clientOrderId,
+          reason: 0,
+        },
+      });
+      outcomes.inc({
+        kind: "cancel",
+        outcome: reports[0]?.execType === ExecType.REJECTED ? "rejected" : "accepted",
+        reason: "",
+      });
+      return {
+        report:
+          reports[0] ??
+          rejectReport(account, RequestKind.CANCEL_ORDER, req.clientOrderId, RejectReason.UNKNOWN_ORDER, "no report"),
+      };
+    }),
+    replaceOrder: unary(async (req, metadata) => {
+      const account = authorise(metadata, req.account);
+      const problem =
+        clientOrderIdProblem("client_order_id", req.clientOrderId) ??
+        (Number.isSafeInteger(req.qty) && req.qty >= 1 ? undefined : { field: "qty", message: "must be >= 1" }) ??
+        (Number.isSafeInteger(req.price) && req.price >= 1 ? undefined : { field: "price", message: "must be >= 1" });
+      if (problem !== undefined)
+        return {
+          reports: [
+            rejectReport(
+              account,
+              RequestKind.REPLACE_ORDER,
+              req.clientOrderId,
+              RejectReason.MALFORMED_REQUEST,
+              `${problem.field}: ${problem.message}`,
+            ),
+          ],
+        };
+      const orderId = target(account, req.target);
+      if (orderId === undefined)
+        return {
+          reports: [
+            rejectReport(
+              account,
+              RequestKind.REPLACE_ORDER,
+              req.clientOrderId,
+              RejectReason.UNKNOWN_ORDER,
+              "no such open order",
+            ),
+          ],
+        };
+      const order = deps.projection.orderById(orderId);
+      const { reports } = await execute(account, partitionOf(order?.instrument ?? req.instrument), {
+        $case: "replaceOrder",
+        value: {
+          instrument: order?.instrument ?? req.instrument,
+          orderId,
+          clientOrderId: req.clientOrderId,
+          price: req.price,
+          stopPrice: req.stopPrice,
+          qty: req.qty,
+        },
+      });
+      return { reports };
+    }),
+    massCancel: unary(async (req, metadata) => {
+      const account = authorise(metadata, req.account);
+      if (req.instrument !== "" && !deps.instruments.has(req.instrument))
+        throw new ValidationError(`unknown instrument ${req.instrument}`, [{ path: "instrument", message: "unknown" }]);
+      const partitions = new Set(
+        req.instrument === "" ? [...deps.instruments.values()].map((i) => i.partition) : [partitionOf(req.instrument)],
+      );
+      let cancelled = 0;
+      const commands = [];
+      for (const partition of partitions) {
+        const { seq, reports } = await execute(account, partition, {
+          $case: "massCancel",
+          value: {
+            instrument: req.instrument,
+            side: req.side,
+            allAccounts: false,
+            reason: 0,
+            clientOrderId: req.clientOrderId,
+          },
+        });
+        cancelled += reports.filter((r) => r.execType === ExecType.CANCELLED).length;
+        commands.push({ partition, commandSeq: seq });
+      }
+      return { cancelledCount: cancelled, commands };
+    }),
+    listOpenOrders: unary(async (req, metadata) => {
+      const account = authorise(metadata, req.account);
+      return {
+        orders: deps.projection.openOrders(account, req.instrument),
+        asOfSequence: deps.projection.lastReportSequence(account),
+      };
+    }),
+    streamExecutionReports: (
+      call: ServerWritableStream<StreamExecutionReportsRequest, StreamExecutionReportsResponse>,
+    ) => {
+      let account: string;
+      try {
+        account = authorise(call.metadata, call.request.account);
+      } catch (err) {
+        call.destroy(Object.assign(new Error((err as Error).message), toGrpcError(err)));
+        return;
+      }
+      const from = call.request.fromSequence ?? deps.projection.lastReportSequence(account) + 1;
+      let next = Math.max(1, from);
+      // Subscribe first (buffering), then write the kept backlog, then go live: nothing is
+      // missed between the two and nothing is sent twice (sequences only move forward).
+      const queued: ExecutionReport[] = [];
+      let live = false;
+      let waitingForDrain = false;
+      const send = (report: ExecutionReport): boolean => {
+        if (report.sequence < next) return true;
+        next = report.sequence + 1;
+        return call.write({ sequence: report.sequence, message: { $case: "report", value: report } });
+      };
+      const flush = (): void => {
+        waitingForDrain = false;
+        while (queued.length > 0) {
+          if (!send(queued.shift()!)) {
+            // Back-pressure: wait for the client; a client that never reads is cut off below.
+            waitingForDrain = true;
+            call.once("drain", flush);
+            return;
+          }
+        }
+      };
+      const unsubscribe = deps.follower.onReport(account, (report) => {
+        queued.push(report);
+        if (queued.length > MAX_QUEUED_REPORTS) {
+          unsubscribe();
+          call.destroy(
+            Object.assign(new Error("client reads too slowly: resume from the last sequence received"), {
+              code: GrpcStatus.RESOURCE_EXHAUSTED,
+            }),
+          );
+          return;
+        }
+        if (live && !waitingForDrain) flush();
+      });
+      const backlog = deps.projection.reportsSince(account, next - 1);
+      if (backlog === undefined) {
+        unsubscribe();
+        call.destroy(
+          Object.assign(
+            new Error("reports before the requested sequence are no longer kept: reconcile with ListOpenOrders"),
+            { code: GrpcStatus.OUT_OF_RANGE },
+          ),
+        );
+        return;
+      }
+      queued.unshift(...backlog);
+      live = true;
+      flush();
+      const heartbeat = setInterval(() => {
+        if (!waitingForDrain)
+          call.write({
+            sequence: next - 1,
+            message: { $case: "heartbeat", value: { time: timestampOfMs(Date.now()) } },
+          });
+      }, HEARTBEAT_MS);
+      const end = (): void => {
+        clearInterval(heartbeat);
+        unsubscribe();
+      };
+      call.on("cancelled", end);
+      call.on("close", end);
+      call.on("error", end);
+    },
+    session: (call) => {
+      call.destroy(
+        Object.assign(new Error("the Session stream is not implemented yet; use the unary calls"), {
+          code: GrpcStatus.UNIMPLEMENTED,
+        }),
+      );
+    },
+  };
+}
+
+/** The names of the checks, in order, for metrics and docs. */
+export const CHECK_NAMES = NEW_ORDER_CHECKS.map(([name]) => name);

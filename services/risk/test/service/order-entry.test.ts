@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { credentials, Metadata, status } from "@grpc/grpc-js";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import {
+  accountsBucket,
+  commandStreamName,
+  ExecType,
+  OrderEntryClient,
+  OrderType,
+  RejectReason,
+  Side,
+  TimeInForce,
+  type CancelOrderResponse,
+  type ListOpenOrdersResponse,
+  type StreamExecutionReportsResponse,
+  type SubmitOrderRequest,
+  type SubmitOrderResponse,
+} from "@tradeplane/contracts";
+import { provision, venueProvisioningPlan, type StartedService } from "@tradeplane/platform";
+import { connectTo, NatsServer, testInstrumentSettings, unary } from "@tradeplane/testkit";
+import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { AccountRegistry } from "../../src/adapters/accounts.ts";
+import { main } from "../../src/main.ts";
+
+const VENUE = "gw";
+const TOKENS = { alice: "alice-token-0123456789abcdef", bob: "bob-token-0123456789abcdef" };
+
+function auth(token: string): Metadata {
+  const m = new Metadata();
+  m.set("authorization", `Bearer ${token}`);
+  return m;
+}
+
+function order(overrides: Partial<SubmitOrderRequest>): SubmitOrderRequest {
+  return {
+    account: "",
+    clientOrderId: "c1",
+    instrument: "INFY",
+    side: Side.BUY,
+    orderType: OrderType.LIMIT,
+    timeInForce: TimeInForce.DAY,
+    price: 100_010,
+    stopPrice: 0,
+    qty: 1,
+    postOnly: false,
+    stpMode: 0,
+    expireTime: undefined,
+    displayQty: 0,
+    stpGroup: 0,
+    ...overrides,
+  };
+}
+
+describe("OrderEntry over gRPC against the real engine and a real nats-server", () => {
+  let server: NatsServer;
+  let nc: NatsConnection;
+  let engine: EngineProcess;
+  let gateway: StartedService;
+  let client: OrderEntryClient;
+
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    nc = await connectTo(server.url);
+    await provision(nc, venueProvisioningPlan({ venue: VENUE }));
+    const kv = await new Kvm(nc).open(accountsBucket(VENUE));
+    for (const name of ["alice", "bob"] as const) {
+      await AccountRegistry.putAccount(kv, {
+        name,
+        disabled: false,
+        principals: [name],
+        limits: name === "bob" ? { maxOrderQty: 100 } : {},
+        defaultStpMode: 0,
+      });
+      await AccountRegistry.putToken(kv, TOKENS[name], name);
+    }
+    engine = new EngineProcess({
+      natsUrl: server.url,
+      venue: VENUE,
+      instanceId: "engine",
+      instruments: testInstrumentSettings,
+    });
+    await engine.start();
+    gateway = await main({
+      natsUrl: [server.url],
+      venue: VENUE,
+      instanceId: "gw-test",
+      instruments: testInstrumentSettings.map((i) => ({
+        symbol: i.symbol,
+        partition: 0,
+        referencePrice: i.referencePrice,
+        notionalPerTickLot: 1,
+      })),
+      defaultLimits: {},
+      commandTimeoutMs: 10_000,
+      grpcHost: "127.0.0.1",
+      grpcPort: 0,
+      opsHost: "127.0.0.1",
+      opsPort: 0,
+      logLevel: "silent",
+      tracing: "none",
+    });
+    client = new OrderEntryClient(`127.0.0.1:${gateway.grpcPort}`, credentials.createInsecure());
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await gateway?.shutdown.run();
+    await EngineProcess.killAll();
+    await nc?.close();
+    await server?.dispose();
+  });
+
+  const submit = (token: string, req: SubmitOrderRequest) =>
+    unary<SubmitOrderResponse>((cb) => client.submitOrder(req, auth(token), cb));
+
+  it("refuses a caller without a valid token", async () => {
+    await expect(submit("nope", order({}))).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
+  });
+
+  it("refuses to act for another account", async () => {
+    await expect(submit(TOKENS.bob, order({ account: "alice" }))).rejects.toMatchObject({
+      code: status.PERMISSION_DENIED,
+    });
+  });
+
+  it("enters orders and answers with the engine's reports: NEW, then the fill on entry", async () => {
+    const sell = await submit(TOKENS.alice, order({ clientOrderId: "a-sell", side: Side.SELL, qty: 10 }));
+    expect(sell.reports.map((r) => r.execType)).toEqual([ExecType.NEW]);
+    const buy = await submit(TOKENS.bob, order({ clientOrderId: "b-buy", qty: 4 }));
+    expect(buy.reports.map((r) => r.execType)).toEqual([ExecType.NEW, ExecType.TRADE]);
+    expect(buy.reports[1]).toMatchObject({ lastPrice: 100_010, lastQty: 4, order: { account: "bob", leavesQty: 0 } });
+    const open = await unary<ListOpenOrdersResponse>((cb) =>
+      client.listOpenOrders({ account: "", instrument: "" }, auth(TOKENS.alice), cb),
+    );
+    expect(open.orders).toMatchObject([{ clientOrderId: "a-sell", leavesQty: 6, cumQty: 4 }]);
+  });
+
+  it("rejects by pre-trade risk without writing to the command log", async () => {
+    const jsm = await jetstreamManager(nc);
+    const before = (await jsm.streams.info(commandStreamName(VENUE))).state.messages;
+    const res = await submit(TOKENS.bob, order({ clientOrderId: "too-big", qty: 101 }));
+    expect(res.reports).toMatchObject([
+      { execType: ExecType.REJECTED, rejectReason: RejectReason.ACCOUNT_MAX_ORDER_QTY },
+    ]);
+    const malformed = await submit(TOKENS.bob, order({ clientOrderId: "x".repeat(37) }));
+    expect(malformed.reports[0]).toMatchObject({ rejectReason: RejectReason.MALFORMED_REQUEST });
+    expect(malformed.reports[0]!.text).toContain("client_order_id");
+    const duplicate = await submit(TOKENS.alice, order({ clientOrderId: "a-sell", side: Side.SELL }));
+    expect(duplicate.reports[0]).toMatchObject({ rejectReason: RejectReason.DUPLICATE_CLIENT_ORDER_ID });
+    expect((await jsm.streams.info(commandStreamName(VENUE))).state.messages).toBe(before);
+  });
+
+  it("never lets one account cancel another's order", async () => {
+    const open = await unary<ListOpenOrdersResponse>((cb) =>
+      client.listOpenOrders({ account: "", instrument: "" }, auth(TOKENS.alice), cb),
+    );
+    const orderId = open.orders[0]!.orderId;
+    const res = await unary<CancelOrderResponse>((cb) =>
+      client.cancelOrder(
+        { account: "", instrument: "INFY", target: { $case: "orderId", value: orderId }, clientOrderId: "b-x" },
+        auth(TOKENS.bob),
+        cb,
+      ),
+    );
+    expect(res.report).toMatchObject({ execType: ExecType.REJECTED, rejectReason: RejectReason.UNKNOWN_ORDER });
+    const own = await unary<CancelOrderResponse>((cb) =>
+      client.cancelOrder(
+        {
+          account: "",
+          instrument: "INFY",
+          target: { $case: "origClientOrderId", value: "a-sell" },
+          clientOrderId: "a-x",
+        },
+        auth(TOKENS.alice),
+        cb,
+      ),
+    );
+    expect(own.report).toMatchObject({ execType: ExecType.CANCELLED, order: { leavesQty: 0 } });
+  });
+
+  it("streams an account's reports from any sequence, gap-free", async () => {
+    const stream = client.streamExecutionReports({ account: "", fromSequence: 1 }, auth(TOKENS.alice));
+    const got: number[] = [];
+    await new Promise<void>((resolve, reject) => {
+      stream.on("data", (m: StreamExecutionReportsResponse) => {
+        if (m.message?.$case === "report") got.push(m.sequence);
+        if (got.length === 3) resolve();
+      });
+      stream.on("error", reject);
+    });
+    stream.cancel();
+    expect(got).toEqual([1, 2, 3]);
+  });
+});
