@@ -107,3 +107,18 @@ export const env = {
             .filter(Boolean),
     ),
 } as const;
+
+/**
+ * Settings every service process has: where gRPC and the ops endpoint listen, the log
+ * level and the trace exporter. Spread into a service's schema with its default ports.
+ */
+export function serviceEndpointsSchema(defaults: { grpcPort: number; opsPort: number }) {
+  return {
+    grpcHost: z.string().default("0.0.0.0"),
+    grpcPort: env.int(0, 65_535).default(defaults.grpcPort),
+    opsHost: z.string().default("0.0.0.0"),
+    opsPort: env.int(0, 65_535).default(defaults.opsPort),
+    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    tracing: z.enum(["none", "console", "memory"]).default("none"),
+  };
+}

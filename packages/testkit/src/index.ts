@@ -3,3 +3,4 @@ export { freePort } from "./free-port.ts";
 export { connectTo, NatsCluster, NatsServer, waitForJetStream, type NatsServerOptions } from "./nats-server.ts";
 export { unary } from "./grpc-call.ts";
 export { commandStream, prng, REFERENCE_PRICE, TEST_INSTRUMENTS, testInstrumentSettings } from "./command-stream.ts";
+export { retry } from "./retry.ts";

@@ -1,6 +1,12 @@
 import { hostname } from "node:os";
 import { z } from "zod";
-import { env, loadConfig, natsConfigSchema, type LoadConfigOptions } from "@tradeplane/platform";
+import {
+  env,
+  loadConfig,
+  natsConfigSchema,
+  serviceEndpointsSchema,
+  type LoadConfigOptions,
+} from "@tradeplane/platform";
 import { isInstrumentSymbol, isVenueName } from "@tradeplane/contracts";
 
 /** Defaults, with units in their names. */
@@ -54,12 +60,7 @@ export const engineServiceConfigSchema = z.object({
   publishWindow: env.int(1, 1 << 20).default(DEFAULT_PUBLISH_WINDOW),
   publishTimeoutMs: env.int(100, 120_000).default(DEFAULT_PUBLISH_TIMEOUT_MS),
   maxRetainedEvents: env.int(1_000, 1 << 26).default(DEFAULT_MAX_RETAINED_EVENTS),
-  grpcHost: z.string().default("0.0.0.0"),
-  grpcPort: env.int(0, 65_535).default(DEFAULT_GRPC_PORT),
-  opsHost: z.string().default("0.0.0.0"),
-  opsPort: env.int(0, 65_535).default(DEFAULT_OPS_PORT),
-  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  tracing: z.enum(["none", "console", "memory"]).default("none"),
+  ...serviceEndpointsSchema({ grpcPort: DEFAULT_GRPC_PORT, opsPort: DEFAULT_OPS_PORT }),
   /** Shared secret that admin callers present as a bearer token; unset = admin API refuses writes. */
   adminToken: z.string().min(16).optional(),
 });

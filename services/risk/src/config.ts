@@ -1,6 +1,12 @@
 import { hostname } from "node:os";
 import { z } from "zod";
-import { env, loadConfig, natsConfigSchema, type LoadConfigOptions } from "@tradeplane/platform";
+import {
+  env,
+  loadConfig,
+  natsConfigSchema,
+  serviceEndpointsSchema,
+  type LoadConfigOptions,
+} from "@tradeplane/platform";
 import { isInstrumentSymbol, isVenueName } from "@tradeplane/contracts";
 
 export const DEFAULT_GRPC_PORT = 50061;
@@ -34,12 +40,7 @@ export const riskGatewayConfigSchema = z.object({
   /** Venue-wide default limits; accounts override them. */
   defaultLimits: limitsSchema.default({}),
   commandTimeoutMs: env.int(100, 60_000).default(DEFAULT_COMMAND_TIMEOUT_MS),
-  grpcHost: z.string().default("0.0.0.0"),
-  grpcPort: env.int(0, 65_535).default(DEFAULT_GRPC_PORT),
-  opsHost: z.string().default("0.0.0.0"),
-  opsPort: env.int(0, 65_535).default(DEFAULT_OPS_PORT),
-  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  tracing: z.enum(["none", "console", "memory"]).default("none"),
+  ...serviceEndpointsSchema({ grpcPort: DEFAULT_GRPC_PORT, opsPort: DEFAULT_OPS_PORT }),
 });
 
 export type RiskGatewayConfig = z.infer<typeof riskGatewayConfigSchema>;

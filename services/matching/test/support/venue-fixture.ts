@@ -9,7 +9,7 @@ import {
   type EngineEvent as EngineEventT,
 } from "@tradeplane/contracts";
 import { commandLogWriter, provision, venueProvisioningPlan } from "@tradeplane/platform";
-import { connectTo } from "@tradeplane/testkit";
+import { connectTo, retry } from "@tradeplane/testkit";
 import { engineConfigOf } from "../../src/engine-config.ts";
 import { Partition } from "../../src/domain/partition.ts";
 import { testInstrumentSettings } from "@tradeplane/testkit";
@@ -47,27 +47,12 @@ export async function appendAll(
   return last;
 }
 
-/** Retries a JetStream request through elections and reconnects. */
-async function retrying<T>(request: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await request();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
 /** Every event of the venue's event stream, in stream order. */
 export async function readEvents(nc: NatsConnection, venue: string): Promise<StoredEvent[]> {
-  const info = await retrying(async () => (await jetstreamManager(nc)).streams.info(eventStreamName(venue)));
+  const info = await retry(async () => (await jetstreamManager(nc)).streams.info(eventStreamName(venue)));
   if (info.state.messages === 0) return [];
   const js = jetstream(nc);
-  const consumer = await retrying(() =>
-    js.consumers.get(eventStreamName(venue), { deliver_policy: DeliverPolicy.All }),
-  );
+  const consumer = await retry(() => js.consumers.get(eventStreamName(venue), { deliver_policy: DeliverPolicy.All }));
   const out: StoredEvent[] = [];
   const messages = await consumer.consume({ max_messages: 4096 });
   for await (const m of messages) {
@@ -93,12 +78,10 @@ export function referenceRun(commands: readonly Command[], firstSeq = 1): { dige
 
 /** Every command of the venue's log with its sequence, in log order. */
 export async function readCommands(nc: NatsConnection, venue: string): Promise<{ seq: number; data: Uint8Array }[]> {
-  const info = await retrying(async () => (await jetstreamManager(nc)).streams.info(commandStreamName(venue)));
+  const info = await retry(async () => (await jetstreamManager(nc)).streams.info(commandStreamName(venue)));
   if (info.state.messages === 0) return [];
   const js = jetstream(nc);
-  const consumer = await retrying(() =>
-    js.consumers.get(commandStreamName(venue), { deliver_policy: DeliverPolicy.All }),
-  );
+  const consumer = await retry(() => js.consumers.get(commandStreamName(venue), { deliver_policy: DeliverPolicy.All }));
   const out: { seq: number; data: Uint8Array }[] = [];
   const messages = await consumer.consume({ max_messages: 4096 });
   for await (const m of messages) {

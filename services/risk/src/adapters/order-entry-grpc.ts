@@ -8,7 +8,6 @@ import {
 import {
   ExecType,
   LiquidityIndicator,
-  OrderStatus,
   RejectReason,
   RequestKind,
   type Command,
@@ -32,7 +31,7 @@ import {
 import { Counter, Histogram, type Registry } from "prom-client";
 import { checkNewOrder, NEW_ORDER_CHECKS, PASS, type CheckContext } from "../domain/checks.ts";
 import { effectiveLimits, type LimitOverrides } from "../domain/limits.ts";
-import type { OrderProjection } from "../domain/order-projection.ts";
+import { emptyOrder, type OrderProjection } from "../domain/order-projection.ts";
 import { clientOrderIdProblem, submitProblem } from "../domain/request-validation.ts";
 import { newTokenBucket, type TokenBucket } from "../domain/token-bucket.ts";
 import type { AccountRegistry } from "./accounts.ts";
@@ -107,28 +106,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
   ): ExecutionReport => ({
     sequence: 0,
     execType: ExecType.REJECTED,
-    order: order ?? {
-      orderId: 0,
-      clientOrderId,
-      account,
-      instrument: "",
-      side: 0,
-      orderType: 0,
-      timeInForce: 0,
-      price: 0,
-      stopPrice: 0,
-      qty: 0,
-      leavesQty: 0,
-      cumQty: 0,
-      cumNotional: 0,
-      status: OrderStatus.REJECTED,
-      postOnly: false,
-      stpMode: 0,
-      expireTime: undefined,
-      createTime: undefined,
-      updateTime: undefined,
-      displayQty: 0,
-    },
+    order: order ?? emptyOrder(account, "", clientOrderId),
     requestKind: kind,
     requestClientOrderId: clientOrderId,
     origClientOrderId: "",

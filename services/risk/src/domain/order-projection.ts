@@ -382,7 +382,8 @@ export class OrderProjection {
   }
 }
 
-function emptyOrder(account: string, instrument: string, clientOrderId: string): Order {
+/** The order of a request refused before it became one (no id, no terms). */
+export function emptyOrder(account: string, instrument: string, clientOrderId: string): Order {
   return {
     orderId: 0,
     clientOrderId,
