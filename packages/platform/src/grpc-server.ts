@@ -47,7 +47,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
     "grpc.keepalive_permit_without_calls": 1,
   });
-  for (const service of options.services) server.addService(service.definition, service.implementation);
+  for (const service of options.services) server.addService(guardDecoding(service.definition), service.implementation);
   const names = ["", ...options.services.map((s) => s.name)];
   const grpcHealth = new HealthImplementation(Object.fromEntries(names.map((n) => [n, "NOT_SERVING"])));
   grpcHealth.addToServer(server);
@@ -112,4 +112,34 @@ export function toGrpcError(err: unknown): { code: GrpcStatus; details: string; 
   const code = grpcStatusOf(err);
   const details = err instanceof TradeplaneError ? err.message : "internal error";
   return { code, details, message: details };
+}
+
+const MALFORMED = Symbol.for("tradeplane.malformed-request");
+
+/**
+ * grpc-js answers a request that fails to decode with INTERNAL; a client that sent bad
+ * bytes should get INVALID_ARGUMENT. So decoding never throws: a request that does not
+ * decode reaches the handler as a marker, which `malformedRequest` recognises.
+ */
+export function guardDecoding(definition: ServiceDefinition): ServiceDefinition {
+  const guarded: Record<string, ServiceDefinition[string]> = {};
+  for (const [name, method] of Object.entries(definition)) {
+    guarded[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return method.requestDeserialize(bytes);
+        } catch (err) {
+          return { [MALFORMED]: (err as Error).message };
+        }
+      },
+    };
+  }
+  return guarded as ServiceDefinition;
+}
+
+/** Why a request did not decode, or undefined for a request that did. */
+export function malformedRequest(request: unknown): string | undefined {
+  if (typeof request !== "object" || request === null || !(MALFORMED in request)) return undefined;
+  return `request does not decode: ${String((request as Record<symbol, unknown>)[MALFORMED])}`;
 }

@@ -9,6 +9,7 @@ import {
 } from "@tradeplane/contracts";
 import {
   AuthError,
+  malformedRequest,
   NotFoundError,
   ValidationError,
   timestampOfMs,
@@ -59,6 +60,11 @@ export function venueAdminService(deps: VenueAdminDeps): VenueAdminServer {
   const unary =
     <Req, Res>(handler: (req: Req, metadata: Metadata) => Promise<Res> | Res) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+      const malformed = malformedRequest(call.request);
+      if (malformed !== undefined) {
+        callback({ code: GrpcStatus.INVALID_ARGUMENT, details: malformed, message: malformed });
+        return;
+      }
       Promise.resolve()
         .then(() => handler(call.request, call.metadata))
         .then(

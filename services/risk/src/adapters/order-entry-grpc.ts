@@ -21,6 +21,7 @@ import {
 } from "@tradeplane/contracts";
 import {
   AuthError,
+  malformedRequest,
   timestampOfMs,
   toGrpcError,
   TradeplaneError,
@@ -142,6 +143,12 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
   const unary =
     <Req, Res>(handler: (req: Req, metadata: Metadata) => Promise<Res>) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+      const malformed = malformedRequest(call.request);
+      if (malformed !== undefined) {
+        outcomes.inc({ kind: "any", outcome: "invalid", reason: "MALFORMED_REQUEST" });
+        callback({ code: GrpcStatus.INVALID_ARGUMENT, details: malformed, message: malformed });
+        return;
+      }
       handler(call.request, call.metadata).then(
         (res) => callback(null, res),
         (err: unknown) => {
@@ -396,6 +403,11 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       call: ServerWritableStream<StreamExecutionReportsRequest, StreamExecutionReportsResponse>,
     ) => {
       let account: string;
+      const malformed = malformedRequest(call.request);
+      if (malformed !== undefined) {
+        call.destroy(Object.assign(new Error(malformed), { code: GrpcStatus.INVALID_ARGUMENT }));
+        return;
+      }
       try {
         account = authorise(call.metadata, call.request.account);
       } catch (err) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentials, Metadata, status } from "@grpc/grpc-js";
+import { Client, credentials, Metadata, status } from "@grpc/grpc-js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import {
@@ -10,6 +10,7 @@ import {
   OrderType,
   RejectReason,
   Side,
+  type StpMode,
   TimeInForce,
   type CancelOrderResponse,
   type ListOpenOrdersResponse,
@@ -18,7 +19,7 @@ import {
   type SubmitOrderResponse,
 } from "@tradeplane/contracts";
 import { provision, venueProvisioningPlan, type StartedService } from "@tradeplane/platform";
-import { connectTo, NatsServer, testInstrumentSettings, unary } from "@tradeplane/testkit";
+import { connectTo, NatsServer, prng, testInstrumentSettings, unary } from "@tradeplane/testkit";
 import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { AccountRegistry } from "../../src/adapters/accounts.ts";
@@ -178,6 +179,57 @@ describe("OrderEntry over gRPC against the real engine and a real nats-server", 
       ),
     );
     expect(own.report).toMatchObject({ execType: ExecType.CANCELLED, order: { leavesQty: 0 } });
+  });
+
+  it("survives random bytes and random field values, and answers a good order correctly afterwards", async () => {
+    const raw = new Client(`127.0.0.1:${gateway.grpcPort}`, credentials.createInsecure());
+    const rnd = prng(99);
+    const codes = new Set<number>();
+    for (let i = 0; i < 300; i++) {
+      const bytes = Buffer.from(Array.from({ length: Math.floor(rnd() * 64) }, () => Math.floor(rnd() * 256)));
+      const code = await new Promise<number>((resolve) =>
+        raw.makeUnaryRequest(
+          "/tradeplane.v1.OrderEntry/SubmitOrder",
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          bytes,
+          auth(TOKENS.bob),
+          (err) => resolve(err === null ? status.OK : (err as { code: number }).code),
+        ),
+      );
+      codes.add(code);
+    }
+    raw.close();
+    expect([...codes].every((c) => c === status.OK || c === status.INVALID_ARGUMENT)).toBe(true);
+    for (let i = 0; i < 200; i++) {
+      const pick = () => [0, 1, -1, 2 ** 40, 2 ** 53 - 1, Math.floor(rnd() * 1e6), 100_010][Math.floor(rnd() * 7)]!;
+      const res = await submit(
+        TOKENS.bob,
+        order({
+          clientOrderId: rnd() < 0.1 ? "" : `f${i}`,
+          instrument: rnd() < 0.1 ? "NOPE" : "TCS",
+          side: Math.floor(rnd() * 4) as Side,
+          orderType: Math.floor(rnd() * 6) as OrderType,
+          timeInForce: Math.floor(rnd() * 7) as TimeInForce,
+          price: pick(),
+          stopPrice: rnd() < 0.8 ? 0 : pick(),
+          qty: pick(),
+          displayQty: rnd() < 0.8 ? 0 : pick(),
+          stpMode: Math.floor(rnd() * 7) as StpMode,
+        }),
+      );
+      expect(res.reports.length).toBeGreaterThan(0);
+      const first = res.reports[0]!;
+      expect([ExecType.NEW, ExecType.REJECTED]).toContain(first.execType);
+      if (first.execType === ExecType.REJECTED) expect(first.rejectReason).not.toBe(RejectReason.UNSPECIFIED);
+    }
+    const good = await submit(
+      TOKENS.alice,
+      order({ clientOrderId: "after-fuzz", instrument: "TCS", side: Side.SELL, price: 100_090, qty: 1 }),
+    );
+    expect(good.reports).toMatchObject([
+      { execType: ExecType.NEW, order: { clientOrderId: "after-fuzz", leavesQty: 1 } },
+    ]);
   });
 
   it("streams an account's reports from any sequence, gap-free", async () => {
