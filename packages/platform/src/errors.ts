@@ -62,6 +62,14 @@ export class NotFoundError extends TradeplaneError {
   }
 }
 
+/** The call exists in the contract but this service does not serve it (yet). */
+export class NotImplementedError extends TradeplaneError {
+  override readonly name = "NotImplementedError";
+  constructor(message: string) {
+    super("UNIMPLEMENTED", message);
+  }
+}
+
 /** Renders an unknown thrown value as a one-line message. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;

@@ -100,6 +100,8 @@ export function grpcStatusOf(err: unknown): GrpcStatus {
         return GrpcStatus.FAILED_PRECONDITION;
       case "RESOURCE_EXHAUSTED":
         return GrpcStatus.RESOURCE_EXHAUSTED;
+      case "UNIMPLEMENTED":
+        return GrpcStatus.UNIMPLEMENTED;
       default:
         return GrpcStatus.INTERNAL;
     }

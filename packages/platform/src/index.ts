@@ -13,3 +13,4 @@ export * from "./command-log.ts";
 export * from "./venue-streams.ts";
 export * from "./jetstream-async-publisher.ts";
 export * from "./run-service.ts";
+export * from "./grpc-handlers.ts";

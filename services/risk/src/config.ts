@@ -40,6 +40,8 @@ export const riskGatewayConfigSchema = z.object({
   /** Venue-wide default limits; accounts override them. */
   defaultLimits: limitsSchema.default({}),
   commandTimeoutMs: env.int(100, 60_000).default(DEFAULT_COMMAND_TIMEOUT_MS),
+  /** Bearer token of operators for RiskAdmin; unset = RiskAdmin refuses every call. */
+  adminToken: z.string().min(16).optional(),
   ...serviceEndpointsSchema({ grpcPort: DEFAULT_GRPC_PORT, opsPort: DEFAULT_OPS_PORT }),
 });
 

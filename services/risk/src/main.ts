@@ -1,6 +1,6 @@
 import { jetstream } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
-import { accountsBucket, OrderEntryService } from "@tradeplane/contracts";
+import { accountsBucket, OrderEntryService, RiskAdminService } from "@tradeplane/contracts";
 import {
   commandLogWriter,
   connectNats,
@@ -19,6 +19,7 @@ import { OrderProjection } from "./domain/order-projection.ts";
 import { AccountRegistry } from "./adapters/accounts.ts";
 import { EventFollower } from "./adapters/event-follower.ts";
 import { orderEntryService, type InstrumentInfo } from "./adapters/order-entry-grpc.ts";
+import { riskAdminService } from "./adapters/risk-admin-grpc.ts";
 
 /**
  * The risk gateway process. Stages:
@@ -26,7 +27,7 @@ import { orderEntryService, type InstrumentInfo } from "./adapters/order-entry-g
  *  2. telemetry   logger, metrics, tracer, health
  *  3. NATS        connection, accounts KV (watched live)
  *  4. read side   follow the event stream into the order projection
- *  5. endpoints   OrderEntry gRPC (+ health), /metrics /healthz /readyz
+ *  5. endpoints   OrderEntry and RiskAdmin gRPC (+ health), /metrics /healthz /readyz
  *  6. shutdown    reverse order on SIGTERM/SIGINT
  */
 export async function main(config: Readonly<RiskGatewayConfig>): Promise<StartedService> {
@@ -49,7 +50,8 @@ export async function main(config: Readonly<RiskGatewayConfig>): Promise<Started
   shutdown.add("nats", () => nc.drain());
   health.set("nats", "ok");
   const js = jetstream(nc);
-  const accounts = new AccountRegistry(await new Kvm(nc).open(accountsBucket(config.venue)), logger);
+  const accountsKv = await new Kvm(nc).open(accountsBucket(config.venue));
+  const accounts = new AccountRegistry(accountsKv, logger);
   await accounts.start();
   shutdown.add("accounts", () => accounts.stop());
   health.set("accounts", "ok");
@@ -62,6 +64,7 @@ export async function main(config: Readonly<RiskGatewayConfig>): Promise<Started
   shutdown.add("events", () => follower.stop());
 
   // 5. endpoints
+  const log = commandLogWriter(js, config.venue);
   const grpc = await startGrpcServer({
     host: config.grpcHost,
     port: config.grpcPort,
@@ -78,10 +81,24 @@ export async function main(config: Readonly<RiskGatewayConfig>): Promise<Started
           accounts,
           projection,
           follower,
-          log: commandLogWriter(js, config.venue),
+          log,
           commandTimeoutMs: config.commandTimeoutMs,
           logger,
           registry,
+        }),
+      },
+      {
+        name: "tradeplane.v1.RiskAdmin",
+        definition: RiskAdminService,
+        implementation: riskAdminService({
+          instanceId: config.instanceId,
+          kv: accountsKv,
+          accounts,
+          projection,
+          instruments,
+          log,
+          adminToken: config.adminToken,
+          logger,
         }),
       },
     ],

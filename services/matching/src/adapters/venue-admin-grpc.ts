@@ -1,4 +1,4 @@
-import { status as GrpcStatus, type Metadata, type sendUnaryData, type ServerUnaryCall } from "@grpc/grpc-js";
+import type { Metadata } from "@grpc/grpc-js";
 import {
   EngineRole,
   InstrumentState,
@@ -8,16 +8,14 @@ import {
   type VenueAdminServer,
 } from "@tradeplane/contracts";
 import {
-  AuthError,
-  malformedRequest,
+  authoriseAdmin,
   NotFoundError,
-  ValidationError,
   timestampOfMs,
-  toGrpcError,
+  unaryHandler,
+  ValidationError,
   type CommandLogWriter,
   type Logger,
 } from "@tradeplane/platform";
-import { timingSafeEqual } from "node:crypto";
 import { usToTimestamp, wireStateOf } from "../domain/partition.ts";
 import type { EngineRunner } from "./engine-runner.ts";
 
@@ -36,19 +34,6 @@ export interface VenueAdminDeps {
 const MAX_BOOK_DEPTH = 1_000;
 const DEFAULT_BOOK_DEPTH = 10;
 
-/** The caller's principal for the audit trail, after checking its bearer token. */
-function authorise(metadata: Metadata, token: string | undefined): string {
-  if (token === undefined)
-    throw new AuthError("PERMISSION_DENIED", "admin writes are disabled: no admin token is configured");
-  const header = String(metadata.get("authorization")[0] ?? "");
-  const presented = header.startsWith("Bearer ") ? header.slice(7) : "";
-  const a = Buffer.from(presented);
-  const b = Buffer.from(token);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new AuthError("UNAUTHENTICATED", "invalid admin token");
-  const who = String(metadata.get("x-tradeplane-principal")[0] ?? "admin").slice(0, 64);
-  return `ops:${who}`;
-}
-
 /**
  * VenueAdmin for one engine partition: status and book from the running engine; halt,
  * resume and session changes written to the command log (so they replay), never applied
@@ -57,25 +42,8 @@ function authorise(metadata: Metadata, token: string | undefined): string {
 export function venueAdminService(deps: VenueAdminDeps): VenueAdminServer {
   const { runner } = deps;
 
-  const unary =
-    <Req, Res>(handler: (req: Req, metadata: Metadata) => Promise<Res> | Res) =>
-    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
-      const malformed = malformedRequest(call.request);
-      if (malformed !== undefined) {
-        callback({ code: GrpcStatus.INVALID_ARGUMENT, details: malformed, message: malformed });
-        return;
-      }
-      Promise.resolve()
-        .then(() => handler(call.request, call.metadata))
-        .then(
-          (res) => callback(null, res),
-          (err: unknown) => {
-            const e = toGrpcError(err);
-            if (e.code === GrpcStatus.INTERNAL) deps.logger.error({ err }, "admin call failed");
-            callback(e);
-          },
-        );
-    };
+  const unary = <Req, Res>(handler: (req: Req, metadata: Metadata) => Promise<Res> | Res) =>
+    unaryHandler(deps.logger, handler);
 
   const instrumentsFor = (instrument: string): string[] => {
     const symbols = runner.partition.instruments;
@@ -162,7 +130,7 @@ export function venueAdminService(deps: VenueAdminDeps): VenueAdminServer {
       };
     }),
     halt: unary(async (req, metadata) => {
-      const principal = authorise(metadata, deps.adminToken);
+      const principal = authoriseAdmin(metadata, deps.adminToken);
       requireReason(req.reason);
       const commands = await writeStateChange(
         principal,
@@ -174,7 +142,7 @@ export function venueAdminService(deps: VenueAdminDeps): VenueAdminServer {
       return { commands };
     }),
     resume: unary(async (req, metadata) => {
-      const principal = authorise(metadata, deps.adminToken);
+      const principal = authoriseAdmin(metadata, deps.adminToken);
       const target = req.state === InstrumentState.UNSPECIFIED ? InstrumentState.CONTINUOUS : req.state;
       if (target !== InstrumentState.CONTINUOUS && target !== InstrumentState.PRE_OPEN)
         throw new ValidationError("a halt resumes into CONTINUOUS or PRE_OPEN (a re-opening auction)", [
@@ -190,7 +158,7 @@ export function venueAdminService(deps: VenueAdminDeps): VenueAdminServer {
       return { commands };
     }),
     changeSession: unary(async (req, metadata) => {
-      const principal = authorise(metadata, deps.adminToken);
+      const principal = authoriseAdmin(metadata, deps.adminToken);
       if (req.state === InstrumentState.UNSPECIFIED)
         throw new ValidationError("state is required", [{ path: "state", message: "required" }]);
       requireReason(req.reason);

@@ -7,6 +7,7 @@ import type { LimitOverrides } from "../domain/limits.ts";
  * Accounts and API tokens, held in the venue's accounts KV bucket and watched live:
  *   account.<name>   {"name","disabled","principals":[...],"limits":{...},"defaultStpMode"}
  *   token.<sha256>   {"principal"}       (only the hash of a token is ever stored)
+ *   killswitch.venue, killswitch.account.<name>   {"reason","changedBy","changeTimeMs"} while engaged
  * The operator and the CLI write them; every gateway replica follows the same bucket.
  */
 export interface AccountRecord {
@@ -18,6 +19,12 @@ export interface AccountRecord {
   readonly defaultStpMode: number;
 }
 
+export interface KillSwitchRecord {
+  readonly reason: string;
+  readonly changedBy: string;
+  readonly changeTimeMs: number;
+}
+
 export function tokenHash(token: string): string {
   return createHash("sha256").update(token, "utf8").digest("hex");
 }
@@ -25,6 +32,8 @@ export function tokenHash(token: string): string {
 export class AccountRegistry {
   private readonly accounts = new Map<string, AccountRecord>();
   private readonly principals = new Map<string, string>();
+  /** Engaged kill switches by key ("venue" or "account.<name>"). */
+  private readonly killSwitches = new Map<string, KillSwitchRecord>();
   private readonly kv: KV;
   private readonly logger: Logger;
   private stopWatch: (() => void) | undefined;
@@ -62,6 +71,10 @@ export class AccountRegistry {
         const name = key.slice("account.".length);
         if (value === undefined) this.accounts.delete(name);
         else this.accounts.set(name, parseAccount(name, value));
+      } else if (key.startsWith("killswitch.")) {
+        const which = key.slice("killswitch.".length);
+        if (value === undefined) this.killSwitches.delete(which);
+        else this.killSwitches.set(which, JSON.parse(value) as KillSwitchRecord);
       } else if (key.startsWith("token.")) {
         const hash = key.slice("token.".length);
         if (value === undefined) this.principals.delete(hash);
@@ -84,6 +97,25 @@ export class AccountRegistry {
   /** Accounts a principal may trade. */
   accountsOf(principal: string): string[] {
     return [...this.accounts.values()].filter((a) => a.principals.includes(principal)).map((a) => a.name);
+  }
+
+  venueKillSwitch(): KillSwitchRecord | undefined {
+    return this.killSwitches.get("venue");
+  }
+
+  accountKillSwitch(account: string): KillSwitchRecord | undefined {
+    return this.killSwitches.get(`account.${account}`);
+  }
+
+  /** Every engaged kill switch: "venue" or "account.<name>" with its record. */
+  engagedKillSwitches(): [string, KillSwitchRecord][] {
+    return [...this.killSwitches];
+  }
+
+  /** Engages (record) or releases (undefined) a kill switch: "venue" or "account.<name>". */
+  static async setKillSwitch(kv: KV, which: string, record: KillSwitchRecord | undefined): Promise<void> {
+    if (record === undefined) await kv.delete(`killswitch.${which}`);
+    else await kv.put(`killswitch.${which}`, JSON.stringify(record));
   }
 
   /** Writes an account (for the CLI, the operator and tests). */

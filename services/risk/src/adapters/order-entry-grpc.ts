@@ -206,7 +206,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
         authenticated: true,
         permitted: record !== undefined,
         disabled: record?.disabled ?? false,
-        killSwitch: false,
+        killSwitch: deps.accounts.accountKillSwitch(account) !== undefined,
         limits,
         clientOrderIds: deps.projection.clientOrderIdsOf(account),
         throttle,
@@ -222,7 +222,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
         notionalPerTickLot: instrument.notionalPerTickLot,
       },
       venueHalted: false,
-      venueKillSwitch: false,
+      venueKillSwitch: deps.accounts.venueKillSwitch() !== undefined,
       nowNs: performance.now() * NS_PER_MS,
     };
     const t0 = performance.now();

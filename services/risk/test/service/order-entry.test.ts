@@ -6,7 +6,11 @@ import {
   accountsBucket,
   commandStreamName,
   ExecType,
+  KillSwitchScope,
   OrderEntryClient,
+  RiskAdminClient,
+  type EngageKillSwitchResponse,
+  type GetPositionsResponse,
   OrderType,
   RejectReason,
   Side,
@@ -19,13 +23,14 @@ import {
   type SubmitOrderResponse,
 } from "@tradeplane/contracts";
 import { provision, venueProvisioningPlan, type StartedService } from "@tradeplane/platform";
-import { connectTo, NatsServer, prng, testInstrumentSettings, unary } from "@tradeplane/testkit";
+import { connectTo, NatsServer, prng, retry, testInstrumentSettings, unary } from "@tradeplane/testkit";
 import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { AccountRegistry } from "../../src/adapters/accounts.ts";
 import { main } from "../../src/main.ts";
 
 const VENUE = "gw";
+const ADMIN_TOKEN = "risk-admin-token-0123456789";
 const TOKENS = { alice: "alice-token-0123456789abcdef", bob: "bob-token-0123456789abcdef" };
 
 function auth(token: string): Metadata {
@@ -95,6 +100,7 @@ describe("OrderEntry over gRPC against the real engine and a real nats-server", 
       })),
       defaultLimits: {},
       commandTimeoutMs: 10_000,
+      adminToken: ADMIN_TOKEN,
       grpcHost: "127.0.0.1",
       grpcPort: 0,
       opsHost: "127.0.0.1",
@@ -230,6 +236,71 @@ describe("OrderEntry over gRPC against the real engine and a real nats-server", 
     expect(good.reports).toMatchObject([
       { execType: ExecType.NEW, order: { clientOrderId: "after-fuzz", leavesQty: 1 } },
     ]);
+  });
+
+  it("reports positions to operators, marked to the last trade", async () => {
+    const admin = new RiskAdminClient(`127.0.0.1:${gateway.grpcPort}`, credentials.createInsecure());
+    await expect(
+      unary<GetPositionsResponse>((cb) => admin.getPositions({ account: "bob", instrument: "" }, auth("wrong"), cb)),
+    ).rejects.toMatchObject({
+      code: status.UNAUTHENTICATED,
+    });
+    const res = await unary<GetPositionsResponse>((cb) =>
+      admin.getPositions({ account: "bob", instrument: "INFY" }, auth(ADMIN_TOKEN), cb),
+    );
+    expect(res.positions).toMatchObject([
+      { instrument: "INFY", netQty: 4, boughtQty: 4, markPrice: 100_010, unrealisedPnl: 0 },
+    ]);
+    admin.close();
+  });
+
+  it("engages a kill switch: cancels the account's orders, refuses new ones until released", async () => {
+    const admin = new RiskAdminClient(`127.0.0.1:${gateway.grpcPort}`, credentials.createInsecure());
+    await submit(
+      TOKENS.alice,
+      order({ clientOrderId: "ks-1", instrument: "TCS", side: Side.SELL, price: 100_050, qty: 2 }),
+    );
+    const engaged = await unary<EngageKillSwitchResponse>((cb) =>
+      admin.engageKillSwitch(
+        { scope: KillSwitchScope.ACCOUNT, account: "alice", reason: "runaway algo", keepOpenOrders: false },
+        auth(ADMIN_TOKEN),
+        cb,
+      ),
+    );
+    expect(engaged.killSwitch).toMatchObject({ engaged: true, account: "alice", changedBy: "ops:admin" });
+    await retry(
+      async () => {
+        const open = await unary<ListOpenOrdersResponse>((cb) =>
+          client.listOpenOrders({ account: "", instrument: "" }, auth(TOKENS.alice), cb),
+        );
+        if (open.orders.length > 0) throw new Error(`${open.orders.length} orders still open`);
+      },
+      10_000,
+      50,
+    );
+    const refused = await submit(TOKENS.alice, order({ clientOrderId: "ks-2", side: Side.SELL, price: 100_050 }));
+    expect(refused.reports[0]).toMatchObject({ rejectReason: RejectReason.KILL_SWITCH });
+    const other = await submit(TOKENS.bob, order({ clientOrderId: "ks-bob", price: 99_000 }));
+    expect(other.reports[0]!.execType).toBe(ExecType.NEW);
+    await unary((cb) =>
+      admin.releaseKillSwitch(
+        { scope: KillSwitchScope.ACCOUNT, account: "alice", reason: "fixed" },
+        auth(ADMIN_TOKEN),
+        cb,
+      ),
+    );
+    await retry(
+      async () => {
+        const again = await submit(
+          TOKENS.alice,
+          order({ clientOrderId: `ks-3-${Date.now()}`, side: Side.SELL, price: 100_060 }),
+        );
+        if (again.reports[0]!.execType !== ExecType.NEW) throw new Error("still refused");
+      },
+      10_000,
+      50,
+    );
+    admin.close();
   });
 
   it("streams an account's reports from any sequence, gap-free", async () => {
