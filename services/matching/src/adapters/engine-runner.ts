@@ -61,10 +61,16 @@ export interface EngineStatus {
   readonly lag: number;
   readonly publishBacklog: number;
   readonly caughtUp: boolean;
+  readonly publisher: EventPublisher["state"] | undefined;
+  /** Wall-clock time (ISO) the last command arrived from the log. */
+  readonly lastCommandAt: string | undefined;
 }
 
 const CONSUME_BATCH = 4_096;
 const PULL_EXPIRES_MS = 5_000;
+const STALL_CHECK_MS = 1_000;
+/** No message for this long while the log has more: the consumer is replaced. */
+const STALL_AFTER_MS = 3_000;
 /** Apply latency is sampled on one command in this many (a histogram observation costs more than a command). */
 const LATENCY_SAMPLE_EVERY = 16;
 /** Counters are flushed to prom-client in batches of this many commands. */
@@ -100,7 +106,10 @@ export class EngineRunner {
   private startedAt = 0;
   private readonly sink: JetStreamAsyncPublisher;
   private observeTimer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private lastMessageAt = performance.now();
   private appliedSinceStart = 0;
+  private lastCommandAt: string | undefined;
   /** Command sequence of the newest snapshot loaded or stored. */
   lastSnapshotSeq = 0;
 
@@ -118,6 +127,8 @@ export class EngineRunner {
       lag: this.lag,
       publishBacklog: this.publisher?.backlog ?? 0,
       caughtUp: this.caughtUp,
+      publisher: this.publisher?.state,
+      lastCommandAt: this.lastCommandAt,
     };
   }
 
@@ -171,6 +182,10 @@ export class EngineRunner {
         () => undefined,
       );
     }, OBSERVE_INTERVAL_MS);
+    // The client's ordered consumer does not always notice that the server holding it went
+    // away (seen with a cluster node stopped): if the log has commands we have not seen for
+    // a while, replace the consumer.
+    this.watchdog = setInterval(() => void this.checkStall(), STALL_CHECK_MS);
     this.startedAt = performance.now();
     this.deps.health.set("engine", "starting", "replaying the command log");
     if ((await this.pendingCommands()) === 0) this.markCaughtUp();
@@ -211,6 +226,7 @@ export class EngineRunner {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.observeTimer !== undefined) clearInterval(this.observeTimer);
+    if (this.watchdog !== undefined) clearInterval(this.watchdog);
     this.messages?.stop();
     await this.loop?.catch(() => undefined);
     await this.snapshotInFlight?.catch(() => undefined);
@@ -289,6 +305,7 @@ export class EngineRunner {
     let rejected = 0;
     for await (const m of messages) {
       if (this.stopping) break;
+      this.lastMessageAt = performance.now();
       // The ordered consumer has parsed (and cached) the ack subject already: info is free here.
       const info = m.info;
       const seq = info.streamSequence;
@@ -297,6 +314,7 @@ export class EngineRunner {
         busySince = performance.now();
       }
       if (seq <= this.partition.lastSeq) continue; // re-delivery after a consumer reset
+      if ((seq & 255) === 0) this.lastCommandAt = new Date().toISOString();
       let command: Command | undefined;
       let decodeError: string | undefined;
       try {
@@ -355,6 +373,21 @@ export class EngineRunner {
         metrics.publishBacklog.set(this.publisher.backlog);
       }
     }
+  }
+
+  private async checkStall(): Promise<void> {
+    if (this.stopping || performance.now() - this.lastMessageAt < STALL_AFTER_MS) return;
+    try {
+      if ((await this.pendingCommands()) === 0) return;
+    } catch {
+      return; // NATS unreachable: the consumer cannot do better either
+    }
+    this.deps.logger.warn(
+      { lastSeq: this.partition.lastSeq },
+      "command consumer stalled with commands waiting; resubscribing",
+    );
+    this.lastMessageAt = performance.now();
+    this.messages?.stop();
   }
 
   /** Whether the log holds commands of this partition past the restored state. */

@@ -111,6 +111,17 @@ export class EventPublisher {
     return this.mode === "publish" ? this.slots.length - this.head : this.retained.length - this.retainedHead;
   }
 
+  /** Diagnostics for /status: what the publisher is doing right now. */
+  get state(): { mode: string; backlog: number; inFlight: number; recovering: boolean; attempt: number } {
+    return {
+      mode: this.mode,
+      backlog: this.backlog,
+      inFlight: this.inFlight,
+      recovering: this.recovering,
+      attempt: this.attempt,
+    };
+  }
+
   /** True if a standby had to drop retained events, so it cannot take over exactly. */
   get lostRetained(): boolean {
     return this.droppedRetained;

@@ -99,7 +99,7 @@ describe("primary and hot standby", () => {
     expect(appender.acked).toBe(commands.length);
     const log = await readCommands(fixture.nc, venue);
     expect(log.length).toBe(commands.length);
-    await e.waitForSeq(log[log.length - 1]!.seq, 120_000);
+    await e.waitForSeq(log[log.length - 1]!.seq, 45_000);
     await waitFor(
       async () => (await e.ops<{ publishBacklog: number }>("/status")).publishBacklog === 0,
       "publish backlog to drain",

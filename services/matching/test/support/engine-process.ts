@@ -114,7 +114,9 @@ export class EngineProcess {
       }
       if (status.lastCommandSeq >= seq) return;
       if (Date.now() > deadline)
-        throw new Error(`engine stuck at ${status.lastCommandSeq}, wanted ${seq}:\n${this.output}`);
+        throw new Error(
+          `engine stuck at ${status.lastCommandSeq}, wanted ${seq}; status ${JSON.stringify(status)}\n${this.output}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
   }
