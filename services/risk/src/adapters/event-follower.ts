@@ -10,6 +10,8 @@ import type { AccountReport, OrderProjection } from "../domain/order-projection.
  */
 const COMPLETED_KEPT = 20_000;
 const PULL_EXPIRES_MS = 5_000;
+const STALL_CHECK_MS = 1_000;
+const STALL_AFTER_MS = 3_000;
 
 type Waiter = (reports: AccountReport[]) => void;
 type ReportListener = (report: ExecutionReport) => void;
@@ -28,6 +30,8 @@ export class EventFollower {
   private loop: Promise<void> | undefined;
   /** Stream sequence of the last event applied. */
   streamSeq = 0;
+  private lastMessageAt = performance.now();
+  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(js: JetStreamClient, venue: string, projection: OrderProjection, logger: Logger) {
     this.js = js;
@@ -38,10 +42,27 @@ export class EventFollower {
 
   start(): void {
     this.loop = this.follow();
+    // As in the engine: replace a consumer that stops delivering while the stream grows.
+    this.watchdog = setInterval(() => void this.checkStall(), STALL_CHECK_MS);
+  }
+
+  private async checkStall(): Promise<void> {
+    if (this.stopping || performance.now() - this.lastMessageAt < STALL_AFTER_MS) return;
+    try {
+      const jsm = await this.js.jetstreamManager();
+      const info = await jsm.streams.info(eventStreamName(this.venue));
+      if (info.state.last_seq <= this.streamSeq) return;
+    } catch {
+      return;
+    }
+    this.logger.warn({ streamSeq: this.streamSeq }, "event consumer stalled with events waiting; resubscribing");
+    this.lastMessageAt = performance.now();
+    this.messages?.stop();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.watchdog !== undefined) clearInterval(this.watchdog);
     this.messages?.stop();
     await this.loop?.catch(() => undefined);
   }
@@ -91,6 +112,7 @@ export class EventFollower {
         this.messages = await consumer.consume({ max_messages: 4_096, expires: PULL_EXPIRES_MS });
         failures = 0;
         for await (const m of this.messages) {
+          this.lastMessageAt = performance.now();
           this.streamSeq = m.seq;
           let event: EngineEvent;
           try {
