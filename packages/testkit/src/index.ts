@@ -4,3 +4,4 @@ export { connectTo, NatsCluster, NatsServer, waitForJetStream, type NatsServerOp
 export { unary } from "./grpc-call.ts";
 export { commandStream, prng, REFERENCE_PRICE, TEST_INSTRUMENTS, testInstrumentSettings } from "./command-stream.ts";
 export { retry } from "./retry.ts";
+export { ServiceProcess, type ServiceProcessOptions } from "./service-process.ts";
