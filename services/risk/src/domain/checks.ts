@@ -46,8 +46,8 @@ export interface AccountView {
   readonly disabled: boolean;
   readonly killSwitch: boolean;
   readonly limits: Limits;
-  /** Client order ids of the account's live orders and of this session. */
-  readonly clientOrderIds: ReadonlySet<string>;
+  /** Client order ids of the account's live orders (only `has` is used: pass the live index, never a copy). */
+  readonly clientOrderIds: { has(clientOrderId: string): boolean };
   readonly throttle: TokenBucket;
   /** Net position in this instrument, lots (long > 0). */
   readonly position: number;

@@ -35,6 +35,8 @@ interface LiveOrder {
   order: Order;
 }
 
+const NO_IDS: ReadonlyMap<string, number> = new Map();
+
 /** Reports kept per account for resuming streams; older ones need ListOpenOrders. */
 export const DEFAULT_REPORTS_KEPT = 10_000;
 
@@ -104,8 +106,9 @@ export class OrderProjection {
     return this.clientIds.get(account)?.get(clientOrderId);
   }
 
-  clientOrderIdsOf(account: string): ReadonlySet<string> {
-    return new Set(this.clientIds.get(account)?.keys() ?? []);
+  /** The account's live client order ids (a live view, not a copy: O(1) per order). */
+  clientOrderIdsOf(account: string): { has(clientOrderId: string): boolean } {
+    return this.clientIds.get(account) ?? NO_IDS;
   }
 
   openOrders(account: string, instrument = ""): Order[] {
@@ -157,7 +160,8 @@ export class OrderProjection {
       this.recent.set(account, list);
     }
     list.push(report);
-    if (list.length > this.reportsKept) list.splice(0, list.length - this.reportsKept);
+    // Trim in chunks (amortised O(1)): at least `reportsKept` stay resumable.
+    if (list.length >= this.reportsKept * 2) list.splice(0, list.length - this.reportsKept);
     return { account, report };
   }
 

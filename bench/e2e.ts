@@ -1,0 +1,149 @@
+// Open-loop end-to-end latency: orders sent at a fixed arrival rate by this process (a
+// separate process from the services), each timed from its *intended* send time (so a
+// stall delays later orders' clocks too and coordinated omission is not hidden) to the
+// SubmitOrder response, which returns once the engine's accepted event has come back
+// through the risk gateway's projection. Beside it, the floor: a raw JetStream
+// publish-ack round trip on the same server, p99, measured in the same run.
+//   npm run -s bench:e2e -- --rate 5000 --seconds 20 [--warmup 3]
+// Last line: {"rate":R,"achievedRate":A,"p50Ms":..,"p99Ms":..,"p999Ms":..,"maxMs":..,"errors":E,"floorP99Ms":F}
+import { fileURLToPath } from "node:url";
+import { credentials, Metadata } from "@grpc/grpc-js";
+import { Kvm } from "@nats-io/kv";
+import { jetstreamManager } from "@nats-io/jetstream";
+import {
+  accountsBucket,
+  OrderEntryClient,
+  OrderType,
+  Side,
+  TimeInForce,
+  type SubmitOrderResponse,
+} from "@tradeplane/contracts";
+import { ServiceProcess, testInstrumentSettings } from "@tradeplane/testkit";
+import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
+import { AccountRegistry } from "@tradeplane/risk/accounts";
+import { Histogram } from "./lib/histogram.ts";
+import { benchVenue, numericFlags } from "./support/venue.ts";
+
+const flags = numericFlags({ rate: 5_000, seconds: 20, warmup: 3 });
+const v = await benchVenue("e2e");
+const kv = await new Kvm(v.nc).open(accountsBucket(v.venue));
+const tokens = ["alice", "bob"].map((name) => ({ name, token: `${name}-bench-token-0123456789` }));
+for (const { name, token } of tokens) {
+  await AccountRegistry.putAccount(kv, { name, disabled: false, principals: [name], limits: {}, defaultStpMode: 0 });
+  await AccountRegistry.putToken(kv, token, name);
+}
+const engine = new EngineProcess({
+  natsUrl: v.server.url,
+  venue: v.venue,
+  instanceId: "bench-engine",
+  instruments: testInstrumentSettings,
+  env: { TP_LOG_LEVEL: "warn" },
+});
+await engine.start();
+const gateway = new ServiceProcess({
+  main: fileURLToPath(import.meta.resolve("@tradeplane/risk/main")),
+  config: {
+    instruments: testInstrumentSettings.map((i) => ({
+      symbol: i.symbol,
+      partition: 0,
+      referencePrice: i.referencePrice,
+    })),
+  },
+  env: {
+    TP_NATS_URL: v.server.url,
+    TP_VENUE: v.venue,
+    TP_INSTANCE_ID: "bench-gw",
+    TP_LOG_LEVEL: "warn",
+    ...(process.env.TP_BENCH_GATEWAY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.TP_BENCH_GATEWAY_NODE_OPTIONS } : {}),
+  },
+});
+await gateway.start();
+while ((await engine.ops<{ role: string }>("/status")).role !== "primary") await new Promise((r) => setTimeout(r, 10));
+
+// The floor: sequential publish-ack round trips to a scratch stream.
+const jsm = await jetstreamManager(v.nc);
+await jsm.streams.add({ name: "FLOOR", subjects: ["floor"] });
+const floor = new Histogram();
+for (let i = 0; i < 2_000; i++) {
+  const t = process.hrtime.bigint();
+  await v.js.publish("floor", new Uint8Array(64));
+  floor.record(Number(process.hrtime.bigint() - t));
+}
+
+const client = new OrderEntryClient(`127.0.0.1:${gateway.grpcPort}`, credentials.createInsecure());
+const metadata = tokens.map(({ token }) => {
+  const m = new Metadata();
+  m.set("authorization", `Bearer ${token}`);
+  return m;
+});
+const total = Math.round(flags.rate * (flags.seconds + flags.warmup));
+/** Orders sent during the warm-up (JIT, connection set-up) are not measured. */
+const measuredFrom = Math.round(flags.rate * flags.warmup);
+const latency = new Histogram();
+let done = 0;
+let errors = 0;
+let sent = 0;
+const startNs = process.hrtime.bigint() + 50_000_000n;
+const intervalNs = 1e9 / flags.rate;
+const finished = new Promise<void>((resolve) => {
+  const pump = (): void => {
+    const now = Number(process.hrtime.bigint() - startNs);
+    while (sent < total && sent * intervalNs <= now) {
+      const i = sent++;
+      const intended = startNs + BigInt(Math.round(i * intervalNs));
+      const buy = (i & 1) === 0;
+      client.submitOrder(
+        {
+          account: "",
+          clientOrderId: `o${i}`,
+          instrument: i % 3 === 0 ? "TCS" : "INFY",
+          side: buy ? Side.BUY : Side.SELL,
+          orderType: OrderType.LIMIT,
+          timeInForce: i % 10 === 0 ? TimeInForce.IOC : TimeInForce.DAY,
+          price: buy ? 99_950 + (i % 60) : 100_000 - 9 + (i % 60),
+          stopPrice: 0,
+          qty: 1 + (i % 50),
+          postOnly: false,
+          stpMode: 0,
+          expireTime: undefined,
+          displayQty: 0,
+          stpGroup: 0,
+        },
+        metadata[i & 1]!,
+        (err: Error | null, res: SubmitOrderResponse) => {
+          if (err !== null || res.reports.length === 0) errors++;
+          if (++done === total) resolve();
+          if (i < measuredFrom) return;
+          // Microseconds: the histogram holds up to 2^31 units, and an overloaded run can exceed 2 s.
+          latency.record(Number(process.hrtime.bigint() - intended) / 1_000);
+        },
+      );
+    }
+    // Sleep until the next order is due (a busy setImmediate loop would starve this
+    // process's own gRPC I/O and inflate every latency it measures).
+    if (sent < total)
+      setTimeout(pump, Math.max(0, (sent * intervalNs - Number(process.hrtime.bigint() - startNs)) / 1e6));
+  };
+  pump();
+});
+await finished;
+const seconds = Number(process.hrtime.bigint() - startNs) / 1e9 - flags.warmup;
+client.close();
+await gateway.signal("SIGTERM");
+await engine.signal("SIGTERM");
+await v.close();
+const ms = (ns: number): number => Number((ns / 1e6).toFixed(3));
+const msOfUs = (us: number): number => Number((us / 1e3).toFixed(3));
+console.log(
+  JSON.stringify({
+    rate: flags.rate,
+    achievedRate: Math.round((total - measuredFrom) / seconds),
+    p50Ms: msOfUs(latency.quantile(0.5)),
+    p99Ms: msOfUs(latency.quantile(0.99)),
+    p999Ms: msOfUs(latency.quantile(0.999)),
+    maxMs: msOfUs(latency.max),
+    errors,
+    floorP99Ms: ms(floor.quantile(0.99)),
+  }),
+);
+process.exit(0);
