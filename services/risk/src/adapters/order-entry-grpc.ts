@@ -58,6 +58,8 @@ export interface OrderEntryDeps {
 }
 
 const NS_PER_MS = 1_000_000;
+
+type Prepared = { ok: false; reason: number; text: string } | { ok: true; partition: number; body: Command["body"] };
 /** Reports buffered for one slow stream before it is ended (it resumes from its last sequence). */
 const MAX_QUEUED_REPORTS = 10_000;
 const HEARTBEAT_MS = 5_000;
@@ -124,6 +126,40 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     transactTime: timestampOfMs(Date.now()),
   });
 
+  /**
+   * Client order ids written to the log but not yet seen back in the projection: a second
+   * request with the same id in that window must still be refused as a duplicate.
+   */
+  const pendingClientIds = new Map<string, Set<string>>();
+  const clientIdsOf = (account: string): { has(id: string): boolean } => {
+    const live = deps.projection.clientOrderIdsOf(account);
+    const pending = pendingClientIds.get(account);
+    return pending === undefined || pending.size === 0 ? live : { has: (id) => live.has(id) || pending.has(id) };
+  };
+
+  /** Appends a new-order command, holding its client order id as pending until it is applied. */
+  const appendTracked = async (account: string, clientOrderId: string, partition: number, body: Command["body"]): Promise<number> => {
+    let pending = pendingClientIds.get(account);
+    if (pending === undefined) {
+      pending = new Set();
+      pendingClientIds.set(account, pending);
+    }
+    pending.add(clientOrderId);
+    const release = (): void => void pending.delete(clientOrderId);
+    try {
+      const ack = await deps.log.append(partition, { timestamp: timestampOfMs(Date.now()), account, source: deps.instanceId, body });
+      deps.follower.whenApplied(ack.seq, deps.commandTimeoutMs).then(release, release);
+      return ack.seq;
+    } catch (err) {
+      release();
+      throw err;
+    }
+  };
+
+  /** This account's reports for command `seq`, once the engine's events for it are applied. */
+  const reportsOf = async (account: string, seq: number): Promise<ExecutionReport[]> =>
+    (await deps.follower.whenApplied(seq, deps.commandTimeoutMs)).filter((r) => r.account === account).map((r) => r.report);
+
   /** Writes a command and returns this account's reports for it, once applied. */
   const execute = async (
     account: string,
@@ -165,22 +201,12 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
 
   const partitionOf = (instrument: string): number => deps.instruments.get(instrument)?.partition ?? 0;
 
-  const submit = async (req: SubmitOrderRequest, metadata: Metadata): Promise<{ reports: ExecutionReport[] }> => {
-    const account = authorise(metadata, req.account);
+  /** Syntax and risk checks of a new order: the command to write, or why not. Synchronous. */
+  const prepareSubmit = (account: string, req: SubmitOrderRequest): Prepared => {
     const problem = submitProblem(req, (s) => deps.instruments.has(s));
     if (problem !== undefined) {
       outcomes.inc({ kind: "submit", outcome: "rejected", reason: "MALFORMED_REQUEST" });
-      return {
-        reports: [
-          rejectReport(
-            account,
-            RequestKind.NEW_ORDER,
-            req.clientOrderId,
-            RejectReason.MALFORMED_REQUEST,
-            `${problem.field}: ${problem.message}`,
-          ),
-        ],
-      };
+      return { ok: false, reason: RejectReason.MALFORMED_REQUEST, text: `${problem.field}: ${problem.message}` };
     }
     const record = deps.accounts.account(account);
     const instrument = deps.instruments.get(req.instrument)!;
@@ -208,7 +234,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
         disabled: record?.disabled ?? false,
         killSwitch: deps.accounts.accountKillSwitch(account) !== undefined,
         limits,
-        clientOrderIds: deps.projection.clientOrderIdsOf(account),
+        clientOrderIds: clientIdsOf(account),
         throttle,
         position: position.netQty,
         openBuyQty: position.openBuyQty,
@@ -231,30 +257,40 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     if (reason !== PASS) {
       const name = Object.entries(RejectReason).find(([, v]) => v === reason)?.[0] ?? String(reason);
       outcomes.inc({ kind: "submit", outcome: "rejected", reason: name });
-      return {
-        reports: [
-          rejectReport(account, RequestKind.NEW_ORDER, req.clientOrderId, reason, `pre-trade check failed: ${name}`),
-        ],
-      };
+      return { ok: false, reason, text: `pre-trade check failed: ${name}` };
     }
-    const { reports } = await execute(account, instrument.partition, {
-      $case: "newOrder",
-      value: {
-        clientOrderId: req.clientOrderId,
-        instrument: req.instrument,
-        side: req.side,
-        orderType: req.orderType,
-        timeInForce: req.timeInForce,
-        price: req.price,
-        stopPrice: req.stopPrice,
-        qty: req.qty,
-        postOnly: req.postOnly,
-        stpMode: (req.stpMode === 0 ? (record?.defaultStpMode ?? 0) : req.stpMode) as StpMode,
-        expireTime: req.expireTime,
-        displayQty: req.displayQty,
-        stpGroup: req.stpGroup,
+    return {
+      ok: true,
+      partition: instrument.partition,
+      body: {
+        $case: "newOrder",
+        value: {
+          clientOrderId: req.clientOrderId,
+          instrument: req.instrument,
+          side: req.side,
+          orderType: req.orderType,
+          timeInForce: req.timeInForce,
+          price: req.price,
+          stopPrice: req.stopPrice,
+          qty: req.qty,
+          postOnly: req.postOnly,
+          stpMode: (req.stpMode === 0 ? (record?.defaultStpMode ?? 0) : req.stpMode) as StpMode,
+          expireTime: req.expireTime,
+          displayQty: req.displayQty,
+          stpGroup: req.stpGroup,
+        },
       },
-    });
+    };
+  };
+
+
+  const submit = async (req: SubmitOrderRequest, metadata: Metadata): Promise<{ reports: ExecutionReport[] }> => {
+    const account = authorise(metadata, req.account);
+    const prepared = prepareSubmit(account, req);
+    if (!prepared.ok)
+      return { reports: [rejectReport(account, RequestKind.NEW_ORDER, req.clientOrderId, prepared.reason, prepared.text)] };
+    const seq = await appendTracked(account, req.clientOrderId, prepared.partition, prepared.body);
+    const reports = await reportsOf(account, seq);
     outcomes.inc({
       kind: "submit",
       outcome: reports[0]?.execType === ExecType.REJECTED ? "rejected" : "accepted",
