@@ -3,9 +3,11 @@ import {
   type Metadata,
   type sendUnaryData,
   type ServerUnaryCall,
+  type ServerDuplexStream,
   type ServerWritableStream,
 } from "@grpc/grpc-js";
 import {
+  CancelReason,
   ExecType,
   LiquidityIndicator,
   RejectReason,
@@ -16,6 +18,11 @@ import {
   type OrderEntryServer,
   type StreamExecutionReportsRequest,
   type StreamExecutionReportsResponse,
+  type OrderRequest,
+  type RequestAck,
+  type SessionOpen,
+  type SessionRequest,
+  type SessionResponse,
   type StpMode,
   type SubmitOrderRequest,
 } from "@tradeplane/contracts";
@@ -63,6 +70,10 @@ type Prepared = { ok: false; reason: number; text: string } | { ok: true; partit
 /** Reports buffered for one slow stream before it is ended (it resumes from its last sequence). */
 const MAX_QUEUED_REPORTS = 10_000;
 const HEARTBEAT_MS = 5_000;
+const DEFAULT_SESSION_HEARTBEAT_MS = 1_000;
+/** Most requests one session batch may carry. */
+const MAX_SESSION_BATCH = 1_000;
+let sessionCounter = 0;
 
 /**
  * OrderEntry: authenticate the caller, check the request's syntax and the account's
@@ -138,7 +149,12 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
   };
 
   /** Appends a new-order command, holding its client order id as pending until it is applied. */
-  const appendTracked = async (account: string, clientOrderId: string, partition: number, body: Command["body"]): Promise<number> => {
+  const appendTracked = async (
+    account: string,
+    clientOrderId: string,
+    partition: number,
+    body: Command["body"],
+  ): Promise<number> => {
     let pending = pendingClientIds.get(account);
     if (pending === undefined) {
       pending = new Set();
@@ -147,7 +163,12 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     pending.add(clientOrderId);
     const release = (): void => void pending.delete(clientOrderId);
     try {
-      const ack = await deps.log.append(partition, { timestamp: timestampOfMs(Date.now()), account, source: deps.instanceId, body });
+      const ack = await deps.log.append(partition, {
+        timestamp: timestampOfMs(Date.now()),
+        account,
+        source: deps.instanceId,
+        body,
+      });
       deps.follower.whenApplied(ack.seq, deps.commandTimeoutMs).then(release, release);
       return ack.seq;
     } catch (err) {
@@ -158,7 +179,9 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
 
   /** This account's reports for command `seq`, once the engine's events for it are applied. */
   const reportsOf = async (account: string, seq: number): Promise<ExecutionReport[]> =>
-    (await deps.follower.whenApplied(seq, deps.commandTimeoutMs)).filter((r) => r.account === account).map((r) => r.report);
+    (await deps.follower.whenApplied(seq, deps.commandTimeoutMs))
+      .filter((r) => r.account === account)
+      .map((r) => r.report);
 
   /** Writes a command and returns this account's reports for it, once applied. */
   const execute = async (
@@ -283,12 +306,13 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     };
   };
 
-
   const submit = async (req: SubmitOrderRequest, metadata: Metadata): Promise<{ reports: ExecutionReport[] }> => {
     const account = authorise(metadata, req.account);
     const prepared = prepareSubmit(account, req);
     if (!prepared.ok)
-      return { reports: [rejectReport(account, RequestKind.NEW_ORDER, req.clientOrderId, prepared.reason, prepared.text)] };
+      return {
+        reports: [rejectReport(account, RequestKind.NEW_ORDER, req.clientOrderId, prepared.reason, prepared.text)],
+      };
     const seq = await appendTracked(account, req.clientOrderId, prepared.partition, prepared.body);
     const reports = await reportsOf(account, seq);
     outcomes.inc({
@@ -515,12 +539,322 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       call.on("close", end);
       call.on("error", end);
     },
-    session: (call) => {
-      call.destroy(
-        Object.assign(new Error("the Session stream is not implemented yet; use the unary calls"), {
-          code: GrpcStatus.UNIMPLEMENTED,
-        }),
-      );
+    session: (call: ServerDuplexStream<SessionRequest, SessionResponse>) => {
+      let expected = 1;
+      let outSeq = 0;
+      let account: string | undefined;
+      let cancelOnDisconnect = false;
+      let heartbeatMs = DEFAULT_SESSION_HEARTBEAT_MS;
+      let lastInbound = Date.now();
+      let ended = false;
+      let work: Promise<void> = Promise.resolve();
+      const timers: NodeJS.Timeout[] = [];
+      let unsubscribe: () => void = () => undefined;
+      const write = (message: SessionResponse["message"]): boolean => call.write({ sequence: ++outSeq, message });
+      const fail = (code: GrpcStatus, text: string): void => {
+        if (ended) return;
+        call.destroy(Object.assign(new Error(text), { code, details: text }));
+        finish();
+      };
+      const finish = (): void => {
+        if (ended) return;
+        ended = true;
+        for (const t of timers) clearInterval(t);
+        unsubscribe();
+        if (cancelOnDisconnect && account !== undefined) {
+          const who = account;
+          const partitions = new Set([...deps.instruments.values()].map((x) => x.partition));
+          for (const partition of partitions)
+            void deps.log
+              .append(partition, {
+                timestamp: timestampOfMs(Date.now()),
+                account: who,
+                source: deps.instanceId,
+                body: {
+                  $case: "massCancel",
+                  value: {
+                    instrument: "",
+                    side: 0,
+                    allAccounts: false,
+                    reason: CancelReason.CANCEL_ON_DISCONNECT,
+                    clientOrderId: "",
+                  },
+                },
+              })
+              .catch((err: unknown) => deps.logger.error({ err, account: who }, "cancel-on-disconnect failed"));
+          deps.logger.info({ account: who }, "session ended: cancelling open orders (cancel on disconnect)");
+        }
+      };
+
+      const open = (o: SessionOpen): void => {
+        try {
+          account = authorise(call.metadata, o.account);
+        } catch (err) {
+          const e = toGrpcError(err);
+          fail(e.code, e.details);
+          return;
+        }
+        const who = account;
+        cancelOnDisconnect = o.cancelOnDisconnect;
+        heartbeatMs = o.heartbeatIntervalMs === 0 ? DEFAULT_SESSION_HEARTBEAT_MS : Math.max(100, o.heartbeatIntervalMs);
+        let next = o.reportsFromSequence ?? deps.projection.lastReportSequence(who) + 1;
+        write({
+          $case: "opened",
+          value: {
+            sessionId: `${deps.instanceId}-${++sessionCounter}`,
+            maxBatchSize: MAX_SESSION_BATCH,
+            heartbeatIntervalMs: heartbeatMs,
+            nextReportSequence: next,
+          },
+        });
+        // Reports: the kept backlog from the requested sequence, then live ones, in batches.
+        const queued: ExecutionReport[] = [];
+        let scheduled = false;
+        const flush = (): void => {
+          scheduled = false;
+          const batch = queued.splice(0).filter((r) => r.sequence >= next);
+          if (batch.length === 0 || ended) return;
+          next = batch[batch.length - 1]!.sequence + 1;
+          write({ $case: "reports", value: { reports: batch } });
+        };
+        unsubscribe = deps.follower.onReport(who, (report) => {
+          queued.push(report);
+          if (queued.length > MAX_QUEUED_REPORTS)
+            return fail(GrpcStatus.RESOURCE_EXHAUSTED, "client reads too slowly: reopen with reports_from_sequence");
+          if (!scheduled) {
+            scheduled = true;
+            queueMicrotask(flush);
+          }
+        });
+        if (o.reportsFromSequence !== undefined) {
+          const backlog = deps.projection.reportsSince(who, next - 1);
+          if (backlog === undefined)
+            return fail(
+              GrpcStatus.OUT_OF_RANGE,
+              "reports before reports_from_sequence are no longer kept: reconcile with ListOpenOrders",
+            );
+          queued.unshift(...backlog);
+          flush();
+        }
+        timers.push(
+          setInterval(() => {
+            if (Date.now() - lastInbound > heartbeatMs * 3)
+              return fail(GrpcStatus.DEADLINE_EXCEEDED, "no message from the client for three heartbeat intervals");
+            write({ $case: "heartbeat", value: { time: timestampOfMs(Date.now()) } });
+          }, heartbeatMs),
+        );
+      };
+
+      /** Checks and writes each request of a batch in order; acks once all are in the log. */
+      const batch = async (who: string, requestSequence: number, requests: OrderRequest[]): Promise<void> => {
+        const acks: Promise<RequestAck>[] = requests.map((r, index) => {
+          const base = {
+            index,
+            requestKind: RequestKind.UNSPECIFIED,
+            clientOrderId: "",
+            accepted: false,
+            orderId: 0,
+            commands: [],
+            rejectReason: RejectReason.UNSPECIFIED,
+            text: "",
+          };
+          const refused = (kind: RequestKind, id: string, reason: number, text: string): Promise<RequestAck> =>
+            Promise.resolve({
+              ...base,
+              requestKind: kind,
+              clientOrderId: id,
+              rejectReason: reason as RejectReason,
+              text,
+            });
+          const written = (
+            kind: RequestKind,
+            id: string,
+            partition: number,
+            seq: Promise<number>,
+            isNew: boolean,
+          ): Promise<RequestAck> =>
+            seq.then(
+              (commandSeq) => ({
+                ...base,
+                requestKind: kind,
+                clientOrderId: id,
+                accepted: true,
+                orderId: isNew ? commandSeq : 0,
+                commands: [{ partition, commandSeq }],
+              }),
+              () => ({
+                ...base,
+                requestKind: kind,
+                clientOrderId: id,
+                rejectReason: RejectReason.UNAVAILABLE,
+                text: "the command log did not store the request; it is safe to retry",
+              }),
+            );
+          const request = r.request;
+          if (request === undefined)
+            return refused(RequestKind.UNSPECIFIED, "", RejectReason.MALFORMED_REQUEST, "empty request");
+          if (request.value.account !== "" && request.value.account !== who)
+            return refused(
+              RequestKind.UNSPECIFIED,
+              "",
+              RejectReason.ACCOUNT_NOT_PERMITTED,
+              "a session trades its own account only",
+            );
+          switch (request.$case) {
+            case "submitOrder": {
+              const req = request.value;
+              const prepared = prepareSubmit(who, req);
+              if (!prepared.ok)
+                return refused(RequestKind.NEW_ORDER, req.clientOrderId, prepared.reason, prepared.text);
+              return written(
+                RequestKind.NEW_ORDER,
+                req.clientOrderId,
+                prepared.partition,
+                appendTracked(who, req.clientOrderId, prepared.partition, prepared.body),
+                true,
+              );
+            }
+            case "cancelOrder": {
+              const req = request.value;
+              const orderId = target(who, req.target);
+              if (orderId === undefined)
+                return refused(
+                  RequestKind.CANCEL_ORDER,
+                  req.clientOrderId,
+                  RejectReason.UNKNOWN_ORDER,
+                  "no such open order",
+                );
+              const order = deps.projection.orderById(orderId);
+              const partition = partitionOf(order?.instrument ?? req.instrument);
+              const seq = deps.log
+                .append(partition, {
+                  timestamp: timestampOfMs(Date.now()),
+                  account: who,
+                  source: deps.instanceId,
+                  body: {
+                    $case: "cancelOrder",
+                    value: {
+                      instrument: order?.instrument ?? req.instrument,
+                      orderId,
+                      clientOrderId: req.clientOrderId,
+                      reason: 0,
+                    },
+                  },
+                })
+                .then((a) => a.seq);
+              return written(RequestKind.CANCEL_ORDER, req.clientOrderId, partition, seq, false);
+            }
+            case "replaceOrder": {
+              const req = request.value;
+              const orderId = target(who, req.target);
+              if (orderId === undefined)
+                return refused(
+                  RequestKind.REPLACE_ORDER,
+                  req.clientOrderId,
+                  RejectReason.UNKNOWN_ORDER,
+                  "no such open order",
+                );
+              const idProblem = clientOrderIdProblem("client_order_id", req.clientOrderId);
+              if (
+                idProblem !== undefined ||
+                !(Number.isSafeInteger(req.qty) && req.qty >= 1) ||
+                !(Number.isSafeInteger(req.price) && req.price >= 1)
+              )
+                return refused(
+                  RequestKind.REPLACE_ORDER,
+                  req.clientOrderId,
+                  RejectReason.MALFORMED_REQUEST,
+                  idProblem?.message ?? "price and qty must be >= 1",
+                );
+              const order = deps.projection.orderById(orderId);
+              const partition = partitionOf(order?.instrument ?? req.instrument);
+              const seq = deps.log
+                .append(partition, {
+                  timestamp: timestampOfMs(Date.now()),
+                  account: who,
+                  source: deps.instanceId,
+                  body: {
+                    $case: "replaceOrder",
+                    value: {
+                      instrument: order?.instrument ?? req.instrument,
+                      orderId,
+                      clientOrderId: req.clientOrderId,
+                      price: req.price,
+                      stopPrice: req.stopPrice,
+                      qty: req.qty,
+                    },
+                  },
+                })
+                .then((a) => a.seq);
+              return written(RequestKind.REPLACE_ORDER, req.clientOrderId, partition, seq, false);
+            }
+            case "massCancel": {
+              const req = request.value;
+              if (req.instrument !== "" && !deps.instruments.has(req.instrument))
+                return refused(
+                  RequestKind.MASS_CANCEL,
+                  req.clientOrderId,
+                  RejectReason.MALFORMED_REQUEST,
+                  "unknown instrument",
+                );
+              const partition = partitionOf(req.instrument);
+              const seq = deps.log
+                .append(partition, {
+                  timestamp: timestampOfMs(Date.now()),
+                  account: who,
+                  source: deps.instanceId,
+                  body: {
+                    $case: "massCancel",
+                    value: {
+                      instrument: req.instrument,
+                      side: req.side,
+                      allAccounts: false,
+                      reason: 0,
+                      clientOrderId: req.clientOrderId,
+                    },
+                  },
+                })
+                .then((a) => a.seq);
+              return written(RequestKind.MASS_CANCEL, req.clientOrderId, partition, seq, false);
+            }
+          }
+        });
+        const all = await Promise.all(acks);
+        if (!ended) write({ $case: "acks", value: { requestSequence, acks: all } });
+      };
+
+      call.on("data", (req: SessionRequest) => {
+        if (ended) return;
+        lastInbound = Date.now();
+        const malformed = malformedRequest(req);
+        if (malformed !== undefined) return fail(GrpcStatus.INVALID_ARGUMENT, malformed);
+        if (req.sequence !== expected)
+          return fail(GrpcStatus.INVALID_ARGUMENT, `message sequence ${req.sequence}, expected ${expected}`);
+        expected++;
+        const message = req.message;
+        if (message === undefined) return fail(GrpcStatus.INVALID_ARGUMENT, "empty session message");
+        if (message.$case === "open") {
+          if (account !== undefined) return fail(GrpcStatus.INVALID_ARGUMENT, "the session is already open");
+          return open(message.value);
+        }
+        if (account === undefined) return fail(GrpcStatus.FAILED_PRECONDITION, "the first message must be open");
+        if (message.$case === "batch") {
+          const requests = message.value.requests;
+          if (requests.length === 0 || requests.length > MAX_SESSION_BATCH)
+            return fail(GrpcStatus.INVALID_ARGUMENT, `a batch holds 1..${MAX_SESSION_BATCH} requests`);
+          const who = account;
+          // Batches are handled one after another, so the log holds them in session order.
+          work = work
+            .then(() => batch(who, req.sequence, requests))
+            .catch((err: unknown) => deps.logger.error({ err }, "session batch failed"));
+        }
+      });
+      call.on("end", () => {
+        finish();
+        call.end();
+      });
+      call.on("cancelled", finish);
+      call.on("error", finish);
     },
   };
 }

@@ -11,6 +11,8 @@ import {
   RiskAdminClient,
   type EngageKillSwitchResponse,
   type GetPositionsResponse,
+  type RequestAck,
+  type SessionResponse,
   OrderType,
   RejectReason,
   Side,
@@ -301,6 +303,65 @@ describe("OrderEntry over gRPC against the real engine and a real nats-server", 
       50,
     );
     admin.close();
+  });
+
+  it("carries batches on a Session stream: acks in order, reports in batches, cancel on disconnect", async () => {
+    const session = client.session(auth(TOKENS.alice));
+    const received: SessionResponse[] = [];
+    const waitFor = (predicate: () => boolean) =>
+      retry(async () => (predicate() ? undefined : Promise.reject(new Error("not yet"))), 10_000, 20);
+    session.on("data", (m: SessionResponse) => received.push(m));
+    session.on("error", () => undefined);
+    session.write({
+      sequence: 1,
+      message: { $case: "open", value: { account: "", cancelOnDisconnect: true, heartbeatIntervalMs: 0 } },
+    });
+    const sell = (clientOrderId: string, price: number) => ({
+      request: {
+        $case: "submitOrder" as const,
+        value: order({ clientOrderId, instrument: "TCS", side: Side.SELL, price, qty: 3 }),
+      },
+    });
+    session.write({
+      sequence: 2,
+      message: {
+        $case: "batch",
+        value: {
+          requests: [
+            sell("s-1", 100_070),
+            sell("s-1", 100_071),
+            sell("bad id with spaces", 100_072),
+            sell("s-2", 100_073),
+          ],
+        },
+      },
+    });
+    await waitFor(() => received.some((m) => m.message?.$case === "acks"));
+    const acks = received.find((m) => m.message?.$case === "acks")!.message as { value: { acks: RequestAck[] } };
+    expect(acks.value.acks.map((a) => [a.accepted, a.rejectReason])).toEqual([
+      [true, RejectReason.UNSPECIFIED],
+      [false, RejectReason.DUPLICATE_CLIENT_ORDER_ID],
+      [false, RejectReason.MALFORMED_REQUEST],
+      [true, RejectReason.UNSPECIFIED],
+    ]);
+    expect(acks.value.acks[0]!.orderId).toBeGreaterThan(0);
+    await waitFor(
+      () => received.flatMap((m) => (m.message?.$case === "reports" ? m.message.value.reports : [])).length >= 2,
+    );
+    expect(received.map((m) => m.sequence)).toEqual(received.map((_, i) => i + 1));
+    const open = async () =>
+      (
+        await unary<ListOpenOrdersResponse>((cb) =>
+          client.listOpenOrders({ account: "", instrument: "TCS" }, auth(TOKENS.alice), cb),
+        )
+      ).orders;
+    expect((await open()).map((o) => o.clientOrderId)).toEqual(expect.arrayContaining(["s-1", "s-2"]));
+    session.end();
+    await retry(
+      async () => ((await open()).length === 0 ? undefined : Promise.reject(new Error("still open"))),
+      10_000,
+      50,
+    );
   });
 
   it("streams an account's reports from any sequence, gap-free", async () => {
