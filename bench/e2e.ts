@@ -4,7 +4,9 @@
 // SubmitOrder response, which returns once the engine's accepted event has come back
 // through the risk gateway's projection. Beside it, the floor: a raw JetStream
 // publish-ack round trip on the same server, p99, measured in the same run.
-//   npm run -s bench:e2e -- --rate 5000 --seconds 20 [--warmup 3]
+//   npm run -s bench:e2e -- --rate 5000 --seconds 20 [--warmup 3] [--session 1]
+// With --session 1 the orders go in batches on one Session stream per account (all orders
+// due at each tick in one batch) and each is timed to its NEW report on the stream.
 // Last line: {"rate":R,"achievedRate":A,"p50Ms":..,"p99Ms":..,"p999Ms":..,"maxMs":..,"errors":E,"floorP99Ms":F}
 import { fileURLToPath } from "node:url";
 import { credentials, Metadata } from "@grpc/grpc-js";
@@ -12,10 +14,14 @@ import { Kvm } from "@nats-io/kv";
 import { jetstreamManager } from "@nats-io/jetstream";
 import {
   accountsBucket,
+  ExecType,
   OrderEntryClient,
   OrderType,
+  RequestKind,
   Side,
   TimeInForce,
+  type OrderRequest,
+  type SessionResponse,
   type SubmitOrderResponse,
 } from "@tradeplane/contracts";
 import { ServiceProcess, testInstrumentSettings } from "@tradeplane/testkit";
@@ -24,7 +30,7 @@ import { AccountRegistry } from "@tradeplane/risk/accounts";
 import { Histogram } from "./lib/histogram.ts";
 import { benchVenue, numericFlags } from "./support/venue.ts";
 
-const flags = numericFlags({ rate: 5_000, seconds: 20, warmup: 3 });
+const flags = numericFlags({ rate: 5_000, seconds: 20, warmup: 3, session: 0 });
 const v = await benchVenue("e2e");
 const kv = await new Kvm(v.nc).open(accountsBucket(v.venue));
 const tokens = ["alice", "bob"].map((name) => ({ name, token: `${name}-bench-token-0123456789` }));
@@ -85,48 +91,112 @@ let errors = 0;
 let sent = 0;
 const startNs = process.hrtime.bigint() + 50_000_000n;
 const intervalNs = 1e9 / flags.rate;
+const orderAt = (i: number) => {
+  const buy = (i & 1) === 0;
+  return {
+    account: "",
+    clientOrderId: `o${i}`,
+    instrument: i % 3 === 0 ? "TCS" : "INFY",
+    side: buy ? Side.BUY : Side.SELL,
+    orderType: OrderType.LIMIT,
+    timeInForce: i % 10 === 0 ? TimeInForce.IOC : TimeInForce.DAY,
+    price: buy ? 99_950 + (i % 60) : 100_000 - 9 + (i % 60),
+    stopPrice: 0,
+    qty: 1 + (i % 50),
+    postOnly: false,
+    stpMode: 0 as const,
+    expireTime: undefined,
+    displayQty: 0,
+    stpGroup: 0,
+  };
+};
+const intendedNs = (i: number): bigint => startNs + BigInt(Math.round(i * intervalNs));
+const record = (i: number, failed: boolean, resolve: () => void): void => {
+  if (failed) errors++;
+  if (++done === total) resolve();
+  if (i < measuredFrom) return;
+  // Microseconds: the histogram holds up to 2^31 units, and an overloaded run can exceed 2 s.
+  latency.record(Number(process.hrtime.bigint() - intendedNs(i)) / 1_000);
+};
+/** Sleeps until the next order is due (a busy loop would starve this process's own I/O). */
+const scheduleNext = (pump: () => void): void => {
+  if (sent < total)
+    setTimeout(pump, Math.max(0, (sent * intervalNs - Number(process.hrtime.bigint() - startNs)) / 1e6));
+};
 const finished = new Promise<void>((resolve) => {
+  if (flags.session === 0) {
+    const pump = (): void => {
+      const now = Number(process.hrtime.bigint() - startNs);
+      while (sent < total && sent * intervalNs <= now) {
+        const i = sent++;
+        client.submitOrder(orderAt(i), metadata[i & 1]!, (err: Error | null, res: SubmitOrderResponse) =>
+          record(i, err !== null || res.reports.length === 0, resolve),
+        );
+      }
+      scheduleNext(pump);
+    };
+    pump();
+    return;
+  }
+  // Session mode: one stream per account; orders due at a tick go out as one batch each.
+  const sessions = metadata.map((m) => {
+    const stream = client.session(m);
+    let seq = 0;
+    stream.on("data", (msg: SessionResponse) => {
+      if (msg.message?.$case === "acks")
+        for (const ack of msg.message.value.acks)
+          if (!ack.accepted) record(Number(ack.clientOrderId.slice(1)), true, resolve);
+      if (msg.message?.$case === "reports")
+        for (const r of msg.message.value.reports)
+          if (
+            r.execType === ExecType.NEW ||
+            (r.execType === ExecType.REJECTED && r.requestKind === RequestKind.NEW_ORDER)
+          )
+            record(Number(r.order!.clientOrderId.slice(1)), r.execType === ExecType.REJECTED, resolve);
+    });
+    stream.on("error", (err: Error) => {
+      if (done === total) return; // closed at the end of the run
+      console.error(`session failed: ${err.message}`);
+      process.exit(1);
+    });
+    stream.write({
+      sequence: ++seq,
+      message: { $case: "open", value: { account: "", cancelOnDisconnect: false, heartbeatIntervalMs: 0 } },
+    });
+    // Heartbeats keep the session open while the last reports arrive.
+    const beat = setInterval(
+      () => stream.write({ sequence: ++seq, message: { $case: "heartbeat", value: { time: undefined } } }),
+      300,
+    );
+    beat.unref();
+    return { stream, next: () => ++seq };
+  });
   const pump = (): void => {
     const now = Number(process.hrtime.bigint() - startNs);
+    const batches: OrderRequest[][] = [[], []];
     while (sent < total && sent * intervalNs <= now) {
       const i = sent++;
-      const intended = startNs + BigInt(Math.round(i * intervalNs));
-      const buy = (i & 1) === 0;
-      client.submitOrder(
-        {
-          account: "",
-          clientOrderId: `o${i}`,
-          instrument: i % 3 === 0 ? "TCS" : "INFY",
-          side: buy ? Side.BUY : Side.SELL,
-          orderType: OrderType.LIMIT,
-          timeInForce: i % 10 === 0 ? TimeInForce.IOC : TimeInForce.DAY,
-          price: buy ? 99_950 + (i % 60) : 100_000 - 9 + (i % 60),
-          stopPrice: 0,
-          qty: 1 + (i % 50),
-          postOnly: false,
-          stpMode: 0,
-          expireTime: undefined,
-          displayQty: 0,
-          stpGroup: 0,
-        },
-        metadata[i & 1]!,
-        (err: Error | null, res: SubmitOrderResponse) => {
-          if (err !== null || res.reports.length === 0) errors++;
-          if (++done === total) resolve();
-          if (i < measuredFrom) return;
-          // Microseconds: the histogram holds up to 2^31 units, and an overloaded run can exceed 2 s.
-          latency.record(Number(process.hrtime.bigint() - intended) / 1_000);
-        },
-      );
+      batches[i & 1]!.push({ request: { $case: "submitOrder", value: orderAt(i) } });
     }
-    // Sleep until the next order is due (a busy setImmediate loop would starve this
-    // process's own gRPC I/O and inflate every latency it measures).
-    if (sent < total)
-      setTimeout(pump, Math.max(0, (sent * intervalNs - Number(process.hrtime.bigint() - startNs)) / 1e6));
+    batches.forEach((requests, k) => {
+      for (let from = 0; from < requests.length; from += 1_000) {
+        const s = sessions[k]!;
+        s.stream.write({
+          sequence: s.next(),
+          message: { $case: "batch", value: { requests: requests.slice(from, from + 1_000) } },
+        });
+      }
+    });
+    scheduleNext(pump);
   };
   pump();
 });
-await finished;
+// An overloaded run may never finish: give it a bounded time, and count what did not arrive.
+await Promise.race([
+  finished,
+  new Promise((r) => setTimeout(r, (flags.seconds + flags.warmup) * 1_000 + 60_000).unref()),
+]);
+errors += total - done;
 const seconds = Number(process.hrtime.bigint() - startNs) / 1e9 - flags.warmup;
 client.close();
 await gateway.signal("SIGTERM");
@@ -136,6 +206,7 @@ const ms = (ns: number): number => Number((ns / 1e6).toFixed(3));
 const msOfUs = (us: number): number => Number((us / 1e3).toFixed(3));
 console.log(
   JSON.stringify({
+    mode: flags.session === 0 ? "unary" : "session",
     rate: flags.rate,
     achievedRate: Math.round((total - measuredFrom) / seconds),
     p50Ms: msOfUs(latency.quantile(0.5)),

@@ -465,13 +465,13 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       let account: string;
       const malformed = malformedRequest(call.request);
       if (malformed !== undefined) {
-        call.destroy(Object.assign(new Error(malformed), { code: GrpcStatus.INVALID_ARGUMENT }));
+        call.emit("error", Object.assign(new Error(malformed), { code: GrpcStatus.INVALID_ARGUMENT }));
         return;
       }
       try {
         account = authorise(call.metadata, call.request.account);
       } catch (err) {
-        call.destroy(Object.assign(new Error((err as Error).message), toGrpcError(err)));
+        call.emit("error", Object.assign(new Error((err as Error).message), toGrpcError(err)));
         return;
       }
       const from = call.request.fromSequence ?? deps.projection.lastReportSequence(account) + 1;
@@ -501,7 +501,8 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
         queued.push(report);
         if (queued.length > MAX_QUEUED_REPORTS) {
           unsubscribe();
-          call.destroy(
+          call.emit(
+            "error",
             Object.assign(new Error("client reads too slowly: resume from the last sequence received"), {
               code: GrpcStatus.RESOURCE_EXHAUSTED,
             }),
@@ -513,7 +514,8 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       const backlog = deps.projection.reportsSince(account, next - 1);
       if (backlog === undefined) {
         unsubscribe();
-        call.destroy(
+        call.emit(
+          "error",
           Object.assign(
             new Error("reports before the requested sequence are no longer kept: reconcile with ListOpenOrders"),
             { code: GrpcStatus.OUT_OF_RANGE },
@@ -553,7 +555,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       const write = (message: SessionResponse["message"]): boolean => call.write({ sequence: ++outSeq, message });
       const fail = (code: GrpcStatus, text: string): void => {
         if (ended) return;
-        call.destroy(Object.assign(new Error(text), { code, details: text }));
+        call.emit("error", Object.assign(new Error(text), { code, details: text }));
         finish();
       };
       const finish = (): void => {
