@@ -18,7 +18,10 @@ import {
   type OrderEntryServer,
   type StreamExecutionReportsRequest,
   type StreamExecutionReportsResponse,
+  type CancelOrderRequest,
+  type MassCancelRequest,
   type OrderRequest,
+  type ReplaceOrderRequest,
   type RequestAck,
   type SessionOpen,
   type SessionRequest,
@@ -44,6 +47,7 @@ import { clientOrderIdProblem, submitProblem } from "../domain/request-validatio
 import { newTokenBucket, type TokenBucket } from "../domain/token-bucket.ts";
 import type { AccountRegistry } from "./accounts.ts";
 import type { EventFollower } from "./event-follower.ts";
+import { cancelEverywhere } from "./cancel-all.ts";
 
 export interface InstrumentInfo {
   readonly partition: number;
@@ -148,6 +152,11 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     return pending === undefined || pending.size === 0 ? live : { has: (id) => live.has(id) || pending.has(id) };
   };
 
+  /** Appends a command for an account and returns its sequence. */
+  const append = async (account: string, partition: number, body: Command["body"]): Promise<number> =>
+    (await deps.log.append(partition, { timestamp: timestampOfMs(Date.now()), account, source: deps.instanceId, body }))
+      .seq;
+
   /** Appends a new-order command, holding its client order id as pending until it is applied. */
   const appendTracked = async (
     account: string,
@@ -163,14 +172,9 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     pending.add(clientOrderId);
     const release = (): void => void pending.delete(clientOrderId);
     try {
-      const ack = await deps.log.append(partition, {
-        timestamp: timestampOfMs(Date.now()),
-        account,
-        source: deps.instanceId,
-        body,
-      });
-      deps.follower.whenApplied(ack.seq, deps.commandTimeoutMs).then(release, release);
-      return ack.seq;
+      const seq = await append(account, partition, body);
+      deps.follower.whenApplied(seq, deps.commandTimeoutMs).then(release, release);
+      return seq;
     } catch (err) {
       release();
       throw err;
@@ -182,22 +186,6 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     (await deps.follower.whenApplied(seq, deps.commandTimeoutMs))
       .filter((r) => r.account === account)
       .map((r) => r.report);
-
-  /** Writes a command and returns this account's reports for it, once applied. */
-  const execute = async (
-    account: string,
-    partition: number,
-    body: Command["body"],
-  ): Promise<{ seq: number; reports: ExecutionReport[] }> => {
-    const ack = await deps.log.append(partition, {
-      timestamp: timestampOfMs(Date.now()),
-      account,
-      source: deps.instanceId,
-      body,
-    });
-    const reports = await deps.follower.whenApplied(ack.seq, deps.commandTimeoutMs);
-    return { seq: ack.seq, reports: reports.filter((r) => r.account === account).map((r) => r.report) };
-  };
 
   const unary =
     <Req, Res>(handler: (req: Req, metadata: Metadata) => Promise<Res>) =>
@@ -333,44 +321,88 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     return deps.projection.orderIdByClientId(account, t.value);
   };
 
+  /** Checks of a cancel: the command to write, or why not. */
+  const prepareCancel = (account: string, req: CancelOrderRequest): Prepared => {
+    if (req.clientOrderId !== "") {
+      const idProblem = clientOrderIdProblem("client_order_id", req.clientOrderId);
+      if (idProblem !== undefined)
+        return { ok: false, reason: RejectReason.MALFORMED_REQUEST, text: `${idProblem.field}: ${idProblem.message}` };
+    }
+    const orderId = target(account, req.target);
+    if (orderId === undefined) return { ok: false, reason: RejectReason.UNKNOWN_ORDER, text: "no such open order" };
+    const instrument = deps.projection.orderById(orderId)?.instrument ?? req.instrument;
+    return {
+      ok: true,
+      partition: partitionOf(instrument),
+      body: { $case: "cancelOrder", value: { instrument, orderId, clientOrderId: req.clientOrderId, reason: 0 } },
+    };
+  };
+
+  /** Checks of a replace: the command to write, or why not. */
+  const prepareReplace = (account: string, req: ReplaceOrderRequest): Prepared => {
+    const problem =
+      clientOrderIdProblem("client_order_id", req.clientOrderId) ??
+      (Number.isSafeInteger(req.qty) && req.qty >= 1 ? undefined : { field: "qty", message: "must be >= 1" }) ??
+      (Number.isSafeInteger(req.price) && req.price >= 1 ? undefined : { field: "price", message: "must be >= 1" });
+    if (problem !== undefined)
+      return { ok: false, reason: RejectReason.MALFORMED_REQUEST, text: `${problem.field}: ${problem.message}` };
+    const orderId = target(account, req.target);
+    if (orderId === undefined) return { ok: false, reason: RejectReason.UNKNOWN_ORDER, text: "no such open order" };
+    const instrument = deps.projection.orderById(orderId)?.instrument ?? req.instrument;
+    return {
+      ok: true,
+      partition: partitionOf(instrument),
+      body: {
+        $case: "replaceOrder",
+        value: {
+          instrument,
+          orderId,
+          clientOrderId: req.clientOrderId,
+          price: req.price,
+          stopPrice: req.stopPrice,
+          qty: req.qty,
+        },
+      },
+    };
+  };
+
+  /** Checks of a mass cancel: one command per partition involved, or why not. */
+  const prepareMassCancel = (
+    req: MassCancelRequest,
+  ): { ok: false; reason: number; text: string } | { ok: true; partitions: number[]; body: Command["body"] } => {
+    if (req.instrument !== "" && !deps.instruments.has(req.instrument))
+      return { ok: false, reason: RejectReason.MALFORMED_REQUEST, text: `unknown instrument ${req.instrument}` };
+    const partitions = [
+      ...new Set(
+        req.instrument === "" ? [...deps.instruments.values()].map((i) => i.partition) : [partitionOf(req.instrument)],
+      ),
+    ];
+    return {
+      ok: true,
+      partitions,
+      body: {
+        $case: "massCancel",
+        value: {
+          instrument: req.instrument,
+          side: req.side,
+          allAccounts: false,
+          reason: 0,
+          clientOrderId: req.clientOrderId,
+        },
+      },
+    };
+  };
+
   return {
     submitOrder: unary(submit),
     cancelOrder: unary(async (req, metadata) => {
       const account = authorise(metadata, req.account);
-      const idProblem =
-        req.clientOrderId === "" ? undefined : clientOrderIdProblem("client_order_id", req.clientOrderId);
-      const orderId = target(account, req.target);
-      if (idProblem !== undefined)
+      const prepared = prepareCancel(account, req);
+      if (!prepared.ok)
         return {
-          report: rejectReport(
-            account,
-            RequestKind.CANCEL_ORDER,
-            req.clientOrderId,
-            RejectReason.MALFORMED_REQUEST,
-            `${idProblem.field}: ${idProblem.message}`,
-          ),
+          report: rejectReport(account, RequestKind.CANCEL_ORDER, req.clientOrderId, prepared.reason, prepared.text),
         };
-      if (orderId === undefined)
-        return {
-          report: rejectReport(
-            account,
-            RequestKind.CANCEL_ORDER,
-            req.clientOrderId,
-            RejectReason.UNKNOWN_ORDER,
-            "no such open order",
-          ),
-        };
-      const order = deps.projection.orderById(orderId);
-      const partition = partitionOf(order?.instrument ?? req.instrument);
-      const { reports } = await execute(account, partition, {
-        $case: "cancelOrder",
-        value: {
-          instrument: order?.instrument ?? req.instrument,
-          orderId,
-          clientOrderId: req.clientOrderId,
-          reason: 0,
-        },
-      });
+      const reports = await reportsOf(account, await append(account, prepared.partition, prepared.body));
       outcomes.inc({
         kind: "cancel",
         outcome: reports[0]?.execType === ExecType.REJECTED ? "rejected" : "accepted",
@@ -384,70 +416,24 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     }),
     replaceOrder: unary(async (req, metadata) => {
       const account = authorise(metadata, req.account);
-      const problem =
-        clientOrderIdProblem("client_order_id", req.clientOrderId) ??
-        (Number.isSafeInteger(req.qty) && req.qty >= 1 ? undefined : { field: "qty", message: "must be >= 1" }) ??
-        (Number.isSafeInteger(req.price) && req.price >= 1 ? undefined : { field: "price", message: "must be >= 1" });
-      if (problem !== undefined)
+      const prepared = prepareReplace(account, req);
+      if (!prepared.ok)
         return {
           reports: [
-            rejectReport(
-              account,
-              RequestKind.REPLACE_ORDER,
-              req.clientOrderId,
-              RejectReason.MALFORMED_REQUEST,
-              `${problem.field}: ${problem.message}`,
-            ),
+            rejectReport(account, RequestKind.REPLACE_ORDER, req.clientOrderId, prepared.reason, prepared.text),
           ],
         };
-      const orderId = target(account, req.target);
-      if (orderId === undefined)
-        return {
-          reports: [
-            rejectReport(
-              account,
-              RequestKind.REPLACE_ORDER,
-              req.clientOrderId,
-              RejectReason.UNKNOWN_ORDER,
-              "no such open order",
-            ),
-          ],
-        };
-      const order = deps.projection.orderById(orderId);
-      const { reports } = await execute(account, partitionOf(order?.instrument ?? req.instrument), {
-        $case: "replaceOrder",
-        value: {
-          instrument: order?.instrument ?? req.instrument,
-          orderId,
-          clientOrderId: req.clientOrderId,
-          price: req.price,
-          stopPrice: req.stopPrice,
-          qty: req.qty,
-        },
-      });
-      return { reports };
+      return { reports: await reportsOf(account, await append(account, prepared.partition, prepared.body)) };
     }),
     massCancel: unary(async (req, metadata) => {
       const account = authorise(metadata, req.account);
-      if (req.instrument !== "" && !deps.instruments.has(req.instrument))
-        throw new ValidationError(`unknown instrument ${req.instrument}`, [{ path: "instrument", message: "unknown" }]);
-      const partitions = new Set(
-        req.instrument === "" ? [...deps.instruments.values()].map((i) => i.partition) : [partitionOf(req.instrument)],
-      );
+      const prepared = prepareMassCancel(req);
+      if (!prepared.ok) throw new ValidationError(prepared.text, [{ path: "instrument", message: "unknown" }]);
       let cancelled = 0;
       const commands = [];
-      for (const partition of partitions) {
-        const { seq, reports } = await execute(account, partition, {
-          $case: "massCancel",
-          value: {
-            instrument: req.instrument,
-            side: req.side,
-            allAccounts: false,
-            reason: 0,
-            clientOrderId: req.clientOrderId,
-          },
-        });
-        cancelled += reports.filter((r) => r.execType === ExecType.CANCELLED).length;
+      for (const partition of prepared.partitions) {
+        const seq = await append(account, partition, prepared.body);
+        cancelled += (await reportsOf(account, seq)).filter((r) => r.execType === ExecType.CANCELLED).length;
         commands.push({ partition, commandSeq: seq });
       }
       return { cancelledCount: cancelled, commands };
@@ -565,25 +551,11 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
         unsubscribe();
         if (cancelOnDisconnect && account !== undefined) {
           const who = account;
-          const partitions = new Set([...deps.instruments.values()].map((x) => x.partition));
-          for (const partition of partitions)
-            void deps.log
-              .append(partition, {
-                timestamp: timestampOfMs(Date.now()),
-                account: who,
-                source: deps.instanceId,
-                body: {
-                  $case: "massCancel",
-                  value: {
-                    instrument: "",
-                    side: 0,
-                    allAccounts: false,
-                    reason: CancelReason.CANCEL_ON_DISCONNECT,
-                    clientOrderId: "",
-                  },
-                },
-              })
-              .catch((err: unknown) => deps.logger.error({ err, account: who }, "cancel-on-disconnect failed"));
+          cancelEverywhere(
+            deps.log,
+            [...deps.instruments.values()].map((x) => x.partition),
+            { account: who, allAccounts: false, reason: CancelReason.CANCEL_ON_DISCONNECT, source: deps.instanceId },
+          ).catch((err: unknown) => deps.logger.error({ err, account: who }, "cancel-on-disconnect failed"));
           deps.logger.info({ account: who }, "session ended: cancelling open orders (cancel on disconnect)");
         }
       };
@@ -718,106 +690,44 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
             }
             case "cancelOrder": {
               const req = request.value;
-              const orderId = target(who, req.target);
-              if (orderId === undefined)
-                return refused(
-                  RequestKind.CANCEL_ORDER,
-                  req.clientOrderId,
-                  RejectReason.UNKNOWN_ORDER,
-                  "no such open order",
-                );
-              const order = deps.projection.orderById(orderId);
-              const partition = partitionOf(order?.instrument ?? req.instrument);
-              const seq = deps.log
-                .append(partition, {
-                  timestamp: timestampOfMs(Date.now()),
-                  account: who,
-                  source: deps.instanceId,
-                  body: {
-                    $case: "cancelOrder",
-                    value: {
-                      instrument: order?.instrument ?? req.instrument,
-                      orderId,
-                      clientOrderId: req.clientOrderId,
-                      reason: 0,
-                    },
-                  },
-                })
-                .then((a) => a.seq);
-              return written(RequestKind.CANCEL_ORDER, req.clientOrderId, partition, seq, false);
+              const prepared = prepareCancel(who, req);
+              if (!prepared.ok)
+                return refused(RequestKind.CANCEL_ORDER, req.clientOrderId, prepared.reason, prepared.text);
+              return written(
+                RequestKind.CANCEL_ORDER,
+                req.clientOrderId,
+                prepared.partition,
+                append(who, prepared.partition, prepared.body),
+                false,
+              );
             }
             case "replaceOrder": {
               const req = request.value;
-              const orderId = target(who, req.target);
-              if (orderId === undefined)
-                return refused(
-                  RequestKind.REPLACE_ORDER,
-                  req.clientOrderId,
-                  RejectReason.UNKNOWN_ORDER,
-                  "no such open order",
-                );
-              const idProblem = clientOrderIdProblem("client_order_id", req.clientOrderId);
-              if (
-                idProblem !== undefined ||
-                !(Number.isSafeInteger(req.qty) && req.qty >= 1) ||
-                !(Number.isSafeInteger(req.price) && req.price >= 1)
-              )
-                return refused(
-                  RequestKind.REPLACE_ORDER,
-                  req.clientOrderId,
-                  RejectReason.MALFORMED_REQUEST,
-                  idProblem?.message ?? "price and qty must be >= 1",
-                );
-              const order = deps.projection.orderById(orderId);
-              const partition = partitionOf(order?.instrument ?? req.instrument);
-              const seq = deps.log
-                .append(partition, {
-                  timestamp: timestampOfMs(Date.now()),
-                  account: who,
-                  source: deps.instanceId,
-                  body: {
-                    $case: "replaceOrder",
-                    value: {
-                      instrument: order?.instrument ?? req.instrument,
-                      orderId,
-                      clientOrderId: req.clientOrderId,
-                      price: req.price,
-                      stopPrice: req.stopPrice,
-                      qty: req.qty,
-                    },
-                  },
-                })
-                .then((a) => a.seq);
-              return written(RequestKind.REPLACE_ORDER, req.clientOrderId, partition, seq, false);
+              const prepared = prepareReplace(who, req);
+              if (!prepared.ok)
+                return refused(RequestKind.REPLACE_ORDER, req.clientOrderId, prepared.reason, prepared.text);
+              return written(
+                RequestKind.REPLACE_ORDER,
+                req.clientOrderId,
+                prepared.partition,
+                append(who, prepared.partition, prepared.body),
+                false,
+              );
             }
             case "massCancel": {
               const req = request.value;
-              if (req.instrument !== "" && !deps.instruments.has(req.instrument))
-                return refused(
-                  RequestKind.MASS_CANCEL,
-                  req.clientOrderId,
-                  RejectReason.MALFORMED_REQUEST,
-                  "unknown instrument",
-                );
-              const partition = partitionOf(req.instrument);
-              const seq = deps.log
-                .append(partition, {
-                  timestamp: timestampOfMs(Date.now()),
-                  account: who,
-                  source: deps.instanceId,
-                  body: {
-                    $case: "massCancel",
-                    value: {
-                      instrument: req.instrument,
-                      side: req.side,
-                      allAccounts: false,
-                      reason: 0,
-                      clientOrderId: req.clientOrderId,
-                    },
-                  },
-                })
-                .then((a) => a.seq);
-              return written(RequestKind.MASS_CANCEL, req.clientOrderId, partition, seq, false);
+              const prepared = prepareMassCancel(req);
+              if (!prepared.ok)
+                return refused(RequestKind.MASS_CANCEL, req.clientOrderId, prepared.reason, prepared.text);
+              // One command per partition; the ack names the first (all are in the log when it is sent).
+              const seqs = prepared.partitions.map((partition) => append(who, partition, prepared.body));
+              return written(
+                RequestKind.MASS_CANCEL,
+                req.clientOrderId,
+                prepared.partitions[0]!,
+                Promise.all(seqs).then((all) => all[0]!),
+                false,
+              );
             }
           }
         });

@@ -4,7 +4,6 @@ import {
   CancelReason,
   KillSwitchScope,
   type KillSwitch,
-  type LoggedCommand,
   type Position as WirePosition,
   type RiskAdminServer,
 } from "@tradeplane/contracts";
@@ -21,6 +20,7 @@ import {
 import type { OrderProjection } from "../domain/order-projection.ts";
 import { unrealisedPnl } from "../domain/positions.ts";
 import { AccountRegistry, type KillSwitchRecord } from "./accounts.ts";
+import { cancelEverywhere } from "./cancel-all.ts";
 import type { InstrumentInfo } from "./order-entry-grpc.ts";
 
 export interface RiskAdminDeps {
@@ -102,26 +102,18 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
       const key = which(req.scope, req.account);
       const record: KillSwitchRecord = { reason: req.reason, changedBy: principal, changeTimeMs: Date.now() };
       await AccountRegistry.setKillSwitch(deps.kv, key, record);
-      const partitions = new Set(req.keepOpenOrders ? [] : [...deps.instruments.values()].map((i) => i.partition));
-      const commands: LoggedCommand[] = [];
-      for (const partition of partitions) {
-        const ack = await deps.log.append(partition, {
-          timestamp: timestampOfMs(Date.now()),
-          account: key === "venue" ? principal : req.account,
-          source: deps.instanceId,
-          body: {
-            $case: "massCancel",
-            value: {
-              instrument: "",
-              side: 0,
+      const commands = req.keepOpenOrders
+        ? []
+        : await cancelEverywhere(
+            deps.log,
+            [...deps.instruments.values()].map((i) => i.partition),
+            {
+              account: key === "venue" ? principal : req.account,
               allAccounts: key === "venue",
               reason: CancelReason.KILL_SWITCH,
-              clientOrderId: "",
+              source: deps.instanceId,
             },
-          },
-        });
-        commands.push({ partition, commandSeq: ack.seq });
-      }
+          );
       deps.logger.warn({ killSwitch: key, principal, reason: req.reason }, "kill switch engaged");
       return { killSwitch: wire(key, record), commands };
     }),
