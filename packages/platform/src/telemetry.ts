@@ -19,6 +19,7 @@ import {
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace";
 import type { MsgHdrs } from "@nats-io/transport-node";
+import type { Metadata } from "@grpc/grpc-js";
 
 export type TraceExporterKind = "none" | "console" | "memory";
 
@@ -76,4 +77,17 @@ export function injectTraceHeaders(headers: MsgHdrs, ctx: Context = context.acti
 export function extractTraceContext(headers: MsgHdrs | undefined): Context {
   if (headers === undefined) return context.active();
   return propagation.extract(context.active(), headers, natsGetter);
+}
+
+const grpcGetter: TextMapGetter<Metadata> = {
+  keys: (carrier) => Object.keys(carrier.getMap()),
+  get: (carrier, key) => {
+    const values = carrier.get(key);
+    return values.length === 0 ? undefined : values.map(String);
+  },
+};
+
+/** The trace context a gRPC client sent in its metadata (W3C traceparent), or the active one. */
+export function extractGrpcContext(metadata: Metadata): Context {
+  return propagation.extract(context.active(), metadata, grpcGetter);
 }

@@ -31,6 +31,7 @@ import {
 } from "@tradeplane/contracts";
 import {
   AuthError,
+  extractGrpcContext,
   malformedRequest,
   timestampOfMs,
   toGrpcError,
@@ -39,6 +40,7 @@ import {
   type CommandLogWriter,
   type Logger,
 } from "@tradeplane/platform";
+import { context } from "@opentelemetry/api";
 import { Counter, Histogram, type Registry } from "prom-client";
 import { checkNewOrder, NEW_ORDER_CHECKS, PASS, type CheckContext } from "../domain/checks.ts";
 import { effectiveLimits, type LimitOverrides } from "../domain/limits.ts";
@@ -196,18 +198,22 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
         callback({ code: GrpcStatus.INVALID_ARGUMENT, details: malformed, message: malformed });
         return;
       }
-      handler(call.request, call.metadata).then(
-        (res) => callback(null, res),
-        (err: unknown) => {
-          const e = toGrpcError(err);
-          if (!(err instanceof TradeplaneError)) {
-            deps.logger.error({ err }, "order entry call failed");
-            e.code = GrpcStatus.UNAVAILABLE;
-            e.details = e.message = "the venue did not confirm the request in time; query the order before retrying";
-          }
-          callback(e);
-        },
-      );
+      // The client's trace context (gRPC metadata) becomes the active context, so the
+      // command written to the log carries it to the engine and back into the events.
+      context
+        .with(extractGrpcContext(call.metadata), () => handler(call.request, call.metadata))
+        .then(
+          (res) => callback(null, res),
+          (err: unknown) => {
+            const e = toGrpcError(err);
+            if (!(err instanceof TradeplaneError)) {
+              deps.logger.error({ err }, "order entry call failed");
+              e.code = GrpcStatus.UNAVAILABLE;
+              e.details = e.message = "the venue did not confirm the request in time; query the order before retrying";
+            }
+            callback(e);
+          },
+        );
     };
 
   const partitionOf = (instrument: string): number => deps.instruments.get(instrument)?.partition ?? 0;

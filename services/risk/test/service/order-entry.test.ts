@@ -124,6 +124,19 @@ describe("OrderEntry over gRPC against the real engine and a real nats-server", 
   const submit = (token: string, req: SubmitOrderRequest) =>
     unary<SubmitOrderResponse>((cb) => client.submitOrder(req, auth(token), cb));
 
+  it("carries the client's trace context from gRPC metadata into the command log", async () => {
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const metadata = auth(TOKENS.bob);
+    metadata.set("traceparent", `00-${traceId}-00f067aa0ba902b7-01`);
+    const res = await unary<SubmitOrderResponse>((cb) =>
+      client.submitOrder(order({ clientOrderId: "traced", price: 99_000 }), metadata, cb),
+    );
+    const seq = res.reports[0]!.commandSeq;
+    const jsm = await jetstreamManager(nc);
+    const command = await jsm.streams.getMessage(commandStreamName(VENUE), { seq });
+    expect(command?.header?.get("traceparent")).toContain(traceId);
+  });
+
   it("refuses a caller without a valid token", async () => {
     await expect(submit("nope", order({}))).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
   });
