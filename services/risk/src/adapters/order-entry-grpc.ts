@@ -9,6 +9,7 @@ import {
 import {
   CancelReason,
   ExecType,
+  InstrumentState,
   LiquidityIndicator,
   RejectReason,
   RequestKind,
@@ -259,7 +260,8 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
         openExposure: deps.projection.openExposure(account),
       },
       instrument: {
-        halted: false,
+        // As the engine last announced it: refusing here saves a round trip through the log.
+        halted: deps.projection.instrumentState(req.instrument) === InstrumentState.HALTED,
         lastPrice: deps.projection.lastPrice(req.instrument),
         referencePrice: instrument.referencePrice,
         notionalPerTickLot: instrument.notionalPerTickLot,

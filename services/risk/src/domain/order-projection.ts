@@ -1,3 +1,4 @@
+import type { InstrumentState } from "@tradeplane/contracts";
 import {
   ExecType,
   LiquidityIndicator,
@@ -49,6 +50,8 @@ export class OrderProjection {
   /** account -> instrument -> position. */
   private readonly positions = new Map<string, Map<string, Position>>();
   private readonly lastPrices = new Map<string, number>();
+  /** Trading state by instrument, as the engine last announced it (absent = never changed). */
+  private readonly states = new Map<string, InstrumentState>();
   /** account -> last report sequence. */
   private readonly sequences = new Map<string, number>();
   /** account -> recent reports (ring, oldest first). */
@@ -88,6 +91,10 @@ export class OrderProjection {
   /** Every position of an account, by instrument. */
   positionsOf(account: string): ReadonlyMap<string, Position> {
     return this.positions.get(account) ?? new Map();
+  }
+
+  instrumentState(instrument: string): InstrumentState | undefined {
+    return this.states.get(instrument);
   }
 
   lastPrice(instrument: string): number {
@@ -379,6 +386,9 @@ export class OrderProjection {
         out.push(this.report(order.account, this.baseReport(event, ExecType.TRIGGERED, order)));
         break;
       }
+      case "instrumentStateChanged":
+        this.states.set(event.instrument, body.value.state);
+        break;
       default:
         break;
     }

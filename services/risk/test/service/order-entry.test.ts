@@ -9,6 +9,7 @@ import {
   KillSwitchScope,
   OrderEntryClient,
   RiskAdminClient,
+  VenueAdminClient,
   type EngageKillSwitchResponse,
   type GetPositionsResponse,
   type RequestAck,
@@ -33,6 +34,7 @@ import { main } from "../../src/main.ts";
 
 const VENUE = "gw";
 const ADMIN_TOKEN = "risk-admin-token-0123456789";
+const ENGINE_ADMIN_TOKEN = "engine-admin-token-0123456789";
 const TOKENS = { alice: "alice-token-0123456789abcdef", bob: "bob-token-0123456789abcdef" };
 
 function auth(token: string): Metadata {
@@ -88,6 +90,7 @@ describe("OrderEntry over gRPC against the real engine and a real nats-server", 
       venue: VENUE,
       instanceId: "engine",
       instruments: testInstrumentSettings,
+      env: { TP_ADMIN_TOKEN: ENGINE_ADMIN_TOKEN },
     });
     await engine.start();
     gateway = await main({
@@ -375,6 +378,38 @@ describe("OrderEntry over gRPC against the real engine and a real nats-server", 
       10_000,
       50,
     );
+  });
+
+  it("refuses orders for a halted instrument at the gateway, and takes them again after resume", async () => {
+    const venueAdmin = new VenueAdminClient(`127.0.0.1:${engine.grpcPort}`, credentials.createInsecure());
+    await unary((cb) => venueAdmin.halt({ instrument: "TCS", reason: "volatility" }, auth(ENGINE_ADMIN_TOKEN), cb));
+    await retry(
+      async () => {
+        const res = await submit(
+          TOKENS.bob,
+          order({ clientOrderId: `h-${Date.now()}`, instrument: "TCS", price: 99_000 }),
+        );
+        if (res.reports[0]!.rejectReason !== RejectReason.INSTRUMENT_HALTED || res.reports[0]!.commandSeq !== 0)
+          throw new Error("not yet refused at the gateway");
+      },
+      10_000,
+      50,
+    );
+    await unary((cb) =>
+      venueAdmin.resume({ instrument: "TCS", state: 0, reason: "calm" }, auth(ENGINE_ADMIN_TOKEN), cb),
+    );
+    await retry(
+      async () => {
+        const res = await submit(
+          TOKENS.bob,
+          order({ clientOrderId: `r-${Date.now()}`, instrument: "TCS", price: 99_000 }),
+        );
+        if (res.reports[0]!.execType !== ExecType.NEW) throw new Error("still refused");
+      },
+      10_000,
+      50,
+    );
+    venueAdmin.close();
   });
 
   it("streams an account's reports from any sequence, gap-free", async () => {
