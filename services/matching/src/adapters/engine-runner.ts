@@ -323,7 +323,10 @@ export class EngineRunner {
         decodeError = `command does not decode: ${(err as Error).message}`;
         metrics.malformedCommands.inc();
       }
-      const traced = m.headers?.has("traceparent") === true;
+      // Commands whose events are already published are replayed without a span: they were
+      // traced when first applied, and reading headers costs a parse per message.
+      const wanted = this.publisher.wants(seq);
+      const traced = wanted && m.headers?.has("traceparent") === true;
       let span: Span | undefined;
       if (traced) {
         span = tracer.startSpan(
@@ -334,7 +337,6 @@ export class EngineRunner {
       }
       const sampled = seq % LATENCY_SAMPLE_EVERY === 0;
       const t0 = sampled ? performance.now() : 0;
-      const wanted = this.publisher.wants(seq);
       const result = this.partition.apply(seq, command, decodeError, wanted);
       if (sampled) metrics.applySeconds.observe((performance.now() - t0) / 1000);
       this.appliedSinceStart++;
