@@ -1,1 +1,171 @@
-export {};
+import {
+  durationSeconds,
+  notionalPerTickLot,
+  partitionCount,
+  tickBandsOf,
+  type InstrumentSpec,
+  type TradingVenue,
+} from "../api/v1alpha1/index.ts";
+
+/**
+ * Turns a TradingVenue into each service's configuration (the TP_CONFIG_FILE contents).
+ * Pure: the operator renders these into ConfigMaps, local mode into files. Each service
+ * validates its file with its own schema at start, so these shapes are checked against
+ * those schemas in the tests.
+ */
+
+/** Where a service runs and how it reaches NATS: what differs between Kubernetes and local mode. */
+export interface Placement {
+  readonly natsUrl: readonly string[];
+  /** Local mode: token of the local nats-server. Kubernetes: a mounted creds file instead. */
+  readonly natsToken?: string;
+  readonly natsCredsFile?: string;
+  /** Bearer token of operators for the admin APIs (from a Secret; never in the spec). */
+  readonly adminToken?: string;
+  /** Interfaces to listen on: "0.0.0.0" in a pod, "127.0.0.1" on a laptop. */
+  readonly host: string;
+  readonly ports: ServicePorts;
+}
+
+export interface ServicePorts {
+  readonly engineGrpc: (partition: number) => number;
+  readonly engineOps: (partition: number) => number;
+  readonly riskGrpc: number;
+  readonly riskOps: number;
+  readonly marketDataGrpc: number;
+  readonly marketDataOps: number;
+  readonly marketDataWs: number;
+}
+
+/** The ports of a pod (every service alone in its network namespace). */
+export const POD_PORTS: ServicePorts = {
+  engineGrpc: () => 50051,
+  engineOps: () => 9464,
+  riskGrpc: 50061,
+  riskOps: 9465,
+  marketDataGrpc: 50071,
+  marketDataOps: 9466,
+  marketDataWs: 8081,
+};
+
+/** Ports for every service on one machine, from a base (nats-server takes the base itself). */
+export function localPorts(base: number): ServicePorts {
+  return {
+    riskGrpc: base + 1,
+    marketDataGrpc: base + 2,
+    marketDataWs: base + 3,
+    riskOps: base + 4,
+    marketDataOps: base + 5,
+    engineGrpc: (p) => base + 10 + 2 * p,
+    engineOps: (p) => base + 11 + 2 * p,
+  };
+}
+
+function common(venue: TradingVenue, placement: Placement) {
+  return {
+    venue: venue.metadata.name,
+    natsUrl: [...placement.natsUrl],
+    ...(placement.natsToken !== undefined ? { natsToken: placement.natsToken } : {}),
+    ...(placement.natsCredsFile !== undefined ? { natsCredsFile: placement.natsCredsFile } : {}),
+    ...(placement.adminToken !== undefined ? { adminToken: placement.adminToken } : {}),
+    grpcHost: placement.host,
+    opsHost: placement.host,
+    logLevel: venue.spec.observability.logLevel,
+    tracing: venue.spec.observability.tracing,
+  };
+}
+
+/** Engine configuration of one partition (input of services/matching's config schema). */
+export function engineServiceConfig(venue: TradingVenue, partition: number, placement: Placement) {
+  const { engine } = venue.spec;
+  return {
+    ...common(venue, placement),
+    partition,
+    grpcPort: placement.ports.engineGrpc(partition),
+    opsPort: placement.ports.engineOps(partition),
+    instruments: venue.spec.instruments.filter((i) => i.partition === partition).map(engineInstrument),
+    snapshotEveryCommands: engine.snapshotEveryCommands,
+    snapshotEverySeconds: engine.snapshotEverySeconds,
+    ...(engine.maxOrders !== undefined ? { maxOrders: engine.maxOrders } : {}),
+  };
+}
+
+function engineInstrument(i: InstrumentSpec) {
+  return {
+    symbol: i.symbol,
+    tickSlabs: tickBandsOf(i).map((b) => ({ fromPrice: b.fromPrice, tickSize: b.tickSize })),
+    lotSize: i.qtyIncrement,
+    minQty: i.minQty,
+    maxQty: i.maxQty,
+    maxOrderValue: i.maxOrderValue,
+    referencePrice: i.referencePrice,
+    bandPercent: i.priceBandPercent,
+    initialState: i.initialState,
+    cancelOnHalt: i.cancelOnHalt,
+  };
+}
+
+/** Risk gateway configuration (input of services/risk's config schema). */
+export function riskGatewayConfig(venue: TradingVenue, placement: Placement) {
+  const { risk, market } = venue.spec;
+  return {
+    ...common(venue, placement),
+    grpcPort: placement.ports.riskGrpc,
+    opsPort: placement.ports.riskOps,
+    instruments: venue.spec.instruments.map((i) => ({
+      symbol: i.symbol,
+      partition: i.partition,
+      referencePrice: i.referencePrice,
+      notionalPerTickLot: notionalPerTickLot(i, market.notionalExponent),
+    })),
+    defaultLimits: { ...risk.defaults },
+    commandTimeoutMs: risk.commandTimeoutMs,
+  };
+}
+
+/** Market-data configuration (input of services/market-data's config schema). */
+export function marketDataConfig(venue: TradingVenue, placement: Placement) {
+  const { market } = venue.spec;
+  return {
+    ...common(venue, placement),
+    grpcPort: placement.ports.marketDataGrpc,
+    opsPort: placement.ports.marketDataOps,
+    wsPort: placement.ports.marketDataWs,
+    wsHost: placement.host,
+    defaultDepth: venue.spec.marketData.depth,
+    instruments: venue.spec.instruments.map((i) => ({
+      symbol: i.symbol,
+      partition: i.partition,
+      description: i.description ?? "",
+      quoteCurrency: market.currency,
+      priceUnit: i.priceUnit,
+      lotSize: i.lotSize,
+      notionalExponent: market.notionalExponent,
+      notionalPerTickLot: notionalPerTickLot(i, market.notionalExponent),
+      tickBands: tickBandsOf(i).map((b) => ({ fromPrice: b.fromPrice, tickSize: b.tickSize })),
+      qtyIncrement: i.qtyIncrement,
+      minQty: i.minQty,
+      maxQty: i.maxQty,
+      maxOrderValue: i.maxOrderValue,
+      referencePrice: i.referencePrice,
+      priceBandPercent: i.priceBandPercent,
+    })),
+  };
+}
+
+/** The venue's JetStream streams and buckets (input of platform's venueProvisioningPlan). */
+export function streamSettings(venue: TradingVenue) {
+  const { streams } = venue.spec;
+  return {
+    venue: venue.metadata.name,
+    storage: streams.storage,
+    replicas: streams.replicas,
+    eventMaxAgeSeconds: durationSeconds(streams.eventMaxAge),
+    ...(streams.commandMaxAge !== undefined ? { commandMaxAgeSeconds: durationSeconds(streams.commandMaxAge) } : {}),
+  };
+}
+
+/** Every engine partition of the venue, 0..n-1. */
+export function partitionsOf(venue: TradingVenue): number[] {
+  return Array.from({ length: partitionCount(venue.spec) }, (_, p) => p);
+}

@@ -1,1 +1,5 @@
-export {};
+export * from "./trading-venue.ts";
+export * from "./strategy-deployment.ts";
+export * from "./manifests.ts";
+export * from "./schema.ts";
+export { isPositiveDecimal, parseDecimal } from "./decimal.ts";

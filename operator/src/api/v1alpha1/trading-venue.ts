@@ -1,0 +1,296 @@
+import { z } from "zod";
+import { isInstrumentSymbol, isVenueName } from "@tradeplane/contracts";
+import { isPositiveDecimal, parseDecimal, productInUnits } from "./decimal.ts";
+
+/**
+ * The TradingVenue custom resource (tradeplane.io/v1alpha1), defined once. The operator
+ * generates its CRD schema from this (see schema.ts), local mode validates manifests with it,
+ * and both turn a parsed spec into service configuration with desired/service-configs.ts.
+ *
+ * Units follow the wire contracts (proto/tradeplane/v1/common.proto): prices are integer
+ * counts of the instrument's price unit (`priceUnit`, e.g. 0.01 INR), quantities integer
+ * counts of lots, money integer counts of 10^notionalExponent of the currency (paise at -2).
+ */
+
+export const API_GROUP = "tradeplane.io";
+export const API_VERSION = `${API_GROUP}/v1alpha1`;
+
+/** NSE equity tick sizes by price from April 2025, in paise (price unit 0.01 INR). */
+export const NSE_TICK_SCHEDULE = [
+  { fromPrice: 0, tickSize: 1 },
+  { fromPrice: 25_000, tickSize: 5 },
+  { fromPrice: 100_000, tickSize: 10 },
+  { fromPrice: 500_000, tickSize: 50 },
+  { fromPrice: 1_000_000, tickSize: 100 },
+  { fromPrice: 2_000_000, tickSize: 500 },
+] as const;
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const int = (min: number, max = MAX_SAFE) => z.number().int().min(min).max(max);
+
+const decimalText = (what: string) =>
+  z.string().refine(isPositiveDecimal, `must be a positive decimal in plain notation, e.g. "0.05" (${what})`);
+
+/** Kubernetes-style quantity of memory, e.g. "2Gi". */
+const memoryQuantity = z
+  .string()
+  .regex(/^[1-9][0-9]*(Ki|Mi|Gi|Ti|K|M|G|T)?$/, 'must be a memory quantity such as "2Gi" or "512Mi"');
+
+/** A duration such as "30s", "15m", "12h", "7d". */
+export const durationText = z
+  .string()
+  .regex(/^[1-9][0-9]*(s|m|h|d)$/, 'must be a duration such as "90s", "15m", "12h" or "7d"');
+
+export function durationSeconds(text: string): number {
+  const n = Number(text.slice(0, -1));
+  const unit = text.at(-1);
+  return n * (unit === "s" ? 1 : unit === "m" ? 60 : unit === "h" ? 3_600 : 86_400);
+}
+
+export const tickBandSchema = z
+  .object({
+    fromPrice: int(0).describe("Lowest price of the band, in price units"),
+    tickSize: int(1, 2 ** 31 - 1).describe("Prices in the band must be a multiple of this many price units"),
+  })
+  .strict();
+
+export const instrumentStates = ["PRE_OPEN", "CONTINUOUS", "HALTED", "CLOSED"] as const;
+
+export const instrumentSpecSchema = z
+  .object({
+    symbol: z
+      .string()
+      .refine(isInstrumentSymbol, "must be 1..32 characters of [A-Za-z0-9_-], starting with a letter or digit")
+      .describe("Ticker, unique in the venue; also a NATS subject token"),
+    description: z.string().max(200).optional().describe("Free text for people"),
+    partition: int(0, 1023).default(0).describe("Engine partition that trades the instrument"),
+    priceUnit: decimalText("currency per lot at price 1")
+      .default("0.01")
+      .describe("Value of price 1 in the currency per share (0.01 = one paisa): prices are integers of this"),
+    tickSize: int(1, 2 ** 31 - 1)
+      .optional()
+      .describe("Fixed tick in price units; give this or tickSchedule (default: the NSE schedule)"),
+    tickSchedule: z
+      .union([z.literal("NSE"), z.array(tickBandSchema).min(1)])
+      .optional()
+      .describe('Tick size by price: "NSE" (equities from April 2025) or explicit bands starting at 0'),
+    lotSize: decimalText("shares per lot").default("1").describe("Shares (base units) in one lot"),
+    qtyIncrement: int(1, 2 ** 31 - 1)
+      .default(1)
+      .describe("Order quantities must be a multiple of this many lots"),
+    minQty: int(1).default(1).describe("Smallest order in lots"),
+    maxQty: int(1).default(1_000_000_000).describe("Largest order in lots"),
+    maxOrderValue: int(0).default(0).describe("Largest order value in notional units (0 = no limit)"),
+    referencePrice: int(1).describe("Previous close in price units: centre of the price band"),
+    priceBandPercent: int(0, 100)
+      .default(10)
+      .describe("Static price band around the reference price, whole percent (NSE: 2, 5, 10, 20); 0 = none"),
+    initialState: z.enum(instrumentStates).default("CONTINUOUS").describe("Trading state on a fresh log"),
+    cancelOnHalt: z.boolean().default(false).describe("Cancel resting orders when the instrument is halted"),
+  })
+  .strict();
+
+const riskLimitsSchema = z
+  .object({
+    maxOrderQty: int(0).optional().describe("Largest order quantity in lots"),
+    maxOrderNotional: int(0).optional().describe("Largest order value in notional units"),
+    priceCollarBps: int(0, 100_000).optional().describe("Largest distance of a limit price from the reference, bps"),
+    maxPosition: int(0).optional().describe("Largest position per instrument in lots"),
+    creditLimit: int(0).optional().describe("Largest credit use in notional units"),
+    maxOrdersPerSecond: int(0, 1_000_000).optional().describe("Largest request rate per account"),
+  })
+  .strict();
+
+const venueSpecObject = z
+  .object({
+    market: z
+      .object({
+        currency: z
+          .string()
+          .regex(/^[A-Z0-9]{2,10}$/, "must be an ISO 4217 or asset code such as INR")
+          .default("INR")
+          .describe("Currency of prices and money"),
+        notionalExponent: int(-18, 0)
+          .default(-2)
+          .describe("Money is counted in 10^notionalExponent of the currency (-2 = paise)"),
+      })
+      .strict()
+      .prefault({})
+      .describe("Currency and money units of the venue"),
+    instruments: z.array(instrumentSpecSchema).min(1).max(10_000).describe("Instruments traded on the venue"),
+    engine: z
+      .object({
+        cpus: int(1, 64).default(1).describe("Whole CPUs pinned to each engine pod (Guaranteed QoS)"),
+        memory: memoryQuantity.default("2Gi").describe("Memory of each engine pod"),
+        standby: z.boolean().default(false).describe("Run a hot standby per partition that takes over by lease"),
+        snapshotEveryCommands: int(0, 1e9).default(100_000).describe("Snapshot after this many commands; 0 = never"),
+        snapshotEverySeconds: int(0, 86_400).default(60).describe("Snapshot at least this often; 0 = never"),
+        maxOrders: int(1_024, 1 << 26)
+          .optional()
+          .describe("Capacity of each partition's order table"),
+      })
+      .strict()
+      .prefault({})
+      .describe("Matching engine settings (one engine per partition)"),
+    risk: z
+      .object({
+        replicas: int(1, 32).default(1).describe("Risk gateway replicas"),
+        defaults: riskLimitsSchema.prefault({}).describe("Venue-wide default limits; accounts override them"),
+        commandTimeoutMs: int(100, 60_000).default(5_000).describe("How long an order call waits for the engine"),
+      })
+      .strict()
+      .prefault({})
+      .describe("Pre-trade risk gateway settings"),
+    marketData: z
+      .object({
+        replicas: int(1, 32).default(1).describe("Market-data replicas (each reads the event log)"),
+        depth: int(1, 500).default(10).describe("Default L2 depth"),
+      })
+      .strict()
+      .prefault({})
+      .describe("Market-data service settings"),
+    streams: z
+      .object({
+        replicas: z
+          .union([z.literal(1), z.literal(3), z.literal(5)])
+          .default(1)
+          .describe("JetStream replicas of the venue's streams (3 in production)"),
+        storage: z.enum(["file", "memory"]).default("file").describe("JetStream storage of the streams"),
+        commandMaxAge: durationText.optional().describe("Keep commands this long (default: forever)"),
+        eventMaxAge: durationText.default("7d").describe("Keep engine events this long"),
+      })
+      .strict()
+      .prefault({})
+      .describe("The venue's JetStream streams and buckets, provisioned by the operator"),
+    observability: z
+      .object({
+        logLevel: z.enum(["error", "warn", "info", "debug"]).default("info").describe("Log level of every service"),
+        tracing: z.enum(["none", "console"]).default("none").describe("Trace exporter of every service"),
+      })
+      .strict()
+      .prefault({})
+      .describe("Logs and traces"),
+  })
+  .strict();
+
+export const tradingVenueSpecSchema = venueSpecObject.superRefine(checkInstruments);
+
+/** Rules across fields and instruments, on the parsed spec (defaults applied). */
+function checkInstruments(spec: z.output<typeof venueSpecObject>, ctx: z.RefinementCtx): void {
+  const seen = new Map<string, number>();
+  const partitions = new Set<number>();
+  spec.instruments.forEach((i, n) => {
+    const at = (field: string) => ["instruments", n, field];
+    const first = seen.get(i.symbol);
+    if (first !== undefined)
+      ctx.addIssue({ code: "custom", path: at("symbol"), message: `duplicates instruments[${first}].symbol` });
+    seen.set(i.symbol, n);
+    partitions.add(i.partition);
+    if (i.tickSize !== undefined && i.tickSchedule !== undefined)
+      ctx.addIssue({ code: "custom", path: at("tickSize"), message: "give tickSize or tickSchedule, not both" });
+    const schedule = tickScheduleOf(i);
+    if (schedule[0]?.fromPrice !== 0)
+      ctx.addIssue({ code: "custom", path: at("tickSchedule"), message: "the first band must start at fromPrice 0" });
+    for (let b = 1; b < schedule.length; b++)
+      if (schedule[b]!.fromPrice <= schedule[b - 1]!.fromPrice)
+        ctx.addIssue({ code: "custom", path: at("tickSchedule"), message: "bands must ascend by fromPrice" });
+    const tick = tickAt(schedule, i.referencePrice);
+    if (tick !== undefined && i.referencePrice % tick !== 0)
+      ctx.addIssue({
+        code: "custom",
+        path: at("referencePrice"),
+        message: `must be a multiple of the tick size ${tick} at that price`,
+      });
+    if (i.minQty > i.maxQty) ctx.addIssue({ code: "custom", path: at("minQty"), message: "must not exceed maxQty" });
+    // Refinements also run when a field failed: only judge what parsed.
+    if (isPositiveDecimal(i.priceUnit) && isPositiveDecimal(i.lotSize)) {
+      const units = productInUnits(parseDecimal(i.priceUnit), parseDecimal(i.lotSize), spec.market.notionalExponent);
+      if (units === undefined || units > BigInt(MAX_SAFE))
+        ctx.addIssue({
+          code: "custom",
+          path: at("lotSize"),
+          message: `priceUnit x lotSize must be a whole number of 10^${spec.market.notionalExponent} currency units`,
+        });
+    }
+  });
+  const count = partitions.size;
+  for (let p = 0; p < count; p++)
+    if (!partitions.has(p))
+      ctx.addIssue({
+        code: "custom",
+        path: ["instruments"],
+        message: `partitions must be numbered 0..${count - 1} without gaps; no instrument is on partition ${p}`,
+      });
+}
+
+function tickScheduleOf(
+  i: Pick<InstrumentSpec, "tickSize" | "tickSchedule">,
+): readonly { fromPrice: number; tickSize: number }[] {
+  if (i.tickSize !== undefined) return [{ fromPrice: 0, tickSize: i.tickSize }];
+  if (i.tickSchedule === undefined || i.tickSchedule === "NSE") return NSE_TICK_SCHEDULE;
+  return i.tickSchedule;
+}
+
+function tickAt(schedule: readonly { fromPrice: number; tickSize: number }[], price: number): number | undefined {
+  let tick: number | undefined;
+  for (const band of schedule) if (price >= band.fromPrice) tick = band.tickSize;
+  return tick;
+}
+
+export const objectMetaSchema = z
+  .object({
+    name: z
+      .string()
+      .refine(isVenueName, "must be a lowercase DNS label starting with a letter (it names streams and pods)")
+      .describe("Venue name"),
+    namespace: z.string().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  })
+  .loose();
+
+export const tradingVenueSchema = z.object({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal("TradingVenue"),
+  metadata: objectMetaSchema,
+  spec: tradingVenueSpecSchema,
+});
+
+export type TradingVenue = z.infer<typeof tradingVenueSchema>;
+export type TradingVenueSpec = z.infer<typeof tradingVenueSpecSchema>;
+export type InstrumentSpec = z.infer<typeof instrumentSpecSchema>;
+
+/** Status written by the operator (and shown by `tradeplane status` in local mode). */
+export interface TradingVenueStatus {
+  readonly phase: "Pending" | "Provisioning" | "Running" | "Degraded" | "Failed";
+  readonly observedGeneration?: number;
+  readonly conditions: readonly Condition[];
+  readonly endpoints?: { readonly orderEntry?: string; readonly marketData?: string; readonly marketDataWs?: string };
+  readonly lastCommandSequence?: number;
+}
+
+export const CONDITION_TYPES = ["StreamsReady", "EngineReady", "RiskReady", "MarketDataReady", "Ready"] as const;
+
+export interface Condition {
+  readonly type: string;
+  readonly status: "True" | "False" | "Unknown";
+  readonly reason: string;
+  readonly message: string;
+  readonly lastTransitionTime: string;
+  readonly observedGeneration?: number;
+}
+
+/** The instrument's tick table with explicit bands (NSE expanded). */
+export function tickBandsOf(i: InstrumentSpec): readonly { fromPrice: number; tickSize: number }[] {
+  return tickScheduleOf(i);
+}
+
+/** Notional units of one lot at price 1 (validated to be a whole number). */
+export function notionalPerTickLot(i: InstrumentSpec, notionalExponent: number): number {
+  return Number(productInUnits(parseDecimal(i.priceUnit), parseDecimal(i.lotSize), notionalExponent));
+}
+
+/** Number of engine partitions (instruments are on 0..n-1). */
+export function partitionCount(spec: TradingVenueSpec): number {
+  return Math.max(...spec.instruments.map((i) => i.partition)) + 1;
+}

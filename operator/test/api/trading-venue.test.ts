@@ -1,0 +1,188 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "@tradeplane/platform";
+import {
+  notionalPerTickLot,
+  parseManifests,
+  specJsonSchema,
+  tickBandsOf,
+  venueFrom,
+  type TradingVenue,
+} from "../../src/api/v1alpha1/index.ts";
+
+const example = readFileSync(new URL("../../../examples/venue.yaml", import.meta.url), "utf8");
+
+const minimal = `
+apiVersion: tradeplane.io/v1alpha1
+kind: TradingVenue
+metadata: { name: mini }
+spec:
+  instruments:
+    - { symbol: ABC, referencePrice: 10000 }
+`;
+
+function venue(text: string): TradingVenue {
+  return venueFrom(parseManifests(text, "test.yaml"), "test.yaml");
+}
+
+/** The messages of a manifest that fails validation. */
+function errorsOf(text: string): string[] {
+  try {
+    parseManifests(text, "test.yaml");
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues.map((i) => `${i.path}: ${i.message}`);
+    throw err;
+  }
+  throw new Error("expected the manifest to be refused");
+}
+
+/** The minimal venue with one instrument field or spec section replaced. */
+function withInstrument(fields: string): string {
+  return minimal.replace("{ symbol: ABC, referencePrice: 10000 }", `{ symbol: ABC, referencePrice: 10000, ${fields} }`);
+}
+
+describe("TradingVenue manifests", () => {
+  it("parses the example venue with defaults applied", () => {
+    const v = venue(example);
+    expect(v.metadata.name).toBe("demo");
+    expect(v.spec.market).toEqual({ currency: "INR", notionalExponent: -2 });
+    const reliance = v.spec.instruments.find((i) => i.symbol === "RELIANCE")!;
+    expect(reliance).toMatchObject({ partition: 0, priceUnit: "0.01", lotSize: "1", qtyIncrement: 1, minQty: 1 });
+    expect(tickBandsOf(reliance)[2]).toEqual({ fromPrice: 100_000, tickSize: 10 });
+    const future = v.spec.instruments.find((i) => i.symbol === "NIFTY-FUT")!;
+    expect(notionalPerTickLot(future, -2)).toBe(75);
+    expect(v.spec.engine).toMatchObject({ cpus: 1, standby: false, snapshotEveryCommands: 50_000 });
+    expect(v.spec.streams).toMatchObject({ replicas: 1, storage: "file", eventMaxAge: "7d" });
+  });
+
+  it("fills every section's defaults for a minimal venue", () => {
+    const v = venue(minimal);
+    expect(v.spec.engine).toEqual({
+      cpus: 1,
+      memory: "2Gi",
+      standby: false,
+      snapshotEveryCommands: 100_000,
+      snapshotEverySeconds: 60,
+    });
+    expect(v.spec.risk).toEqual({ replicas: 1, defaults: {}, commandTimeoutMs: 5_000 });
+    expect(v.spec.instruments[0]).toMatchObject({ priceBandPercent: 10, initialState: "CONTINUOUS" });
+  });
+
+  it.each([
+    [
+      "a bad symbol",
+      minimal.replace("symbol: ABC", "symbol: 'A.B'"),
+      "spec.instruments[0].symbol: must be 1..32 characters",
+    ],
+    [
+      "a price that is not an integer",
+      minimal.replace("referencePrice: 10000", "referencePrice: 100.5"),
+      "spec.instruments[0].referencePrice",
+    ],
+    [
+      "a reference price off tick",
+      withInstrument("tickSize: 7"),
+      "spec.instruments[0].referencePrice: must be a multiple of the tick size 7",
+    ],
+    [
+      "tickSize with a schedule",
+      withInstrument("tickSize: 5, tickSchedule: NSE"),
+      "spec.instruments[0].tickSize: give tickSize or tickSchedule",
+    ],
+    [
+      "a schedule not starting at 0",
+      withInstrument("tickSchedule: [{fromPrice: 5, tickSize: 1}]"),
+      "spec.instruments[0].tickSchedule: the first band must start at fromPrice 0",
+    ],
+    [
+      "a lot value below one money unit",
+      withInstrument("priceUnit: '0.001'"),
+      "spec.instruments[0].lotSize: priceUnit x lotSize must be a whole number",
+    ],
+    [
+      "a decimal in exponent notation",
+      withInstrument("lotSize: '1e3'"),
+      "spec.instruments[0].lotSize: must be a positive decimal",
+    ],
+    [
+      "minQty above maxQty",
+      withInstrument("minQty: 10, maxQty: 5"),
+      "spec.instruments[0].minQty: must not exceed maxQty",
+    ],
+    ["a band over 100%", withInstrument("priceBandPercent: 150"), "spec.instruments[0].priceBandPercent"],
+    ["an unknown field", withInstrument("tickSzie: 5"), 'spec.instruments[0]: Unrecognized key: "tickSzie"'],
+    [
+      "a partition gap",
+      withInstrument("partition: 1"),
+      "spec.instruments: partitions must be numbered 0..0 without gaps",
+    ],
+    [
+      "a bad venue name",
+      minimal.replace("name: mini", "name: Mini_Venue"),
+      "metadata.name: must be a lowercase DNS label",
+    ],
+    ["a wrong apiVersion", minimal.replace("v1alpha1", "v1"), "test.yaml: apiVersion: must be tradeplane.io/v1alpha1"],
+    [
+      "an unknown kind",
+      minimal.replace("kind: TradingVenue", "kind: Venue"),
+      "test.yaml: kind: must be one of TradingVenue, StrategyDeployment",
+    ],
+    ["no instruments", minimal.replace(/instruments:[\s\S]*$/, "instruments: []\n"), "spec.instruments"],
+    ["broken YAML", "kind: [", "test.yaml: is not valid YAML"],
+    [
+      "a bad duration",
+      minimal + "  streams: { eventMaxAge: 7 days }\n",
+      "spec.streams.eventMaxAge: must be a duration",
+    ],
+  ])("refuses %s, naming the field", (_name, text, expected) => {
+    expect(errorsOf(text).join("\n")).toContain(expected);
+  });
+
+  it("names the duplicate of a symbol", () => {
+    const text = minimal.replace(
+      "- { symbol: ABC, referencePrice: 10000 }",
+      "- { symbol: ABC, referencePrice: 10000 }\n    - { symbol: ABC, referencePrice: 20000 }",
+    );
+    expect(errorsOf(text)).toEqual(["test.yaml: spec.instruments[1].symbol: duplicates instruments[0].symbol"]);
+  });
+
+  it("accepts several documents and validates a StrategyDeployment", () => {
+    const strategy = readFileSync(new URL("../../../examples/strategy.yaml", import.meta.url), "utf8");
+    const all = parseManifests(`${example}\n---\n${strategy}`, "all.yaml");
+    expect(all.map((m) => m.kind)).toEqual(["TradingVenue", "StrategyDeployment"]);
+    expect(errorsOf(strategy.replace("account: mm-1", "account: '-bad'")).join()).toContain("spec.account");
+  });
+
+  it("refuses a file with two venues for local mode", () => {
+    expect(() => venueFrom(parseManifests(`${minimal}\n---\n${minimal}`, "two.yaml"), "two.yaml")).toThrow(
+      "must hold exactly one TradingVenue (found 2)",
+    );
+  });
+});
+
+describe("JSON schema of the spec", () => {
+  const schema = specJsonSchema("TradingVenue") as {
+    properties: Record<string, { properties?: Record<string, Record<string, unknown>> }>;
+    required: string[];
+  };
+
+  it("carries descriptions, defaults and bounds from the same definition", () => {
+    expect(schema.required).toEqual(["instruments"]);
+    const engine = schema.properties.engine!.properties!;
+    expect(engine.cpus).toMatchObject({ type: "integer", minimum: 1, maximum: 64, default: 1 });
+    expect(engine.standby!.description).toContain("hot standby");
+    const instrument = (
+      schema.properties.instruments as unknown as {
+        items: { properties: Record<string, Record<string, unknown>>; required: string[] };
+      }
+    ).items;
+    expect(instrument.required).toEqual(["symbol", "referencePrice"]);
+    expect(instrument.properties.priceBandPercent).toMatchObject({ minimum: 0, maximum: 100, default: 10 });
+  });
+
+  it("has one for StrategyDeployment too", () => {
+    expect(specJsonSchema("StrategyDeployment")).toMatchObject({
+      required: expect.arrayContaining(["venueRef", "account"]),
+    });
+  });
+});
