@@ -1,0 +1,83 @@
+import type { EngineEvent, SubscribeResponse } from "@tradeplane/contracts";
+import { InstrumentMarket, type InstrumentSpec, type Retention } from "./instrument-market.ts";
+
+/**
+ * The venue's market data: one InstrumentMarket per listed instrument, fed the venue's
+ * event log in order. Deterministic: the same events give the same state and the same
+ * sequence numbers on every replica.
+ *
+ * Event grouping: the events of one command for one instrument are contiguous in the log
+ * (a partition is single-threaded, and a command touching several instruments handles
+ * them one after the other). The instrument's run ends when an event of another command
+ * or another instrument arrives, or with the command's `last_in_command` event; then the
+ * instrument publishes what the command changed.
+ */
+export class MarketState {
+  readonly instruments = new Map<string, InstrumentMarket>();
+  /** Event-log position of the last event applied (0 = none). */
+  position = 0;
+  /** Largest engine time seen, in seconds. */
+  timeS = 0;
+  private current: { market: InstrumentMarket; commandSeq: number } | undefined;
+  private nextBarEnd = Infinity;
+  /** Events that did not decode or named no listed instrument (rejections of unknown symbols are normal). */
+  unrouted = 0;
+
+  constructor(specs: readonly InstrumentSpec[], retention: Retention) {
+    for (const spec of specs) this.instruments.set(spec.symbol, new InstrumentMarket(spec, retention));
+  }
+
+  /** Applies the event at log position `source`. */
+  apply(source: number, event: EngineEvent): void {
+    this.position = source;
+    const seconds = event.timestamp?.seconds ?? 0;
+    if (seconds > this.timeS) {
+      this.timeS = seconds;
+      if (seconds >= this.nextBarEnd) this.closeBars();
+    }
+    const market = this.instruments.get(event.instrument);
+    const cur = this.current;
+    if (cur !== undefined && (cur.market !== market || cur.commandSeq !== event.commandSeq)) this.finishCurrent();
+    if (market !== undefined) {
+      this.current ??= { market, commandSeq: event.commandSeq };
+      market.apply(event, source);
+      if (event.body?.$case === "trade") this.nextBarEnd = Math.min(this.nextBarEnd, market.nextBarEnd());
+    } else this.unrouted++;
+    if (event.lastInCommand) this.finishCurrent();
+  }
+
+  /** Ends the instrument run in progress (also for a log that stops mid-command). */
+  finishCurrent(): void {
+    const cur = this.current;
+    this.current = undefined;
+    cur?.market.finish();
+  }
+
+  private closeBars(): void {
+    let next = Infinity;
+    for (const m of this.instruments.values()) {
+      m.advanceTime(this.timeS);
+      next = Math.min(next, m.nextBarEnd());
+    }
+    this.nextBarEnd = next;
+  }
+
+  /** Takes the event-channel updates (L3, TRADES, STATE) of every instrument, in log order. */
+  takeOutbox(): SubscribeResponse[] {
+    const out: SubscribeResponse[] = [];
+    for (const m of this.instruments.values()) {
+      if (m.outbox.length === 0) continue;
+      for (const u of m.outbox) out.push(u);
+      m.outbox.length = 0;
+    }
+    if (out.length > 1) out.sort((a, b) => a.sourceSequence - b.sourceSequence);
+    return out;
+  }
+
+  /** Book levels whose engine BookDelta disagreed with the book built from order events. */
+  get mismatches(): number {
+    let n = 0;
+    for (const m of this.instruments.values()) n += m.mismatches;
+    return n;
+  }
+}
