@@ -1,0 +1,142 @@
+import { readFileSync } from "node:fs";
+import { credentials, Metadata, type CallOptions, type Client, type ServiceError } from "@grpc/grpc-js";
+import { MarketDataClient, OrderEntryClient, RiskAdminClient, VenueAdminClient } from "@tradeplane/contracts";
+import { parseManifests, venueFrom, type TradingVenue } from "@tradeplane/operator/api/v1alpha1";
+import { CliError, EXIT, fromGrpc } from "../errors.ts";
+import { dataDir, defaultDataDir } from "../local/paths.ts";
+import { readState, type LocalState } from "../local/state.ts";
+
+/** Flags every client command takes. */
+export interface TargetFlags {
+  readonly dataDir?: string;
+  readonly endpoint?: string;
+  readonly token?: string;
+  readonly adminToken?: string;
+  readonly json?: boolean;
+}
+
+type Service = "orderEntry" | "riskAdmin" | "marketData" | "venueAdmin";
+
+const NAMES: Record<Service, string> = {
+  orderEntry: "the risk gateway (OrderEntry)",
+  riskAdmin: "the risk gateway (RiskAdmin)",
+  marketData: "the market-data service",
+  venueAdmin: "the matching engine (VenueAdmin)",
+};
+
+/**
+ * Where a command sends its calls and with which token: --endpoint/--token, else TP_ENDPOINT
+ * /TP_TOKEN, else the local venue's state file in the data folder (written by `up`).
+ */
+export class Target {
+  readonly flags: TargetFlags;
+  readonly state: LocalState | undefined;
+  private venueSpec: TradingVenue | undefined | null = null;
+  private readonly clients: Client[] = [];
+
+  constructor(flags: TargetFlags) {
+    this.flags = flags;
+    this.state = readState(dataDir(defaultDataDir(flags.dataDir)).state);
+  }
+
+  endpoint(service: Service): string {
+    const explicit = this.flags.endpoint ?? process.env.TP_ENDPOINT;
+    if (explicit !== undefined && explicit !== "") return explicit;
+    if (this.state === undefined)
+      throw new CliError(
+        EXIT.UNREACHABLE,
+        `no local venue in ${defaultDataDir(this.flags.dataDir)} and no --endpoint: start one with \`npm start\`, or pass --endpoint host:port`,
+      );
+    const e = this.state.endpoints;
+    return service === "venueAdmin" ? e.engines[0]!.grpc : e[service];
+  }
+
+  /** The bearer token for order entry as `account`. */
+  tradingToken(account: string | undefined): string {
+    const token = this.flags.token ?? process.env.TP_TOKEN;
+    if (token !== undefined && token !== "") return token;
+    const local = this.state?.accounts.find((a) => a.name === account) ?? this.state?.accounts[0];
+    if (local === undefined)
+      throw new CliError(EXIT.AUTH, "no token: pass --token or set TP_TOKEN (local mode prints the demo tokens)");
+    return local.token;
+  }
+
+  adminToken(): string {
+    const token = this.flags.adminToken ?? process.env.TP_ADMIN_TOKEN ?? this.state?.adminToken;
+    if (token === undefined || token === "")
+      throw new CliError(EXIT.AUTH, "no admin token: pass --admin-token or set TP_ADMIN_TOKEN");
+    return token;
+  }
+
+  /** The venue's manifest when it runs locally (prices are shown in its currency). */
+  venue(): TradingVenue | undefined {
+    if (this.venueSpec !== null) return this.venueSpec;
+    this.venueSpec = undefined;
+    if (this.state !== undefined) {
+      try {
+        const text = readFileSync(this.state.manifest, "utf8");
+        this.venueSpec = venueFrom(parseManifests(text, this.state.manifest), this.state.manifest);
+      } catch {
+        // the manifest moved: prices are shown as integers
+      }
+    }
+    return this.venueSpec;
+  }
+
+  /** The price unit of an instrument ("0.01"), or undefined when unknown here. */
+  priceUnit(symbol: string): string | undefined {
+    return this.venue()?.spec.instruments.find((i) => i.symbol === symbol)?.priceUnit;
+  }
+
+  orderEntry(): OrderEntryClient {
+    return this.make(OrderEntryClient, "orderEntry");
+  }
+  riskAdmin(): RiskAdminClient {
+    return this.make(RiskAdminClient, "riskAdmin");
+  }
+  marketData(): MarketDataClient {
+    return this.make(MarketDataClient, "marketData");
+  }
+  venueAdmin(): VenueAdminClient {
+    return this.make(VenueAdminClient, "venueAdmin");
+  }
+
+  private make<C extends Client>(
+    ctor: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => C,
+    service: Service,
+  ): C {
+    const client = new ctor(this.endpoint(service), credentials.createInsecure());
+    this.clients.push(client);
+    return client;
+  }
+
+  /**
+   * One unary call with a deadline and a bearer token; gRPC failures become CliErrors that
+   * say what to do.
+   */
+  call<Req, Res>(
+    service: Service,
+    token: string | undefined,
+    method: (
+      request: Req,
+      metadata: Metadata,
+      options: Partial<CallOptions>,
+      cb: (err: ServiceError | null, res: Res) => void,
+    ) => unknown,
+    request: Req,
+    timeoutMs = 10_000,
+  ): Promise<Res> {
+    const metadata = new Metadata();
+    if (token !== undefined) metadata.set("authorization", `Bearer ${token}`);
+    const endpoint = this.endpoint(service);
+    return new Promise<Res>((resolve, reject) => {
+      method(request, metadata, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) =>
+        err ? reject(fromGrpc(err, NAMES[service], endpoint)) : resolve(res),
+      );
+    });
+  }
+
+  close(): void {
+    for (const c of this.clients) c.close();
+  }
+}

@@ -1,0 +1,154 @@
+import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { SingleBar } from "cli-progress";
+import { Command, commandStreamName } from "@tradeplane/contracts";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { engineConfigOf } from "@tradeplane/matching/engine-config";
+import { engineServiceConfigSchema } from "@tradeplane/matching/config";
+import { Partition } from "@tradeplane/matching/partition";
+import { OrderProjection } from "@tradeplane/risk/domain/order-projection";
+import { unrealisedPnl } from "@tradeplane/risk/domain/positions";
+import { engineServiceConfig, localPorts, notionalPerTickLotOf, partitionsOf } from "../local/replay-config.ts";
+import type { Target } from "../client/target.ts";
+import { CliError, EXIT } from "../errors.ts";
+import { formatMoney, formatPrice } from "../format.ts";
+import { printResult } from "../output.ts";
+
+/**
+ * Rebuilds the engine's books and every account's positions as they stood right after
+ * command `toSeq`, from the venue's command log alone, with the same pure code the engine
+ * and the risk gateway run. Nothing running is touched.
+ */
+export async function replay(target: Target, flags: { toSeq: string; depth: string }): Promise<void> {
+  const toSeq = Number(flags.toSeq);
+  if (!Number.isSafeInteger(toSeq) || toSeq < 0)
+    throw new CliError(EXIT.USAGE, `--to-seq ${flags.toSeq}: give a log position >= 0`);
+  const depth = Number(flags.depth);
+  const state = target.state;
+  const venue = target.venue();
+  if (state === undefined || venue === undefined)
+    throw new CliError(
+      EXIT.UNREACHABLE,
+      "replay reads a local venue's log: start it once with `npm start` (or pass --data-dir)",
+    );
+
+  const placement = { natsUrl: [state.natsUrl], host: "127.0.0.1", ports: localPorts(state.portBase) };
+  const partitions = new Map(
+    partitionsOf(venue).map((p) => {
+      const config = engineServiceConfigSchema.parse(engineServiceConfig(venue, p, placement));
+      return [p, Partition.create({ engine: engineConfigOf(config) })] as const;
+    }),
+  );
+  const terms = new Map(
+    venue.spec.instruments.map((i) => [i.symbol, { notionalPerTickLot: notionalPerTickLotOf(venue, i.symbol) }]),
+  );
+  const projection = new OrderProjection((symbol) => terms.get(symbol));
+  const accounts = new Set<string>();
+
+  let nc;
+  try {
+    nc = await connect({ servers: state.natsUrl, token: state.natsToken, timeout: 3_000 });
+  } catch (err) {
+    throw new CliError(
+      EXIT.UNREACHABLE,
+      `cannot reach NATS at ${state.natsUrl} (${(err as Error).message}): start the venue with \`npm start\``,
+    );
+  }
+  try {
+    const stream = commandStreamName(venue.metadata.name);
+    const info = await (await jetstreamManager(nc)).streams.info(stream);
+    const last = Math.min(toSeq, info.state.last_seq);
+    if (toSeq > info.state.last_seq && target.flags.json !== true)
+      process.stderr.write(`the log ends at ${info.state.last_seq}; replaying all of it\n`);
+    const bar =
+      target.flags.json !== true && process.stderr.isTTY && last > 0
+        ? new SingleBar({ format: "replay [{bar}] {value}/{total} commands  {eta}s left", stream: process.stderr })
+        : undefined;
+    bar?.start(last, 0);
+    if (last > 0) {
+      const consumer = await jetstream(nc).consumers.get(stream, { deliver_policy: DeliverPolicy.All });
+      const messages = await consumer.consume({ max_messages: 4_096 });
+      for await (const m of messages) {
+        const seq = m.seq;
+        if (seq > last) break;
+        const p = Number(m.subject.slice(m.subject.lastIndexOf(".") + 1));
+        const partition = partitions.get(p);
+        if (partition !== undefined) {
+          let command: Command | undefined;
+          let error: string | undefined;
+          try {
+            command = Command.decode(m.data);
+          } catch (err) {
+            error = `command does not decode: ${(err as Error).message}`;
+          }
+          partition.apply(seq, command, error);
+          for (const event of partition.wireEvents()) {
+            for (const report of projection.apply(event)) accounts.add(report.account);
+          }
+        }
+        if (seq % 1_000 === 0) bar?.update(seq);
+        if (seq >= last) break;
+      }
+      await messages.close();
+    }
+    bar?.update(last);
+    bar?.stop();
+    print(target, venue, partitions, projection, [...accounts].sort(), last, depth);
+  } finally {
+    await nc.close();
+  }
+}
+
+function print(
+  target: Target,
+  venue: NonNullable<ReturnType<Target["venue"]>>,
+  partitions: ReadonlyMap<number, Partition>,
+  projection: OrderProjection,
+  accounts: readonly string[],
+  seq: number,
+  depth: number,
+): void {
+  const exp = venue.spec.market.notionalExponent;
+  const books = venue.spec.instruments.map((i) => {
+    const partition = partitions.get(i.partition)!;
+    const view = partition.engine.book(partition.instrumentIndex(i.symbol), depth);
+    return {
+      symbol: i.symbol,
+      lastPrice: view.lastPrice,
+      bids: view.bids.map((l) => ({ price: l.price, qty: l.qty })),
+      asks: view.asks.map((l) => ({ price: l.price, qty: l.qty })),
+    };
+  });
+  const positions = accounts.flatMap((account) =>
+    [...projection.positionsOf(account)].map(([instrument, p]) => {
+      const mark = projection.lastPrice(instrument) || p.markPrice;
+      return {
+        account,
+        instrument,
+        netQty: p.netQty,
+        realisedPnl: p.realisedPnl,
+        unrealisedPnl: unrealisedPnl(p, notionalPerTickLotOf(venue, instrument), mark),
+      };
+    }),
+  );
+  if (target.flags.json === true) {
+    printResult(true, { toSeq: seq, books, positions }, "");
+    return;
+  }
+  const unit = (symbol: string) => venue.spec.instruments.find((i) => i.symbol === symbol)!.priceUnit;
+  const lines = [`state after command ${seq}`, "", "books (best bid / best ask, last trade):"];
+  for (const b of books) {
+    const bid = b.bids[0];
+    const ask = b.asks[0];
+    lines.push(
+      `  ${b.symbol.padEnd(12)} ${bid ? `${bid.qty} @ ${formatPrice(bid.price, unit(b.symbol))}` : "-"}  /  ${ask ? `${formatPrice(ask.price, unit(b.symbol))} x ${ask.qty}` : "-"}   last ${b.lastPrice ? formatPrice(b.lastPrice, unit(b.symbol)) : "-"}   (${b.bids.length} bid, ${b.asks.length} ask levels)`,
+    );
+  }
+  lines.push("", "positions (net lots, realised / unrealised P&L):");
+  if (positions.length === 0) lines.push("  (none)");
+  for (const p of positions)
+    lines.push(
+      `  ${p.account.padEnd(12)} ${p.instrument.padEnd(12)} ${String(p.netQty).padStart(8)}   ${formatMoney(p.realisedPnl, exp)} / ${formatMoney(p.unrealisedPnl, exp)}`,
+    );
+  process.stdout.write(lines.join("\n") + "\n");
+}

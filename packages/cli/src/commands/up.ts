@@ -1,0 +1,90 @@
+import { resolve } from "node:path";
+import { venueFrom } from "@tradeplane/operator/api/v1alpha1";
+import { CliError, EXIT } from "../errors.ts";
+import { Dashboard } from "../local/dashboard.ts";
+import { DemoFlow } from "../local/demo-flow.ts";
+import { LocalVenue } from "../local/local-venue.ts";
+import { defaultDataDir } from "../local/paths.ts";
+import { parseCount } from "../prices.ts";
+import { loadManifests } from "./validate.ts";
+
+export interface UpFlags {
+  readonly file: string;
+  readonly dataDir?: string;
+  readonly headless?: boolean;
+  readonly portBase: string;
+  readonly demoRate: string;
+}
+
+/**
+ * `tradeplane up`: runs the venue of a manifest on this machine until Ctrl-C (or SIGTERM),
+ * then stops everything in order. The log stays in the data folder, so the next `up`
+ * resumes with the same books and positions.
+ */
+export async function up(flags: UpFlags): Promise<void> {
+  const manifestPath = resolve(flags.file);
+  const venue = venueFrom(loadManifests(flags.file), flags.file);
+  const portBase = parseCount(flags.portBase, "--port-base", 1024);
+  if (portBase > 65_000) throw new CliError(EXIT.USAGE, `--port-base ${portBase}: must be at most 65000`);
+  const demoRate = parseCount(flags.demoRate, "--demo-rate", 0);
+  const headless = flags.headless === true || !process.stdout.isTTY;
+  const say = (line: string) => process.stdout.write(`[tradeplane] ${line}\n`);
+
+  const local = new LocalVenue({
+    venue,
+    manifestPath,
+    dataDir: defaultDataDir(flags.dataDir),
+    portBase,
+    say,
+    ...(headless ? { onLine: (name: string, line: string) => process.stdout.write(`[${name}] ${line}\n`) } : {}),
+  });
+
+  let stopping: Promise<void> | undefined;
+  let flow: DemoFlow | undefined;
+  let dashboard: Dashboard | undefined;
+  const stop = (signal: string) => {
+    stopping ??= (async () => {
+      dashboard?.stop();
+      flow?.stop();
+      say(`${signal}: stopping the venue (its log stays in ${local.dirs.root})`);
+      await local.stop();
+      say("stopped");
+    })();
+    return stopping;
+  };
+  const stopped = new Promise<void>((done) => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void stop(signal).then(done));
+  });
+
+  let state;
+  try {
+    state = await local.start();
+  } catch (err) {
+    await local.stop().catch(() => undefined);
+    throw err;
+  }
+
+  const e = state.endpoints;
+  say(`venue "${state.venue}" is up`);
+  say(`  order entry (gRPC)   ${e.orderEntry}     tradeplane.v1.OrderEntry, RiskAdmin`);
+  say(`  market data (gRPC)   ${e.marketData}     tradeplane.v1.MarketData`);
+  say(`  market data (ws)     ${e.marketDataWs}`);
+  say(`  venue admin (gRPC)   ${e.engines.map((x) => x.grpc).join(", ")}`);
+  say(`  metrics              ${e.engines.map((x) => x.ops).join(", ")}, ${e.riskOps}, ${e.marketDataOps} (/metrics)`);
+  for (const a of state.accounts) say(`  account ${a.name.padEnd(11)} token ${a.token}`);
+  say(`  admin token          ${state.adminToken}`);
+  say(
+    `  tokens and endpoints are in ${local.dirs.state}; try: npx tradeplane book ${venue.spec.instruments[0]!.symbol}`,
+  );
+
+  if (demoRate > 0) {
+    flow = new DemoFlow(venue, state, demoRate);
+    flow.start();
+    say(`demo order flow: ${demoRate} orders/s from accounts demo-mm and demo-taker (--demo-rate 0 turns it off)`);
+  }
+  if (!headless) {
+    dashboard = new Dashboard(venue, state, flow, () => local.services());
+    dashboard.start();
+  }
+  await stopped;
+}

@@ -1,0 +1,251 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { Kvm } from "@nats-io/kv";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { accountsBucket } from "@tradeplane/contracts";
+import { provision, UnavailableError, venueProvisioningPlan } from "@tradeplane/platform";
+import type { TradingVenue } from "@tradeplane/operator/api/v1alpha1";
+import {
+  engineServiceConfig,
+  localPorts,
+  marketDataConfig,
+  partitionsOf,
+  riskGatewayConfig,
+  streamSettings,
+  type Placement,
+} from "@tradeplane/operator/service-configs";
+import { AccountRegistry } from "@tradeplane/risk/accounts";
+import { findNatsServer, natsServerArgs, waitForNats } from "./nats-server.ts";
+import { dataDir, PROJECT_ROOT, serviceMain, type DataDir } from "./paths.ts";
+import { newToken, readState, writeState, type LocalState } from "./state.ts";
+import { Supervisor } from "./supervisor.ts";
+
+/** Accounts local mode creates: one for you, two for the demo order flow. */
+export const DEMO_ACCOUNTS = ["alice", "demo-mm", "demo-taker"] as const;
+
+export interface LocalVenueOptions {
+  readonly venue: TradingVenue;
+  readonly manifestPath: string;
+  readonly dataDir: string;
+  readonly portBase: number;
+  /** Called with each line a service writes (formatted), e.g. to echo it prefixed. */
+  readonly onLine?: (name: string, line: string) => void;
+  /** Progress messages of start and stop. */
+  readonly say: (line: string) => void;
+}
+
+/**
+ * A whole venue on one machine: nats-server with JetStream in the data folder, the venue's
+ * streams provisioned with the same plan the operator uses, each service as a supervised
+ * child process configured from the same spec, demo accounts. The log in the data folder is
+ * the venue's truth, so the next start resumes with the same books and positions.
+ */
+export class LocalVenue {
+  readonly dirs: DataDir;
+  private readonly options: LocalVenueOptions;
+  private nats: ChildProcess | undefined;
+  private natsExited: Promise<void> = Promise.resolve();
+  private supervisor: Supervisor | undefined;
+  private nc: NatsConnection | undefined;
+  state: LocalState | undefined;
+
+  constructor(options: LocalVenueOptions) {
+    this.options = options;
+    this.dirs = dataDir(options.dataDir);
+  }
+
+  async start(): Promise<LocalState> {
+    const { venue, say } = this.options;
+    const name = venue.metadata.name;
+    for (const dir of [this.dirs.root, this.dirs.nats, this.dirs.logs, this.dirs.configs])
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const previous = readState(this.dirs.state);
+    if (previous !== undefined && previous.venue !== name)
+      throw new UnavailableError(
+        `${this.dirs.root} holds venue "${previous.venue}", not "${name}": use another --data-dir`,
+      );
+    if (previous?.pid !== undefined && previous.pid !== process.pid && isAlive(previous.pid))
+      throw new UnavailableError(`venue "${name}" already runs here (pid ${previous.pid}); stop it first`);
+
+    const ports = localPorts(this.options.portBase);
+    const partitions = partitionsOf(venue);
+    await assertPortsFree([
+      this.options.portBase,
+      ports.riskGrpc,
+      ports.riskOps,
+      ports.marketDataGrpc,
+      ports.marketDataOps,
+      ports.marketDataWs,
+      ...partitions.flatMap((p) => [ports.engineGrpc(p), ports.engineOps(p)]),
+    ]);
+
+    const natsToken = previous?.natsToken ?? newToken();
+    const adminToken = previous?.adminToken ?? newToken();
+    const natsUrl = `nats://127.0.0.1:${this.options.portBase}`;
+    const host = "127.0.0.1";
+    const at = (port: number) => `${host}:${port}`;
+    const state: LocalState = {
+      venue: name,
+      manifest: this.options.manifestPath,
+      portBase: this.options.portBase,
+      natsUrl,
+      natsToken,
+      adminToken,
+      endpoints: {
+        orderEntry: at(ports.riskGrpc),
+        riskAdmin: at(ports.riskGrpc),
+        marketData: at(ports.marketDataGrpc),
+        marketDataWs: `ws://${at(ports.marketDataWs)}`,
+        engines: partitions.map((p) => ({
+          partition: p,
+          grpc: at(ports.engineGrpc(p)),
+          ops: `http://${at(ports.engineOps(p))}`,
+        })),
+        riskOps: `http://${at(ports.riskOps)}`,
+        marketDataOps: `http://${at(ports.marketDataOps)}`,
+      },
+      accounts: DEMO_ACCOUNTS.map((account) => ({
+        name: account,
+        token: previous?.accounts.find((a) => a.name === account)?.token ?? newToken(),
+      })),
+      pid: process.pid,
+    };
+
+    // 1. nats-server with JetStream, its store in the data folder
+    const binary = findNatsServer(say);
+    say(`starting nats-server (${binary}) on ${natsUrl}, store ${this.dirs.nats}`);
+    const natsLog = join(this.dirs.logs, "nats-server.log");
+    this.nats = spawn(
+      binary,
+      [
+        ...natsServerArgs({ port: this.options.portBase, storeDir: this.dirs.nats, token: natsToken, name }),
+        "--log",
+        natsLog,
+      ],
+      { stdio: "ignore", detached: true },
+    );
+    const nats = this.nats;
+    this.natsExited = new Promise((resolve) => nats.once("exit", () => resolve()));
+    await waitForNats(natsUrl, natsToken);
+    this.nc = await connect({ servers: natsUrl, token: natsToken, name: "tradeplane-local" });
+
+    // 2. streams and buckets: the operator's plan
+    const changes = await provision(this.nc, venueProvisioningPlan(streamSettings(venue)));
+    say(`streams and buckets of venue "${name}" ready (${changes.length} created or updated)`);
+
+    // 3. accounts and their tokens (existing accounts keep the limits set on them)
+    const kv = await new Kvm(this.nc).open(accountsBucket(name));
+    for (const { name: account, token } of state.accounts) {
+      if ((await kv.get(`account.${account}`)) === null)
+        await AccountRegistry.putAccount(kv, {
+          name: account,
+          disabled: false,
+          principals: [account],
+          limits: {},
+          defaultStpMode: 0,
+        });
+      await AccountRegistry.putToken(kv, token, account);
+    }
+    writeState(this.dirs.state, state);
+    this.state = state;
+
+    // 4. the services, each from its configuration file
+    const placement: Placement = { natsUrl: [natsUrl], natsToken, adminToken, host, ports };
+    const node = process.execPath;
+    this.supervisor = new Supervisor({
+      ...(this.options.onLine !== undefined ? { onLine: this.options.onLine } : {}),
+      onCrash: (service, code, signal, delayMs) =>
+        say(`${service} exited (code ${code}, signal ${signal}); restarting in ${delayMs} ms`),
+    });
+    const run = (service: string, main: string, config: object) => {
+      const file = join(this.dirs.configs, `${service}.json`);
+      writeFileSync(file, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
+      this.supervisor!.start({
+        name: service,
+        command: node,
+        args: [main],
+        env: { TP_CONFIG_FILE: file, TP_INSTANCE_ID: `local-${service}` },
+        cwd: PROJECT_ROOT,
+        logFile: join(this.dirs.logs, `${service}.log`),
+      });
+    };
+    for (const p of partitions) run(`engine-${p}`, serviceMain("matching"), engineServiceConfig(venue, p, placement));
+    run("risk", serviceMain("risk"), riskGatewayConfig(venue, placement));
+    run("market-data", serviceMain("market-data"), marketDataConfig(venue, placement));
+
+    // 5. ready when every service says so
+    await this.waitReady([
+      ...state.endpoints.engines.map((e) => [`engine-${e.partition}`, e.ops] as const),
+      ["risk", state.endpoints.riskOps] as const,
+      ["market-data", state.endpoints.marketDataOps] as const,
+    ]);
+    return state;
+  }
+
+  private async waitReady(services: readonly (readonly [string, string])[], timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const [service, ops] of services) {
+      for (;;) {
+        try {
+          const res = await fetch(`${ops}/readyz`, { signal: AbortSignal.timeout(1_000) });
+          if (res.ok) break;
+        } catch {
+          // not listening yet
+        }
+        if (Date.now() > deadline)
+          throw new UnavailableError(
+            `${service} did not become ready in ${timeoutMs / 1000} s; see ${join(this.dirs.logs, `${service}.log`)}`,
+          );
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      this.options.say(`${service} ready`);
+    }
+  }
+
+  /** Supervised services and their restart counts. */
+  services() {
+    return this.supervisor?.status() ?? [];
+  }
+
+  /** Stops the services (newest first), then nats-server; the log stays in the data folder. */
+  async stop(): Promise<void> {
+    await this.supervisor?.stop();
+    await this.nc?.close().catch(() => undefined);
+    if (this.nats !== undefined && this.nats.exitCode === null && this.nats.signalCode === null) {
+      this.nats.kill("SIGTERM");
+      const killer = setTimeout(() => this.nats?.kill("SIGKILL"), 10_000);
+      await this.natsExited;
+      clearTimeout(killer);
+    }
+    if (this.state !== undefined) {
+      const { pid: _pid, ...rest } = this.state;
+      writeState(this.dirs.state, rest);
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Fails with the port and what to do when one of the ports is taken. */
+async function assertPortsFree(ports: readonly number[]): Promise<void> {
+  for (const port of ports) {
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+    });
+    if (!free)
+      throw new UnavailableError(
+        `port ${port} on 127.0.0.1 is in use: stop what uses it, or start with --port-base <another base>`,
+      );
+  }
+}

@@ -1,0 +1,223 @@
+import { Command, CommanderError, Option } from "commander";
+import { Target, type TargetFlags } from "./client/target.ts";
+import { cancelOrder, listOrders, replaceOrder, submitOrder } from "./commands/order.ts";
+import { showBars, showBook, showTrades } from "./commands/market.ts";
+import { createAccount, killSwitch, setLimits, showPositions, type LimitFlags } from "./commands/risk.ts";
+import { replay } from "./commands/replay.ts";
+import { up } from "./commands/up.ts";
+import { validate } from "./commands/validate.ts";
+import { haltOrResume, showStatus } from "./commands/venue.ts";
+import { asCliError, CliError, EXIT } from "./errors.ts";
+
+/**
+ * The tradeplane command: local mode (`up`), inspection, order entry and administration of
+ * a venue. Exit codes: 0 ok, 1 refused by the venue, 2 bad usage or input, 3 endpoint
+ * unreachable, 4 bad or missing token, 5 not found, 10 anything else.
+ */
+export function program(): Command {
+  const cli = new Command("tradeplane")
+    .description("Run and operate a Tradeplane trading venue")
+    .option("--data-dir <dir>", "local venue folder (default: $TP_DATA_DIR or ./.tradeplane)")
+    .option("--endpoint <host:port>", "talk to this endpoint instead of the local venue's ($TP_ENDPOINT)")
+    .option("--token <token>", "bearer token for order entry ($TP_TOKEN; default: the local demo account's)")
+    .option("--admin-token <token>", "bearer token for admin calls ($TP_ADMIN_TOKEN; default: the local one)")
+    .option("--json", "print JSON for scripts instead of tables")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+
+  /** Runs a client command with the global flags, closing its connections after. */
+  const withTarget =
+    <A extends unknown[]>(action: (target: Target, ...args: A) => Promise<void> | void) =>
+    async (...args: A) => {
+      const target = new Target(cli.opts<TargetFlags>());
+      try {
+        await action(target, ...args);
+      } finally {
+        target.close();
+      }
+    };
+
+  cli
+    .command("up")
+    .description("run a venue on this machine from a TradingVenue manifest (Ctrl-C stops it)")
+    .option("-f, --file <file>", "TradingVenue manifest", "examples/venue.yaml")
+    .option("--headless", "no live view: service logs on stdout (for scripts and CI)")
+    .option("--port-base <port>", "nats-server listens here, services on the next ports", "7400")
+    .option("--demo-rate <n>", "orders per second of the demo order flow; 0 = none", "20")
+    .action((flags: { file: string; headless?: boolean; portBase: string; demoRate: string }) =>
+      up({
+        ...flags,
+        ...(cli.opts<TargetFlags>().dataDir !== undefined ? { dataDir: cli.opts<TargetFlags>().dataDir! } : {}),
+      }),
+    );
+
+  cli
+    .command("validate")
+    .description("check TradingVenue / StrategyDeployment manifests")
+    .requiredOption("-f, --file <file>", "manifest file")
+    .action((flags: { file: string }) => validate(flags.file, cli.opts<TargetFlags>().json === true));
+
+  cli
+    .command("status")
+    .description("engines, their log positions and the services' readiness")
+    .action(withTarget((t) => showStatus(t)));
+
+  const order = cli.command("order").description("enter, cancel and replace orders");
+  order
+    .command("submit <symbol>")
+    .description("submit an order; prices in the currency (e.g. 1300.05)")
+    .requiredOption("--account <name>", "account to trade")
+    .addOption(new Option("--side <side>", "buy or sell").choices(["buy", "sell"]).makeOptionMandatory())
+    .requiredOption("--qty <lots>", "quantity in lots")
+    .option("--price <price>", "limit price")
+    .addOption(new Option("--type <type>", "order type").choices(["limit", "market"]).default("limit"))
+    .addOption(
+      new Option("--tif <tif>", "time in force (default day; ioc for market)").choices(["day", "gtc", "ioc", "fok"]),
+    )
+    .option("--client-order-id <id>", "your id for the order (default: a new UUID)")
+    .option("--post-only", "refuse the order if it would take liquidity")
+    .action(withTarget((t, symbol: string, flags: Parameters<typeof submitOrder>[2]) => submitOrder(t, symbol, flags)));
+  order
+    .command("cancel <symbol>")
+    .requiredOption("--account <name>", "account of the order")
+    .option("--order-id <id>", "venue order id")
+    .option("--client-order-id <id>", "the order's client order id")
+    .action(withTarget((t, symbol: string, flags: Parameters<typeof cancelOrder>[2]) => cancelOrder(t, symbol, flags)));
+  order
+    .command("replace <symbol>")
+    .requiredOption("--account <name>", "account of the order")
+    .option("--order-id <id>", "venue order id")
+    .option("--client-order-id <id>", "the order's client order id")
+    .requiredOption("--qty <lots>", "new total quantity in lots")
+    .option("--price <price>", "new limit price")
+    .action(
+      withTarget((t, symbol: string, flags: Parameters<typeof replaceOrder>[2]) => replaceOrder(t, symbol, flags)),
+    );
+  order
+    .command("list")
+    .description("open orders of an account")
+    .requiredOption("--account <name>", "account")
+    .option("--symbol <symbol>", "only this instrument")
+    .action(withTarget((t, flags: { account: string; symbol?: string }) => listOrders(t, flags)));
+
+  cli
+    .command("book <symbol>")
+    .description("the aggregated order book")
+    .option("--depth <levels>", "levels per side", "10")
+    .action(withTarget((t, symbol: string, flags: { depth: string }) => showBook(t, symbol, flags)));
+  cli
+    .command("trades <symbol>")
+    .description("the latest trades")
+    .option("--limit <n>", "how many", "20")
+    .action(withTarget((t, symbol: string, flags: { limit: string }) => showTrades(t, symbol, flags)));
+  cli
+    .command("bars <symbol>")
+    .description("OHLCV bars")
+    .option("--interval <interval>", "1s, 1m, 5m, 15m, 1h or 1d", "1m")
+    .option("--limit <n>", "how many", "30")
+    .action(withTarget((t, symbol: string, flags: { interval: string; limit: string }) => showBars(t, symbol, flags)));
+  cli
+    .command("positions <account>")
+    .description("positions and P&L of an account")
+    .action(withTarget((t, account: string) => showPositions(t, account)));
+
+  cli
+    .command("halt [symbol]")
+    .description("halt trading of an instrument, or of every instrument with --all")
+    .option("--all", "every instrument of the venue")
+    .option("--reason <text>", "why (shown on the STATE channel)")
+    .action(
+      withTarget((t, symbol: string | undefined, flags: { all?: boolean; reason?: string }) =>
+        haltOrResume(t, "halt", symbol, flags),
+      ),
+    );
+  cli
+    .command("resume [symbol]")
+    .description("resume trading of an instrument, or of every instrument with --all")
+    .option("--all", "every instrument of the venue")
+    .option("--reason <text>", "why (shown on the STATE channel)")
+    .option("--auction", "resume into a re-opening call auction (PRE_OPEN)")
+    .action(
+      withTarget((t, symbol: string | undefined, flags: { all?: boolean; reason?: string; auction?: boolean }) =>
+        haltOrResume(t, "resume", symbol, flags),
+      ),
+    );
+
+  cli
+    .command("kill-switch <action>")
+    .description("engage, release or list kill switches")
+    .option("--account <name>", "one account")
+    .option("--venue", "every account of the venue")
+    .option("--reason <text>", "why")
+    .option("--keep-open-orders", "engage without cancelling open orders")
+    .action(
+      withTarget(
+        async (
+          t,
+          action: string,
+          flags: { account?: string; venue?: boolean; reason?: string; keepOpenOrders?: boolean },
+        ) => {
+          if (action !== "engage" && action !== "release" && action !== "list")
+            throw new CliError(EXIT.USAGE, `kill-switch ${action}: must be engage, release or list`);
+          await killSwitch(t, action, flags);
+        },
+      ),
+    );
+
+  const limitOptions = (c: Command) =>
+    c
+      .option("--max-order-qty <lots>", "largest order quantity")
+      .option("--max-order-notional <units>", "largest order value in money units (paise)")
+      .option("--price-collar-bps <bps>", "largest distance from the reference price")
+      .option("--max-position <lots>", "largest position per instrument")
+      .option("--credit-limit <units>", "largest credit use in money units")
+      .option("--max-orders-per-second <n>", "largest request rate")
+      .option("--restricted <symbols>", "comma-separated instruments the account may not trade");
+  const accounts = cli.command("accounts").description("trading accounts and their limits");
+  accounts
+    .command("create <name>")
+    .option("--display-name <text>", "name for people")
+    .option("--principal <principal...>", "token subjects allowed to trade it (default: the account name)")
+    .action(
+      withTarget((t, name: string, flags: { displayName?: string; principal?: string[] }) =>
+        createAccount(t, name, flags),
+      ),
+    );
+  limitOptions(accounts.command("set-limits <name>").description("replace an account's limits as a whole")).action(
+    withTarget((t, name: string, flags: LimitFlags) => setLimits(t, name, flags)),
+  );
+
+  cli
+    .command("replay")
+    .description("rebuild the books and positions as they were after a command of the log")
+    .requiredOption("--to-seq <n>", "last command to apply")
+    .option("--depth <levels>", "book levels to keep", "5")
+    .action(withTarget((t, flags: { toSeq: string; depth: string }) => replay(t, flags)));
+
+  return cli;
+}
+
+/** Runs the CLI; prints one line per error and sets the exit code. */
+export async function run(argv: readonly string[]): Promise<number> {
+  try {
+    await program().parseAsync([...argv], { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version print and end with 0; usage errors were printed by commander.
+      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    const e = asCliError(err);
+    process.stderr.write(`tradeplane: ${e.message}\n`);
+    return e.exitCode;
+  }
+}
+
+/** Runs the CLI as a program: exits with its code once stdout is flushed. */
+export async function runAsProgram(argv: readonly string[]): Promise<void> {
+  const code = await run(argv);
+  // gRPC channels and timers of a finished command must not keep the process alive.
+  process.stdout.write("", () => process.exit(code));
+}
+
+if (import.meta.main) await runAsProgram(process.argv.slice(2));
