@@ -62,6 +62,30 @@ export class NotFoundError extends TradeplaneError {
   }
 }
 
+/** A thing to be created exists already (an account name, a key). */
+export class AlreadyExistsError extends TradeplaneError {
+  override readonly name = "AlreadyExistsError";
+  constructor(message: string) {
+    super("ALREADY_EXISTS", message);
+  }
+}
+
+/** A write was based on a stale revision (optimistic concurrency): read again and retry. */
+export class RevisionConflictError extends TradeplaneError {
+  override readonly name = "RevisionConflictError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("ABORTED", message, options);
+  }
+}
+
+/** The request is valid but the state does not allow it (e.g. deleting an account with open orders). */
+export class FailedPreconditionError extends TradeplaneError {
+  override readonly name = "FailedPreconditionError";
+  constructor(message: string) {
+    super("FAILED_PRECONDITION", message);
+  }
+}
+
 /** The call exists in the contract but this service does not serve it (yet). */
 export class NotImplementedError extends TradeplaneError {
   override readonly name = "NotImplementedError";

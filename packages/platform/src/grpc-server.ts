@@ -102,6 +102,10 @@ export function grpcStatusOf(err: unknown): GrpcStatus {
         return GrpcStatus.RESOURCE_EXHAUSTED;
       case "UNIMPLEMENTED":
         return GrpcStatus.UNIMPLEMENTED;
+      case "ALREADY_EXISTS":
+        return GrpcStatus.ALREADY_EXISTS;
+      case "ABORTED":
+        return GrpcStatus.ABORTED;
       default:
         return GrpcStatus.INTERNAL;
     }

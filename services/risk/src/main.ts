@@ -98,6 +98,8 @@ export async function main(config: Readonly<RiskGatewayConfig>): Promise<Started
           instruments,
           log,
           adminToken: config.adminToken,
+          defaultLimits: config.defaultLimits,
+          watchTimeoutMs: config.commandTimeoutMs,
           logger,
         }),
       },

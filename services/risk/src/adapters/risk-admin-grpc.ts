@@ -3,23 +3,39 @@ import type { KV } from "@nats-io/kv";
 import {
   CancelReason,
   KillSwitchScope,
+  type Account,
   type KillSwitch,
   type Position as WirePosition,
   type RiskAdminServer,
+  type RiskLimits,
+  type StpMode,
 } from "@tradeplane/contracts";
 import {
   authoriseAdmin,
+  FailedPreconditionError,
   NotFoundError,
-  NotImplementedError,
+  RevisionConflictError,
   timestampOfMs,
   unaryHandler,
   ValidationError,
   type CommandLogWriter,
   type Logger,
 } from "@tradeplane/platform";
+import {
+  accountNameProblem,
+  accountProblem,
+  afterNameOf,
+  limitsProblem,
+  overridesOf,
+  pageOf,
+  pageSizeOf,
+  wireLimitsOf,
+} from "../domain/account-validation.ts";
+import { effectiveLimits, type LimitOverrides } from "../domain/limits.ts";
 import type { OrderProjection } from "../domain/order-projection.ts";
 import { unrealisedPnl } from "../domain/positions.ts";
-import { AccountRegistry, type KillSwitchRecord } from "./accounts.ts";
+import type { FieldProblem } from "../domain/request-validation.ts";
+import { AccountRegistry, type AccountRecord, type KillSwitchRecord, type StoredAccount } from "./accounts.ts";
 import { cancelEverywhere } from "./cancel-all.ts";
 import type { InstrumentInfo } from "./order-entry-grpc.ts";
 
@@ -31,21 +47,125 @@ export interface RiskAdminDeps {
   readonly instruments: ReadonlyMap<string, InstrumentInfo>;
   readonly log: CommandLogWriter;
   readonly adminToken: string | undefined;
+  /** Venue-wide limits that accounts override (GetLimits' `effective`). */
+  readonly defaultLimits: LimitOverrides;
+  /** Longest wait for this replica's accounts watch to show a write it made. */
+  readonly watchTimeoutMs: number;
   readonly logger: Logger;
+}
+
+/** Attempts of a read-modify-write with expected revision 0 ("overwrite") that keeps meeting concurrent writes. */
+const MAX_OVERWRITE_ATTEMPTS = 5;
+
+function invalid(problem: FieldProblem): never {
+  throw new ValidationError(`${problem.field}: ${problem.message}`, [
+    { path: problem.field, message: problem.message },
+  ]);
+}
+
+function expectedRevisionOf(v: number): number {
+  if (!Number.isSafeInteger(v) || v < 0)
+    invalid({ field: "expected_revision", message: "must be 0 (unconditional) or a revision" });
+  return v;
+}
+
+/** The limits in force (venue defaults < account); absent = no limit at any level. */
+function wireEffective(defaults: LimitOverrides, own: LimitOverrides): RiskLimits {
+  const l = effectiveLimits(defaults, own);
+  const finite = (v: number): number | undefined => (Number.isFinite(v) ? v : undefined);
+  return {
+    maxOrderQty: finite(l.maxOrderQty),
+    maxOrderNotional: finite(l.maxOrderNotional),
+    priceCollarBps: finite(l.priceCollarBps),
+    maxPosition: finite(l.maxPosition),
+    creditLimit: finite(l.creditLimit),
+    maxOrdersPerSecond: finite(l.maxOrdersPerSecond),
+    restrictedInstruments: [...l.restricted].sort(),
+  };
+}
+
+function wireAccount({ record, revision }: StoredAccount): Account {
+  return {
+    name: record.name,
+    displayName: record.displayName ?? "",
+    disabled: record.disabled,
+    principals: [...record.principals],
+    defaultStpMode: record.defaultStpMode as StpMode,
+    limits: wireLimitsOf(record.limits),
+    revision,
+    createTime: record.createTimeMs === undefined ? undefined : timestampOfMs(record.createTimeMs),
+    updateTime: record.updateTimeMs === undefined ? undefined : timestampOfMs(record.updateTimeMs),
+  };
 }
 
 /**
  * RiskAdmin, the operator's side: positions from the projection, and kill switches. Engaging
  * one stores it (so every gateway replica refuses new orders at once) and writes a mass
  * cancel per partition with reason KILL_SWITCH; releasing it lets orders in again.
- * Account management is done by writing the accounts bucket (CLI, operator) for now.
+ * Accounts and limits are read from and written to the accounts bucket with the key's KV
+ * revision as the account revision: create fails on an existing key (ALREADY_EXISTS), and
+ * every change names the revision it is based on (ABORTED when the key moved on). After a
+ * write, the call waits until this replica's watch shows it, so the next order here is
+ * checked against it; other replicas follow within their watch delay.
  */
 export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
   const unary = <Req, Res>(handler: (req: Req, metadata: Metadata) => Promise<Res> | Res) =>
     unaryHandler(deps.logger, handler);
-  const unimplemented = unary(() => {
-    throw new NotImplementedError("not served yet: manage accounts and limits through the accounts KV bucket");
-  });
+  const knownInstrument = (symbol: string): boolean => deps.instruments.has(symbol);
+
+  const requireName = (field: string, name: string): string => {
+    const problem = accountNameProblem(field, name);
+    if (problem !== undefined) invalid(problem);
+    return name;
+  };
+
+  const read = async (name: string): Promise<StoredAccount> => {
+    const stored = await AccountRegistry.readAccount(deps.kv, name);
+    if (stored === undefined) throw new NotFoundError(`no account ${name}`);
+    return stored;
+  };
+
+  const stale = (name: string, expected: number, current: number): RevisionConflictError =>
+    new RevisionConflictError(`account ${name} is at revision ${current}, not ${expected}: read it again and retry`);
+
+  /** Waits until this replica applies `revision` (bounded), so its own checks see the write. */
+  const settle = async (revision: number): Promise<void> => {
+    await deps.accounts.caughtUp(revision, deps.watchTimeoutMs);
+  };
+
+  /**
+   * Read, change, write back at the revision read. With an expected revision the write
+   * fails if the account is not at it; with 0 it retries on a concurrent write, so a
+   * change to one part (limits) never loses a concurrent change to another.
+   */
+  const modify = async (
+    name: string,
+    expected: number,
+    change: (current: AccountRecord) => AccountRecord,
+  ): Promise<StoredAccount> => {
+    for (let attempt = 1; ; attempt++) {
+      const current = await read(name);
+      if (expected !== 0 && current.revision !== expected) throw stale(name, expected, current.revision);
+      const record = change(current.record);
+      try {
+        const revision = await AccountRegistry.updateAccount(deps.kv, record, current.revision);
+        await settle(revision);
+        return { record, revision };
+      } catch (err) {
+        if (!(err instanceof RevisionConflictError) || expected !== 0 || attempt >= MAX_OVERWRITE_ATTEMPTS) throw err;
+      }
+    }
+  };
+
+  /** Why an account may not go: open orders or a position, as this replica's projection has them. */
+  const deleteBlocker = (name: string): string | undefined => {
+    const open = deps.projection.openOrders(name).length;
+    if (open > 0) return `account ${name} has ${open} open order(s): cancel them first`;
+    for (const [instrument, p] of deps.projection.positionsOf(name))
+      if (p.netQty !== 0)
+        return `account ${name} has a position of ${p.netQty} lots in ${instrument}: flatten it first`;
+    return undefined;
+  };
 
   const which = (scope: KillSwitchScope, account: string): string => {
     if (scope === KillSwitchScope.VENUE) return "venue";
@@ -65,13 +185,109 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
   });
 
   return {
-    createAccount: unimplemented,
-    getAccount: unimplemented,
-    listAccounts: unimplemented,
-    updateAccount: unimplemented,
-    deleteAccount: unimplemented,
-    getLimits: unimplemented,
-    setLimits: unimplemented,
+    createAccount: unary(async (req, metadata) => {
+      const principal = authoriseAdmin(metadata, deps.adminToken);
+      const a = req.account;
+      if (a === undefined) return invalid({ field: "account", message: "required" });
+      const problem = accountProblem("account", a);
+      if (problem !== undefined) invalid(problem);
+      const now = Date.now();
+      // Limits, revision and times of the request are ignored (proto): limits are set with SetLimits.
+      const record: AccountRecord = {
+        name: a.name,
+        displayName: a.displayName,
+        disabled: a.disabled,
+        principals: [...a.principals],
+        limits: {},
+        defaultStpMode: a.defaultStpMode,
+        createTimeMs: now,
+        updateTimeMs: now,
+      };
+      const revision = await AccountRegistry.createAccount(deps.kv, record);
+      await settle(revision);
+      deps.logger.info({ account: a.name, principal, revision }, "account created");
+      return { account: wireAccount({ record, revision }) };
+    }),
+    getAccount: unary(async (req, metadata) => {
+      authoriseAdmin(metadata, deps.adminToken);
+      return { account: wireAccount(await read(requireName("name", req.name))) };
+    }),
+    listAccounts: unary((req, metadata) => {
+      authoriseAdmin(metadata, deps.adminToken);
+      const size = pageSizeOf(req.pageSize);
+      if (typeof size !== "number") return invalid(size);
+      const after = afterNameOf(req.pageToken);
+      if (typeof after !== "string") return invalid(after);
+      // This replica's live view of the bucket (it follows every write through its watch).
+      const page = pageOf(deps.accounts.accountNames(), after, size);
+      const accounts = page.names.flatMap((name) => {
+        const stored = deps.accounts.storedAccount(name);
+        return stored === undefined ? [] : [wireAccount(stored)];
+      });
+      return { accounts, nextPageToken: page.nextPageToken };
+    }),
+    updateAccount: unary(async (req, metadata) => {
+      const principal = authoriseAdmin(metadata, deps.adminToken);
+      const a = req.account;
+      if (a === undefined) return invalid({ field: "account", message: "required" });
+      const problem = accountProblem("account", a);
+      if (problem !== undefined) invalid(problem);
+      const expected = expectedRevisionOf(req.expectedRevision);
+      const stored = await modify(a.name, expected, (current) => ({
+        ...current,
+        displayName: a.displayName,
+        disabled: a.disabled,
+        principals: [...a.principals],
+        defaultStpMode: a.defaultStpMode,
+        updateTimeMs: Date.now(),
+      }));
+      deps.logger.info({ account: a.name, principal, revision: stored.revision }, "account updated");
+      return { account: wireAccount(stored) };
+    }),
+    deleteAccount: unary(async (req, metadata) => {
+      const principal = authoriseAdmin(metadata, deps.adminToken);
+      const name = requireName("name", req.name);
+      const expected = expectedRevisionOf(req.expectedRevision);
+      for (let attempt = 1; ; attempt++) {
+        const current = await read(name);
+        if (expected !== 0 && current.revision !== expected) throw stale(name, expected, current.revision);
+        const blocker = deleteBlocker(name);
+        if (blocker !== undefined) throw new FailedPreconditionError(blocker);
+        try {
+          await settle(await AccountRegistry.deleteAccount(deps.kv, name, current.revision));
+          break;
+        } catch (err) {
+          if (!(err instanceof RevisionConflictError) || expected !== 0 || attempt >= MAX_OVERWRITE_ATTEMPTS) throw err;
+        }
+      }
+      deps.logger.info({ account: name, principal }, "account deleted");
+      return {};
+    }),
+    getLimits: unary(async (req, metadata) => {
+      authoriseAdmin(metadata, deps.adminToken);
+      const { record, revision } = await read(requireName("account", req.account));
+      return {
+        limits: wireLimitsOf(record.limits),
+        effective: wireEffective(deps.defaultLimits, record.limits),
+        revision,
+      };
+    }),
+    setLimits: unary(async (req, metadata) => {
+      const principal = authoriseAdmin(metadata, deps.adminToken);
+      const name = requireName("account", req.account);
+      // An absent message is an empty one: every limit inherits the venue default.
+      const limits = req.limits ?? { restrictedInstruments: [] };
+      const problem = limitsProblem("limits", limits, knownInstrument);
+      if (problem !== undefined) invalid(problem);
+      const expected = expectedRevisionOf(req.expectedRevision);
+      const stored = await modify(name, expected, (current) => ({
+        ...current,
+        limits: overridesOf(limits),
+        updateTimeMs: Date.now(),
+      }));
+      deps.logger.info({ account: name, principal, revision: stored.revision }, "limits set");
+      return { limits: wireLimitsOf(stored.record.limits), revision: stored.revision };
+    }),
     getPositions: unary((req, metadata) => {
       authoriseAdmin(metadata, deps.adminToken);
       const positions: WirePosition[] = [];

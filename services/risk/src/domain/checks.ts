@@ -9,6 +9,12 @@ import { tryTake, type TokenBucket } from "./token-bucket.ts";
  * session, halts, kill switch, restricted instrument, duplicate client order id,
  * throttle, max quantity, max value, price collar, position limit, credit limit.
  *
+ * A limit of 0 blocks every order its check applies to (risk_admin.proto: there is no
+ * "unlimited"; `Infinity` is only what an absent limit at every level merges to). Each
+ * check tests 0 on its own, so that no order slips through on an edge of the arithmetic
+ * (a market order with no price to value it at, a reducing order under a position limit,
+ * the first token of an empty bucket).
+ *
  * Only the throttle changes anything (it takes a token). It runs after the checks that
  * make an order unacceptable whatever the rate, so those rejects never spend a token;
  * orders rejected by the limit checks after it do count toward the rate.
@@ -103,19 +109,25 @@ export const duplicateClientOrderId: Check = ({ account, order }) =>
 export const throttle: Check = ({ account, nowNs }) => {
   const rate = account.limits.maxOrdersPerSecond;
   if (rate === Infinity) return PASS;
+  if (rate === 0) return RejectReason.THROTTLED;
   return tryTake(account.throttle, nowNs, rate, Math.max(1, rate * 2)) ? PASS : RejectReason.THROTTLED;
 };
 
 export const maxOrderQty: Check = ({ account, order }) =>
-  order.qty > account.limits.maxOrderQty ? RejectReason.ACCOUNT_MAX_ORDER_QTY : PASS;
+  account.limits.maxOrderQty === 0 || order.qty > account.limits.maxOrderQty
+    ? RejectReason.ACCOUNT_MAX_ORDER_QTY
+    : PASS;
 
-export const maxOrderValue: Check = (ctx) =>
-  orderNotional(ctx) > ctx.account.limits.maxOrderNotional ? RejectReason.ACCOUNT_MAX_ORDER_VALUE : PASS;
+export const maxOrderValue: Check = (ctx) => {
+  const max = ctx.account.limits.maxOrderNotional;
+  return max === 0 || orderNotional(ctx) > max ? RejectReason.ACCOUNT_MAX_ORDER_VALUE : PASS;
+};
 
-/** Fat-finger guard: a limit price too far from the last (else reference) price. */
+/** Fat-finger guard: a limit price too far from the last (else reference) price. 0 blocks every priced order. */
 export const priceCollar: Check = ({ account, order, instrument }) => {
   const bps = account.limits.priceCollarBps;
   if (bps === Infinity || order.price <= 0) return PASS;
+  if (bps === 0) return RejectReason.PRICE_COLLAR;
   const anchor = instrument.lastPrice > 0 ? instrument.lastPrice : instrument.referencePrice;
   if (anchor <= 0) return PASS;
   // |price - anchor| / anchor > bps / 10_000, in integers.
@@ -126,14 +138,17 @@ export const priceCollar: Check = ({ account, order, instrument }) => {
 export const positionLimit: Check = ({ account, order }) => {
   const max = account.limits.maxPosition;
   if (max === Infinity) return PASS;
+  if (max === 0) return RejectReason.POSITION_LIMIT;
   if (order.side === Side.BUY) {
     return account.position + account.openBuyQty + order.qty > max ? RejectReason.POSITION_LIMIT : PASS;
   }
   return -(account.position - account.openSellQty - order.qty) > max ? RejectReason.POSITION_LIMIT : PASS;
 };
 
-export const creditLimit: Check = (ctx) =>
-  ctx.account.openExposure + orderNotional(ctx) > ctx.account.limits.creditLimit ? RejectReason.CREDIT_LIMIT : PASS;
+export const creditLimit: Check = (ctx) => {
+  const max = ctx.account.limits.creditLimit;
+  return max === 0 || ctx.account.openExposure + orderNotional(ctx) > max ? RejectReason.CREDIT_LIMIT : PASS;
+};
 
 /** The chain, in the promised order, with names for metrics and docs. */
 export const NEW_ORDER_CHECKS: readonly (readonly [name: string, check: Check])[] = [

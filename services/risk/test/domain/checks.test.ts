@@ -157,6 +157,61 @@ describe("checkNewOrder", () => {
     expect(checkNewOrder(ctx)).toBe(expected);
   });
 
+  describe("a limit of 0 blocks every order its check applies to", () => {
+    const market = { price: 0 };
+    const noPrice = { lastPrice: 0, referencePrice: 0 };
+    it.each([
+      ["max_order_qty 0 blocks one lot", context({ order: { qty: 1 }, limits: { maxOrderQty: 0 } })],
+      ["max_order_qty 0 blocks a market order", context({ order: market, limits: { maxOrderQty: 0 } })],
+      [
+        "max_order_notional 0 blocks a market order with nothing to value it at",
+        context({ order: market, instrument: noPrice, limits: { maxOrderNotional: 0 } }),
+      ],
+      ["price_collar_bps 0 blocks a limit order at the last price", context({ limits: { priceCollarBps: 0 } })],
+      [
+        "price_collar_bps 0 blocks a limit order with no reference to measure from",
+        context({ instrument: noPrice, limits: { priceCollarBps: 0 } }),
+      ],
+      [
+        "max_position 0 blocks a buy that would reduce a short",
+        context({ account: { position: -5 }, order: { qty: 1 }, limits: { maxPosition: 0 } }),
+      ],
+      [
+        "max_position 0 blocks a sell that would reduce a long",
+        context({ account: { position: 5 }, order: { side: Side.SELL, qty: 1 }, limits: { maxPosition: 0 } }),
+      ],
+      [
+        "credit_limit 0 blocks a market order with nothing to value it at",
+        context({ order: market, instrument: noPrice, limits: { creditLimit: 0 } }),
+      ],
+      ["max_orders_per_second 0 blocks the very first order", context({ limits: { maxOrdersPerSecond: 0 } })],
+    ])("%s", (_name, ctx) => {
+      expect(checkNewOrder(ctx)).not.toBe(PASS);
+    });
+
+    it("names the check that blocked", () => {
+      const reasons = (
+        [
+          [{ maxOrderQty: 0 }, RejectReason.ACCOUNT_MAX_ORDER_QTY],
+          [{ maxOrderNotional: 0 }, RejectReason.ACCOUNT_MAX_ORDER_VALUE],
+          [{ priceCollarBps: 0 }, RejectReason.PRICE_COLLAR],
+          [{ maxPosition: 0 }, RejectReason.POSITION_LIMIT],
+          [{ creditLimit: 0 }, RejectReason.CREDIT_LIMIT],
+          [{ maxOrdersPerSecond: 0 }, RejectReason.THROTTLED],
+        ] as const
+      ).map(([limits, reason]) => [checkNewOrder(context({ limits })), reason]);
+      for (const [got, want] of reasons) expect(got).toBe(want);
+    });
+
+    it("leaves a market order alone under a price collar of 0 (the collar applies to limit prices)", () => {
+      expect(checkNewOrder(context({ order: market, limits: { priceCollarBps: 0 } }))).toBe(PASS);
+    });
+
+    it("keeps 0 from a more specific layer over a venue default", () => {
+      expect(effectiveLimits({ maxOrderQty: 1000 }, { maxOrderQty: 0 }).maxOrderQty).toBe(0);
+    });
+  });
+
   it("checks in the promised order: the kill switch wins over a bad quantity", () => {
     expect(
       checkNewOrder(context({ account: { killSwitch: true }, order: { qty: 11 }, limits: { maxOrderQty: 10 } })),

@@ -1,0 +1,158 @@
+import { credentials, Metadata } from "@grpc/grpc-js";
+import { Kvm, type KV } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  accountsBucket,
+  OrderEntryClient,
+  OrderType,
+  RiskAdminClient,
+  Side,
+  TimeInForce,
+  type SubmitOrderRequest,
+  type SubmitOrderResponse,
+} from "@tradeplane/contracts";
+import { provision, venueProvisioningPlan, type StartedService } from "@tradeplane/platform";
+import { connectTo, NatsServer, testInstrumentSettings, unary } from "@tradeplane/testkit";
+import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
+import { AccountRegistry, type AccountRecord } from "../../src/adapters/accounts.ts";
+import type { RiskGatewayConfig } from "../../src/config.ts";
+import { main } from "../../src/main.ts";
+
+/**
+ * A venue for gateway tests: a real nats-server with the venue's streams and buckets, the
+ * real engine process, and the gateway in this process, with clients for both its APIs.
+ */
+export const ADMIN_TOKEN = "risk-admin-token-0123456789";
+export const ENGINE_ADMIN_TOKEN = "engine-admin-token-0123456789";
+
+export function auth(token: string): Metadata {
+  const m = new Metadata();
+  m.set("authorization", `Bearer ${token}`);
+  return m;
+}
+
+export function order(overrides: Partial<SubmitOrderRequest>): SubmitOrderRequest {
+  return {
+    account: "",
+    clientOrderId: "c1",
+    instrument: "INFY",
+    side: Side.BUY,
+    orderType: OrderType.LIMIT,
+    timeInForce: TimeInForce.DAY,
+    price: 100_010,
+    stopPrice: 0,
+    qty: 1,
+    postOnly: false,
+    stpMode: 0,
+    expireTime: undefined,
+    displayQty: 0,
+    stpGroup: 0,
+    ...overrides,
+  };
+}
+
+export interface Venue {
+  readonly server: NatsServer;
+  readonly nc: NatsConnection;
+  readonly kv: KV;
+  readonly engine: EngineProcess;
+  gateway: StartedService;
+  orderEntry: OrderEntryClient;
+  admin: RiskAdminClient;
+  readonly config: Readonly<RiskGatewayConfig>;
+  submit(token: string, req: SubmitOrderRequest): Promise<SubmitOrderResponse>;
+  /** Stops the gateway and starts a new one on the same venue (a restart). */
+  restartGateway(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface VenueOptions {
+  readonly venue: string;
+  /** Accounts to store before the gateway starts; each trades with token `<name>-token-0123456789`. */
+  readonly accounts?: readonly Partial<AccountRecord>[];
+  readonly defaultLimits?: RiskGatewayConfig["defaultLimits"];
+}
+
+export function tokenOf(account: string): string {
+  return `${account}-token-0123456789`;
+}
+
+export async function startVenue(options: VenueOptions): Promise<Venue> {
+  const server = await NatsServer.start();
+  const nc = await connectTo(server.url);
+  await provision(nc, venueProvisioningPlan({ venue: options.venue }));
+  const kv = await new Kvm(nc).open(accountsBucket(options.venue));
+  for (const a of options.accounts ?? []) {
+    const name = a.name!;
+    await AccountRegistry.putAccount(kv, {
+      name,
+      disabled: false,
+      principals: [name],
+      limits: {},
+      defaultStpMode: 0,
+      ...a,
+    });
+    await AccountRegistry.putToken(kv, tokenOf(name), name);
+  }
+  const engine = new EngineProcess({
+    natsUrl: server.url,
+    venue: options.venue,
+    instanceId: "engine",
+    instruments: testInstrumentSettings,
+    env: { TP_ADMIN_TOKEN: ENGINE_ADMIN_TOKEN },
+  });
+  await engine.start();
+  const config: Readonly<RiskGatewayConfig> = {
+    natsUrl: [server.url],
+    venue: options.venue,
+    instanceId: "gw-test",
+    instruments: testInstrumentSettings.map((i) => ({
+      symbol: i.symbol,
+      partition: 0,
+      referencePrice: i.referencePrice,
+      notionalPerTickLot: 1,
+    })),
+    defaultLimits: options.defaultLimits ?? {},
+    commandTimeoutMs: 10_000,
+    adminToken: ADMIN_TOKEN,
+    grpcHost: "127.0.0.1",
+    grpcPort: 0,
+    opsHost: "127.0.0.1",
+    opsPort: 0,
+    logLevel: "silent",
+    tracing: "none",
+  } as RiskGatewayConfig;
+  const open = async () => {
+    const gateway = await main(config);
+    const address = `127.0.0.1:${gateway.grpcPort}`;
+    return {
+      gateway,
+      orderEntry: new OrderEntryClient(address, credentials.createInsecure()),
+      admin: new RiskAdminClient(address, credentials.createInsecure()),
+    };
+  };
+  const venue: Venue = {
+    server,
+    nc,
+    kv,
+    engine,
+    config,
+    ...(await open()),
+    submit: (token, req) => unary<SubmitOrderResponse>((cb) => venue.orderEntry.submitOrder(req, auth(token), cb)),
+    restartGateway: async () => {
+      venue.orderEntry.close();
+      venue.admin.close();
+      await venue.gateway.shutdown.run();
+      Object.assign(venue, await open());
+    },
+    close: async () => {
+      venue.orderEntry.close();
+      venue.admin.close();
+      await venue.gateway.shutdown.run();
+      await EngineProcess.killAll();
+      await nc.close();
+      await server.dispose();
+    },
+  };
+  return venue;
+}

@@ -1,0 +1,348 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Client, credentials, status, type Metadata } from "@grpc/grpc-js";
+import {
+  ExecType,
+  RejectReason,
+  Side,
+  StpMode,
+  type Account,
+  type CancelOrderResponse,
+  type CreateAccountResponse,
+  type GetAccountResponse,
+  type GetLimitsResponse,
+  type ListAccountsResponse,
+  type RiskLimits,
+  type SetLimitsResponse,
+  type UpdateAccountResponse,
+} from "@tradeplane/contracts";
+import { prng, unary } from "@tradeplane/testkit";
+import { AccountRegistry } from "../../src/adapters/accounts.ts";
+import { ADMIN_TOKEN, auth, order, startVenue, tokenOf, type Venue } from "./gateway-fixture.ts";
+
+function account(overrides: Partial<Account>): Account {
+  return {
+    name: "",
+    displayName: "",
+    disabled: false,
+    principals: [],
+    defaultStpMode: 0,
+    limits: undefined,
+    revision: 0,
+    createTime: undefined,
+    updateTime: undefined,
+    ...overrides,
+  };
+}
+
+function limits(overrides: Partial<RiskLimits>): RiskLimits {
+  return { restrictedInstruments: [], ...overrides };
+}
+
+describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket", () => {
+  let venue: Venue;
+  const admin = ADMIN_TOKEN;
+
+  beforeAll(async () => {
+    venue = await startVenue({
+      venue: "adm",
+      accounts: [{ name: "maker" }],
+      defaultLimits: { maxOrderQty: 1_000, priceCollarBps: 500 },
+    });
+  });
+
+  afterAll(async () => {
+    await venue?.close();
+  });
+
+  const create = (a: Partial<Account>, metadata: Metadata = auth(admin)) =>
+    unary<CreateAccountResponse>((cb) => venue.admin.createAccount({ account: account(a) }, metadata, cb));
+  const get = (name: string) => unary<GetAccountResponse>((cb) => venue.admin.getAccount({ name }, auth(admin), cb));
+  const update = (a: Partial<Account>, expectedRevision: number) =>
+    unary<UpdateAccountResponse>((cb) =>
+      venue.admin.updateAccount({ account: account(a), expectedRevision }, auth(admin), cb),
+    );
+  const list = (pageSize: number, pageToken = "") =>
+    unary<ListAccountsResponse>((cb) => venue.admin.listAccounts({ pageSize, pageToken }, auth(admin), cb));
+  const getLimits = (name: string) =>
+    unary<GetLimitsResponse>((cb) => venue.admin.getLimits({ account: name }, auth(admin), cb));
+  const setLimits = (name: string, l: RiskLimits | undefined, expectedRevision = 0) =>
+    unary<SetLimitsResponse>((cb) =>
+      venue.admin.setLimits({ account: name, limits: l, expectedRevision }, auth(admin), cb),
+    );
+  const remove = (name: string, expectedRevision = 0) =>
+    unary((cb) => venue.admin.deleteAccount({ name, expectedRevision }, auth(admin), cb));
+
+  it("refuses every account and limit call without the admin token", async () => {
+    const calls = [
+      () => create({ name: "x" }, auth("wrong")),
+      () => unary((cb) => venue.admin.getAccount({ name: "maker" }, auth("wrong"), cb)),
+      () => unary((cb) => venue.admin.listAccounts({ pageSize: 0, pageToken: "" }, auth("wrong"), cb)),
+      () =>
+        unary((cb) =>
+          venue.admin.updateAccount({ account: account({ name: "maker" }), expectedRevision: 0 }, auth("wrong"), cb),
+        ),
+      () => unary((cb) => venue.admin.deleteAccount({ name: "maker", expectedRevision: 0 }, auth("wrong"), cb)),
+      () => unary((cb) => venue.admin.getLimits({ account: "maker" }, auth("wrong"), cb)),
+      () =>
+        unary((cb) =>
+          venue.admin.setLimits({ account: "maker", limits: limits({}), expectedRevision: 0 }, auth("wrong"), cb),
+        ),
+    ];
+    for (const call of calls) await expect(call()).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
+    expect((await get("maker")).account?.name).toBe("maker");
+  });
+
+  it("creates an account with a revision and times, and refuses the same name again", async () => {
+    const created = await create({
+      name: "desk.1",
+      displayName: "Desk one",
+      principals: ["desk1"],
+      defaultStpMode: StpMode.CANCEL_BOTH,
+      // Ignored on create (proto): limits are set with SetLimits.
+      limits: limits({ maxOrderQty: 5 }),
+      revision: 999,
+    });
+    expect(created.account).toMatchObject({
+      name: "desk.1",
+      displayName: "Desk one",
+      principals: ["desk1"],
+      defaultStpMode: StpMode.CANCEL_BOTH,
+      limits: limits({}),
+    });
+    expect(created.account!.revision).toBeGreaterThan(0);
+    expect(created.account!.revision).not.toBe(999);
+    expect(created.account!.createTime).toEqual(created.account!.updateTime);
+    expect((await get("desk.1")).account).toEqual(created.account);
+    await expect(create({ name: "desk.1" })).rejects.toMatchObject({ code: status.ALREADY_EXISTS });
+    // Stored in the existing record format, readable by every gateway and the CLI.
+    const stored = await AccountRegistry.readAccount(venue.kv, "desk.1");
+    expect(stored).toMatchObject({
+      revision: created.account!.revision,
+      record: { name: "desk.1", principals: ["desk1"], limits: {}, defaultStpMode: StpMode.CANCEL_BOTH },
+    });
+  });
+
+  it("refuses bad accounts with the offending field named, and keeps serving", async () => {
+    const cases: [Partial<Account>, string][] = [
+      [{ name: "" }, "account.name"],
+      [{ name: "-desk" }, "account.name"],
+      [{ name: "desk 2" }, "account.name"],
+      [{ name: "a".repeat(65) }, "account.name"],
+      [{ name: "desk.", principals: [] }, "account.name"],
+      [{ name: "ok", principals: ["p", "p"] }, "account.principals[1]"],
+      [{ name: "ok", defaultStpMode: 77 as StpMode }, "account.default_stp_mode"],
+      [{ name: "ok", displayName: "x".repeat(300) }, "account.display_name"],
+    ];
+    for (const [a, field] of cases) {
+      const err = await create(a).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: status.INVALID_ARGUMENT });
+      expect((err as { details: string }).details).toContain(field);
+    }
+    await expect(
+      unary((cb) => venue.admin.createAccount({ account: undefined }, auth(admin), cb)),
+    ).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining("account") });
+    await expect(get("nobody")).rejects.toMatchObject({ code: status.NOT_FOUND });
+    expect((await create({ name: "ok" })).account?.name).toBe("ok");
+  });
+
+  it("updates with optimistic concurrency: ABORTED on a stale revision, then success on the current one", async () => {
+    const before = (await get("desk.1")).account!;
+    const updated = await update(
+      { name: "desk.1", displayName: "Desk one (eq)", principals: ["desk1", "desk1b"], disabled: true },
+      before.revision,
+    );
+    expect(updated.account).toMatchObject({
+      displayName: "Desk one (eq)",
+      principals: ["desk1", "desk1b"],
+      disabled: true,
+      createTime: before.createTime,
+    });
+    expect(updated.account!.revision).toBeGreaterThan(before.revision);
+    await expect(update({ name: "desk.1", displayName: "late" }, before.revision)).rejects.toMatchObject({
+      code: status.ABORTED,
+      details: expect.stringContaining(`revision ${updated.account!.revision}`),
+    });
+    const overwritten = await update({ name: "desk.1", displayName: "Desk one", principals: ["desk1"] }, 0);
+    expect(overwritten.account).toMatchObject({ displayName: "Desk one", disabled: false });
+    await expect(update({ name: "ghost" }, 0)).rejects.toMatchObject({ code: status.NOT_FOUND });
+  });
+
+  it("lists accounts ascending by name, page by page, each exactly once", async () => {
+    for (const name of ["p-c", "p-a", "p-e", "p-b", "p-d"]) await create({ name });
+    const names: string[] = [];
+    let token = "";
+    let pages = 0;
+    do {
+      const page = await list(2, token);
+      expect(page.accounts.length).toBeLessThanOrEqual(2);
+      names.push(...page.accounts.map((a) => a.name));
+      token = page.nextPageToken;
+      pages++;
+    } while (token !== "");
+    expect(names).toEqual([...names].sort());
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toEqual(expect.arrayContaining(["desk.1", "maker", "ok", "p-a", "p-b", "p-c", "p-d", "p-e"]));
+    expect(pages).toBe(Math.ceil(names.length / 2));
+    const all = await list(0);
+    expect(all.accounts.map((a) => a.name)).toEqual(names);
+    expect(all.nextPageToken).toBe("");
+    expect(all.accounts.find((a) => a.name === "p-a")!.revision).toBeGreaterThan(0);
+    await expect(list(1001)).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringContaining("page_size"),
+    });
+    await expect(list(10, "not-a-token!")).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringContaining("page_token"),
+    });
+  });
+
+  it("serves own and effective limits, and a new limit binds the next order at once", async () => {
+    await AccountRegistry.putToken(venue.kv, tokenOf("desk1"), "desk1");
+    const start = await getLimits("desk.1");
+    expect(start.limits).toEqual(limits({}));
+    expect(start.effective).toEqual(limits({ maxOrderQty: 1_000, priceCollarBps: 500 }));
+    const first = await venue.submit(tokenOf("desk1"), order({ clientOrderId: "l-1", price: 99_000 }));
+    expect(first.reports[0]!.execType).toBe(ExecType.NEW);
+
+    const set = await setLimits(
+      "desk.1",
+      limits({ maxOrderQty: 0, creditLimit: 5_000_000, restrictedInstruments: ["TCS"] }),
+      start.revision,
+    );
+    expect(set.limits).toEqual(limits({ maxOrderQty: 0, creditLimit: 5_000_000, restrictedInstruments: ["TCS"] }));
+    expect(set.revision).toBeGreaterThan(start.revision);
+    const now = await getLimits("desk.1");
+    expect(now).toEqual({
+      limits: set.limits,
+      effective: limits({
+        maxOrderQty: 0,
+        priceCollarBps: 500,
+        creditLimit: 5_000_000,
+        restrictedInstruments: ["TCS"],
+      }),
+      revision: set.revision,
+    });
+    // 0 blocks: refused at the gateway, without waiting for any watch.
+    const blocked = await venue.submit(tokenOf("desk1"), order({ clientOrderId: "l-2", price: 99_000 }));
+    expect(blocked.reports[0]).toMatchObject({
+      execType: ExecType.REJECTED,
+      rejectReason: RejectReason.ACCOUNT_MAX_ORDER_QTY,
+      commandSeq: 0,
+    });
+    const restricted = await venue.submit(
+      tokenOf("desk1"),
+      order({ clientOrderId: "l-3", instrument: "TCS", price: 99_000 }),
+    );
+    expect(restricted.reports[0]).toMatchObject({ rejectReason: RejectReason.RESTRICTED_INSTRUMENT });
+
+    await expect(setLimits("desk.1", limits({ maxOrderQty: 3 }), start.revision)).rejects.toMatchObject({
+      code: status.ABORTED,
+    });
+    // Limits and the account's other fields do not overwrite each other.
+    expect((await get("desk.1")).account).toMatchObject({ displayName: "Desk one", limits: set.limits });
+    // Absent limits: everything inherits again.
+    await setLimits("desk.1", undefined);
+    expect((await getLimits("desk.1")).effective).toEqual(limits({ maxOrderQty: 1_000, priceCollarBps: 500 }));
+    await expect(getLimits("ghost")).rejects.toMatchObject({ code: status.NOT_FOUND });
+  });
+
+  it("refuses bad limits with the offending field named", async () => {
+    const cases: [RiskLimits, string][] = [
+      [limits({ maxOrderQty: -1 }), "limits.max_order_qty"],
+      [limits({ maxOrderNotional: -10 }), "limits.max_order_notional"],
+      [limits({ maxPosition: -1 }), "limits.max_position"],
+      [limits({ creditLimit: -1 }), "limits.credit_limit"],
+      [limits({ priceCollarBps: 200_000 }), "limits.price_collar_bps"],
+      [limits({ restrictedInstruments: ["INFY", "NOPE"] }), "limits.restricted_instruments[1]"],
+    ];
+    for (const [l, field] of cases) {
+      const err = await setLimits("desk.1", l).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: status.INVALID_ARGUMENT });
+      expect((err as { details: string }).details).toContain(field);
+    }
+    await expect(setLimits("bad name", limits({}))).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringContaining("account"),
+    });
+  });
+
+  it("deletes an account only without open orders and with a flat position", async () => {
+    await create({ name: "leaver", principals: ["leaver"] });
+    await AccountRegistry.putToken(venue.kv, tokenOf("leaver"), "leaver");
+    const resting = await venue.submit(tokenOf("leaver"), order({ clientOrderId: "rest", price: 95_000 }));
+    expect(resting.reports[0]!.execType).toBe(ExecType.NEW);
+    await expect(remove("leaver")).rejects.toMatchObject({
+      code: status.FAILED_PRECONDITION,
+      details: expect.stringContaining("open order"),
+    });
+    await unary<CancelOrderResponse>((cb) =>
+      venue.orderEntry.cancelOrder(
+        { account: "", instrument: "INFY", target: { $case: "origClientOrderId", value: "rest" }, clientOrderId: "" },
+        auth(tokenOf("leaver")),
+        cb,
+      ),
+    );
+    // Buy 2 from the maker: a position.
+    await venue.submit(tokenOf("maker"), order({ clientOrderId: "m-sell", side: Side.SELL, price: 100_020, qty: 2 }));
+    const fill = await venue.submit(tokenOf("leaver"), order({ clientOrderId: "take", price: 100_020, qty: 2 }));
+    expect(fill.reports.map((r) => r.execType)).toEqual([ExecType.NEW, ExecType.TRADE]);
+    await expect(remove("leaver")).rejects.toMatchObject({
+      code: status.FAILED_PRECONDITION,
+      details: expect.stringContaining("position of 2 lots in INFY"),
+    });
+    // Flatten, then delete at the current revision (a stale one is refused).
+    await venue.submit(tokenOf("maker"), order({ clientOrderId: "m-buy", side: Side.BUY, price: 100_000, qty: 2 }));
+    const flat = await venue.submit(
+      tokenOf("leaver"),
+      order({ clientOrderId: "flat", side: Side.SELL, price: 100_000, qty: 2 }),
+    );
+    expect(flat.reports.map((r) => r.execType)).toEqual([ExecType.NEW, ExecType.TRADE]);
+    const current = (await get("leaver")).account!;
+    await expect(remove("leaver", current.revision - 1)).rejects.toMatchObject({ code: status.ABORTED });
+    await remove("leaver", current.revision);
+    await expect(get("leaver")).rejects.toMatchObject({ code: status.NOT_FOUND });
+    await expect(remove("leaver")).rejects.toMatchObject({ code: status.NOT_FOUND });
+    expect((await list(0)).accounts.map((a) => a.name)).not.toContain("leaver");
+    // Its principal may no longer trade it.
+    await expect(venue.submit(tokenOf("leaver"), order({ clientOrderId: "after" }))).rejects.toMatchObject({
+      code: status.PERMISSION_DENIED,
+    });
+    // The name is free again.
+    expect((await create({ name: "leaver" })).account!.revision).toBeGreaterThan(current.revision);
+  });
+
+  it("survives random bytes on every account call and answers a good call afterwards", async () => {
+    const raw = new Client(`127.0.0.1:${venue.gateway.grpcPort}`, credentials.createInsecure());
+    const rnd = prng(7);
+    const methods = [
+      "CreateAccount",
+      "GetAccount",
+      "ListAccounts",
+      "UpdateAccount",
+      "DeleteAccount",
+      "GetLimits",
+      "SetLimits",
+    ];
+    const codes = new Set<number>();
+    for (let i = 0; i < 300; i++) {
+      const bytes = Buffer.from(Array.from({ length: Math.floor(rnd() * 64) }, () => Math.floor(rnd() * 256)));
+      const method = methods[i % methods.length]!;
+      const code = await new Promise<number>((resolve) =>
+        raw.makeUnaryRequest(
+          `/tradeplane.v1.RiskAdmin/${method}`,
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          bytes,
+          auth(admin),
+          (err) => resolve(err === null ? status.OK : (err as { code: number }).code),
+        ),
+      );
+      codes.add(code);
+    }
+    raw.close();
+    expect(codes.has(status.INTERNAL)).toBe(false);
+    expect(codes.has(status.UNKNOWN)).toBe(false);
+    expect((await get("maker")).account?.name).toBe("maker");
+  });
+});
