@@ -5,7 +5,11 @@ import { defineConfig } from "vitest/config";
  * real nats-server clusters and engine processes one file at a time. Two cores are all
  * CI has; running the heavy files side by side only makes both time out.
  */
-const HEAVY = ["services/*/test/service/**/*.test.ts", "packages/testkit/test/nats-cluster.test.ts"];
+const HEAVY = [
+  "services/*/test/service/**/*.test.ts",
+  "packages/testkit/test/nats-cluster.test.ts",
+  "packages/cli/test/e2e/**/*.test.ts",
+];
 
 export default defineConfig({
   test: {

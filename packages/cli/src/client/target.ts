@@ -31,12 +31,15 @@ const NAMES: Record<Service, string> = {
 export class Target {
   readonly flags: TargetFlags;
   readonly state: LocalState | undefined;
+  /** The local venue's state file (it may not exist). */
+  readonly stateFile: string;
   private venueSpec: TradingVenue | undefined | null = null;
   private readonly clients: Client[] = [];
 
   constructor(flags: TargetFlags) {
     this.flags = flags;
-    this.state = readState(dataDir(defaultDataDir(flags.dataDir)).state);
+    this.stateFile = dataDir(defaultDataDir(flags.dataDir)).state;
+    this.state = readState(this.stateFile);
   }
 
   endpoint(service: Service): string {

@@ -1,4 +1,8 @@
-import { KillSwitchScope, type RiskLimits } from "@tradeplane/contracts";
+import { Kvm } from "@nats-io/kv";
+import { connect } from "@nats-io/transport-node";
+import { accountsBucket, KillSwitchScope, type RiskLimits } from "@tradeplane/contracts";
+import { AccountRegistry } from "@tradeplane/risk/accounts";
+import { newToken, writeState } from "../local/state.ts";
 import type { Target } from "../client/target.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { formatMoney, formatPrice } from "../format.ts";
@@ -112,8 +116,8 @@ export async function createAccount(
   flags: { displayName?: string; principal?: string[] } & LimitFlags,
 ): Promise<void> {
   const client = target.riskAdmin();
-  const token = target.adminToken();
-  const res = await target.call("riskAdmin", token, client.createAccount.bind(client), {
+  const adminToken = target.adminToken();
+  const res = await target.call("riskAdmin", adminToken, client.createAccount.bind(client), {
     account: {
       name,
       displayName: flags.displayName ?? "",
@@ -126,7 +130,14 @@ export async function createAccount(
       updateTime: undefined,
     },
   });
-  printResult(target.flags.json === true, res, `account ${name} created (revision ${res.account?.revision ?? 0})`);
+  const token =
+    target.state !== undefined && target.flags.endpoint === undefined ? await issueLocalToken(target, name) : undefined;
+  printResult(
+    target.flags.json === true,
+    { ...res, ...(token !== undefined ? { token } : {}) },
+    `account ${name} created (revision ${res.account?.revision ?? 0})` +
+      (token !== undefined ? `\ntoken ${token} (kept in ${target.stateFile})` : ""),
+  );
 }
 
 export async function setLimits(target: Target, name: string, flags: LimitFlags): Promise<void> {
@@ -139,4 +150,31 @@ export async function setLimits(target: Target, name: string, flags: LimitFlags)
     expectedRevision: current.revision,
   });
   printResult(target.flags.json === true, res, `limits of ${name} set (revision ${res.revision})`);
+}
+
+/**
+ * Local mode only: a bearer token for the new account's principal, written (as its hash) to
+ * the venue's accounts bucket and kept in the local state file. On Kubernetes the operator
+ * issues tokens as Secrets.
+ */
+async function issueLocalToken(target: Target, principal: string): Promise<string> {
+  const state = target.state!;
+  const token = newToken();
+  const nc = await connect({ servers: state.natsUrl, token: state.natsToken, timeout: 3_000 }).catch((err: Error) => {
+    throw new CliError(
+      EXIT.UNREACHABLE,
+      `cannot reach NATS at ${state.natsUrl} (${err.message}): is the venue running?`,
+    );
+  });
+  try {
+    const kv = await new Kvm(nc).open(accountsBucket(state.venue));
+    await AccountRegistry.putToken(kv, token, principal);
+  } finally {
+    await nc.close();
+  }
+  writeState(target.stateFile, {
+    ...state,
+    accounts: [...state.accounts.filter((a) => a.name !== principal), { name: principal, token }],
+  });
+  return token;
 }
