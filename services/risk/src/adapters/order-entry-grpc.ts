@@ -43,7 +43,14 @@ import {
 } from "@tradeplane/platform";
 import { context } from "@opentelemetry/api";
 import { Counter, Histogram, type Registry } from "prom-client";
-import { checkNewOrder, NEW_ORDER_CHECKS, PASS, type CheckContext } from "../domain/checks.ts";
+import {
+  checkNewOrder,
+  isVenueHalted,
+  NEW_ORDER_CHECKS,
+  PASS,
+  tradingStateReason,
+  type CheckContext,
+} from "../domain/checks.ts";
 import { effectiveLimits, type LimitOverrides } from "../domain/limits.ts";
 import { emptyOrder, type OrderProjection } from "../domain/order-projection.ts";
 import { clientOrderIdProblem, submitProblem } from "../domain/request-validation.ts";
@@ -219,6 +226,15 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
 
   const partitionOf = (instrument: string): number => deps.instruments.get(instrument)?.partition ?? 0;
 
+  /** Every listed instrument HALTED: the venue is halted (there is no venue-level state in the log). */
+  const venueHalted = (): boolean => isVenueHalted(deps.projection.haltedInstruments, deps.instruments.size);
+
+  /** The instrument's trading state as the engine last announced it: refusing here saves a trip through the log. */
+  const instrumentTradingState = (instrument: string): { halted: boolean; closed: boolean } => {
+    const state = deps.projection.instrumentState(instrument);
+    return { halted: state === InstrumentState.HALTED, closed: state === InstrumentState.CLOSED };
+  };
+
   /** Syntax and risk checks of a new order: the command to write, or why not. Synchronous. */
   const prepareSubmit = (account: string, req: SubmitOrderRequest): Prepared => {
     const problem = submitProblem(req, (s) => deps.instruments.has(s));
@@ -260,13 +276,12 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
         openExposure: deps.projection.openExposure(account),
       },
       instrument: {
-        // As the engine last announced it: refusing here saves a round trip through the log.
-        halted: deps.projection.instrumentState(req.instrument) === InstrumentState.HALTED,
+        ...instrumentTradingState(req.instrument),
         lastPrice: deps.projection.lastPrice(req.instrument),
         referencePrice: instrument.referencePrice,
         notionalPerTickLot: instrument.notionalPerTickLot,
       },
-      venueHalted: false,
+      venueHalted: venueHalted(),
       venueKillSwitch: deps.accounts.venueKillSwitch() !== undefined,
       nowNs: performance.now() * NS_PER_MS,
     };
@@ -357,6 +372,14 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     const orderId = target(account, req.target);
     if (orderId === undefined) return { ok: false, reason: RejectReason.UNKNOWN_ORDER, text: "no such open order" };
     const instrument = deps.projection.orderById(orderId)?.instrument ?? req.instrument;
+    // The engine refuses replaces on a halted or closed instrument; so does the gateway, sooner.
+    const refused = tradingStateReason(venueHalted(), instrumentTradingState(instrument));
+    if (refused !== PASS)
+      return {
+        ok: false,
+        reason: refused,
+        text: refused === RejectReason.MARKET_CLOSED ? `${instrument} is closed` : `${instrument} is halted`,
+      };
     return {
       ok: true,
       partition: partitionOf(instrument),

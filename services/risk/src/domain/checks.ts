@@ -6,7 +6,7 @@ import { tryTake, type TokenBucket } from "./token-bucket.ts";
  * Pre-trade checks: a named chain of small pure functions, each returning the reject
  * reason of the first rule an order breaks, or 0 (`PASS`). The order of the chain is
  * the order the venue promises its users (cheapest and most fundamental first):
- * session, halts, kill switch, restricted instrument, duplicate client order id,
+ * session, halts (venue or instrument halted, instrument closed), kill switch, restricted instrument, duplicate client order id,
  * throttle, max quantity, max value, price collar, position limit, credit limit.
  *
  * A limit of 0 blocks every order its check applies to (risk_admin.proto: there is no
@@ -36,7 +36,10 @@ export interface OrderIntent {
 
 /** What the checks read about the instrument. */
 export interface InstrumentView {
+  /** HALTED, as the engine last announced it: new orders and replaces are refused. */
   readonly halted: boolean;
+  /** CLOSED, as the engine last announced it: new orders and replaces are refused (MARKET_CLOSED). */
+  readonly closed?: boolean | undefined;
   /** Last trade price in ticks, 0 if none yet. */
   readonly lastPrice: number;
   /** Reference (previous close / band reference) price in ticks. */
@@ -67,6 +70,7 @@ export interface CheckContext {
   readonly order: OrderIntent;
   readonly account: AccountView;
   readonly instrument: InstrumentView;
+  /** Every instrument of the venue is HALTED (see `isVenueHalted`). */
   readonly venueHalted: boolean;
   readonly venueKillSwitch: boolean;
   /** Monotonic nanoseconds since process start (for the throttle). */
@@ -94,8 +98,26 @@ export const session: Check = ({ account }) => {
   return PASS;
 };
 
-export const halted: Check = ({ venueHalted, instrument }) =>
-  venueHalted || instrument.halted ? RejectReason.INSTRUMENT_HALTED : PASS;
+/**
+ * The venue has no trading state of its own in the event log: a venue-wide halt
+ * (VenueAdmin.Halt without an instrument) is one InstrumentStateChanged to HALTED per
+ * instrument. So the venue counts as halted when every instrument it lists is HALTED.
+ * Blocking every account at once otherwise is the VENUE kill switch (KILL_SWITCH).
+ */
+export function isVenueHalted(haltedInstruments: number, listedInstruments: number): boolean {
+  return listedInstruments > 0 && haltedInstruments >= listedInstruments;
+}
+
+/** Why the venue's or the instrument's trading state refuses new orders and replaces, or PASS. */
+export function tradingStateReason(
+  venueHalted: boolean,
+  instrument: Pick<InstrumentView, "halted" | "closed">,
+): number {
+  if (venueHalted || instrument.halted) return RejectReason.INSTRUMENT_HALTED;
+  return instrument.closed === true ? RejectReason.MARKET_CLOSED : PASS;
+}
+
+export const halted: Check = ({ venueHalted, instrument }) => tradingStateReason(venueHalted, instrument);
 
 export const killSwitch: Check = ({ venueKillSwitch, account }) =>
   venueKillSwitch || account.killSwitch ? RejectReason.KILL_SWITCH : PASS;

@@ -1,6 +1,6 @@
-import type { InstrumentState } from "@tradeplane/contracts";
 import {
   ExecType,
+  InstrumentState,
   LiquidityIndicator,
   OrderStatus,
   OrderType,
@@ -52,6 +52,8 @@ export class OrderProjection {
   private readonly lastPrices = new Map<string, number>();
   /** Trading state by instrument, as the engine last announced it (absent = never changed). */
   private readonly states = new Map<string, InstrumentState>();
+  /** Listed instruments (those with terms) whose state is HALTED. */
+  private halted = 0;
   /** account -> last report sequence. */
   private readonly sequences = new Map<string, number>();
   /** account -> recent reports (ring, oldest first). */
@@ -95,6 +97,11 @@ export class OrderProjection {
 
   instrumentState(instrument: string): InstrumentState | undefined {
     return this.states.get(instrument);
+  }
+
+  /** How many listed instruments the engine last announced HALTED. */
+  get haltedInstruments(): number {
+    return this.halted;
   }
 
   lastPrice(instrument: string): number {
@@ -386,9 +393,17 @@ export class OrderProjection {
         out.push(this.report(order.account, this.baseReport(event, ExecType.TRIGGERED, order)));
         break;
       }
-      case "instrumentStateChanged":
-        this.states.set(event.instrument, body.value.state);
+      case "instrumentStateChanged": {
+        const before = this.states.get(event.instrument);
+        const after = body.value.state;
+        if (
+          this.terms(event.instrument) !== undefined &&
+          (before === InstrumentState.HALTED) !== (after === InstrumentState.HALTED)
+        )
+          this.halted += after === InstrumentState.HALTED ? 1 : -1;
+        this.states.set(event.instrument, after);
         break;
+      }
       default:
         break;
     }

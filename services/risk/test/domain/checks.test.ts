@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RejectReason, Side } from "@tradeplane/contracts";
-import { checkNewOrder, PASS, type AccountView, type CheckContext } from "../../src/domain/checks.ts";
+import { checkNewOrder, isVenueHalted, PASS, type AccountView, type CheckContext } from "../../src/domain/checks.ts";
 import { effectiveLimits, type LimitOverrides } from "../../src/domain/limits.ts";
 import { newTokenBucket } from "../../src/domain/token-bucket.ts";
 
@@ -71,6 +71,16 @@ describe("checkNewOrder", () => {
       RejectReason.INSTRUMENT_HALTED,
     ],
     ["rejects when the venue is halted", context({ venueHalted: true }), RejectReason.INSTRUMENT_HALTED],
+    [
+      "rejects when the instrument is closed, with MARKET_CLOSED",
+      context({ instrument: { closed: true } }),
+      RejectReason.MARKET_CLOSED,
+    ],
+    [
+      "says halted, not closed, when the venue is halted",
+      context({ venueHalted: true, instrument: { closed: true } }),
+      RejectReason.INSTRUMENT_HALTED,
+    ],
     ["rejects behind an account kill switch", context({ account: { killSwitch: true } }), RejectReason.KILL_SWITCH],
     ["rejects behind the venue kill switch", context({ venueKillSwitch: true }), RejectReason.KILL_SWITCH],
     [
@@ -228,6 +238,17 @@ describe("checkNewOrder", () => {
     const ctx = context({ limits: { maxOrdersPerSecond: 1 }, account: { killSwitch: true } });
     for (let i = 0; i < 5; i++) checkNewOrder(ctx);
     expect(ctx.account.throttle.scaledTokens).toBe(2_000_000_000);
+  });
+});
+
+describe("isVenueHalted", () => {
+  it.each([
+    ["halted when every listed instrument is halted", 2, 2, true],
+    ["not halted while one instrument trades", 1, 2, false],
+    ["not halted with nothing halted", 0, 2, false],
+    ["not halted with no instruments listed", 0, 0, false],
+  ])("%s", (_name, haltedCount, listed, want) => {
+    expect(isVenueHalted(haltedCount, listed)).toBe(want);
   });
 });
 

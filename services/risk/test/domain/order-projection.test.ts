@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Side, type EngineEvent } from "@tradeplane/contracts";
+import { InstrumentState, Side, type EngineEvent } from "@tradeplane/contracts";
 import { Partition } from "@tradeplane/matching/partition";
 import { engineConfigOf } from "@tradeplane/matching/engine-config";
 import { commandStream, testInstrumentSettings } from "@tradeplane/testkit";
@@ -79,5 +79,29 @@ describe("OrderProjection over the real engine's events", () => {
     const before = JSON.stringify(p.openOrders("acct-1"));
     expect(p.apply(events[50]!)).toEqual([]);
     expect(JSON.stringify(p.openOrders("acct-1"))).toBe(before);
+  });
+
+  it("counts the listed instruments the engine announced HALTED (a venue-wide halt is one event per instrument)", () => {
+    const p = new OrderProjection((symbol) => (symbol === "UNLISTED" ? undefined : { notionalPerTickLot: 1 }));
+    let seq = 0;
+    const change = (instrument: string, state: InstrumentState): void =>
+      void p.apply({
+        commandSeq: ++seq,
+        index: 0,
+        instrument,
+        timestamp: undefined,
+        body: {
+          $case: "instrumentStateChanged",
+          value: { previousState: 0, state, reason: "test", referencePrice: 100_000 },
+        },
+      } as EngineEvent);
+    change("INFY", InstrumentState.HALTED);
+    change("TCS", InstrumentState.HALTED);
+    change("UNLISTED", InstrumentState.HALTED);
+    expect(p.haltedInstruments).toBe(2);
+    change("TCS", InstrumentState.CONTINUOUS);
+    expect(p.haltedInstruments).toBe(1);
+    change("INFY", InstrumentState.CLOSED);
+    expect([p.haltedInstruments, p.instrumentState("INFY")]).toEqual([0, InstrumentState.CLOSED]);
   });
 });
