@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { formatMoney, formatPrice, formatTime } from "../src/format.ts";
 import { parseCount, parsePrice } from "../src/prices.ts";
-import type { CliError} from "../src/errors.ts";
+import type { CliError } from "../src/errors.ts";
 import { EXIT } from "../src/errors.ts";
 
 describe("prices for people", () => {

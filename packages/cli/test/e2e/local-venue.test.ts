@@ -1,0 +1,224 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "@tradeplane/testkit";
+
+/**
+ * The newcomer's path, end to end and for real: `tradeplane up --headless` in a temp folder
+ * (its own nats-server, engine, risk gateway and market-data processes), trading and
+ * inspecting through the CLI as a user would, then a stop and a restart that must show
+ * the same state, rebuilt from the log.
+ */
+
+const BIN = fileURLToPath(new URL("../../bin/tradeplane.mjs", import.meta.url));
+const MANIFEST = fileURLToPath(new URL("../../../../examples/venue.yaml", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "tp-local-"));
+const ups: ChildProcess[] = [];
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function cli(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, "--data-dir", dir, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === "number" ? err.code : 99;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function json<T>(...args: string[]): Promise<T> {
+  const run = await cli("--json", ...args);
+  if (run.code !== 0) throw new Error(`tradeplane ${args.join(" ")} exited ${run.code}: ${run.stderr}${run.stdout}`);
+  return JSON.parse(run.stdout) as T;
+}
+
+/** Starts `up` and resolves once it says the venue is up; its output is kept for failures. */
+async function up(portBase: number): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(
+    process.execPath,
+    [BIN, "--data-dir", dir, "up", "--headless", "-f", MANIFEST, "--port-base", String(portBase), "--demo-rate", "0"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  ups.push(child);
+  let output = "";
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('venue "demo" is up')) resolve();
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`up exited ${code} before the venue was up:\n${output}`)));
+  });
+  return { child, output: () => output };
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  child.kill("SIGINT");
+  return exited;
+}
+
+/** A base with the 12 ports local mode uses free (nats-server, services, one engine). */
+async function portBase(): Promise<number> {
+  const p = await freePort();
+  return p > 60_000 ? p - 20_000 : p;
+}
+
+afterAll(async () => {
+  for (const child of ups) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+type Book = { book: { bids: { price: number; qty: number }[]; asks: { price: number; qty: number }[] } };
+type Trades = { trades: { price: number; qty: number; tradeId: number }[] };
+type Positions = { positions: { instrument: string; netQty: number; realisedPnl: number }[] };
+
+describe("tradeplane up, end to end", () => {
+  it("trades through the CLI, keeps its state across a restart and replays it", async () => {
+    const base = await portBase();
+    const first = await up(base);
+
+    // An order that rests, then one that takes part of it.
+    const sell = await json<{ reports: { execType: number }[] }>(
+      "order",
+      "submit",
+      "RELIANCE",
+      "--account",
+      "alice",
+      "--side",
+      "sell",
+      "--qty",
+      "10",
+      "--price",
+      "1300.00",
+    );
+    expect(sell.reports).toHaveLength(1);
+    const buy = await cli(
+      "order",
+      "submit",
+      "RELIANCE",
+      "--account",
+      "demo-taker",
+      "--side",
+      "buy",
+      "--qty",
+      "4",
+      "--price",
+      "1300.10",
+    );
+    expect(buy.code).toBe(0);
+    expect(buy.stdout).toMatch(/TRADE/);
+    expect(buy.stdout).toContain("1,300.00");
+
+    // What a user sees: the book, the tape, the positions.
+    const book = await json<Book>("book", "RELIANCE");
+    expect(book.book.asks[0]).toMatchObject({ price: 130_000, qty: 6 });
+    const trades = await json<Trades>("trades", "RELIANCE");
+    expect(trades.trades.map((t) => [t.price, t.qty])).toEqual([[130_000, 4]]);
+    const positions = await json<Positions>("positions", "alice");
+    expect(positions.positions).toEqual([expect.objectContaining({ instrument: "RELIANCE", netQty: -4 })]);
+    const table = await cli("book", "RELIANCE");
+    expect(table.stdout).toContain("1,300.00");
+
+    // Errors scripts can tell apart.
+    const unknown = await cli(
+      "order",
+      "submit",
+      "NOPE",
+      "--account",
+      "alice",
+      "--side",
+      "buy",
+      "--qty",
+      "1",
+      "--price",
+      "1",
+    );
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toContain("UNKNOWN_INSTRUMENT");
+    const badToken = await cli("--token", "not-a-token", "order", "list", "--account", "alice");
+    expect(badToken.code).toBe(4);
+    expect(badToken.stderr).toContain("refused the token");
+    const offTick = await cli(
+      "order",
+      "submit",
+      "RELIANCE",
+      "--account",
+      "alice",
+      "--side",
+      "buy",
+      "--qty",
+      "1",
+      "--price",
+      "1300.001",
+    );
+    expect(offTick.code).toBe(2);
+    const unreachable = await cli("--endpoint", "127.0.0.1:1", "book", "RELIANCE");
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.stderr).toContain("cannot reach the market-data service at 127.0.0.1:1");
+
+    // Halt refuses new orders; resume lets them in again.
+    expect((await cli("halt", "INFY", "--reason", "test halt")).code).toBe(0);
+    const halted = await cli(
+      "order",
+      "submit",
+      "INFY",
+      "--account",
+      "alice",
+      "--side",
+      "buy",
+      "--qty",
+      "1",
+      "--price",
+      "1500.00",
+    );
+    expect(halted.code).toBe(1);
+    expect((await cli("resume", "INFY")).code).toBe(0);
+
+    const status = await json<{ replicas: { lastCommandSeq: number }[]; services: { ready: string }[] }>("status");
+    expect(status.services.every((s) => s.ready === "ready")).toBe(true);
+    const lastSeq = status.replicas[0]!.lastCommandSeq;
+    expect(lastSeq).toBeGreaterThanOrEqual(3);
+
+    const replayed = await json<{
+      books: { symbol: string; asks: { price: number; qty: number }[] }[];
+      positions: Positions["positions"];
+    }>("replay", "--to-seq", String(lastSeq));
+    expect(replayed.books.find((b) => b.symbol === "RELIANCE")!.asks[0]).toEqual({ price: 130_000, qty: 6 });
+    expect(replayed.positions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ instrument: "RELIANCE", netQty: -4 })]),
+    );
+    // Before the taker's order (command 2), nothing had traded.
+    const before = await json<{ positions: Positions["positions"] }>("replay", "--to-seq", "1");
+    expect(before.positions.every((p) => p.netQty === 0)).toBe(true);
+
+    expect(await stop(first.child)).toBe(0);
+    expect(first.output()).toContain("stopped");
+
+    // The same state after a restart, rebuilt from the log.
+    const second = await up(base);
+    expect(await json<Book>("book", "RELIANCE")).toMatchObject({ book: { asks: [{ price: 130_000, qty: 6 }] } });
+    expect((await json<Trades>("trades", "RELIANCE")).trades.map((t) => [t.price, t.qty])).toEqual([[130_000, 4]]);
+    expect((await json<Positions>("positions", "alice")).positions).toEqual([
+      expect.objectContaining({ instrument: "RELIANCE", netQty: -4 }),
+    ]);
+    const state = JSON.parse(readFileSync(join(dir, "local.json"), "utf8")) as { pid?: number };
+    expect(state.pid).toBe(second.child.pid);
+    expect(await stop(second.child)).toBe(0);
+  });
+
+  it("refuses a bad manifest with the field at fault, and starts nothing", async () => {
+    const run = await cli("up", "--headless", "-f", fileURLToPath(new URL("../../../../README.md", import.meta.url)));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("is not valid YAML");
+  });
+});
