@@ -20,6 +20,7 @@ import { AccountRegistry } from "./adapters/accounts.ts";
 import { EventFollower } from "./adapters/event-follower.ts";
 import { orderEntryService, type InstrumentInfo } from "./adapters/order-entry-grpc.ts";
 import { riskAdminService } from "./adapters/risk-admin-grpc.ts";
+import { registerRiskGauges } from "./adapters/risk-metrics.ts";
 
 /**
  * The risk gateway process. Stages:
@@ -62,6 +63,7 @@ export async function main(config: Readonly<RiskGatewayConfig>): Promise<Started
   const follower = new EventFollower(js, config.venue, projection, logger);
   follower.start();
   shutdown.add("events", () => follower.stop());
+  registerRiskGauges({ registry, accounts, projection, listedInstruments: instruments.size });
 
   // 5. endpoints
   const log = commandLogWriter(js, config.venue);

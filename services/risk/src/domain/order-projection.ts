@@ -11,7 +11,7 @@ import {
   type ExecutionReport,
   type Order,
 } from "@tradeplane/contracts";
-import { applyFill, closeOrder, newPosition, openOrder, type Position } from "./positions.ts";
+import { applyFill, closeOrder, newPosition, openOrder, unrealisedPnl, type Position } from "./positions.ts";
 
 /**
  * The risk gateway's read side of the event log: orders, positions and each account's
@@ -34,6 +34,20 @@ export interface AccountReport {
 
 interface LiveOrder {
   order: Order;
+}
+
+/** One account's risk over all its instruments, for gauges (money in minor units, quantities in lots). */
+export interface AccountRiskSummary {
+  openOrders: number;
+  /** Sum over instruments of |net position|. */
+  grossPositionLots: number;
+  /** Sum over instruments of |net position| x mark price x notional per tick-lot. */
+  grossPositionNotional: number;
+  /** Gross notional of open orders. */
+  openExposure: number;
+  realisedPnl: number;
+  /** Marked to the instrument's last trade (else the position's last fill). */
+  unrealisedPnl: number;
 }
 
 const NO_IDS: ReadonlyMap<string, number> = new Map();
@@ -106,6 +120,36 @@ export class OrderProjection {
 
   lastPrice(instrument: string): number {
     return this.lastPrices.get(instrument) ?? 0;
+  }
+
+  /** Every account the projection has seen, with its risk summed over instruments (one pass). */
+  accountSummaries(): Map<string, AccountRiskSummary> {
+    const out = new Map<string, AccountRiskSummary>();
+    for (const [account, byInstrument] of this.positions) {
+      const s: AccountRiskSummary = {
+        openOrders: 0,
+        grossPositionLots: 0,
+        grossPositionNotional: 0,
+        openExposure: 0,
+        realisedPnl: 0,
+        unrealisedPnl: 0,
+      };
+      for (const [instrument, p] of byInstrument) {
+        const mult = this.mult(instrument);
+        const mark = this.lastPrice(instrument) || p.markPrice;
+        s.grossPositionLots += Math.abs(p.netQty);
+        s.grossPositionNotional += Math.abs(p.netQty) * mark * mult;
+        s.openExposure += p.openExposure;
+        s.realisedPnl += p.realisedPnl;
+        s.unrealisedPnl += unrealisedPnl(p, mult, mark);
+      }
+      out.set(account, s);
+    }
+    for (const { order } of this.live.values()) {
+      const s = out.get(order.account);
+      if (s !== undefined) s.openOrders++;
+    }
+    return out;
   }
 
   /** Gross notional of an account's open orders across instruments. */

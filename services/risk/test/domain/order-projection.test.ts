@@ -104,4 +104,29 @@ describe("OrderProjection over the real engine's events", () => {
     change("INFY", InstrumentState.CLOSED);
     expect([p.haltedInstruments, p.instrumentState("INFY")]).toEqual([0, InstrumentState.CLOSED]);
   });
+
+  it("sums each account's orders, positions and P&L over its instruments for the gauges", () => {
+    const p = projectionFor();
+    for (const e of events) p.apply(e);
+    const summaries = p.accountSummaries();
+    expect(summaries.size).toBeGreaterThan(0);
+    for (const [account, s] of summaries) {
+      let lots = 0;
+      let exposure = 0;
+      let realised = 0;
+      for (const position of p.positionsOf(account).values()) {
+        lots += Math.abs(position.netQty);
+        exposure += position.openExposure;
+        realised += position.realisedPnl;
+      }
+      expect(s).toMatchObject({
+        openOrders: p.openOrders(account).length,
+        grossPositionLots: lots,
+        openExposure: exposure,
+        realisedPnl: realised,
+      });
+    }
+    const total = [...summaries.values()].reduce((n, s) => n + s.openOrders, 0);
+    expect(total).toBe(liveOrders);
+  });
 });

@@ -156,3 +156,21 @@ export async function startVenue(options: VenueOptions): Promise<Venue> {
   };
   return venue;
 }
+
+/** The gateway's /metrics text. */
+export async function scrape(venue: Venue): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${venue.gateway.opsPort}/metrics`);
+  if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
+  return res.text();
+}
+
+/** The value of one sample of a scrape (labels matched as given, in any order), or undefined. */
+export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const labelText = line.slice(name.length).match(/^\{(.*)\}/)?.[1] ?? "";
+    if (Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`)))
+      return Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return undefined;
+}

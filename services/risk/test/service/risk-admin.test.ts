@@ -17,7 +17,7 @@ import {
 } from "@tradeplane/contracts";
 import { prng, unary } from "@tradeplane/testkit";
 import { AccountRegistry } from "../../src/adapters/accounts.ts";
-import { ADMIN_TOKEN, auth, order, startVenue, tokenOf, type Venue } from "./gateway-fixture.ts";
+import { ADMIN_TOKEN, auth, order, sample, scrape, startVenue, tokenOf, type Venue } from "./gateway-fixture.ts";
 
 function account(overrides: Partial<Account>): Account {
   return {
@@ -272,6 +272,9 @@ describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket
     await AccountRegistry.putToken(venue.kv, tokenOf("leaver"), "leaver");
     const resting = await venue.submit(tokenOf("leaver"), order({ clientOrderId: "rest", price: 95_000 }));
     expect(resting.reports[0]!.execType).toBe(ExecType.NEW);
+    const withOrder = await scrape(venue);
+    expect(sample(withOrder, "tp_risk_open_orders", { account: "leaver" })).toBe(1);
+    expect(sample(withOrder, "tp_risk_open_exposure", { account: "leaver" })).toBe(95_000);
     await expect(remove("leaver")).rejects.toMatchObject({
       code: status.FAILED_PRECONDITION,
       details: expect.stringContaining("open order"),
@@ -291,6 +294,10 @@ describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket
       code: status.FAILED_PRECONDITION,
       details: expect.stringContaining("position of 2 lots in INFY"),
     });
+    const withPosition = await scrape(venue);
+    expect(sample(withPosition, "tp_risk_open_orders", { account: "leaver" })).toBe(0);
+    expect(sample(withPosition, "tp_risk_position_lots", { account: "leaver" })).toBe(2);
+    expect(sample(withPosition, "tp_risk_position_notional", { account: "leaver" })).toBe(200_040);
     // Flatten, then delete at the current revision (a stale one is refused).
     await venue.submit(tokenOf("maker"), order({ clientOrderId: "m-buy", side: Side.BUY, price: 100_000, qty: 2 }));
     const flat = await venue.submit(
@@ -303,7 +310,9 @@ describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket
     await remove("leaver", current.revision);
     await expect(get("leaver")).rejects.toMatchObject({ code: status.NOT_FOUND });
     await expect(remove("leaver")).rejects.toMatchObject({ code: status.NOT_FOUND });
-    expect((await list(0)).accounts.map((a) => a.name)).not.toContain("leaver");
+    const remaining = (await list(0)).accounts.map((a) => a.name);
+    expect(remaining).not.toContain("leaver");
+    expect(sample(await scrape(venue), "tp_risk_accounts_loaded")).toBe(remaining.length);
     // Its principal may no longer trade it.
     await expect(venue.submit(tokenOf("leaver"), order({ clientOrderId: "after" }))).rejects.toMatchObject({
       code: status.PERMISSION_DENIED,

@@ -14,7 +14,17 @@ import {
   type SubmitOrderResponse,
 } from "@tradeplane/contracts";
 import { retry, unary } from "@tradeplane/testkit";
-import { ADMIN_TOKEN, auth, ENGINE_ADMIN_TOKEN, order, startVenue, tokenOf, type Venue } from "./gateway-fixture.ts";
+import {
+  ADMIN_TOKEN,
+  auth,
+  ENGINE_ADMIN_TOKEN,
+  order,
+  sample,
+  scrape,
+  startVenue,
+  tokenOf,
+  type Venue,
+} from "./gateway-fixture.ts";
 
 const VENUE = "hlt";
 
@@ -81,6 +91,9 @@ describe("the venue's trading state at the gateway: halts, closes and the venue 
     );
     await untilGatewaySays("INFY", RejectReason.INSTRUMENT_HALTED);
     await untilGatewaySays("TCS", RejectReason.INSTRUMENT_HALTED);
+    const halted = await scrape(venue);
+    expect(sample(halted, "tp_risk_venue_halted")).toBe(1);
+    expect(sample(halted, "tp_risk_instruments_halted")).toBe(2);
 
     const before = await commandCount();
     for (const instrument of ["INFY", "TCS"]) {
@@ -125,6 +138,7 @@ describe("the venue's trading state at the gateway: halts, closes and the venue 
         10_000,
         50,
       );
+    expect(sample(await scrape(venue), "tp_risk_venue_halted")).toBe(0);
   });
 
   it("refuses orders and replaces for a closed instrument with MARKET_CLOSED, and lets the others trade", async () => {
@@ -176,6 +190,7 @@ describe("the venue's trading state at the gateway: halts, closes and the venue 
       10_000,
       50,
     );
+    expect(sample(await scrape(venue), "tp_risk_kill_switches_engaged", { scope: "venue" })).toBe(1);
     const before = await commandCount();
     for (const who of ["alice", "bob"]) {
       const res = await venue.submit(tokenOf(who), order({ clientOrderId: id("k"), price: 99_000 }));
@@ -205,5 +220,6 @@ describe("the venue's trading state at the gateway: halts, closes and the venue 
       10_000,
       50,
     );
+    expect(sample(await scrape(venue), "tp_risk_kill_switches_engaged", { scope: "venue" })).toBe(0);
   });
 });
