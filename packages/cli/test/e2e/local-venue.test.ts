@@ -184,6 +184,59 @@ describe("tradeplane up, end to end", () => {
     expect(halted.code).toBe(1);
     expect((await cli("resume", "INFY")).code).toBe(0);
 
+    // Accounts and limits through RiskAdmin; local mode issues the new account a token.
+    const created = await json<{ token: string }>("accounts", "create", "bob");
+    expect(created.token.length).toBeGreaterThan(20);
+    expect((await cli("accounts", "set-limits", "bob", "--max-order-qty", "5")).code).toBe(0);
+    const tooBig = await cli(
+      "order",
+      "submit",
+      "TCS",
+      "--account",
+      "bob",
+      "--side",
+      "buy",
+      "--qty",
+      "10",
+      "--price",
+      "3200.00",
+    );
+    expect(tooBig.code).toBe(1);
+    expect(tooBig.stdout).toContain("MAX_ORDER_QTY");
+    const small = await cli(
+      "order",
+      "submit",
+      "TCS",
+      "--account",
+      "bob",
+      "--side",
+      "buy",
+      "--qty",
+      "5",
+      "--price",
+      "3200.00",
+    );
+    expect(small.code).toBe(0);
+
+    // A kill switch stops an account until it is released.
+    expect((await cli("kill-switch", "engage", "--account", "bob", "--reason", "test")).code).toBe(0);
+    const killed = await cli(
+      "order",
+      "submit",
+      "TCS",
+      "--account",
+      "bob",
+      "--side",
+      "buy",
+      "--qty",
+      "1",
+      "--price",
+      "3200.00",
+    );
+    expect(killed.code).toBe(1);
+    expect((await json<{ orders: unknown[] }>("order", "list", "--account", "bob")).orders).toEqual([]);
+    expect((await cli("kill-switch", "release", "--account", "bob")).code).toBe(0);
+
     const status = await json<{ replicas: { lastCommandSeq: number }[]; services: { ready: string }[] }>("status");
     expect(status.services.every((s) => s.ready === "ready")).toBe(true);
     const lastSeq = status.replicas[0]!.lastCommandSeq;
