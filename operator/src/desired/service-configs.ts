@@ -149,6 +149,7 @@ export function marketDataConfig(venue: TradingVenue, placement: Placement) {
       maxOrderValue: i.maxOrderValue,
       referencePrice: i.referencePrice,
       priceBandPercent: i.priceBandPercent,
+      initialState: i.initialState,
     })),
   };
 }

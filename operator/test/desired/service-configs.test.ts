@@ -2,11 +2,13 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { engineServiceConfigSchema } from "@tradeplane/matching/config";
 import { riskGatewayConfigSchema } from "@tradeplane/risk/config";
+import { marketDataConfigSchema } from "@tradeplane/market-data/config";
 import { venueProvisioningPlan } from "@tradeplane/platform";
 import { parseManifests, venueFrom } from "../../src/api/v1alpha1/index.ts";
 import {
   engineServiceConfig,
   localPorts,
+  marketDataConfig,
   partitionsOf,
   POD_PORTS,
   riskGatewayConfig,
@@ -46,6 +48,19 @@ describe("service configuration from a TradingVenue", () => {
       notionalPerTickLot: 75,
     });
     expect(config.defaultLimits).toMatchObject({ maxOrderQty: 100_000, priceCollarBps: 500 });
+  });
+
+  it("gives market data the reference data it serves and the depth of the spec", () => {
+    const config = marketDataConfigSchema.parse(marketDataConfig(venue, pod));
+    expect(config.defaultDepth).toBe(10);
+    expect(config.instruments.find((i) => i.symbol === "NIFTY-FUT")).toMatchObject({
+      quoteCurrency: "INR",
+      priceUnit: "0.01",
+      lotSize: "75",
+      notionalPerTickLot: 75,
+      tickBands: [{ fromPrice: 0, tickSize: 5 }],
+      initialState: "CONTINUOUS",
+    });
   });
 
   it("places every service on its own port on one machine", () => {
