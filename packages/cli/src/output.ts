@@ -1,5 +1,8 @@
 import Table from "cli-table3";
 
+/** Tables without a rule between rows: easier to scan, and half the height. */
+export const COMPACT = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" } as const;
+
 /** Prints rows as a table for people, or the given value as JSON for scripts. */
 export function printTable(
   json: boolean,
@@ -16,7 +19,7 @@ export function printTable(
     process.stdout.write(`${empty}\n`);
     return;
   }
-  const table = new Table({ head: [...head], style: { head: [], border: [] } });
+  const table = new Table({ head: [...head], chars: COMPACT, style: { head: [], border: [] } });
   for (const row of rows) table.push(row.map(String));
   process.stdout.write(table.toString() + "\n");
 }

@@ -27,6 +27,7 @@ export function runService<C>(name: string, loadConfig: () => C, main: (config: 
   main(config).then(
     ({ shutdown, grpcPort, opsPort }) => {
       shutdown.installSignalHandlers();
+      if (process.env.TP_PARENT_LIFELINE === "stdin") shutdown.exitWithParent();
       process.stdout.write(JSON.stringify({ ready: true, grpcPort, opsPort }) + "\n");
     },
     (err: unknown) => {

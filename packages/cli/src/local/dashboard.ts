@@ -3,6 +3,7 @@ import Table from "cli-table3";
 import { MarketDataClient, Side, type GetSnapshotResponse, type Trade } from "@tradeplane/contracts";
 import type { TradingVenue } from "@tradeplane/operator/api/v1alpha1";
 import { formatPrice, formatTime } from "../format.ts";
+import { COMPACT } from "../output.ts";
 import type { DemoFlow } from "./demo-flow.ts";
 import type { LocalState } from "./state.ts";
 
@@ -115,7 +116,11 @@ export class Dashboard {
         ].map(String),
       );
     });
-    const tape = new Table({ head: ["time", "symbol", "price", "qty", "aggressor"], style: { head: [], border: [] } });
+    const tape = new Table({
+      head: ["time", "symbol", "price", "qty", "aggressor"],
+      chars: COMPACT,
+      style: { head: [], border: [] },
+    });
     for (const { symbol, t } of trades)
       tape.push([
         formatTime(t.time).slice(11, 23),

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { Kvm } from "@nats-io/kv";
@@ -69,6 +69,8 @@ export class LocalVenue {
     if (previous?.pid !== undefined && previous.pid !== process.pid && isAlive(previous.pid))
       throw new UnavailableError(`venue "${name}" already runs here (pid ${previous.pid}); stop it first`);
 
+    if (previous?.natsPid !== undefined) await stopStaleNats(previous.natsPid, this.dirs.nats, say);
+
     const ports = localPorts(this.options.portBase);
     const partitions = partitionsOf(venue);
     await assertPortsFree([
@@ -127,6 +129,7 @@ export class LocalVenue {
       { stdio: "ignore", detached: true },
     );
     const nats = this.nats;
+    state.natsPid = nats.pid;
     this.natsExited = new Promise((resolve) => nats.once("exit", () => resolve()));
     await waitForNats(natsUrl, natsToken);
     this.nc = await connect({ servers: natsUrl, token: natsToken, name: "tradeplane-local" });
@@ -220,10 +223,28 @@ export class LocalVenue {
       clearTimeout(killer);
     }
     if (this.state !== undefined) {
-      const { pid: _pid, ...rest } = this.state;
+      const { pid: _pid, natsPid: _natsPid, ...rest } = this.state;
       writeState(this.dirs.state, rest);
     }
   }
+}
+
+/**
+ * A nats-server left running by an `up` that was killed outright holds the port and the
+ * store: stop it, but only if it really is the server of this data folder.
+ */
+async function stopStaleNats(pid: number, storeDir: string, say: (line: string) => void): Promise<void> {
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return; // gone
+  }
+  if (!cmdline.includes("nats-server") || !cmdline.includes(storeDir)) return;
+  say(`stopping the nats-server (pid ${pid}) left running by an earlier run`);
+  process.kill(pid, "SIGTERM");
+  for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  if (isAlive(pid)) process.kill(pid, "SIGKILL");
 }
 
 function isAlive(pid: number): boolean {
@@ -235,17 +256,27 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Fails with the port and what to do when one of the ports is taken. */
-async function assertPortsFree(ports: readonly number[]): Promise<void> {
+/**
+ * Fails with the port and what to do when one of the ports stays taken. Waits a little
+ * first: the services of a run that just ended may still be releasing theirs.
+ */
+async function assertPortsFree(ports: readonly number[], waitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + waitMs;
   for (const port of ports) {
-    const free = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once("error", () => resolve(false));
-      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-    });
-    if (!free)
-      throw new UnavailableError(
-        `port ${port} on 127.0.0.1 is in use: stop what uses it, or start with --port-base <another base>`,
-      );
+    while (!(await isFree(port))) {
+      if (Date.now() > deadline)
+        throw new UnavailableError(
+          `port ${port} on 127.0.0.1 is in use: stop what uses it, or start with --port-base <another base>`,
+        );
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
 }

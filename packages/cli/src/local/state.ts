@@ -28,6 +28,8 @@ export const localStateSchema = z.object({
   accounts: z.array(z.object({ name: z.string(), token: z.string() })),
   /** Pid of the `up` process while it runs. */
   pid: z.number().int().optional(),
+  /** Pid of its nats-server while it runs (a SIGKILLed `up` leaves it behind). */
+  natsPid: z.number().int().optional(),
 });
 
 export type LocalState = z.infer<typeof localStateSchema>;

@@ -78,8 +78,9 @@ export class Supervisor {
     const { spec } = entry;
     const child = spawn(spec.command, [...spec.args], {
       cwd: spec.cwd,
-      env: { ...process.env, ...spec.env },
-      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...spec.env, TP_PARENT_LIFELINE: "stdin" },
+      // Our end of its stdin closes when we die, however we die: the child then stops itself.
+      stdio: ["pipe", "pipe", "pipe"],
       // Its own process group: a Ctrl-C in the terminal reaches only us, and we stop the
       // children in order.
       detached: true,

@@ -266,7 +266,16 @@ describe("tradeplane up, end to end", () => {
     ]);
     const state = JSON.parse(readFileSync(join(dir, "local.json"), "utf8")) as { pid?: number };
     expect(state.pid).toBe(second.child.pid);
-    expect(await stop(second.child)).toBe(0);
+
+    // Killed outright: its services stop themselves (their stdin closes) and the next `up`
+    // stops the nats-server it left behind, then resumes from the same log.
+    const gone = new Promise((resolve) => second.child.once("exit", resolve));
+    second.child.kill("SIGKILL");
+    await gone;
+    const third = await up(base);
+    expect(third.output()).toContain("left running by an earlier run");
+    expect((await json<Trades>("trades", "RELIANCE")).trades.map((t) => [t.price, t.qty])).toEqual([[130_000, 4]]);
+    expect(await stop(third.child)).toBe(0);
   });
 
   it("refuses a bad manifest with the field at fault, and starts nothing", async () => {
