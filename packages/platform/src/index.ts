@@ -14,3 +14,4 @@ export * from "./venue-streams.ts";
 export * from "./jetstream-async-publisher.ts";
 export * from "./run-service.ts";
 export * from "./grpc-handlers.ts";
+export * from "./blob-store.ts";

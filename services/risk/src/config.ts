@@ -12,6 +12,12 @@ import { isInstrumentSymbol, isVenueName } from "@tradeplane/contracts";
 export const DEFAULT_GRPC_PORT = 50061;
 export const DEFAULT_OPS_PORT = 9465;
 export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
+/** How often the projection is snapshotted (when events arrived since the last snapshot). */
+export const DEFAULT_SNAPSHOT_INTERVAL_MS = 60_000;
+/** Projection snapshots kept in the venue's snapshots bucket. */
+export const DEFAULT_SNAPSHOTS_KEPT = 3;
+/** Execution reports kept per account in a snapshot (for clients resuming across a restart). */
+export const DEFAULT_SNAPSHOT_REPORTS_KEPT = 1_000;
 
 const limitsSchema = z.object({
   maxOrderQty: z.number().int().min(1).optional(),
@@ -40,6 +46,12 @@ export const riskGatewayConfigSchema = z.object({
   /** Venue-wide default limits; accounts override them. */
   defaultLimits: limitsSchema.default({}),
   commandTimeoutMs: env.int(100, 60_000).default(DEFAULT_COMMAND_TIMEOUT_MS),
+  /** Projection snapshot period in ms; 0 = only at shutdown. Default DEFAULT_SNAPSHOT_INTERVAL_MS. */
+  snapshotIntervalMs: env.int(0, 86_400_000).optional(),
+  /** Projection snapshots kept. Default DEFAULT_SNAPSHOTS_KEPT. */
+  snapshotsKept: env.int(1, 100).optional(),
+  /** Reports kept per account in a snapshot. Default DEFAULT_SNAPSHOT_REPORTS_KEPT. */
+  snapshotReportsKept: env.int(0, 1_000_000).optional(),
   /** Bearer token of operators for RiskAdmin; unset = RiskAdmin refuses every call. */
   adminToken: z.string().min(16).optional(),
   ...serviceEndpointsSchema({ grpcPort: DEFAULT_GRPC_PORT, opsPort: DEFAULT_OPS_PORT }),

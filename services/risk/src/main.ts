@@ -1,12 +1,19 @@
 import { jetstream } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
-import { accountsBucket, OrderEntryService, RiskAdminService } from "@tradeplane/contracts";
+import {
+  accountsBucket,
+  eventStreamName,
+  OrderEntryService,
+  RiskAdminService,
+  snapshotsBucket,
+} from "@tradeplane/contracts";
 import {
   commandLogWriter,
   connectNats,
   createLogger,
   createMetricsRegistry,
   Health,
+  openBlobStore,
   runService,
   initTelemetry,
   Shutdown,
@@ -14,10 +21,17 @@ import {
   startOpsServer,
   type StartedService,
 } from "@tradeplane/platform";
-import { loadRiskGatewayConfig, type RiskGatewayConfig } from "./config.ts";
+import {
+  DEFAULT_SNAPSHOT_INTERVAL_MS,
+  DEFAULT_SNAPSHOT_REPORTS_KEPT,
+  DEFAULT_SNAPSHOTS_KEPT,
+  loadRiskGatewayConfig,
+  type RiskGatewayConfig,
+} from "./config.ts";
 import { OrderProjection } from "./domain/order-projection.ts";
 import { AccountRegistry } from "./adapters/accounts.ts";
 import { EventFollower } from "./adapters/event-follower.ts";
+import { ProjectionSnapshots } from "./adapters/projection-snapshots.ts";
 import { orderEntryService, type InstrumentInfo } from "./adapters/order-entry-grpc.ts";
 import { riskAdminService } from "./adapters/risk-admin-grpc.ts";
 import { registerRiskGauges } from "./adapters/risk-metrics.ts";
@@ -27,7 +41,9 @@ import { registerRiskGauges } from "./adapters/risk-metrics.ts";
  *  1. config      TP_CONFIG_FILE + TP_* variables, validated once
  *  2. telemetry   logger, metrics, tracer, health
  *  3. NATS        connection, accounts KV (watched live)
- *  4. read side   follow the event stream into the order projection
+ *  4. read side   load the newest projection snapshot, follow the event stream from the
+ *                 event after it, up to the stream's end before serving anything (no
+ *                 answer from a stale projection); snapshot periodically and at shutdown
  *  5. endpoints   OrderEntry and RiskAdmin gRPC (+ health), /metrics /healthz /readyz
  *  6. shutdown    reverse order on SIGTERM/SIGINT
  */
@@ -43,6 +59,7 @@ export async function main(config: Readonly<RiskGatewayConfig>): Promise<Started
   const health = new Health();
   health.register("nats");
   health.register("accounts");
+  health.register("events");
   const shutdown = new Shutdown(logger);
   shutdown.add("telemetry", () => telemetry.shutdown());
 
@@ -59,11 +76,51 @@ export async function main(config: Readonly<RiskGatewayConfig>): Promise<Started
 
   // 4. read side
   const instruments = new Map<string, InstrumentInfo>(config.instruments.map((i) => [i.symbol, i]));
-  const projection = new OrderProjection((symbol) => instruments.get(symbol));
+  const terms = (symbol: string) => instruments.get(symbol);
+  const eventStream = await (await js.jetstreamManager()).streams.info(eventStreamName(config.venue));
+  const snapshots = new ProjectionSnapshots({
+    store: await openBlobStore(nc, snapshotsBucket(config.venue)),
+    keep: config.snapshotsKept ?? DEFAULT_SNAPSHOTS_KEPT,
+    reportsKept: config.snapshotReportsKept ?? DEFAULT_SNAPSHOT_REPORTS_KEPT,
+    logger,
+  });
+  const loaded = await snapshots.load(terms, {
+    created: eventStream.created,
+    lastSeq: eventStream.state.last_seq,
+  });
+  const projection = loaded?.projection ?? new OrderProjection(terms);
+  if (loaded !== undefined) {
+    logger.info({ snapshot: loaded.name, streamSeq: loaded.streamSeq }, "projection loaded from snapshot");
+    if (eventStream.state.first_seq > loaded.streamSeq + 1)
+      logger.warn(
+        { streamSeq: loaded.streamSeq, firstSeq: eventStream.state.first_seq },
+        "events after the snapshot are no longer in the stream: the projection misses them",
+      );
+  }
   const follower = new EventFollower(js, config.venue, projection, logger);
-  follower.start();
+  let saving: Promise<unknown> | undefined;
+  const saveSnapshot = (): Promise<unknown> =>
+    (saving ??= snapshots
+      .save(projection, follower.streamSeq, eventStream.created)
+      .catch((err: unknown) => logger.error({ err }, "projection snapshot failed"))
+      .finally(() => (saving = undefined)));
+  // Registered before the follower's stop, so it runs after it: the last snapshot holds every event applied.
+  shutdown.add("snapshot", async () => {
+    await saving; // one in flight may hold an earlier sequence
+    await saveSnapshot();
+  });
+  follower.start(loaded?.streamSeq ?? 0);
   shutdown.add("events", () => follower.stop());
-  registerRiskGauges({ registry, accounts, projection, listedInstruments: instruments.size });
+  const snapshotIntervalMs = config.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS;
+  if (snapshotIntervalMs > 0) {
+    const timer = setInterval(() => void saveSnapshot(), snapshotIntervalMs);
+    shutdown.add("snapshot-timer", () => clearInterval(timer));
+  }
+  registerRiskGauges({ registry, accounts, projection, follower, listedInstruments: instruments.size });
+  if (eventStream.state.last_seq > follower.streamSeq)
+    logger.info({ from: follower.streamSeq, to: eventStream.state.last_seq }, "catching up with the event stream");
+  await follower.reached(eventStream.state.last_seq);
+  health.set("events", "ok");
 
   // 5. endpoints
   const log = commandLogWriter(js, config.venue);
@@ -99,6 +156,7 @@ export async function main(config: Readonly<RiskGatewayConfig>): Promise<Started
           projection,
           instruments,
           log,
+          eventStreamSeq: () => follower.streamSeq,
           adminToken: config.adminToken,
           defaultLimits: config.defaultLimits,
           watchTimeoutMs: config.commandTimeoutMs,

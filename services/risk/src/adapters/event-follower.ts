@@ -4,7 +4,8 @@ import type { Logger } from "@tradeplane/platform";
 import type { AccountReport, OrderProjection } from "../domain/order-projection.ts";
 
 /**
- * Follows the venue's event stream from its start into the order projection, and tells
+ * Follows the venue's event stream into the order projection (from its start, or from the
+ * event after the snapshot the projection was loaded from), and tells
  * waiting requests when their command is fully applied (its `last_in_command` event),
  * and report streams when their account has a new report.
  */
@@ -30,6 +31,11 @@ export class EventFollower {
   private loop: Promise<void> | undefined;
   /** Stream sequence of the last event applied. */
   streamSeq = 0;
+  /** Stream sequence the projection started from (0 = the stream's start), and events applied since. */
+  startedFrom = 0;
+  appliedSinceStart = 0;
+  /** Callers of `reached`, by the stream sequence they wait for. */
+  private reachWaiters: { seq: number; resolve: () => void }[] = [];
   private lastMessageAt = performance.now();
   private watchdog: NodeJS.Timeout | undefined;
 
@@ -40,7 +46,10 @@ export class EventFollower {
     this.logger = logger;
   }
 
-  start(): void {
+  /** Starts following after stream sequence `fromStreamSeq` (0 = from the stream's start). */
+  start(fromStreamSeq = 0): void {
+    this.streamSeq = fromStreamSeq;
+    this.startedFrom = fromStreamSeq;
     this.loop = this.follow();
     // As in the engine: replace a consumer that stops delivering while the stream grows.
     this.watchdog = setInterval(() => void this.checkStall(), STALL_CHECK_MS);
@@ -65,6 +74,19 @@ export class EventFollower {
     if (this.watchdog !== undefined) clearInterval(this.watchdog);
     this.messages?.stop();
     await this.loop?.catch(() => undefined);
+  }
+
+  /** Resolves once the event at stream sequence `seq` (or a later one) is applied. */
+  reached(seq: number): Promise<void> {
+    if (this.streamSeq >= seq) return Promise.resolve();
+    return new Promise((resolve) => this.reachWaiters.push({ seq, resolve }));
+  }
+
+  private wakeReached(): void {
+    const due = this.reachWaiters.filter((w) => w.seq <= this.streamSeq);
+    if (due.length === 0) return;
+    this.reachWaiters = this.reachWaiters.filter((w) => w.seq > this.streamSeq);
+    for (const w of due) w.resolve();
   }
 
   /** Resolves with the reports of command `seq` once all its events are applied. */
@@ -114,14 +136,17 @@ export class EventFollower {
         for await (const m of this.messages) {
           this.lastMessageAt = performance.now();
           this.streamSeq = m.seq;
+          this.appliedSinceStart++;
           let event: EngineEvent;
           try {
             event = EngineEvent.decode(m.data);
           } catch (err) {
             this.logger.error({ seq: m.seq, err: (err as Error).message }, "undecodable event skipped");
+            if (this.reachWaiters.length > 0) this.wakeReached();
             continue;
           }
           this.applyEvent(event);
+          if (this.reachWaiters.length > 0) this.wakeReached();
         }
       } catch (err) {
         failures++;

@@ -46,6 +46,8 @@ export interface RiskAdminDeps {
   readonly projection: OrderProjection;
   readonly instruments: ReadonlyMap<string, InstrumentInfo>;
   readonly log: CommandLogWriter;
+  /** Event stream sequence of the last event in the projection (GetPositions' as_of_source_sequence). */
+  readonly eventStreamSeq: () => number;
   readonly adminToken: string | undefined;
   /** Venue-wide limits that accounts override (GetLimits' `effective`). */
   readonly defaultLimits: LimitOverrides;
@@ -290,26 +292,32 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
     }),
     getPositions: unary((req, metadata) => {
       authoriseAdmin(metadata, deps.adminToken);
+      // Read the sequence first: everything below is computed synchronously from the same state.
+      const asOfSourceSequence = deps.eventStreamSeq();
       const positions: WirePosition[] = [];
-      for (const [instrument, p] of deps.projection.positionsOf(req.account)) {
-        if (req.instrument !== "" && instrument !== req.instrument) continue;
-        const mult = deps.instruments.get(instrument)?.notionalPerTickLot ?? 1;
-        const mark = deps.projection.lastPrice(instrument) || p.markPrice;
-        positions.push({
-          account: req.account,
-          instrument,
-          netQty: p.netQty,
-          boughtQty: p.boughtQty,
-          soldQty: p.soldQty,
-          openBuyQty: p.openBuyQty,
-          openSellQty: p.openSellQty,
-          openCost: p.openCost,
-          markPrice: mark,
-          realisedPnl: p.realisedPnl,
-          unrealisedPnl: unrealisedPnl(p, mult, mark),
-        });
-      }
-      return { positions, asOfSourceSequence: deps.projection.position.commandSeq };
+      const accounts = req.account === "" ? deps.projection.positionAccounts().sort() : [req.account];
+      for (const account of accounts)
+        for (const [instrument, p] of [...deps.projection.positionsOf(account)].sort(([a], [b]) => (a < b ? -1 : 1))) {
+          if (req.instrument !== "" && instrument !== req.instrument) continue;
+          // An entry made for a refused order only: nothing was ever traded or working.
+          if (p.boughtQty === 0 && p.soldQty === 0 && p.openBuyQty === 0 && p.openSellQty === 0) continue;
+          const mult = deps.instruments.get(instrument)?.notionalPerTickLot ?? 1;
+          const mark = deps.projection.lastPrice(instrument) || p.markPrice;
+          positions.push({
+            account,
+            instrument,
+            netQty: p.netQty,
+            boughtQty: p.boughtQty,
+            soldQty: p.soldQty,
+            openBuyQty: p.openBuyQty,
+            openSellQty: p.openSellQty,
+            openCost: p.openCost,
+            markPrice: mark,
+            realisedPnl: p.realisedPnl,
+            unrealisedPnl: unrealisedPnl(p, mult, mark),
+          });
+        }
+      return { positions, asOfSourceSequence };
     }),
     engageKillSwitch: unary(async (req, metadata) => {
       const principal = authoriseAdmin(metadata, deps.adminToken);

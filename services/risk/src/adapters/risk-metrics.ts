@@ -2,11 +2,13 @@ import { Gauge, type Registry } from "prom-client";
 import { isVenueHalted } from "../domain/checks.ts";
 import type { AccountRiskSummary, OrderProjection } from "../domain/order-projection.ts";
 import type { AccountRegistry } from "./accounts.ts";
+import type { EventFollower } from "./event-follower.ts";
 
 export interface RiskGaugeDeps {
   readonly registry: Registry;
   readonly accounts: AccountRegistry;
   readonly projection: OrderProjection;
+  readonly follower: EventFollower;
   /** Instruments the gateway lists (for the venue-halted gauge). */
   readonly listedInstruments: number;
 }
@@ -71,6 +73,30 @@ export function registerRiskGauges(deps: RiskGaugeDeps): void {
     registers: [registry],
     collect() {
       this.set(projection.haltedInstruments);
+    },
+  });
+  new Gauge({
+    name: "tp_risk_event_stream_seq",
+    help: "Event stream sequence of the last event in the projection",
+    registers: [registry],
+    collect() {
+      this.set(deps.follower.streamSeq);
+    },
+  });
+  new Gauge({
+    name: "tp_risk_projection_started_from_seq",
+    help: "Event stream sequence of the snapshot the projection was loaded from (0 = replayed from the start)",
+    registers: [registry],
+    collect() {
+      this.set(deps.follower.startedFrom);
+    },
+  });
+  new Gauge({
+    name: "tp_risk_events_applied_since_start",
+    help: "Events applied to the projection since the process started",
+    registers: [registry],
+    collect() {
+      this.set(deps.follower.appliedSinceStart);
     },
   });
   new Gauge({

@@ -1,6 +1,8 @@
 import {
   ExecType,
+  ExecutionReport as ExecutionReportCodec,
   InstrumentState,
+  Order as OrderCodec,
   LiquidityIndicator,
   OrderStatus,
   OrderType,
@@ -55,6 +57,80 @@ const NO_IDS: ReadonlyMap<string, number> = new Map();
 /** Reports kept per account for resuming streams; older ones need ListOpenOrders. */
 export const DEFAULT_REPORTS_KEPT = 10_000;
 
+/**
+ * The projection's whole state at one event, as plain data (JSON-safe): what a restarted
+ * gateway loads instead of replaying the event log from its start. Orders and reports are
+ * protobuf bytes (base64), so loading them decodes and checks them.
+ */
+export interface ProjectionSnapshot {
+  readonly version: 1;
+  /** (commandSeq, index) of the last event applied. */
+  readonly lastSeq: number;
+  readonly lastIndex: number;
+  /** Live orders, protobuf `Order`, base64. */
+  readonly orders: string[];
+  readonly positions: [account: string, instrument: string, position: Position][];
+  readonly lastPrices: [instrument: string, price: number][];
+  readonly states: [instrument: string, state: number][];
+  readonly sequences: [account: string, lastReportSequence: number][];
+  /** Each account's newest reports, protobuf `ExecutionReport`, base64, oldest first. */
+  readonly reports: [account: string, reports: string[]][];
+}
+
+/** A snapshot that does not describe a projection (corrupt, or from another version). */
+export class ProjectionSnapshotError extends Error {
+  override readonly name = "ProjectionSnapshotError";
+}
+
+function snapshotInt(v: unknown, what: string, min = 0): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min)
+    throw new ProjectionSnapshotError(`${what}: not a whole number >= ${min}`);
+  return v;
+}
+
+function snapshotInts(v: unknown, what: string): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v))
+    throw new ProjectionSnapshotError(`${what}: not a whole number`);
+  return v;
+}
+
+function snapshotArray(v: unknown, what: string): unknown[] {
+  if (!Array.isArray(v)) throw new ProjectionSnapshotError(`${what}: not a list`);
+  return v;
+}
+
+function snapshotString(v: unknown, what: string): string {
+  if (typeof v !== "string") throw new ProjectionSnapshotError(`${what}: not a string`);
+  return v;
+}
+
+function decodeBase64<T>(codec: { decode(b: Uint8Array): T }, v: unknown, what: string): T {
+  try {
+    return codec.decode(Buffer.from(snapshotString(v, what), "base64"));
+  } catch (err) {
+    throw new ProjectionSnapshotError(`${what}: ${(err as Error).message}`);
+  }
+}
+
+function snapshotPosition(v: unknown, what: string): Position {
+  if (typeof v !== "object" || v === null) throw new ProjectionSnapshotError(`${what}: not a position`);
+  const p = v as Record<string, unknown>;
+  const lots = snapshotArray(p.lots, `${what}.lots`).map((x, i) => snapshotInts(x, `${what}.lots[${i}]`));
+  if (lots.length % 2 !== 0) throw new ProjectionSnapshotError(`${what}.lots: not (price, qty) pairs`);
+  return {
+    netQty: snapshotInts(p.netQty, `${what}.netQty`),
+    boughtQty: snapshotInt(p.boughtQty, `${what}.boughtQty`),
+    soldQty: snapshotInt(p.soldQty, `${what}.soldQty`),
+    openBuyQty: snapshotInts(p.openBuyQty, `${what}.openBuyQty`),
+    openSellQty: snapshotInts(p.openSellQty, `${what}.openSellQty`),
+    openExposure: snapshotInts(p.openExposure, `${what}.openExposure`),
+    realisedPnl: snapshotInts(p.realisedPnl, `${what}.realisedPnl`),
+    openCost: snapshotInts(p.openCost, `${what}.openCost`),
+    markPrice: snapshotInt(p.markPrice, `${what}.markPrice`),
+    lots,
+  };
+}
+
 export class OrderProjection {
   private readonly terms: (instrument: string) => InstrumentTerms | undefined;
   private readonly reportsKept: number;
@@ -86,6 +162,90 @@ export class OrderProjection {
     return { commandSeq: this.lastSeq, index: this.lastIndex };
   }
 
+  /**
+   * The state as plain data. Each account keeps its newest `reportsKept` reports: a client
+   * resuming from an older sequence after a restart reconciles with ListOpenOrders.
+   */
+  snapshot(reportsKept = this.reportsKept): ProjectionSnapshot {
+    const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
+    const positions: [string, string, Position][] = [];
+    for (const [account, byInstrument] of this.positions)
+      for (const [instrument, p] of byInstrument) positions.push([account, instrument, { ...p, lots: [...p.lots] }]);
+    return {
+      version: 1,
+      lastSeq: this.lastSeq,
+      lastIndex: this.lastIndex,
+      orders: [...this.live.values()].map(({ order }) => b64(OrderCodec.encode(order).finish())),
+      positions,
+      lastPrices: [...this.lastPrices],
+      states: [...this.states],
+      sequences: [...this.sequences],
+      reports: [...this.recent].map(([account, list]) => [
+        account,
+        list.slice(Math.max(0, list.length - reportsKept)).map((r) => b64(ExecutionReportCodec.encode(r).finish())),
+      ]),
+    };
+  }
+
+  /** A projection in the state a snapshot describes; ProjectionSnapshotError if it does not describe one. */
+  static restore(
+    snapshot: unknown,
+    terms: (instrument: string) => InstrumentTerms | undefined,
+    reportsKept = DEFAULT_REPORTS_KEPT,
+  ): OrderProjection {
+    if (typeof snapshot !== "object" || snapshot === null || (snapshot as { version?: unknown }).version !== 1)
+      throw new ProjectionSnapshotError("not a version 1 projection snapshot");
+    const s = snapshot as Record<string, unknown>;
+    const p = new OrderProjection(terms, reportsKept);
+    p.lastSeq = snapshotInt(s.lastSeq, "lastSeq");
+    p.lastIndex = snapshotInt(s.lastIndex, "lastIndex", -1);
+    for (const [i, encoded] of snapshotArray(s.orders, "orders").entries()) {
+      const order = decodeBase64(OrderCodec, encoded, `orders[${i}]`);
+      if (order.orderId <= 0 || order.leavesQty <= 0)
+        throw new ProjectionSnapshotError(`orders[${i}]: not a live order`);
+      p.live.set(order.orderId, { order });
+      p.track(order.account, order.clientOrderId, order.orderId);
+    }
+    for (const [i, entry] of snapshotArray(s.positions, "positions").entries()) {
+      const [account, instrument, position] = snapshotArray(entry, `positions[${i}]`);
+      const byInstrument =
+        p.positions.get(snapshotString(account, `positions[${i}][0]`)) ?? new Map<string, Position>();
+      p.positions.set(account as string, byInstrument);
+      byInstrument.set(
+        snapshotString(instrument, `positions[${i}][1]`),
+        snapshotPosition(position, `positions[${i}][2]`),
+      );
+    }
+    for (const [i, entry] of snapshotArray(s.lastPrices, "lastPrices").entries()) {
+      const [instrument, price] = snapshotArray(entry, `lastPrices[${i}]`);
+      p.lastPrices.set(snapshotString(instrument, `lastPrices[${i}][0]`), snapshotInt(price, `lastPrices[${i}][1]`));
+    }
+    for (const [i, entry] of snapshotArray(s.states, "states").entries()) {
+      const [instrument, state] = snapshotArray(entry, `states[${i}]`);
+      const symbol = snapshotString(instrument, `states[${i}][0]`);
+      const value = snapshotInt(state, `states[${i}][1]`) as InstrumentState;
+      p.states.set(symbol, value);
+      if (value === InstrumentState.HALTED && terms(symbol) !== undefined) p.halted++;
+    }
+    for (const [i, entry] of snapshotArray(s.sequences, "sequences").entries()) {
+      const [account, sequence] = snapshotArray(entry, `sequences[${i}]`);
+      p.sequences.set(snapshotString(account, `sequences[${i}][0]`), snapshotInt(sequence, `sequences[${i}][1]`));
+    }
+    for (const [i, entry] of snapshotArray(s.reports, "reports").entries()) {
+      const [account, list] = snapshotArray(entry, `reports[${i}]`);
+      const name = snapshotString(account, `reports[${i}][0]`);
+      const reports = snapshotArray(list, `reports[${i}][1]`).map((r, j) =>
+        decodeBase64(ExecutionReportCodec, r, `reports[${i}][1][${j}]`),
+      );
+      // Resuming relies on consecutive sequences that end at the account's last one.
+      const last = p.sequences.get(name) ?? 0;
+      if (reports.some((r, j) => r.sequence !== last - reports.length + 1 + j))
+        throw new ProjectionSnapshotError(`reports[${i}]: sequences of ${name} are not consecutive up to ${last}`);
+      p.recent.set(name, reports);
+    }
+    return p;
+  }
+
   private mult(instrument: string): number {
     return this.terms(instrument)?.notionalPerTickLot ?? 1;
   }
@@ -102,6 +262,11 @@ export class OrderProjection {
       byInstrument.set(instrument, p);
     }
     return p;
+  }
+
+  /** Accounts with a position entry (traded, or had orders), in no set order. */
+  positionAccounts(): string[] {
+    return [...this.positions.keys()];
   }
 
   /** Every position of an account, by instrument. */

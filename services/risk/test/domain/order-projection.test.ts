@@ -3,7 +3,7 @@ import { InstrumentState, Side, type EngineEvent } from "@tradeplane/contracts";
 import { Partition } from "@tradeplane/matching/partition";
 import { engineConfigOf } from "@tradeplane/matching/engine-config";
 import { commandStream, testInstrumentSettings } from "@tradeplane/testkit";
-import { OrderProjection } from "../../src/domain/order-projection.ts";
+import { OrderProjection, ProjectionSnapshotError } from "../../src/domain/order-projection.ts";
 import { unrealisedPnl } from "../../src/domain/positions.ts";
 
 /** Engine events of a deterministic command stream, from the real (pure) matching partition. */
@@ -128,5 +128,95 @@ describe("OrderProjection over the real engine's events", () => {
     }
     const total = [...summaries.values()].reduce((n, s) => n + s.openOrders, 0);
     expect(total).toBe(liveOrders);
+  });
+
+  describe("snapshots", () => {
+    const terms = () => ({ notionalPerTickLot: MULT });
+    const KEPT = 50;
+
+    it.each([0, 1, 777, 3_000, events.length])(
+      "a projection restored from a snapshot after %i events and fed the rest equals one fed them all",
+      (at) => {
+        const whole = new OrderProjection(terms, KEPT);
+        for (const e of events) whole.apply(e);
+        const first = new OrderProjection(terms, KEPT);
+        for (const e of events.slice(0, at)) first.apply(e);
+        // Through JSON, as stored.
+        const stored = JSON.parse(JSON.stringify(first.snapshot())) as unknown;
+        const restored = OrderProjection.restore(stored, terms, KEPT);
+        const reports = events.slice(at).flatMap((e) => restored.apply(e));
+        expect(restored.snapshot()).toEqual(whole.snapshot());
+        // The same behaviour, not only the same data: ids, resumable reports, gauges.
+        const accounts = [...whole.accountSummaries().keys()];
+        expect(restored.accountSummaries()).toEqual(whole.accountSummaries());
+        for (const account of accounts) {
+          for (const o of whole.openOrders(account))
+            expect(restored.orderIdByClientId(account, o.clientOrderId)).toBe(o.orderId);
+          const last = whole.lastReportSequence(account);
+          expect(restored.reportsSince(account, last - 10)).toEqual(whole.reportsSince(account, last - 10));
+        }
+        // Report numbering continues where the snapshot left off.
+        for (const { account, report } of reports)
+          expect(report.sequence).toBeLessThanOrEqual(whole.lastReportSequence(account));
+      },
+    );
+
+    it.each([
+      ["something that is not a snapshot", "hello"],
+      ["another version", { version: 2 }],
+      ["a truncated one", { version: 1, lastSeq: 5, lastIndex: 0 }],
+      [
+        "an order that is not protobuf",
+        {
+          version: 1,
+          lastSeq: 5,
+          lastIndex: 0,
+          orders: ["!!!not base64 protobuf"],
+          positions: [],
+          lastPrices: [],
+          states: [],
+          sequences: [],
+          reports: [],
+        },
+      ],
+      [
+        "a negative sequence",
+        {
+          version: 1,
+          lastSeq: -1,
+          lastIndex: 0,
+          orders: [],
+          positions: [],
+          lastPrices: [],
+          states: [],
+          sequences: [],
+          reports: [],
+        },
+      ],
+      [
+        "a position with a fractional quantity",
+        {
+          version: 1,
+          lastSeq: 1,
+          lastIndex: 0,
+          orders: [],
+          positions: [["a", "INFY", { netQty: 0.5, lots: [] }]],
+          lastPrices: [],
+          states: [],
+          sequences: [],
+          reports: [],
+        },
+      ],
+    ])("refuses %s with a reason", (_name, snapshot) => {
+      expect(() => OrderProjection.restore(snapshot, terms)).toThrow(ProjectionSnapshotError);
+    });
+
+    it("refuses reports whose sequences do not end at the account's last one", () => {
+      const p = new OrderProjection(terms, KEPT);
+      for (const e of events.slice(0, 500)) p.apply(e);
+      const snap = JSON.parse(JSON.stringify(p.snapshot())) as { sequences: [string, number][] };
+      snap.sequences[0]![1] += 1;
+      expect(() => OrderProjection.restore(snap, terms)).toThrow(/not consecutive/);
+    });
   });
 });

@@ -61,8 +61,8 @@ export interface Venue {
   admin: RiskAdminClient;
   readonly config: Readonly<RiskGatewayConfig>;
   submit(token: string, req: SubmitOrderRequest): Promise<SubmitOrderResponse>;
-  /** Stops the gateway and starts a new one on the same venue (a restart). */
-  restartGateway(): Promise<void>;
+  /** Stops the gateway, runs `between` (if given), and starts a new one on the same venue. */
+  restartGateway(between?: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -71,6 +71,8 @@ export interface VenueOptions {
   /** Accounts to store before the gateway starts; each trades with token `<name>-token-0123456789`. */
   readonly accounts?: readonly Partial<AccountRecord>[];
   readonly defaultLimits?: RiskGatewayConfig["defaultLimits"];
+  /** Projection snapshot period; 0 (the default here) = only at shutdown, so tests know which exist. */
+  readonly snapshotIntervalMs?: number;
 }
 
 export function tokenOf(account: string): string {
@@ -114,6 +116,7 @@ export async function startVenue(options: VenueOptions): Promise<Venue> {
     })),
     defaultLimits: options.defaultLimits ?? {},
     commandTimeoutMs: 10_000,
+    snapshotIntervalMs: options.snapshotIntervalMs ?? 0,
     adminToken: ADMIN_TOKEN,
     grpcHost: "127.0.0.1",
     grpcPort: 0,
@@ -121,7 +124,7 @@ export async function startVenue(options: VenueOptions): Promise<Venue> {
     opsPort: 0,
     logLevel: "silent",
     tracing: "none",
-  } as RiskGatewayConfig;
+  };
   const open = async () => {
     const gateway = await main(config);
     const address = `127.0.0.1:${gateway.grpcPort}`;
@@ -139,10 +142,11 @@ export async function startVenue(options: VenueOptions): Promise<Venue> {
     config,
     ...(await open()),
     submit: (token, req) => unary<SubmitOrderResponse>((cb) => venue.orderEntry.submitOrder(req, auth(token), cb)),
-    restartGateway: async () => {
+    restartGateway: async (between) => {
       venue.orderEntry.close();
       venue.admin.close();
       await venue.gateway.shutdown.run();
+      await between?.();
       Object.assign(venue, await open());
     },
     close: async () => {

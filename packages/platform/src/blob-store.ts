@@ -1,0 +1,34 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { Objm, type ObjectStore } from "@nats-io/obj";
+
+/**
+ * Named blobs in a JetStream object store (e.g. the venue's snapshots bucket), for services
+ * that keep snapshots without depending on the object-store client themselves.
+ */
+export interface BlobStore {
+  put(name: string, bytes: Uint8Array): Promise<void>;
+  /** The blob, or null when there is none by that name. */
+  get(name: string): Promise<Uint8Array | null>;
+  /** Names of the stored (not deleted) blobs that start with `prefix`, in no set order. */
+  list(prefix: string): Promise<string[]>;
+  delete(name: string): Promise<void>;
+}
+
+/** Opens an existing object-store bucket as a BlobStore. */
+export async function openBlobStore(nc: NatsConnection, bucket: string): Promise<BlobStore> {
+  return blobStoreOf(await new Objm(nc).open(bucket));
+}
+
+export function blobStoreOf(store: ObjectStore): BlobStore {
+  return {
+    put: async (name, bytes) => {
+      await store.putBlob({ name }, bytes);
+    },
+    get: (name) => store.getBlob(name),
+    list: async (prefix) =>
+      (await store.list()).filter((i) => !i.deleted && i.name.startsWith(prefix)).map((i) => i.name),
+    delete: async (name) => {
+      await store.delete(name);
+    },
+  };
+}

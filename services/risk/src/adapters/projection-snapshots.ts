@@ -1,0 +1,122 @@
+import type { BlobStore, Logger } from "@tradeplane/platform";
+import { OrderProjection, type InstrumentTerms, type ProjectionSnapshot } from "../domain/order-projection.ts";
+
+/**
+ * Snapshots of the order projection in the venue's snapshots object store, so a restarted
+ * gateway loads the newest one and follows the event stream from the event after it,
+ * instead of replaying the stream from its start. One object per snapshot, named
+ * `risk-<event stream sequence, zero-padded>` so names sort by sequence; the newest `keep`
+ * are kept. The projection is deterministic, so every replica's snapshot at a sequence is
+ * the same and any replica may load any other's.
+ *
+ * A snapshot records the event stream's creation time: one taken of a stream that has
+ * since been deleted and created again (sequences start over) is never loaded.
+ */
+export interface StoredProjection {
+  readonly format: "tradeplane.risk.projection";
+  /** Event stream sequence of the last event the projection holds. */
+  readonly streamSeq: number;
+  /** The event stream's creation time (ISO), to tell a re-created stream apart. */
+  readonly streamCreated: string;
+  readonly projection: ProjectionSnapshot;
+}
+
+export interface LoadedProjection {
+  readonly projection: OrderProjection;
+  readonly streamSeq: number;
+  readonly name: string;
+}
+
+export const SNAPSHOT_PREFIX = "risk-";
+const SEQ_DIGITS = 16;
+
+export function snapshotName(streamSeq: number): string {
+  return `${SNAPSHOT_PREFIX}${String(streamSeq).padStart(SEQ_DIGITS, "0")}`;
+}
+
+function seqOfName(name: string): number | undefined {
+  const digits = name.slice(SNAPSHOT_PREFIX.length);
+  return /^\d{16}$/.test(digits) ? Number(digits) : undefined;
+}
+
+export interface ProjectionSnapshotsDeps {
+  readonly store: BlobStore;
+  /** Snapshots kept (newest first); older ones are deleted after each write. */
+  readonly keep: number;
+  /** Reports kept per account in a snapshot (older ones: clients reconcile with ListOpenOrders). */
+  readonly reportsKept: number;
+  readonly logger: Logger;
+}
+
+export class ProjectionSnapshots {
+  private readonly deps: ProjectionSnapshotsDeps;
+  /** Stream sequence of the newest snapshot written or loaded by this process. */
+  lastSeq = 0;
+
+  constructor(deps: ProjectionSnapshotsDeps) {
+    this.deps = deps;
+  }
+
+  /** Names of the stored snapshots, newest first. */
+  async list(): Promise<{ name: string; streamSeq: number }[]> {
+    const names = await this.deps.store.list(SNAPSHOT_PREFIX);
+    return names
+      .flatMap((name) => {
+        const streamSeq = seqOfName(name);
+        return streamSeq === undefined ? [] : [{ name, streamSeq }];
+      })
+      .sort((a, b) => b.streamSeq - a.streamSeq);
+  }
+
+  /**
+   * The newest snapshot that loads and fits the stream as it is now, or undefined (replay
+   * from the start). A snapshot that does not load is logged and skipped for an older one.
+   */
+  async load(
+    terms: (instrument: string) => InstrumentTerms | undefined,
+    stream: { readonly created: string; readonly lastSeq: number },
+  ): Promise<LoadedProjection | undefined> {
+    for (const { name, streamSeq } of await this.list()) {
+      try {
+        if (streamSeq > stream.lastSeq) throw new Error(`it is past the stream's last event ${stream.lastSeq}`);
+        const bytes = await this.deps.store.get(name);
+        if (bytes === null) continue;
+        const stored = JSON.parse(Buffer.from(bytes).toString("utf8")) as Partial<StoredProjection>;
+        if (stored.format !== "tradeplane.risk.projection") throw new Error("not a projection snapshot");
+        if (stored.streamSeq !== streamSeq) throw new Error(`it says sequence ${String(stored.streamSeq)}`);
+        if (stored.streamCreated !== stream.created)
+          throw new Error(`it was taken of an event stream created ${String(stored.streamCreated)}`);
+        const projection = OrderProjection.restore(stored.projection, terms);
+        this.lastSeq = streamSeq;
+        return { projection, streamSeq, name };
+      } catch (err) {
+        this.deps.logger.error({ snapshot: name, err: (err as Error).message }, "projection snapshot skipped");
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Writes a snapshot of the projection at `streamSeq` (taken now, synchronously, so it is
+   * consistent) and deletes the oldest beyond `keep`. Does nothing if one at this sequence
+   * was written or loaded already.
+   */
+  async save(projection: OrderProjection, streamSeq: number, streamCreated: string): Promise<boolean> {
+    if (streamSeq <= this.lastSeq) return false;
+    const stored: StoredProjection = {
+      format: "tradeplane.risk.projection",
+      streamSeq,
+      streamCreated,
+      projection: projection.snapshot(this.deps.reportsKept),
+    };
+    const bytes = Buffer.from(JSON.stringify(stored), "utf8");
+    await this.deps.store.put(snapshotName(streamSeq), bytes);
+    this.lastSeq = streamSeq;
+    for (const old of (await this.list()).slice(this.deps.keep)) {
+      // Another replica may have deleted it already.
+      await this.deps.store.delete(old.name).catch(() => undefined);
+    }
+    this.deps.logger.info({ streamSeq, bytes: bytes.length }, "projection snapshot written");
+    return true;
+  }
+}
