@@ -1,0 +1,81 @@
+import { hostname } from "node:os";
+import { z } from "zod";
+import {
+  env,
+  loadConfig,
+  natsConfigSchema,
+  serviceEndpointsSchema,
+  type LoadConfigOptions,
+} from "@tradeplane/platform";
+import { isInstrumentSymbol, isVenueName } from "@tradeplane/contracts";
+
+export const DEFAULT_GRPC_PORT = 50071;
+export const DEFAULT_OPS_PORT = 9466;
+export const DEFAULT_WS_PORT = 8081;
+/** L2 levels per side when a request says 0. */
+export const DEFAULT_DEPTH_LEVELS = 10;
+/** L3/TRADES/STATE updates queued per subscriber before it is cut off as too slow. */
+export const DEFAULT_MAX_QUEUED_UPDATES = 10_000;
+/** Event-channel updates kept for resumes (Subscribe with from_sequence), venue-wide. */
+export const DEFAULT_HISTORY_UPDATES = 200_000;
+/** Events applied before the updates they produced are sent (and other work gets a turn). */
+export const DEFAULT_BATCH_EVENTS = 512;
+/** Trades kept per instrument for GetTrades. */
+export const DEFAULT_TRADES_KEPT = 10_000;
+/** Closed bars kept per instrument and interval for GetBars. */
+export const DEFAULT_BARS_KEPT = 2_000;
+
+/** A decimal in plain notation, e.g. "0.05". */
+const decimalText = z.string().regex(/^(0|[1-9][0-9]*)(\.[0-9]+)?$/, 'must be a decimal such as "0.05"');
+
+/** What market data serves of each instrument (ListInstruments) and needs to build its state. */
+export const marketDataInstrumentSchema = z.object({
+  symbol: z.string().refine(isInstrumentSymbol, "must be 1..32 characters of [A-Za-z0-9_-]"),
+  partition: z.number().int().min(0).max(1023).default(0),
+  description: z.string().max(200).default(""),
+  quoteCurrency: z.string().default(""),
+  /** Value of price 1 in the quote currency per lot (the Instrument's tick_size). */
+  priceUnit: decimalText.default("0.01"),
+  /** Base units in one lot. */
+  lotSize: decimalText.default("1"),
+  notionalExponent: z.number().int().min(-18).max(0).default(-2),
+  /** Notional units of one lot at price 1. */
+  notionalPerTickLot: z.number().int().min(1).default(1),
+  tickBands: z.array(z.object({ fromPrice: z.number().int().min(0), tickSize: z.number().int().min(1) })).default([]),
+  qtyIncrement: z.number().int().min(1).default(1),
+  minQty: z.number().int().min(1).default(1),
+  maxQty: z.number().int().min(0).default(0),
+  maxOrderValue: z.number().int().min(0).default(0),
+  referencePrice: z.number().int().min(1),
+  priceBandPercent: z.number().int().min(0).max(100).default(0),
+  /** The engine's state of the instrument on a fresh log (the engine announces changes only). */
+  initialState: z.enum(["PRE_OPEN", "CONTINUOUS", "HALTED", "CLOSED"]).default("CONTINUOUS"),
+});
+
+export type MarketDataInstrument = z.infer<typeof marketDataInstrumentSchema>;
+
+export const marketDataConfigSchema = z.object({
+  ...natsConfigSchema,
+  venue: z.string().refine(isVenueName, "must be a lowercase DNS label starting with a letter"),
+  instanceId: z.string().min(1).default(hostname()),
+  instruments: z.array(marketDataInstrumentSchema).min(1),
+  wsHost: z.string().default("0.0.0.0"),
+  /** WebSocket JSON feed; 0 picks a free port. */
+  wsPort: env.int(0, 65_535).default(DEFAULT_WS_PORT),
+  defaultDepth: env.int(1, 500).default(DEFAULT_DEPTH_LEVELS),
+  maxQueuedUpdates: env.int(16, 10_000_000).default(DEFAULT_MAX_QUEUED_UPDATES),
+  batchEvents: env.int(1, 65_536).default(DEFAULT_BATCH_EVENTS),
+  historyUpdates: env.int(1, 100_000_000).default(DEFAULT_HISTORY_UPDATES),
+  tradesKept: env.int(1, 10_000_000).default(DEFAULT_TRADES_KEPT),
+  barsKept: env.int(1, 10_000_000).default(DEFAULT_BARS_KEPT),
+  /** Accepted for symmetry with the other services' configs; market data has no admin calls. */
+  adminToken: z.string().optional(),
+  ...serviceEndpointsSchema({ grpcPort: DEFAULT_GRPC_PORT, opsPort: DEFAULT_OPS_PORT }),
+});
+
+export type MarketDataConfig = z.infer<typeof marketDataConfigSchema>;
+
+/** Reads the market-data service's config (TP_CONFIG_FILE + TP_* variables), validated and frozen. */
+export function loadMarketDataConfig(options: LoadConfigOptions = {}): Readonly<MarketDataConfig> {
+  return loadConfig(marketDataConfigSchema, { what: "market-data configuration", ...options });
+}
