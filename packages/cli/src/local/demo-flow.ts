@@ -8,7 +8,12 @@ import {
   TimeInForce,
   type SubmitOrderResponse,
 } from "@tradeplane/contracts";
-import { tickBandsOf, type InstrumentSpec, type TradingVenue } from "@tradeplane/operator/api/v1alpha1";
+import {
+  notionalPerTickLot,
+  tickBandsOf,
+  type InstrumentSpec,
+  type TradingVenue,
+} from "@tradeplane/operator/api/v1alpha1";
 import type { LocalState } from "./state.ts";
 
 /**
@@ -33,9 +38,11 @@ export class DemoFlow {
   fills = 0;
 
   private readonly ratePerSecond: number;
+  private readonly notionalExponent: number;
 
   constructor(venue: TradingVenue, state: LocalState, ratePerSecond: number) {
     this.ratePerSecond = ratePerSecond;
+    this.notionalExponent = venue.spec.market.notionalExponent;
     this.client = new OrderEntryClient(state.endpoints.orderEntry, credentials.createInsecure());
     this.instruments = venue.spec.instruments;
     this.tokens = new Map(state.accounts.map((a) => [a.name, a.token]));
@@ -74,8 +81,14 @@ export class DemoFlow {
     const raw = side === Side.BUY ? mid - away * tick : mid + away * tick;
     const price = clampToBand(i, Math.max(tick, Math.round(raw / tick) * tick));
     const account = taker ? "demo-taker" : "demo-mm";
-    this.send(i.symbol, account, side, price, 1 + Math.floor(Math.random() * 20), taker);
+    this.send(i.symbol, account, side, price, 1 + Math.floor(Math.random() * this.maxQty(i)), taker);
     if (!taker) void this.trimQuotes(i.symbol);
+  }
+
+  /** Orders of at most about 5 lakh INR (5e7 paise): 20 lots of an equity, 1 of an index future. */
+  private maxQty(i: InstrumentSpec): number {
+    const lotValue = i.referencePrice * notionalPerTickLot(i, this.notionalExponent);
+    return Math.max(1, Math.min(20, Math.floor(50_000_000 / lotValue)));
   }
 
   private send(symbol: string, account: string, side: Side, price: number, qty: number, ioc: boolean): void {
