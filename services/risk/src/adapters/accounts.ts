@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import { AlreadyExistsError, RevisionConflictError, type Logger } from "@tradeplane/platform";
+import { overridesOf, wireLimitsOf } from "../domain/account-validation.ts";
 import type { LimitOverrides } from "../domain/limits.ts";
 
 /**
@@ -266,7 +267,8 @@ function parseAccount(name: string, value: string): AccountRecord {
     name,
     disabled: raw.disabled === true,
     principals: Array.isArray(raw.principals) ? raw.principals.map(String) : [],
-    limits: typeof raw.limits === "object" && raw.limits !== null ? raw.limits : {},
+    // Written by hand or by other tools too: only whole numbers >= 0 count; anything else inherits.
+    limits: typeof raw.limits === "object" && raw.limits !== null ? overridesOf(wireLimitsOf(raw.limits)) : {},
     defaultStpMode: typeof raw.defaultStpMode === "number" ? raw.defaultStpMode : 0,
     displayName: typeof raw.displayName === "string" ? raw.displayName : undefined,
     createTimeMs: time(raw.createTimeMs),

@@ -27,7 +27,7 @@ import {
   type SessionOpen,
   type SessionRequest,
   type SessionResponse,
-  type StpMode,
+  StpMode,
   type SubmitOrderRequest,
 } from "@tradeplane/contracts";
 import {
@@ -308,7 +308,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
           stopPrice: req.stopPrice,
           qty: req.qty,
           postOnly: req.postOnly,
-          stpMode: (req.stpMode === 0 ? (record?.defaultStpMode ?? 0) : req.stpMode) as StpMode,
+          stpMode: resolvedStpMode(req.stpMode, record?.defaultStpMode ?? 0),
           expireTime: req.expireTime,
           displayQty: req.displayQty,
           stpGroup: req.stpGroup,
@@ -800,6 +800,17 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       call.on("error", finish);
     },
   };
+}
+
+/**
+ * The self-trade prevention mode a new order carries to the engine: its own, else the
+ * account's default, else CANCEL_TAKER (risk_admin.proto: an account's UNSPECIFIED default
+ * means CANCEL_TAKER; the engine would read UNSPECIFIED as CANCEL_MAKER, so the gateway
+ * always resolves it).
+ */
+export function resolvedStpMode(requested: number, accountDefault: number): StpMode {
+  if (requested !== StpMode.UNSPECIFIED) return requested as StpMode;
+  return accountDefault > StpMode.UNSPECIFIED ? (accountDefault as StpMode) : StpMode.CANCEL_TAKER;
 }
 
 /** The names of the checks, in order, for metrics and docs. */

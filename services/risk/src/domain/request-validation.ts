@@ -13,7 +13,8 @@ const CLIENT_ORDER_ID = /^[\x21-\x7e]{1,36}$/;
 const MAX_TICKS = 2 ** 40;
 const MAX_LOTS = 2 ** 40;
 
-const inEnum = (values: Record<string, number>, v: number): boolean => v !== 0 && Object.values(values).includes(v);
+/** A named value of the enum other than UNSPECIFIED (0) and ts-proto's UNRECOGNIZED marker (-1). */
+const inEnum = (values: Record<string, number>, v: number): boolean => v > 0 && Object.values(values).includes(v);
 const positiveInt = (v: number, max: number): boolean => Number.isSafeInteger(v) && v >= 1 && v <= max;
 
 export function clientOrderIdProblem(field: string, value: string): FieldProblem | undefined {

@@ -11,6 +11,7 @@ import {
   type GetAccountResponse,
   type GetLimitsResponse,
   type ListAccountsResponse,
+  type ListOpenOrdersResponse,
   type RiskLimits,
   type SetLimitsResponse,
   type UpdateAccountResponse,
@@ -319,6 +320,36 @@ describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket
     });
     // The name is free again.
     expect((await create({ name: "leaver" })).account!.revision).toBeGreaterThan(current.revision);
+  });
+
+  it("resolves an order's UNSPECIFIED self-trade mode to the account's default, and that to CANCEL_TAKER", async () => {
+    await create({ name: "selftrader", principals: ["selftrader"] });
+    await AccountRegistry.putToken(venue.kv, tokenOf("selftrader"), "selftrader");
+    const openIds = async () =>
+      (
+        await unary<ListOpenOrdersResponse>((cb) =>
+          venue.orderEntry.listOpenOrders({ account: "", instrument: "TCS" }, auth(tokenOf("selftrader")), cb),
+        )
+      ).orders.map((o) => o.clientOrderId);
+    const sell = (id: string) =>
+      venue.submit(
+        tokenOf("selftrader"),
+        order({ clientOrderId: id, instrument: "TCS", side: Side.SELL, price: 100_300 }),
+      );
+    const buy = (id: string) =>
+      venue.submit(
+        tokenOf("selftrader"),
+        order({ clientOrderId: id, instrument: "TCS", side: Side.BUY, price: 100_300 }),
+      );
+    // Account default UNSPECIFIED = CANCEL_TAKER: the incoming buy goes, the resting sell stays.
+    await sell("st-s1");
+    await buy("st-b1");
+    expect(await openIds()).toEqual(["st-s1"]);
+    // Account default CANCEL_MAKER: the resting sell goes, the buy rests.
+    const current = (await get("selftrader")).account!;
+    await update({ ...current, defaultStpMode: StpMode.CANCEL_MAKER }, current.revision);
+    await buy("st-b2");
+    expect(await openIds()).toEqual(["st-b2"]);
   });
 
   it("survives random bytes on every account call and answers a good call afterwards", async () => {

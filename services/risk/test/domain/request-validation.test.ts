@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { OrderType, Side, TimeInForce, type SubmitOrderRequest } from "@tradeplane/contracts";
+import { submitProblem } from "../../src/domain/request-validation.ts";
+
+function request(overrides: Partial<SubmitOrderRequest>): SubmitOrderRequest {
+  return {
+    account: "",
+    clientOrderId: "c1",
+    instrument: "INFY",
+    side: Side.BUY,
+    orderType: OrderType.LIMIT,
+    timeInForce: TimeInForce.DAY,
+    price: 100_000,
+    stopPrice: 0,
+    qty: 1,
+    postOnly: false,
+    stpMode: 0,
+    expireTime: undefined,
+    displayQty: 0,
+    stpGroup: 0,
+    ...overrides,
+  };
+}
+
+const known = (symbol: string) => symbol === "INFY";
+
+describe("submitProblem", () => {
+  it("accepts a plain limit order", () => {
+    expect(submitProblem(request({}), known)).toBeUndefined();
+  });
+
+  it.each([
+    ["refuses the UNRECOGNIZED side marker", request({ side: -1 as Side }), "side"],
+    ["refuses an unknown side", request({ side: 9 as Side }), "side"],
+    ["refuses the UNRECOGNIZED order type marker", request({ orderType: -1 as OrderType }), "order_type"],
+    ["refuses the UNRECOGNIZED time in force marker", request({ timeInForce: -1 as TimeInForce }), "time_in_force"],
+    ["refuses the UNRECOGNIZED stp mode marker", request({ stpMode: -1 as SubmitOrderRequest["stpMode"] }), "stp_mode"],
+  ])("%s", (_name, r, field) => {
+    expect(submitProblem(r, known)?.field).toBe(field);
+  });
+});
