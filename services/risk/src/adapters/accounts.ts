@@ -249,6 +249,11 @@ export class AccountRegistry {
   static async putToken(kv: KV, token: string, principal: string): Promise<void> {
     await kv.put(`token.${tokenHash(token)}`, JSON.stringify({ principal }));
   }
+
+  /** Revokes a token: every gateway refuses it once its watch shows the delete. */
+  static async revokeToken(kv: KV, token: string): Promise<void> {
+    await kv.delete(`token.${tokenHash(token)}`);
+  }
 }
 
 /** The expected-revision header did not match: the key changed (or exists, for create). */

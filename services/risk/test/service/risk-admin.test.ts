@@ -16,7 +16,7 @@ import {
   type SetLimitsResponse,
   type UpdateAccountResponse,
 } from "@tradeplane/contracts";
-import { prng, unary } from "@tradeplane/testkit";
+import { prng, retry, unary } from "@tradeplane/testkit";
 import { AccountRegistry } from "../../src/adapters/accounts.ts";
 import { ADMIN_TOKEN, auth, order, sample, scrape, startVenue, tokenOf, type Venue } from "./gateway-fixture.ts";
 
@@ -318,6 +318,16 @@ describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket
     await expect(venue.submit(tokenOf("leaver"), order({ clientOrderId: "after" }))).rejects.toMatchObject({
       code: status.PERMISSION_DENIED,
     });
+    // A revoked token is refused (the CLI writes and revokes tokens in the bucket directly).
+    await AccountRegistry.revokeToken(venue.kv, tokenOf("leaver"));
+    await retry(
+      async () => {
+        const err = await venue.submit(tokenOf("leaver"), order({ clientOrderId: "revoked" })).catch((e: unknown) => e);
+        if ((err as { code?: number }).code !== status.UNAUTHENTICATED) throw new Error("token still accepted");
+      },
+      10_000,
+      50,
+    );
     // The name is free again.
     expect((await create({ name: "leaver" })).account!.revision).toBeGreaterThan(current.revision);
   });
