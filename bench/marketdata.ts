@@ -1,0 +1,223 @@
+// Market-data fan-out: engine events published straight into the venue's event stream (core
+// NATS publishes to the stream's subject, open loop at --rate events/s; the events are the
+// pure engine partition's output for the testkit command stream, so the book is real), the
+// market-data service as a child process building its state from the stream, and --subscribers
+// gRPC L2 subscribers (depth 10, no conflation interval; half on INFY, half on TCS, spread
+// over 20 connections) held by a separate client process. Latency is from an event's
+// *intended* publish time (so a stalled publisher does not hide delay) to the receipt of the
+// first L2 update reflecting it (its source_sequence), on the same host's clock.
+//   npm run -s bench:marketdata -- --subscribers 1000 --rate 20000 [--seconds 20] [--warmup 3]
+// Last line: {"subscribers":N,"eventsPerSec":R,"p50Ms":..,"p99Ms":..,"conflated":C,"disconnected":D}
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { credentials } from "@grpc/grpc-js";
+import { jetstreamManager } from "@nats-io/jetstream";
+import {
+  BarInterval,
+  Command,
+  EngineEvent,
+  eventInstrumentToken,
+  eventStreamName,
+  eventSubject,
+  MarketDataChannel,
+  MarketDataClient,
+  type SubscribeResponse,
+} from "@tradeplane/contracts";
+import { commandStream, ServiceProcess, testInstrumentSettings } from "@tradeplane/testkit";
+import { Partition } from "@tradeplane/matching/partition";
+import { engineConfigOf } from "@tradeplane/matching/engine-config";
+import { Histogram } from "./lib/histogram.ts";
+import { benchVenue, numericFlags } from "./support/venue.ts";
+
+const CONNECTIONS = 20;
+/** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes on one host. */
+const wallMs = (): number => performance.timeOrigin + performance.now();
+
+interface Plan {
+  readonly t0: number;
+  readonly rate: number;
+  readonly firstSeq: number;
+  readonly measureFromSeq: number;
+  readonly measureToSeq: number;
+}
+
+if (process.argv[2] === "--client") await runClients();
+else await runBench();
+
+/** The subscriber process: opens the subscriptions, then records latency until told to stop. */
+async function runClients(): Promise<void> {
+  const [, , , port, count] = process.argv;
+  const clients = Array.from(
+    { length: CONNECTIONS },
+    (_, i) =>
+      new MarketDataClient(`127.0.0.1:${port}`, credentials.createInsecure(), {
+        "grpc.use_local_subchannel_pool": 1,
+        "grpc-node.bench_connection": i,
+      }),
+  );
+  const latency = new Histogram();
+  let plan: Plan | undefined;
+  let updates = 0;
+  let errors = 0;
+  let opened = 0;
+  const n = Number(count);
+  const calls = Array.from({ length: n }, (_, i) => {
+    const call = clients[i % CONNECTIONS]!.subscribe({
+      instruments: [i % 2 === 0 ? "INFY" : "TCS"],
+      channels: [MarketDataChannel.L2],
+      depth: 10,
+      conflationIntervalMs: 0,
+      barInterval: BarInterval.UNSPECIFIED,
+      fromSequence: undefined,
+    });
+    let first = true;
+    call.on("data", (u: SubscribeResponse) => {
+      if (first) {
+        first = false;
+        if (++opened === n) process.send!({ type: "ready" });
+        return;
+      }
+      updates++;
+      const p = plan;
+      if (p === undefined || u.sourceSequence < p.measureFromSeq || u.sourceSequence > p.measureToSeq) return;
+      const intended = p.t0 + ((u.sourceSequence - p.firstSeq) * 1_000) / p.rate;
+      // Microseconds: the histogram holds up to 2^31 units.
+      latency.record((wallMs() - intended) * 1_000);
+    });
+    call.on("error", () => errors++);
+    return call;
+  });
+  process.on("message", (m: { type: string; plan?: Plan }) => {
+    if (m.type === "plan") plan = m.plan;
+    if (m.type === "stop") {
+      for (const c of calls) c.cancel();
+      process.send!(
+        { type: "result", counts: [...latency.counts], max: latency.max, total: latency.total, updates, errors },
+        () => process.exit(0),
+      );
+    }
+  });
+}
+
+async function runBench(): Promise<void> {
+  const flags = numericFlags({ subscribers: 1_000, rate: 20_000, seconds: 20, warmup: 3 });
+  const v = await benchVenue("mdbench");
+  const service = new ServiceProcess({
+    main: fileURLToPath(import.meta.resolve("@tradeplane/market-data/main")),
+    config: {
+      instruments: testInstrumentSettings.map((i) => ({ symbol: i.symbol, referencePrice: i.referencePrice })),
+    },
+    env: {
+      TP_NATS_URL: v.server.url,
+      TP_VENUE: v.venue,
+      TP_INSTANCE_ID: "bench-md",
+      TP_LOG_LEVEL: "warn",
+      TP_WS_PORT: "0",
+    },
+  });
+  await service.start();
+
+  // The events: what the engine publishes for the testkit command stream.
+  const needed = Math.round(flags.rate * (flags.seconds + flags.warmup)) + 1;
+  const partition = Partition.create({ engine: engineConfigOf({ instruments: testInstrumentSettings }) });
+  const events: { subject: string; data: Uint8Array }[] = [];
+  for (let start = 0; events.length < needed; start += 50_000) {
+    const commands = commandStream(50_000, start + 1, start + 1, 1_767_225_600_000 + start);
+    for (let i = 0; i < commands.length && events.length < needed; i++) {
+      partition.apply(start + 1 + i, Command.decode(Command.encode(commands[i]!).finish()));
+      for (const e of partition.wireEvents())
+        events.push({
+          subject: eventSubject(v.venue, 0, eventInstrumentToken(e.instrument)),
+          data: EngineEvent.encode(e).finish(),
+        });
+    }
+  }
+  events.length = needed;
+
+  const child = fork(
+    fileURLToPath(import.meta.url),
+    ["--client", String(service.grpcPort), String(flags.subscribers)],
+    {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.once("message", (m: { type: string }) =>
+      m.type === "ready" ? resolve() : reject(new Error(String(m.type))),
+    );
+    child.once("exit", (code) => reject(new Error(`subscriber process exited (${code})`)));
+  });
+
+  const jsm = await jetstreamManager(v.nc);
+  const firstSeq = (await jsm.streams.info(eventStreamName(v.venue))).state.last_seq + 1;
+  const t0 = wallMs() + 100;
+  const plan: Plan = {
+    t0,
+    rate: flags.rate,
+    firstSeq,
+    measureFromSeq: firstSeq + Math.round(flags.rate * flags.warmup),
+    measureToSeq: firstSeq + needed - 1,
+  };
+  child.send({ type: "plan", plan });
+  // Open loop: every event published at (or as soon as possible after) its intended time.
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const pump = (): void => {
+      const due = Math.min(needed, Math.floor(((wallMs() - t0) * flags.rate) / 1_000) + 1);
+      while (sent < due) {
+        const e = events[sent++]!;
+        v.nc.publish(e.subject, e.data);
+      }
+      if (sent >= needed) return resolve();
+      setTimeout(pump, Math.max(0, t0 + (sent * 1_000) / flags.rate - wallMs()));
+    };
+    pump();
+  });
+  await v.nc.flush();
+  // Wait for the service to apply everything (bounded), then for the last updates to arrive.
+  const lastSeq = firstSeq + needed - 1;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const metrics = await (await fetch(`http://127.0.0.1:${service.opsPort}/metrics`)).text();
+    const position = Number(/^tp_md_log_position\{[^}]*\} (\d+)/m.exec(metrics)?.[1] ?? 0);
+    if (position >= lastSeq || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  const stored = (await jsm.streams.info(eventStreamName(v.venue))).state.last_seq;
+  const metrics = await (await fetch(`http://127.0.0.1:${service.opsPort}/metrics`)).text();
+  const sum = (name: string): number =>
+    [...metrics.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)`, "gm"))].reduce(
+      (s, m) => s + Number(m[1]),
+      0,
+    );
+  const result = await new Promise<{ counts: number[]; max: number; total: number; updates: number; errors: number }>(
+    (resolve) => {
+      child.once("message", (m) => resolve(m as never));
+      child.send({ type: "stop" });
+    },
+  );
+  const latency = new Histogram();
+  latency.counts.set(result.counts);
+  latency.total = result.total;
+  latency.max = result.max;
+  const elapsedS = (wallMs() - t0) / 1_000;
+  process.stderr.write(
+    `published ${sent} events (stream holds ${stored - firstSeq + 1} of them), ${result.updates} L2 updates received, ` +
+      `${result.total} measured, max ${(latency.max / 1_000).toFixed(1)} ms, ${elapsedS.toFixed(1)} s\n`,
+  );
+  await service.signal("SIGTERM");
+  await v.close();
+  const ms = (us: number): number => Math.round(us) / 1_000;
+  console.log(
+    JSON.stringify({
+      subscribers: flags.subscribers,
+      eventsPerSec: flags.rate,
+      p50Ms: ms(latency.quantile(0.5)),
+      p99Ms: ms(latency.quantile(0.99)),
+      conflated: sum("tp_md_conflations_total"),
+      disconnected: sum("tp_md_slow_consumer_disconnects_total") + result.errors,
+    }),
+  );
+  process.exit(0);
+}
