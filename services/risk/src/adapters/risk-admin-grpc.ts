@@ -169,11 +169,16 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
     return undefined;
   };
 
-  const which = (scope: KillSwitchScope, account: string): string => {
+  /**
+   * The kill switch key of a request. Engaging needs the account to exist; releasing does
+   * not, so a switch left engaged on a deleted account can still be released.
+   */
+  const which = (scope: KillSwitchScope, account: string, mustExist: boolean): string => {
     if (scope === KillSwitchScope.VENUE) return "venue";
     if (scope !== KillSwitchScope.ACCOUNT)
       throw new ValidationError("scope is required", [{ path: "scope", message: "ACCOUNT or VENUE" }]);
-    if (deps.accounts.account(account) === undefined) throw new NotFoundError(`no account ${account}`);
+    if (mustExist && deps.accounts.account(account) === undefined) throw new NotFoundError(`no account ${account}`);
+    if (!mustExist) requireName("account", account);
     return `account.${account}`;
   };
 
@@ -323,7 +328,7 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
       const principal = authoriseAdmin(metadata, deps.adminToken);
       if (req.reason.trim() === "")
         throw new ValidationError("reason is required", [{ path: "reason", message: "required" }]);
-      const key = which(req.scope, req.account);
+      const key = which(req.scope, req.account, true);
       const record: KillSwitchRecord = { reason: req.reason, changedBy: principal, changeTimeMs: Date.now() };
       await AccountRegistry.setKillSwitch(deps.kv, key, record);
       const commands = req.keepOpenOrders
@@ -343,7 +348,7 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
     }),
     releaseKillSwitch: unary(async (req, metadata) => {
       const principal = authoriseAdmin(metadata, deps.adminToken);
-      const key = which(req.scope, req.account);
+      const key = which(req.scope, req.account, false);
       await AccountRegistry.setKillSwitch(deps.kv, key, undefined);
       deps.logger.warn({ killSwitch: key, principal, reason: req.reason }, "kill switch released");
       return { killSwitch: wire(key, undefined) };

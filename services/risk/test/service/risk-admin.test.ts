@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, credentials, status, type Metadata } from "@grpc/grpc-js";
 import {
   ExecType,
+  KillSwitchScope,
   RejectReason,
   Side,
   StpMode,
@@ -11,6 +12,7 @@ import {
   type GetAccountResponse,
   type GetLimitsResponse,
   type ListAccountsResponse,
+  type ListKillSwitchesResponse,
   type ListOpenOrdersResponse,
   type RiskLimits,
   type SetLimitsResponse,
@@ -147,6 +149,7 @@ describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket
   });
 
   it("updates with optimistic concurrency: ABORTED on a stale revision, then success on the current one", async () => {
+    await AccountRegistry.putToken(venue.kv, tokenOf("desk1"), "desk1");
     const before = (await get("desk.1")).account!;
     const updated = await update(
       { name: "desk.1", displayName: "Desk one (eq)", principals: ["desk1", "desk1b"], disabled: true },
@@ -159,6 +162,9 @@ describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket
       createTime: before.createTime,
     });
     expect(updated.account!.revision).toBeGreaterThan(before.revision);
+    // Binding at once on this gateway: a disabled account's orders are refused.
+    const refused = await venue.submit(tokenOf("desk1"), order({ clientOrderId: "dis", price: 99_000 }));
+    expect(refused.reports[0]).toMatchObject({ rejectReason: RejectReason.ACCOUNT_DISABLED, commandSeq: 0 });
     await expect(update({ name: "desk.1", displayName: "late" }, before.revision)).rejects.toMatchObject({
       code: status.ABORTED,
       details: expect.stringContaining(`revision ${updated.account!.revision}`),
@@ -199,7 +205,6 @@ describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket
   });
 
   it("serves own and effective limits, and a new limit binds the next order at once", async () => {
-    await AccountRegistry.putToken(venue.kv, tokenOf("desk1"), "desk1");
     const start = await getLimits("desk.1");
     expect(start.limits).toEqual(limits({}));
     expect(start.effective).toEqual(limits({ maxOrderQty: 1_000, priceCollarBps: 500 }));
@@ -318,6 +323,31 @@ describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket
     await expect(venue.submit(tokenOf("leaver"), order({ clientOrderId: "after" }))).rejects.toMatchObject({
       code: status.PERMISSION_DENIED,
     });
+    // A kill switch left engaged on a deleted account can still be released.
+    await create({ name: "ks-gone" });
+    await unary((cb) =>
+      venue.admin.engageKillSwitch(
+        { scope: KillSwitchScope.ACCOUNT, account: "ks-gone", reason: "test", keepOpenOrders: true },
+        auth(admin),
+        cb,
+      ),
+    );
+    await remove("ks-gone");
+    await unary((cb) =>
+      venue.admin.releaseKillSwitch(
+        { scope: KillSwitchScope.ACCOUNT, account: "ks-gone", reason: "gone" },
+        auth(admin),
+        cb,
+      ),
+    );
+    await retry(
+      async () => {
+        const list = await unary<ListKillSwitchesResponse>((cb) => venue.admin.listKillSwitches({}, auth(admin), cb));
+        if (list.killSwitches.some((k) => k.account === "ks-gone")) throw new Error("still engaged");
+      },
+      10_000,
+      50,
+    );
     // A revoked token is refused (the CLI writes and revokes tokens in the bucket directly).
     await AccountRegistry.revokeToken(venue.kv, tokenOf("leaver"));
     await retry(
