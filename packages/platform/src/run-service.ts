@@ -24,10 +24,26 @@ export function runService<C>(name: string, loadConfig: () => C, main: (config: 
     process.stderr.write(`${name}: ${describeError(err)}\n`);
     process.exit(EXIT_CONFIG);
   }
+  // A child of a supervisor (local mode) is given a stdin pipe that closes when the parent
+  // dies, however it dies: then stop as on SIGTERM (or at once while still starting)
+  // rather than live on as an orphan holding ports and the engine lease.
+  let started = false;
+  if (process.env.TP_PARENT_LIFELINE === "stdin") {
+    let gone = false;
+    const parentGone = (): void => {
+      if (gone) return;
+      gone = true;
+      if (started) process.kill(process.pid, "SIGTERM");
+      else process.exit(1);
+    };
+    process.stdin.once("end", parentGone);
+    process.stdin.once("close", parentGone);
+    process.stdin.resume();
+  }
   main(config).then(
     ({ shutdown, grpcPort, opsPort }) => {
       shutdown.installSignalHandlers();
-      if (process.env.TP_PARENT_LIFELINE === "stdin") shutdown.exitWithParent();
+      started = true;
       process.stdout.write(JSON.stringify({ ready: true, grpcPort, opsPort }) + "\n");
     },
     (err: unknown) => {

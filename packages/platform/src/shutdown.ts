@@ -41,24 +41,6 @@ export class Shutdown {
     };
     process.once("SIGTERM", onSignal);
     process.once("SIGINT", onSignal);
-    this.onSignal = onSignal;
-  }
-
-  private onSignal: ((signal: NodeJS.Signals) => void) | undefined;
-
-  /**
-   * For a child of a supervisor (local mode): the parent holds our stdin open, so when it
-   * dies, even by SIGKILL, stdin ends and we shut down as on SIGTERM instead of living on
-   * as an orphan that holds ports and the lease.
-   */
-  exitWithParent(): void {
-    const end = (): void => {
-      this.logger.warn({}, "parent process gone (stdin closed)");
-      this.onSignal?.("SIGHUP");
-    };
-    process.stdin.once("end", end);
-    process.stdin.once("close", end);
-    process.stdin.resume();
   }
 
   run(): Promise<void> {
