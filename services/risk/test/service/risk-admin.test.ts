@@ -392,6 +392,75 @@ describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket
     expect(await openIds()).toEqual(["st-b2"]);
   });
 
+  it("lets exactly one of two writes based on the same revision win, and keeps both of two unconditional ones", async () => {
+    const base = (await create({ name: "race", principals: ["race"] })).account!;
+    const outcomes = await Promise.allSettled([
+      setLimits("race", limits({ maxOrderQty: 1 }), base.revision),
+      setLimits("race", limits({ maxOrderQty: 2 }), base.revision),
+    ]);
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+    expect(outcomes.find((o) => o.status === "rejected")).toMatchObject({ reason: { code: status.ABORTED } });
+    // Unconditional (0): a limits change and an account change at once; neither loses the other.
+    await Promise.all([
+      setLimits("race", limits({ creditLimit: 7 }), 0),
+      update({ name: "race", displayName: "Race desk", principals: ["race"] }, 0),
+    ]);
+    expect((await get("race")).account).toMatchObject({
+      displayName: "Race desk",
+      limits: limits({ creditLimit: 7 }),
+    });
+  });
+
+  it("answers random field values with a status naming the problem, never an internal error", async () => {
+    const rnd = prng(11);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+    const names = ["", "a", "Z9", "desk.1", "-x", "a..b", "x.", "sp ace", "ü", "n".repeat(64), "n".repeat(65), "race"];
+    // Only what the client can encode: whole int64 values, and uint32 values in range.
+    const numbers = [undefined, 0, 1, -1, 7, 2 ** 31, 2 ** 53 - 1, -(2 ** 53) + 1];
+    const unsigned = [undefined, 0, 1, 7, 100_000, 100_001, 2 ** 32 - 1];
+    const allowed = new Set([
+      status.OK,
+      status.INVALID_ARGUMENT,
+      status.NOT_FOUND,
+      status.ALREADY_EXISTS,
+      status.ABORTED,
+      status.FAILED_PRECONDITION,
+    ]);
+    for (let i = 0; i < 200; i++) {
+      const name = pick(names);
+      const randomLimits = limits({
+        maxOrderQty: pick(numbers),
+        maxOrderNotional: pick(numbers),
+        priceCollarBps: pick(unsigned),
+        maxPosition: pick(numbers),
+        creditLimit: pick(numbers),
+        maxOrdersPerSecond: pick(unsigned),
+        restrictedInstruments: rnd() < 0.5 ? [] : [pick(["INFY", "TCS", "NOPE", ""])],
+      });
+      const call = pick([
+        () =>
+          create({
+            name,
+            principals: rnd() < 0.2 ? [""] : [name || "p"],
+            defaultStpMode: pick([0, 1, 2, 9]) as StpMode,
+          }),
+        () => update({ name, displayName: "x".repeat(Math.floor(rnd() * 300)) }, pick([0, 1, 10_000])),
+        () => setLimits(name, randomLimits, pick([0, 1, 10_000])),
+        () => getLimits(name),
+        () => list(pick([0, 1, 5, 1000, 1001]), pick(["", "garbage", Buffer.from("v1:race").toString("base64url")])),
+      ]);
+      const code = await call().then(
+        () => status.OK,
+        (err: { code: number; details: string }) => {
+          if (err.code === status.INVALID_ARGUMENT) expect(err.details).toMatch(/^[a-z_.[\]0-9]+: /);
+          return err.code;
+        },
+      );
+      expect(allowed).toContain(code);
+    }
+    expect((await get("maker")).account?.name).toBe("maker");
+  });
+
   it("survives random bytes on every account call and answers a good call afterwards", async () => {
     const raw = new Client(`127.0.0.1:${venue.gateway.grpcPort}`, credentials.createInsecure());
     const rnd = prng(7);
