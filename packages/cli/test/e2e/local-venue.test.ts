@@ -144,7 +144,7 @@ describe("tradeplane up, end to end", () => {
       "1",
     );
     expect(unknown.code).toBe(1);
-    expect(unknown.stdout).toContain(`unknown instrument "NOPE"`);
+    expect(unknown.stdout).toContain("UNKNOWN_INSTRUMENT");
     const badToken = await cli("--token", "not-a-token", "order", "list", "--account", "alice");
     expect(badToken.code).toBe(4);
     expect(badToken.stderr).toContain("refused the token");

@@ -239,8 +239,9 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
   const prepareSubmit = (account: string, req: SubmitOrderRequest): Prepared => {
     const problem = submitProblem(req, (s) => deps.instruments.has(s));
     if (problem !== undefined) {
-      outcomes.inc({ kind: "submit", outcome: "rejected", reason: "MALFORMED_REQUEST" });
-      return { ok: false, reason: RejectReason.MALFORMED_REQUEST, text: `${problem.field}: ${problem.message}` };
+      const reason = problem.reason ?? RejectReason.MALFORMED_REQUEST;
+      outcomes.inc({ kind: "submit", outcome: "rejected", reason: rejectReasonLabel(reason) });
+      return { ok: false, reason, text: `${problem.field}: ${problem.message}` };
     }
     const record = deps.accounts.account(account);
     const instrument = deps.instruments.get(req.instrument)!;
@@ -289,7 +290,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     const reason = checkNewOrder(ctx);
     checkSeconds.observe((performance.now() - t0) / 1000);
     if (reason !== PASS) {
-      const name = Object.entries(RejectReason).find(([, v]) => v === reason)?.[0] ?? String(reason);
+      const name = rejectReasonLabel(reason);
       outcomes.inc({ kind: "submit", outcome: "rejected", reason: name });
       return { ok: false, reason, text: `pre-trade check failed: ${name}` };
     }
@@ -326,10 +327,11 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       };
     const seq = await appendTracked(account, req.clientOrderId, prepared.partition, prepared.body);
     const reports = await reportsOf(account, seq);
+    const rejected = reports[0]?.execType === ExecType.REJECTED;
     outcomes.inc({
       kind: "submit",
-      outcome: reports[0]?.execType === ExecType.REJECTED ? "rejected" : "accepted",
-      reason: "",
+      outcome: rejected ? "rejected" : "accepted",
+      reason: rejected ? rejectReasonLabel(reports[0]!.rejectReason) : "",
     });
     return { reports };
   };
@@ -402,7 +404,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     req: MassCancelRequest,
   ): { ok: false; reason: number; text: string } | { ok: true; partitions: number[]; body: Command["body"] } => {
     if (req.instrument !== "" && !deps.instruments.has(req.instrument))
-      return { ok: false, reason: RejectReason.MALFORMED_REQUEST, text: `unknown instrument ${req.instrument}` };
+      return { ok: false, reason: RejectReason.UNKNOWN_INSTRUMENT, text: `unknown instrument ${req.instrument}` };
     const partitions = [
       ...new Set(
         req.instrument === "" ? [...deps.instruments.values()].map((i) => i.partition) : [partitionOf(req.instrument)],
@@ -434,10 +436,11 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
           report: rejectReport(account, RequestKind.CANCEL_ORDER, req.clientOrderId, prepared.reason, prepared.text),
         };
       const reports = await reportsOf(account, await append(account, prepared.partition, prepared.body));
+      const rejected = reports[0]?.execType === ExecType.REJECTED;
       outcomes.inc({
         kind: "cancel",
-        outcome: reports[0]?.execType === ExecType.REJECTED ? "rejected" : "accepted",
-        reason: "",
+        outcome: rejected ? "rejected" : "accepted",
+        reason: rejected ? rejectReasonLabel(reports[0]!.rejectReason) : "",
       });
       return {
         report:
@@ -815,3 +818,8 @@ export function resolvedStpMode(requested: number, accountDefault: number): StpM
 
 /** The names of the checks, in order, for metrics and docs. */
 export const CHECK_NAMES = NEW_ORDER_CHECKS.map(([name]) => name);
+
+/** A reject reason's name for metric labels (a bounded set: the enum's names). */
+function rejectReasonLabel(reason: number): string {
+  return Object.entries(RejectReason).find(([, v]) => v === reason)?.[0] ?? String(reason);
+}

@@ -1,4 +1,4 @@
-import { OrderType, Side, StpMode, TimeInForce, type SubmitOrderRequest } from "@tradeplane/contracts";
+import { OrderType, RejectReason, Side, StpMode, TimeInForce, type SubmitOrderRequest } from "@tradeplane/contracts";
 
 /**
  * Syntax checks of an order request, before any risk check: every field in its range
@@ -7,6 +7,8 @@ import { OrderType, Side, StpMode, TimeInForce, type SubmitOrderRequest } from "
 export interface FieldProblem {
   readonly field: string;
   readonly message: string;
+  /** The reject reason when it is not MALFORMED_REQUEST (an unknown instrument has its own). */
+  readonly reason?: RejectReason;
 }
 
 const CLIENT_ORDER_ID = /^[\x21-\x7e]{1,36}$/;
@@ -28,7 +30,11 @@ export function submitProblem(
   const id = clientOrderIdProblem("client_order_id", r.clientOrderId);
   if (id !== undefined) return id;
   if (!knownInstrument(r.instrument))
-    return { field: "instrument", message: `unknown instrument ${JSON.stringify(r.instrument.slice(0, 40))}` };
+    return {
+      field: "instrument",
+      message: `unknown instrument ${JSON.stringify(r.instrument.slice(0, 40))}`,
+      reason: RejectReason.UNKNOWN_INSTRUMENT,
+    };
   if (!inEnum(Side, r.side)) return { field: "side", message: "must be BUY or SELL" };
   if (!inEnum(OrderType, r.orderType)) return { field: "order_type", message: "required" };
   if (!inEnum(TimeInForce, r.timeInForce)) return { field: "time_in_force", message: "required" };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OrderType, Side, TimeInForce, type SubmitOrderRequest } from "@tradeplane/contracts";
+import { OrderType, RejectReason, Side, TimeInForce, type SubmitOrderRequest } from "@tradeplane/contracts";
 import { submitProblem } from "../../src/domain/request-validation.ts";
 
 function request(overrides: Partial<SubmitOrderRequest>): SubmitOrderRequest {
@@ -27,6 +27,15 @@ const known = (symbol: string) => symbol === "INFY";
 describe("submitProblem", () => {
   it("accepts a plain limit order", () => {
     expect(submitProblem(request({}), known)).toBeUndefined();
+  });
+
+  it("refuses an unknown instrument with its own reason, not MALFORMED_REQUEST", () => {
+    expect(submitProblem(request({ instrument: "NOPE" }), known)).toEqual({
+      field: "instrument",
+      message: 'unknown instrument "NOPE"',
+      reason: RejectReason.UNKNOWN_INSTRUMENT,
+    });
+    expect(submitProblem(request({ side: 9 as Side }), known)?.reason).toBeUndefined();
   });
 
   it.each([
