@@ -20,6 +20,8 @@ export const DEFAULT_MAX_QUEUED_UPDATES = 10_000;
 export const DEFAULT_HISTORY_UPDATES = 200_000;
 /** Events applied before the updates they produced are sent (and other work gets a turn). */
 export const DEFAULT_BATCH_EVENTS = 512;
+/** Shortest time between two fan-out rounds; 0 = one round per batch of events. */
+export const DEFAULT_FANOUT_INTERVAL_MS = 0;
 /** Trades kept per instrument for GetTrades. */
 export const DEFAULT_TRADES_KEPT = 10_000;
 /** Closed bars kept per instrument and interval for GetBars. */
@@ -65,6 +67,12 @@ export const marketDataConfigSchema = z.object({
   defaultDepth: env.int(1, 500).default(DEFAULT_DEPTH_LEVELS),
   maxQueuedUpdates: env.int(16, 10_000_000).default(DEFAULT_MAX_QUEUED_UPDATES),
   batchEvents: env.int(1, 65_536).default(DEFAULT_BATCH_EVENTS),
+  /**
+   * Pacing of the fan-out: updates of L1/L2/BARS/STATS/AUCTION produced within this interval
+   * are merged before they go out (a server-wide conflation floor that bounds the update rate
+   * per subscriber when many subscribers share a busy instrument).
+   */
+  fanoutIntervalMs: env.int(0, 1_000).default(DEFAULT_FANOUT_INTERVAL_MS),
   historyUpdates: env.int(1, 100_000_000).default(DEFAULT_HISTORY_UPDATES),
   tradesKept: env.int(1, 10_000_000).default(DEFAULT_TRADES_KEPT),
   barsKept: env.int(1, 10_000_000).default(DEFAULT_BARS_KEPT),

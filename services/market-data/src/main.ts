@@ -96,7 +96,13 @@ export async function main(config: Readonly<MarketDataConfig>): Promise<StartedM
     })),
     { tradesKept: config.tradesKept, barsKept: config.barsKept },
   );
-  const hub = new Hub({ state, historySize: config.historyUpdates, maxQueued: config.maxQueuedUpdates, registry });
+  const hub = new Hub({
+    state,
+    historySize: config.historyUpdates,
+    maxQueued: config.maxQueuedUpdates,
+    fanoutIntervalMs: config.fanoutIntervalMs,
+    registry,
+  });
   const eventsApplied = new Counter({
     name: "tp_md_events_applied_total",
     help: "Engine events applied from the event log",
@@ -111,7 +117,7 @@ export async function main(config: Readonly<MarketDataConfig>): Promise<StartedM
       eventsApplied.inc();
       hub.received(at);
     },
-    onBatch: () => hub.flush(),
+    onBatch: () => hub.batchDone(),
     batchEvents: config.batchEvents,
   });
   new Gauge({

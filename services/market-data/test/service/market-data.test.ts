@@ -84,6 +84,7 @@ function config(overrides: Partial<MarketDataConfig> = {}): MarketDataConfig {
     defaultDepth: 10,
     maxQueuedUpdates: 10_000,
     batchEvents: 512,
+    fanoutIntervalMs: 0,
     historyUpdates: 200_000,
     tradesKept: 10_000,
     barsKept: 1_000,
