@@ -266,6 +266,30 @@ async function runBench(): Promise<void> {
       `${elapsedS.toFixed(1)} s\n`,
   );
   await service.signal("SIGTERM");
+  // A replica started late: it rebuilds its state by replaying the whole event stream.
+  const late = new ServiceProcess({
+    main: fileURLToPath(import.meta.resolve("@tradeplane/market-data/main")),
+    config: {
+      instruments: testInstrumentSettings.map((i) => ({ symbol: i.symbol, referencePrice: i.referencePrice })),
+    },
+    env: {
+      TP_NATS_URL: v.server.url,
+      TP_VENUE: v.venue,
+      TP_INSTANCE_ID: "bench-late",
+      TP_LOG_LEVEL: "warn",
+      TP_WS_PORT: "0",
+    },
+  });
+  const lateStart = performance.now();
+  await late.start();
+  while ((await fetch(`http://127.0.0.1:${late.opsPort}/readyz`)).status !== 200)
+    await new Promise((r) => setTimeout(r, 20));
+  const replayS = (performance.now() - lateStart) / 1_000;
+  process.stderr.write(
+    `late replica: started and replayed ${stored} events in ${replayS.toFixed(2)} s ` +
+      `(${Math.round(stored / replayS)} events/s, process start included)\n`,
+  );
+  await late.signal("SIGTERM");
   await v.close();
   const ms = (us: number): number => Math.round(us) / 1_000;
   console.log(

@@ -11,6 +11,7 @@ import {
   startGrpcServer,
   startOpsServer,
   type StartedService,
+  type Telemetry,
 } from "@tradeplane/platform";
 import { Counter, Gauge } from "prom-client";
 import { loadMarketDataConfig, type MarketDataConfig, type MarketDataInstrument } from "./config.ts";
@@ -26,6 +27,7 @@ export interface StartedMarketData extends StartedService {
   readonly state: MarketState;
   readonly hub: Hub;
   readonly follower: EventFollower;
+  readonly telemetry: Telemetry;
 }
 
 /** "0.05" -> { mantissa: 5, exponent: -2 }. */
@@ -177,7 +179,7 @@ export async function main(config: Readonly<MarketDataConfig>): Promise<StartedM
   const ops = await startOpsServer({ host: config.opsHost, port: config.opsPort, registry, health, logger });
   shutdown.add("ops", () => ops.close());
   logger.info({ grpcPort: grpc.port, wsPort: ws.port, opsPort: ops.port }, "market data started");
-  return { shutdown, grpcPort: grpc.port, opsPort: ops.port, wsPort: ws.port, state, hub, follower };
+  return { shutdown, grpcPort: grpc.port, opsPort: ops.port, wsPort: ws.port, state, hub, follower, telemetry };
 }
 
 // 1. config, then run, when started as a program.

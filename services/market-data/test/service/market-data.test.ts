@@ -277,6 +277,9 @@ describe("market data against the real engine and a real nats-server", () => {
       });
       expect(snap.orderBook).toEqual(ref.orderBook);
     }
+    // Snapshot requests are traced.
+    const spans = md.telemetry.memory!.getFinishedSpans().filter((s) => s.name === "market-data.GetSnapshot");
+    expect(spans.map((s) => s.attributes.instrument)).toEqual(expect.arrayContaining(SYMBOLS));
   });
 
   it("a conflating client's final state equals a non-conflating client's, and both equal the snapshot", async () => {
