@@ -6,8 +6,9 @@
 // over 20 connections) held by a separate client process. Latency is from an event's
 // *intended* publish time (so a stalled publisher does not hide delay) to the receipt of the
 // first L2 update reflecting it (its source_sequence), on the same host's clock.
-//   npm run -s bench:marketdata -- --subscribers 1000 --rate 20000 [--seconds 20] [--warmup 3] [--fanout-interval 0] [--batch-events 512]
-// (--fanout-interval, --batch-events: the service's fanoutIntervalMs and batchEvents settings)
+//   npm run -s bench:marketdata -- --subscribers 1000 --rate 20000 [--seconds 20] [--warmup 3] [--fanout-interval 0] [--batch-events 512] [--in-flight 4]
+// (--fanout-interval, --batch-events, --in-flight: the service's fanoutIntervalMs, batchEvents
+// and maxInFlightWrites settings)
 // Last line: {"subscribers":N,"eventsPerSec":R,"p50Ms":..,"p99Ms":..,"conflated":C,"disconnected":D}
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -126,8 +127,17 @@ async function runClients(): Promise<void> {
     if (m.type === "plan") plan = m.plan;
     if (m.type === "stop") {
       for (const c of calls) c.cancel();
+      const cpu = process.cpuUsage();
       process.send!(
-        { type: "result", counts: [...latency.counts], max: latency.max, total: latency.total, updates, errors },
+        {
+          type: "result",
+          counts: [...latency.counts],
+          max: latency.max,
+          total: latency.total,
+          updates,
+          errors,
+          cpuS: (cpu.user + cpu.system) / 1e6,
+        },
         () => process.exit(0),
       );
     }
@@ -142,6 +152,7 @@ async function runBench(): Promise<void> {
     warmup: 3,
     fanoutInterval: 0,
     batchEvents: 512,
+    inFlight: 4,
   });
   const v = await benchVenue("mdbench");
   const service = new ServiceProcess({
@@ -157,6 +168,7 @@ async function runBench(): Promise<void> {
       TP_WS_PORT: "0",
       TP_FANOUT_INTERVAL_MS: String(flags.fanoutInterval),
       TP_BATCH_EVENTS: String(flags.batchEvents),
+      TP_MAX_IN_FLIGHT_WRITES: String(flags.inFlight),
       ...(process.env.TP_BENCH_MD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.TP_BENCH_MD_NODE_OPTIONS } : {}),
     },
   });
@@ -249,12 +261,17 @@ async function runBench(): Promise<void> {
       (s, m) => s + Number(m[1]),
       0,
     );
-  const result = await new Promise<{ counts: number[]; max: number; total: number; updates: number; errors: number }>(
-    (resolve) => {
-      child.once("message", (m) => resolve(m as never));
-      child.send({ type: "stop" });
-    },
-  );
+  const result = await new Promise<{
+    counts: number[];
+    max: number;
+    total: number;
+    updates: number;
+    errors: number;
+    cpuS: number;
+  }>((resolve) => {
+    child.once("message", (m) => resolve(m as never));
+    child.send({ type: "stop" });
+  });
   const latency = new Histogram();
   latency.counts.set(result.counts);
   latency.total = result.total;
@@ -263,6 +280,8 @@ async function runBench(): Promise<void> {
   process.stderr.write(
     `published ${sent} events (stream holds ${stored - firstSeq + 1} of them), ${result.updates} L2 updates received, ` +
       `${result.total} measured, max ${(latency.max / 1_000).toFixed(1)} ms, service behind the log by up to ${maxLag} events, ` +
+      `CPU s: service ${sum("process_cpu_seconds_total").toFixed(1)}, subscribers ${result.cpuS.toFixed(1)}, ` +
+      `publisher ${((process.cpuUsage().user + process.cpuUsage().system) / 1e6).toFixed(1)}, ` +
       `${elapsedS.toFixed(1)} s\n`,
   );
   await service.signal("SIGTERM");

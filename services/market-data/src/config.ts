@@ -22,6 +22,8 @@ export const DEFAULT_HISTORY_UPDATES = 200_000;
 export const DEFAULT_BATCH_EVENTS = 512;
 /** Shortest time between two fan-out rounds; 0 = one round per batch of events. */
 export const DEFAULT_FANOUT_INTERVAL_MS = 0;
+/** Updates per gRPC subscriber handed to the transport and not yet written out. */
+export const DEFAULT_MAX_IN_FLIGHT_WRITES = 4;
 /** Trades kept per instrument for GetTrades. */
 export const DEFAULT_TRADES_KEPT = 10_000;
 /** Closed bars kept per instrument and interval for GetBars. */
@@ -73,6 +75,7 @@ export const marketDataConfigSchema = z.object({
    * per subscriber when many subscribers share a busy instrument).
    */
   fanoutIntervalMs: env.int(0, 1_000).default(DEFAULT_FANOUT_INTERVAL_MS),
+  maxInFlightWrites: env.int(1, 1_024).default(DEFAULT_MAX_IN_FLIGHT_WRITES),
   historyUpdates: env.int(1, 100_000_000).default(DEFAULT_HISTORY_UPDATES),
   tradesKept: env.int(1, 10_000_000).default(DEFAULT_TRADES_KEPT),
   barsKept: env.int(1, 10_000_000).default(DEFAULT_BARS_KEPT),

@@ -166,7 +166,14 @@ export async function main(config: Readonly<MarketDataConfig>): Promise<StartedM
       {
         name: "tradeplane.v1.MarketData",
         definition: marketDataDefinition,
-        implementation: marketDataService({ state, hub, instruments, tracer: telemetry.tracer, logger }),
+        implementation: marketDataService({
+          state,
+          hub,
+          instruments,
+          tracer: telemetry.tracer,
+          logger,
+          maxInFlight: config.maxInFlightWrites,
+        }),
       },
     ],
   });

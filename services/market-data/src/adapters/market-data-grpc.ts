@@ -32,6 +32,8 @@ export interface MarketDataGrpcDeps {
   readonly instruments: readonly Instrument[];
   readonly tracer: Tracer;
   readonly logger: Logger;
+  /** Updates per subscriber handed to the transport and not yet written out. */
+  readonly maxInFlight: number;
 }
 
 function invalid(p: Problem): ValidationError {
@@ -104,11 +106,34 @@ export function marketDataService(deps: MarketDataGrpcDeps): MarketDataServer {
       const v = validateSubscribe(call.request, known);
       if (isProblem(v)) return fail(GrpcStatus.INVALID_ARGUMENT, `${v.field}: ${v.message}`);
       let ended = false;
+      // Back-pressure at the source: at most maxInFlight updates handed to grpc-js and not yet
+      // written out by HTTP/2. grpc-js's own signal (write() returning false) comes only after
+      // 16 messages and a 16 KB stream buffer are full, a standing queue of seconds for a busy
+      // subscriber; this keeps the queue in the subscriber's slots, where updates conflate.
+      let inFlight = 0;
+      let resume: (() => void) | undefined;
+      const written = (): void => {
+        inFlight--;
+        if (resume !== undefined && inFlight < deps.maxInFlight) {
+          const r = resume;
+          resume = undefined;
+          r();
+        }
+      };
       const sub = hub.subscribe(
         {
-          write: (out: Outgoing) =>
-            call.write((out.bytes ??= Buffer.from(SubscribeResponse.encode(out.msg).finish())) as never),
-          onDrain: (resume) => call.once("drain", resume),
+          write: (out: Outgoing) => {
+            inFlight++;
+            const more = call.write(
+              (out.bytes ??= Buffer.from(SubscribeResponse.encode(out.msg).finish())) as never,
+              written,
+            );
+            return more && inFlight < deps.maxInFlight;
+          },
+          onDrain: (r) => {
+            if (inFlight < deps.maxInFlight) call.once("drain", r);
+            else resume = r;
+          },
           fail: (_code, message) => {
             ended = true;
             fail(GrpcStatus.RESOURCE_EXHAUSTED, message);
