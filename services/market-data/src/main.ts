@@ -173,6 +173,7 @@ export async function main(config: Readonly<MarketDataConfig>): Promise<StartedM
           tracer: telemetry.tracer,
           logger,
           maxInFlight: config.maxInFlightWrites,
+          defaultDepth: config.defaultDepth,
         }),
       },
     ],
@@ -181,7 +182,14 @@ export async function main(config: Readonly<MarketDataConfig>): Promise<StartedM
     hub.closeAll();
     await grpc.close();
   });
-  const ws = await startWebSocketFeed({ host: config.wsHost, port: config.wsPort, state, hub, logger });
+  const ws = await startWebSocketFeed({
+    host: config.wsHost,
+    port: config.wsPort,
+    state,
+    hub,
+    logger,
+    defaultDepth: config.defaultDepth,
+  });
   shutdown.add("websocket", () => ws.close());
   const ops = await startOpsServer({ host: config.opsHost, port: config.opsPort, registry, health, logger });
   shutdown.add("ops", () => ops.close());

@@ -34,6 +34,8 @@ export interface MarketDataGrpcDeps {
   readonly logger: Logger;
   /** Updates per subscriber handed to the transport and not yet written out. */
   readonly maxInFlight: number;
+  /** L2 levels per side when a request says 0. */
+  readonly defaultDepth: number;
 }
 
 function invalid(p: Problem): ValidationError {
@@ -62,7 +64,7 @@ export function marketDataService(deps: MarketDataGrpcDeps): MarketDataServer {
       instruments: deps.instruments.map((i) => ({ ...i, state: state.instruments.get(i.symbol)?.state ?? i.state })),
     })),
     getSnapshot: unaryHandler(logger, (req): GetSnapshotResponse => {
-      const v = validateSnapshot(req, known);
+      const v = validateSnapshot(req, known, deps.defaultDepth);
       if (isProblem(v)) throw invalid(v);
       return deps.tracer.startActiveSpan("market-data.GetSnapshot", (span) => {
         try {
@@ -103,7 +105,7 @@ export function marketDataService(deps: MarketDataGrpcDeps): MarketDataServer {
       };
       const malformed = malformedRequest(call.request);
       if (malformed !== undefined) return fail(GrpcStatus.INVALID_ARGUMENT, malformed);
-      const v = validateSubscribe(call.request, known);
+      const v = validateSubscribe(call.request, known, deps.defaultDepth);
       if (isProblem(v)) return fail(GrpcStatus.INVALID_ARGUMENT, `${v.field}: ${v.message}`);
       let ended = false;
       // Back-pressure at the source: at most maxInFlight updates handed to grpc-js and not yet

@@ -82,6 +82,8 @@ export interface WebSocketFeedDeps {
   readonly state: MarketState;
   readonly hub: Hub;
   readonly logger: Logger;
+  /** L2 levels per side when a request says 0. */
+  readonly defaultDepth: number;
 }
 
 export interface WebSocketFeed {
@@ -115,7 +117,7 @@ export async function startWebSocketFeed(deps: WebSocketFeedDeps): Promise<WebSo
         else close(parsed.id);
         return;
       }
-      const v = validateSubscribe(parsed.request, (s) => state.instruments.has(s));
+      const v = validateSubscribe(parsed.request, (s) => state.instruments.has(s), deps.defaultDepth);
       if (isProblem(v))
         return send({ type: "error", id: parsed.id, code: "INVALID_ARGUMENT", message: `${v.field}: ${v.message}` });
       close(parsed.id);

@@ -37,10 +37,10 @@ export interface Subscription {
 const isChannel = (c: number): c is MarketDataChannel =>
   Number.isInteger(c) && c >= MarketDataChannel.L1 && c <= MarketDataChannel.AUCTION;
 
-function depthOf(depth: number): number | Problem {
+function depthOf(depth: number, defaultDepth: number): number | Problem {
   if (!Number.isInteger(depth) || depth < 0 || depth > MAX_DEPTH)
-    return { field: "depth", message: `must be 1..${MAX_DEPTH} (0 = ${DEFAULT_DEPTH})` };
-  return depth === 0 ? DEFAULT_DEPTH : depth;
+    return { field: "depth", message: `must be 1..${MAX_DEPTH} (0 = ${defaultDepth})` };
+  return depth === 0 ? defaultDepth : depth;
 }
 
 function instrumentProblem(symbol: string, known: (s: string) => boolean): Problem | undefined {
@@ -51,7 +51,11 @@ function instrumentProblem(symbol: string, known: (s: string) => boolean): Probl
 }
 
 /** Checks a SubscribeRequest against the proto's rules and the listed instruments. */
-export function validateSubscribe(req: SubscribeRequest, known: (s: string) => boolean): Subscription | Problem {
+export function validateSubscribe(
+  req: SubscribeRequest,
+  known: (s: string) => boolean,
+  defaultDepth = DEFAULT_DEPTH,
+): Subscription | Problem {
   const instruments = [...new Set(req.instruments ?? [])];
   if (instruments.length === 0 || instruments.length > MAX_SUBSCRIBE_INSTRUMENTS)
     return { field: "instruments", message: `give 1..${MAX_SUBSCRIBE_INSTRUMENTS} instrument symbols` };
@@ -65,7 +69,7 @@ export function validateSubscribe(req: SubscribeRequest, known: (s: string) => b
     channels.add(c);
   }
   if (channels.size === 0) return { field: "channels", message: "give at least one channel" };
-  const depth = depthOf(req.depth);
+  const depth = depthOf(req.depth, defaultDepth);
   if (typeof depth !== "number") return depth;
   if (
     !Number.isInteger(req.conflationIntervalMs) ||
@@ -95,10 +99,11 @@ export function isProblem(x: unknown): x is Problem {
 export function validateSnapshot(
   req: GetSnapshotRequest,
   known: (s: string) => boolean,
+  defaultDepth = DEFAULT_DEPTH,
 ): { instrument: string; depth: number; includeOrders: boolean } | Problem {
   const p = instrumentProblem(req.instrument, known);
   if (p !== undefined) return p;
-  const depth = depthOf(req.depth);
+  const depth = depthOf(req.depth, defaultDepth);
   if (typeof depth !== "number") return depth;
   return { instrument: req.instrument, depth, includeOrders: req.includeOrders };
 }

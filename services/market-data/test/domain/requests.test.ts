@@ -48,6 +48,11 @@ describe("validateSubscribe", () => {
     });
   });
 
+  it("depth 0 takes the venue's default depth", () => {
+    expect(validateSubscribe(req({ depth: 0 }), known, 25)).toMatchObject({ depth: 25 });
+    expect(validateSubscribe(req({ depth: 7 }), known, 25)).toMatchObject({ depth: 7 });
+  });
+
   it("GetTrades and GetBars limits and defaults", () => {
     expect(validateTrades({ instrument: "INFY", fromTradeId: 0, limit: 0 }, known)).toMatchObject({ limit: 100 });
     expect(isProblem(validateTrades({ instrument: "INFY", fromTradeId: 0, limit: 1_001 }, known))).toBe(true);
