@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, type WriteStream } from "node:fs";
-import { createInterface } from "node:readline";
+import { appendFileSync, closeSync, openSync } from "node:fs";
+import { LogTail } from "./log-tail.ts";
 import { DEFAULT_BACKOFF, nextRestart, type BackoffPolicy } from "./backoff.ts";
 import { formatLogLine } from "./log-lines.ts";
 
@@ -24,7 +24,7 @@ export interface SupervisorEvents {
 
 interface Supervised {
   readonly spec: ProcessSpec;
-  readonly log: WriteStream;
+  readonly tail: LogTail | undefined;
   child: ChildProcess | undefined;
   startedAt: number;
   quickCrashes: number;
@@ -50,9 +50,11 @@ export class Supervisor {
   }
 
   start(spec: ProcessSpec): void {
+    const onLine = this.events.onLine;
     const entry: Supervised = {
       spec,
-      log: createWriteStream(spec.logFile, { flags: "a" }),
+      tail:
+        onLine === undefined ? undefined : new LogTail(spec.logFile, (line) => onLine(spec.name, formatLogLine(line))),
       child: undefined,
       startedAt: 0,
       quickCrashes: 0,
@@ -76,31 +78,31 @@ export class Supervisor {
 
   private launch(entry: Supervised): void {
     const { spec } = entry;
+    // The child writes its output straight to its log file, never through us: a child whose
+    // parent died must still be able to log its way through a clean shutdown.
+    const out = openSync(spec.logFile, "a");
     const child = spawn(spec.command, [...spec.args], {
       cwd: spec.cwd,
       env: { ...process.env, ...spec.env, TP_PARENT_LIFELINE: "stdin" },
       // Our end of its stdin closes when we die, however we die: the child then stops itself.
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: ["pipe", out, out],
       // Its own process group: a Ctrl-C in the terminal reaches only us, and we stop the
       // children in order.
       detached: true,
     });
+    closeSync(out);
     entry.child = child;
     entry.startedAt = Date.now();
-    for (const stream of [child.stdout!, child.stderr!]) {
-      stream.pipe(entry.log, { end: false });
-      if (this.events.onLine !== undefined) {
-        const onLine = this.events.onLine;
-        createInterface({ input: stream }).on("line", (line) => onLine(spec.name, formatLogLine(line)));
-      }
-    }
     entry.exited = new Promise((resolve) => {
       child.once("exit", (code, signal) => {
         resolve();
         if (this.stopping) return;
         const { delayMs, quickCrashes } = nextRestart(this.policy, entry.quickCrashes, Date.now() - entry.startedAt);
         entry.quickCrashes = quickCrashes;
-        entry.log.write(`--- supervisor: exited (code ${code}, signal ${signal}); restarting in ${delayMs} ms\n`);
+        appendFileSync(
+          spec.logFile,
+          `--- supervisor: exited (code ${code}, signal ${signal}); restarting in ${delayMs} ms\n`,
+        );
         this.events.onCrash?.(spec.name, code, signal, delayMs);
         entry.restartTimer = setTimeout(() => {
           entry.restarts++;
@@ -108,7 +110,9 @@ export class Supervisor {
         }, delayMs);
       });
     });
-    child.once("error", (err) => entry.log.write(`--- supervisor: cannot start ${spec.command}: ${err.message}\n`));
+    child.once("error", (err) =>
+      appendFileSync(spec.logFile, `--- supervisor: cannot start ${spec.command}: ${err.message}\n`),
+    );
   }
 
   /** Stops every child, newest first: SIGTERM, then SIGKILL after graceMs. */
@@ -123,7 +127,7 @@ export class Supervisor {
         await entry.exited;
         clearTimeout(killer);
       }
-      await new Promise<void>((resolve) => entry.log.end(resolve));
+      entry.tail?.stop();
     }
   }
 }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,6 +65,20 @@ async function stop(child: ChildProcess): Promise<number | null> {
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   child.kill("SIGINT");
   return exited;
+}
+
+/** Pids of the service processes configured from this test's data folder (Linux /proc). */
+function servicePids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, "utf8").includes(`TP_CONFIG_FILE=${dir}/`)) pids.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
 }
 
 /** A base with the 12 ports local mode uses free (nats-server, services, one engine). */
@@ -272,10 +286,16 @@ describe("tradeplane up, end to end", () => {
     const gone = new Promise((resolve) => second.child.once("exit", resolve));
     second.child.kill("SIGKILL");
     await gone;
+    const orphans = servicePids();
     const third = await up(base);
     expect(third.output()).toContain("left running by an earlier run");
+    // The killed run's services stopped themselves: only the new run's three remain.
+    const running = servicePids();
+    expect(running).toHaveLength(3);
+    expect(running.filter((pid) => orphans.includes(pid))).toEqual([]);
     expect((await json<Trades>("trades", "RELIANCE")).trades.map((t) => [t.price, t.qty])).toEqual([[130_000, 4]]);
     expect(await stop(third.child)).toBe(0);
+    expect(servicePids()).toEqual([]);
   });
 
   it("refuses a bad manifest with the field at fault, and starts nothing", async () => {
