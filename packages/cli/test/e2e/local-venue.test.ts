@@ -89,6 +89,14 @@ async function portBase(): Promise<number> {
 
 afterAll(async () => {
   for (const child of ups) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  // After a failure, do not leave the venue's nats-server or services behind.
+  try {
+    const { natsPid } = JSON.parse(readFileSync(join(dir, "local.json"), "utf8")) as { natsPid?: number };
+    if (natsPid !== undefined) process.kill(natsPid, "SIGKILL");
+  } catch {
+    // no state, or already gone
+  }
+  for (const pid of servicePids()) process.kill(pid, "SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 });
 
