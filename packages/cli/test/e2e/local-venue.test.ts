@@ -259,6 +259,68 @@ describe("tradeplane up, end to end", () => {
     expect((await json<{ orders: unknown[] }>("order", "list", "--account", "bob")).orders).toEqual([]);
     expect((await cli("kill-switch", "release", "--account", "bob")).code).toBe(0);
 
+    // Replace keeps the order; cancel by the venue's order id; bars of the trades.
+    expect(
+      (
+        await cli(
+          "order",
+          "submit",
+          "INFY",
+          "--account",
+          "alice",
+          "--side",
+          "buy",
+          "--qty",
+          "3",
+          "--price",
+          "1490.00",
+          "--client-order-id",
+          "e2e-1",
+        )
+      ).code,
+    ).toBe(0);
+    const replaced = await cli(
+      "order",
+      "replace",
+      "INFY",
+      "--account",
+      "alice",
+      "--client-order-id",
+      "e2e-1",
+      "--qty",
+      "2",
+      "--price",
+      "1490.00",
+    );
+    expect(replaced.code).toBe(0);
+    expect(replaced.stdout).toContain("REPLACED");
+    const open = await json<{ orders: { orderId: number; qty: number; instrument: string }[] }>(
+      "order",
+      "list",
+      "--account",
+      "alice",
+      "--symbol",
+      "INFY",
+    );
+    expect(open.orders).toEqual([expect.objectContaining({ instrument: "INFY", qty: 2 })]);
+    const cancelled = await cli(
+      "order",
+      "cancel",
+      "INFY",
+      "--account",
+      "alice",
+      "--order-id",
+      String(open.orders[0]!.orderId),
+    );
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.stdout).toContain("CANCELLED");
+    expect(
+      (await json<{ orders: unknown[] }>("order", "list", "--account", "alice", "--symbol", "INFY")).orders,
+    ).toEqual([]);
+    const bars = await json<{ bars: { volume: number }[] }>("bars", "RELIANCE", "--interval", "1s");
+    expect(bars.bars.reduce((sum, b) => sum + b.volume, 0)).toBe(4);
+    expect((await cli("validate", "-f", MANIFEST)).code).toBe(0);
+
     const status = await json<{ replicas: { lastCommandSeq: number }[]; services: { ready: string }[] }>("status");
     expect(status.services.every((s) => s.ready === "ready")).toBe(true);
     const lastSeq = status.replicas[0]!.lastCommandSeq;
