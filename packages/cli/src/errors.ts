@@ -1,5 +1,4 @@
 import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
-import { TradeplaneError } from "@tradeplane/platform";
 
 /** Exit codes scripts can rely on (docs/cli.md). */
 export const EXIT = {
@@ -59,18 +58,21 @@ export function fromGrpc(err: ServiceError, what: string, endpoint: string): Cli
 /** Any error as a CliError. */
 export function asCliError(err: unknown): CliError {
   if (err instanceof CliError) return err;
-  if (err instanceof TradeplaneError) {
+  // Tradeplane's typed errors (platform's TradeplaneError) carry a string code; checked by
+  // shape so that this module, loaded by every command, does not load the whole platform.
+  if (err instanceof Error && typeof (err as { code?: unknown }).code === "string" && err.name !== "Error") {
+    const e = err as Error & { code: string };
     const code =
-      err.code === "CONFIG_INVALID" || err.code === "INVALID_ARGUMENT"
+      e.code === "CONFIG_INVALID" || e.code === "INVALID_ARGUMENT"
         ? EXIT.USAGE
-        : err.code === "UNAVAILABLE"
+        : e.code === "UNAVAILABLE"
           ? EXIT.UNREACHABLE
-          : err.code === "UNAUTHENTICATED" || err.code === "PERMISSION_DENIED"
+          : e.code === "UNAUTHENTICATED" || e.code === "PERMISSION_DENIED"
             ? EXIT.AUTH
-            : err.code === "NOT_FOUND"
+            : e.code === "NOT_FOUND"
               ? EXIT.NOT_FOUND
               : EXIT.FAILED;
-    return new CliError(code, err.message);
+    return new CliError(code, e.message);
   }
   return new CliError(EXIT.FAILED, (err as Error)?.message ?? String(err));
 }

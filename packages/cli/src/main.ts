@@ -1,13 +1,34 @@
 import { Command, CommanderError, Option } from "commander";
-import { Target, type TargetFlags } from "./client/target.ts";
-import { cancelOrder, listOrders, replaceOrder, submitOrder } from "./commands/order.ts";
-import { showBars, showBook, showTrades } from "./commands/market.ts";
-import { createAccount, killSwitch, setLimits, showPositions, type LimitFlags } from "./commands/risk.ts";
-import { replay } from "./commands/replay.ts";
-import { up } from "./commands/up.ts";
-import { validate } from "./commands/validate.ts";
-import { haltOrResume, showStatus } from "./commands/venue.ts";
+import type { Target, TargetFlags } from "./client/target.ts";
+import type { LimitFlags } from "./commands/risk.ts";
 import { asCliError, CliError, EXIT } from "./errors.ts";
+
+/** A command's function, loaded on first use: `tradeplane --help` does not load gRPC, NATS or the engine. */
+function lazy<M, K extends keyof M>(load: () => Promise<M>, name: K): M[K] {
+  return (async (...args: unknown[]) => ((await load())[name] as (...a: unknown[]) => unknown)(...args)) as M[K];
+}
+const order = () => import("./commands/order.ts");
+const market = () => import("./commands/market.ts");
+const risk = () => import("./commands/risk.ts");
+const venue = () => import("./commands/venue.ts");
+const [submitOrder, cancelOrder, replaceOrder, listOrders] = [
+  lazy(order, "submitOrder"),
+  lazy(order, "cancelOrder"),
+  lazy(order, "replaceOrder"),
+  lazy(order, "listOrders"),
+] as const;
+const showBook = lazy(market, "showBook");
+const showTrades = lazy(market, "showTrades");
+const showBars = lazy(market, "showBars");
+const showPositions = lazy(risk, "showPositions");
+const killSwitch = lazy(risk, "killSwitch");
+const createAccount = lazy(risk, "createAccount");
+const setLimits = lazy(risk, "setLimits");
+const showStatus = lazy(venue, "showStatus");
+const haltOrResume = lazy(venue, "haltOrResume");
+const replay = lazy(() => import("./commands/replay.ts"), "replay");
+const up = lazy(() => import("./commands/up.ts"), "up");
+const validate = lazy(() => import("./commands/validate.ts"), "validate");
 
 /**
  * The tradeplane command: local mode (`up`), inspection, order entry and administration of
@@ -29,6 +50,7 @@ export function program(): Command {
   const withTarget =
     <A extends unknown[]>(action: (target: Target, ...args: A) => Promise<void> | void) =>
     async (...args: A) => {
+      const { Target } = await import("./client/target.ts");
       const target = new Target(cli.opts<TargetFlags>());
       try {
         await action(target, ...args);
