@@ -31,11 +31,14 @@ export function fromGrpc(err: ServiceError, what: string, endpoint: string): Cli
   const detail = err.details || err.message;
   switch (err.code) {
     case GrpcStatus.UNAVAILABLE:
-    case GrpcStatus.DEADLINE_EXCEEDED:
+    case GrpcStatus.DEADLINE_EXCEEDED: {
+      const why =
+        /E[A-Z]{3,}/.exec(detail)?.[0] ?? (err.code === GrpcStatus.DEADLINE_EXCEEDED ? "no answer in time" : detail);
       return new CliError(
         EXIT.UNREACHABLE,
-        `cannot reach ${what} at ${endpoint} (${detail}): is the venue running? Start it with \`npm start\` or pass --endpoint`,
+        `cannot reach ${what} at ${endpoint} (${why}): is the venue running? Start it with \`npm start\` or pass --endpoint`,
       );
+    }
     case GrpcStatus.UNAUTHENTICATED:
       return new CliError(EXIT.AUTH, `${what} refused the token (${detail}): pass --token or check TP_TOKEN`);
     case GrpcStatus.PERMISSION_DENIED:
