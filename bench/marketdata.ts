@@ -6,9 +6,9 @@
 // over 20 connections) held by a separate client process. Latency is from an event's
 // *intended* publish time (so a stalled publisher does not hide delay) to the receipt of the
 // first L2 update reflecting it (its source_sequence), on the same host's clock.
-//   npm run -s bench:marketdata -- --subscribers 1000 --rate 20000 [--seconds 20] [--warmup 3] [--fanout-interval 0] [--batch-events 512] [--in-flight 4]
-// (--fanout-interval, --batch-events, --in-flight: the service's fanoutIntervalMs, batchEvents
-// and maxInFlightWrites settings)
+//   npm run -s bench:marketdata -- --subscribers 1000 --rate 20000 [--seconds 20] [--warmup 3] [--fanout-interval 0] [--batch-events 512] [--in-flight 4] [--duty-wait 1]
+// (--fanout-interval, --batch-events, --in-flight, --duty-wait: the service's fanoutIntervalMs,
+// batchEvents, maxInFlightWrites and fanoutDutyWait settings)
 // Last line: {"subscribers":N,"eventsPerSec":R,"p50Ms":..,"p99Ms":..,"conflated":C,"disconnected":D}
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -153,6 +153,7 @@ async function runBench(): Promise<void> {
     fanoutInterval: 0,
     batchEvents: 512,
     inFlight: 4,
+    dutyWait: 1,
   });
   const v = await benchVenue("mdbench");
   const service = new ServiceProcess({
@@ -169,6 +170,7 @@ async function runBench(): Promise<void> {
       TP_FANOUT_INTERVAL_MS: String(flags.fanoutInterval),
       TP_BATCH_EVENTS: String(flags.batchEvents),
       TP_MAX_IN_FLIGHT_WRITES: String(flags.inFlight),
+      TP_FANOUT_DUTY_WAIT: String(flags.dutyWait),
       ...(process.env.TP_BENCH_MD_NODE_OPTIONS ? { NODE_OPTIONS: process.env.TP_BENCH_MD_NODE_OPTIONS } : {}),
     },
   });
@@ -284,6 +286,8 @@ async function runBench(): Promise<void> {
       `publisher ${((process.cpuUsage().user + process.cpuUsage().system) / 1e6).toFixed(1)}, ` +
       `${elapsedS.toFixed(1)} s\n`,
   );
+  // A service that fell more than a second behind: show what it said (consumer replaced, ...).
+  if (maxLag > flags.rate) process.stderr.write(`service log tail:\n${service.log.slice(-3_000)}\n`);
   await service.signal("SIGTERM");
   // A replica started late: it rebuilds its state by replaying the whole event stream.
   const late = new ServiceProcess({

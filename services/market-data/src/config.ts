@@ -24,6 +24,8 @@ export const DEFAULT_BATCH_EVENTS = 512;
 export const DEFAULT_FANOUT_INTERVAL_MS = 0;
 /** Updates per gRPC subscriber handed to the transport and not yet written out. */
 export const DEFAULT_MAX_IN_FLIGHT_WRITES = 4;
+/** After a fan-out round that took t, the next waits until t x this has passed. */
+export const DEFAULT_FANOUT_DUTY_WAIT = 1;
 /** Trades kept per instrument for GetTrades. */
 export const DEFAULT_TRADES_KEPT = 10_000;
 /** Closed bars kept per instrument and interval for GetBars. */
@@ -75,6 +77,11 @@ export const marketDataConfigSchema = z.object({
    * per subscriber when many subscribers share a busy instrument).
    */
   fanoutIntervalMs: env.int(0, 1_000).default(DEFAULT_FANOUT_INTERVAL_MS),
+  /**
+   * After a fan-out round that took t, wait at least t x this before the next one, so writing
+   * to subscribers never starves applying the log (1 = at most half the time on fan-out).
+   */
+  fanoutDutyWait: z.coerce.number().min(0).max(100).default(DEFAULT_FANOUT_DUTY_WAIT),
   maxInFlightWrites: env.int(1, 1_024).default(DEFAULT_MAX_IN_FLIGHT_WRITES),
   historyUpdates: env.int(1, 100_000_000).default(DEFAULT_HISTORY_UPDATES),
   tradesKept: env.int(1, 10_000_000).default(DEFAULT_TRADES_KEPT),

@@ -103,6 +103,7 @@ export async function main(config: Readonly<MarketDataConfig>): Promise<StartedM
     historySize: config.historyUpdates,
     maxQueued: config.maxQueuedUpdates,
     fanoutIntervalMs: config.fanoutIntervalMs,
+    fanoutDutyWait: config.fanoutDutyWait,
     registry,
   });
   const eventsApplied = new Counter({

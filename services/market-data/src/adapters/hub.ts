@@ -30,6 +30,8 @@ export interface HubOptions {
   readonly maxQueued: number;
   /** Shortest time between two fan-out rounds (0 = after every batch of events). */
   readonly fanoutIntervalMs: number;
+  /** After a fan-out round that took t, wait at least t x this before the next (0 = no wait). */
+  readonly fanoutDutyWait?: number;
   readonly registry: Registry;
 }
 
@@ -55,6 +57,7 @@ export class Hub {
   readonly history: UpdateHistory;
   private readonly maxQueued: number;
   private readonly fanoutIntervalMs: number;
+  private readonly dutyCycleWait: number;
   private readonly routes = new Map<string, InstrumentRoutes>();
   private readonly subscribers = new Set<Subscriber>();
   private batchReceivedAt: number | undefined;
@@ -66,6 +69,7 @@ export class Hub {
     this.history = new UpdateHistory(options.historySize);
     this.maxQueued = options.maxQueued;
     this.fanoutIntervalMs = options.fanoutIntervalMs;
+    this.dutyCycleWait = options.fanoutDutyWait ?? 1;
     for (const symbol of this.state.instruments.keys())
       this.routes.set(symbol, { byChannel: new Map(), l2: new Map(), bars: new Map() });
     const registers = [options.registry];
@@ -161,27 +165,33 @@ export class Hub {
     return this.subscribers.size;
   }
 
-  private lastFlushAt = 0;
+  /**
+   * When the next fan-out round may start: after the pacing interval, and never sooner than
+   * the last round took (`dutyCycle`), so fan-out cannot starve the log: a service that falls
+   * behind catches up in bigger batches instead of spiralling (the updates in between merge,
+   * as conflation).
+   */
+  private nextFlushAt = 0;
 
   /** An event arrived from the log: note when, and flush once the batch it belongs to is applied. */
   received(at: number): void {
     this.batchReceivedAt ??= at;
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    const wait = this.lastFlushAt + this.fanoutIntervalMs - performance.now();
+    const wait = this.nextFlushAt - performance.now();
     if (wait > 0) setTimeout(() => this.flush(), wait);
     else setImmediate(() => this.flush());
   }
 
-  /** A batch of events is applied: fan out now unless the pacing interval says to wait. */
+  /** A batch of events is applied: fan out now unless pacing says to wait. */
   batchDone(): void {
-    if (this.fanoutIntervalMs === 0 || performance.now() - this.lastFlushAt >= this.fanoutIntervalMs) this.flush();
+    if (performance.now() >= this.nextFlushAt) this.flush();
   }
 
   /** Offers everything produced since the last flush to the subscribers. */
   flush(): void {
     this.flushScheduled = false;
-    this.lastFlushAt = performance.now();
+    const started = performance.now();
     const receivedAt = this.batchReceivedAt ?? performance.now();
     this.batchReceivedAt = undefined;
     const touched = new Set<Subscriber>();
@@ -248,6 +258,8 @@ export class Hub {
       }
     }
     for (const s of touched) s.pump();
+    const took = performance.now() - started;
+    this.nextFlushAt = started + Math.max(this.fanoutIntervalMs, took * (1 + this.dutyCycleWait));
   }
 
   private message(

@@ -85,6 +85,7 @@ function config(overrides: Partial<MarketDataConfig> = {}): MarketDataConfig {
     maxQueuedUpdates: 10_000,
     batchEvents: 512,
     fanoutIntervalMs: 0,
+    fanoutDutyWait: 1,
     maxInFlightWrites: 4,
     historyUpdates: 200_000,
     tradesKept: 10_000,
