@@ -23,12 +23,18 @@ export interface UpFlags {
  */
 export async function up(flags: UpFlags): Promise<void> {
   const manifestPath = resolve(flags.file);
-  const venue = venueFrom(loadManifests(flags.file), flags.file);
+  const manifests = loadManifests(flags.file);
+  const venue = venueFrom(manifests, flags.file);
   const portBase = parseCount(flags.portBase, "--port-base", 1024);
   if (portBase > 65_000) throw new CliError(EXIT.USAGE, `--port-base ${portBase}: must be at most 65000`);
   const demoRate = parseCount(flags.demoRate, "--demo-rate", 0);
   const headless = flags.headless === true || !process.stdout.isTTY;
   const say = (line: string) => process.stdout.write(`[tradeplane] ${line}\n`);
+  for (const m of manifests)
+    if (m.kind === "StrategyDeployment")
+      say(
+        `StrategyDeployment ${m.metadata.name} is valid but not run: local mode runs strategies once the strategy runtime exists`,
+      );
 
   const local = new LocalVenue({
     venue,
