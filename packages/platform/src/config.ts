@@ -72,21 +72,55 @@ export function loadConfig<S extends z.ZodObject>(schema: S, options: LoadConfig
     if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) Object.assign(raw, parsed);
     else if (parsed !== null && parsed !== undefined) throw new ConfigError(`${file} must hold a mapping of settings`);
   }
-  for (const key of Object.keys(schema.shape)) {
+  for (const [key, field] of Object.entries(schema.shape)) {
     const value = env[envName(key)];
     if (value !== undefined && value !== "") raw[key] = value;
+    // A group of settings (an object) takes one variable per member: grpcTls.certFile <- TP_GRPC_TLS_CERT_FILE.
+    const members = objectShapeOf(field);
+    if (members === undefined) continue;
+    for (const member of Object.keys(members)) {
+      const memberValue = env[nestedEnvName(key, member)];
+      if (memberValue === undefined || memberValue === "") continue;
+      const group = raw[key];
+      raw[key] = {
+        ...(group !== null && typeof group === "object" && !Array.isArray(group) ? group : {}),
+        [member]: memberValue,
+      };
+    }
   }
   const result = schema.safeParse(raw);
   if (!result.success) {
-    const issues = issuesFromZod(result.error, (path) => {
-      const top = path[0];
-      return typeof top === "string" && top in schema.shape
-        ? `${envName(top)} (${dottedPath(path)})`
-        : dottedPath(path);
-    });
+    const issues = issuesFromZod(result.error, (path) => settingName(schema, path));
     throw new ConfigError(`${what} is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
   }
   return Object.freeze(result.data);
+}
+
+/** `grpcTls`, `certFile` -> `TP_GRPC_TLS_CERT_FILE`: the variable of one member of a group of settings. */
+export function nestedEnvName(key: string, member: string): string {
+  return `${envName(key)}_${envName(member).slice(ENV_PREFIX.length)}`;
+}
+
+/**
+ * How a user names a setting: its environment variable and its path in the config file,
+ * e.g. `TP_GRPC_TLS_CERT_FILE (grpcTls.certFile)`. Used in every config error message.
+ */
+export function settingName(schema: z.ZodObject, path: readonly PropertyKey[]): string {
+  const [top, member] = path;
+  if (typeof top !== "string" || !(top in schema.shape)) return dottedPath(path);
+  const members = objectShapeOf(schema.shape[top]);
+  const variable =
+    typeof member === "string" && members !== undefined && member in members
+      ? nestedEnvName(top, member)
+      : envName(top);
+  return `${variable} (${dottedPath(path)})`;
+}
+
+/** The members of an object schema, looking through optional and default wrappers; else undefined. */
+function objectShapeOf(schema: unknown): Record<string, unknown> | undefined {
+  let current = schema;
+  while (current instanceof z.ZodOptional || current instanceof z.ZodDefault) current = current.unwrap();
+  return current instanceof z.ZodObject ? (current.shape as Record<string, unknown>) : undefined;
 }
 
 /** Schema helpers for values that arrive as strings from the environment. */
@@ -108,14 +142,54 @@ export const env = {
     ),
 } as const;
 
+/** gRPC server reflection is on unless switched off: tools (grpcurl, IDEs) discover the API from the server. */
+export const DEFAULT_GRPC_REFLECTION = true;
+
 /**
- * Settings every service process has: where gRPC and the ops endpoint listen, the log
- * level and the trace exporter. Spread into a service's schema with its default ports.
+ * TLS of a gRPC server, from PEM files (never inline keys: they come from mounted secrets).
+ * `caFile` with `requireClientCert: true` is mutual TLS: a client must present a certificate
+ * signed by that CA, and its subject CN may stand for the caller (see docs/security.md).
+ */
+export const grpcTlsSchema = z
+  .strictObject({
+    /** The server's certificate chain, PEM. */
+    certFile: z.string().min(1),
+    /** The server's private key, PEM. */
+    keyFile: z.string().min(1),
+    /** CA bundle, PEM, that client certificates must chain to. */
+    caFile: z.string().min(1).optional(),
+    /** Refuse clients without a certificate signed by `caFile`. Default false. */
+    requireClientCert: env.bool().optional(),
+  })
+  .superRefine((tls, ctx) => {
+    if (tls.requireClientCert === true && tls.caFile === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["caFile"],
+        message: "is required with requireClientCert: true (the CA that signs client certificates)",
+      });
+    if (tls.caFile !== undefined && tls.requireClientCert !== true)
+      ctx.addIssue({
+        code: "custom",
+        path: ["requireClientCert"],
+        message: "must be true when caFile is set (optional client certificates are not supported)",
+      });
+  });
+
+export type GrpcTlsSettings = z.infer<typeof grpcTlsSchema>;
+
+/**
+ * Settings every service process has: where gRPC and the ops endpoint listen, gRPC
+ * reflection and TLS, the log level and the trace exporter. Spread into a service's schema with its default ports.
  */
 export function serviceEndpointsSchema(defaults: { grpcPort: number; opsPort: number }) {
   return {
     grpcHost: z.string().default("0.0.0.0"),
     grpcPort: env.int(0, 65_535).default(defaults.grpcPort),
+    /** Serve gRPC server reflection (grpc.reflection.v1 and v1alpha). Default DEFAULT_GRPC_REFLECTION. */
+    grpcReflection: env.bool().optional(),
+    /** TLS for the gRPC server, from PEM files; unset = plaintext. */
+    grpcTls: grpcTlsSchema.optional(),
     opsHost: z.string().default("0.0.0.0"),
     opsPort: env.int(0, 65_535).default(defaults.opsPort),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -6,6 +6,9 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
+import { DEFAULT_GRPC_REFLECTION, type GrpcTlsSettings } from "./config.ts";
+import { addReflection } from "./grpc-reflection.ts";
+import { grpcServerCredentials } from "./grpc-tls.ts";
 import type { Health } from "./health.ts";
 import type { Logger } from "./logger.ts";
 import { TradeplaneError } from "./errors.ts";
@@ -24,9 +27,27 @@ export interface GrpcServerOptions {
   readonly services: readonly GrpcServiceBinding[];
   readonly health: Health;
   readonly logger: Logger;
+  /** TLS from PEM files (the `grpcTls` setting); plaintext when unset. */
+  readonly tls?: GrpcTlsSettings;
+  /** Ready-made credentials instead of `tls` (not both); plaintext when neither is set. */
   readonly credentials?: ServerCredentials;
+  /** Serve gRPC server reflection (the `grpcReflection` setting). Default DEFAULT_GRPC_REFLECTION. */
+  readonly reflection?: boolean;
+  /** Where the .proto files that reflection describes live; the repository's proto/ by default. */
+  readonly protoRoot?: string;
   /** Largest message accepted, in bytes. */
   readonly maxReceiveMessageBytes?: number;
+}
+
+/** The gRPC settings of a service's config that `startGrpcServer` takes as they are. */
+export function grpcServerSettings(config: {
+  readonly grpcReflection?: boolean | undefined;
+  readonly grpcTls?: GrpcTlsSettings | undefined;
+}): Pick<GrpcServerOptions, "reflection" | "tls"> {
+  return {
+    reflection: config.grpcReflection ?? DEFAULT_GRPC_REFLECTION,
+    ...(config.grpcTls === undefined ? {} : { tls: config.grpcTls }),
+  };
 }
 
 export interface GrpcServer {
@@ -40,9 +61,16 @@ const DEFAULT_GRACEFUL_CLOSE_MS = 5_000;
 
 /**
  * A grpc-js server with the standard health service (`grpc.health.v1.Health`) following
- * the process Health: SERVING when ready, NOT_SERVING otherwise, for "" and every service.
+ * the process Health: SERVING when ready, NOT_SERVING otherwise, for "" and every service;
+ * server reflection describing what it hosts (unless switched off); TLS or mutual TLS
+ * when `tls` is set (files read and checked before binding: a bad one is a ConfigError).
  */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
+  if (options.tls !== undefined && options.credentials !== undefined)
+    throw new TypeError("startGrpcServer: pass tls or credentials, not both");
+  const credentials =
+    options.credentials ??
+    (options.tls === undefined ? ServerCredentials.createInsecure() : await grpcServerCredentials(options.tls));
   const server = new Server({
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
     "grpc.keepalive_permit_without_calls": 1,
@@ -56,15 +84,22 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   };
   apply(options.health.report().ready);
   options.health.onChange(apply);
+  const reflection = options.reflection ?? DEFAULT_GRPC_REFLECTION;
+  if (reflection) {
+    const undescribed = addReflection(server, names.slice(1), options.protoRoot);
+    if (undescribed.length > 0)
+      options.logger.warn({ services: undescribed }, "no .proto defines these services: reflection omits them");
+  }
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(
-      `${options.host}:${options.port}`,
-      options.credentials ?? ServerCredentials.createInsecure(),
-      (err, bound) => (err ? reject(err) : resolve(bound)),
+    server.bindAsync(`${options.host}:${options.port}`, credentials, (err, bound) =>
+      err ? reject(err) : resolve(bound),
     );
   });
-  options.logger.info({ host: options.host, port, services: names.slice(1) }, "gRPC server listening");
+  options.logger.info(
+    { host: options.host, port, services: names.slice(1), transport: transportOf(options), reflection },
+    "gRPC server listening",
+  );
   return {
     port,
     server,
@@ -80,6 +115,12 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
         });
       }),
   };
+}
+
+function transportOf(options: GrpcServerOptions): "plaintext" | "tls" | "mtls" | "custom" {
+  if (options.credentials !== undefined) return "custom";
+  if (options.tls === undefined) return "plaintext";
+  return options.tls.requireClientCert === true ? "mtls" : "tls";
 }
 
 /** The gRPC status for an error: explicit for ours, INTERNAL for anything unexpected. */

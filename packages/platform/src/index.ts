@@ -8,6 +8,8 @@ export * from "./ops-server.ts";
 export * from "./shutdown.ts";
 export * from "./telemetry.ts";
 export * from "./grpc-server.ts";
+export * from "./grpc-reflection.ts";
+export * from "./grpc-tls.ts";
 export * from "./jetstream-provisioning.ts";
 export * from "./command-log.ts";
 export * from "./venue-streams.ts";
