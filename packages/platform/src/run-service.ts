@@ -1,4 +1,4 @@
-import { describeError } from "./errors.ts";
+import { ConfigError, describeError } from "./errors.ts";
 import type { Shutdown } from "./shutdown.ts";
 
 /** A started service process: how to stop it and where it listens. */
@@ -13,7 +13,7 @@ const EXIT_CONFIG = 78;
 
 /**
  * Runs a service's composition root as a program: load config (exit 78 with a one-line
- * reason if invalid), start, install SIGTERM/SIGINT handlers, and print one JSON line
+ * reason if invalid, also when a setting turns out bad while starting), start, install SIGTERM/SIGINT handlers, and print one JSON line
  * `{"ready":true,"grpcPort":..,"opsPort":..}` for supervisors and tests that bind port 0.
  */
 export function runService<C>(name: string, loadConfig: () => C, main: (config: C) => Promise<StartedService>): void {
@@ -47,6 +47,11 @@ export function runService<C>(name: string, loadConfig: () => C, main: (config: 
       process.stdout.write(JSON.stringify({ ready: true, grpcPort, opsPort }) + "\n");
     },
     (err: unknown) => {
+      // Settings checked only when used (TLS files) are still configuration errors.
+      if (err instanceof ConfigError) {
+        process.stderr.write(`${name}: ${describeError(err)}\n`);
+        process.exit(EXIT_CONFIG);
+      }
       process.stderr.write(`${name}: failed to start: ${describeError(err)}\n`);
       process.exit(1);
     },

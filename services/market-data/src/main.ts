@@ -8,6 +8,7 @@ import {
   initTelemetry,
   runService,
   Shutdown,
+  grpcServerSettings,
   startGrpcServer,
   startOpsServer,
   type StartedService,
@@ -161,6 +162,7 @@ export async function main(config: Readonly<MarketDataConfig>): Promise<StartedM
   const grpc = await startGrpcServer({
     host: config.grpcHost,
     port: config.grpcPort,
+    ...grpcServerSettings(config),
     health,
     logger,
     services: [

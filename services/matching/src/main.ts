@@ -11,6 +11,7 @@ import {
   runService,
   initTelemetry,
   Shutdown,
+  grpcServerSettings,
   startGrpcServer,
   startOpsServer,
   type StartedService,
@@ -84,6 +85,7 @@ export async function main(config: Readonly<EngineServiceConfig>): Promise<Start
   const grpc = await startGrpcServer({
     host: config.grpcHost,
     port: config.grpcPort,
+    ...grpcServerSettings(config),
     health,
     logger,
     services: [

@@ -17,6 +17,7 @@ import {
   runService,
   initTelemetry,
   Shutdown,
+  grpcServerSettings,
   startGrpcServer,
   startOpsServer,
   type StartedService,
@@ -127,6 +128,7 @@ export async function main(config: Readonly<RiskGatewayConfig>): Promise<Started
   const grpc = await startGrpcServer({
     host: config.grpcHost,
     port: config.grpcPort,
+    ...grpcServerSettings(config),
     health,
     logger,
     services: [

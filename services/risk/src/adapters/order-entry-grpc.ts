@@ -39,7 +39,9 @@ import {
   TradeplaneError,
   ValidationError,
   type CommandLogWriter,
+  verifiedClientCommonName,
   type Logger,
+  type PeerAuthSource,
 } from "@tradeplane/platform";
 import { context } from "@opentelemetry/api";
 import { Counter, Histogram, type Registry } from "prom-client";
@@ -80,6 +82,9 @@ export interface OrderEntryDeps {
 
 const NS_PER_MS = 1_000_000;
 
+/** What authorisation reads of a call: its metadata (bearer token) and its transport (client certificate). */
+type Caller = PeerAuthSource & { readonly metadata: Metadata };
+
 type Prepared = { ok: false; reason: number; text: string } | { ok: true; partition: number; body: Command["body"] };
 /** Reports buffered for one slow stream before it is ended (it resumes from its last sequence). */
 const MAX_QUEUED_REPORTS = 10_000;
@@ -111,12 +116,22 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     registers: [deps.registry],
   });
 
-  /** The principal behind the call's bearer token, and the account it may act for. */
-  const authorise = (metadata: Metadata, requested: string): string => {
-    const header = String(metadata.get("authorization")[0] ?? "");
-    const token = header.startsWith("Bearer ") ? header.slice(7) : "";
-    const principal = deps.accounts.principalOf(token);
-    if (principal === undefined) throw new AuthError("UNAUTHENTICATED", "a valid bearer token is required");
+  /**
+   * Who is calling: the principal of the bearer token when the call carries an
+   * authorization header (a bad token is refused, whatever the transport says), else the
+   * subject CN of the client certificate the server verified (mutual TLS).
+   */
+  const principalOf = (caller: Caller): string | undefined => {
+    const header = String(caller.metadata.get("authorization")[0] ?? "");
+    if (header === "") return verifiedClientCommonName(caller);
+    return deps.accounts.principalOf(header.startsWith("Bearer ") ? header.slice(7) : "");
+  };
+
+  /** The caller's principal and the account it may act for (one listing the principal). */
+  const authorise = (caller: Caller, requested: string): string => {
+    const principal = principalOf(caller);
+    if (principal === undefined)
+      throw new AuthError("UNAUTHENTICATED", "a valid bearer token (or a verified client certificate) is required");
     const allowed = deps.accounts.accountsOf(principal);
     const account = requested === "" && allowed.length === 1 ? allowed[0]! : requested;
     if (!allowed.includes(account))
@@ -198,7 +213,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       .map((r) => r.report);
 
   const unary =
-    <Req, Res>(handler: (req: Req, metadata: Metadata) => Promise<Res>) =>
+    <Req, Res>(handler: (req: Req, caller: Caller) => Promise<Res>) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
       const malformed = malformedRequest(call.request);
       if (malformed !== undefined) {
@@ -209,7 +224,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       // The client's trace context (gRPC metadata) becomes the active context, so the
       // command written to the log carries it to the engine and back into the events.
       context
-        .with(extractGrpcContext(call.metadata), () => handler(call.request, call.metadata))
+        .with(extractGrpcContext(call.metadata), () => handler(call.request, call))
         .then(
           (res) => callback(null, res),
           (err: unknown) => {
@@ -318,8 +333,8 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     };
   };
 
-  const submit = async (req: SubmitOrderRequest, metadata: Metadata): Promise<{ reports: ExecutionReport[] }> => {
-    const account = authorise(metadata, req.account);
+  const submit = async (req: SubmitOrderRequest, caller: Caller): Promise<{ reports: ExecutionReport[] }> => {
+    const account = authorise(caller, req.account);
     const prepared = prepareSubmit(account, req);
     if (!prepared.ok)
       return {
@@ -428,8 +443,8 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
 
   return {
     submitOrder: unary(submit),
-    cancelOrder: unary(async (req, metadata) => {
-      const account = authorise(metadata, req.account);
+    cancelOrder: unary(async (req, caller) => {
+      const account = authorise(caller, req.account);
       const prepared = prepareCancel(account, req);
       if (!prepared.ok)
         return {
@@ -448,8 +463,8 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
           rejectReport(account, RequestKind.CANCEL_ORDER, req.clientOrderId, RejectReason.UNKNOWN_ORDER, "no report"),
       };
     }),
-    replaceOrder: unary(async (req, metadata) => {
-      const account = authorise(metadata, req.account);
+    replaceOrder: unary(async (req, caller) => {
+      const account = authorise(caller, req.account);
       const prepared = prepareReplace(account, req);
       if (!prepared.ok)
         return {
@@ -459,8 +474,8 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
         };
       return { reports: await reportsOf(account, await append(account, prepared.partition, prepared.body)) };
     }),
-    massCancel: unary(async (req, metadata) => {
-      const account = authorise(metadata, req.account);
+    massCancel: unary(async (req, caller) => {
+      const account = authorise(caller, req.account);
       const prepared = prepareMassCancel(req);
       if (!prepared.ok) throw new ValidationError(prepared.text, [{ path: "instrument", message: "unknown" }]);
       let cancelled = 0;
@@ -472,8 +487,8 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       }
       return { cancelledCount: cancelled, commands };
     }),
-    listOpenOrders: unary(async (req, metadata) => {
-      const account = authorise(metadata, req.account);
+    listOpenOrders: unary(async (req, caller) => {
+      const account = authorise(caller, req.account);
       return {
         orders: deps.projection.openOrders(account, req.instrument),
         asOfSequence: deps.projection.lastReportSequence(account),
@@ -489,7 +504,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
         return;
       }
       try {
-        account = authorise(call.metadata, call.request.account);
+        account = authorise(call, call.request.account);
       } catch (err) {
         call.emit("error", Object.assign(new Error((err as Error).message), toGrpcError(err)));
         return;
@@ -596,7 +611,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
 
       const open = (o: SessionOpen): void => {
         try {
-          account = authorise(call.metadata, o.account);
+          account = authorise(call, o.account);
         } catch (err) {
           const e = toGrpcError(err);
           fail(e.code, e.details);
