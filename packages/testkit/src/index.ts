@@ -5,3 +5,4 @@ export { unary } from "./grpc-call.ts";
 export { commandStream, prng, REFERENCE_PRICE, TEST_INSTRUMENTS, testInstrumentSettings } from "./command-stream.ts";
 export { retry } from "./retry.ts";
 export { ServiceProcess, type ServiceProcessOptions } from "./service-process.ts";
+export { ThrowawayPki, type IssuedCert } from "./throwaway-pki.ts";

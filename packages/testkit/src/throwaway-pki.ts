@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { findBinary } from "./binaries.ts";
 
 const run = promisify(execFile);
 
@@ -75,7 +76,7 @@ function newKey(keyFile: string): string[] {
 
 async function openssl(...args: string[][]): Promise<void> {
   try {
-    await run("openssl", args.flat());
+    await run(findBinary("openssl"), args.flat());
   } catch (err) {
     const e = err as Error & { stderr?: string };
     throw new Error(`openssl ${args.flat()[0]} failed: ${e.stderr?.trim() || e.message}`, { cause: err });
