@@ -17,3 +17,4 @@ export * from "./jetstream-async-publisher.ts";
 export * from "./run-service.ts";
 export * from "./grpc-handlers.ts";
 export * from "./blob-store.ts";
+export * from "./stream-snapshots.ts";

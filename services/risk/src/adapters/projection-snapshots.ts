@@ -1,4 +1,4 @@
-import type { BlobStore, Logger } from "@tradeplane/platform";
+import { StreamSnapshots, streamSnapshotName, type BlobStore, type Logger } from "@tradeplane/platform";
 import { OrderProjection, type InstrumentTerms, type ProjectionSnapshot } from "../domain/order-projection.ts";
 
 /**
@@ -6,8 +6,9 @@ import { OrderProjection, type InstrumentTerms, type ProjectionSnapshot } from "
  * gateway loads the newest one and follows the event stream from the event after it,
  * instead of replaying the stream from its start. One object per snapshot, named
  * `risk-<event stream sequence, zero-padded>` so names sort by sequence; the newest `keep`
- * are kept. The projection is deterministic, so every replica's snapshot at a sequence is
- * the same and any replica may load any other's.
+ * are kept (naming, choosing and pruning: platform's StreamSnapshots). The projection is
+ * deterministic, so every replica's snapshot at a sequence is the same and any replica may
+ * load any other's.
  *
  * A snapshot records the event stream's creation time: one taken of a stream that has
  * since been deleted and created again (sequences start over) is never loaded.
@@ -28,15 +29,9 @@ export interface LoadedProjection {
 }
 
 export const SNAPSHOT_PREFIX = "risk-";
-const SEQ_DIGITS = 16;
 
 export function snapshotName(streamSeq: number): string {
-  return `${SNAPSHOT_PREFIX}${String(streamSeq).padStart(SEQ_DIGITS, "0")}`;
-}
-
-function seqOfName(name: string): number | undefined {
-  const digits = name.slice(SNAPSHOT_PREFIX.length);
-  return /^\d{16}$/.test(digits) ? Number(digits) : undefined;
+  return streamSnapshotName(SNAPSHOT_PREFIX, streamSeq);
 }
 
 export interface ProjectionSnapshotsDeps {
@@ -50,22 +45,27 @@ export interface ProjectionSnapshotsDeps {
 
 export class ProjectionSnapshots {
   private readonly deps: ProjectionSnapshotsDeps;
-  /** Stream sequence of the newest snapshot written or loaded by this process. */
-  lastSeq = 0;
+  private readonly snapshots: StreamSnapshots;
 
   constructor(deps: ProjectionSnapshotsDeps) {
     this.deps = deps;
+    this.snapshots = new StreamSnapshots({
+      store: deps.store,
+      prefix: SNAPSHOT_PREFIX,
+      keep: deps.keep,
+      logger: deps.logger,
+      what: "projection",
+    });
+  }
+
+  /** Stream sequence of the newest snapshot written or loaded by this process. */
+  get lastSeq(): number {
+    return this.snapshots.lastSeq;
   }
 
   /** Names of the stored snapshots, newest first. */
   async list(): Promise<{ name: string; streamSeq: number }[]> {
-    const names = await this.deps.store.list(SNAPSHOT_PREFIX);
-    return names
-      .flatMap((name) => {
-        const streamSeq = seqOfName(name);
-        return streamSeq === undefined ? [] : [{ name, streamSeq }];
-      })
-      .sort((a, b) => b.streamSeq - a.streamSeq);
+    return this.snapshots.list();
   }
 
   /**
@@ -76,24 +76,17 @@ export class ProjectionSnapshots {
     terms: (instrument: string) => InstrumentTerms | undefined,
     stream: { readonly created: string; readonly lastSeq: number },
   ): Promise<LoadedProjection | undefined> {
-    for (const { name, streamSeq } of await this.list()) {
-      try {
-        if (streamSeq > stream.lastSeq) throw new Error(`it is past the stream's last event ${stream.lastSeq}`);
-        const bytes = await this.deps.store.get(name);
-        if (bytes === null) continue;
-        const stored = JSON.parse(Buffer.from(bytes).toString("utf8")) as Partial<StoredProjection>;
-        if (stored.format !== "tradeplane.risk.projection") throw new Error("not a projection snapshot");
-        if (stored.streamSeq !== streamSeq) throw new Error(`it says sequence ${String(stored.streamSeq)}`);
-        if (stored.streamCreated !== stream.created)
-          throw new Error(`it was taken of an event stream created ${String(stored.streamCreated)}`);
-        const projection = OrderProjection.restore(stored.projection, terms);
-        this.lastSeq = streamSeq;
-        return { projection, streamSeq, name };
-      } catch (err) {
-        this.deps.logger.error({ snapshot: name, err: (err as Error).message }, "projection snapshot skipped");
-      }
-    }
-    return undefined;
+    const { loaded } = await this.snapshots.load(stream.lastSeq, (bytes, { streamSeq }) => {
+      const stored = JSON.parse(Buffer.from(bytes).toString("utf8")) as Partial<StoredProjection>;
+      if (stored.format !== "tradeplane.risk.projection") throw new Error("not a projection snapshot");
+      if (stored.streamSeq !== streamSeq) throw new Error(`it says sequence ${String(stored.streamSeq)}`);
+      if (stored.streamCreated !== stream.created)
+        throw new Error(`it was taken of an event stream created ${String(stored.streamCreated)}`);
+      return OrderProjection.restore(stored.projection, terms);
+    });
+    return loaded === undefined
+      ? undefined
+      : { projection: loaded.value, streamSeq: loaded.streamSeq, name: loaded.name };
   }
 
   /**
@@ -102,21 +95,15 @@ export class ProjectionSnapshots {
    * was written or loaded already.
    */
   async save(projection: OrderProjection, streamSeq: number, streamCreated: string): Promise<boolean> {
-    if (streamSeq <= this.lastSeq) return false;
-    const stored: StoredProjection = {
-      format: "tradeplane.risk.projection",
-      streamSeq,
-      streamCreated,
-      projection: projection.snapshot(this.deps.reportsKept),
-    };
-    const bytes = Buffer.from(JSON.stringify(stored), "utf8");
-    await this.deps.store.put(snapshotName(streamSeq), bytes);
-    this.lastSeq = streamSeq;
-    for (const old of (await this.list()).slice(this.deps.keep)) {
-      // Another replica may have deleted it already.
-      await this.deps.store.delete(old.name).catch(() => undefined);
-    }
-    this.deps.logger.info({ streamSeq, bytes: bytes.length }, "projection snapshot written");
-    return true;
+    const saved = await this.snapshots.save(streamSeq, () => {
+      const stored: StoredProjection = {
+        format: "tradeplane.risk.projection",
+        streamSeq,
+        streamCreated,
+        projection: projection.snapshot(this.deps.reportsKept),
+      };
+      return Buffer.from(JSON.stringify(stored), "utf8");
+    });
+    return saved !== undefined;
   }
 }
