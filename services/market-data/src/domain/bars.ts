@@ -109,6 +109,13 @@ export class BarSeries {
     return c;
   }
 
+  /** Puts the series in a snapshot's state: closed bars oldest first (the newest `kept` stay), the bar in progress. */
+  restore(closed: readonly BarState[], current: BarState | undefined): void {
+    this.closed.length = 0;
+    for (const bar of closed.slice(Math.max(0, closed.length - this.kept))) this.closed.push({ ...bar });
+    this.current = current && { ...current };
+  }
+
   /** Bars with start in [fromS, toS), ascending, the latest `limit` of them. */
   range(fromS: number, toS: number, limit: number): BarState[] {
     const all = this.current === undefined ? this.closed : [...this.closed, this.current];

@@ -40,6 +40,24 @@ export class UpdateHistory {
     return from >= this.droppedUpTo;
   }
 
+  /** The held updates, oldest first, and the source sequence of the newest one dropped (0 = none). */
+  exportState(): { readonly droppedUpTo: number; readonly entries: SubscribeResponse[] } {
+    const entries: SubscribeResponse[] = new Array(this.count);
+    for (let i = 0; i < this.count; i++) entries[i] = this.ring[(this.start + i) % this.capacity]!;
+    return { droppedUpTo: this.droppedUpTo, entries };
+  }
+
+  /** A history of `capacity` holding `entries` (oldest first; the newest `capacity` of them). */
+  static restore(
+    capacity: number,
+    data: { readonly droppedUpTo: number; readonly entries: readonly SubscribeResponse[] },
+  ): UpdateHistory {
+    const h = new UpdateHistory(capacity);
+    h.droppedUpTo = data.droppedUpTo;
+    for (const u of data.entries) h.push(u);
+    return h;
+  }
+
   /** The held updates with source sequence > `from` that `wanted` accepts, in order. */
   since(from: number, wanted: (u: SubscribeResponse) => boolean): SubscribeResponse[] {
     const out: SubscribeResponse[] = [];

@@ -6,6 +6,7 @@ import {
   Side,
   type AuctionInfo,
   type BarInterval,
+  type BookOrder,
   type BookSnapshot,
   type EngineEvent,
   type InstrumentStats,
@@ -59,7 +60,7 @@ interface OrderInfo {
   resting: RestingOrder | undefined;
 }
 
-interface SessionStats {
+export interface SessionStats {
   open: number;
   high: number;
   low: number;
@@ -95,6 +96,83 @@ export interface DirtyChannels {
   auction: boolean;
   /** Bars updated (in progress or closed), per interval by start. */
   readonly bars: Map<BarInterval, Map<number, BarState>>;
+}
+
+/** An order as the events tell it, as plain data (a snapshot's). */
+export interface OrderData {
+  readonly id: number;
+  readonly side: Side;
+  readonly price: number;
+  readonly qty: number;
+  readonly leaves: number;
+  readonly display: number;
+  /** 0 taker, 1 resting, 2 parked stop. */
+  readonly status: number;
+  /** Whether it rests in the book (its place and shown quantity are the book's). */
+  readonly inBook: boolean;
+}
+
+/** A level's state before the command in progress first changed it. */
+export interface TouchedLevel {
+  readonly side: Side;
+  readonly price: number;
+  readonly qty: number;
+  readonly count: number;
+}
+
+/** A level of the engine's BookDelta, to be checked when the command ends. */
+export interface DeltaLevel {
+  readonly side: Side;
+  readonly price: number;
+  readonly qty: number;
+}
+
+export interface SeriesData {
+  readonly interval: BarInterval;
+  readonly closed: readonly BarState[];
+  readonly current: BarState | undefined;
+}
+
+/**
+ * Everything an InstrumentMarket holds, as plain data, so that `InstrumentMarket.restore`
+ * gives one whose every later output equals this one's (state-snapshot.ts turns it into
+ * bytes). Includes the work of a command in progress: a snapshot may be taken between
+ * any two events. Not included: the dirty marks of the state channels (they only tell the
+ * fan-out what to send to subscribers that exist now).
+ */
+export interface InstrumentMarketData {
+  readonly state: InstrumentState;
+  readonly reason: string;
+  readonly referencePrice: number;
+  readonly stats: Readonly<SessionStats>;
+  readonly trades: readonly Trade[];
+  readonly bars: readonly SeriesData[];
+  readonly seq: readonly (readonly [MarketDataChannel, number])[];
+  readonly barSeq: readonly (readonly [BarInterval, number])[];
+  readonly lastSource: number;
+  readonly lastTime: Timestamp;
+  readonly mismatches: number;
+  readonly lastTop: TopOfBook;
+  readonly lastAuction: AuctionInfo;
+  /** Live orders, in the order they became known. */
+  readonly orders: readonly OrderData[];
+  /** Resting orders per side in priority order, with their shown quantity. */
+  readonly book: { readonly bids: readonly BookOrder[]; readonly asks: readonly BookOrder[] };
+  /**
+   * The order being matched in the command in progress: a live order (its id), or one that
+   * already left the live orders (whole; never in the book).
+   */
+  readonly pending:
+    { readonly live: true; readonly id: number } | { readonly live: false; readonly order: OrderData } | undefined;
+  /** Live orders an auction uncross of the command in progress touched, in the order it did. */
+  readonly auctionTouched: readonly number[];
+  readonly l3Changes: readonly OrderChange[];
+  readonly touchedLevels: readonly TouchedLevel[];
+  readonly deltas: readonly DeltaLevel[];
+  readonly statsChanged: boolean;
+  readonly auctionMaybeChanged: boolean;
+  /** Event-channel updates not yet taken by the fan-out. */
+  readonly outbox: readonly SubscribeResponse[];
 }
 
 /**
@@ -488,6 +566,107 @@ export class InstrumentMarket {
         this.dirty.auction = true;
       }
     }
+  }
+
+  // ------------------------------------------------------------------ snapshots
+
+  /** Everything this instrument holds, as plain data (shares nothing mutable with it). */
+  exportState(): InstrumentMarketData {
+    const orderData = (o: OrderInfo): OrderData => ({
+      id: o.id,
+      side: o.side,
+      price: o.price,
+      qty: o.qty,
+      leaves: o.leaves,
+      display: o.display,
+      status: o.status,
+      inBook: o.resting !== undefined,
+    });
+    const p = this.pending;
+    return {
+      state: this.state,
+      reason: this.reason,
+      referencePrice: this.referencePrice,
+      stats: { ...this.stats },
+      trades: [...this.trades], // never changed once made
+      bars: [...this.bars.values()].map((series) => ({
+        interval: series.interval,
+        closed: series.closed.map((b) => ({ ...b })),
+        current: series.current && { ...series.current },
+      })),
+      seq: [...this.seq],
+      barSeq: [...this.barSeq],
+      lastSource: this.lastSource,
+      lastTime: { ...this.lastTime },
+      mismatches: this.mismatches,
+      lastTop: { bid: this.lastTop.bid && { ...this.lastTop.bid }, ask: this.lastTop.ask && { ...this.lastTop.ask } },
+      lastAuction: { ...this.lastAuction },
+      orders: [...this.orders.values()].map(orderData),
+      book: this.orderBookSnapshot(),
+      pending:
+        p === undefined
+          ? undefined
+          : this.orders.get(p.id) === p
+            ? { live: true, id: p.id }
+            : { live: false, order: orderData(p) },
+      // One that left the live orders can no longer change anything at settle().
+      auctionTouched: [...this.auctionTouched].filter((o) => this.orders.get(o.id) === o).map((o) => o.id),
+      l3Changes: this.l3Changes.map((c) => ({ ...c })),
+      touchedLevels: [...this.touchedLevels.values()].map((l) => ({ ...l })),
+      deltas: [...this.deltas.values()].map((d) => ({ ...d })),
+      statsChanged: this.statsChanged,
+      auctionMaybeChanged: this.auctionMaybeChanged,
+      outbox: [...this.outbox], // never changed once made
+    };
+  }
+
+  /**
+   * The instrument `data` describes (from `exportState`, checked by state-snapshot.ts:
+   * every order in the book is a live order with `inBook` and the same side and price, and
+   * the other way round; touched auction orders are live). `spec` and `retention` are the
+   * running config's.
+   */
+  static restore(spec: InstrumentSpec, retention: Retention, data: InstrumentMarketData): InstrumentMarket {
+    const m = new InstrumentMarket(spec, retention);
+    m.state = data.state;
+    m.reason = data.reason;
+    m.referencePrice = data.referencePrice;
+    m.stats = { ...data.stats };
+    for (const t of data.trades) m.trades.push(t);
+    for (const s of data.bars) m.bars.get(s.interval)!.restore(s.closed, s.current);
+    for (const [c, n] of data.seq) m.seq.set(c, n);
+    for (const [i, n] of data.barSeq) m.barSeq.set(i, n);
+    m.lastSource = data.lastSource;
+    m.lastTime = data.lastTime;
+    m.mismatches = data.mismatches;
+    m.lastTop = data.lastTop;
+    m.lastAuction = data.lastAuction;
+    const info = (o: OrderData): OrderInfo => ({
+      id: o.id,
+      side: o.side,
+      price: o.price,
+      qty: o.qty,
+      leaves: o.leaves,
+      display: o.display,
+      status: o.status,
+      resting: undefined,
+    });
+    for (const o of data.orders) m.orders.set(o.id, info(o));
+    for (const [side, list] of [
+      [Side.BUY, data.book.bids],
+      [Side.SELL, data.book.asks],
+    ] as const)
+      for (const o of list) m.orders.get(o.orderId)!.resting = m.book.add(o.orderId, side, o.price, o.qty);
+    const p = data.pending;
+    if (p !== undefined) m.pending = p.live ? m.orders.get(p.id)! : info(p.order);
+    for (const id of data.auctionTouched) m.auctionTouched.add(m.orders.get(id)!);
+    m.l3Changes = data.l3Changes.map((c) => ({ ...c }));
+    for (const l of data.touchedLevels) m.touchedLevels.set(m.levelKey(l.side, l.price), { ...l });
+    for (const d of data.deltas) m.deltas.set(m.levelKey(d.side, d.price), { ...d });
+    m.statsChanged = data.statsChanged;
+    m.auctionMaybeChanged = data.auctionMaybeChanged;
+    for (const u of data.outbox) m.outbox.push(u);
+    return m;
   }
 
   // ------------------------------------------------------------------ views

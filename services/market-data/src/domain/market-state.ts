@@ -1,5 +1,33 @@
 import type { EngineEvent, SubscribeResponse } from "@tradeplane/contracts";
-import { InstrumentMarket, type InstrumentSpec, type Retention } from "./instrument-market.ts";
+import {
+  InstrumentMarket,
+  type InstrumentMarketData,
+  type InstrumentSpec,
+  type Retention,
+} from "./instrument-market.ts";
+
+/** Everything a MarketState holds, as plain data (see InstrumentMarketData). */
+export interface MarketStateData {
+  readonly position: number;
+  readonly timeS: number;
+  readonly nextBarEnd: number;
+  readonly unrouted: number;
+  /** The instrument run in progress (a snapshot may be taken in the middle of a command). */
+  readonly current: { readonly symbol: string; readonly commandSeq: number } | undefined;
+  /** Per instrument, in the order of the config it was built with: its spec then and its state. */
+  readonly instruments: readonly { readonly spec: InstrumentSpec; readonly market: InstrumentMarketData }[];
+}
+
+/** A MarketState restored from data, and how the running config's instruments differ from the snapshot's. */
+export interface RestoredMarketState {
+  readonly state: MarketState;
+  /** Listed now, not in the snapshot: they start empty, as on a fresh log. */
+  readonly added: readonly string[];
+  /** In the snapshot, not listed now: dropped. */
+  readonly dropped: readonly string[];
+  /** In both with another spec: restored, and from now on built with the spec of the config. */
+  readonly changed: readonly string[];
+}
 
 /**
  * The venue's market data: one InstrumentMarket per listed instrument, fed the venue's
@@ -72,6 +100,56 @@ export class MarketState {
     }
     if (out.length > 1) out.sort((a, b) => a.sourceSequence - b.sourceSequence);
     return out;
+  }
+
+  /** Everything this state holds, as plain data. */
+  exportState(): MarketStateData {
+    const cur = this.current;
+    return {
+      position: this.position,
+      timeS: this.timeS,
+      nextBarEnd: this.nextBarEnd,
+      unrouted: this.unrouted,
+      current: cur && { symbol: cur.market.symbol, commandSeq: cur.commandSeq },
+      instruments: [...this.instruments.values()].map((m) => ({ spec: { ...m.spec }, market: m.exportState() })),
+    };
+  }
+
+  /**
+   * The state `data` describes, built with the running config's instruments and retention.
+   * An instrument listed now and not in `data` starts empty; one in `data` and not listed
+   * now is dropped. With the same instruments, every later output equals that of the state
+   * the data was taken of.
+   */
+  static restore(specs: readonly InstrumentSpec[], retention: Retention, data: MarketStateData): RestoredMarketState {
+    const state = new MarketState(specs, retention);
+    const taken = new Map(data.instruments.map((i) => [i.spec.symbol, i]));
+    const changed: string[] = [];
+    for (const spec of specs) {
+      const was = taken.get(spec.symbol);
+      if (was === undefined) continue;
+      state.instruments.set(spec.symbol, InstrumentMarket.restore(spec, retention, was.market));
+      if (
+        was.spec.referencePrice !== spec.referencePrice ||
+        was.spec.notionalPerTickLot !== spec.notionalPerTickLot ||
+        was.spec.initialState !== spec.initialState
+      )
+        changed.push(spec.symbol);
+    }
+    state.position = data.position;
+    state.timeS = data.timeS;
+    state.nextBarEnd = data.nextBarEnd;
+    state.unrouted = data.unrouted;
+    const cur = data.current;
+    const market = cur && state.instruments.get(cur.symbol);
+    if (cur !== undefined && market !== undefined && taken.has(cur.symbol))
+      state.current = { market, commandSeq: cur.commandSeq };
+    return {
+      state,
+      added: specs.filter((s) => !taken.has(s.symbol)).map((s) => s.symbol),
+      dropped: [...taken.keys()].filter((symbol) => !state.instruments.has(symbol)),
+      changed,
+    };
   }
 
   /** Book levels whose engine BookDelta disagreed with the book built from order events. */
