@@ -3,9 +3,12 @@
 // applies them and publishes their events; measured from the first command sent to the
 // last command's events stored.
 //   npm run -s bench:log -- [--commands 200000]
-// Last line: {"commands":N,"seconds":S,"commandsPerSec":X,"eventsPerSec":E,"events":M}
+// Last line: {"commands":N,"seconds":S,"commandsPerSec":X,"eventsPerSec":E,"events":M,
+//   "engineCpuUsPerCommand":C,"natsCpuUsPerCommand":D}  (CPU microseconds per command of the
+//   engine process and of nats-server: steadier than rates when the machine is shared)
 import { commandStreamName, eventStreamName } from "@tradeplane/contracts";
 import { testInstrumentSettings } from "@tradeplane/testkit";
+import { cpuSecondsOf } from "./lib/cpu-time.ts";
 import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
 import { benchVenue, fillCommandLog, numericFlags, streamMessages } from "./support/venue.ts";
 
@@ -26,12 +29,16 @@ await engine.start();
 // Wait for the lease, so events are published from the first command.
 while ((await engine.ops<{ role: string }>("/status")).role !== "primary") await new Promise((r) => setTimeout(r, 10));
 
+const engineCpu0 = cpuSecondsOf(engine.pid);
+const natsCpu0 = cpuSecondsOf(v.server.pid);
 const t0 = performance.now();
 const last = await fillCommandLog(v, flags.commands);
 await engine.waitForSeq(last, 600_000);
 while ((await engine.ops<{ publishBacklog: number }>("/status")).publishBacklog > 0)
   await new Promise((r) => setTimeout(r, 2));
 const seconds = (performance.now() - t0) / 1000;
+const engineCpu = cpuSecondsOf(engine.pid) - engineCpu0;
+const natsCpu = cpuSecondsOf(v.server.pid) - natsCpu0;
 const events = await streamMessages(v.nc, eventStreamName(v.venue));
 const commands = await streamMessages(v.nc, commandStreamName(v.venue));
 await engine.signal("SIGTERM");
@@ -43,6 +50,8 @@ console.log(
     commandsPerSec: Math.round(commands / seconds),
     eventsPerSec: Math.round(events / seconds),
     events,
+    engineCpuUsPerCommand: Number(((engineCpu * 1e6) / commands).toFixed(1)),
+    natsCpuUsPerCommand: Number(((natsCpu * 1e6) / commands).toFixed(1)),
   }),
 );
 process.exit(0);

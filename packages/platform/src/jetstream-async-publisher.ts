@@ -17,6 +17,11 @@ import {
  *
  * Every message is acknowledged individually, so a lost message is always noticed
  * (by its error or its timeout) and never hidden behind a later one that landed.
+ *
+ * Messages are handed to the connection together, once per turn of the event loop: nats.js
+ * writes its buffer to the socket in a microtask after the first message, so a caller that
+ * publishes from an async loop (one `await` per consumed message) would otherwise pay one
+ * socket write per message, which measured as a quarter of the engine's time on the log path.
  */
 export interface PublishOutcome {
   readonly ok: boolean;
@@ -33,6 +38,15 @@ interface Pending {
   readonly deadline: number;
 }
 
+interface Outgoing {
+  readonly id: number;
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly msgId: string | undefined;
+  /** The caller's headers; several messages may share one object (a command's trace context). */
+  readonly headers: MsgHdrs | undefined;
+}
+
 const SWEEP_MIN_MS = 20;
 const decoder = new TextDecoder();
 
@@ -44,6 +58,9 @@ export class JetStreamAsyncPublisher {
   private readonly pending = new Map<number, Pending>();
   private next = 0;
   private readonly sweeper: NodeJS.Timeout;
+  /** Messages published since the last hand-over to the connection, in order. */
+  private outbox: Outgoing[] = [];
+  private handOverScheduled = false;
 
   constructor(nc: NatsConnection, timeoutMs: number) {
     this.nc = nc;
@@ -59,19 +76,45 @@ export class JetStreamAsyncPublisher {
     return this.pending.size;
   }
 
-  /** Publishes with the message id (deduplicated by the stream) and calls `done` once. */
-  publish(subject: string, data: Uint8Array, msgId: string, done: PublishCallback, headers?: MsgHdrs): void {
+  /**
+   * Publishes, with the message id when one is given (the stream deduplicates on it), and
+   * calls `done` once.
+   */
+  publish(
+    subject: string,
+    data: Uint8Array,
+    msgId: string | undefined,
+    done: PublishCallback,
+    headers?: MsgHdrs,
+  ): void {
     const id = ++this.next;
-    const h = headers ?? natsHeaders();
-    h.set("Nats-Msg-Id", msgId);
     this.pending.set(id, { done, deadline: performance.now() + this.timeoutMs });
-    try {
-      this.nc.publish(subject, data, { headers: h, reply: `${this.prefix}.${id}` });
-    } catch (err) {
-      this.pending.delete(id);
-      done({ ok: false, seq: 0, duplicate: false, error: (err as Error).message });
+    this.outbox.push({ id, subject, data, msgId, headers });
+    if (!this.handOverScheduled) {
+      this.handOverScheduled = true;
+      setImmediate(this.handOver);
     }
   }
+
+  /** Gives the connection every message published since the last turn, in one synchronous run. */
+  private readonly handOver = (): void => {
+    this.handOverScheduled = false;
+    const out = this.outbox;
+    this.outbox = [];
+    for (const m of out) {
+      try {
+        // The id is set just before the connection encodes the headers: a shared headers
+        // object carries each message's own id.
+        const h = m.headers ?? natsHeaders();
+        if (m.msgId !== undefined) h.set("Nats-Msg-Id", m.msgId);
+        this.nc.publish(m.subject, m.data, { headers: h, reply: `${this.prefix}.${m.id}` });
+      } catch (err) {
+        const p = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        p?.done({ ok: false, seq: 0, duplicate: false, error: (err as Error).message });
+      }
+    }
+  };
 
   private onAck(msg: Msg): void {
     const id = Number(msg.subject.slice(this.prefix.length + 1));
@@ -115,6 +158,7 @@ export class JetStreamAsyncPublisher {
   /** Stops the sweeper and the reply subscription; pending messages fail. */
   close(): void {
     clearInterval(this.sweeper);
+    this.outbox = [];
     this.sub.unsubscribe();
     for (const [id, p] of this.pending) {
       this.pending.delete(id);

@@ -56,6 +56,11 @@ export class NatsServer {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** The server's process id while it runs (benchmarks read its CPU time). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** The server's recent stdout and stderr, for failure messages. */
   get recentOutput(): string {
     return this.output;

@@ -93,6 +93,11 @@ export class ServiceProcess {
     });
   }
 
+  /** The process id while it runs (benchmarks read its CPU time). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** GET an ops endpoint as JSON. */
   async ops<T>(path: string): Promise<T> {
     const res = await fetch(`http://127.0.0.1:${this.opsPort}${path}`);

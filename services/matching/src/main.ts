@@ -81,7 +81,9 @@ export async function main(config: Readonly<EngineServiceConfig>): Promise<Start
   await runner.start();
   shutdown.add("engine", () => runner.stop());
 
-  // 5. endpoints
+  // 5. endpoints (VenueAdmin writes halts and session changes into the log, so they replay)
+  const adminLog = commandLogWriter(nc, config.venue);
+  shutdown.add("command-log", () => adminLog.close());
   const grpc = await startGrpcServer({
     host: config.grpcHost,
     port: config.grpcPort,
@@ -97,7 +99,7 @@ export async function main(config: Readonly<EngineServiceConfig>): Promise<Start
           partition: config.partition,
           instanceId: config.instanceId,
           runner,
-          log: commandLogWriter(js, config.venue),
+          log: adminLog,
           logger,
           adminToken: config.adminToken,
           lastSnapshotSeq: () => runner.lastSnapshotSeq,

@@ -124,7 +124,8 @@ export async function main(config: Readonly<RiskGatewayConfig>): Promise<Started
   health.set("events", "ok");
 
   // 5. endpoints
-  const log = commandLogWriter(js, config.venue);
+  const log = commandLogWriter(nc, config.venue);
+  shutdown.add("command-log", () => log.close());
   const grpc = await startGrpcServer({
     host: config.grpcHost,
     port: config.grpcPort,

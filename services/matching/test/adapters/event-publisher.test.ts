@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { connectTo, NatsServer } from "@tradeplane/testkit";
 import { JetStreamAsyncPublisher } from "@tradeplane/platform";
 import { EventPublisher, markOf, messageIdOf, type OutboundEvent } from "../../src/adapters/event-publisher.ts";
@@ -60,6 +60,17 @@ describe("EventPublisher against a real nats-server", () => {
     const list = events(1, 300, 3);
     await publishAll(new EventPublisher(options(), "publish"), list);
     expect(await storedIds(jsm)).toEqual(list.map((e) => messageIdOf(e.cmdSeq, e.index)));
+  });
+
+  it("gives each event its own id when a command's events share one headers object (its trace context)", async () => {
+    const shared = natsHeaders();
+    shared.set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    const list = events(1, 20, 3).map((e) => ({ ...e, headers: shared }));
+    await publishAll(new EventPublisher(options(), "publish"), list);
+    expect(await storedIds(jsm)).toEqual(list.map((e) => messageIdOf(e.cmdSeq, e.index)));
+    const last = await jsm.streams.getMessage("EVT", { last_by_subj: "evt.>" });
+    expect(last!.header!.get("Nats-Msg-Id")).toBe(messageIdOf(20, 2));
+    expect(last!.header!.get("traceparent")).toContain("4bf92f3577b34da6a3ce929d0e0e4736");
   });
 
   it("skips what the stream already holds, up to the mark", async () => {
