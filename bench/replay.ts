@@ -2,11 +2,13 @@
 // stream in the same run. Events are already in the event stream (as after a restart), so
 // the engine applies commands without publishing.
 //   npm run -s bench:replay -- [--commands 1000000]
+// TP_BENCH_PROFILE=FILE writes a CPU profile of the engine's replay only.
 // Last line: {"commands":N,"commandsPerSec":X,"rawConsumerPerSec":Y,"ratio":R}
 import { DeliverPolicy } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { commandStreamName, eventSubject } from "@tradeplane/contracts";
 import { benchRunner, caughtUp } from "./support/engine.ts";
+import { profileSection } from "./lib/section-profile.ts";
 import { benchVenue, fillCommandLog, numericFlags } from "./support/venue.ts";
 
 const flags = numericFlags({ commands: 1_000_000 });
@@ -33,10 +35,12 @@ await v.js.publish(eventSubject(v.venue, 0, "INFY"), new Uint8Array(), { msgID: 
 
 const raw1 = await rawRate();
 const { runner } = await benchRunner(v);
-const t0 = performance.now();
-await runner.start();
-await caughtUp(runner);
-const seconds = (performance.now() - t0) / 1000;
+const seconds = await profileSection(async () => {
+  const t0 = performance.now();
+  await runner.start();
+  await caughtUp(runner);
+  return (performance.now() - t0) / 1000;
+});
 await runner.stop();
 const raw2 = await rawRate();
 const rawConsumerPerSec = (raw1 + raw2) / 2;
