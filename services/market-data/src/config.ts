@@ -30,6 +30,12 @@ export const DEFAULT_FANOUT_DUTY_WAIT = 1;
 export const DEFAULT_TRADES_KEPT = 10_000;
 /** Closed bars kept per instrument and interval for GetBars. */
 export const DEFAULT_BARS_KEPT = 2_000;
+/** Events applied between two state snapshots (0 = not by count). */
+export const DEFAULT_SNAPSHOT_EVERY_EVENTS = 100_000;
+/** Longest time in ms between two state snapshots while events arrive (0 = not by time). */
+export const DEFAULT_SNAPSHOT_INTERVAL_MS = 60_000;
+/** State snapshots kept in the venue's snapshots bucket (of every replica together). */
+export const DEFAULT_SNAPSHOTS_KEPT = 3;
 
 /** A decimal in plain notation, e.g. "0.05". */
 const decimalText = z.string().regex(/^(0|[1-9][0-9]*)(\.[0-9]+)?$/, 'must be a decimal such as "0.05"');
@@ -86,6 +92,14 @@ export const marketDataConfigSchema = z.object({
   historyUpdates: env.int(1, 100_000_000).default(DEFAULT_HISTORY_UPDATES),
   tradesKept: env.int(1, 10_000_000).default(DEFAULT_TRADES_KEPT),
   barsKept: env.int(1, 10_000_000).default(DEFAULT_BARS_KEPT),
+  /**
+   * State snapshots (`md-<stream seq>` in the venue's snapshots bucket): one after this many
+   * events, one when this many ms passed with events since the last, one at shutdown. A
+   * replica starts from the newest that loads and replays only the events after it.
+   */
+  snapshotEveryEvents: env.int(0, 1_000_000_000).default(DEFAULT_SNAPSHOT_EVERY_EVENTS),
+  snapshotIntervalMs: env.int(0, 86_400_000).default(DEFAULT_SNAPSHOT_INTERVAL_MS),
+  snapshotsKept: env.int(1, 100).default(DEFAULT_SNAPSHOTS_KEPT),
   /** Accepted for symmetry with the other services' configs; market data has no admin calls. */
   adminToken: z.string().optional(),
   ...serviceEndpointsSchema({ grpcPort: DEFAULT_GRPC_PORT, opsPort: DEFAULT_OPS_PORT }),

@@ -1,11 +1,18 @@
 import { jetstream } from "@nats-io/jetstream";
-import { InstrumentState, type Decimal, type Instrument } from "@tradeplane/contracts";
+import {
+  eventStreamName,
+  InstrumentState,
+  snapshotsBucket,
+  type Decimal,
+  type Instrument,
+} from "@tradeplane/contracts";
 import {
   connectNats,
   createLogger,
   createMetricsRegistry,
   Health,
   initTelemetry,
+  openBlobStore,
   runService,
   Shutdown,
   grpcServerSettings,
@@ -19,6 +26,7 @@ import { loadMarketDataConfig, type MarketDataConfig, type MarketDataInstrument 
 import { MarketState } from "./domain/market-state.ts";
 import { EventFollower } from "./adapters/event-follower.ts";
 import { Hub } from "./adapters/hub.ts";
+import { StateSnapshots } from "./adapters/state-snapshots.ts";
 import { marketDataDefinition, marketDataService } from "./adapters/market-data-grpc.ts";
 import { startWebSocketFeed } from "./adapters/websocket-feed.ts";
 
@@ -28,6 +36,7 @@ export interface StartedMarketData extends StartedService {
   readonly state: MarketState;
   readonly hub: Hub;
   readonly follower: EventFollower;
+  readonly snapshots: StateSnapshots;
   readonly telemetry: Telemetry;
 }
 
@@ -63,8 +72,9 @@ function instrumentInfo(i: MarketDataInstrument): Instrument {
  *  1. config      TP_CONFIG_FILE + TP_* variables, validated once
  *  2. telemetry   logger, metrics, tracer, health
  *  3. NATS        connection
- *  4. read side   follow the event stream from its start into the market state; ready once
- *                 caught up with the stream's head as it was at start
+ *  4. read side   load the newest state snapshot that loads (else start empty), follow the
+ *                 event stream from the event after it; ready once caught up with the
+ *                 stream's head as it was at start; snapshot periodically and at shutdown
  *  5. endpoints   MarketData gRPC (+ health), WebSocket feed, /metrics /healthz /readyz
  *  6. shutdown    reverse order on SIGTERM/SIGINT
  */
@@ -90,17 +100,33 @@ export async function main(config: Readonly<MarketDataConfig>): Promise<StartedM
   const js = jetstream(nc);
 
   // 4. read side
-  const state = new MarketState(
-    config.instruments.map((i) => ({
-      symbol: i.symbol,
-      referencePrice: i.referencePrice,
-      notionalPerTickLot: i.notionalPerTickLot,
-      initialState: InstrumentState[i.initialState],
-    })),
-    { tradesKept: config.tradesKept, barsKept: config.barsKept },
+  const specs = config.instruments.map((i) => ({
+    symbol: i.symbol,
+    referencePrice: i.referencePrice,
+    notionalPerTickLot: i.notionalPerTickLot,
+    initialState: InstrumentState[i.initialState],
+  }));
+  const retention = { tradesKept: config.tradesKept, barsKept: config.barsKept };
+  const eventStream = await (await js.jetstreamManager()).streams.info(eventStreamName(config.venue));
+  const snapshots = new StateSnapshots({
+    store: await openBlobStore(nc, snapshotsBucket(config.venue)),
+    keep: config.snapshotsKept,
+    logger,
+    registry,
+  });
+  const loaded = await snapshots.load(
+    { created: eventStream.created, firstSeq: eventStream.state.first_seq, lastSeq: eventStream.state.last_seq },
+    { specs, retention, historyCapacity: config.historyUpdates },
   );
+  if (loaded === undefined && eventStream.state.first_seq > 1)
+    logger.warn(
+      { firstSeq: eventStream.state.first_seq },
+      "replaying an event stream whose first events are gone (retention): the state misses them",
+    );
+  const state = loaded?.state ?? new MarketState(specs, retention);
   const hub = new Hub({
     state,
+    history: loaded?.history,
     historySize: config.historyUpdates,
     maxQueued: config.maxQueuedUpdates,
     fanoutIntervalMs: config.fanoutIntervalMs,
@@ -120,6 +146,7 @@ export async function main(config: Readonly<MarketDataConfig>): Promise<StartedM
     onEvent: (at) => {
       eventsApplied.inc();
       hub.received(at);
+      snapshots.eventApplied();
     },
     onBatch: () => hub.batchDone(),
     batchEvents: config.batchEvents,
@@ -141,12 +168,23 @@ export async function main(config: Readonly<MarketDataConfig>): Promise<StartedM
     },
   });
   health.set("events", "starting", "replaying the event log");
+  snapshots.start({
+    state,
+    history: hub.history,
+    streamCreated: eventStream.created,
+    everyEvents: config.snapshotEveryEvents,
+    intervalMs: config.snapshotIntervalMs,
+  });
+  // Registered before the follower's stop, so it runs after it: the last snapshot holds every event applied.
+  shutdown.add("snapshot", () => snapshots.stop());
+  const startedFrom = state.position;
   await follower.start();
   shutdown.add("events", () => follower.stop());
   void follower.caughtUp.then(() => {
     const seconds = (follower.caughtUpAt - follower.startedAt) / 1000;
     logger.info(
       {
+        from: startedFrom,
         position: state.position,
         events: follower.applied,
         seconds,
@@ -197,7 +235,17 @@ export async function main(config: Readonly<MarketDataConfig>): Promise<StartedM
   const ops = await startOpsServer({ host: config.opsHost, port: config.opsPort, registry, health, logger });
   shutdown.add("ops", () => ops.close());
   logger.info({ grpcPort: grpc.port, wsPort: ws.port, opsPort: ops.port }, "market data started");
-  return { shutdown, grpcPort: grpc.port, opsPort: ops.port, wsPort: ws.port, state, hub, follower, telemetry };
+  return {
+    shutdown,
+    grpcPort: grpc.port,
+    opsPort: ops.port,
+    wsPort: ws.port,
+    state,
+    hub,
+    follower,
+    snapshots,
+    telemetry,
+  };
 }
 
 // 1. config, then run, when started as a program.

@@ -21,8 +21,9 @@ export interface EventFollowerDeps {
 }
 
 /**
- * Follows the venue's event stream from its first event (each replica builds its state
- * from the log on its own) with an ordered pull consumer, into the market state. Replaces
+ * Follows the venue's event stream from the event after the state's position (its first
+ * event for a fresh state, the one after a snapshot's otherwise; each replica builds its
+ * state from the log on its own) with an ordered pull consumer, into the market state. Replaces
  * a consumer that stops delivering while the stream grows (as the risk gateway does).
  * `caughtUp` resolves once the state reflects the stream as it was at start.
  */

@@ -26,6 +26,8 @@ interface InstrumentRoutes {
 export interface HubOptions {
   readonly state: MarketState;
   readonly historySize: number;
+  /** The history restored from a snapshot with the state (default: an empty one of `historySize`). */
+  readonly history?: UpdateHistory;
   /** L3/TRADES/STATE updates queued per subscriber before it is cut off. */
   readonly maxQueued: number;
   /** Shortest time between two fan-out rounds (0 = after every batch of events). */
@@ -66,7 +68,7 @@ export class Hub {
 
   constructor(options: HubOptions) {
     this.state = options.state;
-    this.history = new UpdateHistory(options.historySize);
+    this.history = options.history ?? new UpdateHistory(options.historySize);
     this.maxQueued = options.maxQueued;
     this.fanoutIntervalMs = options.fanoutIntervalMs;
     this.dutyCycleWait = options.fanoutDutyWait ?? 1;

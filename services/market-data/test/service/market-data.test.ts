@@ -13,6 +13,7 @@ import {
   MarketDataChannel,
   MarketDataClient,
   Side,
+  snapshotsBucket,
   type GetBarsResponse,
   type GetSnapshotResponse,
   type GetTradesResponse,
@@ -25,11 +26,14 @@ import { EngineProcess } from "@tradeplane/matching/test-support/engine-process"
 import { appendAll, venueFixture } from "@tradeplane/matching/test-support/venue-fixture";
 import { Partition } from "@tradeplane/matching/partition";
 import { engineConfigOf } from "@tradeplane/matching/engine-config";
+import { openBlobStore } from "@tradeplane/platform";
 import { main, type StartedMarketData } from "../../src/main.ts";
+import { SNAPSHOT_PREFIX } from "../../src/adapters/state-snapshots.ts";
 import type { MarketDataConfig } from "../../src/config.ts";
 import { BookMirror } from "../../src/client/book-mirror.ts";
 import { ResilientSubscription, type UpdateStream } from "../../src/client/resilient-subscription.ts";
 import { richInstrumentSettings, richStream } from "../support/rich-stream.ts";
+import { serviceConfig } from "../support/service-config.ts";
 
 const VENUE = "md";
 const SYMBOLS = richInstrumentSettings.map((i) => i.symbol);
@@ -57,47 +61,7 @@ function request(overrides: Partial<SubscribeRequest> = {}): SubscribeRequest {
 }
 
 function config(overrides: Partial<MarketDataConfig> = {}): MarketDataConfig {
-  return {
-    natsUrl: [server.url],
-    venue: VENUE,
-    instanceId: "md-test",
-    instruments: richInstrumentSettings.map((i) => ({
-      symbol: i.symbol,
-      partition: 0,
-      description: `${i.symbol} test`,
-      quoteCurrency: "INR",
-      priceUnit: "0.01",
-      lotSize: "1",
-      notionalExponent: -2,
-      notionalPerTickLot: 1,
-      tickBands: [{ fromPrice: 0, tickSize: 1 }],
-      qtyIncrement: 1,
-      minQty: 1,
-      maxQty: 1_000_000,
-      maxOrderValue: 0,
-      referencePrice: i.referencePrice,
-      priceBandPercent: i.bandPercent,
-      initialState: i.initialState,
-    })),
-    wsHost: "127.0.0.1",
-    wsPort: 0,
-    defaultDepth: 10,
-    maxQueuedUpdates: 10_000,
-    batchEvents: 512,
-    fanoutIntervalMs: 0,
-    fanoutDutyWait: 1,
-    maxInFlightWrites: 4,
-    historyUpdates: 200_000,
-    tradesKept: 10_000,
-    barsKept: 1_000,
-    grpcHost: "127.0.0.1",
-    grpcPort: 0,
-    opsHost: "127.0.0.1",
-    opsPort: 0,
-    logLevel: "silent",
-    tracing: "memory",
-    ...overrides,
-  };
+  return serviceConfig(server.url, VENUE, overrides);
 }
 
 /** Every update of one subscription, mirrored per instrument. */
@@ -575,6 +539,9 @@ describe("market data against the real engine and a real nats-server", () => {
   });
 
   it("a replica started late catches up from the log alone and serves the same snapshot; metrics are exposed", async () => {
+    // The log alone: no state snapshot (the replicas above wrote theirs at shutdown).
+    const store = await openBlobStore(nc, snapshotsBucket(VENUE));
+    for (const name of await store.list(SNAPSHOT_PREFIX)) await store.delete(name);
     const late = await main(config({ instanceId: "md-late" }));
     try {
       await late.follower.caughtUp;
@@ -604,6 +571,8 @@ describe("market data against the real engine and a real nats-server", () => {
       ])
         expect(metrics).toContain(name);
       expect(metrics).toMatch(/^tp_md_book_mismatches\{[^}]*\} 0$/m);
+      const lateMetrics = await (await fetch(`http://127.0.0.1:${late.opsPort}/metrics`)).text();
+      expect(lateMetrics).toMatch(/^tp_md_snapshot_loaded_seq\{[^}]*\} 0$/m);
       expect((await fetch(`http://127.0.0.1:${late.opsPort}/readyz`)).status).toBe(200);
     } finally {
       await late.shutdown.run();
