@@ -22,8 +22,10 @@ import {
   eventStreamName,
   eventSubject,
   MarketDataChannel,
+  snapshotsBucket,
   SubscribeRequest,
 } from "@tradeplane/contracts";
+import { openBlobStore } from "@tradeplane/platform";
 import { commandStream, ServiceProcess, testInstrumentSettings } from "@tradeplane/testkit";
 import { Partition } from "@tradeplane/matching/partition";
 import { engineConfigOf } from "@tradeplane/matching/engine-config";
@@ -289,7 +291,10 @@ async function runBench(): Promise<void> {
   // A service that fell more than a second behind: show what it said (consumer replaced, ...).
   if (maxLag > flags.rate) process.stderr.write(`service log tail:\n${service.log.slice(-3_000)}\n`);
   await service.signal("SIGTERM");
-  // A replica started late: it rebuilds its state by replaying the whole event stream.
+  // A replica started late: it rebuilds its state by replaying the whole event stream
+  // (without the state snapshots the service wrote, at shutdown the last).
+  const snapshots = await openBlobStore(v.nc, snapshotsBucket(v.venue));
+  for (const name of await snapshots.list("md-")) await snapshots.delete(name);
   const late = new ServiceProcess({
     main: fileURLToPath(import.meta.resolve("@tradeplane/market-data/main")),
     config: {
