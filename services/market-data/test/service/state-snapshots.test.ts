@@ -123,11 +123,11 @@ async function subscription(client: MarketDataClient, fromSequence: number | und
   });
   const got: SubscribeResponse[] = [];
   await new Promise<void>((resolve, reject) => {
-    let quiet = setTimeout(resolve, 1_000);
+    let quiet = setTimeout(resolve, 2_000);
     call.on("data", (u: SubscribeResponse) => {
       got.push(u);
       clearTimeout(quiet);
-      quiet = setTimeout(resolve, 300);
+      quiet = setTimeout(resolve, 750);
     });
     // CANCELLED (1) is our own cancel after the quiet period.
     call.on("error", (err: Error & { code?: number }) => (err.code === 1 ? resolve() : reject(err)));
