@@ -33,18 +33,16 @@ export interface PublishOutcome {
 
 export type PublishCallback = (outcome: PublishOutcome) => void;
 
+/** One message from publish() to its outcome: queued for hand-over, then awaiting its ack. */
 interface Pending {
-  readonly done: PublishCallback;
-  readonly deadline: number;
-}
-
-interface Outgoing {
   readonly id: number;
   readonly subject: string;
   readonly data: Uint8Array;
   readonly msgId: string | undefined;
   /** The caller's headers; several messages may share one object (a command's trace context). */
   readonly headers: MsgHdrs | undefined;
+  readonly done: PublishCallback;
+  readonly deadline: number;
 }
 
 const SWEEP_MIN_MS = 20;
@@ -59,7 +57,7 @@ export class JetStreamAsyncPublisher {
   private next = 0;
   private readonly sweeper: NodeJS.Timeout;
   /** Messages published since the last hand-over to the connection, in order. */
-  private outbox: Outgoing[] = [];
+  private outbox: Pending[] = [];
   private handOverScheduled = false;
 
   constructor(nc: NatsConnection, timeoutMs: number) {
@@ -88,8 +86,9 @@ export class JetStreamAsyncPublisher {
     headers?: MsgHdrs,
   ): void {
     const id = ++this.next;
-    this.pending.set(id, { done, deadline: performance.now() + this.timeoutMs });
-    this.outbox.push({ id, subject, data, msgId, headers });
+    const p: Pending = { id, subject, data, msgId, headers, done, deadline: performance.now() + this.timeoutMs };
+    this.pending.set(id, p);
+    this.outbox.push(p);
     if (!this.handOverScheduled) {
       this.handOverScheduled = true;
       setImmediate(this.handOver);
@@ -109,9 +108,8 @@ export class JetStreamAsyncPublisher {
         if (m.msgId !== undefined) h.set("Nats-Msg-Id", m.msgId);
         this.nc.publish(m.subject, m.data, { headers: h, reply: `${this.prefix}.${m.id}` });
       } catch (err) {
-        const p = this.pending.get(m.id);
-        this.pending.delete(m.id);
-        p?.done({ ok: false, seq: 0, duplicate: false, error: (err as Error).message });
+        // Unless the sweeper has failed it already.
+        if (this.pending.delete(m.id)) m.done({ ok: false, seq: 0, duplicate: false, error: (err as Error).message });
       }
     }
   };

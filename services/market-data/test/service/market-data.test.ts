@@ -91,7 +91,7 @@ async function eventHead(): Promise<number> {
 
 /** Waits until the engine applied every command and `service` applied every event. */
 async function settled(service: StartedMarketData, lastCommandSeq: number): Promise<void> {
-  await engine.waitForSeq(lastCommandSeq);
+  await engine.waitForPublished(lastCommandSeq);
   await retry(
     async () => {
       const head = await eventHead();

@@ -60,16 +60,7 @@ async function trade(count: number, seed: number, ...replicas: StartedMarketData
   const commands = richStream(count, seed, commandCount + 1, 1_767_225_600_000 + commandCount * 37);
   commandCount += count;
   const { js } = await venueFixture(server.url, VENUE);
-  await engine.waitForSeq(await appendAll(js, VENUE, commands));
-  // The engine publishes asynchronously: the stream's end is known once all its events are acknowledged.
-  await retry(
-    async () => {
-      const { publishBacklog } = await engine.ops<{ publishBacklog: number }>("/status");
-      if (publishBacklog > 0) throw new Error(`${publishBacklog} events not yet in the stream`);
-    },
-    60_000,
-    20,
-  );
+  await engine.waitForPublished(await appendAll(js, VENUE, commands));
   const head = await eventHead();
   for (const r of replicas) await caughtUp(r, head);
   return head;

@@ -48,4 +48,20 @@ export class EngineProcess extends ServiceProcess {
       await new Promise((r) => setTimeout(r, 20));
     }
   }
+
+  /**
+   * Waits until the engine applied `seq` and every event it produced is acknowledged by the
+   * stream: the event stream's end is final for the commands so far (publishing is pipelined,
+   * so applied is not yet stored).
+   */
+  async waitForPublished(seq: number, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    await this.waitForSeq(seq, timeoutMs);
+    for (;;) {
+      const { publishBacklog } = await this.ops<{ publishBacklog: number }>("/status");
+      if (publishBacklog === 0) return;
+      if (Date.now() > deadline) throw new Error(`engine still has ${publishBacklog} events to publish:\n${this.log}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
 }
