@@ -174,7 +174,7 @@ export class Partition {
   private readonly tradeIds: number[];
   private timeUs = 0;
   /** The last command, kept to build its wire events. */
-  private last: { seq: number; command: Command | undefined; decodeError: string | undefined } = {
+  private readonly last: { seq: number; command: Command | undefined; decodeError: string | undefined } = {
     seq: 0,
     command: undefined,
     decodeError: undefined,
@@ -189,7 +189,9 @@ export class Partition {
   private massCancelCount = 0;
   /** Wire reason for a rejection decided here rather than by the core. */
   private rejectOverride: WireReject | undefined;
+  /** Instrument states before the last command, copied only when the command changed one. */
   private previousStates: number[] = [];
+  private previousStatesTaken = false;
 
   /** Use `Partition.create` or `restorePartition`. */
   constructor(engine: MatchingEngine, extras?: Extras) {
@@ -238,12 +240,16 @@ export class Partition {
    * commands); the partition's state is the same either way.
    */
   apply(seq: number, command: Command | undefined, decodeError?: string, forWire = true): AppliedCommand {
-    this.last = { seq, command, decodeError };
+    // One reusable record: apply() runs per command on the hot path.
+    const last = this.last;
+    last.seq = seq;
+    last.command = command;
+    last.decodeError = decodeError;
     this.lastForWire = forWire;
     this.lastWire = undefined;
     this.massCancelCount = 0;
     this.rejectOverride = undefined;
-    this.previousStates = this.states.slice();
+    this.previousStatesTaken = false;
     const e = this.engine;
     const time = timestampToUs(command?.timestamp);
     if (command !== undefined && Number.isFinite(time) && time > this.timeUs) this.timeUs = time;
@@ -389,6 +395,10 @@ export class Partition {
           break;
         }
         case EventKind.STATE_CHANGED:
+          if (!this.previousStatesTaken) {
+            this.previousStates = this.states.slice();
+            this.previousStatesTaken = true;
+          }
           this.states[ev.instrument[i]!] = ev.state[i]!;
           break;
       }
