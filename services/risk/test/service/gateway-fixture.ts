@@ -11,7 +11,7 @@ import {
   type SubmitOrderRequest,
   type SubmitOrderResponse,
 } from "@tradeplane/contracts";
-import { provision, venueProvisioningPlan, type StartedService } from "@tradeplane/platform";
+import { provision, venueProvisioningPlan, type GrpcTlsSettings, type StartedService } from "@tradeplane/platform";
 import { connectTo, NatsServer, testInstrumentSettings, unary } from "@tradeplane/testkit";
 import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
 import { AccountRegistry, type AccountRecord } from "../../src/adapters/accounts.ts";
@@ -73,6 +73,8 @@ export interface VenueOptions {
   readonly defaultLimits?: RiskGatewayConfig["defaultLimits"];
   /** Projection snapshot period; 0 (the default here) = only at shutdown, so tests know which exist. */
   readonly snapshotIntervalMs?: number;
+  /** TLS for the gateway's gRPC server; the fixture's own clients are plaintext, so bring TLS clients. */
+  readonly grpcTls?: GrpcTlsSettings;
 }
 
 export function tokenOf(account: string): string {
@@ -120,6 +122,7 @@ export async function startVenue(options: VenueOptions): Promise<Venue> {
     adminToken: ADMIN_TOKEN,
     grpcHost: "127.0.0.1",
     grpcPort: 0,
+    ...(options.grpcTls === undefined ? {} : { grpcTls: options.grpcTls }),
     opsHost: "127.0.0.1",
     opsPort: 0,
     logLevel: "silent",
