@@ -9,6 +9,7 @@
 // due at each tick in one batch) and each is timed to its NEW report on the stream.
 // Last line: {"rate":R,"achievedRate":A,"p50Ms":..,"p99Ms":..,"p999Ms":..,"maxMs":..,"errors":E,"floorP99Ms":F}
 import { fileURLToPath } from "node:url";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { Kvm } from "@nats-io/kv";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -86,6 +87,11 @@ const total = Math.round(flags.rate * (flags.seconds + flags.warmup));
 /** Orders sent during the warm-up (JIT, connection set-up) are not measured. */
 const measuredFrom = Math.round(flags.rate * flags.warmup);
 const latency = new Histogram();
+const loadLoop = monitorEventLoopDelay({ resolution: 1 });
+loadLoop.enable();
+/** Worst latency (us) per quarter second of intended send time: tells a few stalls from a slow path. */
+const SLOT_S = 0.25;
+const worstBySlot: number[] = [];
 let done = 0;
 let errors = 0;
 let sent = 0;
@@ -116,7 +122,10 @@ const record = (i: number, failed: boolean, resolve: () => void): void => {
   if (++done === total) resolve();
   if (i < measuredFrom) return;
   // Microseconds: the histogram holds up to 2^31 units, and an overloaded run can exceed 2 s.
-  latency.record(Number(process.hrtime.bigint() - intendedNs(i)) / 1_000);
+  const us = Number(process.hrtime.bigint() - intendedNs(i)) / 1_000;
+  latency.record(us);
+  const slot = Math.floor(i / (flags.rate * SLOT_S));
+  worstBySlot[slot] = Math.max(worstBySlot[slot] ?? 0, us);
 };
 /** Sleeps until the next order is due (a busy loop would starve this process's own I/O). */
 const scheduleNext = (pump: () => void): void => {
@@ -199,10 +208,36 @@ await Promise.race([
 errors += total - done;
 const seconds = Number(process.hrtime.bigint() - startNs) / 1e9 - flags.warmup;
 client.close();
+loadLoop.disable();
+process.stderr.write(
+  `load generator: event-loop delay p99 ${(loadLoop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loadLoop.max / 1e6).toFixed(1)} ms (resolution 1 ms)\n`,
+);
+// Where stalls come from: each service's GC pauses and event-loop delay (prom-client defaults).
+for (const [name, service] of [
+  ["engine", engine],
+  ["gateway", gateway],
+] as const) {
+  const text = await fetch(`http://127.0.0.1:${service.opsPort}/metrics`).then((r) => r.text());
+  const value = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
+  const gc = [...text.matchAll(/^nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} ([\d.e+-]+)/gm)]
+    .map((m) => `${m[1]} ${(Number(m[2]) * 1_000).toFixed(0)} ms`)
+    .join(", ");
+  process.stderr.write(
+    `${name}: GC ${gc || "?"}; event-loop delay max ${(value(/^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? ([\d.e+-]+)/m) * 1_000).toFixed(1)} ms, ` +
+      `p99 ${(value(/^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? ([\d.e+-]+)/m) * 1_000).toFixed(1)} ms\n`,
+  );
+}
 await gateway.signal("SIGTERM");
 await engine.signal("SIGTERM");
 await v.close();
 const ms = (ns: number): number => Number((ns / 1e6).toFixed(3));
+const stalls = worstBySlot
+  .map((us, slot) => ({ at: slot * SLOT_S, us }))
+  .filter((x) => x.us > 10 * latency.quantile(0.5))
+  .map((x) => `${x.at.toFixed(2)}s:${(x.us / 1_000).toFixed(1)}ms`);
+process.stderr.write(
+  `quarter seconds whose worst order took over 10x the median (intended send time: worst): ${stalls.length === 0 ? "none" : stalls.join(" ")}\n`,
+);
 const msOfUs = (us: number): number => Number((us / 1e3).toFixed(3));
 console.log(
   JSON.stringify({
