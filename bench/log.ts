@@ -3,7 +3,7 @@
 // applies them and publishes their events; measured from the first command sent to the
 // last command's events stored.
 //   npm run -s bench:log -- [--commands 200000]
-// Last line: {"commands":N,"seconds":S,"commandsPerSec":X,"eventsPerSec":E,"events":M,
+// Last line: {"commands":N,"seconds":S,"commandsPerSec":X,"eventMessagesPerSec":E,"eventMessages":M,
 //   "engineCpuUsPerCommand":C,"natsCpuUsPerCommand":D}  (CPU microseconds per command of the
 //   engine process and of nats-server: steadier than rates when the machine is shared)
 import { commandStreamName, eventStreamName } from "@tradeplane/contracts";
@@ -48,8 +48,8 @@ console.log(
     commands,
     seconds: Number(seconds.toFixed(3)),
     commandsPerSec: Math.round(commands / seconds),
-    eventsPerSec: Math.round(events / seconds),
-    events,
+    eventMessagesPerSec: Math.round(events / seconds),
+    eventMessages: events,
     engineCpuUsPerCommand: Number(((engineCpu * 1e6) / commands).toFixed(1)),
     natsCpuUsPerCommand: Number(((natsCpu * 1e6) / commands).toFixed(1)),
   }),

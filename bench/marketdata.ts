@@ -1,5 +1,6 @@
 // Market-data fan-out: engine events published straight into the venue's event stream (core
-// NATS publishes to the stream's subject, open loop at --rate events/s; the events are the
+// NATS publishes to the stream's subject, open loop at --rate event messages/s, each a run of
+// one command's events about one instrument as the engine publishes them; the events are the
 // pure engine partition's output for the testkit command stream, so the book is real), the
 // market-data service as a child process building its state from the stream, and --subscribers
 // gRPC L2 subscribers (depth 10, no conflation interval; half on INFY, half on TCS, spread
@@ -17,8 +18,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import {
   BarInterval,
   Command,
-  EngineEvent,
-  eventInstrumentToken,
+  EngineEventBatch,
   eventStreamName,
   eventSubject,
   MarketDataChannel,
@@ -28,6 +28,7 @@ import {
 import { openBlobStore } from "@tradeplane/platform";
 import { commandStream, ServiceProcess, testInstrumentSettings } from "@tradeplane/testkit";
 import { Partition } from "@tradeplane/matching/partition";
+import { eventRuns } from "@tradeplane/matching/event-runs";
 import { engineConfigOf } from "@tradeplane/matching/engine-config";
 import { Histogram } from "./lib/histogram.ts";
 import { benchVenue, numericFlags } from "./support/venue.ts";
@@ -182,15 +183,19 @@ async function runBench(): Promise<void> {
   const needed = Math.round(flags.rate * (flags.seconds + flags.warmup)) + 1;
   const partition = Partition.create({ engine: engineConfigOf({ instruments: testInstrumentSettings }) });
   const events: { subject: string; data: Uint8Array }[] = [];
+  let eventsInMessages = 0;
   for (let start = 0; events.length < needed; start += 50_000) {
     const commands = commandStream(50_000, start + 1, start + 1, 1_767_225_600_000 + start);
     for (let i = 0; i < commands.length && events.length < needed; i++) {
       partition.apply(start + 1 + i, Command.decode(Command.encode(commands[i]!).finish()));
-      for (const e of partition.wireEvents())
+      // One message per run of a command's events about one instrument, as the engine publishes.
+      for (const run of eventRuns(partition.wireEvents())) {
         events.push({
-          subject: eventSubject(v.venue, 0, eventInstrumentToken(e.instrument)),
-          data: EngineEvent.encode(e).finish(),
+          subject: eventSubject(v.venue, 0, run.instrument),
+          data: EngineEventBatch.encode({ events: run.events }).finish(),
         });
+        eventsInMessages += run.events.length;
+      }
     }
   }
   events.length = needed;
@@ -282,7 +287,7 @@ async function runBench(): Promise<void> {
   latency.max = result.max;
   const elapsedS = (wallMs() - t0) / 1_000;
   process.stderr.write(
-    `published ${sent} events (stream holds ${stored - firstSeq + 1} of them), ${result.updates} L2 updates received, ` +
+    `published ${sent} event messages (${(eventsInMessages / events.length).toFixed(2)} events each; stream holds ${stored - firstSeq + 1} of them), ${result.updates} L2 updates received, ` +
       `${result.total} measured, max ${(latency.max / 1_000).toFixed(1)} ms, service behind the log by up to ${maxLag} events, ` +
       `CPU s: service ${sum("process_cpu_seconds_total").toFixed(1)}, subscribers ${result.cpuS.toFixed(1)}, ` +
       `publisher ${((process.cpuUsage().user + process.cpuUsage().system) / 1e6).toFixed(1)}, ` +

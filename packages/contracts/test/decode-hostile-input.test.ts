@@ -3,6 +3,7 @@ import fc from "fast-check";
 import {
   Command,
   EngineEvent,
+  EngineEventBatch,
   SessionRequest,
   SubmitOrderRequest,
   SubscribeRequest,
@@ -15,6 +16,7 @@ import {
 const codecs: Array<[string, MessageCodec<unknown>]> = [
   ["Command", Command as MessageCodec<unknown>],
   ["EngineEvent", EngineEvent as MessageCodec<unknown>],
+  ["EngineEventBatch", EngineEventBatch as MessageCodec<unknown>],
   ["SessionRequest", SessionRequest as MessageCodec<unknown>],
   ["SubmitOrderRequest", SubmitOrderRequest as MessageCodec<unknown>],
   ["SubscribeRequest", SubscribeRequest as MessageCodec<unknown>],

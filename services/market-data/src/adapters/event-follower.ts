@@ -1,5 +1,5 @@
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from "@nats-io/jetstream";
-import { EngineEvent, eventStreamName } from "@tradeplane/contracts";
+import { EngineEventBatch, eventStreamName, type EngineEvent } from "@tradeplane/contracts";
 import type { Logger } from "@tradeplane/platform";
 import type { MarketState } from "../domain/market-state.ts";
 
@@ -111,16 +111,18 @@ export class EventFollower {
           const now = performance.now();
           this.lastMessageAt = now;
           if (m.seq <= this.position) continue;
-          let event: EngineEvent;
+          let events: EngineEvent[];
           try {
-            event = EngineEvent.decode(m.data);
+            events = EngineEventBatch.decode(m.data).events;
           } catch (err) {
             this.undecodable++;
             state.position = m.seq;
-            logger.error({ seq: m.seq, err: (err as Error).message }, "undecodable event skipped");
+            logger.error({ seq: m.seq, err: (err as Error).message }, "undecodable event message skipped");
             continue;
           }
-          state.apply(m.seq, event);
+          // A message is one step of the log: its events share the position m.seq.
+          for (const event of events) state.apply(m.seq, event);
+          state.position = m.seq;
           this.applied++;
           onEvent(now);
           // Buffered messages are handed over in microtasks: without a pause here a backlog

@@ -181,11 +181,11 @@ describe("market-data state snapshots against the real engine and a real nats-se
     });
     await engine.start();
     full = await main(config({ instanceId: "md-full", snapshotEveryEvents: EVERY_EVENTS, snapshotIntervalMs: 0 }));
-    // Rounds of more than EVERY_EVENTS events each: each one calls for a snapshot at least
+    // Rounds of more than EVERY_EVENTS event messages each: each one calls for a snapshot at least
     // (one written while events arrive may take the place of a second in the same round).
     for (let round = 1; round <= 3; round++) {
       const before = head;
-      head = await trade(1_400, 30 + round, full);
+      head = await trade(2_600, 30 + round, full);
       expect(head - before).toBeGreaterThan(EVERY_EVENTS);
       await retry(async () => {
         if (full.snapshots.lastSeq === 0 || head - full.snapshots.lastSeq >= EVERY_EVENTS)

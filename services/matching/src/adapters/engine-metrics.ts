@@ -29,7 +29,7 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     }),
     eventsPublished: new Counter({
       name: "tp_engine_events_published_total",
-      help: "Events acknowledged by JetStream",
+      help: "Event messages acknowledged by JetStream (one per run of a command's events about one instrument)",
       registers,
     }),
     publishFailures: new Counter({

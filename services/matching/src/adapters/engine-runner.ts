@@ -7,7 +7,7 @@ import {
   Command,
   commandStreamName,
   commandSubject,
-  EngineEvent,
+  EngineEventBatch,
   eventStreamName,
   eventSubject,
   eventSubjects,
@@ -20,6 +20,7 @@ import {
   type Logger,
 } from "@tradeplane/platform";
 import type { EngineConfig } from "../domain/config.ts";
+import { eventRuns } from "../domain/event-runs.ts";
 import { Partition, restorePartition } from "../domain/partition.ts";
 import { EventPublisher, markOf, NOTHING_PUBLISHED, type PublishedMark } from "./event-publisher.ts";
 import type { EngineMetrics } from "./engine-metrics.ts";
@@ -349,12 +350,13 @@ export class EngineRunner {
           eventHeaders = natsHeaders();
           injectTraceHeaders(eventHeaders, trace.setSpan(context.active(), span));
         }
-        for (const event of events) {
+        // One message per run of events about one instrument (usually one per command).
+        for (const run of eventRuns(events)) {
           const wait = this.publisher.offer({
             cmdSeq: seq,
-            index: event.index,
-            subject: eventSubject(venue, partitionNo, event.instrument),
-            data: EngineEvent.encode(event).finish(),
+            index: run.lastIndex,
+            subject: eventSubject(venue, partitionNo, run.instrument),
+            data: EngineEventBatch.encode({ events: run.events }).finish(),
             headers: eventHeaders,
           });
           if (wait !== undefined) await wait;

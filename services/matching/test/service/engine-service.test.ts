@@ -70,7 +70,7 @@ describe("the matching engine service on a real nats-server", () => {
     await engine.waitForSeq(good);
     const events = await readEvents(fixture.nc, VENUE);
     const rejection = events.find((e) => e.msgId === `${bad.seq}-0`)!;
-    expect(rejection.event.body).toMatchObject({
+    expect(rejection.events[0]!.body).toMatchObject({
       $case: "rejected",
       value: { reason: RejectReason.MALFORMED_COMMAND },
     });
@@ -116,7 +116,7 @@ describe("the matching engine service on a real nats-server", () => {
     await engine.waitForSeq(seq);
     const events = await readEvents(fixture.nc, VENUE);
     const change = events.find((e) => e.msgId === `${seq}-0`)!;
-    expect(change.event.body).toMatchObject({
+    expect(change.events[0]!.body).toMatchObject({
       $case: "instrumentStateChanged",
       value: {
         state: InstrumentState.HALTED,

@@ -4,20 +4,30 @@ import {
   Command,
   commandStreamName,
   commandSubject,
-  EngineEvent,
+  EngineEventBatch,
   eventStreamName,
   type EngineEvent as EngineEventT,
 } from "@tradeplane/contracts";
 import { commandLogWriter, provision, venueProvisioningPlan } from "@tradeplane/platform";
 import { connectTo, retry } from "@tradeplane/testkit";
 import { engineConfigOf } from "../../src/engine-config.ts";
+import { eventRuns } from "../../src/domain/event-runs.ts";
 import { Partition } from "../../src/domain/partition.ts";
 import { testInstrumentSettings } from "@tradeplane/testkit";
 
+/** One message of the event stream: a run of one command's events about one instrument. */
 export interface StoredEvent {
   readonly msgId: string;
-  readonly event: EngineEventT;
+  readonly events: EngineEventT[];
   readonly bytes: Uint8Array;
+}
+
+/** The messages the engine publishes for the partition's last command. */
+function messagesOf(seq: number, partition: Partition): StoredEvent[] {
+  return eventRuns(partition.wireEvents()).map((run) => {
+    const bytes = EngineEventBatch.encode({ events: run.events }).finish();
+    return { msgId: `${seq}-${run.lastIndex}`, events: run.events, bytes };
+  });
 }
 
 /** Provisions a venue on a server and gives the test a connection and a command writer. */
@@ -56,7 +66,11 @@ export async function readEvents(nc: NatsConnection, venue: string): Promise<Sto
   const out: StoredEvent[] = [];
   const messages = await consumer.consume({ max_messages: 4096 });
   for await (const m of messages) {
-    out.push({ msgId: m.headers?.get("Nats-Msg-Id") ?? "", event: EngineEvent.decode(m.data), bytes: m.data });
+    out.push({
+      msgId: m.headers?.get("Nats-Msg-Id") ?? "",
+      events: EngineEventBatch.decode(m.data).events,
+      bytes: m.data,
+    });
     if (m.info.pending === 0 && out.length >= info.state.messages) break;
   }
   await messages.close();
@@ -70,8 +84,7 @@ export function referenceRun(commands: readonly Command[], firstSeq = 1): { dige
   commands.forEach((command, i) => {
     const seq = firstSeq + i;
     partition.apply(seq, Command.decode(Command.encode(command).finish()));
-    for (const event of partition.wireEvents())
-      events.push({ msgId: `${seq}-${event.index}`, event, bytes: EngineEvent.encode(event).finish() });
+    events.push(...messagesOf(seq, partition));
   });
   return { digest: partition.digest(), events };
 }
@@ -108,8 +121,7 @@ export function referenceFromLog(log: readonly { seq: number; data: Uint8Array }
       error = `command does not decode: ${(err as Error).message}`;
     }
     partition.apply(seq, command, error);
-    for (const event of partition.wireEvents())
-      events.push({ msgId: `${seq}-${event.index}`, event, bytes: EngineEvent.encode(event).finish() });
+    events.push(...messagesOf(seq, partition));
   }
   return { digest: partition.digest(), events };
 }

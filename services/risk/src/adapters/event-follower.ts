@@ -1,5 +1,5 @@
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from "@nats-io/jetstream";
-import { EngineEvent, eventStreamName, type ExecutionReport } from "@tradeplane/contracts";
+import { EngineEventBatch, eventStreamName, type EngineEvent, type ExecutionReport } from "@tradeplane/contracts";
 import type { Logger } from "@tradeplane/platform";
 import type { AccountReport, OrderProjection } from "../domain/order-projection.ts";
 
@@ -137,15 +137,15 @@ export class EventFollower {
           this.lastMessageAt = performance.now();
           this.streamSeq = m.seq;
           this.appliedSinceStart++;
-          let event: EngineEvent;
+          let events: EngineEvent[];
           try {
-            event = EngineEvent.decode(m.data);
+            events = EngineEventBatch.decode(m.data).events;
           } catch (err) {
-            this.logger.error({ seq: m.seq, err: (err as Error).message }, "undecodable event skipped");
+            this.logger.error({ seq: m.seq, err: (err as Error).message }, "undecodable event message skipped");
             if (this.reachWaiters.length > 0) this.wakeReached();
             continue;
           }
-          this.applyEvent(event);
+          for (const event of events) this.applyEvent(event);
           if (this.reachWaiters.length > 0) this.wakeReached();
         }
       } catch (err) {

@@ -388,6 +388,11 @@ describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket
     // Account default CANCEL_MAKER: the resting sell goes, the buy rests.
     const current = (await get("selftrader")).account!;
     await update({ ...current, defaultStpMode: StpMode.CANCEL_MAKER }, current.revision);
+    // The gateway learns of the change through its watch of the bucket: wait for its live view.
+    await retry(async () => {
+      const live = (await list(1_000)).accounts.find((a) => a.name === "selftrader");
+      if (live?.defaultStpMode !== StpMode.CANCEL_MAKER) throw new Error("the gateway has not seen the change yet");
+    });
     await buy("st-b2");
     expect(await openIds()).toEqual(["st-b2"]);
   });

@@ -194,7 +194,16 @@ export interface TimeTickCommand {
 /**
  * One output of the engine. A command produces zero or more events; every order
  * command (new, cancel, replace, mass cancel) produces at least one.
+ * One message of the event stream: a contiguous run of one command's events that concern
+ * the same instrument (most commands are one run). Its JetStream message id is
+ * `<command_seq>-<index of its last event>`, so the id of the last stored message marks
+ * exactly how far a partition's events are published.
  */
+export interface EngineEventBatch {
+  /** In order; all of one command and one instrument subject token; at least one. */
+  events: EngineEvent[];
+}
+
 export interface EngineEvent {
   /** Sequence of the command that caused the event; with index, the event's identity. */
   commandSeq: number;
@@ -1579,6 +1588,75 @@ export const TimeTickCommand: MessageFns<TimeTickCommand> = {
   },
   fromPartial(_: DeepPartial<TimeTickCommand>): TimeTickCommand {
     const message = createBaseTimeTickCommand();
+    return message;
+  },
+};
+
+function createBaseEngineEventBatch(): EngineEventBatch {
+  return { events: [] };
+}
+
+export const EngineEventBatch: MessageFns<EngineEventBatch> = {
+  encode(message: EngineEventBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.events) {
+      EngineEvent.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EngineEventBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEngineEventBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.events.push(EngineEvent.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EngineEventBatch {
+    return {
+      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => EngineEvent.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: EngineEventBatch): unknown {
+    const obj: any = {};
+    if (message.events?.length) {
+      obj.events = message.events.map((e) => EngineEvent.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EngineEventBatch>): EngineEventBatch {
+    return EngineEventBatch.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EngineEventBatch>): EngineEventBatch {
+    const message = createBaseEngineEventBatch();
+    message.events = object.events?.map((e) => EngineEvent.fromPartial(e)) || [];
     return message;
   },
 };
