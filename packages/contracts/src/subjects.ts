@@ -15,7 +15,7 @@
  * | leases KV bucket     | `tp_<venue>_leases`                         |
  * | accounts KV bucket   | `tp_<venue>_accounts`                       |
  * | snapshots bucket     | `tp_<venue>_snapshots` (object store)       |
- * | event message id     | `<commandSeq>-<index>`                      |
+ * | event message id     | `<commandSeq>-<index of its last event>`    |
  */
 
 /** Longest venue name: a DNS label (RFC 1123) holds at most 63 characters. */
@@ -156,10 +156,11 @@ export function snapshotsBucket(venue: string): string {
 }
 
 /**
- * JetStream message id of an engine event: `<commandSeq>-<index>`. Publishing with it
- * makes JetStream drop the copy a restarted or failed-over engine publishes again.
- * commandSeq is a JetStream stream sequence (>= 1), index the event's 0-based position
- * in its command's output.
+ * JetStream message id of an event message (an `EngineEventBatch`: a run of one command's
+ * events about one instrument): `<commandSeq>-<index>` with the index of the run's last
+ * event. Publishing with it makes JetStream drop the copy a restarted or failed-over engine
+ * publishes again. commandSeq is a JetStream stream sequence (>= 1), index the event's
+ * 0-based position in its command's output.
  */
 export function eventMsgId(commandSeq: number, index: number): string {
   if (!Number.isSafeInteger(commandSeq) || commandSeq < 1) {
