@@ -219,7 +219,7 @@ for (const [name, service] of [
 ] as const) {
   const text = await fetch(`http://127.0.0.1:${service.opsPort}/metrics`).then((r) => r.text());
   const value = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
-  const gc = [...text.matchAll(/^nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} ([\d.e+-]+)/gm)]
+  const gc = [...text.matchAll(/^nodejs_gc_duration_seconds_sum\{[^}]*kind="(\w+)"[^}]*\} ([\d.e+-]+)/gm)]
     .map((m) => `${m[1]} ${(Number(m[2]) * 1_000).toFixed(0)} ms`)
     .join(", ");
   process.stderr.write(
