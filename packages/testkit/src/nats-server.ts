@@ -6,6 +6,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { findBinary } from "./binaries.ts";
 import { freePort } from "./free-port.ts";
+import { reapOnExit } from "./child-reaper.ts";
 
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -82,6 +83,7 @@ export class NatsServer {
     const binary = findBinary("nats-server", "NATS_SERVER_BIN");
     const child = spawn(binary, this.args(), { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
+    reapOnExit(child);
     const record = (chunk: Buffer): void => {
       this.output = (this.output + chunk.toString("utf8")).slice(-OUTPUT_TAIL_CHARS);
     };

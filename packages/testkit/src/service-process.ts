@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { reapOnExit } from "./child-reaper.ts";
 
 const READY_TIMEOUT_MS = 60_000;
 const OUTPUT_TAIL_CHARS = 20_000;
@@ -64,6 +65,7 @@ export class ServiceProcess {
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;
+    reapOnExit(child);
     live.add(this);
     child.once("exit", () => live.delete(this));
     const record = (chunk: Buffer): void => {
