@@ -135,7 +135,7 @@ export async function main(config: Readonly<MarketDataConfig>): Promise<StartedM
   });
   const eventsApplied = new Counter({
     name: "tp_md_events_applied_total",
-    help: "Engine events applied from the event log",
+    help: "Event-stream messages (runs of one command's events about one instrument) applied from the event log",
     registers: [registry],
   });
   const follower = new EventFollower({
