@@ -1,6 +1,6 @@
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from "@nats-io/jetstream";
-import { EngineEventBatch, eventStreamName, type EngineEvent } from "@tradeplane/contracts";
-import type { Logger } from "@tradeplane/platform";
+import { eventStreamName, type EngineEvent } from "@tradeplane/contracts";
+import { decodeEventMessage, type Logger } from "@tradeplane/platform";
 import type { MarketState } from "../domain/market-state.ts";
 
 const PULL_EXPIRES_MS = 5_000;
@@ -113,7 +113,7 @@ export class EventFollower {
           if (m.seq <= this.position) continue;
           let events: EngineEvent[];
           try {
-            events = EngineEventBatch.decode(m.data).events;
+            events = decodeEventMessage(m.data);
           } catch (err) {
             this.undecodable++;
             state.position = m.seq;

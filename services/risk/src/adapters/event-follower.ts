@@ -1,6 +1,6 @@
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from "@nats-io/jetstream";
-import { EngineEventBatch, eventStreamName, type EngineEvent, type ExecutionReport } from "@tradeplane/contracts";
-import type { Logger } from "@tradeplane/platform";
+import { eventStreamName, type EngineEvent, type ExecutionReport } from "@tradeplane/contracts";
+import { decodeEventMessage, type Logger } from "@tradeplane/platform";
 import type { AccountReport, OrderProjection } from "../domain/order-projection.ts";
 
 /**
@@ -139,7 +139,7 @@ export class EventFollower {
           this.appliedSinceStart++;
           let events: EngineEvent[];
           try {
-            events = EngineEventBatch.decode(m.data).events;
+            events = decodeEventMessage(m.data);
           } catch (err) {
             this.logger.error({ seq: m.seq, err: (err as Error).message }, "undecodable event message skipped");
             if (this.reachWaiters.length > 0) this.wakeReached();
