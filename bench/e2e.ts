@@ -7,7 +7,11 @@
 //   npm run -s bench:e2e -- --rate 5000 --seconds 20 [--warmup 3] [--session 1]
 // With --session 1 the orders go in batches on one Session stream per account (all orders
 // due at each tick in one batch) and each is timed to its NEW report on the stream.
+// With --lean 1 unary orders go out on one raw HTTP/2 connection (node:http2, gRPC framing by
+// hand) instead of grpc-js: the same requests and responses on the wire, for a fraction of the
+// client's CPU, which on two shared cores is CPU the services get back.
 // Last line: {"rate":R,"achievedRate":A,"p50Ms":..,"p99Ms":..,"p999Ms":..,"maxMs":..,"errors":E,"floorP99Ms":F}
+import { connect as http2Connect, type ClientHttp2Session } from "node:http2";
 import { fileURLToPath } from "node:url";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { credentials, Metadata } from "@grpc/grpc-js";
@@ -23,6 +27,7 @@ import {
   TimeInForce,
   type OrderRequest,
   type SessionResponse,
+  SubmitOrderRequest,
   type SubmitOrderResponse,
 } from "@tradeplane/contracts";
 import { ServiceProcess, testInstrumentSettings } from "@tradeplane/testkit";
@@ -31,7 +36,7 @@ import { AccountRegistry } from "@tradeplane/risk/accounts";
 import { Histogram } from "./lib/histogram.ts";
 import { benchVenue, numericFlags } from "./support/venue.ts";
 
-const flags = numericFlags({ rate: 5_000, seconds: 20, warmup: 3, session: 0 });
+const flags = numericFlags({ rate: 5_000, seconds: 20, warmup: 3, session: 0, lean: 0 });
 const v = await benchVenue("e2e");
 const kv = await new Kvm(v.nc).open(accountsBucket(v.venue));
 const tokens = ["alice", "bob"].map((name) => ({ name, token: `${name}-bench-token-0123456789` }));
@@ -132,15 +137,62 @@ const scheduleNext = (pump: () => void): void => {
   if (sent < total)
     setTimeout(pump, Math.max(0, (sent * intervalNs - Number(process.hrtime.bigint() - startNs)) / 1e6));
 };
+/** A unary SubmitOrder on a raw HTTP/2 stream; `done` once, with whether it failed. */
+/** Raw HTTP/2 connections for --lean, used in turn; one that fails is replaced (its requests fail). */
+const LEAN_CONNECTIONS = 4;
+let leanErrors = 0;
+const leanConnect = (k: number): ClientHttp2Session => {
+  const session = http2Connect(`http://127.0.0.1:${gateway.grpcPort}`);
+  session.on("error", (err: Error) => {
+    if (leanErrors++ === 0) process.stderr.write(`lean client: connection failed (${err.message}); reconnecting\n`);
+    if (lean?.[k] === session) lean[k] = leanConnect(k);
+  });
+  return session;
+};
+const lean: ClientHttp2Session[] | undefined =
+  flags.lean === 0 ? undefined : Array.from({ length: LEAN_CONNECTIONS }, (_, k) => leanConnect(k));
+const leanSubmit = (i: number, done: (failed: boolean) => void): void => {
+  const body = SubmitOrderRequest.encode(orderAt(i)).finish();
+  const frame = Buffer.allocUnsafe(5 + body.length);
+  frame[0] = 0; // not compressed
+  frame.writeUInt32BE(body.length, 1);
+  frame.set(body, 5);
+  const req = lean![i % LEAN_CONNECTIONS]!.request({
+    ":method": "POST",
+    ":path": "/tradeplane.v1.OrderEntry/SubmitOrder",
+    "content-type": "application/grpc",
+    te: "trailers",
+    authorization: `Bearer ${tokens[i & 1]!.token}`,
+  });
+  let status = -1;
+  let received = 0;
+  let settled = false;
+  const settle = (failed: boolean): void => {
+    if (settled) return;
+    settled = true;
+    done(failed);
+  };
+  req.on("response", (headers) => {
+    if (headers["grpc-status"] !== undefined) status = Number(headers["grpc-status"]); // trailers-only
+  });
+  req.on("trailers", (trailers) => (status = Number(trailers["grpc-status"])));
+  req.on("data", (chunk: Buffer) => (received += chunk.length));
+  // An empty SubmitOrderResponse (no reports) is a 5-byte frame: count it as failed, as grpc-js mode does.
+  req.on("end", () => settle(status !== 0 || received <= 5));
+  req.on("error", () => settle(true));
+  req.end(frame);
+};
 const finished = new Promise<void>((resolve) => {
   if (flags.session === 0) {
     const pump = (): void => {
       const now = Number(process.hrtime.bigint() - startNs);
       while (sent < total && sent * intervalNs <= now) {
         const i = sent++;
-        client.submitOrder(orderAt(i), metadata[i & 1]!, (err: Error | null, res: SubmitOrderResponse) =>
-          record(i, err !== null || res.reports.length === 0, resolve),
-        );
+        if (lean !== undefined) leanSubmit(i, (failed) => record(i, failed, resolve));
+        else
+          client.submitOrder(orderAt(i), metadata[i & 1]!, (err: Error | null, res: SubmitOrderResponse) =>
+            record(i, err !== null || res.reports.length === 0, resolve),
+          );
       }
       scheduleNext(pump);
     };
@@ -241,7 +293,7 @@ process.stderr.write(
 const msOfUs = (us: number): number => Number((us / 1e3).toFixed(3));
 console.log(
   JSON.stringify({
-    mode: flags.session === 0 ? "unary" : "session",
+    mode: flags.session !== 0 ? "session" : flags.lean !== 0 ? "unary-lean" : "unary",
     rate: flags.rate,
     achievedRate: Math.round((total - measuredFrom) / seconds),
     p50Ms: msOfUs(latency.quantile(0.5)),
