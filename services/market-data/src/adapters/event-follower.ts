@@ -122,7 +122,6 @@ export class EventFollower {
           }
           // A message is one step of the log: its events share the position m.seq.
           for (const event of events) state.apply(m.seq, event);
-          state.position = m.seq;
           this.applied++;
           onEvent(now);
           // Buffered messages are handed over in microtasks: without a pause here a backlog

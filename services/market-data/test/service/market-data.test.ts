@@ -2,13 +2,11 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, credentials, status } from "@grpc/grpc-js";
-import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import WebSocket from "ws";
 import {
   BarInterval,
   Command,
-  eventStreamName,
   InstrumentState,
   MarketDataChannel,
   MarketDataClient,
@@ -33,20 +31,10 @@ import type { MarketDataConfig } from "../../src/config.ts";
 import { BookMirror } from "../../src/client/book-mirror.ts";
 import { ResilientSubscription, type UpdateStream } from "../../src/client/resilient-subscription.ts";
 import { richInstrumentSettings, richStream } from "../support/rich-stream.ts";
-import { serviceConfig } from "../support/service-config.ts";
+import { ALL_CHANNELS, eventHeadOf, serviceConfig } from "../support/service-config.ts";
 
 const VENUE = "md";
 const SYMBOLS = richInstrumentSettings.map((i) => i.symbol);
-const ALL_CHANNELS = [
-  MarketDataChannel.L1,
-  MarketDataChannel.L2,
-  MarketDataChannel.L3,
-  MarketDataChannel.TRADES,
-  MarketDataChannel.BARS,
-  MarketDataChannel.STATS,
-  MarketDataChannel.STATE,
-  MarketDataChannel.AUCTION,
-];
 
 function request(overrides: Partial<SubscribeRequest> = {}): SubscribeRequest {
   return {
@@ -85,9 +73,7 @@ let client: MarketDataClient;
 let commands: Command[];
 let lastEventSeq = 0;
 
-async function eventHead(): Promise<number> {
-  return (await (await jetstreamManager(nc)).streams.info(eventStreamName(VENUE))).state.last_seq;
-}
+const eventHead = (): Promise<number> => eventHeadOf(nc, VENUE);
 
 /** Waits until the engine applied every command and `service` applied every event. */
 async function settled(service: StartedMarketData, lastCommandSeq: number): Promise<void> {

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { credentials } from "@grpc/grpc-js";
-import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
   BarInterval,
-  eventStreamName,
   MarketDataChannel,
   MarketDataClient,
   snapshotsBucket,
@@ -21,20 +19,10 @@ import { main, type StartedMarketData } from "../../src/main.ts";
 import type { MarketDataConfig } from "../../src/config.ts";
 import { SNAPSHOT_PREFIX } from "../../src/adapters/state-snapshots.ts";
 import { richInstrumentSettings, richStream } from "../support/rich-stream.ts";
-import { serviceConfig } from "../support/service-config.ts";
+import { ALL_CHANNELS, eventHeadOf, serviceConfig } from "../support/service-config.ts";
 
 const VENUE = "mdsnap";
 const SYMBOLS = richInstrumentSettings.map((i) => i.symbol);
-const ALL_CHANNELS = [
-  MarketDataChannel.L1,
-  MarketDataChannel.L2,
-  MarketDataChannel.L3,
-  MarketDataChannel.TRADES,
-  MarketDataChannel.BARS,
-  MarketDataChannel.STATS,
-  MarketDataChannel.STATE,
-  MarketDataChannel.AUCTION,
-];
 const EVERY_EVENTS = 2_000;
 
 let server: NatsServer;
@@ -51,9 +39,7 @@ function config(overrides: Partial<MarketDataConfig> = {}): MarketDataConfig {
   return serviceConfig(server.url, VENUE, { snapshotsKept: 3, ...overrides });
 }
 
-async function eventHead(): Promise<number> {
-  return (await (await jetstreamManager(nc)).streams.info(eventStreamName(VENUE))).state.last_seq;
-}
+const eventHead = (): Promise<number> => eventHeadOf(nc, VENUE);
 
 /** Appends the next `count` commands of the rich stream and waits until the engine and every replica applied them. */
 async function trade(count: number, seed: number, ...replicas: StartedMarketData[]): Promise<number> {

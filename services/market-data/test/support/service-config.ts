@@ -1,3 +1,6 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { eventStreamName, MarketDataChannel } from "@tradeplane/contracts";
 import type { MarketDataConfig } from "../../src/config.ts";
 import { richInstrumentSettings } from "./rich-stream.ts";
 
@@ -51,4 +54,21 @@ export function serviceConfig(
     tracing: "memory",
     ...overrides,
   };
+}
+
+/** Every channel, for subscriptions that want all of them. */
+export const ALL_CHANNELS = [
+  MarketDataChannel.L1,
+  MarketDataChannel.L2,
+  MarketDataChannel.L3,
+  MarketDataChannel.TRADES,
+  MarketDataChannel.BARS,
+  MarketDataChannel.STATS,
+  MarketDataChannel.STATE,
+  MarketDataChannel.AUCTION,
+];
+
+/** The sequence of the last message in the venue's event stream. */
+export async function eventHeadOf(nc: NatsConnection, venue: string): Promise<number> {
+  return (await (await jetstreamManager(nc)).streams.info(eventStreamName(venue))).state.last_seq;
 }

@@ -17,13 +17,15 @@ export interface EventRun {
  * order. Runs are contiguous, not grouped per instrument: message ids then rise in publish
  * order, so the last stored message marks exactly how far the command's events are published.
  */
-export function eventRuns(events: readonly EngineEvent[]): EventRun[] {
+export function eventRuns(events: EngineEvent[]): EventRun[] {
   const runs: EventRun[] = [];
   for (let start = 0; start < events.length;) {
     const instrument = eventInstrumentToken(events[start]!.instrument);
     let end = start + 1;
     while (end < events.length && eventInstrumentToken(events[end]!.instrument) === instrument) end++;
-    runs.push({ instrument, events: events.slice(start, end), lastIndex: events[end - 1]!.index });
+    // The common command is one run: its events array is used as is, not copied.
+    const run = start === 0 && end === events.length ? events : events.slice(start, end);
+    runs.push({ instrument, events: run, lastIndex: events[end - 1]!.index });
     start = end;
   }
   return runs;

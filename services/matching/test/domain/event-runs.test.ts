@@ -32,7 +32,7 @@ describe("eventRuns: one event message per run of a command's events about one i
       [["_", [0, 1], 1]],
     ],
   ] as const)("%s", (_name, events, expected) => {
-    const runs = eventRuns(events as readonly EngineEvent[]);
+    const runs = eventRuns([...(events as readonly EngineEvent[])]);
     expect(runs.map((r) => [r.instrument, r.events.map((e) => e.index), r.lastIndex])).toEqual(expected);
   });
 });
