@@ -2,17 +2,17 @@
 // commands to the command log (pipelined), the engine service (a separate process)
 // applies them and publishes their events; measured from the first command sent to the
 // last command's events stored.
-//   npm run -s bench:log -- [--commands 200000]
-// Last line: {"commands":N,"seconds":S,"commandsPerSec":X,"eventMessagesPerSec":E,"eventMessages":M,
+//   npm run -s bench:log -- [--commands 200000] [--per-entry 50]
+// Last line: {"commands":N,"perEntry":K,"seconds":S,"commandsPerSec":X,"eventMessagesPerSec":E,"eventMessages":M,
 //   "engineCpuUsPerCommand":C,"natsCpuUsPerCommand":D}  (CPU microseconds per command of the
 //   engine process and of nats-server: steadier than rates when the machine is shared)
 import { commandStreamName, eventStreamName } from "@tradeplane/contracts";
 import { testInstrumentSettings } from "@tradeplane/testkit";
 import { cpuSecondsOf } from "./lib/cpu-time.ts";
 import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
-import { benchVenue, fillCommandLog, numericFlags, streamMessages } from "./support/venue.ts";
+import { benchVenue, DEFAULT_PER_ENTRY, fillCommandLog, numericFlags, streamMessages } from "./support/venue.ts";
 
-const flags = numericFlags({ commands: 200_000 });
+const flags = numericFlags({ commands: 200_000, perEntry: DEFAULT_PER_ENTRY });
 const v = await benchVenue("log");
 const engine = new EngineProcess({
   natsUrl: v.server.url,
@@ -32,7 +32,7 @@ while ((await engine.ops<{ role: string }>("/status")).role !== "primary") await
 const engineCpu0 = cpuSecondsOf(engine.pid);
 const natsCpu0 = cpuSecondsOf(v.server.pid);
 const t0 = performance.now();
-const last = await fillCommandLog(v, flags.commands);
+const last = await fillCommandLog(v, flags.commands, { perEntry: flags.perEntry });
 await engine.waitForSeq(last, 600_000);
 while ((await engine.ops<{ publishBacklog: number }>("/status")).publishBacklog > 0)
   await new Promise((r) => setTimeout(r, 2));
@@ -40,12 +40,15 @@ const seconds = (performance.now() - t0) / 1000;
 const engineCpu = cpuSecondsOf(engine.pid) - engineCpu0;
 const natsCpu = cpuSecondsOf(v.server.pid) - natsCpu0;
 const events = await streamMessages(v.nc, eventStreamName(v.venue));
-const commands = await streamMessages(v.nc, commandStreamName(v.venue));
+const entries = await streamMessages(v.nc, commandStreamName(v.venue));
+const commands = flags.commands;
 await engine.signal("SIGTERM");
 await v.close();
 console.log(
   JSON.stringify({
     commands,
+    perEntry: flags.perEntry,
+    entries,
     seconds: Number(seconds.toFixed(3)),
     commandsPerSec: Math.round(commands / seconds),
     eventMessagesPerSec: Math.round(events / seconds),

@@ -4,9 +4,15 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { Command, commandSubject } from "@tradeplane/contracts";
+import {
+  CommandBatch,
+  COMMANDS_PER_ENTRY,
+  commandSeqOf,
+  commandStreamName,
+  commandSubject,
+} from "@tradeplane/contracts";
 import { createLogger, JetStreamAsyncPublisher, provision, venueProvisioningPlan } from "@tradeplane/platform";
-import { commandStream, connectTo, NatsServer } from "@tradeplane/testkit";
+import { batchedSeqs, commandStream, connectTo, NatsServer } from "@tradeplane/testkit";
 
 /** A silent logger for in-process services in benchmarks (the JSON line must be the last output). */
 export const quietLogger = createLogger({
@@ -40,26 +46,50 @@ export async function benchVenue(venue = "bench"): Promise<BenchVenue> {
   };
 }
 
-/** Writes `count` deterministic commands to partition 0 as fast as JetStream takes them; the log's next sequence is `firstSeq`. */
-export async function fillCommandLog(v: BenchVenue, count: number, firstSeq = 1, window = 2_048): Promise<number> {
+/**
+ * Commands per log entry the benchmarks write by default: a gateway under load writes the
+ * orders of one event-loop turn (or one session burst) as one entry. `--per-entry 1` gives
+ * one command per entry, the worst case.
+ */
+export const DEFAULT_PER_ENTRY = 50;
+
+/**
+ * Writes `count` deterministic commands to partition 0 as fast as JetStream takes them,
+ * `perEntry` commands to a log entry, after whatever the log holds; `from` numbers the
+ * commands (seed and time) so a second fill continues the first. Returns the last
+ * command sequence.
+ */
+export async function fillCommandLog(
+  v: BenchVenue,
+  count: number,
+  options: { perEntry?: number; from?: number; window?: number } = {},
+): Promise<number> {
+  const perEntry = Math.max(1, Math.min(COMMANDS_PER_ENTRY, options.perEntry ?? DEFAULT_PER_ENTRY));
+  const from = options.from ?? 0;
+  const window = options.window ?? Math.max(8, Math.ceil(2_048 / perEntry));
   const subject = commandSubject(v.venue, 0);
-  const chunk = 50_000;
+  const jsm = await jetstreamManager(v.nc);
+  let entrySeq = (await jsm.streams.info(commandStreamName(v.venue))).state.last_seq + 1;
+  const chunk = perEntry * Math.ceil(50_000 / perEntry);
   let last = 0;
   const publisher = new JetStreamAsyncPublisher(v.nc, 30_000);
   for (let start = 0; start < count; start += chunk) {
-    const seq = firstSeq + start;
-    const commands = commandStream(Math.min(chunk, count - start), seq, seq, 1_767_225_600_000 + seq);
+    const n = Math.min(chunk, count - start);
+    const at = from + start;
+    const commands = commandStream(n, at + 1, batchedSeqs(perEntry, entrySeq), 1_767_225_600_000 + at);
     let inFlight = 0;
     let wake: (() => void) | undefined;
     let failure: string | undefined;
-    for (let i = 0; i < commands.length; i++) {
+    for (let i = 0; i < commands.length; i += perEntry) {
+      const entry = commands.slice(i, i + perEntry);
       inFlight++;
-      publisher.publish(subject, Command.encode(commands[i]!).finish(), `bench-${seq + i}`, (outcome) => {
+      publisher.publish(subject, CommandBatch.encode({ commands: entry }).finish(), `bench-${entrySeq}`, (outcome) => {
         inFlight--;
-        if (outcome.ok) last = Math.max(last, outcome.seq);
+        if (outcome.ok) last = Math.max(last, commandSeqOf(outcome.seq, entry.length - 1));
         else failure ??= outcome.error;
         wake?.();
       });
+      entrySeq++;
       while (inFlight >= window) await new Promise<void>((r) => (wake = r));
     }
     while (inFlight > 0) await new Promise<void>((r) => (wake = r));

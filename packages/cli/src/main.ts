@@ -212,7 +212,7 @@ export function program(): Command {
   cli
     .command("replay")
     .description("rebuild the books and positions as they were after a command of the log")
-    .requiredOption("--to-seq <n>", "last command to apply")
+    .requiredOption("--to-seq <n>", "last command to apply (a command sequence, as `status` shows)")
     .option("--depth <levels>", "book levels to keep", "5")
     .action(withTarget((t, flags: { toSeq: string; depth: string }) => replay(t, flags)));
 

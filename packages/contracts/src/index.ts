@@ -19,6 +19,7 @@ export * from "./gen/tradeplane/v1/market_data.ts";
 export * from "./gen/tradeplane/v1/venue_admin.ts";
 export * from "./gen/tradeplane/v1/risk_admin.ts";
 export * from "./subjects.ts";
+export * from "./command-seq.ts";
 
 /**
  * The binary codec every generated message value provides, for code that encodes or

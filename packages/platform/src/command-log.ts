@@ -1,22 +1,47 @@
-import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
-import type { PubAck } from "@nats-io/jetstream";
-import { Command, commandSubject, commandStreamName } from "@tradeplane/contracts";
-import { injectTraceHeaders } from "./telemetry.ts";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Command } from "@tradeplane/contracts";
+import {
+  CommandBatch,
+  COMMANDS_PER_ENTRY,
+  commandSeqOf,
+  commandSubject,
+  commandStreamName,
+} from "@tradeplane/contracts";
 import { UnavailableError } from "./errors.ts";
 import { JetStreamAsyncPublisher } from "./jetstream-async-publisher.ts";
+import { traceparentOf } from "./telemetry.ts";
 
 /**
- * Writes commands into a venue's command log. The stream sequence JetStream assigns is
- * the command's identity (and a new order's venue order id). The active trace context
- * goes into the message headers so the engine's span joins the writer's trace.
+ * Writes commands into a venue's command log. Commands appended in the same turn of the
+ * event loop (the orders of every gRPC call the turn read, a session's burst) go to the
+ * log together, as one entry per partition (a `CommandBatch` of up to COMMANDS_PER_ENTRY),
+ * so the log, the engine and every reader pay per entry rather than per command. Each
+ * command's identity is its command sequence, entry * 1000 + position (commandSeqOf).
  *
- * Appends go through one pipelined publisher (one reply subscription, no per-message
- * request object), so the commands of many concurrent calls reach the server in one write.
+ * The active trace context of each append travels in its command (`traceparent`), since
+ * one entry carries the commands of many requests.
  */
 export interface CommandLogWriter {
-  append(partition: number, command: Command, options?: { msgId?: string }): Promise<PubAck>;
+  append(partition: number, command: CommandInput): Promise<AppendedCommand>;
   /** Fails appends still waiting for their ack and releases the reply subscription. */
   close(): void;
+}
+
+/** A command to append; its trace context is taken from the active context when not given. */
+export type CommandInput = Omit<Command, "traceparent"> & { readonly traceparent?: string };
+
+export interface AppendedCommand {
+  readonly stream: string;
+  /** The command's sequence (its order id when it is a new order). */
+  readonly seq: number;
+  /** Stream sequence of the log entry that holds it. */
+  readonly entrySeq: number;
+}
+
+interface Waiting {
+  readonly command: Command;
+  readonly resolve: (appended: AppendedCommand) => void;
+  readonly reject: (err: Error) => void;
 }
 
 const DEFAULT_APPEND_TIMEOUT_MS = 5_000;
@@ -28,22 +53,54 @@ export function commandLogWriter(
 ): CommandLogWriter {
   const publisher = new JetStreamAsyncPublisher(nc, timeoutMs);
   const stream = commandStreamName(venue);
+  /** Per partition, the commands appended in this turn, in order. */
+  const queued = new Map<number, Waiting[]>();
+  let flushScheduled = false;
+
+  const writeEntry = (partition: number, entry: Waiting[]): void => {
+    let data: Uint8Array;
+    try {
+      data = CommandBatch.encode({ commands: entry.map((w) => w.command) }).finish();
+    } catch (err) {
+      for (const w of entry) w.reject(err as Error);
+      return;
+    }
+    publisher.publish(commandSubject(venue, partition), data, undefined, (outcome) => {
+      if (!outcome.ok) {
+        const err = new UnavailableError(`command log of ${venue} did not store the command: ${outcome.error}`);
+        for (const w of entry) w.reject(err);
+        return;
+      }
+      for (let i = 0; i < entry.length; i++)
+        entry[i]!.resolve({ stream, seq: commandSeqOf(outcome.seq, i), entrySeq: outcome.seq });
+    });
+  };
+
+  const flush = (): void => {
+    flushScheduled = false;
+    for (const [partition, waiting] of queued) {
+      for (let from = 0; from < waiting.length; from += COMMANDS_PER_ENTRY)
+        writeEntry(partition, waiting.slice(from, from + COMMANDS_PER_ENTRY));
+    }
+    queued.clear();
+    publisher.flush();
+  };
+
   return {
-    append(partition, command, options = {}) {
-      const h = natsHeaders();
-      injectTraceHeaders(h);
-      return new Promise<PubAck>((resolve, reject) =>
-        publisher.publish(
-          commandSubject(venue, partition),
-          Command.encode(command).finish(),
-          options.msgId,
-          (outcome) =>
-            outcome.ok
-              ? resolve({ stream, seq: outcome.seq, duplicate: outcome.duplicate })
-              : reject(new UnavailableError(`command log of ${venue} did not store the command: ${outcome.error}`)),
-          h,
-        ),
-      );
+    append(partition, command) {
+      return new Promise<AppendedCommand>((resolve, reject) => {
+        const withTrace: Command = { ...command, traceparent: command.traceparent || traceparentOf() };
+        let waiting = queued.get(partition);
+        if (waiting === undefined) {
+          waiting = [];
+          queued.set(partition, waiting);
+        }
+        waiting.push({ command: withTrace, resolve, reject });
+        if (!flushScheduled) {
+          flushScheduled = true;
+          setImmediate(flush);
+        }
+      });
     },
     close: () => publisher.close(),
   };

@@ -95,6 +95,14 @@ export class JetStreamAsyncPublisher {
     }
   }
 
+  /**
+   * Hands what is queued to the connection now, for a caller that batches on its own and
+   * is already at the end of its turn (one more turn of the event loop would only add delay).
+   */
+  flush(): void {
+    if (this.outbox.length > 0) this.handOver();
+  }
+
   /** Gives the connection every message published since the last turn, in one synchronous run. */
   private readonly handOver = (): void => {
     this.handOverScheduled = false;

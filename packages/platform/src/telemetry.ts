@@ -73,6 +73,19 @@ export function injectTraceHeaders(headers: MsgHdrs, ctx: Context = context.acti
   propagation.inject(ctx, headers, natsSetter);
 }
 
+/** The W3C traceparent of a context (what a batched command carries); empty when it has no span. */
+export function traceparentOf(ctx: Context = context.active()): string {
+  const carrier: { traceparent?: string } = {};
+  propagation.inject(ctx, carrier);
+  return carrier.traceparent ?? "";
+}
+
+/** The context a command's traceparent names; the active context when it is empty. */
+export function contextOfTraceparent(traceparent: string): Context {
+  if (traceparent === "") return context.active();
+  return propagation.extract(context.active(), { traceparent });
+}
+
 /** Reads a trace context from NATS message headers; the root context when absent. */
 export function extractTraceContext(headers: MsgHdrs | undefined): Context {
   if (headers === undefined) return context.active();

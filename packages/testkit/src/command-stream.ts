@@ -1,4 +1,4 @@
-import { OrderType, Side, TimeInForce, type Command } from "@tradeplane/contracts";
+import { commandSeqOf, OrderType, Side, TimeInForce, type Command } from "@tradeplane/contracts";
 
 /** A small deterministic PRNG (mulberry32) so command streams repeat exactly. */
 export function prng(seed: number): () => number {
@@ -32,10 +32,17 @@ export const testInstrumentSettings = TEST_INSTRUMENTS.map((symbol) => ({
 /**
  * A deterministic stream of order commands over a few accounts and instruments: limits
  * near the reference price (crossing often), some market IOCs, cancels and replaces of
- * earlier orders (by the log sequence they will get, `firstSeq + i`), and now and then a
- * command that is wrong on purpose. Timestamps advance 1 ms per command from `startMs`.
+ * earlier orders (by the command sequence they will get: `seqOf(i)`, or `seqOf + i` for a
+ * number), and now and then a command that is wrong on purpose. Timestamps advance 1 ms
+ * per command from `startMs`.
  */
-export function commandStream(count: number, seed = 1, firstSeq = 1, startMs = 1_767_225_600_000): Command[] {
+export function commandStream(
+  count: number,
+  seed = 1,
+  seqOf: number | ((i: number) => number) = 1,
+  startMs = 1_767_225_600_000,
+): Command[] {
+  const idOf = typeof seqOf === "number" ? (i: number) => seqOf + i : seqOf;
   const rnd = prng(seed);
   const out: Command[] = [];
   const submitted: number[] = [];
@@ -75,8 +82,8 @@ export function commandStream(count: number, seed = 1, firstSeq = 1, startMs = 1
           stpGroup: 0,
         },
       };
-      submitted.push(firstSeq + i);
-      owner.set(firstSeq + i, account);
+      submitted.push(idOf(i));
+      owner.set(idOf(i), account);
     } else if (r < 0.85) {
       const orderId = recent();
       // Mostly the owner; now and then another account, which must be refused.
@@ -115,9 +122,17 @@ export function commandStream(count: number, seed = 1, firstSeq = 1, startMs = 1
           stpGroup: 0,
         },
       };
-      submitted.push(firstSeq + i);
+      submitted.push(idOf(i));
     }
-    out.push({ timestamp, account, source: "test", body });
+    out.push({ timestamp, account, source: "test", traceparent: "", body });
   }
   return out;
+}
+
+/**
+ * The command sequence of the i-th command when a stream is written `perEntry` commands
+ * to a log entry, from the entry at stream sequence `firstEntrySeq` (see commandSeqOf).
+ */
+export function batchedSeqs(perEntry: number, firstEntrySeq = 1): (i: number) => number {
+  return (i) => commandSeqOf(firstEntrySeq + Math.floor(i / perEntry), i % perEntry);
 }

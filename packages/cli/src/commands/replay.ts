@@ -1,11 +1,12 @@
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { SingleBar } from "cli-progress";
-import { Command, commandStreamName } from "@tradeplane/contracts";
+import { commandSeqOf, commandStreamName, type Command, entrySeqOf, positionOf } from "@tradeplane/contracts";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { engineConfigOf } from "@tradeplane/matching/engine-config";
 import { engineServiceConfigSchema } from "@tradeplane/matching/config";
 import { Partition } from "@tradeplane/matching/partition";
+import { decodeEntry } from "@tradeplane/matching/log-entry";
 import { OrderProjection } from "@tradeplane/risk/domain/order-projection";
 import { unrealisedPnl } from "@tradeplane/risk/domain/positions";
 import { engineServiceConfig, localPorts, notionalPerTickLotOf, partitionsOf } from "../local/replay-config.ts";
@@ -22,7 +23,7 @@ import { printResult } from "../output.ts";
 export async function replay(target: Target, flags: { toSeq: string; depth: string }): Promise<void> {
   const toSeq = Number(flags.toSeq);
   if (!Number.isSafeInteger(toSeq) || toSeq < 0)
-    throw new CliError(EXIT.USAGE, `--to-seq ${flags.toSeq}: give a log position >= 0`);
+    throw new CliError(EXIT.USAGE, `--to-seq ${flags.toSeq}: give a command sequence >= 0`);
   const depth = Number(flags.depth);
   const state = target.state;
   const venue = target.venue();
@@ -57,14 +58,16 @@ export async function replay(target: Target, flags: { toSeq: string; depth: stri
   try {
     const stream = commandStreamName(venue.metadata.name);
     const info = await (await jetstreamManager(nc)).streams.info(stream);
-    const last = Math.min(toSeq, info.state.last_seq);
-    if (toSeq > info.state.last_seq && target.flags.json !== true)
+    // The log's positions are entries; a command sequence names an entry and a position in it.
+    const last = Math.min(entrySeqOf(toSeq), info.state.last_seq);
+    if (entrySeqOf(toSeq) > info.state.last_seq && target.flags.json !== true)
       process.stderr.write(`the log ends at ${info.state.last_seq}; replaying all of it\n`);
     const bar =
       target.flags.json !== true && process.stderr.isTTY && last > 0
-        ? new SingleBar({ format: "replay [{bar}] {value}/{total} commands  {eta}s left", stream: process.stderr })
+        ? new SingleBar({ format: "replay [{bar}] {value}/{total} log entries  {eta}s left", stream: process.stderr })
         : undefined;
     bar?.start(last, 0);
+    let lastApplied = 0;
     if (last > 0) {
       const consumer = await jetstream(nc).consumers.get(stream, { deliver_policy: DeliverPolicy.All });
       const messages = await consumer.consume({ max_messages: 4_096 });
@@ -74,17 +77,17 @@ export async function replay(target: Target, flags: { toSeq: string; depth: stri
         const p = Number(m.subject.slice(m.subject.lastIndexOf(".") + 1));
         const partition = partitions.get(p);
         if (partition !== undefined) {
-          let command: Command | undefined;
-          let error: string | undefined;
-          try {
-            command = Command.decode(m.data);
-          } catch (err) {
-            error = `command does not decode: ${(err as Error).message}`;
-          }
-          partition.apply(seq, command, error);
-          for (const event of partition.wireEvents()) {
-            for (const report of projection.apply(event)) accounts.add(report.account);
-          }
+          const entry = decodeEntry(m.data);
+          const apply = (commandSeq: number, command: Command | undefined, error?: string): void => {
+            partition.apply(commandSeq, command, error);
+            lastApplied = commandSeq;
+            for (const event of partition.wireEvents()) {
+              for (const report of projection.apply(event)) accounts.add(report.account);
+            }
+          };
+          if (entry.error !== undefined) apply(commandSeqOf(seq, 0), undefined, entry.error);
+          const upTo = seq === entrySeqOf(toSeq) ? positionOf(toSeq) : entry.commands.length - 1;
+          for (let i = 0; i <= upTo && i < entry.commands.length; i++) apply(commandSeqOf(seq, i), entry.commands[i]);
         }
         if (seq % 1_000 === 0) bar?.update(seq);
         if (seq >= last) break;
@@ -93,7 +96,7 @@ export async function replay(target: Target, flags: { toSeq: string; depth: stri
     }
     bar?.update(last);
     bar?.stop();
-    print(target, venue, partitions, projection, [...accounts].sort(), last, depth);
+    print(target, venue, partitions, projection, [...accounts].sort(), lastApplied, depth);
   } finally {
     await nc.close();
   }

@@ -334,8 +334,8 @@ describe("tradeplane up, end to end", () => {
     expect(replayed.positions).toEqual(
       expect.arrayContaining([expect.objectContaining({ instrument: "RELIANCE", netQty: -4 })]),
     );
-    // Before the taker's order (command 2), nothing had traded.
-    const before = await json<{ positions: Positions["positions"] }>("replay", "--to-seq", "1");
+    // After the first command (entry 1, position 0: command 1000), nothing had traded.
+    const before = await json<{ positions: Positions["positions"] }>("replay", "--to-seq", "1000");
     expect(before.positions.every((p) => p.netQty === 0)).toBe(true);
 
     expect(await stop(first.child)).toBe(0);

@@ -32,7 +32,13 @@ function venue(initial: "CONTINUOUS" | "PRE_OPEN" = "CONTINUOUS") {
   let seq = 0;
   let source = 0;
   const run = (body: Command["body"], seconds = 0, account = "a"): EngineEvent[] => {
-    const command: Command = { timestamp: { seconds: T0 + seconds, nanos: 0 }, account, source: "t", body };
+    const command: Command = {
+      timestamp: { seconds: T0 + seconds, nanos: 0 },
+      account,
+      source: "t",
+      traceparent: "",
+      body,
+    };
     partition.apply(++seq, Command.decode(Command.encode(command).finish()));
     const events = partition.wireEvents();
     for (const e of events) market.apply(++source, e);

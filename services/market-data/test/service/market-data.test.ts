@@ -21,7 +21,7 @@ import {
 } from "@tradeplane/contracts";
 import { NatsServer, prng, retry, unary } from "@tradeplane/testkit";
 import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
-import { appendAll, venueFixture } from "@tradeplane/matching/test-support/venue-fixture";
+import { appendAll, entriesOf, entrySeqs, venueFixture } from "@tradeplane/matching/test-support/venue-fixture";
 import { Partition } from "@tradeplane/matching/partition";
 import { engineConfigOf } from "@tradeplane/matching/engine-config";
 import { openBlobStore } from "@tradeplane/platform";
@@ -92,7 +92,8 @@ async function settled(service: StartedMarketData, lastCommandSeq: number): Prom
 /** The reference: the same commands on the engine's pure partition. */
 function reference(cmds: readonly Command[]) {
   const p = Partition.create({ engine: engineConfigOf({ instruments: richInstrumentSettings }) });
-  cmds.forEach((c, i) => p.apply(i + 1, Command.decode(Command.encode(c).finish()), undefined, false));
+  const seqOf = entrySeqs();
+  cmds.forEach((c, i) => p.apply(seqOf(i), Command.decode(Command.encode(c).finish()), undefined, false));
   return SYMBOLS.map((symbol, index) => {
     const orders = p.engine.orders(index).filter((o) => !o.parked);
     const book = p.engine.book(index, 10_000);
@@ -199,7 +200,7 @@ describe("market data against the real engine and a real nats-server", () => {
     await retry(async () => {
       if (md.hub.subscriberCount < 4) throw new Error("subscribers not open yet");
     });
-    commands = richStream(4_000, 11);
+    commands = richStream(4_000, 11, entrySeqs());
     const last = await appendAll(venue.js, VENUE, commands);
     await settled(md, last);
     // Conflated subscribers get their last slots on the next tick.
@@ -491,7 +492,7 @@ describe("market data against the real engine and a real nats-server", () => {
       });
       // The slow subscriber's process stops reading altogether.
       child.kill("SIGSTOP");
-      const more = richStream(8_000, 12, commands.length + 1, 1_767_226_000_000);
+      const more = richStream(8_000, 12, entrySeqs(entriesOf(commands).length + 1), 1_767_226_000_000);
       const { js } = await venueFixture(server.url, VENUE);
       const last = await appendAll(js, VENUE, more);
       commands.push(...more);

@@ -14,7 +14,7 @@ import {
 import { openBlobStore, streamSnapshotName, type BlobStore } from "@tradeplane/platform";
 import { NatsServer, retry, unary } from "@tradeplane/testkit";
 import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
-import { appendAll, venueFixture } from "@tradeplane/matching/test-support/venue-fixture";
+import { appendAll, entriesOf, entrySeqs, venueFixture } from "@tradeplane/matching/test-support/venue-fixture";
 import { main, type StartedMarketData } from "../../src/main.ts";
 import type { MarketDataConfig } from "../../src/config.ts";
 import { SNAPSHOT_PREFIX } from "../../src/adapters/state-snapshots.ts";
@@ -32,6 +32,7 @@ let store: BlobStore;
 /** The replica that replayed the whole log from its first event (and writes snapshots as it goes). */
 let full: StartedMarketData;
 let commandCount = 0;
+let entryCount = 0;
 
 const nameOf = (seq: number) => streamSnapshotName(SNAPSHOT_PREFIX, seq);
 
@@ -43,8 +44,9 @@ const eventHead = (): Promise<number> => eventHeadOf(nc, VENUE);
 
 /** Appends the next `count` commands of the rich stream and waits until the engine and every replica applied them. */
 async function trade(count: number, seed: number, ...replicas: StartedMarketData[]): Promise<number> {
-  const commands = richStream(count, seed, commandCount + 1, 1_767_225_600_000 + commandCount * 37);
+  const commands = richStream(count, seed, entrySeqs(entryCount + 1), 1_767_225_600_000 + commandCount * 37);
   commandCount += count;
+  entryCount += entriesOf(commands).length;
   const { js } = await venueFixture(server.url, VENUE);
   await engine.waitForPublished(await appendAll(js, VENUE, commands));
   const head = await eventHead();
@@ -171,7 +173,7 @@ describe("market-data state snapshots against the real engine and a real nats-se
     // (one written while events arrive may take the place of a second in the same round).
     for (let round = 1; round <= 3; round++) {
       const before = head;
-      head = await trade(2_600, 30 + round, full);
+      head = await trade(4_000, 30 + round, full);
       expect(head - before).toBeGreaterThan(EVERY_EVENTS);
       await retry(async () => {
         if (full.snapshots.lastSeq === 0 || head - full.snapshots.lastSeq >= EVERY_EVENTS)

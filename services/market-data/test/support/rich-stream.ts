@@ -34,7 +34,15 @@ export const richInstrumentSettings = RICH_INSTRUMENTS.map((symbol) => ({
  * session changes (pre-open auctions, halts, closes that expire DAY orders) and time ticks
  * that expire GTD orders. Timestamps advance `stepMs` per command.
  */
-export function richStream(count: number, seed = 7, firstSeq = 1, startMs = 1_767_225_600_000, stepMs = 37): Command[] {
+export function richStream(
+  count: number,
+  seed = 7,
+  seqOf: number | ((i: number) => number) = 1,
+  startMs = 1_767_225_600_000,
+  stepMs = 37,
+): Command[] {
+  // The command sequence the i-th command will get (stops, cancels and replaces name orders by it).
+  const idOf = typeof seqOf === "number" ? (i: number) => seqOf + i : seqOf;
   const rnd = prng(seed);
   const out: Command[] = [];
   const submitted: { seq: number; account: string; instrument: string }[] = [];
@@ -115,14 +123,14 @@ export function richStream(count: number, seed = 7, firstSeq = 1, startMs = 1_76
           stpGroup: 0,
         },
       };
-      submitted.push({ seq: firstSeq + i, account, instrument });
+      submitted.push({ seq: idOf(i), account, instrument });
     } else if (r < 0.78) {
       const o = recent()!;
       body = {
         $case: "cancelOrder",
         value: { instrument: o.instrument, orderId: o.seq, clientOrderId: `x${i}`, reason: 0 },
       };
-      out.push({ timestamp, account: o.account, source: "test", body });
+      out.push({ timestamp, account: o.account, source: "test", traceparent: "", body });
       continue;
     } else if (r < 0.93) {
       const o = recent()!;
@@ -137,7 +145,7 @@ export function richStream(count: number, seed = 7, firstSeq = 1, startMs = 1_76
           qty: 1 + Math.floor(rnd() * 80),
         },
       };
-      out.push({ timestamp, account: o.account, source: "test", body });
+      out.push({ timestamp, account: o.account, source: "test", traceparent: "", body });
       continue;
     } else if (r < 0.95) {
       body = {
@@ -166,7 +174,7 @@ export function richStream(count: number, seed = 7, firstSeq = 1, startMs = 1_76
     } else {
       body = { $case: "timeTick", value: {} };
     }
-    out.push({ timestamp, account, source: "test", body });
+    out.push({ timestamp, account, source: "test", traceparent: "", body });
   }
   return out;
 }

@@ -4,16 +4,18 @@ import type { KV } from "@nats-io/kv";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { context, trace, type Span, type Tracer } from "@opentelemetry/api";
 import {
-  Command,
+  commandSeqOf,
   commandStreamName,
   commandSubject,
   EngineEventBatch,
+  entrySeqOf,
   eventStreamName,
   eventSubject,
   eventSubjects,
+  type EngineEvent,
 } from "@tradeplane/contracts";
 import {
-  extractTraceContext,
+  contextOfTraceparent,
   injectTraceHeaders,
   JetStreamAsyncPublisher,
   type Health,
@@ -21,6 +23,7 @@ import {
 } from "@tradeplane/platform";
 import type { EngineConfig } from "../domain/config.ts";
 import { eventRuns } from "../domain/event-runs.ts";
+import { decodeEntry } from "../domain/log-entry.ts";
 import { Partition, restorePartition } from "../domain/partition.ts";
 import { EventPublisher, markOf, NOTHING_PUBLISHED, type PublishedMark } from "./event-publisher.ts";
 import type { EngineMetrics } from "./engine-metrics.ts";
@@ -190,7 +193,7 @@ export class EngineRunner {
     this.startedAt = performance.now();
     this.deps.health.set("engine", "starting", "replaying the command log");
     if ((await this.pendingCommands()) === 0) this.markCaughtUp();
-    this.messages = await this.subscribe(this.partition.lastSeq + 1);
+    this.messages = await this.subscribe(entrySeqOf(this.partition.lastSeq) + 1);
     this.loop = this.follow(this.messages);
   }
 
@@ -214,7 +217,7 @@ export class EngineRunner {
       if (this.stopping) return;
       await new Promise((r) => setTimeout(r, Math.min(2_000, 50 * 2 ** Math.min(failures, 5))));
       try {
-        messages = await this.subscribe(this.partition.lastSeq + 1);
+        messages = await this.subscribe(entrySeqOf(this.partition.lastSeq) + 1);
         this.messages = messages;
       } catch (err) {
         failures++;
@@ -299,8 +302,7 @@ export class EngineRunner {
   }
 
   private async run(messages: ConsumerMessages): Promise<void> {
-    const { metrics, tracer } = this.deps;
-    const { venue, partition: partitionNo } = this.deps.settings;
+    const { metrics } = this.deps;
     let busySince = performance.now();
     let applied = 0;
     let rejected = 0;
@@ -309,73 +311,100 @@ export class EngineRunner {
       this.lastMessageAt = performance.now();
       // The ordered consumer has parsed (and cached) the ack subject already: info is free here.
       const info = m.info;
-      const seq = info.streamSequence;
-      if ((seq & 63) === 0 && performance.now() - busySince > MAX_BUSY_MS) {
+      const entrySeq = info.streamSequence;
+      if ((entrySeq & 63) === 0 && performance.now() - busySince > MAX_BUSY_MS) {
         await new Promise((r) => setImmediate(r));
         busySince = performance.now();
       }
-      if (seq <= this.partition.lastSeq) continue; // re-delivery after a consumer reset
-      if ((seq & 255) === 0) this.lastCommandAt = new Date().toISOString();
-      let command: Command | undefined;
-      let decodeError: string | undefined;
-      try {
-        command = Command.decode(m.data);
-      } catch (err) {
-        decodeError = `command does not decode: ${(err as Error).message}`;
-        metrics.malformedCommands.inc();
-      }
-      // Commands whose events are already published are replayed without a span: they were
-      // traced when first applied, and reading headers costs a parse per message.
-      const wanted = this.publisher.wants(seq);
-      const traced = wanted && m.headers?.has("traceparent") === true;
-      let span: Span | undefined;
-      if (traced) {
-        span = tracer.startSpan(
-          "engine.apply",
-          { attributes: { "tp.venue": venue, "tp.partition": partitionNo, "tp.command_seq": seq } },
-          extractTraceContext(m.headers),
-        );
-      }
-      const sampled = seq % LATENCY_SAMPLE_EVERY === 0;
-      const t0 = sampled ? performance.now() : 0;
-      const result = this.partition.apply(seq, command, decodeError, wanted);
-      if (sampled) metrics.applySeconds.observe((performance.now() - t0) / 1000);
-      this.appliedSinceStart++;
-      applied++;
-      if (result.rejected) rejected++;
-      if (wanted) {
-        const events = this.partition.wireEvents();
-        let eventHeaders: MsgHdrs | undefined;
-        if (span !== undefined) {
-          eventHeaders = natsHeaders();
-          injectTraceHeaders(eventHeaders, trace.setSpan(context.active(), span));
+      if (entrySeq <= entrySeqOf(this.partition.lastSeq)) continue; // re-delivery after a consumer reset
+      if ((entrySeq & 255) === 0) this.lastCommandAt = new Date().toISOString();
+      const entry = decodeEntry(m.data);
+      if (entry.error !== undefined) metrics.malformedCommands.inc();
+      const count = entry.commands.length;
+      // Entries whose events are already published are replayed without spans or wire events.
+      const wanted = this.publisher.wants(commandSeqOf(entrySeq, Math.max(0, count - 1)));
+      let events: EngineEvent[] | undefined;
+      let spans: { seq: number; span: Span }[] | undefined;
+      if (entry.error !== undefined) {
+        const result = this.partition.apply(commandSeqOf(entrySeq, 0), undefined, entry.error, wanted);
+        this.appliedSinceStart++;
+        applied++;
+        if (result.rejected) rejected++;
+        if (wanted) events = this.partition.wireEvents();
+      } else {
+        for (let i = 0; i < count; i++) {
+          const command = entry.commands[i]!;
+          const seq = commandSeqOf(entrySeq, i);
+          const span = wanted && command.traceparent !== "" ? this.startSpan(seq, command.traceparent) : undefined;
+          const sampled = seq % LATENCY_SAMPLE_EVERY === 0;
+          const t0 = sampled ? performance.now() : 0;
+          const result = this.partition.apply(seq, command, undefined, wanted);
+          if (sampled) metrics.applySeconds.observe((performance.now() - t0) / 1000);
+          if (result.rejected) rejected++;
+          if (span !== undefined) {
+            span.setAttribute("tp.events", result.coreEvents);
+            (spans ??= []).push({ seq, span });
+          }
+          if (wanted) {
+            const wire = this.partition.wireEvents();
+            if (events === undefined) events = wire;
+            else for (const e of wire) events.push(e);
+          }
         }
-        // One message per run of events about one instrument (usually one per command).
-        for (const run of eventRuns(events)) {
-          const wait = this.publisher.offer({
-            cmdSeq: seq,
-            index: run.lastIndex,
-            subject: eventSubject(venue, partitionNo, run.instrument),
-            data: EngineEventBatch.encode({ events: run.events }).finish(),
-            headers: eventHeaders,
-          });
-          if (wait !== undefined) await wait;
-        }
+        this.appliedSinceStart += count;
+        applied += count;
       }
-      span?.setAttribute("tp.events", result.coreEvents);
-      span?.end();
+      if (events !== undefined) await this.publishEntry(events, spans);
+      if (spans !== undefined) for (const s of spans) s.span.end();
       this.lag = info.pending;
       if (this.lag === 0 && !this.caughtUp) this.markCaughtUp();
-      this.maybeSnapshot();
+      this.maybeSnapshot(count);
       if (applied >= METRICS_FLUSH_EVERY || this.lag === 0) {
         metrics.commandsApplied.inc({ outcome: "ok" }, applied - rejected);
         if (rejected > 0) metrics.commandsApplied.inc({ outcome: "rejected" }, rejected);
         applied = 0;
         rejected = 0;
-        metrics.lastCommandSeq.set(seq);
+        metrics.lastCommandSeq.set(this.partition.lastSeq);
         metrics.commandLag.set(this.lag);
         metrics.publishBacklog.set(this.publisher.backlog);
       }
+    }
+  }
+
+  private startSpan(seq: number, traceparent: string): Span {
+    const { venue, partition } = this.deps.settings;
+    return this.deps.tracer.startSpan(
+      "engine.apply",
+      { attributes: { "tp.venue": venue, "tp.partition": partition, "tp.command_seq": seq } },
+      contextOfTraceparent(traceparent),
+    );
+  }
+
+  /**
+   * Publishes an entry's events: one message per run of events about one instrument
+   * (usually one per entry). A message carries the trace context of the first traced
+   * command it holds events of.
+   */
+  private async publishEntry(events: EngineEvent[], spans: { seq: number; span: Span }[] | undefined): Promise<void> {
+    const { venue, partition } = this.deps.settings;
+    for (const run of eventRuns(events)) {
+      let headers: MsgHdrs | undefined;
+      if (spans !== undefined) {
+        const first = run.events[0]!.commandSeq;
+        const traced = spans.find((s) => s.seq >= first && s.seq <= run.lastCommandSeq);
+        if (traced !== undefined) {
+          headers = natsHeaders();
+          injectTraceHeaders(headers, trace.setSpan(context.active(), traced.span));
+        }
+      }
+      const wait = this.publisher.offer({
+        cmdSeq: run.lastCommandSeq,
+        index: run.lastIndex,
+        subject: eventSubject(venue, partition, run.instrument),
+        data: EngineEventBatch.encode({ events: run.events }).finish(),
+        headers,
+      });
+      if (wait !== undefined) await wait;
     }
   }
 
@@ -401,7 +430,7 @@ export class EngineRunner {
       const last = await this.deps.jsm.streams.getMessage(commandStreamName(venue), {
         last_by_subj: commandSubject(venue, partition),
       });
-      return last !== null && last.seq > this.partition.lastSeq ? 1 : 0;
+      return last !== null && last.seq > entrySeqOf(this.partition.lastSeq) ? 1 : 0;
     } catch (err) {
       if (/no message found|message not found/i.test((err as Error).message)) return 0;
       throw err;
@@ -422,15 +451,14 @@ export class EngineRunner {
     );
   }
 
-  private maybeSnapshot(): void {
+  private maybeSnapshot(commands: number): void {
     const { snapshotEveryCommands, snapshotEverySeconds } = this.deps.settings;
-    this.commandsSinceSnapshot++;
+    this.commandsSinceSnapshot += commands;
     if (this.lease.role !== "primary" || this.snapshotInFlight !== undefined) return;
     const byCount = snapshotEveryCommands > 0 && this.commandsSinceSnapshot >= snapshotEveryCommands;
     const byTime =
       snapshotEverySeconds > 0 &&
       this.commandsSinceSnapshot > 0 &&
-      (this.commandsSinceSnapshot & 255) === 0 &&
       performance.now() - this.lastSnapshotAt >= snapshotEverySeconds * 1000;
     if (!byCount && !byTime) return;
     this.snapshotNow();

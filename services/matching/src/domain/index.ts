@@ -37,6 +37,7 @@ export {
   type OrderExtras,
 } from "./engine.ts";
 export { SnapshotError } from "./codec.ts";
+export { decodeEntry, type DecodedEntry } from "./log-entry.ts";
 export {
   EventBuffer,
   eventAt,

@@ -21,6 +21,7 @@ function order(account: string, side: Side, price: number, qty: number, clientOr
     timestamp: ts,
     account,
     source: "t",
+    traceparent: "",
     body: {
       $case: "newOrder",
       value: {
@@ -87,6 +88,7 @@ describe("Partition: log commands to engine events", () => {
       timestamp: ts,
       account: "mallory",
       source: "t",
+      traceparent: "",
       body: { $case: "cancelOrder", value: { instrument: "INFY", orderId: 1, clientOrderId: "m1", reason: 0 } },
     });
     expect(events[0]!.body).toMatchObject({
@@ -104,6 +106,7 @@ describe("Partition: log commands to engine events", () => {
       timestamp: ts,
       account: "alice",
       source: "t",
+      traceparent: "",
       body: {
         $case: "massCancel",
         value: { instrument: "", side: 0, allAccounts: false, reason: CancelReason.KILL_SWITCH, clientOrderId: "k1" },
@@ -125,6 +128,7 @@ describe("Partition: log commands to engine events", () => {
         timestamp: ts,
         account: "ops:test",
         source: "t",
+        traceparent: "",
         body: {
           $case: "setInstrumentState",
           value: {

@@ -4,6 +4,9 @@ import { commandStream, prng, testInstrumentSettings } from "@tradeplane/testkit
 import { EngineProcess } from "../support/engine-process.ts";
 import {
   backgroundAppender,
+  entriesOf,
+  entrySeqs,
+  lastCommandSeqOf,
   readCommands,
   readEvents,
   referenceFromLog,
@@ -47,17 +50,19 @@ describe("engine crash recovery (SIGKILL) on a real nats-server", () => {
       env: { TP_SNAPSHOT_EVERY_COMMANDS: "7000", TP_LEASE_TTL_MS: "300" },
     });
     await engine.start();
-    const appender = backgroundAppender(fixture.js, venue, commandStream(COMMANDS, 42));
+    const seqs = entrySeqs();
+    const appender = backgroundAppender(fixture.js, venue, commandStream(COMMANDS, 42, seqs));
     const rnd = prng(2026);
-    const killPoints = [0.15, 0.4, 0.7].map((f) => Math.floor(COMMANDS * (f + rnd() * 0.1)));
+    const killPoints = [0.15, 0.4, 0.7].map((f) => seqs(Math.floor(COMMANDS * (f + rnd() * 0.1))));
     for (const point of killPoints) {
       await engine.waitForSeq(point, 120_000);
       await engine.signal("SIGKILL");
       await engine.start();
     }
     await appender.done;
-    await engine.waitForSeq(COMMANDS, 120_000);
-    const reference = referenceFromLog(await readCommands(fixture.nc, venue));
+    const log = await readCommands(fixture.nc, venue);
+    await engine.waitForSeq(lastCommandSeqOf(log), 120_000);
+    const reference = referenceFromLog(log);
     expectSameEvents(await readEvents(fixture.nc, venue), reference);
     expect((await engine.ops<{ digest: string }>("/digest")).digest).toBe(reference.digest);
     expect(engine.log).toContain("snapshot loaded");
@@ -76,9 +81,10 @@ describe("engine crash recovery (SIGKILL) on a real nats-server", () => {
       env: { TP_SNAPSHOT_EVERY_COMMANDS: "1000", TP_LEASE_TTL_MS: "300" },
     });
     await engine.start();
-    const appender = backgroundAppender(fixture.js, venue, commandStream(5_000, 5));
+    const appender = backgroundAppender(fixture.js, venue, commandStream(5_000, 5, entrySeqs()));
     await appender.done;
-    await engine.waitForSeq(5_000);
+    const last = lastCommandSeqOf(await readCommands(fixture.nc, venue));
+    await engine.waitForSeq(last);
     await engine.signal("SIGKILL");
     // Overwrite every stored snapshot's bytes with garbage of the same name.
     const { Objm } = await import("@nats-io/obj");
@@ -90,7 +96,7 @@ describe("engine crash recovery (SIGKILL) on a real nats-server", () => {
       new Uint8Array([1, 2, 3]),
     );
     await engine.start();
-    await engine.waitForSeq(5_000);
+    await engine.waitForSeq(last);
     expect(engine.log).toContain("snapshot unusable");
     const metrics = await (await fetch(`http://127.0.0.1:${engine.opsPort}/metrics`)).text();
     expect(metrics).toMatch(/tp_engine_snapshot_load_failures_total\{[^}]*\} 1/);
@@ -112,7 +118,7 @@ describe("engine crash recovery (SIGKILL) on a real nats-server", () => {
       env: { TP_SNAPSHOT_EVERY_COMMANDS: "5000", TP_LEASE_TTL_MS: "1500" },
     });
     await engine.start();
-    const commands = commandStream(40_000, 11);
+    const commands = commandStream(40_000, 11, entrySeqs());
     const appender = backgroundAppender(fixture.js, venue, commands);
     while (appender.acked < 5_000) await new Promise((r) => setTimeout(r, 5));
     await server.restart();
@@ -120,8 +126,8 @@ describe("engine crash recovery (SIGKILL) on a real nats-server", () => {
     await waitForJetStream(fixture.nc);
     expect(appender.acked).toBe(commands.length);
     const log = await readCommands(fixture.nc, venue);
-    expect(log.length).toBe(commands.length);
-    await engine.waitForSeq(log[log.length - 1]!.seq, 120_000);
+    expect(log.length).toBe(entriesOf(commands).length);
+    await engine.waitForSeq(lastCommandSeqOf(log), 120_000);
     const reference = referenceFromLog(log);
     const stored = await readEvents(fixture.nc, venue);
     const ids = stored.map((e) => e.msgId);

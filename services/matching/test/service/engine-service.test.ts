@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import {
+  CommandBatch,
+  COMMANDS_PER_ENTRY,
+  commandSeqOf,
   commandSubject,
   eventStreamName,
   eventSubjects,
@@ -16,7 +19,7 @@ import { context, trace } from "@opentelemetry/api";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { initTelemetry } from "@tradeplane/platform";
 import { EngineProcess } from "../support/engine-process.ts";
-import { appendAll, readEvents, referenceRun, venueFixture } from "../support/venue-fixture.ts";
+import { appendAll, entrySeqs, readEvents, referenceRun, venueFixture } from "../support/venue-fixture.ts";
 
 const VENUE = "svc";
 const ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -49,11 +52,11 @@ describe("the matching engine service on a real nats-server", () => {
     await server?.dispose();
   });
 
-  const commands = commandStream(2_000, 7);
+  const commands = commandStream(2_000, 7, entrySeqs());
 
   it("applies the log in order and publishes each event once, as the pure partition computes them", async () => {
     const last = await appendAll(fixture.js, VENUE, commands);
-    expect(last).toBe(2_000);
+    expect(last).toBe(entrySeqs()(1_999));
     await engine.waitForSeq(last);
     const reference = referenceRun(commands);
     const stored = await readEvents(fixture.nc, VENUE);
@@ -64,12 +67,20 @@ describe("the matching engine service on a real nats-server", () => {
     expect((await engine.ops<{ digest: string }>("/digest")).digest).toBe(reference.digest);
   });
 
-  it("records an undecodable command as a rejection and keeps going", async () => {
-    const bad = await fixture.js.publish(commandSubject(VENUE, 0), new Uint8Array([0xff, 0xff, 0xff, 0x01]));
-    const good = await appendAll(fixture.js, VENUE, commandStream(1, 99, bad.seq + 1));
+  it.each([
+    ["bytes that do not decode", new Uint8Array([0xff, 0xff, 0xff, 0x01])],
+    ["an entry without commands", CommandBatch.encode({ commands: [] }).finish()],
+    [
+      "an entry of more commands than an entry may hold",
+      CommandBatch.encode({ commands: commandStream(COMMANDS_PER_ENTRY + 1, 5) }).finish(),
+    ],
+  ])("records %s as one rejection and keeps going", async (_name, bytes) => {
+    const bad = await fixture.js.publish(commandSubject(VENUE, 0), bytes);
+    const good = await appendAll(fixture.js, VENUE, commandStream(1, 99, entrySeqs(bad.seq + 1)));
     await engine.waitForSeq(good);
     const events = await readEvents(fixture.nc, VENUE);
-    const rejection = events.find((e) => e.msgId === `${bad.seq}-0`)!;
+    const rejection = events.find((e) => e.msgId === `${commandSeqOf(bad.seq, 0)}-0`)!;
+    expect(rejection.events).toHaveLength(1);
     expect(rejection.events[0]!.body).toMatchObject({
       $case: "rejected",
       value: { reason: RejectReason.MALFORMED_COMMAND },
@@ -95,7 +106,7 @@ describe("the matching engine service on a real nats-server", () => {
   it("reports status and the book over VenueAdmin", async () => {
     const status = await unary<GetStatusResponse>((cb) => admin.getStatus({}, cb));
     expect(status.replicas[0]).toMatchObject({ partition: 0, instance: "engine-a", lag: 0 });
-    expect(status.replicas[0]!.lastCommandSeq).toBeGreaterThanOrEqual(2_002);
+    expect(status.replicas[0]!.lastCommandSeq).toBeGreaterThanOrEqual(entrySeqs()(1_999));
     const book = await unary<GetBookResponse>((cb) => admin.getBook({ instrument: "INFY", depth: 5 }, cb));
     expect(book.state).toBe(InstrumentState.CONTINUOUS);
     expect(book.bidLevels.length + book.askLevels.length).toBeGreaterThan(0);

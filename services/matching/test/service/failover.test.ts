@@ -4,6 +4,9 @@ import { commandStream, testInstrumentSettings } from "@tradeplane/testkit";
 import { EngineProcess } from "../support/engine-process.ts";
 import {
   backgroundAppender,
+  entriesOf,
+  entrySeqs,
+  lastCommandSeqOf,
   readCommands,
   readEvents,
   referenceFromLog,
@@ -52,8 +55,9 @@ describe("primary and hot standby", () => {
     cleanups.push(() => b.signal("SIGTERM"));
     expect((await b.ops<Status>("/status")).role).toBe("standby");
 
-    const appender = backgroundAppender(fixture.js, venue, commandStream(30_000, 3));
-    await a.waitForSeq(10_000, 60_000);
+    const seqs = entrySeqs();
+    const appender = backgroundAppender(fixture.js, venue, commandStream(30_000, 3, seqs));
+    await a.waitForSeq(seqs(10_000), 60_000);
     const killedAt = Date.now();
     await a.signal("SIGKILL");
     await waitFor(async () => (await b.ops<Status>("/status")).role === "primary", "engine-b to take over");
@@ -61,7 +65,7 @@ describe("primary and hot standby", () => {
     process.stderr.write(`standby took over ${takeoverMs} ms after SIGKILL (lease ttl 600 ms)\n`);
     await appender.done;
     const log = await readCommands(fixture.nc, venue);
-    await b.waitForSeq(log[log.length - 1]!.seq, 60_000);
+    await b.waitForSeq(lastCommandSeqOf(log), 60_000);
     await (async () => {
       // Let the new primary's last publishes land.
       await waitFor(
@@ -90,16 +94,17 @@ describe("primary and hot standby", () => {
     });
     await e.start();
     cleanups.push(() => e.signal("SIGTERM"));
-    const commands = commandStream(15_000, 9);
+    const seqs = entrySeqs();
+    const commands = commandStream(15_000, 9, seqs);
     const appender = backgroundAppender(fixture.js, venue, commands);
-    await e.waitForSeq(4_000, 60_000);
+    await e.waitForSeq(seqs(4_000), 60_000);
     await cluster.servers[1]!.stop();
     await appender.done;
     await cluster.waitForJetStream();
     expect(appender.acked).toBe(commands.length);
     const log = await readCommands(fixture.nc, venue);
-    expect(log.length).toBe(commands.length);
-    await e.waitForSeq(log[log.length - 1]!.seq, 45_000);
+    expect(log.length).toBe(entriesOf(commands).length);
+    await e.waitForSeq(lastCommandSeqOf(log), 45_000);
     await waitFor(
       async () => (await e.ops<{ publishBacklog: number }>("/status")).publishBacklog === 0,
       "publish backlog to drain",

@@ -1,7 +1,9 @@
 import { jetstream, jetstreamManager, DeliverPolicy, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { Command } from "@tradeplane/contracts";
 import {
-  Command,
+  CommandBatch,
+  commandSeqOf,
   commandStreamName,
   commandSubject,
   EngineEventBatch,
@@ -12,23 +14,62 @@ import { commandLogWriter, provision, venueProvisioningPlan } from "@tradeplane/
 import { connectTo, retry } from "@tradeplane/testkit";
 import { engineConfigOf } from "../../src/engine-config.ts";
 import { eventRuns } from "../../src/domain/event-runs.ts";
+import { decodeEntry } from "../../src/domain/log-entry.ts";
 import { Partition } from "../../src/domain/partition.ts";
 import { testInstrumentSettings } from "@tradeplane/testkit";
 
-/** One message of the event stream: a run of one command's events about one instrument. */
+/** One message of the event stream: a run of an entry's events about one instrument. */
 export interface StoredEvent {
   readonly msgId: string;
   readonly events: EngineEventT[];
   readonly bytes: Uint8Array;
 }
 
-/** The messages the engine publishes for the partition's last command. */
-function messagesOf(seq: number, partition: Partition): StoredEvent[] {
-  return eventRuns(partition.wireEvents()).map((run) => {
+/** The messages the engine publishes for one entry's events. */
+function messagesOf(events: EngineEventT[]): StoredEvent[] {
+  return eventRuns(events).map((run) => {
     const bytes = EngineEventBatch.encode({ events: run.events }).finish();
-    return { msgId: `${seq}-${run.lastIndex}`, events: run.events, bytes };
+    return { msgId: `${run.lastCommandSeq}-${run.lastIndex}`, events: run.events, bytes };
   });
 }
+
+/**
+ * Entry sizes the fixtures cut command streams into, in turn: single commands and batches
+ * of several, as gateways write them, so every proof also covers multi-command entries.
+ */
+const ENTRY_SIZES = [1, 4, 2, 9, 1, 3, 16, 5];
+
+/** Cuts commands into log entries of the fixture sizes. */
+export function entriesOf(commands: readonly Command[]): Command[][] {
+  const out: Command[][] = [];
+  for (let i = 0, k = 0; i < commands.length; k++) {
+    const size = ENTRY_SIZES[k % ENTRY_SIZES.length]!;
+    out.push(commands.slice(i, i + size));
+    i += size;
+  }
+  return out;
+}
+
+/**
+ * The command sequences commands get when cut by entriesOf and written from the entry at
+ * `firstEntrySeq`: what a command stream's cancels and replaces must name (commandStream's `seqOf`).
+ */
+export function entrySeqs(firstEntrySeq = 1): (i: number) => number {
+  const seqs: number[] = [];
+  let entry = firstEntrySeq;
+  let k = 0;
+  return (i) => {
+    while (seqs.length <= i) {
+      const size = ENTRY_SIZES[k++ % ENTRY_SIZES.length]!;
+      for (let p = 0; p < size; p++) seqs.push(commandSeqOf(entry, p));
+      entry++;
+    }
+    return seqs[i]!;
+  };
+}
+
+const encodeEntry = (commands: readonly Command[]): Uint8Array =>
+  CommandBatch.encode({ commands: [...commands] }).finish();
 
 /** Provisions a venue on a server and gives the test a connection and a command writer. */
 export async function venueFixture(servers: string | readonly string[], venue: string, replicas = 1) {
@@ -39,7 +80,7 @@ export async function venueFixture(servers: string | readonly string[], venue: s
   return { nc, js, writer };
 }
 
-/** Appends commands to partition 0, pipelined; returns the last sequence. */
+/** Appends commands to partition 0 in entries of the fixture sizes, pipelined; returns the last command sequence. */
 export async function appendAll(
   js: JetStreamClient,
   venue: string,
@@ -48,9 +89,9 @@ export async function appendAll(
 ): Promise<number> {
   let last = 0;
   const inFlight: Promise<void>[] = [];
-  for (const c of commands) {
-    const stored = js.publish(commandSubject(venue, 0), Command.encode(c).finish(), { timeout: 30_000 });
-    inFlight.push(stored.then((ack) => void (last = Math.max(last, ack.seq))));
+  for (const entry of entriesOf(commands)) {
+    const stored = js.publish(commandSubject(venue, 0), encodeEntry(entry), { timeout: 30_000 });
+    inFlight.push(stored.then((ack) => void (last = Math.max(last, commandSeqOf(ack.seq, entry.length - 1)))));
     if (inFlight.length >= window) await Promise.all(inFlight.splice(0));
   }
   await Promise.all(inFlight);
@@ -77,19 +118,27 @@ export async function readEvents(nc: NatsConnection, venue: string): Promise<Sto
   return out;
 }
 
-/** The uninterrupted reference: the same commands applied to a pure partition in process. */
-export function referenceRun(commands: readonly Command[], firstSeq = 1): { digest: string; events: StoredEvent[] } {
-  const partition = Partition.create({ engine: engineConfigOf({ instruments: testInstrumentSettings }) });
-  const events: StoredEvent[] = [];
-  commands.forEach((command, i) => {
-    const seq = firstSeq + i;
-    partition.apply(seq, Command.decode(Command.encode(command).finish()));
-    events.push(...messagesOf(seq, partition));
-  });
-  return { digest: partition.digest(), events };
+/**
+ * The uninterrupted reference: the same commands, cut into the same entries as appendAll,
+ * applied to a pure partition in process (the log's entries from `firstEntrySeq`).
+ */
+export function referenceRun(
+  commands: readonly Command[],
+  firstEntrySeq = 1,
+): { digest: string; events: StoredEvent[] } {
+  return referenceFromLog(
+    entriesOf(commands).map((entry, i) => ({ seq: firstEntrySeq + i, data: encodeEntry(entry) })),
+  );
 }
 
-/** Every command of the venue's log with its sequence, in log order. */
+/** The command sequence of the last command a log holds (0 for an empty log). */
+export function lastCommandSeqOf(log: readonly { seq: number; data: Uint8Array }[]): number {
+  const last = log[log.length - 1];
+  if (last === undefined) return 0;
+  return commandSeqOf(last.seq, Math.max(0, decodeEntry(last.data).commands.length - 1));
+}
+
+/** Every entry of the venue's command log with its stream sequence, in log order. */
 export async function readCommands(nc: NatsConnection, venue: string): Promise<{ seq: number; data: Uint8Array }[]> {
   const info = await retry(async () => (await jetstreamManager(nc)).streams.info(commandStreamName(venue)));
   if (info.state.messages === 0) return [];
@@ -105,7 +154,7 @@ export async function readCommands(nc: NatsConnection, venue: string): Promise<{
   return out;
 }
 
-/** The reference for whatever the log holds: each entry applied to a pure partition at its own sequence. */
+/** The reference for whatever the log holds: each entry's commands applied to a pure partition at their sequences. */
 export function referenceFromLog(log: readonly { seq: number; data: Uint8Array }[]): {
   digest: string;
   events: StoredEvent[];
@@ -113,35 +162,40 @@ export function referenceFromLog(log: readonly { seq: number; data: Uint8Array }
   const partition = Partition.create({ engine: engineConfigOf({ instruments: testInstrumentSettings }) });
   const events: StoredEvent[] = [];
   for (const { seq, data } of log) {
-    let command: Command | undefined;
-    let error: string | undefined;
-    try {
-      command = Command.decode(data);
-    } catch (err) {
-      error = `command does not decode: ${(err as Error).message}`;
+    const entry = decodeEntry(data);
+    const entryEvents: EngineEventT[] = [];
+    if (entry.error !== undefined) {
+      partition.apply(commandSeqOf(seq, 0), undefined, entry.error);
+      entryEvents.push(...partition.wireEvents());
     }
-    partition.apply(seq, command, error);
-    events.push(...messagesOf(seq, partition));
+    entry.commands.forEach((command, i) => {
+      partition.apply(commandSeqOf(seq, i), command);
+      entryEvents.push(...partition.wireEvents());
+    });
+    events.push(...messagesOf(entryEvents));
   }
   return { digest: partition.digest(), events };
 }
 
 /**
- * Appends commands in the background with retries (each with a message id, so a retry
- * never stores a command twice), as a gateway under NATS trouble would.
+ * Appends commands in the background, in entries of the fixture sizes, with retries (each
+ * entry with a message id, so a retry never stores it twice), as a gateway under NATS
+ * trouble would. `acked` counts commands.
  */
 export function backgroundAppender(js: JetStreamClient, venue: string, commands: readonly Command[], window = 256) {
   let acked = 0;
   let stopped = false;
   const done = (async () => {
     const inFlight = new Set<Promise<void>>();
-    for (let i = 0; i < commands.length && !stopped; i++) {
-      const data = Command.encode(commands[i]!).finish();
+    const entries = entriesOf(commands);
+    for (let i = 0; i < entries.length && !stopped; i++) {
+      const data = encodeEntry(entries[i]!);
+      const size = entries[i]!.length;
       const attempt = async (): Promise<void> => {
         for (let tries = 0; ; tries++) {
           try {
             await js.publish(commandSubject(venue, 0), data, { msgID: `cmd-${i}`, timeout: 5_000 });
-            acked++;
+            acked += size;
             return;
           } catch (err) {
             if (tries > 200) throw err;

@@ -4,7 +4,10 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import {
   accountsBucket,
+  CommandBatch,
   commandStreamName,
+  entrySeqOf,
+  positionOf,
   ExecType,
   KillSwitchScope,
   OrderEntryClient,
@@ -136,8 +139,9 @@ describe("OrderEntry over gRPC against the real engine and a real nats-server", 
     );
     const seq = res.reports[0]!.commandSeq;
     const jsm = await jetstreamManager(nc);
-    const command = await jsm.streams.getMessage(commandStreamName(VENUE), { seq });
-    expect(command?.header?.get("traceparent")).toContain(traceId);
+    const entry = await jsm.streams.getMessage(commandStreamName(VENUE), { seq: entrySeqOf(seq) });
+    const command = CommandBatch.decode(entry!.data).commands[positionOf(seq)]!;
+    expect(command.traceparent).toContain(traceId);
   });
 
   it("refuses a caller without a valid token", async () => {

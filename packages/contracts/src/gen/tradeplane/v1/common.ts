@@ -1031,7 +1031,7 @@ export interface LevelChange {
 export interface LoggedCommand {
   /** Engine partition whose command subject received it. */
   partition: number;
-  /** Its sequence number in the command log. */
+  /** Its command sequence: entry * 1000 + position in the entry (see engine.proto). */
   commandSeq: number;
 }
 

@@ -40,18 +40,31 @@ import {
  * Internal to a venue (gateways, engine, market data, journal); clients never see
  * these. Conventions (ticks, lots, identifiers) are in common.proto.
  *
- * Commands: stream <VENUE>_CMD, subject tp.<venue>.cmd.<partition>, one Command per
- * message. The stream sequence JetStream assigns to a command is its command_seq; the
- * engine uses it as the venue order id of a new order. The engine's state is a pure
- * function of the commands it applied: no clock, no randomness.
+ * Commands: stream <VENUE>_CMD, subject tp.<venue>.cmd.<partition>, one CommandBatch
+ * per message (a log entry: the commands one writer stored together, 1 to 1000). The
+ * command at position i of the entry JetStream stored at stream sequence S has the
+ * command_seq S * 1000 + i (commandSeqOf in @tradeplane/contracts); the engine uses it
+ * as the venue order id of a new order. The engine's state is a pure function of the
+ * commands it applied: no clock, no randomness.
  *
  * Events: stream <VENUE>_EVT, subject tp.<venue>.evt.<partition>.<instrument> (the
- * token "_" when an event has no valid instrument), one EngineEvent per message, with
- * the JetStream message id "<command_seq>-<index>" so that a restarted or failed-over
- * engine never publishes an event twice.
+ * token "_" when an event has no valid instrument), one EngineEventBatch per message,
+ * with the JetStream message id "<command_seq>-<index>" of its last event so that a
+ * restarted or failed-over engine never publishes an event twice.
  */
 
-/** One entry of the command log. */
+/**
+ * One entry of the command log: one message of the command stream. Writers batch the
+ * commands that are ready together (a gateway's orders of one event-loop turn, a
+ * session's burst) so that the log, the engine and every reader pay per entry, not per
+ * command. A reader refuses an entry without commands or with more than 1000.
+ */
+export interface CommandBatch {
+  /** In the order the engine applies them. */
+  commands: Command[];
+}
+
+/** One command: what a client, an operator or the scheduler asked of the engine. */
 export interface Command {
   /**
    * Writer's clock when it wrote the command; required. It is the engine's only time
@@ -71,6 +84,11 @@ export interface Command {
    * engine ignores it.
    */
   source: string;
+  /**
+   * W3C traceparent of the writer's span, empty when the writer traced nothing: commands
+   * of many requests share an entry, so the trace context travels with each command.
+   */
+  traceparent: string;
   /** Required. */
   body?:
     | { $case: "newOrder"; value: NewOrderCommand }
@@ -392,8 +410,77 @@ export interface MassCancelCompleted {
   clientOrderId: string;
 }
 
+function createBaseCommandBatch(): CommandBatch {
+  return { commands: [] };
+}
+
+export const CommandBatch: MessageFns<CommandBatch> = {
+  encode(message: CommandBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.commands) {
+      Command.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CommandBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCommandBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.commands.push(Command.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CommandBatch {
+    return {
+      commands: globalThis.Array.isArray(object?.commands) ? object.commands.map((e: any) => Command.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: CommandBatch): unknown {
+    const obj: any = {};
+    if (message.commands?.length) {
+      obj.commands = message.commands.map((e) => Command.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CommandBatch>): CommandBatch {
+    return CommandBatch.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CommandBatch>): CommandBatch {
+    const message = createBaseCommandBatch();
+    message.commands = object.commands?.map((e) => Command.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseCommand(): Command {
-  return { timestamp: undefined, account: "", source: "", body: undefined };
+  return { timestamp: undefined, account: "", source: "", traceparent: "", body: undefined };
 }
 
 export const Command: MessageFns<Command> = {
@@ -406,6 +493,9 @@ export const Command: MessageFns<Command> = {
     }
     if (message.source !== "") {
       writer.uint32(26).string(message.source);
+    }
+    if (message.traceparent !== "") {
+      writer.uint32(34).string(message.traceparent);
     }
     switch (message.body?.$case) {
       case "newOrder":
@@ -465,6 +555,14 @@ export const Command: MessageFns<Command> = {
             }
 
             message.source = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.traceparent = reader.string();
             continue;
           }
           case 10: {
@@ -535,6 +633,7 @@ export const Command: MessageFns<Command> = {
       timestamp: isSet(object.timestamp) ? fromJsonTimestamp(object.timestamp) : undefined,
       account: isSet(object.account) ? globalThis.String(object.account) : "",
       source: isSet(object.source) ? globalThis.String(object.source) : "",
+      traceparent: isSet(object.traceparent) ? globalThis.String(object.traceparent) : "",
       body: isSet(object.newOrder)
         ? { $case: "newOrder", value: NewOrderCommand.fromJSON(object.newOrder) }
         : isSet(object.new_order)
@@ -574,6 +673,9 @@ export const Command: MessageFns<Command> = {
     if (message.source !== "") {
       obj.source = message.source;
     }
+    if (message.traceparent !== "") {
+      obj.traceparent = message.traceparent;
+    }
     if (message.body?.$case === "newOrder") {
       obj.newOrder = NewOrderCommand.toJSON(message.body.value);
     } else if (message.body?.$case === "cancelOrder") {
@@ -600,6 +702,7 @@ export const Command: MessageFns<Command> = {
       : undefined;
     message.account = object.account ?? "";
     message.source = object.source ?? "";
+    message.traceparent = object.traceparent ?? "";
     switch (object.body?.$case) {
       case "newOrder": {
         if (object.body?.value !== undefined && object.body?.value !== null) {
