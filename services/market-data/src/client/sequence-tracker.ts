@@ -34,7 +34,10 @@ function keyOf(u: SubscribeResponse): string {
  * rules. L3, TRADES and STATE must be gap-free: a jump is a gap (an L3 snapshot restarts the
  * count). L1, L2, BARS, STATS and AUCTION may jump (conflation; an L2 update that does not
  * touch a subscriber's depth is not sent to it): each update applies on top of the last.
- * `resumeFrom` is the largest source_sequence processed: the from_sequence of a resume.
+ * `resumeFrom` is one before the largest source_sequence processed: the from_sequence of a
+ * resume. One source_sequence (one event message) may carry many updates, and a gap can fall
+ * among them, so a resume asks again for the whole of the newest message and skips the
+ * updates of it already processed as duplicates.
  * Pure: no I/O, no clock.
  */
 export class SequenceTracker {
@@ -42,8 +45,13 @@ export class SequenceTracker {
   /** Keys not yet seen since the last resume: their first jump cannot be recovered by replay. */
   private resumed = new Set<string>();
   private resuming = false;
-  resumeFrom: number | undefined;
+  private maxSource: number | undefined;
   lastGap: Gap | undefined;
+
+  /** The from_sequence of a resume: every update of the messages before the newest was seen. */
+  get resumeFrom(): number | undefined {
+    return this.maxSource === undefined ? undefined : Math.max(0, this.maxSource - 1);
+  }
 
   /** A resubscribe from `resumeFrom` is starting. */
   markResume(): void {
@@ -66,7 +74,7 @@ export class SequenceTracker {
     if (this.resuming) this.resumed.add(key);
     if (verdict === "gap" || verdict === "duplicate") return verdict;
     this.last.set(key, u.sequence);
-    if (this.resumeFrom === undefined || u.sourceSequence > this.resumeFrom) this.resumeFrom = u.sourceSequence;
+    if (this.maxSource === undefined || u.sourceSequence > this.maxSource) this.maxSource = u.sourceSequence;
     return verdict;
   }
 }

@@ -33,15 +33,29 @@ describe("SequenceTracker", () => {
     expect(updates.map((x) => t.observe(x))).toEqual(want);
   });
 
-  it("resumes from the largest source sequence processed; a jump right after a resume is a loss, not a loop", () => {
+  it("resumes from before the newest source sequence processed; a jump right after a resume is a loss, not a loop", () => {
     const t = new SequenceTracker();
     t.observe(u(TRADES, 1, 3));
     t.observe(u(L2, 7, 5));
     expect(t.observe(u(TRADES, 3, 9))).toBe("gap");
-    expect(t.resumeFrom).toBe(5);
+    // Message 5 may hold more updates than the one seen: ask for it again.
+    expect(t.resumeFrom).toBe(4);
     t.markResume();
     expect(t.observe(u(TRADES, 5, 20))).toBe("lost");
     expect(t.observe(u(TRADES, 6, 21))).toBe("ok");
     expect(t.observe(u(TRADES, 8, 25))).toBe("gap");
+  });
+
+  it("skips what a resume sends again of a message it had partly seen", () => {
+    const t = new SequenceTracker();
+    expect([u(L3, 1, 7), u(L3, 2, 7), u(L3, 4, 7)].map((x) => t.observe(x))).toEqual(["ok", "ok", "gap"]);
+    expect(t.resumeFrom).toBe(6);
+    t.markResume();
+    expect([u(L3, 1, 7), u(L3, 2, 7), u(L3, 3, 7), u(L3, 4, 7)].map((x) => t.observe(x))).toEqual([
+      "duplicate",
+      "duplicate",
+      "ok",
+      "ok",
+    ]);
   });
 });

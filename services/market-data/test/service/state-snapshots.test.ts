@@ -23,7 +23,7 @@ import { ALL_CHANNELS, eventHeadOf, serviceConfig } from "../support/service-con
 
 const VENUE = "mdsnap";
 const SYMBOLS = richInstrumentSettings.map((i) => i.symbol);
-const EVERY_EVENTS = 2_000;
+const EVERY_EVENTS = 1_000;
 
 let server: NatsServer;
 let nc: NatsConnection;

@@ -1,59 +1,107 @@
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
 import type { EngineEvent } from "@tradeplane/contracts";
 import { eventRuns, MAX_EVENTS_PER_MESSAGE } from "../../src/domain/event-runs.ts";
 
-const ev = (index: number, instrument: string, commandSeq = 7): EngineEvent =>
+const ev = (commandSeq: number, index: number, instrument: string): EngineEvent =>
   ({ commandSeq, index, lastInCommand: false, timestamp: undefined, instrument, body: undefined }) as EngineEvent;
 
-describe("eventRuns: one event message per run of an entry's events about one instrument", () => {
+/** [instrument, ["seq:index", ...]] per message, in publish order. */
+const shape = (events: EngineEvent[]) =>
+  eventRuns(events).map((m) => [m.instrument, m.events.map((e) => `${e.commandSeq}:${e.index}`)]);
+
+describe("eventRuns: an entry's events as event messages", () => {
   it.each([
     ["no events, no messages", [], []],
-    ["one instrument, one message", [ev(0, "INFY"), ev(1, "INFY"), ev(2, "INFY")], [["INFY", [0, 1, 2], 7, 2]]],
+    ["one instrument, one message", [ev(7, 0, "INFY"), ev(7, 1, "INFY")], [["INFY", ["7:0", "7:1"]]]],
     [
-      "two instruments in turn, one message each",
-      [ev(0, "INFY"), ev(1, "TCS")],
+      "commands about different instruments are gathered per instrument, ordered by their last event",
+      [ev(5000, 0, "INFY"), ev(5000, 1, "INFY"), ev(5001, 0, "TCS"), ev(5002, 0, "INFY"), ev(5003, 0, "TCS")],
       [
-        ["INFY", [0], 7, 0],
-        ["TCS", [1], 7, 1],
+        ["INFY", ["5000:0", "5000:1", "5002:0"]],
+        ["TCS", ["5001:0", "5003:0"]],
       ],
     ],
     [
-      "an instrument that comes back starts a new run, so ids rise in publish order",
-      [ev(0, "INFY"), ev(1, "TCS"), ev(2, "INFY")],
+      "a command about several instruments is a barrier, its own events in contiguous runs",
+      [ev(1, 0, "TCS"), ev(2, 0, "INFY"), ev(3, 0, "INFY"), ev(3, 1, "TCS"), ev(3, 2, "INFY"), ev(4, 0, "TCS")],
       [
-        ["INFY", [0], 7, 0],
-        ["TCS", [1], 7, 1],
-        ["INFY", [2], 7, 2],
-      ],
-    ],
-    [
-      "several commands of an entry about one instrument share a message, named by the last",
-      [ev(0, "INFY", 5000), ev(1, "INFY", 5000), ev(0, "INFY", 5001), ev(0, "TCS", 5002)],
-      [
-        ["INFY", [0, 1, 0], 5001, 0],
-        ["TCS", [0], 5002, 0],
+        ["TCS", ["1:0"]],
+        ["INFY", ["2:0"]],
+        ["INFY", ["3:0"]],
+        ["TCS", ["3:1"]],
+        ["INFY", ["3:2"]],
+        ["TCS", ["4:0"]],
       ],
     ],
     [
       "text that is no symbol goes to the unrouted token",
-      [ev(0, "not a symbol"), ev(1, "also bad")],
-      [["_", [0, 1], 7, 1]],
+      [ev(7, 0, "not a symbol"), ev(7, 1, "also bad")],
+      [["_", ["7:0", "7:1"]]],
     ],
   ] as const)("%s", (_name, events, expected) => {
-    const runs = eventRuns([...(events as readonly EngineEvent[])]);
-    expect(runs.map((r) => [r.instrument, r.events.map((e) => e.index), r.lastCommandSeq, r.lastIndex])).toEqual(
-      expected,
-    );
+    expect(shape([...(events as readonly EngineEvent[])])).toEqual(expected);
   });
 
-  it("cuts a run longer than one message may hold (a mass cancel of a deep book)", () => {
-    const events = Array.from({ length: MAX_EVENTS_PER_MESSAGE * 2 + 1 }, (_, i) => ev(i, "INFY"));
-    const runs = eventRuns(events);
-    expect(runs.map((r) => r.events.length)).toEqual([MAX_EVENTS_PER_MESSAGE, MAX_EVENTS_PER_MESSAGE, 1]);
-    expect(runs.map((r) => r.lastIndex)).toEqual([
+  it("names each message by its last event, and ids rise in publish order", () => {
+    const events = [ev(10, 0, "TCS"), ev(11, 0, "INFY"), ev(12, 0, "TCS"), ev(13, 0, "INFY"), ev(13, 1, "INFY")];
+    const ids = eventRuns(events).map((m) => [m.lastCommandSeq, m.lastIndex]);
+    expect(ids).toEqual([
+      [12, 0],
+      [13, 1],
+    ]);
+  });
+
+  it("cuts a command's events longer than one message may hold (a mass cancel of a deep book)", () => {
+    const events = Array.from({ length: MAX_EVENTS_PER_MESSAGE * 2 + 1 }, (_, i) => ev(9, i, "INFY"));
+    const messages = eventRuns(events);
+    expect(messages.map((m) => m.events.length)).toEqual([MAX_EVENTS_PER_MESSAGE, MAX_EVENTS_PER_MESSAGE, 1]);
+    expect(messages.map((m) => m.lastIndex)).toEqual([
       MAX_EVENTS_PER_MESSAGE - 1,
       MAX_EVENTS_PER_MESSAGE * 2 - 1,
       MAX_EVENTS_PER_MESSAGE * 2,
     ]);
+  });
+
+  it("sends what it gathered once a message would grow past the limit, keeping ids rising", () => {
+    const events: EngineEvent[] = [];
+    for (let c = 0; c < MAX_EVENTS_PER_MESSAGE; c++) events.push(ev(1_000 + c, 0, c % 2 === 0 ? "INFY" : "TCS"));
+    events.push(ev(5_000, 0, "INFY"));
+    const messages = eventRuns(events);
+    expect(messages.map((m) => m.events.length)).toEqual([MAX_EVENTS_PER_MESSAGE / 2, MAX_EVENTS_PER_MESSAGE / 2, 1]);
+    const ids = messages.map((m) => m.lastCommandSeq * 10_000 + m.lastIndex);
+    expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+    expect(messages.flatMap((m) => m.events)).toHaveLength(events.length);
+  });
+});
+
+describe("eventRuns on random entries", () => {
+  it("publishes every event once, one instrument a message, ids rising, each instrument's events in order", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.constantFrom("INFY", "TCS", "SBIN", "??"), { minLength: 1, maxLength: 4 }), {
+          maxLength: 60,
+        }),
+        (commands) => {
+          const events = commands.flatMap((tokens, c) => tokens.map((t, i) => ev(1_000 + c, i, t)));
+          const messages = eventRuns(events);
+          const published = messages.flatMap((m) => m.events);
+          expect(new Set(published)).toEqual(new Set(events));
+          expect(published).toHaveLength(events.length);
+          const ids = messages.map((m) => (m.lastCommandSeq - 1_000) * 100 + m.lastIndex);
+          for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1]!);
+          for (const m of messages) {
+            expect(new Set(m.events.map((e) => (e.instrument === "??" ? "_" : e.instrument)))).toEqual(
+              new Set([m.instrument]),
+            );
+            expect(m.events.at(-1)).toMatchObject({ commandSeq: m.lastCommandSeq, index: m.lastIndex });
+          }
+          for (const token of ["INFY", "TCS", "SBIN", "??"]) {
+            const order = (xs: EngineEvent[]) => xs.filter((e) => e.instrument === token);
+            expect(order(published)).toEqual(order(events));
+          }
+        },
+      ),
+    );
   });
 });

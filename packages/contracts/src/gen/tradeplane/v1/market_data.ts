@@ -45,8 +45,11 @@ import {
  *   one you received.
  * * `source_sequence`: the position in the venue's event log (the <VENUE>_EVT stream
  *   sequence) of the last engine event the update reflects. It is venue-wide and only
- *   grows, so it is the resume token: pass the source_sequence of the last update you
- *   processed as SubscribeRequest.from_sequence.
+ *   grows, so it is the resume token: SubscribeRequest.from_sequence = S replays what
+ *   followed event message S. One message may carry many updates (an instrument's events
+ *   of one log entry), so after a gap pass one less than the source_sequence of the last
+ *   update you processed and skip the updates whose sequence you already have (the
+ *   ResilientSubscription client helper does both).
  */
 
 /** What a subscription carries. */
