@@ -121,6 +121,12 @@ const orderAt = (i: number) => {
     stpGroup: 0,
   };
 };
+/** Failure texts and how often each came (printed to stderr at the end: the JSON line says only how many). */
+const failures = new Map<string, number>();
+const noteFailure = (text: string): void => {
+  const key = text.replace(/"clientOrderId":"o\d+"|o\d+/g, "o#").slice(0, 300);
+  if (failures.size < 20 || failures.has(key)) failures.set(key, (failures.get(key) ?? 0) + 1);
+};
 const intendedNs = (i: number): bigint => startNs + BigInt(Math.round(i * intervalNs));
 const record = (i: number, failed: boolean, resolve: () => void): void => {
   if (failed) errors++;
@@ -190,9 +196,13 @@ const finished = new Promise<void>((resolve) => {
         const i = sent++;
         if (lean !== undefined) leanSubmit(i, (failed) => record(i, failed, resolve));
         else
-          client.submitOrder(orderAt(i), metadata[i & 1]!, (err: Error | null, res: SubmitOrderResponse) =>
-            record(i, err !== null || res.reports.length === 0, resolve),
-          );
+          client.submitOrder(orderAt(i), metadata[i & 1]!, (err: Error | null, res: SubmitOrderResponse) => {
+            const failed = err !== null || res.reports.length === 0;
+            if (failed) noteFailure(err?.message ?? "no reports");
+            else if (res.reports[0]!.execType === ExecType.REJECTED)
+              noteFailure(`(not counted as an error) rejected: ${res.reports[0]!.text}`);
+            record(i, failed, resolve);
+          });
       }
       scheduleNext(pump);
     };
@@ -258,6 +268,7 @@ await Promise.race([
   new Promise((r) => setTimeout(r, (flags.seconds + flags.warmup) * 1_000 + 60_000).unref()),
 ]);
 errors += total - done;
+for (const [text, count] of failures) console.error(`failure x${count}: ${text}`);
 const seconds = Number(process.hrtime.bigint() - startNs) / 1e9 - flags.warmup;
 client.close();
 loadLoop.disable();

@@ -10,8 +10,16 @@ import {
   commandSeqOf,
   commandStreamName,
   commandSubject,
+  type Command,
 } from "@tradeplane/contracts";
-import { createLogger, JetStreamAsyncPublisher, provision, venueProvisioningPlan } from "@tradeplane/platform";
+import {
+  createLogger,
+  instrumentOfCommand,
+  JetStreamAsyncPublisher,
+  orderEntry,
+  provision,
+  venueProvisioningPlan,
+} from "@tradeplane/platform";
 import { batchedSeqs, commandStream, connectTo, NatsServer } from "@tradeplane/testkit";
 
 /** A silent logger for in-process services in benchmarks (the JSON line must be the last output). */
@@ -80,8 +88,7 @@ export async function fillCommandLog(
     let inFlight = 0;
     let wake: (() => void) | undefined;
     let failure: string | undefined;
-    for (let i = 0; i < commands.length; i += perEntry) {
-      const entry = commands.slice(i, i + perEntry);
+    for (const entry of entriesInWriterOrder(commands, perEntry, entrySeq)) {
       inFlight++;
       publisher.publish(subject, CommandBatch.encode({ commands: entry }).finish(), `bench-${entrySeq}`, (outcome) => {
         inFlight--;
@@ -97,6 +104,36 @@ export async function fillCommandLog(
   }
   publisher.close();
   return last;
+}
+
+/**
+ * Cuts commands into entries of `perEntry` and orders each as the command-log writer does
+ * (commands about one instrument together: orderEntry), renaming the order ids that cancels
+ * and replaces name when their order moved within its entry.
+ */
+function entriesInWriterOrder(commands: readonly Command[], perEntry: number, firstEntrySeq: number): Command[][] {
+  const renamed = new Map<number, number>();
+  const entries: Command[][] = [];
+  for (let start = 0, entrySeq = firstEntrySeq; start < commands.length; start += perEntry, entrySeq++) {
+    const slice = commands.slice(start, start + perEntry);
+    const order = orderEntry(
+      slice.map((_, p) => p),
+      (p) => instrumentOfCommand(slice[p]!),
+    );
+    order.forEach((from, to) => {
+      if (from !== to) renamed.set(commandSeqOf(entrySeq, from), commandSeqOf(entrySeq, to));
+    });
+    entries.push(
+      order.map((from) => {
+        const c = slice[from]!;
+        const b = c.body;
+        if ((b?.$case === "cancelOrder" || b?.$case === "replaceOrder") && renamed.has(b.value.orderId))
+          return { ...c, body: { ...b, value: { ...b.value, orderId: renamed.get(b.value.orderId)! } } } as Command;
+        return c;
+      }),
+    );
+  }
+  return entries;
 }
 
 /** Messages in a stream. */

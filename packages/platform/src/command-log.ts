@@ -10,13 +10,15 @@ import {
 import { UnavailableError } from "./errors.ts";
 import { JetStreamAsyncPublisher } from "./jetstream-async-publisher.ts";
 import { traceparentOf } from "./telemetry.ts";
+import { instrumentOfCommand, orderEntry } from "./command-entry.ts";
 
 /**
  * Writes commands into a venue's command log. Commands appended in the same turn of the
  * event loop (the orders of every gRPC call the turn read, a session's burst) go to the
  * log together, as one entry per partition (a `CommandBatch` of up to COMMANDS_PER_ENTRY),
- * so the log, the engine and every reader pay per entry rather than per command. Each
- * command's identity is its command sequence, entry * 1000 + position (commandSeqOf).
+ * so the log, the engine and every reader pay per entry rather than per command; within an
+ * entry, commands about one instrument are put together (orderEntry). Each command's
+ * identity is its command sequence, entry * 1000 + position (commandSeqOf).
  *
  * The active trace context of each append travels in its command (`traceparent`), since
  * one entry carries the commands of many requests.
@@ -45,6 +47,7 @@ interface Waiting {
 }
 
 const DEFAULT_APPEND_TIMEOUT_MS = 5_000;
+const byInstrument = (w: Waiting): string | undefined => instrumentOfCommand(w.command);
 
 export function commandLogWriter(
   nc: NatsConnection,
@@ -80,7 +83,7 @@ export function commandLogWriter(
     flushScheduled = false;
     for (const [partition, waiting] of queued) {
       for (let from = 0; from < waiting.length; from += COMMANDS_PER_ENTRY)
-        writeEntry(partition, waiting.slice(from, from + COMMANDS_PER_ENTRY));
+        writeEntry(partition, orderEntry(waiting.slice(from, from + COMMANDS_PER_ENTRY), byInstrument));
     }
     queued.clear();
     publisher.flush();

@@ -166,6 +166,41 @@ describe("OrderEntry over gRPC against the real engine and a real nats-server", 
     expect(open.orders).toMatchObject([{ clientOrderId: "a-sell", leavesQty: 6, cumQty: 4 }]);
   });
 
+  it("answers every one of many concurrent orders on several instruments, which share log entries", async () => {
+    const symbols = ["INFY", "TCS"];
+    const placed = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        submit(
+          TOKENS.bob,
+          order({ clientOrderId: `burst-${i}`, instrument: symbols[i % 2]!, price: 99_000 - (i % 5), qty: 1 }),
+        ),
+      ),
+    );
+    placed.forEach((res, i) =>
+      expect(res.reports).toMatchObject([{ execType: ExecType.NEW, order: { clientOrderId: `burst-${i}` } }]),
+    );
+    const ids = placed.map((res) => res.reports[0]!.order!.orderId);
+    expect(new Set(ids).size).toBe(ids.length);
+    const cancelled = await Promise.all(
+      ids.map((orderId, i) =>
+        unary<CancelOrderResponse>((cb) =>
+          client.cancelOrder(
+            {
+              account: "",
+              instrument: symbols[i % 2]!,
+              target: { $case: "orderId", value: orderId },
+              clientOrderId: `burst-x-${i}`,
+            },
+            auth(TOKENS.bob),
+            cb,
+          ),
+        ),
+      ),
+    );
+    for (const res of cancelled)
+      expect(res.report).toMatchObject({ execType: ExecType.CANCELLED, order: { leavesQty: 0 } });
+  });
+
   it("rejects by pre-trade risk without writing to the command log", async () => {
     const jsm = await jetstreamManager(nc);
     const before = (await jsm.streams.info(commandStreamName(VENUE))).state.messages;
