@@ -47,6 +47,8 @@ export function commandStream(
   const out: Command[] = [];
   const submitted: number[] = [];
   const owner = new Map<number, string>();
+  // Cancels and replaces name their order's instrument, as the gateway writes them.
+  const instrumentOfOrder = new Map<number, string>();
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   // Cancels and replaces mostly aim at recent orders, which are likelier still to rest.
   const recent = (): number => submitted[submitted.length - 1 - Math.floor(rnd() * Math.min(40, submitted.length))]!;
@@ -84,18 +86,22 @@ export function commandStream(
       };
       submitted.push(idOf(i));
       owner.set(idOf(i), account);
+      instrumentOfOrder.set(idOf(i), instrument);
     } else if (r < 0.85) {
       const orderId = recent();
       // Mostly the owner; now and then another account, which must be refused.
       if (rnd() < 0.9) account = owner.get(orderId) ?? account;
-      body = { $case: "cancelOrder", value: { instrument, orderId, clientOrderId: `x${i}`, reason: 0 } };
+      body = {
+        $case: "cancelOrder",
+        value: { instrument: instrumentOfOrder.get(orderId) ?? instrument, orderId, clientOrderId: `x${i}`, reason: 0 },
+      };
     } else if (r < 0.98) {
       const orderId = recent();
       if (rnd() < 0.9) account = owner.get(orderId) ?? account;
       body = {
         $case: "replaceOrder",
         value: {
-          instrument,
+          instrument: instrumentOfOrder.get(orderId) ?? instrument,
           orderId,
           clientOrderId: `r${i}`,
           price: REFERENCE_PRICE - 50 + Math.floor(rnd() * 101),

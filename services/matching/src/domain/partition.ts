@@ -494,7 +494,11 @@ export class Partition {
               ? WireReject.MALFORMED_COMMAND
               : (REJECT_TO_WIRE[ev.reason[i]!] ?? WireReject.UNSPECIFIED));
           const b = command?.body;
-          push(symbol(inst), {
+          // A refused command about an order the book does not know (finished, unknown) still
+          // goes out with the listed instrument it named: it stays in that instrument's run of
+          // events instead of breaking it, and the report names what the client asked about.
+          const stated = b !== undefined && b.$case !== "timeTick" ? b.value.instrument : "";
+          push(inst >= 0 || !this.symbolIndex.has(stated) ? symbol(inst) : stated, {
             $case: "rejected",
             value: {
               requestKind: kindOf(),

@@ -97,6 +97,20 @@ describe("Partition: log commands to engine events", () => {
     });
   });
 
+  it.each([
+    ["a listed instrument: that instrument", "TCS", "TCS"],
+    ["no listed instrument: the unrouted token", "NOPE", "_"],
+  ])("names, on a refused cancel of an unknown order, %s", (_name, instrument, expected) => {
+    const events = run(newPartition(), 1, {
+      timestamp: ts,
+      account: "alice",
+      source: "t",
+      traceparent: "",
+      body: { $case: "cancelOrder", value: { instrument, orderId: 77, clientOrderId: "x", reason: 0 } },
+    });
+    expect(events).toMatchObject([{ instrument: expected, body: { $case: "rejected" } }]);
+  });
+
   it("ends a mass cancel with its count, and carries the request's reason", () => {
     const p = newPartition();
     run(p, 1, order("alice", Side.SELL, 100_010, 5, "a1"));
