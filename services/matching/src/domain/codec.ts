@@ -1,5 +1,8 @@
 /** Little-endian byte writer and reader for snapshots and the state digest. */
 
+const utf8 = new TextEncoder();
+const utf8Strict = new TextDecoder("utf-8", { fatal: true });
+
 /** Thrown by restoreEngine for bytes that are not an intact snapshot of this format. */
 export class SnapshotError extends Error {
   override readonly name = "SnapshotError";
@@ -59,9 +62,12 @@ export class ByteWriter {
   }
 
   string(s: string): void {
-    const b = new TextEncoder().encode(s);
-    this.u32(b.length);
-    this.bytes(b);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: encode in place, then write the length.
+    this.ensure(4 + s.length * 3);
+    const at = this.length;
+    const { written } = utf8.encodeInto(s, this.buf.subarray(at + 4));
+    this.view.setUint32(at, written, true);
+    this.length = at + 4 + written;
   }
 
   /** The bytes written so far (a view; copy before writing more). */
@@ -123,6 +129,6 @@ export class ByteReader {
 
   string(): string {
     const n = this.u32();
-    return new TextDecoder("utf-8", { fatal: true }).decode(this.bytes(n));
+    return utf8Strict.decode(this.bytes(n));
   }
 }

@@ -24,7 +24,7 @@ import {
 } from "./constants.ts";
 import type { EngineConfig } from "./config.ts";
 import { createEngine, createOrderExtras, restoreEngine, type MatchingEngine } from "./engine.ts";
-import { SnapshotError } from "./codec.ts";
+import { ByteReader, ByteWriter, SnapshotError } from "./codec.ts";
 
 /**
  * One engine partition as the venue sees it: the numeric matching core plus the
@@ -59,7 +59,11 @@ export interface Extras {
 }
 
 const PARTITION_MAGIC = 0x54505053; // "TPPS"
-const PARTITION_VERSION = 1;
+/**
+ * 2: the order refs in binary after the JSON tables (2026-12-02, with the command-log entries
+ * of ADR 0002; a version 1 snapshot belongs to a log of the old format and is refused).
+ */
+const PARTITION_VERSION = 2;
 
 const TIF_FROM_WIRE: Record<number, number> = {
   [WireTif.DAY]: TimeInForce.DAY,
@@ -686,10 +690,38 @@ export class Partition {
     };
   }
 
-  /** Core snapshot + the partition's tables, with a checksum; see `restorePartition`. */
+  /**
+   * Core snapshot + the partition's tables, with a checksum; see `restorePartition`. The order
+   * refs (one per live order) are written in binary: as JSON they were most of a snapshot's
+   * time, which the engine loop waits for.
+   */
   snapshot(): Uint8Array {
     const core = this.engine.snapshot();
-    const extras = new TextEncoder().encode(JSON.stringify(this.extrasOf()));
+    const w = new ByteWriter(1 << 20);
+    const tables = new TextEncoder().encode(
+      JSON.stringify({
+        v: 2,
+        accounts: this.accounts,
+        states: this.states,
+        tradeIds: this.tradeIds,
+        timeUs: this.timeUs,
+      }),
+    );
+    w.u32(tables.length);
+    w.bytes(tables);
+    w.u32(this.refs.size);
+    for (const [id, r] of this.refs) {
+      w.f64(id);
+      w.u32(r.account);
+      w.u8(r.side);
+      w.u8(r.orderType);
+      w.u8(r.tif);
+      w.f64(r.price);
+      w.f64(r.stopPrice);
+      w.f64(r.qty);
+      w.string(r.clientOrderId);
+    }
+    const extras = w.view8();
     const sum = createHash("sha256").update(extras).digest();
     const out = new Uint8Array(12 + core.length + 32 + extras.length);
     const view = new DataView(out.buffer);
@@ -708,7 +740,8 @@ export function restorePartition(bytes: Uint8Array): Partition {
   if (!(bytes instanceof Uint8Array) || bytes.length < 12) throw new SnapshotError("partition snapshot is truncated");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== PARTITION_MAGIC) throw new SnapshotError("not a partition snapshot (bad magic)");
-  if (view.getUint32(4, true) !== PARTITION_VERSION) throw new SnapshotError("unsupported partition snapshot version");
+  const version = view.getUint32(4, true);
+  if (version !== 1 && version !== PARTITION_VERSION) throw new SnapshotError("unsupported partition snapshot version");
   const coreLength = view.getUint32(8, true);
   if (12 + coreLength + 32 > bytes.length) throw new SnapshotError("partition snapshot is truncated");
   const engine = restoreEngine(bytes.subarray(12, 12 + coreLength));
@@ -716,11 +749,32 @@ export function restorePartition(bytes: Uint8Array): Partition {
   const extrasBytes = bytes.subarray(12 + coreLength + 32);
   if (!createHash("sha256").update(extrasBytes).digest().equals(sum))
     throw new SnapshotError("partition snapshot checksum mismatch");
-  let extras: Extras;
+  return new Partition(engine, readExtras(extrasBytes));
+}
+
+/** The partition's tables from a snapshot: JSON for the small ones, then the order refs in binary. */
+function readExtras(bytes: Uint8Array): Extras {
+  const r = new ByteReader(bytes);
+  let tables: Omit<Extras, "refs" | "v">;
   try {
-    extras = JSON.parse(new TextDecoder().decode(extrasBytes)) as Extras;
+    tables = JSON.parse(new TextDecoder().decode(r.bytes(r.u32()))) as typeof tables;
   } catch (err) {
+    if (err instanceof SnapshotError) throw err;
     throw new SnapshotError("partition snapshot tables are not valid JSON", { cause: err });
   }
-  return new Partition(engine, extras);
+  const count = r.u32();
+  const refs: [number, OrderRef][] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const id = r.f64();
+    const account = r.u32();
+    const side = r.u8();
+    const orderType = r.u8();
+    const tif = r.u8();
+    const price = r.f64();
+    const stopPrice = r.f64();
+    const qty = r.f64();
+    refs[i] = [id, { account, clientOrderId: r.string(), side, orderType, tif, price, stopPrice, qty }];
+  }
+  if (r.remaining !== 0) throw new SnapshotError("partition snapshot has bytes after its tables");
+  return { ...tables, v: 1, refs };
 }

@@ -11,6 +11,7 @@ import {
 } from "@tradeplane/contracts";
 import { commandStream, testInstrumentSettings } from "@tradeplane/testkit";
 import { Partition, restorePartition } from "../../src/domain/partition.ts";
+import { SnapshotError } from "../../src/domain/codec.ts";
 import { engineConfigOf } from "../../src/engine-config.ts";
 
 const ts = { seconds: 1_767_225_600, nanos: 0 };
@@ -162,6 +163,17 @@ describe("Partition: log commands to engine events", () => {
     expect(events).toHaveLength(1);
     expect(events[0]!.body).toMatchObject({ $case: "rejected", value: { reason: RejectReason.MALFORMED_COMMAND } });
     expect(p.lastSeq).toBe(1);
+  });
+
+  it.each([
+    ["truncated", (b: Uint8Array) => b.subarray(0, b.length - 3)],
+    ["a table byte flipped", (b: Uint8Array) => b.map((x, i) => (i === b.length - 5 ? x ^ 0xff : x))],
+    ["another version", (b: Uint8Array) => b.map((x, i) => (i === 4 ? 9 : x))],
+    ["empty", () => new Uint8Array(0)],
+  ])("refuses a partition snapshot that is %s with SnapshotError", (_name, spoil) => {
+    const p = newPartition();
+    commandStream(500, 3).forEach((c, i) => p.apply(i + 1, c));
+    expect(() => restorePartition(spoil(p.snapshot()))).toThrow(SnapshotError);
   });
 
   it("restores from a snapshot to the same digest and the same future", () => {
