@@ -49,7 +49,10 @@ const engine = new EngineProcess({
   venue: v.venue,
   instanceId: "bench-engine",
   instruments: testInstrumentSettings,
-  env: { TP_LOG_LEVEL: "warn" },
+  env: {
+    TP_LOG_LEVEL: "warn",
+    ...(process.env.TP_BENCH_ENGINE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.TP_BENCH_ENGINE_NODE_OPTIONS } : {}),
+  },
 });
 await engine.start();
 const gateway = new ServiceProcess({
