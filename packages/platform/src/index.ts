@@ -13,6 +13,7 @@ export * from "./grpc-tls.ts";
 export * from "./jetstream-provisioning.ts";
 export * from "./command-log.ts";
 export * from "./command-entry.ts";
+export * from "./log-format.ts";
 export * from "./event-messages.ts";
 export * from "./venue-streams.ts";
 export * from "./jetstream-async-publisher.ts";

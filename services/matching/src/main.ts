@@ -6,6 +6,7 @@ import {
   commandLogWriter,
   connectNats,
   createLogger,
+  ensureLogFormat,
   createMetricsRegistry,
   Health,
   runService,
@@ -60,7 +61,8 @@ export async function main(config: Readonly<EngineServiceConfig>): Promise<Start
   const objects = await new Objm(nc).open(snapshotsBucket(config.venue));
   const snapshots = new SnapshotStore(objects, config.partition, config.snapshotsKept);
 
-  // 4. engine
+  // 4. engine, on a log of the format this build reads
+  await ensureLogFormat(nc, config.venue);
   const runner = new EngineRunner({
     nc,
     js,

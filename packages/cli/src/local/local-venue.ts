@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { accountsBucket } from "@tradeplane/contracts";
-import { provision, UnavailableError, venueProvisioningPlan } from "@tradeplane/platform";
+import { ensureLogFormat, provision, UnavailableError, venueProvisioningPlan } from "@tradeplane/platform";
 import type { TradingVenue } from "@tradeplane/operator/api/v1alpha1";
 import {
   engineServiceConfig,
@@ -136,6 +136,7 @@ export class LocalVenue {
 
     // 2. streams and buckets: the operator's plan
     const changes = await provision(this.nc, venueProvisioningPlan(streamSettings(venue)));
+    await ensureLogFormat(this.nc, name);
     say(`streams and buckets of venue "${name}" ready (${changes.length} created or updated)`);
 
     // 3. accounts and their tokens (existing accounts keep the limits set on them)

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import {
+  Command,
   CommandBatch,
   COMMANDS_PER_ENTRY,
   commandSeqOf,
@@ -86,6 +87,16 @@ describe("the matching engine service on a real nats-server", () => {
       value: { reason: RejectReason.MALFORMED_COMMAND },
     });
     expect(events.some((e) => e.msgId.startsWith(`${good}-`))).toBe(true);
+  });
+
+  it("refuses to start, exit 78 naming the format, on a log written in another format", async () => {
+    const venue = "oldformat";
+    const old = await venueFixture(server.url, venue);
+    // One command per message and no stamp: a log from before command-log entries.
+    await old.js.publish(commandSubject(venue, 0), Command.encode(commandStream(1, 1)[0]!).finish());
+    const e = new EngineProcess({ natsUrl: server.url, venue, instanceId: "old", instruments: testInstrumentSettings });
+    await expect(e.start()).rejects.toThrow(/code 78[\s\S]*hold log format 1; this build reads format 2/);
+    await old.nc.close();
   });
 
   it("carries the writer's trace context through the command into the events' headers", async () => {
