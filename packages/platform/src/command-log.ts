@@ -7,7 +7,7 @@ import {
   commandSubject,
   commandStreamName,
 } from "@tradeplane/contracts";
-import { UnavailableError } from "./errors.ts";
+import { UnavailableError, ValidationError } from "./errors.ts";
 import { JetStreamAsyncPublisher } from "./jetstream-async-publisher.ts";
 import { traceparentOf } from "./telemetry.ts";
 import { instrumentOfCommand, orderEntry } from "./command-entry.ts";
@@ -60,13 +60,24 @@ export function commandLogWriter(
   const queued = new Map<number, Waiting[]>();
   let flushScheduled = false;
 
-  const writeEntry = (partition: number, entry: Waiting[]): void => {
+  const writeEntry = (partition: number, commands: Waiting[]): void => {
+    let entry = commands;
     let data: Uint8Array;
     try {
       data = CommandBatch.encode({ commands: entry.map((w) => w.command) }).finish();
-    } catch (err) {
-      for (const w of entry) w.reject(err as Error);
-      return;
+    } catch {
+      // A command that does not encode fails alone, not the requests it shares the entry with.
+      entry = entry.filter((w) => {
+        try {
+          CommandBatch.encode({ commands: [w.command] });
+          return true;
+        } catch (err) {
+          w.reject(new ValidationError(`command does not encode: ${(err as Error).message}`));
+          return false;
+        }
+      });
+      if (entry.length === 0) return;
+      data = CommandBatch.encode({ commands: entry.map((w) => w.command) }).finish();
     }
     publisher.publish(commandSubject(venue, partition), data, undefined, (outcome) => {
       if (!outcome.ok) {

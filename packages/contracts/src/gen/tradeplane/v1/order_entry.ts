@@ -604,7 +604,13 @@ export interface SessionOpen {
   heartbeatIntervalMs: number;
 }
 
-/** Requests processed in order, each independently (one reject does not stop the rest). */
+/**
+ * Requests processed in order, each independently (one reject does not stop the rest).
+ * The engine applies requests about one instrument in the order of the batch; requests
+ * about different instruments may be applied in another order (the gateway writes the
+ * commands of one turn grouped by instrument; see docs/adr/0002-command-log-entries.md). A
+ * request about every instrument (a mass cancel without an instrument) is never moved.
+ */
 export interface RequestBatch {
   /** 1..SessionOpened.max_batch_size requests. */
   requests: OrderRequest[];
