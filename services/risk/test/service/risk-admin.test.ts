@@ -371,6 +371,9 @@ describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket
           venue.orderEntry.listOpenOrders({ account: "", instrument: "TCS" }, auth(tokenOf("selftrader")), cb),
         )
       ).orders.map((o) => o.clientOrderId);
+    // The gateway learns of the account and its token through its watch of the buckets: once
+    // the token answers, both are in its live view.
+    await retry(openIds);
     const sell = (id: string) =>
       venue.submit(
         tokenOf("selftrader"),
