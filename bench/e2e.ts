@@ -285,8 +285,25 @@ for (const [name, service] of [
 ] as const) {
   const text = await fetch(`http://127.0.0.1:${service.opsPort}/metrics`).then((r) => r.text());
   const value = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
+  // Per kind: total time, and how many pauses reached 10 ms and 100 ms (the histogram's buckets).
+  const bucket = (kind: string, le: string): number => {
+    for (const line of text.split("\n"))
+      if (
+        line.startsWith("nodejs_gc_duration_seconds_bucket{") &&
+        line.includes(`le="${le}"`) &&
+        line.includes(`kind="${kind}"`)
+      )
+        return Number(line.slice(line.lastIndexOf(" ") + 1));
+    return NaN;
+  };
   const gc = [...text.matchAll(/^nodejs_gc_duration_seconds_sum\{[^}]*kind="(\w+)"[^}]*\} ([\d.e+-]+)/gm)]
-    .map((m) => `${m[1]} ${(Number(m[2]) * 1_000).toFixed(0)} ms`)
+    .map((m) => {
+      const kind = m[1]!;
+      const count = value(new RegExp(`^nodejs_gc_duration_seconds_count\\{[^}]*kind="${kind}"[^}]*\\} (\\d+)`, "m"));
+      const over10 = count - bucket(kind, "0.01");
+      const over100 = count - bucket(kind, "0.1");
+      return `${kind} ${(Number(m[2]) * 1_000).toFixed(0)} ms in ${count} (${over10} >= 10 ms, ${over100} >= 100 ms)`;
+    })
     .join(", ");
   process.stderr.write(
     `${name}: GC ${gc || "?"}; event-loop delay max ${(value(/^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? ([\d.e+-]+)/m) * 1_000).toFixed(1)} ms, ` +
