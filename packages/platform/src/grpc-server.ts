@@ -74,6 +74,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   const server = new Server({
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
     "grpc.keepalive_permit_without_calls": 1,
+    // channelz (grpc-js's per-call tracing for its admin service, which no service registers)
+    // allocates on every call: 2.4% of the gateway's allocation under load.
+    "grpc.enable_channelz": 0,
   });
   for (const service of options.services) server.addService(guardDecoding(service.definition), service.implementation);
   const names = ["", ...options.services.map((s) => s.name)];

@@ -1,5 +1,6 @@
 import { ConfigError, describeError } from "./errors.ts";
 import type { Shutdown } from "./shutdown.ts";
+import { startAllocationProfile } from "./allocation-profile.ts";
 
 /** A started service process: how to stop it and where it listens. */
 export interface StartedService {
@@ -40,20 +41,26 @@ export function runService<C>(name: string, loadConfig: () => C, main: (config: 
     process.stdin.once("close", parentGone);
     process.stdin.resume();
   }
-  main(config).then(
-    ({ shutdown, grpcPort, opsPort }) => {
-      shutdown.installSignalHandlers();
-      started = true;
-      process.stdout.write(JSON.stringify({ ready: true, grpcPort, opsPort }) + "\n");
-    },
-    (err: unknown) => {
-      // Settings checked only when used (TLS files) are still configuration errors.
-      if (err instanceof ConfigError) {
-        process.stderr.write(`${name}: ${describeError(err)}\n`);
-        process.exit(EXIT_CONFIG);
-      }
-      process.stderr.write(`${name}: failed to start: ${describeError(err)}\n`);
-      process.exit(1);
-    },
-  );
+  const profiling = startAllocationProfile(name);
+  profiling
+    .then(() => main(config))
+    .then(
+      async ({ shutdown, grpcPort, opsPort }) => {
+        const stopProfile = await profiling;
+        // Added last, so it runs first at shutdown, while the process is still whole.
+        if (stopProfile !== undefined) shutdown.add("allocation profile", stopProfile);
+        shutdown.installSignalHandlers();
+        started = true;
+        process.stdout.write(JSON.stringify({ ready: true, grpcPort, opsPort }) + "\n");
+      },
+      (err: unknown) => {
+        // Settings checked only when used (TLS files) are still configuration errors.
+        if (err instanceof ConfigError) {
+          process.stderr.write(`${name}: ${describeError(err)}\n`);
+          process.exit(EXIT_CONFIG);
+        }
+        process.stderr.write(`${name}: failed to start: ${describeError(err)}\n`);
+        process.exit(1);
+      },
+    );
 }
