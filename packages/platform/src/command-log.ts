@@ -1,11 +1,11 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Command } from "@tradeplane/contracts";
 import {
   CommandBatch,
   COMMANDS_PER_ENTRY,
   commandSeqOf,
   commandSubject,
   commandStreamName,
+  type Command,
 } from "@tradeplane/contracts";
 import { UnavailableError, ValidationError } from "./errors.ts";
 import { JetStreamAsyncPublisher } from "./jetstream-async-publisher.ts";
@@ -25,7 +25,7 @@ import { instrumentOfCommand, orderEntry } from "./command-entry.ts";
  */
 export interface CommandLogWriter {
   append(partition: number, command: CommandInput): Promise<AppendedCommand>;
-  /** Fails appends still waiting for their ack and releases the reply subscription. */
+  /** Fails appends not yet stored (queued or awaiting their ack) and releases the reply subscription. */
   close(): void;
 }
 
@@ -116,7 +116,13 @@ export function commandLogWriter(
         }
       });
     },
-    close: () => publisher.close(),
+    close: () => {
+      // Appends of this turn that were not handed over yet fail too; none is left waiting.
+      const closed = new UnavailableError(`command log writer of ${venue} closed`);
+      for (const waiting of queued.values()) for (const w of waiting) w.reject(closed);
+      queued.clear();
+      publisher.close();
+    },
   };
 }
 

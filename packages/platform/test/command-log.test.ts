@@ -112,6 +112,13 @@ describe("commandLogWriter against a real nats-server", () => {
     other.close();
   });
 
+  it("fails the appends of the current turn when closed before they are written", async () => {
+    const closing = commandLogWriter(nc, VENUE, 2_000);
+    const pending = closing.append(0, order("k", "INFY"));
+    closing.close();
+    await expect(pending).rejects.toBeInstanceOf(UnavailableError);
+  });
+
   it("stores the trace context of each command it is given", async () => {
     const traced = await writer.append(0, {
       ...order("j", "INFY"),

@@ -360,7 +360,7 @@ export class EngineRunner {
       if (spans !== undefined) for (const s of spans) s.span.end();
       this.lag = info.pending;
       if (this.lag === 0 && !this.caughtUp) this.markCaughtUp();
-      this.maybeSnapshot(count);
+      this.maybeSnapshot(Math.max(1, count)); // an unusable entry is one (rejected) command
       if (applied >= METRICS_FLUSH_EVERY || this.lag === 0) {
         metrics.commandsApplied.inc({ outcome: "ok" }, applied - rejected);
         if (rejected > 0) metrics.commandsApplied.inc({ outcome: "rejected" }, rejected);
