@@ -222,21 +222,22 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
         return;
       }
       // The client's trace context (gRPC metadata) becomes the active context, so the
-      // command written to the log carries it to the engine and back into the events.
-      context
-        .with(extractGrpcContext(call.metadata), () => handler(call.request, call))
-        .then(
-          (res) => callback(null, res),
-          (err: unknown) => {
-            const e = toGrpcError(err);
-            if (!(err instanceof TradeplaneError)) {
-              deps.logger.error({ err }, "order entry call failed");
-              e.code = GrpcStatus.UNAVAILABLE;
-              e.details = e.message = "the venue did not confirm the request in time; query the order before retrying";
-            }
-            callback(e);
-          },
-        );
+      // command written to the log carries it to the engine and back into the events. A call
+      // without one runs as it is: entering a context allocates on every call.
+      const run = (): Promise<Res> => handler(call.request, call);
+      const carriesContext = call.metadata.get("traceparent").length > 0 || call.metadata.get("baggage").length > 0;
+      (carriesContext ? context.with(extractGrpcContext(call.metadata), run) : run()).then(
+        (res) => callback(null, res),
+        (err: unknown) => {
+          const e = toGrpcError(err);
+          if (!(err instanceof TradeplaneError)) {
+            deps.logger.error({ err }, "order entry call failed");
+            e.code = GrpcStatus.UNAVAILABLE;
+            e.details = e.message = "the venue did not confirm the request in time; query the order before retrying";
+          }
+          callback(e);
+        },
+      );
     };
 
   const partitionOf = (instrument: string): number => deps.instruments.get(instrument)?.partition ?? 0;
@@ -250,6 +251,21 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     return { halted: state === InstrumentState.HALTED, closed: state === InstrumentState.CLOSED };
   };
 
+  /**
+   * An account's effective limits, computed once per limits object: account records are
+   * replaced, never changed, when an account is updated, so the object is the version.
+   */
+  const effective = new WeakMap<LimitOverrides, ReturnType<typeof effectiveLimits>>();
+  const limitsOf = (own: LimitOverrides | undefined): ReturnType<typeof effectiveLimits> => {
+    const key = own ?? deps.defaultLimits;
+    let limits = effective.get(key);
+    if (limits === undefined) {
+      limits = effectiveLimits(deps.defaultLimits, own);
+      effective.set(key, limits);
+    }
+    return limits;
+  };
+
   /** Syntax and risk checks of a new order: the command to write, or why not. Synchronous. */
   const prepareSubmit = (account: string, req: SubmitOrderRequest): Prepared => {
     const problem = submitProblem(req, (s) => deps.instruments.has(s));
@@ -261,7 +277,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     const record = deps.accounts.account(account);
     const instrument = deps.instruments.get(req.instrument)!;
     const position = deps.projection.positionOf(account, req.instrument);
-    const limits = effectiveLimits(deps.defaultLimits, record?.limits);
+    const limits = limitsOf(record?.limits);
     let throttle = throttles.get(account);
     if (throttle === undefined) {
       // Starts full: a burst of twice the rate, as the throttle check allows.
