@@ -9,8 +9,7 @@
  * `--skip-first-ms` leaves out the start-up (module loading, compilation). Sample timing
  * is the profiler's: with `--cpu-prof-interval=200` (microseconds) stretches are sharper.
  */
-import { readFileSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { readCpuProfile } from "./cpuprofile-file.ts";
 
 interface Node {
   id: number;
@@ -27,18 +26,12 @@ interface Profile {
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number): number =>
   args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback;
-let path = args[0];
-if (path === undefined) throw new Error("usage: cpuprofile-stretches.ts PROFILE_OR_DIR [--top N] [--skip-first-ms MS]");
-if (statSync(path).isDirectory()) {
-  const files = readdirSync(path)
-    .filter((f) => f.endsWith(".cpuprofile"))
-    .sort();
-  if (files.length === 0) throw new Error(`no .cpuprofile in ${path}`);
-  path = join(path, files[files.length - 1]!);
-}
+const { path, profile: p } = readCpuProfile<Profile>(
+  args[0],
+  "cpuprofile-stretches.ts PROFILE_OR_DIR [--top N] [--skip-first-ms MS]",
+);
 const top = flag("--top", 6);
 const skipUs = flag("--skip-first-ms", 3_000) * 1_000;
-const p = JSON.parse(readFileSync(path, "utf8")) as Profile;
 const byId = new Map(p.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
 for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);

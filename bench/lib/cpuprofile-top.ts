@@ -7,8 +7,7 @@
  * For a flame graph, open the same file in Chrome DevTools (Performance > Load profile) or
  * https://www.speedscope.app.
  */
-import { readFileSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { readCpuProfile } from "./cpuprofile-file.ts";
 
 interface Node {
   id: number;
@@ -22,18 +21,12 @@ interface Profile {
 }
 
 const args = process.argv.slice(2);
-let path = args[0];
-if (path === undefined) throw new Error("usage: cpuprofile-top.ts PROFILE_OR_DIR [--top N] [--lines FILE]");
-if (statSync(path).isDirectory()) {
-  const files = readdirSync(path)
-    .filter((f) => f.endsWith(".cpuprofile"))
-    .sort();
-  if (files.length === 0) throw new Error(`no .cpuprofile in ${path}`);
-  path = join(path, files[files.length - 1]!);
-}
+const { path, profile: p } = readCpuProfile<Profile>(
+  args[0],
+  "cpuprofile-top.ts PROFILE_OR_DIR [--top N] [--lines FILE]",
+);
 const top = Number(args[args.indexOf("--top") + 1] ?? 20) || 20;
 const linesOf = args.includes("--lines") ? args[args.indexOf("--lines") + 1] : undefined;
-const p = JSON.parse(readFileSync(path, "utf8")) as Profile;
 const byId = new Map(p.nodes.map((n) => [n.id, n]));
 const selfUs = new Map<number, number>();
 p.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));

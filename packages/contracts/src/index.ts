@@ -20,6 +20,7 @@ export * from "./gen/tradeplane/v1/venue_admin.ts";
 export * from "./gen/tradeplane/v1/risk_admin.ts";
 export * from "./subjects.ts";
 export * from "./command-seq.ts";
+export * from "./log-format.ts";
 
 /**
  * The binary codec every generated message value provides, for code that encodes or

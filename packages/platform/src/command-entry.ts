@@ -22,8 +22,8 @@ export function instrumentOfCommand(command: Pick<Command, "body">): string | un
  * a book depends only on its own instrument's commands, and no command of an entry can name an
  * order entered in the same entry (an order's id is known only once its entry is stored).
  */
-export function orderEntry<T>(items: readonly T[], instrumentOf: (item: T) => string | undefined): T[] {
-  if (items.length <= 1) return [...items];
+export function orderEntry<T>(items: readonly T[], instrumentOf: (item: T) => string | undefined): readonly T[] {
+  if (items.length <= 1) return items;
   const out: T[] = [];
   let groups = new Map<string, T[]>();
   const flush = (): void => {

@@ -60,7 +60,7 @@ export function commandLogWriter(
   const queued = new Map<number, Waiting[]>();
   let flushScheduled = false;
 
-  const writeEntry = (partition: number, commands: Waiting[]): void => {
+  const writeEntry = (partition: number, commands: readonly Waiting[]): void => {
     let entry = commands;
     let data: Uint8Array;
     try {
@@ -93,8 +93,10 @@ export function commandLogWriter(
   const flush = (): void => {
     flushScheduled = false;
     for (const [partition, waiting] of queued) {
-      for (let from = 0; from < waiting.length; from += COMMANDS_PER_ENTRY)
-        writeEntry(partition, orderEntry(waiting.slice(from, from + COMMANDS_PER_ENTRY), byInstrument));
+      for (let from = 0; from < waiting.length; from += COMMANDS_PER_ENTRY) {
+        const part = waiting.length <= COMMANDS_PER_ENTRY ? waiting : waiting.slice(from, from + COMMANDS_PER_ENTRY);
+        writeEntry(partition, orderEntry(part, byInstrument));
+      }
     }
     queued.clear();
     publisher.flush();

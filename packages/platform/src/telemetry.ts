@@ -75,6 +75,8 @@ export function injectTraceHeaders(headers: MsgHdrs, ctx: Context = context.acti
 
 /** The W3C traceparent of a context (what a batched command carries); empty when it has no span. */
 export function traceparentOf(ctx: Context = context.active()): string {
+  // The common case on the order path: nothing traced, nothing to build.
+  if (trace.getSpan(ctx) === undefined) return "";
   const carrier: { traceparent?: string } = {};
   propagation.inject(ctx, carrier);
   return carrier.traceparent ?? "";

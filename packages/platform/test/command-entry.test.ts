@@ -33,11 +33,11 @@ describe("orderEntry: an entry's commands grouped by instrument", () => {
         const out = orderEntry(items, about);
         expect([...out].sort()).toEqual([...items].sort());
         for (const token of ["INFY", "TCS", "SBIN", "*"]) {
-          const only = (xs: string[]) => xs.filter((x) => x.startsWith(`${token}:`));
+          const only = (xs: readonly string[]) => xs.filter((x) => x.startsWith(`${token}:`));
           expect(only(out)).toEqual(only(items));
         }
         // Each item stays between the same barriers.
-        const segment = (xs: string[]) => {
+        const segment = (xs: readonly string[]) => {
           let k = 0;
           return new Map(xs.map((x) => [x, x.startsWith("*:") ? k++ : k]));
         };

@@ -1,7 +1,7 @@
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { SingleBar } from "cli-progress";
-import { commandSeqOf, commandStreamName, type Command, entrySeqOf, positionOf } from "@tradeplane/contracts";
+import { commandSeqOf, commandStreamName, entrySeqOf, positionOf } from "@tradeplane/contracts";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { engineConfigOf } from "@tradeplane/matching/engine-config";
 import { engineServiceConfigSchema } from "@tradeplane/matching/config";
@@ -78,16 +78,14 @@ export async function replay(target: Target, flags: { toSeq: string; depth: stri
         const partition = partitions.get(p);
         if (partition !== undefined) {
           const entry = decodeEntry(m.data);
-          const apply = (commandSeq: number, command: Command | undefined, error?: string): void => {
-            partition.apply(commandSeq, command, error);
-            lastApplied = commandSeq;
+          const upTo = seq === entrySeqOf(toSeq) ? positionOf(toSeq) : entry.commands.length - 1;
+          for (let i = 0; i <= upTo && i < entry.commands.length; i++) {
+            lastApplied = commandSeqOf(seq, i);
+            partition.apply(lastApplied, entry.commands[i], entry.error);
             for (const event of partition.wireEvents()) {
               for (const report of projection.apply(event)) accounts.add(report.account);
             }
-          };
-          if (entry.error !== undefined) apply(commandSeqOf(seq, 0), undefined, entry.error);
-          const upTo = seq === entrySeqOf(toSeq) ? positionOf(toSeq) : entry.commands.length - 1;
-          for (let i = 0; i <= upTo && i < entry.commands.length; i++) apply(commandSeqOf(seq, i), entry.commands[i]);
+          }
         }
         if (seq % 1_000 === 0) bar?.update(seq);
         if (seq >= last) break;

@@ -324,43 +324,33 @@ export class EngineRunner {
       if (entry.error !== undefined) metrics.malformedCommands.inc();
       const count = entry.commands.length;
       // Entries whose events are already published are replayed without spans or wire events.
-      const wanted = this.publisher.wants(commandSeqOf(entrySeq, Math.max(0, count - 1)));
+      const wanted = this.publisher.wants(commandSeqOf(entrySeq, count - 1));
       let events: EngineEvent[] | undefined;
       let spans: { seq: number; span: Span }[] | undefined;
-      if (entry.error !== undefined) {
-        const result = this.partition.apply(commandSeqOf(entrySeq, 0), undefined, entry.error, wanted);
-        this.appliedSinceStart++;
-        applied++;
+      for (let i = 0; i < count; i++) {
+        const command = entry.commands[i];
+        const seq = commandSeqOf(entrySeq, i);
+        const traceparent = command?.traceparent ?? "";
+        const span = wanted && traceparent !== "" ? this.startSpan(seq, traceparent) : undefined;
+        const sampled = seq % LATENCY_SAMPLE_EVERY === 0;
+        const t0 = sampled ? performance.now() : 0;
+        const result = this.partition.apply(seq, command, entry.error, wanted);
+        if (sampled) metrics.applySeconds.observe((performance.now() - t0) / 1000);
         if (result.rejected) rejected++;
-        if (wanted) events = this.partition.wireEvents();
-      } else {
-        for (let i = 0; i < count; i++) {
-          const command = entry.commands[i]!;
-          const seq = commandSeqOf(entrySeq, i);
-          const span = wanted && command.traceparent !== "" ? this.startSpan(seq, command.traceparent) : undefined;
-          const sampled = seq % LATENCY_SAMPLE_EVERY === 0;
-          const t0 = sampled ? performance.now() : 0;
-          const result = this.partition.apply(seq, command, undefined, wanted);
-          if (sampled) metrics.applySeconds.observe((performance.now() - t0) / 1000);
-          if (result.rejected) rejected++;
-          if (span !== undefined) {
-            span.setAttribute("tp.events", result.coreEvents);
-            (spans ??= []).push({ seq, span });
-          }
-          if (wanted) {
-            const wire = this.partition.wireEvents();
-            if (events === undefined) events = wire;
-            else for (const e of wire) events.push(e);
-          }
+        if (span !== undefined) {
+          span.setAttribute("tp.events", result.coreEvents);
+          (spans ??= []).push({ seq, span });
         }
-        this.appliedSinceStart += count;
-        applied += count;
+        // The entry's own list: the partition's wire events are rebuilt by its next apply.
+        if (wanted) for (const e of this.partition.wireEvents()) (events ??= []).push(e);
       }
+      this.appliedSinceStart += count;
+      applied += count;
       if (events !== undefined) await this.publishEntry(events, spans);
       if (spans !== undefined) for (const s of spans) s.span.end();
       this.lag = info.pending;
       if (this.lag === 0 && !this.caughtUp) this.markCaughtUp();
-      this.maybeSnapshot(Math.max(1, count)); // an unusable entry is one (rejected) command
+      this.maybeSnapshot(count);
       if (applied >= METRICS_FLUSH_EVERY || this.lag === 0) {
         metrics.commandsApplied.inc({ outcome: "ok" }, applied - rejected);
         if (rejected > 0) metrics.commandsApplied.inc({ outcome: "rejected" }, rejected);

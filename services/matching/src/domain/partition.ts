@@ -50,7 +50,6 @@ interface OrderRef {
 }
 
 export interface Extras {
-  readonly v: 1;
   readonly accounts: string[];
   readonly states: number[];
   readonly tradeIds: number[];
@@ -676,12 +675,15 @@ export class Partition {
 
   /** sha256 over the core's digest and every table of the partition. */
   digest(): string {
-    return createHash("sha256").update(this.engine.digest()).update(JSON.stringify(this.extrasOf())).digest("hex");
+    // `v: 1` first, as the tables were first written: digests stay comparable across versions.
+    return createHash("sha256")
+      .update(this.engine.digest())
+      .update(JSON.stringify({ v: 1, ...this.extrasOf() }))
+      .digest("hex");
   }
 
   private extrasOf(): Extras {
     return {
-      v: 1,
       accounts: this.accounts,
       states: this.states,
       tradeIds: this.tradeIds,
@@ -698,17 +700,8 @@ export class Partition {
   snapshot(): Uint8Array {
     const core = this.engine.snapshot();
     const w = new ByteWriter(1 << 20);
-    const tables = new TextEncoder().encode(
-      JSON.stringify({
-        v: 2,
-        accounts: this.accounts,
-        states: this.states,
-        tradeIds: this.tradeIds,
-        timeUs: this.timeUs,
-      }),
-    );
-    w.u32(tables.length);
-    w.bytes(tables);
+    const { accounts, states, tradeIds, timeUs } = this;
+    w.string(JSON.stringify({ accounts, states, tradeIds, timeUs }));
     w.u32(this.refs.size);
     for (const [id, r] of this.refs) {
       w.f64(id);
@@ -755,9 +748,9 @@ export function restorePartition(bytes: Uint8Array): Partition {
 /** The partition's tables from a snapshot: JSON for the small ones, then the order refs in binary. */
 function readExtras(bytes: Uint8Array): Extras {
   const r = new ByteReader(bytes);
-  let tables: Omit<Extras, "refs" | "v">;
+  let tables: Omit<Extras, "refs">;
   try {
-    tables = JSON.parse(new TextDecoder().decode(r.bytes(r.u32()))) as typeof tables;
+    tables = JSON.parse(r.string()) as typeof tables;
   } catch (err) {
     if (err instanceof SnapshotError) throw err;
     throw new SnapshotError("partition snapshot tables are not valid JSON", { cause: err });
@@ -776,5 +769,5 @@ function readExtras(bytes: Uint8Array): Extras {
     refs[i] = [id, { account, clientOrderId: r.string(), side, orderType, tif, price, stopPrice, qty }];
   }
   if (r.remaining !== 0) throw new SnapshotError("partition snapshot has bytes after its tables");
-  return { ...tables, v: 1, refs };
+  return { ...tables, refs };
 }

@@ -135,7 +135,7 @@ export function referenceRun(
 export function lastCommandSeqOf(log: readonly { seq: number; data: Uint8Array }[]): number {
   const last = log[log.length - 1];
   if (last === undefined) return 0;
-  return commandSeqOf(last.seq, Math.max(0, decodeEntry(last.data).commands.length - 1));
+  return commandSeqOf(last.seq, decodeEntry(last.data).commands.length - 1);
 }
 
 /** Every entry of the venue's command log with its stream sequence, in log order. */
@@ -164,12 +164,8 @@ export function referenceFromLog(log: readonly { seq: number; data: Uint8Array }
   for (const { seq, data } of log) {
     const entry = decodeEntry(data);
     const entryEvents: EngineEventT[] = [];
-    if (entry.error !== undefined) {
-      partition.apply(commandSeqOf(seq, 0), undefined, entry.error);
-      entryEvents.push(...partition.wireEvents());
-    }
     entry.commands.forEach((command, i) => {
-      partition.apply(commandSeqOf(seq, i), command);
+      partition.apply(commandSeqOf(seq, i), command, entry.error);
       entryEvents.push(...partition.wireEvents());
     });
     events.push(...messagesOf(entryEvents));

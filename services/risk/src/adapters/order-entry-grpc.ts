@@ -53,7 +53,7 @@ import {
   tradingStateReason,
   type CheckContext,
 } from "../domain/checks.ts";
-import { effectiveLimits, type LimitOverrides } from "../domain/limits.ts";
+import { effectiveLimits, type LimitOverrides, type Limits } from "../domain/limits.ts";
 import { emptyOrder, type OrderProjection } from "../domain/order-projection.ts";
 import { clientOrderIdProblem, submitProblem } from "../domain/request-validation.ts";
 import { newTokenBucket, type TokenBucket } from "../domain/token-bucket.ts";
@@ -255,8 +255,8 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
    * An account's effective limits, computed once per limits object: account records are
    * replaced, never changed, when an account is updated, so the object is the version.
    */
-  const effective = new WeakMap<LimitOverrides, ReturnType<typeof effectiveLimits>>();
-  const limitsOf = (own: LimitOverrides | undefined): ReturnType<typeof effectiveLimits> => {
+  const effective = new WeakMap<LimitOverrides, Limits>();
+  const limitsOf = (own: LimitOverrides | undefined): Limits => {
     const key = own ?? deps.defaultLimits;
     let limits = effective.get(key);
     if (limits === undefined) {
