@@ -19,6 +19,8 @@ import { Kvm } from "@nats-io/kv";
 import { jetstreamManager } from "@nats-io/jetstream";
 import {
   accountsBucket,
+  commandStreamName,
+  eventStreamName,
   ExecType,
   OrderEntryClient,
   OrderType,
@@ -33,6 +35,7 @@ import {
 import { ServiceProcess, testInstrumentSettings } from "@tradeplane/testkit";
 import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
 import { AccountRegistry } from "@tradeplane/risk/accounts";
+import { cpuSecondsOf } from "./lib/cpu-time.ts";
 import { Histogram } from "./lib/histogram.ts";
 import { benchVenue, numericFlags } from "./support/venue.ts";
 
@@ -104,6 +107,8 @@ let done = 0;
 let errors = 0;
 let sent = 0;
 const startNs = process.hrtime.bigint() + 50_000_000n;
+/** CPU seconds of each process when sending starts: CPU per order is what bounds the rate on shared cores. */
+const cpuAtStart = cpuNow();
 const intervalNs = 1e9 / flags.rate;
 const orderAt = (i: number) => {
   const buy = (i & 1) === 0;
@@ -273,8 +278,14 @@ await Promise.race([
 errors += total - done;
 for (const [text, count] of failures) console.error(`failure x${count}: ${text}`);
 const seconds = Number(process.hrtime.bigint() - startNs) / 1e9 - flags.warmup;
+const cpuUsed = cpuNow().map((c, i) => c - cpuAtStart[i]!);
 client.close();
 loadLoop.disable();
+process.stderr.write(
+  `CPU per order (us, whole run): ${["load generator", "gateway", "engine", "nats-server"]
+    .map((name, i) => `${name} ${Math.round((cpuUsed[i]! * 1e6) / done)}`)
+    .join(", ")}; ${cpuUsed.reduce((a, b) => a + b, 0).toFixed(1)} CPU-s in ${(seconds + flags.warmup).toFixed(1)} s\n`,
+);
 process.stderr.write(
   `load generator: event-loop delay p99 ${(loadLoop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loadLoop.max / 1e6).toFixed(1)} ms (resolution 1 ms)\n`,
 );
@@ -310,6 +321,14 @@ for (const [name, service] of [
       `p99 ${(value(/^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? ([\d.e+-]+)/m) * 1_000).toFixed(1)} ms\n`,
   );
 }
+// How the log batched: commands per entry and events per message set the per-message costs.
+{
+  const entries = (await jsm.streams.info(commandStreamName(v.venue))).state.messages;
+  const eventMessages = (await jsm.streams.info(eventStreamName(v.venue))).state.messages;
+  process.stderr.write(
+    `log: ${entries} command entries (${(total / entries).toFixed(1)} orders each), ${eventMessages} event messages (${(eventMessages / total).toFixed(2)} per order)\n`,
+  );
+}
 await gateway.signal("SIGTERM");
 await engine.signal("SIGTERM");
 await v.close();
@@ -336,3 +355,14 @@ console.log(
   }),
 );
 process.exit(0);
+
+/** CPU seconds so far of the load generator, the gateway, the engine and nats-server. */
+function cpuNow(): number[] {
+  const own = process.cpuUsage();
+  return [
+    (own.user + own.system) / 1e6,
+    cpuSecondsOf(gateway.pid),
+    cpuSecondsOf(engine.pid),
+    cpuSecondsOf(v.server.pid),
+  ];
+}

@@ -1,13 +1,14 @@
 // Market-data fan-out: engine events published straight into the venue's event stream (core
-// NATS publishes to the stream's subject, open loop at --rate event messages/s, each a run of
-// one command's events about one instrument as the engine publishes them; the events are the
+// NATS publishes to the stream's subject, open loop at --rate events/s, in messages of runs of
+// consecutive events about one instrument from --per-entry commands, as the engine publishes
+// a log entry's events; each message is due when its first event is; the events are the
 // pure engine partition's output for the testkit command stream, so the book is real), the
 // market-data service as a child process building its state from the stream, and --subscribers
 // gRPC L2 subscribers (depth 10, no conflation interval; half on INFY, half on TCS, spread
 // over 20 connections) held by a separate client process. Latency is from an event's
 // *intended* publish time (so a stalled publisher does not hide delay) to the receipt of the
 // first L2 update reflecting it (its source_sequence), on the same host's clock.
-//   npm run -s bench:marketdata -- --subscribers 1000 --rate 20000 [--seconds 20] [--warmup 3] [--fanout-interval 0] [--batch-events 512] [--in-flight 4] [--duty-wait 1]
+//   npm run -s bench:marketdata -- --subscribers 1000 --rate 20000 [--per-entry 1] [--seconds 20] [--warmup 3] [--fanout-interval 0] [--batch-events 512] [--in-flight 4] [--duty-wait 1]
 // (--fanout-interval, --batch-events, --in-flight, --duty-wait: the service's fanoutIntervalMs,
 // batchEvents, maxInFlightWrites and fanoutDutyWait settings)
 // Last line: {"subscribers":N,"eventsPerSec":R,"p50Ms":..,"p99Ms":..,"conflated":C,"disconnected":D}
@@ -19,6 +20,7 @@ import {
   BarInterval,
   Command,
   EngineEventBatch,
+  type EngineEvent,
   eventStreamName,
   eventSubject,
   MarketDataChannel,
@@ -39,8 +41,11 @@ const wallMs = (): number => performance.timeOrigin + performance.now();
 
 interface Plan {
   readonly t0: number;
+  /** Events per second. */
   readonly rate: number;
   readonly firstSeq: number;
+  /** Events published before each message: message firstSeq + i is due at t0 + eventsBefore[i] / rate. */
+  readonly eventsBefore: number[];
   readonly measureFromSeq: number;
   readonly measureToSeq: number;
 }
@@ -119,7 +124,7 @@ async function runClients(): Promise<void> {
       updates++;
       const p = plan;
       if (p === undefined || u.source < p.measureFromSeq || u.source > p.measureToSeq) return;
-      const intended = p.t0 + ((u.source - p.firstSeq) * 1_000) / p.rate;
+      const intended = p.t0 + (p.eventsBefore[u.source - p.firstSeq]! * 1_000) / p.rate;
       // Microseconds: the histogram holds up to 2^31 units.
       latency.record((wallMs() - intended) * 1_000);
     });
@@ -151,6 +156,7 @@ async function runBench(): Promise<void> {
   const flags = numericFlags({
     subscribers: 1_000,
     rate: 20_000,
+    perEntry: 1,
     seconds: 20,
     warmup: 3,
     fanoutInterval: 0,
@@ -179,26 +185,33 @@ async function runBench(): Promise<void> {
   });
   await service.start();
 
-  // The events: what the engine publishes for the testkit command stream.
-  const needed = Math.round(flags.rate * (flags.seconds + flags.warmup)) + 1;
+  // The events: what the engine publishes for the testkit command stream, an entry of
+  // --per-entry commands at a time (in the stream's order, not regrouped by instrument as the
+  // gateway's writer would: runs are no longer than the engine's, so messages no fewer).
+  const totalEvents = Math.round(flags.rate * (flags.seconds + flags.warmup));
   const partition = Partition.create({ engine: engineConfigOf({ instruments: testInstrumentSettings }) });
   const events: { subject: string; data: Uint8Array }[] = [];
+  const eventsBefore: number[] = [];
   let eventsInMessages = 0;
-  for (let start = 0; events.length < needed; start += 50_000) {
+  for (let start = 0; eventsInMessages < totalEvents; start += 50_000) {
     const commands = commandStream(50_000, start + 1, start + 1, 1_767_225_600_000 + start);
-    for (let i = 0; i < commands.length && events.length < needed; i++) {
-      partition.apply(start + 1 + i, Command.decode(Command.encode(commands[i]!).finish()));
-      // One message per run of a command's events about one instrument, as the engine publishes.
-      for (const run of eventRuns(partition.wireEvents())) {
+    for (let i = 0; i < commands.length && eventsInMessages < totalEvents; i += flags.perEntry) {
+      const entry: EngineEvent[] = [];
+      for (let k = i; k < Math.min(commands.length, i + flags.perEntry); k++) {
+        partition.apply(start + 1 + k, Command.decode(Command.encode(commands[k]!).finish()));
+        entry.push(...partition.wireEvents());
+      }
+      for (const run of eventRuns(entry)) {
         events.push({
           subject: eventSubject(v.venue, 0, run.instrument),
           data: EngineEventBatch.encode({ events: run.events }).finish(),
         });
+        eventsBefore.push(eventsInMessages);
         eventsInMessages += run.events.length;
       }
     }
   }
-  events.length = needed;
+  const needed = events.length;
 
   const child = fork(
     fileURLToPath(import.meta.url),
@@ -221,7 +234,8 @@ async function runBench(): Promise<void> {
     t0,
     rate: flags.rate,
     firstSeq,
-    measureFromSeq: firstSeq + Math.round(flags.rate * flags.warmup),
+    eventsBefore,
+    measureFromSeq: firstSeq + eventsBefore.findIndex((n) => n >= flags.rate * flags.warmup),
     measureToSeq: firstSeq + needed - 1,
   };
   child.send({ type: "plan", plan });
@@ -241,13 +255,13 @@ async function runBench(): Promise<void> {
   }, 250);
   await new Promise<void>((resolve) => {
     const pump = (): void => {
-      const due = Math.min(needed, Math.floor(((wallMs() - t0) * flags.rate) / 1_000) + 1);
-      while (sent < due) {
+      const dueEvents = ((wallMs() - t0) * flags.rate) / 1_000;
+      while (sent < needed && eventsBefore[sent]! <= dueEvents) {
         const e = events[sent++]!;
         v.nc.publish(e.subject, e.data);
       }
       if (sent >= needed) return resolve();
-      setTimeout(pump, Math.max(0, t0 + (sent * 1_000) / flags.rate - wallMs()));
+      setTimeout(pump, Math.max(0, t0 + (eventsBefore[sent]! * 1_000) / flags.rate - wallMs()));
     };
     pump();
   });
@@ -287,7 +301,7 @@ async function runBench(): Promise<void> {
   latency.max = result.max;
   const elapsedS = (wallMs() - t0) / 1_000;
   process.stderr.write(
-    `published ${sent} event messages (${(eventsInMessages / events.length).toFixed(2)} events each; stream holds ${stored - firstSeq + 1} of them), ${result.updates} L2 updates received, ` +
+    `published ${eventsInMessages} events in ${sent} messages (${(eventsInMessages / events.length).toFixed(2)} events each, ${flags.perEntry} commands per entry; stream holds ${stored - firstSeq + 1} of them), ${result.updates} L2 updates received, ` +
       `${result.total} measured, max ${(latency.max / 1_000).toFixed(1)} ms, service behind the log by up to ${maxLag} events, ` +
       `CPU s: service ${sum("process_cpu_seconds_total").toFixed(1)}, subscribers ${result.cpuS.toFixed(1)}, ` +
       `publisher ${((process.cpuUsage().user + process.cpuUsage().system) / 1e6).toFixed(1)}, ` +
@@ -319,8 +333,8 @@ async function runBench(): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   const replayS = (performance.now() - lateStart) / 1_000;
   process.stderr.write(
-    `late replica: started and replayed ${stored} events in ${replayS.toFixed(2)} s ` +
-      `(${Math.round(stored / replayS)} events/s, process start included)\n`,
+    `late replica: started and replayed ${stored} event messages in ${replayS.toFixed(2)} s ` +
+      `(${Math.round(stored / replayS)} messages/s, process start included)\n`,
   );
   await late.signal("SIGTERM");
   await v.close();
@@ -329,6 +343,7 @@ async function runBench(): Promise<void> {
     JSON.stringify({
       subscribers: flags.subscribers,
       eventsPerSec: flags.rate,
+      perEntry: flags.perEntry,
       p50Ms: ms(latency.quantile(0.5)),
       p99Ms: ms(latency.quantile(0.99)),
       conflated: sum("tp_md_conflations_total"),

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { reapOnExit } from "./child-reaper.ts";
 
 const READY_TIMEOUT_MS = 60_000;
@@ -52,7 +52,10 @@ export class ServiceProcess {
   }
 
   async start(): Promise<void> {
-    const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", this.options.main], {
+    // A diagnostic: TP_SERVICE_NODE_ARGS adds node and V8 flags that NODE_OPTIONS refuses
+    // (such as --trace-pretenuring-statistics) to every service's command line.
+    const nodeArgs = (process.env.TP_SERVICE_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+    const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", ...nodeArgs, this.options.main], {
       env: {
         ...process.env,
         TP_CONFIG_FILE: this.configFile,
@@ -68,7 +71,16 @@ export class ServiceProcess {
     reapOnExit(child);
     live.add(this);
     child.once("exit", () => live.delete(this));
+    // A diagnostic: with TP_SERVICE_OUTPUT_DIR set, everything the process writes (V8 traces
+    // such as --trace-gc-nvp included) is also kept whole in <dir>/<service>-<pid>.log.
+    const outputDir = process.env.TP_SERVICE_OUTPUT_DIR;
+    const whole =
+      outputDir === undefined || outputDir === ""
+        ? undefined
+        : createWriteStream(join(outputDir, `${basename(dirname(dirname(this.options.main)))}-${child.pid}.log`));
+    child.once("exit", () => whole?.end());
     const record = (chunk: Buffer): void => {
+      whole?.write(chunk);
       this.output = (this.output + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
     };
     child.stderr?.on("data", record);

@@ -92,6 +92,8 @@ const HEARTBEAT_MS = 5_000;
 const DEFAULT_SESSION_HEARTBEAT_MS = 1_000;
 /** Most requests one session batch may carry. */
 const MAX_SESSION_BATCH = 1_000;
+/** Batches of one session written to the log but not yet stored before the gateway stops reading the session. */
+const MAX_SESSION_BATCHES_IN_FLIGHT = 64;
 let sessionCounter = 0;
 
 /**
@@ -600,7 +602,9 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       let heartbeatMs = DEFAULT_SESSION_HEARTBEAT_MS;
       let lastInbound = Date.now();
       let ended = false;
-      let work: Promise<void> = Promise.resolve();
+      /** The last batch's acks written: each batch's acks go out after the previous batch's. */
+      let acksWritten: Promise<void> = Promise.resolve();
+      let batchesInFlight = 0;
       const timers: NodeJS.Timeout[] = [];
       let unsubscribe: () => void = () => undefined;
       const write = (message: SessionResponse["message"]): boolean => call.write({ sequence: ++outSeq, message });
@@ -684,8 +688,14 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
         );
       };
 
-      /** Checks and writes each request of a batch in order; acks once all are in the log. */
-      const batch = async (who: string, requestSequence: number, requests: OrderRequest[]): Promise<void> => {
+      /**
+       * Checks each request of a batch and appends it to the command log, synchronously and in
+       * order; resolves with the batch's acks once every append is stored. The appends of the
+       * next batch are issued right after, without waiting for these to be stored: the log
+       * keeps the order in which appends are issued (per instrument; see orderEntry), so a
+       * session's pipeline is not one storage round trip per batch.
+       */
+      const batch = (who: string, requests: OrderRequest[]): Promise<RequestAck[]> => {
         const acks: Promise<RequestAck>[] = requests.map((r, index) => {
           const base = {
             index,
@@ -796,8 +806,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
             }
           }
         });
-        const all = await Promise.all(acks);
-        if (!ended) write({ $case: "acks", value: { requestSequence, acks: all } });
+        return Promise.all(acks);
       };
 
       call.on("data", (req: SessionRequest) => {
@@ -819,11 +828,20 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
           const requests = message.value.requests;
           if (requests.length === 0 || requests.length > MAX_SESSION_BATCH)
             return fail(GrpcStatus.INVALID_ARGUMENT, `a batch holds 1..${MAX_SESSION_BATCH} requests`);
-          const who = account;
-          // Batches are handled one after another, so the log holds them in session order.
-          work = work
-            .then(() => batch(who, req.sequence, requests))
-            .catch((err: unknown) => deps.logger.error({ err }, "session batch failed"));
+          const acks = batch(account, requests);
+          const requestSequence = req.sequence;
+          // Back-pressure on a client that writes faster than the log stores: stop reading
+          // its stream while too many of its batches wait for storage.
+          if (++batchesInFlight === MAX_SESSION_BATCHES_IN_FLIGHT) call.pause();
+          acksWritten = acksWritten
+            .then(() => acks)
+            .then((all) => {
+              if (!ended) write({ $case: "acks", value: { requestSequence, acks: all } });
+            })
+            .catch((err: unknown) => deps.logger.error({ err }, "session batch failed"))
+            .finally(() => {
+              if (batchesInFlight-- === MAX_SESSION_BATCHES_IN_FLIGHT && !ended) call.resume();
+            });
         }
       });
       call.on("end", () => {
