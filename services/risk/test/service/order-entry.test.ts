@@ -419,6 +419,51 @@ describe("OrderEntry over gRPC against the real engine and a real nats-server", 
     );
   });
 
+  it("pipelines a Session's batches: each is appended on arrival, acks go out in batch order", async () => {
+    const session = client.session(auth(TOKENS.alice));
+    const received: SessionResponse[] = [];
+    session.on("data", (m: SessionResponse) => received.push(m));
+    session.on("error", () => undefined);
+    const sell = (clientOrderId: string) => ({
+      request: {
+        $case: "submitOrder" as const,
+        value: order({ clientOrderId, instrument: "TCS", side: Side.SELL, price: 100_090, qty: 1 }),
+      },
+    });
+    const batch = (sequence: number, requests: ReturnType<typeof sell>[]) =>
+      session.write({ sequence, message: { $case: "batch", value: { requests } } });
+    session.write({
+      sequence: 1,
+      message: { $case: "open", value: { account: "", cancelOnDisconnect: true, heartbeatIntervalMs: 0 } },
+    });
+    // Written back to back: the second batch is refused at once (it is not written to the
+    // log), the third names the first's client order id while the first may not be stored yet.
+    batch(2, [sell("pipe-1")]);
+    batch(3, [sell("bad id with spaces")]);
+    batch(4, [sell("pipe-1"), sell("pipe-2")]);
+    await retry(
+      async () =>
+        received.filter((m) => m.message?.$case === "acks").length === 3
+          ? undefined
+          : Promise.reject(new Error("not yet")),
+      10_000,
+      20,
+    );
+    const acks = received.flatMap((m) => (m.message?.$case === "acks" ? [m.message.value] : []));
+    expect(acks.map((a) => a.requestSequence)).toEqual([2, 3, 4]);
+    expect(acks.map((a) => a.acks.map((x) => [x.accepted, x.rejectReason]))).toEqual([
+      [[true, RejectReason.UNSPECIFIED]],
+      [[false, RejectReason.MALFORMED_REQUEST]],
+      [
+        [false, RejectReason.DUPLICATE_CLIENT_ORDER_ID],
+        [true, RejectReason.UNSPECIFIED],
+      ],
+    ]);
+    // The log holds them in session order: order ids are command sequences.
+    expect(acks[2]!.acks[1]!.orderId).toBeGreaterThan(acks[0]!.acks[0]!.orderId);
+    session.end();
+  });
+
   it("refuses orders for a halted instrument at the gateway, and takes them again after resume", async () => {
     const venueAdmin = new VenueAdminClient(`127.0.0.1:${engine.grpcPort}`, credentials.createInsecure());
     await unary((cb) => venueAdmin.halt({ instrument: "TCS", reason: "volatility" }, auth(ENGINE_ADMIN_TOKEN), cb));
