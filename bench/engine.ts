@@ -9,7 +9,7 @@
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { OrderType, Side, TimeInForce } from "@tradeplane/matching/domain";
+import { OrderType, restoreEngine, Side, TimeInForce } from "@tradeplane/matching/domain";
 import { TradeTape } from "./lib/fingerprint.ts";
 import { GcCounter } from "./lib/gc-counter.ts";
 import { Histogram } from "./lib/histogram.ts";
@@ -193,6 +193,14 @@ function rss(args: Args): Record<string, unknown> {
   fullGc();
   const m = process.memoryUsage();
   const stats = e.stats();
+  // What a snapshot of this book costs the engine's thread, and a restore a starting engine.
+  const snapshotStart = performance.now();
+  const snapshot = e.snapshot();
+  const snapshotMs = performance.now() - snapshotStart;
+  const restoreStart = performance.now();
+  const restored = restoreEngine(snapshot);
+  const restoreMs = performance.now() - restoreStart;
+  if (restored.stats().restingOrders !== stats.restingOrders) throw new Error("restored book differs");
   const out = {
     engine: "tradeplane",
     mode: "rss",
@@ -202,6 +210,9 @@ function rss(args: Args): Record<string, unknown> {
     heapUsedMB: mb(m.heapUsed),
     arrayBuffersMB: mb(m.arrayBuffers),
     orderCapacity: stats.orderCapacity,
+    snapshotMs: Math.round(snapshotMs),
+    snapshotMB: mb(snapshot.length),
+    restoreMs: Math.round(restoreMs),
   };
   log(
     `${stats.restingOrders} resting orders: rss ${out.rssMB} MB (before ${out.rssBeforeMB} MB), array buffers ${out.arrayBuffersMB} MB`,

@@ -132,6 +132,8 @@ const FILTER_GTD = 3;
 const SNAPSHOT_MAGIC = 0x454d5054; // "TPME" little-endian
 const SNAPSHOT_VERSION = 1;
 const HEADER_BYTES = 4 + 4 + 4 + 32;
+/** Bytes of one order in a snapshot (see writeOrder). */
+const ORDER_BYTES = 69;
 
 /**
  * The matching core: one single-threaded, deterministic state machine for all configured
@@ -1503,22 +1505,24 @@ export class MatchingEngine {
     const oi = this.oi;
     const ob = this.ob;
     const of = this.of;
-    w.f64(of[(s << 3) + F_ID]!);
-    w.u8(ob[(s << 6) + B_SIDE]!);
-    w.u8(ob[(s << 6) + B_TYPE]!);
-    w.u8(ob[(s << 6) + B_TIF]!);
-    w.u8(ob[(s << 6) + B_FLAGS]! & OrderFlags.POST_ONLY);
-    w.u8(ob[(s << 6) + B_STP]!);
-    w.i32(oi[(s << 4) + I_ACCOUNT]!);
-    w.i32(oi[(s << 4) + I_GROUP]!);
-    w.f64(of[(s << 3) + F_PRICE]!);
-    w.f64(ob[(s << 6) + B_TYPE]! >= OrderType.STOP_MARKET ? this.oStop[s]! : 0);
-    w.i32(oi[(s << 4) + I_QTY]!);
-    w.i32(oi[(s << 4) + I_LEAVES]!);
-    w.i32(oi[(s << 4) + I_SHOWN]!);
-    w.i32(this.displayOf(s));
-    w.f64(ob[(s << 6) + B_TIF] === TimeInForce.GTD ? this.oExpire[s]! : 0);
-    w.f64(of[(s << 3) + F_PRIO]!);
+    const at = w.claim(ORDER_BYTES);
+    const v = w.dataView;
+    v.setFloat64(at, of[(s << 3) + F_ID]!, true);
+    v.setUint8(at + 8, ob[(s << 6) + B_SIDE]!);
+    v.setUint8(at + 9, ob[(s << 6) + B_TYPE]!);
+    v.setUint8(at + 10, ob[(s << 6) + B_TIF]!);
+    v.setUint8(at + 11, ob[(s << 6) + B_FLAGS]! & OrderFlags.POST_ONLY);
+    v.setUint8(at + 12, ob[(s << 6) + B_STP]!);
+    v.setInt32(at + 13, oi[(s << 4) + I_ACCOUNT]!, true);
+    v.setInt32(at + 17, oi[(s << 4) + I_GROUP]!, true);
+    v.setFloat64(at + 21, of[(s << 3) + F_PRICE]!, true);
+    v.setFloat64(at + 29, ob[(s << 6) + B_TYPE]! >= OrderType.STOP_MARKET ? this.oStop[s]! : 0, true);
+    v.setInt32(at + 37, oi[(s << 4) + I_QTY]!, true);
+    v.setInt32(at + 41, oi[(s << 4) + I_LEAVES]!, true);
+    v.setInt32(at + 45, oi[(s << 4) + I_SHOWN]!, true);
+    v.setInt32(at + 49, this.displayOf(s), true);
+    v.setFloat64(at + 53, ob[(s << 6) + B_TIF] === TimeInForce.GTD ? this.oExpire[s]! : 0, true);
+    v.setFloat64(at + 61, of[(s << 3) + F_PRIO]!, true);
   }
 
   /** sha256 (hex) of the canonical state. */
@@ -1530,16 +1534,32 @@ export class MatchingEngine {
 
   /** The whole state as bytes: header (magic, version, length, sha256 of the body) and body. */
   snapshot(): Uint8Array {
-    const body = new ByteWriter();
-    this.writeState(body, false);
-    const bytes = body.view8();
-    const out = new ByteWriter(HEADER_BYTES + bytes.length);
-    out.u32(SNAPSHOT_MAGIC);
-    out.u32(SNAPSHOT_VERSION);
-    out.u32(bytes.length);
-    out.bytes(createHash("sha256").update(bytes).digest());
-    out.bytes(bytes);
-    return out.view8().slice();
+    const w = new ByteWriter(this.snapshotSizeHint());
+    this.snapshotInto(w);
+    return w.view8();
+  }
+
+  /**
+   * Writes the snapshot (header and body) at the writer's end, in place: a snapshot of a
+   * large book is written once, with no copies, because the engine loop waits for it.
+   */
+  snapshotInto(w: ByteWriter): void {
+    const start = w.claim(HEADER_BYTES);
+    this.writeState(w, false);
+    const body = w.view8().subarray(start + HEADER_BYTES);
+    const sum = createHash("sha256").update(body).digest();
+    const v = w.dataView;
+    v.setUint32(start, SNAPSHOT_MAGIC, true);
+    v.setUint32(start + 4, SNAPSHOT_VERSION, true);
+    v.setUint32(start + 8, body.length, true);
+    w.view8().set(sum, start + 12);
+  }
+
+  /** Bytes a snapshot takes, about: enough that the writer seldom grows while writing one. */
+  snapshotSizeHint(): number {
+    let orders = 0;
+    for (const b of this.books) orders += b.resting + b.stopCount;
+    return HEADER_BYTES + (1 << 12) + this.books.length * 32 + orders * ORDER_BYTES;
   }
 
   /** @internal Restores a snapshot into a fresh engine. */
