@@ -1,5 +1,10 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { Objm, type ObjectStore } from "@nats-io/obj";
+import { Objm, setSha256Backend, type ObjectStore } from "@nats-io/obj";
+
+// The object store digests every object it stores and reads. Its default SHA-256 is pure
+// JavaScript (for browsers); on Node the native one is many times faster, and an engine's
+// snapshot is digested on the engine's thread.
+setSha256Backend("native");
 
 /**
  * Named blobs in a JetStream object store (e.g. the venue's snapshots bucket), for services
