@@ -456,27 +456,44 @@ export class EngineRunner {
     this.snapshotNow();
   }
 
-  /** Serialises the partition now and stores it in the background. */
+  /**
+   * Snapshots the partition as it is now and stores it in the background. The state is copied
+   * now; it is serialised in steps between which the loop goes on (a snapshot of a large book
+   * took the loop a third of a second in one piece).
+   */
   snapshotNow(): Promise<void> {
     const { metrics, logger, snapshots } = this.deps;
     const t0 = performance.now();
     const lastSeq = this.partition.lastSeq;
-    const bytes = this.partition.snapshot();
+    const steps = this.partition.snapshotSteps();
+    const copyMs = performance.now() - t0;
     this.commandsSinceSnapshot = 0;
     this.lastSnapshotAt = performance.now();
-    const write = snapshots
-      .write(lastSeq, bytes)
-      .then(() => {
-        metrics.snapshotSeconds.observe((performance.now() - t0) / 1000);
-        metrics.snapshotBytes.set(bytes.length);
-        this.lastSnapshotSeq = Math.max(this.lastSnapshotSeq, lastSeq);
-        logger.info({ lastSeq, bytes: bytes.length, ms: Math.round(performance.now() - t0) }, "snapshot stored");
-      })
+    const write = (async () => {
+      const bytes = await serialise(steps);
+      await snapshots.write(lastSeq, bytes);
+      metrics.snapshotSeconds.observe((performance.now() - t0) / 1000);
+      metrics.snapshotBytes.set(bytes.length);
+      this.lastSnapshotSeq = Math.max(this.lastSnapshotSeq, lastSeq);
+      logger.info(
+        { lastSeq, bytes: bytes.length, ms: Math.round(performance.now() - t0), copyMs: Math.round(copyMs * 10) / 10 },
+        "snapshot stored",
+      );
+    })()
       .catch((err: unknown) => logger.error({ err: (err as Error).message, lastSeq }, "snapshot write failed"))
       .finally(() => {
         this.snapshotInFlight = undefined;
       });
     this.snapshotInFlight = write;
     return write;
+  }
+}
+
+/** Runs a snapshot's steps to the end, giving the event loop a turn between two steps. */
+async function serialise(steps: Generator<void, Uint8Array, void>): Promise<Uint8Array> {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }

@@ -79,6 +79,27 @@ export class Book {
     this.setWindow(size, size >= this.span ? 0 : this.refRel - (size >> 1));
   }
 
+  /** A copy of the book's state: what a snapshot written in steps reads while this book changes. */
+  copy(): Book {
+    const c = new Book(this.index, this.cfg);
+    c.state = this.state;
+    c.lastPrice = this.lastPrice;
+    c.wBase = this.wBase;
+    c.wSize = this.wSize;
+    c.head = this.head.slice();
+    c.tail = this.tail.slice();
+    c.agg = this.agg.slice();
+    c.bits = this.bits.slice();
+    c.bestBid = this.bestBid;
+    c.bestAsk = this.bestAsk;
+    c.levels.set(this.levels);
+    c.resting = this.resting;
+    c.stopHead.set(this.stopHead);
+    c.stopTail.set(this.stopTail);
+    c.stopCount = this.stopCount;
+    return c;
+  }
+
   /** Allocates an empty window (used at construction; re-centring copies into a new one). */
   setWindow(size: number, base: number): void {
     this.wSize = size;

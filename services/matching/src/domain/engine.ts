@@ -159,6 +159,8 @@ export class MatchingEngine {
   /** @internal */ gtdLive = 0;
   /** @internal */ capacity = 0;
   private freeHead = -1;
+  /** The order records as of the last `snapshotSource()` (kept: see there). */
+  private recordsCopy: ArrayBuffer | undefined;
 
   /** @internal */ of: Float64Array;
   /** @internal */ oi: Int32Array;
@@ -1471,70 +1473,16 @@ export class MatchingEngine {
 
   // ---------------------------------------------------------------- state, digest, snapshot
 
-  /**
-   * Canonical serialisation of the whole state: config, lastSeq, priority counter, and per
-   * instrument its state, last price and live orders in book order. Independent of slot numbers,
-   * hash layout and ladder window, so equal states give equal bytes. The digest leaves out the
-   * allocation hints (initial order and event capacity), which change no behaviour.
-   */
-  private writeState(w: ByteWriter, forDigest: boolean): void {
-    const { instruments, maxOrders, initialOrders, initialEvents } = this.config;
-    w.string(
-      JSON.stringify(forDigest ? { instruments, maxOrders } : { instruments, maxOrders, initialOrders, initialEvents }),
-    );
-    w.f64(this.lastSeq);
-    w.f64(this.prioCounter);
-    for (const b of this.books) {
-      w.u8(b.state);
-      w.f64(b.lastPrice);
-      w.u32(b.resting);
-      for (let side = 0; side < 2; side++) {
-        for (let rel = side === BUY ? b.bestBid : b.bestAsk; rel >= 0; rel = b.nextLevel(side, rel)) {
-          for (let s = b.head[side * b.wSize + (rel - b.wBase)]!; s !== -1; s = this.oi[(s << 4) + I_NEXT]!)
-            this.writeOrder(w, s);
-        }
-      }
-      w.u32(b.stopCount);
-      for (let side = 0; side < 2; side++) {
-        for (let s = b.stopHead[side]!; s !== -1; s = this.oi[(s << 4) + I_NEXT]!) this.writeOrder(w, s);
-      }
-    }
-  }
-
-  private writeOrder(w: ByteWriter, s: number): void {
-    const oi = this.oi;
-    const ob = this.ob;
-    const of = this.of;
-    const at = w.claim(ORDER_BYTES);
-    const v = w.dataView;
-    v.setFloat64(at, of[(s << 3) + F_ID]!, true);
-    v.setUint8(at + 8, ob[(s << 6) + B_SIDE]!);
-    v.setUint8(at + 9, ob[(s << 6) + B_TYPE]!);
-    v.setUint8(at + 10, ob[(s << 6) + B_TIF]!);
-    v.setUint8(at + 11, ob[(s << 6) + B_FLAGS]! & OrderFlags.POST_ONLY);
-    v.setUint8(at + 12, ob[(s << 6) + B_STP]!);
-    v.setInt32(at + 13, oi[(s << 4) + I_ACCOUNT]!, true);
-    v.setInt32(at + 17, oi[(s << 4) + I_GROUP]!, true);
-    v.setFloat64(at + 21, of[(s << 3) + F_PRICE]!, true);
-    v.setFloat64(at + 29, ob[(s << 6) + B_TYPE]! >= OrderType.STOP_MARKET ? this.oStop[s]! : 0, true);
-    v.setInt32(at + 37, oi[(s << 4) + I_QTY]!, true);
-    v.setInt32(at + 41, oi[(s << 4) + I_LEAVES]!, true);
-    v.setInt32(at + 45, oi[(s << 4) + I_SHOWN]!, true);
-    v.setInt32(at + 49, this.displayOf(s), true);
-    v.setFloat64(at + 53, ob[(s << 6) + B_TIF] === TimeInForce.GTD ? this.oExpire[s]! : 0, true);
-    v.setFloat64(at + 61, of[(s << 3) + F_PRIO]!, true);
-  }
-
   /** sha256 (hex) of the canonical state. */
   digest(): string {
     const w = new ByteWriter();
-    this.writeState(w, true);
+    drain(stateSteps(this, w, true));
     return createHash("sha256").update(w.view8()).digest("hex");
   }
 
   /** The whole state as bytes: header (magic, version, length, sha256 of the body) and body. */
   snapshot(): Uint8Array {
-    const w = new ByteWriter(this.snapshotSizeHint());
+    const w = new ByteWriter(snapshotSizeHint(this));
     this.snapshotInto(w);
     return w.view8();
   }
@@ -1544,8 +1492,48 @@ export class MatchingEngine {
    * large book is written once, with no copies, because the engine loop waits for it.
    */
   snapshotInto(w: ByteWriter): void {
+    drain(MatchingEngine.snapshotSteps(this, w));
+  }
+
+  /**
+   * A copy of what a snapshot reads (the order records, the books' ladders, the counters),
+   * taken in one go: the order records are one buffer, so this is about a memory copy. A
+   * snapshot of the copy can then be written in steps (`snapshotSteps`) while the engine
+   * goes on applying commands. The copy of the records is reused by the next call: one
+   * snapshot at a time.
+   */
+  snapshotSource(): SnapshotSource {
+    // Into a buffer kept for it: copying into fresh memory costs a page fault per 4 KB, 50x
+    // the copy itself on the machine we measured (100 ms against 2 ms for 32 MB).
+    if (this.recordsCopy?.byteLength !== this.ob.byteLength) this.recordsCopy = new ArrayBuffer(this.ob.byteLength);
+    const records = this.recordsCopy;
+    new Uint8Array(records).set(this.ob);
+    return {
+      config: this.config,
+      lastSeq: this.lastSeq,
+      prioCounter: this.prioCounter,
+      books: this.books.map((b) => b.copy()),
+      of: new Float64Array(records),
+      oi: new Int32Array(records),
+      ob: new Uint8Array(records),
+      oStop: this.oStop.slice(),
+      oExpire: this.oExpire.slice(),
+      oDisplay: this.oDisplay.slice(),
+    };
+  }
+
+  /**
+   * Writes the snapshot of `src` (this engine, or a `snapshotSource()` copy) at the writer's
+   * end, yielding every `ordersPerStep` orders; the bytes equal `snapshot()`'s for the same
+   * state.
+   */
+  static *snapshotSteps(
+    src: SnapshotSource,
+    w: ByteWriter,
+    ordersPerStep = ORDERS_PER_STEP,
+  ): Generator<void, void, void> {
     const start = w.claim(HEADER_BYTES);
-    this.writeState(w, false);
+    yield* stateSteps(src, w, false, ordersPerStep);
     const body = w.view8().subarray(start + HEADER_BYTES);
     const sum = createHash("sha256").update(body).digest();
     const v = w.dataView;
@@ -1553,13 +1541,6 @@ export class MatchingEngine {
     v.setUint32(start + 4, SNAPSHOT_VERSION, true);
     v.setUint32(start + 8, body.length, true);
     w.view8().set(sum, start + 12);
-  }
-
-  /** Bytes a snapshot takes, about: enough that the writer seldom grows while writing one. */
-  snapshotSizeHint(): number {
-    let orders = 0;
-    for (const b of this.books) orders += b.resting + b.stopCount;
-    return HEADER_BYTES + (1 << 12) + this.books.length * 32 + orders * ORDER_BYTES;
   }
 
   /** @internal Restores a snapshot into a fresh engine. */
@@ -1823,6 +1804,107 @@ export class MatchingEngine {
 function transitionAllowed(from: number, to: number): boolean {
   if (from === to) return false;
   return !(from === InstrumentState.CLOSED && to === InstrumentState.HALTED);
+}
+
+/**
+ * What a snapshot or the digest reads of an engine: the engine itself, or a copy of it taken
+ * for a snapshot written in steps (`MatchingEngine.snapshotSource`).
+ */
+export interface SnapshotSource {
+  readonly config: NormalizedConfig;
+  readonly lastSeq: number;
+  readonly prioCounter: number;
+  readonly books: readonly Book[];
+  readonly of: Float64Array;
+  readonly oi: Int32Array;
+  readonly ob: Uint8Array;
+  readonly oStop: Float64Array;
+  readonly oExpire: Float64Array;
+  readonly oDisplay: Int32Array;
+}
+
+/** Orders written between two steps of a snapshot written in steps (a few milliseconds). */
+export const ORDERS_PER_STEP = 4_096;
+
+/** Runs a generator of steps to its end. */
+export function drain<R>(steps: Generator<void, R, void>): R {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** Bytes a snapshot of `src` takes, about: enough that the writer seldom grows while writing one. */
+export function snapshotSizeHint(src: SnapshotSource): number {
+  let orders = 0;
+  for (const b of src.books) orders += b.resting + b.stopCount;
+  return HEADER_BYTES + (1 << 12) + src.books.length * 32 + orders * ORDER_BYTES;
+}
+
+/**
+ * Canonical serialisation of the whole state: config, lastSeq, priority counter, and per
+ * instrument its state, last price and live orders in book order. Independent of slot numbers,
+ * hash layout and ladder window, so equal states give equal bytes. The digest leaves out the
+ * allocation hints (initial order and event capacity), which change no behaviour. Yields every
+ * `ordersPerStep` orders.
+ */
+function* stateSteps(
+  src: SnapshotSource,
+  w: ByteWriter,
+  forDigest: boolean,
+  ordersPerStep = ORDERS_PER_STEP,
+): Generator<void, void, void> {
+  const { instruments, maxOrders, initialOrders, initialEvents } = src.config;
+  w.string(
+    JSON.stringify(forDigest ? { instruments, maxOrders } : { instruments, maxOrders, initialOrders, initialEvents }),
+  );
+  w.f64(src.lastSeq);
+  w.f64(src.prioCounter);
+  const oi = src.oi;
+  let untilYield = ordersPerStep;
+  for (const b of src.books) {
+    w.u8(b.state);
+    w.f64(b.lastPrice);
+    w.u32(b.resting);
+    for (let side = 0; side < 2; side++) {
+      for (let rel = side === BUY ? b.bestBid : b.bestAsk; rel >= 0; rel = b.nextLevel(side, rel)) {
+        for (let s = b.head[side * b.wSize + (rel - b.wBase)]!; s !== -1; s = oi[(s << 4) + I_NEXT]!) {
+          writeOrder(src, w, s);
+          if (--untilYield === 0) {
+            untilYield = ordersPerStep;
+            yield;
+          }
+        }
+      }
+    }
+    w.u32(b.stopCount);
+    for (let side = 0; side < 2; side++) {
+      for (let s = b.stopHead[side]!; s !== -1; s = oi[(s << 4) + I_NEXT]!) writeOrder(src, w, s);
+    }
+  }
+}
+
+function writeOrder(src: SnapshotSource, w: ByteWriter, s: number): void {
+  const { oi, ob, of } = src;
+  const at = w.claim(ORDER_BYTES);
+  const v = w.dataView;
+  const flags = ob[(s << 6) + B_FLAGS]!;
+  v.setFloat64(at, of[(s << 3) + F_ID]!, true);
+  v.setUint8(at + 8, ob[(s << 6) + B_SIDE]!);
+  v.setUint8(at + 9, ob[(s << 6) + B_TYPE]!);
+  v.setUint8(at + 10, ob[(s << 6) + B_TIF]!);
+  v.setUint8(at + 11, flags & OrderFlags.POST_ONLY);
+  v.setUint8(at + 12, ob[(s << 6) + B_STP]!);
+  v.setInt32(at + 13, oi[(s << 4) + I_ACCOUNT]!, true);
+  v.setInt32(at + 17, oi[(s << 4) + I_GROUP]!, true);
+  v.setFloat64(at + 21, of[(s << 3) + F_PRICE]!, true);
+  v.setFloat64(at + 29, ob[(s << 6) + B_TYPE]! >= OrderType.STOP_MARKET ? src.oStop[s]! : 0, true);
+  v.setInt32(at + 37, oi[(s << 4) + I_QTY]!, true);
+  v.setInt32(at + 41, oi[(s << 4) + I_LEAVES]!, true);
+  v.setInt32(at + 45, oi[(s << 4) + I_SHOWN]!, true);
+  v.setInt32(at + 49, (flags & FLAG_ICEBERG) !== 0 ? src.oDisplay[s]! : 0, true);
+  v.setFloat64(at + 53, ob[(s << 6) + B_TIF] === TimeInForce.GTD ? src.oExpire[s]! : 0, true);
+  v.setFloat64(at + 61, of[(s << 3) + F_PRIO]!, true);
 }
 
 export function createEngine(config: EngineConfig): MatchingEngine {

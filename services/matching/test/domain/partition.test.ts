@@ -201,6 +201,27 @@ describe("Partition: log commands to engine events", () => {
     expect(restored.digest()).toBe(whole.digest());
   });
 
+  it("writes a snapshot in steps as of when it began, while commands (replaces too) go on between steps", () => {
+    const commands = commandStream(100_000, 23);
+    const p = newPartition();
+    commands.slice(0, 70_000).forEach((c, i) => p.apply(i + 1, c));
+    const atOnce = p.snapshot();
+    const digest = p.digest();
+    const steps = p.snapshotSteps(64);
+    let taken = 0;
+    let next = 70_000;
+    let r = steps.next();
+    while (!r.done) {
+      taken++;
+      for (let k = 0; k < 500 && next < commands.length; k++, next++) p.apply(next + 1, commands[next]!);
+      r = steps.next();
+    }
+    expect(taken).toBeGreaterThan(1);
+    expect(next).toBeGreaterThan(70_000);
+    expect(Buffer.from(r.value).equals(Buffer.from(atOnce))).toBe(true);
+    expect(restorePartition(r.value).digest()).toBe(digest);
+  });
+
   it("refuses a damaged snapshot with a typed error", () => {
     const p = newPartition();
     p.apply(1, order("alice", Side.SELL, 100_010, 5, "a1"));
