@@ -373,10 +373,11 @@ export class OrderProjection {
     else ids.set(clientOrderId, orderId);
   }
 
-  private report(account: string, base: Omit<ExecutionReport, "sequence">): AccountReport {
+  /** Numbers `report` (built by baseReport, completed in place) in its account's sequence and keeps it. */
+  private report(account: string, report: ExecutionReport): AccountReport {
     const sequence = (this.sequences.get(account) ?? 0) + 1;
     this.sequences.set(account, sequence);
-    const report: ExecutionReport = { ...base, sequence };
+    report.sequence = sequence;
     let list = this.recent.get(account);
     if (list === undefined) {
       list = [];
@@ -388,8 +389,10 @@ export class OrderProjection {
     return { account, report };
   }
 
-  private baseReport(event: EngineEvent, execType: ExecType, order: Order): Omit<ExecutionReport, "sequence"> {
+  /** A report of `order` as it is now, numbered by `report`; one object per report, filled in place. */
+  private baseReport(event: EngineEvent, execType: ExecType, order: Order): ExecutionReport {
     return {
+      sequence: 0,
       execType,
       order: { ...order },
       requestKind: RequestKind.UNSPECIFIED,
@@ -473,11 +476,13 @@ export class OrderProjection {
           this.mult(order.instrument),
         );
         out.push(
-          this.report(order.account, {
-            ...this.baseReport(event, ExecType.NEW, order),
-            requestKind: RequestKind.NEW_ORDER,
-            requestClientOrderId: order.clientOrderId,
-          }),
+          this.report(
+            order.account,
+            Object.assign(this.baseReport(event, ExecType.NEW, order), {
+              requestKind: RequestKind.NEW_ORDER,
+              requestClientOrderId: order.clientOrderId,
+            }),
+          ),
         );
         break;
       }
@@ -488,13 +493,15 @@ export class OrderProjection {
           existing !== undefined ? { ...existing } : emptyOrder(r.account, event.instrument, r.clientOrderId);
         if (existing === undefined) order.status = OrderStatus.REJECTED;
         out.push(
-          this.report(r.account, {
-            ...this.baseReport(event, ExecType.REJECTED, order),
-            requestKind: r.requestKind,
-            requestClientOrderId: r.clientOrderId,
-            rejectReason: r.reason,
-            text: r.text,
-          }),
+          this.report(
+            r.account,
+            Object.assign(this.baseReport(event, ExecType.REJECTED, order), {
+              requestKind: r.requestKind,
+              requestClientOrderId: r.clientOrderId,
+              rejectReason: r.reason,
+              text: r.text,
+            }),
+          ),
         );
         break;
       }
@@ -520,14 +527,16 @@ export class OrderProjection {
           if (leaves === 0) this.finish(order, OrderStatus.FILLED);
           else order.status = OrderStatus.PARTIALLY_FILLED;
           out.push(
-            this.report(order.account, {
-              ...this.baseReport(event, ExecType.TRADE, order),
-              tradeId: t.tradeId,
-              lastPrice: t.price,
-              lastQty: t.qty,
-              lastNotional: t.price * t.qty * mult,
-              liquidity: t.aggressorSide === Side.UNSPECIFIED ? LiquidityIndicator.AUCTION : liquidity,
-            }),
+            this.report(
+              order.account,
+              Object.assign(this.baseReport(event, ExecType.TRADE, order), {
+                tradeId: t.tradeId,
+                lastPrice: t.price,
+                lastQty: t.qty,
+                lastNotional: t.price * t.qty * mult,
+                liquidity: t.aggressorSide === Side.UNSPECIFIED ? LiquidityIndicator.AUCTION : liquidity,
+              }),
+            ),
           );
         }
         break;
@@ -545,12 +554,15 @@ export class OrderProjection {
         if (order.leavesQty === 0)
           this.finish(order, body.$case === "cancelled" ? OrderStatus.CANCELLED : OrderStatus.EXPIRED);
         out.push(
-          this.report(order.account, {
-            ...this.baseReport(event, body.$case === "cancelled" ? ExecType.CANCELLED : ExecType.EXPIRED, order),
-            ...(body.$case === "cancelled"
-              ? { cancelReason: body.value.reason, requestClientOrderId: body.value.requestClientOrderId }
-              : {}),
-          }),
+          this.report(
+            order.account,
+            Object.assign(
+              this.baseReport(event, body.$case === "cancelled" ? ExecType.CANCELLED : ExecType.EXPIRED, order),
+              body.$case === "cancelled"
+                ? { cancelReason: body.value.reason, requestClientOrderId: body.value.requestClientOrderId }
+                : {},
+            ),
+          ),
         );
         break;
       }
@@ -575,12 +587,14 @@ export class OrderProjection {
         // A replace to a total at or below what has filled ends the order (nothing left working).
         if (r.leavesQty === 0) this.finish(order, OrderStatus.FILLED);
         out.push(
-          this.report(order.account, {
-            ...this.baseReport(event, ExecType.REPLACED, order),
-            requestKind: RequestKind.REPLACE_ORDER,
-            requestClientOrderId: r.clientOrderId,
-            origClientOrderId: r.origClientOrderId,
-          }),
+          this.report(
+            order.account,
+            Object.assign(this.baseReport(event, ExecType.REPLACED, order), {
+              requestKind: RequestKind.REPLACE_ORDER,
+              requestClientOrderId: r.clientOrderId,
+              origClientOrderId: r.origClientOrderId,
+            }),
+          ),
         );
         break;
       }
