@@ -24,8 +24,7 @@ export class ByteWriter {
     this.view = new DataView(this.buf.buffer);
   }
 
-  /** Room for `n` more bytes. */
-  ensure(n: number): void {
+  private ensure(n: number): void {
     if (this.length + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
     while (cap < this.length + n) cap *= 2;

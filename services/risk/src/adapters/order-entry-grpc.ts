@@ -828,7 +828,13 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
           const requests = message.value.requests;
           if (requests.length === 0 || requests.length > MAX_SESSION_BATCH)
             return fail(GrpcStatus.INVALID_ARGUMENT, `a batch holds 1..${MAX_SESSION_BATCH} requests`);
-          const acks = batch(account, requests);
+          let acks: Promise<RequestAck[]>;
+          try {
+            acks = batch(account, requests);
+          } catch (err) {
+            // An unexpected fault in the checks ends up in the log below, not as a crash.
+            acks = Promise.reject(err);
+          }
           const requestSequence = req.sequence;
           // Back-pressure on a client that writes faster than the log stores: stop reading
           // its stream while too many of its batches wait for storage.
