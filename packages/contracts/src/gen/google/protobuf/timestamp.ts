@@ -122,7 +122,8 @@ function createBaseTimestamp(): Timestamp {
 export const Timestamp: MessageFns<Timestamp> = {
   encode(message: Timestamp, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.seconds !== 0) {
-      writer.uint32(8).int64(message.seconds);
+      if (message.seconds >= 0 && message.seconds <= 0xffffffff) writer.uint32(8).uint32(message.seconds);
+      else writer.uint32(8).int64(message.seconds);
     }
     if (message.nanos !== 0) {
       writer.uint32(16).int32(message.nanos);

@@ -1048,7 +1048,8 @@ function createBaseDecimal(): Decimal {
 export const Decimal: MessageFns<Decimal> = {
   encode(message: Decimal, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.mantissa !== 0) {
-      writer.uint32(8).int64(message.mantissa);
+      if (message.mantissa >= 0 && message.mantissa <= 0xffffffff) writer.uint32(8).uint32(message.mantissa);
+      else writer.uint32(8).int64(message.mantissa);
     }
     if (message.exponent !== 0) {
       writer.uint32(16).int32(message.exponent);
@@ -1133,10 +1134,12 @@ function createBaseTickBand(): TickBand {
 export const TickBand: MessageFns<TickBand> = {
   encode(message: TickBand, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.fromPrice !== 0) {
-      writer.uint32(8).int64(message.fromPrice);
+      if (message.fromPrice >= 0 && message.fromPrice <= 0xffffffff) writer.uint32(8).uint32(message.fromPrice);
+      else writer.uint32(8).int64(message.fromPrice);
     }
     if (message.increment !== 0) {
-      writer.uint32(16).int64(message.increment);
+      if (message.increment >= 0 && message.increment <= 0xffffffff) writer.uint32(16).uint32(message.increment);
+      else writer.uint32(16).int64(message.increment);
     }
     return writer;
   },
@@ -1260,25 +1263,31 @@ export const Instrument: MessageFns<Instrument> = {
       writer.uint32(56).int32(message.notionalExponent);
     }
     if (message.notionalPerTickLot !== 0) {
-      writer.uint32(64).int64(message.notionalPerTickLot);
+      if (message.notionalPerTickLot >= 0 && message.notionalPerTickLot <= 0xffffffff) writer.uint32(64).uint32(message.notionalPerTickLot);
+      else writer.uint32(64).int64(message.notionalPerTickLot);
     }
     for (const v of message.tickBands) {
       TickBand.encode(v!, writer.uint32(74).fork()).join();
     }
     if (message.qtyIncrement !== 0) {
-      writer.uint32(80).int64(message.qtyIncrement);
+      if (message.qtyIncrement >= 0 && message.qtyIncrement <= 0xffffffff) writer.uint32(80).uint32(message.qtyIncrement);
+      else writer.uint32(80).int64(message.qtyIncrement);
     }
     if (message.minQty !== 0) {
-      writer.uint32(88).int64(message.minQty);
+      if (message.minQty >= 0 && message.minQty <= 0xffffffff) writer.uint32(88).uint32(message.minQty);
+      else writer.uint32(88).int64(message.minQty);
     }
     if (message.maxQty !== 0) {
-      writer.uint32(96).int64(message.maxQty);
+      if (message.maxQty >= 0 && message.maxQty <= 0xffffffff) writer.uint32(96).uint32(message.maxQty);
+      else writer.uint32(96).int64(message.maxQty);
     }
     if (message.maxOrderNotional !== 0) {
-      writer.uint32(104).int64(message.maxOrderNotional);
+      if (message.maxOrderNotional >= 0 && message.maxOrderNotional <= 0xffffffff) writer.uint32(104).uint32(message.maxOrderNotional);
+      else writer.uint32(104).int64(message.maxOrderNotional);
     }
     if (message.referencePrice !== 0) {
-      writer.uint32(112).int64(message.referencePrice);
+      if (message.referencePrice >= 0 && message.referencePrice <= 0xffffffff) writer.uint32(112).uint32(message.referencePrice);
+      else writer.uint32(112).int64(message.referencePrice);
     }
     if (message.priceBandBps !== 0) {
       writer.uint32(120).uint32(message.priceBandBps);
@@ -1600,10 +1609,12 @@ function createBaseBookLevel(): BookLevel {
 export const BookLevel: MessageFns<BookLevel> = {
   encode(message: BookLevel, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.price !== 0) {
-      writer.uint32(8).int64(message.price);
+      if (message.price >= 0 && message.price <= 0xffffffff) writer.uint32(8).uint32(message.price);
+      else writer.uint32(8).int64(message.price);
     }
     if (message.qty !== 0) {
-      writer.uint32(16).int64(message.qty);
+      if (message.qty >= 0 && message.qty <= 0xffffffff) writer.uint32(16).uint32(message.qty);
+      else writer.uint32(16).int64(message.qty);
     }
     if (message.orderCount !== 0) {
       writer.uint32(24).uint32(message.orderCount);
@@ -1708,10 +1719,12 @@ export const LevelChange: MessageFns<LevelChange> = {
       writer.uint32(8).int32(message.side);
     }
     if (message.price !== 0) {
-      writer.uint32(16).int64(message.price);
+      if (message.price >= 0 && message.price <= 0xffffffff) writer.uint32(16).uint32(message.price);
+      else writer.uint32(16).int64(message.price);
     }
     if (message.qty !== 0) {
-      writer.uint32(24).int64(message.qty);
+      if (message.qty >= 0 && message.qty <= 0xffffffff) writer.uint32(24).uint32(message.qty);
+      else writer.uint32(24).int64(message.qty);
     }
     if (message.orderCount !== 0) {
       writer.uint32(32).uint32(message.orderCount);
@@ -1829,7 +1842,8 @@ export const LoggedCommand: MessageFns<LoggedCommand> = {
       writer.uint32(8).uint32(message.partition);
     }
     if (message.commandSeq !== 0) {
-      writer.uint32(16).uint64(message.commandSeq);
+      if (message.commandSeq >= 0 && message.commandSeq <= 0xffffffff) writer.uint32(16).uint32(message.commandSeq);
+      else writer.uint32(16).uint64(message.commandSeq);
     }
     return writer;
   },

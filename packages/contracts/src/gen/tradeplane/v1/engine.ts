@@ -784,13 +784,16 @@ export const NewOrderCommand: MessageFns<NewOrderCommand> = {
       writer.uint32(40).int32(message.timeInForce);
     }
     if (message.price !== 0) {
-      writer.uint32(48).int64(message.price);
+      if (message.price >= 0 && message.price <= 0xffffffff) writer.uint32(48).uint32(message.price);
+      else writer.uint32(48).int64(message.price);
     }
     if (message.stopPrice !== 0) {
-      writer.uint32(56).int64(message.stopPrice);
+      if (message.stopPrice >= 0 && message.stopPrice <= 0xffffffff) writer.uint32(56).uint32(message.stopPrice);
+      else writer.uint32(56).int64(message.stopPrice);
     }
     if (message.qty !== 0) {
-      writer.uint32(64).int64(message.qty);
+      if (message.qty >= 0 && message.qty <= 0xffffffff) writer.uint32(64).uint32(message.qty);
+      else writer.uint32(64).int64(message.qty);
     }
     if (message.postOnly !== false) {
       writer.uint32(72).bool(message.postOnly);
@@ -802,7 +805,8 @@ export const NewOrderCommand: MessageFns<NewOrderCommand> = {
       Timestamp.encode(message.expireTime, writer.uint32(90).fork()).join();
     }
     if (message.displayQty !== 0) {
-      writer.uint32(96).int64(message.displayQty);
+      if (message.displayQty >= 0 && message.displayQty <= 0xffffffff) writer.uint32(96).uint32(message.displayQty);
+      else writer.uint32(96).int64(message.displayQty);
     }
     if (message.stpGroup !== 0) {
       writer.uint32(104).uint32(message.stpGroup);
@@ -1071,7 +1075,8 @@ export const CancelOrderCommand: MessageFns<CancelOrderCommand> = {
       writer.uint32(10).string(message.instrument);
     }
     if (message.orderId !== 0) {
-      writer.uint32(16).uint64(message.orderId);
+      if (message.orderId >= 0 && message.orderId <= 0xffffffff) writer.uint32(16).uint32(message.orderId);
+      else writer.uint32(16).uint64(message.orderId);
     }
     if (message.clientOrderId !== "") {
       writer.uint32(26).string(message.clientOrderId);
@@ -1196,19 +1201,23 @@ export const ReplaceOrderCommand: MessageFns<ReplaceOrderCommand> = {
       writer.uint32(10).string(message.instrument);
     }
     if (message.orderId !== 0) {
-      writer.uint32(16).uint64(message.orderId);
+      if (message.orderId >= 0 && message.orderId <= 0xffffffff) writer.uint32(16).uint32(message.orderId);
+      else writer.uint32(16).uint64(message.orderId);
     }
     if (message.clientOrderId !== "") {
       writer.uint32(26).string(message.clientOrderId);
     }
     if (message.price !== 0) {
-      writer.uint32(32).int64(message.price);
+      if (message.price >= 0 && message.price <= 0xffffffff) writer.uint32(32).uint32(message.price);
+      else writer.uint32(32).int64(message.price);
     }
     if (message.stopPrice !== 0) {
-      writer.uint32(40).int64(message.stopPrice);
+      if (message.stopPrice >= 0 && message.stopPrice <= 0xffffffff) writer.uint32(40).uint32(message.stopPrice);
+      else writer.uint32(40).int64(message.stopPrice);
     }
     if (message.qty !== 0) {
-      writer.uint32(48).int64(message.qty);
+      if (message.qty >= 0 && message.qty <= 0xffffffff) writer.uint32(48).uint32(message.qty);
+      else writer.uint32(48).int64(message.qty);
     }
     return writer;
   },
@@ -1504,7 +1513,8 @@ export const SetInstrumentStateCommand: MessageFns<SetInstrumentStateCommand> = 
       writer.uint32(26).string(message.reason);
     }
     if (message.referencePrice !== undefined) {
-      writer.uint32(32).int64(message.referencePrice);
+      if (message.referencePrice >= 0 && message.referencePrice <= 0xffffffff) writer.uint32(32).uint32(message.referencePrice);
+      else writer.uint32(32).int64(message.referencePrice);
     }
     if (message.fromStates.length !== 0) {
       writer.uint32(42).fork();
@@ -1771,7 +1781,8 @@ function createBaseEngineEvent(): EngineEvent {
 export const EngineEvent: MessageFns<EngineEvent> = {
   encode(message: EngineEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.commandSeq !== 0) {
-      writer.uint32(8).uint64(message.commandSeq);
+      if (message.commandSeq >= 0 && message.commandSeq <= 0xffffffff) writer.uint32(8).uint32(message.commandSeq);
+      else writer.uint32(8).uint64(message.commandSeq);
     }
     if (message.index !== 0) {
       writer.uint32(16).uint32(message.index);
@@ -2156,7 +2167,8 @@ function createBaseOrderAccepted(): OrderAccepted {
 export const OrderAccepted: MessageFns<OrderAccepted> = {
   encode(message: OrderAccepted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.orderId !== 0) {
-      writer.uint32(8).uint64(message.orderId);
+      if (message.orderId >= 0 && message.orderId <= 0xffffffff) writer.uint32(8).uint32(message.orderId);
+      else writer.uint32(8).uint64(message.orderId);
     }
     if (message.clientOrderId !== "") {
       writer.uint32(18).string(message.clientOrderId);
@@ -2174,13 +2186,16 @@ export const OrderAccepted: MessageFns<OrderAccepted> = {
       writer.uint32(48).int32(message.timeInForce);
     }
     if (message.price !== 0) {
-      writer.uint32(56).int64(message.price);
+      if (message.price >= 0 && message.price <= 0xffffffff) writer.uint32(56).uint32(message.price);
+      else writer.uint32(56).int64(message.price);
     }
     if (message.stopPrice !== 0) {
-      writer.uint32(64).int64(message.stopPrice);
+      if (message.stopPrice >= 0 && message.stopPrice <= 0xffffffff) writer.uint32(64).uint32(message.stopPrice);
+      else writer.uint32(64).int64(message.stopPrice);
     }
     if (message.qty !== 0) {
-      writer.uint32(72).int64(message.qty);
+      if (message.qty >= 0 && message.qty <= 0xffffffff) writer.uint32(72).uint32(message.qty);
+      else writer.uint32(72).int64(message.qty);
     }
     if (message.postOnly !== false) {
       writer.uint32(80).bool(message.postOnly);
@@ -2192,7 +2207,8 @@ export const OrderAccepted: MessageFns<OrderAccepted> = {
       Timestamp.encode(message.expireTime, writer.uint32(98).fork()).join();
     }
     if (message.displayQty !== 0) {
-      writer.uint32(104).int64(message.displayQty);
+      if (message.displayQty >= 0 && message.displayQty <= 0xffffffff) writer.uint32(104).uint32(message.displayQty);
+      else writer.uint32(104).int64(message.displayQty);
     }
     return writer;
   },
@@ -2464,7 +2480,8 @@ export const OrderRejected: MessageFns<OrderRejected> = {
       writer.uint32(26).string(message.text);
     }
     if (message.orderId !== 0) {
-      writer.uint32(32).uint64(message.orderId);
+      if (message.orderId >= 0 && message.orderId <= 0xffffffff) writer.uint32(32).uint32(message.orderId);
+      else writer.uint32(32).uint64(message.orderId);
     }
     if (message.clientOrderId !== "") {
       writer.uint32(42).string(message.clientOrderId);
@@ -2629,19 +2646,23 @@ function createBaseTradeExecuted(): TradeExecuted {
 export const TradeExecuted: MessageFns<TradeExecuted> = {
   encode(message: TradeExecuted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.tradeId !== 0) {
-      writer.uint32(8).uint64(message.tradeId);
+      if (message.tradeId >= 0 && message.tradeId <= 0xffffffff) writer.uint32(8).uint32(message.tradeId);
+      else writer.uint32(8).uint64(message.tradeId);
     }
     if (message.price !== 0) {
-      writer.uint32(16).int64(message.price);
+      if (message.price >= 0 && message.price <= 0xffffffff) writer.uint32(16).uint32(message.price);
+      else writer.uint32(16).int64(message.price);
     }
     if (message.qty !== 0) {
-      writer.uint32(24).int64(message.qty);
+      if (message.qty >= 0 && message.qty <= 0xffffffff) writer.uint32(24).uint32(message.qty);
+      else writer.uint32(24).int64(message.qty);
     }
     if (message.aggressorSide !== 0) {
       writer.uint32(32).int32(message.aggressorSide);
     }
     if (message.makerOrderId !== 0) {
-      writer.uint32(40).uint64(message.makerOrderId);
+      if (message.makerOrderId >= 0 && message.makerOrderId <= 0xffffffff) writer.uint32(40).uint32(message.makerOrderId);
+      else writer.uint32(40).uint64(message.makerOrderId);
     }
     if (message.makerAccount !== "") {
       writer.uint32(50).string(message.makerAccount);
@@ -2650,10 +2671,12 @@ export const TradeExecuted: MessageFns<TradeExecuted> = {
       writer.uint32(58).string(message.makerClientOrderId);
     }
     if (message.makerLeavesQty !== 0) {
-      writer.uint32(64).int64(message.makerLeavesQty);
+      if (message.makerLeavesQty >= 0 && message.makerLeavesQty <= 0xffffffff) writer.uint32(64).uint32(message.makerLeavesQty);
+      else writer.uint32(64).int64(message.makerLeavesQty);
     }
     if (message.takerOrderId !== 0) {
-      writer.uint32(72).uint64(message.takerOrderId);
+      if (message.takerOrderId >= 0 && message.takerOrderId <= 0xffffffff) writer.uint32(72).uint32(message.takerOrderId);
+      else writer.uint32(72).uint64(message.takerOrderId);
     }
     if (message.takerAccount !== "") {
       writer.uint32(82).string(message.takerAccount);
@@ -2662,7 +2685,8 @@ export const TradeExecuted: MessageFns<TradeExecuted> = {
       writer.uint32(90).string(message.takerClientOrderId);
     }
     if (message.takerLeavesQty !== 0) {
-      writer.uint32(96).int64(message.takerLeavesQty);
+      if (message.takerLeavesQty >= 0 && message.takerLeavesQty <= 0xffffffff) writer.uint32(96).uint32(message.takerLeavesQty);
+      else writer.uint32(96).int64(message.takerLeavesQty);
     }
     return writer;
   },
@@ -2923,7 +2947,8 @@ function createBaseOrderCancelled(): OrderCancelled {
 export const OrderCancelled: MessageFns<OrderCancelled> = {
   encode(message: OrderCancelled, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.orderId !== 0) {
-      writer.uint32(8).uint64(message.orderId);
+      if (message.orderId >= 0 && message.orderId <= 0xffffffff) writer.uint32(8).uint32(message.orderId);
+      else writer.uint32(8).uint64(message.orderId);
     }
     if (message.clientOrderId !== "") {
       writer.uint32(18).string(message.clientOrderId);
@@ -2935,10 +2960,12 @@ export const OrderCancelled: MessageFns<OrderCancelled> = {
       writer.uint32(32).int32(message.side);
     }
     if (message.price !== 0) {
-      writer.uint32(40).int64(message.price);
+      if (message.price >= 0 && message.price <= 0xffffffff) writer.uint32(40).uint32(message.price);
+      else writer.uint32(40).int64(message.price);
     }
     if (message.cancelledQty !== 0) {
-      writer.uint32(48).int64(message.cancelledQty);
+      if (message.cancelledQty >= 0 && message.cancelledQty <= 0xffffffff) writer.uint32(48).uint32(message.cancelledQty);
+      else writer.uint32(48).int64(message.cancelledQty);
     }
     if (message.reason !== 0) {
       writer.uint32(56).int32(message.reason);
@@ -3131,7 +3158,8 @@ function createBaseOrderReplaced(): OrderReplaced {
 export const OrderReplaced: MessageFns<OrderReplaced> = {
   encode(message: OrderReplaced, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.orderId !== 0) {
-      writer.uint32(8).uint64(message.orderId);
+      if (message.orderId >= 0 && message.orderId <= 0xffffffff) writer.uint32(8).uint32(message.orderId);
+      else writer.uint32(8).uint64(message.orderId);
     }
     if (message.clientOrderId !== "") {
       writer.uint32(18).string(message.clientOrderId);
@@ -3146,16 +3174,20 @@ export const OrderReplaced: MessageFns<OrderReplaced> = {
       writer.uint32(40).int32(message.side);
     }
     if (message.price !== 0) {
-      writer.uint32(48).int64(message.price);
+      if (message.price >= 0 && message.price <= 0xffffffff) writer.uint32(48).uint32(message.price);
+      else writer.uint32(48).int64(message.price);
     }
     if (message.stopPrice !== 0) {
-      writer.uint32(56).int64(message.stopPrice);
+      if (message.stopPrice >= 0 && message.stopPrice <= 0xffffffff) writer.uint32(56).uint32(message.stopPrice);
+      else writer.uint32(56).int64(message.stopPrice);
     }
     if (message.qty !== 0) {
-      writer.uint32(64).int64(message.qty);
+      if (message.qty >= 0 && message.qty <= 0xffffffff) writer.uint32(64).uint32(message.qty);
+      else writer.uint32(64).int64(message.qty);
     }
     if (message.leavesQty !== 0) {
-      writer.uint32(72).int64(message.leavesQty);
+      if (message.leavesQty >= 0 && message.leavesQty <= 0xffffffff) writer.uint32(72).uint32(message.leavesQty);
+      else writer.uint32(72).int64(message.leavesQty);
     }
     if (message.priorityKept !== false) {
       writer.uint32(80).bool(message.priorityKept);
@@ -3368,7 +3400,8 @@ function createBaseStopTriggered(): StopTriggered {
 export const StopTriggered: MessageFns<StopTriggered> = {
   encode(message: StopTriggered, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.orderId !== 0) {
-      writer.uint32(8).uint64(message.orderId);
+      if (message.orderId >= 0 && message.orderId <= 0xffffffff) writer.uint32(8).uint32(message.orderId);
+      else writer.uint32(8).uint64(message.orderId);
     }
     if (message.clientOrderId !== "") {
       writer.uint32(18).string(message.clientOrderId);
@@ -3380,16 +3413,19 @@ export const StopTriggered: MessageFns<StopTriggered> = {
       writer.uint32(32).int32(message.side);
     }
     if (message.stopPrice !== 0) {
-      writer.uint32(40).int64(message.stopPrice);
+      if (message.stopPrice >= 0 && message.stopPrice <= 0xffffffff) writer.uint32(40).uint32(message.stopPrice);
+      else writer.uint32(40).int64(message.stopPrice);
     }
     if (message.triggerPrice !== 0) {
-      writer.uint32(48).int64(message.triggerPrice);
+      if (message.triggerPrice >= 0 && message.triggerPrice <= 0xffffffff) writer.uint32(48).uint32(message.triggerPrice);
+      else writer.uint32(48).int64(message.triggerPrice);
     }
     if (message.orderType !== 0) {
       writer.uint32(56).int32(message.orderType);
     }
     if (message.price !== 0) {
-      writer.uint32(64).int64(message.price);
+      if (message.price >= 0 && message.price <= 0xffffffff) writer.uint32(64).uint32(message.price);
+      else writer.uint32(64).int64(message.price);
     }
     return writer;
   },
@@ -3569,7 +3605,8 @@ function createBaseOrderExpired(): OrderExpired {
 export const OrderExpired: MessageFns<OrderExpired> = {
   encode(message: OrderExpired, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.orderId !== 0) {
-      writer.uint32(8).uint64(message.orderId);
+      if (message.orderId >= 0 && message.orderId <= 0xffffffff) writer.uint32(8).uint32(message.orderId);
+      else writer.uint32(8).uint64(message.orderId);
     }
     if (message.clientOrderId !== "") {
       writer.uint32(18).string(message.clientOrderId);
@@ -3581,10 +3618,12 @@ export const OrderExpired: MessageFns<OrderExpired> = {
       writer.uint32(32).int32(message.side);
     }
     if (message.price !== 0) {
-      writer.uint32(40).int64(message.price);
+      if (message.price >= 0 && message.price <= 0xffffffff) writer.uint32(40).uint32(message.price);
+      else writer.uint32(40).int64(message.price);
     }
     if (message.expiredQty !== 0) {
-      writer.uint32(48).int64(message.expiredQty);
+      if (message.expiredQty >= 0 && message.expiredQty <= 0xffffffff) writer.uint32(48).uint32(message.expiredQty);
+      else writer.uint32(48).int64(message.expiredQty);
     }
     if (message.timeInForce !== 0) {
       writer.uint32(56).int32(message.timeInForce);
@@ -3759,7 +3798,8 @@ export const InstrumentStateChanged: MessageFns<InstrumentStateChanged> = {
       writer.uint32(26).string(message.reason);
     }
     if (message.referencePrice !== 0) {
-      writer.uint32(32).int64(message.referencePrice);
+      if (message.referencePrice >= 0 && message.referencePrice <= 0xffffffff) writer.uint32(32).uint32(message.referencePrice);
+      else writer.uint32(32).int64(message.referencePrice);
     }
     return writer;
   },

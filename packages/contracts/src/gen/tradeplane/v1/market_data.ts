@@ -725,7 +725,8 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
       writer.uint32(40).int32(message.barInterval);
     }
     if (message.fromSequence !== undefined) {
-      writer.uint32(48).uint64(message.fromSequence);
+      if (message.fromSequence >= 0 && message.fromSequence <= 0xffffffff) writer.uint32(48).uint32(message.fromSequence);
+      else writer.uint32(48).uint64(message.fromSequence);
     }
     return writer;
   },
@@ -885,10 +886,12 @@ function createBaseSubscribeResponse(): SubscribeResponse {
 export const SubscribeResponse: MessageFns<SubscribeResponse> = {
   encode(message: SubscribeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.sequence !== 0) {
-      writer.uint32(8).uint64(message.sequence);
+      if (message.sequence >= 0 && message.sequence <= 0xffffffff) writer.uint32(8).uint32(message.sequence);
+      else writer.uint32(8).uint64(message.sequence);
     }
     if (message.sourceSequence !== 0) {
-      writer.uint32(16).uint64(message.sourceSequence);
+      if (message.sourceSequence >= 0 && message.sourceSequence <= 0xffffffff) writer.uint32(16).uint32(message.sourceSequence);
+      else writer.uint32(16).uint64(message.sourceSequence);
     }
     if (message.instrument !== "") {
       writer.uint32(26).string(message.instrument);
@@ -1503,13 +1506,16 @@ function createBaseBookOrder(): BookOrder {
 export const BookOrder: MessageFns<BookOrder> = {
   encode(message: BookOrder, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.orderId !== 0) {
-      writer.uint32(8).uint64(message.orderId);
+      if (message.orderId >= 0 && message.orderId <= 0xffffffff) writer.uint32(8).uint32(message.orderId);
+      else writer.uint32(8).uint64(message.orderId);
     }
     if (message.price !== 0) {
-      writer.uint32(16).int64(message.price);
+      if (message.price >= 0 && message.price <= 0xffffffff) writer.uint32(16).uint32(message.price);
+      else writer.uint32(16).int64(message.price);
     }
     if (message.qty !== 0) {
-      writer.uint32(24).int64(message.qty);
+      if (message.qty >= 0 && message.qty <= 0xffffffff) writer.uint32(24).uint32(message.qty);
+      else writer.uint32(24).int64(message.qty);
     }
     return writer;
   },
@@ -1696,16 +1702,19 @@ export const OrderChange: MessageFns<OrderChange> = {
       writer.uint32(8).int32(message.action);
     }
     if (message.orderId !== 0) {
-      writer.uint32(16).uint64(message.orderId);
+      if (message.orderId >= 0 && message.orderId <= 0xffffffff) writer.uint32(16).uint32(message.orderId);
+      else writer.uint32(16).uint64(message.orderId);
     }
     if (message.side !== 0) {
       writer.uint32(24).int32(message.side);
     }
     if (message.price !== 0) {
-      writer.uint32(32).int64(message.price);
+      if (message.price >= 0 && message.price <= 0xffffffff) writer.uint32(32).uint32(message.price);
+      else writer.uint32(32).int64(message.price);
     }
     if (message.qty !== 0) {
-      writer.uint32(40).int64(message.qty);
+      if (message.qty >= 0 && message.qty <= 0xffffffff) writer.uint32(40).uint32(message.qty);
+      else writer.uint32(40).int64(message.qty);
     }
     return writer;
   },
@@ -1899,22 +1908,27 @@ function createBaseTrade(): Trade {
 export const Trade: MessageFns<Trade> = {
   encode(message: Trade, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.tradeId !== 0) {
-      writer.uint32(8).uint64(message.tradeId);
+      if (message.tradeId >= 0 && message.tradeId <= 0xffffffff) writer.uint32(8).uint32(message.tradeId);
+      else writer.uint32(8).uint64(message.tradeId);
     }
     if (message.price !== 0) {
-      writer.uint32(16).int64(message.price);
+      if (message.price >= 0 && message.price <= 0xffffffff) writer.uint32(16).uint32(message.price);
+      else writer.uint32(16).int64(message.price);
     }
     if (message.qty !== 0) {
-      writer.uint32(24).int64(message.qty);
+      if (message.qty >= 0 && message.qty <= 0xffffffff) writer.uint32(24).uint32(message.qty);
+      else writer.uint32(24).int64(message.qty);
     }
     if (message.aggressorSide !== 0) {
       writer.uint32(32).int32(message.aggressorSide);
     }
     if (message.makerOrderId !== 0) {
-      writer.uint32(40).uint64(message.makerOrderId);
+      if (message.makerOrderId >= 0 && message.makerOrderId <= 0xffffffff) writer.uint32(40).uint32(message.makerOrderId);
+      else writer.uint32(40).uint64(message.makerOrderId);
     }
     if (message.takerOrderId !== 0) {
-      writer.uint32(48).uint64(message.takerOrderId);
+      if (message.takerOrderId >= 0 && message.takerOrderId <= 0xffffffff) writer.uint32(48).uint32(message.takerOrderId);
+      else writer.uint32(48).uint64(message.takerOrderId);
     }
     if (message.time !== undefined) {
       Timestamp.encode(message.time, writer.uint32(58).fork()).join();
@@ -2097,22 +2111,28 @@ export const Bar: MessageFns<Bar> = {
       Timestamp.encode(message.startTime, writer.uint32(18).fork()).join();
     }
     if (message.open !== 0) {
-      writer.uint32(24).int64(message.open);
+      if (message.open >= 0 && message.open <= 0xffffffff) writer.uint32(24).uint32(message.open);
+      else writer.uint32(24).int64(message.open);
     }
     if (message.high !== 0) {
-      writer.uint32(32).int64(message.high);
+      if (message.high >= 0 && message.high <= 0xffffffff) writer.uint32(32).uint32(message.high);
+      else writer.uint32(32).int64(message.high);
     }
     if (message.low !== 0) {
-      writer.uint32(40).int64(message.low);
+      if (message.low >= 0 && message.low <= 0xffffffff) writer.uint32(40).uint32(message.low);
+      else writer.uint32(40).int64(message.low);
     }
     if (message.close !== 0) {
-      writer.uint32(48).int64(message.close);
+      if (message.close >= 0 && message.close <= 0xffffffff) writer.uint32(48).uint32(message.close);
+      else writer.uint32(48).int64(message.close);
     }
     if (message.volume !== 0) {
-      writer.uint32(56).int64(message.volume);
+      if (message.volume >= 0 && message.volume <= 0xffffffff) writer.uint32(56).uint32(message.volume);
+      else writer.uint32(56).int64(message.volume);
     }
     if (message.notional !== 0) {
-      writer.uint32(64).int64(message.notional);
+      if (message.notional >= 0 && message.notional <= 0xffffffff) writer.uint32(64).uint32(message.notional);
+      else writer.uint32(64).int64(message.notional);
     }
     if (message.tradeCount !== 0) {
       writer.uint32(72).uint32(message.tradeCount);
@@ -2314,28 +2334,35 @@ function createBaseInstrumentStats(): InstrumentStats {
 export const InstrumentStats: MessageFns<InstrumentStats> = {
   encode(message: InstrumentStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.open !== 0) {
-      writer.uint32(8).int64(message.open);
+      if (message.open >= 0 && message.open <= 0xffffffff) writer.uint32(8).uint32(message.open);
+      else writer.uint32(8).int64(message.open);
     }
     if (message.high !== 0) {
-      writer.uint32(16).int64(message.high);
+      if (message.high >= 0 && message.high <= 0xffffffff) writer.uint32(16).uint32(message.high);
+      else writer.uint32(16).int64(message.high);
     }
     if (message.low !== 0) {
-      writer.uint32(24).int64(message.low);
+      if (message.low >= 0 && message.low <= 0xffffffff) writer.uint32(24).uint32(message.low);
+      else writer.uint32(24).int64(message.low);
     }
     if (message.last !== 0) {
-      writer.uint32(32).int64(message.last);
+      if (message.last >= 0 && message.last <= 0xffffffff) writer.uint32(32).uint32(message.last);
+      else writer.uint32(32).int64(message.last);
     }
     if (message.volume !== 0) {
-      writer.uint32(40).int64(message.volume);
+      if (message.volume >= 0 && message.volume <= 0xffffffff) writer.uint32(40).uint32(message.volume);
+      else writer.uint32(40).int64(message.volume);
     }
     if (message.notional !== 0) {
-      writer.uint32(48).int64(message.notional);
+      if (message.notional >= 0 && message.notional <= 0xffffffff) writer.uint32(48).uint32(message.notional);
+      else writer.uint32(48).int64(message.notional);
     }
     if (message.tradeCount !== 0) {
       writer.uint32(56).uint32(message.tradeCount);
     }
     if (message.referencePrice !== 0) {
-      writer.uint32(64).int64(message.referencePrice);
+      if (message.referencePrice >= 0 && message.referencePrice <= 0xffffffff) writer.uint32(64).uint32(message.referencePrice);
+      else writer.uint32(64).int64(message.referencePrice);
     }
     return writer;
   },
@@ -2588,13 +2615,16 @@ function createBaseAuctionInfo(): AuctionInfo {
 export const AuctionInfo: MessageFns<AuctionInfo> = {
   encode(message: AuctionInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.indicativePrice !== 0) {
-      writer.uint32(8).int64(message.indicativePrice);
+      if (message.indicativePrice >= 0 && message.indicativePrice <= 0xffffffff) writer.uint32(8).uint32(message.indicativePrice);
+      else writer.uint32(8).int64(message.indicativePrice);
     }
     if (message.matchedQty !== 0) {
-      writer.uint32(16).int64(message.matchedQty);
+      if (message.matchedQty >= 0 && message.matchedQty <= 0xffffffff) writer.uint32(16).uint32(message.matchedQty);
+      else writer.uint32(16).int64(message.matchedQty);
     }
     if (message.imbalanceQty !== 0) {
-      writer.uint32(24).int64(message.imbalanceQty);
+      if (message.imbalanceQty >= 0 && message.imbalanceQty <= 0xffffffff) writer.uint32(24).uint32(message.imbalanceQty);
+      else writer.uint32(24).int64(message.imbalanceQty);
     }
     if (message.imbalanceSide !== 0) {
       writer.uint32(32).int32(message.imbalanceSide);
@@ -2838,7 +2868,8 @@ export const GetSnapshotResponse: MessageFns<GetSnapshotResponse> = {
       writer.uint32(10).string(message.instrument);
     }
     if (message.sourceSequence !== 0) {
-      writer.uint32(16).uint64(message.sourceSequence);
+      if (message.sourceSequence >= 0 && message.sourceSequence <= 0xffffffff) writer.uint32(16).uint32(message.sourceSequence);
+      else writer.uint32(16).uint64(message.sourceSequence);
     }
     if (message.time !== undefined) {
       Timestamp.encode(message.time, writer.uint32(26).fork()).join();
@@ -3041,7 +3072,8 @@ export const GetTradesRequest: MessageFns<GetTradesRequest> = {
       writer.uint32(10).string(message.instrument);
     }
     if (message.fromTradeId !== 0) {
-      writer.uint32(16).uint64(message.fromTradeId);
+      if (message.fromTradeId >= 0 && message.fromTradeId <= 0xffffffff) writer.uint32(16).uint32(message.fromTradeId);
+      else writer.uint32(16).uint64(message.fromTradeId);
     }
     if (message.limit !== 0) {
       writer.uint32(24).uint32(message.limit);

@@ -705,7 +705,8 @@ function createBaseOrder(): Order {
 export const Order: MessageFns<Order> = {
   encode(message: Order, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.orderId !== 0) {
-      writer.uint32(8).uint64(message.orderId);
+      if (message.orderId >= 0 && message.orderId <= 0xffffffff) writer.uint32(8).uint32(message.orderId);
+      else writer.uint32(8).uint64(message.orderId);
     }
     if (message.clientOrderId !== "") {
       writer.uint32(18).string(message.clientOrderId);
@@ -726,22 +727,28 @@ export const Order: MessageFns<Order> = {
       writer.uint32(56).int32(message.timeInForce);
     }
     if (message.price !== 0) {
-      writer.uint32(64).int64(message.price);
+      if (message.price >= 0 && message.price <= 0xffffffff) writer.uint32(64).uint32(message.price);
+      else writer.uint32(64).int64(message.price);
     }
     if (message.stopPrice !== 0) {
-      writer.uint32(72).int64(message.stopPrice);
+      if (message.stopPrice >= 0 && message.stopPrice <= 0xffffffff) writer.uint32(72).uint32(message.stopPrice);
+      else writer.uint32(72).int64(message.stopPrice);
     }
     if (message.qty !== 0) {
-      writer.uint32(80).int64(message.qty);
+      if (message.qty >= 0 && message.qty <= 0xffffffff) writer.uint32(80).uint32(message.qty);
+      else writer.uint32(80).int64(message.qty);
     }
     if (message.leavesQty !== 0) {
-      writer.uint32(88).int64(message.leavesQty);
+      if (message.leavesQty >= 0 && message.leavesQty <= 0xffffffff) writer.uint32(88).uint32(message.leavesQty);
+      else writer.uint32(88).int64(message.leavesQty);
     }
     if (message.cumQty !== 0) {
-      writer.uint32(96).int64(message.cumQty);
+      if (message.cumQty >= 0 && message.cumQty <= 0xffffffff) writer.uint32(96).uint32(message.cumQty);
+      else writer.uint32(96).int64(message.cumQty);
     }
     if (message.cumNotional !== 0) {
-      writer.uint32(104).int64(message.cumNotional);
+      if (message.cumNotional >= 0 && message.cumNotional <= 0xffffffff) writer.uint32(104).uint32(message.cumNotional);
+      else writer.uint32(104).int64(message.cumNotional);
     }
     if (message.status !== 0) {
       writer.uint32(112).int32(message.status);
@@ -759,7 +766,8 @@ export const Order: MessageFns<Order> = {
       Timestamp.encode(message.createTime, writer.uint32(146).fork()).join();
     }
     if (message.displayQty !== 0) {
-      writer.uint32(160).int64(message.displayQty);
+      if (message.displayQty >= 0 && message.displayQty <= 0xffffffff) writer.uint32(160).uint32(message.displayQty);
+      else writer.uint32(160).int64(message.displayQty);
     }
     if (message.updateTime !== undefined) {
       Timestamp.encode(message.updateTime, writer.uint32(154).fork()).join();
@@ -1158,7 +1166,8 @@ function createBaseExecutionReport(): ExecutionReport {
 export const ExecutionReport: MessageFns<ExecutionReport> = {
   encode(message: ExecutionReport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.sequence !== 0) {
-      writer.uint32(8).uint64(message.sequence);
+      if (message.sequence >= 0 && message.sequence <= 0xffffffff) writer.uint32(8).uint32(message.sequence);
+      else writer.uint32(8).uint64(message.sequence);
     }
     if (message.execType !== 0) {
       writer.uint32(16).int32(message.execType);
@@ -1176,16 +1185,20 @@ export const ExecutionReport: MessageFns<ExecutionReport> = {
       writer.uint32(50).string(message.origClientOrderId);
     }
     if (message.tradeId !== 0) {
-      writer.uint32(56).uint64(message.tradeId);
+      if (message.tradeId >= 0 && message.tradeId <= 0xffffffff) writer.uint32(56).uint32(message.tradeId);
+      else writer.uint32(56).uint64(message.tradeId);
     }
     if (message.lastPrice !== 0) {
-      writer.uint32(64).int64(message.lastPrice);
+      if (message.lastPrice >= 0 && message.lastPrice <= 0xffffffff) writer.uint32(64).uint32(message.lastPrice);
+      else writer.uint32(64).int64(message.lastPrice);
     }
     if (message.lastQty !== 0) {
-      writer.uint32(72).int64(message.lastQty);
+      if (message.lastQty >= 0 && message.lastQty <= 0xffffffff) writer.uint32(72).uint32(message.lastQty);
+      else writer.uint32(72).int64(message.lastQty);
     }
     if (message.lastNotional !== 0) {
-      writer.uint32(80).int64(message.lastNotional);
+      if (message.lastNotional >= 0 && message.lastNotional <= 0xffffffff) writer.uint32(80).uint32(message.lastNotional);
+      else writer.uint32(80).int64(message.lastNotional);
     }
     if (message.liquidity !== 0) {
       writer.uint32(88).int32(message.liquidity);
@@ -1200,7 +1213,8 @@ export const ExecutionReport: MessageFns<ExecutionReport> = {
       writer.uint32(114).string(message.text);
     }
     if (message.commandSeq !== 0) {
-      writer.uint32(120).uint64(message.commandSeq);
+      if (message.commandSeq >= 0 && message.commandSeq <= 0xffffffff) writer.uint32(120).uint32(message.commandSeq);
+      else writer.uint32(120).uint64(message.commandSeq);
     }
     if (message.eventIndex !== 0) {
       writer.uint32(128).uint32(message.eventIndex);
@@ -1570,13 +1584,16 @@ export const SubmitOrderRequest: MessageFns<SubmitOrderRequest> = {
       writer.uint32(48).int32(message.timeInForce);
     }
     if (message.price !== 0) {
-      writer.uint32(56).int64(message.price);
+      if (message.price >= 0 && message.price <= 0xffffffff) writer.uint32(56).uint32(message.price);
+      else writer.uint32(56).int64(message.price);
     }
     if (message.stopPrice !== 0) {
-      writer.uint32(64).int64(message.stopPrice);
+      if (message.stopPrice >= 0 && message.stopPrice <= 0xffffffff) writer.uint32(64).uint32(message.stopPrice);
+      else writer.uint32(64).int64(message.stopPrice);
     }
     if (message.qty !== 0) {
-      writer.uint32(72).int64(message.qty);
+      if (message.qty >= 0 && message.qty <= 0xffffffff) writer.uint32(72).uint32(message.qty);
+      else writer.uint32(72).int64(message.qty);
     }
     if (message.postOnly !== false) {
       writer.uint32(80).bool(message.postOnly);
@@ -1588,7 +1605,8 @@ export const SubmitOrderRequest: MessageFns<SubmitOrderRequest> = {
       Timestamp.encode(message.expireTime, writer.uint32(98).fork()).join();
     }
     if (message.displayQty !== 0) {
-      writer.uint32(104).int64(message.displayQty);
+      if (message.displayQty >= 0 && message.displayQty <= 0xffffffff) writer.uint32(104).uint32(message.displayQty);
+      else writer.uint32(104).int64(message.displayQty);
     }
     if (message.stpGroup !== 0) {
       writer.uint32(112).uint32(message.stpGroup);
@@ -2181,13 +2199,16 @@ export const ReplaceOrderRequest: MessageFns<ReplaceOrderRequest> = {
       writer.uint32(42).string(message.clientOrderId);
     }
     if (message.price !== 0) {
-      writer.uint32(48).int64(message.price);
+      if (message.price >= 0 && message.price <= 0xffffffff) writer.uint32(48).uint32(message.price);
+      else writer.uint32(48).int64(message.price);
     }
     if (message.stopPrice !== 0) {
-      writer.uint32(56).int64(message.stopPrice);
+      if (message.stopPrice >= 0 && message.stopPrice <= 0xffffffff) writer.uint32(56).uint32(message.stopPrice);
+      else writer.uint32(56).int64(message.stopPrice);
     }
     if (message.qty !== 0) {
-      writer.uint32(64).int64(message.qty);
+      if (message.qty >= 0 && message.qty <= 0xffffffff) writer.uint32(64).uint32(message.qty);
+      else writer.uint32(64).int64(message.qty);
     }
     return writer;
   },
@@ -2744,7 +2765,8 @@ export const ListOpenOrdersResponse: MessageFns<ListOpenOrdersResponse> = {
       Order.encode(v!, writer.uint32(10).fork()).join();
     }
     if (message.asOfSequence !== 0) {
-      writer.uint32(16).uint64(message.asOfSequence);
+      if (message.asOfSequence >= 0 && message.asOfSequence <= 0xffffffff) writer.uint32(16).uint32(message.asOfSequence);
+      else writer.uint32(16).uint64(message.asOfSequence);
     }
     return writer;
   },
@@ -2833,7 +2855,8 @@ export const StreamExecutionReportsRequest: MessageFns<StreamExecutionReportsReq
       writer.uint32(10).string(message.account);
     }
     if (message.fromSequence !== undefined) {
-      writer.uint32(16).uint64(message.fromSequence);
+      if (message.fromSequence >= 0 && message.fromSequence <= 0xffffffff) writer.uint32(16).uint32(message.fromSequence);
+      else writer.uint32(16).uint64(message.fromSequence);
     }
     return writer;
   },
@@ -2919,7 +2942,8 @@ function createBaseStreamExecutionReportsResponse(): StreamExecutionReportsRespo
 export const StreamExecutionReportsResponse: MessageFns<StreamExecutionReportsResponse> = {
   encode(message: StreamExecutionReportsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.sequence !== 0) {
-      writer.uint32(8).uint64(message.sequence);
+      if (message.sequence >= 0 && message.sequence <= 0xffffffff) writer.uint32(8).uint32(message.sequence);
+      else writer.uint32(8).uint64(message.sequence);
     }
     switch (message.message?.$case) {
       case "report":
@@ -3187,7 +3211,8 @@ function createBaseSessionRequest(): SessionRequest {
 export const SessionRequest: MessageFns<SessionRequest> = {
   encode(message: SessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.sequence !== 0) {
-      writer.uint32(8).uint64(message.sequence);
+      if (message.sequence >= 0 && message.sequence <= 0xffffffff) writer.uint32(8).uint32(message.sequence);
+      else writer.uint32(8).uint64(message.sequence);
     }
     switch (message.message?.$case) {
       case "open":
@@ -3331,7 +3356,8 @@ export const SessionOpen: MessageFns<SessionOpen> = {
       writer.uint32(16).bool(message.cancelOnDisconnect);
     }
     if (message.reportsFromSequence !== undefined) {
-      writer.uint32(24).uint64(message.reportsFromSequence);
+      if (message.reportsFromSequence >= 0 && message.reportsFromSequence <= 0xffffffff) writer.uint32(24).uint32(message.reportsFromSequence);
+      else writer.uint32(24).uint64(message.reportsFromSequence);
     }
     if (message.heartbeatIntervalMs !== 0) {
       writer.uint32(32).uint32(message.heartbeatIntervalMs);
@@ -3525,7 +3551,8 @@ function createBaseSessionResponse(): SessionResponse {
 export const SessionResponse: MessageFns<SessionResponse> = {
   encode(message: SessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.sequence !== 0) {
-      writer.uint32(8).uint64(message.sequence);
+      if (message.sequence >= 0 && message.sequence <= 0xffffffff) writer.uint32(8).uint32(message.sequence);
+      else writer.uint32(8).uint64(message.sequence);
     }
     switch (message.message?.$case) {
       case "opened":
@@ -3693,7 +3720,8 @@ export const SessionOpened: MessageFns<SessionOpened> = {
       writer.uint32(24).uint32(message.heartbeatIntervalMs);
     }
     if (message.nextReportSequence !== 0) {
-      writer.uint32(32).uint64(message.nextReportSequence);
+      if (message.nextReportSequence >= 0 && message.nextReportSequence <= 0xffffffff) writer.uint32(32).uint32(message.nextReportSequence);
+      else writer.uint32(32).uint64(message.nextReportSequence);
     }
     return writer;
   },
@@ -3817,7 +3845,8 @@ function createBaseAckBatch(): AckBatch {
 export const AckBatch: MessageFns<AckBatch> = {
   encode(message: AckBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.requestSequence !== 0) {
-      writer.uint32(8).uint64(message.requestSequence);
+      if (message.requestSequence >= 0 && message.requestSequence <= 0xffffffff) writer.uint32(8).uint32(message.requestSequence);
+      else writer.uint32(8).uint64(message.requestSequence);
     }
     for (const v of message.acks) {
       RequestAck.encode(v!, writer.uint32(18).fork()).join();
@@ -3927,7 +3956,8 @@ export const RequestAck: MessageFns<RequestAck> = {
       writer.uint32(32).bool(message.accepted);
     }
     if (message.orderId !== 0) {
-      writer.uint32(40).uint64(message.orderId);
+      if (message.orderId >= 0 && message.orderId <= 0xffffffff) writer.uint32(40).uint32(message.orderId);
+      else writer.uint32(40).uint64(message.orderId);
     }
     for (const v of message.commands) {
       LoggedCommand.encode(v!, writer.uint32(50).fork()).join();

@@ -380,7 +380,8 @@ export const Account: MessageFns<Account> = {
       RiskLimits.encode(message.limits, writer.uint32(50).fork()).join();
     }
     if (message.revision !== 0) {
-      writer.uint32(56).uint64(message.revision);
+      if (message.revision >= 0 && message.revision <= 0xffffffff) writer.uint32(56).uint32(message.revision);
+      else writer.uint32(56).uint64(message.revision);
     }
     if (message.createTime !== undefined) {
       Timestamp.encode(message.createTime, writer.uint32(66).fork()).join();
@@ -591,19 +592,23 @@ function createBaseRiskLimits(): RiskLimits {
 export const RiskLimits: MessageFns<RiskLimits> = {
   encode(message: RiskLimits, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.maxOrderQty !== undefined) {
-      writer.uint32(8).int64(message.maxOrderQty);
+      if (message.maxOrderQty >= 0 && message.maxOrderQty <= 0xffffffff) writer.uint32(8).uint32(message.maxOrderQty);
+      else writer.uint32(8).int64(message.maxOrderQty);
     }
     if (message.maxOrderNotional !== undefined) {
-      writer.uint32(16).int64(message.maxOrderNotional);
+      if (message.maxOrderNotional >= 0 && message.maxOrderNotional <= 0xffffffff) writer.uint32(16).uint32(message.maxOrderNotional);
+      else writer.uint32(16).int64(message.maxOrderNotional);
     }
     if (message.priceCollarBps !== undefined) {
       writer.uint32(24).uint32(message.priceCollarBps);
     }
     if (message.maxPosition !== undefined) {
-      writer.uint32(32).int64(message.maxPosition);
+      if (message.maxPosition >= 0 && message.maxPosition <= 0xffffffff) writer.uint32(32).uint32(message.maxPosition);
+      else writer.uint32(32).int64(message.maxPosition);
     }
     if (message.creditLimit !== undefined) {
-      writer.uint32(40).int64(message.creditLimit);
+      if (message.creditLimit >= 0 && message.creditLimit <= 0xffffffff) writer.uint32(40).uint32(message.creditLimit);
+      else writer.uint32(40).int64(message.creditLimit);
     }
     if (message.maxOrdersPerSecond !== undefined) {
       writer.uint32(48).uint32(message.maxOrdersPerSecond);
@@ -802,31 +807,40 @@ export const Position: MessageFns<Position> = {
       writer.uint32(18).string(message.instrument);
     }
     if (message.netQty !== 0) {
-      writer.uint32(24).int64(message.netQty);
+      if (message.netQty >= 0 && message.netQty <= 0xffffffff) writer.uint32(24).uint32(message.netQty);
+      else writer.uint32(24).int64(message.netQty);
     }
     if (message.boughtQty !== 0) {
-      writer.uint32(32).int64(message.boughtQty);
+      if (message.boughtQty >= 0 && message.boughtQty <= 0xffffffff) writer.uint32(32).uint32(message.boughtQty);
+      else writer.uint32(32).int64(message.boughtQty);
     }
     if (message.soldQty !== 0) {
-      writer.uint32(40).int64(message.soldQty);
+      if (message.soldQty >= 0 && message.soldQty <= 0xffffffff) writer.uint32(40).uint32(message.soldQty);
+      else writer.uint32(40).int64(message.soldQty);
     }
     if (message.openBuyQty !== 0) {
-      writer.uint32(48).int64(message.openBuyQty);
+      if (message.openBuyQty >= 0 && message.openBuyQty <= 0xffffffff) writer.uint32(48).uint32(message.openBuyQty);
+      else writer.uint32(48).int64(message.openBuyQty);
     }
     if (message.openSellQty !== 0) {
-      writer.uint32(56).int64(message.openSellQty);
+      if (message.openSellQty >= 0 && message.openSellQty <= 0xffffffff) writer.uint32(56).uint32(message.openSellQty);
+      else writer.uint32(56).int64(message.openSellQty);
     }
     if (message.openCost !== 0) {
-      writer.uint32(64).int64(message.openCost);
+      if (message.openCost >= 0 && message.openCost <= 0xffffffff) writer.uint32(64).uint32(message.openCost);
+      else writer.uint32(64).int64(message.openCost);
     }
     if (message.markPrice !== 0) {
-      writer.uint32(72).int64(message.markPrice);
+      if (message.markPrice >= 0 && message.markPrice <= 0xffffffff) writer.uint32(72).uint32(message.markPrice);
+      else writer.uint32(72).int64(message.markPrice);
     }
     if (message.realisedPnl !== 0) {
-      writer.uint32(80).int64(message.realisedPnl);
+      if (message.realisedPnl >= 0 && message.realisedPnl <= 0xffffffff) writer.uint32(80).uint32(message.realisedPnl);
+      else writer.uint32(80).int64(message.realisedPnl);
     }
     if (message.unrealisedPnl !== 0) {
-      writer.uint32(88).int64(message.unrealisedPnl);
+      if (message.unrealisedPnl >= 0 && message.unrealisedPnl <= 0xffffffff) writer.uint32(88).uint32(message.unrealisedPnl);
+      else writer.uint32(88).int64(message.unrealisedPnl);
     }
     return writer;
   },
@@ -1679,7 +1693,8 @@ export const UpdateAccountRequest: MessageFns<UpdateAccountRequest> = {
       Account.encode(message.account, writer.uint32(10).fork()).join();
     }
     if (message.expectedRevision !== 0) {
-      writer.uint32(16).uint64(message.expectedRevision);
+      if (message.expectedRevision >= 0 && message.expectedRevision <= 0xffffffff) writer.uint32(16).uint32(message.expectedRevision);
+      else writer.uint32(16).uint64(message.expectedRevision);
     }
     return writer;
   },
@@ -1839,7 +1854,8 @@ export const DeleteAccountRequest: MessageFns<DeleteAccountRequest> = {
       writer.uint32(10).string(message.name);
     }
     if (message.expectedRevision !== 0) {
-      writer.uint32(16).uint64(message.expectedRevision);
+      if (message.expectedRevision >= 0 && message.expectedRevision <= 0xffffffff) writer.uint32(16).uint32(message.expectedRevision);
+      else writer.uint32(16).uint64(message.expectedRevision);
     }
     return writer;
   },
@@ -2050,7 +2066,8 @@ export const GetLimitsResponse: MessageFns<GetLimitsResponse> = {
       RiskLimits.encode(message.effective, writer.uint32(18).fork()).join();
     }
     if (message.revision !== 0) {
-      writer.uint32(24).uint64(message.revision);
+      if (message.revision >= 0 && message.revision <= 0xffffffff) writer.uint32(24).uint32(message.revision);
+      else writer.uint32(24).uint64(message.revision);
     }
     return writer;
   },
@@ -2155,7 +2172,8 @@ export const SetLimitsRequest: MessageFns<SetLimitsRequest> = {
       RiskLimits.encode(message.limits, writer.uint32(18).fork()).join();
     }
     if (message.expectedRevision !== 0) {
-      writer.uint32(24).uint64(message.expectedRevision);
+      if (message.expectedRevision >= 0 && message.expectedRevision <= 0xffffffff) writer.uint32(24).uint32(message.expectedRevision);
+      else writer.uint32(24).uint64(message.expectedRevision);
     }
     return writer;
   },
@@ -2259,7 +2277,8 @@ export const SetLimitsResponse: MessageFns<SetLimitsResponse> = {
       RiskLimits.encode(message.limits, writer.uint32(10).fork()).join();
     }
     if (message.revision !== 0) {
-      writer.uint32(16).uint64(message.revision);
+      if (message.revision >= 0 && message.revision <= 0xffffffff) writer.uint32(16).uint32(message.revision);
+      else writer.uint32(16).uint64(message.revision);
     }
     return writer;
   },
@@ -2431,7 +2450,8 @@ export const GetPositionsResponse: MessageFns<GetPositionsResponse> = {
       Position.encode(v!, writer.uint32(10).fork()).join();
     }
     if (message.asOfSourceSequence !== 0) {
-      writer.uint32(16).uint64(message.asOfSourceSequence);
+      if (message.asOfSourceSequence >= 0 && message.asOfSourceSequence <= 0xffffffff) writer.uint32(16).uint32(message.asOfSourceSequence);
+      else writer.uint32(16).uint64(message.asOfSourceSequence);
     }
     return writer;
   },

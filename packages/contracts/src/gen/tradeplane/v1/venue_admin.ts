@@ -376,19 +376,23 @@ export const EngineReplicaStatus: MessageFns<EngineReplicaStatus> = {
       writer.uint32(24).int32(message.role);
     }
     if (message.lastCommandSeq !== 0) {
-      writer.uint32(32).uint64(message.lastCommandSeq);
+      if (message.lastCommandSeq >= 0 && message.lastCommandSeq <= 0xffffffff) writer.uint32(32).uint32(message.lastCommandSeq);
+      else writer.uint32(32).uint64(message.lastCommandSeq);
     }
     if (message.logLastCommandSeq !== 0) {
-      writer.uint32(40).uint64(message.logLastCommandSeq);
+      if (message.logLastCommandSeq >= 0 && message.logLastCommandSeq <= 0xffffffff) writer.uint32(40).uint32(message.logLastCommandSeq);
+      else writer.uint32(40).uint64(message.logLastCommandSeq);
     }
     if (message.lag !== 0) {
-      writer.uint32(48).uint64(message.lag);
+      if (message.lag >= 0 && message.lag <= 0xffffffff) writer.uint32(48).uint32(message.lag);
+      else writer.uint32(48).uint64(message.lag);
     }
     if (message.engineTime !== undefined) {
       Timestamp.encode(message.engineTime, writer.uint32(58).fork()).join();
     }
     if (message.lastSnapshotCommandSeq !== 0) {
-      writer.uint32(64).uint64(message.lastSnapshotCommandSeq);
+      if (message.lastSnapshotCommandSeq >= 0 && message.lastSnapshotCommandSeq <= 0xffffffff) writer.uint32(64).uint32(message.lastSnapshotCommandSeq);
+      else writer.uint32(64).uint64(message.lastSnapshotCommandSeq);
     }
     for (const v of message.instruments) {
       writer.uint32(74).string(v!);
@@ -685,7 +689,8 @@ export const GetBookResponse: MessageFns<GetBookResponse> = {
       writer.uint32(16).int32(message.state);
     }
     if (message.lastCommandSeq !== 0) {
-      writer.uint32(24).uint64(message.lastCommandSeq);
+      if (message.lastCommandSeq >= 0 && message.lastCommandSeq <= 0xffffffff) writer.uint32(24).uint32(message.lastCommandSeq);
+      else writer.uint32(24).uint64(message.lastCommandSeq);
     }
     for (const v of message.bids) {
       Order.encode(v!, writer.uint32(34).fork()).join();
@@ -703,7 +708,8 @@ export const GetBookResponse: MessageFns<GetBookResponse> = {
       BookLevel.encode(v!, writer.uint32(66).fork()).join();
     }
     if (message.lastPrice !== 0) {
-      writer.uint32(72).int64(message.lastPrice);
+      if (message.lastPrice >= 0 && message.lastPrice <= 0xffffffff) writer.uint32(72).uint32(message.lastPrice);
+      else writer.uint32(72).int64(message.lastPrice);
     }
     return writer;
   },
@@ -1229,7 +1235,8 @@ export const ChangeSessionRequest: MessageFns<ChangeSessionRequest> = {
       writer.uint32(26).string(message.reason);
     }
     if (message.referencePrice !== undefined) {
-      writer.uint32(32).int64(message.referencePrice);
+      if (message.referencePrice >= 0 && message.referencePrice <= 0xffffffff) writer.uint32(32).uint32(message.referencePrice);
+      else writer.uint32(32).int64(message.referencePrice);
     }
     return writer;
   },
