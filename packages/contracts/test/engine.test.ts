@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import {
   CancelReason,
   Command,
@@ -309,6 +310,29 @@ describe("Command", () => {
     // order_id = 2^53 + 2 inside CancelOrderCommand (field 2, varint) inside Command field 11.
     const tooBig = new Uint8Array([0x5a, 0x09, 0x10, 0x82, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10]);
     expect(() => Command.decode(tooBig)).toThrow(/MAX_SAFE_INTEGER/);
+  });
+
+  it.each([
+    ["zero", 0],
+    ["one", 1],
+    ["2^32 - 1, the largest written as a uint32 varint", 0xffff_ffff],
+    ["2^32", 0x1_0000_0000],
+    ["a 2026 order id", 48_123_456_789_012],
+    ["the largest safe integer", Number.MAX_SAFE_INTEGER],
+    ["minus one", -1],
+    ["-2^31", -0x8000_0000],
+    ["the smallest safe integer", Number.MIN_SAFE_INTEGER],
+  ])("writes an int64 of %s as protobuf's int64 varint and reads it back", (_name, value) => {
+    const command = Command.fromPartial({
+      body: { $case: "replaceOrder", value: { orderId: Math.abs(value), price: value, qty: value } },
+    });
+    const bytes = Command.encode(command).finish();
+    expect(Command.decode(bytes)).toEqual(command);
+    // The same bytes as the writer's own int64 encoding (a bigint's varint), field for field.
+    const w = new BinaryWriter();
+    w.uint32(16).uint64(Math.abs(value)).uint32(32).int64(value).uint32(48).int64(value);
+    const inner = value === 0 ? new Uint8Array() : w.finish();
+    expect(Buffer.from(bytes).toString("hex")).toContain(Buffer.from(inner).toString("hex"));
   });
 
   it("writes enums with their full proto names in JSON", () => {
