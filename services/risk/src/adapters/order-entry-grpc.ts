@@ -13,6 +13,7 @@ import {
   LiquidityIndicator,
   RejectReason,
   RequestKind,
+  Side,
   type Command,
   type ExecutionReport,
   type Order,
@@ -49,6 +50,7 @@ import {
   checkNewOrder,
   isVenueHalted,
   NEW_ORDER_CHECKS,
+  orderNotional,
   PASS,
   tradingStateReason,
   type CheckContext,
@@ -85,7 +87,15 @@ const NS_PER_MS = 1_000_000;
 /** What authorisation reads of a call: its metadata (bearer token) and its transport (client certificate). */
 type Caller = PeerAuthSource & { readonly metadata: Metadata };
 
-type Prepared = { ok: false; reason: number; text: string } | { ok: true; partition: number; body: Command["body"] };
+/** What a new order adds to its account's open orders until the engine's events for it are applied. */
+interface Hold {
+  readonly instrument: string;
+  readonly side: number;
+  readonly qty: number;
+  readonly exposure: number;
+}
+type Prepared =
+  { ok: false; reason: number; text: string } | { ok: true; partition: number; body: Command["body"]; hold?: Hold };
 /** Reports buffered for one slow stream before it is ended (it resumes from its last sequence). */
 const MAX_QUEUED_REPORTS = 10_000;
 const HEARTBEAT_MS = 5_000;
@@ -184,12 +194,39 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     (await deps.log.append(partition, { timestamp: timestampOfMs(Date.now()), account, source: deps.instanceId, body }))
       .seq;
 
-  /** Appends a new-order command, holding its client order id as pending until it is applied. */
+  /**
+   * New orders written to the log and not yet applied, per account: open quantity per
+   * instrument and side, and exposure. The projection counts an order only once the engine's
+   * events for it come back; without these, a burst (a session batch, concurrent calls) would
+   * pass position and credit checks that the same orders one after another would fail.
+   */
+  const inFlight = new Map<string, { exposure: number; readonly qty: Map<string, { buy: number; sell: number }> }>();
+  const hold = (account: string, h: Hold, sign: 1 | -1): void => {
+    let f = inFlight.get(account);
+    if (f === undefined) {
+      f = { exposure: 0, qty: new Map() };
+      inFlight.set(account, f);
+    }
+    let q = f.qty.get(h.instrument);
+    if (q === undefined) {
+      q = { buy: 0, sell: 0 };
+      f.qty.set(h.instrument, q);
+    }
+    if (h.side === Side.BUY) q.buy += sign * h.qty;
+    else q.sell += sign * h.qty;
+    f.exposure += sign * h.exposure;
+  };
+
+  /**
+   * Appends a new-order command, holding its client order id as pending, and its quantity and
+   * exposure as in flight, until it is applied.
+   */
   const appendTracked = async (
     account: string,
     clientOrderId: string,
     partition: number,
     body: Command["body"],
+    held?: Hold,
   ): Promise<number> => {
     let pending = pendingClientIds.get(account);
     if (pending === undefined) {
@@ -197,7 +234,11 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       pendingClientIds.set(account, pending);
     }
     pending.add(clientOrderId);
-    const release = (): void => void pending.delete(clientOrderId);
+    if (held !== undefined) hold(account, held, 1);
+    const release = (): void => {
+      pending.delete(clientOrderId);
+      if (held !== undefined) hold(account, held, -1);
+    };
     try {
       const seq = await append(account, partition, body);
       deps.follower.whenApplied(seq, deps.commandTimeoutMs).then(release, release);
@@ -280,6 +321,8 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     const instrument = deps.instruments.get(req.instrument)!;
     const position = deps.projection.positionOf(account, req.instrument);
     const limits = limitsOf(record?.limits);
+    const flight = inFlight.get(account);
+    const flying = flight?.qty.get(req.instrument);
     let throttle = throttles.get(account);
     if (throttle === undefined) {
       // Starts full: a burst of twice the rate, as the throttle check allows.
@@ -305,9 +348,9 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
         clientOrderIds: clientIdsOf(account),
         throttle,
         position: position.netQty,
-        openBuyQty: position.openBuyQty,
-        openSellQty: position.openSellQty,
-        openExposure: deps.projection.openExposure(account),
+        openBuyQty: position.openBuyQty + (flying?.buy ?? 0),
+        openSellQty: position.openSellQty + (flying?.sell ?? 0),
+        openExposure: deps.projection.openExposure(account) + (flight?.exposure ?? 0),
       },
       instrument: {
         ...instrumentTradingState(req.instrument),
@@ -327,8 +370,16 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       outcomes.inc({ kind: "submit", outcome: "rejected", reason: name });
       return { ok: false, reason, text: `pre-trade check failed: ${name}` };
     }
+    // Counted at the notional the credit check measured (a market order's at its risk price).
+    const exposure = orderNotional(ctx);
     return {
       ok: true,
+      hold: {
+        instrument: req.instrument,
+        side: req.side,
+        qty: req.qty,
+        exposure: Number.isFinite(exposure) ? exposure : 0,
+      },
       partition: instrument.partition,
       body: {
         $case: "newOrder",
@@ -358,7 +409,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       return {
         reports: [rejectReport(account, RequestKind.NEW_ORDER, req.clientOrderId, prepared.reason, prepared.text)],
       };
-    const seq = await appendTracked(account, req.clientOrderId, prepared.partition, prepared.body);
+    const seq = await appendTracked(account, req.clientOrderId, prepared.partition, prepared.body, prepared.hold);
     const reports = await reportsOf(account, seq);
     const rejected = reports[0]?.execType === ExecType.REJECTED;
     outcomes.inc({
@@ -759,7 +810,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
                 RequestKind.NEW_ORDER,
                 req.clientOrderId,
                 prepared.partition,
-                appendTracked(who, req.clientOrderId, prepared.partition, prepared.body),
+                appendTracked(who, req.clientOrderId, prepared.partition, prepared.body, prepared.hold),
                 true,
               );
             }
