@@ -309,6 +309,71 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     return limits;
   };
 
+  /**
+   * What the pre-trade checks see of an order `intent` of `account`. For a replace, `replacing`
+   * is the order as the projection knows it: its working quantity and exposure make way for
+   * the replaced order's, and its filled quantity is taken out of the new quantity, so the
+   * position and credit checks measure the order as it would stand after the replace.
+   */
+  const checkContext = (
+    account: string,
+    intent: Pick<SubmitOrderRequest, "instrument" | "side" | "price" | "qty" | "clientOrderId">,
+    replacing?: Order,
+  ): CheckContext => {
+    const record = deps.accounts.account(account);
+    const instrument = deps.instruments.get(intent.instrument)!;
+    const position = deps.projection.positionOf(account, intent.instrument);
+    const limits = limitsOf(record?.limits);
+    const flight = inFlight.get(account);
+    const flying = flight?.qty.get(intent.instrument);
+    let throttle = throttles.get(account);
+    if (throttle === undefined) {
+      // Starts full: a burst of twice the rate, as the throttle check allows.
+      const burst = limits.maxOrdersPerSecond === Infinity ? 1 : Math.max(1, limits.maxOrdersPerSecond * 2);
+      throttle = newTokenBucket(burst, performance.now() * NS_PER_MS);
+      throttles.set(account, throttle);
+    }
+    const mult = instrument.notionalPerTickLot;
+    // A replace: the order's own working quantity and exposure leave, its filled part stays filled.
+    const outQty = replacing === undefined ? 0 : replacing.leavesQty + replacing.cumQty;
+    const outExposure =
+      replacing === undefined ? 0 : (replacing.leavesQty * replacing.price + replacing.cumQty * intent.price) * mult;
+    const ids = clientIdsOf(account);
+    return {
+      order: {
+        account,
+        instrument: intent.instrument,
+        side: intent.side,
+        price: intent.price,
+        qty: intent.qty,
+        clientOrderId: intent.clientOrderId,
+      },
+      account: {
+        authenticated: true,
+        permitted: record !== undefined,
+        disabled: record?.disabled ?? false,
+        killSwitch: deps.accounts.accountKillSwitch(account) !== undefined,
+        limits,
+        // A replace may keep the order's client order id.
+        clientOrderIds: replacing === undefined ? ids : { has: (id) => id !== replacing.clientOrderId && ids.has(id) },
+        throttle,
+        position: position.netQty,
+        openBuyQty: position.openBuyQty + (flying?.buy ?? 0) - (intent.side === Side.BUY ? outQty : 0),
+        openSellQty: position.openSellQty + (flying?.sell ?? 0) - (intent.side === Side.SELL ? outQty : 0),
+        openExposure: deps.projection.openExposure(account) + (flight?.exposure ?? 0) - outExposure,
+      },
+      instrument: {
+        ...instrumentTradingState(intent.instrument),
+        lastPrice: deps.projection.lastPrice(intent.instrument),
+        referencePrice: instrument.referencePrice,
+        notionalPerTickLot: mult,
+      },
+      venueHalted: venueHalted(),
+      venueKillSwitch: deps.accounts.venueKillSwitch() !== undefined,
+      nowNs: performance.now() * NS_PER_MS,
+    };
+  };
+
   /** Syntax and risk checks of a new order: the command to write, or why not. Synchronous. */
   const prepareSubmit = (account: string, req: SubmitOrderRequest): Prepared => {
     const problem = submitProblem(req, (s) => deps.instruments.has(s));
@@ -319,49 +384,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     }
     const record = deps.accounts.account(account);
     const instrument = deps.instruments.get(req.instrument)!;
-    const position = deps.projection.positionOf(account, req.instrument);
-    const limits = limitsOf(record?.limits);
-    const flight = inFlight.get(account);
-    const flying = flight?.qty.get(req.instrument);
-    let throttle = throttles.get(account);
-    if (throttle === undefined) {
-      // Starts full: a burst of twice the rate, as the throttle check allows.
-      const burst = limits.maxOrdersPerSecond === Infinity ? 1 : Math.max(1, limits.maxOrdersPerSecond * 2);
-      throttle = newTokenBucket(burst, performance.now() * NS_PER_MS);
-      throttles.set(account, throttle);
-    }
-    const ctx: CheckContext = {
-      order: {
-        account,
-        instrument: req.instrument,
-        side: req.side,
-        price: req.price,
-        qty: req.qty,
-        clientOrderId: req.clientOrderId,
-      },
-      account: {
-        authenticated: true,
-        permitted: record !== undefined,
-        disabled: record?.disabled ?? false,
-        killSwitch: deps.accounts.accountKillSwitch(account) !== undefined,
-        limits,
-        clientOrderIds: clientIdsOf(account),
-        throttle,
-        position: position.netQty,
-        openBuyQty: position.openBuyQty + (flying?.buy ?? 0),
-        openSellQty: position.openSellQty + (flying?.sell ?? 0),
-        openExposure: deps.projection.openExposure(account) + (flight?.exposure ?? 0),
-      },
-      instrument: {
-        ...instrumentTradingState(req.instrument),
-        lastPrice: deps.projection.lastPrice(req.instrument),
-        referencePrice: instrument.referencePrice,
-        notionalPerTickLot: instrument.notionalPerTickLot,
-      },
-      venueHalted: venueHalted(),
-      venueKillSwitch: deps.accounts.venueKillSwitch() !== undefined,
-      nowNs: performance.now() * NS_PER_MS,
-    };
+    const ctx = checkContext(account, req);
     const t0 = performance.now();
     const reason = checkNewOrder(ctx);
     checkSeconds.observe((performance.now() - t0) / 1000);
@@ -457,7 +480,8 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       return { ok: false, reason: RejectReason.MALFORMED_REQUEST, text: `${problem.field}: ${problem.message}` };
     const orderId = target(account, req.target);
     if (orderId === undefined) return { ok: false, reason: RejectReason.UNKNOWN_ORDER, text: "no such open order" };
-    const instrument = deps.projection.orderById(orderId)?.instrument ?? req.instrument;
+    const existing = deps.projection.orderById(orderId);
+    const instrument = existing?.instrument ?? req.instrument;
     // The engine refuses replaces on a halted or closed instrument; so does the gateway, sooner.
     const refused = tradingStateReason(venueHalted(), instrumentTradingState(instrument));
     if (refused !== PASS)
@@ -466,6 +490,23 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
         reason: refused,
         text: refused === RejectReason.MARKET_CLOSED ? `${instrument} is closed` : `${instrument} is halted`,
       };
+    // The replaced order passes the same checks as a new one: a replace must not be a way
+    // around the quantity, value, collar, position or credit limits.
+    if (existing !== undefined) {
+      const ctx = checkContext(
+        account,
+        { instrument, side: existing.side, price: req.price, qty: req.qty, clientOrderId: req.clientOrderId },
+        existing,
+      );
+      const t0 = performance.now();
+      const reason = checkNewOrder(ctx);
+      checkSeconds.observe((performance.now() - t0) / 1000);
+      if (reason !== PASS) {
+        const name = rejectReasonLabel(reason);
+        outcomes.inc({ kind: "replace", outcome: "rejected", reason: name });
+        return { ok: false, reason, text: `pre-trade check failed: ${name}` };
+      }
+    }
     return {
       ok: true,
       partition: partitionOf(instrument),
