@@ -218,8 +218,8 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
   };
 
   /**
-   * Appends a new-order command, holding its client order id as pending, and its quantity and
-   * exposure as in flight, until it is applied.
+   * Appends a new-order or replace command, holding its client order id as pending, and what
+   * it adds to the account's open orders as in flight, until it is applied.
    */
   const appendTracked = async (
     account: string,
@@ -374,6 +374,22 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     };
   };
 
+  /**
+   * What a replace adds to the account's open orders until it is applied: the growth of the
+   * order's working quantity and exposure (a replace that shrinks the order holds nothing).
+   */
+  const replaceHold = (existing: Order, req: ReplaceOrderRequest): Hold => {
+    const mult = deps.instruments.get(existing.instrument)?.notionalPerTickLot ?? 1;
+    const leaves = req.qty - existing.cumQty;
+    const exposure = (leaves * req.price - existing.leavesQty * existing.price) * mult;
+    return {
+      instrument: existing.instrument,
+      side: existing.side,
+      qty: Math.max(0, leaves - existing.leavesQty),
+      exposure: Number.isSafeInteger(exposure) ? Math.max(0, exposure) : 0,
+    };
+  };
+
   /** Syntax and risk checks of a new order: the command to write, or why not. Synchronous. */
   const prepareSubmit = (account: string, req: SubmitOrderRequest): Prepared => {
     const problem = submitProblem(req, (s) => deps.instruments.has(s));
@@ -509,6 +525,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     }
     return {
       ok: true,
+      ...(existing === undefined ? {} : { hold: replaceHold(existing, req) }),
       partition: partitionOf(instrument),
       body: {
         $case: "replaceOrder",
@@ -582,7 +599,8 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
             rejectReport(account, RequestKind.REPLACE_ORDER, req.clientOrderId, prepared.reason, prepared.text),
           ],
         };
-      return { reports: await reportsOf(account, await append(account, prepared.partition, prepared.body)) };
+      const seq = await appendTracked(account, req.clientOrderId, prepared.partition, prepared.body, prepared.hold);
+      return { reports: await reportsOf(account, seq) };
     }),
     massCancel: unary(async (req, caller) => {
       const account = authorise(caller, req.account);
@@ -877,7 +895,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
                 RequestKind.REPLACE_ORDER,
                 req.clientOrderId,
                 prepared.partition,
-                append(who, prepared.partition, prepared.body),
+                appendTracked(who, req.clientOrderId, prepared.partition, prepared.body, prepared.hold),
                 false,
               );
             }

@@ -3,6 +3,7 @@ import {
   ExecType,
   RejectReason,
   Side,
+  type OrderRequest,
   type RequestAck,
   type SessionResponse,
   type SubmitOrderRequest,
@@ -27,6 +28,7 @@ describe("pre-trade limits count orders in flight", () => {
       accounts: [
         { name: "pos", limits: { maxPosition: 10 } },
         { name: "credit", limits: { creditLimit: 1_000_000 } },
+        { name: "grow", limits: { maxPosition: 12 } },
       ],
     });
   });
@@ -36,7 +38,7 @@ describe("pre-trade limits count orders in flight", () => {
   });
 
   /** Sends one Session batch for `account` and returns its acks. */
-  async function sessionBatch(account: string, requests: SubmitOrderRequest[]): Promise<RequestAck[]> {
+  async function sessionBatch(account: string, requests: OrderRequest["request"][]): Promise<RequestAck[]> {
     const session = venue.orderEntry.session(auth(tokenOf(account)));
     const received: SessionResponse[] = [];
     session.on("data", (m: SessionResponse) => received.push(m));
@@ -49,7 +51,7 @@ describe("pre-trade limits count orders in flight", () => {
       sequence: 2,
       message: {
         $case: "batch",
-        value: { requests: requests.map((value) => ({ request: { $case: "submitOrder" as const, value } })) },
+        value: { requests: requests.map((request) => ({ request })) },
       },
     });
     const acks = await retry(
@@ -65,7 +67,10 @@ describe("pre-trade limits count orders in flight", () => {
   }
 
   it("refuses the order of a Session batch that takes the batch past the position limit", async () => {
-    const acks = await sessionBatch("pos", [buy("p-1", 4), buy("p-2", 4), buy("p-3", 4), buy("p-4", 2)]);
+    const acks = await sessionBatch(
+      "pos",
+      [buy("p-1", 4), buy("p-2", 4), buy("p-3", 4), buy("p-4", 2)].map((value) => ({ $case: "submitOrder", value })),
+    );
     expect(acks.map((a) => [a.accepted, a.rejectReason])).toEqual([
       [true, RejectReason.UNSPECIFIED],
       [true, RejectReason.UNSPECIFIED],
@@ -89,5 +94,30 @@ describe("pre-trade limits count orders in flight", () => {
     const results = await Promise.all(["c-1", "c-2", "c-3"].map((id) => venue.submit(tokenOf("credit"), buy(id, 4))));
     const outcomes = results.map((r) => r.reports[0]!.rejectReason).sort();
     expect(outcomes).toEqual([RejectReason.UNSPECIFIED, RejectReason.UNSPECIFIED, RejectReason.CREDIT_LIMIT].sort());
+  });
+
+  it("refuses the replace of a Session batch that grows the orders past the position limit together", async () => {
+    for (const id of ["g-1", "g-2"]) {
+      const res = await venue.submit(tokenOf("grow"), buy(id, 5));
+      expect(res.reports[0]!.execType).toBe(ExecType.NEW);
+    }
+    // Each replace alone leaves the account at 12 lots; both together would make 14.
+    const grow = (orig: string, id: string): OrderRequest["request"] => ({
+      $case: "replaceOrder",
+      value: {
+        account: "",
+        instrument: "INFY",
+        target: { $case: "origClientOrderId", value: orig },
+        clientOrderId: id,
+        price: 100_010,
+        stopPrice: 0,
+        qty: 7,
+      },
+    });
+    const acks = await sessionBatch("grow", [grow("g-1", "g-1a"), grow("g-2", "g-2a")]);
+    expect(acks.map((a) => [a.accepted, a.rejectReason])).toEqual([
+      [true, RejectReason.UNSPECIFIED],
+      [false, RejectReason.POSITION_LIMIT],
+    ]);
   });
 });
