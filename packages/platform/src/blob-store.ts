@@ -11,7 +11,8 @@ setSha256Backend("native");
  * that keep snapshots without depending on the object-store client themselves.
  */
 export interface BlobStore {
-  put(name: string, bytes: Uint8Array): Promise<void>;
+  /** Stores `bytes`, or the concatenation of chunks (a large blob written without one big copy). */
+  put(name: string, bytes: Uint8Array | readonly Uint8Array[]): Promise<void>;
   /** The blob, or null when there is none by that name. */
   get(name: string): Promise<Uint8Array | null>;
   /** Names of the stored (not deleted) blobs that start with `prefix`, in no set order. */
@@ -27,7 +28,21 @@ export async function openBlobStore(nc: NatsConnection, bucket: string): Promise
 export function blobStoreOf(store: ObjectStore): BlobStore {
   return {
     put: async (name, bytes) => {
-      await store.putBlob({ name }, bytes);
+      if (bytes instanceof Uint8Array) {
+        await store.putBlob({ name }, bytes);
+        return;
+      }
+      const chunks = [...bytes];
+      await store.put(
+        { name },
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            const next = chunks.shift();
+            if (next === undefined) controller.close();
+            else controller.enqueue(next);
+          },
+        }),
+      );
     },
     get: (name) => store.getBlob(name),
     list: async (prefix) =>

@@ -127,20 +127,24 @@ export class StreamSnapshots {
    * so it is consistent) and deletes the oldest beyond `keep`. Does nothing and returns
    * undefined if one at this sequence or a later one was written or loaded already.
    */
-  async save(streamSeq: number, encode: () => Uint8Array): Promise<SavedSnapshot | undefined> {
+  async save(streamSeq: number, encode: () => Uint8Array | readonly Uint8Array[]): Promise<SavedSnapshot | undefined> {
     if (streamSeq <= this.lastSeq) return undefined;
-    const bytes = encode();
+    const encoded = encode();
+    const size = encoded instanceof Uint8Array ? encoded.length : sumOfLengths(encoded);
     const name = this.nameOf(streamSeq);
-    await this.options.store.put(name, bytes);
+    await this.options.store.put(name, encoded);
     this.lastSeq = streamSeq;
     for (const old of (await this.list()).slice(this.options.keep)) {
       // Another replica may have deleted it already.
       await this.options.store.delete(old.name).catch(() => undefined);
     }
-    this.options.logger.info(
-      { snapshot: name, streamSeq, bytes: bytes.length },
-      `${this.options.what} snapshot written`,
-    );
-    return { name, streamSeq, bytes: bytes.length };
+    this.options.logger.info({ snapshot: name, streamSeq, bytes: size }, `${this.options.what} snapshot written`);
+    return { name, streamSeq, bytes: size };
   }
+}
+
+function sumOfLengths(chunks: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  return n;
 }

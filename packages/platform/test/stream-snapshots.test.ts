@@ -7,7 +7,7 @@ function memoryStore(): BlobStore & { readonly blobs: Map<string, Uint8Array> } 
   const blobs = new Map<string, Uint8Array>();
   return {
     blobs,
-    put: async (name, bytes) => void blobs.set(name, bytes),
+    put: async (name, bytes) => void blobs.set(name, bytes instanceof Uint8Array ? bytes : Buffer.concat(bytes)),
     get: async (name) => blobs.get(name) ?? null,
     list: async (prefix) => [...blobs.keys()].filter((n) => n.startsWith(prefix)),
     delete: async (name) => void blobs.delete(name),

@@ -90,20 +90,23 @@ export class ProjectionSnapshots {
   }
 
   /**
-   * Writes a snapshot of the projection at `streamSeq` (taken now, synchronously, so it is
-   * consistent) and deletes the oldest beyond `keep`. Does nothing if one at this sequence
-   * was written or loaded already.
+   * Writes a snapshot of the projection at `streamSeq` and deletes the oldest beyond `keep`.
+   * Does nothing if one at this sequence was written or loaded already. The state is taken
+   * now, synchronously, so it is consistent with `streamSeq`; it is encoded in steps between
+   * which the gateway goes on (see OrderProjection.snapshotJsonSteps).
    */
   async save(projection: OrderProjection, streamSeq: number, streamCreated: string): Promise<boolean> {
-    const saved = await this.snapshots.save(streamSeq, () => {
-      const stored: StoredProjection = {
-        format: "tradeplane.risk.projection",
-        streamSeq,
-        streamCreated,
-        projection: projection.snapshot(this.deps.reportsKept),
-      };
-      return Buffer.from(JSON.stringify(stored), "utf8");
-    });
+    if (streamSeq <= this.snapshots.lastSeq) return false;
+    const steps = projection.snapshotJsonSteps(this.deps.reportsKept);
+    let r = steps.next();
+    while (r.done !== true) {
+      await new Promise((resolve) => setImmediate(resolve));
+      r = steps.next();
+    }
+    // The fields of StoredProjection, with the projection's JSON as it was written.
+    const head = JSON.stringify({ format: "tradeplane.risk.projection", streamSeq, streamCreated });
+    const chunks = [Buffer.from(`${head.slice(0, -1)},"projection":`), ...r.value, Buffer.from("}")];
+    const saved = await this.snapshots.save(streamSeq, () => chunks);
     return saved !== undefined;
   }
 }

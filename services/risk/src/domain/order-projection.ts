@@ -131,6 +131,56 @@ function snapshotPosition(v: unknown, what: string): Position {
   };
 }
 
+/** Orders or reports encoded per step of a snapshot written in steps (a few milliseconds). */
+const SNAPSHOT_STEP = 1_024;
+
+/**
+ * The JSON text of a ProjectionSnapshot as UTF-8 chunks (a large one is never copied into one
+ * buffer), its orders and reports encoded `perStep` at a time.
+ */
+function* jsonSteps(
+  tables: Omit<ProjectionSnapshot, "orders" | "reports">,
+  orders: readonly Order[],
+  reports: readonly (readonly [string, readonly ExecutionReport[]])[],
+  perStep: number,
+): Generator<void, Buffer[], void> {
+  const quoted = (bytes: Uint8Array): string => `"${Buffer.from(bytes).toString("base64")}"`;
+  const head = JSON.stringify(tables);
+  const out: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"orders":[`)];
+  const comma = Buffer.from(",");
+  for (let i = 0; i < orders.length; i += perStep) {
+    if (i > 0) out.push(comma);
+    out.push(
+      Buffer.from(
+        orders
+          .slice(i, i + perStep)
+          .map((o) => quoted(OrderCodec.encode(o).finish()))
+          .join(","),
+      ),
+    );
+    yield;
+  }
+  out.push(Buffer.from(`],"reports":[`));
+  for (const [n, [account, list]] of reports.entries()) {
+    out.push(Buffer.from(`${n > 0 ? "," : ""}[${JSON.stringify(account)},[`));
+    for (let i = 0; i < list.length; i += perStep) {
+      if (i > 0) out.push(comma);
+      out.push(
+        Buffer.from(
+          list
+            .slice(i, i + perStep)
+            .map((r) => quoted(ExecutionReportCodec.encode(r).finish()))
+            .join(","),
+        ),
+      );
+      yield;
+    }
+    out.push(Buffer.from("]]"));
+  }
+  out.push(Buffer.from("]}"));
+  return out;
+}
+
 export class OrderProjection {
   private readonly terms: (instrument: string) => InstrumentTerms | undefined;
   private readonly reportsKept: number;
@@ -168,6 +218,35 @@ export class OrderProjection {
    */
   snapshot(reportsKept = this.reportsKept): ProjectionSnapshot {
     const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
+    return {
+      ...this.snapshotTables(),
+      orders: [...this.live.values()].map(({ order }) => b64(OrderCodec.encode(order).finish())),
+      reports: [...this.recent].map(([account, list]) => [
+        account,
+        list.slice(Math.max(0, list.length - reportsKept)).map((r) => b64(ExecutionReportCodec.encode(r).finish())),
+      ]),
+    };
+  }
+
+  /**
+   * The same snapshot as `snapshot()`, as JSON text (UTF-8 chunks) written in steps (`perStep` orders or
+   * reports each) between which the projection may go on applying events; the result is the
+   * state at the time of this call. What it needs is taken now: the small tables whole, the
+   * live orders as shallow copies (an order's fields are numbers, strings and timestamps that
+   * are replaced, never changed in place) and the kept reports by reference (a report never
+   * changes once made). Encoding 200,000 live orders in one piece held the gateway for 2 s.
+   */
+  snapshotJsonSteps(reportsKept = this.reportsKept, perStep = SNAPSHOT_STEP): Generator<void, Buffer[], void> {
+    const tables = this.snapshotTables();
+    const orders = Array.from(this.live.values(), ({ order }) => ({ ...order }));
+    const reports = Array.from(
+      this.recent,
+      ([account, list]) => [account, list.slice(Math.max(0, list.length - reportsKept))] as const,
+    );
+    return jsonSteps(tables, orders, reports, perStep);
+  }
+
+  private snapshotTables(): Omit<ProjectionSnapshot, "orders" | "reports"> {
     const positions: [string, string, Position][] = [];
     for (const [account, byInstrument] of this.positions)
       for (const [instrument, p] of byInstrument) positions.push([account, instrument, { ...p, lots: [...p.lots] }]);
@@ -175,15 +254,10 @@ export class OrderProjection {
       version: 1,
       lastSeq: this.lastSeq,
       lastIndex: this.lastIndex,
-      orders: [...this.live.values()].map(({ order }) => b64(OrderCodec.encode(order).finish())),
       positions,
       lastPrices: [...this.lastPrices],
       states: [...this.states],
       sequences: [...this.sequences],
-      reports: [...this.recent].map(([account, list]) => [
-        account,
-        list.slice(Math.max(0, list.length - reportsKept)).map((r) => b64(ExecutionReportCodec.encode(r).finish())),
-      ]),
     };
   }
 

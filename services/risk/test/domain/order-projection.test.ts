@@ -134,6 +134,27 @@ describe("OrderProjection over the real engine's events", () => {
     const terms = () => ({ notionalPerTickLot: MULT });
     const KEPT = 50;
 
+    it("writes its snapshot in steps as of when it began, while events go on between steps", () => {
+      const p = new OrderProjection(terms, KEPT);
+      for (const e of events.slice(0, 3_000)) p.apply(e);
+      const atOnce = JSON.parse(JSON.stringify(p.snapshot())) as unknown;
+      const steps = p.snapshotJsonSteps(KEPT, 7);
+      let next = 3_000;
+      let taken = 0;
+      let r = steps.next();
+      while (r.done !== true) {
+        taken++;
+        // Fills, cancels and replaces of the orders being written, and new ones.
+        for (let k = 0; k < 40 && next < events.length; k++) p.apply(events[next++]!);
+        r = steps.next();
+      }
+      expect(taken).toBeGreaterThan(10);
+      expect(next).toBeGreaterThan(3_000);
+      const written = JSON.parse(Buffer.concat(r.value).toString("utf8")) as unknown;
+      expect(written).toEqual(atOnce);
+      expect(OrderProjection.restore(written, terms, KEPT).snapshot()).toEqual(atOnce);
+    });
+
     it.each([0, 1, 777, 3_000, events.length])(
       "a projection restored from a snapshot after %i events and fed the rest equals one fed them all",
       (at) => {
