@@ -87,7 +87,7 @@ const NS_PER_MS = 1_000_000;
 /** What authorisation reads of a call: its metadata (bearer token) and its transport (client certificate). */
 type Caller = PeerAuthSource & { readonly metadata: Metadata };
 
-/** What a new order adds to its account's open orders until the engine's events for it are applied. */
+/** What a new order, or a replace that grows one, adds to its account's open orders until the engine's events for it are applied. */
 interface Hold {
   readonly instrument: string;
   readonly side: number;
