@@ -21,3 +21,4 @@ export * from "./run-service.ts";
 export * from "./grpc-handlers.ts";
 export * from "./blob-store.ts";
 export * from "./stream-snapshots.ts";
+export * from "./steps.ts";

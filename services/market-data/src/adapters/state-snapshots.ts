@@ -1,10 +1,10 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import { MILLISECOND_BUCKETS_S, StreamSnapshots, type BlobStore, type Logger } from "@tradeplane/platform";
+import { MILLISECOND_BUCKETS_S, runInSteps, StreamSnapshots, type BlobStore, type Logger } from "@tradeplane/platform";
 import type { UpdateHistory } from "../domain/history.ts";
 import type { MarketState } from "../domain/market-state.ts";
 import {
   decodeStateSnapshot,
-  encodeStateSnapshot,
+  encodeStateSnapshotSteps,
   type DecodedStateSnapshot,
   type RestoreSettings,
 } from "../domain/state-snapshot.ts";
@@ -187,13 +187,14 @@ export class StateSnapshots {
     if (position <= this.snapshots.lastSeq) return Promise.resolve(false);
     let encoded = 0;
     const started = performance.now();
-    // StreamSnapshots.save calls encode before its first await: the bytes are of this moment.
-    const saving = this.snapshots
-      .save(position, () => {
-        const bytes = encodeStateSnapshot(s.state, s.history, s.streamCreated);
+    // The state is exported now (the bytes are of this moment, `position`) and written in
+    // steps between which the service goes on applying events and serving subscribers.
+    const steps = encodeStateSnapshotSteps(s.state, s.history, s.streamCreated);
+    const saving = runInSteps(steps)
+      .then((bytes) => {
         encoded = performance.now();
         this.metrics.duration.observe({ op: "encode" }, (encoded - started) / 1000);
-        return bytes;
+        return this.snapshots.save(position, () => bytes);
       })
       .then((saved) => {
         if (saved === undefined) return false;

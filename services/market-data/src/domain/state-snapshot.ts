@@ -111,14 +111,26 @@ function writeTrade(w: ByteWriter, t: Trade): void {
   writeTime(w, t.time);
 }
 
+/** Orders or updates written per step of a snapshot written in steps (a few milliseconds). */
+const SNAPSHOT_STEP = 4_096;
+
 /**
  * Event-channel updates (the history holds up to hundreds of thousands): instrument names
  * once each (a table built as they come: index = table size introduces a new name).
  */
-function writeUpdates(w: ByteWriter, updates: readonly SubscribeResponse[]): void {
+function* writeUpdates(
+  w: ByteWriter,
+  updates: readonly SubscribeResponse[],
+  perStep = SNAPSHOT_STEP,
+): Generator<void, void, void> {
   w.num(updates.length);
   const names = new Map<string, number>();
+  let untilYield = perStep;
   for (const u of updates) {
+    if (--untilYield === 0) {
+      untilYield = perStep;
+      yield;
+    }
     const kind =
       u.update?.$case === "orderBookUpdate"
         ? UPDATE_L3
@@ -156,7 +168,7 @@ function writeUpdates(w: ByteWriter, updates: readonly SubscribeResponse[]): voi
   }
 }
 
-function writeMarket(w: ByteWriter, m: InstrumentMarketData): void {
+function* writeMarket(w: ByteWriter, m: InstrumentMarketData, perStep: number): Generator<void, void, void> {
   w.num(m.state);
   w.str(m.reason);
   w.num(m.referencePrice);
@@ -187,13 +199,24 @@ function writeMarket(w: ByteWriter, m: InstrumentMarketData): void {
   const a = m.lastAuction;
   for (const v of [a.indicativePrice, a.matchedQty, a.imbalanceQty, a.imbalanceSide]) w.num(v);
   w.num(m.orders.length);
-  for (const o of m.orders) writeOrder(w, o);
+  let untilYield = perStep;
+  for (const o of m.orders) {
+    writeOrder(w, o);
+    if (--untilYield === 0) {
+      untilYield = perStep;
+      yield;
+    }
+  }
   for (const side of [m.book.bids, m.book.asks]) {
     w.num(side.length);
     for (const o of side) {
       w.num(o.orderId);
       w.num(o.price);
       w.num(o.qty);
+      if (--untilYield === 0) {
+        untilYield = perStep;
+        yield;
+      }
     }
   }
   const p = m.pending;
@@ -215,7 +238,7 @@ function writeMarket(w: ByteWriter, m: InstrumentMarketData): void {
   for (const d of m.deltas) for (const v of [d.side, d.price, d.qty]) w.num(v);
   w.bool(m.statsChanged);
   w.bool(m.auctionMaybeChanged);
-  writeUpdates(w, m.outbox);
+  yield* writeUpdates(w, m.outbox, perStep);
 }
 
 /**
@@ -223,7 +246,33 @@ function writeMarket(w: ByteWriter, m: InstrumentMarketData): void {
  * snapshot of the event stream created at `streamCreated` (ISO time).
  */
 export function encodeStateSnapshot(state: MarketState, history: UpdateHistory, streamCreated: string): Uint8Array {
-  const data = state.exportState();
+  const steps = encodeStateSnapshotSteps(state, history, streamCreated);
+  for (;;) {
+    const r = steps.next();
+    if (r.done === true) return r.value;
+  }
+}
+
+/**
+ * The same bytes, written in steps between which the state may go on changing: the state is
+ * exported now (a copy: see MarketState.exportState), and written `perStep` orders or
+ * updates per step. The bytes are those of the state at the time of this call.
+ */
+export function encodeStateSnapshotSteps(
+  state: MarketState,
+  history: UpdateHistory,
+  streamCreated: string,
+  perStep = SNAPSHOT_STEP,
+): Generator<void, Uint8Array, void> {
+  return writeSnapshot(state.exportState(), history.exportState(), streamCreated, perStep);
+}
+
+function* writeSnapshot(
+  data: MarketStateData,
+  h: ReturnType<UpdateHistory["exportState"]>,
+  streamCreated: string,
+  perStep: number,
+): Generator<void, Uint8Array, void> {
   const w = new ByteWriter();
   for (const b of MAGIC) w.u8(b);
   w.u8(STATE_SNAPSHOT_VERSION);
@@ -243,11 +292,10 @@ export function encodeStateSnapshot(state: MarketState, history: UpdateHistory, 
     w.num(spec.referencePrice);
     w.num(spec.notionalPerTickLot);
     w.num(spec.initialState);
-    writeMarket(w, market);
+    yield* writeMarket(w, market, perStep);
   }
-  const h = history.exportState();
   w.num(h.droppedUpTo);
-  writeUpdates(w, h.entries);
+  yield* writeUpdates(w, h.entries, perStep);
   w.u32(crc32(w.finish()));
   return w.finish().slice();
 }

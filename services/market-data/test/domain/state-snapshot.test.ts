@@ -18,6 +18,7 @@ import { crc32 } from "../../src/domain/snapshot-bytes.ts";
 import {
   decodeStateSnapshot,
   encodeStateSnapshot,
+  encodeStateSnapshotSteps,
   STATE_SNAPSHOT_VERSION,
   StateSnapshotError,
   type RestoreSettings,
@@ -119,6 +120,25 @@ class Replica {
 }
 
 describe("market-data state snapshots", () => {
+  it("writes a snapshot in steps as of when it began, while events go on between steps", () => {
+    const events = eventsOf(richStream(3_000, 4), richInstrumentSettings);
+    const replica = Replica.fresh(richInstrumentSettings);
+    events.slice(0, 2_000).forEach((e, i) => replica.apply(i + 1, e));
+    const atOnce = replica.encode();
+    const steps = encodeStateSnapshotSteps(replica.state, replica.history, STREAM_CREATED, 16);
+    let next = 2_000;
+    let taken = 0;
+    let r = steps.next();
+    while (r.done !== true) {
+      taken++;
+      for (let k = 0; k < 5 && next < events.length; k++, next++) replica.apply(next + 1, events[next]!);
+      r = steps.next();
+    }
+    expect(taken).toBeGreaterThan(5);
+    expect(next).toBeGreaterThan(2_000);
+    expect(Buffer.from(r.value).equals(Buffer.from(atOnce))).toBe(true);
+  });
+
   it.each([
     { name: "the testkit command stream", settings: testInstrumentSettings, commands: commandStream(2_500, 3) },
     {

@@ -18,6 +18,7 @@ import {
   contextOfTraceparent,
   injectTraceHeaders,
   JetStreamAsyncPublisher,
+  runInSteps,
   type Health,
   type Logger,
 } from "@tradeplane/platform";
@@ -470,7 +471,7 @@ export class EngineRunner {
     this.commandsSinceSnapshot = 0;
     this.lastSnapshotAt = performance.now();
     const write = (async () => {
-      const bytes = await serialise(steps);
+      const bytes = await runInSteps(steps);
       await snapshots.write(lastSeq, bytes);
       metrics.snapshotSeconds.observe((performance.now() - t0) / 1000);
       metrics.snapshotBytes.set(bytes.length);
@@ -486,14 +487,5 @@ export class EngineRunner {
       });
     this.snapshotInFlight = write;
     return write;
-  }
-}
-
-/** Runs a snapshot's steps to the end, giving the event loop a turn between two steps. */
-async function serialise(steps: Generator<void, Uint8Array, void>): Promise<Uint8Array> {
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-    await new Promise((resolve) => setImmediate(resolve));
   }
 }

@@ -1,4 +1,4 @@
-import { StreamSnapshots, streamSnapshotName, type BlobStore, type Logger } from "@tradeplane/platform";
+import { runInSteps, StreamSnapshots, streamSnapshotName, type BlobStore, type Logger } from "@tradeplane/platform";
 import { OrderProjection, type InstrumentTerms, type ProjectionSnapshot } from "../domain/order-projection.ts";
 
 /**
@@ -97,15 +97,10 @@ export class ProjectionSnapshots {
    */
   async save(projection: OrderProjection, streamSeq: number, streamCreated: string): Promise<boolean> {
     if (streamSeq <= this.snapshots.lastSeq) return false;
-    const steps = projection.snapshotJsonSteps(this.deps.reportsKept);
-    let r = steps.next();
-    while (r.done !== true) {
-      await new Promise((resolve) => setImmediate(resolve));
-      r = steps.next();
-    }
+    const json = await runInSteps(projection.snapshotJsonSteps(this.deps.reportsKept));
     // The fields of StoredProjection, with the projection's JSON as it was written.
     const head = JSON.stringify({ format: "tradeplane.risk.projection", streamSeq, streamCreated });
-    const chunks = [Buffer.from(`${head.slice(0, -1)},"projection":`), ...r.value, Buffer.from("}")];
+    const chunks = [Buffer.from(`${head.slice(0, -1)},"projection":`), ...json, Buffer.from("}")];
     const saved = await this.snapshots.save(streamSeq, () => chunks);
     return saved !== undefined;
   }
