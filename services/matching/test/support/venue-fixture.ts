@@ -98,12 +98,25 @@ export async function appendAll(
   return last;
 }
 
+/**
+ * How long reads of the event stream are retried: after a cluster loses a server, the
+ * JetStream API can stay unavailable for tens of seconds while the survivors elect leaders
+ * on two loaded cores (a CI run saw more than 30 s).
+ */
+const READ_RETRY_MS = 90_000;
+
 /** Every event of the venue's event stream, in stream order. */
 export async function readEvents(nc: NatsConnection, venue: string): Promise<StoredEvent[]> {
-  const info = await retry(async () => (await jetstreamManager(nc)).streams.info(eventStreamName(venue)));
+  const info = await retry(
+    async () => (await jetstreamManager(nc)).streams.info(eventStreamName(venue)),
+    READ_RETRY_MS,
+  );
   if (info.state.messages === 0) return [];
   const js = jetstream(nc);
-  const consumer = await retry(() => js.consumers.get(eventStreamName(venue), { deliver_policy: DeliverPolicy.All }));
+  const consumer = await retry(
+    () => js.consumers.get(eventStreamName(venue), { deliver_policy: DeliverPolicy.All }),
+    READ_RETRY_MS,
+  );
   const out: StoredEvent[] = [];
   const messages = await consumer.consume({ max_messages: 4096 });
   for await (const m of messages) {
