@@ -374,6 +374,17 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     };
   };
 
+  /** Runs the pre-trade chain, timed and counted: the refusal, or undefined when the order passes. */
+  const runChecks = (kind: "submit" | "replace", ctx: CheckContext): Prepared | undefined => {
+    const t0 = performance.now();
+    const reason = checkNewOrder(ctx);
+    checkSeconds.observe((performance.now() - t0) / 1000);
+    if (reason === PASS) return undefined;
+    const name = rejectReasonLabel(reason);
+    outcomes.inc({ kind, outcome: "rejected", reason: name });
+    return { ok: false, reason, text: `pre-trade check failed: ${name}` };
+  };
+
   /**
    * What a replace adds to the account's open orders until it is applied: the growth of the
    * order's working quantity and exposure (a replace that shrinks the order holds nothing).
@@ -401,14 +412,8 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     const record = deps.accounts.account(account);
     const instrument = deps.instruments.get(req.instrument)!;
     const ctx = checkContext(account, req);
-    const t0 = performance.now();
-    const reason = checkNewOrder(ctx);
-    checkSeconds.observe((performance.now() - t0) / 1000);
-    if (reason !== PASS) {
-      const name = rejectReasonLabel(reason);
-      outcomes.inc({ kind: "submit", outcome: "rejected", reason: name });
-      return { ok: false, reason, text: `pre-trade check failed: ${name}` };
-    }
+    const refusal = runChecks("submit", ctx);
+    if (refusal !== undefined) return refusal;
     // Counted at the notional the credit check measured (a market order's at its risk price).
     const exposure = orderNotional(ctx);
     return {
@@ -514,14 +519,8 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
         { instrument, side: existing.side, price: req.price, qty: req.qty, clientOrderId: req.clientOrderId },
         existing,
       );
-      const t0 = performance.now();
-      const reason = checkNewOrder(ctx);
-      checkSeconds.observe((performance.now() - t0) / 1000);
-      if (reason !== PASS) {
-        const name = rejectReasonLabel(reason);
-        outcomes.inc({ kind: "replace", outcome: "rejected", reason: name });
-        return { ok: false, reason, text: `pre-trade check failed: ${name}` };
-      }
+      const refusal = runChecks("replace", ctx);
+      if (refusal !== undefined) return refusal;
     }
     return {
       ok: true,

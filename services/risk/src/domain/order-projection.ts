@@ -144,41 +144,34 @@ function* jsonSteps(
   reports: readonly (readonly [string, readonly ExecutionReport[]])[],
   perStep: number,
 ): Generator<void, Buffer[], void> {
-  const quoted = (bytes: Uint8Array): string => `"${Buffer.from(bytes).toString("base64")}"`;
   const head = JSON.stringify(tables);
   const out: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"orders":[`)];
-  const comma = Buffer.from(",");
-  for (let i = 0; i < orders.length; i += perStep) {
-    if (i > 0) out.push(comma);
-    out.push(
-      Buffer.from(
-        orders
-          .slice(i, i + perStep)
-          .map((o) => quoted(OrderCodec.encode(o).finish()))
-          .join(","),
-      ),
-    );
-    yield;
-  }
+  yield* base64List(out, orders, (o) => OrderCodec.encode(o).finish(), perStep);
   out.push(Buffer.from(`],"reports":[`));
   for (const [n, [account, list]] of reports.entries()) {
     out.push(Buffer.from(`${n > 0 ? "," : ""}[${JSON.stringify(account)},[`));
-    for (let i = 0; i < list.length; i += perStep) {
-      if (i > 0) out.push(comma);
-      out.push(
-        Buffer.from(
-          list
-            .slice(i, i + perStep)
-            .map((r) => quoted(ExecutionReportCodec.encode(r).finish()))
-            .join(","),
-        ),
-      );
-      yield;
-    }
+    yield* base64List(out, list, (r) => ExecutionReportCodec.encode(r).finish(), perStep);
     out.push(Buffer.from("]]"));
   }
   out.push(Buffer.from("]}"));
   return out;
+}
+
+/** Appends `items` to `out` as comma-separated JSON strings of their base64 protobuf, `perStep` per step. */
+function* base64List<T>(
+  out: Buffer[],
+  items: readonly T[],
+  encode: (item: T) => Uint8Array,
+  perStep: number,
+): Generator<void, void, void> {
+  for (let i = 0; i < items.length; i += perStep) {
+    const part = items
+      .slice(i, i + perStep)
+      .map((item) => `"${Buffer.from(encode(item)).toString("base64")}"`)
+      .join(",");
+    out.push(Buffer.from(i > 0 ? `,${part}` : part));
+    yield;
+  }
 }
 
 export class OrderProjection {

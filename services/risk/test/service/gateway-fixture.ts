@@ -8,6 +8,7 @@ import {
   RiskAdminClient,
   Side,
   TimeInForce,
+  type ReplaceOrderResponse,
   type SubmitOrderRequest,
   type SubmitOrderResponse,
 } from "@tradeplane/contracts";
@@ -49,6 +50,29 @@ export function order(overrides: Partial<SubmitOrderRequest>): SubmitOrderReques
     stpGroup: 0,
     ...overrides,
   };
+}
+
+/** ReplaceOrder over the venue's client: the order `origClientOrderId` of `token`'s account becomes `clientOrderId`. */
+export function replaceOrder(
+  venue: Pick<Venue, "orderEntry">,
+  token: string,
+  r: { origClientOrderId: string; clientOrderId: string; price: number; qty: number; instrument?: string },
+): Promise<ReplaceOrderResponse> {
+  return unary<ReplaceOrderResponse>((cb) =>
+    venue.orderEntry.replaceOrder(
+      {
+        account: "",
+        instrument: r.instrument ?? "INFY",
+        target: { $case: "origClientOrderId", value: r.origClientOrderId },
+        clientOrderId: r.clientOrderId,
+        price: r.price,
+        stopPrice: 0,
+        qty: r.qty,
+      },
+      auth(token),
+      cb,
+    ),
+  );
 }
 
 export interface Venue {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExecType, RejectReason, Side, type ReplaceOrderResponse } from "@tradeplane/contracts";
-import { unary } from "@tradeplane/testkit";
-import { auth, order, startVenue, tokenOf, type Venue } from "./gateway-fixture.ts";
+import { order, replaceOrder, startVenue, tokenOf, type Venue } from "./gateway-fixture.ts";
 
 /**
  * A replace is checked as the order it would make: it cannot take an order past the account's
@@ -23,21 +22,7 @@ describe("a replace passes the pre-trade checks of the order it makes", () => {
   });
 
   const replace = (origClientOrderId: string, clientOrderId: string, price: number, qty: number) =>
-    unary<ReplaceOrderResponse>((cb) =>
-      venue.orderEntry.replaceOrder(
-        {
-          account: "",
-          instrument: "INFY",
-          target: { $case: "origClientOrderId", value: origClientOrderId },
-          clientOrderId,
-          price,
-          stopPrice: 0,
-          qty,
-        },
-        auth(token),
-        cb,
-      ),
-    );
+    replaceOrder(venue, token, { origClientOrderId, clientOrderId, price, qty });
   const outcome = (res: ReplaceOrderResponse) => [res.reports[0]!.execType, res.reports[0]!.rejectReason];
 
   it("refuses what a new order would be refused, and takes the rest", async () => {

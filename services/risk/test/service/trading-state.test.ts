@@ -10,7 +10,6 @@ import {
   Side,
   VenueAdminClient,
   type CancelOrderResponse,
-  type ReplaceOrderResponse,
   type SubmitOrderResponse,
 } from "@tradeplane/contracts";
 import { retry, unary } from "@tradeplane/testkit";
@@ -19,6 +18,7 @@ import {
   auth,
   ENGINE_ADMIN_TOKEN,
   order,
+  replaceOrder,
   sample,
   scrape,
   startVenue,
@@ -63,21 +63,7 @@ describe("the venue's trading state at the gateway: halts, closes and the venue 
     );
 
   const replace = (token: string, clientOrderId: string, origClientOrderId: string, price: number) =>
-    unary<ReplaceOrderResponse>((cb) =>
-      venue.orderEntry.replaceOrder(
-        {
-          account: "",
-          instrument: "INFY",
-          target: { $case: "origClientOrderId", value: origClientOrderId },
-          clientOrderId,
-          price,
-          stopPrice: 0,
-          qty: 3,
-        },
-        auth(token),
-        cb,
-      ),
-    );
+    replaceOrder(venue, token, { origClientOrderId, clientOrderId, price, qty: 3 });
 
   it("refuses new orders and replaces on every instrument of a halted venue without writing to the log; cancels still go", async () => {
     const resting = await venue.submit(
