@@ -32,14 +32,13 @@ export function blobStoreOf(store: ObjectStore): BlobStore {
         await store.putBlob({ name }, bytes);
         return;
       }
-      const chunks = [...bytes];
+      let next = 0;
       await store.put(
         { name },
         new ReadableStream<Uint8Array>({
           pull(controller) {
-            const next = chunks.shift();
-            if (next === undefined) controller.close();
-            else controller.enqueue(next);
+            if (next < bytes.length) controller.enqueue(bytes[next++]!);
+            else controller.close();
           },
         }),
       );

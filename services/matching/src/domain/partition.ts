@@ -727,7 +727,7 @@ export class Partition {
     return this.snapshotOf(
       this.engine.snapshotSource(),
       this.refs.size,
-      Array.from(this.refs.keys()).values(),
+      Array.from(this.refs.keys()),
       Array.from(this.refs.values()),
       this.tablesJson(),
       perStep,
@@ -742,7 +742,7 @@ export class Partition {
   private *snapshotOf(
     core: SnapshotSource,
     count: number,
-    ids: Iterator<number>,
+    ids: Iterable<number>,
     refs: Iterable<OrderRef>,
     tables: string,
     perStep = ORDERS_PER_STEP,
@@ -756,10 +756,12 @@ export class Partition {
     w.string(tables);
     w.u32(count);
     let untilYield = perStep;
+    // The ids and the refs of the same map, in the same order.
+    const idOf = ids[Symbol.iterator]();
     for (const r of refs) {
       const at = w.claim(REF_FIXED_BYTES);
       const v = w.dataView;
-      v.setFloat64(at, ids.next().value as number, true);
+      v.setFloat64(at, idOf.next().value as number, true);
       v.setUint32(at + 8, r.account, true);
       v.setUint8(at + 12, r.side);
       v.setUint8(at + 13, r.orderType);

@@ -207,22 +207,19 @@ export class OrderProjection {
 
   /**
    * The state as plain data. Each account keeps its newest `reportsKept` reports: a client
-   * resuming from an older sequence after a restart reconciles with ListOpenOrders.
+   * resuming from an older sequence after a restart reconciles with ListOpenOrders. It is
+   * what `snapshotJsonSteps` writes, read back: one encoding of the snapshot.
    */
   snapshot(reportsKept = this.reportsKept): ProjectionSnapshot {
-    const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
-    return {
-      ...this.snapshotTables(),
-      orders: [...this.live.values()].map(({ order }) => b64(OrderCodec.encode(order).finish())),
-      reports: [...this.recent].map(([account, list]) => [
-        account,
-        list.slice(Math.max(0, list.length - reportsKept)).map((r) => b64(ExecutionReportCodec.encode(r).finish())),
-      ]),
-    };
+    const steps = this.snapshotJsonSteps(reportsKept);
+    for (;;) {
+      const r = steps.next();
+      if (r.done === true) return JSON.parse(Buffer.concat(r.value).toString("utf8")) as ProjectionSnapshot;
+    }
   }
 
   /**
-   * The same snapshot as `snapshot()`, as JSON text (UTF-8 chunks) written in steps (`perStep` orders or
+   * The snapshot as JSON text (UTF-8 chunks) written in steps (`perStep` orders or
    * reports each) between which the projection may go on applying events; the result is the
    * state at the time of this call. What it needs is taken now: the small tables whole, the
    * live orders as shallow copies (an order's fields are numbers, strings and timestamps that
