@@ -9,6 +9,7 @@ const HEAVY = [
   "services/*/test/service/**/*.test.ts",
   "packages/testkit/test/nats-cluster.test.ts",
   "packages/cli/test/e2e/**/*.test.ts",
+  "**/test/integration/**/*.test.ts",
 ];
 
 export default defineConfig({
