@@ -195,3 +195,6 @@ export function checkNewOrder(ctx: CheckContext): number {
   }
   return PASS;
 }
+
+/** The names of the checks, in order, for metrics and docs. */
+export const CHECK_NAMES = NEW_ORDER_CHECKS.map(([name]) => name);

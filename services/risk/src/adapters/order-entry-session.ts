@@ -1,0 +1,301 @@
+import { status as GrpcStatus, type ServerDuplexStream } from "@grpc/grpc-js";
+import {
+  CancelReason,
+  RejectReason,
+  RequestKind,
+  type ExecutionReport,
+  type OrderRequest,
+  type RequestAck,
+  type SessionOpen,
+  type SessionRequest,
+  type SessionResponse,
+} from "@tradeplane/contracts";
+import { malformedRequest, timestampOfMs, toGrpcError, type CommandLogWriter, type Logger } from "@tradeplane/platform";
+import type { InstrumentInfo } from "../domain/order-intake.ts";
+import type { OrderProjection } from "../domain/order-projection.ts";
+import { cancelEverywhere } from "./cancel-all.ts";
+import type { EventFollower } from "./event-follower.ts";
+import { MAX_QUEUED_REPORTS } from "./execution-report-stream.ts";
+import type { Caller } from "./order-entry-auth.ts";
+import type { OrderIntake } from "./order-intake.ts";
+
+const DEFAULT_SESSION_HEARTBEAT_MS = 1_000;
+/** Most requests one session batch may carry. */
+export const MAX_SESSION_BATCH = 1_000;
+/** Batches of one session written to the log but not yet stored before the gateway stops reading the session. */
+const MAX_SESSION_BATCHES_IN_FLIGHT = 64;
+let sessionCounter = 0;
+
+export interface SessionDeps {
+  readonly instanceId: string;
+  readonly instruments: ReadonlyMap<string, InstrumentInfo>;
+  readonly projection: OrderProjection;
+  readonly follower: EventFollower;
+  readonly log: CommandLogWriter;
+  readonly logger: Logger;
+  readonly intake: OrderIntake;
+  readonly authorise: (caller: Caller, requested: string) => string;
+}
+
+/**
+ * OrderEntry.Session: one bidirectional stream that opens for one account, carries batches
+ * of requests (each acknowledged once its commands are in the log) and the account's
+ * execution reports, with heartbeats both ways and cancel on disconnect.
+ */
+export function orderEntrySession(
+  deps: SessionDeps,
+): (call: ServerDuplexStream<SessionRequest, SessionResponse>) => void {
+  return (call) => {
+    let expected = 1;
+    let outSeq = 0;
+    let account: string | undefined;
+    let cancelOnDisconnect = false;
+    let heartbeatMs = DEFAULT_SESSION_HEARTBEAT_MS;
+    let lastInbound = Date.now();
+    let ended = false;
+    /** The last batch's acks written: each batch's acks go out after the previous batch's. */
+    let acksWritten: Promise<void> = Promise.resolve();
+    let batchesInFlight = 0;
+    const timers: NodeJS.Timeout[] = [];
+    let unsubscribe: () => void = () => undefined;
+    const write = (message: SessionResponse["message"]): boolean => call.write({ sequence: ++outSeq, message });
+    const fail = (code: GrpcStatus, text: string): void => {
+      if (ended) return;
+      call.emit("error", Object.assign(new Error(text), { code, details: text }));
+      finish();
+    };
+    const finish = (): void => {
+      if (ended) return;
+      ended = true;
+      for (const t of timers) clearInterval(t);
+      unsubscribe();
+      if (cancelOnDisconnect && account !== undefined) {
+        const who = account;
+        cancelEverywhere(
+          deps.log,
+          [...deps.instruments.values()].map((x) => x.partition),
+          { account: who, allAccounts: false, reason: CancelReason.CANCEL_ON_DISCONNECT, source: deps.instanceId },
+        ).catch((err: unknown) => deps.logger.error({ err, account: who }, "cancel-on-disconnect failed"));
+        deps.logger.info({ account: who }, "session ended: cancelling open orders (cancel on disconnect)");
+      }
+    };
+
+    const open = (o: SessionOpen): void => {
+      try {
+        account = deps.authorise(call, o.account);
+      } catch (err) {
+        const e = toGrpcError(err);
+        fail(e.code, e.details);
+        return;
+      }
+      const who = account;
+      cancelOnDisconnect = o.cancelOnDisconnect;
+      heartbeatMs = o.heartbeatIntervalMs === 0 ? DEFAULT_SESSION_HEARTBEAT_MS : Math.max(100, o.heartbeatIntervalMs);
+      let next = o.reportsFromSequence ?? deps.projection.lastReportSequence(who) + 1;
+      write({
+        $case: "opened",
+        value: {
+          sessionId: `${deps.instanceId}-${++sessionCounter}`,
+          maxBatchSize: MAX_SESSION_BATCH,
+          heartbeatIntervalMs: heartbeatMs,
+          nextReportSequence: next,
+        },
+      });
+      // Reports: the kept backlog from the requested sequence, then live ones, in batches.
+      const queued: ExecutionReport[] = [];
+      let scheduled = false;
+      const flush = (): void => {
+        scheduled = false;
+        const batch = queued.splice(0).filter((r) => r.sequence >= next);
+        if (batch.length === 0 || ended) return;
+        next = batch[batch.length - 1]!.sequence + 1;
+        write({ $case: "reports", value: { reports: batch } });
+      };
+      unsubscribe = deps.follower.onReport(who, (report) => {
+        queued.push(report);
+        if (queued.length > MAX_QUEUED_REPORTS)
+          return fail(GrpcStatus.RESOURCE_EXHAUSTED, "client reads too slowly: reopen with reports_from_sequence");
+        if (!scheduled) {
+          scheduled = true;
+          queueMicrotask(flush);
+        }
+      });
+      if (o.reportsFromSequence !== undefined) {
+        const backlog = deps.projection.reportsSince(who, next - 1);
+        if (backlog === undefined)
+          return fail(
+            GrpcStatus.OUT_OF_RANGE,
+            "reports before reports_from_sequence are no longer kept: reconcile with ListOpenOrders",
+          );
+        queued.unshift(...backlog);
+        flush();
+      }
+      timers.push(
+        setInterval(() => {
+          if (Date.now() - lastInbound > heartbeatMs * 3)
+            return fail(GrpcStatus.DEADLINE_EXCEEDED, "no message from the client for three heartbeat intervals");
+          write({ $case: "heartbeat", value: { time: timestampOfMs(Date.now()) } });
+        }, heartbeatMs),
+      );
+    };
+
+    call.on("data", (req: SessionRequest) => {
+      if (ended) return;
+      lastInbound = Date.now();
+      const malformed = malformedRequest(req);
+      if (malformed !== undefined) return fail(GrpcStatus.INVALID_ARGUMENT, malformed);
+      if (req.sequence !== expected)
+        return fail(GrpcStatus.INVALID_ARGUMENT, `message sequence ${req.sequence}, expected ${expected}`);
+      expected++;
+      const message = req.message;
+      if (message === undefined) return fail(GrpcStatus.INVALID_ARGUMENT, "empty session message");
+      if (message.$case === "open") {
+        if (account !== undefined) return fail(GrpcStatus.INVALID_ARGUMENT, "the session is already open");
+        return open(message.value);
+      }
+      if (account === undefined) return fail(GrpcStatus.FAILED_PRECONDITION, "the first message must be open");
+      if (message.$case === "batch") {
+        const requests = message.value.requests;
+        if (requests.length === 0 || requests.length > MAX_SESSION_BATCH)
+          return fail(GrpcStatus.INVALID_ARGUMENT, `a batch holds 1..${MAX_SESSION_BATCH} requests`);
+        let acks: Promise<RequestAck[]>;
+        try {
+          acks = sessionBatch(deps.intake, account, requests);
+        } catch (err) {
+          // An unexpected fault in the checks ends up in the log below, not as a crash.
+          acks = Promise.reject(err);
+        }
+        const requestSequence = req.sequence;
+        // Back-pressure on a client that writes faster than the log stores: stop reading
+        // its stream while too many of its batches wait for storage.
+        if (++batchesInFlight === MAX_SESSION_BATCHES_IN_FLIGHT) call.pause();
+        acksWritten = acksWritten
+          .then(() => acks)
+          .then((all) => {
+            if (!ended) write({ $case: "acks", value: { requestSequence, acks: all } });
+          })
+          .catch((err: unknown) => deps.logger.error({ err }, "session batch failed"))
+          .finally(() => {
+            if (batchesInFlight-- === MAX_SESSION_BATCHES_IN_FLIGHT && !ended) call.resume();
+          });
+      }
+    });
+    call.on("end", () => {
+      finish();
+      call.end();
+    });
+    call.on("cancelled", finish);
+    call.on("error", finish);
+  };
+}
+
+/**
+ * Checks each request of a batch and appends it to the command log, synchronously and in
+ * order; resolves with the batch's acks once every append is stored. The appends of the
+ * next batch are issued right after, without waiting for these to be stored: the log
+ * keeps the order in which appends are issued (per instrument; see orderEntry), so a
+ * session's pipeline is not one storage round trip per batch.
+ */
+function sessionBatch(intake: OrderIntake, who: string, requests: OrderRequest[]): Promise<RequestAck[]> {
+  const acks: Promise<RequestAck>[] = requests.map((r, index) => {
+    const base = {
+      index,
+      requestKind: RequestKind.UNSPECIFIED,
+      clientOrderId: "",
+      accepted: false,
+      orderId: 0,
+      commands: [],
+      rejectReason: RejectReason.UNSPECIFIED,
+      text: "",
+    };
+    const refused = (kind: RequestKind, id: string, reason: number, text: string): Promise<RequestAck> =>
+      Promise.resolve({ ...base, requestKind: kind, clientOrderId: id, rejectReason: reason as RejectReason, text });
+    const written = (
+      kind: RequestKind,
+      id: string,
+      partition: number,
+      seq: Promise<number>,
+      isNew: boolean,
+    ): Promise<RequestAck> =>
+      seq.then(
+        (commandSeq) => ({
+          ...base,
+          requestKind: kind,
+          clientOrderId: id,
+          accepted: true,
+          orderId: isNew ? commandSeq : 0,
+          commands: [{ partition, commandSeq }],
+        }),
+        () => ({
+          ...base,
+          requestKind: kind,
+          clientOrderId: id,
+          rejectReason: RejectReason.UNAVAILABLE,
+          text: "the command log did not store the request; it is safe to retry",
+        }),
+      );
+    const request = r.request;
+    if (request === undefined)
+      return refused(RequestKind.UNSPECIFIED, "", RejectReason.MALFORMED_REQUEST, "empty request");
+    if (request.value.account !== "" && request.value.account !== who)
+      return refused(
+        RequestKind.UNSPECIFIED,
+        "",
+        RejectReason.ACCOUNT_NOT_PERMITTED,
+        "a session trades its own account only",
+      );
+    switch (request.$case) {
+      case "submitOrder": {
+        const req = request.value;
+        const prepared = intake.prepareSubmit(who, req);
+        if (!prepared.ok) return refused(RequestKind.NEW_ORDER, req.clientOrderId, prepared.reason, prepared.text);
+        return written(
+          RequestKind.NEW_ORDER,
+          req.clientOrderId,
+          prepared.partition,
+          intake.appendTracked(who, req.clientOrderId, prepared.partition, prepared.body, prepared.hold),
+          true,
+        );
+      }
+      case "cancelOrder": {
+        const req = request.value;
+        const prepared = intake.prepareCancel(who, req);
+        if (!prepared.ok) return refused(RequestKind.CANCEL_ORDER, req.clientOrderId, prepared.reason, prepared.text);
+        return written(
+          RequestKind.CANCEL_ORDER,
+          req.clientOrderId,
+          prepared.partition,
+          intake.append(who, prepared.partition, prepared.body),
+          false,
+        );
+      }
+      case "replaceOrder": {
+        const req = request.value;
+        const prepared = intake.prepareReplace(who, req);
+        if (!prepared.ok) return refused(RequestKind.REPLACE_ORDER, req.clientOrderId, prepared.reason, prepared.text);
+        return written(
+          RequestKind.REPLACE_ORDER,
+          req.clientOrderId,
+          prepared.partition,
+          intake.appendTracked(who, req.clientOrderId, prepared.partition, prepared.body, prepared.hold),
+          false,
+        );
+      }
+      case "massCancel": {
+        const req = request.value;
+        const prepared = intake.prepareMassCancel(req);
+        if (!prepared.ok) return refused(RequestKind.MASS_CANCEL, req.clientOrderId, prepared.reason, prepared.text);
+        // One command per partition; the ack names the first (all are in the log when it is sent).
+        const seqs = prepared.partitions.map((partition) => intake.append(who, partition, prepared.body));
+        return written(
+          RequestKind.MASS_CANCEL,
+          req.clientOrderId,
+          prepared.partitions[0]!,
+          Promise.all(seqs).then((all) => all[0]!),
+          false,
+        );
+      }
+    }
+  });
+  return Promise.all(acks);
+}

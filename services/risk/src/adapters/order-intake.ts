@@ -1,0 +1,199 @@
+import {
+  InstrumentState,
+  type CancelOrderRequest,
+  type Command,
+  type ExecutionReport,
+  type MassCancelRequest,
+  type ReplaceOrderRequest,
+  type SubmitOrderRequest,
+} from "@tradeplane/contracts";
+import { timestampOfMs, type CommandLogWriter } from "@tradeplane/platform";
+import { isVenueHalted } from "../domain/checks.ts";
+import { InFlightOrders, type Hold } from "../domain/in-flight.ts";
+import { effectiveLimits, type LimitOverrides, type Limits } from "../domain/limits.ts";
+import {
+  cancelSyntax,
+  decideCancel,
+  decideMassCancel,
+  decideReplace,
+  decideSubmit,
+  replaceSyntax,
+  submitSyntax,
+  type Decision,
+  type InstrumentInfo,
+  type MassCancelDecision,
+  type OrderFacts,
+  type Refusal,
+  type TargetFacts,
+} from "../domain/order-intake.ts";
+import type { OrderProjection } from "../domain/order-projection.ts";
+import { newTokenBucket, type TokenBucket } from "../domain/token-bucket.ts";
+import type { AccountRegistry } from "./accounts.ts";
+import type { EventFollower } from "./event-follower.ts";
+import type { OrderEntryMetrics } from "./order-entry-metrics.ts";
+
+export interface OrderIntakeDeps {
+  readonly instanceId: string;
+  readonly instruments: ReadonlyMap<string, InstrumentInfo>;
+  readonly defaultLimits: LimitOverrides;
+  readonly accounts: AccountRegistry;
+  readonly projection: OrderProjection;
+  readonly follower: EventFollower;
+  readonly log: CommandLogWriter;
+  readonly commandTimeoutMs: number;
+  readonly metrics: OrderEntryMetrics;
+}
+
+const NS_PER_MS = 1_000_000;
+
+/**
+ * The order intake shared by the unary calls and the Session stream: it gathers what the
+ * decisions of `domain/order-intake.ts` read (accounts, the projection, what is in flight,
+ * the throttle), calls them, and writes accepted commands to the log. `prepare*` are
+ * synchronous, so a session batch is checked and appended in order.
+ */
+export class OrderIntake {
+  private readonly inFlight = new InFlightOrders();
+  private readonly throttles = new Map<string, TokenBucket>();
+  /**
+   * An account's effective limits, computed once per limits object: account records are
+   * replaced, never changed, when an account is updated, so the object is the version.
+   */
+  private readonly effective = new WeakMap<LimitOverrides, Limits>();
+
+  private readonly deps: OrderIntakeDeps;
+
+  constructor(deps: OrderIntakeDeps) {
+    this.deps = deps;
+  }
+
+  prepareSubmit(account: string, req: SubmitOrderRequest): Decision {
+    const decision =
+      submitSyntax(req, (s) => this.deps.instruments.has(s)) ??
+      this.checked(() => decideSubmit(account, req, this.factsOf(account, req.instrument)));
+    if (!decision.ok) this.deps.metrics.rejected("submit", decision.reason);
+    return decision;
+  }
+
+  prepareCancel(account: string, req: CancelOrderRequest): Decision {
+    return cancelSyntax(req) ?? decideCancel(req, this.targetOf(account, req.target), this.deps.instruments);
+  }
+
+  prepareReplace(account: string, req: ReplaceOrderRequest): Decision {
+    const syntax = replaceSyntax(req);
+    if (syntax !== undefined) return syntax;
+    const target = this.targetOf(account, req.target);
+    if (target.orderId === undefined) return decideReplace(account, req, target, undefined, this.deps.instruments);
+    const instrument = target.order?.instrument ?? req.instrument;
+    const facts = this.deps.instruments.has(instrument) ? this.factsOf(account, instrument) : undefined;
+    const decision = this.checked(() => decideReplace(account, req, target, facts, this.deps.instruments));
+    if (!decision.ok) this.deps.metrics.rejected("replace", decision.reason);
+    return decision;
+  }
+
+  prepareMassCancel(req: MassCancelRequest): Refusal | MassCancelDecision {
+    return decideMassCancel(req, this.deps.instruments);
+  }
+
+  /** Appends a command for an account and returns its sequence. */
+  async append(account: string, partition: number, body: Command["body"]): Promise<number> {
+    const entry = { timestamp: timestampOfMs(Date.now()), account, source: this.deps.instanceId, body };
+    return (await this.deps.log.append(partition, entry)).seq;
+  }
+
+  /**
+   * Appends a new-order or replace command, holding its client order id as pending, and what
+   * it adds to the account's open orders as in flight, until it is applied.
+   */
+  async appendTracked(
+    account: string,
+    clientOrderId: string,
+    partition: number,
+    body: Command["body"],
+    held?: Hold,
+  ): Promise<number> {
+    const release = this.inFlight.track(account, clientOrderId, held);
+    try {
+      const seq = await this.append(account, partition, body);
+      this.deps.follower.whenApplied(seq, this.deps.commandTimeoutMs).then(release, release);
+      return seq;
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  /** This account's reports for command `seq`, once the engine's events for it are applied. */
+  async reportsOf(account: string, seq: number): Promise<ExecutionReport[]> {
+    return (await this.deps.follower.whenApplied(seq, this.deps.commandTimeoutMs))
+      .filter((r) => r.account === account)
+      .map((r) => r.report);
+  }
+
+  private checked(decide: () => Decision): Decision {
+    return this.deps.metrics.timed(decide);
+  }
+
+  /** Resolves a cancel/replace target to an order id and the live order with it. */
+  private targetOf(
+    account: string,
+    t: { $case: "orderId"; value: number } | { $case: "origClientOrderId"; value: string } | undefined,
+  ): TargetFacts {
+    let orderId: number | undefined;
+    if (t === undefined) orderId = undefined;
+    else if (t.$case === "orderId") orderId = Number.isSafeInteger(t.value) && t.value > 0 ? t.value : undefined;
+    else orderId = this.deps.projection.orderIdByClientId(account, t.value);
+    return { orderId, order: orderId === undefined ? undefined : this.deps.projection.orderById(orderId) };
+  }
+
+  /** Everything the checks of an order of `account` in `instrument` (a listed one) read. */
+  private factsOf(account: string, instrument: string): OrderFacts {
+    const { accounts, projection } = this.deps;
+    const record = accounts.account(account);
+    const limits = this.limitsOf(record?.limits);
+    const state = projection.instrumentState(instrument);
+    return {
+      account: {
+        record,
+        limits,
+        killSwitch: accounts.accountKillSwitch(account) !== undefined,
+        clientOrderIds: this.inFlight.clientOrderIds(account, projection.clientOrderIdsOf(account)),
+        throttle: this.throttleOf(account, limits),
+        position: projection.positionOf(account, instrument),
+        openExposure: projection.openExposure(account),
+        inFlight: this.inFlight.of(account, instrument),
+      },
+      market: {
+        instrument: this.deps.instruments.get(instrument)!,
+        halted: state === InstrumentState.HALTED,
+        closed: state === InstrumentState.CLOSED,
+        lastPrice: projection.lastPrice(instrument),
+        // Every listed instrument HALTED: the venue is halted (there is no venue-level state in the log).
+        venueHalted: isVenueHalted(projection.haltedInstruments, this.deps.instruments.size),
+        venueKillSwitch: accounts.venueKillSwitch() !== undefined,
+      },
+      nowNs: performance.now() * NS_PER_MS,
+    };
+  }
+
+  private limitsOf(own: LimitOverrides | undefined): Limits {
+    const key = own ?? this.deps.defaultLimits;
+    let limits = this.effective.get(key);
+    if (limits === undefined) {
+      limits = effectiveLimits(this.deps.defaultLimits, own);
+      this.effective.set(key, limits);
+    }
+    return limits;
+  }
+
+  private throttleOf(account: string, limits: Limits): TokenBucket {
+    let throttle = this.throttles.get(account);
+    if (throttle === undefined) {
+      // Starts full: a burst of twice the rate, as the throttle check allows.
+      const burst = limits.maxOrdersPerSecond === Infinity ? 1 : Math.max(1, limits.maxOrdersPerSecond * 2);
+      throttle = newTokenBucket(burst, performance.now() * NS_PER_MS);
+      this.throttles.set(account, throttle);
+    }
+    return throttle;
+  }
+}
