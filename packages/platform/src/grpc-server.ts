@@ -8,6 +8,7 @@ import {
 import { HealthImplementation } from "grpc-health-check";
 import { DEFAULT_GRPC_REFLECTION, type GrpcTlsSettings } from "./config.ts";
 import { addReflection } from "./grpc-reflection.ts";
+import { boundedStatusMessage, requestBoundsProblem } from "./request-bounds.ts";
 import { grpcServerCredentials } from "./grpc-tls.ts";
 import type { Health } from "./health.ts";
 import type { Logger } from "./logger.ts";
@@ -160,7 +161,7 @@ export function grpcStatusOf(err: unknown): GrpcStatus {
 /** A grpc-js callback error for a thrown value, with a message safe to show clients. */
 export function toGrpcError(err: unknown): { code: GrpcStatus; details: string; message: string } {
   const code = grpcStatusOf(err);
-  const details = err instanceof TradeplaneError ? err.message : "internal error";
+  const details = err instanceof TradeplaneError ? boundedStatusMessage(err.message) : "internal error";
   return { code, details, message: details };
 }
 
@@ -169,7 +170,8 @@ const MALFORMED = Symbol.for("tradeplane.malformed-request");
 /**
  * grpc-js answers a request that fails to decode with INTERNAL; a client that sent bad
  * bytes should get INVALID_ARGUMENT. So decoding never throws: a request that does not
- * decode reaches the handler as a marker, which `malformedRequest` recognises.
+ * decode reaches the handler as a marker, which `malformedRequest` recognises. So does one
+ * that decodes but breaks the bounds every request meets (`request-bounds.ts`).
  */
 export function guardDecoding(definition: ServiceDefinition): ServiceDefinition {
   const guarded: Record<string, ServiceDefinition[string]> = {};
@@ -177,11 +179,15 @@ export function guardDecoding(definition: ServiceDefinition): ServiceDefinition 
     guarded[name] = {
       ...method,
       requestDeserialize: (bytes: Buffer) => {
+        let request: unknown;
         try {
-          return method.requestDeserialize(bytes);
+          request = method.requestDeserialize(bytes);
         } catch (err) {
-          return { [MALFORMED]: (err as Error).message };
+          return { [MALFORMED]: boundedStatusMessage((err as Error).message) };
         }
+        // Bounded before any handler looks anything up with it, logs it or echoes it.
+        const problem = requestBoundsProblem(request);
+        return problem === undefined ? request : { [MALFORMED]: problem };
       },
     };
   }

@@ -8,6 +8,7 @@ export * from "./ops-server.ts";
 export * from "./shutdown.ts";
 export * from "./telemetry.ts";
 export * from "./grpc-server.ts";
+export * from "./request-bounds.ts";
 export * from "./grpc-reflection.ts";
 export * from "./grpc-tls.ts";
 export * from "./jetstream-provisioning.ts";

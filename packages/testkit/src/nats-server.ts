@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { findBinary } from "./binaries.ts";
@@ -21,6 +21,11 @@ export interface NatsServerOptions {
   readonly name?: string;
   /** Cluster settings for a clustered server. */
   readonly cluster?: { readonly name: string; readonly port: number; readonly routes: readonly number[] };
+  /**
+   * Clients must present this token. The server reads it from a config file that only this
+   * user may read (0600), never from its command line, which every user sees in `ps`.
+   */
+  readonly token?: string;
 }
 
 /** A real `nats-server -js` child process on loopback. */
@@ -31,6 +36,8 @@ export class NatsServer {
   readonly port: number;
   readonly storeDir: string;
   private readonly options: NatsServerOptions;
+  /** The 0600 config file holding the token, when there is one. */
+  private configFile: string | undefined;
 
   private constructor(port: number, storeDir: string, options: NatsServerOptions, ownsStoreDir: boolean) {
     this.port = port;
@@ -45,6 +52,7 @@ export class NatsServer {
     const ownsStoreDir = options.storeDir === undefined;
     const storeDir = options.storeDir ?? (await mkdtemp(join(tmpdir(), "tradeplane-nats-")));
     const server = new NatsServer(port, storeDir, options, ownsStoreDir);
+    if (options.token !== undefined) server.configFile = await writeTokenConfig(options.token);
     await server.launch();
     return server;
   }
@@ -71,6 +79,7 @@ export class NatsServer {
     const { cluster, name } = this.options;
     const args = ["-js", "-a", "127.0.0.1", "-p", String(this.port), "-sd", this.storeDir];
     if (name !== undefined) args.push("-n", name);
+    if (this.configFile !== undefined) args.push("-c", this.configFile);
     if (cluster !== undefined) {
       args.push("--cluster_name", cluster.name, "--cluster", `nats://127.0.0.1:${cluster.port}`);
       const routes = cluster.routes.map((p) => `nats://127.0.0.1:${p}`).join(",");
@@ -137,6 +146,10 @@ export class NatsServer {
   /** Stops the server and removes the store directory if this object created it. */
   async dispose(): Promise<void> {
     await this.stop();
+    if (this.configFile !== undefined) {
+      await rm(dirname(this.configFile), { recursive: true, force: true });
+      this.configFile = undefined;
+    }
     if (this.ownsStoreDir) {
       await rm(this.storeDir, { recursive: true, force: true });
       this.ownsStoreDir = false;
@@ -155,6 +168,15 @@ export class NatsServer {
       child.kill(signal);
     });
   }
+}
+
+/** A nats-server config file holding only the token, readable by this user alone; its path. */
+async function writeTokenConfig(token: string): Promise<string> {
+  const file = join(await mkdtemp(join(tmpdir(), "tradeplane-nats-conf-")), "nats-server.conf");
+  await writeFile(file, `authorization {\n  token: ${JSON.stringify(token)}\n}\n`, { mode: 0o600 });
+  // writeFile's mode is masked by the umask: make sure.
+  await chmod(file, 0o600);
+  return file;
 }
 
 /** Three (or more) clustered JetStream servers on loopback, for replication tests. */

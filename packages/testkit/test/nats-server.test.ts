@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { readFileSync, statSync } from "node:fs";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { connectTo, NatsServer } from "../src/index.ts";
 
 describe("a real nats-server with JetStream", () => {
@@ -45,5 +46,25 @@ describe("a real nats-server with JetStream", () => {
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info("SMOKE");
     expect(info.state.messages).toBe(10);
+  });
+});
+
+describe("a nats-server with a token", () => {
+  const TOKEN = "nats-test-token-0123456789abcdef";
+
+  it("reads the token from a 0600 config file, never from its command line, and refuses clients without it", async () => {
+    const server = await NatsServer.start({ token: TOKEN });
+    try {
+      // What `ps` shows every user of the machine.
+      const cmdline = readFileSync(`/proc/${server.pid}/cmdline`, "utf8").split("\0");
+      expect(cmdline.join(" ")).not.toContain(TOKEN);
+      const configFile = cmdline[cmdline.indexOf("-c") + 1]!;
+      expect(statSync(configFile).mode & 0o777).toBe(0o600);
+      await expect(connect({ servers: server.url, timeout: 2_000 })).rejects.toThrow(/Authorization/i);
+      const nc = await connect({ servers: server.url, token: TOKEN });
+      await nc.close();
+    } finally {
+      await server.dispose();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
+import { chmod, writeFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { UnavailableError } from "@tradeplane/platform";
@@ -41,8 +42,17 @@ function locate(): string | undefined {
   return undefined;
 }
 
-/** Command-line of a local JetStream server that only this machine can reach, with token auth. */
-export function natsServerArgs(options: { port: number; storeDir: string; token: string; name: string }): string[] {
+/**
+ * Command-line of a local JetStream server that only this machine can reach. Its token is
+ * in `configFile` (see `writeNatsConfig`), never on the command line: `ps` shows that to
+ * every user of the machine.
+ */
+export function natsServerArgs(options: {
+  port: number;
+  storeDir: string;
+  configFile: string;
+  name: string;
+}): string[] {
   return [
     "--addr",
     "127.0.0.1",
@@ -53,9 +63,16 @@ export function natsServerArgs(options: { port: number; storeDir: string; token:
     options.storeDir,
     "--server_name",
     options.name,
-    "--auth",
-    options.token,
+    "--config",
+    options.configFile,
   ];
+}
+
+/** Writes the server's config file (the token), readable by this user alone (0600). */
+export async function writeNatsConfig(configFile: string, token: string): Promise<void> {
+  await writeFile(configFile, `authorization {\n  token: ${JSON.stringify(token)}\n}\n`, { mode: 0o600 });
+  // writeFile's mode applies only to a new file, and through the umask: make sure.
+  await chmod(configFile, 0o600);
 }
 
 /** Waits until the server takes connections (with the token), up to timeoutMs. */

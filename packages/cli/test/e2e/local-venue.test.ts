@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -108,6 +108,14 @@ describe("tradeplane up, end to end", () => {
   it("trades through the CLI, keeps its state across a restart and replays it", async () => {
     const base = await portBase();
     const first = await up(base);
+
+    // nats-server takes its token from a file only this user reads, not from its command line.
+    const local = JSON.parse(readFileSync(join(dir, "local.json"), "utf8")) as { natsPid: number; natsToken: string };
+    const natsCmdline = readFileSync(`/proc/${local.natsPid}/cmdline`, "utf8").split("\0");
+    expect(natsCmdline.join(" ")).not.toContain(local.natsToken);
+    const natsConfig = natsCmdline[natsCmdline.indexOf("--config") + 1]!;
+    expect(statSync(natsConfig).mode & 0o777).toBe(0o600);
+    expect(readFileSync(natsConfig, "utf8")).toContain(local.natsToken);
 
     // An order that rests, then one that takes part of it.
     const sell = await json<{ reports: { execType: number }[] }>(

@@ -604,7 +604,8 @@ export class MatchingEngine {
     const b = this.books[this.oh[(s << 5) + H_INST]!]!;
     const oi = this.oi;
     const s4 = s << 4;
-    if (account !== oi[s4 + I_ACCOUNT]) return this.reject(RejectReason.NOT_OWNER, orderId, b.index);
+    // Refused like an unknown id (no instrument): the reject must not tell whose order it is, or where.
+    if (account !== oi[s4 + I_ACCOUNT]) return this.reject(RejectReason.NOT_OWNER, orderId, -1);
     const ob = this.ob;
     const b6 = s << 6;
     if (ob[b6 + B_STATUS] !== ST_RESTING) {
@@ -672,7 +673,7 @@ export class MatchingEngine {
     const f8 = s << 3;
     const b = this.books[this.oh[(s << 5) + H_INST]!]!;
     const inst = b.index;
-    if (account !== oi[i4 + I_ACCOUNT]) return this.reject(RejectReason.NOT_OWNER, orderId, inst);
+    if (account !== oi[i4 + I_ACCOUNT]) return this.reject(RejectReason.NOT_OWNER, orderId, -1);
     if (b.state === InstrumentState.CLOSED) return this.reject(RejectReason.MARKET_CLOSED, orderId, inst);
     if (b.state === InstrumentState.HALTED) return this.reject(RejectReason.INSTRUMENT_HALTED, orderId, inst);
     if (this.ob[(s << 6) + B_STATUS] !== ST_RESTING)

@@ -341,7 +341,7 @@ export class ReferenceModel {
     if (!Number.isSafeInteger(orderId) || orderId <= 0) return this.reject(RejectReason.INVALID_ORDER_ID, orderId, -1);
     const o = this.orders.find((x) => x.id === orderId);
     if (o === undefined) return this.reject(RejectReason.UNKNOWN_ORDER, orderId, -1);
-    if (account !== o.account) return this.reject(RejectReason.NOT_OWNER, orderId, o.inst);
+    if (account !== o.account) return this.reject(RejectReason.NOT_OWNER, orderId, -1);
     this.remove(o);
     this.orderEvent(EventKind.CANCELLED, o, o.price, o.leaves, 0, CancelReason.USER);
     if (!o.parked) this.delta(o.inst, o.side, o.price);
@@ -353,7 +353,7 @@ export class ReferenceModel {
     if (!Number.isSafeInteger(orderId) || orderId <= 0) return this.reject(RejectReason.INVALID_ORDER_ID, orderId, -1);
     const o = this.orders.find((x) => x.id === orderId);
     if (o === undefined) return this.reject(RejectReason.UNKNOWN_ORDER, orderId, -1);
-    if (account !== o.account) return this.reject(RejectReason.NOT_OWNER, orderId, o.inst);
+    if (account !== o.account) return this.reject(RejectReason.NOT_OWNER, orderId, -1);
     const ins = this.ins[o.inst]!;
     if (ins.state === InstrumentState.CLOSED) return this.reject(RejectReason.MARKET_CLOSED, orderId, o.inst);
     if (ins.state === InstrumentState.HALTED) return this.reject(RejectReason.INSTRUMENT_HALTED, orderId, o.inst);

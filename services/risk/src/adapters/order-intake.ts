@@ -134,7 +134,7 @@ export class OrderIntake {
     return this.deps.metrics.timed(decide);
   }
 
-  /** Resolves a cancel/replace target to an order id and the live order with it. */
+  /** Resolves a cancel/replace target to an order id and the account's live order with it. */
   private targetOf(
     account: string,
     t: { $case: "orderId"; value: number } | { $case: "origClientOrderId"; value: string } | undefined,
@@ -143,7 +143,11 @@ export class OrderIntake {
     if (t === undefined) orderId = undefined;
     else if (t.$case === "orderId") orderId = Number.isSafeInteger(t.value) && t.value > 0 ? t.value : undefined;
     else orderId = this.deps.projection.orderIdByClientId(account, t.value);
-    return { orderId, order: orderId === undefined ? undefined : this.deps.projection.orderById(orderId) };
+    // Another account's order is gathered as nothing: the request still goes to the engine,
+    // which refuses it as it refuses an id it does not know, so neither the answer nor its
+    // timing tells the caller whether the id is someone else's live order.
+    const order = orderId === undefined ? undefined : this.deps.projection.orderById(orderId);
+    return { orderId, order: order?.account === account ? order : undefined };
   }
 
   /** Everything the checks of an order of `account` in `instrument` (a listed one) read. */

@@ -207,9 +207,20 @@ export interface TargetFacts {
 
 /** A cancel's syntax, before anything is gathered for it. */
 export function cancelSyntax(req: CancelOrderRequest): Refusal | undefined {
-  if (req.clientOrderId === "") return undefined;
-  const problem = clientOrderIdProblem("client_order_id", req.clientOrderId);
+  const problem =
+    (req.clientOrderId === "" ? undefined : clientOrderIdProblem("client_order_id", req.clientOrderId)) ??
+    targetProblem(req);
   return problem === undefined ? undefined : malformed(problem);
+}
+
+const SYMBOL = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** The instrument and target of a cancel or replace, in their syntax (common.proto), before anything is looked up. */
+function targetProblem(req: Pick<CancelOrderRequest, "instrument" | "target">): FieldProblem | undefined {
+  if (req.instrument !== "" && !SYMBOL.test(req.instrument))
+    return { field: "instrument", message: "must be 1..32 of [A-Za-z0-9_-]" };
+  if (req.target?.$case === "origClientOrderId") return clientOrderIdProblem("orig_client_order_id", req.target.value);
+  return undefined;
 }
 
 export function decideCancel(
@@ -231,6 +242,7 @@ export function decideCancel(
 export function replaceSyntax(req: ReplaceOrderRequest): Refusal | undefined {
   const problem =
     clientOrderIdProblem("client_order_id", req.clientOrderId) ??
+    targetProblem(req) ??
     (Number.isSafeInteger(req.qty) && req.qty >= 1 ? undefined : { field: "qty", message: "must be >= 1" }) ??
     (Number.isSafeInteger(req.price) && req.price >= 1 ? undefined : { field: "price", message: "must be >= 1" });
   return problem === undefined ? undefined : malformed(problem);
@@ -312,7 +324,7 @@ export function decideMassCancel(
   instruments: ReadonlyMap<string, InstrumentInfo>,
 ): Refusal | MassCancelDecision {
   if (req.instrument !== "" && !instruments.has(req.instrument))
-    return refuse(RejectReason.UNKNOWN_INSTRUMENT, `unknown instrument ${req.instrument}`);
+    return refuse(RejectReason.UNKNOWN_INSTRUMENT, `unknown instrument ${JSON.stringify(req.instrument.slice(0, 40))}`);
   const partitions = [
     ...new Set(
       req.instrument === ""

@@ -552,7 +552,9 @@ export class OrderProjection {
       }
       case "rejected": {
         const r = body.value;
-        const existing = r.orderId > 0 ? this.live.get(r.orderId)?.order : undefined;
+        const live = r.orderId > 0 ? this.live.get(r.orderId)?.order : undefined;
+        // A refused request about another account's order says nothing about that order.
+        const existing = live?.account === r.account ? live : undefined;
         const order: Order =
           existing !== undefined ? { ...existing } : emptyOrder(r.account, event.instrument, r.clientOrderId);
         if (existing === undefined) order.status = OrderStatus.REJECTED;
