@@ -7,7 +7,7 @@
 // Last line: {"checks":N,"p50Ns":..,"p99Ns":..,"p999Ns":..,"maxNs":..,"checksPerSec":X}
 import { checkNewOrder, type CheckContext } from "@tradeplane/risk/domain/checks";
 import { effectiveLimits } from "@tradeplane/risk/domain/limits";
-import { newTokenBucket } from "@tradeplane/risk/domain/token-bucket";
+import { newOrderRateWindow } from "@tradeplane/risk/domain/order-rate-window";
 import { Histogram } from "./lib/histogram.ts";
 import { numericFlags } from "./support/venue.ts";
 
@@ -30,7 +30,7 @@ const account = {
   killSwitch: false,
   limits,
   clientOrderIds,
-  throttle: newTokenBucket(2_000_000_000, 0),
+  throttle: newOrderRateWindow(),
   position: 0,
   openBuyQty: 0,
   openSellQty: 0,

@@ -27,7 +27,7 @@ import {
   type TargetFacts,
 } from "../domain/order-intake.ts";
 import type { OrderProjection } from "../domain/order-projection.ts";
-import { newTokenBucket, type TokenBucket } from "../domain/token-bucket.ts";
+import { newOrderRateWindow, type OrderRateWindow } from "../domain/order-rate-window.ts";
 import type { AccountRegistry } from "./accounts.ts";
 import type { EventFollower } from "./event-follower.ts";
 import type { OrderEntryMetrics } from "./order-entry-metrics.ts";
@@ -54,7 +54,7 @@ const NS_PER_MS = 1_000_000;
  */
 export class OrderIntake {
   private readonly inFlight = new InFlightOrders();
-  private readonly throttles = new Map<string, TokenBucket>();
+  private readonly throttles = new Map<string, OrderRateWindow>();
   /**
    * An account's effective limits, computed once per limits object: account records are
    * replaced, never changed, when an account is updated, so the object is the version.
@@ -162,7 +162,7 @@ export class OrderIntake {
         limits,
         killSwitch: accounts.accountKillSwitch(account) !== undefined,
         clientOrderIds: this.inFlight.clientOrderIds(account, projection.clientOrderIdsOf(account)),
-        throttle: this.throttleOf(account, limits),
+        throttle: this.throttleOf(account),
         position: projection.positionOf(account, instrument),
         openExposure: projection.openExposure(account),
         inFlight: this.inFlight.of(account, instrument),
@@ -190,12 +190,10 @@ export class OrderIntake {
     return limits;
   }
 
-  private throttleOf(account: string, limits: Limits): TokenBucket {
+  private throttleOf(account: string): OrderRateWindow {
     let throttle = this.throttles.get(account);
     if (throttle === undefined) {
-      // Starts full: a burst of twice the rate, as the throttle check allows.
-      const burst = limits.maxOrdersPerSecond === Infinity ? 1 : Math.max(1, limits.maxOrdersPerSecond * 2);
-      throttle = newTokenBucket(burst, performance.now() * NS_PER_MS);
+      throttle = newOrderRateWindow();
       this.throttles.set(account, throttle);
     }
     return throttle;

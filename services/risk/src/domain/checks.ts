@@ -1,6 +1,6 @@
 import { RejectReason, Side } from "@tradeplane/contracts";
 import type { Limits } from "./limits.ts";
-import { tryTake, type TokenBucket } from "./token-bucket.ts";
+import { tryAdmit, type OrderRateWindow } from "./order-rate-window.ts";
 
 /**
  * Pre-trade checks: a named chain of small pure functions, each returning the reject
@@ -13,10 +13,10 @@ import { tryTake, type TokenBucket } from "./token-bucket.ts";
  * "unlimited"; `Infinity` is only what an absent limit at every level merges to). Each
  * check tests 0 on its own, so that no order slips through on an edge of the arithmetic
  * (a market order with no price to value it at, a reducing order under a position limit,
- * the first token of an empty bucket).
+ * the first order of an empty window).
  *
- * Only the throttle changes anything (it takes a token). It runs after the checks that
- * make an order unacceptable whatever the rate, so those rejects never spend a token;
+ * Only the throttle changes anything (it records the order as admitted). It runs after the checks that
+ * make an order unacceptable whatever the rate, so those rejects never count toward the rate;
  * orders rejected by the limit checks after it do count toward the rate.
  */
 export const PASS = 0;
@@ -57,7 +57,8 @@ export interface AccountView {
   readonly limits: Limits;
   /** Client order ids of the account's live orders (only `has` is used: pass the live index, never a copy). */
   readonly clientOrderIds: { has(clientOrderId: string): boolean };
-  readonly throttle: TokenBucket;
+  /** The account's admitted orders of the last second (the throttle). */
+  readonly throttle: OrderRateWindow;
   /** Net position in this instrument, lots (long > 0). */
   readonly position: number;
   readonly openBuyQty: number;
@@ -132,7 +133,7 @@ export const throttle: Check = ({ account, nowNs }) => {
   const rate = account.limits.maxOrdersPerSecond;
   if (rate === Infinity) return PASS;
   if (rate === 0) return RejectReason.THROTTLED;
-  return tryTake(account.throttle, nowNs, rate, Math.max(1, rate * 2)) ? PASS : RejectReason.THROTTLED;
+  return tryAdmit(account.throttle, nowNs, rate) ? PASS : RejectReason.THROTTLED;
 };
 
 export const maxOrderQty: Check = ({ account, order }) =>

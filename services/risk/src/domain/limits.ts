@@ -14,7 +14,7 @@ export interface Limits {
   readonly maxPosition: number;
   /** Largest gross open exposure (notional of open orders, both sides) in minor units. */
   readonly creditLimit: number;
-  /** Sustained order-entry rate per second; bursts of up to twice this are allowed. */
+  /** Most orders (new orders and replaces) in any one second, over a sliding window. */
   readonly maxOrdersPerSecond: number;
   /** Instruments the account may not trade. */
   readonly restricted: ReadonlySet<string>;

@@ -18,7 +18,7 @@ import type { Hold, InFlightView } from "./in-flight.ts";
 import type { Limits } from "./limits.ts";
 import { emptyOrder } from "./order-projection.ts";
 import { clientOrderIdProblem, type FieldProblem, submitProblem } from "./request-validation.ts";
-import type { TokenBucket } from "./token-bucket.ts";
+import type { OrderRateWindow } from "./order-rate-window.ts";
 
 /**
  * The order intake's decisions: given what the gateway gathered about an account, an
@@ -62,7 +62,7 @@ export interface AccountFacts {
   readonly killSwitch: boolean;
   /** Live and pending client order ids (a view, never a copy). */
   readonly clientOrderIds: { has(id: string): boolean };
-  readonly throttle: TokenBucket;
+  readonly throttle: OrderRateWindow;
   readonly position: { readonly netQty: number; readonly openBuyQty: number; readonly openSellQty: number };
   /** Gross notional of the account's open orders in every instrument, as the projection has them. */
   readonly openExposure: number;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { RejectReason, Side } from "@tradeplane/contracts";
 import { checkNewOrder, isVenueHalted, PASS, type AccountView, type CheckContext } from "../../src/domain/checks.ts";
 import { effectiveLimits, type LimitOverrides } from "../../src/domain/limits.ts";
-import { newTokenBucket } from "../../src/domain/token-bucket.ts";
+import { newOrderRateWindow } from "../../src/domain/order-rate-window.ts";
 
 function context(
   overrides: {
@@ -31,7 +31,7 @@ function context(
       killSwitch: false,
       limits: effectiveLimits(overrides.limits),
       clientOrderIds: new Set(["used"]),
-      throttle: newTokenBucket(2, 0),
+      throttle: newOrderRateWindow(),
       position: 0,
       openBuyQty: 0,
       openSellQty: 0,
@@ -228,16 +228,32 @@ describe("checkNewOrder", () => {
     ).toBe(RejectReason.KILL_SWITCH);
   });
 
-  it("throttles past the burst, and refills with time", () => {
-    const ctx = context({ limits: { maxOrdersPerSecond: 1 } });
+  it("throttles at the limit, and admits again once the first order is a second old", () => {
+    const ctx = context({ limits: { maxOrdersPerSecond: 2 } });
     expect([checkNewOrder(ctx), checkNewOrder(ctx), checkNewOrder(ctx)]).toEqual([PASS, PASS, RejectReason.THROTTLED]);
+    expect(checkNewOrder({ ...ctx, nowNs: 999_999_999 })).toBe(RejectReason.THROTTLED);
     expect(checkNewOrder({ ...ctx, nowNs: 1_000_000_000 })).toBe(PASS);
   });
 
-  it("spends no throttle token on an order an earlier check rejects", () => {
+  it("counts no order an earlier check rejects toward the rate", () => {
     const ctx = context({ limits: { maxOrdersPerSecond: 1 }, account: { killSwitch: true } });
     for (let i = 0; i < 5; i++) checkNewOrder(ctx);
-    expect(ctx.account.throttle.scaledTokens).toBe(2_000_000_000);
+    expect(ctx.account.throttle.size).toBe(0);
+  });
+
+  it.each([
+    ["a burst at one instant", 5, () => 0],
+    ["orders spread evenly at twice the rate", 50, (i: number) => i * 10_000_000],
+    ["orders in bursts a little under a second apart", 10, (i: number) => Math.floor(i / 10) * 900_000_000],
+    ["orders at random times", 100, (i: number) => Math.floor(((i * 7919) % 1000) * 3_000_000 + i * 1_000_000)],
+  ])("admits no more than the limit in any one-second window: %s", (_name, limit, timeOf) => {
+    const ctx = context({ limits: { maxOrdersPerSecond: limit } });
+    const times = Array.from({ length: limit * 6 }, (_, i) => timeOf(i)).sort((a, b) => a - b);
+    const admitted = times.filter((nowNs) => checkNewOrder({ ...ctx, nowNs }) === PASS);
+    expect(admitted.length).toBeGreaterThanOrEqual(limit);
+    // Every window [t, t + 1 s) that starts at an admitted order holds at most `limit` of them.
+    for (const start of admitted)
+      expect(admitted.filter((t) => t >= start && t < start + 1_000_000_000).length).toBeLessThanOrEqual(limit);
   });
 });
 

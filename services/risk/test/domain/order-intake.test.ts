@@ -27,7 +27,7 @@ import {
   type OrderFacts,
 } from "../../src/domain/order-intake.ts";
 import { emptyOrder } from "../../src/domain/order-projection.ts";
-import { newTokenBucket } from "../../src/domain/token-bucket.ts";
+import { newOrderRateWindow } from "../../src/domain/order-rate-window.ts";
 
 const INSTRUMENTS: ReadonlyMap<string, InstrumentInfo> = new Map([
   ["INFY", { partition: 0, referencePrice: 150_000, notionalPerTickLot: 1 }],
@@ -48,7 +48,7 @@ function facts(
       limits: effectiveLimits(o.limits),
       killSwitch: false,
       clientOrderIds: new Set(["used"]),
-      throttle: newTokenBucket(10, 0),
+      throttle: newOrderRateWindow(),
       position: { netQty: 0, openBuyQty: 0, openSellQty: 0 },
       openExposure: 0,
       inFlight: NOTHING_IN_FLIGHT,

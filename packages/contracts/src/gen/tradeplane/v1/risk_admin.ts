@@ -152,8 +152,10 @@ export interface RiskLimits {
     | number
     | undefined;
   /**
-   * Largest request rate (new, cancel, replace, mass cancel), per second, measured
-   * over a sliding second.
+   * Most new orders and replaces in any one second (a sliding window: at no moment
+   * have more than this many been accepted in the second before it); more are refused
+   * with REJECT_REASON_THROTTLED. Cancels and mass cancels are never throttled: they
+   * only take risk off.
    */
   maxOrdersPerSecond?:
     | number
