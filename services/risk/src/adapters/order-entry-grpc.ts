@@ -59,7 +59,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     account: string,
     kind: RequestKind,
     clientOrderId: string,
-    refusal: Pick<Refusal, "reason" | "text">,
+    refusal: Pick<Refusal, "reason" | "text" | "order">,
   ): ExecutionReport => rejectReport(account, kind, clientOrderId, refusal, Date.now());
 
   const unary =

@@ -134,20 +134,27 @@ export class OrderIntake {
     return this.deps.metrics.timed(decide);
   }
 
-  /** Resolves a cancel/replace target to an order id and the account's live order with it. */
+  /** Resolves a cancel/replace target to an order id and the account's own order with it, live or finished. */
   private targetOf(
     account: string,
     t: { $case: "orderId"; value: number } | { $case: "origClientOrderId"; value: string } | undefined,
   ): TargetFacts {
-    let orderId: number | undefined;
-    if (t === undefined) orderId = undefined;
-    else if (t.$case === "orderId") orderId = Number.isSafeInteger(t.value) && t.value > 0 ? t.value : undefined;
-    else orderId = this.deps.projection.orderIdByClientId(account, t.value);
+    const { projection } = this.deps;
+    if (t === undefined) return { orderId: undefined, order: undefined };
+    if (t.$case === "origClientOrderId") {
+      const orderId = projection.orderIdByClientId(account, t.value);
+      if (orderId !== undefined) return { orderId, order: projection.orderById(orderId) };
+      const finished = projection.finishedOrderByClientId(account, t.value);
+      return { orderId: finished?.orderId, order: undefined, finished };
+    }
+    const orderId = Number.isSafeInteger(t.value) && t.value > 0 ? t.value : undefined;
+    if (orderId === undefined) return { orderId, order: undefined };
     // Another account's order is gathered as nothing: the request still goes to the engine,
     // which refuses it as it refuses an id it does not know, so neither the answer nor its
     // timing tells the caller whether the id is someone else's live order.
-    const order = orderId === undefined ? undefined : this.deps.projection.orderById(orderId);
-    return { orderId, order: order?.account === account ? order : undefined };
+    const order = projection.orderById(orderId);
+    if (order !== undefined) return { orderId, order: order.account === account ? order : undefined };
+    return { orderId, order: undefined, finished: projection.finishedOrder(account, orderId) };
   }
 
   /** Everything the checks of an order of `account` in `instrument` (a listed one) read. */

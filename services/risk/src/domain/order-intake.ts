@@ -37,6 +37,8 @@ export interface Refusal {
   readonly ok: false;
   readonly reason: RejectReason;
   readonly text: string;
+  /** The caller's own order the refusal is about, when there is one to show (ORDER_FINISHED). */
+  readonly order?: Order | undefined;
 }
 
 export interface Accepted {
@@ -201,8 +203,17 @@ export function decideSubmit(account: string, req: SubmitOrderRequest, facts: Or
 export interface TargetFacts {
   /** Undefined: the target names no order (a client order id the account does not know, or a bad id). */
   readonly orderId: number | undefined;
-  /** The live order with that id, if the projection has it. */
+  /** The caller's live order with that id, if the projection has it (never another account's). */
   readonly order: Order | undefined;
+  /** The caller's order with that id (or client order id) if it finished this session. */
+  readonly finished?: Order | undefined;
+}
+
+/** A cancel or replace of an order that finished this session: ORDER_FINISHED, with the order (docs/api.md). */
+function finishedRefusal(target: TargetFacts): Refusal | undefined {
+  const f = target.finished;
+  if (target.order !== undefined || f === undefined) return undefined;
+  return { ok: false, reason: RejectReason.ORDER_FINISHED, text: `order ${f.orderId} is finished`, order: f };
 }
 
 /** A cancel's syntax, before anything is gathered for it. */
@@ -228,6 +239,8 @@ export function decideCancel(
   target: TargetFacts,
   instruments: ReadonlyMap<string, InstrumentInfo>,
 ): Decision {
+  const finished = finishedRefusal(target);
+  if (finished !== undefined) return finished;
   const orderId = target.orderId;
   if (orderId === undefined) return refuse(RejectReason.UNKNOWN_ORDER, "no such open order");
   const instrument = target.order?.instrument ?? req.instrument;
@@ -259,6 +272,8 @@ export function decideReplace(
   facts: OrderFacts | undefined,
   instruments: ReadonlyMap<string, InstrumentInfo>,
 ): Decision {
+  const finished = finishedRefusal(target);
+  if (finished !== undefined) return finished;
   const orderId = target.orderId;
   if (orderId === undefined) return refuse(RejectReason.UNKNOWN_ORDER, "no such open order");
   const existing = target.order;
@@ -364,13 +379,13 @@ export function rejectReport(
   account: string,
   kind: RequestKind,
   clientOrderId: string,
-  refusal: Pick<Refusal, "reason" | "text">,
+  refusal: Pick<Refusal, "reason" | "text" | "order">,
   nowMs: number,
 ): ExecutionReport {
   return {
     sequence: 0,
     execType: ExecType.REJECTED,
-    order: emptyOrder(account, "", clientOrderId),
+    order: refusal.order === undefined ? emptyOrder(account, "", clientOrderId) : { ...refusal.order },
     requestKind: kind,
     requestClientOrderId: clientOrderId,
     origClientOrderId: "",

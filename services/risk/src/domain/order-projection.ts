@@ -1,6 +1,7 @@
 import {
   ExecType,
   ExecutionReport as ExecutionReportCodec,
+  RejectReason,
   InstrumentState,
   Order as OrderCodec,
   LiquidityIndicator,
@@ -14,6 +15,7 @@ import {
   type Order,
 } from "@tradeplane/contracts";
 import { applyFill, closeOrder, newPosition, openOrder, unrealisedPnl, type Position } from "./positions.ts";
+import { SessionOrders } from "./session-orders.ts";
 
 /**
  * The risk gateway's read side of the event log: orders, positions and each account's
@@ -75,6 +77,10 @@ export interface ProjectionSnapshot {
   readonly sequences: [account: string, lastReportSequence: number][];
   /** Each account's newest reports, protobuf `ExecutionReport`, base64, oldest first. */
   readonly reports: [account: string, reports: string[]][];
+  /** Finished orders the trading session remembers, protobuf `Order`, base64 (absent in older snapshots). */
+  readonly finishedOrders?: string[];
+  /** Client order ids replaces took off live orders this session (absent in older snapshots). */
+  readonly retiredIds?: [account: string, clientOrderId: string, instrument: string][];
 }
 
 /** A snapshot that does not describe a projection (corrupt, or from another version). */
@@ -139,14 +145,17 @@ const SNAPSHOT_STEP = 1_024;
  * buffer), its orders and reports encoded `perStep` at a time.
  */
 function* jsonSteps(
-  tables: Omit<ProjectionSnapshot, "orders" | "reports">,
+  tables: Omit<ProjectionSnapshot, "orders" | "reports" | "finishedOrders">,
   orders: readonly Order[],
+  finishedOrders: readonly Order[],
   reports: readonly (readonly [string, readonly ExecutionReport[]])[],
   perStep: number,
 ): Generator<void, Buffer[], void> {
   const head = JSON.stringify(tables);
   const out: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"orders":[`)];
   yield* base64List(out, orders, (o) => OrderCodec.encode(o).finish(), perStep);
+  out.push(Buffer.from(`],"finishedOrders":[`));
+  yield* base64List(out, finishedOrders, (o) => OrderCodec.encode(o).finish(), perStep);
   out.push(Buffer.from(`],"reports":[`));
   for (const [n, [account, list]] of reports.entries()) {
     out.push(Buffer.from(`${n > 0 ? "," : ""}[${JSON.stringify(account)},[`));
@@ -191,6 +200,8 @@ export class OrderProjection {
   private readonly sequences = new Map<string, number>();
   /** account -> recent reports (ring, oldest first). */
   private readonly recent = new Map<string, ExecutionReport[]>();
+  /** Finished orders and used client order ids of the current trading session. */
+  private readonly session = new SessionOrders();
   /** Last (commandSeq, index) applied: events at or before it are ignored (redelivery). */
   private lastSeq = 0;
   private lastIndex = -1;
@@ -233,10 +244,11 @@ export class OrderProjection {
       this.recent,
       ([account, list]) => [account, list.slice(Math.max(0, list.length - reportsKept))] as const,
     );
-    return jsonSteps(tables, orders, reports, perStep);
+    const { orders: finishedOrders, retired } = this.session.entries();
+    return jsonSteps({ ...tables, retiredIds: retired }, orders, finishedOrders, reports, perStep);
   }
 
-  private snapshotTables(): Omit<ProjectionSnapshot, "orders" | "reports"> {
+  private snapshotTables(): Omit<ProjectionSnapshot, "orders" | "reports" | "finishedOrders"> {
     const positions: [string, string, Position][] = [];
     for (const [account, byInstrument] of this.positions)
       for (const [instrument, p] of byInstrument) positions.push([account, instrument, { ...p, lots: [...p.lots] }]);
@@ -269,6 +281,15 @@ export class OrderProjection {
         throw new ProjectionSnapshotError(`orders[${i}]: not a live order`);
       p.live.set(order.orderId, { order });
       p.track(order.account, order.clientOrderId, order.orderId);
+    }
+    // Finished orders and retired ids: the session's client order ids (older snapshots lack them).
+    for (const [i, encoded] of snapshotArray(s.finishedOrders ?? [], "finishedOrders").entries())
+      p.session.finished(decodeBase64(OrderCodec, encoded, `finishedOrders[${i}]`));
+    for (const [i, entry] of snapshotArray(s.retiredIds ?? [], "retiredIds").entries()) {
+      const [account, id, instrument] = snapshotArray(entry, `retiredIds[${i}]`).map((v, j) =>
+        snapshotString(v, `retiredIds[${i}][${j}]`),
+      );
+      p.session.retired(account!, id!, instrument!);
     }
     for (const [i, entry] of snapshotArray(s.positions, "positions").entries()) {
       const [account, instrument, position] = snapshotArray(entry, `positions[${i}]`);
@@ -393,9 +414,25 @@ export class OrderProjection {
     return this.clientIds.get(account)?.get(clientOrderId);
   }
 
-  /** The account's live client order ids (a live view, not a copy: O(1) per order). */
+  /**
+   * The account's client order ids in use: those of its live orders and those it used this
+   * trading session (a live view, not a copy: O(1) per order).
+   */
   clientOrderIdsOf(account: string): { has(clientOrderId: string): boolean } {
-    return this.clientIds.get(account) ?? NO_IDS;
+    const live = this.clientIds.get(account) ?? NO_IDS;
+    return { has: (id) => live.has(id) || this.session.used(account, id) };
+  }
+
+  /** The account's order `orderId` if it finished this trading session (a copy). */
+  finishedOrder(account: string, orderId: number): Order | undefined {
+    const o = this.session.order(account, orderId);
+    return o === undefined ? undefined : { ...o };
+  }
+
+  /** The account's finished order that last had `clientOrderId` this trading session (a copy). */
+  finishedOrderByClientId(account: string, clientOrderId: string): Order | undefined {
+    const o = this.session.orderByClientId(account, clientOrderId);
+    return o === undefined ? undefined : { ...o };
   }
 
   openOrders(account: string, instrument = ""): Order[] {
@@ -493,6 +530,7 @@ export class OrderProjection {
     order.leavesQty = 0;
     this.live.delete(order.orderId);
     this.track(order.account, order.clientOrderId, undefined);
+    this.session.finished(order);
   }
 
   /** Applies one engine event; returns the execution reports it produces, per account. */
@@ -554,7 +592,14 @@ export class OrderProjection {
         const r = body.value;
         const live = r.orderId > 0 ? this.live.get(r.orderId)?.order : undefined;
         // A refused request about another account's order says nothing about that order.
-        const existing = live?.account === r.account ? live : undefined;
+        const own = live?.account === r.account ? live : undefined;
+        // The engine forgets finished orders; the session does not: a cancel or replace of one
+        // of the account's finished orders is ORDER_FINISHED, with the order, as documented.
+        const finished =
+          own === undefined && r.reason === RejectReason.UNKNOWN_ORDER && r.orderId > 0
+            ? this.session.order(r.account, r.orderId)
+            : undefined;
+        const existing = own ?? finished;
         const order: Order =
           existing !== undefined ? { ...existing } : emptyOrder(r.account, event.instrument, r.clientOrderId);
         if (existing === undefined) order.status = OrderStatus.REJECTED;
@@ -564,8 +609,8 @@ export class OrderProjection {
             Object.assign(this.baseReport(event, ExecType.REJECTED, order), {
               requestKind: r.requestKind,
               requestClientOrderId: r.clientOrderId,
-              rejectReason: r.reason,
-              text: r.text,
+              rejectReason: finished === undefined ? r.reason : RejectReason.ORDER_FINISHED,
+              text: finished === undefined ? r.text : `order ${r.orderId} is finished`,
             }),
           ),
         );
@@ -643,6 +688,7 @@ export class OrderProjection {
         openOrder(position, order.side, r.price, r.leavesQty, mult);
         if (r.origClientOrderId !== r.clientOrderId) {
           this.track(order.account, r.origClientOrderId, undefined);
+          this.session.retired(order.account, r.origClientOrderId, order.instrument);
           this.track(order.account, r.clientOrderId, order.orderId);
         }
         order.clientOrderId = r.clientOrderId;
@@ -691,6 +737,9 @@ export class OrderProjection {
         )
           this.halted += after === InstrumentState.HALTED ? 1 : -1;
         this.states.set(event.instrument, after);
+        // The instrument's trading session is over: its finished orders' ids may be used again.
+        if (after === InstrumentState.CLOSED && before !== InstrumentState.CLOSED)
+          this.session.closed(event.instrument);
         break;
       }
       default:

@@ -217,6 +217,11 @@ describe("a cancel", () => {
       { orderId: 7, order: undefined },
       { ok: true, partition: 0, body: { $case: "cancelOrder", value: { orderId: 7, instrument: "INFY" } } },
     ],
+    [
+      "of the caller's order that finished this session is ORDER_FINISHED, with the order",
+      { orderId: 7, order: undefined, finished: resting({ leavesQty: 0, status: OrderStatus.CANCELLED }) },
+      { ok: false, reason: RejectReason.ORDER_FINISHED, text: "order 7 is finished", order: { orderId: 7 } },
+    ],
   ])("%s", (_name, target, expected) => {
     expect(decideCancel(cancel(), target, INSTRUMENTS)).toMatchObject(expected);
   });
@@ -239,6 +244,13 @@ describe("a replace", () => {
       { orderId: undefined, order: undefined },
       facts(),
       { ok: false, reason: RejectReason.UNKNOWN_ORDER },
+    ],
+    [
+      "of the caller's order that finished this session is ORDER_FINISHED, with the order",
+      replace(),
+      { orderId: 7, order: undefined, finished: resting({ leavesQty: 0, status: OrderStatus.FILLED }) },
+      facts(),
+      { ok: false, reason: RejectReason.ORDER_FINISHED, order: { orderId: 7, status: OrderStatus.FILLED } },
     ],
     [
       "on a closed instrument is MARKET_CLOSED",

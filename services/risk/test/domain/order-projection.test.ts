@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { InstrumentState, Side, type EngineEvent } from "@tradeplane/contracts";
+import {
+  CancelReason,
+  InstrumentState,
+  OrderStatus,
+  OrderType,
+  RejectReason,
+  Side,
+  StpMode,
+  TimeInForce,
+  type EngineEvent,
+} from "@tradeplane/contracts";
 import { Partition } from "@tradeplane/matching/partition";
 import { engineConfigOf } from "@tradeplane/matching/engine-config";
 import { commandStream, testInstrumentSettings } from "@tradeplane/testkit";
@@ -239,5 +249,88 @@ describe("OrderProjection over the real engine's events", () => {
       snap.sequences[0]![1] += 1;
       expect(() => OrderProjection.restore(snap, terms)).toThrow(/not consecutive/);
     });
+  });
+});
+
+describe("OrderProjection: the orders of the current trading session", () => {
+  const at = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 });
+  const newOrder = (clientOrderId: string) => ({
+    timestamp: at(1_000),
+    account: "alice",
+    source: "test",
+    traceparent: "",
+    body: {
+      $case: "newOrder" as const,
+      value: {
+        clientOrderId,
+        instrument: "INFY",
+        side: Side.SELL,
+        orderType: OrderType.LIMIT,
+        timeInForce: TimeInForce.DAY,
+        price: 100_050,
+        stopPrice: 0,
+        qty: 5,
+        postOnly: false,
+        stpMode: StpMode.CANCEL_TAKER,
+        expireTime: undefined,
+        displayQty: 0,
+        stpGroup: 0,
+      },
+    },
+  });
+  const cancel = (orderId: number) => ({
+    timestamp: at(2_000),
+    account: "alice",
+    source: "test",
+    traceparent: "",
+    body: {
+      $case: "cancelOrder" as const,
+      value: { instrument: "INFY", orderId, clientOrderId: "", reason: CancelReason.UNSPECIFIED },
+    },
+  });
+  const close = () => ({
+    timestamp: at(3_000),
+    account: "",
+    source: "test",
+    traceparent: "",
+    body: {
+      $case: "setInstrumentState" as const,
+      value: { instrument: "INFY", state: InstrumentState.CLOSED, reason: "close", fromStates: [] },
+    },
+  });
+
+  /** Feeds commands through the real partition into `p`; the reports of the last one. */
+  function run(p: OrderProjection, commands: Parameters<Partition["apply"]>[1][]) {
+    const partition = Partition.create({ engine: engineConfigOf({ instruments: testInstrumentSettings }) });
+    let reports: ReturnType<OrderProjection["apply"]> = [];
+    commands.forEach((c, i) => {
+      partition.apply(i + 1, c);
+      reports = partition.wireEvents().flatMap((e) => p.apply(e));
+    });
+    return reports;
+  }
+
+  it("answers a cancel of a cancelled order with ORDER_FINISHED and the order, keeps its id taken, and forgets both at the close", () => {
+    const p = projectionFor();
+    const again = run(p, [newOrder("c-1"), cancel(1), cancel(1)]);
+    expect(again.map((r) => r.report)).toEqual([
+      expect.objectContaining({
+        rejectReason: RejectReason.ORDER_FINISHED,
+        order: expect.objectContaining({ orderId: 1, clientOrderId: "c-1", status: OrderStatus.CANCELLED }),
+      }),
+    ]);
+    expect(p.clientOrderIdsOf("alice").has("c-1")).toBe(true);
+    expect(p.finishedOrderByClientId("alice", "c-1")?.orderId).toBe(1);
+
+    const restored = OrderProjection.restore(JSON.parse(JSON.stringify(p.snapshot())), () => ({
+      notionalPerTickLot: MULT,
+    }));
+    expect(restored.clientOrderIdsOf("alice").has("c-1")).toBe(true);
+    expect(restored.finishedOrder("alice", 1)?.status).toBe(OrderStatus.CANCELLED);
+
+    const closed = projectionFor();
+    run(closed, [newOrder("c-1"), cancel(1), close()]);
+    expect(closed.clientOrderIdsOf("alice").has("c-1")).toBe(false);
+    expect(closed.finishedOrder("alice", 1)).toBeUndefined();
   });
 });

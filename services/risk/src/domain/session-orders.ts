@@ -1,0 +1,100 @@
+import type { Order } from "@tradeplane/contracts";
+
+/** Finished orders (and retired client order ids) remembered per account. */
+export const DEFAULT_FINISHED_KEPT = 100_000;
+
+interface UsedId {
+  readonly instrument: string;
+  /** The finished order that last had the id; 0 for an id a replace took off a live order. */
+  readonly orderId: number;
+}
+
+interface AccountSession {
+  /** Finished orders by id, oldest first. */
+  readonly orders: Map<number, Order>;
+  /** Client order ids of the session no longer on a live order, oldest first. */
+  readonly ids: Map<string, UsedId>;
+}
+
+/**
+ * What the current trading session remembers of orders that are no longer live: their
+ * client order ids, which stay taken (docs/api.md: unique among the account's open orders
+ * and orders of the current session), and the finished orders themselves, so that a cancel
+ * or replace of one is refused as ORDER_FINISHED, with its id, rather than as unknown. An
+ * instrument's session ends when it closes: its finished orders and their ids are forgotten
+ * then. Each account keeps its newest `kept` finished orders and ids (memory is bounded; an
+ * id older than that may be taken again). Pure bookkeeping, fed by the projection.
+ */
+export class SessionOrders {
+  private readonly accounts = new Map<string, AccountSession>();
+  private readonly kept: number;
+
+  constructor(kept = DEFAULT_FINISHED_KEPT) {
+    this.kept = kept;
+  }
+
+  /** `order` finished (filled, cancelled, expired): its id and client order id stay known. */
+  finished(order: Order): void {
+    const s = this.sessionOf(order.account);
+    s.orders.delete(order.orderId);
+    s.orders.set(order.orderId, order);
+    this.use(s, order.clientOrderId, { instrument: order.instrument, orderId: order.orderId });
+    if (s.orders.size > this.kept) s.orders.delete(s.orders.keys().next().value!);
+  }
+
+  /** A replace took `clientOrderId` off a live order of `instrument`: it stays taken. */
+  retired(account: string, clientOrderId: string, instrument: string): void {
+    this.use(this.sessionOf(account), clientOrderId, { instrument, orderId: 0 });
+  }
+
+  /** Whether the account used `clientOrderId` this session on an order that is no longer live or under that id. */
+  used(account: string, clientOrderId: string): boolean {
+    return this.accounts.get(account)?.ids.has(clientOrderId) ?? false;
+  }
+
+  /** The account's finished order with this id, if the session remembers it. */
+  order(account: string, orderId: number): Order | undefined {
+    return this.accounts.get(account)?.orders.get(orderId);
+  }
+
+  /** The account's finished order that last had this client order id, if the session remembers it. */
+  orderByClientId(account: string, clientOrderId: string): Order | undefined {
+    const s = this.accounts.get(account);
+    const used = s?.ids.get(clientOrderId);
+    return used === undefined || used.orderId === 0 ? undefined : s!.orders.get(used.orderId);
+  }
+
+  /** The instrument closed: its session is over, its finished orders and their ids are forgotten. */
+  closed(instrument: string): void {
+    for (const s of this.accounts.values()) {
+      for (const [id, order] of s.orders) if (order.instrument === instrument) s.orders.delete(id);
+      for (const [id, used] of s.ids) if (used.instrument === instrument) s.ids.delete(id);
+    }
+  }
+
+  /** Every account's finished orders and retired ids, oldest first (for snapshots). */
+  entries(): { orders: Order[]; retired: [account: string, clientOrderId: string, instrument: string][] } {
+    const orders: Order[] = [];
+    const retired: [string, string, string][] = [];
+    for (const [account, s] of this.accounts) {
+      orders.push(...s.orders.values());
+      for (const [id, used] of s.ids) if (used.orderId === 0) retired.push([account, id, used.instrument]);
+    }
+    return { orders, retired };
+  }
+
+  private use(s: AccountSession, clientOrderId: string, used: UsedId): void {
+    s.ids.delete(clientOrderId);
+    s.ids.set(clientOrderId, used);
+    if (s.ids.size > this.kept) s.ids.delete(s.ids.keys().next().value!);
+  }
+
+  private sessionOf(account: string): AccountSession {
+    let s = this.accounts.get(account);
+    if (s === undefined) {
+      s = { orders: new Map(), ids: new Map() };
+      this.accounts.set(account, s);
+    }
+    return s;
+  }
+}
