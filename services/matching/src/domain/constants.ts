@@ -80,6 +80,12 @@ export const RejectReason = {
   INVALID_EXPIRY: 25,
   INVALID_STATE_TRANSITION: 26,
   CAPACITY_EXCEEDED: 27,
+  /**
+   * In the call auction (PRE_OPEN), the order would cross a resting order of its own owner
+   * (account or STP group): refused at entry whatever its STP mode, as NSE does, so that the
+   * uncross never matches two orders of one owner.
+   */
+  SELF_TRADE: 28,
 } as const;
 export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
 

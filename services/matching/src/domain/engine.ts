@@ -496,6 +496,9 @@ export class MatchingEngine {
       !isStop &&
       (isBuy ? b.bestAsk >= 0 && b.bestAsk <= rel : b.bestBid >= 0 && b.bestBid >= rel);
     if (crosses && flags !== 0) return this.reject(RejectReason.POST_ONLY_WOULD_TAKE, orderId, inst);
+    // The call auction's self-trade prevention is at entry (NSE): refuse an order that crosses its owner's.
+    if (state === InstrumentState.PRE_OPEN && !isStop && this.crossesOwn(b, isBuy ? BUY : SELL, rel, account, group))
+      return this.reject(RejectReason.SELF_TRADE, orderId, inst);
     if (tif === TimeInForce.FOK && !(crosses && this.fokFillable(b, isBuy ? BUY : SELL, rel, qty, account, group, stp)))
       return this.reject(RejectReason.FOK_NOT_FILLABLE, orderId, inst);
     const s = this.alloc();
@@ -695,6 +698,12 @@ export class MatchingEngine {
       (side === BUY ? b.bestAsk >= 0 && b.bestAsk <= rel : b.bestBid >= 0 && b.bestBid >= rel)
     )
       return this.reject(RejectReason.POST_ONLY_WOULD_TAKE, orderId, inst);
+    if (
+      b.state === InstrumentState.PRE_OPEN &&
+      newQty > oi[i4 + I_QTY]! - oi[i4 + I_LEAVES]! &&
+      this.crossesOwn(b, side, rel, account, oi[i4 + I_GROUP]!)
+    )
+      return this.reject(RejectReason.SELF_TRADE, orderId, inst);
 
     const oldRel = oi[i4 + I_REL]!;
     const leaves = oi[i4 + I_LEAVES]!;
@@ -1125,6 +1134,22 @@ export class MatchingEngine {
         s = n;
       }
     }
+  }
+
+  /**
+   * Whether a resting order of the owner (`account`, or nonzero STP `group`) on the side
+   * opposite `side` is at a price an order of `side` at `limit` would trade with.
+   */
+  private crossesOwn(b: Book, side: number, limit: number, account: number, group: number): boolean {
+    const oi = this.oi;
+    const opp = side ^ 1;
+    let rel = opp === SELL ? b.bestAsk : b.bestBid;
+    while (rel >= 0 && (side === BUY ? rel <= limit : rel >= limit)) {
+      for (let m = b.head[opp * b.wSize + (rel - b.wBase)]!; m !== -1; m = oi[(m << 4) + I_NEXT]!)
+        if (oi[(m << 4) + I_ACCOUNT] === account || (group !== 0 && oi[(m << 4) + I_GROUP] === group)) return true;
+      rel = b.nextLevel(opp, rel);
+    }
+    return false;
   }
 
   /** Whether a FOK taker could fill `qty` completely, self-trade prevention included. */

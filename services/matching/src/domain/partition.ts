@@ -99,7 +99,7 @@ export function wireStateOf(coreState: number): WireState {
   return STATE_TO_WIRE[coreState] ?? WireState.UNSPECIFIED;
 }
 
-/** NSE's rule (cancel the resting order) is the default; NONE has no core equivalent yet. */
+/** NSE's rule (cancel the resting order) is the default; NONE is not offered (common.proto): -1 refuses it. */
 const STP_FROM_WIRE: Record<number, number> = {
   [WireStp.UNSPECIFIED]: StpMode.CANCEL_RESTING,
   [WireStp.CANCEL_MAKER]: StpMode.CANCEL_RESTING,
@@ -137,6 +137,7 @@ const REJECT_TO_WIRE: Record<number, WireReject> = {
   [RejectReason.INVALID_EXPIRY]: WireReject.INVALID_EXPIRE_TIME,
   [RejectReason.INVALID_STATE_TRANSITION]: WireReject.INVALID_STATE_TRANSITION,
   [RejectReason.CAPACITY_EXCEEDED]: WireReject.CAPACITY_EXCEEDED,
+  [RejectReason.SELF_TRADE]: WireReject.SELF_TRADE,
 };
 
 const CANCEL_TO_WIRE: Record<number, WireCancelReason> = {

@@ -161,3 +161,44 @@ describe("pre-open call auction", () => {
     ]);
   });
 });
+
+describe("self-trade prevention in the call auction (NSE: at order entry, whatever the mode)", () => {
+  it.each([
+    ["a buy that crosses its own account's resting sell", { id: 2, price: 101, qty: 5, account: 7 }, true],
+    ["a buy at exactly its own sell's price", { id: 2, price: 100, qty: 5, account: 7 }, true],
+    ["a buy below its own sell", { id: 2, price: 99, qty: 5, account: 7 }, false],
+    ["a buy of another account crossing the sell", { id: 2, price: 101, qty: 5, account: 8 }, false],
+    ["a buy of another account in the same STP group", { id: 2, price: 101, qty: 5, account: 8, stpGroup: 3 }, true],
+    [
+      "a buy that asks to cancel the maker (the mode does not matter)",
+      { id: 2, price: 101, qty: 5, account: 7, stpMode: 0 },
+      true,
+    ],
+  ])("refuses %s with SELF_TRADE", (_name, buy, refused) => {
+    const v = preOpen();
+    v.sell({ id: 1, price: 100, qty: 5, account: 7, stpGroup: 3 });
+    const events = v.buy(buy);
+    expect(events[0]).toBe(refused ? "REJECTED #2 SELF_TRADE" : "ACCEPTED #2 BUY 5@" + buy.price);
+  });
+
+  it("refuses a replace that would cross its owner's resting order, and leaves the order as it was", () => {
+    const v = preOpen();
+    v.sell({ id: 1, price: 102, qty: 5, account: 7 });
+    v.buy({ id: 2, price: 100, qty: 5, account: 7 });
+    expect(v.replace(2, 102, 5, 7)).toEqual(["REJECTED #2 SELF_TRADE"]);
+    expect(v.table()).toEqual({ bids: ["100 5"], asks: ["102 5"] });
+  });
+
+  it("so the uncross never matches two orders of one owner", () => {
+    const v = preOpen();
+    v.sell({ id: 1, price: 100, qty: 5, account: 7 });
+    v.buy({ id: 2, price: 101, qty: 5, account: 7 });
+    v.buy({ id: 3, price: 101, qty: 5, account: 8 });
+    expect(v.state(CONTINUOUS)).toEqual([
+      "STATE 0 CONTINUOUS",
+      "TRADE #1<-#3 5@100 left 0/0",
+      "BOOK BUY 101: 0",
+      "BOOK SELL 100: 0",
+    ]);
+  });
+});

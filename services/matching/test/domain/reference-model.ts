@@ -317,6 +317,8 @@ export class ReferenceModel {
     };
     const crosses = ins.state === InstrumentState.CONTINUOUS && !isStop && this.crossesOnEntry(o);
     if (crosses && o.postOnly) return this.reject(RejectReason.POST_ONLY_WOULD_TAKE, orderId, inst);
+    if (ins.state === InstrumentState.PRE_OPEN && !isStop && this.crossesOwn(o, this.limitOf(o)))
+      return this.reject(RejectReason.SELF_TRADE, orderId, inst);
     if (tif === TimeInForce.FOK && !(crosses && this.fokFillable(o)))
       return this.reject(RejectReason.FOK_NOT_FILLABLE, orderId, inst);
     o.prio = ++this.prio;
@@ -369,6 +371,8 @@ export class ReferenceModel {
       return this.reject(RejectReason.MAX_ORDER_VALUE, orderId, o.inst);
     if (ins.state === InstrumentState.CONTINUOUS && o.postOnly && this.crosses(o.inst, o.side, newPrice))
       return this.reject(RejectReason.POST_ONLY_WOULD_TAKE, orderId, o.inst);
+    if (ins.state === InstrumentState.PRE_OPEN && newQty > o.qty - o.leaves && this.crossesOwn(o, newPrice))
+      return this.reject(RejectReason.SELF_TRADE, orderId, o.inst);
     const newLeaves = newQty - (o.qty - o.leaves);
     const oldPrice = o.price;
     if (newLeaves <= 0) {
@@ -485,6 +489,13 @@ export class ReferenceModel {
 
   private crossesOnEntry(o: Order): boolean {
     return this.crosses(o.inst, o.side, this.limitOf(o));
+  }
+
+  /** Whether a resting order of o's owner on the other side is at a price o at `limit` would trade with. */
+  private crossesOwn(o: Order, limit: number): boolean {
+    return this.side(o.inst, o.side === 1 ? 2 : 1).some(
+      (x) => this.isSelf(o, x) && (o.side === 1 ? x.price <= limit : x.price >= limit),
+    );
   }
 
   private isSelf(a: Order, b: Order): boolean {

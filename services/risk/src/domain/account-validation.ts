@@ -58,6 +58,11 @@ export function accountProblem(prefix: string, a: AccountFields): FieldProblem |
   }
   if (!isStpMode(a.defaultStpMode))
     return { field: `${prefix}.default_stp_mode`, message: "unknown self-trade prevention mode" };
+  if (a.defaultStpMode === StpMode.NONE)
+    return {
+      field: `${prefix}.default_stp_mode`,
+      message: "STP_MODE_NONE is not offered: orders of one account never trade with each other",
+    };
   return undefined;
 }
 

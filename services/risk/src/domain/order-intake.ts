@@ -365,13 +365,13 @@ export function decideMassCancel(
 
 /**
  * The self-trade prevention mode a new order carries to the engine: its own, else the
- * account's default, else CANCEL_TAKER (risk_admin.proto: an account's UNSPECIFIED default
- * means CANCEL_TAKER; the engine would read UNSPECIFIED as CANCEL_MAKER, so the gateway
- * always resolves it).
+ * account's default, else CANCEL_MAKER, NSE's default in continuous trading (its STPC FAQ:
+ * "Cancel Passive Order" unless the member chooses otherwise). The engine reads UNSPECIFIED
+ * the same way; the gateway resolves it anyway, so that every order shows its mode.
  */
 export function resolvedStpMode(requested: number, accountDefault: number): StpMode {
   if (requested !== StpMode.UNSPECIFIED) return requested as StpMode;
-  return accountDefault > StpMode.UNSPECIFIED ? (accountDefault as StpMode) : StpMode.CANCEL_TAKER;
+  return accountDefault > StpMode.UNSPECIFIED ? (accountDefault as StpMode) : StpMode.CANCEL_MAKER;
 }
 
 /** The REJECTED report of a request the gateway refused itself (it never reached the log). */

@@ -15,6 +15,7 @@ import {
   type Order,
 } from "@tradeplane/contracts";
 import { applyFill, closeOrder, newPosition, openOrder, unrealisedPnl, type Position } from "./positions.ts";
+import { rejectText } from "./reject-text.ts";
 import { SessionOrders } from "./session-orders.ts";
 
 /**
@@ -610,7 +611,7 @@ export class OrderProjection {
               requestKind: r.requestKind,
               requestClientOrderId: r.clientOrderId,
               rejectReason: finished === undefined ? r.reason : RejectReason.ORDER_FINISHED,
-              text: finished === undefined ? r.text : `order ${r.orderId} is finished`,
+              text: finished === undefined ? rejectText(r.reason, r.text) : `order ${r.orderId} is finished`,
             }),
           ),
         );

@@ -57,6 +57,12 @@ export function submitProblem(
     return { field: "display_qty", message: "must be between 0 and qty" };
   if (r.stpMode !== StpMode.UNSPECIFIED && !inEnum(StpMode, r.stpMode))
     return { field: "stp_mode", message: "unknown mode" };
+  if (r.stpMode === StpMode.NONE)
+    return {
+      field: "stp_mode",
+      message: "STP_MODE_NONE is not offered: orders of one account (or STP group) never trade with each other",
+      reason: RejectReason.UNSUPPORTED_ORDER,
+    };
   if (!Number.isSafeInteger(r.stpGroup) || r.stpGroup < 0 || r.stpGroup > 0x7fffffff)
     return { field: "stp_group", message: "must be 0..2^31-1" };
   return undefined;

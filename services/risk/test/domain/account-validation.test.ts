@@ -69,12 +69,17 @@ describe("accountProblem", () => {
     ["refuses a principal listed twice", account({ principals: ["alice", "alice"] }), "account.principals[1]"],
     ["refuses an unknown stp mode", account({ defaultStpMode: 42 }), "account.default_stp_mode"],
     ["refuses the UNRECOGNIZED marker as an stp mode", account({ defaultStpMode: -1 }), "account.default_stp_mode"],
+    [
+      "refuses STP_MODE_NONE as a default: self-trades are never allowed",
+      account({ defaultStpMode: 1 }),
+      "account.default_stp_mode",
+    ],
   ])("%s", (_name, a, field) => {
     expect(accountProblem("account", a)?.field).toBe(field);
   });
 
-  it("accepts every known stp mode", () => {
-    for (const mode of Object.values(StpMode).filter((v) => v >= 0))
+  it("accepts every offered stp mode (all but NONE)", () => {
+    for (const mode of Object.values(StpMode).filter((v) => v >= 0 && v !== StpMode.NONE))
       expect(accountProblem("account", account({ defaultStpMode: mode }))).toBeUndefined();
   });
 });

@@ -318,7 +318,7 @@ describe("resolvedStpMode", () => {
   it.each([
     ["the order's own mode wins", StpMode.CANCEL_BOTH, StpMode.DECREMENT, StpMode.CANCEL_BOTH],
     ["else the account's default", 0, StpMode.DECREMENT, StpMode.DECREMENT],
-    ["else CANCEL_TAKER", 0, 0, StpMode.CANCEL_TAKER],
+    ["else CANCEL_MAKER, as NSE", 0, 0, StpMode.CANCEL_MAKER],
   ])("%s", (_name, requested, accountDefault, expected) => {
     expect(resolvedStpMode(requested, accountDefault)).toBe(expected);
   });

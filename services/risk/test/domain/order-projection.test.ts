@@ -15,6 +15,7 @@ import { engineConfigOf } from "@tradeplane/matching/engine-config";
 import { commandStream, testInstrumentSettings } from "@tradeplane/testkit";
 import { OrderProjection, ProjectionSnapshotError } from "../../src/domain/order-projection.ts";
 import { unrealisedPnl } from "../../src/domain/positions.ts";
+import { rejectText } from "../../src/domain/reject-text.ts";
 
 /** Engine events of a deterministic command stream, from the real (pure) matching partition. */
 function eventLog(commands: number, seed: number): { events: EngineEvent[]; liveOrders: number } {
@@ -332,5 +333,20 @@ describe("OrderProjection: the orders of the current trading session", () => {
     run(closed, [newOrder("c-1"), cancel(1), close()]);
     expect(closed.clientOrderIdsOf("alice").has("c-1")).toBe(false);
     expect(closed.finishedOrder("alice", 1)).toBeUndefined();
+  });
+});
+
+describe("rejectText", () => {
+  it.each([
+    ["keeps the engine's own text", RejectReason.MALFORMED_COMMAND, "bad bytes", "bad bytes"],
+    [
+      "says what an engine reject means when the engine gave no text",
+      RejectReason.UNSUPPORTED_ORDER,
+      "",
+      "this order type, time in force and flags are not supported together (or not now)",
+    ],
+    ["falls back to the reason's name", RejectReason.THROTTLED, "", "THROTTLED"],
+  ])("%s", (_name, reason, text, expected) => {
+    expect(rejectText(reason, text)).toBe(expected);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OrderType, RejectReason, Side, TimeInForce, type SubmitOrderRequest } from "@tradeplane/contracts";
+import { OrderType, RejectReason, Side, StpMode, TimeInForce, type SubmitOrderRequest } from "@tradeplane/contracts";
 import { submitProblem } from "../../src/domain/request-validation.ts";
 
 function request(overrides: Partial<SubmitOrderRequest>): SubmitOrderRequest {
@@ -46,5 +46,13 @@ describe("submitProblem", () => {
     ["refuses the UNRECOGNIZED stp mode marker", request({ stpMode: -1 as SubmitOrderRequest["stpMode"] }), "stp_mode"],
   ])("%s", (_name, r, field) => {
     expect(submitProblem(r, known)?.field).toBe(field);
+  });
+});
+
+describe("self-trade prevention modes", () => {
+  it("refuses STP_MODE_NONE with UNSUPPORTED_ORDER and a text saying why", () => {
+    const problem = submitProblem(request({ stpMode: StpMode.NONE }), known);
+    expect(problem).toMatchObject({ field: "stp_mode", reason: RejectReason.UNSUPPORTED_ORDER });
+    expect(problem!.message).toMatch(/never trade/);
   });
 });

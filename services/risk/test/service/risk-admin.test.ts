@@ -362,7 +362,7 @@ describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket
     expect((await create({ name: "leaver" })).account!.revision).toBeGreaterThan(current.revision);
   });
 
-  it("resolves an order's UNSPECIFIED self-trade mode to the account's default, and that to CANCEL_TAKER", async () => {
+  it("resolves an order's UNSPECIFIED self-trade mode to the account's default, and that to CANCEL_MAKER", async () => {
     await create({ name: "selftrader", principals: ["selftrader"] });
     await AccountRegistry.putToken(venue.kv, tokenOf("selftrader"), "selftrader");
     const openIds = async () =>
@@ -384,20 +384,20 @@ describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket
         tokenOf("selftrader"),
         order({ clientOrderId: id, instrument: "TCS", side: Side.BUY, price: 100_300 }),
       );
-    // Account default UNSPECIFIED = CANCEL_TAKER: the incoming buy goes, the resting sell stays.
+    // Account default UNSPECIFIED = CANCEL_MAKER (NSE): the resting sell goes, the buy rests.
     await sell("st-s1");
     await buy("st-b1");
-    expect(await openIds()).toEqual(["st-s1"]);
-    // Account default CANCEL_MAKER: the resting sell goes, the buy rests.
+    expect(await openIds()).toEqual(["st-b1"]);
+    // Account default CANCEL_TAKER: the incoming sell goes, the resting buy stays.
     const current = (await get("selftrader")).account!;
-    await update({ ...current, defaultStpMode: StpMode.CANCEL_MAKER }, current.revision);
+    await update({ ...current, defaultStpMode: StpMode.CANCEL_TAKER }, current.revision);
     // The gateway learns of the change through its watch of the bucket: wait for its live view.
     await retry(async () => {
       const live = (await list(1_000)).accounts.find((a) => a.name === "selftrader");
-      if (live?.defaultStpMode !== StpMode.CANCEL_MAKER) throw new Error("the gateway has not seen the change yet");
+      if (live?.defaultStpMode !== StpMode.CANCEL_TAKER) throw new Error("the gateway has not seen the change yet");
     });
-    await buy("st-b2");
-    expect(await openIds()).toEqual(["st-b2"]);
+    await sell("st-s2");
+    expect(await openIds()).toEqual(["st-b1"]);
   });
 
   it("lets exactly one of two writes based on the same revision win, and keeps both of two unconditional ones", async () => {

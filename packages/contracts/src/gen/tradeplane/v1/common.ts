@@ -335,12 +335,17 @@ export function instrumentStateToJSON(object: InstrumentState): string {
  */
 export const StpMode = {
   /**
-   * UNSPECIFIED - On requests: use the account's default (Account.default_stp_mode). The gateway
-   * always resolves it before the command reaches the engine; an engine that still
-   * sees it treats it as CANCEL_MAKER, the NSE default.
+   * UNSPECIFIED - On requests: use the account's default (Account.default_stp_mode), and when that is
+   * UNSPECIFIED too, CANCEL_MAKER (NSE's default in continuous trading). The gateway
+   * always resolves it before the command reaches the engine; an engine that still sees
+   * it treats it as CANCEL_MAKER as well.
    */
   UNSPECIFIED: 0,
-  /** NONE - Self-trades are allowed. */
+  /**
+   * NONE - Not offered: orders of one account (or one STP group) never trade with each other on
+   * this venue, as on NSE. An order that asks for it is rejected with
+   * REJECT_REASON_UNSUPPORTED_ORDER, an account default of it with INVALID_ARGUMENT.
+   */
   NONE: 1,
   /** CANCEL_TAKER - Cancel the incoming (taking) order's rest; the resting order stays. */
   CANCEL_TAKER: 2,

@@ -291,8 +291,9 @@ export interface OrderRejected {
 
 /**
  * Two orders traded. In continuous trading the taker is the incoming order; in an
- * auction uncross there is no aggressor, aggressor_side is UNSPECIFIED, the taker
- * fields hold the buy order and the maker fields the sell order.
+ * auction uncross there is no aggressor, aggressor_side is UNSPECIFIED, the maker
+ * fields hold the earlier-entered order of the pair (either side) and the taker fields
+ * the later one.
  */
 export interface TradeExecuted {
   /** Per instrument, from 1, +1 per trade. */

@@ -441,9 +441,12 @@ export interface Trade {
   qty: number;
   /** Side of the incoming order; UNSPECIFIED for auction trades. */
   aggressorSide: Side;
-  /** Resting order (L3 order id); in an auction, the sell order. */
+  /**
+   * Resting order (L3 order id); in an auction, the earlier-entered order of the pair
+   * (either side).
+   */
   makerOrderId: number;
-  /** Incoming order; in an auction, the buy order. */
+  /** Incoming order; in an auction, the later-entered order of the pair. */
   takerOrderId: number;
   /** Engine time of the trade. */
   time?: Timestamp | undefined;

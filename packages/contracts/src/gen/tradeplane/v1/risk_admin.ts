@@ -99,7 +99,7 @@ export interface Account {
   principals: string[];
   /**
    * Self-trade prevention for orders that leave it UNSPECIFIED; UNSPECIFIED here =
-   * CANCEL_TAKER.
+   * CANCEL_MAKER (NSE's default: the resting order is cancelled).
    */
   defaultStpMode: StpMode;
   /** The account's own limits (read-only here: set them with SetLimits). */
