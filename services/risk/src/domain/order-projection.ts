@@ -663,13 +663,22 @@ export class OrderProjection {
         this.reduce(order, removed);
         order.leavesQty = Math.max(0, order.leavesQty - removed);
         order.updateTime = event.timestamp;
+        // Part of a live order taken away (self-trade prevention DECREMENT) is a restatement of a
+        // live order, not its end: its total shrinks with it, and it keeps working.
+        const restated = body.$case === "cancelled" && order.leavesQty > 0;
+        if (restated) order.qty -= removed;
         if (order.leavesQty === 0)
           this.finish(order, body.$case === "cancelled" ? OrderStatus.CANCELLED : OrderStatus.EXPIRED);
+        const execType = restated
+          ? ExecType.RESTATED
+          : body.$case === "cancelled"
+            ? ExecType.CANCELLED
+            : ExecType.EXPIRED;
         out.push(
           this.report(
             order.account,
             Object.assign(
-              this.baseReport(event, body.$case === "cancelled" ? ExecType.CANCELLED : ExecType.EXPIRED, order),
+              this.baseReport(event, execType, order),
               body.$case === "cancelled"
                 ? { cancelReason: body.value.reason, requestClientOrderId: body.value.requestClientOrderId }
                 : {},

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   CancelReason,
+  ExecType,
   InstrumentState,
   OrderStatus,
   OrderType,
@@ -255,7 +256,7 @@ describe("OrderProjection over the real engine's events", () => {
 
 describe("OrderProjection: the orders of the current trading session", () => {
   const at = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 });
-  const newOrder = (clientOrderId: string) => ({
+  const newOrder = (clientOrderId: string, o: { side?: Side; qty?: number; stpMode?: StpMode } = {}) => ({
     timestamp: at(1_000),
     account: "alice",
     source: "test",
@@ -265,14 +266,14 @@ describe("OrderProjection: the orders of the current trading session", () => {
       value: {
         clientOrderId,
         instrument: "INFY",
-        side: Side.SELL,
+        side: o.side ?? Side.SELL,
         orderType: OrderType.LIMIT,
         timeInForce: TimeInForce.DAY,
         price: 100_050,
         stopPrice: 0,
-        qty: 5,
+        qty: o.qty ?? 5,
         postOnly: false,
-        stpMode: StpMode.CANCEL_TAKER,
+        stpMode: o.stpMode ?? StpMode.CANCEL_TAKER,
         expireTime: undefined,
         displayQty: 0,
         stpGroup: 0,
@@ -333,6 +334,55 @@ describe("OrderProjection: the orders of the current trading session", () => {
     run(closed, [newOrder("c-1"), cancel(1), close()]);
     expect(closed.clientOrderIdsOf("alice").has("c-1")).toBe(false);
     expect(closed.finishedOrder("alice", 1)).toBeUndefined();
+  });
+});
+
+describe("OrderProjection: self-trade prevention by DECREMENT", () => {
+  it("reports the order that stays live as RESTATED with its reduced quantity, and only the one that reaches zero as CANCELLED", () => {
+    const p = projectionFor();
+    const partition = Partition.create({ engine: engineConfigOf({ instruments: testInstrumentSettings }) });
+    const at = { seconds: 1, nanos: 0 };
+    const order = (clientOrderId: string, side: Side, qty: number) => ({
+      timestamp: at,
+      account: "alice",
+      source: "test",
+      traceparent: "",
+      body: {
+        $case: "newOrder" as const,
+        value: {
+          clientOrderId,
+          instrument: "INFY",
+          side,
+          orderType: OrderType.LIMIT,
+          timeInForce: TimeInForce.DAY,
+          price: 100_050,
+          stopPrice: 0,
+          qty,
+          postOnly: false,
+          stpMode: StpMode.DECREMENT,
+          expireTime: undefined,
+          displayQty: 0,
+          stpGroup: 0,
+        },
+      },
+    });
+    const reports = [order("s", Side.SELL, 5), order("b", Side.BUY, 8)].flatMap((c, i) => {
+      partition.apply(i + 1, c);
+      return partition.wireEvents().flatMap((e) => p.apply(e));
+    });
+    const byId = (id: string) =>
+      reports
+        .filter((r) => r.report.order!.clientOrderId === id)
+        .map((r) => [r.report.execType, r.report.order!.status, r.report.order!.qty, r.report.order!.leavesQty]);
+    expect(byId("s")).toEqual([
+      [ExecType.NEW, OrderStatus.NEW, 5, 5],
+      [ExecType.CANCELLED, OrderStatus.CANCELLED, 5, 0],
+    ]);
+    expect(byId("b")).toEqual([
+      [ExecType.NEW, OrderStatus.NEW, 8, 8],
+      [ExecType.RESTATED, OrderStatus.NEW, 3, 3],
+    ]);
+    expect(p.openOrders("alice").map((o) => [o.clientOrderId, o.qty, o.leavesQty])).toEqual([["b", 3, 3]]);
   });
 });
 

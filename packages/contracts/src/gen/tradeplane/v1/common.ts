@@ -355,7 +355,8 @@ export const StpMode = {
   CANCEL_BOTH: 4,
   /**
    * DECREMENT - Decrement both by the smaller of the two quantities without printing a trade;
-   * whichever reaches zero is cancelled with CANCEL_REASON_SELF_TRADE_PREVENTION.
+   * whichever reaches zero is cancelled with CANCEL_REASON_SELF_TRADE_PREVENTION, and one
+   * that stays live is reported as EXEC_TYPE_RESTATED (its reduced quantity).
    */
   DECREMENT: 5,
   UNRECOGNIZED: -1,

@@ -81,6 +81,13 @@ export const ExecType = {
   EXPIRED: 6,
   /** TRIGGERED - A stop order was triggered and entered the book as MARKET or LIMIT. */
   TRIGGERED: 7,
+  /**
+   * RESTATED - The venue reduced a live order without a request (self-trade prevention DECREMENT):
+   * the order keeps working with the quantities shown (qty and leaves_qty less the
+   * amount taken away); cancel_reason says why. Only the order that reaches zero gets a
+   * CANCELLED report.
+   */
+  RESTATED: 8,
   UNRECOGNIZED: -1,
 } as const;
 
@@ -95,6 +102,7 @@ export namespace ExecType {
   export type REJECTED = typeof ExecType.REJECTED;
   export type EXPIRED = typeof ExecType.EXPIRED;
   export type TRIGGERED = typeof ExecType.TRIGGERED;
+  export type RESTATED = typeof ExecType.RESTATED;
   export type UNRECOGNIZED = typeof ExecType.UNRECOGNIZED;
 }
 
@@ -124,6 +132,9 @@ export function execTypeFromJSON(object: any): ExecType {
     case 7:
     case "EXEC_TYPE_TRIGGERED":
       return ExecType.TRIGGERED;
+    case 8:
+    case "EXEC_TYPE_RESTATED":
+      return ExecType.RESTATED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -149,6 +160,8 @@ export function execTypeToJSON(object: ExecType): string {
       return "EXEC_TYPE_EXPIRED";
     case ExecType.TRIGGERED:
       return "EXEC_TYPE_TRIGGERED";
+    case ExecType.RESTATED:
+      return "EXEC_TYPE_RESTATED";
     case ExecType.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
