@@ -166,6 +166,10 @@ export function venueAdminService(deps: VenueAdminDeps): VenueAdminServer {
         throw new ValidationError("reference_price must be a positive number of ticks", [
           { path: "reference_price", message: "must be >= 1" },
         ]);
+      if (req.referencePrice !== undefined && req.instrument === "")
+        throw new ValidationError("reference_price is for one instrument: name it", [
+          { path: "instrument", message: "required with reference_price" },
+        ]);
       const commands = await writeStateChange(
         principal,
         instrumentsFor(req.instrument),

@@ -45,6 +45,8 @@ export type EngineCommand =
       readonly timeNs: number;
       readonly instrument: number;
       readonly state: number;
+      /** A new price-band reference in ticks; 0 or absent = unchanged. */
+      readonly referencePrice?: number;
     }
   | { readonly kind: "expire"; readonly seq: number; readonly timeNs: number };
 
@@ -84,7 +86,7 @@ export function applyCommand(engine: MatchingEngine, cmd: EngineCommand): number
     case "massCancel":
       return engine.massCancel(n(c.seq), n(c.account), n(c.instrument), n(c.side));
     case "setState":
-      return engine.setState(n(c.seq), n(c.timeNs), n(c.instrument), n(c.state));
+      return engine.setState(n(c.seq), n(c.timeNs), n(c.instrument), n(c.state), n(c.referencePrice ?? 0));
     case "expire":
       return engine.expire(n(c.seq), n(c.timeNs));
     default: {

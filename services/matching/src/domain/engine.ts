@@ -785,7 +785,7 @@ export class MatchingEngine {
    * the book when the instrument has cancelOnHalt. With -1, instruments already in the state are
    * skipped and a forbidden transition gives a REJECTED event for that instrument.
    */
-  setState(seq: number, timeNs: number, instrument: number, state: number): number {
+  setState(seq: number, timeNs: number, instrument: number, state: number, referencePrice = 0): number {
     this.begin(seq);
     const inst = instrument >>> 0 === instrument && instrument < this.books.length ? instrument : -1;
     if (!(seq > this.lastSeq) || !Number.isSafeInteger(seq)) return this.reject(RejectReason.INVALID_SEQUENCE, 0, inst);
@@ -794,10 +794,16 @@ export class MatchingEngine {
     if (instrument !== -1 && inst === -1) return this.reject(RejectReason.UNKNOWN_INSTRUMENT, 0, -1);
     if (state >>> 0 !== state || state < InstrumentState.PRE_OPEN || state > InstrumentState.CLOSED)
       return this.reject(RejectReason.INVALID_COMMAND, 0, inst);
+    // A new reference is for one instrument at a time.
+    if (referencePrice !== 0 && inst === -1) return this.reject(RejectReason.INVALID_COMMAND, 0, inst);
     if (inst !== -1) {
       const b = this.books[inst]!;
       if (!transitionAllowed(b.state, state)) return this.reject(RejectReason.INVALID_STATE_TRANSITION, 0, inst);
-      this.transition(b, state);
+      if (referencePrice !== 0) {
+        const refused = this.rebase(b, referencePrice);
+        if (refused !== 0) return this.reject(refused, 0, inst);
+      }
+      this.transition(this.books[inst]!, state);
       return 0;
     }
     let result = 0;
@@ -811,6 +817,27 @@ export class MatchingEngine {
       this.transition(b, state);
     }
     return result;
+  }
+
+  /**
+   * Moves an instrument's price band (and auction tie-break) to a new reference price, which
+   * also becomes its last price until it trades. The book is addressed relative to its band,
+   * so this is allowed only while the book holds no live order (at a session change, after
+   * DAY orders expired and GTC ones were cancelled): the reason it is refused, or 0.
+   */
+  private rebase(b: Book, referencePrice: number): number {
+    if (!Number.isSafeInteger(referencePrice) || referencePrice <= 0) return RejectReason.INVALID_PRICE;
+    if (b.resting !== 0 || b.stopCount !== 0) return RejectReason.INVALID_STATE_TRANSITION;
+    const cfg = { ...b.cfg, referencePrice };
+    const fresh = new Book(b.index, cfg);
+    const rel = fresh.priceToRel(referencePrice);
+    if (rel !== rel) return RejectReason.OFF_TICK;
+    fresh.state = b.state;
+    fresh.lastPrice = referencePrice;
+    this.books[b.index] = fresh;
+    // The config is what snapshots carry: a restored engine has the new reference too.
+    (this.config.instruments as NormalizedConfig["instruments"][number][])[b.index] = cfg;
+    return 0;
   }
 
   /** Expires every GTD order whose expiry time is at or before `timeNs` (EXPIRED events). */

@@ -322,7 +322,7 @@ export class Partition {
           else if (instrument === -1 && !this.states.every((_, i) => allowed(i)))
             // The core changes all instruments or one; a subset is written as one command per instrument.
             this.rejectHere(seq, WireReject.INVALID_STATE_TRANSITION);
-          else e.setState(seq, this.timeUs, instrument, state);
+          else e.setState(seq, this.timeUs, instrument, state, s.referencePrice ?? 0);
           break;
         }
         case "timeTick":

@@ -202,3 +202,40 @@ describe("self-trade prevention in the call auction (NSE: at order entry, whatev
     ]);
   });
 });
+
+describe("a session change with a new reference price", () => {
+  it("moves the price band and the auction's tie-break to the new reference", () => {
+    const v = preOpen();
+    v.state(InstrumentState.CLOSED);
+    // Reference 100, band 20%: 80..120. Moved to 200: 160..240.
+    expect(v.state(PRE_OPEN, 0, 200)[0]).toBe("STATE 0 PRE_OPEN");
+    expect(v.buy({ id: 1, price: 230, qty: 5, account: 1 })[0]).toBe("ACCEPTED #1 BUY 5@230");
+    expect(v.buy({ id: 9, price: 110, qty: 5, account: 1 })).toEqual(["REJECTED #9 OUTSIDE_PRICE_BAND"]);
+    // A tie between 190 and 210, equally near 200: the reference itself (it was 100 before).
+    v.buy({ id: 2, price: 210, qty: 5, account: 2 });
+    v.sell({ id: 3, price: 190, qty: 10, account: 3 });
+    expect(v.state(CONTINUOUS).filter((e) => e.startsWith("TRADE"))).toEqual([
+      "TRADE #1<-#3 5@200 left 0/5",
+      "TRADE #2<-#3 5@200 left 0/0",
+    ]);
+    expect(v.engine.book(0).lastPrice).toBe(200);
+  });
+
+  it("is refused while orders rest in the book, and changes nothing", () => {
+    const v = preOpen();
+    v.buy({ id: 1, price: 100, qty: 5 });
+    expect(v.state(CONTINUOUS, 0, 200)).toEqual(["REJECTED #0 INVALID_STATE_TRANSITION"]);
+    expect(v.engine.book(0).state).toBe(PRE_OPEN);
+    expect(v.buy({ id: 2, price: 230, qty: 5 })).toEqual(["REJECTED #2 OUTSIDE_PRICE_BAND"]);
+  });
+
+  it.each([
+    ["not a whole number of ticks", 200.5, "INVALID_PRICE"],
+    ["for every instrument at once", 200, "INVALID_COMMAND"],
+  ])("is refused when %s", (name, reference, reason) => {
+    const v = preOpen();
+    v.state(InstrumentState.CLOSED);
+    const all = name.includes("every");
+    expect(v.state(PRE_OPEN, all ? -1 : 0, reference)[0]).toMatch(new RegExp(`REJECTED.* ${reason}`));
+  });
+});

@@ -111,7 +111,7 @@ export type GenCommand =
       staleSeq: boolean;
     }
   | { kind: "massCancel"; account: number; instrument: number; side: number; staleSeq: boolean }
-  | { kind: "setState"; instrument: number; state: number; staleSeq: boolean }
+  | { kind: "setState"; instrument: number; state: number; referencePrice: number; staleSeq: boolean }
   | { kind: "expire"; staleSeq: boolean }
   | { kind: "garbage"; staleSeq: boolean };
 
@@ -338,6 +338,8 @@ export const commandArbWith = (mix: StreamMix): fc.Arbitrary<GenCommand> =>
         kind: fc.constant("setState" as const),
         instrument: pick([-1, 0, 0, 1, 2, 2, 9]),
         state: fc.oneof({ weight: 12, arbitrary: pick(mix.states) }, { weight: 1, arbitrary: pick([0, 5, 1.5]) }),
+        // Mostly none; now and then a new band reference (on tick, off tick, invalid).
+        referencePrice: pick([0, 0, 0, 0, 0, 0, 0, 0, 100, 104, 96, 250, -2, 1.5]),
         staleSeq: stale,
       }),
     },
@@ -420,7 +422,14 @@ export class StreamRunner {
       case "massCancel":
         return { kind: "massCancel", seq, account: c.account, instrument: c.instrument, side: c.side };
       case "setState":
-        return { kind: "setState", seq, timeNs: this.time, instrument: c.instrument, state: c.state };
+        return {
+          kind: "setState",
+          seq,
+          timeNs: this.time,
+          instrument: c.instrument,
+          state: c.state,
+          referencePrice: c.referencePrice,
+        };
       case "expire":
         return { kind: "expire", seq, timeNs: this.time };
       default:
@@ -464,7 +473,7 @@ export function applyToModel(m: Target, c: EngineCommand): number {
     case "massCancel":
       return m.massCancel(c.seq, c.account, c.instrument, c.side);
     case "setState":
-      return m.setState(c.seq, c.timeNs, c.instrument, c.state);
+      return m.setState(c.seq, c.timeNs, c.instrument, c.state, c.referencePrice);
     case "expire":
       return m.expire(c.seq, c.timeNs);
     default:

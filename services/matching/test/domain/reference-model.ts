@@ -99,6 +99,8 @@ export class ReferenceModel {
   lastSeq = 0;
   private prio = 0;
   private readonly ins: Instrument[];
+  /** Per instrument: its price band around a reference price. */
+  private readonly bands: ((reference: number) => { low: number; high: number })[];
   private orders: Order[] = [];
   private readonly maxOrders: number;
   events: EngineEvent[] = [];
@@ -106,22 +108,29 @@ export class ReferenceModel {
 
   constructor(config: EngineConfig) {
     this.maxOrders = config.capacity?.maxOrders ?? 1 << 21;
-    this.ins = config.instruments.map((c) => {
+    this.bands = config.instruments.map((c) => {
       const slabs = c.tickSlabs ? [...c.tickSlabs] : [{ fromPrice: 0, tickSize: c.tickSize! }];
-      let low: number;
-      let high: number;
-      if (c.bandPercent > 0) {
-        low = Math.ceil((c.referencePrice * (100 - c.bandPercent)) / 100);
-        while (!onTick(slabs, low)) low++;
-        high = Math.floor((c.referencePrice * (100 + c.bandPercent)) / 100);
-        while (!onTick(slabs, high)) high--;
-        if (low < slabs[0]!.tickSize) low = slabs[0]!.tickSize;
-      } else {
-        const m = c.maxTicksFromReference ?? 1 << 19;
-        const refTick = tickIndex(slabs, c.referencePrice);
-        low = priceOfTick(slabs, Math.max(1, refTick - m));
-        high = priceOfTick(slabs, refTick + m);
-      }
+      return (reference: number) => {
+        let low: number;
+        let high: number;
+        if (c.bandPercent > 0) {
+          low = Math.ceil((reference * (100 - c.bandPercent)) / 100);
+          while (!onTick(slabs, low)) low++;
+          high = Math.floor((reference * (100 + c.bandPercent)) / 100);
+          while (!onTick(slabs, high)) high--;
+          if (low < slabs[0]!.tickSize) low = slabs[0]!.tickSize;
+        } else {
+          const m = c.maxTicksFromReference ?? 1 << 19;
+          const refTick = tickIndex(slabs, reference);
+          low = priceOfTick(slabs, Math.max(1, refTick - m));
+          high = priceOfTick(slabs, refTick + m);
+        }
+        return { low, high };
+      };
+    });
+    this.ins = config.instruments.map((c, i) => {
+      const slabs = c.tickSlabs ? [...c.tickSlabs] : [{ fromPrice: 0, tickSize: c.tickSize! }];
+      const { low, high } = this.bands[i]!(c.referencePrice);
       return {
         slabs,
         lot: c.lotSize,
@@ -427,16 +436,26 @@ export class ReferenceModel {
     return 0;
   }
 
-  setState(seq: number, timeNs: number, instrument: number, state: number): number {
+  setState(seq: number, timeNs: number, instrument: number, state: number, referencePrice = 0): number {
     const inst = Number.isInteger(instrument) && instrument >= 0 && instrument < this.ins.length ? instrument : -1;
     if (!this.start(seq)) return this.reject(RejectReason.INVALID_SEQUENCE, 0, inst);
     if (!Number.isInteger(timeNs) || timeNs < 0) return this.reject(RejectReason.INVALID_TIME, 0, inst);
     if (instrument !== -1 && inst === -1) return this.reject(RejectReason.UNKNOWN_INSTRUMENT, 0, -1);
     if (!Number.isInteger(state) || state < 1 || state > 4) return this.reject(RejectReason.INVALID_COMMAND, 0, inst);
+    if (referencePrice !== 0 && inst === -1) return this.reject(RejectReason.INVALID_COMMAND, 0, inst);
     const allowed = (from: number) =>
       from !== state && !(from === InstrumentState.CLOSED && state === InstrumentState.HALTED);
     if (inst !== -1) {
       if (!allowed(this.ins[inst]!.state)) return this.reject(RejectReason.INVALID_STATE_TRANSITION, 0, inst);
+      if (referencePrice !== 0) {
+        const ins = this.ins[inst]!;
+        if (!Number.isSafeInteger(referencePrice) || referencePrice <= 0)
+          return this.reject(RejectReason.INVALID_PRICE, 0, inst);
+        if (this.orders.some((o) => o.inst === inst))
+          return this.reject(RejectReason.INVALID_STATE_TRANSITION, 0, inst);
+        if (!onTick(ins.slabs, referencePrice)) return this.reject(RejectReason.OFF_TICK, 0, inst);
+        Object.assign(ins, { ref: referencePrice, lastPrice: referencePrice }, this.bands[inst]!(referencePrice));
+      }
       this.transition(inst, state);
       return 0;
     }

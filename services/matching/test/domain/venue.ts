@@ -125,8 +125,8 @@ export class Venue {
     return this.done();
   }
 
-  state(state: number, instrument = 0): string[] {
-    this.engine.setState(++this.seq, this.time, instrument, state);
+  state(state: number, instrument = 0, referencePrice = 0): string[] {
+    this.engine.setState(++this.seq, this.time, instrument, state, referencePrice);
     return this.done();
   }
 

@@ -175,7 +175,7 @@ export class OrderIntake {
         inFlight: this.inFlight.of(account, instrument),
       },
       market: {
-        instrument: this.deps.instruments.get(instrument)!,
+        instrument: this.instrumentOf(instrument),
         halted: state === InstrumentState.HALTED,
         closed: state === InstrumentState.CLOSED,
         lastPrice: projection.lastPrice(instrument),
@@ -185,6 +185,15 @@ export class OrderIntake {
       },
       nowNs: performance.now() * NS_PER_MS,
     };
+  }
+
+  /** The instrument's terms, with the reference price the engine last announced (ChangeSession moves it). */
+  private instrumentOf(symbol: string): InstrumentInfo {
+    const configured = this.deps.instruments.get(symbol)!;
+    const announced = this.deps.projection.referencePrice(symbol);
+    return announced === undefined || announced === configured.referencePrice
+      ? configured
+      : { ...configured, referencePrice: announced };
   }
 
   private limitsOf(own: LimitOverrides | undefined): Limits {

@@ -75,6 +75,8 @@ export interface ProjectionSnapshot {
   readonly positions: [account: string, instrument: string, position: Position][];
   readonly lastPrices: [instrument: string, price: number][];
   readonly states: [instrument: string, state: number][];
+  /** Reference prices the engine announced with a state change (absent in older snapshots). */
+  readonly references?: [instrument: string, price: number][];
   readonly sequences: [account: string, lastReportSequence: number][];
   /** Each account's newest reports, protobuf `ExecutionReport`, base64, oldest first. */
   readonly reports: [account: string, reports: string[]][];
@@ -195,6 +197,8 @@ export class OrderProjection {
   private readonly lastPrices = new Map<string, number>();
   /** Trading state by instrument, as the engine last announced it (absent = never changed). */
   private readonly states = new Map<string, InstrumentState>();
+  /** Reference price by instrument, as the engine last announced it with a state change. */
+  private readonly references = new Map<string, number>();
   /** Listed instruments (those with terms) whose state is HALTED. */
   private halted = 0;
   /** account -> last report sequence. */
@@ -260,6 +264,7 @@ export class OrderProjection {
       positions,
       lastPrices: [...this.lastPrices],
       states: [...this.states],
+      references: [...this.references],
       sequences: [...this.sequences],
     };
   }
@@ -312,6 +317,10 @@ export class OrderProjection {
       const value = snapshotInt(state, `states[${i}][1]`) as InstrumentState;
       p.states.set(symbol, value);
       if (value === InstrumentState.HALTED && terms(symbol) !== undefined) p.halted++;
+    }
+    for (const [i, entry] of snapshotArray(s.references ?? [], "references").entries()) {
+      const [instrument, price] = snapshotArray(entry, `references[${i}]`);
+      p.references.set(snapshotString(instrument, `references[${i}][0]`), snapshotInt(price, `references[${i}][1]`, 1));
     }
     for (const [i, entry] of snapshotArray(s.sequences, "sequences").entries()) {
       const [account, sequence] = snapshotArray(entry, `sequences[${i}]`);
@@ -367,6 +376,11 @@ export class OrderProjection {
   /** How many listed instruments the engine last announced HALTED. */
   get haltedInstruments(): number {
     return this.halted;
+  }
+
+  /** The instrument's reference price as the engine last announced it (VenueAdmin.ChangeSession), if it did. */
+  referencePrice(instrument: string): number | undefined {
+    return this.references.get(instrument);
   }
 
   lastPrice(instrument: string): number {
@@ -747,6 +761,7 @@ export class OrderProjection {
         )
           this.halted += after === InstrumentState.HALTED ? 1 : -1;
         this.states.set(event.instrument, after);
+        if (body.value.referencePrice > 0) this.references.set(event.instrument, body.value.referencePrice);
         // The instrument's trading session is over: its finished orders' ids may be used again.
         if (after === InstrumentState.CLOSED && before !== InstrumentState.CLOSED)
           this.session.closed(event.instrument);

@@ -187,7 +187,13 @@ export interface ChangeSessionRequest {
   reason: string;
   /**
    * New price-band reference in ticks (e.g. the previous close at the open); absent =
-   * keep the current one.
+   * keep the current one. It moves the price band and the auction's nearest-to-reference
+   * tie-break, and is the instrument's last price until it trades; the risk gateway's
+   * price collar follows it. One instrument per call (INVALID_ARGUMENT with an empty
+   * instrument). The book is addressed within its band, so the engine applies it only
+   * while the instrument has no live order (a session change after DAY orders expired and
+   * GTC orders were cancelled); otherwise the command is refused as a whole
+   * (REJECT_REASON_INVALID_STATE_TRANSITION in the event log) and nothing changes.
    */
   referencePrice?: number | undefined;
 }
