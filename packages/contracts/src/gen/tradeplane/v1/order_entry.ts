@@ -58,10 +58,15 @@ import {
  *
  * Business outcomes are never gRPC errors: a refused order is an OK response holding a
  * REJECTED execution report with a RejectReason. gRPC status codes are kept for
- * transport-level trouble: UNAUTHENTICATED (no or bad credentials), INVALID_ARGUMENT
- * (a request that cannot be decoded, e.g. a 64-bit value past 2^53), UNAVAILABLE
- * (gateway going away; retry with the same client order id), RESOURCE_EXHAUSTED
- * (too many streams).
+ * transport-level trouble: UNAUTHENTICATED (no or bad credentials), PERMISSION_DENIED
+ * (an account the caller may not trade), INVALID_ARGUMENT (a request that cannot be
+ * decoded, e.g. a 64-bit value past 2^53; a string past 1,024 characters or a repeated
+ * field past 10,000 elements; an account name that cannot be one; MassCancel of an
+ * unlisted instrument), UNAVAILABLE (gateway going away, or the engine did not answer
+ * in time; retry with the same client order id), RESOURCE_EXHAUSTED (a stream whose
+ * client reads too slowly), OUT_OF_RANGE (a replay from a sequence no longer kept).
+ * Status messages are at most 256 characters and repeat at most 40 characters of what
+ * the client sent.
  */
 
 /** What an execution report reports. */
@@ -4299,7 +4304,13 @@ export const OrderEntryService = {
   /**
    * High-rate order entry: one bidirectional stream per trading session. The client
    * sends batches of requests; the gateway answers each batch with one batch of
-   * acknowledgements and streams the account's execution reports in batches.
+   * acknowledgements and streams the account's execution reports in batches. The
+   * stream ends with: FAILED_PRECONDITION when the first message is not `open`;
+   * INVALID_ARGUMENT for a sequence gap or repeat, an empty message, a second `open`, a
+   * batch of 0 or more than max_batch_size requests, or a message that does not decode;
+   * UNAUTHENTICATED or PERMISSION_DENIED from `open`; DEADLINE_EXCEEDED after three
+   * heartbeat intervals without a client message; RESOURCE_EXHAUSTED when the client
+   * reads reports too slowly; OUT_OF_RANGE when reports_from_sequence is no longer kept.
    */
   session: {
     path: "/tradeplane.v1.OrderEntry/Session" as const,
@@ -4361,7 +4372,13 @@ export interface OrderEntryServer extends UntypedServiceImplementation {
   /**
    * High-rate order entry: one bidirectional stream per trading session. The client
    * sends batches of requests; the gateway answers each batch with one batch of
-   * acknowledgements and streams the account's execution reports in batches.
+   * acknowledgements and streams the account's execution reports in batches. The
+   * stream ends with: FAILED_PRECONDITION when the first message is not `open`;
+   * INVALID_ARGUMENT for a sequence gap or repeat, an empty message, a second `open`, a
+   * batch of 0 or more than max_batch_size requests, or a message that does not decode;
+   * UNAUTHENTICATED or PERMISSION_DENIED from `open`; DEADLINE_EXCEEDED after three
+   * heartbeat intervals without a client message; RESOURCE_EXHAUSTED when the client
+   * reads reports too slowly; OUT_OF_RANGE when reports_from_sequence is no longer kept.
    */
   session: handleBidiStreamingCall<SessionRequest, SessionResponse>;
   /**
@@ -4474,7 +4491,13 @@ export interface OrderEntryClient extends Client {
   /**
    * High-rate order entry: one bidirectional stream per trading session. The client
    * sends batches of requests; the gateway answers each batch with one batch of
-   * acknowledgements and streams the account's execution reports in batches.
+   * acknowledgements and streams the account's execution reports in batches. The
+   * stream ends with: FAILED_PRECONDITION when the first message is not `open`;
+   * INVALID_ARGUMENT for a sequence gap or repeat, an empty message, a second `open`, a
+   * batch of 0 or more than max_batch_size requests, or a message that does not decode;
+   * UNAUTHENTICATED or PERMISSION_DENIED from `open`; DEADLINE_EXCEEDED after three
+   * heartbeat intervals without a client message; RESOURCE_EXHAUSTED when the client
+   * reads reports too slowly; OUT_OF_RANGE when reports_from_sequence is no longer kept.
    */
   session(): ClientDuplexStream<SessionRequest, SessionResponse>;
   session(options: Partial<CallOptions>): ClientDuplexStream<SessionRequest, SessionResponse>;

@@ -267,7 +267,11 @@ export interface GetLimitsResponse {
   limits?:
     | RiskLimits
     | undefined;
-  /** In force: the account's limits over the venue defaults, every field present. */
+  /**
+   * In force: the account's limits over the venue defaults. A field is absent only when
+   * neither the account nor the venue's defaults (TradingVenue spec.risk.defaults) set
+   * it: then that check does not apply. Set every venue default for "every field present".
+   */
   effective?:
     | RiskLimits
     | undefined;
