@@ -140,6 +140,26 @@ export function eventSubjects(venue: string, filter: { partition?: number; instr
   return `${SUBJECT_ROOT}.${checkVenue(venue)}.evt.${partition}.${instrument}`;
 }
 
+/**
+ * The partition token of an event subject (`tp.<venue>.evt.<partition>.<instrument>`), or
+ * undefined for a subject of another form. Partitions publish into the one event stream
+ * independently, so a reader keeps its position per partition, keyed by this.
+ */
+export function eventSubjectPartition(subject: string): number | undefined {
+  const evt = subject.indexOf(".evt.", SUBJECT_ROOT.length + 2);
+  if (!subject.startsWith(`${SUBJECT_ROOT}.`) || evt < 0) return undefined;
+  const start = evt + 5;
+  const end = subject.indexOf(".", start);
+  if (end <= start || end - start > 10) return undefined;
+  let partition = 0;
+  for (let i = start; i < end; i++) {
+    const digit = subject.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9 || (digit === 0 && i === start && end - start > 1)) return undefined;
+    partition = partition * 10 + digit;
+  }
+  return partition <= PARTITION_MAX ? partition : undefined;
+}
+
 /** KV bucket of the engine partitions' primary leases: `tp_<venue>_leases`. */
 export function leasesBucket(venue: string): string {
   return `${SUBJECT_ROOT}_${checkVenue(venue)}_leases`;

@@ -8,6 +8,7 @@ import {
   eventMsgId,
   eventStreamName,
   eventSubject,
+  eventSubjectPartition,
   eventSubjects,
   InvalidNameError,
   isInstrumentSymbol,
@@ -136,5 +137,27 @@ describe("event message ids", () => {
     ["an index beyond uint32", 1, 2 ** 32],
   ])("refuses %s", (_case, commandSeq, index) => {
     expect(() => eventMsgId(commandSeq, index)).toThrow(InvalidNameError);
+  });
+});
+
+describe("the partition of an event subject", () => {
+  it.each([
+    ["partition 0", "tp.spot.evt.0.BTC-USD", 0],
+    ["a partition of several digits", "tp.eu-spot.evt.1234.X", 1234],
+    ["the largest partition", `tp.v.evt.${0xffff_ffff}.X`, 0xffff_ffff],
+    ["the unrouted token as instrument", "tp.spot.evt.3._", 3],
+    ["a command subject", "tp.spot.cmd.0", undefined],
+    ["another root", "xx.spot.evt.0.X", undefined],
+    ["no instrument token", "tp.spot.evt.0", undefined],
+    ["an empty partition token", "tp.spot.evt..X", undefined],
+    ["a leading zero", "tp.spot.evt.01.X", undefined],
+    ["a sign", "tp.spot.evt.-1.X", undefined],
+    ["past the largest partition", `tp.v.evt.${0x1_0000_0000}.X`, undefined],
+  ])("%s: %s is partition %s", (_case, subject, partition) => {
+    expect(eventSubjectPartition(subject)).toBe(partition);
+  });
+
+  it("reads back what eventSubject builds", () => {
+    for (const p of [0, 1, 7, 99, 65_536]) expect(eventSubjectPartition(eventSubject("spot", p, "ETH-USD"))).toBe(p);
   });
 });

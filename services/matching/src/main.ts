@@ -19,7 +19,7 @@ import {
 } from "@tradeplane/platform";
 import { loadEngineServiceConfig, type EngineServiceConfig } from "./config.ts";
 import { engineConfigOf } from "./engine-config.ts";
-import { createEngineMetrics } from "./adapters/engine-metrics.ts";
+import { createEngineMetrics, registerPublishedMark } from "./adapters/engine-metrics.ts";
 import { EngineRunner } from "./adapters/engine-runner.ts";
 import { SnapshotStore } from "./adapters/snapshot-store.ts";
 import { venueAdminService } from "./adapters/venue-admin-grpc.ts";
@@ -82,6 +82,7 @@ export async function main(config: Readonly<EngineServiceConfig>): Promise<Start
   });
   await runner.start();
   shutdown.add("engine", () => runner.stop());
+  registerPublishedMark(registry, () => runner.status.published);
 
   // 5. endpoints (VenueAdmin writes halts and session changes into the log, so they replay)
   const adminLog = commandLogWriter(nc, config.venue);

@@ -42,7 +42,18 @@ export class Target {
     this.state = readState(this.stateFile);
   }
 
-  endpoint(service: Service): string {
+  /**
+   * The partitions of the local venue's engines, each with its own VenueAdmin endpoint; undefined
+   * when calls go to one --endpoint (or TP_ENDPOINT), which then answers for every partition it serves.
+   */
+  enginePartitions(): number[] | undefined {
+    const explicit = this.flags.endpoint ?? process.env.TP_ENDPOINT;
+    if ((explicit !== undefined && explicit !== "") || this.state === undefined) return undefined;
+    return this.state.endpoints.engines.map((e) => e.partition).sort((a, b) => a - b);
+  }
+
+  /** Where calls to `service` go; for venueAdmin, the engine of `partition` (default: the first). */
+  endpoint(service: Service, partition?: number): string {
     const explicit = this.flags.endpoint ?? process.env.TP_ENDPOINT;
     if (explicit !== undefined && explicit !== "") return explicit;
     if (this.state === undefined)
@@ -51,7 +62,10 @@ export class Target {
         `no local venue in ${defaultDataDir(this.flags.dataDir)} and no --endpoint: start one with \`npm start\`, or pass --endpoint host:port`,
       );
     const e = this.state.endpoints;
-    return service === "venueAdmin" ? e.engines[0]!.grpc : e[service];
+    if (service !== "venueAdmin") return e[service];
+    const engine = partition === undefined ? e.engines[0] : e.engines.find((x) => x.partition === partition);
+    if (engine === undefined) throw new CliError(EXIT.USAGE, `the local venue has no partition ${String(partition)}`);
+    return engine.grpc;
   }
 
   /** The bearer token for order entry as `account`. */
@@ -100,15 +114,17 @@ export class Target {
   marketData(): MarketDataClient {
     return this.make(MarketDataClient, "marketData");
   }
-  venueAdmin(): VenueAdminClient {
-    return this.make(VenueAdminClient, "venueAdmin");
+  /** The VenueAdmin of the engine of `partition` (locally, each partition's engine has its own). */
+  venueAdmin(partition?: number): VenueAdminClient {
+    return this.make(VenueAdminClient, "venueAdmin", partition);
   }
 
   private make<C extends Client>(
     ctor: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => C,
     service: Service,
+    partition?: number,
   ): C {
-    const client = new ctor(this.endpoint(service), credentials.createInsecure());
+    const client = new ctor(this.endpoint(service, partition), credentials.createInsecure());
     this.clients.push(client);
     return client;
   }
@@ -127,11 +143,11 @@ export class Target {
       cb: (err: ServiceError | null, res: Res) => void,
     ) => unknown,
     request: Req,
-    timeoutMs = 10_000,
+    { timeoutMs = 10_000, partition }: { timeoutMs?: number; partition?: number } = {},
   ): Promise<Res> {
     const metadata = new Metadata();
     if (token !== undefined) metadata.set("authorization", `Bearer ${token}`);
-    const endpoint = this.endpoint(service);
+    const endpoint = this.endpoint(service, partition);
     return new Promise<Res>((resolve, reject) => {
       method(request, metadata, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) =>
         err ? reject(fromGrpc(err, NAMES[service], endpoint)) : resolve(res),

@@ -83,7 +83,7 @@ export async function replay(target: Target, flags: { toSeq: string; depth: stri
             lastApplied = commandSeqOf(seq, i);
             partition.apply(lastApplied, entry.commands[i], entry.error);
             for (const event of partition.wireEvents()) {
-              for (const report of projection.apply(event)) accounts.add(report.account);
+              for (const report of projection.apply(event, p)) accounts.add(report.account);
             }
           }
         }

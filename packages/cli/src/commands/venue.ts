@@ -6,8 +6,22 @@ import { printResult, printTable } from "../output.ts";
 
 /** Engines (role, log position, lag) and, locally, the health of every service. */
 export async function showStatus(target: Target): Promise<void> {
-  const client = target.venueAdmin();
-  const res = await target.call("venueAdmin", target.adminToken(), client.getStatus.bind(client), {});
+  const token = target.adminToken();
+  // Locally each partition's engine answers for its own partition: ask them all.
+  const partitions = target.enginePartitions() ?? [undefined];
+  const answers = await Promise.all(
+    partitions.map((partition) => {
+      const client = target.venueAdmin(partition);
+      return target.call(
+        "venueAdmin",
+        token,
+        client.getStatus.bind(client),
+        partition === undefined ? {} : { partition },
+        { partition },
+      );
+    }),
+  );
+  const res = { venue: answers[0]!.venue, replicas: answers.flatMap((a) => a.replicas) };
   const services: { service: string; ready: string }[] = [];
   const ops = target.state?.endpoints;
   if (ops !== undefined && target.flags.endpoint === undefined) {
@@ -67,17 +81,31 @@ export async function haltOrResume(
   if (symbol === undefined && flags.all !== true)
     throw new CliError(EXIT.USAGE, `say what to ${action}: a SYMBOL, or --all for every instrument`);
   const reason = flags.reason ?? (action === "halt" ? "halted from the CLI" : "resumed from the CLI");
-  const client = target.venueAdmin();
   const instrument = symbol ?? "";
   const token = target.adminToken();
-  const res =
-    action === "halt"
-      ? await target.call("venueAdmin", token, client.halt.bind(client), { instrument, reason })
-      : await target.call("venueAdmin", token, client.resume.bind(client), {
-          instrument,
-          reason,
-          state: flags.auction === true ? InstrumentState.PRE_OPEN : InstrumentState.CONTINUOUS,
-        });
+  // Each partition's engine halts its own instruments: the symbol's partition, or every one for --all.
+  const local = target.enginePartitions();
+  const listed = symbol === undefined ? undefined : target.venue()?.spec.instruments.find((i) => i.symbol === symbol);
+  const partitions = local === undefined ? [undefined] : listed !== undefined ? [listed.partition] : local;
+  const answers = await Promise.all(
+    partitions.map((partition) => {
+      const client = target.venueAdmin(partition);
+      return action === "halt"
+        ? target.call("venueAdmin", token, client.halt.bind(client), { instrument, reason }, { partition })
+        : target.call(
+            "venueAdmin",
+            token,
+            client.resume.bind(client),
+            {
+              instrument,
+              reason,
+              state: flags.auction === true ? InstrumentState.PRE_OPEN : InstrumentState.CONTINUOUS,
+            },
+            { partition },
+          );
+    }),
+  );
+  const res = { commands: answers.flatMap((a) => a.commands) };
   printResult(
     target.flags.json === true,
     res,

@@ -83,3 +83,29 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     }),
   };
 }
+
+/**
+ * The partition's published mark as gauges read at scrape time: the mark moves with JetStream's
+ * acknowledgements, after the last command is applied, so it is not set from the loop.
+ */
+export function registerPublishedMark(
+  registry: Registry,
+  published: () => { readonly cmdSeq: number; readonly index: number },
+): void {
+  new Gauge({
+    name: "tp_engine_published_command_seq",
+    help: "Command sequence of the last event the event stream holds with every event before it (this partition)",
+    registers: [registry],
+    collect() {
+      this.set(published().cmdSeq);
+    },
+  });
+  new Gauge({
+    name: "tp_engine_published_event_index",
+    help: "Index within its command of the last event the event stream holds with every event before it",
+    registers: [registry],
+    collect() {
+      this.set(published().index);
+    },
+  });
+}

@@ -65,6 +65,11 @@ export interface EngineStatus {
   readonly lastCommandSeq: number;
   readonly lag: number;
   readonly publishBacklog: number;
+  /**
+   * The last event of this partition the event stream holds with every one before it
+   * (cmdSeq 0: none): what a reader of the stream waits for, since applied is not yet stored.
+   */
+  readonly published: PublishedMark;
   readonly caughtUp: boolean;
   readonly publisher: EventPublisher["state"] | undefined;
   /** Wall-clock time (ISO) the last command arrived from the log. */
@@ -131,6 +136,7 @@ export class EngineRunner {
       lastCommandSeq: this.partition.lastSeq,
       lag: this.lag,
       publishBacklog: this.publisher?.backlog ?? 0,
+      published: this.publisher?.published ?? NOTHING_PUBLISHED,
       caughtUp: this.caughtUp,
       publisher: this.publisher?.state,
       lastCommandAt: this.lastCommandAt,

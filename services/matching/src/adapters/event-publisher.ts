@@ -93,12 +93,26 @@ export class EventPublisher {
   private probe: Slot | undefined;
   private resendScheduled = false;
   private mark: PublishedMark;
+  /** The last event of the acknowledged prefix (publish mode): the stream holds it and everything before. */
+  private acked: PublishedMark;
   mode: "publish" | "retain";
 
   constructor(options: EventPublisherOptions, mode: "publish" | "retain", mark: PublishedMark = NOTHING_PUBLISHED) {
     this.options = options;
     this.mode = mode;
     this.mark = mark;
+    this.acked = mark;
+  }
+
+  /**
+   * How far this partition's events are known to be in the stream, with nothing missing before:
+   * as primary, the last event of the acknowledged prefix (or the stream's mark at start); as
+   * standby, the primary's progress last observed. Readers wait for it, not for the applied
+   * command: publishing is pipelined, so an applied command's events may not be stored yet.
+   */
+  get published(): PublishedMark {
+    const m = this.mode === "retain" || after(this.mark, this.acked) ? this.mark : this.acked;
+    return { cmdSeq: m.cmdSeq, index: m.index };
   }
 
   /** Whether any event of command `cmdSeq` would be published or retained (callers skip encoding otherwise). */
@@ -208,7 +222,9 @@ export class EventPublisher {
 
   private advance(): void {
     const slots = this.slots;
+    const from = this.head;
     while (this.head < slots.length && slots[this.head]!.state === SlotState.ACKED) this.head++;
+    if (this.head > from) this.acked = slots[this.head - 1]!.event;
     if (this.head > 4096 && this.head * 2 > slots.length) {
       this.slots = slots.slice(this.head);
       this.head = 0;

@@ -102,6 +102,8 @@ export function venueAdminService(deps: VenueAdminDeps): VenueAdminServer {
             engineTime: usToTimestamp(runner.partition.engineTimeUs),
             lastSnapshotCommandSeq: deps.lastSnapshotSeq(),
             instruments: [...runner.partition.instruments],
+            publishedCommandSeq: s.published.cmdSeq,
+            publishedEventIndex: Math.max(0, s.published.index),
           },
         ],
       };

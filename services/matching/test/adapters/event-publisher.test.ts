@@ -58,8 +58,30 @@ describe("EventPublisher against a real nats-server", () => {
 
   it("publishes every event once, in order, with <cmdSeq>-<index> ids", async () => {
     const list = events(1, 300, 3);
-    await publishAll(new EventPublisher(options(), "publish"), list);
+    const publisher = new EventPublisher(options(), "publish");
+    expect(publisher.published).toEqual({ cmdSeq: 0, index: -1 });
+    await publishAll(publisher, list);
     expect(await storedIds(jsm)).toEqual(list.map((e) => messageIdOf(e.cmdSeq, e.index)));
+    expect(publisher.published).toEqual({ cmdSeq: 300, index: 2 });
+  });
+
+  it("marks as published only events the stream holds with everything before them", async () => {
+    const publisher = new EventPublisher(options(), "publish");
+    const list = events(1, 400, 2);
+    const run = publishAll(publisher, list);
+    const seen: string[] = [];
+    while (publisher.backlog > 0 || seen.length === 0) {
+      const { cmdSeq, index } = publisher.published;
+      if (cmdSeq > 0) {
+        const stored = await storedIds(jsm);
+        const upTo = list.findIndex((e) => e.cmdSeq === cmdSeq && e.index === index);
+        expect(stored.slice(0, upTo + 1)).toEqual(list.slice(0, upTo + 1).map((e) => messageIdOf(e.cmdSeq, e.index)));
+      }
+      seen.push(messageIdOf(cmdSeq, index));
+      await new Promise((r) => setImmediate(r));
+    }
+    await run;
+    expect(publisher.published).toEqual({ cmdSeq: 400, index: 1 });
   });
 
   it("gives each event its own id when a command's events share one headers object (its trace context)", async () => {
@@ -79,8 +101,11 @@ describe("EventPublisher against a real nats-server", () => {
     const last = await jsm.streams.getMessage("EVT", { last_by_subj: "evt.>" });
     const mark = markOf(last!.header!.get("Nats-Msg-Id"))!;
     expect(mark).toEqual({ cmdSeq: 4, index: 0 });
-    await publishAll(new EventPublisher(options(), "publish", mark), list);
+    const restarted = new EventPublisher(options(), "publish", mark);
+    expect(restarted.published).toEqual(mark);
+    await publishAll(restarted, list);
     expect(await storedIds(jsm)).toEqual(list.map((e) => messageIdOf(e.cmdSeq, e.index)));
+    expect(restarted.published).toEqual({ cmdSeq: 10, index: 1 });
   });
 
   it("retains as a standby and publishes only what the primary had not, on promotion", async () => {
@@ -91,9 +116,12 @@ describe("EventPublisher against a real nats-server", () => {
     for (const e of list) standby.offer(e);
     standby.observe({ cmdSeq: 10, index: 1 });
     expect(standby.backlog).toBe(20);
+    expect(standby.published).toEqual({ cmdSeq: 10, index: 1 });
     standby.promote({ cmdSeq: 13, index: 0 });
+    expect(standby.published).toEqual({ cmdSeq: 13, index: 0 });
     await standby.idle();
     expect(await storedIds(jsm)).toEqual(list.map((e) => messageIdOf(e.cmdSeq, e.index)));
+    expect(standby.published).toEqual({ cmdSeq: 20, index: 1 });
   });
 
   it("loses nothing and duplicates nothing when nats-server restarts mid-stream", async () => {
@@ -106,5 +134,6 @@ describe("EventPublisher against a real nats-server", () => {
     const ids = await storedIds(jsm);
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual(list.map((e) => messageIdOf(e.cmdSeq, e.index)).sort());
+    expect(publisher.published).toEqual({ cmdSeq: 3_000, index: 1 });
   });
 });

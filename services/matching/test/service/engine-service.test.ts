@@ -20,7 +20,7 @@ import { context, trace } from "@opentelemetry/api";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { initTelemetry } from "@tradeplane/platform";
 import { EngineProcess } from "../support/engine-process.ts";
-import { appendAll, entrySeqs, readEvents, referenceRun, venueFixture } from "../support/venue-fixture.ts";
+import { appendAll, entrySeqs, lastMarkOf, readEvents, referenceRun, venueFixture } from "../support/venue-fixture.ts";
 
 const VENUE = "svc";
 const ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -58,8 +58,8 @@ describe("the matching engine service on a real nats-server", () => {
   it("applies the log in order and publishes each event once, as the pure partition computes them", async () => {
     const last = await appendAll(fixture.js, VENUE, commands);
     expect(last).toBe(entrySeqs()(1_999));
-    await engine.waitForSeq(last);
     const reference = referenceRun(commands);
+    await engine.waitForMark(lastMarkOf(reference.events));
     const stored = await readEvents(fixture.nc, VENUE);
     expect(stored.map((e) => e.msgId)).toEqual(reference.events.map((e) => e.msgId));
     expect(Buffer.concat(stored.map((e) => e.bytes)).equals(Buffer.concat(reference.events.map((e) => e.bytes)))).toBe(
@@ -78,7 +78,7 @@ describe("the matching engine service on a real nats-server", () => {
   ])("records %s as one rejection and keeps going", async (_name, bytes) => {
     const bad = await fixture.js.publish(commandSubject(VENUE, 0), bytes);
     const good = await appendAll(fixture.js, VENUE, commandStream(1, 99, entrySeqs(bad.seq + 1)));
-    await engine.waitForSeq(good);
+    await engine.waitForMark({ cmdSeq: good, index: 0 });
     const events = await readEvents(fixture.nc, VENUE);
     const rejection = events.find((e) => e.msgId === `${commandSeqOf(bad.seq, 0)}-0`)!;
     expect(rejection.events).toHaveLength(1);
@@ -107,7 +107,7 @@ describe("the matching engine service on a real nats-server", () => {
       fixture.writer.append(0, commandStream(1, 123)[0]!),
     );
     span.end();
-    await engine.waitForSeq(ack.seq);
+    await engine.waitForMark({ cmdSeq: ack.seq, index: 0 });
     const jsm = await jetstreamManager(fixture.nc);
     const event = await jsm.streams.getMessage(eventStreamName(VENUE), { last_by_subj: eventSubjects(VENUE) });
     expect(event?.header?.get("traceparent")).toContain(traceId);
@@ -135,7 +135,7 @@ describe("the matching engine service on a real nats-server", () => {
       admin.halt({ instrument: "TCS", reason: "circuit breaker drill" }, metadata, cb),
     );
     const seq = halted.commands[0]!.commandSeq;
-    await engine.waitForSeq(seq);
+    await engine.waitForMark({ cmdSeq: seq, index: 0 });
     const events = await readEvents(fixture.nc, VENUE);
     const change = events.find((e) => e.msgId === `${seq}-0`)!;
     expect(change.events[0]!.body).toMatchObject({

@@ -50,6 +50,27 @@ export class EngineProcess extends ServiceProcess {
   }
 
   /**
+   * Waits until the engine's published mark (`/status` `published`) reaches `mark`: the event
+   * stream holds this partition's events up to that one with none missing before, so a read of
+   * the stream sees them all. Waiting for the applied sequence is not enough: publishing is
+   * pipelined, and a restarted engine publishes its replayed commands' events after applying them.
+   */
+  async waitForMark(mark: { readonly cmdSeq: number; readonly index: number }, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!this.running) throw new Error(`engine exited while waiting for ${mark.cmdSeq}-${mark.index}:\n${this.log}`);
+      const status = await this.ops<{ published: { cmdSeq: number; index: number } }>("/status");
+      const p = status.published;
+      if (p.cmdSeq > mark.cmdSeq || (p.cmdSeq === mark.cmdSeq && p.index >= mark.index)) return;
+      if (Date.now() > deadline)
+        throw new Error(
+          `engine published up to ${p.cmdSeq}-${p.index}, wanted ${mark.cmdSeq}-${mark.index}; status ${JSON.stringify(status)}\n${this.log}`,
+        );
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /**
    * Waits until the engine applied `seq` and every event it produced is acknowledged by the
    * stream: the event stream's end is final for the commands so far (publishing is pipelined,
    * so applied is not yet stored).

@@ -98,6 +98,12 @@ export async function appendAll(
   return last;
 }
 
+/** The (command, index) of the last of these events, what an engine's published mark reaches once they are all stored. */
+export function lastMarkOf(events: readonly StoredEvent[]): { cmdSeq: number; index: number } {
+  const last = events.at(-1)?.events.at(-1);
+  return last === undefined ? { cmdSeq: 0, index: -1 } : { cmdSeq: last.commandSeq, index: last.index };
+}
+
 /**
  * How long reads of the event stream are retried: after a cluster loses a server, the
  * JetStream API can stay unavailable for tens of seconds while the survivors elect leaders

@@ -1,5 +1,5 @@
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from "@nats-io/jetstream";
-import { eventStreamName, type EngineEvent, type ExecutionReport } from "@tradeplane/contracts";
+import { eventStreamName, eventSubjectPartition, type EngineEvent, type ExecutionReport } from "@tradeplane/contracts";
 import { decodeEventMessage, type Logger } from "@tradeplane/platform";
 import type { AccountReport, OrderProjection } from "../domain/order-projection.ts";
 
@@ -141,14 +141,16 @@ export class EventFollower {
           this.streamSeq = m.seq;
           this.appliedSinceStart++;
           let events: EngineEvent[];
+          const partition = eventSubjectPartition(m.subject);
           try {
+            if (partition === undefined) throw new Error(`subject ${m.subject} names no partition`);
             events = decodeEventMessage(m.data);
           } catch (err) {
             this.logger.error({ seq: m.seq, err: (err as Error).message }, "undecodable event message skipped");
             if (this.reachWaiters.length > 0) this.wakeReached();
             continue;
           }
-          for (const event of events) this.applyEvent(event);
+          for (const event of events) this.applyEvent(event, partition);
           if (this.reachWaiters.length > 0) this.wakeReached();
         }
       } catch (err) {
@@ -159,8 +161,8 @@ export class EventFollower {
     }
   }
 
-  private applyEvent(event: EngineEvent): void {
-    const reports = this.projection.apply(event);
+  private applyEvent(event: EngineEvent, partition: number): void {
+    const reports = this.projection.apply(event, partition);
     let forCommand = this.inProgress.get(event.commandSeq);
     if (forCommand === undefined) {
       forCommand = [];

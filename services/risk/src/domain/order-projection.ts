@@ -41,6 +41,12 @@ interface LiveOrder {
   order: Order;
 }
 
+/** How far one engine partition's events are applied: its last (commandSeq, index). */
+export interface PartitionMark {
+  commandSeq: number;
+  index: number;
+}
+
 /** One account's risk over all its instruments, for gauges (money in minor units, quantities in lots). */
 export interface AccountRiskSummary {
   openOrders: number;
@@ -66,10 +72,9 @@ export const DEFAULT_REPORTS_KEPT = 10_000;
  * protobuf bytes (base64), so loading them decodes and checks them.
  */
 export interface ProjectionSnapshot {
-  readonly version: 1;
-  /** (commandSeq, index) of the last event applied. */
-  readonly lastSeq: number;
-  readonly lastIndex: number;
+  readonly version: 2;
+  /** Per engine partition, (commandSeq, index) of its last event applied. */
+  readonly marks: [partition: number, commandSeq: number, index: number][];
   /** Live orders, protobuf `Order`, base64. */
   readonly orders: string[];
   readonly positions: [account: string, instrument: string, position: Position][];
@@ -207,18 +212,24 @@ export class OrderProjection {
   private readonly recent = new Map<string, ExecutionReport[]>();
   /** Finished orders and used client order ids of the current trading session. */
   private readonly session = new SessionOrders();
-  /** Last (commandSeq, index) applied: events at or before it are ignored (redelivery). */
-  private lastSeq = 0;
-  private lastIndex = -1;
+  /**
+   * Per engine partition, the last (commandSeq, index) applied: that partition's events at or
+   * before it are ignored (a message stored twice). One mark per partition, not one for the
+   * stream: each partition's engine publishes into the one event stream on its own, so events
+   * of one partition follow events of another with higher command sequences (command sequences
+   * come from the one command stream), and a single mark dropped them.
+   */
+  private readonly marks = new Map<number, PartitionMark>();
 
   constructor(terms: (instrument: string) => InstrumentTerms | undefined, reportsKept = DEFAULT_REPORTS_KEPT) {
     this.terms = terms;
     this.reportsKept = reportsKept;
   }
 
-  /** (commandSeq, index) of the last event applied. */
-  get position(): { commandSeq: number; index: number } {
-    return { commandSeq: this.lastSeq, index: this.lastIndex };
+  /** (commandSeq, index) of the last event of `partition` applied; commandSeq 0 when none. */
+  markOf(partition: number): PartitionMark {
+    const mark = this.marks.get(partition);
+    return mark === undefined ? { commandSeq: 0, index: -1 } : { ...mark };
   }
 
   /**
@@ -258,9 +269,8 @@ export class OrderProjection {
     for (const [account, byInstrument] of this.positions)
       for (const [instrument, p] of byInstrument) positions.push([account, instrument, { ...p, lots: [...p.lots] }]);
     return {
-      version: 1,
-      lastSeq: this.lastSeq,
-      lastIndex: this.lastIndex,
+      version: 2,
+      marks: Array.from(this.marks, ([partition, m]) => [partition, m.commandSeq, m.index]),
       positions,
       lastPrices: [...this.lastPrices],
       states: [...this.states],
@@ -275,12 +285,18 @@ export class OrderProjection {
     terms: (instrument: string) => InstrumentTerms | undefined,
     reportsKept = DEFAULT_REPORTS_KEPT,
   ): OrderProjection {
-    if (typeof snapshot !== "object" || snapshot === null || (snapshot as { version?: unknown }).version !== 1)
-      throw new ProjectionSnapshotError("not a version 1 projection snapshot");
+    // Version 1 kept one mark for every partition: what it skipped is unknown, so it is not loaded.
+    if (typeof snapshot !== "object" || snapshot === null || (snapshot as { version?: unknown }).version !== 2)
+      throw new ProjectionSnapshotError("not a version 2 projection snapshot");
     const s = snapshot as Record<string, unknown>;
     const p = new OrderProjection(terms, reportsKept);
-    p.lastSeq = snapshotInt(s.lastSeq, "lastSeq");
-    p.lastIndex = snapshotInt(s.lastIndex, "lastIndex", -1);
+    for (const [i, entry] of snapshotArray(s.marks, "marks").entries()) {
+      const [partition, commandSeq, index] = snapshotArray(entry, `marks[${i}]`);
+      p.marks.set(snapshotInt(partition, `marks[${i}][0]`), {
+        commandSeq: snapshotInt(commandSeq, `marks[${i}][1]`),
+        index: snapshotInt(index, `marks[${i}][2]`, -1),
+      });
+    }
     for (const [i, encoded] of snapshotArray(s.orders, "orders").entries()) {
       const order = decodeBase64(OrderCodec, encoded, `orders[${i}]`);
       if (order.orderId <= 0 || order.leavesQty <= 0)
@@ -548,12 +564,22 @@ export class OrderProjection {
     this.session.finished(order);
   }
 
-  /** Applies one engine event; returns the execution reports it produces, per account. */
-  apply(event: EngineEvent): AccountReport[] {
-    if (event.commandSeq < this.lastSeq || (event.commandSeq === this.lastSeq && event.index <= this.lastIndex))
+  /**
+   * Applies one event of engine partition `partition` (the event subject's partition token);
+   * returns the execution reports it produces, per account.
+   */
+  apply(event: EngineEvent, partition: number): AccountReport[] {
+    let mark = this.marks.get(partition);
+    if (mark === undefined) {
+      mark = { commandSeq: 0, index: -1 };
+      this.marks.set(partition, mark);
+    } else if (
+      event.commandSeq < mark.commandSeq ||
+      (event.commandSeq === mark.commandSeq && event.index <= mark.index)
+    )
       return [];
-    this.lastSeq = event.commandSeq;
-    this.lastIndex = event.index;
+    mark.commandSeq = event.commandSeq;
+    mark.index = event.index;
     const body = event.body;
     if (body === undefined) return [];
     const out: AccountReport[] = [];

@@ -13,8 +13,8 @@ import {
 } from "@tradeplane/contracts";
 import { Partition } from "@tradeplane/matching/partition";
 import { engineConfigOf } from "@tradeplane/matching/engine-config";
-import { commandStream, testInstrumentSettings } from "@tradeplane/testkit";
-import { OrderProjection, ProjectionSnapshotError } from "../../src/domain/order-projection.ts";
+import { commandStream, prng, testInstrumentSettings } from "@tradeplane/testkit";
+import { OrderProjection, ProjectionSnapshotError, type AccountReport } from "../../src/domain/order-projection.ts";
 import { unrealisedPnl } from "../../src/domain/positions.ts";
 import { rejectText } from "../../src/domain/reject-text.ts";
 
@@ -37,7 +37,7 @@ describe("OrderProjection over the real engine's events", () => {
 
   it("keeps exactly the engine's live orders", () => {
     const p = projectionFor();
-    for (const e of events) p.apply(e);
+    for (const e of events) p.apply(e, 0);
     const accounts = new Set(events.flatMap((e) => (e.body?.$case === "accepted" ? [e.body.value.account] : [])));
     const open = [...accounts].flatMap((a) => p.openOrders(a));
     expect(open.length).toBe(liveOrders);
@@ -46,7 +46,7 @@ describe("OrderProjection over the real engine's events", () => {
 
   it("gives positions equal to a recomputation from the raw trade events, and conserves money", () => {
     const p = projectionFor();
-    for (const e of events) p.apply(e);
+    for (const e of events) p.apply(e, 0);
     const net = new Map<string, number>();
     const cash = new Map<string, number>();
     const last = new Map<string, number>();
@@ -78,7 +78,8 @@ describe("OrderProjection over the real engine's events", () => {
     const p = projectionFor();
     const seen = new Map<string, number[]>();
     for (const e of events)
-      for (const { account, report } of p.apply(e)) seen.set(account, [...(seen.get(account) ?? []), report.sequence]);
+      for (const { account, report } of p.apply(e, 0))
+        seen.set(account, [...(seen.get(account) ?? []), report.sequence]);
     for (const [account, sequences] of seen) {
       expect(sequences).toEqual(sequences.map((_, i) => i + 1));
       expect(p.reportsSince(account, sequences.length - 5)!.map((r) => r.sequence)).toEqual(sequences.slice(-5));
@@ -87,9 +88,9 @@ describe("OrderProjection over the real engine's events", () => {
 
   it("ignores an event applied twice", () => {
     const p = projectionFor();
-    for (const e of events.slice(0, 100)) p.apply(e);
+    for (const e of events.slice(0, 100)) p.apply(e, 0);
     const before = JSON.stringify(p.openOrders("acct-1"));
-    expect(p.apply(events[50]!)).toEqual([]);
+    expect(p.apply(events[50]!, 0)).toEqual([]);
     expect(JSON.stringify(p.openOrders("acct-1"))).toBe(before);
   });
 
@@ -97,16 +98,19 @@ describe("OrderProjection over the real engine's events", () => {
     const p = new OrderProjection((symbol) => (symbol === "UNLISTED" ? undefined : { notionalPerTickLot: 1 }));
     let seq = 0;
     const change = (instrument: string, state: InstrumentState): void =>
-      void p.apply({
-        commandSeq: ++seq,
-        index: 0,
-        instrument,
-        timestamp: undefined,
-        body: {
-          $case: "instrumentStateChanged",
-          value: { previousState: 0, state, reason: "test", referencePrice: 100_000 },
-        },
-      } as EngineEvent);
+      void p.apply(
+        {
+          commandSeq: ++seq,
+          index: 0,
+          instrument,
+          timestamp: undefined,
+          body: {
+            $case: "instrumentStateChanged",
+            value: { previousState: 0, state, reason: "test", referencePrice: 100_000 },
+          },
+        } as EngineEvent,
+        0,
+      );
     change("INFY", InstrumentState.HALTED);
     change("TCS", InstrumentState.HALTED);
     change("UNLISTED", InstrumentState.HALTED);
@@ -119,7 +123,7 @@ describe("OrderProjection over the real engine's events", () => {
 
   it("sums each account's orders, positions and P&L over its instruments for the gauges", () => {
     const p = projectionFor();
-    for (const e of events) p.apply(e);
+    for (const e of events) p.apply(e, 0);
     const summaries = p.accountSummaries();
     expect(summaries.size).toBeGreaterThan(0);
     for (const [account, s] of summaries) {
@@ -148,7 +152,7 @@ describe("OrderProjection over the real engine's events", () => {
 
     it("writes its snapshot in steps as of when it began, while events go on between steps", () => {
       const p = new OrderProjection(terms, KEPT);
-      for (const e of events.slice(0, 3_000)) p.apply(e);
+      for (const e of events.slice(0, 3_000)) p.apply(e, 0);
       const atOnce = JSON.parse(JSON.stringify(p.snapshot())) as unknown;
       const steps = p.snapshotJsonSteps(KEPT, 7);
       let next = 3_000;
@@ -157,7 +161,7 @@ describe("OrderProjection over the real engine's events", () => {
       while (r.done !== true) {
         taken++;
         // Fills, cancels and replaces of the orders being written, and new ones.
-        for (let k = 0; k < 40 && next < events.length; k++) p.apply(events[next++]!);
+        for (let k = 0; k < 40 && next < events.length; k++) p.apply(events[next++]!, 0);
         r = steps.next();
       }
       expect(taken).toBeGreaterThan(10);
@@ -171,13 +175,13 @@ describe("OrderProjection over the real engine's events", () => {
       "a projection restored from a snapshot after %i events and fed the rest equals one fed them all",
       (at) => {
         const whole = new OrderProjection(terms, KEPT);
-        for (const e of events) whole.apply(e);
+        for (const e of events) whole.apply(e, 0);
         const first = new OrderProjection(terms, KEPT);
-        for (const e of events.slice(0, at)) first.apply(e);
+        for (const e of events.slice(0, at)) first.apply(e, 0);
         // Through JSON, as stored.
         const stored = JSON.parse(JSON.stringify(first.snapshot())) as unknown;
         const restored = OrderProjection.restore(stored, terms, KEPT);
-        const reports = events.slice(at).flatMap((e) => restored.apply(e));
+        const reports = events.slice(at).flatMap((e) => restored.apply(e, 0));
         expect(restored.snapshot()).toEqual(whole.snapshot());
         // The same behaviour, not only the same data: ids, resumable reports, gauges.
         const accounts = [...whole.accountSummaries().keys()];
@@ -194,51 +198,22 @@ describe("OrderProjection over the real engine's events", () => {
       },
     );
 
+    const tables = { orders: [], positions: [], lastPrices: [], states: [], sequences: [], reports: [] };
     it.each([
       ["something that is not a snapshot", "hello"],
-      ["another version", { version: 2 }],
-      ["a truncated one", { version: 1, lastSeq: 5, lastIndex: 0 }],
+      ["another version", { version: 3 }],
       [
-        "an order that is not protobuf",
-        {
-          version: 1,
-          lastSeq: 5,
-          lastIndex: 0,
-          orders: ["!!!not base64 protobuf"],
-          positions: [],
-          lastPrices: [],
-          states: [],
-          sequences: [],
-          reports: [],
-        },
+        "a version 1 snapshot (one mark for every partition: what it skipped is unknown)",
+        { version: 1, lastSeq: 5, lastIndex: 0, ...tables },
       ],
-      [
-        "a negative sequence",
-        {
-          version: 1,
-          lastSeq: -1,
-          lastIndex: 0,
-          orders: [],
-          positions: [],
-          lastPrices: [],
-          states: [],
-          sequences: [],
-          reports: [],
-        },
-      ],
+      ["a truncated one", { version: 2, marks: [[0, 5, 0]] }],
+      ["an order that is not protobuf", { version: 2, marks: [], ...tables, orders: ["!!!not base64 protobuf"] }],
+      ["a negative sequence", { version: 2, marks: [[0, -1, 0]], ...tables }],
+      ["a negative partition", { version: 2, marks: [[-1, 5, 0]], ...tables }],
+      ["a mark that is not a triple", { version: 2, marks: [5], ...tables }],
       [
         "a position with a fractional quantity",
-        {
-          version: 1,
-          lastSeq: 1,
-          lastIndex: 0,
-          orders: [],
-          positions: [["a", "INFY", { netQty: 0.5, lots: [] }]],
-          lastPrices: [],
-          states: [],
-          sequences: [],
-          reports: [],
-        },
+        { version: 2, marks: [], ...tables, positions: [["a", "INFY", { netQty: 0.5, lots: [] }]] },
       ],
     ])("refuses %s with a reason", (_name, snapshot) => {
       expect(() => OrderProjection.restore(snapshot, terms)).toThrow(ProjectionSnapshotError);
@@ -246,7 +221,7 @@ describe("OrderProjection over the real engine's events", () => {
 
     it("refuses reports whose sequences do not end at the account's last one", () => {
       const p = new OrderProjection(terms, KEPT);
-      for (const e of events.slice(0, 500)) p.apply(e);
+      for (const e of events.slice(0, 500)) p.apply(e, 0);
       const snap = JSON.parse(JSON.stringify(p.snapshot())) as { sequences: [string, number][] };
       snap.sequences[0]![1] += 1;
       expect(() => OrderProjection.restore(snap, terms)).toThrow(/not consecutive/);
@@ -398,5 +373,120 @@ describe("rejectText", () => {
     ["falls back to the reason's name", RejectReason.THROTTLED, "", "THROTTLED"],
   ])("%s", (_name, reason, text, expected) => {
     expect(rejectText(reason, text)).toBe(expected);
+/**
+ * Four partitions of one venue, each trading its own copies of the test instruments, their
+ * commands interleaved in one command log (so command sequences interleave too), each
+ * partition's events cut into messages (a command's events per instrument), as its engine
+ * would publish them.
+ */
+function venueLog(partitions: number, commandsEach: number, seed: number): { p: number; events: EngineEvent[] }[][] {
+  return Array.from({ length: partitions }, (_, p) => {
+    const rename = (symbol: string) => `${symbol}${p}`;
+    const partition = Partition.create({
+      engine: engineConfigOf({ instruments: testInstrumentSettings.map((i) => ({ ...i, symbol: rename(i.symbol) })) }),
+    });
+    // Partition p's i-th command is the only one of log entry partitions * i + p + 1.
+    const seqOf = (i: number) => (partitions * i + p + 1) * 1_000;
+    const messages: { p: number; events: EngineEvent[] }[] = [];
+    commandStream(commandsEach, seed + p, seqOf).forEach((command, i) => {
+      const body = command.body?.value as { instrument?: string } | undefined;
+      if (body?.instrument !== undefined && body.instrument !== "NOPE") body.instrument = rename(body.instrument);
+      partition.apply(seqOf(i), command);
+      for (const e of partition.wireEvents()) {
+        const last = messages.at(-1);
+        if (last?.events[0]!.commandSeq === e.commandSeq && last.events[0]!.instrument === e.instrument)
+          last.events.push(e);
+        else messages.push({ p, events: [e] });
+      }
+    });
+    return messages;
+  });
+}
+
+/** What a projection holds, with report sequences left out (they follow the order events arrive in). */
+function holdings(projection: OrderProjection, reports: AccountReport[]): unknown {
+  const accounts = [...new Set(reports.map((r) => r.account))].sort();
+  return {
+    orders: accounts.map((a) => projection.openOrders(a)),
+    positions: accounts.map((a) => [...projection.positionsOf(a)].sort(([x], [y]) => (x < y ? -1 : 1))),
+    reports: reports
+      .map(({ account, report }) => ({ account, ...report, sequence: 0 }))
+      .sort((x, y) => x.commandSeq - y.commandSeq || x.eventIndex - y.eventIndex || (x.account < y.account ? -1 : 1)),
+  };
+}
+
+describe("OrderProjection over several partitions publishing into one stream", () => {
+  const PARTITIONS = 4;
+  const log = venueLog(PARTITIONS, 1_500, 5);
+  const terms = () => ({ notionalPerTickLot: MULT });
+
+  /** The reference: every partition's messages in command order (the order of the command log). */
+  function inCommandOrder(): AccountReport[] {
+    const all = log.flat().sort((x, y) => x.events[0]!.commandSeq - y.events[0]!.commandSeq);
+    return all.flatMap((m) => m.events.flatMap((e) => reference.apply(e, m.p)));
+  }
+  const reference = new OrderProjection(terms);
+  const referenceReports = inCommandOrder();
+
+  /** The partitions' messages as one stream: each partition's in its order, partitions shuffled among each other. */
+  function interleaved(seed: number, duplicates: number): { p: number; events: EngineEvent[] }[] {
+    const rnd = prng(seed);
+    const next = log.map(() => 0);
+    const out: { p: number; events: EngineEvent[] }[] = [];
+    for (;;) {
+      const open = next.flatMap((n, p) => (n < log[p]!.length ? [p] : []));
+      if (open.length === 0) break;
+      // Bursts: one partition's engine runs ahead of the others for a while.
+      const p = open[Math.floor(rnd() * open.length)]!;
+      for (let k = 1 + Math.floor(rnd() * 30); k > 0 && next[p]! < log[p]!.length; k--) {
+        out.push(log[p]![next[p]!++]!);
+        // A message stored twice (a failover past the duplicate window).
+        if (rnd() < duplicates) out.push(log[p]![Math.floor(rnd() * next[p]!)]!);
+      }
+    }
+    return out;
+  }
+
+  it("the interleavings tested do deliver lower command sequences after higher ones of another partition", () => {
+    const stream = interleaved(1, 0);
+    let max = 0;
+    let behind = 0;
+    for (const m of stream) {
+      if (m.events[0]!.commandSeq < max) behind++;
+      max = Math.max(max, m.events[0]!.commandSeq);
+    }
+    expect(behind).toBeGreaterThan(stream.length / 4);
+  });
+
+  it.each([1, 2, 3])(
+    "holds what the partitions' events give in command order, whatever their interleaving (seed %i)",
+    (seed) => {
+      const p = new OrderProjection(terms);
+      const reports = interleaved(seed, 0).flatMap((m) => m.events.flatMap((e) => p.apply(e, m.p)));
+      expect(holdings(p, reports)).toEqual(holdings(reference, referenceReports));
+    },
+  );
+
+  it("ignores each partition's messages stored twice, whenever they come again", () => {
+    const p = new OrderProjection(terms);
+    const reports = interleaved(4, 0.05).flatMap((m) => m.events.flatMap((e) => p.apply(e, m.p)));
+    expect(holdings(p, reports)).toEqual(holdings(reference, referenceReports));
+    for (let q = 0; q < PARTITIONS; q++) {
+      const last = log[q]!.at(-1)!.events.at(-1)!;
+      expect(p.markOf(q)).toEqual({ commandSeq: last.commandSeq, index: last.index });
+    }
+  });
+
+  it("restored from a snapshot taken in the middle of the stream, goes on with every partition where it stood", () => {
+    const stream = interleaved(5, 0.02);
+    const whole = new OrderProjection(terms);
+    const first = new OrderProjection(terms);
+    const at = Math.floor(stream.length / 3);
+    const reports = [...stream.slice(0, at).flatMap((m) => m.events.flatMap((e) => first.apply(e, m.p)))];
+    const restored = OrderProjection.restore(JSON.parse(JSON.stringify(first.snapshot())) as unknown, terms);
+    reports.push(...stream.slice(at).flatMap((m) => m.events.flatMap((e) => restored.apply(e, m.p))));
+    for (const m of stream) for (const e of m.events) whole.apply(e, m.p);
+    expect(restored.snapshot()).toEqual(whole.snapshot());
+    expect(holdings(restored, reports)).toEqual(holdings(reference, referenceReports));
   });
 });

@@ -119,6 +119,14 @@ export interface EngineReplicaStatus {
   lastSnapshotCommandSeq: number;
   /** Instruments of the partition, ascending. */
   instruments: string[];
+  /**
+   * The last event of the partition the event stream holds with every event before it:
+   * its command sequence (0 if none) and index. Publishing is pipelined, so a command
+   * applied is not yet a command whose events a reader of the stream can see; wait for
+   * this instead. A standby reports the primary's progress as it last read it.
+   */
+  publishedCommandSeq: number;
+  publishedEventIndex: number;
 }
 
 export interface GetBookRequest {
@@ -367,6 +375,8 @@ function createBaseEngineReplicaStatus(): EngineReplicaStatus {
     engineTime: undefined,
     lastSnapshotCommandSeq: 0,
     instruments: [],
+    publishedCommandSeq: 0,
+    publishedEventIndex: 0,
   };
 }
 
@@ -402,6 +412,13 @@ export const EngineReplicaStatus: MessageFns<EngineReplicaStatus> = {
     }
     for (const v of message.instruments) {
       writer.uint32(74).string(v!);
+    }
+    if (message.publishedCommandSeq !== 0) {
+      if (message.publishedCommandSeq >= 0 && message.publishedCommandSeq <= 0xffffffff) writer.uint32(80).uint32(message.publishedCommandSeq);
+      else writer.uint32(80).uint64(message.publishedCommandSeq);
+    }
+    if (message.publishedEventIndex !== 0) {
+      writer.uint32(88).uint32(message.publishedEventIndex);
     }
     return writer;
   },
@@ -491,6 +508,22 @@ export const EngineReplicaStatus: MessageFns<EngineReplicaStatus> = {
             message.instruments.push(reader.string());
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.publishedCommandSeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.publishedEventIndex = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -532,6 +565,16 @@ export const EngineReplicaStatus: MessageFns<EngineReplicaStatus> = {
       instruments: globalThis.Array.isArray(object?.instruments)
         ? object.instruments.map((e: any) => globalThis.String(e))
         : [],
+      publishedCommandSeq: isSet(object.publishedCommandSeq)
+        ? globalThis.Number(object.publishedCommandSeq)
+        : isSet(object.published_command_seq)
+        ? globalThis.Number(object.published_command_seq)
+        : 0,
+      publishedEventIndex: isSet(object.publishedEventIndex)
+        ? globalThis.Number(object.publishedEventIndex)
+        : isSet(object.published_event_index)
+        ? globalThis.Number(object.published_event_index)
+        : 0,
     };
   },
 
@@ -564,6 +607,12 @@ export const EngineReplicaStatus: MessageFns<EngineReplicaStatus> = {
     if (message.instruments?.length) {
       obj.instruments = message.instruments;
     }
+    if (message.publishedCommandSeq !== 0) {
+      obj.publishedCommandSeq = Math.round(message.publishedCommandSeq);
+    }
+    if (message.publishedEventIndex !== 0) {
+      obj.publishedEventIndex = Math.round(message.publishedEventIndex);
+    }
     return obj;
   },
 
@@ -583,6 +632,8 @@ export const EngineReplicaStatus: MessageFns<EngineReplicaStatus> = {
       : undefined;
     message.lastSnapshotCommandSeq = object.lastSnapshotCommandSeq ?? 0;
     message.instruments = object.instruments?.map((e) => e) || [];
+    message.publishedCommandSeq = object.publishedCommandSeq ?? 0;
+    message.publishedEventIndex = object.publishedEventIndex ?? 0;
     return message;
   },
 };
