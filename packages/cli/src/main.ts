@@ -24,6 +24,9 @@ const showPositions = lazy(risk, "showPositions");
 const killSwitch = lazy(risk, "killSwitch");
 const createAccount = lazy(risk, "createAccount");
 const setLimits = lazy(risk, "setLimits");
+const issueToken = lazy(risk, "issueToken");
+const listTokens = lazy(risk, "listTokens");
+const revokeToken = lazy(risk, "revokeToken");
 const showStatus = lazy(venue, "showStatus");
 const haltOrResume = lazy(venue, "haltOrResume");
 const replay = lazy(() => import("./commands/replay.ts"), "replay");
@@ -208,6 +211,29 @@ export function program(): Command {
   limitOptions(accounts.command("set-limits <name>").description("replace an account's limits as a whole")).action(
     withTarget((t, name: string, flags: LimitFlags) => setLimits(t, name, flags)),
   );
+
+  const tokens = cli
+    .command("tokens")
+    .description("OrderEntry bearer tokens of accounts (needs the venue-operator role)");
+  tokens
+    .command("issue <account>")
+    .description("issue a token for a principal of an account; the secret is printed once")
+    .option("--principal <principal>", "the principal it stands for (default: the account name)")
+    .option("--description <text>", "what it is for")
+    .action(
+      withTarget((t, account: string, flags: { principal?: string; description?: string }) =>
+        issueToken(t, account, flags),
+      ),
+    );
+  tokens
+    .command("list <account>")
+    .description("the tokens that trade an account, without their secrets")
+    .action(withTarget((t, account: string) => listTokens(t, account)));
+  tokens
+    .command("revoke <token-id>")
+    .description("revoke a token by the id `tokens list` shows")
+    .option("--reason <text>", "why, for the audit log")
+    .action(withTarget((t, tokenId: string, flags: { reason?: string }) => revokeToken(t, tokenId, flags)));
 
   cli
     .command("replay")
