@@ -41,7 +41,7 @@ const local: Placement = {
   ports: localPorts(7400),
 };
 const pod: Placement = {
-  natsUrl: ["tls://nats.tradeplane:4222"],
+  natsUrl: ["nats://nats.tradeplane:4222"],
   ...POD_SECRET_FILES,
   adminTokenFiles: { venueOperator: join(dir, "admin-token"), readOnly: join(dir, "admin-token") },
   natsCredsFile: join(dir, "nats.creds"),

@@ -44,7 +44,12 @@ export function program(): Command {
     .option("--data-dir <dir>", "local venue folder (default: $TP_DATA_DIR or ./.tradeplane)")
     .option("--endpoint <host:port>", "talk to this endpoint instead of the local venue's ($TP_ENDPOINT)")
     .option("--token <token>", "bearer token for order entry ($TP_TOKEN; default: the local demo account's)")
+    .option("--token-file <file>", "file holding the order entry token ($TP_TOKEN_FILE); keeps it off the command line")
     .option("--admin-token <token>", "bearer token for admin calls ($TP_ADMIN_TOKEN; default: the local one)")
+    .option("--admin-token-file <file>", "file holding the admin token ($TP_ADMIN_TOKEN_FILE)")
+    .option("--tls-ca <file>", "TLS to the endpoint: CA certificate, PEM ($TP_TLS_CA)")
+    .option("--tls-cert <file>", "client certificate for mutual TLS, PEM ($TP_TLS_CERT)")
+    .option("--tls-key <file>", "its private key, PEM ($TP_TLS_KEY)")
     .option("--json", "print JSON for scripts instead of tables")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();

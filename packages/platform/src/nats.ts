@@ -26,7 +26,7 @@ export type NatsTlsSettings = z.infer<typeof natsTlsSchema>;
 
 /** Connection settings every service shares; part of each service's config schema. */
 export const natsConfigSchema = {
-  /** NATS URLs, comma-separated in the environment (TP_NATS_URL); tls:// URLs require TLS. */
+  /** NATS URLs, comma-separated in the environment (TP_NATS_URL). */
   natsUrl: env.list().default(["nats://127.0.0.1:4222"]),
   /** Path to a NATS .creds file (JWT + nkey seed), mounted from a Secret in Kubernetes. */
   natsCredsFile: z.string().optional(),
@@ -35,7 +35,7 @@ export const natsConfigSchema = {
   natsUser: z.string().optional(),
   /** A secret, like natsToken. */
   natsPassword: secret().optional(),
-  /** TLS to NATS; unset = plaintext, unless a URL is tls://. */
+  /** TLS to NATS (a server that requires TLS gets it anyway, verified against the system CAs). */
   natsTls: natsTlsSchema.optional(),
 };
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -21,6 +21,18 @@ export interface NatsServerOptions {
   readonly name?: string;
   /** Cluster settings for a clustered server. */
   readonly cluster?: { readonly name: string; readonly port: number; readonly routes: readonly number[] };
+  /**
+   * TLS for clients (PEM files, e.g. from ThrowawayPki): the server's certificate and key;
+   * with `caFile` and `verify`, clients must present a certificate that CA signed.
+   */
+  readonly tls?: {
+    readonly certFile: string;
+    readonly keyFile: string;
+    readonly caFile?: string;
+    readonly verify?: boolean;
+  };
+  /** Decentralised JWT authentication: clients need `.creds` files of this operator's users. */
+  readonly trust?: { serverConfig(): string };
 }
 
 /** A real `nats-server -js` child process on loopback. */
@@ -50,6 +62,7 @@ export class NatsServer {
   }
 
   get url(): string {
+    // A server with TLS tells clients so in its INFO; they upgrade on the same URL.
     return `nats://127.0.0.1:${this.port}`;
   }
 
@@ -79,9 +92,33 @@ export class NatsServer {
     return args;
   }
 
-  private launch(): Promise<void> {
+  /**
+   * TLS and operator trust go into a config file (nats-server has no flags for the latter);
+   * it is written with mode 0600 into a temp dir of its own.
+   */
+  private async configArgs(): Promise<string[]> {
+    const { tls, trust } = this.options;
+    if (tls === undefined && trust === undefined) return [];
+    const lines: string[] = [];
+    if (tls !== undefined)
+      lines.push(
+        "tls {",
+        `  cert_file: ${JSON.stringify(tls.certFile)}`,
+        `  key_file: ${JSON.stringify(tls.keyFile)}`,
+        ...(tls.caFile !== undefined ? [`  ca_file: ${JSON.stringify(tls.caFile)}`] : []),
+        ...(tls.verify === true ? ["  verify: true"] : []),
+        "}",
+      );
+    if (trust !== undefined) lines.push(trust.serverConfig());
+    const dir = await mkdtemp(join(tmpdir(), "tradeplane-nats-conf-"));
+    const file = join(dir, "nats-server.conf");
+    await writeFile(file, lines.join("\n") + "\n", { mode: 0o600 });
+    return ["-c", file];
+  }
+
+  private async launch(): Promise<void> {
     const binary = findBinary("nats-server", "NATS_SERVER_BIN");
-    const child = spawn(binary, this.args(), { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(binary, [...(await this.configArgs()), ...this.args()], { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     reapOnExit(child);
     const record = (chunk: Buffer): void => {
