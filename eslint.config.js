@@ -72,6 +72,22 @@ export default tseslint.config(
     },
   },
   {
+    files: ["packages/accounts/src/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["@tradeplane/*", "!@tradeplane/contracts", "!@tradeplane/platform"],
+              message: "accounts depends only on contracts and platform: the CLI and the operator use it.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["services/*/src/**", "operator/src/**"],
     rules: {
       "no-restricted-imports": [

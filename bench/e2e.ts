@@ -34,7 +34,7 @@ import {
 } from "@tradeplane/contracts";
 import { ServiceProcess, testInstrumentSettings } from "@tradeplane/testkit";
 import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
-import { AccountRegistry } from "@tradeplane/risk/accounts";
+import { putAccount, putToken } from "@tradeplane/accounts";
 import { cpuSecondsOf } from "./lib/cpu-time.ts";
 import { Histogram } from "./lib/histogram.ts";
 import { benchVenue, numericFlags } from "./support/venue.ts";
@@ -44,8 +44,8 @@ const v = await benchVenue("e2e");
 const kv = await new Kvm(v.nc).open(accountsBucket(v.venue));
 const tokens = ["alice", "bob"].map((name) => ({ name, token: `${name}-bench-token-0123456789` }));
 for (const { name, token } of tokens) {
-  await AccountRegistry.putAccount(kv, { name, disabled: false, principals: [name], limits: {}, defaultStpMode: 0 });
-  await AccountRegistry.putToken(kv, token, name);
+  await putAccount(kv, { name, disabled: false, principals: [name], limits: {}, defaultStpMode: 0 });
+  await putToken(kv, token, name);
 }
 const engine = new EngineProcess({
   natsUrl: v.server.url,

@@ -14,18 +14,51 @@ import {
  * those schemas in the tests.
  */
 
-/** Where a service runs and how it reaches NATS: what differs between Kubernetes and local mode. */
+/**
+ * Where a service runs and how it reaches NATS: what differs between Kubernetes and local
+ * mode. Secrets are named by file path only (a mounted Secret, a 0600 file of local mode):
+ * the configs these builders make go into ConfigMaps, which must never hold a secret.
+ */
 export interface Placement {
   readonly natsUrl: readonly string[];
-  /** Local mode: token of the local nats-server. Kubernetes: a mounted creds file instead. */
-  readonly natsToken?: string;
+  /** A NATS .creds file (JWT and NKey seed): Kubernetes. */
   readonly natsCredsFile?: string;
-  /** Bearer token of operators for the admin APIs (from a Secret; never in the spec). */
-  readonly adminToken?: string;
+  /** A file holding the NATS token: local mode. */
+  readonly natsTokenFile?: string;
+  /** TLS to NATS: the CA, and a client certificate with its key when the server verifies clients. */
+  readonly natsTls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
+  /** Files holding the admin tokens of each role (one token per line) for VenueAdmin and RiskAdmin. */
+  readonly adminTokenFiles?: AdminTokenFiles;
   /** Interfaces to listen on: "0.0.0.0" in a pod, "127.0.0.1" on a laptop. */
   readonly host: string;
   readonly ports: ServicePorts;
 }
+
+export interface AdminTokenFiles {
+  readonly venueOperator?: string;
+  readonly riskOfficer?: string;
+  readonly readOnly?: string;
+}
+
+/**
+ * Where a pod finds its secrets when the operator mounts them (Kubernetes Secret volumes,
+ * one file per key): the admin tokens Secret with keys venue-operator, risk-officer and
+ * read-only; the NATS credentials Secret with key nats.creds; the NATS TLS Secret of
+ * cert-manager (ca.crt, tls.crt, tls.key).
+ */
+export const POD_SECRET_FILES = {
+  adminTokenFiles: {
+    venueOperator: "/var/run/secrets/tradeplane/admin/venue-operator",
+    riskOfficer: "/var/run/secrets/tradeplane/admin/risk-officer",
+    readOnly: "/var/run/secrets/tradeplane/admin/read-only",
+  },
+  natsCredsFile: "/var/run/secrets/tradeplane/nats/nats.creds",
+  natsTls: {
+    caFile: "/var/run/secrets/tradeplane/nats-tls/ca.crt",
+    certFile: "/var/run/secrets/tradeplane/nats-tls/tls.crt",
+    keyFile: "/var/run/secrets/tradeplane/nats-tls/tls.key",
+  },
+} as const satisfies Partial<Placement>;
 
 export interface ServicePorts {
   readonly engineGrpc: (partition: number) => number;
@@ -65,13 +98,26 @@ function common(venue: TradingVenue, placement: Placement) {
   return {
     venue: venue.metadata.name,
     natsUrl: [...placement.natsUrl],
-    ...(placement.natsToken !== undefined ? { natsToken: placement.natsToken } : {}),
+    ...(placement.natsTokenFile !== undefined ? { natsTokenFile: placement.natsTokenFile } : {}),
     ...(placement.natsCredsFile !== undefined ? { natsCredsFile: placement.natsCredsFile } : {}),
-    ...(placement.adminToken !== undefined ? { adminToken: placement.adminToken } : {}),
+    ...(placement.natsTls !== undefined ? { natsTls: { ...placement.natsTls } } : {}),
     grpcHost: placement.host,
     opsHost: placement.host,
     logLevel: venue.spec.observability.logLevel,
     tracing: venue.spec.observability.tracing,
+  };
+}
+
+/** The admin token files of a service with admin calls, as its config names them (`<role>File`). */
+function adminTokens(placement: Placement) {
+  const files = placement.adminTokenFiles;
+  if (files === undefined) return {};
+  return {
+    adminTokens: {
+      ...(files.venueOperator !== undefined ? { venueOperatorFile: files.venueOperator } : {}),
+      ...(files.riskOfficer !== undefined ? { riskOfficerFile: files.riskOfficer } : {}),
+      ...(files.readOnly !== undefined ? { readOnlyFile: files.readOnly } : {}),
+    },
   };
 }
 
@@ -80,6 +126,7 @@ export function engineServiceConfig(venue: TradingVenue, partition: number, plac
   const { engine } = venue.spec;
   return {
     ...common(venue, placement),
+    ...adminTokens(placement),
     partition,
     grpcPort: placement.ports.engineGrpc(partition),
     opsPort: placement.ports.engineOps(partition),
@@ -110,6 +157,7 @@ export function riskGatewayConfig(venue: TradingVenue, placement: Placement) {
   const { risk, market } = venue.spec;
   return {
     ...common(venue, placement),
+    ...adminTokens(placement),
     grpcPort: placement.ports.riskGrpc,
     opsPort: placement.ports.riskOps,
     instruments: venue.spec.instruments.map((i) => ({

@@ -40,7 +40,7 @@ describe("service configuration from a TradingVenue", () => {
   });
 
   it("gives the risk gateway every instrument with its notional per tick and lot, and the default limits", () => {
-    const config = riskGatewayConfigSchema.parse(riskGatewayConfig(venue, { ...pod, adminToken: "x".repeat(32) }));
+    const config = riskGatewayConfigSchema.parse(riskGatewayConfig(venue, pod));
     expect(config.instruments.find((i) => i.symbol === "NIFTY-FUT")).toEqual({
       symbol: "NIFTY-FUT",
       partition: 0,

@@ -24,6 +24,9 @@ const showPositions = lazy(risk, "showPositions");
 const killSwitch = lazy(risk, "killSwitch");
 const createAccount = lazy(risk, "createAccount");
 const setLimits = lazy(risk, "setLimits");
+const issueToken = lazy(risk, "issueToken");
+const listTokens = lazy(risk, "listTokens");
+const revokeToken = lazy(risk, "revokeToken");
 const showStatus = lazy(venue, "showStatus");
 const haltOrResume = lazy(venue, "haltOrResume");
 const replay = lazy(() => import("./commands/replay.ts"), "replay");
@@ -41,7 +44,12 @@ export function program(): Command {
     .option("--data-dir <dir>", "local venue folder (default: $TP_DATA_DIR or ./.tradeplane)")
     .option("--endpoint <host:port>", "talk to this endpoint instead of the local venue's ($TP_ENDPOINT)")
     .option("--token <token>", "bearer token for order entry ($TP_TOKEN; default: the local demo account's)")
+    .option("--token-file <file>", "file holding the order entry token ($TP_TOKEN_FILE); keeps it off the command line")
     .option("--admin-token <token>", "bearer token for admin calls ($TP_ADMIN_TOKEN; default: the local one)")
+    .option("--admin-token-file <file>", "file holding the admin token ($TP_ADMIN_TOKEN_FILE)")
+    .option("--tls-ca <file>", "TLS to the endpoint: CA certificate, PEM ($TP_TLS_CA)")
+    .option("--tls-cert <file>", "client certificate for mutual TLS, PEM ($TP_TLS_CERT)")
+    .option("--tls-key <file>", "its private key, PEM ($TP_TLS_KEY)")
     .option("--json", "print JSON for scripts instead of tables")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
@@ -208,6 +216,29 @@ export function program(): Command {
   limitOptions(accounts.command("set-limits <name>").description("replace an account's limits as a whole")).action(
     withTarget((t, name: string, flags: LimitFlags) => setLimits(t, name, flags)),
   );
+
+  const tokens = cli
+    .command("tokens")
+    .description("OrderEntry bearer tokens of accounts (needs the venue-operator role)");
+  tokens
+    .command("issue <account>")
+    .description("issue a token for a principal of an account; the secret is printed once")
+    .option("--principal <principal>", "the principal it stands for (default: the account name)")
+    .option("--description <text>", "what it is for")
+    .action(
+      withTarget((t, account: string, flags: { principal?: string; description?: string }) =>
+        issueToken(t, account, flags),
+      ),
+    );
+  tokens
+    .command("list <account>")
+    .description("the tokens that trade an account, without their secrets")
+    .action(withTarget((t, account: string) => listTokens(t, account)));
+  tokens
+    .command("revoke <token-id>")
+    .description("revoke a token by the id `tokens list` shows")
+    .option("--reason <text>", "why, for the audit log")
+    .action(withTarget((t, tokenId: string, flags: { reason?: string }) => revokeToken(t, tokenId, flags)));
 
   cli
     .command("replay")

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ConfigError, type ValidationIssue } from "./errors.ts";
+import { isSecretSchema, readSecret, SECRET_FILE_SUFFIX } from "./secrets.ts";
 
 /** Prefix of every environment variable Tradeplane reads. */
 export const ENV_PREFIX = "TP_";
@@ -50,42 +51,42 @@ export interface LoadConfigOptions {
  * Builds a service's config from an optional YAML/JSON file (`TP_CONFIG_FILE`) overlaid by
  * `TP_*` environment variables (one per top-level key, named by `envName`), validates it
  * once against the schema and freezes it. Errors name the environment variable to fix.
+ * Secret settings (see secrets.ts) come from variables or files only, never the file's values.
  */
 export function loadConfig<S extends z.ZodObject>(schema: S, options: LoadConfigOptions = {}): Readonly<z.infer<S>> {
   const env = options.env ?? process.env;
   const what = options.what ?? "configuration";
-  const raw: Record<string, unknown> = {};
-  const file = env[`${ENV_PREFIX}CONFIG_FILE`];
-  if (file !== undefined && file !== "") {
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (err) {
-      throw new ConfigError(`cannot read ${ENV_PREFIX}CONFIG_FILE=${file}: ${(err as Error).message}`);
-    }
-    let parsed: unknown;
-    try {
-      parsed = parseYaml(text);
-    } catch (err) {
-      throw new ConfigError(`${file} is not valid YAML/JSON: ${(err as Error).message}`);
-    }
-    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) Object.assign(raw, parsed);
-    else if (parsed !== null && parsed !== undefined) throw new ConfigError(`${file} must hold a mapping of settings`);
-  }
+  const fromFile = readConfigFile(env[`${ENV_PREFIX}CONFIG_FILE`]);
+  const raw: Record<string, unknown> = { ...fromFile };
   for (const [key, field] of Object.entries(schema.shape)) {
+    if (isSecretSchema(field)) {
+      setSecret(raw, key, fromFile, key, envName(key), env);
+      continue;
+    }
     const value = env[envName(key)];
     if (value !== undefined && value !== "") raw[key] = value;
     // A group of settings (an object) takes one variable per member: grpcTls.certFile <- TP_GRPC_TLS_CERT_FILE.
     const members = objectShapeOf(field);
     if (members === undefined) continue;
-    for (const member of Object.keys(members)) {
+    for (const [member, memberField] of Object.entries(members)) {
+      const group = raw[key];
+      const groupValues = group !== null && typeof group === "object" && !Array.isArray(group) ? group : {};
+      if (isSecretSchema(memberField)) {
+        const resolved: Record<string, unknown> = { ...groupValues };
+        setSecret(
+          resolved,
+          member,
+          groupValues as Record<string, unknown>,
+          `${key}.${member}`,
+          nestedEnvName(key, member),
+          env,
+        );
+        if (Object.keys(resolved).length > 0 || group !== undefined) raw[key] = resolved;
+        continue;
+      }
       const memberValue = env[nestedEnvName(key, member)];
       if (memberValue === undefined || memberValue === "") continue;
-      const group = raw[key];
-      raw[key] = {
-        ...(group !== null && typeof group === "object" && !Array.isArray(group) ? group : {}),
-        [member]: memberValue,
-      };
+      raw[key] = { ...groupValues, [member]: memberValue };
     }
   }
   const result = schema.safeParse(raw);
@@ -94,6 +95,47 @@ export function loadConfig<S extends z.ZodObject>(schema: S, options: LoadConfig
     throw new ConfigError(`${what} is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
   }
   return Object.freeze(result.data);
+}
+
+/** The settings of the config file, or {} without one. */
+function readConfigFile(file: string | undefined): Record<string, unknown> {
+  if (file === undefined || file === "") return {};
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(`cannot read ${ENV_PREFIX}CONFIG_FILE=${file}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${file} is not valid YAML/JSON: ${(err as Error).message}`);
+  }
+  if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  if (parsed !== null && parsed !== undefined) throw new ConfigError(`${file} must hold a mapping of settings`);
+  return {};
+}
+
+/** Replaces a secret's `<key>File` path in `target` by the secret itself (from a variable or the file). */
+function setSecret(
+  target: Record<string, unknown>,
+  key: string,
+  fromFile: Record<string, unknown>,
+  setting: string,
+  variable: string,
+  env: Readonly<Record<string, string | undefined>>,
+): void {
+  const value = readSecret({
+    setting,
+    variable,
+    env,
+    inConfigFile: fromFile[key],
+    fileFromConfig: fromFile[`${key}${SECRET_FILE_SUFFIX}`],
+  });
+  delete target[`${key}${SECRET_FILE_SUFFIX}`];
+  if (value === undefined) delete target[key];
+  else target[key] = value;
 }
 
 /** `grpcTls`, `certFile` -> `TP_GRPC_TLS_CERT_FILE`: the variable of one member of a group of settings. */

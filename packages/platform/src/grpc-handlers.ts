@@ -1,6 +1,4 @@
-import { timingSafeEqual } from "node:crypto";
 import { status as GrpcStatus, type Metadata, type sendUnaryData, type ServerUnaryCall } from "@grpc/grpc-js";
-import { AuthError } from "./errors.ts";
 import { malformedRequest, toGrpcError } from "./grpc-server.ts";
 import type { Logger } from "./logger.ts";
 
@@ -32,19 +30,4 @@ export function unaryHandler<Req, Res>(logger: Logger, handler: (req: Req, metad
 export function bearerToken(metadata: Metadata): string {
   const header = String(metadata.get("authorization")[0] ?? "");
   return header.startsWith("Bearer ") ? header.slice(7) : "";
-}
-
-/**
- * Checks an operator's bearer token against the configured admin token (constant time)
- * and returns the principal for the audit trail (`ops:<x-tradeplane-principal>`).
- */
-export function authoriseAdmin(metadata: Metadata, adminToken: string | undefined): string {
-  if (adminToken === undefined)
-    throw new AuthError("PERMISSION_DENIED", "admin calls are disabled: no admin token is configured");
-  const presented = Buffer.from(bearerToken(metadata));
-  const expected = Buffer.from(adminToken);
-  if (presented.length !== expected.length || !timingSafeEqual(presented, expected))
-    throw new AuthError("UNAUTHENTICATED", "invalid admin token");
-  const who = String(metadata.get("x-tradeplane-principal")[0] ?? "admin").slice(0, 64);
-  return `ops:${who}`;
 }

@@ -23,3 +23,5 @@ export * from "./grpc-handlers.ts";
 export * from "./blob-store.ts";
 export * from "./stream-snapshots.ts";
 export * from "./steps.ts";
+export * from "./secrets.ts";
+export * from "./admin-auth.ts";

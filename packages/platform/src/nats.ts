@@ -1,9 +1,28 @@
 import { readFileSync } from "node:fs";
-import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
+import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
 import { z } from "zod";
-import { env } from "./config.ts";
-import { UnavailableError } from "./errors.ts";
+import { env, nestedEnvName } from "./config.ts";
+import { ConfigError, UnavailableError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
+import { secret } from "./secrets.ts";
+
+/**
+ * TLS to NATS, from PEM files (mounted from Secrets in Kubernetes): `caFile` is the CA the
+ * server's certificate must chain to; `certFile` and `keyFile` a client certificate for
+ * servers that verify clients (`verify: true` in nats-server's tls block).
+ */
+export const natsTlsSchema = z
+  .strictObject({
+    caFile: z.string().min(1).optional(),
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+  })
+  .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
+    message: "certFile and keyFile go together (a client certificate and its key)",
+    path: ["keyFile"],
+  });
+
+export type NatsTlsSettings = z.infer<typeof natsTlsSchema>;
 
 /** Connection settings every service shares; part of each service's config schema. */
 export const natsConfigSchema = {
@@ -11,10 +30,13 @@ export const natsConfigSchema = {
   natsUrl: env.list().default(["nats://127.0.0.1:4222"]),
   /** Path to a NATS .creds file (JWT + nkey seed), mounted from a Secret in Kubernetes. */
   natsCredsFile: z.string().optional(),
-  /** Plain token auth, for local mode; never logged. */
-  natsToken: z.string().optional(),
+  /** Token auth (a secret: TP_NATS_TOKEN or a file, never the config file); never logged. */
+  natsToken: secret().optional(),
   natsUser: z.string().optional(),
-  natsPassword: z.string().optional(),
+  /** A secret, like natsToken. */
+  natsPassword: secret().optional(),
+  /** TLS to NATS (a server that requires TLS gets it anyway, verified against the system CAs). */
+  natsTls: natsTlsSchema.optional(),
 };
 
 export interface NatsSettings {
@@ -23,6 +45,44 @@ export interface NatsSettings {
   readonly natsToken?: string | undefined;
   readonly natsUser?: string | undefined;
   readonly natsPassword?: string | undefined;
+  readonly natsTls?: NatsTlsSettings | undefined;
+}
+
+/** Reads a file a NATS setting names, or a ConfigError naming the setting (exit 78 at start). */
+function readSettingFile(setting: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(`${setting}: cannot read ${path}: ${code ?? (err as Error).message}`);
+  }
+}
+
+/**
+ * The authentication and TLS options of a NATS connection from the settings. Files are read
+ * here, before connecting, so a wrong path stops the service with the setting's name rather
+ * than as a connection that keeps failing.
+ */
+export function natsConnectionOptions(settings: Omit<NatsSettings, "natsUrl">): Partial<ConnectionOptions> {
+  const tls = settings.natsTls;
+  for (const member of ["caFile", "certFile", "keyFile"] as const) {
+    const path = tls?.[member];
+    if (path !== undefined) readSettingFile(`${nestedEnvName("natsTls", member)} (natsTls.${member})`, path);
+  }
+  return {
+    ...(settings.natsCredsFile !== undefined
+      ? {
+          authenticator: credsAuthenticator(
+            readSettingFile("TP_NATS_CREDS_FILE (natsCredsFile)", settings.natsCredsFile),
+          ),
+        }
+      : {}),
+    ...(settings.natsToken !== undefined ? { token: settings.natsToken } : {}),
+    ...(settings.natsUser !== undefined ? { user: settings.natsUser, pass: settings.natsPassword ?? "" } : {}),
+    // Paths, not contents: the client reads them again on every reconnect, so certificates
+    // that cert-manager renews in the mounted Secret are picked up without a restart.
+    ...(tls !== undefined ? { tls: { ...tls } } : {}),
+  };
 }
 
 const DEFAULT_RECONNECT_WAIT_MS = 250;
@@ -33,6 +93,7 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
  * logs connection state changes. Fails with UnavailableError when the first connect fails.
  */
 export async function connectNats(settings: NatsSettings, name: string, logger: Logger): Promise<NatsConnection> {
+  const auth = natsConnectionOptions(settings);
   let nc: NatsConnection;
   try {
     nc = await connect({
@@ -44,11 +105,7 @@ export async function connectNats(settings: NatsSettings, name: string, logger: 
       // Every request (each JetStream publish) would otherwise build two Error objects with
       // stack traces up front: measured as 40% of CPU on the publish path (docs/performance.md).
       noAsyncTraces: true,
-      ...(settings.natsCredsFile !== undefined
-        ? { authenticator: credsAuthenticator(readFileSync(settings.natsCredsFile)) }
-        : {}),
-      ...(settings.natsToken !== undefined ? { token: settings.natsToken } : {}),
-      ...(settings.natsUser !== undefined ? { user: settings.natsUser, pass: settings.natsPassword ?? "" } : {}),
+      ...auth,
     });
   } catch (err) {
     throw new UnavailableError(`cannot connect to NATS at ${settings.natsUrl.join(",")}: ${(err as Error).message}`, {

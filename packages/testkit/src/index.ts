@@ -13,3 +13,4 @@ export {
 export { retry } from "./retry.ts";
 export { ServiceProcess, type ServiceProcessOptions } from "./service-process.ts";
 export { ThrowawayPki, type IssuedCert } from "./throwaway-pki.ts";
+export { NatsTrust } from "./nats-trust.ts";

@@ -26,6 +26,18 @@ export interface NatsServerOptions {
    * user may read (0600), never from its command line, which every user sees in `ps`.
    */
   readonly token?: string;
+  /**
+   * TLS for clients (PEM files, e.g. from ThrowawayPki): the server's certificate and key;
+   * with `caFile` and `verify`, clients must present a certificate that CA signed.
+   */
+  readonly tls?: {
+    readonly certFile: string;
+    readonly keyFile: string;
+    readonly caFile?: string;
+    readonly verify?: boolean;
+  };
+  /** Decentralised JWT authentication: clients need `.creds` files of this operator's users. */
+  readonly trust?: { serverConfig(): string };
 }
 
 /** A real `nats-server -js` child process on loopback. */
@@ -52,12 +64,13 @@ export class NatsServer {
     const ownsStoreDir = options.storeDir === undefined;
     const storeDir = options.storeDir ?? (await mkdtemp(join(tmpdir(), "tradeplane-nats-")));
     const server = new NatsServer(port, storeDir, options, ownsStoreDir);
-    if (options.token !== undefined) server.configFile = await writeTokenConfig(options.token);
+    server.configFile = await writeServerConfig(options);
     await server.launch();
     return server;
   }
 
   get url(): string {
+    // A server with TLS tells clients so in its INFO; they upgrade on the same URL.
     return `nats://127.0.0.1:${this.port}`;
   }
 
@@ -88,7 +101,7 @@ export class NatsServer {
     return args;
   }
 
-  private launch(): Promise<void> {
+  private async launch(): Promise<void> {
     const binary = findBinary("nats-server", "NATS_SERVER_BIN");
     const child = spawn(binary, this.args(), { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
@@ -170,10 +183,28 @@ export class NatsServer {
   }
 }
 
-/** A nats-server config file holding only the token, readable by this user alone; its path. */
-async function writeTokenConfig(token: string): Promise<string> {
+/**
+ * The settings nats-server takes only from a config file, or that must stay off its command
+ * line (every user sees that in `ps`): the token, TLS and operator trust. Written readable by
+ * this user alone into a temp dir of its own; undefined when there are none.
+ */
+async function writeServerConfig(options: NatsServerOptions): Promise<string | undefined> {
+  const { token, tls, trust } = options;
+  const lines: string[] = [];
+  if (token !== undefined) lines.push("authorization {", `  token: ${JSON.stringify(token)}`, "}");
+  if (tls !== undefined)
+    lines.push(
+      "tls {",
+      `  cert_file: ${JSON.stringify(tls.certFile)}`,
+      `  key_file: ${JSON.stringify(tls.keyFile)}`,
+      ...(tls.caFile !== undefined ? [`  ca_file: ${JSON.stringify(tls.caFile)}`] : []),
+      ...(tls.verify === true ? ["  verify: true"] : []),
+      "}",
+    );
+  if (trust !== undefined) lines.push(trust.serverConfig());
+  if (lines.length === 0) return undefined;
   const file = join(await mkdtemp(join(tmpdir(), "tradeplane-nats-conf-")), "nats-server.conf");
-  await writeFile(file, `authorization {\n  token: ${JSON.stringify(token)}\n}\n`, { mode: 0o600 });
+  await writeFile(file, lines.join("\n") + "\n", { mode: 0o600 });
   // writeFile's mode is masked by the umask: make sure.
   await chmod(file, 0o600);
   return file;

@@ -104,8 +104,6 @@ export const marketDataConfigSchema = z.object({
   snapshotEveryEvents: env.int(0, 1_000_000_000).default(DEFAULT_SNAPSHOT_EVERY_EVENTS),
   snapshotIntervalMs: env.int(0, 86_400_000).default(DEFAULT_SNAPSHOT_INTERVAL_MS),
   snapshotsKept: env.int(1, 100).default(DEFAULT_SNAPSHOTS_KEPT),
-  /** Accepted for symmetry with the other services' configs; market data has no admin calls. */
-  adminToken: z.string().optional(),
   ...serviceEndpointsSchema({ grpcPort: DEFAULT_GRPC_PORT, opsPort: DEFAULT_OPS_PORT }),
 });
 

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { z } from "zod";
 import {
+  adminTokensSchema,
   env,
   loadConfig,
   natsConfigSchema,
@@ -61,8 +62,8 @@ export const engineServiceConfigSchema = z.object({
   publishTimeoutMs: env.int(100, 120_000).default(DEFAULT_PUBLISH_TIMEOUT_MS),
   maxRetainedEvents: env.int(1_000, 1 << 26).default(DEFAULT_MAX_RETAINED_EVENTS),
   ...serviceEndpointsSchema({ grpcPort: DEFAULT_GRPC_PORT, opsPort: DEFAULT_OPS_PORT }),
-  /** Shared secret that admin callers present as a bearer token; unset = admin API refuses writes. */
-  adminToken: z.string().min(16).optional(),
+  /** Admin tokens by role (secrets: variables or files, never this file); none = VenueAdmin refuses every call. */
+  adminTokens: adminTokensSchema,
 });
 
 export type EngineServiceConfig = z.infer<typeof engineServiceConfigSchema>;

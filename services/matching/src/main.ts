@@ -3,6 +3,7 @@ import { Kvm } from "@nats-io/kv";
 import { Objm } from "@nats-io/obj";
 import { leasesBucket, snapshotsBucket, VenueAdminService } from "@tradeplane/contracts";
 import {
+  AdminAuthority,
   commandLogWriter,
   connectNats,
   createLogger,
@@ -104,7 +105,7 @@ export async function main(config: Readonly<EngineServiceConfig>): Promise<Start
           runner,
           log: adminLog,
           logger,
-          adminToken: config.adminToken,
+          admin: new AdminAuthority(config.adminTokens),
           lastSnapshotSeq: () => runner.lastSnapshotSeq,
         }),
       },

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { z } from "zod";
 import {
+  adminTokensSchema,
   env,
   loadConfig,
   natsConfigSchema,
@@ -19,13 +20,19 @@ export const DEFAULT_SNAPSHOTS_KEPT = 3;
 /** Execution reports kept per account in a snapshot (for clients resuming across a restart). */
 export const DEFAULT_SNAPSHOT_REPORTS_KEPT = 1_000;
 
+/**
+ * Venue-wide default limits, with the meaning they have on an account (risk_admin.proto's
+ * RiskLimits): absent = no limit, 0 blocks every order the limit applies to. The same ranges
+ * as the TradingVenue's risk.defaults, so a spec the CRD accepts never stops the gateway.
+ */
+const limit = (max = Number.MAX_SAFE_INTEGER) => z.number().int().min(0).max(max).optional();
 const limitsSchema = z.object({
-  maxOrderQty: z.number().int().min(1).optional(),
-  maxOrderNotional: z.number().int().min(1).optional(),
-  priceCollarBps: z.number().int().min(1).max(100_000).optional(),
-  maxPosition: z.number().int().min(1).optional(),
-  creditLimit: z.number().int().min(1).optional(),
-  maxOrdersPerSecond: z.number().int().min(1).optional(),
+  maxOrderQty: limit(),
+  maxOrderNotional: limit(),
+  priceCollarBps: limit(100_000),
+  maxPosition: limit(),
+  creditLimit: limit(),
+  maxOrdersPerSecond: limit(),
   restrictedInstruments: z.array(z.string()).optional(),
 });
 
@@ -52,8 +59,8 @@ export const riskGatewayConfigSchema = z.object({
   snapshotsKept: env.int(1, 100).optional(),
   /** Reports kept per account in a snapshot. Default DEFAULT_SNAPSHOT_REPORTS_KEPT. */
   snapshotReportsKept: env.int(0, 1_000_000).optional(),
-  /** Bearer token of operators for RiskAdmin; unset = RiskAdmin refuses every call. */
-  adminToken: z.string().min(16).optional(),
+  /** Admin tokens by role (secrets: variables or files, never this file); none = RiskAdmin refuses every call. */
+  adminTokens: adminTokensSchema,
   ...serviceEndpointsSchema({ grpcPort: DEFAULT_GRPC_PORT, opsPort: DEFAULT_OPS_PORT }),
 });
 

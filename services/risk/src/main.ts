@@ -8,6 +8,7 @@ import {
   snapshotsBucket,
 } from "@tradeplane/contracts";
 import {
+  AdminAuthority,
   commandLogWriter,
   connectNats,
   createLogger,
@@ -160,7 +161,7 @@ export async function main(config: Readonly<RiskGatewayConfig>): Promise<Started
           instruments,
           log,
           eventStreamSeq: () => follower.streamSeq,
-          adminToken: config.adminToken,
+          admin: new AdminAuthority(config.adminTokens),
           defaultLimits: config.defaultLimits,
           watchTimeoutMs: config.commandTimeoutMs,
           logger,

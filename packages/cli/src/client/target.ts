@@ -1,5 +1,12 @@
 import { readFileSync } from "node:fs";
-import { credentials, Metadata, type CallOptions, type Client, type ServiceError } from "@grpc/grpc-js";
+import {
+  credentials,
+  Metadata,
+  type CallOptions,
+  type ChannelCredentials,
+  type Client,
+  type ServiceError,
+} from "@grpc/grpc-js";
 import { MarketDataClient, OrderEntryClient, RiskAdminClient, VenueAdminClient } from "@tradeplane/contracts";
 import { parseManifests, venueFrom, type TradingVenue } from "@tradeplane/operator/api/v1alpha1";
 import { CliError, EXIT, fromGrpc } from "../errors.ts";
@@ -11,8 +18,43 @@ export interface TargetFlags {
   readonly dataDir?: string;
   readonly endpoint?: string;
   readonly token?: string;
+  /** A file holding the trading token (a mounted Secret): keeps it off the command line. */
+  readonly tokenFile?: string;
   readonly adminToken?: string;
+  readonly adminTokenFile?: string;
+  /** TLS to the endpoint: the CA its certificate chains to; a client certificate and key for mutual TLS. */
+  readonly tlsCa?: string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
   readonly json?: boolean;
+}
+
+/** Longest token file read, in bytes. */
+const MAX_TOKEN_FILE_BYTES = 64 * 1024;
+
+/** A flag's value, else its environment variable's, else undefined (empty counts as unset). */
+function flagOrEnv(flag: string | undefined, variable: string): string | undefined {
+  const value = flag ?? process.env[variable];
+  return value === undefined || value === "" ? undefined : value;
+}
+
+/** A file a flag names, or a CliError naming the flag. */
+function readFlagFile(flag: string, path: string): Buffer {
+  try {
+    const bytes = readFileSync(path);
+    if (bytes.length > MAX_TOKEN_FILE_BYTES && flag.includes("token"))
+      throw new Error(`${bytes.length} bytes, more than a token file holds`);
+    return bytes;
+  } catch (err) {
+    throw new CliError(EXIT.USAGE, `${flag} ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** The token in a file (trailing whitespace dropped), or a CliError. */
+function tokenFromFile(flag: string, path: string): string {
+  const token = readFlagFile(flag, path).toString("utf8").trimEnd();
+  if (token === "") throw new CliError(EXIT.USAGE, `${flag} ${path} is empty`);
+  return token;
 }
 
 type Service = "orderEntry" | "riskAdmin" | "marketData" | "venueAdmin";
@@ -70,19 +112,44 @@ export class Target {
 
   /** The bearer token for order entry as `account`. */
   tradingToken(account: string | undefined): string {
-    const token = this.flags.token ?? process.env.TP_TOKEN;
-    if (token !== undefined && token !== "") return token;
+    const token = flagOrEnv(this.flags.token, "TP_TOKEN");
+    if (token !== undefined) return token;
+    const file = flagOrEnv(this.flags.tokenFile, "TP_TOKEN_FILE");
+    if (file !== undefined) return tokenFromFile("--token-file", file);
     const local = this.state?.accounts.find((a) => a.name === account) ?? this.state?.accounts[0];
     if (local === undefined)
-      throw new CliError(EXIT.AUTH, "no token: pass --token or set TP_TOKEN (local mode prints the demo tokens)");
+      throw new CliError(
+        EXIT.AUTH,
+        "no token: pass --token-file (or --token), or set TP_TOKEN_FILE or TP_TOKEN (local mode prints the demo tokens)",
+      );
     return local.token;
   }
 
   adminToken(): string {
-    const token = this.flags.adminToken ?? process.env.TP_ADMIN_TOKEN ?? this.state?.adminToken;
-    if (token === undefined || token === "")
-      throw new CliError(EXIT.AUTH, "no admin token: pass --admin-token or set TP_ADMIN_TOKEN");
-    return token;
+    const token = flagOrEnv(this.flags.adminToken, "TP_ADMIN_TOKEN");
+    if (token !== undefined) return token;
+    const file = flagOrEnv(this.flags.adminTokenFile, "TP_ADMIN_TOKEN_FILE");
+    if (file !== undefined) return tokenFromFile("--admin-token-file", file);
+    if (this.state?.adminToken !== undefined && this.state.adminToken !== "") return this.state.adminToken;
+    throw new CliError(
+      EXIT.AUTH,
+      "no admin token: pass --admin-token-file (or --admin-token), or set TP_ADMIN_TOKEN_FILE or TP_ADMIN_TOKEN",
+    );
+  }
+
+  /** Channel credentials: TLS when --tls-ca (or a client certificate) is given, else plaintext. */
+  private channelCredentials(): ChannelCredentials {
+    const ca = flagOrEnv(this.flags.tlsCa, "TP_TLS_CA");
+    const cert = flagOrEnv(this.flags.tlsCert, "TP_TLS_CERT");
+    const key = flagOrEnv(this.flags.tlsKey, "TP_TLS_KEY");
+    if ((cert === undefined) !== (key === undefined))
+      throw new CliError(EXIT.USAGE, "--tls-cert and --tls-key go together (a client certificate and its key)");
+    if (ca === undefined && cert === undefined) return credentials.createInsecure();
+    return credentials.createSsl(
+      ca === undefined ? null : readFlagFile("--tls-ca", ca),
+      key === undefined ? null : readFlagFile("--tls-key", key),
+      cert === undefined ? null : readFlagFile("--tls-cert", cert),
+    );
   }
 
   /** The venue's manifest when it runs locally (prices are shown in its currency). */
@@ -120,11 +187,11 @@ export class Target {
   }
 
   private make<C extends Client>(
-    ctor: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => C,
+    ctor: new (address: string, creds: ChannelCredentials) => C,
     service: Service,
     partition?: number,
   ): C {
-    const client = new ctor(this.endpoint(service, partition), credentials.createInsecure());
+    const client = new ctor(this.endpoint(service, partition), this.channelCredentials());
     this.clients.push(client);
     return client;
   }

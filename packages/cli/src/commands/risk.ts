@@ -1,8 +1,5 @@
-import { Kvm } from "@nats-io/kv";
-import { connect } from "@nats-io/transport-node";
-import { accountsBucket, KillSwitchScope, type RiskLimits } from "@tradeplane/contracts";
-import { AccountRegistry } from "@tradeplane/risk/accounts";
-import { newToken, writeState } from "../local/state.ts";
+import { KillSwitchScope, type ApiToken, type RiskLimits } from "@tradeplane/contracts";
+import { writeState } from "../local/state.ts";
 import type { Target } from "../client/target.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { formatMoney, formatPrice } from "../format.ts";
@@ -130,8 +127,10 @@ export async function createAccount(
       updateTime: undefined,
     },
   });
-  const token =
-    target.state !== undefined && target.flags.endpoint === undefined ? await issueLocalToken(target, name) : undefined;
+  // Local mode keeps a token of each account in its state file, for the other commands.
+  const local = target.state !== undefined && target.flags.endpoint === undefined;
+  const token = local ? (await issue(target, name, "", "created by tradeplane accounts create")).secret : undefined;
+  if (token !== undefined) rememberLocalToken(target, name, token);
   printResult(
     target.flags.json === true,
     { ...res, ...(token !== undefined ? { token } : {}) },
@@ -152,29 +151,62 @@ export async function setLimits(target: Target, name: string, flags: LimitFlags)
   printResult(target.flags.json === true, res, `limits of ${name} set (revision ${res.revision})`);
 }
 
-/**
- * Local mode only: a bearer token for the new account's principal, written (as its hash) to
- * the venue's accounts bucket and kept in the local state file. On Kubernetes the operator
- * issues tokens as Secrets.
- */
-async function issueLocalToken(target: Target, principal: string): Promise<string> {
-  const state = target.state!;
-  const token = newToken();
-  const nc = await connect({ servers: state.natsUrl, token: state.natsToken, timeout: 3_000 }).catch((err: Error) => {
-    throw new CliError(
-      EXIT.UNREACHABLE,
-      `cannot reach NATS at ${state.natsUrl} (${err.message}): is the venue running?`,
-    );
+function issue(target: Target, account: string, principal: string, description: string) {
+  const client = target.riskAdmin();
+  return target.call("riskAdmin", target.adminToken(), client.issueToken.bind(client), {
+    account,
+    principal,
+    description,
   });
-  try {
-    const kv = await new Kvm(nc).open(accountsBucket(state.venue));
-    await AccountRegistry.putToken(kv, token, principal);
-  } finally {
-    await nc.close();
-  }
+}
+
+/** Local mode: the account's token in the state file, where order commands find it. */
+function rememberLocalToken(target: Target, account: string, token: string): void {
+  const state = target.state!;
   writeState(target.stateFile, {
     ...state,
-    accounts: [...state.accounts.filter((a) => a.name !== principal), { name: principal, token }],
+    accounts: [...state.accounts.filter((a) => a.name !== account), { name: account, token }],
   });
-  return token;
+}
+
+/** Issues an OrderEntry token for a principal of an account; prints the secret, once. */
+export async function issueToken(
+  target: Target,
+  account: string,
+  flags: { principal?: string; description?: string },
+): Promise<void> {
+  const res = await issue(target, account, flags.principal ?? "", flags.description ?? "");
+  printResult(
+    target.flags.json === true,
+    res,
+    `token ${res.token?.tokenId ?? ""} for principal ${res.token?.principal ?? ""} of account ${account}\n` +
+      `${res.secret}\n(shown once: the venue keeps only its hash)`,
+  );
+}
+
+export async function listTokens(target: Target, account: string): Promise<void> {
+  const client = target.riskAdmin();
+  const res = await target.call("riskAdmin", target.adminToken(), client.listTokens.bind(client), { account });
+  printTable(
+    target.flags.json === true,
+    res,
+    ["token id", "principal", "issued by", "created", "description"],
+    res.tokens.map((t: ApiToken) => [
+      t.tokenId,
+      t.principal,
+      t.issuedBy,
+      t.createTime === undefined ? "" : new Date(t.createTime.seconds * 1_000).toISOString(),
+      t.description,
+    ]),
+    `(no tokens for ${account})`,
+  );
+}
+
+export async function revokeToken(target: Target, tokenId: string, flags: { reason?: string }): Promise<void> {
+  const client = target.riskAdmin();
+  const res = await target.call("riskAdmin", target.adminToken(), client.revokeToken.bind(client), {
+    tokenId,
+    reason: flags.reason ?? "",
+  });
+  printResult(target.flags.json === true, res, `token ${tokenId} of principal ${res.token?.principal ?? ""} revoked`);
 }

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { putAccount, putToken } from "@tradeplane/accounts";
 import { accountsBucket } from "@tradeplane/contracts";
 import { ensureLogFormat, provision, UnavailableError, venueProvisioningPlan } from "@tradeplane/platform";
 import type { TradingVenue } from "@tradeplane/operator/api/v1alpha1";
@@ -16,7 +17,6 @@ import {
   streamSettings,
   type Placement,
 } from "@tradeplane/operator/service-configs";
-import { AccountRegistry } from "@tradeplane/risk/accounts";
 import { findNatsServer, natsServerArgs, waitForNats, writeNatsConfig } from "./nats-server.ts";
 import { dataDir, PROJECT_ROOT, serviceMain, type DataDir } from "./paths.ts";
 import { newToken, readState, writeState, type LocalState } from "./state.ts";
@@ -59,7 +59,7 @@ export class LocalVenue {
   async start(): Promise<LocalState> {
     const { venue, say } = this.options;
     const name = venue.metadata.name;
-    for (const dir of [this.dirs.root, this.dirs.nats, this.dirs.logs, this.dirs.configs])
+    for (const dir of [this.dirs.root, this.dirs.nats, this.dirs.logs, this.dirs.configs, this.dirs.secrets])
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     const previous = readState(this.dirs.state);
     if (previous !== undefined && previous.venue !== name)
@@ -145,20 +145,34 @@ export class LocalVenue {
     const kv = await new Kvm(this.nc).open(accountsBucket(name));
     for (const { name: account, token } of state.accounts) {
       if ((await kv.get(`account.${account}`)) === null)
-        await AccountRegistry.putAccount(kv, {
+        await putAccount(kv, {
           name: account,
           disabled: false,
           principals: [account],
           limits: {},
           defaultStpMode: 0,
         });
-      await AccountRegistry.putToken(kv, token, account);
+      await putToken(kv, token, account);
     }
     writeState(this.dirs.state, state);
     this.state = state;
 
-    // 4. the services, each from its configuration file
-    const placement: Placement = { natsUrl: [natsUrl], natsToken, adminToken, host, ports };
+    // 4. the services, each from its configuration file; secrets in files of their own
+    const secret = (name: string, value: string): string => {
+      const file = join(this.dirs.secrets, name);
+      writeFileSync(file, `${value}\n`, { mode: 0o600 });
+      chmodSync(file, 0o600);
+      return file;
+    };
+    const adminTokenFile = secret("admin-token", adminToken);
+    const placement: Placement = {
+      natsUrl: [natsUrl],
+      natsTokenFile: secret("nats-token", natsToken),
+      // Local mode has one admin: the token of the state file holds every role.
+      adminTokenFiles: { venueOperator: adminTokenFile, riskOfficer: adminTokenFile, readOnly: adminTokenFile },
+      host,
+      ports,
+    };
     const node = process.execPath;
     this.supervisor = new Supervisor({
       ...(this.options.onLine !== undefined ? { onLine: this.options.onLine } : {}),

@@ -15,6 +15,8 @@ export interface DataDir {
   readonly nats: string;
   readonly logs: string;
   readonly configs: string;
+  /** Secrets the services read (mode 0700, files 0600): never in their config files. */
+  readonly secrets: string;
   /** Endpoints and tokens of the running venue (mode 0600). */
   readonly state: string;
 }
@@ -26,6 +28,7 @@ export function dataDir(root: string): DataDir {
     nats: join(abs, "jetstream"),
     logs: join(abs, "logs"),
     configs: join(abs, "config"),
+    secrets: join(abs, "secrets"),
     state: join(abs, "local.json"),
   };
 }

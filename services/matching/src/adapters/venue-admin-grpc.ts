@@ -2,17 +2,20 @@ import type { Metadata } from "@grpc/grpc-js";
 import {
   EngineRole,
   InstrumentState,
+  type GetBookRequest,
   type GetBookResponse,
+  type GetStatusRequest,
   type GetStatusResponse,
   type LoggedCommand,
   type VenueAdminServer,
 } from "@tradeplane/contracts";
 import {
-  authoriseAdmin,
   NotFoundError,
   timestampOfMs,
   unaryHandler,
   ValidationError,
+  type AdminAuthority,
+  type AdminPermission,
   type CommandLogWriter,
   type Logger,
 } from "@tradeplane/platform";
@@ -26,10 +29,19 @@ export interface VenueAdminDeps {
   readonly runner: EngineRunner;
   readonly log: CommandLogWriter;
   readonly logger: Logger;
-  /** Bearer token admin callers present; undefined refuses every write. */
-  readonly adminToken: string | undefined;
+  /** Admin tokens and their roles: every call, reads included, is checked against the permission it needs. */
+  readonly admin: AdminAuthority;
   readonly lastSnapshotSeq: () => number;
 }
+
+/** The permission each call needs (admin roles grant permissions; see platform's admin-auth.ts). */
+export const VENUE_ADMIN_PERMISSIONS = {
+  getStatus: "read",
+  getBook: "read",
+  halt: "venue.operate",
+  resume: "venue.operate",
+  changeSession: "venue.operate",
+} as const satisfies Readonly<Record<string, AdminPermission>>;
 
 const MAX_BOOK_DEPTH = 1_000;
 const DEFAULT_BOOK_DEPTH = 10;
@@ -42,8 +54,14 @@ const DEFAULT_BOOK_DEPTH = 10;
 export function venueAdminService(deps: VenueAdminDeps): VenueAdminServer {
   const { runner } = deps;
 
-  const unary = <Req, Res>(handler: (req: Req, metadata: Metadata) => Promise<Res> | Res) =>
-    unaryHandler(deps.logger, handler);
+  /** A call that first checks the caller's admin token and role, then runs with its audit principal. */
+  const unary = <Req, Res>(
+    method: keyof typeof VENUE_ADMIN_PERMISSIONS,
+    handler: (req: Req, principal: string) => Promise<Res> | Res,
+  ) =>
+    unaryHandler(deps.logger, (req: Req, metadata: Metadata) =>
+      handler(req, deps.admin.authorise(metadata, VENUE_ADMIN_PERMISSIONS[method])),
+    );
 
   const instrumentsFor = (instrument: string): string[] => {
     const symbols = runner.partition.instruments;
@@ -85,7 +103,7 @@ export function venueAdminService(deps: VenueAdminDeps): VenueAdminServer {
   };
 
   return {
-    getStatus: unary((req): GetStatusResponse => {
+    getStatus: unary("getStatus", (req: GetStatusRequest): GetStatusResponse => {
       if (req.partition !== undefined && req.partition !== deps.partition)
         throw new NotFoundError(`this engine serves partition ${deps.partition}`);
       const s = runner.status;
@@ -108,7 +126,7 @@ export function venueAdminService(deps: VenueAdminDeps): VenueAdminServer {
         ],
       };
     }),
-    getBook: unary((req): GetBookResponse => {
+    getBook: unary("getBook", (req: GetBookRequest): GetBookResponse => {
       const index = runner.partition.instrumentIndex(req.instrument);
       if (index < 0)
         throw new NotFoundError(`instrument ${req.instrument || "(empty)"} is not on partition ${deps.partition}`);
@@ -131,8 +149,7 @@ export function venueAdminService(deps: VenueAdminDeps): VenueAdminServer {
         lastPrice: view.lastPrice,
       };
     }),
-    halt: unary(async (req, metadata) => {
-      const principal = authoriseAdmin(metadata, deps.adminToken);
+    halt: unary("halt", async (req, principal) => {
       requireReason(req.reason);
       const commands = await writeStateChange(
         principal,
@@ -143,8 +160,7 @@ export function venueAdminService(deps: VenueAdminDeps): VenueAdminServer {
       );
       return { commands };
     }),
-    resume: unary(async (req, metadata) => {
-      const principal = authoriseAdmin(metadata, deps.adminToken);
+    resume: unary("resume", async (req, principal) => {
       const target = req.state === InstrumentState.UNSPECIFIED ? InstrumentState.CONTINUOUS : req.state;
       if (target !== InstrumentState.CONTINUOUS && target !== InstrumentState.PRE_OPEN)
         throw new ValidationError("a halt resumes into CONTINUOUS or PRE_OPEN (a re-opening auction)", [
@@ -159,8 +175,7 @@ export function venueAdminService(deps: VenueAdminDeps): VenueAdminServer {
       );
       return { commands };
     }),
-    changeSession: unary(async (req, metadata) => {
-      const principal = authoriseAdmin(metadata, deps.adminToken);
+    changeSession: unary("changeSession", async (req, principal) => {
       if (req.state === InstrumentState.UNSPECIFIED)
         throw new ValidationError("state is required", [{ path: "state", message: "required" }]);
       requireReason(req.reason);

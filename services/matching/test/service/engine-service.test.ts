@@ -39,7 +39,7 @@ describe("the matching engine service on a real nats-server", () => {
       venue: VENUE,
       instanceId: "engine-a",
       instruments: testInstrumentSettings,
-      env: { TP_ADMIN_TOKEN: ADMIN_TOKEN, TP_SNAPSHOT_EVERY_COMMANDS: "500" },
+      env: { TP_ADMIN_TOKENS_VENUE_OPERATOR: ADMIN_TOKEN, TP_SNAPSHOT_EVERY_COMMANDS: "500" },
     });
     await engine.start();
     admin = new VenueAdminClient(`127.0.0.1:${engine.grpcPort}`, credentials.createInsecure());
@@ -115,10 +115,12 @@ describe("the matching engine service on a real nats-server", () => {
   });
 
   it("reports status and the book over VenueAdmin", async () => {
-    const status = await unary<GetStatusResponse>((cb) => admin.getStatus({}, cb));
+    const metadata = new Metadata();
+    metadata.set("authorization", `Bearer ${ADMIN_TOKEN}`);
+    const status = await unary<GetStatusResponse>((cb) => admin.getStatus({}, metadata, cb));
     expect(status.replicas[0]).toMatchObject({ partition: 0, instance: "engine-a", lag: 0 });
     expect(status.replicas[0]!.lastCommandSeq).toBeGreaterThanOrEqual(entrySeqs()(1_999));
-    const book = await unary<GetBookResponse>((cb) => admin.getBook({ instrument: "INFY", depth: 5 }, cb));
+    const book = await unary<GetBookResponse>((cb) => admin.getBook({ instrument: "INFY", depth: 5 }, metadata, cb));
     expect(book.state).toBe(InstrumentState.CONTINUOUS);
     expect(book.bidLevels.length + book.askLevels.length).toBeGreaterThan(0);
     if (book.bidLevels[0] && book.askLevels[0]) expect(book.bidLevels[0].price).toBeLessThan(book.askLevels[0].price);

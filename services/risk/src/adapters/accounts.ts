@@ -1,49 +1,24 @@
-import { createHash } from "node:crypto";
-import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
-import { AlreadyExistsError, RevisionConflictError, type Logger } from "@tradeplane/platform";
-import { overridesOf, wireLimitsOf } from "../domain/account-validation.ts";
-import type { LimitOverrides } from "../domain/limits.ts";
+import {
+  ACCOUNT_KEY_PREFIX,
+  KILL_SWITCH_KEY_PREFIX,
+  parseAccount,
+  parseKillSwitch,
+  parseToken,
+  TOKEN_KEY_PREFIX,
+  tokenHash,
+  type AccountRecord,
+  type KillSwitchRecord,
+  type StoredAccount,
+} from "@tradeplane/accounts";
+import type { Logger } from "@tradeplane/platform";
 
 /**
- * Accounts and API tokens, held in the venue's accounts KV bucket and watched live:
- *   account.<name>   {"name","disabled","principals":[...],"limits":{...},"defaultStpMode",
- *                     "displayName","createTimeMs","updateTimeMs"}   (the last three optional)
- *   token.<sha256>   {"principal"}       (only the hash of a token is ever stored)
- *   killswitch.venue, killswitch.account.<name>   {"reason","changedBy","changeTimeMs"} while engaged
- * The operator, the CLI and RiskAdmin write them; every gateway replica follows the same
- * bucket. An account's revision is the KV revision of its key (optimistic concurrency).
+ * This replica's live view of the venue's accounts bucket (record formats in
+ * @tradeplane/accounts): accounts, the principals of API tokens and kill switches, loaded at
+ * start and followed through a watch. The operator, the CLI and RiskAdmin write the bucket;
+ * every gateway replica follows it, so a revoked token is refused once the watch shows it.
  */
-export interface AccountRecord {
-  readonly name: string;
-  readonly disabled: boolean;
-  /** Principals (token subjects) allowed to trade the account. */
-  readonly principals: readonly string[];
-  readonly limits: LimitOverrides;
-  readonly defaultStpMode: number;
-  /** Free text for people. */
-  readonly displayName?: string | undefined;
-  /** Wall-clock milliseconds of creation and last change (absent on records written before RiskAdmin did). */
-  readonly createTimeMs?: number | undefined;
-  readonly updateTimeMs?: number | undefined;
-}
-
-/** An account as stored, with the KV revision of its key. */
-export interface StoredAccount {
-  readonly record: AccountRecord;
-  readonly revision: number;
-}
-
-export interface KillSwitchRecord {
-  readonly reason: string;
-  readonly changedBy: string;
-  readonly changeTimeMs: number;
-}
-
-export function tokenHash(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
-}
-
 export class AccountRegistry {
   private readonly accounts = new Map<string, AccountRecord>();
   /** KV revision of each account's key. */
@@ -92,8 +67,8 @@ export class AccountRegistry {
 
   private apply(key: string, value: string | undefined, revision: number): void {
     try {
-      if (key.startsWith("account.")) {
-        const name = key.slice("account.".length);
+      if (key.startsWith(ACCOUNT_KEY_PREFIX)) {
+        const name = key.slice(ACCOUNT_KEY_PREFIX.length);
         if (value === undefined) {
           this.accounts.delete(name);
           this.revisions.delete(name);
@@ -102,14 +77,15 @@ export class AccountRegistry {
           this.revisions.set(name, revision);
         }
         this.sortedNames = undefined;
-      } else if (key.startsWith("killswitch.")) {
-        const which = key.slice("killswitch.".length);
+      } else if (key.startsWith(KILL_SWITCH_KEY_PREFIX)) {
+        const which = key.slice(KILL_SWITCH_KEY_PREFIX.length);
         if (value === undefined) this.killSwitches.delete(which);
-        else this.killSwitches.set(which, JSON.parse(value) as KillSwitchRecord);
-      } else if (key.startsWith("token.")) {
-        const hash = key.slice("token.".length);
-        if (value === undefined) this.principals.delete(hash);
-        else this.principals.set(hash, String((JSON.parse(value) as { principal: unknown }).principal));
+        else this.killSwitches.set(which, parseKillSwitch(value));
+      } else if (key.startsWith(TOKEN_KEY_PREFIX)) {
+        const hash = key.slice(TOKEN_KEY_PREFIX.length);
+        const principal = value === undefined ? undefined : parseToken(value)?.principal;
+        if (principal === undefined) this.principals.delete(hash);
+        else this.principals.set(hash, principal);
       }
     } catch (err) {
       this.logger.error({ key, err: (err as Error).message }, "unreadable accounts entry ignored");
@@ -190,93 +166,4 @@ export class AccountRegistry {
   engagedKillSwitches(): [string, KillSwitchRecord][] {
     return [...this.killSwitches];
   }
-
-  /** Engages (record) or releases (undefined) a kill switch: "venue" or "account.<name>". */
-  static async setKillSwitch(kv: KV, which: string, record: KillSwitchRecord | undefined): Promise<void> {
-    if (record === undefined) await kv.delete(`killswitch.${which}`);
-    else await kv.put(`killswitch.${which}`, JSON.stringify(record));
-  }
-
-  /** Writes an account unconditionally (for the CLI, the operator and tests); returns its revision. */
-  static async putAccount(kv: KV, account: AccountRecord): Promise<number> {
-    return kv.put(`account.${account.name}`, JSON.stringify(account));
-  }
-
-  /** Reads an account straight from the bucket (not from a replica's view). */
-  static async readAccount(kv: KV, name: string): Promise<StoredAccount | undefined> {
-    const entry = await kv.get(`account.${name}`);
-    if (entry === null || entry.operation !== "PUT") return undefined;
-    return { record: parseAccount(name, entry.string()), revision: entry.revision };
-  }
-
-  /** Creates an account; AlreadyExistsError if the name is taken. Returns the revision. */
-  static async createAccount(kv: KV, account: AccountRecord): Promise<number> {
-    try {
-      return await kv.create(`account.${account.name}`, JSON.stringify(account));
-    } catch (err) {
-      if (isWrongLastSequence(err)) throw new AlreadyExistsError(`account ${account.name} exists`);
-      throw err;
-    }
-  }
-
-  /** Replaces an account stored at `revision`; RevisionConflictError if it changed since. */
-  static async updateAccount(kv: KV, account: AccountRecord, revision: number): Promise<number> {
-    try {
-      return await kv.update(`account.${account.name}`, JSON.stringify(account), revision);
-    } catch (err) {
-      if (isWrongLastSequence(err))
-        throw new RevisionConflictError(`account ${account.name} changed after revision ${revision}`, { cause: err });
-      throw err;
-    }
-  }
-
-  /**
-   * Deletes an account stored at `revision`; RevisionConflictError if it changed since.
-   * Returns the revision of the delete marker.
-   */
-  static async deleteAccount(kv: KV, name: string, revision: number): Promise<number> {
-    try {
-      await kv.delete(`account.${name}`, { previousSeq: revision });
-      return (await kv.get(`account.${name}`))?.revision ?? revision;
-    } catch (err) {
-      if (isWrongLastSequence(err))
-        throw new RevisionConflictError(`account ${name} changed after revision ${revision}`, { cause: err });
-      throw err;
-    }
-  }
-
-  /** Registers a token for a principal; only its hash is stored. */
-  static async putToken(kv: KV, token: string, principal: string): Promise<void> {
-    await kv.put(`token.${tokenHash(token)}`, JSON.stringify({ principal }));
-  }
-
-  /** Revokes a token: every gateway refuses it once its watch shows the delete. */
-  static async revokeToken(kv: KV, token: string): Promise<void> {
-    await kv.delete(`token.${tokenHash(token)}`);
-  }
-}
-
-/** The expected-revision header did not match: the key changed (or exists, for create). */
-function isWrongLastSequence(err: unknown): boolean {
-  return (
-    err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
-      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
-}
-
-function parseAccount(name: string, value: string): AccountRecord {
-  const raw = JSON.parse(value) as Partial<AccountRecord>;
-  const time = (v: unknown): number | undefined => (typeof v === "number" && Number.isSafeInteger(v) ? v : undefined);
-  return {
-    name,
-    disabled: raw.disabled === true,
-    principals: Array.isArray(raw.principals) ? raw.principals.map(String) : [],
-    // Written by hand or by other tools too: only whole numbers >= 0 count; anything else inherits.
-    limits: typeof raw.limits === "object" && raw.limits !== null ? overridesOf(wireLimitsOf(raw.limits)) : {},
-    defaultStpMode: typeof raw.defaultStpMode === "number" ? raw.defaultStpMode : 0,
-    displayName: typeof raw.displayName === "string" ? raw.displayName : undefined,
-    createTimeMs: time(raw.createTimeMs),
-    updateTimeMs: time(raw.updateTimeMs),
-  };
 }

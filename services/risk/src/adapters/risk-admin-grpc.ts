@@ -4,38 +4,62 @@ import {
   CancelReason,
   KillSwitchScope,
   type Account,
+  type ApiToken,
+  type IssueTokenRequest,
   type KillSwitch,
+  type ListTokensRequest,
   type Position as WirePosition,
+  type RevokeTokenRequest,
   type RiskAdminServer,
   type RiskLimits,
   type StpMode,
 } from "@tradeplane/contracts";
 import {
-  authoriseAdmin,
   FailedPreconditionError,
   NotFoundError,
   RevisionConflictError,
   timestampOfMs,
   unaryHandler,
   ValidationError,
+  type AdminAuthority,
+  type AdminPermission,
   type CommandLogWriter,
   type Logger,
 } from "@tradeplane/platform";
+import {
+  createAccount,
+  deleteAccount,
+  findToken,
+  isTokenId,
+  listTokens,
+  newTokenSecret,
+  putToken,
+  readAccount,
+  revokeTokenHash,
+  setKillSwitch,
+  updateAccount,
+  type AccountRecord,
+  type KillSwitchRecord,
+  type StoredAccount,
+  type StoredToken,
+} from "@tradeplane/accounts";
 import {
   accountNameProblem,
   accountProblem,
   afterNameOf,
   limitsProblem,
+  MAX_TOKEN_DESCRIPTION,
   overridesOf,
   pageOf,
   pageSizeOf,
+  principalProblem,
   wireLimitsOf,
 } from "../domain/account-validation.ts";
 import { effectiveLimits, type LimitOverrides } from "../domain/limits.ts";
 import type { OrderProjection } from "../domain/order-projection.ts";
 import { unrealisedPnl } from "../domain/positions.ts";
 import type { FieldProblem } from "../domain/request-validation.ts";
-import { AccountRegistry, type AccountRecord, type KillSwitchRecord, type StoredAccount } from "./accounts.ts";
+import type { AccountRegistry } from "./accounts.ts";
 import { cancelEverywhere } from "./cancel-all.ts";
 import type { InstrumentInfo } from "./order-entry-grpc.ts";
 
@@ -48,13 +72,32 @@ export interface RiskAdminDeps {
   readonly log: CommandLogWriter;
   /** Event stream sequence of the last event in the projection (GetPositions' as_of_source_sequence). */
   readonly eventStreamSeq: () => number;
-  readonly adminToken: string | undefined;
+  /** Admin tokens and their roles: every call is checked against the permission it needs. */
+  readonly admin: AdminAuthority;
   /** Venue-wide limits that accounts override (GetLimits' `effective`). */
   readonly defaultLimits: LimitOverrides;
   /** Longest wait for this replica's accounts watch to show a write it made. */
   readonly watchTimeoutMs: number;
   readonly logger: Logger;
 }
+
+/** The permission each call needs (admin roles grant permissions; see platform's admin-auth.ts). */
+export const RISK_ADMIN_PERMISSIONS = {
+  getAccount: "read",
+  listAccounts: "read",
+  getLimits: "read",
+  getPositions: "read",
+  listKillSwitches: "read",
+  listTokens: "read",
+  createAccount: "accounts.write",
+  updateAccount: "accounts.write",
+  deleteAccount: "accounts.write",
+  issueToken: "accounts.write",
+  revokeToken: "accounts.write",
+  setLimits: "risk.write",
+  engageKillSwitch: "risk.write",
+  releaseKillSwitch: "risk.write",
+} as const satisfies Readonly<Record<string, AdminPermission>>;
 
 /** Attempts of a read-modify-write with expected revision 0 ("overwrite") that keeps meeting concurrent writes. */
 const MAX_OVERWRITE_ATTEMPTS = 5;
@@ -86,6 +129,17 @@ function wireEffective(defaults: LimitOverrides, own: LimitOverrides): RiskLimit
   };
 }
 
+function wireToken({ id, record }: StoredToken): ApiToken {
+  return {
+    tokenId: id,
+    principal: record.principal,
+    account: record.account ?? "",
+    description: record.description ?? "",
+    issuedBy: record.issuedBy ?? "",
+    createTime: record.createTimeMs === undefined ? undefined : timestampOfMs(record.createTimeMs),
+  };
+}
+
 function wireAccount({ record, revision }: StoredAccount): Account {
   return {
     name: record.name,
@@ -111,8 +165,14 @@ function wireAccount({ record, revision }: StoredAccount): Account {
  * checked against it; other replicas follow within their watch delay.
  */
 export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
-  const unary = <Req, Res>(handler: (req: Req, metadata: Metadata) => Promise<Res> | Res) =>
-    unaryHandler(deps.logger, handler);
+  /** A call that first checks the caller's admin token and role, then runs with its audit principal. */
+  const unary = <Req, Res>(
+    method: keyof typeof RISK_ADMIN_PERMISSIONS,
+    handler: (req: Req, principal: string) => Promise<Res> | Res,
+  ) =>
+    unaryHandler(deps.logger, (req: Req, metadata: Metadata) =>
+      handler(req, deps.admin.authorise(metadata, RISK_ADMIN_PERMISSIONS[method])),
+    );
   const knownInstrument = (symbol: string): boolean => deps.instruments.has(symbol);
 
   const requireName = (field: string, name: string): string => {
@@ -122,7 +182,7 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
   };
 
   const read = async (name: string): Promise<StoredAccount> => {
-    const stored = await AccountRegistry.readAccount(deps.kv, name);
+    const stored = await readAccount(deps.kv, name);
     if (stored === undefined) throw new NotFoundError(`no account ${name}`);
     return stored;
   };
@@ -150,7 +210,7 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
       if (expected !== 0 && current.revision !== expected) throw stale(name, expected, current.revision);
       const record = change(current.record);
       try {
-        const revision = await AccountRegistry.updateAccount(deps.kv, record, current.revision);
+        const revision = await updateAccount(deps.kv, record, current.revision);
         await settle(revision);
         return { record, revision };
       } catch (err) {
@@ -192,8 +252,7 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
   });
 
   return {
-    createAccount: unary(async (req, metadata) => {
-      const principal = authoriseAdmin(metadata, deps.adminToken);
+    createAccount: unary("createAccount", async (req, principal) => {
       const a = req.account;
       if (a === undefined) return invalid({ field: "account", message: "required" });
       const problem = accountProblem("account", a);
@@ -210,17 +269,15 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
         createTimeMs: now,
         updateTimeMs: now,
       };
-      const revision = await AccountRegistry.createAccount(deps.kv, record);
+      const revision = await createAccount(deps.kv, record);
       await settle(revision);
       deps.logger.info({ account: a.name, principal, revision }, "account created");
       return { account: wireAccount({ record, revision }) };
     }),
-    getAccount: unary(async (req, metadata) => {
-      authoriseAdmin(metadata, deps.adminToken);
+    getAccount: unary("getAccount", async (req) => {
       return { account: wireAccount(await read(requireName("name", req.name))) };
     }),
-    listAccounts: unary((req, metadata) => {
-      authoriseAdmin(metadata, deps.adminToken);
+    listAccounts: unary("listAccounts", (req) => {
       const size = pageSizeOf(req.pageSize);
       if (typeof size !== "number") return invalid(size);
       const after = afterNameOf(req.pageToken);
@@ -233,8 +290,7 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
       });
       return { accounts, nextPageToken: page.nextPageToken };
     }),
-    updateAccount: unary(async (req, metadata) => {
-      const principal = authoriseAdmin(metadata, deps.adminToken);
+    updateAccount: unary("updateAccount", async (req, principal) => {
       const a = req.account;
       if (a === undefined) return invalid({ field: "account", message: "required" });
       const problem = accountProblem("account", a);
@@ -251,8 +307,7 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
       deps.logger.info({ account: a.name, principal, revision: stored.revision }, "account updated");
       return { account: wireAccount(stored) };
     }),
-    deleteAccount: unary(async (req, metadata) => {
-      const principal = authoriseAdmin(metadata, deps.adminToken);
+    deleteAccount: unary("deleteAccount", async (req, principal) => {
       const name = requireName("name", req.name);
       const expected = expectedRevisionOf(req.expectedRevision);
       for (let attempt = 1; ; attempt++) {
@@ -261,7 +316,7 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
         const blocker = deleteBlocker(name);
         if (blocker !== undefined) throw new FailedPreconditionError(blocker);
         try {
-          await settle(await AccountRegistry.deleteAccount(deps.kv, name, current.revision));
+          await settle(await deleteAccount(deps.kv, name, current.revision));
           break;
         } catch (err) {
           if (!(err instanceof RevisionConflictError) || expected !== 0 || attempt >= MAX_OVERWRITE_ATTEMPTS) throw err;
@@ -270,8 +325,7 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
       deps.logger.info({ account: name, principal }, "account deleted");
       return {};
     }),
-    getLimits: unary(async (req, metadata) => {
-      authoriseAdmin(metadata, deps.adminToken);
+    getLimits: unary("getLimits", async (req) => {
       const { record, revision } = await read(requireName("account", req.account));
       return {
         limits: wireLimitsOf(record.limits),
@@ -279,8 +333,7 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
         revision,
       };
     }),
-    setLimits: unary(async (req, metadata) => {
-      const principal = authoriseAdmin(metadata, deps.adminToken);
+    setLimits: unary("setLimits", async (req, principal) => {
       const name = requireName("account", req.account);
       // An absent message is an empty one: every limit inherits the venue default.
       const limits = req.limits ?? { restrictedInstruments: [] };
@@ -295,8 +348,7 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
       deps.logger.info({ account: name, principal, revision: stored.revision }, "limits set");
       return { limits: wireLimitsOf(stored.record.limits), revision: stored.revision };
     }),
-    getPositions: unary((req, metadata) => {
-      authoriseAdmin(metadata, deps.adminToken);
+    getPositions: unary("getPositions", (req) => {
       // Read the sequence first: everything below is computed synchronously from the same state.
       const asOfSourceSequence = deps.eventStreamSeq();
       const positions: WirePosition[] = [];
@@ -324,13 +376,12 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
         }
       return { positions, asOfSourceSequence };
     }),
-    engageKillSwitch: unary(async (req, metadata) => {
-      const principal = authoriseAdmin(metadata, deps.adminToken);
+    engageKillSwitch: unary("engageKillSwitch", async (req, principal) => {
       if (req.reason.trim() === "")
         throw new ValidationError("reason is required", [{ path: "reason", message: "required" }]);
       const key = which(req.scope, req.account, true);
       const record: KillSwitchRecord = { reason: req.reason, changedBy: principal, changeTimeMs: Date.now() };
-      await AccountRegistry.setKillSwitch(deps.kv, key, record);
+      await setKillSwitch(deps.kv, key, record);
       const commands = req.keepOpenOrders
         ? []
         : await cancelEverywhere(
@@ -346,16 +397,68 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
       deps.logger.warn({ killSwitch: key, principal, reason: req.reason }, "kill switch engaged");
       return { killSwitch: wire(key, record), commands };
     }),
-    releaseKillSwitch: unary(async (req, metadata) => {
-      const principal = authoriseAdmin(metadata, deps.adminToken);
+    releaseKillSwitch: unary("releaseKillSwitch", async (req, principal) => {
       const key = which(req.scope, req.account, false);
-      await AccountRegistry.setKillSwitch(deps.kv, key, undefined);
+      await setKillSwitch(deps.kv, key, undefined);
       deps.logger.warn({ killSwitch: key, principal, reason: req.reason }, "kill switch released");
       return { killSwitch: wire(key, undefined) };
     }),
-    listKillSwitches: unary((_req, metadata) => {
-      authoriseAdmin(metadata, deps.adminToken);
+    listKillSwitches: unary("listKillSwitches", () => {
       return { killSwitches: deps.accounts.engagedKillSwitches().map(([key, record]) => wire(key, record)) };
+    }),
+    issueToken: unary("issueToken", async (req: IssueTokenRequest, issuedBy) => {
+      const account = requireName("account", req.account);
+      const principal = req.principal === "" ? account : req.principal;
+      const problem = principalProblem("principal", principal);
+      if (problem !== undefined) invalid(problem);
+      if (req.description.length > MAX_TOKEN_DESCRIPTION)
+        invalid({ field: "description", message: `must be at most ${MAX_TOKEN_DESCRIPTION} characters` });
+      const { record } = await read(account);
+      if (!record.principals.includes(principal))
+        throw new FailedPreconditionError(
+          `account ${account} does not list principal ${principal}: add it with UpdateAccount, or name one of its principals`,
+        );
+      const secret = newTokenSecret();
+      const { token, revision } = await putToken(deps.kv, secret, {
+        principal,
+        account,
+        description: req.description,
+        issuedBy,
+        createTimeMs: Date.now(),
+      });
+      await settle(revision);
+      deps.logger.info({ account, principal, tokenId: token.id, issuedBy }, "token issued");
+      return { token: wireToken(token), secret };
+    }),
+    listTokens: unary("listTokens", async (req: ListTokensRequest) => {
+      const { record } = await read(requireName("account", req.account));
+      const principals = new Set(record.principals);
+      const tokens = (await listTokens(deps.kv))
+        .filter((t) => principals.has(t.record.principal))
+        .sort((a, b) =>
+          a.record.principal === b.record.principal
+            ? a.id < b.id
+              ? -1
+              : 1
+            : a.record.principal < b.record.principal
+              ? -1
+              : 1,
+        );
+      return { tokens: tokens.map(wireToken) };
+    }),
+    revokeToken: unary("revokeToken", async (req: RevokeTokenRequest, revokedBy) => {
+      if (!isTokenId(req.tokenId))
+        invalid({ field: "token_id", message: "must be the 16 hex digits of a token id (ListTokens)" });
+      if (req.reason.length > MAX_TOKEN_DESCRIPTION)
+        invalid({ field: "reason", message: `must be at most ${MAX_TOKEN_DESCRIPTION} characters` });
+      const token = await findToken(deps.kv, req.tokenId);
+      if (token === undefined) throw new NotFoundError(`no token ${req.tokenId}`);
+      await settle(await revokeTokenHash(deps.kv, token.hash));
+      deps.logger.warn(
+        { tokenId: token.id, principal: token.record.principal, revokedBy, reason: req.reason },
+        "token revoked",
+      );
+      return { token: wireToken(token) };
     }),
   };
 }

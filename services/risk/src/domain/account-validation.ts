@@ -42,6 +42,14 @@ export interface AccountFields {
   readonly defaultStpMode: number;
 }
 
+/** A principal named in a request (token subject or certificate CN). */
+export function principalProblem(field: string, principal: string): FieldProblem | undefined {
+  return PRINCIPAL.test(principal) ? undefined : { field, message: "must be 1..128 printable ASCII characters" };
+}
+
+/** Longest description of an API token, in characters. */
+export const MAX_TOKEN_DESCRIPTION = 256;
+
 export function accountProblem(prefix: string, a: AccountFields): FieldProblem | undefined {
   const name = accountNameProblem(`${prefix}.name`, a.name);
   if (name !== undefined) return name;

@@ -15,7 +15,7 @@ import {
 import { provision, venueProvisioningPlan, type GrpcTlsSettings, type StartedService } from "@tradeplane/platform";
 import { connectTo, NatsServer, testInstrumentSettings, unary } from "@tradeplane/testkit";
 import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
-import { AccountRegistry, type AccountRecord } from "../../src/adapters/accounts.ts";
+import { putAccount, putToken, type AccountRecord } from "@tradeplane/accounts";
 import type { RiskGatewayConfig } from "../../src/config.ts";
 import { main } from "../../src/main.ts";
 
@@ -99,6 +99,8 @@ export interface VenueOptions {
   readonly snapshotIntervalMs?: number;
   /** TLS for the gateway's gRPC server; the fixture's own clients are plaintext, so bring TLS clients. */
   readonly grpcTls?: GrpcTlsSettings;
+  /** Admin tokens by role; by default ADMIN_TOKEN holds venue-operator and risk-officer. */
+  readonly adminTokens?: RiskGatewayConfig["adminTokens"];
 }
 
 export function tokenOf(account: string): string {
@@ -112,7 +114,7 @@ export async function startVenue(options: VenueOptions): Promise<Venue> {
   const kv = await new Kvm(nc).open(accountsBucket(options.venue));
   for (const a of options.accounts ?? []) {
     const name = a.name!;
-    await AccountRegistry.putAccount(kv, {
+    await putAccount(kv, {
       name,
       disabled: false,
       principals: [name],
@@ -120,14 +122,14 @@ export async function startVenue(options: VenueOptions): Promise<Venue> {
       defaultStpMode: 0,
       ...a,
     });
-    await AccountRegistry.putToken(kv, tokenOf(name), name);
+    await putToken(kv, tokenOf(name), name);
   }
   const engine = new EngineProcess({
     natsUrl: server.url,
     venue: options.venue,
     instanceId: "engine",
     instruments: testInstrumentSettings,
-    env: { TP_ADMIN_TOKEN: ENGINE_ADMIN_TOKEN },
+    env: { TP_ADMIN_TOKENS_VENUE_OPERATOR: ENGINE_ADMIN_TOKEN },
   });
   await engine.start();
   const config: Readonly<RiskGatewayConfig> = {
@@ -143,7 +145,7 @@ export async function startVenue(options: VenueOptions): Promise<Venue> {
     defaultLimits: options.defaultLimits ?? {},
     commandTimeoutMs: 10_000,
     snapshotIntervalMs: options.snapshotIntervalMs ?? 0,
-    adminToken: ADMIN_TOKEN,
+    adminTokens: options.adminTokens ?? { venueOperator: [ADMIN_TOKEN], riskOfficer: [ADMIN_TOKEN] },
     grpcHost: "127.0.0.1",
     grpcPort: 0,
     ...(options.grpcTls === undefined ? {} : { grpcTls: options.grpcTls }),

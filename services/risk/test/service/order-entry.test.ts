@@ -32,7 +32,7 @@ import { provision, venueProvisioningPlan, type StartedService } from "@tradepla
 import { connectTo, NatsServer, prng, retry, testInstrumentSettings, unary } from "@tradeplane/testkit";
 import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { AccountRegistry } from "../../src/adapters/accounts.ts";
+import { putAccount, putToken } from "@tradeplane/accounts";
 import { main } from "../../src/main.ts";
 
 const VENUE = "gw";
@@ -79,21 +79,21 @@ describe("OrderEntry over gRPC against the real engine and a real nats-server", 
     await provision(nc, venueProvisioningPlan({ venue: VENUE }));
     const kv = await new Kvm(nc).open(accountsBucket(VENUE));
     for (const name of ["alice", "bob"] as const) {
-      await AccountRegistry.putAccount(kv, {
+      await putAccount(kv, {
         name,
         disabled: false,
         principals: [name],
         limits: name === "bob" ? { maxOrderQty: 100 } : {},
         defaultStpMode: 0,
       });
-      await AccountRegistry.putToken(kv, TOKENS[name], name);
+      await putToken(kv, TOKENS[name], name);
     }
     engine = new EngineProcess({
       natsUrl: server.url,
       venue: VENUE,
       instanceId: "engine",
       instruments: testInstrumentSettings,
-      env: { TP_ADMIN_TOKEN: ENGINE_ADMIN_TOKEN },
+      env: { TP_ADMIN_TOKENS_VENUE_OPERATOR: ENGINE_ADMIN_TOKEN },
     });
     await engine.start();
     gateway = await main({
@@ -108,7 +108,7 @@ describe("OrderEntry over gRPC against the real engine and a real nats-server", 
       })),
       defaultLimits: {},
       commandTimeoutMs: 10_000,
-      adminToken: ADMIN_TOKEN,
+      adminTokens: { venueOperator: [ADMIN_TOKEN], riskOfficer: [ADMIN_TOKEN] },
       grpcHost: "127.0.0.1",
       grpcPort: 0,
       opsHost: "127.0.0.1",

@@ -19,7 +19,7 @@ import {
   type UpdateAccountResponse,
 } from "@tradeplane/contracts";
 import { prng, retry, unary } from "@tradeplane/testkit";
-import { AccountRegistry } from "../../src/adapters/accounts.ts";
+import { putToken, readAccount, revokeToken } from "@tradeplane/accounts";
 import { ADMIN_TOKEN, auth, order, sample, scrape, startVenue, tokenOf, type Venue } from "./gateway-fixture.ts";
 
 function account(overrides: Partial<Account>): Account {
@@ -118,7 +118,7 @@ describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket
     expect((await get("desk.1")).account).toEqual(created.account);
     await expect(create({ name: "desk.1" })).rejects.toMatchObject({ code: status.ALREADY_EXISTS });
     // Stored in the existing record format, readable by every gateway and the CLI.
-    const stored = await AccountRegistry.readAccount(venue.kv, "desk.1");
+    const stored = await readAccount(venue.kv, "desk.1");
     expect(stored).toMatchObject({
       revision: created.account!.revision,
       record: { name: "desk.1", principals: ["desk1"], limits: {}, defaultStpMode: StpMode.CANCEL_BOTH },
@@ -149,7 +149,7 @@ describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket
   });
 
   it("updates with optimistic concurrency: ABORTED on a stale revision, then success on the current one", async () => {
-    await AccountRegistry.putToken(venue.kv, tokenOf("desk1"), "desk1");
+    await putToken(venue.kv, tokenOf("desk1"), "desk1");
     const before = (await get("desk.1")).account!;
     const updated = await update(
       { name: "desk.1", displayName: "Desk one (eq)", principals: ["desk1", "desk1b"], disabled: true },
@@ -275,7 +275,7 @@ describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket
 
   it("deletes an account only without open orders and with a flat position", async () => {
     await create({ name: "leaver", principals: ["leaver"] });
-    await AccountRegistry.putToken(venue.kv, tokenOf("leaver"), "leaver");
+    await putToken(venue.kv, tokenOf("leaver"), "leaver");
     const resting = await venue.submit(tokenOf("leaver"), order({ clientOrderId: "rest", price: 95_000 }));
     expect(resting.reports[0]!.execType).toBe(ExecType.NEW);
     const withOrder = await scrape(venue);
@@ -349,7 +349,7 @@ describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket
       50,
     );
     // A revoked token is refused (the CLI writes and revokes tokens in the bucket directly).
-    await AccountRegistry.revokeToken(venue.kv, tokenOf("leaver"));
+    await revokeToken(venue.kv, tokenOf("leaver"));
     await retry(
       async () => {
         const err = await venue.submit(tokenOf("leaver"), order({ clientOrderId: "revoked" })).catch((e: unknown) => e);
@@ -364,7 +364,7 @@ describe("RiskAdmin accounts and limits over gRPC, stored in the accounts bucket
 
   it("resolves an order's UNSPECIFIED self-trade mode to the account's default, and that to CANCEL_MAKER", async () => {
     await create({ name: "selftrader", principals: ["selftrader"] });
-    await AccountRegistry.putToken(venue.kv, tokenOf("selftrader"), "selftrader");
+    await putToken(venue.kv, tokenOf("selftrader"), "selftrader");
     const openIds = async () =>
       (
         await unary<ListOpenOrdersResponse>((cb) =>

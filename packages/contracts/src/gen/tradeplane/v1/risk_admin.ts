@@ -22,15 +22,25 @@ import { Timestamp } from "../../google/protobuf/timestamp.ts";
 import { LoggedCommand, StpMode, stpModeFromJSON, stpModeToJSON } from "./common.ts";
 
 /**
- * Risk administration: accounts, pre-trade limits, positions and kill switches of the
- * risk gateway. For risk officers and venue operators; callers need the risk role.
- * Conventions (lots, notional units) are in common.proto.
+ * Risk administration: accounts, their API tokens, pre-trade limits, positions and kill
+ * switches of the risk gateway. Conventions (lots, notional units) are in common.proto.
  *
- * Accounts and limits are stored in the venue's accounts KV bucket; every write
- * carries the revision it expects (optimistic concurrency). Errors: NOT_FOUND,
+ * Every call carries an admin bearer token (`authorization: Bearer <token>`) configured
+ * on the gateway for one or more admin roles (docs/security.md); a trading token is not
+ * an admin credential. An optional `x-tradeplane-principal` header names the person or
+ * program for the audit trail. The role each call needs:
+ *   read-only (or any role): GetAccount, ListAccounts, GetLimits, GetPositions,
+ *     ListKillSwitches, ListTokens
+ *   venue-operator: CreateAccount, UpdateAccount, DeleteAccount, IssueToken, RevokeToken
+ *   risk-officer: SetLimits, EngageKillSwitch, ReleaseKillSwitch
+ *
+ * Accounts, limits and token hashes are stored in the venue's accounts KV bucket
+ * (tp_<venue>_accounts); every account write carries the revision it expects
+ * (optimistic concurrency). Errors: UNAUTHENTICATED (no admin token, or an unknown
+ * one), PERMISSION_DENIED (the token's roles do not allow the call), NOT_FOUND,
  * ALREADY_EXISTS, ABORTED (the expected revision is stale: read and retry),
  * FAILED_PRECONDITION (e.g. deleting an account with open orders or a position),
- * INVALID_ARGUMENT, PERMISSION_DENIED.
+ * INVALID_ARGUMENT.
  */
 
 /** What a kill switch covers. */
@@ -349,6 +359,70 @@ export interface ListKillSwitchesRequest {
 
 export interface ListKillSwitchesResponse {
   killSwitches: KillSwitch[];
+}
+
+/** An OrderEntry bearer token as stored, never with its secret. */
+export interface ApiToken {
+  /**
+   * Public id of the token: the first 16 hex digits of its SHA-256. Names it in
+   * ListTokens and RevokeToken, and in the gateway's logs.
+   */
+  tokenId: string;
+  /** The principal the token authenticates as; it trades every account that lists it. */
+  principal: string;
+  /** The account it was issued for; empty for tokens written before IssueToken existed. */
+  account: string;
+  /** Free text for people (e.g. "strategy mm-1, pod secret"). */
+  description: string;
+  /** Who issued it (the admin principal); empty for tokens written by other tools. */
+  issuedBy: string;
+  /** Absent for tokens written by other tools. */
+  createTime?: Timestamp | undefined;
+}
+
+export interface IssueTokenRequest {
+  /** Required: an existing account. */
+  account: string;
+  /**
+   * The principal the token stands for: one the account lists in its principals. Empty =
+   * the account's name (which the account must then list).
+   */
+  principal: string;
+  /** Free text for people, at most 256 characters. */
+  description: string;
+}
+
+export interface IssueTokenResponse {
+  token?:
+    | ApiToken
+    | undefined;
+  /**
+   * The bearer token itself (URL-safe base64, 32 characters). Shown once: keep it in a
+   * secret store; the venue cannot show it again.
+   */
+  secret: string;
+}
+
+export interface ListTokensRequest {
+  /** Required: tokens whose principal this account lists. */
+  account: string;
+}
+
+export interface ListTokensResponse {
+  /** Ascending by principal, then token_id. */
+  tokens: ApiToken[];
+}
+
+export interface RevokeTokenRequest {
+  /** Required: the token_id of ApiToken. */
+  tokenId: string;
+  /** Why, for the audit trail (logged); optional. */
+  reason: string;
+}
+
+export interface RevokeTokenResponse {
+  /** The token as it was before revocation. */
+  token?: ApiToken | undefined;
 }
 
 function createBaseAccount(): Account {
@@ -3053,6 +3127,651 @@ export const ListKillSwitchesResponse: MessageFns<ListKillSwitchesResponse> = {
   },
 };
 
+function createBaseApiToken(): ApiToken {
+  return { tokenId: "", principal: "", account: "", description: "", issuedBy: "", createTime: undefined };
+}
+
+export const ApiToken: MessageFns<ApiToken> = {
+  encode(message: ApiToken, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tokenId !== "") {
+      writer.uint32(10).string(message.tokenId);
+    }
+    if (message.principal !== "") {
+      writer.uint32(18).string(message.principal);
+    }
+    if (message.account !== "") {
+      writer.uint32(26).string(message.account);
+    }
+    if (message.description !== "") {
+      writer.uint32(34).string(message.description);
+    }
+    if (message.issuedBy !== "") {
+      writer.uint32(42).string(message.issuedBy);
+    }
+    if (message.createTime !== undefined) {
+      Timestamp.encode(message.createTime, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApiToken {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApiToken();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tokenId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.principal = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.account = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.issuedBy = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.createTime = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApiToken {
+    return {
+      tokenId: isSet(object.tokenId)
+        ? globalThis.String(object.tokenId)
+        : isSet(object.token_id)
+        ? globalThis.String(object.token_id)
+        : "",
+      principal: isSet(object.principal) ? globalThis.String(object.principal) : "",
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      issuedBy: isSet(object.issuedBy)
+        ? globalThis.String(object.issuedBy)
+        : isSet(object.issued_by)
+        ? globalThis.String(object.issued_by)
+        : "",
+      createTime: isSet(object.createTime)
+        ? fromJsonTimestamp(object.createTime)
+        : isSet(object.create_time)
+        ? fromJsonTimestamp(object.create_time)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ApiToken): unknown {
+    const obj: any = {};
+    if (message.tokenId !== "") {
+      obj.tokenId = message.tokenId;
+    }
+    if (message.principal !== "") {
+      obj.principal = message.principal;
+    }
+    if (message.account !== "") {
+      obj.account = message.account;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.issuedBy !== "") {
+      obj.issuedBy = message.issuedBy;
+    }
+    if (message.createTime !== undefined) {
+      obj.createTime = fromTimestamp(message.createTime).toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ApiToken>): ApiToken {
+    return ApiToken.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ApiToken>): ApiToken {
+    const message = createBaseApiToken();
+    message.tokenId = object.tokenId ?? "";
+    message.principal = object.principal ?? "";
+    message.account = object.account ?? "";
+    message.description = object.description ?? "";
+    message.issuedBy = object.issuedBy ?? "";
+    message.createTime = (object.createTime !== undefined && object.createTime !== null)
+      ? Timestamp.fromPartial(object.createTime)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseIssueTokenRequest(): IssueTokenRequest {
+  return { account: "", principal: "", description: "" };
+}
+
+export const IssueTokenRequest: MessageFns<IssueTokenRequest> = {
+  encode(message: IssueTokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.account !== "") {
+      writer.uint32(10).string(message.account);
+    }
+    if (message.principal !== "") {
+      writer.uint32(18).string(message.principal);
+    }
+    if (message.description !== "") {
+      writer.uint32(26).string(message.description);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IssueTokenRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIssueTokenRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.account = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.principal = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IssueTokenRequest {
+    return {
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
+      principal: isSet(object.principal) ? globalThis.String(object.principal) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+    };
+  },
+
+  toJSON(message: IssueTokenRequest): unknown {
+    const obj: any = {};
+    if (message.account !== "") {
+      obj.account = message.account;
+    }
+    if (message.principal !== "") {
+      obj.principal = message.principal;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IssueTokenRequest>): IssueTokenRequest {
+    return IssueTokenRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IssueTokenRequest>): IssueTokenRequest {
+    const message = createBaseIssueTokenRequest();
+    message.account = object.account ?? "";
+    message.principal = object.principal ?? "";
+    message.description = object.description ?? "";
+    return message;
+  },
+};
+
+function createBaseIssueTokenResponse(): IssueTokenResponse {
+  return { token: undefined, secret: "" };
+}
+
+export const IssueTokenResponse: MessageFns<IssueTokenResponse> = {
+  encode(message: IssueTokenResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token !== undefined) {
+      ApiToken.encode(message.token, writer.uint32(10).fork()).join();
+    }
+    if (message.secret !== "") {
+      writer.uint32(18).string(message.secret);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IssueTokenResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIssueTokenResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.token = ApiToken.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.secret = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IssueTokenResponse {
+    return {
+      token: isSet(object.token) ? ApiToken.fromJSON(object.token) : undefined,
+      secret: isSet(object.secret) ? globalThis.String(object.secret) : "",
+    };
+  },
+
+  toJSON(message: IssueTokenResponse): unknown {
+    const obj: any = {};
+    if (message.token !== undefined) {
+      obj.token = ApiToken.toJSON(message.token);
+    }
+    if (message.secret !== "") {
+      obj.secret = message.secret;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IssueTokenResponse>): IssueTokenResponse {
+    return IssueTokenResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IssueTokenResponse>): IssueTokenResponse {
+    const message = createBaseIssueTokenResponse();
+    message.token = (object.token !== undefined && object.token !== null)
+      ? ApiToken.fromPartial(object.token)
+      : undefined;
+    message.secret = object.secret ?? "";
+    return message;
+  },
+};
+
+function createBaseListTokensRequest(): ListTokensRequest {
+  return { account: "" };
+}
+
+export const ListTokensRequest: MessageFns<ListTokensRequest> = {
+  encode(message: ListTokensRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.account !== "") {
+      writer.uint32(10).string(message.account);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTokensRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTokensRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.account = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTokensRequest {
+    return { account: isSet(object.account) ? globalThis.String(object.account) : "" };
+  },
+
+  toJSON(message: ListTokensRequest): unknown {
+    const obj: any = {};
+    if (message.account !== "") {
+      obj.account = message.account;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListTokensRequest>): ListTokensRequest {
+    return ListTokensRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListTokensRequest>): ListTokensRequest {
+    const message = createBaseListTokensRequest();
+    message.account = object.account ?? "";
+    return message;
+  },
+};
+
+function createBaseListTokensResponse(): ListTokensResponse {
+  return { tokens: [] };
+}
+
+export const ListTokensResponse: MessageFns<ListTokensResponse> = {
+  encode(message: ListTokensResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.tokens) {
+      ApiToken.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTokensResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTokensResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tokens.push(ApiToken.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTokensResponse {
+    return {
+      tokens: globalThis.Array.isArray(object?.tokens) ? object.tokens.map((e: any) => ApiToken.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListTokensResponse): unknown {
+    const obj: any = {};
+    if (message.tokens?.length) {
+      obj.tokens = message.tokens.map((e) => ApiToken.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListTokensResponse>): ListTokensResponse {
+    return ListTokensResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListTokensResponse>): ListTokensResponse {
+    const message = createBaseListTokensResponse();
+    message.tokens = object.tokens?.map((e) => ApiToken.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRevokeTokenRequest(): RevokeTokenRequest {
+  return { tokenId: "", reason: "" };
+}
+
+export const RevokeTokenRequest: MessageFns<RevokeTokenRequest> = {
+  encode(message: RevokeTokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tokenId !== "") {
+      writer.uint32(10).string(message.tokenId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeTokenRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeTokenRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tokenId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeTokenRequest {
+    return {
+      tokenId: isSet(object.tokenId)
+        ? globalThis.String(object.tokenId)
+        : isSet(object.token_id)
+        ? globalThis.String(object.token_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: RevokeTokenRequest): unknown {
+    const obj: any = {};
+    if (message.tokenId !== "") {
+      obj.tokenId = message.tokenId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevokeTokenRequest>): RevokeTokenRequest {
+    return RevokeTokenRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RevokeTokenRequest>): RevokeTokenRequest {
+    const message = createBaseRevokeTokenRequest();
+    message.tokenId = object.tokenId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseRevokeTokenResponse(): RevokeTokenResponse {
+  return { token: undefined };
+}
+
+export const RevokeTokenResponse: MessageFns<RevokeTokenResponse> = {
+  encode(message: RevokeTokenResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token !== undefined) {
+      ApiToken.encode(message.token, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeTokenResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeTokenResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.token = ApiToken.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeTokenResponse {
+    return { token: isSet(object.token) ? ApiToken.fromJSON(object.token) : undefined };
+  },
+
+  toJSON(message: RevokeTokenResponse): unknown {
+    const obj: any = {};
+    if (message.token !== undefined) {
+      obj.token = ApiToken.toJSON(message.token);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevokeTokenResponse>): RevokeTokenResponse {
+    return RevokeTokenResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RevokeTokenResponse>): RevokeTokenResponse {
+    const message = createBaseRevokeTokenResponse();
+    message.token = (object.token !== undefined && object.token !== null)
+      ? ApiToken.fromPartial(object.token)
+      : undefined;
+    return message;
+  },
+};
+
 /** Administer accounts, limits, positions and kill switches. */
 export type RiskAdminService = typeof RiskAdminService;
 export const RiskAdminService = {
@@ -3180,6 +3899,47 @@ export const RiskAdminService = {
       Buffer.from(ListKillSwitchesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListKillSwitchesResponse => ListKillSwitchesResponse.decode(value),
   },
+  /**
+   * Issues a new OrderEntry bearer token for a principal of an account. The secret is
+   * in this response only: the venue stores nothing but its SHA-256, so it can never be
+   * read back (issue a new one and revoke the old to rotate). The token works on every
+   * gateway replica once their watch of the accounts bucket shows it (this replica
+   * before answering). Errors: NOT_FOUND (no such account), FAILED_PRECONDITION (the
+   * account does not list the principal), INVALID_ARGUMENT.
+   */
+  issueToken: {
+    path: "/tradeplane.v1.RiskAdmin/IssueToken" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: IssueTokenRequest): Buffer => Buffer.from(IssueTokenRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): IssueTokenRequest => IssueTokenRequest.decode(value),
+    responseSerialize: (value: IssueTokenResponse): Buffer => Buffer.from(IssueTokenResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): IssueTokenResponse => IssueTokenResponse.decode(value),
+  },
+  /** The tokens that let principals of an account trade it, without their secrets. */
+  listTokens: {
+    path: "/tradeplane.v1.RiskAdmin/ListTokens" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListTokensRequest): Buffer => Buffer.from(ListTokensRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTokensRequest => ListTokensRequest.decode(value),
+    responseSerialize: (value: ListTokensResponse): Buffer => Buffer.from(ListTokensResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTokensResponse => ListTokensResponse.decode(value),
+  },
+  /**
+   * Revokes a token by its id: every gateway replica refuses it for new calls once its
+   * watch shows the delete (this replica before answering). Revoking an unknown or
+   * already revoked id is NOT_FOUND.
+   */
+  revokeToken: {
+    path: "/tradeplane.v1.RiskAdmin/RevokeToken" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeTokenRequest): Buffer => Buffer.from(RevokeTokenRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeTokenRequest => RevokeTokenRequest.decode(value),
+    responseSerialize: (value: RevokeTokenResponse): Buffer => Buffer.from(RevokeTokenResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeTokenResponse => RevokeTokenResponse.decode(value),
+  },
 } as const;
 
 export interface RiskAdminServer extends UntypedServiceImplementation {
@@ -3208,6 +3968,23 @@ export interface RiskAdminServer extends UntypedServiceImplementation {
   releaseKillSwitch: handleUnaryCall<ReleaseKillSwitchRequest, ReleaseKillSwitchResponse>;
   /** Every engaged kill switch. */
   listKillSwitches: handleUnaryCall<ListKillSwitchesRequest, ListKillSwitchesResponse>;
+  /**
+   * Issues a new OrderEntry bearer token for a principal of an account. The secret is
+   * in this response only: the venue stores nothing but its SHA-256, so it can never be
+   * read back (issue a new one and revoke the old to rotate). The token works on every
+   * gateway replica once their watch of the accounts bucket shows it (this replica
+   * before answering). Errors: NOT_FOUND (no such account), FAILED_PRECONDITION (the
+   * account does not list the principal), INVALID_ARGUMENT.
+   */
+  issueToken: handleUnaryCall<IssueTokenRequest, IssueTokenResponse>;
+  /** The tokens that let principals of an account trade it, without their secrets. */
+  listTokens: handleUnaryCall<ListTokensRequest, ListTokensResponse>;
+  /**
+   * Revokes a token by its id: every gateway replica refuses it for new calls once its
+   * watch shows the delete (this replica before answering). Revoking an unknown or
+   * already revoked id is NOT_FOUND.
+   */
+  revokeToken: handleUnaryCall<RevokeTokenRequest, RevokeTokenResponse>;
 }
 
 export interface RiskAdminClient extends Client {
@@ -3389,6 +4166,65 @@ export interface RiskAdminClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListKillSwitchesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Issues a new OrderEntry bearer token for a principal of an account. The secret is
+   * in this response only: the venue stores nothing but its SHA-256, so it can never be
+   * read back (issue a new one and revoke the old to rotate). The token works on every
+   * gateway replica once their watch of the accounts bucket shows it (this replica
+   * before answering). Errors: NOT_FOUND (no such account), FAILED_PRECONDITION (the
+   * account does not list the principal), INVALID_ARGUMENT.
+   */
+  issueToken(
+    request: IssueTokenRequest,
+    callback: (error: ServiceError | null, response: IssueTokenResponse) => void,
+  ): ClientUnaryCall;
+  issueToken(
+    request: IssueTokenRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: IssueTokenResponse) => void,
+  ): ClientUnaryCall;
+  issueToken(
+    request: IssueTokenRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: IssueTokenResponse) => void,
+  ): ClientUnaryCall;
+  /** The tokens that let principals of an account trade it, without their secrets. */
+  listTokens(
+    request: ListTokensRequest,
+    callback: (error: ServiceError | null, response: ListTokensResponse) => void,
+  ): ClientUnaryCall;
+  listTokens(
+    request: ListTokensRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTokensResponse) => void,
+  ): ClientUnaryCall;
+  listTokens(
+    request: ListTokensRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTokensResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Revokes a token by its id: every gateway replica refuses it for new calls once its
+   * watch shows the delete (this replica before answering). Revoking an unknown or
+   * already revoked id is NOT_FOUND.
+   */
+  revokeToken(
+    request: RevokeTokenRequest,
+    callback: (error: ServiceError | null, response: RevokeTokenResponse) => void,
+  ): ClientUnaryCall;
+  revokeToken(
+    request: RevokeTokenRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeTokenResponse) => void,
+  ): ClientUnaryCall;
+  revokeToken(
+    request: RevokeTokenRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeTokenResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -24,15 +24,21 @@ import { Order } from "./order_entry.ts";
 
 /**
  * Venue administration: engine status, the full book, halts and trading sessions.
- * For venue operators only; callers authenticate like on OrderEntry and need the
- * operator role. Conventions are in common.proto.
+ * Conventions are in common.proto.
+ *
+ * Every call carries an admin bearer token (`authorization: Bearer <token>`) configured
+ * on the engine for one or more admin roles (docs/security.md); a trading token is not
+ * an admin credential. GetStatus and GetBook need any admin role (read-only,
+ * risk-officer or venue-operator); Halt, Resume and ChangeSession need venue-operator.
+ * Errors of every call: UNAUTHENTICATED (no admin token, or an unknown one),
+ * PERMISSION_DENIED (the token's roles do not allow the call).
  *
  * State changes are commands in the venue's command log (SetInstrumentStateCommand in
  * engine.proto), so the engine applies them in log order with the orders around them.
  * The calls return once the commands are stored; the new state shows on the market
  * data STATE channel when the engine has applied them. Errors: INVALID_ARGUMENT
  * (unknown instrument, state not allowed for the call, empty reason),
- * PERMISSION_DENIED, UNAVAILABLE (command log unreachable; retrying is safe, a repeated
+ * UNAVAILABLE (command log unreachable; retrying is safe, a repeated
  * state change is a no-op).
  */
 

@@ -1,0 +1,201 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Kvm } from "@nats-io/kv";
+import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { putAccount, putToken } from "@tradeplane/accounts";
+import { accountsBucket } from "@tradeplane/contracts";
+import { tradingVenueSchema } from "@tradeplane/operator/api/v1alpha1";
+import {
+  engineServiceConfig,
+  localPorts,
+  marketDataConfig,
+  riskGatewayConfig,
+  streamSettings,
+  type Placement,
+} from "@tradeplane/operator/service-configs";
+import { ensureLogFormat, provision, venueProvisioningPlan } from "@tradeplane/platform";
+import { NatsServer, NatsTrust, ServiceProcess, ThrowawayPki, type IssuedCert } from "@tradeplane/testkit";
+import { serviceMain } from "../../src/local/paths.ts";
+
+const BIN = fileURLToPath(new URL("../../bin/tradeplane.mjs", import.meta.url));
+const ADMIN_TOKEN = "venue-operator-token-0123456789";
+const TRADER_TOKEN = "alice-token-0123456789abcdef";
+
+const venue = tradingVenueSchema.parse({
+  apiVersion: "tradeplane.io/v1alpha1",
+  kind: "TradingVenue",
+  metadata: { name: "tlsvenue" },
+  spec: { instruments: [{ symbol: "INFY", referencePrice: 150_000 }] },
+});
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function cli(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === "number" ? err.code : 99, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * A venue as it runs in a cluster with NATS secured: nats-server with TLS that verifies
+ * client certificates and trusts an operator's JWTs; every service (engine, risk gateway,
+ * market data) configured by the operator's builders with a CA, a client certificate and a
+ * `.creds` file, its admin tokens in a file; the gateway's gRPC over mutual TLS; the CLI
+ * trading and administering with certificate and token files, as the Helm test hook does.
+ */
+describe("every service and the CLI on NATS over TLS with client certificates and .creds", () => {
+  let dir: string;
+  let pki: ThrowawayPki;
+  let server: NatsServer;
+  let nc: NatsConnection;
+  let placement: Placement;
+  let services: IssuedCert;
+  let cliCert: IssuedCert;
+  let grpcServer: IssuedCert;
+  let risk: ServiceProcess;
+  const files: Record<string, string> = {};
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "tp-tls-venue-"));
+    pki = await ThrowawayPki.create();
+    const trust = await NatsTrust.create(dir);
+    const natsCert = await pki.server();
+    server = await NatsServer.start({ tls: { ...natsCert, caFile: pki.ca.certFile, verify: true }, trust });
+    services = await pki.client("venue-services");
+    cliCert = await pki.client("alice");
+    grpcServer = await pki.server();
+    const creds = await trust.userCreds("venue-services");
+    const tls = { caFile: pki.ca.certFile, certFile: services.certFile, keyFile: services.keyFile };
+
+    // Streams, buckets and an account, written over the same secured connection.
+    nc = await connect({
+      servers: server.url,
+      tls,
+      authenticator: credsAuthenticator(readFileSync(creds)),
+    });
+    await provision(nc, venueProvisioningPlan(streamSettings(venue)));
+    await ensureLogFormat(nc, venue.metadata.name);
+    const kv = await new Kvm(nc).open(accountsBucket(venue.metadata.name));
+    await putAccount(kv, { name: "alice", disabled: false, principals: ["alice"], limits: {}, defaultStpMode: 0 });
+    await putToken(kv, TRADER_TOKEN, "alice");
+
+    for (const [name, text] of [
+      ["admin-token", ADMIN_TOKEN],
+      ["trader-token", TRADER_TOKEN],
+    ] as const) {
+      files[name] = join(dir, name);
+      writeFileSync(files[name], `${text}\n`, { mode: 0o600 });
+    }
+    placement = {
+      natsUrl: [server.url],
+      natsCredsFile: creds,
+      natsTls: tls,
+      adminTokenFiles: { venueOperator: files["admin-token"]!, riskOfficer: files["admin-token"]! },
+      host: "127.0.0.1",
+      ports: localPorts(0),
+    };
+  });
+
+  afterAll(async () => {
+    await ServiceProcess.killAll();
+    await nc?.close();
+    await server?.dispose();
+    await pki?.dispose();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("starts the engine, the gateway and market data, and trades and administers through the CLI", async () => {
+    const engine = new ServiceProcess({
+      main: serviceMain("matching"),
+      config: engineServiceConfig(venue, 0, placement),
+      env: { TP_INSTANCE_ID: "engine-tls", TP_LOG_LEVEL: "warn" },
+    });
+    risk = new ServiceProcess({
+      main: serviceMain("risk"),
+      config: riskGatewayConfig(venue, placement),
+      env: {
+        TP_INSTANCE_ID: "risk-tls",
+        TP_LOG_LEVEL: "warn",
+        TP_GRPC_TLS_CERT_FILE: grpcServer.certFile,
+        TP_GRPC_TLS_KEY_FILE: grpcServer.keyFile,
+        TP_GRPC_TLS_CA_FILE: pki.ca.certFile,
+        TP_GRPC_TLS_REQUIRE_CLIENT_CERT: "true",
+      },
+    });
+    const marketData = new ServiceProcess({
+      main: serviceMain("market-data"),
+      config: marketDataConfig(venue, placement),
+      env: { TP_INSTANCE_ID: "md-tls", TP_LOG_LEVEL: "warn", TP_WS_PORT: "0" },
+    });
+    await Promise.all([engine.start(), risk.start(), marketData.start()]);
+    for (const s of [engine, risk, marketData])
+      expect((await fetch(`http://127.0.0.1:${s.opsPort}/readyz`)).status).toBe(200);
+
+    // By name: a TLS server name may not be an IP address.
+    const endpoint = `localhost:${risk.grpcPort}`;
+    const tlsFlags = ["--tls-ca", pki.ca.certFile, "--tls-cert", cliCert.certFile, "--tls-key", cliCert.keyFile];
+    const order = ["order", "submit", "INFY", "--account", "alice", "--side", "buy", "--qty", "1", "--price", "150000"];
+    const placed = await cli(
+      "--json",
+      "--endpoint",
+      endpoint,
+      ...tlsFlags,
+      "--token-file",
+      files["trader-token"]!,
+      ...order,
+    );
+    expect(placed.stderr).toBe("");
+    expect(placed.code).toBe(0);
+    expect((JSON.parse(placed.stdout) as { reports: { execType: number }[] }).reports[0]!.execType).toBe(1);
+
+    // Without the CA the gateway's certificate is not trusted; without a client certificate the handshake fails.
+    const untrusted = await cli("--endpoint", endpoint, "--token-file", files["trader-token"]!, ...order);
+    expect(untrusted.code).toBe(3);
+    const noClientCert = await cli(
+      "--endpoint",
+      endpoint,
+      "--tls-ca",
+      pki.ca.certFile,
+      "--token-file",
+      files["trader-token"]!,
+      ...order,
+    );
+    expect(noClientCert.code).toBe(3);
+
+    // Admin calls with a token file: a token issued over TLS trades at once.
+    const issued = await cli(
+      "--json",
+      "--endpoint",
+      endpoint,
+      ...tlsFlags,
+      "--admin-token-file",
+      files["admin-token"]!,
+      "tokens",
+      "issue",
+      "alice",
+    );
+    expect(issued.code).toBe(0);
+    const secret = (JSON.parse(issued.stdout) as { secret: string }).secret;
+    const withIssued = await cli("--json", "--endpoint", endpoint, ...tlsFlags, "--token", secret, ...order);
+    expect(withIssued.code).toBe(0);
+  });
+
+  it("stops a service whose NATS settings lack the client certificate, with the reason", async () => {
+    const engine = new ServiceProcess({
+      main: serviceMain("matching"),
+      config: engineServiceConfig(venue, 0, { ...placement, natsTls: { caFile: pki.ca.certFile } }),
+      env: { TP_INSTANCE_ID: "engine-no-cert" },
+    });
+    await expect(engine.start()).rejects.toThrow(/exited before ready[\s\S]*cannot connect to NATS/);
+  });
+});

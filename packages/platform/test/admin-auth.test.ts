@@ -1,0 +1,79 @@
+import { Metadata } from "@grpc/grpc-js";
+import { describe, expect, it } from "vitest";
+import type { AuthError } from "../src/index.ts";
+import { ADMIN_ROLES, AdminAuthority, roleGrants, type AdminPermission } from "../src/index.ts";
+
+const OPERATOR = "operator-token-0123456789";
+const RISK = "risk-officer-token-0123456789";
+const READER = "read-only-token-0123456789";
+const BOTH = "operator-and-risk-0123456789";
+
+const authority = new AdminAuthority({
+  venueOperator: [OPERATOR, BOTH],
+  riskOfficer: [RISK, BOTH],
+  readOnly: [READER],
+});
+
+function bearer(token: string | undefined, principal?: string): Metadata {
+  const m = new Metadata();
+  if (token !== undefined) m.set("authorization", `Bearer ${token}`);
+  if (principal !== undefined) m.set("x-tradeplane-principal", principal);
+  return m;
+}
+
+function outcome(token: string | undefined, permission: AdminPermission): string {
+  try {
+    return authority.authorise(bearer(token), permission);
+  } catch (err) {
+    return (err as AuthError).code;
+  }
+}
+
+describe("admin roles", () => {
+  it.each([
+    ["read-only", "read", true],
+    ["read-only", "risk.write", false],
+    ["read-only", "venue.operate", false],
+    ["read-only", "accounts.write", false],
+    ["risk-officer", "read", true],
+    ["risk-officer", "risk.write", true],
+    ["risk-officer", "venue.operate", false],
+    ["risk-officer", "accounts.write", false],
+    ["venue-operator", "read", true],
+    ["venue-operator", "venue.operate", true],
+    ["venue-operator", "accounts.write", true],
+    ["venue-operator", "risk.write", false],
+  ] as const)("a %s may %s: %s", (role, permission, granted) => {
+    expect(roleGrants(role, permission)).toBe(granted);
+  });
+
+  it("gives every permission to some role", () => {
+    for (const p of ["read", "risk.write", "venue.operate", "accounts.write"] as const)
+      expect(ADMIN_ROLES.some((r) => roleGrants(r, p))).toBe(true);
+  });
+
+  it.each([
+    ["no token", undefined, "read", "UNAUTHENTICATED"],
+    ["an unknown token", "someone-elses-token-0123", "read", "UNAUTHENTICATED"],
+    ["a prefix of an admin token", OPERATOR.slice(0, -1), "read", "UNAUTHENTICATED"],
+    ["a read-only token on a write", READER, "venue.operate", "PERMISSION_DENIED"],
+    ["a risk officer's token on a halt", RISK, "venue.operate", "PERMISSION_DENIED"],
+    ["an operator's token on a kill switch", OPERATOR, "risk.write", "PERMISSION_DENIED"],
+    ["a token listed under two roles, on either's call", BOTH, "risk.write", "ops:admin"],
+    ["a token listed under two roles, on the other's", BOTH, "venue.operate", "ops:admin"],
+    ["a read-only token on a read", READER, "read", "ops:admin"],
+  ] as const)("answers %s with %s", (_what, token, permission, expected) => {
+    expect(outcome(token, permission)).toBe(expected);
+  });
+
+  it("refuses everything when no admin token is configured", () => {
+    const none = new AdminAuthority(undefined);
+    expect(none.enabled).toBe(false);
+    expect(() => none.authorise(bearer(OPERATOR), "read")).toThrow(/disabled/);
+  });
+
+  it("names the caller for the audit trail, bounded", () => {
+    expect(authority.authorise(bearer(OPERATOR, "alice"), "venue.operate")).toBe("ops:alice");
+    expect(authority.authorise(bearer(OPERATOR, "a".repeat(1_000)), "read")).toHaveLength(4 + 64);
+  });
+});
