@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # kube-apiserver, kube-controller-manager and etcd for the operator's integration tests
-# (packages/testkit's KubeCluster). envtest's convention comes first: when KUBEBUILDER_ASSETS
-# names a folder holding all three, nothing is done. Otherwise:
+# (packages/testkit's KubeCluster). envtest's convention comes first: what the folder that
+# KUBEBUILDER_ASSETS names holds is used and not built (setup-envtest's folders hold
+# kube-apiserver and etcd, not kube-controller-manager). The rest:
 #   kube-apiserver, kube-controller-manager  built from source through the Go module proxy
 #                                             into tools/bin, once per machine
 #   etcd                                      Debian's etcd-server (3.4, which the release
@@ -17,9 +18,8 @@
 kube_version="${TRADEPLANE_KUBE_VERSION:-v1.37.2}"
 etcd_version="${TRADEPLANE_ETCD_VERSION:-v3.6.16}"
 
-kube_assets_complete() {
-  local dir="$1"
-  [ -n "$dir" ] && [ -x "$dir/kube-apiserver" ] && [ -x "$dir/kube-controller-manager" ] && [ -x "$dir/etcd" ]
+kube_in_assets() {
+  [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/$1" ]
 }
 
 kube_need_go() {
@@ -81,29 +81,33 @@ kube_version_ldflags() {
 }
 
 kube_build_control_plane() {
-  local stamp="$tools/.kube-stamp" want="kube $kube_version"
-  if [ -x "$tools/kube-apiserver" ] && [ -x "$tools/kube-controller-manager" ] &&
-    [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-    return 0
-  fi
+  local component missing=""
+  for component in kube-apiserver kube-controller-manager; do
+    kube_in_assets "$component" && continue
+    # tools/bin/.<component>.version says which release the binary is, so a new default rebuilds it.
+    if [ ! -x "$tools/$component" ] || [ "$(cat "$tools/.$component.version" 2>/dev/null)" != "$kube_version" ]; then
+      missing="$missing $component"
+    fi
+  done
+  [ -n "$missing" ] || return 0
   kube_need_go
   mkdir -p "$tools"
   local started gomod flags
   started="$(date +%s)"
-  say "building kube-apiserver and kube-controller-manager $kube_version from the Go module proxy into tools/bin (the first time takes about 25 minutes on two cores)"
+  say "building$missing $kube_version from the Go module proxy into tools/bin (the first time takes about 25 minutes on two cores)"
   gomod="$(kube_gomod "$kube_version")" || fail "could not read k8s.io/kubernetes@$kube_version's go.mod from the Go module proxy ($(go env GOPROXY)).
     Check the network, or set TRADEPLANE_KUBE_VERSION to a release the proxy serves, or KUBEBUILDER_ASSETS."
   flags="$(kube_version_ldflags "$kube_version")"
-  local component
-  for component in kube-apiserver kube-controller-manager; do
+  for component in $missing; do
     kube_go_build "$root/tools/kube-build/kubernetes" "$gomod" "k8s.io/kubernetes/cmd/$component" "$tools/$component" "$flags" ||
       fail "building $component $kube_version failed (output above); Go $(go env GOVERSION) may be older than the release needs"
+    echo "$kube_version" > "$tools/.$component.version"
   done
-  echo "$want" > "$stamp"
-  say "built kube-apiserver and kube-controller-manager $kube_version in $(($(date +%s) - started)) s"
+  say "built$missing $kube_version in $(($(date +%s) - started)) s"
 }
 
 kube_provide_etcd() {
+  kube_in_assets etcd && return 0
   [ -x "$tools/etcd" ] && return 0
   command -v etcd >/dev/null 2>&1 && return 0
   apt_install etcd-server && command -v etcd >/dev/null 2>&1 && return 0
@@ -122,8 +126,6 @@ require go.etcd.io/etcd/server/v3 $etcd_version" go.etcd.io/etcd/server/v3 "$too
 
 if [ -n "${TRADEPLANE_SKIP_KUBE:-}" ]; then
   say "TRADEPLANE_SKIP_KUBE is set: not providing kube-apiserver, kube-controller-manager and etcd"
-elif kube_assets_complete "${KUBEBUILDER_ASSETS:-}"; then
-  say "using kube-apiserver, kube-controller-manager and etcd from KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS"
 else
   kube_build_control_plane
   kube_provide_etcd

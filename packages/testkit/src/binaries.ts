@@ -29,21 +29,28 @@ const KUBE_HINT =
   "KUBEBUILDER_ASSETS at a folder holding all three (for example the one `setup-envtest use -p path` prints). " +
   "See docs/development.md.";
 
+export type KubeBinary = "kube-apiserver" | "kube-controller-manager" | "etcd";
+
 /** The binaries of a test control plane, found as envtest finds them: in the folder that
  * KUBEBUILDER_ASSETS names first, then in tools/bin (what scripts/setup builds), then on PATH
- * (Debian's etcd-server). */
-export function findKubeBinary(name: "kube-apiserver" | "kube-controller-manager" | "etcd"): string {
-  const assets = process.env.KUBEBUILDER_ASSETS;
-  if (assets !== undefined && assets !== "") {
-    const candidate = join(assets, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      throw new MissingBinaryError(name, `KUBEBUILDER_ASSETS=${assets} has no executable ${name}. ${KUBE_HINT}`);
-    }
-  }
-  return findBinary(name, undefined, KUBE_HINT);
+ * (Debian's etcd-server). envtest's archives hold no kube-controller-manager, so a folder
+ * from `setup-envtest` works beside the one scripts/setup builds. */
+export function findKubeBinary(
+  name: KubeBinary,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  toolsBin = TOOLS_BIN,
+): string {
+  const assets = env.KUBEBUILDER_ASSETS;
+  const candidates = [
+    ...(assets ? [join(assets, name)] : []),
+    join(toolsBin, name),
+    ...(env.PATH ?? "")
+      .split(delimiter)
+      .filter(Boolean)
+      .map((dir) => join(dir, name)),
+  ];
+  const where = assets ? `KUBEBUILDER_ASSETS=${assets} has no executable ${name}, nor has PATH. ` : "";
+  return findBinaryIn(candidates, name, `${where}${KUBE_HINT}`);
 }
 
 /** Finds an executable by name: an explicit env override (e.g. NATS_SERVER_BIN), the

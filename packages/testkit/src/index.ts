@@ -1,4 +1,4 @@
-export { findBinary, findKubeBinary, MissingBinaryError, REPO_ROOT, TOOLS_BIN } from "./binaries.ts";
+export { findBinary, findKubeBinary, MissingBinaryError, REPO_ROOT, TOOLS_BIN, type KubeBinary } from "./binaries.ts";
 export {
   AUDIT_POLICY,
   KubeCluster,

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { findBinary, findKubeBinary, MissingBinaryError } from "../src/index.ts";
 
 describe("findBinary", () => {
@@ -24,18 +27,30 @@ describe("findBinary", () => {
 });
 
 describe("findKubeBinary", () => {
-  it("fails loudly, saying how to get the control plane, when KUBEBUILDER_ASSETS lacks a binary", () => {
-    const saved = process.env.KUBEBUILDER_ASSETS;
+  const nowhere = { KUBEBUILDER_ASSETS: "/nonexistent-assets", PATH: "/nonexistent" };
+
+  it("fails loudly, saying both ways to get the control plane, when no folder has a binary", () => {
+    expect(() => findKubeBinary("kube-apiserver", nowhere, "/nonexistent-tools")).toThrow(MissingBinaryError);
+    expect(() => findKubeBinary("etcd", nowhere, "/nonexistent-tools")).toThrow(
+      /KUBEBUILDER_ASSETS=\/nonexistent-assets has no executable etcd.*npm run setup/,
+    );
+  });
+
+  it("looks in KUBEBUILDER_ASSETS first, then in tools/bin, then on PATH", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tp-assets-"));
     try {
-      process.env.KUBEBUILDER_ASSETS = "/nonexistent-kubebuilder-assets";
-      expect(() => findKubeBinary("kube-apiserver")).toThrow(MissingBinaryError);
-      expect(() => findKubeBinary("etcd")).toThrow(
-        /KUBEBUILDER_ASSETS=\/nonexistent-kubebuilder-assets has no executable etcd/,
-      );
-      expect(() => findKubeBinary("etcd")).toThrow(/npm run setup/);
+      for (const sub of ["assets", "tools", "path"]) {
+        mkdirSync(join(dir, sub));
+        writeFileSync(join(dir, sub, "etcd"), "#!/bin/sh\n", { mode: 0o755 });
+      }
+      const env = { KUBEBUILDER_ASSETS: join(dir, "assets"), PATH: join(dir, "path") };
+      expect(findKubeBinary("etcd", env, join(dir, "tools"))).toBe(join(dir, "assets", "etcd"));
+      expect(findKubeBinary("etcd", { PATH: env.PATH }, join(dir, "tools"))).toBe(join(dir, "tools", "etcd"));
+      expect(findKubeBinary("etcd", env, "/nonexistent-tools")).toBe(join(dir, "assets", "etcd"));
+      rmSync(join(dir, "assets", "etcd"));
+      expect(findKubeBinary("etcd", env, "/nonexistent-tools")).toBe(join(dir, "path", "etcd"));
     } finally {
-      if (saved === undefined) delete process.env.KUBEBUILDER_ASSETS;
-      else process.env.KUBEBUILDER_ASSETS = saved;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
