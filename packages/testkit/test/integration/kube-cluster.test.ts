@@ -50,6 +50,12 @@ describe("KubeCluster", () => {
     expect(events.every((e) => !["get", "list", "watch"].includes(e.verb))).toBe(true);
   });
 
+  it("makes kubeconfigs for other users, whom RBAC then governs", async () => {
+    const kubeconfig = await kube.kubeconfigFor("tradeplane-test-nobody", ["tradeplane-test-group"]);
+    const err = await kube.kubectl(["--kubeconfig", kubeconfig, "get", "pods", "-n", ns]).catch((e: Error) => e);
+    expect(String(err)).toMatch(/User "tradeplane-test-nobody" cannot list resource "pods"/);
+  });
+
   it("runs the garbage collector: deleting an owner deletes what it owns", async () => {
     const owner = await kube.request<Meta>("POST", `/api/v1/namespaces/${ns}/configmaps`, {
       metadata: { name: "owner" },
