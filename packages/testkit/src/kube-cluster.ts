@@ -272,6 +272,14 @@ export class KubeCluster {
       .map((line) => JSON.parse(line) as AuditEvent);
   }
 
+  /** Stops the API server (SIGTERM, or SIGKILL for a crash) and starts it again on the same
+   * port and etcd: watches break and clients must relist, as after an upgrade. */
+  async restartApiServer(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
+    const apiserver = this.processes.find((p) => p.name === "kube-apiserver")!;
+    await apiserver.stop(signal);
+    await apiserver.start(async () => (await this.request("GET", "/readyz")).status === 200, APISERVER_READY_MS);
+  }
+
   /** Stops the controller manager, the API server and etcd, and removes the temp dir. */
   async dispose(): Promise<void> {
     for (const p of [...this.processes].reverse()) await p.stop();

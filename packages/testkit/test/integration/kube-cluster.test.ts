@@ -70,6 +70,11 @@ describe("KubeCluster", () => {
     }, 60_000);
   });
 
+  it("restarts the API server on the same port, keeping what etcd holds", async () => {
+    await kube.restartApiServer("SIGKILL");
+    expect((await kube.request("GET", `/api/v1/namespaces/${ns}/configmaps/audited`)).status).toBe(200);
+  });
+
   it("runs the StatefulSet, Deployment and ReplicaSet controllers, which create pods", async () => {
     const selector = { matchLabels: labels };
     const sts = {
