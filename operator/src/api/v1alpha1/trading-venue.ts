@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { isInstrumentSymbol, isVenueName } from "@tradeplane/contracts";
 import { isPositiveDecimal, parseDecimal, productInUnits } from "./decimal.ts";
+import {
+  deletionPolicies,
+  enginePlacementSchema,
+  imagesSchema,
+  maintenanceSchema,
+  natsConnectionSchema,
+} from "./venue-operations.ts";
 
 /**
  * The TradingVenue custom resource (tradeplane.io/v1alpha1), defined once. The operator
@@ -128,6 +135,7 @@ const venueSpecObject = z
         maxOrders: int(1_024, 1 << 26)
           .optional()
           .describe("Capacity of each partition's order table"),
+        placement: enginePlacementSchema.optional().describe("Where engine pods may run"),
       })
       .strict()
       .prefault({})
@@ -162,6 +170,13 @@ const venueSpecObject = z
       .strict()
       .prefault({})
       .describe("The venue's JetStream streams and buckets, provisioned by the operator"),
+    nats: natsConnectionSchema.prefault({}).describe("How the venue's pods reach NATS"),
+    images: imagesSchema.prefault({}).describe("Container images (default: the operator's)"),
+    maintenance: maintenanceSchema.prefault({}).describe("When the operator may restart engine pods to apply a change"),
+    deletionPolicy: z
+      .enum(deletionPolicies)
+      .default("Retain")
+      .describe("What happens to the venue's streams and buckets when it is deleted: Retain or Delete"),
     observability: z
       .object({
         logLevel: z.enum(["error", "warn", "info", "debug"]).default("info").describe("Log level of every service"),
