@@ -2,8 +2,9 @@ import { venueProvisioningPlan, ProvisioningConflictError, type Logger } from "@
 import { tradingVenueSchema, type TradingVenue } from "../api/v1alpha1/index.ts";
 import { streamSettings } from "../desired/service-configs.ts";
 import { venueChildren } from "../desired/venue-children.ts";
+import type { AdminTokens } from "../desired/secrets.ts";
 import {
-  ADMIN_TOKEN_KEY,
+  ADMIN_TOKEN_KEYS,
   ANNOTATIONS,
   LABELS,
   names,
@@ -113,7 +114,7 @@ export class TradingVenueController {
 
     const streams = await this.reconcileStreams(live, venue, logger);
     const model = venueModel(venue, this.deps.defaults);
-    const { objects, invalid } = venueChildren(model, this.adminToken(model));
+    const { objects, invalid } = venueChildren(model, this.adminTokens(model));
     if (invalid.length > 0) {
       await this.event(live, "Warning", "InvalidSpec", invalid.join("; "));
       await this.writeStatus(
@@ -156,10 +157,13 @@ export class TradingVenueController {
     }
   }
 
-  private adminToken(model: VenueModel): string {
+  /** The venue's admin tokens: the ones in its Secret, or new ones the first time. */
+  private adminTokens(model: VenueModel): AdminTokens {
     const secret = this.deps.cache.get("Secret", model.namespace, names.adminToken(model.name));
-    const existing = (secret?.data as Record<string, string> | undefined)?.[ADMIN_TOKEN_KEY];
-    return existing !== undefined ? Buffer.from(existing, "base64").toString("utf8") : this.deps.newToken();
+    const data = (secret?.data ?? {}) as Record<string, string>;
+    const tokenOf = (key: string) =>
+      data[key] !== undefined ? Buffer.from(data[key], "base64").toString("utf8") : this.deps.newToken();
+    return Object.fromEntries(ADMIN_TOKEN_KEYS.map((k) => [k, tokenOf(k)])) as AdminTokens;
   }
 
   private async applyChildren(

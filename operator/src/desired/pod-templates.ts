@@ -1,4 +1,4 @@
-import { MOUNTS, NATS_CREDS_KEY, ADMIN_TOKEN_KEY, names, type VenueModel } from "./venue-model.ts";
+import { MOUNTS, NATS_CREDS_KEY, names, type VenueModel } from "./venue-model.ts";
 
 /**
  * The parts every venue pod shares: the restricted security context (non-root, read-only
@@ -32,14 +32,7 @@ export function volumesOf(model: VenueModel, configMap: string) {
   return [
     { name: "config", configMap: { name: configMap } },
     { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } },
-    {
-      name: "admin-token",
-      secret: {
-        secretName: names.adminToken(model.name),
-        defaultMode: SECRET_MODE,
-        items: [{ key: ADMIN_TOKEN_KEY, path: "token" }],
-      },
-    },
+    { name: "admin-tokens", secret: { secretName: names.adminToken(model.name), defaultMode: SECRET_MODE } },
     ...(model.natsCredentialsSecret !== undefined
       ? [
           {
@@ -59,18 +52,17 @@ export function volumeMountsOf(model: VenueModel) {
   return [
     { name: "config", mountPath: MOUNTS.config, readOnly: true },
     { name: "tmp", mountPath: MOUNTS.tmp },
-    { name: "admin-token", mountPath: MOUNTS.adminToken, readOnly: true },
+    { name: "admin-tokens", mountPath: MOUNTS.adminTokens, readOnly: true },
     ...(model.natsCredentialsSecret !== undefined
       ? [{ name: "nats-credentials", mountPath: MOUNTS.nats, readOnly: true }]
       : []),
   ];
 }
 
-/** Settings every service reads from its environment: only file paths, never a secret. */
+/** Settings every service reads from its environment: a file path and its pod name, never a secret. */
 export function envOf() {
   return [
     { name: "TP_CONFIG_FILE", value: MOUNTS.configFile },
-    { name: "TP_ADMIN_TOKEN_FILE", value: MOUNTS.adminTokenFile },
     { name: "TP_INSTANCE_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
   ];
 }

@@ -1,17 +1,21 @@
-import { ADMIN_TOKEN_KEY, metadataOf, names, type VenueModel } from "./venue-model.ts";
+import { ADMIN_TOKEN_KEYS, metadataOf, names, type VenueModel } from "./venue-model.ts";
 
 /**
- * The venue's admin token Secret. The token is generated once by the controller (the
- * builder takes it, so the builder stays pure) and kept from then on: the controller
- * passes the existing value back in, so applying it again changes nothing.
+ * The venue's admin tokens Secret: one token per admin role, each a file of the Secret
+ * volume every venue pod mounts (the services read them by path; nothing secret is in a
+ * ConfigMap or the environment). The tokens are generated once by the controller (passed
+ * in, so the builder stays pure) and kept from then on: the controller passes the existing
+ * values back in, so applying the Secret again changes nothing.
  */
-export function adminTokenSecret(model: VenueModel, token: string) {
+export type AdminTokens = Readonly<Record<(typeof ADMIN_TOKEN_KEYS)[number], string>>;
+
+export function adminTokenSecret(model: VenueModel, tokens: AdminTokens) {
   return {
     apiVersion: "v1" as const,
     kind: "Secret" as const,
     metadata: metadataOf(model, names.adminToken(model.name), "venue"),
     type: "Opaque",
     immutable: true,
-    data: { [ADMIN_TOKEN_KEY]: Buffer.from(token, "utf8").toString("base64") },
+    data: Object.fromEntries(ADMIN_TOKEN_KEYS.map((k) => [k, Buffer.from(tokens[k], "utf8").toString("base64")])),
   };
 }

@@ -7,7 +7,7 @@ import {
   riskNetworkPolicy,
 } from "./network-policies.ts";
 import { engineBudget, marketDataBudget, riskBudget } from "./pod-disruption-budgets.ts";
-import { adminTokenSecret } from "./secrets.ts";
+import { adminTokenSecret, type AdminTokens } from "./secrets.ts";
 import { serviceAccount } from "./service-accounts.ts";
 import { engineService, marketDataService, riskService } from "./services.ts";
 import { engineStatefulSet } from "./stateful-sets.ts";
@@ -17,7 +17,7 @@ import type { VenueModel } from "./venue-model.ts";
 /**
  * Every Kubernetes object a venue owns, in apply order (what a pod mounts comes before
  * the pod), each checked against the upstream schemas. The admin token is passed in: the
- * controller reads the existing one or generates it once.
+ * controller reads the existing ones or generates them once.
  */
 export interface VenueChildren {
   readonly objects: readonly KubeObjectLike[];
@@ -25,12 +25,12 @@ export interface VenueChildren {
   readonly invalid: readonly string[];
 }
 
-export function venueChildren(model: VenueModel, adminToken: string): VenueChildren {
+export function venueChildren(model: VenueModel, adminTokens: AdminTokens): VenueChildren {
   const objects: KubeObjectLike[] = [
     serviceAccount(model, "engine"),
     serviceAccount(model, "risk"),
     serviceAccount(model, "market-data"),
-    adminTokenSecret(model, adminToken),
+    adminTokenSecret(model, adminTokens),
     ...model.partitions.map((p) => engineConfigMap(model, p)),
     riskConfigMap(model),
     marketDataConfigMap(model),

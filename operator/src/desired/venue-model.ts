@@ -21,15 +21,15 @@ export type Component = "engine" | "risk" | "market-data" | "venue";
 export const MOUNTS = {
   config: "/etc/tradeplane",
   configFile: "/etc/tradeplane/config.yaml",
-  adminToken: "/var/run/secrets/tradeplane/admin",
-  adminTokenFile: "/var/run/secrets/tradeplane/admin/token",
+  adminTokens: "/var/run/secrets/tradeplane/admin",
   nats: "/var/run/secrets/tradeplane/nats",
   natsCredsFile: "/var/run/secrets/tradeplane/nats/nats.creds",
   tmp: "/tmp",
 } as const;
 
 export const NATS_CREDS_KEY = "nats.creds";
-export const ADMIN_TOKEN_KEY = "token";
+/** Keys of the admin tokens Secret: one token per admin role (docs/security.md). */
+export const ADMIN_TOKEN_KEYS = ["venue-operator", "risk-officer", "read-only"] as const;
 export const NATS_CLIENT_PORT = 4222;
 
 export interface OwnerReference {
@@ -105,7 +105,7 @@ export const names = {
   marketData: (venue: string) => `${venue}-market-data`,
   marketDataConfig: (venue: string) => `${venue}-market-data-config`,
   serviceAccount: (venue: string, component: Component) => `${venue}-${component}`,
-  adminToken: (venue: string) => `${venue}-admin-token`,
+  adminToken: (venue: string) => `${venue}-admin-tokens`,
   policy: (venue: string, what: string) => `${venue}-${what}`,
 };
 
