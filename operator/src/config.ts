@@ -24,6 +24,9 @@ export interface OperatorConfig {
   readonly resyncSeconds: number;
   readonly images: { readonly engine: string; readonly risk: string; readonly marketData: string };
   readonly logLevel: "error" | "warn" | "info" | "debug";
+  /** venue name -> host:port of its risk gateway, for an operator outside the cluster. */
+  readonly riskAddresses: Readonly<Record<string, string>>;
+  readonly strategyRuntimeImage: string;
 }
 
 export const DEFAULT_OPS_PORT = 8080;
@@ -47,7 +50,9 @@ export const USAGE = `usage: npm run -s operator -- [options]
   --resync-seconds N      look at every object again this often (default ${DEFAULT_RESYNC_SECONDS})
   --image-repository R    where the venue images are (default ${DEFAULT_IMAGE_REPOSITORY})
   --image-tag T           tag of the venue images (default ${DEFAULT_IMAGE_TAG})
-  --log-level L           error, warn, info or debug (default info)`;
+  --log-level L           error, warn, info or debug (default info)
+  --risk-address V=H:P    reach venue V's risk gateway at H:P (default <V>-risk.<namespace>.svc:50061)
+  --identity ID           leader election identity (default <hostname>-<pid>)`;
 
 const positiveInt = (name: string, text: string, min: number, max: number): number => {
   const n = Number(text);
@@ -77,6 +82,7 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
         "image-repository": { type: "string", default: DEFAULT_IMAGE_REPOSITORY },
         "image-tag": { type: "string", default: DEFAULT_IMAGE_TAG },
         "log-level": { type: "string", default: "info" },
+        "risk-address": { type: "string", multiple: true },
       },
       strict: true,
       allowPositionals: false,
@@ -108,6 +114,14 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
     resyncSeconds: positiveInt("resync-seconds", values["resync-seconds"], 1, 86_400),
     images: { engine: `${repo}/engine:${tag}`, risk: `${repo}/risk:${tag}`, marketData: `${repo}/market-data:${tag}` },
     logLevel: level as OperatorConfig["logLevel"],
+    riskAddresses: Object.fromEntries(
+      (values["risk-address"] ?? []).map((pair) => {
+        const match = /^([a-z][a-z0-9-]*)=([^\s=]+:[0-9]+)$/.exec(pair);
+        if (match === null) throw new ConfigError(`--risk-address must be VENUE=HOST:PORT (got ${pair})`);
+        return [match[1]!, match[2]!];
+      }),
+    ),
+    strategyRuntimeImage: `${repo}/strategy-runtime:${tag}`,
   };
   return Object.freeze(config);
 }

@@ -14,6 +14,9 @@ import { EventRecorder } from "./controllers/event-recorder.ts";
 import { createOperatorMetrics } from "./controllers/operator-metrics.ts";
 import { TradingVenueController } from "./controllers/trading-venue-controller.ts";
 import { JetStreamVenueStreams } from "./controllers/venue-streams.ts";
+import { RiskAdminAccounts } from "./controllers/risk-admin-accounts.ts";
+import { StrategyDeploymentController } from "./controllers/strategy-deployment-controller.ts";
+import { names } from "./desired/venue-model.ts";
 import { Applier } from "./kube/apply.ts";
 import { KubeClient } from "./kube/kube-client.ts";
 import { LeaderElector } from "./kube/leader-election.ts";
@@ -24,7 +27,7 @@ import { LeaderElector } from "./kube/leader-election.ts";
  *  2. telemetry    JSON logger, metrics registry, health
  *  3. Kubernetes   the cluster as kubectl finds it; every write counted
  *  4. NATS         where venue streams are provisioned
- *  5. controllers  informers and caches, TradingVenue reconciler
+ *  5. controllers  informers and caches, TradingVenue and StrategyDeployment reconcilers
  *  6. endpoints    /metrics /healthz /readyz
  *  7. leadership   reconcile only while holding the Lease (informers run regardless)
  *  8. shutdown     reverse order on SIGTERM/SIGINT; a leader releases its Lease
@@ -66,16 +69,38 @@ export async function startOperator(config: OperatorConfig): Promise<{ shutdown:
     workers: config.workers,
     resyncMs: config.resyncSeconds * 1000,
   });
+  const applier = new Applier(client);
+  const events = new EventRecorder(client, logger);
   manager.register(
     new TradingVenueController({
       client,
-      applier: new Applier(client),
+      applier,
       cache: manager.cache,
       streams: new JetStreamVenueStreams(nc),
-      events: new EventRecorder(client, logger),
+      events,
       defaults: { images: config.images, natsUrl: config.natsUrl },
       clock: () => new Date(),
       newToken: () => randomBytes(ADMIN_TOKEN_BYTES).toString("base64url"),
+    }),
+  );
+  const accounts = new RiskAdminAccounts({
+    adminToken: (at) => {
+      const secret = manager.cache.get("Secret", at.namespace, names.adminToken(at.venue));
+      const token = (secret?.data as Record<string, string> | undefined)?.["risk-officer"];
+      return token === undefined ? undefined : Buffer.from(token, "base64").toString("utf8");
+    },
+    addressOf: (at) => config.riskAddresses[at.venue] ?? `${names.risk(at.venue)}.${at.namespace}.svc:50061`,
+  });
+  shutdown.add("risk admin clients", () => accounts.close());
+  manager.register(
+    new StrategyDeploymentController({
+      client,
+      applier,
+      cache: manager.cache,
+      accounts,
+      events,
+      runtimeImage: config.strategyRuntimeImage,
+      clock: () => new Date(),
     }),
   );
   manager.startInformers();
