@@ -10,7 +10,10 @@ import { z } from "zod";
  * against the upstream Kubernetes schemas, so a bad toleration is reported by name there.
  */
 
-const kubeObject = z.record(z.string(), z.unknown());
+/** A Kubernetes object passed through as written: the CRD keeps its fields unpruned. */
+const kubeObject = z
+  .record(z.string(), z.unknown())
+  .meta({ additionalProperties: false, "x-kubernetes-preserve-unknown-fields": true });
 
 export const tolerationSchema = z
   .object({
@@ -28,20 +31,21 @@ export const tolerationSchema = z
       .optional()
       .describe("How long a NoExecute taint is tolerated before eviction"),
   })
-  .strict();
+  .strict()
+  .describe("A taint engine pods tolerate (core/v1 Toleration)");
 
 const hugepageSize = z.enum(["2Mi", "1Gi"]);
 
 export const enginePlacementSchema = z
   .object({
     nodeSelector: z
-      .record(z.string(), z.string())
+      .record(z.string(), z.string().max(63).describe("Label value the node must have"))
       .optional()
       .describe("Node labels an engine pod requires, e.g. a pool of isolated cores"),
     tolerations: z.array(tolerationSchema).max(32).optional().describe("Taints engine pods tolerate"),
     affinity: kubeObject.optional().describe("Kubernetes affinity of engine pods (core/v1 Affinity)"),
     topologySpreadConstraints: z
-      .array(kubeObject)
+      .array(kubeObject.describe("One constraint, as core/v1 TopologySpreadConstraint"))
       .max(8)
       .optional()
       .describe("How engine pods spread over zones or nodes (core/v1 TopologySpreadConstraint)"),
@@ -73,7 +77,13 @@ export const imagesSchema = z
 export const natsConnectionSchema = z
   .object({
     url: z
-      .array(z.string().regex(/^(nats|tls):\/\/[^\s]+$/, "must be a nats:// or tls:// URL"))
+      .array(
+        z
+          .string()
+          .max(512)
+          .regex(/^(nats|tls):\/\/[^\s]+$/, "must be a nats:// or tls:// URL")
+          .describe("A NATS server URL"),
+      )
       .min(1)
       .max(16)
       .optional()
@@ -91,7 +101,12 @@ export const weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] as con
 
 export const maintenanceWindowSchema = z
   .object({
-    days: z.array(z.enum(weekdays)).min(1).max(7).optional().describe("Days of the week (UTC); default every day"),
+    days: z
+      .array(z.enum(weekdays).describe("A day of the week"))
+      .min(1)
+      .max(7)
+      .optional()
+      .describe("Days of the week (UTC); default every day"),
     start: clockTime.describe("Start of the window, UTC"),
     end: clockTime.describe("End of the window, UTC; before start = the window ends the next day"),
   })
@@ -100,7 +115,7 @@ export const maintenanceWindowSchema = z
 export const maintenanceSchema = z
   .object({
     windows: z
-      .array(maintenanceWindowSchema)
+      .array(maintenanceWindowSchema.describe("A time when engine pods may restart"))
       .max(16)
       .optional()
       .describe("When engine pods may be restarted to roll out a change; none = any time"),
