@@ -6,3 +6,4 @@ export * from "./schema.ts";
 export * from "./crd.ts";
 export type { CelRule } from "./kube-schema.ts";
 export { isPositiveDecimal, parseDecimal } from "./decimal.ts";
+export * from "./venue-operations.ts";

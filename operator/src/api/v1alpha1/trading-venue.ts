@@ -7,6 +7,13 @@ import {
 } from "@tradeplane/contracts";
 import { DECIMAL_MAX_DIGITS, DECIMAL_PATTERN, isPositiveDecimal, parseDecimal, productInUnits } from "./decimal.ts";
 import { immutable, listMap, validations } from "./kube-schema.ts";
+import {
+  deletionPolicies,
+  enginePlacementSchema,
+  imagesSchema,
+  maintenanceSchema,
+  natsConnectionSchema,
+} from "./venue-operations.ts";
 
 /**
  * The TradingVenue custom resource (tradeplane.io/v1alpha1), defined once. The operator
@@ -225,6 +232,7 @@ const venueSpecObject = z
         maxOrders: int(1_024, 1 << 26)
           .optional()
           .describe("Capacity of each partition's order table"),
+        placement: enginePlacementSchema.optional().describe("Where engine pods may run"),
       })
       .strict()
       .prefault({})
@@ -263,6 +271,13 @@ const venueSpecObject = z
       .strict()
       .prefault({})
       .describe("The venue's JetStream streams and buckets, provisioned by the operator"),
+    nats: natsConnectionSchema.prefault({}).describe("How the venue's pods reach NATS"),
+    images: imagesSchema.prefault({}).describe("Container images (default: the operator's)"),
+    maintenance: maintenanceSchema.prefault({}).describe("When the operator may restart engine pods to apply a change"),
+    deletionPolicy: z
+      .enum(deletionPolicies)
+      .default("Retain")
+      .describe("What happens to the venue's streams and buckets when it is deleted: Retain or Delete"),
     observability: z
       .object({
         logLevel: z.enum(["error", "warn", "info", "debug"]).default("info").describe("Log level of every service"),

@@ -1,0 +1,128 @@
+import { z } from "zod";
+
+/**
+ * The parts of a TradingVenue spec that only the operator reads: where engine pods may
+ * run, which images run, what happens to the streams when the venue is deleted and when
+ * disruptive engine restarts may happen. Local mode ignores them.
+ *
+ * Kubernetes' own placement types (affinity, tolerations, topology spread) are passed
+ * through as they are written: the operator's builders validate every pod they produce
+ * against the upstream Kubernetes schemas, so a bad toleration is reported by name there.
+ */
+
+/** A Kubernetes object passed through as written: the CRD keeps its fields unpruned. */
+const kubeObject = z
+  .record(z.string(), z.unknown())
+  .meta({ additionalProperties: false, "x-kubernetes-preserve-unknown-fields": true });
+
+export const tolerationSchema = z
+  .object({
+    key: z.string().max(316).optional().describe("Taint key the toleration applies to; empty = every key"),
+    operator: z.enum(["Exists", "Equal"]).optional().describe("Exists or Equal (default Equal)"),
+    value: z.string().max(63).optional().describe("Taint value to match with operator Equal"),
+    effect: z
+      .enum(["NoSchedule", "PreferNoSchedule", "NoExecute"])
+      .optional()
+      .describe("Taint effect to match; empty = every effect"),
+    tolerationSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("How long a NoExecute taint is tolerated before eviction"),
+  })
+  .strict()
+  .describe("A taint engine pods tolerate (core/v1 Toleration)");
+
+const hugepageSize = z.enum(["2Mi", "1Gi"]);
+
+export const enginePlacementSchema = z
+  .object({
+    nodeSelector: z
+      .record(z.string(), z.string().max(63).describe("Label value the node must have"))
+      .optional()
+      .describe("Node labels an engine pod requires, e.g. a pool of isolated cores"),
+    tolerations: z.array(tolerationSchema).max(32).optional().describe("Taints engine pods tolerate"),
+    affinity: kubeObject.optional().describe("Kubernetes affinity of engine pods (core/v1 Affinity)"),
+    topologySpreadConstraints: z
+      .array(kubeObject.describe("One constraint, as core/v1 TopologySpreadConstraint"))
+      .max(8)
+      .optional()
+      .describe("How engine pods spread over zones or nodes (core/v1 TopologySpreadConstraint)"),
+    priorityClassName: z.string().max(253).optional().describe("PriorityClass of engine pods"),
+    runtimeClassName: z.string().max(253).optional().describe("RuntimeClass of engine pods"),
+    hugepages: z
+      .object({
+        size: hugepageSize.describe("Huge page size"),
+        quantity: z
+          .string()
+          .regex(/^[1-9][0-9]*(Mi|Gi)$/, 'must be a quantity such as "512Mi" or "2Gi"')
+          .describe("Huge pages per engine pod (requests equal limits)"),
+      })
+      .strict()
+      .optional()
+      .describe("Huge pages for each engine pod"),
+  })
+  .strict();
+
+export const imagesSchema = z
+  .object({
+    engine: z.string().min(1).max(512).optional().describe("Image of the matching engine"),
+    risk: z.string().min(1).max(512).optional().describe("Image of the risk gateway"),
+    marketData: z.string().min(1).max(512).optional().describe("Image of the market-data service"),
+    pullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).optional().describe("Image pull policy"),
+  })
+  .strict();
+
+export const natsConnectionSchema = z
+  .object({
+    url: z
+      .array(
+        z
+          .string()
+          .max(512)
+          .regex(/^(nats|tls):\/\/[^\s]+$/, "must be a nats:// or tls:// URL")
+          .describe("A NATS server URL"),
+      )
+      .min(1)
+      .max(16)
+      .optional()
+      .describe("NATS servers the venue's pods connect to (default: the operator's --nats-url)"),
+    credentialsSecret: z
+      .string()
+      .max(253)
+      .optional()
+      .describe("Secret holding a NATS credentials file under the key nats.creds, mounted into every venue pod"),
+  })
+  .strict();
+
+const clockTime = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'must be a UTC time "HH:MM"');
+export const weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] as const;
+
+export const maintenanceWindowSchema = z
+  .object({
+    days: z
+      .array(z.enum(weekdays).describe("A day of the week"))
+      .min(1)
+      .max(7)
+      .optional()
+      .describe("Days of the week (UTC); default every day"),
+    start: clockTime.describe("Start of the window, UTC"),
+    end: clockTime.describe("End of the window, UTC; before start = the window ends the next day"),
+  })
+  .strict();
+
+export const maintenanceSchema = z
+  .object({
+    windows: z
+      .array(maintenanceWindowSchema.describe("A time when engine pods may restart"))
+      .max(16)
+      .optional()
+      .describe("When engine pods may be restarted to roll out a change; none = any time"),
+  })
+  .strict();
+
+export const deletionPolicies = ["Retain", "Delete"] as const;
+
+export type EnginePlacement = z.infer<typeof enginePlacementSchema>;
+export type MaintenanceWindow = z.infer<typeof maintenanceWindowSchema>;

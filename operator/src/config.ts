@@ -1,0 +1,127 @@
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+import { ConfigError } from "@tradeplane/platform";
+
+/**
+ * The operator's settings, from its command line (and POD_NAMESPACE, which the Downward API
+ * sets in a pod), parsed once into a frozen object. No credential is ever a flag: the
+ * cluster comes from the kubeconfig or the pod's service account, NATS credentials from a
+ * mounted file.
+ */
+export interface OperatorConfig {
+  /** undefined = every namespace. */
+  readonly namespaces: readonly string[] | undefined;
+  readonly kubeconfig: string | undefined;
+  readonly natsUrl: readonly string[];
+  readonly natsCredsFile: string | undefined;
+  readonly opsHost: string;
+  readonly opsPort: number;
+  readonly leaderElection: boolean;
+  readonly leaseNamespace: string;
+  readonly leaseName: string;
+  readonly identity: string;
+  readonly workers: number;
+  readonly resyncSeconds: number;
+  readonly images: { readonly engine: string; readonly risk: string; readonly marketData: string };
+  readonly logLevel: "error" | "warn" | "info" | "debug";
+  /** venue name -> host:port of its risk gateway, for an operator outside the cluster. */
+  readonly riskAddresses: Readonly<Record<string, string>>;
+  readonly strategyRuntimeImage: string;
+}
+
+export const DEFAULT_OPS_PORT = 8080;
+export const DEFAULT_WORKERS = 4;
+export const DEFAULT_RESYNC_SECONDS = 600;
+export const DEFAULT_IMAGE_TAG = "0.1.0";
+export const DEFAULT_IMAGE_REPOSITORY = "ghcr.io/tradeplane";
+
+export const USAGE = `usage: npm run -s operator -- [options]
+
+  --namespace NS          watch only NS (repeat or comma-separate; default: every namespace)
+  --kubeconfig FILE       cluster to use (default: in-cluster, else KUBECONFIG, else ~/.kube/config)
+  --nats-url URL          NATS the operator provisions streams on and pods connect to (default nats://127.0.0.1:4222)
+  --nats-creds-file FILE  NATS credentials file of the operator
+  --ops-port N            /metrics, /healthz, /readyz port (default ${DEFAULT_OPS_PORT}; 0 = any free port)
+  --ops-host HOST         interface of the ops endpoint (default 0.0.0.0)
+  --no-leader-election    reconcile without a Lease (one replica only)
+  --lease-namespace NS    namespace of the leader Lease (default POD_NAMESPACE, else default)
+  --lease-name NAME       name of the leader Lease (default tradeplane-operator)
+  --workers N             reconciles in parallel per kind (default ${DEFAULT_WORKERS})
+  --resync-seconds N      look at every object again this often (default ${DEFAULT_RESYNC_SECONDS})
+  --image-repository R    where the venue images are (default ${DEFAULT_IMAGE_REPOSITORY})
+  --image-tag T           tag of the venue images (default ${DEFAULT_IMAGE_TAG})
+  --log-level L           error, warn, info or debug (default info)
+  --risk-address V=H:P    reach venue V's risk gateway at H:P (default <V>-risk.<namespace>.svc:50061)
+  --identity ID           leader election identity (default <hostname>-<pid>)`;
+
+const positiveInt = (name: string, text: string, min: number, max: number): number => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`--${name} must be an integer in ${min}..${max} (got ${text})`);
+  return n;
+};
+
+export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEnv): OperatorConfig {
+  let values;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: {
+        namespace: { type: "string", multiple: true },
+        kubeconfig: { type: "string" },
+        "nats-url": { type: "string", multiple: true },
+        "nats-creds-file": { type: "string" },
+        "ops-port": { type: "string", default: String(DEFAULT_OPS_PORT) },
+        "ops-host": { type: "string", default: "0.0.0.0" },
+        "no-leader-election": { type: "boolean", default: false },
+        "lease-namespace": { type: "string" },
+        "lease-name": { type: "string", default: "tradeplane-operator" },
+        identity: { type: "string" },
+        workers: { type: "string", default: String(DEFAULT_WORKERS) },
+        "resync-seconds": { type: "string", default: String(DEFAULT_RESYNC_SECONDS) },
+        "image-repository": { type: "string", default: DEFAULT_IMAGE_REPOSITORY },
+        "image-tag": { type: "string", default: DEFAULT_IMAGE_TAG },
+        "log-level": { type: "string", default: "info" },
+        "risk-address": { type: "string", multiple: true },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}\n${USAGE}`);
+  }
+  const namespaces = values.namespace
+    ?.flatMap((n) => n.split(","))
+    .map((n) => n.trim())
+    .filter((n) => n !== "");
+  const level = values["log-level"];
+  if (!["error", "warn", "info", "debug"].includes(level))
+    throw new ConfigError(`--log-level must be error, warn, info or debug`);
+  const repo = values["image-repository"].replace(/\/$/, "");
+  const tag = values["image-tag"];
+  const config: OperatorConfig = {
+    namespaces: namespaces === undefined || namespaces.length === 0 ? undefined : [...new Set(namespaces)],
+    kubeconfig: values.kubeconfig,
+    natsUrl: values["nats-url"]?.flatMap((u) => u.split(",")) ?? ["nats://127.0.0.1:4222"],
+    natsCredsFile: values["nats-creds-file"],
+    opsHost: values["ops-host"],
+    opsPort: positiveInt("ops-port", values["ops-port"], 0, 65_535),
+    leaderElection: !values["no-leader-election"],
+    leaseNamespace: values["lease-namespace"] ?? env.POD_NAMESPACE ?? "default",
+    leaseName: values["lease-name"],
+    identity: values.identity ?? `${hostname()}-${process.pid}`,
+    workers: positiveInt("workers", values.workers, 1, 64),
+    resyncSeconds: positiveInt("resync-seconds", values["resync-seconds"], 1, 86_400),
+    images: { engine: `${repo}/engine:${tag}`, risk: `${repo}/risk:${tag}`, marketData: `${repo}/market-data:${tag}` },
+    logLevel: level as OperatorConfig["logLevel"],
+    riskAddresses: Object.fromEntries(
+      (values["risk-address"] ?? []).map((pair) => {
+        const match = /^([a-z][a-z0-9-]*)=([^\s=]+:[0-9]+)$/.exec(pair);
+        if (match === null) throw new ConfigError(`--risk-address must be VENUE=HOST:PORT (got ${pair})`);
+        return [match[1]!, match[2]!];
+      }),
+    ),
+    strategyRuntimeImage: `${repo}/strategy-runtime:${tag}`,
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,39 @@
+/**
+ * What the StrategyDeployment controller needs from a venue's risk gateway, as a port:
+ * the account and its limits (RiskAdmin), the kill switch that `paused` engages, the
+ * positions for status, and the account's trading token. The token RPCs (IssueToken,
+ * RevokeToken) arrive with the credentials work; the gRPC adapter implements this port.
+ */
+export interface StrategyLimits {
+  readonly maxOrderQty?: number | undefined;
+  readonly maxOrderNotional?: number | undefined;
+  readonly maxPosition?: number | undefined;
+  readonly creditLimit?: number | undefined;
+  readonly maxOrdersPerSecond?: number | undefined;
+}
+
+export interface AccountPosition {
+  readonly symbol: string;
+  readonly position: number;
+  readonly realisedPnl: number;
+  readonly unrealisedPnl: number;
+}
+
+export interface VenueRef {
+  readonly namespace: string;
+  readonly venue: string;
+}
+
+export interface IssuedToken {
+  readonly id: string;
+  readonly token: string;
+}
+
+export interface StrategyAccounts {
+  /** Creates the account when missing and sets its limits (idempotent). */
+  ensureAccount(at: VenueRef, account: string, limits: StrategyLimits): Promise<void>;
+  setKillSwitch(at: VenueRef, account: string, engaged: boolean, reason: string): Promise<void>;
+  positions(at: VenueRef, account: string): Promise<AccountPosition[]>;
+  issueToken(at: VenueRef, account: string, label: string): Promise<IssuedToken>;
+  revokeToken(at: VenueRef, account: string, id: string): Promise<void>;
+}

@@ -1,0 +1,269 @@
+import type { Logger } from "@tradeplane/platform";
+import { strategyDeploymentSchema, type StrategyDeployment } from "../api/v1alpha1/index.ts";
+import {
+  strategyChildren,
+  strategyModel,
+  strategyNames,
+  TOKEN_ID_ANNOTATION,
+  type StrategyToken,
+} from "../desired/strategy-workload.ts";
+import { upstreamSchemaError } from "../desired/upstream-schemas.ts";
+import type { Applier } from "../kube/apply.ts";
+import { mergeConditions, type Condition, type ConditionInput } from "../kube/conditions.ts";
+import type { KubeClient } from "../kube/kube-client.ts";
+import { refOf, type KubeObject } from "../kube/kube-object.ts";
+import type { EventRecorder } from "./event-recorder.ts";
+import type { ObjectCache } from "./object-cache.ts";
+import type { StrategyAccounts, VenueRef } from "./strategy-accounts.ts";
+
+/**
+ * Reconciles one StrategyDeployment: the account and its limits on the venue's gateway,
+ * a trading token issued once and kept in a Secret, the Deployment (scaled to zero and the
+ * account's kill switch engaged while paused), and status with positions and P&L. Deleting
+ * it revokes the token before the finalizer lets go.
+ */
+export const STRATEGY_FINALIZER = "tradeplane.io/strategy-token";
+const VENUE_WAIT_MS = 10_000;
+const STATUS_REFRESH_MS = 30_000;
+
+export interface StrategyControllerDeps {
+  readonly client: KubeClient;
+  readonly applier: Applier;
+  readonly cache: ObjectCache;
+  readonly accounts: StrategyAccounts;
+  readonly events: EventRecorder;
+  readonly runtimeImage: string;
+  readonly clock: () => Date;
+}
+
+export class StrategyDeploymentController {
+  readonly kind = "StrategyDeployment";
+  private readonly deps: StrategyControllerDeps;
+
+  constructor(deps: StrategyControllerDeps) {
+    this.deps = deps;
+  }
+
+  /** A venue's change wakes the strategies on it; a child wakes its strategy. */
+  ownersOf(object: KubeObject): string[] {
+    const ns = object.metadata.namespace;
+    if (object.kind === "TradingVenue")
+      return this.deps.cache
+        .list(
+          "StrategyDeployment",
+          (s) =>
+            s.metadata.namespace === ns &&
+            (s.spec as { venueRef?: { name?: string } })?.venueRef?.name === object.metadata.name,
+        )
+        .map((s) => `${ns}/${s.metadata.name}`);
+    return (object.metadata.ownerReferences ?? [])
+      .filter((r) => r.controller === true && r.kind === "StrategyDeployment")
+      .map((r) => `${ns}/${r.name}`);
+  }
+
+  async reconcile(namespace: string, name: string, logger: Logger): Promise<"done" | { after: number }> {
+    const live = this.deps.cache.get("StrategyDeployment", namespace, name);
+    if (live === undefined) return "done";
+    const parsed = strategyDeploymentSchema.safeParse(live);
+    if (live.metadata.deletionTimestamp !== undefined) return this.finalize(live, logger);
+    if (!parsed.success) {
+      const message = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+      await this.writeStatus(live, "Failed", [{ type: "Ready", status: "False", reason: "InvalidSpec", message }], {});
+      return "done";
+    }
+    const strategy = parsed.data;
+    await this.ensureFinalizer(live);
+    const at: VenueRef = { namespace, venue: strategy.spec.venueRef.name };
+    const venue = this.deps.cache.get("TradingVenue", namespace, at.venue);
+    const venueReady = ((venue?.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).find(
+      (c) => c.type === "Ready",
+    );
+    const model = strategyModel(strategy, this.deps.runtimeImage);
+    if (venueReady?.status !== "True") {
+      const message =
+        venue === undefined
+          ? `TradingVenue ${at.venue} does not exist`
+          : `TradingVenue ${at.venue} is not ready: ${venueReady?.message ?? "no status yet"}`;
+      await this.applyChildren(live, model, this.existingToken(namespace, name), logger);
+      await this.writeStatus(
+        live,
+        "Pending",
+        [
+          {
+            type: "VenueReady",
+            status: "False",
+            reason: venue === undefined ? "VenueNotFound" : "VenueNotReady",
+            message,
+          },
+          {
+            type: "Bound",
+            status: "Unknown",
+            reason: "WaitingForVenue",
+            message: "the account is set up once the venue is ready",
+          },
+          { type: "Ready", status: "False", reason: "WaitingForVenue", message },
+        ],
+        {},
+      );
+      return { after: VENUE_WAIT_MS };
+    }
+    let token: StrategyToken | undefined;
+    let bound: ConditionInput;
+    try {
+      await this.deps.accounts.ensureAccount(at, strategy.spec.account, strategy.spec.limits);
+      token = this.existingToken(namespace, name);
+      if (token === undefined) {
+        token = await this.deps.accounts.issueToken(at, strategy.spec.account, `strategy ${namespace}/${name}`);
+        await this.event(
+          live,
+          "Normal",
+          "TokenIssued",
+          `trading token ${token.id} issued for account ${strategy.spec.account}`,
+        );
+      }
+      await this.deps.accounts.setKillSwitch(
+        at,
+        strategy.spec.account,
+        strategy.spec.paused,
+        strategy.spec.paused ? `StrategyDeployment ${name} paused` : `StrategyDeployment ${name} resumed`,
+      );
+      bound = {
+        type: "Bound",
+        status: "True",
+        reason: "AccountReady",
+        message: `account ${strategy.spec.account} has its limits and a token`,
+      };
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, "account not set up");
+      bound = { type: "Bound", status: "False", reason: "AccountSetupFailed", message: (err as Error).message };
+    }
+    await this.applyChildren(live, model, token, logger);
+    const positions =
+      bound.status === "True" ? await this.deps.accounts.positions(at, strategy.spec.account).catch(() => []) : [];
+    const deployment = this.deps.cache.get("Deployment", namespace, strategyNames.workload(name));
+    const available = ((deployment?.status as { availableReplicas?: number } | undefined)?.availableReplicas ?? 0) >= 1;
+    const running = strategy.spec.paused || available;
+    const ready: ConditionInput =
+      bound.status !== "True"
+        ? { type: "Ready", status: "False", reason: bound.reason, message: bound.message }
+        : running
+          ? {
+              type: "Ready",
+              status: "True",
+              reason: strategy.spec.paused ? "Paused" : "Running",
+              message: strategy.spec.paused ? "paused: scaled to zero, kill switch engaged" : "the strategy is running",
+            }
+          : { type: "Ready", status: "False", reason: "PodNotReady", message: "the strategy pod is not ready" };
+    const realised = positions.reduce((n, p) => n + p.realisedPnl, 0);
+    const unrealised = positions.reduce((n, p) => n + p.unrealisedPnl, 0);
+    const phase =
+      bound.status !== "True" ? "Degraded" : strategy.spec.paused ? "Paused" : available ? "Running" : "Pending";
+    await this.writeStatus(
+      live,
+      phase,
+      [
+        { type: "VenueReady", status: "True", reason: "VenueReady", message: `TradingVenue ${at.venue} is ready` },
+        bound,
+        ready,
+      ],
+      {
+        positions: positions.map((p) => ({
+          symbol: p.symbol,
+          position: p.position,
+          realisedPnl: p.realisedPnl,
+          unrealisedPnl: p.unrealisedPnl,
+        })),
+        grossPosition: positions.reduce((n, p) => n + Math.abs(p.position), 0),
+        pnl: { realised, unrealised, total: realised + unrealised },
+      },
+    );
+    return { after: STATUS_REFRESH_MS };
+  }
+
+  private existingToken(namespace: string, name: string): StrategyToken | undefined {
+    const secret = this.deps.cache.get("Secret", namespace, strategyNames.token(name));
+    const token = (secret?.data as Record<string, string> | undefined)?.token;
+    const id = secret?.metadata.annotations?.[TOKEN_ID_ANNOTATION];
+    return token === undefined || id === undefined
+      ? undefined
+      : { id, token: Buffer.from(token, "base64").toString("utf8") };
+  }
+
+  private async applyChildren(
+    live: KubeObject,
+    model: ReturnType<typeof strategyModel>,
+    token: StrategyToken | undefined,
+    logger: Logger,
+  ): Promise<void> {
+    for (const object of strategyChildren(model, token)) {
+      const invalid = upstreamSchemaError(object);
+      if (invalid !== undefined) throw new Error(invalid);
+      const ref = refOf(object);
+      const result = await this.deps.applier.apply(
+        ref,
+        object,
+        this.deps.cache.get(object.kind, ref.namespace, ref.name),
+      );
+      if (result !== "noop") {
+        logger.info({ kind: object.kind, name: object.metadata.name, result }, `${object.kind} ${result}`);
+        await this.event(
+          live,
+          "Normal",
+          `${object.kind}${result === "created" ? "Created" : "Updated"}`,
+          `${object.kind} ${object.metadata.name} ${result}`,
+        );
+      }
+    }
+  }
+
+  private async finalize(live: KubeObject, logger: Logger): Promise<"done"> {
+    const finalizers = live.metadata.finalizers ?? [];
+    if (!finalizers.includes(STRATEGY_FINALIZER)) return "done";
+    const spec = live.spec as StrategyDeployment["spec"];
+    const token = this.existingToken(live.metadata.namespace ?? "", live.metadata.name);
+    if (token !== undefined) {
+      await this.deps.accounts.revokeToken(
+        { namespace: live.metadata.namespace ?? "", venue: spec.venueRef.name },
+        spec.account,
+        token.id,
+      );
+      logger.info({ tokenId: token.id }, "strategy deleted: token revoked");
+      await this.event(live, "Normal", "TokenRevoked", `trading token ${token.id} revoked`);
+    }
+    await this.deps.client.mergePatch(refOf(live), {
+      metadata: {
+        finalizers: finalizers.filter((f) => f !== STRATEGY_FINALIZER),
+        resourceVersion: live.metadata.resourceVersion,
+      },
+    });
+    return "done";
+  }
+
+  private async ensureFinalizer(live: KubeObject): Promise<void> {
+    const finalizers = live.metadata.finalizers ?? [];
+    if (finalizers.includes(STRATEGY_FINALIZER)) return;
+    await this.deps.client.mergePatch(refOf(live), {
+      metadata: { finalizers: [...finalizers, STRATEGY_FINALIZER], resourceVersion: live.metadata.resourceVersion },
+    });
+  }
+
+  private async writeStatus(
+    live: KubeObject,
+    phase: string,
+    next: readonly ConditionInput[],
+    extras: Record<string, unknown>,
+  ): Promise<void> {
+    const generation = live.metadata.generation ?? 0;
+    const previous = (live.status as { conditions?: Condition[] } | undefined)?.conditions;
+    const conditions = mergeConditions(previous, next, generation, this.deps.clock());
+    await this.deps.applier.applyStatus(
+      refOf(live),
+      { ...extras, phase, observedGeneration: generation, conditions },
+      live,
+    );
+  }
+
+  private event(live: KubeObject, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
+    return this.deps.events.record(live, type, reason, message, this.deps.clock());
+  }
+}

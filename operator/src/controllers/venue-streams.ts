@@ -1,0 +1,100 @@
+import { jetstreamManager, StorageType, type JetStreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { leasesBucket } from "@tradeplane/contracts";
+import { provision, type Logger, type ProvisioningPlan, type ProvisionOutcome } from "@tradeplane/platform";
+import type { ExistingStream } from "../policies/stream-changes.ts";
+
+/**
+ * The venue's JetStream side, as the TradingVenue controller sees it: what exists, making
+ * it match a plan (platform's `provision`, shared with local mode), removing it when a
+ * venue with deletionPolicy Delete goes, and which engine pod holds each partition's
+ * primary lease. A port, so that the controller's decisions do not depend on NATS.
+ */
+export interface VenueStreams {
+  inspect(plan: ProvisioningPlan): Promise<ExistingStream[]>;
+  provision(plan: ProvisioningPlan, logger: Logger): Promise<ProvisionOutcome[]>;
+  remove(plan: ProvisioningPlan): Promise<string[]>;
+  /** partition -> pod name of the primary, for partitions whose lease is held. */
+  primaries(venue: string): Promise<Map<number, string>>;
+}
+
+const NS_PER_S = 1_000_000_000;
+
+/** Every JetStream stream behind a plan: its streams, `KV_<bucket>` and `OBJ_<bucket>`. */
+export function streamNamesOf(plan: ProvisioningPlan): string[] {
+  return [
+    ...plan.streams.map((s) => s.name),
+    ...plan.kv.map((k) => `KV_${k.bucket}`),
+    ...plan.objectStores.map((o) => `OBJ_${o.bucket}`),
+  ];
+}
+
+export class JetStreamVenueStreams implements VenueStreams {
+  private readonly nc: NatsConnection;
+  private jsm: JetStreamManager | undefined;
+
+  constructor(nc: NatsConnection) {
+    this.nc = nc;
+  }
+
+  private async manager(): Promise<JetStreamManager> {
+    this.jsm ??= await jetstreamManager(this.nc);
+    return this.jsm;
+  }
+
+  async inspect(plan: ProvisioningPlan): Promise<ExistingStream[]> {
+    const jsm = await this.manager();
+    const out: ExistingStream[] = [];
+    for (const spec of plan.streams) {
+      const info = await jsm.streams.info(spec.name).catch((err: Error) => {
+        if (/stream not found/i.test(err.message)) return undefined;
+        throw err;
+      });
+      if (info === undefined) continue;
+      out.push({
+        name: spec.name,
+        storage: info.config.storage === StorageType.Memory ? "memory" : "file",
+        maxAgeSeconds: Math.round(info.config.max_age / NS_PER_S),
+        maxBytes: info.config.max_bytes < 0 ? 0 : info.config.max_bytes,
+      });
+    }
+    return out;
+  }
+
+  provision(plan: ProvisioningPlan, logger: Logger): Promise<ProvisionOutcome[]> {
+    return provision(this.nc, plan, logger);
+  }
+
+  async remove(plan: ProvisioningPlan): Promise<string[]> {
+    const jsm = await this.manager();
+    const removed: string[] = [];
+    for (const name of streamNamesOf(plan)) {
+      const gone = await jsm.streams.delete(name).catch((err: Error) => {
+        if (/stream not found/i.test(err.message)) return false;
+        throw err;
+      });
+      if (gone) removed.push(name);
+    }
+    return removed;
+  }
+
+  async primaries(venue: string): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    const jsm = await this.manager();
+    const exists = await jsm.streams.info(`KV_${leasesBucket(venue)}`).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) return out;
+    const kv = await new Kvm(this.nc).open(leasesBucket(venue));
+    for await (const key of await kv.keys("engine.*")) {
+      const entry = await kv.get(key);
+      if (entry === null || entry.operation !== "PUT") continue;
+      const holder = entry.json<{ holder?: string }>().holder;
+      // The engine's holder id is "<pod name>/<random>" (TP_INSTANCE_ID is the pod name).
+      if (holder !== undefined) out.set(Number(key.slice("engine.".length)), holder.split("/")[0]!);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,53 @@
+import { stringify } from "yaml";
+import { engineServiceConfig, marketDataConfig, riskGatewayConfig } from "./service-configs.ts";
+import { hashOf, metadataOf, names, type Component, type VenueModel } from "./venue-model.ts";
+
+/**
+ * ConfigMaps holding each service's generated configuration (the file TP_CONFIG_FILE
+ * names). They carry no secret: tokens and NATS credentials are files from Secrets.
+ */
+
+export interface ConfigMap {
+  readonly apiVersion: "v1";
+  readonly kind: "ConfigMap";
+  readonly metadata: ReturnType<typeof metadataOf>;
+  readonly data: Record<string, string>;
+}
+
+function configMap(
+  model: VenueModel,
+  name: string,
+  component: Component,
+  config: unknown,
+  partition?: number,
+): ConfigMap {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: metadataOf(model, name, component, partition),
+    data: { "config.yaml": stringify(config, { lineWidth: 0 }) },
+  };
+}
+
+export function engineConfigMap(model: VenueModel, partition: number): ConfigMap {
+  const config = engineServiceConfig(model.venue, partition, model.placement);
+  return configMap(model, names.engineConfig(model.name, partition), "engine", config, partition);
+}
+
+export function riskConfigMap(model: VenueModel): ConfigMap {
+  return configMap(model, names.riskConfig(model.name), "risk", riskGatewayConfig(model.venue, model.placement));
+}
+
+export function marketDataConfigMap(model: VenueModel): ConfigMap {
+  return configMap(
+    model,
+    names.marketDataConfig(model.name),
+    "market-data",
+    marketDataConfig(model.venue, model.placement),
+  );
+}
+
+/** The digest a pod template carries so that a config change rolls its pods. */
+export function configHash(configMap: ConfigMap): string {
+  return hashOf(configMap.data);
+}

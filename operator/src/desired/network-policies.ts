@@ -1,0 +1,74 @@
+import { POD_PORTS } from "./service-configs.ts";
+import { LABELS, metadataOf, names, NATS_CLIENT_PORT, selectorLabels, type VenueModel } from "./venue-model.ts";
+
+/**
+ * NetworkPolicies of a venue. Ingress: only order entry (the risk gateway's gRPC port) and
+ * market data (gRPC and WebSocket) accept clients from anywhere; engine pods accept only
+ * the venue's own pods on gRPC; every ops port (metrics, probes) stays open for scraping.
+ * Egress: venue pods reach NATS, DNS and each other, nothing else. That NATS accepts only
+ * venue pods is the NATS deployment's own policy (docs/operator.md shows one).
+ */
+
+const venuePods = (model: VenueModel) => ({ podSelector: { matchLabels: { [LABELS.venue]: model.name } } });
+const port = (n: number) => ({ protocol: "TCP", port: n });
+
+export function engineNetworkPolicy(model: VenueModel) {
+  return {
+    apiVersion: "networking.k8s.io/v1" as const,
+    kind: "NetworkPolicy" as const,
+    metadata: metadataOf(model, names.policy(model.name, "engine"), "engine"),
+    spec: {
+      podSelector: { matchLabels: { [LABELS.venue]: model.name, [LABELS.component]: "engine" } },
+      policyTypes: ["Ingress"],
+      ingress: [
+        { from: [venuePods(model)], ports: [port(POD_PORTS.engineGrpc(0))] },
+        { ports: [port(POD_PORTS.engineOps(0))] },
+      ],
+    },
+  };
+}
+
+export function riskNetworkPolicy(model: VenueModel) {
+  return {
+    apiVersion: "networking.k8s.io/v1" as const,
+    kind: "NetworkPolicy" as const,
+    metadata: metadataOf(model, names.policy(model.name, "risk"), "risk"),
+    spec: {
+      podSelector: { matchLabels: selectorLabels(model, "risk") },
+      policyTypes: ["Ingress"],
+      ingress: [{ ports: [port(POD_PORTS.riskGrpc), port(POD_PORTS.riskOps)] }],
+    },
+  };
+}
+
+export function marketDataNetworkPolicy(model: VenueModel) {
+  return {
+    apiVersion: "networking.k8s.io/v1" as const,
+    kind: "NetworkPolicy" as const,
+    metadata: metadataOf(model, names.policy(model.name, "market-data"), "market-data"),
+    spec: {
+      podSelector: { matchLabels: selectorLabels(model, "market-data") },
+      policyTypes: ["Ingress"],
+      ingress: [
+        { ports: [port(POD_PORTS.marketDataGrpc), port(POD_PORTS.marketDataWs), port(POD_PORTS.marketDataOps)] },
+      ],
+    },
+  };
+}
+
+export function egressNetworkPolicy(model: VenueModel) {
+  return {
+    apiVersion: "networking.k8s.io/v1" as const,
+    kind: "NetworkPolicy" as const,
+    metadata: metadataOf(model, names.policy(model.name, "egress"), "venue"),
+    spec: {
+      podSelector: venuePods(model).podSelector,
+      policyTypes: ["Egress"],
+      egress: [
+        { ports: [port(NATS_CLIENT_PORT)] },
+        { ports: [{ protocol: "UDP", port: 53 }, port(53)] },
+        { to: [venuePods(model)] },
+      ],
+    },
+  };
+}

@@ -1,0 +1,160 @@
+import { createHash } from "node:crypto";
+import { API_VERSION, partitionCount, type EnginePlacement, type TradingVenue } from "../api/v1alpha1/index.ts";
+import { POD_PORTS, type Placement } from "./service-configs.ts";
+
+/**
+ * A TradingVenue parsed once into what every child builder needs: names, labels, images,
+ * the owner reference and the pod placement. Builders take this model, never the raw
+ * resource (Strimzi's `fromCrd`, then `generate*`).
+ */
+
+/** What the operator itself supplies: images and NATS when the spec does not say. */
+export interface OperatorDefaults {
+  readonly images: { readonly engine: string; readonly risk: string; readonly marketData: string };
+  readonly natsUrl: readonly string[];
+}
+
+/** "venue" labels objects every component shares (the admin token, the policies). */
+export type Component = "engine" | "risk" | "market-data" | "venue";
+
+/** Where Secrets are mounted in every venue pod (files, never environment variables). */
+export const MOUNTS = {
+  config: "/etc/tradeplane",
+  configFile: "/etc/tradeplane/config.yaml",
+  adminTokens: "/var/run/secrets/tradeplane/admin",
+  nats: "/var/run/secrets/tradeplane/nats",
+  natsCredsFile: "/var/run/secrets/tradeplane/nats/nats.creds",
+  tmp: "/tmp",
+} as const;
+
+export const NATS_CREDS_KEY = "nats.creds";
+/** Keys of the admin tokens Secret: one token per admin role (docs/security.md). */
+export const ADMIN_TOKEN_KEYS = ["venue-operator", "risk-officer", "read-only"] as const;
+export const NATS_CLIENT_PORT = 4222;
+
+export interface OwnerReference {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly controller: true;
+  readonly blockOwnerDeletion: true;
+}
+
+export interface VenueModel {
+  readonly venue: TradingVenue;
+  readonly name: string;
+  readonly namespace: string;
+  readonly owner: OwnerReference;
+  readonly partitions: readonly number[];
+  readonly engineReplicas: number;
+  readonly images: { readonly engine: string; readonly risk: string; readonly marketData: string };
+  readonly pullPolicy: "Always" | "IfNotPresent" | "Never";
+  readonly natsUrl: readonly string[];
+  readonly natsCredentialsSecret: string | undefined;
+  readonly enginePlacement: EnginePlacement;
+  /** What the generated service configs say about NATS, hosts and ports in a pod. */
+  readonly placement: Placement;
+}
+
+export function venueModel(venue: TradingVenue, defaults: OperatorDefaults): VenueModel {
+  const { spec, metadata } = venue;
+  const natsCredentialsSecret = spec.nats.credentialsSecret;
+  return {
+    venue,
+    name: metadata.name,
+    namespace: metadata.namespace ?? "default",
+    owner: ownerOf("TradingVenue", metadata),
+    partitions: Array.from({ length: partitionCount(spec) }, (_, p) => p),
+    engineReplicas: spec.engine.standby ? 2 : 1,
+    images: {
+      engine: spec.images.engine ?? defaults.images.engine,
+      risk: spec.images.risk ?? defaults.images.risk,
+      marketData: spec.images.marketData ?? defaults.images.marketData,
+    },
+    pullPolicy: spec.images.pullPolicy ?? "IfNotPresent",
+    natsUrl: spec.nats.url ?? defaults.natsUrl,
+    natsCredentialsSecret,
+    enginePlacement: spec.engine.placement ?? {},
+    placement: {
+      natsUrl: spec.nats.url ?? defaults.natsUrl,
+      ...(natsCredentialsSecret !== undefined ? { natsCredsFile: MOUNTS.natsCredsFile } : {}),
+      host: "0.0.0.0",
+      ports: POD_PORTS,
+    },
+  };
+}
+
+export function ownerOf(kind: string, metadata: { name: string; uid?: unknown }): OwnerReference {
+  return {
+    apiVersion: API_VERSION,
+    kind,
+    name: metadata.name,
+    uid: typeof metadata.uid === "string" ? metadata.uid : "",
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+/** Names of a venue's children: one place, so builders, controllers and docs agree. */
+export const names = {
+  engine: (venue: string, partition: number) => `${venue}-engine-${partition}`,
+  engineConfig: (venue: string, partition: number) => `${venue}-engine-${partition}-config`,
+  risk: (venue: string) => `${venue}-risk`,
+  riskConfig: (venue: string) => `${venue}-risk-config`,
+  marketData: (venue: string) => `${venue}-market-data`,
+  marketDataConfig: (venue: string) => `${venue}-market-data-config`,
+  serviceAccount: (venue: string, component: Component) => `${venue}-${component}`,
+  adminToken: (venue: string) => `${venue}-admin-tokens`,
+  policy: (venue: string, what: string) => `${venue}-${what}`,
+};
+
+export const LABELS = {
+  venue: "tradeplane.io/venue",
+  partition: "tradeplane.io/partition",
+  component: "app.kubernetes.io/component",
+} as const;
+
+export const ANNOTATIONS = {
+  configHash: "tradeplane.io/config-hash",
+  paused: "tradeplane.io/paused",
+} as const;
+
+/** Labels that select a component's pods (stable: a selector cannot change). */
+export function selectorLabels(model: VenueModel, component: Component, partition?: number): Record<string, string> {
+  return {
+    [LABELS.venue]: model.name,
+    [LABELS.component]: component,
+    ...(partition !== undefined ? { [LABELS.partition]: String(partition) } : {}),
+  };
+}
+
+/** Every label of a child object: the selector plus the recommended app.kubernetes.io set. */
+export function labelsOf(model: VenueModel, component: Component, partition?: number): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": `tradeplane-${component}`,
+    "app.kubernetes.io/instance": model.name,
+    "app.kubernetes.io/part-of": "tradeplane",
+    "app.kubernetes.io/managed-by": "tradeplane-operator",
+    ...selectorLabels(model, component, partition),
+  };
+}
+
+export function metadataOf(
+  model: VenueModel,
+  name: string,
+  component: Component,
+  partition?: number,
+): { name: string; namespace: string; labels: Record<string, string>; ownerReferences: OwnerReference[] } {
+  return {
+    name,
+    namespace: model.namespace,
+    labels: labelsOf(model, component, partition),
+    ownerReferences: [model.owner],
+  };
+}
+
+/** A short stable digest of a value: changes to a pod's inputs roll its pods. */
+export function hashOf(value: unknown): string {
+  return createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, 16);
+}

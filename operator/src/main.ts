@@ -1,0 +1,169 @@
+import { randomBytes } from "node:crypto";
+import {
+  connectNats,
+  createLogger,
+  createMetricsRegistry,
+  describeError,
+  Health,
+  Shutdown,
+  startOpsServer,
+} from "@tradeplane/platform";
+import { parseOperatorArgs, USAGE, type OperatorConfig } from "./config.ts";
+import { ControllerManager } from "./controllers/controller-manager.ts";
+import { EventRecorder } from "./controllers/event-recorder.ts";
+import { createOperatorMetrics } from "./controllers/operator-metrics.ts";
+import { TradingVenueController } from "./controllers/trading-venue-controller.ts";
+import { JetStreamVenueStreams } from "./controllers/venue-streams.ts";
+import { RiskAdminAccounts } from "./controllers/risk-admin-accounts.ts";
+import { StrategyDeploymentController } from "./controllers/strategy-deployment-controller.ts";
+import { names } from "./desired/venue-model.ts";
+import { Applier } from "./kube/apply.ts";
+import { KubeClient } from "./kube/kube-client.ts";
+import { LeaderElector } from "./kube/leader-election.ts";
+
+/**
+ * The operator process. Stages:
+ *  1. config       command line, parsed once
+ *  2. telemetry    JSON logger, metrics registry, health
+ *  3. Kubernetes   the cluster as kubectl finds it; every write counted
+ *  4. NATS         where venue streams are provisioned
+ *  5. controllers  informers and caches, TradingVenue and StrategyDeployment reconcilers
+ *  6. endpoints    /metrics /healthz /readyz
+ *  7. leadership   reconcile only while holding the Lease (informers run regardless)
+ *  8. shutdown     reverse order on SIGTERM/SIGINT; a leader releases its Lease
+ */
+const EXIT_CONFIG = 78;
+/** Admin tokens: 32 random bytes, URL-safe. */
+const ADMIN_TOKEN_BYTES = 32;
+
+export async function startOperator(config: OperatorConfig): Promise<{ shutdown: Shutdown; opsPort: number }> {
+  // 2. telemetry
+  const logger = createLogger({ service: "operator", level: config.logLevel, base: { identity: config.identity } });
+  const registry = createMetricsRegistry("operator");
+  const metrics = createOperatorMetrics(registry);
+  const health = new Health();
+  health.register("kubernetes");
+  const shutdown = new Shutdown(logger);
+
+  // 3. Kubernetes
+  const client = KubeClient.fromDefault(
+    { onWrite: (verb, kind) => metrics.apiWrites.inc({ verb, kind }) },
+    config.kubeconfig,
+  );
+  shutdown.add("kubernetes client", () => client.close());
+
+  // 4. NATS
+  const nc = await connectNats(
+    { natsUrl: config.natsUrl, natsCredsFile: config.natsCredsFile },
+    "tradeplane-operator",
+    logger,
+  );
+  shutdown.add("nats", () => nc.drain());
+
+  // 5. controllers
+  const manager = new ControllerManager({
+    client,
+    namespaces: config.namespaces,
+    logger,
+    metrics,
+    workers: config.workers,
+    resyncMs: config.resyncSeconds * 1000,
+  });
+  const applier = new Applier(client);
+  const events = new EventRecorder(client, logger);
+  manager.register(
+    new TradingVenueController({
+      client,
+      applier,
+      cache: manager.cache,
+      streams: new JetStreamVenueStreams(nc),
+      events,
+      defaults: { images: config.images, natsUrl: config.natsUrl },
+      clock: () => new Date(),
+      newToken: () => randomBytes(ADMIN_TOKEN_BYTES).toString("base64url"),
+    }),
+  );
+  const accounts = new RiskAdminAccounts({
+    adminToken: (at) => {
+      const secret = manager.cache.get("Secret", at.namespace, names.adminToken(at.venue));
+      const token = (secret?.data as Record<string, string> | undefined)?.["risk-officer"];
+      return token === undefined ? undefined : Buffer.from(token, "base64").toString("utf8");
+    },
+    addressOf: (at) => config.riskAddresses[at.venue] ?? `${names.risk(at.venue)}.${at.namespace}.svc:50061`,
+  });
+  shutdown.add("risk admin clients", () => accounts.close());
+  manager.register(
+    new StrategyDeploymentController({
+      client,
+      applier,
+      cache: manager.cache,
+      accounts,
+      events,
+      runtimeImage: config.strategyRuntimeImage,
+      clock: () => new Date(),
+    }),
+  );
+  manager.startInformers();
+  shutdown.add("controllers", () => manager.stop());
+  const synced = setInterval(() => {
+    if (!manager.synced) return;
+    health.set("kubernetes", "ok");
+    clearInterval(synced);
+  }, 100);
+  shutdown.add("sync check", () => clearInterval(synced));
+
+  // 6. endpoints
+  const ops = await startOpsServer({ host: config.opsHost, port: config.opsPort, registry, health, logger });
+  shutdown.add("ops endpoint", () => ops.close());
+
+  // 7. leadership
+  const lead = () => {
+    metrics.leader.set(1);
+    void manager.startControllers();
+  };
+  if (config.leaderElection) {
+    const elector = new LeaderElector({
+      client,
+      namespace: config.leaseNamespace,
+      name: config.leaseName,
+      identity: config.identity,
+      logger,
+      onStartedLeading: lead,
+      onStoppedLeading: () => {
+        // Two writers are worse than a restart: exit, and campaign again from a clean start.
+        metrics.leader.set(0);
+        process.exit(1);
+      },
+    });
+    elector.start();
+    shutdown.add("leader election", () => elector.stop());
+  } else lead();
+  // Runs first at shutdown: no reconcile is in flight when the Lease is released.
+  shutdown.add("reconciles in flight", () => manager.stopControllers());
+
+  return { shutdown, opsPort: ops.port };
+}
+
+if (import.meta.main) {
+  let config: OperatorConfig;
+  try {
+    if (process.argv.includes("--help")) {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    }
+    config = parseOperatorArgs(process.argv.slice(2), process.env);
+  } catch (err) {
+    process.stderr.write(`operator: ${describeError(err)}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  startOperator(config).then(
+    ({ shutdown, opsPort }) => {
+      shutdown.installSignalHandlers();
+      process.stdout.write(JSON.stringify({ ready: true, opsPort }) + "\n");
+    },
+    (err: unknown) => {
+      process.stderr.write(`operator: failed to start: ${describeError(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,118 @@
+import type { ConditionInput } from "../kube/conditions.ts";
+
+/**
+ * A venue's conditions from what was observed, as named pure checks: each returns a reason
+ * and a message when something is wrong, or null when it holds (cert-manager's policy
+ * chains). The gatherer in the controller reads; these decide.
+ */
+export interface Problem {
+  readonly reason: string;
+  readonly message: string;
+}
+
+export interface WorkloadState {
+  readonly name: string;
+  readonly generation: number | undefined;
+  readonly observedGeneration: number | undefined;
+  readonly replicas: number;
+  readonly readyReplicas: number;
+  readonly updatedReplicas: number;
+}
+
+export interface VenueObservation {
+  readonly streams: Problem | null;
+  readonly engines: readonly (WorkloadState | undefined)[];
+  /** Engine pods not yet on their StatefulSet's revision (OnDelete). */
+  readonly engineUpdatesPending: number;
+  readonly risk: WorkloadState | undefined;
+  readonly marketData: WorkloadState | undefined;
+  readonly cpu: Problem | null | undefined;
+}
+
+export function workloadProblem(what: string, state: WorkloadState | undefined): Problem | null {
+  if (state === undefined) return { reason: "NotCreated", message: `${what} does not exist yet` };
+  if (state.observedGeneration === undefined || (state.generation ?? 0) > state.observedGeneration)
+    return { reason: "RolloutStarting", message: `${state.name}: the controller has not seen the latest spec yet` };
+  if (state.readyReplicas < state.replicas)
+    return { reason: "PodsNotReady", message: `${state.name}: ${state.readyReplicas}/${state.replicas} pods ready` };
+  if (state.updatedReplicas < state.replicas)
+    return {
+      reason: "RolloutInProgress",
+      message: `${state.name}: ${state.updatedReplicas}/${state.replicas} pods updated`,
+    };
+  return null;
+}
+
+export function enginesProblem(engines: readonly (WorkloadState | undefined)[]): Problem | null {
+  for (const [p, state] of engines.entries()) {
+    const problem = workloadProblem(`engine partition ${p}`, state);
+    // OnDelete: updatedReplicas lags until the operator restarts pods; UpdatePending reports it.
+    if (problem !== null && problem.reason !== "RolloutInProgress") return problem;
+  }
+  return null;
+}
+
+const condition = (type: string, problem: Problem | null, okReason: string, okMessage: string): ConditionInput =>
+  problem === null
+    ? { type, status: "True", reason: okReason, message: okMessage }
+    : { type, status: "False", reason: problem.reason, message: problem.message };
+
+export function venueConditions(o: VenueObservation): ConditionInput[] {
+  const streams = condition(
+    "StreamsReady",
+    o.streams,
+    "Provisioned",
+    "streams, buckets and object store match the spec",
+  );
+  const engine = condition(
+    "EngineReady",
+    enginesProblem(o.engines),
+    "PartitionsReady",
+    "every engine partition is ready",
+  );
+  const risk = condition(
+    "RiskReady",
+    workloadProblem("the risk gateway", o.risk),
+    "Available",
+    "every risk gateway replica is ready",
+  );
+  const marketData = condition(
+    "MarketDataReady",
+    workloadProblem("market data", o.marketData),
+    "Available",
+    "every market-data replica is ready",
+  );
+  const cpu: ConditionInput =
+    o.cpu === undefined
+      ? {
+          type: "CpuPinned",
+          status: "Unknown",
+          reason: "NotReported",
+          message: "no engine has reported the CPUs it may run on",
+        }
+      : condition("CpuPinned", o.cpu, "ExclusiveCpus", "every engine runs on exactly its requested whole CPUs");
+  const parts = [streams, engine, risk, marketData];
+  const failing = parts.find((c) => c.status !== "True");
+  const ready: ConditionInput =
+    failing === undefined
+      ? { type: "Ready", status: "True", reason: "VenueReady", message: "the venue accepts orders" }
+      : { type: "Ready", status: "False", reason: failing.reason, message: `${failing.type}: ${failing.message}` };
+  return [...parts, cpu, ready];
+}
+
+/** CpuPinned from one engine's report: exactly the requested number of CPUs, or the set seen. */
+export function cpuPinningProblem(requested: number, cpusAllowed: string): Problem | null {
+  const count = cpusAllowed
+    .split(",")
+    .filter((part) => part.trim() !== "")
+    .reduce((n, part) => {
+      const [lo, hi] = part.split("-").map(Number);
+      return n + (hi === undefined ? 1 : hi! - lo! + 1);
+    }, 0);
+  return count === requested
+    ? null
+    : {
+        reason: "NotPinned",
+        message: `engine may run on CPUs ${cpusAllowed} (${count}), not exactly ${requested} of its own`,
+      };
+}

@@ -1,0 +1,62 @@
+import { readFileSync } from "node:fs";
+import { parseManifests, venueFrom, type TradingVenue } from "../../src/api/v1alpha1/index.ts";
+import { venueModel, type OperatorDefaults, type VenueModel } from "../../src/desired/venue-model.ts";
+
+/** Venues the builder tests share: the example manifest and variants of it. */
+
+export const DEFAULTS: OperatorDefaults = {
+  images: {
+    engine: "ghcr.io/tradeplane/engine:0.1.0",
+    risk: "ghcr.io/tradeplane/risk:0.1.0",
+    marketData: "ghcr.io/tradeplane/market-data:0.1.0",
+  },
+  natsUrl: ["nats://nats.nats.svc:4222"],
+};
+
+export const EXAMPLE_TEXT = readFileSync(new URL("../../../examples/venue.yaml", import.meta.url), "utf8");
+
+/** A venue from YAML, with the uid and namespace the API server would give it. */
+export function venueOf(text: string, namespace = "markets"): TradingVenue {
+  const venue = venueFrom(parseManifests(text, "venue.yaml"), "venue.yaml");
+  return { ...venue, metadata: { ...venue.metadata, namespace, uid: "3f1c2a9e-0000-4000-8000-000000000001" } };
+}
+
+export function modelOf(text: string): VenueModel {
+  return venueModel(venueOf(text), DEFAULTS);
+}
+
+export const PINNED_TWO_PARTITIONS = `
+apiVersion: tradeplane.io/v1alpha1
+kind: TradingVenue
+metadata:
+  name: nse
+spec:
+  instruments:
+    - { symbol: RELIANCE, referencePrice: 130000, partition: 0 }
+    - { symbol: INFY, referencePrice: 150000, partition: 1 }
+  engine:
+    cpus: 2
+    memory: 4Gi
+    standby: true
+    placement:
+      nodeSelector: { tradeplane.io/pool: isolated }
+      tolerations: [{ key: dedicated, operator: Equal, value: engine, effect: NoSchedule }]
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            - topologyKey: kubernetes.io/hostname
+              labelSelector: { matchLabels: { app.kubernetes.io/component: engine } }
+      topologySpreadConstraints:
+        - { maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway }
+      priorityClassName: trading-critical
+      runtimeClassName: performance
+      hugepages: { size: 2Mi, quantity: 512Mi }
+  risk: { replicas: 3 }
+  marketData: { replicas: 2, depth: 20 }
+  nats:
+    url: [tls://nats-0.nats:4222, tls://nats-1.nats:4222]
+    credentialsSecret: nse-nats
+  images: { engine: registry.local/engine:1.2.3, pullPolicy: Always }
+  streams: { replicas: 3, eventMaxAge: 30d }
+  deletionPolicy: Delete
+`;
