@@ -13,3 +13,15 @@ export {
 export { retry } from "./retry.ts";
 export { ServiceProcess, type ServiceProcessOptions } from "./service-process.ts";
 export { ThrowawayPki, type IssuedCert } from "./throwaway-pki.ts";
+export {
+  buildImages,
+  Container,
+  CONTAINERS_CONF,
+  podman,
+  PodmanError,
+  type BuiltImage,
+  type ContainerOptions,
+  type ContainerState,
+  type Mount,
+  type ProcessIdentity,
+} from "./podman.ts";
