@@ -9,17 +9,11 @@ import {
   venueFrom,
   type TradingVenue,
 } from "../../src/api/v1alpha1/index.ts";
+import { BAD_STRATEGIES, BAD_VENUES, MINIMAL_VENUE, withInstrument } from "../fixtures/bad-manifests.ts";
 
 const example = readFileSync(new URL("../../../examples/venue.yaml", import.meta.url), "utf8");
 
-const minimal = `
-apiVersion: tradeplane.io/v1alpha1
-kind: TradingVenue
-metadata: { name: mini }
-spec:
-  instruments:
-    - { symbol: ABC, referencePrice: 10000 }
-`;
+const minimal = MINIMAL_VENUE;
 
 function venue(text: string): TradingVenue {
   return venueFrom(parseManifests(text, "test.yaml"), "test.yaml");
@@ -34,11 +28,6 @@ function errorsOf(text: string): string[] {
     throw err;
   }
   throw new Error("expected the manifest to be refused");
-}
-
-/** The minimal venue with one instrument field or spec section replaced. */
-function withInstrument(fields: string): string {
-  return minimal.replace("{ symbol: ABC, referencePrice: 10000 }", `{ symbol: ABC, referencePrice: 10000, ${fields} }`);
 }
 
 describe("TradingVenue manifests", () => {
@@ -68,74 +57,48 @@ describe("TradingVenue manifests", () => {
     expect(v.spec.instruments[0]).toMatchObject({ priceBandPercent: 10, initialState: "CONTINUOUS" });
   });
 
+  it.each(BAD_VENUES)("refuses $name, naming the field", ({ text, field, zodField }) => {
+    expect(errorsOf(text).join("\n")).toContain(`test.yaml: ${zodField ?? field}:`);
+  });
+
+  it.each(BAD_STRATEGIES)("refuses a strategy with $name, naming the field", ({ text, field, zodField }) => {
+    expect(errorsOf(text).join("\n")).toContain(`test.yaml: ${zodField ?? field}:`);
+  });
+
   it.each([
-    [
-      "a bad symbol",
-      minimal.replace("symbol: ABC", "symbol: 'A.B'"),
-      "spec.instruments[0].symbol: must be 1..32 characters",
-    ],
-    [
-      "a price that is not an integer",
-      minimal.replace("referencePrice: 10000", "referencePrice: 100.5"),
-      "spec.instruments[0].referencePrice",
-    ],
-    [
-      "a reference price off tick",
-      withInstrument("tickSize: 7"),
-      "spec.instruments[0].referencePrice: must be a multiple of the tick size 7",
-    ],
-    [
-      "tickSize with a schedule",
-      withInstrument("tickSize: 5, tickSchedule: NSE"),
-      "spec.instruments[0].tickSize: give tickSize or tickSchedule",
-    ],
-    [
-      "a schedule not starting at 0",
-      withInstrument("tickSchedule: [{fromPrice: 5, tickSize: 1}]"),
-      "spec.instruments[0].tickSchedule: the first band must start at fromPrice 0",
-    ],
-    [
-      "a lot value below one money unit",
-      withInstrument("priceUnit: '0.001'"),
-      "spec.instruments[0].lotSize: priceUnit x lotSize must be a whole number",
-    ],
-    [
-      "a decimal in exponent notation",
-      withInstrument("lotSize: '1e3'"),
-      "spec.instruments[0].lotSize: must be a positive decimal",
-    ],
-    [
-      "minQty above maxQty",
-      withInstrument("minQty: 10, maxQty: 5"),
-      "spec.instruments[0].minQty: must not exceed maxQty",
-    ],
-    ["a band over 100%", withInstrument("priceBandPercent: 150"), "spec.instruments[0].priceBandPercent"],
-    ["an unknown field", withInstrument("tickSzie: 5"), 'spec.instruments[0]: Unrecognized key: "tickSzie"'],
-    [
-      "a partition gap",
-      withInstrument("partition: 1"),
-      "spec.instruments: partitions must be numbered 0..0 without gaps",
-    ],
-    [
-      "a bad venue name",
-      minimal.replace("name: mini", "name: Mini_Venue"),
-      "metadata.name: must be a lowercase DNS label",
-    ],
     ["a wrong apiVersion", minimal.replace("v1alpha1", "v1"), "test.yaml: apiVersion: must be tradeplane.io/v1alpha1"],
     [
       "an unknown kind",
       minimal.replace("kind: TradingVenue", "kind: Venue"),
       "test.yaml: kind: must be one of TradingVenue, StrategyDeployment",
     ],
-    ["no instruments", minimal.replace(/instruments:[\s\S]*$/, "instruments: []\n"), "spec.instruments"],
     ["broken YAML", "kind: [", "test.yaml: is not valid YAML"],
     [
-      "a bad duration",
-      minimal + "  streams: { eventMaxAge: 7 days }\n",
-      "spec.streams.eventMaxAge: must be a duration",
+      "a reference price off tick",
+      withInstrument("tickSize: 7"),
+      "spec.instruments[0].referencePrice: must be a multiple of the tick size 7",
     ],
-  ])("refuses %s, naming the field", (_name, text, expected) => {
+    [
+      "a lot value below one money unit",
+      withInstrument("priceUnit: '0.001'"),
+      "spec.instruments[0].lotSize: priceUnit x lotSize must be a whole number",
+    ],
+    ["an unknown field", withInstrument("tickSzie: 5"), 'spec.instruments[0]: Unrecognized key: "tickSzie"'],
+    [
+      "a partition gap",
+      withInstrument("partition: 1"),
+      "spec.instruments: partitions must be numbered 0..0 without gaps",
+    ],
+  ])("refuses %s, saying why", (_name, text, expected) => {
     expect(errorsOf(text).join("\n")).toContain(expected);
+  });
+
+  it.each([
+    ["a fixed tick", "tickSize: 5"],
+    ["the NSE preset", "tickPreset: NSE"],
+    ["explicit bands", "tickSchedule: [{fromPrice: 0, tickSize: 1}, {fromPrice: 5000, tickSize: 5}]"],
+  ])("accepts %s", (_name, fields) => {
+    expect(venue(withInstrument(fields)).spec.instruments).toHaveLength(1);
   });
 
   it("names the duplicate of a symbol", () => {

@@ -43,8 +43,8 @@ export const SUBJECT_ROOT = "tp";
 // A lowercase RFC 1123 label (what Kubernetes calls a DNS-1123 label) that also starts
 // with a letter: the operator names Services after the venue, and Service names must be
 // RFC 1035 labels.
-const VENUE_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const INSTRUMENT_SYMBOL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+export const VENUE_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+export const INSTRUMENT_SYMBOL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 /** A name or number that cannot be part of a NATS or Kubernetes name. */
 export class InvalidNameError extends Error {

@@ -9,11 +9,14 @@ export interface Decimal {
   readonly exponent: number;
 }
 
-const DECIMAL = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+/** A decimal in plain notation: "0.05", "1", "75". */
+export const DECIMAL_PATTERN = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+/** Most digits of a decimal in a spec: its digits must fit an int64 (CEL checks them so). */
+export const DECIMAL_MAX_DIGITS = 18;
 
 /** True for a positive decimal in plain notation ("0.05", "1", "75"), at most 18 digits. */
 export function isPositiveDecimal(text: string): boolean {
-  if (!DECIMAL.test(text) || text.replace(".", "").length > 18) return false;
+  if (!DECIMAL_PATTERN.test(text) || text.replace(".", "").length > DECIMAL_MAX_DIGITS) return false;
   return parseDecimal(text).mantissa > 0n;
 }
 

@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { specJsonSchema } from "./schema.ts";
+import { specJsonSchema, statusJsonSchema, type ResourceKind } from "./schema.ts";
 
 /**
  * docs/crd-reference.md, generated from the same schema that validates manifests, so the
@@ -18,18 +18,27 @@ type JsonSchema = {
   maxLength?: number;
   pattern?: string;
   enum?: unknown[];
-  const?: unknown;
-  anyOf?: JsonSchema[];
+  maxProperties?: number;
   items?: JsonSchema;
+  additionalProperties?: JsonSchema;
+  "x-kubernetes-int-or-string"?: boolean;
+  "x-kubernetes-list-type"?: string;
+  "x-kubernetes-list-map-keys"?: string[];
+  "x-kubernetes-validations"?: { rule: string; message: string; fieldPath?: string }[];
   properties?: Record<string, JsonSchema>;
   required?: string[];
 };
 
 function typeOf(s: JsonSchema): string {
-  if (s.anyOf !== undefined) return s.anyOf.map(typeOf).join(" or ");
-  if (s.const !== undefined) return JSON.stringify(s.const);
+  if (s["x-kubernetes-int-or-string"] === true) return "integer or string";
   if (s.enum !== undefined) return s.enum.map((v) => JSON.stringify(v)).join(", ");
-  if (s.type === "array") return `list of ${s.items === undefined ? "any" : typeOf(s.items)}`;
+  if (s.type === "array") {
+    const keys = s["x-kubernetes-list-map-keys"];
+    const unique =
+      keys !== undefined ? ` unique by ${keys.join(", ")}` : s["x-kubernetes-list-type"] === "set" ? " unique" : "";
+    return `list of ${s.items === undefined ? "any" : typeOf(s.items)}${unique}`;
+  }
+  if (s.type === "object" && s.additionalProperties !== undefined) return `map of ${typeOf(s.additionalProperties)}`;
   return s.type ?? "any";
 }
 
@@ -42,8 +51,11 @@ function constraints(s: JsonSchema, required: boolean): string {
   if (s.minItems !== undefined) out.push(`at least ${s.minItems}`);
   if (s.maxItems !== undefined) out.push(`at most ${s.maxItems}`);
   if (s.maxLength !== undefined) out.push(`at most ${s.maxLength} characters`);
+  if (s.maxProperties !== undefined) out.push(`at most ${s.maxProperties} entries`);
   if (s.pattern !== undefined) out.push(`matches \`${s.pattern}\``);
-  return out.join(", ");
+  for (const v of s["x-kubernetes-validations"] ?? [])
+    out.push(v.fieldPath === undefined ? v.message : `${v.fieldPath.slice(1)}: ${v.message}`);
+  return out.join("; ");
 }
 
 function rows(schema: JsonSchema, path: string, out: string[]): void {
@@ -59,17 +71,26 @@ function rows(schema: JsonSchema, path: string, out: string[]): void {
       `| \`${at}\` | ${cell(typeOf(prop))} | ${def} | ${cell(constraints(prop, required.has(name)))} | ${cell(prop.description ?? "")} |`,
     );
     if (prop.type === "object") rows(prop, at, out);
-    if (prop.type === "array" && prop.items?.type === "object") rows(prop.items, `${at}[]`, out);
-    for (const alt of prop.anyOf ?? []) {
-      if (alt.type === "object") rows(alt, at, out);
-      if (alt.type === "array" && alt.items?.type === "object") rows(alt.items, `${at}[]`, out);
+    if (prop.type === "array" && prop.items?.type === "object") {
+      const rules = prop.items["x-kubernetes-validations"] ?? [];
+      if (rules.length > 0)
+        out.push(
+          `| \`${at}[]\` | object |  | ${cell(constraints(prop.items, false))} | ${cell(prop.items.description ?? "")} |`,
+        );
+      rows(prop.items, `${at}[]`, out);
     }
   }
 }
 
-function table(kind: "TradingVenue" | "StrategyDeployment"): string {
+function table(kind: ResourceKind, part: "spec" | "status"): string {
   const out = ["| field | type | default | constraints | description |", "|---|---|---|---|---|"];
-  rows(specJsonSchema(kind) as JsonSchema, "spec", out);
+  const schema = (part === "spec" ? specJsonSchema(kind) : statusJsonSchema(kind)) as JsonSchema;
+  const rules = schema["x-kubernetes-validations"] ?? [];
+  if (rules.length > 0)
+    out.push(
+      `| \`${part}\` | object |  | ${constraints(schema, false).replace(/\|/g, "\\|")} | ${schema.description ?? ""} |`,
+    );
+  rows(schema, part, out);
   return out.join("\n");
 }
 
@@ -79,29 +100,49 @@ export function crdReference(): string {
 
 Both resources are defined once, in \`operator/src/api/v1alpha1/\`: the same definition
 validates manifests in local mode (\`tradeplane validate -f FILE\`, \`tradeplane up\`) and
-generates the operator's CRD schema. Rules that span fields are checked too, with the field
-named in the error: instrument symbols are unique; partitions are numbered 0..n-1 without
-gaps; \`tickSize\` and \`tickSchedule\` exclude each other; a tick schedule starts at price 0
-and ascends; the reference price is on tick; \`minQty <= maxQty\`; \`priceUnit x lotSize\` is
-a whole number of money units (10^\`market.notionalExponent\` of the currency).
+generates the CRDs in \`manifests/crds/\` (\`npm run crds\`), whose schema the Kubernetes API
+server enforces. Each rule that spans fields is written twice, side by side: in zod for local
+mode and as a CEL rule (\`x-kubernetes-validations\`) for the API server, and both name the
+field in their error: instrument symbols are unique; partitions are numbered 0..n-1 without
+gaps; at most one of \`tickSize\`, \`tickPreset\` and \`tickSchedule\` is given; a tick schedule
+starts at price 0 and ascends; the reference price is on tick; \`minQty <= maxQty\`;
+\`priceUnit x lotSize\` is a whole number of money units (10^\`market.notionalExponent\` of the
+currency). On update the API server also keeps \`spec.market\` and \`spec.streams.storage\` of a
+venue and \`spec.venueRef\` of a strategy as they were. \`kubectl explain tradingvenue.spec\`
+shows the same descriptions.
 
 Units: prices are integers of the instrument's \`priceUnit\` (0.01 INR = one paisa by
 default), quantities integers of lots, money integers of 10^\`notionalExponent\` of the
-currency. The NSE tick schedule (from April 2025), in paise: below 250 INR 1; 250-1,000: 5;
-1,000-5,000: 10; 5,000-10,000: 50; 10,000-20,000: 100; above 20,000: 500.
+currency; every integer field is at most 2^53 - 1, so that JSON clients read it exactly. The
+NSE tick schedule (from April 2025), in paise: below 250 INR 1; 250-1,000: 5; 1,000-5,000: 10;
+5,000-10,000: 50; 10,000-20,000: 100; above 20,000: 500.
 
-## TradingVenue (short name \`venue\`)
+## TradingVenue (short names \`venue\`, \`venues\`)
 
 \`metadata.name\` is the venue's name: a lowercase DNS label starting with a letter; it names
 the venue's streams (\`<NAME>_CMD\`, \`<NAME>_EVT\`), buckets and pods.
 
-${table("TradingVenue")}
+${table("TradingVenue", "spec")}
 
-## StrategyDeployment (short name \`strat\`)
+### Status
 
-${table("StrategyDeployment")}
+Written by the operator through the status subresource; \`kubectl get venues\` shows Ready,
+Reason, Partitions and Last Seq from it.
 
-Examples: \`examples/venue.yaml\`, \`examples/strategy.yaml\`.
+${table("TradingVenue", "status")}
+
+## StrategyDeployment (short names \`strat\`, \`strats\`)
+
+${table("StrategyDeployment", "spec")}
+
+### Status
+
+\`kubectl get strats\` shows Phase, Venue, Account, Position and P&L.
+
+${table("StrategyDeployment", "status")}
+
+Examples: \`examples/venue.yaml\`, \`examples/strategy.yaml\`. Both kinds are in the
+\`tradeplane\` category: \`kubectl get tradeplane\` lists them together.
 `;
 }
 

@@ -1,6 +1,12 @@
 import { z } from "zod";
-import { isInstrumentSymbol, isVenueName } from "@tradeplane/contracts";
-import { isPositiveDecimal, parseDecimal, productInUnits } from "./decimal.ts";
+import {
+  INSTRUMENT_SYMBOL_MAX_LENGTH,
+  INSTRUMENT_SYMBOL_PATTERN,
+  VENUE_NAME_MAX_LENGTH,
+  VENUE_NAME_PATTERN,
+} from "@tradeplane/contracts";
+import { DECIMAL_MAX_DIGITS, DECIMAL_PATTERN, isPositiveDecimal, parseDecimal, productInUnits } from "./decimal.ts";
+import { immutable, listMap, validations } from "./kube-schema.ts";
 
 /**
  * The TradingVenue custom resource (tradeplane.io/v1alpha1), defined once. The operator
@@ -10,6 +16,10 @@ import { isPositiveDecimal, parseDecimal, productInUnits } from "./decimal.ts";
  * Units follow the wire contracts (proto/tradeplane/v1/common.proto): prices are integer
  * counts of the instrument's price unit (`priceUnit`, e.g. 0.01 INR), quantities integer
  * counts of lots, money integer counts of 10^notionalExponent of the currency (paise at -2).
+ *
+ * Every rule is said twice, side by side: in zod for local mode and the operator, and in
+ * CEL (`validations(...)`) for the API server; operator/test/integration proves each CEL
+ * rule refuses what the zod rule refuses.
  */
 
 export const API_GROUP = "tradeplane.io";
@@ -28,8 +38,25 @@ export const NSE_TICK_SCHEDULE = [
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const int = (min: number, max = MAX_SAFE) => z.number().int().min(min).max(max);
 
+/** Most instruments in one venue: the CEL rules over all instruments (partitions without
+ * gaps) cost n^2, and the API server refuses a CRD whose rules could cost too much. */
+export const MAX_INSTRUMENTS = 1_000;
+/** Most bands in an explicit tick schedule. */
+export const MAX_TICK_BANDS = 32;
+
+const DECIMAL_MESSAGE = 'must be a positive decimal in plain notation with at most 18 digits, e.g. "0.05"';
 const decimalText = (what: string) =>
-  z.string().refine(isPositiveDecimal, `must be a positive decimal in plain notation, e.g. "0.05" (${what})`);
+  z
+    .string()
+    .max(DECIMAL_MAX_DIGITS + 1)
+    .regex(DECIMAL_PATTERN, DECIMAL_MESSAGE)
+    .refine(isPositiveDecimal, `${DECIMAL_MESSAGE} (${what})`)
+    .meta(
+      validations(
+        { rule: "self.matches('[1-9]')", message: "must be positive" },
+        { rule: `self.contains('.') || self.size() <= ${DECIMAL_MAX_DIGITS}`, message: "must have at most 18 digits" },
+      ),
+    );
 
 /** Kubernetes-style quantity of memory, e.g. "2Gi". */
 const memoryQuantity = z
@@ -52,7 +79,29 @@ export const tickBandSchema = z
     fromPrice: int(0).describe("Lowest price of the band, in price units"),
     tickSize: int(1, 2 ** 31 - 1).describe("Prices in the band must be a multiple of this many price units"),
   })
-  .strict();
+  .strict()
+  .describe("Prices from fromPrice up to the next band's fromPrice move in steps of tickSize");
+
+export const tickPresets = ["NSE"] as const;
+
+/** The tick size at `price` of NSE_TICK_SCHEDULE, as a CEL expression. */
+function nseTickCel(price: string): string {
+  return [...NSE_TICK_SCHEDULE]
+    .reverse()
+    .reduce(
+      (rest, band) => (band.fromPrice === 0 ? rest : `${price} >= ${band.fromPrice} ? ${band.tickSize} : ${rest}`),
+      "1",
+    );
+}
+
+// The band that holds a price is the last one starting at or below it.
+const ON_TICK_CEL = [
+  "has(self.tickSize) ? self.referencePrice % self.tickSize == 0",
+  ": has(self.tickSchedule) ? self.tickSchedule.all(b, b.fromPrice > self.referencePrice",
+  "|| self.tickSchedule.exists(c, c.fromPrice > b.fromPrice && c.fromPrice <= self.referencePrice)",
+  "|| self.referencePrice % b.tickSize == 0)",
+  `: self.referencePrice % (${nseTickCel("self.referencePrice")}) == 0`,
+].join(" ");
 
 export const instrumentStates = ["PRE_OPEN", "CONTINUOUS", "HALTED", "CLOSED"] as const;
 
@@ -60,7 +109,8 @@ export const instrumentSpecSchema = z
   .object({
     symbol: z
       .string()
-      .refine(isInstrumentSymbol, "must be 1..32 characters of [A-Za-z0-9_-], starting with a letter or digit")
+      .max(INSTRUMENT_SYMBOL_MAX_LENGTH, "must be 1..32 characters of [A-Za-z0-9_-], starting with a letter or digit")
+      .regex(INSTRUMENT_SYMBOL_PATTERN, "must be 1..32 characters of [A-Za-z0-9_-], starting with a letter or digit")
       .describe("Ticker, unique in the venue; also a NATS subject token"),
     description: z.string().max(200).optional().describe("Free text for people"),
     partition: int(0, 1023).default(0).describe("Engine partition that trades the instrument"),
@@ -69,11 +119,24 @@ export const instrumentSpecSchema = z
       .describe("Value of price 1 in the currency per share (0.01 = one paisa): prices are integers of this"),
     tickSize: int(1, 2 ** 31 - 1)
       .optional()
-      .describe("Fixed tick in price units; give this or tickSchedule (default: the NSE schedule)"),
-    tickSchedule: z
-      .union([z.literal("NSE"), z.array(tickBandSchema).min(1)])
+      .describe("Fixed tick in price units; give at most one of tickSize, tickPreset and tickSchedule (none: NSE)"),
+    tickPreset: z
+      .enum(tickPresets)
       .optional()
-      .describe('Tick size by price: "NSE" (equities from April 2025) or explicit bands starting at 0'),
+      .describe("A named tick schedule: NSE (equities from April 2025, the default when no tick is given)"),
+    tickSchedule: z
+      .array(tickBandSchema)
+      .min(1)
+      .max(MAX_TICK_BANDS)
+      .optional()
+      .meta({
+        ...listMap("fromPrice"),
+        ...validations(
+          { rule: "self[0].fromPrice == 0", message: "the first band must start at fromPrice 0" },
+          { rule: "self.map(b, b.fromPrice).isSorted()", message: "bands must ascend by fromPrice" },
+        ),
+      })
+      .describe("Tick size by price: explicit bands, the first starting at price 0, ascending by fromPrice"),
     lotSize: decimalText("shares per lot").default("1").describe("Shares (base units) in one lot"),
     qtyIncrement: int(1, 2 ** 31 - 1)
       .default(1)
@@ -88,7 +151,19 @@ export const instrumentSpecSchema = z
     initialState: z.enum(instrumentStates).default("CONTINUOUS").describe("Trading state on a fresh log"),
     cancelOnHalt: z.boolean().default(false).describe("Cancel resting orders when the instrument is halted"),
   })
-  .strict();
+  .strict()
+  .meta(
+    validations(
+      {
+        rule: "[has(self.tickSize), has(self.tickPreset), has(self.tickSchedule)].filter(x, x).size() <= 1",
+        message: "give at most one of tickSize, tickPreset and tickSchedule",
+        fieldPath: ".tickSize",
+      },
+      { rule: ON_TICK_CEL, message: "must be a multiple of the tick size at that price", fieldPath: ".referencePrice" },
+      { rule: "self.minQty <= self.maxQty", message: "must not exceed maxQty", fieldPath: ".minQty" },
+    ),
+  )
+  .describe("One instrument: its symbol, units, tick sizes, order size limits and price band");
 
 const riskLimitsSchema = z
   .object({
@@ -101,12 +176,27 @@ const riskLimitsSchema = z
   })
   .strict();
 
+const WHOLE_MONEY_MESSAGE = "priceUnit x lotSize must be a whole number of 10^notionalExponent currency units";
+
+/** Fraction digits of a plain decimal (CEL). */
+const fractionDigitsCel = (d: string) => `(${d}.contains('.') ? ${d}.size() - ${d}.indexOf('.') - 1 : 0)`;
+
+// priceUnit x lotSize = (m1 x m2) x 10^-(f1 + f2): a whole number of 10^e units when the
+// product of the digits is a multiple of 10^(f1 + f2 + e). With at most 18 digits each the
+// product can overflow int64 only for decimals no venue trades; CEL refuses those too.
+const WHOLE_MONEY_CEL =
+  "self.instruments.all(i, cel.bind(f, " +
+  `${fractionDigitsCel("i.priceUnit")} + ${fractionDigitsCel("i.lotSize")} + self.market.notionalExponent, ` +
+  "f <= 0 || (f <= 18 && (int(i.priceUnit.replace('.', '')) * int(i.lotSize.replace('.', ''))) % " +
+  `[${Array.from({ length: 19 }, (_, k) => `${10n ** BigInt(k)}`).join(", ")}][f] == 0)))`;
+
 const venueSpecObject = z
   .object({
     market: z
       .object({
         currency: z
           .string()
+          .max(10)
           .regex(/^[A-Z0-9]{2,10}$/, "must be an ISO 4217 or asset code such as INR")
           .default("INR")
           .describe("Currency of prices and money"),
@@ -116,8 +206,14 @@ const venueSpecObject = z
       })
       .strict()
       .prefault({})
-      .describe("Currency and money units of the venue"),
-    instruments: z.array(instrumentSpecSchema).min(1).max(10_000).describe("Instruments traded on the venue"),
+      .meta(immutable("market", "prices and money already in the command log are counted in these units"))
+      .describe("Currency and money units of the venue (immutable)"),
+    instruments: z
+      .array(instrumentSpecSchema)
+      .min(1)
+      .max(MAX_INSTRUMENTS)
+      .meta(listMap("symbol"))
+      .describe("Instruments traded on the venue, unique by symbol"),
     engine: z
       .object({
         cpus: int(1, 64).default(1).describe("Whole CPUs pinned to each engine pod (Guaranteed QoS)"),
@@ -155,7 +251,11 @@ const venueSpecObject = z
           .union([z.literal(1), z.literal(3), z.literal(5)])
           .default(1)
           .describe("JetStream replicas of the venue's streams (3 in production)"),
-        storage: z.enum(["file", "memory"]).default("file").describe("JetStream storage of the streams"),
+        storage: z
+          .enum(["file", "memory"])
+          .default("file")
+          .meta(immutable("storage", "JetStream cannot change the storage type of an existing stream"))
+          .describe("JetStream storage of the streams (immutable)"),
         commandMaxAge: durationText.optional().describe("Keep commands this long (default: forever)"),
         eventMaxAge: durationText.default("7d").describe("Keep engine events this long"),
       })
@@ -171,7 +271,18 @@ const venueSpecObject = z
       .prefault({})
       .describe("Logs and traces"),
   })
-  .strict();
+  .strict()
+  .meta(
+    validations(
+      {
+        rule: "self.instruments.all(i, i.partition == 0 || self.instruments.exists(j, j.partition == i.partition - 1))",
+        message: "partitions must be numbered 0..n-1 without gaps",
+        fieldPath: ".instruments",
+      },
+      { rule: WHOLE_MONEY_CEL, message: WHOLE_MONEY_MESSAGE, fieldPath: ".instruments" },
+    ),
+  )
+  .describe("Desired state of the venue");
 
 export const tradingVenueSpecSchema = venueSpecObject.superRefine(checkInstruments);
 
@@ -186,8 +297,12 @@ function checkInstruments(spec: z.output<typeof venueSpecObject>, ctx: z.Refinem
       ctx.addIssue({ code: "custom", path: at("symbol"), message: `duplicates instruments[${first}].symbol` });
     seen.set(i.symbol, n);
     partitions.add(i.partition);
-    if (i.tickSize !== undefined && i.tickSchedule !== undefined)
-      ctx.addIssue({ code: "custom", path: at("tickSize"), message: "give tickSize or tickSchedule, not both" });
+    if ([i.tickSize, i.tickPreset, i.tickSchedule].filter((t) => t !== undefined).length > 1)
+      ctx.addIssue({
+        code: "custom",
+        path: at("tickSize"),
+        message: "give at most one of tickSize, tickPreset and tickSchedule",
+      });
     const schedule = tickScheduleOf(i);
     if (schedule[0]?.fromPrice !== 0)
       ctx.addIssue({ code: "custom", path: at("tickSchedule"), message: "the first band must start at fromPrice 0" });
@@ -227,8 +342,8 @@ function tickScheduleOf(
   i: Pick<InstrumentSpec, "tickSize" | "tickSchedule">,
 ): readonly { fromPrice: number; tickSize: number }[] {
   if (i.tickSize !== undefined) return [{ fromPrice: 0, tickSize: i.tickSize }];
-  if (i.tickSchedule === undefined || i.tickSchedule === "NSE") return NSE_TICK_SCHEDULE;
-  return i.tickSchedule;
+  // tickPreset has one value today, NSE, which is also the default.
+  return i.tickSchedule ?? NSE_TICK_SCHEDULE;
 }
 
 function tickAt(schedule: readonly { fromPrice: number; tickSize: number }[], price: number): number | undefined {
@@ -237,11 +352,14 @@ function tickAt(schedule: readonly { fromPrice: number; tickSize: number }[], pr
   return tick;
 }
 
+const VENUE_NAME_MESSAGE = "must be a lowercase DNS label starting with a letter (it names streams and pods)";
+
 export const objectMetaSchema = z
   .object({
     name: z
       .string()
-      .refine(isVenueName, "must be a lowercase DNS label starting with a letter (it names streams and pods)")
+      .max(VENUE_NAME_MAX_LENGTH, VENUE_NAME_MESSAGE)
+      .regex(VENUE_NAME_PATTERN, VENUE_NAME_MESSAGE)
       .describe("Venue name"),
     namespace: z.string().optional(),
     labels: z.record(z.string(), z.string()).optional(),
@@ -259,26 +377,6 @@ export const tradingVenueSchema = z.object({
 export type TradingVenue = z.infer<typeof tradingVenueSchema>;
 export type TradingVenueSpec = z.infer<typeof tradingVenueSpecSchema>;
 export type InstrumentSpec = z.infer<typeof instrumentSpecSchema>;
-
-/** Status written by the operator (and shown by `tradeplane status` in local mode). */
-export interface TradingVenueStatus {
-  readonly phase: "Pending" | "Provisioning" | "Running" | "Degraded" | "Failed";
-  readonly observedGeneration?: number;
-  readonly conditions: readonly Condition[];
-  readonly endpoints?: { readonly orderEntry?: string; readonly marketData?: string; readonly marketDataWs?: string };
-  readonly lastCommandSequence?: number;
-}
-
-export const CONDITION_TYPES = ["StreamsReady", "EngineReady", "RiskReady", "MarketDataReady", "Ready"] as const;
-
-export interface Condition {
-  readonly type: string;
-  readonly status: "True" | "False" | "Unknown";
-  readonly reason: string;
-  readonly message: string;
-  readonly lastTransitionTime: string;
-  readonly observedGeneration?: number;
-}
 
 /** The instrument's tick table with explicit bands (NSE expanded). */
 export function tickBandsOf(i: InstrumentSpec): readonly { fromPrice: number; tickSize: number }[] {
