@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Tradeplane's container images: one image per runtime component, built from this one file
-# with --target (engine, risk-gateway, market-data, operator, cli). They share every layer
+# with --target (engine, risk, market-data, operator, cli). They share every layer
 # but the last, so a node that runs a whole venue pulls the platform once.
 #
 #   docker build --target engine -t tradeplane/engine .        (or: podman build, scripts/images)
@@ -68,8 +68,8 @@ LABEL org.opencontainers.image.title="tradeplane-engine" \
 EXPOSE 50051 9464
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "services/matching/src/main.ts"]
 
-FROM runtime AS risk-gateway
-LABEL org.opencontainers.image.title="tradeplane-risk-gateway" \
+FROM runtime AS risk
+LABEL org.opencontainers.image.title="tradeplane-risk" \
       org.opencontainers.image.description="Tradeplane risk gateway: OrderEntry gRPC, pre-trade checks, positions"
 EXPOSE 50061 9465
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "services/risk/src/main.ts"]

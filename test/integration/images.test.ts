@@ -50,7 +50,7 @@ let tokens: Record<string, string> = {};
 let placement: Placement;
 
 beforeAll(async () => {
-  const built = await buildImages(["engine", "risk-gateway", "market-data", "cli"]);
+  const built = await buildImages(["engine", "risk", "market-data", "cli"]);
   images = Object.fromEntries(built.map((b) => [b.image.split("/")[2]!.split(":")[0]!, b.image]));
   server = await NatsServer.start();
   nc = await connectTo(server.url);
@@ -67,7 +67,7 @@ afterAll(async () => {
 const KERNEL_FULL_CAPS = 0n;
 
 describe("each service image, run as a restricted pod", () => {
-  it.each<Component>(["engine", "risk-gateway", "market-data"])(
+  it.each<Component>(["engine", "risk", "market-data"])(
     "the %s becomes ready, answers gRPC health, stops on SIGTERM within its grace period and writes nothing",
     async (component) => {
       const service = await runService(component, images[component]!, venue, placement);
@@ -148,7 +148,7 @@ describe("a venue of containers", () => {
   });
 
   it("trades an order sent from the host, shows it in market data, and takes one from the CLI image", async () => {
-    for (const component of ["engine", "risk-gateway", "market-data"] as const)
+    for (const component of ["engine", "risk", "market-data"] as const)
       services.push(await runService(component, images[component]!, venue, placement));
     for (const service of services) await waitReady(service);
     const [, risk, marketData] = services;

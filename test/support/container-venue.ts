@@ -61,7 +61,7 @@ export async function freeServicePorts(): Promise<ServicePorts> {
   };
 }
 
-export type Component = "engine" | "risk-gateway" | "market-data";
+export type Component = "engine" | "risk" | "market-data";
 
 /** A service of the venue as a container: where its ports are, how it was configured. */
 export interface ServiceContainer {
@@ -85,13 +85,13 @@ export async function runService(
   const config =
     component === "engine"
       ? engineServiceConfig(venue, 0, placement)
-      : component === "risk-gateway"
+      : component === "risk"
         ? riskGatewayConfig(venue, placement)
         : marketDataConfig(venue, placement);
   const [grpcPort, opsPort] =
     component === "engine"
       ? [ports.engineGrpc(0), ports.engineOps(0)]
-      : component === "risk-gateway"
+      : component === "risk"
         ? [ports.riskGrpc, ports.riskOps]
         : [ports.marketDataGrpc, ports.marketDataOps];
   // A folder mounted on the image's /etc/tradeplane, readable by its user (uid 1000), as a
