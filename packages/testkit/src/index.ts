@@ -25,3 +25,4 @@ export {
   type Mount,
   type ProcessIdentity,
 } from "./podman.ts";
+export { helm, HelmError, type HelmOptions } from "./helm.ts";
