@@ -21,3 +21,16 @@ export { retry } from "./retry.ts";
 export { ServiceProcess, type ServiceProcessOptions } from "./service-process.ts";
 export { ThrowawayPki, type IssuedCert } from "./throwaway-pki.ts";
 export { NatsTrust } from "./nats-trust.ts";
+export {
+  buildImages,
+  Container,
+  CONTAINERS_CONF,
+  podman,
+  PodmanError,
+  type BuiltImage,
+  type ContainerOptions,
+  type ContainerState,
+  type Mount,
+  type ProcessIdentity,
+} from "./podman.ts";
+export { helm, HelmError, type HelmOptions } from "./helm.ts";

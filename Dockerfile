@@ -1,0 +1,91 @@
+# syntax=docker/dockerfile:1
+# Tradeplane's container images: one image per runtime component, built from this one file
+# with --target (engine, risk, market-data, operator, cli). They share every layer
+# but the last, so a node that runs a whole venue pulls the platform once.
+#
+#   docker build --target engine -t tradeplane/engine .        (or: podman build, scripts/images)
+#
+# The services are TypeScript that Node 24 runs directly (type stripping): there is no
+# compile step, and the source keeps the repository's layout under /app, so `proto/` is where
+# packages/platform looks for it (DEFAULT_PROTO_ROOT, ../../../proto from its src).
+# An npm registry that needs a config (a private mirror, a proxy's CA bundle) is given as the
+# build secret `npmrc` (docker build --secret id=npmrc,src=$HOME/.npmrc); it never enters a layer.
+
+# The Node 24 base; any Debian-based Node 24 image with npm and a uid 1000 works.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# 1. tini, PID 1: forwards SIGTERM to node and reaps zombies (a process that is PID 1 gets
+#    no default signal handlers, so a node started that way would ignore an early SIGTERM).
+FROM ${NODE_IMAGE} AS init
+ARG TINI_VERSION=0.19.0-1+b3
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "tini=${TINI_VERSION}" \
+ && rm -rf /var/lib/apt/lists/*
+
+# 2. The package.json of every workspace, alone: the dependency layer below is rebuilt only
+#    when one of them (or the lockfile) changes, not on every source change. Whole folders are
+#    copied, so a workspace that moves or appears needs no change here.
+FROM ${NODE_IMAGE} AS manifests
+WORKDIR /src
+COPY packages packages
+COPY services services
+COPY operator operator
+RUN mkdir /manifests \
+ && find packages services operator -name package.json -not -path '*/node_modules/*' -exec cp --parents {} /manifests \;
+
+# 3. Production dependencies of every workspace (no dev dependencies, no install scripts).
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+COPY --from=manifests /manifests/ ./
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc \
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=warn \
+ && rm -rf /root/.npm
+
+# 4. The runtime: dependencies, contracts and source, owned by root and read-only to the
+#    service user (uid 1000, `node` in the official image). Nothing is written at run time
+#    but logs to stdout; /tmp is the only place a pod may mount a writable volume, and
+#    /etc/tradeplane the folder its configuration is mounted on (TP_CONFIG_FILE).
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+RUN mkdir -p /etc/tradeplane
+WORKDIR /app
+COPY --from=init /usr/bin/tini /usr/bin/tini
+COPY --from=deps /app/ ./
+COPY proto proto
+COPY packages packages
+COPY services services
+COPY operator operator
+USER 1000:1000
+LABEL org.opencontainers.image.source="https://github.com/tradeplane/tradeplane" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.vendor="Tradeplane"
+
+# 5. One target per component: only the entrypoint and the ports differ.
+FROM runtime AS engine
+LABEL org.opencontainers.image.title="tradeplane-engine" \
+      org.opencontainers.image.description="Tradeplane matching engine: one partition's deterministic order books"
+EXPOSE 50051 9464
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "services/matching/src/main.ts"]
+
+FROM runtime AS risk
+LABEL org.opencontainers.image.title="tradeplane-risk" \
+      org.opencontainers.image.description="Tradeplane risk gateway: OrderEntry gRPC, pre-trade checks, positions"
+EXPOSE 50061 9465
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "services/risk/src/main.ts"]
+
+FROM runtime AS market-data
+LABEL org.opencontainers.image.title="tradeplane-market-data" \
+      org.opencontainers.image.description="Tradeplane market data: books, trades and bars over gRPC and WebSocket"
+EXPOSE 50071 9466 8081
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "services/market-data/src/main.ts"]
+
+FROM runtime AS operator
+LABEL org.opencontainers.image.title="tradeplane-operator" \
+      org.opencontainers.image.description="Tradeplane operator: reconciles TradingVenue and StrategyDeployment"
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "operator/src/main.ts"]
+
+FROM runtime AS cli
+LABEL org.opencontainers.image.title="tradeplane-cli" \
+      org.opencontainers.image.description="The tradeplane command (order entry, venue inspection, administration)"
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "packages/cli/bin/tradeplane.mjs"]

@@ -1,0 +1,331 @@
+import { execFile } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { isMap, isPair, isScalar, parse as parseYaml, parseDocument, visit } from "yaml";
+import { findBinary, helm, REPO_ROOT } from "@tradeplane/testkit";
+import { CHART_DIR, parseObjects, render, VALUES_FILES, valuesFile } from "../support/chart.ts";
+import { podSpecOf, restrictedViolations } from "../support/pod-security.ts";
+import { upstreamSchemaError, type RenderedObject } from "../support/upstream-schemas.ts";
+
+/**
+ * The chart, proven with the real helm without a cluster: lint, render under every example
+ * values file, every object valid against the upstream schemas, every pod restricted, the
+ * CRDs those of manifests/crds, the values schema strict, RBAC least privilege, and the
+ * switches doing what values.yaml says. (The install test puts it on a real API server.)
+ */
+
+const byKind = (objects: readonly RenderedObject[], kind: string) => objects.filter((o) => o.kind === kind);
+const one = (objects: readonly RenderedObject[], kind: string): RenderedObject => {
+  const found = byKind(objects, kind);
+  expect(found, `exactly one ${kind}`).toHaveLength(1);
+  return found[0]!;
+};
+type Container = { name: string; image: string; args: string[]; env?: { name: string }[] };
+const operatorContainer = (objects: readonly RenderedObject[]): Container =>
+  (one(objects, "Deployment").spec as { template: { spec: { containers: Container[] } } }).template.spec.containers[0]!;
+
+describe.each(VALUES_FILES)("the chart under ci/%s", (file) => {
+  it("passes helm lint --strict", async () => {
+    const out = await helm(["lint", "--strict", CHART_DIR, "--values", valuesFile(file)]);
+    expect(out).toContain("0 chart(s) failed");
+  });
+
+  it("renders only objects that are valid against the upstream Kubernetes and prometheus-operator schemas", async () => {
+    const objects = await render({ values: [valuesFile(file)] });
+    expect(objects.length).toBeGreaterThan(0);
+    expect(objects.map(upstreamSchemaError).filter((e) => e !== undefined)).toEqual([]);
+  });
+
+  it("renders pods that meet the restricted Pod Security Standard with a read-only root filesystem", async () => {
+    const pods = (await render({ values: [valuesFile(file)] }))
+      .map((o) => ({ name: `${o.kind} ${o.metadata.name}`, spec: podSpecOf(o) }))
+      .filter((p) => p.spec !== undefined);
+    expect(pods.map((p) => p.name)).toEqual(["Deployment tp-tradeplane-operator", "Pod tp-tradeplane-test-order"]);
+    for (const pod of pods) {
+      expect(restrictedViolations(pod.spec!), pod.name).toEqual([]);
+      for (const c of pod.spec!.containers) expect(c.securityContext?.readOnlyRootFilesystem, pod.name).toBe(true);
+    }
+  });
+
+  it("labels every object with the app.kubernetes.io set", async () => {
+    for (const o of await render({ values: [valuesFile(file)] }))
+      expect(Object.keys(o.metadata.labels ?? {}), `${o.kind} ${o.metadata.name}`).toEqual(
+        expect.arrayContaining([
+          "app.kubernetes.io/name",
+          "app.kubernetes.io/instance",
+          "app.kubernetes.io/version",
+          "app.kubernetes.io/managed-by",
+          "app.kubernetes.io/part-of",
+          "helm.sh/chart",
+        ]),
+      );
+  });
+});
+
+describe("the CRDs", () => {
+  const manifests = readdirSync(join(REPO_ROOT, "manifests", "crds"))
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => parseYaml(readFileSync(join(REPO_ROOT, "manifests", "crds", f), "utf8")) as RenderedObject);
+
+  it("are those of manifests/crds, with the chart's labels and the keep annotation added", async () => {
+    const crds = byKind(await render(), "CustomResourceDefinition");
+    expect(crds.map((c) => c.metadata.name).sort()).toEqual(manifests.map((m) => m.metadata.name).sort());
+    for (const manifest of manifests) {
+      const crd = crds.find((c) => c.metadata.name === manifest.metadata.name)!;
+      expect(crd.spec).toEqual(manifest.spec);
+      expect(crd.metadata.labels).toMatchObject(manifest.metadata.labels ?? {});
+      expect(crd.metadata).toMatchObject({ annotations: { "helm.sh/resource-policy": "keep" } });
+    }
+  });
+
+  it.each([
+    ["crds.enabled=false leaves them out", ["crds.enabled=false"], 0, false],
+    ["crds.keep=false renders them without the keep annotation", ["crds.keep=false"], 2, false],
+    ["the defaults render both with the keep annotation", [], 2, true],
+  ])("%s", async (_name, set, count, kept) => {
+    const crds = byKind(await render({ set }), "CustomResourceDefinition");
+    expect(crds).toHaveLength(count);
+    for (const crd of crds)
+      expect((crd.metadata as { annotations?: Record<string, string> }).annotations?.["helm.sh/resource-policy"]).toBe(
+        kept ? "keep" : undefined,
+      );
+  });
+});
+
+describe("the values", () => {
+  it.each([
+    ["an unknown key", "replicas=2", "additional properties 'replicas' not allowed"],
+    ["a misspelt nested key", "operator.replica=2", "additional properties 'replica' not allowed"],
+    ["no operator replica", "operator.replicas=0", "/operator/replicas"],
+    ["an unknown log level", "operator.logLevel=verbose", "/operator/logLevel"],
+    ["an http URL for NATS", "nats.urls[0]=http://nats:4222", "/nats/urls/0"],
+    ["an unknown pull policy", "image.pullPolicy=Sometimes", "/image/pullPolicy"],
+    ["a namespace that is no DNS label", "operator.watchNamespaces[0]=Trading_A", "/operator/watchNamespaces/0"],
+    ["a digest that is not sha256", "operator.image.digest=latest", "/operator/image/digest"],
+    ["a negative test price", "tests.order.price=-1", "/tests/order/price"],
+    [
+      "a scrape interval without a unit",
+      "monitoring.serviceMonitor.interval=30",
+      "/monitoring/serviceMonitor/interval",
+    ],
+  ])("values.schema.json refuses %s", async (_name, set, message) => {
+    await expect(render({ set: [set] })).rejects.toThrow(message);
+  });
+
+  it("refuses two operator replicas without leader election", async () => {
+    await expect(render({ set: ["operator.leaderElection.enabled=false"] })).rejects.toThrow(
+      "operator.replicas > 1 needs operator.leaderElection.enabled",
+    );
+  });
+
+  it("describes every value and group of values in values.yaml with a comment", () => {
+    // A key is the chart's when values.schema.json lists it among its parent's properties;
+    // keys inside a free-form value (resources, securityContext) are Kubernetes' own.
+    type Schema = { properties?: Record<string, Schema> };
+    const schema = JSON.parse(readFileSync(join(CHART_DIR, "values.schema.json"), "utf8")) as Schema;
+    const uncommented: string[] = [];
+    visit(parseDocument(readFileSync(join(CHART_DIR, "values.yaml"), "utf8")), {
+      Pair(_key, pair, path) {
+        if (!isScalar(pair.key)) return;
+        const parents = path.filter(isPair).map((p) => String((p.key as { value: unknown }).value));
+        let parent: Schema | undefined = schema;
+        for (const name of parents) parent = parent?.properties?.[name];
+        const name = String(pair.key.value);
+        if (parent?.properties?.[name] === undefined) return;
+        // yaml gives the comment above a map's first key to the map itself.
+        const map = path[path.length - 1];
+        const first = isMap(map) && map.items[0] === pair ? map.commentBefore : undefined;
+        const comment = pair.key.commentBefore ?? first ?? "";
+        if (comment.trim() === "") uncommented.push([...parents, name].join("."));
+      },
+    });
+    expect(uncommented).toEqual([]);
+  });
+});
+
+describe("the operator", () => {
+  it("runs two replicas that elect a leader through a Lease, each campaigning as its pod", async () => {
+    const objects = await render();
+    const deployment = one(objects, "Deployment");
+    expect(deployment.spec).toMatchObject({ replicas: 2 });
+    const c = operatorContainer(objects);
+    expect(c.image).toBe("ghcr.io/tradeplane/operator:0.1.0");
+    expect(c.args).toEqual(
+      expect.arrayContaining([
+        "--nats-url=nats://nats:4222",
+        "--lease-name=tradeplane-operator",
+        "--identity=$(POD_NAME)",
+        "--image-repository=ghcr.io/tradeplane",
+        "--image-tag=0.1.0",
+      ]),
+    );
+    expect(c.env?.map((e) => e.name)).toEqual(["POD_NAMESPACE", "POD_NAME"]);
+    expect(one(objects, "PodDisruptionBudget").spec).toMatchObject({ maxUnavailable: 1 });
+  });
+
+  it("is bound cluster-wide to exactly the resources it manages, and to its own Lease", async () => {
+    const objects = await render();
+    const rules = (one(objects, "ClusterRole") as unknown as { rules: { resources: string[]; verbs: string[] }[] })
+      .rules;
+    const granted = rules.flatMap((r) => r.resources.map((res) => `${res}:${[...r.verbs].sort().join(",")}`)).sort();
+    expect(granted).toEqual([
+      "configmaps:create,delete,get,list,patch,update,watch",
+      "deployments:create,delete,get,list,patch,update,watch",
+      "events:create,patch",
+      "networkpolicies:create,delete,get,list,patch,update,watch",
+      "poddisruptionbudgets:create,delete,get,list,patch,update,watch",
+      "pods:delete,get,list,watch",
+      "secrets:create,delete,get,list,patch,update,watch",
+      "serviceaccounts:create,delete,get,list,patch,update,watch",
+      "services:create,delete,get,list,patch,update,watch",
+      "statefulsets:create,delete,get,list,patch,update,watch",
+      "strategydeployments/finalizers:get,patch,update",
+      "strategydeployments/status:get,patch,update",
+      "strategydeployments:get,list,patch,update,watch",
+      "tradingvenues/finalizers:get,patch,update",
+      "tradingvenues/status:get,patch,update",
+      "tradingvenues:get,list,patch,update,watch",
+    ]);
+    const leader = byKind(objects, "Role").find((r) => r.metadata.name.endsWith("-leader-election"))!;
+    expect(leader).toMatchObject({
+      metadata: { namespace: "tradeplane-system" },
+      rules: [
+        { resources: ["leases"], verbs: ["create"] },
+        { resources: ["leases"], resourceNames: ["tradeplane-operator"], verbs: ["get", "update", "patch"] },
+      ],
+    });
+    expect(one(objects, "ClusterRoleBinding")).toMatchObject({
+      subjects: [{ kind: "ServiceAccount", name: "tp-tradeplane", namespace: "tradeplane-system" }],
+    });
+  });
+
+  it("is given a Role in each watched namespace and no cluster-wide role when namespaces are listed", async () => {
+    const objects = await render({ values: [valuesFile("namespaced-values.yaml")] });
+    expect(byKind(objects, "ClusterRole")).toEqual([]);
+    expect(byKind(objects, "ClusterRoleBinding")).toEqual([]);
+    const roles = byKind(objects, "Role").filter((r) => r.metadata.name === "tp-tradeplane-operator");
+    expect(roles.map((r) => r.metadata.namespace)).toEqual(["trading-a", "trading-b"]);
+    const bindings = byKind(objects, "RoleBinding").filter((r) => r.metadata.name === "tp-tradeplane-operator");
+    expect(bindings.map((r) => r.metadata.namespace)).toEqual(["trading-a", "trading-b"]);
+    expect(operatorContainer(objects).args).toEqual(
+      expect.arrayContaining(["--namespace=trading-a", "--namespace=trading-b"]),
+    );
+  });
+
+  it("reaches an external NATS over TLS with credentials, CA and client certificate from Secrets", async () => {
+    const objects = await render({ values: [valuesFile("external-nats-tls-values.yaml")] });
+    const c = operatorContainer(objects);
+    expect(c.args).toEqual(
+      expect.arrayContaining([
+        "--nats-url=tls://nats-0.nats.nats.svc:4222,tls://nats-1.nats.nats.svc:4222,tls://nats-2.nats.nats.svc:4222",
+        "--nats-creds-file=/etc/tradeplane/nats/credentials/operator.creds",
+        "--nats-tls-ca-file=/etc/tradeplane/nats/ca/ca.crt",
+        "--nats-tls-cert-file=/etc/tradeplane/nats/client/tls.crt",
+        "--nats-tls-key-file=/etc/tradeplane/nats/client/tls.key",
+      ]),
+    );
+    const volumes = (one(objects, "Deployment").spec as { template: { spec: { volumes: object[] } } }).template.spec
+      .volumes;
+    expect(volumes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ secret: expect.objectContaining({ secretName: "tradeplane-nats-credentials" }) }),
+        expect.objectContaining({ secret: expect.objectContaining({ secretName: "nats-ca" }) }),
+        expect.objectContaining({ secret: expect.objectContaining({ secretName: "tradeplane-nats-client-tls" }) }),
+      ]),
+    );
+  });
+
+  it("runs images pinned by digest from a private registry, and tells the operator the venues' tag", async () => {
+    const objects = await render({ values: [valuesFile("pinned-engine-values.yaml")] });
+    const c = operatorContainer(objects);
+    expect(c.image).toBe(
+      "registry.example.com/tradeplane/operator@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    );
+    expect(c.args).toEqual(
+      expect.arrayContaining(["--image-repository=registry.example.com/tradeplane", "--image-tag=0.1.0"]),
+    );
+  });
+});
+
+describe("monitoring", () => {
+  it("renders the ServiceMonitor, PodMonitor and PrometheusRule with the extra labels, and every alert with the alert labels", async () => {
+    const objects = await render({ values: [valuesFile("monitoring-values.yaml")] });
+    for (const kind of ["ServiceMonitor", "PodMonitor", "PrometheusRule"])
+      expect(one(objects, kind).metadata.labels).toMatchObject({ release: "kube-prometheus-stack" });
+    const rule = one(objects, "PrometheusRule").spec as { groups: { rules: { alert?: string; labels?: object }[] }[] };
+    const alerts = rule.groups.flatMap((g) => g.rules).filter((r) => r.alert !== undefined);
+    expect(alerts.length).toBeGreaterThan(0);
+    for (const alert of alerts) expect(alert.labels, alert.alert).toMatchObject({ team: "trading-platform" });
+  });
+
+  it("renders each dashboard of charts/tradeplane/dashboards as a ConfigMap labelled for Grafana's sidecar", async () => {
+    const files = readdirSync(join(CHART_DIR, "dashboards")).filter((f) => f.endsWith(".json"));
+    const maps = byKind(await render({ values: [valuesFile("monitoring-values.yaml")] }), "ConfigMap");
+    expect(maps).toHaveLength(files.length);
+    for (const map of maps) {
+      expect(map.metadata.labels).toMatchObject({ grafana_dashboard: "1" });
+      for (const json of Object.values(map.data as Record<string, string>))
+        expect((JSON.parse(json) as { title: string }).title).toMatch(/^Tradeplane/);
+    }
+  });
+
+  it("renders no monitoring object by default", async () => {
+    const kinds = (await render()).map((o) => o.kind);
+    for (const kind of ["ServiceMonitor", "PodMonitor", "PrometheusRule", "ConfigMap"])
+      expect(kinds).not.toContain(kind);
+  });
+
+  it("ships alerting rules that promtool accepts", async () => {
+    const dir = join(CHART_DIR, "files", "prometheus-rules");
+    const files = readdirSync(dir).map((f) => join(dir, f));
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(findBinary("promtool"), ["check", "rules", ...files], (err, stdout, stderr) =>
+        err === null ? resolve(stdout) : reject(new Error(`${stdout}${stderr}`)),
+      ),
+    );
+    expect(out).toContain("SUCCESS");
+  });
+});
+
+describe("the helm test hook", () => {
+  it("enters an immediate-or-cancel order on the venue with the CLI image and a token from a Secret", async () => {
+    const objects = await render({ values: [valuesFile("namespaced-values.yaml")] });
+    const pod = one(objects, "Pod") as RenderedObject & {
+      metadata: { annotations: Record<string, string> };
+      spec: { containers: (Container & { env: object[] })[] };
+    };
+    expect(pod.metadata).toMatchObject({ namespace: "trading-a", annotations: { "helm.sh/hook": "test" } });
+    const c = pod.spec.containers[0]!;
+    expect(c.image).toBe("ghcr.io/tradeplane/cli:0.1.0");
+    expect(c.args).toEqual([
+      "--json",
+      "order",
+      "submit",
+      "INFY",
+      "--account=helm-test",
+      "--side=buy",
+      "--qty=1",
+      "--price=150000",
+      "--tif=ioc",
+    ]);
+    expect(c.env).toEqual([
+      { name: "TP_ENDPOINT", value: "demo-risk.trading-a.svc:50061" },
+      {
+        name: "TP_TOKEN",
+        valueFrom: { secretKeyRef: { name: "tradeplane-helm-test-token", key: "token" } },
+      },
+    ]);
+  });
+});
+
+describe("rendering", () => {
+  it("gives the same objects for the same values (no random names or timestamps)", async () => {
+    const file = valuesFile("monitoring-values.yaml");
+    const [a, b] = await Promise.all([
+      helm(["template", "tp", CHART_DIR, "-f", file]),
+      helm(["template", "tp", CHART_DIR, "-f", file]),
+    ]);
+    expect(parseObjects(a)).toEqual(parseObjects(b));
+  });
+});
