@@ -64,6 +64,14 @@ export class FixEncoder {
     return this;
   }
 
+  /** Whole fields already encoded ("tag=value<SOH>..."), e.g. a stored message's body. */
+  raw(fields: Uint8Array): this {
+    this.ensure(fields.length);
+    this.buf.set(fields, this.pos);
+    this.pos += fields.length;
+    return this;
+  }
+
   /** One character (Side, OrdType, ...), as its code. */
   char(tag: number, code: number): this {
     this.tag(tag);
