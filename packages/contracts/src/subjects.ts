@@ -15,6 +15,7 @@
  * | leases KV bucket     | `tp_<venue>_leases`                         |
  * | accounts KV bucket   | `tp_<venue>_accounts`                       |
  * | snapshots bucket     | `tp_<venue>_snapshots` (object store)       |
+ * | FIX sessions bucket  | `tp_<venue>_fix` (KV)                       |
  * | event message id     | `<commandSeq>-<index of its last event>`    |
  */
 
@@ -168,6 +169,11 @@ export function leasesBucket(venue: string): string {
 /** KV bucket of the risk gateway's accounts and limits: `tp_<venue>_accounts`. */
 export function accountsBucket(venue: string): string {
   return `${SUBJECT_ROOT}_${checkVenue(venue)}_accounts`;
+}
+
+/** KV bucket of the FIX gateway's session state and sent messages: `tp_<venue>_fix`. */
+export function fixSessionsBucket(venue: string): string {
+  return `${SUBJECT_ROOT}_${checkVenue(venue)}_fix`;
 }
 
 /** Bucket of the engine snapshots (a JetStream object store): `tp_<venue>_snapshots`. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   accountsBucket,
+  fixSessionsBucket,
   commandStreamName,
   commandSubject,
   commandSubjects,
@@ -69,6 +70,7 @@ describe("stream, subject and bucket names", () => {
     ["the leases bucket", () => leasesBucket("eu-spot"), "tp_eu-spot_leases"],
     ["the accounts bucket", () => accountsBucket("eu-spot"), "tp_eu-spot_accounts"],
     ["the snapshots bucket", () => snapshotsBucket("eu-spot"), "tp_eu-spot_snapshots"],
+    ["the FIX sessions bucket", () => fixSessionsBucket("eu-spot"), "tp_eu-spot_fix"],
   ])("%s", (_case, build, expected) => {
     expect(build()).toBe(expected);
   });

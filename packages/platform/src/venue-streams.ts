@@ -4,6 +4,7 @@ import {
   commandSubjects,
   eventStreamName,
   eventSubjects,
+  fixSessionsBucket,
   leasesBucket,
   snapshotsBucket,
 } from "@tradeplane/contracts";
@@ -63,6 +64,8 @@ export function venueProvisioningPlan(settings: VenueStreamSettings): Provisioni
     kv: [
       { bucket: leasesBucket(settings.venue), storage, replicas, history: 1 },
       { bucket: accountsBucket(settings.venue), storage, replicas, history: 5 },
+      // FIX session sequence numbers and sent messages (for resends): the gateway resumes from it.
+      { bucket: fixSessionsBucket(settings.venue), storage, replicas, history: 1 },
     ],
     objectStores: [{ bucket: snapshotsBucket(settings.venue), storage, replicas }],
   };

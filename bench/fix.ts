@@ -1,0 +1,185 @@
+// The FIX gateway's codec: parse plus encode of a NewOrderSingle and an ExecutionReport,
+// alternately, with our codec (fields read into values, the message written back from
+// them) and with jspurefix (parse into its view and object, encode the object with its
+// transmitter) on the same bytes in the same run.
+//   npm run -s bench:fix -- [--messages 2000000]
+// Last line: {"codecMsgsPerSec":X,"jspurefixCodecMsgsPerSec":Y,...}
+import { FixEncoder } from "@tradeplane/fix-gateway/domain/fix-encoder";
+import { FixParser, ParseStatus } from "@tradeplane/fix-gateway/domain/fix-parser";
+import { jspurefixCodec } from "./support/jspurefix-codec.ts";
+import { numericFlags } from "./support/venue.ts";
+
+const flags = numericFlags({ messages: 2_000_000, foreignMessages: 200_000 });
+
+const encoder = new FixEncoder();
+const NOW = Date.UTC(2026, 2, 1, 12, 0, 0, 123);
+const nosBytes = Buffer.from(
+  encoder
+    .start("D")
+    .string(49, "CLIENT")
+    .string(56, "VENUE")
+    .int(34, 1234)
+    .timestamp(52, NOW)
+    .string(11, "client-order-000123")
+    .string(1, "acc-1")
+    .string(55, "INFY")
+    .char(54, 0x31)
+    .timestamp(60, NOW)
+    .decimal(38, 100, 0)
+    .char(40, 0x32)
+    .decimal(44, 150025, -2)
+    .char(59, 0x30)
+    .finish(),
+);
+const execBytes = Buffer.from(
+  encoder
+    .start("8")
+    .string(49, "VENUE")
+    .string(56, "CLIENT")
+    .int(34, 5678)
+    .timestamp(52, NOW)
+    .string(37, "981234")
+    .string(11, "client-order-000123")
+    .string(17, "981234-7")
+    .char(150, 0x46)
+    .char(39, 0x31)
+    .string(1, "acc-1")
+    .string(55, "INFY")
+    .char(54, 0x31)
+    .decimal(38, 100, 0)
+    .char(40, 0x32)
+    .decimal(44, 150025, -2)
+    .decimal(32, 40, 0)
+    .decimal(31, 150025, -2)
+    .decimal(151, 60, 0)
+    .decimal(14, 40, 0)
+    .decimal(6, 150025, -2)
+    .timestamp(60, NOW)
+    .finish(),
+);
+
+/** Our codec: every field read into a value, the message written back from the values. */
+const parser = new FixParser();
+let sink = 0;
+function ours(n: number): number {
+  for (let i = 0; i < n; i++) {
+    const src = (i & 1) === 0 ? nosBytes : execBytes;
+    if (parser.parse(src, 0, src.length) !== ParseStatus.Message) throw new Error("parse failed");
+    const m = parser.message;
+    const seq = m.int(34);
+    const sent = m.timestamp(52);
+    const clOrdId = m.string(11)!;
+    const account = m.string(1)!;
+    const symbol = m.string(55)!;
+    const side = m.char(54);
+    m.decimal(38);
+    const qty = m.mantissa;
+    const ordType = m.char(40);
+    m.decimal(44);
+    const [px, pxExp] = [m.mantissa, m.exponent];
+    if ((i & 1) === 0) {
+      const tif = m.char(59);
+      const transact = m.timestamp(60);
+      const out = encoder
+        .start("D")
+        .string(49, "CLIENT")
+        .string(56, "VENUE")
+        .int(34, seq)
+        .timestamp(52, sent)
+        .string(11, clOrdId)
+        .string(1, account)
+        .string(55, symbol)
+        .char(54, side)
+        .timestamp(60, transact)
+        .decimal(38, qty, 0)
+        .char(40, ordType)
+        .decimal(44, px, pxExp)
+        .char(59, tif)
+        .finish();
+      sink += out.length;
+    } else {
+      const orderId = m.string(37)!;
+      const execId = m.string(17)!;
+      const execType = m.char(150);
+      const status = m.char(39);
+      m.decimal(32);
+      const lastQty = m.mantissa;
+      m.decimal(31);
+      const [lastPx, lastExp] = [m.mantissa, m.exponent];
+      m.decimal(151);
+      const leaves = m.mantissa;
+      m.decimal(14);
+      const cum = m.mantissa;
+      m.decimal(6);
+      const [avg, avgExp] = [m.mantissa, m.exponent];
+      const transact = m.timestamp(60);
+      const out = encoder
+        .start("8")
+        .string(49, "VENUE")
+        .string(56, "CLIENT")
+        .int(34, seq)
+        .timestamp(52, sent)
+        .string(37, orderId)
+        .string(11, clOrdId)
+        .string(17, execId)
+        .char(150, execType)
+        .char(39, status)
+        .string(1, account)
+        .string(55, symbol)
+        .char(54, side)
+        .decimal(38, qty, 0)
+        .char(40, ordType)
+        .decimal(44, px, pxExp)
+        .decimal(32, lastQty, 0)
+        .decimal(31, lastPx, lastExp)
+        .decimal(151, leaves, 0)
+        .decimal(14, cum, 0)
+        .decimal(6, avg, avgExp)
+        .timestamp(60, transact)
+        .finish();
+      sink += out.length;
+    }
+  }
+  return n;
+}
+
+const foreign = await jspurefixCodec();
+const types = ["D", "8"];
+function theirs(n: number): number {
+  for (let i = 0; i < n; i++) {
+    const src = (i & 1) === 0 ? nosBytes : execBytes;
+    const { StandardHeader: _h, StandardTrailer: _t, ...body } = foreign.parse(src);
+    sink += foreign.encode(types[i & 1]!, body).length;
+  }
+  return n;
+}
+
+/**
+ * Messages per second of `run` over `n` messages after a warm-up of a tenth: per second of
+ * wall time, and per second of the process's CPU time (which moves far less with what
+ * else runs on a shared machine).
+ */
+function rate(run: (n: number) => number, n: number): { wall: number; cpu: number } {
+  run(Math.max(2, Math.floor(n / 10)) & ~1);
+  const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
+  const done = run(n);
+  const c1 = process.cpuUsage(c0);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { wall: Math.round(done / seconds), cpu: Math.round(done / ((c1.user + c1.system) / 1e6)) };
+}
+
+const mine = rate(ours, flags.messages & ~1);
+const jsp = rate(theirs, flags.foreignMessages & ~1);
+console.log(
+  JSON.stringify({
+    codecMsgsPerSec: mine.wall,
+    jspurefixCodecMsgsPerSec: jsp.wall,
+    codecMsgsPerCpuSec: mine.cpu,
+    jspurefixCodecMsgsPerCpuSec: jsp.cpu,
+    ratio: Math.round((mine.cpu / jsp.cpu) * 10) / 10,
+    nosBytes: nosBytes.length,
+    execBytes: execBytes.length,
+    checksum: sink & 0xff,
+  }),
+);

@@ -1,0 +1,339 @@
+import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer, type TlsOptions } from "node:tls";
+import type { Logger } from "@tradeplane/platform";
+import type { FixEncoder } from "../domain/fix-encoder.ts";
+import type { FixMessage } from "../domain/fix-message.ts";
+import { FixParser, ParseStatus } from "../domain/fix-parser.ts";
+import { MsgType, Tag } from "../domain/fix-tags.ts";
+import { FixSession, SessionState, type SessionAction, type SessionSettings } from "../domain/session.ts";
+import type { SessionStore } from "./session-store.ts";
+
+/** One configured FIX session: a SenderCompID/TargetCompID pair and what it may do. */
+export interface AcceptorSession {
+  /** Name used in the store's keys, logs and metrics. */
+  readonly id: string;
+  readonly settings: SessionSettings;
+}
+
+/** What the application layer (order entry) sees of a logged-on session. */
+export interface SessionLink {
+  readonly id: string;
+  /** Sends an application message on the session; false when it is not logged on. */
+  send(msgType: string, body: (e: FixEncoder) => void): boolean;
+}
+
+export interface ApplicationHandler {
+  loggedOn(link: SessionLink): void;
+  /** An application message, valid only during the call: copy what you keep. */
+  message(link: SessionLink, m: FixMessage): void;
+  disconnected(link: SessionLink): void;
+}
+
+export interface AcceptorMetrics {
+  sessionUp(id: string): void;
+  sessionDown(id: string): void;
+  received(id: string, msgType: string): void;
+  sent(id: string, msgType: string): void;
+  rejected(id: string, reason: number): void;
+  resendRequested(id: string): void;
+  garbled(id: string): void;
+}
+
+export interface FixAcceptorDeps {
+  readonly sessions: readonly AcceptorSession[];
+  readonly openStore: (sessionId: string) => SessionStore;
+  readonly application: ApplicationHandler;
+  readonly logger: Logger;
+  readonly metrics?: AcceptorMetrics;
+  /** TLS: key and certificate (and CA to ask for client certificates); plain TCP when absent. */
+  readonly tls?: TlsOptions;
+  readonly clock?: () => number;
+  /** Timer period for heartbeats and timeouts, in ms. */
+  readonly tickMs?: number;
+  readonly maxMessageBytes?: number;
+}
+
+const NO_METRICS: AcceptorMetrics = {
+  sessionUp() {},
+  sessionDown() {},
+  received() {},
+  sent() {},
+  rejected() {},
+  resendRequested() {},
+  garbled() {},
+};
+
+/**
+ * The FIX acceptor: TCP (or TLS) connections, each bound to the configured session its
+ * Logon names, one at a time per session. Bytes are framed by FixParser, the session layer
+ * decides (FixSession), and this performs its actions: socket writes, store writes,
+ * resends from the store, the hand-over of application messages, disconnects.
+ */
+export class FixAcceptor {
+  private readonly deps: FixAcceptorDeps;
+  private readonly byCompIds = new Map<string, AcceptorSession>();
+  private readonly live = new Map<string, Connection>();
+  private readonly sockets = new Set<Socket>();
+  private server: Server | undefined;
+
+  constructor(deps: FixAcceptorDeps) {
+    this.deps = deps;
+    for (const s of deps.sessions) this.byCompIds.set(compKey(s.settings.targetCompId, s.settings.senderCompId), s);
+  }
+
+  /** Listens; returns the port (0 picks a free one). */
+  async listen(host: string, port: number): Promise<number> {
+    const onSocket = (socket: Socket) => this.accept(socket);
+    const server = this.deps.tls ? createTlsServer(this.deps.tls, onSocket) : createServer(onSocket);
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => resolve());
+    });
+    const address = server.address();
+    return typeof address === "object" && address !== null ? address.port : port;
+  }
+
+  /** Sessions logged on now (ids). */
+  get loggedOn(): string[] {
+    return [...this.live.values()].filter((c) => c.session?.state === SessionState.Active).map((c) => c.id);
+  }
+
+  /** Logs every session out (waiting briefly for the answers), stops listening, flushes the stores. */
+  async close(waitMs = 2_000): Promise<void> {
+    this.server?.close();
+    const conns = [...this.live.values()];
+    for (const c of conns) c.logout("gateway shutting down");
+    const deadline = this.now() + waitMs;
+    while (this.sockets.size > 0 && this.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const s of this.sockets) s.destroy();
+    await Promise.all(conns.map((c) => c.store?.flush().catch(() => undefined)));
+  }
+
+  now(): number {
+    return (this.deps.clock ?? Date.now)();
+  }
+
+  private accept(socket: Socket): void {
+    socket.setNoDelay(true);
+    this.sockets.add(socket);
+    const conn = new Connection(this, socket, this.deps);
+    socket.on("close", () => {
+      this.sockets.delete(socket);
+      conn.closed();
+    });
+  }
+
+  /** The session a first message names, if configured and free; claims it. */
+  claim(m: FixMessage, conn: Connection): AcceptorSession | undefined {
+    const session = this.byCompIds.get(compKey(m.string(Tag.SenderCompID) ?? "", m.string(Tag.TargetCompID) ?? ""));
+    if (session === undefined || this.live.has(session.id)) return undefined;
+    this.live.set(session.id, conn);
+    return session;
+  }
+
+  release(id: string, conn: Connection): void {
+    if (this.live.get(id) === conn) this.live.delete(id);
+  }
+}
+
+function compKey(sender: string, target: string): string {
+  return `${sender}\u0000${target}`;
+}
+
+class Connection implements SessionLink {
+  id = "";
+  session: FixSession | undefined;
+  store: SessionStore | undefined;
+  private readonly acceptor: FixAcceptor;
+  private readonly socket: Socket;
+  private readonly deps: FixAcceptorDeps;
+  private readonly metrics: AcceptorMetrics;
+  private readonly parser: FixParser;
+  private buf = Buffer.alloc(0);
+  private start = 0;
+  private end = 0;
+  private loading = false;
+  private timer: NodeJS.Timeout | undefined;
+  private wasLoggedOn = false;
+  private ended = false;
+
+  constructor(acceptor: FixAcceptor, socket: Socket, deps: FixAcceptorDeps) {
+    this.acceptor = acceptor;
+    this.socket = socket;
+    this.deps = deps;
+    this.metrics = deps.metrics ?? NO_METRICS;
+    this.parser = new FixParser(deps.maxMessageBytes);
+    socket.on("data", (chunk: Buffer) => this.data(chunk));
+    socket.on("error", (e) => deps.logger.debug({ err: e.message, session: this.id }, "FIX connection error"));
+    // A connection that never logs on is dropped by the logon timeout of the first session's settings.
+    const logonTimeout = deps.sessions[0]?.settings.logonTimeoutMs ?? 10_000;
+    this.timer = setInterval(() => this.tick(), deps.tickMs ?? 1_000);
+    this.timer.unref();
+    setTimeout(() => {
+      if (this.session === undefined && !this.loading) this.drop("no Logon in time");
+    }, logonTimeout).unref();
+  }
+
+  send(msgType: string, body: (e: FixEncoder) => void): boolean {
+    const s = this.session;
+    if (s === undefined || s.state !== SessionState.Active) return false;
+    this.perform(s.send(msgType, this.acceptor.now(), body));
+    return true;
+  }
+
+  logout(text: string): void {
+    if (this.session !== undefined) this.perform(this.session.logoutNow(text, this.acceptor.now()));
+    else this.drop(text);
+  }
+
+  closed(): void {
+    this.ended = true;
+    clearInterval(this.timer);
+    if (this.id !== "") {
+      this.acceptor.release(this.id, this);
+      if (this.wasLoggedOn) {
+        this.metrics.sessionDown(this.id);
+        this.deps.application.disconnected(this);
+      }
+      this.deps.logger.info({ session: this.id }, "FIX session disconnected");
+    }
+  }
+
+  private data(chunk: Buffer): void {
+    if (this.ended) return;
+    // Append, compacting what has been consumed.
+    const pending = this.end - this.start;
+    if (this.end + chunk.length > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, pending + chunk.length, 4096));
+      this.buf.copy(bigger, 0, this.start, this.end);
+      this.buf = bigger;
+      this.start = 0;
+      this.end = pending;
+    }
+    chunk.copy(this.buf, this.end);
+    this.end += chunk.length;
+    this.drain();
+  }
+
+  private drain(): void {
+    while (!this.loading && !this.ended && this.start < this.end) {
+      const status = this.parser.parse(this.buf, this.start, this.end);
+      if (status === ParseStatus.Incomplete) break;
+      if (status === ParseStatus.Garbled) {
+        this.metrics.garbled(this.id || "unknown");
+        this.deps.logger.debug({ session: this.id, reason: this.parser.reason }, "garbled FIX bytes dropped");
+        this.start = this.parser.next;
+        continue;
+      }
+      if (this.session === undefined) {
+        this.first(this.parser.message);
+        return; // resumed once the store is loaded
+      }
+      const m = this.parser.message;
+      this.metrics.received(this.id, m.msgType);
+      const actions = this.session.receive(this.parser, this.acceptor.now());
+      this.start = this.parser.next;
+      this.perform(actions);
+    }
+    if (this.start === this.end) this.start = this.end = 0;
+  }
+
+  /** The first message: find and claim its session, load the session's state, then go on. */
+  private first(m: FixMessage): void {
+    if (m.msgType !== MsgType.Logon) return this.drop("first message is not a Logon");
+    const session = this.acceptor.claim(m, this);
+    if (session === undefined) return this.drop("unknown CompIDs or session already connected");
+    this.id = session.id;
+    this.loading = true;
+    const store = this.deps.openStore(session.id);
+    this.store = store;
+    store.load().then(
+      (sequences) => {
+        this.loading = false;
+        if (this.ended) return;
+        this.session = new FixSession(session.settings, sequences, this.acceptor.now());
+        this.drain(); // the Logon is still at `start`
+      },
+      (e: unknown) => {
+        this.deps.logger.error({ session: this.id, err: String(e) }, "cannot load the FIX session state");
+        this.loading = false;
+        this.drop("session state unavailable");
+      },
+    );
+  }
+
+  private tick(): void {
+    if (this.session !== undefined && !this.ended) this.perform(this.session.tick(this.acceptor.now()));
+  }
+
+  private perform(actions: readonly SessionAction[]): void {
+    // Copied: a handler may call send(), which reuses the session's action list.
+    for (const a of [...actions]) {
+      switch (a.type) {
+        case "send":
+          if (!this.ended) this.socket.write(a.bytes);
+          this.metrics.sent(this.id, msgTypeOf(a.bytes));
+          break;
+        case "store":
+          this.store?.storeSent(a.seq, a.bytes);
+          break;
+        case "sequences":
+          this.store?.setSequences(a.sequences);
+          break;
+        case "reset":
+          this.store?.reset();
+          break;
+        case "resend":
+          this.metrics.resendRequested(this.id);
+          this.resend(a.from, a.to);
+          break;
+        case "application":
+          this.deps.application.message(this, a.message);
+          break;
+        case "loggedOn":
+          this.wasLoggedOn = true;
+          this.metrics.sessionUp(this.id);
+          this.deps.logger.info({ session: this.id, heartBtInt: a.heartBtIntSeconds }, "FIX session logged on");
+          this.deps.application.loggedOn(this);
+          break;
+        case "rejected":
+          this.metrics.rejected(this.id, a.reason);
+          this.deps.logger.info({ session: this.id, reason: a.reason, text: a.text }, "FIX message rejected");
+          break;
+        case "disconnect":
+          this.deps.logger.info({ session: this.id, reason: a.reason }, "FIX session ending");
+          this.ended = true;
+          this.socket.end();
+          setTimeout(() => this.socket.destroy(), 1_000).unref();
+          break;
+      }
+    }
+  }
+
+  private resend(from: number, to: number): void {
+    const store = this.store;
+    if (store === undefined) return;
+    store.sent(from, to).then(
+      (stored) => {
+        if (this.session !== undefined && !this.ended)
+          this.perform(this.session.resend(from, to, stored, this.acceptor.now()));
+      },
+      (e: unknown) => this.deps.logger.error({ session: this.id, err: String(e) }, "cannot read stored FIX messages"),
+    );
+  }
+
+  private drop(reason: string): void {
+    this.deps.logger.info({ session: this.id, reason, remote: this.socket.remoteAddress }, "FIX connection refused");
+    this.ended = true;
+    this.socket.destroy();
+  }
+}
+
+/** MsgType of an encoded message (the field after 8= and 9=), for metrics. */
+function msgTypeOf(bytes: Buffer): string {
+  const at = bytes.indexOf("\x0135=") + 4;
+  if (at < 4) return "";
+  const end = bytes.indexOf(1, at);
+  return bytes.toString("latin1", at, end);
+}

@@ -1,0 +1,248 @@
+// A parsed FIX message as a view over the bytes it came in: per field the tag and where
+// its value starts and ends, in typed arrays reused from message to message. Reading a
+// number, a char, a decimal or a timestamp allocates nothing; a string is made only when
+// asked for (e.g. a ClOrdID on its way to OrderEntry).
+
+import { readUtcTimestamp } from "./fix-time.ts";
+
+/** Tags below this are found through a direct index; higher ones by a scan. */
+const INDEXED_TAGS = 1024;
+/** Most fields one message may hold (a bound on hostile input). */
+export const MAX_FIELDS = 1024;
+
+const SOH = 0x01;
+
+/** Known MsgType values as interned strings, keyed by their one or two byte code. */
+const MSG_TYPES = new Map<number, string>();
+for (const t of ["0", "1", "2", "3", "4", "5", "8", "9", "A", "D", "F", "G", "H", "j", "q", "r", "AE", "BE", "BF"])
+  MSG_TYPES.set(t.length === 1 ? t.charCodeAt(0) : t.charCodeAt(0) | (t.charCodeAt(1) << 8), t);
+
+export class FixMessage {
+  /** The bytes the message's fields point into (valid until the next parse). */
+  buf: Uint8Array = new Uint8Array(0);
+  /** Offsets of the whole message (from "8=" to after the checksum's SOH). */
+  start = 0;
+  end = 0;
+  count = 0;
+  readonly tags = new Int32Array(MAX_FIELDS);
+  readonly valueStarts = new Int32Array(MAX_FIELDS);
+  readonly valueEnds = new Int32Array(MAX_FIELDS);
+  /** First tag seen twice, 0 if none (legal only inside repeating groups). */
+  duplicateTag = 0;
+  /** Set by decimal(): the value is mantissa x 10^exponent. */
+  mantissa = 0;
+  exponent = 0;
+  private readonly firstIndex = new Int32Array(INDEXED_TAGS);
+  private readonly stamps = new Uint32Array(INDEXED_TAGS);
+  private stamp = 0;
+
+  /** Starts a new message over `buf` (called by the parser). */
+  reset(buf: Uint8Array, start: number): void {
+    this.buf = buf;
+    this.start = start;
+    this.end = start;
+    this.count = 0;
+    this.duplicateTag = 0;
+    this.stamp = (this.stamp + 1) >>> 0;
+    if (this.stamp === 0) {
+      this.stamps.fill(0);
+      this.stamp = 1;
+    }
+  }
+
+  /** Appends a field (called by the parser); false when the message has too many fields. */
+  add(tag: number, valueStart: number, valueEnd: number): boolean {
+    const i = this.count;
+    if (i >= MAX_FIELDS) return false;
+    this.tags[i] = tag;
+    this.valueStarts[i] = valueStart;
+    this.valueEnds[i] = valueEnd;
+    this.count = i + 1;
+    if (tag < INDEXED_TAGS) {
+      if (this.stamps[tag] === this.stamp) {
+        if (this.duplicateTag === 0) this.duplicateTag = tag;
+      } else {
+        this.stamps[tag] = this.stamp;
+        this.firstIndex[tag] = i;
+      }
+    } else if (this.duplicateTag === 0) {
+      for (let j = 0; j < i; j++)
+        if (this.tags[j] === tag) {
+          this.duplicateTag = tag;
+          break;
+        }
+    }
+    return true;
+  }
+
+  /** Index of the first field with `tag`, or -1. */
+  indexOf(tag: number): number {
+    if (tag < INDEXED_TAGS) return tag >= 0 && this.stamps[tag] === this.stamp ? this.firstIndex[tag]! : -1;
+    for (let i = 0; i < this.count; i++) if (this.tags[i] === tag) return i;
+    return -1;
+  }
+
+  has(tag: number): boolean {
+    return this.indexOf(tag) >= 0;
+  }
+
+  /** MsgType (35), interned for the known types; "" when absent. */
+  get msgType(): string {
+    const i = this.indexOf(35);
+    if (i < 0) return "";
+    const s = this.valueStarts[i]!;
+    const len = this.valueEnds[i]! - s;
+    if (len === 1 || len === 2) {
+      const code = len === 1 ? this.buf[s]! : this.buf[s]! | (this.buf[s + 1]! << 8);
+      const known = MSG_TYPES.get(code);
+      if (known !== undefined) return known;
+    }
+    return this.stringAt(i);
+  }
+
+  /** The value as a string (latin1), or undefined when absent. */
+  string(tag: number): string | undefined {
+    const i = this.indexOf(tag);
+    return i < 0 ? undefined : this.stringAt(i);
+  }
+
+  stringAt(i: number): string {
+    return latin1(this.buf, this.valueStarts[i]!, this.valueEnds[i]!);
+  }
+
+  /** Length in bytes of the value, or -1 when absent. */
+  length(tag: number): number {
+    const i = this.indexOf(tag);
+    return i < 0 ? -1 : this.valueEnds[i]! - this.valueStarts[i]!;
+  }
+
+  /** The first byte of a one-character value, -1 when absent, -2 when longer than one byte. */
+  char(tag: number): number {
+    const i = this.indexOf(tag);
+    if (i < 0) return -1;
+    const s = this.valueStarts[i]!;
+    return this.valueEnds[i]! - s === 1 ? this.buf[s]! : -2;
+  }
+
+  /** A Boolean (Y/N): 1, 0, -1 when absent, -2 when neither Y nor N. */
+  bool(tag: number): number {
+    const c = this.char(tag);
+    return c === 0x59 ? 1 : c === 0x4e ? 0 : c === -1 ? -1 : -2;
+  }
+
+  /** An integer value (optionally negative), `absent` when missing, NaN when malformed. */
+  int(tag: number, absent = NaN): number {
+    const i = this.indexOf(tag);
+    return i < 0 ? absent : this.intAt(i);
+  }
+
+  intAt(i: number): number {
+    return readInt(this.buf, this.valueStarts[i]!, this.valueEnds[i]!);
+  }
+
+  /**
+   * Reads a decimal (price, quantity) into `mantissa` and `exponent` without floating
+   * point; false when absent or malformed (more than 15 significant digits included).
+   */
+  decimal(tag: number): boolean {
+    const i = this.indexOf(tag);
+    return i >= 0 && this.decimalAt(i);
+  }
+
+  decimalAt(i: number): boolean {
+    const buf = this.buf;
+    let p = this.valueStarts[i]!;
+    const end = this.valueEnds[i]!;
+    let negative = false;
+    if (p < end && buf[p] === 0x2d) {
+      negative = true;
+      p++;
+    }
+    let mantissa = 0;
+    let digitCount = 0;
+    let sawDigit = false;
+    let fraction = -1;
+    for (; p < end; p++) {
+      const c = buf[p]!;
+      if (c === 0x2e) {
+        if (fraction >= 0) return false;
+        fraction = 0;
+        continue;
+      }
+      const d = c - 0x30;
+      if (d < 0 || d > 9) return false;
+      sawDigit = true;
+      if (mantissa !== 0 || d !== 0) digitCount++;
+      if (digitCount > 15) return false;
+      mantissa = mantissa * 10 + d;
+      if (fraction >= 0) fraction++;
+    }
+    if (!sawDigit) return false;
+    // Trailing zeros of the fraction say nothing: 100.50 is 1005 x 10^-1.
+    let exponent = fraction > 0 ? -fraction : 0;
+    while (exponent < 0 && mantissa % 10 === 0 && mantissa !== 0) {
+      mantissa /= 10;
+      exponent++;
+    }
+    if (mantissa === 0) exponent = 0;
+    this.mantissa = negative ? -mantissa : mantissa;
+    this.exponent = exponent;
+    return true;
+  }
+
+  /** A UTCTimestamp as epoch milliseconds; NaN when absent or malformed. */
+  timestamp(tag: number): number {
+    const i = this.indexOf(tag);
+    return i < 0 ? NaN : readUtcTimestamp(this.buf, this.valueStarts[i]!, this.valueEnds[i]!);
+  }
+
+  /** Whether the value equals `ascii` (pre-encoded bytes), without making a string. */
+  equals(tag: number, ascii: Uint8Array): boolean {
+    const i = this.indexOf(tag);
+    if (i < 0) return false;
+    const s = this.valueStarts[i]!;
+    if (this.valueEnds[i]! - s !== ascii.length) return false;
+    for (let k = 0; k < ascii.length; k++) if (this.buf[s + k] !== ascii[k]) return false;
+    return true;
+  }
+
+  /** A copy of the whole message's bytes (for logs and stores). */
+  copy(): Buffer {
+    return Buffer.from(this.buf.subarray(this.start, this.end));
+  }
+
+  /** The message as text with "|" for SOH, for logs and test failures. */
+  toString(): string {
+    return latin1(this.buf, this.start, this.end).replaceAll("\x01", "|");
+  }
+}
+
+/** Integer in buf[start, end): optional "-", 1 to 15 digits; NaN otherwise. */
+export function readInt(buf: Uint8Array, start: number, end: number): number {
+  let p = start;
+  let negative = false;
+  if (p < end && buf[p] === 0x2d) {
+    negative = true;
+    p++;
+  }
+  if (p === end || end - p > 15) return NaN;
+  let v = 0;
+  for (; p < end; p++) {
+    const d = buf[p]! - 0x30;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  return negative ? -v : v;
+}
+
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  // Short values are built by hand: cheaper than a Buffer round trip below ~16 bytes.
+  if (end - start <= 16) {
+    let s = "";
+    for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
+    return s;
+  }
+  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString("latin1");
+}
+
+export { SOH };

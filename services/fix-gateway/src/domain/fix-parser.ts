@@ -1,0 +1,184 @@
+// Frames and tokenises FIX tag=value messages from a byte stream. The frame is checked
+// first (BeginString, BodyLength, CheckSum); a message that fails it is garbled and
+// dropped as FIX prescribes (no Reject, the sequence number is not consumed), and the
+// parser resynchronises on the next "8=F". A message whose frame is right but whose
+// fields are not (a bad tag, an empty value, a misplaced header field) comes back as a
+// message with a `problem` for the session to answer with a Reject. Nothing here throws
+// on any input, and nothing allocates per field.
+
+import { DATA_FIELDS, SessionRejectReason } from "./fix-tags.ts";
+import { FixMessage, SOH } from "./fix-message.ts";
+
+export const ParseStatus = {
+  /** Not enough bytes yet for one whole message. */
+  Incomplete: 0,
+  /** `message` holds a message that ends at `next`. */
+  Message: 1,
+  /** Bytes up to `next` are not a message (`reason` says why): drop them. */
+  Garbled: 2,
+} as const;
+export type ParseStatus = (typeof ParseStatus)[keyof typeof ParseStatus];
+
+/** Largest message accepted, in bytes (a bound on hostile input). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 65_536;
+const MAX_BEGIN_STRING = 16;
+const MAX_LENGTH_DIGITS = 7;
+const CHECKSUM_FIELD = 7; // "10=nnn<SOH>"
+
+const EQ = 0x3d;
+const ZERO = 0x30;
+
+export class FixParser {
+  readonly message = new FixMessage();
+  /** After Message or Garbled: where the next message starts. */
+  next = 0;
+  /** After Garbled: why, for logs. */
+  reason = "";
+  /** After Message: a SessionRejectReason for a field problem, or -1 when the fields are fine. */
+  problem = -1;
+  /** After Message with a problem: the tag concerned (0 when unknown). */
+  problemTag = 0;
+  private readonly maxMessageBytes: number;
+
+  constructor(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES) {
+    this.maxMessageBytes = maxMessageBytes;
+  }
+
+  /** Looks for one message at buf[start, end). */
+  parse(buf: Uint8Array, start: number, end: number): ParseStatus {
+    if (end - start < 2) {
+      if (end === start || buf[start] === 0x38) return ParseStatus.Incomplete;
+      return this.garbled(buf, start, end, "does not start with 8=");
+    }
+    if (buf[start] !== 0x38 || buf[start + 1] !== EQ) return this.garbled(buf, start, end, "does not start with 8=");
+    // BeginString
+    let p = start + 2;
+    const beginLimit = Math.min(end, p + MAX_BEGIN_STRING + 1);
+    while (p < beginLimit && buf[p] !== SOH) p++;
+    if (p === end) return ParseStatus.Incomplete;
+    if (buf[p] !== SOH || p === start + 2) return this.garbled(buf, start, end, "bad BeginString");
+    const beginEnd = p;
+    p++;
+    // BodyLength
+    if (end - p < 2) return ParseStatus.Incomplete;
+    if (buf[p] !== 0x39 || buf[p + 1] !== EQ)
+      return this.garbled(buf, start, end, "BodyLength is not the second field");
+    p += 2;
+    const lengthStart = p;
+    let bodyLength = 0;
+    while (p < end && buf[p] !== SOH) {
+      const d = buf[p]! - ZERO;
+      if (d < 0 || d > 9 || p - lengthStart >= MAX_LENGTH_DIGITS)
+        return this.garbled(buf, start, end, "bad BodyLength");
+      bodyLength = bodyLength * 10 + d;
+      p++;
+    }
+    if (p === end) return ParseStatus.Incomplete;
+    if (p === lengthStart) return this.garbled(buf, start, end, "empty BodyLength");
+    if (bodyLength > this.maxMessageBytes) return this.garbled(buf, start, end, "message too large");
+    const lengthEnd = p;
+    const bodyStart = p + 1;
+    const bodyEnd = bodyStart + bodyLength;
+    const total = bodyEnd + CHECKSUM_FIELD;
+    if (total > end) return ParseStatus.Incomplete;
+    if (
+      bodyLength === 0 ||
+      buf[bodyEnd - 1] !== SOH ||
+      buf[bodyEnd] !== 0x31 ||
+      buf[bodyEnd + 1] !== ZERO ||
+      buf[bodyEnd + 2] !== EQ ||
+      buf[total - 1] !== SOH
+    )
+      return this.garbled(buf, start, end, "BodyLength does not match the message");
+    const c0 = buf[bodyEnd + 3]! - ZERO;
+    const c1 = buf[bodyEnd + 4]! - ZERO;
+    const c2 = buf[bodyEnd + 5]! - ZERO;
+    if (c0 < 0 || c0 > 9 || c1 < 0 || c1 > 9 || c2 < 0 || c2 > 9)
+      return this.garbled(buf, start, end, "malformed CheckSum");
+    let sum = 0;
+    for (let i = start; i < bodyEnd; i++) sum += buf[i]!;
+    if ((sum & 0xff) !== c0 * 100 + c1 * 10 + c2) return this.garbled(buf, start, end, "CheckSum mismatch");
+
+    const m = this.message;
+    m.reset(buf, start);
+    m.add(8, start + 2, beginEnd);
+    m.add(9, lengthStart, lengthEnd);
+    this.problem = -1;
+    this.problemTag = 0;
+    this.tokenise(buf, bodyStart, bodyEnd);
+    m.add(10, bodyEnd + 3, bodyEnd + 6);
+    m.end = total;
+    this.next = total;
+    return ParseStatus.Message;
+  }
+
+  private tokenise(buf: Uint8Array, p: number, end: number): void {
+    const m = this.message;
+    let dataTag = 0;
+    let dataLength = 0;
+    let first = true;
+    while (p < end) {
+      const fieldStart = p;
+      let tag = 0;
+      let bad = buf[p] === ZERO;
+      while (p < end && buf[p] !== EQ && buf[p] !== SOH) {
+        const d = buf[p]! - ZERO;
+        if (d < 0 || d > 9 || p - fieldStart >= 9) bad = true;
+        else tag = tag * 10 + d;
+        p++;
+      }
+      if (bad || p === fieldStart || buf[p] !== EQ) {
+        this.flag(SessionRejectReason.InvalidTagNumber, bad ? 0 : tag);
+        while (p < end && buf[p] !== SOH) p++;
+        p++;
+        first = false;
+        continue;
+      }
+      const valueStart = ++p;
+      if (tag === dataTag && dataLength >= 0 && valueStart + dataLength < end && buf[valueStart + dataLength] === SOH) {
+        p = valueStart + dataLength;
+      } else {
+        while (p < end && buf[p] !== SOH) p++;
+      }
+      dataTag = 0;
+      if (p === valueStart) this.flag(SessionRejectReason.TagSpecifiedWithoutValue, tag);
+      if (first && tag !== 35) this.flag(SessionRejectReason.TagSpecifiedOutOfRequiredOrder, tag);
+      else if (tag === 8 || tag === 9 || tag === 10) this.flag(SessionRejectReason.TagSpecifiedOutOfRequiredOrder, tag);
+      first = false;
+      if (!m.add(tag, valueStart, p)) {
+        this.flag(SessionRejectReason.Other, 0);
+        return;
+      }
+      const data = DATA_FIELDS.get(tag);
+      if (data !== undefined) {
+        dataTag = data;
+        dataLength = m.intAt(m.count - 1);
+        if (!(dataLength >= 0)) dataLength = -1;
+      }
+      p++;
+    }
+  }
+
+  private flag(reason: number, tag: number): void {
+    if (this.problem < 0) {
+      this.problem = reason;
+      this.problemTag = tag;
+    }
+  }
+
+  /**
+   * Drops bytes up to the next "8=F" after `start` (a BeginString is FIX.x.y or FIXT.1.1);
+   * a prefix of it at the very end is kept, as the start of a message still arriving.
+   */
+  private garbled(buf: Uint8Array, start: number, end: number, reason: string): ParseStatus {
+    this.reason = reason;
+    for (let i = start + 1; i < end; i++) {
+      if (buf[i] === 0x38 && (i + 1 === end || (buf[i + 1] === EQ && (i + 2 === end || buf[i + 2] === 0x46)))) {
+        this.next = i;
+        return ParseStatus.Garbled;
+      }
+    }
+    this.next = end;
+    return ParseStatus.Garbled;
+  }
+}

@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { FixEncoder } from "../../src/domain/fix-encoder.ts";
+import { FixParser, ParseStatus } from "../../src/domain/fix-parser.ts";
+import { DATA_FIELDS } from "../../src/domain/fix-tags.ts";
+import { frame, text } from "../support/fix-text.ts";
+
+describe("FixEncoder", () => {
+  it("frames a message exactly as a hand-built one, BodyLength and CheckSum included", () => {
+    const e = new FixEncoder();
+    const out = e
+      .start("8")
+      .string(49, "VENUE")
+      .string(56, "CLIENT")
+      .int(34, 7)
+      .timestamp(52, Date.UTC(2026, 2, 1, 12, 0, 0, 5))
+      .decimal(44, 150025, -2)
+      .decimal(6, 0, -2)
+      .decimal(31, 12, 0)
+      .decimal(32, 5, -3)
+      .int(14, -3)
+      .char(54, 0x32)
+      .bool(43, true)
+      .finish();
+    expect(text(out)).toBe(
+      text(
+        frame("35=8|49=VENUE|56=CLIENT|34=7|52=20260301-12:00:00.005|44=1500.25|6=0.00|31=12|32=0.005|14=-3|54=2|43=Y"),
+      ),
+    );
+  });
+
+  it("writes control and non-ASCII characters of a string as ?", () => {
+    const out = new FixEncoder().start("3").string(58, "bad\x01value é").finish();
+    expect(text(out)).toBe(text(frame("35=3|58=bad?value ?")));
+  });
+
+  it("grows past its first buffer", () => {
+    const e = new FixEncoder("FIX.4.4", 256);
+    const out = e.start("0").string(58, "x".repeat(10_000)).finish();
+    const parser = new FixParser();
+    expect(parser.parse(out, 0, out.length)).toBe(ParseStatus.Message);
+    expect(parser.message.length(58)).toBe(10_000);
+  });
+
+  it("writes nonsense numbers as numbers, never as an empty or endless field", () => {
+    const out = new FixEncoder().start("0").int(1, NaN).int(2, Infinity).decimal(3, 1e300, -40).finish();
+    expect(text(out)).toBe(
+      text(frame(`35=0|1=0|2=0|3=${"9007199254740991".padStart(19, "0").replace(/^(.)/, "$1.")}`)),
+    );
+  });
+});
+
+const tagArb = fc
+  .integer({ min: 1, max: 99_999 })
+  .filter((t) => t !== 8 && t !== 9 && t !== 10 && t !== 35 && !DATA_FIELDS.has(t));
+const valueArb = fc.string({
+  unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+  minLength: 1,
+  maxLength: 40,
+});
+
+describe("codec round trip", () => {
+  it("parses back every field of every message it encodes, in order", () => {
+    const encoder = new FixEncoder();
+    const parser = new FixParser();
+    fc.assert(
+      fc.property(
+        fc.constantFrom("0", "A", "D", "8", "AE"),
+        fc.array(fc.tuple(tagArb, valueArb), { maxLength: 60 }),
+        (msgType, fields) => {
+          encoder.start(msgType);
+          for (const [tag, value] of fields) encoder.string(tag, value);
+          const bytes = Buffer.from(encoder.finish());
+          expect(parser.parse(bytes, 0, bytes.length)).toBe(ParseStatus.Message);
+          expect(parser.problem).toBe(-1);
+          expect(parser.next).toBe(bytes.length);
+          const m = parser.message;
+          expect(m.msgType).toBe(msgType);
+          const got: [number, string][] = [];
+          for (let i = 3; i < m.count - 1; i++) got.push([m.tags[i]!, m.stringAt(i)]);
+          expect(got).toEqual(fields);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("reads back every integer and decimal it writes", () => {
+    const encoder = new FixEncoder();
+    const parser = new FixParser();
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -(10 ** 15) + 1, max: 10 ** 15 - 1 }),
+        fc.integer({ min: -8, max: 0 }),
+        fc.integer({ min: -(10 ** 15) + 1, max: 10 ** 15 - 1 }),
+        (mantissa, exponent, n) => {
+          const bytes = Buffer.from(encoder.start("D").decimal(44, mantissa, exponent).int(38, n).finish());
+          parser.parse(bytes, 0, bytes.length);
+          const m = parser.message;
+          expect(m.int(38)).toBe(n);
+          expect(m.decimal(44)).toBe(true);
+          // Equal as numbers: the parser drops the fraction's trailing zeros.
+          let [gm, ge] = [m.mantissa, m.exponent];
+          while (ge > exponent) {
+            gm *= 10;
+            ge--;
+          }
+          expect(gm).toBe(mantissa === 0 ? 0 : mantissa);
+        },
+      ),
+    );
+  });
+});

@@ -1,0 +1,112 @@
+import { Writable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { fixSessionsBucket } from "@tradeplane/contracts";
+import { createLogger, provision, venueProvisioningPlan } from "@tradeplane/platform";
+import { connectTo, NatsServer } from "@tradeplane/testkit";
+import { FixAcceptor, type ApplicationHandler, type AcceptorSession } from "../../src/adapters/fix-acceptor.ts";
+import { SessionStore } from "../../src/adapters/session-store.ts";
+import { DEFAULT_SESSION_SETTINGS } from "../../src/domain/session.ts";
+import { FixClient } from "../support/fix-client.ts";
+import { frame } from "../support/fix-text.ts";
+
+const VENUE = "fixtest";
+const logger = createLogger({
+  service: "test",
+  level: "warn",
+  destination: new Writable({ write: (_c, _e, cb) => cb() }),
+});
+const sessions: AcceptorSession[] = [
+  { id: "client-a", settings: { ...DEFAULT_SESSION_SETTINGS, senderCompId: "VENUE", targetCompId: "CLIENT" } },
+  { id: "client-b", settings: { ...DEFAULT_SESSION_SETTINGS, senderCompId: "VENUE", targetCompId: "OTHER" } },
+];
+
+/** Echoes each NewOrderSingle as an ExecutionReport with its ClOrdID. */
+const echo: ApplicationHandler = {
+  loggedOn() {},
+  disconnected() {},
+  message(link, m) {
+    const id = m.string(11) ?? "";
+    link.send("8", (e) => e.string(11, id).char(150, 0x30).char(39, 0x30));
+  },
+};
+
+let server: NatsServer;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  server = await NatsServer.start();
+  nc = await connectTo(server.url);
+  await provision(nc, venueProvisioningPlan({ venue: VENUE }));
+});
+afterAll(async () => {
+  await nc?.close();
+  await server?.stop();
+});
+
+async function startAcceptor(): Promise<{ acceptor: FixAcceptor; port: number }> {
+  const kv = await new Kvm(nc).open(fixSessionsBucket(VENUE));
+  const acceptor = new FixAcceptor({
+    sessions,
+    openStore: (id) => new SessionStore(kv, id),
+    application: echo,
+    logger,
+    tickMs: 100,
+  });
+  return { acceptor, port: await acceptor.listen("127.0.0.1", 0) };
+}
+
+describe("FixAcceptor over TCP with the session state in JetStream", () => {
+  it("logs on, answers, and after a gateway restart resumes the sequence numbers and resends from the store", async () => {
+    let { acceptor, port } = await startAcceptor();
+    let client = await FixClient.connect(port);
+    client.send("A", "98=0|108=30|141=Y");
+    expect(await client.waitFor((f) => f[35] === "A")).toMatchObject({ 34: "1", 141: "Y" });
+    client.send("D", "11=ord-1");
+    expect(await client.waitFor((f) => f[35] === "8")).toMatchObject({ 34: "2", 11: "ord-1" });
+    client.send("D", "11=ord-2");
+    await client.waitFor((f) => f[11] === "ord-2");
+    client.send("5");
+    expect(await client.waitFor((f) => f[35] === "5")).toMatchObject({ 34: "4" });
+    await client.waitClosed();
+    await acceptor.close();
+
+    ({ acceptor, port } = await startAcceptor());
+    client = await FixClient.connect(port, 5);
+    // Both sides go on from 5; the client asks for our 2 onwards again.
+    client.send("A", "98=0|108=30");
+    expect(await client.waitFor((f) => f[35] === "A")).toMatchObject({ 34: "5" });
+    client.send("2", "7=2|16=0");
+    const resent = await client.waitFor((f) => f[11] === "ord-1");
+    expect(resent).toMatchObject({ 35: "8", 34: "2", 43: "Y" });
+    expect(await client.waitFor((f) => f[11] === "ord-2")).toMatchObject({ 34: "3", 43: "Y" });
+    expect(await client.waitFor((f) => f[35] === "4")).toMatchObject({ 34: "4", 123: "Y", 36: "6" });
+    client.send("5");
+    expect(await client.waitFor((f) => f[35] === "5")).toBeDefined();
+    await client.waitClosed();
+    await acceptor.close();
+  });
+
+  it("keeps each session to one connection, refuses unknown CompIDs, and survives garbage", async () => {
+    const { acceptor, port } = await startAcceptor();
+    const stranger = await FixClient.connect(port);
+    stranger.send("A", "98=0|108=30", { sender: "NOBODY" });
+    await stranger.waitClosed();
+
+    const first = await FixClient.connect(port);
+    first.raw(Buffer.from("garbage\x01\x01 8=FIX.4.4\x019=5\x01")); // dropped, not fatal
+    first.send("A", "98=0|108=30|141=Y", { sender: "OTHER" });
+    await first.waitFor((f) => f[35] === "A");
+    const second = await FixClient.connect(port);
+    second.send("A", "98=0|108=30|141=Y", { sender: "OTHER" });
+    await second.waitClosed();
+    // A message with a bad checksum is ignored; the next one is answered.
+    first.raw(frame("35=D|49=OTHER|56=VENUE|34=2|52=20260301-12:00:00|11=x", { checksum: 1 }));
+    first.send("1", "112=still-there", { sender: "OTHER" });
+    expect(await first.waitFor((f) => f[35] === "0")).toMatchObject({ 112: "still-there" });
+    expect(acceptor.loggedOn).toEqual(["client-b"]);
+    first.close();
+    await acceptor.close();
+  });
+});
