@@ -42,6 +42,12 @@ export default tseslint.config(
     },
   },
   // Dependency direction: contracts <- platform <- services/*, operator. testkit only in tests.
+  // Packages never import a service (the CLI joins once the accounts record format is a package).
+  {
+    files: ["packages/*/src/**"],
+    ignores: ["packages/cli/src/**"],
+    rules: { "no-restricted-imports": ["error", { patterns: [noCrossService] }] },
+  },
   {
     files: ["packages/contracts/src/**"],
     rules: {
@@ -86,7 +92,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ["services/*/src/domain/**"],
+    // The pure packages (the matching core, position arithmetic) are domain code too.
+    files: ["services/*/src/domain/**", "packages/matching-core/src/**", "packages/positions/src/**"],
     rules: {
       "no-restricted-imports": [
         "error",

@@ -56,7 +56,7 @@ import {
   type CheckContext,
 } from "../domain/checks.ts";
 import { effectiveLimits, type LimitOverrides, type Limits } from "../domain/limits.ts";
-import { emptyOrder, type OrderProjection } from "../domain/order-projection.ts";
+import { emptyOrder, type OrderProjection } from "@tradeplane/positions/order-projection";
 import { clientOrderIdProblem, submitProblem } from "../domain/request-validation.ts";
 import { newTokenBucket, type TokenBucket } from "../domain/token-bucket.ts";
 import type { AccountRegistry } from "./accounts.ts";

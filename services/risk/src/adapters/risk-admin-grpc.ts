@@ -32,8 +32,8 @@ import {
   wireLimitsOf,
 } from "../domain/account-validation.ts";
 import { effectiveLimits, type LimitOverrides } from "../domain/limits.ts";
-import type { OrderProjection } from "../domain/order-projection.ts";
-import { unrealisedPnl } from "../domain/positions.ts";
+import type { OrderProjection } from "@tradeplane/positions/order-projection";
+import { unrealisedPnl } from "@tradeplane/positions/positions";
 import type { FieldProblem } from "../domain/request-validation.ts";
 import { AccountRegistry, type AccountRecord, type KillSwitchRecord, type StoredAccount } from "./accounts.ts";
 import { cancelEverywhere } from "./cancel-all.ts";

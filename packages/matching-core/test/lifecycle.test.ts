@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  InstrumentState,
-  OrderType,
-  SnapshotError,
-  TimeInForce,
-  createEngine,
-  restoreEngine,
-} from "../../src/domain/index.ts";
+import { InstrumentState, OrderType, SnapshotError, TimeInForce, createEngine, restoreEngine } from "../src/index.ts";
 import { SIMPLE, Venue } from "./venue.ts";
 
 const { PRE_OPEN, CONTINUOUS, HALTED, CLOSED } = InstrumentState;

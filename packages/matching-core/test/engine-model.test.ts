@@ -7,7 +7,7 @@ import {
   restoreEngine,
   type EngineEvent,
   type MatchingEngine,
-} from "../../src/domain/index.ts";
+} from "../src/index.ts";
 import { ReferenceModel } from "./reference-model.ts";
 import {
   AUCTION_MIX,

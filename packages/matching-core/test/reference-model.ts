@@ -18,7 +18,7 @@ import {
   type LiveOrder,
   type OrderExtras,
   type TickSlab,
-} from "../../src/domain/index.ts";
+} from "../src/index.ts";
 
 interface Order {
   id: number;

@@ -13,7 +13,7 @@ import {
   validateEngineConfig,
   type EngineCommand,
   type EngineConfig,
-} from "../../src/domain/index.ts";
+} from "../src/index.ts";
 import { SIMPLE, Venue } from "./venue.ts";
 
 const R = RejectReason;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InstrumentState, OrderType, RejectReason, TimeInForce } from "../../src/domain/index.ts";
+import { InstrumentState, OrderType, RejectReason, TimeInForce } from "../src/index.ts";
 import { SIMPLE, Venue } from "./venue.ts";
 
 const { PRE_OPEN, CONTINUOUS, HALTED } = InstrumentState;

@@ -10,9 +10,9 @@ import {
   type EngineEvent,
 } from "@tradeplane/contracts";
 import { commandStream, testInstrumentSettings } from "@tradeplane/testkit";
-import { Partition, restorePartition } from "../../src/domain/partition.ts";
-import { SnapshotError } from "../../src/domain/codec.ts";
-import { engineConfigOf } from "../../src/engine-config.ts";
+import { Partition, restorePartition } from "../src/partition.ts";
+import { SnapshotError } from "../src/codec.ts";
+import { engineConfigOf } from "../src/engine-config.ts";
 
 const ts = { seconds: 1_767_225_600, nanos: 0 };
 const newPartition = () => Partition.create({ engine: engineConfigOf({ instruments: testInstrumentSettings }) });

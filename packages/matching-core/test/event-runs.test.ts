@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { EngineEvent } from "@tradeplane/contracts";
-import { eventRuns, MAX_EVENTS_PER_MESSAGE } from "../../src/domain/event-runs.ts";
+import { eventRuns, MAX_EVENTS_PER_MESSAGE } from "../src/event-runs.ts";
 
 const ev = (commandSeq: number, index: number, instrument: string): EngineEvent =>
   ({ commandSeq, index, lastInCommand: false, timestamp: undefined, instrument, body: undefined }) as EngineEvent;

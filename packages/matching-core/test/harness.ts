@@ -12,7 +12,7 @@ import {
   type EngineConfig,
   type EngineEvent,
   type MatchingEngine,
-} from "../../src/domain/index.ts";
+} from "../src/index.ts";
 import type { ReferenceModel } from "./reference-model.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OrderType, StpMode, TimeInForce } from "../../src/domain/index.ts";
+import { OrderType, StpMode, TimeInForce } from "../src/index.ts";
 import { Venue } from "./venue.ts";
 
 describe("price-time matching", () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { InstrumentState, Side, type EngineEvent } from "@tradeplane/contracts";
-import { Partition } from "@tradeplane/matching/partition";
-import { engineConfigOf } from "@tradeplane/matching/engine-config";
+import { Partition } from "@tradeplane/matching-core/partition";
+import { engineConfigOf } from "@tradeplane/matching-core/engine-config";
 import { commandStream, testInstrumentSettings } from "@tradeplane/testkit";
-import { OrderProjection, ProjectionSnapshotError } from "../../src/domain/order-projection.ts";
-import { unrealisedPnl } from "../../src/domain/positions.ts";
+import { OrderProjection, ProjectionSnapshotError } from "../src/order-projection.ts";
+import { unrealisedPnl } from "../src/positions.ts";
 
 /** Engine events of a deterministic command stream, from the real (pure) matching partition. */
 function eventLog(commands: number, seed: number): { events: EngineEvent[]; liveOrders: number } {

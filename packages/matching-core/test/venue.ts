@@ -16,7 +16,7 @@ import {
   type EngineEvent,
   type MatchingEngine,
   type OrderExtras,
-} from "../../src/domain/index.ts";
+} from "../src/index.ts";
 
 /** One instrument, tick 1, lot 1, reference 100, 20% band (80..120). */
 export const SIMPLE: EngineConfig = {

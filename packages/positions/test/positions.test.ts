@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { Side } from "@tradeplane/contracts";
-import { applyFill, closeOrder, newPosition, openOrder, unrealisedPnl } from "../../src/domain/positions.ts";
+import { applyFill, closeOrder, newPosition, openOrder, unrealisedPnl } from "../src/positions.ts";
 
 describe("positions", () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MarketDataChannel, type SubscribeResponse } from "@tradeplane/contracts";
-import { SequenceTracker, type Verdict } from "../../src/client/sequence-tracker.ts";
+import { SequenceTracker, type Verdict } from "../../src/market-data/sequence-tracker.ts";
 
 const u = (channel: MarketDataChannel, sequence: number, source: number, snapshot = false): SubscribeResponse => ({
   sequence,

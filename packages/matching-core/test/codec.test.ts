@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ByteReader, ByteWriter, SnapshotError } from "../../src/domain/codec.ts";
+import { ByteReader, ByteWriter, SnapshotError } from "../src/codec.ts";
 
 describe("ByteWriter and ByteReader", () => {
   it.each([
