@@ -62,6 +62,7 @@ import { newTokenBucket, type TokenBucket } from "../domain/token-bucket.ts";
 import type { AccountRegistry } from "./accounts.ts";
 import type { EventFollower } from "./event-follower.ts";
 import { cancelEverywhere } from "./cancel-all.ts";
+import { accountReads } from "./account-reads.ts";
 
 export interface InstrumentInfo {
   readonly partition: number;
@@ -115,6 +116,7 @@ let sessionCounter = 0;
  */
 export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
   const throttles = new Map<string, TokenBucket>();
+  const reads = accountReads({ ...deps, eventStreamSeq: () => deps.follower.streamSeq });
   const outcomes = new Counter({
     name: "tp_risk_orders_total",
     help: "Order requests by kind, outcome and reject reason",
@@ -614,6 +616,8 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       }
       return { cancelledCount: cancelled, commands };
     }),
+    getAccountPositions: unary(async (req, caller) => reads.positions(authorise(caller, req.account), req.instrument)),
+    getAccountLimits: unary(async (req, caller) => reads.limits(authorise(caller, req.account))),
     listOpenOrders: unary(async (req, caller) => {
       const account = authorise(caller, req.account);
       return {

@@ -5,9 +5,7 @@ import {
   KillSwitchScope,
   type Account,
   type KillSwitch,
-  type Position as WirePosition,
   type RiskAdminServer,
-  type RiskLimits,
   type StpMode,
 } from "@tradeplane/contracts";
 import {
@@ -31,12 +29,12 @@ import {
   pageSizeOf,
   wireLimitsOf,
 } from "../domain/account-validation.ts";
-import { effectiveLimits, type LimitOverrides } from "../domain/limits.ts";
+import type { LimitOverrides } from "../domain/limits.ts";
 import type { OrderProjection } from "@tradeplane/positions/order-projection";
-import { unrealisedPnl } from "@tradeplane/positions/positions";
 import type { FieldProblem } from "../domain/request-validation.ts";
 import { AccountRegistry, type AccountRecord, type KillSwitchRecord, type StoredAccount } from "./accounts.ts";
 import { cancelEverywhere } from "./cancel-all.ts";
+import { wireEffective, wirePositions } from "./account-reads.ts";
 import type { InstrumentInfo } from "./order-entry-grpc.ts";
 
 export interface RiskAdminDeps {
@@ -69,21 +67,6 @@ function expectedRevisionOf(v: number): number {
   if (!Number.isSafeInteger(v) || v < 0)
     invalid({ field: "expected_revision", message: "must be 0 (unconditional) or a revision" });
   return v;
-}
-
-/** The limits in force (venue defaults < account); absent = no limit at any level. */
-function wireEffective(defaults: LimitOverrides, own: LimitOverrides): RiskLimits {
-  const l = effectiveLimits(defaults, own);
-  const finite = (v: number): number | undefined => (Number.isFinite(v) ? v : undefined);
-  return {
-    maxOrderQty: finite(l.maxOrderQty),
-    maxOrderNotional: finite(l.maxOrderNotional),
-    priceCollarBps: finite(l.priceCollarBps),
-    maxPosition: finite(l.maxPosition),
-    creditLimit: finite(l.creditLimit),
-    maxOrdersPerSecond: finite(l.maxOrdersPerSecond),
-    restrictedInstruments: [...l.restricted].sort(),
-  };
 }
 
 function wireAccount({ record, revision }: StoredAccount): Account {
@@ -299,29 +282,8 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
       authoriseAdmin(metadata, deps.adminToken);
       // Read the sequence first: everything below is computed synchronously from the same state.
       const asOfSourceSequence = deps.eventStreamSeq();
-      const positions: WirePosition[] = [];
       const accounts = req.account === "" ? deps.projection.positionAccounts().sort() : [req.account];
-      for (const account of accounts)
-        for (const [instrument, p] of [...deps.projection.positionsOf(account)].sort(([a], [b]) => (a < b ? -1 : 1))) {
-          if (req.instrument !== "" && instrument !== req.instrument) continue;
-          // An entry made for a refused order only: nothing was ever traded or working.
-          if (p.boughtQty === 0 && p.soldQty === 0 && p.openBuyQty === 0 && p.openSellQty === 0) continue;
-          const mult = deps.instruments.get(instrument)?.notionalPerTickLot ?? 1;
-          const mark = deps.projection.lastPrice(instrument) || p.markPrice;
-          positions.push({
-            account,
-            instrument,
-            netQty: p.netQty,
-            boughtQty: p.boughtQty,
-            soldQty: p.soldQty,
-            openBuyQty: p.openBuyQty,
-            openSellQty: p.openSellQty,
-            openCost: p.openCost,
-            markPrice: mark,
-            realisedPnl: p.realisedPnl,
-            unrealisedPnl: unrealisedPnl(p, mult, mark),
-          });
-        }
+      const positions = wirePositions(deps, accounts, req.instrument);
       return { positions, asOfSourceSequence };
     }),
     engageKillSwitch: unary(async (req, metadata) => {
