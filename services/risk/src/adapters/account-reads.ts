@@ -7,7 +7,7 @@ import type {
 import { NotFoundError } from "@tradeplane/platform";
 import type { OrderProjection } from "@tradeplane/positions/order-projection";
 import { unrealisedPnl } from "@tradeplane/positions/positions";
-import { effectiveLimits, type LimitOverrides } from "../domain/limits.ts";
+import { effectiveLimits, type LimitOverrides } from "@tradeplane/risk-checks/limits";
 import type { AccountRegistry } from "./accounts.ts";
 
 /**
@@ -68,6 +68,7 @@ export function wirePositions(
         markPrice: mark,
         realisedPnl: p.realisedPnl,
         unrealisedPnl: unrealisedPnl(p, mult, mark),
+        openLots: [...p.lots],
       });
     }
   return positions;

@@ -3,7 +3,7 @@ import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import { AlreadyExistsError, RevisionConflictError, type Logger } from "@tradeplane/platform";
 import { overridesOf, wireLimitsOf } from "../domain/account-validation.ts";
-import type { LimitOverrides } from "../domain/limits.ts";
+import type { LimitOverrides } from "@tradeplane/risk-checks/limits";
 
 /**
  * Accounts and API tokens, held in the venue's accounts KV bucket and watched live:

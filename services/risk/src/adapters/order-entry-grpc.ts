@@ -54,11 +54,11 @@ import {
   PASS,
   tradingStateReason,
   type CheckContext,
-} from "../domain/checks.ts";
-import { effectiveLimits, type LimitOverrides, type Limits } from "../domain/limits.ts";
+} from "@tradeplane/risk-checks/checks";
+import { effectiveLimits, type LimitOverrides, type Limits } from "@tradeplane/risk-checks/limits";
 import { emptyOrder, type OrderProjection } from "@tradeplane/positions/order-projection";
 import { clientOrderIdProblem, submitProblem } from "../domain/request-validation.ts";
-import { newTokenBucket, type TokenBucket } from "../domain/token-bucket.ts";
+import { newTokenBucket, type TokenBucket } from "@tradeplane/risk-checks/token-bucket";
 import type { AccountRegistry } from "./accounts.ts";
 import type { EventFollower } from "./event-follower.ts";
 import { cancelEverywhere } from "./cancel-all.ts";

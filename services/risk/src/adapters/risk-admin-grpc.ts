@@ -29,7 +29,7 @@ import {
   pageSizeOf,
   wireLimitsOf,
 } from "../domain/account-validation.ts";
-import type { LimitOverrides } from "../domain/limits.ts";
+import type { LimitOverrides } from "@tradeplane/risk-checks/limits";
 import type { OrderProjection } from "@tradeplane/positions/order-projection";
 import type { FieldProblem } from "../domain/request-validation.ts";
 import { AccountRegistry, type AccountRecord, type KillSwitchRecord, type StoredAccount } from "./accounts.ts";

@@ -44,7 +44,14 @@ describe("OrderEntry.GetAccountPositions and GetAccountLimits: an account's own 
     );
     expect(own.positions).toEqual(admin.positions);
     expect(own.positions).toEqual([
-      expect.objectContaining({ account: "maker", instrument: "INFY", netQty: -3, soldQty: 3, markPrice: 100_010 }),
+      expect.objectContaining({
+        account: "maker",
+        instrument: "INFY",
+        netQty: -3,
+        soldQty: 3,
+        markPrice: 100_010,
+        openLots: [100_010, -3],
+      }),
     ]);
     // NEW, then one fill: the positions include both reports.
     expect(own.asOfReportSequence).toBe(2);

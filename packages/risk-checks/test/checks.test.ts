@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { RejectReason, Side } from "@tradeplane/contracts";
-import { checkNewOrder, isVenueHalted, PASS, type AccountView, type CheckContext } from "../../src/domain/checks.ts";
-import { effectiveLimits, type LimitOverrides } from "../../src/domain/limits.ts";
-import { newTokenBucket } from "../../src/domain/token-bucket.ts";
+import { checkNewOrder, isVenueHalted, PASS, type AccountView, type CheckContext } from "../src/checks.ts";
+import { effectiveLimits, type LimitOverrides } from "../src/limits.ts";
+import { newTokenBucket } from "../src/token-bucket.ts";
 
 function context(
   overrides: {
