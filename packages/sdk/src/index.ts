@@ -24,3 +24,5 @@ export {
   type UpdateStream,
 } from "./market-data/resilient-subscription.ts";
 export { SequenceTracker, type Gap, type Verdict } from "./market-data/sequence-tracker.ts";
+export { LiveMarket, type MarketChange } from "./live/live-market.ts";
+export { LiveHost, type LiveHostOptions } from "./live/live-host.ts";
