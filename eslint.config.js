@@ -21,6 +21,9 @@ const IO_MODULES = [
   "timers",
 ].flatMap((m) => [m, `node:${m}`, `${m}/*`, `node:${m}/*`]);
 
+/** Packages that are domain code themselves: domain code may import them. */
+const PURE_PACKAGES = ["contracts", "matching-core", "positions", "risk-checks"];
+
 const SERVICES = ["matching", "risk", "market-data", "fix-gateway", "journal", "strategy-runtime"];
 
 /** One service may never import another: they share code only through packages/. */
@@ -42,6 +45,12 @@ export default tseslint.config(
     },
   },
   // Dependency direction: contracts <- platform <- services/*, operator. testkit only in tests.
+  // Packages never import a service (the CLI joins once the accounts record format is a package).
+  {
+    files: ["packages/*/src/**"],
+    ignores: ["packages/cli/src/**"],
+    rules: { "no-restricted-imports": ["error", { patterns: [noCrossService] }] },
+  },
   {
     files: ["packages/contracts/src/**"],
     rules: {
@@ -102,7 +111,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ["services/*/src/domain/**"],
+    // The pure packages (the matching core, position arithmetic) are domain code too.
+    files: [
+      "services/*/src/domain/**",
+      "packages/matching-core/src/**",
+      "packages/positions/src/**",
+      "packages/risk-checks/src/**",
+    ],
     rules: {
       "no-restricted-imports": [
         "error",
@@ -111,8 +126,8 @@ export default tseslint.config(
           patterns: [
             noCrossService,
             {
-              group: ["@tradeplane/*", "!@tradeplane/contracts", "!@tradeplane/contracts/*"],
-              message: "Domain code imports only contracts and itself.",
+              group: ["@tradeplane/*", ...PURE_PACKAGES.flatMap((p) => [`!@tradeplane/${p}`, `!@tradeplane/${p}/*`])],
+              message: "Domain code imports only contracts, the pure packages and itself.",
             },
             { group: ["**/adapters/**", "**/main.ts"], message: "Domain code never imports adapters." },
           ],

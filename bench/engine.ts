@@ -9,7 +9,7 @@
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { OrderType, restoreEngine, Side, TimeInForce } from "@tradeplane/matching/domain";
+import { OrderType, restoreEngine, Side, TimeInForce } from "@tradeplane/matching-core";
 import { TradeTape } from "./lib/fingerprint.ts";
 import { GcCounter } from "./lib/gc-counter.ts";
 import { Histogram } from "./lib/histogram.ts";

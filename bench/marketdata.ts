@@ -29,9 +29,9 @@ import {
 } from "@tradeplane/contracts";
 import { openBlobStore } from "@tradeplane/platform";
 import { commandStream, ServiceProcess, testInstrumentSettings } from "@tradeplane/testkit";
-import { Partition } from "@tradeplane/matching/partition";
-import { eventRuns } from "@tradeplane/matching/event-runs";
-import { engineConfigOf } from "@tradeplane/matching/engine-config";
+import { Partition } from "@tradeplane/matching-core/partition";
+import { eventRuns } from "@tradeplane/matching-core/event-runs";
+import { engineConfigOf } from "@tradeplane/matching-core/engine-config";
 import { Histogram } from "./lib/histogram.ts";
 import { benchVenue, numericFlags } from "./support/venue.ts";
 

@@ -5,9 +5,9 @@
 // with process.hrtime.bigint() (one clock read included in each sample).
 //   npm run -s bench:risk -- [--orders 1000000]
 // Last line: {"checks":N,"p50Ns":..,"p99Ns":..,"p999Ns":..,"maxNs":..,"checksPerSec":X}
-import { checkNewOrder, type CheckContext } from "@tradeplane/risk/domain/checks";
-import { effectiveLimits } from "@tradeplane/risk/domain/limits";
-import { newOrderRateWindow } from "@tradeplane/risk/domain/order-rate-window";
+import { checkNewOrder, type CheckContext } from "@tradeplane/risk-checks/checks";
+import { effectiveLimits } from "@tradeplane/risk-checks/limits";
+import { newOrderRateWindow } from "@tradeplane/risk-checks/order-rate-window";
 import { Histogram } from "./lib/histogram.ts";
 import { numericFlags } from "./support/venue.ts";
 

@@ -5,7 +5,7 @@ import {
   createEngine,
   type EngineConfig,
   type MatchingEngine,
-} from "@tradeplane/matching/domain";
+} from "@tradeplane/matching-core";
 import type { TradeTape } from "./fingerprint.ts";
 import type { Histogram } from "./histogram.ts";
 import { Op, type Workload } from "./workload.ts";

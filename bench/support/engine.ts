@@ -8,7 +8,7 @@ import { testInstrumentSettings } from "@tradeplane/testkit";
 import { EngineRunner } from "@tradeplane/matching/adapters/engine-runner";
 import { createEngineMetrics } from "@tradeplane/matching/adapters/engine-metrics";
 import { SnapshotStore } from "@tradeplane/matching/adapters/snapshot-store";
-import { engineConfigOf } from "@tradeplane/matching/engine-config";
+import { engineConfigOf } from "@tradeplane/matching-core/engine-config";
 import { quietLogger, type BenchVenue } from "./venue.ts";
 
 /** The real engine runner of partition 0, in process, with the service's default settings. */

@@ -14,7 +14,7 @@ import {
   type Placement,
   type ServicePorts,
 } from "@tradeplane/operator/service-configs";
-import { AccountRegistry } from "@tradeplane/risk/accounts";
+import { putAccount, putToken } from "@tradeplane/accounts";
 import { Container, freePort, REPO_ROOT, type ContainerState } from "@tradeplane/testkit";
 
 /** The example venue of the docs and of `npm start`. */
@@ -38,9 +38,9 @@ export async function provisionVenue(
   const kv = await new Kvm(nc).open(accountsBucket(venue.metadata.name));
   const tokens: Record<string, string> = {};
   for (const name of accounts) {
-    await AccountRegistry.putAccount(kv, { name, disabled: false, principals: [name], limits: {}, defaultStpMode: 0 });
+    await putAccount(kv, { name, disabled: false, principals: [name], limits: {}, defaultStpMode: 0 });
     tokens[name] = `token-of-${name}-0123456789abcdef`;
-    await AccountRegistry.putToken(kv, tokens[name], name);
+    await putToken(kv, tokens[name], name);
   }
   return tokens;
 }

@@ -19,7 +19,7 @@ import {
   type StartedService,
 } from "@tradeplane/platform";
 import { loadEngineServiceConfig, type EngineServiceConfig } from "./config.ts";
-import { engineConfigOf } from "./engine-config.ts";
+import { engineConfigOf } from "@tradeplane/matching-core/engine-config";
 import { createEngineMetrics, registerPublishedMark } from "./adapters/engine-metrics.ts";
 import { EngineRunner } from "./adapters/engine-runner.ts";
 import { SnapshotStore } from "./adapters/snapshot-store.ts";

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "@tradeplane/platform";
 import { loadEngineServiceConfig } from "../src/config.ts";
-import { engineConfigOf } from "../src/engine-config.ts";
-import { createEngine, NSE_TICK_SLABS } from "../src/domain/index.ts";
+import { engineConfigOf } from "@tradeplane/matching-core/engine-config";
+import { createEngine, NSE_TICK_SLABS } from "@tradeplane/matching-core";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

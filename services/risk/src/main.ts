@@ -30,7 +30,7 @@ import {
   loadRiskGatewayConfig,
   type RiskGatewayConfig,
 } from "./config.ts";
-import { OrderProjection } from "./domain/order-projection.ts";
+import { OrderProjection } from "@tradeplane/positions/order-projection";
 import { AccountRegistry } from "./adapters/accounts.ts";
 import { EventFollower } from "./adapters/event-follower.ts";
 import { ProjectionSnapshots } from "./adapters/projection-snapshots.ts";

@@ -3,12 +3,11 @@ import { connect } from "@nats-io/transport-node";
 import { SingleBar } from "cli-progress";
 import { commandSeqOf, commandStreamName, entrySeqOf, positionOf } from "@tradeplane/contracts";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { engineConfigOf } from "@tradeplane/matching/engine-config";
-import { engineServiceConfigSchema } from "@tradeplane/matching/config";
-import { Partition } from "@tradeplane/matching/partition";
-import { decodeEntry } from "@tradeplane/matching/log-entry";
-import { OrderProjection } from "@tradeplane/risk/domain/order-projection";
-import { unrealisedPnl } from "@tradeplane/risk/domain/positions";
+import { engineConfigOf } from "@tradeplane/matching-core/engine-config";
+import { Partition } from "@tradeplane/matching-core/partition";
+import { decodeEntry } from "@tradeplane/matching-core/log-entry";
+import { OrderProjection } from "@tradeplane/positions/order-projection";
+import { unrealisedPnl } from "@tradeplane/positions/positions";
 import { engineServiceConfig, localPorts, notionalPerTickLotOf, partitionsOf } from "../local/replay-config.ts";
 import type { Target } from "../client/target.ts";
 import { CliError, EXIT } from "../errors.ts";
@@ -36,8 +35,7 @@ export async function replay(target: Target, flags: { toSeq: string; depth: stri
   const placement = { natsUrl: [state.natsUrl], host: "127.0.0.1", ports: localPorts(state.portBase) };
   const partitions = new Map(
     partitionsOf(venue).map((p) => {
-      const config = engineServiceConfigSchema.parse(engineServiceConfig(venue, p, placement));
-      return [p, Partition.create({ engine: engineConfigOf(config) })] as const;
+      return [p, Partition.create({ engine: engineConfigOf(engineServiceConfig(venue, p, placement)) })] as const;
     }),
   );
   const terms = new Map(

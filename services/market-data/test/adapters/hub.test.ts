@@ -8,13 +8,13 @@ import {
   type SubscribeResponse,
 } from "@tradeplane/contracts";
 import { prng } from "@tradeplane/testkit";
-import { Partition } from "@tradeplane/matching/partition";
-import { engineConfigOf } from "@tradeplane/matching/engine-config";
+import { Partition } from "@tradeplane/matching-core/partition";
+import { engineConfigOf } from "@tradeplane/matching-core/engine-config";
 import { MarketState } from "../../src/domain/market-state.ts";
 import { validateSubscribe, type Subscription } from "../../src/domain/requests.ts";
 import { Hub } from "../../src/adapters/hub.ts";
 import type { Outgoing, Sink } from "../../src/adapters/subscriber.ts";
-import { BookMirror } from "../../src/client/book-mirror.ts";
+import { BookMirror } from "@tradeplane/sdk/market-data/book-mirror";
 import { richInstrumentSettings, richStream } from "../support/rich-stream.ts";
 
 const SYMBOLS = richInstrumentSettings.map((i) => i.symbol);

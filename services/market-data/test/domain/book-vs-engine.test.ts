@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Command, InstrumentState, Side, type EngineEvent } from "@tradeplane/contracts";
 import { commandStream, testInstrumentSettings } from "@tradeplane/testkit";
-import { Partition } from "@tradeplane/matching/partition";
-import { engineConfigOf } from "@tradeplane/matching/engine-config";
+import { Partition } from "@tradeplane/matching-core/partition";
+import { engineConfigOf } from "@tradeplane/matching-core/engine-config";
 import { MarketState } from "../../src/domain/market-state.ts";
 import { richInstrumentSettings, richStream } from "../support/rich-stream.ts";
 

@@ -9,8 +9,8 @@ import {
   TimeInForce,
   type EngineEvent,
 } from "@tradeplane/contracts";
-import { Partition } from "@tradeplane/matching/partition";
-import { engineConfigOf } from "@tradeplane/matching/engine-config";
+import { Partition } from "@tradeplane/matching-core/partition";
+import { engineConfigOf } from "@tradeplane/matching-core/engine-config";
 import { MarketState } from "../../src/domain/market-state.ts";
 import { richInstrumentSettings } from "../support/rich-stream.ts";
 

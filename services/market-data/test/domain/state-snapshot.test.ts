@@ -8,8 +8,8 @@ import {
   type SubscribeResponse,
 } from "@tradeplane/contracts";
 import { commandStream, prng, testInstrumentSettings } from "@tradeplane/testkit";
-import { Partition } from "@tradeplane/matching/partition";
-import { engineConfigOf } from "@tradeplane/matching/engine-config";
+import { Partition } from "@tradeplane/matching-core/partition";
+import { engineConfigOf } from "@tradeplane/matching-core/engine-config";
 import { BAR_INTERVALS } from "../../src/domain/bars.ts";
 import { UpdateHistory } from "../../src/domain/history.ts";
 import type { InstrumentSpec, Retention } from "../../src/domain/instrument-market.ts";

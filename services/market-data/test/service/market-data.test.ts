@@ -22,14 +22,14 @@ import {
 import { NatsServer, prng, retry, unary } from "@tradeplane/testkit";
 import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
 import { appendAll, entriesOf, entrySeqs, venueFixture } from "@tradeplane/matching/test-support/venue-fixture";
-import { Partition } from "@tradeplane/matching/partition";
-import { engineConfigOf } from "@tradeplane/matching/engine-config";
+import { Partition } from "@tradeplane/matching-core/partition";
+import { engineConfigOf } from "@tradeplane/matching-core/engine-config";
 import { openBlobStore } from "@tradeplane/platform";
 import { main, type StartedMarketData } from "../../src/main.ts";
 import { SNAPSHOT_PREFIX } from "../../src/adapters/state-snapshots.ts";
 import type { MarketDataConfig } from "../../src/config.ts";
-import { BookMirror } from "../../src/client/book-mirror.ts";
-import { ResilientSubscription, type UpdateStream } from "../../src/client/resilient-subscription.ts";
+import { BookMirror } from "@tradeplane/sdk/market-data/book-mirror";
+import { ResilientSubscription, type UpdateStream } from "@tradeplane/sdk/market-data/resilient-subscription";
 import { richInstrumentSettings, richStream } from "../support/rich-stream.ts";
 import { ALL_CHANNELS, eventHeadOf, serviceConfig } from "../support/service-config.ts";
 

@@ -22,10 +22,10 @@ import {
   type Health,
   type Logger,
 } from "@tradeplane/platform";
-import type { EngineConfig } from "../domain/config.ts";
-import { eventRuns } from "../domain/event-runs.ts";
-import { decodeEntry } from "../domain/log-entry.ts";
-import { Partition, restorePartition } from "../domain/partition.ts";
+import type { EngineConfig } from "@tradeplane/matching-core/config";
+import { eventRuns } from "@tradeplane/matching-core/event-runs";
+import { decodeEntry } from "@tradeplane/matching-core/log-entry";
+import { Partition, restorePartition } from "@tradeplane/matching-core/partition";
 import { EventPublisher, markOf, NOTHING_PUBLISHED, type PublishedMark } from "./event-publisher.ts";
 import type { EngineMetrics } from "./engine-metrics.ts";
 import { Lease, type LeaseRole } from "./lease.ts";

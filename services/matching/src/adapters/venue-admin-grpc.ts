@@ -19,7 +19,7 @@ import {
   type CommandLogWriter,
   type Logger,
 } from "@tradeplane/platform";
-import { usToTimestamp, wireStateOf } from "../domain/partition.ts";
+import { usToTimestamp, wireStateOf } from "@tradeplane/matching-core/partition";
 import type { EngineRunner } from "./engine-runner.ts";
 
 export interface VenueAdminDeps {

@@ -12,10 +12,10 @@ import {
 } from "@tradeplane/contracts";
 import { commandLogWriter, provision, venueProvisioningPlan } from "@tradeplane/platform";
 import { connectTo, retry } from "@tradeplane/testkit";
-import { engineConfigOf } from "../../src/engine-config.ts";
-import { eventRuns } from "../../src/domain/event-runs.ts";
-import { decodeEntry } from "../../src/domain/log-entry.ts";
-import { Partition } from "../../src/domain/partition.ts";
+import { engineConfigOf } from "@tradeplane/matching-core/engine-config";
+import { eventRuns } from "@tradeplane/matching-core/event-runs";
+import { decodeEntry } from "@tradeplane/matching-core/log-entry";
+import { Partition } from "@tradeplane/matching-core/partition";
 import { testInstrumentSettings } from "@tradeplane/testkit";
 
 /** One message of the event stream: a run of an entry's events about one instrument. */

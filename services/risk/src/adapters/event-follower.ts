@@ -1,7 +1,7 @@
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from "@nats-io/jetstream";
 import { eventStreamName, eventSubjectPartition, type EngineEvent, type ExecutionReport } from "@tradeplane/contracts";
 import { decodeEventMessage, type Logger } from "@tradeplane/platform";
-import type { AccountReport, OrderProjection } from "../domain/order-projection.ts";
+import type { AccountReport, OrderProjection } from "@tradeplane/positions/order-projection";
 
 /**
  * Follows the venue's event stream into the order projection (from its start, or from the

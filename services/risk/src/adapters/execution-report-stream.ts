@@ -5,7 +5,7 @@ import type {
   StreamExecutionReportsResponse,
 } from "@tradeplane/contracts";
 import { malformedRequest, timestampOfMs, toGrpcError } from "@tradeplane/platform";
-import type { OrderProjection } from "../domain/order-projection.ts";
+import type { OrderProjection } from "@tradeplane/positions/order-projection";
 import type { EventFollower } from "./event-follower.ts";
 import type { Caller } from "./order-entry-auth.ts";
 

@@ -17,9 +17,10 @@ import {
 } from "@tradeplane/platform";
 import { context } from "@opentelemetry/api";
 import type { Registry } from "prom-client";
-import type { LimitOverrides } from "../domain/limits.ts";
+import type { LimitOverrides } from "@tradeplane/risk-checks/limits";
 import { rejectReport, type InstrumentInfo, type Refusal } from "../domain/order-intake.ts";
-import type { OrderProjection } from "../domain/order-projection.ts";
+import type { OrderProjection } from "@tradeplane/positions/order-projection";
+import { accountReads } from "./account-reads.ts";
 import type { AccountRegistry } from "./accounts.ts";
 import type { EventFollower } from "./event-follower.ts";
 import { streamExecutionReports } from "./execution-report-stream.ts";
@@ -55,6 +56,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
   const metrics = new OrderEntryMetrics(deps.registry);
   const intake = new OrderIntake({ ...deps, metrics });
   const authorise = (caller: Caller, requested: string): string => authoriseAccount(deps.accounts, caller, requested);
+  const reads = accountReads({ ...deps, eventStreamSeq: () => deps.follower.streamSeq });
   const refusedReport = (
     account: string,
     kind: RequestKind,
@@ -150,6 +152,8 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       }
       return { cancelledCount: cancelled, commands };
     }),
+    getAccountPositions: unary(async (req, caller) => reads.positions(authorise(caller, req.account), req.instrument)),
+    getAccountLimits: unary(async (req, caller) => reads.limits(authorise(caller, req.account))),
     listOpenOrders: unary(async (req, caller) => {
       const account = authorise(caller, req.account);
       return {

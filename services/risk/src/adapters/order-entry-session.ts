@@ -12,7 +12,7 @@ import {
 } from "@tradeplane/contracts";
 import { malformedRequest, timestampOfMs, toGrpcError, type CommandLogWriter, type Logger } from "@tradeplane/platform";
 import type { InstrumentInfo } from "../domain/order-intake.ts";
-import type { OrderProjection } from "../domain/order-projection.ts";
+import type { OrderProjection } from "@tradeplane/positions/order-projection";
 import { cancelEverywhere } from "./cancel-all.ts";
 import type { EventFollower } from "./event-follower.ts";
 import { MAX_QUEUED_REPORTS } from "./execution-report-stream.ts";

@@ -8,9 +8,9 @@ import {
   type SubmitOrderRequest,
 } from "@tradeplane/contracts";
 import { timestampOfMs, type CommandLogWriter } from "@tradeplane/platform";
-import { isVenueHalted } from "../domain/checks.ts";
+import { isVenueHalted } from "@tradeplane/risk-checks/checks";
 import { InFlightOrders, type Hold } from "../domain/in-flight.ts";
-import { effectiveLimits, type LimitOverrides, type Limits } from "../domain/limits.ts";
+import { effectiveLimits, type LimitOverrides, type Limits } from "@tradeplane/risk-checks/limits";
 import {
   cancelSyntax,
   decideCancel,
@@ -26,8 +26,8 @@ import {
   type Refusal,
   type TargetFacts,
 } from "../domain/order-intake.ts";
-import type { OrderProjection } from "../domain/order-projection.ts";
-import { newOrderRateWindow, type OrderRateWindow } from "../domain/order-rate-window.ts";
+import type { OrderProjection } from "@tradeplane/positions/order-projection";
+import { newOrderRateWindow, type OrderRateWindow } from "@tradeplane/risk-checks/order-rate-window";
 import type { AccountRegistry } from "./accounts.ts";
 import type { EventFollower } from "./event-follower.ts";
 import type { OrderEntryMetrics } from "./order-entry-metrics.ts";

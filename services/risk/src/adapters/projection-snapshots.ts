@@ -1,5 +1,5 @@
 import { runInSteps, StreamSnapshots, streamSnapshotName, type BlobStore, type Logger } from "@tradeplane/platform";
-import { OrderProjection, type InstrumentTerms, type ProjectionSnapshot } from "../domain/order-projection.ts";
+import { OrderProjection, type InstrumentTerms, type ProjectionSnapshot } from "@tradeplane/positions/order-projection";
 
 /**
  * Snapshots of the order projection in the venue's snapshots object store, so a restarted

@@ -8,10 +8,8 @@ import {
   type IssueTokenRequest,
   type KillSwitch,
   type ListTokensRequest,
-  type Position as WirePosition,
   type RevokeTokenRequest,
   type RiskAdminServer,
-  type RiskLimits,
   type StpMode,
 } from "@tradeplane/contracts";
 import {
@@ -55,12 +53,12 @@ import {
   principalProblem,
   wireLimitsOf,
 } from "../domain/account-validation.ts";
-import { effectiveLimits, type LimitOverrides } from "../domain/limits.ts";
-import type { OrderProjection } from "../domain/order-projection.ts";
-import { unrealisedPnl } from "../domain/positions.ts";
+import type { LimitOverrides } from "@tradeplane/risk-checks/limits";
+import type { OrderProjection } from "@tradeplane/positions/order-projection";
 import type { FieldProblem } from "../domain/request-validation.ts";
 import type { AccountRegistry } from "./accounts.ts";
 import { cancelEverywhere } from "./cancel-all.ts";
+import { wireEffective, wirePositions } from "./account-reads.ts";
 import type { InstrumentInfo } from "./order-entry-grpc.ts";
 
 export interface RiskAdminDeps {
@@ -112,21 +110,6 @@ function expectedRevisionOf(v: number): number {
   if (!Number.isSafeInteger(v) || v < 0)
     invalid({ field: "expected_revision", message: "must be 0 (unconditional) or a revision" });
   return v;
-}
-
-/** The limits in force (venue defaults < account); absent = no limit at any level. */
-function wireEffective(defaults: LimitOverrides, own: LimitOverrides): RiskLimits {
-  const l = effectiveLimits(defaults, own);
-  const finite = (v: number): number | undefined => (Number.isFinite(v) ? v : undefined);
-  return {
-    maxOrderQty: finite(l.maxOrderQty),
-    maxOrderNotional: finite(l.maxOrderNotional),
-    priceCollarBps: finite(l.priceCollarBps),
-    maxPosition: finite(l.maxPosition),
-    creditLimit: finite(l.creditLimit),
-    maxOrdersPerSecond: finite(l.maxOrdersPerSecond),
-    restrictedInstruments: [...l.restricted].sort(),
-  };
 }
 
 function wireToken({ id, record }: StoredToken): ApiToken {
@@ -351,29 +334,8 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
     getPositions: unary("getPositions", (req) => {
       // Read the sequence first: everything below is computed synchronously from the same state.
       const asOfSourceSequence = deps.eventStreamSeq();
-      const positions: WirePosition[] = [];
       const accounts = req.account === "" ? deps.projection.positionAccounts().sort() : [req.account];
-      for (const account of accounts)
-        for (const [instrument, p] of [...deps.projection.positionsOf(account)].sort(([a], [b]) => (a < b ? -1 : 1))) {
-          if (req.instrument !== "" && instrument !== req.instrument) continue;
-          // An entry made for a refused order only: nothing was ever traded or working.
-          if (p.boughtQty === 0 && p.soldQty === 0 && p.openBuyQty === 0 && p.openSellQty === 0) continue;
-          const mult = deps.instruments.get(instrument)?.notionalPerTickLot ?? 1;
-          const mark = deps.projection.lastPrice(instrument) || p.markPrice;
-          positions.push({
-            account,
-            instrument,
-            netQty: p.netQty,
-            boughtQty: p.boughtQty,
-            soldQty: p.soldQty,
-            openBuyQty: p.openBuyQty,
-            openSellQty: p.openSellQty,
-            openCost: p.openCost,
-            markPrice: mark,
-            realisedPnl: p.realisedPnl,
-            unrealisedPnl: unrealisedPnl(p, mult, mark),
-          });
-        }
+      const positions = wirePositions(deps, accounts, req.instrument);
       return { positions, asOfSourceSequence };
     }),
     engageKillSwitch: unary("engageKillSwitch", async (req, principal) => {

@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from "prom-client";
-import { isVenueHalted } from "../domain/checks.ts";
-import type { AccountRiskSummary, OrderProjection } from "../domain/order-projection.ts";
+import { isVenueHalted } from "@tradeplane/risk-checks/checks";
+import type { AccountRiskSummary, OrderProjection } from "@tradeplane/positions/order-projection";
 import type { AccountRegistry } from "./accounts.ts";
 import type { EventFollower } from "./event-follower.ts";
 

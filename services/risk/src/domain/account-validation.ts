@@ -1,5 +1,5 @@
 import { StpMode, type RiskLimits } from "@tradeplane/contracts";
-import type { LimitOverrides } from "./limits.ts";
+import type { LimitOverrides } from "@tradeplane/risk-checks/limits";
 import type { FieldProblem } from "./request-validation.ts";
 
 /**

@@ -13,12 +13,18 @@ import {
   type ReplaceOrderRequest,
   type CancelOrderRequest,
 } from "@tradeplane/contracts";
-import { type CheckContext, checkNewOrder, orderNotional, PASS, tradingStateReason } from "./checks.ts";
+import {
+  type CheckContext,
+  checkNewOrder,
+  orderNotional,
+  PASS,
+  tradingStateReason,
+} from "@tradeplane/risk-checks/checks";
 import type { Hold, InFlightView } from "./in-flight.ts";
-import type { Limits } from "./limits.ts";
-import { emptyOrder } from "./order-projection.ts";
+import type { Limits } from "@tradeplane/risk-checks/limits";
+import { emptyOrder } from "@tradeplane/positions/order-projection";
 import { clientOrderIdProblem, type FieldProblem, submitProblem } from "./request-validation.ts";
-import type { OrderRateWindow } from "./order-rate-window.ts";
+import type { OrderRateWindow } from "@tradeplane/risk-checks/order-rate-window";
 
 /**
  * The order intake's decisions: given what the gateway gathered about an account, an

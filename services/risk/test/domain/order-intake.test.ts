@@ -13,7 +13,7 @@ import {
   type SubmitOrderRequest,
 } from "@tradeplane/contracts";
 import { NOTHING_IN_FLIGHT } from "../../src/domain/in-flight.ts";
-import { effectiveLimits, type LimitOverrides } from "../../src/domain/limits.ts";
+import { effectiveLimits, type LimitOverrides } from "@tradeplane/risk-checks/limits";
 import {
   cancelSyntax,
   decideCancel,
@@ -26,8 +26,8 @@ import {
   type InstrumentInfo,
   type OrderFacts,
 } from "../../src/domain/order-intake.ts";
-import { emptyOrder } from "../../src/domain/order-projection.ts";
-import { newOrderRateWindow } from "../../src/domain/order-rate-window.ts";
+import { emptyOrder } from "@tradeplane/positions/order-projection";
+import { newOrderRateWindow } from "@tradeplane/risk-checks/order-rate-window";
 
 const INSTRUMENTS: ReadonlyMap<string, InstrumentInfo> = new Map([
   ["INFY", { partition: 0, referencePrice: 150_000, notionalPerTickLot: 1 }],

@@ -17,8 +17,8 @@ import {
   type GetPositionsResponse,
 } from "@tradeplane/contracts";
 import { provision, venueProvisioningPlan } from "@tradeplane/platform";
-import { engineConfigOf } from "@tradeplane/matching/engine-config";
-import { Partition } from "@tradeplane/matching/partition";
+import { engineConfigOf } from "@tradeplane/matching-core/engine-config";
+import { Partition } from "@tradeplane/matching-core/partition";
 import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
 import {
   commandStream,
@@ -30,8 +30,8 @@ import {
   testInstrumentSettings,
   unary,
 } from "@tradeplane/testkit";
-import { OrderProjection } from "../../src/domain/order-projection.ts";
-import { unrealisedPnl } from "../../src/domain/positions.ts";
+import { OrderProjection } from "@tradeplane/positions/order-projection";
+import { wirePositions } from "../../src/adapters/account-reads.ts";
 import { auth } from "../service/gateway-fixture.ts";
 
 /**
@@ -126,32 +126,9 @@ function reference(entries: readonly Entry[]) {
   return { events, projection, lastSeqs: partitions.map((p) => p.lastSeq) };
 }
 
-/** What GetPositions answers for a projection (the same selection and figures as the RiskAdmin adapter). */
+/** What GetPositions answers for a projection: the RiskAdmin adapter's own rendering. */
 function positionsOf(projection: OrderProjection): GetPositionsResponse["positions"] {
-  return projection
-    .positionAccounts()
-    .sort()
-    .flatMap((account) =>
-      [...projection.positionsOf(account)]
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .filter(([, p]) => p.boughtQty !== 0 || p.soldQty !== 0 || p.openBuyQty !== 0 || p.openSellQty !== 0)
-        .map(([instrument, p]) => {
-          const mark = projection.lastPrice(instrument) || p.markPrice;
-          return {
-            account,
-            instrument,
-            netQty: p.netQty,
-            boughtQty: p.boughtQty,
-            soldQty: p.soldQty,
-            openBuyQty: p.openBuyQty,
-            openSellQty: p.openSellQty,
-            openCost: p.openCost,
-            markPrice: mark,
-            realisedPnl: p.realisedPnl,
-            unrealisedPnl: unrealisedPnl(p, 1, mark),
-          };
-        }),
-    );
+  return wirePositions({ projection, instruments: new Map() }, projection.positionAccounts().sort(), "");
 }
 
 /** Every event of the stream, by the partition of its subject, in stream order. */

@@ -48,6 +48,7 @@ import {
   timeInForceFromJSON,
   timeInForceToJSON,
 } from "./common.ts";
+import { Position, RiskLimits } from "./risk_admin.ts";
 
 /**
  * Order entry: the API of the pre-trade risk gateway for traders, brokers and
@@ -693,6 +694,36 @@ export interface RequestAck {
 /** Execution reports of the session's account, ascending by sequence without gaps. */
 export interface ReportBatch {
   reports: ExecutionReport[];
+}
+
+export interface GetAccountPositionsRequest {
+  /** Required unless the caller trades exactly one account. */
+  account: string;
+  /** Only this instrument; empty = every instrument. */
+  instrument: string;
+}
+
+export interface GetAccountPositionsResponse {
+  /** Ascending by instrument; instruments the account never traded or worked are absent. */
+  positions: Position[];
+  /** Event-log position the figures reflect (the <VENUE>_EVT stream sequence). */
+  asOfSourceSequence: number;
+  /** The account's last execution report sequence the figures include. */
+  asOfReportSequence: number;
+}
+
+export interface GetAccountLimitsRequest {
+  /** Required unless the caller trades exactly one account. */
+  account: string;
+}
+
+export interface GetAccountLimitsResponse {
+  /** In force: the account's limits over the venue defaults. */
+  effective?:
+    | RiskLimits
+    | undefined;
+  /** Account revision the limits were read at. */
+  revision: number;
 }
 
 function createBaseOrder(): Order {
@@ -4226,6 +4257,359 @@ export const ReportBatch: MessageFns<ReportBatch> = {
   },
 };
 
+function createBaseGetAccountPositionsRequest(): GetAccountPositionsRequest {
+  return { account: "", instrument: "" };
+}
+
+export const GetAccountPositionsRequest: MessageFns<GetAccountPositionsRequest> = {
+  encode(message: GetAccountPositionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.account !== "") {
+      writer.uint32(10).string(message.account);
+    }
+    if (message.instrument !== "") {
+      writer.uint32(18).string(message.instrument);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAccountPositionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAccountPositionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.account = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.instrument = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAccountPositionsRequest {
+    return {
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
+      instrument: isSet(object.instrument) ? globalThis.String(object.instrument) : "",
+    };
+  },
+
+  toJSON(message: GetAccountPositionsRequest): unknown {
+    const obj: any = {};
+    if (message.account !== "") {
+      obj.account = message.account;
+    }
+    if (message.instrument !== "") {
+      obj.instrument = message.instrument;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetAccountPositionsRequest>): GetAccountPositionsRequest {
+    return GetAccountPositionsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetAccountPositionsRequest>): GetAccountPositionsRequest {
+    const message = createBaseGetAccountPositionsRequest();
+    message.account = object.account ?? "";
+    message.instrument = object.instrument ?? "";
+    return message;
+  },
+};
+
+function createBaseGetAccountPositionsResponse(): GetAccountPositionsResponse {
+  return { positions: [], asOfSourceSequence: 0, asOfReportSequence: 0 };
+}
+
+export const GetAccountPositionsResponse: MessageFns<GetAccountPositionsResponse> = {
+  encode(message: GetAccountPositionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.positions) {
+      Position.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.asOfSourceSequence !== 0) {
+      if (message.asOfSourceSequence >= 0 && message.asOfSourceSequence <= 0xffffffff) writer.uint32(16).uint32(message.asOfSourceSequence);
+      else writer.uint32(16).uint64(message.asOfSourceSequence);
+    }
+    if (message.asOfReportSequence !== 0) {
+      if (message.asOfReportSequence >= 0 && message.asOfReportSequence <= 0xffffffff) writer.uint32(24).uint32(message.asOfReportSequence);
+      else writer.uint32(24).uint64(message.asOfReportSequence);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAccountPositionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAccountPositionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.positions.push(Position.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.asOfSourceSequence = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.asOfReportSequence = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAccountPositionsResponse {
+    return {
+      positions: globalThis.Array.isArray(object?.positions)
+        ? object.positions.map((e: any) => Position.fromJSON(e))
+        : [],
+      asOfSourceSequence: isSet(object.asOfSourceSequence)
+        ? globalThis.Number(object.asOfSourceSequence)
+        : isSet(object.as_of_source_sequence)
+        ? globalThis.Number(object.as_of_source_sequence)
+        : 0,
+      asOfReportSequence: isSet(object.asOfReportSequence)
+        ? globalThis.Number(object.asOfReportSequence)
+        : isSet(object.as_of_report_sequence)
+        ? globalThis.Number(object.as_of_report_sequence)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetAccountPositionsResponse): unknown {
+    const obj: any = {};
+    if (message.positions?.length) {
+      obj.positions = message.positions.map((e) => Position.toJSON(e));
+    }
+    if (message.asOfSourceSequence !== 0) {
+      obj.asOfSourceSequence = Math.round(message.asOfSourceSequence);
+    }
+    if (message.asOfReportSequence !== 0) {
+      obj.asOfReportSequence = Math.round(message.asOfReportSequence);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetAccountPositionsResponse>): GetAccountPositionsResponse {
+    return GetAccountPositionsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetAccountPositionsResponse>): GetAccountPositionsResponse {
+    const message = createBaseGetAccountPositionsResponse();
+    message.positions = object.positions?.map((e) => Position.fromPartial(e)) || [];
+    message.asOfSourceSequence = object.asOfSourceSequence ?? 0;
+    message.asOfReportSequence = object.asOfReportSequence ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetAccountLimitsRequest(): GetAccountLimitsRequest {
+  return { account: "" };
+}
+
+export const GetAccountLimitsRequest: MessageFns<GetAccountLimitsRequest> = {
+  encode(message: GetAccountLimitsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.account !== "") {
+      writer.uint32(10).string(message.account);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAccountLimitsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAccountLimitsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.account = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAccountLimitsRequest {
+    return { account: isSet(object.account) ? globalThis.String(object.account) : "" };
+  },
+
+  toJSON(message: GetAccountLimitsRequest): unknown {
+    const obj: any = {};
+    if (message.account !== "") {
+      obj.account = message.account;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetAccountLimitsRequest>): GetAccountLimitsRequest {
+    return GetAccountLimitsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetAccountLimitsRequest>): GetAccountLimitsRequest {
+    const message = createBaseGetAccountLimitsRequest();
+    message.account = object.account ?? "";
+    return message;
+  },
+};
+
+function createBaseGetAccountLimitsResponse(): GetAccountLimitsResponse {
+  return { effective: undefined, revision: 0 };
+}
+
+export const GetAccountLimitsResponse: MessageFns<GetAccountLimitsResponse> = {
+  encode(message: GetAccountLimitsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.effective !== undefined) {
+      RiskLimits.encode(message.effective, writer.uint32(10).fork()).join();
+    }
+    if (message.revision !== 0) {
+      if (message.revision >= 0 && message.revision <= 0xffffffff) writer.uint32(16).uint32(message.revision);
+      else writer.uint32(16).uint64(message.revision);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAccountLimitsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAccountLimitsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.effective = RiskLimits.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.revision = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAccountLimitsResponse {
+    return {
+      effective: isSet(object.effective) ? RiskLimits.fromJSON(object.effective) : undefined,
+      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+    };
+  },
+
+  toJSON(message: GetAccountLimitsResponse): unknown {
+    const obj: any = {};
+    if (message.effective !== undefined) {
+      obj.effective = RiskLimits.toJSON(message.effective);
+    }
+    if (message.revision !== 0) {
+      obj.revision = Math.round(message.revision);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetAccountLimitsResponse>): GetAccountLimitsResponse {
+    return GetAccountLimitsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetAccountLimitsResponse>): GetAccountLimitsResponse {
+    const message = createBaseGetAccountLimitsResponse();
+    message.effective = (object.effective !== undefined && object.effective !== null)
+      ? RiskLimits.fromPartial(object.effective)
+      : undefined;
+    message.revision = object.revision ?? 0;
+    return message;
+  },
+};
+
 /** Enter, change and cancel orders; receive execution reports. */
 export type OrderEntryService = typeof OrderEntryService;
 export const OrderEntryService = {
@@ -4337,6 +4721,37 @@ export const OrderEntryService = {
     responseDeserialize: (value: Buffer): StreamExecutionReportsResponse =>
       StreamExecutionReportsResponse.decode(value),
   },
+  /**
+   * The positions of an account the caller trades (the figures of RiskAdmin.GetPositions
+   * for that account), with the report sequence they reflect: a client that restarts
+   * loads them and applies the reports after as_of_report_sequence.
+   */
+  getAccountPositions: {
+    path: "/tradeplane.v1.OrderEntry/GetAccountPositions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetAccountPositionsRequest): Buffer =>
+      Buffer.from(GetAccountPositionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetAccountPositionsRequest => GetAccountPositionsRequest.decode(value),
+    responseSerialize: (value: GetAccountPositionsResponse): Buffer =>
+      Buffer.from(GetAccountPositionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetAccountPositionsResponse => GetAccountPositionsResponse.decode(value),
+  },
+  /**
+   * The limits in force for an account the caller trades: the venue defaults under the
+   * account's own, as the pre-trade checks apply them. Absent fields: no limit.
+   */
+  getAccountLimits: {
+    path: "/tradeplane.v1.OrderEntry/GetAccountLimits" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetAccountLimitsRequest): Buffer =>
+      Buffer.from(GetAccountLimitsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetAccountLimitsRequest => GetAccountLimitsRequest.decode(value),
+    responseSerialize: (value: GetAccountLimitsResponse): Buffer =>
+      Buffer.from(GetAccountLimitsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetAccountLimitsResponse => GetAccountLimitsResponse.decode(value),
+  },
 } as const;
 
 export interface OrderEntryServer extends UntypedServiceImplementation {
@@ -4386,6 +4801,17 @@ export interface OrderEntryServer extends UntypedServiceImplementation {
    * now on, with heartbeats while quiet.
    */
   streamExecutionReports: handleServerStreamingCall<StreamExecutionReportsRequest, StreamExecutionReportsResponse>;
+  /**
+   * The positions of an account the caller trades (the figures of RiskAdmin.GetPositions
+   * for that account), with the report sequence they reflect: a client that restarts
+   * loads them and applies the reports after as_of_report_sequence.
+   */
+  getAccountPositions: handleUnaryCall<GetAccountPositionsRequest, GetAccountPositionsResponse>;
+  /**
+   * The limits in force for an account the caller trades: the venue defaults under the
+   * account's own, as the pre-trade checks apply them. Absent fields: no limit.
+   */
+  getAccountLimits: handleUnaryCall<GetAccountLimitsRequest, GetAccountLimitsResponse>;
 }
 
 export interface OrderEntryClient extends Client {
@@ -4515,6 +4941,45 @@ export interface OrderEntryClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<StreamExecutionReportsResponse>;
+  /**
+   * The positions of an account the caller trades (the figures of RiskAdmin.GetPositions
+   * for that account), with the report sequence they reflect: a client that restarts
+   * loads them and applies the reports after as_of_report_sequence.
+   */
+  getAccountPositions(
+    request: GetAccountPositionsRequest,
+    callback: (error: ServiceError | null, response: GetAccountPositionsResponse) => void,
+  ): ClientUnaryCall;
+  getAccountPositions(
+    request: GetAccountPositionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetAccountPositionsResponse) => void,
+  ): ClientUnaryCall;
+  getAccountPositions(
+    request: GetAccountPositionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetAccountPositionsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The limits in force for an account the caller trades: the venue defaults under the
+   * account's own, as the pre-trade checks apply them. Absent fields: no limit.
+   */
+  getAccountLimits(
+    request: GetAccountLimitsRequest,
+    callback: (error: ServiceError | null, response: GetAccountLimitsResponse) => void,
+  ): ClientUnaryCall;
+  getAccountLimits(
+    request: GetAccountLimitsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetAccountLimitsResponse) => void,
+  ): ClientUnaryCall;
+  getAccountLimits(
+    request: GetAccountLimitsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetAccountLimitsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const OrderEntryClient = makeGenericClientConstructor(

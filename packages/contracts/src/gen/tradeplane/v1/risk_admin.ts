@@ -174,7 +174,10 @@ export interface RiskLimits {
   restrictedInstruments: string[];
 }
 
-/** An account's position in one instrument. P&L uses the average-cost method. */
+/**
+ * An account's position in one instrument. Realised P&L matches each closing fill
+ * against the oldest open lots at their own prices (FIFO).
+ */
 export interface Position {
   account: string;
   instrument: string;
@@ -198,6 +201,11 @@ export interface Position {
   realisedPnl: number;
   /** Unrealised P&L of the net position at mark_price, in minor units. */
   unrealisedPnl: number;
+  /**
+   * The open lots, oldest first, as pairs: price in ticks, then quantity in lots signed
+   * like net_qty. A client that loads them computes later P&L exactly as the venue does.
+   */
+  openLots: number[];
 }
 
 export interface KillSwitch {
@@ -875,6 +883,7 @@ function createBasePosition(): Position {
     markPrice: 0,
     realisedPnl: 0,
     unrealisedPnl: 0,
+    openLots: [],
   };
 }
 
@@ -921,6 +930,13 @@ export const Position: MessageFns<Position> = {
     if (message.unrealisedPnl !== 0) {
       if (message.unrealisedPnl >= 0 && message.unrealisedPnl <= 0xffffffff) writer.uint32(88).uint32(message.unrealisedPnl);
       else writer.uint32(88).int64(message.unrealisedPnl);
+    }
+    if (message.openLots.length !== 0) {
+      writer.uint32(98).fork();
+      for (const v of message.openLots) {
+        writer.int64(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -1026,6 +1042,24 @@ export const Position: MessageFns<Position> = {
             message.unrealisedPnl = longToNumber(reader.int64());
             continue;
           }
+          case 12: {
+            if (tag === 96) {
+              message.openLots.push(longToNumber(reader.int64()));
+
+              continue;
+            }
+
+            if (tag === 98) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.openLots.push(longToNumber(reader.int64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1087,6 +1121,11 @@ export const Position: MessageFns<Position> = {
         : isSet(object.unrealised_pnl)
         ? globalThis.Number(object.unrealised_pnl)
         : 0,
+      openLots: globalThis.Array.isArray(object?.openLots)
+        ? object.openLots.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.open_lots)
+        ? object.open_lots.map((e: any) => globalThis.Number(e))
+        : [],
     };
   },
 
@@ -1125,6 +1164,9 @@ export const Position: MessageFns<Position> = {
     if (message.unrealisedPnl !== 0) {
       obj.unrealisedPnl = Math.round(message.unrealisedPnl);
     }
+    if (message.openLots?.length) {
+      obj.openLots = message.openLots.map((e) => Math.round(e));
+    }
     return obj;
   },
 
@@ -1144,6 +1186,7 @@ export const Position: MessageFns<Position> = {
     message.markPrice = object.markPrice ?? 0;
     message.realisedPnl = object.realisedPnl ?? 0;
     message.unrealisedPnl = object.unrealisedPnl ?? 0;
+    message.openLots = object.openLots?.map((e) => e) || [];
     return message;
   },
 };

@@ -1,0 +1,1 @@
+export { SimulatedVenue, type EventListener, type SimInstrument } from "./simulated-venue.ts";

@@ -1,0 +1,334 @@
+import type { RejectReason } from "@tradeplane/contracts";
+import {
+  InstrumentState,
+  type Command,
+  type EngineEvent,
+  type ExecutionReport,
+  type OrderRequest,
+  type RiskLimits,
+} from "@tradeplane/contracts";
+import { engineConfigOf, type InstrumentSettings } from "@tradeplane/matching-core/engine-config";
+import { Partition, wireStateOf } from "@tradeplane/matching-core/partition";
+import { OrderProjection, emptyOrder } from "@tradeplane/positions";
+import { checkNewOrder, effectiveLimits, newOrderRateWindow, type OrderRateWindow } from "@tradeplane/risk-checks";
+import type { Level, MarketView, OrderPort, StrategyDriver, TradeView } from "@tradeplane/sdk";
+
+/** A listed instrument of the simulated venue. */
+export interface SimInstrument extends InstrumentSettings {
+  /** Minor units of one lot at one tick. */
+  readonly notionalPerTickLot: number;
+}
+
+/** Called for every engine event, in log order (for recorders, charts and tests). */
+export type EventListener = (event: EngineEvent) => void;
+
+const NS_PER_MS = 1_000_000;
+const EMPTY: readonly Level[] = [];
+
+/**
+ * A venue in one process, for backtests and tests: the real matching core
+ * (`@tradeplane/matching-core`'s Partition), the risk gateway's projection of its events
+ * into orders, positions and execution reports (`@tradeplane/positions`), and the
+ * gateway's pre-trade checks (`@tradeplane/risk-checks`) on every order a strategy sends.
+ * A strategy's orders go through exactly the code that decides them live, so its fills
+ * are the fills it would have had at that point of the log.
+ *
+ * Deterministic: time comes from the commands applied, and requests a strategy sends
+ * while an event is being delivered are applied after it, in the order sent.
+ */
+export class SimulatedVenue implements MarketView {
+  readonly partition: Partition;
+  readonly projection: OrderProjection;
+  /** Orders the gateway's checks refused (a strategy whose guard works never causes one). */
+  limitRejects = 0;
+  readonly limitRejectReasons = new Map<number, number>();
+  commandsApplied = 0;
+  eventsApplied = 0;
+  private readonly instruments_: readonly SimInstrument[];
+  private readonly byInstrument = new Map<string, SimInstrument>();
+  private readonly drivers = new Map<string, StrategyDriver>();
+  private readonly limits = new Map<string, ReturnType<typeof effectiveLimits>>();
+  private readonly throttles = new Map<string, OrderRateWindow>();
+  private readonly updatedAt = new Map<string, number>();
+  private readonly listeners: EventListener[] = [];
+  private readonly queue: { account: string; request: OrderRequest }[] = [];
+  private entry = 0;
+  private timeMs: number;
+  private draining = false;
+
+  constructor(instruments: readonly SimInstrument[], startMs = 0) {
+    this.instruments_ = instruments;
+    for (const i of instruments) this.byInstrument.set(i.symbol, i);
+    this.partition = Partition.create({ engine: engineConfigOf({ instruments }) });
+    this.projection = new OrderProjection((symbol) => this.byInstrument.get(symbol));
+    this.timeMs = startMs;
+  }
+
+  /** Time of the last command applied, ms. */
+  get nowMs(): number {
+    return this.timeMs;
+  }
+
+  /** Attaches a strategy's driver to `account`, whose orders the gateway checks against `limits`. */
+  attach(account: string, driver: StrategyDriver, limits?: RiskLimits): void {
+    this.drivers.set(account, driver);
+    this.limits.set(account, effectiveLimits(limits));
+    this.throttles.set(account, newOrderRateWindow());
+  }
+
+  onEvent(listener: EventListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** The order port of `account`: its requests are applied after the event being delivered. */
+  portFor(account: string): OrderPort {
+    return {
+      send: (request) => {
+        this.queue.push({ account, request });
+        this.drain();
+      },
+    };
+  }
+
+  /** Applies one command of the recorded or generated flow, then what strategies sent in answer. */
+  apply(account: string, body: Command["body"], timeMs: number): void {
+    if (timeMs > this.timeMs) this.timeMs = timeMs;
+    this.applyCommand(account, body);
+    for (const d of this.drivers.values()) d.advance(this.timeMs);
+    this.drain();
+  }
+
+  /** Moves time on (fires strategies' timers) without a command. */
+  advanceTo(timeMs: number): void {
+    if (timeMs > this.timeMs) this.timeMs = timeMs;
+    for (const d of this.drivers.values()) d.advance(this.timeMs);
+    this.drain();
+  }
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift())
+        this.applyRequest(next.account, next.request);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private applyRequest(account: string, request: OrderRequest): void {
+    const r = request.request;
+    if (r === undefined) return;
+    switch (r.$case) {
+      case "submitOrder": {
+        const o = r.value;
+        const reason = this.gatewayCheck(account, o.instrument, o.side, o.price, o.qty, o.clientOrderId);
+        if (reason !== 0) {
+          this.limitRejects++;
+          this.limitRejectReasons.set(reason, (this.limitRejectReasons.get(reason) ?? 0) + 1);
+          this.drivers.get(account)?.onReport(this.riskReject(account, o.instrument, o.clientOrderId, reason));
+          return;
+        }
+        this.applyCommand(account, {
+          $case: "newOrder",
+          value: {
+            clientOrderId: o.clientOrderId,
+            instrument: o.instrument,
+            side: o.side,
+            orderType: o.orderType,
+            timeInForce: o.timeInForce,
+            price: o.price,
+            stopPrice: o.stopPrice,
+            qty: o.qty,
+            postOnly: o.postOnly,
+            stpMode: o.stpMode,
+            expireTime: o.expireTime,
+            displayQty: o.displayQty,
+            stpGroup: o.stpGroup,
+          },
+        });
+        return;
+      }
+      case "cancelOrder": {
+        const c = r.value;
+        if (c.target?.$case !== "orderId") return;
+        this.applyCommand(account, {
+          $case: "cancelOrder",
+          value: { instrument: c.instrument, orderId: c.target.value, clientOrderId: c.clientOrderId, reason: 0 },
+        });
+        return;
+      }
+      case "replaceOrder": {
+        const c = r.value;
+        if (c.target?.$case !== "orderId") return;
+        this.applyCommand(account, {
+          $case: "replaceOrder",
+          value: {
+            instrument: c.instrument,
+            orderId: c.target.value,
+            clientOrderId: c.clientOrderId,
+            price: c.price,
+            stopPrice: c.stopPrice,
+            qty: c.qty,
+          },
+        });
+        return;
+      }
+      case "massCancel": {
+        const m = r.value;
+        // A mass cancel of every instrument is one command per instrument here (one partition).
+        const symbols = m.instrument === "" ? this.instruments_.map((i) => i.symbol) : [m.instrument];
+        for (const instrument of symbols)
+          this.applyCommand(account, {
+            $case: "massCancel",
+            value: { instrument, side: m.side, allAccounts: false, reason: 0, clientOrderId: m.clientOrderId },
+          });
+        return;
+      }
+    }
+  }
+
+  /** The gateway's new-order chain over the projection (the gateway's own read side). */
+  private gatewayCheck(
+    account: string,
+    instrument: string,
+    side: number,
+    price: number,
+    qty: number,
+    clientOrderId: string,
+  ): number {
+    const limits = this.limits.get(account);
+    const spec = this.byInstrument.get(instrument);
+    if (limits === undefined || spec === undefined) return 0;
+    const position = this.projection.positionOf(account, instrument);
+    const state = this.projection.instrumentState(instrument);
+    return checkNewOrder({
+      order: { account, instrument, side, price, qty, clientOrderId },
+      account: {
+        authenticated: true,
+        permitted: true,
+        disabled: false,
+        killSwitch: false,
+        limits,
+        clientOrderIds: this.projection.clientOrderIdsOf(account),
+        throttle: this.throttles.get(account)!,
+        position: position.netQty,
+        openBuyQty: position.openBuyQty,
+        openSellQty: position.openSellQty,
+        openExposure: this.projection.openExposure(account),
+      },
+      instrument: {
+        halted: state === InstrumentState.HALTED,
+        closed: state === InstrumentState.CLOSED,
+        lastPrice: this.projection.lastPrice(instrument),
+        referencePrice: spec.referencePrice,
+        notionalPerTickLot: spec.notionalPerTickLot,
+      },
+      venueHalted: false,
+      venueKillSwitch: false,
+      nowNs: this.timeMs * NS_PER_MS,
+    });
+  }
+
+  private riskReject(account: string, instrument: string, clientOrderId: string, reason: number): ExecutionReport {
+    return {
+      sequence: 0,
+      execType: 5 /* REJECTED */,
+      order: { ...emptyOrder(account, instrument, clientOrderId), status: 5 /* REJECTED */ },
+      requestKind: 1 /* NEW_ORDER */,
+      requestClientOrderId: clientOrderId,
+      origClientOrderId: "",
+      tradeId: 0,
+      lastPrice: 0,
+      lastQty: 0,
+      lastNotional: 0,
+      liquidity: 0,
+      rejectReason: reason as RejectReason,
+      cancelReason: 0,
+      text: "refused by the gateway's pre-trade checks",
+      commandSeq: 0,
+      eventIndex: 0,
+      transactTime: undefined,
+    };
+  }
+
+  private applyCommand(account: string, body: Command["body"]): void {
+    const seq = ++this.entry * 1_000;
+    const ms = this.timeMs;
+    const command: Command = {
+      timestamp: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * NS_PER_MS },
+      account,
+      source: "backtest",
+      traceparent: "",
+      body,
+    };
+    this.partition.apply(seq, command);
+    this.commandsApplied++;
+    const events = this.partition.wireEvents();
+    this.eventsApplied += events.length;
+    const touched = new Set<string>();
+    for (const event of events) {
+      for (const l of this.listeners) l(event);
+      for (const { account: owner, report } of this.projection.apply(event, 0))
+        this.drivers.get(owner)?.onReport(report);
+      const b = event.body;
+      if (b === undefined) continue;
+      if (b.$case === "bookDelta" || b.$case === "instrumentStateChanged") {
+        touched.add(event.instrument);
+        this.updatedAt.set(event.instrument, ms);
+      } else if (b.$case === "trade") {
+        const trade: TradeView = {
+          instrument: event.instrument,
+          price: b.value.price,
+          qty: b.value.qty,
+          aggressorSide: b.value.aggressorSide,
+          timeMs: ms,
+        };
+        for (const d of this.drivers.values()) d.onTrade(trade);
+      }
+    }
+    for (const instrument of touched) for (const d of this.drivers.values()) d.onBook(instrument);
+  }
+
+  // MarketView, read from the core itself.
+
+  instruments(): readonly string[] {
+    return this.partition.instruments;
+  }
+
+  levels(instrument: string, depth: number): { bids: readonly Level[]; asks: readonly Level[] } {
+    const i = this.partition.instrumentIndex(instrument);
+    if (i < 0) return { bids: EMPTY, asks: EMPTY };
+    const b = this.partition.engine.book(i, depth);
+    return { bids: b.bids, asks: b.asks };
+  }
+
+  bestBid(instrument: string): Level | undefined {
+    return this.levels(instrument, 1).bids[0];
+  }
+
+  bestAsk(instrument: string): Level | undefined {
+    return this.levels(instrument, 1).asks[0];
+  }
+
+  lastPrice(instrument: string): number {
+    return this.projection.lastPrice(instrument);
+  }
+
+  referencePrice(instrument: string): number {
+    return this.byInstrument.get(instrument)?.referencePrice ?? 0;
+  }
+
+  state(instrument: string): InstrumentState {
+    const i = this.partition.instrumentIndex(instrument);
+    return i < 0 ? InstrumentState.UNSPECIFIED : wireStateOf(this.partition.instrumentStates[i]!);
+  }
+
+  notionalPerTickLot(instrument: string): number {
+    return this.byInstrument.get(instrument)?.notionalPerTickLot ?? 1;
+  }
+
+  updatedAtMs(instrument: string): number {
+    return this.updatedAt.get(instrument) ?? 0;
+  }
+}

@@ -1,0 +1,120 @@
+import { RejectReason, Side, type Order, type RiskLimits } from "@tradeplane/contracts";
+import {
+  NEW_ORDER_CHECKS,
+  PASS,
+  effectiveLimits,
+  newOrderRateWindow,
+  tryAdmit,
+  type CheckContext,
+  type Limits,
+  type OrderRateWindow,
+} from "@tradeplane/risk-checks";
+import type { AccountState } from "./account-state.ts";
+
+/** What the guard reads of an instrument (prices in ticks). */
+export interface InstrumentRisk {
+  readonly halted: boolean;
+  readonly closed: boolean;
+  /** Last trade price, 0 if none yet. */
+  readonly lastPrice: number;
+  readonly referencePrice: number;
+  readonly notionalPerTickLot: number;
+}
+
+/** An order about to be sent. */
+export interface GuardedOrder {
+  readonly instrument: string;
+  readonly side: number;
+  /** Limit price in ticks; 0 for a market order. */
+  readonly price: number;
+  readonly qty: number;
+  readonly clientOrderId: string;
+}
+
+/** `ok`, or the gateway's reject reason and the name of the check that would refuse it. */
+export type GuardVerdict =
+  { readonly ok: true } | { readonly ok: false; readonly reason: number; readonly check: string };
+
+const OK: GuardVerdict = Object.freeze({ ok: true });
+/** The gateway's own throttle is checked here by the same sliding window (below). */
+const CHAIN = NEW_ORDER_CHECKS.filter(([name]) => name !== "throttle");
+
+/**
+ * The account's limits, checked before an order leaves: the gateway's own pre-trade chain
+ * (`@tradeplane/risk-checks`) over the client's view of its orders and positions, with
+ * pending orders counted as working. A strategy whose guard passes an order therefore
+ * never meets a limit reject from the gateway, except through what the client cannot see
+ * (another session trading the same account, a kill switch).
+ *
+ * The rate is held by the gateway's own sliding one-second window over the times the client
+ * sends; requests the network bunches on the way can still arrive closer together than
+ * they left, so a strategy near its limit can meet THROTTLED from the gateway.
+ */
+export class LimitGuard {
+  private limits: Limits;
+  private readonly window: OrderRateWindow = newOrderRateWindow();
+
+  constructor(limits: RiskLimits | undefined, _nowNs: number) {
+    this.limits = effectiveLimits(limits);
+  }
+
+  /** New limits in force (e.g. read again after an operator changed them). */
+  setLimits(limits: RiskLimits | undefined): void {
+    this.limits = effectiveLimits(limits);
+  }
+
+  get current(): Limits {
+    return this.limits;
+  }
+
+  /**
+   * Would the gateway accept `order` now? Takes a token of the rate when it would, so call
+   * it once per order actually sent. `cancel` requests take a token too (`takeToken`).
+   */
+  check(
+    order: GuardedOrder,
+    account: AccountState,
+    instrument: InstrumentRisk,
+    nowNs: number,
+    replacing?: Order,
+  ): GuardVerdict {
+    // A replace: the order's working quantity and exposure make way for the new ones,
+    // and what it already filled is not working any more (as the gateway measures it).
+    const freedQty = replacing?.leavesQty ?? 0;
+    const freedSide = replacing?.side ?? Side.UNSPECIFIED;
+    const freedExposure = replacing === undefined ? 0 : replacing.price * freedQty * instrument.notionalPerTickLot;
+    const ctx: CheckContext = {
+      order: { account: "", ...order },
+      account: {
+        authenticated: true,
+        permitted: true,
+        disabled: false,
+        killSwitch: false,
+        limits: this.limits,
+        clientOrderIds: { has: (id) => account.hasClientOrderId(id) },
+        throttle: this.window,
+        position: account.netQty(order.instrument),
+        openBuyQty: account.openQty(order.instrument, Side.BUY) - (freedSide === Side.BUY ? freedQty : 0),
+        openSellQty: account.openQty(order.instrument, Side.SELL) - (freedSide === Side.SELL ? freedQty : 0),
+        openExposure: account.openExposure() - freedExposure,
+      },
+      instrument,
+      venueHalted: false,
+      venueKillSwitch: false,
+      nowNs,
+    };
+    for (const [name, check] of CHAIN) {
+      const reason = check(ctx);
+      if (reason !== PASS) return { ok: false, reason, check: name };
+    }
+    return this.takeToken(nowNs) ? OK : { ok: false, reason: RejectReason.THROTTLED, check: "throttle" };
+  }
+
+  /** Spends one request of the rate (cancels, replaces, mass cancels count too). */
+  takeToken(nowNs: number): boolean {
+    const rate = this.limits.maxOrdersPerSecond;
+    if (rate === Infinity) return true;
+    if (rate === 0) return false;
+    return tryAdmit(this.window, nowNs, rate);
+  }
+}
