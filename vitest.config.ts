@@ -22,7 +22,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["packages/*/test/**/*.test.ts", "services/*/test/**/*.test.ts", "operator/test/**/*.test.ts"],
+          include: ["packages/*/test/**/*.test.ts", "services/*/test/**/*.test.ts", "operator/test/**/*.test.ts", "charts/test/**/*.test.ts"],
           exclude: HEAVY,
           pool: "forks",
           maxWorkers: 2,

@@ -13,3 +13,5 @@ export {
 export { retry } from "./retry.ts";
 export { ServiceProcess, type ServiceProcessOptions } from "./service-process.ts";
 export { ThrowawayPki, type IssuedCert } from "./throwaway-pki.ts";
+export { PrometheusServer, type PrometheusOptions, type QueryResult, type ScrapeTarget } from "./prometheus.ts";
+export { CLI_BIN, EXAMPLE_VENUE, LocalVenueRun, localPortBase, type CliRun, type UpOptions } from "./local-venue.ts";
