@@ -29,6 +29,7 @@ import { Hub } from "./adapters/hub.ts";
 import { StateSnapshots } from "./adapters/state-snapshots.ts";
 import { marketDataDefinition, marketDataService } from "./adapters/market-data-grpc.ts";
 import { startWebSocketFeed } from "./adapters/websocket-feed.ts";
+import { registerBookMetrics } from "./adapters/book-metrics.ts";
 
 /** A started market-data service: also where its WebSocket feed listens, and its state (tests). */
 export interface StartedMarketData extends StartedService {
@@ -167,6 +168,7 @@ export async function main(config: Readonly<MarketDataConfig>): Promise<StartedM
       this.set(state.mismatches);
     },
   });
+  registerBookMetrics(registry, state);
   health.set("events", "starting", "replaying the event log");
   snapshots.start({
     state,

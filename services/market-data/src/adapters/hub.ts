@@ -40,6 +40,9 @@ export interface HubOptions {
 /** Every LATENCY_SAMPLE-th write is timed (a power of two). */
 const LATENCY_SAMPLE = 8;
 
+/** The transports a subscriber comes through (the names Subscriber is given). */
+const TRANSPORTS = ["grpc", "websocket"] as const;
+
 const CHANNEL_NAMES = Object.fromEntries(
   Object.entries(MarketDataChannel)
     .filter(([, v]) => v > 0)
@@ -76,7 +79,8 @@ export class Hub {
       this.routes.set(symbol, { byChannel: new Map(), l2: new Map(), bars: new Map() });
     const registers = [options.registry];
     const subscribersByTransport = (): Map<string, number> => {
-      const m = new Map<string, number>();
+      // Every transport is listed, at 0 when none is open: a dashboard shows 0, not "no data".
+      const m = new Map<string, number>(TRANSPORTS.map((t) => [t, 0]));
       for (const s of this.subscribers) m.set(s.transport, (m.get(s.transport) ?? 0) + 1);
       return m;
     };
@@ -138,6 +142,8 @@ export class Hub {
         registers,
       }),
     };
+    // Series exist from the start, at 0: a rate over them is 0 until the first conflation.
+    for (const channel of Object.values(CHANNEL_NAMES)) this.metrics.conflations.inc({ channel }, 0);
   }
 
   private readonly sentByChannel = new Map<number, number>();

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { allowedCpus } from "./cpu-affinity.ts";
 import { MICROSECOND_BUCKETS_S, MILLISECOND_BUCKETS_S } from "@tradeplane/platform";
 
 /** The engine service's metrics, registered once on the process registry. */
@@ -13,9 +14,12 @@ export interface EngineMetrics {
   readonly role: Gauge;
   readonly snapshotSeconds: Histogram;
   readonly snapshotBytes: Gauge;
+  readonly lastSnapshotTime: Gauge;
+  readonly lastSnapshotSeq: Gauge;
   readonly snapshotLoadFailures: Counter;
   readonly replayRate: Gauge;
   readonly malformedCommands: Counter;
+  readonly cpusAllowed: Gauge;
 }
 
 export function createEngineMetrics(registry: Registry): EngineMetrics {
@@ -66,6 +70,16 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
       registers,
     }),
     snapshotBytes: new Gauge({ name: "tp_engine_snapshot_bytes", help: "Size of the last snapshot", registers }),
+    lastSnapshotTime: new Gauge({
+      name: "tp_engine_last_snapshot_timestamp_seconds",
+      help: "Unix time the last snapshot was stored or loaded (a stale-snapshot alert compares it with time())",
+      registers,
+    }),
+    lastSnapshotSeq: new Gauge({
+      name: "tp_engine_last_snapshot_seq",
+      help: "Command sequence the last snapshot stored or loaded holds",
+      registers,
+    }),
     snapshotLoadFailures: new Counter({
       name: "tp_engine_snapshot_load_failures_total",
       help: "Snapshots found unusable at start-up and skipped",
@@ -75,6 +89,15 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
       name: "tp_engine_replay_commands_per_second",
       help: "Commands per second applied during the last catch-up",
       registers,
+    }),
+    cpusAllowed: new Gauge({
+      name: "tp_engine_cpus_allowed",
+      help: "CPUs the engine process may run on (Cpus_allowed_list); equals the requested whole CPUs when pinned",
+      registers,
+      collect() {
+        const cpus = allowedCpus();
+        if (cpus !== undefined) this.set(cpus.length);
+      },
     }),
     malformedCommands: new Counter({
       name: "tp_engine_malformed_commands_total",

@@ -263,6 +263,8 @@ export class EngineRunner {
     } catch (err) {
       logger.warn({ err: (err as Error).message }, "cannot list snapshots; replaying the whole log");
     }
+    // Until a snapshot is loaded or stored, staleness counts from the start.
+    metrics.lastSnapshotTime.setToCurrentTime();
     for (const snap of list) {
       try {
         const bytes = await snapshots.read(snap.name);
@@ -272,6 +274,8 @@ export class EngineRunner {
           throw new Error(`holds seq ${partition.lastSeq}, named ${snap.lastSeq}`);
         this.partition = partition;
         this.lastSnapshotSeq = snap.lastSeq;
+        metrics.lastSnapshotTime.setToCurrentTime();
+        metrics.lastSnapshotSeq.set(snap.lastSeq);
         logger.info({ snapshot: snap.name, lastSeq: snap.lastSeq, bytes: snap.size }, "snapshot loaded");
         return;
       } catch (err) {
@@ -481,6 +485,8 @@ export class EngineRunner {
       await snapshots.write(lastSeq, bytes);
       metrics.snapshotSeconds.observe((performance.now() - t0) / 1000);
       metrics.snapshotBytes.set(bytes.length);
+      metrics.lastSnapshotTime.setToCurrentTime();
+      metrics.lastSnapshotSeq.set(lastSeq);
       this.lastSnapshotSeq = Math.max(this.lastSnapshotSeq, lastSeq);
       logger.info(
         { lastSeq, bytes: bytes.length, ms: Math.round(performance.now() - t0), copyMs: Math.round(copyMs * 10) / 10 },

@@ -1,0 +1,140 @@
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO_ROOT } from "./binaries.ts";
+import { freePort } from "./free-port.ts";
+
+/** The tradeplane command as a user runs it. */
+export const CLI_BIN = join(REPO_ROOT, "packages", "cli", "bin", "tradeplane.mjs");
+/** The manifest `npm start` runs. */
+export const EXAMPLE_VENUE = join(REPO_ROOT, "examples", "venue.yaml");
+
+const CLI_TIMEOUT_MS = 60_000;
+
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface UpOptions {
+  readonly manifest?: string;
+  /** Demo orders per second; 0 (the default here) turns the demo flow off. */
+  readonly demoRate?: number;
+  /** First of the ports local mode uses; a free range when omitted. */
+  readonly portBase?: number;
+}
+
+/** A base with the ports local mode uses free (nats-server, services, engines). */
+export async function localPortBase(): Promise<number> {
+  const p = await freePort();
+  return p > 60_000 ? p - 20_000 : p;
+}
+
+/**
+ * `tradeplane up --headless` in a temp data folder, driven as a user drives it: the real CLI
+ * in child processes, its own nats-server and service processes. `cleanup()` kills whatever a
+ * failed test left running (the `up` process, its nats-server, its services) and removes the
+ * folder.
+ */
+export class LocalVenueRun {
+  readonly dir = mkdtempSync(join(tmpdir(), "tp-local-"));
+  private readonly ups: ChildProcess[] = [];
+
+  /** Runs one CLI command against this venue's data folder. */
+  cli(...args: string[]): Promise<CliRun> {
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [CLI_BIN, "--data-dir", this.dir, ...args],
+        { timeout: CLI_TIMEOUT_MS },
+        (err, stdout, stderr) => {
+          const code = err === null ? 0 : typeof err.code === "number" ? err.code : 99;
+          resolve({ code, stdout, stderr });
+        },
+      );
+    });
+  }
+
+  /** Runs a CLI command with --json and parses its output; a non-zero exit throws with the output. */
+  async json<T>(...args: string[]): Promise<T> {
+    const run = await this.cli("--json", ...args);
+    if (run.code !== 0) throw new Error(`tradeplane ${args.join(" ")} exited ${run.code}: ${run.stderr}${run.stdout}`);
+    return JSON.parse(run.stdout) as T;
+  }
+
+  /** Starts `up` and resolves once it says the venue is up; its output is kept for failures. */
+  async up(options: UpOptions = {}): Promise<{ child: ChildProcess; output: () => string }> {
+    const portBase = options.portBase ?? (await localPortBase());
+    const child = spawn(
+      process.execPath,
+      [
+        CLI_BIN,
+        "--data-dir",
+        this.dir,
+        "up",
+        "--headless",
+        "-f",
+        options.manifest ?? EXAMPLE_VENUE,
+        "--port-base",
+        String(portBase),
+        "--demo-rate",
+        String(options.demoRate ?? 0),
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    this.ups.push(child);
+    let output = "";
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (/venue "[^"]+" is up/.test(output)) resolve();
+      };
+      child.stdout!.on("data", onData);
+      child.stderr!.on("data", onData);
+      child.once("exit", (code) => reject(new Error(`up exited ${code} before the venue was up:\n${output}`)));
+    });
+    return { child, output: () => output };
+  }
+
+  /** Stops an `up` as Ctrl-C does and resolves with its exit code. */
+  static stop(child: ChildProcess): Promise<number | null> {
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    child.kill("SIGINT");
+    return exited;
+  }
+
+  /** The local state file `up` writes (endpoints and tokens). */
+  state<T = Record<string, unknown>>(): T {
+    return JSON.parse(readFileSync(join(this.dir, "local.json"), "utf8")) as T;
+  }
+
+  /** Pids of the service processes configured from this data folder (Linux /proc). */
+  servicePids(): number[] {
+    const pids: number[] = [];
+    for (const entry of readdirSync("/proc")) {
+      if (!/^[0-9]+$/.test(entry)) continue;
+      try {
+        if (readFileSync(`/proc/${entry}/environ`, "utf8").includes(`TP_CONFIG_FILE=${this.dir}/`))
+          pids.push(Number(entry));
+      } catch {
+        // gone, or not ours to read
+      }
+    }
+    return pids;
+  }
+
+  /** Kills what is left (after a failure too) and removes the data folder. */
+  cleanup(): void {
+    for (const child of this.ups) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    try {
+      const { natsPid } = this.state<{ natsPid?: number }>();
+      if (natsPid !== undefined) process.kill(natsPid, "SIGKILL");
+    } catch {
+      // no state, or already gone
+    }
+    for (const pid of this.servicePids()) process.kill(pid, "SIGKILL");
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

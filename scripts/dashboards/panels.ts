@@ -1,0 +1,345 @@
+/**
+ * The Grafana dashboards, defined once as data: each a list of rows of panels, each panel
+ * one or more PromQL queries. `dashboards.ts` turns them into the JSON the chart provisions
+ * (charts/tradeplane/dashboards/*.json); a test fails when the checked-in JSON is stale, and
+ * the Prometheus integration test runs every query against a live local venue.
+ *
+ * Queries use Grafana's `$venue` variable and `$__rate_interval`; nothing else.
+ */
+
+export type PanelKind = "timeseries" | "stat";
+
+export interface PanelQuery {
+  readonly expr: string;
+  /** Grafana's legend template, e.g. "{{outcome}}". */
+  readonly legend?: string;
+}
+
+export interface PanelSpec {
+  readonly title: string;
+  readonly description: string;
+  readonly kind: PanelKind;
+  /** Grafana unit id: "ops", "s", "short", "bytes", "percentunit", ... */
+  readonly unit: string;
+  readonly queries: readonly PanelQuery[];
+  /** Where no local venue produces this data (the operator runs only in a cluster). */
+  readonly dataOnlyInCluster?: boolean;
+}
+
+export interface DashboardSpec {
+  /** File name and Grafana uid. */
+  readonly uid: string;
+  readonly title: string;
+  readonly description: string;
+  readonly rows: readonly { readonly title: string; readonly panels: readonly PanelSpec[] }[];
+  /** The metric whose `venue` label lists the venues for the `$venue` variable; none for the operator. */
+  readonly venueFrom?: string;
+}
+
+const V = '{venue=~"$venue"}';
+const v = (matchers: string) => `{venue=~"$venue",${matchers}}`;
+const rate = (metric: string, matchers = "") => `rate(${metric}${matchers === "" ? V : v(matchers)}[$__rate_interval])`;
+const quantile = (q: number, metric: string, by: string, matchers = "") =>
+  `histogram_quantile(${q}, sum by (le${by === "" ? "" : `, ${by}`}) (${rate(`${metric}_bucket`, matchers)}))`;
+
+const ts = (title: string, description: string, unit: string, ...queries: PanelQuery[]): PanelSpec => ({
+  title,
+  description,
+  kind: "timeseries",
+  unit,
+  queries,
+});
+const stat = (title: string, description: string, unit: string, ...queries: PanelQuery[]): PanelSpec => ({
+  title,
+  description,
+  kind: "stat",
+  unit,
+  queries,
+});
+
+export const DASHBOARDS: readonly DashboardSpec[] = [
+  {
+    uid: "tradeplane-venue",
+    title: "Tradeplane / Venue overview",
+    description: "Orders, trades, acknowledgement latency and book depth of a venue.",
+    venueFrom: "tp_engine_role",
+    rows: [
+      {
+        title: "Flow",
+        panels: [
+          ts(
+            "Orders per second by outcome",
+            "Order requests at the risk gateway (new, replace, cancel, mass cancel; unary and Session), by outcome.",
+            "ops",
+            { expr: `sum by (outcome) (${rate("tp_risk_orders_total")})`, legend: "{{outcome}}" },
+          ),
+          ts("Trades per second", "Trades printed, by instrument.", "ops", {
+            expr: `sum by (instrument) (${rate("tp_md_trades_total")})`,
+            legend: "{{instrument}}",
+          }),
+          ts("Lots traded per second", "Traded quantity in lots, by instrument.", "short", {
+            expr: `sum by (instrument) (${rate("tp_md_traded_lots_total")})`,
+            legend: "{{instrument}}",
+          }),
+        ],
+      },
+      {
+        title: "Latency",
+        panels: [
+          ts(
+            "Order to acknowledgement",
+            "From the request's arrival at the gateway to its acknowledgement (the command stored in the log, or the reject).",
+            "s",
+            { expr: quantile(0.5, "tp_risk_order_ack_seconds", ""), legend: "p50" },
+            { expr: quantile(0.99, "tp_risk_order_ack_seconds", ""), legend: "p99" },
+            { expr: quantile(0.999, "tp_risk_order_ack_seconds", ""), legend: "p99.9" },
+          ),
+          ts("Engine apply, p99", "Time to apply one command to the matching core, by partition.", "s", {
+            expr: quantile(0.99, "tp_engine_apply_seconds", "partition"),
+            legend: "partition {{partition}}",
+          }),
+        ],
+      },
+      {
+        title: "Books",
+        panels: [
+          ts("Book depth (best 10 levels)", "Lots shown in the best ten levels, by instrument and side.", "short", {
+            expr: `sum by (instrument, side) (tp_md_book_depth_lots${V})`,
+            legend: "{{instrument}} {{side}}",
+          }),
+          ts("Price levels", "Price levels in the book, by instrument and side.", "short", {
+            expr: `sum by (instrument, side) (tp_md_book_levels${V})`,
+            legend: "{{instrument}} {{side}}",
+          }),
+        ],
+      },
+    ],
+  },
+  {
+    uid: "tradeplane-engine",
+    title: "Tradeplane / Engine",
+    description: "Matching engine partitions: apply latency, command lag, snapshots, role and CPU pinning.",
+    venueFrom: "tp_engine_role",
+    rows: [
+      {
+        title: "Work",
+        panels: [
+          ts("Commands applied per second", "By partition and outcome (ok or rejected).", "ops", {
+            expr: `sum by (partition, outcome) (${rate("tp_engine_commands_applied_total")})`,
+            legend: "{{partition}} {{outcome}}",
+          }),
+          ts(
+            "Apply latency",
+            "Time to apply one command, by partition.",
+            "s",
+            { expr: quantile(0.5, "tp_engine_apply_seconds", "partition"), legend: "p50 {{partition}}" },
+            { expr: quantile(0.99, "tp_engine_apply_seconds", "partition"), legend: "p99 {{partition}}" },
+          ),
+          ts("Command lag", "Commands in the log not yet applied, by partition and pod.", "short", {
+            expr: `tp_engine_command_lag${V}`,
+            legend: "{{partition}} {{instance}}",
+          }),
+          ts("Event publish backlog", "Events awaiting acknowledgement (primary) or retained (standby).", "short", {
+            expr: `tp_engine_publish_backlog${V}`,
+            legend: "{{partition}} {{instance}}",
+          }),
+          ts("Event loop delay, p99", "The engine's Node.js event-loop delay: queueing for the CPU or GC.", "s", {
+            expr: `nodejs_eventloop_lag_p99_seconds${v('service="matching"')}`,
+            legend: "{{partition}} {{instance}}",
+          }),
+        ],
+      },
+      {
+        title: "State",
+        panels: [
+          stat("Role", "1 = primary, 0 = standby, per engine pod.", "short", {
+            expr: `tp_engine_role${V}`,
+            legend: "{{partition}} {{instance}}",
+          }),
+          stat(
+            "CPUs allowed",
+            "CPUs each engine may run on; equals the requested whole CPUs when the static CPU manager pinned it.",
+            "short",
+            { expr: `tp_engine_cpus_allowed${V}`, legend: "{{partition}} {{instance}}" },
+          ),
+          stat("Last command sequence", "Sequence of the last applied command, by partition.", "short", {
+            expr: `max by (partition) (tp_engine_last_command_seq${V})`,
+            legend: "{{partition}}",
+          }),
+          ts("Seconds since the last snapshot", "Time since each engine stored or loaded a snapshot.", "s", {
+            expr: `time() - tp_engine_last_snapshot_timestamp_seconds${V}`,
+            legend: "{{partition}} {{instance}}",
+          }),
+          ts("Snapshot size", "Bytes of the last snapshot, by partition.", "bytes", {
+            expr: `max by (partition) (tp_engine_snapshot_bytes${V})`,
+            legend: "{{partition}}",
+          }),
+        ],
+      },
+    ],
+  },
+  {
+    uid: "tradeplane-risk",
+    title: "Tradeplane / Risk",
+    description: "Pre-trade risk: rejects by reason, kill switches, positions, P&L and exposure.",
+    venueFrom: "tp_risk_accounts_loaded",
+    rows: [
+      {
+        title: "Checks",
+        panels: [
+          ts(
+            "Rejects per second by reason",
+            "Orders refused by the gateway's pre-trade checks or by the engine.",
+            "ops",
+            {
+              expr: `sum by (reason) (${rate("tp_risk_orders_total", 'outcome=~"rejected|invalid"')})`,
+              legend: "{{reason}}",
+            },
+          ),
+          ts("Reject ratio", "Refused requests over all requests.", "percentunit", {
+            expr: `sum(${rate("tp_risk_orders_total", 'outcome=~"rejected|invalid"')}) / sum(${rate("tp_risk_orders_total")})`,
+            legend: "rejected",
+          }),
+          ts("Pre-trade check time", "Time to run the check chain for one order.", "s", {
+            expr: quantile(0.99, "tp_risk_check_seconds", ""),
+            legend: "p99",
+          }),
+          stat("Kill switches engaged", "Engaged kill switches by scope.", "short", {
+            expr: `sum by (scope) (tp_risk_kill_switches_engaged${V})`,
+            legend: "{{scope}}",
+          }),
+          stat("Halted instruments", "Listed instruments the engine last announced halted.", "short", {
+            expr: `max(tp_risk_instruments_halted${V})`,
+            legend: "halted",
+          }),
+        ],
+      },
+      {
+        title: "Accounts",
+        panels: [
+          ts("Gross position (lots)", "Sum over instruments of |net position|, per account.", "short", {
+            expr: `sum by (account) (tp_risk_position_lots${V})`,
+            legend: "{{account}}",
+          }),
+          ts("Realised P&L", "Per account, in the venue's minor currency units.", "short", {
+            expr: `sum by (account) (tp_risk_realised_pnl${V})`,
+            legend: "{{account}}",
+          }),
+          ts("Unrealised P&L", "Per account at the mark price, minor units.", "short", {
+            expr: `sum by (account) (tp_risk_unrealised_pnl${V})`,
+            legend: "{{account}}",
+          }),
+          ts("Open exposure", "Gross notional of open orders per account, minor units.", "short", {
+            expr: `sum by (account) (tp_risk_open_exposure${V})`,
+            legend: "{{account}}",
+          }),
+          ts("Open orders", "Working orders per account.", "short", {
+            expr: `sum by (account) (tp_risk_open_orders${V})`,
+            legend: "{{account}}",
+          }),
+        ],
+      },
+    ],
+  },
+  {
+    uid: "tradeplane-market-data",
+    title: "Tradeplane / Market data",
+    description: "Subscribers, fan-out latency, conflation and the event log position of the market-data service.",
+    venueFrom: "tp_md_log_position",
+    rows: [
+      {
+        title: "Distribution",
+        panels: [
+          ts("Subscribers", "Open subscriptions by transport (gRPC, WebSocket).", "short", {
+            expr: `sum by (transport) (tp_md_subscribers${V})`,
+            legend: "{{transport}}",
+          }),
+          ts(
+            "Event to send",
+            "From the engine event's arrival to its update being written to subscribers.",
+            "s",
+            { expr: quantile(0.5, "tp_md_event_to_send_seconds", ""), legend: "p50" },
+            { expr: quantile(0.99, "tp_md_event_to_send_seconds", ""), legend: "p99" },
+          ),
+          ts("Updates sent per second", "Updates written to subscribers.", "ops", {
+            expr: `sum(${rate("tp_md_updates_sent_total")})`,
+            legend: "updates",
+          }),
+          ts("Conflations per second", "Updates merged for subscribers that fell behind.", "ops", {
+            expr: `sum(${rate("tp_md_conflations_total")})`,
+            legend: "conflated",
+          }),
+          ts("Slow-consumer disconnects", "Subscribers cut off for falling too far behind.", "short", {
+            expr: `sum(increase(tp_md_slow_consumer_disconnects_total${V}[$__rate_interval]))`,
+            legend: "disconnects",
+          }),
+        ],
+      },
+      {
+        title: "Log",
+        panels: [
+          ts("Events applied per second", "Event-stream messages applied from the log.", "ops", {
+            expr: `sum(${rate("tp_md_events_applied_total")})`,
+            legend: "events",
+          }),
+          stat(
+            "Book mismatches",
+            "Levels where the engine's deltas disagreed with the book built from orders (should be 0).",
+            "short",
+            {
+              expr: `max(tp_md_book_mismatches${V})`,
+              legend: "mismatches",
+            },
+          ),
+        ],
+      },
+    ],
+  },
+  {
+    uid: "tradeplane-operator",
+    title: "Tradeplane / Operator",
+    description: "The operator's reconciles, errors, queue and watches.",
+    rows: [
+      {
+        title: "Reconciles",
+        panels: [
+          {
+            ...ts("Reconciles per second by result", "By kind and result.", "ops", {
+              expr: "sum by (kind, result) (rate(tp_operator_reconciles_total[$__rate_interval]))",
+              legend: "{{kind}} {{result}}",
+            }),
+            dataOnlyInCluster: true,
+          },
+          {
+            ...ts("Reconcile duration, p99", "By kind.", "s", {
+              expr: "histogram_quantile(0.99, sum by (le, kind) (rate(tp_operator_reconcile_seconds_bucket[$__rate_interval])))",
+              legend: "{{kind}}",
+            }),
+            dataOnlyInCluster: true,
+          },
+          {
+            ...ts("Work queue depth", "Keys waiting to be reconciled.", "short", {
+              expr: "sum by (kind) (tp_operator_queue_depth)",
+              legend: "{{kind}}",
+            }),
+            dataOnlyInCluster: true,
+          },
+          {
+            ...ts("Watch restarts", "Informer watches restarted after an error or the watchdog.", "short", {
+              expr: "sum by (kind) (increase(tp_operator_watch_restarts_total[$__rate_interval]))",
+              legend: "{{kind}}",
+            }),
+            dataOnlyInCluster: true,
+          },
+          {
+            ...stat("Leader", "1 on the replica that holds the leader lease.", "short", {
+              expr: "tp_operator_leader",
+              legend: "{{instance}}",
+            }),
+            dataOnlyInCluster: true,
+          },
+        ],
+      },
+    ],
+  },
+];
