@@ -25,7 +25,7 @@ import type { AccountRegistry } from "./accounts.ts";
 import type { EventFollower } from "./event-follower.ts";
 import { streamExecutionReports } from "./execution-report-stream.ts";
 import { authoriseAccount, type Caller } from "./order-entry-auth.ts";
-import { OrderEntryMetrics } from "./order-entry-metrics.ts";
+import { OrderEntryMetrics, type RequestKindLabel } from "./order-entry-metrics.ts";
 import { orderEntrySession } from "./order-entry-session.ts";
 import { OrderIntake } from "./order-intake.ts";
 
@@ -92,8 +92,20 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       );
     };
 
+  /** An order request: its answer is its acknowledgement, timed from its arrival. */
+  const order =
+    <Req, Res>(kind: RequestKindLabel, handler: (req: Req, caller: Caller) => Promise<Res>) =>
+    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+      const arrived = performance.now();
+      unary<Req, Res>(async (req, caller) => {
+        const res = await handler(req, caller);
+        metrics.acknowledged(kind, arrived);
+        return res;
+      })(call, callback);
+    };
+
   return {
-    submitOrder: unary(async (req, caller) => {
+    submitOrder: order("submit", async (req, caller) => {
       const account = authorise(caller, req.account);
       const prepared = intake.prepareSubmit(account, req);
       if (!prepared.ok)
@@ -109,7 +121,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       metrics.answered("submit", reports);
       return { reports };
     }),
-    cancelOrder: unary(async (req, caller) => {
+    cancelOrder: order("cancel", async (req, caller) => {
       const account = authorise(caller, req.account);
       const prepared = intake.prepareCancel(account, req);
       if (!prepared.ok)
@@ -125,7 +137,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
           }),
       };
     }),
-    replaceOrder: unary(async (req, caller) => {
+    replaceOrder: order("replace", async (req, caller) => {
       const account = authorise(caller, req.account);
       const prepared = intake.prepareReplace(account, req);
       if (!prepared.ok)
@@ -137,9 +149,11 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
         prepared.body,
         prepared.hold,
       );
-      return { reports: await intake.reportsOf(account, seq) };
+      const reports = await intake.reportsOf(account, seq);
+      metrics.answered("replace", reports);
+      return { reports };
     }),
-    massCancel: unary(async (req, caller) => {
+    massCancel: order("mass_cancel", async (req, caller) => {
       const account = authorise(caller, req.account);
       const prepared = intake.prepareMassCancel(req);
       if (!prepared.ok) throw new ValidationError(prepared.text, [{ path: "instrument", message: "unknown" }]);
@@ -150,6 +164,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
         cancelled += (await intake.reportsOf(account, seq)).filter((r) => r.execType === ExecType.CANCELLED).length;
         commands.push({ partition, commandSeq: seq });
       }
+      metrics.accepted("mass_cancel");
       return { cancelledCount: cancelled, commands };
     }),
     getAccountPositions: unary(async (req, caller) => reads.positions(authorise(caller, req.account), req.instrument)),

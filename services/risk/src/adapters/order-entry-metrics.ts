@@ -1,13 +1,19 @@
 import { ExecType, type ExecutionReport } from "@tradeplane/contracts";
+import { MILLISECOND_BUCKETS_S } from "@tradeplane/platform";
 import { Counter, Histogram, type Registry } from "prom-client";
 import { rejectReasonName } from "../domain/order-intake.ts";
 
-export type RequestKindLabel = "submit" | "cancel" | "replace" | "any";
+export type RequestKindLabel = "submit" | "cancel" | "replace" | "mass_cancel" | "any";
 
-/** OrderEntry's request metrics: outcomes per kind and reason, and the time the pre-trade checks take. */
+/**
+ * OrderEntry's request metrics: every order request (unary and Session; new, cancel, replace,
+ * mass cancel) counted once by outcome and reason, the time from its arrival to its
+ * acknowledgement, and the time the pre-trade checks take.
+ */
 export class OrderEntryMetrics {
   private readonly outcomes: Counter<"kind" | "outcome" | "reason">;
   private readonly checkSeconds: Histogram;
+  private readonly ackSeconds: Histogram<"kind">;
 
   constructor(registry: Registry) {
     this.outcomes = new Counter({
@@ -22,6 +28,23 @@ export class OrderEntryMetrics {
       buckets: [1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 1e-3],
       registers: [registry],
     });
+    this.ackSeconds = new Histogram({
+      name: "tp_risk_order_ack_seconds",
+      help: "From an order request's arrival to its acknowledgement (unary: the answer with its reports; Session: the ack, once the command is stored), seconds",
+      labelNames: ["kind"],
+      buckets: [...MILLISECOND_BUCKETS_S],
+      registers: [registry],
+    });
+  }
+
+  /** Records the acknowledgement of a request that arrived at `arrivedMs` (performance.now()). */
+  acknowledged(kind: RequestKindLabel, arrivedMs: number): void {
+    this.ackSeconds.observe({ kind }, (performance.now() - arrivedMs) / 1000);
+  }
+
+  /** Counts a request written to the log (the engine's answer comes later, as reports). */
+  accepted(kind: RequestKindLabel): void {
+    this.outcomes.inc({ kind, outcome: "accepted", reason: "" });
   }
 
   /** Runs `decide` (the checks of one request), timing it. */
@@ -46,6 +69,6 @@ export class OrderEntryMetrics {
   answered(kind: RequestKindLabel, reports: readonly ExecutionReport[]): void {
     const first = reports[0];
     if (first?.execType === ExecType.REJECTED) this.rejected(kind, first.rejectReason);
-    else this.outcomes.inc({ kind, outcome: "accepted", reason: "" });
+    else this.accepted(kind);
   }
 }

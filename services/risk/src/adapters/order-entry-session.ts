@@ -17,6 +17,7 @@ import { cancelEverywhere } from "./cancel-all.ts";
 import type { EventFollower } from "./event-follower.ts";
 import { MAX_QUEUED_REPORTS } from "./execution-report-stream.ts";
 import type { Caller } from "./order-entry-auth.ts";
+import type { RequestKindLabel } from "./order-entry-metrics.ts";
 import type { OrderIntake } from "./order-intake.ts";
 
 const DEFAULT_SESSION_HEARTBEAT_MS = 1_000;
@@ -189,6 +190,14 @@ export function orderEntrySession(
   };
 }
 
+/** The metric label of each kind of request a Session carries. */
+const KIND_LABELS: Readonly<Record<number, RequestKindLabel>> = {
+  [RequestKind.NEW_ORDER]: "submit",
+  [RequestKind.CANCEL_ORDER]: "cancel",
+  [RequestKind.REPLACE_ORDER]: "replace",
+  [RequestKind.MASS_CANCEL]: "mass_cancel",
+};
+
 /**
  * Checks each request of a batch and appends it to the command log, synchronously and in
  * order; resolves with the batch's acks once every append is stored. The appends of the
@@ -197,6 +206,8 @@ export function orderEntrySession(
  * session's pipeline is not one storage round trip per batch.
  */
 function sessionBatch(intake: OrderIntake, who: string, requests: OrderRequest[]): Promise<RequestAck[]> {
+  const arrived = performance.now();
+  const { metrics } = intake;
   const acks: Promise<RequestAck>[] = requests.map((r, index) => {
     const base = {
       index,
@@ -218,14 +229,19 @@ function sessionBatch(intake: OrderIntake, who: string, requests: OrderRequest[]
       isNew: boolean,
     ): Promise<RequestAck> =>
       seq.then(
-        (commandSeq) => ({
-          ...base,
-          requestKind: kind,
-          clientOrderId: id,
-          accepted: true,
-          orderId: isNew ? commandSeq : 0,
-          commands: [{ partition, commandSeq }],
-        }),
+        (commandSeq) => {
+          const label = KIND_LABELS[kind] ?? "any";
+          metrics.accepted(label);
+          metrics.acknowledged(label, arrived);
+          return {
+            ...base,
+            requestKind: kind,
+            clientOrderId: id,
+            accepted: true,
+            orderId: isNew ? commandSeq : 0,
+            commands: [{ partition, commandSeq }],
+          };
+        },
         () => ({
           ...base,
           requestKind: kind,

@@ -63,6 +63,11 @@ export class OrderIntake {
 
   private readonly deps: OrderIntakeDeps;
 
+  /** The request metrics the intake counts its refusals in (the adapters count the rest). */
+  get metrics(): OrderEntryMetrics {
+    return this.deps.metrics;
+  }
+
   constructor(deps: OrderIntakeDeps) {
     this.deps = deps;
   }
@@ -76,7 +81,9 @@ export class OrderIntake {
   }
 
   prepareCancel(account: string, req: CancelOrderRequest): Decision {
-    return cancelSyntax(req) ?? decideCancel(req, this.targetOf(account, req.target), this.deps.instruments);
+    const decision = cancelSyntax(req) ?? decideCancel(req, this.targetOf(account, req.target), this.deps.instruments);
+    if (!decision.ok) this.deps.metrics.rejected("cancel", decision.reason);
+    return decision;
   }
 
   prepareReplace(account: string, req: ReplaceOrderRequest): Decision {
@@ -92,7 +99,9 @@ export class OrderIntake {
   }
 
   prepareMassCancel(req: MassCancelRequest): Refusal | MassCancelDecision {
-    return decideMassCancel(req, this.deps.instruments);
+    const decision = decideMassCancel(req, this.deps.instruments);
+    if (!decision.ok) this.deps.metrics.rejected("mass_cancel", decision.reason);
+    return decision;
   }
 
   /** Appends a command for an account and returns its sequence. */
