@@ -235,6 +235,15 @@ export function serviceEndpointsSchema(defaults: { grpcPort: number; opsPort: nu
     opsHost: z.string().default("0.0.0.0"),
     opsPort: env.int(0, 65_535).default(defaults.opsPort),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    tracing: z.enum(["none", "console", "memory"]).default("none"),
+    tracing: z.enum(["none", "console", "memory", "otlp"]).default("none"),
+    /** OTLP/HTTP traces URL when tracing is "otlp" (default DEFAULT_OTLP_ENDPOINT). */
+    otlpEndpoint: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .optional(),
+    /** Share of traces started by this service (requests without a trace context), 0..1. */
+    traceSampleRatio: z.coerce.number().min(0).max(1).optional(),
+    /** Extra OpenTelemetry resource attributes, e.g. {"deployment.environment": "prod"}. */
+    traceResourceAttributes: z.record(z.string().min(1).max(256), z.string().max(1024)).optional(),
   };
 }

@@ -12,6 +12,7 @@ import {
   createMetricsRegistry,
   Health,
   initTelemetry,
+  tracingSettingsOf,
   openBlobStore,
   runService,
   Shutdown,
@@ -87,7 +88,7 @@ export async function main(config: Readonly<MarketDataConfig>): Promise<StartedM
     base: { venue: config.venue, instance: config.instanceId },
   });
   const registry = createMetricsRegistry("market-data", { venue: config.venue });
-  const telemetry = initTelemetry("tradeplane-market-data", config.tracing);
+  const telemetry = initTelemetry("tradeplane-market-data", tracingSettingsOf(config));
   const health = new Health();
   health.register("nats");
   health.register("events");

@@ -12,6 +12,7 @@ import {
   Health,
   runService,
   initTelemetry,
+  tracingSettingsOf,
   Shutdown,
   grpcServerSettings,
   startGrpcServer,
@@ -39,7 +40,7 @@ export async function main(config: Readonly<EngineServiceConfig>): Promise<Start
   const base = { venue: config.venue, partition: config.partition, instance: config.instanceId };
   const logger = createLogger({ service: "matching", level: config.logLevel, base });
   const registry = createMetricsRegistry("matching", { venue: config.venue, partition: String(config.partition) });
-  const telemetry = initTelemetry("tradeplane-matching", config.tracing);
+  const telemetry = initTelemetry("tradeplane-matching", tracingSettingsOf(config));
   const health = new Health();
   health.register("nats");
   health.register("engine");

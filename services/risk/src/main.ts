@@ -17,6 +17,7 @@ import {
   openBlobStore,
   runService,
   initTelemetry,
+  tracingSettingsOf,
   Shutdown,
   grpcServerSettings,
   startGrpcServer,
@@ -57,7 +58,7 @@ export async function main(config: Readonly<RiskGatewayConfig>): Promise<Started
     base: { venue: config.venue, instance: config.instanceId },
   });
   const registry = createMetricsRegistry("risk", { venue: config.venue });
-  const telemetry = initTelemetry("tradeplane-risk", config.tracing);
+  const telemetry = initTelemetry("tradeplane-risk", tracingSettingsOf(config));
   const health = new Health();
   health.register("nats");
   health.register("accounts");
@@ -148,6 +149,8 @@ export async function main(config: Readonly<RiskGatewayConfig>): Promise<Started
           commandTimeoutMs: config.commandTimeoutMs,
           logger,
           registry,
+          tracer: telemetry.tracer,
+          startsTraces: telemetry.startsTraces,
         }),
       },
       {

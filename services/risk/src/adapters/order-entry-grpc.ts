@@ -15,7 +15,7 @@ import {
   type CommandLogWriter,
   type Logger,
 } from "@tradeplane/platform";
-import { context } from "@opentelemetry/api";
+import { context, SpanKind, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
 import type { Registry } from "prom-client";
 import type { LimitOverrides } from "@tradeplane/risk-checks/limits";
 import { rejectReport, type InstrumentInfo, type Refusal } from "../domain/order-intake.ts";
@@ -42,6 +42,10 @@ export interface OrderEntryDeps {
   readonly commandTimeoutMs: number;
   readonly logger: Logger;
   readonly registry: Registry;
+  /** Spans of order requests: for requests that carry a trace context, and others when `startsTraces`. */
+  readonly tracer?: Tracer;
+  /** Whether a request without a trace context starts one (a sample ratio above 0). */
+  readonly startsTraces?: boolean;
 }
 
 /**
@@ -92,20 +96,41 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       );
     };
 
-  /** An order request: its answer is its acknowledgement, timed from its arrival. */
+  /**
+   * A traced request: a server span around the handler, active while it writes to the log, so
+   * the command carries it to the engine and the engine's span and events are its children.
+   * Only where there is a trace to join or one to start: a span on every order costs.
+   */
+  const traced = <Res>(rpc: string, run: () => Promise<Res>): Promise<Res> => {
+    const { tracer } = deps;
+    if (tracer === undefined || (deps.startsTraces !== true && trace.getSpan(context.active()) === undefined))
+      return run();
+    return tracer.startActiveSpan(`tradeplane.v1.OrderEntry/${rpc}`, { kind: SpanKind.SERVER }, async (span) => {
+      try {
+        return await run();
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        throw err;
+      } finally {
+        span.end();
+      }
+    });
+  };
+
+  /** An order request: traced, and its answer is its acknowledgement, timed from its arrival. */
   const order =
-    <Req, Res>(kind: RequestKindLabel, handler: (req: Req, caller: Caller) => Promise<Res>) =>
+    <Req, Res>(kind: RequestKindLabel, rpc: string, handler: (req: Req, caller: Caller) => Promise<Res>) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
       const arrived = performance.now();
       unary<Req, Res>(async (req, caller) => {
-        const res = await handler(req, caller);
+        const res = await traced(rpc, () => handler(req, caller));
         metrics.acknowledged(kind, arrived);
         return res;
       })(call, callback);
     };
 
   return {
-    submitOrder: order("submit", async (req, caller) => {
+    submitOrder: order("submit", "SubmitOrder", async (req, caller) => {
       const account = authorise(caller, req.account);
       const prepared = intake.prepareSubmit(account, req);
       if (!prepared.ok)
@@ -121,7 +146,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       metrics.answered("submit", reports);
       return { reports };
     }),
-    cancelOrder: order("cancel", async (req, caller) => {
+    cancelOrder: order("cancel", "CancelOrder", async (req, caller) => {
       const account = authorise(caller, req.account);
       const prepared = intake.prepareCancel(account, req);
       if (!prepared.ok)
@@ -137,7 +162,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
           }),
       };
     }),
-    replaceOrder: order("replace", async (req, caller) => {
+    replaceOrder: order("replace", "ReplaceOrder", async (req, caller) => {
       const account = authorise(caller, req.account);
       const prepared = intake.prepareReplace(account, req);
       if (!prepared.ok)
@@ -153,7 +178,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       metrics.answered("replace", reports);
       return { reports };
     }),
-    massCancel: order("mass_cancel", async (req, caller) => {
+    massCancel: order("mass_cancel", "MassCancel", async (req, caller) => {
       const account = authorise(caller, req.account);
       const prepared = intake.prepareMassCancel(req);
       if (!prepared.ok) throw new ValidationError(prepared.text, [{ path: "instrument", message: "unknown" }]);

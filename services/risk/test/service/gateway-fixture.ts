@@ -101,6 +101,8 @@ export interface VenueOptions {
   readonly grpcTls?: GrpcTlsSettings;
   /** Admin tokens by role; by default ADMIN_TOKEN holds venue-operator and risk-officer. */
   readonly adminTokens?: RiskGatewayConfig["adminTokens"];
+  /** Tracing of the gateway and the engine (default: none). */
+  readonly tracing?: Pick<RiskGatewayConfig, "tracing" | "otlpEndpoint" | "traceSampleRatio">;
 }
 
 export function tokenOf(account: string): string {
@@ -129,7 +131,18 @@ export async function startVenue(options: VenueOptions): Promise<Venue> {
     venue: options.venue,
     instanceId: "engine",
     instruments: testInstrumentSettings,
-    env: { TP_ADMIN_TOKENS_VENUE_OPERATOR: ENGINE_ADMIN_TOKEN },
+    env: {
+      TP_ADMIN_TOKENS_VENUE_OPERATOR: ENGINE_ADMIN_TOKEN,
+      ...(options.tracing === undefined
+        ? {}
+        : {
+            TP_TRACING: options.tracing.tracing,
+            ...(options.tracing.otlpEndpoint === undefined ? {} : { TP_OTLP_ENDPOINT: options.tracing.otlpEndpoint }),
+            ...(options.tracing.traceSampleRatio === undefined
+              ? {}
+              : { TP_TRACE_SAMPLE_RATIO: String(options.tracing.traceSampleRatio) }),
+          }),
+    },
   });
   await engine.start();
   const config: Readonly<RiskGatewayConfig> = {
@@ -153,6 +166,7 @@ export async function startVenue(options: VenueOptions): Promise<Venue> {
     opsPort: 0,
     logLevel: "silent",
     tracing: "none",
+    ...options.tracing,
   };
   const open = async () => {
     const gateway = await main(config);

@@ -1,0 +1,111 @@
+import { createServer, type Server } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "@tradeplane/testkit";
+import { order, startVenue, tokenOf, type Venue } from "./gateway-fixture.ts";
+
+/**
+ * Traces leave the processes: the gateway (in this process) and the engine (a child process)
+ * export over OTLP/HTTP to a stand-in collector, and one order's spans arrive as one trace.
+ */
+
+interface ReceivedSpan {
+  readonly service: string;
+  readonly name: string;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId: string;
+}
+
+/** A stand-in OpenTelemetry collector: the OTLP/HTTP JSON traces endpoint, keeping what it receives. */
+class StandInCollector {
+  readonly spans: ReceivedSpan[] = [];
+  private readonly server: Server;
+  private port = 0;
+
+  constructor() {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        if (req.method === "POST" && req.url === "/v1/traces")
+          this.spans.push(...spansOf(Buffer.concat(chunks).toString()));
+        res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      });
+    });
+  }
+
+  async start(): Promise<this> {
+    this.port = await freePort();
+    await new Promise<void>((resolve) => this.server.listen(this.port, "127.0.0.1", resolve));
+    return this;
+  }
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}/v1/traces`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+type OtlpJson = {
+  resourceSpans?: {
+    resource?: { attributes?: { key: string; value: { stringValue?: string } }[] };
+    scopeSpans?: { spans?: { name: string; traceId: string; spanId: string; parentSpanId?: string }[] }[];
+  }[];
+};
+
+function spansOf(body: string): ReceivedSpan[] {
+  const out: ReceivedSpan[] = [];
+  for (const rs of (JSON.parse(body) as OtlpJson).resourceSpans ?? []) {
+    const service = rs.resource?.attributes?.find((a) => a.key === "service.name")?.value.stringValue ?? "";
+    for (const ss of rs.scopeSpans ?? [])
+      for (const s of ss.spans ?? [])
+        out.push({ service, name: s.name, traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId ?? "" });
+  }
+  return out;
+}
+
+let collector: StandInCollector;
+let venue: Venue;
+
+beforeAll(async () => {
+  collector = await new StandInCollector().start();
+  venue = await startVenue({
+    venue: "otlp",
+    accounts: [{ name: "alice" }],
+    tracing: { tracing: "otlp", otlpEndpoint: collector.endpoint, traceSampleRatio: 1 },
+  });
+});
+
+afterAll(async () => {
+  await venue?.close();
+  await collector?.close();
+});
+
+async function waitForSpans(check: (spans: readonly ReceivedSpan[]) => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check(collector.spans)) {
+    if (Date.now() > deadline) throw new Error(`spans received: ${JSON.stringify(collector.spans, null, 1)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe("traces exported over OTLP", () => {
+  it("hold the gateway's and the engine's spans of one order in one trace", async () => {
+    const res = await venue.submit(tokenOf("alice"), order({ clientOrderId: "traced-1", qty: 3 }));
+    expect(res.reports.length).toBeGreaterThan(0);
+    const gatewaySpan = () =>
+      collector.spans.find((s) => s.service === "tradeplane-risk" && s.name === "tradeplane.v1.OrderEntry/SubmitOrder");
+    await waitForSpans((spans) => {
+      const g = gatewaySpan();
+      return g !== undefined && spans.some((s) => s.service === "tradeplane-matching" && s.traceId === g.traceId);
+    });
+    const gateway = gatewaySpan()!;
+    const engine = collector.spans.find((s) => s.service === "tradeplane-matching" && s.traceId === gateway.traceId)!;
+    expect(engine.name).toBe("engine.apply");
+    // The engine applied the command the gateway wrote inside its span: the gateway's span is its parent.
+    expect(engine.parentSpanId).toBe(gateway.spanId);
+  });
+});
