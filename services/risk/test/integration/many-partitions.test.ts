@@ -179,7 +179,7 @@ describe("a venue of four partitions with engines and gateway restarted under lo
       },
       env: {
         TP_NATS_URL: server.url,
-        TP_ADMIN_TOKEN: ADMIN_TOKEN,
+        TP_ADMIN_TOKENS_RISK_OFFICER: ADMIN_TOKEN,
         TP_SNAPSHOT_INTERVAL_MS: "300",
         TP_LOG_LEVEL: "warn",
       },
