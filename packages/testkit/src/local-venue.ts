@@ -1,9 +1,9 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { REPO_ROOT } from "./binaries.ts";
-import { freePort } from "./free-port.ts";
 
 /** The tradeplane command as a user runs it. */
 export const CLI_BIN = join(REPO_ROOT, "packages", "cli", "bin", "tradeplane.mjs");
@@ -26,10 +26,29 @@ export interface UpOptions {
   readonly portBase?: number;
 }
 
-/** A base with the ports local mode uses free (nats-server, services, engines). */
+/** Ports local mode takes from its base (nats-server, services, engines of a few partitions). */
+const LOCAL_PORT_SPAN = 40;
+/** Bases are drawn below Linux's ephemeral range (32768-60999), where the kernel never hands
+ * out ports for other tests' outgoing connections while a venue starts. */
+const BASE_RANGE = [20_000, 32_000] as const;
+
+/** A base whose LOCAL_PORT_SPAN ports are all free now (each checked by binding it). */
 export async function localPortBase(): Promise<number> {
-  const p = await freePort();
-  return p > 60_000 ? p - 20_000 : p;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = BASE_RANGE[0] + Math.floor(Math.random() * (BASE_RANGE[1] - BASE_RANGE[0] - LOCAL_PORT_SPAN));
+    let free = true;
+    for (let port = base; port < base + LOCAL_PORT_SPAN && free; port++) free = await canBind(port);
+    if (free) return base;
+  }
+  throw new Error(`no ${LOCAL_PORT_SPAN} free ports in a row between ${BASE_RANGE[0]} and ${BASE_RANGE[1]}`);
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
 }
 
 /**

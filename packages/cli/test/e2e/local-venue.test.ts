@@ -1,11 +1,8 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort } from "@tradeplane/testkit";
+import { EXAMPLE_VENUE as MANIFEST, localPortBase, LocalVenueRun } from "@tradeplane/testkit";
 
 /**
  * The newcomer's path, end to end and for real: `tradeplane up --headless` in a temp folder
@@ -14,91 +11,17 @@ import { freePort } from "@tradeplane/testkit";
  * the same state, rebuilt from the log.
  */
 
-const BIN = fileURLToPath(new URL("../../bin/tradeplane.mjs", import.meta.url));
-const MANIFEST = fileURLToPath(new URL("../../../../examples/venue.yaml", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "tp-local-"));
-const ups: ChildProcess[] = [];
+const venue = new LocalVenueRun();
+const dir = venue.dir;
+const cli = (...args: string[]) => venue.cli(...args);
+const json = <T>(...args: string[]) => venue.json<T>(...args);
+const up = (portBase: number) => venue.up({ portBase });
+const stop = LocalVenueRun.stop;
+const servicePids = () => venue.servicePids();
+const portBase = localPortBase;
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, "--data-dir", dir, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === "number" ? err.code : 99;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function json<T>(...args: string[]): Promise<T> {
-  const run = await cli("--json", ...args);
-  if (run.code !== 0) throw new Error(`tradeplane ${args.join(" ")} exited ${run.code}: ${run.stderr}${run.stdout}`);
-  return JSON.parse(run.stdout) as T;
-}
-
-/** Starts `up` and resolves once it says the venue is up; its output is kept for failures. */
-async function up(portBase: number): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(
-    process.execPath,
-    [BIN, "--data-dir", dir, "up", "--headless", "-f", MANIFEST, "--port-base", String(portBase), "--demo-rate", "0"],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  ups.push(child);
-  let output = "";
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('venue "demo" is up')) resolve();
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`up exited ${code} before the venue was up:\n${output}`)));
-  });
-  return { child, output: () => output };
-}
-
-async function stop(child: ChildProcess): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  child.kill("SIGINT");
-  return exited;
-}
-
-/** Pids of the service processes configured from this test's data folder (Linux /proc). */
-function servicePids(): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/environ`, "utf8").includes(`TP_CONFIG_FILE=${dir}/`)) pids.push(Number(entry));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return pids;
-}
-
-/** A base with the 12 ports local mode uses free (nats-server, services, one engine). */
-async function portBase(): Promise<number> {
-  const p = await freePort();
-  return p > 60_000 ? p - 20_000 : p;
-}
-
-afterAll(async () => {
-  for (const child of ups) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  // After a failure, do not leave the venue's nats-server or services behind.
-  try {
-    const { natsPid } = JSON.parse(readFileSync(join(dir, "local.json"), "utf8")) as { natsPid?: number };
-    if (natsPid !== undefined) process.kill(natsPid, "SIGKILL");
-  } catch {
-    // no state, or already gone
-  }
-  for (const pid of servicePids()) process.kill(pid, "SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
-});
+// After a failure, do not leave the venue's nats-server or services behind.
+afterAll(() => venue.cleanup());
 
 type Book = { book: { bids: { price: number; qty: number }[]; asks: { price: number; qty: number }[] } };
 type Trades = { trades: { price: number; qty: number; tradeId: number }[] };
