@@ -68,6 +68,8 @@ export interface AccountFacts {
   readonly position: { readonly netQty: number; readonly openBuyQty: number; readonly openSellQty: number };
   /** Gross notional of the account's open orders in every instrument, as the projection has them. */
   readonly openExposure: number;
+  /** Absolute notional of the account's positions at mark, over every instrument (credit use with openExposure). */
+  readonly positionsNotional?: number;
   readonly inFlight: InFlightView;
 }
 
@@ -130,7 +132,8 @@ export function checkContextOf(account: string, intent: Intent, facts: OrderFact
       position: a.position.netQty,
       openBuyQty: a.position.openBuyQty + a.inFlight.buyQty - (intent.side === Side.BUY ? outQty : 0),
       openSellQty: a.position.openSellQty + a.inFlight.sellQty - (intent.side === Side.SELL ? outQty : 0),
-      openExposure: a.openExposure + a.inFlight.exposure - outExposure,
+      // Credit use (risk_admin.proto): open orders, those in flight, and positions at mark.
+      openExposure: a.openExposure + (a.positionsNotional ?? 0) + a.inFlight.exposure - outExposure,
     },
     instrument: {
       halted: m.halted,

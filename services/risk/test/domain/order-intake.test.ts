@@ -156,6 +156,12 @@ describe("a new order", () => {
       { ok: false, reason: RejectReason.CREDIT_LIMIT },
     ],
     [
+      "counts positions at mark toward the credit limit",
+      submit({ qty: 10 }),
+      facts({ limits: { creditLimit: 2_000_000 }, account: { positionsNotional: 600_000 } }),
+      { ok: false, reason: RejectReason.CREDIT_LIMIT },
+    ],
+    [
       "is refused on a halted instrument",
       submit(),
       facts({ market: { halted: true } }),
