@@ -385,12 +385,13 @@ export function rejectReport(
   refusal: Pick<Refusal, "reason" | "text" | "order">,
   nowMs: number,
 ): ExecutionReport {
+  const echoed = echoedClientOrderId(clientOrderId);
   return {
     sequence: 0,
     execType: ExecType.REJECTED,
-    order: refusal.order === undefined ? emptyOrder(account, "", clientOrderId) : { ...refusal.order },
+    order: refusal.order === undefined ? emptyOrder(account, "", echoed) : { ...refusal.order },
     requestKind: kind,
-    requestClientOrderId: clientOrderId,
+    requestClientOrderId: echoed,
     origClientOrderId: "",
     tradeId: 0,
     lastPrice: 0,
@@ -404,6 +405,15 @@ export function rejectReport(
     eventIndex: 0,
     transactTime: { seconds: Math.floor(nowMs / 1000), nanos: (nowMs % 1000) * 1_000_000 },
   };
+}
+
+/**
+ * The client order id a refusal repeats: the request's own when it is one (at most 36
+ * characters), else nothing: a report never carries more of a malformed field than its text's
+ * short excerpt.
+ */
+export function echoedClientOrderId(clientOrderId: string): string {
+  return clientOrderIdProblem("client_order_id", clientOrderId) === undefined ? clientOrderId : "";
 }
 
 /** A reject reason's name (a bounded set: the enum's names), for texts and metric labels. */
