@@ -440,6 +440,21 @@ export class OrderProjection {
     return total;
   }
 
+  /**
+   * Absolute notional of an account's positions at mark (the instrument's last trade, else
+   * the position's own mark), over every instrument: with its open exposure, the account's
+   * credit use (risk_admin.proto's credit_limit).
+   */
+  positionsNotional(account: string): number {
+    let total = 0;
+    for (const [instrument, p] of this.positionsOf(account)) {
+      if (p.netQty === 0) continue;
+      const mark = this.lastPrice(instrument) || p.markPrice;
+      total += Math.abs(p.netQty) * mark * this.mult(instrument);
+    }
+    return total;
+  }
+
   /** The live order an account knows by this client order id, if any. */
   orderIdByClientId(account: string, clientOrderId: string): number | undefined {
     return this.clientIds.get(account)?.get(clientOrderId);

@@ -63,7 +63,10 @@ export interface AccountView {
   readonly position: number;
   readonly openBuyQty: number;
   readonly openSellQty: number;
-  /** Gross notional of every open order of the account, minor units. */
+  /**
+   * The account's credit use before this order, minor units: the gross notional of its open
+   * orders (and those in flight) plus the absolute notional of its positions at mark.
+   */
   readonly openExposure: number;
 }
 

@@ -12,6 +12,10 @@ const HIGH_WATER_BYTES = 1 << 20;
 const DRAIN_POLL_MS = 5;
 /** Largest client message accepted. */
 const MAX_PAYLOAD_BYTES = 64 * 1024;
+/** Longest subscription id (a string; or an integer). Every update repeats it. */
+export const MAX_WS_ID_CHARS = 64;
+/** Most subscriptions one connection may hold at once. */
+export const MAX_WS_SUBSCRIPTIONS = 64;
 
 /**
  * The WebSocket JSON feed: the same channels, sequences and conflation as gRPC Subscribe.
@@ -25,7 +29,9 @@ const MAX_PAYLOAD_BYTES = 64 * 1024;
  * names, enum names, times as RFC 3339)}; {"type":"subscribed","id":..}; and
  * {"type":"error","id":..,"code":"INVALID_ARGUMENT"|"RESOURCE_EXHAUSTED","message":".."}.
  * A bad message gets an error and the connection stays open; a subscription whose
- * L3/TRADES/STATE queue overflows ends with RESOURCE_EXHAUSTED.
+ * L3/TRADES/STATE queue overflows ends with RESOURCE_EXHAUSTED. An id is a string of at most
+ * MAX_WS_ID_CHARS characters or an integer (every update repeats it); a connection holds at
+ * most MAX_WS_SUBSCRIPTIONS subscriptions. docs/api.md is the client authors' reference.
  */
 export type WsClientMessage =
   | { readonly type: "subscribe"; readonly id: unknown; readonly request: SubscribeRequest }
@@ -48,6 +54,13 @@ export function parseWsMessage(text: string): WsClientMessage | string {
   }
   if (typeof o !== "object" || o === null || Array.isArray(o)) return "message must be a JSON object";
   const m = o as Record<string, unknown>;
+  const id = m.id;
+  if (
+    id !== undefined &&
+    !(typeof id === "string" && id.length <= MAX_WS_ID_CHARS) &&
+    !(typeof id === "number" && Number.isSafeInteger(id))
+  )
+    return `id must be a string of at most ${MAX_WS_ID_CHARS} characters or an integer`;
   if (m.type === "unsubscribe") return { type: "unsubscribe", id: m.id };
   if (m.type !== "subscribe") return 'type must be "subscribe" or "unsubscribe"';
   const num = (k: string): number => (m[k] === undefined ? 0 : typeof m[k] === "number" ? m[k] : NaN);
@@ -121,6 +134,13 @@ export async function startWebSocketFeed(deps: WebSocketFeedDeps): Promise<WebSo
       if (isProblem(v))
         return send({ type: "error", id: parsed.id, code: "INVALID_ARGUMENT", message: `${v.field}: ${v.message}` });
       close(parsed.id);
+      if (subs.size >= MAX_WS_SUBSCRIPTIONS)
+        return send({
+          type: "error",
+          id: parsed.id,
+          code: "RESOURCE_EXHAUSTED",
+          message: `a connection holds at most ${MAX_WS_SUBSCRIPTIONS} subscriptions: unsubscribe one first`,
+        });
       const prefix =
         parsed.id === undefined ? '{"type":"update",' : `{"type":"update","id":${JSON.stringify(parsed.id)},`;
       send({ type: "subscribed", id: parsed.id });

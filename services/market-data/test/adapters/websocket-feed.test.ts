@@ -13,6 +13,16 @@ describe("parseWsMessage: the WebSocket feed's client messages", () => {
       want: "instruments must be an array",
     },
     {
+      name: "an id that is neither a short string nor an integer",
+      text: '{"type":"subscribe","id":{"a":1}}',
+      want: "id must be a string of at most 64 characters or an integer",
+    },
+    {
+      name: "an id longer than 64 characters",
+      text: `{"type":"subscribe","id":"${"x".repeat(65)}"}`,
+      want: "id must be a string of at most 64 characters or an integer",
+    },
+    {
       name: "a bad bar interval",
       text: '{"type":"subscribe","barInterval":"WEEK"}',
       want: "barInterval is not a bar interval",

@@ -10,6 +10,7 @@ import {
   type VenueAdminServer,
 } from "@tradeplane/contracts";
 import {
+  excerpt,
   NotFoundError,
   timestampOfMs,
   unaryHandler,
@@ -67,7 +68,9 @@ export function venueAdminService(deps: VenueAdminDeps): VenueAdminServer {
     const symbols = runner.partition.instruments;
     if (instrument === "") return [...symbols];
     if (!symbols.includes(instrument))
-      throw new NotFoundError(`instrument ${instrument} is not on partition ${deps.partition}`);
+      throw new ValidationError(`instrument ${excerpt(instrument)} is not on partition ${deps.partition}`, [
+        { path: "instrument", message: "unknown" },
+      ]);
     return [instrument];
   };
 
@@ -129,7 +132,10 @@ export function venueAdminService(deps: VenueAdminDeps): VenueAdminServer {
     getBook: unary("getBook", (req: GetBookRequest): GetBookResponse => {
       const index = runner.partition.instrumentIndex(req.instrument);
       if (index < 0)
-        throw new NotFoundError(`instrument ${req.instrument || "(empty)"} is not on partition ${deps.partition}`);
+        throw new ValidationError(
+          `instrument ${req.instrument === "" ? "(empty)" : excerpt(req.instrument)} is not on partition ${deps.partition}`,
+          [{ path: "instrument", message: "unknown" }],
+        );
       const depth = req.depth === 0 ? DEFAULT_BOOK_DEPTH : Math.min(req.depth, MAX_BOOK_DEPTH);
       const view = runner.partition.engine.book(index, depth);
       const level = (l: { price: number; qty: number; orders: number }) => ({
@@ -178,6 +184,11 @@ export function venueAdminService(deps: VenueAdminDeps): VenueAdminServer {
     changeSession: unary("changeSession", async (req, principal) => {
       if (req.state === InstrumentState.UNSPECIFIED)
         throw new ValidationError("state is required", [{ path: "state", message: "required" }]);
+      // venue_admin.proto: a session is CLOSED, PRE_OPEN or CONTINUOUS; HALTED is Halt's.
+      if (req.state === InstrumentState.HALTED)
+        throw new ValidationError("HALTED is set with Halt, not ChangeSession", [
+          { path: "state", message: "CLOSED, PRE_OPEN or CONTINUOUS" },
+        ]);
       requireReason(req.reason);
       if (req.referencePrice !== undefined && !(Number.isSafeInteger(req.referencePrice) && req.referencePrice > 0))
         throw new ValidationError("reference_price must be a positive number of ticks", [

@@ -11,7 +11,7 @@ import {
   type SessionResponse,
 } from "@tradeplane/contracts";
 import { malformedRequest, timestampOfMs, toGrpcError, type CommandLogWriter, type Logger } from "@tradeplane/platform";
-import type { InstrumentInfo } from "../domain/order-intake.ts";
+import { echoedClientOrderId, type InstrumentInfo } from "../domain/order-intake.ts";
 import type { OrderProjection } from "@tradeplane/positions/order-projection";
 import { cancelEverywhere } from "./cancel-all.ts";
 import type { EventFollower } from "./event-follower.ts";
@@ -220,7 +220,13 @@ function sessionBatch(intake: OrderIntake, who: string, requests: OrderRequest[]
       text: "",
     };
     const refused = (kind: RequestKind, id: string, reason: number, text: string): Promise<RequestAck> =>
-      Promise.resolve({ ...base, requestKind: kind, clientOrderId: id, rejectReason: reason as RejectReason, text });
+      Promise.resolve({
+        ...base,
+        requestKind: kind,
+        clientOrderId: echoedClientOrderId(id),
+        rejectReason: reason as RejectReason,
+        text,
+      });
     const written = (
       kind: RequestKind,
       id: string,

@@ -181,6 +181,7 @@ export class OrderIntake {
         throttle: this.throttleOf(account),
         position: projection.positionOf(account, instrument),
         openExposure: projection.openExposure(account),
+        positionsNotional: projection.positionsNotional(account),
         inFlight: this.inFlight.of(account, instrument),
       },
       market: {

@@ -74,6 +74,8 @@ export interface AccountFacts {
   readonly position: { readonly netQty: number; readonly openBuyQty: number; readonly openSellQty: number };
   /** Gross notional of the account's open orders in every instrument, as the projection has them. */
   readonly openExposure: number;
+  /** Absolute notional of the account's positions at mark, over every instrument (credit use with openExposure). */
+  readonly positionsNotional?: number;
   readonly inFlight: InFlightView;
 }
 
@@ -136,7 +138,8 @@ export function checkContextOf(account: string, intent: Intent, facts: OrderFact
       position: a.position.netQty,
       openBuyQty: a.position.openBuyQty + a.inFlight.buyQty - (intent.side === Side.BUY ? outQty : 0),
       openSellQty: a.position.openSellQty + a.inFlight.sellQty - (intent.side === Side.SELL ? outQty : 0),
-      openExposure: a.openExposure + a.inFlight.exposure - outExposure,
+      // Credit use (risk_admin.proto): open orders, those in flight, and positions at mark.
+      openExposure: a.openExposure + (a.positionsNotional ?? 0) + a.inFlight.exposure - outExposure,
     },
     instrument: {
       halted: m.halted,
@@ -388,12 +391,13 @@ export function rejectReport(
   refusal: Pick<Refusal, "reason" | "text" | "order">,
   nowMs: number,
 ): ExecutionReport {
+  const echoed = echoedClientOrderId(clientOrderId);
   return {
     sequence: 0,
     execType: ExecType.REJECTED,
-    order: refusal.order === undefined ? emptyOrder(account, "", clientOrderId) : { ...refusal.order },
+    order: refusal.order === undefined ? emptyOrder(account, "", echoed) : { ...refusal.order },
     requestKind: kind,
-    requestClientOrderId: clientOrderId,
+    requestClientOrderId: echoed,
     origClientOrderId: "",
     tradeId: 0,
     lastPrice: 0,
@@ -407,6 +411,15 @@ export function rejectReport(
     eventIndex: 0,
     transactTime: { seconds: Math.floor(nowMs / 1000), nanos: (nowMs % 1000) * 1_000_000 },
   };
+}
+
+/**
+ * The client order id a refusal repeats: the request's own when it is one (at most 36
+ * characters), else nothing: a report never carries more of a malformed field than its text's
+ * short excerpt.
+ */
+export function echoedClientOrderId(clientOrderId: string): string {
+  return clientOrderIdProblem("client_order_id", clientOrderId) === undefined ? clientOrderId : "";
 }
 
 /** A reject reason's name (a bounded set: the enum's names), for texts and metric labels. */

@@ -3,6 +3,7 @@ import {
   OrderStatus,
   OrderType,
   RejectReason,
+  RequestKind,
   Side,
   StpMode,
   TimeInForce,
@@ -21,6 +22,7 @@ import {
   decideReplace,
   decideSubmit,
   replaceSyntax,
+  rejectReport,
   resolvedStpMode,
   submitSyntax,
   type InstrumentInfo,
@@ -153,6 +155,12 @@ describe("a new order", () => {
         limits: { creditLimit: 2_000_000 },
         account: { inFlight: { buyQty: 0, sellQty: 0, exposure: 600_000 } },
       }),
+      { ok: false, reason: RejectReason.CREDIT_LIMIT },
+    ],
+    [
+      "counts positions at mark toward the credit limit",
+      submit({ qty: 10 }),
+      facts({ limits: { creditLimit: 2_000_000 }, account: { positionsNotional: 600_000 } }),
       { ok: false, reason: RejectReason.CREDIT_LIMIT },
     ],
     [
@@ -311,6 +319,22 @@ describe("a mass cancel", () => {
     ],
   ])("%s", (_name, req, expected) => {
     expect(decideMassCancel(req, INSTRUMENTS)).toMatchObject(expected);
+  });
+});
+
+describe("rejectReport", () => {
+  it.each([
+    ["repeats a well-formed client order id", "c-1", "c-1"],
+    ["repeats nothing of a malformed one", "x".repeat(1_000), ""],
+  ])("%s", (_name, clientOrderId, echoed) => {
+    const report = rejectReport(
+      "a",
+      RequestKind.NEW_ORDER,
+      clientOrderId,
+      { reason: RejectReason.MALFORMED_REQUEST, text: "t" },
+      0,
+    );
+    expect([report.requestClientOrderId, report.order!.clientOrderId]).toEqual([echoed, echoed]);
   });
 });
 

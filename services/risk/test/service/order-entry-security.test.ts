@@ -199,6 +199,36 @@ describe("OrderEntry: what a caller may learn and send", () => {
     expect(err.details).not.toContain("A".repeat(41));
   });
 
+  it("repeats nothing of a malformed client order id in its reject report, unary or in a Session", async () => {
+    const id = "A".repeat(1_000);
+    const res = await venue.submit(bob, order({ clientOrderId: id }));
+    expect(res.reports[0]).toMatchObject({ rejectReason: RejectReason.MALFORMED_REQUEST });
+    expect(JSON.stringify(res.reports)).not.toContain("A".repeat(41));
+    const session = venue.orderEntry.session(auth(bob));
+    const received: SessionResponse[] = [];
+    session.on("data", (m: SessionResponse) => received.push(m));
+    session.on("error", () => undefined);
+    session.write({
+      sequence: 1,
+      message: { $case: "open", value: { account: "", cancelOnDisconnect: false, heartbeatIntervalMs: 0 } },
+    });
+    session.write({
+      sequence: 2,
+      message: {
+        $case: "batch",
+        value: { requests: [{ request: { $case: "submitOrder", value: order({ clientOrderId: id }) } }] },
+      },
+    });
+    await retry(
+      async () =>
+        received.some((m) => m.message?.$case === "acks") ? undefined : Promise.reject(new Error("no acks")),
+      10_000,
+      20,
+    );
+    session.end();
+    expect(JSON.stringify(received)).not.toContain("A".repeat(41));
+  });
+
   it("echoes at most a short excerpt of an account the caller may not trade", async () => {
     const err = await refusal(venue.submit(bob, order({ account: "z".repeat(64) })));
     expect(err.code).toBe(status.PERMISSION_DENIED);

@@ -37,9 +37,10 @@ import { Order } from "./order_entry.ts";
  * engine.proto), so the engine applies them in log order with the orders around them.
  * The calls return once the commands are stored; the new state shows on the market
  * data STATE channel when the engine has applied them. Errors: INVALID_ARGUMENT
- * (unknown instrument, state not allowed for the call, empty reason),
- * UNAVAILABLE (command log unreachable; retrying is safe, a repeated
- * state change is a no-op).
+ * (an instrument the engine does not list, state not allowed for the call, empty
+ * reason, a bad reference_price), NOT_FOUND (GetStatus of a partition this engine does
+ * not serve), UNAUTHENTICATED and PERMISSION_DENIED (credentials), UNAVAILABLE (command
+ * log unreachable; retrying is safe, a repeated state change is a no-op).
  */
 
 /** Role of an engine replica of a partition. */
