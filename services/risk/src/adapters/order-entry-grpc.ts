@@ -695,9 +695,13 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
             message: { $case: "heartbeat", value: { time: timestampOfMs(Date.now()) } },
           });
       }, HEARTBEAT_MS);
+      const revoked = deps.accounts.whenRevoked(call.metadata, () =>
+        call.emit("error", Object.assign(new Error("token revoked"), { code: GrpcStatus.UNAUTHENTICATED })),
+      );
       const end = (): void => {
         clearInterval(heartbeat);
         unsubscribe();
+        revoked();
       };
       call.on("cancelled", end);
       call.on("close", end);
@@ -716,6 +720,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       let batchesInFlight = 0;
       const timers: NodeJS.Timeout[] = [];
       let unsubscribe: () => void = () => undefined;
+      let unwatchToken: () => void = () => undefined;
       const write = (message: SessionResponse["message"]): boolean => call.write({ sequence: ++outSeq, message });
       const fail = (code: GrpcStatus, text: string): void => {
         if (ended) return;
@@ -727,6 +732,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
         ended = true;
         for (const t of timers) clearInterval(t);
         unsubscribe();
+        unwatchToken();
         if (cancelOnDisconnect && account !== undefined) {
           const who = account;
           cancelEverywhere(
@@ -747,6 +753,9 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
           return;
         }
         const who = account;
+        unwatchToken = deps.accounts.whenRevoked(call.metadata, () =>
+          fail(GrpcStatus.UNAUTHENTICATED, "token revoked"),
+        );
         cancelOnDisconnect = o.cancelOnDisconnect;
         heartbeatMs = o.heartbeatIntervalMs === 0 ? DEFAULT_SESSION_HEARTBEAT_MS : Math.max(100, o.heartbeatIntervalMs);
         let next = o.reportsFromSequence ?? deps.projection.lastReportSequence(who) + 1;
