@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { accessSync, constants } from "node:fs";
+import { accessSync, chmodSync, constants, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { UnavailableError } from "@tradeplane/platform";
@@ -41,9 +41,20 @@ function locate(): string | undefined {
   return undefined;
 }
 
-/** Command-line of a local JetStream server that only this machine can reach, with token auth. */
-export function natsServerArgs(options: { port: number; storeDir: string; token: string; name: string }): string[] {
+/**
+ * Command line of a local JetStream server that only this machine can reach. The token is
+ * not on it (every user can read a command line in `ps`): it is in `configFile`, which
+ * writeNatsServerConfig wrote with mode 0600.
+ */
+export function natsServerArgs(options: {
+  port: number;
+  storeDir: string;
+  configFile: string;
+  name: string;
+}): string[] {
   return [
+    "--config",
+    options.configFile,
     "--addr",
     "127.0.0.1",
     "--port",
@@ -53,9 +64,13 @@ export function natsServerArgs(options: { port: number; storeDir: string; token:
     options.storeDir,
     "--server_name",
     options.name,
-    "--auth",
-    options.token,
   ];
+}
+
+/** Writes the server's token authorization into a config file only its owner can read. */
+export function writeNatsServerConfig(file: string, token: string): void {
+  writeFileSync(file, `authorization {\n  token: ${JSON.stringify(token)}\n}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
 }
 
 /** Waits until the server takes connections (with the token), up to timeoutMs. */

@@ -189,6 +189,14 @@ describe("every service and the CLI on NATS over TLS with client certificates an
     const secret = (JSON.parse(issued.stdout) as { secret: string }).secret;
     const withIssued = await cli("--json", "--endpoint", endpoint, ...tlsFlags, "--token", secret, ...order);
     expect(withIssued.code).toBe(0);
+    // Listed by id, never with its secret; revoked, it is refused.
+    const admin = ["--endpoint", endpoint, ...tlsFlags, "--admin-token-file", files["admin-token"]!];
+    const tokenId = (JSON.parse(issued.stdout) as { token: { tokenId: string } }).token.tokenId;
+    const listed = await cli("--json", ...admin, "tokens", "list", "alice");
+    expect(listed.stdout).toContain(tokenId);
+    expect(listed.stdout).not.toContain(secret);
+    expect((await cli(...admin, "tokens", "revoke", tokenId, "--reason", "test done")).code).toBe(0);
+    expect((await cli("--endpoint", endpoint, ...tlsFlags, "--token", secret, ...order)).code).toBe(4);
 
     // The CLI reads the venue's log over the same secured NATS: the two orders that passed, one lot each.
     const manifest = join(dir, "venue.json");

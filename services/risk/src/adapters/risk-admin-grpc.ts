@@ -129,6 +129,11 @@ function wireEffective(defaults: LimitOverrides, own: LimitOverrides): RiskLimit
   };
 }
 
+/** Code-unit order, as the proto's "ascending" means (not the locale's). */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function wireToken({ id, record }: StoredToken): ApiToken {
   return {
     tokenId: id,
@@ -433,17 +438,13 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
     listTokens: unary("listTokens", async (req: ListTokensRequest) => {
       const { record } = await read(requireName("account", req.account));
       const principals = new Set(record.principals);
+      const byPrincipalThenId = (a: StoredToken, b: StoredToken): number =>
+        a.record.principal === b.record.principal
+          ? compareText(a.id, b.id)
+          : compareText(a.record.principal, b.record.principal);
       const tokens = (await listTokens(deps.kv))
         .filter((t) => principals.has(t.record.principal))
-        .sort((a, b) =>
-          a.record.principal === b.record.principal
-            ? a.id < b.id
-              ? -1
-              : 1
-            : a.record.principal < b.record.principal
-              ? -1
-              : 1,
-        );
+        .sort(byPrincipalThenId);
       return { tokens: tokens.map(wireToken) };
     }),
     revokeToken: unary("revokeToken", async (req: RevokeTokenRequest, revokedBy) => {
