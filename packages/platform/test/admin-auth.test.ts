@@ -1,7 +1,6 @@
 import { Metadata } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
-import type { AuthError } from "../src/index.ts";
-import { ADMIN_ROLES, AdminAuthority, roleGrants, type AdminPermission } from "../src/index.ts";
+import { ADMIN_ROLES, AdminAuthority, AuthError, roleGrants, type AdminPermission } from "../src/index.ts";
 
 const OPERATOR = "operator-token-0123456789";
 const RISK = "risk-officer-token-0123456789";
@@ -70,6 +69,16 @@ describe("admin roles", () => {
     const none = new AdminAuthority(undefined);
     expect(none.enabled).toBe(false);
     expect(() => none.authorise(bearer(OPERATOR), "read")).toThrow(/disabled/);
+  });
+
+  it("names the holder of a named token in the audit trail, whatever the caller says", () => {
+    const named = new AdminAuthority({
+      riskOfficer: ["carol risk-officer-carol-0123456789", "dave@desk risk-officer-dave-0123456789"],
+    });
+    expect(named.authorise(bearer("risk-officer-carol-0123456789", "mallory"), "risk.write")).toBe("ops:carol");
+    expect(named.authorise(bearer("risk-officer-dave-0123456789"), "read")).toBe("ops:dave@desk");
+    // The whole line is not a token: only the token after the name is.
+    expect(() => named.authorise(bearer("carol risk-officer-carol-0123456789"), "read")).toThrow(AuthError);
   });
 
   it("names the caller for the audit trail, bounded", () => {
