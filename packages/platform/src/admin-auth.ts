@@ -3,6 +3,7 @@ import type { Metadata } from "@grpc/grpc-js";
 import { z } from "zod";
 import { AuthError } from "./errors.ts";
 import { bearerToken } from "./grpc-handlers.ts";
+import type { Logger } from "./logger.ts";
 import { secretList } from "./secrets.ts";
 
 /**
@@ -86,8 +87,11 @@ function parseEntry(entry: string): { holder: string | undefined; token: string 
  */
 export class AdminAuthority {
   private readonly credentials: readonly Credential[];
+  private readonly logger: Logger | undefined;
 
-  constructor(tokens: AdminTokens | undefined) {
+  /** `logger` gets a warning per refused call (the call and why; never the token). */
+  constructor(tokens: AdminTokens | undefined, logger?: Logger) {
+    this.logger = logger;
     const byToken = new Map<string, { roles: Set<AdminRole>; holder: string | undefined }>();
     for (const [member, role] of Object.entries(ROLE_OF_MEMBER) as [keyof AdminTokens, AdminRole][])
       for (const entry of tokens?.[member] ?? []) {
@@ -109,7 +113,16 @@ export class AdminAuthority {
    * configured with its holder's name, else `ops:<x-tradeplane-principal or "admin">` (a name
    * the caller chooses: the token, not the name, is what is checked).
    */
-  authorise(metadata: Metadata, permission: AdminPermission): string {
+  authorise(metadata: Metadata, permission: AdminPermission, call = "admin call"): string {
+    try {
+      return this.check(metadata, permission);
+    } catch (err) {
+      if (err instanceof AuthError) this.logger?.warn({ call, permission, code: err.code }, "admin call refused");
+      throw err;
+    }
+  }
+
+  private check(metadata: Metadata, permission: AdminPermission): string {
     if (!this.enabled)
       throw new AuthError("PERMISSION_DENIED", "admin calls are disabled: no admin token is configured");
     const presented = bearerToken(metadata);

@@ -176,7 +176,7 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
     handler: (req: Req, principal: string) => Promise<Res> | Res,
   ) =>
     unaryHandler(deps.logger, (req: Req, metadata: Metadata) =>
-      handler(req, deps.admin.authorise(metadata, RISK_ADMIN_PERMISSIONS[method])),
+      handler(req, deps.admin.authorise(metadata, RISK_ADMIN_PERMISSIONS[method], `RiskAdmin.${method}`)),
     );
   const knownInstrument = (symbol: string): boolean => deps.instruments.has(symbol);
 
