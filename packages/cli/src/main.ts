@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
 import type { Target, TargetFlags } from "./client/target.ts";
+import type { ReplayFlags } from "./commands/replay.ts";
 import type { LimitFlags } from "./commands/risk.ts";
 import { asCliError, CliError, EXIT } from "./errors.ts";
 
@@ -245,7 +246,14 @@ export function program(): Command {
     .description("rebuild the books and positions as they were after a command of the log")
     .requiredOption("--to-seq <n>", "last command to apply (a command sequence, as `status` shows)")
     .option("--depth <levels>", "book levels to keep", "5")
-    .action(withTarget((t, flags: { toSeq: string; depth: string }) => replay(t, flags)));
+    .option("-f, --file <file>", "another venue's TradingVenue manifest (with --nats-url)")
+    .option("--nats-url <url>", "read that venue's log from this NATS instead of the local venue's")
+    .option("--nats-creds <file>", "NATS .creds file (JWT and NKey seed)")
+    .option("--nats-token-file <file>", "file holding a NATS token")
+    .option("--nats-tls-ca <file>", "CA of the NATS server's certificate, PEM")
+    .option("--nats-tls-cert <file>", "client certificate for NATS, PEM")
+    .option("--nats-tls-key <file>", "its private key, PEM")
+    .action(withTarget((t, flags: ReplayFlags) => replay(t, flags)));
 
   return cli;
 }

@@ -3,6 +3,7 @@ import type { Metadata } from "@grpc/grpc-js";
 import { z } from "zod";
 import { AuthError } from "./errors.ts";
 import { bearerToken } from "./grpc-handlers.ts";
+import type { Logger } from "./logger.ts";
 import { secretList } from "./secrets.ts";
 
 /**
@@ -38,7 +39,8 @@ export const MIN_ADMIN_TOKEN_LENGTH = 16;
 
 /**
  * The admin tokens of a service, per role (secrets: from TP_ADMIN_TOKENS_<ROLE> or a file,
- * see secrets.ts). Each holds one or more tokens, one per line, for rotation.
+ * see secrets.ts). Each holds one or more tokens, one per line (several for rotation, or one
+ * per holder as `<name> <token>`).
  */
 export const adminTokensSchema = z
   .object({
@@ -62,6 +64,19 @@ const MAX_AUDIT_NAME = 64;
 interface Credential {
   readonly hash: Buffer;
   readonly roles: ReadonlySet<AdminRole>;
+  /** Who holds the token, when its line names them: the audit name, which no header can change. */
+  readonly holder: string | undefined;
+}
+
+/**
+ * One configured entry: a token, or a holder's name, whitespace and the token (`alice
+ * <token>`), so each person or program has its own token and the audit trail names them.
+ */
+const NAMED_TOKEN = /^([A-Za-z0-9][A-Za-z0-9_.@-]{0,63})\s+(\S+)$/;
+
+function parseEntry(entry: string): { holder: string | undefined; token: string } {
+  const named = NAMED_TOKEN.exec(entry);
+  return named === null ? { holder: undefined, token: entry } : { holder: named[1], token: named[2]! };
 }
 
 /**
@@ -72,16 +87,20 @@ interface Credential {
  */
 export class AdminAuthority {
   private readonly credentials: readonly Credential[];
+  private readonly logger: Logger | undefined;
 
-  constructor(tokens: AdminTokens | undefined) {
-    const byToken = new Map<string, Set<AdminRole>>();
+  /** `logger` gets a warning per refused call (the call and why; never the token). */
+  constructor(tokens: AdminTokens | undefined, logger?: Logger) {
+    this.logger = logger;
+    const byToken = new Map<string, { roles: Set<AdminRole>; holder: string | undefined }>();
     for (const [member, role] of Object.entries(ROLE_OF_MEMBER) as [keyof AdminTokens, AdminRole][])
-      for (const token of tokens?.[member] ?? []) {
-        const roles = byToken.get(token) ?? new Set<AdminRole>();
-        roles.add(role);
-        byToken.set(token, roles);
+      for (const entry of tokens?.[member] ?? []) {
+        const { holder, token } = parseEntry(entry);
+        const credential = byToken.get(token) ?? { roles: new Set<AdminRole>(), holder };
+        credential.roles.add(role);
+        byToken.set(token, credential);
       }
-    this.credentials = [...byToken].map(([token, roles]) => ({ hash: digest(token), roles }));
+    this.credentials = [...byToken].map(([token, { roles, holder }]) => ({ hash: digest(token), roles, holder }));
   }
 
   /** Whether any admin token is configured (without one every admin call is refused). */
@@ -90,10 +109,20 @@ export class AdminAuthority {
   }
 
   /**
-   * Checks a call; returns the principal for the audit trail, `ops:<x-tradeplane-principal
-   * or "admin">` (a name the caller chooses: the token, not the name, is what is checked).
+   * Checks a call; returns the principal for the audit trail: `ops:<holder>` for a token
+   * configured with its holder's name, else `ops:<x-tradeplane-principal or "admin">` (a name
+   * the caller chooses: the token, not the name, is what is checked).
    */
-  authorise(metadata: Metadata, permission: AdminPermission): string {
+  authorise(metadata: Metadata, permission: AdminPermission, call = "admin call"): string {
+    try {
+      return this.check(metadata, permission);
+    } catch (err) {
+      if (err instanceof AuthError) this.logger?.warn({ call, permission, code: err.code }, "admin call refused");
+      throw err;
+    }
+  }
+
+  private check(metadata: Metadata, permission: AdminPermission): string {
     if (!this.enabled)
       throw new AuthError("PERMISSION_DENIED", "admin calls are disabled: no admin token is configured");
     const presented = bearerToken(metadata);
@@ -108,7 +137,7 @@ export class AdminAuthority {
         "PERMISSION_DENIED",
         `this call needs a role with ${permission} (${ADMIN_ROLES.filter((r) => roleGrants(r, permission)).join(" or ")}); the token has ${roles.join(", ")}`,
       );
-    const who = String(metadata.get("x-tradeplane-principal")[0] ?? "admin").slice(0, MAX_AUDIT_NAME);
+    const who = match.holder ?? String(metadata.get("x-tradeplane-principal")[0] ?? "admin").slice(0, MAX_AUDIT_NAME);
     return `ops:${who}`;
   }
 }

@@ -106,7 +106,7 @@ export async function main(config: Readonly<EngineServiceConfig>): Promise<Start
           runner,
           log: adminLog,
           logger,
-          admin: new AdminAuthority(config.adminTokens),
+          admin: new AdminAuthority(config.adminTokens, logger),
           lastSnapshotSeq: () => runner.lastSnapshotSeq,
         }),
       },

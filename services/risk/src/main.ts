@@ -164,7 +164,7 @@ export async function main(config: Readonly<RiskGatewayConfig>): Promise<Started
           instruments,
           log,
           eventStreamSeq: () => follower.streamSeq,
-          admin: new AdminAuthority(config.adminTokens),
+          admin: new AdminAuthority(config.adminTokens, logger),
           defaultLimits: config.defaultLimits,
           watchTimeoutMs: config.commandTimeoutMs,
           logger,

@@ -1,5 +1,8 @@
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
+import { readFileSync } from "node:fs";
+import { connect, type ConnectionOptions } from "@nats-io/transport-node";
+import { parseManifests, venueFrom, type TradingVenue } from "@tradeplane/operator/api/v1alpha1";
+import { ConfigError, natsConnectionOptions } from "@tradeplane/platform";
 import { SingleBar } from "cli-progress";
 import { commandSeqOf, commandStreamName, entrySeqOf, positionOf } from "@tradeplane/contracts";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -19,20 +22,74 @@ import { printResult } from "../output.ts";
  * command `toSeq`, from the venue's command log alone, with the same pure code the engine
  * and the risk gateway run. Nothing running is touched.
  */
-export async function replay(target: Target, flags: { toSeq: string; depth: string }): Promise<void> {
-  const toSeq = Number(flags.toSeq);
-  if (!Number.isSafeInteger(toSeq) || toSeq < 0)
-    throw new CliError(EXIT.USAGE, `--to-seq ${flags.toSeq}: give a command sequence >= 0`);
-  const depth = Number(flags.depth);
+export interface ReplayFlags {
+  readonly toSeq: string;
+  readonly depth: string;
+  /** Another venue's log: its manifest and NATS, with credentials and TLS from files. */
+  readonly file?: string;
+  readonly natsUrl?: string;
+  readonly natsCreds?: string;
+  readonly natsTokenFile?: string;
+  readonly natsTlsCa?: string;
+  readonly natsTlsCert?: string;
+  readonly natsTlsKey?: string;
+}
+
+/** Where the log is: the local venue's NATS, or one named by --nats-url with the venue's manifest. */
+function logSource(
+  target: Target,
+  flags: ReplayFlags,
+): { venue: TradingVenue; url: string; options: Partial<ConnectionOptions> } {
+  if (flags.natsUrl !== undefined) {
+    if (flags.file === undefined)
+      throw new CliError(EXIT.USAGE, "--nats-url needs -f FILE, the venue's TradingVenue manifest");
+    let venue: TradingVenue;
+    try {
+      venue = venueFrom(parseManifests(readFileSync(flags.file, "utf8"), flags.file), flags.file);
+    } catch (err) {
+      throw new CliError(EXIT.USAGE, `-f ${flags.file}: ${(err as Error).message}`);
+    }
+    const tls = {
+      ...(flags.natsTlsCa !== undefined ? { caFile: flags.natsTlsCa } : {}),
+      ...(flags.natsTlsCert !== undefined ? { certFile: flags.natsTlsCert } : {}),
+      ...(flags.natsTlsKey !== undefined ? { keyFile: flags.natsTlsKey } : {}),
+    };
+    let options: Partial<ConnectionOptions>;
+    try {
+      options = natsConnectionOptions({
+        ...(flags.natsCreds !== undefined ? { natsCredsFile: flags.natsCreds } : {}),
+        ...(flags.natsTokenFile !== undefined
+          ? { natsToken: readFileSync(flags.natsTokenFile, "utf8").trimEnd() }
+          : {}),
+        ...(Object.keys(tls).length > 0 ? { natsTls: tls } : {}),
+      });
+    } catch (err) {
+      // A file named by a flag that cannot be read (the message names the file).
+      if (err instanceof ConfigError || (err as NodeJS.ErrnoException).code !== undefined)
+        throw new CliError(EXIT.USAGE, (err as Error).message);
+      throw err;
+    }
+    return { venue, url: flags.natsUrl, options };
+  }
   const state = target.state;
   const venue = target.venue();
   if (state === undefined || venue === undefined)
     throw new CliError(
       EXIT.UNREACHABLE,
-      "replay reads a local venue's log: start it once with `npm start` (or pass --data-dir)",
+      "replay reads a local venue's log: start it once with `npm start` (or pass --data-dir), or name another venue's with -f and --nats-url",
     );
+  return { venue, url: state.natsUrl, options: { token: state.natsToken } };
+}
 
-  const placement = { natsUrl: [state.natsUrl], host: "127.0.0.1", ports: localPorts(state.portBase) };
+export async function replay(target: Target, flags: ReplayFlags): Promise<void> {
+  const toSeq = Number(flags.toSeq);
+  if (!Number.isSafeInteger(toSeq) || toSeq < 0)
+    throw new CliError(EXIT.USAGE, `--to-seq ${flags.toSeq}: give a command sequence >= 0`);
+  const depth = Number(flags.depth);
+  const { venue, url, options } = logSource(target, flags);
+
+  // Only the engine's settings matter here; where it would listen does not.
+  const placement = { natsUrl: [url], host: "127.0.0.1", ports: localPorts(0) };
   const partitions = new Map(
     partitionsOf(venue).map((p) => {
       return [p, Partition.create({ engine: engineConfigOf(engineServiceConfig(venue, p, placement)) })] as const;
@@ -46,11 +103,12 @@ export async function replay(target: Target, flags: { toSeq: string; depth: stri
 
   let nc;
   try {
-    nc = await connect({ servers: state.natsUrl, token: state.natsToken, timeout: 3_000 });
+    nc = await connect({ servers: url, ...options, timeout: 3_000 });
   } catch (err) {
     throw new CliError(
       EXIT.UNREACHABLE,
-      `cannot reach NATS at ${state.natsUrl} (${(err as Error).message}): start the venue with \`npm start\``,
+      `cannot reach NATS at ${url} (${(err as Error).message}): is the venue running?` +
+        (flags.natsUrl === undefined ? " Start it with `npm start`" : ""),
     );
   }
   try {

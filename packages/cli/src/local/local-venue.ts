@@ -17,7 +17,7 @@ import {
   streamSettings,
   type Placement,
 } from "@tradeplane/operator/service-configs";
-import { findNatsServer, natsServerArgs, waitForNats, writeNatsConfig } from "./nats-server.ts";
+import { findNatsServer, natsServerArgs, waitForNats, writeNatsServerConfig } from "./nats-server.ts";
 import { dataDir, PROJECT_ROOT, serviceMain, type DataDir } from "./paths.ts";
 import { newToken, readState, writeState, type LocalState } from "./state.ts";
 import { Supervisor } from "./supervisor.ts";
@@ -119,8 +119,8 @@ export class LocalVenue {
     const binary = findNatsServer(say);
     say(`starting nats-server (${binary}) on ${natsUrl}, store ${this.dirs.nats}`);
     const natsLog = join(this.dirs.logs, "nats-server.log");
-    const natsConfig = join(this.dirs.nats, "nats-server.conf");
-    await writeNatsConfig(natsConfig, natsToken);
+    const natsConfig = join(this.dirs.secrets, "nats-server.conf");
+    writeNatsServerConfig(natsConfig, natsToken);
     this.nats = spawn(
       binary,
       [

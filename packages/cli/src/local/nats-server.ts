@@ -1,6 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { accessSync, constants } from "node:fs";
-import { chmod, writeFile } from "node:fs/promises";
+import { accessSync, chmodSync, constants, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { UnavailableError } from "@tradeplane/platform";
@@ -43,9 +42,9 @@ function locate(): string | undefined {
 }
 
 /**
- * Command-line of a local JetStream server that only this machine can reach. Its token is
- * in `configFile` (see `writeNatsConfig`), never on the command line: `ps` shows that to
- * every user of the machine.
+ * Command line of a local JetStream server that only this machine can reach. The token is
+ * not on it (every user can read a command line in `ps`): it is in `configFile`, which
+ * writeNatsServerConfig wrote with mode 0600.
  */
 export function natsServerArgs(options: {
   port: number;
@@ -54,6 +53,8 @@ export function natsServerArgs(options: {
   name: string;
 }): string[] {
   return [
+    "--config",
+    options.configFile,
     "--addr",
     "127.0.0.1",
     "--port",
@@ -63,16 +64,13 @@ export function natsServerArgs(options: {
     options.storeDir,
     "--server_name",
     options.name,
-    "--config",
-    options.configFile,
   ];
 }
 
-/** Writes the server's config file (the token), readable by this user alone (0600). */
-export async function writeNatsConfig(configFile: string, token: string): Promise<void> {
-  await writeFile(configFile, `authorization {\n  token: ${JSON.stringify(token)}\n}\n`, { mode: 0o600 });
-  // writeFile's mode applies only to a new file, and through the umask: make sure.
-  await chmod(configFile, 0o600);
+/** Writes the server's token authorization into a config file only its owner can read. */
+export function writeNatsServerConfig(file: string, token: string): void {
+  writeFileSync(file, `authorization {\n  token: ${JSON.stringify(token)}\n}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
 }
 
 /** Waits until the server takes connections (with the token), up to timeoutMs. */

@@ -63,6 +63,7 @@ describe("every service and the CLI on NATS over TLS with client certificates an
   let cliCert: IssuedCert;
   let grpcServer: IssuedCert;
   let risk: ServiceProcess;
+  let creds: string;
   const files: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -74,7 +75,7 @@ describe("every service and the CLI on NATS over TLS with client certificates an
     services = await pki.client("venue-services");
     cliCert = await pki.client("alice");
     grpcServer = await pki.server();
-    const creds = await trust.userCreds("venue-services");
+    creds = await trust.userCreds("venue-services");
     const tls = { caFile: pki.ca.certFile, certFile: services.certFile, keyFile: services.keyFile };
 
     // Streams, buckets and an account, written over the same secured connection.
@@ -188,6 +189,37 @@ describe("every service and the CLI on NATS over TLS with client certificates an
     const secret = (JSON.parse(issued.stdout) as { secret: string }).secret;
     const withIssued = await cli("--json", "--endpoint", endpoint, ...tlsFlags, "--token", secret, ...order);
     expect(withIssued.code).toBe(0);
+    // Listed by id, never with its secret; revoked, it is refused.
+    const admin = ["--endpoint", endpoint, ...tlsFlags, "--admin-token-file", files["admin-token"]!];
+    const tokenId = (JSON.parse(issued.stdout) as { token: { tokenId: string } }).token.tokenId;
+    const listed = await cli("--json", ...admin, "tokens", "list", "alice");
+    expect(listed.stdout).toContain(tokenId);
+    expect(listed.stdout).not.toContain(secret);
+    expect((await cli(...admin, "tokens", "revoke", tokenId, "--reason", "test done")).code).toBe(0);
+    expect((await cli("--endpoint", endpoint, ...tlsFlags, "--token", secret, ...order)).code).toBe(4);
+
+    // The CLI reads the venue's log over the same secured NATS: the two orders that passed, one lot each.
+    const manifest = join(dir, "venue.json");
+    writeFileSync(manifest, JSON.stringify(venue));
+    const natsFlags = ["--nats-url", server.url, "--nats-creds", creds, "--nats-tls-ca", pki.ca.certFile];
+    const clientFlags = ["--nats-tls-cert", services.certFile, "--nats-tls-key", services.keyFile];
+    const replayed = await cli(
+      "--json",
+      "replay",
+      "--to-seq",
+      "1000000000",
+      "-f",
+      manifest,
+      ...natsFlags,
+      ...clientFlags,
+    );
+    expect(replayed.code).toBe(0);
+    const books = (
+      JSON.parse(replayed.stdout) as { books: { symbol: string; bids: { price: number; qty: number }[] }[] }
+    ).books;
+    expect(books.find((b) => b.symbol === "INFY")!.bids[0]).toEqual({ price: 150_000, qty: 2 });
+    const withoutCert = await cli("--json", "replay", "--to-seq", "1", "-f", manifest, ...natsFlags);
+    expect(withoutCert.code).toBe(3);
   });
 
   it("stops a service whose NATS settings lack the client certificate, with the reason", async () => {

@@ -61,7 +61,7 @@ export function venueAdminService(deps: VenueAdminDeps): VenueAdminServer {
     handler: (req: Req, principal: string) => Promise<Res> | Res,
   ) =>
     unaryHandler(deps.logger, (req: Req, metadata: Metadata) =>
-      handler(req, deps.admin.authorise(metadata, VENUE_ADMIN_PERMISSIONS[method])),
+      handler(req, deps.admin.authorise(metadata, VENUE_ADMIN_PERMISSIONS[method], `VenueAdmin.${method}`)),
     );
 
   const instrumentsFor = (instrument: string): string[] => {

@@ -11,7 +11,8 @@ import {
   type KillSwitchRecord,
   type StoredAccount,
 } from "@tradeplane/accounts";
-import type { Logger } from "@tradeplane/platform";
+import type { Metadata } from "@grpc/grpc-js";
+import { bearerToken, type Logger } from "@tradeplane/platform";
 
 /**
  * This replica's live view of the venue's accounts bucket (record formats in
@@ -29,6 +30,8 @@ export class AccountRegistry {
   private applied = 0;
   private waiters: { revision: number; done: (caughtUp: boolean) => void }[] = [];
   private readonly principals = new Map<string, string>();
+  /** Streams opened with a token, by its hash: told when it is revoked. */
+  private readonly revocationListeners = new Map<string, Set<() => void>>();
   /** Engaged kill switches by key ("venue" or "account.<name>"). */
   private readonly killSwitches = new Map<string, KillSwitchRecord>();
   private readonly kv: KV;
@@ -84,8 +87,10 @@ export class AccountRegistry {
       } else if (key.startsWith(TOKEN_KEY_PREFIX)) {
         const hash = key.slice(TOKEN_KEY_PREFIX.length);
         const principal = value === undefined ? undefined : parseToken(value)?.principal;
-        if (principal === undefined) this.principals.delete(hash);
-        else this.principals.set(hash, principal);
+        if (principal === undefined) {
+          this.principals.delete(hash);
+          this.revoked(hash);
+        } else this.principals.set(hash, principal);
       }
     } catch (err) {
       this.logger.error({ key, err: (err as Error).message }, "unreadable accounts entry ignored");
@@ -122,6 +127,39 @@ export class AccountRegistry {
       };
       this.waiters.push(waiter);
     });
+  }
+
+  /**
+   * Calls `onRevoked` once when the bearer token a stream was opened with is revoked, so a
+   * long-lived Session or report stream ends with its credential rather than outliving it.
+   * A call without a token (a client certificate) has nothing to revoke. Returns the
+   * unsubscribe, to call when the stream ends.
+   */
+  whenRevoked(metadata: Metadata, onRevoked: () => void): () => void {
+    const token = bearerToken(metadata);
+    if (token === "") return () => undefined;
+    const hash = tokenHash(token);
+    let listeners = this.revocationListeners.get(hash);
+    if (listeners === undefined) this.revocationListeners.set(hash, (listeners = new Set()));
+    listeners.add(onRevoked);
+    return () => {
+      listeners.delete(onRevoked);
+      if (listeners.size === 0 && this.revocationListeners.get(hash) === listeners)
+        this.revocationListeners.delete(hash);
+    };
+  }
+
+  private revoked(hash: string): void {
+    const listeners = this.revocationListeners.get(hash);
+    if (listeners === undefined) return;
+    this.revocationListeners.delete(hash);
+    for (const listener of listeners) {
+      try {
+        listener();
+      } catch (err) {
+        this.logger.error({ err }, "ending a stream of a revoked token failed");
+      }
+    }
   }
 
   /** The principal a bearer token stands for, if any. */

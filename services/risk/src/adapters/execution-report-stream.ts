@@ -6,6 +6,7 @@ import type {
 } from "@tradeplane/contracts";
 import { malformedRequest, timestampOfMs, toGrpcError } from "@tradeplane/platform";
 import type { OrderProjection } from "@tradeplane/positions/order-projection";
+import type { AccountRegistry } from "./accounts.ts";
 import type { EventFollower } from "./event-follower.ts";
 import type { Caller } from "./order-entry-auth.ts";
 
@@ -14,6 +15,7 @@ export const MAX_QUEUED_REPORTS = 10_000;
 const HEARTBEAT_MS = 5_000;
 
 export interface ExecutionReportStreamDeps {
+  readonly accounts: AccountRegistry;
   readonly projection: OrderProjection;
   readonly follower: EventFollower;
   readonly authorise: (caller: Caller, requested: string) => string;
@@ -98,9 +100,14 @@ export function streamExecutionReports(
           message: { $case: "heartbeat", value: { time: timestampOfMs(Date.now()) } },
         });
     }, HEARTBEAT_MS);
+    // A token revoked while its stream is open ends the stream once this replica's watch shows it.
+    const revoked = deps.accounts.whenRevoked(call.metadata, () =>
+      call.emit("error", Object.assign(new Error("token revoked"), { code: GrpcStatus.UNAUTHENTICATED })),
+    );
     const end = (): void => {
       clearInterval(heartbeat);
       unsubscribe();
+      revoked();
     };
     call.on("cancelled", end);
     call.on("close", end);

@@ -14,6 +14,7 @@ import { malformedRequest, timestampOfMs, toGrpcError, type CommandLogWriter, ty
 import { echoedClientOrderId, type InstrumentInfo } from "../domain/order-intake.ts";
 import type { OrderProjection } from "@tradeplane/positions/order-projection";
 import { cancelEverywhere } from "./cancel-all.ts";
+import type { AccountRegistry } from "./accounts.ts";
 import type { EventFollower } from "./event-follower.ts";
 import { MAX_QUEUED_REPORTS } from "./execution-report-stream.ts";
 import type { Caller } from "./order-entry-auth.ts";
@@ -29,6 +30,7 @@ let sessionCounter = 0;
 
 export interface SessionDeps {
   readonly instanceId: string;
+  readonly accounts: AccountRegistry;
   readonly instruments: ReadonlyMap<string, InstrumentInfo>;
   readonly projection: OrderProjection;
   readonly follower: EventFollower;
@@ -59,6 +61,7 @@ export function orderEntrySession(
     let batchesInFlight = 0;
     const timers: NodeJS.Timeout[] = [];
     let unsubscribe: () => void = () => undefined;
+    let unwatchToken: () => void = () => undefined;
     const write = (message: SessionResponse["message"]): boolean => call.write({ sequence: ++outSeq, message });
     const fail = (code: GrpcStatus, text: string): void => {
       if (ended) return;
@@ -70,6 +73,7 @@ export function orderEntrySession(
       ended = true;
       for (const t of timers) clearInterval(t);
       unsubscribe();
+      unwatchToken();
       if (cancelOnDisconnect && account !== undefined) {
         const who = account;
         cancelEverywhere(
@@ -90,6 +94,8 @@ export function orderEntrySession(
         return;
       }
       const who = account;
+      // A token revoked while its session is open ends the session once this replica's watch shows it.
+      unwatchToken = deps.accounts.whenRevoked(call.metadata, () => fail(GrpcStatus.UNAUTHENTICATED, "token revoked"));
       cancelOnDisconnect = o.cancelOnDisconnect;
       heartbeatMs = o.heartbeatIntervalMs === 0 ? DEFAULT_SESSION_HEARTBEAT_MS : Math.max(100, o.heartbeatIntervalMs);
       let next = o.reportsFromSequence ?? deps.projection.lastReportSequence(who) + 1;

@@ -112,6 +112,11 @@ function expectedRevisionOf(v: number): number {
   return v;
 }
 
+/** Code-unit order, as the proto's "ascending" means (not the locale's). */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function wireToken({ id, record }: StoredToken): ApiToken {
   return {
     tokenId: id,
@@ -154,7 +159,7 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
     handler: (req: Req, principal: string) => Promise<Res> | Res,
   ) =>
     unaryHandler(deps.logger, (req: Req, metadata: Metadata) =>
-      handler(req, deps.admin.authorise(metadata, RISK_ADMIN_PERMISSIONS[method])),
+      handler(req, deps.admin.authorise(metadata, RISK_ADMIN_PERMISSIONS[method], `RiskAdmin.${method}`)),
     );
   const knownInstrument = (symbol: string): boolean => deps.instruments.has(symbol);
 
@@ -395,17 +400,13 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
     listTokens: unary("listTokens", async (req: ListTokensRequest) => {
       const { record } = await read(requireName("account", req.account));
       const principals = new Set(record.principals);
+      const byPrincipalThenId = (a: StoredToken, b: StoredToken): number =>
+        a.record.principal === b.record.principal
+          ? compareText(a.id, b.id)
+          : compareText(a.record.principal, b.record.principal);
       const tokens = (await listTokens(deps.kv))
         .filter((t) => principals.has(t.record.principal))
-        .sort((a, b) =>
-          a.record.principal === b.record.principal
-            ? a.id < b.id
-              ? -1
-              : 1
-            : a.record.principal < b.record.principal
-              ? -1
-              : 1,
-        );
+        .sort(byPrincipalThenId);
       return { tokens: tokens.map(wireToken) };
     }),
     revokeToken: unary("revokeToken", async (req: RevokeTokenRequest, revokedBy) => {

@@ -173,6 +173,28 @@ describe("RiskAdmin admin roles and API tokens", () => {
     await retry(() => venue.submit(tokenOf("maker"), order({ clientOrderId: "other-token" })), 5_000, 50);
   });
 
+  it("ends the Session and report streams opened with a token when it is revoked", async () => {
+    const issued = await issue("maker");
+    const reports = venue.orderEntry.streamExecutionReports({ account: "maker" }, auth(issued.secret));
+    const session = venue.orderEntry.session(auth(issued.secret));
+    const ended = (stream: NodeJS.EventEmitter) =>
+      new Promise<number>((resolve) => {
+        stream.on("data", () => undefined);
+        stream.on("error", (err: ServiceError) => resolve(err.code));
+      });
+    const reportsEnded = ended(reports);
+    const sessionEnded = ended(session);
+    const opened = new Promise<void>((resolve) => session.once("data", () => resolve()));
+    session.write({
+      sequence: 1,
+      message: { $case: "open", value: { account: "maker", cancelOnDisconnect: false, heartbeatIntervalMs: 60_000 } },
+    });
+    await opened;
+    await revoke(issued.token!.tokenId);
+    expect(await sessionEnded).toBe(status.UNAUTHENTICATED);
+    expect(await reportsEnded).toBe(status.UNAUTHENTICATED);
+  });
+
   it.each([
     ["an id that is not 16 hex digits", "abc"],
     ["an id in capitals", "ABCDEF0123456789"],

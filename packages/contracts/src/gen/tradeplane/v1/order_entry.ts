@@ -55,7 +55,10 @@ import { Position, RiskLimits } from "./risk_admin.ts";
  * strategies. Conventions (ticks, lots, identifiers) are in common.proto.
  *
  * Authentication travels in gRPC metadata (`authorization: Bearer <token>`); the
- * principal must be listed in the account's Account.principals.
+ * principal must be listed in the account's Account.principals. Tokens are issued by
+ * RiskAdmin.IssueToken (the secret is shown once) and revoked by RiskAdmin.RevokeToken:
+ * a revoked token gets UNAUTHENTICATED, and the Session and StreamExecutionReports
+ * streams opened with it end with UNAUTHENTICATED.
  *
  * Business outcomes are never gRPC errors: a refused order is an OK response holding a
  * REJECTED execution report with a RejectReason. gRPC status codes are kept for

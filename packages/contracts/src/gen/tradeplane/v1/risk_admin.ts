@@ -3970,9 +3970,10 @@ export const RiskAdminService = {
     responseDeserialize: (value: Buffer): ListTokensResponse => ListTokensResponse.decode(value),
   },
   /**
-   * Revokes a token by its id: every gateway replica refuses it for new calls once its
-   * watch shows the delete (this replica before answering). Revoking an unknown or
-   * already revoked id is NOT_FOUND.
+   * Revokes a token by its id: once its watch of the accounts bucket shows the delete,
+   * every gateway replica refuses the token on new calls and ends the Session and
+   * StreamExecutionReports streams opened with it (UNAUTHENTICATED); this replica before
+   * answering. Revoking an unknown or already revoked id is NOT_FOUND.
    */
   revokeToken: {
     path: "/tradeplane.v1.RiskAdmin/RevokeToken" as const,
@@ -4023,9 +4024,10 @@ export interface RiskAdminServer extends UntypedServiceImplementation {
   /** The tokens that let principals of an account trade it, without their secrets. */
   listTokens: handleUnaryCall<ListTokensRequest, ListTokensResponse>;
   /**
-   * Revokes a token by its id: every gateway replica refuses it for new calls once its
-   * watch shows the delete (this replica before answering). Revoking an unknown or
-   * already revoked id is NOT_FOUND.
+   * Revokes a token by its id: once its watch of the accounts bucket shows the delete,
+   * every gateway replica refuses the token on new calls and ends the Session and
+   * StreamExecutionReports streams opened with it (UNAUTHENTICATED); this replica before
+   * answering. Revoking an unknown or already revoked id is NOT_FOUND.
    */
   revokeToken: handleUnaryCall<RevokeTokenRequest, RevokeTokenResponse>;
 }
@@ -4250,9 +4252,10 @@ export interface RiskAdminClient extends Client {
     callback: (error: ServiceError | null, response: ListTokensResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Revokes a token by its id: every gateway replica refuses it for new calls once its
-   * watch shows the delete (this replica before answering). Revoking an unknown or
-   * already revoked id is NOT_FOUND.
+   * Revokes a token by its id: once its watch of the accounts bucket shows the delete,
+   * every gateway replica refuses the token on new calls and ends the Session and
+   * StreamExecutionReports streams opened with it (UNAUTHENTICATED); this replica before
+   * answering. Revoking an unknown or already revoked id is NOT_FOUND.
    */
   revokeToken(
     request: RevokeTokenRequest,
