@@ -98,12 +98,12 @@ function nseTickCel(price: string): string {
 }
 
 // The band that holds a price is the last one starting at or below it (bands ascend, which
-// another rule checks); CEL has no variables, so the filter is written out each time.
-const BANDS_AT_OR_BELOW = "self.tickSchedule.filter(b, b.fromPrice <= self.referencePrice)";
+// another rule checks). The bands below the price are bound to B through a one-item list
+// (CRD rules have no cel.bind), so the list is read once.
 const ON_TICK_CEL = [
   "has(self.tickSize) ? self.referencePrice % self.tickSize == 0",
-  `: has(self.tickSchedule) ? size(${BANDS_AT_OR_BELOW}) == 0`,
-  `|| self.referencePrice % ${BANDS_AT_OR_BELOW}[size(${BANDS_AT_OR_BELOW}) - 1].tickSize == 0`,
+  ": has(self.tickSchedule) ? [self.tickSchedule.filter(b, b.fromPrice <= self.referencePrice)]",
+  ".all(B, size(B) == 0 || self.referencePrice % B[size(B) - 1].tickSize == 0)",
   `: self.referencePrice % (${nseTickCel("self.referencePrice")}) == 0`,
 ].join(" ");
 
