@@ -13,7 +13,7 @@
 #   TRADEPLANE_SKIP_KUBE=1    skip this step (machines that never run the operator's tests)
 #
 # A cold build takes about 25 minutes on two busy cores (docs/development.md); Go's module
-# and build caches make a rebuild after `rm -rf tools` take a minute or two.
+# and build caches make a rebuild after `rm -rf tools` take under a minute.
 
 kube_version="${TRADEPLANE_KUBE_VERSION:-v1.37.2}"
 etcd_version="${TRADEPLANE_ETCD_VERSION:-v3.6.16}"

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { KubeCluster } from "@tradeplane/testkit";
-import { parseManifests } from "../../src/api/v1alpha1/index.ts";
+import { MAX_INSTRUMENTS, MAX_PARTITIONS, parseManifests } from "../../src/api/v1alpha1/index.ts";
 import { BAD_STRATEGIES, BAD_VENUES, MINIMAL_STRATEGY, MINIMAL_VENUE } from "../fixtures/bad-manifests.ts";
 
 const root = new URL("../../../", import.meta.url);
@@ -63,6 +63,25 @@ describe("the generated CRDs on a real kube-apiserver", () => {
       expect(res.body.spec).toEqual(parseManifests(text, file)[0]!.spec);
     },
   );
+
+  it("accept a venue of the most instruments, within the CEL cost budget", async () => {
+    // The API server checks each rule's worst-case cost when the CRD is created (the CRDs
+    // install: see beforeAll) and its actual cost on each write: the most instruments on the
+    // most partitions. (With the most bands too, the request takes 15 s on two busy cores.)
+    const instruments = Array.from({ length: MAX_INSTRUMENTS }, (_, n) => ({
+      symbol: `SYM${n}`,
+      partition: n % MAX_PARTITIONS,
+      referencePrice: 10_000 + n * 5,
+      tickSchedule: Array.from({ length: 4 }, (_, b) => ({ fromPrice: b * 100_000, tickSize: 5 })),
+      lotSize: "0.25",
+      priceUnit: "0.04",
+    }));
+    const res = await create(JSON.stringify({ ...parse(MINIMAL_VENUE), spec: { instruments } }));
+    expect(res.status, res.body.message).toBe(201);
+    const tooMany = [...instruments, { symbol: "ONE-MORE", referencePrice: 10_000 }];
+    const refused = await create(JSON.stringify({ ...parse(MINIMAL_VENUE), spec: { instruments: tooMany } }));
+    expect(refused.body.message).toContain(`spec.instruments: Too many: ${MAX_INSTRUMENTS + 1}`);
+  });
 
   it.each(BAD_VENUES)("refuse a venue with $name, naming $field", async ({ text, field }) => {
     const res = await create(text);

@@ -119,8 +119,9 @@ NSE tick schedule (from April 2025), in paise: below 250 INR 1; 250-1,000: 5; 1,
 
 ## TradingVenue (short names \`venue\`, \`venues\`)
 
-\`metadata.name\` is the venue's name: a lowercase DNS label starting with a letter; it names
-the venue's streams (\`<NAME>_CMD\`, \`<NAME>_EVT\`), buckets and pods.
+\`metadata.name\` is the venue's id: a lowercase DNS label starting with a letter, at most 63
+characters, and immutable like every object's name; it names the venue's streams
+(\`<NAME>_CMD\`, \`<NAME>_EVT\`), buckets and pods.
 
 ${table("TradingVenue", "spec")}
 

@@ -45,9 +45,12 @@ export const NSE_TICK_SCHEDULE = [
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const int = (min: number, max = MAX_SAFE) => z.number().int().min(min).max(max);
 
-/** Most instruments in one venue: the CEL rules over all instruments (partitions without
- * gaps) cost n^2, and the API server refuses a CRD whose rules could cost too much. */
+/** Most instruments in one venue: the API server refuses a CRD whose CEL rules could cost
+ * more than its budget, and every rule over the instruments costs in proportion to this. */
 export const MAX_INSTRUMENTS = 1_000;
+/** Most engine partitions of a venue (each is a StatefulSet of pods with whole pinned CPUs);
+ * the CEL rule that partitions have no gaps costs this times the instruments. */
+export const MAX_PARTITIONS = 64;
 /** Most bands in an explicit tick schedule. */
 export const MAX_TICK_BANDS = 32;
 
@@ -102,12 +105,12 @@ function nseTickCel(price: string): string {
 }
 
 // The band that holds a price is the last one starting at or below it (bands ascend, which
-// another rule checks); CEL has no variables, so the filter is written out each time.
-const BANDS_AT_OR_BELOW = "self.tickSchedule.filter(b, b.fromPrice <= self.referencePrice)";
+// another rule checks). The bands below the price are bound to B through a one-item list
+// (CRD rules have no cel.bind), so the list is read once.
 const ON_TICK_CEL = [
   "has(self.tickSize) ? self.referencePrice % self.tickSize == 0",
-  `: has(self.tickSchedule) ? size(${BANDS_AT_OR_BELOW}) == 0`,
-  `|| self.referencePrice % ${BANDS_AT_OR_BELOW}[size(${BANDS_AT_OR_BELOW}) - 1].tickSize == 0`,
+  ": has(self.tickSchedule) ? [self.tickSchedule.filter(b, b.fromPrice <= self.referencePrice)]",
+  ".all(B, size(B) == 0 || self.referencePrice % B[size(B) - 1].tickSize == 0)",
   `: self.referencePrice % (${nseTickCel("self.referencePrice")}) == 0`,
 ].join(" ");
 
@@ -121,7 +124,9 @@ export const instrumentSpecSchema = z
       .regex(INSTRUMENT_SYMBOL_PATTERN, "must be 1..32 characters of [A-Za-z0-9_-], starting with a letter or digit")
       .describe("Ticker, unique in the venue; also a NATS subject token"),
     description: z.string().max(200).optional().describe("Free text for people"),
-    partition: int(0, 1023).default(0).describe("Engine partition that trades the instrument"),
+    partition: int(0, MAX_PARTITIONS - 1)
+      .default(0)
+      .describe("Engine partition that trades the instrument; partitions are numbered from 0 without gaps"),
     priceUnit: decimalText("currency per lot at price 1")
       .default("0.01")
       .describe("Value of price 1 in the currency per share (0.01 = one paisa): prices are integers of this"),
@@ -291,7 +296,12 @@ const venueSpecObject = z
   .meta(
     validations(
       {
-        rule: "self.instruments.all(i, i.partition == 0 || self.instruments.exists(j, j.partition == i.partition - 1))",
+        // Each read of self.instruments converts the whole list, so the rule reads it once,
+        // bound to L by a one-item list (CRD rules have no cel.bind); a rule that read it per
+        // instrument took 30 s at 1,000 instruments.
+        rule:
+          "[self.instruments.map(i, i.partition)].all(L, " +
+          `lists.range(${MAX_PARTITIONS - 1}).all(p, !(p + 1 in L) || p in L))`,
         message: "partitions must be numbered 0..n-1 without gaps",
         fieldPath: ".instruments",
       },
