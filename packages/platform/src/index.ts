@@ -22,3 +22,4 @@ export * from "./grpc-handlers.ts";
 export * from "./blob-store.ts";
 export * from "./stream-snapshots.ts";
 export * from "./steps.ts";
+export * from "./stream-follower.ts";
