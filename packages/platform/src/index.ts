@@ -23,3 +23,4 @@ export * from "./blob-store.ts";
 export * from "./stream-snapshots.ts";
 export * from "./steps.ts";
 export * from "./stream-follower.ts";
+export * from "./nats-health.ts";

@@ -2,6 +2,7 @@ export { findBinary, MissingBinaryError, REPO_ROOT, TOOLS_BIN } from "./binaries
 export { freePort } from "./free-port.ts";
 export { connectTo, NatsCluster, NatsServer, waitForJetStream, type NatsServerOptions } from "./nats-server.ts";
 export { unary } from "./grpc-call.ts";
+export { grpcHealth } from "./grpc-health.ts";
 export {
   batchedSeqs,
   commandStream,

@@ -8,6 +8,7 @@ import {
 } from "@tradeplane/contracts";
 import {
   connectNats,
+  watchNatsHealth,
   createLogger,
   createMetricsRegistry,
   Health,
@@ -151,6 +152,8 @@ export async function main(config: Readonly<MarketDataConfig>): Promise<StartedM
     onBatch: () => hub.batchDone(),
     batchEvents: config.batchEvents,
   });
+  // From here an outage makes the service NOT_SERVING until NATS and the follower are back.
+  watchNatsHealth({ nc, health, logger, followers: [{ check: "events", reachedEnd: () => follower.reachedEnd() }] });
   new Gauge({
     name: "tp_md_log_position",
     help: "Event-log (stream) sequence of the last event applied",

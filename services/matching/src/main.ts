@@ -15,6 +15,7 @@ import {
   grpcServerSettings,
   startGrpcServer,
   startOpsServer,
+  watchNatsHealth,
   type StartedService,
 } from "@tradeplane/platform";
 import { loadEngineServiceConfig, type EngineServiceConfig } from "./config.ts";
@@ -48,13 +49,7 @@ export async function main(config: Readonly<EngineServiceConfig>): Promise<Start
   // 3. NATS
   const nc = await connectNats(config, `matching-${config.venue}-${config.partition}-${config.instanceId}`, logger);
   shutdown.add("nats", () => nc.drain());
-  health.set("nats", "ok");
-  void (async () => {
-    for await (const s of nc.status()) {
-      if (s.type === "disconnect") health.set("nats", "down", "disconnected");
-      if (s.type === "reconnect") health.set("nats", "ok");
-    }
-  })();
+  watchNatsHealth({ nc, health, logger });
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   const leases = await new Kvm(nc).open(leasesBucket(config.venue));

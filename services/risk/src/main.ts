@@ -16,6 +16,7 @@ import {
   openBlobStore,
   runService,
   initTelemetry,
+  watchNatsHealth,
   Shutdown,
   grpcServerSettings,
   startGrpcServer,
@@ -99,6 +100,8 @@ export async function main(config: Readonly<RiskGatewayConfig>): Promise<Started
       );
   }
   const follower = new EventFollower(js, config.venue, projection, logger);
+  // From here an outage makes the gateway NOT_SERVING until NATS and the projection are back.
+  watchNatsHealth({ nc, health, logger, followers: [{ check: "events", reachedEnd: () => follower.reachedEnd() }] });
   let saving: Promise<unknown> | undefined;
   const saveSnapshot = (): Promise<unknown> =>
     (saving ??= snapshots
