@@ -126,7 +126,10 @@ export class StreamFollower {
           expires: PULL_EXPIRES_MS,
         });
         failures = 0;
+        // stop() may have come while the consumer was being created (a signal during start-up).
+        if (this.stopping) this.messages.stop();
         for await (const m of this.messages) {
+          if (this.stopping) break;
           this.lastMessageAt = performance.now();
           if (m.seq <= this.position) continue;
           const pending = onMessage(m);

@@ -19,6 +19,7 @@ import {
   grpcServerSettings,
   startGrpcServer,
   startOpsServer,
+  type ServiceContext,
   type StartedService,
   type Telemetry,
 } from "@tradeplane/platform";
@@ -79,7 +80,7 @@ function instrumentInfo(i: MarketDataInstrument): Instrument {
  *  5. endpoints   MarketData gRPC (+ health), WebSocket feed, /metrics /healthz /readyz
  *  6. shutdown    reverse order on SIGTERM/SIGINT
  */
-export async function main(config: Readonly<MarketDataConfig>): Promise<StartedMarketData> {
+export async function main(config: Readonly<MarketDataConfig>, context?: ServiceContext): Promise<StartedMarketData> {
   // 2. telemetry
   const logger = createLogger({
     service: "market-data",
@@ -92,6 +93,7 @@ export async function main(config: Readonly<MarketDataConfig>): Promise<StartedM
   health.register("nats");
   health.register("events");
   const shutdown = new Shutdown(logger);
+  context?.attach(shutdown); // a signal from here on stops what has started
   shutdown.add("telemetry", () => telemetry.shutdown());
 
   // 3. NATS

@@ -16,6 +16,7 @@ import {
   startGrpcServer,
   startOpsServer,
   watchNatsHealth,
+  type ServiceContext,
   type StartedService,
 } from "@tradeplane/platform";
 import { loadEngineServiceConfig, type EngineServiceConfig } from "./config.ts";
@@ -34,7 +35,7 @@ import { venueAdminService } from "./adapters/venue-admin-grpc.ts";
  *  5. endpoints   VenueAdmin gRPC (+ health), /metrics /healthz /readyz
  *  6. shutdown    reverse order on SIGTERM/SIGINT
  */
-export async function main(config: Readonly<EngineServiceConfig>): Promise<StartedService> {
+export async function main(config: Readonly<EngineServiceConfig>, context?: ServiceContext): Promise<StartedService> {
   // 2. telemetry
   const base = { venue: config.venue, partition: config.partition, instance: config.instanceId };
   const logger = createLogger({ service: "matching", level: config.logLevel, base });
@@ -44,6 +45,7 @@ export async function main(config: Readonly<EngineServiceConfig>): Promise<Start
   health.register("nats");
   health.register("engine");
   const shutdown = new Shutdown(logger);
+  context?.attach(shutdown); // a signal from here on stops what has started
   shutdown.add("telemetry", () => telemetry.shutdown());
 
   // 3. NATS

@@ -21,6 +21,7 @@ import {
   grpcServerSettings,
   startGrpcServer,
   startOpsServer,
+  type ServiceContext,
   type StartedService,
 } from "@tradeplane/platform";
 import {
@@ -49,7 +50,7 @@ import { registerRiskGauges } from "./adapters/risk-metrics.ts";
  *  5. endpoints   OrderEntry and RiskAdmin gRPC (+ health), /metrics /healthz /readyz
  *  6. shutdown    reverse order on SIGTERM/SIGINT
  */
-export async function main(config: Readonly<RiskGatewayConfig>): Promise<StartedService> {
+export async function main(config: Readonly<RiskGatewayConfig>, context?: ServiceContext): Promise<StartedService> {
   // 2. telemetry
   const logger = createLogger({
     service: "risk",
@@ -63,6 +64,7 @@ export async function main(config: Readonly<RiskGatewayConfig>): Promise<Started
   health.register("accounts");
   health.register("events");
   const shutdown = new Shutdown(logger);
+  context?.attach(shutdown); // a signal from here on stops what has started
   shutdown.add("telemetry", () => telemetry.shutdown());
 
   // 3. NATS
