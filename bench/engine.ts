@@ -3,7 +3,7 @@
  * timing) through the engine with its full event output, then through nodejs-order-book, and
  * prints one JSON object as its last line.
  *
- *   npm run -s bench:engine -- --input FILE [--warmup N] [--no-compare]
+ *   npm run -s bench:engine -- --input FILE [--warmup N] [--no-compare] [--id-base N]
  *   npm run -s bench:engine -- --input FILE --latency [--warmup N] [--clock hrtime|now]
  *   npm run -s bench:engine -- --rss [--orders 1000000]
  */
@@ -25,10 +25,20 @@ interface Args {
   rss: boolean;
   orders: number;
   clock: "hrtime" | "now";
+  /** Order ids and command sequences start here (2e12: a venue past V8's small integers). */
+  idBase: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { warmup: 1, compare: true, latency: false, rss: false, orders: 1_000_000, clock: "hrtime" };
+  const a: Args = {
+    warmup: 1,
+    compare: true,
+    latency: false,
+    rss: false,
+    orders: 1_000_000,
+    clock: "hrtime",
+    idBase: 0,
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === "--input") a.input = argv[++i];
@@ -37,6 +47,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === "--latency") a.latency = true;
     else if (k === "--rss") a.rss = true;
     else if (k === "--orders") a.orders = Number(argv[++i]);
+    else if (k === "--id-base") a.idBase = Number(argv[++i]);
     else if (k === "--clock") {
       const c = argv[++i];
       if (c !== "hrtime" && c !== "now") throw new Error("--clock takes hrtime or now");
@@ -44,6 +55,8 @@ function parseArgs(argv: string[]): Args {
     } else throw new Error(`unknown argument ${k}`);
   }
   if (!Number.isInteger(a.warmup) || a.warmup < 0) throw new Error("--warmup takes an integer >= 0");
+  if (!Number.isSafeInteger(a.idBase) || a.idBase < 0 || a.idBase > 2 ** 52)
+    throw new Error("--id-base takes an integer 0..2^52");
   if (!a.rss && a.input === undefined) throw new Error("--input FILE is required (or --rss)");
   return a;
 }
@@ -63,14 +76,14 @@ async function throughput(w: Workload, args: Args): Promise<Record<string, unkno
   const gc = new GcCounter();
   for (let i = 0; i < args.warmup; i++) {
     const t = performance.now();
-    replay(newBenchEngine(), w, new TradeTape(1 << 16));
+    replay(newBenchEngine(), w, new TradeTape(1 << 16), args.idBase);
     log(`warm-up ${i + 1}/${args.warmup}: ${((performance.now() - t) / 1000).toFixed(3)} s`);
   }
   const e = newBenchEngine();
   const tape = new TradeTape(Math.max(1 << 16, w.count >> 1));
   fullGc();
   const t0 = gc.now();
-  const { commands, events } = replay(e, w, tape);
+  const { commands, events } = replay(e, w, tape, args.idBase);
   const t1 = gc.now();
   const seconds = (t1 - t0) / 1000;
   const gcCounts = await gc.countBetween(t0, t1);
@@ -93,6 +106,7 @@ async function throughput(w: Workload, args: Args): Promise<Record<string, unkno
     commands,
     events,
     warmup: args.warmup,
+    idBase: args.idBase,
     gc: gcCounts,
   };
   if (args.compare) {

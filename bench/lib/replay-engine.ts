@@ -43,6 +43,8 @@ const CHUNK = 4096;
 interface ReplayState {
   seq: number;
   events: number;
+  /** Added to every order id and command sequence (see replay). */
+  idBase?: number;
 }
 
 /**
@@ -54,15 +56,22 @@ interface ReplayState {
  * optimises on its call count, not a single long loop that depends on on-stack replacement
  * (which can leave a loop in the mid-tier compiler's code for a whole run; see docs/latency.md).
  */
-export function replay(e: MatchingEngine, w: Workload, tape: TradeTape | null): { commands: number; events: number } {
-  const st: ReplayState = { seq: 0, events: 0 };
+export function replay(
+  e: MatchingEngine,
+  w: Workload,
+  tape: TradeTape | null,
+  idBase = 0,
+): { commands: number; events: number } {
+  // With idBase, command sequences and order ids start there (a venue's ids after ~2e9 log
+  // entries are near 2e12, past V8's small integers); trades go to the tape as workload ids.
+  const st: ReplayState = { seq: idBase, events: 0, idBase };
   // The first call is short so it completes before the loop is compiled: code after the loop then
   // has type feedback, and the on-stack-replaced loop does not deoptimise at every exit.
   const first = Math.min(w.count, 16);
   replayRange(e, w, 0, first, st, tape);
   for (let from = first; from < w.count; from += CHUNK)
     replayRange(e, w, from, Math.min(w.count, from + CHUNK), st, tape);
-  return { commands: st.seq, events: st.events };
+  return { commands: st.seq - idBase, events: st.events };
 }
 
 function replayRange(
@@ -75,28 +84,31 @@ function replayRange(
 ): void {
   const { op, id, side, price, qty } = w;
   const ev = e.events;
+  const base = st.idBase ?? 0;
   let seq = st.seq;
   let events = st.events;
   for (let i = from; i < to; i++) {
-    const oid = id[i]!;
+    const account = id[i]!;
+    const oid = account + base;
     const o = op[i]!;
     if (o === Op.NEW_LIMIT) {
-      e.submit(++seq, 0, oid, 0, oid, side[i]!, OrderType.LIMIT, TimeInForce.GTC, price[i]!, qty[i]!);
+      e.submit(++seq, 0, oid, 0, account, side[i]!, OrderType.LIMIT, TimeInForce.GTC, price[i]!, qty[i]!);
     } else if (o === Op.CANCEL) {
-      e.cancel(++seq, oid, oid);
+      e.cancel(++seq, oid, account);
     } else if (o === Op.NEW_MARKET) {
-      e.submit(++seq, 0, oid, 0, oid, side[i]!, OrderType.MARKET, TimeInForce.IOC, 0, qty[i]!);
+      e.submit(++seq, 0, oid, 0, account, side[i]!, OrderType.MARKET, TimeInForce.IOC, 0, qty[i]!);
     } else {
-      e.cancel(++seq, oid, oid);
+      e.cancel(++seq, oid, account);
       events += ev.count;
-      e.submit(++seq, 0, oid, 0, oid, side[i]!, OrderType.LIMIT, TimeInForce.GTC, price[i]!, qty[i]!);
+      e.submit(++seq, 0, oid, 0, account, side[i]!, OrderType.LIMIT, TimeInForce.GTC, price[i]!, qty[i]!);
     }
     const n = ev.count;
     events += n;
     if (tape !== null) {
       const kind = ev.kind;
       for (let k = 0; k < n; k++) {
-        if (kind[k] === EventKind.TRADE) tape.push(ev.makerOrderId[k]!, ev.orderId[k]!, ev.price[k]!, ev.qty[k]!);
+        if (kind[k] === EventKind.TRADE)
+          tape.push(ev.makerOrderId[k]! - base, ev.orderId[k]! - base, ev.price[k]!, ev.qty[k]!);
       }
     }
   }

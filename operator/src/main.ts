@@ -158,7 +158,7 @@ if (import.meta.main) {
   }
   startOperator(config).then(
     ({ shutdown, opsPort }) => {
-      shutdown.installSignalHandlers();
+      for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, (s) => shutdown.onSignal(s));
       process.stdout.write(JSON.stringify({ ready: true, opsPort }) + "\n");
     },
     (err: unknown) => {

@@ -34,6 +34,7 @@ import {
   type SnapshotSource,
 } from "./engine.ts";
 import { ByteReader, ByteWriter, SnapshotError } from "./codec.ts";
+import { OrderIdMap } from "./order-id-map.ts";
 
 /**
  * One engine partition as the venue sees it: the numeric matching core plus the
@@ -182,7 +183,7 @@ export class Partition {
   private readonly symbolIndex = new Map<string, number>();
   private readonly accounts: string[] = [];
   private readonly accountIndex = new Map<string, number>();
-  private readonly refs = new Map<number, OrderRef>();
+  private readonly refs = new OrderIdMap<OrderRef>();
   private readonly states: number[];
   private readonly tradeIds: number[];
   private timeUs = 0;

@@ -25,3 +25,5 @@ export * from "./stream-snapshots.ts";
 export * from "./steps.ts";
 export * from "./secrets.ts";
 export * from "./admin-auth.ts";
+export * from "./stream-follower.ts";
+export * from "./nats-health.ts";

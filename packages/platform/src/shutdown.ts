@@ -7,7 +7,7 @@ const DEFAULT_SHUTDOWN_GRACE_MS = 15_000;
 /**
  * Ordered, idempotent shutdown. Steps run in reverse order of registration (last
  * started, first stopped), each awaited; a step that throws is logged and the rest
- * still run. SIGTERM and SIGINT trigger it; a second signal exits at once.
+ * still run. SIGTERM and SIGINT trigger it (see runService); a second signal exits at once.
  */
 export class Shutdown {
   private readonly steps: Step[] = [];
@@ -24,23 +24,27 @@ export class Shutdown {
     this.steps.push({ name, run });
   }
 
-  /** Installs signal handlers that run the shutdown and then exit the process. */
-  installSignalHandlers(): void {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (this.running !== undefined) {
-        this.logger.warn({ signal }, "second signal: exiting now");
-        process.exit(130);
-      }
-      this.logger.info({ signal }, "shutting down");
-      const timer = setTimeout(() => {
-        this.logger.error({ graceMs: this.graceMs }, "shutdown grace period passed: exiting");
-        process.exit(1);
-      }, this.graceMs);
-      timer.unref();
-      void this.run().then(() => process.exit(0));
-    };
-    process.once("SIGTERM", onSignal);
-    process.once("SIGINT", onSignal);
+  /** Whether a shutdown has begun (a signal, or run() called). */
+  get started(): boolean {
+    return this.running !== undefined;
+  }
+
+  /**
+   * What a process does on SIGTERM or SIGINT: run the steps, then exit 0; exit 1 if they take
+   * longer than the grace period; exit 130 at once on a second signal.
+   */
+  onSignal(signal: NodeJS.Signals): void {
+    if (this.running !== undefined) {
+      this.logger.warn({ signal }, "second signal: exiting now");
+      process.exit(130);
+    }
+    this.logger.info({ signal }, "shutting down");
+    const timer = setTimeout(() => {
+      this.logger.error({ graceMs: this.graceMs }, "shutdown grace period passed: exiting");
+      process.exit(1);
+    }, this.graceMs);
+    timer.unref();
+    void this.run().then(() => process.exit(0));
   }
 
   run(): Promise<void> {

@@ -9,6 +9,7 @@ export {
 export { freePort } from "./free-port.ts";
 export { connectTo, NatsCluster, NatsServer, waitForJetStream, type NatsServerOptions } from "./nats-server.ts";
 export { unary } from "./grpc-call.ts";
+export { grpcHealth } from "./grpc-health.ts";
 export {
   batchedSeqs,
   commandStream,

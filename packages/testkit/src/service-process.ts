@@ -35,6 +35,7 @@ export class ServiceProcess {
   opsPort = 0;
   private readonly options: ServiceProcessOptions;
   private readonly configFile: string;
+  private exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
 
   constructor(options: ServiceProcessOptions) {
     this.options = options;
@@ -51,7 +52,11 @@ export class ServiceProcess {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  async start(): Promise<void> {
+  /**
+   * Starts the process and resolves once it is ready, or, with `until`, once its output
+   * matches `until` (a test that signals it while it starts).
+   */
+  async start(options: { until?: RegExp } = {}): Promise<void> {
     // A diagnostic: TP_SERVICE_NODE_ARGS adds node and V8 flags that NODE_OPTIONS refuses
     // (such as --trace-pretenuring-statistics) to every service's command line.
     const nodeArgs = (process.env.TP_SERVICE_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
@@ -84,13 +89,26 @@ export class ServiceProcess {
       this.output = (this.output + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
     };
     child.stderr?.on("data", record);
+    this.exit = new Promise((resolveExit) => child.once("exit", (code, signal) => resolveExit({ code, signal })));
     await new Promise<void>((resolveReady, reject) => {
+      const until = options.until;
+      if (until !== undefined)
+        child.stderr?.on("data", () => {
+          if (until.test(this.output)) {
+            clearTimeout(timer);
+            resolveReady();
+          }
+        });
       const timer = setTimeout(
         () => reject(new Error(`service not ready in ${READY_TIMEOUT_MS} ms:\n${this.output}`)),
         READY_TIMEOUT_MS,
       );
       child.stdout?.on("data", (chunk: Buffer) => {
         record(chunk);
+        if (until?.test(this.output) === true) {
+          clearTimeout(timer);
+          resolveReady();
+        }
         for (const line of chunk.toString().split("\n")) {
           if (!line.startsWith('{"ready":true')) continue;
           const ready = JSON.parse(line) as { grpcPort: number; opsPort: number };
@@ -105,6 +123,11 @@ export class ServiceProcess {
         reject(new Error(`service exited before ready (code ${code}, signal ${signal}):\n${this.output}`));
       });
     });
+  }
+
+  /** How the process ended, once it has (its exit code, or the signal that killed it). */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.exit ?? Promise.reject(new Error("not started"));
   }
 
   /** The process id while it runs (benchmarks read its CPU time). */

@@ -8,6 +8,7 @@ import {
 } from "@tradeplane/contracts";
 import {
   connectNats,
+  watchNatsHealth,
   createLogger,
   createMetricsRegistry,
   Health,
@@ -19,6 +20,7 @@ import {
   grpcServerSettings,
   startGrpcServer,
   startOpsServer,
+  type ServiceContext,
   type StartedService,
   type Telemetry,
 } from "@tradeplane/platform";
@@ -80,7 +82,7 @@ function instrumentInfo(i: MarketDataInstrument): Instrument {
  *  5. endpoints   MarketData gRPC (+ health), WebSocket feed, /metrics /healthz /readyz
  *  6. shutdown    reverse order on SIGTERM/SIGINT
  */
-export async function main(config: Readonly<MarketDataConfig>): Promise<StartedMarketData> {
+export async function main(config: Readonly<MarketDataConfig>, context?: ServiceContext): Promise<StartedMarketData> {
   // 2. telemetry
   const logger = createLogger({
     service: "market-data",
@@ -93,6 +95,7 @@ export async function main(config: Readonly<MarketDataConfig>): Promise<StartedM
   health.register("nats");
   health.register("events");
   const shutdown = new Shutdown(logger);
+  context?.attach(shutdown); // a signal from here on stops what has started
   shutdown.add("telemetry", () => telemetry.shutdown());
 
   // 3. NATS
@@ -153,6 +156,8 @@ export async function main(config: Readonly<MarketDataConfig>): Promise<StartedM
     onBatch: () => hub.batchDone(),
     batchEvents: config.batchEvents,
   });
+  // From here an outage makes the service NOT_SERVING until NATS and the follower are back.
+  watchNatsHealth({ nc, health, logger, followers: [{ check: "events", reachedEnd: () => follower.reachedEnd() }] });
   new Gauge({
     name: "tp_md_log_position",
     help: "Event-log (stream) sequence of the last event applied",

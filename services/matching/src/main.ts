@@ -17,6 +17,8 @@ import {
   grpcServerSettings,
   startGrpcServer,
   startOpsServer,
+  watchNatsHealth,
+  type ServiceContext,
   type StartedService,
 } from "@tradeplane/platform";
 import { loadEngineServiceConfig, type EngineServiceConfig } from "./config.ts";
@@ -35,7 +37,7 @@ import { venueAdminService } from "./adapters/venue-admin-grpc.ts";
  *  5. endpoints   VenueAdmin gRPC (+ health), /metrics /healthz /readyz
  *  6. shutdown    reverse order on SIGTERM/SIGINT
  */
-export async function main(config: Readonly<EngineServiceConfig>): Promise<StartedService> {
+export async function main(config: Readonly<EngineServiceConfig>, context?: ServiceContext): Promise<StartedService> {
   // 2. telemetry
   const base = { venue: config.venue, partition: config.partition, instance: config.instanceId };
   const logger = createLogger({ service: "matching", level: config.logLevel, base });
@@ -45,18 +47,13 @@ export async function main(config: Readonly<EngineServiceConfig>): Promise<Start
   health.register("nats");
   health.register("engine");
   const shutdown = new Shutdown(logger);
+  context?.attach(shutdown); // a signal from here on stops what has started
   shutdown.add("telemetry", () => telemetry.shutdown());
 
   // 3. NATS
   const nc = await connectNats(config, `matching-${config.venue}-${config.partition}-${config.instanceId}`, logger);
   shutdown.add("nats", () => nc.drain());
-  health.set("nats", "ok");
-  void (async () => {
-    for await (const s of nc.status()) {
-      if (s.type === "disconnect") health.set("nats", "down", "disconnected");
-      if (s.type === "reconnect") health.set("nats", "ok");
-    }
-  })();
+  watchNatsHealth({ nc, health, logger });
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   const leases = await new Kvm(nc).open(leasesBucket(config.venue));

@@ -18,10 +18,12 @@ import {
   runService,
   initTelemetry,
   tracingSettingsOf,
+  watchNatsHealth,
   Shutdown,
   grpcServerSettings,
   startGrpcServer,
   startOpsServer,
+  type ServiceContext,
   type StartedService,
 } from "@tradeplane/platform";
 import {
@@ -50,7 +52,7 @@ import { registerRiskGauges } from "./adapters/risk-metrics.ts";
  *  5. endpoints   OrderEntry and RiskAdmin gRPC (+ health), /metrics /healthz /readyz
  *  6. shutdown    reverse order on SIGTERM/SIGINT
  */
-export async function main(config: Readonly<RiskGatewayConfig>): Promise<StartedService> {
+export async function main(config: Readonly<RiskGatewayConfig>, context?: ServiceContext): Promise<StartedService> {
   // 2. telemetry
   const logger = createLogger({
     service: "risk",
@@ -64,6 +66,7 @@ export async function main(config: Readonly<RiskGatewayConfig>): Promise<Started
   health.register("accounts");
   health.register("events");
   const shutdown = new Shutdown(logger);
+  context?.attach(shutdown); // a signal from here on stops what has started
   shutdown.add("telemetry", () => telemetry.shutdown());
 
   // 3. NATS
@@ -101,6 +104,8 @@ export async function main(config: Readonly<RiskGatewayConfig>): Promise<Started
       );
   }
   const follower = new EventFollower(js, config.venue, projection, logger);
+  // From here an outage makes the gateway NOT_SERVING until NATS and the projection are back.
+  watchNatsHealth({ nc, health, logger, followers: [{ check: "events", reachedEnd: () => follower.reachedEnd() }] });
   let saving: Promise<unknown> | undefined;
   const saveSnapshot = (): Promise<unknown> =>
     (saving ??= snapshots

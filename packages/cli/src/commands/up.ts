@@ -29,7 +29,15 @@ export async function up(flags: UpFlags): Promise<void> {
   if (portBase > 65_000) throw new CliError(EXIT.USAGE, `--port-base ${portBase}: must be at most 65000`);
   const demoRate = parseCount(flags.demoRate, "--demo-rate", 0);
   const headless = flags.headless === true || !process.stdout.isTTY;
-  const say = (line: string) => process.stdout.write(`[tradeplane] ${line}\n`);
+  // `npm start | tee log` and Ctrl-C: the terminal's SIGINT ends the reader of our output too,
+  // and the next write fails with EPIPE, which Node raises as an uncaught error: `up` died
+  // before stopping nats-server (in its own process group, so the SIGINT never reached it).
+  // Output is dropped once its reader is gone, and a closed output stops the venue like a signal.
+  let outputClosed = false;
+  const write = (text: string): void => {
+    if (!outputClosed) process.stdout.write(text);
+  };
+  const say = (line: string) => write(`[tradeplane] ${line}\n`);
   for (const m of manifests)
     if (m.kind === "StrategyDeployment")
       say(
@@ -42,7 +50,7 @@ export async function up(flags: UpFlags): Promise<void> {
     dataDir: defaultDataDir(flags.dataDir),
     portBase,
     say,
-    ...(headless ? { onLine: (name: string, line: string) => process.stdout.write(`[${name}] ${line}\n`) } : {}),
+    ...(headless ? { onLine: (name: string, line: string) => write(`[${name}] ${line}\n`) } : {}),
   });
 
   let stopping: Promise<void> | undefined;
@@ -59,7 +67,12 @@ export async function up(flags: UpFlags): Promise<void> {
     return stopping;
   };
   const stopped = new Promise<void>((done) => {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void stop(signal).then(done));
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
+      process.on(signal, () => void stop(signal).then(done));
+    process.stdout.on("error", () => {
+      outputClosed = true;
+      void stop("output closed").then(done);
+    });
   });
 
   let state;

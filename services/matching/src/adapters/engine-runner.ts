@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { context, trace, type Span, type Tracer } from "@opentelemetry/api";
@@ -19,6 +19,7 @@ import {
   injectTraceHeaders,
   JetStreamAsyncPublisher,
   runInSteps,
+  StreamFollower,
   type Health,
   type Logger,
 } from "@tradeplane/platform";
@@ -76,11 +77,6 @@ export interface EngineStatus {
   readonly lastCommandAt: string | undefined;
 }
 
-const CONSUME_BATCH = 4_096;
-const PULL_EXPIRES_MS = 5_000;
-const STALL_CHECK_MS = 1_000;
-/** No message for this long while the log has more: the consumer is replaced. */
-const STALL_AFTER_MS = 3_000;
 /** Apply latency is sampled on one command in this many (a histogram observation costs more than a command). */
 const LATENCY_SAMPLE_EVERY = 16;
 /** Counters are flushed to prom-client in batches of this many commands. */
@@ -105,9 +101,13 @@ export class EngineRunner {
   partition: Partition;
   private publisher!: EventPublisher;
   private lease!: Lease;
-  private messages: ConsumerMessages | undefined;
-  private loop: Promise<void> | undefined;
+  /** The partition's command subject, followed in log order (platform's StreamFollower: resubscribe, watchdog). */
+  private readonly log: StreamFollower;
   private stopping = false;
+  /** Since the last metrics flush, and since the loop last yielded. */
+  private applied = 0;
+  private rejected = 0;
+  private busySince = performance.now();
   private lag = 0;
   private caughtUp = false;
   private commandsSinceSnapshot = 0;
@@ -116,8 +116,6 @@ export class EngineRunner {
   private startedAt = 0;
   private readonly sink: JetStreamAsyncPublisher;
   private observeTimer: NodeJS.Timeout | undefined;
-  private watchdog: NodeJS.Timeout | undefined;
-  private lastMessageAt = performance.now();
   private appliedSinceStart = 0;
   private lastCommandAt: string | undefined;
   /** Command sequence of the newest snapshot loaded or stored. */
@@ -127,6 +125,15 @@ export class EngineRunner {
     this.deps = deps;
     this.partition = Partition.create({ engine: deps.engine });
     this.sink = new JetStreamAsyncPublisher(deps.nc, deps.settings.publishTimeoutMs);
+    this.log = new StreamFollower({
+      js: deps.js,
+      stream: commandStreamName(deps.settings.venue),
+      filterSubject: commandSubject(deps.settings.venue, deps.settings.partition),
+      logger: deps.logger,
+      what: "command",
+      onMessage: (m) => this.onEntry(m),
+      lastSeq: () => this.lastEntrySeq(),
+    });
   }
 
   get status(): EngineStatus {
@@ -193,53 +200,17 @@ export class EngineRunner {
         () => undefined,
       );
     }, OBSERVE_INTERVAL_MS);
-    // The client's ordered consumer does not always notice that the server holding it went
-    // away (seen with a cluster node stopped): if the log has commands we have not seen for
-    // a while, replace the consumer.
-    this.watchdog = setInterval(() => void this.checkStall(), STALL_CHECK_MS);
     this.startedAt = performance.now();
     this.deps.health.set("engine", "starting", "replaying the command log");
-    if ((await this.pendingCommands()) === 0) this.markCaughtUp();
-    this.messages = await this.subscribe(entrySeqOf(this.partition.lastSeq) + 1);
-    this.loop = this.follow(this.messages);
-  }
-
-  /**
-   * Follows the log for as long as the runner lives. A consumer that fails (NATS restart,
-   * stream leader change) is replaced by a new one from the next unapplied sequence.
-   */
-  private async follow(first: ConsumerMessages): Promise<void> {
-    let messages = first;
-    for (let failures = 0; !this.stopping;) {
-      try {
-        await this.run(messages);
-        failures = 0;
-      } catch (err) {
-        failures++;
-        this.deps.logger.warn(
-          { err: (err as Error).message, lastSeq: this.partition.lastSeq },
-          "command consumer failed; resubscribing",
-        );
-      }
-      if (this.stopping) return;
-      await new Promise((r) => setTimeout(r, Math.min(2_000, 50 * 2 ** Math.min(failures, 5))));
-      try {
-        messages = await this.subscribe(entrySeqOf(this.partition.lastSeq) + 1);
-        this.messages = messages;
-      } catch (err) {
-        failures++;
-        this.deps.logger.warn({ err: (err as Error).message }, "cannot resubscribe to the command log yet");
-      }
-    }
+    if ((await this.lastEntrySeq()) <= entrySeqOf(this.partition.lastSeq)) this.markCaughtUp();
+    this.log.start(entrySeqOf(this.partition.lastSeq));
   }
 
   /** Stops consuming, waits for publishes and releases the lease. */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.observeTimer !== undefined) clearInterval(this.observeTimer);
-    if (this.watchdog !== undefined) clearInterval(this.watchdog);
-    this.messages?.stop();
-    await this.loop?.catch(() => undefined);
+    await this.log.stop();
     await this.snapshotInFlight?.catch(() => undefined);
     if (this.publisher?.mode === "publish") await this.publisher.idle();
     await this.lease?.stop();
@@ -300,77 +271,66 @@ export class EngineRunner {
     }
   }
 
-  private async subscribe(fromSeq: number): Promise<ConsumerMessages> {
-    const { venue, partition } = this.deps.settings;
-    const consumer = await this.deps.js.consumers.get(commandStreamName(venue), {
-      filter_subjects: commandSubject(venue, partition),
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: fromSeq,
-    });
-    // A short pull expiry (heartbeats at half of it) notices a restarted server in seconds
-    // rather than the default 30 s; one idle pull request per 5 s costs the server nothing.
-    return consumer.consume({ max_messages: CONSUME_BATCH, expires: PULL_EXPIRES_MS });
+  /** One log entry from the follower; the loop waits for the returned promise. */
+  private onEntry(m: JsMsg): Promise<void> | undefined {
+    if (this.stopping) return undefined;
+    // Checked every entry: an entry holds up to 1,000 commands, so 64 of them (the check's
+    // old stride, from one command per message) could hold the loop for most of a second.
+    if (performance.now() - this.busySince > MAX_BUSY_MS)
+      return new Promise<void>((r) => setImmediate(r)).then(() => {
+        this.busySince = performance.now();
+        return this.applyEntry(m);
+      });
+    return this.applyEntry(m);
   }
 
-  private async run(messages: ConsumerMessages): Promise<void> {
+  /** Applies an entry's commands whole (no await between them), then offers its events. */
+  private async applyEntry(m: JsMsg): Promise<void> {
     const { metrics } = this.deps;
-    let busySince = performance.now();
-    let applied = 0;
-    let rejected = 0;
-    for await (const m of messages) {
-      if (this.stopping) break;
-      this.lastMessageAt = performance.now();
-      // The ordered consumer has parsed (and cached) the ack subject already: info is free here.
-      const info = m.info;
-      const entrySeq = info.streamSequence;
-      // Checked every entry: an entry holds up to 1,000 commands, so 64 of them (the check's
-      // old stride, from one command per message) could hold the loop for most of a second.
-      if (performance.now() - busySince > MAX_BUSY_MS) {
-        await new Promise((r) => setImmediate(r));
-        busySince = performance.now();
+    // The ordered consumer has parsed (and cached) the ack subject already: info is free here.
+    const info = m.info;
+    const entrySeq = info.streamSequence;
+    if (entrySeq <= entrySeqOf(this.partition.lastSeq)) return; // re-delivery after a consumer reset
+    if ((entrySeq & 255) === 0) this.lastCommandAt = new Date().toISOString();
+    const entry = decodeEntry(m.data);
+    if (entry.error !== undefined) metrics.malformedCommands.inc();
+    const count = entry.commands.length;
+    // Entries whose events are already published are replayed without spans or wire events.
+    const wanted = this.publisher.wants(commandSeqOf(entrySeq, count - 1));
+    let events: EngineEvent[] | undefined;
+    let spans: { seq: number; span: Span }[] | undefined;
+    for (let i = 0; i < count; i++) {
+      const command = entry.commands[i];
+      const seq = commandSeqOf(entrySeq, i);
+      const traceparent = command?.traceparent ?? "";
+      const span = wanted && traceparent !== "" ? this.startSpan(seq, traceparent) : undefined;
+      const sampled = seq % LATENCY_SAMPLE_EVERY === 0;
+      const t0 = sampled ? performance.now() : 0;
+      const result = this.partition.apply(seq, command, entry.error, wanted);
+      if (sampled) metrics.applySeconds.observe((performance.now() - t0) / 1000);
+      if (result.rejected) this.rejected++;
+      if (span !== undefined) {
+        span.setAttribute("tp.events", result.coreEvents);
+        (spans ??= []).push({ seq, span });
       }
-      if (entrySeq <= entrySeqOf(this.partition.lastSeq)) continue; // re-delivery after a consumer reset
-      if ((entrySeq & 255) === 0) this.lastCommandAt = new Date().toISOString();
-      const entry = decodeEntry(m.data);
-      if (entry.error !== undefined) metrics.malformedCommands.inc();
-      const count = entry.commands.length;
-      // Entries whose events are already published are replayed without spans or wire events.
-      const wanted = this.publisher.wants(commandSeqOf(entrySeq, count - 1));
-      let events: EngineEvent[] | undefined;
-      let spans: { seq: number; span: Span }[] | undefined;
-      for (let i = 0; i < count; i++) {
-        const command = entry.commands[i];
-        const seq = commandSeqOf(entrySeq, i);
-        const traceparent = command?.traceparent ?? "";
-        const span = wanted && traceparent !== "" ? this.startSpan(seq, traceparent) : undefined;
-        const sampled = seq % LATENCY_SAMPLE_EVERY === 0;
-        const t0 = sampled ? performance.now() : 0;
-        const result = this.partition.apply(seq, command, entry.error, wanted);
-        if (sampled) metrics.applySeconds.observe((performance.now() - t0) / 1000);
-        if (result.rejected) rejected++;
-        if (span !== undefined) {
-          span.setAttribute("tp.events", result.coreEvents);
-          (spans ??= []).push({ seq, span });
-        }
-        // The entry's own list: the partition's wire events are rebuilt by its next apply.
-        if (wanted) for (const e of this.partition.wireEvents()) (events ??= []).push(e);
-      }
-      this.appliedSinceStart += count;
-      applied += count;
-      if (events !== undefined) await this.publishEntry(events, spans);
-      if (spans !== undefined) for (const s of spans) s.span.end();
-      this.lag = info.pending;
-      if (this.lag === 0 && !this.caughtUp) this.markCaughtUp();
-      this.maybeSnapshot(count);
-      if (applied >= METRICS_FLUSH_EVERY || this.lag === 0) {
-        metrics.commandsApplied.inc({ outcome: "ok" }, applied - rejected);
-        if (rejected > 0) metrics.commandsApplied.inc({ outcome: "rejected" }, rejected);
-        applied = 0;
-        rejected = 0;
-        metrics.lastCommandSeq.set(this.partition.lastSeq);
-        metrics.commandLag.set(this.lag);
-        metrics.publishBacklog.set(this.publisher.backlog);
-      }
+      // The entry's own list: the partition's wire events are rebuilt by its next apply.
+      if (wanted) for (const e of this.partition.wireEvents()) (events ??= []).push(e);
+    }
+    this.appliedSinceStart += count;
+    this.applied += count;
+    if (events !== undefined) await this.publishEntry(events, spans);
+    if (spans !== undefined) for (const s of spans) s.span.end();
+    this.lag = info.pending;
+    if (this.lag === 0 && !this.caughtUp) this.markCaughtUp();
+    this.maybeSnapshot(count);
+    if (this.applied >= METRICS_FLUSH_EVERY || this.lag === 0) {
+      metrics.commandsApplied.inc({ outcome: "ok" }, this.applied - this.rejected);
+      if (this.rejected > 0) metrics.commandsApplied.inc({ outcome: "rejected" }, this.rejected);
+      this.applied = 0;
+      this.rejected = 0;
+      metrics.lastCommandSeq.set(this.partition.lastSeq);
+      metrics.commandLag.set(this.lag);
+      metrics.publishBacklog.set(this.publisher.backlog);
     }
   }
 
@@ -411,29 +371,14 @@ export class EngineRunner {
     }
   }
 
-  private async checkStall(): Promise<void> {
-    if (this.stopping || performance.now() - this.lastMessageAt < STALL_AFTER_MS) return;
-    try {
-      if ((await this.pendingCommands()) === 0) return;
-    } catch {
-      return; // NATS unreachable: the consumer cannot do better either
-    }
-    this.deps.logger.warn(
-      { lastSeq: this.partition.lastSeq },
-      "command consumer stalled with commands waiting; resubscribing",
-    );
-    this.lastMessageAt = performance.now();
-    this.messages?.stop();
-  }
-
-  /** Whether the log holds commands of this partition past the restored state. */
-  private async pendingCommands(): Promise<number> {
+  /** Stream sequence of the partition's last log entry (0: none). */
+  private async lastEntrySeq(): Promise<number> {
     const { venue, partition } = this.deps.settings;
     try {
       const last = await this.deps.jsm.streams.getMessage(commandStreamName(venue), {
         last_by_subj: commandSubject(venue, partition),
       });
-      return last !== null && last.seq > entrySeqOf(this.partition.lastSeq) ? 1 : 0;
+      return last?.seq ?? 0;
     } catch (err) {
       if (/no message found|message not found/i.test((err as Error).message)) return 0;
       throw err;

@@ -1,27 +1,24 @@
-import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from "@nats-io/jetstream";
+import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { eventStreamName, eventSubjectPartition, type EngineEvent, type ExecutionReport } from "@tradeplane/contracts";
-import { decodeEventMessage, type Logger } from "@tradeplane/platform";
+import { decodeEventMessage, StreamFollower, type Logger } from "@tradeplane/platform";
 import type { AccountReport, OrderProjection } from "@tradeplane/positions/order-projection";
 
 /**
  * Follows the venue's event stream into the order projection (from its start, or from the
  * event after the snapshot the projection was loaded from), and tells
  * waiting requests when their command is fully applied (its `last_in_command` event),
- * and report streams when their account has a new report.
+ * and report streams when their account has a new report. The loop (ordered consumer,
+ * resubscribe with backoff, stall watchdog) is platform's StreamFollower.
  */
 const COMPLETED_KEPT = 20_000;
-const PULL_EXPIRES_MS = 5_000;
-const STALL_CHECK_MS = 1_000;
-const STALL_AFTER_MS = 3_000;
 
 type Waiter = (reports: AccountReport[]) => void;
 type ReportListener = (report: ExecutionReport) => void;
 
 export class EventFollower {
-  private readonly js: JetStreamClient;
-  private readonly venue: string;
   private readonly projection: OrderProjection;
   private readonly logger: Logger;
+  private readonly stream: StreamFollower;
   private readonly inProgress = new Map<number, AccountReport[]>();
   private readonly completed = new Map<number, AccountReport[]>();
   /** The newest COMPLETED_KEPT command sequences in `completed`, oldest at the head (0 = free). */
@@ -29,67 +26,47 @@ export class EventFollower {
   private completedHead = 0;
   private readonly waiters = new Map<number, Waiter[]>();
   private readonly listeners = new Map<string, Set<ReportListener>>();
-  private messages: ConsumerMessages | undefined;
-  private stopping = false;
-  private loop: Promise<void> | undefined;
-  /** Stream sequence of the last event applied. */
-  streamSeq = 0;
   /** Stream sequence the projection started from (0 = the stream's start), and events applied since. */
   startedFrom = 0;
   appliedSinceStart = 0;
-  /** Callers of `reached`, by the stream sequence they wait for. */
-  private reachWaiters: { seq: number; resolve: () => void }[] = [];
-  private lastMessageAt = performance.now();
-  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(js: JetStreamClient, venue: string, projection: OrderProjection, logger: Logger) {
-    this.js = js;
-    this.venue = venue;
     this.projection = projection;
     this.logger = logger;
+    const stream = eventStreamName(venue);
+    this.stream = new StreamFollower({
+      js,
+      stream,
+      logger,
+      what: "event",
+      onMessage: (m) => this.onMessage(m),
+      lastSeq: async () => (await (await js.jetstreamManager()).streams.info(stream)).state.last_seq,
+    });
+  }
+
+  /** Stream sequence of the last event applied. */
+  get streamSeq(): number {
+    return this.stream.position;
   }
 
   /** Starts following after stream sequence `fromStreamSeq` (0 = from the stream's start). */
   start(fromStreamSeq = 0): void {
-    this.streamSeq = fromStreamSeq;
     this.startedFrom = fromStreamSeq;
-    this.loop = this.follow();
-    // As in the engine: replace a consumer that stops delivering while the stream grows.
-    this.watchdog = setInterval(() => void this.checkStall(), STALL_CHECK_MS);
+    this.stream.start(fromStreamSeq);
   }
 
-  private async checkStall(): Promise<void> {
-    if (this.stopping || performance.now() - this.lastMessageAt < STALL_AFTER_MS) return;
-    try {
-      const jsm = await this.js.jetstreamManager();
-      const info = await jsm.streams.info(eventStreamName(this.venue));
-      if (info.state.last_seq <= this.streamSeq) return;
-    } catch {
-      return;
-    }
-    this.logger.warn({ streamSeq: this.streamSeq }, "event consumer stalled with events waiting; resubscribing");
-    this.lastMessageAt = performance.now();
-    this.messages?.stop();
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.watchdog !== undefined) clearInterval(this.watchdog);
-    this.messages?.stop();
-    await this.loop?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.stream.stop();
   }
 
   /** Resolves once the event at stream sequence `seq` (or a later one) is applied. */
   reached(seq: number): Promise<void> {
-    if (this.streamSeq >= seq) return Promise.resolve();
-    return new Promise((resolve) => this.reachWaiters.push({ seq, resolve }));
+    return this.stream.reached(seq);
   }
 
-  private wakeReached(): void {
-    const due = this.reachWaiters.filter((w) => w.seq <= this.streamSeq);
-    if (due.length === 0) return;
-    this.reachWaiters = this.reachWaiters.filter((w) => w.seq > this.streamSeq);
-    for (const w of due) w.resolve();
+  /** Resolves once every event the stream holds now is applied. */
+  reachedEnd(): Promise<void> {
+    return this.stream.reachedEnd();
   }
 
   /** Resolves with the reports of command `seq` once all its events are applied. */
@@ -126,39 +103,18 @@ export class EventFollower {
     return () => set.delete(listener);
   }
 
-  private async follow(): Promise<void> {
-    for (let failures = 0; !this.stopping;) {
-      try {
-        const consumer = await this.js.consumers.get(eventStreamName(this.venue), {
-          ...(this.streamSeq > 0
-            ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.streamSeq + 1 }
-            : { deliver_policy: DeliverPolicy.All }),
-        });
-        this.messages = await consumer.consume({ max_messages: 4_096, expires: PULL_EXPIRES_MS });
-        failures = 0;
-        for await (const m of this.messages) {
-          this.lastMessageAt = performance.now();
-          this.streamSeq = m.seq;
-          this.appliedSinceStart++;
-          let events: EngineEvent[];
-          const partition = eventSubjectPartition(m.subject);
-          try {
-            if (partition === undefined) throw new Error(`subject ${m.subject} names no partition`);
-            events = decodeEventMessage(m.data);
-          } catch (err) {
-            this.logger.error({ seq: m.seq, err: (err as Error).message }, "undecodable event message skipped");
-            if (this.reachWaiters.length > 0) this.wakeReached();
-            continue;
-          }
-          for (const event of events) this.applyEvent(event, partition);
-          if (this.reachWaiters.length > 0) this.wakeReached();
-        }
-      } catch (err) {
-        failures++;
-        if (!this.stopping) this.logger.warn({ err: (err as Error).message }, "event consumer failed; resubscribing");
-      }
-      if (!this.stopping) await new Promise((r) => setTimeout(r, Math.min(2_000, 50 * 2 ** Math.min(failures, 5))));
+  private onMessage(m: JsMsg): void {
+    this.appliedSinceStart++;
+    let events: EngineEvent[];
+    const partition = eventSubjectPartition(m.subject);
+    try {
+      if (partition === undefined) throw new Error(`subject ${m.subject} names no partition`);
+      events = decodeEventMessage(m.data);
+    } catch (err) {
+      this.logger.error({ seq: m.seq, err: (err as Error).message }, "undecodable event message skipped");
+      return;
     }
+    for (const event of events) this.applyEvent(event, partition);
   }
 
   private applyEvent(event: EngineEvent, partition: number): void {

@@ -12,9 +12,12 @@ import {
   EngineEventBatch,
   eventStreamName,
   eventSubjectPartition,
+  MarketDataClient,
   RiskAdminClient,
+  type BookLevel,
   type Command,
   type GetPositionsResponse,
+  type GetSnapshotResponse,
 } from "@tradeplane/contracts";
 import { provision, venueProvisioningPlan } from "@tradeplane/platform";
 import { engineConfigOf } from "@tradeplane/matching-core/engine-config";
@@ -39,9 +42,10 @@ import { auth } from "../service/gateway-fixture.ts";
  * risk gateway are separate processes, the instruments are spread over the partitions, and
  * orders go to all of them at once, so the engines publish into the one event stream each at
  * its own pace. Every engine and the gateway are killed and restarted while the orders come
- * in. At the end each partition's events in the stream are exactly those of a pure partition
- * fed the same log (none lost, none stored twice), and the gateway's positions are exactly
- * those the events give in command order (none skipped, none applied twice).
+ * in, and so is market data. At the end each partition's events in the stream are exactly those
+ * of a pure partition fed the same log (none lost, none stored twice), the gateway's positions
+ * are exactly those the events give in command order (none skipped, none applied twice), and
+ * market data's books are the engines' books.
  */
 
 const VENUE = "multi";
@@ -49,6 +53,9 @@ const PARTITIONS = 4;
 const ENTRIES = 1_200;
 const ADMIN_TOKEN = "multi-admin-token-0123456789";
 const RISK_MAIN = resolve(fileURLToPath(new URL("../../src/main.ts", import.meta.url)));
+// Market data, the other reader of the event stream, run as the process it is (never imported).
+const MARKET_DATA_MAIN = resolve(fileURLToPath(new URL("../../../market-data/src/main.ts", import.meta.url)));
+const DEPTH = 500;
 /** Entry sizes taken in turn, as gateways write them (single orders and batches). */
 const ENTRY_SIZES = [1, 4, 2, 9, 1, 3, 16, 5];
 
@@ -123,7 +130,20 @@ function reference(entries: readonly Entry[]) {
         projection.apply(event, e.partition);
       }
     });
-  return { events, projection, lastSeqs: partitions.map((p) => p.lastSeq) };
+  const level = (l: { price: number; qty: number; orders: number }): BookLevel => ({
+    price: l.price,
+    qty: l.qty,
+    orderCount: l.orders,
+  });
+  const books = new Map(
+    partitions.flatMap((partition, p) =>
+      instrumentsOf(p).map((i) => {
+        const view = partition.engine.book(partition.instrumentIndex(i.symbol), DEPTH);
+        return [i.symbol, { bids: view.bids.map(level), asks: view.asks.map(level) }] as const;
+      }),
+    ),
+  );
+  return { events, projection, books, lastSeqs: partitions.map((p) => p.lastSeq) };
 }
 
 /** What GetPositions answers for a projection: the RiskAdmin adapter's own rendering. */
@@ -150,11 +170,12 @@ async function storedEvents(nc: NatsConnection): Promise<EngineEvent[][]> {
 const encoded = (events: readonly EngineEvent[]) =>
   events.map((e) => Buffer.from(EngineEvent.encode(e).finish()).toString("hex"));
 
-describe("a venue of four partitions with engines and gateway restarted under load", () => {
+describe("a venue of four partitions with engines, gateway and market data restarted under load", () => {
   let server: NatsServer;
   let nc: NatsConnection;
   const engines: EngineProcess[] = [];
   let gateway: ServiceProcess;
+  let marketData: ServiceProcess;
   const entries = plan();
   const expected = reference(entries);
 
@@ -184,6 +205,36 @@ describe("a venue of four partitions with engines and gateway restarted under lo
         TP_LOG_LEVEL: "warn",
       },
     });
+  const marketDataProcess = () =>
+    new ServiceProcess({
+      main: MARKET_DATA_MAIN,
+      config: {
+        venue: VENUE,
+        instanceId: "md",
+        instruments: Array.from({ length: PARTITIONS }, (_, p) =>
+          instrumentsOf(p).map((i) => ({
+            symbol: i.symbol,
+            partition: p,
+            referencePrice: i.referencePrice,
+            priceBandPercent: i.bandPercent,
+            maxQty: i.maxQty,
+            tickBands: [{ fromPrice: 0, tickSize: 1 }],
+          })),
+        ).flat(),
+      },
+      env: {
+        TP_NATS_URL: server.url,
+        TP_WS_PORT: "0",
+        TP_WS_HOST: "127.0.0.1",
+        TP_SNAPSHOT_EVERY_EVENTS: "2000",
+        TP_LOG_LEVEL: "warn",
+      },
+    });
+  const restartMarketData = async (signal: NodeJS.Signals) => {
+    await marketData.signal(signal);
+    marketData = marketDataProcess();
+    await marketData.start();
+  };
   const restartEngine = async (p: number, signal: NodeJS.Signals) => {
     await engines[p]!.signal(signal);
     engines[p] = engineOf(p);
@@ -205,6 +256,8 @@ describe("a venue of four partitions with engines and gateway restarted under lo
     }
     gateway = gatewayProcess();
     await gateway.start();
+    marketData = marketDataProcess();
+    await marketData.start();
   }, 120_000);
 
   afterAll(async () => {
@@ -218,7 +271,7 @@ describe("a venue of four partitions with engines and gateway restarted under lo
     expect(perPartition.every((n) => n > 1_000)).toBe(true);
   });
 
-  it("publishes each partition's events exactly once and the gateway applies each exactly once", async () => {
+  it("publishes each partition's events exactly once; the gateway applies each exactly once and market data builds the engines' books", async () => {
     const js = jetstream(nc);
     const third = Math.floor(ENTRIES / 3);
     await write(js, entries.slice(0, third));
@@ -226,12 +279,14 @@ describe("a venue of four partitions with engines and gateway restarted under lo
     const second = write(js, entries.slice(third, 2 * third));
     await restartEngine(0, "SIGKILL");
     await restartGateway("SIGTERM");
+    await restartMarketData("SIGKILL");
     await restartEngine(1, "SIGTERM");
     await restartEngine(2, "SIGKILL");
     await second;
     const last = write(js, entries.slice(2 * third));
     await restartEngine(3, "SIGKILL");
     await restartGateway("SIGKILL");
+    await restartMarketData("SIGTERM");
     await last;
 
     for (let p = 0; p < PARTITIONS; p++) await engines[p]!.waitForPublished(expected.lastSeqs[p]!, 120_000);
@@ -255,6 +310,25 @@ describe("a venue of four partitions with engines and gateway restarted under lo
       expect(answer.positions).toEqual(positionsOf(expected.projection));
     } finally {
       admin.close();
+    }
+
+    // Market data's books, built from the same events after its own restarts, equal the engines'.
+    const md = new MarketDataClient(`127.0.0.1:${marketData.grpcPort}`, credentials.createInsecure());
+    try {
+      const snapshot = (instrument: string) =>
+        unary<GetSnapshotResponse>((cb) => md.getSnapshot({ instrument, depth: DEPTH, includeOrders: false }, cb));
+      const symbols = [...expected.books.keys()];
+      expect([...expected.books.values()].every((b) => b.bids.length + b.asks.length > 0)).toBe(true);
+      const deadline = Date.now() + 60_000;
+      while ((await snapshot(symbols[0]!)).sourceSequence < streamEnd && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      for (const symbol of symbols) {
+        const snap = await snapshot(symbol);
+        expect(snap.sourceSequence, symbol).toBe(streamEnd);
+        expect({ bids: snap.book!.bids, asks: snap.book!.asks }, symbol).toEqual(expected.books.get(symbol));
+      }
+    } finally {
+      md.close();
     }
   }, 300_000);
 });
