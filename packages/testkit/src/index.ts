@@ -20,3 +20,5 @@ export {
 export { retry } from "./retry.ts";
 export { ServiceProcess, type ServiceProcessOptions } from "./service-process.ts";
 export { ThrowawayPki, type IssuedCert } from "./throwaway-pki.ts";
+export { KubeletPlayer } from "./kubelet-player.ts";
+export { OperatorProcess } from "./operator-process.ts";

@@ -1,0 +1,243 @@
+import { readFileSync } from "node:fs";
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { venueProvisioningPlan } from "@tradeplane/platform";
+import { streamNamesOf } from "../../src/controllers/venue-streams.ts";
+import {
+  connectTo,
+  KubeCluster,
+  KubeletPlayer,
+  NatsServer,
+  OperatorProcess,
+  retry,
+  type AuditEvent,
+} from "@tradeplane/testkit";
+
+/**
+ * The operator against a real kube-apiserver, etcd and kube-controller-manager (the
+ * StatefulSet, Deployment and garbage-collector controllers act on what it applies) and a
+ * real nats-server. No kubelet: KubeletPlayer reports pods ready. The operator runs as its
+ * own user bound to manifests/rbac/operator.yaml, so the audit log tells its writes apart
+ * and a missing permission fails the test.
+ */
+
+const NS = "markets";
+const SYSTEM_NS = "tradeplane-system";
+const OPERATOR_USER = "tradeplane-operator";
+const ROOT = new URL("../../../", import.meta.url);
+
+let kube: KubeCluster;
+let nats: NatsServer;
+let nc: NatsConnection;
+let kubelet: KubeletPlayer;
+const operators: OperatorProcess[] = [];
+
+const venueYaml = (name: string, referencePrice: number, deletionPolicy: "Retain" | "Delete") => `
+apiVersion: tradeplane.io/v1alpha1
+kind: TradingVenue
+metadata: { name: ${name}, namespace: ${NS} }
+spec:
+  instruments:
+    - { symbol: RELIANCE, referencePrice: 130000, partition: 0 }
+    - { symbol: INFY, referencePrice: ${referencePrice}, partition: 1 }
+  engine: { cpus: 1, memory: 1Gi, standby: true }
+  risk: { replicas: 2 }
+  streams: { storage: memory }
+  deletionPolicy: ${deletionPolicy}
+`;
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  observedGeneration?: number;
+}
+interface Venue {
+  metadata: { name: string; uid: string; generation: number; finalizers?: string[] };
+  status?: { conditions?: Condition[]; phase?: string };
+}
+interface Named {
+  metadata: { name: string; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] };
+}
+
+/** Every JetStream stream of a venue: its streams, KV buckets and object store. */
+const streamsOf = (venue: string) => streamNamesOf(venueProvisioningPlan({ venue })).sort();
+
+const venuePath = (name: string) => `/apis/tradeplane.io/v1alpha1/namespaces/${NS}/tradingvenues/${name}`;
+const getVenue = async (name: string) => (await kube.request<Venue>("GET", venuePath(name))).body;
+const condition = (v: Venue, type: string) => v.status?.conditions?.find((c) => c.type === type);
+const list = async (path: string) => (await kube.request<{ items: Named[] }>("GET", path)).body.items ?? [];
+
+/** Writes the operator made, less its Lease renewals (a leader writes those by design). */
+async function operatorWrites(): Promise<AuditEvent[]> {
+  return (await kube.auditEvents()).filter(
+    (e) => e.user.username === OPERATOR_USER && e.objectRef?.resource !== "leases",
+  );
+}
+
+async function startOperator(): Promise<OperatorProcess> {
+  const kubeconfig = await kube.kubeconfigFor(OPERATOR_USER);
+  const op = new OperatorProcess([
+    "--kubeconfig",
+    kubeconfig,
+    "--nats-url",
+    nats.url,
+    "--namespace",
+    NS,
+    "--lease-namespace",
+    SYSTEM_NS,
+    "--resync-seconds",
+    "5",
+    "--log-level",
+    "debug",
+  ]);
+  operators.push(op);
+  await op.start();
+  return op;
+}
+
+async function waitReady(name: string, generation: number): Promise<Venue> {
+  return retry(async () => {
+    const v = await getVenue(name);
+    const ready = condition(v, "Ready");
+    if (ready?.status !== "True" || ready.observedGeneration !== generation)
+      throw new Error(`venue ${name} not ready at generation ${generation}: ${JSON.stringify(v.status?.conditions)}`);
+    return v;
+  }, 90_000);
+}
+
+beforeAll(async () => {
+  [kube, nats] = await Promise.all([KubeCluster.start(), NatsServer.start()]);
+  nc = await connectTo(nats.url);
+  await kube.kubectl(["apply", "-f", new URL("manifests/crds/", ROOT).pathname]);
+  await kube.kubectl(["create", "namespace", NS]);
+  await kube.kubectl(["create", "namespace", SYSTEM_NS]);
+  // The operator's user gets exactly the role the chart installs.
+  const rbac = readFileSync(new URL("manifests/rbac/operator.yaml", ROOT), "utf8").replaceAll(
+    "- kind: ServiceAccount\n    name: tradeplane-operator\n    namespace: tradeplane-system",
+    `- kind: User\n    name: ${OPERATOR_USER}\n    apiGroup: rbac.authorization.k8s.io`,
+  );
+  await kube.kubectl(["apply", "-f", "-"], rbac);
+  kubelet = new KubeletPlayer(kube, NS);
+  kubelet.start();
+}, 300_000);
+
+afterAll(async () => {
+  kubelet?.stop();
+  for (const op of operators) await op.stop("SIGKILL");
+  await nc?.close();
+  await nats?.stop();
+  await kube?.dispose();
+});
+
+describe("the operator reconciling a TradingVenue", () => {
+  it("creates the venue's streams and children, each owned by the venue", async () => {
+    await startOperator();
+    await kube.kubectl(["apply", "-f", "-"], venueYaml("nse", 150000, "Delete"));
+    const venue = await retry(async () => {
+      const v = await getVenue("nse");
+      if (!v.metadata.finalizers?.includes("tradeplane.io/streams")) throw new Error("no finalizer yet");
+      return v;
+    });
+    const sets = await retry(async () => {
+      const items = await list(`/apis/apps/v1/namespaces/${NS}/statefulsets`);
+      if (items.length < 2) throw new Error(`${items.length} StatefulSets`);
+      return items;
+    });
+    expect(sets.map((s) => s.metadata.name).sort()).toEqual(["nse-engine-0", "nse-engine-1"]);
+    for (const path of [
+      `/apis/apps/v1/namespaces/${NS}/statefulsets`,
+      `/apis/apps/v1/namespaces/${NS}/deployments`,
+      `/api/v1/namespaces/${NS}/configmaps?labelSelector=tradeplane.io/venue=nse`,
+      `/api/v1/namespaces/${NS}/services`,
+      `/apis/policy/v1/namespaces/${NS}/poddisruptionbudgets`,
+      `/apis/networking.k8s.io/v1/namespaces/${NS}/networkpolicies`,
+    ])
+      for (const child of await list(path))
+        expect(child.metadata.ownerReferences, `${path} ${child.metadata.name}`).toEqual([
+          expect.objectContaining({ kind: "TradingVenue", name: "nse", uid: venue.metadata.uid, controller: true }),
+        ]);
+    const jsm = await jetstreamManager(nc);
+    const streams = (await jsm.streams.names().next()).sort();
+    expect(streams).toEqual(streamsOf("nse"));
+    expect(streams).toContain("NSE_CMD");
+  }, 120_000);
+
+  it("reports Ready=True at the venue's generation once the pods are ready", async () => {
+    const venue = await waitReady("nse", 1);
+    for (const type of ["StreamsReady", "EngineReady", "RiskReady", "MarketDataReady"])
+      expect(condition(venue, type), type).toMatchObject({ status: "True", observedGeneration: 1 });
+    expect(venue.status?.phase).toBe("Running");
+  }, 120_000);
+
+  it("rolls only the changed partition's engine pods, the standby before the primary", async () => {
+    const before = (await kube.auditEvents()).length;
+    await kube.kubectl(["apply", "-f", "-"], venueYaml("nse", 150500, "Delete"));
+    await waitReady("nse", 2);
+    await retry(async () => {
+      const v = await getVenue("nse");
+      if (condition(v, "UpdatePending")?.status !== "False") throw new Error("engine roll not finished");
+    }, 90_000);
+    const podDeletes = (await kube.auditEvents())
+      .slice(before)
+      .filter((e) => e.user.username === OPERATOR_USER && e.verb === "delete" && e.objectRef?.resource === "pods")
+      .map((e) => e.objectRef?.name);
+    expect(podDeletes).toEqual(["nse-engine-1-1", "nse-engine-1-0"]);
+  }, 180_000);
+
+  it("makes no write when restarted with nothing changed", async () => {
+    const [op] = operators;
+    await op!.stop("SIGTERM");
+    const before = (await operatorWrites()).length;
+    const restarted = await startOperator();
+    // Two resyncs (5 s each) after the caches synced: every venue has been reconciled again.
+    await retry(async () => {
+      const n = await restarted.metric("tradeplane_operator_reconciles_total", {
+        kind: "TradingVenue",
+        result: "success",
+      });
+      if (n < 3) throw new Error(`${n} reconciles`);
+    }, 60_000);
+    const writes = (await operatorWrites()).slice(before);
+    expect(writes.map((w) => `${w.verb} ${w.objectRef?.resource}/${w.objectRef?.name}`)).toEqual([]);
+  }, 120_000);
+
+  it("elects one leader of two replicas, and the other takes over when the leader dies", async () => {
+    const first = operators.at(-1)!;
+    const second = await startOperator();
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect([
+      await first.metric("tradeplane_operator_leader"),
+      await second.metric("tradeplane_operator_leader"),
+    ]).toEqual([1, 0]);
+    await first.stop("SIGKILL");
+    await retry(async () => {
+      if ((await second.metric("tradeplane_operator_leader")) !== 1) throw new Error("no new leader yet");
+    }, 60_000);
+    // The new leader reconciles: a new venue gets its children.
+    await kube.kubectl(["apply", "-f", "-"], venueYaml("bse", 150000, "Retain"));
+    await waitReady("bse", 1);
+  }, 180_000);
+
+  it("on delete follows deletionPolicy for the streams, and the garbage collector removes the children", async () => {
+    await kube.kubectl(["delete", "tradingvenue", "nse", "-n", NS, "--wait=false"]);
+    await kube.kubectl(["delete", "tradingvenue", "bse", "-n", NS, "--wait=false"]);
+    await retry(async () => {
+      const left = await list(`/apis/tradeplane.io/v1alpha1/namespaces/${NS}/tradingvenues`);
+      if (left.length > 0) throw new Error(`venues left: ${left.map((v) => v.metadata.name)}`);
+    }, 60_000);
+    const jsm = await jetstreamManager(nc);
+    const streams = (await jsm.streams.names().next()).sort();
+    // nse said Delete, bse Retain.
+    expect(streams).toEqual(streamsOf("bse"));
+    await retry(async () => {
+      const sets = await list(`/apis/apps/v1/namespaces/${NS}/statefulsets`);
+      const maps = await list(
+        `/api/v1/namespaces/${NS}/configmaps?labelSelector=app.kubernetes.io/managed-by=tradeplane-operator`,
+      );
+      if (sets.length + maps.length > 0)
+        throw new Error(`children left: ${sets.length} StatefulSets, ${maps.length} ConfigMaps`);
+    }, 90_000);
+  }, 180_000);
+});
