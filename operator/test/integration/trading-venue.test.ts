@@ -220,6 +220,101 @@ describe("the operator reconciling a TradingVenue", () => {
     await waitReady("bse", 1);
   }, 180_000);
 
+  it("refuses to shorten a stream's retention: StreamsReady=False, the stream untouched", async () => {
+    const patch = (eventMaxAge: string) =>
+      kube.kubectl([
+        "patch",
+        "tradingvenue",
+        "bse",
+        "-n",
+        NS,
+        "--type=merge",
+        "-p",
+        JSON.stringify({ spec: { streams: { eventMaxAge } } }),
+      ]);
+    await patch("1d");
+    const refused = await retry(async () => {
+      const v = await getVenue("bse");
+      const streams = condition(v, "StreamsReady");
+      if (streams?.status !== "False") throw new Error(`StreamsReady ${JSON.stringify(streams)}`);
+      return { streams, ready: condition(v, "Ready") };
+    }, 60_000);
+    expect(refused.streams).toMatchObject({
+      reason: "UnsafeStreamChange",
+      message: expect.stringContaining("BSE_EVT: max age 604800 -> 86400 s"),
+    });
+    expect(refused.ready).toMatchObject({ status: "False", reason: "UnsafeStreamChange" });
+    const jsm = await jetstreamManager(nc);
+    expect((await jsm.streams.info("BSE_EVT")).config.max_age).toBe(7 * 24 * 3600 * 1e9);
+    await patch("7d");
+    await waitReady("bse", (await getVenue("bse")).metadata.generation);
+  }, 120_000);
+
+  it("touches nothing of a paused venue, and repairs it when resumed", async () => {
+    const annotate = (value: string) =>
+      kube.kubectl(["annotate", "--overwrite", "tradingvenue", "bse", "-n", NS, `tradeplane.io/paused=${value}`]);
+    await annotate("true");
+    await retry(async () => {
+      if (condition(await getVenue("bse"), "ReconciliationPaused")?.status !== "True")
+        throw new Error("not paused yet");
+    }, 60_000);
+    await kube.kubectl(["delete", "configmap", "bse-risk-config", "-n", NS]);
+    const reconciles = await operators.at(-1)!.metric("tradeplane_operator_reconciles_total", { kind: "TradingVenue" });
+    await retry(async () => {
+      const n = await operators.at(-1)!.metric("tradeplane_operator_reconciles_total", { kind: "TradingVenue" });
+      if (n < reconciles + 2) throw new Error("no resync yet");
+    }, 60_000);
+    expect((await kube.request("GET", `/api/v1/namespaces/${NS}/configmaps/bse-risk-config`)).status).toBe(404);
+    await annotate("false");
+    await retry(async () => {
+      if ((await kube.request("GET", `/api/v1/namespaces/${NS}/configmaps/bse-risk-config`)).status !== 200)
+        throw new Error("not recreated yet");
+    }, 60_000);
+    expect(condition(await getVenue("bse"), "ReconciliationPaused")?.status).toBe("False");
+  }, 120_000);
+
+  it("holds engine restarts outside the maintenance windows with UpdatePending", async () => {
+    // A window that starts three hours from now: closed for the length of this test.
+    const start = new Date(Date.now() + 3 * 3_600_000);
+    const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+    const closed = {
+      maintenance: { windows: [{ start: hhmm(start), end: hhmm(new Date(start.getTime() + 3_600_000)) }] },
+    };
+    const patch = (spec: object) =>
+      kube.kubectl(["patch", "tradingvenue", "bse", "-n", NS, "--type=merge", "-p", JSON.stringify({ spec })]);
+    await patch(closed);
+    const before = (await kube.auditEvents()).length;
+    const bse = await getVenue("bse");
+    const instruments = (bse as unknown as { spec: { instruments: { symbol: string; referencePrice: number }[] } }).spec
+      .instruments;
+    await patch({
+      ...closed,
+      instruments: instruments.map((i) => (i.symbol === "RELIANCE" ? { ...i, referencePrice: 130500 } : i)),
+    });
+    const held = await retry(async () => {
+      const c = condition(await getVenue("bse"), "UpdatePending");
+      if (c?.status !== "True") throw new Error(`UpdatePending ${JSON.stringify(c)}`);
+      return c;
+    }, 60_000);
+    expect(held.reason).toBe("OutsideMaintenanceWindow");
+    const podDeletes = () =>
+      kube
+        .auditEvents()
+        .then((events) =>
+          events
+            .slice(before)
+            .filter(
+              (e) => e.user.username === OPERATOR_USER && e.verb === "delete" && e.objectRef?.resource === "pods",
+            ),
+        );
+    expect(await podDeletes()).toEqual([]);
+    await patch({ maintenance: { windows: null } });
+    await retry(async () => {
+      if (condition(await getVenue("bse"), "UpdatePending")?.status !== "False") throw new Error("still held");
+    }, 90_000);
+    expect((await podDeletes()).map((e) => e.objectRef?.name)).toEqual(["bse-engine-0-1", "bse-engine-0-0"]);
+  }, 180_000);
+
   it("on delete follows deletionPolicy for the streams, and the garbage collector removes the children", async () => {
     await kube.kubectl(["delete", "tradingvenue", "nse", "-n", NS, "--wait=false"]);
     await kube.kubectl(["delete", "tradingvenue", "bse", "-n", NS, "--wait=false"]);
