@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { leasesBucket } from "@tradeplane/contracts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { venueProvisioningPlan } from "@tradeplane/platform";
@@ -55,7 +57,7 @@ interface Condition {
 }
 interface Venue {
   metadata: { name: string; uid: string; generation: number; finalizers?: string[] };
-  status?: { conditions?: Condition[]; phase?: string };
+  status?: { conditions?: Condition[]; phase?: string; partitions?: unknown[] };
 }
 interface Named {
   metadata: { name: string; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] };
@@ -171,6 +173,35 @@ describe("the operator reconciling a TradingVenue", () => {
     expect(venue.status?.phase).toBe("Running");
   }, 120_000);
 
+  it("reports CpuPinned from the CPUs each partition's primary published with its lease", async () => {
+    // The test plays the engines too: a primary's lease value names its pod and its CPUs.
+    const leases = await new Kvm(nc).open(leasesBucket("nse"));
+    const lease = (p: number, pod: string, cpusAllowed: string) =>
+      leases.put(`engine.${p}`, JSON.stringify({ holder: `${pod}/0a1b2c3d`, ttlMs: 5_000, cpusAllowed }));
+    await lease(0, "nse-engine-0-0", "3");
+    await lease(1, "nse-engine-1-1", "0-7");
+    const shared = await retry(async () => {
+      const c = condition(await getVenue("nse"), "CpuPinned");
+      if (c?.status !== "False") throw new Error(`CpuPinned ${JSON.stringify(c)}`);
+      return c;
+    }, 60_000);
+    expect(shared).toMatchObject({
+      reason: "NotPinned",
+      message: expect.stringContaining("partition 1: engine may run on CPUs 0-7 (8)"),
+    });
+    await lease(1, "nse-engine-1-1", "5");
+    const venue = await retry(async () => {
+      const v = await getVenue("nse");
+      if (condition(v, "CpuPinned")?.status !== "True")
+        throw new Error(`CpuPinned ${JSON.stringify(condition(v, "CpuPinned"))}`);
+      return v;
+    }, 60_000);
+    expect(venue.status?.partitions).toEqual([
+      { partition: 0, ready: true, primary: "nse-engine-0-0", cpusAllowed: "3" },
+      { partition: 1, ready: true, primary: "nse-engine-1-1", cpusAllowed: "5" },
+    ]);
+  }, 120_000);
+
   it("rolls only the changed partition's engine pods, the standby before the primary", async () => {
     const before = (await kube.auditEvents()).length;
     await kube.kubectl(["apply", "-f", "-"], venueYaml("nse", 150500, "Delete"));
@@ -183,7 +214,8 @@ describe("the operator reconciling a TradingVenue", () => {
       .slice(before)
       .filter((e) => e.user.username === OPERATOR_USER && e.verb === "delete" && e.objectRef?.resource === "pods")
       .map((e) => e.objectRef?.name);
-    expect(podDeletes).toEqual(["nse-engine-1-1", "nse-engine-1-0"]);
+    // The lease names nse-engine-1-1 the primary: the other pod, the standby, goes first.
+    expect(podDeletes).toEqual(["nse-engine-1-0", "nse-engine-1-1"]);
   }, 180_000);
 
   it("makes no write when restarted with nothing changed", async () => {
