@@ -164,6 +164,14 @@ describe("the operator reconciling a TradingVenue", () => {
     const streams = (await jsm.streams.names().next()).sort();
     expect(streams).toEqual(streamsOf("nse"));
     expect(streams).toContain("NSE_CMD");
+    // kubectl describe tells the story through Events.
+    const events = await kube.request<{ items: { reason: string; involvedObject: { name: string } }[] }>(
+      "GET",
+      `/api/v1/namespaces/${NS}/events?fieldSelector=involvedObject.name=nse`,
+    );
+    expect(events.body.items.map((e) => e.reason)).toEqual(
+      expect.arrayContaining(["StreamCreated", "StatefulSetCreated", "DeploymentCreated", "SecretCreated"]),
+    );
   }, 120_000);
 
   it("reports Ready=True at the venue's generation once the pods are ready", async () => {
@@ -231,6 +239,9 @@ describe("the operator reconciling a TradingVenue", () => {
       });
       if (n < 3) throw new Error(`${n} reconciles`);
     }, 60_000);
+    const ops = `http://127.0.0.1:${restarted.opsPort}`;
+    expect((await fetch(`${ops}/healthz`)).status).toBe(200);
+    expect((await fetch(`${ops}/readyz`)).status).toBe(200);
     const writes = (await operatorWrites()).slice(before);
     expect(writes.map((w) => `${w.verb} ${w.objectRef?.resource}/${w.objectRef?.name}`)).toEqual([]);
   }, 120_000);
