@@ -71,12 +71,12 @@ spec:
   // Steady state: let the kubelet stop touching pods, then count writes over whole resyncs.
   kubelet.stop();
   await new Promise((r) => setTimeout(r, 5_000));
-  const reconcilesBefore = await operator.metric("tradeplane_operator_reconciles_total", { kind: "TradingVenue" });
+  const reconcilesBefore = await operator.metric("tp_operator_reconciles_total", { kind: "TradingVenue" });
   const before = await writes();
   const resyncs = 2;
   await new Promise((r) => setTimeout(r, resyncs * flags.resyncSeconds * 1100));
   const reconciled =
-    (await operator.metric("tradeplane_operator_reconciles_total", { kind: "TradingVenue" })) - reconcilesBefore;
+    (await operator.metric("tp_operator_reconciles_total", { kind: "TradingVenue" })) - reconcilesBefore;
   const writesPerResync = ((await writes()) - before) / resyncs;
   if (reconciled < flags.venues) throw new Error(`only ${reconciled} reconciles during ${resyncs} resyncs`);
   console.log(

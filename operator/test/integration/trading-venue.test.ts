@@ -233,7 +233,7 @@ describe("the operator reconciling a TradingVenue", () => {
     const restarted = await startOperator();
     // Two resyncs (5 s each) after the caches synced: every venue has been reconciled again.
     await retry(async () => {
-      const n = await restarted.metric("tradeplane_operator_reconciles_total", {
+      const n = await restarted.metric("tp_operator_reconciles_total", {
         kind: "TradingVenue",
         result: "success",
       });
@@ -250,13 +250,10 @@ describe("the operator reconciling a TradingVenue", () => {
     const first = operators.at(-1)!;
     const second = await startOperator();
     await new Promise((r) => setTimeout(r, 3_000));
-    expect([
-      await first.metric("tradeplane_operator_leader"),
-      await second.metric("tradeplane_operator_leader"),
-    ]).toEqual([1, 0]);
+    expect([await first.metric("tp_operator_leader"), await second.metric("tp_operator_leader")]).toEqual([1, 0]);
     await first.stop("SIGKILL");
     await retry(async () => {
-      if ((await second.metric("tradeplane_operator_leader")) !== 1) throw new Error("no new leader yet");
+      if ((await second.metric("tp_operator_leader")) !== 1) throw new Error("no new leader yet");
     }, 60_000);
     // The new leader reconciles: a new venue gets its children.
     await kube.kubectl(["apply", "-f", "-"], venueYaml("bse", 150000, "Retain"));
@@ -302,9 +299,9 @@ describe("the operator reconciling a TradingVenue", () => {
         throw new Error("not paused yet");
     }, 60_000);
     await kube.kubectl(["delete", "configmap", "bse-risk-config", "-n", NS]);
-    const reconciles = await operators.at(-1)!.metric("tradeplane_operator_reconciles_total", { kind: "TradingVenue" });
+    const reconciles = await operators.at(-1)!.metric("tp_operator_reconciles_total", { kind: "TradingVenue" });
     await retry(async () => {
-      const n = await operators.at(-1)!.metric("tradeplane_operator_reconciles_total", { kind: "TradingVenue" });
+      const n = await operators.at(-1)!.metric("tp_operator_reconciles_total", { kind: "TradingVenue" });
       if (n < reconciles + 2) throw new Error("no resync yet");
     }, 60_000);
     expect((await kube.request("GET", `/api/v1/namespaces/${NS}/configmaps/bse-risk-config`)).status).toBe(404);
