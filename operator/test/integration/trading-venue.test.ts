@@ -355,6 +355,31 @@ describe("the operator reconciling a TradingVenue", () => {
     expect((await podDeletes()).map((e) => e.objectRef?.name)).toEqual(["bse-engine-0-1", "bse-engine-0-0"]);
   }, 180_000);
 
+  it("deletes the children of a partition the spec no longer has", async () => {
+    const bse = (await getVenue("bse")) as unknown as { spec: { instruments: { symbol: string }[] } };
+    const instruments = bse.spec.instruments.filter((i) => i.symbol !== "INFY");
+    await kube.kubectl([
+      "patch",
+      "tradingvenue",
+      "bse",
+      "-n",
+      NS,
+      "--type=merge",
+      "-p",
+      JSON.stringify({ spec: { instruments } }),
+    ]);
+    await retry(async () => {
+      const sets = (await list(`/apis/apps/v1/namespaces/${NS}/statefulsets`)).map((s) => s.metadata.name);
+      const maps = (await list(`/api/v1/namespaces/${NS}/configmaps`)).map((m) => m.metadata.name);
+      if (sets.includes("bse-engine-1") || maps.includes("bse-engine-1-config"))
+        throw new Error(`still there: ${sets}`);
+    }, 60_000);
+    await waitReady("bse", (await getVenue("bse")).metadata.generation);
+    expect((await getVenue("bse")).status?.partitions).toEqual([
+      expect.objectContaining({ partition: 0, ready: true }),
+    ]);
+  }, 120_000);
+
   it("on delete follows deletionPolicy for the streams, and the garbage collector removes the children", async () => {
     await kube.kubectl(["delete", "tradingvenue", "nse", "-n", NS, "--wait=false"]);
     await kube.kubectl(["delete", "tradingvenue", "bse", "-n", NS, "--wait=false"]);
