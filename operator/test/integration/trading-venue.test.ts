@@ -181,6 +181,26 @@ describe("the operator reconciling a TradingVenue", () => {
     expect(venue.status?.phase).toBe("Running");
   }, 120_000);
 
+  it("puts back a stream setting changed behind its back, on the next resync", async () => {
+    const jsm = await jetstreamManager(nc);
+    const { config } = await jsm.streams.info("NSE_CMD");
+    await jsm.streams.update("NSE_CMD", { ...config, duplicate_window: 30 * 1e9 });
+    await retry(async () => {
+      const window = (await jsm.streams.info("NSE_CMD")).config.duplicate_window;
+      if (window !== 120 * 1e9) throw new Error(`duplicate window ${window / 1e9} s`);
+    }, 60_000);
+    const events = await kube.request<{ items: { reason: string; message: string }[] }>(
+      "GET",
+      `/api/v1/namespaces/${NS}/events?fieldSelector=involvedObject.name=nse`,
+    );
+    expect(events.body.items).toContainEqual(
+      expect.objectContaining({
+        reason: "StreamUpdated",
+        message: expect.stringContaining("duplicate_window 30000000000 -> 120000000000"),
+      }),
+    );
+  }, 120_000);
+
   it("reports CpuPinned from the CPUs each partition's primary published with its lease", async () => {
     // The test plays the engines too: a primary's lease value names its pod and its CPUs.
     const leases = await new Kvm(nc).open(leasesBucket("nse"));
