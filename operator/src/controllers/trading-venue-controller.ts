@@ -1,3 +1,4 @@
+import { commandStreamName } from "@tradeplane/contracts";
 import { venueProvisioningPlan, ProvisioningConflictError, type Logger } from "@tradeplane/platform";
 import { tradingVenueSchema, type TradingVenue } from "../api/v1alpha1/index.ts";
 import { streamSettings } from "../desired/service-configs.ts";
@@ -128,18 +129,25 @@ export class TradingVenueController {
     await this.applyChildren(live, model, objects, logger);
     const primaries = await this.deps.streams.primaries(model.name).catch(() => new Map<number, PartitionPrimary>());
     const roll = await this.rollEngines(live, model, primaries, logger);
-    await this.writeVenueStatus(live, model, streams, roll, primaries);
+    await this.writeVenueStatus(live, model, streams.problem, roll, primaries, streams.lastCommandSequence);
     return roll.action === "none" ? "done" : { after: roll.action === "hold" ? HELD_RECHECK_MS : ROLL_RECHECK_MS };
   }
 
-  private async reconcileStreams(live: KubeObject, venue: TradingVenue, logger: Logger): Promise<Problem | null> {
+  /** Provisions the streams; the problem that stopped it, and the command log's last sequence. */
+  private async reconcileStreams(
+    live: KubeObject,
+    venue: TradingVenue,
+    logger: Logger,
+  ): Promise<{ problem: Problem | null; lastCommandSequence?: number }> {
     const plan = venueProvisioningPlan(streamSettings(venue));
     try {
-      const unsafe = unsafeStreamChanges(await this.deps.streams.inspect(plan), plan.streams);
+      const existing = await this.deps.streams.inspect(plan);
+      const lastCommandSequence = existing.find((e) => e.name === commandStreamName(venue.metadata.name))?.lastSequence;
+      const unsafe = unsafeStreamChanges(existing, plan.streams);
       if (unsafe !== null) {
         if (conditionsOf(live).find((c) => c.type === "StreamsReady")?.reason !== unsafe.reason)
           await this.event(live, "Warning", unsafe.reason, unsafe.message);
-        return unsafe;
+        return { problem: unsafe, ...(lastCommandSequence !== undefined ? { lastCommandSequence } : {}) };
       }
       const outcomes = await this.deps.streams.provision(plan, logger);
       for (const o of outcomes)
@@ -150,11 +158,11 @@ export class TradingVenueController {
             o.action === "created" ? "StreamCreated" : "StreamUpdated",
             `${o.kind} ${o.name} ${o.action}${o.changes ? `: ${o.changes.join(", ")}` : ""}`,
           );
-      return null;
+      return { problem: null, lastCommandSequence: lastCommandSequence ?? 0 };
     } catch (err) {
       const reason = err instanceof ProvisioningConflictError ? "UnsafeStreamChange" : "StreamsUnavailable";
       logger.warn({ err: (err as Error).message }, "streams not provisioned");
-      return { reason, message: (err as Error).message };
+      return { problem: { reason, message: (err as Error).message } };
     }
   }
 
@@ -253,6 +261,7 @@ export class TradingVenueController {
     streams: Problem | null,
     roll: RollStep,
     primaries: ReadonlyMap<number, PartitionPrimary>,
+    lastCommandSequence: number | undefined,
   ): Promise<void> {
     const workload = (kind: string, name: string): WorkloadState | undefined => {
       const o = this.deps.cache.get(kind, model.namespace, name);
@@ -315,6 +324,7 @@ export class TradingVenueController {
         };
       }),
       partitionsReady: `${readyPartitions}/${model.partitions.length}`,
+      ...(lastCommandSequence !== undefined ? { lastCommandSequence } : {}),
       endpoints: {
         orderEntry: `${names.risk(model.name)}.${ns}.svc:50061`,
         marketData: `${names.marketData(model.name)}.${ns}.svc:50071`,

@@ -63,6 +63,7 @@ export class JetStreamVenueStreams implements VenueStreams {
         storage: info.config.storage === StorageType.Memory ? "memory" : "file",
         maxAgeSeconds: Math.round(info.config.max_age / NS_PER_S),
         maxBytes: info.config.max_bytes < 0 ? 0 : info.config.max_bytes,
+        lastSequence: info.state.last_seq,
       });
     }
     return out;

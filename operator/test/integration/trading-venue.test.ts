@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
-import { leasesBucket } from "@tradeplane/contracts";
+import { commandSubject, leasesBucket } from "@tradeplane/contracts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { venueProvisioningPlan } from "@tradeplane/platform";
@@ -57,7 +57,7 @@ interface Condition {
 }
 interface Venue {
   metadata: { name: string; uid: string; generation: number; finalizers?: string[] };
-  status?: { conditions?: Condition[]; phase?: string; partitions?: unknown[] };
+  status?: { conditions?: Condition[]; phase?: string; partitions?: unknown[]; lastCommandSequence?: number };
 }
 interface Named {
   metadata: { name: string; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] };
@@ -199,6 +199,15 @@ describe("the operator reconciling a TradingVenue", () => {
         message: expect.stringContaining("duplicate_window 30000000000 -> 120000000000"),
       }),
     );
+  }, 120_000);
+
+  it("shows the command log's last sequence in status", async () => {
+    expect((await getVenue("nse")).status?.lastCommandSequence).toBe(0);
+    await jetstream(nc).publish(commandSubject("nse", 0), new Uint8Array([1]));
+    await retry(async () => {
+      const seq = (await getVenue("nse")).status?.lastCommandSequence;
+      if (seq !== 1) throw new Error(`lastCommandSequence ${seq}`);
+    }, 60_000);
   }, 120_000);
 
   it("reports CpuPinned from the CPUs each partition's primary published with its lease", async () => {

@@ -79,8 +79,8 @@ describe("cpuPinningProblem", () => {
 describe("unsafeStreamChanges", () => {
   const plan = venueProvisioningPlan({ venue: "v", storage: "file", eventMaxAgeSeconds: 3600 });
   const existing = [
-    { name: "V_CMD", storage: "file" as const, maxAgeSeconds: 0, maxBytes: 0 },
-    { name: "V_EVT", storage: "file" as const, maxAgeSeconds: 7200, maxBytes: 0 },
+    { name: "V_CMD", storage: "file" as const, maxAgeSeconds: 0, maxBytes: 0, lastSequence: 0 },
+    { name: "V_EVT", storage: "file" as const, maxAgeSeconds: 7200, maxBytes: 0, lastSequence: 0 },
   ];
   it("refuses shorter retention of an existing stream", () => {
     expect(unsafeStreamChanges(existing, plan.streams)).toMatchObject({
