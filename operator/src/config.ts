@@ -14,6 +14,8 @@ export interface OperatorConfig {
   readonly kubeconfig: string | undefined;
   readonly natsUrl: readonly string[];
   readonly natsCredsFile: string | undefined;
+  /** TLS to NATS: the CA, and a client certificate with its key when the server verifies clients. */
+  readonly natsTls: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string } | undefined;
   readonly opsHost: string;
   readonly opsPort: number;
   readonly leaderElection: boolean;
@@ -41,6 +43,9 @@ export const USAGE = `usage: npm run -s operator -- [options]
   --kubeconfig FILE       cluster to use (default: in-cluster, else KUBECONFIG, else ~/.kube/config)
   --nats-url URL          NATS the operator provisions streams on and pods connect to (default nats://127.0.0.1:4222)
   --nats-creds-file FILE  NATS credentials file of the operator
+  --nats-tls-ca-file FILE CA that signed the NATS servers' certificates (TLS to NATS)
+  --nats-tls-cert-file F  client certificate for NATS servers that verify clients (with --nats-tls-key-file)
+  --nats-tls-key-file F   its private key
   --ops-port N            /metrics, /healthz, /readyz port (default ${DEFAULT_OPS_PORT}; 0 = any free port)
   --ops-host HOST         interface of the ops endpoint (default 0.0.0.0)
   --no-leader-election    reconcile without a Lease (one replica only)
@@ -71,6 +76,9 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
         kubeconfig: { type: "string" },
         "nats-url": { type: "string", multiple: true },
         "nats-creds-file": { type: "string" },
+        "nats-tls-ca-file": { type: "string" },
+        "nats-tls-cert-file": { type: "string" },
+        "nats-tls-key-file": { type: "string" },
         "ops-port": { type: "string", default: String(DEFAULT_OPS_PORT) },
         "ops-host": { type: "string", default: "0.0.0.0" },
         "no-leader-election": { type: "boolean", default: false },
@@ -104,6 +112,7 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
     kubeconfig: values.kubeconfig,
     natsUrl: values["nats-url"]?.flatMap((u) => u.split(",")) ?? ["nats://127.0.0.1:4222"],
     natsCredsFile: values["nats-creds-file"],
+    natsTls: natsTlsOf(values["nats-tls-ca-file"], values["nats-tls-cert-file"], values["nats-tls-key-file"]),
     opsHost: values["ops-host"],
     opsPort: positiveInt("ops-port", values["ops-port"], 0, 65_535),
     leaderElection: !values["no-leader-election"],
@@ -124,4 +133,14 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
     strategyRuntimeImage: `${repo}/strategy-runtime:${tag}`,
   };
   return Object.freeze(config);
+}
+
+function natsTlsOf(caFile?: string, certFile?: string, keyFile?: string): OperatorConfig["natsTls"] {
+  if ((certFile === undefined) !== (keyFile === undefined))
+    throw new ConfigError("--nats-tls-cert-file and --nats-tls-key-file go together");
+  if (caFile === undefined && certFile === undefined) return undefined;
+  return {
+    ...(caFile !== undefined ? { caFile } : {}),
+    ...(certFile !== undefined ? { certFile, keyFile: keyFile! } : {}),
+  };
 }

@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import {
-  connectNats,
   createLogger,
   createMetricsRegistry,
   describeError,
@@ -9,6 +8,7 @@ import {
   startOpsServer,
 } from "@tradeplane/platform";
 import { parseOperatorArgs, USAGE, type OperatorConfig } from "./config.ts";
+import { connectOperatorNats } from "./nats-connection.ts";
 import { ControllerManager } from "./controllers/controller-manager.ts";
 import { EventRecorder } from "./controllers/event-recorder.ts";
 import { createOperatorMetrics } from "./controllers/operator-metrics.ts";
@@ -53,11 +53,7 @@ export async function startOperator(config: OperatorConfig): Promise<{ shutdown:
   shutdown.add("kubernetes client", () => client.close());
 
   // 4. NATS
-  const nc = await connectNats(
-    { natsUrl: config.natsUrl, natsCredsFile: config.natsCredsFile },
-    "tradeplane-operator",
-    logger,
-  );
+  const nc = await connectOperatorNats(config, logger);
   shutdown.add("nats", () => nc.drain());
 
   // 5. controllers

@@ -21,7 +21,24 @@ describe("parseOperatorArgs", () => {
     expect(parseOperatorArgs([], { POD_NAMESPACE: "tradeplane-system" }).leaseNamespace).toBe("tradeplane-system");
   });
 
+  it("takes TLS to NATS from files, as the chart passes them", () => {
+    const config = parseOperatorArgs(
+      ["--nats-tls-ca-file", "/n/ca.crt", "--nats-tls-cert-file", "/n/tls.crt", "--nats-tls-key-file", "/n/tls.key"],
+      {},
+    );
+    expect(config.natsTls).toEqual({ caFile: "/n/ca.crt", certFile: "/n/tls.crt", keyFile: "/n/tls.key" });
+    expect(parseOperatorArgs([], {}).natsTls).toBeUndefined();
+  });
+
+  it("reaches a venue's gateway where --risk-address says", () => {
+    expect(parseOperatorArgs(["--risk-address", "demo=127.0.0.1:50061"], {}).riskAddresses).toEqual({
+      demo: "127.0.0.1:50061",
+    });
+  });
+
   it.each([
+    ["a client certificate without its key", ["--nats-tls-cert-file", "/n/tls.crt"], /go together/],
+    ["a gateway address without a port", ["--risk-address", "demo=host"], /VENUE=HOST:PORT/],
     ["an unknown flag", ["--frobnicate"], /Unknown option '--frobnicate'/],
     ["a port out of range", ["--ops-port", "70000"], /--ops-port must be an integer in 0..65535/],
     ["a bad log level", ["--log-level", "loud"], /--log-level must be/],

@@ -120,11 +120,13 @@ export class ControllerManager {
     await Promise.all(this.cache.informers().map((i) => i.stop()));
   }
 
-  private route(_type: InformerEventType, object: KubeObject): void {
+  private route(type: InformerEventType, object: KubeObject): void {
     for (const reconciler of this.reconcilers) {
       const queue = this.queues.get(reconciler.kind)!;
       if (object.kind === reconciler.kind) queue.add(keyOf(object.metadata));
-      else for (const key of reconciler.ownersOf(object)) queue.add(key);
+      // A resync of the owner already looks at every child: children's resyncs would only
+      // wake the same owner once per child kind.
+      else if (type !== "resync") for (const key of reconciler.ownersOf(object)) queue.add(key);
     }
   }
 

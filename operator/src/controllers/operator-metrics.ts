@@ -16,39 +16,39 @@ export function createOperatorMetrics(registry: Registry): OperatorMetrics {
   const registers = [registry];
   return {
     reconciles: new Counter({
-      name: "tradeplane_operator_reconciles_total",
+      name: "tp_operator_reconciles_total",
       help: "Reconciles by resource kind and result (success, error, requeue)",
       labelNames: ["kind", "result"],
       registers,
     }),
     reconcileSeconds: new Histogram({
-      name: "tradeplane_operator_reconcile_duration_seconds",
+      name: "tp_operator_reconcile_seconds",
       help: "Time of one reconcile",
       labelNames: ["kind"],
       buckets: [...MILLISECOND_BUCKETS_S, 30, 60],
       registers,
     }),
     queueDepth: new Gauge({
-      name: "tradeplane_operator_queue_depth",
+      name: "tp_operator_queue_depth",
       help: "Keys waiting in the work queue",
       labelNames: ["kind"],
       registers,
     }),
     retries: new Counter({
-      name: "tradeplane_operator_retries_total",
+      name: "tp_operator_retries_total",
       help: "Reconciles retried after an error (with backoff)",
       labelNames: ["kind"],
       registers,
     }),
     watchRestarts: new Counter({
-      name: "tradeplane_operator_watch_restarts_total",
+      name: "tp_operator_watch_restarts_total",
       help: "Watches restarted by a relist after an error or a silent watchdog",
       labelNames: ["resource"],
       registers,
     }),
-    leader: new Gauge({ name: "tradeplane_operator_leader", help: "1 while this replica leads", registers }),
+    leader: new Gauge({ name: "tp_operator_leader", help: "1 while this replica leads", registers }),
     apiWrites: new Counter({
-      name: "tradeplane_operator_api_writes_total",
+      name: "tp_operator_api_writes_total",
       help: "Requests to the API server that change state, by verb and kind",
       labelNames: ["verb", "kind"],
       registers,

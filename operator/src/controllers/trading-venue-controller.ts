@@ -1,3 +1,4 @@
+import { commandStreamName } from "@tradeplane/contracts";
 import { venueProvisioningPlan, ProvisioningConflictError, type Logger } from "@tradeplane/platform";
 import { tradingVenueSchema, type TradingVenue } from "../api/v1alpha1/index.ts";
 import { streamSettings } from "../desired/service-configs.ts";
@@ -19,10 +20,10 @@ import { refOf, type KubeObject } from "../kube/kube-object.ts";
 import { nextEngineRollStep, type EnginePartitionState, type RollStep } from "../policies/engine-roll.ts";
 import { inMaintenanceWindow } from "../policies/maintenance-window.ts";
 import { unsafeStreamChanges } from "../policies/stream-changes.ts";
-import { venueConditions, type Problem, type WorkloadState } from "../policies/venue-conditions.ts";
+import { venueConditions, venueCpuPinning, type Problem, type WorkloadState } from "../policies/venue-conditions.ts";
 import type { EventRecorder } from "./event-recorder.ts";
 import type { ObjectCache } from "./object-cache.ts";
-import type { VenueStreams } from "./venue-streams.ts";
+import type { PartitionPrimary, VenueStreams } from "./venue-streams.ts";
 
 /**
  * Reconciles one TradingVenue: observe (caches, streams) -> desired (pure builders) ->
@@ -126,19 +127,27 @@ export class TradingVenueController {
       return "done";
     }
     await this.applyChildren(live, model, objects, logger);
-    const roll = await this.rollEngines(live, model, logger);
-    await this.writeVenueStatus(live, model, streams, roll);
+    const primaries = await this.deps.streams.primaries(model.name).catch(() => new Map<number, PartitionPrimary>());
+    const roll = await this.rollEngines(live, model, primaries, logger);
+    await this.writeVenueStatus(live, model, streams.problem, roll, primaries, streams.lastCommandSequence);
     return roll.action === "none" ? "done" : { after: roll.action === "hold" ? HELD_RECHECK_MS : ROLL_RECHECK_MS };
   }
 
-  private async reconcileStreams(live: KubeObject, venue: TradingVenue, logger: Logger): Promise<Problem | null> {
+  /** Provisions the streams; the problem that stopped it, and the command log's last sequence. */
+  private async reconcileStreams(
+    live: KubeObject,
+    venue: TradingVenue,
+    logger: Logger,
+  ): Promise<{ problem: Problem | null; lastCommandSequence?: number }> {
     const plan = venueProvisioningPlan(streamSettings(venue));
     try {
-      const unsafe = unsafeStreamChanges(await this.deps.streams.inspect(plan), plan.streams);
+      const existing = await this.deps.streams.inspect(plan);
+      const lastCommandSequence = existing.find((e) => e.name === commandStreamName(venue.metadata.name))?.lastSequence;
+      const unsafe = unsafeStreamChanges(existing, plan.streams);
       if (unsafe !== null) {
         if (conditionsOf(live).find((c) => c.type === "StreamsReady")?.reason !== unsafe.reason)
           await this.event(live, "Warning", unsafe.reason, unsafe.message);
-        return unsafe;
+        return { problem: unsafe, ...(lastCommandSequence !== undefined ? { lastCommandSequence } : {}) };
       }
       const outcomes = await this.deps.streams.provision(plan, logger);
       for (const o of outcomes)
@@ -149,11 +158,11 @@ export class TradingVenueController {
             o.action === "created" ? "StreamCreated" : "StreamUpdated",
             `${o.kind} ${o.name} ${o.action}${o.changes ? `: ${o.changes.join(", ")}` : ""}`,
           );
-      return null;
+      return { problem: null, lastCommandSequence: lastCommandSequence ?? 0 };
     } catch (err) {
       const reason = err instanceof ProvisioningConflictError ? "UnsafeStreamChange" : "StreamsUnavailable";
       logger.warn({ err: (err as Error).message }, "streams not provisioned");
-      return { reason, message: (err as Error).message };
+      return { problem: { reason, message: (err as Error).message } };
     }
   }
 
@@ -206,8 +215,12 @@ export class TradingVenueController {
   }
 
   /** Engine pods restart only here (OnDelete): gather their state, let the policy pick a step. */
-  private async rollEngines(live: KubeObject, model: VenueModel, logger: Logger): Promise<RollStep> {
-    const primaries = await this.deps.streams.primaries(model.name).catch(() => new Map<number, string>());
+  private async rollEngines(
+    live: KubeObject,
+    model: VenueModel,
+    primaries: ReadonlyMap<number, PartitionPrimary>,
+    logger: Logger,
+  ): Promise<RollStep> {
     const partitions: EnginePartitionState[] = model.partitions.map((p) => {
       const set = this.deps.cache.get("StatefulSet", model.namespace, names.engine(model.name, p));
       const status = (set?.status ?? {}) as { updateRevision?: string };
@@ -223,7 +236,7 @@ export class TradingVenueController {
         partition: p,
         updateRevision: status.updateRevision,
         replicas: model.engineReplicas,
-        primary: primaries.get(p),
+        primary: primaries.get(p)?.pod,
         pods: pods.map((pod) => ({
           name: pod.metadata.name,
           revision: pod.metadata.labels?.["controller-revision-hash"],
@@ -247,6 +260,8 @@ export class TradingVenueController {
     model: VenueModel,
     streams: Problem | null,
     roll: RollStep,
+    primaries: ReadonlyMap<number, PartitionPrimary>,
+    lastCommandSequence: number | undefined,
   ): Promise<void> {
     const workload = (kind: string, name: string): WorkloadState | undefined => {
       const o = this.deps.cache.get(kind, model.namespace, name);
@@ -268,7 +283,10 @@ export class TradingVenueController {
       engineUpdatesPending: 0,
       risk: workload("Deployment", names.risk(model.name)),
       marketData: workload("Deployment", names.marketData(model.name)),
-      cpu: undefined,
+      cpu: venueCpuPinning(
+        model.venue.spec.engine.cpus,
+        model.partitions.map((p) => primaries.get(p)?.cpusAllowed),
+      ),
     });
     conditions.push(
       roll.action === "hold" || roll.action === "wait" || roll.action === "delete-pod"
@@ -296,8 +314,17 @@ export class TradingVenueController {
     const phase = ready.status === "True" ? "Running" : streams !== null ? "Degraded" : "Provisioning";
     const ns = model.namespace;
     await this.writeStatus(live, conditions, phase, {
-      partitions: model.partitions.map((p) => ({ partition: p, ready: (engines[p]?.readyReplicas ?? 0) >= 1 })),
+      partitions: model.partitions.map((p) => {
+        const primary = primaries.get(p);
+        return {
+          partition: p,
+          ready: (engines[p]?.readyReplicas ?? 0) >= 1,
+          ...(primary !== undefined ? { primary: primary.pod } : {}),
+          ...(primary?.cpusAllowed !== undefined ? { cpusAllowed: primary.cpusAllowed } : {}),
+        };
+      }),
       partitionsReady: `${readyPartitions}/${model.partitions.length}`,
+      ...(lastCommandSequence !== undefined ? { lastCommandSequence } : {}),
       endpoints: {
         orderEntry: `${names.risk(model.name)}.${ns}.svc:50061`,
         marketData: `${names.marketData(model.name)}.${ns}.svc:50071`,

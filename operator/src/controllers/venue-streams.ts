@@ -15,8 +15,14 @@ export interface VenueStreams {
   inspect(plan: ProvisioningPlan): Promise<ExistingStream[]>;
   provision(plan: ProvisioningPlan, logger: Logger): Promise<ProvisionOutcome[]>;
   remove(plan: ProvisioningPlan): Promise<string[]>;
-  /** partition -> pod name of the primary, for partitions whose lease is held. */
-  primaries(venue: string): Promise<Map<number, string>>;
+  /** partition -> the primary's pod and the CPUs it reported, for partitions whose lease is held. */
+  primaries(venue: string): Promise<Map<number, PartitionPrimary>>;
+}
+
+export interface PartitionPrimary {
+  readonly pod: string;
+  /** `Cpus_allowed_list` of the primary's /proc/self/status, e.g. "4-5". */
+  readonly cpusAllowed: string | undefined;
 }
 
 const NS_PER_S = 1_000_000_000;
@@ -57,6 +63,7 @@ export class JetStreamVenueStreams implements VenueStreams {
         storage: info.config.storage === StorageType.Memory ? "memory" : "file",
         maxAgeSeconds: Math.round(info.config.max_age / NS_PER_S),
         maxBytes: info.config.max_bytes < 0 ? 0 : info.config.max_bytes,
+        lastSequence: info.state.last_seq,
       });
     }
     return out;
@@ -79,8 +86,8 @@ export class JetStreamVenueStreams implements VenueStreams {
     return removed;
   }
 
-  async primaries(venue: string): Promise<Map<number, string>> {
-    const out = new Map<number, string>();
+  async primaries(venue: string): Promise<Map<number, PartitionPrimary>> {
+    const out = new Map<number, PartitionPrimary>();
     const jsm = await this.manager();
     const exists = await jsm.streams.info(`KV_${leasesBucket(venue)}`).then(
       () => true,
@@ -91,9 +98,13 @@ export class JetStreamVenueStreams implements VenueStreams {
     for await (const key of await kv.keys("engine.*")) {
       const entry = await kv.get(key);
       if (entry === null || entry.operation !== "PUT") continue;
-      const holder = entry.json<{ holder?: string }>().holder;
+      const { holder, cpusAllowed } = entry.json<{ holder?: string; cpusAllowed?: string }>();
       // The engine's holder id is "<pod name>/<random>" (TP_INSTANCE_ID is the pod name).
-      if (holder !== undefined) out.set(Number(key.slice("engine.".length)), holder.split("/")[0]!);
+      if (holder !== undefined)
+        out.set(Number(key.slice("engine.".length)), {
+          pod: holder.split("/")[0]!,
+          cpusAllowed: typeof cpusAllowed === "string" ? cpusAllowed.slice(0, 1024) : undefined,
+        });
     }
     return out;
   }

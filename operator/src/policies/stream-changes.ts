@@ -15,6 +15,8 @@ export interface ExistingStream {
   readonly maxAgeSeconds: number;
   /** Bytes; 0 = no limit. */
   readonly maxBytes: number;
+  /** Sequence of the stream's last message (0 = empty). */
+  readonly lastSequence: number;
 }
 
 const shorter = (have: number, want: number) => want !== 0 && (have === 0 || want < have);

@@ -116,3 +116,20 @@ export function cpuPinningProblem(requested: number, cpusAllowed: string): Probl
         message: `engine may run on CPUs ${cpusAllowed} (${count}), not exactly ${requested} of its own`,
       };
 }
+
+/**
+ * CpuPinned over a venue's partitions from what each primary reported: a problem as soon as
+ * one runs on other CPUs than exactly its own whole ones, null when all are pinned, and
+ * undefined (Unknown) while some partition has not reported.
+ */
+export function venueCpuPinning(
+  requested: number,
+  reports: readonly (string | undefined)[],
+): Problem | null | undefined {
+  for (const [p, cpus] of reports.entries()) {
+    if (cpus === undefined) continue;
+    const problem = cpuPinningProblem(requested, cpus);
+    if (problem !== null) return { ...problem, message: `partition ${p}: ${problem.message}` };
+  }
+  return reports.length > 0 && reports.every((r) => r !== undefined) ? null : undefined;
+}

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   cpuPinningProblem,
   venueConditions,
+  venueCpuPinning,
   workloadProblem,
   type WorkloadState,
 } from "../../src/policies/venue-conditions.ts";
@@ -78,8 +79,8 @@ describe("cpuPinningProblem", () => {
 describe("unsafeStreamChanges", () => {
   const plan = venueProvisioningPlan({ venue: "v", storage: "file", eventMaxAgeSeconds: 3600 });
   const existing = [
-    { name: "V_CMD", storage: "file" as const, maxAgeSeconds: 0, maxBytes: 0 },
-    { name: "V_EVT", storage: "file" as const, maxAgeSeconds: 7200, maxBytes: 0 },
+    { name: "V_CMD", storage: "file" as const, maxAgeSeconds: 0, maxBytes: 0, lastSequence: 0 },
+    { name: "V_EVT", storage: "file" as const, maxAgeSeconds: 7200, maxBytes: 0, lastSequence: 0 },
   ];
   it("refuses shorter retention of an existing stream", () => {
     expect(unsafeStreamChanges(existing, plan.streams)).toMatchObject({
@@ -96,5 +97,16 @@ describe("unsafeStreamChanges", () => {
       unsafeStreamChanges(existing, venueProvisioningPlan({ venue: "v", eventMaxAgeSeconds: 9000 }).streams),
     ).toBeNull();
     expect(unsafeStreamChanges([], plan.streams)).toBeNull();
+  });
+});
+
+describe("venueCpuPinning", () => {
+  it.each([
+    ["every partition pinned", ["2-3", "6,7"], null],
+    ["one partition on shared CPUs names it", ["2-3", "0-15"], "NotPinned"],
+    ["a partition that has not reported leaves it Unknown", ["2-3", undefined], undefined],
+  ])("%s", (_name, reports, expected) => {
+    const result = venueCpuPinning(2, reports);
+    expect(result === null || result === undefined ? result : result.reason).toBe(expected);
   });
 });

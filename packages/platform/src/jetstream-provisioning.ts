@@ -139,13 +139,51 @@ async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<Pr
   return { kind: "stream", name: spec.name, action: "updated", changes: update };
 }
 
-async function streamExists(jsm: JetStreamManager, name: string): Promise<boolean> {
+async function streamInfo(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {
   try {
-    await jsm.streams.info(name);
-    return true;
-  } catch {
-    return false;
+    return await jsm.streams.info(name);
+  } catch (err) {
+    if (/stream not found/i.test(String((err as Error).message))) return undefined;
+    throw err;
   }
+}
+
+/**
+ * What must change for a KV bucket's or object store's stream to match its spec: its
+ * replicas and (KV) history can change in place; its storage cannot. Pure.
+ */
+export function bucketChanges(
+  existing: StreamConfig,
+  spec: { readonly storage: Storage; readonly replicas: number; readonly history?: number },
+): { update: Partial<StreamConfig>; changes: string[]; conflicts: string[] } {
+  const storage = spec.storage === "memory" ? StorageType.Memory : StorageType.File;
+  const conflicts = existing.storage !== storage ? [`storage ${existing.storage} -> ${storage}`] : [];
+  const update: Partial<StreamConfig> = {};
+  const changes: string[] = [];
+  if (existing.num_replicas !== spec.replicas) {
+    update.num_replicas = spec.replicas;
+    changes.push(`num_replicas ${existing.num_replicas} -> ${spec.replicas}`);
+  }
+  if (spec.history !== undefined && existing.max_msgs_per_subject !== spec.history) {
+    update.max_msgs_per_subject = spec.history;
+    changes.push(`history ${existing.max_msgs_per_subject} -> ${spec.history}`);
+  }
+  return { update, changes, conflicts };
+}
+
+async function alignBucket(
+  jsm: JetStreamManager,
+  kind: "kv" | "object-store",
+  bucket: string,
+  info: StreamInfo,
+  spec: { readonly storage: Storage; readonly replicas: number; readonly history?: number },
+): Promise<ProvisionOutcome> {
+  const { update, changes, conflicts } = bucketChanges(info.config, spec);
+  if (conflicts.length > 0)
+    throw new ProvisioningConflictError(`${kind} ${bucket} cannot change in place: ${conflicts.join(", ")}`);
+  if (changes.length === 0) return { kind, name: bucket, action: "unchanged" };
+  await jsm.streams.update(info.config.name, { ...info.config, ...update });
+  return { kind, name: bucket, action: "updated", changes };
 }
 
 /** Creates or updates every resource of a plan. Safe to run any number of times. */
@@ -159,22 +197,27 @@ export async function provision(
   for (const spec of plan.streams) outcomes.push(await ensureStream(jsm, spec));
   const kvm = new Kvm(nc);
   for (const spec of plan.kv) {
-    const existed = await streamExists(jsm, `KV_${spec.bucket}`);
-    await kvm.create(spec.bucket, {
-      history: spec.history,
-      replicas: spec.replicas,
-      storage: spec.storage === "memory" ? StorageType.Memory : StorageType.File,
-    });
-    outcomes.push({ kind: "kv", name: spec.bucket, action: existed ? "unchanged" : "created" });
+    const name = `KV_${spec.bucket}`;
+    const existing = await streamInfo(jsm, name);
+    if (existing === undefined) {
+      await kvm.create(spec.bucket, {
+        history: spec.history,
+        replicas: spec.replicas,
+        storage: spec.storage === "memory" ? StorageType.Memory : StorageType.File,
+      });
+      outcomes.push({ kind: "kv", name: spec.bucket, action: "created" });
+    } else outcomes.push(await alignBucket(jsm, "kv", spec.bucket, existing, spec));
   }
   const objm = new Objm(nc);
   for (const spec of plan.objectStores) {
-    const existed = await streamExists(jsm, `OBJ_${spec.bucket}`);
-    await objm.create(spec.bucket, {
-      replicas: spec.replicas,
-      storage: spec.storage === "memory" ? StorageType.Memory : StorageType.File,
-    });
-    outcomes.push({ kind: "object-store", name: spec.bucket, action: existed ? "unchanged" : "created" });
+    const existing = await streamInfo(jsm, `OBJ_${spec.bucket}`);
+    if (existing === undefined) {
+      await objm.create(spec.bucket, {
+        replicas: spec.replicas,
+        storage: spec.storage === "memory" ? StorageType.Memory : StorageType.File,
+      });
+      outcomes.push({ kind: "object-store", name: spec.bucket, action: "created" });
+    } else outcomes.push(await alignBucket(jsm, "object-store", spec.bucket, existing, spec));
   }
   for (const o of outcomes) if (o.action !== "unchanged") logger?.info({ ...o }, `JetStream ${o.kind} ${o.action}`);
   return outcomes;

@@ -59,6 +59,25 @@ describe("provision against a real nats-server", () => {
     expect(stream!.changes!.join(" ")).toContain("max_age");
   });
 
+  it("puts back a KV bucket's history that was changed behind its back", async () => {
+    const jsm = await jetstreamManager(nc);
+    const { config } = await jsm.streams.info("KV_t_leases");
+    await jsm.streams.update("KV_t_leases", { ...config, max_msgs_per_subject: 7 });
+    const outcomes = await provision(nc, plan(cmd));
+    expect(outcomes.find((o) => o.kind === "kv")).toMatchObject({ action: "updated", changes: ["history 7 -> 1"] });
+    expect((await jsm.streams.info("KV_t_leases")).config.max_msgs_per_subject).toBe(1);
+  });
+
+  it("refuses a storage change of a bucket with a clear error", async () => {
+    const memoryStore = {
+      ...plan(cmd),
+      objectStores: [{ bucket: "t_snapshots", storage: "memory" as const, replicas: 1 }],
+    };
+    await expect(provision(nc, memoryStore)).rejects.toThrow(
+      /object-store t_snapshots cannot change in place: storage/,
+    );
+  });
+
   it("refuses a storage change with a clear error", async () => {
     await expect(provision(nc, plan({ ...cmd, storage: "memory" }))).rejects.toThrow(ProvisioningConflictError);
   });

@@ -37,3 +37,5 @@ export {
 export { helm, HelmError, type HelmOptions } from "./helm.ts";
 export { PrometheusServer, type PrometheusOptions, type QueryResult, type ScrapeTarget } from "./prometheus.ts";
 export { CLI_BIN, EXAMPLE_VENUE, LocalVenueRun, localPortBase, type CliRun, type UpOptions } from "./local-venue.ts";
+export { KubeletPlayer } from "./kubelet-player.ts";
+export { OperatorProcess } from "./operator-process.ts";

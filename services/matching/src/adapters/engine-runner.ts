@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
@@ -174,12 +175,14 @@ export class EngineRunner {
       mark,
     );
     metrics.role.set(0);
+    const cpus = cpusAllowed();
     this.lease = new Lease({
       kv: this.deps.leases,
       key: `engine.${settings.partition}`,
       holder: `${settings.instanceId}/${randomUUID().slice(0, 8)}`,
       ttlMs: settings.leaseTtlMs,
       logger,
+      ...(cpus !== undefined ? { details: { cpusAllowed: cpus } } : {}),
       onAcquired: async () => {
         const current = await this.publishedMark();
         this.publisher.promote(current);
@@ -444,5 +447,18 @@ export class EngineRunner {
       });
     this.snapshotInFlight = write;
     return write;
+  }
+}
+
+/**
+ * The CPUs this process may run on, as Linux reports them (`Cpus_allowed_list` of
+ * /proc/self/status, e.g. "4-5"); undefined elsewhere. Published with the lease so that
+ * the operator can tell whether the kubelet's CPU manager pinned the engine.
+ */
+function cpusAllowed(): string | undefined {
+  try {
+    return /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+  } catch {
+    return undefined;
   }
 }

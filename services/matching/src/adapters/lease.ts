@@ -24,6 +24,8 @@ export interface LeaseOptions {
   readonly onLost: () => void;
   /** Monotonic milliseconds; injected for tests. */
   readonly now?: () => number;
+  /** Facts the holder publishes with its lease for the operator (the CPUs it may run on). */
+  readonly details?: Readonly<Record<string, string>>;
 }
 
 export type LeaseRole = "primary" | "standby";
@@ -65,7 +67,7 @@ export class Lease {
   }
 
   private value(): string {
-    return JSON.stringify({ holder: this.options.holder, ttlMs: this.options.ttlMs });
+    return JSON.stringify({ ...this.options.details, holder: this.options.holder, ttlMs: this.options.ttlMs });
   }
 
   private async tick(): Promise<void> {

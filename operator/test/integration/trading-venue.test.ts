@@ -1,0 +1,432 @@
+import { readFileSync } from "node:fs";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { commandSubject, leasesBucket } from "@tradeplane/contracts";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { venueProvisioningPlan } from "@tradeplane/platform";
+import { streamNamesOf } from "../../src/controllers/venue-streams.ts";
+import {
+  connectTo,
+  KubeCluster,
+  KubeletPlayer,
+  NatsServer,
+  OperatorProcess,
+  retry,
+  type AuditEvent,
+} from "@tradeplane/testkit";
+
+/**
+ * The operator against a real kube-apiserver, etcd and kube-controller-manager (the
+ * StatefulSet, Deployment and garbage-collector controllers act on what it applies) and a
+ * real nats-server. No kubelet: KubeletPlayer reports pods ready. The operator runs as its
+ * own user bound to manifests/rbac/operator.yaml, so the audit log tells its writes apart
+ * and a missing permission fails the test.
+ */
+
+const NS = "markets";
+const SYSTEM_NS = "tradeplane-system";
+const OPERATOR_USER = "tradeplane-operator";
+const ROOT = new URL("../../../", import.meta.url);
+
+let kube: KubeCluster;
+let nats: NatsServer;
+let nc: NatsConnection;
+let kubelet: KubeletPlayer;
+const operators: OperatorProcess[] = [];
+
+const venueYaml = (name: string, referencePrice: number, deletionPolicy: "Retain" | "Delete") => `
+apiVersion: tradeplane.io/v1alpha1
+kind: TradingVenue
+metadata: { name: ${name}, namespace: ${NS} }
+spec:
+  instruments:
+    - { symbol: RELIANCE, referencePrice: 130000, partition: 0 }
+    - { symbol: INFY, referencePrice: ${referencePrice}, partition: 1 }
+  engine: { cpus: 1, memory: 1Gi, standby: true }
+  risk: { replicas: 2 }
+  streams: { storage: memory }
+  deletionPolicy: ${deletionPolicy}
+`;
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  observedGeneration?: number;
+}
+interface Venue {
+  metadata: { name: string; uid: string; generation: number; finalizers?: string[] };
+  status?: { conditions?: Condition[]; phase?: string; partitions?: unknown[]; lastCommandSequence?: number };
+}
+interface Named {
+  metadata: { name: string; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] };
+}
+
+/** Every JetStream stream of a venue: its streams, KV buckets and object store. */
+const streamsOf = (venue: string) => streamNamesOf(venueProvisioningPlan({ venue })).sort();
+
+const venuePath = (name: string) => `/apis/tradeplane.io/v1alpha1/namespaces/${NS}/tradingvenues/${name}`;
+const getVenue = async (name: string) => (await kube.request<Venue>("GET", venuePath(name))).body;
+const condition = (v: Venue, type: string) => v.status?.conditions?.find((c) => c.type === type);
+const list = async (path: string) => (await kube.request<{ items: Named[] }>("GET", path)).body.items ?? [];
+
+/** Writes the operator made, less its Lease renewals (a leader writes those by design). */
+async function operatorWrites(): Promise<AuditEvent[]> {
+  return (await kube.auditEvents()).filter(
+    (e) => e.user.username === OPERATOR_USER && e.objectRef?.resource !== "leases",
+  );
+}
+
+async function startOperator(): Promise<OperatorProcess> {
+  const kubeconfig = await kube.kubeconfigFor(OPERATOR_USER);
+  const op = new OperatorProcess([
+    "--kubeconfig",
+    kubeconfig,
+    "--nats-url",
+    nats.url,
+    "--namespace",
+    NS,
+    "--lease-namespace",
+    SYSTEM_NS,
+    "--resync-seconds",
+    "5",
+    "--log-level",
+    "debug",
+  ]);
+  operators.push(op);
+  await op.start();
+  return op;
+}
+
+async function waitReady(name: string, generation: number): Promise<Venue> {
+  return retry(async () => {
+    const v = await getVenue(name);
+    const ready = condition(v, "Ready");
+    if (ready?.status !== "True" || ready.observedGeneration !== generation)
+      throw new Error(`venue ${name} not ready at generation ${generation}: ${JSON.stringify(v.status?.conditions)}`);
+    return v;
+  }, 90_000);
+}
+
+beforeAll(async () => {
+  [kube, nats] = await Promise.all([KubeCluster.start(), NatsServer.start()]);
+  nc = await connectTo(nats.url);
+  await kube.kubectl(["apply", "-f", new URL("manifests/crds/", ROOT).pathname]);
+  await kube.kubectl(["create", "namespace", NS]);
+  await kube.kubectl(["create", "namespace", SYSTEM_NS]);
+  // The operator's user gets exactly the role the chart installs.
+  const rbac = readFileSync(new URL("manifests/rbac/operator.yaml", ROOT), "utf8").replaceAll(
+    "- kind: ServiceAccount\n    name: tradeplane-operator\n    namespace: tradeplane-system",
+    `- kind: User\n    name: ${OPERATOR_USER}\n    apiGroup: rbac.authorization.k8s.io`,
+  );
+  await kube.kubectl(["apply", "-f", "-"], rbac);
+  kubelet = new KubeletPlayer(kube, NS);
+  kubelet.start();
+}, 300_000);
+
+afterAll(async () => {
+  kubelet?.stop();
+  for (const op of operators) await op.stop("SIGKILL");
+  await nc?.close();
+  await nats?.stop();
+  await kube?.dispose();
+});
+
+describe("the operator reconciling a TradingVenue", () => {
+  it("creates the venue's streams and children, each owned by the venue", async () => {
+    await startOperator();
+    await kube.kubectl(["apply", "-f", "-"], venueYaml("nse", 150000, "Delete"));
+    const venue = await retry(async () => {
+      const v = await getVenue("nse");
+      if (!v.metadata.finalizers?.includes("tradeplane.io/streams")) throw new Error("no finalizer yet");
+      return v;
+    });
+    const sets = await retry(async () => {
+      const items = await list(`/apis/apps/v1/namespaces/${NS}/statefulsets`);
+      if (items.length < 2) throw new Error(`${items.length} StatefulSets`);
+      return items;
+    });
+    expect(sets.map((s) => s.metadata.name).sort()).toEqual(["nse-engine-0", "nse-engine-1"]);
+    for (const path of [
+      `/apis/apps/v1/namespaces/${NS}/statefulsets`,
+      `/apis/apps/v1/namespaces/${NS}/deployments`,
+      `/api/v1/namespaces/${NS}/configmaps?labelSelector=tradeplane.io/venue=nse`,
+      `/api/v1/namespaces/${NS}/services`,
+      `/apis/policy/v1/namespaces/${NS}/poddisruptionbudgets`,
+      `/apis/networking.k8s.io/v1/namespaces/${NS}/networkpolicies`,
+    ])
+      for (const child of await list(path))
+        expect(child.metadata.ownerReferences, `${path} ${child.metadata.name}`).toEqual([
+          expect.objectContaining({ kind: "TradingVenue", name: "nse", uid: venue.metadata.uid, controller: true }),
+        ]);
+    const jsm = await jetstreamManager(nc);
+    const streams = (await jsm.streams.names().next()).sort();
+    expect(streams).toEqual(streamsOf("nse"));
+    expect(streams).toContain("NSE_CMD");
+    // kubectl describe tells the story through Events.
+    const events = await kube.request<{ items: { reason: string; involvedObject: { name: string } }[] }>(
+      "GET",
+      `/api/v1/namespaces/${NS}/events?fieldSelector=involvedObject.name=nse`,
+    );
+    expect(events.body.items.map((e) => e.reason)).toEqual(
+      expect.arrayContaining(["StreamCreated", "StatefulSetCreated", "DeploymentCreated", "SecretCreated"]),
+    );
+  }, 120_000);
+
+  it("reports Ready=True at the venue's generation once the pods are ready", async () => {
+    const venue = await waitReady("nse", 1);
+    for (const type of ["StreamsReady", "EngineReady", "RiskReady", "MarketDataReady"])
+      expect(condition(venue, type), type).toMatchObject({ status: "True", observedGeneration: 1 });
+    expect(venue.status?.phase).toBe("Running");
+  }, 120_000);
+
+  it("puts back a stream setting changed behind its back, on the next resync", async () => {
+    const jsm = await jetstreamManager(nc);
+    const { config } = await jsm.streams.info("NSE_CMD");
+    await jsm.streams.update("NSE_CMD", { ...config, duplicate_window: 30 * 1e9 });
+    await retry(async () => {
+      const window = (await jsm.streams.info("NSE_CMD")).config.duplicate_window;
+      if (window !== 120 * 1e9) throw new Error(`duplicate window ${window / 1e9} s`);
+    }, 60_000);
+    const events = await kube.request<{ items: { reason: string; message: string }[] }>(
+      "GET",
+      `/api/v1/namespaces/${NS}/events?fieldSelector=involvedObject.name=nse`,
+    );
+    expect(events.body.items).toContainEqual(
+      expect.objectContaining({
+        reason: "StreamUpdated",
+        message: expect.stringContaining("duplicate_window 30000000000 -> 120000000000"),
+      }),
+    );
+  }, 120_000);
+
+  it("shows the command log's last sequence in status", async () => {
+    expect((await getVenue("nse")).status?.lastCommandSequence).toBe(0);
+    await jetstream(nc).publish(commandSubject("nse", 0), new Uint8Array([1]));
+    await retry(async () => {
+      const seq = (await getVenue("nse")).status?.lastCommandSequence;
+      if (seq !== 1) throw new Error(`lastCommandSequence ${seq}`);
+    }, 60_000);
+  }, 120_000);
+
+  it("reports CpuPinned from the CPUs each partition's primary published with its lease", async () => {
+    // The test plays the engines too: a primary's lease value names its pod and its CPUs.
+    const leases = await new Kvm(nc).open(leasesBucket("nse"));
+    const lease = (p: number, pod: string, cpusAllowed: string) =>
+      leases.put(`engine.${p}`, JSON.stringify({ holder: `${pod}/0a1b2c3d`, ttlMs: 5_000, cpusAllowed }));
+    await lease(0, "nse-engine-0-0", "3");
+    await lease(1, "nse-engine-1-1", "0-7");
+    const shared = await retry(async () => {
+      const c = condition(await getVenue("nse"), "CpuPinned");
+      if (c?.status !== "False") throw new Error(`CpuPinned ${JSON.stringify(c)}`);
+      return c;
+    }, 60_000);
+    expect(shared).toMatchObject({
+      reason: "NotPinned",
+      message: expect.stringContaining("partition 1: engine may run on CPUs 0-7 (8)"),
+    });
+    await lease(1, "nse-engine-1-1", "5");
+    const venue = await retry(async () => {
+      const v = await getVenue("nse");
+      if (condition(v, "CpuPinned")?.status !== "True")
+        throw new Error(`CpuPinned ${JSON.stringify(condition(v, "CpuPinned"))}`);
+      return v;
+    }, 60_000);
+    expect(venue.status?.partitions).toEqual([
+      { partition: 0, ready: true, primary: "nse-engine-0-0", cpusAllowed: "3" },
+      { partition: 1, ready: true, primary: "nse-engine-1-1", cpusAllowed: "5" },
+    ]);
+  }, 120_000);
+
+  it("rolls only the changed partition's engine pods, the standby before the primary", async () => {
+    const before = (await kube.auditEvents()).length;
+    await kube.kubectl(["apply", "-f", "-"], venueYaml("nse", 150500, "Delete"));
+    await waitReady("nse", 2);
+    await retry(async () => {
+      const v = await getVenue("nse");
+      if (condition(v, "UpdatePending")?.status !== "False") throw new Error("engine roll not finished");
+    }, 90_000);
+    const podDeletes = (await kube.auditEvents())
+      .slice(before)
+      .filter((e) => e.user.username === OPERATOR_USER && e.verb === "delete" && e.objectRef?.resource === "pods")
+      .map((e) => e.objectRef?.name);
+    // The lease names nse-engine-1-1 the primary: the other pod, the standby, goes first.
+    expect(podDeletes).toEqual(["nse-engine-1-0", "nse-engine-1-1"]);
+  }, 180_000);
+
+  it("makes no write when restarted with nothing changed", async () => {
+    const [op] = operators;
+    await op!.stop("SIGTERM");
+    const before = (await operatorWrites()).length;
+    const restarted = await startOperator();
+    // Two resyncs (5 s each) after the caches synced: every venue has been reconciled again.
+    await retry(async () => {
+      const n = await restarted.metric("tp_operator_reconciles_total", {
+        kind: "TradingVenue",
+        result: "success",
+      });
+      if (n < 3) throw new Error(`${n} reconciles`);
+    }, 60_000);
+    const ops = `http://127.0.0.1:${restarted.opsPort}`;
+    expect((await fetch(`${ops}/healthz`)).status).toBe(200);
+    expect((await fetch(`${ops}/readyz`)).status).toBe(200);
+    const writes = (await operatorWrites()).slice(before);
+    expect(writes.map((w) => `${w.verb} ${w.objectRef?.resource}/${w.objectRef?.name}`)).toEqual([]);
+  }, 120_000);
+
+  it("elects one leader of two replicas, and the other takes over when the leader dies", async () => {
+    const first = operators.at(-1)!;
+    const second = await startOperator();
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect([await first.metric("tp_operator_leader"), await second.metric("tp_operator_leader")]).toEqual([1, 0]);
+    await first.stop("SIGKILL");
+    await retry(async () => {
+      if ((await second.metric("tp_operator_leader")) !== 1) throw new Error("no new leader yet");
+    }, 60_000);
+    // The new leader reconciles: a new venue gets its children.
+    await kube.kubectl(["apply", "-f", "-"], venueYaml("bse", 150000, "Retain"));
+    await waitReady("bse", 1);
+  }, 180_000);
+
+  it("refuses to shorten a stream's retention: StreamsReady=False, the stream untouched", async () => {
+    const patch = (eventMaxAge: string) =>
+      kube.kubectl([
+        "patch",
+        "tradingvenue",
+        "bse",
+        "-n",
+        NS,
+        "--type=merge",
+        "-p",
+        JSON.stringify({ spec: { streams: { eventMaxAge } } }),
+      ]);
+    await patch("1d");
+    const refused = await retry(async () => {
+      const v = await getVenue("bse");
+      const streams = condition(v, "StreamsReady");
+      if (streams?.status !== "False") throw new Error(`StreamsReady ${JSON.stringify(streams)}`);
+      return { streams, ready: condition(v, "Ready") };
+    }, 60_000);
+    expect(refused.streams).toMatchObject({
+      reason: "UnsafeStreamChange",
+      message: expect.stringContaining("BSE_EVT: max age 604800 -> 86400 s"),
+    });
+    expect(refused.ready).toMatchObject({ status: "False", reason: "UnsafeStreamChange" });
+    const jsm = await jetstreamManager(nc);
+    expect((await jsm.streams.info("BSE_EVT")).config.max_age).toBe(7 * 24 * 3600 * 1e9);
+    await patch("7d");
+    await waitReady("bse", (await getVenue("bse")).metadata.generation);
+  }, 120_000);
+
+  it("touches nothing of a paused venue, and repairs it when resumed", async () => {
+    const annotate = (value: string) =>
+      kube.kubectl(["annotate", "--overwrite", "tradingvenue", "bse", "-n", NS, `tradeplane.io/paused=${value}`]);
+    await annotate("true");
+    await retry(async () => {
+      if (condition(await getVenue("bse"), "ReconciliationPaused")?.status !== "True")
+        throw new Error("not paused yet");
+    }, 60_000);
+    await kube.kubectl(["delete", "configmap", "bse-risk-config", "-n", NS]);
+    const reconciles = await operators.at(-1)!.metric("tp_operator_reconciles_total", { kind: "TradingVenue" });
+    await retry(async () => {
+      const n = await operators.at(-1)!.metric("tp_operator_reconciles_total", { kind: "TradingVenue" });
+      if (n < reconciles + 2) throw new Error("no resync yet");
+    }, 60_000);
+    expect((await kube.request("GET", `/api/v1/namespaces/${NS}/configmaps/bse-risk-config`)).status).toBe(404);
+    await annotate("false");
+    await retry(async () => {
+      if ((await kube.request("GET", `/api/v1/namespaces/${NS}/configmaps/bse-risk-config`)).status !== 200)
+        throw new Error("not recreated yet");
+    }, 60_000);
+    expect(condition(await getVenue("bse"), "ReconciliationPaused")?.status).toBe("False");
+  }, 120_000);
+
+  it("holds engine restarts outside the maintenance windows with UpdatePending", async () => {
+    // A window that starts three hours from now: closed for the length of this test.
+    const start = new Date(Date.now() + 3 * 3_600_000);
+    const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+    const closed = {
+      maintenance: { windows: [{ start: hhmm(start), end: hhmm(new Date(start.getTime() + 3_600_000)) }] },
+    };
+    const patch = (spec: object) =>
+      kube.kubectl(["patch", "tradingvenue", "bse", "-n", NS, "--type=merge", "-p", JSON.stringify({ spec })]);
+    await patch(closed);
+    const before = (await kube.auditEvents()).length;
+    const bse = await getVenue("bse");
+    const instruments = (bse as unknown as { spec: { instruments: { symbol: string; referencePrice: number }[] } }).spec
+      .instruments;
+    await patch({
+      ...closed,
+      instruments: instruments.map((i) => (i.symbol === "RELIANCE" ? { ...i, referencePrice: 130500 } : i)),
+    });
+    const held = await retry(async () => {
+      const c = condition(await getVenue("bse"), "UpdatePending");
+      if (c?.status !== "True") throw new Error(`UpdatePending ${JSON.stringify(c)}`);
+      return c;
+    }, 60_000);
+    expect(held.reason).toBe("OutsideMaintenanceWindow");
+    const podDeletes = () =>
+      kube
+        .auditEvents()
+        .then((events) =>
+          events
+            .slice(before)
+            .filter(
+              (e) => e.user.username === OPERATOR_USER && e.verb === "delete" && e.objectRef?.resource === "pods",
+            ),
+        );
+    expect(await podDeletes()).toEqual([]);
+    await patch({ maintenance: { windows: null } });
+    await retry(async () => {
+      if (condition(await getVenue("bse"), "UpdatePending")?.status !== "False") throw new Error("still held");
+    }, 90_000);
+    expect((await podDeletes()).map((e) => e.objectRef?.name)).toEqual(["bse-engine-0-1", "bse-engine-0-0"]);
+  }, 180_000);
+
+  it("deletes the children of a partition the spec no longer has", async () => {
+    const bse = (await getVenue("bse")) as unknown as { spec: { instruments: { symbol: string }[] } };
+    const instruments = bse.spec.instruments.filter((i) => i.symbol !== "INFY");
+    await kube.kubectl([
+      "patch",
+      "tradingvenue",
+      "bse",
+      "-n",
+      NS,
+      "--type=merge",
+      "-p",
+      JSON.stringify({ spec: { instruments } }),
+    ]);
+    await retry(async () => {
+      const sets = (await list(`/apis/apps/v1/namespaces/${NS}/statefulsets`)).map((s) => s.metadata.name);
+      const maps = (await list(`/api/v1/namespaces/${NS}/configmaps`)).map((m) => m.metadata.name);
+      if (sets.includes("bse-engine-1") || maps.includes("bse-engine-1-config"))
+        throw new Error(`still there: ${sets}`);
+    }, 60_000);
+    await waitReady("bse", (await getVenue("bse")).metadata.generation);
+    expect((await getVenue("bse")).status?.partitions).toEqual([
+      expect.objectContaining({ partition: 0, ready: true }),
+    ]);
+  }, 120_000);
+
+  it("on delete follows deletionPolicy for the streams, and the garbage collector removes the children", async () => {
+    await kube.kubectl(["delete", "tradingvenue", "nse", "-n", NS, "--wait=false"]);
+    await kube.kubectl(["delete", "tradingvenue", "bse", "-n", NS, "--wait=false"]);
+    await retry(async () => {
+      const left = await list(`/apis/tradeplane.io/v1alpha1/namespaces/${NS}/tradingvenues`);
+      if (left.length > 0) throw new Error(`venues left: ${left.map((v) => v.metadata.name)}`);
+    }, 60_000);
+    const jsm = await jetstreamManager(nc);
+    const streams = (await jsm.streams.names().next()).sort();
+    // nse said Delete, bse Retain.
+    expect(streams).toEqual(streamsOf("bse"));
+    await retry(async () => {
+      const sets = await list(`/apis/apps/v1/namespaces/${NS}/statefulsets`);
+      const maps = await list(
+        `/api/v1/namespaces/${NS}/configmaps?labelSelector=app.kubernetes.io/managed-by=tradeplane-operator`,
+      );
+      if (sets.length + maps.length > 0)
+        throw new Error(`children left: ${sets.length} StatefulSets, ${maps.length} ConfigMaps`);
+    }, 90_000);
+  }, 180_000);
+});
