@@ -26,9 +26,39 @@ const HINTS: Record<string, string> = {
     "Run `npm run setup` (installs Debian's podman, buildah, runc and debootstrap) or `apt-get install podman buildah runc debootstrap`.",
 };
 
+const KUBE_HINT =
+  "Run `npm run setup` (builds kube-apiserver and kube-controller-manager from the Go module proxy into " +
+  "tools/bin, which needs Go and about 25 minutes the first time, and installs Debian's etcd-server), or point " +
+  "KUBEBUILDER_ASSETS at a folder holding all three (for example the one `setup-envtest use -p path` prints). " +
+  "See docs/development.md.";
+
+export type KubeBinary = "kube-apiserver" | "kube-controller-manager" | "etcd";
+
+/** The binaries of a test control plane, found as envtest finds them: in the folder that
+ * KUBEBUILDER_ASSETS names first, then in tools/bin (what scripts/setup builds), then on PATH
+ * (Debian's etcd-server). envtest's archives hold no kube-controller-manager, so a folder
+ * from `setup-envtest` works beside the one scripts/setup builds. */
+export function findKubeBinary(
+  name: KubeBinary,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  toolsBin = TOOLS_BIN,
+): string {
+  const assets = env.KUBEBUILDER_ASSETS;
+  const candidates = [
+    ...(assets ? [join(assets, name)] : []),
+    join(toolsBin, name),
+    ...(env.PATH ?? "")
+      .split(delimiter)
+      .filter(Boolean)
+      .map((dir) => join(dir, name)),
+  ];
+  const where = assets ? `KUBEBUILDER_ASSETS=${assets} has no executable ${name}, nor has PATH. ` : "";
+  return findBinaryIn(candidates, name, `${where}${KUBE_HINT}`);
+}
+
 /** Finds an executable by name: an explicit env override (e.g. NATS_SERVER_BIN), the
  * project's tools folder, then PATH. */
-export function findBinary(name: string, envOverride?: string): string {
+export function findBinary(name: string, envOverride?: string, hint?: string): string {
   const override = envOverride === undefined ? undefined : process.env[envOverride];
   const candidates = [
     ...(override ? [override] : []),
@@ -40,6 +70,10 @@ export function findBinary(name: string, envOverride?: string): string {
     join("/usr/sbin", name),
     join("/usr/bin", name),
   ];
+  return findBinaryIn(candidates, name, hint ?? HINTS[name] ?? `Install ${name}.`);
+}
+
+function findBinaryIn(candidates: readonly string[], name: string, hint: string): string {
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
@@ -48,5 +82,5 @@ export function findBinary(name: string, envOverride?: string): string {
       // not here; try the next place
     }
   }
-  throw new MissingBinaryError(name, HINTS[name] ?? `Install ${name}.`);
+  throw new MissingBinaryError(name, hint);
 }

@@ -1,4 +1,11 @@
-export { findBinary, MissingBinaryError, REPO_ROOT, TOOLS_BIN } from "./binaries.ts";
+export { findBinary, findKubeBinary, MissingBinaryError, REPO_ROOT, TOOLS_BIN, type KubeBinary } from "./binaries.ts";
+export {
+  AUDIT_POLICY,
+  KubeCluster,
+  type AuditEvent,
+  type KubeClusterOptions,
+  type KubeResponse,
+} from "./kube-cluster.ts";
 export { freePort } from "./free-port.ts";
 export { connectTo, NatsCluster, NatsServer, waitForJetStream, type NatsServerOptions } from "./nats-server.ts";
 export { unary } from "./grpc-call.ts";

@@ -44,16 +44,31 @@ export class ThrowawayPki {
     return this.issue(cn, "serverAuth", "subjectAltName=DNS:localhost,IP:127.0.0.1");
   }
 
-  /** A client certificate whose subject CN is `cn` (the principal it stands for). */
-  client(cn: string): Promise<IssuedCert> {
-    return this.issue(cn, "clientAuth");
+  /** A client certificate whose subject CN is `cn` (the principal it stands for) and whose
+   * O entries are `groups` (Kubernetes reads them as the user's groups). */
+  client(cn: string, groups: readonly string[] = []): Promise<IssuedCert> {
+    return this.issue(cn, "clientAuth", undefined, groups);
+  }
+
+  /** A P-256 key pair for signing tokens (a kube-apiserver's service-account issuer). */
+  async signingKey(name: string): Promise<{ readonly keyFile: string; readonly publicKeyFile: string }> {
+    const base = join(this.dir, `${++this.serial}-${name.replace(/[^A-Za-z0-9_-]/g, "_")}`);
+    const keys = { keyFile: `${base}.key`, publicKeyFile: `${base}.pub` };
+    await openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", keys.keyFile]);
+    await openssl(["pkey", "-in", keys.keyFile, "-pubout", "-out", keys.publicKeyFile]);
+    return keys;
   }
 
   async dispose(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
   }
 
-  private async issue(cn: string, use: "serverAuth" | "clientAuth", extra?: string): Promise<IssuedCert> {
+  private async issue(
+    cn: string,
+    use: "serverAuth" | "clientAuth",
+    extra?: string,
+    groups: readonly string[] = [],
+  ): Promise<IssuedCert> {
     const base = join(this.dir, `${++this.serial}-${cn.replace(/[^A-Za-z0-9_-]/g, "_")}`);
     const out = { certFile: `${base}.crt`, keyFile: `${base}.key` };
     const ext = `${base}.ext`;
@@ -61,13 +76,18 @@ export class ThrowawayPki {
       ext,
       [`extendedKeyUsage=${use}`, "basicConstraints=CA:FALSE", ...(extra ? [extra] : [])].join("\n"),
     );
-    await openssl(["req", ...newKey(out.keyFile), "-out", `${base}.csr`, "-subj", `/CN=${cn}`]);
+    await openssl(["req", ...newKey(out.keyFile), "-out", `${base}.csr`, "-subj", subject(cn, groups)]);
     await openssl(
       ["x509", "-req", "-in", `${base}.csr`, "-CA", this.ca.certFile, "-CAkey", this.ca.keyFile],
       ["-set_serial", String(1000 + this.serial), "-days", "1", "-extfile", ext, "-out", out.certFile],
     );
     return out;
   }
+}
+
+function subject(cn: string, groups: readonly string[]): string {
+  const escape = (text: string) => text.replace(/[/+=\\]/g, (c) => `\\${c}`);
+  return `/CN=${escape(cn)}${groups.map((g) => `/O=${escape(g)}`).join("")}`;
 }
 
 function newKey(keyFile: string): string[] {

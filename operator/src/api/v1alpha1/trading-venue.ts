@@ -94,12 +94,13 @@ function nseTickCel(price: string): string {
     );
 }
 
-// The band that holds a price is the last one starting at or below it.
+// The band that holds a price is the last one starting at or below it (bands ascend, which
+// another rule checks); CEL has no variables, so the filter is written out each time.
+const BANDS_AT_OR_BELOW = "self.tickSchedule.filter(b, b.fromPrice <= self.referencePrice)";
 const ON_TICK_CEL = [
   "has(self.tickSize) ? self.referencePrice % self.tickSize == 0",
-  ": has(self.tickSchedule) ? self.tickSchedule.all(b, b.fromPrice > self.referencePrice",
-  "|| self.tickSchedule.exists(c, c.fromPrice > b.fromPrice && c.fromPrice <= self.referencePrice)",
-  "|| self.referencePrice % b.tickSize == 0)",
+  `: has(self.tickSchedule) ? size(${BANDS_AT_OR_BELOW}) == 0`,
+  `|| self.referencePrice % ${BANDS_AT_OR_BELOW}[size(${BANDS_AT_OR_BELOW}) - 1].tickSize == 0`,
   `: self.referencePrice % (${nseTickCel("self.referencePrice")}) == 0`,
 ].join(" ");
 
@@ -184,11 +185,11 @@ const fractionDigitsCel = (d: string) => `(${d}.contains('.') ? ${d}.size() - ${
 // priceUnit x lotSize = (m1 x m2) x 10^-(f1 + f2): a whole number of 10^e units when the
 // product of the digits is a multiple of 10^(f1 + f2 + e). With at most 18 digits each the
 // product can overflow int64 only for decimals no venue trades; CEL refuses those too.
+const EXCESS_DIGITS = `(${fractionDigitsCel("i.priceUnit")} + ${fractionDigitsCel("i.lotSize")} + self.market.notionalExponent)`;
 const WHOLE_MONEY_CEL =
-  "self.instruments.all(i, cel.bind(f, " +
-  `${fractionDigitsCel("i.priceUnit")} + ${fractionDigitsCel("i.lotSize")} + self.market.notionalExponent, ` +
-  "f <= 0 || (f <= 18 && (int(i.priceUnit.replace('.', '')) * int(i.lotSize.replace('.', ''))) % " +
-  `[${Array.from({ length: 19 }, (_, k) => `${10n ** BigInt(k)}`).join(", ")}][f] == 0)))`;
+  `self.instruments.all(i, ${EXCESS_DIGITS} <= 0 || (${EXCESS_DIGITS} <= 18 && ` +
+  "(int(i.priceUnit.replace('.', '')) * int(i.lotSize.replace('.', ''))) % " +
+  `[${Array.from({ length: 19 }, (_, k) => `${10n ** BigInt(k)}`).join(", ")}][${EXCESS_DIGITS}] == 0))`;
 
 const venueSpecObject = z
   .object({
