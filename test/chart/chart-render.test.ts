@@ -336,6 +336,16 @@ describe("the helm test hook", () => {
   });
 });
 
+describe("the Tiltfile's values", () => {
+  it("render valid objects with the images Tilt builds and loads into kind", async () => {
+    const objects = await render({ values: [join(REPO_ROOT, "manifests", "tilt-values.yaml")] });
+    expect(objects.map(upstreamSchemaError).filter((e) => e !== undefined)).toEqual([]);
+    const c = operatorContainer(objects);
+    expect(c.image).toBe("tradeplane/operator:dev");
+    expect(c.args).toEqual(expect.arrayContaining(["--image-repository=tradeplane", "--image-tag=dev"]));
+  });
+});
+
 describe("rendering", () => {
   it("gives the same objects for the same values (no random names or timestamps)", async () => {
     const file = valuesFile("monitoring-values.yaml");
