@@ -1,8 +1,9 @@
+import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isMap, isPair, isScalar, parse as parseYaml, parseDocument, visit } from "yaml";
-import { helm, REPO_ROOT } from "@tradeplane/testkit";
+import { findBinary, helm, REPO_ROOT } from "@tradeplane/testkit";
 import { CHART_DIR, parseObjects, render, VALUES_FILES, valuesFile } from "../support/chart.ts";
 import { podSpecOf, restrictedViolations } from "../support/pod-security.ts";
 import { upstreamSchemaError, type RenderedObject } from "../support/upstream-schemas.ts";
@@ -273,6 +274,17 @@ describe("monitoring", () => {
     const kinds = (await render()).map((o) => o.kind);
     for (const kind of ["ServiceMonitor", "PodMonitor", "PrometheusRule", "ConfigMap"])
       expect(kinds).not.toContain(kind);
+  });
+
+  it("ships alerting rules that promtool accepts", async () => {
+    const dir = join(CHART_DIR, "files", "prometheus-rules");
+    const files = readdirSync(dir).map((f) => join(dir, f));
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(findBinary("promtool"), ["check", "rules", ...files], (err, stdout, stderr) =>
+        err === null ? resolve(stdout) : reject(new Error(`${stdout}${stderr}`)),
+      ),
+    );
+    expect(out).toContain("SUCCESS");
   });
 });
 
