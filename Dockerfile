@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Tradeplane's container images: one image per runtime component, built from this one file
-# with --target (engine, risk, market-data, operator, cli). They share every layer
-# but the last, so a node that runs a whole venue pulls the platform once.
+# with --target (engine, risk, market-data, operator, cli). Each holds only the production
+# dependencies of its own workspace; the base, tini and the source layers are the same.
 #
 #   docker build --target engine -t tradeplane/engine .        (or: podman build, scripts/images)
 #
@@ -33,59 +33,95 @@ COPY operator operator
 RUN mkdir /manifests \
  && find packages services operator -name package.json -not -path '*/node_modules/*' -exec cp --parents {} /manifests \;
 
-# 3. Production dependencies of every workspace (no dev dependencies, no install scripts).
+# 3. Production dependencies, one set per component: its workspace's and those of the
+#    workspaces it uses, no dev dependencies, no install scripts (the operator's Kubernetes
+#    client stays out of the engine's image).
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY --from=manifests /manifests/ ./
-RUN --mount=type=secret,id=npmrc,target=/root/.npmrc \
-    npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=warn \
- && rm -rf /root/.npm
+ENV NPM_CI="npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=warn"
 
-# 4. The runtime: dependencies, contracts and source, owned by root and read-only to the
-#    service user (uid 1000, `node` in the official image). Nothing is written at run time
-#    but logs to stdout; /tmp is the only place a pod may mount a writable volume, and
-#    /etc/tradeplane the folder its configuration is mounted on (TP_CONFIG_FILE).
+FROM deps AS deps-engine
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/matching && rm -rf /root/.npm
+
+FROM deps AS deps-risk
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/risk && rm -rf /root/.npm
+
+FROM deps AS deps-market-data
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/market-data && rm -rf /root/.npm
+
+FROM deps AS deps-operator
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/operator && rm -rf /root/.npm
+
+FROM deps AS deps-cli
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/cli && rm -rf /root/.npm
+
+# 4. The runtime base: tini and the service user (uid 1000, `node` in the official image).
+#    Nothing is written at run time but logs to stdout; /tmp is the only place a pod may
+#    mount a writable volume, and /etc/tradeplane the folder its configuration is mounted on
+#    (TP_CONFIG_FILE). Dependencies and source are owned by root, read-only to the user.
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 RUN mkdir -p /etc/tradeplane
 WORKDIR /app
 COPY --from=init /usr/bin/tini /usr/bin/tini
-COPY --from=deps /app/ ./
-COPY proto proto
-COPY packages packages
-COPY services services
-COPY operator operator
 USER 1000:1000
 LABEL org.opencontainers.image.source="https://github.com/tradeplane/tradeplane" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.vendor="Tradeplane"
 
-# 5. One target per component: only the entrypoint and the ports differ.
+# 5. One target per component: its dependencies, the source, its entrypoint and ports.
 FROM runtime AS engine
+COPY --from=deps-engine /app/ ./
+COPY proto proto
+COPY packages packages
+COPY services services
+COPY operator operator
 LABEL org.opencontainers.image.title="tradeplane-engine" \
       org.opencontainers.image.description="Tradeplane matching engine: one partition's deterministic order books"
 EXPOSE 50051 9464
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "services/matching/src/main.ts"]
 
 FROM runtime AS risk
+COPY --from=deps-risk /app/ ./
+COPY proto proto
+COPY packages packages
+COPY services services
+COPY operator operator
 LABEL org.opencontainers.image.title="tradeplane-risk" \
       org.opencontainers.image.description="Tradeplane risk gateway: OrderEntry gRPC, pre-trade checks, positions"
 EXPOSE 50061 9465
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "services/risk/src/main.ts"]
 
 FROM runtime AS market-data
+COPY --from=deps-market-data /app/ ./
+COPY proto proto
+COPY packages packages
+COPY services services
+COPY operator operator
 LABEL org.opencontainers.image.title="tradeplane-market-data" \
       org.opencontainers.image.description="Tradeplane market data: books, trades and bars over gRPC and WebSocket"
 EXPOSE 50071 9466 8081
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "services/market-data/src/main.ts"]
 
 FROM runtime AS operator
+COPY --from=deps-operator /app/ ./
+COPY proto proto
+COPY packages packages
+COPY services services
+COPY operator operator
 LABEL org.opencontainers.image.title="tradeplane-operator" \
       org.opencontainers.image.description="Tradeplane operator: reconciles TradingVenue and StrategyDeployment"
+EXPOSE 8080
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "operator/src/main.ts"]
 
 FROM runtime AS cli
+COPY --from=deps-cli /app/ ./
+COPY proto proto
+COPY packages packages
+COPY services services
+COPY operator operator
 LABEL org.opencontainers.image.title="tradeplane-cli" \
       org.opencontainers.image.description="The tradeplane command (order entry, venue inspection, administration)"
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "packages/cli/bin/tradeplane.mjs"]

@@ -291,12 +291,13 @@ describe("monitoring", () => {
 });
 
 describe("the helm test hook", () => {
-  it("enters an immediate-or-cancel order on the venue with the CLI image and a token from a Secret", async () => {
-    const objects = await render({ values: [valuesFile("namespaced-values.yaml")] });
-    const pod = one(objects, "Pod") as RenderedObject & {
-      metadata: { annotations: Record<string, string> };
-      spec: { containers: (Container & { env: object[] })[] };
-    };
+  type TestPod = RenderedObject & {
+    metadata: { annotations: Record<string, string> };
+    spec: { containers: (Container & { env: object[] })[]; volumes: { name: string; secret?: object }[] };
+  };
+
+  it("enters an immediate-or-cancel order on the venue with the CLI image and a token file from a Secret", async () => {
+    const pod = one(await render({ values: [valuesFile("namespaced-values.yaml")] }), "Pod") as TestPod;
     expect(pod.metadata).toMatchObject({ namespace: "trading-a", annotations: { "helm.sh/hook": "test" } });
     const c = pod.spec.containers[0]!;
     expect(c.image).toBe("ghcr.io/tradeplane/cli:0.1.0");
@@ -310,14 +311,40 @@ describe("the helm test hook", () => {
       "--qty=1",
       "--price=150000",
       "--tif=ioc",
+      "--token-file=/etc/tradeplane/token/token",
     ]);
-    expect(c.env).toEqual([
-      { name: "TP_ENDPOINT", value: "demo-risk.trading-a.svc:50061" },
-      {
-        name: "TP_TOKEN",
-        valueFrom: { secretKeyRef: { name: "tradeplane-helm-test-token", key: "token" } },
-      },
-    ]);
+    expect(c.env).toEqual([{ name: "TP_ENDPOINT", value: "demo-risk.trading-a.svc:50061" }]);
+    expect(pod.spec.volumes).toContainEqual(
+      expect.objectContaining({
+        name: "token",
+        secret: expect.objectContaining({ secretName: "tradeplane-helm-test-token" }),
+      }),
+    );
+  });
+
+  it("reaches the gateway over mutual TLS with the CA and client certificate from Secrets", async () => {
+    const pod = one(await render({ values: [valuesFile("external-nats-tls-values.yaml")] }), "Pod") as TestPod;
+    expect(pod.spec.containers[0]!.args).toEqual(
+      expect.arrayContaining([
+        "--tls-ca=/etc/tradeplane/tls/ca/ca.crt",
+        "--tls-cert=/etc/tradeplane/tls/client/tls.crt",
+        "--tls-key=/etc/tradeplane/tls/client/tls.key",
+      ]),
+    );
+    const secrets = pod.spec.volumes.flatMap((v) =>
+      v.secret === undefined ? [] : [(v.secret as { secretName: string }).secretName],
+    );
+    expect(secrets).toEqual(["tradeplane-helm-test-token", "venue-grpc-ca", "helm-test-client-tls"]);
+  });
+});
+
+describe("the Tiltfile's values", () => {
+  it("render valid objects with the images Tilt builds and loads into kind", async () => {
+    const objects = await render({ values: [join(REPO_ROOT, "manifests", "tilt-values.yaml")] });
+    expect(objects.map(upstreamSchemaError).filter((e) => e !== undefined)).toEqual([]);
+    const c = operatorContainer(objects);
+    expect(c.image).toBe("tradeplane/operator:dev");
+    expect(c.args).toEqual(expect.arrayContaining(["--image-repository=tradeplane", "--image-tag=dev"]));
   });
 });
 

@@ -67,9 +67,13 @@ afterAll(async () => {
 const KERNEL_FULL_CAPS = 0n;
 
 describe("each service image, run as a restricted pod", () => {
-  it.each<Component>(["engine", "risk", "market-data"])(
+  it.each<[string, Component]>([
+    ["matching engine", "engine"],
+    ["risk gateway", "risk"],
+    ["market-data service", "market-data"],
+  ])(
     "the %s becomes ready, answers gRPC health, stops on SIGTERM within its grace period and writes nothing",
-    async (component) => {
+    async (_name, component) => {
       const service = await runService(component, images[component]!, venue, placement);
       await waitReady(service);
       expect(await grpcHealth(service.grpc)).toBe("SERVING");
