@@ -80,9 +80,9 @@ export async function startOperator(config: OperatorConfig): Promise<{ shutdown:
     }),
   );
   const accounts = new RiskAdminAccounts({
-    adminToken: (at) => {
+    adminToken: (at, role) => {
       const secret = manager.cache.get("Secret", at.namespace, names.adminToken(at.venue));
-      const token = (secret?.data as Record<string, string> | undefined)?.["risk-officer"];
+      const token = (secret?.data as Record<string, string> | undefined)?.[role];
       return token === undefined ? undefined : Buffer.from(token, "base64").toString("utf8");
     },
     addressOf: (at) => config.riskAddresses[at.venue] ?? `${names.risk(at.venue)}.${at.namespace}.svc:50061`,

@@ -1,27 +1,36 @@
 import { credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
-import { KillSwitchScope, RiskAdminClient } from "@tradeplane/contracts";
-import { TradeplaneError } from "@tradeplane/platform";
+import {
+  CreateAccountRequest,
+  EngageKillSwitchRequest,
+  GetAccountRequest,
+  GetPositionsRequest,
+  IssueTokenRequest,
+  KillSwitchScope,
+  ReleaseKillSwitchRequest,
+  RevokeTokenRequest,
+  RiskAdminClient,
+  SetLimitsRequest,
+} from "@tradeplane/contracts";
 import { POD_PORTS } from "../desired/service-configs.ts";
 import { names } from "../desired/venue-model.ts";
 import type { AccountPosition, IssuedToken, StrategyAccounts, StrategyLimits, VenueRef } from "./strategy-accounts.ts";
 
 /**
  * StrategyAccounts over the venue's RiskAdmin gRPC API, authenticated with the venue's
- * risk-officer admin token (read from the Secret the operator generated). The gateway is
+ * admin token of the role each call needs (read from the Secret the operator generated). The gateway is
  * `<venue>-risk.<namespace>.svc` in the cluster; `addressOf` can point elsewhere (an
  * operator run outside the cluster, tests with a local gateway).
  */
 
-/** The gateway has no token RPCs yet (IssueToken/RevokeToken come with the credentials work). */
-export class TokenRpcUnavailableError extends TradeplaneError {
-  override readonly name = "TokenRpcUnavailableError";
-  constructor() {
-    super("UNIMPLEMENTED", "the risk gateway offers no IssueToken/RevokeToken RPC in this version");
-  }
-}
+/**
+ * The roles the operator's calls need: accounts and tokens are venue-operator business,
+ * limits and kill switches risk-officer business (RiskAdmin's permission table).
+ */
+export type AdminRoleNeeded = "venue-operator" | "risk-officer" | "read-only";
 
 export interface RiskAdminAccountsOptions {
-  readonly adminToken: (at: VenueRef) => string | undefined;
+  /** The venue's admin token of a role (the Secret the operator generated holds one per role). */
+  readonly adminToken: (at: VenueRef, role: AdminRoleNeeded) => string | undefined;
   readonly addressOf?: (at: VenueRef) => string;
   readonly timeoutMs?: number;
 }
@@ -46,44 +55,70 @@ export class RiskAdminAccounts implements StrategyAccounts {
   async ensureAccount(at: VenueRef, account: string, limits: StrategyLimits): Promise<void> {
     const client = this.client(at);
     try {
-      await this.call(at, client.getAccount.bind(client) as Unary<unknown, unknown>, { name: account });
+      await this.call(
+        at,
+        "read-only",
+        client.getAccount.bind(client) as Unary<unknown, unknown>,
+        GetAccountRequest.fromPartial({ name: account }),
+      );
     } catch (err) {
       if ((err as ServiceError).code !== status.NOT_FOUND) throw err;
-      await this.call(at, client.createAccount.bind(client) as Unary<unknown, unknown>, {
-        account: { name: account, displayName: `strategy account ${account}`, principals: [] },
-      });
+      await this.call(
+        at,
+        "venue-operator",
+        client.createAccount.bind(client) as Unary<unknown, unknown>,
+        CreateAccountRequest.fromPartial({
+          // The account's own name is its principal: the token issued below acts for it.
+          account: { name: account, displayName: `strategy account ${account}`, principals: [account] },
+        }),
+      );
     }
-    await this.call(at, client.setLimits.bind(client) as Unary<unknown, unknown>, {
-      account,
-      limits: {
-        maxOrderQty: limits.maxOrderQty,
-        maxOrderNotional: limits.maxOrderNotional,
-        maxPosition: limits.maxPosition,
-        creditLimit: limits.creditLimit,
-        maxOrdersPerSecond: limits.maxOrdersPerSecond,
-        restrictedInstruments: [],
-      },
-      expectedRevision: 0,
-    });
+    await this.call(
+      at,
+      "risk-officer",
+      client.setLimits.bind(client) as Unary<unknown, unknown>,
+      SetLimitsRequest.fromPartial({
+        account,
+        limits: {
+          maxOrderQty: limits.maxOrderQty,
+          maxOrderNotional: limits.maxOrderNotional,
+          maxPosition: limits.maxPosition,
+          creditLimit: limits.creditLimit,
+          maxOrdersPerSecond: limits.maxOrdersPerSecond,
+          restrictedInstruments: [],
+        },
+        expectedRevision: 0,
+      }),
+    );
   }
 
   async setKillSwitch(at: VenueRef, account: string, engaged: boolean, reason: string): Promise<void> {
     const client = this.client(at);
-    const method = engaged ? client.engageKillSwitch.bind(client) : client.releaseKillSwitch.bind(client);
-    await this.call(at, method as Unary<unknown, unknown>, {
-      scope: KillSwitchScope.ACCOUNT,
-      account,
-      reason,
-      keepOpenOrders: false,
-    });
+    const request = { scope: KillSwitchScope.ACCOUNT, account, reason, keepOpenOrders: false };
+    if (engaged)
+      await this.call(
+        at,
+        "risk-officer",
+        client.engageKillSwitch.bind(client) as Unary<unknown, unknown>,
+        EngageKillSwitchRequest.fromPartial(request),
+      );
+    else
+      await this.call(
+        at,
+        "risk-officer",
+        client.releaseKillSwitch.bind(client) as Unary<unknown, unknown>,
+        ReleaseKillSwitchRequest.fromPartial(request),
+      );
   }
 
   async positions(at: VenueRef, account: string): Promise<AccountPosition[]> {
     const client = this.client(at);
-    const res = (await this.call(at, client.getPositions.bind(client) as Unary<unknown, unknown>, {
-      account,
-      instrument: "",
-    })) as {
+    const res = (await this.call(
+      at,
+      "read-only",
+      client.getPositions.bind(client) as Unary<unknown, unknown>,
+      GetPositionsRequest.fromPartial({ account, instrument: "" }),
+    )) as {
       positions: { instrument: string; netQty: number; realisedPnl: number; unrealisedPnl: number }[];
     };
     return res.positions.map((p) => ({
@@ -94,12 +129,31 @@ export class RiskAdminAccounts implements StrategyAccounts {
     }));
   }
 
-  issueToken(_at: VenueRef, _account: string, _label: string): Promise<IssuedToken> {
-    return Promise.reject(new TokenRpcUnavailableError());
+  async issueToken(at: VenueRef, account: string, label: string): Promise<IssuedToken> {
+    const client = this.client(at);
+    const res = (await this.call(
+      at,
+      "venue-operator",
+      client.issueToken.bind(client) as Unary<unknown, unknown>,
+      IssueTokenRequest.fromPartial({ account, principal: "", description: label }),
+    )) as { token?: { tokenId: string }; secret: string };
+    if (res.token === undefined || res.secret === "") throw new Error("IssueToken answered without a token");
+    return { id: res.token.tokenId, token: res.secret };
   }
 
-  revokeToken(_at: VenueRef, _account: string, _id: string): Promise<void> {
-    return Promise.reject(new TokenRpcUnavailableError());
+  async revokeToken(at: VenueRef, _account: string, id: string): Promise<void> {
+    const client = this.client(at);
+    try {
+      await this.call(
+        at,
+        "venue-operator",
+        client.revokeToken.bind(client) as Unary<unknown, unknown>,
+        RevokeTokenRequest.fromPartial({ tokenId: id, reason: "StrategyDeployment deleted" }),
+      );
+    } catch (err) {
+      // Revoked before (a retried delete): the token is gone either way.
+      if ((err as ServiceError).code !== status.NOT_FOUND) throw err;
+    }
   }
 
   close(): void {
@@ -117,8 +171,8 @@ export class RiskAdminAccounts implements StrategyAccounts {
     return client;
   }
 
-  private call<Req, Res>(at: VenueRef, method: Unary<Req, Res>, request: Req): Promise<Res> {
-    const token = this.options.adminToken(at);
+  private call<Req, Res>(at: VenueRef, role: AdminRoleNeeded, method: Unary<Req, Res>, request: Req): Promise<Res> {
+    const token = this.options.adminToken(at, role);
     if (token === undefined)
       return Promise.reject(new Error(`no admin token for venue ${at.namespace}/${at.venue} yet`));
     const md = new Metadata();

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { API_VERSION, partitionCount, type EnginePlacement, type TradingVenue } from "../api/v1alpha1/index.ts";
-import { POD_PORTS, type Placement } from "./service-configs.ts";
+import { POD_PORTS, POD_SECRET_FILES, type Placement } from "./service-configs.ts";
 
 /**
  * A TradingVenue parsed once into what every child builder needs: names, labels, images,
@@ -79,6 +79,8 @@ export function venueModel(venue: TradingVenue, defaults: OperatorDefaults): Ven
     placement: {
       natsUrl: spec.nats.url ?? defaults.natsUrl,
       ...(natsCredentialsSecret !== undefined ? { natsCredsFile: MOUNTS.natsCredsFile } : {}),
+      // The admin tokens Secret is mounted at MOUNTS.adminTokens, one file per role.
+      adminTokenFiles: POD_SECRET_FILES.adminTokenFiles,
       host: "0.0.0.0",
       ports: POD_PORTS,
     },
