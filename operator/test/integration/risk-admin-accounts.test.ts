@@ -1,12 +1,8 @@
 import { resolve } from "node:path";
 import { Metadata, credentials } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ListTokensResponse,
-  OrderEntryClient,
-  RiskAdminClient,
-  type ListOpenOrdersResponse,
-} from "@tradeplane/contracts";
+import type { ListTokensResponse } from "@tradeplane/contracts";
+import { OrderEntryClient, RiskAdminClient, type ListOpenOrdersResponse } from "@tradeplane/contracts";
 import { provision, venueProvisioningPlan } from "@tradeplane/platform";
 import { connectTo, NatsServer, REPO_ROOT, ServiceProcess, testInstrumentSettings, unary } from "@tradeplane/testkit";
 import { RiskAdminAccounts } from "../../src/controllers/risk-admin-accounts.ts";
