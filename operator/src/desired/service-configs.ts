@@ -105,6 +105,12 @@ function common(venue: TradingVenue, placement: Placement) {
     opsHost: placement.host,
     logLevel: venue.spec.observability.logLevel,
     tracing: venue.spec.observability.tracing,
+    ...(venue.spec.observability.otlpEndpoint !== undefined
+      ? { otlpEndpoint: venue.spec.observability.otlpEndpoint }
+      : {}),
+    ...(venue.spec.observability.traceSampleBps !== undefined
+      ? { traceSampleRatio: venue.spec.observability.traceSampleBps / 10_000 }
+      : {}),
   };
 }
 

@@ -103,7 +103,7 @@ export async function main(config: Readonly<RiskGatewayConfig>, context?: Servic
         "events after the snapshot are no longer in the stream: the projection misses them",
       );
   }
-  const follower = new EventFollower(js, config.venue, projection, logger);
+  const follower = new EventFollower(js, config.venue, projection, logger, telemetry.tracer);
   // From here an outage makes the gateway NOT_SERVING until NATS and the projection are back.
   watchNatsHealth({ nc, health, logger, followers: [{ check: "events", reachedEnd: () => follower.reachedEnd() }] });
   let saving: Promise<unknown> | undefined;

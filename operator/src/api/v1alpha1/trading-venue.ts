@@ -286,7 +286,24 @@ const venueSpecObject = z
     observability: z
       .object({
         logLevel: z.enum(["error", "warn", "info", "debug"]).default("info").describe("Log level of every service"),
-        tracing: z.enum(["none", "console"]).default("none").describe("Trace exporter of every service"),
+        tracing: z
+          .enum(["none", "console", "otlp"])
+          .default("none")
+          .describe("Trace exporter of every service: none, console, or otlp (OTLP/HTTP to otlpEndpoint)"),
+        otlpEndpoint: z
+          .url({ protocol: /^https?$/ })
+          .max(2048)
+          .optional()
+          .describe("OTLP/HTTP traces URL of a collector (default http://localhost:4318/v1/traces)"),
+        traceSampleBps: z
+          .number()
+          .int()
+          .min(0)
+          .max(10_000)
+          .optional()
+          .describe(
+            "Share of requests without a trace context that start a trace, in basis points (10000 = all, the default when tracing); requests with one follow it",
+          ),
       })
       .strict()
       .prefault({})

@@ -1,6 +1,7 @@
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { eventStreamName, eventSubjectPartition, type EngineEvent, type ExecutionReport } from "@tradeplane/contracts";
-import { decodeEventMessage, StreamFollower, type Logger } from "@tradeplane/platform";
+import type { Tracer } from "@opentelemetry/api";
+import { decodeEventMessage, extractTraceContext, StreamFollower, type Logger } from "@tradeplane/platform";
 import type { AccountReport, OrderProjection } from "@tradeplane/positions/order-projection";
 
 /**
@@ -30,9 +31,13 @@ export class EventFollower {
   startedFrom = 0;
   appliedSinceStart = 0;
 
-  constructor(js: JetStreamClient, venue: string, projection: OrderProjection, logger: Logger) {
+  private readonly tracer: Tracer | undefined;
+
+  /** With `tracer`, a message that carries a trace context is applied inside a span of it. */
+  constructor(js: JetStreamClient, venue: string, projection: OrderProjection, logger: Logger, tracer?: Tracer) {
     this.projection = projection;
     this.logger = logger;
+    this.tracer = tracer;
     const stream = eventStreamName(venue);
     this.stream = new StreamFollower({
       js,
@@ -114,7 +119,21 @@ export class EventFollower {
       this.logger.error({ seq: m.seq, err: (err as Error).message }, "undecodable event message skipped");
       return;
     }
-    for (const event of events) this.applyEvent(event, partition);
+    // Only messages of traced commands carry headers: the common case allocates nothing here.
+    if (this.tracer === undefined || m.headers === undefined || !m.headers.has("traceparent")) {
+      for (const event of events) this.applyEvent(event, partition);
+      return;
+    }
+    const span = this.tracer.startSpan(
+      "risk.execution-reports",
+      { attributes: { "tp.partition": partition, "tp.events": events.length, "tp.stream_seq": m.seq } },
+      extractTraceContext(m.headers),
+    );
+    try {
+      for (const event of events) this.applyEvent(event, partition);
+    } finally {
+      span.end();
+    }
   }
 
   private applyEvent(event: EngineEvent, partition: number): void {

@@ -93,19 +93,27 @@ async function waitForSpans(check: (spans: readonly ReceivedSpan[]) => boolean, 
 }
 
 describe("traces exported over OTLP", () => {
-  it("hold the gateway's and the engine's spans of one order in one trace", async () => {
+  it("hold the gateway's, the engine's and the execution report's spans of one order in one trace", async () => {
     const res = await venue.submit(tokenOf("alice"), order({ clientOrderId: "traced-1", qty: 3 }));
     expect(res.reports.length).toBeGreaterThan(0);
     const gatewaySpan = () =>
       collector.spans.find((s) => s.service === "tradeplane-risk" && s.name === "tradeplane.v1.OrderEntry/SubmitOrder");
     await waitForSpans((spans) => {
       const g = gatewaySpan();
-      return g !== undefined && spans.some((s) => s.service === "tradeplane-matching" && s.traceId === g.traceId);
+      return (
+        g !== undefined &&
+        spans.some((s) => s.service === "tradeplane-matching" && s.traceId === g.traceId) &&
+        spans.some((s) => s.name === "risk.execution-reports" && s.traceId === g.traceId)
+      );
     });
     const gateway = gatewaySpan()!;
     const engine = collector.spans.find((s) => s.service === "tradeplane-matching" && s.traceId === gateway.traceId)!;
     expect(engine.name).toBe("engine.apply");
     // The engine applied the command the gateway wrote inside its span: the gateway's span is its parent.
     expect(engine.parentSpanId).toBe(gateway.spanId);
+    // The gateway applied the engine's events (and made the order's report) in a child of the engine's span.
+    const report = collector.spans.find((s) => s.name === "risk.execution-reports" && s.traceId === gateway.traceId)!;
+    expect(report.service).toBe("tradeplane-risk");
+    expect(report.parentSpanId).toBe(engine.spanId);
   });
 });
