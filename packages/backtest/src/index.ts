@@ -1,1 +1,7 @@
-export { SimulatedVenue, type EventListener, type SimInstrument } from "./simulated-venue.ts";
+export {
+  MAX_REQUESTS_PER_EVENT,
+  RunawayStrategyError,
+  SimulatedVenue,
+  type EventListener,
+  type SimInstrument,
+} from "./simulated-venue.ts";

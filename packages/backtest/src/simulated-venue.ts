@@ -8,6 +8,7 @@ import {
   type RiskLimits,
 } from "@tradeplane/contracts";
 import { engineConfigOf, type InstrumentSettings } from "@tradeplane/matching-core/engine-config";
+import { NSE_TICK_SLABS } from "@tradeplane/matching-core";
 import { Partition, wireStateOf } from "@tradeplane/matching-core/partition";
 import { OrderProjection, emptyOrder } from "@tradeplane/positions";
 import { checkNewOrder, effectiveLimits, newTokenBucket, type TokenBucket } from "@tradeplane/risk-checks";
@@ -23,6 +24,13 @@ export interface SimInstrument extends InstrumentSettings {
 export type EventListener = (event: EngineEvent) => void;
 
 const NS_PER_MS = 1_000_000;
+/** Requests strategies may send in answer to one command of the flow (or one timer round). */
+export const MAX_REQUESTS_PER_EVENT = 10_000;
+
+/** A strategy kept answering its own reports with requests: the run cannot go on deterministically. */
+export class RunawayStrategyError extends Error {
+  override readonly name = "RunawayStrategyError";
+}
 const EMPTY: readonly Level[] = [];
 
 /**
@@ -108,9 +116,14 @@ export class SimulatedVenue implements MarketView {
   private drain(): void {
     if (this.draining) return;
     this.draining = true;
+    let answered = 0;
     try {
-      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift())
+      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+        // A strategy that answers its own reports with new requests forever would hang the run.
+        if (++answered > MAX_REQUESTS_PER_EVENT)
+          throw new RunawayStrategyError(`more than ${MAX_REQUESTS_PER_EVENT} requests in answer to one event`);
         this.applyRequest(next.account, next.request);
+      }
     } finally {
       this.draining = false;
     }
@@ -325,6 +338,16 @@ export class SimulatedVenue implements MarketView {
 
   notionalPerTickLot(instrument: string): number {
     return this.byInstrument.get(instrument)?.notionalPerTickLot ?? 1;
+  }
+
+  tickSize(instrument: string, price: number): number {
+    const spec = this.byInstrument.get(instrument);
+    if (spec === undefined) return 1;
+    const slabs = spec.tickSlabs === "NSE" ? NSE_TICK_SLABS : spec.tickSlabs;
+    if (slabs === undefined) return spec.tickSize ?? 1;
+    let tick = 1;
+    for (const slab of slabs) if (price >= slab.fromPrice) tick = slab.tickSize;
+    return tick;
   }
 
   updatedAtMs(instrument: string): number {

@@ -103,6 +103,12 @@ export class LiveMarket implements MarketView {
     return this.terms.get(instrument)?.notionalPerTickLot ?? 1;
   }
 
+  tickSize(instrument: string, price: number): number {
+    let tick = 1;
+    for (const band of this.terms.get(instrument)?.tickBands ?? []) if (price >= band.fromPrice) tick = band.increment;
+    return tick;
+  }
+
   updatedAtMs(instrument: string): number {
     return this.updated.get(instrument) ?? 0;
   }

@@ -1,0 +1,17 @@
+import { Side } from "@tradeplane/contracts";
+import type { StrategyContext } from "@tradeplane/sdk";
+
+const DEPTH = 10;
+
+/**
+ * The best price of one side that is not only the strategy's own orders: a maker that
+ * centred on a mid including its own quotes would chase itself.
+ */
+export function othersBest(ctx: StrategyContext, instrument: string, side: Side): number | undefined {
+  const levels = ctx.market.levels(instrument, DEPTH);
+  const own = new Map<number, number>();
+  for (const o of ctx.openOrders(instrument))
+    if (o.side === side) own.set(o.price, (own.get(o.price) ?? 0) + o.leavesQty);
+  for (const l of side === Side.BUY ? levels.bids : levels.asks) if (l.qty > (own.get(l.price) ?? 0)) return l.price;
+  return undefined;
+}
