@@ -10,6 +10,7 @@ export {
   TEST_INSTRUMENTS,
   testInstrumentSettings,
 } from "./command-stream.ts";
+export { LocalVenue, type LocalVenueState } from "./local-venue.ts";
 export { retry } from "./retry.ts";
 export { ServiceProcess, type ServiceProcessOptions } from "./service-process.ts";
 export { ThrowawayPki, type IssuedCert } from "./throwaway-pki.ts";

@@ -27,6 +27,8 @@ export class LiveMarket implements MarketView {
     for (const i of instruments) {
       this.terms.set(i.symbol, i);
       this.books.set(i.symbol, new BookMirror());
+      // Until the STATE channel says otherwise.
+      this.states.set(i.symbol, i.state);
     }
     this.clock = clock;
   }
