@@ -5,3 +5,6 @@ export {
   type EventListener,
   type SimInstrument,
 } from "./simulated-venue.ts";
+export { Backtest, type BacktestOptions, type BacktestReport, type SeriesPoint } from "./backtest.ts";
+export { WORKLOAD_INSTRUMENT, WorkloadError, replayWorkload, type ApplyCommand } from "./workload.ts";
+export { chartSvg } from "./chart.ts";

@@ -58,6 +58,7 @@ export class SimulatedVenue implements MarketView {
   private readonly limits = new Map<string, ReturnType<typeof effectiveLimits>>();
   private readonly throttles = new Map<string, TokenBucket>();
   private readonly updatedAt = new Map<string, number>();
+  private readonly lastPrices = new Map<string, number>();
   private readonly listeners: EventListener[] = [];
   private readonly queue: { account: string; request: OrderRequest }[] = [];
   private entry = 0;
@@ -98,12 +99,18 @@ export class SimulatedVenue implements MarketView {
     };
   }
 
-  /** Applies one command of the recorded or generated flow, then what strategies sent in answer. */
-  apply(account: string, body: Command["body"], timeMs: number): void {
+  /**
+   * Applies one command of the recorded or generated flow, then what strategies sent in
+   * answer. Returns the command's sequence: the order id of a new order.
+   */
+  apply(account: string, body: Command["body"], timeMs: number): number {
     if (timeMs > this.timeMs) this.timeMs = timeMs;
-    this.applyCommand(account, body);
-    for (const d of this.drivers.values()) d.advance(this.timeMs);
-    this.drain();
+    const seq = this.applyCommand(account, body);
+    if (this.drivers.size > 0) {
+      for (const d of this.drivers.values()) d.advance(this.timeMs);
+      this.drain();
+    }
+    return seq;
   }
 
   /** Moves time on (fires strategies' timers) without a command. */
@@ -233,7 +240,7 @@ export class SimulatedVenue implements MarketView {
       instrument: {
         halted: state === InstrumentState.HALTED,
         closed: state === InstrumentState.CLOSED,
-        lastPrice: this.projection.lastPrice(instrument),
+        lastPrice: this.lastPrice(instrument),
         referencePrice: spec.referencePrice,
         notionalPerTickLot: spec.notionalPerTickLot,
       },
@@ -241,6 +248,23 @@ export class SimulatedVenue implements MarketView {
       venueKillSwitch: false,
       nowNs: this.timeMs * NS_PER_MS,
     });
+  }
+
+  private involvesAttached(b: NonNullable<EngineEvent["body"]>): boolean {
+    switch (b.$case) {
+      case "trade":
+        return this.drivers.has(b.value.makerAccount) || this.drivers.has(b.value.takerAccount);
+      case "accepted":
+      case "rejected":
+      case "cancelled":
+      case "replaced":
+      case "triggered":
+      case "expired":
+      case "massCancelCompleted":
+        return this.drivers.has(b.value.account);
+      default:
+        return true;
+    }
   }
 
   private riskReject(account: string, instrument: string, clientOrderId: string, reason: number): ExecutionReport {
@@ -265,7 +289,7 @@ export class SimulatedVenue implements MarketView {
     };
   }
 
-  private applyCommand(account: string, body: Command["body"]): void {
+  private applyCommand(account: string, body: Command["body"]): number {
     const seq = ++this.entry * 1_000;
     const ms = this.timeMs;
     const command: Command = {
@@ -282,13 +306,18 @@ export class SimulatedVenue implements MarketView {
     const touched = new Set<string>();
     for (const event of events) {
       for (const l of this.listeners) l(event);
-      for (const { account: owner, report } of this.projection.apply(event)) this.drivers.get(owner)?.onReport(report);
       const b = event.body;
       if (b === undefined) continue;
+      // The projection keeps the attached accounts only: the flow's own accounts (one per
+      // order in a generated workload) would cost memory and time and nobody reads them.
+      if (this.involvesAttached(b))
+        for (const { account: owner, report } of this.projection.apply(event))
+          this.drivers.get(owner)?.onReport(report);
       if (b.$case === "bookDelta" || b.$case === "instrumentStateChanged") {
         touched.add(event.instrument);
         this.updatedAt.set(event.instrument, ms);
       } else if (b.$case === "trade") {
+        this.lastPrices.set(event.instrument, b.value.price);
         const trade: TradeView = {
           instrument: event.instrument,
           price: b.value.price,
@@ -300,6 +329,7 @@ export class SimulatedVenue implements MarketView {
       }
     }
     for (const instrument of touched) for (const d of this.drivers.values()) d.onBook(instrument);
+    return seq;
   }
 
   // MarketView, read from the core itself.
@@ -324,7 +354,7 @@ export class SimulatedVenue implements MarketView {
   }
 
   lastPrice(instrument: string): number {
-    return this.projection.lastPrice(instrument);
+    return this.lastPrices.get(instrument) ?? 0;
   }
 
   referencePrice(instrument: string): number {
