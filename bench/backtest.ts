@@ -51,14 +51,19 @@ const PARAMS: Record<string, Record<string, number>> = {
   "momentum-taker": { lookbackTrades: 20, thresholdTicks: 20, qty: 5, maxPosition: 200, cooldownMs: 50 },
 };
 
-function run(text: string, name: string): { report: BacktestReport; seconds: number; lines: number } {
+function run(
+  text: string,
+  name: string,
+): { report: BacktestReport; seconds: number; cpuSeconds: number; lines: number } {
   const built = buildStrategy(name, PARAMS[name] ?? {}, [WORKLOAD_INSTRUMENT.symbol]);
   if (!built.ok) throw new Error(built.problems.map((p) => `${p.field}: ${p.message}`).join("; "));
   const bt = new Backtest({ instruments: [WORKLOAD_INSTRUMENT], strategy: built.strategy, startMs: START_MS });
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const lines = replayWorkload(bt.apply, text, START_MS);
   const report = bt.report();
-  return { report, seconds: (performance.now() - t0) / 1000, lines };
+  const cpu = process.cpuUsage(cpu0);
+  return { report, seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, lines };
 }
 
 const a = args(process.argv.slice(2));
@@ -67,7 +72,7 @@ const text = readFileSync(file, "utf8");
 const first = run(text, a.strategy);
 console.error(`warm-up: ${first.seconds.toFixed(3)} s`);
 const second = run(text, a.strategy);
-const { report, seconds, lines } = second;
+const { report, seconds, cpuSeconds, lines } = second;
 if (JSON.stringify(first.report) !== JSON.stringify(report)) throw new Error("two runs over the same input differ");
 console.error(
   `${lines} lines, ${report.commands} commands, ${report.events} events in ${seconds.toFixed(3)} s; ` +
@@ -82,6 +87,9 @@ console.log(
     events: report.events,
     seconds: Number(seconds.toFixed(6)),
     eventsPerSec: Math.round(report.events / seconds),
+    // The machine may be shared: CPU time shows what the run itself cost.
+    cpuSeconds: Number(cpuSeconds.toFixed(6)),
+    eventsPerCpuSec: Math.round(report.events / cpuSeconds),
     linesPerSec: Math.round(lines / seconds),
     fills: report.fills,
     netPnl: report.netPnl,

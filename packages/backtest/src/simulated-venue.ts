@@ -59,6 +59,7 @@ export class SimulatedVenue implements MarketView {
   private readonly throttles = new Map<string, TokenBucket>();
   private readonly updatedAt = new Map<string, number>();
   private readonly lastPrices = new Map<string, number>();
+  private readonly bookCache = new Map<number, { depth: number; bids: readonly Level[]; asks: readonly Level[] }>();
   private readonly listeners: EventListener[] = [];
   private readonly queue: { account: string; request: OrderRequest }[] = [];
   private entry = 0;
@@ -300,6 +301,7 @@ export class SimulatedVenue implements MarketView {
       body,
     };
     this.partition.apply(seq, command);
+    this.bookCache.clear();
     this.commandsApplied++;
     const events = this.partition.wireEvents();
     this.eventsApplied += events.length;
@@ -341,8 +343,17 @@ export class SimulatedVenue implements MarketView {
   levels(instrument: string, depth: number): { bids: readonly Level[]; asks: readonly Level[] } {
     const i = this.partition.instrumentIndex(instrument);
     if (i < 0) return { bids: EMPTY, asks: EMPTY };
+    // Strategies read the book several times per event; it changes only when a command applies.
+    const cached = this.bookCache.get(i);
+    if (cached !== undefined && cached.depth >= depth) {
+      if (cached.depth === depth) return cached;
+      const cut = { bids: cached.bids.slice(0, depth), asks: cached.asks.slice(0, depth) };
+      return cut;
+    }
     const b = this.partition.engine.book(i, depth);
-    return { bids: b.bids, asks: b.asks };
+    const view = { depth, bids: b.bids, asks: b.asks };
+    this.bookCache.set(i, view);
+    return view;
   }
 
   bestBid(instrument: string): Level | undefined {
