@@ -1,3 +1,4 @@
+import type { BacktestFlags } from "./commands/backtest.ts";
 import { Command, CommanderError, Option } from "commander";
 import type { Target, TargetFlags } from "./client/target.ts";
 import type { LimitFlags } from "./commands/risk.ts";
@@ -78,6 +79,19 @@ export function program(): Command {
     .description("check TradingVenue / StrategyDeployment manifests")
     .requiredOption("-f, --file <file>", "manifest file")
     .action((flags: { file: string }) => validate(flags.file, cli.opts<TargetFlags>().json === true));
+
+  cli
+    .command("backtest")
+    .description("run a built-in strategy over a workload on the real matching core (same input, same output)")
+    .requiredOption("--strategy <name>", "built-in strategy: market-maker, twap, momentum-taker")
+    .option("--param <name=value>", "a strategy parameter (repeat)", (v: string, all: string[]) => [...all, v], [])
+    .requiredOption("--workload <file>", "order stream of the shared workload format (N/C/R lines)")
+    .option("--chart <file.svg>", "write P&L and inventory over time as SVG")
+    .option("--fee-per-lot <minor units>", "fee charged per lot filled", "0")
+    .action(async (flags: BacktestFlags) => {
+      const { backtest } = await import("./commands/backtest.ts");
+      backtest(flags, cli.opts<TargetFlags>().json === true);
+    });
 
   cli
     .command("status")
