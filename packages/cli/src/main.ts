@@ -63,11 +63,16 @@ export function program(): Command {
   cli
     .command("up")
     .description("run a venue on this machine from a TradingVenue manifest (Ctrl-C stops it)")
-    .option("-f, --file <file>", "TradingVenue manifest", "examples/venue.yaml")
+    .option(
+      "-f, --file <file>",
+      "manifest: one TradingVenue, and StrategyDeployments to run against it (repeat; default examples/venue.yaml)",
+      (v: string, all: string[]) => [...all, v],
+      [],
+    )
     .option("--headless", "no live view: service logs on stdout (for scripts and CI)")
     .option("--port-base <port>", "nats-server listens here, services on the next ports", "7400")
     .option("--demo-rate <n>", "orders per second of the demo order flow; 0 = none", "20")
-    .action((flags: { file: string; headless?: boolean; portBase: string; demoRate: string }) =>
+    .action((flags: { file: string[]; headless?: boolean; portBase: string; demoRate: string }) =>
       up({
         ...flags,
         ...(cli.opts<TargetFlags>().dataDir !== undefined ? { dataDir: cli.opts<TargetFlags>().dataDir! } : {}),

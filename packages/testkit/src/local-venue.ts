@@ -31,13 +31,15 @@ export class LocalVenue {
     this.state = state;
   }
 
-  static async start(manifest = join(REPO_ROOT, "examples", "venue.yaml")): Promise<LocalVenue> {
+  /** `manifests`: files passed as `-f` (default: the demo venue). */
+  static async start(...manifests: string[]): Promise<LocalVenue> {
+    if (manifests.length === 0) manifests.push(join(REPO_ROOT, "examples", "venue.yaml"));
     // The base is free, the 11 ports after it may not be (other tests bind ports too): `up`
     // says so and exits, and another base is tried.
     for (let attempt = 1; ; attempt++) {
       const dir = mkdtempSync(join(tmpdir(), "tp-venue-"));
       try {
-        return await LocalVenue.startIn(dir, manifest);
+        return await LocalVenue.startIn(dir, manifests);
       } catch (err) {
         rmSync(dir, { recursive: true, force: true });
         if (attempt >= PORT_ATTEMPTS || !/is in use/.test((err as Error).message)) throw err;
@@ -45,13 +47,24 @@ export class LocalVenue {
     }
   }
 
-  private static async startIn(dir: string, manifest: string): Promise<LocalVenue> {
+  private static async startIn(dir: string, manifests: readonly string[]): Promise<LocalVenue> {
     const p = await freePort();
     const base = p > 60_000 ? p - 20_000 : p;
     const bin = join(REPO_ROOT, "packages", "cli", "bin", "tradeplane.mjs");
     const child = spawn(
       process.execPath,
-      [bin, "--data-dir", dir, "up", "--headless", "-f", manifest, "--port-base", String(base), "--demo-rate", "0"],
+      [
+        bin,
+        "--data-dir",
+        dir,
+        "up",
+        "--headless",
+        ...manifests.flatMap((m) => ["-f", m]),
+        "--port-base",
+        String(base),
+        "--demo-rate",
+        "0",
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     let output = "";
