@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { OrderEntryClient, type GetAccountLimitsResponse, type ListOpenOrdersResponse } from "@tradeplane/contracts";
-import { LocalVenue, REPO_ROOT, retry, unary } from "@tradeplane/testkit";
+import { DemoVenue, REPO_ROOT, retry, unary } from "@tradeplane/testkit";
 
 /**
  * Local mode runs the StrategyDeployments it is given: `up -f venue.yaml -f
  * demo-strategies.yaml` provisions each strategy's account with its limits and token and
  * supervises a strategy runtime per deployment; the market maker's quotes rest.
  */
-let venue: LocalVenue;
+let venue: DemoVenue;
 
 beforeAll(async () => {
-  venue = await LocalVenue.start(`${REPO_ROOT}/examples/venue.yaml`, `${REPO_ROOT}/examples/demo-strategies.yaml`);
+  venue = await DemoVenue.start(`${REPO_ROOT}/examples/venue.yaml`, `${REPO_ROOT}/examples/demo-strategies.yaml`);
 });
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import {
   type ListOpenOrdersResponse,
   type SubmitOrderResponse,
 } from "@tradeplane/contracts";
-import { LocalVenue, retry, unary } from "@tradeplane/testkit";
+import { DemoVenue, retry, unary } from "@tradeplane/testkit";
 import { LiveHost, quote, type Strategy } from "../../src/index.ts";
 
 /**
@@ -19,7 +19,7 @@ import { LiveHost, quote, type Strategy } from "../../src/index.ts";
  * second host started after the first stopped loads the same position from the gateway.
  */
 
-let venue: LocalVenue;
+let venue: DemoVenue;
 const tokenOf = (account: string) => venue.tokenOf(account);
 const state = () => venue.state;
 
@@ -76,7 +76,7 @@ const quoter: Strategy = {
 };
 
 beforeAll(async () => {
-  venue = await LocalVenue.start();
+  venue = await DemoVenue.start();
 });
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { OrderEntryClient, type ListOpenOrdersResponse } from "@tradeplane/contracts";
-import { LocalVenue, retry, ServiceProcess, unary } from "@tradeplane/testkit";
+import { DemoVenue, retry, ServiceProcess, unary } from "@tradeplane/testkit";
 
 /**
  * The runtime as a real process against a local venue: it reads its StrategyDeployment
@@ -14,7 +14,7 @@ import { LocalVenue, retry, ServiceProcess, unary } from "@tradeplane/testkit";
  */
 
 const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
-let venue: LocalVenue;
+let venue: DemoVenue;
 const dir = mkdtempSync(join(tmpdir(), "tp-strategy-"));
 
 function files(parameters: string): { specFile: string; tokenFile: string } {
@@ -63,7 +63,7 @@ async function openOrders(): Promise<ListOpenOrdersResponse> {
 }
 
 beforeAll(async () => {
-  venue = await LocalVenue.start();
+  venue = await DemoVenue.start();
 });
 
 afterAll(async () => {

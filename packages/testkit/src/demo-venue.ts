@@ -8,7 +8,7 @@ import { freePort } from "./free-port.ts";
 const PORT_ATTEMPTS = 5;
 
 /** What `tradeplane up` writes to `<data dir>/local.json` that tests use. */
-export interface LocalVenueState {
+export interface DemoVenueState {
   readonly endpoints: { readonly orderEntry: string; readonly marketData: string; readonly riskAdmin: string };
   readonly accounts: readonly { readonly name: string; readonly token: string }[];
   readonly adminToken: string;
@@ -20,26 +20,26 @@ export interface LocalVenueState {
  * temp folder (its own nats-server, engine, risk gateway and market-data processes, the
  * demo flow off), for tests of clients that need the whole order path.
  */
-export class LocalVenue {
+export class DemoVenue {
   readonly dir: string;
-  readonly state: LocalVenueState;
+  readonly state: DemoVenueState;
   private readonly child: ChildProcess;
 
-  private constructor(dir: string, child: ChildProcess, state: LocalVenueState) {
+  private constructor(dir: string, child: ChildProcess, state: DemoVenueState) {
     this.dir = dir;
     this.child = child;
     this.state = state;
   }
 
   /** `manifests`: files passed as `-f` (default: the demo venue). */
-  static async start(...manifests: string[]): Promise<LocalVenue> {
+  static async start(...manifests: string[]): Promise<DemoVenue> {
     if (manifests.length === 0) manifests.push(join(REPO_ROOT, "examples", "venue.yaml"));
     // The base is free, the 11 ports after it may not be (other tests bind ports too): `up`
     // says so and exits, and another base is tried.
     for (let attempt = 1; ; attempt++) {
-      const dir = mkdtempSync(join(tmpdir(), "tp-venue-"));
+      const dir = mkdtempSync(join(tmpdir(), "tp-demo-venue-"));
       try {
-        return await LocalVenue.startIn(dir, manifests);
+        return await DemoVenue.startIn(dir, manifests);
       } catch (err) {
         rmSync(dir, { recursive: true, force: true });
         if (attempt >= PORT_ATTEMPTS || !/is in use/.test((err as Error).message)) throw err;
@@ -47,7 +47,7 @@ export class LocalVenue {
     }
   }
 
-  private static async startIn(dir: string, manifests: readonly string[]): Promise<LocalVenue> {
+  private static async startIn(dir: string, manifests: readonly string[]): Promise<DemoVenue> {
     const p = await freePort();
     const base = p > 60_000 ? p - 20_000 : p;
     const bin = join(REPO_ROOT, "packages", "cli", "bin", "tradeplane.mjs");
@@ -79,8 +79,8 @@ export class LocalVenue {
         reject(new Error(`tradeplane up exited ${code} before the venue was up:\n${output}`)),
       );
     });
-    const state = JSON.parse(readFileSync(join(dir, "local.json"), "utf8")) as LocalVenueState;
-    return new LocalVenue(dir, child, state);
+    const state = JSON.parse(readFileSync(join(dir, "local.json"), "utf8")) as DemoVenueState;
+    return new DemoVenue(dir, child, state);
   }
 
   tokenOf(account: string): string {
@@ -113,7 +113,7 @@ export class LocalVenue {
       await exited;
     }
     try {
-      const { natsPid } = JSON.parse(readFileSync(join(this.dir, "local.json"), "utf8")) as LocalVenueState;
+      const { natsPid } = JSON.parse(readFileSync(join(this.dir, "local.json"), "utf8")) as DemoVenueState;
       if (natsPid !== undefined) process.kill(natsPid, "SIGKILL");
     } catch {
       // no state, or already gone
