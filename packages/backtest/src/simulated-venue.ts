@@ -55,6 +55,8 @@ export class SimulatedVenue implements MarketView {
   private readonly instruments_: readonly SimInstrument[];
   private readonly byInstrument = new Map<string, SimInstrument>();
   private readonly drivers = new Map<string, StrategyDriver>();
+  /** Accounts whose orders, positions and reports the projection keeps. */
+  private readonly watched = new Set<string>();
   private readonly limits = new Map<string, ReturnType<typeof effectiveLimits>>();
   private readonly throttles = new Map<string, TokenBucket>();
   private readonly updatedAt = new Map<string, number>();
@@ -82,8 +84,34 @@ export class SimulatedVenue implements MarketView {
   /** Attaches a strategy's driver to `account`, whose orders the gateway checks against `limits`. */
   attach(account: string, driver: StrategyDriver, limits?: RiskLimits): void {
     this.drivers.set(account, driver);
+    this.watched.add(account);
     this.limits.set(account, effectiveLimits(limits));
     this.throttles.set(account, newTokenBucket(Math.max(1, (limits?.maxOrdersPerSecond ?? 1) * 2), 0));
+  }
+
+  /** Keeps `account`'s orders, positions and reports in the projection without a strategy (replays). */
+  watch(account: string): void {
+    this.watched.add(account);
+  }
+
+  /**
+   * Applies one command of a venue's command log at its own sequence (`commandSeqOf(entry,
+   * position)`), so order ids, trade ids and reports come out as the venue's did. A
+   * command that did not decode is applied as the engine applies it: one rejection.
+   */
+  applyLogged(seq: number, command: Command | undefined, decodeError?: string): void {
+    const ts = command?.timestamp;
+    if (ts !== undefined) {
+      const ms = ts.seconds * 1000 + Math.floor(ts.nanos / NS_PER_MS);
+      if (ms > this.timeMs) this.timeMs = ms;
+    }
+    this.entry = Math.max(this.entry, Math.floor(seq / 1_000));
+    this.partition.apply(seq, command, decodeError);
+    this.afterApply();
+    if (this.drivers.size > 0) {
+      for (const d of this.drivers.values()) d.advance(this.timeMs);
+      this.drain();
+    }
   }
 
   onEvent(listener: EventListener): void {
@@ -254,7 +282,7 @@ export class SimulatedVenue implements MarketView {
   private involvesAttached(b: NonNullable<EngineEvent["body"]>): boolean {
     switch (b.$case) {
       case "trade":
-        return this.drivers.has(b.value.makerAccount) || this.drivers.has(b.value.takerAccount);
+        return this.watched.has(b.value.makerAccount) || this.watched.has(b.value.takerAccount);
       case "accepted":
       case "rejected":
       case "cancelled":
@@ -262,7 +290,7 @@ export class SimulatedVenue implements MarketView {
       case "triggered":
       case "expired":
       case "massCancelCompleted":
-        return this.drivers.has(b.value.account);
+        return this.watched.has(b.value.account);
       default:
         return true;
     }
@@ -301,6 +329,13 @@ export class SimulatedVenue implements MarketView {
       body,
     };
     this.partition.apply(seq, command);
+    this.afterApply();
+    return seq;
+  }
+
+  /** Delivers the last command's events: projection, strategies, listeners. */
+  private afterApply(): void {
+    const ms = this.timeMs;
     this.bookCache.clear();
     this.commandsApplied++;
     const events = this.partition.wireEvents();
@@ -331,7 +366,6 @@ export class SimulatedVenue implements MarketView {
       }
     }
     for (const instrument of touched) for (const d of this.drivers.values()) d.onBook(instrument);
-    return seq;
   }
 
   // MarketView, read from the core itself.

@@ -12,6 +12,8 @@ export interface DemoVenueState {
   readonly endpoints: { readonly orderEntry: string; readonly marketData: string; readonly riskAdmin: string };
   readonly accounts: readonly { readonly name: string; readonly token: string }[];
   readonly adminToken: string;
+  readonly natsUrl: string;
+  readonly natsToken: string;
   readonly natsPid?: number;
 }
 
