@@ -1,12 +1,18 @@
 import { readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { SingleBar } from "cli-progress";
 import { Backtest, chartSvg, replayWorkload, WORKLOAD_INSTRUMENT } from "@tradeplane/backtest";
+import type { Strategy } from "@tradeplane/sdk";
 import { buildStrategy } from "@tradeplane/strategies";
 import { CliError, EXIT } from "../errors.ts";
 import { printResult } from "../output.ts";
 
 export interface BacktestFlags {
-  readonly strategy: string;
+  /** A built-in strategy's name, or absent with `module`. */
+  readonly strategy?: string;
+  /** A user's strategy module: exports `strategy(params, instruments)`. */
+  readonly module?: string;
   readonly param: readonly string[];
   readonly workload: string;
   readonly chart?: string;
@@ -33,10 +39,8 @@ export function parseParams(pairs: readonly string[]): Record<string, string | n
  * Runs a built-in strategy over a workload of the shared format on the real matching core,
  * the gateway's projection and checks, at full speed. Same input, same output.
  */
-export function backtest(flags: BacktestFlags, json: boolean): void {
-  const built = buildStrategy(flags.strategy, parseParams(flags.param), [WORKLOAD_INSTRUMENT.symbol]);
-  if (!built.ok)
-    throw new CliError(EXIT.USAGE, built.problems.map((p) => `--param ${p.field}: ${p.message}`).join("; "));
+export async function backtest(flags: BacktestFlags, json: boolean): Promise<void> {
+  const built = await strategyOf(flags);
   const feePerLot = Number(flags.feePerLot);
   if (!Number.isSafeInteger(feePerLot) || feePerLot < 0)
     throw new CliError(EXIT.USAGE, `--fee-per-lot ${flags.feePerLot}: give minor units >= 0`);
@@ -64,12 +68,13 @@ export function backtest(flags: BacktestFlags, json: boolean): void {
   bar?.stop();
   const report = bt.report();
   if (flags.chart !== undefined)
-    writeFileSync(flags.chart, chartSvg(bt.series, `${flags.strategy} on ${flags.workload}`));
+    writeFileSync(flags.chart, chartSvg(bt.series, `${flags.strategy ?? flags.module} on ${flags.workload}`));
+  const name = flags.strategy ?? flags.module!;
   printResult(
     json,
-    { strategy: flags.strategy, params: built.params, lines, ...report },
+    { strategy: name, params: built.params, lines, ...report },
     [
-      `${flags.strategy} over ${lines} lines (${report.commands} commands, ${report.events} events)`,
+      `${name} over ${lines} lines (${report.commands} commands, ${report.events} events)`,
       `  orders sent ${report.orders}, refused by its limits ${report.refusedLocally}, by the gateway ${report.gatewayRejects}`,
       `  fills ${report.fills} (${report.filledQty} lots), fees ${report.fees}`,
       `  P&L: realised ${report.realisedPnl}, unrealised ${report.unrealisedPnl}, net ${report.netPnl}; max drawdown ${report.maxDrawdown}`,
@@ -78,4 +83,29 @@ export function backtest(flags: BacktestFlags, json: boolean): void {
       ...(flags.chart !== undefined ? [`  chart: ${flags.chart}`] : []),
     ].join("\n"),
   );
+}
+
+/** The built-in strategy named, or the user's module, made with the parameters given. */
+async function strategyOf(
+  flags: BacktestFlags,
+): Promise<{ strategy: Strategy; params: Readonly<Record<string, unknown>> }> {
+  const params = parseParams(flags.param);
+  const instruments = [WORKLOAD_INSTRUMENT.symbol];
+  if ((flags.strategy === undefined) === (flags.module === undefined))
+    throw new CliError(EXIT.USAGE, "give --strategy NAME (built in) or --module FILE (yours), not both");
+  if (flags.strategy !== undefined) {
+    const built = buildStrategy(flags.strategy, params, instruments);
+    if (!built.ok)
+      throw new CliError(EXIT.USAGE, built.problems.map((p) => `--param ${p.field}: ${p.message}`).join("; "));
+    return built;
+  }
+  let mod: { strategy?: unknown };
+  try {
+    mod = (await import(pathToFileURL(resolve(flags.module!)).href)) as { strategy?: unknown };
+  } catch (err) {
+    throw new CliError(EXIT.USAGE, `--module ${flags.module}: cannot load it: ${(err as Error).message}`);
+  }
+  if (typeof mod.strategy !== "function")
+    throw new CliError(EXIT.USAGE, `--module ${flags.module}: must export strategy(params, instruments)`);
+  return { strategy: (mod.strategy as (p: unknown, i: readonly string[]) => Strategy)(params, instruments), params };
 }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { prng } from "@tradeplane/testkit";
+import { prng, REPO_ROOT } from "@tradeplane/testkit";
 
 const BIN = fileURLToPath(new URL("../../bin/tradeplane.mjs", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "tp-backtest-"));
@@ -45,6 +45,19 @@ describe("tradeplane backtest", () => {
     expect(report.fills).toBeGreaterThan(0);
     expect(report.gatewayRejects).toBe(0);
     expect(readFileSync(chart, "utf8")).toMatch(/^<svg/);
+  });
+
+  it("runs a user's strategy module", async () => {
+    const run = await cli(
+      "--json",
+      "backtest",
+      "--module",
+      `${REPO_ROOT}/examples/strategies/01-join-the-best.ts`,
+      "--workload",
+      file,
+    );
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.stdout) as { gatewayRejects: number }).gatewayRejects).toBe(0);
   });
 
   it("refuses an unknown parameter, naming it", async () => {
