@@ -1,4 +1,4 @@
-import type { RejectReason } from "@tradeplane/contracts";
+import type { RejectReason, Side } from "@tradeplane/contracts";
 import {
   InstrumentState,
   type Command,
@@ -8,7 +8,7 @@ import {
   type RiskLimits,
 } from "@tradeplane/contracts";
 import { engineConfigOf, type InstrumentSettings } from "@tradeplane/matching-core/engine-config";
-import { NSE_TICK_SLABS } from "@tradeplane/matching-core";
+import { EventKind, NSE_TICK_SLABS } from "@tradeplane/matching-core";
 import { Partition, wireStateOf } from "@tradeplane/matching-core/partition";
 import { OrderProjection, emptyOrder } from "@tradeplane/positions";
 import { checkNewOrder, effectiveLimits, newTokenBucket, type TokenBucket } from "@tradeplane/risk-checks";
@@ -57,6 +57,8 @@ export class SimulatedVenue implements MarketView {
   private readonly drivers = new Map<string, StrategyDriver>();
   /** Accounts whose orders, positions and reports the projection keeps. */
   private readonly watched = new Set<string>();
+  /** Ids of orders the watched accounts entered (never removed: ids are not reused). */
+  private readonly watchedOrders = new Set<number>();
   private readonly limits = new Map<string, ReturnType<typeof effectiveLimits>>();
   private readonly throttles = new Map<string, TokenBucket>();
   private readonly updatedAt = new Map<string, number>();
@@ -107,7 +109,7 @@ export class SimulatedVenue implements MarketView {
     }
     this.entry = Math.max(this.entry, Math.floor(seq / 1_000));
     this.partition.apply(seq, command, decodeError);
-    this.afterApply();
+    this.afterApply(command !== undefined && this.watched.has(command.account));
     if (this.drivers.size > 0) {
       for (const d of this.drivers.values()) d.advance(this.timeMs);
       this.drain();
@@ -329,15 +331,16 @@ export class SimulatedVenue implements MarketView {
       body,
     };
     this.partition.apply(seq, command);
-    this.afterApply();
+    this.afterApply(this.watched.has(account));
     return seq;
   }
 
   /** Delivers the last command's events: projection, strategies, listeners. */
-  private afterApply(): void {
+  private afterApply(byWatched: boolean): void {
     const ms = this.timeMs;
     this.bookCache.clear();
     this.commandsApplied++;
+    if (!byWatched && this.listeners.length === 0 && !this.touchesWatched()) return this.deliverCore(ms);
     const events = this.partition.wireEvents();
     this.eventsApplied += events.length;
     const touched = new Set<string>();
@@ -347,9 +350,11 @@ export class SimulatedVenue implements MarketView {
       if (b === undefined) continue;
       // The projection keeps the attached accounts only: the flow's own accounts (one per
       // order in a generated workload) would cost memory and time and nobody reads them.
-      if (this.involvesAttached(b))
+      if (this.involvesAttached(b)) {
+        if (b.$case === "accepted") this.watchedOrders.add(b.value.orderId);
         for (const { account: owner, report } of this.projection.apply(event))
           this.drivers.get(owner)?.onReport(report);
+      }
       if (b.$case === "bookDelta" || b.$case === "instrumentStateChanged") {
         touched.add(event.instrument);
         this.updatedAt.set(event.instrument, ms);
@@ -366,6 +371,62 @@ export class SimulatedVenue implements MarketView {
       }
     }
     for (const instrument of touched) for (const d of this.drivers.values()) d.onBook(instrument);
+  }
+
+  /**
+   * Whether the last command's core events touch an order of a watched account or change an
+   * instrument's state: only then are wire events built (most of a flow's commands are
+   * strangers' orders meeting strangers' orders, and building their messages would cost
+   * more than matching them).
+   */
+  private touchesWatched(): boolean {
+    const ev = this.partition.engine.events;
+    const orders = this.watchedOrders;
+    if (orders.size === 0) {
+      for (let i = 0; i < ev.count; i++) if (ev.kind[i] === EventKind.STATE_CHANGED) return true;
+      return false;
+    }
+    for (let i = 0; i < ev.count; i++) {
+      const kind = ev.kind[i];
+      if (kind === EventKind.STATE_CHANGED || orders.has(ev.orderId[i]!)) return true;
+      if (kind === EventKind.TRADE && orders.has(ev.makerOrderId[i]!)) return true;
+    }
+    return false;
+  }
+
+  /** The last command's trades and book changes read from the core's own event buffer. */
+  private deliverCore(ms: number): void {
+    const ev = this.partition.engine.events;
+    const symbols = this.partition.instruments;
+    this.eventsApplied += ev.count;
+    let touched: string | undefined;
+    let more: Set<string> | undefined;
+    for (let i = 0; i < ev.count; i++) {
+      const kind = ev.kind[i];
+      const symbol = symbols[ev.instrument[i]!];
+      if (symbol === undefined) continue;
+      if (kind === EventKind.BOOK_DELTA) {
+        this.updatedAt.set(symbol, ms);
+        if (touched === undefined) touched = symbol;
+        else if (touched !== symbol) (more ??= new Set()).add(symbol);
+      } else if (kind === EventKind.TRADE) {
+        this.lastPrices.set(symbol, ev.price[i]!);
+        if (this.drivers.size === 0) continue;
+        const trade: TradeView = {
+          instrument: symbol,
+          price: ev.price[i]!,
+          qty: ev.qty[i]!,
+          aggressorSide: ev.side[i] as Side,
+          timeMs: ms,
+        };
+        for (const d of this.drivers.values()) d.onTrade(trade);
+      }
+    }
+    if (touched === undefined) return;
+    for (const d of this.drivers.values()) {
+      d.onBook(touched);
+      if (more !== undefined) for (const s of more) if (s !== touched) d.onBook(s);
+    }
   }
 
   // MarketView, read from the core itself.
