@@ -13,7 +13,14 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Backtest, replayWorkload, WORKLOAD_INSTRUMENT, type BacktestReport } from "@tradeplane/backtest";
+import {
+  Backtest,
+  parseWorkload,
+  replayWorkload,
+  WORKLOAD_INSTRUMENT,
+  type BacktestReport,
+  type Workload,
+} from "@tradeplane/backtest";
 import { buildStrategy } from "@tradeplane/strategies";
 
 const START_MS = 1_767_225_600_000;
@@ -52,7 +59,7 @@ const PARAMS: Record<string, Record<string, number>> = {
 };
 
 function run(
-  text: string,
+  text: Workload,
   name: string,
 ): { report: BacktestReport; seconds: number; cpuSeconds: number; lines: number } {
   const built = buildStrategy(name, PARAMS[name] ?? {}, [WORKLOAD_INSTRUMENT.symbol]);
@@ -68,7 +75,8 @@ function run(
 
 const a = args(process.argv.slice(2));
 const file = workloadFile(a.input);
-const text = readFileSync(file, "utf8");
+// Parsed before timing, as bench:engine does.
+const text = parseWorkload(readFileSync(file, "utf8"));
 const first = run(text, a.strategy);
 console.error(`warm-up: ${first.seconds.toFixed(3)} s`);
 const second = run(text, a.strategy);

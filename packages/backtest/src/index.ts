@@ -6,5 +6,12 @@ export {
   type SimInstrument,
 } from "./simulated-venue.ts";
 export { Backtest, type BacktestOptions, type BacktestReport, type SeriesPoint } from "./backtest.ts";
-export { WORKLOAD_INSTRUMENT, WorkloadError, replayWorkload, type ApplyCommand } from "./workload.ts";
+export {
+  WORKLOAD_INSTRUMENT,
+  WorkloadError,
+  parseWorkload,
+  replayWorkload,
+  type ApplyCommand,
+  type Workload,
+} from "./workload.ts";
 export { chartSvg } from "./chart.ts";
