@@ -1,5 +1,5 @@
 import { OrderType, TimeInForce } from "@tradeplane/contracts";
-import type { Command , Side} from "@tradeplane/contracts";
+import type { Command, Side } from "@tradeplane/contracts";
 import type { SimInstrument } from "./simulated-venue.ts";
 
 /** Applies one flow command; returns its sequence (a new order's id). */
