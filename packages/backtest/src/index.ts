@@ -1,1 +1,17 @@
-export { SimulatedVenue, type EventListener, type SimInstrument } from "./simulated-venue.ts";
+export {
+  MAX_REQUESTS_PER_EVENT,
+  RunawayStrategyError,
+  SimulatedVenue,
+  type EventListener,
+  type SimInstrument,
+} from "./simulated-venue.ts";
+export { Backtest, type BacktestOptions, type BacktestReport, type SeriesPoint } from "./backtest.ts";
+export {
+  WORKLOAD_INSTRUMENT,
+  WorkloadError,
+  parseWorkload,
+  replayWorkload,
+  type ApplyCommand,
+  type Workload,
+} from "./workload.ts";
+export { chartSvg } from "./chart.ts";

@@ -1,4 +1,4 @@
-import type { RejectReason } from "@tradeplane/contracts";
+import type { RejectReason, Side } from "@tradeplane/contracts";
 import {
   InstrumentState,
   type Command,
@@ -8,6 +8,7 @@ import {
   type RiskLimits,
 } from "@tradeplane/contracts";
 import { engineConfigOf, type InstrumentSettings } from "@tradeplane/matching-core/engine-config";
+import { EventKind, NSE_TICK_SLABS } from "@tradeplane/matching-core";
 import { Partition, wireStateOf } from "@tradeplane/matching-core/partition";
 import { OrderProjection, emptyOrder } from "@tradeplane/positions";
 import { checkNewOrder, effectiveLimits, newOrderRateWindow, type OrderRateWindow } from "@tradeplane/risk-checks";
@@ -23,6 +24,13 @@ export interface SimInstrument extends InstrumentSettings {
 export type EventListener = (event: EngineEvent) => void;
 
 const NS_PER_MS = 1_000_000;
+/** Requests strategies may send in answer to one command of the flow (or one timer round). */
+export const MAX_REQUESTS_PER_EVENT = 10_000;
+
+/** A strategy kept answering its own reports with requests: the run cannot go on deterministically. */
+export class RunawayStrategyError extends Error {
+  override readonly name = "RunawayStrategyError";
+}
 const EMPTY: readonly Level[] = [];
 
 /**
@@ -47,9 +55,15 @@ export class SimulatedVenue implements MarketView {
   private readonly instruments_: readonly SimInstrument[];
   private readonly byInstrument = new Map<string, SimInstrument>();
   private readonly drivers = new Map<string, StrategyDriver>();
+  /** Accounts whose orders, positions and reports the projection keeps. */
+  private readonly watched = new Set<string>();
+  /** Ids of orders the watched accounts entered (never removed: ids are not reused). */
+  private readonly watchedOrders = new Set<number>();
   private readonly limits = new Map<string, ReturnType<typeof effectiveLimits>>();
   private readonly throttles = new Map<string, OrderRateWindow>();
   private readonly updatedAt = new Map<string, number>();
+  private readonly lastPrices = new Map<string, number>();
+  private readonly bookCache = new Map<number, { depth: number; bids: readonly Level[]; asks: readonly Level[] }>();
   private readonly listeners: EventListener[] = [];
   private readonly queue: { account: string; request: OrderRequest }[] = [];
   private entry = 0;
@@ -72,8 +86,34 @@ export class SimulatedVenue implements MarketView {
   /** Attaches a strategy's driver to `account`, whose orders the gateway checks against `limits`. */
   attach(account: string, driver: StrategyDriver, limits?: RiskLimits): void {
     this.drivers.set(account, driver);
+    this.watched.add(account);
     this.limits.set(account, effectiveLimits(limits));
     this.throttles.set(account, newOrderRateWindow());
+  }
+
+  /** Keeps `account`'s orders, positions and reports in the projection without a strategy (replays). */
+  watch(account: string): void {
+    this.watched.add(account);
+  }
+
+  /**
+   * Applies one command of a venue's command log at its own sequence (`commandSeqOf(entry,
+   * position)`), so order ids, trade ids and reports come out as the venue's did. A
+   * command that did not decode is applied as the engine applies it: one rejection.
+   */
+  applyLogged(seq: number, command: Command | undefined, decodeError?: string): void {
+    const ts = command?.timestamp;
+    if (ts !== undefined) {
+      const ms = ts.seconds * 1000 + Math.floor(ts.nanos / NS_PER_MS);
+      if (ms > this.timeMs) this.timeMs = ms;
+    }
+    this.entry = Math.max(this.entry, Math.floor(seq / 1_000));
+    this.partition.apply(seq, command, decodeError);
+    this.afterApply(command !== undefined && this.watched.has(command.account));
+    if (this.drivers.size > 0) {
+      for (const d of this.drivers.values()) d.advance(this.timeMs);
+      this.drain();
+    }
   }
 
   onEvent(listener: EventListener): void {
@@ -90,12 +130,18 @@ export class SimulatedVenue implements MarketView {
     };
   }
 
-  /** Applies one command of the recorded or generated flow, then what strategies sent in answer. */
-  apply(account: string, body: Command["body"], timeMs: number): void {
+  /**
+   * Applies one command of the recorded or generated flow, then what strategies sent in
+   * answer. Returns the command's sequence: the order id of a new order.
+   */
+  apply(account: string, body: Command["body"], timeMs: number): number {
     if (timeMs > this.timeMs) this.timeMs = timeMs;
-    this.applyCommand(account, body);
-    for (const d of this.drivers.values()) d.advance(this.timeMs);
-    this.drain();
+    const seq = this.applyCommand(account, body);
+    if (this.drivers.size > 0) {
+      for (const d of this.drivers.values()) d.advance(this.timeMs);
+      this.drain();
+    }
+    return seq;
   }
 
   /** Moves time on (fires strategies' timers) without a command. */
@@ -108,9 +154,14 @@ export class SimulatedVenue implements MarketView {
   private drain(): void {
     if (this.draining) return;
     this.draining = true;
+    let answered = 0;
     try {
-      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift())
+      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+        // A strategy that answers its own reports with new requests forever would hang the run.
+        if (++answered > MAX_REQUESTS_PER_EVENT)
+          throw new RunawayStrategyError(`more than ${MAX_REQUESTS_PER_EVENT} requests in answer to one event`);
         this.applyRequest(next.account, next.request);
+      }
     } finally {
       this.draining = false;
     }
@@ -220,7 +271,7 @@ export class SimulatedVenue implements MarketView {
       instrument: {
         halted: state === InstrumentState.HALTED,
         closed: state === InstrumentState.CLOSED,
-        lastPrice: this.projection.lastPrice(instrument),
+        lastPrice: this.lastPrice(instrument),
         referencePrice: spec.referencePrice,
         notionalPerTickLot: spec.notionalPerTickLot,
       },
@@ -228,6 +279,23 @@ export class SimulatedVenue implements MarketView {
       venueKillSwitch: false,
       nowNs: this.timeMs * NS_PER_MS,
     });
+  }
+
+  private involvesAttached(b: NonNullable<EngineEvent["body"]>): boolean {
+    switch (b.$case) {
+      case "trade":
+        return this.watched.has(b.value.makerAccount) || this.watched.has(b.value.takerAccount);
+      case "accepted":
+      case "rejected":
+      case "cancelled":
+      case "replaced":
+      case "triggered":
+      case "expired":
+      case "massCancelCompleted":
+        return this.watched.has(b.value.account);
+      default:
+        return true;
+    }
   }
 
   private riskReject(account: string, instrument: string, clientOrderId: string, reason: number): ExecutionReport {
@@ -252,7 +320,7 @@ export class SimulatedVenue implements MarketView {
     };
   }
 
-  private applyCommand(account: string, body: Command["body"]): void {
+  private applyCommand(account: string, body: Command["body"]): number {
     const seq = ++this.entry * 1_000;
     const ms = this.timeMs;
     const command: Command = {
@@ -263,20 +331,35 @@ export class SimulatedVenue implements MarketView {
       body,
     };
     this.partition.apply(seq, command);
+    this.afterApply(this.watched.has(account));
+    return seq;
+  }
+
+  /** Delivers the last command's events: projection, strategies, listeners. */
+  private afterApply(byWatched: boolean): void {
+    const ms = this.timeMs;
+    this.bookCache.clear();
     this.commandsApplied++;
+    if (!byWatched && this.listeners.length === 0 && !this.touchesWatched()) return this.deliverCore(ms);
     const events = this.partition.wireEvents();
     this.eventsApplied += events.length;
     const touched = new Set<string>();
     for (const event of events) {
       for (const l of this.listeners) l(event);
-      for (const { account: owner, report } of this.projection.apply(event, 0))
-        this.drivers.get(owner)?.onReport(report);
       const b = event.body;
       if (b === undefined) continue;
+      // The projection keeps the attached accounts only: the flow's own accounts (one per
+      // order in a generated workload) would cost memory and time and nobody reads them.
+      if (this.involvesAttached(b)) {
+        if (b.$case === "accepted") this.watchedOrders.add(b.value.orderId);
+        for (const { account: owner, report } of this.projection.apply(event, 0))
+          this.drivers.get(owner)?.onReport(report);
+      }
       if (b.$case === "bookDelta" || b.$case === "instrumentStateChanged") {
         touched.add(event.instrument);
         this.updatedAt.set(event.instrument, ms);
       } else if (b.$case === "trade") {
+        this.lastPrices.set(event.instrument, b.value.price);
         const trade: TradeView = {
           instrument: event.instrument,
           price: b.value.price,
@@ -290,6 +373,62 @@ export class SimulatedVenue implements MarketView {
     for (const instrument of touched) for (const d of this.drivers.values()) d.onBook(instrument);
   }
 
+  /**
+   * Whether the last command's core events touch an order of a watched account or change an
+   * instrument's state: only then are wire events built (most of a flow's commands are
+   * strangers' orders meeting strangers' orders, and building their messages would cost
+   * more than matching them).
+   */
+  private touchesWatched(): boolean {
+    const ev = this.partition.engine.events;
+    const orders = this.watchedOrders;
+    if (orders.size === 0) {
+      for (let i = 0; i < ev.count; i++) if (ev.kind[i] === EventKind.STATE_CHANGED) return true;
+      return false;
+    }
+    for (let i = 0; i < ev.count; i++) {
+      const kind = ev.kind[i];
+      if (kind === EventKind.STATE_CHANGED || orders.has(ev.orderId[i]!)) return true;
+      if (kind === EventKind.TRADE && orders.has(ev.makerOrderId[i]!)) return true;
+    }
+    return false;
+  }
+
+  /** The last command's trades and book changes read from the core's own event buffer. */
+  private deliverCore(ms: number): void {
+    const ev = this.partition.engine.events;
+    const symbols = this.partition.instruments;
+    this.eventsApplied += ev.count;
+    let touched: string | undefined;
+    let more: Set<string> | undefined;
+    for (let i = 0; i < ev.count; i++) {
+      const kind = ev.kind[i];
+      const symbol = symbols[ev.instrument[i]!];
+      if (symbol === undefined) continue;
+      if (kind === EventKind.BOOK_DELTA) {
+        this.updatedAt.set(symbol, ms);
+        if (touched === undefined) touched = symbol;
+        else if (touched !== symbol) (more ??= new Set()).add(symbol);
+      } else if (kind === EventKind.TRADE) {
+        this.lastPrices.set(symbol, ev.price[i]!);
+        if (this.drivers.size === 0) continue;
+        const trade: TradeView = {
+          instrument: symbol,
+          price: ev.price[i]!,
+          qty: ev.qty[i]!,
+          aggressorSide: ev.side[i] as Side,
+          timeMs: ms,
+        };
+        for (const d of this.drivers.values()) d.onTrade(trade);
+      }
+    }
+    if (touched === undefined) return;
+    for (const d of this.drivers.values()) {
+      d.onBook(touched);
+      if (more !== undefined) for (const s of more) if (s !== touched) d.onBook(s);
+    }
+  }
+
   // MarketView, read from the core itself.
 
   instruments(): readonly string[] {
@@ -299,8 +438,17 @@ export class SimulatedVenue implements MarketView {
   levels(instrument: string, depth: number): { bids: readonly Level[]; asks: readonly Level[] } {
     const i = this.partition.instrumentIndex(instrument);
     if (i < 0) return { bids: EMPTY, asks: EMPTY };
+    // Strategies read the book several times per event; it changes only when a command applies.
+    const cached = this.bookCache.get(i);
+    if (cached !== undefined && cached.depth >= depth) {
+      if (cached.depth === depth) return cached;
+      const cut = { bids: cached.bids.slice(0, depth), asks: cached.asks.slice(0, depth) };
+      return cut;
+    }
     const b = this.partition.engine.book(i, depth);
-    return { bids: b.bids, asks: b.asks };
+    const view = { depth, bids: b.bids, asks: b.asks };
+    this.bookCache.set(i, view);
+    return view;
   }
 
   bestBid(instrument: string): Level | undefined {
@@ -312,7 +460,7 @@ export class SimulatedVenue implements MarketView {
   }
 
   lastPrice(instrument: string): number {
-    return this.projection.lastPrice(instrument);
+    return this.lastPrices.get(instrument) ?? 0;
   }
 
   referencePrice(instrument: string): number {
@@ -326,6 +474,16 @@ export class SimulatedVenue implements MarketView {
 
   notionalPerTickLot(instrument: string): number {
     return this.byInstrument.get(instrument)?.notionalPerTickLot ?? 1;
+  }
+
+  tickSize(instrument: string, price: number): number {
+    const spec = this.byInstrument.get(instrument);
+    if (spec === undefined) return 1;
+    const slabs = spec.tickSlabs === "NSE" ? NSE_TICK_SLABS : spec.tickSlabs;
+    if (slabs === undefined) return spec.tickSize ?? 1;
+    let tick = 1;
+    for (const slab of slabs) if (price >= slab.fromPrice) tick = slab.tickSize;
+    return tick;
   }
 
   updatedAtMs(instrument: string): number {

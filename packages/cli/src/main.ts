@@ -1,3 +1,4 @@
+import type { BacktestFlags } from "./commands/backtest.ts";
 import { Command, CommanderError, Option } from "commander";
 import type { Target, TargetFlags } from "./client/target.ts";
 import type { ReplayFlags } from "./commands/replay.ts";
@@ -71,11 +72,16 @@ export function program(): Command {
   cli
     .command("up")
     .description("run a venue on this machine from a TradingVenue manifest (Ctrl-C stops it)")
-    .option("-f, --file <file>", "TradingVenue manifest", "examples/venue.yaml")
+    .option(
+      "-f, --file <file>",
+      "manifest: one TradingVenue, and StrategyDeployments to run against it (repeat; default examples/venue.yaml)",
+      (v: string, all: string[]) => [...all, v],
+      [],
+    )
     .option("--headless", "no live view: service logs on stdout (for scripts and CI)")
     .option("--port-base <port>", "nats-server listens here, services on the next ports", "7400")
     .option("--demo-rate <n>", "orders per second of the demo order flow; 0 = none", "20")
-    .action((flags: { file: string; headless?: boolean; portBase: string; demoRate: string }) =>
+    .action((flags: { file: string[]; headless?: boolean; portBase: string; demoRate: string }) =>
       up({
         ...flags,
         ...(cli.opts<TargetFlags>().dataDir !== undefined ? { dataDir: cli.opts<TargetFlags>().dataDir! } : {}),
@@ -87,6 +93,20 @@ export function program(): Command {
     .description("check TradingVenue / StrategyDeployment manifests")
     .requiredOption("-f, --file <file>", "manifest file")
     .action((flags: { file: string }) => validate(flags.file, cli.opts<TargetFlags>().json === true));
+
+  cli
+    .command("backtest")
+    .description("run a built-in strategy over a workload on the real matching core (same input, same output)")
+    .option("--strategy <name>", "built-in strategy: market-maker, twap, momentum-taker")
+    .option("--module <file>", "your strategy module (exports strategy(params, instruments))")
+    .option("--param <name=value>", "a strategy parameter (repeat)", (v: string, all: string[]) => [...all, v], [])
+    .requiredOption("--workload <file>", "order stream of the shared workload format (N/C/R lines)")
+    .option("--chart <file.svg>", "write P&L and inventory over time as SVG")
+    .option("--fee-per-lot <minor units>", "fee charged per lot filled", "0")
+    .action(async (flags: BacktestFlags) => {
+      const { backtest } = await import("./commands/backtest.ts");
+      await backtest(flags, cli.opts<TargetFlags>().json === true);
+    });
 
   cli
     .command("status")

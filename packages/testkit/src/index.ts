@@ -18,6 +18,7 @@ export {
   TEST_INSTRUMENTS,
   testInstrumentSettings,
 } from "./command-stream.ts";
+export { DemoVenue, type DemoVenueState } from "./demo-venue.ts";
 export { retry } from "./retry.ts";
 export { ServiceProcess, type ServiceProcessOptions } from "./service-process.ts";
 export { ThrowawayPki, type IssuedCert } from "./throwaway-pki.ts";

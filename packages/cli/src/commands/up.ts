@@ -9,7 +9,8 @@ import { parseCount } from "../prices.ts";
 import { loadManifests } from "./validate.ts";
 
 export interface UpFlags {
-  readonly file: string;
+  /** Manifest files: exactly one TradingVenue among them, and any StrategyDeployments to run. */
+  readonly file: readonly string[];
   readonly dataDir?: string;
   readonly headless?: boolean;
   readonly portBase: string;
@@ -22,9 +23,11 @@ export interface UpFlags {
  * resumes with the same books and positions.
  */
 export async function up(flags: UpFlags): Promise<void> {
-  const manifestPath = resolve(flags.file);
-  const manifests = loadManifests(flags.file);
-  const venue = venueFrom(manifests, flags.file);
+  const files = flags.file.length > 0 ? flags.file : ["examples/venue.yaml"];
+  const loaded = files.map((f) => ({ file: f, manifests: loadManifests(f) }));
+  const manifests = loaded.flatMap((l) => l.manifests);
+  const venue = venueFrom(manifests, files.join(", "));
+  const manifestPath = resolve(loaded.find((l) => l.manifests.includes(venue))!.file);
   const portBase = parseCount(flags.portBase, "--port-base", 1024);
   if (portBase > 65_000) throw new CliError(EXIT.USAGE, `--port-base ${portBase}: must be at most 65000`);
   const demoRate = parseCount(flags.demoRate, "--demo-rate", 0);
@@ -38,10 +41,11 @@ export async function up(flags: UpFlags): Promise<void> {
     if (!outputClosed) process.stdout.write(text);
   };
   const say = (line: string) => write(`[tradeplane] ${line}\n`);
-  for (const m of manifests)
-    if (m.kind === "StrategyDeployment")
+  const strategies = manifests.filter((m) => m.kind === "StrategyDeployment");
+  for (const s of strategies)
+    if (s.spec.venueRef.name !== venue.metadata.name)
       say(
-        `StrategyDeployment ${m.metadata.name} is valid but not run: local mode runs strategies once the strategy runtime exists`,
+        `StrategyDeployment ${s.metadata.name} names venue ${s.spec.venueRef.name}, not ${venue.metadata.name}: not run`,
       );
 
   const local = new LocalVenue({
@@ -50,6 +54,7 @@ export async function up(flags: UpFlags): Promise<void> {
     dataDir: defaultDataDir(flags.dataDir),
     portBase,
     say,
+    strategies,
     ...(headless ? { onLine: (name: string, line: string) => write(`[${name}] ${line}\n`) } : {}),
   });
 

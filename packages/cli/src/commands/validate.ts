@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseManifests, partitionCount, type Manifest } from "@tradeplane/operator/api/v1alpha1";
+import { ConfigError } from "@tradeplane/platform";
+import { buildStrategy } from "@tradeplane/strategies";
 import { CliError, EXIT } from "../errors.ts";
 import { printResult } from "../output.ts";
 
@@ -14,7 +16,21 @@ export function loadManifests(file: string): Manifest[] {
       `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
-  return parseManifests(text, file);
+  const manifests = parseManifests(text, file);
+  const problems = manifests.flatMap((m) => strategyProblems(m, file));
+  if (problems.length > 0) throw new ConfigError(problems.map((p) => `${p.path}: ${p.message}`).join("\n"), problems);
+  return manifests;
+}
+
+/** A StrategyDeployment's built-in strategy with unknown or invalid parameters, each field named. */
+export function strategyProblems(m: Manifest, file: string): { path: string; message: string }[] {
+  if (m.kind !== "StrategyDeployment" || m.spec.strategy.builtin === undefined) return [];
+  const built = buildStrategy(m.spec.strategy.builtin, m.spec.strategy.parameters ?? {}, m.spec.instruments);
+  if (built.ok) return [];
+  return built.problems.map((p) => ({
+    path: `${file}: StrategyDeployment ${m.metadata.name}: spec.strategy.${p.field}`,
+    message: p.message,
+  }));
 }
 
 export function validate(file: string, json: boolean): void {

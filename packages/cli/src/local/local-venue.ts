@@ -7,7 +7,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { putAccount, putToken } from "@tradeplane/accounts";
 import { accountsBucket } from "@tradeplane/contracts";
 import { ensureLogFormat, provision, UnavailableError, venueProvisioningPlan } from "@tradeplane/platform";
-import type { TradingVenue } from "@tradeplane/operator/api/v1alpha1";
+import type { StrategyDeployment, TradingVenue } from "@tradeplane/operator/api/v1alpha1";
 import {
   engineServiceConfig,
   localPorts,
@@ -34,6 +34,8 @@ export interface LocalVenueOptions {
   readonly onLine?: (name: string, line: string) => void;
   /** Progress messages of start and stop. */
   readonly say: (line: string) => void;
+  /** StrategyDeployments to run against the venue, each with its own account and token. */
+  readonly strategies?: readonly StrategyDeployment[];
 }
 
 /**
@@ -71,6 +73,7 @@ export class LocalVenue {
 
     if (previous?.natsPid !== undefined) await stopStaleNats(previous.natsPid, this.dirs.nats, say);
 
+    const strategies = (this.options.strategies ?? []).filter((s) => s.spec.venueRef.name === name);
     const ports = localPorts(this.options.portBase);
     const partitions = partitionsOf(venue);
     await assertPortsFree([
@@ -108,7 +111,7 @@ export class LocalVenue {
         riskOps: `http://${at(ports.riskOps)}`,
         marketDataOps: `http://${at(ports.marketDataOps)}`,
       },
-      accounts: DEMO_ACCOUNTS.map((account) => ({
+      accounts: [...new Set([...DEMO_ACCOUNTS, ...strategies.map((s) => s.spec.account)])].map((account) => ({
         name: account,
         token: previous?.accounts.find((a) => a.name === account)?.token ?? newToken(),
       })),
@@ -144,12 +147,14 @@ export class LocalVenue {
     // 3. accounts and their tokens (existing accounts keep the limits set on them)
     const kv = await new Kvm(this.nc).open(accountsBucket(name));
     for (const { name: account, token } of state.accounts) {
+      // A strategy's account starts with the limits of its StrategyDeployment.
+      const limits = strategies.find((s) => s.spec.account === account)?.spec.limits ?? {};
       if ((await kv.get(`account.${account}`)) === null)
         await putAccount(kv, {
           name: account,
           disabled: false,
           principals: [account],
-          limits: {},
+          limits,
           defaultStpMode: 0,
         });
       await putToken(kv, token, account);
@@ -201,6 +206,28 @@ export class LocalVenue {
       ["risk", state.endpoints.riskOps] as const,
       ["market-data", state.endpoints.marketDataOps] as const,
     ]);
+
+    // 6. the strategies: the spec and the token as files, as a pod mounts them
+    for (const s of strategies) {
+      if (s.spec.paused) {
+        say(`StrategyDeployment ${s.metadata.name} is paused: not started`);
+        continue;
+      }
+      const base = join(this.dirs.configs, `strategy-${s.metadata.name}`);
+      writeFileSync(`${base}.spec.json`, JSON.stringify(s, null, 2) + "\n", { mode: 0o600 });
+      writeFileSync(`${base}.token`, state.accounts.find((a) => a.name === s.spec.account)!.token + "\n", {
+        mode: 0o600,
+      });
+      run(`strategy-${s.metadata.name}`, serviceMain("strategy-runtime"), {
+        specFile: `${base}.spec.json`,
+        tokenFile: `${base}.token`,
+        orderEntry: state.endpoints.orderEntry,
+        marketData: state.endpoints.marketData,
+        opsHost: host,
+        opsPort: 0,
+      });
+      say(`StrategyDeployment ${s.metadata.name} runs as strategy-${s.metadata.name} (account ${s.spec.account})`);
+    }
     return state;
   }
 

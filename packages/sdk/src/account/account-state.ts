@@ -51,6 +51,7 @@ export class AccountState {
   private readonly positions = new Map<string, Position>();
   private readonly pending = new Map<string, PendingOrder>();
   private ordersAsOf = 0;
+  private sorted: Order[] | undefined;
   private positionsAsOf = 0;
   private readonly notionalPerTickLot: (instrument: string) => number;
 
@@ -70,6 +71,7 @@ export class AccountState {
 
   /** Replaces everything with the server's view (after a restart, or a gap it cannot replay). */
   load(baseline: AccountBaseline): void {
+    this.sorted = undefined;
     this.working.clear();
     this.byClientId.clear();
     this.positions.clear();
@@ -126,6 +128,7 @@ export class AccountState {
   }
 
   private track(order: Order): void {
+    this.sorted = undefined;
     const previous = this.working.get(order.orderId);
     if (previous !== undefined) this.byClientId.delete(previous.clientOrderId);
     if (FINISHED.has(order.status)) {
@@ -147,9 +150,9 @@ export class AccountState {
 
   /** Working orders (NEW or PARTIALLY_FILLED), ascending by order id; `instrument` "" = all. */
   openOrders(instrument = ""): Order[] {
-    return [...this.working.values()]
-      .filter((o) => instrument === "" || o.instrument === instrument)
-      .sort((a, b) => a.orderId - b.orderId);
+    // Strategies ask on every event; the list changes only with a report.
+    this.sorted ??= [...this.working.values()].sort((a, b) => a.orderId - b.orderId);
+    return instrument === "" ? [...this.sorted] : this.sorted.filter((o) => o.instrument === instrument);
   }
 
   orderByClientId(clientOrderId: string): Order | undefined {

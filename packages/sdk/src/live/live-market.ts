@@ -27,6 +27,8 @@ export class LiveMarket implements MarketView {
     for (const i of instruments) {
       this.terms.set(i.symbol, i);
       this.books.set(i.symbol, new BookMirror());
+      // Until the STATE channel says otherwise.
+      this.states.set(i.symbol, i.state);
     }
     this.clock = clock;
   }
@@ -101,6 +103,12 @@ export class LiveMarket implements MarketView {
 
   notionalPerTickLot(instrument: string): number {
     return this.terms.get(instrument)?.notionalPerTickLot ?? 1;
+  }
+
+  tickSize(instrument: string, price: number): number {
+    let tick = 1;
+    for (const band of this.terms.get(instrument)?.tickBands ?? []) if (price >= band.fromPrice) tick = band.increment;
+    return tick;
   }
 
   updatedAtMs(instrument: string): number {

@@ -87,6 +87,8 @@ export class StrategyDriver {
   private readonly queue: (() => void)[] = [];
   private busy = false;
   private nextId = 1;
+  /** No timer is due before this (a lower bound: timers set since may be due earlier). */
+  private earliestTimerMs = -Infinity;
   private running = false;
 
   constructor(options: StrategyDriverOptions) {
@@ -163,7 +165,7 @@ export class StrategyDriver {
 
   /** Fires the timers due at `nowMs` (each at most once; missed periods are skipped), by due time, then name. */
   advance(nowMs: number): void {
-    if (!this.running || this.timers.size === 0) return;
+    if (!this.running || this.timers.size === 0 || nowMs < this.earliestTimerMs) return;
     const due = [...this.timers.entries()]
       .filter(([, t]) => t.nextMs <= nowMs)
       .sort(([a, x], [b, y]) => x.nextMs - y.nextMs || (a < b ? -1 : 1));
@@ -174,6 +176,7 @@ export class StrategyDriver {
         if (this.timers.get(name) === timer) this.options.strategy.onTimer?.(this.ctx, name);
       });
     }
+    this.earliestTimerMs = this.nextTimerMs();
   }
 
   /** The earliest time a timer is due, or Infinity. */
@@ -336,7 +339,9 @@ export class StrategyDriver {
       },
       setTimer: (name: string, everyMs: number): void => {
         if (!(everyMs >= 1)) throw new RangeError(`timer ${name}: everyMs must be >= 1`);
-        this.timers.set(name, { everyMs, nextMs: this.options.clock() + everyMs });
+        const nextMs = this.options.clock() + everyMs;
+        this.timers.set(name, { everyMs, nextMs });
+        this.earliestTimerMs = Math.min(this.earliestTimerMs, nextMs);
       },
       clearTimer: (name: string): void => {
         this.timers.delete(name);

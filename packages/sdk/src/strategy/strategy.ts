@@ -22,6 +22,8 @@ export interface MarketView {
   referencePrice(instrument: string): number;
   state(instrument: string): InstrumentState;
   notionalPerTickLot(instrument: string): number;
+  /** Valid prices near `price` are multiples of this (tick bands, e.g. NSE's slabs). */
+  tickSize(instrument: string, price: number): number;
   /** Host time (ms) the instrument's book or state last changed; 0 if never seen. */
   updatedAtMs(instrument: string): number;
 }

@@ -1,0 +1,68 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { prng, REPO_ROOT } from "@tradeplane/testkit";
+
+const BIN = fileURLToPath(new URL("../../bin/tradeplane.mjs", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "tp-backtest-"));
+
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === "number" ? err.code : 99, stdout, stderr });
+    });
+  });
+}
+
+function workload(): string {
+  const rnd = prng(11);
+  const lines: string[] = [];
+  for (let id = 1; id <= 3_000; id++) {
+    const side = rnd() < 0.5 ? "B" : "S";
+    const price = side === "B" ? 99_990 + Math.floor(rnd() * 15) : 99_996 + Math.floor(rnd() * 15);
+    lines.push(`N,${id},${side},L,${price},${1 + Math.floor(rnd() * 40)}`);
+    if (rnd() < 0.3) lines.push(`C,${1 + Math.floor(rnd() * id)}`);
+  }
+  const file = join(dir, "flow.csv");
+  writeFileSync(file, lines.join("\n") + "\n");
+  return file;
+}
+
+describe("tradeplane backtest", () => {
+  const file = workload();
+  const args = ["--json", "backtest", "--strategy", "market-maker", "--param", "spreadTicks=2", "--param", "staleMs=0"];
+
+  it("prints the same report for the same input, and writes a chart", async () => {
+    const chart = join(dir, "mm.svg");
+    const a = await cli(...args, "--workload", file, "--chart", chart);
+    const b = await cli(...args, "--workload", file);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    const report = JSON.parse(a.stdout) as { fills: number; gatewayRejects: number; netPnl: number };
+    expect(report.fills).toBeGreaterThan(0);
+    expect(report.gatewayRejects).toBe(0);
+    expect(readFileSync(chart, "utf8")).toMatch(/^<svg/);
+  });
+
+  it("runs a user's strategy module", async () => {
+    const run = await cli(
+      "--json",
+      "backtest",
+      "--module",
+      `${REPO_ROOT}/examples/strategies/01-join-the-best.ts`,
+      "--workload",
+      file,
+    );
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.stdout) as { gatewayRejects: number }).gatewayRejects).toBe(0);
+  });
+
+  it("refuses an unknown parameter, naming it", async () => {
+    const run = await cli("backtest", "--strategy", "market-maker", "--param", "spread=2", "--workload", file);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain("parameters.spread");
+  });
+});

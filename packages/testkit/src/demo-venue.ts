@@ -1,0 +1,126 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO_ROOT } from "./binaries.ts";
+import { freePort } from "./free-port.ts";
+
+const PORT_ATTEMPTS = 5;
+
+/** What `tradeplane up` writes to `<data dir>/local.json` that tests use. */
+export interface DemoVenueState {
+  readonly endpoints: { readonly orderEntry: string; readonly marketData: string; readonly riskAdmin: string };
+  readonly accounts: readonly { readonly name: string; readonly token: string }[];
+  readonly adminToken: string;
+  readonly natsUrl: string;
+  readonly natsToken: string;
+  readonly natsPid?: number;
+}
+
+/**
+ * The demo venue of `examples/venue.yaml` run for real by `tradeplane up --headless` in a
+ * temp folder (its own nats-server, engine, risk gateway and market-data processes, the
+ * demo flow off), for tests of clients that need the whole order path.
+ */
+export class DemoVenue {
+  readonly dir: string;
+  readonly state: DemoVenueState;
+  private readonly child: ChildProcess;
+
+  private constructor(dir: string, child: ChildProcess, state: DemoVenueState) {
+    this.dir = dir;
+    this.child = child;
+    this.state = state;
+  }
+
+  /** `manifests`: files passed as `-f` (default: the demo venue). */
+  static async start(...manifests: string[]): Promise<DemoVenue> {
+    if (manifests.length === 0) manifests.push(join(REPO_ROOT, "examples", "venue.yaml"));
+    // The base is free, the 11 ports after it may not be (other tests bind ports too): `up`
+    // says so and exits, and another base is tried.
+    for (let attempt = 1; ; attempt++) {
+      const dir = mkdtempSync(join(tmpdir(), "tp-demo-venue-"));
+      try {
+        return await DemoVenue.startIn(dir, manifests);
+      } catch (err) {
+        rmSync(dir, { recursive: true, force: true });
+        if (attempt >= PORT_ATTEMPTS || !/is in use/.test((err as Error).message)) throw err;
+      }
+    }
+  }
+
+  private static async startIn(dir: string, manifests: readonly string[]): Promise<DemoVenue> {
+    const p = await freePort();
+    const base = p > 60_000 ? p - 20_000 : p;
+    const bin = join(REPO_ROOT, "packages", "cli", "bin", "tradeplane.mjs");
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        "--data-dir",
+        dir,
+        "up",
+        "--headless",
+        ...manifests.flatMap((m) => ["-f", m]),
+        "--port-base",
+        String(base),
+        "--demo-rate",
+        "0",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes(" is up")) resolve();
+      };
+      child.stdout!.on("data", onData);
+      child.stderr!.on("data", onData);
+      child.once("exit", (code) =>
+        reject(new Error(`tradeplane up exited ${code} before the venue was up:\n${output}`)),
+      );
+    });
+    const state = JSON.parse(readFileSync(join(dir, "local.json"), "utf8")) as DemoVenueState;
+    return new DemoVenue(dir, child, state);
+  }
+
+  tokenOf(account: string): string {
+    const a = this.state.accounts.find((x) => x.name === account);
+    if (a === undefined) throw new Error(`no demo account ${account}`);
+    return a.token;
+  }
+
+  /** Pids of this venue's service processes whose environment mentions `service` ("" = all). */
+  servicePids(service = ""): number[] {
+    const pids: number[] = [];
+    for (const entry of readdirSync("/proc")) {
+      if (!/^[0-9]+$/.test(entry)) continue;
+      try {
+        const env = readFileSync(`/proc/${entry}/environ`, "utf8");
+        if (env.includes(`TP_CONFIG_FILE=${this.dir}/`) && (service === "" || env.includes(service)))
+          pids.push(Number(entry));
+      } catch {
+        // gone, or not ours to read
+      }
+    }
+    return pids;
+  }
+
+  /** Stops `up` (SIGINT), then kills anything of the venue left behind and removes its folder. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = new Promise((resolve) => this.child.once("exit", resolve));
+      this.child.kill("SIGINT");
+      await exited;
+    }
+    try {
+      const { natsPid } = JSON.parse(readFileSync(join(this.dir, "local.json"), "utf8")) as DemoVenueState;
+      if (natsPid !== undefined) process.kill(natsPid, "SIGKILL");
+    } catch {
+      // no state, or already gone
+    }
+    for (const pid of this.servicePids()) process.kill(pid, "SIGKILL");
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
