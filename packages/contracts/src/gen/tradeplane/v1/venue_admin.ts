@@ -1489,7 +1489,10 @@ export const VenueAdminService = {
     responseSerialize: (value: GetStatusResponse): Buffer => Buffer.from(GetStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetStatusResponse => GetStatusResponse.decode(value),
   },
-  /** The full book of one instrument with owners, as the primary engine holds it. */
+  /**
+   * The book of one instrument as the primary engine holds it: its aggregated levels (order by
+   * order, with owners, only from engines that serve L3 queries; v1 does not: see the fields).
+   */
   getBook: {
     path: "/tradeplane.v1.VenueAdmin/GetBook" as const,
     requestStream: false as const,
@@ -1544,7 +1547,10 @@ export const VenueAdminService = {
 export interface VenueAdminServer extends UntypedServiceImplementation {
   /** Replication and progress of the matching engine replicas. */
   getStatus: handleUnaryCall<GetStatusRequest, GetStatusResponse>;
-  /** The full book of one instrument with owners, as the primary engine holds it. */
+  /**
+   * The book of one instrument as the primary engine holds it: its aggregated levels (order by
+   * order, with owners, only from engines that serve L3 queries; v1 does not: see the fields).
+   */
   getBook: handleUnaryCall<GetBookRequest, GetBookResponse>;
   /**
    * Halts one instrument, or every instrument of the venue, that is PRE_OPEN or
@@ -1580,7 +1586,10 @@ export interface VenueAdminClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetStatusResponse) => void,
   ): ClientUnaryCall;
-  /** The full book of one instrument with owners, as the primary engine holds it. */
+  /**
+   * The book of one instrument as the primary engine holds it: its aggregated levels (order by
+   * order, with owners, only from engines that serve L3 queries; v1 does not: see the fields).
+   */
   getBook(
     request: GetBookRequest,
     callback: (error: ServiceError | null, response: GetBookResponse) => void,
