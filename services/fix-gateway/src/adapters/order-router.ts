@@ -1,0 +1,414 @@
+import { Metadata, status, type ClientReadableStream, type ServiceError } from "@grpc/grpc-js";
+import {
+  OrderStatus,
+  type ExecutionReport,
+  type OrderEntryClient,
+  type StreamExecutionReportsResponse,
+} from "@tradeplane/contracts";
+import type { Logger } from "@tradeplane/platform";
+import { BusinessRejectReason, MsgType, Tag } from "../domain/fix-tags.ts";
+import type { FixMessage } from "../domain/fix-message.ts";
+import type { InstrumentTable } from "../domain/instruments.ts";
+import {
+  cancelRequest,
+  massCancelRequest,
+  newOrderRequest,
+  replaceRequest,
+  statusRequest,
+  type Refusal,
+} from "../domain/order-requests.ts";
+import {
+  msgTypeOf,
+  writeBusinessReject,
+  writeCancelRefusal,
+  writeMassCancelReport,
+  writeOrderRefusal,
+  writeReport,
+} from "../domain/execution-reports.ts";
+import type { ApplicationHandler, SessionLink } from "./fix-acceptor.ts";
+
+/** What the router knows of a configured session. */
+export interface RoutedSession {
+  readonly id: string;
+  readonly account: string;
+  /** Bearer token of the session's principal at OrderEntry (read from a file or the environment). */
+  readonly token: string;
+  /** Cancel this session's open orders (only its own) when it disconnects. */
+  readonly cancelOnDisconnect: boolean;
+}
+
+export interface OrderRouterDeps {
+  readonly sessions: readonly RoutedSession[];
+  readonly orderEntry: OrderEntryClient;
+  readonly instruments: InstrumentTable;
+  readonly logger: Logger;
+  readonly clock?: () => number;
+  readonly deadlineMs?: number;
+  /** Called with the ms from a D's arrival to its first ExecutionReport (D-to-8 latency). */
+  readonly onAcknowledged?: (ms: number) => void;
+  readonly onStatusRequest?: (link: SessionLink, request: StatusQuery) => void;
+}
+
+export interface StatusQuery {
+  readonly account: string;
+  readonly instrument: string;
+  readonly clientOrderId: string;
+  readonly orderId: number;
+  readonly statusReqId: string;
+}
+
+/** Reports kept per order (latest) so that H can answer for orders this gateway has seen. */
+const MAX_KNOWN_ORDERS = 100_000;
+
+/**
+ * The application layer: FIX orders to OrderEntry calls with the session's own token, and
+ * the account's execution reports back to the session that owns each order. Reports come
+ * from one StreamExecutionReports per account (started from ListOpenOrders' as_of_sequence,
+ * so none is missed between logon and the first order); only reports that never reached
+ * the log (sequence 0: refused by the risk gateway) are taken from the calls' answers.
+ * Cancel-on-disconnect is per FIX session: the orders this session entered, not the account's.
+ */
+export class OrderRouter implements ApplicationHandler {
+  private readonly deps: OrderRouterDeps;
+  private readonly sessions: ReadonlyMap<string, RoutedSession>;
+  private readonly links = new Map<string, SessionLink>();
+  /** Client order ids (orders' and requests') -> the session that sent them. */
+  private readonly owners = new Map<string, string>();
+  /** Per session: its open orders (order id -> instrument). */
+  private readonly openOrders = new Map<string, Map<number, { instrument: string; clientOrderId: string }>>();
+  private readonly streams = new Map<string, AccountStream>();
+  /** D arrival times by ClOrdID, until the first report (latency metric). */
+  private readonly pending = new Map<string, number>();
+  private readonly latest = new Map<string, ExecutionReport>();
+  private rejectCounter = 0;
+
+  constructor(deps: OrderRouterDeps) {
+    this.deps = deps;
+    this.sessions = new Map(deps.sessions.map((s) => [s.id, s]));
+  }
+
+  loggedOn(link: SessionLink): void {
+    const s = this.sessions.get(link.id);
+    if (s === undefined) return;
+    this.links.set(link.id, link);
+    if (!this.openOrders.has(link.id)) this.openOrders.set(link.id, new Map());
+    if (!this.streams.has(s.account)) {
+      const stream = new AccountStream(s, this.deps, (r) => this.route(s.account, r));
+      this.streams.set(s.account, stream);
+      stream.start();
+    }
+  }
+
+  disconnected(link: SessionLink): void {
+    this.links.delete(link.id);
+    const s = this.sessions.get(link.id);
+    if (s === undefined || !s.cancelOnDisconnect) return;
+    const open = this.openOrders.get(link.id);
+    if (open === undefined) return;
+    for (const [orderId, o] of open) {
+      this.deps.orderEntry.cancelOrder(
+        {
+          account: s.account,
+          instrument: o.instrument,
+          target: { $case: "orderId", value: orderId },
+          clientOrderId: "",
+        },
+        this.metadata(s),
+        { deadline: this.deadline() },
+        (err) => {
+          if (err)
+            this.deps.logger.warn({ session: link.id, orderId, err: err.message }, "cancel on disconnect failed");
+        },
+      );
+    }
+    this.deps.logger.info({ session: link.id, orders: open.size }, "cancel on disconnect");
+  }
+
+  close(): void {
+    for (const s of this.streams.values()) s.stop();
+  }
+
+  message(link: SessionLink, m: FixMessage): void {
+    const s = this.sessions.get(link.id);
+    if (s === undefined) return;
+    const ctx = { account: s.account, instruments: this.deps.instruments };
+    const seq = m.int(Tag.MsgSeqNum);
+    const msgType = m.msgType;
+    switch (msgType) {
+      case MsgType.NewOrderSingle: {
+        const r = newOrderRequest(m, ctx);
+        if (!r.ok) return this.refuseOrder(link, m, seq, msgType, r.refusal);
+        const req = r.request;
+        this.owners.set(req.clientOrderId, link.id);
+        this.pending.set(req.clientOrderId, this.now());
+        this.deps.orderEntry.submitOrder(req, this.metadata(s), { deadline: this.deadline() }, (err, res) => {
+          if (err) return this.unavailable(link, seq, msgType, err);
+          for (const report of res.reports) if (report.sequence === 0) this.deliver(link, report);
+        });
+        return;
+      }
+      case MsgType.OrderCancelRequest:
+      case MsgType.OrderCancelReplaceRequest: {
+        const r = msgType === MsgType.OrderCancelRequest ? cancelRequest(m, ctx) : replaceRequest(m, ctx);
+        if (!r.ok) return this.refuseOrder(link, m, seq, msgType, r.refusal);
+        const req = r.request;
+        this.owners.set(req.clientOrderId, link.id);
+        const done = (err: ServiceError | null, reports: readonly ExecutionReport[]) => {
+          if (err) return this.unavailable(link, seq, msgType, err);
+          for (const report of reports) if (report.sequence === 0) this.deliver(link, report);
+        };
+        if (msgType === MsgType.OrderCancelRequest)
+          this.deps.orderEntry.cancelOrder(req, this.metadata(s), { deadline: this.deadline() }, (err, res) =>
+            done(err, res?.report ? [res.report] : []),
+          );
+        else
+          this.deps.orderEntry.replaceOrder(
+            r.request as Parameters<OrderEntryClient["replaceOrder"]>[0],
+            this.metadata(s),
+            { deadline: this.deadline() },
+            (err, res) => done(err, res?.reports ?? []),
+          );
+        return;
+      }
+      case MsgType.OrderMassCancelRequest: {
+        const r = massCancelRequest(m, ctx);
+        if (!r.ok) return this.refuseOrder(link, m, seq, msgType, r.refusal);
+        const { type, ...req } = r.request;
+        this.owners.set(req.clientOrderId, link.id);
+        this.deps.orderEntry.massCancel(req, this.metadata(s), { deadline: this.deadline() }, (err, res) => {
+          link.send(MsgType.OrderMassCancelReport, (e) =>
+            writeMassCancelReport(
+              e,
+              req.clientOrderId,
+              type,
+              err
+                ? { rejectedText: err.code === status.UNAVAILABLE ? "order entry unavailable" : err.details }
+                : { cancelled: res.cancelledCount },
+            ),
+          );
+        });
+        return;
+      }
+      case MsgType.OrderStatusRequest: {
+        const r = statusRequest(m, ctx);
+        if (!r.ok) return this.refuseOrder(link, m, seq, msgType, r.refusal);
+        this.status(link, r.request);
+        return;
+      }
+      default:
+        link.send(MsgType.BusinessMessageReject, (e) =>
+          writeBusinessReject(
+            e,
+            seq,
+            msgType,
+            BusinessRejectReason.UnsupportedMessageType,
+            `MsgType ${msgType.slice(0, 2)} is not supported`,
+          ),
+        );
+    }
+  }
+
+  /** H: the order's latest report as this gateway saw it (ExecType I), else the status query's answer. */
+  private status(link: SessionLink, q: StatusQuery): void {
+    if (this.deps.onStatusRequest !== undefined) return this.deps.onStatusRequest(link, q);
+    const known = this.latest.get(`${q.account}\u0000${q.clientOrderId}`);
+    if (known !== undefined && (q.orderId === 0 || known.order?.orderId === q.orderId))
+      return this.sendStatus(link, known, q.statusReqId);
+    link.send(MsgType.ExecutionReport, (e) =>
+      writeOrderRefusal(
+        e,
+        { clOrdId: q.clientOrderId || "NONE", symbol: q.instrument },
+        5,
+        "unknown order",
+        this.rejectExecId(),
+        this.now(),
+      ),
+    );
+  }
+
+  /** An order status answer: the order as it stands, ExecType I (order status). */
+  sendStatus(link: SessionLink, report: ExecutionReport, statusReqId: string): void {
+    link.send(MsgType.ExecutionReport, (e) => {
+      writeReport(
+        e,
+        { ...report, execType: 0, requestClientOrderId: "", origClientOrderId: "", text: "" },
+        this.deps.instruments,
+        "0",
+        this.now(),
+      );
+      if (statusReqId !== "") e.string(Tag.OrdStatusReqID, statusReqId);
+    });
+  }
+
+  private route(account: string, report: ExecutionReport): void {
+    const o = report.order;
+    const owner =
+      (report.requestClientOrderId !== "" ? this.owners.get(report.requestClientOrderId) : undefined) ??
+      (o !== undefined ? this.owners.get(o.clientOrderId) : undefined) ??
+      (report.origClientOrderId !== "" ? this.owners.get(report.origClientOrderId) : undefined);
+    if (o !== undefined && o.clientOrderId !== "") {
+      const key = `${account}\u0000${o.clientOrderId}`;
+      this.latest.delete(key);
+      this.latest.set(key, report);
+      if (this.latest.size > MAX_KNOWN_ORDERS) this.latest.delete(this.latest.keys().next().value!);
+    }
+    if (owner === undefined) return;
+    if (o !== undefined && o.orderId > 0) {
+      const open = this.openOrders.get(owner);
+      if (open !== undefined) {
+        if (o.status === OrderStatus.NEW || o.status === OrderStatus.PARTIALLY_FILLED)
+          open.set(o.orderId, { instrument: o.instrument, clientOrderId: o.clientOrderId });
+        else open.delete(o.orderId);
+      }
+    }
+    const link = this.links.get(owner);
+    if (link !== undefined) this.deliver(link, report);
+  }
+
+  private deliver(link: SessionLink, report: ExecutionReport): void {
+    const execId = report.sequence > 0 ? String(report.sequence) : this.rejectExecId();
+    link.send(msgTypeOf(report), (e) => writeReport(e, report, this.deps.instruments, execId, this.now()));
+    const id = report.requestClientOrderId || report.order?.clientOrderId || "";
+    const started = this.pending.get(id);
+    if (started !== undefined) {
+      this.pending.delete(id);
+      this.deps.onAcknowledged?.(this.now() - started);
+    }
+  }
+
+  private refuseOrder(link: SessionLink, m: FixMessage, seq: number, msgType: string, refusal: Refusal): void {
+    if (refusal.kind === "session-reject") {
+      link.send(MsgType.Reject, (e) => {
+        if (seq > 0) e.int(Tag.RefSeqNum, seq);
+        if (refusal.refTag > 0) e.int(Tag.RefTagID, refusal.refTag);
+        e.string(Tag.RefMsgType, msgType).int(Tag.SessionRejectReason, refusal.reason).string(Tag.Text, refusal.text);
+      });
+      return;
+    }
+    const clOrdId = m.string(Tag.ClOrdID) ?? "NONE";
+    if (msgType === MsgType.OrderCancelRequest || msgType === MsgType.OrderCancelReplaceRequest) {
+      const orig = m.string(Tag.OrigClOrdID) ?? "NONE";
+      link.send(MsgType.OrderCancelReject, (e) =>
+        writeCancelRefusal(e, clOrdId, orig, msgType === MsgType.OrderCancelRequest ? "F" : "G", refusal.text),
+      );
+    } else if (msgType === MsgType.OrderMassCancelRequest) {
+      link.send(MsgType.OrderMassCancelReport, (e) =>
+        writeMassCancelReport(e, clOrdId, m.string(Tag.MassCancelRequestType) ?? "0", { rejectedText: refusal.text }),
+      );
+    } else {
+      const symbol = m.string(Tag.Symbol);
+      link.send(MsgType.ExecutionReport, (e) =>
+        writeOrderRefusal(
+          e,
+          { clOrdId, symbol: symbol?.slice(0, 32), sideChar: m.char(Tag.Side) },
+          refusal.reason,
+          refusal.text,
+          this.rejectExecId(),
+          this.now(),
+        ),
+      );
+    }
+  }
+
+  private unavailable(link: SessionLink, seq: number, msgType: string, err: ServiceError): void {
+    this.deps.logger.warn({ session: link.id, code: err.code, err: err.details }, "OrderEntry call failed");
+    const reason =
+      err.code === status.UNAUTHENTICATED || err.code === status.PERMISSION_DENIED
+        ? BusinessRejectReason.NotAuthorized
+        : BusinessRejectReason.ApplicationNotAvailable;
+    link.send(MsgType.BusinessMessageReject, (e) =>
+      writeBusinessReject(
+        e,
+        seq,
+        msgType,
+        reason,
+        reason === BusinessRejectReason.NotAuthorized
+          ? "not authorized"
+          : "order entry unavailable: the outcome is unknown, ask with H",
+      ),
+    );
+  }
+
+  private rejectExecId(): string {
+    return `R${++this.rejectCounter}`;
+  }
+
+  private metadata(s: RoutedSession): Metadata {
+    const md = new Metadata();
+    md.set("authorization", `Bearer ${s.token}`);
+    return md;
+  }
+
+  private deadline(): Date {
+    return new Date(this.now() + (this.deps.deadlineMs ?? 10_000));
+  }
+
+  private now(): number {
+    return (this.deps.clock ?? Date.now)();
+  }
+}
+
+const RESTART_DELAY_MS = 500;
+
+/** One account's execution reports: ListOpenOrders for the starting sequence, then the stream, resumed after errors. */
+class AccountStream {
+  private readonly session: RoutedSession;
+  private readonly deps: OrderRouterDeps;
+  private readonly onReport: (r: ExecutionReport) => void;
+  private call: ClientReadableStream<StreamExecutionReportsResponse> | undefined;
+  private next = 0;
+  private stopped = false;
+
+  constructor(session: RoutedSession, deps: OrderRouterDeps, onReport: (r: ExecutionReport) => void) {
+    this.session = session;
+    this.deps = deps;
+    this.onReport = onReport;
+  }
+
+  start(): void {
+    if (this.stopped) return;
+    const md = new Metadata();
+    md.set("authorization", `Bearer ${this.session.token}`);
+    if (this.next > 0) return this.open(md);
+    this.deps.orderEntry.listOpenOrders({ account: this.session.account, instrument: "" }, md, (err, res) => {
+      if (err) {
+        this.deps.logger.warn({ account: this.session.account, err: err.details }, "ListOpenOrders failed; retrying");
+        setTimeout(() => this.start(), RESTART_DELAY_MS).unref();
+        return;
+      }
+      this.next = res.asOfSequence + 1;
+      this.open(md);
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.call?.cancel();
+  }
+
+  private open(md: Metadata): void {
+    const call = this.deps.orderEntry.streamExecutionReports(
+      { account: this.session.account, fromSequence: this.next },
+      md,
+    );
+    this.call = call;
+    call.on("data", (msg: StreamExecutionReportsResponse) => {
+      if (msg.message?.$case !== "report") return;
+      const r = msg.message.value;
+      if (r.sequence < this.next) return;
+      this.next = r.sequence + 1;
+      this.onReport(r);
+    });
+    call.on("error", (e: ServiceError) => {
+      if (this.stopped || e.code === status.CANCELLED) return;
+      this.deps.logger.warn(
+        { account: this.session.account, err: e.details },
+        "execution report stream ended; resuming",
+      );
+      setTimeout(() => this.start(), RESTART_DELAY_MS).unref();
+    });
+    call.on("end", () => {
+      if (!this.stopped) setTimeout(() => this.start(), RESTART_DELAY_MS).unref();
+    });
+  }
+}
