@@ -231,10 +231,11 @@ export class OrderRouter implements ApplicationHandler {
     link.send(MsgType.ExecutionReport, (e) => {
       writeReport(
         e,
-        { ...report, execType: 0, requestClientOrderId: "", origClientOrderId: "", text: "" },
+        { ...report, requestClientOrderId: "", origClientOrderId: "" },
         this.deps.instruments,
         "0",
         this.now(),
+        true,
       );
       if (statusReqId !== "") e.string(Tag.OrdStatusReqID, statusReqId);
     });
