@@ -14,6 +14,7 @@ import {
   massCancelRequest,
   newOrderRequest,
   replaceRequest,
+  OrdRejReason,
   statusRequest,
   type Refusal,
 } from "../domain/order-requests.ts";
@@ -23,6 +24,7 @@ import {
   writeCancelRefusal,
   writeMassCancelReport,
   writeOrderRefusal,
+  writeOrderStatus,
   writeReport,
 } from "../domain/execution-reports.ts";
 import type { ApplicationHandler, SessionLink } from "./fix-acceptor.ts";
@@ -46,7 +48,6 @@ export interface OrderRouterDeps {
   readonly deadlineMs?: number;
   /** Called with the ms from a D's arrival to its first ExecutionReport (D-to-8 latency). */
   readonly onAcknowledged?: (ms: number) => void;
-  readonly onStatusRequest?: (link: SessionLink, request: StatusQuery) => void;
 }
 
 export interface StatusQuery {
@@ -56,9 +57,6 @@ export interface StatusQuery {
   readonly orderId: number;
   readonly statusReqId: string;
 }
-
-/** Reports kept per order (latest) so that H can answer for orders this gateway has seen. */
-const MAX_KNOWN_ORDERS = 100_000;
 
 /**
  * The application layer: FIX orders to OrderEntry calls with the session's own token, and
@@ -79,7 +77,6 @@ export class OrderRouter implements ApplicationHandler {
   private readonly streams = new Map<string, AccountStream>();
   /** D arrival times by ClOrdID, until the first report (latency metric). */
   private readonly pending = new Map<string, number>();
-  private readonly latest = new Map<string, ExecutionReport>();
   private rejectCounter = 0;
 
   constructor(deps: OrderRouterDeps) {
@@ -93,7 +90,7 @@ export class OrderRouter implements ApplicationHandler {
     this.links.set(link.id, link);
     if (!this.openOrders.has(link.id)) this.openOrders.set(link.id, new Map());
     if (!this.streams.has(s.account)) {
-      const stream = new AccountStream(s, this.deps, (r) => this.route(s.account, r));
+      const stream = new AccountStream(s, this.deps, (r) => this.route(r));
       this.streams.set(s.account, stream);
       stream.start();
     }
@@ -208,51 +205,47 @@ export class OrderRouter implements ApplicationHandler {
     }
   }
 
-  /** H: the order's latest report as this gateway saw it (ExecType I), else the status query's answer. */
+  /** H: OrderEntry.GetOrder for the session's account; the order as it stands (ExecType I), or a reject. */
   private status(link: SessionLink, q: StatusQuery): void {
-    if (this.deps.onStatusRequest !== undefined) return this.deps.onStatusRequest(link, q);
-    const known = this.latest.get(`${q.account}\u0000${q.clientOrderId}`);
-    if (known !== undefined && (q.orderId === 0 || known.order?.orderId === q.orderId))
-      return this.sendStatus(link, known, q.statusReqId);
-    link.send(MsgType.ExecutionReport, (e) =>
-      writeOrderRefusal(
-        e,
-        { clOrdId: q.clientOrderId || "NONE", symbol: q.instrument },
-        5,
-        "unknown order",
-        this.rejectExecId(),
-        this.now(),
-      ),
+    const s = this.sessions.get(link.id)!;
+    const target =
+      q.orderId > 0
+        ? { $case: "orderId" as const, value: q.orderId }
+        : { $case: "clientOrderId" as const, value: q.clientOrderId };
+    this.deps.orderEntry.getOrder(
+      { account: s.account, target },
+      this.metadata(s),
+      { deadline: this.deadline() },
+      (err, res) => {
+        const order = err ? undefined : res.order;
+        if (order === undefined || (q.instrument !== "" && order.instrument !== q.instrument)) {
+          link.send(MsgType.ExecutionReport, (e) => {
+            writeOrderRefusal(
+              e,
+              { clOrdId: q.clientOrderId || "NONE", symbol: q.instrument },
+              OrdRejReason.UnknownOrder,
+              err ? "order entry unavailable" : "unknown order",
+              this.rejectExecId(),
+              this.now(),
+            );
+            if (q.statusReqId !== "") e.string(Tag.OrdStatusReqID, q.statusReqId);
+          });
+          return;
+        }
+        link.send(MsgType.ExecutionReport, (e) => {
+          writeOrderStatus(e, order, this.deps.instruments, this.now());
+          if (q.statusReqId !== "") e.string(Tag.OrdStatusReqID, q.statusReqId);
+        });
+      },
     );
   }
 
-  /** An order status answer: the order as it stands, ExecType I (order status). */
-  sendStatus(link: SessionLink, report: ExecutionReport, statusReqId: string): void {
-    link.send(MsgType.ExecutionReport, (e) => {
-      writeReport(
-        e,
-        { ...report, requestClientOrderId: "", origClientOrderId: "" },
-        this.deps.instruments,
-        "0",
-        this.now(),
-        true,
-      );
-      if (statusReqId !== "") e.string(Tag.OrdStatusReqID, statusReqId);
-    });
-  }
-
-  private route(account: string, report: ExecutionReport): void {
+  private route(report: ExecutionReport): void {
     const o = report.order;
     const owner =
       (report.requestClientOrderId !== "" ? this.owners.get(report.requestClientOrderId) : undefined) ??
       (o !== undefined ? this.owners.get(o.clientOrderId) : undefined) ??
       (report.origClientOrderId !== "" ? this.owners.get(report.origClientOrderId) : undefined);
-    if (o !== undefined && o.clientOrderId !== "") {
-      const key = `${account}\u0000${o.clientOrderId}`;
-      this.latest.delete(key);
-      this.latest.set(key, report);
-      if (this.latest.size > MAX_KNOWN_ORDERS) this.latest.delete(this.latest.keys().next().value!);
-    }
     if (owner === undefined) return;
     if (o !== undefined && o.orderId > 0) {
       const open = this.openOrders.get(owner);

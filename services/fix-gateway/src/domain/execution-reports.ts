@@ -196,6 +196,30 @@ export function writeReport(
   else if (r.text !== "") e.string(Tag.Text, r.text);
 }
 
+/** The answer to an OrderStatusRequest (H): the order as it stands, ExecType I. */
+export function writeOrderStatus(e: FixEncoder, order: Order, instruments: InstrumentTable, nowMs: number): void {
+  const report: ExecutionReport = {
+    sequence: 0,
+    execType: ExecType.UNSPECIFIED,
+    order,
+    requestKind: RequestKind.UNSPECIFIED,
+    requestClientOrderId: "",
+    origClientOrderId: "",
+    tradeId: 0,
+    lastPrice: 0,
+    lastQty: 0,
+    lastNotional: 0,
+    liquidity: LiquidityIndicator.UNSPECIFIED,
+    rejectReason: RejectReason.UNSPECIFIED,
+    cancelReason: 0,
+    text: "",
+    commandSeq: 0,
+    eventIndex: 0,
+    transactTime: order.updateTime,
+  };
+  writeReport(e, report, instruments, "0", nowMs, true);
+}
+
 function writeCancelReject(e: FixEncoder, r: ExecutionReport, o: Order | undefined): void {
   const known = o !== undefined && o.orderId > 0;
   e.string(Tag.OrderID, known ? String(o.orderId) : "NONE");

@@ -62,6 +62,7 @@ import { newTokenBucket, type TokenBucket } from "../domain/token-bucket.ts";
 import type { AccountRegistry } from "./accounts.ts";
 import type { EventFollower } from "./event-follower.ts";
 import { cancelEverywhere } from "./cancel-all.ts";
+import { getOrder } from "./order-status.ts";
 
 export interface InstrumentInfo {
   readonly partition: number;
@@ -614,6 +615,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       }
       return { cancelledCount: cancelled, commands };
     }),
+    getOrder: unary(async (req, caller) => getOrder(deps.projection, authorise(caller, req.account), req)),
     listOpenOrders: unary(async (req, caller) => {
       const account = authorise(caller, req.account);
       return {

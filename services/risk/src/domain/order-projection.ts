@@ -410,6 +410,37 @@ export class OrderProjection {
     return o === undefined ? undefined : { ...o };
   }
 
+  /**
+   * One order of `account` by venue order id or client order id (current, or one it had
+   * before a replace): live, or finished while its reports are kept. Never another
+   * account's order.
+   */
+  findOrder(account: string, target: { orderId: number } | { clientOrderId: string }): Order | undefined {
+    const list = this.recent.get(account) ?? [];
+    let orderId = "orderId" in target ? target.orderId : this.orderIdByClientId(account, target.clientOrderId);
+    if (orderId === undefined && "clientOrderId" in target) {
+      const id = target.clientOrderId;
+      for (let i = list.length - 1; i >= 0 && orderId === undefined; i--) {
+        const r = list[i]!;
+        if (r.order?.account === account && (r.order.clientOrderId === id || r.origClientOrderId === id)) {
+          // Refused orders have no venue id: their own report is all there is.
+          if (r.order.orderId === 0) return { ...r.order };
+          orderId = r.order.orderId;
+        }
+      }
+    }
+    if (orderId === undefined || orderId === 0) return undefined;
+    const live = this.live.get(orderId)?.order;
+    if (live !== undefined) return live.account === account ? { ...live } : undefined;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const o = list[i]!.order;
+      // A reject of this account's request about another account's order may carry that
+      // order: only the account's own orders count.
+      if (o !== undefined && o.orderId === orderId && o.account === account) return { ...o };
+    }
+    return undefined;
+  }
+
   lastReportSequence(account: string): number {
     return this.sequences.get(account) ?? 0;
   }
