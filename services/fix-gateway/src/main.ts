@@ -17,6 +17,7 @@ import {
   Shutdown,
   startOpsServer,
   type StartedService,
+  type Telemetry,
 } from "@tradeplane/platform";
 import { loadFixGatewayConfig, readSessionSecrets, type FixGatewayConfig } from "./config.ts";
 import { DEFAULT_SESSION_SETTINGS } from "./domain/session.ts";
@@ -31,6 +32,7 @@ export interface StartedFixGateway extends StartedService {
   readonly fixPort: number;
   readonly acceptor: FixAcceptor;
   readonly metrics: FixMetrics;
+  readonly telemetry: Telemetry;
 }
 
 /**
@@ -96,6 +98,7 @@ export async function main(config: Readonly<FixGatewayConfig>): Promise<StartedF
     orderEntry,
     instruments,
     logger,
+    tracer: telemetry.tracer,
     deadlineMs: config.orderEntryDeadlineMs,
     onAcknowledged: (ms) => metrics.acknowledged(ms),
   });
@@ -132,7 +135,7 @@ export async function main(config: Readonly<FixGatewayConfig>): Promise<StartedF
   const ops = await startOpsServer({ host: config.opsHost, port: config.opsPort, registry, health, logger });
   shutdown.add("ops", () => ops.close());
   logger.info({ fixPort, opsPort: ops.port, sessions: config.sessions.length }, "FIX gateway started");
-  return { shutdown, grpcPort: 0, opsPort: ops.port, fixPort, acceptor, metrics };
+  return { shutdown, grpcPort: 0, opsPort: ops.port, fixPort, acceptor, metrics, telemetry };
 }
 
 // 1. config, then run, when started as a program.

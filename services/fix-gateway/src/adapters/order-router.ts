@@ -5,7 +5,8 @@ import {
   type OrderEntryClient,
   type StreamExecutionReportsResponse,
 } from "@tradeplane/contracts";
-import type { Logger } from "@tradeplane/platform";
+import { context, trace, SpanStatusCode, type Span, type Tracer } from "@opentelemetry/api";
+import { traceparentOf, type Logger } from "@tradeplane/platform";
 import { BusinessRejectReason, MsgType, Tag } from "../domain/fix-tags.ts";
 import type { FixMessage } from "../domain/fix-message.ts";
 import type { InstrumentTable } from "../domain/instruments.ts";
@@ -44,6 +45,8 @@ export interface OrderRouterDeps {
   readonly orderEntry: OrderEntryClient;
   readonly instruments: InstrumentTable;
   readonly logger: Logger;
+  /** Each order request is a span whose context travels to OrderEntry (and on to the log and the engine). */
+  readonly tracer?: Tracer;
   readonly clock?: () => number;
   readonly deadlineMs?: number;
   /** Called with the ms from a D's arrival to its first ExecutionReport (D-to-8 latency). */
@@ -138,7 +141,9 @@ export class OrderRouter implements ApplicationHandler {
         const req = r.request;
         this.owners.set(req.clientOrderId, link.id);
         this.pending.set(req.clientOrderId, this.now());
-        this.deps.orderEntry.submitOrder(req, this.metadata(s), { deadline: this.deadline() }, (err, res) => {
+        const span = this.span(link, msgType, req.clientOrderId);
+        this.deps.orderEntry.submitOrder(req, this.metadata(s, span), { deadline: this.deadline() }, (err, res) => {
+          this.endSpan(span, err);
           if (err) return this.unavailable(link, seq, msgType, err);
           for (const report of res.reports) if (report.sequence === 0) this.deliver(link, report);
         });
@@ -150,18 +155,20 @@ export class OrderRouter implements ApplicationHandler {
         if (!r.ok) return this.refuseOrder(link, m, seq, msgType, r.refusal);
         const req = r.request;
         this.owners.set(req.clientOrderId, link.id);
+        const span = this.span(link, msgType, req.clientOrderId);
         const done = (err: ServiceError | null, reports: readonly ExecutionReport[]) => {
+          this.endSpan(span, err);
           if (err) return this.unavailable(link, seq, msgType, err);
           for (const report of reports) if (report.sequence === 0) this.deliver(link, report);
         };
         if (msgType === MsgType.OrderCancelRequest)
-          this.deps.orderEntry.cancelOrder(req, this.metadata(s), { deadline: this.deadline() }, (err, res) =>
+          this.deps.orderEntry.cancelOrder(req, this.metadata(s, span), { deadline: this.deadline() }, (err, res) =>
             done(err, res?.report ? [res.report] : []),
           );
         else
           this.deps.orderEntry.replaceOrder(
             r.request as Parameters<OrderEntryClient["replaceOrder"]>[0],
-            this.metadata(s),
+            this.metadata(s, span),
             { deadline: this.deadline() },
             (err, res) => done(err, res?.reports ?? []),
           );
@@ -172,7 +179,9 @@ export class OrderRouter implements ApplicationHandler {
         if (!r.ok) return this.refuseOrder(link, m, seq, msgType, r.refusal);
         const { type, ...req } = r.request;
         this.owners.set(req.clientOrderId, link.id);
-        this.deps.orderEntry.massCancel(req, this.metadata(s), { deadline: this.deadline() }, (err, res) => {
+        const span = this.span(link, msgType, req.clientOrderId);
+        this.deps.orderEntry.massCancel(req, this.metadata(s, span), { deadline: this.deadline() }, (err, res) => {
+          this.endSpan(span, err);
           link.send(MsgType.OrderMassCancelReport, (e) =>
             writeMassCancelReport(
               e,
@@ -327,10 +336,26 @@ export class OrderRouter implements ApplicationHandler {
     return `R${++this.rejectCounter}`;
   }
 
-  private metadata(s: RoutedSession): Metadata {
+  private metadata(s: RoutedSession, span?: Span): Metadata {
     const md = new Metadata();
     md.set("authorization", `Bearer ${s.token}`);
+    if (span !== undefined) {
+      const traceparent = traceparentOf(trace.setSpan(context.active(), span));
+      if (traceparent !== "") md.set("traceparent", traceparent);
+    }
     return md;
+  }
+
+  private span(link: SessionLink, msgType: string, clOrdId: string): Span | undefined {
+    return this.deps.tracer?.startSpan(`fix ${msgType}`, {
+      attributes: { "fix.session": link.id, "fix.msg_type": msgType, "fix.cl_ord_id": clOrdId },
+    });
+  }
+
+  private endSpan(span: Span | undefined, err: ServiceError | null): void {
+    if (span === undefined) return;
+    if (err) span.setStatus({ code: SpanStatusCode.ERROR, message: err.details });
+    span.end();
   }
 
   private deadline(): Date {

@@ -66,6 +66,13 @@ describe("FIX order flow against a real venue", () => {
     });
   });
 
+  it("exports its metrics: sessions, messages by type, D-to-8 latency", async () => {
+    const text = await (await fetch(`http://127.0.0.1:${venue.gateway.opsPort}/metrics`)).text();
+    expect(text).toMatch(/tp_fix_sessions_logged_on\{[^}]*session="a"[^}]*\} 1/);
+    expect(text).toMatch(/tp_fix_messages_total\{[^}]*direction="in"[^}]*msg_type="D"[^}]*\} [1-9]/);
+    expect(text).toMatch(/tp_fix_new_order_ack_seconds_count\{[^}]*\} [1-9]/);
+  });
+
   it("replaces, reports status, cancels", async () => {
     const from = a.received.length;
     a.send("D", "11=rest-1|55=INFY|54=1|38=10|40=2|44=990.00", { sender: "BROKER_A" });
