@@ -27,6 +27,9 @@ import { FixMetrics } from "./adapters/fix-metrics.ts";
 import { OrderRouter, type RoutedSession } from "./adapters/order-router.ts";
 import { SessionStore } from "./adapters/session-store.ts";
 
+/** How long to wait at start for market data to answer ListInstruments. */
+const INSTRUMENTS_WAIT_MS = 60_000;
+
 /** A started FIX gateway; `grpcPort` is 0 (it serves FIX, not gRPC). */
 export interface StartedFixGateway extends StartedService {
   readonly fixPort: number;
@@ -75,6 +78,10 @@ export async function main(config: Readonly<FixGatewayConfig>): Promise<StartedF
     orderEntry.close();
     marketData.close();
   });
+  // Market data may still be starting (local mode starts every service at once): wait for it.
+  await new Promise<void>((resolve, reject) =>
+    marketData.waitForReady(Date.now() + INSTRUMENTS_WAIT_MS, (err) => (err ? reject(err) : resolve())),
+  );
   const listed = await new Promise<ListInstrumentsResponse>((resolve, reject) =>
     marketData.listInstruments(
       {},
