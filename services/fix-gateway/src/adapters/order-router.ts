@@ -64,9 +64,9 @@ export interface StatusQuery {
 /**
  * The application layer: FIX orders to OrderEntry calls with the session's own token, and
  * the account's execution reports back to the session that owns each order. Reports come
- * from one StreamExecutionReports per account (started from ListOpenOrders' as_of_sequence,
- * so none is missed between logon and the first order); only reports that never reached
- * the log (sequence 0: refused by the risk gateway) are taken from the calls' answers.
+ * from a call's answer or from one StreamExecutionReports per account (started from
+ * ListOpenOrders' as_of_sequence, so none is missed between logon and the first order),
+ * whichever brings a report first; per order, both keep the report order.
  * Cancel-on-disconnect is per FIX session: the orders this session entered, not the account's.
  */
 export class OrderRouter implements ApplicationHandler {
@@ -81,6 +81,9 @@ export class OrderRouter implements ApplicationHandler {
   /** D arrival times by ClOrdID, until the first report (latency metric). */
   private readonly pending = new Map<string, number>();
   private rejectCounter = 0;
+  /** Reports already sent (account and sequence), so that the second of two paths skips them. */
+  private routed = new Set<string>();
+  private routedBefore = new Set<string>();
 
   constructor(deps: OrderRouterDeps) {
     this.deps = deps;
@@ -93,7 +96,7 @@ export class OrderRouter implements ApplicationHandler {
     this.links.set(link.id, link);
     if (!this.openOrders.has(link.id)) this.openOrders.set(link.id, new Map());
     if (!this.streams.has(s.account)) {
-      const stream = new AccountStream(s, this.deps, (r) => this.route(r));
+      const stream = new AccountStream(s, this.deps, (r) => this.route(s.account, r));
       this.streams.set(s.account, stream);
       stream.start();
     }
@@ -145,7 +148,7 @@ export class OrderRouter implements ApplicationHandler {
         this.deps.orderEntry.submitOrder(req, this.metadata(s, span), { deadline: this.deadline() }, (err, res) => {
           this.endSpan(span, err);
           if (err) return this.unavailable(link, seq, msgType, err);
-          for (const report of res.reports) if (report.sequence === 0) this.deliver(link, report);
+          for (const report of res.reports) this.answered(link, s.account, report);
         });
         return;
       }
@@ -159,7 +162,7 @@ export class OrderRouter implements ApplicationHandler {
         const done = (err: ServiceError | null, reports: readonly ExecutionReport[]) => {
           this.endSpan(span, err);
           if (err) return this.unavailable(link, seq, msgType, err);
-          for (const report of reports) if (report.sequence === 0) this.deliver(link, report);
+          for (const report of reports) this.answered(link, s.account, report);
         };
         if (msgType === MsgType.OrderCancelRequest)
           this.deps.orderEntry.cancelOrder(req, this.metadata(s, span), { deadline: this.deadline() }, (err, res) =>
@@ -249,7 +252,27 @@ export class OrderRouter implements ApplicationHandler {
     );
   }
 
-  private route(report: ExecutionReport): void {
+  /**
+   * A report in a call's answer: sent at once (the account's stream brings the same report
+   * a little later and is then skipped); reports that never reached the log (sequence 0)
+   * only come this way.
+   */
+  private answered(link: SessionLink, account: string, report: ExecutionReport): void {
+    if (report.sequence === 0) this.deliver(link, report);
+    else this.route(account, report);
+  }
+
+  /** A report of the account, from a call's answer or the stream, whichever comes first: to the session that owns its order. */
+  private route(account: string, report: ExecutionReport): void {
+    const key = `${account}\u0000${report.sequence}`;
+    if (this.routed.has(key) || this.routedBefore.has(key)) return;
+    this.routed.add(key);
+    // Two generations instead of evicting one by one (an iterator from a Set's start walks
+    // every deleted slot): what went out is remembered for at least MAX_ROUTED reports.
+    if (this.routed.size >= MAX_ROUTED) {
+      this.routedBefore = this.routed;
+      this.routed = new Set();
+    }
     const o = report.order;
     const owner =
       (report.requestClientOrderId !== "" ? this.owners.get(report.requestClientOrderId) : undefined) ??
@@ -368,6 +391,8 @@ export class OrderRouter implements ApplicationHandler {
 }
 
 const RESTART_DELAY_MS = 500;
+/** Reports remembered as sent: far more than can be in flight between a call's answer and the stream. */
+const MAX_ROUTED = 100_000;
 
 /** One account's execution reports: ListOpenOrders for the starting sequence, then the stream, resumed after errors. */
 class AccountStream {
