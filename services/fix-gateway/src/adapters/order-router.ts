@@ -83,11 +83,15 @@ export class OrderRouter implements ApplicationHandler {
   private rejectCounter = 0;
   /** Reports already sent (account and sequence), so that the second of two paths skips them. */
   private routed = new Set<string>();
+  /** Accounts traded by exactly one FIX session -> that session. */
+  private readonly soleSession = new Map<string, string>();
   private routedBefore = new Set<string>();
 
   constructor(deps: OrderRouterDeps) {
     this.deps = deps;
     this.sessions = new Map(deps.sessions.map((s) => [s.id, s]));
+    for (const s of deps.sessions)
+      if (deps.sessions.filter((t) => t.account === s.account).length === 1) this.soleSession.set(s.account, s.id);
   }
 
   loggedOn(link: SessionLink): void {
@@ -277,7 +281,10 @@ export class OrderRouter implements ApplicationHandler {
     const owner =
       (report.requestClientOrderId !== "" ? this.owners.get(report.requestClientOrderId) : undefined) ??
       (o !== undefined ? this.owners.get(o.clientOrderId) : undefined) ??
-      (report.origClientOrderId !== "" ? this.owners.get(report.origClientOrderId) : undefined);
+      (report.origClientOrderId !== "" ? this.owners.get(report.origClientOrderId) : undefined) ??
+      // Orders entered before this gateway started (or through gRPC): an account with a
+      // single FIX session gets them there; with several, nobody can tell whose they are.
+      this.soleSession.get(account);
     if (owner === undefined) return;
     if (o !== undefined && o.orderId > 0) {
       const open = this.openOrders.get(owner);

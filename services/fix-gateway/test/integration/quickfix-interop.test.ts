@@ -77,6 +77,10 @@ describe("QuickFIX C++ initiator against the FIX gateway", () => {
     a.send("35=q|11=qa-7|530=7|60=20260301-12:00:00.000");
     expect(await a.message((f) => f[35] === "r", "mass cancel report")).toMatchObject({ 531: "7", 533: "2" });
 
+    // an order resting through the restart
+    a.send("35=D|11=qa-9|55=INFY|54=1|38=2|40=2|44=985.00|59=1|60=20260301-12:00:00.000");
+    await a.message((f) => f[11] === "qa-9" && f[150] === "0", "qa-9 new");
+
     // gateway restart: QuickFIX reconnects on its own and both sides go on from their numbers
     const beforeRestart = a.received.length;
     const lastSeqIn = Math.max(...a.received.map((f) => Number(f[34])));
@@ -89,6 +93,12 @@ describe("QuickFIX C++ initiator against the FIX gateway", () => {
     expect(await a.message((f) => f[11] === "qa-8", "qa-8 after the restart", beforeRestart)).toMatchObject({
       150: "0",
     });
+    // the order from before the restart still gets its fill
+    await b.waitFor(() => b.logons === 2, "QF_B logon after the restart");
+    b.send("35=D|11=qb-3|55=INFY|54=2|38=2|40=2|44=985.00|59=3|60=20260301-12:00:00.000");
+    expect(
+      await a.message((f) => f[11] === "qa-9" && f[150] === "F", "qa-9 filled after the restart", beforeRestart),
+    ).toMatchObject({ 39: "2", 14: "2" });
     // The old session ended with our Logout ("gateway shutting down"); nothing was rejected.
     expect(a.received.slice(beforeRestart).filter((f) => f[35] === "3" || f[35] === "j")).toEqual([]);
 
