@@ -3,9 +3,10 @@
 // written back from them) and with jspurefix (parse into its view and object, encode the
 // object with its transmitter) on the same bytes in the same run. (2) D-to-8 through the
 // whole venue: a FIX client sends NewOrderSingles at --rate per second for --seconds to the
-// gateway in front of a real local venue (nats-server, engine process; risk gateway, market
-// data and the FIX gateway in this process) and times each from its write to the first
-// ExecutionReport read back (client side: TCP both ways included). --venue 0 skips (2).
+// gateway in front of a real local venue (nats-server, and the engine, the risk gateway,
+// market data and the FIX gateway each in its own process, as in local mode) and times each
+// from its write to the first ExecutionReport read back (client side: TCP both ways
+// included). --venue 0 skips (2).
 //   npm run -s bench:fix -- [--messages 2000000] [--rate 2000] [--seconds 10]
 // Last line: {"codecMsgsPerSec":X,"jspurefixCodecMsgsPerSec":Y,...,"p50Ms":..,"p99Ms":..}
 import { FixEncoder } from "@tradeplane/fix-gateway/domain/fix-encoder";
@@ -195,7 +196,9 @@ console.log(
 
 /** D-to-8 at `rate` orders per second for `seconds` (after a second of warm-up), through the whole venue. */
 async function dTo8(rate: number, seconds: number) {
-  const venue = await startFixVenue("benchfix", [{ id: "bench", compId: "BENCH", account: "bench" }]);
+  const venue = await startFixVenue("benchfix", [{ id: "bench", compId: "BENCH", account: "bench" }], {
+    processes: true,
+  });
   try {
     const client = await FixClient.connect(venue.gateway.fixPort);
     client.send("A", "98=0|108=30|141=Y", { sender: "BENCH" });

@@ -8,7 +8,16 @@ import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { accountsBucket } from "@tradeplane/contracts";
 import { provision, venueProvisioningPlan, type StartedService } from "@tradeplane/platform";
-import { connectTo, NatsServer, REFERENCE_PRICE, testInstrumentSettings, TEST_INSTRUMENTS } from "@tradeplane/testkit";
+import { fileURLToPath } from "node:url";
+import {
+  connectTo,
+  freePort,
+  NatsServer,
+  REFERENCE_PRICE,
+  ServiceProcess,
+  testInstrumentSettings,
+  TEST_INSTRUMENTS,
+} from "@tradeplane/testkit";
 import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
 import { main as riskMain } from "@tradeplane/risk/main";
 import { AccountRegistry } from "@tradeplane/risk/accounts";
@@ -24,6 +33,7 @@ export const PRICE_UNIT = "0.01";
 export interface FixVenue {
   readonly server: NatsServer;
   readonly nc: NatsConnection;
+  /** In-process gateway (absent with `processes`: then only `fixPort` is known). */
   gateway: StartedFixGateway;
   readonly fixConfig: FixGatewayConfig;
   restartFixGateway(): Promise<void>;
@@ -31,9 +41,14 @@ export interface FixVenue {
 }
 
 /** Sessions: compId -> account. Each account gets token `<account>-token-0123456789`. */
+/**
+ * With `processes`, the risk gateway, market data and the FIX gateway run as child
+ * processes (as in local mode; benchmarks), and the result's `gateway` holds only fixPort.
+ */
 export async function startFixVenue(
   venue: string,
   sessions: readonly { id: string; compId: string; account: string; cancelOnDisconnect?: boolean }[],
+  options: { processes?: boolean } = {},
 ): Promise<FixVenue> {
   const server = await NatsServer.start();
   const nc = await connectTo(server.url);
@@ -53,7 +68,7 @@ export async function startFixVenue(
     instruments: testInstrumentSettings,
   });
   await engine.start();
-  const risk: StartedService = await riskMain({
+  const riskConfig = {
     natsUrl: [server.url],
     venue,
     instanceId: "risk",
@@ -70,10 +85,11 @@ export async function startFixVenue(
     grpcPort: 0,
     opsHost: "127.0.0.1",
     opsPort: 0,
-    logLevel: "silent",
-    tracing: "none",
-  });
-  const md = await marketDataMain({
+    logLevel: "silent" as const,
+    tracing: "none" as const,
+  };
+  const risk = options.processes ? await processOf("@tradeplane/risk/main", riskConfig) : await riskMain(riskConfig);
+  const mdConfig = {
     natsUrl: [server.url],
     venue,
     instanceId: "md",
@@ -113,9 +129,12 @@ export async function startFixVenue(
     grpcPort: 0,
     opsHost: "127.0.0.1",
     opsPort: 0,
-    logLevel: "silent",
-    tracing: "none",
-  });
+    logLevel: "silent" as const,
+    tracing: "none" as const,
+  };
+  const md = options.processes
+    ? await processOf("@tradeplane/market-data/main", mdConfig)
+    : await marketDataMain(mdConfig);
   const fixConfig: FixGatewayConfig = {
     natsUrl: [server.url],
     venue,
@@ -133,7 +152,7 @@ export async function startFixVenue(
       maxMessagesPerSecond: 0,
     })),
     fixHost: "127.0.0.1",
-    fixPort: 0,
+    fixPort: options.processes ? await freePort() : 0,
     maxSendingTimeSkewMs: 120_000,
     opsHost: "127.0.0.1",
     opsPort: 0,
@@ -144,7 +163,12 @@ export async function startFixVenue(
     server,
     nc,
     fixConfig,
-    gateway: await fixMain(fixConfig),
+    gateway: options.processes
+      ? ({
+          ...(await processOf("../../src/main.ts", fixConfig)),
+          fixPort: fixConfig.fixPort,
+        } as unknown as StartedFixGateway)
+      : await fixMain(fixConfig),
     async restartFixGateway() {
       const port = fv.gateway.fixPort;
       await fv.gateway.shutdown.run();
@@ -155,9 +179,24 @@ export async function startFixVenue(
       await md.shutdown.run();
       await risk.shutdown.run();
       await EngineProcess.killAll();
+      await ServiceProcess.killAll();
       await nc.close();
       await server.dispose();
     },
   };
   return fv;
+}
+
+/** A service as a child process, shaped like a started one (shutdown = SIGTERM). */
+async function processOf(main: string, config: object): Promise<StartedService> {
+  const path = main.startsWith(".")
+    ? fileURLToPath(new URL(main, import.meta.url))
+    : fileURLToPath(import.meta.resolve(main));
+  const p = new ServiceProcess({ main: path, config, env: { TP_LOG_LEVEL: "warn" } });
+  await p.start();
+  return {
+    grpcPort: p.grpcPort,
+    opsPort: p.opsPort,
+    shutdown: { run: () => p.signal("SIGTERM") } as unknown as StartedService["shutdown"],
+  };
 }
