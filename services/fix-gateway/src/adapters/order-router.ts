@@ -83,6 +83,8 @@ export class OrderRouter implements ApplicationHandler {
   private rejectCounter = 0;
   /** Reports already sent (account and sequence), so that the second of two paths skips them. */
   private routed = new Set<string>();
+  /** Reports of orders of sessions logged out now, sent at their next Logon (not across a gateway restart). */
+  private readonly held = new Map<string, ExecutionReport[]>();
   /** Accounts traded by exactly one FIX session -> that session. */
   private readonly soleSession = new Map<string, string>();
   private routedBefore = new Set<string>();
@@ -99,6 +101,9 @@ export class OrderRouter implements ApplicationHandler {
     if (s === undefined) return;
     this.links.set(link.id, link);
     if (!this.openOrders.has(link.id)) this.openOrders.set(link.id, new Map());
+    const held = this.held.get(link.id);
+    this.held.delete(link.id);
+    for (const report of held ?? []) this.deliver(link, report);
     if (!this.streams.has(s.account)) {
       const stream = new AccountStream(s, this.deps, (r) => this.route(s.account, r));
       this.streams.set(s.account, stream);
@@ -295,7 +300,12 @@ export class OrderRouter implements ApplicationHandler {
       }
     }
     const link = this.links.get(owner);
-    if (link !== undefined) this.deliver(link, report);
+    if (link !== undefined) return this.deliver(link, report);
+    // Logged out: kept (bounded) and sent at the next Logon, oldest first.
+    let held = this.held.get(owner);
+    if (held === undefined) this.held.set(owner, (held = []));
+    if (held.length < MAX_HELD_REPORTS) held.push(report);
+    else this.deps.logger.warn({ session: owner }, "reports held for a logged-out session past the bound: dropped");
   }
 
   private deliver(link: SessionLink, report: ExecutionReport): void {
@@ -400,6 +410,8 @@ export class OrderRouter implements ApplicationHandler {
 const RESTART_DELAY_MS = 500;
 /** Reports remembered as sent: far more than can be in flight between a call's answer and the stream. */
 const MAX_ROUTED = 100_000;
+/** Reports held per logged-out session; past it the client reconciles with H. */
+const MAX_HELD_REPORTS = 10_000;
 
 /** One account's execution reports: ListOpenOrders for the starting sequence, then the stream, resumed after errors. */
 class AccountStream {

@@ -136,4 +136,17 @@ describe("FIX order flow against a real venue", () => {
     a.send("H", "11=keep-1|55=TCS|54=1|790=kept", { sender: "BROKER_A" });
     expect(await a.waitFor((f) => f[790] === "kept", from)).toMatchObject({ 39: "0" });
   });
+
+  it("holds the reports of a logged-out session and sends them at its next Logon", async () => {
+    b.send("D", "11=held-1|55=TCS|54=2|38=3|40=2|44=1005.00|59=1", { sender: "BROKER_B" });
+    await b.waitFor((f) => f[11] === "held-1" && f[150] === "0");
+    b.send("5", "", { sender: "BROKER_B" });
+    await b.waitClosed();
+    const fromA = a.received.length;
+    a.send("D", "11=take-1|55=TCS|54=1|38=3|40=2|44=1005.00|59=3", { sender: "BROKER_A" });
+    await a.waitFor((f) => f[11] === "take-1" && f[39] === "2", fromA);
+    b = await FixClient.connect(venue.gateway.fixPort, b.seq);
+    b.send("A", "98=0|108=30", { sender: "BROKER_B" });
+    expect(await b.waitFor((f) => f[11] === "held-1" && f[150] === "F")).toMatchObject({ 39: "2", 14: "3", 151: "0" });
+  });
 });
