@@ -1,15 +1,23 @@
-// The FIX gateway's codec: parse plus encode of a NewOrderSingle and an ExecutionReport,
-// alternately, with our codec (fields read into values, the message written back from
-// them) and with jspurefix (parse into its view and object, encode the object with its
-// transmitter) on the same bytes in the same run.
-//   npm run -s bench:fix -- [--messages 2000000]
-// Last line: {"codecMsgsPerSec":X,"jspurefixCodecMsgsPerSec":Y,...}
+// The FIX gateway. (1) Its codec: parse plus encode of a NewOrderSingle and an
+// ExecutionReport, alternately, with our codec (fields read into values, the message
+// written back from them) and with jspurefix (parse into its view and object, encode the
+// object with its transmitter) on the same bytes in the same run. (2) D-to-8 through the
+// whole venue: a FIX client sends NewOrderSingles at --rate per second for --seconds to the
+// gateway in front of a real local venue (nats-server, and the engine, the risk gateway,
+// market data and the FIX gateway each in its own process, as in local mode) and times each
+// from its write to the first ExecutionReport read back (client side: TCP both ways
+// included). --venue 0 skips (2).
+//   npm run -s bench:fix -- [--messages 2000000] [--rate 2000] [--seconds 10]
+// Last line: {"codecMsgsPerSec":X,"jspurefixCodecMsgsPerSec":Y,...,"p50Ms":..,"p99Ms":..}
 import { FixEncoder } from "@tradeplane/fix-gateway/domain/fix-encoder";
 import { FixParser, ParseStatus } from "@tradeplane/fix-gateway/domain/fix-parser";
 import { jspurefixCodec } from "./support/jspurefix-codec.ts";
 import { numericFlags } from "./support/venue.ts";
+import { Histogram } from "./lib/histogram.ts";
+import { FixClient } from "@tradeplane/fix-gateway/test-support/fix-client";
+import { startFixVenue } from "@tradeplane/fix-gateway/test-support/venue";
 
-const flags = numericFlags({ messages: 2_000_000, foreignMessages: 200_000 });
+const flags = numericFlags({ messages: 2_000_000, foreignMessages: 200_000, rate: 2_000, seconds: 10, venue: 1 });
 
 const encoder = new FixEncoder();
 const NOW = Date.UTC(2026, 2, 1, 12, 0, 0, 123);
@@ -171,6 +179,7 @@ function rate(run: (n: number) => number, n: number): { wall: number; cpu: numbe
 
 const mine = rate(ours, flags.messages & ~1);
 const jsp = rate(theirs, flags.foreignMessages & ~1);
+const latency = flags.venue > 0 ? await dTo8(flags.rate, flags.seconds) : undefined;
 console.log(
   JSON.stringify({
     codecMsgsPerSec: mine.wall,
@@ -181,5 +190,69 @@ console.log(
     nosBytes: nosBytes.length,
     execBytes: execBytes.length,
     checksum: sink & 0xff,
+    ...latency,
   }),
 );
+
+/** D-to-8 at `rate` orders per second for `seconds` (after a second of warm-up), through the whole venue. */
+async function dTo8(rate: number, seconds: number) {
+  const venue = await startFixVenue("benchfix", [{ id: "bench", compId: "BENCH", account: "bench" }], {
+    processes: true,
+  });
+  try {
+    const client = await FixClient.connect(venue.gateway.fixPort);
+    client.send("A", "98=0|108=30|141=Y", { sender: "BENCH" });
+    await client.waitFor((f) => f[35] === "A");
+    const histogram = new Histogram();
+    const sentAt = new Map<string, bigint>();
+    let acked = 0;
+    let rejected = 0;
+    client.onMessage = (f) => {
+      if (f[35] !== "8") return;
+      const t0 = sentAt.get(f[11]!);
+      if (t0 === undefined) return;
+      sentAt.delete(f[11]!);
+      if (f[150] === "8") rejected++;
+      // In microseconds: the histogram holds up to 2^31 of its unit.
+      if (!f[11]!.startsWith("w")) histogram.record(Number(process.hrtime.bigint() - t0) / 1000);
+      acked++;
+    };
+    const send = (id: string, i: number) => {
+      // Resting orders on both sides that never cross: every order gets exactly its NEW.
+      const buy = (i & 1) === 0;
+      const px = buy ? 99000 - (i % 500) : 101000 + (i % 500);
+      sentAt.set(id, process.hrtime.bigint());
+      client.send("D", `11=${id}|55=INFY|54=${buy ? 1 : 2}|38=1|40=2|44=${(px / 100).toFixed(2)}|59=1`, {
+        sender: "BENCH",
+      });
+    };
+    const pace = async (prefix: string, count: number) => {
+      const start = performance.now();
+      for (let i = 0; i < count;) {
+        const due = Math.min(count, Math.floor(((performance.now() - start) * rate) / 1000) + 1);
+        while (i < due) send(`${prefix}${i}`, i++);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    };
+    await pace("w", rate); // warm-up second
+    const measured = rate * seconds;
+    const t0 = performance.now();
+    await pace("m", measured);
+    const sendSeconds = (performance.now() - t0) / 1000;
+    const deadline = Date.now() + 30_000;
+    while (sentAt.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const ms = (us: number) => Math.round(us / 10) / 100;
+    return {
+      orders: measured,
+      ratePerSec: Math.round(measured / sendSeconds),
+      acked,
+      rejected,
+      unanswered: sentAt.size,
+      p50Ms: ms(histogram.quantile(0.5)),
+      p99Ms: ms(histogram.quantile(0.99)),
+      maxMs: ms(histogram.max),
+    };
+  } finally {
+    await venue.close();
+  }
+}

@@ -47,9 +47,8 @@ export async function provisionVenue(
 
 /** Free loopback ports for every service of a one-partition venue (containers share the host's network). */
 export async function freeServicePorts(): Promise<ServicePorts> {
-  const [engineGrpc, engineOps, riskGrpc, riskOps, marketDataGrpc, marketDataOps, marketDataWs] = await Promise.all(
-    Array.from({ length: 7 }, () => freePort()),
-  );
+  const [engineGrpc, engineOps, riskGrpc, riskOps, marketDataGrpc, marketDataOps, marketDataWs, fix, fixOps] =
+    await Promise.all(Array.from({ length: 9 }, () => freePort()));
   return {
     engineGrpc: () => engineGrpc!,
     engineOps: () => engineOps!,
@@ -58,6 +57,8 @@ export async function freeServicePorts(): Promise<ServicePorts> {
     marketDataGrpc: marketDataGrpc!,
     marketDataOps: marketDataOps!,
     marketDataWs: marketDataWs!,
+    fix: fix!,
+    fixOps: fixOps!,
   };
 }
 

@@ -68,6 +68,8 @@ export interface ServicePorts {
   readonly marketDataGrpc: number;
   readonly marketDataOps: number;
   readonly marketDataWs: number;
+  readonly fix: number;
+  readonly fixOps: number;
 }
 
 /** The ports of a pod (every service alone in its network namespace). */
@@ -79,6 +81,8 @@ export const POD_PORTS: ServicePorts = {
   marketDataGrpc: 50071,
   marketDataOps: 9466,
   marketDataWs: 8081,
+  fix: 9878,
+  fixOps: 9467,
 };
 
 /** Ports for every service on one machine, from a base (nats-server takes the base itself). */
@@ -89,6 +93,8 @@ export function localPorts(base: number): ServicePorts {
     marketDataWs: base + 3,
     riskOps: base + 4,
     marketDataOps: base + 5,
+    fix: base + 6,
+    fixOps: base + 7,
     engineGrpc: (p) => base + 10 + 2 * p,
     engineOps: (p) => base + 11 + 2 * p,
   };
@@ -204,6 +210,39 @@ export function marketDataConfig(venue: TradingVenue, placement: Placement) {
       referencePrice: i.referencePrice,
       priceBandPercent: i.priceBandPercent,
       initialState: i.initialState,
+    })),
+  };
+}
+
+/**
+ * FIX gateway configuration (input of services/fix-gateway's config schema), or undefined
+ * when the spec does not ask for the gateway. `tokenFile` names where each session's
+ * account token is mounted: tokens never go into the configuration itself.
+ */
+export function fixGatewayConfig(
+  venue: TradingVenue,
+  placement: Placement,
+  endpoints: { readonly orderEntry: string; readonly marketData: string },
+  tokenFile: (account: string) => string,
+) {
+  const { fix } = venue.spec;
+  if (!fix.enabled) return undefined;
+  const { grpcHost: _grpcHost, ...rest } = common(venue, placement);
+  return {
+    ...rest,
+    senderCompId: fix.senderCompId,
+    orderEntryAddress: endpoints.orderEntry,
+    marketDataAddress: endpoints.marketData,
+    fixHost: placement.host,
+    fixPort: placement.ports.fix,
+    opsPort: placement.ports.fixOps,
+    sessions: fix.sessions.map((s) => ({
+      id: s.id,
+      targetCompId: s.targetCompId,
+      account: s.account,
+      tokenFile: tokenFile(s.account),
+      cancelOnDisconnect: s.cancelOnDisconnect,
+      maxMessagesPerSecond: s.maxMessagesPerSecond,
     })),
   };
 }

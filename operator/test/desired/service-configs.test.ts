@@ -3,10 +3,12 @@ import { describe, expect, it } from "vitest";
 import { engineServiceConfigSchema } from "@tradeplane/matching/config";
 import { riskGatewayConfigSchema } from "@tradeplane/risk/config";
 import { marketDataConfigSchema } from "@tradeplane/market-data/config";
+import { fixGatewayConfigSchema } from "@tradeplane/fix-gateway/config";
 import { venueProvisioningPlan } from "@tradeplane/platform";
 import { parseManifests, venueFrom } from "../../src/api/v1alpha1/index.ts";
 import {
   engineServiceConfig,
+  fixGatewayConfig,
   localPorts,
   marketDataConfig,
   partitionsOf,
@@ -86,5 +88,43 @@ describe("service configuration from a TradingVenue", () => {
       ["DEMO_CMD", 0],
       ["DEMO_EVT", 7 * 86_400],
     ]);
+  });
+
+  it("runs the FIX gateway only when the spec enables it, with each session's token in a file", () => {
+    const endpoints = { orderEntry: "risk:50061", marketData: "md:50071" };
+    const tokenFile = (account: string) => `/secrets/${account}.token`;
+    expect(fixGatewayConfig(venue, pod, endpoints, tokenFile)).toBeUndefined();
+    const withFix = {
+      ...venue,
+      spec: {
+        ...venue.spec,
+        fix: {
+          enabled: true,
+          senderCompId: "NSEX",
+          sessions: [
+            { id: "b1", targetCompId: "BROKER1", account: "alice", cancelOnDisconnect: true, maxMessagesPerSecond: 50 },
+          ],
+        },
+      },
+    };
+    const config = fixGatewayConfigSchema.parse(fixGatewayConfig(withFix, pod, endpoints, tokenFile));
+    expect(config).toMatchObject({
+      venue: "demo",
+      senderCompId: "NSEX",
+      orderEntryAddress: "risk:50061",
+      marketDataAddress: "md:50071",
+      fixPort: 9878,
+      opsPort: 9467,
+      sessions: [
+        {
+          id: "b1",
+          targetCompId: "BROKER1",
+          account: "alice",
+          tokenFile: "/secrets/alice.token",
+          cancelOnDisconnect: true,
+        },
+      ],
+    });
+    expect(JSON.stringify(config)).not.toMatch(/token"\s*:/i);
   });
 });

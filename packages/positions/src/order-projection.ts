@@ -493,6 +493,39 @@ export class OrderProjection {
     return o === undefined ? undefined : { ...o };
   }
 
+  /**
+   * One order of `account` by venue order id or client order id (current, or one it had
+   * before a replace): live; finished this trading session (the session's finished orders);
+   * or, for a request refused before it had a venue id, its own kept report. Never another
+   * account's order: a reject of this account's request about another's carries none.
+   */
+  findOrder(account: string, target: { orderId: number } | { clientOrderId: string }): Order | undefined {
+    const orderId = "orderId" in target ? target.orderId : this.orderIdByClientId(account, target.clientOrderId);
+    if (orderId !== undefined && orderId !== 0) {
+      const live = this.live.get(orderId)?.order;
+      if (live !== undefined) return live.account === account ? { ...live } : undefined;
+      const finished = this.finishedOrder(account, orderId);
+      if (finished !== undefined) return finished;
+    }
+    if ("clientOrderId" in target) {
+      const finished = this.finishedOrderByClientId(account, target.clientOrderId);
+      if (finished !== undefined) return finished;
+    }
+    // Kept reports: finished orders of an earlier session, and refused requests (venue id 0).
+    const list = this.recent.get(account) ?? [];
+    for (let i = list.length - 1; i >= 0; i--) {
+      const r = list[i]!;
+      const o = r.order;
+      if (o === undefined || o.account !== account) continue;
+      const matches =
+        "orderId" in target
+          ? target.orderId !== 0 && o.orderId === target.orderId
+          : o.clientOrderId === target.clientOrderId || r.origClientOrderId === target.clientOrderId;
+      if (matches) return { ...o };
+    }
+    return undefined;
+  }
+
   lastReportSequence(account: string): number {
     return this.sequences.get(account) ?? 0;
   }

@@ -493,3 +493,41 @@ describe("OrderProjection over several partitions publishing into one stream", (
     expect(holdings(restored, reports)).toEqual(holdings(reference, referenceReports));
   });
 });
+
+describe("OrderProjection.findOrder", () => {
+  const { events } = eventLog(3_000, 5);
+  const p = projectionFor();
+  for (const e of events) p.apply(e, 0);
+  const accounts = [...new Set(events.flatMap((e) => (e.body?.$case === "accepted" ? [e.body.value.account] : [])))];
+
+  it("finds every order of an account by its venue id and by its client order id, open or finished, as its last report shows it", () => {
+    for (const account of accounts) {
+      const last = new Map<number, NonNullable<ReturnType<typeof p.findOrder>>>();
+      for (const r of p.reportsSince(account, 0) ?? [])
+        if (r.order && r.order.orderId > 0 && r.order.account === account) last.set(r.order.orderId, r.order);
+      expect(last.size).toBeGreaterThan(0);
+      for (const [orderId, order] of last) {
+        const live = p.orderById(orderId);
+        const expected = live ?? order;
+        expect(p.findOrder(account, { orderId })).toEqual(expected);
+        expect(p.findOrder(account, { clientOrderId: expected.clientOrderId })).toEqual(expected);
+      }
+    }
+  });
+
+  it("never finds another account's order", () => {
+    const [a, b] = accounts as [string, string];
+    for (const r of p.reportsSince(b, 0)!) {
+      const o = r.order;
+      if (o === undefined || o.account !== b || o.orderId === 0) continue;
+      expect(p.findOrder(a, { orderId: o.orderId })).toBeUndefined();
+      expect(p.findOrder(a, { clientOrderId: o.clientOrderId })?.account ?? a).toBe(a);
+    }
+    // Every order an account finds is its own, also through its rejects about other accounts' orders.
+    for (const account of accounts)
+      for (const r of p.reportsSince(account, 0)!)
+        if (r.order !== undefined && r.order.orderId > 0)
+          expect(p.findOrder(account, { orderId: r.order.orderId })?.account ?? account).toBe(account);
+    expect(p.findOrder(a, { orderId: 99_999_999 })).toBeUndefined();
+  });
+});

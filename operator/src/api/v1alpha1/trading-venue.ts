@@ -259,6 +259,44 @@ const venueSpecObject = z
       .strict()
       .prefault({})
       .describe("Market-data service settings"),
+    fix: z
+      .object({
+        enabled: z.boolean().default(false).describe("Run the FIX 4.4 gateway in front of the risk gateway"),
+        senderCompId: z
+          .string()
+          .regex(/^[\x21-\x7e]{1,64}$/, "must be 1..64 printable ASCII characters")
+          .default("TRADEPLANE")
+          .describe("The gateway's CompID: the clients' TargetCompID"),
+        sessions: z
+          .array(
+            z
+              .object({
+                id: z
+                  .string()
+                  .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1..64 characters of [A-Za-z0-9_-]")
+                  .describe("Name of the session in logs, metrics and the sequence store"),
+                targetCompId: z
+                  .string()
+                  .regex(/^[\x21-\x7e]{1,64}$/, "must be 1..64 printable ASCII characters")
+                  .describe("The client's SenderCompID"),
+                account: z.string().min(1).max(64).describe("Account the session trades (its token is a Secret)"),
+                cancelOnDisconnect: z
+                  .boolean()
+                  .default(false)
+                  .describe("Cancel the orders this session entered when it disconnects"),
+                maxMessagesPerSecond: int(0, 1_000_000)
+                  .default(0)
+                  .describe("Application messages per second the session may send; 0 = no limit"),
+              })
+              .strict(),
+          )
+          .max(1_000)
+          .default([])
+          .describe("FIX sessions: CompID pairs mapped to accounts"),
+      })
+      .strict()
+      .prefault({})
+      .describe("FIX 4.4 gateway (see docs/fix.md)"),
     streams: z
       .object({
         replicas: z

@@ -10,6 +10,7 @@ import { ensureLogFormat, provision, UnavailableError, venueProvisioningPlan } f
 import type { StrategyDeployment, TradingVenue } from "@tradeplane/operator/api/v1alpha1";
 import {
   engineServiceConfig,
+  fixGatewayConfig,
   localPorts,
   marketDataConfig,
   partitionsOf,
@@ -76,6 +77,7 @@ export class LocalVenue {
     const strategies = (this.options.strategies ?? []).filter((s) => s.spec.venueRef.name === name);
     const ports = localPorts(this.options.portBase);
     const partitions = partitionsOf(venue);
+    const fix = venue.spec.fix.enabled;
     await assertPortsFree([
       this.options.portBase,
       ports.riskGrpc,
@@ -83,6 +85,7 @@ export class LocalVenue {
       ports.marketDataGrpc,
       ports.marketDataOps,
       ports.marketDataWs,
+      ...(fix ? [ports.fix, ports.fixOps] : []),
       ...partitions.flatMap((p) => [ports.engineGrpc(p), ports.engineOps(p)]),
     ]);
 
@@ -110,8 +113,16 @@ export class LocalVenue {
         })),
         riskOps: `http://${at(ports.riskOps)}`,
         marketDataOps: `http://${at(ports.marketDataOps)}`,
+        ...(fix ? { fix: at(ports.fix), fixOps: `http://${at(ports.fixOps)}` } : {}),
       },
-      accounts: [...new Set([...DEMO_ACCOUNTS, ...strategies.map((s) => s.spec.account)])].map((account) => ({
+      // The demo accounts, those of the strategies given, and those the spec's FIX sessions trade.
+      accounts: [
+        ...new Set([
+          ...DEMO_ACCOUNTS,
+          ...strategies.map((s) => s.spec.account),
+          ...venue.spec.fix.sessions.map((s) => s.account),
+        ]),
+      ].map((account) => ({
         name: account,
         token: previous?.accounts.find((a) => a.name === account)?.token ?? newToken(),
       })),
@@ -199,12 +210,19 @@ export class LocalVenue {
     for (const p of partitions) run(`engine-${p}`, serviceMain("matching"), engineServiceConfig(venue, p, placement));
     run("risk", serviceMain("risk"), riskGatewayConfig(venue, placement));
     run("market-data", serviceMain("market-data"), marketDataConfig(venue, placement));
+    // The FIX gateway reads each session's account token from a file of its own (0600).
+    const tokenFile = (account: string) => join(this.dirs.configs, `fix-${account}.token`);
+    for (const { name: account, token } of state.accounts)
+      writeFileSync(tokenFile(account), `${token}\n`, { mode: 0o600 });
+    const fixConfig = fixGatewayConfig(venue, placement, state.endpoints, tokenFile);
+    if (fixConfig !== undefined) run("fix-gateway", serviceMain("fix-gateway"), fixConfig);
 
-    // 5. ready when every service says so
+    // 5. ready when every service says so (the FIX gateway lists instruments from market data first)
     await this.waitReady([
       ...state.endpoints.engines.map((e) => [`engine-${e.partition}`, e.ops] as const),
       ["risk", state.endpoints.riskOps] as const,
       ["market-data", state.endpoints.marketDataOps] as const,
+      ...(state.endpoints.fixOps !== undefined ? [["fix-gateway", state.endpoints.fixOps] as const] : []),
     ]);
 
     // 6. the strategies: the spec and the token as files, as a pod mounts them

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL("../../../..", import.meta.url)));
 
 /** Entry point of a service's process. */
-export function serviceMain(service: "matching" | "risk" | "market-data" | "strategy-runtime"): string {
+export function serviceMain(service: "matching" | "risk" | "market-data" | "strategy-runtime" | "fix-gateway"): string {
   return join(PROJECT_ROOT, "services", service, "src", "main.ts");
 }
 

@@ -23,6 +23,9 @@ export const localStateSchema = z.object({
     engines: z.array(z.object({ partition: z.number(), grpc: z.string(), ops: z.string() })),
     riskOps: z.string(),
     marketDataOps: z.string(),
+    /** The FIX gateway, when the venue spec enables it: host:port and its ops endpoint. */
+    fix: z.string().optional(),
+    fixOps: z.string().optional(),
   }),
   /** Demo accounts and their bearer tokens. */
   accounts: z.array(z.object({ name: z.string(), token: z.string() })),

@@ -142,9 +142,10 @@ export function writeReport(
   instruments: InstrumentTable,
   execId: string,
   nowMs: number,
+  statusReply = false,
 ): void {
   const o = r.order;
-  if (isCancelReject(r)) {
+  if (!statusReply && isCancelReject(r)) {
     writeCancelReject(e, r, o);
     return;
   }
@@ -152,12 +153,14 @@ export function writeReport(
   e.string(Tag.OrderID, o !== undefined && o.orderId > 0 ? String(o.orderId) : "NONE");
   e.string(Tag.ClOrdID, r.requestClientOrderId !== "" ? r.requestClientOrderId : (o?.clientOrderId ?? "NONE"));
   if (r.origClientOrderId !== "") e.string(Tag.OrigClOrdID, r.origClientOrderId);
-  else if (r.requestKind === RequestKind.CANCEL_ORDER && o !== undefined && o.clientOrderId !== r.requestClientOrderId)
+  // A cancel's report names the cancel (11) and the order it cancelled (41).
+  else if (r.requestClientOrderId !== "" && o !== undefined && o.clientOrderId !== r.requestClientOrderId)
     e.string(Tag.OrigClOrdID, o.clientOrderId);
   e.string(Tag.ExecID, execId);
-  e.char(Tag.ExecType, EXEC_TYPE[r.execType] ?? 0x30);
+  // An answer to an OrderStatusRequest is ExecType I (order status), whatever came last.
+  e.char(Tag.ExecType, statusReply ? 0x49 : (EXEC_TYPE[r.execType] ?? 0x30));
   e.char(Tag.OrdStatus, o === undefined ? 0x38 : (ORD_STATUS[o.status] ?? 0x38));
-  if (r.execType === ExecType.REJECTED) e.int(Tag.OrdRejReason, ordRejReasonOf(r.rejectReason));
+  if (!statusReply && r.execType === ExecType.REJECTED) e.int(Tag.OrdRejReason, ordRejReasonOf(r.rejectReason));
   if (o !== undefined) {
     if (o.account !== "") e.string(Tag.Account, o.account);
     if (symbol !== "") e.string(Tag.Symbol, symbol);
@@ -175,7 +178,7 @@ export function writeReport(
     if (o.displayQty > 0) e.decimal(Tag.MaxFloor, ...instruments.qty(symbol, o.displayQty));
     if (o.postOnly) e.string(Tag.ExecInst, "6");
   }
-  const trade = r.execType === ExecType.TRADE;
+  const trade = !statusReply && r.execType === ExecType.TRADE;
   e.decimal(Tag.LastQty, ...(trade ? instruments.qty(symbol, r.lastQty) : ([0, 0] as [number, number])));
   e.decimal(Tag.LastPx, ...(trade ? instruments.price(symbol, r.lastPrice) : ([0, 0] as [number, number])));
   e.decimal(Tag.LeavesQty, ...instruments.qty(symbol, o?.leavesQty ?? 0));
@@ -188,8 +191,33 @@ export function writeReport(
       Tag.LastLiquidityInd,
       r.liquidity === LiquidityIndicator.ADDED ? 1 : r.liquidity === LiquidityIndicator.REMOVED ? 2 : 4,
     );
+  if (statusReply) return;
   if (r.execType === ExecType.REJECTED) e.string(Tag.Text, reasonText(r.rejectReason, r.text));
   else if (r.text !== "") e.string(Tag.Text, r.text);
+}
+
+/** The answer to an OrderStatusRequest (H): the order as it stands, ExecType I. */
+export function writeOrderStatus(e: FixEncoder, order: Order, instruments: InstrumentTable, nowMs: number): void {
+  const report: ExecutionReport = {
+    sequence: 0,
+    execType: ExecType.UNSPECIFIED,
+    order,
+    requestKind: RequestKind.UNSPECIFIED,
+    requestClientOrderId: "",
+    origClientOrderId: "",
+    tradeId: 0,
+    lastPrice: 0,
+    lastQty: 0,
+    lastNotional: 0,
+    liquidity: LiquidityIndicator.UNSPECIFIED,
+    rejectReason: RejectReason.UNSPECIFIED,
+    cancelReason: 0,
+    text: "",
+    commandSeq: 0,
+    eventIndex: 0,
+    transactTime: order.updateTime,
+  };
+  writeReport(e, report, instruments, "0", nowMs, true);
 }
 
 function writeCancelReject(e: FixEncoder, r: ExecutionReport, o: Order | undefined): void {

@@ -84,14 +84,20 @@ export class InstrumentTable {
 
   /**
    * The average fill price in the currency: cumNotional / (cumQty x notionalPerTickLot)
-   * ticks, rounded half up to four more decimals than the tick size; 0 with nothing filled.
+   * ticks, rounded half up to four more decimals than the tick size (trailing zeros beyond it dropped); 0 with nothing filled.
    */
   avgPx(symbol: string, cumNotional: number, cumQty: number): [number, number] {
     const i = this.bySymbol.get(symbol);
     if (i === undefined || i.tickSize === undefined || cumQty <= 0) return [0, 0];
     const den = BigInt(cumQty) * BigInt(Math.max(1, i.notionalPerTickLot));
     const num = BigInt(cumNotional) * BigInt(i.tickSize.mantissa) * pow10(AVG_PX_EXTRA_DIGITS);
-    const m = (2n * num + den) / (2n * den);
-    return [Number(m), i.tickSize.exponent - AVG_PX_EXTRA_DIGITS];
+    let m = (2n * num + den) / (2n * den);
+    let exponent = i.tickSize.exponent - AVG_PX_EXTRA_DIGITS;
+    // Extra places only where they say something: 1000.5 stays, 1000.000000 is 1000.00.
+    while (exponent < i.tickSize.exponent && m % TEN === 0n) {
+      m /= TEN;
+      exponent++;
+    }
+    return [Number(m), exponent];
   }
 }

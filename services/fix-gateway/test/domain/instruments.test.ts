@@ -28,7 +28,10 @@ describe("InstrumentTable", () => {
     expect(instruments.price("INFY", 30005)).toEqual([150025, -2]);
     expect(instruments.qty("BTC", 250)).toEqual([250, -3]);
     // two fills of 1 lot at 100 and 101 ticks (notional 5 per tick-lot): 100.5 ticks = 5.025
-    expect(instruments.avgPx("INFY", (100 + 101) * 5, 2)).toEqual([5025000, -6]);
+    expect(instruments.avgPx("INFY", (100 + 101) * 5, 2)).toEqual([5025, -3]);
     expect(instruments.avgPx("INFY", 0, 0)).toEqual([0, 0]);
+    expect(instruments.avgPx("INFY", 100 * 5 * 3, 3)).toEqual([500, -2]);
+    // 1/3 of a tick above 100: 5.0166666... rounds half up at the sixth place
+    expect(instruments.avgPx("INFY", 100 * 5 * 3 + 5, 3)).toEqual([5016667, -6]);
   });
 });

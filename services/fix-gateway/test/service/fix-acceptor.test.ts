@@ -1,15 +1,18 @@
+import { readFileSync } from "node:fs";
 import { Writable } from "node:stream";
+import { connect as tlsConnect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { fixSessionsBucket } from "@tradeplane/contracts";
 import { createLogger, provision, venueProvisioningPlan } from "@tradeplane/platform";
-import { connectTo, NatsServer } from "@tradeplane/testkit";
+import { connectTo, NatsServer, ThrowawayPki } from "@tradeplane/testkit";
 import { FixAcceptor, type ApplicationHandler, type AcceptorSession } from "../../src/adapters/fix-acceptor.ts";
 import { SessionStore } from "../../src/adapters/session-store.ts";
 import { DEFAULT_SESSION_SETTINGS } from "../../src/domain/session.ts";
 import { FixClient } from "../support/fix-client.ts";
 import { frame } from "../support/fix-text.ts";
+import { fixTime } from "../support/session-harness.ts";
 
 const VENUE = "fixtest";
 const logger = createLogger({
@@ -45,7 +48,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function startAcceptor(): Promise<{ acceptor: FixAcceptor; port: number }> {
+async function startAcceptor(tls?: { cert: Buffer; key: Buffer }): Promise<{ acceptor: FixAcceptor; port: number }> {
   const kv = await new Kvm(nc).open(fixSessionsBucket(VENUE));
   const acceptor = new FixAcceptor({
     sessions,
@@ -53,6 +56,7 @@ async function startAcceptor(): Promise<{ acceptor: FixAcceptor; port: number }>
     application: echo,
     logger,
     tickMs: 100,
+    ...(tls === undefined ? {} : { tls }),
   });
   return { acceptor, port: await acceptor.listen("127.0.0.1", 0) };
 }
@@ -108,5 +112,36 @@ describe("FixAcceptor over TCP with the session state in JetStream", () => {
     expect(acceptor.loggedOn).toEqual(["client-b"]);
     first.close();
     await acceptor.close();
+  });
+
+  it("speaks FIX over TLS when configured", async () => {
+    const pki = await ThrowawayPki.create();
+    try {
+      const cert = await pki.server();
+      const { acceptor, port } = await startAcceptor({
+        cert: readFileSync(cert.certFile),
+        key: readFileSync(cert.keyFile),
+      });
+      const socket = tlsConnect({
+        port,
+        host: "127.0.0.1",
+        ca: readFileSync(pki.ca.certFile),
+        servername: "localhost",
+      });
+      await new Promise<void>((resolve, reject) => {
+        socket.once("secureConnect", resolve);
+        socket.once("error", reject);
+      });
+      const received: string[] = [];
+      socket.on("data", (d: Buffer) => received.push(d.toString("latin1")));
+      socket.write(frame(`35=A|49=OTHER|56=VENUE|34=1|52=${fixTime(Date.now())}|98=0|108=30|141=Y`));
+      for (let i = 0; i < 200 && !received.join("").includes("\x0135=A\x01"); i++)
+        await new Promise((r) => setTimeout(r, 25));
+      expect(received.join("")).toContain("\x0135=A\x01");
+      socket.destroy();
+      await acceptor.close();
+    } finally {
+      await pki.dispose();
+    }
   });
 });

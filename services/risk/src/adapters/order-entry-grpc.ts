@@ -28,6 +28,7 @@ import { authoriseAccount, type Caller } from "./order-entry-auth.ts";
 import { OrderEntryMetrics, type RequestKindLabel } from "./order-entry-metrics.ts";
 import { orderEntrySession } from "./order-entry-session.ts";
 import { OrderIntake } from "./order-intake.ts";
+import { getOrder } from "./order-status.ts";
 
 export type { InstrumentInfo } from "../domain/order-intake.ts";
 
@@ -194,6 +195,7 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
     }),
     getAccountPositions: unary(async (req, caller) => reads.positions(authorise(caller, req.account), req.instrument)),
     getAccountLimits: unary(async (req, caller) => reads.limits(authorise(caller, req.account))),
+    getOrder: unary(async (req, caller) => getOrder(deps.projection, authorise(caller, req.account), req)),
     listOpenOrders: unary(async (req, caller) => {
       const account = authorise(caller, req.account);
       return {

@@ -558,6 +558,27 @@ export interface ListOpenOrdersResponse {
   asOfSequence: number;
 }
 
+export interface GetOrderRequest {
+  /** Required. */
+  account: string;
+  /** The order; required. */
+  target?: { $case: "orderId"; value: number } | //
+  /** The order's current client order id, or one it had before a replace. */
+  { $case: "clientOrderId"; value: string } | undefined;
+}
+
+export interface GetOrderResponse {
+  /**
+   * The order as it stands; absent when the account has no such order (or its reports
+   * are no longer kept).
+   */
+  order?:
+    | Order
+    | undefined;
+  /** The account's report sequence the answer reflects. */
+  asOfSequence: number;
+}
+
 export interface StreamExecutionReportsRequest {
   /** Required. */
   account: string;
@@ -2897,6 +2918,217 @@ export const ListOpenOrdersResponse: MessageFns<ListOpenOrdersResponse> = {
   },
 };
 
+function createBaseGetOrderRequest(): GetOrderRequest {
+  return { account: "", target: undefined };
+}
+
+export const GetOrderRequest: MessageFns<GetOrderRequest> = {
+  encode(message: GetOrderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.account !== "") {
+      writer.uint32(10).string(message.account);
+    }
+    switch (message.target?.$case) {
+      case "orderId":
+        writer.uint32(16).uint64(message.target.value);
+        break;
+      case "clientOrderId":
+        writer.uint32(26).string(message.target.value);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOrderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOrderRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.account = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.target = { $case: "orderId", value: longToNumber(reader.uint64()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.target = { $case: "clientOrderId", value: reader.string() };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOrderRequest {
+    return {
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
+      target: isSet(object.orderId)
+        ? { $case: "orderId", value: globalThis.Number(object.orderId) }
+        : isSet(object.order_id)
+        ? { $case: "orderId", value: globalThis.Number(object.order_id) }
+        : isSet(object.clientOrderId)
+        ? { $case: "clientOrderId", value: globalThis.String(object.clientOrderId) }
+        : isSet(object.client_order_id)
+        ? { $case: "clientOrderId", value: globalThis.String(object.client_order_id) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetOrderRequest): unknown {
+    const obj: any = {};
+    if (message.account !== "") {
+      obj.account = message.account;
+    }
+    if (message.target?.$case === "orderId") {
+      obj.orderId = Math.round(message.target.value);
+    } else if (message.target?.$case === "clientOrderId") {
+      obj.clientOrderId = message.target.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetOrderRequest>): GetOrderRequest {
+    return GetOrderRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetOrderRequest>): GetOrderRequest {
+    const message = createBaseGetOrderRequest();
+    message.account = object.account ?? "";
+    switch (object.target?.$case) {
+      case "orderId": {
+        if (object.target?.value !== undefined && object.target?.value !== null) {
+          message.target = { $case: "orderId", value: object.target.value };
+        }
+        break;
+      }
+      case "clientOrderId": {
+        if (object.target?.value !== undefined && object.target?.value !== null) {
+          message.target = { $case: "clientOrderId", value: object.target.value };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseGetOrderResponse(): GetOrderResponse {
+  return { order: undefined, asOfSequence: 0 };
+}
+
+export const GetOrderResponse: MessageFns<GetOrderResponse> = {
+  encode(message: GetOrderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    if (message.asOfSequence !== 0) {
+      if (message.asOfSequence >= 0 && message.asOfSequence <= 0xffffffff) writer.uint32(16).uint32(message.asOfSequence);
+      else writer.uint32(16).uint64(message.asOfSequence);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOrderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOrderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.order = Order.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.asOfSequence = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOrderResponse {
+    return {
+      order: isSet(object.order) ? Order.fromJSON(object.order) : undefined,
+      asOfSequence: isSet(object.asOfSequence)
+        ? globalThis.Number(object.asOfSequence)
+        : isSet(object.as_of_sequence)
+        ? globalThis.Number(object.as_of_sequence)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetOrderResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    if (message.asOfSequence !== 0) {
+      obj.asOfSequence = Math.round(message.asOfSequence);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetOrderResponse>): GetOrderResponse {
+    return GetOrderResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetOrderResponse>): GetOrderResponse {
+    const message = createBaseGetOrderResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
+    message.asOfSequence = object.asOfSequence ?? 0;
+    return message;
+  },
+};
+
 function createBaseStreamExecutionReportsRequest(): StreamExecutionReportsRequest {
   return { account: "", fromSequence: undefined };
 }
@@ -4689,6 +4921,20 @@ export const OrderEntryService = {
     responseDeserialize: (value: Buffer): ListOpenOrdersResponse => ListOpenOrdersResponse.decode(value),
   },
   /**
+   * One order of the account, open or finished, by venue order id or client order id
+   * (FIX OrderStatusRequest). Finished orders are found while the gateway keeps the
+   * account's recent reports. An order of another account is never found.
+   */
+  getOrder: {
+    path: "/tradeplane.v1.OrderEntry/GetOrder" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetOrderRequest): Buffer => Buffer.from(GetOrderRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetOrderRequest => GetOrderRequest.decode(value),
+    responseSerialize: (value: GetOrderResponse): Buffer => Buffer.from(GetOrderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetOrderResponse => GetOrderResponse.decode(value),
+  },
+  /**
    * High-rate order entry: one bidirectional stream per trading session. The client
    * sends batches of requests; the gateway answers each batch with one batch of
    * acknowledgements and streams the account's execution reports in batches. The
@@ -4787,6 +5033,12 @@ export interface OrderEntryServer extends UntypedServiceImplementation {
    * stops), for reconciliation after a reconnect.
    */
   listOpenOrders: handleUnaryCall<ListOpenOrdersRequest, ListOpenOrdersResponse>;
+  /**
+   * One order of the account, open or finished, by venue order id or client order id
+   * (FIX OrderStatusRequest). Finished orders are found while the gateway keeps the
+   * account's recent reports. An order of another account is never found.
+   */
+  getOrder: handleUnaryCall<GetOrderRequest, GetOrderResponse>;
   /**
    * High-rate order entry: one bidirectional stream per trading session. The client
    * sends batches of requests; the gateway answers each batch with one batch of
@@ -4916,6 +5168,26 @@ export interface OrderEntryClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListOpenOrdersResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * One order of the account, open or finished, by venue order id or client order id
+   * (FIX OrderStatusRequest). Finished orders are found while the gateway keeps the
+   * account's recent reports. An order of another account is never found.
+   */
+  getOrder(
+    request: GetOrderRequest,
+    callback: (error: ServiceError | null, response: GetOrderResponse) => void,
+  ): ClientUnaryCall;
+  getOrder(
+    request: GetOrderRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetOrderResponse) => void,
+  ): ClientUnaryCall;
+  getOrder(
+    request: GetOrderRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetOrderResponse) => void,
   ): ClientUnaryCall;
   /**
    * High-rate order entry: one bidirectional stream per trading session. The client

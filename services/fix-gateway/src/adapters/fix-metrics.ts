@@ -1,0 +1,76 @@
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { AcceptorMetrics } from "./fix-acceptor.ts";
+
+/** The gateway's Prometheus metrics: sessions, messages by type and direction, rejects, resends, D-to-8 latency. */
+export class FixMetrics implements AcceptorMetrics {
+  private readonly sessions: Gauge;
+  private readonly messages: Counter;
+  private readonly rejects: Counter;
+  private readonly resends: Counter;
+  private readonly garbage: Counter;
+  readonly ackLatency: Histogram;
+
+  constructor(registry: Registry) {
+    this.sessions = new Gauge({
+      name: "tp_fix_sessions_logged_on",
+      help: "FIX sessions logged on (1) or not (0)",
+      labelNames: ["session"],
+      registers: [registry],
+    });
+    this.messages = new Counter({
+      name: "tp_fix_messages_total",
+      help: "FIX messages by session, direction (in/out) and MsgType",
+      labelNames: ["session", "direction", "msg_type"],
+      registers: [registry],
+    });
+    this.rejects = new Counter({
+      name: "tp_fix_session_rejects_total",
+      help: "Session-level Rejects (35=3) sent, by SessionRejectReason",
+      labelNames: ["session", "reason"],
+      registers: [registry],
+    });
+    this.resends = new Counter({
+      name: "tp_fix_resend_requests_total",
+      help: "ResendRequests served",
+      labelNames: ["session"],
+      registers: [registry],
+    });
+    this.garbage = new Counter({
+      name: "tp_fix_garbled_total",
+      help: "Garbled byte runs dropped (bad BodyLength, CheckSum or framing)",
+      labelNames: ["session"],
+      registers: [registry],
+    });
+    this.ackLatency = new Histogram({
+      name: "tp_fix_new_order_ack_seconds",
+      help: "From a NewOrderSingle's arrival to its first ExecutionReport (D-to-8)",
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    });
+  }
+
+  sessionUp(id: string): void {
+    this.sessions.set({ session: id }, 1);
+  }
+  sessionDown(id: string): void {
+    this.sessions.set({ session: id }, 0);
+  }
+  received(id: string, msgType: string): void {
+    this.messages.inc({ session: id, direction: "in", msg_type: msgType.slice(0, 2) });
+  }
+  sent(id: string, msgType: string): void {
+    this.messages.inc({ session: id, direction: "out", msg_type: msgType.slice(0, 2) });
+  }
+  rejected(id: string, reason: number): void {
+    this.rejects.inc({ session: id, reason: String(reason) });
+  }
+  resendRequested(id: string): void {
+    this.resends.inc({ session: id });
+  }
+  garbled(id: string): void {
+    this.garbage.inc({ session: id });
+  }
+  acknowledged(ms: number): void {
+    this.ackLatency.observe(ms / 1000);
+  }
+}

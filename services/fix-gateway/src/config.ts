@@ -1,0 +1,98 @@
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { z } from "zod";
+import { env, loadConfig, natsConfigSchema, type LoadConfigOptions } from "@tradeplane/platform";
+import { isVenueName } from "@tradeplane/contracts";
+import { DEFAULT_SESSION_SETTINGS } from "./domain/session.ts";
+
+/** FIX's registered port for FIX engines is none; 9878 is QuickFIX's examples' habit. */
+export const DEFAULT_FIX_PORT = 9878;
+export const DEFAULT_OPS_PORT = 9467;
+/** Time allowed for one OrderEntry call. */
+export const DEFAULT_ORDER_ENTRY_DEADLINE_MS = 10_000;
+
+const compId = z.string().regex(/^[\x21-\x7e]{1,64}$/, "must be 1..64 printable ASCII characters");
+const sessionId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1..64 characters of [A-Za-z0-9_-] (a store key)");
+
+/**
+ * One FIX session. Its OrderEntry token comes from `tokenFile` or the environment variable
+ * `tokenEnv`, never from this file (a ConfigMap): see docs/fix.md.
+ */
+export const fixSessionConfigSchema = z
+  .strictObject({
+    id: sessionId,
+    /** The client's SenderCompID (our TargetCompID). */
+    targetCompId: compId,
+    /** The account the session trades; orders that name another Account (1) are refused. */
+    account: z.string().min(1).max(64),
+    tokenFile: z.string().min(1).optional(),
+    tokenEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/)
+      .optional(),
+    /** When set, the Logon must carry this password (554), read from the file. */
+    passwordFile: z.string().min(1).optional(),
+    /** Cancel the orders this session entered when it disconnects (not the account's other orders). */
+    cancelOnDisconnect: env.bool().default(false),
+    /** Application messages per second; 0 = no limit. */
+    maxMessagesPerSecond: env.int(0, 1_000_000).default(DEFAULT_SESSION_SETTINGS.maxMessagesPerSecond),
+  })
+  .refine((s) => (s.tokenFile === undefined) !== (s.tokenEnv === undefined), {
+    message: "exactly one of tokenFile and tokenEnv is required",
+  });
+
+export const fixGatewayConfigSchema = z.object({
+  ...natsConfigSchema,
+  venue: z.string().refine(isVenueName, "must be a lowercase DNS label starting with a letter"),
+  instanceId: z.string().min(1).default(hostname()),
+  /** Our CompID (the clients' TargetCompID). */
+  senderCompId: compId,
+  /** host:port of the risk gateway's OrderEntry and of MarketData. */
+  orderEntryAddress: z.string().min(1),
+  marketDataAddress: z.string().min(1),
+  orderEntryDeadlineMs: env.int(100, 600_000).default(DEFAULT_ORDER_ENTRY_DEADLINE_MS),
+  sessions: z.array(fixSessionConfigSchema).min(1),
+  fixHost: z.string().default("0.0.0.0"),
+  fixPort: env.int(0, 65_535).default(DEFAULT_FIX_PORT),
+  /** TLS for FIX connections from PEM files; unset = plain TCP. */
+  fixTls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+  maxSendingTimeSkewMs: env.int(1_000, 3_600_000).default(DEFAULT_SESSION_SETTINGS.maxSendingTimeSkewMs),
+  opsHost: z.string().default("0.0.0.0"),
+  opsPort: env.int(0, 65_535).default(DEFAULT_OPS_PORT),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  tracing: z.enum(["none", "console", "memory"]).default("none"),
+});
+
+export type FixGatewayConfig = z.infer<typeof fixGatewayConfigSchema>;
+export type FixSessionConfig = z.infer<typeof fixSessionConfigSchema>;
+
+export function loadFixGatewayConfig(options: LoadConfigOptions = {}): Readonly<FixGatewayConfig> {
+  return loadConfig(fixGatewayConfigSchema, { what: "FIX gateway configuration", ...options });
+}
+
+/** A session's secrets, read once at start: its OrderEntry token and optional Logon password. */
+export interface SessionSecrets {
+  readonly token: string;
+  readonly password?: string;
+}
+
+export class MissingSecretError extends Error {
+  override readonly name = "MissingSecretError";
+}
+
+export function readSessionSecrets(s: FixSessionConfig, environment: NodeJS.ProcessEnv = process.env): SessionSecrets {
+  const token = s.tokenFile !== undefined ? readSecret(s.tokenFile) : environment[s.tokenEnv ?? ""]?.trim();
+  if (!token)
+    throw new MissingSecretError(`session ${s.id}: no OrderEntry token in ${s.tokenFile ?? `$${s.tokenEnv}`}`);
+  const password = s.passwordFile !== undefined ? readSecret(s.passwordFile) : undefined;
+  if (password === "") throw new MissingSecretError(`session ${s.id}: empty password file`);
+  return password === undefined ? { token } : { token, password };
+}
+
+function readSecret(path: string): string {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch (e) {
+    throw new MissingSecretError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+}
