@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Tradeplane's container images: one image per runtime component, built from this one file
-# with --target (engine, risk, market-data, operator, cli). Each holds only the production
+# with --target (engine, risk, market-data, fix-gateway, strategy-runtime, operator, cli). Each holds only the production
 # dependencies of its own workspace; the base, tini and the source layers are the same.
 #
 #   docker build --target engine -t tradeplane/engine .        (or: podman build, scripts/images)
@@ -53,6 +53,12 @@ RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/mark
 
 FROM deps AS deps-operator
 RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/operator && rm -rf /root/.npm
+
+FROM deps AS deps-fix-gateway
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/fix-gateway && rm -rf /root/.npm
+
+FROM deps AS deps-strategy-runtime
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/strategy-runtime && rm -rf /root/.npm
 
 FROM deps AS deps-cli
 RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/cli && rm -rf /root/.npm
@@ -115,6 +121,28 @@ LABEL org.opencontainers.image.title="tradeplane-operator" \
       org.opencontainers.image.description="Tradeplane operator: reconciles TradingVenue and StrategyDeployment"
 EXPOSE 8080
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "operator/src/main.ts"]
+
+FROM runtime AS fix-gateway
+COPY --from=deps-fix-gateway /app/ ./
+COPY proto proto
+COPY packages packages
+COPY services services
+COPY operator operator
+LABEL org.opencontainers.image.title="tradeplane-fix-gateway" \
+      org.opencontainers.image.description="Tradeplane FIX 4.4 acceptor in front of the risk gateway's OrderEntry"
+EXPOSE 9878 9467
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "services/fix-gateway/src/main.ts"]
+
+FROM runtime AS strategy-runtime
+COPY --from=deps-strategy-runtime /app/ ./
+COPY proto proto
+COPY packages packages
+COPY services services
+COPY operator operator
+LABEL org.opencontainers.image.title="tradeplane-strategy-runtime" \
+      org.opencontainers.image.description="Tradeplane strategy runtime: a StrategyDeployment's built-in strategy against its venue"
+EXPOSE 9468
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "services/strategy-runtime/src/main.ts"]
 
 FROM runtime AS cli
 COPY --from=deps-cli /app/ ./

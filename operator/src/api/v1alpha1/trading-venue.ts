@@ -288,11 +288,14 @@ const venueSpecObject = z
                   .default(0)
                   .describe("Application messages per second the session may send; 0 = no limit"),
               })
-              .strict(),
+              .strict()
+              .describe("One FIX session: the client's CompID, the account it trades and its limits"),
           )
           .max(1_000)
           .default([])
-          .describe("FIX sessions: CompID pairs mapped to accounts"),
+          .refine((list) => new Set(list.map((s) => s.id)).size === list.length, "session ids must be unique")
+          .meta(listMap("id"))
+          .describe("FIX sessions: CompID pairs mapped to accounts, unique by id"),
       })
       .strict()
       .prefault({})
