@@ -30,7 +30,7 @@ describe("VenueAdmin: every RPC's documented errors", () => {
       venue: VENUE,
       instanceId: "engine-c",
       instruments: testInstrumentSettings,
-      env: { TP_ADMIN_TOKEN: ADMIN_TOKEN },
+      env: { TP_ADMIN_TOKENS_VENUE_OPERATOR: ADMIN_TOKEN },
     });
     await engine.start();
     admin = new VenueAdminClient(`127.0.0.1:${engine.grpcPort}`, credentials.createInsecure());
