@@ -86,6 +86,13 @@ async function mountableKubeconfig(user: string): Promise<string> {
 
 const venuePath = `/apis/tradeplane.io/v1alpha1/namespaces/${NS}/tradingvenues/demo`;
 const getVenue = async () => (await kube.request<Venue>("GET", venuePath)).body;
+const getLease = async () =>
+  (
+    await kube.request<{ spec: { holderIdentity?: string | null } }>(
+      "GET",
+      `/apis/coordination.k8s.io/v1/namespaces/${SYSTEM_NS}/leases/tradeplane-operator`,
+    )
+  ).body;
 const list = async (path: string) => (await kube.request<{ items: Named[] }>("GET", path)).body.items ?? [];
 
 beforeAll(async () => {
@@ -143,6 +150,8 @@ describe("the operator's image, run as the chart's restricted pod", () => {
     expect(processes.map((p) => p.command.split(" ")[0])).toEqual(["/usr/bin/tini", "node"]);
     for (const p of processes) expect(p).toMatchObject({ uid: OPERATOR_UID, gid: OPERATOR_UID, noNewPrivs: true });
     for (const p of processes) expect(p.capEff).toBe(0n);
+    // It leads: the Lease its role allows, in its own namespace, is its.
+    await retry(async () => expect((await getLease()).spec.holderIdentity).toBeTruthy());
   });
 
   it("reconciles examples/venue.yaml into its children, each owned by the venue, and reports Ready", async () => {
@@ -191,6 +200,9 @@ describe("the operator's image, run as the chart's restricted pod", () => {
     const logs = await operator.logs();
     expect(state.exitCode, logs).not.toBe(KILLED);
     expect(state.exitCode, logs).toBe(0);
+    // A leader hands its Lease back as it goes, so a standby takes over at once.
+    expect(logs).toContain('"msg":"leader lease released"');
+    expect((await getLease()).spec.holderIdentity ?? null).toBeNull();
     expect(await operator.writes()).toEqual([]);
   });
 });
