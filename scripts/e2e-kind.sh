@@ -1,62 +1,206 @@
 #!/usr/bin/env bash
-# End to end on a real cluster, for machines with Docker (CI here has none: the operator's
-# tests use the testkit's API server instead, docs/operator.md says what each proves):
-# build the images, create a kind cluster with the static CPU manager, install NATS and the
-# chart, create the example venue, wait for Ready, then send an order through `helm test`.
-#   scripts/e2e-kind.sh [--keep]     (--keep leaves the cluster running)
+# End to end on a real cluster, for machines with Docker and kind. Our CI machines have
+# neither: there the images run under podman and the chart and operator against the
+# testkit's kube-apiserver (docs/helm.md, "End to end on kind", says what each proves).
+#
+#   scripts/e2e-kind.sh [--keep] [--builder docker|podman] [--nats manifest|official]
+#
+#  1. builds the images of the root Dockerfile: with docker (`docker build --target`), or
+#     with podman through scripts/images (the images the tests run), saved and loaded as archives;
+#  2. creates the kind cluster from manifests/kind.yaml (static CPU manager), unless it exists;
+#  3. loads the images into its nodes;
+#  4. installs NATS with JetStream: manifests/kind/nats.yaml (one server, the default), or
+#     the official NATS chart with three servers (--nats official; needs the network);
+#  5. installs the chart (helm upgrade --install) with its helm test enabled;
+#  6. applies examples/venue.yaml in namespace markets and waits for Ready;
+#  7. creates the test account and its token through the gateway (the host's CLI, over a
+#     port-forward) and runs `helm test`: the CLI's image sends an order and checks its report.
+# Every step is idempotent: a second run (with --keep) reuses the cluster and changes only
+# what changed. Without --keep the cluster is deleted at the end, whatever happened.
+# Environment: KIND_CLUSTER (default tradeplane-e2e), KIND_CONFIG (default manifests/kind.yaml),
+# TP_E2E_TAG (image tag, default e2e).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-cluster=tradeplane-e2e
-tag=e2e
-keep=${1:-}
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
 
-fail() { echo "e2e-kind: $*" >&2; exit 1; }
-for tool in docker kind helm kubectl; do
-  command -v "$tool" >/dev/null || [ -x "tools/bin/$tool" ] || fail "needs $tool on PATH (helm and kubectl: npm run setup)"
+say() { echo "e2e-kind: $*" >&2; }
+fail() {
+  echo "e2e-kind: ERROR: $*" >&2
+  exit 1
+}
+
+cluster="${KIND_CLUSTER:-tradeplane-e2e}"
+kind_config="${KIND_CONFIG:-manifests/kind.yaml}"
+tag="${TP_E2E_TAG:-e2e}"
+venue_ns=markets
+release_ns=tradeplane-system
+components=(engine risk market-data operator cli)
+keep=no
+builder=""
+nats_source=manifest
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --keep) keep=yes ;;
+    --builder)
+      [ $# -ge 2 ] || fail "--builder needs a value (see --help)"
+      builder="$2"
+      shift
+      ;;
+    --nats)
+      [ $# -ge 2 ] || fail "--nats needs a value (see --help)"
+      nats_source="$2"
+      shift
+      ;;
+    -h | --help)
+      sed -n '2,21p' "$0"
+      exit 0
+      ;;
+    *) fail "unknown argument '$1' (see --help)" ;;
+  esac
+  shift
 done
-export PATH="$PWD/tools/bin:$PATH"
+case "$nats_source" in manifest | official) ;; *) fail "--nats takes manifest or official, not '$nats_source'" ;; esac
 
-echo "e2e-kind: building images"
-for target in engine risk market-data operator cli; do
-  docker build --target "$target" -t "tradeplane/$target:$tag" .
-done
-
-kind get clusters | grep -qx "$cluster" || kind create cluster --name "$cluster" --config manifests/kind/cluster.yaml
-[ "$keep" = "--keep" ] || trap 'kind delete cluster --name "$cluster"' EXIT
-for target in engine risk market-data operator cli; do kind load docker-image --name "$cluster" "tradeplane/$target:$tag"; done
+# --- what the machine must have -----------------------------------------------------------
+export PATH="$root/tools/bin:$PATH"
+need() { command -v "$1" >/dev/null 2>&1 || fail "$1 is not installed: $2"; }
+need kind "install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)"
+need helm "run 'npm run setup' (puts helm into tools/bin) or install helm 3.8+"
+need kubectl "run 'npm run setup' (puts kubectl into tools/bin) or install kubectl"
+[ -x node_modules/.bin/tradeplane ] || fail "the CLI is not installed: run 'npm ci' in $root"
+[ -f "$kind_config" ] || fail "no kind config at $kind_config"
+if [ -z "$builder" ]; then
+  if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then builder=docker; else builder=podman; fi
+fi
+case "$builder" in
+  docker)
+    need docker "install Docker (kind needs it too)"
+    docker info >/dev/null 2>&1 || fail "docker is installed but its daemon does not answer ('docker info' fails)"
+    ;;
+  podman) need podman "install Docker, or podman to build the images (kind still needs Docker or KIND_EXPERIMENTAL_PROVIDER=podman)" ;;
+  *) fail "--builder takes docker or podman, not '$builder'" ;;
+esac
 ctx="kind-$cluster"
+k() { kubectl --context "$ctx" "$@"; }
 
-kubectl --context "$ctx" apply -f manifests/kind/nats.yaml
-kubectl --context "$ctx" -n nats rollout status deployment/nats --timeout=180s
+forward=""
+cleanup() {
+  [ -z "$forward" ] || kill "$forward" 2>/dev/null || true
+  if [ "$keep" = yes ]; then
+    say "cluster $cluster kept (kind delete cluster --name $cluster removes it)"
+  else
+    say "deleting cluster $cluster (--keep keeps it)"
+    kind delete cluster --name "$cluster" || true
+  fi
+}
 
+# --- 1. images ----------------------------------------------------------------------------
+# Named as the chart names them with image.registry empty: tradeplane/COMPONENT:TAG, which
+# the nodes' containerd reads as docker.io/tradeplane/COMPONENT:TAG.
+archives="$(mktemp -d)"
+trap 'rm -rf "$archives"' EXIT
+say "building ${components[*]} with $builder (tag $tag)"
+if [ "$builder" = docker ]; then
+  for c in "${components[@]}"; do docker build --target "$c" -t "tradeplane/$c:$tag" .; done
+else
+  TP_IMAGE_TAG="$tag" bash scripts/images "${components[@]}" >/dev/null
+  for c in "${components[@]}"; do
+    podman tag "localhost/tradeplane/$c:$tag" "docker.io/tradeplane/$c:$tag"
+    podman save --format docker-archive -o "$archives/$c.tar" "docker.io/tradeplane/$c:$tag"
+  done
+fi
+
+# --- 2. cluster ---------------------------------------------------------------------------
+if kind get clusters 2>/dev/null | grep -qx "$cluster"; then
+  say "cluster $cluster exists: reusing it"
+else
+  say "creating cluster $cluster from $kind_config"
+  kind create cluster --name "$cluster" --config "$kind_config" --wait 120s
+fi
+trap 'rm -rf "$archives"; cleanup' EXIT
+
+# --- 3. images into the nodes -------------------------------------------------------------
+for c in "${components[@]}"; do
+  if [ "$builder" = docker ]; then
+    kind load docker-image --name "$cluster" "tradeplane/$c:$tag"
+  else
+    kind load image-archive --name "$cluster" "$archives/$c.tar"
+  fi
+done
+
+# --- 4. NATS with JetStream ---------------------------------------------------------------
+if [ "$nats_source" = manifest ] && [ -f manifests/kind/nats.yaml ]; then
+  say "NATS: manifests/kind/nats.yaml (one server)"
+  k apply -f manifests/kind/nats.yaml
+  k -n nats rollout status deployment/nats --timeout=180s
+else
+  say "NATS: the official chart, JetStream on, three servers"
+  helm repo add nats https://nats-io.github.io/k8s/helm/charts/ --force-update >/dev/null
+  helm --kube-context "$ctx" upgrade --install nats nats/nats --namespace nats --create-namespace \
+    --set config.jetstream.enabled=true --set config.cluster.enabled=true --set config.cluster.replicas=3 \
+    --wait --timeout 5m
+fi
+
+# --- 5. the chart -------------------------------------------------------------------------
+say "installing charts/tradeplane into $release_ns"
 helm --kube-context "$ctx" upgrade --install tradeplane charts/tradeplane \
-  --namespace tradeplane-system --create-namespace \
+  --namespace "$release_ns" --create-namespace \
   --set image.registry= --set image.tag="$tag" --set image.pullPolicy=Never \
-  --set "nats.urls={nats://nats.nats.svc:4222}" --set tests.enabled=true --set tests.venue.namespace=markets \
+  --set "nats.urls={nats://nats.nats.svc:4222}" \
+  --set tests.enabled=true --set tests.venue.namespace="$venue_ns" \
   --wait --timeout 5m
 
-kubectl --context "$ctx" create namespace markets --dry-run=client -o yaml | kubectl --context "$ctx" apply -f -
-sed 's/^metadata:$/metadata:\n  namespace: markets/' examples/venue.yaml |
-  kubectl --context "$ctx" apply -f -
-kubectl --context "$ctx" patch tradingvenue demo -n markets --type=merge \
-  -p '{"spec":{"images":{"pullPolicy":"Never"},"engine":{"placement":{"nodeSelector":{"tradeplane.io/pool":"engines"}}}}}'
-kubectl --context "$ctx" wait tradingvenue/demo -n markets --for=condition=Ready --timeout=5m
-kubectl --context "$ctx" get tradingvenue demo -n markets -o wide
+# --- 6. the example venue -----------------------------------------------------------------
+k create namespace "$venue_ns" --dry-run=client -o yaml | k apply -f -
+k -n "$venue_ns" apply -f examples/venue.yaml
+# Engines go to the nodes the kind config labels for them (either config's label).
+engine_label=""
+for label in node-role.tradeplane.io/engine=true tradeplane.io/pool=engines; do
+  if [ -n "$(k get nodes -l "$label" -o name)" ]; then
+    engine_label="$label"
+    break
+  fi
+done
+patch='{"spec":{"images":{"pullPolicy":"Never"}}}'
+if [ -n "$engine_label" ]; then
+  patch="{\"spec\":{\"images\":{\"pullPolicy\":\"Never\"},\"engine\":{\"placement\":{\"nodeSelector\":{\"${engine_label%%=*}\":\"${engine_label#*=}\"}}}}}"
+fi
+k -n "$venue_ns" patch tradingvenue demo --type=merge -p "$patch"
+say "waiting for the venue to be Ready"
+k -n "$venue_ns" wait tradingvenue/demo --for=condition=Ready --timeout=5m
+k -n "$venue_ns" get tradingvenue demo -o wide
 
-# An account and an order-entry token for the helm test, through the gateway as the venue's operator.
-admin=$(kubectl --context "$ctx" get secret demo-admin-tokens -n markets -o jsonpath='{.data.venue-operator}' | base64 -d)
-kubectl --context "$ctx" -n markets port-forward service/demo-risk 50061:50061 >/dev/null &
+# --- 7. an account, its token, and helm test ----------------------------------------------
+port=50061
+k -n "$venue_ns" port-forward service/demo-risk "$port:50061" >/dev/null &
 forward=$!
-trap 'kill $forward 2>/dev/null || true; [ "$keep" = "--keep" ] || kind delete cluster --name "$cluster"' EXIT
-sleep 2
-admin_file=$(mktemp) && printf '%s' "$admin" > "$admin_file" && chmod 600 "$admin_file"
-npx tradeplane --endpoint 127.0.0.1:50061 --admin-token-file "$admin_file" accounts create helm-test
-token=$(npx tradeplane --endpoint 127.0.0.1:50061 --admin-token-file "$admin_file" tokens issue helm-test | tail -1)
-rm -f "$admin_file"
-kubectl --context "$ctx" -n markets create secret generic tradeplane-helm-test-token --from-literal=token="$token" \
-  --dry-run=client -o yaml | kubectl --context "$ctx" apply -f -
+for _ in $(seq 1 30); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  kill -0 "$forward" 2>/dev/null || fail "kubectl port-forward to demo-risk exited"
+  sleep 1
+done
+admin_file="$archives/admin-token"
+(
+  umask 077
+  k -n "$venue_ns" get secret demo-admin-tokens -o jsonpath='{.data.venue-operator}' | base64 -d >"$admin_file"
+)
+cli() { node_modules/.bin/tradeplane --endpoint "127.0.0.1:$port" --admin-token-file "$admin_file" "$@"; }
+if ! out="$(cli accounts create helm-test 2>&1)"; then
+  grep -qi "already" <<<"$out" || fail "accounts create helm-test: $out"
+  say "account helm-test exists: reusing it"
+fi
+# A fresh token each run (the venue keeps only its hash), from a private file into the
+# Secret: never on a command line.
+token_file="$archives/token"
+(
+  umask 077
+  cli tokens issue helm-test | tail -1 | tr -d '\n' >"$token_file"
+)
+[ -s "$token_file" ] || fail "tokens issue helm-test printed no token"
+k -n "$venue_ns" create secret generic tradeplane-helm-test-token --from-file=token="$token_file" \
+  --dry-run=client -o yaml | k apply -f -
 
-helm --kube-context "$ctx" test tradeplane --namespace tradeplane-system --logs
-kubectl --context "$ctx" get tradingvenue demo -n markets \
-  -o jsonpath='{range .status.conditions[*]}{.type}={.status} ({.reason}){"\n"}{end}'
-echo "e2e-kind: ok"
+say "helm test: the CLI's image sends an order"
+helm --kube-context "$ctx" test tradeplane --namespace "$release_ns" --logs
+k -n "$venue_ns" get tradingvenue demo -o jsonpath='{range .status.conditions[*]}{.type}={.status} ({.reason}){"\n"}{end}'
+say "ok"

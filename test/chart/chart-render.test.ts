@@ -192,7 +192,7 @@ describe("the operator", () => {
       metadata: { namespace: "tradeplane-system" },
       rules: [
         { resources: ["leases"], verbs: ["create"] },
-        { resources: ["leases"], resourceNames: ["tradeplane-operator"], verbs: ["get", "update", "patch"] },
+        { resources: ["leases"], resourceNames: ["tradeplane-operator"], verbs: ["get", "update"] },
       ],
     });
     expect(one(objects, "ClusterRoleBinding")).toMatchObject({
