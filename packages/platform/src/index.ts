@@ -27,3 +27,4 @@ export * from "./secrets.ts";
 export * from "./admin-auth.ts";
 export * from "./stream-follower.ts";
 export * from "./nats-health.ts";
+export * from "./event-order.ts";
