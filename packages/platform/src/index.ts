@@ -28,3 +28,4 @@ export * from "./admin-auth.ts";
 export * from "./stream-follower.ts";
 export * from "./nats-health.ts";
 export * from "./event-order.ts";
+export * from "./event-stream-order.ts";
