@@ -73,18 +73,23 @@ export interface EventArrival<T> {
  * Pure: the reader applies what `accept` returns, in order.
  */
 export class EventSequencer<T> {
-  private readonly marks = new Map<number, EventMark>();
+  private readonly marks = new Map<number, EventMark | undefined>();
   private readonly held = new Map<number, Held<T>[]>();
-  private readonly initial: (partition: number) => EventMark;
+  private readonly initial: (partition: number) => EventMark | undefined;
   private readonly maxHeld: number;
   private heldCount = 0;
+  /** Predecessors given up on (more than `maxHeld` messages of a partition waited): each a lost message. */
+  gapsSkipped = 0;
 
   /**
-   * `initial` is where the reader's state already is (a loaded snapshot's marks); `maxHeld`
-   * bounds what waits for a lost message: past it `accept` throws (a publisher resends a
-   * lost message before sending more than its window, so this is a fault, not load).
+   * `initial` is where the reader's state already is (a loaded snapshot's marks), or undefined
+   * for a partition whose first message the reader sees starts it (a reader that starts after
+   * messages the stream no longer holds). `maxHeld` bounds what waits per partition: a publisher resends a
+   * lost message before it sends more than its window (TP_PUBLISH_WINDOW, 4,096 by default),
+   * so more than that waiting means the message is gone for good (aged out, a stream
+   * recreated); the oldest waiting one is then applied and the gap counted in `gapsSkipped`.
    */
-  constructor(initial: (partition: number) => EventMark, maxHeld = 100_000) {
+  constructor(initial: (partition: number) => EventMark | undefined, maxHeld = 100_000) {
     this.initial = initial;
     this.maxHeld = maxHeld;
   }
@@ -108,17 +113,23 @@ export class EventSequencer<T> {
   accept(arrival: EventArrival<T>): T[] {
     const { partition, id, previous } = arrival;
     const mark = this.markOf(partition);
-    if (!eventAfter(id, mark)) return [];
-    if (previous !== undefined && eventAfter(previous, mark)) {
-      if (this.heldCount >= this.maxHeld)
-        throw new Error(`more than ${this.maxHeld} event messages wait for a missing one of partition ${partition}`);
+    if (mark !== undefined && !eventAfter(id, mark)) return [];
+    if (mark !== undefined && previous !== undefined && eventAfter(previous, mark)) {
       let list = this.held.get(partition);
       if (list === undefined) this.held.set(partition, (list = []));
       if (!list.some((h) => h.id.cmdSeq === id.cmdSeq && h.id.index === id.index)) {
         list.push({ streamSeq: arrival.streamSeq, id, previous, item: arrival.item });
         this.heldCount++;
       }
-      return [];
+      if (list.length <= this.maxHeld) return [];
+      // Give up on the oldest gap of this partition: its first waiting message goes through.
+      this.gapsSkipped++;
+      let first = list[0]!;
+      for (const h of list) if (eventAfter(first.id, h.id)) first = h;
+      this.marks.set(partition, first.previous);
+      const ready: T[] = [];
+      this.release(partition, list, ready);
+      return ready;
     }
     this.marks.set(partition, id);
     const ready = [arrival.item];
@@ -127,12 +138,10 @@ export class EventSequencer<T> {
     return ready;
   }
 
-  private markOf(partition: number): EventMark {
-    let mark = this.marks.get(partition);
-    if (mark === undefined) {
-      mark = this.initial(partition);
-      this.marks.set(partition, mark);
-    }
+  private markOf(partition: number): EventMark | undefined {
+    if (this.marks.has(partition)) return this.marks.get(partition);
+    const mark = this.initial(partition);
+    this.marks.set(partition, mark);
     return mark;
   }
 

@@ -12,8 +12,8 @@ export class EventStreamOrder {
   private readonly sequencer: EventSequencer<JsMsg>;
   private readonly handle: (m: JsMsg) => void;
 
-  /** `initial`: the reader's marks as loaded (its snapshot's), per partition. */
-  constructor(initial: (partition: number) => EventMark, handle: (m: JsMsg) => void, maxHeld?: number) {
+  /** `initial`: the reader's marks as loaded (its snapshot's), per partition (see EventSequencer). */
+  constructor(initial: (partition: number) => EventMark | undefined, handle: (m: JsMsg) => void, maxHeld?: number) {
     this.sequencer = new EventSequencer(initial, maxHeld);
     this.handle = handle;
   }
@@ -35,6 +35,11 @@ export class EventStreamOrder {
     });
     for (const r of ready) this.handle(r);
   };
+
+  /** Lost messages given up on (a metric and a log line for the reader). */
+  get gapsSkipped(): number {
+    return this.sequencer.gapsSkipped;
+  }
 
   /** Messages waiting for a predecessor. */
   get waiting(): number {
