@@ -27,3 +27,5 @@ export * from "./secrets.ts";
 export * from "./admin-auth.ts";
 export * from "./stream-follower.ts";
 export * from "./nats-health.ts";
+export * from "./event-order.ts";
+export * from "./event-stream-order.ts";

@@ -41,6 +41,8 @@ interface Pending {
   readonly msgId: string | undefined;
   /** The caller's headers; several messages may share one object (a command's trace context). */
   readonly headers: MsgHdrs | undefined;
+  /** Headers of this message alone, set on `headers` just before it is encoded. */
+  readonly own: readonly (readonly [string, string])[] | undefined;
   readonly done: PublishCallback;
   readonly deadline: number;
 }
@@ -76,7 +78,7 @@ export class JetStreamAsyncPublisher {
 
   /**
    * Publishes, with the message id when one is given (the stream deduplicates on it), and
-   * calls `done` once.
+   * calls `done` once. `own` are headers of this message alone (`headers` may be shared).
    */
   publish(
     subject: string,
@@ -84,9 +86,19 @@ export class JetStreamAsyncPublisher {
     msgId: string | undefined,
     done: PublishCallback,
     headers?: MsgHdrs,
+    own?: readonly (readonly [string, string])[],
   ): void {
     const id = ++this.next;
-    const p: Pending = { id, subject, data, msgId, headers, done, deadline: performance.now() + this.timeoutMs };
+    const p: Pending = {
+      id,
+      subject,
+      data,
+      msgId,
+      headers,
+      own,
+      done,
+      deadline: performance.now() + this.timeoutMs,
+    };
     this.pending.set(id, p);
     this.outbox.push(p);
     if (!this.handOverScheduled) {
@@ -114,6 +126,7 @@ export class JetStreamAsyncPublisher {
         // object carries each message's own id.
         const h = m.headers ?? natsHeaders();
         if (m.msgId !== undefined) h.set("Nats-Msg-Id", m.msgId);
+        if (m.own !== undefined) for (const [k, v] of m.own) h.set(k, v);
         this.nc.publish(m.subject, m.data, { headers: h, reply: `${this.prefix}.${m.id}` });
       } catch (err) {
         // Unless the sweeper has failed it already.

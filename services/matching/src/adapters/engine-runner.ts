@@ -28,7 +28,7 @@ import type { EngineConfig } from "@tradeplane/matching-core/config";
 import { eventRuns } from "@tradeplane/matching-core/event-runs";
 import { decodeEntry } from "@tradeplane/matching-core/log-entry";
 import { Partition, restorePartition } from "@tradeplane/matching-core/partition";
-import { EventPublisher, markOf, NOTHING_PUBLISHED, type PublishedMark } from "./event-publisher.ts";
+import { EventPublisher, NOTHING_PUBLISHED, restartMarkOf, type PublishedMark } from "./event-publisher.ts";
 import type { EngineMetrics } from "./engine-metrics.ts";
 import { Lease, type LeaseRole } from "./lease.ts";
 import type { SnapshotStore } from "./snapshot-store.ts";
@@ -260,14 +260,18 @@ export class EngineRunner {
     logger.info("no usable snapshot; replaying the command log from the start");
   }
 
-  /** The (command, index) of the last event this partition has in the event stream. */
+  /**
+   * Where this partition's events are known complete in the event stream: the prefix its last
+   * stored message names (restartMarkOf), not that message itself, which may have been
+   * stored before a lost one of its window was resent.
+   */
   private async publishedMark(): Promise<PublishedMark> {
     const { venue, partition } = this.deps.settings;
     try {
       const last = await this.deps.jsm.streams.getMessage(eventStreamName(venue), {
         last_by_subj: eventSubjects(venue, { partition }),
       });
-      return markOf(last?.header?.get("Nats-Msg-Id")) ?? NOTHING_PUBLISHED;
+      return restartMarkOf(last?.header) ?? NOTHING_PUBLISHED;
     } catch (err) {
       if (/no message found|message not found/i.test((err as Error).message)) return NOTHING_PUBLISHED;
       throw err;

@@ -1,5 +1,14 @@
 import type { MsgHdrs } from "@nats-io/transport-node";
-import type { JetStreamAsyncPublisher, PublishOutcome } from "@tradeplane/platform";
+import {
+  eventAfter,
+  eventMarkOf,
+  eventMessageId,
+  PREVIOUS_EVENT_HEADER,
+  PUBLISHED_EVENT_HEADER,
+  type EventMark,
+  type JetStreamAsyncPublisher,
+  type PublishOutcome,
+} from "@tradeplane/platform";
 
 /** One engine output ready for the event stream. */
 export interface OutboundEvent {
@@ -11,10 +20,7 @@ export interface OutboundEvent {
 }
 
 /** Where the event stream already ends for this partition: nothing up to here is sent again. */
-export interface PublishedMark {
-  readonly cmdSeq: number;
-  readonly index: number;
-}
+export type PublishedMark = EventMark;
 
 export const NOTHING_PUBLISHED: PublishedMark = { cmdSeq: 0, index: -1 };
 
@@ -24,9 +30,12 @@ export interface PublisherHooks {
   onFailure?(err: unknown, firstOfEpisode: boolean): void;
 }
 
+/** The port events leave by: platform's pipelined JetStream publisher. */
+export type EventSink = Pick<JetStreamAsyncPublisher, "publish">;
+
 export interface EventPublisherOptions {
   /** Sends messages and reports each one's ack (its timeout is the publisher's). */
-  readonly sink: JetStreamAsyncPublisher;
+  readonly sink: EventSink;
   /** Most publishes awaiting their ack at once; offer() waits when reached. */
   readonly window: number;
   /** Standby instances retain at most this many events before dropping the oldest. */
@@ -39,6 +48,8 @@ type SlotState = (typeof SlotState)[keyof typeof SlotState];
 
 interface Slot {
   readonly event: OutboundEvent;
+  /** The partition's event message before this one: readers hold a message until it is applied. */
+  readonly previous: PublishedMark;
   state: SlotState;
 }
 
@@ -46,22 +57,22 @@ const RETRY_BASE_MS = 50;
 const RETRY_MAX_MS = 2_000;
 
 /** `"<cmdSeq>-<index>"`: the JetStream message id that makes republishing harmless. */
-export function messageIdOf(cmdSeq: number, index: number): string {
-  return `${cmdSeq}-${index}`;
-}
+export const messageIdOf = eventMessageId;
 
 /** Parses a message id back into its mark; undefined for ids not of our form. */
-export function markOf(msgId: string | undefined): PublishedMark | undefined {
-  if (msgId === undefined) return undefined;
-  const dash = msgId.indexOf("-");
-  if (dash <= 0) return undefined;
-  const cmdSeq = Number(msgId.slice(0, dash));
-  const index = Number(msgId.slice(dash + 1));
-  return Number.isSafeInteger(cmdSeq) && Number.isSafeInteger(index) ? { cmdSeq, index } : undefined;
-}
+export const markOf = eventMarkOf;
 
-function after(event: { cmdSeq: number; index: number }, mark: PublishedMark): boolean {
-  return event.cmdSeq > mark.cmdSeq || (event.cmdSeq === mark.cmdSeq && event.index > mark.index);
+const after = eventAfter;
+
+/**
+ * Where an engine publishes from after a restart or a promotion, read from the partition's
+ * last stored message: the prefix its publisher knew complete when sending it. The message's
+ * own id would skip any message of its window that was lost and not yet resent. Messages
+ * written before the header carry only their id.
+ */
+export function restartMarkOf(headers: { get(k: string): string } | undefined): PublishedMark | undefined {
+  if (headers === undefined) return undefined;
+  return markOf(headers.get(PUBLISHED_EVENT_HEADER)) ?? markOf(headers.get("Nats-Msg-Id"));
 }
 
 /**
@@ -69,6 +80,12 @@ function after(event: { cmdSeq: number; index: number }, mark: PublishedMark): b
  * never one round trip per event. Each message carries the id `<cmdSeq>-<index>`, so the
  * server drops anything sent twice. Events at or before `mark` (already in the stream)
  * are skipped, which makes restart and failover exact even past the dedup window.
+ *
+ * A resent message lands after any later one of its window that was stored, so the stream
+ * may hold a partition's messages out of order: each message names its predecessor
+ * (`Tp-Prev-Msg-Id`) for readers to hold it until that is applied (platform's
+ * EventSequencer), and the prefix known complete (`Tp-Published-Msg-Id`) for a restarted
+ * engine to publish from (restartMarkOf).
  *
  * On a failed publish it stops sending, lets everything in flight settle, and resends
  * every unacknowledged event in order (the first alone, the rest pipelined), with backoff.
@@ -86,7 +103,9 @@ export class EventPublisher {
   private attempt = 0;
   private roomWaiters: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
-  private retained: OutboundEvent[] = [];
+  private retained: Slot[] = [];
+  /** The last event offered (or skipped as already published): the next one's predecessor. */
+  private lastOffered: PublishedMark;
   private retainedHead = 0;
   private droppedRetained = false;
   /** During recovery, the one event sent alone to learn whether NATS takes writes again. */
@@ -102,6 +121,7 @@ export class EventPublisher {
     this.mode = mode;
     this.mark = mark;
     this.acked = mark;
+    this.lastOffered = mark;
   }
 
   /**
@@ -146,9 +166,14 @@ export class EventPublisher {
    * (back-pressure); otherwise undefined, so the hot loop does not allocate a promise.
    */
   offer(event: OutboundEvent): Promise<void> | undefined {
+    // The mark is a message of this partition: what the caller skipped up to it (wants())
+    // ends there.
+    const previous = after(this.mark, this.lastOffered) ? this.mark : this.lastOffered;
+    this.lastOffered = event;
     if (!after(event, this.mark)) return undefined;
+    const slot: Slot = { event, previous, state: SlotState.QUEUED };
     if (this.mode === "retain") {
-      this.retained.push(event);
+      this.retained.push(slot);
       if (this.retained.length - this.retainedHead > this.options.maxRetained) {
         this.retainedHead++;
         this.droppedRetained = true;
@@ -156,7 +181,6 @@ export class EventPublisher {
       this.compactRetained();
       return undefined;
     }
-    const slot: Slot = { event, state: SlotState.QUEUED };
     this.slots.push(slot);
     if (!this.recovering) this.send(slot);
     if (this.slots.length - this.head >= this.options.window) {
@@ -168,7 +192,7 @@ export class EventPublisher {
   /** Standby: the primary's stream has reached `mark`; retained events up to it are dropped. */
   observe(mark: PublishedMark): void {
     if (after(mark, this.mark)) this.mark = mark;
-    while (this.retainedHead < this.retained.length && !after(this.retained[this.retainedHead]!, this.mark)) {
+    while (this.retainedHead < this.retained.length && !after(this.retained[this.retainedHead]!.event, this.mark)) {
       this.retainedHead++;
     }
     this.compactRetained();
@@ -181,8 +205,7 @@ export class EventPublisher {
     this.retained = [];
     this.retainedHead = 0;
     this.mode = "publish";
-    for (const event of pending) {
-      const slot: Slot = { event, state: SlotState.QUEUED };
+    for (const slot of pending) {
       this.slots.push(slot);
       if (!this.recovering) this.send(slot);
     }
@@ -217,6 +240,10 @@ export class EventPublisher {
         this.advance();
       },
       event.headers,
+      [
+        [PREVIOUS_EVENT_HEADER, messageIdOf(slot.previous.cmdSeq, slot.previous.index)],
+        [PUBLISHED_EVENT_HEADER, messageIdOf(this.acked.cmdSeq, this.acked.index)],
+      ],
     );
   }
 

@@ -6,6 +6,7 @@ import {
   backgroundAppender,
   entriesOf,
   entrySeqs,
+  inReaderOrder,
   lastMarkOf,
   readCommands,
   readEvents,
@@ -102,7 +103,7 @@ describe("primary and hot standby", () => {
     const stored = await readEvents(fixture.nc, venue);
     const ids = stored.map((x) => x.msgId);
     expect(new Set(ids).size).toBe(ids.length);
-    expect([...ids].sort()).toEqual(reference.events.map((x) => x.msgId).sort());
+    expect(inReaderOrder(stored).map((x) => x.msgId)).toEqual(reference.events.map((x) => x.msgId));
     expect((await e.ops<{ digest: string }>("/digest")).digest).toBe(reference.digest);
   });
 });

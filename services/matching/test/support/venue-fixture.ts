@@ -8,9 +8,18 @@ import {
   commandSubject,
   EngineEventBatch,
   eventStreamName,
+  eventSubjectPartition,
   type EngineEvent as EngineEventT,
 } from "@tradeplane/contracts";
-import { commandLogWriter, provision, venueProvisioningPlan } from "@tradeplane/platform";
+import {
+  commandLogWriter,
+  eventMarkOf,
+  EventSequencer,
+  NO_EVENT,
+  PREVIOUS_EVENT_HEADER,
+  provision,
+  venueProvisioningPlan,
+} from "@tradeplane/platform";
 import { connectTo, retry } from "@tradeplane/testkit";
 import { engineConfigOf } from "@tradeplane/matching-core/engine-config";
 import { eventRuns } from "@tradeplane/matching-core/event-runs";
@@ -23,6 +32,10 @@ export interface StoredEvent {
   readonly msgId: string;
   readonly events: EngineEventT[];
   readonly bytes: Uint8Array;
+  /** As stored: its stream sequence, subject and predecessor header. */
+  readonly seq?: number;
+  readonly subject?: string;
+  readonly previous?: string;
 }
 
 /** The messages the engine publishes for one entry's events. */
@@ -130,10 +143,34 @@ export async function readEvents(nc: NatsConnection, venue: string): Promise<Sto
       msgId: m.headers?.get("Nats-Msg-Id") ?? "",
       events: EngineEventBatch.decode(m.data).events,
       bytes: m.data,
+      seq: m.seq,
+      subject: m.subject,
+      previous: m.headers?.get(PREVIOUS_EVENT_HEADER) ?? "",
     });
     if (m.info.pending === 0 && out.length >= info.state.messages) break;
   }
   await messages.close();
+  return out;
+}
+
+/**
+ * The stored messages in the order a reader of the stream applies them: each partition's
+ * held until its predecessor is applied, those stored twice dropped (platform's EventSequencer,
+ * behind every reader). Messages may be stored out of order while NATS fails; this may not be.
+ */
+export function inReaderOrder(stored: readonly StoredEvent[]): StoredEvent[] {
+  const sequencer = new EventSequencer<StoredEvent>(() => NO_EVENT);
+  const out: StoredEvent[] = [];
+  for (const m of stored)
+    out.push(
+      ...sequencer.accept({
+        partition: eventSubjectPartition(m.subject ?? "") ?? -1,
+        streamSeq: m.seq ?? 0,
+        id: eventMarkOf(m.msgId)!,
+        previous: eventMarkOf(m.previous),
+        item: m,
+      }),
+    );
   return out;
 }
 
