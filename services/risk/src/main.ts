@@ -117,7 +117,7 @@ export async function main(config: Readonly<RiskGatewayConfig>, context?: Servic
     await saving; // one in flight may hold an earlier sequence
     await saveSnapshot();
   });
-  follower.start(loaded?.streamSeq ?? 0);
+  follower.start(loaded?.streamSeq ?? 0, eventStream.state.first_seq);
   shutdown.add("events", () => follower.stop());
   const snapshotIntervalMs = config.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS;
   if (snapshotIntervalMs > 0) {

@@ -1,7 +1,15 @@
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { eventStreamName, eventSubjectPartition, type EngineEvent, type ExecutionReport } from "@tradeplane/contracts";
 import type { Tracer } from "@opentelemetry/api";
-import { decodeEventMessage, extractTraceContext, StreamFollower, type Logger } from "@tradeplane/platform";
+import {
+  decodeEventMessage,
+  EventStreamOrder,
+  extractTraceContext,
+  NO_EVENT,
+  StreamFollower,
+  type EventMark,
+  type Logger,
+} from "@tradeplane/platform";
 import type { AccountReport, OrderProjection } from "@tradeplane/positions/order-projection";
 
 /**
@@ -20,6 +28,10 @@ export class EventFollower {
   private readonly projection: OrderProjection;
   private readonly logger: Logger;
   private readonly stream: StreamFollower;
+  /** Each partition's messages in command order, whatever order the stream holds them in. */
+  private readonly order: EventStreamOrder;
+  /** Whether the follower started with every message before its start still in the stream. */
+  private complete = true;
   private readonly inProgress = new Map<number, AccountReport[]>();
   private readonly completed = new Map<number, AccountReport[]>();
   /** The newest COMPLETED_KEPT command sequences in `completed`, oldest at the head (0 = free). */
@@ -39,25 +51,46 @@ export class EventFollower {
     this.logger = logger;
     this.tracer = tracer;
     const stream = eventStreamName(venue);
+    this.order = new EventStreamOrder(
+      (partition) => this.initialMark(partition),
+      (m) => this.onMessage(m),
+    );
     this.stream = new StreamFollower({
       js,
       stream,
       logger,
       what: "event",
-      onMessage: (m) => this.onMessage(m),
+      onMessage: this.order.onMessage,
       lastSeq: async () => (await (await js.jetstreamManager()).streams.info(stream)).state.last_seq,
     });
   }
 
-  /** Stream sequence of the last event applied. */
+  /**
+   * Stream sequence the projection holds every event up to (what a snapshot records): the
+   * last one read, or just before a message still waiting for its predecessor.
+   */
   get streamSeq(): number {
-    return this.stream.position;
+    return this.order.safePosition(this.stream.position);
   }
 
-  /** Starts following after stream sequence `fromStreamSeq` (0 = from the stream's start). */
-  start(fromStreamSeq = 0): void {
+  /**
+   * Starts following after stream sequence `fromStreamSeq` (0 = from the stream's start);
+   * `firstSeq` is the stream's first sequence now (older messages aged out).
+   */
+  start(fromStreamSeq = 0, firstSeq = 1): void {
     this.startedFrom = fromStreamSeq;
+    this.complete = fromStreamSeq + 1 >= firstSeq;
     this.stream.start(fromStreamSeq);
+  }
+
+  /**
+   * Where the projection is in `partition`'s events. For a partition it has none of: nothing
+   * yet if the stream held everything after its start, else unknown (its first message starts it).
+   */
+  private initialMark(partition: number): EventMark | undefined {
+    const m = this.projection.markOf(partition);
+    if (m.commandSeq > 0) return { cmdSeq: m.commandSeq, index: m.index };
+    return this.complete ? NO_EVENT : undefined;
   }
 
   stop(): Promise<void> {
