@@ -112,19 +112,22 @@ function projectEvent(e: EngineEvent, streamSeq: number, partition: number, out:
   switch (body.$case) {
     case "accepted": {
       const a = body.value;
+      // Every field is checked before the first row, so a refused event writes nothing.
       const orderId = id(a.orderId, "order id", e);
+      const qty = positive(a.qty, "qty", e);
+      const clientOrderId = text(a.clientOrderId, "client order id", e);
       row("accepted", orderId, a.account);
       updates.push({
         ...key,
         orderId,
         account: a.account,
-        clientOrderId: text(a.clientOrderId, "client order id", e),
+        clientOrderId,
         side: sideToJSON(a.side),
         orderType: orderTypeToJSON(a.orderType),
         timeInForce: timeInForceToJSON(a.timeInForce),
         price: a.price,
         stopPrice: a.stopPrice,
-        qty: positive(a.qty, "qty", e),
+        qty,
         leavesQty: a.qty,
         status: "NEW",
         acceptedCommandSeq: commandSeq,
@@ -143,6 +146,8 @@ function projectEvent(e: EngineEvent, streamSeq: number, partition: number, out:
         throw new Refusal("BAD_FIELD", `event ${commandSeq}/${index}: bad aggressor side ${t.aggressorSide}`);
       const takerSide = t.aggressorSide === Side.BUY ? "BUY" : "SELL";
       const makerSide = takerSide === "BUY" ? "SELL" : "BUY";
+      text(t.makerAccount, "maker account", e);
+      text(t.takerAccount, "taker account", e);
       row("trade", makerOrderId, t.makerAccount);
       row("trade", takerOrderId, t.takerAccount);
       out.trades.push({
@@ -211,14 +216,16 @@ function projectEvent(e: EngineEvent, streamSeq: number, partition: number, out:
     case "replaced": {
       const r = body.value;
       const orderId = id(r.orderId, "order id", e);
+      const qty = positive(r.qty, "qty", e);
+      const clientOrderId = text(r.clientOrderId, "client order id", e);
       row("replaced", orderId, r.account);
       updates.push({
         ...key,
         orderId,
-        clientOrderId: text(r.clientOrderId, "client order id", e),
+        clientOrderId,
         price: r.price,
         stopPrice: r.stopPrice,
-        qty: positive(r.qty, "qty", e),
+        qty,
         leavesQty: r.leavesQty,
       });
       return;
