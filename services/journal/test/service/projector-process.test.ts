@@ -71,6 +71,11 @@ it("a journal process killed mid-batch and restarted projects every event exactl
     60_000,
     50,
   );
+  // What an operator sees: the position and a lag of 0 on /metrics, ready on /readyz.
+  const metrics = await (await fetch(`http://127.0.0.1:${final.opsPort}/metrics`)).text();
+  expect(metrics).toMatch(new RegExp(`^tp_journal_position\\{[^}]*\\} ${last}$`, "m"));
+  expect(metrics).toMatch(/^tp_journal_lag_messages\{[^}]*\} 0$/m);
+  expect((await fetch(`http://127.0.0.1:${final.opsPort}/readyz`)).status).toBe(200);
   await final.signal("SIGTERM");
 
   const expected = recompute(events);
