@@ -14,7 +14,7 @@ CREATE TABLE order_events (
   kind text NOT NULL,
   account text NOT NULL,
   time_us bigint NOT NULL,
-  detail jsonb NOT NULL,
+  detail json NOT NULL,
   PRIMARY KEY (command_seq, idx, order_id)
 );
 CREATE INDEX order_events_by_order ON order_events (order_id, command_seq, idx);

@@ -7,7 +7,7 @@ import type { SqlExecutor } from "./sql-store.ts";
 
 const INSERT_ORDER_EVENTS = `
 INSERT INTO order_events (command_seq, idx, order_id, stream_seq, partition, instrument, kind, account, time_us, detail)
-SELECT c, i, o, s, p, ins, k, a, t, d::jsonb
+SELECT c, i, o, s, p, ins, k, a, t, d::json
 FROM unnest($1::int8[], $2::int4[], $3::int8[], $4::int8[], $5::int4[], $6::text[], $7::text[], $8::text[], $9::int8[], $10::text[])
   AS r(c, i, o, s, p, ins, k, a, t, d)
 ON CONFLICT DO NOTHING`;
