@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import pg from "pg";
@@ -259,3 +262,25 @@ describe.each(stores)("the projector on %s", (_kind, open) => {
     await store.close();
   }, 120_000);
 });
+
+it("an embedded PGlite in a folder keeps its rows and position when the journal stops and starts again", async () => {
+  const venue = nextVenue();
+  const events = await publishVenueEvents(nc, venue, { entries: 300, partitions: 2, seed: 17 });
+  const last = await lastStreamSeq(nc, eventStreamName(venue));
+  const dir = await mkdtemp(join(tmpdir(), "journal-pglite-"));
+  let store = await migrated(() => openPgliteStore(dir));
+  let p = projector(store, venue, { batchMessages: 8 });
+  await p.start();
+  await waitForPosition(store, Math.floor(last / 2));
+  await p.stop();
+  await store.close();
+  store = await migrated(() => openPgliteStore(dir));
+  expect(await readPosition(store, PROJECTOR)).toBeGreaterThanOrEqual(Math.floor(last / 2));
+  p = projector(store, venue);
+  await p.start();
+  await waitForPosition(store, last);
+  await p.stop();
+  expectProjectionOf(await tables(store), events);
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+}, 120_000);
