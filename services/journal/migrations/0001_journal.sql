@@ -55,7 +55,9 @@ CREATE TABLE executions (
 );
 CREATE INDEX executions_by_account_time ON executions (account, instrument, time_us);
 
--- Each order's current state: the newest event's status and leaves, the first terms learnt.
+-- Each order's current state. Fields that events set together come in groups, each with the
+-- key of the newest event that set it (<group>_seq, <group>_idx), so the row is the same
+-- whatever order the events arrive in; account, side and time in force never change.
 CREATE TABLE orders (
   order_id bigint PRIMARY KEY,
   partition integer NOT NULL,
@@ -71,6 +73,16 @@ CREATE TABLE orders (
   leaves_qty bigint,
   status text,
   accepted_command_seq bigint,
+  terms_seq bigint,
+  terms_idx integer,
+  order_type_seq bigint,
+  order_type_idx integer,
+  price_seq bigint,
+  price_idx integer,
+  leaves_seq bigint,
+  leaves_idx integer,
+  status_seq bigint,
+  status_idx integer,
   last_command_seq bigint NOT NULL,
   last_idx integer NOT NULL,
   updated_time_us bigint NOT NULL

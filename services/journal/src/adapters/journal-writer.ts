@@ -1,4 +1,4 @@
-import type { JournalWrites, OrderUpdate } from "../domain/rows.ts";
+import type { JournalWrites, OrderFieldGroup, OrderUpdate } from "../domain/rows.ts";
 import type { SqlExecutor } from "./sql-store.ts";
 
 // One statement per table per batch, its rows passed as parallel arrays through unnest():
@@ -44,21 +44,60 @@ ON CONFLICT (account, instrument) DO UPDATE SET
   bought_value = p.bought_value + excluded.bought_value,
   sold_value = p.sold_value + excluded.sold_value`;
 
-/** A field the newest event sets when it has it; an older event only fills a gap. */
-const newest = (column: string): string =>
-  `${column} = CASE WHEN (excluded.last_command_seq, excluded.last_idx) > (o.last_command_seq, o.last_idx) ` +
-  `THEN COALESCE(excluded.${column}, o.${column}) ELSE COALESCE(o.${column}, excluded.${column}) END`;
+/** Each field group's columns, and its key columns (see migrations/0001_journal.sql). */
+const GROUP_COLUMNS: Record<OrderFieldGroup, { key: string; columns: string[] }> = {
+  terms: { key: "terms", columns: ["client_order_id", "stop_price", "qty"] },
+  orderType: { key: "order_type", columns: ["order_type"] },
+  price: { key: "price", columns: ["price"] },
+  leaves: { key: "leaves", columns: ["leaves_qty"] },
+  status: { key: "status", columns: ["status"] },
+};
+const GROUPS = Object.keys(GROUP_COLUMNS) as OrderFieldGroup[];
+
+/** A group's columns and key take the update's values when its event is newer than the row's. */
+function newerGroup({ key, columns }: { key: string; columns: string[] }): string {
+  const newer =
+    `excluded.${key}_seq IS NOT NULL AND (o.${key}_seq IS NULL OR ` +
+    `(excluded.${key}_seq, excluded.${key}_idx) > (o.${key}_seq, o.${key}_idx))`;
+  return [...columns, `${key}_seq`, `${key}_idx`]
+    .map((c) => `${c} = CASE WHEN ${newer} THEN excluded.${c} ELSE o.${c} END`)
+    .join(",\n  ");
+}
 /** A field no event changes: the first value learnt stays. */
 const first = (column: string): string => `${column} = COALESCE(o.${column}, excluded.${column})`;
 
+const ORDER_COLUMNS = [
+  ["order_id", "int8"],
+  ["partition", "int4"],
+  ["instrument", "text"],
+  ["account", "text"],
+  ["client_order_id", "text"],
+  ["side", "text"],
+  ["order_type", "text"],
+  ["time_in_force", "text"],
+  ["price", "int8"],
+  ["stop_price", "int8"],
+  ["qty", "int8"],
+  ["leaves_qty", "int8"],
+  ["status", "text"],
+  ["accepted_command_seq", "int8"],
+  ["last_command_seq", "int8"],
+  ["last_idx", "int4"],
+  ["updated_time_us", "int8"],
+  ...GROUPS.flatMap((g) => [
+    [`${GROUP_COLUMNS[g].key}_seq`, "int8"],
+    [`${GROUP_COLUMNS[g].key}_idx`, "int4"],
+  ]),
+] as const;
+
 const UPSERT_ORDERS = `
-INSERT INTO orders AS o (order_id, partition, instrument, account, client_order_id, side, order_type, time_in_force,
-  price, stop_price, qty, leaves_qty, status, accepted_command_seq, last_command_seq, last_idx, updated_time_us)
-SELECT * FROM unnest($1::int8[], $2::int4[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-  $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::text[], $14::int8[], $15::int8[], $16::int4[], $17::int8[])
+INSERT INTO orders AS o (${ORDER_COLUMNS.map(([c]) => c).join(", ")})
+SELECT * FROM unnest(${ORDER_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ")})
 ON CONFLICT (order_id) DO UPDATE SET
   ${["account", "side", "time_in_force", "accepted_command_seq"].map(first).join(",\n  ")},
-  ${["client_order_id", "order_type", "price", "stop_price", "qty", "leaves_qty", "status", "updated_time_us"].map(newest).join(",\n  ")},
+  ${GROUPS.map((g) => newerGroup(GROUP_COLUMNS[g])).join(",\n  ")},
+  updated_time_us = CASE WHEN (excluded.last_command_seq, excluded.last_idx) > (o.last_command_seq, o.last_idx)
+    THEN excluded.updated_time_us ELSE o.updated_time_us END,
   last_idx = CASE WHEN (excluded.last_command_seq, excluded.last_idx) > (o.last_command_seq, o.last_idx)
     THEN excluded.last_idx ELSE o.last_idx END,
   last_command_seq = GREATEST(o.last_command_seq, excluded.last_command_seq)`;
@@ -152,6 +191,7 @@ export async function writeBatch(tx: SqlExecutor, writes: JournalWrites, project
       column(o, "lastCommandSeq"),
       column(o, "lastIndex"),
       column(o, "timeUs"),
+      ...GROUPS.flatMap((g) => [o.map((u) => u.keys?.[g]?.[0] ?? null), o.map((u) => u.keys?.[g]?.[1] ?? null)]),
     ]);
   for (const d of writes.deadLetters)
     await tx.query(INSERT_DEAD_LETTER, [d.streamSeq, d.position, d.subject, d.reason, d.detail, d.data ?? null]);

@@ -9,15 +9,18 @@ import {
   timeInForceToJSON,
   type Timestamp,
 } from "@tradeplane/contracts";
-import type {
-  DeadLetterReason,
-  DeadLetterRow,
-  EventKindName,
-  ExecutionRow,
-  JournalWrites,
-  OrderEventRow,
-  OrderUpdate,
-  TradeRow,
+import {
+  ORDER_FIELD_GROUPS,
+  type DeadLetterReason,
+  type DeadLetterRow,
+  type EventKey,
+  type EventKindName,
+  type ExecutionRow,
+  type JournalWrites,
+  type OrderEventRow,
+  type OrderFieldGroup,
+  type OrderUpdate,
+  type TradeRow,
 } from "./rows.ts";
 
 /** Longest account name or client order id the journal stores (the gateway allows far less). */
@@ -283,21 +286,23 @@ export function compareKeys(a: OrderUpdate, b: OrderUpdate): number {
 
 /**
  * One update per order (a statement may touch a row once), folded in event order: later
- * events' fields win, except the terms no event changes twice (account, side, time in force,
- * acceptance), which keep the first value.
+ * events' fields win, except the terms no event changes (account, side, time in force,
+ * acceptance), which keep the first value; `keys` records the event that set each group.
  */
 export function mergeOrderUpdates(updates: readonly OrderUpdate[]): OrderUpdate[] {
   const merged = new Map<number, OrderUpdate>();
   for (const u of [...updates].sort(compareKeys)) {
     const prev = merged.get(u.orderId);
-    if (prev === undefined) {
-      merged.set(u.orderId, u);
-      continue;
-    }
     const next: Record<string, unknown> = { ...prev };
     for (const [field, value] of Object.entries(u)) if (value !== undefined) next[field] = value;
-    for (const field of ["account", "side", "timeInForce", "acceptedCommandSeq"] as const)
-      if (prev[field] !== undefined) next[field] = prev[field];
+    if (prev !== undefined)
+      for (const field of ["account", "side", "timeInForce", "acceptedCommandSeq"] as const)
+        if (prev[field] !== undefined) next[field] = prev[field];
+    const keys: Partial<Record<OrderFieldGroup, EventKey>> = { ...prev?.keys };
+    for (const [group, fields] of Object.entries(ORDER_FIELD_GROUPS) as [OrderFieldGroup, readonly string[]][])
+      if ((u as unknown as Record<string, unknown>)[fields[0]!] !== undefined)
+        keys[group] = [u.lastCommandSeq, u.lastIndex];
+    next.keys = keys;
     merged.set(u.orderId, next as unknown as OrderUpdate);
   }
   return [...merged.values()];

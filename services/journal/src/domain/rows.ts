@@ -66,9 +66,28 @@ export interface ExecutionRow {
 }
 
 /**
+ * Fields of an order that events set together, each group with the key of the newest event
+ * that set it: an order's row takes each group from the newest event that carries it, so the
+ * row is the same whatever order the events arrive in (a replace stored after the cancel that
+ * followed it still leaves the replaced terms).
+ */
+export const ORDER_FIELD_GROUPS = {
+  terms: ["clientOrderId", "stopPrice", "qty"],
+  orderType: ["orderType"],
+  price: ["price"],
+  leaves: ["leavesQty"],
+  status: ["status"],
+} as const;
+
+export type OrderFieldGroup = keyof typeof ORDER_FIELD_GROUPS;
+
+/** An event key: (commandSeq, index). */
+export type EventKey = readonly [commandSeq: number, index: number];
+
+/**
  * What one batch knows of an order, merged over the batch's events in (commandSeq, index)
- * order: undefined fields are unchanged. The order's row takes the newest event's state
- * (status, leaves) and keeps the first terms it learnt of fields that never change.
+ * order: undefined fields are unchanged. `keys` says which event set each field group.
+ * Account, side, time in force and acceptance never change: the first value learnt stays.
  */
 export interface OrderUpdate {
   readonly orderId: number;
@@ -89,6 +108,8 @@ export interface OrderUpdate {
   readonly status?: OrderStatus;
   /** Command sequence of the acceptance (the order id, unless the event says otherwise). */
   readonly acceptedCommandSeq?: number;
+  /** Filled in by mergeOrderUpdates. */
+  readonly keys?: Readonly<Partial<Record<OrderFieldGroup, EventKey>>>;
 }
 
 export type OrderStatus = "NEW" | "PARTIALLY_FILLED" | "FILLED" | "CANCELLED" | "EXPIRED" | "TRIGGERED";

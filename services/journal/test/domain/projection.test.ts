@@ -92,6 +92,16 @@ describe("projectBatch", () => {
 });
 
 describe("mergeOrderUpdates", () => {
+  it("records which event set each field group", () => {
+    const merged = mergeOrderUpdates([
+      u(9, { account: "a", price: 100, qty: 10, status: "NEW", leavesQty: 10 }),
+      u(10, { price: 101, qty: 8, clientOrderId: "r", leavesQty: 8 }),
+      u(11, { status: "CANCELLED", leavesQty: 0 }),
+    ]);
+    expect(merged[0]!.keys).toEqual({ price: [10, 0], terms: [10, 0], status: [11, 0], leaves: [11, 0] });
+    expect(merged[0]).toMatchObject({ price: 101, qty: 8, status: "CANCELLED", leavesQty: 0 });
+  });
+
   const base = { partition: 0, instrument: "INFY", timeUs: 1 };
   const u = (seq: number, fields: Partial<OrderUpdate>): OrderUpdate => ({
     ...base,
@@ -105,6 +115,8 @@ describe("mergeOrderUpdates", () => {
     ["in order", [u(9, { account: "a", status: "NEW", leavesQty: 10 }), u(12, { status: "FILLED", leavesQty: 0 })]],
     ["out of order", [u(12, { status: "FILLED", leavesQty: 0 }), u(9, { account: "a", status: "NEW", leavesQty: 10 })]],
   ])("folds one order's updates %s into the newest state with the first terms", (_name, updates) => {
-    expect(mergeOrderUpdates(updates)).toEqual([u(12, { account: "a", status: "FILLED", leavesQty: 0 })]);
+    expect(mergeOrderUpdates(updates)).toEqual([
+      u(12, { account: "a", status: "FILLED", leavesQty: 0, keys: { status: [12, 0], leaves: [12, 0] } }),
+    ]);
   });
 });
