@@ -10,6 +10,8 @@ const PULL_EXPIRES_MS = 5_000;
 const MAX_BACKOFF_MS = 2_000;
 /** Batches read ahead while one is written. */
 const QUEUED_BATCHES = 4;
+const STALL_CHECK_MS = 1_000;
+const STALL_AFTER_MS = 5_000;
 
 export interface EventProjectorDeps {
   readonly js: JetStreamClient;
@@ -45,6 +47,10 @@ export class EventProjector {
   position = 0;
   /** Transactions that failed (and were retried from the stored position). */
   failures = 0;
+  /** Consumers replaced because they stopped delivering while the stream grew. */
+  stalls = 0;
+  private lastProgressAt = performance.now();
+  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(deps: EventProjectorDeps) {
     this.deps = deps;
@@ -53,10 +59,32 @@ export class EventProjector {
   async start(): Promise<void> {
     this.position = await readPosition(this.deps.store, this.deps.name);
     this.loop = this.follow();
+    this.watchdog = setInterval(() => void this.checkStall(), STALL_CHECK_MS);
+    this.watchdog.unref();
+  }
+
+  /**
+   * An ordered consumer can stop delivering without an error (the risk gateway and market data
+   * have seen it): with nothing received or committed for a while and messages waiting in the
+   * stream, the consumer is stopped, and the loop subscribes again from the stored position.
+   */
+  private async checkStall(): Promise<void> {
+    if (this.stopping || performance.now() - this.lastProgressAt < STALL_AFTER_MS) return;
+    try {
+      const jsm = await this.deps.js.jetstreamManager();
+      if ((await jsm.streams.info(eventStreamName(this.deps.venue))).state.last_seq <= this.position) return;
+    } catch {
+      return;
+    }
+    this.stalls++;
+    this.lastProgressAt = performance.now();
+    this.deps.logger.warn({ position: this.position }, "event consumer stalled with events waiting; resubscribing");
+    this.messages?.stop();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.watchdog !== undefined) clearInterval(this.watchdog);
     this.messages?.stop();
     await this.loop?.catch(() => undefined);
   }
@@ -109,6 +137,7 @@ export class EventProjector {
       try {
         for await (const m of messages) {
           if (writerDone) break;
+          this.lastProgressAt = performance.now();
           if (m.seq <= this.position) continue;
           queue.push(m);
           wakeWriter?.();
@@ -147,6 +176,7 @@ export class EventProjector {
       await this.deps.beforeCommit?.(writes, tx);
     });
     this.position = writes.resumeAfter;
+    this.lastProgressAt = performance.now();
     for (const d of writes.deadLetters)
       this.deps.logger.error(
         { seq: d.streamSeq, position: d.position, reason: d.reason, detail: d.detail },

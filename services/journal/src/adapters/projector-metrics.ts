@@ -59,6 +59,14 @@ export function projectorMetrics(registry: Registry) {
           this.set(projector.failures);
         },
       });
+      new Gauge({
+        name: "tp_journal_consumer_stalls",
+        help: "Event consumers replaced since start because they stopped delivering while the stream grew",
+        registers: [registry],
+        collect() {
+          this.set(projector.stalls);
+        },
+      });
     },
   };
 }
