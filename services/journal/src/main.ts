@@ -1,0 +1,87 @@
+import { jetstream } from "@nats-io/jetstream";
+import {
+  connectNats,
+  createLogger,
+  createMetricsRegistry,
+  Health,
+  runService,
+  Shutdown,
+  startOpsServer,
+  type StartedService,
+} from "@tradeplane/platform";
+import { loadJournalConfig, type JournalConfig } from "./config.ts";
+import { EventProjector } from "./adapters/event-projector.ts";
+import { migrate, readMigrations } from "./adapters/migrations.ts";
+import { openPgStore } from "./adapters/pg-store.ts";
+import { openPgliteStore } from "./adapters/pglite-store.ts";
+import { projectorMetrics } from "./adapters/projector-metrics.ts";
+import type { SqlStore } from "./adapters/sql-store.ts";
+
+export interface StartedJournal extends StartedService {
+  readonly store: SqlStore;
+  readonly projector: EventProjector;
+}
+
+/**
+ * The journal process. Stages:
+ *  1. config      TP_CONFIG_FILE + TP_* variables (TP_DATABASE_URL[_FILE] a secret), validated once
+ *  2. telemetry   logger, metrics, health
+ *  3. store       PostgreSQL (databaseUrl) or embedded PGlite (pgliteDir); migrations applied
+ *  4. NATS        connection
+ *  5. projector   event stream -> tables, from the position stored with the rows
+ *  6. endpoints   /metrics /healthz /readyz (no gRPC API yet: grpcPort is 0)
+ *  7. shutdown    reverse order on SIGTERM/SIGINT: the projector stops between batches
+ */
+export async function main(config: Readonly<JournalConfig>): Promise<StartedJournal> {
+  // 2. telemetry
+  const logger = createLogger({
+    service: "journal",
+    level: config.logLevel,
+    base: { venue: config.venue, instance: config.instanceId },
+  });
+  const registry = createMetricsRegistry("journal", { venue: config.venue });
+  const health = new Health();
+  for (const part of ["store", "nats", "events"]) health.register(part);
+  const shutdown = new Shutdown(logger);
+
+  // 3. store
+  const store =
+    config.databaseUrl !== undefined
+      ? openPgStore(config.databaseUrl)
+      : await openPgliteStore(config.pgliteDir === "" ? undefined : config.pgliteDir);
+  shutdown.add("store", () => store.close());
+  const applied = await migrate(store, await readMigrations());
+  logger.info({ store: store.kind, applied }, "journal schema migrated");
+  health.set("store", "ok");
+
+  // 4. NATS
+  const nc = await connectNats(config, `journal-${config.venue}-${config.instanceId}`, logger);
+  shutdown.add("nats", () => nc.drain());
+  health.set("nats", "ok");
+  const js = jetstream(nc);
+
+  // 5. projector
+  const metrics = projectorMetrics(registry);
+  const projector = new EventProjector({
+    js,
+    venue: config.venue,
+    store,
+    logger,
+    name: config.projectorName,
+    batchMessages: config.batchMessages,
+    onCommit: (writes, count) => metrics.committed(writes, count),
+  });
+  metrics.follow(projector, await js.jetstreamManager(), config.venue);
+  await projector.start();
+  shutdown.add("projector", () => projector.stop());
+  health.set("events", "ok");
+
+  // 6. endpoints
+  const ops = await startOpsServer({ host: config.opsHost, port: config.opsPort, registry, health, logger });
+  shutdown.add("ops", () => ops.close());
+  logger.info({ opsPort: ops.port, position: projector.position }, "journal started");
+  return { shutdown, grpcPort: 0, opsPort: ops.port, store, projector };
+}
+
+// 1. config, then run, when started as a program.
+if (import.meta.main) runService("journal", loadJournalConfig, main);
