@@ -61,7 +61,7 @@ export class StrategyDeploymentController {
       .map((r) => `${ns}/${r.name}`);
   }
 
-  async reconcile(namespace: string, name: string, logger: Logger): Promise<"done" | { after: number }> {
+  async reconcile(namespace: string, name: string, logger: Logger): Promise<"done" | "retry" | { after: number }> {
     const live = this.deps.cache.get("StrategyDeployment", namespace, name);
     if (live === undefined) return "done";
     const parsed = strategyDeploymentSchema.safeParse(live);
@@ -177,7 +177,9 @@ export class StrategyDeploymentController {
         pnl: { realised, unrealised, total: realised + unrealised },
       },
     );
-    return { after: STATUS_REFRESH_MS };
+    // A gateway that cannot be reached (not up yet, restarting) is tried again with the
+    // queue's backoff, not at the next status refresh: no gateway event would wake us.
+    return bound.status === "True" ? { after: STATUS_REFRESH_MS } : "retry";
   }
 
   private existingToken(namespace: string, name: string): StrategyToken | undefined {

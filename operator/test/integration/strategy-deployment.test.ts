@@ -123,6 +123,7 @@ beforeAll(async () => {
   kubelet = new KubeletPlayer(kube, NS);
   kubelet.start();
   // The gateway starts later (with the admin tokens the operator generates), on this port.
+  // The default resync (10 minutes): every step below is woken by an event or a retry.
   riskPort = await freePort();
   operator = new OperatorProcess([
     "--kubeconfig",
@@ -133,8 +134,6 @@ beforeAll(async () => {
     NS,
     "--lease-namespace",
     SYSTEM_NS,
-    "--resync-seconds",
-    "3",
     "--risk-address",
     `${VENUE}=127.0.0.1:${riskPort}`,
     "--log-level",
@@ -207,6 +206,17 @@ spec:
       if (v.body.status?.conditions?.find((c) => c.type === "Ready")?.status !== "True")
         throw new Error(`venue not ready: ${JSON.stringify(v.body.status?.conditions)}`);
     }, 90_000);
+    // The venue is ready but its gateway is not up yet: the account cannot be set up.
+    const degraded = await retry(async () => {
+      const s = await getStrategy();
+      if (s.status?.phase !== "Degraded") throw new Error(`phase ${s.status?.phase}`);
+      return s;
+    });
+    expect(condition(degraded, "VenueReady")).toMatchObject({ status: "True", reason: "VenueReady" });
+    expect(condition(degraded, "Bound")).toMatchObject({ status: "False", reason: "AccountSetupFailed" });
+    // No token, no pods.
+    expect((await kube.request("GET", `/apis/apps/v1/namespaces/${NS}/deployments/arb-strategy`)).status).toBe(404);
+
     // The venue's gateway as a local process on the streams the operator provisioned, with
     // the admin tokens the operator generated (the Secret its pods would mount).
     const tokens = await kube.request<{ data: Record<string, string> }>(
