@@ -47,6 +47,8 @@ let operator: OperatorProcess;
 let gateway: ServiceProcess;
 let riskPort: number;
 let readOnlyToken: string;
+/** The account's store revision once bound: a reconcile that changes nothing keeps it. */
+let boundRevision: number;
 let orderEntry: OrderEntryClient;
 let admin: RiskAdminClient;
 
@@ -93,6 +95,8 @@ const listOpenOrders = (token: string) =>
   unary<ListOpenOrdersResponse>((cb) =>
     orderEntry.listOpenOrders({ account: ACCOUNT, instrument: "" }, bearer(token), cb),
   );
+/** How often the gateway logged a line (its warn-level log: kill switch changes, revocations). */
+const gatewayLogged = (msg: string) => gateway.log.split("\n").filter((l) => l.includes(`"msg":"${msg}"`)).length;
 const accountKillSwitch = async () =>
   (
     await unary<ListKillSwitchesResponse>((cb) => admin.listKillSwitches({}, bearer(readOnlyToken), cb))
@@ -252,6 +256,7 @@ spec:
       admin.getAccount({ name: ACCOUNT }, bearer(readOnlyToken), cb),
     );
     expect(account.account).toMatchObject({ name: ACCOUNT, disabled: false, principals: [ACCOUNT] });
+    boundRevision = account.account!.revision;
     const limits = await unary<GetLimitsResponse>((cb) =>
       admin.getLimits({ account: ACCOUNT }, bearer(readOnlyToken), cb),
     );
@@ -282,6 +287,13 @@ spec:
     expect((await accountKillSwitch())?.engaged ?? false).toBe(false);
     // The same token throughout: pausing neither revokes nor reissues it.
     expect((await tokenSecret()).metadata.annotations).toEqual(before.metadata.annotations);
+    // Every reconcile on the way (status writes, the Deployment's scaling) left the account's
+    // limits and the kill switch alone unless they had to change: one engage, one release.
+    const account = await unary<GetAccountResponse>((cb) =>
+      admin.getAccount({ name: ACCOUNT }, bearer(readOnlyToken), cb),
+    );
+    expect(account.account?.revision).toBe(boundRevision);
+    expect([gatewayLogged("kill switch engaged"), gatewayLogged("kill switch released")]).toEqual([1, 1]);
   }, 180_000);
 
   it("revokes the token in the gateway when deleted, and the garbage collector removes its children", async () => {
