@@ -7,6 +7,7 @@ import {
   IssueTokenRequest,
   KillSwitchScope,
   ListKillSwitchesRequest,
+  ListTokensRequest,
   ReleaseKillSwitchRequest,
   RevokeTokenRequest,
   RiskAdminClient,
@@ -15,7 +16,14 @@ import {
 import { POD_PORTS } from "../desired/service-configs.ts";
 import { names } from "../desired/venue-model.ts";
 import { limitsDiffer, type GatewayLimits } from "../policies/account-limits.ts";
-import type { AccountPosition, IssuedToken, StrategyAccounts, StrategyLimits, VenueRef } from "./strategy-accounts.ts";
+import type {
+  AccountPosition,
+  AccountToken,
+  IssuedToken,
+  StrategyAccounts,
+  StrategyLimits,
+  VenueRef,
+} from "./strategy-accounts.ts";
 
 /**
  * StrategyAccounts over the venue's RiskAdmin gRPC API, authenticated with the venue's
@@ -165,6 +173,17 @@ export class RiskAdminAccounts implements StrategyAccounts {
     )) as { token?: { tokenId: string }; secret: string };
     if (res.token === undefined || res.secret === "") throw new Error("IssueToken answered without a token");
     return { id: res.token.tokenId, token: res.secret };
+  }
+
+  async tokens(at: VenueRef, account: string): Promise<AccountToken[]> {
+    const client = this.client(at);
+    const res = (await this.call(
+      at,
+      "read-only",
+      client.listTokens.bind(client) as Unary<unknown, unknown>,
+      ListTokensRequest.fromPartial({ account }),
+    )) as { tokens: { tokenId: string; account: string; description: string }[] };
+    return res.tokens.filter((t) => t.account === account).map((t) => ({ id: t.tokenId, description: t.description }));
   }
 
   async revokeToken(at: VenueRef, _account: string, id: string): Promise<void> {

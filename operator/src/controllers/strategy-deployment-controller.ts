@@ -111,9 +111,17 @@ export class StrategyDeploymentController {
     let bound: ConditionInput;
     try {
       await this.deps.accounts.ensureAccount(at, strategy.spec.account, strategy.spec.limits);
-      token = this.existingToken(namespace, name);
+      token = await this.storedToken(namespace, name);
       if (token === undefined) {
-        token = await this.deps.accounts.issueToken(at, strategy.spec.account, `strategy ${namespace}/${name}`);
+        const label = `strategy ${namespace}/${name}`;
+        // A token of ours without its Secret (the Secret deleted by hand, or a crash between
+        // issuing and storing) is still valid and in nobody's keeping: revoke it first.
+        for (const stale of await this.deps.accounts.tokens(at, strategy.spec.account))
+          if (stale.description === label) {
+            await this.deps.accounts.revokeToken(at, strategy.spec.account, stale.id);
+            await this.event(live, "Normal", "TokenRevoked", `trading token ${stale.id} revoked: its Secret was lost`);
+          }
+        token = await this.deps.accounts.issueToken(at, strategy.spec.account, label);
         await this.event(
           live,
           "Normal",
@@ -183,12 +191,21 @@ export class StrategyDeploymentController {
   }
 
   private existingToken(namespace: string, name: string): StrategyToken | undefined {
-    const secret = this.deps.cache.get("Secret", namespace, strategyNames.token(name));
-    const token = (secret?.data as Record<string, string> | undefined)?.token;
-    const id = secret?.metadata.annotations?.[TOKEN_ID_ANNOTATION];
-    return token === undefined || id === undefined
-      ? undefined
-      : { id, token: Buffer.from(token, "base64").toString("utf8") };
+    return tokenOf(this.deps.cache.get("Secret", namespace, strategyNames.token(name)));
+  }
+
+  /**
+   * The token kept in the Secret, asking the API server when the cache has none: the cache
+   * can lag behind the Secret this controller has just written, and a token believed lost is
+   * revoked and replaced.
+   */
+  private async storedToken(namespace: string, name: string): Promise<StrategyToken | undefined> {
+    return (
+      this.existingToken(namespace, name) ??
+      tokenOf(
+        await this.deps.client.get({ apiVersion: "v1", kind: "Secret", namespace, name: strategyNames.token(name) }),
+      )
+    );
   }
 
   private async applyChildren(
@@ -268,4 +285,12 @@ export class StrategyDeploymentController {
   private event(live: KubeObject, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
     return this.deps.events.record(live, type, reason, message, this.deps.clock());
   }
+}
+
+function tokenOf(secret: KubeObject | undefined): StrategyToken | undefined {
+  const token = (secret?.data as Record<string, string> | undefined)?.token;
+  const id = secret?.metadata.annotations?.[TOKEN_ID_ANNOTATION];
+  return token === undefined || id === undefined
+    ? undefined
+    : { id, token: Buffer.from(token, "base64").toString("utf8") };
 }

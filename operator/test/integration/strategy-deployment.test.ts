@@ -296,6 +296,25 @@ spec:
     expect([gatewayLogged("kill switch engaged"), gatewayLogged("kill switch released")]).toEqual([1, 1]);
   }, 180_000);
 
+  it("revokes a token whose Secret was lost and keeps a new one", async () => {
+    const lost = await tokenSecret();
+    const lostToken = Buffer.from(lost.data.token, "base64").toString("utf8");
+    await kube.kubectl(["delete", "secret", "arb-strategy-token", "-n", NS]);
+    const kept = await retry(async () => {
+      const r = await kube.request<TokenSecret>("GET", `/api/v1/namespaces/${NS}/secrets/arb-strategy-token`);
+      if (r.status !== 200) throw new Error(`secret ${r.status}`);
+      return r.body;
+    }, 60_000);
+    const keptId = kept.metadata.annotations["tradeplane.io/token-id"];
+    expect(keptId).not.toBe(lost.metadata.annotations["tradeplane.io/token-id"]);
+    await expect(listOpenOrders(lostToken)).rejects.toMatchObject({ code: 16 });
+    expect((await listOpenOrders(Buffer.from(kept.data.token, "base64").toString("utf8"))).orders).toEqual([]);
+    const listed = await unary<ListTokensResponse>((cb) =>
+      admin.listTokens({ account: ACCOUNT }, bearer(readOnlyToken), cb),
+    );
+    expect(listed.tokens.map((t) => t.tokenId)).toEqual([keptId]);
+  }, 120_000);
+
   it("revokes the token in the gateway when deleted, and the garbage collector removes its children", async () => {
     const secret = await tokenSecret();
     const token = Buffer.from(secret.data.token, "base64").toString("utf8");
