@@ -1,8 +1,8 @@
 /**
  * What the StrategyDeployment controller needs from a venue's risk gateway, as a port:
  * the account and its limits (RiskAdmin), the kill switch that `paused` engages, the
- * positions for status, and the account's trading token. The token RPCs (IssueToken,
- * RevokeToken) arrive with the credentials work; the gRPC adapter implements this port.
+ * positions for status, and the account's trading tokens (issued, listed by label, revoked).
+ * RiskAdminAccounts implements it over the gateway's RiskAdmin gRPC API.
  */
 export interface StrategyLimits {
   readonly maxOrderQty?: number | undefined;

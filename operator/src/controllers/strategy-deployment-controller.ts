@@ -113,7 +113,7 @@ export class StrategyDeploymentController {
       await this.deps.accounts.ensureAccount(at, strategy.spec.account, strategy.spec.limits);
       token = await this.storedToken(namespace, name);
       if (token === undefined) {
-        const label = `strategy ${namespace}/${name}`;
+        const label = tokenLabel(namespace, name);
         // A token of ours without its Secret (the Secret deleted by hand, or a crash between
         // issuing and storing) is still valid and in nobody's keeping: revoke it first.
         for (const stale of await this.deps.accounts.tokens(at, strategy.spec.account))
@@ -239,15 +239,29 @@ export class StrategyDeploymentController {
     const finalizers = live.metadata.finalizers ?? [];
     if (!finalizers.includes(STRATEGY_FINALIZER)) return "done";
     const spec = live.spec as StrategyDeployment["spec"];
-    const token = this.existingToken(live.metadata.namespace ?? "", live.metadata.name);
-    if (token !== undefined) {
-      await this.deps.accounts.revokeToken(
-        { namespace: live.metadata.namespace ?? "", venue: spec.venueRef.name },
-        spec.account,
-        token.id,
+    const namespace = live.metadata.namespace ?? "";
+    const at: VenueRef = { namespace, venue: spec.venueRef.name };
+    const kept = this.existingToken(namespace, live.metadata.name);
+    try {
+      // The Secret's token, and any other issued for this strategy: with foreground deletion
+      // the garbage collector may have removed the Secret already.
+      const label = tokenLabel(namespace, live.metadata.name);
+      const ids = new Set(kept !== undefined ? [kept.id] : []);
+      for (const t of await this.deps.accounts.tokens(at, spec.account)) if (t.description === label) ids.add(t.id);
+      for (const id of ids) {
+        await this.deps.accounts.revokeToken(at, spec.account, id);
+        logger.info({ tokenId: id }, "strategy deleted: token revoked");
+        await this.event(live, "Normal", "TokenRevoked", `trading token ${id} revoked`);
+      }
+    } catch (err) {
+      // Held until the gateway answers: a token left valid would outlive its strategy.
+      await this.event(
+        live,
+        "Warning",
+        "TokenRevokeFailed",
+        `the trading token cannot be revoked yet (${(err as Error).message}); the finalizer holds the deletion`,
       );
-      logger.info({ tokenId: token.id }, "strategy deleted: token revoked");
-      await this.event(live, "Normal", "TokenRevoked", `trading token ${token.id} revoked`);
+      throw err;
     }
     await this.deps.client.mergePatch(refOf(live), {
       metadata: {
@@ -294,3 +308,6 @@ function tokenOf(secret: KubeObject | undefined): StrategyToken | undefined {
     ? undefined
     : { id, token: Buffer.from(token, "base64").toString("utf8") };
 }
+
+/** The label a strategy's tokens are issued with: how its tokens are found again. */
+const tokenLabel = (namespace: string, name: string) => `strategy ${namespace}/${name}`;
