@@ -16,7 +16,8 @@ import type { OperatorMetrics } from "./operator-metrics.ts";
  */
 export interface Reconciler {
   readonly kind: string;
-  reconcile(namespace: string, name: string, logger: Logger): Promise<"done" | { after: number }>;
+  /** "retry": again after the queue's backoff (a dependency is down; the status says so). */
+  reconcile(namespace: string, name: string, logger: Logger): Promise<"done" | "retry" | { after: number }>;
   /** Keys of this controller's objects that an event on another object concerns. */
   ownersOf(object: KubeObject): string[];
 }

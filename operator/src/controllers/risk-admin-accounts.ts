@@ -6,6 +6,8 @@ import {
   GetPositionsRequest,
   IssueTokenRequest,
   KillSwitchScope,
+  ListKillSwitchesRequest,
+  ListTokensRequest,
   ReleaseKillSwitchRequest,
   RevokeTokenRequest,
   RiskAdminClient,
@@ -13,7 +15,15 @@ import {
 } from "@tradeplane/contracts";
 import { POD_PORTS } from "../desired/service-configs.ts";
 import { names } from "../desired/venue-model.ts";
-import type { AccountPosition, IssuedToken, StrategyAccounts, StrategyLimits, VenueRef } from "./strategy-accounts.ts";
+import { limitsDiffer, type GatewayLimits } from "../policies/account-limits.ts";
+import type {
+  AccountPosition,
+  AccountToken,
+  IssuedToken,
+  StrategyAccounts,
+  StrategyLimits,
+  VenueRef,
+} from "./strategy-accounts.ts";
 
 /**
  * StrategyAccounts over the venue's RiskAdmin gRPC API, authenticated with the venue's
@@ -52,18 +62,25 @@ export class RiskAdminAccounts implements StrategyAccounts {
     this.options = options;
   }
 
+  /**
+   * Creates the account when missing, and sets its limits only when they differ from the
+   * spec's (at the revision read, so a concurrent change is not overwritten blindly): a
+   * reconcile that changes nothing writes nothing to the gateway.
+   */
   async ensureAccount(at: VenueRef, account: string, limits: StrategyLimits): Promise<void> {
     const client = this.client(at);
+    let current: { limits?: GatewayLimits; revision: number } | undefined;
     try {
-      await this.call(
+      const res = (await this.call(
         at,
         "read-only",
         client.getAccount.bind(client) as Unary<unknown, unknown>,
         GetAccountRequest.fromPartial({ name: account }),
-      );
+      )) as { account?: { limits?: GatewayLimits; revision: number } };
+      current = res.account;
     } catch (err) {
       if ((err as ServiceError).code !== status.NOT_FOUND) throw err;
-      await this.call(
+      const res = (await this.call(
         at,
         "venue-operator",
         client.createAccount.bind(client) as Unary<unknown, unknown>,
@@ -71,8 +88,10 @@ export class RiskAdminAccounts implements StrategyAccounts {
           // The account's own name is its principal: the token issued below acts for it.
           account: { name: account, displayName: `strategy account ${account}`, principals: [account] },
         }),
-      );
+      )) as { account?: { revision: number } };
+      current = { revision: res.account?.revision ?? 0 };
     }
+    if (!limitsDiffer(current?.limits, limits)) return;
     await this.call(
       at,
       "risk-officer",
@@ -87,13 +106,28 @@ export class RiskAdminAccounts implements StrategyAccounts {
           maxOrdersPerSecond: limits.maxOrdersPerSecond,
           restrictedInstruments: [],
         },
-        expectedRevision: 0,
+        expectedRevision: current?.revision ?? 0,
       }),
     );
   }
 
+  /**
+   * Engages or releases the account's kill switch when it is not already so: engaging
+   * writes to the accounts bucket and cancels the account's open orders through the command
+   * log, which a paused strategy's every reconcile must not repeat.
+   */
   async setKillSwitch(at: VenueRef, account: string, engaged: boolean, reason: string): Promise<void> {
     const client = this.client(at);
+    const listed = (await this.call(
+      at,
+      "read-only",
+      client.listKillSwitches.bind(client) as Unary<unknown, unknown>,
+      ListKillSwitchesRequest.fromPartial({}),
+    )) as { killSwitches: { scope: KillSwitchScope; account: string; engaged: boolean }[] };
+    const now = listed.killSwitches.some(
+      (k) => k.scope === KillSwitchScope.ACCOUNT && k.account === account && k.engaged,
+    );
+    if (now === engaged) return;
     const request = { scope: KillSwitchScope.ACCOUNT, account, reason, keepOpenOrders: false };
     if (engaged)
       await this.call(
@@ -139,6 +173,17 @@ export class RiskAdminAccounts implements StrategyAccounts {
     )) as { token?: { tokenId: string }; secret: string };
     if (res.token === undefined || res.secret === "") throw new Error("IssueToken answered without a token");
     return { id: res.token.tokenId, token: res.secret };
+  }
+
+  async tokens(at: VenueRef, account: string): Promise<AccountToken[]> {
+    const client = this.client(at);
+    const res = (await this.call(
+      at,
+      "read-only",
+      client.listTokens.bind(client) as Unary<unknown, unknown>,
+      ListTokensRequest.fromPartial({ account }),
+    )) as { tokens: { tokenId: string; account: string; description: string }[] };
+    return res.tokens.filter((t) => t.account === account).map((t) => ({ id: t.tokenId, description: t.description }));
   }
 
   async revokeToken(at: VenueRef, _account: string, id: string): Promise<void> {

@@ -1,8 +1,8 @@
 /**
  * What the StrategyDeployment controller needs from a venue's risk gateway, as a port:
  * the account and its limits (RiskAdmin), the kill switch that `paused` engages, the
- * positions for status, and the account's trading token. The token RPCs (IssueToken,
- * RevokeToken) arrive with the credentials work; the gRPC adapter implements this port.
+ * positions for status, and the account's trading tokens (issued, listed by label, revoked).
+ * RiskAdminAccounts implements it over the gateway's RiskAdmin gRPC API.
  */
 export interface StrategyLimits {
   readonly maxOrderQty?: number | undefined;
@@ -29,11 +29,19 @@ export interface IssuedToken {
   readonly token: string;
 }
 
+export interface AccountToken {
+  readonly id: string;
+  /** The label it was issued with. */
+  readonly description: string;
+}
+
 export interface StrategyAccounts {
   /** Creates the account when missing and sets its limits (idempotent). */
   ensureAccount(at: VenueRef, account: string, limits: StrategyLimits): Promise<void>;
   setKillSwitch(at: VenueRef, account: string, engaged: boolean, reason: string): Promise<void>;
   positions(at: VenueRef, account: string): Promise<AccountPosition[]>;
   issueToken(at: VenueRef, account: string, label: string): Promise<IssuedToken>;
+  /** The account's live tokens (ids and labels, never secrets). */
+  tokens(at: VenueRef, account: string): Promise<AccountToken[]>;
   revokeToken(at: VenueRef, account: string, id: string): Promise<void>;
 }

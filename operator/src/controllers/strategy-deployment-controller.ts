@@ -61,7 +61,7 @@ export class StrategyDeploymentController {
       .map((r) => `${ns}/${r.name}`);
   }
 
-  async reconcile(namespace: string, name: string, logger: Logger): Promise<"done" | { after: number }> {
+  async reconcile(namespace: string, name: string, logger: Logger): Promise<"done" | "retry" | { after: number }> {
     const live = this.deps.cache.get("StrategyDeployment", namespace, name);
     if (live === undefined) return "done";
     const parsed = strategyDeploymentSchema.safeParse(live);
@@ -111,9 +111,17 @@ export class StrategyDeploymentController {
     let bound: ConditionInput;
     try {
       await this.deps.accounts.ensureAccount(at, strategy.spec.account, strategy.spec.limits);
-      token = this.existingToken(namespace, name);
+      token = await this.storedToken(namespace, name);
       if (token === undefined) {
-        token = await this.deps.accounts.issueToken(at, strategy.spec.account, `strategy ${namespace}/${name}`);
+        const label = tokenLabel(namespace, name);
+        // A token of ours without its Secret (the Secret deleted by hand, or a crash between
+        // issuing and storing) is still valid and in nobody's keeping: revoke it first.
+        for (const stale of await this.deps.accounts.tokens(at, strategy.spec.account))
+          if (stale.description === label) {
+            await this.deps.accounts.revokeToken(at, strategy.spec.account, stale.id);
+            await this.event(live, "Normal", "TokenRevoked", `trading token ${stale.id} revoked: its Secret was lost`);
+          }
+        token = await this.deps.accounts.issueToken(at, strategy.spec.account, label);
         await this.event(
           live,
           "Normal",
@@ -177,16 +185,27 @@ export class StrategyDeploymentController {
         pnl: { realised, unrealised, total: realised + unrealised },
       },
     );
-    return { after: STATUS_REFRESH_MS };
+    // A gateway that cannot be reached (not up yet, restarting) is tried again with the
+    // queue's backoff, not at the next status refresh: no gateway event would wake us.
+    return bound.status === "True" ? { after: STATUS_REFRESH_MS } : "retry";
   }
 
   private existingToken(namespace: string, name: string): StrategyToken | undefined {
-    const secret = this.deps.cache.get("Secret", namespace, strategyNames.token(name));
-    const token = (secret?.data as Record<string, string> | undefined)?.token;
-    const id = secret?.metadata.annotations?.[TOKEN_ID_ANNOTATION];
-    return token === undefined || id === undefined
-      ? undefined
-      : { id, token: Buffer.from(token, "base64").toString("utf8") };
+    return tokenOf(this.deps.cache.get("Secret", namespace, strategyNames.token(name)));
+  }
+
+  /**
+   * The token kept in the Secret, asking the API server when the cache has none: the cache
+   * can lag behind the Secret this controller has just written, and a token believed lost is
+   * revoked and replaced.
+   */
+  private async storedToken(namespace: string, name: string): Promise<StrategyToken | undefined> {
+    return (
+      this.existingToken(namespace, name) ??
+      tokenOf(
+        await this.deps.client.get({ apiVersion: "v1", kind: "Secret", namespace, name: strategyNames.token(name) }),
+      )
+    );
   }
 
   private async applyChildren(
@@ -220,15 +239,29 @@ export class StrategyDeploymentController {
     const finalizers = live.metadata.finalizers ?? [];
     if (!finalizers.includes(STRATEGY_FINALIZER)) return "done";
     const spec = live.spec as StrategyDeployment["spec"];
-    const token = this.existingToken(live.metadata.namespace ?? "", live.metadata.name);
-    if (token !== undefined) {
-      await this.deps.accounts.revokeToken(
-        { namespace: live.metadata.namespace ?? "", venue: spec.venueRef.name },
-        spec.account,
-        token.id,
+    const namespace = live.metadata.namespace ?? "";
+    const at: VenueRef = { namespace, venue: spec.venueRef.name };
+    const kept = this.existingToken(namespace, live.metadata.name);
+    try {
+      // The Secret's token, and any other issued for this strategy: with foreground deletion
+      // the garbage collector may have removed the Secret already.
+      const label = tokenLabel(namespace, live.metadata.name);
+      const ids = new Set(kept !== undefined ? [kept.id] : []);
+      for (const t of await this.deps.accounts.tokens(at, spec.account)) if (t.description === label) ids.add(t.id);
+      for (const id of ids) {
+        await this.deps.accounts.revokeToken(at, spec.account, id);
+        logger.info({ tokenId: id }, "strategy deleted: token revoked");
+        await this.event(live, "Normal", "TokenRevoked", `trading token ${id} revoked`);
+      }
+    } catch (err) {
+      // Held until the gateway answers: a token left valid would outlive its strategy.
+      await this.event(
+        live,
+        "Warning",
+        "TokenRevokeFailed",
+        `the trading token cannot be revoked yet (${(err as Error).message}); the finalizer holds the deletion`,
       );
-      logger.info({ tokenId: token.id }, "strategy deleted: token revoked");
-      await this.event(live, "Normal", "TokenRevoked", `trading token ${token.id} revoked`);
+      throw err;
     }
     await this.deps.client.mergePatch(refOf(live), {
       metadata: {
@@ -267,3 +300,14 @@ export class StrategyDeploymentController {
     return this.deps.events.record(live, type, reason, message, this.deps.clock());
   }
 }
+
+function tokenOf(secret: KubeObject | undefined): StrategyToken | undefined {
+  const token = (secret?.data as Record<string, string> | undefined)?.token;
+  const id = secret?.metadata.annotations?.[TOKEN_ID_ANNOTATION];
+  return token === undefined || id === undefined
+    ? undefined
+    : { id, token: Buffer.from(token, "base64").toString("utf8") };
+}
+
+/** The label a strategy's tokens are issued with: how its tokens are found again. */
+const tokenLabel = (namespace: string, name: string) => `strategy ${namespace}/${name}`;

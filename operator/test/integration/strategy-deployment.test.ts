@@ -1,68 +1,81 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { credentials, Metadata } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "@tradeplane/platform";
-import { KubeCluster, retry } from "@tradeplane/testkit";
-import { ControllerManager } from "../../src/controllers/controller-manager.ts";
-import { EventRecorder } from "../../src/controllers/event-recorder.ts";
-import { createOperatorMetrics } from "../../src/controllers/operator-metrics.ts";
-import { StrategyDeploymentController } from "../../src/controllers/strategy-deployment-controller.ts";
-import type {
-  AccountPosition,
-  IssuedToken,
-  StrategyAccounts,
-  StrategyLimits,
-  VenueRef,
-} from "../../src/controllers/strategy-accounts.ts";
-import { Applier } from "../../src/kube/apply.ts";
-import { KubeClient } from "../../src/kube/kube-client.ts";
-import { Registry } from "prom-client";
+import {
+  KillSwitchScope,
+  OrderEntryClient,
+  RiskAdminClient,
+  type GetAccountResponse,
+  type GetLimitsResponse,
+  type ListKillSwitchesResponse,
+  type ListOpenOrdersResponse,
+  type ListTokensResponse,
+} from "@tradeplane/contracts";
+import {
+  freePort,
+  KubeCluster,
+  KubeletPlayer,
+  NatsServer,
+  OperatorProcess,
+  REPO_ROOT,
+  retry,
+  ServiceProcess,
+  unary,
+} from "@tradeplane/testkit";
 
 /**
- * The StrategyDeployment controller against a real API server and controller-manager, with
- * the venue's gateway behind the StrategyAccounts port as an in-memory fake that records
- * what the controller asked of it (the gRPC adapter is proven against a real gateway
- * separately). The venue is a TradingVenue whose Ready status the test writes.
+ * The StrategyDeployment proof point: the real operator (a process, as the user bound to
+ * manifests/rbac/operator.yaml) against a real kube-apiserver and controller-manager, a
+ * TradingVenue it reconciles on a real nats-server, and that venue's risk gateway running as
+ * a local process on the same nats-server with the admin tokens the operator generated
+ * (`--risk-address` points the operator at it, as for an operator outside the cluster). What
+ * the operator asked for is read back from the gateway through RiskAdmin and OrderEntry.
  */
-class FakeAccounts implements StrategyAccounts {
-  readonly accounts = new Map<string, StrategyLimits>();
-  readonly killSwitches = new Map<string, boolean>();
-  readonly tokens = new Map<string, { account: string; revoked: boolean }>();
-
-  async ensureAccount(_at: VenueRef, account: string, limits: StrategyLimits): Promise<void> {
-    this.accounts.set(account, limits);
-  }
-  async setKillSwitch(_at: VenueRef, account: string, engaged: boolean): Promise<void> {
-    this.killSwitches.set(account, engaged);
-  }
-  async positions(_at: VenueRef, account: string): Promise<AccountPosition[]> {
-    return [{ symbol: "RELIANCE", position: account === "arb-7" ? -40 : 0, realisedPnl: 1_250, unrealisedPnl: -300 }];
-  }
-  async issueToken(_at: VenueRef, account: string): Promise<IssuedToken> {
-    const id = `tok-${this.tokens.size + 1}`;
-    this.tokens.set(id, { account, revoked: false });
-    return { id, token: `secret-of-${id}` };
-  }
-  async revokeToken(_at: VenueRef, _account: string, id: string): Promise<void> {
-    this.tokens.get(id)!.revoked = true;
-  }
-}
 
 const NS = "strategies";
-let kube: KubeCluster;
-let client: KubeClient;
-let manager: ControllerManager;
-const accounts = new FakeAccounts();
+const SYSTEM_NS = "tradeplane-system";
+const OPERATOR_USER = "tradeplane-operator";
+const VENUE = "demo";
+const ACCOUNT = "arb-7";
+const ROOT = new URL("../../../", import.meta.url);
 
+let kube: KubeCluster;
+let nats: NatsServer;
+let kubelet: KubeletPlayer;
+let operator: OperatorProcess;
+let gateway: ServiceProcess;
+let riskPort: number;
+let readOnlyToken: string;
+/** The account's store revision once bound: a reconcile that changes nothing keeps it. */
+let boundRevision: number;
+let orderEntry: OrderEntryClient;
+let admin: RiskAdminClient;
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  observedGeneration?: number;
+}
 interface Strategy {
   metadata: { generation: number; finalizers?: string[] };
   status?: {
     phase?: string;
-    conditions?: { type: string; status: string; reason: string; observedGeneration?: number }[];
+    observedGeneration?: number;
+    conditions?: Condition[];
     grossPosition?: number;
     pnl?: { total?: number };
   };
 }
+interface TokenSecret {
+  data: { token: string };
+  metadata: { annotations: Record<string, string> };
+}
+
 const strategyPath = `/apis/tradeplane.io/v1alpha1/namespaces/${NS}/strategydeployments/arb`;
 const getStrategy = async () => (await kube.request<Strategy>("GET", strategyPath)).body;
+const condition = (s: Strategy, type: string) => s.status?.conditions?.find((c) => c.type === type);
 const deploymentReplicas = async () =>
   (
     await kube.request<{ spec?: { replicas?: number } }>(
@@ -70,39 +83,78 @@ const deploymentReplicas = async () =>
       `/apis/apps/v1/namespaces/${NS}/deployments/arb-strategy`,
     )
   ).body.spec?.replicas;
+const tokenSecret = async () =>
+  (await kube.request<TokenSecret>("GET", `/api/v1/namespaces/${NS}/secrets/arb-strategy-token`)).body;
+
+const bearer = (token: string) => {
+  const m = new Metadata();
+  m.set("authorization", `Bearer ${token}`);
+  return m;
+};
+const listOpenOrders = (token: string) =>
+  unary<ListOpenOrdersResponse>((cb) =>
+    orderEntry.listOpenOrders({ account: ACCOUNT, instrument: "" }, bearer(token), cb),
+  );
+/** How often the gateway logged a line (its warn-level log: kill switch changes, revocations). */
+const gatewayLogged = (msg: string) => gateway.log.split("\n").filter((l) => l.includes(`"msg":"${msg}"`)).length;
+const accountKillSwitch = async () =>
+  (
+    await unary<ListKillSwitchesResponse>((cb) => admin.listKillSwitches({}, bearer(readOnlyToken), cb))
+  ).killSwitches.find((k) => k.scope === KillSwitchScope.ACCOUNT && k.account === ACCOUNT);
+
+/** The strategy's status once its phase and every listed condition are at `generation`. */
+async function strategyAt(generation: number, phase: string): Promise<Strategy> {
+  return retry(async () => {
+    const s = await getStrategy();
+    const stale = ["VenueReady", "Bound", "Ready"].filter((t) => condition(s, t)?.observedGeneration !== generation);
+    if (s.status?.phase !== phase || s.status.observedGeneration !== generation || stale.length > 0)
+      throw new Error(`strategy not ${phase} at generation ${generation}: ${JSON.stringify(s.status)}`);
+    return s;
+  }, 90_000);
+}
 
 beforeAll(async () => {
-  kube = await KubeCluster.start();
-  await kube.kubectl(["apply", "-f", new URL("../../../manifests/crds/", import.meta.url).pathname]);
+  [kube, nats] = await Promise.all([KubeCluster.start(), NatsServer.start()]);
+  await kube.kubectl(["apply", "-f", new URL("manifests/crds/", ROOT).pathname]);
   await kube.kubectl(["create", "namespace", NS]);
-  client = KubeClient.fromDefault({}, kube.kubeconfig);
-  const logger = createLogger({ service: "test", level: "silent" });
-  manager = new ControllerManager({
-    client,
-    namespaces: [NS],
-    logger,
-    metrics: createOperatorMetrics(new Registry()),
-    workers: 2,
-    resyncMs: 2_000,
-  });
-  manager.register(
-    new StrategyDeploymentController({
-      client,
-      applier: new Applier(client),
-      cache: manager.cache,
-      accounts,
-      events: new EventRecorder(client, logger),
-      runtimeImage: "ghcr.io/tradeplane/strategy-runtime:0.1.0",
-      clock: () => new Date(),
-    }),
+  await kube.kubectl(["create", "namespace", SYSTEM_NS]);
+  // The operator's user gets exactly the role the chart installs.
+  const rbac = readFileSync(new URL("manifests/rbac/operator.yaml", ROOT), "utf8").replaceAll(
+    "- kind: ServiceAccount\n    name: tradeplane-operator\n    namespace: tradeplane-system",
+    `- kind: User\n    name: ${OPERATOR_USER}\n    apiGroup: rbac.authorization.k8s.io`,
   );
-  manager.startInformers();
-  void manager.startControllers();
+  await kube.kubectl(["apply", "-f", "-"], rbac);
+  kubelet = new KubeletPlayer(kube, NS);
+  kubelet.start();
+  // The gateway starts later (with the admin tokens the operator generates), on this port.
+  // The default resync (10 minutes): every step below is woken by an event or a retry.
+  riskPort = await freePort();
+  operator = new OperatorProcess([
+    "--kubeconfig",
+    await kube.kubeconfigFor(OPERATOR_USER),
+    "--nats-url",
+    nats.url,
+    "--namespace",
+    NS,
+    "--lease-namespace",
+    SYSTEM_NS,
+    "--risk-address",
+    `${VENUE}=127.0.0.1:${riskPort}`,
+    "--log-level",
+    "debug",
+  ]);
+  await operator.start();
+  orderEntry = new OrderEntryClient(`127.0.0.1:${riskPort}`, credentials.createInsecure());
+  admin = new RiskAdminClient(`127.0.0.1:${riskPort}`, credentials.createInsecure());
 }, 300_000);
 
 afterAll(async () => {
-  await manager?.stop();
-  client?.close();
+  orderEntry?.close();
+  admin?.close();
+  kubelet?.stop();
+  await operator?.stop("SIGKILL");
+  await ServiceProcess.killAll();
+  await nats?.stop();
   await kube?.dispose();
 });
 
@@ -111,15 +163,15 @@ apiVersion: tradeplane.io/v1alpha1
 kind: StrategyDeployment
 metadata: { name: arb, namespace: ${NS} }
 spec:
-  venueRef: { name: demo }
-  account: arb-7
+  venueRef: { name: ${VENUE} }
+  account: ${ACCOUNT}
   strategy: { image: registry.local/arb:2.0.1 }
   instruments: [RELIANCE]
   limits: { maxPosition: 1000, maxOrdersPerSecond: 50 }
   paused: PAUSED
 `;
 
-describe("the operator reconciling a StrategyDeployment", () => {
+describe("the operator reconciling a StrategyDeployment against a venue's real gateway", () => {
   it("waits for its venue to be ready", async () => {
     await kube.kubectl(["apply", "-f", "-"], STRATEGY.replace("PAUSED", "false"));
     const s = await retry(async () => {
@@ -127,82 +179,168 @@ describe("the operator reconciling a StrategyDeployment", () => {
       if (s.status?.phase !== "Pending") throw new Error(`phase ${s.status?.phase}`);
       return s;
     });
-    expect(s.status?.conditions?.find((c) => c.type === "VenueReady")).toMatchObject({
+    expect(condition(s, "VenueReady")).toMatchObject({
       status: "False",
       reason: "VenueNotFound",
+      observedGeneration: 1,
     });
-    expect(accounts.tokens.size).toBe(0);
+    expect(condition(s, "Bound")).toMatchObject({ status: "Unknown", reason: "WaitingForVenue" });
+    expect(s.metadata.finalizers).toContain("tradeplane.io/strategy-token");
+    // No account yet, so no token: the Secret does not exist.
+    expect((await kube.request("GET", `/api/v1/namespaces/${NS}/secrets/arb-strategy-token`)).status).toBe(404);
   }, 60_000);
 
-  it("sets up the account, keeps its token in a Secret and runs the strategy once the venue is ready", async () => {
+  it("sets up the account and its limits in the gateway, keeps a working token in a Secret and runs the strategy", async () => {
     await kube.kubectl(
       ["apply", "-f", "-"],
       `
 apiVersion: tradeplane.io/v1alpha1
 kind: TradingVenue
-metadata: { name: demo, namespace: ${NS} }
+metadata: { name: ${VENUE}, namespace: ${NS} }
 spec:
   instruments: [{ symbol: RELIANCE, referencePrice: 130000 }]
+  streams: { storage: memory }
 `,
     );
-    const now = new Date().toISOString().replace(/\\.\\d+Z$/, "Z");
-    await kube.request(
-      "PATCH",
-      `/apis/tradeplane.io/v1alpha1/namespaces/${NS}/tradingvenues/demo/status`,
-      {
-        status: {
-          conditions: [
-            { type: "Ready", status: "True", reason: "VenueReady", message: "test", lastTransitionTime: now },
-          ],
-        },
-      },
-      "application/merge-patch+json",
-    );
     await retry(async () => {
-      if ((await deploymentReplicas()) !== 1) throw new Error("no deployment yet");
-    }, 60_000);
-    expect(accounts.accounts.get("arb-7")).toMatchObject({ maxPosition: 1000, maxOrdersPerSecond: 50 });
-    expect([...accounts.tokens.keys()]).toEqual(["tok-1"]);
-    const secret = await kube.request<{ data: { token: string }; metadata: { annotations: Record<string, string> } }>(
-      "GET",
-      `/api/v1/namespaces/${NS}/secrets/arb-strategy-token`,
-    );
-    expect(Buffer.from(secret.body.data.token, "base64").toString()).toBe("secret-of-tok-1");
-    expect(secret.body.metadata.annotations["tradeplane.io/token-id"]).toBe("tok-1");
-    const s = await retry(async () => {
+      const v = await kube.request<{ status?: { conditions?: Condition[] } }>(
+        "GET",
+        `/apis/tradeplane.io/v1alpha1/namespaces/${NS}/tradingvenues/${VENUE}`,
+      );
+      if (v.body.status?.conditions?.find((c) => c.type === "Ready")?.status !== "True")
+        throw new Error(`venue not ready: ${JSON.stringify(v.body.status?.conditions)}`);
+    }, 90_000);
+    // The venue is ready but its gateway is not up yet: the account cannot be set up.
+    const degraded = await retry(async () => {
       const s = await getStrategy();
-      if (s.status?.conditions?.find((c) => c.type === "Bound")?.status !== "True") throw new Error("not bound");
+      if (s.status?.phase !== "Degraded") throw new Error(`phase ${s.status?.phase}`);
       return s;
     });
-    expect(s.status).toMatchObject({ grossPosition: 40, pnl: { total: 950 } });
-  }, 60_000);
+    expect(condition(degraded, "VenueReady")).toMatchObject({ status: "True", reason: "VenueReady" });
+    expect(condition(degraded, "Bound")).toMatchObject({ status: "False", reason: "AccountSetupFailed" });
+    // No token, no pods.
+    expect((await kube.request("GET", `/apis/apps/v1/namespaces/${NS}/deployments/arb-strategy`)).status).toBe(404);
 
-  it("scales to zero and engages the kill switch when paused, and undoes both when resumed", async () => {
-    await kube.kubectl(["apply", "-f", "-"], STRATEGY.replace("PAUSED", "true"));
-    await retry(async () => {
-      if ((await deploymentReplicas()) !== 0 || accounts.killSwitches.get("arb-7") !== true)
-        throw new Error("not paused");
-    }, 60_000);
-    await retry(async () => {
-      if ((await getStrategy()).status?.phase !== "Paused") throw new Error("phase");
+    // The venue's gateway as a local process on the streams the operator provisioned, with
+    // the admin tokens the operator generated (the Secret its pods would mount).
+    const tokens = await kube.request<{ data: Record<string, string> }>(
+      "GET",
+      `/api/v1/namespaces/${NS}/secrets/${VENUE}-admin-tokens`,
+    );
+    const tokenOf = (role: string) => Buffer.from(tokens.body.data[role]!, "base64").toString("utf8");
+    readOnlyToken = tokenOf("read-only");
+    gateway = new ServiceProcess({
+      main: resolve(REPO_ROOT, "services/risk/src/main.ts"),
+      config: { instruments: [{ symbol: "RELIANCE", referencePrice: 130000 }] },
+      env: {
+        TP_NATS_URL: nats.url,
+        TP_VENUE: VENUE,
+        TP_INSTANCE_ID: "gw",
+        TP_GRPC_PORT: String(riskPort),
+        TP_LOG_LEVEL: "warn",
+        TP_ADMIN_TOKENS_VENUE_OPERATOR: tokenOf("venue-operator"),
+        TP_ADMIN_TOKENS_RISK_OFFICER: tokenOf("risk-officer"),
+        TP_ADMIN_TOKENS_READ_ONLY: readOnlyToken,
+      },
     });
+    await gateway.start();
+
+    const s = await strategyAt(1, "Running");
+    expect(condition(s, "VenueReady")).toMatchObject({ status: "True", reason: "VenueReady" });
+    expect(condition(s, "Bound")).toMatchObject({ status: "True", reason: "AccountReady" });
+    expect(condition(s, "Ready")).toMatchObject({ status: "True", reason: "Running" });
+    expect(s.status).toMatchObject({ grossPosition: 0, pnl: { total: 0 } });
+    expect(await deploymentReplicas()).toBe(1);
+
+    const account = await unary<GetAccountResponse>((cb) =>
+      admin.getAccount({ name: ACCOUNT }, bearer(readOnlyToken), cb),
+    );
+    expect(account.account).toMatchObject({ name: ACCOUNT, disabled: false, principals: [ACCOUNT] });
+    boundRevision = account.account!.revision;
+    const limits = await unary<GetLimitsResponse>((cb) =>
+      admin.getLimits({ account: ACCOUNT }, bearer(readOnlyToken), cb),
+    );
+    expect(limits.limits).toMatchObject({ maxPosition: 1000, maxOrdersPerSecond: 50 });
+
+    const secret = await tokenSecret();
+    const token = Buffer.from(secret.data.token, "base64").toString("utf8");
+    const tokenId = secret.metadata.annotations["tradeplane.io/token-id"];
+    const listed = await unary<ListTokensResponse>((cb) =>
+      admin.listTokens({ account: ACCOUNT }, bearer(readOnlyToken), cb),
+    );
+    expect(listed.tokens.map((t) => t.tokenId)).toEqual([tokenId]);
+    expect((await listOpenOrders(token)).orders).toEqual([]);
+  }, 180_000);
+
+  it("scales to zero and engages the account's kill switch in the gateway when paused, and undoes both when resumed", async () => {
+    const before = await tokenSecret();
+    await kube.kubectl(["apply", "-f", "-"], STRATEGY.replace("PAUSED", "true"));
+    const paused = await strategyAt(2, "Paused");
+    expect(condition(paused, "Ready")).toMatchObject({ status: "True", reason: "Paused" });
+    expect(await deploymentReplicas()).toBe(0);
+    expect(await accountKillSwitch()).toMatchObject({ engaged: true });
+
     await kube.kubectl(["apply", "-f", "-"], STRATEGY.replace("PAUSED", "false"));
-    await retry(async () => {
-      if ((await deploymentReplicas()) !== 1 || accounts.killSwitches.get("arb-7") !== false)
-        throw new Error("not resumed");
+    const resumed = await strategyAt(3, "Running");
+    expect(condition(resumed, "Ready")).toMatchObject({ status: "True", reason: "Running" });
+    expect(await deploymentReplicas()).toBe(1);
+    expect((await accountKillSwitch())?.engaged ?? false).toBe(false);
+    // The same token throughout: pausing neither revokes nor reissues it.
+    expect((await tokenSecret()).metadata.annotations).toEqual(before.metadata.annotations);
+    // Every reconcile on the way (status writes, the Deployment's scaling) left the account's
+    // limits and the kill switch alone unless they had to change: one engage, one release.
+    const account = await unary<GetAccountResponse>((cb) =>
+      admin.getAccount({ name: ACCOUNT }, bearer(readOnlyToken), cb),
+    );
+    expect(account.account?.revision).toBe(boundRevision);
+    expect([gatewayLogged("kill switch engaged"), gatewayLogged("kill switch released")]).toEqual([1, 1]);
+  }, 180_000);
+
+  it("revokes a token whose Secret was lost and keeps a new one", async () => {
+    const lost = await tokenSecret();
+    const lostToken = Buffer.from(lost.data.token, "base64").toString("utf8");
+    await kube.kubectl(["delete", "secret", "arb-strategy-token", "-n", NS]);
+    const kept = await retry(async () => {
+      const r = await kube.request<TokenSecret>("GET", `/api/v1/namespaces/${NS}/secrets/arb-strategy-token`);
+      if (r.status !== 200) throw new Error(`secret ${r.status}`);
+      return r.body;
     }, 60_000);
-    expect([...accounts.tokens.keys()]).toEqual(["tok-1"]);
+    const keptId = kept.metadata.annotations["tradeplane.io/token-id"];
+    expect(keptId).not.toBe(lost.metadata.annotations["tradeplane.io/token-id"]);
+    await expect(listOpenOrders(lostToken)).rejects.toMatchObject({ code: 16 });
+    expect((await listOpenOrders(Buffer.from(kept.data.token, "base64").toString("utf8"))).orders).toEqual([]);
+    const listed = await unary<ListTokensResponse>((cb) =>
+      admin.listTokens({ account: ACCOUNT }, bearer(readOnlyToken), cb),
+    );
+    expect(listed.tokens.map((t) => t.tokenId)).toEqual([keptId]);
   }, 120_000);
 
-  it("revokes the token when deleted, and the garbage collector removes its children", async () => {
-    await kube.kubectl(["delete", "strategydeployment", "arb", "-n", NS, "--wait=false"]);
+  it("revokes the token in the gateway when deleted, its Secret already collected, and lets the strategy go", async () => {
+    const secret = await tokenSecret();
+    const token = Buffer.from(secret.data.token, "base64").toString("utf8");
+    expect((await listOpenOrders(token)).orders).toEqual([]);
+    // Deleted in the foreground while the operator is down: the garbage collector removes
+    // the token Secret first (the finalizer holds the strategy), so the operator, back, finds
+    // the token by its label in the gateway.
+    await operator.stop("SIGTERM");
+    await kube.kubectl(["delete", "strategydeployment", "arb", "-n", NS, "--cascade=foreground", "--wait=false"]);
+    await retry(async () => {
+      const status = (await kube.request("GET", `/api/v1/namespaces/${NS}/secrets/arb-strategy-token`)).status;
+      if (status !== 404) throw new Error(`token secret ${status}`);
+    }, 90_000);
+    expect((await listOpenOrders(token)).orders).toEqual([]);
+    await operator.start();
     await retry(async () => {
       if ((await kube.request("GET", strategyPath)).status !== 404) throw new Error("still there");
-    }, 60_000);
-    expect(accounts.tokens.get("tok-1")).toEqual({ account: "arb-7", revoked: true });
+    }, 90_000);
+    await expect(listOpenOrders(token)).rejects.toMatchObject({ code: 16 });
+    const listed = await unary<ListTokensResponse>((cb) =>
+      admin.listTokens({ account: ACCOUNT }, bearer(readOnlyToken), cb),
+    );
+    expect(listed.tokens).toEqual([]);
     await retry(async () => {
       const status = (await kube.request("GET", `/apis/apps/v1/namespaces/${NS}/deployments/arb-strategy`)).status;
       if (status !== 404) throw new Error(`deployment ${status}`);
     }, 90_000);
-  }, 120_000);
+  }, 240_000);
 });
