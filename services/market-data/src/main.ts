@@ -151,8 +151,8 @@ export async function main(config: Readonly<MarketDataConfig>, context?: Service
     onEvent: (at) => {
       eventsApplied.inc();
       hub.received(at);
-      snapshots.eventApplied();
     },
+    onStep: () => snapshots.eventApplied(),
     onBatch: () => hub.batchDone(),
     batchEvents: config.batchEvents,
   });
@@ -164,6 +164,22 @@ export async function main(config: Readonly<MarketDataConfig>, context?: Service
     registers: [registry],
     collect() {
       this.set(state.position);
+    },
+  });
+  new Gauge({
+    name: "tp_md_events_waiting",
+    help: "Event-stream messages held until their partition's previous message is applied (stored out of order)",
+    registers: [registry],
+    collect() {
+      this.set(follower.waiting);
+    },
+  });
+  new Gauge({
+    name: "tp_md_event_gaps_skipped",
+    help: "Partition messages given up on as lost (more messages waited for them than a publisher's window; should be 0)",
+    registers: [registry],
+    collect() {
+      this.set(follower.gapsSkipped);
     },
   });
   new Gauge({
@@ -180,13 +196,14 @@ export async function main(config: Readonly<MarketDataConfig>, context?: Service
     state,
     history: hub.history,
     streamCreated: eventStream.created,
+    position: () => follower.safePosition,
     everyEvents: config.snapshotEveryEvents,
     intervalMs: config.snapshotIntervalMs,
   });
   // Registered before the follower's stop, so it runs after it: the last snapshot holds every event applied.
   shutdown.add("snapshot", () => snapshots.stop());
   const startedFrom = state.position;
-  await follower.start();
+  await follower.start(eventStream.state.first_seq);
   shutdown.add("events", () => follower.stop());
   void follower.caughtUp.then(() => {
     const seconds = (follower.caughtUpAt - follower.startedAt) / 1000;

@@ -36,6 +36,11 @@ export interface SnapshotSchedule {
   readonly state: MarketState;
   readonly history: UpdateHistory;
   readonly streamCreated: string;
+  /**
+   * The stream sequence a snapshot taken now holds everything up to (the follower's
+   * safePosition: before any message still waiting for its predecessor); the state's position if absent.
+   */
+  readonly position?: () => number;
   /** A snapshot after this many events since the last one (0 = not by count). */
   readonly everyEvents: number;
   /** A snapshot when this many ms passed and events arrived since the last one (0 = not by time). */
@@ -159,7 +164,7 @@ export class StateSnapshots {
     return { ...loaded.value, name: loaded.name };
   }
 
-  /** Starts snapshotting by time; call `eventApplied` after each event for the count. */
+  /** Starts snapshotting by time; call `eventApplied` after each message handed over, for the count. */
   start(schedule: SnapshotSchedule): void {
     this.schedule = schedule;
     if (schedule.intervalMs > 0) {
@@ -168,7 +173,10 @@ export class StateSnapshots {
     }
   }
 
-  /** After each event applied: a snapshot once `everyEvents` were applied since the last one. */
+  /**
+   * After each message handed over (never in the middle of a hand-over): a snapshot once
+   * `everyEvents` were applied since the last one.
+   */
   eventApplied(): void {
     const s = this.schedule;
     if (s === undefined || s.everyEvents === 0 || this.saving !== undefined) return;
@@ -183,13 +191,13 @@ export class StateSnapshots {
     const s = this.schedule;
     if (s === undefined) return Promise.resolve(false);
     if (this.saving !== undefined) return this.saving;
-    const position = s.state.position;
+    const position = s.position?.() ?? s.state.position;
     if (position <= this.snapshots.lastSeq) return Promise.resolve(false);
     let encoded = 0;
     const started = performance.now();
     // The state is exported now (the bytes are of this moment, `position`) and written in
     // steps between which the service goes on applying events and serving subscribers.
-    const steps = encodeStateSnapshotSteps(s.state, s.history, s.streamCreated);
+    const steps = encodeStateSnapshotSteps(s.state, s.history, s.streamCreated, undefined, position);
     const saving = runInSteps(steps)
       .then((bytes) => {
         encoded = performance.now();

@@ -6,12 +6,20 @@ import {
   type Retention,
 } from "./instrument-market.ts";
 
+/** Where a partition's events are: its last event's (command sequence, index); platform's EventMark. */
+export interface PartitionMark {
+  readonly cmdSeq: number;
+  readonly index: number;
+}
+
 /** Everything a MarketState holds, as plain data (see InstrumentMarketData). */
 export interface MarketStateData {
   readonly position: number;
   readonly timeS: number;
   readonly nextBarEnd: number;
   readonly unrouted: number;
+  /** Per engine partition, its last event applied: [partition, commandSeq, index]. */
+  readonly marks: readonly (readonly [partition: number, commandSeq: number, index: number])[];
   /** The instrument run in progress (a snapshot may be taken in the middle of a command). */
   readonly current: { readonly symbol: string; readonly commandSeq: number } | undefined;
   /** Per instrument, in the order of the config it was built with: its spec then and its state. */
@@ -31,7 +39,8 @@ export interface RestoredMarketState {
 
 /**
  * The venue's market data: one InstrumentMarket per listed instrument, fed the venue's
- * event log in order. Deterministic: the same events give the same state and the same
+ * event log in each partition's command order (the reader's EventStreamOrder restores it
+ * where the stream stored a partition's messages out of order). Deterministic: the same events give the same state and the same
  * sequence numbers on every replica.
  *
  * Event grouping: the events of one command for one instrument are contiguous in the log
@@ -44,6 +53,12 @@ export class MarketState {
   readonly instruments = new Map<string, InstrumentMarket>();
   /** Event-log position of the last event applied (0 = none). */
   position = 0;
+  /**
+   * Per engine partition, its last event applied: where the reader's EventStreamOrder starts
+   * each partition after a snapshot, and below which an event of that partition is dropped
+   * (stored twice).
+   */
+  readonly marks = new Map<number, PartitionMark>();
   /** Largest engine time seen, in seconds. */
   timeS = 0;
   private current: { market: InstrumentMarket; commandSeq: number } | undefined;
@@ -55,8 +70,21 @@ export class MarketState {
     for (const spec of specs) this.instruments.set(spec.symbol, new InstrumentMarket(spec, retention));
   }
 
-  /** Applies the event at log position `source`. */
-  apply(source: number, event: EngineEvent): void {
+  /**
+   * Applies the event at log position `source`, of engine partition `partition` (the event
+   * subject's partition token; undefined for an event of no known partition, applied as it
+   * comes). An event at or before the partition's mark is dropped: it was applied already.
+   */
+  apply(source: number, event: EngineEvent, partition?: number): void {
+    if (partition !== undefined) {
+      const mark = this.marks.get(partition);
+      if (
+        mark !== undefined &&
+        (event.commandSeq < mark.cmdSeq || (event.commandSeq === mark.cmdSeq && event.index <= mark.index))
+      )
+        return;
+      this.marks.set(partition, { cmdSeq: event.commandSeq, index: event.index });
+    }
     this.position = source;
     const seconds = event.timestamp?.seconds ?? 0;
     if (seconds > this.timeS) {
@@ -110,6 +138,7 @@ export class MarketState {
       timeS: this.timeS,
       nextBarEnd: this.nextBarEnd,
       unrouted: this.unrouted,
+      marks: Array.from(this.marks, ([partition, m]) => [partition, m.cmdSeq, m.index] as const),
       current: cur && { symbol: cur.market.symbol, commandSeq: cur.commandSeq },
       instruments: [...this.instruments.values()].map((m) => ({ spec: { ...m.spec }, market: m.exportState() })),
     };
@@ -140,6 +169,7 @@ export class MarketState {
     state.timeS = data.timeS;
     state.nextBarEnd = data.nextBarEnd;
     state.unrouted = data.unrouted;
+    for (const [partition, cmdSeq, index] of data.marks) state.marks.set(partition, { cmdSeq, index });
     const cur = data.current;
     const market = cur && state.instruments.get(cur.symbol);
     if (cur !== undefined && market !== undefined && taken.has(cur.symbol))

@@ -31,7 +31,9 @@ export { StateSnapshotError } from "./snapshot-bytes.ts";
  * The market-data state as bytes and back: every instrument's book (L3, order by order),
  * live orders, stats, trades and bars kept, per-channel sequences, the work of a command in
  * progress and the updates not yet fanned out, plus the venue-wide history of L3/TRADES/STATE
- * updates that resumes (`from_sequence`) replay, and the event-stream position. A state
+ * updates that resumes (`from_sequence`) replay, the event-stream position and each engine
+ * partition's mark (version 2; a version 1 snapshot has no marks and is refused, so the
+ * state is replayed from the stream). A state
  * restored from a snapshot taken between any two events produces, for the events after
  * them, the same updates, sequences, books and bars as one that applied the whole log.
  *
@@ -40,7 +42,7 @@ export { StateSnapshotError } from "./snapshot-bytes.ts";
  * another format or version, a bad checksum, truncation, or data that is not a consistent
  * state (an order in the book that is not live, unknown channels, ...).
  */
-export const STATE_SNAPSHOT_VERSION = 1;
+export const STATE_SNAPSHOT_VERSION = 2;
 const MAGIC = [0x54, 0x50, 0x4d, 0x44]; // "TPMD"
 const HEADER_BYTES = MAGIC.length + 1;
 const CRC_BYTES = 4;
@@ -245,8 +247,13 @@ function* writeMarket(w: ByteWriter, m: InstrumentMarketData, perStep: number): 
  * The bytes of `state` and `history` as they are now (synchronous, so consistent), for a
  * snapshot of the event stream created at `streamCreated` (ISO time).
  */
-export function encodeStateSnapshot(state: MarketState, history: UpdateHistory, streamCreated: string): Uint8Array {
-  const steps = encodeStateSnapshotSteps(state, history, streamCreated);
+export function encodeStateSnapshot(
+  state: MarketState,
+  history: UpdateHistory,
+  streamCreated: string,
+  position = state.position,
+): Uint8Array {
+  const steps = encodeStateSnapshotSteps(state, history, streamCreated, SNAPSHOT_STEP, position);
   for (;;) {
     const r = steps.next();
     if (r.done === true) return r.value;
@@ -257,14 +264,20 @@ export function encodeStateSnapshot(state: MarketState, history: UpdateHistory, 
  * The same bytes, written in steps between which the state may go on changing: the state is
  * exported now (a copy: see MarketState.exportState), and written `perStep` orders or
  * updates per step. The bytes are those of the state at the time of this call.
+ *
+ * `position` is the stream sequence the snapshot says it holds everything up to (where a
+ * restart reads again from): the state's own position, or an earlier one when messages
+ * before it are still waiting for a predecessor (the reader's EventStreamOrder.safePosition).
+ * Messages after it that the state applied already are dropped on restart by the marks.
  */
 export function encodeStateSnapshotSteps(
   state: MarketState,
   history: UpdateHistory,
   streamCreated: string,
   perStep = SNAPSHOT_STEP,
+  position = state.position,
 ): Generator<void, Uint8Array, void> {
-  return writeSnapshot(state.exportState(), history.exportState(), streamCreated, perStep);
+  return writeSnapshot({ ...state.exportState(), position }, history.exportState(), streamCreated, perStep);
 }
 
 function* writeSnapshot(
@@ -281,6 +294,12 @@ function* writeSnapshot(
   w.num(data.timeS);
   w.num(data.nextBarEnd);
   w.num(data.unrouted);
+  w.num(data.marks.length);
+  for (const [partition, cmdSeq, index] of data.marks) {
+    w.num(partition);
+    w.num(cmdSeq);
+    w.num(index);
+  }
   w.bool(data.current !== undefined);
   if (data.current !== undefined) {
     w.str(data.current.symbol);
@@ -603,6 +622,15 @@ export function decodeStateSnapshot(bytes: Uint8Array, settings: RestoreSettings
   if (!Number.isSafeInteger(nextBarEnd) && nextBarEnd !== Infinity)
     throw new StateSnapshotError(`nextBarEnd: ${nextBarEnd} is neither a time nor Infinity`);
   const unrouted = r.int("unrouted");
+  const marks: [number, number, number][] = [];
+  const partitions = new Set<number>();
+  const markCount = r.count("marks");
+  for (let i = 0; i < markCount; i++) {
+    const partition = r.int(`marks[${i}].partition`);
+    if (partitions.has(partition)) throw new StateSnapshotError(`marks[${i}]: partition ${partition} twice`);
+    partitions.add(partition);
+    marks.push([partition, r.int(`marks[${i}].commandSeq`), r.int(`marks[${i}].index`)]);
+  }
   const current = r.bool("current")
     ? { symbol: r.str("current.symbol"), commandSeq: whole(r, "current.commandSeq") }
     : undefined;
@@ -627,7 +655,7 @@ export function decodeStateSnapshot(bytes: Uint8Array, settings: RestoreSettings
   const droppedUpTo = r.int("history.droppedUpTo");
   const entries = readUpdates(r, "history");
   if (r.remaining !== 0) throw new StateSnapshotError(`${r.remaining} bytes after the end`);
-  const data: MarketStateData = { position, timeS, nextBarEnd, unrouted, current, instruments };
+  const data: MarketStateData = { position, timeS, nextBarEnd, unrouted, marks, current, instruments };
   const restored = MarketState.restore(settings.specs, settings.retention, data);
   return {
     ...restored,
