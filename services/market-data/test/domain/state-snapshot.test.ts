@@ -234,6 +234,34 @@ describe("market-data state snapshots", () => {
     );
   });
 
+  it("holds each partition's mark and the position it is given, and a restored state drops what its marks cover", () => {
+    const events = eventsOf(richStream(600, 9), richInstrumentSettings);
+    const partitionOf = (e: EngineEvent) => (e.instrument === "TCS" ? 1 : 0);
+    const whole = Replica.fresh(richInstrumentSettings);
+    events.forEach((e, i) => whole.state.apply(i + 1, e, partitionOf(e)));
+    const cut = 400;
+    const part = Replica.fresh(richInstrumentSettings);
+    events.slice(0, cut).forEach((e, i) => part.state.apply(i + 1, e, partitionOf(e)));
+    const lastOf = (p: number) => events.slice(0, cut).findLast((e) => partitionOf(e) === p)!;
+    expect(part.state.marks).toEqual(
+      new Map([0, 1].map((p) => [p, { cmdSeq: lastOf(p).commandSeq, index: lastOf(p).index }])),
+    );
+
+    // Taken at an earlier (safe) position: a restart reads events again that the marks drop.
+    const safe = cut - 50;
+    const decoded = decodeStateSnapshot(
+      encodeStateSnapshot(part.state, part.history, STREAM_CREATED, safe),
+      restoreSettings(richInstrumentSettings),
+    );
+    expect(decoded.streamSeq).toBe(safe);
+    expect(decoded.state.marks).toEqual(part.state.marks);
+    const restored = new Replica(decoded.state, decoded.history);
+    events.forEach((e, i) => {
+      if (i >= safe) restored.state.apply(i + 1, e, partitionOf(e));
+    });
+    expect(restored.views().instruments).toEqual(whole.views().instruments);
+  });
+
   describe("refuses what is not an intact snapshot with StateSnapshotError", () => {
     const events = eventsOf(commandStream(600, 8), testInstrumentSettings);
     const r = Replica.fresh(testInstrumentSettings);
@@ -268,6 +296,15 @@ describe("market-data state snapshots", () => {
           return b;
         })(),
         text: `snapshot version ${STATE_SNAPSHOT_VERSION + 1}; this build reads version ${STATE_SNAPSHOT_VERSION}`,
+      },
+      {
+        name: "a version 1 snapshot (no partition marks: the state is replayed instead)",
+        bytes: (() => {
+          const b = good.slice();
+          b[4] = 1;
+          return b;
+        })(),
+        text: `snapshot version 1; this build reads version ${STATE_SNAPSHOT_VERSION}`,
       },
       {
         name: "one flipped bit",
