@@ -109,11 +109,19 @@ export async function runService(
   return { component, container, grpc: `127.0.0.1:${grpcPort}`, ops: `http://127.0.0.1:${opsPort}` };
 }
 
+/** Any container with an ops server: a venue service, the FIX gateway, a strategy runtime. */
+export interface OpsContainer {
+  readonly component: string;
+  readonly container: Container;
+  /** Base URL of its ops server (/readyz, /metrics). */
+  readonly ops: string;
+}
+
 /**
  * Waits until `/readyz` answers 200, or the container exits (then its logs say why).
  * Bounded: a service that is not ready in `timeoutMs` fails the test with its logs.
  */
-export async function waitReady(service: ServiceContainer, timeoutMs = 90_000): Promise<void> {
+export async function waitReady(service: OpsContainer, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -134,7 +142,7 @@ export async function waitReady(service: ServiceContainer, timeoutMs = 90_000): 
 
 /** Stops a service as the kubelet would and returns its final state and its logs. */
 export async function stopService(
-  service: ServiceContainer,
+  service: OpsContainer,
   graceSeconds: number,
 ): Promise<{ state: ContainerState; logs: string }> {
   const state = await service.container.stop(graceSeconds);
