@@ -298,6 +298,8 @@ describe("the operator reconciling a TradingVenue", () => {
   it("makes no write when restarted with nothing changed", async () => {
     const [op] = operators;
     await op!.stop("SIGTERM");
+    // Not an empty status: the venue's partitions carry their applied log sequences.
+    expect((await getVenue("nse")).status?.partitions?.map((p) => p.appliedSequence)).toEqual([3, 2]);
     const before = (await operatorWrites()).length;
     const restarted = await startOperator();
     // Two resyncs (5 s each) after the caches synced: every venue has been reconciled again.
