@@ -24,6 +24,8 @@ export interface OperatorConfig {
   readonly identity: string;
   readonly workers: number;
   readonly resyncSeconds: number;
+  /** Least time between status writes that only move a venue's log sequences. */
+  readonly sequenceStatusSeconds: number;
   readonly images: { readonly engine: string; readonly risk: string; readonly marketData: string };
   readonly logLevel: "error" | "warn" | "info" | "debug";
   /** venue name -> host:port of its risk gateway, for an operator outside the cluster. */
@@ -34,6 +36,8 @@ export interface OperatorConfig {
 export const DEFAULT_OPS_PORT = 8080;
 export const DEFAULT_WORKERS = 4;
 export const DEFAULT_RESYNC_SECONDS = 600;
+/** A trading venue's sequences in status lag by at most this much, for one status write per venue per interval. */
+export const DEFAULT_SEQUENCE_STATUS_SECONDS = 30;
 export const DEFAULT_IMAGE_TAG = "0.1.0";
 export const DEFAULT_IMAGE_REPOSITORY = "ghcr.io/tradeplane";
 
@@ -53,6 +57,8 @@ export const USAGE = `usage: npm run -s operator -- [options]
   --lease-name NAME       name of the leader Lease (default tradeplane-operator)
   --workers N             reconciles in parallel per kind (default ${DEFAULT_WORKERS})
   --resync-seconds N      look at every object again this often (default ${DEFAULT_RESYNC_SECONDS})
+  --sequence-status-seconds N
+                          write a trading venue's log sequences to its status at most this often (default ${DEFAULT_SEQUENCE_STATUS_SECONDS})
   --image-repository R    where the venue images are (default ${DEFAULT_IMAGE_REPOSITORY})
   --image-tag T           tag of the venue images (default ${DEFAULT_IMAGE_TAG})
   --log-level L           error, warn, info or debug (default info)
@@ -87,6 +93,7 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
         identity: { type: "string" },
         workers: { type: "string", default: String(DEFAULT_WORKERS) },
         "resync-seconds": { type: "string", default: String(DEFAULT_RESYNC_SECONDS) },
+        "sequence-status-seconds": { type: "string", default: String(DEFAULT_SEQUENCE_STATUS_SECONDS) },
         "image-repository": { type: "string", default: DEFAULT_IMAGE_REPOSITORY },
         "image-tag": { type: "string", default: DEFAULT_IMAGE_TAG },
         "log-level": { type: "string", default: "info" },
@@ -121,6 +128,7 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
     identity: values.identity ?? `${hostname()}-${process.pid}`,
     workers: positiveInt("workers", values.workers, 1, 64),
     resyncSeconds: positiveInt("resync-seconds", values["resync-seconds"], 1, 86_400),
+    sequenceStatusSeconds: positiveInt("sequence-status-seconds", values["sequence-status-seconds"], 1, 3_600),
     images: { engine: `${repo}/engine:${tag}`, risk: `${repo}/risk:${tag}`, marketData: `${repo}/market-data:${tag}` },
     logLevel: level as OperatorConfig["logLevel"],
     riskAddresses: Object.fromEntries(

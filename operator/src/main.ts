@@ -77,6 +77,7 @@ export async function startOperator(config: OperatorConfig): Promise<{ shutdown:
       defaults: { images: config.images, natsUrl: config.natsUrl },
       clock: () => new Date(),
       newToken: () => randomBytes(ADMIN_TOKEN_BYTES).toString("base64url"),
+      sequenceStatusIntervalMs: config.sequenceStatusSeconds * 1000,
     }),
   );
   const accounts = new RiskAdminAccounts({

@@ -9,6 +9,7 @@ describe("parseOperatorArgs", () => {
       leaderElection: true,
       leaseNamespace: "default",
       opsPort: 8080,
+      sequenceStatusSeconds: 30,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -42,6 +43,11 @@ describe("parseOperatorArgs", () => {
     ["an unknown flag", ["--frobnicate"], /Unknown option '--frobnicate'/],
     ["a port out of range", ["--ops-port", "70000"], /--ops-port must be an integer in 0..65535/],
     ["a bad log level", ["--log-level", "loud"], /--log-level must be/],
+    [
+      "a sequence status interval of zero",
+      ["--sequence-status-seconds", "0"],
+      /--sequence-status-seconds must be an integer in 1..3600/,
+    ],
   ])("refuses %s with a message naming it", (_name, args, message) => {
     expect(() => parseOperatorArgs(args, {})).toThrow(message);
   });

@@ -14,11 +14,13 @@ import {
   type VenueModel,
 } from "../desired/venue-model.ts";
 import type { Applier, ApplyResult } from "../kube/apply.ts";
+import { canonicalJson } from "../kube/canonical-json.ts";
 import { mergeConditions, type Condition, type ConditionInput } from "../kube/conditions.ts";
 import type { KubeClient } from "../kube/kube-client.ts";
 import { refOf, type KubeObject } from "../kube/kube-object.ts";
 import { nextEngineRollStep, type EnginePartitionState, type RollStep } from "../policies/engine-roll.ts";
 import { inMaintenanceWindow } from "../policies/maintenance-window.ts";
+import { sequenceReport, type SequenceReport } from "../policies/sequence-status.ts";
 import { unsafeStreamChanges } from "../policies/stream-changes.ts";
 import { venueConditions, venueCpuPinning, type Problem, type WorkloadState } from "../policies/venue-conditions.ts";
 import type { EventRecorder } from "./event-recorder.ts";
@@ -53,6 +55,8 @@ export interface VenueControllerDeps {
   readonly defaults: OperatorDefaults;
   readonly clock: () => Date;
   readonly newToken: () => string;
+  /** Least time between two status writes that only move log sequences (see policies/sequence-status.ts). */
+  readonly sequenceStatusIntervalMs: number;
 }
 
 export type ReconcileOutcome = "done" | { after: number };
@@ -128,9 +132,17 @@ export class TradingVenueController {
     }
     await this.applyChildren(live, model, objects, logger);
     const primaries = await this.deps.streams.primaries(model.name).catch(() => new Map<number, PartitionPrimary>());
+    const applied = await this.deps.streams
+      .appliedSequences(model.name, model.partitions)
+      .catch(() => new Map<number, number>());
     const roll = await this.rollEngines(live, model, primaries, logger);
-    await this.writeVenueStatus(live, model, streams.problem, roll, primaries, streams.lastCommandSequence);
-    return roll.action === "none" ? "done" : { after: roll.action === "hold" ? HELD_RECHECK_MS : ROLL_RECHECK_MS };
+    const sequencesHeldMs = await this.writeVenueStatus(live, model, streams.problem, roll, primaries, {
+      lastCommandSequence: streams.lastCommandSequence,
+      applied,
+    });
+    const rollAfter = roll.action === "none" ? undefined : roll.action === "hold" ? HELD_RECHECK_MS : ROLL_RECHECK_MS;
+    const after = Math.min(rollAfter ?? Infinity, sequencesHeldMs ?? Infinity);
+    return after === Infinity ? "done" : { after };
   }
 
   /** Provisions the streams; the problem that stopped it, and the command log's last sequence. */
@@ -261,8 +273,8 @@ export class TradingVenueController {
     streams: Problem | null,
     roll: RollStep,
     primaries: ReadonlyMap<number, PartitionPrimary>,
-    lastCommandSequence: number | undefined,
-  ): Promise<void> {
+    observed: { lastCommandSequence: number | undefined; applied: ReadonlyMap<number, number> },
+  ): Promise<number | undefined> {
     const workload = (kind: string, name: string): WorkloadState | undefined => {
       const o = this.deps.cache.get(kind, model.namespace, name);
       if (o === undefined) return undefined;
@@ -313,24 +325,58 @@ export class TradingVenueController {
     const readyPartitions = engines.filter((e) => e !== undefined && e.readyReplicas >= 1).length;
     const phase = ready.status === "True" ? "Running" : streams !== null ? "Degraded" : "Provisioning";
     const ns = model.namespace;
-    await this.writeStatus(live, conditions, phase, {
+    const previous = sequencesOf(live, model.partitions);
+    const extras = (sequences: SequenceReport) => ({
       partitions: model.partitions.map((p) => {
         const primary = primaries.get(p);
+        const standby = primary === undefined ? undefined : this.standbyOf(model, p, primary.pod);
+        const appliedSequence = sequences.applied.get(p);
         return {
           partition: p,
           ready: (engines[p]?.readyReplicas ?? 0) >= 1,
           ...(primary !== undefined ? { primary: primary.pod } : {}),
+          ...(standby !== undefined ? { standby } : {}),
           ...(primary?.cpusAllowed !== undefined ? { cpusAllowed: primary.cpusAllowed } : {}),
+          ...(appliedSequence !== undefined ? { appliedSequence } : {}),
         };
       }),
       partitionsReady: `${readyPartitions}/${model.partitions.length}`,
-      ...(lastCommandSequence !== undefined ? { lastCommandSequence } : {}),
+      ...(sequences.lastCommandSequence !== undefined ? { lastCommandSequence: sequences.lastCommandSequence } : {}),
+      ...(sequences.updateTime !== undefined ? { sequencesUpdateTime: sequences.updateTime } : {}),
       endpoints: {
         orderEntry: `${names.risk(model.name)}.${ns}.svc:50061`,
         marketData: `${names.marketData(model.name)}.${ns}.svc:50071`,
         marketDataWs: `ws://${names.marketData(model.name)}.${ns}.svc:8081`,
       },
     });
+    const timing = { now: this.deps.clock(), minIntervalMs: this.deps.sequenceStatusIntervalMs };
+    let decision = sequenceReport(previous, observed, { ...timing, writingAnyway: false });
+    let status = this.statusOf(live, conditions, phase, extras(decision.report));
+    // Sequences held back ride along for free when something else changed the status.
+    if (decision.recheckAfterMs !== undefined && canonicalJson(live.status ?? {}) !== canonicalJson(status)) {
+      decision = sequenceReport(previous, observed, { ...timing, writingAnyway: true });
+      status = this.statusOf(live, conditions, phase, extras(decision.report));
+    }
+    await this.deps.applier.applyStatus(refOf(live), status, live);
+    return decision.recheckAfterMs;
+  }
+
+  /** A ready, running engine pod of the partition that is not its primary (the first by name). */
+  private standbyOf(model: VenueModel, partition: number, primary: string): string | undefined {
+    return this.deps.cache
+      .list(
+        "Pod",
+        (o) =>
+          o.metadata.namespace === model.namespace &&
+          o.metadata.labels?.[LABELS.venue] === model.name &&
+          o.metadata.labels?.[LABELS.component] === "engine" &&
+          o.metadata.labels?.[LABELS.partition] === String(partition) &&
+          o.metadata.name !== primary &&
+          o.metadata.deletionTimestamp === undefined &&
+          podReady(o),
+      )
+      .map((o) => o.metadata.name)
+      .sort()[0];
   }
 
   private async writeStatus(
@@ -339,10 +385,18 @@ export class TradingVenueController {
     phase: string,
     extras: Record<string, unknown>,
   ): Promise<void> {
+    await this.deps.applier.applyStatus(refOf(live), this.statusOf(live, next, phase, extras), live);
+  }
+
+  private statusOf(
+    live: KubeObject,
+    next: readonly ConditionInput[],
+    phase: string,
+    extras: Record<string, unknown>,
+  ): Record<string, unknown> {
     const generation = live.metadata.generation ?? 0;
     const conditions: Condition[] = mergeConditions(conditionsOf(live), next, generation, this.deps.clock());
-    const status = { ...statusExtras(live), ...extras, phase, observedGeneration: generation, conditions };
-    await this.deps.applier.applyStatus(refOf(live), status, live);
+    return { ...statusExtras(live), ...extras, phase, observedGeneration: generation, conditions };
   }
 
   private async ensureFinalizer(live: KubeObject): Promise<void> {
@@ -391,6 +445,25 @@ function phaseOf(live: KubeObject): string | undefined {
 function statusExtras(live: KubeObject): Record<string, unknown> {
   const { conditions: _c, phase: _p, observedGeneration: _g, ...rest } = (live.status ?? {}) as Record<string, unknown>;
   return rest;
+}
+
+/** The sequences the venue's status reports now, for the partitions the spec still has. */
+function sequencesOf(live: KubeObject, partitions: readonly number[]): SequenceReport {
+  const status = (live.status ?? {}) as {
+    lastCommandSequence?: number;
+    sequencesUpdateTime?: string;
+    partitions?: { partition: number; appliedSequence?: number }[];
+  };
+  const wanted = new Set(partitions);
+  return {
+    lastCommandSequence: status.lastCommandSequence,
+    applied: new Map(
+      (status.partitions ?? []).flatMap((p) =>
+        wanted.has(p.partition) && p.appliedSequence !== undefined ? [[p.partition, p.appliedSequence] as const] : [],
+      ),
+    ),
+    updateTime: status.sequencesUpdateTime,
+  };
 }
 
 function podReady(pod: KubeObject): boolean {

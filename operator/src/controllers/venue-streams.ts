@@ -1,8 +1,14 @@
 import { jetstreamManager, StorageType, type JetStreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { leasesBucket } from "@tradeplane/contracts";
-import { provision, type Logger, type ProvisioningPlan, type ProvisionOutcome } from "@tradeplane/platform";
+import { entrySeqOf, eventStreamName, eventSubjects, leasesBucket } from "@tradeplane/contracts";
+import {
+  eventMarkOf,
+  provision,
+  type Logger,
+  type ProvisioningPlan,
+  type ProvisionOutcome,
+} from "@tradeplane/platform";
 import type { ExistingStream } from "../policies/stream-changes.ts";
 
 /**
@@ -17,6 +23,11 @@ export interface VenueStreams {
   remove(plan: ProvisioningPlan): Promise<string[]>;
   /** partition -> the primary's pod and the CPUs it reported, for partitions whose lease is held. */
   primaries(venue: string): Promise<Map<number, PartitionPrimary>>;
+  /**
+   * partition -> the command log sequence of the last entry its primary applied, read from
+   * the id of the partition's last event message; partitions with no event yet are absent.
+   */
+  appliedSequences(venue: string, partitions: readonly number[]): Promise<Map<number, number>>;
 }
 
 export interface PartitionPrimary {
@@ -105,6 +116,24 @@ export class JetStreamVenueStreams implements VenueStreams {
           pod: holder.split("/")[0]!,
           cpusAllowed: typeof cpusAllowed === "string" ? cpusAllowed.slice(0, 1024) : undefined,
         });
+    }
+    return out;
+  }
+
+  async appliedSequences(venue: string, partitions: readonly number[]): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    const jsm = await this.manager();
+    for (const partition of partitions) {
+      // One direct read per partition: the stream's last message on the partition's subjects.
+      const last = await jsm.streams
+        .getMessage(eventStreamName(venue), { last_by_subj: eventSubjects(venue, { partition }) })
+        .catch((err: Error) => {
+          if (/no message found|message not found|stream not found/i.test(err.message)) return null;
+          throw err;
+        });
+      // The message id is "<command sequence>-<event index>" of its last event.
+      const mark = eventMarkOf(last?.header?.get("Nats-Msg-Id"));
+      if (mark !== undefined && mark.cmdSeq > 0) out.set(partition, entrySeqOf(mark.cmdSeq));
     }
     return out;
   }

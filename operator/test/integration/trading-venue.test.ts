@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
-import { commandSubject, leasesBucket } from "@tradeplane/contracts";
+import { commandSubject, eventSubject, leasesBucket } from "@tradeplane/contracts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { venueProvisioningPlan } from "@tradeplane/platform";
@@ -57,7 +57,13 @@ interface Condition {
 }
 interface Venue {
   metadata: { name: string; uid: string; generation: number; finalizers?: string[] };
-  status?: { conditions?: Condition[]; phase?: string; partitions?: unknown[]; lastCommandSequence?: number };
+  status?: {
+    conditions?: Condition[];
+    phase?: string;
+    partitions?: Record<string, unknown>[];
+    lastCommandSequence?: number;
+    sequencesUpdateTime?: string;
+  };
 }
 interface Named {
   metadata: { name: string; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] };
@@ -91,6 +97,8 @@ async function startOperator(): Promise<OperatorProcess> {
     SYSTEM_NS,
     "--resync-seconds",
     "5",
+    "--sequence-status-seconds",
+    "2",
     "--log-level",
     "debug",
   ]);
@@ -234,9 +242,41 @@ describe("the operator reconciling a TradingVenue", () => {
       return v;
     }, 60_000);
     expect(venue.status?.partitions).toEqual([
-      { partition: 0, ready: true, primary: "nse-engine-0-0", cpusAllowed: "3" },
-      { partition: 1, ready: true, primary: "nse-engine-1-1", cpusAllowed: "5" },
+      { partition: 0, ready: true, primary: "nse-engine-0-0", standby: "nse-engine-0-1", cpusAllowed: "3" },
+      { partition: 1, ready: true, primary: "nse-engine-1-1", standby: "nse-engine-1-0", cpusAllowed: "5" },
     ]);
+  }, 120_000);
+
+  it("shows each partition's applied log sequence, from the id of its last published event", async () => {
+    // The test plays the primaries: an event message's id is "<command sequence>-<index>",
+    // and command sequence = log entry * 1000 + position (entry 1 holds partition 0's command).
+    const js = jetstream(nc);
+    await js.publish(eventSubject("nse", 0, "RELIANCE"), new Uint8Array([1]), { msgID: "1000-0" });
+    await js.publish(eventSubject("nse", 0, "RELIANCE"), new Uint8Array([2]), { msgID: "1000-1" });
+    await js.publish(commandSubject("nse", 1), new Uint8Array([3]));
+    await js.publish(eventSubject("nse", 1, "INFY"), new Uint8Array([4]), { msgID: "2000-0" });
+    const applied = async (want: [number, number]) =>
+      retry(async () => {
+        const v = await getVenue("nse");
+        const seqs = v.status?.partitions?.map((p) => p.appliedSequence);
+        if (JSON.stringify(seqs) !== JSON.stringify(want)) throw new Error(`applied ${JSON.stringify(seqs)}`);
+        return v;
+      }, 60_000);
+    const first = await applied([1, 2]);
+    expect(first.status).toMatchObject({
+      lastCommandSequence: 2,
+      partitions: [
+        expect.objectContaining({ partition: 0, primary: "nse-engine-0-0", appliedSequence: 1 }),
+        expect.objectContaining({ partition: 1, primary: "nse-engine-1-1", appliedSequence: 2 }),
+      ],
+    });
+    expect(Date.parse(first.status!.sequencesUpdateTime!)).not.toBeNaN();
+    // A sequence that moves again is written too (after --sequence-status-seconds at the latest).
+    await js.publish(commandSubject("nse", 0), new Uint8Array([5]));
+    await js.publish(eventSubject("nse", 0, "RELIANCE"), new Uint8Array([6]), { msgID: "3000-0" });
+    const moved = await applied([3, 2]);
+    expect(moved.status?.lastCommandSequence).toBe(3);
+    expect(moved.status!.sequencesUpdateTime! > first.status!.sequencesUpdateTime!).toBe(true);
   }, 120_000);
 
   it("rolls only the changed partition's engine pods, the standby before the primary", async () => {
@@ -258,6 +298,8 @@ describe("the operator reconciling a TradingVenue", () => {
   it("makes no write when restarted with nothing changed", async () => {
     const [op] = operators;
     await op!.stop("SIGTERM");
+    // Not an empty status: the venue's partitions carry their applied log sequences.
+    expect((await getVenue("nse")).status?.partitions?.map((p) => p.appliedSequence)).toEqual([3, 2]);
     const before = (await operatorWrites()).length;
     const restarted = await startOperator();
     // Two resyncs (5 s each) after the caches synced: every venue has been reconciled again.

@@ -58,9 +58,18 @@ export const CONDITION_TYPES = [
 export const partitionStatusSchema = z
   .object({
     partition: int(0, 1023).describe("Engine partition number"),
-    appliedSequence: int(0).optional().describe("Last command log sequence the partition's primary applied"),
+    appliedSequence: int(0)
+      .optional()
+      .describe(
+        "Command log sequence of the last entry the partition's primary applied, as its last published event shows (see sequencesUpdateTime for how fresh)",
+      ),
     ready: z.boolean().optional().describe("Whether the partition's primary is ready to match"),
-    primary: z.string().max(253).optional().describe("Pod that is the partition's primary"),
+    primary: z.string().max(253).optional().describe("Pod that is the partition's primary (holds its lease)"),
+    standby: z
+      .string()
+      .max(253)
+      .optional()
+      .describe("A ready engine pod of the partition other than the primary: the hot standby"),
     cpusAllowed: z
       .string()
       .max(1024)
@@ -87,7 +96,15 @@ export const tradingVenueStatusSchema = z
       .regex(/^[0-9]+\/[0-9]+$/)
       .optional()
       .describe('Ready engine partitions out of all, e.g. "2/2"'),
-    lastCommandSequence: int(0).optional().describe("Last sequence of the venue's command log"),
+    lastCommandSequence: int(0)
+      .optional()
+      .describe("Last sequence of the venue's command log; refreshed like the partitions' appliedSequence"),
+    sequencesUpdateTime: z.iso
+      .datetime()
+      .optional()
+      .describe(
+        "When lastCommandSequence and the partitions' appliedSequence were last written (RFC 3339). While the venue trades they are written at most once per the operator's --sequence-status-seconds (30 by default); an idle venue's status is not written",
+      ),
     endpoints: z
       .object({
         orderEntry: z.string().max(512).optional().describe("gRPC address of order entry (host:port)"),
