@@ -23,6 +23,8 @@ export interface StrategyModel {
 export const STRATEGY_MOUNTS = {
   config: "/etc/tradeplane",
   configFile: "/etc/tradeplane/config.yaml",
+  /** The StrategyDeployment itself, which the runtime reads its strategy, account and instruments from. */
+  specFile: "/etc/tradeplane/strategy.yaml",
   token: "/var/run/secrets/tradeplane/strategy",
   tokenFile: "/var/run/secrets/tradeplane/strategy/token",
 } as const;
@@ -65,18 +67,30 @@ function metadataOf(model: StrategyModel, name: string) {
 }
 
 /** The strategy's config file: where to trade, as whom, what; never its token. */
+/**
+ * The strategy runtime's configuration (services/strategy-runtime's config schema): where
+ * the StrategyDeployment and the token are mounted and where the venue's services are. A
+ * user image gets the same two files.
+ */
 export function strategyConfig(model: StrategyModel) {
-  const { spec } = model.strategy;
-  const venue = spec.venueRef.name;
+  const venue = model.strategy.spec.venueRef.name;
   return {
-    venue,
-    account: spec.account,
+    specFile: STRATEGY_MOUNTS.specFile,
+    tokenFile: STRATEGY_MOUNTS.tokenFile,
     orderEntry: `${names.risk(venue)}.${model.namespace}.svc:${POD_PORTS.riskGrpc}`,
     marketData: `${names.marketData(venue)}.${model.namespace}.svc:${POD_PORTS.marketDataGrpc}`,
-    tokenFile: STRATEGY_MOUNTS.tokenFile,
-    instruments: [...spec.instruments],
-    ...("builtin" in spec.strategy ? { builtin: spec.strategy.builtin, parameters: spec.strategy.parameters } : {}),
     opsPort: STRATEGY_OPS_PORT,
+  };
+}
+
+/** The StrategyDeployment as the runtime reads it: its name and spec (no status, no server fields). */
+export function strategyManifest(model: StrategyModel) {
+  const { strategy } = model;
+  return {
+    apiVersion: strategy.apiVersion,
+    kind: strategy.kind,
+    metadata: { name: strategy.metadata.name, namespace: model.namespace },
+    spec: strategy.spec,
   };
 }
 
@@ -85,7 +99,10 @@ export function strategyConfigMap(model: StrategyModel) {
     apiVersion: "v1" as const,
     kind: "ConfigMap" as const,
     metadata: metadataOf(model, strategyNames.config(model.name)),
-    data: { "config.yaml": stringify(strategyConfig(model), { lineWidth: 0 }) },
+    data: {
+      "config.yaml": stringify(strategyConfig(model), { lineWidth: 0 }),
+      "strategy.yaml": stringify(strategyManifest(model), { lineWidth: 0 }),
+    },
   };
 }
 
@@ -132,7 +149,10 @@ export function strategyDeployment(model: StrategyModel) {
       strategy: { type: "Recreate" },
       selector: { matchLabels: selector },
       template: {
-        metadata: { labels: meta.labels, annotations: { [ANNOTATIONS.configHash]: hashOf(strategyConfig(model)) } },
+        metadata: {
+          labels: meta.labels,
+          annotations: { [ANNOTATIONS.configHash]: hashOf([strategyConfig(model), strategyManifest(model)]) },
+        },
         spec: {
           serviceAccountName: strategyNames.workload(model.name),
           automountServiceAccountToken: false,
@@ -143,7 +163,11 @@ export function strategyDeployment(model: StrategyModel) {
               name: "strategy",
               image: model.image,
               imagePullPolicy: model.pullPolicy,
-              env: [{ name: "TP_CONFIG_FILE", value: STRATEGY_MOUNTS.configFile }],
+              env: [
+                { name: "TP_CONFIG_FILE", value: STRATEGY_MOUNTS.configFile },
+                // The pod's name names the instance in logs and client order ids.
+                { name: "TP_INSTANCE_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+              ],
               ports: [{ name: "ops", containerPort: STRATEGY_OPS_PORT, protocol: "TCP" }],
               resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "256Mi" } },
               securityContext: containerSecurityContext,
