@@ -50,8 +50,10 @@ export interface ClearingObligations {
 export class UnknownInstrumentError extends Error {
   override readonly name = "UnknownInstrumentError";
   readonly reason = "UNKNOWN_INSTRUMENT";
-  constructor(readonly instrument: string) {
+  readonly instrument: string;
+  constructor(instrument: string) {
     super(`instrument ${instrument} is not in the venue's spec: its notional per tick and lot is unknown`);
+    this.instrument = instrument;
   }
 }
 

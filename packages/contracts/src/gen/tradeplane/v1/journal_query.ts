@@ -38,8 +38,8 @@ import { Side, sideFromJSON, sideToJSON } from "./common.ts";
  *
  * Errors: UNAUTHENTICATED (no admin token, or an unknown one), PERMISSION_DENIED,
  * INVALID_ARGUMENT (a bad field: the message names it and the reason code, e.g.
- * INVALID_TRADING_DAY), NOT_FOUND (an order the journal has no event of), OUT_OF_RANGE (a
- * sum that does not fit an int64 below 2^53), UNAVAILABLE (the database is unreachable).
+ * INVALID_TRADING_DAY, UNKNOWN_INSTRUMENT), NOT_FOUND (an order the journal has no event
+ * of), FAILED_PRECONDITION (a sum that does not fit an int64 below 2^53).
  */
 
 export interface ListTradesRequest {
