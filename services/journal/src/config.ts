@@ -10,7 +10,7 @@ import {
   type LoadConfigOptions,
 } from "@tradeplane/platform";
 import { isInstrumentSymbol, isVenueName } from "@tradeplane/contracts";
-import { WEEKDAYS } from "./domain/trading-calendar.ts";
+import { isTimeZone, WEEKDAYS } from "./domain/trading-calendar.ts";
 
 export const DEFAULT_OPS_PORT = 9468;
 /** JournalQuery gRPC. */
@@ -58,7 +58,11 @@ export const journalConfigSchema = z
     /** The venue calendar (TradingVenue spec.calendar): what a trading day is, when it settles. */
     calendar: z
       .object({
-        timeZone: z.string().default("Asia/Kolkata"),
+        timeZone: z
+          .string()
+          .max(64)
+          .refine(isTimeZone, "must be an IANA time zone, e.g. Asia/Kolkata")
+          .default("Asia/Kolkata"),
         tradingDayEnd: z
           .string()
           .regex(/^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$/)

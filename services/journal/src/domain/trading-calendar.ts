@@ -30,6 +30,16 @@ export const IST_T1_CALENDAR: TradingCalendar = {
 };
 
 const DAY_MS = 86_400_000;
+
+/** Whether the runtime's tz database knows `zone`. */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 const DATE_PATTERN = /^([0-9]{4})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$/;
 
 // Civil dates as day numbers (days since 1970-01-01) without Date, which domain code does
