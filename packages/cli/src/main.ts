@@ -2,6 +2,7 @@ import type { BacktestFlags } from "./commands/backtest.ts";
 import { Command, CommanderError, Option } from "commander";
 import type { Target, TargetFlags } from "./client/target.ts";
 import type { ReplayFlags } from "./commands/replay.ts";
+import type { JournalTradesFlags } from "./commands/journal.ts";
 import type { LimitFlags } from "./commands/risk.ts";
 import { asCliError, CliError, EXIT } from "./errors.ts";
 
@@ -32,6 +33,12 @@ const revokeToken = lazy(risk, "revokeToken");
 const showStatus = lazy(venue, "showStatus");
 const haltOrResume = lazy(venue, "haltOrResume");
 const replay = lazy(() => import("./commands/replay.ts"), "replay");
+const journalCommands = () => import("./commands/journal.ts");
+const journalTrades = lazy(journalCommands, "journalTrades");
+const journalAudit = lazy(journalCommands, "journalAudit");
+const journalOtr = lazy(journalCommands, "journalOtr");
+const journalRegister = lazy(journalCommands, "journalRegister");
+const journalObligations = lazy(journalCommands, "journalObligations");
 const up = lazy(() => import("./commands/up.ts"), "up");
 const validate = lazy(() => import("./commands/validate.ts"), "validate");
 
@@ -274,6 +281,41 @@ export function program(): Command {
     .option("--nats-tls-cert <file>", "client certificate for NATS, PEM")
     .option("--nats-tls-key <file>", "its private key, PEM")
     .action(withTarget((t, flags: ReplayFlags) => replay(t, flags)));
+
+  const journal = cli
+    .command("journal")
+    .description("the trade journal: trades, audit trails, order-to-trade ratios, the register, clearing obligations");
+  journal
+    .command("trades")
+    .description("executions (each account's side of a trade), oldest first")
+    .option("--account <name>", "only this account")
+    .option("--instrument <symbol>", "only this instrument")
+    .option("--from <time>", "at or after this ISO time with its zone, e.g. 2026-12-03T09:15:00+05:30")
+    .option("--to <time>", "before this ISO time with its zone")
+    .option("--limit <n>", "most rows, 1..10000 (default 1000)")
+    .action(withTarget((t, flags: JournalTradesFlags) => journalTrades(t, flags)));
+  journal
+    .command("audit <order-id>")
+    .description("every event of one order, with the command and log entry that caused it and its fills")
+    .action(withTarget((t, orderId: string) => journalAudit(t, orderId)));
+  journal
+    .command("otr")
+    .description("order-to-trade ratio per account for a trading day")
+    .option("--day <YYYY-MM-DD>", "trading day of the venue's calendar (required)")
+    .option("--account <name>", "only this account")
+    .action(withTarget((t, flags: { day?: string; account?: string }) => journalOtr(t, flags)));
+  journal
+    .command("register")
+    .description("the end-of-day trade register of a trading day, as CSV")
+    .option("--day <YYYY-MM-DD>", "trading day of the venue's calendar (required)")
+    .option("--out <file.csv>", "write to this new file (mode 0600) instead of stdout")
+    .action(withTarget((t, flags: { day?: string; out?: string }) => journalRegister(t, flags)));
+  journal
+    .command("obligations")
+    .description("clearing obligations of a trading day: net securities per account and instrument, net funds")
+    .option("--day <YYYY-MM-DD>", "trading day of the venue's calendar (required)")
+    .option("--account <name>", "only this account")
+    .action(withTarget((t, flags: { day?: string; account?: string }) => journalObligations(t, flags)));
 
   return cli;
 }

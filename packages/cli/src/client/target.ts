@@ -7,7 +7,13 @@ import {
   type Client,
   type ServiceError,
 } from "@grpc/grpc-js";
-import { MarketDataClient, OrderEntryClient, RiskAdminClient, VenueAdminClient } from "@tradeplane/contracts";
+import {
+  JournalQueryClient,
+  MarketDataClient,
+  OrderEntryClient,
+  RiskAdminClient,
+  VenueAdminClient,
+} from "@tradeplane/contracts";
 import { parseManifests, venueFrom, type TradingVenue } from "@tradeplane/operator/api/v1alpha1";
 import { CliError, EXIT, fromGrpc } from "../errors.ts";
 import { dataDir, defaultDataDir } from "../local/paths.ts";
@@ -57,13 +63,14 @@ function tokenFromFile(flag: string, path: string): string {
   return token;
 }
 
-type Service = "orderEntry" | "riskAdmin" | "marketData" | "venueAdmin";
+type Service = "orderEntry" | "riskAdmin" | "marketData" | "venueAdmin" | "journal";
 
 const NAMES: Record<Service, string> = {
   orderEntry: "the risk gateway (OrderEntry)",
   riskAdmin: "the risk gateway (RiskAdmin)",
   marketData: "the market-data service",
   venueAdmin: "the matching engine (VenueAdmin)",
+  journal: "the journal (JournalQuery)",
 };
 
 /**
@@ -104,6 +111,14 @@ export class Target {
         `no local venue in ${defaultDataDir(this.flags.dataDir)} and no --endpoint: start one with \`npm start\`, or pass --endpoint host:port`,
       );
     const e = this.state.endpoints;
+    if (service === "journal") {
+      if (e.journal === undefined)
+        throw new CliError(
+          EXIT.UNREACHABLE,
+          "the local venue runs no journal: set spec.journal.enabled: true in its manifest and restart it, or pass --endpoint",
+        );
+      return e.journal;
+    }
     if (service !== "venueAdmin") return e[service];
     const engine = partition === undefined ? e.engines[0] : e.engines.find((x) => x.partition === partition);
     if (engine === undefined) throw new CliError(EXIT.USAGE, `the local venue has no partition ${String(partition)}`);
@@ -180,6 +195,9 @@ export class Target {
   }
   marketData(): MarketDataClient {
     return this.make(MarketDataClient, "marketData");
+  }
+  journal(): JournalQueryClient {
+    return this.make(JournalQueryClient, "journal");
   }
   /** The VenueAdmin of the engine of `partition` (locally, each partition's engine has its own). */
   venueAdmin(partition?: number): VenueAdminClient {

@@ -94,7 +94,10 @@ export async function up(flags: UpFlags): Promise<void> {
   say(`  market data (gRPC)   ${e.marketData}     tradeplane.v1.MarketData`);
   say(`  market data (ws)     ${e.marketDataWs}`);
   say(`  venue admin (gRPC)   ${e.engines.map((x) => x.grpc).join(", ")}`);
-  say(`  metrics              ${e.engines.map((x) => x.ops).join(", ")}, ${e.riskOps}, ${e.marketDataOps} (/metrics)`);
+  if (e.journal !== undefined) say(`  journal (gRPC)       ${e.journal}     tradeplane.v1.JournalQuery (admin token)`);
+  say(
+    `  metrics              ${[...e.engines.map((x) => x.ops), e.riskOps, e.marketDataOps, ...(e.journalOps !== undefined ? [e.journalOps] : [])].join(", ")} (/metrics)`,
+  );
   for (const a of state.accounts) say(`  account ${a.name.padEnd(11)} token ${a.token}`);
   say(`  admin token          ${state.adminToken}`);
   say(

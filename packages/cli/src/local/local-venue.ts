@@ -11,6 +11,7 @@ import type { StrategyDeployment, TradingVenue } from "@tradeplane/operator/api/
 import {
   engineServiceConfig,
   fixGatewayConfig,
+  journalConfig,
   localPorts,
   marketDataConfig,
   partitionsOf,
@@ -78,6 +79,7 @@ export class LocalVenue {
     const ports = localPorts(this.options.portBase);
     const partitions = partitionsOf(venue);
     const fix = venue.spec.fix.enabled;
+    const journal = venue.spec.journal.enabled;
     await assertPortsFree([
       this.options.portBase,
       ports.riskGrpc,
@@ -86,6 +88,7 @@ export class LocalVenue {
       ports.marketDataOps,
       ports.marketDataWs,
       ...(fix ? [ports.fix, ports.fixOps] : []),
+      ...(journal ? [ports.journalGrpc, ports.journalOps] : []),
       ...partitions.flatMap((p) => [ports.engineGrpc(p), ports.engineOps(p)]),
     ]);
 
@@ -114,6 +117,7 @@ export class LocalVenue {
         riskOps: `http://${at(ports.riskOps)}`,
         marketDataOps: `http://${at(ports.marketDataOps)}`,
         ...(fix ? { fix: at(ports.fix), fixOps: `http://${at(ports.fixOps)}` } : {}),
+        ...(journal ? { journal: at(ports.journalGrpc), journalOps: `http://${at(ports.journalOps)}` } : {}),
       },
       // The demo accounts, those of the strategies given, and those the spec's FIX sessions trade.
       accounts: [
@@ -216,6 +220,12 @@ export class LocalVenue {
       writeFileSync(tokenFile(account), `${token}\n`, { mode: 0o600 });
     const fixConfig = fixGatewayConfig(venue, placement, state.endpoints, tokenFile);
     if (fixConfig !== undefined) run("fix-gateway", serviceMain("fix-gateway"), fixConfig);
+    // The journal embeds PGlite in the data folder: the same SQL and migrations as PostgreSQL.
+    const journalCfg = journalConfig(venue, placement, { pgliteDir: this.dirs.journal });
+    if (journalCfg !== undefined) {
+      mkdirSync(this.dirs.journal, { recursive: true, mode: 0o700 });
+      run("journal", serviceMain("journal"), journalCfg);
+    }
 
     // 5. ready when every service says so (the FIX gateway lists instruments from market data first)
     await this.waitReady([
@@ -223,6 +233,7 @@ export class LocalVenue {
       ["risk", state.endpoints.riskOps] as const,
       ["market-data", state.endpoints.marketDataOps] as const,
       ...(state.endpoints.fixOps !== undefined ? [["fix-gateway", state.endpoints.fixOps] as const] : []),
+      ...(state.endpoints.journalOps !== undefined ? [["journal", state.endpoints.journalOps] as const] : []),
     ]);
 
     // 6. the strategies: the spec and the token as files, as a pod mounts them

@@ -5,7 +5,9 @@ import { fileURLToPath } from "node:url";
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL("../../../..", import.meta.url)));
 
 /** Entry point of a service's process. */
-export function serviceMain(service: "matching" | "risk" | "market-data" | "strategy-runtime" | "fix-gateway"): string {
+export function serviceMain(
+  service: "matching" | "risk" | "market-data" | "strategy-runtime" | "fix-gateway" | "journal",
+): string {
   return join(PROJECT_ROOT, "services", service, "src", "main.ts");
 }
 
@@ -19,6 +21,8 @@ export interface DataDir {
   readonly secrets: string;
   /** Endpoints and tokens of the running venue (mode 0600). */
   readonly state: string;
+  /** The journal's embedded PGlite database (when the spec enables the journal). */
+  readonly journal: string;
 }
 
 export function dataDir(root: string): DataDir {
@@ -30,6 +34,7 @@ export function dataDir(root: string): DataDir {
     configs: join(abs, "config"),
     secrets: join(abs, "secrets"),
     state: join(abs, "local.json"),
+    journal: join(abs, "journal"),
   };
 }
 

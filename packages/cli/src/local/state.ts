@@ -26,6 +26,9 @@ export const localStateSchema = z.object({
     /** The FIX gateway, when the venue spec enables it: host:port and its ops endpoint. */
     fix: z.string().optional(),
     fixOps: z.string().optional(),
+    /** The journal (JournalQuery gRPC) and its ops endpoint, when the venue spec enables it. */
+    journal: z.string().optional(),
+    journalOps: z.string().optional(),
   }),
   /** Demo accounts and their bearer tokens. */
   accounts: z.array(z.object({ name: z.string(), token: z.string() })),

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { EXAMPLE_VENUE as MANIFEST, localPortBase, LocalVenueRun } from "@tradeplane/testkit";
+import { EXAMPLE_VENUE as MANIFEST, localPortBase, LocalVenueRun, retry } from "@tradeplane/testkit";
 
 /**
  * The newcomer's path, end to end and for real: `tradeplane up --headless` in a temp folder
@@ -81,6 +81,44 @@ describe("tradeplane up, end to end", () => {
     expect(positions.positions).toEqual([expect.objectContaining({ instrument: "RELIANCE", netQty: -4 })]);
     const table = await cli("book", "RELIANCE");
     expect(table.stdout).toContain("1,300.00");
+
+    // The journal (PGlite in the data folder) has the trade: alice's side, the day's
+    // obligations, the register as CSV and her order's audit trail.
+    type Executions = {
+      executions: { side: number; qty: number; value: number; orderId: number; time: { seconds: number } }[];
+    };
+    const executions = await retry(async () => {
+      const res = await json<Executions>("journal", "trades", "--account", "alice");
+      if (res.executions.length === 0) throw new Error("the journal has not projected the trade yet");
+      return res.executions;
+    });
+    expect(executions).toEqual([expect.objectContaining({ side: 2, qty: 4, value: 520_000 })]);
+    // The trade's trading day in the example venue's calendar (IST calendar dates).
+    const day = new Date((executions[0]!.time.seconds + 19_800) * 1000).toISOString().slice(0, 10);
+    type Obligations = {
+      securities: { account: string; netQty: number; netValue: number }[];
+      funds: { account: string; netFunds: number }[];
+    };
+    const obligations = await json<Obligations>("journal", "obligations", "--day", day);
+    expect(obligations.securities).toEqual([
+      expect.objectContaining({ account: "alice", netQty: -4, netValue: 520_000 }),
+      expect.objectContaining({ account: "demo-taker", netQty: 4, netValue: -520_000 }),
+    ]);
+    expect(obligations.funds).toEqual([
+      { account: "alice", netFunds: 520_000 },
+      { account: "demo-taker", netFunds: -520_000 },
+    ]);
+    const register = await cli("journal", "register", "--day", day);
+    expect(register.code).toBe(0);
+    const lines = register.stdout.trimEnd().split("\r\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/,RELIANCE,130000,4,520000,5200\.00,INR,BUY,demo-taker,\d+,alice,\d+$/);
+    const audit = await cli("journal", "audit", String(executions[0]!.orderId));
+    expect(audit.code).toBe(0);
+    expect(audit.stdout).toMatch(/accepted[\s\S]*trade/);
+    const badDay = await cli("journal", "otr", "--day", "2026-02-30");
+    expect(badDay.code).toBe(2);
+    expect(badDay.stderr).toContain('--day 2026-02-30: give a trading day "YYYY-MM-DD" that exists');
 
     // Errors scripts can tell apart.
     const unknown = await cli(
@@ -295,6 +333,8 @@ describe("tradeplane up, end to end", () => {
     ]);
     const state = JSON.parse(readFileSync(join(dir, "local.json"), "utf8")) as { pid?: number };
     expect(state.pid).toBe(second.child.pid);
+    // The journal resumed from its database in the data folder: the trade is there once.
+    expect((await json<Executions>("journal", "trades", "--account", "alice")).executions).toHaveLength(1);
 
     // Killed outright: its services stop themselves (their stdin closes) and the next `up`
     // stops the nats-server it left behind, then resumes from the same log.
@@ -304,11 +344,13 @@ describe("tradeplane up, end to end", () => {
     const orphans = servicePids();
     const third = await up(base);
     expect(third.output()).toContain("left running by an earlier run");
-    // The killed run's services stopped themselves: only the new run's three remain.
+    // The killed run's services stopped themselves: only the new run's four remain (the
+    // engine, the risk gateway, market data and the journal).
     const running = servicePids();
-    expect(running).toHaveLength(3);
+    expect(running).toHaveLength(4);
     expect(running.filter((pid) => orphans.includes(pid))).toEqual([]);
     expect((await json<Trades>("trades", "RELIANCE")).trades.map((t) => [t.price, t.qty])).toEqual([[130_000, 4]]);
+    expect((await json<Executions>("journal", "trades", "--account", "alice")).executions).toHaveLength(1);
     expect(await stop(third.child)).toBe(0);
     expect(servicePids()).toEqual([]);
   });
