@@ -296,6 +296,60 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
     ],
   },
   {
+    uid: "tradeplane-journal",
+    title: "Tradeplane / Journal",
+    description: "The trade journal: rows written, how far behind the event log it is, and what it could not use.",
+    venueFrom: "tp_journal_position",
+    rows: [
+      {
+        title: "Projection",
+        panels: [
+          ts(
+            "Rows written per second",
+            "Rows the projector offered per table (a replayed row is not written twice).",
+            "ops",
+            {
+              expr: `sum by (table) (${rate("tp_journal_rows_total")})`,
+              legend: "{{table}}",
+            },
+          ),
+          ts("Messages journaled per second", "Event-stream messages committed to the journal.", "ops", {
+            expr: `sum(${rate("tp_journal_messages_total")})`,
+            legend: "messages",
+          }),
+          ts(
+            "Lag behind the log",
+            "Messages stored in the event stream and not yet journaled, and the age of the oldest of them.",
+            "short",
+            { expr: `max(tp_journal_lag_messages${V})`, legend: "messages" },
+            { expr: `max(tp_journal_lag_seconds${V})`, legend: "seconds" },
+          ),
+        ],
+      },
+      {
+        title: "Errors",
+        panels: [
+          stat(
+            "Dead letters",
+            "Messages and events the journal could not use in the interval (see the dead_letters table; should be 0).",
+            "short",
+            {
+              expr: `sum(increase(tp_journal_dead_letters_total${V}[$__rate_interval])) or vector(0)`,
+              legend: "dead letters",
+            },
+          ),
+          stat(
+            "Failed batches and stalls",
+            "Batches rolled back and retried, and event consumers replaced, since the journal started.",
+            "short",
+            { expr: `max(tp_journal_failures${V})`, legend: "failed batches" },
+            { expr: `max(tp_journal_consumer_stalls${V})`, legend: "consumer stalls" },
+          ),
+        ],
+      },
+    ],
+  },
+  {
     uid: "tradeplane-operator",
     title: "Tradeplane / Operator",
     description: "The operator's reconciles, errors, queue and watches.",

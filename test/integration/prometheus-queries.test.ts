@@ -27,6 +27,7 @@ interface LocalEndpoints {
     riskOps: string;
     marketDataOps: string;
     marketDataWs: string;
+    journalOps?: string;
   };
 }
 
@@ -39,6 +40,9 @@ function scrapeTargets(state: LocalEndpoints): ScrapeTarget[] {
     ...state.endpoints.engines.map((e) => ({ address: address(e.ops), labels: { component: "engine" } })),
     { address: address(state.endpoints.riskOps), labels: { component: "risk" } },
     { address: address(state.endpoints.marketDataOps), labels: { component: "market-data" } },
+    ...(state.endpoints.journalOps !== undefined
+      ? [{ address: address(state.endpoints.journalOps), labels: { component: "journal" } }]
+      : []),
   ];
 }
 
