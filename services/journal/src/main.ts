@@ -1,4 +1,5 @@
 import { jetstream } from "@nats-io/jetstream";
+import { Kvm, type KV } from "@nats-io/kv";
 import {
   AdminAuthority,
   connectNats,
@@ -12,7 +13,7 @@ import {
   startOpsServer,
   type StartedService,
 } from "@tradeplane/platform";
-import { JournalQueryService } from "@tradeplane/contracts";
+import { accountsBucket, JournalQueryService } from "@tradeplane/contracts";
 import { loadJournalConfig, type JournalConfig } from "./config.ts";
 import { EventProjector } from "./adapters/event-projector.ts";
 import { migrate, readMigrations } from "./adapters/migrations.ts";
@@ -21,6 +22,7 @@ import { openPgliteStore } from "./adapters/pglite-store.ts";
 import { projectorMetrics } from "./adapters/projector-metrics.ts";
 import { lagSecondsGauge, queryMetrics } from "./adapters/query-metrics.ts";
 import { journalQueryService } from "./adapters/journal-query-grpc.ts";
+import { tradingTokenAccounts } from "./adapters/trading-tokens.ts";
 import type { SqlStore } from "./adapters/sql-store.ts";
 
 export interface StartedJournal extends StartedService {
@@ -35,7 +37,8 @@ export interface StartedJournal extends StartedService {
  *  3. store       PostgreSQL (databaseUrl) or embedded PGlite (pgliteDir); migrations applied
  *  4. NATS        connection
  *  5. projector   event stream -> tables, from the position stored with the rows
- *  6. endpoints   JournalQuery gRPC (admin tokens, every role reads); /metrics /healthz /readyz
+ *  6. endpoints   JournalQuery gRPC (admin tokens read every account, trading tokens their own,
+ *                 from the accounts bucket); /metrics /healthz /readyz
  *  7. shutdown    reverse order on SIGTERM/SIGINT: the projector stops between batches
  */
 export async function main(config: Readonly<JournalConfig>): Promise<StartedJournal> {
@@ -86,6 +89,11 @@ export async function main(config: Readonly<JournalConfig>): Promise<StartedJour
 
   // 6. endpoints
   const queries = queryMetrics(registry);
+  // Trading tokens are checked against the venue's accounts bucket; without one, only admin tokens work.
+  const accountsKv: KV | undefined = await new Kvm(nc).open(accountsBucket(config.venue)).catch((err: unknown) => {
+    logger.warn({ err: (err as Error).message }, "no accounts bucket: JournalQuery takes admin tokens only");
+    return undefined;
+  });
   const grpc = await startGrpcServer({
     host: config.grpcHost,
     port: config.grpcPort,
@@ -98,7 +106,8 @@ export async function main(config: Readonly<JournalConfig>): Promise<StartedJour
         definition: JournalQueryService,
         implementation: journalQueryService({
           db: store,
-          admin: new AdminAuthority(config.adminTokens, logger),
+          admin: new AdminAuthority(config.adminTokens),
+          ...(accountsKv !== undefined ? { tradingAccounts: tradingTokenAccounts(accountsKv) } : {}),
           calendar: config.calendar,
           notionalPerTickLot: new Map(config.instruments.map((i) => [i.symbol, i.notionalPerTickLot])),
           currency: config.currency,

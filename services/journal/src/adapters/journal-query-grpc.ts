@@ -17,6 +17,8 @@ import {
   type Timestamp,
 } from "@tradeplane/contracts";
 import {
+  AuthError,
+  bearerToken,
   FailedPreconditionError,
   NotFoundError,
   TradeplaneError,
@@ -25,6 +27,7 @@ import {
   type AdminAuthority,
   type Logger,
 } from "@tradeplane/platform";
+import { mayReadOrder, mayReadRegister, scopedAccount, type CallerScope } from "../domain/caller-scope.ts";
 import { auditSteps } from "../domain/audit-trail.ts";
 import { clearingObligations, UnknownInstrumentError } from "../domain/clearing.ts";
 import { orderToTradeRatios } from "../domain/order-to-trade.ts";
@@ -48,6 +51,8 @@ import type { SqlExecutor } from "./sql-store.ts";
 export interface JournalQueryDeps {
   readonly db: SqlExecutor;
   readonly admin: AdminAuthority;
+  /** The accounts a trading token may read (its own); absent = admin tokens only. */
+  readonly tradingAccounts?: (token: string) => Promise<{ principal: string; accounts: string[] } | undefined>;
   readonly calendar: TradingCalendar;
   /** Notional units of one lot at one tick, per instrument (from the venue spec). */
   readonly notionalPerTickLot: ReadonlyMap<string, number>;
@@ -97,15 +102,28 @@ export function journalQueryService(deps: JournalQueryDeps): JournalQueryServer 
     if (unit === undefined) throw refused(new UnknownInstrumentError(instrument));
     return int64(BigInt(price) * BigInt(qty) * unit, `the value of ${qty} lots of ${instrument}`);
   };
-  const handle = <Req, Res>(method: string, run: (req: Req) => Promise<Res>) =>
+  /** Who calls: an admin token (any role reads every account), else a trading token (its own accounts). */
+  const scopeOf = async (metadata: Metadata, method: string): Promise<CallerScope> => {
+    try {
+      return { kind: "admin", principal: deps.admin.authorise(metadata, "read", `JournalQuery/${method}`) };
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      const token = bearerToken(metadata);
+      if (token === "") throw new AuthError("UNAUTHENTICATED", "a bearer token (admin or trading) is required");
+      const trading = await deps.tradingAccounts?.(token);
+      if (trading === undefined) throw new AuthError("UNAUTHENTICATED", "unknown token");
+      return { kind: "account", ...trading };
+    }
+  };
+  const handle = <Req, Res>(method: string, run: (req: Req, scope: CallerScope) => Promise<Res>) =>
     unaryHandler<Req, Res>(deps.logger, async (req: Req, metadata: Metadata) => {
       try {
-        deps.admin.authorise(metadata, "read", `JournalQuery/${method}`);
-        const res = await run(req);
+        const res = await run(req, await scopeOf(metadata, method));
         deps.onCall?.(method, "OK");
         return res;
       } catch (err) {
         deps.onCall?.(method, err instanceof TradeplaneError ? err.code : "INTERNAL");
+        if (err instanceof AuthError) deps.logger.warn({ call: method, code: err.code }, "query refused");
         throw err;
       }
     });
@@ -114,18 +132,21 @@ export function journalQueryService(deps: JournalQueryDeps): JournalQueryServer 
     if (refusal !== undefined) throw refused(refusal);
     return tradingDayRange(calendar, day);
   };
-  const accountFilter = (account: string): string => {
+  /** The account filter a call runs with: checked, then narrowed to what the caller may read. */
+  const accountFilter = (scope: CallerScope, account: string): string => {
     const refusal = checkAccountFilter(account);
     if (refusal !== undefined) throw refused(refusal);
-    return account;
+    const decision = scopedAccount(scope, account);
+    if (!decision.ok) throw new AuthError("PERMISSION_DENIED", decision.message);
+    return decision.account;
   };
 
   return {
-    listTrades: handle("ListTrades", async (req: ListTradesRequest): Promise<ListTradesResponse> => {
+    listTrades: handle("ListTrades", async (req: ListTradesRequest, scope): Promise<ListTradesResponse> => {
       const from = usOf(req.fromTime);
       const to = usOf(req.toTime);
       const checked = checkExecutionsQuery({
-        account: req.account,
+        account: accountFilter(scope, req.account),
         instrument: req.instrument,
         ...(from !== undefined ? { fromUs: from } : {}),
         ...(to !== undefined ? { toUs: to } : {}),
@@ -156,16 +177,19 @@ export function journalQueryService(deps: JournalQueryDeps): JournalQueryServer 
 
     getOrderAuditTrail: handle(
       "GetOrderAuditTrail",
-      async (req: GetOrderAuditTrailRequest): Promise<GetOrderAuditTrailResponse> => {
+      async (req: GetOrderAuditTrailRequest, scope): Promise<GetOrderAuditTrailResponse> => {
         const refusal = checkOrderId(req.orderId);
         if (refusal !== undefined) throw refused(refusal);
         const rows = await orderEvents(db, req.orderId);
-        if (rows.length === 0) throw new NotFoundError(`the journal holds no event of order ${req.orderId}`);
+        const account = rows.find((r) => r.kind === "accepted")?.account ?? rows[0]?.account ?? "";
+        // Another account's order reads exactly as one that does not exist.
+        if (rows.length === 0 || !mayReadOrder(scope, account))
+          throw new NotFoundError(`the journal holds no event of order ${req.orderId}`);
         const steps = auditSteps(req.orderId, rows);
         return {
           orderId: req.orderId,
           instrument: rows[0]!.instrument,
-          account: rows.find((r) => r.kind === "accepted")?.account ?? rows[0]!.account,
+          account,
           events: steps.map((s): AuditEvent => ({
             commandSeq: s.commandSeq,
             index: s.index,
@@ -184,9 +208,9 @@ export function journalQueryService(deps: JournalQueryDeps): JournalQueryServer 
 
     getOrderToTradeRatio: handle(
       "GetOrderToTradeRatio",
-      async (req: GetOrderToTradeRatioRequest): Promise<GetOrderToTradeRatioResponse> => {
+      async (req: GetOrderToTradeRatioRequest, scope): Promise<GetOrderToTradeRatioResponse> => {
         const { fromUs, toUs } = dayRange(req.tradingDay);
-        const counts = await orderMessageCounts(db, fromUs, toUs, accountFilter(req.account));
+        const counts = await orderMessageCounts(db, fromUs, toUs, accountFilter(scope, req.account));
         return {
           tradingDay: req.tradingDay,
           ratios: orderToTradeRatios(counts).map((r) => ({
@@ -204,7 +228,9 @@ export function journalQueryService(deps: JournalQueryDeps): JournalQueryServer 
 
     getTradeRegister: handle(
       "GetTradeRegister",
-      async (req: GetTradeRegisterRequest): Promise<GetTradeRegisterResponse> => {
+      async (req: GetTradeRegisterRequest, scope): Promise<GetTradeRegisterResponse> => {
+        if (!mayReadRegister(scope))
+          throw new AuthError("PERMISSION_DENIED", "the register names every counterparty: it needs an admin token");
         const { fromUs, toUs } = dayRange(req.tradingDay);
         const page = checkRegisterPage(req.limit, req.afterCommandSeq, req.afterIndex);
         if (!page.ok) throw refused(page.refusal);
@@ -238,9 +264,9 @@ export function journalQueryService(deps: JournalQueryDeps): JournalQueryServer 
 
     getClearingObligations: handle(
       "GetClearingObligations",
-      async (req: GetClearingObligationsRequest): Promise<GetClearingObligationsResponse> => {
+      async (req: GetClearingObligationsRequest, scope): Promise<GetClearingObligationsResponse> => {
         const { fromUs, toUs } = dayRange(req.tradingDay);
-        const executions = await executionsByPrice(db, fromUs, toUs, accountFilter(req.account));
+        const executions = await executionsByPrice(db, fromUs, toUs, accountFilter(scope, req.account));
         let obligations;
         try {
           obligations = clearingObligations(executions, unitOf);

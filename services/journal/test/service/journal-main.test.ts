@@ -1,8 +1,9 @@
-import { credentials, Metadata } from "@grpc/grpc-js";
+import { credentials, Metadata, status } from "@grpc/grpc-js";
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
+  accountsBucket,
   EngineEventBatch,
   eventMsgId,
   eventStreamName,
@@ -10,7 +11,9 @@ import {
   type GetClearingObligationsResponse,
 } from "@tradeplane/contracts";
 import { provision, venueProvisioningPlan } from "@tradeplane/platform";
+import { Kvm } from "@nats-io/kv";
 import { Registry } from "prom-client";
+import { putAccount, putToken, revokeToken } from "@tradeplane/accounts";
 import { connectTo, NatsServer, retry, unary } from "@tradeplane/testkit";
 import { lagSecondsGauge } from "../../src/adapters/query-metrics.ts";
 import { journalConfigSchema } from "../../src/config.ts";
@@ -26,6 +29,7 @@ import { NOTIONAL_PER_TICK_LOT, workedDayMessages } from "./worked-day.ts";
 
 const VENUE = "worked";
 const TOKEN = "read-only-token-0123456789";
+const A_TOKEN = "trading-token-of-account-a";
 let nats: NatsServer;
 let nc: NatsConnection;
 let journal: StartedJournal | undefined;
@@ -88,6 +92,24 @@ it("serves the hand-worked day's obligations over gRPC once it has projected the
     expect(metrics).toMatch(/^tp_journal_lag_messages\{[^}]*\} 0$/m);
     expect(metrics).toMatch(/^tp_journal_lag_seconds\{[^}]*\} 0$/m);
     expect(metrics).toMatch(/^tp_journal_queries_total\{method="GetClearingObligations",code="OK",[^}]*\} [1-9]/m);
+
+    // A trading token from the venue's accounts bucket reads its own account only, until revoked.
+    const kv = await new Kvm(nc).open(accountsBucket(VENUE));
+    await putAccount(kv, { name: "A", disabled: false, principals: ["A"], limits: {}, defaultStpMode: 0 });
+    await putToken(kv, A_TOKEN, "A");
+    const asA = new Metadata();
+    asA.set("authorization", `Bearer ${A_TOKEN}`);
+    const own = await unary<GetClearingObligationsResponse>((cb) =>
+      client.getClearingObligations({ tradingDay: "2026-12-03", account: "" }, asA, cb),
+    );
+    expect(own.funds).toEqual([{ account: "A", netFunds: 194_147_000 }]);
+    await expect(
+      unary((cb) => client.getClearingObligations({ tradingDay: "2026-12-03", account: "B" }, asA, cb)),
+    ).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+    await revokeToken(kv, A_TOKEN);
+    await expect(
+      unary((cb) => client.getClearingObligations({ tradingDay: "2026-12-03", account: "" }, asA, cb)),
+    ).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
   } finally {
     client.close();
   }

@@ -32,6 +32,7 @@ import { FILLED_ORDER_ID, NOTIONAL_PER_TICK_LOT, REPLACED_ORDER_ID, workedDayMes
 const logger = createLogger({ service: "journal-query-test", level: "silent" });
 const READ_TOKEN = "read-only-token-0123456789";
 const RISK_TOKEN = "risk-officer-token-0123456789";
+const A_TOKEN = "trading-token-of-account-a";
 
 let postgres: PostgresServer;
 
@@ -79,6 +80,9 @@ describe.each(stores)("JournalQuery on %s", (_kind, open) => {
           implementation: journalQueryService({
             db: store,
             admin: new AdminAuthority({ readOnly: [READ_TOKEN], riskOfficer: [RISK_TOKEN] }),
+            // The accounts bucket's answer for trading tokens (a real bucket: journal-main.test.ts).
+            tradingAccounts: (token) =>
+              Promise.resolve(token === A_TOKEN ? { principal: "A", accounts: ["A"] } : undefined),
             calendar: { ...IST_T1_CALENDAR, holidays: ["2026-12-04"] },
             notionalPerTickLot: NOTIONAL_PER_TICK_LOT,
             currency: "INR",
@@ -331,13 +335,13 @@ describe.each(stores)("JournalQuery on %s", (_kind, open) => {
       "bearer",
     ],
     [
-      "a trading token",
+      "a token that is neither an admin's nor a trading token",
       () =>
         unary<GetClearingObligationsResponse>((cb) =>
-          client.getClearingObligations({ tradingDay: "2026-12-03", account: "" }, auth("some-trading-token-0123"), cb),
+          client.getClearingObligations({ tradingDay: "2026-12-03", account: "" }, auth("some-unknown-token-0123"), cb),
         ),
       status.UNAUTHENTICATED,
-      "invalid admin token",
+      "unknown token",
     ],
   ])("refuses %s", async (_name, call, code, text) => {
     await expect(call()).rejects.toMatchObject({ code, details: expect.stringContaining(text) });
@@ -348,5 +352,66 @@ describe.each(stores)("JournalQuery on %s", (_kind, open) => {
       client.getClearingObligations({ tradingDay: "2026-12-03", account: "C" }, auth(RISK_TOKEN), cb),
     );
     expect(res.funds).toEqual([{ account: "C", netFunds: -390_522_000 }]);
+  });
+
+  describe("with account A's trading token", () => {
+    it("gives A's own obligations when it names no account", async () => {
+      const res = await unary<GetClearingObligationsResponse>((cb) =>
+        client.getClearingObligations({ tradingDay: "2026-12-03", account: "" }, auth(A_TOKEN), cb),
+      );
+      expect(res.securities.map((s) => s.account)).toEqual(["A", "A"]);
+      expect(res.funds).toEqual([{ account: "A", netFunds: 194_147_000 }]);
+    });
+
+    it("gives A's own executions and ratio", async () => {
+      const trades = await unary<ListTradesResponse>((cb) =>
+        client.listTrades(
+          { account: "", instrument: "", limit: 0, afterCommandSeq: 0, afterIndex: 0, afterRole: "" },
+          auth(A_TOKEN),
+          cb,
+        ),
+      );
+      expect(new Set(trades.executions.map((e) => e.account))).toEqual(new Set(["A"]));
+      const otr = await unary<GetOrderToTradeRatioResponse>((cb) =>
+        client.getOrderToTradeRatio({ tradingDay: "2026-12-03", account: "" }, auth(A_TOKEN), cb),
+      );
+      expect(otr.ratios.map((r) => r.account)).toEqual(["A"]);
+    });
+
+    it.each([
+      [
+        "another account's obligations",
+        () =>
+          unary<GetClearingObligationsResponse>((cb) =>
+            client.getClearingObligations({ tradingDay: "2026-12-03", account: "B" }, auth(A_TOKEN), cb),
+          ),
+        status.PERMISSION_DENIED,
+        "may not read that account",
+      ],
+      [
+        "the register, which names every counterparty",
+        () =>
+          unary<GetTradeRegisterResponse>((cb) =>
+            client.getTradeRegister(
+              { tradingDay: "2026-12-03", limit: 0, afterCommandSeq: 0, afterIndex: 0 },
+              auth(A_TOKEN),
+              cb,
+            ),
+          ),
+        status.PERMISSION_DENIED,
+        "admin token",
+      ],
+      [
+        "C's order, as if it did not exist",
+        () =>
+          unary<GetOrderAuditTrailResponse>((cb) =>
+            client.getOrderAuditTrail({ orderId: REPLACED_ORDER_ID }, auth(A_TOKEN), cb),
+          ),
+        status.NOT_FOUND,
+        "no event",
+      ],
+    ])("refuses %s", async (_name, call, code, text) => {
+      await expect(call()).rejects.toMatchObject({ code, details: expect.stringContaining(text) });
+    });
   });
 });

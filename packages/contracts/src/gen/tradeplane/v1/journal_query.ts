@@ -31,12 +31,15 @@ import { Side, sideFromJSON, sideToJSON } from "./common.ts";
  * (TradingVenue spec.calendar: time zone, default Asia/Kolkata, and the local time a day
  * ends, default 24:00). Times outside the calendar are google.protobuf.Timestamp.
  *
- * Every call carries an admin bearer token (`authorization: Bearer <token>`) configured on
- * the journal for a role; every role (read-only, risk-officer, venue-operator) may read
+ * Every call carries a bearer token (`authorization: Bearer <token>`). An admin token
+ * configured on the journal for any role (read-only, risk-officer, venue-operator) reads
  * every account: the journal serves compliance, operations and clearing. A trading token
- * is not an admin credential.
+ * (the accounts bucket's, as for OrderEntry) reads only the account it trades: its trades,
+ * ratio, obligations and orders (an empty account field means that account); another
+ * account's order reads as NOT_FOUND, and the register, which names every counterparty,
+ * needs an admin token.
  *
- * Errors: UNAUTHENTICATED (no admin token, or an unknown one), PERMISSION_DENIED,
+ * Errors: UNAUTHENTICATED (no token, or an unknown one), PERMISSION_DENIED (another account),
  * INVALID_ARGUMENT (a bad field: the message names it and the reason code, e.g.
  * INVALID_TRADING_DAY, UNKNOWN_INSTRUMENT), NOT_FOUND (an order the journal has no event
  * of), FAILED_PRECONDITION (a sum that does not fit an int64 below 2^53).
