@@ -1,32 +1,25 @@
-import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectTo, NatsServer } from "@tradeplane/testkit";
+import { JetStreamServer } from "@tradeplane/testkit";
 import { lastStoredSeq } from "../../src/index.ts";
 
 describe("lastStoredSeq on a real nats-server", () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  let jsm: JetStreamManager;
+  let nats: JetStreamServer;
 
   beforeAll(async () => {
-    server = await NatsServer.start();
-    nc = await connectTo(server.url);
-    jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: "LAST", subjects: ["t.evt.>"] });
+    nats = await JetStreamServer.start();
+    await nats.jsm.streams.add({ name: "LAST", subjects: ["t.evt.>"] });
   });
 
   afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
+    await nats?.close();
   });
 
   it("is 0 on an empty stream", async () => {
-    expect(await lastStoredSeq(jsm, "LAST")).toBe(0);
+    expect(await lastStoredSeq(nats.jsm, "LAST")).toBe(0);
   });
 
   it("names the last stored message, not the last sequence assigned, once messages at the end are deleted", async () => {
-    const js = jetstream(nc);
+    const { js, jsm } = nats;
     for (const subject of ["t.evt.0.A", "t.evt.1.B", "t.evt.0.A", "t.evt.1.B"]) await js.publish(subject, "x");
     await jsm.streams.deleteMessage("LAST", 4);
     expect((await jsm.streams.info("LAST")).state.last_seq).toBe(4);
