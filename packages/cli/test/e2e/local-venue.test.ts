@@ -366,7 +366,7 @@ describe("tradeplane up, end to end", () => {
     expect((await json<Executions>("journal", "trades", "--account", "alice")).executions).toHaveLength(1);
     expect(await stop(third.child)).toBe(0);
     expect(servicePids()).toEqual([]);
-  }, 300_000); // three starts of four services (engine, risk, market data, journal) on a busy two-core machine
+  });
 
   it("refuses a bad manifest with the field at fault, and starts nothing", async () => {
     const run = await cli("up", "--headless", "-f", fileURLToPath(new URL("../../../../README.md", import.meta.url)));
