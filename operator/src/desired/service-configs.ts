@@ -217,13 +217,14 @@ export function marketDataConfig(venue: TradingVenue, placement: Placement) {
 /**
  * FIX gateway configuration (input of services/fix-gateway's config schema), or undefined
  * when the spec does not ask for the gateway. `tokenFile` names where each session's
- * account token is mounted: tokens never go into the configuration itself.
+ * OrderEntry token is: a file per session in a pod (the operator issues one token per
+ * session), a file per account in local mode. Tokens never go into the configuration itself.
  */
 export function fixGatewayConfig(
   venue: TradingVenue,
   placement: Placement,
   endpoints: { readonly orderEntry: string; readonly marketData: string },
-  tokenFile: (account: string) => string,
+  tokenFile: (account: string, sessionId: string) => string,
 ) {
   const { fix } = venue.spec;
   if (!fix.enabled) return undefined;
@@ -240,7 +241,7 @@ export function fixGatewayConfig(
       id: s.id,
       targetCompId: s.targetCompId,
       account: s.account,
-      tokenFile: tokenFile(s.account),
+      tokenFile: tokenFile(s.account, s.id),
       cancelOnDisconnect: s.cancelOnDisconnect,
       maxMessagesPerSecond: s.maxMessagesPerSecond,
     })),

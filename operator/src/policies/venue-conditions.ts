@@ -27,6 +27,8 @@ export interface VenueObservation {
   readonly risk: WorkloadState | undefined;
   readonly marketData: WorkloadState | undefined;
   readonly cpu: Problem | null | undefined;
+  /** The FIX gateway when the spec enables it: its session tokens and its Deployment. */
+  readonly fixGateway?: { readonly tokens: Problem | null; readonly workload: WorkloadState | undefined };
 }
 
 export function workloadProblem(what: string, state: WorkloadState | undefined): Problem | null {
@@ -91,7 +93,19 @@ export function venueConditions(o: VenueObservation): ConditionInput[] {
           message: "no engine has reported the CPUs it may run on",
         }
       : condition("CpuPinned", o.cpu, "ExclusiveCpus", "every engine runs on exactly its requested whole CPUs");
-  const parts = [streams, engine, risk, marketData];
+  // Only a venue that runs the gateway has the condition: disabling FIX removes it.
+  const fix: ConditionInput[] =
+    o.fixGateway === undefined
+      ? []
+      : [
+          condition(
+            "FixGatewayReady",
+            o.fixGateway.tokens ?? workloadProblem("the FIX gateway", o.fixGateway.workload),
+            "Available",
+            "the FIX gateway accepts sessions, each with its token",
+          ),
+        ];
+  const parts = [streams, engine, risk, marketData, ...fix];
   const failing = parts.find((c) => c.status !== "True");
   const ready: ConditionInput =
     failing === undefined

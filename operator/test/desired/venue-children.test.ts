@@ -3,7 +3,8 @@ import { stringify } from "yaml";
 import { venueChildren } from "../../src/desired/venue-children.ts";
 import { upstreamSchemaError } from "../../src/desired/upstream-schemas.ts";
 import { engineStatefulSet } from "../../src/desired/stateful-sets.ts";
-import { EXAMPLE_TEXT, modelOf, PINNED_TWO_PARTITIONS } from "./venue-fixtures.ts";
+import type { FixSessionTokens } from "../../src/desired/secrets.ts";
+import { EXAMPLE_TEXT, FIX_BEHIND_LOAD_BALANCER, modelOf, PINNED_TWO_PARTITIONS } from "./venue-fixtures.ts";
 
 /**
  * Golden files: every child of a venue, one scenario per file. After an intended change,
@@ -11,26 +12,38 @@ import { EXAMPLE_TEXT, modelOf, PINNED_TWO_PARTITIONS } from "./venue-fixtures.t
  */
 const TOKEN = "golden-admin-token-0123456789abcdef";
 const TOKENS = { "venue-operator": TOKEN, "risk-officer": `${TOKEN}-risk`, "read-only": `${TOKEN}-read` };
+const FIX_TOKEN = "golden-fix-session-token";
+const FIX_TOKENS: FixSessionTokens = new Map([
+  ["broker-1", { tokenId: "00000000000000a1", account: "alice", token: `${FIX_TOKEN}-1` }],
+  ["broker-2", { tokenId: "00000000000000b2", account: "bob", token: `${FIX_TOKEN}-2` }],
+]);
 
 const scenarios = [
-  ["the example venue on one partition with defaults", "one-partition-defaults", EXAMPLE_TEXT],
+  ["the example venue on one partition with defaults", "one-partition-defaults", EXAMPLE_TEXT, undefined],
   [
     "two pinned partitions with standbys, placement, hugepages and NATS credentials",
     "two-partitions-pinned",
     PINNED_TWO_PARTITIONS,
+    undefined,
+  ],
+  [
+    "the FIX gateway behind a load balancer with two sessions",
+    "fix-gateway-load-balancer",
+    FIX_BEHIND_LOAD_BALANCER,
+    { tokens: FIX_TOKENS, allIssued: true },
   ],
 ] as const;
 
 describe("a venue's children", () => {
-  it.each(scenarios)("match the golden file for %s", async (_name, file, text) => {
-    const { objects, invalid } = venueChildren(modelOf(text), TOKENS);
+  it.each(scenarios)("match the golden file for %s", async (_name, file, text, fixTokens) => {
+    const { objects, invalid } = venueChildren(modelOf(text), TOKENS, fixTokens);
     expect(invalid).toEqual([]);
     const yaml = objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
     await expect(yaml).toMatchFileSnapshot(`golden/${file}.yaml`);
   });
 
-  it.each(scenarios)("each pass the upstream Kubernetes schemas for %s", (_name, _file, text) => {
-    for (const object of venueChildren(modelOf(text), TOKENS).objects)
+  it.each(scenarios)("each pass the upstream Kubernetes schemas for %s", (_name, _file, text, fixTokens) => {
+    for (const object of venueChildren(modelOf(text), TOKENS, fixTokens).objects)
       expect(upstreamSchemaError(object)).toBeUndefined();
   });
 
@@ -45,6 +58,90 @@ describe("a venue's children", () => {
     const configs = venueChildren(modelOf(PINNED_TWO_PARTITIONS), TOKENS).objects.filter((o) => o.kind === "ConfigMap");
     expect(configs).toHaveLength(4);
     for (const c of configs) expect(JSON.stringify(c)).not.toContain(TOKEN);
+  });
+});
+
+describe("the FIX gateway's children", () => {
+  const model = modelOf(FIX_BEHIND_LOAD_BALANCER);
+  const kinds = (tokens?: FixSessionTokens, m = model) =>
+    venueChildren(m, TOKENS, { tokens: tokens ?? new Map(), allIssued: tokens !== undefined })
+      .objects.filter((o) => o.metadata.labels?.["app.kubernetes.io/component"] === "fix-gateway")
+      .map((o) => `${o.kind}/${o.metadata.name}`);
+  const deployment = venueChildren(model, TOKENS, { tokens: FIX_TOKENS, allIssued: true }).objects.find(
+    (o) => o.kind === "Deployment" && o.metadata.name === "nse-fix-gateway",
+  ) as unknown as {
+    spec: {
+      replicas: number;
+      strategy: unknown;
+      template: {
+        metadata: { annotations: Record<string, string> };
+        spec: { containers: { volumeMounts: { name: string }[] }[] };
+      };
+    };
+  };
+
+  it("are all there once every session has its token", () => {
+    expect(kinds(FIX_TOKENS)).toEqual([
+      "ServiceAccount/nse-fix-gateway",
+      "Secret/nse-fix-session-tokens",
+      "ConfigMap/nse-fix-gateway-config",
+      "Service/nse-fix-gateway",
+      "Deployment/nse-fix-gateway",
+      "PodDisruptionBudget/nse-fix-gateway",
+      "NetworkPolicy/nse-fix-gateway",
+    ]);
+  });
+
+  it("wait for the tokens: no Deployment before every session has one", () => {
+    const some = new Map([...FIX_TOKENS].slice(0, 1));
+    expect(
+      venueChildren(model, TOKENS, { tokens: some, allIssued: false })
+        .objects.filter((o) => ["Secret", "Deployment"].includes(o.kind))
+        .map((o) => o.metadata.name),
+    ).toEqual(["nse-admin-tokens", "nse-fix-session-tokens", "nse-risk", "nse-market-data"]);
+    expect(kinds()).toEqual([
+      "ServiceAccount/nse-fix-gateway",
+      "ConfigMap/nse-fix-gateway-config",
+      "Service/nse-fix-gateway",
+      "PodDisruptionBudget/nse-fix-gateway",
+      "NetworkPolicy/nse-fix-gateway",
+    ]);
+  });
+
+  it("are gone with FIX disabled, but for the tokens Secret while its tokens await revocation", () => {
+    const disabled = modelOf(FIX_BEHIND_LOAD_BALANCER.replace("enabled: true", "enabled: false"));
+    expect(kinds(undefined, disabled)).toEqual([]);
+    expect(
+      venueChildren(disabled, TOKENS, { tokens: FIX_TOKENS, allIssued: false })
+        .objects.filter((o) => o.metadata.labels?.["app.kubernetes.io/component"] === "fix-gateway")
+        .map((o) => `${o.kind}/${o.metadata.name}`),
+    ).toEqual(["Secret/nse-fix-session-tokens"]);
+  });
+
+  it("never put a session token into a ConfigMap or the pod spec", () => {
+    const objects = venueChildren(model, TOKENS, { tokens: FIX_TOKENS, allIssued: true }).objects.filter(
+      (o) => o.kind !== "Secret",
+    );
+    for (const o of objects) expect(JSON.stringify(o)).not.toContain(FIX_TOKEN);
+  });
+
+  it("run one gateway, replaced rather than rolled, without the admin tokens", () => {
+    expect(deployment.spec.replicas).toBe(1);
+    expect(deployment.spec.strategy).toEqual({ type: "Recreate" });
+    const mounts = deployment.spec.template.spec.containers[0]!.volumeMounts.map((m) => m.name);
+    expect(mounts).toEqual(["config", "tmp", "session-tokens", "nats-credentials"]);
+  });
+
+  it("roll the gateway when a session's token changes", () => {
+    const hash = (tokens: FixSessionTokens) =>
+      (
+        venueChildren(model, TOKENS, { tokens, allIssued: true }).objects.find(
+          (o) => o.kind === "Deployment" && o.metadata.name === "nse-fix-gateway",
+        ) as unknown as typeof deployment
+      ).spec.template.metadata.annotations["tradeplane.io/config-hash"];
+    const reissued = new Map(FIX_TOKENS);
+    reissued.set("broker-2", { tokenId: "00000000000000c3", account: "bob", token: `${FIX_TOKEN}-3` });
+    expect(hash(reissued)).not.toBe(hash(FIX_TOKENS));
   });
 });
 
