@@ -47,8 +47,19 @@ export async function provisionVenue(
 
 /** Free loopback ports for every service of a one-partition venue (containers share the host's network). */
 export async function freeServicePorts(): Promise<ServicePorts> {
-  const [engineGrpc, engineOps, riskGrpc, riskOps, marketDataGrpc, marketDataOps, marketDataWs, fix, fixOps] =
-    await Promise.all(Array.from({ length: 9 }, () => freePort()));
+  const [
+    engineGrpc,
+    engineOps,
+    riskGrpc,
+    riskOps,
+    marketDataGrpc,
+    marketDataOps,
+    marketDataWs,
+    fix,
+    fixOps,
+    journalGrpc,
+    journalOps,
+  ] = await Promise.all(Array.from({ length: 11 }, () => freePort()));
   return {
     engineGrpc: () => engineGrpc!,
     engineOps: () => engineOps!,
@@ -59,6 +70,8 @@ export async function freeServicePorts(): Promise<ServicePorts> {
     marketDataWs: marketDataWs!,
     fix: fix!,
     fixOps: fixOps!,
+    journalGrpc: journalGrpc!,
+    journalOps: journalOps!,
   };
 }
 

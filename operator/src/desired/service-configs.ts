@@ -70,6 +70,8 @@ export interface ServicePorts {
   readonly marketDataWs: number;
   readonly fix: number;
   readonly fixOps: number;
+  readonly journalGrpc: number;
+  readonly journalOps: number;
 }
 
 /** The ports of a pod (every service alone in its network namespace). */
@@ -83,6 +85,8 @@ export const POD_PORTS: ServicePorts = {
   marketDataWs: 8081,
   fix: 9878,
   fixOps: 9467,
+  journalGrpc: 50081,
+  journalOps: 9468,
 };
 
 /** Ports for every service on one machine, from a base (nats-server takes the base itself). */
@@ -95,6 +99,8 @@ export function localPorts(base: number): ServicePorts {
     marketDataOps: base + 5,
     fix: base + 6,
     fixOps: base + 7,
+    journalGrpc: base + 8,
+    journalOps: base + 9,
     engineGrpc: (p) => base + 10 + 2 * p,
     engineOps: (p) => base + 11 + 2 * p,
   };
@@ -245,6 +251,46 @@ export function fixGatewayConfig(
       cancelOnDisconnect: s.cancelOnDisconnect,
       maxMessagesPerSecond: s.maxMessagesPerSecond,
     })),
+  };
+}
+
+/**
+ * Where the journal's database is: a file holding the PostgreSQL URL (a mounted Secret:
+ * spec.journal.databaseUrlSecret), or the folder of an embedded PGlite database.
+ */
+export type JournalDatabase = { readonly databaseUrlFile: string } | { readonly pgliteDir: string };
+
+/** Where the operator mounts the journal's database URL Secret (its key as the file name). */
+export const POD_JOURNAL_DATABASE_URL_DIR = "/var/run/secrets/tradeplane/journal-db";
+
+/**
+ * Journal configuration (input of services/journal's config schema), or undefined when the
+ * spec does not enable the journal. The database URL is a secret: named by file only.
+ */
+export function journalConfig(venue: TradingVenue, placement: Placement, database: JournalDatabase) {
+  const { journal, calendar, market } = venue.spec;
+  if (!journal.enabled) return undefined;
+  return {
+    ...common(venue, placement),
+    ...adminTokens(placement),
+    grpcPort: placement.ports.journalGrpc,
+    opsPort: placement.ports.journalOps,
+    ...database,
+    poolSize: journal.poolSize,
+    batchMessages: journal.batchMessages,
+    currency: market.currency,
+    notionalExponent: market.notionalExponent,
+    instruments: venue.spec.instruments.map((i) => ({
+      symbol: i.symbol,
+      notionalPerTickLot: notionalPerTickLot(i, market.notionalExponent),
+    })),
+    calendar: {
+      timeZone: calendar.timeZone,
+      tradingDayEnd: calendar.tradingDayEnd,
+      weekendDays: [...calendar.weekendDays],
+      holidays: [...calendar.holidays],
+      settlementDays: calendar.settlementDays,
+    },
   };
 }
 

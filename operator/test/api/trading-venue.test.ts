@@ -42,6 +42,33 @@ describe("TradingVenue manifests", () => {
     expect(notionalPerTickLot(future, -2)).toBe(75);
     expect(v.spec.engine).toMatchObject({ cpus: 1, standby: false, snapshotEveryCommands: 50_000 });
     expect(v.spec.streams).toMatchObject({ replicas: 1, storage: "file", eventMaxAge: "7d" });
+    expect(v.spec.calendar).toMatchObject({ timeZone: "Asia/Kolkata", settlementDays: 1 });
+    expect(v.spec.journal).toMatchObject({ enabled: true, poolSize: 4 });
+    expect(v.spec.journal.databaseUrlSecret).toBeUndefined();
+  });
+
+  it("gives a venue without calendar an IST, T+1 calendar of calendar dates, and no journal", () => {
+    const v = venue(minimal);
+    expect(v.spec.calendar).toEqual({
+      timeZone: "Asia/Kolkata",
+      tradingDayEnd: "24:00",
+      weekendDays: ["Sat", "Sun"],
+      holidays: [],
+      settlementDays: 1,
+    });
+    expect(v.spec.journal).toEqual({ enabled: false, embeddedStorage: "10Gi", poolSize: 4, batchMessages: 512 });
+  });
+
+  it.each([
+    ["a zone the runtime does not know", 'calendar: { timeZone: "Mars/Olympus" }', "spec.calendar.timeZone"],
+    ["a date that does not exist", 'calendar: { holidays: ["2026-02-30"] }', "spec.calendar.holidays[0]"],
+  ])("refuses %s (zod only: the API server checks the shape)", (_, yaml, field) => {
+    expect(errorsOf(`${minimal}  ${yaml}\n`).join("\n")).toContain(`test.yaml: ${field}:`);
+  });
+
+  it("takes the database Secret's key by default", () => {
+    const v = venue(`${minimal}  journal: { enabled: true, databaseUrlSecret: { name: demo-journal-db } }\n`);
+    expect(v.spec.journal.databaseUrlSecret).toEqual({ name: "demo-journal-db", key: "database-url" });
   });
 
   it("fills every section's defaults for a minimal venue", () => {

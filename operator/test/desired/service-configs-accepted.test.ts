@@ -6,9 +6,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { loadEngineServiceConfig } from "@tradeplane/matching/config";
 import { loadRiskGatewayConfig } from "@tradeplane/risk/config";
 import { loadMarketDataConfig } from "@tradeplane/market-data/config";
+import { loadJournalConfig } from "@tradeplane/journal/config";
 import { tradingVenueSchema } from "../../src/api/v1alpha1/index.ts";
 import {
   engineServiceConfig,
+  journalConfig,
   localPorts,
   marketDataConfig,
   partitionsOf,
@@ -31,6 +33,8 @@ const ADMIN_TOKEN = "admin-token-from-a-secret-0123456789";
 const NATS_TOKEN = "nats-token-from-a-secret-0123";
 writeFileSync(join(dir, "admin-token"), `${ADMIN_TOKEN}\n`);
 writeFileSync(join(dir, "nats-token"), NATS_TOKEN);
+const DATABASE_URL = "postgres://journal:from-a-secret@db:5432/journal";
+writeFileSync(join(dir, "database-url"), `${DATABASE_URL}\n`);
 for (const f of ["ca.crt", "tls.crt", "tls.key", "nats.creds"]) writeFileSync(join(dir, f), "not read by the loader");
 
 const local: Placement = {
@@ -118,6 +122,18 @@ const spec = fc
       }),
     ),
     marketData: maybe(fc.record({ depth: maybe(edge(1, 500)), replicas: maybe(edge(1, 32)) })),
+    journal: maybe(
+      fc.record({ enabled: fc.boolean(), poolSize: maybe(edge(1, 64)), batchMessages: maybe(edge(1, 65_536)) }),
+    ),
+    calendar: maybe(
+      fc.record({
+        timeZone: maybe(fc.constantFrom("Asia/Kolkata", "UTC", "America/New_York", "Europe/London")),
+        tradingDayEnd: maybe(fc.constantFrom("00:00", "17:00", "23:59", "24:00")),
+        settlementDays: maybe(edge(0, 10)),
+        holidays: maybe(fc.constantFrom([], ["2026-01-26", "2026-12-25"])),
+        weekendDays: maybe(fc.constantFrom([], ["Sat", "Sun"], ["Fri"])),
+      }),
+    ),
     observability: maybe(
       fc.record({
         logLevel: fc.constantFrom("error", "warn", "info", "debug"),
@@ -140,6 +156,8 @@ const spec = fc
             engine: clean(s.engine),
             risk: clean(s.risk),
             marketData: clean(s.marketData),
+            journal: clean(s.journal),
+            calendar: s.calendar && defined(s.calendar),
             observability: s.observability,
           }),
         };
@@ -162,6 +180,16 @@ describe("every valid TradingVenue yields configs every service accepts", () => 
         expect(risk.defaultLimits).toEqual(venue.spec.risk.defaults);
         expect(risk.adminTokens?.venueOperator).toEqual([ADMIN_TOKEN]);
         load(loadMarketDataConfig, marketDataConfig(venue, placement));
+        const journal = journalConfig(
+          venue,
+          placement,
+          inPod ? { databaseUrlFile: join(dir, "database-url") } : { pgliteDir: "/data/journal" },
+        );
+        if (venue.spec.journal.enabled) {
+          const loaded = load(loadJournalConfig, journal!);
+          expect(loaded.calendar).toEqual(venue.spec.calendar);
+          expect(loaded.databaseUrl ?? loaded.pgliteDir).toBe(inPod ? DATABASE_URL : "/data/journal");
+        } else expect(journal).toBeUndefined();
       }),
       { numRuns: 100, seed: 15 },
     );

@@ -1,9 +1,22 @@
 import { hostname } from "node:os";
 import { z } from "zod";
-import { env, loadConfig, natsConfigSchema, secret, type LoadConfigOptions } from "@tradeplane/platform";
-import { isVenueName } from "@tradeplane/contracts";
+import {
+  adminTokensSchema,
+  env,
+  loadConfig,
+  natsConfigSchema,
+  secret,
+  serviceEndpointsSchema,
+  type LoadConfigOptions,
+} from "@tradeplane/platform";
+import { isInstrumentSymbol, isVenueName } from "@tradeplane/contracts";
+import { isTimeZone, WEEKDAYS } from "./domain/trading-calendar.ts";
 
 export const DEFAULT_OPS_PORT = 9468;
+/** JournalQuery gRPC. */
+export const DEFAULT_GRPC_PORT = 50081;
+/** Most PostgreSQL connections of the pool (projector and queries). */
+export const DEFAULT_POOL_SIZE = 4;
 /** Most event-stream messages written in one transaction (each holds one run of events). */
 export const DEFAULT_BATCH_MESSAGES = 512;
 /** Name of the projector's resume position in projector_position. */
@@ -26,10 +39,46 @@ export const journalConfigSchema = z
       .string()
       .regex(/^[a-z][a-z0-9-]{0,62}$/)
       .default(DEFAULT_PROJECTOR_NAME),
-    opsHost: z.string().default("0.0.0.0"),
-    /** /metrics /healthz /readyz; 0 picks a free port. */
-    opsPort: env.int(0, 65_535).default(DEFAULT_OPS_PORT),
-    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    poolSize: env.int(1, 64).default(DEFAULT_POOL_SIZE),
+    /**
+     * The instruments' money units, for the values of the register and clearing obligations:
+     * notional units (10^notionalExponent of currency) of one lot at one tick.
+     */
+    instruments: z
+      .array(
+        z.object({
+          symbol: z.string().refine(isInstrumentSymbol, "must be 1..32 characters of [A-Za-z0-9_-]"),
+          notionalPerTickLot: z.number().int().min(1),
+        }),
+      )
+      .max(10_000)
+      .default([]),
+    currency: z.string().max(10).default("INR"),
+    notionalExponent: z.number().int().min(-18).max(0).default(-2),
+    /** The venue calendar (TradingVenue spec.calendar): what a trading day is, when it settles. */
+    calendar: z
+      .object({
+        timeZone: z
+          .string()
+          .max(64)
+          .refine(isTimeZone, "must be an IANA time zone, e.g. Asia/Kolkata")
+          .default("Asia/Kolkata"),
+        tradingDayEnd: z
+          .string()
+          .regex(/^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$/)
+          .default("24:00"),
+        weekendDays: z.array(z.enum(WEEKDAYS)).max(6).default(["Sat", "Sun"]),
+        holidays: z
+          .array(z.string().regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/))
+          .max(1_000)
+          .default([]),
+        settlementDays: z.number().int().min(0).max(10).default(1),
+      })
+      .prefault({}),
+    /** Admin tokens by role (secrets: variables or files); none = JournalQuery refuses every call. */
+    adminTokens: adminTokensSchema,
+    /** gRPC (JournalQuery) and /metrics /healthz /readyz; 0 picks a free port. */
+    ...serviceEndpointsSchema({ grpcPort: DEFAULT_GRPC_PORT, opsPort: DEFAULT_OPS_PORT }),
   })
   .refine((c) => (c.databaseUrl === undefined) !== (c.pgliteDir === undefined), {
     message: "set exactly one of databaseUrl (PostgreSQL) and pgliteDir (embedded PGlite)",

@@ -1,20 +1,26 @@
 import { jetstream } from "@nats-io/jetstream";
 import {
+  AdminAuthority,
   connectNats,
   createLogger,
   createMetricsRegistry,
   Health,
   runService,
   Shutdown,
+  grpcServerSettings,
+  startGrpcServer,
   startOpsServer,
   type StartedService,
 } from "@tradeplane/platform";
+import { JournalQueryService } from "@tradeplane/contracts";
 import { loadJournalConfig, type JournalConfig } from "./config.ts";
 import { EventProjector } from "./adapters/event-projector.ts";
 import { migrate, readMigrations } from "./adapters/migrations.ts";
 import { openPgStore } from "./adapters/pg-store.ts";
 import { openPgliteStore } from "./adapters/pglite-store.ts";
 import { projectorMetrics } from "./adapters/projector-metrics.ts";
+import { lagSecondsGauge, queryMetrics } from "./adapters/query-metrics.ts";
+import { journalQueryService } from "./adapters/journal-query-grpc.ts";
 import type { SqlStore } from "./adapters/sql-store.ts";
 
 export interface StartedJournal extends StartedService {
@@ -29,7 +35,7 @@ export interface StartedJournal extends StartedService {
  *  3. store       PostgreSQL (databaseUrl) or embedded PGlite (pgliteDir); migrations applied
  *  4. NATS        connection
  *  5. projector   event stream -> tables, from the position stored with the rows
- *  6. endpoints   /metrics /healthz /readyz (no gRPC API yet: grpcPort is 0)
+ *  6. endpoints   JournalQuery gRPC (admin tokens, every role reads); /metrics /healthz /readyz
  *  7. shutdown    reverse order on SIGTERM/SIGINT: the projector stops between batches
  */
 export async function main(config: Readonly<JournalConfig>): Promise<StartedJournal> {
@@ -47,7 +53,7 @@ export async function main(config: Readonly<JournalConfig>): Promise<StartedJour
   // 3. store
   const store =
     config.databaseUrl !== undefined
-      ? openPgStore(config.databaseUrl)
+      ? openPgStore(config.databaseUrl, { maxConnections: config.poolSize })
       : await openPgliteStore(config.pgliteDir === "" ? undefined : config.pgliteDir);
   shutdown.add("store", () => store.close());
   const applied = await migrate(store, await readMigrations());
@@ -71,16 +77,43 @@ export async function main(config: Readonly<JournalConfig>): Promise<StartedJour
     batchMessages: config.batchMessages,
     onCommit: (writes, count) => metrics.committed(writes, count),
   });
-  metrics.follow(projector, await js.jetstreamManager(), config.venue);
+  const jsm = await js.jetstreamManager();
+  metrics.follow(projector, jsm, config.venue);
+  lagSecondsGauge(registry, () => projector.position, jsm, config.venue);
   await projector.start();
   shutdown.add("projector", () => projector.stop());
   health.set("events", "ok");
 
   // 6. endpoints
+  const queries = queryMetrics(registry);
+  const grpc = await startGrpcServer({
+    host: config.grpcHost,
+    port: config.grpcPort,
+    ...grpcServerSettings(config),
+    health,
+    logger,
+    services: [
+      {
+        name: "tradeplane.v1.JournalQuery",
+        definition: JournalQueryService,
+        implementation: journalQueryService({
+          db: store,
+          admin: new AdminAuthority(config.adminTokens, logger),
+          calendar: config.calendar,
+          notionalPerTickLot: new Map(config.instruments.map((i) => [i.symbol, i.notionalPerTickLot])),
+          currency: config.currency,
+          notionalExponent: config.notionalExponent,
+          logger,
+          onCall: (method, code) => queries.called(method, code),
+        }),
+      },
+    ],
+  });
+  shutdown.add("grpc", () => grpc.close());
   const ops = await startOpsServer({ host: config.opsHost, port: config.opsPort, registry, health, logger });
   shutdown.add("ops", () => ops.close());
-  logger.info({ opsPort: ops.port, position: projector.position }, "journal started");
-  return { shutdown, grpcPort: 0, opsPort: ops.port, store, projector };
+  logger.info({ grpcPort: grpc.port, opsPort: ops.port, position: projector.position }, "journal started");
+  return { shutdown, grpcPort: grpc.port, opsPort: ops.port, store, projector };
 }
 
 // 1. config, then run, when started as a program.

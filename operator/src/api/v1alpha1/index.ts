@@ -7,3 +7,4 @@ export * from "./crd.ts";
 export type { CelRule } from "./kube-schema.ts";
 export { isPositiveDecimal, parseDecimal } from "./decimal.ts";
 export * from "./venue-operations.ts";
+export * from "./venue-journal.ts";

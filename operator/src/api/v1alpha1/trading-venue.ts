@@ -14,6 +14,7 @@ import {
   maintenanceSchema,
   natsConnectionSchema,
 } from "./venue-operations.ts";
+import { calendarSchema, journalSchema } from "./venue-journal.ts";
 
 /**
  * The TradingVenue custom resource (tradeplane.io/v1alpha1), defined once. The operator
@@ -349,6 +350,8 @@ const venueSpecObject = z
       .strict()
       .prefault({})
       .describe("The venue's JetStream streams and buckets, provisioned by the operator"),
+    calendar: calendarSchema.prefault({}),
+    journal: journalSchema.prefault({}),
     nats: natsConnectionSchema.prefault({}).describe("How the venue's pods reach NATS"),
     images: imagesSchema.prefault({}).describe("Container images (default: the operator's)"),
     maintenance: maintenanceSchema.prefault({}).describe("When the operator may restart engine pods to apply a change"),

@@ -8,7 +8,14 @@ const MAX_ACCOUNT_LENGTH = 256;
 /** Why a query was refused: a caller can act on each. */
 export type QueryRefusal = {
   readonly reason:
-    "INVALID_ACCOUNT" | "INVALID_INSTRUMENT" | "INVALID_TIME_RANGE" | "INVALID_LIMIT" | "INVALID_ORDER_ID";
+    | "INVALID_ACCOUNT"
+    | "INVALID_INSTRUMENT"
+    | "INVALID_TIME_RANGE"
+    | "INVALID_LIMIT"
+    | "INVALID_ORDER_ID"
+    | "INVALID_TRADING_DAY"
+    | "INVALID_PAGE"
+    | "UNKNOWN_INSTRUMENT";
   readonly message: string;
 };
 
