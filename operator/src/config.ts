@@ -31,6 +31,7 @@ export interface OperatorConfig {
     readonly risk: string;
     readonly marketData: string;
     readonly fixGateway: string;
+    readonly journal: string;
   };
   readonly logLevel: "error" | "warn" | "info" | "debug";
   /** venue name -> host:port of its risk gateway, for an operator outside the cluster. */
@@ -139,6 +140,7 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
       risk: `${repo}/risk:${tag}`,
       marketData: `${repo}/market-data:${tag}`,
       fixGateway: `${repo}/fix-gateway:${tag}`,
+      journal: `${repo}/journal:${tag}`,
     },
     logLevel: level as OperatorConfig["logLevel"],
     riskAddresses: Object.fromEntries(

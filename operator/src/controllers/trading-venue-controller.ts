@@ -369,6 +369,21 @@ export class TradingVenueController {
             },
           }
         : {}),
+      ...(model.venue.spec.journal.enabled
+        ? {
+            journal: {
+              problem:
+                model.venue.spec.journal.databaseUrlSecret === undefined
+                  ? {
+                      reason: "EmbeddedDatabaseNotSupported",
+                      message:
+                        "the operator deploys the journal on PostgreSQL only: name the database URL Secret in spec.journal.databaseUrlSecret",
+                    }
+                  : null,
+              workload: workload("Deployment", names.journal(model.name)),
+            },
+          }
+        : {}),
     });
     conditions.push(
       roll.action === "hold" || roll.action === "wait" || roll.action === "delete-pod"

@@ -2,7 +2,9 @@ import { stringify } from "yaml";
 import {
   engineServiceConfig,
   fixGatewayConfig,
+  journalConfig,
   marketDataConfig,
+  POD_JOURNAL_DATABASE_URL_DIR,
   POD_PORTS,
   riskGatewayConfig,
 } from "./service-configs.ts";
@@ -70,6 +72,20 @@ export function fixGatewayConfigMap(model: VenueModel): ConfigMap | undefined {
     (_account, sessionId) => `${MOUNTS.fixSessionTokens}/${sessionId}`,
   );
   return config === undefined ? undefined : configMap(model, names.fixGatewayConfig(model.name), "fix-gateway", config);
+}
+
+/**
+ * The journal's config, or undefined when the spec does not enable it or names no database
+ * Secret (an embedded database is not deployed by the operator yet). The database URL is
+ * named by file only: the Secret's key, mounted at POD_JOURNAL_DATABASE_URL_DIR.
+ */
+export function journalConfigMap(model: VenueModel): ConfigMap | undefined {
+  const secret = model.venue.spec.journal.databaseUrlSecret;
+  if (secret === undefined) return undefined;
+  const config = journalConfig(model.venue, model.placement, {
+    databaseUrlFile: `${POD_JOURNAL_DATABASE_URL_DIR}/${secret.key}`,
+  });
+  return config === undefined ? undefined : configMap(model, names.journalConfig(model.name), "journal", config);
 }
 
 /** The digest a pod template carries so that a config change rolls its pods. */

@@ -1,4 +1,4 @@
-import { POD_PORTS } from "./service-configs.ts";
+import { POD_JOURNAL_DATABASE_URL_DIR, POD_PORTS } from "./service-configs.ts";
 import { configHash, marketDataConfigMap, riskConfigMap, type ConfigMap } from "./config-maps.ts";
 import { fixSessionTokenIds, type FixSessionTokens } from "./secrets.ts";
 import {
@@ -171,6 +171,54 @@ export function fixGatewayDeployment(model: VenueModel, config: ConfigMap, token
         { name: "tmp", mountPath: MOUNTS.tmp },
         { name: "session-tokens", mountPath: MOUNTS.fixSessionTokens, readOnly: true },
         ...(credentials !== undefined ? [{ name: "nats-credentials", mountPath: MOUNTS.nats, readOnly: true }] : []),
+      ],
+    },
+  });
+}
+
+/**
+ * The journal: one replica, replaced not rolled (Recreate), because its projector is the
+ * single writer of the journal database. It follows the event stream from the resume
+ * position stored in the database and commits each batch with the new position; a second
+ * projector on the same database would read the same position, project the same messages
+ * again (harmless rows, ON CONFLICT DO NOTHING) and race to move the position, doubling the
+ * database's write load for nothing. Queries scale with the database, not with pods. The
+ * database URL is a file from the Secret spec.journal.databaseUrlSecret names (only its
+ * key), never a value in the pod spec or the ConfigMap; the admin tokens authenticate
+ * JournalQuery callers.
+ */
+export function journalDeployment(model: VenueModel, config: ConfigMap) {
+  const database = model.venue.spec.journal.databaseUrlSecret!;
+  return deployment(model, {
+    component: "journal",
+    name: names.journal(model.name),
+    configMap: config.metadata.name,
+    // The Secret's name and key are inputs too: pointing at another Secret rolls the pod.
+    hash: hashOf({ config: config.data, database }),
+    replicas: 1,
+    image: model.images.journal,
+    ports: [
+      { name: "grpc", containerPort: POD_PORTS.journalGrpc },
+      { name: "ops", containerPort: POD_PORTS.journalOps },
+    ],
+    cpu: "250m",
+    memory: "512Mi",
+    strategy: { type: "Recreate" },
+    volumes: {
+      volumes: [
+        ...volumesOf(model, config.metadata.name),
+        {
+          name: "database-url",
+          secret: {
+            secretName: database.name,
+            defaultMode: SECRET_MODE,
+            items: [{ key: database.key, path: database.key }],
+          },
+        },
+      ],
+      mounts: [
+        ...volumeMountsOf(model),
+        { name: "database-url", mountPath: POD_JOURNAL_DATABASE_URL_DIR, readOnly: true },
       ],
     },
   });

@@ -70,6 +70,42 @@ export function fixGatewayNetworkPolicy(model: VenueModel) {
   };
 }
 
+/** The journal's query API and ops port accept clients in the cluster, as order entry does. */
+export function journalNetworkPolicy(model: VenueModel) {
+  return {
+    apiVersion: "networking.k8s.io/v1" as const,
+    kind: "NetworkPolicy" as const,
+    metadata: metadataOf(model, names.policy(model.name, "journal"), "journal"),
+    spec: {
+      podSelector: { matchLabels: selectorLabels(model, "journal") },
+      policyTypes: ["Ingress"],
+      ingress: [{ ports: [port(POD_PORTS.journalGrpc), port(POD_PORTS.journalOps)] }],
+    },
+  };
+}
+
+/** PostgreSQL's port: the journal's database is outside the venue, where the URL says. */
+export const POSTGRES_PORT = 5432;
+
+/**
+ * The journal may also reach its database, on PostgreSQL's port anywhere (policies add up:
+ * this widens the venue's egress policy for journal pods only). Where the database is comes
+ * from the URL in a Secret the operator does not read; a database on another port needs a
+ * policy of its own.
+ */
+export function journalDatabaseNetworkPolicy(model: VenueModel) {
+  return {
+    apiVersion: "networking.k8s.io/v1" as const,
+    kind: "NetworkPolicy" as const,
+    metadata: metadataOf(model, names.policy(model.name, "journal-database"), "journal"),
+    spec: {
+      podSelector: { matchLabels: selectorLabels(model, "journal") },
+      policyTypes: ["Egress"],
+      egress: [{ ports: [port(POSTGRES_PORT)] }],
+    },
+  };
+}
+
 export function egressNetworkPolicy(model: VenueModel) {
   return {
     apiVersion: "networking.k8s.io/v1" as const,

@@ -76,3 +76,17 @@ export function fixGatewayService(model: VenueModel) {
     },
   };
 }
+
+/** The journal's JournalQuery gRPC API (admin tokens; every role reads) and its ops port. */
+export function journalService(model: VenueModel) {
+  return {
+    apiVersion: "v1" as const,
+    kind: "Service" as const,
+    metadata: metadataOf(model, names.journal(model.name), "journal"),
+    spec: {
+      type: "ClusterIP",
+      selector: selectorLabels(model, "journal"),
+      ports: [tcp("grpc", POD_PORTS.journalGrpc), tcp("ops", POD_PORTS.journalOps)],
+    },
+  };
+}

@@ -1,16 +1,30 @@
-import { engineConfigMap, fixGatewayConfigMap, marketDataConfigMap, riskConfigMap } from "./config-maps.ts";
-import { fixGatewayDeployment, marketDataDeployment, riskDeployment } from "./deployments.ts";
+import {
+  engineConfigMap,
+  fixGatewayConfigMap,
+  journalConfigMap,
+  marketDataConfigMap,
+  riskConfigMap,
+} from "./config-maps.ts";
+import { fixGatewayDeployment, journalDeployment, marketDataDeployment, riskDeployment } from "./deployments.ts";
 import {
   egressNetworkPolicy,
   engineNetworkPolicy,
   fixGatewayNetworkPolicy,
+  journalDatabaseNetworkPolicy,
+  journalNetworkPolicy,
   marketDataNetworkPolicy,
   riskNetworkPolicy,
 } from "./network-policies.ts";
-import { engineBudget, fixGatewayBudget, marketDataBudget, riskBudget } from "./pod-disruption-budgets.ts";
+import {
+  engineBudget,
+  fixGatewayBudget,
+  journalBudget,
+  marketDataBudget,
+  riskBudget,
+} from "./pod-disruption-budgets.ts";
 import { adminTokenSecret, fixSessionTokenSecret, type AdminTokens, type FixSessionTokens } from "./secrets.ts";
 import { serviceAccount } from "./service-accounts.ts";
-import { engineService, fixGatewayService, marketDataService, riskService } from "./services.ts";
+import { engineService, fixGatewayService, journalService, marketDataService, riskService } from "./services.ts";
 import { engineStatefulSet } from "./stateful-sets.ts";
 import { upstreamSchemaError, type KubeObjectLike } from "./upstream-schemas.ts";
 import type { VenueModel } from "./venue-model.ts";
@@ -24,6 +38,8 @@ import type { VenueModel } from "./venue-model.ts";
  * the venue's risk gateway, so the controller passes in those it holds: they are kept in
  * their Secret (with FIX disabled too, until the controller has revoked them), and the
  * gateway's Deployment exists only once every session has one (`allIssued`).
+ *
+ * With spec.journal.enabled and a database Secret, the journal's objects too.
  */
 export interface FixTokensInput {
   readonly tokens: FixSessionTokens;
@@ -43,34 +59,42 @@ export function venueChildren(
 ): VenueChildren {
   const fixConfig = fixGatewayConfigMap(model);
   const fix = fixConfig !== undefined;
+  const journalConfig = journalConfigMap(model);
+  const journal = journalConfig !== undefined;
   const keepSecret = fixTokens.tokens.size > 0 || (fix && fixTokens.allIssued);
   const objects: KubeObjectLike[] = [
     serviceAccount(model, "engine"),
     serviceAccount(model, "risk"),
     serviceAccount(model, "market-data"),
     ...(fix ? [serviceAccount(model, "fix-gateway")] : []),
+    ...(journal ? [serviceAccount(model, "journal")] : []),
     adminTokenSecret(model, adminTokens),
     ...(keepSecret ? [fixSessionTokenSecret(model, fixTokens.tokens)] : []),
     ...model.partitions.map((p) => engineConfigMap(model, p)),
     riskConfigMap(model),
     marketDataConfigMap(model),
     ...(fix ? [fixConfig] : []),
+    ...(journal ? [journalConfig] : []),
     ...model.partitions.map((p) => engineService(model, p)),
     riskService(model),
     marketDataService(model),
     ...(fix ? [fixGatewayService(model)] : []),
+    ...(journal ? [journalService(model)] : []),
     ...model.partitions.map((p) => engineStatefulSet(model, p)),
     riskDeployment(model),
     marketDataDeployment(model),
     ...(fix && fixTokens.allIssued ? [fixGatewayDeployment(model, fixConfig, fixTokens.tokens)] : []),
+    ...(journal ? [journalDeployment(model, journalConfig)] : []),
     ...model.partitions.map((p) => engineBudget(model, p)),
     riskBudget(model),
     marketDataBudget(model),
     ...(fix ? [fixGatewayBudget(model)] : []),
+    ...(journal ? [journalBudget(model)] : []),
     engineNetworkPolicy(model),
     riskNetworkPolicy(model),
     marketDataNetworkPolicy(model),
     ...(fix ? [fixGatewayNetworkPolicy(model)] : []),
+    ...(journal ? [journalNetworkPolicy(model), journalDatabaseNetworkPolicy(model)] : []),
     egressNetworkPolicy(model),
   ];
   const invalid = objects.map(upstreamSchemaError).filter((e): e is string => e !== undefined);

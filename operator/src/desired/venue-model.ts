@@ -19,10 +19,11 @@ export interface VenueImages {
   readonly risk: string;
   readonly marketData: string;
   readonly fixGateway: string;
+  readonly journal: string;
 }
 
 /** "venue" labels objects every component shares (the admin token, the policies). */
-export type Component = "engine" | "risk" | "market-data" | "fix-gateway" | "venue";
+export type Component = "engine" | "risk" | "market-data" | "fix-gateway" | "journal" | "venue";
 
 /** Where Secrets are mounted in every venue pod (files, never environment variables). */
 export const MOUNTS = {
@@ -81,6 +82,7 @@ export function venueModel(venue: TradingVenue, defaults: OperatorDefaults): Ven
       risk: spec.images.risk ?? defaults.images.risk,
       marketData: spec.images.marketData ?? defaults.images.marketData,
       fixGateway: spec.images.fixGateway ?? defaults.images.fixGateway,
+      journal: spec.images.journal ?? defaults.images.journal,
     },
     pullPolicy: spec.images.pullPolicy ?? "IfNotPresent",
     natsUrl: spec.nats.url ?? defaults.natsUrl,
@@ -119,6 +121,8 @@ export const names = {
   fixGateway: (venue: string) => `${venue}-fix-gateway`,
   fixGatewayConfig: (venue: string) => `${venue}-fix-gateway-config`,
   fixSessionTokens: (venue: string) => `${venue}-fix-session-tokens`,
+  journal: (venue: string) => `${venue}-journal`,
+  journalConfig: (venue: string) => `${venue}-journal-config`,
   serviceAccount: (venue: string, component: Component) => `${venue}-${component}`,
   adminToken: (venue: string) => `${venue}-admin-tokens`,
   policy: (venue: string, what: string) => `${venue}-${what}`,

@@ -4,7 +4,13 @@ import { venueChildren } from "../../src/desired/venue-children.ts";
 import { upstreamSchemaError } from "../../src/desired/upstream-schemas.ts";
 import { engineStatefulSet } from "../../src/desired/stateful-sets.ts";
 import type { FixSessionTokens } from "../../src/desired/secrets.ts";
-import { EXAMPLE_TEXT, FIX_BEHIND_LOAD_BALANCER, modelOf, PINNED_TWO_PARTITIONS } from "./venue-fixtures.ts";
+import {
+  EXAMPLE_TEXT,
+  FIX_BEHIND_LOAD_BALANCER,
+  JOURNAL_ON_POSTGRES,
+  modelOf,
+  PINNED_TWO_PARTITIONS,
+} from "./venue-fixtures.ts";
 
 /**
  * Golden files: every child of a venue, one scenario per file. After an intended change,
@@ -32,6 +38,7 @@ const scenarios = [
     FIX_BEHIND_LOAD_BALANCER,
     { tokens: FIX_TOKENS, allIssued: true },
   ],
+  ["the journal on PostgreSQL", "journal-postgres", JOURNAL_ON_POSTGRES, undefined],
 ] as const;
 
 describe("a venue's children", () => {
@@ -142,6 +149,62 @@ describe("the FIX gateway's children", () => {
     const reissued = new Map(FIX_TOKENS);
     reissued.set("broker-2", { tokenId: "00000000000000c3", account: "bob", token: `${FIX_TOKEN}-3` });
     expect(hash(reissued)).not.toBe(hash(FIX_TOKENS));
+  });
+});
+
+describe("the journal's children", () => {
+  const journalObjects = (text: string) =>
+    venueChildren(modelOf(text), TOKENS).objects.filter(
+      (o) => o.metadata.labels?.["app.kubernetes.io/component"] === "journal",
+    );
+  const deployment = journalObjects(JOURNAL_ON_POSTGRES).find((o) => o.kind === "Deployment") as unknown as {
+    spec: {
+      replicas: number;
+      strategy: unknown;
+      template: {
+        spec: {
+          containers: { env: { name: string }[]; volumeMounts: { name: string; mountPath: string }[] }[];
+          volumes: { name: string; secret?: unknown }[];
+        };
+      };
+    };
+  };
+
+  it("are a config, Service, Deployment, budget and two policies (clients in, the database out)", () => {
+    expect(journalObjects(JOURNAL_ON_POSTGRES).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      "ServiceAccount/nse-journal",
+      "ConfigMap/nse-journal-config",
+      "Service/nse-journal",
+      "Deployment/nse-journal",
+      "PodDisruptionBudget/nse-journal",
+      "NetworkPolicy/nse-journal",
+      "NetworkPolicy/nse-journal-database",
+    ]);
+  });
+
+  it("run one projector, replaced rather than rolled: it is the database's single writer", () => {
+    expect(deployment.spec.replicas).toBe(1);
+    expect(deployment.spec.strategy).toEqual({ type: "Recreate" });
+  });
+
+  it("take the database URL as a file of the Secret the spec names, never as a value", () => {
+    const pod = deployment.spec.template.spec;
+    expect(pod.volumes.find((v) => v.name === "database-url")?.secret).toEqual({
+      secretName: "nse-journal-db",
+      defaultMode: 0o440,
+      items: [{ key: "url", path: "url" }],
+    });
+    expect(pod.containers[0]!.env.map((e) => e.name)).toEqual(["TP_CONFIG_FILE", "TP_INSTANCE_ID"]);
+    const config = journalObjects(JOURNAL_ON_POSTGRES).find((o) => o.kind === "ConfigMap")!;
+    expect(JSON.stringify(config)).toContain("databaseUrlFile: /var/run/secrets/tradeplane/journal-db/url");
+    expect(JSON.stringify(config)).not.toMatch(/postgres(ql)?:\/\//);
+  });
+
+  it("are none without the journal, or with an embedded database the operator does not deploy", () => {
+    expect(journalObjects(EXAMPLE_TEXT)).toEqual([]);
+    expect(
+      journalObjects(JOURNAL_ON_POSTGRES.replace("databaseUrlSecret: { name: nse-journal-db, key: url }", "")),
+    ).toEqual([]);
   });
 });
 

@@ -10,6 +10,7 @@ export const DEFAULTS: OperatorDefaults = {
     risk: "ghcr.io/tradeplane/risk:0.1.0",
     marketData: "ghcr.io/tradeplane/market-data:0.1.0",
     fixGateway: "ghcr.io/tradeplane/fix-gateway:0.1.0",
+    journal: "ghcr.io/tradeplane/journal:0.1.0",
   },
   natsUrl: ["nats://nats.nats.svc:4222"],
 };
@@ -84,4 +85,20 @@ spec:
       type: LoadBalancer
       annotations: { service.beta.kubernetes.io/aws-load-balancer-internal: "true" }
       loadBalancerSourceRanges: [203.0.113.0/24]
+`;
+
+/** A venue with the journal on PostgreSQL (its URL in a Secret) and an explicit calendar. */
+export const JOURNAL_ON_POSTGRES = `
+apiVersion: tradeplane.io/v1alpha1
+kind: TradingVenue
+metadata:
+  name: nse
+spec:
+  instruments:
+    - { symbol: RELIANCE, referencePrice: 130000 }
+  calendar: { holidays: ["2026-12-25"], settlementDays: 1 }
+  journal:
+    enabled: true
+    databaseUrlSecret: { name: nse-journal-db, key: url }
+    poolSize: 8
 `;

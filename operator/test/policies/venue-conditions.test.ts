@@ -79,6 +79,25 @@ describe("venueConditions", () => {
     expect(conditions.find((c) => c.type === "Ready")?.status).toBe(venueReady);
   });
 
+  it.each([
+    ["absent without the journal", undefined, undefined],
+    [
+      "False while its pod is not ready",
+      { problem: null, workload: { ...ready("j", 1), readyReplicas: 0 } },
+      "PodsNotReady",
+    ],
+    [
+      "False when it cannot be deployed",
+      { problem: { reason: "EmbeddedDatabaseNotSupported", message: "m" }, workload: undefined },
+      "EmbeddedDatabaseNotSupported",
+    ],
+    ["True once its pod is ready", { problem: null, workload: ready("j", 1) }, "Available"],
+  ] as const)("has JournalReady %s, and Ready does not wait for it", (_name, journal, reason) => {
+    const conditions = venueConditions({ ...all, ...(journal !== undefined ? { journal } : {}) });
+    expect(conditions.find((c) => c.type === "JournalReady")?.reason).toBe(reason);
+    expect(conditions.find((c) => c.type === "Ready")?.status).toBe("True");
+  });
+
   it("reports CpuPinned Unknown until an engine reports its CPUs", () => {
     expect(venueConditions(all).find((c) => c.type === "CpuPinned")).toMatchObject({
       status: "Unknown",

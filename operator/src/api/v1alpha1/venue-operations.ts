@@ -71,6 +71,7 @@ export const imagesSchema = z
     risk: z.string().min(1).max(512).optional().describe("Image of the risk gateway"),
     marketData: z.string().min(1).max(512).optional().describe("Image of the market-data service"),
     fixGateway: z.string().min(1).max(512).optional().describe("Image of the FIX gateway"),
+    journal: z.string().min(1).max(512).optional().describe("Image of the trade journal"),
     pullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).optional().describe("Image pull policy"),
   })
   .strict();
