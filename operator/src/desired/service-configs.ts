@@ -123,6 +123,9 @@ function common(venue: TradingVenue, placement: Placement) {
     ...(venue.spec.observability.traceSampleBps !== undefined
       ? { traceSampleRatio: venue.spec.observability.traceSampleBps / 10_000 }
       : {}),
+    ...(venue.spec.observability.resourceAttributes !== undefined
+      ? { traceResourceAttributes: { ...venue.spec.observability.resourceAttributes } }
+      : {}),
   };
 }
 

@@ -380,6 +380,12 @@ const venueSpecObject = z
           .describe(
             "Share of requests without a trace context that start a trace, in basis points (10000 = all, the default when tracing); requests with one follow it",
           ),
+        resourceAttributes: z
+          .record(z.string().min(1).max(256), z.string().max(1024).describe("Attribute value"))
+          .optional()
+          .describe(
+            'OpenTelemetry resource attributes every service puts on its spans, e.g. {"deployment.environment": "prod"}',
+          ),
       })
       .strict()
       .prefault({})
