@@ -181,6 +181,7 @@ describe("the operator", () => {
       "deployments:create,delete,get,list,patch,update,watch",
       "events:create,patch",
       "networkpolicies:create,delete,get,list,patch,update,watch",
+      "persistentvolumeclaims:create,get,list,patch,watch",
       "poddisruptionbudgets:create,delete,get,list,patch,update,watch",
       "pods:delete,get,list,watch",
       "secrets:create,delete,get,list,patch,update,watch",

@@ -259,6 +259,8 @@ export class TradingVenueController {
       const ref = refOf(object);
       desired.add(`${object.kind}/${object.metadata.name}`);
       const current = this.deps.cache.get(object.kind, ref.namespace, ref.name);
+      // A claim is only created: it cannot shrink, and its owner may be gone (Retain).
+      if (object.kind === "PersistentVolumeClaim" && current !== undefined) continue;
       const result = await this.deps.applier.apply(ref, object, current);
       await this.noteApplied(live, object.kind, object.metadata.name, result, logger);
     }
@@ -372,14 +374,7 @@ export class TradingVenueController {
       ...(model.venue.spec.journal.enabled
         ? {
             journal: {
-              problem:
-                model.venue.spec.journal.databaseUrlSecret === undefined
-                  ? {
-                      reason: "EmbeddedDatabaseNotSupported",
-                      message:
-                        "the operator deploys the journal on PostgreSQL only: name the database URL Secret in spec.journal.databaseUrlSecret",
-                    }
-                  : null,
+              problem: null,
               workload: workload("Deployment", names.journal(model.name)),
             },
           }

@@ -5,6 +5,7 @@ import {
   journalConfig,
   marketDataConfig,
   POD_JOURNAL_DATABASE_URL_DIR,
+  POD_JOURNAL_PGLITE_DIR,
   POD_PORTS,
   riskGatewayConfig,
 } from "./service-configs.ts";
@@ -75,16 +76,19 @@ export function fixGatewayConfigMap(model: VenueModel): ConfigMap | undefined {
 }
 
 /**
- * The journal's config, or undefined when the spec does not enable it or names no database
- * Secret (an embedded database is not deployed by the operator yet). The database URL is
- * named by file only: the Secret's key, mounted at POD_JOURNAL_DATABASE_URL_DIR.
+ * The journal's config, or undefined when the spec does not enable it. The database URL is
+ * named by file only: the Secret's key, mounted at POD_JOURNAL_DATABASE_URL_DIR; without a
+ * database Secret, PGlite embedded on the journal's volume at POD_JOURNAL_PGLITE_DIR.
  */
 export function journalConfigMap(model: VenueModel): ConfigMap | undefined {
   const secret = model.venue.spec.journal.databaseUrlSecret;
-  if (secret === undefined) return undefined;
-  const config = journalConfig(model.venue, model.placement, {
-    databaseUrlFile: `${POD_JOURNAL_DATABASE_URL_DIR}/${secret.key}`,
-  });
+  const config = journalConfig(
+    model.venue,
+    model.placement,
+    secret !== undefined
+      ? { databaseUrlFile: `${POD_JOURNAL_DATABASE_URL_DIR}/${secret.key}` }
+      : { pgliteDir: POD_JOURNAL_PGLITE_DIR },
+  );
   return config === undefined ? undefined : configMap(model, names.journalConfig(model.name), "journal", config);
 }
 

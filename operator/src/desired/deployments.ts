@@ -1,4 +1,4 @@
-import { POD_JOURNAL_DATABASE_URL_DIR, POD_PORTS } from "./service-configs.ts";
+import { POD_JOURNAL_DATABASE_URL_DIR, POD_JOURNAL_PGLITE_DIR, POD_PORTS } from "./service-configs.ts";
 import { configHash, marketDataConfigMap, riskConfigMap, type ConfigMap } from "./config-maps.ts";
 import { fixSessionTokenIds, type FixSessionTokens } from "./secrets.ts";
 import {
@@ -182,19 +182,20 @@ export function fixGatewayDeployment(model: VenueModel, config: ConfigMap, token
  * position stored in the database and commits each batch with the new position; a second
  * projector on the same database would read the same position, project the same messages
  * again (harmless rows, ON CONFLICT DO NOTHING) and race to move the position, doubling the
- * database's write load for nothing. Queries scale with the database, not with pods. The
- * database URL is a file from the Secret spec.journal.databaseUrlSecret names (only its
- * key), never a value in the pod spec or the ConfigMap; the admin tokens authenticate
- * JournalQuery callers.
+ * database's write load for nothing; an embedded PGlite database is one process's files.
+ * Queries scale with the database, not with pods. The database URL is a file from the
+ * Secret spec.journal.databaseUrlSecret names (only its key), never a value in the pod spec
+ * or the ConfigMap; without one, PGlite lives on the journal's volume. The admin tokens
+ * authenticate JournalQuery callers.
  */
 export function journalDeployment(model: VenueModel, config: ConfigMap) {
-  const database = model.venue.spec.journal.databaseUrlSecret!;
+  const database = model.venue.spec.journal.databaseUrlSecret;
   return deployment(model, {
     component: "journal",
     name: names.journal(model.name),
     configMap: config.metadata.name,
     // The Secret's name and key are inputs too: pointing at another Secret rolls the pod.
-    hash: hashOf({ config: config.data, database }),
+    hash: hashOf({ config: config.data, database: database ?? null }),
     replicas: 1,
     image: model.images.journal,
     ports: [
@@ -207,18 +208,22 @@ export function journalDeployment(model: VenueModel, config: ConfigMap) {
     volumes: {
       volumes: [
         ...volumesOf(model, config.metadata.name),
-        {
-          name: "database-url",
-          secret: {
-            secretName: database.name,
-            defaultMode: SECRET_MODE,
-            items: [{ key: database.key, path: database.key }],
-          },
-        },
+        database !== undefined
+          ? {
+              name: "database-url",
+              secret: {
+                secretName: database.name,
+                defaultMode: SECRET_MODE,
+                items: [{ key: database.key, path: database.key }],
+              },
+            }
+          : { name: "journal-data", persistentVolumeClaim: { claimName: names.journalData(model.name) } },
       ],
       mounts: [
         ...volumeMountsOf(model),
-        { name: "database-url", mountPath: POD_JOURNAL_DATABASE_URL_DIR, readOnly: true },
+        database !== undefined
+          ? { name: "database-url", mountPath: POD_JOURNAL_DATABASE_URL_DIR, readOnly: true }
+          : { name: "journal-data", mountPath: POD_JOURNAL_PGLITE_DIR },
       ],
     },
   });

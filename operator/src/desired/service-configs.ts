@@ -266,6 +266,9 @@ export type JournalDatabase = { readonly databaseUrlFile: string } | { readonly 
 /** Where the operator mounts the journal's database URL Secret (its key as the file name). */
 export const POD_JOURNAL_DATABASE_URL_DIR = "/var/run/secrets/tradeplane/journal-db";
 
+/** Where the operator mounts the journal's volume for an embedded PGlite database. */
+export const POD_JOURNAL_PGLITE_DIR = "/var/lib/tradeplane/journal";
+
 /**
  * Journal configuration (input of services/journal's config schema), or undefined when the
  * spec does not enable the journal. The database URL is a secret: named by file only.

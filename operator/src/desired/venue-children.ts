@@ -25,6 +25,7 @@ import {
 import { adminTokenSecret, fixSessionTokenSecret, type AdminTokens, type FixSessionTokens } from "./secrets.ts";
 import { serviceAccount } from "./service-accounts.ts";
 import { engineService, fixGatewayService, journalService, marketDataService, riskService } from "./services.ts";
+import { journalDataClaim } from "./persistent-volume-claims.ts";
 import { engineStatefulSet } from "./stateful-sets.ts";
 import { upstreamSchemaError, type KubeObjectLike } from "./upstream-schemas.ts";
 import type { VenueModel } from "./venue-model.ts";
@@ -39,7 +40,8 @@ import type { VenueModel } from "./venue-model.ts";
  * their Secret (with FIX disabled too, until the controller has revoked them), and the
  * gateway's Deployment exists only once every session has one (`allIssued`).
  *
- * With spec.journal.enabled and a database Secret, the journal's objects too.
+ * With spec.journal.enabled, the journal's objects too: on PostgreSQL (its URL from the
+ * Secret the spec names), or on PGlite embedded on a volume of its own.
  */
 export interface FixTokensInput {
   readonly tokens: FixSessionTokens;
@@ -75,6 +77,7 @@ export function venueChildren(
     marketDataConfigMap(model),
     ...(fix ? [fixConfig] : []),
     ...(journal ? [journalConfig] : []),
+    ...(journal && model.venue.spec.journal.databaseUrlSecret === undefined ? [journalDataClaim(model)] : []),
     ...model.partitions.map((p) => engineService(model, p)),
     riskService(model),
     marketDataService(model),
@@ -94,7 +97,10 @@ export function venueChildren(
     riskNetworkPolicy(model),
     marketDataNetworkPolicy(model),
     ...(fix ? [fixGatewayNetworkPolicy(model)] : []),
-    ...(journal ? [journalNetworkPolicy(model), journalDatabaseNetworkPolicy(model)] : []),
+    ...(journal ? [journalNetworkPolicy(model)] : []),
+    ...(journal && model.venue.spec.journal.databaseUrlSecret !== undefined
+      ? [journalDatabaseNetworkPolicy(model)]
+      : []),
     egressNetworkPolicy(model),
   ];
   const invalid = objects.map(upstreamSchemaError).filter((e): e is string => e !== undefined);

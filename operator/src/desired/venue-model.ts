@@ -123,6 +123,7 @@ export const names = {
   fixSessionTokens: (venue: string) => `${venue}-fix-session-tokens`,
   journal: (venue: string) => `${venue}-journal`,
   journalConfig: (venue: string) => `${venue}-journal-config`,
+  journalData: (venue: string) => `${venue}-journal-data`,
   serviceAccount: (venue: string, component: Component) => `${venue}-${component}`,
   adminToken: (venue: string) => `${venue}-admin-tokens`,
   policy: (venue: string, what: string) => `${venue}-${what}`,

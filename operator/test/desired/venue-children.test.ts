@@ -39,6 +39,24 @@ const scenarios = [
     { tokens: FIX_TOKENS, allIssued: true },
   ],
   ["the journal on PostgreSQL", "journal-postgres", JOURNAL_ON_POSTGRES, undefined],
+  [
+    "the journal on embedded PGlite, with deletionPolicy Delete",
+    "journal-embedded",
+    JOURNAL_ON_POSTGRES.replace(
+      "databaseUrlSecret: { name: nse-journal-db, key: url }",
+      "embeddedStorage: 20Gi",
+    ).replace("spec:", "spec:\n  deletionPolicy: Delete"),
+    undefined,
+  ],
+  [
+    "the journal on embedded PGlite, with deletionPolicy Delete",
+    "journal-embedded",
+    JOURNAL_ON_POSTGRES.replace(
+      "databaseUrlSecret: { name: nse-journal-db, key: url }",
+      "embeddedStorage: 20Gi",
+    ).replace("spec:", "spec:\n  deletionPolicy: Delete"),
+    undefined,
+  ],
 ] as const;
 
 describe("a venue's children", () => {
@@ -54,8 +72,10 @@ describe("a venue's children", () => {
       expect(upstreamSchemaError(object)).toBeUndefined();
   });
 
-  it("give every child the venue as its controlling owner", () => {
-    for (const object of venueChildren(modelOf(EXAMPLE_TEXT), TOKENS).objects)
+  it("give every child the venue as its controlling owner, but a journal volume retained with the streams", () => {
+    for (const object of venueChildren(modelOf(EXAMPLE_TEXT), TOKENS).objects.filter(
+      (o) => o.kind !== "PersistentVolumeClaim",
+    ))
       expect(object.metadata.ownerReferences).toEqual([
         expect.objectContaining({ kind: "TradingVenue", name: "demo", controller: true, blockOwnerDeletion: true }),
       ]);
@@ -200,11 +220,31 @@ describe("the journal's children", () => {
     expect(JSON.stringify(config)).not.toMatch(/postgres(ql)?:\/\//);
   });
 
-  it("are none without the journal, or with an embedded database the operator does not deploy", () => {
-    expect(journalObjects(EXAMPLE_TEXT)).toEqual([]);
-    expect(
-      journalObjects(JOURNAL_ON_POSTGRES.replace("databaseUrlSecret: { name: nse-journal-db, key: url }", "")),
-    ).toEqual([]);
+  it("are none without the journal", () => {
+    expect(journalObjects(PINNED_TWO_PARTITIONS)).toEqual([]);
+  });
+
+  const EMBEDDED = JOURNAL_ON_POSTGRES.replace("databaseUrlSecret: { name: nse-journal-db, key: url }", "");
+  it("put an embedded database on a volume of its own, with no way out to a database", () => {
+    expect(journalObjects(EMBEDDED).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      "ServiceAccount/nse-journal",
+      "ConfigMap/nse-journal-config",
+      "PersistentVolumeClaim/nse-journal-data",
+      "Service/nse-journal",
+      "Deployment/nse-journal",
+      "PodDisruptionBudget/nse-journal",
+      "NetworkPolicy/nse-journal",
+    ]);
+    const config = journalObjects(EMBEDDED).find((o) => o.kind === "ConfigMap")!;
+    expect(JSON.stringify(config)).toContain("pgliteDir: /var/lib/tradeplane/journal");
+  });
+
+  it.each([
+    ["Retain (the default): the volume outlives the venue, as its streams do", EMBEDDED, undefined],
+    ["Delete: the venue owns the volume", EMBEDDED.replace("spec:", "spec:\n  deletionPolicy: Delete"), "TradingVenue"],
+  ])("follow deletionPolicy %s", (_name, text, owner) => {
+    const claim = journalObjects(text).find((o) => o.kind === "PersistentVolumeClaim")!;
+    expect((claim.metadata.ownerReferences as { kind: string }[] | undefined)?.[0]?.kind).toBe(owner);
   });
 });
 

@@ -151,4 +151,18 @@ describe("the operator deploying a venue's journal", () => {
     }, 60_000);
     expect((await kube.request("GET", `/api/v1/namespaces/${NS}/secrets/${VENUE}-journal-db`)).status).toBe(200);
   }, 180_000);
+
+  it("puts an embedded database on a volume that outlives the venue (deletionPolicy Retain)", async () => {
+    await kube.kubectl(["apply", "-f", "-"], VENUE_YAML(true).replace(/ {4}databaseUrlSecret: .*\n/, ""));
+    await venueWith(3, "True");
+    const claim = await kube.request<Child>(
+      "GET",
+      `/api/v1/namespaces/${NS}/persistentvolumeclaims/${VENUE}-journal-data`,
+    );
+    expect(claim.status).toBe(200);
+    expect(claim.body.metadata.ownerReferences).toBeUndefined();
+    expect(claim.body.spec).toMatchObject({ resources: { requests: { storage: "10Gi" } } });
+    expect((await child("ConfigMap")).body.data!["config.yaml"]).toContain("pgliteDir: /var/lib/tradeplane/journal");
+    expect((await child("DatabasePolicy")).status).toBe(404);
+  }, 180_000);
 });
