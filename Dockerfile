@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Tradeplane's container images: one image per runtime component, built from this one file
-# with --target (engine, risk, market-data, fix-gateway, strategy-runtime, operator, cli). Each holds only the production
+# with --target (engine, risk, market-data, fix-gateway, journal, strategy-runtime, operator, cli). Each holds only the production
 # dependencies of its own workspace; the base, tini and the source layers are the same.
 #
 #   docker build --target engine -t tradeplane/engine .        (or: podman build, scripts/images)
@@ -56,6 +56,9 @@ RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/oper
 
 FROM deps AS deps-fix-gateway
 RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/fix-gateway && rm -rf /root/.npm
+
+FROM deps AS deps-journal
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/journal && rm -rf /root/.npm
 
 FROM deps AS deps-strategy-runtime
 RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/strategy-runtime && rm -rf /root/.npm
@@ -132,6 +135,17 @@ LABEL org.opencontainers.image.title="tradeplane-fix-gateway" \
       org.opencontainers.image.description="Tradeplane FIX 4.4 acceptor in front of the risk gateway's OrderEntry"
 EXPOSE 9878 9467
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "services/fix-gateway/src/main.ts"]
+
+FROM runtime AS journal
+COPY --from=deps-journal /app/ ./
+COPY proto proto
+COPY packages packages
+COPY services services
+COPY operator operator
+LABEL org.opencontainers.image.title="tradeplane-journal" \
+      org.opencontainers.image.description="Tradeplane trade journal: the event stream projected into PostgreSQL, JournalQuery gRPC"
+EXPOSE 50081 9468
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "services/journal/src/main.ts"]
 
 FROM runtime AS strategy-runtime
 COPY --from=deps-strategy-runtime /app/ ./

@@ -7,7 +7,7 @@
 #
 #  1. builds the images of the root Dockerfile: with docker (`docker build --target`), or
 #     with podman through scripts/images (the images the tests run), saved and loaded as archives;
-#  2. creates the kind cluster from manifests/kind.yaml (static CPU manager), unless it exists;
+#  2. creates the kind cluster from manifests/kind/cluster.yaml (static CPU manager), unless it exists;
 #  3. loads the images into its nodes;
 #  4. installs NATS with JetStream: manifests/kind/nats.yaml (one server, the default), or
 #     the official NATS chart with three servers (--nats official; needs the network);
@@ -17,7 +17,7 @@
 #     port-forward) and runs `helm test`: the CLI's image sends an order and checks its report.
 # Every step is idempotent: a second run (with --keep) reuses the cluster and changes only
 # what changed. Without --keep the cluster is deleted at the end, whatever happened.
-# Environment: KIND_CLUSTER (default tradeplane-e2e), KIND_CONFIG (default manifests/kind.yaml),
+# Environment: KIND_CLUSTER (default tradeplane-e2e), KIND_CONFIG (default manifests/kind/cluster.yaml),
 # TP_E2E_TAG (image tag, default e2e).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,7 +30,7 @@ fail() {
 }
 
 cluster="${KIND_CLUSTER:-tradeplane-e2e}"
-kind_config="${KIND_CONFIG:-manifests/kind.yaml}"
+kind_config="${KIND_CONFIG:-manifests/kind/cluster.yaml}"
 tag="${TP_E2E_TAG:-e2e}"
 venue_ns=markets
 release_ns=tradeplane-system
@@ -153,14 +153,11 @@ helm --kube-context "$ctx" upgrade --install tradeplane charts/tradeplane \
 # --- 6. the example venue -----------------------------------------------------------------
 k create namespace "$venue_ns" --dry-run=client -o yaml | k apply -f -
 k -n "$venue_ns" apply -f examples/venue.yaml
-# Engines go to the nodes the kind config labels for them (either config's label).
+# Engines go to the nodes the kind config labels for them (none with another KIND_CONFIG).
 engine_label=""
-for label in node-role.tradeplane.io/engine=true tradeplane.io/pool=engines; do
-  if [ -n "$(k get nodes -l "$label" -o name)" ]; then
-    engine_label="$label"
-    break
-  fi
-done
+if [ -n "$(k get nodes -l node-role.tradeplane.io/engine=true -o name)" ]; then
+  engine_label="node-role.tradeplane.io/engine=true"
+fi
 patch='{"spec":{"images":{"pullPolicy":"Never"}}}'
 if [ -n "$engine_label" ]; then
   patch="{\"spec\":{\"images\":{\"pullPolicy\":\"Never\"},\"engine\":{\"placement\":{\"nodeSelector\":{\"${engine_label%%=*}\":\"${engine_label#*=}\"}}}}}"

@@ -26,7 +26,13 @@ export interface OperatorConfig {
   readonly resyncSeconds: number;
   /** Least time between status writes that only move a venue's log sequences. */
   readonly sequenceStatusSeconds: number;
-  readonly images: { readonly engine: string; readonly risk: string; readonly marketData: string };
+  readonly images: {
+    readonly engine: string;
+    readonly risk: string;
+    readonly marketData: string;
+    readonly fixGateway: string;
+    readonly journal: string;
+  };
   readonly logLevel: "error" | "warn" | "info" | "debug";
   /** venue name -> host:port of its risk gateway, for an operator outside the cluster. */
   readonly riskAddresses: Readonly<Record<string, string>>;
@@ -129,7 +135,13 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
     workers: positiveInt("workers", values.workers, 1, 64),
     resyncSeconds: positiveInt("resync-seconds", values["resync-seconds"], 1, 86_400),
     sequenceStatusSeconds: positiveInt("sequence-status-seconds", values["sequence-status-seconds"], 1, 3_600),
-    images: { engine: `${repo}/engine:${tag}`, risk: `${repo}/risk:${tag}`, marketData: `${repo}/market-data:${tag}` },
+    images: {
+      engine: `${repo}/engine:${tag}`,
+      risk: `${repo}/risk:${tag}`,
+      marketData: `${repo}/market-data:${tag}`,
+      fixGateway: `${repo}/fix-gateway:${tag}`,
+      journal: `${repo}/journal:${tag}`,
+    },
     logLevel: level as OperatorConfig["logLevel"],
     riskAddresses: Object.fromEntries(
       (values["risk-address"] ?? []).map((pair) => {

@@ -67,6 +67,17 @@ export async function startOperator(config: OperatorConfig): Promise<{ shutdown:
   });
   const applier = new Applier(client);
   const events = new EventRecorder(client, logger);
+  // Each venue's RiskAdmin API, with the admin tokens the venue controller generated:
+  // strategies' accounts and tokens, and the FIX gateway's session tokens.
+  const accounts = new RiskAdminAccounts({
+    adminToken: (at, role) => {
+      const secret = manager.cache.get("Secret", at.namespace, names.adminToken(at.venue));
+      const token = (secret?.data as Record<string, string> | undefined)?.[role];
+      return token === undefined ? undefined : Buffer.from(token, "base64").toString("utf8");
+    },
+    addressOf: (at) => config.riskAddresses[at.venue] ?? `${names.risk(at.venue)}.${at.namespace}.svc:50061`,
+  });
+  shutdown.add("risk admin clients", () => accounts.close());
   manager.register(
     new TradingVenueController({
       client,
@@ -77,18 +88,10 @@ export async function startOperator(config: OperatorConfig): Promise<{ shutdown:
       defaults: { images: config.images, natsUrl: config.natsUrl },
       clock: () => new Date(),
       newToken: () => randomBytes(ADMIN_TOKEN_BYTES).toString("base64url"),
+      sessionTokens: accounts,
       sequenceStatusIntervalMs: config.sequenceStatusSeconds * 1000,
     }),
   );
-  const accounts = new RiskAdminAccounts({
-    adminToken: (at, role) => {
-      const secret = manager.cache.get("Secret", at.namespace, names.adminToken(at.venue));
-      const token = (secret?.data as Record<string, string> | undefined)?.[role];
-      return token === undefined ? undefined : Buffer.from(token, "base64").toString("utf8");
-    },
-    addressOf: (at) => config.riskAddresses[at.venue] ?? `${names.risk(at.venue)}.${at.namespace}.svc:50061`,
-  });
-  shutdown.add("risk admin clients", () => accounts.close());
   manager.register(
     new StrategyDeploymentController({
       client,

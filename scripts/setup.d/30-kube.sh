@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154  # root and tools: set by scripts/setup, which sources this
 # kube-apiserver, kube-controller-manager and etcd for the operator's integration tests
 # (packages/testkit's KubeCluster). envtest's convention comes first: what the folder that
 # KUBEBUILDER_ASSETS names holds is used and not built (setup-envtest's folders hold
@@ -54,7 +54,7 @@ kube_go_build() {
 # every one of them to its published v0.<minor>.<patch> instead.
 kube_gomod() {
   local version="$1" staging="v0.${1#v1.}" mod names
-  mod="$(cd "$root/tools" && GOTOOLCHAIN=local GOFLAGS= go mod download -json "k8s.io/kubernetes@$version" 2>/dev/null |
+  mod="$(cd "$root/tools" && GOTOOLCHAIN=local GOFLAGS='' go mod download -json "k8s.io/kubernetes@$version" 2>/dev/null |
     sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
   [ -n "$mod" ] && [ -f "$mod" ] || return 1
   names="$(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p' "$mod")"

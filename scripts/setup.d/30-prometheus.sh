@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Prometheus and promtool (Debian's prometheus package): the alert-rule unit tests and the
 # test that runs every dashboard and alert query against a live local venue, and the chart
 # tests (`promtool check rules` on the rules the chart ships).

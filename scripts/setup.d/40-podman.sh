@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # podman, buildah and runc build and run the container images (scripts/images and the image
 # tests); debootstrap makes the local Node base image where none can be pulled. Debian's
 # packages; scripts/podman/containers.conf selects runc and cgroupfs.

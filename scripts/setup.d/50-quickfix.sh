@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # QuickFIX (C++) and g++: the FIX gateway's interoperability test compiles a small QuickFIX
 # initiator (services/fix-gateway/test/integration/quickfix/initiator.cpp) against Debian's
 # libquickfix-dev. Sourced by scripts/setup.

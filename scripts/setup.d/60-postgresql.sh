@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # PostgreSQL server binaries (Debian's postgresql package): the journal's integration tests
 # and bench:journal start a throwaway server with packages/testkit's PostgresServer, which
 # looks for Debian's versioned binaries under /usr/lib/postgresql/*/bin (they are not on

@@ -104,6 +104,7 @@ describe("the values", () => {
     ["a namespace that is no DNS label", "operator.watchNamespaces[0]=Trading_A", "/operator/watchNamespaces/0"],
     ["a digest that is not sha256", "operator.image.digest=latest", "/operator/image/digest"],
     ["a negative test price", "tests.order.price=-1", "/tests/order/price"],
+    ["a sequence status interval of zero", "operator.sequenceStatusSeconds=0", "/operator/sequenceStatusSeconds"],
     [
       "a scrape interval without a unit",
       "monitoring.serviceMonitor.interval=30",
@@ -111,6 +112,11 @@ describe("the values", () => {
     ],
   ])("values.schema.json refuses %s", async (_name, set, message) => {
     await expect(render({ set: [set] })).rejects.toThrow(message);
+  });
+
+  it("passes operator.sequenceStatusSeconds to the operator", async () => {
+    const c = operatorContainer(await render({ set: ["operator.sequenceStatusSeconds=120"] }));
+    expect(c.args).toContain("--sequence-status-seconds=120");
   });
 
   it("refuses two operator replicas without leader election", async () => {
@@ -158,6 +164,7 @@ describe("the operator", () => {
         "--identity=$(POD_NAME)",
         "--image-repository=ghcr.io/tradeplane",
         "--image-tag=0.1.0",
+        "--sequence-status-seconds=30",
       ]),
     );
     expect(c.env?.map((e) => e.name)).toEqual(["POD_NAMESPACE", "POD_NAME"]);
@@ -174,6 +181,7 @@ describe("the operator", () => {
       "deployments:create,delete,get,list,patch,update,watch",
       "events:create,patch",
       "networkpolicies:create,delete,get,list,patch,update,watch",
+      "persistentvolumeclaims:create,get,list,patch,watch",
       "poddisruptionbudgets:create,delete,get,list,patch,update,watch",
       "pods:delete,get,list,watch",
       "secrets:create,delete,get,list,patch,update,watch",

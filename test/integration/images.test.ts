@@ -50,7 +50,7 @@ let tokens: Record<string, string> = {};
 let placement: Placement;
 
 beforeAll(async () => {
-  const built = await buildImages(["engine", "risk", "market-data", "cli"]);
+  const built = await buildImages(["engine", "risk", "market-data", "journal", "cli"]);
   images = Object.fromEntries(built.map((b) => [b.image.split("/")[2]!.split(":")[0]!, b.image]));
   server = await NatsServer.start();
   nc = await connectTo(server.url);
@@ -71,6 +71,7 @@ describe("each service image, run as a restricted pod", () => {
     ["matching engine", "engine"],
     ["risk gateway", "risk"],
     ["market-data service", "market-data"],
+    ["trade journal", "journal"],
   ])(
     "the %s becomes ready, answers gRPC health, stops on SIGTERM within its grace period and writes nothing",
     async (_name, component) => {

@@ -5,17 +5,22 @@ import { describe, expect, it } from "vitest";
 import { findBinary, REPO_ROOT } from "@tradeplane/testkit";
 
 /**
- * The project's executable shell scripts parse (`bash -n`) and are clean under the real
- * shellcheck. For scripts/e2e-kind.sh these are the only checks our machines can make: it
- * needs Docker and kind (docs/helm.md says what it proves and where).
+ * The project's shell scripts parse (`bash -n`) and are clean under the real shellcheck:
+ * every `*.sh` under scripts/ (the fragments scripts/setup sources included, which say their
+ * shell with a `# shellcheck shell=bash` directive) and every file there with a bash shebang.
+ * For scripts/e2e-kind.sh these are the only checks our machines can make: it needs Docker
+ * and kind (docs/helm.md says what it proves and where).
  */
 
 const SCRIPTS_DIR = join(REPO_ROOT, "scripts");
 
-/** Files directly in scripts/ that start with a bash shebang. */
-const scripts = readdirSync(SCRIPTS_DIR)
-  .filter((name) => statSync(join(SCRIPTS_DIR, name)).isFile())
-  .filter((name) => /^#!.*\bbash\b/.test(readFileSync(join(SCRIPTS_DIR, name), "utf8").split("\n", 1)[0]!))
+/** Paths under scripts/ of the shell scripts: `*.sh`, or a bash shebang. */
+const scripts = readdirSync(SCRIPTS_DIR, { recursive: true, encoding: "utf8" })
+  .filter((path) => statSync(join(SCRIPTS_DIR, path)).isFile())
+  .filter(
+    (path) =>
+      path.endsWith(".sh") || /^#!.*\bbash\b/.test(readFileSync(join(SCRIPTS_DIR, path), "utf8").split("\n", 1)[0]!),
+  )
   .sort();
 
 function run(binary: string, args: readonly string[]): Promise<{ code: number; output: string }> {
@@ -27,8 +32,10 @@ function run(binary: string, args: readonly string[]): Promise<{ code: number; o
 }
 
 describe("the project's shell scripts", () => {
-  it("include scripts/e2e-kind.sh, scripts/images and scripts/setup", () => {
-    expect(scripts).toEqual(expect.arrayContaining(["e2e-kind.sh", "images", "setup"]));
+  it("include scripts/e2e-kind.sh, scripts/images, scripts/setup and the fragments it sources", () => {
+    expect(scripts).toEqual(
+      expect.arrayContaining(["e2e-kind.sh", "images", "setup", "setup.d/30-kube.sh", "setup.d/60-shellcheck.sh"]),
+    );
   });
 
   it.each(scripts)("scripts/%s parses with bash -n and is clean under shellcheck", async (name) => {

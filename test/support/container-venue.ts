@@ -8,6 +8,7 @@ import { ensureLogFormat, provision, venueProvisioningPlan } from "@tradeplane/p
 import { parseManifests, venueFrom, type TradingVenue } from "@tradeplane/operator/api/v1alpha1";
 import {
   engineServiceConfig,
+  journalConfig,
   marketDataConfig,
   riskGatewayConfig,
   streamSettings,
@@ -75,7 +76,7 @@ export async function freeServicePorts(): Promise<ServicePorts> {
   };
 }
 
-export type Component = "engine" | "risk" | "market-data";
+export type Component = "engine" | "risk" | "market-data" | "journal";
 
 /** A service of the venue as a container: where its ports are, how it was configured. */
 export interface ServiceContainer {
@@ -96,18 +97,25 @@ export async function runService(
   placement: Placement,
 ): Promise<ServiceContainer> {
   const { ports } = placement;
-  const config =
-    component === "engine"
-      ? engineServiceConfig(venue, 0, placement)
-      : component === "risk"
-        ? riskGatewayConfig(venue, placement)
-        : marketDataConfig(venue, placement);
-  const [grpcPort, opsPort] =
-    component === "engine"
-      ? [ports.engineGrpc(0), ports.engineOps(0)]
-      : component === "risk"
-        ? [ports.riskGrpc, ports.riskOps]
-        : [ports.marketDataGrpc, ports.marketDataOps];
+  const config = {
+    engine: () => engineServiceConfig(venue, 0, placement),
+    risk: () => riskGatewayConfig(venue, placement),
+    "market-data": () => marketDataConfig(venue, placement),
+    // The journal's database embedded in memory (pgliteDir ""): a read-only root filesystem
+    // and a small /tmp leave no room for files, and PostgreSQL is another test's business.
+    journal: () =>
+      journalConfig(
+        { ...venue, spec: { ...venue.spec, journal: { ...venue.spec.journal, enabled: true } } },
+        placement,
+        { pgliteDir: "" },
+      ),
+  }[component]();
+  const [grpcPort, opsPort] = {
+    engine: [ports.engineGrpc(0), ports.engineOps(0)],
+    risk: [ports.riskGrpc, ports.riskOps],
+    "market-data": [ports.marketDataGrpc, ports.marketDataOps],
+    journal: [ports.journalGrpc, ports.journalOps],
+  }[component];
   // A folder mounted on the image's /etc/tradeplane, readable by its user (uid 1000), as a
   // ConfigMap volume is.
   const dir = mkdtempSync(join(tmpdir(), "tp-image-config-"));

@@ -81,6 +81,7 @@ export async function runFixGateway(
           cancelOnDisconnect: false,
           maxMessagesPerSecond: 0,
         })),
+        service: { type: "ClusterIP" },
       },
     },
   };

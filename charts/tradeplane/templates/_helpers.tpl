@@ -91,6 +91,11 @@ Call with (dict "root" $ "image" .Values.operator.image).
 - apiGroups: [networking.k8s.io]
   resources: [networkpolicies]
   verbs: [get, list, watch, create, patch, update, delete]
+# The journal's embedded database volume: created once, never deleted by the operator
+# (with deletionPolicy Delete the garbage collector removes it with the venue).
+- apiGroups: [""]
+  resources: [persistentvolumeclaims]
+  verbs: [get, list, watch, create, patch]
 # Engine pods: watched for readiness, deleted one at a time to roll them (OnDelete).
 - apiGroups: [""]
   resources: [pods]

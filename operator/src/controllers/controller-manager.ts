@@ -39,6 +39,7 @@ export const WATCHED: readonly { apiVersion: string; kind: string; labelSelector
   { apiVersion: "tradeplane.io/v1alpha1", kind: "TradingVenue" },
   { apiVersion: "tradeplane.io/v1alpha1", kind: "StrategyDeployment" },
   { apiVersion: "v1", kind: "ServiceAccount", labelSelector: MANAGED },
+  { apiVersion: "v1", kind: "PersistentVolumeClaim", labelSelector: MANAGED },
   { apiVersion: "v1", kind: "Secret", labelSelector: MANAGED },
   { apiVersion: "v1", kind: "ConfigMap", labelSelector: MANAGED },
   { apiVersion: "v1", kind: "Service", labelSelector: MANAGED },

@@ -12,6 +12,7 @@ import type { Applier } from "../kube/apply.ts";
 import { mergeConditions, type Condition, type ConditionInput } from "../kube/conditions.ts";
 import type { KubeClient } from "../kube/kube-client.ts";
 import { refOf, type KubeObject } from "../kube/kube-object.ts";
+import { lastFigures, positionsReport, type PositionsRead } from "../policies/strategy-figures.ts";
 import type { EventRecorder } from "./event-recorder.ts";
 import type { ObjectCache } from "./object-cache.ts";
 import type { StrategyAccounts, VenueRef } from "./strategy-accounts.ts";
@@ -101,9 +102,10 @@ export class StrategyDeploymentController {
             reason: "WaitingForVenue",
             message: "the account is set up once the venue is ready",
           },
+          positionsReport({ ok: false, why: message }, lastFigures(live.status)).condition,
           { type: "Ready", status: "False", reason: "WaitingForVenue", message },
         ],
-        {},
+        { ...lastFigures(live.status) },
       );
       return { after: VENUE_WAIT_MS };
     }
@@ -146,8 +148,15 @@ export class StrategyDeploymentController {
       bound = { type: "Bound", status: "False", reason: "AccountSetupFailed", message: (err as Error).message };
     }
     await this.applyChildren(live, model, token, logger);
-    const positions =
-      bound.status === "True" ? await this.deps.accounts.positions(at, strategy.spec.account).catch(() => []) : [];
+    const read: PositionsRead =
+      bound.status === "True"
+        ? await this.deps.accounts.positions(at, strategy.spec.account).then(
+            (positions) => ({ ok: true as const, positions }),
+            (err: unknown) => ({ ok: false as const, why: (err as Error).message }),
+          )
+        : { ok: false, why: bound.message };
+    if (!read.ok) logger.warn({ err: read.why }, "positions not read; status keeps the last ones");
+    const figures = positionsReport(read, lastFigures(live.status));
     const deployment = this.deps.cache.get("Deployment", namespace, strategyNames.workload(name));
     const available = ((deployment?.status as { availableReplicas?: number } | undefined)?.availableReplicas ?? 0) >= 1;
     const running = strategy.spec.paused || available;
@@ -162,8 +171,6 @@ export class StrategyDeploymentController {
               message: strategy.spec.paused ? "paused: scaled to zero, kill switch engaged" : "the strategy is running",
             }
           : { type: "Ready", status: "False", reason: "PodNotReady", message: "the strategy pod is not ready" };
-    const realised = positions.reduce((n, p) => n + p.realisedPnl, 0);
-    const unrealised = positions.reduce((n, p) => n + p.unrealisedPnl, 0);
     const phase =
       bound.status !== "True" ? "Degraded" : strategy.spec.paused ? "Paused" : available ? "Running" : "Pending";
     await this.writeStatus(
@@ -172,18 +179,10 @@ export class StrategyDeploymentController {
       [
         { type: "VenueReady", status: "True", reason: "VenueReady", message: `TradingVenue ${at.venue} is ready` },
         bound,
+        figures.condition,
         ready,
       ],
-      {
-        positions: positions.map((p) => ({
-          symbol: p.symbol,
-          position: p.position,
-          realisedPnl: p.realisedPnl,
-          unrealisedPnl: p.unrealisedPnl,
-        })),
-        grossPosition: positions.reduce((n, p) => n + Math.abs(p.position), 0),
-        pnl: { realised, unrealised, total: realised + unrealised },
-      },
+      { ...figures.figures },
     );
     // A gateway that cannot be reached (not up yet, restarting) is tried again with the
     // queue's backoff, not at the next status refresh: no gateway event would wake us.

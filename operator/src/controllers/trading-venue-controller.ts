@@ -24,6 +24,12 @@ import { sequenceReport, type SequenceReport } from "../policies/sequence-status
 import { unsafeStreamChanges } from "../policies/stream-changes.ts";
 import { venueConditions, venueCpuPinning, type Problem, type WorkloadState } from "../policies/venue-conditions.ts";
 import type { EventRecorder } from "./event-recorder.ts";
+import {
+  reconcileFixSessionTokens,
+  storedFixSessionTokens,
+  type FixTokensState,
+  type SessionTokenIssuer,
+} from "./fix-session-tokens.ts";
 import type { ObjectCache } from "./object-cache.ts";
 import type { PartitionPrimary, VenueStreams } from "./venue-streams.ts";
 
@@ -55,11 +61,14 @@ export interface VenueControllerDeps {
   readonly defaults: OperatorDefaults;
   readonly clock: () => Date;
   readonly newToken: () => string;
+  /** The venue's RiskAdmin token RPCs: the FIX gateway's session tokens are issued there. */
+  readonly sessionTokens: SessionTokenIssuer;
   /** Least time between two status writes that only move log sequences (see policies/sequence-status.ts). */
   readonly sequenceStatusIntervalMs: number;
 }
 
-export type ReconcileOutcome = "done" | { after: number };
+/** "retry": again after the queue's backoff (the risk gateway could not issue or revoke a token). */
+export type ReconcileOutcome = "done" | "retry" | { after: number };
 
 /** How soon to look again while pods roll or wait: the informers also wake us on changes. */
 const ROLL_RECHECK_MS = 5_000;
@@ -119,7 +128,8 @@ export class TradingVenueController {
 
     const streams = await this.reconcileStreams(live, venue, logger);
     const model = venueModel(venue, this.deps.defaults);
-    const { objects, invalid } = venueChildren(model, this.adminTokens(model));
+    const fixTokens = await this.fixSessionTokens(live, model);
+    const { objects, invalid } = venueChildren(model, this.adminTokens(model), fixTokens);
     if (invalid.length > 0) {
       await this.event(live, "Warning", "InvalidSpec", invalid.join("; "));
       await this.writeStatus(
@@ -136,10 +146,11 @@ export class TradingVenueController {
       .appliedSequences(model.name, model.partitions)
       .catch(() => new Map<number, number>());
     const roll = await this.rollEngines(live, model, primaries, logger);
-    const sequencesHeldMs = await this.writeVenueStatus(live, model, streams.problem, roll, primaries, {
+    const sequencesHeldMs = await this.writeVenueStatus(live, model, streams.problem, roll, primaries, fixTokens, {
       lastCommandSequence: streams.lastCommandSequence,
       applied,
     });
+    if (fixTokens.problem !== null) return "retry";
     const rollAfter = roll.action === "none" ? undefined : roll.action === "hold" ? HELD_RECHECK_MS : ROLL_RECHECK_MS;
     const after = Math.min(rollAfter ?? Infinity, sequencesHeldMs ?? Infinity);
     return after === Infinity ? "done" : { after };
@@ -187,6 +198,56 @@ export class TradingVenueController {
     return Object.fromEntries(ADMIN_TOKEN_KEYS.map((k) => [k, tokenOf(k)])) as AdminTokens;
   }
 
+  /**
+   * The FIX gateway's session tokens: those in the Secret, with tokens issued for new
+   * sessions and revoked for removed ones (all of them with FIX disabled). The risk gateway
+   * issues them, so nothing is asked of it before its Deployment has a ready pod.
+   */
+  private async fixSessionTokens(live: KubeObject, model: VenueModel): Promise<FixTokensState> {
+    const { fix } = model.venue.spec;
+    const ref = {
+      apiVersion: "v1",
+      kind: "Secret",
+      namespace: model.namespace,
+      name: names.fixSessionTokens(model.name),
+    };
+    let stored = storedFixSessionTokens(this.deps.cache.get("Secret", ref.namespace, ref.name));
+    // The cache can lag behind the Secret this controller has just written, and a token
+    // believed lost is revoked and replaced: ask the API server before issuing.
+    const wanted = fix.enabled ? fix.sessions.map((s) => s.id) : [];
+    if (wanted.some((id) => !stored.has(id))) stored = storedFixSessionTokens(await this.deps.client.get(ref));
+    if (!fix.enabled && stored.size === 0) return { tokens: stored, allIssued: false, problem: null };
+    const risk = this.deps.cache.get("Deployment", model.namespace, names.risk(model.name));
+    if (((risk?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0) < 1) {
+      const waiting = fix.enabled && wanted.every((id) => stored.has(id));
+      return {
+        tokens: stored,
+        allIssued: waiting,
+        problem: waiting
+          ? null
+          : { reason: "WaitingForRiskGateway", message: "session tokens are issued once the risk gateway is ready" },
+      };
+    }
+    const at = { namespace: model.namespace, venue: model.name };
+    return reconcileFixSessionTokens(
+      this.deps.sessionTokens,
+      {
+        issued: (id, tokenId, account) =>
+          this.event(
+            live,
+            "Normal",
+            "TokenIssued",
+            `FIX session ${id}: token ${tokenId} issued for account ${account}`,
+          ),
+        revoked: (id, tokenId, why) =>
+          this.event(live, "Normal", "TokenRevoked", `FIX session ${id}: token ${tokenId} revoked: ${why}`),
+      },
+      at,
+      fix,
+      stored,
+    );
+  }
+
   private async applyChildren(
     live: KubeObject,
     model: VenueModel,
@@ -198,6 +259,8 @@ export class TradingVenueController {
       const ref = refOf(object);
       desired.add(`${object.kind}/${object.metadata.name}`);
       const current = this.deps.cache.get(object.kind, ref.namespace, ref.name);
+      // A claim is only created: it cannot shrink, and its owner may be gone (Retain).
+      if (object.kind === "PersistentVolumeClaim" && current !== undefined) continue;
       const result = await this.deps.applier.apply(ref, object, current);
       await this.noteApplied(live, object.kind, object.metadata.name, result, logger);
     }
@@ -273,6 +336,7 @@ export class TradingVenueController {
     streams: Problem | null,
     roll: RollStep,
     primaries: ReadonlyMap<number, PartitionPrimary>,
+    fixTokens: FixTokensState,
     observed: { lastCommandSequence: number | undefined; applied: ReadonlyMap<number, number> },
   ): Promise<number | undefined> {
     const workload = (kind: string, name: string): WorkloadState | undefined => {
@@ -299,6 +363,22 @@ export class TradingVenueController {
         model.venue.spec.engine.cpus,
         model.partitions.map((p) => primaries.get(p)?.cpusAllowed),
       ),
+      ...(model.venue.spec.fix.enabled
+        ? {
+            fixGateway: {
+              tokens: fixTokens.problem,
+              workload: workload("Deployment", names.fixGateway(model.name)),
+            },
+          }
+        : {}),
+      ...(model.venue.spec.journal.enabled
+        ? {
+            journal: {
+              problem: null,
+              workload: workload("Deployment", names.journal(model.name)),
+            },
+          }
+        : {}),
     });
     conditions.push(
       roll.action === "hold" || roll.action === "wait" || roll.action === "delete-pod"
@@ -411,6 +491,7 @@ export class TradingVenueController {
   private async finalize(live: KubeObject, venue: TradingVenue | undefined, logger: Logger): Promise<ReconcileOutcome> {
     const finalizers = live.metadata.finalizers ?? [];
     if (!finalizers.includes(VENUE_FINALIZER)) return "done";
+    await this.revokeFixSessionTokens(live, logger);
     const policy = venue?.spec.deletionPolicy ?? "Retain";
     if (venue !== undefined && policy === "Delete") {
       const removed = await this.deps.streams.remove(venueProvisioningPlan(streamSettings(venue)));
@@ -427,6 +508,30 @@ export class TradingVenueController {
       },
     });
     return "done";
+  }
+
+  /**
+   * The FIX gateway's session tokens outlive the venue in retained buckets: revoke them while
+   * the risk gateway still runs (the garbage collector removes it after the finalizer). Best
+   * effort: a venue whose gateway is gone for good must still be deletable, so a failure is
+   * a Warning Event (revoke by hand with `tradeplane tokens revoke ID`), not a hold.
+   */
+  private async revokeFixSessionTokens(live: KubeObject, logger: Logger): Promise<void> {
+    const at = { namespace: live.metadata.namespace ?? "default", venue: live.metadata.name };
+    const secret = this.deps.cache.get("Secret", at.namespace, names.fixSessionTokens(at.venue));
+    for (const [id, token] of storedFixSessionTokens(secret))
+      try {
+        await this.deps.sessionTokens.revokeToken(at, token.account, token.tokenId);
+        logger.info({ session: id, tokenId: token.tokenId }, "venue deleted: FIX session token revoked");
+        await this.event(live, "Normal", "TokenRevoked", `FIX session ${id}: token ${token.tokenId} revoked`);
+      } catch (err) {
+        await this.event(
+          live,
+          "Warning",
+          "TokenRevokeFailed",
+          `FIX session ${id}: token ${token.tokenId} not revoked (${(err as Error).message}); revoke it by hand`,
+        );
+      }
   }
 
   private event(live: KubeObject, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {

@@ -1,6 +1,15 @@
 import { stringify } from "yaml";
-import { engineServiceConfig, marketDataConfig, riskGatewayConfig } from "./service-configs.ts";
-import { hashOf, metadataOf, names, type Component, type VenueModel } from "./venue-model.ts";
+import {
+  engineServiceConfig,
+  fixGatewayConfig,
+  journalConfig,
+  marketDataConfig,
+  POD_JOURNAL_DATABASE_URL_DIR,
+  POD_JOURNAL_PGLITE_DIR,
+  POD_PORTS,
+  riskGatewayConfig,
+} from "./service-configs.ts";
+import { hashOf, metadataOf, MOUNTS, names, type Component, type VenueModel } from "./venue-model.ts";
 
 /**
  * ConfigMaps holding each service's generated configuration (the file TP_CONFIG_FILE
@@ -45,6 +54,42 @@ export function marketDataConfigMap(model: VenueModel): ConfigMap {
     "market-data",
     marketDataConfig(model.venue, model.placement),
   );
+}
+
+/**
+ * The FIX gateway's config, or undefined when the spec does not enable it. It reaches the
+ * venue's order entry and market data by their Services, and reads each session's token
+ * from the file of the session tokens Secret named for the session.
+ */
+export function fixGatewayConfigMap(model: VenueModel): ConfigMap | undefined {
+  const svc = (name: string, port: number) => `${name}.${model.namespace}.svc:${port}`;
+  const config = fixGatewayConfig(
+    model.venue,
+    model.placement,
+    {
+      orderEntry: svc(names.risk(model.name), POD_PORTS.riskGrpc),
+      marketData: svc(names.marketData(model.name), POD_PORTS.marketDataGrpc),
+    },
+    (_account, sessionId) => `${MOUNTS.fixSessionTokens}/${sessionId}`,
+  );
+  return config === undefined ? undefined : configMap(model, names.fixGatewayConfig(model.name), "fix-gateway", config);
+}
+
+/**
+ * The journal's config, or undefined when the spec does not enable it. The database URL is
+ * named by file only: the Secret's key, mounted at POD_JOURNAL_DATABASE_URL_DIR; without a
+ * database Secret, PGlite embedded on the journal's volume at POD_JOURNAL_PGLITE_DIR.
+ */
+export function journalConfigMap(model: VenueModel): ConfigMap | undefined {
+  const secret = model.venue.spec.journal.databaseUrlSecret;
+  const config = journalConfig(
+    model.venue,
+    model.placement,
+    secret !== undefined
+      ? { databaseUrlFile: `${POD_JOURNAL_DATABASE_URL_DIR}/${secret.key}` }
+      : { pgliteDir: POD_JOURNAL_PGLITE_DIR },
+  );
+  return config === undefined ? undefined : configMap(model, names.journalConfig(model.name), "journal", config);
 }
 
 /** The digest a pod template carries so that a config change rolls its pods. */

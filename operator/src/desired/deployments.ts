@@ -1,8 +1,10 @@
-import { POD_PORTS } from "./service-configs.ts";
-import { configHash, marketDataConfigMap, riskConfigMap } from "./config-maps.ts";
+import { POD_JOURNAL_DATABASE_URL_DIR, POD_JOURNAL_PGLITE_DIR, POD_PORTS } from "./service-configs.ts";
+import { configHash, marketDataConfigMap, riskConfigMap, type ConfigMap } from "./config-maps.ts";
+import { fixSessionTokenIds, type FixSessionTokens } from "./secrets.ts";
 import {
   containerSecurityContext,
   envOf,
+  SECRET_MODE,
   podSecurityContext,
   probesOn,
   volumeMountsOf,
@@ -10,8 +12,11 @@ import {
 } from "./pod-templates.ts";
 import {
   ANNOTATIONS,
+  hashOf,
   labelsOf,
   metadataOf,
+  MOUNTS,
+  NATS_CREDS_KEY,
   names,
   selectorLabels,
   type Component,
@@ -33,6 +38,10 @@ interface DeploymentInput {
   readonly ports: readonly { name: string; containerPort: number }[];
   readonly cpu: string;
   readonly memory: string;
+  /** Default: rolling, one extra pod at a time, none down. */
+  readonly strategy?: { readonly type: "Recreate" };
+  /** Default: the config, /tmp, the admin tokens and the NATS credentials. */
+  readonly volumes?: { readonly volumes: readonly object[]; readonly mounts: readonly object[] };
 }
 
 function deployment(model: VenueModel, input: DeploymentInput) {
@@ -43,7 +52,7 @@ function deployment(model: VenueModel, input: DeploymentInput) {
     spec: {
       replicas: input.replicas,
       selector: { matchLabels: selectorLabels(model, input.component) },
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      strategy: input.strategy ?? { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       template: {
         metadata: {
           labels: labelsOf(model, input.component),
@@ -66,11 +75,11 @@ function deployment(model: VenueModel, input: DeploymentInput) {
                 limits: { memory: input.memory },
               },
               securityContext: containerSecurityContext,
-              volumeMounts: volumeMountsOf(model),
+              volumeMounts: input.volumes?.mounts ?? volumeMountsOf(model),
               ...probesOn("ops"),
             },
           ],
-          volumes: volumesOf(model, input.configMap),
+          volumes: input.volumes?.volumes ?? volumesOf(model, input.configMap),
         },
       },
     },
@@ -109,6 +118,114 @@ export function marketDataDeployment(model: VenueModel) {
     ],
     cpu: "250m",
     memory: "512Mi",
+  });
+}
+
+/**
+ * The FIX gateway: one replica, replaced not rolled (Recreate). A FIX session is one TCP
+ * connection whose sequence numbers live in the venue's FIX bucket; two gateways at once
+ * would both accept a client's Logon and write the same session's sequences, so the old pod
+ * stops (and flushes its store) before the new one starts. It mounts its session tokens and
+ * NATS credentials, not the admin tokens: it faces clients and needs no admin call. The
+ * pods roll when the config or the set of tokens changes (the gateway reads both at start).
+ */
+export function fixGatewayDeployment(model: VenueModel, config: ConfigMap, tokens: FixSessionTokens) {
+  const credentials = model.natsCredentialsSecret;
+  return deployment(model, {
+    component: "fix-gateway",
+    name: names.fixGateway(model.name),
+    configMap: config.metadata.name,
+    hash: hashOf({ config: config.data, tokens: fixSessionTokenIds(tokens) }),
+    replicas: 1,
+    image: model.images.fixGateway,
+    ports: [
+      { name: "fix", containerPort: POD_PORTS.fix },
+      { name: "ops", containerPort: POD_PORTS.fixOps },
+    ],
+    cpu: "250m",
+    memory: "256Mi",
+    strategy: { type: "Recreate" },
+    volumes: {
+      volumes: [
+        { name: "config", configMap: { name: config.metadata.name } },
+        { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } },
+        {
+          name: "session-tokens",
+          secret: { secretName: names.fixSessionTokens(model.name), defaultMode: SECRET_MODE },
+        },
+        ...(credentials !== undefined
+          ? [
+              {
+                name: "nats-credentials",
+                secret: {
+                  secretName: credentials,
+                  defaultMode: SECRET_MODE,
+                  items: [{ key: NATS_CREDS_KEY, path: NATS_CREDS_KEY }],
+                },
+              },
+            ]
+          : []),
+      ],
+      mounts: [
+        { name: "config", mountPath: MOUNTS.config, readOnly: true },
+        { name: "tmp", mountPath: MOUNTS.tmp },
+        { name: "session-tokens", mountPath: MOUNTS.fixSessionTokens, readOnly: true },
+        ...(credentials !== undefined ? [{ name: "nats-credentials", mountPath: MOUNTS.nats, readOnly: true }] : []),
+      ],
+    },
+  });
+}
+
+/**
+ * The journal: one replica, replaced not rolled (Recreate), because its projector is the
+ * single writer of the journal database. It follows the event stream from the resume
+ * position stored in the database and commits each batch with the new position; a second
+ * projector on the same database would read the same position, project the same messages
+ * again (harmless rows, ON CONFLICT DO NOTHING) and race to move the position, doubling the
+ * database's write load for nothing; an embedded PGlite database is one process's files.
+ * Queries scale with the database, not with pods. The database URL is a file from the
+ * Secret spec.journal.databaseUrlSecret names (only its key), never a value in the pod spec
+ * or the ConfigMap; without one, PGlite lives on the journal's volume. The admin tokens
+ * authenticate JournalQuery callers.
+ */
+export function journalDeployment(model: VenueModel, config: ConfigMap) {
+  const database = model.venue.spec.journal.databaseUrlSecret;
+  return deployment(model, {
+    component: "journal",
+    name: names.journal(model.name),
+    configMap: config.metadata.name,
+    // The Secret's name and key are inputs too: pointing at another Secret rolls the pod.
+    hash: hashOf({ config: config.data, database: database ?? null }),
+    replicas: 1,
+    image: model.images.journal,
+    ports: [
+      { name: "grpc", containerPort: POD_PORTS.journalGrpc },
+      { name: "ops", containerPort: POD_PORTS.journalOps },
+    ],
+    cpu: "250m",
+    memory: "512Mi",
+    strategy: { type: "Recreate" },
+    volumes: {
+      volumes: [
+        ...volumesOf(model, config.metadata.name),
+        database !== undefined
+          ? {
+              name: "database-url",
+              secret: {
+                secretName: database.name,
+                defaultMode: SECRET_MODE,
+                items: [{ key: database.key, path: database.key }],
+              },
+            }
+          : { name: "journal-data", persistentVolumeClaim: { claimName: names.journalData(model.name) } },
+      ],
+      mounts: [
+        ...volumeMountsOf(model),
+        database !== undefined
+          ? { name: "database-url", mountPath: POD_JOURNAL_DATABASE_URL_DIR, readOnly: true }
+          : { name: "journal-data", mountPath: POD_JOURNAL_PGLITE_DIR },
+      ],
+    },
   });
 }
 

@@ -2,8 +2,8 @@ import { POD_PORTS } from "./service-configs.ts";
 import { LABELS, metadataOf, names, NATS_CLIENT_PORT, selectorLabels, type VenueModel } from "./venue-model.ts";
 
 /**
- * NetworkPolicies of a venue. Ingress: only order entry (the risk gateway's gRPC port) and
- * market data (gRPC and WebSocket) accept clients from anywhere; engine pods accept only
+ * NetworkPolicies of a venue. Ingress: only order entry (the risk gateway's gRPC port),
+ * market data (gRPC and WebSocket) and the FIX gateway's FIX port accept clients from anywhere; engine pods accept only
  * the venue's own pods on gRPC; every ops port (metrics, probes) stays open for scraping.
  * Egress: venue pods reach NATS, DNS and each other, nothing else. That NATS accepts only
  * venue pods is the NATS deployment's own policy (docs/operator.md shows one).
@@ -52,6 +52,56 @@ export function marketDataNetworkPolicy(model: VenueModel) {
       ingress: [
         { ports: [port(POD_PORTS.marketDataGrpc), port(POD_PORTS.marketDataWs), port(POD_PORTS.marketDataOps)] },
       ],
+    },
+  };
+}
+
+/** FIX clients reach the FIX port from anywhere (the Service decides who gets in from outside). */
+export function fixGatewayNetworkPolicy(model: VenueModel) {
+  return {
+    apiVersion: "networking.k8s.io/v1" as const,
+    kind: "NetworkPolicy" as const,
+    metadata: metadataOf(model, names.policy(model.name, "fix-gateway"), "fix-gateway"),
+    spec: {
+      podSelector: { matchLabels: selectorLabels(model, "fix-gateway") },
+      policyTypes: ["Ingress"],
+      ingress: [{ ports: [port(POD_PORTS.fix), port(POD_PORTS.fixOps)] }],
+    },
+  };
+}
+
+/** The journal's query API and ops port accept clients in the cluster, as order entry does. */
+export function journalNetworkPolicy(model: VenueModel) {
+  return {
+    apiVersion: "networking.k8s.io/v1" as const,
+    kind: "NetworkPolicy" as const,
+    metadata: metadataOf(model, names.policy(model.name, "journal"), "journal"),
+    spec: {
+      podSelector: { matchLabels: selectorLabels(model, "journal") },
+      policyTypes: ["Ingress"],
+      ingress: [{ ports: [port(POD_PORTS.journalGrpc), port(POD_PORTS.journalOps)] }],
+    },
+  };
+}
+
+/** PostgreSQL's port: the journal's database is outside the venue, where the URL says. */
+export const POSTGRES_PORT = 5432;
+
+/**
+ * The journal may also reach its database, on PostgreSQL's port anywhere (policies add up:
+ * this widens the venue's egress policy for journal pods only). Where the database is comes
+ * from the URL in a Secret the operator does not read; a database on another port needs a
+ * policy of its own.
+ */
+export function journalDatabaseNetworkPolicy(model: VenueModel) {
+  return {
+    apiVersion: "networking.k8s.io/v1" as const,
+    kind: "NetworkPolicy" as const,
+    metadata: metadataOf(model, names.policy(model.name, "journal-database"), "journal"),
+    spec: {
+      podSelector: { matchLabels: selectorLabels(model, "journal") },
+      policyTypes: ["Egress"],
+      egress: [{ ports: [port(POSTGRES_PORT)] }],
     },
   };
 }

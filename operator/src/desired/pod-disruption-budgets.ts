@@ -21,3 +21,5 @@ export const engineBudget = (model: VenueModel, partition: number) =>
   budget(model, names.engine(model.name, partition), "engine", partition);
 export const riskBudget = (model: VenueModel) => budget(model, names.risk(model.name), "risk");
 export const marketDataBudget = (model: VenueModel) => budget(model, names.marketData(model.name), "market-data");
+export const fixGatewayBudget = (model: VenueModel) => budget(model, names.fixGateway(model.name), "fix-gateway");
+export const journalBudget = (model: VenueModel) => budget(model, names.journal(model.name), "journal");

@@ -26,7 +26,7 @@ export const containerSecurityContext = {
 } as const;
 
 /** Secret files are readable by the pod's user only. */
-const SECRET_MODE = 0o440;
+export const SECRET_MODE = 0o440;
 
 export function volumesOf(model: VenueModel, configMap: string) {
   return [

@@ -123,6 +123,9 @@ function common(venue: TradingVenue, placement: Placement) {
     ...(venue.spec.observability.traceSampleBps !== undefined
       ? { traceSampleRatio: venue.spec.observability.traceSampleBps / 10_000 }
       : {}),
+    ...(venue.spec.observability.resourceAttributes !== undefined
+      ? { traceResourceAttributes: { ...venue.spec.observability.resourceAttributes } }
+      : {}),
   };
 }
 
@@ -223,13 +226,14 @@ export function marketDataConfig(venue: TradingVenue, placement: Placement) {
 /**
  * FIX gateway configuration (input of services/fix-gateway's config schema), or undefined
  * when the spec does not ask for the gateway. `tokenFile` names where each session's
- * account token is mounted: tokens never go into the configuration itself.
+ * OrderEntry token is: a file per session in a pod (the operator issues one token per
+ * session), a file per account in local mode. Tokens never go into the configuration itself.
  */
 export function fixGatewayConfig(
   venue: TradingVenue,
   placement: Placement,
   endpoints: { readonly orderEntry: string; readonly marketData: string },
-  tokenFile: (account: string) => string,
+  tokenFile: (account: string, sessionId: string) => string,
 ) {
   const { fix } = venue.spec;
   if (!fix.enabled) return undefined;
@@ -246,7 +250,7 @@ export function fixGatewayConfig(
       id: s.id,
       targetCompId: s.targetCompId,
       account: s.account,
-      tokenFile: tokenFile(s.account),
+      tokenFile: tokenFile(s.account, s.id),
       cancelOnDisconnect: s.cancelOnDisconnect,
       maxMessagesPerSecond: s.maxMessagesPerSecond,
     })),
@@ -261,6 +265,9 @@ export type JournalDatabase = { readonly databaseUrlFile: string } | { readonly 
 
 /** Where the operator mounts the journal's database URL Secret (its key as the file name). */
 export const POD_JOURNAL_DATABASE_URL_DIR = "/var/run/secrets/tradeplane/journal-db";
+
+/** Where the operator mounts the journal's volume for an embedded PGlite database. */
+export const POD_JOURNAL_PGLITE_DIR = "/var/lib/tradeplane/journal";
 
 /**
  * Journal configuration (input of services/journal's config schema), or undefined when the

@@ -51,3 +51,42 @@ export function marketDataService(model: VenueModel) {
     },
   };
 }
+
+/**
+ * The FIX port's Service: the one a venue exposes to clients outside the cluster, so its
+ * type, annotations (a cloud load balancer's) and source ranges come from spec.fix.service.
+ * The ops port stays off it: metrics and probes are for the cluster, not a load balancer.
+ */
+export function fixGatewayService(model: VenueModel) {
+  const service = model.venue.spec.fix.service;
+  return {
+    apiVersion: "v1" as const,
+    kind: "Service" as const,
+    metadata: {
+      ...metadataOf(model, names.fixGateway(model.name), "fix-gateway"),
+      ...(service.annotations !== undefined ? { annotations: { ...service.annotations } } : {}),
+    },
+    spec: {
+      type: service.type,
+      selector: selectorLabels(model, "fix-gateway"),
+      ports: [tcp("fix", POD_PORTS.fix)],
+      ...(service.type === "LoadBalancer" && service.loadBalancerSourceRanges !== undefined
+        ? { loadBalancerSourceRanges: [...service.loadBalancerSourceRanges] }
+        : {}),
+    },
+  };
+}
+
+/** The journal's JournalQuery gRPC API (admin tokens; every role reads) and its ops port. */
+export function journalService(model: VenueModel) {
+  return {
+    apiVersion: "v1" as const,
+    kind: "Service" as const,
+    metadata: metadataOf(model, names.journal(model.name), "journal"),
+    spec: {
+      type: "ClusterIP",
+      selector: selectorLabels(model, "journal"),
+      ports: [tcp("grpc", POD_PORTS.journalGrpc), tcp("ops", POD_PORTS.journalOps)],
+    },
+  };
+}

@@ -10,12 +10,20 @@ import { POD_PORTS, POD_SECRET_FILES, type Placement } from "./service-configs.t
 
 /** What the operator itself supplies: images and NATS when the spec does not say. */
 export interface OperatorDefaults {
-  readonly images: { readonly engine: string; readonly risk: string; readonly marketData: string };
+  readonly images: VenueImages;
   readonly natsUrl: readonly string[];
 }
 
+export interface VenueImages {
+  readonly engine: string;
+  readonly risk: string;
+  readonly marketData: string;
+  readonly fixGateway: string;
+  readonly journal: string;
+}
+
 /** "venue" labels objects every component shares (the admin token, the policies). */
-export type Component = "engine" | "risk" | "market-data" | "venue";
+export type Component = "engine" | "risk" | "market-data" | "fix-gateway" | "journal" | "venue";
 
 /** Where Secrets are mounted in every venue pod (files, never environment variables). */
 export const MOUNTS = {
@@ -23,6 +31,8 @@ export const MOUNTS = {
   configFile: "/etc/tradeplane/config.yaml",
   adminTokens: "/var/run/secrets/tradeplane/admin",
   nats: "/var/run/secrets/tradeplane/nats",
+  /** The FIX gateway's session tokens, one file per session id. */
+  fixSessionTokens: "/var/run/secrets/tradeplane/fix",
   natsCredsFile: "/var/run/secrets/tradeplane/nats/nats.creds",
   tmp: "/tmp",
 } as const;
@@ -48,7 +58,7 @@ export interface VenueModel {
   readonly owner: OwnerReference;
   readonly partitions: readonly number[];
   readonly engineReplicas: number;
-  readonly images: { readonly engine: string; readonly risk: string; readonly marketData: string };
+  readonly images: VenueImages;
   readonly pullPolicy: "Always" | "IfNotPresent" | "Never";
   readonly natsUrl: readonly string[];
   readonly natsCredentialsSecret: string | undefined;
@@ -71,6 +81,8 @@ export function venueModel(venue: TradingVenue, defaults: OperatorDefaults): Ven
       engine: spec.images.engine ?? defaults.images.engine,
       risk: spec.images.risk ?? defaults.images.risk,
       marketData: spec.images.marketData ?? defaults.images.marketData,
+      fixGateway: spec.images.fixGateway ?? defaults.images.fixGateway,
+      journal: spec.images.journal ?? defaults.images.journal,
     },
     pullPolicy: spec.images.pullPolicy ?? "IfNotPresent",
     natsUrl: spec.nats.url ?? defaults.natsUrl,
@@ -106,6 +118,12 @@ export const names = {
   riskConfig: (venue: string) => `${venue}-risk-config`,
   marketData: (venue: string) => `${venue}-market-data`,
   marketDataConfig: (venue: string) => `${venue}-market-data-config`,
+  fixGateway: (venue: string) => `${venue}-fix-gateway`,
+  fixGatewayConfig: (venue: string) => `${venue}-fix-gateway-config`,
+  fixSessionTokens: (venue: string) => `${venue}-fix-session-tokens`,
+  journal: (venue: string) => `${venue}-journal`,
+  journalConfig: (venue: string) => `${venue}-journal-config`,
+  journalData: (venue: string) => `${venue}-journal-data`,
   serviceAccount: (venue: string, component: Component) => `${venue}-${component}`,
   adminToken: (venue: string) => `${venue}-admin-tokens`,
   policy: (venue: string, what: string) => `${venue}-${what}`,

@@ -17,6 +17,7 @@ const table: readonly ResourceType[] = [
   { apiVersion: "v1", kind: "Secret", plural: "secrets", namespaced: true },
   { apiVersion: "v1", kind: "Service", plural: "services", namespaced: true },
   { apiVersion: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true },
+  { apiVersion: "v1", kind: "PersistentVolumeClaim", plural: "persistentvolumeclaims", namespaced: true },
   { apiVersion: "v1", kind: "Pod", plural: "pods", namespaced: true },
   { apiVersion: "v1", kind: "Event", plural: "events", namespaced: true },
   { apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false },

@@ -27,6 +27,10 @@ export interface VenueObservation {
   readonly risk: WorkloadState | undefined;
   readonly marketData: WorkloadState | undefined;
   readonly cpu: Problem | null | undefined;
+  /** The FIX gateway when the spec enables it: its session tokens and its Deployment. */
+  readonly fixGateway?: { readonly tokens: Problem | null; readonly workload: WorkloadState | undefined };
+  /** The journal when the spec enables it: what keeps it from being deployed, and its Deployment. */
+  readonly journal?: { readonly problem: Problem | null; readonly workload: WorkloadState | undefined };
 }
 
 export function workloadProblem(what: string, state: WorkloadState | undefined): Problem | null {
@@ -91,13 +95,38 @@ export function venueConditions(o: VenueObservation): ConditionInput[] {
           message: "no engine has reported the CPUs it may run on",
         }
       : condition("CpuPinned", o.cpu, "ExclusiveCpus", "every engine runs on exactly its requested whole CPUs");
-  const parts = [streams, engine, risk, marketData];
+  // Only a venue that runs the gateway has the condition: disabling FIX removes it.
+  const fix: ConditionInput[] =
+    o.fixGateway === undefined
+      ? []
+      : [
+          condition(
+            "FixGatewayReady",
+            o.fixGateway.tokens ?? workloadProblem("the FIX gateway", o.fixGateway.workload),
+            "Available",
+            "the FIX gateway accepts sessions, each with its token",
+          ),
+        ];
+  const parts = [streams, engine, risk, marketData, ...fix];
   const failing = parts.find((c) => c.status !== "True");
   const ready: ConditionInput =
     failing === undefined
       ? { type: "Ready", status: "True", reason: "VenueReady", message: "the venue accepts orders" }
       : { type: "Ready", status: "False", reason: failing.reason, message: `${failing.type}: ${failing.message}` };
-  return [...parts, cpu, ready];
+  // The journal is a projection off the order path: the venue accepts orders without it,
+  // and a journal back up catches up from the event stream. So it is not part of Ready.
+  const journal: ConditionInput[] =
+    o.journal === undefined
+      ? []
+      : [
+          condition(
+            "JournalReady",
+            o.journal.problem ?? workloadProblem("the journal", o.journal.workload),
+            "Available",
+            "the journal projects the event stream and answers queries",
+          ),
+        ];
+  return [...parts, cpu, ...journal, ready];
 }
 
 /** CpuPinned from one engine's report: exactly the requested number of CPUs, or the set seen. */

@@ -7,9 +7,11 @@ import { loadEngineServiceConfig } from "@tradeplane/matching/config";
 import { loadRiskGatewayConfig } from "@tradeplane/risk/config";
 import { loadMarketDataConfig } from "@tradeplane/market-data/config";
 import { loadJournalConfig } from "@tradeplane/journal/config";
+import { loadFixGatewayConfig } from "@tradeplane/fix-gateway/config";
 import { tradingVenueSchema } from "../../src/api/v1alpha1/index.ts";
 import {
   engineServiceConfig,
+  fixGatewayConfig,
   journalConfig,
   localPorts,
   marketDataConfig,
@@ -135,9 +137,22 @@ const spec = fc
       }),
     ),
     observability: maybe(
+      fc
+        .record({
+          logLevel: fc.constantFrom("error", "warn", "info", "debug"),
+          tracing: fc.constantFrom("none", "console", "otlp"),
+          otlpEndpoint: maybe(fc.constant("http://otel-collector.monitoring:4318/v1/traces")),
+          traceSampleBps: maybe(edge(0, 10_000)),
+          resourceAttributes: maybe(
+            fc.constantFrom({}, { "deployment.environment": "prod", "k8s.cluster.name": "mumbai-1" }),
+          ),
+        })
+        .map((o) => defined(o)),
+    ),
+    fix: maybe(
       fc.record({
-        logLevel: fc.constantFrom("error", "warn", "info", "debug"),
-        tracing: fc.constantFrom("none", "console"),
+        enabled: fc.boolean(),
+        sessions: fc.constant([{ id: "b1", targetCompId: "BROKER1", account: "alice" }]),
       }),
     ),
   })
@@ -159,6 +174,7 @@ const spec = fc
             journal: clean(s.journal),
             calendar: s.calendar && defined(s.calendar),
             observability: s.observability,
+            fix: s.fix,
           }),
         };
       }),
@@ -180,6 +196,16 @@ describe("every valid TradingVenue yields configs every service accepts", () => 
         expect(risk.defaultLimits).toEqual(venue.spec.risk.defaults);
         expect(risk.adminTokens?.venueOperator).toEqual([ADMIN_TOKEN]);
         load(loadMarketDataConfig, marketDataConfig(venue, placement));
+        // Every service traces as the venue says, resource attributes included.
+        expect(risk.traceResourceAttributes).toEqual(venue.spec.observability.resourceAttributes);
+        expect(risk.tracing).toBe(venue.spec.observability.tracing);
+        const endpoints = { orderEntry: "risk:50061", marketData: "md:50071" };
+        const fix = fixGatewayConfig(venue, placement, endpoints, () => join(dir, "admin-token"));
+        if (venue.spec.fix.enabled) {
+          const loaded = load(loadFixGatewayConfig, fix!);
+          expect(loaded.tracing).toBe(venue.spec.observability.tracing);
+          expect(loaded.traceResourceAttributes).toEqual(venue.spec.observability.resourceAttributes);
+        } else expect(fix).toBeUndefined();
         const journal = journalConfig(
           venue,
           placement,

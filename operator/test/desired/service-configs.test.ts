@@ -104,6 +104,7 @@ describe("service configuration from a TradingVenue", () => {
           sessions: [
             { id: "b1", targetCompId: "BROKER1", account: "alice", cancelOnDisconnect: true, maxMessagesPerSecond: 50 },
           ],
+          service: { type: "ClusterIP" as const },
         },
       },
     };

@@ -3,7 +3,14 @@ import { stringify } from "yaml";
 import { venueChildren } from "../../src/desired/venue-children.ts";
 import { upstreamSchemaError } from "../../src/desired/upstream-schemas.ts";
 import { engineStatefulSet } from "../../src/desired/stateful-sets.ts";
-import { EXAMPLE_TEXT, modelOf, PINNED_TWO_PARTITIONS } from "./venue-fixtures.ts";
+import type { FixSessionTokens } from "../../src/desired/secrets.ts";
+import {
+  EXAMPLE_TEXT,
+  FIX_BEHIND_LOAD_BALANCER,
+  JOURNAL_ON_POSTGRES,
+  modelOf,
+  PINNED_TWO_PARTITIONS,
+} from "./venue-fixtures.ts";
 
 /**
  * Golden files: every child of a venue, one scenario per file. After an intended change,
@@ -11,31 +18,64 @@ import { EXAMPLE_TEXT, modelOf, PINNED_TWO_PARTITIONS } from "./venue-fixtures.t
  */
 const TOKEN = "golden-admin-token-0123456789abcdef";
 const TOKENS = { "venue-operator": TOKEN, "risk-officer": `${TOKEN}-risk`, "read-only": `${TOKEN}-read` };
+const FIX_TOKEN = "golden-fix-session-token";
+const FIX_TOKENS: FixSessionTokens = new Map([
+  ["broker-1", { tokenId: "00000000000000a1", account: "alice", token: `${FIX_TOKEN}-1` }],
+  ["broker-2", { tokenId: "00000000000000b2", account: "bob", token: `${FIX_TOKEN}-2` }],
+]);
 
 const scenarios = [
-  ["the example venue on one partition with defaults", "one-partition-defaults", EXAMPLE_TEXT],
+  ["the example venue on one partition with defaults", "one-partition-defaults", EXAMPLE_TEXT, undefined],
   [
     "two pinned partitions with standbys, placement, hugepages and NATS credentials",
     "two-partitions-pinned",
     PINNED_TWO_PARTITIONS,
+    undefined,
+  ],
+  [
+    "the FIX gateway behind a load balancer with two sessions",
+    "fix-gateway-load-balancer",
+    FIX_BEHIND_LOAD_BALANCER,
+    { tokens: FIX_TOKENS, allIssued: true },
+  ],
+  ["the journal on PostgreSQL", "journal-postgres", JOURNAL_ON_POSTGRES, undefined],
+  [
+    "the journal on embedded PGlite, with deletionPolicy Delete",
+    "journal-embedded",
+    JOURNAL_ON_POSTGRES.replace(
+      "databaseUrlSecret: { name: nse-journal-db, key: url }",
+      "embeddedStorage: 20Gi",
+    ).replace("spec:", "spec:\n  deletionPolicy: Delete"),
+    undefined,
+  ],
+  [
+    "the journal on embedded PGlite, with deletionPolicy Delete",
+    "journal-embedded",
+    JOURNAL_ON_POSTGRES.replace(
+      "databaseUrlSecret: { name: nse-journal-db, key: url }",
+      "embeddedStorage: 20Gi",
+    ).replace("spec:", "spec:\n  deletionPolicy: Delete"),
+    undefined,
   ],
 ] as const;
 
 describe("a venue's children", () => {
-  it.each(scenarios)("match the golden file for %s", async (_name, file, text) => {
-    const { objects, invalid } = venueChildren(modelOf(text), TOKENS);
+  it.each(scenarios)("match the golden file for %s", async (_name, file, text, fixTokens) => {
+    const { objects, invalid } = venueChildren(modelOf(text), TOKENS, fixTokens);
     expect(invalid).toEqual([]);
     const yaml = objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
     await expect(yaml).toMatchFileSnapshot(`golden/${file}.yaml`);
   });
 
-  it.each(scenarios)("each pass the upstream Kubernetes schemas for %s", (_name, _file, text) => {
-    for (const object of venueChildren(modelOf(text), TOKENS).objects)
+  it.each(scenarios)("each pass the upstream Kubernetes schemas for %s", (_name, _file, text, fixTokens) => {
+    for (const object of venueChildren(modelOf(text), TOKENS, fixTokens).objects)
       expect(upstreamSchemaError(object)).toBeUndefined();
   });
 
-  it("give every child the venue as its controlling owner", () => {
-    for (const object of venueChildren(modelOf(EXAMPLE_TEXT), TOKENS).objects)
+  it("give every child the venue as its controlling owner, but a journal volume retained with the streams", () => {
+    for (const object of venueChildren(modelOf(EXAMPLE_TEXT), TOKENS).objects.filter(
+      (o) => o.kind !== "PersistentVolumeClaim",
+    ))
       expect(object.metadata.ownerReferences).toEqual([
         expect.objectContaining({ kind: "TradingVenue", name: "demo", controller: true, blockOwnerDeletion: true }),
       ]);
@@ -45,6 +85,166 @@ describe("a venue's children", () => {
     const configs = venueChildren(modelOf(PINNED_TWO_PARTITIONS), TOKENS).objects.filter((o) => o.kind === "ConfigMap");
     expect(configs).toHaveLength(4);
     for (const c of configs) expect(JSON.stringify(c)).not.toContain(TOKEN);
+  });
+});
+
+describe("the FIX gateway's children", () => {
+  const model = modelOf(FIX_BEHIND_LOAD_BALANCER);
+  const kinds = (tokens?: FixSessionTokens, m = model) =>
+    venueChildren(m, TOKENS, { tokens: tokens ?? new Map(), allIssued: tokens !== undefined })
+      .objects.filter((o) => o.metadata.labels?.["app.kubernetes.io/component"] === "fix-gateway")
+      .map((o) => `${o.kind}/${o.metadata.name}`);
+  const deployment = venueChildren(model, TOKENS, { tokens: FIX_TOKENS, allIssued: true }).objects.find(
+    (o) => o.kind === "Deployment" && o.metadata.name === "nse-fix-gateway",
+  ) as unknown as {
+    spec: {
+      replicas: number;
+      strategy: unknown;
+      template: {
+        metadata: { annotations: Record<string, string> };
+        spec: { containers: { volumeMounts: { name: string }[] }[] };
+      };
+    };
+  };
+
+  it("are all there once every session has its token", () => {
+    expect(kinds(FIX_TOKENS)).toEqual([
+      "ServiceAccount/nse-fix-gateway",
+      "Secret/nse-fix-session-tokens",
+      "ConfigMap/nse-fix-gateway-config",
+      "Service/nse-fix-gateway",
+      "Deployment/nse-fix-gateway",
+      "PodDisruptionBudget/nse-fix-gateway",
+      "NetworkPolicy/nse-fix-gateway",
+    ]);
+  });
+
+  it("wait for the tokens: no Deployment before every session has one", () => {
+    const some = new Map([...FIX_TOKENS].slice(0, 1));
+    expect(
+      venueChildren(model, TOKENS, { tokens: some, allIssued: false })
+        .objects.filter((o) => ["Secret", "Deployment"].includes(o.kind))
+        .map((o) => o.metadata.name),
+    ).toEqual(["nse-admin-tokens", "nse-fix-session-tokens", "nse-risk", "nse-market-data"]);
+    expect(kinds()).toEqual([
+      "ServiceAccount/nse-fix-gateway",
+      "ConfigMap/nse-fix-gateway-config",
+      "Service/nse-fix-gateway",
+      "PodDisruptionBudget/nse-fix-gateway",
+      "NetworkPolicy/nse-fix-gateway",
+    ]);
+  });
+
+  it("are gone with FIX disabled, but for the tokens Secret while its tokens await revocation", () => {
+    const disabled = modelOf(FIX_BEHIND_LOAD_BALANCER.replace("enabled: true", "enabled: false"));
+    expect(kinds(undefined, disabled)).toEqual([]);
+    expect(
+      venueChildren(disabled, TOKENS, { tokens: FIX_TOKENS, allIssued: false })
+        .objects.filter((o) => o.metadata.labels?.["app.kubernetes.io/component"] === "fix-gateway")
+        .map((o) => `${o.kind}/${o.metadata.name}`),
+    ).toEqual(["Secret/nse-fix-session-tokens"]);
+  });
+
+  it("never put a session token into a ConfigMap or the pod spec", () => {
+    const objects = venueChildren(model, TOKENS, { tokens: FIX_TOKENS, allIssued: true }).objects.filter(
+      (o) => o.kind !== "Secret",
+    );
+    for (const o of objects) expect(JSON.stringify(o)).not.toContain(FIX_TOKEN);
+  });
+
+  it("run one gateway, replaced rather than rolled, without the admin tokens", () => {
+    expect(deployment.spec.replicas).toBe(1);
+    expect(deployment.spec.strategy).toEqual({ type: "Recreate" });
+    const mounts = deployment.spec.template.spec.containers[0]!.volumeMounts.map((m) => m.name);
+    expect(mounts).toEqual(["config", "tmp", "session-tokens", "nats-credentials"]);
+  });
+
+  it("roll the gateway when a session's token changes", () => {
+    const hash = (tokens: FixSessionTokens) =>
+      (
+        venueChildren(model, TOKENS, { tokens, allIssued: true }).objects.find(
+          (o) => o.kind === "Deployment" && o.metadata.name === "nse-fix-gateway",
+        ) as unknown as typeof deployment
+      ).spec.template.metadata.annotations["tradeplane.io/config-hash"];
+    const reissued = new Map(FIX_TOKENS);
+    reissued.set("broker-2", { tokenId: "00000000000000c3", account: "bob", token: `${FIX_TOKEN}-3` });
+    expect(hash(reissued)).not.toBe(hash(FIX_TOKENS));
+  });
+});
+
+describe("the journal's children", () => {
+  const journalObjects = (text: string) =>
+    venueChildren(modelOf(text), TOKENS).objects.filter(
+      (o) => o.metadata.labels?.["app.kubernetes.io/component"] === "journal",
+    );
+  const deployment = journalObjects(JOURNAL_ON_POSTGRES).find((o) => o.kind === "Deployment") as unknown as {
+    spec: {
+      replicas: number;
+      strategy: unknown;
+      template: {
+        spec: {
+          containers: { env: { name: string }[]; volumeMounts: { name: string; mountPath: string }[] }[];
+          volumes: { name: string; secret?: unknown }[];
+        };
+      };
+    };
+  };
+
+  it("are a config, Service, Deployment, budget and two policies (clients in, the database out)", () => {
+    expect(journalObjects(JOURNAL_ON_POSTGRES).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      "ServiceAccount/nse-journal",
+      "ConfigMap/nse-journal-config",
+      "Service/nse-journal",
+      "Deployment/nse-journal",
+      "PodDisruptionBudget/nse-journal",
+      "NetworkPolicy/nse-journal",
+      "NetworkPolicy/nse-journal-database",
+    ]);
+  });
+
+  it("run one projector, replaced rather than rolled: it is the database's single writer", () => {
+    expect(deployment.spec.replicas).toBe(1);
+    expect(deployment.spec.strategy).toEqual({ type: "Recreate" });
+  });
+
+  it("take the database URL as a file of the Secret the spec names, never as a value", () => {
+    const pod = deployment.spec.template.spec;
+    expect(pod.volumes.find((v) => v.name === "database-url")?.secret).toEqual({
+      secretName: "nse-journal-db",
+      defaultMode: 0o440,
+      items: [{ key: "url", path: "url" }],
+    });
+    expect(pod.containers[0]!.env.map((e) => e.name)).toEqual(["TP_CONFIG_FILE", "TP_INSTANCE_ID"]);
+    const config = journalObjects(JOURNAL_ON_POSTGRES).find((o) => o.kind === "ConfigMap")!;
+    expect(JSON.stringify(config)).toContain("databaseUrlFile: /var/run/secrets/tradeplane/journal-db/url");
+    expect(JSON.stringify(config)).not.toMatch(/postgres(ql)?:\/\//);
+  });
+
+  it("are none without the journal", () => {
+    expect(journalObjects(PINNED_TWO_PARTITIONS)).toEqual([]);
+  });
+
+  const EMBEDDED = JOURNAL_ON_POSTGRES.replace("databaseUrlSecret: { name: nse-journal-db, key: url }", "");
+  it("put an embedded database on a volume of its own, with no way out to a database", () => {
+    expect(journalObjects(EMBEDDED).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      "ServiceAccount/nse-journal",
+      "ConfigMap/nse-journal-config",
+      "PersistentVolumeClaim/nse-journal-data",
+      "Service/nse-journal",
+      "Deployment/nse-journal",
+      "PodDisruptionBudget/nse-journal",
+      "NetworkPolicy/nse-journal",
+    ]);
+    const config = journalObjects(EMBEDDED).find((o) => o.kind === "ConfigMap")!;
+    expect(JSON.stringify(config)).toContain("pgliteDir: /var/lib/tradeplane/journal");
+  });
+
+  it.each([
+    ["Retain (the default): the volume outlives the venue, as its streams do", EMBEDDED, undefined],
+    ["Delete: the venue owns the volume", EMBEDDED.replace("spec:", "spec:\n  deletionPolicy: Delete"), "TradingVenue"],
+  ])("follow deletionPolicy %s", (_name, text, owner) => {
+    const claim = journalObjects(text).find((o) => o.kind === "PersistentVolumeClaim")!;
+    expect((claim.metadata.ownerReferences as { kind: string }[] | undefined)?.[0]?.kind).toBe(owner);
   });
 });
 

@@ -9,6 +9,8 @@ export const DEFAULTS: OperatorDefaults = {
     engine: "ghcr.io/tradeplane/engine:0.1.0",
     risk: "ghcr.io/tradeplane/risk:0.1.0",
     marketData: "ghcr.io/tradeplane/market-data:0.1.0",
+    fixGateway: "ghcr.io/tradeplane/fix-gateway:0.1.0",
+    journal: "ghcr.io/tradeplane/journal:0.1.0",
   },
   natsUrl: ["nats://nats.nats.svc:4222"],
 };
@@ -59,4 +61,44 @@ spec:
   images: { engine: registry.local/engine:1.2.3, pullPolicy: Always }
   streams: { replicas: 3, eventMaxAge: 30d }
   deletionPolicy: Delete
+`;
+
+/** A venue with the FIX gateway behind a cloud load balancer, two sessions, NATS credentials. */
+export const FIX_BEHIND_LOAD_BALANCER = `
+apiVersion: tradeplane.io/v1alpha1
+kind: TradingVenue
+metadata:
+  name: nse
+spec:
+  instruments:
+    - { symbol: RELIANCE, referencePrice: 130000 }
+  nats:
+    url: [tls://nats-0.nats:4222]
+    credentialsSecret: nse-nats
+  fix:
+    enabled: true
+    senderCompId: NSEX
+    sessions:
+      - { id: broker-1, targetCompId: BROKER1, account: alice, cancelOnDisconnect: true }
+      - { id: broker-2, targetCompId: BROKER2, account: bob, maxMessagesPerSecond: 100 }
+    service:
+      type: LoadBalancer
+      annotations: { service.beta.kubernetes.io/aws-load-balancer-internal: "true" }
+      loadBalancerSourceRanges: [203.0.113.0/24]
+`;
+
+/** A venue with the journal on PostgreSQL (its URL in a Secret) and an explicit calendar. */
+export const JOURNAL_ON_POSTGRES = `
+apiVersion: tradeplane.io/v1alpha1
+kind: TradingVenue
+metadata:
+  name: nse
+spec:
+  instruments:
+    - { symbol: RELIANCE, referencePrice: 130000 }
+  calendar: { holidays: ["2026-12-25"], settlementDays: 1 }
+  journal:
+    enabled: true
+    databaseUrlSecret: { name: nse-journal-db, key: url }
+    poolSize: 8
 `;

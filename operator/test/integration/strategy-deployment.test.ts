@@ -218,6 +218,9 @@ spec:
     });
     expect(condition(degraded, "VenueReady")).toMatchObject({ status: "True", reason: "VenueReady" });
     expect(condition(degraded, "Bound")).toMatchObject({ status: "False", reason: "AccountSetupFailed" });
+    // No figures were ever read: none are shown (not zeros), and the condition says why.
+    expect(condition(degraded, "PositionsCurrent")).toMatchObject({ status: "False", reason: "PositionsStale" });
+    expect(degraded.status?.grossPosition).toBeUndefined();
     // No token, no pods.
     expect((await kube.request("GET", `/apis/apps/v1/namespaces/${NS}/deployments/arb-strategy`)).status).toBe(404);
 
@@ -250,6 +253,7 @@ spec:
     expect(condition(s, "Bound")).toMatchObject({ status: "True", reason: "AccountReady" });
     expect(condition(s, "Ready")).toMatchObject({ status: "True", reason: "Running" });
     expect(s.status).toMatchObject({ grossPosition: 0, pnl: { total: 0 } });
+    expect(condition(s, "PositionsCurrent")).toMatchObject({ status: "True", reason: "Read" });
     expect(await deploymentReplicas()).toBe(1);
 
     const account = await unary<GetAccountResponse>((cb) =>

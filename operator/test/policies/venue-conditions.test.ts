@@ -57,6 +57,47 @@ describe("venueConditions", () => {
     });
   });
 
+  const fixCases = [
+    ["absent without the FIX gateway, which then does not count for Ready", undefined, undefined, "True"],
+    [
+      "False while a session's token cannot be issued",
+      { tokens: { reason: "SessionTokensFailed", message: "session tokens: down" }, workload: undefined },
+      "SessionTokensFailed",
+      "False",
+    ],
+    [
+      "False while the gateway's pod is not ready",
+      { tokens: null, workload: { ...ready("f", 1), readyReplicas: 0 } },
+      "PodsNotReady",
+      "False",
+    ],
+    ["True with its tokens and its pod ready", { tokens: null, workload: ready("f", 1) }, "Available", "True"],
+  ] as const;
+  it.each(fixCases)("has FixGatewayReady %s", (_name, fixGateway, reason, venueReady) => {
+    const conditions = venueConditions({ ...all, ...(fixGateway !== undefined ? { fixGateway } : {}) });
+    expect(conditions.find((c) => c.type === "FixGatewayReady")?.reason).toBe(reason);
+    expect(conditions.find((c) => c.type === "Ready")?.status).toBe(venueReady);
+  });
+
+  it.each([
+    ["absent without the journal", undefined, undefined],
+    [
+      "False while its pod is not ready",
+      { problem: null, workload: { ...ready("j", 1), readyReplicas: 0 } },
+      "PodsNotReady",
+    ],
+    [
+      "False when it cannot be deployed",
+      { problem: { reason: "EmbeddedDatabaseNotSupported", message: "m" }, workload: undefined },
+      "EmbeddedDatabaseNotSupported",
+    ],
+    ["True once its pod is ready", { problem: null, workload: ready("j", 1) }, "Available"],
+  ] as const)("has JournalReady %s, and Ready does not wait for it", (_name, journal, reason) => {
+    const conditions = venueConditions({ ...all, ...(journal !== undefined ? { journal } : {}) });
+    expect(conditions.find((c) => c.type === "JournalReady")?.reason).toBe(reason);
+    expect(conditions.find((c) => c.type === "Ready")?.status).toBe("True");
+  });
+
   it("reports CpuPinned Unknown until an engine reports its CPUs", () => {
     expect(venueConditions(all).find((c) => c.type === "CpuPinned")).toMatchObject({
       status: "Unknown",

@@ -12,6 +12,11 @@ export const CONTAINERS_CONF = join(REPO_ROOT, "scripts", "podman", "containers.
 
 /** Every container the tests start carries this label, so cleanup touches no one else's. */
 const TEST_LABEL = "io.tradeplane.test=1";
+/**
+ * And this one, unique to this test process: tests of several worktrees run on one machine
+ * at once, and one's cleanup must not remove the containers another is still using.
+ */
+const RUN_LABEL = `io.tradeplane.test.run=${process.pid}-${randomBytes(4).toString("hex")}`;
 
 /** Files podman writes into a container's own layer as it starts it, whatever the image. */
 const PODMAN_OWN_FILES = ["/etc/mtab", "/run/.containerenv"];
@@ -124,9 +129,9 @@ export interface ContainerState {
  * picked, as processes would), labelled so that `removeAll` finds it.
  */
 export class Container {
-  /** Removes every container a test started (call from afterAll). */
+  /** Removes every container this test process started (call from afterAll). */
   static async removeAll(): Promise<void> {
-    const ids = (await podman(["ps", "-aq", "--filter", `label=${TEST_LABEL}`])).split("\n").filter(Boolean);
+    const ids = (await podman(["ps", "-aq", "--filter", `label=${RUN_LABEL}`])).split("\n").filter(Boolean);
     if (ids.length > 0) await podman(["rm", "-f", "-t", "0", ...ids]);
   }
 
@@ -141,7 +146,7 @@ export class Container {
   /** Starts a container in the background; resolves once podman has started it. */
   static async run(options: ContainerOptions): Promise<Container> {
     const name = `tp-test-${randomBytes(4).toString("hex")}`;
-    const args = ["run", "--detach", "--name", name, "--label", TEST_LABEL, "--network", "host"];
+    const args = ["run", "--detach", "--name", name, "--label", TEST_LABEL, "--label", RUN_LABEL, "--network", "host"];
     if (options.hardened ?? true)
       args.push("--read-only", "--read-only-tmpfs=false", "--cap-drop=all", "--security-opt=no-new-privileges");
     for (const [key, value] of Object.entries(options.env ?? {})) args.push("--env", `${key}=${value}`);

@@ -1,7 +1,13 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
-import { env, loadConfig, natsConfigSchema, type LoadConfigOptions } from "@tradeplane/platform";
+import {
+  env,
+  loadConfig,
+  natsConfigSchema,
+  serviceEndpointsSchema,
+  type LoadConfigOptions,
+} from "@tradeplane/platform";
 import { isVenueName } from "@tradeplane/contracts";
 import { DEFAULT_SESSION_SETTINGS } from "./domain/session.ts";
 
@@ -41,6 +47,12 @@ export const fixSessionConfigSchema = z
     message: "exactly one of tokenFile and tokenEnv is required",
   });
 
+/** The tracing settings every service takes (exporter, OTLP endpoint, sample ratio, resource attributes). */
+const { tracing, otlpEndpoint, traceSampleRatio, traceResourceAttributes } = serviceEndpointsSchema({
+  grpcPort: 0,
+  opsPort: DEFAULT_OPS_PORT,
+});
+
 export const fixGatewayConfigSchema = z.object({
   ...natsConfigSchema,
   venue: z.string().refine(isVenueName, "must be a lowercase DNS label starting with a letter"),
@@ -60,7 +72,10 @@ export const fixGatewayConfigSchema = z.object({
   opsHost: z.string().default("0.0.0.0"),
   opsPort: env.int(0, 65_535).default(DEFAULT_OPS_PORT),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  tracing: z.enum(["none", "console", "memory"]).default("none"),
+  tracing,
+  otlpEndpoint,
+  traceSampleRatio,
+  traceResourceAttributes,
 });
 
 export type FixGatewayConfig = z.infer<typeof fixGatewayConfigSchema>;

@@ -123,7 +123,7 @@ export type TradingVenueStatus = z.infer<typeof tradingVenueStatusSchema>;
 export const strategyPhases = ["Pending", "Running", "Paused", "Degraded", "Failed"] as const;
 
 /** Condition types of a StrategyDeployment. */
-export const STRATEGY_CONDITION_TYPES = ["Bound", "VenueReady", "Ready"] as const;
+export const STRATEGY_CONDITION_TYPES = ["Bound", "VenueReady", "PositionsCurrent", "Ready"] as const;
 
 const money = (what: string) => int(-MAX_SAFE).describe(`${what}, in 10^notionalExponent of the venue's currency`);
 
@@ -147,7 +147,7 @@ export const strategyDeploymentStatusSchema = z
       .max(1_000)
       .meta(listMap("symbol"))
       .optional()
-      .describe("Positions by instrument"),
+      .describe("Positions by instrument, as last read from the risk gateway (PositionsCurrent=False: stale)"),
     grossPosition: int(0).optional().describe("Sum of the absolute positions over all instruments, in lots"),
     pnl: z
       .object({

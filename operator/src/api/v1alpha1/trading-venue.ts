@@ -44,6 +44,8 @@ export const NSE_TICK_SCHEDULE = [
 ] as const;
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** An IPv4 or IPv6 CIDR, as a Service's loadBalancerSourceRanges takes it. */
+const CIDR_PATTERN = /^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9a-fA-F:]+)\/[0-9]{1,3}$/;
 const int = (min: number, max = MAX_SAFE) => z.number().int().min(min).max(max);
 
 /** Most instruments in one venue: the API server refuses a CRD whose CEL rules could cost
@@ -297,10 +299,40 @@ const venueSpecObject = z
           .refine((list) => new Set(list.map((s) => s.id)).size === list.length, "session ids must be unique")
           .meta(listMap("id"))
           .describe("FIX sessions: CompID pairs mapped to accounts, unique by id"),
+        service: z
+          .object({
+            type: z
+              .enum(["ClusterIP", "NodePort", "LoadBalancer"])
+              .default("ClusterIP")
+              .describe("Type of the Service in front of the FIX port: LoadBalancer for clients outside the cluster"),
+            annotations: z
+              .record(z.string().max(253), z.string().max(4096).describe("Annotation value"))
+              .optional()
+              .describe("Annotations of that Service, e.g. a cloud load balancer's (internal, TLS passthrough)"),
+            loadBalancerSourceRanges: z
+              .array(z.string().regex(CIDR_PATTERN, "must be a CIDR such as 203.0.113.0/24").describe("A CIDR"))
+              .max(100)
+              .optional()
+              .describe("Client networks a LoadBalancer accepts (CIDRs); default: any"),
+          })
+          .strict()
+          .prefault({})
+          .describe("How FIX clients reach the gateway"),
       })
       .strict()
       .prefault({})
-      .describe("FIX 4.4 gateway (see docs/fix.md)"),
+      .refine((fix) => !fix.enabled || fix.sessions.length > 0, {
+        message: "an enabled FIX gateway needs at least one session",
+        path: ["sessions"],
+      })
+      .meta(
+        validations({
+          rule: "!has(self.enabled) || !self.enabled || (has(self.sessions) && size(self.sessions) > 0)",
+          message: "an enabled FIX gateway needs at least one session",
+          fieldPath: ".sessions",
+        }),
+      )
+      .describe("FIX 4.4 gateway (see docs/fix.md and docs/operator.md)"),
     streams: z
       .object({
         replicas: z
@@ -347,6 +379,12 @@ const venueSpecObject = z
           .optional()
           .describe(
             "Share of requests without a trace context that start a trace, in basis points (10000 = all, the default when tracing); requests with one follow it",
+          ),
+        resourceAttributes: z
+          .record(z.string().min(1).max(256), z.string().max(1024).describe("Attribute value"))
+          .optional()
+          .describe(
+            'OpenTelemetry resource attributes every service puts on its spans, e.g. {"deployment.environment": "prod"}',
           ),
       })
       .strict()

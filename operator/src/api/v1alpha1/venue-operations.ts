@@ -70,6 +70,8 @@ export const imagesSchema = z
     engine: z.string().min(1).max(512).optional().describe("Image of the matching engine"),
     risk: z.string().min(1).max(512).optional().describe("Image of the risk gateway"),
     marketData: z.string().min(1).max(512).optional().describe("Image of the market-data service"),
+    fixGateway: z.string().min(1).max(512).optional().describe("Image of the FIX gateway"),
+    journal: z.string().min(1).max(512).optional().describe("Image of the trade journal"),
     pullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).optional().describe("Image pull policy"),
   })
   .strict();

@@ -1,0 +1,168 @@
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KubeCluster, KubeletPlayer, NatsServer, OperatorProcess, retry } from "@tradeplane/testkit";
+
+/**
+ * The journal proof point: the real operator (a process, as the user bound to
+ * manifests/rbac/operator.yaml) against a real kube-apiserver and controller-manager and a
+ * real nats-server; the test plays the kubelet. The database URL lives in a Secret the
+ * test creates, as a venue operator would: it must reach the pod as a file and nowhere else.
+ */
+
+const NS = "journal";
+const SYSTEM_NS = "tradeplane-system";
+const OPERATOR_USER = "tradeplane-operator";
+const VENUE = "jv";
+const DATABASE_URL = "postgres://journal:do-not-leak-0123@db.example:5432/journal";
+const ROOT = new URL("../../../", import.meta.url);
+
+let kube: KubeCluster;
+let nats: NatsServer;
+let kubelet: KubeletPlayer;
+let operator: OperatorProcess;
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  observedGeneration?: number;
+}
+interface Venue {
+  metadata: { uid: string };
+  status?: { conditions?: Condition[] };
+}
+interface Child {
+  metadata: { ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+}
+
+const venuePath = `/apis/tradeplane.io/v1alpha1/namespaces/${NS}/tradingvenues/${VENUE}`;
+const conditionOf = (v: Venue, type: string) => v.status?.conditions?.find((c) => c.type === type);
+const CHILDREN = {
+  ServiceAccount: `/api/v1/namespaces/${NS}/serviceaccounts/${VENUE}-journal`,
+  ConfigMap: `/api/v1/namespaces/${NS}/configmaps/${VENUE}-journal-config`,
+  Service: `/api/v1/namespaces/${NS}/services/${VENUE}-journal`,
+  Deployment: `/apis/apps/v1/namespaces/${NS}/deployments/${VENUE}-journal`,
+  PodDisruptionBudget: `/apis/policy/v1/namespaces/${NS}/poddisruptionbudgets/${VENUE}-journal`,
+  NetworkPolicy: `/apis/networking.k8s.io/v1/namespaces/${NS}/networkpolicies/${VENUE}-journal`,
+  DatabasePolicy: `/apis/networking.k8s.io/v1/namespaces/${NS}/networkpolicies/${VENUE}-journal-database`,
+} as const;
+const child = (kind: keyof typeof CHILDREN) => kube.request<Child>("GET", CHILDREN[kind]);
+
+const VENUE_YAML = (enabled: boolean) => `
+apiVersion: tradeplane.io/v1alpha1
+kind: TradingVenue
+metadata: { name: ${VENUE}, namespace: ${NS} }
+spec:
+  instruments: [{ symbol: RELIANCE, referencePrice: 130000 }]
+  streams: { storage: memory }
+  journal:
+    enabled: ${enabled}
+    databaseUrlSecret: { name: ${VENUE}-journal-db }
+`;
+
+/** The venue once JournalReady (absent: `undefined`) is as asked and Ready is True at `generation`. */
+async function venueWith(generation: number, journal: string | undefined): Promise<Venue> {
+  return retry(async () => {
+    const v = (await kube.request<Venue>("GET", venuePath)).body;
+    const r = conditionOf(v, "Ready");
+    if (
+      conditionOf(v, "JournalReady")?.status !== journal ||
+      r?.status !== "True" ||
+      r.observedGeneration !== generation
+    )
+      throw new Error(`venue not as expected: ${JSON.stringify(v.status?.conditions)}`);
+    return v;
+  }, 90_000);
+}
+
+beforeAll(async () => {
+  [kube, nats] = await Promise.all([KubeCluster.start(), NatsServer.start()]);
+  await kube.kubectl(["apply", "-f", new URL("manifests/crds/", ROOT).pathname]);
+  await kube.kubectl(["create", "namespace", NS]);
+  await kube.kubectl(["create", "namespace", SYSTEM_NS]);
+  const rbac = readFileSync(new URL("manifests/rbac/operator.yaml", ROOT), "utf8").replaceAll(
+    "- kind: ServiceAccount\n    name: tradeplane-operator\n    namespace: tradeplane-system",
+    `- kind: User\n    name: ${OPERATOR_USER}\n    apiGroup: rbac.authorization.k8s.io`,
+  );
+  await kube.kubectl(["apply", "-f", "-"], rbac);
+  // The venue operator's Secret: the URL given on stdin, as a file would be, not as an argument.
+  await kube.kubectl(
+    ["apply", "-f", "-"],
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: `${VENUE}-journal-db`, namespace: NS },
+      stringData: { "database-url": DATABASE_URL },
+    }),
+  );
+  kubelet = new KubeletPlayer(kube, NS);
+  kubelet.start();
+  operator = new OperatorProcess([
+    "--kubeconfig",
+    await kube.kubeconfigFor(OPERATOR_USER),
+    "--nats-url",
+    nats.url,
+    "--namespace",
+    NS,
+    "--lease-namespace",
+    SYSTEM_NS,
+  ]);
+  await operator.start();
+}, 300_000);
+
+afterAll(async () => {
+  kubelet?.stop();
+  await operator?.stop("SIGKILL");
+  await nats?.stop();
+  await kube?.dispose();
+});
+
+describe("the operator deploying a venue's journal", () => {
+  it("creates its children, owned by the venue, with the database URL only as a file of the named Secret", async () => {
+    await kube.kubectl(["apply", "-f", "-"], VENUE_YAML(true));
+    const v = await venueWith(1, "True");
+    expect(conditionOf(v, "JournalReady")).toMatchObject({ reason: "Available", observedGeneration: 1 });
+    for (const kind of Object.keys(CHILDREN) as (keyof typeof CHILDREN)[]) {
+      const r = await child(kind);
+      expect(r.status, kind).toBe(200);
+      expect(r.body.metadata.ownerReferences, kind).toEqual([
+        expect.objectContaining({ kind: "TradingVenue", name: VENUE, uid: v.metadata.uid, controller: true }),
+      ]);
+    }
+    const deployment = (await child("Deployment")).body;
+    expect(deployment.spec).toMatchObject({ replicas: 1, strategy: { type: "Recreate" } });
+    expect(JSON.stringify(deployment)).toContain(`"secretName":"${VENUE}-journal-db"`);
+    const config = (await child("ConfigMap")).body.data!["config.yaml"]!;
+    expect(config).toContain("databaseUrlFile: /var/run/secrets/tradeplane/journal-db/database-url");
+    for (const kind of Object.keys(CHILDREN) as (keyof typeof CHILDREN)[])
+      expect(JSON.stringify((await child(kind)).body), kind).not.toContain("do-not-leak");
+  }, 180_000);
+
+  it("removes them, and JournalReady, when the journal is disabled; the database Secret stays", async () => {
+    await kube.kubectl(["apply", "-f", "-"], VENUE_YAML(false));
+    await venueWith(2, undefined);
+    await retry(async () => {
+      for (const kind of Object.keys(CHILDREN) as (keyof typeof CHILDREN)[]) {
+        const status = (await child(kind)).status;
+        if (status !== 404) throw new Error(`${kind} still there (${status})`);
+      }
+    }, 60_000);
+    expect((await kube.request("GET", `/api/v1/namespaces/${NS}/secrets/${VENUE}-journal-db`)).status).toBe(200);
+  }, 180_000);
+
+  it("puts an embedded database on a volume that outlives the venue (deletionPolicy Retain)", async () => {
+    await kube.kubectl(["apply", "-f", "-"], VENUE_YAML(true).replace(/ {4}databaseUrlSecret: .*\n/, ""));
+    await venueWith(3, "True");
+    const claim = await kube.request<Child>(
+      "GET",
+      `/api/v1/namespaces/${NS}/persistentvolumeclaims/${VENUE}-journal-data`,
+    );
+    expect(claim.status).toBe(200);
+    expect(claim.body.metadata.ownerReferences).toBeUndefined();
+    expect(claim.body.spec).toMatchObject({ resources: { requests: { storage: "10Gi" } } });
+    expect((await child("ConfigMap")).body.data!["config.yaml"]).toContain("pgliteDir: /var/lib/tradeplane/journal");
+    expect((await child("DatabasePolicy")).status).toBe(404);
+  }, 180_000);
+});
