@@ -6,8 +6,8 @@ import { MOUNTS, NATS_CREDS_KEY, names, type VenueModel } from "./venue-model.ts
  * config and Secret volumes mounted as files, and the probes on the ops port.
  */
 
-/** The uid of the images' non-root user (the Dockerfiles create it). */
-export const RUN_AS_USER = 10001;
+/** The uid of the images' non-root user: USER 1000:1000 in the Dockerfile (`node` in the official Node image). */
+export const RUN_AS_USER = 1000;
 
 export const podSecurityContext = {
   runAsNonRoot: true,
