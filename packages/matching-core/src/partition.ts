@@ -514,7 +514,7 @@ export class Partition {
           // A refused command about an order the book does not know (finished, unknown) still
           // goes out with the listed instrument it named: it stays in that instrument's run of
           // events instead of breaking it, and the report names what the client asked about.
-          const stated = b !== undefined && b.$case !== "timeTick" ? b.value.instrument : "";
+          const stated = b !== undefined && "instrument" in b.value ? b.value.instrument : "";
           push(inst >= 0 || !this.symbolIndex.has(stated) ? symbol(inst) : stated, {
             $case: "rejected",
             value: {
