@@ -66,7 +66,10 @@ const cancel = (account: string, orderId: number, ownerEpoch = 0): Command =>
 const replace = (account: string, orderId: number, ownerEpoch = 0): Command =>
   command(
     account,
-    { $case: "replaceOrder", value: { instrument: "INFY", orderId, clientOrderId: "r1", price: 99_000, stopPrice: 0, qty: 4 } },
+    {
+      $case: "replaceOrder",
+      value: { instrument: "INFY", orderId, clientOrderId: "r1", price: 99_000, stopPrice: 0, qty: 4 },
+    },
     ownerEpoch,
   );
 const massCancel = (account: string, ownerEpoch = 0, reason: CancelReason = CancelReason.UNSPECIFIED): Command =>
