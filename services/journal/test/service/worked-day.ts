@@ -121,6 +121,7 @@ export function workedDayMessages(venue: string): { events: EngineEvent[]; messa
       account: step.account,
       source: "test",
       traceparent: "",
+      ownerEpoch: 0,
       body: step.body,
     };
     core.apply(commandSeqOf(n + 1, 0), command);

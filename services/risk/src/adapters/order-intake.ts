@@ -106,7 +106,8 @@ export class OrderIntake {
 
   /** Appends a command for an account and returns its sequence. */
   async append(account: string, partition: number, body: Command["body"]): Promise<number> {
-    const entry = { timestamp: timestampOfMs(Date.now()), account, source: this.deps.instanceId, body };
+    // Owner epoch 0: no replica owns accounts by lease yet (ADR 0003); with leases, the owner's epoch.
+    const entry = { timestamp: timestampOfMs(Date.now()), account, source: this.deps.instanceId, ownerEpoch: 0, body };
     return (await this.deps.log.append(partition, entry)).seq;
   }
 
