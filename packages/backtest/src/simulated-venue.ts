@@ -328,6 +328,7 @@ export class SimulatedVenue implements MarketView {
       account,
       source: "backtest",
       traceparent: "",
+      ownerEpoch: 0,
       body,
     };
     this.partition.apply(seq, command);

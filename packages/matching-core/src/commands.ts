@@ -2,7 +2,12 @@ import { RejectReason } from "./constants.ts";
 import type { MatchingEngine } from "./engine.ts";
 import { type EngineEvent, readEventBuffer } from "./events.ts";
 
-/** Plain-object commands for tests and the service; the numeric methods are the fast path. */
+/**
+ * Plain-object commands for tests and the service; the numeric methods are the fast path. A
+ * command of an account (submit, cancel, replace, mass cancel, fence) first goes through
+ * `MatchingEngine.admit` with its `ownerEpoch` (absent: 0); a mass cancel of every account
+ * (-1) is checked as the venue's, which no fence binds.
+ */
 export type EngineCommand =
   | {
       readonly kind: "submit";
@@ -22,8 +27,15 @@ export type EngineCommand =
       readonly stpGroup?: number;
       readonly stpMode?: number;
       readonly expireTimeNs?: number;
+      readonly ownerEpoch?: number;
     }
-  | { readonly kind: "cancel"; readonly seq: number; readonly orderId: number; readonly account: number }
+  | {
+      readonly kind: "cancel";
+      readonly seq: number;
+      readonly orderId: number;
+      readonly account: number;
+      readonly ownerEpoch?: number;
+    }
   | {
       readonly kind: "replace";
       readonly seq: number;
@@ -31,6 +43,7 @@ export type EngineCommand =
       readonly account: number;
       readonly price: number;
       readonly qty: number;
+      readonly ownerEpoch?: number;
     }
   | {
       readonly kind: "massCancel";
@@ -38,7 +51,16 @@ export type EngineCommand =
       readonly account: number;
       readonly instrument: number;
       readonly side: number;
+      readonly ownerEpoch?: number;
     }
+  | {
+      readonly kind: "fence";
+      readonly seq: number;
+      readonly account: number;
+      readonly epoch: number;
+      readonly ownerEpoch?: number;
+    }
+  | { readonly kind: "block"; readonly seq: number; readonly account: number; readonly blocked: boolean }
   | {
       readonly kind: "setState";
       readonly seq: number;
@@ -57,8 +79,13 @@ export type EngineCommand =
 export function applyCommand(engine: MatchingEngine, cmd: EngineCommand): number {
   const c = (cmd ?? {}) as Partial<Record<string, unknown>> & { kind?: unknown };
   const n = (v: unknown): number => (typeof v === "number" ? v : NaN);
+  const epoch = c.ownerEpoch === undefined ? 0 : n(c.ownerEpoch);
+  const refused = (entry: boolean, orderId: number, instrument: number): number =>
+    engine.admit(n(c.seq), n(c.account), epoch, entry, orderId, instrument);
+  let r: number;
   switch (c.kind) {
     case "submit":
+      if ((r = refused(true, n(c.orderId), n(c.instrument))) !== 0) return r;
       return engine.submit(
         n(c.seq),
         n(c.timeNs),
@@ -80,11 +107,19 @@ export function applyCommand(engine: MatchingEngine, cmd: EngineCommand): number
         },
       );
     case "cancel":
+      if ((r = refused(false, n(c.orderId), -1)) !== 0) return r;
       return engine.cancel(n(c.seq), n(c.orderId), n(c.account));
     case "replace":
+      if ((r = refused(true, n(c.orderId), -1)) !== 0) return r;
       return engine.replace(n(c.seq), n(c.orderId), n(c.account), n(c.price), n(c.qty));
     case "massCancel":
+      if ((r = refused(false, 0, n(c.instrument))) !== 0) return r;
       return engine.massCancel(n(c.seq), n(c.account), n(c.instrument), n(c.side));
+    case "fence":
+      if ((r = refused(false, 0, -1)) !== 0) return r;
+      return engine.fence(n(c.seq), n(c.account), n(c.epoch));
+    case "block":
+      return engine.block(n(c.seq), n(c.account), c.blocked as boolean);
     case "setState":
       return engine.setState(n(c.seq), n(c.timeNs), n(c.instrument), n(c.state), n(c.referencePrice ?? 0));
     case "expire":

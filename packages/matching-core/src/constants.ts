@@ -33,6 +33,10 @@ export const EventKind = {
   EXPIRED: 7,
   STATE_CHANGED: 8,
   BOOK_DELTA: 9,
+  /** A fence was applied (ADR 0003): account, price = the account's fence after it. */
+  ACCOUNT_FENCED: 10,
+  /** A kill-switch block was set or lifted: account (-1 = every account), state = 1 blocked, 0 not. */
+  ACCOUNT_BLOCK_CHANGED: 11,
 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
 
@@ -86,6 +90,15 @@ export const RejectReason = {
    * uncross never matches two orders of one owner.
    */
   SELF_TRADE: 28,
+  /**
+   * The account is fenced (ADR 0003): the command's owner epoch is below the account's fence,
+   * so it came from a gateway replica that no longer owns the account.
+   */
+  FENCED: 29,
+  /** A kill switch blocks the account (or every account): new orders and replaces are refused. */
+  KILL_SWITCH: 30,
+  /** A fence epoch that is not a positive safe integer. */
+  INVALID_EPOCH: 31,
 } as const;
 export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
 
@@ -97,6 +110,8 @@ export const CancelReason = {
   EXPIRY: 4,
   HALT: 5,
   MASS_CANCEL: 6,
+  /** A stop order of a blocked account triggered: cancelled instead of entering the book. */
+  KILL_SWITCH: 7,
 } as const;
 export type CancelReason = (typeof CancelReason)[keyof typeof CancelReason];
 

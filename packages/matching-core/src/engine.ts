@@ -130,7 +130,12 @@ const FILTER_DAY = 2;
 const FILTER_GTD = 3;
 
 const SNAPSHOT_MAGIC = 0x454d5054; // "TPME" little-endian
-const SNAPSHOT_VERSION = 1;
+/**
+ * 2: the accounts' fences and kill-switch blocks after the books (ADR 0003, 2026-12-03). A
+ * version 1 snapshot still restores, with no account fenced or blocked (it was written before
+ * either existed).
+ */
+const SNAPSHOT_VERSION = 2;
 const HEADER_BYTES = 4 + 4 + 4 + 32;
 /** Bytes of one order in a snapshot (see writeOrder). */
 const ORDER_BYTES = 69;
@@ -157,6 +162,15 @@ export class MatchingEngine {
   /** @internal */ readonly index: OrderIdIndex;
   /** @internal */ prioCounter = 0;
   /** @internal */ gtdLive = 0;
+  /**
+   * @internal The fence of each fenced account (ADR 0003): its commands written with a lower
+   * owner epoch are refused. An account without one takes every epoch.
+   */
+  readonly fences = new Map<number, number>();
+  /** @internal Accounts a kill switch blocks: their new orders and replaces are refused. */
+  readonly blocked = new Set<number>();
+  /** @internal The venue's kill switch: every account is blocked. */
+  allBlocked = false;
   /** @internal */ capacity = 0;
   private freeHead = -1;
   /** The order records as of the last `snapshotSource()` (kept: see there). */
@@ -851,6 +865,87 @@ export class MatchingEngine {
     return 0;
   }
 
+  /**
+   * The account-ownership and kill-switch checks (ADR 0003) of a command of `account` written
+   * with `ownerEpoch`, made before the command's own method: returns 0, having emitted nothing,
+   * when the command may go on to it with the same seq; otherwise the command is refused as a
+   * whole (FENCED when `ownerEpoch` is below the account's fence, else KILL_SWITCH when
+   * `entry`, a new order or a replace, is of a blocked account), consuming seq, and the reason
+   * is returned. `orderId` and `instrument` go into the rejection as the command's own method
+   * would put them. Costs two size checks while no account is fenced or blocked.
+   */
+  admit(seq: number, account: number, ownerEpoch: number, entry: boolean, orderId = 0, instrument = -1): number {
+    if (this.fences.size === 0 && this.blocked.size === 0 && !this.allBlocked) return 0;
+    const fence = this.fences.get(account);
+    const fenced = fence !== undefined && !(ownerEpoch >= fence);
+    if (!fenced && !(entry && (this.allBlocked || this.blocked.has(account)))) return 0;
+    this.begin(seq);
+    const inst = instrument >>> 0 === instrument && instrument < this.books.length ? instrument : -1;
+    if (!(seq > this.lastSeq) || !Number.isSafeInteger(seq))
+      return this.reject(RejectReason.INVALID_SEQUENCE, orderId, inst);
+    this.lastSeq = seq;
+    return this.reject(fenced ? RejectReason.FENCED : RejectReason.KILL_SWITCH, orderId, inst);
+  }
+
+  /**
+   * Raises `account`'s fence to `epoch` (a fence at or below the current one changes nothing):
+   * one ACCOUNT_FENCED event with the fence after it. Checked against the fence by `admit`
+   * first, like any command of the account.
+   */
+  fence(seq: number, account: number, epoch: number): number {
+    this.begin(seq);
+    if (!(seq > this.lastSeq) || !Number.isSafeInteger(seq)) return this.reject(RejectReason.INVALID_SEQUENCE, 0, -1);
+    this.lastSeq = seq;
+    if ((account | 0) !== account || account < 0) return this.reject(RejectReason.INVALID_ACCOUNT, 0, -1);
+    if (!(epoch > 0) || !Number.isSafeInteger(epoch)) return this.reject(RejectReason.INVALID_EPOCH, 0, -1);
+    const now = Math.max(this.fences.get(account) ?? 0, epoch);
+    this.fences.set(account, now);
+    this.emitAccount(EventKind.ACCOUNT_FENCED, account, now, 0);
+    return 0;
+  }
+
+  /**
+   * Sets or lifts the kill-switch block of `account` (-1: the venue's switch, every account;
+   * it and the accounts' own blocks are independent): one ACCOUNT_BLOCK_CHANGED event. Never
+   * fenced: a kill switch binds whichever gateway replica saw it first.
+   */
+  block(seq: number, account: number, blocked: boolean): number {
+    this.begin(seq);
+    if (!(seq > this.lastSeq) || !Number.isSafeInteger(seq)) return this.reject(RejectReason.INVALID_SEQUENCE, 0, -1);
+    this.lastSeq = seq;
+    if (account !== -1 && ((account | 0) !== account || account < 0))
+      return this.reject(RejectReason.INVALID_ACCOUNT, 0, -1);
+    if (typeof blocked !== "boolean") return this.reject(RejectReason.INVALID_COMMAND, 0, -1);
+    if (account === -1) this.allBlocked = blocked;
+    else if (blocked) this.blocked.add(account);
+    else this.blocked.delete(account);
+    this.emitAccount(EventKind.ACCOUNT_BLOCK_CHANGED, account, 0, blocked ? 1 : 0);
+    return 0;
+  }
+
+  /** Whether a kill switch blocks `account` (its own or the venue's). */
+  isBlocked(account: number): boolean {
+    return this.allBlocked || this.blocked.has(account);
+  }
+
+  /** The fence of `account` (0: none). */
+  fenceOf(account: number): number {
+    return this.fences.get(account) ?? 0;
+  }
+
+  private emitAccount(kind: number, account: number, epoch: number, state: number): void {
+    const ev = this.events;
+    const n = ev.count;
+    if (n === ev.capacity) ev.grow();
+    ev.kind[n] = kind;
+    ev.orderId[n] = 0;
+    ev.instrument[n] = -1;
+    ev.account[n] = account;
+    ev.price[n] = epoch;
+    ev.state[n] = state;
+    ev.count = n + 1;
+  }
+
   /** A command the caller could not decode: REJECTED with INVALID_COMMAND (consumes seq when valid). */
   rejectCommand(seq: number): number {
     this.begin(seq);
@@ -1262,6 +1357,13 @@ export class MatchingEngine {
       else if (tb) s = hb;
       else if (ts) s = hs;
       else return;
+      // A triggered stop is a new order entering the market: a blocked account's is cancelled
+      // instead (the kill switch's mass cancel removes parked stops; this covers a block
+      // written without one).
+      if ((this.blocked.size !== 0 || this.allBlocked) && this.isBlocked(this.oi[(s << 4) + I_ACCOUNT]!)) {
+        this.removeLive(b, s, EventKind.CANCELLED, CancelReason.KILL_SWITCH);
+        continue;
+      }
       this.unlinkStop(b, s);
       this.indexRemove(s);
       const b6 = s << 6;
@@ -1572,7 +1674,20 @@ export class MatchingEngine {
       oStop: this.oStop.slice(),
       oExpire: this.oExpire.slice(),
       oDisplay: this.oDisplay.slice(),
+      accountFences: this.accountFences,
+      blockedAccounts: this.blockedAccounts,
+      allBlocked: this.allBlocked,
     };
+  }
+
+  /** The fenced accounts and their fences, by account (a copy: for snapshots, the digest and views). */
+  get accountFences(): [number, number][] {
+    return [...this.fences].sort((a, b) => a[0] - b[0]);
+  }
+
+  /** The accounts blocked by their own kill switch, ascending (a copy). */
+  get blockedAccounts(): number[] {
+    return [...this.blocked].sort((a, b) => a - b);
   }
 
   /**
@@ -1603,7 +1718,8 @@ export class MatchingEngine {
     const r = new ByteReader(bytes);
     if (r.u32() !== SNAPSHOT_MAGIC) throw new SnapshotError("not a matching-engine snapshot (bad magic)");
     const version = r.u32();
-    if (version !== SNAPSHOT_VERSION) throw new SnapshotError(`unsupported snapshot version ${version}`);
+    if (version !== 1 && version !== SNAPSHOT_VERSION)
+      throw new SnapshotError(`unsupported snapshot version ${version}`);
     const len = r.u32();
     const sum = r.bytes(32);
     if (r.remaining !== len) throw new SnapshotError("snapshot length does not match its header");
@@ -1611,14 +1727,14 @@ export class MatchingEngine {
     const actual = createHash("sha256").update(body).digest();
     if (!actual.equals(sum)) throw new SnapshotError("snapshot checksum mismatch");
     try {
-      return MatchingEngine.readState(new ByteReader(body));
+      return MatchingEngine.readState(new ByteReader(body), version);
     } catch (e) {
       if (e instanceof SnapshotError) throw e;
       throw new SnapshotError(`snapshot body is invalid: ${(e as Error).message}`, { cause: e });
     }
   }
 
-  private static readState(r: ByteReader): MatchingEngine {
+  private static readState(r: ByteReader, version: number): MatchingEngine {
     const raw = JSON.parse(r.string()) as NormalizedConfig;
     const config: EngineConfig = {
       instruments: raw.instruments.map((i) => ({
@@ -1671,9 +1787,30 @@ export class MatchingEngine {
         e.indexAdd(s);
       }
     }
+    if (version >= 2) e.readAccountControls(r);
     if (r.remaining !== 0) throw new SnapshotError("trailing bytes after the snapshot body");
     e.begin(e.lastSeq);
     return e;
+  }
+
+  private readAccountControls(r: ByteReader): void {
+    const account = (): number => {
+      const a = r.i32();
+      if (a < 0) throw new SnapshotError("snapshot names a negative account");
+      return a;
+    };
+    const fences = r.u32();
+    for (let i = 0; i < fences; i++) {
+      const a = account();
+      const epoch = r.f64();
+      if (!(epoch > 0) || !Number.isSafeInteger(epoch)) throw new SnapshotError("snapshot fence epoch is invalid");
+      this.fences.set(a, epoch);
+    }
+    const blocked = r.u32();
+    for (let i = 0; i < blocked; i++) this.blocked.add(account());
+    const all = r.u8();
+    if (all > 1) throw new SnapshotError("snapshot venue block flag is invalid");
+    this.allBlocked = all === 1;
   }
 
   private readOrder(r: ByteReader, b: Book): number {
@@ -1874,6 +2011,11 @@ export interface SnapshotSource {
   readonly oStop: Float64Array;
   readonly oExpire: Float64Array;
   readonly oDisplay: Int32Array;
+  /** [account, fence] by account. */
+  readonly accountFences: readonly (readonly [number, number])[];
+  /** Blocked accounts, ascending. */
+  readonly blockedAccounts: readonly number[];
+  readonly allBlocked: boolean;
 }
 
 /** Orders written between two steps of a snapshot written in steps (a few milliseconds). */
@@ -1935,6 +2077,18 @@ function* stateSteps(
       for (let s = b.stopHead[side]!; s !== -1; s = oi[(s << 4) + I_NEXT]!) writeOrder(src, w, s);
     }
   }
+  // The digest of a state with no fence and no block is what it was before either existed.
+  const fences = src.accountFences;
+  const blocked = src.blockedAccounts;
+  if (forDigest && fences.length === 0 && blocked.length === 0 && !src.allBlocked) return;
+  w.u32(fences.length);
+  for (const [account, epoch] of fences) {
+    w.i32(account);
+    w.f64(epoch);
+  }
+  w.u32(blocked.length);
+  for (const account of blocked) w.i32(account);
+  w.u8(src.allBlocked ? 1 : 0);
 }
 
 function writeOrder(src: SnapshotSource, w: ByteWriter, s: number): void {

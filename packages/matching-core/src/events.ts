@@ -15,6 +15,8 @@ import { EventKind } from "./constants.ts";
  *  EXPIRED        orderId instrument side price qty(removed) leaves(0) reason(EXPIRY) account
  *  STATE_CHANGED  instrument state
  *  BOOK_DELTA     instrument side price qty(new visible aggregate at that level; 0 = level gone)
+ *  ACCOUNT_FENCED         account price(the account's fence after the command) instrument(-1)
+ *  ACCOUNT_BLOCK_CHANGED  account(-1 = every account) state(1 blocked, 0 not) instrument(-1)
  */
 export class EventBuffer {
   /** Number of events of the last command. */
@@ -172,6 +174,17 @@ export interface BookDeltaEvent extends EventBase {
   readonly price: number;
   readonly qty: number;
 }
+export interface AccountFencedEvent extends EventBase {
+  readonly kind: typeof EventKind.ACCOUNT_FENCED;
+  readonly account: number;
+  readonly epoch: number;
+}
+export interface AccountBlockChangedEvent extends EventBase {
+  readonly kind: typeof EventKind.ACCOUNT_BLOCK_CHANGED;
+  /** -1: the venue's switch. */
+  readonly account: number;
+  readonly blocked: boolean;
+}
 export type EngineEvent =
   | AcceptedEvent
   | RejectedEvent
@@ -180,7 +193,9 @@ export type EngineEvent =
   | ReplacedEvent
   | TriggeredEvent
   | StateChangedEvent
-  | BookDeltaEvent;
+  | BookDeltaEvent
+  | AccountFencedEvent
+  | AccountBlockChangedEvent;
 
 /** Copies event `i` of the buffer into a plain object holding only the fields of its kind. */
 export function eventAt(b: EventBuffer, i: number): EngineEvent {
@@ -257,6 +272,10 @@ export function eventAt(b: EventBuffer, i: number): EngineEvent {
       };
     case EventKind.STATE_CHANGED:
       return { kind, seq, index: i, instrument: b.instrument[i]!, state: b.state[i]! };
+    case EventKind.ACCOUNT_FENCED:
+      return { kind, seq, index: i, account: b.account[i]!, epoch: b.price[i]! };
+    case EventKind.ACCOUNT_BLOCK_CHANGED:
+      return { kind, seq, index: i, account: b.account[i]!, blocked: b.state[i] === 1 };
     default:
       return {
         kind: EventKind.BOOK_DELTA,

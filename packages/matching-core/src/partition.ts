@@ -5,6 +5,7 @@ import {
   type EngineEvent as WireEvent,
   InstrumentState as WireState,
   type LevelChange,
+  type NewOrderCommand,
   OrderType as WireOrderType,
   RejectReason as WireReject,
   RequestKind,
@@ -139,7 +140,13 @@ const REJECT_TO_WIRE: Record<number, WireReject> = {
   [RejectReason.INVALID_STATE_TRANSITION]: WireReject.INVALID_STATE_TRANSITION,
   [RejectReason.CAPACITY_EXCEEDED]: WireReject.CAPACITY_EXCEEDED,
   [RejectReason.SELF_TRADE]: WireReject.SELF_TRADE,
+  [RejectReason.FENCED]: WireReject.FENCED,
+  [RejectReason.KILL_SWITCH]: WireReject.KILL_SWITCH,
+  [RejectReason.INVALID_EPOCH]: WireReject.MALFORMED_COMMAND,
 };
+
+/** Longest BlockAccountCommand.reason the partition takes (engine.proto). */
+const MAX_BLOCK_REASON = 256;
 
 const CANCEL_TO_WIRE: Record<number, WireCancelReason> = {
   [CancelReason.USER]: WireCancelReason.CLIENT_REQUEST,
@@ -147,6 +154,7 @@ const CANCEL_TO_WIRE: Record<number, WireCancelReason> = {
   [CancelReason.STP]: WireCancelReason.SELF_TRADE_PREVENTION,
   [CancelReason.HALT]: WireCancelReason.HALT,
   [CancelReason.MASS_CANCEL]: WireCancelReason.MASS_CANCEL,
+  [CancelReason.KILL_SWITCH]: WireCancelReason.KILL_SWITCH,
 };
 
 const US_PER_S = 1_000_000;
@@ -272,44 +280,43 @@ export class Partition {
       e.rejectCommand(seq);
     } else {
       const account = this.intern(command.account);
+      // ADR 0003: a command of a fenced account written below its fence, or a new order or
+      // replace of a blocked account, is refused before anything else is looked at. Time
+      // ticks and instrument states belong to no account; a block, and the mass cancel a kill
+      // switch writes with it, bind whichever gateway replica wrote them, owner or not.
+      const epoch = command.ownerEpoch;
       switch (body.$case) {
         case "newOrder": {
-          const o = body.value;
-          const tif = TIF_FROM_WIRE[o.timeInForce] ?? 0;
-          const stp = o.stpMode === WireStp.NONE ? -1 : (STP_FROM_WIRE[o.stpMode] ?? -1);
-          const x = this.extras;
-          x.flags = o.postOnly ? OrderFlags.POST_ONLY : 0;
-          x.stopPrice = o.stopPrice;
-          x.displayQty = o.displayQty;
-          x.stpGroup = o.stpGroup;
-          x.stpMode = stp;
-          x.expireTimeNs = o.expireTime === undefined ? 0 : timestampToUs(o.expireTime);
-          e.submit(
-            seq,
-            this.timeUs,
-            seq,
-            this.instrumentIndex(o.instrument),
-            account,
-            o.side,
-            o.orderType,
-            tif,
-            o.price,
-            o.qty,
-            x,
-          );
+          const inst = this.instrumentIndex(body.value.instrument);
+          if (e.admit(seq, account, epoch, true, seq, inst) !== 0) break;
+          this.submit(seq, account, inst, body.value);
           break;
         }
         case "cancelOrder":
+          if (e.admit(seq, account, epoch, false, body.value.orderId) !== 0) break;
           e.cancel(seq, body.value.orderId, account);
           break;
         case "replaceOrder":
+          if (e.admit(seq, account, epoch, true, body.value.orderId) !== 0) break;
           e.replace(seq, body.value.orderId, account, body.value.price, body.value.qty);
           break;
         case "massCancel": {
           const m = body.value;
           const instrument = m.instrument === "" ? -1 : this.instrumentIndex(m.instrument);
+          const killSwitch = m.reason === WireCancelReason.KILL_SWITCH;
+          if (!killSwitch && e.admit(seq, account, epoch, false, 0, instrument) !== 0) break;
           if (instrument === -1 && m.instrument !== "") this.rejectHere(seq, WireReject.UNKNOWN_INSTRUMENT);
           else e.massCancel(seq, m.allAccounts ? -1 : account, instrument, m.side);
+          break;
+        }
+        case "fenceAccount":
+          if (e.admit(seq, account, epoch, false) !== 0) break;
+          e.fence(seq, account, body.value.epoch);
+          break;
+        case "blockAccount": {
+          const k = body.value;
+          if (k.reason.length > MAX_BLOCK_REASON) this.rejectHere(seq, WireReject.MALFORMED_COMMAND);
+          else e.block(seq, k.allAccounts ? -1 : account, k.blocked);
           break;
         }
         case "setInstrumentState": {
@@ -333,6 +340,19 @@ export class Partition {
     }
     this.track(forWire);
     return { seq, coreEvents: e.events.count, rejected: e.events.count > 0 && e.events.kind[0] === EventKind.REJECTED };
+  }
+
+  private submit(seq: number, account: number, inst: number, o: NewOrderCommand): void {
+    const tif = TIF_FROM_WIRE[o.timeInForce] ?? 0;
+    const stp = o.stpMode === WireStp.NONE ? -1 : (STP_FROM_WIRE[o.stpMode] ?? -1);
+    const x = this.extras;
+    x.flags = o.postOnly ? OrderFlags.POST_ONLY : 0;
+    x.stopPrice = o.stopPrice;
+    x.displayQty = o.displayQty;
+    x.stpGroup = o.stpGroup;
+    x.stpMode = stp;
+    x.expireTimeNs = o.expireTime === undefined ? 0 : timestampToUs(o.expireTime);
+    this.engine.submit(seq, this.timeUs, seq, inst, account, o.side, o.orderType, tif, o.price, o.qty, x);
   }
 
   private rejectHere(seq: number, reason: WireReject): void {
@@ -514,13 +534,13 @@ export class Partition {
           // A refused command about an order the book does not know (finished, unknown) still
           // goes out with the listed instrument it named: it stays in that instrument's run of
           // events instead of breaking it, and the report names what the client asked about.
-          const stated = b !== undefined && b.$case !== "timeTick" ? b.value.instrument : "";
+          const stated = b !== undefined && "instrument" in b.value ? b.value.instrument : "";
           push(inst >= 0 || !this.symbolIndex.has(stated) ? symbol(inst) : stated, {
             $case: "rejected",
             value: {
               requestKind: kindOf(),
               reason,
-              text: decodeError ?? "",
+              text: decodeError ?? this.rejectText(ev.reason[i]!),
               orderId: b?.$case === "cancelOrder" || b?.$case === "replaceOrder" ? b.value.orderId : 0,
               clientOrderId: requestClientOrderId(),
               account: command?.account ?? "",
@@ -633,6 +653,23 @@ export class Partition {
           });
           break;
         }
+        case EventKind.ACCOUNT_FENCED:
+          push("_", { $case: "accountFenced", value: { account: accountName(ev.account[i]), epoch: ev.price[i]! } });
+          break;
+        case EventKind.ACCOUNT_BLOCK_CHANGED: {
+          const k = command?.body?.$case === "blockAccount" ? command.body.value : undefined;
+          const all = ev.account[i] === -1;
+          push("_", {
+            $case: "accountBlockChanged",
+            value: {
+              account: all ? "" : accountName(ev.account[i]),
+              allAccounts: all,
+              blocked: ev.state[i] === 1,
+              reason: k?.reason ?? "",
+            },
+          });
+          break;
+        }
         case EventKind.BOOK_DELTA: {
           if (pendingDelta !== undefined && pendingDelta.instrument !== inst) flushDelta();
           pendingDelta ??= { instrument: inst, changes: [] };
@@ -661,6 +698,18 @@ export class Partition {
     if (out.length > 0) out[out.length - 1]!.lastInCommand = true;
     this.lastWire = out;
     return out;
+  }
+
+  /** What a refusal decided by the fence or a kill switch says; empty for the others. */
+  private rejectText(core: number): string {
+    const command = this.last.command;
+    if (core === RejectReason.FENCED) {
+      const fence = this.engine.fenceOf(this.accountIndex.get(command?.account ?? "") ?? -1);
+      return `written by a gateway replica that no longer owns the account (owner epoch ${command?.ownerEpoch ?? 0} is below its fence ${fence})`;
+    }
+    if (core === RejectReason.KILL_SWITCH) return "a kill switch blocks the account's new orders and replaces";
+    if (core === RejectReason.INVALID_EPOCH) return "a fence epoch must be a positive integer";
+    return "";
   }
 
   /** Trade ids count per instrument; event i's id is the count after it minus later trades of this command. */

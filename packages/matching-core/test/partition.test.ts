@@ -23,6 +23,7 @@ function order(account: string, side: Side, price: number, qty: number, clientOr
     account,
     source: "t",
     traceparent: "",
+    ownerEpoch: 0,
     body: {
       $case: "newOrder",
       value: {
@@ -90,6 +91,7 @@ describe("Partition: log commands to engine events", () => {
       account: "mallory",
       source: "t",
       traceparent: "",
+      ownerEpoch: 0,
       body: { $case: "cancelOrder", value: { instrument: "INFY", orderId: 1, clientOrderId: "m1", reason: 0 } },
     });
     expect(events[0]!.body).toMatchObject({
@@ -107,6 +109,7 @@ describe("Partition: log commands to engine events", () => {
       account: "alice",
       source: "t",
       traceparent: "",
+      ownerEpoch: 0,
       body: { $case: "cancelOrder", value: { instrument, orderId: 77, clientOrderId: "x", reason: 0 } },
     });
     expect(events).toMatchObject([{ instrument: expected, body: { $case: "rejected" } }]);
@@ -122,6 +125,7 @@ describe("Partition: log commands to engine events", () => {
       account: "alice",
       source: "t",
       traceparent: "",
+      ownerEpoch: 0,
       body: {
         $case: "massCancel",
         value: { instrument: "", side: 0, allAccounts: false, reason: CancelReason.KILL_SWITCH, clientOrderId: "k1" },
@@ -144,6 +148,7 @@ describe("Partition: log commands to engine events", () => {
         account: "ops:test",
         source: "t",
         traceparent: "",
+        ownerEpoch: 0,
         body: {
           $case: "setInstrumentState",
           value: {

@@ -65,6 +65,10 @@ export function describeEvent(e: EngineEvent): string {
       return `TRIGGERED #${e.orderId} at ${e.price}`;
     case EventKind.STATE_CHANGED:
       return `STATE ${e.instrument} ${codeName(InstrumentState, e.state)}`;
+    case EventKind.ACCOUNT_FENCED:
+      return `FENCED account ${e.account} at ${e.epoch}`;
+    case EventKind.ACCOUNT_BLOCK_CHANGED:
+      return `${e.blocked ? "BLOCKED" : "UNBLOCKED"} account ${e.account}`;
     default:
       return `BOOK ${sideName(e.side)} ${e.price}: ${e.qty}`;
   }

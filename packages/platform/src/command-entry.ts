@@ -6,7 +6,9 @@ import type { Command } from "@tradeplane/contracts";
  */
 export function instrumentOfCommand(command: Pick<Command, "body">): string | undefined {
   const body = command.body;
-  if (body === undefined || body.$case === "timeTick") return undefined;
+  // A time tick, fence or block is about the whole partition: a barrier in orderEntry.
+  if (body === undefined || body.$case === "timeTick" || body.$case === "fenceAccount" || body.$case === "blockAccount")
+    return undefined;
   return body.value.instrument === "" ? undefined : body.value.instrument;
 }
 

@@ -26,6 +26,7 @@ const order = (clientOrderId: string, instrument: string, qty = 1): Omit<Command
   timestamp: { seconds: 1_767_225_600, nanos: 0 },
   account: "alice",
   source: "test",
+  ownerEpoch: 0,
   body: {
     $case: "newOrder",
     value: {

@@ -236,6 +236,7 @@ describe("OrderProjection: the orders of the current trading session", () => {
     account: "alice",
     source: "test",
     traceparent: "",
+    ownerEpoch: 0,
     body: {
       $case: "newOrder" as const,
       value: {
@@ -260,6 +261,7 @@ describe("OrderProjection: the orders of the current trading session", () => {
     account: "alice",
     source: "test",
     traceparent: "",
+    ownerEpoch: 0,
     body: {
       $case: "cancelOrder" as const,
       value: { instrument: "INFY", orderId, clientOrderId: "", reason: CancelReason.UNSPECIFIED },
@@ -270,6 +272,7 @@ describe("OrderProjection: the orders of the current trading session", () => {
     account: "",
     source: "test",
     traceparent: "",
+    ownerEpoch: 0,
     body: {
       $case: "setInstrumentState" as const,
       value: { instrument: "INFY", state: InstrumentState.CLOSED, reason: "close", fromStates: [] },
@@ -322,6 +325,7 @@ describe("OrderProjection: self-trade prevention by DECREMENT", () => {
       account: "alice",
       source: "test",
       traceparent: "",
+      ownerEpoch: 0,
       body: {
         $case: "newOrder" as const,
         value: {

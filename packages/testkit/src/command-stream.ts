@@ -130,7 +130,7 @@ export function commandStream(
       };
       submitted.push(idOf(i));
     }
-    out.push({ timestamp, account, source: "test", traceparent: "", body });
+    out.push({ timestamp, account, source: "test", traceparent: "", ownerEpoch: 0, body });
   }
   return out;
 }

@@ -37,6 +37,7 @@ function venue(initial: "CONTINUOUS" | "PRE_OPEN" = "CONTINUOUS") {
       account,
       source: "t",
       traceparent: "",
+      ownerEpoch: 0,
       body,
     };
     partition.apply(++seq, Command.decode(Command.encode(command).finish()));

@@ -130,7 +130,7 @@ export function richStream(
         $case: "cancelOrder",
         value: { instrument: o.instrument, orderId: o.seq, clientOrderId: `x${i}`, reason: 0 },
       };
-      out.push({ timestamp, account: o.account, source: "test", traceparent: "", body });
+      out.push({ timestamp, account: o.account, source: "test", traceparent: "", ownerEpoch: 0, body });
       continue;
     } else if (r < 0.93) {
       const o = recent()!;
@@ -145,7 +145,7 @@ export function richStream(
           qty: 1 + Math.floor(rnd() * 80),
         },
       };
-      out.push({ timestamp, account: o.account, source: "test", traceparent: "", body });
+      out.push({ timestamp, account: o.account, source: "test", traceparent: "", ownerEpoch: 0, body });
       continue;
     } else if (r < 0.95) {
       body = {
@@ -174,7 +174,7 @@ export function richStream(
     } else {
       body = { $case: "timeTick", value: {} };
     }
-    out.push({ timestamp, account, source: "test", traceparent: "", body });
+    out.push({ timestamp, account, source: "test", traceparent: "", ownerEpoch: 0, body });
   }
   return out;
 }

@@ -89,6 +89,7 @@ export function venueAdminService(deps: VenueAdminDeps): VenueAdminServer {
         timestamp: timestampOfMs(Date.now()),
         account: principal,
         source: deps.instanceId,
+        ownerEpoch: 0,
         body: {
           $case: "setInstrumentState",
           value: { instrument, state, reason, fromStates, ...(referencePrice !== undefined ? { referencePrice } : {}) },

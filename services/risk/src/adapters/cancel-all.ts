@@ -16,6 +16,7 @@ export async function cancelEverywhere(
       timestamp: timestampOfMs(Date.now()),
       account: order.account,
       source: order.source,
+      ownerEpoch: 0,
       body: {
         $case: "massCancel",
         value: { instrument: "", side: 0, allAccounts: order.allAccounts, reason: order.reason, clientOrderId: "" },

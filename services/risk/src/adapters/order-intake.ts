@@ -106,7 +106,7 @@ export class OrderIntake {
 
   /** Appends a command for an account and returns its sequence. */
   async append(account: string, partition: number, body: Command["body"]): Promise<number> {
-    const entry = { timestamp: timestampOfMs(Date.now()), account, source: this.deps.instanceId, body };
+    const entry = { timestamp: timestampOfMs(Date.now()), account, source: this.deps.instanceId, ownerEpoch: 0, body };
     return (await this.deps.log.append(partition, entry)).seq;
   }
 

@@ -557,6 +557,12 @@ export const RejectReason = {
   INVALID_STATE_TRANSITION: 21,
   /** MALFORMED_COMMAND - The command log held bytes that are not a valid Command; it was skipped. */
   MALFORMED_COMMAND: 22,
+  /**
+   * FENCED - The command came from a gateway replica that no longer owns the account: its
+   * owner_epoch is below the account's fence (ADR 0003). Nothing happened; a retry is
+   * decided by the account's current owner.
+   */
+  FENCED: 23,
   /** UNAUTHENTICATED - The caller presented no valid credentials. */
   UNAUTHENTICATED: 100,
   /** ACCOUNT_NOT_PERMITTED - The account does not exist or the caller may not trade it. */
@@ -620,6 +626,7 @@ export namespace RejectReason {
   export type CAPACITY_EXCEEDED = typeof RejectReason.CAPACITY_EXCEEDED;
   export type INVALID_STATE_TRANSITION = typeof RejectReason.INVALID_STATE_TRANSITION;
   export type MALFORMED_COMMAND = typeof RejectReason.MALFORMED_COMMAND;
+  export type FENCED = typeof RejectReason.FENCED;
   export type UNAUTHENTICATED = typeof RejectReason.UNAUTHENTICATED;
   export type ACCOUNT_NOT_PERMITTED = typeof RejectReason.ACCOUNT_NOT_PERMITTED;
   export type KILL_SWITCH = typeof RejectReason.KILL_SWITCH;
@@ -708,6 +715,9 @@ export function rejectReasonFromJSON(object: any): RejectReason {
     case 22:
     case "REJECT_REASON_MALFORMED_COMMAND":
       return RejectReason.MALFORMED_COMMAND;
+    case 23:
+    case "REJECT_REASON_FENCED":
+      return RejectReason.FENCED;
     case 100:
     case "REJECT_REASON_UNAUTHENTICATED":
       return RejectReason.UNAUTHENTICATED;
@@ -805,6 +815,8 @@ export function rejectReasonToJSON(object: RejectReason): string {
       return "REJECT_REASON_INVALID_STATE_TRANSITION";
     case RejectReason.MALFORMED_COMMAND:
       return "REJECT_REASON_MALFORMED_COMMAND";
+    case RejectReason.FENCED:
+      return "REJECT_REASON_FENCED";
     case RejectReason.UNAUTHENTICATED:
       return "REJECT_REASON_UNAUTHENTICATED";
     case RejectReason.ACCOUNT_NOT_PERMITTED:

@@ -89,6 +89,13 @@ export interface Command {
    * of many requests share an entry, so the trace context travels with each command.
    */
   traceparent: string;
+  /**
+   * Fencing token of the gateway replica that owned `account` when it wrote the command
+   * (ADR 0003). A partition refuses, with REJECT_REASON_FENCED, every command of an
+   * account whose fence (FenceAccountCommand) is higher. 0 on a venue with one gateway
+   * replica, and on commands no account owns (SetInstrumentState, TimeTick).
+   */
+  ownerEpoch: number;
   /** Required. */
   body?:
     | { $case: "newOrder"; value: NewOrderCommand }
@@ -97,7 +104,36 @@ export interface Command {
     | { $case: "massCancel"; value: MassCancelCommand }
     | { $case: "setInstrumentState"; value: SetInstrumentStateCommand }
     | { $case: "timeTick"; value: TimeTickCommand }
+    | { $case: "fenceAccount"; value: FenceAccountCommand }
+    | { $case: "blockAccount"; value: BlockAccountCommand }
     | undefined;
+}
+
+/**
+ * Raise the fence of Command.account to `epoch` (ADR 0003): from this command on, the
+ * partition refuses the account's commands whose owner_epoch is lower. A new owner of an
+ * account writes one to every partition before it decides anything for the account, so no
+ * command of an earlier owner can follow it in any partition's log. A fence at or below
+ * the current one changes nothing. Answered by AccountFenced.
+ */
+export interface FenceAccountCommand {
+  /** Required, > 0. */
+  epoch: number;
+}
+
+/**
+ * The engine's side of a kill switch: while an account (or, with all_accounts, every
+ * account) is blocked, the partition refuses its new orders and replaces with
+ * REJECT_REASON_KILL_SWITCH; cancels and mass cancels still pass. Written before the
+ * switch's mass cancel in the same entry, so no order of the account can follow that
+ * cancel in the log, whichever gateway replica wrote it. Answered by AccountBlockChanged.
+ */
+export interface BlockAccountCommand {
+  blocked: boolean;
+  /** The whole venue's switch; Command.account is then the principal that set it. */
+  allAccounts: boolean;
+  /** Why, for the audit trail; at most 256 characters. */
+  reason: string;
 }
 
 /**
@@ -250,6 +286,8 @@ export interface EngineEvent {
     | { $case: "instrumentStateChanged"; value: InstrumentStateChanged }
     | { $case: "bookDelta"; value: BookDelta }
     | { $case: "massCancelCompleted"; value: MassCancelCompleted }
+    | { $case: "accountFenced"; value: AccountFenced }
+    | { $case: "accountBlockChanged"; value: AccountBlockChanged }
     | undefined;
 }
 
@@ -411,6 +449,22 @@ export interface MassCancelCompleted {
   clientOrderId: string;
 }
 
+/** A FenceAccountCommand was applied on this partition (instrument token "_"). */
+export interface AccountFenced {
+  account: string;
+  /** The account's fence after the command (the higher of the old and the requested one). */
+  epoch: number;
+}
+
+/** A BlockAccountCommand was applied on this partition (instrument token "_"). */
+export interface AccountBlockChanged {
+  /** Empty with all_accounts. */
+  account: string;
+  allAccounts: boolean;
+  blocked: boolean;
+  reason: string;
+}
+
 function createBaseCommandBatch(): CommandBatch {
   return { commands: [] };
 }
@@ -481,7 +535,7 @@ export const CommandBatch: MessageFns<CommandBatch> = {
 };
 
 function createBaseCommand(): Command {
-  return { timestamp: undefined, account: "", source: "", traceparent: "", body: undefined };
+  return { timestamp: undefined, account: "", source: "", traceparent: "", ownerEpoch: 0, body: undefined };
 }
 
 export const Command: MessageFns<Command> = {
@@ -497,6 +551,10 @@ export const Command: MessageFns<Command> = {
     }
     if (message.traceparent !== "") {
       writer.uint32(34).string(message.traceparent);
+    }
+    if (message.ownerEpoch !== 0) {
+      if (message.ownerEpoch >= 0 && message.ownerEpoch <= 0xffffffff) writer.uint32(40).uint32(message.ownerEpoch);
+      else writer.uint32(40).uint64(message.ownerEpoch);
     }
     switch (message.body?.$case) {
       case "newOrder":
@@ -516,6 +574,12 @@ export const Command: MessageFns<Command> = {
         break;
       case "timeTick":
         TimeTickCommand.encode(message.body.value, writer.uint32(122).fork()).join();
+        break;
+      case "fenceAccount":
+        FenceAccountCommand.encode(message.body.value, writer.uint32(130).fork()).join();
+        break;
+      case "blockAccount":
+        BlockAccountCommand.encode(message.body.value, writer.uint32(138).fork()).join();
         break;
     }
     return writer;
@@ -564,6 +628,14 @@ export const Command: MessageFns<Command> = {
             }
 
             message.traceparent = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.ownerEpoch = longToNumber(reader.uint64());
             continue;
           }
           case 10: {
@@ -617,6 +689,22 @@ export const Command: MessageFns<Command> = {
             message.body = { $case: "timeTick", value: TimeTickCommand.decode(reader, reader.uint32()) };
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.body = { $case: "fenceAccount", value: FenceAccountCommand.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.body = { $case: "blockAccount", value: BlockAccountCommand.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -635,6 +723,11 @@ export const Command: MessageFns<Command> = {
       account: isSet(object.account) ? globalThis.String(object.account) : "",
       source: isSet(object.source) ? globalThis.String(object.source) : "",
       traceparent: isSet(object.traceparent) ? globalThis.String(object.traceparent) : "",
+      ownerEpoch: isSet(object.ownerEpoch)
+        ? globalThis.Number(object.ownerEpoch)
+        : isSet(object.owner_epoch)
+        ? globalThis.Number(object.owner_epoch)
+        : 0,
       body: isSet(object.newOrder)
         ? { $case: "newOrder", value: NewOrderCommand.fromJSON(object.newOrder) }
         : isSet(object.new_order)
@@ -659,6 +752,14 @@ export const Command: MessageFns<Command> = {
         ? { $case: "timeTick", value: TimeTickCommand.fromJSON(object.timeTick) }
         : isSet(object.time_tick)
         ? { $case: "timeTick", value: TimeTickCommand.fromJSON(object.time_tick) }
+        : isSet(object.fenceAccount)
+        ? { $case: "fenceAccount", value: FenceAccountCommand.fromJSON(object.fenceAccount) }
+        : isSet(object.fence_account)
+        ? { $case: "fenceAccount", value: FenceAccountCommand.fromJSON(object.fence_account) }
+        : isSet(object.blockAccount)
+        ? { $case: "blockAccount", value: BlockAccountCommand.fromJSON(object.blockAccount) }
+        : isSet(object.block_account)
+        ? { $case: "blockAccount", value: BlockAccountCommand.fromJSON(object.block_account) }
         : undefined,
     };
   },
@@ -677,6 +778,9 @@ export const Command: MessageFns<Command> = {
     if (message.traceparent !== "") {
       obj.traceparent = message.traceparent;
     }
+    if (message.ownerEpoch !== 0) {
+      obj.ownerEpoch = Math.round(message.ownerEpoch);
+    }
     if (message.body?.$case === "newOrder") {
       obj.newOrder = NewOrderCommand.toJSON(message.body.value);
     } else if (message.body?.$case === "cancelOrder") {
@@ -689,6 +793,10 @@ export const Command: MessageFns<Command> = {
       obj.setInstrumentState = SetInstrumentStateCommand.toJSON(message.body.value);
     } else if (message.body?.$case === "timeTick") {
       obj.timeTick = TimeTickCommand.toJSON(message.body.value);
+    } else if (message.body?.$case === "fenceAccount") {
+      obj.fenceAccount = FenceAccountCommand.toJSON(message.body.value);
+    } else if (message.body?.$case === "blockAccount") {
+      obj.blockAccount = BlockAccountCommand.toJSON(message.body.value);
     }
     return obj;
   },
@@ -704,6 +812,7 @@ export const Command: MessageFns<Command> = {
     message.account = object.account ?? "";
     message.source = object.source ?? "";
     message.traceparent = object.traceparent ?? "";
+    message.ownerEpoch = object.ownerEpoch ?? 0;
     switch (object.body?.$case) {
       case "newOrder": {
         if (object.body?.value !== undefined && object.body?.value !== null) {
@@ -744,7 +853,192 @@ export const Command: MessageFns<Command> = {
         }
         break;
       }
+      case "fenceAccount": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "fenceAccount", value: FenceAccountCommand.fromPartial(object.body.value) };
+        }
+        break;
+      }
+      case "blockAccount": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "blockAccount", value: BlockAccountCommand.fromPartial(object.body.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseFenceAccountCommand(): FenceAccountCommand {
+  return { epoch: 0 };
+}
+
+export const FenceAccountCommand: MessageFns<FenceAccountCommand> = {
+  encode(message: FenceAccountCommand, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.epoch !== 0) {
+      if (message.epoch >= 0 && message.epoch <= 0xffffffff) writer.uint32(8).uint32(message.epoch);
+      else writer.uint32(8).uint64(message.epoch);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FenceAccountCommand {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFenceAccountCommand();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.epoch = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FenceAccountCommand {
+    return { epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0 };
+  },
+
+  toJSON(message: FenceAccountCommand): unknown {
+    const obj: any = {};
+    if (message.epoch !== 0) {
+      obj.epoch = Math.round(message.epoch);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FenceAccountCommand>): FenceAccountCommand {
+    return FenceAccountCommand.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FenceAccountCommand>): FenceAccountCommand {
+    const message = createBaseFenceAccountCommand();
+    message.epoch = object.epoch ?? 0;
+    return message;
+  },
+};
+
+function createBaseBlockAccountCommand(): BlockAccountCommand {
+  return { blocked: false, allAccounts: false, reason: "" };
+}
+
+export const BlockAccountCommand: MessageFns<BlockAccountCommand> = {
+  encode(message: BlockAccountCommand, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.blocked !== false) {
+      writer.uint32(8).bool(message.blocked);
+    }
+    if (message.allAccounts !== false) {
+      writer.uint32(16).bool(message.allAccounts);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BlockAccountCommand {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBlockAccountCommand();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.blocked = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.allAccounts = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BlockAccountCommand {
+    return {
+      blocked: isSet(object.blocked) ? globalThis.Boolean(object.blocked) : false,
+      allAccounts: isSet(object.allAccounts)
+        ? globalThis.Boolean(object.allAccounts)
+        : isSet(object.all_accounts)
+        ? globalThis.Boolean(object.all_accounts)
+        : false,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: BlockAccountCommand): unknown {
+    const obj: any = {};
+    if (message.blocked !== false) {
+      obj.blocked = message.blocked;
+    }
+    if (message.allAccounts !== false) {
+      obj.allAccounts = message.allAccounts;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BlockAccountCommand>): BlockAccountCommand {
+    return BlockAccountCommand.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BlockAccountCommand>): BlockAccountCommand {
+    const message = createBaseBlockAccountCommand();
+    message.blocked = object.blocked ?? false;
+    message.allAccounts = object.allAccounts ?? false;
+    message.reason = object.reason ?? "";
     return message;
   },
 };
@@ -1828,6 +2122,12 @@ export const EngineEvent: MessageFns<EngineEvent> = {
       case "massCancelCompleted":
         MassCancelCompleted.encode(message.body.value, writer.uint32(154).fork()).join();
         break;
+      case "accountFenced":
+        AccountFenced.encode(message.body.value, writer.uint32(162).fork()).join();
+        break;
+      case "accountBlockChanged":
+        AccountBlockChanged.encode(message.body.value, writer.uint32(170).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1968,6 +2268,22 @@ export const EngineEvent: MessageFns<EngineEvent> = {
             message.body = { $case: "massCancelCompleted", value: MassCancelCompleted.decode(reader, reader.uint32()) };
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.body = { $case: "accountFenced", value: AccountFenced.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.body = { $case: "accountBlockChanged", value: AccountBlockChanged.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2021,6 +2337,14 @@ export const EngineEvent: MessageFns<EngineEvent> = {
         ? { $case: "massCancelCompleted", value: MassCancelCompleted.fromJSON(object.massCancelCompleted) }
         : isSet(object.mass_cancel_completed)
         ? { $case: "massCancelCompleted", value: MassCancelCompleted.fromJSON(object.mass_cancel_completed) }
+        : isSet(object.accountFenced)
+        ? { $case: "accountFenced", value: AccountFenced.fromJSON(object.accountFenced) }
+        : isSet(object.account_fenced)
+        ? { $case: "accountFenced", value: AccountFenced.fromJSON(object.account_fenced) }
+        : isSet(object.accountBlockChanged)
+        ? { $case: "accountBlockChanged", value: AccountBlockChanged.fromJSON(object.accountBlockChanged) }
+        : isSet(object.account_block_changed)
+        ? { $case: "accountBlockChanged", value: AccountBlockChanged.fromJSON(object.account_block_changed) }
         : undefined,
     };
   },
@@ -2062,6 +2386,10 @@ export const EngineEvent: MessageFns<EngineEvent> = {
       obj.bookDelta = BookDelta.toJSON(message.body.value);
     } else if (message.body?.$case === "massCancelCompleted") {
       obj.massCancelCompleted = MassCancelCompleted.toJSON(message.body.value);
+    } else if (message.body?.$case === "accountFenced") {
+      obj.accountFenced = AccountFenced.toJSON(message.body.value);
+    } else if (message.body?.$case === "accountBlockChanged") {
+      obj.accountBlockChanged = AccountBlockChanged.toJSON(message.body.value);
     }
     return obj;
   },
@@ -2139,6 +2467,18 @@ export const EngineEvent: MessageFns<EngineEvent> = {
       case "massCancelCompleted": {
         if (object.body?.value !== undefined && object.body?.value !== null) {
           message.body = { $case: "massCancelCompleted", value: MassCancelCompleted.fromPartial(object.body.value) };
+        }
+        break;
+      }
+      case "accountFenced": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "accountFenced", value: AccountFenced.fromPartial(object.body.value) };
+        }
+        break;
+      }
+      case "accountBlockChanged": {
+        if (object.body?.value !== undefined && object.body?.value !== null) {
+          message.body = { $case: "accountBlockChanged", value: AccountBlockChanged.fromPartial(object.body.value) };
         }
         break;
       }
@@ -4083,6 +4423,213 @@ export const MassCancelCompleted: MessageFns<MassCancelCompleted> = {
     message.account = object.account ?? "";
     message.cancelledCount = object.cancelledCount ?? 0;
     message.clientOrderId = object.clientOrderId ?? "";
+    return message;
+  },
+};
+
+function createBaseAccountFenced(): AccountFenced {
+  return { account: "", epoch: 0 };
+}
+
+export const AccountFenced: MessageFns<AccountFenced> = {
+  encode(message: AccountFenced, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.account !== "") {
+      writer.uint32(10).string(message.account);
+    }
+    if (message.epoch !== 0) {
+      if (message.epoch >= 0 && message.epoch <= 0xffffffff) writer.uint32(16).uint32(message.epoch);
+      else writer.uint32(16).uint64(message.epoch);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AccountFenced {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAccountFenced();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.account = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.epoch = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AccountFenced {
+    return {
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
+      epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
+    };
+  },
+
+  toJSON(message: AccountFenced): unknown {
+    const obj: any = {};
+    if (message.account !== "") {
+      obj.account = message.account;
+    }
+    if (message.epoch !== 0) {
+      obj.epoch = Math.round(message.epoch);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AccountFenced>): AccountFenced {
+    return AccountFenced.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AccountFenced>): AccountFenced {
+    const message = createBaseAccountFenced();
+    message.account = object.account ?? "";
+    message.epoch = object.epoch ?? 0;
+    return message;
+  },
+};
+
+function createBaseAccountBlockChanged(): AccountBlockChanged {
+  return { account: "", allAccounts: false, blocked: false, reason: "" };
+}
+
+export const AccountBlockChanged: MessageFns<AccountBlockChanged> = {
+  encode(message: AccountBlockChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.account !== "") {
+      writer.uint32(10).string(message.account);
+    }
+    if (message.allAccounts !== false) {
+      writer.uint32(16).bool(message.allAccounts);
+    }
+    if (message.blocked !== false) {
+      writer.uint32(24).bool(message.blocked);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AccountBlockChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAccountBlockChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.account = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.allAccounts = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.blocked = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AccountBlockChanged {
+    return {
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
+      allAccounts: isSet(object.allAccounts)
+        ? globalThis.Boolean(object.allAccounts)
+        : isSet(object.all_accounts)
+        ? globalThis.Boolean(object.all_accounts)
+        : false,
+      blocked: isSet(object.blocked) ? globalThis.Boolean(object.blocked) : false,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: AccountBlockChanged): unknown {
+    const obj: any = {};
+    if (message.account !== "") {
+      obj.account = message.account;
+    }
+    if (message.allAccounts !== false) {
+      obj.allAccounts = message.allAccounts;
+    }
+    if (message.blocked !== false) {
+      obj.blocked = message.blocked;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AccountBlockChanged>): AccountBlockChanged {
+    return AccountBlockChanged.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AccountBlockChanged>): AccountBlockChanged {
+    const message = createBaseAccountBlockChanged();
+    message.account = object.account ?? "";
+    message.allAccounts = object.allAccounts ?? false;
+    message.blocked = object.blocked ?? false;
+    message.reason = object.reason ?? "";
     return message;
   },
 };
