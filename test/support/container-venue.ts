@@ -47,13 +47,14 @@ export async function provisionVenue(
 
 /** Free loopback ports for every service of a one-partition venue (containers share the host's network). */
 export async function freeServicePorts(): Promise<ServicePorts> {
-  const [engineGrpc, engineOps, riskGrpc, riskOps, marketDataGrpc, marketDataOps, marketDataWs, fix, fixOps] =
-    await Promise.all(Array.from({ length: 9 }, () => freePort()));
+  const [engineGrpc, engineOps, riskGrpc, riskOps, marketDataGrpc, marketDataOps, marketDataWs, fix, fixOps, riskPeer] =
+    await Promise.all(Array.from({ length: 10 }, () => freePort()));
   return {
     engineGrpc: () => engineGrpc!,
     engineOps: () => engineOps!,
     riskGrpc: riskGrpc!,
     riskOps: riskOps!,
+    riskPeer: riskPeer!,
     marketDataGrpc: marketDataGrpc!,
     marketDataOps: marketDataOps!,
     marketDataWs: marketDataWs!,

@@ -6,6 +6,7 @@ import { venueChildren } from "../desired/venue-children.ts";
 import type { AdminTokens } from "../desired/secrets.ts";
 import {
   ADMIN_TOKEN_KEYS,
+  RISK_PEER_TOKEN_KEY,
   ANNOTATIONS,
   LABELS,
   names,
@@ -119,7 +120,7 @@ export class TradingVenueController {
 
     const streams = await this.reconcileStreams(live, venue, logger);
     const model = venueModel(venue, this.deps.defaults);
-    const { objects, invalid } = venueChildren(model, this.adminTokens(model));
+    const { objects, invalid } = venueChildren(model, this.adminTokens(model), this.riskPeerToken(model));
     if (invalid.length > 0) {
       await this.event(live, "Warning", "InvalidSpec", invalid.join("; "));
       await this.writeStatus(
@@ -185,6 +186,14 @@ export class TradingVenueController {
     const tokenOf = (key: string) =>
       data[key] !== undefined ? Buffer.from(data[key], "base64").toString("utf8") : this.deps.newToken();
     return Object.fromEntries(ADMIN_TOKEN_KEYS.map((k) => [k, tokenOf(k)])) as AdminTokens;
+  }
+
+  /** The risk replicas' peer token: the one in its Secret, or a new one; none with one replica. */
+  private riskPeerToken(model: VenueModel): string | undefined {
+    if (model.placement.riskPeerTokenFile === undefined) return undefined;
+    const secret = this.deps.cache.get("Secret", model.namespace, names.riskPeerToken(model.name));
+    const stored = (secret?.data as Record<string, string> | undefined)?.[RISK_PEER_TOKEN_KEY];
+    return stored !== undefined ? Buffer.from(stored, "base64").toString("utf8") : this.deps.newToken();
   }
 
   private async applyChildren(

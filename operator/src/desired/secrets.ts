@@ -1,4 +1,4 @@
-import { ADMIN_TOKEN_KEYS, metadataOf, names, type VenueModel } from "./venue-model.ts";
+import { ADMIN_TOKEN_KEYS, metadataOf, names, RISK_PEER_TOKEN_KEY, type VenueModel } from "./venue-model.ts";
 
 /**
  * The venue's admin tokens Secret: one token per admin role, each a file of the Secret
@@ -17,5 +17,21 @@ export function adminTokenSecret(model: VenueModel, tokens: AdminTokens) {
     type: "Opaque",
     immutable: true,
     data: Object.fromEntries(ADMIN_TOKEN_KEYS.map((k) => [k, Buffer.from(tokens[k], "utf8").toString("base64")])),
+  };
+}
+
+/**
+ * The risk gateway replicas' shared peer token (ADR 0003): the credential of GatewayPeer
+ * calls between replicas, mounted in the risk pods only, and only when the venue runs several
+ * replicas. Generated once by the controller like the admin tokens.
+ */
+export function riskPeerTokenSecret(model: VenueModel, token: string) {
+  return {
+    apiVersion: "v1" as const,
+    kind: "Secret" as const,
+    metadata: metadataOf(model, names.riskPeerToken(model.name), "risk"),
+    type: "Opaque",
+    immutable: true,
+    data: { [RISK_PEER_TOKEN_KEY]: Buffer.from(token, "utf8").toString("base64") },
   };
 }

@@ -7,7 +7,7 @@ import {
   riskNetworkPolicy,
 } from "./network-policies.ts";
 import { engineBudget, marketDataBudget, riskBudget } from "./pod-disruption-budgets.ts";
-import { adminTokenSecret, type AdminTokens } from "./secrets.ts";
+import { adminTokenSecret, riskPeerTokenSecret, type AdminTokens } from "./secrets.ts";
 import { serviceAccount } from "./service-accounts.ts";
 import { engineService, marketDataService, riskService } from "./services.ts";
 import { engineStatefulSet } from "./stateful-sets.ts";
@@ -25,12 +25,15 @@ export interface VenueChildren {
   readonly invalid: readonly string[];
 }
 
-export function venueChildren(model: VenueModel, adminTokens: AdminTokens): VenueChildren {
+export function venueChildren(model: VenueModel, adminTokens: AdminTokens, riskPeerToken?: string): VenueChildren {
+  if (model.placement.riskPeerTokenFile !== undefined && riskPeerToken === undefined)
+    throw new Error("a venue with several risk replicas needs its peer token");
   const objects: KubeObjectLike[] = [
     serviceAccount(model, "engine"),
     serviceAccount(model, "risk"),
     serviceAccount(model, "market-data"),
     adminTokenSecret(model, adminTokens),
+    ...(model.placement.riskPeerTokenFile !== undefined ? [riskPeerTokenSecret(model, riskPeerToken!)] : []),
     ...model.partitions.map((p) => engineConfigMap(model, p)),
     riskConfigMap(model),
     marketDataConfigMap(model),

@@ -10,6 +10,7 @@ import { EXAMPLE_TEXT, modelOf, PINNED_TWO_PARTITIONS } from "./venue-fixtures.t
  * rewrite them with `npx vitest run operator/test/desired -u` and review the diff.
  */
 const TOKEN = "golden-admin-token-0123456789abcdef";
+const PEER_TOKEN = "golden-risk-peer-token-0123456789abcdef";
 const TOKENS = { "venue-operator": TOKEN, "risk-officer": `${TOKEN}-risk`, "read-only": `${TOKEN}-read` };
 
 const scenarios = [
@@ -23,26 +24,26 @@ const scenarios = [
 
 describe("a venue's children", () => {
   it.each(scenarios)("match the golden file for %s", async (_name, file, text) => {
-    const { objects, invalid } = venueChildren(modelOf(text), TOKENS);
+    const { objects, invalid } = venueChildren(modelOf(text), TOKENS, PEER_TOKEN);
     expect(invalid).toEqual([]);
     const yaml = objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
     await expect(yaml).toMatchFileSnapshot(`golden/${file}.yaml`);
   });
 
   it.each(scenarios)("each pass the upstream Kubernetes schemas for %s", (_name, _file, text) => {
-    for (const object of venueChildren(modelOf(text), TOKENS).objects)
+    for (const object of venueChildren(modelOf(text), TOKENS, PEER_TOKEN).objects)
       expect(upstreamSchemaError(object)).toBeUndefined();
   });
 
   it("give every child the venue as its controlling owner", () => {
-    for (const object of venueChildren(modelOf(EXAMPLE_TEXT), TOKENS).objects)
+    for (const object of venueChildren(modelOf(EXAMPLE_TEXT), TOKENS, PEER_TOKEN).objects)
       expect(object.metadata.ownerReferences).toEqual([
         expect.objectContaining({ kind: "TradingVenue", name: "demo", controller: true, blockOwnerDeletion: true }),
       ]);
   });
 
   it("never put the admin token into a ConfigMap", () => {
-    const configs = venueChildren(modelOf(PINNED_TWO_PARTITIONS), TOKENS).objects.filter((o) => o.kind === "ConfigMap");
+    const configs = venueChildren(modelOf(PINNED_TWO_PARTITIONS), TOKENS, PEER_TOKEN).objects.filter((o) => o.kind === "ConfigMap");
     expect(configs).toHaveLength(4);
     for (const c of configs) expect(JSON.stringify(c)).not.toContain(TOKEN);
   });
@@ -93,7 +94,7 @@ describe("a spec value the upstream schemas refuse", () => {
         topologySpreadConstraints: [{ maxSkew: "one", topologyKey: "zone", whenUnsatisfiable: "Never" }],
       },
     };
-    const { invalid } = venueChildren(bad, TOKENS);
+    const { invalid } = venueChildren(bad, TOKENS, PEER_TOKEN);
     expect(invalid).toHaveLength(1);
     expect(invalid[0]).toMatch(/^StatefulSet demo-engine-0: .*topologySpreadConstraints\/0\/maxSkew must be integer/);
   });
