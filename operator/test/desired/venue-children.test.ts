@@ -43,7 +43,9 @@ describe("a venue's children", () => {
   });
 
   it("never put the admin token into a ConfigMap", () => {
-    const configs = venueChildren(modelOf(PINNED_TWO_PARTITIONS), TOKENS, PEER_TOKEN).objects.filter((o) => o.kind === "ConfigMap");
+    const configs = venueChildren(modelOf(PINNED_TWO_PARTITIONS), TOKENS, PEER_TOKEN).objects.filter(
+      (o) => o.kind === "ConfigMap",
+    );
     expect(configs).toHaveLength(4);
     for (const c of configs) expect(JSON.stringify(c)).not.toContain(TOKEN);
   });
