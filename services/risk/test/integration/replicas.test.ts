@@ -1,0 +1,311 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { credentials, status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
+import { Kvm, type KV } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  accountsBucket,
+  ExecType,
+  OrderEntryClient,
+  ownersBucket,
+  RejectReason,
+  type SubmitOrderRequest,
+  type SubmitOrderResponse,
+} from "@tradeplane/contracts";
+import { putAccount, putToken, type AccountRecord } from "@tradeplane/accounts";
+import { provision, venueProvisioningPlan } from "@tradeplane/platform";
+import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
+import { connectTo, freePort, NatsServer, ServiceProcess, testInstrumentSettings } from "@tradeplane/testkit";
+import { OrderProjection } from "@tradeplane/positions/order-projection";
+import { auth, order, tokenOf } from "../service/gateway-fixture.ts";
+import { commandLog, eventLog, type EventAt } from "./owner-support.ts";
+
+/**
+ * ADR 0003 on real processes: one nats-server, an engine per partition (INFY on 0, TCS on
+ * 1), and three risk gateway replicas with ownership "lease". One account's orders go
+ * round-robin to all three at once; every limit must hold as with one replica, checked at
+ * every event of the stream by replaying it. Then the owner of an account is SIGKILLed under
+ * load, and another is SIGSTOPped past its lease and SIGCONTed (a stale owner).
+ */
+
+const VENUE = "replicas";
+const RISK_MAIN = resolve(fileURLToPath(new URL("../../src/main.ts", import.meta.url)));
+const PEER_TOKEN = "replicas-peer-token-0123456789-abcdefgh";
+const LEASE_TTL_MS = 1_000;
+const PRICE = 100_010;
+const PARTITION_OF: Record<string, number> = { INFY: 0, TCS: 1 };
+
+const ACCOUNTS: Partial<AccountRecord>[] = [
+  { name: "pos", limits: { maxPosition: 10 } },
+  // Ten orders of one lot at PRICE (notional = price x qty: one minor unit per tick and lot).
+  { name: "credit", limits: { creditLimit: 10 * PRICE } },
+  { name: "rate", limits: { maxOrdersPerSecond: 5 } },
+  { name: "failover", limits: { maxPosition: 30 } },
+  { name: "stale", limits: {} },
+];
+
+type Answer = { ok: true; res: SubmitOrderResponse } | { ok: false; code: number; details: string };
+
+describe("three risk gateway replicas keep every limit venue-wide", () => {
+  let server: NatsServer;
+  let nc: NatsConnection;
+  let owners: KV;
+  const engines: EngineProcess[] = [];
+  const gateways: ServiceProcess[] = [];
+  const clients: OrderEntryClient[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "tp-replicas-"));
+  const tokenFile = join(dir, "peer-token");
+  writeFileSync(tokenFile, `${PEER_TOKEN}\n`);
+
+  const submit = (gw: number, req: SubmitOrderRequest): Promise<Answer> =>
+    new Promise((done) =>
+      clients[gw]!.submitOrder(req, auth(tokenOf(req.account)), { deadline: Date.now() + 30_000 }, (err, res) =>
+        done(err === null ? { ok: true, res } : { ok: false, code: (err as ServiceError).code, details: err.details }),
+      ),
+    );
+  const buy = (account: string, clientOrderId: string, instrument = "INFY"): SubmitOrderRequest =>
+    order({ account, clientOrderId, instrument, price: PRICE, qty: 1 });
+  const accepted = (answers: Answer[]) =>
+    answers.filter((a) => a.ok && a.res.reports.some((r) => r.execType === ExecType.NEW)).length;
+  /** Which gateway process holds the account's lease now (its holder id starts with the instance id). */
+  const ownerOf = async (account: string): Promise<number> => {
+    const entry = await owners.get(account);
+    const holder = entry?.json<{ holder: string }>().holder ?? "";
+    return gateways.findIndex((_g, i) => holder.startsWith(`gw${i}-`));
+  };
+
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    nc = await connectTo(server.url);
+    await provision(nc, venueProvisioningPlan({ venue: VENUE }));
+    owners = await new Kvm(nc).open(ownersBucket(VENUE));
+    const kv = await new Kvm(nc).open(accountsBucket(VENUE));
+    for (const a of ACCOUNTS) {
+      await putAccount(kv, {
+        name: a.name!,
+        disabled: false,
+        principals: [a.name!],
+        limits: {},
+        defaultStpMode: 0,
+        ...a,
+      });
+      await putToken(kv, tokenOf(a.name!), a.name!);
+    }
+    for (const [symbol, partition] of Object.entries(PARTITION_OF)) {
+      const engine = new EngineProcess({
+        natsUrl: server.url,
+        venue: VENUE,
+        partition,
+        instanceId: `engine-${partition}`,
+        instruments: testInstrumentSettings.filter((i) => i.symbol === symbol),
+        env: { TP_LOG_LEVEL: "warn" },
+      });
+      await engine.start();
+      engines.push(engine);
+    }
+    for (let i = 0; i < 3; i++) {
+      const peerPort = await freePort();
+      const gw = new ServiceProcess({
+        main: RISK_MAIN,
+        config: {
+          venue: VENUE,
+          instanceId: `gw${i}`,
+          instruments: testInstrumentSettings.map((s) => ({
+            symbol: s.symbol,
+            partition: PARTITION_OF[s.symbol],
+            referencePrice: s.referencePrice,
+          })),
+        },
+        env: {
+          TP_NATS_URL: server.url,
+          TP_LOG_LEVEL: "warn",
+          TP_OWNERSHIP: "lease",
+          TP_PEER_HOST: "127.0.0.1",
+          TP_PEER_PORT: String(peerPort),
+          TP_PEER_ADDRESS: `127.0.0.1:${peerPort}`,
+          TP_PEER_TOKENS_FILE: tokenFile,
+          TP_OWNER_LEASE_TTL_MS: String(LEASE_TTL_MS),
+        },
+      });
+      await gw.start();
+      gateways.push(gw);
+      clients.push(new OrderEntryClient(`127.0.0.1:${gw.grpcPort}`, credentials.createInsecure()));
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    for (const g of gateways) if (g.running && g.pid !== undefined) process.kill(g.pid, "SIGCONT");
+    await ServiceProcess.killAll();
+    await nc?.close();
+    await server?.dispose();
+  });
+
+  /** The account's worst-case long position and open exposure after every event, replaying the stream. */
+  const replay = (events: readonly EventAt[], account: string) => {
+    const projection = new OrderProjection(() => ({ notionalPerTickLot: 1 }));
+    let maxLong = 0;
+    let maxExposure = 0;
+    for (const { event, partition } of events) {
+      projection.apply(event, partition);
+      let long = 0;
+      for (const symbol of Object.keys(PARTITION_OF)) {
+        const p = projection.positionOf(account, symbol);
+        long = Math.max(long, p.netQty + p.openBuyQty);
+      }
+      maxLong = Math.max(maxLong, long);
+      maxExposure = Math.max(maxExposure, projection.openExposure(account));
+    }
+    return { maxLong, maxExposure, projection };
+  };
+
+  it("a position limit holds exactly: of 45 one-lot buys sent round-robin at once, exactly 10 are accepted, as by one replica", async () => {
+    const answers = await Promise.all(Array.from({ length: 45 }, (_, i) => submit(i % 3, buy("pos", `p${i}`))));
+    expect(answers.filter((a) => !a.ok)).toEqual([]);
+    expect(accepted(answers)).toBe(10);
+    const refused = answers.flatMap((a) => (a.ok ? a.res.reports : [])).filter((r) => r.execType === ExecType.REJECTED);
+    expect(new Set(refused.map((r) => r.rejectReason))).toEqual(new Set([RejectReason.POSITION_LIMIT]));
+    const { maxLong } = replay(await eventLog(nc, VENUE), "pos");
+    expect(maxLong).toBe(10);
+  });
+
+  it("a credit limit holds exactly across both partitions: exactly 10 of 45 accepted, never more exposure than the limit", async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 45 }, (_, i) => submit(i % 3, buy("credit", `c${i}`, i % 2 === 0 ? "INFY" : "TCS"))),
+    );
+    expect(answers.filter((a) => !a.ok)).toEqual([]);
+    expect(accepted(answers)).toBe(10);
+    const { maxExposure } = replay(await eventLog(nc, VENUE), "credit");
+    expect(maxExposure).toBe(10 * PRICE);
+  });
+
+  it("the order rate holds across replicas: no second of the log holds more than 5 accepted orders of the account", async () => {
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => submit(i % 3, buy("rate", `r${i}`))));
+    expect(answers.filter((a) => !a.ok)).toEqual([]);
+    const n = accepted(answers);
+    expect(n).toBeGreaterThanOrEqual(5);
+    const acceptedIds = new Set(
+      (await eventLog(nc, VENUE)).flatMap(({ event }) =>
+        event.body?.$case === "accepted" && event.body.value.account === "rate" ? [event.commandSeq] : [],
+      ),
+    );
+    // The gateway's clock at intake, in ms, of each accepted order's command.
+    const times = (await commandLog(nc, VENUE))
+      .filter((c) => acceptedIds.has(c.seq))
+      .map((c) => c.command.timestamp!.seconds * 1_000 + Math.floor(c.command.timestamp!.nanos / 1e6))
+      .sort((a, b) => a - b);
+    expect(times).toHaveLength(n);
+    // Every window of 999 ms (one under the throttle's second: ms rounding) holds at most 5.
+    for (let i = 0; i + 5 < times.length; i++) expect(times[i + 5]! - times[i]!).toBeGreaterThanOrEqual(999);
+    // One writer: every command of the account carries the same owner epoch.
+    const epochs = new Set(
+      (await commandLog(nc, VENUE)).filter((c) => c.command.account === "rate").map((c) => c.command.ownerEpoch),
+    );
+    expect(epochs.size).toBe(1);
+  });
+
+  it("an owner SIGKILLed under load hands the account over: every acknowledged order has exactly one outcome, and the limit holds across the takeover", async () => {
+    // Take the account on gw0, so that we know whom to kill.
+    const first = await submit(0, buy("failover", "f-first"));
+    expect(first.ok).toBe(true);
+    const victim = await ownerOf("failover");
+    expect(victim).toBe(0);
+    const acked = new Map<string, number>(); // client order id -> order id (NEW), or 0 (refused)
+    let sent = 0;
+    let killed = false;
+    const lane = async (gw: number) => {
+      for (let k = 0; k < 25; k++) {
+        const id = `f${gw}-${k}`;
+        for (let attempt = 0; attempt < 40; attempt++) {
+          if (gw === victim && killed) return;
+          const answer = await submit(gw, buy("failover", id));
+          if (++sent === 20 && !killed) {
+            killed = true;
+            await gateways[victim]!.signal("SIGKILL");
+          }
+          if (answer.ok) {
+            const report = answer.res.reports[0]!;
+            acked.set(id, report.execType === ExecType.NEW ? report.order!.orderId : 0);
+            break;
+          }
+          // UNAVAILABLE while the account has no owner: retry with the same client order id.
+          expect(answer.code).toBe(GrpcStatus.UNAVAILABLE);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    };
+    await Promise.all([lane(0), lane(1), lane(2)]);
+    expect(killed).toBe(true);
+    expect(await ownerOf("failover")).not.toBe(victim);
+
+    const events = await eventLog(nc, VENUE);
+    const { maxLong, projection } = replay(events, "failover");
+    expect(maxLong).toBe(30);
+    // Each accepted order of the account once, under a client order id of its own.
+    const acceptedIds = events.flatMap(({ event }) =>
+      event.body?.$case === "accepted" && event.body.value.account === "failover"
+        ? [event.body.value.clientOrderId]
+        : [],
+    );
+    expect(new Set(acceptedIds).size).toBe(acceptedIds.length);
+    // Every acknowledged NEW is in the stream, open, with its order id.
+    for (const [id, orderId] of acked)
+      if (orderId !== 0) expect(projection.orderIdByClientId("failover", id), id).toBe(orderId);
+    // And every acknowledged refusal is not.
+    for (const [id, orderId] of acked) if (orderId === 0) expect(acceptedIds.includes(id), id).toBe(false);
+    expect([...acked.values()].filter((o) => o !== 0).length).toBeGreaterThan(0);
+  });
+
+  it("a stale owner (SIGSTOPped past its lease) gets its writes refused by the engine, and nothing it wrote after the new owner's fence is applied", async () => {
+    const alive = gateways.map((g, i) => (g.running ? i : -1)).filter((i) => i >= 0);
+    const [a, b] = alive as [number, number];
+    expect((await submit(a, buy("stale", "s-first"))).ok).toBe(true);
+    expect(await ownerOf("stale")).toBe(a);
+    process.kill(gateways[a]!.pid!, "SIGSTOP");
+    // Queued in a's socket while it is stopped: it decides this one with its old epoch when it wakes.
+    const late = submit(a, buy("stale", "s-late"));
+    let taken: Answer | undefined;
+    for (let k = 0; k < 60 && !(taken?.ok ?? false); k++) taken = await submit(b, buy("stale", `s-b${k}`));
+    expect(taken?.ok).toBe(true);
+    expect(await ownerOf("stale")).toBe(b);
+    process.kill(gateways[a]!.pid!, "SIGCONT");
+    const lateAnswer = await late;
+    // a answers: with the new owner's decision, or "retry" (it lost the account in between).
+    if (!lateAnswer.ok) expect(lateAnswer.code).toBe(GrpcStatus.UNAVAILABLE);
+
+    const commands = (await commandLog(nc, VENUE)).filter((c) => c.command.account === "stale");
+    const events = await eventLog(nc, VENUE);
+    const outcome = new Map<number, EventAt["event"]>();
+    for (const e of events) if (!outcome.has(e.event.commandSeq)) outcome.set(e.event.commandSeq, e.event);
+    // Per partition: once the new owner's fence is in the log, every later command of the
+    // account with a lower epoch is refused FENCED, and none is applied.
+    for (const partition of Object.values(PARTITION_OF)) {
+      let fence = 0;
+      for (const c of commands.filter((x) => x.partition === partition)) {
+        if (c.command.body?.$case === "fenceAccount") fence = Math.max(fence, c.command.body.value.epoch);
+        else if (c.command.ownerEpoch < fence) {
+          const result = outcome.get(c.seq);
+          expect(result?.body?.$case, `command ${c.seq}`).toBe("rejected");
+          if (result?.body?.$case === "rejected") expect(result.body.value.reason).toBe(RejectReason.FENCED);
+        }
+      }
+    }
+    if (process.env.TP_TEST_REPORT !== undefined)
+      writeFileSync(
+        process.env.TP_TEST_REPORT,
+        JSON.stringify({
+          late: lateAnswer.ok ? lateAnswer.res.reports.map((r) => [r.execType, r.rejectReason]) : lateAnswer.code,
+          fenced: [...outcome.values()].filter(
+            (e) => e.body?.$case === "rejected" && e.body.value.reason === RejectReason.FENCED,
+          ).length,
+          commands: commands.map((c) => [c.partition, c.seq, c.command.ownerEpoch, c.command.body?.$case]),
+        }),
+      );
+    // The owners were two epochs: a's and b's, b's higher.
+    const epochs = [...new Set(commands.map((c) => c.command.ownerEpoch))].sort((x, y) => x - y);
+    expect(epochs.length).toBeGreaterThanOrEqual(2);
+  });
+});
