@@ -292,7 +292,10 @@ export class SimulatedVenue implements MarketView {
       case "triggered":
       case "expired":
       case "massCancelCompleted":
+      case "accountFenced":
         return this.watched.has(b.value.account);
+      case "accountBlockChanged":
+        return b.value.allAccounts || this.watched.has(b.value.account);
       default:
         return true;
     }

@@ -76,8 +76,12 @@ const QTYS: readonly (readonly number[])[] = [
   [1, 2, 3, 5, 10, 20],
 ];
 
-/** A command before the runner fills in seq, time and (optionally) the owner of an order. */
-export type GenCommand =
+/**
+ * A command before the runner fills in seq, time and (optionally) the owner of an order.
+ * `epochDelta` (streams with fences): the command's owner epoch is its account's fence plus
+ * this (at least 0), so -1 writes as a replica the account was fenced away from.
+ */
+export type GenCommand = (
   | {
       kind: "submit";
       inst: number;
@@ -113,7 +117,11 @@ export type GenCommand =
   | { kind: "massCancel"; account: number; instrument: number; side: number; staleSeq: boolean }
   | { kind: "setState"; instrument: number; state: number; referencePrice: number; staleSeq: boolean }
   | { kind: "expire"; staleSeq: boolean }
-  | { kind: "garbage"; staleSeq: boolean };
+  | { kind: "garbage"; staleSeq: boolean }
+  /** The new fence is the account's fence plus `step`, or `bad` when set. */
+  | { kind: "fence"; account: number; step: number; bad: number | undefined; staleSeq: boolean }
+  | { kind: "block"; account: number; blocked: boolean; staleSeq: boolean }
+) & { epochDelta?: number };
 
 const pick = <T>(xs: readonly T[]) => fc.constantFrom(...xs);
 const stale = fc.integer({ min: 0, max: 49 }).map((x) => x === 0);
@@ -259,6 +267,9 @@ export interface StreamMix {
   icebergPct: number;
   /** States setState picks from (repeat to weigh). */
   states: number[];
+  /** Fences and kill-switch blocks (ADR 0003); with either, every command carries an owner epoch. */
+  fence?: number;
+  block?: number;
 }
 
 export const DEFAULT_MIX: StreamMix = {
@@ -283,7 +294,44 @@ export const AUCTION_MIX: StreamMix = {
   states: [1, 1, 2, 2],
 };
 
-export const commandArbWith = (mix: StreamMix): fc.Arbitrary<GenCommand> =>
+/** Fences move now and then; blocks come and go (more releases than blocks, so books stay busy). */
+export const FENCE_MIX: StreamMix = { ...DEFAULT_MIX, fence: 3, block: 3 };
+
+export const commandArbWith = (mix: StreamMix): fc.Arbitrary<GenCommand> => {
+  const base = baseCommandArb(mix);
+  if ((mix.fence ?? 0) + (mix.block ?? 0) === 0) return base;
+  const weight = mix.submit + mix.chaotic + mix.cancel + mix.replace + mix.massCancel + mix.setState + mix.expire + 1;
+  return fc.oneof(
+    {
+      weight,
+      arbitrary: fc
+        .tuple(base, fc.integer({ min: 0, max: 5 }))
+        .map(([c, d]): GenCommand => ({ ...c, epochDelta: d === 0 ? -1 : d === 1 ? 1 : 0 })),
+    },
+    {
+      weight: mix.fence ?? 0,
+      arbitrary: fc.record({
+        kind: fc.constant("fence" as const),
+        account: pick([1, 2, 3, 3, 1.5]),
+        step: pick([-1, 0, 1, 1, 2, 3]),
+        bad: pick([undefined, undefined, undefined, undefined, undefined, 0, -2, 1.5, NaN]),
+        staleSeq: stale,
+        epochDelta: pick([-1, 0, 0, 0, 1, 3]),
+      }),
+    },
+    {
+      weight: mix.block ?? 0,
+      arbitrary: fc.record({
+        kind: fc.constant("block" as const),
+        account: pick([1, 2, 3, -1, 2.5]),
+        blocked: fc.integer({ min: 0, max: 4 }).map((x) => x === 0),
+        staleSeq: stale,
+      }),
+    },
+  );
+};
+
+const baseCommandArb = (mix: StreamMix): fc.Arbitrary<GenCommand> =>
   fc.oneof(
     { weight: mix.submit, arbitrary: validSubmitArb(mix.icebergPct) },
     { weight: mix.chaotic, arbitrary: chaoticSubmitArb },
@@ -351,6 +399,9 @@ export const commandArb = commandArbWith(DEFAULT_MIX);
 
 /** Something that takes commands the way the engine does: the engine itself or the model. */
 interface Target {
+  admit: MatchingEngine["admit"];
+  fence: MatchingEngine["fence"];
+  block: MatchingEngine["block"];
   submit: MatchingEngine["submit"];
   cancel: MatchingEngine["cancel"];
   replace: MatchingEngine["replace"];
@@ -370,6 +421,13 @@ export class StreamRunner {
   }
 
   concretize(c: GenCommand): EngineCommand {
+    const cmd = this.concretizeBody(c);
+    if (c.epochDelta === undefined || cmd.kind === "block" || !("account" in cmd)) return cmd;
+    const ownerEpoch = Math.max(0, this.model.fenceOf(cmd.account) + c.epochDelta);
+    return { ...cmd, ownerEpoch };
+  }
+
+  private concretizeBody(c: GenCommand): EngineCommand {
     const seq = c.staleSeq ? this.seq : ++this.seq;
     this.time += 7;
     const live = [0, 1, 2].flatMap((i) => this.model.liveOrders(i).map((o) => ({ ...o, inst: i })));
@@ -432,6 +490,10 @@ export class StreamRunner {
         };
       case "expire":
         return { kind: "expire", seq, timeNs: this.time };
+      case "fence":
+        return { kind: "fence", seq, account: c.account, epoch: c.bad ?? this.model.fenceOf(c.account) + c.step };
+      case "block":
+        return { kind: "block", seq, account: c.account, blocked: c.blocked };
       default:
         return { kind: "bogus", seq } as unknown as EngineCommand;
     }
@@ -440,8 +502,13 @@ export class StreamRunner {
 
 /** Applies a command object to the model (the engine uses applyCommand). */
 export function applyToModel(m: Target, c: EngineCommand): number {
+  const epoch = "ownerEpoch" in c && c.ownerEpoch !== undefined ? c.ownerEpoch : 0;
+  const refused = (account: number, entry: boolean, orderId: number, instrument: number): number =>
+    m.admit(c.seq, account, epoch, entry, orderId, instrument);
+  let r: number;
   switch (c.kind) {
     case "submit": {
+      if ((r = refused(c.account, true, c.orderId, c.instrument)) !== 0) return r;
       const hasExtras = c.flags !== undefined;
       return m.submit(
         c.seq,
@@ -467,11 +534,19 @@ export function applyToModel(m: Target, c: EngineCommand): number {
       );
     }
     case "cancel":
+      if ((r = refused(c.account, false, c.orderId, -1)) !== 0) return r;
       return m.cancel(c.seq, c.orderId, c.account);
     case "replace":
+      if ((r = refused(c.account, true, c.orderId, -1)) !== 0) return r;
       return m.replace(c.seq, c.orderId, c.account, c.price, c.qty);
     case "massCancel":
+      if ((r = refused(c.account, false, 0, c.instrument)) !== 0) return r;
       return m.massCancel(c.seq, c.account, c.instrument, c.side);
+    case "fence":
+      if ((r = refused(c.account, false, 0, -1)) !== 0) return r;
+      return m.fence(c.seq, c.account, c.epoch);
+    case "block":
+      return m.block(c.seq, c.account, c.blocked);
     case "setState":
       return m.setState(c.seq, c.timeNs, c.instrument, c.state, c.referencePrice);
     case "expire":
@@ -484,7 +559,7 @@ export function applyToModel(m: Target, c: EngineCommand): number {
 /** Applies a command to the engine: submits without extras go through the plain method. */
 export function applyToEngine(e: MatchingEngine, c: EngineCommand): { result: number; events: EngineEvent[] } {
   const result =
-    c.kind === "submit" && c.flags === undefined
+    c.kind === "submit" && c.flags === undefined && c.ownerEpoch === undefined
       ? e.submit(c.seq, c.timeNs, c.orderId, c.instrument, c.account, c.side, c.orderType, c.tif, c.price, c.qty)
       : applyCommand(e, c);
   return { result, events: readEvents(e) };

@@ -105,6 +105,10 @@ export class ReferenceModel {
   private readonly maxOrders: number;
   events: EngineEvent[] = [];
   private seq = 0;
+  /** ADR 0003: each fenced account's fence, the accounts a kill switch blocks, the venue's switch. */
+  private readonly fences = new Map<number, number>();
+  private readonly blocked = new Set<number>();
+  allBlocked = false;
 
   constructor(config: EngineConfig) {
     this.maxOrders = config.capacity?.maxOrders ?? 1 << 21;
@@ -487,6 +491,50 @@ export class ReferenceModel {
     return 0;
   }
 
+  /** A command of a fenced account below its fence, or a new order or replace of a blocked account, is refused whole. */
+  admit(seq: number, account: number, ownerEpoch: number, entry: boolean, orderId = 0, instrument = -1): number {
+    const fence = this.fences.get(account);
+    const fenced = fence !== undefined && !(ownerEpoch >= fence);
+    const blocked = entry && (this.allBlocked || this.blocked.has(account));
+    if (!fenced && !blocked) return 0;
+    const inst = Number.isInteger(instrument) && instrument >= 0 && instrument < this.ins.length ? instrument : -1;
+    if (!this.start(seq)) return this.reject(RejectReason.INVALID_SEQUENCE, orderId, inst);
+    return this.reject(fenced ? RejectReason.FENCED : RejectReason.KILL_SWITCH, orderId, inst);
+  }
+
+  fence(seq: number, account: number, epoch: number): number {
+    if (!this.start(seq)) return this.reject(RejectReason.INVALID_SEQUENCE, 0, -1);
+    if (!isInt32NonNeg(account)) return this.reject(RejectReason.INVALID_ACCOUNT, 0, -1);
+    if (!Number.isSafeInteger(epoch) || epoch <= 0) return this.reject(RejectReason.INVALID_EPOCH, 0, -1);
+    const now = Math.max(this.fenceOf(account), epoch);
+    this.fences.set(account, now);
+    this.events.push({ kind: EventKind.ACCOUNT_FENCED, seq, index: this.events.length, account, epoch: now });
+    return 0;
+  }
+
+  block(seq: number, account: number, blocked: boolean): number {
+    if (!this.start(seq)) return this.reject(RejectReason.INVALID_SEQUENCE, 0, -1);
+    if (account !== -1 && !isInt32NonNeg(account)) return this.reject(RejectReason.INVALID_ACCOUNT, 0, -1);
+    if (typeof blocked !== "boolean") return this.reject(RejectReason.INVALID_COMMAND, 0, -1);
+    if (account === -1) this.allBlocked = blocked;
+    else if (blocked) this.blocked.add(account);
+    else this.blocked.delete(account);
+    this.events.push({ kind: EventKind.ACCOUNT_BLOCK_CHANGED, seq, index: this.events.length, account, blocked });
+    return 0;
+  }
+
+  fenceOf(account: number): number {
+    return this.fences.get(account) ?? 0;
+  }
+
+  get accountFences(): [number, number][] {
+    return [...this.fences].sort((a, b) => a[0] - b[0]);
+  }
+
+  get blockedAccounts(): number[] {
+    return [...this.blocked].sort((a, b) => a - b);
+  }
+
   rejectCommand(seq: number): number {
     if (!this.start(seq)) return this.reject(RejectReason.INVALID_SEQUENCE, 0, -1);
     return this.reject(RejectReason.INVALID_COMMAND, 0, -1);
@@ -628,6 +676,11 @@ export class ReferenceModel {
       const s = tb && ts ? (hb.prio < hs.prio ? hb : hs) : tb ? hb : ts ? hs : undefined;
       if (s === undefined) return;
       this.remove(s);
+      if (this.allBlocked || this.blocked.has(s.account)) {
+        // A kill switch blocks the account: the stop would be a new order; it is cancelled.
+        this.orderEvent(EventKind.CANCELLED, s, s.price, s.leaves, 0, CancelReason.KILL_SWITCH);
+        continue;
+      }
       s.parked = false;
       this.orderEvent(EventKind.TRIGGERED, s, s.stop, s.leaves, s.leaves, 0);
       s.type = s.type === OrderType.STOP_MARKET ? OrderType.MARKET : OrderType.LIMIT;

@@ -9,3 +9,4 @@ export {
   type InstrumentTerms,
   type ProjectionSnapshot,
 } from "./order-projection.ts";
+export { AccountControls } from "./account-controls.ts";

@@ -14,6 +14,7 @@ import {
   type ExecutionReport,
   type Order,
 } from "@tradeplane/contracts";
+import { AccountControls } from "./account-controls.ts";
 import { applyFill, closeOrder, newPosition, openOrder, unrealisedPnl, type Position } from "./positions.ts";
 import { rejectText } from "./reject-text.ts";
 import { SessionOrders } from "./session-orders.ts";
@@ -89,6 +90,10 @@ export interface ProjectionSnapshot {
   readonly finishedOrders?: string[];
   /** Client order ids replaces took off live orders this session (absent in older snapshots). */
   readonly retiredIds?: [account: string, clientOrderId: string, instrument: string][];
+  /** Each account's fence per partition, ADR 0003 (absent in older snapshots). */
+  readonly fences?: [account: string, partition: number, epoch: number][];
+  /** The kill-switch blocks each partition holds; account "" is the venue's (absent in older snapshots). */
+  readonly blocks?: [account: string, partition: number][];
 }
 
 /** A snapshot that does not describe a projection (corrupt, or from another version). */
@@ -220,6 +225,8 @@ export class OrderProjection {
    * come from the one command stream), and a single mark dropped them.
    */
   private readonly marks = new Map<number, PartitionMark>();
+  /** Fences and kill-switch blocks per partition, as the engines announced them (ADR 0003). */
+  readonly controls = new AccountControls();
 
   constructor(terms: (instrument: string) => InstrumentTerms | undefined, reportsKept = DEFAULT_REPORTS_KEPT) {
     this.terms = terms;
@@ -276,6 +283,7 @@ export class OrderProjection {
       states: [...this.states],
       references: [...this.references],
       sequences: [...this.sequences],
+      ...this.controls.entries(),
     };
   }
 
@@ -338,6 +346,19 @@ export class OrderProjection {
       const [instrument, price] = snapshotArray(entry, `references[${i}]`);
       p.references.set(snapshotString(instrument, `references[${i}][0]`), snapshotInt(price, `references[${i}][1]`, 1));
     }
+    const fences = snapshotArray(s.fences ?? [], "fences").map((entry, i): [string, number, number] => {
+      const [account, partition, epoch] = snapshotArray(entry, `fences[${i}]`);
+      return [
+        snapshotString(account, `fences[${i}][0]`),
+        snapshotInt(partition, `fences[${i}][1]`),
+        snapshotInt(epoch, `fences[${i}][2]`, 1),
+      ];
+    });
+    const blocks = snapshotArray(s.blocks ?? [], "blocks").map((entry, i): [string, number] => {
+      const [account, partition] = snapshotArray(entry, `blocks[${i}]`);
+      return [snapshotString(account, `blocks[${i}][0]`), snapshotInt(partition, `blocks[${i}][1]`)];
+    });
+    p.controls.load(fences, blocks);
     for (const [i, entry] of snapshotArray(s.sequences, "sequences").entries()) {
       const [account, sequence] = snapshotArray(entry, `sequences[${i}]`);
       p.sequences.set(snapshotString(account, `sequences[${i}][0]`), snapshotInt(sequence, `sequences[${i}][1]`));
@@ -841,6 +862,10 @@ export class OrderProjection {
           this.session.closed(event.instrument);
         break;
       }
+      case "accountFenced":
+      case "accountBlockChanged":
+        this.controls.apply(body, partition);
+        break;
       default:
         break;
     }

@@ -27,6 +27,8 @@ const ENGINE_REJECT_TEXT: Partial<Record<RejectReason, string>> = {
   [RejectReason.CAPACITY_EXCEEDED]: "the engine holds as many live orders as it is configured for; retry later",
   [RejectReason.INVALID_STATE_TRANSITION]: "the instrument cannot make this state change from its state",
   [RejectReason.MALFORMED_COMMAND]: "the command could not be read",
+  [RejectReason.FENCED]: "written by a gateway replica that no longer owns the account; nothing happened",
+  [RejectReason.KILL_SWITCH]: "a kill switch for the account or the whole venue is engaged",
 };
 
 /** The report text of a reject: the engine's own, else what the reason means, else its name. */

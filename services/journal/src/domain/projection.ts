@@ -246,6 +246,13 @@ function projectEvent(e: EngineEvent, streamSeq: number, partition: number, out:
     case "massCancelCompleted":
       row("massCancelCompleted", 0, body.value.account);
       return;
+    // ADR 0003: a change of an account's owner (fence) or kill-switch block, for the audit trail.
+    case "accountFenced":
+      row("accountFenced", 0, body.value.account);
+      return;
+    case "accountBlockChanged":
+      row("accountBlockChanged", 0, body.value.account);
+      return;
     default: {
       const unknown: { $case: string } = body;
       throw new Refusal("UNKNOWN_KIND", `event ${commandSeq}/${index}: unknown kind ${unknown.$case}`);

@@ -30,7 +30,9 @@ export type EventKindName =
   | "triggered"
   | "expired"
   | "instrumentStateChanged"
-  | "massCancelCompleted";
+  | "massCancelCompleted"
+  | "accountFenced"
+  | "accountBlockChanged";
 
 export interface TradeRow {
   readonly commandSeq: number;

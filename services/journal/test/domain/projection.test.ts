@@ -84,6 +84,21 @@ describe("projectBatch", () => {
     expect(w.deadLetters).toEqual([]);
   });
 
+  it("journals fences and kill-switch blocks (ADR 0003) as audit rows about no order", () => {
+    const fenced = event(8, 0, { $case: "accountFenced", value: { account: "a1", epoch: 12 } });
+    const blocked = event(9, 0, {
+      $case: "accountBlockChanged",
+      value: { account: "", allAccounts: true, blocked: true, reason: "risk desk" },
+    });
+    const w = projectBatch([message(5, { ...fenced, instrument: "_" }, { ...blocked, instrument: "_" })]);
+    expect(w.deadLetters).toEqual([]);
+    expect(w.orderEvents.map((e) => [e.kind, e.orderId, e.account, e.instrument])).toEqual([
+      ["accountFenced", 0, "a1", "_"],
+      ["accountBlockChanged", 0, "", "_"],
+    ]);
+    expect(JSON.parse(w.orderEvents[1]!.detail)).toMatchObject({ accountBlockChanged: { allAccounts: true } });
+  });
+
   it("journals the good events of a message beside its bad ones", () => {
     const w = projectBatch([message(4, accepted(5), event(0, 1, accepted(6).body))]);
     expect(w.orderEvents.map((e) => e.orderId)).toEqual([5]);

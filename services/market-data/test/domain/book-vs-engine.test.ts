@@ -105,4 +105,23 @@ describe("the book built from events equals the engine's own book", () => {
         expect(kinds.get(k) ?? 0, k).toBeGreaterThan(0);
     },
   );
+
+  it("a stream with fences, stale owners and kill-switch blocks (ADR 0003) among its commands", () => {
+    const commands: Command[] = [];
+    const accounts = ["acct-1", "acct-2", "acct-3"];
+    commandStream(8_000, 7).forEach((c, i) => {
+      const a = accounts[i % 3]!;
+      const control = (body: Command["body"]): Command => ({ ...c, account: a, ownerEpoch: 1 + (i % 4), body });
+      if (i % 101 === 0) commands.push(control({ $case: "fenceAccount", value: { epoch: 1 + (i % 4) } }));
+      if (i % 149 === 0)
+        commands.push(
+          control({ $case: "blockAccount", value: { blocked: i % 2 === 0, allAccounts: i % 3 === 0, reason: "t" } }),
+        );
+      commands.push({ ...c, ownerEpoch: i % 5 });
+    });
+    const { market, kinds } = run(commands, testInstrumentSettings, 97);
+    expect(market.mismatches).toBe(0);
+    for (const k of ["accountFenced", "accountBlockChanged", "rejected", "trade"])
+      expect(kinds.get(k) ?? 0, k).toBeGreaterThan(0);
+  });
 });

@@ -1,7 +1,6 @@
 import type { Metadata } from "@grpc/grpc-js";
 import type { KV } from "@nats-io/kv";
 import {
-  CancelReason,
   KillSwitchScope,
   type Account,
   type ApiToken,
@@ -57,7 +56,7 @@ import type { LimitOverrides } from "@tradeplane/risk-checks/limits";
 import type { OrderProjection } from "@tradeplane/positions/order-projection";
 import type { FieldProblem } from "../domain/request-validation.ts";
 import type { AccountRegistry } from "./accounts.ts";
-import { cancelEverywhere } from "./cancel-all.ts";
+import { killSwitchEverywhere } from "./cancel-all.ts";
 import { wireEffective, wirePositions } from "./account-reads.ts";
 import type { InstrumentInfo } from "./order-entry-grpc.ts";
 
@@ -144,8 +143,11 @@ function wireAccount({ record, revision }: StoredAccount): Account {
 
 /**
  * RiskAdmin, the operator's side: positions from the projection, and kill switches. Engaging
- * one stores it (so every gateway replica refuses new orders at once) and writes a mass
- * cancel per partition with reason KILL_SWITCH; releasing it lets orders in again.
+ * one stores it (so every gateway replica refuses new orders at once), then writes to every
+ * partition a BlockAccountCommand and the mass cancel with reason KILL_SWITCH in one entry
+ * (ADR 0003: the engine then refuses the account's new orders whichever replica wrote them,
+ * even one that has not seen the stored switch yet); releasing it deletes the record, then
+ * writes BlockAccountCommand{blocked: false} to every partition.
  * Accounts and limits are read from and written to the accounts bucket with the key's KV
  * revision as the account revision: create fails on an existing key (ALREADY_EXISTS), and
  * every change names the revision it is based on (ABORTED when the key moved on). After a
@@ -162,6 +164,7 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
       handler(req, deps.admin.authorise(metadata, RISK_ADMIN_PERMISSIONS[method], `RiskAdmin.${method}`)),
     );
   const knownInstrument = (symbol: string): boolean => deps.instruments.has(symbol);
+  const partitionsOf = (): number[] => [...deps.instruments.values()].map((i) => i.partition);
 
   const requireName = (field: string, name: string): string => {
     const problem = accountNameProblem(field, name);
@@ -349,24 +352,28 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
       const key = which(req.scope, req.account, true);
       const record: KillSwitchRecord = { reason: req.reason, changedBy: principal, changeTimeMs: Date.now() };
       await setKillSwitch(deps.kv, key, record);
-      const commands = req.keepOpenOrders
-        ? []
-        : await cancelEverywhere(
-            deps.log,
-            [...deps.instruments.values()].map((i) => i.partition),
-            {
-              account: key === "venue" ? principal : req.account,
-              allAccounts: key === "venue",
-              reason: CancelReason.KILL_SWITCH,
-              source: deps.instanceId,
-            },
-          );
+      const commands = await killSwitchEverywhere(deps.log, partitionsOf(), {
+        account: key === "venue" ? principal : req.account,
+        allAccounts: key === "venue",
+        engaged: true,
+        cancel: !req.keepOpenOrders,
+        reason: req.reason,
+        source: deps.instanceId,
+      });
       deps.logger.warn({ killSwitch: key, principal, reason: req.reason }, "kill switch engaged");
       return { killSwitch: wire(key, record), commands };
     }),
     releaseKillSwitch: unary("releaseKillSwitch", async (req, principal) => {
       const key = which(req.scope, req.account, false);
       await setKillSwitch(deps.kv, key, undefined);
+      await killSwitchEverywhere(deps.log, partitionsOf(), {
+        account: key === "venue" ? principal : req.account,
+        allAccounts: key === "venue",
+        engaged: false,
+        cancel: false,
+        reason: req.reason,
+        source: deps.instanceId,
+      });
       deps.logger.warn({ killSwitch: key, principal, reason: req.reason }, "kill switch released");
       return { killSwitch: wire(key, undefined) };
     }),
