@@ -9,7 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   accountsBucket,
   ExecType,
+  CancelReason,
+  KillSwitchScope,
   OrderEntryClient,
+  RiskAdminClient,
+  type EngageKillSwitchResponse,
   ownersBucket,
   RejectReason,
   type SubmitOrderRequest,
@@ -18,7 +22,7 @@ import {
 import { putAccount, putToken, type AccountRecord } from "@tradeplane/accounts";
 import { provision, venueProvisioningPlan } from "@tradeplane/platform";
 import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
-import { connectTo, freePort, NatsServer, ServiceProcess, testInstrumentSettings } from "@tradeplane/testkit";
+import { connectTo, freePort, NatsServer, ServiceProcess, testInstrumentSettings, unary } from "@tradeplane/testkit";
 import { OrderProjection } from "@tradeplane/positions/order-projection";
 import { auth, order, tokenOf } from "../service/gateway-fixture.ts";
 import { commandLog, eventLog, type EventAt } from "./owner-support.ts";
@@ -45,7 +49,9 @@ const ACCOUNTS: Partial<AccountRecord>[] = [
   { name: "rate", limits: { maxOrdersPerSecond: 5 } },
   { name: "failover", limits: { maxPosition: 30 } },
   { name: "stale", limits: {} },
+  { name: "kill", limits: {} },
 ];
+const ADMIN_TOKEN = "replicas-admin-token-0123456789";
 
 type Answer = { ok: true; res: SubmitOrderResponse } | { ok: false; code: number; details: string };
 
@@ -56,6 +62,7 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
   const engines: EngineProcess[] = [];
   const gateways: ServiceProcess[] = [];
   const clients: OrderEntryClient[] = [];
+  const admins: RiskAdminClient[] = [];
   const dir = mkdtempSync(join(tmpdir(), "tp-replicas-"));
   const tokenFile = join(dir, "peer-token");
   writeFileSync(tokenFile, `${PEER_TOKEN}\n`);
@@ -128,16 +135,18 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
           TP_PEER_ADDRESS: `127.0.0.1:${peerPort}`,
           TP_PEER_TOKENS_FILE: tokenFile,
           TP_OWNER_LEASE_TTL_MS: String(LEASE_TTL_MS),
+          TP_ADMIN_TOKENS_RISK_OFFICER: ADMIN_TOKEN,
         },
       });
       await gw.start();
       gateways.push(gw);
       clients.push(new OrderEntryClient(`127.0.0.1:${gw.grpcPort}`, credentials.createInsecure()));
+      admins.push(new RiskAdminClient(`127.0.0.1:${gw.grpcPort}`, credentials.createInsecure()));
     }
   }, 180_000);
 
   afterAll(async () => {
-    for (const c of clients) c.close();
+    for (const c of [...clients, ...admins]) c.close();
     for (const g of gateways) if (g.running && g.pid !== undefined) process.kill(g.pid, "SIGCONT");
     await ServiceProcess.killAll();
     await nc?.close();
@@ -307,5 +316,56 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
     // The owners were two epochs: a's and b's, b's higher.
     const epochs = [...new Set(commands.map((c) => c.command.ownerEpoch))].sort((x, y) => x - y);
     expect(epochs.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("a kill switch engaged through one replica while the others load the account: no order of the account is accepted after the switch's mass cancel in any partition", async () => {
+    const alive = gateways.map((g, i) => (g.running ? i : -1)).filter((i) => i >= 0);
+    let stop = false;
+    const news = { INFY: 0, TCS: 0 };
+    const lane = async (gw: number) => {
+      for (let k = 0; !stop && k < 2_000; k++) {
+        const instrument = k % 2 === 0 ? "INFY" : "TCS";
+        const answer = await submit(gw, buy("kill", `k${gw}-${k}`, instrument));
+        if (answer.ok && answer.res.reports[0]?.execType === ExecType.NEW) news[instrument]++;
+      }
+    };
+    const lanes = alive.map((gw) => lane(gw));
+    // Engage under load: once the owner decides orders in both partitions.
+    while (news.INFY < 5 || news.TCS < 5) await new Promise((r) => setTimeout(r, 20));
+    const owner = await ownerOf("kill");
+    const via = alive.find((i) => i !== owner) ?? alive[0]!;
+    const engaged = await unary<EngageKillSwitchResponse>((cb) =>
+      admins[via]!.engageKillSwitch(
+        { scope: KillSwitchScope.ACCOUNT, account: "kill", reason: "runaway", keepOpenOrders: false },
+        auth(ADMIN_TOKEN),
+        cb,
+      ),
+    );
+    expect(engaged.commands.length).toBe(Object.keys(PARTITION_OF).length);
+    await new Promise((r) => setTimeout(r, 500));
+    stop = true;
+    await Promise.all(lanes);
+
+    const commands = await commandLog(nc, VENUE);
+    const events = await eventLog(nc, VENUE);
+    const acceptedSeqs = new Set(
+      events.flatMap(({ event }) =>
+        event.body?.$case === "accepted" && event.body.value.account === "kill" ? [event.commandSeq] : [],
+      ),
+    );
+    for (const partition of Object.values(PARTITION_OF)) {
+      const mine = commands.filter((c) => c.partition === partition && c.command.account === "kill");
+      const cancelAt = mine.findIndex(
+        (c) => c.command.body?.$case === "massCancel" && c.command.body.value.reason === CancelReason.KILL_SWITCH,
+      );
+      expect(cancelAt, `partition ${partition}`).toBeGreaterThan(0);
+      const before = mine.slice(0, cancelAt).filter((c) => acceptedSeqs.has(c.seq));
+      const after = mine.slice(cancelAt + 1).filter((c) => acceptedSeqs.has(c.seq));
+      expect(before.length, `partition ${partition}: orders accepted before the switch`).toBeGreaterThan(0);
+      expect(after, `partition ${partition}: orders accepted after the switch`).toEqual([]);
+    }
+    // Nothing of the account is left open.
+    const { projection } = replay(events, "kill");
+    expect(projection.openOrders("kill")).toEqual([]);
   });
 });
