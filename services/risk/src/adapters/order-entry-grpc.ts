@@ -3,6 +3,7 @@ import {
   ExecType,
   RejectReason,
   RequestKind,
+  Side,
   type ExecutionReport,
   type OrderEntryServer,
 } from "@tradeplane/contracts";
@@ -27,7 +28,7 @@ import { streamExecutionReports } from "./execution-report-stream.ts";
 import type { ForwardHandler } from "./gateway-peer.ts";
 import { authoriseAccount, principalOf, type Caller } from "./order-entry-auth.ts";
 import { OrderEntryMetrics, type RequestKindLabel } from "./order-entry-metrics.ts";
-import { orderEntrySession } from "./order-entry-session.ts";
+import { orderEntrySession, sessionBatch, type SessionRouting } from "./order-entry-session.ts";
 import { OrderIntake } from "./order-intake.ts";
 import { getOrder } from "./order-status.ts";
 import type { ForwardedRequest, ForwardedResponse, LocalDecider, OwnerRouting } from "./owner-routing.ts";
@@ -210,6 +211,11 @@ export function orderEntryService(
         metrics.answered("replace", reports);
         return { $case: "replace", value: { reports } };
       }
+      case "sessionBatch":
+        return {
+          $case: "sessionAcks",
+          value: { requestSequence: 0, acks: await sessionBatch(intake, account, request.value.requests) },
+        };
       case "massCancel": {
         const req = request.value;
         const prepared = intake.prepareMassCancel(req);
@@ -265,6 +271,36 @@ export function orderEntryService(
       };
     }),
     streamExecutionReports: streamExecutionReports({ ...deps, authorise }),
-    session: orderEntrySession({ ...deps, intake, authorise }),
+    session: orderEntrySession({
+      ...deps,
+      intake,
+      authorise,
+      ...(routing === undefined ? {} : { routed: sessionRouting(routing, deps.accounts, decideHere) }),
+    }),
+  };
+}
+
+/** A Session's batches and cancel on disconnect through the account's owner (ADR 0003). */
+function sessionRouting(routing: OwnerRouting, accounts: AccountRegistry, decideHere: LocalDecider): SessionRouting {
+  const principal = (caller: Caller) => principalOf(accounts, caller) ?? "";
+  return {
+    epochOf: (account) => routing.epochOf(account),
+    batch: async (account, caller, requests) => {
+      const answer = await routing.run(
+        account,
+        principal(caller),
+        { $case: "sessionBatch", value: { requests } },
+        decideHere,
+      );
+      return answer.$case === "sessionAcks" ? answer.value.acks : [];
+    },
+    cancelAll: async (account, caller) => {
+      await routing.run(
+        account,
+        principal(caller),
+        { $case: "massCancel", value: { account, instrument: "", side: Side.UNSPECIFIED, clientOrderId: "" } },
+        decideHere,
+      );
+    },
   };
 }

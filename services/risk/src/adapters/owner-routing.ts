@@ -20,6 +20,15 @@ export interface OwnerRoutingDeps {
   readonly logger: Logger;
 }
 
+/** The $case of the answer to each kind of forwarded request. */
+const RESPONSE_OF: Readonly<Record<ForwardedRequest["$case"], ForwardedResponse["$case"]>> = {
+  submit: "submit",
+  cancel: "cancel",
+  replace: "replace",
+  massCancel: "massCancel",
+  sessionBatch: "sessionAcks",
+};
+
 /** How many times a request is routed again (a FENCED refusal, an owner that just lost the account). */
 const MAX_REROUTES = 2;
 
@@ -69,7 +78,7 @@ export class OwnerRouting {
           fromReplica: this.deps.holder,
           request,
         });
-        if (answer.response === undefined || answer.response.$case !== request.$case)
+        if (answer.response === undefined || answer.response.$case !== RESPONSE_OF[request.$case])
           throw new UnavailableError("the account's owner gave no answer of the kind asked for");
         return answer.response;
       } catch (err) {
@@ -103,6 +112,9 @@ function wasFenced(response: ForwardedResponse): boolean {
     case "cancel":
       return fenced(response.value.report);
     case "massCancel":
+    case "sessionAcks":
+      // A session's acks say "stored", not the engine's outcome: a FENCED refusal reaches the
+      // session as a REJECTED report, and the new owner's AccountFenced drops the account here.
       return false;
   }
 }

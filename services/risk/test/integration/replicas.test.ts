@@ -16,6 +16,7 @@ import {
   type EngageKillSwitchResponse,
   ownersBucket,
   RejectReason,
+  type SessionResponse,
   type SubmitOrderRequest,
   type SubmitOrderResponse,
 } from "@tradeplane/contracts";
@@ -49,6 +50,7 @@ const ACCOUNTS: Partial<AccountRecord>[] = [
   { name: "rate", limits: { maxOrdersPerSecond: 5 } },
   { name: "failover", limits: { maxPosition: 30 } },
   { name: "stale", limits: {} },
+  { name: "sess", limits: { maxPosition: 12 } },
   { name: "kill", limits: {} },
 ];
 const ADMIN_TOKEN = "replicas-admin-token-0123456789";
@@ -216,6 +218,62 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
     expect(epochs.size).toBe(1);
   });
 
+  it("Session streams on all three replicas: the owner decides every batch, in order, the position limit holds, every session gets the reports, and cancel on disconnect of a non-owner's session goes through the owner", async () => {
+    const sessions = [0, 1, 2].map((gw) => {
+      const call = clients[gw]!.session(auth(tokenOf("sess")));
+      const received: SessionResponse[] = [];
+      call.on("data", (m: SessionResponse) => received.push(m));
+      call.on("error", () => undefined);
+      call.write({
+        sequence: 1,
+        message: { $case: "open", value: { account: "", cancelOnDisconnect: true, heartbeatIntervalMs: 0 } },
+      });
+      return { call, received };
+    });
+    const request = (gw: number, k: number) => ({
+      // One instrument: the position limit is per instrument.
+      request: { $case: "submitOrder" as const, value: buy("", `s${gw}-${k}`) },
+    });
+    sessions.forEach(({ call }, gw) => {
+      call.write({
+        sequence: 2,
+        message: { $case: "batch", value: { requests: [0, 1, 2, 3].map((k) => request(gw, k)) } },
+      });
+      call.write({
+        sequence: 3,
+        message: { $case: "batch", value: { requests: [4, 5, 6, 7].map((k) => request(gw, k)) } },
+      });
+    });
+    const acksOf = (received: SessionResponse[]) =>
+      received.flatMap((m) => (m.message?.$case === "acks" ? [m.message.value] : []));
+    await waitUntil(() => sessions.every(({ received }) => acksOf(received).length === 2));
+    const acks = sessions.flatMap(({ received }) => acksOf(received).flatMap((b) => b.acks));
+    expect(acks).toHaveLength(24);
+    expect(acks.filter((a) => a.accepted)).toHaveLength(12);
+    expect(new Set(acks.filter((a) => !a.accepted).map((a) => a.rejectReason))).toEqual(
+      new Set([RejectReason.POSITION_LIMIT]),
+    );
+    // Acks come back per batch in order: batch 2 before batch 3, requests in their order.
+    for (const { received } of sessions) {
+      expect(acksOf(received).map((b) => b.requestSequence)).toEqual([2, 3]);
+      for (const b of acksOf(received)) expect(b.acks.map((a) => a.index)).toEqual([0, 1, 2, 3]);
+    }
+    // Every session, on whichever replica, gets the account's reports: 12 NEW.
+    const newReports = (received: SessionResponse[]) =>
+      received
+        .flatMap((m) => (m.message?.$case === "reports" ? m.message.value.reports : []))
+        .filter((r) => r.execType === ExecType.NEW).length;
+    await waitUntil(() => sessions.every(({ received }) => newReports(received) === 12));
+    expect(replay(await eventLog(nc, VENUE), "sess").maxLong).toBe(12);
+
+    // Cancel on disconnect of a session on a replica that does not own the account.
+    const owner = await ownerOf("sess");
+    const other = [0, 1, 2].find((gw) => gw !== owner)!;
+    sessions[other]!.call.end();
+    await waitUntil(async () => replay(await eventLog(nc, VENUE), "sess").projection.openOrders("sess").length === 0);
+    for (const { call } of sessions) call.cancel();
+  });
+
   it("an owner SIGKILLed under load hands the account over: every acknowledged order has exactly one outcome, and the limit holds across the takeover", async () => {
     // Take the account on gw0, so that we know whom to kill.
     const first = await submit(0, buy("failover", "f-first"));
@@ -223,6 +281,8 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
     const victim = await ownerOf("failover");
     expect(victim).toBe(0);
     const acked = new Map<string, number>(); // client order id -> order id (NEW), or 0 (refused)
+    /** Retried after an unknown outcome and refused as a duplicate: the first attempt was written. */
+    const writtenBefore = new Set<string>();
     let sent = 0;
     let killed = false;
     const lane = async (gw: number) => {
@@ -237,7 +297,8 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
           }
           if (answer.ok) {
             const report = answer.res.reports[0]!;
-            acked.set(id, report.execType === ExecType.NEW ? report.order!.orderId : 0);
+            if (attempt > 0 && report.rejectReason === RejectReason.DUPLICATE_CLIENT_ORDER_ID) writtenBefore.add(id);
+            else acked.set(id, report.execType === ExecType.NEW ? report.order!.orderId : 0);
             break;
           }
           // UNAVAILABLE while the account has no owner: retry with the same client order id.
@@ -265,6 +326,13 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
       if (orderId !== 0) expect(projection.orderIdByClientId("failover", id), id).toBe(orderId);
     // And every acknowledged refusal is not.
     for (const [id, orderId] of acked) if (orderId === 0) expect(acceptedIds.includes(id), id).toBe(false);
+    // A request whose answer was lost with the owner (UNAVAILABLE) and that was written: its
+    // retry with the same client order id is refused as a duplicate, and it is in the stream once.
+    for (const id of writtenBefore)
+      expect(
+        acceptedIds.filter((x) => x === id),
+        id,
+      ).toHaveLength(1);
     expect([...acked.values()].filter((o) => o !== 0).length).toBeGreaterThan(0);
   });
 
@@ -302,17 +370,6 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
         }
       }
     }
-    if (process.env.TP_TEST_REPORT !== undefined)
-      writeFileSync(
-        process.env.TP_TEST_REPORT,
-        JSON.stringify({
-          late: lateAnswer.ok ? lateAnswer.res.reports.map((r) => [r.execType, r.rejectReason]) : lateAnswer.code,
-          fenced: [...outcome.values()].filter(
-            (e) => e.body?.$case === "rejected" && e.body.value.reason === RejectReason.FENCED,
-          ).length,
-          commands: commands.map((c) => [c.partition, c.seq, c.command.ownerEpoch, c.command.body?.$case]),
-        }),
-      );
     // The owners were two epochs: a's and b's, b's higher.
     const epochs = [...new Set(commands.map((c) => c.command.ownerEpoch))].sort((x, y) => x - y);
     expect(epochs.length).toBeGreaterThanOrEqual(2);
@@ -369,3 +426,11 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
     expect(projection.openOrders("kill")).toEqual([]);
   });
 });
+
+async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

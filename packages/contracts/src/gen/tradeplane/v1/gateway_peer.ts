@@ -19,12 +19,14 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import {
+  AckBatch,
   CancelOrderRequest,
   CancelOrderResponse,
   MassCancelRequest,
   MassCancelResponse,
   ReplaceOrderRequest,
   ReplaceOrderResponse,
+  RequestBatch,
   SubmitOrderRequest,
   SubmitOrderResponse,
 } from "./order_entry.ts";
@@ -56,6 +58,13 @@ export interface ForwardRequest {
     | { $case: "cancel"; value: CancelOrderRequest }
     | { $case: "replace"; value: ReplaceOrderRequest }
     | { $case: "massCancel"; value: MassCancelRequest }
+    | //
+    /**
+     * A batch of a Session stream open on the forwarding replica: decided in order, as the
+     * owner decides its own sessions' batches; the acks come back, the execution reports
+     * reach the session through the event stream, which every replica follows.
+     */
+    { $case: "sessionBatch"; value: RequestBatch }
     | undefined;
 }
 
@@ -66,6 +75,12 @@ export interface ForwardResponse {
     | { $case: "cancel"; value: CancelOrderResponse }
     | { $case: "replace"; value: ReplaceOrderResponse }
     | { $case: "massCancel"; value: MassCancelResponse }
+    | //
+    /**
+     * The acks of a session_batch, one per request in order (request_sequence is 0: the
+     * forwarding replica numbers its own session's messages).
+     */
+    { $case: "sessionAcks"; value: AckBatch }
     | undefined;
 }
 
@@ -96,6 +111,9 @@ export const ForwardRequest: MessageFns<ForwardRequest> = {
         break;
       case "massCancel":
         MassCancelRequest.encode(message.request.value, writer.uint32(106).fork()).join();
+        break;
+      case "sessionBatch":
+        RequestBatch.encode(message.request.value, writer.uint32(114).fork()).join();
         break;
     }
     return writer;
@@ -170,6 +188,14 @@ export const ForwardRequest: MessageFns<ForwardRequest> = {
             message.request = { $case: "massCancel", value: MassCancelRequest.decode(reader, reader.uint32()) };
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.request = { $case: "sessionBatch", value: RequestBatch.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -201,6 +227,10 @@ export const ForwardRequest: MessageFns<ForwardRequest> = {
         ? { $case: "massCancel", value: MassCancelRequest.fromJSON(object.massCancel) }
         : isSet(object.mass_cancel)
         ? { $case: "massCancel", value: MassCancelRequest.fromJSON(object.mass_cancel) }
+        : isSet(object.sessionBatch)
+        ? { $case: "sessionBatch", value: RequestBatch.fromJSON(object.sessionBatch) }
+        : isSet(object.session_batch)
+        ? { $case: "sessionBatch", value: RequestBatch.fromJSON(object.session_batch) }
         : undefined,
     };
   },
@@ -224,6 +254,8 @@ export const ForwardRequest: MessageFns<ForwardRequest> = {
       obj.replace = ReplaceOrderRequest.toJSON(message.request.value);
     } else if (message.request?.$case === "massCancel") {
       obj.massCancel = MassCancelRequest.toJSON(message.request.value);
+    } else if (message.request?.$case === "sessionBatch") {
+      obj.sessionBatch = RequestBatch.toJSON(message.request.value);
     }
     return obj;
   },
@@ -261,6 +293,12 @@ export const ForwardRequest: MessageFns<ForwardRequest> = {
         }
         break;
       }
+      case "sessionBatch": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = { $case: "sessionBatch", value: RequestBatch.fromPartial(object.request.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -284,6 +322,9 @@ export const ForwardResponse: MessageFns<ForwardResponse> = {
         break;
       case "massCancel":
         MassCancelResponse.encode(message.response.value, writer.uint32(106).fork()).join();
+        break;
+      case "sessionAcks":
+        AckBatch.encode(message.response.value, writer.uint32(114).fork()).join();
         break;
     }
     return writer;
@@ -334,6 +375,14 @@ export const ForwardResponse: MessageFns<ForwardResponse> = {
             message.response = { $case: "massCancel", value: MassCancelResponse.decode(reader, reader.uint32()) };
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.response = { $case: "sessionAcks", value: AckBatch.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -358,6 +407,10 @@ export const ForwardResponse: MessageFns<ForwardResponse> = {
         ? { $case: "massCancel", value: MassCancelResponse.fromJSON(object.massCancel) }
         : isSet(object.mass_cancel)
         ? { $case: "massCancel", value: MassCancelResponse.fromJSON(object.mass_cancel) }
+        : isSet(object.sessionAcks)
+        ? { $case: "sessionAcks", value: AckBatch.fromJSON(object.sessionAcks) }
+        : isSet(object.session_acks)
+        ? { $case: "sessionAcks", value: AckBatch.fromJSON(object.session_acks) }
         : undefined,
     };
   },
@@ -372,6 +425,8 @@ export const ForwardResponse: MessageFns<ForwardResponse> = {
       obj.replace = ReplaceOrderResponse.toJSON(message.response.value);
     } else if (message.response?.$case === "massCancel") {
       obj.massCancel = MassCancelResponse.toJSON(message.response.value);
+    } else if (message.response?.$case === "sessionAcks") {
+      obj.sessionAcks = AckBatch.toJSON(message.response.value);
     }
     return obj;
   },
@@ -403,6 +458,12 @@ export const ForwardResponse: MessageFns<ForwardResponse> = {
       case "massCancel": {
         if (object.response?.value !== undefined && object.response?.value !== null) {
           message.response = { $case: "massCancel", value: MassCancelResponse.fromPartial(object.response.value) };
+        }
+        break;
+      }
+      case "sessionAcks": {
+        if (object.response?.value !== undefined && object.response?.value !== null) {
+          message.response = { $case: "sessionAcks", value: AckBatch.fromPartial(object.response.value) };
         }
         break;
       }
