@@ -3,6 +3,7 @@ import {
   ExecType,
   RejectReason,
   RequestKind,
+  CancelReason,
   Side,
   type ExecutionReport,
   type OrderEntryServer,
@@ -211,6 +212,24 @@ export function orderEntryService(
         metrics.answered("replace", reports);
         return { $case: "replace", value: { reports } };
       }
+      case "cancelOnDisconnect": {
+        // The reason a mass cancel request cannot carry; written with this replica's epoch.
+        const commands = [];
+        for (const partition of new Set([...deps.instruments.values()].map((i) => i.partition))) {
+          const seq = await intake.append(account, partition, {
+            $case: "massCancel",
+            value: {
+              instrument: "",
+              side: Side.UNSPECIFIED,
+              allAccounts: false,
+              reason: CancelReason.CANCEL_ON_DISCONNECT,
+              clientOrderId: "",
+            },
+          });
+          commands.push({ partition, commandSeq: seq });
+        }
+        return { $case: "massCancel", value: { cancelledCount: 0, commands } };
+      }
       case "sessionBatch":
         return {
           $case: "sessionAcks",
@@ -295,12 +314,7 @@ function sessionRouting(routing: OwnerRouting, accounts: AccountRegistry, decide
       return answer.$case === "sessionAcks" ? answer.value.acks : [];
     },
     cancelAll: async (account, caller) => {
-      await routing.run(
-        account,
-        principal(caller),
-        { $case: "massCancel", value: { account, instrument: "", side: Side.UNSPECIFIED, clientOrderId: "" } },
-        decideHere,
-      );
+      await routing.run(account, principal(caller), { $case: "cancelOnDisconnect", value: {} }, decideHere);
     },
   };
 }

@@ -27,6 +27,7 @@ const RESPONSE_OF: Readonly<Record<ForwardedRequest["$case"], ForwardedResponse[
   replace: "replace",
   massCancel: "massCancel",
   sessionBatch: "sessionAcks",
+  cancelOnDisconnect: "massCancel",
 };
 
 /** How many times a request is routed again (a FENCED refusal, an owner that just lost the account). */

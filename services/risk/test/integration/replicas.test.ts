@@ -271,6 +271,11 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
     const other = [0, 1, 2].find((gw) => gw !== owner)!;
     sessions[other]!.call.end();
     await waitUntil(async () => replay(await eventLog(nc, VENUE), "sess").projection.openOrders("sess").length === 0);
+    const reasons = (await eventLog(nc, VENUE)).flatMap(({ event }) =>
+      event.body?.$case === "cancelled" && event.body.value.account === "sess" ? [event.body.value.reason] : [],
+    );
+    expect(reasons).toHaveLength(12);
+    expect(new Set(reasons)).toEqual(new Set([CancelReason.CANCEL_ON_DISCONNECT]));
     for (const { call } of sessions) call.cancel();
   });
 

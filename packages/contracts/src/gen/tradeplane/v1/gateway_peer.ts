@@ -65,7 +65,17 @@ export interface ForwardRequest {
      * reach the session through the event stream, which every replica follows.
      */
     { $case: "sessionBatch"; value: RequestBatch }
+    | //
+    /**
+     * A Session with cancel_on_disconnect ended on the forwarding replica: cancel every open
+     * order of the account (CANCEL_REASON_CANCEL_ON_DISCONNECT). Answered with mass_cancel.
+     */
+    { $case: "cancelOnDisconnect"; value: CancelOnDisconnect }
     | undefined;
+}
+
+/** See ForwardRequest.cancel_on_disconnect. */
+export interface CancelOnDisconnect {
 }
 
 export interface ForwardResponse {
@@ -114,6 +124,9 @@ export const ForwardRequest: MessageFns<ForwardRequest> = {
         break;
       case "sessionBatch":
         RequestBatch.encode(message.request.value, writer.uint32(114).fork()).join();
+        break;
+      case "cancelOnDisconnect":
+        CancelOnDisconnect.encode(message.request.value, writer.uint32(122).fork()).join();
         break;
     }
     return writer;
@@ -196,6 +209,17 @@ export const ForwardRequest: MessageFns<ForwardRequest> = {
             message.request = { $case: "sessionBatch", value: RequestBatch.decode(reader, reader.uint32()) };
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.request = {
+              $case: "cancelOnDisconnect",
+              value: CancelOnDisconnect.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -231,6 +255,10 @@ export const ForwardRequest: MessageFns<ForwardRequest> = {
         ? { $case: "sessionBatch", value: RequestBatch.fromJSON(object.sessionBatch) }
         : isSet(object.session_batch)
         ? { $case: "sessionBatch", value: RequestBatch.fromJSON(object.session_batch) }
+        : isSet(object.cancelOnDisconnect)
+        ? { $case: "cancelOnDisconnect", value: CancelOnDisconnect.fromJSON(object.cancelOnDisconnect) }
+        : isSet(object.cancel_on_disconnect)
+        ? { $case: "cancelOnDisconnect", value: CancelOnDisconnect.fromJSON(object.cancel_on_disconnect) }
         : undefined,
     };
   },
@@ -256,6 +284,8 @@ export const ForwardRequest: MessageFns<ForwardRequest> = {
       obj.massCancel = MassCancelRequest.toJSON(message.request.value);
     } else if (message.request?.$case === "sessionBatch") {
       obj.sessionBatch = RequestBatch.toJSON(message.request.value);
+    } else if (message.request?.$case === "cancelOnDisconnect") {
+      obj.cancelOnDisconnect = CancelOnDisconnect.toJSON(message.request.value);
     }
     return obj;
   },
@@ -299,7 +329,68 @@ export const ForwardRequest: MessageFns<ForwardRequest> = {
         }
         break;
       }
+      case "cancelOnDisconnect": {
+        if (object.request?.value !== undefined && object.request?.value !== null) {
+          message.request = {
+            $case: "cancelOnDisconnect",
+            value: CancelOnDisconnect.fromPartial(object.request.value),
+          };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseCancelOnDisconnect(): CancelOnDisconnect {
+  return {};
+}
+
+export const CancelOnDisconnect: MessageFns<CancelOnDisconnect> = {
+  encode(_: CancelOnDisconnect, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelOnDisconnect {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelOnDisconnect();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): CancelOnDisconnect {
+    return {};
+  },
+
+  toJSON(_: CancelOnDisconnect): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<CancelOnDisconnect>): CancelOnDisconnect {
+    return CancelOnDisconnect.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<CancelOnDisconnect>): CancelOnDisconnect {
+    const message = createBaseCancelOnDisconnect();
     return message;
   },
 };
