@@ -49,6 +49,7 @@ import { registerRiskGauges } from "./adapters/risk-metrics.ts";
 import { AccountOwners } from "./adapters/account-owners.ts";
 import { gatewayPeerService, PeerClients, PeerTokens, type ForwardHandler } from "./adapters/gateway-peer.ts";
 import { fenceWriter, OwnerRouting } from "./adapters/owner-routing.ts";
+import { OwnerMetrics } from "./adapters/owner-metrics.ts";
 
 /**
  * The risk gateway process. Stages:
@@ -151,7 +152,9 @@ export async function main(config: Readonly<RiskGatewayConfig>, context?: Servic
     // A per-process nonce: a restarted replica never adopts its predecessor's leases as its own.
     const holder = `${config.instanceId}-${randomUUID().slice(0, 8)}`;
     const partitions = [...new Set(config.instruments.map((i) => i.partition))].sort((a, b) => a - b);
-    const owners = new AccountOwners({
+    let owners: AccountOwners | undefined = undefined;
+    const metrics = new OwnerMetrics(registry, () => owners?.phases() ?? []);
+    owners = new AccountOwners({
       kv: await new Kvm(nc).open(ownersBucket(config.venue)),
       holder,
       address: config.peerAddress!,
@@ -159,13 +162,14 @@ export async function main(config: Readonly<RiskGatewayConfig>, context?: Servic
       partitions,
       fence: fenceWriter(log, partitions, config.instanceId),
       logger,
+      metrics,
     });
     follower.onAccountFenced = (account, partition, epoch) => owners.partitionFenced(account, partition, epoch);
     await owners.start();
     shutdown.add("owners", () => owners.stop());
     const peers = new PeerClients(new PeerTokens(config.peerTokens!), config.commandTimeoutMs);
     shutdown.add("peer-clients", () => peers.close());
-    routing = new OwnerRouting({ owners, peers, holder, timeoutMs: config.commandTimeoutMs, logger });
+    routing = new OwnerRouting({ owners, peers, holder, timeoutMs: config.commandTimeoutMs, logger, metrics });
     logger.info({ holder, peerAddress: config.peerAddress }, "accounts owned by lease");
   }
 

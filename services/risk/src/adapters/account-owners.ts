@@ -1,4 +1,5 @@
 import type { KV, KvEntry } from "@nats-io/kv";
+import type { OwnerMetrics } from "./owner-metrics.ts";
 import type { Logger } from "@tradeplane/platform";
 import {
   nextOwnership,
@@ -39,6 +40,7 @@ export interface AccountOwnersDeps {
   readonly logger: Logger;
   /** Monotonic milliseconds; injected for tests. */
   readonly now?: () => number;
+  readonly metrics?: OwnerMetrics;
 }
 
 /**
@@ -98,6 +100,11 @@ export class AccountOwners {
     await Promise.all(
       held.map(([account, revision]) => this.deps.kv.delete(account, { previousSeq: revision }).catch(() => undefined)),
     );
+  }
+
+  /** The phase of every account this replica holds or is taking (for the metrics). */
+  phases(): Iterable<Ownership> {
+    return this.states.values();
   }
 
   ownershipOf(account: string): Ownership {
@@ -183,6 +190,7 @@ export class AccountOwners {
       return;
     }
     this.revisions.set(account, epoch);
+    this.deps.metrics?.acquired.inc();
     this.owners.set(account, { ...JSON.parse(value), revision: epoch, seenAtMs: this.now() });
     this.apply(account, { kind: "acquired", epoch, partitions: this.deps.partitions });
     this.deps.logger.info({ account, epoch }, "account owned: fencing its partitions");
@@ -246,6 +254,7 @@ export class AccountOwners {
     this.apply(account, { kind: why === "fenced-by-engine" ? "fenced-reject" : "lease-lost" });
     if (before.phase === "fencing" || before.phase === "ready") {
       this.deps.logger.warn({ account, epoch: before.epoch, why }, "account lost to another replica");
+      this.deps.metrics?.lostBecause(why);
       this.deps.onLost?.(account, why);
     }
     this.apply(account, { kind: "released" });
@@ -259,6 +268,8 @@ export class AccountOwners {
       // Lost by the engine's word (a higher fence, a FENCED reject): stop renewing; the
       // lease is the new owner's to take.
       this.revisions.delete(account);
+      this.deps.logger.warn({ account, epoch: after.epoch, why: after.why }, "account lost to another replica");
+      this.deps.metrics?.lostBecause(after.why);
       this.deps.onLost?.(account, after.why);
       this.states.delete(account);
     } else if (after.phase === "unowned") this.states.delete(account);

@@ -2,6 +2,7 @@ import { RejectReason, type ExecutionReport, type ForwardRequest, type ForwardRe
 import { timestampOfMs, UnavailableError, type CommandLogWriter, type Logger } from "@tradeplane/platform";
 import type { AccountOwners } from "./account-owners.ts";
 import { NotOwnerError, type PeerClients } from "./gateway-peer.ts";
+import type { OwnerMetrics } from "./owner-metrics.ts";
 
 /** An order request as it travels between replicas. */
 export type ForwardedRequest = NonNullable<ForwardRequest["request"]>;
@@ -18,6 +19,7 @@ export interface OwnerRoutingDeps {
   readonly holder: string;
   readonly timeoutMs: number;
   readonly logger: Logger;
+  readonly metrics?: OwnerMetrics;
 }
 
 /** The $case of the answer to each kind of forwarded request. */
@@ -68,6 +70,7 @@ export class OwnerRouting {
       if (route.kind === "decide") {
         const response = await decide(account, request);
         if (!wasFenced(response)) return response;
+        this.deps.metrics?.fencedRefusals.inc();
         owners.fencedReject(account);
         continue;
       }
@@ -81,8 +84,13 @@ export class OwnerRouting {
         });
         if (answer.response === undefined || answer.response.$case !== RESPONSE_OF[request.$case])
           throw new UnavailableError("the account's owner gave no answer of the kind asked for");
+        this.deps.metrics?.forwarded.inc({ outcome: "answered" });
         return answer.response;
       } catch (err) {
+        this.deps.metrics?.forwarded.inc({
+          outcome:
+            err instanceof NotOwnerError ? "not_owner" : err instanceof UnavailableError ? "unavailable" : "error",
+        });
         if (!(err instanceof NotOwnerError)) throw err;
         // Our view of the owners bucket is behind the owner's: route again once it moved.
       }
@@ -97,6 +105,7 @@ export class OwnerRouting {
       if (route.kind !== "decide") throw new NotOwnerError(req.account);
       const response = await decide(req.account, request);
       if (!wasFenced(response)) return { response };
+      this.deps.metrics?.fencedRefusals.inc();
       this.deps.owners.fencedReject(req.account);
     }
     throw new NotOwnerError(req.account);

@@ -25,7 +25,7 @@ import { provision, venueProvisioningPlan } from "@tradeplane/platform";
 import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
 import { connectTo, freePort, NatsServer, ServiceProcess, testInstrumentSettings, unary } from "@tradeplane/testkit";
 import { OrderProjection } from "@tradeplane/positions/order-projection";
-import { auth, order, tokenOf } from "../service/gateway-fixture.ts";
+import { auth, order, sample, tokenOf } from "../service/gateway-fixture.ts";
 import { commandLog, eventLog, type EventAt } from "./owner-support.ts";
 
 /**
@@ -429,6 +429,24 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
     // Nothing of the account is left open.
     const { projection } = replay(events, "kill");
     expect(projection.openOrders("kill")).toEqual([]);
+  });
+
+  it("the replicas count in /metrics what they did: accounts owned, acquisitions, forwards, losses", async () => {
+    const alive = gateways.filter((g) => g.running);
+    const texts = await Promise.all(
+      alive.map(async (g) => (await fetch(`http://127.0.0.1:${g.opsPort}/metrics`)).text()),
+    );
+    const total = (name: string, labels: Record<string, string> = {}) =>
+      texts.reduce((sum, t) => sum + (sample(t, name, labels) ?? 0), 0);
+    expect(total("tp_risk_account_acquisitions_total")).toBeGreaterThan(0);
+    expect(total("tp_risk_owned_accounts", { phase: "ready" })).toBeGreaterThan(0);
+    expect(total("tp_risk_forwarded_requests_total", { outcome: "answered" })).toBeGreaterThan(0);
+    // The stale owner learnt it had lost "stale" (from its renewal, the new owner's fence, or a FENCED refusal).
+    const lost = ["lease-lost", "superseded", "fenced-by-engine"].reduce(
+      (sum, why) => sum + total("tp_risk_accounts_lost_total", { why }),
+      0,
+    );
+    expect(lost).toBeGreaterThan(0);
   });
 });
 
