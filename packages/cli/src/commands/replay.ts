@@ -188,8 +188,10 @@ function print(
       };
     }),
   );
+  // The engines' kill-switch blocks (ADR 0003), as their events announced them; "" is the venue's.
+  const blocks = projection.controls.entries().blocks.map(([account, partition]) => ({ account, partition }));
   if (target.flags.json === true) {
-    printResult(true, { toSeq: seq, books, positions }, "");
+    printResult(true, { toSeq: seq, books, positions, blocks }, "");
     return;
   }
   const unit = (symbol: string) => venue.spec.instruments.find((i) => i.symbol === symbol)!.priceUnit;
@@ -206,6 +208,11 @@ function print(
   for (const p of positions)
     lines.push(
       `  ${p.account.padEnd(12)} ${p.instrument.padEnd(12)} ${String(p.netQty).padStart(8)}   ${formatMoney(p.realisedPnl, exp)} / ${formatMoney(p.unrealisedPnl, exp)}`,
+    );
+  if (blocks.length > 0)
+    lines.push(
+      "",
+      `kill-switch blocks in the engine: ${blocks.map((b) => `${b.account === "" ? "the venue" : b.account} (partition ${b.partition})`).join(", ")}`,
     );
   process.stdout.write(lines.join("\n") + "\n");
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RejectReason, type Command } from "@tradeplane/contracts";
 import { NatsServer, waitForJetStream } from "@tradeplane/testkit";
 import { commandStream, prng, testInstrumentSettings } from "@tradeplane/testkit";
 import { EngineProcess } from "../support/engine-process.ts";
@@ -64,6 +65,52 @@ describe("engine crash recovery (SIGKILL) on a real nats-server", () => {
     await appender.done;
     const log = await readCommands(fixture.nc, venue);
     const reference = referenceFromLog(log);
+    await engine.waitForMark(lastMarkOf(reference.events), 120_000);
+    expectSameEvents(await readEvents(fixture.nc, venue), reference);
+    expect((await engine.ops<{ digest: string }>("/digest")).digest).toBe(reference.digest);
+    expect(engine.log).toContain("snapshot loaded");
+    await engine.signal("SIGTERM");
+    await fixture.nc.close();
+  });
+
+  it("restores fences and kill-switch blocks (ADR 0003) from its snapshots: the same events and digest after SIGKILLs", async () => {
+    const venue = "crashfence";
+    const fixture = await venueFixture(server.url, venue);
+    const engine = new EngineProcess({
+      natsUrl: server.url,
+      venue,
+      instanceId: "engine-f",
+      instruments: testInstrumentSettings,
+      env: { TP_SNAPSHOT_EVERY_COMMANDS: "2000", TP_LEASE_TTL_MS: "300" },
+    });
+    await engine.start();
+    const count = 20_000;
+    const seqs = entrySeqs();
+    // Some commands become fences and blocks (in place, so later commands' targets stay where
+    // they were), and every command carries an owner epoch around its account's fences.
+    const commands = commandStream(count, 77, seqs).map((c, i): Command => {
+      const epoch = 1 + Math.floor(i / 3_000);
+      if (i % 97 === 0) return { ...c, ownerEpoch: epoch, body: { $case: "fenceAccount", value: { epoch } } };
+      if (i % 389 === 0)
+        return {
+          ...c,
+          body: { $case: "blockAccount", value: { blocked: i % 2 === 0, allAccounts: i % 3 === 0, reason: "t" } },
+        };
+      return { ...c, ownerEpoch: epoch - (i % 6 === 0 ? 1 : 0) };
+    });
+    const appender = backgroundAppender(fixture.js, venue, commands);
+    for (const f of [0.35, 0.7]) {
+      await engine.waitForSeq(seqs(Math.floor(count * f)), 120_000);
+      await engine.signal("SIGKILL");
+      await engine.start();
+    }
+    await appender.done;
+    const reference = referenceFromLog(await readCommands(fixture.nc, venue));
+    const reasons = reference.events
+      .flatMap((m) => m.events)
+      .flatMap((e) => (e.body?.$case === "rejected" ? [e.body.value.reason] : []));
+    expect(reasons).toContain(RejectReason.FENCED);
+    expect(reasons).toContain(RejectReason.KILL_SWITCH);
     await engine.waitForMark(lastMarkOf(reference.events), 120_000);
     expectSameEvents(await readEvents(fixture.nc, venue), reference);
     expect((await engine.ops<{ digest: string }>("/digest")).digest).toBe(reference.digest);

@@ -3,7 +3,9 @@ import { timestampOfMs, type CommandInput, type CommandLogWriter } from "@tradep
 
 /**
  * Writes a mass cancel of every instrument to each partition that has instruments: the
- * account's orders, or every account's (`allAccounts`, the venue kill switch).
+ * account's orders, or every account's (`allAccounts`, the venue kill switch). Written with
+ * owner epoch 0, so a partition that fenced the account (ADR 0003) refuses it with FENCED
+ * unless its reason is KILL_SWITCH: a cancel on disconnect must come from the account's owner.
  */
 export async function cancelEverywhere(
   log: CommandLogWriter,

@@ -92,8 +92,11 @@ export interface Command {
   /**
    * Fencing token of the gateway replica that owned `account` when it wrote the command
    * (ADR 0003). A partition refuses, with REJECT_REASON_FENCED, every command of an
-   * account whose fence (FenceAccountCommand) is higher. 0 on a venue with one gateway
-   * replica, and on commands no account owns (SetInstrumentState, TimeTick).
+   * account whose fence (FenceAccountCommand) is higher: new orders, replaces, cancels,
+   * mass cancels and fences. Not fenced: BlockAccountCommand and a MassCancelCommand with
+   * reason CANCEL_REASON_KILL_SWITCH (a kill switch binds whichever replica wrote it), and
+   * commands no account owns (SetInstrumentState, TimeTick). 0 on a venue with one
+   * gateway replica.
    */
   ownerEpoch: number;
   /** Required. */
@@ -114,7 +117,9 @@ export interface Command {
  * partition refuses the account's commands whose owner_epoch is lower. A new owner of an
  * account writes one to every partition before it decides anything for the account, so no
  * command of an earlier owner can follow it in any partition's log. A fence at or below
- * the current one changes nothing. Answered by AccountFenced.
+ * the current one changes nothing; like any command of the account, it is refused
+ * (REJECT_REASON_FENCED) when its owner_epoch is below the current fence. Answered by
+ * AccountFenced; epoch 0 is refused as REJECT_REASON_MALFORMED_COMMAND.
  */
 export interface FenceAccountCommand {
   /** Required, > 0. */
@@ -126,13 +131,15 @@ export interface FenceAccountCommand {
  * account) is blocked, the partition refuses its new orders and replaces with
  * REJECT_REASON_KILL_SWITCH; cancels and mass cancels still pass. Written before the
  * switch's mass cancel in the same entry, so no order of the account can follow that
- * cancel in the log, whichever gateway replica wrote it. Answered by AccountBlockChanged.
+ * cancel in the log, whichever gateway replica wrote it. A stop order of a blocked account
+ * that triggers is cancelled (CANCEL_REASON_KILL_SWITCH) instead of entering the book. The
+ * venue's block and an account's own are independent. Answered by AccountBlockChanged.
  */
 export interface BlockAccountCommand {
   blocked: boolean;
   /** The whole venue's switch; Command.account is then the principal that set it. */
   allAccounts: boolean;
-  /** Why, for the audit trail; at most 256 characters. */
+  /** Why, for the audit trail; at most 256 characters (longer: REJECT_REASON_MALFORMED_COMMAND). */
   reason: string;
 }
 
