@@ -230,7 +230,8 @@ export async function main(config: Readonly<RiskGatewayConfig>, context?: Servic
     const peer = await startGrpcServer({
       host: config.peerHost ?? DEFAULT_PEER_HOST,
       port: config.peerPort ?? DEFAULT_PEER_PORT,
-      ...grpcServerSettings(config),
+      // Plaintext whatever grpcTls says (the peers' clients do not speak TLS yet): the peer token
+      // authenticates, the NetworkPolicy confines the port to the venue's risk pods.
       reflection: false,
       health,
       logger,
