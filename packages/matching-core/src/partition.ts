@@ -310,12 +310,14 @@ export class Partition {
           break;
         }
         case "fenceAccount":
-          if (e.admit(seq, account, epoch, false) !== 0) break;
-          e.fence(seq, account, body.value.epoch);
+          // Fences and account blocks name their account: an empty one is a writer's bug.
+          if (command.account === "") this.rejectHere(seq, WireReject.MALFORMED_COMMAND);
+          else if (e.admit(seq, account, epoch, false) === 0) e.fence(seq, account, body.value.epoch);
           break;
         case "blockAccount": {
           const k = body.value;
-          if (k.reason.length > MAX_BLOCK_REASON) this.rejectHere(seq, WireReject.MALFORMED_COMMAND);
+          if (k.reason.length > MAX_BLOCK_REASON || (command.account === "" && !k.allAccounts))
+            this.rejectHere(seq, WireReject.MALFORMED_COMMAND);
           else e.block(seq, k.allAccounts ? -1 : account, k.blocked);
           break;
         }

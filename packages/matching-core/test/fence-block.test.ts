@@ -253,6 +253,8 @@ describe("kill-switch blocks (BlockAccountCommand)", () => {
       $case: "accountBlockChanged",
       value: { account: "", allAccounts: true, blocked: false, reason: "risk desk" },
     });
+    expect(rejectionOf(v.run(block("", true)))?.reason).toBe(RejectReason.MALFORMED_COMMAND);
+    expect(rejectionOf(v.run(fence("", 3)))?.reason).toBe(RejectReason.MALFORMED_COMMAND);
     const long = command("ops", {
       $case: "blockAccount",
       value: { blocked: true, allAccounts: true, reason: "x".repeat(257) },

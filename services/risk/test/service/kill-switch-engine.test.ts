@@ -19,6 +19,7 @@ import {
   Side,
   TimeInForce,
   type EngageKillSwitchResponse,
+  type ListOpenOrdersResponse,
   type EngineEvent,
 } from "@tradeplane/contracts";
 import { commandLogWriter, timestampOfMs, type CommandLogWriter } from "@tradeplane/platform";
@@ -93,13 +94,9 @@ describe("kill switches in the engine, against a gateway replica that has not se
     return eventsOf(seq);
   }
 
-  const engage = (scope: KillSwitchScope, account: string) =>
+  const engage = (scope: KillSwitchScope, account: string, keepOpenOrders = false) =>
     unary<EngageKillSwitchResponse>((cb) =>
-      venue.admin.engageKillSwitch(
-        { scope, account, reason: "runaway algo", keepOpenOrders: false },
-        auth(ADMIN_TOKEN),
-        cb,
-      ),
+      venue.admin.engageKillSwitch({ scope, account, reason: "runaway algo", keepOpenOrders }, auth(ADMIN_TOKEN), cb),
     );
   const release = (scope: KillSwitchScope, account: string) =>
     unary((cb) => venue.admin.releaseKillSwitch({ scope, account, reason: "fixed" }, auth(ADMIN_TOKEN), cb));
@@ -150,5 +147,19 @@ describe("kill switches in the engine, against a gateway replica that has not se
     });
     await release(KillSwitchScope.VENUE, "");
     expect(outcome(await staleOrder("bob", "venue-bob-after"))).toBe("accepted");
+  }, 60_000);
+
+  it("a switch that keeps open orders: the block alone; the resting order stays, a stale replica's new order is refused", async () => {
+    const resting = await venue.submit(tokenOf("bob"), order({ clientOrderId: "keep-1", price: 97_000 }));
+    const orderId = resting.reports[0]!.order!.orderId;
+    const engaged = await engage(KillSwitchScope.ACCOUNT, "bob", true);
+    expect(engaged.commands).toEqual([]);
+    expect(outcome(await staleOrder("bob", "keep-stale"))).toBe(RejectReason.KILL_SWITCH);
+    const open = await unary<ListOpenOrdersResponse>((cb) =>
+      venue.orderEntry.listOpenOrders({ account: "", instrument: "" }, auth(tokenOf("bob")), cb),
+    );
+    expect(open.orders.map((o) => o.orderId)).toContain(orderId);
+    await release(KillSwitchScope.ACCOUNT, "bob");
+    expect(outcome(await staleOrder("bob", "keep-after"))).toBe("accepted");
   }, 60_000);
 });
