@@ -60,12 +60,14 @@ export async function freeServicePorts(): Promise<ServicePorts> {
     fixOps,
     journalGrpc,
     journalOps,
-  ] = await Promise.all(Array.from({ length: 11 }, () => freePort()));
+    riskPeer,
+  ] = await Promise.all(Array.from({ length: 12 }, () => freePort()));
   return {
     engineGrpc: () => engineGrpc!,
     engineOps: () => engineOps!,
     riskGrpc: riskGrpc!,
     riskOps: riskOps!,
+    riskPeer: riskPeer!,
     marketDataGrpc: marketDataGrpc!,
     marketDataOps: marketDataOps!,
     marketDataWs: marketDataWs!,

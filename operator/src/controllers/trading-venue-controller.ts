@@ -6,6 +6,7 @@ import { venueChildren } from "../desired/venue-children.ts";
 import type { AdminTokens } from "../desired/secrets.ts";
 import {
   ADMIN_TOKEN_KEYS,
+  RISK_PEER_TOKEN_KEY,
   ANNOTATIONS,
   LABELS,
   names,
@@ -129,7 +130,7 @@ export class TradingVenueController {
     const streams = await this.reconcileStreams(live, venue, logger);
     const model = venueModel(venue, this.deps.defaults);
     const fixTokens = await this.fixSessionTokens(live, model);
-    const { objects, invalid } = venueChildren(model, this.adminTokens(model), fixTokens);
+    const { objects, invalid } = venueChildren(model, this.adminTokens(model), fixTokens, this.riskPeerToken(model));
     if (invalid.length > 0) {
       await this.event(live, "Warning", "InvalidSpec", invalid.join("; "));
       await this.writeStatus(
@@ -246,6 +247,14 @@ export class TradingVenueController {
       fix,
       stored,
     );
+  }
+
+  /** The risk replicas' peer token: the one in its Secret, or a new one; none with one replica. */
+  private riskPeerToken(model: VenueModel): string | undefined {
+    if (model.placement.riskPeerTokenFile === undefined) return undefined;
+    const secret = this.deps.cache.get("Secret", model.namespace, names.riskPeerToken(model.name));
+    const stored = (secret?.data as Record<string, string> | undefined)?.[RISK_PEER_TOKEN_KEY];
+    return stored !== undefined ? Buffer.from(stored, "base64").toString("utf8") : this.deps.newToken();
   }
 
   private async applyChildren(

@@ -23,6 +23,9 @@ import {
   type VenueModel,
 } from "./venue-model.ts";
 
+/** Secret files are readable by the pod's user only (as pod-templates' SECRET_MODE). */
+const RISK_PEER_SECRET_MODE = 0o440;
+
 /**
  * The risk gateway and market-data Deployments. Both are stateless readers of the log
  * (every limit is venue-wide), so they roll freely: one extra pod at a time, none down.
@@ -42,6 +45,12 @@ interface DeploymentInput {
   readonly strategy?: { readonly type: "Recreate" };
   /** Default: the config, /tmp, the admin tokens and the NATS credentials. */
   readonly volumes?: { readonly volumes: readonly object[]; readonly mounts: readonly object[] };
+  /** More of the container's environment, volumes and mounts (the risk replicas' peer settings). */
+  readonly extra?: {
+    readonly env: readonly object[];
+    readonly volumes: readonly object[];
+    readonly volumeMounts: readonly object[];
+  };
 }
 
 function deployment(model: VenueModel, input: DeploymentInput) {
@@ -68,18 +77,18 @@ function deployment(model: VenueModel, input: DeploymentInput) {
               name: input.component,
               image: input.image,
               imagePullPolicy: model.pullPolicy,
-              env: envOf(),
+              env: [...envOf(), ...(input.extra?.env ?? [])],
               ports: input.ports.map((p) => ({ ...p, protocol: "TCP" })),
               resources: {
                 requests: { cpu: input.cpu, memory: input.memory },
                 limits: { memory: input.memory },
               },
               securityContext: containerSecurityContext,
-              volumeMounts: input.volumes?.mounts ?? volumeMountsOf(model),
+              volumeMounts: [...(input.volumes?.mounts ?? volumeMountsOf(model)), ...(input.extra?.volumeMounts ?? [])],
               ...probesOn("ops"),
             },
           ],
-          volumes: input.volumes?.volumes ?? volumesOf(model, input.configMap),
+          volumes: [...(input.volumes?.volumes ?? volumesOf(model, input.configMap)), ...(input.extra?.volumes ?? [])],
         },
       },
     },
@@ -87,6 +96,7 @@ function deployment(model: VenueModel, input: DeploymentInput) {
 }
 
 export function riskDeployment(model: VenueModel) {
+  const peers = model.placement.riskPeerTokenFile !== undefined;
   return deployment(model, {
     component: "risk",
     name: names.risk(model.name),
@@ -97,10 +107,33 @@ export function riskDeployment(model: VenueModel) {
     ports: [
       { name: "grpc", containerPort: POD_PORTS.riskGrpc },
       { name: "ops", containerPort: POD_PORTS.riskOps },
+      ...(peers ? [{ name: "peer", containerPort: POD_PORTS.riskPeer }] : []),
     ],
     cpu: "500m",
     memory: "512Mi",
+    ...(peers ? { extra: riskPeerSettings(model) } : {}),
   });
+}
+
+/**
+ * What several risk replicas need to forward to each other (ADR 0003): the pod's own IP as
+ * its peer address (the downward API; an address, not a name, so no headless Service and no
+ * DNS wait at start), and the peer token Secret as a file.
+ */
+function riskPeerSettings(model: VenueModel) {
+  return {
+    env: [
+      { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+      { name: "TP_PEER_ADDRESS", value: `$(POD_IP):${POD_PORTS.riskPeer}` },
+    ],
+    volumes: [
+      {
+        name: "risk-peer",
+        secret: { secretName: names.riskPeerToken(model.name), defaultMode: RISK_PEER_SECRET_MODE },
+      },
+    ],
+    volumeMounts: [{ name: "risk-peer", mountPath: MOUNTS.riskPeer, readOnly: true }],
+  };
 }
 
 export function marketDataDeployment(model: VenueModel) {

@@ -36,7 +36,18 @@ export function riskNetworkPolicy(model: VenueModel) {
     spec: {
       podSelector: { matchLabels: selectorLabels(model, "risk") },
       policyTypes: ["Ingress"],
-      ingress: [{ ports: [port(POD_PORTS.riskGrpc), port(POD_PORTS.riskOps)] }],
+      ingress: [
+        { ports: [port(POD_PORTS.riskGrpc), port(POD_PORTS.riskOps)] },
+        // GatewayPeer, between the venue's risk replicas only (ADR 0003).
+        ...(model.placement.riskPeerTokenFile !== undefined
+          ? [
+              {
+                from: [{ podSelector: { matchLabels: selectorLabels(model, "risk") } }],
+                ports: [port(POD_PORTS.riskPeer)],
+              },
+            ]
+          : []),
+      ],
     },
   };
 }

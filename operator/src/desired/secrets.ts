@@ -1,4 +1,4 @@
-import { ADMIN_TOKEN_KEYS, metadataOf, names, type VenueModel } from "./venue-model.ts";
+import { ADMIN_TOKEN_KEYS, metadataOf, names, RISK_PEER_TOKEN_KEY, type VenueModel } from "./venue-model.ts";
 
 /** Annotation of the FIX session tokens Secret: each session's token id and account (no secret). */
 export const FIX_SESSION_TOKENS_ANNOTATION = "tradeplane.io/fix-session-tokens";
@@ -58,4 +58,20 @@ export function fixSessionTokenIds(tokens: FixSessionTokens): Record<string, { t
   return Object.fromEntries(
     [...tokens.keys()].sort().map((id) => [id, { tokenId: tokens.get(id)!.tokenId, account: tokens.get(id)!.account }]),
   );
+}
+
+/**
+ * The risk gateway replicas' shared peer token (ADR 0003): the credential of GatewayPeer
+ * calls between replicas, mounted in the risk pods only, and only when the venue runs several
+ * replicas. Generated once by the controller like the admin tokens.
+ */
+export function riskPeerTokenSecret(model: VenueModel, token: string) {
+  return {
+    apiVersion: "v1" as const,
+    kind: "Secret" as const,
+    metadata: metadataOf(model, names.riskPeerToken(model.name), "risk"),
+    type: "Opaque",
+    immutable: true,
+    data: { [RISK_PEER_TOKEN_KEY]: Buffer.from(token, "utf8").toString("base64") },
+  };
 }

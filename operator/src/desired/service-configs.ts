@@ -29,6 +29,12 @@ export interface Placement {
   readonly natsTls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
   /** Files holding the admin tokens of each role (one token per line) for VenueAdmin and RiskAdmin. */
   readonly adminTokenFiles?: AdminTokenFiles;
+  /**
+   * The risk gateway replicas' shared peer token (ADR 0003): set when the venue runs several
+   * replicas, which then own accounts by lease and forward to each other. Kubernetes only:
+   * local mode runs one gateway.
+   */
+  readonly riskPeerTokenFile?: string;
   /** Interfaces to listen on: "0.0.0.0" in a pod, "127.0.0.1" on a laptop. */
   readonly host: string;
   readonly ports: ServicePorts;
@@ -53,6 +59,7 @@ export const POD_SECRET_FILES = {
     readOnly: "/var/run/secrets/tradeplane/admin/read-only",
   },
   natsCredsFile: "/var/run/secrets/tradeplane/nats/nats.creds",
+  riskPeerTokenFile: "/var/run/secrets/tradeplane/risk-peer/peer-token",
   natsTls: {
     caFile: "/var/run/secrets/tradeplane/nats-tls/ca.crt",
     certFile: "/var/run/secrets/tradeplane/nats-tls/tls.crt",
@@ -65,6 +72,8 @@ export interface ServicePorts {
   readonly engineOps: (partition: number) => number;
   readonly riskGrpc: number;
   readonly riskOps: number;
+  /** The risk gateway's internal GatewayPeer port (several replicas only). */
+  readonly riskPeer: number;
   readonly marketDataGrpc: number;
   readonly marketDataOps: number;
   readonly marketDataWs: number;
@@ -80,6 +89,7 @@ export const POD_PORTS: ServicePorts = {
   engineOps: () => 9464,
   riskGrpc: 50061,
   riskOps: 9465,
+  riskPeer: 50062,
   marketDataGrpc: 50071,
   marketDataOps: 9466,
   marketDataWs: 8081,
@@ -101,6 +111,9 @@ export function localPorts(base: number): ServicePorts {
     fixOps: base + 7,
     journalGrpc: base + 8,
     journalOps: base + 9,
+    // Only a venue with several gateway replicas listens on it, which local mode never runs:
+    // kept clear of the engines' ports, at the end of the venue's block of 100.
+    riskPeer: base + 99,
     engineGrpc: (p) => base + 10 + 2 * p,
     engineOps: (p) => base + 11 + 2 * p,
   };
@@ -189,6 +202,11 @@ export function riskGatewayConfig(venue: TradingVenue, placement: Placement) {
     })),
     defaultLimits: { ...risk.defaults },
     commandTimeoutMs: risk.commandTimeoutMs,
+    // Several replicas: accounts owned by lease (ADR 0003). The peer address is the pod's
+    // own (TP_PEER_ADDRESS from the downward API), the token a mounted Secret file.
+    ...(placement.riskPeerTokenFile !== undefined
+      ? { ownership: "lease" as const, peerPort: placement.ports.riskPeer, peerTokensFile: placement.riskPeerTokenFile }
+      : {}),
   };
 }
 

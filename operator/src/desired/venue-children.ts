@@ -22,7 +22,13 @@ import {
   marketDataBudget,
   riskBudget,
 } from "./pod-disruption-budgets.ts";
-import { adminTokenSecret, fixSessionTokenSecret, type AdminTokens, type FixSessionTokens } from "./secrets.ts";
+import {
+  adminTokenSecret,
+  fixSessionTokenSecret,
+  riskPeerTokenSecret,
+  type AdminTokens,
+  type FixSessionTokens,
+} from "./secrets.ts";
 import { serviceAccount } from "./service-accounts.ts";
 import { engineService, fixGatewayService, journalService, marketDataService, riskService } from "./services.ts";
 import { journalDataClaim } from "./persistent-volume-claims.ts";
@@ -58,7 +64,10 @@ export function venueChildren(
   model: VenueModel,
   adminTokens: AdminTokens,
   fixTokens: FixTokensInput = { tokens: new Map(), allIssued: false },
+  riskPeerToken?: string,
 ): VenueChildren {
+  if (model.placement.riskPeerTokenFile !== undefined && riskPeerToken === undefined)
+    throw new Error("a venue with several risk replicas needs its peer token");
   const fixConfig = fixGatewayConfigMap(model);
   const fix = fixConfig !== undefined;
   const journalConfig = journalConfigMap(model);
@@ -72,6 +81,7 @@ export function venueChildren(
     ...(journal ? [serviceAccount(model, "journal")] : []),
     adminTokenSecret(model, adminTokens),
     ...(keepSecret ? [fixSessionTokenSecret(model, fixTokens.tokens)] : []),
+    ...(model.placement.riskPeerTokenFile !== undefined ? [riskPeerTokenSecret(model, riskPeerToken!)] : []),
     ...model.partitions.map((p) => engineConfigMap(model, p)),
     riskConfigMap(model),
     marketDataConfigMap(model),

@@ -34,12 +34,15 @@ export const MOUNTS = {
   /** The FIX gateway's session tokens, one file per session id. */
   fixSessionTokens: "/var/run/secrets/tradeplane/fix",
   natsCredsFile: "/var/run/secrets/tradeplane/nats/nats.creds",
+  riskPeer: "/var/run/secrets/tradeplane/risk-peer",
   tmp: "/tmp",
 } as const;
 
 export const NATS_CREDS_KEY = "nats.creds";
 /** Keys of the admin tokens Secret: one token per admin role (docs/security.md). */
 export const ADMIN_TOKEN_KEYS = ["venue-operator", "risk-officer", "read-only"] as const;
+/** Key of the risk gateway replicas' peer token Secret (ADR 0003; only with several replicas). */
+export const RISK_PEER_TOKEN_KEY = "peer-token";
 export const NATS_CLIENT_PORT = 4222;
 
 export interface OwnerReference {
@@ -93,6 +96,8 @@ export function venueModel(venue: TradingVenue, defaults: OperatorDefaults): Ven
       ...(natsCredentialsSecret !== undefined ? { natsCredsFile: MOUNTS.natsCredsFile } : {}),
       // The admin tokens Secret is mounted at MOUNTS.adminTokens, one file per role.
       adminTokenFiles: POD_SECRET_FILES.adminTokenFiles,
+      // Several risk replicas own accounts by lease and forward to each other (ADR 0003).
+      ...(spec.risk.replicas > 1 ? { riskPeerTokenFile: POD_SECRET_FILES.riskPeerTokenFile } : {}),
       host: "0.0.0.0",
       ports: POD_PORTS,
     },
@@ -126,6 +131,7 @@ export const names = {
   journalData: (venue: string) => `${venue}-journal-data`,
   serviceAccount: (venue: string, component: Component) => `${venue}-${component}`,
   adminToken: (venue: string) => `${venue}-admin-tokens`,
+  riskPeerToken: (venue: string) => `${venue}-risk-peer`,
   policy: (venue: string, what: string) => `${venue}-${what}`,
 };
 

@@ -37,6 +37,7 @@ writeFileSync(join(dir, "admin-token"), `${ADMIN_TOKEN}\n`);
 writeFileSync(join(dir, "nats-token"), NATS_TOKEN);
 const DATABASE_URL = "postgres://journal:from-a-secret@db:5432/journal";
 writeFileSync(join(dir, "database-url"), `${DATABASE_URL}\n`);
+writeFileSync(join(dir, "risk-peer-token"), "risk-peer-token-from-a-secret-0123456789\n");
 for (const f of ["ca.crt", "tls.crt", "tls.key", "nats.creds"]) writeFileSync(join(dir, f), "not read by the loader");
 
 const local: Placement = {
@@ -51,6 +52,7 @@ const pod: Placement = {
   ...POD_SECRET_FILES,
   adminTokenFiles: { venueOperator: join(dir, "admin-token"), readOnly: join(dir, "admin-token") },
   natsCredsFile: join(dir, "nats.creds"),
+  riskPeerTokenFile: join(dir, "risk-peer-token"),
   natsTls: { caFile: join(dir, "ca.crt"), certFile: join(dir, "tls.crt"), keyFile: join(dir, "tls.key") },
   host: "0.0.0.0",
   ports: POD_PORTS,
@@ -61,7 +63,8 @@ let n = 0;
 function load<C>(loader: (o: { env: Record<string, string> }) => C, config: object): C {
   const file = join(dir, `config-${++n}.json`);
   writeFileSync(file, JSON.stringify(config));
-  return loader({ env: { TP_CONFIG_FILE: file } });
+  // TP_PEER_ADDRESS is what the risk Deployment sets from the pod's IP (several replicas).
+  return loader({ env: { TP_CONFIG_FILE: file, TP_PEER_ADDRESS: "10.0.0.7:50062" } });
 }
 
 const edge = (min: number, max: number) =>

@@ -17,6 +17,7 @@ import {
  * rewrite them with `npx vitest run operator/test/desired -u` and review the diff.
  */
 const TOKEN = "golden-admin-token-0123456789abcdef";
+const PEER_TOKEN = "golden-risk-peer-token-0123456789abcdef";
 const TOKENS = { "venue-operator": TOKEN, "risk-officer": `${TOKEN}-risk`, "read-only": `${TOKEN}-read` };
 const FIX_TOKEN = "golden-fix-session-token";
 const FIX_TOKENS: FixSessionTokens = new Map([
@@ -61,19 +62,19 @@ const scenarios = [
 
 describe("a venue's children", () => {
   it.each(scenarios)("match the golden file for %s", async (_name, file, text, fixTokens) => {
-    const { objects, invalid } = venueChildren(modelOf(text), TOKENS, fixTokens);
+    const { objects, invalid } = venueChildren(modelOf(text), TOKENS, fixTokens, PEER_TOKEN);
     expect(invalid).toEqual([]);
     const yaml = objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
     await expect(yaml).toMatchFileSnapshot(`golden/${file}.yaml`);
   });
 
   it.each(scenarios)("each pass the upstream Kubernetes schemas for %s", (_name, _file, text, fixTokens) => {
-    for (const object of venueChildren(modelOf(text), TOKENS, fixTokens).objects)
+    for (const object of venueChildren(modelOf(text), TOKENS, fixTokens, PEER_TOKEN).objects)
       expect(upstreamSchemaError(object)).toBeUndefined();
   });
 
   it("give every child the venue as its controlling owner, but a journal volume retained with the streams", () => {
-    for (const object of venueChildren(modelOf(EXAMPLE_TEXT), TOKENS).objects.filter(
+    for (const object of venueChildren(modelOf(EXAMPLE_TEXT), TOKENS, undefined, PEER_TOKEN).objects.filter(
       (o) => o.kind !== "PersistentVolumeClaim",
     ))
       expect(object.metadata.ownerReferences).toEqual([
@@ -82,7 +83,9 @@ describe("a venue's children", () => {
   });
 
   it("never put the admin token into a ConfigMap", () => {
-    const configs = venueChildren(modelOf(PINNED_TWO_PARTITIONS), TOKENS).objects.filter((o) => o.kind === "ConfigMap");
+    const configs = venueChildren(modelOf(PINNED_TWO_PARTITIONS), TOKENS, undefined, PEER_TOKEN).objects.filter(
+      (o) => o.kind === "ConfigMap",
+    );
     expect(configs).toHaveLength(4);
     for (const c of configs) expect(JSON.stringify(c)).not.toContain(TOKEN);
   });
@@ -174,7 +177,7 @@ describe("the FIX gateway's children", () => {
 
 describe("the journal's children", () => {
   const journalObjects = (text: string) =>
-    venueChildren(modelOf(text), TOKENS).objects.filter(
+    venueChildren(modelOf(text), TOKENS, undefined, PEER_TOKEN).objects.filter(
       (o) => o.metadata.labels?.["app.kubernetes.io/component"] === "journal",
     );
   const deployment = journalObjects(JOURNAL_ON_POSTGRES).find((o) => o.kind === "Deployment") as unknown as {
@@ -293,7 +296,7 @@ describe("a spec value the upstream schemas refuse", () => {
         topologySpreadConstraints: [{ maxSkew: "one", topologyKey: "zone", whenUnsatisfiable: "Never" }],
       },
     };
-    const { invalid } = venueChildren(bad, TOKENS);
+    const { invalid } = venueChildren(bad, TOKENS, undefined, PEER_TOKEN);
     expect(invalid).toHaveLength(1);
     expect(invalid[0]).toMatch(/^StatefulSet demo-engine-0: .*topologySpreadConstraints\/0\/maxSkew must be integer/);
   });

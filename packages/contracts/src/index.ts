@@ -19,6 +19,7 @@ export * from "./gen/tradeplane/v1/market_data.ts";
 export * from "./gen/tradeplane/v1/venue_admin.ts";
 export * from "./gen/tradeplane/v1/risk_admin.ts";
 export * from "./gen/tradeplane/v1/journal_query.ts";
+export * from "./gen/tradeplane/v1/gateway_peer.ts";
 export * from "./subjects.ts";
 export * from "./command-seq.ts";
 export * from "./log-format.ts";

@@ -166,6 +166,14 @@ export function leasesBucket(venue: string): string {
   return `${SUBJECT_ROOT}_${checkVenue(venue)}_leases`;
 }
 
+/**
+ * KV bucket of the risk gateway replicas' account leases (ADR 0003): one key per account,
+ * naming the replica that decides its orders: `tp_<venue>_owners`.
+ */
+export function ownersBucket(venue: string): string {
+  return `${SUBJECT_ROOT}_${checkVenue(venue)}_owners`;
+}
+
 /** KV bucket of the risk gateway's accounts and limits: `tp_<venue>_accounts`. */
 export function accountsBucket(venue: string): string {
   return `${SUBJECT_ROOT}_${checkVenue(venue)}_accounts`;

@@ -15,6 +15,7 @@ import {
   isInstrumentSymbol,
   isVenueName,
   leasesBucket,
+  ownersBucket,
   snapshotsBucket,
   venueStreamPrefix,
 } from "../src/index.ts";
@@ -69,6 +70,7 @@ describe("stream, subject and bucket names", () => {
     ["one instrument's events", () => eventSubjects("eu-spot", { instrument: "ETH_USD" }), "tp.eu-spot.evt.*.ETH_USD"],
     ["the leases bucket", () => leasesBucket("eu-spot"), "tp_eu-spot_leases"],
     ["the accounts bucket", () => accountsBucket("eu-spot"), "tp_eu-spot_accounts"],
+    ["the account owners bucket", () => ownersBucket("eu-spot"), "tp_eu-spot_owners"],
     ["the snapshots bucket", () => snapshotsBucket("eu-spot"), "tp_eu-spot_snapshots"],
     ["the FIX sessions bucket", () => fixSessionsBucket("eu-spot"), "tp_eu-spot_fix"],
   ])("%s", (_case, build, expected) => {

@@ -6,6 +6,7 @@ import {
   eventSubjects,
   fixSessionsBucket,
   leasesBucket,
+  ownersBucket,
   snapshotsBucket,
 } from "@tradeplane/contracts";
 import type { ProvisioningPlan, Storage } from "./jetstream-provisioning.ts";
@@ -64,6 +65,8 @@ export function venueProvisioningPlan(settings: VenueStreamSettings): Provisioni
     kv: [
       { bucket: leasesBucket(settings.venue), storage, replicas, history: 1 },
       { bucket: accountsBucket(settings.venue), storage, replicas, history: 5 },
+      // Which risk gateway replica owns each account (ADR 0003); a key's revision is the owner's epoch.
+      { bucket: ownersBucket(settings.venue), storage, replicas, history: 1 },
       // FIX session sequence numbers and sent messages (for resends): the gateway resumes from it.
       { bucket: fixSessionsBucket(settings.venue), storage, replicas, history: 1 },
     ],

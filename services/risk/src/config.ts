@@ -2,9 +2,11 @@ import { hostname } from "node:os";
 import { z } from "zod";
 import {
   adminTokensSchema,
+  ConfigError,
   env,
   loadConfig,
   natsConfigSchema,
+  secretList,
   serviceEndpointsSchema,
   type LoadConfigOptions,
 } from "@tradeplane/platform";
@@ -19,6 +21,18 @@ export const DEFAULT_SNAPSHOT_INTERVAL_MS = 60_000;
 export const DEFAULT_SNAPSHOTS_KEPT = 3;
 /** Execution reports kept per account in a snapshot (for clients resuming across a restart). */
 export const DEFAULT_SNAPSHOT_REPORTS_KEPT = 1_000;
+
+/** Port of the internal GatewayPeer service (replica to replica, ADR 0003). */
+export const DEFAULT_PEER_PORT = 50062;
+export const DEFAULT_PEER_HOST = "0.0.0.0";
+/**
+ * How long an account's owner may go without renewing its lease before another replica
+ * takes the account over (judged on the taker's monotonic clock). A takeover then waits for
+ * the fences and one order-rate window (1 s) more.
+ */
+export const DEFAULT_OWNER_LEASE_TTL_MS = 3_000;
+/** Shortest peer token accepted: a shared secret between replicas, not a password. */
+export const MIN_PEER_TOKEN_LENGTH = 32;
 
 /**
  * Venue-wide default limits, with the meaning they have on an account (risk_admin.proto's
@@ -61,11 +75,44 @@ export const riskGatewayConfigSchema = z.object({
   snapshotReportsKept: env.int(0, 1_000_000).optional(),
   /** Admin tokens by role (secrets: variables or files, never this file); none = RiskAdmin refuses every call. */
   adminTokens: adminTokensSchema,
+  /**
+   * "single" (the default): this replica decides every account (one replica, local mode). "lease": several
+   * replicas share the venue, each account owned by one of them through the owners bucket
+   * (ADR 0003); needs peerAddress and peerTokens.
+   */
+  ownership: z.enum(["single", "lease"]).optional(),
+  /** Where the other replicas reach this one's GatewayPeer service (host:port, e.g. the pod IP). */
+  peerAddress: z.string().min(3).optional(),
+  /** Interface of the GatewayPeer service; default DEFAULT_PEER_HOST. */
+  peerHost: z.string().optional(),
+  /** Port of the GatewayPeer service; default DEFAULT_PEER_PORT (0 picks a free one). */
+  peerPort: env.int(0, 65_535).optional(),
+  /** The venue's shared peer tokens (secret: TP_PEER_TOKENS_FILE); the first is sent, any is accepted. */
+  peerTokens: secretList(MIN_PEER_TOKEN_LENGTH).optional(),
+  /** Default DEFAULT_OWNER_LEASE_TTL_MS. */
+  ownerLeaseTtlMs: env.int(300, 60_000).optional(),
   ...serviceEndpointsSchema({ grpcPort: DEFAULT_GRPC_PORT, opsPort: DEFAULT_OPS_PORT }),
 });
 
 export type RiskGatewayConfig = z.infer<typeof riskGatewayConfigSchema>;
 
+/** Settings that only make sense together, checked after parsing. */
+function checked(config: RiskGatewayConfig): RiskGatewayConfig {
+  if (config.ownership === "lease") {
+    const missing = [
+      ...(config.peerAddress === undefined ? ["peerAddress (TP_PEER_ADDRESS)"] : []),
+      ...(config.peerTokens === undefined ? ["peerTokens (TP_PEER_TOKENS_FILE)"] : []),
+    ];
+    if (missing.length > 0)
+      throw new ConfigError(`ownership "lease" needs ${missing.join(" and ")}`, [
+        ...missing.map((m) => ({ path: m.split(" ")[0]!, message: "required with ownership lease" })),
+      ]);
+  }
+  return config;
+}
+
 export function loadRiskGatewayConfig(options: LoadConfigOptions = {}): Readonly<RiskGatewayConfig> {
-  return loadConfig(riskGatewayConfigSchema, { what: "risk gateway configuration", ...options });
+  return Object.freeze(
+    checked(loadConfig(riskGatewayConfigSchema, { what: "risk gateway configuration", ...options })),
+  );
 }

@@ -1,9 +1,12 @@
+import { randomUUID } from "node:crypto";
 import { jetstream } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import {
   accountsBucket,
   eventStreamName,
+  GatewayPeerService,
   OrderEntryService,
+  ownersBucket,
   RiskAdminService,
   snapshotsBucket,
 } from "@tradeplane/contracts";
@@ -28,6 +31,9 @@ import {
   lastStoredSeq,
 } from "@tradeplane/platform";
 import {
+  DEFAULT_OWNER_LEASE_TTL_MS,
+  DEFAULT_PEER_HOST,
+  DEFAULT_PEER_PORT,
   DEFAULT_SNAPSHOT_INTERVAL_MS,
   DEFAULT_SNAPSHOT_REPORTS_KEPT,
   DEFAULT_SNAPSHOTS_KEPT,
@@ -41,6 +47,10 @@ import { ProjectionSnapshots } from "./adapters/projection-snapshots.ts";
 import { orderEntryService, type InstrumentInfo } from "./adapters/order-entry-grpc.ts";
 import { riskAdminService } from "./adapters/risk-admin-grpc.ts";
 import { registerRiskGauges } from "./adapters/risk-metrics.ts";
+import { AccountOwners } from "./adapters/account-owners.ts";
+import { gatewayPeerService, PeerClients, PeerTokens, type ForwardHandler } from "./adapters/gateway-peer.ts";
+import { fenceWriter, OwnerRouting } from "./adapters/owner-routing.ts";
+import { OwnerMetrics } from "./adapters/owner-metrics.ts";
 
 /**
  * The risk gateway process. Stages:
@@ -50,8 +60,11 @@ import { registerRiskGauges } from "./adapters/risk-metrics.ts";
  *  4. read side   load the newest projection snapshot, follow the event stream from the
  *                 event after it, up to the stream's end before serving anything (no
  *                 answer from a stale projection); snapshot periodically and at shutdown
- *  5. endpoints   OrderEntry and RiskAdmin gRPC (+ health), /metrics /healthz /readyz
- *  6. shutdown    reverse order on SIGTERM/SIGINT
+ *  5. ownership   with ownership "lease" (several replicas, ADR 0003): the owners bucket,
+ *                 this replica's account leases and its clients of the other replicas
+ *  6. endpoints   OrderEntry and RiskAdmin gRPC (+ health), GatewayPeer on the peer port
+ *                 (lease only), /metrics /healthz /readyz
+ *  7. shutdown    reverse order on SIGTERM/SIGINT (account leases are released)
  */
 export async function main(config: Readonly<RiskGatewayConfig>, context?: ServiceContext): Promise<StartedService> {
   // 2. telemetry
@@ -132,9 +145,38 @@ export async function main(config: Readonly<RiskGatewayConfig>, context?: Servic
   await follower.reached(lastStored);
   health.set("events", "ok");
 
-  // 5. endpoints
   const log = commandLogWriter(nc, config.venue);
   shutdown.add("command-log", () => log.close());
+
+  // 5. ownership
+  let routing: OwnerRouting | undefined;
+  if (config.ownership === "lease") {
+    // A per-process nonce: a restarted replica never adopts its predecessor's leases as its own.
+    const holder = `${config.instanceId}-${randomUUID().slice(0, 8)}`;
+    const partitions = [...new Set(config.instruments.map((i) => i.partition))].sort((a, b) => a - b);
+    let owners: AccountOwners | undefined = undefined;
+    const metrics = new OwnerMetrics(registry, () => owners?.phases() ?? []);
+    owners = new AccountOwners({
+      kv: await new Kvm(nc).open(ownersBucket(config.venue)),
+      holder,
+      address: config.peerAddress!,
+      ttlMs: config.ownerLeaseTtlMs ?? DEFAULT_OWNER_LEASE_TTL_MS,
+      partitions,
+      fence: fenceWriter(log, partitions, config.instanceId),
+      logger,
+      metrics,
+    });
+    follower.onAccountFenced = (account, partition, epoch) => owners.partitionFenced(account, partition, epoch);
+    await owners.start();
+    shutdown.add("owners", () => owners.stop());
+    const peers = new PeerClients(new PeerTokens(config.peerTokens!), config.commandTimeoutMs);
+    shutdown.add("peer-clients", () => peers.close());
+    routing = new OwnerRouting({ owners, peers, holder, timeoutMs: config.commandTimeoutMs, logger, metrics });
+    logger.info({ holder, peerAddress: config.peerAddress }, "accounts owned by lease");
+  }
+
+  // 6. endpoints
+  let forwardHandler: ForwardHandler | undefined;
   const grpc = await startGrpcServer({
     host: config.grpcHost,
     port: config.grpcPort,
@@ -145,20 +187,24 @@ export async function main(config: Readonly<RiskGatewayConfig>, context?: Servic
       {
         name: "tradeplane.v1.OrderEntry",
         definition: OrderEntryService,
-        implementation: orderEntryService({
-          instanceId: config.instanceId,
-          instruments,
-          defaultLimits: config.defaultLimits,
-          accounts,
-          projection,
-          follower,
-          log,
-          commandTimeoutMs: config.commandTimeoutMs,
-          logger,
-          registry,
-          tracer: telemetry.tracer,
-          startsTraces: telemetry.startsTraces,
-        }),
+        implementation: orderEntryService(
+          {
+            instanceId: config.instanceId,
+            instruments,
+            defaultLimits: config.defaultLimits,
+            accounts,
+            projection,
+            follower,
+            log,
+            commandTimeoutMs: config.commandTimeoutMs,
+            logger,
+            registry,
+            tracer: telemetry.tracer,
+            startsTraces: telemetry.startsTraces,
+            ...(routing === undefined ? {} : { routing }),
+          },
+          (handler) => (forwardHandler = handler),
+        ),
       },
       {
         name: "tradeplane.v1.RiskAdmin",
@@ -180,9 +226,35 @@ export async function main(config: Readonly<RiskGatewayConfig>, context?: Servic
     ],
   });
   shutdown.add("grpc", () => grpc.close());
+  let peerPort: number | undefined;
+  if (routing !== undefined) {
+    // Its own port, so that a NetworkPolicy can open it to the venue's risk pods only.
+    const peer = await startGrpcServer({
+      host: config.peerHost ?? DEFAULT_PEER_HOST,
+      port: config.peerPort ?? DEFAULT_PEER_PORT,
+      // Plaintext whatever grpcTls says (the peers' clients do not speak TLS yet): the peer token
+      // authenticates, the NetworkPolicy confines the port to the venue's risk pods.
+      reflection: false,
+      health,
+      logger,
+      services: [
+        {
+          name: "tradeplane.v1.GatewayPeer",
+          definition: GatewayPeerService,
+          implementation: gatewayPeerService({
+            tokens: new PeerTokens(config.peerTokens!),
+            handle: forwardHandler!,
+            logger,
+          }),
+        },
+      ],
+    });
+    shutdown.add("peer-grpc", () => peer.close());
+    peerPort = peer.port;
+  }
   const ops = await startOpsServer({ host: config.opsHost, port: config.opsPort, registry, health, logger });
   shutdown.add("ops", () => ops.close());
-  logger.info({ grpcPort: grpc.port, opsPort: ops.port }, "risk gateway started");
+  logger.info({ grpcPort: grpc.port, opsPort: ops.port, peerPort }, "risk gateway started");
   return { shutdown, grpcPort: grpc.port, opsPort: ops.port };
 }
 

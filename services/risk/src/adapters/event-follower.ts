@@ -45,6 +45,8 @@ export class EventFollower {
   appliedSinceStart = 0;
 
   private readonly tracer: Tracer | undefined;
+  /** Told of every AccountFenced event (the account owners of ADR 0003). */
+  onAccountFenced: ((account: string, partition: number, epoch: number) => void) | undefined;
 
   /** With `tracer`, a message that carries a trace context is applied inside a span of it. */
   constructor(js: JetStreamClient, venue: string, projection: OrderProjection, logger: Logger, tracer?: Tracer) {
@@ -189,6 +191,8 @@ export class EventFollower {
 
   private applyEvent(event: EngineEvent, partition: number): void {
     const reports = this.projection.apply(event, partition);
+    if (event.body?.$case === "accountFenced" && this.onAccountFenced !== undefined)
+      this.onAccountFenced(event.body.value.account, partition, event.body.value.epoch);
     let forCommand = this.inProgress.get(event.commandSeq);
     if (forCommand === undefined) {
       forCommand = [];

@@ -3,6 +3,8 @@ import {
   ExecType,
   RejectReason,
   RequestKind,
+  CancelReason,
+  Side,
   type ExecutionReport,
   type OrderEntryServer,
 } from "@tradeplane/contracts";
@@ -24,13 +26,18 @@ import { accountReads } from "./account-reads.ts";
 import type { AccountRegistry } from "./accounts.ts";
 import type { EventFollower } from "./event-follower.ts";
 import { streamExecutionReports } from "./execution-report-stream.ts";
-import { authoriseAccount, type Caller } from "./order-entry-auth.ts";
+import type { ForwardHandler } from "./gateway-peer.ts";
+import { authoriseAccount, principalOf, type Caller } from "./order-entry-auth.ts";
 import { OrderEntryMetrics, type RequestKindLabel } from "./order-entry-metrics.ts";
-import { orderEntrySession } from "./order-entry-session.ts";
+import { orderEntrySession, sessionBatch, type SessionRouting } from "./order-entry-session.ts";
 import { OrderIntake } from "./order-intake.ts";
 import { getOrder } from "./order-status.ts";
+import type { ForwardedRequest, ForwardedResponse, LocalDecider, OwnerRouting } from "./owner-routing.ts";
 
 export type { InstrumentInfo } from "../domain/order-intake.ts";
+
+/** The answer of each order call, by the $case of its request. */
+type ResponseOf = { [R in ForwardedResponse as R["$case"]]: R["value"] };
 
 export interface OrderEntryDeps {
   readonly instanceId: string;
@@ -47,6 +54,8 @@ export interface OrderEntryDeps {
   readonly tracer?: Tracer;
   /** Whether a request without a trace context starts one (a sample ratio above 0). */
   readonly startsTraces?: boolean;
+  /** With several gateway replicas (ADR 0003): who decides each account's orders. Absent with one. */
+  readonly routing?: OwnerRouting;
 }
 
 /**
@@ -57,9 +66,16 @@ export interface OrderEntryDeps {
  * gRPC errors. The unary calls are here; the intake (`order-intake.ts`), the Session
  * stream and the report stream have their own modules.
  */
-export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
+export function orderEntryService(
+  deps: OrderEntryDeps,
+  forwardHandlerOf?: (handler: ForwardHandler) => void,
+): OrderEntryServer {
   const metrics = new OrderEntryMetrics(deps.registry);
-  const intake = new OrderIntake({ ...deps, metrics });
+  const intake = new OrderIntake({
+    ...deps,
+    metrics,
+    ...(deps.routing === undefined ? {} : { ownerEpochOf: (a: string) => deps.routing!.epochOf(a) }),
+  });
   const authorise = (caller: Caller, requested: string): string => authoriseAccount(deps.accounts, caller, requested);
   const reads = accountReads({ ...deps, eventStreamSeq: () => deps.follower.streamSeq });
   const refusedReport = (
@@ -130,69 +146,139 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       })(call, callback);
     };
 
-  return {
-    submitOrder: order("submit", "SubmitOrder", async (req, caller) => {
-      const account = authorise(caller, req.account);
-      const prepared = intake.prepareSubmit(account, req);
-      if (!prepared.ok)
-        return { reports: [refusedReport(account, RequestKind.NEW_ORDER, req.clientOrderId, prepared)] };
-      const seq = await intake.appendTracked(
-        account,
-        req.clientOrderId,
-        prepared.partition,
-        prepared.body,
-        prepared.hold,
-      );
-      const reports = await intake.reportsOf(account, seq);
-      metrics.answered("submit", reports);
-      return { reports };
-    }),
-    cancelOrder: order("cancel", "CancelOrder", async (req, caller) => {
-      const account = authorise(caller, req.account);
-      const prepared = intake.prepareCancel(account, req);
-      if (!prepared.ok)
-        return { report: refusedReport(account, RequestKind.CANCEL_ORDER, req.clientOrderId, prepared) };
-      const reports = await intake.reportsOf(account, await intake.append(account, prepared.partition, prepared.body));
-      metrics.answered("cancel", reports);
-      return {
-        report:
-          reports[0] ??
-          refusedReport(account, RequestKind.CANCEL_ORDER, req.clientOrderId, {
-            reason: RejectReason.UNKNOWN_ORDER,
-            text: "no report",
-          }),
-      };
-    }),
-    replaceOrder: order("replace", "ReplaceOrder", async (req, caller) => {
-      const account = authorise(caller, req.account);
-      const prepared = intake.prepareReplace(account, req);
-      if (!prepared.ok)
-        return { reports: [refusedReport(account, RequestKind.REPLACE_ORDER, req.clientOrderId, prepared)] };
-      const seq = await intake.appendTracked(
-        account,
-        req.clientOrderId,
-        prepared.partition,
-        prepared.body,
-        prepared.hold,
-      );
-      const reports = await intake.reportsOf(account, seq);
-      metrics.answered("replace", reports);
-      return { reports };
-    }),
-    massCancel: order("mass_cancel", "MassCancel", async (req, caller) => {
-      const account = authorise(caller, req.account);
-      const prepared = intake.prepareMassCancel(req);
-      if (!prepared.ok) throw new ValidationError(prepared.text, [{ path: "instrument", message: "unknown" }]);
-      let cancelled = 0;
-      const commands = [];
-      for (const partition of prepared.partitions) {
-        const seq = await intake.append(account, partition, prepared.body);
-        cancelled += (await intake.reportsOf(account, seq)).filter((r) => r.execType === ExecType.CANCELLED).length;
-        commands.push({ partition, commandSeq: seq });
+  /** The order calls, decided on this replica (the account is authorised). */
+  const decideHere: LocalDecider = async (account, request) => {
+    switch (request.$case) {
+      case "submit": {
+        const req = request.value;
+        const prepared = intake.prepareSubmit(account, req);
+        if (!prepared.ok)
+          return {
+            $case: "submit",
+            value: { reports: [refusedReport(account, RequestKind.NEW_ORDER, req.clientOrderId, prepared)] },
+          };
+        const seq = await intake.appendTracked(
+          account,
+          req.clientOrderId,
+          prepared.partition,
+          prepared.body,
+          prepared.hold,
+        );
+        const reports = await intake.reportsOf(account, seq);
+        metrics.answered("submit", reports);
+        return { $case: "submit", value: { reports } };
       }
-      metrics.accepted("mass_cancel");
-      return { cancelledCount: cancelled, commands };
-    }),
+      case "cancel": {
+        const req = request.value;
+        const prepared = intake.prepareCancel(account, req);
+        if (!prepared.ok)
+          return {
+            $case: "cancel",
+            value: { report: refusedReport(account, RequestKind.CANCEL_ORDER, req.clientOrderId, prepared) },
+          };
+        const reports = await intake.reportsOf(
+          account,
+          await intake.append(account, prepared.partition, prepared.body),
+        );
+        metrics.answered("cancel", reports);
+        return {
+          $case: "cancel",
+          value: {
+            report:
+              reports[0] ??
+              refusedReport(account, RequestKind.CANCEL_ORDER, req.clientOrderId, {
+                reason: RejectReason.UNKNOWN_ORDER,
+                text: "no report",
+              }),
+          },
+        };
+      }
+      case "replace": {
+        const req = request.value;
+        const prepared = intake.prepareReplace(account, req);
+        if (!prepared.ok)
+          return {
+            $case: "replace",
+            value: { reports: [refusedReport(account, RequestKind.REPLACE_ORDER, req.clientOrderId, prepared)] },
+          };
+        const seq = await intake.appendTracked(
+          account,
+          req.clientOrderId,
+          prepared.partition,
+          prepared.body,
+          prepared.hold,
+        );
+        const reports = await intake.reportsOf(account, seq);
+        metrics.answered("replace", reports);
+        return { $case: "replace", value: { reports } };
+      }
+      case "cancelOnDisconnect": {
+        // The reason a mass cancel request cannot carry; written with this replica's epoch.
+        const commands = [];
+        for (const partition of new Set([...deps.instruments.values()].map((i) => i.partition))) {
+          const seq = await intake.append(account, partition, {
+            $case: "massCancel",
+            value: {
+              instrument: "",
+              side: Side.UNSPECIFIED,
+              allAccounts: false,
+              reason: CancelReason.CANCEL_ON_DISCONNECT,
+              clientOrderId: "",
+            },
+          });
+          commands.push({ partition, commandSeq: seq });
+        }
+        return { $case: "massCancel", value: { cancelledCount: 0, commands } };
+      }
+      case "sessionBatch":
+        return {
+          $case: "sessionAcks",
+          value: { requestSequence: 0, acks: await sessionBatch(intake, account, request.value.requests) },
+        };
+      case "massCancel": {
+        const req = request.value;
+        const prepared = intake.prepareMassCancel(req);
+        if (!prepared.ok) throw new ValidationError(prepared.text, [{ path: "instrument", message: "unknown" }]);
+        let cancelled = 0;
+        const commands = [];
+        for (const partition of prepared.partitions) {
+          const seq = await intake.append(account, partition, prepared.body);
+          cancelled += (await intake.reportsOf(account, seq)).filter((r) => r.execType === ExecType.CANCELLED).length;
+          commands.push({ partition, commandSeq: seq });
+        }
+        metrics.accepted("mass_cancel");
+        return { $case: "massCancel", value: { cancelledCount: cancelled, commands } };
+      }
+    }
+  };
+  const { routing } = deps;
+  if (routing !== undefined) forwardHandlerOf?.((req) => routing.forwarded(req, decideHere));
+  /** Decided here, or with several replicas (ADR 0003) wherever the account's owner is. */
+  const decide = <C extends keyof ResponseOf>(
+    caller: Caller,
+    account: string,
+    request: Extract<ForwardedRequest, { $case: C }>,
+  ): Promise<ResponseOf[C]> => {
+    const answer =
+      routing === undefined
+        ? decideHere(account, request)
+        : routing.run(account, principalOf(deps.accounts, caller) ?? "", request, decideHere);
+    return answer.then((r) => r.value as ResponseOf[C]);
+  };
+
+  return {
+    submitOrder: order("submit", "SubmitOrder", async (req, caller) =>
+      decide(caller, authorise(caller, req.account), { $case: "submit", value: req }),
+    ),
+    cancelOrder: order("cancel", "CancelOrder", async (req, caller) =>
+      decide(caller, authorise(caller, req.account), { $case: "cancel", value: req }),
+    ),
+    replaceOrder: order("replace", "ReplaceOrder", async (req, caller) =>
+      decide(caller, authorise(caller, req.account), { $case: "replace", value: req }),
+    ),
+    massCancel: order("mass_cancel", "MassCancel", async (req, caller) =>
+      decide(caller, authorise(caller, req.account), { $case: "massCancel", value: req }),
+    ),
     getAccountPositions: unary(async (req, caller) => reads.positions(authorise(caller, req.account), req.instrument)),
     getAccountLimits: unary(async (req, caller) => reads.limits(authorise(caller, req.account))),
     getOrder: unary(async (req, caller) => getOrder(deps.projection, authorise(caller, req.account), req)),
@@ -204,6 +290,31 @@ export function orderEntryService(deps: OrderEntryDeps): OrderEntryServer {
       };
     }),
     streamExecutionReports: streamExecutionReports({ ...deps, authorise }),
-    session: orderEntrySession({ ...deps, intake, authorise }),
+    session: orderEntrySession({
+      ...deps,
+      intake,
+      authorise,
+      ...(routing === undefined ? {} : { routed: sessionRouting(routing, deps.accounts, decideHere) }),
+    }),
+  };
+}
+
+/** A Session's batches and cancel on disconnect through the account's owner (ADR 0003). */
+function sessionRouting(routing: OwnerRouting, accounts: AccountRegistry, decideHere: LocalDecider): SessionRouting {
+  const principal = (caller: Caller) => principalOf(accounts, caller) ?? "";
+  return {
+    epochOf: (account) => routing.epochOf(account),
+    batch: async (account, caller, requests) => {
+      const answer = await routing.run(
+        account,
+        principal(caller),
+        { $case: "sessionBatch", value: { requests } },
+        decideHere,
+      );
+      return answer.$case === "sessionAcks" ? answer.value.acks : [];
+    },
+    cancelAll: async (account, caller) => {
+      await routing.run(account, principal(caller), { $case: "cancelOnDisconnect", value: {} }, decideHere);
+    },
   };
 }

@@ -38,6 +38,20 @@ export interface SessionDeps {
   readonly logger: Logger;
   readonly intake: OrderIntake;
   readonly authorise: (caller: Caller, requested: string) => string;
+  /**
+   * With several gateway replicas (ADR 0003): batches of an account this replica does not
+   * decide go to its owner, in order; cancel on disconnect too. Absent with one replica.
+   */
+  readonly routed?: SessionRouting;
+}
+
+export interface SessionRouting {
+  /** The epoch this replica decides the account at; undefined when another replica (or none yet) does. */
+  epochOf(account: string): number | undefined;
+  /** The batch decided by the account's owner (here after acquiring it, or over GatewayPeer). */
+  batch(account: string, caller: Caller, requests: OrderRequest[]): Promise<RequestAck[]>;
+  /** Cancels the account's open orders everywhere, through its owner. */
+  cancelAll(account: string, caller: Caller): Promise<void>;
 }
 
 /**
@@ -59,6 +73,9 @@ export function orderEntrySession(
     /** The last batch's acks written: each batch's acks go out after the previous batch's. */
     let acksWritten: Promise<void> = Promise.resolve();
     let batchesInFlight = 0;
+    /** Batches sent to the account's owner, one after another (never rejects); how many are pending. */
+    let routedChain: Promise<unknown> = Promise.resolve();
+    let routedPending = 0;
     const timers: NodeJS.Timeout[] = [];
     let unsubscribe: () => void = () => undefined;
     let unwatchToken: () => void = () => undefined;
@@ -74,7 +91,13 @@ export function orderEntrySession(
       for (const t of timers) clearInterval(t);
       unsubscribe();
       unwatchToken();
-      if (cancelOnDisconnect && account !== undefined) {
+      if (cancelOnDisconnect && account !== undefined && deps.routed !== undefined) {
+        const who = account;
+        deps.routed
+          .cancelAll(who, call)
+          .catch((err: unknown) => deps.logger.error({ err, account: who }, "cancel-on-disconnect failed"));
+        deps.logger.info({ account: who }, "session ended: cancelling open orders (cancel on disconnect)");
+      } else if (cancelOnDisconnect && account !== undefined) {
         const who = account;
         cancelEverywhere(
           deps.log,
@@ -166,8 +189,25 @@ export function orderEntrySession(
         if (requests.length === 0 || requests.length > MAX_SESSION_BATCH)
           return fail(GrpcStatus.INVALID_ARGUMENT, `a batch holds 1..${MAX_SESSION_BATCH} requests`);
         let acks: Promise<RequestAck[]>;
+        const { routed } = deps;
         try {
-          acks = sessionBatch(deps.intake, account, requests);
+          // Decided here when this replica owns the account and no earlier batch is still on
+          // its way to an owner (batches are decided in the order they came).
+          if (routed === undefined || (routedPending === 0 && routed.epochOf(account) !== undefined))
+            acks = sessionBatch(deps.intake, account, requests);
+          else {
+            const who = account;
+            routedPending++;
+            const next = routedChain
+              .then(() => routed.batch(who, call, requests))
+              .catch((err: unknown) => {
+                deps.logger.warn({ err: (err as Error).message, account: who }, "session batch not routed");
+                return unavailableAcks(requests);
+              })
+              .finally(() => routedPending--);
+            routedChain = next;
+            acks = next;
+          }
         } catch (err) {
           // An unexpected fault in the checks ends up in the log below, not as a crash.
           acks = Promise.reject(err);
@@ -196,6 +236,27 @@ export function orderEntrySession(
   };
 }
 
+const KIND_OF_CASE: Readonly<Record<string, RequestKind>> = {
+  submitOrder: RequestKind.NEW_ORDER,
+  cancelOrder: RequestKind.CANCEL_ORDER,
+  replaceOrder: RequestKind.REPLACE_ORDER,
+  massCancel: RequestKind.MASS_CANCEL,
+};
+
+/** "Retry" for every request of a batch that no replica could decide (the account is changing owner). */
+function unavailableAcks(requests: readonly OrderRequest[]): RequestAck[] {
+  return requests.map((r, index) => ({
+    index,
+    requestKind: KIND_OF_CASE[r.request?.$case ?? ""] ?? RequestKind.UNSPECIFIED,
+    clientOrderId: echoedClientOrderId(r.request?.value.clientOrderId ?? ""),
+    accepted: false,
+    orderId: 0,
+    commands: [],
+    rejectReason: RejectReason.UNAVAILABLE,
+    text: "the account is being handed over between gateway replicas; it is safe to retry",
+  }));
+}
+
 /** The metric label of each kind of request a Session carries. */
 const KIND_LABELS: Readonly<Record<number, RequestKindLabel>> = {
   [RequestKind.NEW_ORDER]: "submit",
@@ -211,7 +272,7 @@ const KIND_LABELS: Readonly<Record<number, RequestKindLabel>> = {
  * keeps the order in which appends are issued (per instrument; see orderEntry), so a
  * session's pipeline is not one storage round trip per batch.
  */
-function sessionBatch(intake: OrderIntake, who: string, requests: OrderRequest[]): Promise<RequestAck[]> {
+export function sessionBatch(intake: OrderIntake, who: string, requests: OrderRequest[]): Promise<RequestAck[]> {
   const arrived = performance.now();
   const { metrics } = intake;
   const acks: Promise<RequestAck>[] = requests.map((r, index) => {

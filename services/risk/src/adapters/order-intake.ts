@@ -7,7 +7,7 @@ import {
   type ReplaceOrderRequest,
   type SubmitOrderRequest,
 } from "@tradeplane/contracts";
-import { timestampOfMs, type CommandLogWriter } from "@tradeplane/platform";
+import { timestampOfMs, UnavailableError, type CommandLogWriter } from "@tradeplane/platform";
 import { isVenueHalted } from "@tradeplane/risk-checks/checks";
 import { InFlightOrders, type Hold } from "../domain/in-flight.ts";
 import { effectiveLimits, type LimitOverrides, type Limits } from "@tradeplane/risk-checks/limits";
@@ -42,6 +42,12 @@ export interface OrderIntakeDeps {
   readonly log: CommandLogWriter;
   readonly commandTimeoutMs: number;
   readonly metrics: OrderEntryMetrics;
+  /**
+   * With several gateway replicas (ADR 0003): the epoch this replica owns the account at,
+   * written as each command's owner_epoch; undefined when it does not own it (then nothing
+   * is written). Absent with one replica: every command carries owner_epoch 0.
+   */
+  readonly ownerEpochOf?: (account: string) => number | undefined;
 }
 
 const NS_PER_MS = 1_000_000;
@@ -106,8 +112,10 @@ export class OrderIntake {
 
   /** Appends a command for an account and returns its sequence. */
   async append(account: string, partition: number, body: Command["body"]): Promise<number> {
-    // Owner epoch 0: no replica owns accounts by lease yet (ADR 0003); with leases, the owner's epoch.
-    const entry = { timestamp: timestampOfMs(Date.now()), account, source: this.deps.instanceId, ownerEpoch: 0, body };
+    const ownerEpoch = this.deps.ownerEpochOf === undefined ? 0 : this.deps.ownerEpochOf(account);
+    if (ownerEpoch === undefined)
+      throw new UnavailableError("the account is being handed over between gateway replicas; retry");
+    const entry = { timestamp: timestampOfMs(Date.now()), account, source: this.deps.instanceId, ownerEpoch, body };
     return (await this.deps.log.append(partition, entry)).seq;
   }
 

@@ -1,0 +1,311 @@
+import type { KV, KvEntry } from "@nats-io/kv";
+import type { OwnerMetrics } from "./owner-metrics.ts";
+import type { Logger } from "@tradeplane/platform";
+import {
+  nextOwnership,
+  routeRequest,
+  UNOWNED,
+  type LostReason,
+  type OwnerEntry,
+  type Ownership,
+  type OwnershipInput,
+  type Route,
+} from "../domain/account-ownership.ts";
+
+/** What a replica writes as the value of an account's key in the owners bucket. */
+export interface OwnerValue {
+  readonly holder: string;
+  readonly address: string;
+}
+
+export interface AccountOwnersDeps {
+  /** The venue's owners bucket (`ownersBucket(venue)`). */
+  readonly kv: KV;
+  /** This process: the instance id plus a per-process nonce, so a restart never adopts its predecessor's leases. */
+  readonly holder: string;
+  /** This replica's GatewayPeer address (host:port) for the others to forward to. */
+  readonly address: string;
+  readonly ttlMs: number;
+  /** How often held leases are renewed; ttl/4 by default. */
+  readonly renewIntervalMs?: number;
+  /** The venue's engine partitions: a new owner fences each. */
+  readonly partitions: readonly number[];
+  /**
+   * Writes FenceAccountCommand{epoch} for the account to every partition. The AccountFenced
+   * events come back through `partitionFenced` (the event follower calls it).
+   */
+  readonly fence: (account: string, epoch: number) => Promise<void>;
+  /** An account this replica decided is now someone else's: its sessions are told to retry. */
+  readonly onLost?: (account: string, why: LostReason) => void;
+  readonly logger: Logger;
+  /** Monotonic milliseconds; injected for tests. */
+  readonly now?: () => number;
+  readonly metrics?: OwnerMetrics;
+}
+
+/**
+ * This replica's view of the owners bucket and its own account leases (ADR 0003). It follows
+ * the whole bucket with a watch (the other replicas' leases: whom to forward to, and when a
+ * silent one may be taken over), renews the leases it holds by compare-and-set on their
+ * revision, and runs each owned account through `domain/account-ownership.ts`. The lease
+ * only decides who works: what keeps the limits exact is the engine's fence, which refuses
+ * a stale owner's commands whatever this replica believes.
+ */
+export class AccountOwners {
+  private readonly deps: AccountOwnersDeps;
+  private readonly now: () => number;
+  private readonly owners = new Map<string, OwnerEntry>();
+  private readonly states = new Map<string, Ownership>();
+  /** The revision of each lease we hold (renewals move it; the epoch stays). */
+  private readonly revisions = new Map<string, number>();
+  private readonly changed = new Map<string, (() => void)[]>();
+  private readonly windowTimers = new Set<NodeJS.Timeout>();
+  private stopWatch: (() => void) | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private renewing = false;
+  private stopped = false;
+
+  constructor(deps: AccountOwnersDeps) {
+    this.deps = deps;
+    this.now = deps.now ?? (() => performance.now());
+  }
+
+  /** Loads the bucket, keeps following it, and starts renewing. */
+  async start(): Promise<void> {
+    const watch = await this.deps.kv.watch({ key: ">" });
+    this.stopWatch = () => watch.stop();
+    let initialDone: () => void = () => undefined;
+    const initial = new Promise<void>((r) => (initialDone = r));
+    void (async () => {
+      for await (const entry of watch) {
+        this.seen(entry);
+        if (entry.delta === 0) initialDone();
+      }
+    })();
+    if ((await this.deps.kv.status()).values === 0) initialDone();
+    await initial;
+    const interval = this.deps.renewIntervalMs ?? Math.max(50, Math.floor(this.deps.ttlMs / 4));
+    this.renewTimer = setInterval(() => void this.renewAll(), interval);
+  }
+
+  /** Stops renewing and deletes the leases held, so the other replicas take the accounts at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopWatch?.();
+    if (this.renewTimer !== undefined) clearInterval(this.renewTimer);
+    for (const t of this.windowTimers) clearTimeout(t);
+    const held = [...this.revisions];
+    this.revisions.clear();
+    for (const [account] of held) this.apply(account, { kind: "released" });
+    await Promise.all(
+      held.map(([account, revision]) => this.deps.kv.delete(account, { previousSeq: revision }).catch(() => undefined)),
+    );
+  }
+
+  /** The phase of every account this replica holds or is taking (for the metrics). */
+  phases(): Iterable<Ownership> {
+    return this.states.values();
+  }
+
+  ownershipOf(account: string): Ownership {
+    return this.states.get(account) ?? UNOWNED;
+  }
+
+  ownerOf(account: string): OwnerEntry | undefined {
+    return this.owners.get(account);
+  }
+
+  /** The epoch this replica writes the account's commands with, when it decides them. */
+  epochOf(account: string): number | undefined {
+    const state = this.states.get(account);
+    return state?.phase === "ready" ? state.epoch : undefined;
+  }
+
+  /**
+   * Who decides a request for `account`: acquires a free or expired lease and waits for the
+   * fences on the way, so the answer is `decide`, `forward` or `retry`.
+   */
+  async route(account: string, forwarded: boolean, timeoutMs: number): Promise<Route> {
+    const deadline = this.now() + timeoutMs;
+    for (;;) {
+      if (this.stopped) return { kind: "retry", why: "losing" };
+      const route = routeRequest({
+        self: this.deps.holder,
+        ownership: this.ownershipOf(account),
+        owner: this.owners.get(account),
+        forwarded,
+        nowMs: this.now(),
+        ttlMs: this.deps.ttlMs,
+      });
+      if (route.kind === "decide" || route.kind === "forward" || route.kind === "retry") return route;
+      const left = deadline - this.now();
+      if (left <= 0) return { kind: "retry", why: "losing" };
+      if (route.kind === "acquire") await this.acquire(account, route.previousRevision);
+      else await this.changeOf(account, left);
+    }
+  }
+
+  /** An AccountFenced event: `epoch` is the partition's fence for the account after it. */
+  partitionFenced(account: string, partition: number, epoch: number): void {
+    if (!this.states.has(account)) return;
+    this.apply(account, { kind: "partition-fenced", partition, epoch, nowMs: this.now() });
+    this.armWindow(account);
+  }
+
+  /** Ticks the account when its order-rate window ends (again if the timer fired early: libuv's clock is coarser). */
+  private armWindow(account: string): void {
+    const state = this.ownershipOf(account);
+    if (state.phase !== "fencing" || state.windowEndsAtMs === undefined || this.stopped) return;
+    const timer = setTimeout(
+      () => {
+        this.windowTimers.delete(timer);
+        this.apply(account, { kind: "tick", nowMs: this.now() });
+        this.armWindow(account);
+      },
+      Math.max(1, Math.ceil(state.windowEndsAtMs - this.now())),
+    );
+    this.windowTimers.add(timer);
+  }
+
+  /** The engine refused one of our commands for the account with REJECT_REASON_FENCED. */
+  fencedReject(account: string): void {
+    this.apply(account, { kind: "fenced-reject" });
+  }
+
+  private async acquire(account: string, previousRevision: number | undefined): Promise<void> {
+    this.apply(account, { kind: "acquire-started" });
+    const value = JSON.stringify({ holder: this.deps.holder, address: this.deps.address } satisfies OwnerValue);
+    let epoch: number;
+    try {
+      epoch =
+        previousRevision === undefined
+          ? await this.deps.kv.create(account, value)
+          : await this.deps.kv.update(account, value, previousRevision);
+    } catch (err) {
+      if (!isWrongRevision(err))
+        this.deps.logger.warn({ account, err: (err as Error).message }, "owner lease not taken");
+      this.apply(account, { kind: "acquire-failed" });
+      // Someone else won: wait for the watch to show who, so the next route forwards to it.
+      await this.changeOfOwner(account, previousRevision, this.deps.ttlMs);
+      return;
+    }
+    this.revisions.set(account, epoch);
+    this.deps.metrics?.acquired.inc();
+    this.owners.set(account, { ...JSON.parse(value), revision: epoch, seenAtMs: this.now() });
+    this.apply(account, { kind: "acquired", epoch, partitions: this.deps.partitions });
+    this.deps.logger.info({ account, epoch }, "account owned: fencing its partitions");
+    try {
+      await this.deps.fence(account, epoch);
+    } catch (err) {
+      this.deps.logger.error({ account, epoch, err: (err as Error).message }, "account fence not written");
+      this.lose(account, "lease-lost");
+    }
+  }
+
+  private seen(entry: KvEntry): void {
+    const account = entry.key;
+    if (entry.operation !== "PUT") {
+      this.owners.delete(account);
+      if (this.revisions.has(account)) this.lose(account, "lease-lost");
+      this.notify(account);
+      return;
+    }
+    let value: OwnerValue;
+    try {
+      value = entry.json<OwnerValue>();
+    } catch {
+      this.deps.logger.error({ account }, "unreadable owners entry ignored");
+      return;
+    }
+    const known = this.owners.get(account);
+    if (known === undefined || known.revision !== entry.revision)
+      this.owners.set(account, {
+        holder: value.holder,
+        address: value.address,
+        revision: entry.revision,
+        seenAtMs: this.now(),
+      });
+    if (value.holder !== this.deps.holder && this.revisions.has(account)) this.lose(account, "lease-lost");
+    this.notify(account);
+  }
+
+  private async renewAll(): Promise<void> {
+    if (this.renewing || this.stopped) return;
+    this.renewing = true;
+    const value = JSON.stringify({ holder: this.deps.holder, address: this.deps.address } satisfies OwnerValue);
+    try {
+      for (const [account, revision] of [...this.revisions]) {
+        try {
+          this.revisions.set(account, await this.deps.kv.update(account, value, revision));
+        } catch (err) {
+          if (isWrongRevision(err)) this.lose(account, "lease-lost");
+          // NATS unreachable: keep trying; nobody can take the lease over while it is down either.
+          else this.deps.logger.warn({ account, err: (err as Error).message }, "owner lease not renewed");
+        }
+      }
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private lose(account: string, why: LostReason): void {
+    this.revisions.delete(account);
+    const before = this.ownershipOf(account);
+    this.apply(account, { kind: why === "fenced-by-engine" ? "fenced-reject" : "lease-lost" });
+    if (before.phase === "fencing" || before.phase === "ready") {
+      this.deps.logger.warn({ account, epoch: before.epoch, why }, "account lost to another replica");
+      this.deps.metrics?.lostBecause(why);
+      this.deps.onLost?.(account, why);
+    }
+    this.apply(account, { kind: "released" });
+  }
+
+  private apply(account: string, input: OwnershipInput): void {
+    const before = this.ownershipOf(account);
+    const after = nextOwnership(before, input);
+    if (after === before) return;
+    if (after.phase === "lost" && this.revisions.has(account)) {
+      // Lost by the engine's word (a higher fence, a FENCED reject): stop renewing; the
+      // lease is the new owner's to take.
+      this.revisions.delete(account);
+      this.deps.logger.warn({ account, epoch: after.epoch, why: after.why }, "account lost to another replica");
+      this.deps.metrics?.lostBecause(after.why);
+      this.deps.onLost?.(account, after.why);
+      this.states.delete(account);
+    } else if (after.phase === "unowned") this.states.delete(account);
+    else this.states.set(account, after);
+    this.notify(account);
+  }
+
+  private notify(account: string): void {
+    const waiting = this.changed.get(account);
+    if (waiting === undefined) return;
+    this.changed.delete(account);
+    for (const w of waiting) w();
+  }
+
+  /** Resolves at the account's next change (state or owners entry), or after `ms`. */
+  private changeOf(account: string, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      const list = this.changed.get(account) ?? [];
+      list.push(done);
+      this.changed.set(account, list);
+    });
+  }
+
+  private async changeOfOwner(account: string, revision: number | undefined, ms: number): Promise<void> {
+    const deadline = this.now() + ms;
+    while (this.owners.get(account)?.revision === revision && this.now() < deadline)
+      await this.changeOf(account, deadline - this.now());
+  }
+}
+
+function isWrongRevision(err: unknown): boolean {
+  const text = String((err as Error)?.message ?? err);
+  return /wrong last sequence|key exists|10071|10164/i.test(text);
+}
