@@ -1,6 +1,7 @@
 export { marketMaker, marketMakerParams, makerQuotes, type MakerView, type MarketMakerParams } from "./market-maker.ts";
 export { twap, twapParams, twapChildQty, type TwapParams, type TwapProgress } from "./twap.ts";
 export { momentumTaker, momentumTakerParams, momentumSignal, type MomentumTakerParams } from "./momentum-taker.ts";
+export { noiseTaker, noiseTakerParams, noiseOrder, seededRandom, type NoiseTakerParams } from "./noise-taker.ts";
 export { bestSingleVenue, routeParent, type ChildOrder, type Route, type VenueBook } from "./smart-order-router.ts";
 export { othersBest } from "./own-book.ts";
 export {

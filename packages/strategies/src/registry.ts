@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { Strategy } from "@tradeplane/sdk";
 import { marketMaker, marketMakerParams } from "./market-maker.ts";
 import { momentumTaker, momentumTakerParams } from "./momentum-taker.ts";
+import { noiseTaker, noiseTakerParams } from "./noise-taker.ts";
 import { twap, twapParams } from "./twap.ts";
 
 /** A built-in strategy: its parameter schema and how to make it from valid parameters. */
@@ -36,6 +37,13 @@ export const BUILTIN_STRATEGIES = {
     instruments: "any",
     create: momentumTaker,
     description: "takes liquidity in the direction of recent trades (for demos)",
+  }),
+  "noise-taker": builtIn({
+    params: noiseTakerParams,
+    instruments: "any",
+    create: noiseTaker,
+    description:
+      "seeded random immediate-or-cancel orders at the best opposite price, within a position bound (for demos)",
   }),
 } as const;
 

@@ -19,8 +19,9 @@ export interface DemoVenueState {
 
 /**
  * The demo venue of `examples/venue.yaml` run for real by `tradeplane up --headless` in a
- * temp folder (its own nats-server, engine, risk gateway and market-data processes, the
- * demo flow off), for tests of clients that need the whole order path.
+ * temp folder (its own nats-server, engine, risk gateway and market-data processes, and the
+ * strategies of any StrategyDeployments given), for tests of clients that need the whole
+ * order path. The demo venue alone is quiet: nothing trades but what the test sends.
  */
 export class DemoVenue {
   readonly dir: string;
@@ -64,8 +65,6 @@ export class DemoVenue {
         ...manifests.flatMap((m) => ["-f", m]),
         "--port-base",
         String(base),
-        "--demo-rate",
-        "0",
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );

@@ -2,7 +2,6 @@ import { resolve } from "node:path";
 import { venueFrom } from "@tradeplane/operator/api/v1alpha1";
 import { CliError, EXIT } from "../errors.ts";
 import { Dashboard } from "../local/dashboard.ts";
-import { DemoFlow } from "../local/demo-flow.ts";
 import { LocalVenue } from "../local/local-venue.ts";
 import { defaultDataDir } from "../local/paths.ts";
 import { parseCount } from "../prices.ts";
@@ -14,8 +13,10 @@ export interface UpFlags {
   readonly dataDir?: string;
   readonly headless?: boolean;
   readonly portBase: string;
-  readonly demoRate: string;
 }
+
+/** What `up` runs without `-f`: the demo venue and the strategies that make its market. */
+export const DEFAULT_MANIFESTS = ["examples/venue.yaml", "examples/demo-strategies.yaml"] as const;
 
 /**
  * `tradeplane up`: runs the venue of a manifest on this machine until Ctrl-C (or SIGTERM),
@@ -23,14 +24,13 @@ export interface UpFlags {
  * resumes with the same books and positions.
  */
 export async function up(flags: UpFlags): Promise<void> {
-  const files = flags.file.length > 0 ? flags.file : ["examples/venue.yaml"];
+  const files = flags.file.length > 0 ? flags.file : DEFAULT_MANIFESTS;
   const loaded = files.map((f) => ({ file: f, manifests: loadManifests(f) }));
   const manifests = loaded.flatMap((l) => l.manifests);
   const venue = venueFrom(manifests, files.join(", "));
   const manifestPath = resolve(loaded.find((l) => l.manifests.includes(venue))!.file);
   const portBase = parseCount(flags.portBase, "--port-base", 1024);
   if (portBase > 65_000) throw new CliError(EXIT.USAGE, `--port-base ${portBase}: must be at most 65000`);
-  const demoRate = parseCount(flags.demoRate, "--demo-rate", 0);
   const headless = flags.headless === true || !process.stdout.isTTY;
   // `npm start | tee log` and Ctrl-C: the terminal's SIGINT ends the reader of our output too,
   // and the next write fails with EPIPE, which Node raises as an uncaught error: `up` died
@@ -59,12 +59,10 @@ export async function up(flags: UpFlags): Promise<void> {
   });
 
   let stopping: Promise<void> | undefined;
-  let flow: DemoFlow | undefined;
   let dashboard: Dashboard | undefined;
   const stop = (signal: string) => {
     stopping ??= (async () => {
       dashboard?.stop();
-      flow?.stop();
       say(`${signal}: stopping the venue (its log stays in ${local.dirs.root})`);
       await local.stop();
       say("stopped");
@@ -101,13 +99,11 @@ export async function up(flags: UpFlags): Promise<void> {
     `  tokens and endpoints are in ${local.dirs.state}; try: npx tradeplane book ${venue.spec.instruments[0]!.symbol}`,
   );
 
-  if (demoRate > 0) {
-    flow = new DemoFlow(venue, state, demoRate);
-    flow.start();
-    say(`demo order flow: ${demoRate} orders/s from accounts demo-mm and demo-taker (--demo-rate 0 turns it off)`);
-  }
+  const running = strategies.filter((s) => s.spec.venueRef.name === venue.metadata.name && !s.spec.paused);
+  if (running.length === 0)
+    say(`no strategies: the market is quiet until you trade (${DEFAULT_MANIFESTS[1]} runs the demo's)`);
   if (!headless) {
-    dashboard = new Dashboard(venue, state, flow, () => local.services());
+    dashboard = new Dashboard(venue, state, () => local.services());
     dashboard.start();
   }
   await stopped;

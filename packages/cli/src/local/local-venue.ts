@@ -23,7 +23,7 @@ import { dataDir, PROJECT_ROOT, serviceMain, type DataDir } from "./paths.ts";
 import { newToken, readState, writeState, type LocalState } from "./state.ts";
 import { Supervisor } from "./supervisor.ts";
 
-/** Accounts local mode creates: one for you, two for the demo order flow. */
+/** Accounts local mode creates whatever it runs: one for you, two for your own scripts and tests. */
 export const DEMO_ACCOUNTS = ["alice", "demo-mm", "demo-taker"] as const;
 
 export interface LocalVenueOptions {
@@ -115,7 +115,7 @@ export class LocalVenue {
         marketDataOps: `http://${at(ports.marketDataOps)}`,
         ...(fix ? { fix: at(ports.fix), fixOps: `http://${at(ports.fixOps)}` } : {}),
       },
-      // The demo accounts, those of the strategies given, and those the spec's FIX sessions trade.
+      // The accounts for you, those of the strategies given, and those the spec's FIX sessions trade.
       accounts: [
         ...new Set([
           ...DEMO_ACCOUNTS,
