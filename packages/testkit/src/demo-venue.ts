@@ -56,16 +56,7 @@ export class DemoVenue {
     const bin = join(REPO_ROOT, "packages", "cli", "bin", "tradeplane.mjs");
     const child = spawn(
       process.execPath,
-      [
-        bin,
-        "--data-dir",
-        dir,
-        "up",
-        "--headless",
-        ...manifests.flatMap((m) => ["-f", m]),
-        "--port-base",
-        String(base),
-      ],
+      [bin, "--data-dir", dir, "up", "--headless", ...manifests.flatMap((m) => ["-f", m]), "--port-base", String(base)],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     let output = "";
