@@ -41,6 +41,11 @@ export interface LiveHostOptions {
   /** First reconnect delay, ms (doubles up to 5 s). */
   readonly retryMs?: number;
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
+  /**
+   * The strategy's clock, ms (default: the wall clock): `ctx.now()`, its timers and its
+   * order rate run on it. A test drives a strategy's schedule by advancing it.
+   */
+  readonly clock?: () => number;
 }
 
 const HEARTBEAT_MS = 1_000;
@@ -99,9 +104,10 @@ export class LiveHost {
     this.metadata = new Metadata();
     this.metadata.set("authorization", `Bearer ${options.token}`);
     this.retryMs = options.retryMs ?? 250;
+    const clock = options.clock ?? Date.now;
     this.market = new LiveMarket(
       instruments.instruments.filter((i) => options.instruments.includes(i.symbol)),
-      () => Date.now(),
+      clock,
     );
     this.driver = new StrategyDriver({
       account: options.account,
@@ -109,7 +115,7 @@ export class LiveHost {
       orders: { send: (r) => this.enqueue(r) },
       market: this.market,
       limits: limits.effective,
-      clock: () => Date.now(),
+      clock,
       clientOrderIdPrefix: options.clientOrderIdPrefix,
       ...(options.log !== undefined ? { log: options.log } : {}),
     });
@@ -134,7 +140,8 @@ export class LiveHost {
       host.subscribe();
       host.openSession();
       host.driver.start();
-      host.timers.push(setInterval(() => host.driver.advance(Date.now()), options.tickMs ?? 10));
+      const clock = options.clock ?? Date.now;
+      host.timers.push(setInterval(() => host.driver.advance(clock()), options.tickMs ?? 10));
       return host;
     } finally {
       oe.close();
