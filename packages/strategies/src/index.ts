@@ -5,8 +5,22 @@ export { noiseTaker, noiseTakerParams, noiseOrder, seededRandom, type NoiseTaker
 export { bestSingleVenue, routeParent, type ChildOrder, type Route, type VenueBook } from "./smart-order-router.ts";
 export { othersBest } from "./own-book.ts";
 export {
+  orderRouter,
+  orderRouterParams,
+  type BestExecutionReport,
+  type MultiVenueStrategy,
+  type OrderRouterParams,
+  type RouterChild,
+  type RouterRound,
+  type SingleVenueBenchmark,
+} from "./order-router.ts";
+export {
   BUILTIN_STRATEGIES,
+  MULTI_VENUE_STRATEGIES,
+  buildMultiVenueStrategy,
   buildStrategy,
+  strategyProblemsOf,
+  type MultiVenueBuildResult,
   type BuildResult,
   type BuiltInName,
   type ParameterProblem,

@@ -19,6 +19,8 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min
 /** Most parameters of a built-in strategy, and most instruments a strategy trades. */
 export const MAX_STRATEGY_PARAMETERS = 64;
 export const MAX_STRATEGY_INSTRUMENTS = 1_000;
+/** Most further venues one strategy trades on (spec.venues). */
+export const MAX_STRATEGY_VENUES = 8;
 
 export const strategySchema = z
   .object({
@@ -78,24 +80,50 @@ const limitsSchema = z
   .prefault({})
   .describe("Risk limits of the strategy's account; the venue's defaults apply to those left out");
 
+const venueRefSchema = z
+  .object({
+    name: z
+      .string()
+      .max(VENUE_NAME_MAX_LENGTH, "must name a TradingVenue")
+      .regex(VENUE_NAME_PATTERN, "must name a TradingVenue")
+      .describe("Name of a TradingVenue in the same namespace"),
+  })
+  .strict();
+
+const accountSchema = z
+  .string()
+  .max(64)
+  .regex(ACCOUNT_NAME, "must be 1..64 characters of [A-Za-z0-9_.-], starting with a letter or digit");
+
+/** One further venue of a strategy that trades on several (the smart order router). */
+export const strategyVenueSchema = z
+  .object({
+    venueRef: venueRefSchema.describe("The further venue"),
+    account: accountSchema.describe("The strategy's account on that venue, with its own token"),
+  })
+  .strict()
+  .describe("A further venue the strategy trades on, with its account there");
+
 export const strategyDeploymentSpecSchema = z
   .object({
-    venueRef: z
-      .object({
-        name: z
-          .string()
-          .max(VENUE_NAME_MAX_LENGTH, "must name a TradingVenue")
-          .regex(VENUE_NAME_PATTERN, "must name a TradingVenue")
-          .describe("Name of a TradingVenue in the same namespace"),
-      })
-      .strict()
+    venueRef: venueRefSchema
       .meta(immutable("venueRef", "the account and its token belong to one venue; create a new StrategyDeployment"))
-      .describe("The venue to trade on (immutable)"),
-    account: z
-      .string()
-      .max(64)
-      .regex(ACCOUNT_NAME, "must be 1..64 characters of [A-Za-z0-9_.-], starting with a letter or digit")
-      .describe("The account the strategy trades; it can trade no other"),
+      .describe("The venue to trade on (immutable); the first venue of a strategy that trades on several"),
+    account: accountSchema.describe("The account the strategy trades on venueRef; it can trade no other"),
+    venues: z
+      .array(strategyVenueSchema)
+      .max(MAX_STRATEGY_VENUES)
+      .refine((list) => new Set(list.map((v) => v.venueRef.name)).size === list.length, "must not name a venue twice")
+      .meta(
+        validations({
+          rule: "self.all(x, self.exists_one(y, y.venueRef.name == x.venueRef.name))",
+          message: "must not name a venue twice",
+        }),
+      )
+      .optional()
+      .describe(
+        "Further venues the strategy trades on besides venueRef (a smart order router across NSE and BSE), each with its own account and token; the limits apply to each account. Local mode runs such a strategy; the operator refuses it for now (condition Ready, reason SeveralVenuesUnsupported)",
+      ),
     strategy: strategySchema,
     instruments: z
       .array(
@@ -114,6 +142,17 @@ export const strategyDeploymentSpecSchema = z
     paused: z.boolean().default(false).describe("Stop sending orders and cancel open ones"),
   })
   .strict()
+  .superRefine((s, ctx) => {
+    if (s.venues?.some((v) => v.venueRef.name === s.venueRef.name))
+      ctx.addIssue({ code: "custom", path: ["venues"], message: "must not name venueRef's venue again" });
+  })
+  .meta(
+    validations({
+      rule: "!has(self.venues) || self.venues.all(v, v.venueRef.name != self.venueRef.name)",
+      message: "must not name venueRef's venue again",
+      fieldPath: ".venues",
+    }),
+  )
   .describe("Desired state of the strategy");
 
 export const strategyDeploymentSchema = z.object({
@@ -124,3 +163,11 @@ export const strategyDeploymentSchema = z.object({
 });
 
 export type StrategyDeployment = z.infer<typeof strategyDeploymentSchema>;
+
+/** Every venue a deployment trades on, with its account there: venueRef first, then spec.venues. */
+export function venuesOf(spec: StrategyDeployment["spec"]): { venue: string; account: string }[] {
+  return [
+    { venue: spec.venueRef.name, account: spec.account },
+    ...(spec.venues ?? []).map((v) => ({ venue: v.venueRef.name, account: v.account })),
+  ];
+}

@@ -19,6 +19,8 @@ export interface DataDir {
   readonly secrets: string;
   /** Endpoints and tokens of the running venue (mode 0600). */
   readonly state: string;
+  /** Best-execution reports of the strategies across venues (JSON, one per deployment). */
+  readonly reports: string;
 }
 
 export function dataDir(root: string): DataDir {
@@ -30,6 +32,7 @@ export function dataDir(root: string): DataDir {
     configs: join(abs, "config"),
     secrets: join(abs, "secrets"),
     state: join(abs, "local.json"),
+    reports: join(abs, "reports"),
   };
 }
 

@@ -149,6 +149,11 @@ export class LiveHost {
     }
   }
 
+  /** Whether the order-entry Session is open now (false while the gateway is unreachable). */
+  get connected(): boolean {
+    return this.sessionOpen;
+  }
+
   get counters(): DriverCounters {
     return this.driver.counters;
   }
