@@ -97,7 +97,7 @@ function parse<T>(
   return { ok: true, params: parsed.data as Record<string, unknown> };
 }
 
-const unknown = (builtin: string): ParameterProblem => ({
+const unknown = (): ParameterProblem => ({
   field: "builtin",
   message: `unknown built-in strategy; one of ${ALL_NAMES.join(", ")}`,
 });
@@ -118,7 +118,7 @@ export function buildStrategy(
       problems: [{ field: "builtin", message: `${builtin} trades on several venues: name the others in spec.venues` }],
     };
   const entry = (BUILTIN_STRATEGIES as Record<string, BuiltIn<z.ZodType>>)[builtin];
-  if (entry === undefined) return { ok: false, problems: [unknown(builtin)] };
+  if (entry === undefined) return { ok: false, problems: [unknown()] };
   const r = parse(entry, builtin, parameters, instruments);
   if (!r.ok) return r;
   return { ok: true, strategy: entry.create(r.params, instruments), params: Object.freeze({ ...r.params }) };
@@ -144,7 +144,7 @@ export function buildMultiVenueStrategy(
               field: "builtin",
               message: `${builtin} trades on one venue; spec.venues is for ${Object.keys(MULTI_VENUE_STRATEGIES).join(", ")}`,
             }
-          : unknown(builtin),
+          : unknown(),
       ],
     };
   const r = parse(entry, builtin, parameters, instruments);

@@ -82,10 +82,11 @@ export async function main(config: Readonly<StrategyRuntimeConfig>): Promise<Sta
     }
   });
   for (const v of venues) {
-    let host: LiveHost | undefined;
+    // The leg asks whether its venue is reachable: the host made below.
+    const ref: { host?: LiveHost } = {};
     const strategy: Strategy =
-      run.venues === "one" ? run.strategy : run.strategy.leg(v.venue, () => host?.connected ?? false);
-    host = await LiveHost.start({
+      run.venues === "one" ? run.strategy : run.strategy.leg(v.venue, () => ref.host?.connected ?? false);
+    const host = await LiveHost.start({
       orderEntry: v.orderEntry,
       marketData: v.marketData,
       token: readSecret(v.tokenFile, "the token file"),
@@ -95,6 +96,7 @@ export async function main(config: Readonly<StrategyRuntimeConfig>): Promise<Sta
       clientOrderIdPrefix: prefix,
       log: (message, fields) => logger.info({ venue: v.venue, ...fields }, message),
     });
+    ref.host = host;
     hosts.set(v.venue, host);
   }
   const started = hosts.get(venues[0]!.venue)!;
