@@ -81,6 +81,16 @@ export class DemoVenue {
     return a.token;
   }
 
+  /** The data folder of another venue `up` runs with the first (several TradingVenues given). */
+  dirOf(venue: string): string {
+    return join(this.dir, "venues", venue);
+  }
+
+  /** The state (endpoints, tokens) of another venue `up` runs with the first. */
+  stateOf(venue: string): DemoVenueState {
+    return JSON.parse(readFileSync(join(this.dirOf(venue), "local.json"), "utf8")) as DemoVenueState;
+  }
+
   /** Pids of this venue's service processes whose environment mentions `service` ("" = all). */
   servicePids(service = ""): number[] {
     const pids: number[] = [];
@@ -104,12 +114,19 @@ export class DemoVenue {
       this.child.kill("SIGINT");
       await exited;
     }
+    let others: string[] = [];
     try {
-      const { natsPid } = JSON.parse(readFileSync(join(this.dir, "local.json"), "utf8")) as DemoVenueState;
-      if (natsPid !== undefined) process.kill(natsPid, "SIGKILL");
+      others = readdirSync(join(this.dir, "venues")).map((v) => join(this.dirOf(v), "local.json"));
     } catch {
-      // no state, or already gone
+      // one venue
     }
+    for (const file of [join(this.dir, "local.json"), ...others])
+      try {
+        const { natsPid } = JSON.parse(readFileSync(file, "utf8")) as DemoVenueState;
+        if (natsPid !== undefined) process.kill(natsPid, "SIGKILL");
+      } catch {
+        // no state, or already gone
+      }
     for (const pid of this.servicePids()) process.kill(pid, "SIGKILL");
     rmSync(this.dir, { recursive: true, force: true });
   }
