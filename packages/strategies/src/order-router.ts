@@ -24,6 +24,12 @@ export const orderRouterParams = z
 
 export type OrderRouterParams = z.infer<typeof orderRouterParams>;
 
+/** How long routing waits for a venue's first book after the last venue's leg started, ms. */
+export const BOOK_WAIT_MS = 2_000;
+
+/** Reports after which an order works no more (a fill that leaves nothing is the other end). */
+const FINAL = new Set<ExecType>([ExecType.CANCELLED, ExecType.EXPIRED, ExecType.REJECTED]);
+
 /** What the best single venue would have given, for the quantity routed in one round. */
 export interface SingleVenueBenchmark {
   readonly venue: string;
@@ -44,6 +50,7 @@ export interface RouterChild {
   readonly expectedNotional: number;
   filledQty: number;
   filledNotional: number;
+  /** The venue reported it finished (filled, cancelled, expired or rejected), or refused it unlogged. */
   done: boolean;
 }
 
@@ -104,30 +111,39 @@ export function orderRouter(p: OrderRouterParams, instruments: readonly string[]
 
   const working = () => children.filter((c) => !c.done);
 
-  /** A child is done once its venue answered it and it no longer works (IOC: at once). */
-  const settle = (): void => {
-    for (const c of working()) {
-      const ctx = legs.get(c.venue)?.ctx;
-      if (ctx === undefined) continue;
-      if (ctx.pendingCount === 0 && !ctx.openOrders(instrument).some((o) => o.clientOrderId === c.clientOrderId))
-        c.done = true;
-    }
-  };
-
   /**
    * Routing waits for every venue's leg and book: a route over the first venue alone would
-   * miss a better price on the next. A venue whose book never comes is left out after
-   * `retryMs` (it is unreachable, and skipped like a halted one).
+   * miss a better price on the next. A venue whose book has not come BOOK_WAIT_MS after the
+   * last leg started is left out (it is unreachable, and skipped like a halted one).
    */
   const ready = (): boolean => {
     const all = [...legs.values()];
     if (all.some((l) => l.ctx === undefined)) return false;
     const now = all[0]!.ctx!.now();
-    return all.every((l) => l.ctx!.market.updatedAtMs(instrument) > 0) || now - startedMs! >= p.retryMs;
+    return all.every((l) => l.ctx!.market.updatedAtMs(instrument) > 0) || now - startedMs! >= BOOK_WAIT_MS;
   };
 
+  /**
+   * A venue may answer a child while the round is still sending (a simulated venue does, in
+   * the same call): its reports wait until the round is recorded, then count.
+   */
+  let routing = false;
+  const deferred: [string, ExecutionReport][] = [];
+
   const route = (): void => {
-    settle();
+    if (routing) return;
+    routing = true;
+    try {
+      routeOnce();
+    } finally {
+      routing = false;
+    }
+    if (deferred.length === 0) return;
+    for (const [venue, report] of deferred.splice(0)) take(venue, report);
+    route();
+  };
+
+  const routeOnce = (): void => {
     if (complete || working().length > 0 || !ready()) return;
     const left = p.totalQty - filledQty;
     const any = [...legs.values()].find((l) => l.ctx !== undefined)?.ctx;
@@ -191,14 +207,26 @@ export function orderRouter(p: OrderRouterParams, instruments: readonly string[]
 
   /** Client order ids are unique per venue's account only: a child is found by both. */
   const onReport = (venue: string, report: ExecutionReport): void => {
-    const child = byId.get(`${venue}/${report.order?.clientOrderId ?? report.requestClientOrderId}`);
-    if (child !== undefined && report.execType === ExecType.TRADE) {
-      child.filledQty += report.lastQty;
-      child.filledNotional += report.lastQty * report.lastPrice;
-      filledQty += report.lastQty;
-      filledNotional += report.lastQty * report.lastPrice;
+    if (routing) {
+      deferred.push([venue, report]);
+      return;
     }
+    take(venue, report);
     route();
+  };
+
+  const take = (venue: string, report: ExecutionReport): void => {
+    const child = byId.get(`${venue}/${report.order?.clientOrderId ?? report.requestClientOrderId}`);
+    if (child !== undefined) {
+      if (report.execType === ExecType.TRADE) {
+        child.filledQty += report.lastQty;
+        child.filledNotional += report.lastQty * report.lastPrice;
+        filledQty += report.lastQty;
+        filledNotional += report.lastQty * report.lastPrice;
+      }
+      if (FINAL.has(report.execType) || (report.execType === ExecType.TRADE && report.order?.leavesQty === 0))
+        child.done = true;
+    }
   };
 
   return {
@@ -207,7 +235,7 @@ export function orderRouter(p: OrderRouterParams, instruments: readonly string[]
       return {
         onStart: (ctx) => {
           legs.get(venue)!.ctx = ctx;
-          startedMs ??= ctx.now();
+          startedMs = ctx.now();
           ctx.setTimer("route", p.retryMs);
           route();
         },
@@ -215,6 +243,12 @@ export function orderRouter(p: OrderRouterParams, instruments: readonly string[]
           if (changed === instrument) route();
         },
         onExecutionReport: (_ctx, report) => onReport(venue, report),
+        // Refused before the venue's log: no report follows, the child is over.
+        onRequestRefused: (_ctx, clientOrderId) => {
+          const child = byId.get(`${venue}/${clientOrderId}`);
+          if (child !== undefined) child.done = true;
+          route();
+        },
         onTimer: () => route(),
       };
     },

@@ -168,8 +168,19 @@ describe("the smart order router across two real venues", () => {
     // Best prices first across both venues: 20@150000 NSE, 30@150010 BSE, 20@150020 NSE, 30@150030 BSE.
     expect(report.filledNotional).toBe(20 * 150_000 + 30 * 150_010 + 20 * 150_020 + 30 * 150_030);
     expect(fills.every((f) => f.price <= limit)).toBe(true);
-    // No worse than the best single venue: at least its quantity, at no higher average price.
+    // No worse than the best single venue: at least its quantity, that quantity no dearer, and
+    // a lower average price over all it filled.
     expect(report.filledQty).toBeGreaterThanOrEqual(single.filled);
+    const cheapest90 = [...fills]
+      .sort((a, b) => a.price - b.price)
+      .reduce(
+        (acc, f) => {
+          const take = Math.min(single.filled - acc.qty, f.qty);
+          return { qty: acc.qty + take, notional: acc.notional + take * f.price };
+        },
+        { qty: 0, notional: 0 },
+      );
+    expect(cheapest90.notional).toBeLessThanOrEqual(single.notional);
     expect(report.filledNotional * single.filled).toBeLessThanOrEqual(single.notional * report.filledQty);
     // The report: each child with its venue and price, each round with what it improved on.
     expect(report.rounds[0]).toMatchObject({ round: 1, qty: 100, routedQty: 100, improvedOn: single, skipped: [] });
