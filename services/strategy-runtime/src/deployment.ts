@@ -1,5 +1,5 @@
 import { parse as parseYaml } from "yaml";
-import { strategyDeploymentSpecSchema, type StrategyDeployment } from "@tradeplane/operator/api/v1alpha1";
+import { strategyDeploymentSpecSchema, type StrategyDeployment } from "@tradeplane/strategy-api";
 import {
   buildMultiVenueStrategy,
   buildStrategy,

@@ -10,7 +10,7 @@ import {
   type StartedService,
 } from "@tradeplane/platform";
 import { LiveHost, type Strategy } from "@tradeplane/sdk";
-import { venuesOf } from "@tradeplane/operator/api/v1alpha1";
+import { venuesOf } from "@tradeplane/strategy-api";
 import { loadStrategyRuntimeConfig, type StrategyRuntimeConfig } from "./config.ts";
 import { clientOrderIdPrefix, planDeployment } from "./deployment.ts";
 import { registerStrategyMetrics } from "./adapters/strategy-metrics.ts";
