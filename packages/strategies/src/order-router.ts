@@ -79,7 +79,10 @@ export interface BestExecutionReport {
 
 /** A strategy across venues: each venue's host runs the leg it is given. */
 export interface MultiVenueStrategy {
-  /** The strategy a venue's host runs; `reachable` says whether its order entry is up. */
+  /**
+   * The strategy a venue's host runs; `reachable` says whether its order entry is up. Ask
+   * for every venue's leg before any host starts: the strategy knows its venues by them.
+   */
   leg(venue: string, reachable?: () => boolean): Strategy;
   report(): BestExecutionReport;
 }

@@ -58,11 +58,16 @@ function venueWith(asks: readonly Level[], halted = false): SimulatedVenue {
   return v;
 }
 
-function runRouter(totalQty: number, limitPrice: number, venues: Record<string, SimulatedVenue>) {
+function runRouter(
+  totalQty: number,
+  limitPrice: number,
+  venues: Record<string, SimulatedVenue>,
+  unreachable: readonly string[] = [],
+) {
   const router = orderRouter(orderRouterParams.parse({ side: "BUY", totalQty, limitPrice, retryMs: 100 }), ["INFY"]);
   const fills: { venue: string; price: number; qty: number }[] = [];
   const drivers = Object.entries(venues).map(([name, v]) => {
-    const leg = router.leg(name);
+    const leg = router.leg(name, () => !unreachable.includes(name));
     const driver = new StrategyDriver({
       account: "router",
       strategy: {
@@ -146,6 +151,17 @@ describe("the live smart order router on two simulated venues", () => {
     expect(report.filledQty).toBe(30);
     expect(fills).toEqual([{ venue: "nse", price: 100_005, qty: 30 }]);
     expect(report.rounds[0]).toMatchObject({ skipped: ["bse"], improvedOn: { venue: "nse", filled: 30 } });
+  });
+
+  it("skips a venue whose order entry is unreachable", () => {
+    const { report, fills } = runRouter(
+      30,
+      100_010,
+      { nse: venueWith([{ price: 100_005, qty: 50 }]), bse: venueWith([{ price: 99_990, qty: 50 }]) },
+      ["bse"],
+    );
+    expect(fills).toEqual([{ venue: "nse", price: 100_005, qty: 30 }]);
+    expect(report.rounds[0]).toMatchObject({ skipped: ["bse"] });
   });
 
   it("routes only what is displayed within the limit, and leaves the rest unfilled", () => {

@@ -81,22 +81,22 @@ export async function main(config: Readonly<StrategyRuntimeConfig>): Promise<Sta
       logger.info({ venue, counters: h.counters }, "strategy stopped; open orders cancelled");
     }
   });
+  // Every venue's leg first (a strategy across venues knows its venues by them), then the hosts.
+  const reachable = (venue: string) => () => hosts.get(venue)?.reachable ?? true;
+  const strategies = new Map<string, Strategy>(
+    venues.map((v) => [v.venue, run.venues === "one" ? run.strategy : run.strategy.leg(v.venue, reachable(v.venue))]),
+  );
   for (const v of venues) {
-    // The leg asks whether its venue is reachable: the host made below.
-    const ref: { host?: LiveHost } = {};
-    const strategy: Strategy =
-      run.venues === "one" ? run.strategy : run.strategy.leg(v.venue, () => ref.host?.connected ?? false);
     const host = await LiveHost.start({
       orderEntry: v.orderEntry,
       marketData: v.marketData,
       token: readSecret(v.tokenFile, "the token file"),
       account: v.account,
       instruments: plan.spec.instruments,
-      strategy,
+      strategy: strategies.get(v.venue)!,
       clientOrderIdPrefix: prefix,
       log: (message, fields) => logger.info({ venue: v.venue, ...fields }, message),
     });
-    ref.host = host;
     hosts.set(v.venue, host);
   }
   const started = hosts.get(venues[0]!.venue)!;

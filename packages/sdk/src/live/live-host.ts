@@ -77,6 +77,7 @@ export class LiveHost {
   private subscription: ResilientSubscription | undefined;
   private session: ClientDuplexStream<SessionRequest, SessionResponse> | undefined;
   private sessionOpen = false;
+  private sessionLost = false;
   private outSeq = 0;
   private outbox: OrderRequest[] = [];
   private flushScheduled = false;
@@ -149,9 +150,12 @@ export class LiveHost {
     }
   }
 
-  /** Whether the order-entry Session is open now (false while the gateway is unreachable). */
-  get connected(): boolean {
-    return this.sessionOpen;
+  /**
+   * False from the moment the order-entry Session is lost until it is open again (the
+   * gateway is unreachable); true while the first one opens, since requests wait for it.
+   */
+  get reachable(): boolean {
+    return !this.sessionLost;
   }
 
   get counters(): DriverCounters {
@@ -217,6 +221,7 @@ export class LiveHost {
       switch (msg.$case) {
         case "opened":
           this.sessionOpen = true;
+          this.sessionLost = false;
           this.retryMs = this.options.retryMs ?? 250;
           this.scheduleFlush();
           return;
@@ -247,6 +252,7 @@ export class LiveHost {
       this.session = undefined;
       this.sessionOpen = false;
       if (this.stopped) return;
+      this.sessionLost = true;
       if (err?.code !== undefined && FATAL.has(err.code)) {
         this.options.log?.("order entry refused the session", { code: err.code, message: err.message });
         return;

@@ -112,8 +112,9 @@ async function route(
   if (!built.ok) throw new Error(JSON.stringify(built.problems));
   const router: MultiVenueStrategy = built.strategy;
   const fills: { venue: string; price: number; qty: number }[] = [];
-  for (const v of ["nse", "bse"]) {
-    const leg = router.leg(v);
+  // Every leg before any host starts: the router knows its venues by them.
+  const legs = new Map(["nse", "bse"].map((v) => [v, router.leg(v)]));
+  for (const [v, leg] of legs) {
     const host = await LiveHost.start({
       orderEntry: states.get(v)!.endpoints.orderEntry,
       marketData: states.get(v)!.endpoints.marketData,
