@@ -45,6 +45,12 @@ export function program(): Command {
     .description("Run and operate a Tradeplane trading venue")
     .option("--data-dir <dir>", "local venue folder (default: $TP_DATA_DIR or ./.tradeplane)")
     .option("--endpoint <host:port>", "talk to this endpoint instead of the local venue's ($TP_ENDPOINT)")
+    .option(
+      "--engine <partition=host:port>",
+      "a partition's engine for status, halt and resume; repeat for each (default $TP_ENGINES, P=host:port,...)",
+      (v: string, all: string[]) => [...all, v],
+      [],
+    )
     .option("--token <token>", "bearer token for order entry ($TP_TOKEN; default: the local demo account's)")
     .option("--token-file <file>", "file holding the order entry token ($TP_TOKEN_FILE); keeps it off the command line")
     .option("--admin-token <token>", "bearer token for admin calls ($TP_ADMIN_TOKEN; default: the local one)")

@@ -63,6 +63,12 @@ export interface EventArrival<T> {
   readonly id: EventMark;
   /** The partition's message before it; undefined for messages written without one (applied as they come). */
   readonly previous: EventMark | undefined;
+  /**
+   * The prefix its publisher knew stored when it sent it (PUBLISHED_EVENT_HEADER), if given.
+   * Every message of that prefix has a lower stream sequence than this one, so a reader
+   * going in stream order has passed them all: one it has not applied is gone for good.
+   */
+  readonly published?: EventMark;
   readonly item: T;
 }
 
@@ -77,8 +83,13 @@ export class EventSequencer<T> {
   private readonly held = new Map<number, Held<T>[]>();
   private readonly initial: (partition: number) => EventMark | undefined;
   private readonly maxHeld: number;
+  private readonly onGapSkipped: (partition: number, lost: EventMark) => void;
   private heldCount = 0;
-  /** Predecessors given up on (more than `maxHeld` messages of a partition waited): each a lost message. */
+  /**
+   * Predecessors given up on: each a lost message (deleted from the stream, or aged out), known
+   * lost because a later message's publisher had it stored, or because more than `maxHeld`
+   * messages of its partition waited for it.
+   */
   gapsSkipped = 0;
 
   /**
@@ -89,9 +100,21 @@ export class EventSequencer<T> {
    * so more than that waiting means the message is gone for good (aged out, a stream
    * recreated); the oldest waiting one is then applied and the gap counted in `gapsSkipped`.
    */
-  constructor(initial: (partition: number) => EventMark | undefined, maxHeld = 100_000) {
+  constructor(
+    initial: (partition: number) => EventMark | undefined,
+    maxHeld = 100_000,
+    onGapSkipped: (partition: number, lost: EventMark) => void = () => undefined,
+  ) {
     this.initial = initial;
     this.maxHeld = maxHeld;
+    this.onGapSkipped = onGapSkipped;
+  }
+
+  /** Counts a gap given up on; the partition's events now go on after `lost`, its last missing message. */
+  private skipGap(partition: number, lost: EventMark): void {
+    this.gapsSkipped++;
+    this.marks.set(partition, lost);
+    this.onGapSkipped(partition, lost);
   }
 
   /** Messages held back, waiting for a predecessor. */
@@ -111,9 +134,18 @@ export class EventSequencer<T> {
 
   /** The messages to apply now, in order (possibly none). */
   accept(arrival: EventArrival<T>): T[] {
-    const { partition, id, previous } = arrival;
-    const mark = this.markOf(partition);
-    if (mark !== undefined && !eventAfter(id, mark)) return [];
+    const { partition, id, previous, published } = arrival;
+    const ready: T[] = [];
+    if (published !== undefined) this.skipLost(partition, published, ready);
+    let mark = this.markOf(partition);
+    if (mark !== undefined && !eventAfter(id, mark)) return ready;
+    if (mark !== undefined && previous !== undefined && published !== undefined) {
+      // Its predecessor was stored before it, and this reader has passed it without seeing it.
+      if (eventAfter(previous, mark) && !eventAfter(previous, published)) {
+        this.skipGap(partition, previous);
+        mark = previous;
+      }
+    }
     if (mark !== undefined && previous !== undefined && eventAfter(previous, mark)) {
       let list = this.held.get(partition);
       if (list === undefined) this.held.set(partition, (list = []));
@@ -121,21 +153,38 @@ export class EventSequencer<T> {
         list.push({ streamSeq: arrival.streamSeq, id, previous, item: arrival.item });
         this.heldCount++;
       }
-      if (list.length <= this.maxHeld) return [];
+      if (list.length <= this.maxHeld) return ready;
       // Give up on the oldest gap of this partition: its first waiting message goes through.
-      this.gapsSkipped++;
       let first = list[0]!;
       for (const h of list) if (eventAfter(first.id, h.id)) first = h;
-      this.marks.set(partition, first.previous);
-      const ready: T[] = [];
+      this.skipGap(partition, first.previous);
       this.release(partition, list, ready);
       return ready;
     }
     this.marks.set(partition, id);
-    const ready = [arrival.item];
+    ready.push(arrival.item);
     const list = this.held.get(partition);
     if (list !== undefined) this.release(partition, list, ready);
     return ready;
+  }
+
+  /**
+   * Gives up on every gap of the partition at or before `published`: the messages missing
+   * there were stored before the arrival that names it, and were not read.
+   */
+  private skipLost(partition: number, published: EventMark, ready: T[]): void {
+    const list = this.held.get(partition);
+    if (list === undefined) return;
+    for (;;) {
+      const mark = this.markOf(partition);
+      if (mark === undefined) return;
+      let first: Held<T> | undefined;
+      for (const h of list) if (first === undefined || eventAfter(first.id, h.id)) first = h;
+      if (first === undefined || eventAfter(first.previous, published) || !eventAfter(first.previous, mark)) return;
+      this.skipGap(partition, first.previous);
+      this.release(partition, list, ready);
+      if (!this.held.has(partition)) return;
+    }
   }
 
   private markOf(partition: number): EventMark | undefined {

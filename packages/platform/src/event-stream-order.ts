@@ -1,6 +1,12 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import { eventSubjectPartition } from "@tradeplane/contracts";
-import { eventMarkOf, EventSequencer, PREVIOUS_EVENT_HEADER, type EventMark } from "./event-order.ts";
+import {
+  eventMarkOf,
+  EventSequencer,
+  PREVIOUS_EVENT_HEADER,
+  PUBLISHED_EVENT_HEADER,
+  type EventMark,
+} from "./event-order.ts";
 
 /**
  * An event-stream reader's per-message handler, fed each engine partition's messages in
@@ -13,8 +19,13 @@ export class EventStreamOrder {
   private readonly handle: (m: JsMsg) => void;
 
   /** `initial`: the reader's marks as loaded (its snapshot's), per partition (see EventSequencer). */
-  constructor(initial: (partition: number) => EventMark | undefined, handle: (m: JsMsg) => void, maxHeld?: number) {
-    this.sequencer = new EventSequencer(initial, maxHeld);
+  /** `onGapSkipped`: a lost message given up on (for the reader's log). */
+  constructor(
+    initial: (partition: number) => EventMark | undefined,
+    handle: (m: JsMsg) => void,
+    options: { maxHeld?: number; onGapSkipped?: (partition: number, lost: EventMark) => void } = {},
+  ) {
+    this.sequencer = new EventSequencer(initial, options.maxHeld, options.onGapSkipped);
     this.handle = handle;
   }
 
@@ -26,11 +37,13 @@ export class EventStreamOrder {
       this.handle(m);
       return;
     }
+    const published = eventMarkOf(m.headers?.get(PUBLISHED_EVENT_HEADER));
     const ready = this.sequencer.accept({
       partition,
       streamSeq: m.seq,
       id,
       previous: eventMarkOf(m.headers?.get(PREVIOUS_EVENT_HEADER)),
+      ...(published === undefined ? {} : { published }),
       item: m,
     });
     for (const r of ready) this.handle(r);

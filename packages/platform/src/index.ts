@@ -25,6 +25,7 @@ export * from "./stream-snapshots.ts";
 export * from "./steps.ts";
 export * from "./secrets.ts";
 export * from "./admin-auth.ts";
+export * from "./last-stored.ts";
 export * from "./stream-follower.ts";
 export * from "./nats-health.ts";
 export * from "./event-order.ts";

@@ -1,15 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { eventMarkOf, EventSequencer, NO_EVENT, type EventMark } from "../src/event-order.ts";
 
-/** One message: `id<prev` in a partition (`p1:`), prev "-" when the message names none. */
+/**
+ * One message: `id<prev` in a partition (`p1:`), prev "-" when the message names none, and
+ * `^published` after it when it names the prefix its publisher knew stored.
+ */
 function arrival(spec: string, streamSeq: number) {
   const [p, rest] = spec.includes(":") ? spec.split(":") : ["0", spec];
-  const [id, previous] = rest!.split("<");
+  const [ids, published] = rest!.split("^");
+  const [id, previous] = ids!.split("<");
   return {
     partition: Number(p),
     streamSeq,
     id: eventMarkOf(id)!,
     previous: previous === "-" ? undefined : eventMarkOf(previous),
+    ...(published === undefined ? {} : { published: eventMarkOf(published)! }),
     item: spec,
   };
 }
@@ -19,6 +24,10 @@ function run(stream: string[], initial: (partition: number) => EventMark | undef
   const applied: string[] = [];
   stream.forEach((spec, i) => applied.push(...sequencer.accept(arrival(spec, i + 1))));
   return { applied: applied.map((s) => s.split("<")[0]), sequencer };
+}
+
+function gaps(stream: string[]): number {
+  return run(stream).sequencer.gapsSkipped;
 }
 
 describe("EventSequencer", () => {
@@ -49,6 +58,27 @@ describe("EventSequencer", () => {
       applied: ["1-0", "3-0"],
     },
     {
+      name: "skips a gap at once when the message names it stored before it (deleted from the stream)",
+      stream: ["1-0<0--1", "2-0<1-0", "4-0<3-0^3-0", "5-0<4-0^4-0"],
+      applied: ["1-0", "2-0", "4-0", "5-0"],
+    },
+    {
+      name: "waits for a gap the publisher had not stored yet (a resend may still come)",
+      stream: ["1-0<0--1", "3-0<2-0^1-0", "2-0<1-0^1-0"],
+      applied: ["1-0", "2-0", "3-0"],
+    },
+    {
+      name: "releases held messages once a later message shows their gap was stored and is gone",
+      stream: ["1-0<0--1", "3-0<2-0^1-0", "4-0<3-0^1-0", "5-0<4-0^2-0"],
+      applied: ["1-0", "3-0", "4-0", "5-0"],
+    },
+    {
+      name: "gives up on a gap only in the partition whose message names it",
+      stream: ["0:1-0<0--1", "1:2-0<0--1", "0:4-0<3-0", "1:5-0<2-0^3-0"],
+      applied: ["0:1-0", "1:2-0", "1:5-0"],
+      waiting: 1,
+    },
+    {
       name: "waits while the lost message has not come",
       stream: ["1-0<0--1", "3-0<2-0", "4-0<3-0"],
       applied: ["1-0"],
@@ -61,6 +91,12 @@ describe("EventSequencer", () => {
       expect(applied).toEqual(c.applied);
       expect(sequencer.waiting).toBe(c.waiting ?? 0);
     });
+
+  it("counts each gap given up on", () => {
+    expect(gaps(["1-0<0--1", "3-0<2-0^1-0", "4-0<3-0^1-0", "5-0<4-0^2-0"])).toBe(1);
+    expect(gaps(["1-0<0--1", "3-0<2-0", "5-0<4-0^4-0"])).toBe(2);
+    expect(gaps(["1-0<0--1", "2-0<1-0^1-0"])).toBe(0);
+  });
 
   it("starts from the reader's loaded marks", () => {
     const { applied } = run(["2-0<1-0", "3-0<2-0"], () => ({ cmdSeq: 2, index: 0 }));

@@ -1,30 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
-import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import { headers as natsHeaders } from "@nats-io/transport-node";
 import { eventStreamName, eventSubject, eventSubjects } from "@tradeplane/contracts";
-import { connectTo, NatsServer } from "@tradeplane/testkit";
+import { JetStreamServer } from "@tradeplane/testkit";
 import { createLogger, EventStreamOrder, NO_EVENT, PREVIOUS_EVENT_HEADER, StreamFollower } from "../src/index.ts";
 
 const logger = createLogger({ service: "test", level: "silent" });
 const VENUE = "ordr";
 
 describe("EventStreamOrder behind a StreamFollower on a real nats-server", () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
+  let nats: JetStreamServer;
   let js: JetStreamClient;
   let jsm: JetStreamManager;
 
   beforeAll(async () => {
-    server = await NatsServer.start();
-    nc = await connectTo(server.url);
-    js = jetstream(nc);
-    jsm = await jetstreamManager(nc);
+    nats = await JetStreamServer.start();
+    ({ js, jsm } = nats);
     await jsm.streams.add({ name: eventStreamName(VENUE), subjects: [eventSubjects(VENUE)] });
   });
 
   afterAll(async () => {
-    await nc?.close();
-    await server?.dispose();
+    await nats?.close();
   });
 
   /** Stores `partition:id<previous` messages in the order given, as two engines' resends can. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { connectTo, NatsServer, waitForJetStream } from "@tradeplane/testkit";
+import { JetStreamServer, type NatsServer, waitForJetStream } from "@tradeplane/testkit";
 import { createLogger, StreamFollower } from "../src/index.ts";
 
 const logger = createLogger({ service: "test", level: "silent" });
@@ -9,21 +9,19 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 describe("StreamFollower on a real nats-server", () => {
+  let nats: JetStreamServer;
   let server: NatsServer;
   let nc: NatsConnection;
   let js: JetStreamClient;
   let jsm: JetStreamManager;
 
   beforeAll(async () => {
-    server = await NatsServer.start();
-    nc = await connectTo(server.url);
-    js = jetstream(nc);
-    jsm = await jetstreamManager(nc);
+    nats = await JetStreamServer.start();
+    ({ server, nc, js, jsm } = nats);
   });
 
   afterAll(async () => {
-    await nc?.close();
-    await server?.dispose();
+    await nats?.close();
   });
 
   async function streamOf(name: string, messages: number): Promise<void> {

@@ -8,6 +8,7 @@ export {
 } from "./kube-cluster.ts";
 export { freePort } from "./free-port.ts";
 export { connectTo, NatsCluster, NatsServer, waitForJetStream, type NatsServerOptions } from "./nats-server.ts";
+export { JetStreamServer } from "./jetstream-server.ts";
 export { unary } from "./grpc-call.ts";
 export { grpcHealth } from "./grpc-health.ts";
 export {

@@ -176,7 +176,7 @@ export async function main(config: Readonly<MarketDataConfig>, context?: Service
   });
   new Gauge({
     name: "tp_md_event_gaps_skipped",
-    help: "Partition messages given up on as lost (more messages waited for them than a publisher's window; should be 0)",
+    help: "Partition messages given up on as lost: deleted or aged out of the event stream (should be 0)",
     registers: [registry],
     collect() {
       this.set(follower.gapsSkipped);

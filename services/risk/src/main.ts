@@ -25,6 +25,7 @@ import {
   startOpsServer,
   type ServiceContext,
   type StartedService,
+  lastStoredSeq,
 } from "@tradeplane/platform";
 import {
   DEFAULT_SNAPSHOT_INTERVAL_MS,
@@ -125,9 +126,10 @@ export async function main(config: Readonly<RiskGatewayConfig>, context?: Servic
     shutdown.add("snapshot-timer", () => clearInterval(timer));
   }
   registerRiskGauges({ registry, accounts, projection, follower, listedInstruments: instruments.size });
-  if (eventStream.state.last_seq > follower.streamSeq)
-    logger.info({ from: follower.streamSeq, to: eventStream.state.last_seq }, "catching up with the event stream");
-  await follower.reached(eventStream.state.last_seq);
+  const lastStored = await lastStoredSeq(await js.jetstreamManager(), eventStreamName(config.venue));
+  if (lastStored > follower.streamSeq)
+    logger.info({ from: follower.streamSeq, to: lastStored }, "catching up with the event stream");
+  await follower.reached(lastStored);
   health.set("events", "ok");
 
   // 5. endpoints

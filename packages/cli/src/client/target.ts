@@ -17,6 +17,8 @@ import { readState, type LocalState } from "../local/state.ts";
 export interface TargetFlags {
   readonly dataDir?: string;
   readonly endpoint?: string;
+  /** Each partition's engine (VenueAdmin) as `P=host:port`, for a venue whose engines have their own addresses. */
+  readonly engine?: readonly string[];
   readonly token?: string;
   /** A file holding the trading token (a mounted Secret): keeps it off the command line. */
   readonly tokenFile?: string;
@@ -36,6 +38,31 @@ const MAX_TOKEN_FILE_BYTES = 64 * 1024;
 function flagOrEnv(flag: string | undefined, variable: string): string | undefined {
   const value = flag ?? process.env[variable];
   return value === undefined || value === "" ? undefined : value;
+}
+
+/** Longest list of engines a command takes (the spec allows partitions 0..63). */
+const MAX_ENGINES = 64;
+
+/**
+ * `--engine P=host:port` (repeated) or `TP_ENGINES` (`P=host:port,...`): partition -> the
+ * VenueAdmin endpoint of its engine; undefined when neither is given.
+ */
+export function engineEndpoints(flags: readonly string[] | undefined): Map<number, string> | undefined {
+  const given =
+    flags !== undefined && flags.length > 0 ? flags : process.env.TP_ENGINES?.split(",").filter((e) => e !== "");
+  if (given === undefined || given.length === 0) return undefined;
+  if (given.length > MAX_ENGINES) throw new CliError(EXIT.USAGE, `--engine: at most ${MAX_ENGINES} engines`);
+  const engines = new Map<number, string>();
+  for (const item of given) {
+    const match = /^(\d{1,2})=([^\s=]{1,253}:\d{1,5})$/.exec(item);
+    const shown = item.length > 40 ? `${item.slice(0, 40)}...` : item;
+    if (match === null)
+      throw new CliError(EXIT.USAGE, `--engine ${shown}: give PARTITION=host:port, e.g. 0=demo-engine-0:7101`);
+    const partition = Number(match[1]);
+    if (engines.has(partition)) throw new CliError(EXIT.USAGE, `--engine: partition ${partition} given twice`);
+    engines.set(partition, match[2]!);
+  }
+  return engines;
 }
 
 /** A file a flag names, or a CliError naming the flag. */
@@ -85,10 +112,13 @@ export class Target {
   }
 
   /**
-   * The partitions of the local venue's engines, each with its own VenueAdmin endpoint; undefined
-   * when calls go to one --endpoint (or TP_ENDPOINT), which then answers for every partition it serves.
+   * The partitions whose engines have their own VenueAdmin endpoints (--engine, TP_ENGINES, or
+   * the local venue's); undefined when calls go to one --endpoint (or TP_ENDPOINT), which then
+   * answers for the partition it serves.
    */
   enginePartitions(): number[] | undefined {
+    const engines = engineEndpoints(this.flags.engine);
+    if (engines !== undefined) return [...engines.keys()].sort((a, b) => a - b);
     const explicit = this.flags.endpoint ?? process.env.TP_ENDPOINT;
     if ((explicit !== undefined && explicit !== "") || this.state === undefined) return undefined;
     return this.state.endpoints.engines.map((e) => e.partition).sort((a, b) => a - b);
@@ -96,6 +126,14 @@ export class Target {
 
   /** Where calls to `service` go; for venueAdmin, the engine of `partition` (default: the first). */
   endpoint(service: Service, partition?: number): string {
+    const engines = service === "venueAdmin" ? engineEndpoints(this.flags.engine) : undefined;
+    if (engines !== undefined) {
+      const first = Math.min(...engines.keys());
+      const engine = engines.get(partition ?? first);
+      if (engine === undefined)
+        throw new CliError(EXIT.USAGE, `--engine names no engine of partition ${String(partition)}`);
+      return engine;
+    }
     const explicit = this.flags.endpoint ?? process.env.TP_ENDPOINT;
     if (explicit !== undefined && explicit !== "") return explicit;
     if (this.state === undefined)

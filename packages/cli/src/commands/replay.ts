@@ -2,7 +2,7 @@ import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { readFileSync } from "node:fs";
 import { connect, type ConnectionOptions } from "@nats-io/transport-node";
 import { parseManifests, venueFrom, type TradingVenue } from "@tradeplane/operator/api/v1alpha1";
-import { ConfigError, natsConnectionOptions } from "@tradeplane/platform";
+import { ConfigError, lastStoredSeq, natsConnectionOptions } from "@tradeplane/platform";
 import { SingleBar } from "cli-progress";
 import { commandSeqOf, commandStreamName, entrySeqOf, positionOf } from "@tradeplane/contracts";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -113,11 +113,13 @@ export async function replay(target: Target, flags: ReplayFlags): Promise<void> 
   }
   try {
     const stream = commandStreamName(venue.metadata.name);
-    const info = await (await jetstreamManager(nc)).streams.info(stream);
+    // The last entry stored, not the last sequence assigned: a deleted last entry keeps that,
+    // and the loop below would wait for it forever.
+    const stored = await lastStoredSeq(await jetstreamManager(nc), stream);
     // The log's positions are entries; a command sequence names an entry and a position in it.
-    const last = Math.min(entrySeqOf(toSeq), info.state.last_seq);
-    if (entrySeqOf(toSeq) > info.state.last_seq && target.flags.json !== true)
-      process.stderr.write(`the log ends at ${info.state.last_seq}; replaying all of it\n`);
+    const last = Math.min(entrySeqOf(toSeq), stored);
+    if (entrySeqOf(toSeq) > stored && target.flags.json !== true)
+      process.stderr.write(`the log ends at ${stored}; replaying all of it\n`);
     const bar =
       target.flags.json !== true && process.stderr.isTTY && last > 0
         ? new SingleBar({ format: "replay [{bar}] {value}/{total} log entries  {eta}s left", stream: process.stderr })

@@ -87,7 +87,7 @@ export async function haltOrResume(
   const local = target.enginePartitions();
   const listed = symbol === undefined ? undefined : target.venue()?.spec.instruments.find((i) => i.symbol === symbol);
   const partitions = local === undefined ? [undefined] : listed !== undefined ? [listed.partition] : local;
-  const answers = await Promise.all(
+  const settled = await Promise.allSettled(
     partitions.map((partition) => {
       const client = target.venueAdmin(partition);
       return action === "halt"
@@ -105,6 +105,17 @@ export async function haltOrResume(
           );
     }),
   );
+  // Asked of every engine (the symbol's partition unknown here), only the one that lists it
+  // acts; the others answer that it is not on their partition.
+  const notHere = (r: PromiseSettledResult<unknown>) =>
+    r.status === "rejected" &&
+    symbol !== undefined &&
+    listed === undefined &&
+    /is not on partition/.test(String(r.reason));
+  const failed = settled.find((r) => r.status === "rejected" && !notHere(r));
+  if (failed?.status === "rejected") throw failed.reason;
+  const answers = settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  if (answers.length === 0) throw (settled[0] as PromiseRejectedResult).reason;
   const res = { commands: answers.flatMap((a) => a.commands) };
   printResult(
     target.flags.json === true,

@@ -28,7 +28,8 @@ type Trades = { trades: { price: number; qty: number; tradeId: number }[] };
 type Positions = { positions: { instrument: string; netQty: number; realisedPnl: number }[] };
 
 describe("tradeplane up, end to end", () => {
-  it("trades through the CLI, keeps its state across a restart and replays it", async () => {
+  // A long walk through a real venue: minutes on a loaded machine, seconds on a quiet one.
+  it("trades through the CLI, keeps its state across a restart and replays it", { timeout: 300_000 }, async () => {
     const base = await portBase();
     const first = await up(base);
 
@@ -270,6 +271,18 @@ describe("tradeplane up, end to end", () => {
     expect(status.services.every((s) => s.ready === "ready")).toBe(true);
     const lastSeq = status.replicas[0]!.lastCommandSeq;
     expect(lastSeq).toBeGreaterThanOrEqual(3);
+    // Engines named one by one, as on a venue whose partitions have their own Services.
+    const { endpoints } = JSON.parse(readFileSync(join(dir, "local.json"), "utf8")) as {
+      endpoints: { engines: { partition: number; grpc: string }[] };
+    };
+    const named = await json<{ replicas: { partition: number }[]; services: unknown[] }>(
+      "status",
+      ...endpoints.engines.flatMap((e) => ["--engine", `${e.partition}=${e.grpc}`]),
+    );
+    expect(named.replicas.map((r) => r.partition).sort()).toEqual(endpoints.engines.map((e) => e.partition).sort());
+    const badEngine = await cli("status", "--engine", "zero");
+    expect(badEngine.code).toBe(2);
+    expect(badEngine.stderr).toContain("PARTITION=host:port");
 
     const replayed = await json<{
       books: { symbol: string; asks: { price: number; qty: number }[] }[];

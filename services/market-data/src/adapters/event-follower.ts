@@ -7,6 +7,7 @@ import {
   StreamFollower,
   type EventMark,
   type Logger,
+  lastStoredSeq,
 } from "@tradeplane/platform";
 import type { MarketState } from "../domain/market-state.ts";
 
@@ -62,6 +63,13 @@ export class EventFollower {
     this.order = new EventStreamOrder(
       (partition) => this.initialMark(partition),
       (m) => this.apply(m),
+      {
+        onGapSkipped: (partition, lost) =>
+          deps.logger.error(
+            { partition, lost: `${lost.cmdSeq}-${lost.index}` },
+            "an event message is gone from the stream; the books go on without its events",
+          ),
+      },
     );
     const stream = eventStreamName(deps.venue);
     this.stream = new StreamFollower({
@@ -70,7 +78,7 @@ export class EventFollower {
       logger: deps.logger,
       what: "event",
       onMessage: (m) => this.onMessage(m),
-      lastSeq: async () => (await (await deps.js.jetstreamManager()).streams.info(stream)).state.last_seq,
+      lastSeq: async () => lastStoredSeq(await deps.js.jetstreamManager(), stream),
     });
   }
 

@@ -64,13 +64,49 @@ function messagesOf(count: number): Message[] {
 }
 
 /**
- * Stores `m` as the engine does (its id, its predecessor's); `stored twice` publishes a copy
- * once the stream's duplicate window let it through, as a resend after the window does.
+ * What each partition's publisher knows stored, as `Tp-Published-Msg-Id` says it: the longest
+ * prefix of the partition's messages, in command order, all of which are stored. A message
+ * lost and resent later is never inside the prefix of the messages stored before it.
  */
-async function publish(js: JetStreamClient, venue: string, m: Message, storedTwice = false): Promise<void> {
+class StoredPrefix {
+  private readonly stored = new Set<string>();
+  private readonly byPartition = new Map<number, Message[]>();
+  private readonly next = new Map<number, number>();
+
+  constructor(order: readonly Message[]) {
+    for (const m of order) {
+      const list = this.byPartition.get(m.partition) ?? [];
+      list.push(m);
+      this.byPartition.set(m.partition, list);
+    }
+  }
+
+  /** The prefix stored before `m`, then records `m` stored. */
+  store(m: Message): string {
+    const list = this.byPartition.get(m.partition)!;
+    let k = this.next.get(m.partition) ?? 0;
+    while (k < list.length && this.stored.has(list[k]!.msgId)) k++;
+    this.next.set(m.partition, k);
+    this.stored.add(m.msgId);
+    return k === 0 ? eventMessageId(0, -1) : list[k - 1]!.msgId;
+  }
+}
+
+/**
+ * Stores `m` as the engine does (its id, its predecessor's, the prefix known stored);
+ * `stored twice` publishes a copy once the stream's duplicate window let it through, as a
+ * resend after the window does.
+ */
+async function publish(
+  js: JetStreamClient,
+  venue: string,
+  m: Message,
+  prefix: StoredPrefix,
+  storedTwice = false,
+): Promise<void> {
   const h = natsHeaders();
   h.set(PREVIOUS_EVENT_HEADER, m.previous);
-  h.set(PUBLISHED_EVENT_HEADER, m.previous);
+  h.set(PUBLISHED_EVENT_HEADER, prefix.store(m));
   const store = async () => {
     const ack = await js.publish(m.subject(venue), m.bytes, { msgID: m.msgId, headers: h });
     if (storedTwice && ack.duplicate) throw new Error(`${m.msgId} still inside the duplicate window`);
@@ -152,7 +188,8 @@ describe("market data applies each partition's messages in command order, whatev
     nc = await connectTo(server.url);
     messages = messagesOf(COMMANDS);
     const js = await venue("mdinorder");
-    for (const m of messages) await publish(js, "mdinorder", m);
+    const inOrderPrefix = new StoredPrefix(messages);
+    for (const m of messages) await publish(js, "mdinorder", m, inOrderPrefix);
     const inOrder = await replica("mdinorder", "md-in-order");
     reference = await booksAndTrades(inOrder);
     expect(reference.flatMap((r) => r.trades as unknown[]).length).toBeGreaterThan(100);
@@ -168,11 +205,12 @@ describe("market data applies each partition's messages in command order, whatev
     const js = await venue("mdlate");
     const stored = storedLate(messages, 25, 6);
     const half = Math.floor(stored.length / 2);
-    for (const m of stored.slice(0, half)) await publish(js, "mdlate", m);
+    const latePrefix = new StoredPrefix(messages);
+    for (const m of stored.slice(0, half)) await publish(js, "mdlate", m, latePrefix);
     // A partition-0 message of the first half, stored again after its duplicate window.
     const twice = stored.slice(0, half).findLast((m) => m.partition === 0)!;
-    await publish(js, "mdlate", twice, true);
-    for (const m of stored.slice(half)) await publish(js, "mdlate", m);
+    await publish(js, "mdlate", twice, latePrefix, true);
+    for (const m of stored.slice(half)) await publish(js, "mdlate", m, latePrefix);
     expect(await eventHeadOf(nc, "mdlate")).toBe(messages.length + 1);
 
     const late = await replica("mdlate", "md-late");
@@ -193,7 +231,8 @@ describe("market data applies each partition's messages in command order, whatev
       .slice(next + 1)
       .filter((m) => m.partition === 1)
       .slice(0, 20);
-    for (const m of [...firstPart, ...moreOfOne]) await publish(js, "mdheld", m);
+    const heldPrefix = new StoredPrefix(messages);
+    for (const m of [...firstPart, ...moreOfOne]) await publish(js, "mdheld", m, heldPrefix);
 
     const first = await replica("mdheld", "md-held-1");
     expect(first.follower.waiting).toBe(1);
@@ -205,9 +244,9 @@ describe("market data applies each partition's messages in command order, whatev
     expect(await first.snapshots.save()).toBe(true);
     expect(first.snapshots.lastSeq).toBe(heldSeq - 1);
 
-    await publish(js, "mdheld", messages[lost]!);
+    await publish(js, "mdheld", messages[lost]!, heldPrefix);
     const rest = messages.slice(next + 1).filter((m) => !moreOfOne.includes(m));
-    for (const m of rest) await publish(js, "mdheld", m);
+    for (const m of rest) await publish(js, "mdheld", m, heldPrefix);
     await first.follower.reachedEnd();
     const second = await replica("mdheld", "md-held-2");
     expect(second.snapshots.lastSeq).toBe(heldSeq - 1);

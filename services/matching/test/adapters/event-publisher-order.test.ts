@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
-import { connectTo, NatsServer } from "@tradeplane/testkit";
+import { JetStreamServer } from "@tradeplane/testkit";
 import {
   EventSequencer,
   JetStreamAsyncPublisher,
@@ -106,19 +106,17 @@ async function publishAll(publisher: EventPublisher, list: OutboundEvent[]): Pro
 }
 
 describe("EventPublisher keeps a partition's events in command order when one publish of a window fails", () => {
-  let server: NatsServer;
+  let nats: JetStreamServer;
   let nc: NatsConnection;
   let jsm: JetStreamManager;
 
   beforeAll(async () => {
-    server = await NatsServer.start();
-    nc = await connectTo(server.url);
-    jsm = await jetstreamManager(nc);
+    nats = await JetStreamServer.start();
+    ({ nc, jsm } = nats);
   });
 
   afterAll(async () => {
-    await nc?.close();
-    await server?.dispose();
+    await nats?.close();
   });
 
   beforeEach(async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
-import { connectTo, NatsServer } from "@tradeplane/testkit";
+import { JetStreamServer, type NatsServer } from "@tradeplane/testkit";
 import { JetStreamAsyncPublisher } from "@tradeplane/platform";
 import { EventPublisher, markOf, messageIdOf, type OutboundEvent } from "../../src/adapters/event-publisher.ts";
 
@@ -34,19 +34,18 @@ async function storedIds(jsm: JetStreamManager): Promise<string[]> {
 }
 
 describe("EventPublisher against a real nats-server", () => {
+  let nats: JetStreamServer;
   let server: NatsServer;
   let nc: NatsConnection;
   let jsm: JetStreamManager;
 
   beforeAll(async () => {
-    server = await NatsServer.start();
-    nc = await connectTo(server.url);
-    jsm = await jetstreamManager(nc);
+    nats = await JetStreamServer.start();
+    ({ server, nc, jsm } = nats);
   });
 
   afterAll(async () => {
-    await nc?.close();
-    await server?.dispose();
+    await nats?.close();
   });
 
   beforeEach(async () => {

@@ -9,6 +9,7 @@ import {
   StreamFollower,
   type EventMark,
   type Logger,
+  lastStoredSeq,
 } from "@tradeplane/platform";
 import type { AccountReport, OrderProjection } from "@tradeplane/positions/order-projection";
 
@@ -54,6 +55,13 @@ export class EventFollower {
     this.order = new EventStreamOrder(
       (partition) => this.initialMark(partition),
       (m) => this.onMessage(m),
+      {
+        onGapSkipped: (partition, lost) =>
+          logger.error(
+            { partition, lost: `${lost.cmdSeq}-${lost.index}` },
+            "an event message is gone from the stream; the projection goes on without its events",
+          ),
+      },
     );
     this.stream = new StreamFollower({
       js,
@@ -61,8 +69,18 @@ export class EventFollower {
       logger,
       what: "event",
       onMessage: this.order.onMessage,
-      lastSeq: async () => (await (await js.jetstreamManager()).streams.info(stream)).state.last_seq,
+      lastSeq: async () => lastStoredSeq(await js.jetstreamManager(), stream),
     });
+  }
+
+  /** Messages held until their partition's previous message is applied (stored out of order). */
+  get waiting(): number {
+    return this.order.waiting;
+  }
+
+  /** Partition messages given up on as lost (should stay 0). */
+  get gapsSkipped(): number {
+    return this.order.gapsSkipped;
   }
 
   /**

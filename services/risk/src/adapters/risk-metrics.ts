@@ -76,6 +76,22 @@ export function registerRiskGauges(deps: RiskGaugeDeps): void {
     },
   });
   new Gauge({
+    name: "tp_risk_events_waiting",
+    help: "Event-stream messages held until their partition's previous message is applied (stored out of order)",
+    registers: [registry],
+    collect() {
+      this.set(deps.follower.waiting);
+    },
+  });
+  new Gauge({
+    name: "tp_risk_event_gaps_skipped",
+    help: "Partition messages given up on as lost: deleted or aged out of the event stream (should be 0)",
+    registers: [registry],
+    collect() {
+      this.set(deps.follower.gapsSkipped);
+    },
+  });
+  new Gauge({
     name: "tp_risk_event_stream_seq",
     help: "Event stream sequence of the last event in the projection",
     registers: [registry],

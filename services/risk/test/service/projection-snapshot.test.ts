@@ -1,5 +1,7 @@
+import { jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  eventStreamName,
   ExecType,
   Side,
   snapshotsBucket,
@@ -140,5 +142,22 @@ describe("projection snapshots: a restarted gateway loads the newest and follows
     expect(sample(metrics, "tp_risk_events_applied_since_start")).toBe(seq);
     expect(await state()).toEqual(before);
     expect((await store.list(SNAPSHOT_PREFIX)).length).toBeLessThanOrEqual(3);
+  });
+
+  it("starts when the event stream's last message was deleted, and goes on past the lost message", async () => {
+    const jsm = await jetstreamManager(venue.nc);
+    const stream = eventStreamName(VENUE);
+    const last = (await jsm.streams.info(stream)).state.last_seq;
+    // Before the fix, start-up waited for message `last` to be read: forever.
+    await venue.restartGateway(async () => {
+      for (const name of await store.list(SNAPSHOT_PREFIX)) await store.put(name, new TextEncoder().encode("garbage"));
+      await jsm.streams.deleteMessage(stream, last);
+    });
+    expect(sample(await scrape(venue), "tp_risk_event_stream_seq")).toBe(last - 1);
+    // The lost message is a gap in its partition. The next message names it stored before
+    // itself, so the gateway knows it is gone, counts the gap and goes on.
+    const after = await venue.submit(tokenOf("alice"), order({ clientOrderId: "after-delete", qty: 1 }));
+    expect(after.reports[0]).toMatchObject({ execType: ExecType.NEW });
+    expect(sample(await scrape(venue), "tp_risk_event_gaps_skipped")).toBe(1);
   });
 });
