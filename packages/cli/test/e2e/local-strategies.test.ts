@@ -45,7 +45,7 @@ describe("tradeplane up with StrategyDeployments", () => {
       );
       expect(new Set(open.orders.map((o) => `${o.instrument}/${o.side}`)).size).toBe(8);
     }, 60_000);
-    const pids = ["demo-maker", "demo-flow", "demo-momentum"].map((s) => venue.servicePids(`strategy-${s}`).length);
+    const pids = ["demo-maker", "demo-noise", "demo-momentum"].map((s) => venue.servicePids(`strategy-${s}`).length);
     expect(pids).toEqual([1, 1, 1]);
   });
 
