@@ -1,7 +1,9 @@
+import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DemoVenue, REPO_ROOT, retry } from "@tradeplane/testkit";
+import { CLI_BIN, DemoVenue, REPO_ROOT, retry } from "@tradeplane/testkit";
 
 /**
  * Local mode runs two venues at once from two TradingVenue files (the NSE-like and BSE-like
@@ -28,7 +30,7 @@ interface Report {
 }
 
 describe("tradeplane up with two venues and a router across them", () => {
-  it("runs each venue apart: its own nats-server, data folder and ports, the same instruments", () => {
+  it("runs each venue apart: its own nats-server, data folder and ports, the same instruments", async () => {
     const bse = venue.stateOf("bse");
     expect(venue.state.natsPid).toBeGreaterThan(0);
     expect(bse.natsPid).toBeGreaterThan(0);
@@ -37,6 +39,15 @@ describe("tradeplane up with two venues and a router across them", () => {
     expect(bse.accounts.map((a) => a.name)).toEqual(expect.arrayContaining(["mm-bse", "router-bse"]));
     expect(venue.state.accounts.map((a) => a.name)).toEqual(expect.arrayContaining(["mm-nse", "router-nse"]));
     expect(venue.servicePids("strategy-infy-router")).toHaveLength(1);
+    // The CLI reaches the second venue through its data folder.
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      CLI_BIN,
+      "--data-dir",
+      venue.dirOf("bse"),
+      "--json",
+      "status",
+    ]);
+    expect(stdout).toContain('"bse"');
   });
 
   it("the router completes its parent across the venues within its limit and reports every child", async () => {
