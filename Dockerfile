@@ -152,7 +152,6 @@ COPY --from=deps-strategy-runtime /app/ ./
 COPY proto proto
 COPY packages packages
 COPY services services
-COPY operator operator
 LABEL org.opencontainers.image.title="tradeplane-strategy-runtime" \
       org.opencontainers.image.description="Tradeplane strategy runtime: a StrategyDeployment's built-in strategy against its venue"
 EXPOSE 9468

@@ -4,12 +4,21 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { findBinary, LocalVenueRun, PrometheusServer, REPO_ROOT, type ScrapeTarget } from "@tradeplane/testkit";
+import {
+  EXAMPLE_STRATEGIES,
+  EXAMPLE_VENUE,
+  findBinary,
+  LocalVenueRun,
+  PrometheusServer,
+  REPO_ROOT,
+  type ScrapeTarget,
+} from "@tradeplane/testkit";
 import { DASHBOARDS } from "../../scripts/dashboards/panels.ts";
 
 /**
- * The dashboards and alerts against the metrics a venue really exposes: a local venue under
- * demo flow, scraped by a real Prometheus every second, and every panel's and every alert's
+ * The dashboards and alerts against the metrics a venue really exposes: a local venue trading
+ * under the example strategies (`npm start`'s market maker, noise and momentum takers, each
+ * its own strategy runtime), scraped by a real Prometheus every second, and every panel's and every alert's
  * query run through Prometheus's HTTP API. A misspelt metric or label, or PromQL that does
  * not parse, fails here. The operator's panels only get data in a cluster (no operator runs
  * in local mode): their queries must still parse and run.
@@ -66,15 +75,15 @@ const panels = DASHBOARDS.flatMap((d) =>
 );
 
 beforeAll(async () => {
-  await venue.up({ demoRate: 40 });
+  await venue.up({ manifests: [EXAMPLE_VENUE, EXAMPLE_STRATEGIES] });
   const state = venue.state<LocalEndpoints>();
   prometheus = await PrometheusServer.start({ targets: scrapeTargets(state), ruleFiles: [RULES] });
-  // Flow the demo does not make: a reject (a price far outside the collar) for the reject panels,
+  // Flow the strategies do not make (their limits refuse orders before they leave): a reject (a price far outside the collar) for the reject panels,
   // and a market-data subscriber for the fan-out panels.
   await venue.cli("order", "submit", "INFY", "--account", "alice", "--side", "buy", "--qty", "1", "--price", "2500.00");
   subscriber = await subscribe(state.endpoints.marketDataWs);
   await waitFor("every target to be scraped", async () => (await prometheus.targets()).every((t) => t.health === "up"));
-  // Rates need two scrapes inside their window and the demo flow to trade: wait until every
+  // Rates need two scrapes inside their window and the strategies to trade: wait until every
   // panel that a local venue feeds has data (the assertions below then say which has none).
   await waitFor("every panel to have data", async () =>
     (await Promise.all(panels.filter(([, , p]) => p.dataOnlyInCluster !== true).map(([, e]) => hasData(e)))).every(
@@ -83,7 +92,7 @@ beforeAll(async () => {
   ).catch(() => undefined);
 }, 180_000);
 
-/** A WebSocket market-data client subscribed to the demo's busiest books and trades. */
+/** A WebSocket market-data client subscribed to books the example strategies trade. */
 function subscribe(url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);

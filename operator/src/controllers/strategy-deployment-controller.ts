@@ -73,6 +73,19 @@ export class StrategyDeploymentController {
       return "done";
     }
     const strategy = parsed.data;
+    // A strategy on several venues needs an account and a token on each and a runtime that
+    // reaches each venue's services: local mode has that, the operator not yet. Refused
+    // before anything is made for it, so nothing is left half-built.
+    if ((strategy.spec.venues?.length ?? 0) > 0) {
+      const message = `spec.venues names ${strategy.spec.venues!.map((v) => v.venueRef.name).join(", ")}: the operator runs a strategy on one venue (venueRef) for now; run strategies across several venues in local mode (tradeplane up)`;
+      await this.writeStatus(
+        live,
+        "Failed",
+        [{ type: "Ready", status: "False", reason: "SeveralVenuesUnsupported", message }],
+        {},
+      );
+      return "done";
+    }
     await this.ensureFinalizer(live);
     const at: VenueRef = { namespace, venue: strategy.spec.venueRef.name };
     const venue = this.deps.cache.get("TradingVenue", namespace, at.venue);

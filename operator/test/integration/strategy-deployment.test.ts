@@ -347,4 +347,31 @@ spec:
       if (status !== 404) throw new Error(`deployment ${status}`);
     }, 90_000);
   }, 240_000);
+
+  it("refuses a strategy on several venues with a condition that says so, and makes nothing for it", async () => {
+    await kube.kubectl(
+      ["apply", "-f", "-"],
+      STRATEGY.replace("name: arb,", "name: router,")
+        .replace("PAUSED", "false")
+        .concat(`  venues: [{ venueRef: { name: bse }, account: router-bse }]\n`),
+    );
+    const path = `/apis/tradeplane.io/v1alpha1/namespaces/${NS}/strategydeployments/router`;
+    const s = await retry(async () => {
+      const s = (await kube.request<Strategy>("GET", path)).body;
+      if (s.status?.phase !== "Failed") throw new Error(`phase ${s.status?.phase}`);
+      return s;
+    }, 60_000);
+    expect(condition(s, "Ready")).toMatchObject({
+      status: "False",
+      reason: "SeveralVenuesUnsupported",
+      message: expect.stringContaining("bse"),
+    });
+    expect(s.metadata.finalizers ?? []).toEqual([]);
+    for (const child of [
+      `/api/v1/namespaces/${NS}/secrets/router-strategy-token`,
+      `/apis/apps/v1/namespaces/${NS}/deployments/router-strategy`,
+    ])
+      expect((await kube.request("GET", child)).status, child).toBe(404);
+    await kube.kubectl(["delete", "strategydeployment", "router", "-n", NS]);
+  }, 90_000);
 });

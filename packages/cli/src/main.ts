@@ -87,14 +87,13 @@ export function program(): Command {
     .description("run a venue on this machine from a TradingVenue manifest (Ctrl-C stops it)")
     .option(
       "-f, --file <file>",
-      "manifest: one TradingVenue, and StrategyDeployments to run against it (repeat; default examples/venue.yaml)",
+      "manifest: one TradingVenue, and StrategyDeployments to run against it (repeat; default examples/venue.yaml and examples/demo-strategies.yaml)",
       (v: string, all: string[]) => [...all, v],
       [],
     )
     .option("--headless", "no live view: service logs on stdout (for scripts and CI)")
     .option("--port-base <port>", "nats-server listens here, services on the next ports", "7400")
-    .option("--demo-rate <n>", "orders per second of the demo order flow; 0 = none", "20")
-    .action((flags: { file: string[]; headless?: boolean; portBase: string; demoRate: string }) =>
+    .action((flags: { file: string[]; headless?: boolean; portBase: string }) =>
       up({
         ...flags,
         ...(cli.opts<TargetFlags>().dataDir !== undefined ? { dataDir: cli.opts<TargetFlags>().dataDir! } : {}),
@@ -110,7 +109,7 @@ export function program(): Command {
   cli
     .command("backtest")
     .description("run a built-in strategy over a workload on the real matching core (same input, same output)")
-    .option("--strategy <name>", "built-in strategy: market-maker, twap, momentum-taker")
+    .option("--strategy <name>", "built-in strategy: market-maker, twap, momentum-taker, noise-taker")
     .option("--module <file>", "your strategy module (exports strategy(params, instruments))")
     .option("--param <name=value>", "a strategy parameter (repeat)", (v: string, all: string[]) => [...all, v], [])
     .requiredOption("--workload <file>", "order stream of the shared workload format (N/C/R lines)")

@@ -52,7 +52,7 @@ describe("prices for people", () => {
     expect(parseCount("10", "--qty")).toBe(10);
     expect(() => parseCount("0", "--qty")).toThrow("--qty 0: give a whole number >= 1");
     expect(() => parseCount("1.5", "--qty")).toThrow("--qty 1.5");
-    expect(parseCount("0", "--demo-rate", 0)).toBe(0);
+    expect(parseCount("0", "--port-base", 0)).toBe(0);
   });
 
   it("shows engine time to the microsecond", () => {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ExecType } from "@tradeplane/contracts";
+import { ExecType, OrderType, Side, TimeInForce } from "@tradeplane/contracts";
+import { SimulatedVenue } from "@tradeplane/backtest";
+import { StrategyDriver } from "@tradeplane/sdk";
 import { REFERENCE_PRICE } from "@tradeplane/testkit";
 import { twap, twapChildQty, twapParams } from "../src/twap.ts";
-import { simulate } from "./support.ts";
+import { INSTRUMENTS, simulate } from "./support.ts";
 
 const params = (p: Record<string, unknown>) =>
   twapParams.parse({ side: "BUY", totalQty: 100, durationMs: 1_000, slices: 10, limitPrice: 200, ...p });
@@ -62,5 +64,57 @@ describe("the TWAP on the real core", () => {
     expect(Math.max(...fills.map((f) => f.ms)) - startMs).toBeLessThanOrEqual(1_500 + 100);
     expect(venue.limitRejects).toBe(0);
     expect(driver.state.netQty("INFY")).toBe(300);
+  });
+});
+
+describe("the TWAP and book changes", () => {
+  it("sends a slice's child at the first book change that shows liquidity, and one child a slice", () => {
+    const start = 1_767_225_600_000;
+    const venue = new SimulatedVenue(INSTRUMENTS, start);
+    const children: Record<string, unknown>[] = [];
+    const p = twapParams.parse({ side: "BUY", totalQty: 40, durationMs: 4_000, slices: 4, limitPrice: 100_100 });
+    const driver = new StrategyDriver({
+      account: "twap",
+      strategy: twap(p, ["INFY"]),
+      orders: venue.portFor("twap"),
+      market: venue,
+      clock: () => venue.nowMs,
+      clientOrderIdPrefix: "t-",
+      log: (message, fields = {}) => {
+        if (message === "twap child") children.push(fields);
+      },
+    });
+    venue.attach("twap", driver);
+    driver.start(); // an empty book: nothing to take at the first slice
+    let n = 0;
+    const ask = (price: number, qty: number, atMs: number) =>
+      venue.apply(
+        "seller",
+        {
+          $case: "newOrder",
+          value: {
+            clientOrderId: `s${n++}`,
+            instrument: "INFY",
+            side: Side.SELL,
+            orderType: OrderType.LIMIT,
+            timeInForce: TimeInForce.DAY,
+            price,
+            stopPrice: 0,
+            qty,
+            postOnly: false,
+            stpMode: 0,
+            displayQty: 0,
+            stpGroup: 0,
+          },
+        },
+        atMs,
+      );
+    // Liquidity mid-slice, then more book changes in the same slice.
+    ask(100_000, 5, start + 300);
+    ask(100_010, 50, start + 400);
+    ask(100_020, 50, start + 500);
+    expect(children).toEqual([{ slice: 1, elapsedMs: 300, qty: 10, price: 100_000, filled: 0 }]);
+    venue.advanceTo(start + 1_000); // slice 2: what is due, 20, less the 5 filled
+    expect(children[1]).toMatchObject({ slice: 2, elapsedMs: 1_000, qty: 15, filled: 5 });
   });
 });

@@ -19,8 +19,9 @@ export interface DemoVenueState {
 
 /**
  * The demo venue of `examples/venue.yaml` run for real by `tradeplane up --headless` in a
- * temp folder (its own nats-server, engine, risk gateway and market-data processes, the
- * demo flow off), for tests of clients that need the whole order path.
+ * temp folder (its own nats-server, engine, risk gateway and market-data processes, and the
+ * strategies of any StrategyDeployments given), for tests of clients that need the whole
+ * order path. The demo venue alone is quiet: nothing trades but what the test sends.
  */
 export class DemoVenue {
   readonly dir: string;
@@ -55,18 +56,7 @@ export class DemoVenue {
     const bin = join(REPO_ROOT, "packages", "cli", "bin", "tradeplane.mjs");
     const child = spawn(
       process.execPath,
-      [
-        bin,
-        "--data-dir",
-        dir,
-        "up",
-        "--headless",
-        ...manifests.flatMap((m) => ["-f", m]),
-        "--port-base",
-        String(base),
-        "--demo-rate",
-        "0",
-      ],
+      [bin, "--data-dir", dir, "up", "--headless", ...manifests.flatMap((m) => ["-f", m]), "--port-base", String(base)],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     let output = "";
@@ -89,6 +79,16 @@ export class DemoVenue {
     const a = this.state.accounts.find((x) => x.name === account);
     if (a === undefined) throw new Error(`no demo account ${account}`);
     return a.token;
+  }
+
+  /** The data folder of another venue `up` runs with the first (several TradingVenues given). */
+  dirOf(venue: string): string {
+    return join(this.dir, "venues", venue);
+  }
+
+  /** The state (endpoints, tokens) of another venue `up` runs with the first. */
+  stateOf(venue: string): DemoVenueState {
+    return JSON.parse(readFileSync(join(this.dirOf(venue), "local.json"), "utf8")) as DemoVenueState;
   }
 
   /** Pids of this venue's service processes whose environment mentions `service` ("" = all). */
@@ -114,12 +114,19 @@ export class DemoVenue {
       this.child.kill("SIGINT");
       await exited;
     }
+    let others: string[] = [];
     try {
-      const { natsPid } = JSON.parse(readFileSync(join(this.dir, "local.json"), "utf8")) as DemoVenueState;
-      if (natsPid !== undefined) process.kill(natsPid, "SIGKILL");
+      others = readdirSync(join(this.dir, "venues")).map((v) => join(this.dirOf(v), "local.json"));
     } catch {
-      // no state, or already gone
+      // one venue
     }
+    for (const file of [join(this.dir, "local.json"), ...others])
+      try {
+        const { natsPid } = JSON.parse(readFileSync(file, "utf8")) as DemoVenueState;
+        if (natsPid !== undefined) process.kill(natsPid, "SIGKILL");
+      } catch {
+        // no state, or already gone
+      }
     for (const pid of this.servicePids()) process.kill(pid, "SIGKILL");
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -39,6 +39,14 @@ export {
 export { helm, HelmError, type HelmOptions } from "./helm.ts";
 export { findPostgresBinDir, PostgresServer, type PostgresServerOptions } from "./postgres-server.ts";
 export { PrometheusServer, type PrometheusOptions, type QueryResult, type ScrapeTarget } from "./prometheus.ts";
-export { CLI_BIN, EXAMPLE_VENUE, LocalVenueRun, localPortBase, type CliRun, type UpOptions } from "./local-venue.ts";
+export {
+  CLI_BIN,
+  EXAMPLE_STRATEGIES,
+  EXAMPLE_VENUE,
+  LocalVenueRun,
+  localPortBase,
+  type CliRun,
+  type UpOptions,
+} from "./local-venue.ts";
 export { KubeletPlayer } from "./kubelet-player.ts";
 export { OperatorProcess } from "./operator-process.ts";

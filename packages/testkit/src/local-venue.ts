@@ -7,8 +7,10 @@ import { REPO_ROOT } from "./binaries.ts";
 
 /** The tradeplane command as a user runs it. */
 export const CLI_BIN = join(REPO_ROOT, "packages", "cli", "bin", "tradeplane.mjs");
-/** The manifest `npm start` runs. */
+/** The venue `npm start` runs. */
 export const EXAMPLE_VENUE = join(REPO_ROOT, "examples", "venue.yaml");
+/** The strategies `npm start` runs against it: a market maker, noise and momentum takers. */
+export const EXAMPLE_STRATEGIES = join(REPO_ROOT, "examples", "demo-strategies.yaml");
 
 const CLI_TIMEOUT_MS = 60_000;
 
@@ -19,9 +21,8 @@ export interface CliRun {
 }
 
 export interface UpOptions {
-  readonly manifest?: string;
-  /** Demo orders per second; 0 (the default here) turns the demo flow off. */
-  readonly demoRate?: number;
+  /** Files given as `-f` (default: the demo venue alone, no strategies: a quiet market). */
+  readonly manifests?: readonly string[];
   /** First of the ports local mode uses; a free range when omitted. */
   readonly portBase?: number;
 }
@@ -94,12 +95,9 @@ export class LocalVenueRun {
         this.dir,
         "up",
         "--headless",
-        "-f",
-        options.manifest ?? EXAMPLE_VENUE,
+        ...(options.manifests ?? [EXAMPLE_VENUE]).flatMap((m) => ["-f", m]),
         "--port-base",
         String(portBase),
-        "--demo-rate",
-        String(options.demoRate ?? 0),
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );

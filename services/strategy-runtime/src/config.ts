@@ -15,6 +15,24 @@ export const strategyRuntimeConfigSchema = z.object({
   orderEntry: z.string().min(1),
   /** host:port of a market-data replica. */
   marketData: z.string().min(1),
+  /**
+   * The further venues of a deployment with spec.venues (a smart order router), each by its
+   * name with its services and the file of the account's token there.
+   */
+  venues: z
+    .array(
+      z
+        .object({
+          venue: z.string().min(1),
+          orderEntry: z.string().min(1),
+          marketData: z.string().min(1),
+          tokenFile: z.string().min(1),
+        })
+        .strict(),
+    )
+    .default([]),
+  /** Where a strategy across venues writes its best-execution report (JSON), if anywhere. */
+  reportFile: z.string().min(1).optional(),
   /** This instance's name in logs and client order ids (the pod name in Kubernetes). */
   instanceId: z.string().min(1).default(hostname()),
   stopTimeoutMs: env.int(100, 120_000).default(DEFAULT_STOP_TIMEOUT_MS),

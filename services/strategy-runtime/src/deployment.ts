@@ -1,13 +1,26 @@
 import { parse as parseYaml } from "yaml";
-import { strategyDeploymentSpecSchema, type StrategyDeployment } from "@tradeplane/operator/api/v1alpha1";
-import { buildStrategy, type ParameterProblem } from "@tradeplane/strategies";
+import { strategyDeploymentSpecSchema, type StrategyDeployment } from "@tradeplane/strategy-api";
+import {
+  buildMultiVenueStrategy,
+  buildStrategy,
+  type MultiVenueStrategy,
+  type ParameterProblem,
+} from "@tradeplane/strategies";
 import type { Strategy } from "@tradeplane/sdk";
 
 export type DeploymentSpec = StrategyDeployment["spec"];
 
 /** What the runtime runs, or every problem with the spec, each with its field (`spec.<path>`). */
 export type DeploymentPlan =
-  | { readonly ok: true; readonly spec: DeploymentSpec; readonly name: string; readonly strategy: Strategy }
+  | {
+      readonly ok: true;
+      readonly spec: DeploymentSpec;
+      readonly name: string;
+      /** One venue: a strategy; several (spec.venues): a strategy with a leg per venue. */
+      readonly run:
+        | { readonly venues: "one"; readonly strategy: Strategy }
+        | { readonly venues: "several"; readonly strategy: MultiVenueStrategy };
+    }
   | { readonly ok: false; readonly problems: readonly ParameterProblem[] };
 
 /**
@@ -42,10 +55,19 @@ export function planDeployment(text: string, fallbackName: string): DeploymentPl
         { field: "spec.strategy.image", message: "an image runs its own strategy; this runtime runs built-ins" },
       ],
     };
-  const built = buildStrategy(spec.strategy.builtin, spec.strategy.parameters ?? {}, spec.instruments);
-  if (!built.ok)
-    return { ok: false, problems: built.problems.map((p) => ({ ...p, field: `spec.strategy.${p.field}` })) };
-  return { ok: true, spec, name, strategy: built.strategy };
+  const refused = (problems: readonly ParameterProblem[]): DeploymentPlan => ({
+    ok: false,
+    problems: problems.map((p) => ({ ...p, field: `spec.strategy.${p.field}` })),
+  });
+  const parameters = spec.strategy.parameters ?? {};
+  if ((spec.venues?.length ?? 0) > 0) {
+    const built = buildMultiVenueStrategy(spec.strategy.builtin, parameters, spec.instruments);
+    if (!built.ok) return refused(built.problems);
+    return { ok: true, spec, name, run: { venues: "several", strategy: built.strategy } };
+  }
+  const built = buildStrategy(spec.strategy.builtin, parameters, spec.instruments);
+  if (!built.ok) return refused(built.problems);
+  return { ok: true, spec, name, run: { venues: "one", strategy: built.strategy } };
 }
 
 /** A client order id prefix unique per run: the deployment's initials and the start time, base 36. */

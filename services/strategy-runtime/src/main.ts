@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import {
   ConfigError,
   createLogger,
@@ -9,14 +9,21 @@ import {
   startOpsServer,
   type StartedService,
 } from "@tradeplane/platform";
-import { LiveHost } from "@tradeplane/sdk";
+import { LiveHost, type Strategy } from "@tradeplane/sdk";
+import { venuesOf } from "@tradeplane/strategy-api";
 import { loadStrategyRuntimeConfig, type StrategyRuntimeConfig } from "./config.ts";
 import { clientOrderIdPrefix, planDeployment } from "./deployment.ts";
 import { registerStrategyMetrics } from "./adapters/strategy-metrics.ts";
 
 export interface StartedStrategy extends StartedService {
+  /** The host of the deployment's venue (venueRef). */
   readonly host: LiveHost;
+  /** Every venue's host, by venue name (one for a strategy on one venue). */
+  readonly hosts: ReadonlyMap<string, LiveHost>;
 }
+
+/** How often a router's best-execution report file is brought up to date, ms. */
+const REPORT_EVERY_MS = 500;
 
 function readSecret(file: string, what: string): string {
   try {
@@ -33,6 +40,7 @@ function readSecret(file: string, what: string): string {
  *  2. telemetry   logger, metrics, health
  *  3. deployment  the mounted spec (refused with the field named) and the token file
  *  4. strategy    limits, positions and open orders from the gateway; market data; Session
+ *                 (a strategy across venues: one host per venue, each with its account)
  *  5. endpoints   /metrics /healthz /readyz
  *  6. shutdown    on SIGTERM/SIGINT: the strategy stops, its open orders are cancelled
  */
@@ -53,36 +61,72 @@ export async function main(config: Readonly<StrategyRuntimeConfig>): Promise<Sta
     throw new ConfigError(
       `StrategyDeployment refused: ${plan.problems.map((p) => `${p.field}: ${p.message}`).join("; ")}`,
     );
-  const token = readSecret(config.tokenFile, "the token file");
   const registry = createMetricsRegistry("strategy-runtime", { deployment: plan.name, account: plan.spec.account });
 
-  // 4. strategy
-  const host = await LiveHost.start({
-    orderEntry: config.orderEntry,
-    marketData: config.marketData,
-    token,
-    account: plan.spec.account,
-    instruments: plan.spec.instruments,
-    strategy: plan.strategy,
-    clientOrderIdPrefix: clientOrderIdPrefix(plan.name, Date.now()),
-    log: (message, fields) => logger.info({ ...fields }, message),
+  // 4. strategy: the deployment's venue first, then each further venue with its account there
+  const venues = venuesOf(plan.spec).map((v, n) => {
+    if (n === 0)
+      return { ...v, orderEntry: config.orderEntry, marketData: config.marketData, tokenFile: config.tokenFile };
+    const at = config.venues.find((c) => c.venue === v.venue);
+    if (at === undefined)
+      throw new ConfigError(`spec.venues names ${v.venue}: the runtime's config has no services for it (venues[])`);
+    return { ...v, ...at };
   });
-  registerStrategyMetrics(registry, () => host, plan.spec.instruments);
-  const started = host;
+  const run = plan.run;
+  const hosts = new Map<string, LiveHost>();
+  const prefix = clientOrderIdPrefix(plan.name, Date.now());
   shutdown.add("strategy", async () => {
-    await started.stop(config.stopTimeoutMs);
-    logger.info({ counters: started.counters }, "strategy stopped; open orders cancelled");
+    for (const [venue, h] of hosts) {
+      await h.stop(config.stopTimeoutMs);
+      logger.info({ venue, counters: h.counters }, "strategy stopped; open orders cancelled");
+    }
   });
+  // Every venue's leg first (a strategy across venues knows its venues by them), then the hosts.
+  const reachable = (venue: string) => () => hosts.get(venue)?.reachable ?? true;
+  const strategies = new Map<string, Strategy>(
+    venues.map((v) => [v.venue, run.venues === "one" ? run.strategy : run.strategy.leg(v.venue, reachable(v.venue))]),
+  );
+  for (const v of venues) {
+    const host = await LiveHost.start({
+      orderEntry: v.orderEntry,
+      marketData: v.marketData,
+      token: readSecret(v.tokenFile, "the token file"),
+      account: v.account,
+      instruments: plan.spec.instruments,
+      strategy: strategies.get(v.venue)!,
+      clientOrderIdPrefix: prefix,
+      log: (message, fields) => logger.info({ venue: v.venue, ...fields }, message),
+    });
+    hosts.set(v.venue, host);
+  }
+  const started = hosts.get(venues[0]!.venue)!;
+  registerStrategyMetrics(registry, () => started, plan.spec.instruments);
+  if (run.venues === "several" && config.reportFile !== undefined) {
+    // The best-execution report, rewritten when it changes and once more at the end.
+    const file = config.reportFile;
+    let last = "";
+    const write = (): void => {
+      const text = JSON.stringify(run.strategy.report(), null, 2) + "\n";
+      if (text === last) return;
+      writeFileSync(file, text);
+      last = text;
+    };
+    const timer = setInterval(write, REPORT_EVERY_MS);
+    shutdown.add("report", () => {
+      clearInterval(timer);
+      write();
+    });
+  }
   health.set("strategy", "ok");
   logger.info(
-    { deployment: plan.name, account: plan.spec.account, instruments: plan.spec.instruments },
+    { deployment: plan.name, venues: venues.map((v) => `${v.account}@${v.venue}`), instruments: plan.spec.instruments },
     "strategy started",
   );
 
   // 5. endpoints
   const ops = await startOpsServer({ host: config.opsHost, port: config.opsPort, registry, health, logger });
   shutdown.add("ops", () => ops.close());
-  return { shutdown, grpcPort: 0, opsPort: ops.port, host: started };
+  return { shutdown, grpcPort: 0, opsPort: ops.port, host: started, hosts };
 }
 
 // 1. config, then run, when started as a program.

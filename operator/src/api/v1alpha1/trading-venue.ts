@@ -1,12 +1,8 @@
 import { z } from "zod";
-import {
-  INSTRUMENT_SYMBOL_MAX_LENGTH,
-  INSTRUMENT_SYMBOL_PATTERN,
-  VENUE_NAME_MAX_LENGTH,
-  VENUE_NAME_PATTERN,
-} from "@tradeplane/contracts";
+import { INSTRUMENT_SYMBOL_MAX_LENGTH, INSTRUMENT_SYMBOL_PATTERN } from "@tradeplane/contracts";
 import { DECIMAL_MAX_DIGITS, DECIMAL_PATTERN, isPositiveDecimal, parseDecimal, productInUnits } from "./decimal.ts";
 import { immutable, listMap, validations } from "./kube-schema.ts";
+import { API_VERSION, objectMetaSchema } from "@tradeplane/strategy-api/object-meta";
 import {
   deletionPolicies,
   enginePlacementSchema,
@@ -30,8 +26,8 @@ import { calendarSchema, journalSchema } from "./venue-journal.ts";
  * rule refuses what the zod rule refuses.
  */
 
-export const API_GROUP = "tradeplane.io";
-export const API_VERSION = `${API_GROUP}/v1alpha1`;
+// Shared with StrategyDeployment's schema, in the package the strategy runtime imports.
+export { API_GROUP, API_VERSION, objectMetaSchema } from "@tradeplane/strategy-api/object-meta";
 
 /** NSE equity tick sizes by price from April 2025, in paise (price unit 0.01 INR). */
 export const NSE_TICK_SCHEDULE = [
@@ -476,21 +472,6 @@ function tickAt(schedule: readonly { fromPrice: number; tickSize: number }[], pr
   for (const band of schedule) if (price >= band.fromPrice) tick = band.tickSize;
   return tick;
 }
-
-const VENUE_NAME_MESSAGE = "must be a lowercase DNS label starting with a letter (it names streams and pods)";
-
-export const objectMetaSchema = z
-  .object({
-    name: z
-      .string()
-      .max(VENUE_NAME_MAX_LENGTH, VENUE_NAME_MESSAGE)
-      .regex(VENUE_NAME_PATTERN, VENUE_NAME_MESSAGE)
-      .describe("Venue name"),
-    namespace: z.string().optional(),
-    labels: z.record(z.string(), z.string()).optional(),
-    annotations: z.record(z.string(), z.string()).optional(),
-  })
-  .loose();
 
 export const tradingVenueSchema = z.object({
   apiVersion: z.literal(API_VERSION),

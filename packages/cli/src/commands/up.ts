@@ -1,8 +1,8 @@
-import { resolve } from "node:path";
-import { venueFrom } from "@tradeplane/operator/api/v1alpha1";
+import { join, resolve } from "node:path";
+import { venuesOf, type TradingVenue } from "@tradeplane/operator/api/v1alpha1";
+import { ConfigError } from "@tradeplane/platform";
 import { CliError, EXIT } from "../errors.ts";
 import { Dashboard } from "../local/dashboard.ts";
-import { DemoFlow } from "../local/demo-flow.ts";
 import { LocalVenue } from "../local/local-venue.ts";
 import { defaultDataDir } from "../local/paths.ts";
 import { parseCount } from "../prices.ts";
@@ -14,23 +14,34 @@ export interface UpFlags {
   readonly dataDir?: string;
   readonly headless?: boolean;
   readonly portBase: string;
-  readonly demoRate: string;
 }
 
+/** Ports between the bases of two venues run at once (each takes its base and the next ones). */
+export const VENUE_PORT_SPAN = 100;
+
+/** What `up` runs without `-f`: the demo venue and the strategies that make its market. */
+export const DEFAULT_MANIFESTS = ["examples/venue.yaml", "examples/demo-strategies.yaml"] as const;
+
 /**
- * `tradeplane up`: runs the venue of a manifest on this machine until Ctrl-C (or SIGTERM),
- * then stops everything in order. The log stays in the data folder, so the next `up`
+ * `tradeplane up`: runs the venue of a manifest (or several venues, the first of them the one
+ * shown) on this machine until Ctrl-C (or SIGTERM), with the StrategyDeployments given, then
+ * stops everything in order. The log stays in the data folder, so the next `up`
  * resumes with the same books and positions.
  */
 export async function up(flags: UpFlags): Promise<void> {
-  const files = flags.file.length > 0 ? flags.file : ["examples/venue.yaml"];
+  const files = flags.file.length > 0 ? flags.file : DEFAULT_MANIFESTS;
   const loaded = files.map((f) => ({ file: f, manifests: loadManifests(f) }));
   const manifests = loaded.flatMap((l) => l.manifests);
-  const venue = venueFrom(manifests, files.join(", "));
-  const manifestPath = resolve(loaded.find((l) => l.manifests.includes(venue))!.file);
+  const venues = manifests.filter((m): m is TradingVenue => m.kind === "TradingVenue");
+  if (venues.length === 0) throw new ConfigError(`${files.join(", ")}: must hold a TradingVenue`);
+  const names = venues.map((v) => v.metadata.name);
+  if (new Set(names).size !== names.length)
+    throw new ConfigError(`${files.join(", ")}: names a TradingVenue twice (${names.join(", ")})`);
+  const venue = venues[0]!;
   const portBase = parseCount(flags.portBase, "--port-base", 1024);
-  if (portBase > 65_000) throw new CliError(EXIT.USAGE, `--port-base ${portBase}: must be at most 65000`);
-  const demoRate = parseCount(flags.demoRate, "--demo-rate", 0);
+  const lastBase = portBase + (venues.length - 1) * VENUE_PORT_SPAN;
+  if (lastBase > 65_000)
+    throw new CliError(EXIT.USAGE, `--port-base ${portBase}: must be at most ${65_000 - (lastBase - portBase)}`);
   const headless = flags.headless === true || !process.stdout.isTTY;
   // `npm start | tee log` and Ctrl-C: the terminal's SIGINT ends the reader of our output too,
   // and the next write fails with EPIPE, which Node raises as an uncaught error: `up` died
@@ -43,30 +54,45 @@ export async function up(flags: UpFlags): Promise<void> {
   const say = (line: string) => write(`[tradeplane] ${line}\n`);
   const strategies = manifests.filter((m) => m.kind === "StrategyDeployment");
   for (const s of strategies)
-    if (s.spec.venueRef.name !== venue.metadata.name)
-      say(
-        `StrategyDeployment ${s.metadata.name} names venue ${s.spec.venueRef.name}, not ${venue.metadata.name}: not run`,
-      );
+    for (const v of venuesOf(s.spec))
+      if (!names.includes(v.venue))
+        say(`StrategyDeployment ${s.metadata.name} names venue ${v.venue}, not one of ${names.join(", ")}: not run`);
+  const runnable = strategies.filter((s) => venuesOf(s.spec).every((v) => names.includes(v.venue)));
 
-  const local = new LocalVenue({
-    venue,
-    manifestPath,
-    dataDir: defaultDataDir(flags.dataDir),
-    portBase,
-    say,
-    strategies,
-    ...(headless ? { onLine: (name: string, line: string) => write(`[${name}] ${line}\n`) } : {}),
-  });
+  // Several venues (an NSE-like and a BSE-like one listing the same instruments): each its
+  // own nats-server, streams, services and data folder, on ports VENUE_PORT_SPAN apart.
+  const root = defaultDataDir(flags.dataDir);
+  const locals = venues.map(
+    (v, n) =>
+      new LocalVenue({
+        venue: v,
+        manifestPath: resolve(loaded.find((l) => l.manifests.includes(v))!.file),
+        dataDir: n === 0 ? root : join(root, "venues", v.metadata.name),
+        portBase: portBase + n * VENUE_PORT_SPAN,
+        say: n === 0 ? say : (line) => say(`${v.metadata.name}: ${line}`),
+        strategies: runnable.filter((s) => s.spec.venueRef.name === v.metadata.name),
+        extraAccounts: runnable.flatMap((s) =>
+          (s.spec.venues ?? [])
+            .filter((x) => x.venueRef.name === v.metadata.name)
+            .map((x) => ({ name: x.account, limits: s.spec.limits })),
+        ),
+        ...(headless
+          ? {
+              onLine: (name: string, line: string) =>
+                write(`[${n === 0 ? name : `${v.metadata.name}/${name}`}] ${line}\n`),
+            }
+          : {}),
+      }),
+  );
+  const local = locals[0]!;
 
   let stopping: Promise<void> | undefined;
-  let flow: DemoFlow | undefined;
   let dashboard: Dashboard | undefined;
   const stop = (signal: string) => {
     stopping ??= (async () => {
       dashboard?.stop();
-      flow?.stop();
       say(`${signal}: stopping the venue (its log stays in ${local.dirs.root})`);
-      await local.stop();
+      for (const l of locals) await l.stop();
       say("stopped");
     })();
     return stopping;
@@ -82,12 +108,22 @@ export async function up(flags: UpFlags): Promise<void> {
 
   let state;
   try {
-    state = await local.start();
+    const states = [];
+    for (const l of locals) states.push(await l.start());
+    const peers = new Map(states.map((s) => [s.venue, s]));
+    for (const l of locals) l.startStrategies(peers);
+    state = states[0]!;
   } catch (err) {
-    await local.stop().catch(() => undefined);
+    for (const l of locals) await l.stop().catch(() => undefined);
     throw err;
   }
 
+  for (const l of locals.slice(1)) {
+    const s = l.state!;
+    say(
+      `venue "${s.venue}" is up too: order entry ${s.endpoints.orderEntry}, market data ${s.endpoints.marketData}; its tokens and endpoints are in ${l.dirs.state} (tradeplane --data-dir ${l.dirs.root} ...)`,
+    );
+  }
   const e = state.endpoints;
   say(`venue "${state.venue}" is up`);
   say(`  order entry (gRPC)   ${e.orderEntry}     tradeplane.v1.OrderEntry, RiskAdmin`);
@@ -104,13 +140,11 @@ export async function up(flags: UpFlags): Promise<void> {
     `  tokens and endpoints are in ${local.dirs.state}; try: npx tradeplane book ${venue.spec.instruments[0]!.symbol}`,
   );
 
-  if (demoRate > 0) {
-    flow = new DemoFlow(venue, state, demoRate);
-    flow.start();
-    say(`demo order flow: ${demoRate} orders/s from accounts demo-mm and demo-taker (--demo-rate 0 turns it off)`);
-  }
+  const running = runnable.filter((s) => !s.spec.paused);
+  if (running.length === 0)
+    say(`no strategies: the market is quiet until you trade (${DEFAULT_MANIFESTS[1]} runs the demo's)`);
   if (!headless) {
-    dashboard = new Dashboard(venue, state, flow, () => local.services());
+    dashboard = new Dashboard(venue, state, () => locals.flatMap((l) => l.services()));
     dashboard.start();
   }
   await stopped;

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import { parseManifests, partitionCount, type Manifest } from "@tradeplane/operator/api/v1alpha1";
+import { parseManifests, partitionCount, venuesOf, type Manifest } from "@tradeplane/operator/api/v1alpha1";
 import { ConfigError } from "@tradeplane/platform";
-import { buildStrategy } from "@tradeplane/strategies";
+import { strategyProblemsOf } from "@tradeplane/strategies";
 import { CliError, EXIT } from "../errors.ts";
 import { printResult } from "../output.ts";
 
@@ -25,9 +25,13 @@ export function loadManifests(file: string): Manifest[] {
 /** A StrategyDeployment's built-in strategy with unknown or invalid parameters, each field named. */
 export function strategyProblems(m: Manifest, file: string): { path: string; message: string }[] {
   if (m.kind !== "StrategyDeployment" || m.spec.strategy.builtin === undefined) return [];
-  const built = buildStrategy(m.spec.strategy.builtin, m.spec.strategy.parameters ?? {}, m.spec.instruments);
-  if (built.ok) return [];
-  return built.problems.map((p) => ({
+  const problems = strategyProblemsOf(
+    m.spec.strategy.builtin,
+    m.spec.strategy.parameters ?? {},
+    m.spec.instruments,
+    (m.spec.venues?.length ?? 0) > 0,
+  );
+  return problems.map((p) => ({
     path: `${file}: StrategyDeployment ${m.metadata.name}: spec.strategy.${p.field}`,
     message: p.message,
   }));
@@ -38,7 +42,9 @@ export function validate(file: string, json: boolean): void {
   const lines = manifests.map((m) =>
     m.kind === "TradingVenue"
       ? `TradingVenue ${m.metadata.name}: ${m.spec.instruments.length} instruments on ${partitionCount(m.spec)} partition(s)`
-      : `StrategyDeployment ${m.metadata.name}: ${m.spec.account} on venue ${m.spec.venueRef.name}`,
+      : `StrategyDeployment ${m.metadata.name}: ${venuesOf(m.spec)
+          .map((v) => `${v.account} on venue ${v.venue}`)
+          .join(", ")}`,
   );
   printResult(json, { valid: true, resources: manifests }, `${file} is valid\n  ${lines.join("\n  ")}`);
 }

@@ -4,7 +4,6 @@ import { MarketDataClient, Side, type GetSnapshotResponse, type Trade } from "@t
 import type { TradingVenue } from "@tradeplane/operator/api/v1alpha1";
 import { formatPrice, formatTime } from "../format.ts";
 import { COMPACT } from "../output.ts";
-import type { DemoFlow } from "./demo-flow.ts";
 import type { LocalState } from "./state.ts";
 
 interface ServiceStatus {
@@ -15,28 +14,22 @@ interface ServiceStatus {
 
 /**
  * The live terminal view of local mode: top of book and last trade per instrument (from the
- * market-data service, like any client), the latest trades, the demo flow's order rate and
- * round-trip latency, and the supervised services. Redrawn every second.
+ * market-data service, like any client), the latest trades and the venue's trade rate, and
+ * the supervised services, strategies among them. Redrawn every second.
  */
 export class Dashboard {
   private readonly client: MarketDataClient;
   private timer: NodeJS.Timeout | undefined;
-  private lastSubmitted = 0;
+  /** Trades printed across the instruments at the last redraw, for the rate. */
+  private lastTrades: number | undefined;
   private lastAt = Date.now();
   private readonly venue: TradingVenue;
   private readonly state: LocalState;
-  private readonly flow: DemoFlow | undefined;
   private readonly services: () => readonly ServiceStatus[];
 
-  constructor(
-    venue: TradingVenue,
-    state: LocalState,
-    flow: DemoFlow | undefined,
-    services: () => readonly ServiceStatus[],
-  ) {
+  constructor(venue: TradingVenue, state: LocalState, services: () => readonly ServiceStatus[]) {
     this.venue = venue;
     this.state = state;
-    this.flow = flow;
     this.services = services;
     this.client = new MarketDataClient(state.endpoints.marketData, credentials.createInsecure());
   }
@@ -131,14 +124,20 @@ export class Dashboard {
       ]);
 
     const now = Date.now();
-    const submitted = this.flow?.submitted ?? 0;
-    const rate = ((submitted - this.lastSubmitted) * 1000) / Math.max(1, now - this.lastAt);
-    this.lastSubmitted = submitted;
+    const printed = snapshots.reduce((sum, s) => sum + (s?.stats?.tradeCount ?? 0), 0);
+    const rate =
+      this.lastTrades === undefined ? 0 : ((printed - this.lastTrades) * 1000) / Math.max(1, now - this.lastAt);
+    this.lastTrades = printed;
     this.lastAt = now;
-    const lat = this.flow?.latency();
-    const services = this.services()
-      .map((s) => `${s.name} ${s.running ? "up" : "DOWN"}${s.restarts > 0 ? ` (${s.restarts} restarts)` : ""}`)
+    const status = (s: ServiceStatus) =>
+      `${s.name} ${s.running ? "up" : "DOWN"}${s.restarts > 0 ? ` (${s.restarts} restarts)` : ""}`;
+    const all = this.services();
+    const isStrategy = (s: ServiceStatus) => s.name.startsWith("strategy-");
+    const services = all
+      .filter((s) => !isStrategy(s))
+      .map(status)
       .join("   ");
+    const strategies = all.filter(isStrategy).map(status).join("   ");
     const e = this.state.endpoints;
     return [
       `Tradeplane local venue "${this.state.venue}"   order entry ${e.orderEntry}   market data ${e.marketData}   websocket ${e.marketDataWs}`,
@@ -149,9 +148,8 @@ export class Dashboard {
       "latest trades",
       trades.length === 0 ? "(none yet)" : tape.toString(),
       "",
-      this.flow === undefined
-        ? "demo flow off"
-        : `demo flow: ${rate.toFixed(0)} orders/s   round trip p50 ${lat!.p50.toFixed(2)} ms  p99 ${lat!.p99.toFixed(2)} ms  max ${lat!.max.toFixed(2)} ms   fills ${this.flow.fills}   rejects ${this.flow.rejected}`,
+      `market: ${printed} trades, ${rate.toFixed(1)} trades/s`,
+      `strategies: ${strategies === "" ? "none (the market trades only when you do)" : strategies}`,
       "",
       "Ctrl-C stops the venue; `npm start` again resumes it from its log.",
       "",

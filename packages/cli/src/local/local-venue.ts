@@ -24,7 +24,7 @@ import { dataDir, PROJECT_ROOT, serviceMain, type DataDir } from "./paths.ts";
 import { newToken, readState, writeState, type LocalState } from "./state.ts";
 import { Supervisor } from "./supervisor.ts";
 
-/** Accounts local mode creates: one for you, two for the demo order flow. */
+/** Accounts local mode creates whatever it runs: one for you, two for your own scripts and tests. */
 export const DEMO_ACCOUNTS = ["alice", "demo-mm", "demo-taker"] as const;
 
 export interface LocalVenueOptions {
@@ -38,6 +38,11 @@ export interface LocalVenueOptions {
   readonly say: (line: string) => void;
   /** StrategyDeployments to run against the venue, each with its own account and token. */
   readonly strategies?: readonly StrategyDeployment[];
+  /**
+   * Accounts of strategies run by another venue that trade here too (their spec.venues),
+   * provisioned with the deployment's limits and a token.
+   */
+  readonly extraAccounts?: readonly { readonly name: string; readonly limits: StrategyDeployment["spec"]["limits"] }[];
 }
 
 /**
@@ -119,11 +124,12 @@ export class LocalVenue {
         ...(fix ? { fix: at(ports.fix), fixOps: `http://${at(ports.fixOps)}` } : {}),
         ...(journal ? { journal: at(ports.journalGrpc), journalOps: `http://${at(ports.journalOps)}` } : {}),
       },
-      // The demo accounts, those of the strategies given, and those the spec's FIX sessions trade.
+      // The accounts for you, those of the strategies given, and those the spec's FIX sessions trade.
       accounts: [
         ...new Set([
           ...DEMO_ACCOUNTS,
           ...strategies.map((s) => s.spec.account),
+          ...(this.options.extraAccounts ?? []).map((a) => a.name),
           ...venue.spec.fix.sessions.map((s) => s.account),
         ]),
       ].map((account) => ({
@@ -163,7 +169,10 @@ export class LocalVenue {
     const kv = await new Kvm(this.nc).open(accountsBucket(name));
     for (const { name: account, token } of state.accounts) {
       // A strategy's account starts with the limits of its StrategyDeployment.
-      const limits = strategies.find((s) => s.spec.account === account)?.spec.limits ?? {};
+      const limits =
+        strategies.find((s) => s.spec.account === account)?.spec.limits ??
+        this.options.extraAccounts?.find((a) => a.name === account)?.limits ??
+        {};
       if ((await kv.get(`account.${account}`)) === null)
         await putAccount(kv, {
           name: account,
@@ -193,24 +202,12 @@ export class LocalVenue {
       host,
       ports,
     };
-    const node = process.execPath;
     this.supervisor = new Supervisor({
       ...(this.options.onLine !== undefined ? { onLine: this.options.onLine } : {}),
       onCrash: (service, code, signal, delayMs) =>
         say(`${service} exited (code ${code}, signal ${signal}); restarting in ${delayMs} ms`),
     });
-    const run = (service: string, main: string, config: object) => {
-      const file = join(this.dirs.configs, `${service}.json`);
-      writeFileSync(file, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
-      this.supervisor!.start({
-        name: service,
-        command: node,
-        args: [main],
-        env: { TP_CONFIG_FILE: file, TP_INSTANCE_ID: `local-${service}` },
-        cwd: PROJECT_ROOT,
-        logFile: join(this.dirs.logs, `${service}.log`),
-      });
-    };
+    const run = (service: string, main: string, config: object) => this.run(service, main, config);
     for (const p of partitions) run(`engine-${p}`, serviceMain("matching"), engineServiceConfig(venue, p, placement));
     run("risk", serviceMain("risk"), riskGatewayConfig(venue, placement));
     run("market-data", serviceMain("market-data"), marketDataConfig(venue, placement));
@@ -236,28 +233,71 @@ export class LocalVenue {
       ...(state.endpoints.journalOps !== undefined ? [["journal", state.endpoints.journalOps] as const] : []),
     ]);
 
-    // 6. the strategies: the spec and the token as files, as a pod mounts them
+    return state;
+  }
+
+  /**
+   * 6. The strategies of this venue: the spec and the token as files, as a pod mounts them.
+   * A strategy across venues also gets each further venue's services and its token there,
+   * from `peers` (the other venues local mode runs, by name).
+   */
+  startStrategies(peers: ReadonlyMap<string, LocalState> = new Map()): void {
+    const state = this.state!;
+    const strategies = (this.options.strategies ?? []).filter((s) => s.spec.venueRef.name === state.venue);
+    const write = (file: string, text: string) => writeFileSync(file, text, { mode: 0o600 });
     for (const s of strategies) {
       if (s.spec.paused) {
-        say(`StrategyDeployment ${s.metadata.name} is paused: not started`);
+        this.options.say(`StrategyDeployment ${s.metadata.name} is paused: not started`);
         continue;
       }
       const base = join(this.dirs.configs, `strategy-${s.metadata.name}`);
-      writeFileSync(`${base}.spec.json`, JSON.stringify(s, null, 2) + "\n", { mode: 0o600 });
-      writeFileSync(`${base}.token`, state.accounts.find((a) => a.name === s.spec.account)!.token + "\n", {
-        mode: 0o600,
+      write(`${base}.spec.json`, JSON.stringify(s, null, 2) + "\n");
+      write(`${base}.token`, state.accounts.find((a) => a.name === s.spec.account)!.token + "\n");
+      const venues = (s.spec.venues ?? []).map((v) => {
+        const peer = peers.get(v.venueRef.name);
+        if (peer === undefined)
+          throw new UnavailableError(
+            `StrategyDeployment ${s.metadata.name} trades on venue ${v.venueRef.name}: give its TradingVenue manifest too (-f)`,
+          );
+        const tokenFile = `${base}.${v.venueRef.name}.token`;
+        write(tokenFile, peer.accounts.find((a) => a.name === v.account)!.token + "\n");
+        return {
+          venue: v.venueRef.name,
+          orderEntry: peer.endpoints.orderEntry,
+          marketData: peer.endpoints.marketData,
+          tokenFile,
+        };
       });
-      run(`strategy-${s.metadata.name}`, serviceMain("strategy-runtime"), {
+      mkdirSync(this.dirs.reports, { recursive: true, mode: 0o700 });
+      this.run(`strategy-${s.metadata.name}`, serviceMain("strategy-runtime"), {
         specFile: `${base}.spec.json`,
         tokenFile: `${base}.token`,
         orderEntry: state.endpoints.orderEntry,
         marketData: state.endpoints.marketData,
-        opsHost: host,
+        venues,
+        ...(venues.length > 0 ? { reportFile: join(this.dirs.reports, `${s.metadata.name}.json`) } : {}),
+        opsHost: "127.0.0.1",
         opsPort: 0,
       });
-      say(`StrategyDeployment ${s.metadata.name} runs as strategy-${s.metadata.name} (account ${s.spec.account})`);
+      const where = [`${s.spec.account}`, ...(s.spec.venues ?? []).map((v) => `${v.account} on ${v.venueRef.name}`)];
+      this.options.say(
+        `StrategyDeployment ${s.metadata.name} runs as strategy-${s.metadata.name} (account ${where.join(", ")})`,
+      );
     }
-    return state;
+  }
+
+  /** One supervised service from its configuration file. */
+  private run(service: string, main: string, config: object): void {
+    const file = join(this.dirs.configs, `${service}.json`);
+    writeFileSync(file, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
+    this.supervisor!.start({
+      name: service,
+      command: process.execPath,
+      args: [main],
+      env: { TP_CONFIG_FILE: file, TP_INSTANCE_ID: `local-${service}` },
+      cwd: PROJECT_ROOT,
+      logFile: join(this.dirs.logs, `${service}.log`),
+    });
   }
 
   private async waitReady(services: readonly (readonly [string, string])[], timeoutMs = 60_000): Promise<void> {

@@ -23,6 +23,8 @@ export interface DataDir {
   readonly state: string;
   /** The journal's embedded PGlite database (when the spec enables the journal). */
   readonly journal: string;
+  /** Best-execution reports of the strategies across venues (JSON, one per deployment). */
+  readonly reports: string;
 }
 
 export function dataDir(root: string): DataDir {
@@ -35,6 +37,7 @@ export function dataDir(root: string): DataDir {
     secrets: join(abs, "secrets"),
     state: join(abs, "local.json"),
     journal: join(abs, "journal"),
+    reports: join(abs, "reports"),
   };
 }
 

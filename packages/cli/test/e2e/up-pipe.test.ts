@@ -41,7 +41,7 @@ describe("tradeplane up with its output piped", () => {
     const portBase = await freePort();
     const child = spawn(
       process.execPath,
-      [BIN, "--data-dir", dir, "up", "--headless", "-f", manifest, "--port-base", String(portBase), "--demo-rate", "0"],
+      [BIN, "--data-dir", dir, "up", "--headless", "-f", manifest, "--port-base", String(portBase)],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

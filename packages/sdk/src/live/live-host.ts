@@ -41,6 +41,11 @@ export interface LiveHostOptions {
   /** First reconnect delay, ms (doubles up to 5 s). */
   readonly retryMs?: number;
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
+  /**
+   * The strategy's clock, ms (default: the wall clock): `ctx.now()`, its timers and its
+   * order rate run on it. A test drives a strategy's schedule by advancing it.
+   */
+  readonly clock?: () => number;
 }
 
 const HEARTBEAT_MS = 1_000;
@@ -72,6 +77,7 @@ export class LiveHost {
   private subscription: ResilientSubscription | undefined;
   private session: ClientDuplexStream<SessionRequest, SessionResponse> | undefined;
   private sessionOpen = false;
+  private sessionLost = false;
   private outSeq = 0;
   private outbox: OrderRequest[] = [];
   private flushScheduled = false;
@@ -99,9 +105,10 @@ export class LiveHost {
     this.metadata = new Metadata();
     this.metadata.set("authorization", `Bearer ${options.token}`);
     this.retryMs = options.retryMs ?? 250;
+    const clock = options.clock ?? Date.now;
     this.market = new LiveMarket(
       instruments.instruments.filter((i) => options.instruments.includes(i.symbol)),
-      () => Date.now(),
+      clock,
     );
     this.driver = new StrategyDriver({
       account: options.account,
@@ -109,7 +116,7 @@ export class LiveHost {
       orders: { send: (r) => this.enqueue(r) },
       market: this.market,
       limits: limits.effective,
-      clock: () => Date.now(),
+      clock,
       clientOrderIdPrefix: options.clientOrderIdPrefix,
       ...(options.log !== undefined ? { log: options.log } : {}),
     });
@@ -134,12 +141,21 @@ export class LiveHost {
       host.subscribe();
       host.openSession();
       host.driver.start();
-      host.timers.push(setInterval(() => host.driver.advance(Date.now()), options.tickMs ?? 10));
+      const clock = options.clock ?? Date.now;
+      host.timers.push(setInterval(() => host.driver.advance(clock()), options.tickMs ?? 10));
       return host;
     } finally {
       oe.close();
       md.close();
     }
+  }
+
+  /**
+   * False from the moment the order-entry Session is lost until it is open again (the
+   * gateway is unreachable); true while the first one opens, since requests wait for it.
+   */
+  get reachable(): boolean {
+    return !this.sessionLost;
   }
 
   get counters(): DriverCounters {
@@ -205,6 +221,7 @@ export class LiveHost {
       switch (msg.$case) {
         case "opened":
           this.sessionOpen = true;
+          this.sessionLost = false;
           this.retryMs = this.options.retryMs ?? 250;
           this.scheduleFlush();
           return;
@@ -235,6 +252,7 @@ export class LiveHost {
       this.session = undefined;
       this.sessionOpen = false;
       if (this.stopped) return;
+      this.sessionLost = true;
       if (err?.code !== undefined && FATAL.has(err.code)) {
         this.options.log?.("order entry refused the session", { code: err.code, message: err.message });
         return;

@@ -148,6 +148,8 @@ export class StrategyDriver {
     if (ack.accepted) return;
     this.state.refused(ack.clientOrderId);
     this.counters.refusedByGateway++;
+    if (this.running)
+      this.dispatch(() => this.options.strategy.onRequestRefused?.(this.ctx, ack.clientOrderId, ack.rejectReason));
     this.options.log?.("request refused by the gateway", {
       clientOrderId: ack.clientOrderId,
       reason: rejectReasonToJSON(ack.rejectReason),

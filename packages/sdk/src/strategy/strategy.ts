@@ -105,6 +105,11 @@ export interface Strategy {
   /** A report about one of the account's orders, after the local state took it in. */
   onExecutionReport?(ctx: StrategyContext, report: ExecutionReport): void;
   onTimer?(ctx: StrategyContext, name: string): void;
+  /**
+   * The gateway refused a request before its log (an ack, so no execution report follows):
+   * `clientOrderId` is the request's, `reason` a RejectReason.
+   */
+  onRequestRefused?(ctx: StrategyContext, clientOrderId: string, reason: number): void;
   /** The host is stopping; the driver cancels every working order after this returns. */
   onStop?(ctx: StrategyContext): void;
 }
