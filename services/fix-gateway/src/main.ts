@@ -125,7 +125,7 @@ export async function main(config: Readonly<FixGatewayConfig>): Promise<StartedF
   });
   const acceptor = new FixAcceptor({
     sessions,
-    openStore: (id) => new SessionStore(kv, id),
+    openStore: (id) => new SessionStore(kv, id, { nc, bucket: fixSessionsBucket(config.venue) }),
     application: router,
     logger,
     metrics,

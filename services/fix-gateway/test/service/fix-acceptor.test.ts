@@ -52,7 +52,7 @@ async function startAcceptor(tls?: { cert: Buffer; key: Buffer }): Promise<{ acc
   const kv = await new Kvm(nc).open(fixSessionsBucket(VENUE));
   const acceptor = new FixAcceptor({
     sessions,
-    openStore: (id) => new SessionStore(kv, id),
+    openStore: (id) => new SessionStore(kv, id, { nc, bucket: fixSessionsBucket(VENUE) }),
     application: echo,
     logger,
     tickMs: 100,
@@ -69,6 +69,10 @@ describe("FixAcceptor over TCP with the session state in JetStream", () => {
     expect(await client.waitFor((f) => f[35] === "A")).toMatchObject({ 34: "1", 141: "Y" });
     client.send("D", "11=ord-1");
     expect(await client.waitFor((f) => f[35] === "8")).toMatchObject({ 34: "2", 11: "ord-1" });
+    // Stored before it was sent: the message is in the bucket by the time the client has it.
+    const kv = await new Kvm(nc).open(fixSessionsBucket(VENUE));
+    const { generation } = (await kv.get("client-a.state"))!.json<{ generation: number }>();
+    expect((await kv.get(`client-a.g${generation}.2`))?.string()).toContain("\x0111=ord-1\x01");
     client.send("D", "11=ord-2");
     await client.waitFor((f) => f[11] === "ord-2");
     client.send("5");
@@ -89,6 +93,28 @@ describe("FixAcceptor over TCP with the session state in JetStream", () => {
     client.send("5");
     expect(await client.waitFor((f) => f[35] === "5")).toBeDefined();
     await client.waitClosed();
+    await acceptor.close();
+  });
+
+  it("sends nothing of a turn it could not store, and disconnects", async () => {
+    const kvm = new Kvm(nc);
+    const bucket = `fixtest_broken_${Date.now()}`;
+    const broken = await kvm.create(bucket);
+    const acceptor = new FixAcceptor({
+      sessions,
+      openStore: (id) => new SessionStore(broken, id, { nc, bucket }),
+      application: echo,
+      logger,
+      tickMs: 100,
+    });
+    const port = await acceptor.listen("127.0.0.1", 0);
+    const client = await FixClient.connect(port);
+    client.send("A", "98=0|108=30|141=Y");
+    await client.waitFor((f) => f[35] === "A");
+    await broken.destroy(); // the store goes away under the logged-on session
+    client.send("D", "11=never-stored");
+    await client.waitClosed();
+    expect(client.received.some((f) => f[11] === "never-stored")).toBe(false);
     await acceptor.close();
   });
 
