@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { createServer as createTlsServer, type TlsOptions } from "node:tls";
+import { createServer as createTlsServer, TLSSocket, type TlsOptions } from "node:tls";
 import type { Logger } from "@tradeplane/platform";
 import type { FixEncoder } from "../domain/fix-encoder.ts";
 import type { FixMessage } from "../domain/fix-message.ts";
@@ -13,6 +13,11 @@ export interface AcceptorSession {
   /** Name used in the store's keys, logs and metrics. */
   readonly id: string;
   readonly settings: SessionSettings;
+  /**
+   * When set, the session logs on only over TLS with a client certificate the acceptor
+   * verified (against `tls.ca`) whose subject CN is this.
+   */
+  readonly clientCertSubject?: string;
 }
 
 /** What the application layer (order entry) sees of a logged-on session. */
@@ -45,7 +50,11 @@ export interface FixAcceptorDeps {
   readonly application: ApplicationHandler;
   readonly logger: Logger;
   readonly metrics?: AcceptorMetrics;
-  /** TLS: key and certificate (and CA to ask for client certificates); plain TCP when absent. */
+  /**
+   * TLS: key and certificate; with `ca`, clients are asked for a certificate (optional:
+   * one that does not verify against `ca` is refused, none at all is fine for sessions
+   * that do not name a clientCertSubject). Plain TCP when absent.
+   */
   readonly tls?: TlsOptions;
   readonly clock?: () => number;
   /** Timer period for heartbeats and timeouts, in ms. */
@@ -84,7 +93,15 @@ export class FixAcceptor {
   /** Listens; returns the port (0 picks a free one). */
   async listen(host: string, port: number): Promise<number> {
     const onSocket = (socket: Socket) => this.accept(socket);
-    const server = this.deps.tls ? createTlsServer(this.deps.tls, onSocket) : createServer(onSocket);
+    const tls = this.deps.tls;
+    const server =
+      tls === undefined
+        ? createServer(onSocket)
+        : createTlsServer(
+            // Verified by hand per connection (see verifiedPeer): a client without a certificate may still trade a session that asks for none.
+            tls.ca === undefined ? tls : { ...tls, requestCert: true, rejectUnauthorized: false },
+            onSocket,
+          );
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -116,6 +133,15 @@ export class FixAcceptor {
 
   private accept(socket: Socket): void {
     socket.setNoDelay(true);
+    if (socket instanceof TLSSocket && !socket.authorized && socket.getPeerCertificate().subject !== undefined) {
+      // Presented a certificate that does not verify against our CA: never a session's client.
+      this.deps.logger.info(
+        { remote: socket.remoteAddress, reason: String(socket.authorizationError) },
+        "FIX connection refused: client certificate not trusted",
+      );
+      socket.destroy();
+      return;
+    }
     this.sockets.add(socket);
     const conn = new Connection(this, socket, this.deps);
     socket.on("close", () => {
@@ -251,6 +277,10 @@ class Connection implements SessionLink {
     if (m.msgType !== MsgType.Logon) return this.drop("first message is not a Logon");
     const session = this.acceptor.claim(m, this);
     if (session === undefined) return this.drop("unknown CompIDs or session already connected");
+    if (session.clientCertSubject !== undefined && verifiedPeer(this.socket) !== session.clientCertSubject) {
+      this.acceptor.release(session.id, this);
+      return this.drop(`session ${session.id} requires its client certificate`);
+    }
     this.id = session.id;
     this.loading = true;
     const store = this.deps.openStore(session.id);
@@ -390,6 +420,13 @@ class Connection implements SessionLink {
     this.ended = true;
     this.socket.destroy();
   }
+}
+
+/** The subject CN of the client certificate this TLS connection verified; undefined otherwise. */
+export function verifiedPeer(socket: Socket): string | undefined {
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
+  const cn: unknown = socket.getPeerCertificate().subject?.CN;
+  return typeof cn === "string" && cn !== "" ? cn : undefined;
 }
 
 /** MsgType of an encoded message (the field after 8= and 9=), for metrics. */
