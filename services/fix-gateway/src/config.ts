@@ -72,7 +72,14 @@ export const fixGatewayConfigSchema = z
     opsHost: z.string().default("0.0.0.0"),
     opsPort: env.int(0, 65_535).default(DEFAULT_OPS_PORT),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    tracing: z.enum(["none", "console", "memory"]).default("none"),
+    tracing: z.enum(["none", "console", "memory", "otlp"]).default("none"),
+    /** OTLP/HTTP traces URL when tracing is "otlp". */
+    otlpEndpoint: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .optional(),
+    /** Share of FIX order requests that start a trace (each one its root), 0..1. */
+    traceSampleRatio: z.coerce.number().min(0).max(1).optional(),
   })
   .refine((c) => c.fixTls?.caFile !== undefined || c.sessions.every((s) => s.clientCertSubject === undefined), {
     message: "a session with clientCertSubject needs fixTls.caFile (the CA its certificates are verified against)",

@@ -13,6 +13,7 @@ import {
   createMetricsRegistry,
   Health,
   initTelemetry,
+  tracingSettingsOf,
   runService,
   Shutdown,
   startOpsServer,
@@ -57,7 +58,7 @@ export async function main(config: Readonly<FixGatewayConfig>): Promise<StartedF
     base: { venue: config.venue, instance: config.instanceId },
   });
   const registry = createMetricsRegistry("fix-gateway", { venue: config.venue });
-  const telemetry = initTelemetry("tradeplane-fix-gateway", config.tracing);
+  const telemetry = initTelemetry("tradeplane-fix-gateway", tracingSettingsOf(config));
   const health = new Health();
   health.register("nats");
   health.register("instruments");
