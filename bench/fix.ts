@@ -223,7 +223,10 @@ async function dTo8(rate: number, seconds: number) {
     const sentAt = new Map<string, bigint>();
     let acked = 0;
     let rejected = 0;
+    let businessRejects = 0;
     client.onMessage = (f) => {
+      // OrderEntry did not answer in time (or refused the principal): the order is not acknowledged.
+      if (f[35] === "j") businessRejects++;
       if (f[35] !== "8") return;
       const t0 = sentAt.get(f[11]!);
       if (t0 === undefined) return;
@@ -257,12 +260,14 @@ async function dTo8(rate: number, seconds: number) {
     const sendSeconds = (performance.now() - t0) / 1000;
     const deadline = Date.now() + 30_000;
     while (sentAt.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    const ms = (us: number) => Math.round(us / 10) / 100;
+    // No latency at all when no measured order was acknowledged: null, never 0.
+    const ms = (us: number) => (histogram.total === 0 ? null : Math.round(us / 10) / 100);
     return {
       orders: measured,
       ratePerSec: Math.round(measured / sendSeconds),
       acked,
       rejected,
+      businessRejects,
       unanswered: sentAt.size,
       p50Ms: ms(histogram.quantile(0.5)),
       p99Ms: ms(histogram.quantile(0.99)),
