@@ -360,7 +360,9 @@ class Connection implements SessionLink {
   private scheduleTurn(): void {
     if (this.turnScheduled) return;
     this.turnScheduled = true;
-    process.nextTick(() => this.endTurn());
+    // After the event loop's I/O phase: every answer and message that phase brought (many at
+    // a high rate) is one turn, one commit and one write.
+    setImmediate(() => this.endTurn());
   }
 
   /**

@@ -21,9 +21,9 @@ export interface StorePublisher {
  * session where it was:
  *   `<session>.state`              {"generation","nextSenderSeq","nextTargetSeq"}
  *   `<session>.g<gen>.<seq>`       the message we sent with that MsgSeqNum
- * Work is grouped in turns: the messages of a turn are published at once without waiting
- * for each (a core NATS publish to the key's subject: no request, no reply inbox), and
- * commit() ends the turn with one acknowledged put of the state. JetStream stores what one
+ * Work is grouped in turns: commit() publishes the turn's messages without waiting for each
+ * (a core NATS publish to the key's subject: no request, no reply inbox) and ends the turn
+ * with one acknowledged put of the state. JetStream stores what one
  * connection publishes to one stream in order, so that acknowledgement means every message
  * of the turn is stored too: the acceptor writes a turn's messages to the socket only after
  * it (a message is stored before it is sent, so a resend after any crash finds it), and a
@@ -36,6 +36,8 @@ export class SessionStore {
   private state: StoredState = { generation: 0, nextSenderSeq: 1, nextTargetSeq: 1 };
   private chain: Promise<unknown> = Promise.resolve();
   private dirty = false;
+  /** The turn's messages not yet published: subject, bytes, subject, bytes, ... */
+  private readonly pending: (string | Uint8Array)[] = [];
   private failed: unknown;
   /** Why the purge of an old generation failed (its keys stay until the bucket's limits remove them). */
   purgeFailed: unknown;
@@ -56,11 +58,11 @@ export class SessionStore {
     return { nextSenderSeq: this.state.nextSenderSeq, nextTargetSeq: this.state.nextTargetSeq };
   }
 
-  /** A message we sent (not changed afterwards: it is published as it is). Durable once the turn's commit() resolves. */
+  /** A message we send (not changed afterwards: it is published as it is, at the turn's commit()). Durable once that resolves. */
   storeSent(seq: number, bytes: Uint8Array): void {
     const key = `${this.session}.g${this.state.generation}.${seq}`;
     this.dirty = true;
-    if (this.publisher !== undefined) this.publisher.nc.publish(`$KV.${this.publisher.bucket}.${key}`, bytes);
+    if (this.publisher !== undefined) this.pending.push(`$KV.${this.publisher.bucket}.${key}`, bytes);
     else this.enqueue(this.kv.put(key, Uint8Array.from(bytes)));
   }
 
@@ -77,6 +79,12 @@ export class SessionStore {
   commit(): Promise<void> {
     if (this.dirty) {
       this.dirty = false;
+      // Published together with the state's put, so NATS sends the turn in one socket write.
+      const { pending, publisher } = this;
+      if (publisher !== undefined)
+        for (let i = 0; i < pending.length; i += 2)
+          publisher.nc.publish(pending[i] as string, pending[i + 1] as Uint8Array);
+      pending.length = 0;
       this.enqueue(this.kv.put(`${this.session}.state`, JSON.stringify(this.state)));
     }
     return this.chain.then(() => {
@@ -98,7 +106,8 @@ export class SessionStore {
 
   /** The stored messages from..to (at most MAX_RESEND_MESSAGES, the newest). */
   async sent(from: number, to: number): Promise<Map<number, Uint8Array>> {
-    await this.chain;
+    await this.commit(); // messages of the turn under way are read back too
+
     const out = new Map<number, Uint8Array>();
     const first = Math.max(from, to - MAX_RESEND_MESSAGES + 1);
     const gets: Promise<void>[] = [];

@@ -136,10 +136,11 @@ export class FixParser {
       while ((c = buf[p]!) !== EQ && c !== SOH) {
         sum += c;
         const d = c - ZERO;
-        if (d < 0 || d > 9 || p - fieldStart >= 9) bad = true;
+        if (d < 0 || d > 9) bad = true;
         else tag = tag * 10 + d;
         p++;
       }
+      if (p - fieldStart > 9) bad = true; // a tag has at most 9 digits
       if (bad || p === fieldStart || c !== EQ) {
         this.flag(SessionRejectReason.InvalidTagNumber, bad ? 0 : tag);
         while ((c = buf[p]!) !== SOH) {
