@@ -9,7 +9,7 @@
 // included). --venue 0 skips (2).
 //   npm run -s bench:fix -- [--messages 2000000] [--rate 2000] [--seconds 10]
 // Last line: {"codecMsgsPerSec":X,"jspurefixCodecMsgsPerSec":Y,...,"p50Ms":..,"p99Ms":..}
-import { FixEncoder } from "@tradeplane/fix-gateway/domain/fix-encoder";
+import { encodeFields, FixEncoder } from "@tradeplane/fix-gateway/domain/fix-encoder";
 import { FixParser, ParseStatus } from "@tradeplane/fix-gateway/domain/fix-parser";
 import { jspurefixCodec } from "./support/jspurefix-codec.ts";
 import { numericFlags } from "./support/venue.ts";
@@ -66,8 +66,23 @@ const execBytes = Buffer.from(
     .finish(),
 );
 
-/** Our codec: every field read into a value, the message written back from the values. */
+/**
+ * Our codec: every field read into a value, the message written back from the values, as
+ * the gateway does: ClOrdID, OrderID and ExecID become strings (they go to and come from
+ * OrderEntry as strings), Account and Symbol come from the message's table of recent
+ * values (interned(), what the gateway's request mapping uses), numbers are read from and
+ * written to the bytes directly.
+ */
 const parser = new FixParser();
+// A session's CompIDs are encoded once, as the gateway's session does for its header.
+const clientHeader = encodeFields([
+  [49, "CLIENT"],
+  [56, "VENUE"],
+]);
+const venueHeader = encodeFields([
+  [49, "VENUE"],
+  [56, "CLIENT"],
+]);
 let sink = 0;
 function ours(n: number): number {
   for (let i = 0; i < n; i++) {
@@ -77,21 +92,21 @@ function ours(n: number): number {
     const seq = m.int(34);
     const sent = m.timestamp(52);
     const clOrdId = m.string(11)!;
-    const account = m.string(1)!;
-    const symbol = m.string(55)!;
+    const account = m.interned(1)!;
+    const symbol = m.interned(55)!;
     const side = m.char(54);
     m.decimal(38);
     const qty = m.mantissa;
     const ordType = m.char(40);
     m.decimal(44);
-    const [px, pxExp] = [m.mantissa, m.exponent];
+    const px = m.mantissa;
+    const pxExp = m.exponent;
     if ((i & 1) === 0) {
       const tif = m.char(59);
       const transact = m.timestamp(60);
       const out = encoder
         .start("D")
-        .string(49, "CLIENT")
-        .string(56, "VENUE")
+        .fields(clientHeader)
         .int(34, seq)
         .timestamp(52, sent)
         .string(11, clOrdId)
@@ -113,18 +128,19 @@ function ours(n: number): number {
       m.decimal(32);
       const lastQty = m.mantissa;
       m.decimal(31);
-      const [lastPx, lastExp] = [m.mantissa, m.exponent];
+      const lastPx = m.mantissa;
+      const lastExp = m.exponent;
       m.decimal(151);
       const leaves = m.mantissa;
       m.decimal(14);
       const cum = m.mantissa;
       m.decimal(6);
-      const [avg, avgExp] = [m.mantissa, m.exponent];
+      const avg = m.mantissa;
+      const avgExp = m.exponent;
       const transact = m.timestamp(60);
       const out = encoder
         .start("8")
-        .string(49, "VENUE")
-        .string(56, "CLIENT")
+        .fields(venueHeader)
         .int(34, seq)
         .timestamp(52, sent)
         .string(37, orderId)
@@ -207,7 +223,10 @@ async function dTo8(rate: number, seconds: number) {
     const sentAt = new Map<string, bigint>();
     let acked = 0;
     let rejected = 0;
+    let businessRejects = 0;
     client.onMessage = (f) => {
+      // OrderEntry did not answer in time (or refused the principal): the order is not acknowledged.
+      if (f[35] === "j") businessRejects++;
       if (f[35] !== "8") return;
       const t0 = sentAt.get(f[11]!);
       if (t0 === undefined) return;
@@ -241,12 +260,14 @@ async function dTo8(rate: number, seconds: number) {
     const sendSeconds = (performance.now() - t0) / 1000;
     const deadline = Date.now() + 30_000;
     while (sentAt.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    const ms = (us: number) => Math.round(us / 10) / 100;
+    // No latency at all when no measured order was acknowledged: null, never 0.
+    const ms = (us: number) => (histogram.total === 0 ? null : Math.round(us / 10) / 100);
     return {
       orders: measured,
       ratePerSec: Math.round(measured / sendSeconds),
       acked,
       rejected,
+      businessRejects,
       unanswered: sentAt.size,
       p50Ms: ms(histogram.quantile(0.5)),
       p99Ms: ms(histogram.quantile(0.99)),

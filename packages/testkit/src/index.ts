@@ -23,6 +23,7 @@ export { DemoVenue, type DemoVenueState } from "./demo-venue.ts";
 export { retry } from "./retry.ts";
 export { ServiceProcess, type ServiceProcessOptions } from "./service-process.ts";
 export { ThrowawayPki, type IssuedCert } from "./throwaway-pki.ts";
+export { StandInCollector, type ReceivedSpan } from "./otlp-collector.ts";
 export { NatsTrust } from "./nats-trust.ts";
 export {
   buildImages,

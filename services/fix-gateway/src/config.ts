@@ -36,6 +36,11 @@ export const fixSessionConfigSchema = z
       .string()
       .regex(/^[A-Z_][A-Z0-9_]*$/)
       .optional(),
+    /**
+     * When set, the session logs on only over TLS with a client certificate verified
+     * against fixTls.caFile whose subject CN is this (a broker's own certificate).
+     */
+    clientCertSubject: z.string().min(1).max(256).optional(),
     /** When set, the Logon must carry this password (554), read from the file. */
     passwordFile: z.string().min(1).optional(),
     /** Cancel the orders this session entered when it disconnects (not the account's other orders). */
@@ -53,30 +58,42 @@ const { tracing, otlpEndpoint, traceSampleRatio, traceResourceAttributes } = ser
   opsPort: DEFAULT_OPS_PORT,
 });
 
-export const fixGatewayConfigSchema = z.object({
-  ...natsConfigSchema,
-  venue: z.string().refine(isVenueName, "must be a lowercase DNS label starting with a letter"),
-  instanceId: z.string().min(1).default(hostname()),
-  /** Our CompID (the clients' TargetCompID). */
-  senderCompId: compId,
-  /** host:port of the risk gateway's OrderEntry and of MarketData. */
-  orderEntryAddress: z.string().min(1),
-  marketDataAddress: z.string().min(1),
-  orderEntryDeadlineMs: env.int(100, 600_000).default(DEFAULT_ORDER_ENTRY_DEADLINE_MS),
-  sessions: z.array(fixSessionConfigSchema).min(1),
-  fixHost: z.string().default("0.0.0.0"),
-  fixPort: env.int(0, 65_535).default(DEFAULT_FIX_PORT),
-  /** TLS for FIX connections from PEM files; unset = plain TCP. */
-  fixTls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
-  maxSendingTimeSkewMs: env.int(1_000, 3_600_000).default(DEFAULT_SESSION_SETTINGS.maxSendingTimeSkewMs),
-  opsHost: z.string().default("0.0.0.0"),
-  opsPort: env.int(0, 65_535).default(DEFAULT_OPS_PORT),
-  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  tracing,
-  otlpEndpoint,
-  traceSampleRatio,
-  traceResourceAttributes,
-});
+export const fixGatewayConfigSchema = z
+  .object({
+    ...natsConfigSchema,
+    venue: z.string().refine(isVenueName, "must be a lowercase DNS label starting with a letter"),
+    instanceId: z.string().min(1).default(hostname()),
+    /** Our CompID (the clients' TargetCompID). */
+    senderCompId: compId,
+    /** host:port of the risk gateway's OrderEntry and of MarketData. */
+    orderEntryAddress: z.string().min(1),
+    marketDataAddress: z.string().min(1),
+    orderEntryDeadlineMs: env.int(100, 600_000).default(DEFAULT_ORDER_ENTRY_DEADLINE_MS),
+    sessions: z.array(fixSessionConfigSchema).min(1),
+    fixHost: z.string().default("0.0.0.0"),
+    fixPort: env.int(0, 65_535).default(DEFAULT_FIX_PORT),
+    /**
+     * TLS for FIX connections from PEM files; unset = plain TCP. With caFile, clients are
+     * asked for a certificate: one that does not verify is refused; sessions with a
+     * clientCertSubject require theirs.
+     */
+    fixTls: z
+      .strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1), caFile: z.string().min(1).optional() })
+      .optional(),
+    maxSendingTimeSkewMs: env.int(1_000, 3_600_000).default(DEFAULT_SESSION_SETTINGS.maxSendingTimeSkewMs),
+    opsHost: z.string().default("0.0.0.0"),
+    opsPort: env.int(0, 65_535).default(DEFAULT_OPS_PORT),
+    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    tracing,
+    otlpEndpoint,
+    /** Share of FIX order requests that start a trace (each one its root), 0..1. */
+    traceSampleRatio,
+    traceResourceAttributes,
+  })
+  .refine((c) => c.fixTls?.caFile !== undefined || c.sessions.every((s) => s.clientCertSubject === undefined), {
+    message: "a session with clientCertSubject needs fixTls.caFile (the CA its certificates are verified against)",
+    path: ["sessions"],
+  });
 
 export type FixGatewayConfig = z.infer<typeof fixGatewayConfigSchema>;
 export type FixSessionConfig = z.infer<typeof fixSessionConfigSchema>;

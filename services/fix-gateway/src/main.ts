@@ -114,6 +114,7 @@ export async function main(config: Readonly<FixGatewayConfig>): Promise<StartedF
     const password = secrets.get(s.id)!.password;
     return {
       id: s.id,
+      ...(s.clientCertSubject === undefined ? {} : { clientCertSubject: s.clientCertSubject }),
       settings: {
         ...DEFAULT_SESSION_SETTINGS,
         senderCompId: config.senderCompId,
@@ -126,13 +127,19 @@ export async function main(config: Readonly<FixGatewayConfig>): Promise<StartedF
   });
   const acceptor = new FixAcceptor({
     sessions,
-    openStore: (id) => new SessionStore(kv, id),
+    openStore: (id) => new SessionStore(kv, id, { nc, bucket: fixSessionsBucket(config.venue) }),
     application: router,
     logger,
     metrics,
     ...(config.fixTls === undefined
       ? {}
-      : { tls: { cert: readFileSync(config.fixTls.certFile), key: readFileSync(config.fixTls.keyFile) } }),
+      : {
+          tls: {
+            cert: readFileSync(config.fixTls.certFile),
+            key: readFileSync(config.fixTls.keyFile),
+            ...(config.fixTls.caFile === undefined ? {} : { ca: readFileSync(config.fixTls.caFile) }),
+          },
+        }),
   });
   const fixPort = await acceptor.listen(config.fixHost, config.fixPort);
   // Registered last, so it runs first: sessions log out while NATS and OrderEntry are still there.

@@ -88,6 +88,7 @@ export class OrderRouter implements ApplicationHandler {
   /** Accounts traded by exactly one FIX session -> that session. */
   private readonly soleSession = new Map<string, string>();
   private routedBefore = new Set<string>();
+  private readonly sessionMetadata = new Map<string, Metadata>();
 
   constructor(deps: OrderRouterDeps) {
     this.deps = deps;
@@ -376,20 +377,36 @@ export class OrderRouter implements ApplicationHandler {
     return `R${++this.rejectCounter}`;
   }
 
+  /**
+   * The call's metadata: the session's own, made once (grpc-js copies what it is given),
+   * plus the span's traceparent when the request is traced.
+   */
   private metadata(s: RoutedSession, span?: Span): Metadata {
-    const md = new Metadata();
-    md.set("authorization", `Bearer ${s.token}`);
-    if (span !== undefined) {
-      const traceparent = traceparentOf(trace.setSpan(context.active(), span));
-      if (traceparent !== "") md.set("traceparent", traceparent);
+    let md = this.sessionMetadata.get(s.id);
+    if (md === undefined) {
+      md = new Metadata();
+      md.set("authorization", `Bearer ${s.token}`);
+      this.sessionMetadata.set(s.id, md);
     }
-    return md;
+    if (span === undefined) return md;
+    const traceparent = traceparentOf(trace.setSpan(context.active(), span));
+    if (traceparent === "") return md;
+    const traced = md.clone();
+    traced.set("traceparent", traceparent);
+    return traced;
   }
 
+  /**
+   * A span for a request, or none when the sampler drops it: an unsampled context sent on
+   * would still make the risk gateway enter it for every order.
+   */
   private span(link: SessionLink, msgType: string, clOrdId: string): Span | undefined {
-    return this.deps.tracer?.startSpan(`fix ${msgType}`, {
+    const span = this.deps.tracer?.startSpan(`fix ${msgType}`, {
       attributes: { "fix.session": link.id, "fix.msg_type": msgType, "fix.cl_ord_id": clOrdId },
     });
+    if (span === undefined || span.isRecording()) return span;
+    span.end();
+    return undefined;
   }
 
   private endSpan(span: Span | undefined, err: ServiceError | null): void {

@@ -1,4 +1,5 @@
 import type { KV } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { SessionSequences } from "../domain/session.ts";
 
 /** Most messages one ResendRequest is answered with from the store; older ones are gap-filled. */
@@ -9,28 +10,43 @@ interface StoredState extends SessionSequences {
   readonly generation: number;
 }
 
+/** Where the store publishes messages without waiting for each: the connection its KV uses and the bucket's name. */
+export interface StorePublisher {
+  readonly nc: NatsConnection;
+  readonly bucket: string;
+}
+
 /**
  * One FIX session's state in the venue's FIX KV bucket, so a restarted gateway resumes each
  * session where it was:
  *   `<session>.state`              {"generation","nextSenderSeq","nextTargetSeq"}
  *   `<session>.g<gen>.<seq>`       the message we sent with that MsgSeqNum
- * Writes are issued in the order the session acted and chained, so the state in the bucket
- * never goes back; `flush()` waits for them (shutdown). A message is handed to the socket
- * before its put is acknowledged (the order path does not wait on the store): a crash in
- * between can lose the last messages, which a resend then gap-fills, and the client's
- * order status request (H) recovers.
+ * Work is grouped in turns: commit() publishes the turn's messages without waiting for each
+ * (a core NATS publish to the key's subject: no request, no reply inbox) and ends the turn
+ * with one acknowledged put of the state. JetStream stores what one
+ * connection publishes to one stream in order, so that acknowledgement means every message
+ * of the turn is stored too: the acceptor writes a turn's messages to the socket only after
+ * it (a message is stored before it is sent, so a resend after any crash finds it), and a
+ * turn's whole cost at the store is one round trip whatever the number of messages.
  */
 export class SessionStore {
   private readonly kv: KV;
   private readonly session: string;
+  private readonly publisher: StorePublisher | undefined;
   private state: StoredState = { generation: 0, nextSenderSeq: 1, nextTargetSeq: 1 };
   private chain: Promise<unknown> = Promise.resolve();
-  private stateDirty = false;
+  private dirty = false;
+  /** The turn's messages not yet published: subject, bytes, subject, bytes, ... */
+  private readonly pending: (string | Uint8Array)[] = [];
   private failed: unknown;
+  /** Why the purge of an old generation failed (its keys stay until the bucket's limits remove them). */
+  purgeFailed: unknown;
 
-  constructor(kv: KV, session: string) {
+  /** Without `publisher`, messages are put one by one (acknowledged before the turn's commit resolves all the same). */
+  constructor(kv: KV, session: string, publisher?: StorePublisher) {
     this.kv = kv;
     this.session = session;
+    this.publisher = publisher;
   }
 
   async load(): Promise<SessionSequences> {
@@ -42,19 +58,37 @@ export class SessionStore {
     return { nextSenderSeq: this.state.nextSenderSeq, nextTargetSeq: this.state.nextTargetSeq };
   }
 
-  /** A message we sent (`bytes` is copied before the call returns). */
+  /** A message we send (not changed afterwards: it is published as it is, at the turn's commit()). Durable once that resolves. */
   storeSent(seq: number, bytes: Uint8Array): void {
-    this.enqueue(this.kv.put(`${this.session}.g${this.state.generation}.${seq}`, Uint8Array.from(bytes)));
+    const key = `${this.session}.g${this.state.generation}.${seq}`;
+    this.dirty = true;
+    if (this.publisher !== undefined) this.pending.push(`$KV.${this.publisher.bucket}.${key}`, bytes);
+    else this.enqueue(this.kv.put(key, Uint8Array.from(bytes)));
   }
 
-  /** New sequence numbers: written once per turn however often they change within it. */
+  /** New sequence numbers: written by the turn's commit(), once however often they changed within it. */
   setSequences(sequences: Readonly<SessionSequences>): void {
     this.state = { ...this.state, ...sequences };
-    if (this.stateDirty) return;
-    this.stateDirty = true;
-    queueMicrotask(() => {
-      this.stateDirty = false;
+    this.dirty = true;
+  }
+
+  /**
+   * Ends a turn: resolves when everything given since the last commit is stored (rejects
+   * when a write failed: then nothing of the turn may be sent).
+   */
+  commit(): Promise<void> {
+    if (this.dirty) {
+      this.dirty = false;
+      // Published together with the state's put, so NATS sends the turn in one socket write.
+      const { pending, publisher } = this;
+      if (publisher !== undefined)
+        for (let i = 0; i < pending.length; i += 2)
+          publisher.nc.publish(pending[i] as string, pending[i + 1] as Uint8Array);
+      pending.length = 0;
       this.enqueue(this.kv.put(`${this.session}.state`, JSON.stringify(this.state)));
+    }
+    return this.chain.then(() => {
+      if (this.failed !== undefined) throw this.failed;
     });
   }
 
@@ -62,12 +96,18 @@ export class SessionStore {
   reset(): void {
     const old = this.state.generation;
     this.state = { generation: old + 1, nextSenderSeq: 1, nextTargetSeq: 1 };
-    this.enqueue(this.purgeGeneration(old));
+    this.dirty = true;
+    // Not part of any turn: the old generation's keys are never read again, and a turn
+    // (the answering Logon) must not wait for thousands of purges.
+    this.purgeGeneration(old).catch((e: unknown) => {
+      this.purgeFailed = e;
+    });
   }
 
   /** The stored messages from..to (at most MAX_RESEND_MESSAGES, the newest). */
   async sent(from: number, to: number): Promise<Map<number, Uint8Array>> {
-    await this.chain;
+    await this.commit(); // messages of the turn under way are read back too
+
     const out = new Map<number, Uint8Array>();
     const first = Math.max(from, to - MAX_RESEND_MESSAGES + 1);
     const gets: Promise<void>[] = [];
@@ -81,11 +121,9 @@ export class SessionStore {
     return out;
   }
 
-  /** Waits for every write issued so far; throws the first that failed. */
-  async flush(): Promise<void> {
-    await new Promise<void>((resolve) => queueMicrotask(resolve));
-    await this.chain;
-    if (this.failed !== undefined) throw this.failed;
+  /** Waits for every write issued so far (committing what is pending); throws the first that failed. */
+  flush(): Promise<void> {
+    return this.commit();
   }
 
   private enqueue(write: Promise<unknown>): void {

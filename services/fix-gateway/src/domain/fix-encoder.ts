@@ -1,6 +1,9 @@
 // Writes FIX tag=value messages into one reused buffer. The body is written first after a
 // reserved gap; finish() then puts BeginString and BodyLength right before it and appends
-// the CheckSum, so nothing is copied and nothing is measured twice.
+// the CheckSum, so nothing is copied and nothing is measured twice. Every write adds its
+// bytes to the running CheckSum as it stores them (one pass over the message, not two),
+// integers are written as ASCII digits straight into the buffer, and a tag's "tag=" bytes
+// and their sum come from a table made once.
 
 import { UtcTimestampWriter } from "./fix-time.ts";
 
@@ -9,6 +12,22 @@ const EQ = 0x3d;
 /** Room for "8=<BeginString><SOH>9=<up to 7 digits><SOH>". */
 const HEADER_RESERVE = 32;
 const DEFAULT_CAPACITY = 4096;
+/** Tags below this have their "tag=" bytes precomputed. */
+const TABLE_TAGS = 10_000;
+const TAG_STRIDE = 5;
+const TAG_BYTES = new Uint8Array(TABLE_TAGS * TAG_STRIDE);
+const TAG_LENGTHS = new Uint8Array(TABLE_TAGS);
+const TAG_SUMS = new Uint16Array(TABLE_TAGS);
+for (let tag = 0; tag < TABLE_TAGS; tag++) {
+  const text = `${tag}=`;
+  let sum = 0;
+  for (let i = 0; i < text.length; i++) {
+    TAG_BYTES[tag * TAG_STRIDE + i] = text.charCodeAt(i);
+    sum += text.charCodeAt(i);
+  }
+  TAG_LENGTHS[tag] = text.length;
+  TAG_SUMS[tag] = sum;
+}
 
 /** A finite safe integer: what a caller's bug (NaN, Infinity, 1e300) still writes as a number. */
 function safe(value: number): number {
@@ -16,11 +35,30 @@ function safe(value: number): number {
   return Math.trunc(Math.min(Math.max(value, -Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER));
 }
 
+/** Whole fields encoded once ("49=VENUE<SOH>56=CLIENT<SOH>") with their byte sum, for fields every message repeats. */
+export interface EncodedFields {
+  readonly bytes: Uint8Array;
+  readonly sum: number;
+}
+
+/** Encodes string fields once, for FixEncoder.fields(). */
+export function encodeFields(fields: readonly (readonly [number, string])[]): EncodedFields {
+  const e = new FixEncoder("FIX.4.4", 256);
+  e.start("0");
+  const from = e.length;
+  for (const [tag, value] of fields) e.string(tag, value);
+  const bytes = Uint8Array.from(e.body().subarray(from));
+  let sum = 0;
+  for (const b of bytes) sum += b;
+  return { bytes, sum };
+}
+
 export class FixEncoder {
   private buf: Buffer;
   private pos = HEADER_RESERVE;
+  /** Sum of the body's bytes written so far (the CheckSum before its mod 256). */
+  private sum = 0;
   private readonly begin: Uint8Array;
-  private readonly digits = new Uint8Array(48);
   private readonly timestamps = new UtcTimestampWriter();
 
   constructor(beginString = "FIX.4.4", capacity = DEFAULT_CAPACITY) {
@@ -32,6 +70,7 @@ export class FixEncoder {
   /** Starts a message of `msgType`: the header fields after it are the caller's. */
   start(msgType: string): this {
     this.pos = HEADER_RESERVE;
+    this.sum = 0;
     return this.string(35, msgType);
   }
 
@@ -45,12 +84,16 @@ export class FixEncoder {
     this.ensure(n + 1);
     const buf = this.buf;
     let p = this.pos;
+    let sum = this.sum + SOH;
     for (let i = 0; i < n; i++) {
-      const c = value.charCodeAt(i);
-      buf[p++] = c >= 0x20 && c < 0x7f ? c : 0x3f;
+      let c = value.charCodeAt(i);
+      if (c < 0x20 || c >= 0x7f) c = 0x3f;
+      buf[p++] = c;
+      sum += c;
     }
     buf[p++] = SOH;
     this.pos = p;
+    this.sum = sum;
     return this;
   }
 
@@ -61,6 +104,7 @@ export class FixEncoder {
     this.buf.set(value, this.pos);
     this.pos += value.length;
     this.buf[this.pos++] = SOH;
+    this.sum += sumOf(value) + SOH;
     return this;
   }
 
@@ -69,7 +113,31 @@ export class FixEncoder {
     this.ensure(fields.length);
     this.buf.set(fields, this.pos);
     this.pos += fields.length;
+    this.sum += sumOf(fields);
     return this;
+  }
+
+  /** Fields encoded once by encodeFields(): a copy of their bytes, their sum known. */
+  fields(fields: EncodedFields): this {
+    const bytes = fields.bytes;
+    const n = bytes.length;
+    this.ensure(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = bytes[i]!;
+    this.pos = p;
+    this.sum += fields.sum;
+    return this;
+  }
+
+  /** Bytes of the body written so far (from MsgType). */
+  get length(): number {
+    return this.pos - HEADER_RESERVE;
+  }
+
+  /** The body written so far, from MsgType on (a view, valid until the next write). */
+  body(): Buffer {
+    return this.buf.subarray(HEADER_RESERVE, this.pos);
   }
 
   /** One character (Side, OrdType, ...), as its code. */
@@ -78,6 +146,7 @@ export class FixEncoder {
     this.ensure(2);
     this.buf[this.pos++] = code;
     this.buf[this.pos++] = SOH;
+    this.sum += (code & 0xff) + SOH;
     return this;
   }
 
@@ -91,6 +160,7 @@ export class FixEncoder {
     this.ensure(24);
     this.pos = this.writeInt(this.pos, safe(value));
     this.buf[this.pos++] = SOH;
+    this.sum += SOH;
     return this;
   }
 
@@ -100,30 +170,71 @@ export class FixEncoder {
     this.ensure(48);
     const buf = this.buf;
     let p = this.pos;
+    // Prices and quantities of a venue nearly always fit in int32 with at most 9 decimals:
+    // that case is integer arithmetic only.
+    if (mantissa === (mantissa | 0) && exponent <= 0 && exponent >= -9) {
+      let v = mantissa | 0;
+      let sum = this.sum + SOH;
+      if (v < 0) {
+        buf[p++] = 0x2d;
+        sum += 0x2d;
+        v = -v; // -2^31 becomes 2^31, a double: writeDigitsBefore takes it
+      }
+      if (exponent === 0) {
+        const end = p + digitCount(v);
+        sum += writeDigitsBefore(buf, end, v, 1);
+        p = end;
+      } else {
+        const pow = POW10[-exponent]!;
+        const whole = Math.floor(v / pow);
+        const end = p + digitCount(whole);
+        sum += writeDigitsBefore(buf, end, whole, 1);
+        buf[end] = 0x2e;
+        p = end + 1 - exponent;
+        sum += 0x2e + writeDigitsBefore(buf, p, v - whole * pow, -exponent);
+      }
+      buf[p++] = SOH;
+      this.pos = p;
+      this.sum = sum;
+      return this;
+    }
     let m = safe(mantissa);
     if (m < 0) {
       buf[p++] = 0x2d;
+      this.sum += 0x2d;
       m = -m;
     }
     if (exponent >= 0) {
       p = this.writeInt(p, m);
-      if (m !== 0) for (let i = 0; i < exponent && i < 20; i++) buf[p++] = 0x30;
-    } else {
-      const scale = Math.min(-exponent, 18);
-      let n = 0;
-      let v = m;
-      const d = this.digits;
-      do {
-        d[n++] = 0x30 + (v % 10);
-        v = Math.floor(v / 10);
-      } while (v > 0);
-      while (n <= scale) d[n++] = 0x30; // at least one digit before the point
-      for (let i = n - 1; i >= scale; i--) buf[p++] = d[i]!;
-      buf[p++] = 0x2e;
-      for (let i = scale - 1; i >= 0; i--) buf[p++] = d[i]!;
+      if (m !== 0)
+        for (let i = 0; i < exponent && i < 20; i++) {
+          buf[p++] = 0x30;
+          this.sum += 0x30;
+        }
+      buf[p++] = SOH;
+      this.pos = p;
+      this.sum += SOH;
+      return this;
     }
-    buf[p++] = SOH;
-    this.pos = p;
+    // Integer part, point, then the fraction zero-padded to `scale` digits.
+    const scale = Math.min(-exponent, 18);
+    const pow = POW10[scale]!;
+    let whole = Math.floor(m / pow);
+    let fraction = m - whole * pow;
+    if (fraction < 0) {
+      whole--;
+      fraction += pow;
+    } else if (fraction >= pow) {
+      whole++;
+      fraction -= pow;
+    }
+    p = this.writeInt(p, whole);
+    buf[p++] = 0x2e;
+    const end = p + scale;
+    const sum = this.sum + 0x2e + SOH + writeDigitsBefore(buf, end, fraction, scale);
+    buf[end] = SOH;
+    this.pos = end + 1;
+    this.sum = sum;
     return this;
   }
 
@@ -133,6 +244,7 @@ export class FixEncoder {
     this.ensure(24);
     this.pos = this.timestamps.write(this.buf, this.pos, epochMs);
     this.buf[this.pos++] = SOH;
+    this.sum += this.timestamps.sum + SOH;
     return this;
   }
 
@@ -143,9 +255,8 @@ export class FixEncoder {
   finish(): Buffer {
     const buf = this.buf;
     const bodyLength = this.pos - HEADER_RESERVE;
-    let lengthDigits = 1;
-    for (let v = bodyLength; v >= 10; v = Math.floor(v / 10)) lengthDigits++;
-    const headerStart = HEADER_RESERVE - this.begin.length - 3 - lengthDigits;
+    const headerStart = HEADER_RESERVE - this.begin.length - 3 - digitCount(bodyLength);
+    const bodySum = this.sum;
     buf.set(this.begin, headerStart);
     let p = headerStart + this.begin.length;
     buf[p++] = 0x39;
@@ -153,15 +264,13 @@ export class FixEncoder {
     p = this.writeInt(p, bodyLength);
     buf[p] = SOH;
     this.ensure(7);
-    let sum = 0;
-    for (let i = headerStart; i < this.pos; i++) sum += buf[i]!;
-    sum &= 0xff;
+    const sum = (bodySum + sumOf(buf, headerStart, HEADER_RESERVE)) & 0xff;
     const q = this.pos;
     buf[q] = 0x31;
     buf[q + 1] = 0x30;
     buf[q + 2] = EQ;
-    buf[q + 3] = 0x30 + Math.floor(sum / 100);
-    buf[q + 4] = 0x30 + (Math.floor(sum / 10) % 10);
+    buf[q + 3] = 0x30 + ((sum / 100) | 0);
+    buf[q + 4] = 0x30 + (((sum / 10) | 0) % 10);
     buf[q + 5] = 0x30 + (sum % 10);
     buf[q + 6] = SOH;
     this.pos = q + 7;
@@ -170,28 +279,32 @@ export class FixEncoder {
 
   private tag(tag: number): void {
     this.ensure(12);
+    if (tag >= 0 && tag < TABLE_TAGS) {
+      const buf = this.buf;
+      const from = tag * TAG_STRIDE;
+      const n = TAG_LENGTHS[tag]!;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) buf[p++] = TAG_BYTES[from + i]!;
+      this.pos = p;
+      this.sum += TAG_SUMS[tag]!;
+      return;
+    }
     this.pos = this.writeInt(this.pos, tag);
     this.buf[this.pos++] = EQ;
+    this.sum += EQ;
   }
 
+  /** Writes a safe integer's digits at `p` (adding them to the sum); returns the position after them. */
   private writeInt(p: number, value: number): number {
     const buf = this.buf;
     if (value < 0) {
       buf[p++] = 0x2d;
+      this.sum += 0x2d;
       value = -value;
     }
-    if (value < 10) {
-      buf[p] = 0x30 + value;
-      return p + 1;
-    }
-    const d = this.digits;
-    let n = 0;
-    while (value > 0) {
-      d[n++] = 0x30 + (value % 10);
-      value = Math.floor(value / 10);
-    }
-    while (n > 0) buf[p++] = d[--n]!;
-    return p;
+    const end = p + digitCount(value);
+    this.sum += writeDigitsBefore(buf, end, value, 1);
+    return end;
   }
 
   private ensure(extra: number): void {
@@ -200,4 +313,66 @@ export class FixEncoder {
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
   }
+}
+
+const POW10 = Array.from({ length: 19 }, (_, i) => 10 ** i);
+/** "00".."99" as byte pairs, and each pair's byte sum: two digits per division. */
+const PAIRS = new Uint8Array(200);
+const PAIR_SUMS = new Uint8Array(100);
+for (let i = 0; i < 100; i++) {
+  PAIRS[2 * i] = 0x30 + Math.floor(i / 10);
+  PAIRS[2 * i + 1] = 0x30 + (i % 10);
+  PAIR_SUMS[i] = PAIRS[2 * i]! + PAIRS[2 * i + 1]!;
+}
+
+/**
+ * Writes the digits of a non-negative safe integer so that they end right before `end`,
+ * at least `width` of them (zero-padded); returns their byte sum.
+ */
+function writeDigitsBefore(buf: Uint8Array, end: number, value: number, width: number): number {
+  let q = end;
+  let sum = 0;
+  // Above int32, one digit at a time in doubles until the rest fits.
+  while (value >= 2_147_483_648) {
+    const next = Math.floor(value / 10);
+    const d = value - next * 10;
+    buf[--q] = 0x30 + d;
+    sum += 0x30 + d;
+    value = next;
+  }
+  let v = value | 0;
+  while (v >= 100) {
+    const next = (v / 100) | 0;
+    const r = v - next * 100;
+    buf[--q] = PAIRS[2 * r + 1]!;
+    buf[--q] = PAIRS[2 * r]!;
+    sum += PAIR_SUMS[r]!;
+    v = next;
+  }
+  if (v >= 10) {
+    buf[--q] = PAIRS[2 * v + 1]!;
+    buf[--q] = PAIRS[2 * v]!;
+    sum += PAIR_SUMS[v]!;
+  } else {
+    buf[--q] = 0x30 + v;
+    sum += 0x30 + v;
+  }
+  while (end - q < width) {
+    buf[--q] = 0x30;
+    sum += 0x30;
+  }
+  return sum;
+}
+
+/** Decimal digits of a non-negative safe integer (1 for 0). */
+function digitCount(value: number): number {
+  let n = 1;
+  for (let limit = 10; value >= limit && n < 16; limit *= 10) n++;
+  return n;
+}
+
+function sumOf(bytes: Uint8Array, from = 0, to = bytes.length): number {
+  let sum = 0;
+  for (let i = from; i < to; i++) sum += bytes[i]!;
+  return sum;
 }

@@ -12,6 +12,11 @@ export const MAX_FIELDS = 1024;
 
 const SOH = 0x01;
 
+/** interned(): a fixed table shared by all messages, a slot per hash (a newer value replaces an older one). */
+const INTERN_SLOTS = 1024;
+const MAX_INTERNED = 32;
+const internTable: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
+
 /** Known MsgType values as interned strings, keyed by their one or two byte code. */
 const MSG_TYPES = new Map<number, string>();
 for (const t of ["0", "1", "2", "3", "4", "5", "8", "9", "A", "D", "F", "G", "H", "j", "q", "r", "AE", "BE", "BF"])
@@ -108,6 +113,36 @@ export class FixMessage {
 
   stringAt(i: number): string {
     return latin1(this.buf, this.valueStarts[i]!, this.valueEnds[i]!);
+  }
+
+  /**
+   * The value as a string from a small table of recent values (Symbol, Account: the same
+   * few strings in every message), so a repeated value allocates nothing; undefined when
+   * absent. Values longer than 32 bytes are made as string() makes them.
+   */
+  interned(tag: number): string | undefined {
+    const i = this.indexOf(tag);
+    if (i < 0) return undefined;
+    const buf = this.buf;
+    const s = this.valueStarts[i]!;
+    const e = this.valueEnds[i]!;
+    if (e - s > MAX_INTERNED) return latin1(buf, s, e);
+    let h = e - s;
+    for (let k = s; k < e; k++) h = (Math.imul(h, 31) + buf[k]!) | 0;
+    const slot = h & (INTERN_SLOTS - 1);
+    const known = internTable[slot];
+    if (known !== undefined && known.length === e - s) {
+      let same = true;
+      for (let k = 0; k < known.length; k++)
+        if (known.charCodeAt(k) !== buf[s + k]) {
+          same = false;
+          break;
+        }
+      if (same) return known;
+    }
+    const made = latin1(buf, s, e);
+    internTable[slot] = made;
+    return made;
   }
 
   /** Length in bytes of the value, or -1 when absent. */
@@ -236,12 +271,14 @@ export function readInt(buf: Uint8Array, start: number, end: number): number {
 }
 
 function latin1(buf: Uint8Array, start: number, end: number): string {
-  // Short values are built by hand: cheaper than a Buffer round trip below ~16 bytes.
+  // Short values are built by hand: cheaper than a call into the runtime below ~16 bytes.
   if (end - start <= 16) {
     let s = "";
     for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
     return s;
   }
+  // Bytes from a socket are a Buffer already: toString on it is half the cost of wrapping them in one.
+  if (Buffer.isBuffer(buf)) return buf.toString("latin1", start, end);
   return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString("latin1");
 }
 

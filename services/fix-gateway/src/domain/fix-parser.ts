@@ -28,6 +28,10 @@ const CHECKSUM_FIELD = 7; // "10=nnn<SOH>"
 const EQ = 0x3d;
 const ZERO = 0x30;
 
+/** DATA_FIELDS as an array by length tag: a Map lookup per field was the parser's hottest line. */
+const DATA_TAG_OF = new Int32Array(Math.max(...DATA_FIELDS.keys()) + 1);
+for (const [lengthTag, dataTag] of DATA_FIELDS) DATA_TAG_OF[lengthTag] = dataTag;
+
 export class FixParser {
   readonly message = new FixMessage();
   /** After Message or Garbled: where the next message starts. */
@@ -95,25 +99,31 @@ export class FixParser {
     const c2 = buf[bodyEnd + 5]! - ZERO;
     if (c0 < 0 || c0 > 9 || c1 < 0 || c1 > 9 || c2 < 0 || c2 > 9)
       return this.garbled(buf, start, end, "malformed CheckSum");
-    let sum = 0;
-    for (let i = start; i < bodyEnd; i++) sum += buf[i]!;
-    if ((sum & 0xff) !== c0 * 100 + c1 * 10 + c2) return this.garbled(buf, start, end, "CheckSum mismatch");
 
+    // One pass: the body is tokenised and summed together; a CheckSum mismatch found at
+    // the end still drops the whole message before anyone reads it.
     const m = this.message;
     m.reset(buf, start);
     m.add(8, start + 2, beginEnd);
     m.add(9, lengthStart, lengthEnd);
     this.problem = -1;
     this.problemTag = 0;
-    this.tokenise(buf, bodyStart, bodyEnd);
+    let sum = this.tokenise(buf, bodyStart, bodyEnd);
+    for (let i = start; i < bodyStart; i++) sum += buf[i]!;
+    if ((sum & 0xff) !== c0 * 100 + c1 * 10 + c2) {
+      m.reset(buf, start);
+      return this.garbled(buf, start, end, "CheckSum mismatch");
+    }
     m.add(10, bodyEnd + 3, bodyEnd + 6);
     m.end = total;
     this.next = total;
     return ParseStatus.Message;
   }
 
-  private tokenise(buf: Uint8Array, p: number, end: number): void {
+  /** Splits buf[p, end) (which ends with SOH) into fields; returns the sum of its bytes. */
+  private tokenise(buf: Uint8Array, p: number, end: number): number {
     const m = this.message;
+    let sum = 0;
     let dataTag = 0;
     let dataLength = 0;
     let first = true;
@@ -121,25 +131,39 @@ export class FixParser {
       const fieldStart = p;
       let tag = 0;
       let bad = buf[p] === ZERO;
-      while (p < end && buf[p] !== EQ && buf[p] !== SOH) {
-        const d = buf[p]! - ZERO;
-        if (d < 0 || d > 9 || p - fieldStart >= 9) bad = true;
+      let c = 0;
+      // No `p < end` in the byte loops: the body's last byte is an SOH (checked above), which stops each of them.
+      while ((c = buf[p]!) !== EQ && c !== SOH) {
+        sum += c;
+        const d = c - ZERO;
+        if (d < 0 || d > 9) bad = true;
         else tag = tag * 10 + d;
         p++;
       }
-      if (bad || p === fieldStart || buf[p] !== EQ) {
+      if (p - fieldStart > 9) bad = true; // a tag has at most 9 digits
+      if (bad || p === fieldStart || c !== EQ) {
         this.flag(SessionRejectReason.InvalidTagNumber, bad ? 0 : tag);
-        while (p < end && buf[p] !== SOH) p++;
+        while ((c = buf[p]!) !== SOH) {
+          sum += c;
+          p++;
+        }
+        sum += SOH;
         p++;
         first = false;
         continue;
       }
+      sum += EQ;
       const valueStart = ++p;
       if (tag === dataTag && dataLength >= 0 && valueStart + dataLength < end && buf[valueStart + dataLength] === SOH) {
         p = valueStart + dataLength;
+        for (let i = valueStart; i < p; i++) sum += buf[i]!;
       } else {
-        while (p < end && buf[p] !== SOH) p++;
+        while ((c = buf[p]!) !== SOH) {
+          sum += c;
+          p++;
+        }
       }
+      sum += SOH;
       dataTag = 0;
       if (p === valueStart) this.flag(SessionRejectReason.TagSpecifiedWithoutValue, tag);
       if (first && tag !== 35) this.flag(SessionRejectReason.TagSpecifiedOutOfRequiredOrder, tag);
@@ -147,16 +171,19 @@ export class FixParser {
       first = false;
       if (!m.add(tag, valueStart, p)) {
         this.flag(SessionRejectReason.Other, 0);
-        return;
+        // The fields stop here; the CheckSum still covers every byte.
+        for (let i = p + 1; i < end; i++) sum += buf[i]!;
+        return sum;
       }
-      const data = DATA_FIELDS.get(tag);
-      if (data !== undefined) {
+      const data = tag < DATA_TAG_OF.length ? DATA_TAG_OF[tag]! : 0;
+      if (data !== 0) {
         dataTag = data;
         dataLength = m.intAt(m.count - 1);
         if (!(dataLength >= 0)) dataLength = -1;
       }
       p++;
     }
+    return sum;
   }
 
   private flag(reason: number, tag: number): void {

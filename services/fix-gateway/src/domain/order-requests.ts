@@ -117,7 +117,7 @@ function clOrdId(m: FixMessage, tag: number, name: string): string {
 }
 
 function symbol(m: FixMessage, ctx: RequestContext): string {
-  const s = m.string(Tag.Symbol);
+  const s = m.interned(Tag.Symbol);
   if (s === undefined) missing(Tag.Symbol, "Symbol");
   if (ctx.instruments.get(s) === undefined) refuse(OrdRejReason.UnknownSymbol, `unknown Symbol ${s.slice(0, 32)}`);
   return s;
@@ -132,7 +132,7 @@ function side(m: FixMessage): Side {
 }
 
 function account(m: FixMessage, ctx: RequestContext): string {
-  const a = m.string(Tag.Account);
+  const a = m.interned(Tag.Account);
   if (a !== undefined && a !== ctx.account)
     refuse(OrdRejReason.UnknownAccount, "Account is not this session's account");
   return ctx.account;

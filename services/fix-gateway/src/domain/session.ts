@@ -3,7 +3,7 @@
 // application message to hand on, a resend to serve from the store, a disconnect). The
 // adapter performs the actions in order; nothing here does I/O or reads a clock.
 
-import { FixEncoder } from "./fix-encoder.ts";
+import { encodeFields, FixEncoder, type EncodedFields } from "./fix-encoder.ts";
 import type { FixMessage } from "./fix-message.ts";
 import { FixParser, ParseStatus } from "./fix-parser.ts";
 import { isAdminMsgType, MsgType, SessionRejectReason, Tag } from "./fix-tags.ts";
@@ -82,6 +82,8 @@ export class FixSession {
   heartBtIntMs = 30_000;
   private readonly settings: SessionSettings;
   private readonly encoder = new FixEncoder();
+  /** SenderCompID and TargetCompID, encoded once for every message's header. */
+  private readonly compIds: EncodedFields;
   private readonly sender: Buffer;
   private readonly target: Buffer;
   private readonly out: SessionAction[] = [];
@@ -101,6 +103,10 @@ export class FixSession {
     this.sequences = { ...sequences };
     this.sender = Buffer.from(settings.senderCompId, "latin1");
     this.target = Buffer.from(settings.targetCompId, "latin1");
+    this.compIds = encodeFields([
+      [Tag.SenderCompID, settings.senderCompId],
+      [Tag.TargetCompID, settings.targetCompId],
+    ]);
     this.connectedAt = nowMs;
     this.lastReceivedAt = nowMs;
     this.lastSentAt = nowMs;
@@ -499,12 +505,7 @@ export class FixSession {
   }
 
   private header(msgType: string, seq: number, now: number): FixEncoder {
-    return this.encoder
-      .start(msgType)
-      .string(Tag.SenderCompID, this.settings.senderCompId)
-      .string(Tag.TargetCompID, this.settings.targetCompId)
-      .int(Tag.MsgSeqNum, seq)
-      .timestamp(Tag.SendingTime, now);
+    return this.encoder.start(msgType).fields(this.compIds).int(Tag.MsgSeqNum, seq).timestamp(Tag.SendingTime, now);
   }
 
   private gapFill(from: number, next: number, now: number): void {

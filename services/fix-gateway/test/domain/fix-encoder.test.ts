@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { FixEncoder } from "../../src/domain/fix-encoder.ts";
+import { encodeFields, FixEncoder } from "../../src/domain/fix-encoder.ts";
 import { FixParser, ParseStatus } from "../../src/domain/fix-parser.ts";
 import { DATA_FIELDS } from "../../src/domain/fix-tags.ts";
 import { frame, text } from "../support/fix-text.ts";
@@ -109,5 +109,17 @@ describe("codec round trip", () => {
         },
       ),
     );
+  });
+});
+
+describe("FixEncoder.fields", () => {
+  it("writes fields encoded once exactly as string() writes them, CheckSum included", () => {
+    const header = encodeFields([
+      [49, "VENUE"],
+      [56, "CLIENT"],
+    ]);
+    const once = Buffer.from(new FixEncoder().start("0").fields(header).int(34, 9).finish());
+    const each = Buffer.from(new FixEncoder().start("0").string(49, "VENUE").string(56, "CLIENT").int(34, 9).finish());
+    expect(text(once)).toBe(text(each));
   });
 });

@@ -140,6 +140,22 @@ describe("FixParser framing", () => {
   });
 });
 
+describe("FixMessage.interned", () => {
+  it("returns the same string for the same bytes, a different one for different bytes, undefined when absent", () => {
+    const parser = new FixParser();
+    const read = (symbol: string) => {
+      const bytes = frame(NOS.replace("55=INFY", `55=${symbol}`));
+      parser.parse(bytes, 0, bytes.length);
+      return parser.message.interned(55);
+    };
+    expect(read("INFY")).toBe("INFY");
+    expect(read("INFZ")).toBe("INFZ");
+    expect(read("INFY")).toBe("INFY");
+    expect(read("X".repeat(40))).toBe("X".repeat(40));
+    expect(parser.message.interned(9999)).toBeUndefined();
+  });
+});
+
 describe("FixParser on hostile input", () => {
   it("never throws and always makes progress, whatever the bytes", () => {
     const parser = new FixParser(1024);

@@ -23,6 +23,11 @@ const logger = createLogger({
 const sessions: AcceptorSession[] = [
   { id: "client-a", settings: { ...DEFAULT_SESSION_SETTINGS, senderCompId: "VENUE", targetCompId: "CLIENT" } },
   { id: "client-b", settings: { ...DEFAULT_SESSION_SETTINGS, senderCompId: "VENUE", targetCompId: "OTHER" } },
+  {
+    id: "client-c",
+    clientCertSubject: "broker-c",
+    settings: { ...DEFAULT_SESSION_SETTINGS, senderCompId: "VENUE", targetCompId: "CERTED" },
+  },
 ];
 
 /** Echoes each NewOrderSingle as an ExecutionReport with its ClOrdID. */
@@ -48,11 +53,15 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function startAcceptor(tls?: { cert: Buffer; key: Buffer }): Promise<{ acceptor: FixAcceptor; port: number }> {
+async function startAcceptor(tls?: {
+  cert: Buffer;
+  key: Buffer;
+  ca?: Buffer;
+}): Promise<{ acceptor: FixAcceptor; port: number }> {
   const kv = await new Kvm(nc).open(fixSessionsBucket(VENUE));
   const acceptor = new FixAcceptor({
     sessions,
-    openStore: (id) => new SessionStore(kv, id),
+    openStore: (id) => new SessionStore(kv, id, { nc, bucket: fixSessionsBucket(VENUE) }),
     application: echo,
     logger,
     tickMs: 100,
@@ -69,6 +78,10 @@ describe("FixAcceptor over TCP with the session state in JetStream", () => {
     expect(await client.waitFor((f) => f[35] === "A")).toMatchObject({ 34: "1", 141: "Y" });
     client.send("D", "11=ord-1");
     expect(await client.waitFor((f) => f[35] === "8")).toMatchObject({ 34: "2", 11: "ord-1" });
+    // Stored before it was sent: the message is in the bucket by the time the client has it.
+    const kv = await new Kvm(nc).open(fixSessionsBucket(VENUE));
+    const { generation } = (await kv.get("client-a.state"))!.json<{ generation: number }>();
+    expect((await kv.get(`client-a.g${generation}.2`))?.string()).toContain("\x0111=ord-1\x01");
     client.send("D", "11=ord-2");
     await client.waitFor((f) => f[11] === "ord-2");
     client.send("5");
@@ -89,6 +102,28 @@ describe("FixAcceptor over TCP with the session state in JetStream", () => {
     client.send("5");
     expect(await client.waitFor((f) => f[35] === "5")).toBeDefined();
     await client.waitClosed();
+    await acceptor.close();
+  });
+
+  it("sends nothing of a turn it could not store, and disconnects", async () => {
+    const kvm = new Kvm(nc);
+    const bucket = `fixtest_broken_${Date.now()}`;
+    const broken = await kvm.create(bucket);
+    const acceptor = new FixAcceptor({
+      sessions,
+      openStore: (id) => new SessionStore(broken, id, { nc, bucket }),
+      application: echo,
+      logger,
+      tickMs: 100,
+    });
+    const port = await acceptor.listen("127.0.0.1", 0);
+    const client = await FixClient.connect(port);
+    client.send("A", "98=0|108=30|141=Y");
+    await client.waitFor((f) => f[35] === "A");
+    await broken.destroy(); // the store goes away under the logged-on session
+    client.send("D", "11=never-stored");
+    await client.waitClosed();
+    expect(client.received.some((f) => f[11] === "never-stored")).toBe(false);
     await acceptor.close();
   });
 
@@ -142,6 +177,57 @@ describe("FixAcceptor over TCP with the session state in JetStream", () => {
       await acceptor.close();
     } finally {
       await pki.dispose();
+    }
+  });
+
+  it("maps a verified client certificate's subject to the session that names it, and refuses the rest", async () => {
+    const pki = await ThrowawayPki.create();
+    const stranger = await ThrowawayPki.create("stranger-ca");
+    try {
+      const cert = await pki.server();
+      const { acceptor, port } = await startAcceptor({
+        cert: readFileSync(cert.certFile),
+        key: readFileSync(cert.keyFile),
+        ca: readFileSync(pki.ca.certFile),
+      });
+      const logOn = async (sender: string, client?: { certFile: string; keyFile: string }) => {
+        const socket = tlsConnect({
+          port,
+          host: "127.0.0.1",
+          ca: readFileSync(pki.ca.certFile),
+          servername: "localhost",
+          ...(client === undefined ? {} : { cert: readFileSync(client.certFile), key: readFileSync(client.keyFile) }),
+        });
+        let text = "";
+        let closed = false;
+        socket.on("data", (d: Buffer) => (text += d.toString("latin1")));
+        socket.on("close", () => (closed = true));
+        socket.on("error", () => undefined);
+        socket.write(frame(`35=A|49=${sender}|56=VENUE|34=1|52=${fixTime(Date.now())}|98=0|108=30|141=Y`));
+        for (let i = 0; i < 400 && !closed && !text.includes("\x0135=A\x01"); i++)
+          await new Promise((r) => setTimeout(r, 25));
+        const answered = text.includes("\x0135=A\x01");
+        socket.destroy();
+        await new Promise((r) => setTimeout(r, 50)); // the session is free again
+        return answered ? "logged on" : closed ? "refused" : "no answer";
+      };
+      const brokerC = await pki.client("broker-c");
+      const someoneElse = await pki.client("broker-x");
+      const forged = await stranger.client("broker-c");
+      const table: [string, string, { certFile: string; keyFile: string } | undefined, string][] = [
+        ["its own certificate", "CERTED", brokerC, "logged on"],
+        ["another subject's certificate", "CERTED", someoneElse, "refused"],
+        ["no certificate", "CERTED", undefined, "refused"],
+        ["the same subject from an untrusted CA", "CERTED", forged, "refused"],
+        ["a session that names no subject, without a certificate", "OTHER", undefined, "logged on"],
+        ["a session that names no subject, with an untrusted certificate", "OTHER", forged, "refused"],
+      ];
+      for (const [what, sender, client, expected] of table)
+        expect({ what, outcome: await logOn(sender, client) }).toEqual({ what, outcome: expected });
+      await acceptor.close();
+    } finally {
+      await pki.dispose();
+      await stranger.dispose();
     }
   });
 });

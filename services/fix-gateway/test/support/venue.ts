@@ -48,8 +48,19 @@ export interface FixVenue {
 export async function startFixVenue(
   venue: string,
   sessions: readonly { id: string; compId: string; account: string; cancelOnDisconnect?: boolean }[],
-  options: { processes?: boolean } = {},
+  options: {
+    processes?: boolean;
+    /** Every process exports its spans here over OTLP/HTTP (with `processes`: one tracer per process). */
+    otlpEndpoint?: string;
+  } = {},
 ): Promise<FixVenue> {
+  const otlp = options.otlpEndpoint;
+  if (otlp !== undefined && options.processes !== true)
+    throw new Error("tracing needs processes: one tracer provider each");
+  const tracing =
+    otlp === undefined
+      ? { tracing: "none" as const }
+      : { tracing: "otlp" as const, otlpEndpoint: otlp, traceSampleRatio: 1 };
   const server = await NatsServer.start();
   const nc = await connectTo(server.url);
   await provision(nc, venueProvisioningPlan({ venue }));
@@ -66,6 +77,7 @@ export async function startFixVenue(
     venue,
     instanceId: "engine",
     instruments: testInstrumentSettings,
+    ...(otlp === undefined ? {} : { env: { TP_TRACING: "otlp", TP_OTLP_ENDPOINT: otlp, TP_TRACE_SAMPLE_RATIO: "1" } }),
   });
   await engine.start();
   const riskConfig = {
@@ -86,7 +98,7 @@ export async function startFixVenue(
     opsHost: "127.0.0.1",
     opsPort: 0,
     logLevel: "silent" as const,
-    tracing: "none" as const,
+    ...tracing,
   };
   const risk = options.processes ? await processOf("@tradeplane/risk/main", riskConfig) : await riskMain(riskConfig);
   const mdConfig = {
@@ -130,7 +142,7 @@ export async function startFixVenue(
     opsHost: "127.0.0.1",
     opsPort: 0,
     logLevel: "silent" as const,
-    tracing: "none" as const,
+    ...tracing,
   };
   const md = options.processes
     ? await processOf("@tradeplane/market-data/main", mdConfig)
@@ -157,7 +169,7 @@ export async function startFixVenue(
     opsHost: "127.0.0.1",
     opsPort: 0,
     logLevel: "silent",
-    tracing: "none",
+    ...tracing,
   };
   const fv: FixVenue = {
     server,

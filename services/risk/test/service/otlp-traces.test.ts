@@ -1,71 +1,11 @@
-import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "@tradeplane/testkit";
+import { StandInCollector, type ReceivedSpan } from "@tradeplane/testkit";
 import { order, startVenue, tokenOf, type Venue } from "./gateway-fixture.ts";
 
 /**
  * Traces leave the processes: the gateway (in this process) and the engine (a child process)
  * export over OTLP/HTTP to a stand-in collector, and one order's spans arrive as one trace.
  */
-
-interface ReceivedSpan {
-  readonly service: string;
-  readonly name: string;
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly parentSpanId: string;
-}
-
-/** A stand-in OpenTelemetry collector: the OTLP/HTTP JSON traces endpoint, keeping what it receives. */
-class StandInCollector {
-  readonly spans: ReceivedSpan[] = [];
-  private readonly server: Server;
-  private port = 0;
-
-  constructor() {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
-        if (req.method === "POST" && req.url === "/v1/traces")
-          this.spans.push(...spansOf(Buffer.concat(chunks).toString()));
-        res.writeHead(200, { "content-type": "application/json" }).end("{}");
-      });
-    });
-  }
-
-  async start(): Promise<this> {
-    this.port = await freePort();
-    await new Promise<void>((resolve) => this.server.listen(this.port, "127.0.0.1", resolve));
-    return this;
-  }
-
-  get endpoint(): string {
-    return `http://127.0.0.1:${this.port}/v1/traces`;
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-type OtlpJson = {
-  resourceSpans?: {
-    resource?: { attributes?: { key: string; value: { stringValue?: string } }[] };
-    scopeSpans?: { spans?: { name: string; traceId: string; spanId: string; parentSpanId?: string }[] }[];
-  }[];
-};
-
-function spansOf(body: string): ReceivedSpan[] {
-  const out: ReceivedSpan[] = [];
-  for (const rs of (JSON.parse(body) as OtlpJson).resourceSpans ?? []) {
-    const service = rs.resource?.attributes?.find((a) => a.key === "service.name")?.value.stringValue ?? "";
-    for (const ss of rs.scopeSpans ?? [])
-      for (const s of ss.spans ?? [])
-        out.push({ service, name: s.name, traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId ?? "" });
-  }
-  return out;
-}
 
 let collector: StandInCollector;
 let venue: Venue;
