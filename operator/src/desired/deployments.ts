@@ -118,9 +118,12 @@ export function riskDeployment(model: VenueModel) {
 /**
  * What several risk replicas need to forward to each other (ADR 0003): the pod's own IP as
  * its peer address (the downward API; an address, not a name, so no headless Service and no
- * DNS wait at start), and the peer token Secret as a file.
+ * DNS wait at start), the peer token Secret as a file, and the peer TLS Secret when the venue
+ * names one.
  */
 function riskPeerSettings(model: VenueModel) {
+  // The certificate Secret for mutual TLS between the replicas (cert-manager's keys), when named.
+  const tls = model.venue.spec.risk.peerTlsSecret;
   return {
     env: [
       { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
@@ -131,8 +134,14 @@ function riskPeerSettings(model: VenueModel) {
         name: "risk-peer",
         secret: { secretName: names.riskPeerToken(model.name), defaultMode: RISK_PEER_SECRET_MODE },
       },
+      ...(tls === undefined
+        ? []
+        : [{ name: "risk-peer-tls", secret: { secretName: tls, defaultMode: RISK_PEER_SECRET_MODE } }]),
     ],
-    volumeMounts: [{ name: "risk-peer", mountPath: MOUNTS.riskPeer, readOnly: true }],
+    volumeMounts: [
+      { name: "risk-peer", mountPath: MOUNTS.riskPeer, readOnly: true },
+      ...(tls === undefined ? [] : [{ name: "risk-peer-tls", mountPath: MOUNTS.riskPeerTls, readOnly: true }]),
+    ],
   };
 }
 

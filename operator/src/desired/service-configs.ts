@@ -35,6 +35,14 @@ export interface Placement {
    * local mode runs one gateway.
    */
   readonly riskPeerTokenFile?: string;
+  /** GatewayPeer's mutual TLS (the Secret of spec.risk.peerTlsSecret, mounted): the risk config's peerTls. */
+  readonly riskPeerTls?: {
+    readonly certFile: string;
+    readonly keyFile: string;
+    readonly caFile: string;
+    /** The DNS name every replica's certificate carries (replicas dial pod addresses). */
+    readonly serverName?: string;
+  };
   /** Interfaces to listen on: "0.0.0.0" in a pod, "127.0.0.1" on a laptop. */
   readonly host: string;
   readonly ports: ServicePorts;
@@ -60,6 +68,11 @@ export const POD_SECRET_FILES = {
   },
   natsCredsFile: "/var/run/secrets/tradeplane/nats/nats.creds",
   riskPeerTokenFile: "/var/run/secrets/tradeplane/risk-peer/peer-token",
+  riskPeerTls: {
+    caFile: "/var/run/secrets/tradeplane/risk-peer-tls/ca.crt",
+    certFile: "/var/run/secrets/tradeplane/risk-peer-tls/tls.crt",
+    keyFile: "/var/run/secrets/tradeplane/risk-peer-tls/tls.key",
+  },
   natsTls: {
     caFile: "/var/run/secrets/tradeplane/nats-tls/ca.crt",
     certFile: "/var/run/secrets/tradeplane/nats-tls/tls.crt",
@@ -207,6 +220,7 @@ export function riskGatewayConfig(venue: TradingVenue, placement: Placement) {
     ...(placement.riskPeerTokenFile !== undefined
       ? { ownership: "lease" as const, peerPort: placement.ports.riskPeer, peerTokensFile: placement.riskPeerTokenFile }
       : {}),
+    ...(placement.riskPeerTls !== undefined ? { peerTls: { ...placement.riskPeerTls } } : {}),
   };
 }
 

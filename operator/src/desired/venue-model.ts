@@ -35,6 +35,7 @@ export const MOUNTS = {
   fixSessionTokens: "/var/run/secrets/tradeplane/fix",
   natsCredsFile: "/var/run/secrets/tradeplane/nats/nats.creds",
   riskPeer: "/var/run/secrets/tradeplane/risk-peer",
+  riskPeerTls: "/var/run/secrets/tradeplane/risk-peer-tls",
   tmp: "/tmp",
 } as const;
 
@@ -98,6 +99,10 @@ export function venueModel(venue: TradingVenue, defaults: OperatorDefaults): Ven
       adminTokenFiles: POD_SECRET_FILES.adminTokenFiles,
       // Several risk replicas own accounts by lease and forward to each other (ADR 0003).
       ...(spec.risk.replicas > 1 ? { riskPeerTokenFile: POD_SECRET_FILES.riskPeerTokenFile } : {}),
+      // ... over mutual TLS when the venue names a certificate Secret for it.
+      ...(spec.risk.replicas > 1 && spec.risk.peerTlsSecret !== undefined
+        ? { riskPeerTls: { ...POD_SECRET_FILES.riskPeerTls, serverName: names.riskPeerServerName(metadata.name) } }
+        : {}),
       host: "0.0.0.0",
       ports: POD_PORTS,
     },
@@ -132,6 +137,8 @@ export const names = {
   serviceAccount: (venue: string, component: Component) => `${venue}-${component}`,
   adminToken: (venue: string) => `${venue}-admin-tokens`,
   riskPeerToken: (venue: string) => `${venue}-risk-peer`,
+  /** The DNS name the risk replicas' peer certificate must carry (spec.risk.peerTlsSecret). */
+  riskPeerServerName: (venue: string) => `${venue}-risk-peer`,
   policy: (venue: string, what: string) => `${venue}-${what}`,
 };
 

@@ -53,7 +53,7 @@ spec:
       priorityClassName: trading-critical
       runtimeClassName: performance
       hugepages: { size: 2Mi, quantity: 512Mi }
-  risk: { replicas: 3 }
+  risk: { replicas: 3, peerTlsSecret: nse-risk-peer-tls }
   marketData: { replicas: 2, depth: 20 }
   nats:
     url: [tls://nats-0.nats:4222, tls://nats-1.nats:4222]

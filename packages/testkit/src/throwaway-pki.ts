@@ -50,6 +50,16 @@ export class ThrowawayPki {
     return this.issue(cn, "clientAuth", undefined, groups);
   }
 
+  /**
+   * A certificate for both ends of a mutual TLS link between peers (the risk gateway
+   * replicas' GatewayPeer): server and client use, subject CN `cn`, and `dnsNames` (plus
+   * localhost / 127.0.0.1) as the names a peer may be verified as.
+   */
+  peer(cn: string, dnsNames: readonly string[] = []): Promise<IssuedCert> {
+    const names = [...dnsNames, "localhost"].map((n) => `DNS:${n}`).join(",");
+    return this.issue(cn, "serverAuth,clientAuth", `subjectAltName=${names},IP:127.0.0.1`);
+  }
+
   /** A P-256 key pair for signing tokens (a kube-apiserver's service-account issuer). */
   async signingKey(name: string): Promise<{ readonly keyFile: string; readonly publicKeyFile: string }> {
     const base = join(this.dir, `${++this.serial}-${name.replace(/[^A-Za-z0-9_-]/g, "_")}`);
@@ -65,7 +75,7 @@ export class ThrowawayPki {
 
   private async issue(
     cn: string,
-    use: "serverAuth" | "clientAuth",
+    use: "serverAuth" | "clientAuth" | "serverAuth,clientAuth",
     extra?: string,
     groups: readonly string[] = [],
   ): Promise<IssuedCert> {

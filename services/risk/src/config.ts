@@ -59,6 +59,15 @@ export const gatewayInstrumentSchema = z.object({
   notionalPerTickLot: z.number().int().min(1).default(1),
 });
 
+/** GatewayPeer's mutual TLS: one certificate for both ends, the venue's peer CA. */
+export const peerTlsSchema = z.strictObject({
+  certFile: z.string().min(1),
+  keyFile: z.string().min(1),
+  caFile: z.string().min(1),
+  serverName: z.string().min(1).optional(),
+});
+export type PeerTlsSettings = z.infer<typeof peerTlsSchema>;
+
 export const riskGatewayConfigSchema = z.object({
   ...natsConfigSchema,
   venue: z.string().refine(isVenueName, "must be a lowercase DNS label starting with a letter"),
@@ -89,6 +98,13 @@ export const riskGatewayConfigSchema = z.object({
   peerPort: env.int(0, 65_535).optional(),
   /** The venue's shared peer tokens (secret: TP_PEER_TOKENS_FILE); the first is sent, any is accepted. */
   peerTokens: secretList(MIN_PEER_TOKEN_LENGTH).optional(),
+  /**
+   * Mutual TLS on GatewayPeer (files of a Secret): each replica presents `certFile` (server and
+   * client use) and verifies the other's against `caFile`; unset = plaintext (the peer token
+   * still authenticates). `serverName`: the DNS name every replica's certificate carries,
+   * checked in place of the pod address a replica dials.
+   */
+  peerTls: peerTlsSchema.optional(),
   /** Default DEFAULT_OWNER_LEASE_TTL_MS. */
   ownerLeaseTtlMs: env.int(300, 60_000).optional(),
   ...serviceEndpointsSchema({ grpcPort: DEFAULT_GRPC_PORT, opsPort: DEFAULT_OPS_PORT }),

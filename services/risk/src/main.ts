@@ -51,6 +51,7 @@ import { AccountOwners } from "./adapters/account-owners.ts";
 import { gatewayPeerService, PeerClients, PeerTokens, type ForwardHandler } from "./adapters/gateway-peer.ts";
 import { fenceWriter, OwnerRouting } from "./adapters/owner-routing.ts";
 import { OwnerMetrics } from "./adapters/owner-metrics.ts";
+import { loadPeerTls, type PeerTls } from "./adapters/peer-tls.ts";
 
 /**
  * The risk gateway process. Stages:
@@ -150,6 +151,7 @@ export async function main(config: Readonly<RiskGatewayConfig>, context?: Servic
 
   // 5. ownership
   let routing: OwnerRouting | undefined;
+  let peerTls: PeerTls | undefined;
   if (config.ownership === "lease") {
     // A per-process nonce: a restarted replica never adopts its predecessor's leases as its own.
     const holder = `${config.instanceId}-${randomUUID().slice(0, 8)}`;
@@ -169,7 +171,9 @@ export async function main(config: Readonly<RiskGatewayConfig>, context?: Servic
     follower.onAccountFenced = (account, partition, epoch) => owners.partitionFenced(account, partition, epoch);
     await owners.start();
     shutdown.add("owners", () => owners.stop());
-    const peers = new PeerClients(new PeerTokens(config.peerTokens!), config.commandTimeoutMs);
+    // Read once for both ends: the files are checked before anything serves.
+    peerTls = config.peerTls === undefined ? undefined : await loadPeerTls(config.peerTls);
+    const peers = new PeerClients(new PeerTokens(config.peerTokens!), config.commandTimeoutMs, peerTls);
     shutdown.add("peer-clients", () => peers.close());
     routing = new OwnerRouting({ owners, peers, holder, timeoutMs: config.commandTimeoutMs, logger, metrics });
     logger.info({ holder, peerAddress: config.peerAddress }, "accounts owned by lease");
@@ -232,8 +236,10 @@ export async function main(config: Readonly<RiskGatewayConfig>, context?: Servic
     const peer = await startGrpcServer({
       host: config.peerHost ?? DEFAULT_PEER_HOST,
       port: config.peerPort ?? DEFAULT_PEER_PORT,
-      // Plaintext whatever grpcTls says (the peers' clients do not speak TLS yet): the peer token
-      // authenticates, the NetworkPolicy confines the port to the venue's risk pods.
+      // Mutual TLS with peerTls (its own certificate and CA, not grpcTls: the peers are not
+      // the venue's clients); plaintext without. Either way the peer token authenticates and
+      // the NetworkPolicy confines the port to the venue's risk pods.
+      ...(peerTls === undefined ? {} : { credentials: peerTls.server }),
       reflection: false,
       health,
       logger,

@@ -42,4 +42,24 @@ describe("the risk gateway's ownership settings", () => {
       load({ TP_OWNERSHIP: "lease", TP_PEER_ADDRESS: "h:1", TP_PEER_TOKENS_FILE: join(dir, "short") }),
     ).toThrow(/32 characters/);
   });
+
+  it("peerTls is read from one variable per member, and needs a CA (mutual TLS only)", () => {
+    const lease = { TP_OWNERSHIP: "lease", TP_PEER_ADDRESS: "10.0.0.7:50062", TP_PEER_TOKENS_FILE: tokenFile };
+    const config = load({
+      ...lease,
+      TP_PEER_TLS_CERT_FILE: "/tls/tls.crt",
+      TP_PEER_TLS_KEY_FILE: "/tls/tls.key",
+      TP_PEER_TLS_CA_FILE: "/tls/ca.crt",
+      TP_PEER_TLS_SERVER_NAME: "v-risk-peer",
+    });
+    expect(config.peerTls).toEqual({
+      certFile: "/tls/tls.crt",
+      keyFile: "/tls/tls.key",
+      caFile: "/tls/ca.crt",
+      serverName: "v-risk-peer",
+    });
+    expect(() => load({ ...lease, TP_PEER_TLS_CERT_FILE: "/c", TP_PEER_TLS_KEY_FILE: "/k" })).toThrow(
+      /TP_PEER_TLS_CA_FILE/,
+    );
+  });
 });

@@ -246,6 +246,13 @@ const venueSpecObject = z
         replicas: int(1, 32).default(1).describe("Risk gateway replicas"),
         defaults: riskLimitsSchema.prefault({}).describe("Venue-wide default limits; accounts override them"),
         commandTimeoutMs: int(100, 60_000).default(5_000).describe("How long an order call waits for the engine"),
+        peerTlsSecret: z
+          .string()
+          .max(253)
+          .optional()
+          .describe(
+            "Secret (tls.crt, tls.key, ca.crt, e.g. cert-manager's) for mutual TLS between risk replicas: the certificate names <venue>-risk-peer and is for server and client auth; without it GatewayPeer is plaintext",
+          ),
       })
       .strict()
       .prefault({})

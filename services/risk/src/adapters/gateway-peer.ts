@@ -22,6 +22,7 @@ import {
   ValidationError,
   type Logger,
 } from "@tradeplane/platform";
+import type { PeerTls } from "./peer-tls.ts";
 
 /** What an owner does with a forwarded request: decide it, or say it is not the owner. */
 export type ForwardHandler = (req: ForwardRequest) => Promise<ForwardResponse>;
@@ -90,10 +91,13 @@ export class PeerClients {
   private readonly clients = new Map<string, GatewayPeerClient>();
   private readonly tokens: PeerTokens;
   private readonly timeoutMs: number;
+  private readonly tls: PeerTls | undefined;
 
-  constructor(tokens: PeerTokens, timeoutMs: number) {
+  /** With `tls`, every channel is mutual TLS (`peer-tls.ts`); without, plaintext. */
+  constructor(tokens: PeerTokens, timeoutMs: number, tls?: PeerTls) {
     this.tokens = tokens;
     this.timeoutMs = timeoutMs;
+    this.tls = tls;
   }
 
   /**
@@ -122,7 +126,10 @@ export class PeerClients {
   private clientOf(address: string): GatewayPeerClient {
     let client = this.clients.get(address);
     if (client === undefined) {
-      client = new GatewayPeerClient(address, credentials.createInsecure());
+      client =
+        this.tls === undefined
+          ? new GatewayPeerClient(address, credentials.createInsecure())
+          : new GatewayPeerClient(address, this.tls.client, this.tls.channelOptions);
       this.clients.set(address, client);
     }
     return client;
