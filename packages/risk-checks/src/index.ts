@@ -14,4 +14,4 @@ export {
   type RiskReason,
 } from "./checks.ts";
 export { NO_LIMITS, effectiveLimits, type LimitOverrides, type Limits } from "./limits.ts";
-export { newOrderRateWindow, tryAdmit, type OrderRateWindow } from "./order-rate-window.ts";
+export { newOrderRateWindow, orderRateWindowOf, tryAdmit, type OrderRateWindow } from "./order-rate-window.ts";

@@ -44,3 +44,17 @@ export function tryAdmit(w: OrderRateWindow, nowNs: number, limit: number): bool
   w.size++;
   return true;
 }
+
+/**
+ * A window holding admissions at `timesNs` (any order): a gateway replica that takes an
+ * account over starts from the previous owner's orders of the last second, as the command
+ * log shows them (ADR 0003), instead of an empty window.
+ */
+export function orderRateWindowOf(timesNs: readonly number[]): OrderRateWindow {
+  let length = INITIAL_RING;
+  while (length < timesNs.length) length *= 2;
+  const times = new Float64Array(length);
+  const sorted = [...timesNs].sort((a, b) => a - b);
+  for (let i = 0; i < sorted.length; i++) times[i] = sorted[i]!;
+  return { times, head: 0, size: sorted.length };
+}

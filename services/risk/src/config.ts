@@ -28,7 +28,7 @@ export const DEFAULT_PEER_HOST = "0.0.0.0";
 /**
  * How long an account's owner may go without renewing its lease before another replica
  * takes the account over (judged on the taker's monotonic clock). A takeover then waits for
- * the fences and one order-rate window (1 s) more.
+ * the fences and reads the account's orders of the last second from the command log.
  */
 export const DEFAULT_OWNER_LEASE_TTL_MS = 3_000;
 /** Shortest peer token accepted: a shared secret between replicas, not a password. */

@@ -52,6 +52,10 @@ import { gatewayPeerService, PeerClients, PeerTokens, type ForwardHandler } from
 import { fenceWriter, OwnerRouting } from "./adapters/owner-routing.ts";
 import { OwnerMetrics } from "./adapters/owner-metrics.ts";
 import { loadPeerTls, type PeerTls } from "./adapters/peer-tls.ts";
+import { recentOrderAges } from "./adapters/takeover-rate-window.ts";
+import { orderRateWindowOf, type OrderRateWindow } from "@tradeplane/risk-checks/order-rate-window";
+
+const NS_PER_MS = 1_000_000;
 
 /**
  * The risk gateway process. Stages:
@@ -146,11 +150,14 @@ export async function main(config: Readonly<RiskGatewayConfig>, context?: Servic
   await follower.reached(lastStored);
   health.set("events", "ok");
 
+  const jsm = await js.jetstreamManager();
   const log = commandLogWriter(nc, config.venue);
   shutdown.add("command-log", () => log.close());
 
   // 5. ownership
   let routing: OwnerRouting | undefined;
+  // The accounts' order-rate windows: the intake's, which a takeover fills from the log.
+  const throttles = new Map<string, OrderRateWindow>();
   let peerTls: PeerTls | undefined;
   if (config.ownership === "lease") {
     // A per-process nonce: a restarted replica never adopts its predecessor's leases as its own.
@@ -165,6 +172,23 @@ export async function main(config: Readonly<RiskGatewayConfig>, context?: Servic
       ttlMs: config.ownerLeaseTtlMs ?? DEFAULT_OWNER_LEASE_TTL_MS,
       partitions,
       fence: fenceWriter(log, partitions, config.instanceId),
+      // A new owner starts its order-rate window from the account's orders of the last
+      // second in the log, instead of waiting a second for them to leave it.
+      countWindow: async (account, epoch, fenceEntries) => {
+        const ages = await recentOrderAges({
+          js,
+          jsm,
+          venue: config.venue,
+          account,
+          epoch,
+          fenceEntries,
+          timeoutMs: config.commandTimeoutMs,
+        });
+        if (ages === undefined) return false;
+        const nowNs = performance.now() * NS_PER_MS;
+        throttles.set(account, orderRateWindowOf(ages.map((age) => nowNs - age)));
+        return true;
+      },
       logger,
       metrics,
     });
@@ -205,6 +229,7 @@ export async function main(config: Readonly<RiskGatewayConfig>, context?: Servic
             registry,
             tracer: telemetry.tracer,
             startsTraces: telemetry.startsTraces,
+            throttles,
             ...(routing === undefined ? {} : { routing }),
           },
           (handler) => (forwardHandler = handler),

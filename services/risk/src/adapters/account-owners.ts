@@ -32,9 +32,20 @@ export interface AccountOwnersDeps {
   readonly partitions: readonly number[];
   /**
    * Writes FenceAccountCommand{epoch} for the account to every partition. The AccountFenced
-   * events come back through `partitionFenced` (the event follower calls it).
+   * events come back through `partitionFenced` (the event follower calls it). Resolves with
+   * the stream sequence of the entry holding each partition's fence, for `countWindow`.
    */
-  readonly fence: (account: string, epoch: number) => Promise<void>;
+  readonly fence: (account: string, epoch: number) => Promise<ReadonlyMap<number, number> | void>;
+  /**
+   * Once every partition is fenced: fills the account's order-rate window with its orders of
+   * the last second before the fences (the command log) and says whether it did. Without it,
+   * or when it did not, the new owner waits one whole window instead.
+   */
+  readonly countWindow?: (
+    account: string,
+    epoch: number,
+    fenceEntries: ReadonlyMap<number, number>,
+  ) => Promise<boolean>;
   /** An account this replica decided is now someone else's: its sessions are told to retry. */
   readonly onLost?: (account: string, why: LostReason) => void;
   readonly logger: Logger;
@@ -60,6 +71,8 @@ export class AccountOwners {
   private readonly revisions = new Map<string, number>();
   private readonly changed = new Map<string, (() => void)[]>();
   private readonly windowTimers = new Set<NodeJS.Timeout>();
+  /** The entries holding our fences, per account being taken (for countWindow). */
+  private readonly fenceEntries = new Map<string, ReadonlyMap<number, number>>();
   private stopWatch: (() => void) | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private renewing = false;
@@ -148,8 +161,45 @@ export class AccountOwners {
   /** An AccountFenced event: `epoch` is the partition's fence for the account after it. */
   partitionFenced(account: string, partition: number, epoch: number): void {
     if (!this.states.has(account)) return;
+    const before = this.ownershipOf(account);
     this.apply(account, { kind: "partition-fenced", partition, epoch, nowMs: this.now() });
     this.armWindow(account);
+    const after = this.ownershipOf(account);
+    if (
+      before.phase === "fencing" &&
+      before.unfenced.size > 0 &&
+      after.phase === "fencing" &&
+      after.unfenced.size === 0
+    )
+      void this.countWindow(account, after.epoch);
+  }
+
+  /**
+   * Reads the previous owner's orders of the last second into the order-rate window, then
+   * decides the account at once; the window's timer stays armed in case this fails.
+   */
+  private async countWindow(account: string, epoch: number): Promise<void> {
+    const entries = this.fenceEntries.get(account);
+    if (this.deps.countWindow === undefined || entries === undefined) return;
+    let counted = false;
+    try {
+      // Still ours at this epoch and not decided yet: a count for an account lost or already
+      // ready (the window elapsed first) must not replace the window in use.
+      const still = () => {
+        const s = this.ownershipOf(account);
+        return s.phase === "fencing" && s.epoch === epoch;
+      };
+      if (!still()) return;
+      // Counted, and the window had not elapsed meanwhile: the count made the account ready.
+      counted = (await this.deps.countWindow(account, epoch, entries)) && still();
+      if (counted) this.apply(account, { kind: "window-counted" });
+    } catch (err) {
+      this.deps.logger.warn(
+        { account, epoch, err: (err as Error).message },
+        "order-rate window not counted: waiting it out",
+      );
+    }
+    this.deps.metrics?.windowCounted(counted);
   }
 
   /** Ticks the account when its order-rate window ends (again if the timer fired early: libuv's clock is coarser). */
@@ -195,7 +245,8 @@ export class AccountOwners {
     this.apply(account, { kind: "acquired", epoch, partitions: this.deps.partitions });
     this.deps.logger.info({ account, epoch }, "account owned: fencing its partitions");
     try {
-      await this.deps.fence(account, epoch);
+      const entries = await this.deps.fence(account, epoch);
+      if (entries instanceof Map) this.fenceEntries.set(account, entries);
     } catch (err) {
       this.deps.logger.error({ account, epoch, err: (err as Error).message }, "account fence not written");
       this.lose(account, "lease-lost");

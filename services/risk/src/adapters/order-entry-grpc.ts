@@ -1,3 +1,4 @@
+import type { OrderRateWindow } from "@tradeplane/risk-checks/order-rate-window";
 import { status as GrpcStatus, type sendUnaryData, type ServerUnaryCall } from "@grpc/grpc-js";
 import {
   ExecType,
@@ -56,6 +57,8 @@ export interface OrderEntryDeps {
   readonly startsTraces?: boolean;
   /** With several gateway replicas (ADR 0003): who decides each account's orders. Absent with one. */
   readonly routing?: OwnerRouting;
+  /** The accounts' order-rate windows, shared with the takeover that fills a new owner's (ADR 0003). */
+  readonly throttles?: Map<string, OrderRateWindow>;
 }
 
 /**

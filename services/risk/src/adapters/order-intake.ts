@@ -48,6 +48,8 @@ export interface OrderIntakeDeps {
    * is written). Absent with one replica: every command carries owner_epoch 0.
    */
   readonly ownerEpochOf?: (account: string) => number | undefined;
+  /** The accounts' order-rate windows, when someone else fills them too (a takeover, ADR 0003). */
+  readonly throttles?: Map<string, OrderRateWindow>;
 }
 
 const NS_PER_MS = 1_000_000;
@@ -60,7 +62,8 @@ const NS_PER_MS = 1_000_000;
  */
 export class OrderIntake {
   private readonly inFlight = new InFlightOrders();
-  private readonly throttles = new Map<string, OrderRateWindow>();
+  /** Each account's order-rate window; shared with the takeover, which fills a new owner's from the log. */
+  private readonly throttles: Map<string, OrderRateWindow>;
   /**
    * An account's effective limits, computed once per limits object: account records are
    * replaced, never changed, when an account is updated, so the object is the version.
@@ -76,6 +79,7 @@ export class OrderIntake {
 
   constructor(deps: OrderIntakeDeps) {
     this.deps = deps;
+    this.throttles = deps.throttles ?? new Map();
   }
 
   prepareSubmit(account: string, req: SubmitOrderRequest): Decision {

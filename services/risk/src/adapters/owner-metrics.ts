@@ -10,6 +10,7 @@ export class OwnerMetrics {
   readonly lost: Counter<"why">;
   readonly forwarded: Counter<"outcome">;
   readonly fencedRefusals: Counter<string>;
+  readonly takeoverWindows: Counter<"how">;
 
   constructor(registry: Registry, phases: () => Iterable<Ownership>) {
     new Gauge({
@@ -45,6 +46,16 @@ export class OwnerMetrics {
       help: "Requests of this replica the engine refused as FENCED (a stale owner), then routed again",
       registers: [registry],
     });
+    this.takeoverWindows = new Counter({
+      name: "tp_risk_takeover_rate_windows_total",
+      help: "Takeovers by how the new owner's order-rate window started: counted from the command log, or waited out (one second)",
+      labelNames: ["how"],
+      registers: [registry],
+    });
+  }
+
+  windowCounted(counted: boolean): void {
+    this.takeoverWindows.inc({ how: counted ? "counted" : "waited" });
   }
 
   lostBecause(why: LostReason): void {

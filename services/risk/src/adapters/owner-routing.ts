@@ -132,15 +132,15 @@ function wasFenced(response: ForwardedResponse): boolean {
 /**
  * The fence port of AccountOwners: FenceAccountCommand{epoch} for the account, one per
  * partition, each carrying the epoch as its owner_epoch too. The AccountFenced events come
- * back through the event follower.
+ * back through the event follower. Resolves with each partition's fence entry (stream sequence).
  */
 export function fenceWriter(
   log: CommandLogWriter,
   partitions: readonly number[],
   source: string,
-): (account: string, epoch: number) => Promise<void> {
+): (account: string, epoch: number) => Promise<ReadonlyMap<number, number>> {
   return async (account, epoch) => {
-    const written: Promise<unknown>[] = partitions.map((partition) =>
+    const written = partitions.map((partition) =>
       log.append(partition, {
         timestamp: timestampOfMs(Date.now()),
         account,
@@ -149,6 +149,7 @@ export function fenceWriter(
         body: { $case: "fenceAccount", value: { epoch } },
       }),
     );
-    await Promise.all(written);
+    const acks = await Promise.all(written);
+    return new Map(partitions.map((p, i) => [p, acks[i]!.entrySeq]));
   };
 }

@@ -6,8 +6,8 @@
  * machine of one replica and the two decisions taken on every request (who decides it, and
  * whether a lease may be taken over); the adapter `account-owners.ts` gathers the facts.
  *
- *   unowned --acquire--> acquiring --acquired(epoch)--> fencing --all partitions fenced
- *      ^                     |                            |       and window elapsed--> ready
+ *   unowned --acquire--> acquiring --acquired(epoch)--> fencing --all partitions fenced, and
+ *      ^                     |                            |  window counted or elapsed--> ready
  *      |                  failed                      superseded / lease lost              |
  *      +---------------------+-----------------------------+----- released <-- lost <------+
  */
@@ -19,8 +19,8 @@ export type Ownership =
   /**
    * Lease held at `epoch`; FenceAccountCommand{epoch} written to every partition. Decides
    * nothing until every partition in `unfenced` has answered with AccountFenced and the
-   * order-rate window of the previous owner has passed (`windowEndsAtMs`, set once the last
-   * partition answered).
+   * order-rate window holds the previous owner's orders of the last second (counted from the
+   * log) or has passed (`windowEndsAtMs`, set once the last partition answered).
    */
   | {
       readonly phase: "fencing";
@@ -44,6 +44,11 @@ export type OwnershipInput =
   | { readonly kind: "partition-fenced"; readonly partition: number; readonly epoch: number; readonly nowMs: number }
   /** Time passed (the adapter's monotonic clock). */
   | { readonly kind: "tick"; readonly nowMs: number }
+  /**
+   * The order-rate window now holds the account's orders of the last second before the
+   * fences, read from the command log (`takeover-rate-window.ts`): no need to wait it out.
+   */
+  | { readonly kind: "window-counted" }
   /** Renewal failed by CAS, or the watch showed the key held by another replica. */
   | { readonly kind: "lease-lost" }
   /** The engine refused one of our commands with REJECT_REASON_FENCED. */
@@ -54,11 +59,11 @@ export type OwnershipInput =
 export const UNOWNED: Ownership = Object.freeze({ phase: "unowned" });
 
 /**
- * The order-rate window (`order-rate-window.ts`: orders in the last second). A new owner waits
- * one window after the last fence before deciding, so every order the previous owner admitted
- * is out of the window: its throttle may start empty and still be exact. This costs the
- * takeover one second; counting the previous owner's commands of the last second from the
- * command log would save it, at the price of reading the log on every takeover.
+ * The order-rate window (`order-rate-window.ts`: orders in the last second). Once every
+ * partition is fenced, a new owner reads the account's orders of the last second from the
+ * command log into its window and decides at once ("window-counted"). Should the log not be
+ * read, it waits one window after the last fence: every order the previous owner admitted is
+ * then out of the window, so an empty throttle is exact too.
  */
 export const ORDER_RATE_WINDOW_MS = 1_000;
 
@@ -85,6 +90,9 @@ export function nextOwnership(state: Ownership, input: OwnershipInput): Ownershi
     case "tick":
       if (state.phase === "fencing" && state.windowEndsAtMs !== undefined && input.nowMs >= state.windowEndsAtMs)
         return { phase: "ready", epoch: state.epoch };
+      return state;
+    case "window-counted":
+      if (state.phase === "fencing" && state.unfenced.size === 0) return { phase: "ready", epoch: state.epoch };
       return state;
     case "lease-lost":
       return held(state) ? { phase: "lost", epoch: state.epoch, why: "lease-lost" } : leaveAcquiring(state);

@@ -84,6 +84,25 @@ describe("nextOwnership", () => {
     ],
     ["the account is ready once the window ends", fencing(7, [], 1_100), [{ kind: "tick", nowMs: 1_100 }], ready(7)],
     [
+      "the previous owner's orders of the last second counted from the log: ready before the window ends",
+      fencing(7, [], 1_100),
+      [{ kind: "window-counted" }],
+      ready(7),
+    ],
+    [
+      "a count cannot make an account ready while a partition has not answered",
+      fencing(7, [1]),
+      [{ kind: "window-counted" }],
+      fencing(7, [1]),
+    ],
+    ["a count after the window ended changes nothing", ready(7), [{ kind: "window-counted" }], ready(7)],
+    [
+      "a count for an account lost meanwhile changes nothing",
+      { phase: "lost", epoch: 7, why: "superseded" },
+      [{ kind: "window-counted" }],
+      { phase: "lost", epoch: 7, why: "superseded" },
+    ],
+    [
       "a venue without partitions is ready at once",
       { phase: "acquiring" },
       [{ kind: "acquired", epoch: 3, partitions: [] }],

@@ -23,7 +23,15 @@ import {
 import { putAccount, putToken, type AccountRecord } from "@tradeplane/accounts";
 import { provision, venueProvisioningPlan } from "@tradeplane/platform";
 import { EngineProcess } from "@tradeplane/matching/test-support/engine-process";
-import { connectTo, freePort, NatsServer, ServiceProcess, testInstrumentSettings, unary } from "@tradeplane/testkit";
+import {
+  connectTo,
+  freePort,
+  NatsServer,
+  ServiceProcess,
+  testInstrumentSettings,
+  ThrowawayPki,
+  unary,
+} from "@tradeplane/testkit";
 import { OrderProjection } from "@tradeplane/positions/order-projection";
 import { auth, order, sample, tokenOf } from "../service/gateway-fixture.ts";
 import { commandLog, eventLog, type EventAt } from "./owner-support.ts";
@@ -33,13 +41,16 @@ import { commandLog, eventLog, type EventAt } from "./owner-support.ts";
  * 1), and three risk gateway replicas with ownership "lease". One account's orders go
  * round-robin to all three at once; every limit must hold as with one replica, checked at
  * every event of the stream by replaying it. Then the owner of an account is SIGKILLed under
- * load, and another is SIGSTOPped past its lease and SIGCONTed (a stale owner).
+ * load, and another is SIGSTOPped past its lease and SIGCONTed (a stale owner). The replicas
+ * forward to each other over mutual TLS (peerTls).
  */
 
 const VENUE = "replicas";
 const RISK_MAIN = resolve(fileURLToPath(new URL("../../src/main.ts", import.meta.url)));
 const PEER_TOKEN = "replicas-peer-token-0123456789-abcdefgh";
 const LEASE_TTL_MS = 1_000;
+/** The name the replicas' peer certificates carry (they dial 127.0.0.1). */
+const PEER_NAME = "replicas-risk-peer";
 const PRICE = 100_010;
 const PARTITION_OF: Record<string, number> = { INFY: 0, TCS: 1 };
 
@@ -52,6 +63,7 @@ const ACCOUNTS: Partial<AccountRecord>[] = [
   { name: "stale", limits: {} },
   { name: "sess", limits: { maxPosition: 12 } },
   { name: "kill", limits: {} },
+  { name: "handover", limits: { maxOrdersPerSecond: 5 } },
 ];
 const ADMIN_TOKEN = "replicas-admin-token-0123456789";
 
@@ -61,6 +73,7 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
   let server: NatsServer;
   let nc: NatsConnection;
   let owners: KV;
+  let pki: ThrowawayPki;
   const engines: EngineProcess[] = [];
   const gateways: ServiceProcess[] = [];
   const clients: OrderEntryClient[] = [];
@@ -115,8 +128,11 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
       await engine.start();
       engines.push(engine);
     }
+    // GatewayPeer over mutual TLS, as in a venue with spec.risk.peerTlsSecret.
+    pki = await ThrowawayPki.create("replicas-peer-ca");
     for (let i = 0; i < 3; i++) {
       const peerPort = await freePort();
+      const cert = await pki.peer(`gw${i}`, [PEER_NAME]);
       const gw = new ServiceProcess({
         main: RISK_MAIN,
         config: {
@@ -136,6 +152,10 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
           TP_PEER_PORT: String(peerPort),
           TP_PEER_ADDRESS: `127.0.0.1:${peerPort}`,
           TP_PEER_TOKENS_FILE: tokenFile,
+          TP_PEER_TLS_CERT_FILE: cert.certFile,
+          TP_PEER_TLS_KEY_FILE: cert.keyFile,
+          TP_PEER_TLS_CA_FILE: pki.ca.certFile,
+          TP_PEER_TLS_SERVER_NAME: PEER_NAME,
           TP_OWNER_LEASE_TTL_MS: String(LEASE_TTL_MS),
           TP_ADMIN_TOKENS_RISK_OFFICER: ADMIN_TOKEN,
         },
@@ -153,6 +173,7 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
     await ServiceProcess.killAll();
     await nc?.close();
     await server?.dispose();
+    await pki?.dispose();
   });
 
   /** The account's worst-case long position and open exposure after every event, replaying the stream. */
@@ -429,6 +450,55 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
     // Nothing of the account is left open.
     const { projection } = replay(events, "kill");
     expect(projection.openOrders("kill")).toEqual([]);
+  });
+
+  it("the order rate holds across a hand-over with orders in the last second, and the new owner counts them from the log instead of waiting a second", async () => {
+    const alive = gateways.map((g, i) => (g.running ? i : -1)).filter((i) => i >= 0);
+    // The second alive replica owns the account and stops (a rolling update: its lease is
+    // released at once); the first takes over. The stale owner of the test above stays.
+    const [next, victim] = alive as [number, number];
+    expect((await submit(victim, buy("handover", "h-first"))).ok).toBe(true);
+    expect(await ownerOf("handover")).toBe(victim);
+    // Fill the owner's window: 5 orders of the last second (the rest THROTTLED).
+    const burst = await Promise.all(Array.from({ length: 7 }, (_, i) => submit(victim, buy("handover", `h-v${i}`))));
+    expect(accepted(burst)).toBe(4);
+    const before = await fetch(`http://127.0.0.1:${gateways[next]!.opsPort}/metrics`).then((r) => r.text());
+    await gateways[victim]!.signal("SIGTERM");
+    await gateways[victim]!.exited();
+    // The next replica takes the account and decides at once, one request at a time.
+    const answers: Answer[] = [];
+    for (let k = 0; k < 40 && accepted(answers) < 6; k++) {
+      const answer = await submit(next, buy("handover", `h-n${k}`));
+      answers.push(answer);
+      if (!answer.ok) {
+        expect(answer.code).toBe(GrpcStatus.UNAVAILABLE);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    expect(await ownerOf("handover")).toBe(next);
+    const after = await fetch(`http://127.0.0.1:${gateways[next]!.opsPort}/metrics`).then((r) => r.text());
+    const counted = (t: string) => sample(t, "tp_risk_takeover_rate_windows_total", { how: "counted" }) ?? 0;
+    const waited = (t: string) => sample(t, "tp_risk_takeover_rate_windows_total", { how: "waited" }) ?? 0;
+    // The new owner became ready by counting the log, not by waiting the window out.
+
+    expect(counted(after) - counted(before)).toBe(1);
+    expect(waited(after) - waited(before)).toBe(0);
+
+    const log = (await commandLog(nc, VENUE)).filter((c) => c.command.account === "handover");
+    const epochs = [...new Set(log.map((c) => c.command.ownerEpoch))];
+    expect(epochs).toHaveLength(2);
+    const acceptedIds = new Set(
+      (await eventLog(nc, VENUE)).flatMap(({ event }) =>
+        event.body?.$case === "accepted" && event.body.value.account === "handover" ? [event.commandSeq] : [],
+      ),
+    );
+    const times = log
+      .filter((c) => acceptedIds.has(c.seq))
+      .map((c) => c.command.timestamp!.seconds * 1_000 + Math.floor(c.command.timestamp!.nanos / 1e6))
+      .sort((x, y) => x - y);
+    expect(times).toHaveLength(5 + accepted(answers));
+    // Across both owners, every window of 999 ms holds at most 5 accepted orders.
+    for (let i = 0; i + 5 < times.length; i++) expect(times[i + 5]! - times[i]!).toBeGreaterThanOrEqual(999);
   });
 
   it("the replicas count in /metrics what they did: accounts owned, acquisitions, forwards, losses", async () => {
