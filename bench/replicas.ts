@@ -5,9 +5,10 @@
 //   - to a replica that does not own the account: the request is forwarded over GatewayPeer;
 // measured in the same run on the same nats-server and engine. Then the failover time: the
 // owner is SIGKILLed and orders go on through another replica (retrying on UNAVAILABLE);
-// the time from the kill to the first order decided again (lease ttl + fences + one
-// order-rate window). CPU seconds per order of the gateways are printed beside (the machine
-// is shared: wall-clock percentiles are noisy, CPU time less so).
+// the time from the kill to the first order decided again (lease ttl + fences + reading the
+// account's orders of the last second from the command log). CPU seconds per order of the
+// gateways are printed beside (the machine is shared: wall-clock percentiles are noisy, CPU
+// time less so).
 //   npm run -s bench:replicas -- [--replicas 3] [--orders 2000] [--ttl-ms 1500]
 // Last line: {"replicas":N,"orders":M,"singleP50Ms":..,"singleP99Ms":..,"ownerP50Ms":..,"ownerP99Ms":..,
 //   "forwardedP50Ms":..,"forwardedP99Ms":..,"failoverMs":..,"cpuUsPerOrder":{...}}

@@ -50,6 +50,12 @@ export interface KillSwitchRecord {
   readonly reason: string;
   readonly changedBy: string;
   readonly changeTimeMs: number;
+  /**
+   * Engaged without its mass cancel (EngageKillSwitchRequest.keep_open_orders): a gateway
+   * that writes a missing engine block for the switch (ADR 0003) writes no cancel either.
+   * Absent on records written before it was kept: the switch cancelled.
+   */
+  readonly keepOpenOrders?: boolean;
 }
 
 /** What is stored of an API token: never the token, only who it stands for. */
@@ -164,5 +170,6 @@ export function parseKillSwitch(value: string): KillSwitchRecord {
     reason: text(raw.reason) ?? "",
     changedBy: text(raw.changedBy) ?? "",
     changeTimeMs: wholeTime(raw.changeTimeMs) ?? 0,
+    ...(raw.keepOpenOrders === true ? { keepOpenOrders: true } : {}),
   };
 }

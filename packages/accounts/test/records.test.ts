@@ -60,6 +60,10 @@ describe("accounts bucket records", () => {
       changedBy: "",
       changeTimeMs: 0,
     });
+    expect(parseKillSwitch(JSON.stringify({ reason: "drill", keepOpenOrders: true })).keepOpenOrders).toBe(true);
+    expect(parseKillSwitch(JSON.stringify({ reason: "drill", keepOpenOrders: "yes" }))).not.toHaveProperty(
+      "keepOpenOrders",
+    );
   });
 
   it("makes new secrets of 32 URL-safe characters, ids of 16 hex digits from their hash", () => {

@@ -53,6 +53,8 @@ import { fenceWriter, OwnerRouting } from "./adapters/owner-routing.ts";
 import { OwnerMetrics } from "./adapters/owner-metrics.ts";
 import { loadPeerTls, type PeerTls } from "./adapters/peer-tls.ts";
 import { recentOrderAges } from "./adapters/takeover-rate-window.ts";
+import { KillSwitchConvergence } from "./adapters/kill-switch-convergence.ts";
+import { killSwitchEverywhere } from "./adapters/cancel-all.ts";
 import { orderRateWindowOf, type OrderRateWindow } from "@tradeplane/risk-checks/order-rate-window";
 
 const NS_PER_MS = 1_000_000;
@@ -202,6 +204,43 @@ export async function main(config: Readonly<RiskGatewayConfig>, context?: Servic
     routing = new OwnerRouting({ owners, peers, holder, timeoutMs: config.commandTimeoutMs, logger, metrics });
     logger.info({ holder, peerAddress: config.peerAddress }, "accounts owned by lease");
   }
+
+  // Kill switches: the engine's blocks follow the accounts bucket, also after a gateway died
+  // between the record and the block (ADR 0003). After the projection caught up, so the
+  // blocks it shows are the engine's.
+  const partitionsOfVenue = [...new Set(config.instruments.map((i) => i.partition))].sort((a, b) => a - b);
+  const convergence = new KillSwitchConvergence({
+    switches: () =>
+      accounts.engagedKillSwitches().flatMap(([key, record]) =>
+        key === "venue" || key.startsWith("account.")
+          ? [
+              {
+                account: key === "venue" ? "" : key.slice("account.".length),
+                reason: record.reason,
+                keepOpenOrders: record.keepOpenOrders === true,
+              },
+            ]
+          : [],
+      ),
+    blocks: () => projection.controls.entries().blocks,
+    partitions: partitionsOfVenue,
+    write: async (repair) => {
+      await killSwitchEverywhere(log, repair.partitions, {
+        // The venue's block names no account; the command still carries a writer.
+        account: repair.account === "" ? config.instanceId : repair.account,
+        allAccounts: repair.account === "",
+        engaged: repair.engaged,
+        cancel: repair.cancel,
+        reason: repair.reason,
+        source: config.instanceId,
+      });
+    },
+    graceMs: config.commandTimeoutMs,
+    logger,
+  });
+  accounts.onKillSwitchChange = () => convergence.changed();
+  shutdown.add("kill-switch-convergence", () => convergence.stop());
+  convergence.changed();
 
   // 6. endpoints
   let forwardHandler: ForwardHandler | undefined;

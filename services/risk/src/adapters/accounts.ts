@@ -36,6 +36,8 @@ export class AccountRegistry {
   private readonly killSwitches = new Map<string, KillSwitchRecord>();
   private readonly kv: KV;
   private readonly logger: Logger;
+  /** Called after a kill switch is engaged or released in the bucket (the engine's blocks follow it). */
+  onKillSwitchChange: (() => void) | undefined;
   private stopWatch: (() => void) | undefined;
 
   constructor(kv: KV, logger: Logger) {
@@ -84,6 +86,7 @@ export class AccountRegistry {
         const which = key.slice(KILL_SWITCH_KEY_PREFIX.length);
         if (value === undefined) this.killSwitches.delete(which);
         else this.killSwitches.set(which, parseKillSwitch(value));
+        this.onKillSwitchChange?.();
       } else if (key.startsWith(TOKEN_KEY_PREFIX)) {
         const hash = key.slice(TOKEN_KEY_PREFIX.length);
         const principal = value === undefined ? undefined : parseToken(value)?.principal;

@@ -350,7 +350,13 @@ export function riskAdminService(deps: RiskAdminDeps): RiskAdminServer {
       if (req.reason.trim() === "")
         throw new ValidationError("reason is required", [{ path: "reason", message: "required" }]);
       const key = which(req.scope, req.account, true);
-      const record: KillSwitchRecord = { reason: req.reason, changedBy: principal, changeTimeMs: Date.now() };
+      const record: KillSwitchRecord = {
+        reason: req.reason,
+        changedBy: principal,
+        changeTimeMs: Date.now(),
+        // So a replica that finds the engine's block missing (a crash between the two writes) repairs it alike.
+        ...(req.keepOpenOrders ? { keepOpenOrders: true } : {}),
+      };
       await setKillSwitch(deps.kv, key, record);
       const commands = await killSwitchEverywhere(deps.log, partitionsOf(), {
         account: key === "venue" ? principal : req.account,

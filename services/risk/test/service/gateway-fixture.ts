@@ -101,6 +101,8 @@ export interface VenueOptions {
   readonly grpcTls?: GrpcTlsSettings;
   /** Admin tokens by role; by default ADMIN_TOKEN holds venue-operator and risk-officer. */
   readonly adminTokens?: RiskGatewayConfig["adminTokens"];
+  /** How long an order call waits for the engine (default 10 s); also the kill switch repair's grace. */
+  readonly commandTimeoutMs?: number;
   /** Tracing of the gateway and the engine (default: none). */
   readonly tracing?: Pick<RiskGatewayConfig, "tracing" | "otlpEndpoint" | "traceSampleRatio">;
 }
@@ -156,7 +158,7 @@ export async function startVenue(options: VenueOptions): Promise<Venue> {
       notionalPerTickLot: 1,
     })),
     defaultLimits: options.defaultLimits ?? {},
-    commandTimeoutMs: 10_000,
+    commandTimeoutMs: options.commandTimeoutMs ?? 10_000,
     snapshotIntervalMs: options.snapshotIntervalMs ?? 0,
     adminTokens: options.adminTokens ?? { venueOperator: [ADMIN_TOKEN], riskOfficer: [ADMIN_TOKEN] },
     grpcHost: "127.0.0.1",
