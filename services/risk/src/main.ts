@@ -237,6 +237,7 @@ export async function main(config: Readonly<RiskGatewayConfig>, context?: Servic
     },
     graceMs: config.commandTimeoutMs,
     logger,
+    registry,
   });
   accounts.onKillSwitchChange = () => convergence.changed();
   shutdown.add("kill-switch-convergence", () => convergence.stop());

@@ -1,3 +1,4 @@
+import { Counter, type Registry } from "prom-client";
 import type { Logger } from "@tradeplane/platform";
 import {
   killSwitchRepairs,
@@ -21,7 +22,8 @@ export interface KillSwitchConvergenceDeps {
    */
   readonly graceMs: number;
   readonly logger: Logger;
-  readonly onRepaired?: (repair: SwitchRepair) => void;
+  /** Counts the repairs written (`tp_risk_kill_switch_repairs_total{direction}`). */
+  readonly registry?: Registry;
 }
 
 /**
@@ -37,9 +39,19 @@ export class KillSwitchConvergence {
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
+  private readonly repaired: Counter<"direction"> | undefined;
 
   constructor(deps: KillSwitchConvergenceDeps) {
     this.deps = deps;
+    this.repaired =
+      deps.registry === undefined
+        ? undefined
+        : new Counter({
+            name: "tp_risk_kill_switch_repairs_total",
+            help: "Engine blocks written because a kill switch record and the engine disagreed (a gateway died between the two writes)",
+            labelNames: ["direction"],
+            registers: [deps.registry],
+          });
   }
 
   /** A switch changed (or the replica started): compare again. */
@@ -85,7 +97,7 @@ export class KillSwitchConvergence {
             ? "kill switch engaged in the accounts bucket but not blocked in the engine: block written"
             : "engine block without a kill switch in the accounts bucket: unblock written",
         );
-        this.deps.onRepaired?.(repair);
+        this.repaired?.inc({ direction: repair.engaged ? "block" : "unblock" });
       } catch (err) {
         this.deps.logger.error({ ...repair, err: (err as Error).message }, "kill switch repair not written: retrying");
         this.again = true;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CancelReason, ExecType, KillSwitchScope, type EngageKillSwitchResponse } from "@tradeplane/contracts";
 import { setKillSwitch } from "@tradeplane/accounts";
 import { retry, unary } from "@tradeplane/testkit";
-import { ADMIN_TOKEN, auth, order, startVenue, tokenOf, type Venue } from "./gateway-fixture.ts";
+import { ADMIN_TOKEN, auth, order, sample, startVenue, tokenOf, type Venue } from "./gateway-fixture.ts";
 import { eventLog } from "../integration/owner-support.ts";
 
 const VENUE = "ksconv";
@@ -94,6 +94,8 @@ describe("kill switch records and engine blocks converge after a crash between t
     // Two graces more: the difference is gone, nothing is written again.
     await new Promise((r) => setTimeout(r, 2_500));
     expect(await blockEvents("bob")).toEqual([{ account: "bob", allAccounts: false, blocked: true, reason: "drill" }]);
+    const metrics = await (await fetch(`http://127.0.0.1:${venue.gateway.opsPort}/metrics`)).text();
+    expect(sample(metrics, "tp_risk_kill_switch_repairs_total", { direction: "block" })).toBe(1);
   });
 
   it("a switch engaged through RiskAdmin (record, then block) is not repaired: one block per partition", async () => {
