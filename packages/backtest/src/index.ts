@@ -7,6 +7,7 @@ export {
 } from "./simulated-venue.ts";
 export { Backtest, type BacktestOptions, type BacktestReport, type SeriesPoint } from "./backtest.ts";
 export {
+  WORKLOAD_ACCOUNTS,
   WORKLOAD_INSTRUMENT,
   WorkloadError,
   parseWorkload,
