@@ -83,7 +83,13 @@ export class Backtest {
     this.driver = new StrategyDriver({
       account: this.account,
       strategy: {
-        ...strategy,
+        // Each callback called on the strategy itself: a class's methods live on its
+        // prototype, which a spread would drop.
+        ...(strategy.onStart && { onStart: (ctx) => strategy.onStart?.(ctx) }),
+        ...(strategy.onBook && { onBook: (ctx, instrument) => strategy.onBook?.(ctx, instrument) }),
+        ...(strategy.onTrade && { onTrade: (ctx, trade) => strategy.onTrade?.(ctx, trade) }),
+        ...(strategy.onTimer && { onTimer: (ctx, name) => strategy.onTimer?.(ctx, name) }),
+        ...(strategy.onStop && { onStop: (ctx) => strategy.onStop?.(ctx) }),
         onExecutionReport: (ctx, report) => {
           if (report.execType === ExecType.TRADE && report.order !== undefined) this.onFill(report);
           strategy.onExecutionReport?.(ctx, report);

@@ -90,6 +90,25 @@ describe("loadStrategyModule", () => {
     expect((err as Error).message).toContain(file);
   });
 
+  it("runs a strategy written as a class (its callbacks on the prototype)", async () => {
+    const file = moduleFile(
+      "class.mjs",
+      [
+        "class Joiner {",
+        "  onBook(ctx, instrument) {",
+        "    if (ctx.openOrders(instrument).length > 0 || ctx.pendingCount > 0) return;",
+        "    const bid = ctx.market.bestBid(instrument);",
+        "    if (bid !== undefined) ctx.submit({ instrument, side: 1, price: bid.price, qty: 1 });",
+        "  }",
+        "}",
+        "export function strategy() { return new Joiner(); }",
+      ].join("\n"),
+    );
+    const report = await backtest(file);
+    // Without its prototype's onBook it would send nothing.
+    expect(report.orders).toBeGreaterThan(0);
+  });
+
   it("takes a Strategy object as the default export", async () => {
     const file = moduleFile("default.mjs", "export default { onBook() {} };\n");
     const factory = await loadStrategyModule(file);
