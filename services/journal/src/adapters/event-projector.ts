@@ -36,7 +36,8 @@ export interface EventProjectorDeps {
  * after leaves both. Rows are keyed by the events' (commandSeq, index) and inserted with
  * ON CONFLICT DO NOTHING, so a replay (a reset position, a message JetStream stored twice)
  * writes nothing twice. A failed batch rolls back, and the projector starts over from the
- * position in the database, which is the truth, not from what it held in memory.
+ * position in the database, which is the truth, not from what it held in memory; so does a
+ * batch that finds the stored position moved under it (a rebuild swapped in new tables).
  */
 export class EventProjector {
   private readonly deps: EventProjectorDeps;
@@ -172,7 +173,7 @@ export class EventProjector {
     const messages = batch.map(toStreamMessage);
     const writes = projectBatch(messages);
     await this.deps.store.transaction(async (tx) => {
-      await writeBatch(tx, writes, this.deps.name);
+      await writeBatch(tx, writes, this.deps.name, this.position);
       await this.deps.beforeCommit?.(writes, tx);
     });
     this.position = writes.resumeAfter;

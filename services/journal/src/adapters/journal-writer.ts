@@ -110,6 +110,19 @@ const SAVE_POSITION = `
 INSERT INTO projector_position (projector, stream_seq) VALUES ($1, $2)
 ON CONFLICT (projector) DO UPDATE SET stream_seq = GREATEST(projector_position.stream_seq, excluded.stream_seq)`;
 
+// The projector's move: from the position it read to the batch's end, only if nobody moved it
+// meanwhile (a rebuild swapped the tables and set the position of what they hold, an operator
+// reset it): then the batch rolls back and the projector starts over from the stored position.
+const MOVE_POSITION = `
+UPDATE projector_position SET stream_seq = $2 WHERE projector = $1 AND stream_seq = $3 RETURNING 1`;
+const FIRST_POSITION = `
+INSERT INTO projector_position (projector, stream_seq) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`;
+
+/** The stored resume position is not the one the projector read: another writer moved it. */
+export class PositionMovedError extends Error {
+  override readonly name = "PositionMovedError";
+}
+
 const column = <T, K extends keyof T>(rows: readonly T[], key: K): (T[K] | null)[] =>
   rows.map((r) => (r[key] === undefined ? null : r[key]));
 
@@ -122,8 +135,17 @@ export async function readPosition(db: SqlExecutor, projector: string): Promise<
   return rows[0]?.stream_seq ?? 0;
 }
 
-/** Writes one batch's rows and the projector's new position; call inside one transaction. */
-export async function writeBatch(tx: SqlExecutor, writes: JournalWrites, projector: string): Promise<void> {
+/**
+ * Writes one batch's rows and the projector's new position; call inside one transaction.
+ * With `from` (the position the batch follows), the position moves only from there, else
+ * PositionMovedError; without it, it only grows.
+ */
+export async function writeBatch(
+  tx: SqlExecutor,
+  writes: JournalWrites,
+  projector: string,
+  from?: number,
+): Promise<void> {
   const ev = writes.orderEvents;
   if (ev.length > 0)
     await tx.query(INSERT_ORDER_EVENTS, [
@@ -195,5 +217,13 @@ export async function writeBatch(tx: SqlExecutor, writes: JournalWrites, project
     ]);
   for (const d of writes.deadLetters)
     await tx.query(INSERT_DEAD_LETTER, [d.streamSeq, d.position, d.subject, d.reason, d.detail, d.data ?? null]);
-  if (writes.resumeAfter > 0) await tx.query(SAVE_POSITION, [projector, writes.resumeAfter]);
+  if (writes.resumeAfter <= 0) return;
+  if (from === undefined) {
+    await tx.query(SAVE_POSITION, [projector, writes.resumeAfter]);
+    return;
+  }
+  let moved = await tx.query(MOVE_POSITION, [projector, writes.resumeAfter, from]);
+  if (moved.length === 0 && from === 0) moved = await tx.query(FIRST_POSITION, [projector, writes.resumeAfter]);
+  if (moved.length === 0)
+    throw new PositionMovedError(`the resume position of ${projector} moved from ${from} under the projector`);
 }
