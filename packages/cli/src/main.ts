@@ -2,6 +2,7 @@ import type { BacktestFlags } from "./commands/backtest.ts";
 import { Command, CommanderError, Option } from "commander";
 import type { Target, TargetFlags } from "./client/target.ts";
 import type { ReplayFlags } from "./commands/replay.ts";
+import { addJournalRebuild } from "./commands/journal-rebuild-options.ts";
 import type { LimitFlags } from "./commands/risk.ts";
 import { asCliError, CliError, EXIT } from "./errors.ts";
 
@@ -274,6 +275,9 @@ export function program(): Command {
     .option("--nats-tls-cert <file>", "client certificate for NATS, PEM")
     .option("--nats-tls-key <file>", "its private key, PEM")
     .action(withTarget((t, flags: ReplayFlags) => replay(t, flags)));
+
+  const journal = cli.command("journal").description("the trade journal: orders, trades, positions in SQL");
+  addJournalRebuild(journal, withTarget);
 
   return cli;
 }

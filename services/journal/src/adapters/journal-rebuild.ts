@@ -257,6 +257,7 @@ async function replay(
     if (entries % PROGRESS_EVERY === 0) deps.onProgress?.({ phase: "replay", done: m.seq, total: end, events });
   });
   await flush();
+  deps.onProgress?.({ phase: "replay", done: end, total: end, events });
   const lastSeq = new Map([...partitions].map(([p, partition]) => [p, partition.lastSeq] as const));
   index.checkAllMatched(lastSeq);
   for (const [p, left] of snapshots)
