@@ -127,7 +127,8 @@ export class EventProjector {
    * batches are queued, so a backlog stays in JetStream, not in memory.
    */
   private async drain(messages: ConsumerMessages): Promise<void> {
-    const queue: JsMsg[] = [];
+    // Decoded as they arrive, while the previous batch's statements run in PostgreSQL.
+    const queue: StreamMessage[] = [];
     const limit = this.deps.batchMessages * QUEUED_BATCHES;
     let readerDone = false;
     // A stopped iterator still yields the messages it had buffered: the reader quits on this.
@@ -140,7 +141,7 @@ export class EventProjector {
           if (writerDone) break;
           this.lastProgressAt = performance.now();
           if (m.seq <= this.position) continue;
-          queue.push(m);
+          queue.push(toStreamMessage(m));
           wakeWriter?.();
           if (queue.length >= limit) await new Promise<void>((r) => (wakeReader = r));
         }
@@ -169,9 +170,8 @@ export class EventProjector {
     }
   }
 
-  private async write(batch: readonly JsMsg[]): Promise<void> {
-    const messages = batch.map(toStreamMessage);
-    const writes = projectBatch(messages);
+  private async write(batch: readonly StreamMessage[]): Promise<void> {
+    const writes = projectBatch(batch);
     await this.deps.store.transaction(async (tx) => {
       await writeBatch(tx, writes, this.deps.name, this.position);
       await this.deps.beforeCommit?.(writes, tx);

@@ -284,26 +284,57 @@ export function compareKeys(a: OrderUpdate, b: OrderUpdate): number {
   return a.lastCommandSeq - b.lastCommandSeq || a.lastIndex - b.lastIndex;
 }
 
+/** Fields where the newest event's value wins. */
+const LATEST_FIELDS = [
+  "clientOrderId",
+  "orderType",
+  "price",
+  "stopPrice",
+  "qty",
+  "leavesQty",
+  "status",
+] as const satisfies readonly (keyof OrderUpdate)[];
+/** Fields no event changes: the first value learnt stays. */
+const FIRST_FIELDS = [
+  "account",
+  "side",
+  "timeInForce",
+  "acceptedCommandSeq",
+] as const satisfies readonly (keyof OrderUpdate)[];
+const GROUP_FIRST_FIELDS = Object.entries(ORDER_FIELD_GROUPS).map(
+  ([group, fields]) => [group as OrderFieldGroup, fields[0] as keyof OrderUpdate] as const,
+);
+
+type Merged = { -readonly [K in keyof OrderUpdate]: OrderUpdate[K] } & {
+  keys: Partial<Record<OrderFieldGroup, EventKey>>;
+};
+
 /**
  * One update per order (a statement may touch a row once), folded in event order: later
  * events' fields win, except the terms no event changes (account, side, time in force,
  * acceptance), which keep the first value; `keys` records the event that set each group.
+ * Field by field into one object per order: this runs for every event the journal writes.
  */
 export function mergeOrderUpdates(updates: readonly OrderUpdate[]): OrderUpdate[] {
-  const merged = new Map<number, OrderUpdate>();
-  for (const u of [...updates].sort(compareKeys)) {
-    const prev = merged.get(u.orderId);
-    const next: Record<string, unknown> = { ...prev };
-    for (const [field, value] of Object.entries(u)) if (value !== undefined) next[field] = value;
-    if (prev !== undefined)
-      for (const field of ["account", "side", "timeInForce", "acceptedCommandSeq"] as const)
-        if (prev[field] !== undefined) next[field] = prev[field];
-    const keys: Partial<Record<OrderFieldGroup, EventKey>> = { ...prev?.keys };
-    for (const [group, fields] of Object.entries(ORDER_FIELD_GROUPS) as [OrderFieldGroup, readonly string[]][])
-      if ((u as unknown as Record<string, unknown>)[fields[0]!] !== undefined)
-        keys[group] = [u.lastCommandSeq, u.lastIndex];
-    next.keys = keys;
-    merged.set(u.orderId, next as unknown as OrderUpdate);
+  const merged = new Map<number, Merged>();
+  const sorted = updates.length > 1 ? [...updates].sort(compareKeys) : updates;
+  for (const u of sorted) {
+    let m = merged.get(u.orderId);
+    if (m === undefined) {
+      m = { orderId: u.orderId, lastCommandSeq: 0, lastIndex: 0, partition: 0, instrument: "", timeUs: 0, keys: {} };
+      merged.set(u.orderId, m);
+    }
+    m.lastCommandSeq = u.lastCommandSeq;
+    m.lastIndex = u.lastIndex;
+    m.partition = u.partition;
+    m.instrument = u.instrument;
+    m.timeUs = u.timeUs;
+    const target = m as Record<string, unknown>;
+    const source = u as unknown as Record<string, unknown>;
+    for (const f of LATEST_FIELDS) if (source[f] !== undefined) target[f] = source[f];
+    for (const f of FIRST_FIELDS) if (target[f] === undefined && source[f] !== undefined) target[f] = source[f];
+    for (const [group, field] of GROUP_FIRST_FIELDS)
+      if (source[field] !== undefined) m.keys[group] = [u.lastCommandSeq, u.lastIndex];
   }
   return [...merged.values()];
 }
