@@ -5,7 +5,7 @@ import { isVenueName } from "@tradeplane/contracts";
 
 export const DEFAULT_OPS_PORT = 9468;
 /** Most event-stream messages written in one transaction (each holds one run of events). */
-export const DEFAULT_BATCH_MESSAGES = 512;
+export const DEFAULT_BATCH_MESSAGES = 2_048;
 /** Name of the projector's resume position in projector_position. */
 export const DEFAULT_PROJECTOR_NAME = "journal";
 

@@ -44,7 +44,7 @@ export function addJournalRebuild(journal: Command, withTarget: WithTarget): voi
     )
     .option("--pglite-dir <dir>", "the journal's embedded PGlite folder instead (stop the journal first)")
     .option("--projector <name>", "the projector whose resume position moves with the new tables", "journal")
-    .option("--batch <messages>", "event messages written per transaction", "512")
+    .option("--batch <messages>", "event messages written per transaction", "2048")
     .action(
       withTarget(async (t, flags: JournalRebuildFlags) => {
         const { journalRebuild } = await import("./journal-rebuild.ts");

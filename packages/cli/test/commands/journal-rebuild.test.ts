@@ -14,7 +14,7 @@ import { rebuildSettings } from "../../src/commands/journal-rebuild.ts";
 import type { JournalRebuildFlags } from "../../src/commands/journal-rebuild-options.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tp-journal-rebuild-"));
-const base: JournalRebuildFlags = { projector: "journal", batch: "512" };
+const base: JournalRebuildFlags = { projector: "journal", batch: "2048" };
 const urlFile = join(dir, "database-url");
 writeFileSync(urlFile, "postgres://journal:secret@db:5432/journal\n");
 
@@ -57,7 +57,11 @@ describe("journal rebuild: flags", () => {
     ],
     ["a PGlite folder", { pgliteDir: dir }, {}, { pgliteDir: dir }],
   ])("takes the database from %s", (_name, flags, env, database) => {
-    expect(rebuildSettings({ ...base, ...flags }, env)).toEqual({ database, projector: "journal", batchMessages: 512 });
+    expect(rebuildSettings({ ...base, ...flags }, env)).toEqual({
+      database,
+      projector: "journal",
+      batchMessages: 2048,
+    });
   });
 });
 
