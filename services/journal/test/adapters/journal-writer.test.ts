@@ -5,7 +5,7 @@ import { eventRuns } from "@tradeplane/matching-core/event-runs";
 import { Partition } from "@tradeplane/matching-core/partition";
 import { commandStream, prng, testInstrumentSettings } from "@tradeplane/testkit";
 import { projectBatch, type StreamMessage } from "../../src/domain/projection.ts";
-import { arrayLiteral, writeBatch } from "../../src/adapters/journal-writer.ts";
+import { arrayLiteral, PositionMovedError, readPosition, writeBatch } from "../../src/adapters/journal-writer.ts";
 import { migrate, readMigrations } from "../../src/adapters/migrations.ts";
 import { openPgliteStore } from "../../src/adapters/pglite-store.ts";
 import type { SqlStore } from "../../src/adapters/sql-store.ts";
@@ -130,5 +130,20 @@ describe("arrayLiteral", () => {
       "SELECT detail FROM order_events WHERE command_seq >= 990000000 ORDER BY command_seq",
     );
     expect(stored.map((r) => r.detail)).toEqual(rows.map((r) => JSON.parse(r.detail)));
+  });
+});
+
+describe("the resume position", () => {
+  it("moves only from where the projector read it: a batch after a rebuild's swap rolls back", async () => {
+    const db = await openPgliteStore(undefined);
+    await migrate(db, await readMigrations());
+    const batch = (resumeAfter: number) => ({ ...projectBatch([]), resumeAfter });
+    await db.transaction((tx) => writeBatch(tx, batch(10), "p", 0));
+    await db.transaction((tx) => writeBatch(tx, batch(20), "p", 10));
+    // Another writer (a rebuild's swap) sets 15; the projector still believes 20.
+    await db.query("UPDATE projector_position SET stream_seq = 15 WHERE projector = 'p'");
+    await expect(db.transaction((tx) => writeBatch(tx, batch(30), "p", 20))).rejects.toBeInstanceOf(PositionMovedError);
+    expect(await readPosition(db, "p")).toBe(15);
+    await db.close();
   });
 });
