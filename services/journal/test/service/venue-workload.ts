@@ -25,14 +25,16 @@ function setState(instrument: string, state: InstrumentState): Command {
  * trades, cancels, replaces, rejects), and on every partition a halt, a resume, a call
  * auction and its uncross, written as entries of their own part way through. Entries are
  * published in order and must land at the stream sequences the flow's cancels and replaces
- * were aimed at. Returns the last entry's stream sequence.
+ * were aimed at (the stream's next entry must be `firstEntry`, default 1). Returns the last
+ * entry's stream sequence.
  */
 export async function writeVenueWorkload(
   nc: NatsConnection,
   venue: string,
-  options: { entries: number; partitions: number; seed: number },
+  options: { entries: number; partitions: number; seed: number; firstEntry?: number },
 ): Promise<number> {
   const { entries, partitions, seed } = options;
+  const firstEntry = options.firstEntry ?? 1;
   const js = jetstream(nc);
   const rnd = prng(seed);
   const sessionAt = new Map<number, Command>();
@@ -45,7 +47,7 @@ export async function writeVenueWorkload(
   }
   const slots = Array.from({ length: entries }, (_, k) => ({
     partition: sessionAt.has(k) ? k % partitions : Math.floor(rnd() * partitions),
-    seq: k + 1,
+    seq: firstEntry + k,
     size: sessionAt.has(k) ? 1 : ENTRY_SIZES[k % ENTRY_SIZES.length]!,
     session: sessionAt.get(k),
   }));
@@ -80,5 +82,5 @@ export async function writeVenueWorkload(
     if (acks.length >= 128) await Promise.all(acks.splice(0));
   }
   await Promise.all(acks);
-  return entries;
+  return firstEntry + entries - 1;
 }
