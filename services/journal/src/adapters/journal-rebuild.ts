@@ -94,7 +94,7 @@ export async function rebuildJournal(deps: RebuildDeps): Promise<RebuildResult> 
   await ensureLogFormat(nc, venue);
   const jsm = await jetstreamManager(nc);
   const log = (await jsm.streams.info(commandStreamName(venue))).state;
-  if (log.messages > 0 && log.first_seq > 1)
+  if (log.last_seq > 0 && (log.messages === 0 || log.first_seq > 1))
     throw new RebuildRefusedError(
       "LOG_INCOMPLETE",
       `the command log of ${venue} starts at entry ${log.first_seq}: entries before it were removed ` +
@@ -159,7 +159,9 @@ async function readTo(
 async function indexEventStream(deps: RebuildDeps, jsm: JetStreamManager): Promise<PublishedIndex> {
   const index = new PublishedIndex();
   const stream = eventStreamName(deps.venue);
-  const end = (await jsm.streams.info(stream)).state.last_seq;
+  const state = (await jsm.streams.info(stream)).state;
+  // A stream whose messages all aged out still has a last sequence, and nothing to deliver.
+  const end = state.messages > 0 ? state.last_seq : 0;
   await readTo(
     deps,
     stream,
@@ -170,7 +172,7 @@ async function indexEventStream(deps: RebuildDeps, jsm: JetStreamManager): Promi
     },
     true,
   );
-  index.end = Math.max(index.end, end);
+  index.end = Math.max(index.end, state.last_seq);
   deps.onProgress?.({ phase: "index", done: end, total: end, events: 0 });
   return index;
 }
