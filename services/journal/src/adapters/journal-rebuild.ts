@@ -66,6 +66,8 @@ export interface RebuildResult {
   readonly resumeAfter: number;
 }
 
+/** Longest stretch of replay before the loop lets I/O (the previous batch's statements) through. */
+const MAX_BUSY_MS = 5;
 /** Entries between progress reports. */
 const PROGRESS_EVERY = 256;
 
@@ -220,14 +222,21 @@ async function replay(
   let matched = 0;
   let snapshotsChecked = 0;
   let batch: StreamMessage[] = [];
+  // One batch is written while the next is replayed: the matching core and PostgreSQL work
+  // at once. The loop yields every few milliseconds so the write's statements go out.
+  let writing: Promise<void> = Promise.resolve();
+  let yieldedAt = performance.now();
   const flush = async (): Promise<void> => {
+    await writing;
     if (batch.length === 0) return;
     const writes = projectBatch(batch);
     batch = [];
-    await inStaging(store, (tx) => writeBatch(tx, writes, "rebuild"));
+    writing = inStaging(store, (tx) => writeBatch(tx, writes, "rebuild"));
+    // Its failure is awaited at the next flush; until then it must not count as unhandled.
+    writing.catch(() => undefined);
   };
 
-  await readTo(deps, commandStreamName(venue), end, async (m) => {
+  const replayed = readTo(deps, commandStreamName(venue), end, async (m) => {
     const p = Number(m.subject.slice(m.subject.lastIndexOf(".") + 1));
     const partition = partitions.get(p);
     if (partition === undefined)
@@ -256,9 +265,21 @@ async function replay(
     }
     snapshotsChecked += checkSnapshots(snapshots, p, partition);
     if (batch.length >= batchMessages) await flush();
+    if (performance.now() - yieldedAt > MAX_BUSY_MS) {
+      await new Promise((r) => setImmediate(r));
+      yieldedAt = performance.now();
+    }
     if (entries % PROGRESS_EVERY === 0) deps.onProgress?.({ phase: "replay", done: m.seq, total: end, events });
   });
-  await flush();
+  try {
+    await replayed;
+    await flush();
+    await writing;
+  } catch (err) {
+    // A refusal while a batch is being written: let it end before the staging schema is dropped.
+    await writing.catch(() => undefined);
+    throw err;
+  }
   deps.onProgress?.({ phase: "replay", done: end, total: end, events });
   const lastSeq = new Map([...partitions].map(([p, partition]) => [p, partition.lastSeq] as const));
   index.checkAllMatched(lastSeq);
