@@ -55,38 +55,61 @@ class Refusal {
  * Book deltas are market data (the L2 book is rebuilt by market-data) and are not journaled.
  */
 export function projectBatch(messages: readonly StreamMessage[]): JournalWrites {
-  const out = {
-    orderEvents: [] as OrderEventRow[],
-    trades: [] as TradeRow[],
-    executions: [] as ExecutionRow[],
-    deadLetters: [] as DeadLetterRow[],
-  };
-  const updates: OrderUpdate[] = [];
-  let resumeAfter = 0;
-  for (const m of messages) {
-    resumeAfter = Math.max(resumeAfter, m.seq);
+  const batch = new BatchProjection();
+  for (const m of messages) batch.add(m);
+  return batch.writes();
+}
+
+/**
+ * projectBatch one message at a time: the projector projects each message as it arrives,
+ * while the previous batch is being written, and merges the orders' updates when it writes.
+ */
+export class BatchProjection {
+  readonly orderEvents: OrderEventRow[] = [];
+  readonly trades: TradeRow[] = [];
+  readonly executions: ExecutionRow[] = [];
+  readonly deadLetters: DeadLetterRow[] = [];
+  private readonly updates: OrderUpdate[] = [];
+  resumeAfter = 0;
+  /** Messages added. */
+  messages = 0;
+
+  add(m: StreamMessage): void {
+    this.messages++;
+    this.resumeAfter = Math.max(this.resumeAfter, m.seq);
     const letter = (position: number, reason: DeadLetterReason, detail: string, data?: Uint8Array): void => {
-      out.deadLetters.push({ streamSeq: m.seq, position, subject: m.subject, reason, detail, data });
+      this.deadLetters.push({ streamSeq: m.seq, position, subject: m.subject, reason, detail, data });
     };
     if ("undecodable" in m) {
       letter(-1, "UNDECODABLE", m.undecodable, m.data);
-      continue;
+      return;
     }
     const partition = eventSubjectPartition(m.subject);
     if (partition === undefined) {
       letter(-1, "BAD_SUBJECT", `not an event subject (tp.<venue>.evt.<partition>.<instrument>): ${m.subject}`);
-      continue;
+      return;
     }
     m.events.forEach((event, position) => {
       try {
-        projectEvent(event, m.seq, partition, out, updates);
+        projectEvent(event, m.seq, partition, this, this.updates);
       } catch (err) {
         if (!(err instanceof Refusal)) throw err;
         letter(position, err.reason, err.detail);
       }
     });
   }
-  return { ...out, orders: mergeOrderUpdates(updates), resumeAfter };
+
+  /** Everything the messages added write, each order's updates merged into one. */
+  writes(): JournalWrites {
+    return {
+      orderEvents: this.orderEvents,
+      trades: this.trades,
+      executions: this.executions,
+      deadLetters: this.deadLetters,
+      orders: mergeOrderUpdates(this.updates),
+      resumeAfter: this.resumeAfter,
+    };
+  }
 }
 
 type Out = Pick<JournalWrites, "orderEvents" | "trades" | "executions">;
