@@ -1,6 +1,6 @@
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import { eventStreamName } from "@tradeplane/contracts";
-import { decodeEventMessage, type Logger } from "@tradeplane/platform";
+import { decodeEventMessage, lastStoredSeq, type Logger } from "@tradeplane/platform";
 import { BatchProjection, type StreamMessage } from "../domain/projection.ts";
 import type { JournalWrites } from "../domain/rows.ts";
 import { readPosition, writeBatch } from "./journal-writer.ts";
@@ -75,7 +75,7 @@ export class EventProjector {
     if (this.stopping || performance.now() - this.lastProgressAt < STALL_AFTER_MS) return;
     try {
       const jsm = await this.deps.js.jetstreamManager();
-      if ((await jsm.streams.info(eventStreamName(this.deps.venue))).state.last_seq <= this.position) return;
+      if ((await lastStoredSeq(jsm, eventStreamName(this.deps.venue))) <= this.position) return;
     } catch {
       return;
     }

@@ -12,7 +12,7 @@ import {
   snapshotsBucket,
   type EngineEvent,
 } from "@tradeplane/contracts";
-import { decodeEventMessage, ensureLogFormat, StreamFollower, type Logger } from "@tradeplane/platform";
+import { decodeEventMessage, ensureLogFormat, lastStoredSeq, StreamFollower, type Logger } from "@tradeplane/platform";
 import type { EngineConfig } from "@tradeplane/matching-core/config";
 import { eventRuns } from "@tradeplane/matching-core/event-runs";
 import { decodeEntry } from "@tradeplane/matching-core/log-entry";
@@ -106,11 +106,13 @@ export async function rebuildJournal(deps: RebuildDeps): Promise<RebuildResult> 
   const snapshots = await snapshotChecks(deps, jsm);
   await createStaging(store, await readMigrations());
   try {
-    const result = await replay(deps, log.last_seq, index, snapshots);
+    // The last entry stored: a deleted last entry keeps last_seq, and the replay would wait for it.
+    const end = await lastStoredSeq(jsm, commandStreamName(venue));
+    const result = await replay(deps, end, index, snapshots);
     await deps.beforeSwap?.();
-    deps.onProgress?.({ phase: "swap", done: log.last_seq, total: log.last_seq, events: result.events });
+    deps.onProgress?.({ phase: "swap", done: end, total: end, events: result.events });
     await swapStaging(store, deps.projector, result.resumeAfter);
-    deps.onProgress?.({ phase: "done", done: log.last_seq, total: log.last_seq, events: result.events });
+    deps.onProgress?.({ phase: "done", done: end, total: end, events: result.events });
     logger.info(result, "journal rebuilt from the command log");
     return result;
   } catch (err) {
@@ -162,8 +164,9 @@ async function indexEventStream(deps: RebuildDeps, jsm: JetStreamManager): Promi
   const index = new PublishedIndex();
   const stream = eventStreamName(deps.venue);
   const state = (await jsm.streams.info(stream)).state;
-  // A stream whose messages all aged out still has a last sequence, and nothing to deliver.
-  const end = state.messages > 0 ? state.last_seq : 0;
+  // A stream whose messages all aged out, or whose last one was deleted, still has its last
+  // sequence, and nothing to deliver there.
+  const end = await lastStoredSeq(jsm, stream);
   await readTo(
     deps,
     stream,
