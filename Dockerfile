@@ -60,8 +60,13 @@ RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/fix-
 FROM deps AS deps-journal
 RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/journal && rm -rf /root/.npm
 
+# `npm ci -w` still installs every workspace's production dependencies (the root depends on
+# each workspace): the runtime's are pruned to what its own workspace reaches, so the
+# operator's Kubernetes client is not in the strategy's image.
 FROM deps AS deps-strategy-runtime
-RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/strategy-runtime && rm -rf /root/.npm
+COPY scripts/prune-workspace-deps.mjs /tmp/prune-workspace-deps.mjs
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/strategy-runtime && rm -rf /root/.npm \
+ && node /tmp/prune-workspace-deps.mjs @tradeplane/strategy-runtime
 
 FROM deps AS deps-cli
 RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/cli && rm -rf /root/.npm
