@@ -122,7 +122,7 @@ export const strategyDeploymentSpecSchema = z
       )
       .optional()
       .describe(
-        "Further venues the strategy trades on besides venueRef (a smart order router across NSE and BSE), each with its own account and token; the limits apply to each account. Local mode runs such a strategy; the operator refuses it for now (condition Ready, reason SeveralVenuesUnsupported)",
+        "Further venues the strategy trades on besides venueRef (a smart order router across NSE and BSE), each with its own account and token; the limits apply to each account. Each must be a TradingVenue in the same namespace",
       ),
     strategy: strategySchema,
     instruments: z
