@@ -60,9 +60,11 @@ RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/fix-
 FROM deps AS deps-journal
 RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/journal && rm -rf /root/.npm
 
-# `npm ci -w` still installs every workspace's production dependencies (the root depends on
-# each workspace): the runtime's are pruned to what its own workspace reaches, so the
-# operator's Kubernetes client is not in the strategy's image.
+# `npm ci --omit=dev -w` keeps the workspace's dev dependencies on other workspaces in its
+# tree, with their production dependencies (npm marks a package dev only when nothing in
+# production reaches it, and the root reaches every workspace): the runtime's test-only
+# dependency on the operator brought the Kubernetes client in. Pruned to what the runtime's
+# own dependencies reach.
 FROM deps AS deps-strategy-runtime
 COPY scripts/prune-workspace-deps.mjs /tmp/prune-workspace-deps.mjs
 RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/strategy-runtime && rm -rf /root/.npm \

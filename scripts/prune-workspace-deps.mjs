@@ -3,9 +3,11 @@
 //
 //   node scripts/prune-workspace-deps.mjs @tradeplane/strategy-runtime     (in the folder of package-lock.json)
 //
-// Why: `npm ci --omit=dev -w <workspace>` installs the production dependencies of EVERY
-// workspace (the root depends on each of them), so an image built that way carries, say, the
-// operator's Kubernetes client. This walks the lockfile from the workspace's own
+// Why: `npm ci --omit=dev -w <workspace>` follows the workspace's dev dependencies too when
+// they are other workspaces, and installs those workspaces' production dependencies: npm
+// marks a package "dev" only when nothing in production reaches it, and the root reaches
+// every workspace. So a runtime whose tests use the operator carried the operator's
+// Kubernetes client. This walks the lockfile from the workspace's own
 // dependencies (and optional and peer ones that are installed), resolving each name the way
 // Node does (nested node_modules first, then each parent's), follows workspace links to
 // their folders, and deletes every installed package that the walk did not reach, the

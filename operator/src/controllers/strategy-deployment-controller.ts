@@ -115,10 +115,10 @@ export class StrategyDeploymentController {
       );
       return { after: VENUE_WAIT_MS };
     }
-    let tokens: StrategyTokens | undefined;
+    const tokens: Record<string, StrategyTokens[string]> = {};
     let bound: ConditionInput;
     try {
-      tokens = await this.bindEveryVenue(live, model, logger);
+      await this.bindEveryVenue(live, model, tokens, logger);
       bound = {
         type: "Bound",
         status: "True",
@@ -178,13 +178,19 @@ export class StrategyDeploymentController {
    * On each venue in turn: the account and its limits, the token (kept, else issued after
    * revoking any of ours whose Secret key was lost), the kill switch as `paused` says. The
    * first venue that fails stops the rest (its error names the venue): the strategy is not
-   * bound until every venue is.
+   * bound until every venue is. `tokens` gets the tokens kept so far and each one issued as
+   * it is had, so that those had before a failure stay in the Secret.
    */
-  private async bindEveryVenue(live: KubeObject, model: StrategyModel, logger: Logger): Promise<StrategyTokens> {
+  private async bindEveryVenue(
+    live: KubeObject,
+    model: StrategyModel,
+    tokens: Record<string, StrategyTokens[string]>,
+    logger: Logger,
+  ): Promise<void> {
     const { namespace, name } = model;
     const spec = model.strategy.spec;
     const stored = await this.storedTokens(model);
-    const tokens: Record<string, StrategyTokens[string]> = {};
+    Object.assign(tokens, stored);
     for (const { venue, account } of model.venues) {
       const at: VenueRef = { namespace, venue };
       try {
@@ -224,7 +230,6 @@ export class StrategyDeploymentController {
         throw new Error(`venue ${venue}: ${(err as Error).message}`, { cause: err });
       }
     }
-    return tokens;
   }
 
   /** Positions of every venue's account, one row per venue and symbol; unread if any venue cannot be read. */

@@ -155,21 +155,24 @@ export type StrategyTokens = Readonly<Record<string, StrategyToken>>;
 
 /**
  * The token Secret, one key per venue; it names each token's id (not secret) so that
- * deleting can revoke them.
+ * deleting can revoke them. It holds the tokens issued so far: a venue whose gateway is
+ * down must not cost the others their tokens (a token not kept would be revoked and issued
+ * again at every retry).
  */
 export function strategyTokenSecret(model: StrategyModel, issued: StrategyTokens) {
-  const [first, ...further] = model.venues.map(({ venue }) => {
+  const held = model.venues.flatMap(({ venue }) => {
     const token = issued[venue];
-    if (token === undefined) throw new Error(`no token for venue ${venue}`);
-    return { venue, token };
+    return token !== undefined ? [{ venue, token }] : [];
   });
+  const first = held.find((v) => v.venue === model.venues[0]!.venue);
+  const further = held.filter((v) => v !== first);
   return {
     apiVersion: "v1" as const,
     kind: "Secret" as const,
     metadata: {
       ...metadataOf(model, strategyNames.token(model.name)),
       annotations: {
-        [TOKEN_ID_ANNOTATION]: first!.token.id,
+        ...(first !== undefined ? { [TOKEN_ID_ANNOTATION]: first.token.id } : {}),
         ...(further.length > 0
           ? { [TOKEN_IDS_ANNOTATION]: JSON.stringify(Object.fromEntries(further.map((v) => [v.venue, v.token.id]))) }
           : {}),
@@ -177,10 +180,7 @@ export function strategyTokenSecret(model: StrategyModel, issued: StrategyTokens
     },
     type: "Opaque",
     data: Object.fromEntries(
-      [first!, ...further].map((v) => [
-        tokenKey(model, v.venue),
-        Buffer.from(v.token.token, "utf8").toString("base64"),
-      ]),
+      held.map((v) => [tokenKey(model, v.venue), Buffer.from(v.token.token, "utf8").toString("base64")]),
     ),
   };
 }
@@ -278,13 +278,15 @@ export function strategyDeployment(model: StrategyModel) {
 }
 
 /**
- * Every child of a strategy in apply order; the token Secret and the pods only once it has
- * a token on every venue.
+ * Every child of a strategy in apply order; the token Secret once it has a token, the pods
+ * only once it has a token on every venue.
  */
 export function strategyChildren(model: StrategyModel, tokens: StrategyTokens | undefined) {
+  const some = tokens !== undefined && Object.keys(tokens).length > 0;
   return [
     strategyServiceAccount(model),
     strategyConfigMap(model),
-    ...(hasEveryToken(model, tokens) ? [strategyTokenSecret(model, tokens), strategyDeployment(model)] : []),
+    ...(some ? [strategyTokenSecret(model, tokens)] : []),
+    ...(hasEveryToken(model, tokens) ? [strategyDeployment(model)] : []),
   ];
 }

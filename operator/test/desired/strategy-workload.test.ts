@@ -107,11 +107,11 @@ describe("a strategy's children", () => {
     expect(tokensOfSecret(model, { ...secret, data: rest })).toEqual({ nse: TOKENS.nse });
   });
 
-  it("have no pods and no token Secret until every venue has a token", () => {
-    expect(strategyChildren(strategyModel(strategyOf(ROUTER), RUNTIME), { nse: TOKEN }).map((o) => o.kind)).toEqual([
-      "ServiceAccount",
-      "ConfigMap",
-    ]);
+  it("keep the tokens had so far in the Secret but start no pod until every venue has one", () => {
+    const model = strategyModel(strategyOf(ROUTER), RUNTIME);
+    const children = strategyChildren(model, { nse: TOKEN });
+    expect(children.map((o) => o.kind)).toEqual(["ServiceAccount", "ConfigMap", "Secret"]);
+    expect(tokensOfSecret(model, strategyTokenSecret(model, { bse: TOKENS.bse }))).toEqual({ bse: TOKENS.bse });
   });
 
   it("have no pods and no token Secret before a token is issued", () => {

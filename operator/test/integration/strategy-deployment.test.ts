@@ -468,6 +468,10 @@ describe("the operator reconciling a StrategyDeployment across two venues, each 
       message: expect.stringContaining(`venue ${VENUE_2}`),
     });
     expect((await kube.request("GET", `/apis/apps/v1/namespaces/${NS}/deployments/router-strategy`)).status).toBe(404);
+    // The first venue's token is kept meanwhile (not revoked and issued again at each retry).
+    const early = (await kube.request<TokenSecret>("GET", secretPath)).body;
+    expect(Object.keys(early.data)).toEqual(["token"]);
+    const earlyId = early.metadata.annotations["tradeplane.io/token-id"];
 
     ({ gateway: gateway2, readOnlyToken: readOnly2 } = await startGateway(VENUE_2, riskPort2));
     const s = await routerAt(1, "Running");
@@ -476,6 +480,7 @@ describe("the operator reconciling a StrategyDeployment across two venues, each 
     expect(s.status).toMatchObject({ grossPosition: 0 });
 
     const tokens = await secretTokens();
+    expect(tokens[VENUE]!.id).toBe(earlyId);
     for (const venue of [VENUE, VENUE_2]) {
       const v = at(venue);
       const limits = await unary<GetLimitsResponse>((cb) =>
