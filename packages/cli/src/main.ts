@@ -108,13 +108,24 @@ export function program(): Command {
 
   cli
     .command("backtest")
-    .description("run a built-in strategy over a workload on the real matching core (same input, same output)")
+    .description(
+      "run a strategy, built in or yours, over a workload on the real matching core (same input, same output)",
+    )
     .option("--strategy <name>", "built-in strategy: market-maker, twap, momentum-taker, noise-taker")
-    .option("--module <file>", "your strategy module (exports strategy(params, instruments))")
+    .option(
+      "--strategy-module <file>",
+      "your strategy module (exports strategy(params, instruments), or a Strategy as default)",
+    )
+    .option("--module <file>", "the same as --strategy-module")
     .option("--param <name=value>", "a strategy parameter (repeat)", (v: string, all: string[]) => [...all, v], [])
     .requiredOption("--workload <file>", "order stream of the shared workload format (N/C/R lines)")
     .option("--chart <file.svg>", "write P&L and inventory over time as SVG")
     .option("--fee-per-lot <minor units>", "fee charged per lot filled", "0")
+    .option(
+      "--fee-bps <basis points>",
+      "fee per fill in whole basis points of its notional, rounded up to the minor unit",
+      "0",
+    )
     .action(async (flags: BacktestFlags) => {
       const { backtest } = await import("./commands/backtest.ts");
       await backtest(flags, cli.opts<TargetFlags>().json === true);
