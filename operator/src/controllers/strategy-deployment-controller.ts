@@ -232,7 +232,7 @@ export class StrategyDeploymentController {
     }
   }
 
-  /** Positions of every venue's account, one row per venue and symbol; unread if any venue cannot be read. */
+  /** Positions of every venue's account (figuresOf adds them up by symbol); unread if any venue cannot be read. */
   private async positionsOnEveryVenue(model: StrategyModel): Promise<PositionsRead> {
     const all: AccountPosition[] = [];
     for (const { venue, account } of model.venues) {
