@@ -14,6 +14,19 @@ export interface BacktestOptions {
   readonly sampleEveryMs?: number;
   /** Fee per fill in minor units per lot, charged on every fill (0 = none). */
   readonly feePerLot?: number;
+  /**
+   * Fee per fill in basis points of its notional (price x qty x notional per tick-lot, minor
+   * units), whole basis points, rounded up to the minor unit per fill (0 = none). Adds to
+   * `feePerLot`.
+   */
+  readonly feeBps?: number;
+}
+
+/** The fee of one fill of `notional` minor units at `bps` basis points, rounded up to the minor unit (integers only). */
+export function feeOf(notional: number, bps: number): number {
+  if (bps === 0 || notional === 0) return 0;
+  const scaled = Math.abs(notional) * bps;
+  return (scaled - (scaled % 10_000)) / 10_000 + (scaled % 10_000 === 0 ? 0 : 1);
 }
 
 /** One point of the series: flow time, equity (realised + unrealised - fees) and net inventory over instruments. */
@@ -70,7 +83,13 @@ export class Backtest {
     this.driver = new StrategyDriver({
       account: this.account,
       strategy: {
-        ...strategy,
+        // Each callback called on the strategy itself: a class's methods live on its
+        // prototype, which a spread would drop.
+        ...(strategy.onStart && { onStart: (ctx) => strategy.onStart?.(ctx) }),
+        ...(strategy.onBook && { onBook: (ctx, instrument) => strategy.onBook?.(ctx, instrument) }),
+        ...(strategy.onTrade && { onTrade: (ctx, trade) => strategy.onTrade?.(ctx, trade) }),
+        ...(strategy.onTimer && { onTimer: (ctx, name) => strategy.onTimer?.(ctx, name) }),
+        ...(strategy.onStop && { onStop: (ctx) => strategy.onStop?.(ctx) }),
         onExecutionReport: (ctx, report) => {
           if (report.execType === ExecType.TRADE && report.order !== undefined) this.onFill(report);
           strategy.onExecutionReport?.(ctx, report);
@@ -90,6 +109,9 @@ export class Backtest {
   private onFill(report: { lastPrice: number; lastQty: number; order?: { instrument: string; side: number } }): void {
     const o = report.order!;
     this.fees += (this.options.feePerLot ?? 0) * report.lastQty;
+    const bps = this.options.feeBps ?? 0;
+    if (bps !== 0)
+      this.fees += feeOf(report.lastPrice * report.lastQty * this.venue.notionalPerTickLot(o.instrument), bps);
     this.digest.update(`${this.venue.nowMs},${o.instrument},${o.side},${report.lastPrice},${report.lastQty}\n`);
     const inventory = this.inventory();
     this.inventoryMin = Math.min(this.inventoryMin, inventory);

@@ -5,8 +5,9 @@ export {
   type EventListener,
   type SimInstrument,
 } from "./simulated-venue.ts";
-export { Backtest, type BacktestOptions, type BacktestReport, type SeriesPoint } from "./backtest.ts";
+export { Backtest, feeOf, type BacktestOptions, type BacktestReport, type SeriesPoint } from "./backtest.ts";
 export {
+  WORKLOAD_ACCOUNTS,
   WORKLOAD_INSTRUMENT,
   WorkloadError,
   parseWorkload,
@@ -15,3 +16,10 @@ export {
   type Workload,
 } from "./workload.ts";
 export { chartSvg } from "./chart.ts";
+export {
+  STRATEGY_CALLBACKS,
+  StrategyModuleError,
+  asStrategy,
+  loadStrategyModule,
+  type StrategyFactory,
+} from "./strategy-module.ts";

@@ -55,6 +55,8 @@ export class SimulatedVenue implements MarketView {
   private readonly instruments_: readonly SimInstrument[];
   private readonly byInstrument = new Map<string, SimInstrument>();
   private readonly drivers = new Map<string, StrategyDriver>();
+  /** The drivers in attach order, as an array: walked several times per command (a Map's iterator allocates). */
+  private readonly driverList: StrategyDriver[] = [];
   /** Accounts whose orders, positions and reports the projection keeps. */
   private readonly watched = new Set<string>();
   /** Ids of orders the watched accounts entered (never removed: ids are not reused). */
@@ -85,7 +87,9 @@ export class SimulatedVenue implements MarketView {
 
   /** Attaches a strategy's driver to `account`, whose orders the gateway checks against `limits`. */
   attach(account: string, driver: StrategyDriver, limits?: RiskLimits): void {
+    if (this.drivers.has(account)) this.driverList.splice(this.driverList.indexOf(this.drivers.get(account)!), 1);
     this.drivers.set(account, driver);
+    this.driverList.push(driver);
     this.watched.add(account);
     this.limits.set(account, effectiveLimits(limits));
     this.throttles.set(account, newOrderRateWindow());
@@ -111,7 +115,7 @@ export class SimulatedVenue implements MarketView {
     this.partition.apply(seq, command, decodeError);
     this.afterApply(command !== undefined && this.watched.has(command.account));
     if (this.drivers.size > 0) {
-      for (const d of this.drivers.values()) d.advance(this.timeMs);
+      for (const d of this.driverList) d.advance(this.timeMs);
       this.drain();
     }
   }
@@ -138,7 +142,7 @@ export class SimulatedVenue implements MarketView {
     if (timeMs > this.timeMs) this.timeMs = timeMs;
     const seq = this.applyCommand(account, body);
     if (this.drivers.size > 0) {
-      for (const d of this.drivers.values()) d.advance(this.timeMs);
+      for (const d of this.driverList) d.advance(this.timeMs);
       this.drain();
     }
     return seq;
@@ -147,7 +151,7 @@ export class SimulatedVenue implements MarketView {
   /** Moves time on (fires strategies' timers) without a command. */
   advanceTo(timeMs: number): void {
     if (timeMs > this.timeMs) this.timeMs = timeMs;
-    for (const d of this.drivers.values()) d.advance(this.timeMs);
+    for (const d of this.driverList) d.advance(this.timeMs);
     this.drain();
   }
 
@@ -371,10 +375,10 @@ export class SimulatedVenue implements MarketView {
           aggressorSide: b.value.aggressorSide,
           timeMs: ms,
         };
-        for (const d of this.drivers.values()) d.onTrade(trade);
+        for (const d of this.driverList) d.onTrade(trade);
       }
     }
-    for (const instrument of touched) for (const d of this.drivers.values()) d.onBook(instrument);
+    for (const instrument of touched) for (const d of this.driverList) d.onBook(instrument);
   }
 
   /**
@@ -423,11 +427,11 @@ export class SimulatedVenue implements MarketView {
           aggressorSide: ev.side[i] as Side,
           timeMs: ms,
         };
-        for (const d of this.drivers.values()) d.onTrade(trade);
+        for (const d of this.driverList) d.onTrade(trade);
       }
     }
     if (touched === undefined) return;
-    for (const d of this.drivers.values()) {
+    for (const d of this.driverList) {
       d.onBook(touched);
       if (more !== undefined) for (const s of more) if (s !== touched) d.onBook(s);
     }

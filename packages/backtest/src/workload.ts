@@ -8,8 +8,8 @@ export type ApplyCommand = (account: string, body: Command["body"], timeMs: numb
 /**
  * The shared order-stream workload format (../shared/bench/README.md: `N,id,side,type,
  * price,qty`, `C,id`, `R,id,newPrice,newQty`) as a flow for the simulated venue: one
- * instrument, each order its own account (so no flow order trades against itself), `R` as
- * cancel + new with the same id, one millisecond per line.
+ * instrument, buys and sells in two accounts (so no flow order trades against itself), `R`
+ * as cancel + new with the same id, one millisecond per line.
  */
 export const WORKLOAD_INSTRUMENT: SimInstrument = Object.freeze({
   symbol: "BENCH",
@@ -85,6 +85,96 @@ export function parseWorkload(text: string): Workload {
   return w;
 }
 
+/**
+ * The flow's accounts: one per side. Self-trade prevention only ever stops an incoming
+ * order meeting a resting order of the same account on the other side, so with buys and
+ * sells in different accounts no flow order trades against itself, exactly as with one
+ * account per order, without a million accounts for the core to intern.
+ */
+export const WORKLOAD_ACCOUNTS: Readonly<Record<number, string>> = Object.freeze({ 1: "w-buy", 2: "w-sell" });
+
+/** Order ids by workload id, grown as ids come (workload ids are small dense integers). */
+class IdTable {
+  orderIds = new Float64Array(1 << 16);
+  sides = new Uint8Array(1 << 16);
+  private readonly large = new Map<number, { orderId: number; side: number }>();
+
+  set(id: number, orderId: number, side: number): void {
+    if (id >= 1 << 26 || id < 0) {
+      this.large.set(id, { orderId, side });
+      return;
+    }
+    if (id >= this.orderIds.length) {
+      let n = this.orderIds.length;
+      while (n <= id) n *= 2;
+      const o = new Float64Array(n);
+      o.set(this.orderIds);
+      this.orderIds = o;
+      const s = new Uint8Array(n);
+      s.set(this.sides);
+      this.sides = s;
+    }
+    this.orderIds[id] = orderId;
+    this.sides[id] = side;
+  }
+
+  /** The side of the id's order (0: never entered). */
+  side(id: number): number {
+    return id >= 1 << 26 || id < 0 ? (this.large.get(id)?.side ?? 0) : (this.sides[id] ?? 0);
+  }
+
+  orderId(id: number): number {
+    return id >= 1 << 26 || id < 0 ? (this.large.get(id)?.orderId ?? 0) : (this.orderIds[id] ?? 0);
+  }
+}
+
+function submit(
+  apply: ApplyCommand,
+  ids: IdTable,
+  id: number,
+  side: number,
+  market: boolean,
+  price: number,
+  qty: number,
+  ms: number,
+): void {
+  const seq = apply(
+    WORKLOAD_ACCOUNTS[side]!,
+    {
+      $case: "newOrder",
+      value: {
+        clientOrderId: `n${id}`,
+        instrument: WORKLOAD_INSTRUMENT.symbol,
+        side: side as Side,
+        orderType: market ? OrderType.MARKET : OrderType.LIMIT,
+        timeInForce: market ? TimeInForce.IOC : TimeInForce.GTC,
+        price: market ? 0 : price,
+        stopPrice: 0,
+        qty,
+        postOnly: false,
+        stpMode: 0,
+        displayQty: 0,
+        stpGroup: 0,
+      },
+    },
+    ms,
+  );
+  ids.set(id, seq, side);
+}
+
+function cancel(apply: ApplyCommand, ids: IdTable, id: number, ms: number): void {
+  const side = ids.side(id);
+  if (side === 0) return;
+  apply(
+    WORKLOAD_ACCOUNTS[side]!,
+    {
+      $case: "cancelOrder",
+      value: { instrument: WORKLOAD_INSTRUMENT.symbol, orderId: ids.orderId(id), clientOrderId: "", reason: 0 },
+    },
+    ms,
+  );
+}
+
 /** Applies every line of `workload` (or of a text, parsed first) through `apply`, calling `progress(linesDone)` every `every` lines. */
 export function replayWorkload(
   apply: ApplyCommand,
@@ -94,61 +184,18 @@ export function replayWorkload(
   every = 65_536,
 ): number {
   const w = typeof workload === "string" ? parseWorkload(workload) : workload;
-  const orderIds = new Map<number, number>();
-  const sides = new Map<number, number>();
-  const symbol = WORKLOAD_INSTRUMENT.symbol;
+  const ids = new IdTable();
   for (let line = 0; line < w.count; line++) {
     const id = w.id[line]!;
     const ms = startMs + line + 1;
-    const account = `w${id}`;
-    const submit = (side: number, market: boolean, price: number, qty: number): void => {
-      const seq = apply(
-        account,
-        {
-          $case: "newOrder",
-          value: {
-            clientOrderId: `n${id}`,
-            instrument: symbol,
-            side: side as Side,
-            orderType: market ? OrderType.MARKET : OrderType.LIMIT,
-            timeInForce: market ? TimeInForce.IOC : TimeInForce.GTC,
-            price: market ? 0 : price,
-            stopPrice: 0,
-            qty,
-            postOnly: false,
-            stpMode: 0,
-            displayQty: 0,
-            stpGroup: 0,
-          },
-        },
-        ms,
-      );
-      orderIds.set(id, seq);
-      sides.set(id, side);
-    };
-    const cancel = (): void => {
-      const orderId = orderIds.get(id);
-      if (orderId === undefined) return;
-      apply(
-        account,
-        { $case: "cancelOrder", value: { instrument: symbol, orderId, clientOrderId: "", reason: 0 } },
-        ms,
-      );
-    };
-    switch (w.kind[line]) {
-      case NEW_LIMIT:
-      case NEW_MARKET:
-        submit(w.side[line]!, w.kind[line] === NEW_MARKET, w.price[line]!, w.qty[line]!);
-        break;
-      case CANCEL:
-        cancel();
-        break;
-      case REPLACE: {
-        const side = sides.get(id);
-        cancel();
-        if (side !== undefined) submit(side, false, w.price[line]!, w.qty[line]!);
-        break;
-      }
+    const kind = w.kind[line];
+    if (kind === NEW_LIMIT || kind === NEW_MARKET)
+      submit(apply, ids, id, w.side[line]!, kind === NEW_MARKET, w.price[line]!, w.qty[line]!, ms);
+    else if (kind === CANCEL) cancel(apply, ids, id, ms);
+    else {
+      const side = ids.side(id);
+      cancel(apply, ids, id, ms);
+      if (side !== 0) submit(apply, ids, id, side, false, w.price[line]!, w.qty[line]!, ms);
     }
     if (progress !== undefined && (line + 1) % every === 0) progress(line + 1);
   }

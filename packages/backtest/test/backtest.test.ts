@@ -1,29 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { Side } from "@tradeplane/contracts";
-import { prng } from "@tradeplane/testkit";
 import { buildStrategy } from "@tradeplane/strategies";
 import { Backtest } from "../src/backtest.ts";
 import { chartSvg } from "../src/chart.ts";
 import { replayWorkload, WORKLOAD_INSTRUMENT } from "../src/workload.ts";
-
-/** A small workload of the shared format: limits around 100000, some markets, cancels and replaces. */
-function workload(lines: number, seed: number): string {
-  const rnd = prng(seed);
-  const out: string[] = [];
-  let id = 0;
-  for (let i = 0; i < lines; i++) {
-    const r = rnd();
-    if (r < 0.7 || id === 0) {
-      id++;
-      const side = rnd() < 0.5 ? "B" : "S";
-      const market = rnd() < 0.05;
-      const price = side === "B" ? 99_990 + Math.floor(rnd() * 15) : 99_996 + Math.floor(rnd() * 15);
-      out.push(`N,${id},${side},${market ? "M" : "L"},${market ? 0 : price},${1 + Math.floor(rnd() * 50)}`);
-    } else if (r < 0.9) out.push(`C,${1 + Math.floor(rnd() * id)}`);
-    else out.push(`R,${1 + Math.floor(rnd() * id)},${99_990 + Math.floor(rnd() * 20)},${1 + Math.floor(rnd() * 50)}`);
-  }
-  return out.join("\n") + "\n";
-}
+import { workload } from "./flow.ts";
 
 function run(text: string) {
   const built = buildStrategy("market-maker", { spreadTicks: 2, quoteQty: 5, maxInventory: 40, staleMs: 0 }, ["BENCH"]);

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from "commander";
 import type { Target, TargetFlags } from "./client/target.ts";
 import type { ReplayFlags } from "./commands/replay.ts";
 import type { JournalTradesFlags } from "./commands/journal.ts";
+import { addJournalRebuild } from "./commands/journal-rebuild-options.ts";
 import type { LimitFlags } from "./commands/risk.ts";
 import { asCliError, CliError, EXIT } from "./errors.ts";
 
@@ -108,13 +109,24 @@ export function program(): Command {
 
   cli
     .command("backtest")
-    .description("run a built-in strategy over a workload on the real matching core (same input, same output)")
+    .description(
+      "run a strategy, built in or yours, over a workload on the real matching core (same input, same output)",
+    )
     .option("--strategy <name>", "built-in strategy: market-maker, twap, momentum-taker, noise-taker")
-    .option("--module <file>", "your strategy module (exports strategy(params, instruments))")
+    .option(
+      "--strategy-module <file>",
+      "your strategy module (exports strategy(params, instruments), or a Strategy as default)",
+    )
+    .option("--module <file>", "the same as --strategy-module")
     .option("--param <name=value>", "a strategy parameter (repeat)", (v: string, all: string[]) => [...all, v], [])
     .requiredOption("--workload <file>", "order stream of the shared workload format (N/C/R lines)")
     .option("--chart <file.svg>", "write P&L and inventory over time as SVG")
     .option("--fee-per-lot <minor units>", "fee charged per lot filled", "0")
+    .option(
+      "--fee-bps <basis points>",
+      "fee per fill in whole basis points of its notional, rounded up to the minor unit",
+      "0",
+    )
     .action(async (flags: BacktestFlags) => {
       const { backtest } = await import("./commands/backtest.ts");
       await backtest(flags, cli.opts<TargetFlags>().json === true);
@@ -289,7 +301,9 @@ export function program(): Command {
 
   const journal = cli
     .command("journal")
-    .description("the trade journal: trades, audit trails, order-to-trade ratios, the register, clearing obligations");
+    .description(
+      "the trade journal: trades, audit trails, order-to-trade ratios, the register, clearing obligations, rebuild",
+    );
   journal
     .command("trades")
     .description("executions (each account's side of a trade), oldest first")
@@ -321,6 +335,7 @@ export function program(): Command {
     .option("--day <YYYY-MM-DD>", "trading day of the venue's calendar (required)")
     .option("--account <name>", "only this account")
     .action(withTarget((t, flags: { day?: string; account?: string }) => journalObligations(t, flags)));
+  addJournalRebuild(journal, withTarget);
 
   return cli;
 }

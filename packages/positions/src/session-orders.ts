@@ -14,6 +14,55 @@ interface AccountSession {
   readonly orders: Map<number, Order>;
   /** Client order ids of the session no longer on a live order, oldest first. */
   readonly ids: Map<string, UsedId>;
+  readonly orderAge: AgeQueue<number>;
+  readonly idAge: AgeQueue<string>;
+}
+
+/**
+ * The keys of one map in the order they were (last) set, to evict the oldest without
+ * `Map#keys().next()`: that walks every slot deleted since V8 last compacted the table,
+ * which made a long backtest's strategy account (100,000 orders kept, one evicted per
+ * order) spend most of its time there. Each key is stamped when set; a queued stamp that
+ * is no longer the key's newest is skipped, so the key evicted is the map's first one.
+ */
+class AgeQueue<K> {
+  private readonly keys: K[] = [];
+  private readonly stamps: number[] = [];
+  private readonly newest = new Map<K, number>();
+  private head = 0;
+  private next = 0;
+
+  /** `key` was (re)set: it is now the newest. */
+  touch(key: K): void {
+    const stamp = this.next++;
+    this.keys.push(key);
+    this.stamps.push(stamp);
+    this.newest.set(key, stamp);
+  }
+
+  /** `key` left the map. */
+  forget(key: K): void {
+    this.newest.delete(key);
+  }
+
+  /** Takes the oldest key still in the map (undefined when empty). */
+  oldest(): K | undefined {
+    while (this.head < this.keys.length) {
+      const key = this.keys[this.head]!;
+      const stamp = this.stamps[this.head]!;
+      this.head++;
+      if (this.head > 65_536 && this.head * 2 > this.keys.length) {
+        this.keys.splice(0, this.head);
+        this.stamps.splice(0, this.head);
+        this.head = 0;
+      }
+      if (this.newest.get(key) === stamp) {
+        this.newest.delete(key);
+        return key;
+      }
+    }
+    return undefined;
+  }
 }
 
 /**
@@ -38,8 +87,9 @@ export class SessionOrders {
     const s = this.sessionOf(order.account);
     s.orders.delete(order.orderId);
     s.orders.set(order.orderId, order);
+    s.orderAge.touch(order.orderId);
     this.use(s, order.clientOrderId, { instrument: order.instrument, orderId: order.orderId });
-    if (s.orders.size > this.kept) s.orders.delete(s.orders.keys().next().value!);
+    if (s.orders.size > this.kept) s.orders.delete(s.orderAge.oldest()!);
   }
 
   /** A replace took `clientOrderId` off a live order of `instrument`: it stays taken. */
@@ -67,8 +117,16 @@ export class SessionOrders {
   /** The instrument closed: its session is over, its finished orders and their ids are forgotten. */
   closed(instrument: string): void {
     for (const s of this.accounts.values()) {
-      for (const [id, order] of s.orders) if (order.instrument === instrument) s.orders.delete(id);
-      for (const [id, used] of s.ids) if (used.instrument === instrument) s.ids.delete(id);
+      for (const [id, order] of s.orders)
+        if (order.instrument === instrument) {
+          s.orders.delete(id);
+          s.orderAge.forget(id);
+        }
+      for (const [id, used] of s.ids)
+        if (used.instrument === instrument) {
+          s.ids.delete(id);
+          s.idAge.forget(id);
+        }
     }
   }
 
@@ -86,13 +144,14 @@ export class SessionOrders {
   private use(s: AccountSession, clientOrderId: string, used: UsedId): void {
     s.ids.delete(clientOrderId);
     s.ids.set(clientOrderId, used);
-    if (s.ids.size > this.kept) s.ids.delete(s.ids.keys().next().value!);
+    s.idAge.touch(clientOrderId);
+    if (s.ids.size > this.kept) s.ids.delete(s.idAge.oldest()!);
   }
 
   private sessionOf(account: string): AccountSession {
     let s = this.accounts.get(account);
     if (s === undefined) {
-      s = { orders: new Map(), ids: new Map() };
+      s = { orders: new Map(), ids: new Map(), orderAge: new AgeQueue(), idAge: new AgeQueue() };
       this.accounts.set(account, s);
     }
     return s;

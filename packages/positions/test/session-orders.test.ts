@@ -42,6 +42,27 @@ describe("SessionOrders", () => {
       { used: ["c2", "c3"], free: ["c1"], orders: [2, 3], gone: [1] },
     ],
     [
+      "an id used again counts as new: the oldest other id is the one forgotten",
+      [
+        { retire: ["a", "c1", "INFY"] },
+        { retire: ["a", "c2", "INFY"] },
+        { retire: ["a", "c1", "INFY"] },
+        { retire: ["a", "c3", "INFY"] },
+      ],
+      { used: ["c1", "c3"], free: ["c2"], orders: [], gone: [] },
+    ],
+    [
+      "what a close forgot is not evicted again: the ids kept after it are the newest",
+      [
+        { finish: finished(1, "c1", "TCS") },
+        { finish: finished(2, "c2") },
+        { close: "TCS" },
+        { finish: finished(3, "c3") },
+        { finish: finished(4, "c4") },
+      ],
+      { used: ["c3", "c4"], free: ["c1", "c2"], orders: [3, 4], gone: [1, 2] },
+    ],
+    [
       "another account's orders are its own",
       [{ finish: finished(1, "c1", "INFY", "b") }],
       { used: [], free: ["c1"], orders: [], gone: [1] },
@@ -57,6 +78,18 @@ describe("SessionOrders", () => {
     for (const id of expected.free) expect(session.used("a", id), id).toBe(false);
     for (const id of expected.orders) expect(session.order("a", id)?.orderId).toBe(id);
     for (const id of expected.gone) expect(session.order("a", id)).toBeUndefined();
+  });
+
+  it("evicts the oldest of many, in order, long after the first evictions (the queue is compacted)", () => {
+    const session = new SessionOrders(1_000);
+    for (let i = 1; i <= 200_000; i++) session.finished(finished(i, `c${i}`));
+    expect(session.order("a", 199_000)).toBeUndefined();
+    expect(session.order("a", 199_001)?.orderId).toBe(199_001);
+    expect(session.used("a", "c199000")).toBe(false);
+    expect(session.used("a", "c199001")).toBe(true);
+    expect(session.entries().orders.map((o) => o.orderId)).toEqual(
+      Array.from({ length: 1_000 }, (_, i) => 199_001 + i),
+    );
   });
 
   it("finds a finished order by the client order id it last had, but not by a retired one", () => {

@@ -5,6 +5,7 @@ import {
   quote,
   toTick,
   type MarketView,
+  type Quote,
   type QuoteTargets,
   type Strategy,
   type StrategyContext,
@@ -94,10 +95,11 @@ export function makerQuotes(p: MarketMakerParams, v: MakerView): QuoteTargets {
   if (v.bestBid !== undefined) askPrice = Math.max(askPrice, v.bestBid + v.tick);
   const bidQty = Math.min(p.quoteQty, p.maxInventory - v.netQty);
   const askQty = Math.min(p.quoteQty, p.maxInventory + v.netQty);
-  return {
-    ...(bidQty > 0 && bidPrice > 0 ? { bid: { price: bidPrice, qty: bidQty } } : {}),
-    ...(askQty > 0 ? { ask: { price: askPrice, qty: askQty } } : {}),
-  };
+  // One object, no spreads: called on every book change.
+  const targets: { bid?: Quote; ask?: Quote } = {};
+  if (bidQty > 0 && bidPrice > 0) targets.bid = { price: bidPrice, qty: bidQty };
+  if (askQty > 0) targets.ask = { price: askPrice, qty: askQty };
+  return targets;
 }
 
 function viewOf(ctx: StrategyContext, market: MarketView, instrument: string): MakerView {

@@ -9,15 +9,27 @@ const DEPTH = 10;
  * centred on a mid including its own quotes would chase itself.
  */
 export function othersBest(ctx: StrategyContext, instrument: string, side: Side): number | undefined {
-  const own = new Map<number, number>();
-  for (const o of ctx.openOrders(instrument))
-    if (o.side === side) own.set(o.price, (own.get(o.price) ?? 0) + o.leavesQty);
+  const own = ctx.openOrders(instrument);
   // A strategy has a few orders a side: the top levels nearly always hold the answer.
-  for (const depth of [SHALLOW, DEPTH]) {
+  // Indexed loops: called per event, and for-of over the shared frozen lists allocates.
+  for (let d = 0; d < DEPTHS.length; d++) {
+    const depth = DEPTHS[d]!;
     const levels = ctx.market.levels(instrument, depth);
     const list = side === Side.BUY ? levels.bids : levels.asks;
-    for (const l of list) if (l.qty > (own.get(l.price) ?? 0)) return l.price;
+    for (let i = 0; i < list.length; i++) if (list[i]!.qty > ownAt(own, side, list[i]!.price)) return list[i]!.price;
     if (list.length < depth) return undefined;
   }
   return undefined;
+}
+
+const DEPTHS: readonly number[] = [SHALLOW, DEPTH];
+
+/** The strategy's own quantity at one price of one side (a scan: a few orders, no map per call). */
+function ownAt(own: readonly { side: Side; price: number; leavesQty: number }[], side: Side, price: number): number {
+  let qty = 0;
+  for (let i = 0; i < own.length; i++) {
+    const o = own[i]!;
+    if (o.side === side && o.price === price) qty += o.leavesQty;
+  }
+  return qty;
 }

@@ -1,8 +1,13 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { SingleBar } from "cli-progress";
-import { Backtest, chartSvg, replayWorkload, WORKLOAD_INSTRUMENT } from "@tradeplane/backtest";
+import {
+  Backtest,
+  chartSvg,
+  loadStrategyModule,
+  replayWorkload,
+  StrategyModuleError,
+  WORKLOAD_INSTRUMENT,
+} from "@tradeplane/backtest";
 import type { Strategy } from "@tradeplane/sdk";
 import { buildStrategy } from "@tradeplane/strategies";
 import { CliError, EXIT } from "../errors.ts";
@@ -11,12 +16,15 @@ import { printResult } from "../output.ts";
 export interface BacktestFlags {
   /** A built-in strategy's name, or absent with `module`. */
   readonly strategy?: string;
-  /** A user's strategy module: exports `strategy(params, instruments)`. */
+  /** A user's strategy module: exports `strategy(params, instruments)` (or a Strategy as default). */
+  readonly strategyModule?: string;
+  /** The same as `strategyModule` (the flag's first name). */
   readonly module?: string;
   readonly param: readonly string[];
   readonly workload: string;
   readonly chart?: string;
   readonly feePerLot: string;
+  readonly feeBps: string;
 }
 
 /** Workload time starts here (2026-01-01T00:00:00Z), one millisecond per line. */
@@ -40,10 +48,14 @@ export function parseParams(pairs: readonly string[]): Record<string, string | n
  * the gateway's projection and checks, at full speed. Same input, same output.
  */
 export async function backtest(flags: BacktestFlags, json: boolean): Promise<void> {
-  const built = await strategyOf(flags);
+  const moduleFile = flags.strategyModule ?? flags.module;
+  const built = await strategyOf(flags, moduleFile);
   const feePerLot = Number(flags.feePerLot);
   if (!Number.isSafeInteger(feePerLot) || feePerLot < 0)
     throw new CliError(EXIT.USAGE, `--fee-per-lot ${flags.feePerLot}: give minor units >= 0`);
+  const feeBps = Number(flags.feeBps ?? "0");
+  if (!Number.isSafeInteger(feeBps) || feeBps < 0 || feeBps > 10_000)
+    throw new CliError(EXIT.USAGE, `--fee-bps ${flags.feeBps}: give whole basis points, 0 to 10000`);
   let text: string;
   try {
     text = readFileSync(flags.workload, "utf8");
@@ -57,6 +69,7 @@ export async function backtest(flags: BacktestFlags, json: boolean): Promise<voi
     startMs: START_MS,
     sampleEveryMs: Math.max(1, Math.floor(total / 500)),
     feePerLot,
+    feeBps,
   });
   const bar =
     !json && process.stderr.isTTY && total > 100_000
@@ -68,8 +81,8 @@ export async function backtest(flags: BacktestFlags, json: boolean): Promise<voi
   bar?.stop();
   const report = bt.report();
   if (flags.chart !== undefined)
-    writeFileSync(flags.chart, chartSvg(bt.series, `${flags.strategy ?? flags.module} on ${flags.workload}`));
-  const name = flags.strategy ?? flags.module!;
+    writeFileSync(flags.chart, chartSvg(bt.series, `${flags.strategy ?? moduleFile} on ${flags.workload}`));
+  const name = flags.strategy ?? moduleFile!;
   printResult(
     json,
     { strategy: name, params: built.params, lines, ...report },
@@ -88,24 +101,23 @@ export async function backtest(flags: BacktestFlags, json: boolean): Promise<voi
 /** The built-in strategy named, or the user's module, made with the parameters given. */
 async function strategyOf(
   flags: BacktestFlags,
+  moduleFile: string | undefined,
 ): Promise<{ strategy: Strategy; params: Readonly<Record<string, unknown>> }> {
   const params = parseParams(flags.param);
   const instruments = [WORKLOAD_INSTRUMENT.symbol];
-  if ((flags.strategy === undefined) === (flags.module === undefined))
-    throw new CliError(EXIT.USAGE, "give --strategy NAME (built in) or --module FILE (yours), not both");
+  if ((flags.strategy === undefined) === (moduleFile === undefined))
+    throw new CliError(EXIT.USAGE, "give --strategy NAME (built in) or --strategy-module FILE (yours), not both");
   if (flags.strategy !== undefined) {
     const built = buildStrategy(flags.strategy, params, instruments);
     if (!built.ok)
       throw new CliError(EXIT.USAGE, built.problems.map((p) => `--param ${p.field}: ${p.message}`).join("; "));
     return built;
   }
-  let mod: { strategy?: unknown };
   try {
-    mod = (await import(pathToFileURL(resolve(flags.module!)).href)) as { strategy?: unknown };
+    const factory = await loadStrategyModule(moduleFile!);
+    return { strategy: factory(params, instruments), params };
   } catch (err) {
-    throw new CliError(EXIT.USAGE, `--module ${flags.module}: cannot load it: ${(err as Error).message}`);
+    if (err instanceof StrategyModuleError) throw new CliError(EXIT.USAGE, `--strategy-module ${err.message}`);
+    throw err;
   }
-  if (typeof mod.strategy !== "function")
-    throw new CliError(EXIT.USAGE, `--module ${flags.module}: must export strategy(params, instruments)`);
-  return { strategy: (mod.strategy as (p: unknown, i: readonly string[]) => Strategy)(params, instruments), params };
 }

@@ -60,6 +60,44 @@ describe("tradeplane backtest", () => {
     expect((JSON.parse(run.stdout) as { gatewayRejects: number }).gatewayRejects).toBe(0);
   });
 
+  it("runs a user's module given with --strategy-module, with fees in basis points", async () => {
+    const run = await cli(
+      "--json",
+      "backtest",
+      "--strategy-module",
+      `${REPO_ROOT}/examples/strategies/02-inventory-aware.ts`,
+      "--fee-bps",
+      "2",
+      "--workload",
+      file,
+    );
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as {
+      fills: number;
+      fees: number;
+      netPnl: number;
+      realisedPnl: number;
+      unrealisedPnl: number;
+    };
+    expect(report.fills).toBeGreaterThan(0);
+    expect(report.fees).toBeGreaterThanOrEqual(report.fills);
+    expect(report.netPnl).toBe(report.realisedPnl + report.unrealisedPnl - report.fees);
+  });
+
+  it("refuses a module that exports no strategy, saying what it must export", async () => {
+    const bad = join(dir, "not-a-strategy.mjs");
+    writeFileSync(bad, "export const answer = 42;\n");
+    const run = await cli("backtest", "--strategy-module", bad, "--workload", file);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain("exports no strategy: export function strategy(params, instruments)");
+  });
+
+  it("refuses fees that are not whole basis points", async () => {
+    const run = await cli("backtest", "--strategy", "market-maker", "--fee-bps", "1.5", "--workload", file);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain("--fee-bps 1.5");
+  });
+
   it("refuses an unknown parameter, naming it", async () => {
     const run = await cli("backtest", "--strategy", "market-maker", "--param", "spread=2", "--workload", file);
     expect(run.code).not.toBe(0);

@@ -52,6 +52,8 @@ export class AccountState {
   private readonly pending = new Map<string, PendingOrder>();
   private ordersAsOf = 0;
   private sorted: Order[] | undefined;
+  /** Per instrument, the working orders as `openOrdersView` hands them out (reset with `sorted`). */
+  private readonly views = new Map<string, readonly Order[]>();
   private positionsAsOf = 0;
   private readonly notionalPerTickLot: (instrument: string) => number;
 
@@ -72,6 +74,7 @@ export class AccountState {
   /** Replaces everything with the server's view (after a restart, or a gap it cannot replay). */
   load(baseline: AccountBaseline): void {
     this.sorted = undefined;
+    this.views.clear();
     this.working.clear();
     this.byClientId.clear();
     this.positions.clear();
@@ -129,6 +132,7 @@ export class AccountState {
 
   private track(order: Order): void {
     this.sorted = undefined;
+    this.views.clear();
     const previous = this.working.get(order.orderId);
     if (previous !== undefined) this.byClientId.delete(previous.clientOrderId);
     if (FINISHED.has(order.status)) {
@@ -153,6 +157,19 @@ export class AccountState {
     // Strategies ask on every event; the list changes only with a report.
     this.sorted ??= [...this.working.values()].sort((a, b) => a.orderId - b.orderId);
     return instrument === "" ? [...this.sorted] : this.sorted.filter((o) => o.instrument === instrument);
+  }
+
+  /**
+   * `openOrders` as one shared, frozen list per instrument until the next report changes it:
+   * a quoting strategy asks several times per market event, and a backtest delivers millions.
+   */
+  openOrdersView(instrument = ""): readonly Order[] {
+    let view = this.views.get(instrument);
+    if (view === undefined) {
+      view = Object.freeze(this.openOrders(instrument));
+      this.views.set(instrument, view);
+    }
+    return view;
   }
 
   orderByClientId(clientOrderId: string): Order | undefined {

@@ -43,10 +43,14 @@ function quoteSide(
   target: Quote | undefined,
   working: readonly Order[],
 ): QuoteAction {
-  const mine = working.filter((o) => o.side === side);
-  if (ctx.pendingCount > 0 && mine.length === 0 && target !== undefined) return "waiting";
-  const [first, ...extra] = mine;
-  for (const o of extra) ctx.cancel(o.clientOrderId);
+  // The side's first order is the quote; any others are extra (no arrays: called per event).
+  let first: Order | undefined;
+  for (let i = 0; i < working.length && first === undefined; i++) if (working[i]!.side === side) first = working[i];
+  if (ctx.pendingCount > 0 && first === undefined && target !== undefined) return "waiting";
+  for (let i = 0; i < working.length; i++) {
+    const o = working[i]!;
+    if (o.side === side && o !== first) ctx.cancel(o.clientOrderId);
+  }
   if (target === undefined || target.qty <= 0) {
     if (first === undefined) return "kept";
     ctx.cancel(first.clientOrderId);

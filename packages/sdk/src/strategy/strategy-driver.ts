@@ -139,7 +139,8 @@ export class StrategyDriver {
       this.counters.filledQty += report.lastQty;
     }
     if (report.sequence === 0) this.counters.refusedByGateway++;
-    this.dispatch(() => this.options.strategy.onExecutionReport?.(this.ctx, report));
+    const strategy = this.options.strategy;
+    if (strategy.onExecutionReport !== undefined) this.dispatch(() => strategy.onExecutionReport?.(this.ctx, report));
     return verdict;
   }
 
@@ -158,11 +159,26 @@ export class StrategyDriver {
   }
 
   onBook(instrument: string): void {
-    if (this.running) this.dispatch(() => this.options.strategy.onBook?.(this.ctx, instrument));
+    const strategy = this.options.strategy;
+    if (!this.running || strategy.onBook === undefined) return;
+    if (this.busy || this.queue.length > 0) {
+      this.dispatch(() => strategy.onBook?.(this.ctx, instrument));
+      return;
+    }
+    // What dispatch does with an empty queue, without a closure: a backtest delivers a book
+    // change per command of its flow.
+    this.busy = true;
+    try {
+      strategy.onBook(this.ctx, instrument);
+      for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) job();
+    } finally {
+      this.busy = false;
+    }
   }
 
   onTrade(trade: TradeView): void {
-    if (this.running) this.dispatch(() => this.options.strategy.onTrade?.(this.ctx, trade));
+    const strategy = this.options.strategy;
+    if (this.running && strategy.onTrade !== undefined) this.dispatch(() => strategy.onTrade?.(this.ctx, trade));
   }
 
   /** Fires the timers due at `nowMs` (each at most once; missed periods are skipped), by due time, then name. */
@@ -332,7 +348,7 @@ export class StrategyDriver {
       cancelAll: (instrument = ""): void => {
         if (this.guard.takeToken(nowNs())) this.sendMassCancel(instrument);
       },
-      openOrders: (instrument = "") => this.state.openOrders(instrument),
+      openOrders: (instrument = "") => this.state.openOrdersView(instrument),
       position: (instrument: string): PositionView => {
         const netQty = this.state.netQty(instrument);
         const mark = market.lastPrice(instrument);

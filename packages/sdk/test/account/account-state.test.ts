@@ -57,6 +57,20 @@ describe("AccountState", () => {
     expect(s.lastSequence).toBe(4);
   });
 
+  it("hands out one frozen list of working orders per instrument until a report changes them", () => {
+    const s = new AccountState(() => 1);
+    s.apply(report(1, ExecType.NEW, working(5)));
+    s.apply(report(2, ExecType.NEW, { orderId: 2, clientOrderId: "t1", instrument: "TCS", ...working(1) }));
+    const view = s.openOrdersView("INFY");
+    expect(view.map((o) => o.clientOrderId)).toEqual(["a1"]);
+    expect(Object.isFrozen(view)).toBe(true);
+    expect(s.openOrdersView("INFY")).toBe(view);
+    expect(s.openOrdersView("").map((o) => o.clientOrderId)).toEqual(["a1", "t1"]);
+    s.apply(report(3, ExecType.NEW, { orderId: 3, clientOrderId: "a2", ...working(2) }));
+    expect(s.openOrdersView("INFY").map((o) => o.clientOrderId)).toEqual(["a1", "a2"]);
+    expect(view.map((o) => o.clientOrderId)).toEqual(["a1"]);
+  });
+
   it.each([
     ["a repeated report is a duplicate and changes nothing", [1, 1], ["applied", "duplicate"]],
     ["a skipped sequence is a gap and is not applied", [1, 3], ["applied", "gap"]],
