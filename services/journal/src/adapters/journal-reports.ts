@@ -97,7 +97,12 @@ export interface RegisterRow {
   readonly timeUs: number;
 }
 
-/** The trades of a range after a page key, in engine order. */
+/**
+ * The trades of a range after a page key, in engine order. The range's rows are read first
+ * through trades_by_time, then sorted: left to itself the planner walks the primary key in
+ * engine order and filters on time, expecting the day's trades spread evenly over the table;
+ * they are together, after every earlier day, so the first page would read all of history.
+ */
 export async function registerTrades(
   db: SqlExecutor,
   fromUs: number,
@@ -105,11 +110,13 @@ export async function registerTrades(
   page: RegisterPage,
 ): Promise<{ rows: RegisterRow[]; more: boolean }> {
   const rows = await db.query<RegisterRow>(
-    `SELECT command_seq "commandSeq", idx "index", trade_id "tradeId", instrument, price, qty,
+    `WITH of_day AS MATERIALIZED (
+       SELECT * FROM trades WHERE time_us >= $1 AND time_us < $2 AND (command_seq, idx) > ($3, $4)
+     )
+     SELECT command_seq "commandSeq", idx "index", trade_id "tradeId", instrument, price, qty,
        aggressor_side "aggressorSide", maker_order_id "makerOrderId", maker_account "makerAccount",
        taker_order_id "takerOrderId", taker_account "takerAccount", time_us "timeUs"
-     FROM trades WHERE time_us >= $1 AND time_us < $2 AND (command_seq, idx) > ($3, $4)
-     ORDER BY command_seq, idx LIMIT $5`,
+     FROM of_day ORDER BY command_seq, idx LIMIT $5`,
     [fromUs, toUs, page.afterCommandSeq, page.afterIndex, page.limit + 1],
   );
   return { rows: rows.slice(0, page.limit), more: rows.length > page.limit };
