@@ -79,6 +79,8 @@ describe("the token tradeplane journal sends", () => {
   });
 
   const silence = () => {
+    // Whatever tokens the machine's environment holds, each case sets its own ("" = unset).
+    for (const name of ["TP_TOKEN", "TP_TOKEN_FILE", "TP_ADMIN_TOKEN", "TP_ADMIN_TOKEN_FILE"]) vi.stubEnv(name, "");
     let stderr = "";
     vi.spyOn(process.stdout, "write").mockImplementation(() => true);
     vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
