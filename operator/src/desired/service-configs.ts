@@ -318,9 +318,12 @@ export function journalConfig(venue: TradingVenue, placement: Placement, databas
     batchMessages: journal.batchMessages,
     currency: market.currency,
     notionalExponent: market.notionalExponent,
+    // The journal records these terms with their validity, to value past trades as they were.
     instruments: venue.spec.instruments.map((i) => ({
       symbol: i.symbol,
       notionalPerTickLot: notionalPerTickLot(i, market.notionalExponent),
+      priceUnit: i.priceUnit,
+      lotSize: i.lotSize,
     })),
     calendar: {
       timeZone: calendar.timeZone,

@@ -49,6 +49,9 @@ export const journalConfigSchema = z
         z.object({
           symbol: z.string().refine(isInstrumentSymbol, "must be 1..32 characters of [A-Za-z0-9_-]"),
           notionalPerTickLot: z.number().int().min(1),
+          /** The spec's decimals the notional is made of, recorded with the terms ("0.01", "75"). */
+          priceUnit: z.string().max(40).optional(),
+          lotSize: z.string().max(40).optional(),
         }),
       )
       .max(10_000)

@@ -16,6 +16,7 @@ import {
 import { accountsBucket, JournalQueryService } from "@tradeplane/contracts";
 import { loadJournalConfig, type JournalConfig } from "./config.ts";
 import { EventProjector } from "./adapters/event-projector.ts";
+import { recordInstrumentTerms } from "./adapters/instrument-terms-store.ts";
 import { migrate, readMigrations } from "./adapters/migrations.ts";
 import { openPgStore } from "./adapters/pg-store.ts";
 import { openPgliteStore } from "./adapters/pglite-store.ts";
@@ -61,6 +62,19 @@ export async function main(config: Readonly<JournalConfig>): Promise<StartedJour
   shutdown.add("store", () => store.close());
   const applied = await migrate(store, await readMigrations());
   logger.info({ store: store.kind, applied }, "journal schema migrated");
+  // The terms trades are valued with, kept with their validity: a removed or changed instrument
+  // still values its past trades as they were.
+  const terms = await recordInstrumentTerms(
+    store,
+    config.instruments.map((i) => ({
+      instrument: i.symbol,
+      notionalPerTickLot: i.notionalPerTickLot,
+      priceUnit: i.priceUnit,
+      lotSize: i.lotSize,
+    })),
+    Date.now() * 1000,
+  );
+  if (terms.length > 0) logger.info({ terms }, "instrument terms recorded");
   health.set("store", "ok");
 
   // 4. NATS
@@ -109,7 +123,6 @@ export async function main(config: Readonly<JournalConfig>): Promise<StartedJour
           admin: new AdminAuthority(config.adminTokens),
           ...(accountsKv !== undefined ? { tradingAccounts: tradingTokenAccounts(accountsKv) } : {}),
           calendar: config.calendar,
-          notionalPerTickLot: new Map(config.instruments.map((i) => [i.symbol, i.notionalPerTickLot])),
           currency: config.currency,
           notionalExponent: config.notionalExponent,
           logger,

@@ -178,6 +178,25 @@ export class Target {
     return local.token;
   }
 
+  /**
+   * The token for reads an account may make of its own records (the journal's trades, audit
+   * trails, ratios and obligations): a trading token given on the command line (--token-file,
+   * --token) reads only its account; otherwise the admin token as for every admin call; with
+   * no admin token anywhere, the trading token of TP_TOKEN_FILE/TP_TOKEN.
+   */
+  accountReaderToken(): string {
+    if (this.flags.token !== undefined || this.flags.tokenFile !== undefined) return this.tradingToken(undefined);
+    const anyAdmin =
+      this.flags.adminToken !== undefined ||
+      this.flags.adminTokenFile !== undefined ||
+      flagOrEnv(undefined, "TP_ADMIN_TOKEN") !== undefined ||
+      flagOrEnv(undefined, "TP_ADMIN_TOKEN_FILE") !== undefined ||
+      (this.state?.adminToken ?? "") !== "";
+    const envTrading =
+      flagOrEnv(undefined, "TP_TOKEN") !== undefined || flagOrEnv(undefined, "TP_TOKEN_FILE") !== undefined;
+    return !anyAdmin && envTrading ? this.tradingToken(undefined) : this.adminToken();
+  }
+
   adminToken(): string {
     const token = flagOrEnv(this.flags.adminToken, "TP_ADMIN_TOKEN");
     if (token !== undefined) return token;

@@ -8,7 +8,11 @@ import { printTable } from "../output.ts";
 import { parseInstant, parseLimit, parseOrderId, parseTradingDay } from "./journal-flags.ts";
 import { registerCsvHeader, registerCsvLine } from "./register-csv.ts";
 
-/** `tradeplane journal ...`: the JournalQuery calls, with the admin token. */
+/**
+ * `tradeplane journal ...`: the JournalQuery calls. The register needs the admin token (it
+ * names every counterparty); the other calls also take a trading token, which reads only its
+ * own account (Target.accountReaderToken says which token goes).
+ */
 
 const sideText = (s: Side) => (s === Side.BUY ? "BUY" : s === Side.SELL ? "SELL" : "?");
 
@@ -35,7 +39,7 @@ export async function journalTrades(target: Target, flags: JournalTradesFlags): 
   const toTime = parseInstant(flags.to, "--to");
   const limit = parseLimit(flags.limit);
   const client = target.journal();
-  const res = await target.call("journal", target.adminToken(), client.listTrades.bind(client), {
+  const res = await target.call("journal", target.accountReaderToken(), client.listTrades.bind(client), {
     account: flags.account ?? "",
     instrument: flags.instrument ?? "",
     ...(fromTime !== undefined ? { fromTime } : {}),
@@ -71,7 +75,9 @@ export async function journalTrades(target: Target, flags: JournalTradesFlags): 
 export async function journalAudit(target: Target, orderIdText: string): Promise<void> {
   const orderId = parseOrderId(orderIdText);
   const client = target.journal();
-  const res = await target.call("journal", target.adminToken(), client.getOrderAuditTrail.bind(client), { orderId });
+  const res = await target.call("journal", target.accountReaderToken(), client.getOrderAuditTrail.bind(client), {
+    orderId,
+  });
   if (target.flags.json !== true)
     process.stdout.write(`order ${res.orderId}: ${res.instrument}, account ${res.account}\n`);
   printTable(
@@ -93,7 +99,7 @@ export async function journalAudit(target: Target, orderIdText: string): Promise
 export async function journalOtr(target: Target, flags: { day?: string; account?: string }): Promise<void> {
   const tradingDay = parseTradingDay(flags.day);
   const client = target.journal();
-  const res = await target.call("journal", target.adminToken(), client.getOrderToTradeRatio.bind(client), {
+  const res = await target.call("journal", target.accountReaderToken(), client.getOrderToTradeRatio.bind(client), {
     tradingDay,
     account: flags.account ?? "",
   });
@@ -170,7 +176,7 @@ export async function journalRegister(target: Target, flags: { day?: string; out
 export async function journalObligations(target: Target, flags: { day?: string; account?: string }): Promise<void> {
   const tradingDay = parseTradingDay(flags.day);
   const client = target.journal();
-  const res = await target.call("journal", target.adminToken(), client.getClearingObligations.bind(client), {
+  const res = await target.call("journal", target.accountReaderToken(), client.getClearingObligations.bind(client), {
     tradingDay,
     account: flags.account ?? "",
   });

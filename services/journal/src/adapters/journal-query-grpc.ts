@@ -30,6 +30,7 @@ import {
 import { mayReadOrder, mayReadRegister, scopedAccount, type CallerScope } from "../domain/caller-scope.ts";
 import { auditSteps } from "../domain/audit-trail.ts";
 import { clearingObligations, UnknownInstrumentError } from "../domain/clearing.ts";
+import type { TermsHistory } from "../domain/instrument-terms.ts";
 import { orderToTradeRatios } from "../domain/order-to-trade.ts";
 import { checkOrderId, type QueryRefusal } from "../domain/queries.ts";
 import {
@@ -46,6 +47,7 @@ import {
   orderMessageCounts,
   registerTrades,
 } from "./journal-reports.ts";
+import { termsHistory } from "./instrument-terms-store.ts";
 import type { SqlExecutor } from "./sql-store.ts";
 
 export interface JournalQueryDeps {
@@ -54,8 +56,6 @@ export interface JournalQueryDeps {
   /** The accounts a trading token may read (its own); absent = admin tokens only. */
   readonly tradingAccounts?: (token: string) => Promise<{ principal: string; accounts: string[] } | undefined>;
   readonly calendar: TradingCalendar;
-  /** Notional units of one lot at one tick, per instrument (from the venue spec). */
-  readonly notionalPerTickLot: ReadonlyMap<string, number>;
   readonly currency: string;
   readonly notionalExponent: number;
   readonly logger: Logger;
@@ -89,16 +89,14 @@ function int64(value: bigint, what: string): number {
  * The JournalQuery gRPC service: checks the admin token (every role reads), checks the
  * request into a bounded query (pure), runs the SQL (journal-reports.ts), aggregates in the
  * domain modules and maps rows to wire messages. Values are exact: price x qty x the
- * instrument's notional per tick and lot, multiplied in BigInt.
+ * instrument's notional per tick and lot in force at the trade's time (instrument_terms),
+ * multiplied in BigInt.
  */
 export function journalQueryService(deps: JournalQueryDeps): JournalQueryServer {
   const { db, calendar } = deps;
-  const unitOf = (instrument: string): bigint | undefined => {
-    const unit = deps.notionalPerTickLot.get(instrument);
-    return unit === undefined ? undefined : BigInt(unit);
-  };
-  const valueOf = (instrument: string, price: number, qty: number): number => {
-    const unit = unitOf(instrument);
+  /** A trade's value with its instrument's terms at its time (recorded in instrument_terms). */
+  const valueOf = (terms: TermsHistory, instrument: string, timeUs: number, price: number, qty: number): number => {
+    const unit = terms.unitAt(instrument, timeUs);
     if (unit === undefined) throw refused(new UnknownInstrumentError(instrument));
     return int64(BigInt(price) * BigInt(qty) * unit, `the value of ${qty} lots of ${instrument}`);
   };
@@ -157,6 +155,7 @@ export function journalQueryService(deps: JournalQueryDeps): JournalQueryServer 
       });
       if (!checked.ok) throw refused(checked.refusal);
       const { rows, more } = await listExecutions(db, checked.value);
+      const terms = await termsHistory(db);
       return {
         executions: rows.map((r): JournalExecution => ({
           commandSeq: r.commandSeq,
@@ -168,7 +167,7 @@ export function journalQueryService(deps: JournalQueryDeps): JournalQueryServer 
           side: sideOf(r.side),
           price: r.price,
           qty: r.qty,
-          value: valueOf(r.instrument, r.price, r.qty),
+          value: valueOf(terms, r.instrument, r.timeUs, r.price, r.qty),
           time: timestampOfUs(r.timeUs),
         })),
         more,
@@ -235,6 +234,7 @@ export function journalQueryService(deps: JournalQueryDeps): JournalQueryServer 
         const page = checkRegisterPage(req.limit, req.afterCommandSeq, req.afterIndex);
         if (!page.ok) throw refused(page.refusal);
         const { rows, more } = await registerTrades(db, fromUs, toUs, page.value);
+        const terms = await termsHistory(db);
         return {
           tradingDay: req.tradingDay,
           trades: rows.map((t) => {
@@ -246,7 +246,7 @@ export function journalQueryService(deps: JournalQueryDeps): JournalQueryServer 
               instrument: t.instrument,
               price: t.price,
               qty: t.qty,
-              value: valueOf(t.instrument, t.price, t.qty),
+              value: valueOf(terms, t.instrument, t.timeUs, t.price, t.qty),
               aggressorSide: sideOf(t.aggressorSide),
               buyAccount: buyIsTaker ? t.takerAccount : t.makerAccount,
               buyOrderId: buyIsTaker ? t.takerOrderId : t.makerOrderId,
@@ -269,7 +269,7 @@ export function journalQueryService(deps: JournalQueryDeps): JournalQueryServer 
         const executions = await executionsByPrice(db, fromUs, toUs, accountFilter(scope, req.account));
         let obligations;
         try {
-          obligations = clearingObligations(executions, unitOf);
+          obligations = clearingObligations(executions, (e) => (e.unit === null ? undefined : BigInt(e.unit)));
         } catch (err) {
           if (err instanceof UnknownInstrumentError) throw refused(err);
           throw err;

@@ -97,7 +97,12 @@ export interface RegisterRow {
   readonly timeUs: number;
 }
 
-/** The trades of a range after a page key, in engine order. */
+/**
+ * The trades of a range after a page key, in engine order. The range's rows are read first
+ * through trades_by_time, then sorted: left to itself the planner walks the primary key in
+ * engine order and filters on time, expecting the day's trades spread evenly over the table;
+ * they are together, after every earlier day, so the first page would read all of history.
+ */
 export async function registerTrades(
   db: SqlExecutor,
   fromUs: number,
@@ -105,30 +110,48 @@ export async function registerTrades(
   page: RegisterPage,
 ): Promise<{ rows: RegisterRow[]; more: boolean }> {
   const rows = await db.query<RegisterRow>(
-    `SELECT command_seq "commandSeq", idx "index", trade_id "tradeId", instrument, price, qty,
+    `WITH of_day AS MATERIALIZED (
+       SELECT * FROM trades WHERE time_us >= $1 AND time_us < $2 AND (command_seq, idx) > ($3, $4)
+     )
+     SELECT command_seq "commandSeq", idx "index", trade_id "tradeId", instrument, price, qty,
        aggressor_side "aggressorSide", maker_order_id "makerOrderId", maker_account "makerAccount",
        taker_order_id "takerOrderId", taker_account "takerAccount", time_us "timeUs"
-     FROM trades WHERE time_us >= $1 AND time_us < $2 AND (command_seq, idx) > ($3, $4)
-     ORDER BY command_seq, idx LIMIT $5`,
+     FROM of_day ORDER BY command_seq, idx LIMIT $5`,
     [fromUs, toUs, page.afterCommandSeq, page.afterIndex, page.limit + 1],
   );
   return { rows: rows.slice(0, page.limit), more: rows.length > page.limit };
 }
 
+/** A range's executions summed per price, with the notional per tick and lot they are valued with. */
+export interface PricedExecution extends ClearingExecution {
+  /** From the instrument's terms in force at the executions' time; null when none were recorded. */
+  readonly unit: number | null;
+}
+
 /**
- * A range's executions summed per account, instrument, side and price: what netting needs,
- * in far fewer rows than the executions (values are multiplied out exactly in BigInt later).
+ * A range's executions summed per account, instrument, side, price and the instrument terms in
+ * force at their time (instrument_terms, each row valid until the next of its instrument): what
+ * netting needs, in far fewer rows than the executions (values are multiplied out exactly in
+ * BigInt later).
  */
 export function executionsByPrice(
   db: SqlExecutor,
   fromUs: number,
   toUs: number,
   account: string,
-): Promise<ClearingExecution[]> {
-  return db.query<ClearingExecution>(
-    `SELECT account, instrument, side, price, sum(qty)::int8 qty FROM executions
-     WHERE time_us >= $1 AND time_us < $2 AND ($3 = '' OR account = $3)
-     GROUP BY account, instrument, side, price`,
+): Promise<PricedExecution[]> {
+  return db.query<PricedExecution>(
+    `WITH terms AS (
+       SELECT instrument, notional_per_tick_lot unit, valid_from_us,
+         coalesce(lead(valid_from_us) OVER (PARTITION BY instrument ORDER BY valid_from_us),
+           9223372036854775807) valid_to_us
+       FROM instrument_terms
+     )
+     SELECT e.account, e.instrument, e.side, e.price, sum(e.qty)::int8 qty, t.unit
+     FROM executions e LEFT JOIN terms t
+       ON t.instrument = e.instrument AND e.time_us >= t.valid_from_us AND e.time_us < t.valid_to_us
+     WHERE e.time_us >= $1 AND e.time_us < $2 AND ($3 = '' OR e.account = $3)
+     GROUP BY e.account, e.instrument, e.side, e.price, t.unit`,
     [fromUs, toUs, account],
   );
 }

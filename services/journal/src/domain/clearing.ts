@@ -52,25 +52,28 @@ export class UnknownInstrumentError extends Error {
   readonly reason = "UNKNOWN_INSTRUMENT";
   readonly instrument: string;
   constructor(instrument: string) {
-    super(`instrument ${instrument} is not in the venue's spec: its notional per tick and lot is unknown`);
+    super(
+      `instrument ${instrument} has no recorded terms at the time of a trade: its notional per tick and lot is unknown`,
+    );
     this.instrument = instrument;
   }
 }
 
 /**
  * Nets a day's executions into obligations, sorted by account then instrument.
- * `notionalPerTickLot` gives each instrument's notional units per tick and lot.
+ * `notionalPerTickLot` gives the notional units per tick and lot each execution is valued with
+ * (its instrument's terms at its time).
  */
-export function clearingObligations(
-  executions: Iterable<ClearingExecution>,
-  notionalPerTickLot: (instrument: string) => bigint | undefined,
+export function clearingObligations<E extends ClearingExecution>(
+  executions: Iterable<E>,
+  notionalPerTickLot: (execution: E) => bigint | undefined,
 ): ClearingObligations {
   const sums = new Map<
     string,
     { account: string; instrument: string; bq: bigint; sq: bigint; bv: bigint; sv: bigint }
   >();
   for (const e of executions) {
-    const unit = notionalPerTickLot(e.instrument);
+    const unit = notionalPerTickLot(e);
     if (unit === undefined) throw new UnknownInstrumentError(e.instrument);
     const key = `${e.account}\u0000${e.instrument}`;
     let s = sums.get(key);

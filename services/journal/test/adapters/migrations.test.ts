@@ -9,10 +9,14 @@ describe("migrations", () => {
   it("applies each migration once, however often the journal starts", async () => {
     const store = await openPgliteStore(undefined);
     const migrations = await readMigrations();
-    expect(migrations.map((m) => m.version)).toEqual([1]);
-    expect(await migrate(store, migrations)).toEqual([1]);
+    expect(migrations.map((m) => m.version)).toEqual([1, 2, 3]);
+    expect(await migrate(store, migrations)).toEqual([1, 2, 3]);
     expect(await migrate(store, migrations)).toEqual([]);
-    expect(await store.query("SELECT version, name FROM schema_migrations")).toEqual([{ version: 1, name: "journal" }]);
+    expect(await store.query("SELECT version, name FROM schema_migrations ORDER BY version")).toEqual([
+      { version: 1, name: "journal" },
+      { version: 2, name: "day_indexes" },
+      { version: 3, name: "instrument_terms" },
+    ]);
     await store.close();
   });
 

@@ -46,7 +46,7 @@ const row = (
 
 describe("clearingObligations", () => {
   it("nets the hand-worked day per account and instrument, and per account in funds", () => {
-    const { securities, funds } = clearingObligations(day, (i) => perTickLot.get(i));
+    const { securities, funds } = clearingObligations(day, (e) => perTickLot.get(e.instrument));
     expect(securities).toEqual([
       // A: receives 6 RELIANCE and pays 1,300,000 - 522,000 = 778,000 for them; delivers 1 NIFTY-FUT for 194,925,000
       row("A", "NIFTY-FUT", [0, 1, -1], [0, 194_925_000, 194_925_000]),
@@ -66,7 +66,7 @@ describe("clearingObligations", () => {
   });
 
   it("balances: every instrument nets to zero lots and the funds to zero", () => {
-    const { securities, funds } = clearingObligations(day, (i) => perTickLot.get(i));
+    const { securities, funds } = clearingObligations(day, (e) => perTickLot.get(e.instrument));
     for (const instrument of perTickLot.keys())
       expect(securities.filter((s) => s.instrument === instrument).reduce((n, s) => n + s.netQty, 0n)).toBe(0n);
     expect(funds.reduce((n, f) => n + f.netFunds, 0n)).toBe(0n);

@@ -15,6 +15,7 @@ import { AdminAuthority, createLogger, Health, startGrpcServer, type GrpcServer 
 import { PostgresServer, unary } from "@tradeplane/testkit";
 import { journalQueryService } from "../../src/adapters/journal-query-grpc.ts";
 import { writeBatch } from "../../src/adapters/journal-writer.ts";
+import { recordInstrumentTerms } from "../../src/adapters/instrument-terms-store.ts";
 import { migrate, readMigrations } from "../../src/adapters/migrations.ts";
 import { openPgStore } from "../../src/adapters/pg-store.ts";
 import { openPgliteStore } from "../../src/adapters/pglite-store.ts";
@@ -65,6 +66,11 @@ describe.each(stores)("JournalQuery on %s", (_kind, open) => {
   beforeAll(async () => {
     store = await open();
     await migrate(store, await readMigrations());
+    await recordInstrumentTerms(
+      store,
+      [...NOTIONAL_PER_TICK_LOT].map(([instrument, notionalPerTickLot]) => ({ instrument, notionalPerTickLot })),
+      Date.now() * 1000,
+    );
     const { messages } = workedDayMessages("q");
     await store.transaction((tx) => writeBatch(tx, projectBatch(messages), "journal"));
     grpc = await startGrpcServer({
@@ -84,7 +90,6 @@ describe.each(stores)("JournalQuery on %s", (_kind, open) => {
             tradingAccounts: (token) =>
               Promise.resolve(token === A_TOKEN ? { principal: "A", accounts: ["A"] } : undefined),
             calendar: { ...IST_T1_CALENDAR, holidays: ["2026-12-04"] },
-            notionalPerTickLot: NOTIONAL_PER_TICK_LOT,
             currency: "INR",
             notionalExponent: -2,
             logger,
