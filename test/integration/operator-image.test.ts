@@ -173,14 +173,15 @@ describe("the operator's image, run as the chart's restricted pod", () => {
       ["ConfigMap", `/api/v1/namespaces/${NS}/configmaps?labelSelector=tradeplane.io/venue=demo`],
     ] as const)
       children.set(kind, await list(path));
-    // The example's instruments all sit on partition 0: one engine StatefulSet.
+    // The example's instruments all sit on partition 0: one engine StatefulSet. Its journal is
+    // on (embedded, on a volume of its own): a Deployment beside risk and market data.
     expect(children.get("StatefulSet")!.map((s) => s.metadata.name)).toEqual(["demo-engine-0"]);
     expect(
       children
         .get("Deployment")!
         .map((d) => d.metadata.name)
         .sort(),
-    ).toEqual(["demo-market-data", "demo-risk"]);
+    ).toEqual(["demo-journal", "demo-market-data", "demo-risk"]);
     for (const kind of ["Service", "ConfigMap"]) expect(children.get(kind)!.length, kind).toBeGreaterThan(0);
     for (const [kind, items] of children)
       for (const child of items)
