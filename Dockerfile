@@ -60,8 +60,15 @@ RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/fix-
 FROM deps AS deps-journal
 RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/journal && rm -rf /root/.npm
 
+# `npm ci --omit=dev -w` keeps the workspace's dev dependencies on other workspaces in its
+# tree, with their production dependencies (npm marks a package dev only when nothing in
+# production reaches it, and the root reaches every workspace): the runtime's test-only
+# dependency on the operator brought the Kubernetes client in. Pruned to what the runtime's
+# own dependencies reach.
 FROM deps AS deps-strategy-runtime
-RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/strategy-runtime && rm -rf /root/.npm
+COPY scripts/prune-workspace-deps.mjs /tmp/prune-workspace-deps.mjs
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/strategy-runtime && rm -rf /root/.npm \
+ && node /tmp/prune-workspace-deps.mjs @tradeplane/strategy-runtime
 
 FROM deps AS deps-cli
 RUN --mount=type=secret,id=npmrc,target=/root/.npmrc $NPM_CI -w @tradeplane/cli && rm -rf /root/.npm

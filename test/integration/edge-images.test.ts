@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -196,6 +196,12 @@ spec:
     await waitReady(runtime);
     await expectRestricted(runtime);
     await expectNoSecretOutsideFiles(runtime, [MM_TOKEN]);
+    // Only what the runtime's own dependencies reach (Dockerfile: prune-workspace-deps.mjs):
+    // not the operator's Kubernetes client, which its test-only dependency used to pull in.
+    const root = `/proc/${(await runtime.container.state()).pid}/root/app/node_modules`;
+    expect(existsSync(`${root}/@tradeplane/strategy-api`)).toBe(true);
+    for (const absent of ["@kubernetes/client-node", "kubernetes-models", "@tradeplane/operator"])
+      expect(existsSync(`${root}/${absent}`), absent).toBe(false);
 
     // A bid and an offer, seen by OrderEntry and in market data's book.
     const quotes = await retry(async () => {

@@ -1,11 +1,14 @@
 import type { Logger } from "@tradeplane/platform";
 import { strategyDeploymentSchema, type StrategyDeployment } from "../api/v1alpha1/index.ts";
+import { venuesOf } from "@tradeplane/strategy-api";
 import {
+  hasEveryToken,
   strategyChildren,
   strategyModel,
   strategyNames,
-  TOKEN_ID_ANNOTATION,
-  type StrategyToken,
+  tokensOfSecret,
+  type StrategyModel,
+  type StrategyTokens,
 } from "../desired/strategy-workload.ts";
 import { upstreamSchemaError } from "../desired/upstream-schemas.ts";
 import type { Applier } from "../kube/apply.ts";
@@ -15,13 +18,15 @@ import { refOf, type KubeObject } from "../kube/kube-object.ts";
 import { lastFigures, positionsReport, type PositionsRead } from "../policies/strategy-figures.ts";
 import type { EventRecorder } from "./event-recorder.ts";
 import type { ObjectCache } from "./object-cache.ts";
-import type { StrategyAccounts, VenueRef } from "./strategy-accounts.ts";
+import type { AccountPosition, StrategyAccounts, VenueRef } from "./strategy-accounts.ts";
 
 /**
- * Reconciles one StrategyDeployment: the account and its limits on the venue's gateway,
- * a trading token issued once and kept in a Secret, the Deployment (scaled to zero and the
- * account's kill switch engaged while paused), and status with positions and P&L. Deleting
- * it revokes the token before the finalizer lets go.
+ * Reconciles one StrategyDeployment on each of its venues (venueRef, then spec.venues; each
+ * a TradingVenue in the deployment's namespace): the account and its limits on that venue's
+ * gateway, a trading token issued once there and kept in the strategy's Secret (one key per
+ * venue), the one Deployment (scaled to zero and every account's kill switch engaged while
+ * paused), and status with positions and P&L over all venues. Deleting it revokes every
+ * token before the finalizer lets go.
  */
 export const STRATEGY_FINALIZER = "tradeplane.io/strategy-token";
 const VENUE_WAIT_MS = 10_000;
@@ -52,9 +57,7 @@ export class StrategyDeploymentController {
       return this.deps.cache
         .list(
           "StrategyDeployment",
-          (s) =>
-            s.metadata.namespace === ns &&
-            (s.spec as { venueRef?: { name?: string } })?.venueRef?.name === object.metadata.name,
+          (s) => s.metadata.namespace === ns && venueNamesOf(s.spec).includes(object.metadata.name),
         )
         .map((s) => `${ns}/${s.metadata.name}`);
     return (object.metadata.ownerReferences ?? [])
@@ -73,47 +76,37 @@ export class StrategyDeploymentController {
       return "done";
     }
     const strategy = parsed.data;
-    // A strategy on several venues needs an account and a token on each and a runtime that
-    // reaches each venue's services: local mode has that, the operator not yet. Refused
-    // before anything is made for it, so nothing is left half-built.
-    if ((strategy.spec.venues?.length ?? 0) > 0) {
-      const message = `spec.venues names ${strategy.spec.venues!.map((v) => v.venueRef.name).join(", ")}: the operator runs a strategy on one venue (venueRef) for now; run strategies across several venues in local mode (tradeplane up)`;
-      await this.writeStatus(
-        live,
-        "Failed",
-        [{ type: "Ready", status: "False", reason: "SeveralVenuesUnsupported", message }],
-        {},
-      );
-      return "done";
-    }
     await this.ensureFinalizer(live);
-    const at: VenueRef = { namespace, venue: strategy.spec.venueRef.name };
-    const venue = this.deps.cache.get("TradingVenue", namespace, at.venue);
-    const venueReady = ((venue?.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).find(
-      (c) => c.type === "Ready",
-    );
     const model = strategyModel(strategy, this.deps.runtimeImage);
-    if (venueReady?.status !== "True") {
-      const message =
-        venue === undefined
-          ? `TradingVenue ${at.venue} does not exist`
-          : `TradingVenue ${at.venue} is not ready: ${venueReady?.message ?? "no status yet"}`;
-      await this.applyChildren(live, model, this.existingToken(namespace, name), logger);
+    const notReady = model.venues.flatMap(({ venue }) => {
+      const tv = this.deps.cache.get("TradingVenue", namespace, venue);
+      const ready = ((tv?.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).find(
+        (c) => c.type === "Ready",
+      );
+      if (ready?.status === "True") return [];
+      return [
+        tv === undefined
+          ? { reason: "VenueNotFound", message: `TradingVenue ${venue} does not exist` }
+          : {
+              reason: "VenueNotReady",
+              message: `TradingVenue ${venue} is not ready: ${ready?.message ?? "no status yet"}`,
+            },
+      ];
+    });
+    if (notReady.length > 0) {
+      // Not ready until every venue is: the first missing one gives the reason, every one is named.
+      const message = notReady.map((n) => n.message).join("; ");
+      await this.applyChildren(live, model, tokensOfSecret(model, this.secretOf(namespace, name)), logger);
       await this.writeStatus(
         live,
         "Pending",
         [
-          {
-            type: "VenueReady",
-            status: "False",
-            reason: venue === undefined ? "VenueNotFound" : "VenueNotReady",
-            message,
-          },
+          { type: "VenueReady", status: "False", reason: notReady[0]!.reason, message },
           {
             type: "Bound",
             status: "Unknown",
             reason: "WaitingForVenue",
-            message: "the account is set up once the venue is ready",
+            message: "the accounts are set up once every venue is ready",
           },
           positionsReport({ ok: false, why: message }, lastFigures(live.status)).condition,
           { type: "Ready", status: "False", reason: "WaitingForVenue", message },
@@ -122,52 +115,26 @@ export class StrategyDeploymentController {
       );
       return { after: VENUE_WAIT_MS };
     }
-    let token: StrategyToken | undefined;
+    const tokens: Record<string, StrategyTokens[string]> = {};
     let bound: ConditionInput;
     try {
-      await this.deps.accounts.ensureAccount(at, strategy.spec.account, strategy.spec.limits);
-      token = await this.storedToken(namespace, name);
-      if (token === undefined) {
-        const label = tokenLabel(namespace, name);
-        // A token of ours without its Secret (the Secret deleted by hand, or a crash between
-        // issuing and storing) is still valid and in nobody's keeping: revoke it first.
-        for (const stale of await this.deps.accounts.tokens(at, strategy.spec.account))
-          if (stale.description === label) {
-            await this.deps.accounts.revokeToken(at, strategy.spec.account, stale.id);
-            await this.event(live, "Normal", "TokenRevoked", `trading token ${stale.id} revoked: its Secret was lost`);
-          }
-        token = await this.deps.accounts.issueToken(at, strategy.spec.account, label);
-        await this.event(
-          live,
-          "Normal",
-          "TokenIssued",
-          `trading token ${token.id} issued for account ${strategy.spec.account}`,
-        );
-      }
-      await this.deps.accounts.setKillSwitch(
-        at,
-        strategy.spec.account,
-        strategy.spec.paused,
-        strategy.spec.paused ? `StrategyDeployment ${name} paused` : `StrategyDeployment ${name} resumed`,
-      );
+      await this.bindEveryVenue(live, model, tokens, logger);
       bound = {
         type: "Bound",
         status: "True",
         reason: "AccountReady",
-        message: `account ${strategy.spec.account} has its limits and a token`,
+        message:
+          model.venues.length === 1
+            ? `account ${strategy.spec.account} has its limits and a token`
+            : `${model.venues.map((v) => `account ${v.account} on ${v.venue}`).join(", ")}: each has its limits and a token`,
       };
     } catch (err) {
       logger.warn({ err: (err as Error).message }, "account not set up");
       bound = { type: "Bound", status: "False", reason: "AccountSetupFailed", message: (err as Error).message };
     }
-    await this.applyChildren(live, model, token, logger);
+    await this.applyChildren(live, model, tokens, logger);
     const read: PositionsRead =
-      bound.status === "True"
-        ? await this.deps.accounts.positions(at, strategy.spec.account).then(
-            (positions) => ({ ok: true as const, positions }),
-            (err: unknown) => ({ ok: false as const, why: (err as Error).message }),
-          )
-        : { ok: false, why: bound.message };
+      bound.status === "True" ? await this.positionsOnEveryVenue(model) : { ok: false, why: bound.message };
     if (!read.ok) logger.warn({ err: read.why }, "positions not read; status keeps the last ones");
     const figures = positionsReport(read, lastFigures(live.status));
     const deployment = this.deps.cache.get("Deployment", namespace, strategyNames.workload(name));
@@ -190,7 +157,12 @@ export class StrategyDeploymentController {
       live,
       phase,
       [
-        { type: "VenueReady", status: "True", reason: "VenueReady", message: `TradingVenue ${at.venue} is ready` },
+        {
+          type: "VenueReady",
+          status: "True",
+          reason: "VenueReady",
+          message: `${model.venues.map((v) => `TradingVenue ${v.venue}`).join(", ")} ${model.venues.length === 1 ? "is" : "are"} ready`,
+        },
         bound,
         figures.condition,
         ready,
@@ -202,31 +174,105 @@ export class StrategyDeploymentController {
     return bound.status === "True" ? { after: STATUS_REFRESH_MS } : "retry";
   }
 
-  private existingToken(namespace: string, name: string): StrategyToken | undefined {
-    return tokenOf(this.deps.cache.get("Secret", namespace, strategyNames.token(name)));
+  /**
+   * On each venue in turn: the account and its limits, the token (kept, else issued after
+   * revoking any of ours whose Secret key was lost), the kill switch as `paused` says. The
+   * first venue that fails stops the rest (its error names the venue): the strategy is not
+   * bound until every venue is. `tokens` gets the tokens kept so far and each one issued as
+   * it is had, so that those had before a failure stay in the Secret.
+   */
+  private async bindEveryVenue(
+    live: KubeObject,
+    model: StrategyModel,
+    tokens: Record<string, StrategyTokens[string]>,
+    logger: Logger,
+  ): Promise<void> {
+    const { namespace, name } = model;
+    const spec = model.strategy.spec;
+    const stored = await this.storedTokens(model);
+    Object.assign(tokens, stored);
+    for (const { venue, account } of model.venues) {
+      const at: VenueRef = { namespace, venue };
+      try {
+        await this.deps.accounts.ensureAccount(at, account, spec.limits);
+        let token = stored[venue];
+        if (token === undefined) {
+          const label = tokenLabel(namespace, name);
+          // A token of ours without its Secret key (the Secret deleted by hand, or a crash
+          // between issuing and storing) is still valid and in nobody's keeping: revoke it first.
+          for (const stale of await this.deps.accounts.tokens(at, account))
+            if (stale.description === label) {
+              await this.deps.accounts.revokeToken(at, account, stale.id);
+              await this.event(
+                live,
+                "Normal",
+                "TokenRevoked",
+                `trading token ${stale.id} on ${venue} revoked: its Secret was lost`,
+              );
+            }
+          token = await this.deps.accounts.issueToken(at, account, label);
+          await this.event(
+            live,
+            "Normal",
+            "TokenIssued",
+            `trading token ${token.id} issued for account ${account} on ${venue}`,
+          );
+          logger.info({ venue, tokenId: token.id }, "trading token issued");
+        }
+        tokens[venue] = token;
+        await this.deps.accounts.setKillSwitch(
+          at,
+          account,
+          spec.paused,
+          spec.paused ? `StrategyDeployment ${name} paused` : `StrategyDeployment ${name} resumed`,
+        );
+      } catch (err) {
+        throw new Error(`venue ${venue}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+  }
+
+  /** Positions of every venue's account (figuresOf adds them up by symbol); unread if any venue cannot be read. */
+  private async positionsOnEveryVenue(model: StrategyModel): Promise<PositionsRead> {
+    const all: AccountPosition[] = [];
+    for (const { venue, account } of model.venues) {
+      try {
+        all.push(...(await this.deps.accounts.positions({ namespace: model.namespace, venue }, account)));
+      } catch (err) {
+        return { ok: false, why: `venue ${venue}: ${(err as Error).message}` };
+      }
+    }
+    return { ok: true, positions: all };
+  }
+
+  private secretOf(namespace: string, name: string): KubeObject | undefined {
+    return this.deps.cache.get("Secret", namespace, strategyNames.token(name));
   }
 
   /**
-   * The token kept in the Secret, asking the API server when the cache has none: the cache
+   * The tokens kept in the Secret, asking the API server when the cache lacks one: the cache
    * can lag behind the Secret this controller has just written, and a token believed lost is
    * revoked and replaced.
    */
-  private async storedToken(namespace: string, name: string): Promise<StrategyToken | undefined> {
-    return (
-      this.existingToken(namespace, name) ??
-      tokenOf(
-        await this.deps.client.get({ apiVersion: "v1", kind: "Secret", namespace, name: strategyNames.token(name) }),
-      )
-    );
+  private async storedTokens(model: StrategyModel): Promise<StrategyTokens> {
+    const cached = tokensOfSecret(model, this.secretOf(model.namespace, model.name));
+    if (hasEveryToken(model, cached)) return cached;
+    const secret = await this.deps.client.get({
+      apiVersion: "v1",
+      kind: "Secret",
+      namespace: model.namespace,
+      name: strategyNames.token(model.name),
+    });
+    return tokensOfSecret(model, secret);
   }
 
   private async applyChildren(
     live: KubeObject,
     model: ReturnType<typeof strategyModel>,
-    token: StrategyToken | undefined,
+    tokens: StrategyTokens | undefined,
     logger: Logger,
   ): Promise<void> {
-    for (const object of strategyChildren(model, token)) {
+    for (const object of strategyChildren(model, tokens)) {
       const invalid = upstreamSchemaError(object);
       if (invalid !== undefined) throw new Error(invalid);
       const ref = refOf(object);
@@ -252,28 +298,31 @@ export class StrategyDeploymentController {
     if (!finalizers.includes(STRATEGY_FINALIZER)) return "done";
     const spec = live.spec as StrategyDeployment["spec"];
     const namespace = live.metadata.namespace ?? "";
-    const at: VenueRef = { namespace, venue: spec.venueRef.name };
-    const kept = this.existingToken(namespace, live.metadata.name);
-    try {
-      // The Secret's token, and any other issued for this strategy: with foreground deletion
-      // the garbage collector may have removed the Secret already.
-      const label = tokenLabel(namespace, live.metadata.name);
-      const ids = new Set(kept !== undefined ? [kept.id] : []);
-      for (const t of await this.deps.accounts.tokens(at, spec.account)) if (t.description === label) ids.add(t.id);
-      for (const id of ids) {
-        await this.deps.accounts.revokeToken(at, spec.account, id);
-        logger.info({ tokenId: id }, "strategy deleted: token revoked");
-        await this.event(live, "Normal", "TokenRevoked", `trading token ${id} revoked`);
+    const model = strategyModel({ ...(live as StrategyDeployment), spec }, this.deps.runtimeImage);
+    const kept = tokensOfSecret(model, this.secretOf(namespace, live.metadata.name));
+    const label = tokenLabel(namespace, live.metadata.name);
+    for (const { venue, account } of venuesOf(spec)) {
+      const at: VenueRef = { namespace, venue };
+      try {
+        // The Secret's token, and any other issued for this strategy: with foreground deletion
+        // the garbage collector may have removed the Secret already.
+        const ids = new Set(kept[venue] !== undefined ? [kept[venue].id] : []);
+        for (const t of await this.deps.accounts.tokens(at, account)) if (t.description === label) ids.add(t.id);
+        for (const id of ids) {
+          await this.deps.accounts.revokeToken(at, account, id);
+          logger.info({ venue, tokenId: id }, "strategy deleted: token revoked");
+          await this.event(live, "Normal", "TokenRevoked", `trading token ${id} on ${venue} revoked`);
+        }
+      } catch (err) {
+        // Held until every gateway answers: a token left valid would outlive its strategy.
+        await this.event(
+          live,
+          "Warning",
+          "TokenRevokeFailed",
+          `the trading token on ${venue} cannot be revoked yet (${(err as Error).message}); the finalizer holds the deletion`,
+        );
+        throw err;
       }
-    } catch (err) {
-      // Held until the gateway answers: a token left valid would outlive its strategy.
-      await this.event(
-        live,
-        "Warning",
-        "TokenRevokeFailed",
-        `the trading token cannot be revoked yet (${(err as Error).message}); the finalizer holds the deletion`,
-      );
-      throw err;
     }
     await this.deps.client.mergePatch(refOf(live), {
       metadata: {
@@ -313,12 +362,12 @@ export class StrategyDeploymentController {
   }
 }
 
-function tokenOf(secret: KubeObject | undefined): StrategyToken | undefined {
-  const token = (secret?.data as Record<string, string> | undefined)?.token;
-  const id = secret?.metadata.annotations?.[TOKEN_ID_ANNOTATION];
-  return token === undefined || id === undefined
-    ? undefined
-    : { id, token: Buffer.from(token, "base64").toString("utf8") };
+/** The venues a StrategyDeployment as stored names (not yet validated): venueRef and spec.venues. */
+function venueNamesOf(spec: unknown): string[] {
+  const s = spec as { venueRef?: { name?: string }; venues?: { venueRef?: { name?: string } }[] } | undefined;
+  return [s?.venueRef?.name, ...(Array.isArray(s?.venues) ? s.venues.map((v) => v?.venueRef?.name) : [])].filter(
+    (n): n is string => typeof n === "string",
+  );
 }
 
 /** The label a strategy's tokens are issued with: how its tokens are found again. */

@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { venuesOf } from "@tradeplane/strategy-api";
 import type { StrategyDeployment } from "../api/v1alpha1/index.ts";
 import { POD_PORTS } from "./service-configs.ts";
 import { containerSecurityContext, podSecurityContext, probesOn } from "./pod-templates.ts";
@@ -6,13 +7,17 @@ import { ANNOTATIONS, hashOf, names, ownerOf, type OwnerReference } from "./venu
 
 /**
  * What a StrategyDeployment runs: one Deployment of the strategy runtime (or the user's
- * image) with its config in a ConfigMap and its trading token in a Secret, both mounted as
- * files. `paused` scales it to zero (the controller also engages the account's kill
- * switch). Pure: the token comes from the controller, which had it issued by the gateway.
+ * image) with its config in a ConfigMap and its trading tokens in a Secret, both mounted as
+ * files. A strategy on several venues (spec.venues) has an account and a token on each: one
+ * Secret key per venue, every venue's services and token file in the config. `paused`
+ * scales it to zero (the controller also engages each account's kill switch). Pure: the
+ * tokens come from the controller, which had each issued by its venue's gateway.
  */
 
 export interface StrategyModel {
   readonly strategy: StrategyDeployment;
+  /** Every venue it trades on with its account there: venueRef first, then spec.venues. */
+  readonly venues: readonly { readonly venue: string; readonly account: string }[];
   readonly name: string;
   readonly namespace: string;
   readonly owner: OwnerReference;
@@ -26,8 +31,21 @@ export const STRATEGY_MOUNTS = {
   /** The StrategyDeployment itself, which the runtime reads its strategy, account and instruments from. */
   specFile: "/etc/tradeplane/strategy.yaml",
   token: "/var/run/secrets/tradeplane/strategy",
+  /** The first venue's (venueRef's) token; a further venue V's is `token.V` beside it. */
   tokenFile: "/var/run/secrets/tradeplane/strategy/token",
 } as const;
+
+/**
+ * The token Secret's key of a venue: `token` for the first venue (as before several venues),
+ * `token.<venue>` for each further one (venue names are DNS labels, valid in Secret keys).
+ */
+export function tokenKey(model: StrategyModel, venue: string): string {
+  return venue === model.venues[0]!.venue ? "token" : `token.${venue}`;
+}
+
+export function tokenFileOf(model: StrategyModel, venue: string): string {
+  return `${STRATEGY_MOUNTS.token}/${tokenKey(model, venue)}`;
+}
 
 export const STRATEGY_OPS_PORT = 9467;
 
@@ -41,6 +59,7 @@ export function strategyModel(strategy: StrategyDeployment, runtimeImage: string
   const custom = "image" in strategy.spec.strategy ? strategy.spec.strategy.image : undefined;
   return {
     strategy,
+    venues: venuesOf(strategy.spec),
     name: strategy.metadata.name,
     namespace: strategy.metadata.namespace ?? "default",
     owner: ownerOf("StrategyDeployment", strategy.metadata),
@@ -66,19 +85,34 @@ function metadataOf(model: StrategyModel, name: string) {
   };
 }
 
-/** The strategy's config file: where to trade, as whom, what; never its token. */
+const orderEntryOf = (model: StrategyModel, venue: string) =>
+  `${names.risk(venue)}.${model.namespace}.svc:${POD_PORTS.riskGrpc}`;
+const marketDataOf = (model: StrategyModel, venue: string) =>
+  `${names.marketData(venue)}.${model.namespace}.svc:${POD_PORTS.marketDataGrpc}`;
+
 /**
  * The strategy runtime's configuration (services/strategy-runtime's config schema): where
- * the StrategyDeployment and the token are mounted and where the venue's services are. A
- * user image gets the same two files.
+ * the StrategyDeployment and the tokens are mounted and where each venue's services are
+ * (the first venue's at the top, each further venue's under `venues`); never a token
+ * itself. A user image gets the same files.
  */
 export function strategyConfig(model: StrategyModel) {
-  const venue = model.strategy.spec.venueRef.name;
+  const [first, ...further] = model.venues;
   return {
     specFile: STRATEGY_MOUNTS.specFile,
     tokenFile: STRATEGY_MOUNTS.tokenFile,
-    orderEntry: `${names.risk(venue)}.${model.namespace}.svc:${POD_PORTS.riskGrpc}`,
-    marketData: `${names.marketData(venue)}.${model.namespace}.svc:${POD_PORTS.marketDataGrpc}`,
+    orderEntry: orderEntryOf(model, first!.venue),
+    marketData: marketDataOf(model, first!.venue),
+    ...(further.length > 0
+      ? {
+          venues: further.map(({ venue }) => ({
+            venue,
+            orderEntry: orderEntryOf(model, venue),
+            marketData: marketDataOf(model, venue),
+            tokenFile: tokenFileOf(model, venue),
+          })),
+        }
+      : {}),
     opsPort: STRATEGY_OPS_PORT,
   };
 }
@@ -106,26 +140,79 @@ export function strategyConfigMap(model: StrategyModel) {
   };
 }
 
+/** The first venue's token id. */
 export const TOKEN_ID_ANNOTATION = "tradeplane.io/token-id";
+/** The further venues' token ids, a JSON object by venue (an annotation name cannot hold a venue's 63 characters after a prefix). */
+export const TOKEN_IDS_ANNOTATION = "tradeplane.io/token-ids";
 
 export interface StrategyToken {
   readonly id: string;
   readonly token: string;
 }
 
-/** The token Secret; it names the token's id (not secret) so that deleting can revoke it. */
-export function strategyTokenSecret(model: StrategyModel, issued: StrategyToken) {
+/** A strategy's tokens by venue. */
+export type StrategyTokens = Readonly<Record<string, StrategyToken>>;
+
+/**
+ * The token Secret, one key per venue; it names each token's id (not secret) so that
+ * deleting can revoke them. It holds the tokens issued so far: a venue whose gateway is
+ * down must not cost the others their tokens (a token not kept would be revoked and issued
+ * again at every retry).
+ */
+export function strategyTokenSecret(model: StrategyModel, issued: StrategyTokens) {
+  const held = model.venues.flatMap(({ venue }) => {
+    const token = issued[venue];
+    return token !== undefined ? [{ venue, token }] : [];
+  });
+  const first = held.find((v) => v.venue === model.venues[0]!.venue);
+  const further = held.filter((v) => v !== first);
   return {
     apiVersion: "v1" as const,
     kind: "Secret" as const,
     metadata: {
       ...metadataOf(model, strategyNames.token(model.name)),
-      annotations: { [TOKEN_ID_ANNOTATION]: issued.id },
+      annotations: {
+        ...(first !== undefined ? { [TOKEN_ID_ANNOTATION]: first.token.id } : {}),
+        ...(further.length > 0
+          ? { [TOKEN_IDS_ANNOTATION]: JSON.stringify(Object.fromEntries(further.map((v) => [v.venue, v.token.id]))) }
+          : {}),
+      },
     },
     type: "Opaque",
-    data: { token: Buffer.from(issued.token, "utf8").toString("base64") },
+    data: Object.fromEntries(
+      held.map((v) => [tokenKey(model, v.venue), Buffer.from(v.token.token, "utf8").toString("base64")]),
+    ),
   };
 }
+
+/** The tokens a Secret of ours holds, by venue; a venue whose key or id is missing has none. */
+export function tokensOfSecret(
+  model: StrategyModel,
+  secret: { data?: unknown; metadata: { annotations?: Record<string, string> | undefined } } | undefined,
+): Record<string, StrategyToken> {
+  if (secret === undefined) return {};
+  const data = (secret.data ?? {}) as Record<string, string>;
+  const annotations = secret.metadata.annotations ?? {};
+  let further: Record<string, unknown> = {};
+  try {
+    further = JSON.parse(annotations[TOKEN_IDS_ANNOTATION] ?? "{}") as Record<string, unknown>;
+  } catch {
+    // A mangled annotation: those tokens count as lost (revoked by label and issued again).
+  }
+  const tokens: Record<string, StrategyToken> = {};
+  for (const { venue } of model.venues) {
+    const first = venue === model.venues[0]!.venue;
+    const id = first ? annotations[TOKEN_ID_ANNOTATION] : further[venue];
+    const token = data[tokenKey(model, venue)];
+    if (typeof id === "string" && token !== undefined)
+      tokens[venue] = { id, token: Buffer.from(token, "base64").toString("utf8") };
+  }
+  return tokens;
+}
+
+/** Whether every venue of the strategy has a token. */
+export const hasEveryToken = (model: StrategyModel, tokens: StrategyTokens | undefined): tokens is StrategyTokens =>
+  tokens !== undefined && model.venues.every(({ venue }) => tokens[venue] !== undefined);
 
 export function strategyServiceAccount(model: StrategyModel) {
   return {
@@ -190,11 +277,16 @@ export function strategyDeployment(model: StrategyModel) {
   };
 }
 
-/** Every child of a strategy in apply order; the token Secret and the pods only once it has a token. */
-export function strategyChildren(model: StrategyModel, token: StrategyToken | undefined) {
+/**
+ * Every child of a strategy in apply order; the token Secret once it has a token, the pods
+ * only once it has a token on every venue.
+ */
+export function strategyChildren(model: StrategyModel, tokens: StrategyTokens | undefined) {
+  const some = tokens !== undefined && Object.keys(tokens).length > 0;
   return [
     strategyServiceAccount(model),
     strategyConfigMap(model),
-    ...(token !== undefined ? [strategyTokenSecret(model, token), strategyDeployment(model)] : []),
+    ...(some ? [strategyTokenSecret(model, tokens)] : []),
+    ...(hasEveryToken(model, tokens) ? [strategyDeployment(model)] : []),
   ];
 }

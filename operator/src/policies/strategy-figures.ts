@@ -21,16 +21,25 @@ export interface StrategyFigures {
 export type PositionsRead =
   { readonly ok: true; readonly positions: readonly AccountPosition[] } | { readonly ok: false; readonly why: string };
 
+/**
+ * The figures of a strategy's positions, which may come from several venues (a strategy
+ * across venues): status lists one row per symbol (the CRD keys its list by symbol), the
+ * venues' positions and P&L in it added up; the gross position adds each venue's absolute
+ * position, so a long on one venue and a short on the other do not cancel out there.
+ */
 export function figuresOf(positions: readonly AccountPosition[]): StrategyFigures {
   const realised = positions.reduce((n, p) => n + p.realisedPnl, 0);
   const unrealised = positions.reduce((n, p) => n + p.unrealisedPnl, 0);
+  const bySymbol = new Map<string, { symbol: string; position: number; realisedPnl: number; unrealisedPnl: number }>();
+  for (const p of positions) {
+    const row = bySymbol.get(p.symbol) ?? { symbol: p.symbol, position: 0, realisedPnl: 0, unrealisedPnl: 0 };
+    row.position += p.position;
+    row.realisedPnl += p.realisedPnl;
+    row.unrealisedPnl += p.unrealisedPnl;
+    bySymbol.set(p.symbol, row);
+  }
   return {
-    positions: positions.map((p) => ({
-      symbol: p.symbol,
-      position: p.position,
-      realisedPnl: p.realisedPnl,
-      unrealisedPnl: p.unrealisedPnl,
-    })),
+    positions: [...bySymbol.values()],
     grossPosition: positions.reduce((n, p) => n + Math.abs(p.position), 0),
     pnl: { realised, unrealised, total: realised + unrealised },
   };

@@ -106,6 +106,12 @@ describe("the generated CRDs on a real kube-apiserver", () => {
       "spec.streams.storage",
     ],
     ["a strategy's venue", "strategydeployments/mm", { spec: { venueRef: { name: "other" } } }, "spec.venueRef"],
+    [
+      "a strategy's further venues",
+      "strategydeployments/mm",
+      { spec: { venues: [{ venueRef: { name: "bse" }, account: "mm-bse" }] } },
+      "spec.venues",
+    ],
   ])("keep %s immutable", async (_name, resource, patch, field) => {
     for (const text of [MINIMAL_VENUE, MINIMAL_STRATEGY]) {
       const res = await create(text, false);

@@ -30,7 +30,8 @@ import {
  * TradingVenue it reconciles on a real nats-server, and that venue's risk gateway running as
  * a local process on the same nats-server with the admin tokens the operator generated
  * (`--risk-address` points the operator at it, as for an operator outside the cluster). What
- * the operator asked for is read back from the gateway through RiskAdmin and OrderEntry.
+ * the operator asked for is read back from the gateway through RiskAdmin and OrderEntry. A
+ * strategy across two venues adds a second TradingVenue and its own gateway process.
  */
 
 const NS = "strategies";
@@ -38,6 +39,8 @@ const SYSTEM_NS = "tradeplane-system";
 const OPERATOR_USER = "tradeplane-operator";
 const VENUE = "demo";
 const ACCOUNT = "arb-7";
+/** The second venue of the strategy across venues, with its own gateway. */
+const VENUE_2 = "bse";
 const ROOT = new URL("../../../", import.meta.url);
 
 let kube: KubeCluster;
@@ -46,6 +49,7 @@ let kubelet: KubeletPlayer;
 let operator: OperatorProcess;
 let gateway: ServiceProcess;
 let riskPort: number;
+let riskPort2: number;
 let readOnlyToken: string;
 /** The account's store revision once bound: a reconcile that changes nothing keeps it. */
 let boundRevision: number;
@@ -113,6 +117,54 @@ async function strategyAt(generation: number, phase: string): Promise<Strategy> 
   }, 90_000);
 }
 
+/** A venue's risk gateway as a local process, with the admin tokens the operator generated for it. */
+async function startGateway(venue: string, port: number): Promise<{ gateway: ServiceProcess; readOnlyToken: string }> {
+  const tokens = await kube.request<{ data: Record<string, string> }>(
+    "GET",
+    `/api/v1/namespaces/${NS}/secrets/${venue}-admin-tokens`,
+  );
+  const tokenOf = (role: string) => Buffer.from(tokens.body.data[role]!, "base64").toString("utf8");
+  const process = new ServiceProcess({
+    main: resolve(REPO_ROOT, "services/risk/src/main.ts"),
+    config: { instruments: [{ symbol: "RELIANCE", referencePrice: 130000 }] },
+    env: {
+      TP_NATS_URL: nats.url,
+      TP_VENUE: venue,
+      TP_INSTANCE_ID: `gw-${venue}`,
+      TP_GRPC_PORT: String(port),
+      TP_LOG_LEVEL: "warn",
+      TP_ADMIN_TOKENS_VENUE_OPERATOR: tokenOf("venue-operator"),
+      TP_ADMIN_TOKENS_RISK_OFFICER: tokenOf("risk-officer"),
+      TP_ADMIN_TOKENS_READ_ONLY: tokenOf("read-only"),
+    },
+  });
+  await process.start();
+  return { gateway: process, readOnlyToken: tokenOf("read-only") };
+}
+
+/** Applies a TradingVenue and waits for the operator to call it ready. */
+async function readyVenue(venue: string): Promise<void> {
+  await kube.kubectl(
+    ["apply", "-f", "-"],
+    `
+apiVersion: tradeplane.io/v1alpha1
+kind: TradingVenue
+metadata: { name: ${venue}, namespace: ${NS} }
+spec:
+  instruments: [{ symbol: RELIANCE, referencePrice: 130000 }]
+  streams: { storage: memory }
+`,
+  );
+  await retry(async () => {
+    const v = await kube.request<{ status?: { conditions?: Condition[] } }>(
+      "GET",
+      `/apis/tradeplane.io/v1alpha1/namespaces/${NS}/tradingvenues/${venue}`,
+    );
+    if (v.body.status?.conditions?.find((c) => c.type === "Ready")?.status !== "True")
+      throw new Error(`venue ${venue} not ready: ${JSON.stringify(v.body.status?.conditions)}`);
+  }, 90_000);
+}
+
 beforeAll(async () => {
   [kube, nats] = await Promise.all([KubeCluster.start(), NatsServer.start()]);
   await kube.kubectl(["apply", "-f", new URL("manifests/crds/", ROOT).pathname]);
@@ -129,6 +181,7 @@ beforeAll(async () => {
   // The gateway starts later (with the admin tokens the operator generates), on this port.
   // The default resync (10 minutes): every step below is woken by an event or a retry.
   riskPort = await freePort();
+  riskPort2 = await freePort();
   operator = new OperatorProcess([
     "--kubeconfig",
     await kube.kubeconfigFor(OPERATOR_USER),
@@ -140,6 +193,8 @@ beforeAll(async () => {
     SYSTEM_NS,
     "--risk-address",
     `${VENUE}=127.0.0.1:${riskPort}`,
+    "--risk-address",
+    `${VENUE_2}=127.0.0.1:${riskPort2}`,
     "--log-level",
     "debug",
   ]);
@@ -191,25 +246,7 @@ describe("the operator reconciling a StrategyDeployment against a venue's real g
   }, 60_000);
 
   it("sets up the account and its limits in the gateway, keeps a working token in a Secret and runs the strategy", async () => {
-    await kube.kubectl(
-      ["apply", "-f", "-"],
-      `
-apiVersion: tradeplane.io/v1alpha1
-kind: TradingVenue
-metadata: { name: ${VENUE}, namespace: ${NS} }
-spec:
-  instruments: [{ symbol: RELIANCE, referencePrice: 130000 }]
-  streams: { storage: memory }
-`,
-    );
-    await retry(async () => {
-      const v = await kube.request<{ status?: { conditions?: Condition[] } }>(
-        "GET",
-        `/apis/tradeplane.io/v1alpha1/namespaces/${NS}/tradingvenues/${VENUE}`,
-      );
-      if (v.body.status?.conditions?.find((c) => c.type === "Ready")?.status !== "True")
-        throw new Error(`venue not ready: ${JSON.stringify(v.body.status?.conditions)}`);
-    }, 90_000);
+    await readyVenue(VENUE);
     // The venue is ready but its gateway is not up yet: the account cannot be set up.
     const degraded = await retry(async () => {
       const s = await getStrategy();
@@ -226,27 +263,7 @@ spec:
 
     // The venue's gateway as a local process on the streams the operator provisioned, with
     // the admin tokens the operator generated (the Secret its pods would mount).
-    const tokens = await kube.request<{ data: Record<string, string> }>(
-      "GET",
-      `/api/v1/namespaces/${NS}/secrets/${VENUE}-admin-tokens`,
-    );
-    const tokenOf = (role: string) => Buffer.from(tokens.body.data[role]!, "base64").toString("utf8");
-    readOnlyToken = tokenOf("read-only");
-    gateway = new ServiceProcess({
-      main: resolve(REPO_ROOT, "services/risk/src/main.ts"),
-      config: { instruments: [{ symbol: "RELIANCE", referencePrice: 130000 }] },
-      env: {
-        TP_NATS_URL: nats.url,
-        TP_VENUE: VENUE,
-        TP_INSTANCE_ID: "gw",
-        TP_GRPC_PORT: String(riskPort),
-        TP_LOG_LEVEL: "warn",
-        TP_ADMIN_TOKENS_VENUE_OPERATOR: tokenOf("venue-operator"),
-        TP_ADMIN_TOKENS_RISK_OFFICER: tokenOf("risk-officer"),
-        TP_ADMIN_TOKENS_READ_ONLY: readOnlyToken,
-      },
-    });
-    await gateway.start();
+    ({ gateway, readOnlyToken } = await startGateway(VENUE, riskPort));
 
     const s = await strategyAt(1, "Running");
     expect(condition(s, "VenueReady")).toMatchObject({ status: "True", reason: "VenueReady" });
@@ -347,31 +364,164 @@ spec:
       if (status !== 404) throw new Error(`deployment ${status}`);
     }, 90_000);
   }, 240_000);
+});
 
-  it("refuses a strategy on several venues with a condition that says so, and makes nothing for it", async () => {
-    await kube.kubectl(
-      ["apply", "-f", "-"],
-      STRATEGY.replace("name: arb,", "name: router,")
-        .replace("PAUSED", "false")
-        .concat(`  venues: [{ venueRef: { name: bse }, account: router-bse }]\n`),
+const ROUTER = `
+apiVersion: tradeplane.io/v1alpha1
+kind: StrategyDeployment
+metadata: { name: router, namespace: ${NS} }
+spec:
+  venueRef: { name: ${VENUE} }
+  account: router-${VENUE}
+  venues: [{ venueRef: { name: ${VENUE_2} }, account: router-${VENUE_2} }]
+  strategy: { image: registry.local/router:1.0.0 }
+  instruments: [RELIANCE]
+  limits: { maxPosition: 500, maxOrdersPerSecond: 20 }
+  paused: PAUSED
+`;
+
+describe("the operator reconciling a StrategyDeployment across two venues, each with its real gateway", () => {
+  const path = `/apis/tradeplane.io/v1alpha1/namespaces/${NS}/strategydeployments/router`;
+  const secretPath = `/api/v1/namespaces/${NS}/secrets/router-strategy-token`;
+  let gateway2: ServiceProcess;
+  let readOnly2: string;
+  let admin2: RiskAdminClient;
+  let orderEntry2: OrderEntryClient;
+  /** Each venue's clients, read-only admin token and account. */
+  const at = (venue: string) =>
+    venue === VENUE
+      ? { admin, orderEntry, readOnly: readOnlyToken, account: `router-${VENUE}` }
+      : { admin: admin2, orderEntry: orderEntry2, readOnly: readOnly2, account: `router-${VENUE_2}` };
+  const router = async () => (await kube.request<Strategy>("GET", path)).body;
+  const routerAt = (generation: number, phase: string) =>
+    retry(async () => {
+      const s = await router();
+      const stale = ["VenueReady", "Bound", "Ready"].filter((t) => condition(s, t)?.observedGeneration !== generation);
+      if (s.status?.phase !== phase || s.status.observedGeneration !== generation || stale.length > 0)
+        throw new Error(`router not ${phase} at generation ${generation}: ${JSON.stringify(s.status)}`);
+      return s;
+    }, 90_000);
+  const tokensListed = async (venue: string) => {
+    const v = at(venue);
+    return (
+      await unary<ListTokensResponse>((cb) => v.admin.listTokens({ account: v.account }, bearer(v.readOnly), cb))
+    ).tokens.map((t) => t.tokenId);
+  };
+  const openOrders = (venue: string, token: string) => {
+    const v = at(venue);
+    return unary<ListOpenOrdersResponse>((cb) =>
+      v.orderEntry.listOpenOrders({ account: v.account, instrument: "" }, bearer(token), cb),
     );
-    const path = `/apis/tradeplane.io/v1alpha1/namespaces/${NS}/strategydeployments/router`;
+  };
+  const killSwitch = async (venue: string) => {
+    const v = at(venue);
+    return (
+      await unary<ListKillSwitchesResponse>((cb) => v.admin.listKillSwitches({}, bearer(v.readOnly), cb))
+    ).killSwitches.find((k) => k.scope === KillSwitchScope.ACCOUNT && k.account === v.account);
+  };
+  const secretTokens = async (): Promise<Record<string, { id: string; token: string }>> => {
+    const secret = (await kube.request<TokenSecret>("GET", secretPath)).body;
+    const decode = (key: string) => Buffer.from((secret.data as Record<string, string>)[key]!, "base64").toString();
+    const further = JSON.parse(secret.metadata.annotations["tradeplane.io/token-ids"]!) as Record<string, string>;
+    return {
+      [VENUE]: { id: secret.metadata.annotations["tradeplane.io/token-id"]!, token: decode("token") },
+      [VENUE_2]: { id: further[VENUE_2]!, token: decode(`token.${VENUE_2}`) },
+    };
+  };
+
+  beforeAll(() => {
+    admin2 = new RiskAdminClient(`127.0.0.1:${riskPort2}`, credentials.createInsecure());
+    orderEntry2 = new OrderEntryClient(`127.0.0.1:${riskPort2}`, credentials.createInsecure());
+  });
+  afterAll(() => {
+    admin2?.close();
+    orderEntry2?.close();
+  });
+
+  it("waits until every venue is ready, naming the one that is not", async () => {
+    await kube.kubectl(["apply", "-f", "-"], ROUTER.replace("PAUSED", "false"));
     const s = await retry(async () => {
-      const s = (await kube.request<Strategy>("GET", path)).body;
-      if (s.status?.phase !== "Failed") throw new Error(`phase ${s.status?.phase}`);
+      const s = await router();
+      if (s.status?.phase !== "Pending") throw new Error(`phase ${s.status?.phase}`);
       return s;
     }, 60_000);
-    expect(condition(s, "Ready")).toMatchObject({
+    expect(condition(s, "VenueReady")).toMatchObject({
       status: "False",
-      reason: "SeveralVenuesUnsupported",
-      message: expect.stringContaining("bse"),
+      reason: "VenueNotFound",
+      message: `TradingVenue ${VENUE_2} does not exist`,
     });
-    expect(s.metadata.finalizers ?? []).toEqual([]);
-    for (const child of [
-      `/api/v1/namespaces/${NS}/secrets/router-strategy-token`,
-      `/apis/apps/v1/namespaces/${NS}/deployments/router-strategy`,
-    ])
-      expect((await kube.request("GET", child)).status, child).toBe(404);
-    await kube.kubectl(["delete", "strategydeployment", "router", "-n", NS]);
+    expect(condition(s, "Ready")).toMatchObject({ status: "False", reason: "WaitingForVenue" });
+    expect((await kube.request("GET", secretPath)).status).toBe(404);
   }, 90_000);
+
+  it("sets up an account with its limits and a token on each venue's gateway, all in one Secret and one pod", async () => {
+    await readyVenue(VENUE_2);
+    // The second venue's gateway is not up yet: not bound, and the condition names the venue.
+    const degraded = await retry(async () => {
+      const s = await router();
+      if (s.status?.phase !== "Degraded") throw new Error(`phase ${s.status?.phase}`);
+      return s;
+    }, 90_000);
+    expect(condition(degraded, "Bound")).toMatchObject({
+      status: "False",
+      reason: "AccountSetupFailed",
+      message: expect.stringContaining(`venue ${VENUE_2}`),
+    });
+    expect((await kube.request("GET", `/apis/apps/v1/namespaces/${NS}/deployments/router-strategy`)).status).toBe(404);
+    // The first venue's token is kept meanwhile (not revoked and issued again at each retry).
+    const early = (await kube.request<TokenSecret>("GET", secretPath)).body;
+    expect(Object.keys(early.data)).toEqual(["token"]);
+    const earlyId = early.metadata.annotations["tradeplane.io/token-id"];
+
+    ({ gateway: gateway2, readOnlyToken: readOnly2 } = await startGateway(VENUE_2, riskPort2));
+    const s = await routerAt(1, "Running");
+    expect(condition(s, "VenueReady")).toMatchObject({ status: "True", message: expect.stringContaining(VENUE_2) });
+    expect(condition(s, "Bound")).toMatchObject({ status: "True", reason: "AccountReady" });
+    expect(s.status).toMatchObject({ grossPosition: 0 });
+
+    const tokens = await secretTokens();
+    expect(tokens[VENUE]!.id).toBe(earlyId);
+    for (const venue of [VENUE, VENUE_2]) {
+      const v = at(venue);
+      const limits = await unary<GetLimitsResponse>((cb) =>
+        v.admin.getLimits({ account: v.account }, bearer(v.readOnly), cb),
+      );
+      expect(limits.limits, venue).toMatchObject({ maxPosition: 500, maxOrdersPerSecond: 20 });
+      expect(await tokensListed(venue), venue).toEqual([tokens[venue]!.id]);
+      expect((await openOrders(venue, tokens[venue]!.token)).orders, venue).toEqual([]);
+    }
+    // A venue's token is no good on the other venue.
+    await expect(openOrders(VENUE_2, tokens[VENUE]!.token)).rejects.toMatchObject({ code: 16 });
+
+    const config = await kube.request<{ data: Record<string, string> }>(
+      "GET",
+      `/api/v1/namespaces/${NS}/configmaps/router-strategy-config`,
+    );
+    expect(config.body.data["config.yaml"]).toContain(`orderEntry: ${VENUE_2}-risk.${NS}.svc:50061`);
+    expect(config.body.data["config.yaml"]).toContain(
+      `tokenFile: /var/run/secrets/tradeplane/strategy/token.${VENUE_2}`,
+    );
+  }, 240_000);
+
+  it("engages the kill switch on every venue when paused and releases them when resumed", async () => {
+    await kube.kubectl(["apply", "-f", "-"], ROUTER.replace("PAUSED", "true"));
+    await routerAt(2, "Paused");
+    for (const venue of [VENUE, VENUE_2]) expect(await killSwitch(venue), venue).toMatchObject({ engaged: true });
+    await kube.kubectl(["apply", "-f", "-"], ROUTER.replace("PAUSED", "false"));
+    await routerAt(3, "Running");
+    for (const venue of [VENUE, VENUE_2]) expect((await killSwitch(venue))?.engaged ?? false, venue).toBe(false);
+  }, 180_000);
+
+  it("revokes the token on every venue when deleted", async () => {
+    const tokens = await secretTokens();
+    await kube.kubectl(["delete", "strategydeployment", "router", "-n", NS, "--wait=false"]);
+    await retry(async () => {
+      if ((await kube.request("GET", path)).status !== 404) throw new Error("still there");
+    }, 90_000);
+    for (const venue of [VENUE, VENUE_2]) {
+      await expect(openOrders(venue, tokens[venue]!.token), venue).rejects.toMatchObject({ code: 16 });
+      expect(await tokensListed(venue), venue).toEqual([]);
+    }
+    expect(gateway2.log).not.toContain('"level":"error"');
+  }, 180_000);
 });

@@ -12,6 +12,16 @@ describe("positionsReport", () => {
     expect(condition).toMatchObject({ type: "PositionsCurrent", status: "True", reason: "Read" });
   });
 
+  it("lists one row per symbol across venues, the gross adding each venue's absolute position", () => {
+    const onBse = { symbol: "RELIANCE", position: -10, realisedPnl: 100, unrealisedPnl: 20 };
+    const { figures } = positionsReport({ ok: true, positions: [LONG, SHORT, onBse] }, {});
+    expect(figures.positions).toEqual([
+      { symbol: "RELIANCE", position: 30, realisedPnl: 1_300, unrealisedPnl: -280 },
+      { symbol: "INFY", position: -15, realisedPnl: -200, unrealisedPnl: 50 },
+    ]);
+    expect(figures).toMatchObject({ grossPosition: 65, pnl: { realised: 1_100, unrealised: -230, total: 870 } });
+  });
+
   it.each([
     ["keeps the last figures read while the gateway cannot be read", earlier, earlier, /as last read/],
     ["reports none (not zeros) when nothing was ever read", {}, {}, /no positions read yet/],

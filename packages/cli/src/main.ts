@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from "commander";
 import type { Target, TargetFlags } from "./client/target.ts";
 import type { ReplayFlags } from "./commands/replay.ts";
 import type { JournalTradesFlags } from "./commands/journal.ts";
+import { addJournalRebuild } from "./commands/journal-rebuild-options.ts";
 import type { LimitFlags } from "./commands/risk.ts";
 import { asCliError, CliError, EXIT } from "./errors.ts";
 
@@ -300,7 +301,9 @@ export function program(): Command {
 
   const journal = cli
     .command("journal")
-    .description("the trade journal: trades, audit trails, order-to-trade ratios, the register, clearing obligations");
+    .description(
+      "the trade journal: trades, audit trails, order-to-trade ratios, the register, clearing obligations, rebuild",
+    );
   journal
     .command("trades")
     .description("executions (each account's side of a trade), oldest first")
@@ -332,6 +335,7 @@ export function program(): Command {
     .option("--day <YYYY-MM-DD>", "trading day of the venue's calendar (required)")
     .option("--account <name>", "only this account")
     .action(withTarget((t, flags: { day?: string; account?: string }) => journalObligations(t, flags)));
+  addJournalRebuild(journal, withTarget);
 
   return cli;
 }

@@ -27,6 +27,8 @@ export interface StreamFollowerDeps {
   /** The last sequence the stream holds for the filter, for the stall watchdog and `reachedEnd`. */
   readonly lastSeq: () => Promise<number>;
   readonly batch?: number;
+  /** Deliver headers only, no bodies (a reader that needs message ids and sequences, not events). */
+  readonly headersOnly?: boolean;
 }
 
 /**
@@ -117,6 +119,7 @@ export class StreamFollower {
       try {
         const consumer = await js.consumers.get(stream, {
           ...(filterSubject === undefined ? {} : { filter_subjects: filterSubject }),
+          ...(this.deps.headersOnly === true ? { headers_only: true } : {}),
           ...(this.position > 0
             ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.position + 1 }
             : { deliver_policy: DeliverPolicy.All }),

@@ -115,7 +115,7 @@ export const strategyDeploymentSpecSchema = z
       )
       .optional()
       .describe(
-        "Further venues the strategy trades on besides venueRef (a smart order router across NSE and BSE), each with its own account and token; the limits apply to each account. Local mode runs such a strategy; the operator refuses it for now (condition Ready, reason SeveralVenuesUnsupported)",
+        "Further venues the strategy trades on besides venueRef (a smart order router across NSE and BSE), each with its own account and token; the limits apply to each account. Each must be a TradingVenue in the same namespace. Immutable, as venueRef",
       ),
     strategy: strategySchema,
     instruments: z
@@ -140,11 +140,22 @@ export const strategyDeploymentSpecSchema = z
       ctx.addIssue({ code: "custom", path: ["venues"], message: "must not name venueRef's venue again" });
   })
   .meta(
-    validations({
-      rule: "!has(self.venues) || self.venues.all(v, v.venueRef.name != self.venueRef.name)",
-      message: "must not name venueRef's venue again",
-      fieldPath: ".venues",
-    }),
+    validations(
+      {
+        rule: "!has(self.venues) || self.venues.all(v, v.venueRef.name != self.venueRef.name)",
+        message: "must not name venueRef's venue again",
+        fieldPath: ".venues",
+      },
+      {
+        // On the spec, not the field: a rule on an optional field does not run when the field
+        // is added or removed. Like venueRef: a venue's account and token belong to the
+        // strategy, and a venue dropped from the list would keep a valid token nobody revokes.
+        rule: "has(self.venues) == has(oldSelf.venues) && (!has(self.venues) || self.venues == oldSelf.venues)",
+        message:
+          "venues is immutable: each venue's account and token belong to the strategy; create a new StrategyDeployment",
+        fieldPath: ".venues",
+      },
+    ),
   )
   .describe("Desired state of the strategy");
 

@@ -18,7 +18,7 @@ export const DEFAULT_GRPC_PORT = 50081;
 /** Most PostgreSQL connections of the pool (projector and queries). */
 export const DEFAULT_POOL_SIZE = 4;
 /** Most event-stream messages written in one transaction (each holds one run of events). */
-export const DEFAULT_BATCH_MESSAGES = 512;
+export const DEFAULT_BATCH_MESSAGES = 2_048;
 /** Name of the projector's resume position in projector_position. */
 export const DEFAULT_PROJECTOR_NAME = "journal";
 

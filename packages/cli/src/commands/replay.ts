@@ -35,6 +35,29 @@ export interface ReplayFlags {
   readonly natsTlsKey?: string;
 }
 
+/** NATS connection options from the --nats-* credential and TLS flags (files, never secrets on the line). */
+export function natsFlagOptions(
+  flags: Pick<ReplayFlags, "natsCreds" | "natsTokenFile" | "natsTlsCa" | "natsTlsCert" | "natsTlsKey">,
+): Partial<ConnectionOptions> {
+  const tls = {
+    ...(flags.natsTlsCa !== undefined ? { caFile: flags.natsTlsCa } : {}),
+    ...(flags.natsTlsCert !== undefined ? { certFile: flags.natsTlsCert } : {}),
+    ...(flags.natsTlsKey !== undefined ? { keyFile: flags.natsTlsKey } : {}),
+  };
+  try {
+    return natsConnectionOptions({
+      ...(flags.natsCreds !== undefined ? { natsCredsFile: flags.natsCreds } : {}),
+      ...(flags.natsTokenFile !== undefined ? { natsToken: readFileSync(flags.natsTokenFile, "utf8").trimEnd() } : {}),
+      ...(Object.keys(tls).length > 0 ? { natsTls: tls } : {}),
+    });
+  } catch (err) {
+    // A file named by a flag that cannot be read (the message names the file).
+    if (err instanceof ConfigError || (err as NodeJS.ErrnoException).code !== undefined)
+      throw new CliError(EXIT.USAGE, (err as Error).message);
+    throw err;
+  }
+}
+
 /** Where the log is: the local venue's NATS, or one named by --nats-url with the venue's manifest. */
 function logSource(
   target: Target,
@@ -49,27 +72,7 @@ function logSource(
     } catch (err) {
       throw new CliError(EXIT.USAGE, `-f ${flags.file}: ${(err as Error).message}`);
     }
-    const tls = {
-      ...(flags.natsTlsCa !== undefined ? { caFile: flags.natsTlsCa } : {}),
-      ...(flags.natsTlsCert !== undefined ? { certFile: flags.natsTlsCert } : {}),
-      ...(flags.natsTlsKey !== undefined ? { keyFile: flags.natsTlsKey } : {}),
-    };
-    let options: Partial<ConnectionOptions>;
-    try {
-      options = natsConnectionOptions({
-        ...(flags.natsCreds !== undefined ? { natsCredsFile: flags.natsCreds } : {}),
-        ...(flags.natsTokenFile !== undefined
-          ? { natsToken: readFileSync(flags.natsTokenFile, "utf8").trimEnd() }
-          : {}),
-        ...(Object.keys(tls).length > 0 ? { natsTls: tls } : {}),
-      });
-    } catch (err) {
-      // A file named by a flag that cannot be read (the message names the file).
-      if (err instanceof ConfigError || (err as NodeJS.ErrnoException).code !== undefined)
-        throw new CliError(EXIT.USAGE, (err as Error).message);
-      throw err;
-    }
-    return { venue, url: flags.natsUrl, options };
+    return { venue, url: flags.natsUrl, options: natsFlagOptions(flags) };
   }
   const state = target.state;
   const venue = target.venue();

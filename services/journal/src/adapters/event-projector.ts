@@ -1,7 +1,7 @@
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import { eventStreamName } from "@tradeplane/contracts";
-import { decodeEventMessage, type Logger } from "@tradeplane/platform";
-import { projectBatch, type StreamMessage } from "../domain/projection.ts";
+import { decodeEventMessage, lastStoredSeq, type Logger } from "@tradeplane/platform";
+import { BatchProjection, type StreamMessage } from "../domain/projection.ts";
 import type { JournalWrites } from "../domain/rows.ts";
 import { readPosition, writeBatch } from "./journal-writer.ts";
 import type { SqlExecutor, SqlStore } from "./sql-store.ts";
@@ -10,6 +10,8 @@ const PULL_EXPIRES_MS = 5_000;
 const MAX_BACKOFF_MS = 2_000;
 /** Batches read ahead while one is written. */
 const QUEUED_BATCHES = 4;
+/** Longest stretch the reader projects before it lets I/O (the batch being written) through. */
+const MAX_BUSY_MS = 5;
 const STALL_CHECK_MS = 1_000;
 const STALL_AFTER_MS = 5_000;
 
@@ -36,7 +38,8 @@ export interface EventProjectorDeps {
  * after leaves both. Rows are keyed by the events' (commandSeq, index) and inserted with
  * ON CONFLICT DO NOTHING, so a replay (a reset position, a message JetStream stored twice)
  * writes nothing twice. A failed batch rolls back, and the projector starts over from the
- * position in the database, which is the truth, not from what it held in memory.
+ * position in the database, which is the truth, not from what it held in memory; so does a
+ * batch that finds the stored position moved under it (a rebuild swapped in new tables).
  */
 export class EventProjector {
   private readonly deps: EventProjectorDeps;
@@ -72,7 +75,7 @@ export class EventProjector {
     if (this.stopping || performance.now() - this.lastProgressAt < STALL_AFTER_MS) return;
     try {
       const jsm = await this.deps.js.jetstreamManager();
-      if ((await jsm.streams.info(eventStreamName(this.deps.venue))).state.last_seq <= this.position) return;
+      if ((await lastStoredSeq(jsm, eventStreamName(this.deps.venue))) <= this.position) return;
     } catch {
       return;
     }
@@ -120,28 +123,38 @@ export class EventProjector {
   }
 
   /**
-   * Reads messages into a queue while the previous batch is being written, and writes what
-   * has queued up (at most batchMessages) as the next batch: batches grow with the backlog
-   * and shrink to one message when the projector keeps up. The reader waits while a few
-   * batches are queued, so a backlog stays in JetStream, not in memory.
+   * Reads and projects messages (decoded, rows built) while the previous batch is being
+   * written, and writes what has been projected (at most batchMessages) as the next batch:
+   * batches grow with the backlog and shrink to one message when the projector keeps up. The
+   * reader lets I/O through every few milliseconds, so the batch being written goes on in
+   * PostgreSQL meanwhile, and waits while a few batches are ready, so a backlog stays in
+   * JetStream, not in memory.
    */
   private async drain(messages: ConsumerMessages): Promise<void> {
-    const queue: JsMsg[] = [];
-    const limit = this.deps.batchMessages * QUEUED_BATCHES;
+    const ready: BatchProjection[] = [];
+    let current = new BatchProjection();
     let readerDone = false;
     // A stopped iterator still yields the messages it had buffered: the reader quits on this.
     let writerDone = false;
     let wakeWriter: (() => void) | undefined;
     let wakeReader: (() => void) | undefined;
     const reader = (async () => {
+      let yieldedAt = performance.now();
       try {
         for await (const m of messages) {
           if (writerDone) break;
           this.lastProgressAt = performance.now();
           if (m.seq <= this.position) continue;
-          queue.push(m);
+          current.add(toStreamMessage(m));
+          if (current.messages >= this.deps.batchMessages) {
+            ready.push(current);
+            current = new BatchProjection();
+          }
           wakeWriter?.();
-          if (queue.length >= limit) await new Promise<void>((r) => (wakeReader = r));
+          if (ready.length >= QUEUED_BATCHES) await new Promise<void>((r) => (wakeReader = r));
+          else if (performance.now() - yieldedAt > MAX_BUSY_MS) await new Promise((r) => setImmediate(r));
+          else continue;
+          yieldedAt = performance.now();
         }
       } finally {
         readerDone = true;
@@ -150,13 +163,18 @@ export class EventProjector {
     })();
     try {
       while (!this.stopping) {
-        if (queue.length === 0) {
+        let batch = ready.shift();
+        if (batch === undefined && current.messages > 0) {
+          batch = current;
+          current = new BatchProjection();
+        }
+        if (batch === undefined) {
           if (readerDone) break;
           await new Promise<void>((r) => (wakeWriter = r));
           wakeWriter = undefined;
           continue;
         }
-        await this.write(queue.splice(0, this.deps.batchMessages));
+        await this.write(batch);
         wakeReader?.();
         wakeReader = undefined;
       }
@@ -168,11 +186,10 @@ export class EventProjector {
     }
   }
 
-  private async write(batch: readonly JsMsg[]): Promise<void> {
-    const messages = batch.map(toStreamMessage);
-    const writes = projectBatch(messages);
+  private async write(batch: BatchProjection): Promise<void> {
+    const writes = batch.writes();
     await this.deps.store.transaction(async (tx) => {
-      await writeBatch(tx, writes, this.deps.name);
+      await writeBatch(tx, writes, this.deps.name, this.position);
       await this.deps.beforeCommit?.(writes, tx);
     });
     this.position = writes.resumeAfter;
@@ -182,7 +199,7 @@ export class EventProjector {
         { seq: d.streamSeq, position: d.position, reason: d.reason, detail: d.detail },
         "event dead-lettered",
       );
-    this.deps.onCommit?.(writes, batch.length);
+    this.deps.onCommit?.(writes, batch.messages);
   }
 }
 

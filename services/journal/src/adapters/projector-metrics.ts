@@ -1,3 +1,4 @@
+import { lastStoredSeq } from "@tradeplane/platform";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { eventStreamName } from "@tradeplane/contracts";
@@ -47,8 +48,8 @@ export function projectorMetrics(registry: Registry) {
         help: "Event-stream messages stored and not yet in the journal",
         registers: [registry],
         async collect() {
-          const info = await jsm.streams.info(eventStreamName(venue)).catch(() => undefined);
-          if (info !== undefined) this.set(Math.max(0, info.state.last_seq - projector.position));
+          const last = await lastStoredSeq(jsm, eventStreamName(venue)).catch(() => undefined);
+          if (last !== undefined) this.set(Math.max(0, last - projector.position));
         },
       });
       new Gauge({

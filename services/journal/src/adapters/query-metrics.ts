@@ -1,3 +1,4 @@
+import { lastStoredSeq } from "@tradeplane/platform";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { eventStreamName } from "@tradeplane/contracts";
@@ -37,7 +38,7 @@ export function lagSecondsGauge(
       const stream = eventStreamName(venue);
       try {
         const info = await jsm.streams.info(stream);
-        if (info.state.last_seq <= position()) {
+        if ((await lastStoredSeq(jsm, stream)) <= position()) {
           this.set(0);
           return;
         }

@@ -55,38 +55,61 @@ class Refusal {
  * Book deltas are market data (the L2 book is rebuilt by market-data) and are not journaled.
  */
 export function projectBatch(messages: readonly StreamMessage[]): JournalWrites {
-  const out = {
-    orderEvents: [] as OrderEventRow[],
-    trades: [] as TradeRow[],
-    executions: [] as ExecutionRow[],
-    deadLetters: [] as DeadLetterRow[],
-  };
-  const updates: OrderUpdate[] = [];
-  let resumeAfter = 0;
-  for (const m of messages) {
-    resumeAfter = Math.max(resumeAfter, m.seq);
+  const batch = new BatchProjection();
+  for (const m of messages) batch.add(m);
+  return batch.writes();
+}
+
+/**
+ * projectBatch one message at a time: the projector projects each message as it arrives,
+ * while the previous batch is being written, and merges the orders' updates when it writes.
+ */
+export class BatchProjection {
+  readonly orderEvents: OrderEventRow[] = [];
+  readonly trades: TradeRow[] = [];
+  readonly executions: ExecutionRow[] = [];
+  readonly deadLetters: DeadLetterRow[] = [];
+  private readonly updates: OrderUpdate[] = [];
+  resumeAfter = 0;
+  /** Messages added. */
+  messages = 0;
+
+  add(m: StreamMessage): void {
+    this.messages++;
+    this.resumeAfter = Math.max(this.resumeAfter, m.seq);
     const letter = (position: number, reason: DeadLetterReason, detail: string, data?: Uint8Array): void => {
-      out.deadLetters.push({ streamSeq: m.seq, position, subject: m.subject, reason, detail, data });
+      this.deadLetters.push({ streamSeq: m.seq, position, subject: m.subject, reason, detail, data });
     };
     if ("undecodable" in m) {
       letter(-1, "UNDECODABLE", m.undecodable, m.data);
-      continue;
+      return;
     }
     const partition = eventSubjectPartition(m.subject);
     if (partition === undefined) {
       letter(-1, "BAD_SUBJECT", `not an event subject (tp.<venue>.evt.<partition>.<instrument>): ${m.subject}`);
-      continue;
+      return;
     }
     m.events.forEach((event, position) => {
       try {
-        projectEvent(event, m.seq, partition, out, updates);
+        projectEvent(event, m.seq, partition, this, this.updates);
       } catch (err) {
         if (!(err instanceof Refusal)) throw err;
         letter(position, err.reason, err.detail);
       }
     });
   }
-  return { ...out, orders: mergeOrderUpdates(updates), resumeAfter };
+
+  /** Everything the messages added write, each order's updates merged into one. */
+  writes(): JournalWrites {
+    return {
+      orderEvents: this.orderEvents,
+      trades: this.trades,
+      executions: this.executions,
+      deadLetters: this.deadLetters,
+      orders: mergeOrderUpdates(this.updates),
+      resumeAfter: this.resumeAfter,
+    };
+  }
 }
 
 type Out = Pick<JournalWrites, "orderEvents" | "trades" | "executions">;
@@ -291,26 +314,57 @@ export function compareKeys(a: OrderUpdate, b: OrderUpdate): number {
   return a.lastCommandSeq - b.lastCommandSeq || a.lastIndex - b.lastIndex;
 }
 
+/** Fields where the newest event's value wins. */
+const LATEST_FIELDS = [
+  "clientOrderId",
+  "orderType",
+  "price",
+  "stopPrice",
+  "qty",
+  "leavesQty",
+  "status",
+] as const satisfies readonly (keyof OrderUpdate)[];
+/** Fields no event changes: the first value learnt stays. */
+const FIRST_FIELDS = [
+  "account",
+  "side",
+  "timeInForce",
+  "acceptedCommandSeq",
+] as const satisfies readonly (keyof OrderUpdate)[];
+const GROUP_FIRST_FIELDS = Object.entries(ORDER_FIELD_GROUPS).map(
+  ([group, fields]) => [group as OrderFieldGroup, fields[0] as keyof OrderUpdate] as const,
+);
+
+type Merged = { -readonly [K in keyof OrderUpdate]: OrderUpdate[K] } & {
+  keys: Partial<Record<OrderFieldGroup, EventKey>>;
+};
+
 /**
  * One update per order (a statement may touch a row once), folded in event order: later
  * events' fields win, except the terms no event changes (account, side, time in force,
  * acceptance), which keep the first value; `keys` records the event that set each group.
+ * Field by field into one object per order: this runs for every event the journal writes.
  */
 export function mergeOrderUpdates(updates: readonly OrderUpdate[]): OrderUpdate[] {
-  const merged = new Map<number, OrderUpdate>();
-  for (const u of [...updates].sort(compareKeys)) {
-    const prev = merged.get(u.orderId);
-    const next: Record<string, unknown> = { ...prev };
-    for (const [field, value] of Object.entries(u)) if (value !== undefined) next[field] = value;
-    if (prev !== undefined)
-      for (const field of ["account", "side", "timeInForce", "acceptedCommandSeq"] as const)
-        if (prev[field] !== undefined) next[field] = prev[field];
-    const keys: Partial<Record<OrderFieldGroup, EventKey>> = { ...prev?.keys };
-    for (const [group, fields] of Object.entries(ORDER_FIELD_GROUPS) as [OrderFieldGroup, readonly string[]][])
-      if ((u as unknown as Record<string, unknown>)[fields[0]!] !== undefined)
-        keys[group] = [u.lastCommandSeq, u.lastIndex];
-    next.keys = keys;
-    merged.set(u.orderId, next as unknown as OrderUpdate);
+  const merged = new Map<number, Merged>();
+  const sorted = updates.length > 1 ? [...updates].sort(compareKeys) : updates;
+  for (const u of sorted) {
+    let m = merged.get(u.orderId);
+    if (m === undefined) {
+      m = { orderId: u.orderId, lastCommandSeq: 0, lastIndex: 0, partition: 0, instrument: "", timeUs: 0, keys: {} };
+      merged.set(u.orderId, m);
+    }
+    m.lastCommandSeq = u.lastCommandSeq;
+    m.lastIndex = u.lastIndex;
+    m.partition = u.partition;
+    m.instrument = u.instrument;
+    m.timeUs = u.timeUs;
+    const target = m as Record<string, unknown>;
+    const source = u as unknown as Record<string, unknown>;
+    for (const f of LATEST_FIELDS) if (source[f] !== undefined) target[f] = source[f];
+    for (const f of FIRST_FIELDS) if (target[f] === undefined && source[f] !== undefined) target[f] = source[f];
+    for (const [group, field] of GROUP_FIRST_FIELDS)
+      if (source[field] !== undefined) m.keys[group] = [u.lastCommandSeq, u.lastIndex];
   }
   return [...merged.values()];
 }

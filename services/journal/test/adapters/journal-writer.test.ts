@@ -5,7 +5,7 @@ import { eventRuns } from "@tradeplane/matching-core/event-runs";
 import { Partition } from "@tradeplane/matching-core/partition";
 import { commandStream, prng, testInstrumentSettings } from "@tradeplane/testkit";
 import { projectBatch, type StreamMessage } from "../../src/domain/projection.ts";
-import { writeBatch } from "../../src/adapters/journal-writer.ts";
+import { arrayLiteral, PositionMovedError, readPosition, writeBatch } from "../../src/adapters/journal-writer.ts";
 import { migrate, readMigrations } from "../../src/adapters/migrations.ts";
 import { openPgliteStore } from "../../src/adapters/pglite-store.ts";
 import type { SqlStore } from "../../src/adapters/sql-store.ts";
@@ -91,5 +91,59 @@ describe("writeBatch", () => {
     ).toEqual(expected.positions);
     const [{ n }] = (await store.query<{ n: number }>("SELECT count(*)::int8 n FROM order_events")) as [{ n: number }];
     expect(n).toBe(expected.orderEvents);
+  });
+});
+
+describe("arrayLiteral", () => {
+  const hostile = [
+    'a "quoted" word',
+    "back\\slash\\",
+    "NULL",
+    "",
+    "{braces},commas",
+    "  spaces  ",
+    "naïve ✓ 字",
+    '\\"',
+  ];
+  it("reads back as the same text array, whatever the strings hold", async () => {
+    const [row] = await store.query<{ a: string[] }>("SELECT $1::text[] a", [arrayLiteral(hostile)]);
+    expect(row!.a).toEqual(hostile);
+  });
+
+  it("writes numbers as numbers and undefined and null as NULL", async () => {
+    const [row] = await store.query<{ a: (number | null)[] }>("SELECT $1::int8[] a", [
+      arrayLiteral([1, -2, undefined, 9_007_199_254_740_991, null, 0]),
+    ]);
+    expect(row!.a).toEqual([1, -2, null, 9_007_199_254_740_991, null, 0]);
+  });
+
+  it("an event's detail holding quotes and backslashes is stored as written, each with its own row", async () => {
+    const batch = projectBatch(messages.slice(0, 40));
+    const detail = (id: number, text: string) => JSON.stringify({ accepted: { orderId: id, clientOrderId: text } });
+    const rows = batch.orderEvents
+      .slice(0, 3)
+      .map((r, i) => ({ ...r, commandSeq: 990_000_000 + i, detail: detail(i, hostile[i]!) }));
+    await store.transaction((tx) =>
+      writeBatch(tx, { ...batch, orderEvents: rows, trades: [], executions: [], orders: [], resumeAfter: 0 }, "t"),
+    );
+    const stored = await store.query<{ detail: unknown }>(
+      "SELECT detail FROM order_events WHERE command_seq >= 990000000 ORDER BY command_seq",
+    );
+    expect(stored.map((r) => r.detail)).toEqual(rows.map((r) => JSON.parse(r.detail)));
+  });
+});
+
+describe("the resume position", () => {
+  it("moves only from where the projector read it: a batch after a rebuild's swap rolls back", async () => {
+    const db = await openPgliteStore(undefined);
+    await migrate(db, await readMigrations());
+    const batch = (resumeAfter: number) => ({ ...projectBatch([]), resumeAfter });
+    await db.transaction((tx) => writeBatch(tx, batch(10), "p", 0));
+    await db.transaction((tx) => writeBatch(tx, batch(20), "p", 10));
+    // Another writer (a rebuild's swap) sets 15; the projector still believes 20.
+    await db.query("UPDATE projector_position SET stream_seq = 15 WHERE projector = 'p'");
+    await expect(db.transaction((tx) => writeBatch(tx, batch(30), "p", 20))).rejects.toBeInstanceOf(PositionMovedError);
+    expect(await readPosition(db, "p")).toBe(15);
+    await db.close();
   });
 });

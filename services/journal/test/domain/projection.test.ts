@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { EngineEvent, Side, type EngineEvent as Event } from "@tradeplane/contracts";
 import { mergeOrderUpdates, projectBatch, type StreamMessage } from "../../src/domain/projection.ts";
+import fc from "fast-check";
 import type { OrderUpdate } from "../../src/domain/rows.ts";
+import { mergeOrderUpdatesReference } from "./order-merge-reference.ts";
 
 const SUBJECT = "tp.spot.evt.1.INFY";
 const at = { seconds: 1_767_225_600, nanos: 5_000 };
@@ -133,5 +135,34 @@ describe("mergeOrderUpdates", () => {
     expect(mergeOrderUpdates(updates)).toEqual([
       u(12, { account: "a", status: "FILLED", leavesQty: 0, keys: { status: [12, 0], leaves: [12, 0] } }),
     ]);
+  });
+
+  it("folds any updates as the plain reference fold does", () => {
+    const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+    const update = fc.record({
+      orderId: fc.integer({ min: 1, max: 4 }),
+      lastCommandSeq: fc.integer({ min: 1, max: 30 }),
+      lastIndex: fc.integer({ min: 0, max: 3 }),
+      partition: fc.integer({ min: 0, max: 2 }),
+      instrument: fc.constantFrom("INFY", "TCS"),
+      timeUs: fc.nat(),
+      account: maybe(fc.constantFrom("a", "b")),
+      clientOrderId: maybe(fc.constantFrom("c1", "c2")),
+      side: maybe(fc.constantFrom("BUY", "SELL")),
+      orderType: maybe(fc.constantFrom("LIMIT", "MARKET")),
+      timeInForce: maybe(fc.constantFrom("DAY", "IOC")),
+      price: maybe(fc.nat()),
+      stopPrice: maybe(fc.nat()),
+      qty: maybe(fc.nat()),
+      leavesQty: maybe(fc.nat()),
+      status: maybe(fc.constantFrom("NEW" as const, "FILLED" as const, "CANCELLED" as const)),
+      acceptedCommandSeq: maybe(fc.nat()),
+    });
+    fc.assert(
+      fc.property(fc.array(update, { maxLength: 40 }), (updates) => {
+        expect(mergeOrderUpdates(updates)).toEqual(mergeOrderUpdatesReference(updates));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -1,7 +1,16 @@
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { commandSeqOf, EngineEventBatch, eventMsgId, eventSubject, type EngineEvent } from "@tradeplane/contracts";
-import { provision, venueProvisioningPlan } from "@tradeplane/platform";
+import {
+  CommandBatch,
+  commandSeqOf,
+  commandSubject,
+  EngineEventBatch,
+  eventMsgId,
+  eventSubject,
+  type EngineEvent,
+} from "@tradeplane/contracts";
+import type { EngineConfig } from "@tradeplane/matching-core/config";
+import { ensureLogFormat, provision, venueProvisioningPlan } from "@tradeplane/platform";
 import { engineConfigOf } from "@tradeplane/matching-core/engine-config";
 import { eventRuns } from "@tradeplane/matching-core/event-runs";
 import { Partition } from "@tradeplane/matching-core/partition";
@@ -19,14 +28,18 @@ const symbolOn = (symbol: string, partition: number): string => `${symbol}${part
  * to the real pure core (matching-core's Partition), and each entry's events published as the
  * engine publishes them (eventRuns: one EngineEventBatch per run, message id of its last
  * event, subject tp.<venue>.evt.<partition>.<instrument>). Partitions interleave in the
- * stream. Returns every event published, in stream order.
+ * stream. With `commandLog`, the entries are written to the command stream too (a fresh one:
+ * entry k lands at sequence k), as the engines' input, for rebuilds. Returns every event
+ * published, in stream order.
  */
 export async function publishVenueEvents(
   nc: NatsConnection,
   venue: string,
-  options: { entries: number; partitions: number; seed: number },
+  options: { entries: number; partitions: number; seed: number; commandLog?: boolean },
 ): Promise<EngineEvent[]> {
   await provision(nc, venueProvisioningPlan({ venue, storage: "memory" }));
+  // A log of this build's format, as an engine stamps it before it reads one.
+  if (options.commandLog === true) await ensureLogFormat(nc, venue);
   const { entries, partitions, seed } = options;
   const rnd = prng(seed);
   const slots = Array.from({ length: entries }, (_, k) => ({
@@ -44,13 +57,8 @@ export async function publishVenueEvents(
       return command;
     });
   });
-  const cores = Array.from({ length: partitions }, (_, p) =>
-    Partition.create({
-      engine: engineConfigOf({
-        instruments: testInstrumentSettings.map((i) => ({ ...i, symbol: symbolOn(i.symbol, p) })),
-      }),
-    }),
-  );
+  const engines = venueEngineConfigs(partitions);
+  const cores = Array.from({ length: partitions }, (_, p) => Partition.create({ engine: engines.get(p)! }));
   const next = flows.map(() => 0);
   const js = jetstream(nc);
   const published: EngineEvent[] = [];
@@ -60,7 +68,10 @@ export async function publishVenueEvents(
     const at = next[p]!;
     next[p] = at + slot.size;
     const events: EngineEvent[] = [];
-    flows[p]!.slice(at, at + slot.size).forEach((command, i) => {
+    const commands = flows[p]!.slice(at, at + slot.size);
+    if (options.commandLog === true)
+      acks.push(js.publish(commandSubject(venue, p), CommandBatch.encode({ commands }).finish()));
+    commands.forEach((command, i) => {
       cores[p]!.apply(commandSeqOf(slot.seq, i), command);
       events.push(...cores[p]!.wireEvents());
     });
@@ -82,4 +93,14 @@ export async function publishVenueEvents(
 export async function lastStreamSeq(nc: NatsConnection, stream: string): Promise<number> {
   const jsm = await jetstream(nc).jetstreamManager();
   return (await jsm.streams.info(stream)).state.last_seq;
+}
+
+/** The engine config of each partition of publishVenueEvents' venue (instruments `<symbol><partition>`). */
+export function venueEngineConfigs(partitions: number): Map<number, EngineConfig> {
+  return new Map(
+    Array.from({ length: partitions }, (_, p) => [
+      p,
+      engineConfigOf({ instruments: testInstrumentSettings.map((i) => ({ ...i, symbol: symbolOn(i.symbol, p) })) }),
+    ]),
+  );
 }

@@ -8,7 +8,7 @@ import { loadRiskGatewayConfig } from "@tradeplane/risk/config";
 import { loadMarketDataConfig } from "@tradeplane/market-data/config";
 import { loadJournalConfig } from "@tradeplane/journal/config";
 import { loadFixGatewayConfig } from "@tradeplane/fix-gateway/config";
-import { tradingVenueSchema } from "../../src/api/v1alpha1/index.ts";
+import { tradingVenueSchema } from "@tradeplane/operator/api/v1alpha1";
 import {
   engineServiceConfig,
   fixGatewayConfig,
@@ -20,7 +20,7 @@ import {
   POD_SECRET_FILES,
   riskGatewayConfig,
   type Placement,
-} from "../../src/desired/service-configs.ts";
+} from "@tradeplane/operator/service-configs";
 
 /**
  * Spec and services agree: every TradingVenue the CRD schema accepts yields configs that
