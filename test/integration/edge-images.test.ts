@@ -1,4 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -12,7 +14,17 @@ import {
 } from "@tradeplane/contracts";
 import { putAccount, putToken } from "@tradeplane/accounts";
 import { FixClient } from "@tradeplane/fix-gateway/test-support/fix-client";
-import { buildImages, connectTo, Container, freePort, NatsServer, retry, unary } from "@tradeplane/testkit";
+import {
+  buildImages,
+  connectTo,
+  Container,
+  freePort,
+  NatsServer,
+  podman,
+  REPO_ROOT,
+  retry,
+  unary,
+} from "@tradeplane/testkit";
 import type { Placement } from "@tradeplane/operator/service-configs";
 import {
   exampleVenue,
@@ -227,5 +239,65 @@ spec:
       expect(book?.asks ?? []).toEqual([]);
     });
     expect(await runtime.container.writes()).toEqual([]);
+  });
+
+  it("runs a user's strategy image built FROM the runtime image with examples/strategies/Dockerfile", async () => {
+    // The example Dockerfile as a user builds it, with a module that quotes where its
+    // parameters say (the learning path's modules join others' quotes: none here).
+    const context = mkdtempSync(join(tmpdir(), "tp-user-strategy-"));
+    copyFileSync(join(REPO_ROOT, "examples/strategies/Dockerfile"), join(context, "Dockerfile"));
+    copyFileSync(
+      join(REPO_ROOT, "services/strategy-runtime/test/fixtures/fixed-quotes.ts"),
+      join(context, "quotes.ts"),
+    );
+    const tag = `localhost/tradeplane-test/user-strategy:${process.pid}`;
+    await podman(
+      [
+        "build",
+        "--pull=never",
+        "--quiet",
+        "--build-arg",
+        `RUNTIME_IMAGE=${images["strategy-runtime"]!}`,
+        "--build-arg",
+        "MODULE=quotes.ts",
+        "-t",
+        tag,
+        context,
+      ],
+      10 * 60_000,
+    );
+    const deployment = `apiVersion: tradeplane.io/v1alpha1
+kind: StrategyDeployment
+metadata: { name: acme-quotes }
+spec:
+  venueRef: { name: ${venue.metadata.name} }
+  account: ${MM_ACCOUNT}
+  strategy:
+    image: ${tag}
+    parameters: { price: 150000, qty: 2 }
+  instruments: [INFY]
+  limits: { maxPosition: 5000, maxOrdersPerSecond: 50 }
+`;
+    const runtime = await runStrategyRuntime(tag, deployment, MM_TOKEN, endpoints, await freePort());
+    try {
+      await waitReady(runtime);
+      await expectRestricted(runtime);
+      const quotes = await retry(async () => {
+        const { orders } = await openOrders(MM_ACCOUNT, MM_TOKEN);
+        expect(orders).toHaveLength(2);
+        return orders;
+      });
+      expect(quotes.map((o) => [o.price, o.leavesQty]).sort((a, b) => a[0]! - b[0]!)).toEqual([
+        [149_990, 2],
+        [150_010, 2],
+      ]);
+      const { state, logs } = await stopService(runtime, GRACE_SECONDS);
+      expect(state.exitCode, logs).toBe(0);
+      expect((await openOrders(MM_ACCOUNT, MM_TOKEN)).orders).toEqual([]);
+      expect(await runtime.container.writes()).toEqual([]);
+    } finally {
+      await podman(["rmi", "--force", tag]).catch(() => undefined);
+      rmSync(context, { recursive: true, force: true });
+    }
   });
 });

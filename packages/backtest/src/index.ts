@@ -22,4 +22,4 @@ export {
   asStrategy,
   loadStrategyModule,
   type StrategyFactory,
-} from "./strategy-module.ts";
+} from "@tradeplane/sdk";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "@tradeplane/testkit";
 import { Backtest, feeOf } from "../src/backtest.ts";
-import { loadStrategyModule, StrategyModuleError } from "../src/strategy-module.ts";
+import { loadStrategyModule, StrategyModuleError } from "@tradeplane/sdk";
 import { replayWorkload, WORKLOAD_INSTRUMENT } from "../src/workload.ts";
 import { workload } from "./flow.ts";
 

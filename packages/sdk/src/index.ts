@@ -17,6 +17,13 @@ export {
   type StrategyDriverOptions,
 } from "./strategy/strategy-driver.ts";
 export { quote, toTick, type Quote, type QuoteAction, type QuoteTargets } from "./strategy/quoting.ts";
+export {
+  STRATEGY_CALLBACKS,
+  StrategyModuleError,
+  asStrategy,
+  loadStrategyModule,
+  type StrategyFactory,
+} from "./strategy/strategy-module.ts";
 export { BookMirror } from "./market-data/book-mirror.ts";
 export {
   ResilientSubscription,

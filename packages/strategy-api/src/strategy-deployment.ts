@@ -42,31 +42,24 @@ export const strategySchema = z
       .refine((p) => Object.keys(p).length <= MAX_STRATEGY_PARAMETERS, `at most ${MAX_STRATEGY_PARAMETERS} parameters`)
       .optional()
       .meta({ maxProperties: MAX_STRATEGY_PARAMETERS })
-      .describe("Parameters of the built-in strategy (integers or strings), e.g. spreadTicks: 4"),
+      .describe(
+        "Parameters of the strategy (integers or strings), e.g. spreadTicks: 4; a built-in checks its own, an image's module gets them as given",
+      ),
     image: z.string().min(1).max(512).optional().describe("Container image of a custom strategy; or give builtin"),
   })
   .strict()
   .superRefine((s, ctx) => {
     if ((s.builtin === undefined) === (s.image === undefined))
       ctx.addIssue({ code: "custom", path: ["builtin"], message: "give exactly one of builtin and image" });
-    if (s.parameters !== undefined && s.builtin === undefined)
-      ctx.addIssue({ code: "custom", path: ["parameters"], message: "parameters go with a builtin strategy" });
   })
   .meta(
-    validations(
-      {
-        rule: "has(self.builtin) != has(self.image)",
-        message: "give exactly one of builtin and image",
-        fieldPath: ".builtin",
-      },
-      {
-        rule: "!has(self.parameters) || has(self.builtin)",
-        message: "parameters go with a builtin strategy",
-        fieldPath: ".parameters",
-      },
-    ),
+    validations({
+      rule: "has(self.builtin) != has(self.image)",
+      message: "give exactly one of builtin and image",
+      fieldPath: ".builtin",
+    }),
   )
-  .describe("What to run: a built-in strategy with parameters, or an image");
+  .describe("What to run: a built-in strategy, or an image that carries its own strategy module, with parameters");
 
 const limitsSchema = z
   .object({

@@ -33,6 +33,12 @@ export const strategyRuntimeConfigSchema = z.object({
     .default([]),
   /** Where a strategy across venues writes its best-execution report (JSON), if anywhere. */
   reportFile: z.string().min(1).optional(),
+  /**
+   * The user's strategy module a custom image runs (`spec.strategy.image`): a file exporting
+   * `strategy(params, instruments)` or a Strategy as default. The image's Dockerfile sets it
+   * (TP_STRATEGY_MODULE); built-in strategies need none.
+   */
+  strategyModule: z.string().min(1).max(4096).optional(),
   /** This instance's name in logs and client order ids (the pod name in Kubernetes). */
   instanceId: z.string().min(1).default(hostname()),
   stopTimeoutMs: env.int(100, 120_000).default(DEFAULT_STOP_TIMEOUT_MS),

@@ -6,7 +6,7 @@ import {
   type MultiVenueStrategy,
   type ParameterProblem,
 } from "@tradeplane/strategies";
-import type { Strategy } from "@tradeplane/sdk";
+import { StrategyModuleError, type Strategy, type StrategyFactory } from "@tradeplane/sdk";
 
 export type DeploymentSpec = StrategyDeployment["spec"];
 
@@ -25,10 +25,12 @@ export type DeploymentPlan =
 
 /**
  * Reads a StrategyDeployment (the whole manifest, or the spec alone as the operator mounts
- * it) and makes its built-in strategy. Unknown or invalid parameters are refused with the
- * field named, as `tradeplane validate` and the operator refuse them.
+ * it) and makes its strategy: a built-in, or with `spec.strategy.image` the user's module that
+ * image carries (`userStrategy`, loaded from TP_STRATEGY_MODULE). Unknown or invalid
+ * parameters of a built-in are refused with the field named, as `tradeplane validate` and
+ * the operator refuse them.
  */
-export function planDeployment(text: string, fallbackName: string): DeploymentPlan {
+export function planDeployment(text: string, fallbackName: string, userStrategy?: StrategyFactory): DeploymentPlan {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -48,13 +50,7 @@ export function planDeployment(text: string, fallbackName: string): DeploymentPl
       problems: parsed.error.issues.map((i) => ({ field: ["spec", ...i.path].join("."), message: i.message })),
     };
   const spec = parsed.data;
-  if (spec.strategy.builtin === undefined)
-    return {
-      ok: false,
-      problems: [
-        { field: "spec.strategy.image", message: "an image runs its own strategy; this runtime runs built-ins" },
-      ],
-    };
+  if (spec.strategy.builtin === undefined) return planUserStrategy(spec, name, userStrategy);
   const refused = (problems: readonly ParameterProblem[]): DeploymentPlan => ({
     ok: false,
     problems: problems.map((p) => ({ ...p, field: `spec.strategy.${p.field}` })),
@@ -74,4 +70,29 @@ export function planDeployment(text: string, fallbackName: string): DeploymentPl
 export function clientOrderIdPrefix(name: string, startMs: number): string {
   const initials = name.replace(/[^A-Za-z0-9]/g, "").slice(0, 8) || "s";
   return `${initials}-${startMs.toString(36)}-`;
+}
+
+/** A custom image's strategy: the module it carries, on the deployment's one venue. */
+function planUserStrategy(
+  spec: DeploymentSpec,
+  name: string,
+  userStrategy: StrategyFactory | undefined,
+): DeploymentPlan {
+  const problem = (message: string): DeploymentPlan => ({
+    ok: false,
+    problems: [{ field: "spec.strategy.image", message }],
+  });
+  if (userStrategy === undefined)
+    return problem(
+      "an image runs its own strategy module, and this runtime was given none (the image sets TP_STRATEGY_MODULE)",
+    );
+  if ((spec.venues?.length ?? 0) > 0)
+    return problem("a strategy module of an image runs on one venue; spec.venues names more");
+  try {
+    const strategy = userStrategy(spec.strategy.parameters ?? {}, spec.instruments);
+    return { ok: true, spec, name, run: { venues: "one", strategy } };
+  } catch (err) {
+    if (err instanceof StrategyModuleError) return problem(err.message);
+    return problem(`the strategy module failed to make its strategy: ${(err as Error).message}`);
+  }
 }

@@ -9,7 +9,13 @@ import {
   startOpsServer,
   type StartedService,
 } from "@tradeplane/platform";
-import { LiveHost, type Strategy } from "@tradeplane/sdk";
+import {
+  LiveHost,
+  loadStrategyModule,
+  StrategyModuleError,
+  type Strategy,
+  type StrategyFactory,
+} from "@tradeplane/sdk";
 import { venuesOf } from "@tradeplane/strategy-api";
 import { loadStrategyRuntimeConfig, type StrategyRuntimeConfig } from "./config.ts";
 import { clientOrderIdPrefix, planDeployment } from "./deployment.ts";
@@ -56,7 +62,12 @@ export async function main(config: Readonly<StrategyRuntimeConfig>): Promise<Sta
   const shutdown = new Shutdown(logger);
 
   // 3. deployment
-  const plan = planDeployment(readSecret(config.specFile, "the StrategyDeployment spec"), config.instanceId);
+  const userStrategy = config.strategyModule === undefined ? undefined : await loadUserStrategy(config.strategyModule);
+  const plan = planDeployment(
+    readSecret(config.specFile, "the StrategyDeployment spec"),
+    config.instanceId,
+    userStrategy,
+  );
   if (!plan.ok)
     throw new ConfigError(
       `StrategyDeployment refused: ${plan.problems.map((p) => `${p.field}: ${p.message}`).join("; ")}`,
@@ -131,3 +142,13 @@ export async function main(config: Readonly<StrategyRuntimeConfig>): Promise<Sta
 
 // 1. config, then run, when started as a program.
 if (import.meta.main) runService("strategy-runtime", loadStrategyRuntimeConfig, main);
+
+/** The image's strategy module, or a ConfigError saying why it cannot be run (exit 78). */
+async function loadUserStrategy(file: string): Promise<StrategyFactory> {
+  try {
+    return await loadStrategyModule(file);
+  } catch (err) {
+    if (err instanceof StrategyModuleError) throw new ConfigError(`strategyModule ${err.message}`);
+    throw err;
+  }
+}

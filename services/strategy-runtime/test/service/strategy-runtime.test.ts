@@ -17,7 +17,10 @@ const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
 let venue: DemoVenue;
 const dir = mkdtempSync(join(tmpdir(), "tp-strategy-"));
 
-function files(parameters: string): { specFile: string; tokenFile: string } {
+const USER_MODULE = fileURLToPath(new URL("../fixtures/fixed-quotes.ts", import.meta.url));
+const NOT_A_STRATEGY = fileURLToPath(new URL("../fixtures/not-a-strategy.ts", import.meta.url));
+
+function files(parameters: string, strategy = `{ builtin: market-maker, parameters: ${parameters} }`) {
   const specFile = join(dir, `spec-${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(
     specFile,
@@ -27,7 +30,7 @@ metadata: { name: mm-infy }
 spec:
   venueRef: { name: demo }
   account: demo-mm
-  strategy: { builtin: market-maker, parameters: ${parameters} }
+  strategy: ${strategy}
   instruments: [INFY]
 `,
   );
@@ -36,11 +39,12 @@ spec:
   return { specFile, tokenFile };
 }
 
-function runtime(parameters: string): ServiceProcess {
+function runtime(parameters: string, user?: { strategy: string; module?: string }): ServiceProcess {
   return new ServiceProcess({
     main: MAIN,
     config: {
-      ...files(parameters),
+      ...files(parameters, user?.strategy),
+      ...(user?.module === undefined ? {} : { strategyModule: user.module }),
       orderEntry: venue.state.endpoints.orderEntry,
       marketData: venue.state.endpoints.marketData,
       instanceId: "strategy-test",
@@ -87,5 +91,31 @@ describe("strategy runtime", () => {
   it("refuses a deployment with an unknown parameter, naming it", async () => {
     const p = runtime("{ spread: 4 }");
     await expect(p.start()).rejects.toThrow(/spec\.strategy\.parameters\.spread/);
+  });
+
+  it("runs the strategy module of a custom image, with the spec's parameters, and cancels its orders at SIGTERM", async () => {
+    const p = runtime("", {
+      strategy: "{ image: registry.example/acme/quotes:1, parameters: { price: 150000, qty: 3 } }",
+      module: USER_MODULE,
+    });
+    await p.start();
+    await retry(async () =>
+      expect(
+        (await openOrders()).orders.map((o) => [o.price, o.leavesQty]).sort((a, b) => Number(a[0]) - Number(b[0])),
+      ).toEqual([
+        [149_990, 3],
+        [150_010, 3],
+      ]),
+    );
+    await p.signal("SIGTERM");
+    expect((await openOrders()).orders).toEqual([]);
+  });
+
+  it("refuses a custom image's spec when it has no strategy module, or one that exports none", async () => {
+    const image = "{ image: registry.example/acme/quotes:1 }";
+    await expect(runtime("", { strategy: image }).start()).rejects.toThrow(/spec\.strategy\.image.*TP_STRATEGY_MODULE/);
+    await expect(runtime("", { strategy: image, module: NOT_A_STRATEGY }).start()).rejects.toThrow(
+      /exports no strategy/,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Strategy } from "@tradeplane/sdk";
+import type { Strategy } from "./strategy.ts";
 
 /** The callbacks of the SDK's `Strategy` interface: a strategy has at least one, each a function. */
 export const STRATEGY_CALLBACKS = ["onStart", "onBook", "onTrade", "onExecutionReport", "onTimer", "onStop"] as const;
