@@ -28,6 +28,7 @@ import {
   writeOrderStatus,
   writeReport,
 } from "../domain/execution-reports.ts";
+import { FlowControl, type FlowChange } from "../domain/flow-control.ts";
 import type { ApplicationHandler, SessionLink } from "./fix-acceptor.ts";
 
 /** What the router knows of a configured session. */
@@ -51,6 +52,8 @@ export interface OrderRouterDeps {
   readonly deadlineMs?: number;
   /** Called with the ms from a D's arrival to its first ExecutionReport (D-to-8 latency). */
   readonly onAcknowledged?: (ms: number) => void;
+  /** Bounds on OrderEntry requests in flight (per session, gateway-wide); defaults when absent. */
+  readonly flow?: FlowControl;
 }
 
 export interface StatusQuery {
@@ -89,9 +92,11 @@ export class OrderRouter implements ApplicationHandler {
   private readonly soleSession = new Map<string, string>();
   private routedBefore = new Set<string>();
   private readonly sessionMetadata = new Map<string, Metadata>();
+  readonly flow: FlowControl;
 
   constructor(deps: OrderRouterDeps) {
     this.deps = deps;
+    this.flow = deps.flow ?? new FlowControl();
     this.sessions = new Map(deps.sessions.map((s) => [s.id, s]));
     for (const s of deps.sessions)
       if (deps.sessions.filter((t) => t.account === s.account).length === 1) this.soleSession.set(s.account, s.id);
@@ -101,6 +106,7 @@ export class OrderRouter implements ApplicationHandler {
     const s = this.sessions.get(link.id);
     if (s === undefined) return;
     this.links.set(link.id, link);
+    this.applyFlow(this.flow.admit(link.id));
     if (!this.openOrders.has(link.id)) this.openOrders.set(link.id, new Map());
     const held = this.held.get(link.id);
     this.held.delete(link.id);
@@ -114,6 +120,7 @@ export class OrderRouter implements ApplicationHandler {
 
   disconnected(link: SessionLink): void {
     this.links.delete(link.id);
+    this.flow.forget(link.id);
     const s = this.sessions.get(link.id);
     if (s === undefined || !s.cancelOnDisconnect) return;
     const open = this.openOrders.get(link.id);
@@ -155,7 +162,9 @@ export class OrderRouter implements ApplicationHandler {
         this.owners.set(req.clientOrderId, link.id);
         this.pending.set(req.clientOrderId, this.now());
         const span = this.span(link, msgType, req.clientOrderId);
+        const answered = this.requestSent(link);
         this.deps.orderEntry.submitOrder(req, this.metadata(s, span), { deadline: this.deadline() }, (err, res) => {
+          answered();
           this.endSpan(span, err);
           if (err) return this.unavailable(link, seq, msgType, err);
           for (const report of res.reports) this.answered(link, s.account, report);
@@ -169,7 +178,9 @@ export class OrderRouter implements ApplicationHandler {
         const req = r.request;
         this.owners.set(req.clientOrderId, link.id);
         const span = this.span(link, msgType, req.clientOrderId);
+        const answered = this.requestSent(link);
         const done = (err: ServiceError | null, reports: readonly ExecutionReport[]) => {
+          answered();
           this.endSpan(span, err);
           if (err) return this.unavailable(link, seq, msgType, err);
           for (const report of reports) this.answered(link, s.account, report);
@@ -193,7 +204,9 @@ export class OrderRouter implements ApplicationHandler {
         const { type, ...req } = r.request;
         this.owners.set(req.clientOrderId, link.id);
         const span = this.span(link, msgType, req.clientOrderId);
+        const answered = this.requestSent(link);
         this.deps.orderEntry.massCancel(req, this.metadata(s, span), { deadline: this.deadline() }, (err, res) => {
+          answered();
           this.endSpan(span, err);
           link.send(MsgType.OrderMassCancelReport, (e) =>
             writeMassCancelReport(
@@ -234,11 +247,13 @@ export class OrderRouter implements ApplicationHandler {
       q.orderId > 0
         ? { $case: "orderId" as const, value: q.orderId }
         : { $case: "clientOrderId" as const, value: q.clientOrderId };
+    const answered = this.requestSent(link);
     this.deps.orderEntry.getOrder(
       { account: s.account, target },
       this.metadata(s),
       { deadline: this.deadline() },
       (err, res) => {
+        answered();
         const order = err ? undefined : res.order;
         if (order === undefined || (q.instrument !== "" && order.instrument !== q.instrument)) {
           link.send(MsgType.ExecutionReport, (e) => {
@@ -371,6 +386,25 @@ export class OrderRouter implements ApplicationHandler {
           : "order entry unavailable: the outcome is unknown, ask with H",
       ),
     );
+  }
+
+  /**
+   * Counts a request of the session in flight (pausing sessions at a bound); the function
+   * returned counts its answer (resuming them below the low-water mark), once.
+   */
+  private requestSent(link: SessionLink): () => void {
+    this.applyFlow(this.flow.started(link.id));
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.applyFlow(this.flow.finished(link.id));
+    };
+  }
+
+  private applyFlow(change: FlowChange): void {
+    for (const id of change.pause) this.links.get(id)?.pauseReading();
+    for (const id of change.resume) this.links.get(id)?.resumeReading();
   }
 
   private rejectExecId(): string {
