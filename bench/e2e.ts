@@ -255,7 +255,7 @@ const finished = new Promise<void>((resolve) => {
     const batches: OrderRequest[][] = [[], []];
     while (sent < total && sent * intervalNs <= now) {
       const i = sent++;
-      batches[i & 1]!.push({ request: { $case: "submitOrder", value: orderAt(i) } });
+      batches[i & 1]!.push({ request: { $case: "submitOrder", value: orderAt(i) }, traceparent: "" });
     }
     batches.forEach((requests, k) => {
       for (let from = 0; from < requests.length; from += 1_000) {

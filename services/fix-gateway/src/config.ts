@@ -10,6 +10,7 @@ import {
 } from "@tradeplane/platform";
 import { isVenueName } from "@tradeplane/contracts";
 import { DEFAULT_SESSION_SETTINGS } from "./domain/session.ts";
+import { DEFAULT_FLOW_LIMITS } from "./domain/flow-control.ts";
 
 /** FIX's registered port for FIX engines is none; 9878 is QuickFIX's examples' habit. */
 export const DEFAULT_FIX_PORT = 9878;
@@ -69,6 +70,15 @@ export const fixGatewayConfigSchema = z
     orderEntryAddress: z.string().min(1),
     marketDataAddress: z.string().min(1),
     orderEntryDeadlineMs: env.int(100, 600_000).default(DEFAULT_ORDER_ENTRY_DEADLINE_MS),
+    /**
+     * Flow control: OrderEntry requests a session may have in flight before its socket is no
+     * longer read (TCP back-pressure onto the client), and the count it must be back at to be
+     * read again; the same for all sessions together. See docs/fix.md.
+     */
+    sessionMaxInFlight: env.int(1, 1_000_000).default(DEFAULT_FLOW_LIMITS.sessionMaxInFlight),
+    sessionResumeInFlight: env.int(0, 1_000_000).default(DEFAULT_FLOW_LIMITS.sessionResumeInFlight),
+    gatewayMaxInFlight: env.int(1, 1_000_000).default(DEFAULT_FLOW_LIMITS.gatewayMaxInFlight),
+    gatewayResumeInFlight: env.int(0, 1_000_000).default(DEFAULT_FLOW_LIMITS.gatewayResumeInFlight),
     sessions: z.array(fixSessionConfigSchema).min(1),
     fixHost: z.string().default("0.0.0.0"),
     fixPort: env.int(0, 65_535).default(DEFAULT_FIX_PORT),
@@ -89,6 +99,10 @@ export const fixGatewayConfigSchema = z
     /** Share of FIX order requests that start a trace (each one its root), 0..1. */
     traceSampleRatio,
     traceResourceAttributes,
+  })
+  .refine((c) => c.sessionResumeInFlight < c.sessionMaxInFlight && c.gatewayResumeInFlight < c.gatewayMaxInFlight, {
+    message: "each *ResumeInFlight must be below its *MaxInFlight",
+    path: ["sessionResumeInFlight"],
   })
   .refine((c) => c.fixTls?.caFile !== undefined || c.sessions.every((s) => s.clientCertSubject === undefined), {
     message: "a session with clientCertSubject needs fixTls.caFile (the CA its certificates are verified against)",

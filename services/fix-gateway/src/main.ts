@@ -26,6 +26,7 @@ import { InstrumentTable } from "./domain/instruments.ts";
 import { FixAcceptor, type AcceptorSession } from "./adapters/fix-acceptor.ts";
 import { FixMetrics } from "./adapters/fix-metrics.ts";
 import { OrderRouter, type RoutedSession } from "./adapters/order-router.ts";
+import { FlowControl } from "./domain/flow-control.ts";
 import { SessionStore } from "./adapters/session-store.ts";
 
 /** How long to wait at start for market data to answer ListInstruments. */
@@ -36,6 +37,8 @@ export interface StartedFixGateway extends StartedService {
   readonly fixPort: number;
   readonly acceptor: FixAcceptor;
   readonly metrics: FixMetrics;
+  /** OrderEntry requests in flight and paused sessions. */
+  readonly flow: FlowControl;
   readonly telemetry: Telemetry;
 }
 
@@ -101,6 +104,12 @@ export async function main(config: Readonly<FixGatewayConfig>): Promise<StartedF
     token: secrets.get(s.id)!.token,
     cancelOnDisconnect: s.cancelOnDisconnect,
   }));
+  const flow = new FlowControl({
+    sessionMaxInFlight: config.sessionMaxInFlight,
+    sessionResumeInFlight: config.sessionResumeInFlight,
+    gatewayMaxInFlight: config.gatewayMaxInFlight,
+    gatewayResumeInFlight: config.gatewayResumeInFlight,
+  });
   const router = new OrderRouter({
     sessions: routed,
     orderEntry,
@@ -109,7 +118,9 @@ export async function main(config: Readonly<FixGatewayConfig>): Promise<StartedF
     tracer: telemetry.tracer,
     deadlineMs: config.orderEntryDeadlineMs,
     onAcknowledged: (ms) => metrics.acknowledged(ms),
+    flow,
   });
+  metrics.watchFlow(flow);
   const sessions: AcceptorSession[] = config.sessions.map((s) => {
     const password = secrets.get(s.id)!.password;
     return {
@@ -150,7 +161,7 @@ export async function main(config: Readonly<FixGatewayConfig>): Promise<StartedF
   const ops = await startOpsServer({ host: config.opsHost, port: config.opsPort, registry, health, logger });
   shutdown.add("ops", () => ops.close());
   logger.info({ fixPort, opsPort: ops.port, sessions: config.sessions.length }, "FIX gateway started");
-  return { shutdown, grpcPort: 0, opsPort: ops.port, fixPort, acceptor, metrics, telemetry };
+  return { shutdown, grpcPort: 0, opsPort: ops.port, fixPort, acceptor, metrics, flow, telemetry };
 }
 
 // 1. config, then run, when started as a program.

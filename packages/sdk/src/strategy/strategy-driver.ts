@@ -239,6 +239,7 @@ export class StrategyDriver {
 
   private sendMassCancel(instrument: string): void {
     this.options.orders.send({
+      traceparent: "",
       request: {
         $case: "massCancel",
         value: { account: this.options.account, instrument, side: Side.UNSPECIFIED, clientOrderId: "" },
@@ -275,6 +276,7 @@ export class StrategyDriver {
         if (!verdict.ok) return this.refuse(verdict);
         this.state.addPending(clientOrderId, { instrument: spec.instrument, side: spec.side, price, qty: spec.qty });
         this.options.orders.send({
+          traceparent: "",
           request: {
             $case: "submitOrder",
             value: {
@@ -312,6 +314,7 @@ export class StrategyDriver {
         );
         if (!verdict.ok) return this.refuse(verdict);
         this.options.orders.send({
+          traceparent: "",
           request: {
             $case: "replaceOrder",
             value: {
@@ -332,6 +335,7 @@ export class StrategyDriver {
         const order = this.state.orderByClientId(target);
         if (order === undefined || !this.guard.takeToken(nowNs())) return false;
         this.options.orders.send({
+          traceparent: "",
           request: {
             $case: "cancelOrder",
             value: {

@@ -25,6 +25,13 @@ export interface SessionLink {
   readonly id: string;
   /** Sends an application message on the session; false when it is not logged on. */
   send(msgType: string, body: (e: FixEncoder) => void): boolean;
+  /**
+   * Stops reading the session's messages (those already received but not yet parsed wait
+   * too): the socket is paused, so the client's TCP window fills. Flow control, never a reject.
+   */
+  pauseReading(): void;
+  /** Reads again, starting with what waited in the buffer. */
+  resumeReading(): void;
 }
 
 export interface ApplicationHandler {
@@ -190,6 +197,9 @@ class Connection implements SessionLink {
   private endAfterWrites = false;
   /** The turns' writes, in order: each waits for its commit and for the turn before it. */
   private writes: Promise<void> = Promise.resolve();
+  /** Flow control: no message is parsed while set (see pauseReading). */
+  private readPaused = false;
+  private draining = false;
 
   constructor(acceptor: FixAcceptor, socket: Socket, deps: FixAcceptorDeps) {
     this.acceptor = acceptor;
@@ -213,6 +223,21 @@ class Connection implements SessionLink {
     if (s === undefined || s.state !== SessionState.Active) return false;
     this.perform(s.send(msgType, this.acceptor.now(), body));
     return true;
+  }
+
+  pauseReading(): void {
+    if (this.readPaused) return;
+    this.readPaused = true;
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.readPaused) return;
+    this.readPaused = false;
+    if (this.ended) return;
+    this.socket.resume();
+    // Messages that arrived in the same chunks as the one that paused the session.
+    if (!this.draining) setImmediate(() => this.drain());
   }
 
   logout(text: string): void {
@@ -250,7 +275,16 @@ class Connection implements SessionLink {
   }
 
   private drain(): void {
-    while (!this.loading && !this.ended && this.start < this.end) {
+    this.draining = true;
+    try {
+      this.parseBuffered();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private parseBuffered(): void {
+    while (!this.loading && !this.ended && !this.readPaused && this.start < this.end) {
       const status = this.parser.parse(this.buf, this.start, this.end);
       if (status === ParseStatus.Incomplete) break;
       if (status === ParseStatus.Garbled) {

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { AcceptorMetrics } from "./fix-acceptor.ts";
+import type { FlowControl } from "../domain/flow-control.ts";
 
 /** The gateway's Prometheus metrics: sessions, messages by type and direction, rejects, resends, D-to-8 latency. */
 export class FixMetrics implements AcceptorMetrics {
@@ -9,8 +10,10 @@ export class FixMetrics implements AcceptorMetrics {
   private readonly resends: Counter;
   private readonly garbage: Counter;
   readonly ackLatency: Histogram;
+  private readonly registry: Registry;
 
   constructor(registry: Registry) {
+    this.registry = registry;
     this.sessions = new Gauge({
       name: "tp_fix_sessions_logged_on",
       help: "FIX sessions logged on (1) or not (0)",
@@ -46,6 +49,27 @@ export class FixMetrics implements AcceptorMetrics {
       help: "From a NewOrderSingle's arrival to its first ExecutionReport (D-to-8)",
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
+    });
+  }
+
+  /** Gauges of the flow control's counts, read at each scrape. */
+  watchFlow(flow: FlowControl): void {
+    new Gauge({
+      name: "tp_fix_order_entry_in_flight",
+      help: "OrderEntry requests in flight, by FIX session",
+      labelNames: ["session"],
+      registers: [this.registry],
+      collect() {
+        for (const [session, n] of flow.perSession()) this.set({ session }, n);
+      },
+    });
+    new Gauge({
+      name: "tp_fix_sessions_paused",
+      help: "FIX sessions whose socket is not read now: an OrderEntry in-flight bound was reached (flow control)",
+      registers: [this.registry],
+      collect() {
+        this.set(flow.pausedSessions);
+      },
     });
   }
 

@@ -3,6 +3,8 @@ import {
   OrderStatus,
   type ExecutionReport,
   type OrderEntryClient,
+  type OrderRequest,
+  type ReplaceOrderRequest,
   type StreamExecutionReportsResponse,
 } from "@tradeplane/contracts";
 import { context, trace, SpanStatusCode, type Span, type Tracer } from "@opentelemetry/api";
@@ -28,7 +30,10 @@ import {
   writeOrderStatus,
   writeReport,
 } from "../domain/execution-reports.ts";
+import { FlowControl, type FlowChange } from "../domain/flow-control.ts";
+import { ackOutcome } from "../domain/session-acks.ts";
 import type { ApplicationHandler, SessionLink } from "./fix-acceptor.ts";
+import { OrderSessionStream } from "./order-session.ts";
 
 /** What the router knows of a configured session. */
 export interface RoutedSession {
@@ -51,6 +56,8 @@ export interface OrderRouterDeps {
   readonly deadlineMs?: number;
   /** Called with the ms from a D's arrival to its first ExecutionReport (D-to-8 latency). */
   readonly onAcknowledged?: (ms: number) => void;
+  /** Bounds on OrderEntry requests in flight (per session, gateway-wide); defaults when absent. */
+  readonly flow?: FlowControl;
 }
 
 export interface StatusQuery {
@@ -62,11 +69,15 @@ export interface StatusQuery {
 }
 
 /**
- * The application layer: FIX orders to OrderEntry calls with the session's own token, and
- * the account's execution reports back to the session that owns each order. Reports come
- * from a call's answer or from one StreamExecutionReports per account (started from
- * ListOpenOrders' as_of_sequence, so none is missed between logon and the first order),
- * whichever brings a report first; per order, both keep the report order.
+ * The application layer: FIX orders to OrderEntry with the session's own token, and the
+ * account's execution reports back to the session that owns each order. D, F and G go as
+ * requests on one OrderEntry.Session stream per FIX session (its own token and principal,
+ * so never shared between sessions; batched per event-loop turn, each request with its
+ * span's traceparent); q and H are unary calls (Session has no equivalent answer). Reports
+ * come from one StreamExecutionReports per account (started from ListOpenOrders'
+ * as_of_sequence, so none is missed between logon and the first order) or a unary call's
+ * answer, whichever brings a report first; a Session request refused at its ack is answered
+ * from the ack.
  * Cancel-on-disconnect is per FIX session: the orders this session entered, not the account's.
  */
 export class OrderRouter implements ApplicationHandler {
@@ -89,9 +100,13 @@ export class OrderRouter implements ApplicationHandler {
   private readonly soleSession = new Map<string, string>();
   private routedBefore = new Set<string>();
   private readonly sessionMetadata = new Map<string, Metadata>();
+  /** Per FIX session: its OrderEntry.Session stream (its own token), opened at its first order. */
+  private readonly orderSessions = new Map<string, OrderSessionStream>();
+  readonly flow: FlowControl;
 
   constructor(deps: OrderRouterDeps) {
     this.deps = deps;
+    this.flow = deps.flow ?? new FlowControl();
     this.sessions = new Map(deps.sessions.map((s) => [s.id, s]));
     for (const s of deps.sessions)
       if (deps.sessions.filter((t) => t.account === s.account).length === 1) this.soleSession.set(s.account, s.id);
@@ -101,6 +116,7 @@ export class OrderRouter implements ApplicationHandler {
     const s = this.sessions.get(link.id);
     if (s === undefined) return;
     this.links.set(link.id, link);
+    this.applyFlow(this.flow.admit(link.id));
     if (!this.openOrders.has(link.id)) this.openOrders.set(link.id, new Map());
     const held = this.held.get(link.id);
     this.held.delete(link.id);
@@ -114,6 +130,9 @@ export class OrderRouter implements ApplicationHandler {
 
   disconnected(link: SessionLink): void {
     this.links.delete(link.id);
+    this.flow.forget(link.id);
+    this.orderSessions.get(link.id)?.close();
+    this.orderSessions.delete(link.id);
     const s = this.sessions.get(link.id);
     if (s === undefined || !s.cancelOnDisconnect) return;
     const open = this.openOrders.get(link.id);
@@ -139,6 +158,7 @@ export class OrderRouter implements ApplicationHandler {
 
   close(): void {
     for (const s of this.streams.values()) s.stop();
+    for (const s of this.orderSessions.values()) s.close();
   }
 
   message(link: SessionLink, m: FixMessage): void {
@@ -154,12 +174,7 @@ export class OrderRouter implements ApplicationHandler {
         const req = r.request;
         this.owners.set(req.clientOrderId, link.id);
         this.pending.set(req.clientOrderId, this.now());
-        const span = this.span(link, msgType, req.clientOrderId);
-        this.deps.orderEntry.submitOrder(req, this.metadata(s, span), { deadline: this.deadline() }, (err, res) => {
-          this.endSpan(span, err);
-          if (err) return this.unavailable(link, seq, msgType, err);
-          for (const report of res.reports) this.answered(link, s.account, report);
-        });
+        this.viaSession(link, s, seq, msgType, { $case: "submitOrder", value: req }, req.clientOrderId);
         return;
       }
       case MsgType.OrderCancelRequest:
@@ -168,32 +183,28 @@ export class OrderRouter implements ApplicationHandler {
         if (!r.ok) return this.refuseOrder(link, m, seq, msgType, r.refusal);
         const req = r.request;
         this.owners.set(req.clientOrderId, link.id);
-        const span = this.span(link, msgType, req.clientOrderId);
-        const done = (err: ServiceError | null, reports: readonly ExecutionReport[]) => {
-          this.endSpan(span, err);
-          if (err) return this.unavailable(link, seq, msgType, err);
-          for (const report of reports) this.answered(link, s.account, report);
-        };
-        if (msgType === MsgType.OrderCancelRequest)
-          this.deps.orderEntry.cancelOrder(req, this.metadata(s, span), { deadline: this.deadline() }, (err, res) =>
-            done(err, res?.report ? [res.report] : []),
-          );
-        else
-          this.deps.orderEntry.replaceOrder(
-            r.request as Parameters<OrderEntryClient["replaceOrder"]>[0],
-            this.metadata(s, span),
-            { deadline: this.deadline() },
-            (err, res) => done(err, res?.reports ?? []),
-          );
+        this.viaSession(
+          link,
+          s,
+          seq,
+          msgType,
+          msgType === MsgType.OrderCancelRequest
+            ? { $case: "cancelOrder", value: req }
+            : { $case: "replaceOrder", value: req as ReplaceOrderRequest },
+          req.clientOrderId,
+        );
         return;
       }
       case MsgType.OrderMassCancelRequest: {
+        // Unary: its answer counts the orders cancelled (TotalAffectedOrders), a Session ack does not.
         const r = massCancelRequest(m, ctx);
         if (!r.ok) return this.refuseOrder(link, m, seq, msgType, r.refusal);
         const { type, ...req } = r.request;
         this.owners.set(req.clientOrderId, link.id);
         const span = this.span(link, msgType, req.clientOrderId);
+        const answered = this.requestSent(link);
         this.deps.orderEntry.massCancel(req, this.metadata(s, span), { deadline: this.deadline() }, (err, res) => {
+          answered();
           this.endSpan(span, err);
           link.send(MsgType.OrderMassCancelReport, (e) =>
             writeMassCancelReport(
@@ -227,6 +238,54 @@ export class OrderRouter implements ApplicationHandler {
     }
   }
 
+  /**
+   * D, F and G on the FIX session's OrderEntry.Session stream, with the request's span as its
+   * traceparent. An accepted request's reports come on the account's report stream; a refused
+   * one is answered from its ack; a stream failure is "outcome unknown" (380=4), as a failed
+   * unary call was.
+   */
+  private viaSession(
+    link: SessionLink,
+    s: RoutedSession,
+    seq: number,
+    msgType: string,
+    r: NonNullable<OrderRequest["request"]>,
+    clOrdId: string,
+  ): void {
+    const span = this.span(link, msgType, clOrdId);
+    const answered = this.requestSent(link);
+    const request: OrderRequest = {
+      request: r,
+      traceparent: span === undefined ? "" : traceparentOf(trace.setSpan(context.active(), span)),
+    };
+    let stream = this.orderSessions.get(s.id);
+    if (stream === undefined) {
+      stream = new OrderSessionStream(this.deps.orderEntry, s.token, s.account, this.deps.logger);
+      this.orderSessions.set(s.id, stream);
+    }
+    stream.send({
+      request,
+      acked: (ack) => {
+        answered();
+        const outcome = ackOutcome(request, ack, s.account, this.now());
+        if (outcome.kind === "accepted") return this.endSpan(span, null);
+        const err = serviceError(
+          outcome.kind === "unavailable" ? status.UNAVAILABLE : status.OK,
+          outcome.kind === "unavailable" ? outcome.text : outcome.report.text,
+        );
+        // A refusal is an answer (as the unary calls' OK response holding a REJECTED report was).
+        this.endSpan(span, outcome.kind === "unavailable" ? err : null);
+        if (outcome.kind === "unavailable") return this.unavailable(link, seq, msgType, err);
+        this.deliver(link, outcome.report);
+      },
+      failed: (err) => {
+        answered();
+        this.endSpan(span, err);
+        this.unavailable(link, seq, msgType, err);
+      },
+    });
+  }
+
   /** H: OrderEntry.GetOrder for the session's account; the order as it stands (ExecType I), or a reject. */
   private status(link: SessionLink, q: StatusQuery): void {
     const s = this.sessions.get(link.id)!;
@@ -234,11 +293,13 @@ export class OrderRouter implements ApplicationHandler {
       q.orderId > 0
         ? { $case: "orderId" as const, value: q.orderId }
         : { $case: "clientOrderId" as const, value: q.clientOrderId };
+    const answered = this.requestSent(link);
     this.deps.orderEntry.getOrder(
       { account: s.account, target },
       this.metadata(s),
       { deadline: this.deadline() },
       (err, res) => {
+        answered();
         const order = err ? undefined : res.order;
         if (order === undefined || (q.instrument !== "" && order.instrument !== q.instrument)) {
           link.send(MsgType.ExecutionReport, (e) => {
@@ -373,6 +434,25 @@ export class OrderRouter implements ApplicationHandler {
     );
   }
 
+  /**
+   * Counts a request of the session in flight (pausing sessions at a bound); the function
+   * returned counts its answer (resuming them below the low-water mark), once.
+   */
+  private requestSent(link: SessionLink): () => void {
+    this.applyFlow(this.flow.started(link.id));
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.applyFlow(this.flow.finished(link.id));
+    };
+  }
+
+  private applyFlow(change: FlowChange): void {
+    for (const id of change.pause) this.links.get(id)?.pauseReading();
+    for (const id of change.resume) this.links.get(id)?.resumeReading();
+  }
+
   private rejectExecId(): string {
     return `R${++this.rejectCounter}`;
   }
@@ -422,6 +502,10 @@ export class OrderRouter implements ApplicationHandler {
   private now(): number {
     return (this.deps.clock ?? Date.now)();
   }
+}
+
+function serviceError(code: status, details: string): ServiceError {
+  return Object.assign(new Error(details), { code, details, metadata: new Metadata() });
 }
 
 const RESTART_DELAY_MS = 500;

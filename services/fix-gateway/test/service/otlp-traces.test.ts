@@ -50,7 +50,8 @@ describe("traces of a FIX order exported over OTLP", () => {
     const root = fixSpan()!;
     expect(root.parentSpanId).toBe("");
     const spans = inTrace(root.traceId);
-    const risk = spans.find((s) => s.name === "tradeplane.v1.OrderEntry/SubmitOrder")!;
+    // D goes on the FIX session's OrderEntry.Session stream, its span's traceparent in the request.
+    const risk = spans.find((s) => s.name === "tradeplane.v1.OrderEntry/Session SubmitOrder")!;
     expect(risk.service).toBe("tradeplane-risk");
     expect(risk.parentSpanId).toBe(root.spanId);
     const engine = spans.find((s) => s.service === "tradeplane-matching")!;

@@ -23,6 +23,7 @@ import { main as riskMain } from "@tradeplane/risk/main";
 import { putAccount, putToken } from "@tradeplane/accounts";
 import { main as marketDataMain } from "@tradeplane/market-data/main";
 import type { FixGatewayConfig, FixSessionConfig } from "../../src/config.ts";
+import { DEFAULT_FLOW_LIMITS, type FlowLimits } from "../../src/domain/flow-control.ts";
 import { main as fixMain, type StartedFixGateway } from "../../src/main.ts";
 
 export { REFERENCE_PRICE, TEST_INSTRUMENTS };
@@ -52,6 +53,8 @@ export async function startFixVenue(
     processes?: boolean;
     /** Every process exports its spans here over OTLP/HTTP (with `processes`: one tracer per process). */
     otlpEndpoint?: string;
+    /** Flow control bounds (the defaults when absent). */
+    flow?: Partial<FlowLimits>;
   } = {},
 ): Promise<FixVenue> {
   const otlp = options.otlpEndpoint;
@@ -155,6 +158,8 @@ export async function startFixVenue(
     orderEntryAddress: `127.0.0.1:${risk.grpcPort}`,
     marketDataAddress: `127.0.0.1:${md.grpcPort}`,
     orderEntryDeadlineMs: 10_000,
+    ...DEFAULT_FLOW_LIMITS,
+    ...options.flow,
     sessions: sessions.map((s): FixSessionConfig => ({
       id: s.id,
       targetCompId: s.compId,

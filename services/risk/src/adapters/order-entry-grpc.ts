@@ -236,7 +236,7 @@ export function orderEntryService(
       case "sessionBatch":
         return {
           $case: "sessionAcks",
-          value: { requestSequence: 0, acks: await sessionBatch(intake, account, request.value.requests) },
+          value: { requestSequence: 0, acks: await sessionBatch(intake, account, request.value.requests, deps.tracer) },
         };
       case "massCancel": {
         const req = request.value;

@@ -10,7 +10,15 @@ import {
   type SessionRequest,
   type SessionResponse,
 } from "@tradeplane/contracts";
-import { malformedRequest, timestampOfMs, toGrpcError, type CommandLogWriter, type Logger } from "@tradeplane/platform";
+import { context, SpanKind, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
+import {
+  contextOfTraceparent,
+  malformedRequest,
+  timestampOfMs,
+  toGrpcError,
+  type CommandLogWriter,
+  type Logger,
+} from "@tradeplane/platform";
 import { echoedClientOrderId, type InstrumentInfo } from "../domain/order-intake.ts";
 import type { OrderProjection } from "@tradeplane/positions/order-projection";
 import { cancelEverywhere } from "./cancel-all.ts";
@@ -43,6 +51,8 @@ export interface SessionDeps {
    * decide go to its owner, in order; cancel on disconnect too. Absent with one replica.
    */
   readonly routed?: SessionRouting;
+  /** Spans of the requests that carry a traceparent (children of it). */
+  readonly tracer?: Tracer;
 }
 
 export interface SessionRouting {
@@ -194,7 +204,7 @@ export function orderEntrySession(
           // Decided here when this replica owns the account and no earlier batch is still on
           // its way to an owner (batches are decided in the order they came).
           if (routed === undefined || (routedPending === 0 && routed.epochOf(account) !== undefined))
-            acks = sessionBatch(deps.intake, account, requests);
+            acks = sessionBatch(deps.intake, account, requests, deps.tracer);
           else {
             const who = account;
             routedPending++;
@@ -271,120 +281,172 @@ const KIND_LABELS: Readonly<Record<number, RequestKindLabel>> = {
  * next batch are issued right after, without waiting for these to be stored: the log
  * keeps the order in which appends are issued (per instrument; see orderEntry), so a
  * session's pipeline is not one storage round trip per batch.
+ *
+ * A request that carries a `traceparent` (and a tracer given) is decided inside a server
+ * span that is its child, active while its command is appended, so the command carries the
+ * span to the engine: the same trace as a unary call's (whose context is in its metadata).
  */
-export function sessionBatch(intake: OrderIntake, who: string, requests: OrderRequest[]): Promise<RequestAck[]> {
+export function sessionBatch(
+  intake: OrderIntake,
+  who: string,
+  requests: OrderRequest[],
+  tracer?: Tracer,
+): Promise<RequestAck[]> {
   const arrived = performance.now();
+  const acks = requests.map((r, index) =>
+    tracer === undefined || r.traceparent === ""
+      ? sessionRequest(intake, who, r, index, arrived)
+      : tracedRequest(tracer, r, () => sessionRequest(intake, who, r, index, arrived)),
+  );
+  return Promise.all(acks);
+}
+
+const RPC_OF_CASE: Readonly<Record<string, string>> = {
+  submitOrder: "SubmitOrder",
+  cancelOrder: "CancelOrder",
+  replaceOrder: "ReplaceOrder",
+  massCancel: "MassCancel",
+};
+
+/** The request decided in a span of its own trace context, ended when its ack is known. */
+function tracedRequest(tracer: Tracer, r: OrderRequest, decide: () => Promise<RequestAck>): Promise<RequestAck> {
+  const parent = contextOfTraceparent(r.traceparent);
+  const span = tracer.startSpan(
+    `tradeplane.v1.OrderEntry/Session ${RPC_OF_CASE[r.request?.$case ?? ""] ?? "Request"}`,
+    { kind: SpanKind.SERVER },
+    parent,
+  );
+  const ack = context.with(trace.setSpan(parent, span), decide);
+  return ack.then(
+    (a) => {
+      if (!a.accepted) span.setStatus({ code: SpanStatusCode.ERROR, message: a.text });
+      span.end();
+      return a;
+    },
+    (err: unknown) => {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      span.end();
+      throw err;
+    },
+  );
+}
+
+/** One request of a batch: refused at once, or acknowledged once its commands are stored. */
+function sessionRequest(
+  intake: OrderIntake,
+  who: string,
+  r: OrderRequest,
+  index: number,
+  arrived: number,
+): Promise<RequestAck> {
   const { metrics } = intake;
-  const acks: Promise<RequestAck>[] = requests.map((r, index) => {
-    const base = {
-      index,
-      requestKind: RequestKind.UNSPECIFIED,
-      clientOrderId: "",
-      accepted: false,
-      orderId: 0,
-      commands: [],
-      rejectReason: RejectReason.UNSPECIFIED,
-      text: "",
-    };
-    const refused = (kind: RequestKind, id: string, reason: number, text: string): Promise<RequestAck> =>
-      Promise.resolve({
-        ...base,
-        requestKind: kind,
-        clientOrderId: echoedClientOrderId(id),
-        rejectReason: reason as RejectReason,
-        text,
-      });
-    const written = (
-      kind: RequestKind,
-      id: string,
-      partition: number,
-      seq: Promise<number>,
-      isNew: boolean,
-    ): Promise<RequestAck> =>
-      seq.then(
-        (commandSeq) => {
-          const label = KIND_LABELS[kind] ?? "any";
-          metrics.accepted(label);
-          metrics.acknowledged(label, arrived);
-          return {
-            ...base,
-            requestKind: kind,
-            clientOrderId: id,
-            accepted: true,
-            orderId: isNew ? commandSeq : 0,
-            commands: [{ partition, commandSeq }],
-          };
-        },
-        () => ({
+  const base = {
+    index,
+    requestKind: RequestKind.UNSPECIFIED,
+    clientOrderId: "",
+    accepted: false,
+    orderId: 0,
+    commands: [],
+    rejectReason: RejectReason.UNSPECIFIED,
+    text: "",
+  };
+  const refused = (kind: RequestKind, id: string, reason: number, text: string): Promise<RequestAck> =>
+    Promise.resolve({
+      ...base,
+      requestKind: kind,
+      clientOrderId: echoedClientOrderId(id),
+      rejectReason: reason as RejectReason,
+      text,
+    });
+  const written = (
+    kind: RequestKind,
+    id: string,
+    partition: number,
+    seq: Promise<number>,
+    isNew: boolean,
+  ): Promise<RequestAck> =>
+    seq.then(
+      (commandSeq) => {
+        const label = KIND_LABELS[kind] ?? "any";
+        metrics.accepted(label);
+        metrics.acknowledged(label, arrived);
+        return {
           ...base,
           requestKind: kind,
           clientOrderId: id,
-          rejectReason: RejectReason.UNAVAILABLE,
-          text: "the command log did not store the request; it is safe to retry",
-        }),
+          accepted: true,
+          orderId: isNew ? commandSeq : 0,
+          commands: [{ partition, commandSeq }],
+        };
+      },
+      () => ({
+        ...base,
+        requestKind: kind,
+        clientOrderId: id,
+        rejectReason: RejectReason.UNAVAILABLE,
+        text: "the command log did not store the request; it is safe to retry",
+      }),
+    );
+  const request = r.request;
+  if (request === undefined)
+    return refused(RequestKind.UNSPECIFIED, "", RejectReason.MALFORMED_REQUEST, "empty request");
+  if (request.value.account !== "" && request.value.account !== who)
+    return refused(
+      RequestKind.UNSPECIFIED,
+      "",
+      RejectReason.ACCOUNT_NOT_PERMITTED,
+      "a session trades its own account only",
+    );
+  switch (request.$case) {
+    case "submitOrder": {
+      const req = request.value;
+      const prepared = intake.prepareSubmit(who, req);
+      if (!prepared.ok) return refused(RequestKind.NEW_ORDER, req.clientOrderId, prepared.reason, prepared.text);
+      return written(
+        RequestKind.NEW_ORDER,
+        req.clientOrderId,
+        prepared.partition,
+        intake.appendTracked(who, req.clientOrderId, prepared.partition, prepared.body, prepared.hold),
+        true,
       );
-    const request = r.request;
-    if (request === undefined)
-      return refused(RequestKind.UNSPECIFIED, "", RejectReason.MALFORMED_REQUEST, "empty request");
-    if (request.value.account !== "" && request.value.account !== who)
-      return refused(
-        RequestKind.UNSPECIFIED,
-        "",
-        RejectReason.ACCOUNT_NOT_PERMITTED,
-        "a session trades its own account only",
-      );
-    switch (request.$case) {
-      case "submitOrder": {
-        const req = request.value;
-        const prepared = intake.prepareSubmit(who, req);
-        if (!prepared.ok) return refused(RequestKind.NEW_ORDER, req.clientOrderId, prepared.reason, prepared.text);
-        return written(
-          RequestKind.NEW_ORDER,
-          req.clientOrderId,
-          prepared.partition,
-          intake.appendTracked(who, req.clientOrderId, prepared.partition, prepared.body, prepared.hold),
-          true,
-        );
-      }
-      case "cancelOrder": {
-        const req = request.value;
-        const prepared = intake.prepareCancel(who, req);
-        if (!prepared.ok) return refused(RequestKind.CANCEL_ORDER, req.clientOrderId, prepared.reason, prepared.text);
-        return written(
-          RequestKind.CANCEL_ORDER,
-          req.clientOrderId,
-          prepared.partition,
-          intake.append(who, prepared.partition, prepared.body),
-          false,
-        );
-      }
-      case "replaceOrder": {
-        const req = request.value;
-        const prepared = intake.prepareReplace(who, req);
-        if (!prepared.ok) return refused(RequestKind.REPLACE_ORDER, req.clientOrderId, prepared.reason, prepared.text);
-        return written(
-          RequestKind.REPLACE_ORDER,
-          req.clientOrderId,
-          prepared.partition,
-          intake.appendTracked(who, req.clientOrderId, prepared.partition, prepared.body, prepared.hold),
-          false,
-        );
-      }
-      case "massCancel": {
-        const req = request.value;
-        const prepared = intake.prepareMassCancel(req);
-        if (!prepared.ok) return refused(RequestKind.MASS_CANCEL, req.clientOrderId, prepared.reason, prepared.text);
-        // One command per partition; the ack names the first (all are in the log when it is sent).
-        const seqs = prepared.partitions.map((partition) => intake.append(who, partition, prepared.body));
-        return written(
-          RequestKind.MASS_CANCEL,
-          req.clientOrderId,
-          prepared.partitions[0]!,
-          Promise.all(seqs).then((all) => all[0]!),
-          false,
-        );
-      }
     }
-  });
-  return Promise.all(acks);
+    case "cancelOrder": {
+      const req = request.value;
+      const prepared = intake.prepareCancel(who, req);
+      if (!prepared.ok) return refused(RequestKind.CANCEL_ORDER, req.clientOrderId, prepared.reason, prepared.text);
+      return written(
+        RequestKind.CANCEL_ORDER,
+        req.clientOrderId,
+        prepared.partition,
+        intake.append(who, prepared.partition, prepared.body),
+        false,
+      );
+    }
+    case "replaceOrder": {
+      const req = request.value;
+      const prepared = intake.prepareReplace(who, req);
+      if (!prepared.ok) return refused(RequestKind.REPLACE_ORDER, req.clientOrderId, prepared.reason, prepared.text);
+      return written(
+        RequestKind.REPLACE_ORDER,
+        req.clientOrderId,
+        prepared.partition,
+        intake.appendTracked(who, req.clientOrderId, prepared.partition, prepared.body, prepared.hold),
+        false,
+      );
+    }
+    case "massCancel": {
+      const req = request.value;
+      const prepared = intake.prepareMassCancel(req);
+      if (!prepared.ok) return refused(RequestKind.MASS_CANCEL, req.clientOrderId, prepared.reason, prepared.text);
+      // One command per partition; the ack names the first (all are in the log when it is sent).
+      const seqs = prepared.partitions.map((partition) => intake.append(who, partition, prepared.body));
+      return written(
+        RequestKind.MASS_CANCEL,
+        req.clientOrderId,
+        prepared.partitions[0]!,
+        Promise.all(seqs).then((all) => all[0]!),
+        false,
+      );
+    }
+  }
 }

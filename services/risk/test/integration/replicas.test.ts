@@ -254,6 +254,7 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
     const request = (gw: number, k: number) => ({
       // One instrument: the position limit is per instrument.
       request: { $case: "submitOrder" as const, value: buy("", `s${gw}-${k}`) },
+      traceparent: "",
     });
     sessions.forEach(({ call }, gw) => {
       call.write({

@@ -51,7 +51,7 @@ describe("pre-trade limits count orders in flight", () => {
       sequence: 2,
       message: {
         $case: "batch",
-        value: { requests: requests.map((request) => ({ request })) },
+        value: { requests: requests.map((request) => ({ request, traceparent: "" })) },
       },
     });
     const acks = await retry(

@@ -289,6 +289,7 @@ describe("OrderEntry: every RPC's documented errors and reject reasons", () => {
     const batch = (requests: OrderRequest[]) => ({ $case: "batch", value: { requests } }) as const;
     const submitRequest = (token: string, price = 90_000): OrderRequest => ({
       request: { $case: "submitOrder", value: order({ clientOrderId: id(token.slice(0, 4)), price }) },
+      traceparent: "",
     });
     const never = () => false;
 
@@ -326,9 +327,12 @@ describe("OrderEntry: every RPC's documented errors and reject reasons", () => {
           open(),
           batch([
             submitRequest("a"),
-            { request: undefined },
-            { request: { $case: "submitOrder", value: order({ account: "bob", clientOrderId: id("x") }) } },
-            { request: { $case: "submitOrder", value: order({ clientOrderId: id("x"), qty: 101 }) } },
+            { request: undefined, traceparent: "" },
+            {
+              request: { $case: "submitOrder", value: order({ account: "bob", clientOrderId: id("x") }) },
+              traceparent: "",
+            },
+            { request: { $case: "submitOrder", value: order({ clientOrderId: id("x"), qty: 101 }) }, traceparent: "" },
           ]),
         ],
         (r) => r.some((m) => m.message?.$case === "acks"),

@@ -145,6 +145,7 @@ describe("OrderEntry: what a caller may learn and send", () => {
                   clientOrderId: "",
                 },
               },
+              traceparent: "",
             },
           ],
         },
@@ -216,7 +217,9 @@ describe("OrderEntry: what a caller may learn and send", () => {
       sequence: 2,
       message: {
         $case: "batch",
-        value: { requests: [{ request: { $case: "submitOrder", value: order({ clientOrderId: id }) } }] },
+        value: {
+          requests: [{ request: { $case: "submitOrder", value: order({ clientOrderId: id }) }, traceparent: "" }],
+        },
       },
     });
     await retry(

@@ -376,6 +376,7 @@ describe("OrderEntry over gRPC against the real engine and a real nats-server", 
         $case: "submitOrder" as const,
         value: order({ clientOrderId, instrument: "TCS", side: Side.SELL, price, qty: 3 }),
       },
+      traceparent: "",
     });
     session.write({
       sequence: 2,
@@ -429,6 +430,7 @@ describe("OrderEntry over gRPC against the real engine and a real nats-server", 
         $case: "submitOrder" as const,
         value: order({ clientOrderId, instrument: "TCS", side: Side.SELL, price: 100_090, qty: 1 }),
       },
+      traceparent: "",
     });
     const batch = (sequence: number, requests: ReturnType<typeof sell>[]) =>
       session.write({ sequence, message: { $case: "batch", value: { requests } } });

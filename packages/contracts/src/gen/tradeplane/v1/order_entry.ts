@@ -609,6 +609,13 @@ export interface OrderRequest {
     | { $case: "replaceOrder"; value: ReplaceOrderRequest }
     | { $case: "massCancel"; value: MassCancelRequest }
     | undefined;
+  /**
+   * W3C traceparent of the client's span for this request; empty when it traces nothing. A
+   * Session's metadata is set once, when the stream opens, so each request carries its own
+   * trace context: the gateway's span for the request is its child, and the command written
+   * to the log carries that span on to the engine (as a unary call's `traceparent` metadata).
+   */
+  traceparent: string;
 }
 
 /** Client to gateway on a Session stream. */
@@ -3338,7 +3345,7 @@ export const StreamExecutionReportsResponse: MessageFns<StreamExecutionReportsRe
 };
 
 function createBaseOrderRequest(): OrderRequest {
-  return { request: undefined };
+  return { request: undefined, traceparent: "" };
 }
 
 export const OrderRequest: MessageFns<OrderRequest> = {
@@ -3356,6 +3363,9 @@ export const OrderRequest: MessageFns<OrderRequest> = {
       case "massCancel":
         MassCancelRequest.encode(message.request.value, writer.uint32(34).fork()).join();
         break;
+    }
+    if (message.traceparent !== "") {
+      writer.uint32(42).string(message.traceparent);
     }
     return writer;
   },
@@ -3405,6 +3415,14 @@ export const OrderRequest: MessageFns<OrderRequest> = {
             message.request = { $case: "massCancel", value: MassCancelRequest.decode(reader, reader.uint32()) };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.traceparent = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3436,6 +3454,7 @@ export const OrderRequest: MessageFns<OrderRequest> = {
         : isSet(object.mass_cancel)
         ? { $case: "massCancel", value: MassCancelRequest.fromJSON(object.mass_cancel) }
         : undefined,
+      traceparent: isSet(object.traceparent) ? globalThis.String(object.traceparent) : "",
     };
   },
 
@@ -3449,6 +3468,9 @@ export const OrderRequest: MessageFns<OrderRequest> = {
       obj.replaceOrder = ReplaceOrderRequest.toJSON(message.request.value);
     } else if (message.request?.$case === "massCancel") {
       obj.massCancel = MassCancelRequest.toJSON(message.request.value);
+    }
+    if (message.traceparent !== "") {
+      obj.traceparent = message.traceparent;
     }
     return obj;
   },
@@ -3484,6 +3506,7 @@ export const OrderRequest: MessageFns<OrderRequest> = {
         break;
       }
     }
+    message.traceparent = object.traceparent ?? "";
     return message;
   },
 };
