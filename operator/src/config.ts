@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
-import { ConfigError } from "@tradeplane/platform";
+import { ConfigError, type TracingSettings } from "@tradeplane/platform";
 
 /**
  * The operator's settings, from its command line (and POD_NAMESPACE, which the Downward API
@@ -37,6 +37,8 @@ export interface OperatorConfig {
   /** venue name -> host:port of its risk gateway, for an operator outside the cluster. */
   readonly riskAddresses: Readonly<Record<string, string>>;
   readonly strategyRuntimeImage: string;
+  /** The operator's own traces: a span per reconcile, exported over OTLP/HTTP when asked. */
+  readonly tracing: TracingSettings;
 }
 
 export const DEFAULT_OPS_PORT = 8080;
@@ -69,7 +71,12 @@ export const USAGE = `usage: npm run -s operator -- [options]
   --image-tag T           tag of the venue images (default ${DEFAULT_IMAGE_TAG})
   --log-level L           error, warn, info or debug (default info)
   --risk-address V=H:P    reach venue V's risk gateway at H:P (default <V>-risk.<namespace>.svc:50061)
-  --identity ID           leader election identity (default <hostname>-<pid>)`;
+  --identity ID           leader election identity (default <hostname>-<pid>)
+  --tracing none|otlp     export a span per reconcile over OTLP/HTTP (default none)
+  --otlp-endpoint URL     OTLP/HTTP traces URL (default http://localhost:4318/v1/traces)
+  --trace-sample-ratio R  share of reconciles traced, 0..1 (default 1)
+  --trace-resource-attribute K=V
+                          a resource attribute of the operator's spans (repeat)`;
 
 const positiveInt = (name: string, text: string, min: number, max: number): number => {
   const n = Number(text);
@@ -104,6 +111,10 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
         "image-tag": { type: "string", default: DEFAULT_IMAGE_TAG },
         "log-level": { type: "string", default: "info" },
         "risk-address": { type: "string", multiple: true },
+        tracing: { type: "string", default: "none" },
+        "otlp-endpoint": { type: "string" },
+        "trace-sample-ratio": { type: "string" },
+        "trace-resource-attribute": { type: "string", multiple: true },
       },
       strict: true,
       allowPositionals: false,
@@ -151,6 +162,7 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
       }),
     ),
     strategyRuntimeImage: `${repo}/strategy-runtime:${tag}`,
+    tracing: tracingOf(values),
   };
   return Object.freeze(config);
 }
@@ -162,5 +174,52 @@ function natsTlsOf(caFile?: string, certFile?: string, keyFile?: string): Operat
   return {
     ...(caFile !== undefined ? { caFile } : {}),
     ...(certFile !== undefined ? { certFile, keyFile: keyFile! } : {}),
+  };
+}
+
+/** Most resource attributes the operator's spans take, and their lengths. */
+const MAX_RESOURCE_ATTRIBUTES = 32;
+const MAX_ATTRIBUTE_CHARS = 256;
+
+function tracingOf(values: {
+  tracing: string;
+  "otlp-endpoint"?: string;
+  "trace-sample-ratio"?: string;
+  "trace-resource-attribute"?: string[];
+}): TracingSettings {
+  const exporter = values.tracing;
+  if (exporter !== "none" && exporter !== "otlp") throw new ConfigError("--tracing must be none or otlp");
+  const endpoint = values["otlp-endpoint"];
+  if (endpoint !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || !/^https?:$/.test(url.protocol) || endpoint.length > 2048)
+      throw new ConfigError("--otlp-endpoint must be an http(s) URL of at most 2048 characters");
+  }
+  const ratioText = values["trace-sample-ratio"];
+  const ratio = ratioText === undefined ? undefined : Number(ratioText);
+  if (ratio !== undefined && (!/^(0|1|0?\.[0-9]+|1\.0+)$/.test(ratioText!) || ratio < 0 || ratio > 1))
+    throw new ConfigError("--trace-sample-ratio must be a number in 0..1");
+  const pairs = values["trace-resource-attribute"] ?? [];
+  if (pairs.length > MAX_RESOURCE_ATTRIBUTES)
+    throw new ConfigError(`--trace-resource-attribute: at most ${MAX_RESOURCE_ATTRIBUTES}`);
+  const attributes: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0 || pair.length > MAX_ATTRIBUTE_CHARS)
+      throw new ConfigError(
+        `--trace-resource-attribute must be KEY=VALUE of at most ${MAX_ATTRIBUTE_CHARS} characters`,
+      );
+    attributes[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return {
+    exporter,
+    ...(endpoint !== undefined ? { otlpEndpoint: endpoint } : {}),
+    ...(ratio !== undefined ? { sampleRatio: ratio } : {}),
+    ...(pairs.length > 0 ? { resourceAttributes: attributes } : {}),
   };
 }

@@ -4,6 +4,7 @@ import {
   createMetricsRegistry,
   describeError,
   Health,
+  initTelemetry,
   Shutdown,
   startOpsServer,
 } from "@tradeplane/platform";
@@ -44,6 +45,9 @@ export async function startOperator(config: OperatorConfig): Promise<{ shutdown:
   const health = new Health();
   health.register("kubernetes");
   const shutdown = new Shutdown(logger);
+  // Added first, so it runs last: the spans of the last reconciles are flushed.
+  const telemetry = initTelemetry("operator", config.tracing);
+  shutdown.add("telemetry", () => telemetry.shutdown());
 
   // 3. Kubernetes
   const client = KubeClient.fromDefault(
@@ -64,6 +68,7 @@ export async function startOperator(config: OperatorConfig): Promise<{ shutdown:
     metrics,
     workers: config.workers,
     resyncMs: config.resyncSeconds * 1000,
+    tracer: telemetry.tracer,
   });
   const applier = new Applier(client);
   const events = new EventRecorder(client, logger);

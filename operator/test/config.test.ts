@@ -37,7 +37,38 @@ describe("parseOperatorArgs", () => {
     });
   });
 
+  it("traces nothing by default, and exports over OTLP when asked", () => {
+    expect(parseOperatorArgs([], {}).tracing).toEqual({ exporter: "none" });
+    expect(
+      parseOperatorArgs(
+        [
+          "--tracing",
+          "otlp",
+          "--otlp-endpoint",
+          "http://collector:4318/v1/traces",
+          "--trace-sample-ratio",
+          "0.25",
+          "--trace-resource-attribute",
+          "deployment.environment=prod",
+          "--trace-resource-attribute",
+          "k8s.cluster.name=eks-1",
+        ],
+        {},
+      ).tracing,
+    ).toEqual({
+      exporter: "otlp",
+      otlpEndpoint: "http://collector:4318/v1/traces",
+      sampleRatio: 0.25,
+      resourceAttributes: { "deployment.environment": "prod", "k8s.cluster.name": "eks-1" },
+    });
+  });
+
   it.each([
+    ["an unknown exporter", ["--tracing", "jaeger"], /--tracing must be none or otlp/],
+    ["an endpoint that is no http URL", ["--otlp-endpoint", "collector:4318"], /--otlp-endpoint must be an http/],
+    ["a sample ratio above 1", ["--trace-sample-ratio", "1.5"], /--trace-sample-ratio must be a number in 0..1/],
+    ["a sample ratio that is no number", ["--trace-sample-ratio", "half"], /--trace-sample-ratio must be/],
+    ["a resource attribute without a value", ["--trace-resource-attribute", "env"], /KEY=VALUE/],
     ["a client certificate without its key", ["--nats-tls-cert-file", "/n/tls.crt"], /go together/],
     ["a gateway address without a port", ["--risk-address", "demo=host"], /VENUE=HOST:PORT/],
     ["an unknown flag", ["--frobnicate"], /Unknown option '--frobnicate'/],

@@ -105,6 +105,8 @@ describe("the values", () => {
     ["a digest that is not sha256", "operator.image.digest=latest", "/operator/image/digest"],
     ["a negative test price", "tests.order.price=-1", "/tests/order/price"],
     ["a sequence status interval of zero", "operator.sequenceStatusSeconds=0", "/operator/sequenceStatusSeconds"],
+    ["an unknown trace exporter", "operator.tracing.exporter=jaeger", "/operator/tracing/exporter"],
+    ["a trace sample ratio above 1", "operator.tracing.sampleRatio=1.5", "/operator/tracing/sampleRatio"],
     [
       "a scrape interval without a unit",
       "monitoring.serviceMonitor.interval=30",
@@ -117,6 +119,28 @@ describe("the values", () => {
   it("passes operator.sequenceStatusSeconds to the operator", async () => {
     const c = operatorContainer(await render({ set: ["operator.sequenceStatusSeconds=120"] }));
     expect(c.args).toContain("--sequence-status-seconds=120");
+  });
+
+  it("passes the operator's tracing settings only when it exports traces", async () => {
+    expect(operatorContainer(await render()).args?.some((a) => a.startsWith("--trac"))).toBe(false);
+    const c = operatorContainer(
+      await render({
+        set: [
+          "operator.tracing.exporter=otlp",
+          "operator.tracing.otlpEndpoint=http://tempo.monitoring:4318/v1/traces",
+          "operator.tracing.sampleRatio=0.1",
+          "operator.tracing.resourceAttributes.deployment\\.environment=prod",
+        ],
+      }),
+    );
+    expect(c.args).toEqual(
+      expect.arrayContaining([
+        "--tracing=otlp",
+        "--otlp-endpoint=http://tempo.monitoring:4318/v1/traces",
+        "--trace-sample-ratio=0.1",
+        "--trace-resource-attribute=deployment.environment=prod",
+      ]),
+    );
   });
 
   it("refuses two operator replicas without leader election", async () => {

@@ -1,3 +1,4 @@
+import { SpanKind, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "@tradeplane/platform";
 import { Informer, type InformerEventType } from "../kube/informer.ts";
@@ -30,6 +31,8 @@ export interface ManagerOptions {
   readonly workers: number;
   readonly resyncMs: number;
   readonly watchdogMs?: number;
+  /** A span per reconcile (`reconcile <Kind>`); none without. */
+  readonly tracer?: Tracer;
 }
 
 const MANAGED = "app.kubernetes.io/managed-by=tradeplane-operator";
@@ -135,17 +138,49 @@ export class ControllerManager {
   private async run(reconciler: Reconciler, key: string): Promise<"done" | "retry" | { after: number }> {
     const [namespace, name] = key.includes("/") ? key.split("/", 2) : [undefined, key];
     const reconcileId = randomUUID();
+    const { tracer } = this.options;
+    if (tracer === undefined) return this.reconcileOnce(reconciler, namespace, name!, reconcileId);
+    return tracer.startActiveSpan(
+      `reconcile ${reconciler.kind}`,
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: {
+          "tradeplane.kind": reconciler.kind,
+          "k8s.namespace.name": namespace ?? "",
+          "tradeplane.object": name!,
+          "tradeplane.reconcile_id": reconcileId,
+        },
+      },
+      async (span) => {
+        try {
+          const outcome = await this.reconcileOnce(reconciler, namespace, name!, reconcileId);
+          span.setAttribute("tradeplane.outcome", outcome === "done" || outcome === "retry" ? outcome : "requeue");
+          return outcome;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  private async reconcileOnce(
+    reconciler: Reconciler,
+    namespace: string | undefined,
+    name: string,
+    reconcileId: string,
+  ): Promise<"done" | "retry" | { after: number }> {
     const logger = this.options.logger.child({ reconcileId, kind: reconciler.kind, namespace, name });
     const { metrics } = this.options;
     const end = metrics.reconcileSeconds.startTimer({ kind: reconciler.kind });
     try {
-      const outcome = await reconciler.reconcile(namespace ?? "", name!, logger);
+      const outcome = await reconciler.reconcile(namespace ?? "", name, logger);
       metrics.reconciles.inc({ kind: reconciler.kind, result: outcome === "done" ? "success" : "requeue" });
       logger.debug({ outcome }, "reconciled");
       return outcome;
     } catch (err) {
       metrics.reconciles.inc({ kind: reconciler.kind, result: "error" });
       logger.warn({ err: (err as Error).message }, "reconcile failed");
+      trace.getActiveSpan()?.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message.slice(0, 256) });
       return "retry";
     } finally {
       end();

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KubeCluster, KubeletPlayer, NatsServer, OperatorProcess, retry } from "@tradeplane/testkit";
+import { KubeCluster, KubeletPlayer, NatsServer, OperatorProcess, retry, StandInCollector } from "@tradeplane/testkit";
 
 /**
  * The journal proof point: the real operator (a process, as the user bound to
@@ -20,6 +20,8 @@ let kube: KubeCluster;
 let nats: NatsServer;
 let kubelet: KubeletPlayer;
 let operator: OperatorProcess;
+/** The operator's own traces go here (one span per reconcile). */
+let collector: StandInCollector;
 
 interface Condition {
   type: string;
@@ -99,7 +101,14 @@ beforeAll(async () => {
   );
   kubelet = new KubeletPlayer(kube, NS);
   kubelet.start();
+  collector = await new StandInCollector().start();
   operator = new OperatorProcess([
+    "--tracing",
+    "otlp",
+    "--otlp-endpoint",
+    collector.endpoint,
+    "--trace-resource-attribute",
+    "k8s.cluster.name=journal-test",
     "--kubeconfig",
     await kube.kubeconfigFor(OPERATOR_USER),
     "--nats-url",
@@ -117,6 +126,7 @@ afterAll(async () => {
   await operator?.stop("SIGKILL");
   await nats?.stop();
   await kube?.dispose();
+  await collector?.close();
 });
 
 describe("the operator deploying a venue's journal", () => {
@@ -165,4 +175,15 @@ describe("the operator deploying a venue's journal", () => {
     expect((await child("ConfigMap")).body.data!["config.yaml"]).toContain("pgliteDir: /var/lib/tradeplane/journal");
     expect((await child("DatabasePolicy")).status).toBe(404);
   }, 180_000);
+
+  it("traces its reconciles to an OTLP collector, one span per reconcile", async () => {
+    const spans = await retry(async () => {
+      const found = collector.spans.filter((x) => x.name === "reconcile TradingVenue");
+      expect(found.length).toBeGreaterThan(0);
+      return found;
+    }, 60_000);
+    expect(spans.every((x) => x.service === "operator")).toBe(true);
+    // Each reconcile is a trace of its own: nothing on the operator's side starts one for it.
+    expect(spans.every((x) => x.parentSpanId === "")).toBe(true);
+  });
 });
