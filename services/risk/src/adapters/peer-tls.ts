@@ -1,7 +1,5 @@
-import { createPrivateKey, X509Certificate } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { credentials, ServerCredentials, type ChannelCredentials, type ChannelOptions } from "@grpc/grpc-js";
-import { ConfigError, nestedEnvName } from "@tradeplane/platform";
+import { loadTlsFiles } from "@tradeplane/platform";
 import type { PeerTlsSettings } from "../config.ts";
 
 /**
@@ -22,54 +20,16 @@ export interface PeerTls {
   readonly channelOptions: ChannelOptions;
 }
 
-/** `certFile` -> `TP_PEER_TLS_CERT_FILE (peerTls.certFile)`, as config errors name settings. */
-function setting(member: keyof PeerTlsSettings): string {
-  return `${nestedEnvName("peerTls", member)} (peerTls.${member})`;
-}
-
-async function readPem(member: "certFile" | "keyFile" | "caFile", path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(`${setting(member)}: cannot read ${path}: ${code ?? (err as Error).message}`);
-  }
-}
-
-function certificate(member: "certFile" | "caFile", path: string, pem: Buffer): X509Certificate {
-  try {
-    return new X509Certificate(pem);
-  } catch (err) {
-    throw new ConfigError(`${setting(member)}: ${path} holds no PEM certificate: ${(err as Error).message}`);
-  }
-}
-
 /**
- * Reads and checks the files once, at start: a wrong path, a key that is not the
- * certificate's or an expired certificate is a ConfigError naming the setting, not a
+ * Reads and checks the files once, at start (loadTlsFiles): a wrong path, a key that is not
+ * the certificate's or an expired certificate is a ConfigError naming the setting, not a
  * handshake that fails later on every forwarded request.
  */
 export async function loadPeerTls(tls: PeerTlsSettings, now: Date = new Date()): Promise<PeerTls> {
-  const [certPem, keyPem, caPem] = await Promise.all([
-    readPem("certFile", tls.certFile),
-    readPem("keyFile", tls.keyFile),
-    readPem("caFile", tls.caFile),
-  ]);
-  const cert = certificate("certFile", tls.certFile, certPem);
-  certificate("caFile", tls.caFile, caPem);
-  let matches: boolean;
-  try {
-    matches = cert.checkPrivateKey(createPrivateKey(keyPem));
-  } catch (err) {
-    throw new ConfigError(`${setting("keyFile")}: ${tls.keyFile} holds no PEM private key: ${(err as Error).message}`);
-  }
-  if (!matches)
-    throw new ConfigError(`${setting("keyFile")}: ${tls.keyFile} is not the key of the certificate in ${tls.certFile}`);
-  if (new Date(cert.validTo) < now)
-    throw new ConfigError(`${setting("certFile")}: the certificate in ${tls.certFile} expired on ${cert.validTo}`);
+  const { certPem, keyPem, caPem } = await loadTlsFiles("peerTls", tls, now);
   return {
-    server: ServerCredentials.createSsl(caPem, [{ cert_chain: certPem, private_key: keyPem }], true),
-    client: credentials.createSsl(caPem, keyPem, certPem),
+    server: ServerCredentials.createSsl(caPem!, [{ cert_chain: certPem, private_key: keyPem }], true),
+    client: credentials.createSsl(caPem!, keyPem, certPem),
     channelOptions:
       tls.serverName === undefined
         ? {}
