@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "./binaries.ts";
-import { freePort } from "./free-port.ts";
+import { localPortBase, venueCount } from "./local-venue.ts";
 
 const PORT_ATTEMPTS = 5;
 
@@ -51,8 +51,10 @@ export class DemoVenue {
   }
 
   private static async startIn(dir: string, manifests: readonly string[]): Promise<DemoVenue> {
-    const p = await freePort();
-    const base = p > 60_000 ? p - 20_000 : p;
+    // Below the kernel's ephemeral range: a base from freePort() sat among the ports the
+    // venue's own processes take for their outgoing connections, and a second venue's engine
+    // (at base + 100) once found its port taken by one of them while it started.
+    const base = await localPortBase(venueCount(manifests));
     const bin = join(REPO_ROOT, "packages", "cli", "bin", "tradeplane.mjs");
     const child = spawn(
       process.execPath,

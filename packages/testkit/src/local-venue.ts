@@ -33,15 +33,22 @@ const LOCAL_PORT_SPAN = 40;
  * out ports for other tests' outgoing connections while a venue starts. */
 const BASE_RANGE = [20_000, 32_000] as const;
 
-/** A base whose LOCAL_PORT_SPAN ports are all free now (each checked by binding it). */
-export async function localPortBase(): Promise<number> {
+/** Ports between two venues' bases when local mode runs several (the second at base + 100). */
+export const VENUE_PORT_STRIDE = 100;
+
+/**
+ * A base whose ports are all free now (each checked by binding it): LOCAL_PORT_SPAN of them
+ * for one venue, and a stride more for each further venue.
+ */
+export async function localPortBase(venues = 1): Promise<number> {
+  const span = LOCAL_PORT_SPAN + VENUE_PORT_STRIDE * (venues - 1);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = BASE_RANGE[0] + Math.floor(Math.random() * (BASE_RANGE[1] - BASE_RANGE[0] - LOCAL_PORT_SPAN));
+    const base = BASE_RANGE[0] + Math.floor(Math.random() * (BASE_RANGE[1] - BASE_RANGE[0] - span));
     let free = true;
-    for (let port = base; port < base + LOCAL_PORT_SPAN && free; port++) free = await canBind(port);
+    for (let port = base; port < base + span && free; port++) free = await canBind(port);
     if (free) return base;
   }
-  throw new Error(`no ${LOCAL_PORT_SPAN} free ports in a row between ${BASE_RANGE[0]} and ${BASE_RANGE[1]}`);
+  throw new Error(`no ${span} free ports in a row between ${BASE_RANGE[0]} and ${BASE_RANGE[1]}`);
 }
 
 function canBind(port: number): Promise<boolean> {
@@ -86,7 +93,8 @@ export class LocalVenueRun {
 
   /** Starts `up` and resolves once it says the venue is up; its output is kept for failures. */
   async up(options: UpOptions = {}): Promise<{ child: ChildProcess; output: () => string }> {
-    const portBase = options.portBase ?? (await localPortBase());
+    const manifests = options.manifests ?? [EXAMPLE_VENUE];
+    const portBase = options.portBase ?? (await localPortBase(venueCount(manifests)));
     const child = spawn(
       process.execPath,
       [
@@ -95,7 +103,7 @@ export class LocalVenueRun {
         this.dir,
         "up",
         "--headless",
-        ...(options.manifests ?? [EXAMPLE_VENUE]).flatMap((m) => ["-f", m]),
+        ...manifests.flatMap((m) => ["-f", m]),
         "--port-base",
         String(portBase),
       ],
@@ -154,4 +162,12 @@ export class LocalVenueRun {
     for (const pid of this.servicePids()) process.kill(pid, "SIGKILL");
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** How many TradingVenues the manifests hold (local mode runs each on its own block of ports). */
+export function venueCount(manifests: readonly string[]): number {
+  let venues = 0;
+  for (const file of manifests)
+    venues += (readFileSync(file, "utf8").match(/^kind:\s*TradingVenue\s*$/gm) ?? []).length;
+  return Math.max(1, venues);
 }
