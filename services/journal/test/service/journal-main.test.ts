@@ -73,20 +73,22 @@ it("serves the hand-worked day's obligations over gRPC once it has projected the
   const metadata = new Metadata();
   metadata.set("authorization", `Bearer ${TOKEN}`);
   try {
-    const res = await retry(async () => {
-      const r = await unary<GetClearingObligationsResponse>((cb) =>
-        client.getClearingObligations({ tradingDay: "2026-12-03", account: "" }, metadata, cb),
-      );
-      if (r.funds.length < 3) throw new Error("not projected yet");
-      return r;
+    // Every account shows up after its first trade is projected, well before the last one is:
+    // wait until the journal holds everything the stream holds.
+    const ops = `http://127.0.0.1:${journal.opsPort}`;
+    await retry(async () => {
+      const lag = /^tp_journal_lag_messages\{[^}]*\} (\d+)$/m.exec(await (await fetch(`${ops}/metrics`)).text());
+      if (lag?.[1] !== "0") throw new Error(`not projected yet: ${lag?.[1] ?? "no lag gauge"} messages behind`);
     });
+    const res = await unary<GetClearingObligationsResponse>((cb) =>
+      client.getClearingObligations({ tradingDay: "2026-12-03", account: "" }, metadata, cb),
+    );
     expect(res.settlementDate).toBe("2026-12-04");
     expect(res.funds).toEqual([
       { account: "A", netFunds: 194_147_000 },
       { account: "B", netFunds: 196_375_000 },
       { account: "C", netFunds: -390_522_000 },
     ]);
-    const ops = `http://127.0.0.1:${journal.opsPort}`;
     expect((await fetch(`${ops}/readyz`)).status).toBe(200);
     const metrics = await (await fetch(`${ops}/metrics`)).text();
     expect(metrics).toMatch(/^tp_journal_lag_messages\{[^}]*\} 0$/m);
