@@ -1,4 +1,4 @@
-import type { JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager, StreamState } from "@nats-io/jetstream";
 
 /**
  * Stream sequence of the last message the stream still stores, 0 when it stores none.
@@ -10,7 +10,14 @@ import type { JetStreamManager } from "@nats-io/jetstream";
  * answers "not found" for it once a deleted message was a subject's last.
  */
 export async function lastStoredSeq(jsm: JetStreamManager, stream: string): Promise<number> {
-  const { state } = await jsm.streams.info(stream, { deleted_details: true });
+  return lastStoredIn((await jsm.streams.info(stream, { deleted_details: true })).state);
+}
+
+/**
+ * The same, from a stream state already read with `deleted_details` (for a reader that needs
+ * the rest of the state too and should not ask twice).
+ */
+export function lastStoredIn(state: StreamState): number {
   if (state.messages === 0) return 0;
   const deleted = new Set(state.deleted ?? []);
   let seq = state.last_seq;

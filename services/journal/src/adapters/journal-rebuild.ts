@@ -12,7 +12,14 @@ import {
   snapshotsBucket,
   type EngineEvent,
 } from "@tradeplane/contracts";
-import { decodeEventMessage, ensureLogFormat, lastStoredSeq, StreamFollower, type Logger } from "@tradeplane/platform";
+import {
+  decodeEventMessage,
+  ensureLogFormat,
+  lastStoredIn,
+  lastStoredSeq,
+  StreamFollower,
+  type Logger,
+} from "@tradeplane/platform";
 import type { EngineConfig } from "@tradeplane/matching-core/config";
 import { eventRuns } from "@tradeplane/matching-core/event-runs";
 import { decodeEntry } from "@tradeplane/matching-core/log-entry";
@@ -163,10 +170,10 @@ async function readTo(
 async function indexEventStream(deps: RebuildDeps, jsm: JetStreamManager): Promise<PublishedIndex> {
   const index = new PublishedIndex();
   const stream = eventStreamName(deps.venue);
-  const state = (await jsm.streams.info(stream)).state;
+  const state = (await jsm.streams.info(stream, { deleted_details: true })).state;
   // A stream whose messages all aged out, or whose last one was deleted, still has its last
   // sequence, and nothing to deliver there.
-  const end = await lastStoredSeq(jsm, stream);
+  const end = lastStoredIn(state);
   await readTo(
     deps,
     stream,

@@ -1,4 +1,4 @@
-import { lastStoredSeq } from "@tradeplane/platform";
+import { lastStoredIn } from "@tradeplane/platform";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { eventStreamName } from "@tradeplane/contracts";
@@ -37,8 +37,8 @@ export function lagSecondsGauge(
     async collect() {
       const stream = eventStreamName(venue);
       try {
-        const info = await jsm.streams.info(stream);
-        if ((await lastStoredSeq(jsm, stream)) <= position()) {
+        const info = await jsm.streams.info(stream, { deleted_details: true });
+        if (lastStoredIn(info.state) <= position()) {
           this.set(0);
           return;
         }
