@@ -127,8 +127,13 @@ export class TradingVenueController {
     }
     await this.ensureFinalizer(live);
 
-    const streams = await this.reconcileStreams(live, venue, logger);
     const model = venueModel(venue, this.deps.defaults);
+    // The partitions' applied sequences are read before the command log's last sequence, so
+    // the status never shows a partition ahead of the log (an event follows its command).
+    const applied = await this.deps.streams
+      .appliedSequences(model.name, model.partitions)
+      .catch(() => new Map<number, number>());
+    const streams = await this.reconcileStreams(live, venue, logger);
     const fixTokens = await this.fixSessionTokens(live, model);
     const { objects, invalid } = venueChildren(model, this.adminTokens(model), fixTokens, this.riskPeerToken(model));
     if (invalid.length > 0) {
@@ -143,9 +148,6 @@ export class TradingVenueController {
     }
     await this.applyChildren(live, model, objects, logger);
     const primaries = await this.deps.streams.primaries(model.name).catch(() => new Map<number, PartitionPrimary>());
-    const applied = await this.deps.streams
-      .appliedSequences(model.name, model.partitions)
-      .catch(() => new Map<number, number>());
     const roll = await this.rollEngines(live, model, primaries, logger);
     const sequencesHeldMs = await this.writeVenueStatus(live, model, streams.problem, roll, primaries, fixTokens, {
       lastCommandSequence: streams.lastCommandSequence,
