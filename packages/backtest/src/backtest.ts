@@ -20,6 +20,19 @@ export interface BacktestOptions {
    * `feePerLot`.
    */
   readonly feeBps?: number;
+  /** Starts the strategy only when `start()` is called (a command log: where it started live). */
+  readonly deferStart?: boolean;
+  /** Called with every fill of the strategy, in order (what `fillsDigest` sums up). */
+  readonly onFill?: (fill: Fill) => void;
+}
+
+/** One fill of the strategy: flow time, instrument, side, price, qty (the fields of `fillsDigest`). */
+export interface Fill {
+  readonly timeMs: number;
+  readonly instrument: string;
+  readonly side: number;
+  readonly price: number;
+  readonly qty: number;
 }
 
 /** The fee of one fill of `notional` minor units at `bps` basis points, rounded up to the minor unit (integers only). */
@@ -103,7 +116,12 @@ export class Backtest {
     });
     this.venue.attach(this.account, this.driver, options.limits);
     this.nextSampleMs = options.startMs;
-    this.driver.start();
+    if (options.deferStart !== true) this.driver.start();
+  }
+
+  /** Starts the strategy (with `deferStart`; once). */
+  start(): void {
+    if (!this.driver.isRunning) this.driver.start();
   }
 
   private onFill(report: { lastPrice: number; lastQty: number; order?: { instrument: string; side: number } }): void {
@@ -113,6 +131,13 @@ export class Backtest {
     if (bps !== 0)
       this.fees += feeOf(report.lastPrice * report.lastQty * this.venue.notionalPerTickLot(o.instrument), bps);
     this.digest.update(`${this.venue.nowMs},${o.instrument},${o.side},${report.lastPrice},${report.lastQty}\n`);
+    this.options.onFill?.({
+      timeMs: this.venue.nowMs,
+      instrument: o.instrument,
+      side: o.side,
+      price: report.lastPrice,
+      qty: report.lastQty,
+    });
     const inventory = this.inventory();
     this.inventoryMin = Math.min(this.inventoryMin, inventory);
     this.inventoryMax = Math.max(this.inventoryMax, inventory);
@@ -142,6 +167,12 @@ export class Backtest {
     const seq = this.venue.apply(account, body, timeMs);
     if (this.venue.nowMs >= this.nextSampleMs) this.mark();
     return seq;
+  };
+
+  /** Applies one command of a venue's command log at its sequence (see `SimulatedVenue.applyLogged`), then samples when due. */
+  readonly applyLogged = (seq: number, command: Command | undefined, decodeError?: string): void => {
+    this.venue.applyLogged(seq, command, decodeError);
+    if (this.venue.nowMs >= this.nextSampleMs) this.mark();
   };
 
   /** Updates drawdown and, when due, the series (call after each command; cheap when nothing is due). */

@@ -5,7 +5,14 @@ export {
   type EventListener,
   type SimInstrument,
 } from "./simulated-venue.ts";
-export { Backtest, feeOf, type BacktestOptions, type BacktestReport, type SeriesPoint } from "./backtest.ts";
+export { Backtest, feeOf, type BacktestOptions, type BacktestReport, type Fill, type SeriesPoint } from "./backtest.ts";
+export {
+  CommandLogFlow,
+  firstStrategyCommand,
+  isStrategyCommand,
+  type CommandLogFlowOptions,
+  type LogEntry,
+} from "./command-log-flow.ts";
 export {
   WORKLOAD_ACCOUNTS,
   WORKLOAD_INSTRUMENT,

@@ -69,6 +69,14 @@ export class SimulatedVenue implements MarketView {
   private readonly listeners: EventListener[] = [];
   private readonly queue: { account: string; request: OrderRequest }[] = [];
   private entry = 0;
+  /**
+   * While a command log is applied (`ownSequencesUpTo`): the highest sequence the venue's own
+   * commands (its strategies' requests) may take before the log's next command. They take
+   * the sequences after the last one applied (`lastSeq`), so they never collide with a logged
+   * one; while none is free they wait, in order. Infinity: own commands are numbered by entry.
+   */
+  private ownUpTo = Infinity;
+  private lastSeq = 0;
   private timeMs: number;
   private draining = false;
 
@@ -112,12 +120,25 @@ export class SimulatedVenue implements MarketView {
       if (ms > this.timeMs) this.timeMs = ms;
     }
     this.entry = Math.max(this.entry, Math.floor(seq / 1_000));
+    this.lastSeq = seq;
     this.partition.apply(seq, command, decodeError);
     this.afterApply(command !== undefined && this.watched.has(command.account));
     if (this.drivers.size > 0) {
       for (const d of this.driverList) d.advance(this.timeMs);
       this.drain();
     }
+  }
+
+  /**
+   * Lets the venue's own commands take the free sequences of a command log after the last
+   * one applied, up to `upTo` (the next logged command's sequence - 1), and applies the
+   * requests waiting for one. Infinity ends this: own commands are numbered by entry again,
+   * after everything applied.
+   */
+  ownSequencesUpTo(upTo: number): void {
+    this.ownUpTo = upTo;
+    if (upTo === Infinity) this.entry = Math.max(this.entry, Math.floor(this.lastSeq / 1_000));
+    this.drain();
   }
 
   onEvent(listener: EventListener): void {
@@ -161,6 +182,10 @@ export class SimulatedVenue implements MarketView {
     let answered = 0;
     try {
       for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+        if (this.ownUpTo !== Infinity && this.ownUpTo - this.lastSeq < this.commandsOf(next.request)) {
+          this.queue.unshift(next);
+          break;
+        }
         // A strategy that answers its own reports with new requests forever would hang the run.
         if (++answered > MAX_REQUESTS_PER_EVENT)
           throw new RunawayStrategyError(`more than ${MAX_REQUESTS_PER_EVENT} requests in answer to one event`);
@@ -169,6 +194,12 @@ export class SimulatedVenue implements MarketView {
     } finally {
       this.draining = false;
     }
+  }
+
+  /** Commands a request becomes (a mass cancel of every instrument: one per instrument); an upper bound. */
+  private commandsOf(request: OrderRequest): number {
+    const r = request.request;
+    return r?.$case === "massCancel" && r.value.instrument === "" ? this.instruments_.length : 1;
   }
 
   private applyRequest(account: string, request: OrderRequest): void {
@@ -328,7 +359,7 @@ export class SimulatedVenue implements MarketView {
   }
 
   private applyCommand(account: string, body: Command["body"]): number {
-    const seq = ++this.entry * 1_000;
+    const seq = this.ownUpTo === Infinity ? ++this.entry * 1_000 : ++this.lastSeq;
     const ms = this.timeMs;
     const command: Command = {
       timestamp: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * NS_PER_MS },

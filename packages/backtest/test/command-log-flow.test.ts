@@ -1,0 +1,199 @@
+import { describe, expect, it } from "vitest";
+import {
+  CancelReason,
+  OrderType,
+  RejectReason,
+  Side,
+  TimeInForce,
+  type Command,
+  type EngineEvent,
+} from "@tradeplane/contracts";
+import { Backtest, type Fill } from "../src/backtest.ts";
+import { CommandLogFlow, firstStrategyCommand, isStrategyCommand, type LogEntry } from "../src/command-log-flow.ts";
+import type { SimInstrument } from "../src/simulated-venue.ts";
+import { strategy as fillAnswerer } from "./strategies/fill-answerer.ts";
+
+const X: SimInstrument = {
+  symbol: "X",
+  tickSize: 1,
+  lotSize: 1,
+  minQty: 1,
+  maxQty: 1_000_000,
+  maxOrderValue: 0,
+  referencePrice: 100,
+  bandPercent: 0,
+  initialState: "CONTINUOUS",
+  cancelOnHalt: false,
+  notionalPerTickLot: 1,
+};
+const ME = new Set(["s"]);
+
+function command(account: string, body: Command["body"], ms = 1_000): Command {
+  return {
+    timestamp: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 },
+    account,
+    source: "test",
+    traceparent: "",
+    ownerEpoch: 0,
+    body,
+  };
+}
+
+function order(account: string, side: Side, price: number, qty: number, ms?: number): Command {
+  return command(
+    account,
+    {
+      $case: "newOrder",
+      value: {
+        clientOrderId: `${account}${price}${qty}`,
+        instrument: "X",
+        side,
+        orderType: OrderType.LIMIT,
+        timeInForce: TimeInForce.GTC,
+        price,
+        stopPrice: 0,
+        qty,
+        postOnly: false,
+        stpMode: 0,
+        displayQty: 0,
+        stpGroup: 0,
+      },
+    },
+    ms,
+  );
+}
+
+function massCancel(account: string, reason: CancelReason, allAccounts = false): Command {
+  return command(account, {
+    $case: "massCancel",
+    value: { instrument: "", side: 0, allAccounts, reason, clientOrderId: "" },
+  });
+}
+
+/** Runs the fill answerer (bid 99, ask 101, 5 lots, step 1) over `log` as account `s`. */
+function run(log: LogEntry[], toSeq?: number) {
+  const fills: Fill[] = [];
+  const bt = new Backtest({
+    instruments: [X],
+    strategy: fillAnswerer({ bid: 99, ask: 101, qty: 5, step: 1 }, ["X"]),
+    account: "s",
+    startMs: 0,
+    deferStart: true,
+    onFill: (f) => fills.push(f),
+  });
+  const events: EngineEvent[] = [];
+  bt.venue.onEvent((e) => events.push(e));
+  const startSeq = log.map((e) => firstStrategyCommand(e, ME)).find((s) => s !== undefined) ?? 0;
+  const flow = new CommandLogFlow(bt, { accounts: ME, startSeq, ...(toSeq !== undefined ? { toSeq } : {}) });
+  for (const entry of log) if (!flow.finished) flow.entry(entry);
+  flow.end();
+  const accepted = events.flatMap((e) =>
+    e.body?.$case === "accepted"
+      ? [{ seq: e.commandSeq, account: e.body.value.account, id: e.body.value.orderId }]
+      : [],
+  );
+  const rejected = events.flatMap((e) => (e.body?.$case === "rejected" ? [e.body.value.reason] : []));
+  return { flow, fills, accepted, rejected, report: bt.report() };
+}
+
+/** A live run's log: the strategy's own orders (quotes, then answers) between the others'. */
+const LIVE: LogEntry[] = [
+  { seq: 1, commands: [order("s", Side.BUY, 99, 5)] },
+  { seq: 2, commands: [order("s", Side.SELL, 101, 5)] },
+  { seq: 3, commands: [order("a", Side.SELL, 99, 3)] }, // fills 3 of its bid: it sells 3 at 100
+  { seq: 4, commands: [order("s", Side.SELL, 100, 3)] },
+  { seq: 5, commands: [order("b", Side.BUY, 100, 3)] }, // fills its 100 offer: it bids 3 at 99
+  { seq: 6, commands: [order("s", Side.BUY, 99, 3)] },
+];
+
+describe("a backtest over a command log", () => {
+  it("leaves the strategy's commands out, applies the others at their sequences, and the strategy's own between them", () => {
+    const { flow, fills, accepted, rejected, report } = run(LIVE);
+    expect({ applied: flow.applied, skipped: flow.skipped }).toEqual({ applied: 2, skipped: 4 });
+    expect(rejected).toEqual([]);
+    // The others' orders have their logged sequences as ids; the strategy's take the free
+    // sequences before the next logged command (its start quotes before the first).
+    expect(accepted).toEqual([
+      { seq: 1, account: "s", id: 1 },
+      { seq: 2, account: "s", id: 2 },
+      { seq: 3_000, account: "a", id: 3_000 },
+      { seq: 3_001, account: "s", id: 3_001 },
+      { seq: 5_000, account: "b", id: 5_000 },
+      { seq: 5_001, account: "s", id: 5_001 },
+    ]);
+    expect(fills.map(({ side, price, qty }) => ({ side, price, qty }))).toEqual([
+      { side: Side.BUY, price: 99, qty: 3 },
+      { side: Side.SELL, price: 100, qty: 3 },
+    ]);
+    expect({ realised: report.realisedPnl, position: report.positions.X }).toEqual({ realised: 3, position: 0 });
+  });
+
+  it("holds an answer to a command until the next logged command of the same entry has been applied", () => {
+    const log: LogEntry[] = [
+      ...LIVE.slice(0, 2),
+      // Its answer to a's sell (sell 3 at 100) lands after b's bid of the same entry, and takes it.
+      { seq: 3, commands: [order("a", Side.SELL, 99, 3), order("b", Side.BUY, 100, 2)] },
+      { seq: 4, commands: [order("b", Side.BUY, 100, 1)] },
+    ];
+    const { accepted, fills, rejected } = run(log);
+    expect(rejected).toEqual([]);
+    expect(accepted).toEqual([
+      { seq: 1, account: "s", id: 1 },
+      { seq: 2, account: "s", id: 2 },
+      { seq: 3_000, account: "a", id: 3_000 },
+      { seq: 3_001, account: "b", id: 3_001 },
+      { seq: 3_002, account: "s", id: 3_002 },
+      { seq: 3_003, account: "s", id: 3_003 },
+      { seq: 4_000, account: "b", id: 4_000 },
+      { seq: 4_001, account: "s", id: 4_001 },
+    ]);
+    expect(fills.map(({ side, price, qty }) => ({ side, price, qty }))).toEqual([
+      { side: Side.BUY, price: 99, qty: 3 },
+      { side: Side.SELL, price: 100, qty: 2 },
+      { side: Side.SELL, price: 100, qty: 1 },
+    ]);
+  });
+
+  it("stops after --to-seq", () => {
+    const { flow, fills } = run(LIVE, 3_000);
+    expect({ applied: flow.applied, skipped: flow.skipped, last: flow.lastSeq }).toEqual({
+      applied: 1,
+      skipped: 2,
+      last: 3_000,
+    });
+    expect(flow.finished).toBe(true);
+    expect(fills).toHaveLength(1); // its bid; its answer (sell 3 at 100) rests
+  });
+
+  it.each([
+    ["its new order", order("s", Side.BUY, 1, 1), true],
+    [
+      "its cancel",
+      command("s", { $case: "cancelOrder", value: { instrument: "X", orderId: 1, clientOrderId: "", reason: 0 } }),
+      true,
+    ],
+    ["its mass cancel", massCancel("s", CancelReason.UNSPECIFIED), true],
+    ["its gateway's fence", command("s", { $case: "fenceAccount", value: { epoch: 2 } }), true],
+    ["a kill switch's cancel of it", massCancel("s", CancelReason.KILL_SWITCH), false],
+    ["a cancel on disconnect", massCancel("s", CancelReason.CANCEL_ON_DISCONNECT), false],
+    [
+      "a kill switch's block",
+      command("s", { $case: "blockAccount", value: { blocked: true, allAccounts: false, reason: "" } }),
+      false,
+    ],
+    ["another account's order", order("a", Side.BUY, 1, 1), false],
+    ["an undecodable entry", undefined, false],
+  ] as const)("%s is the strategy's: %s", (_name, c, skipped) => {
+    expect(isStrategyCommand(c, ME)).toBe(skipped);
+  });
+
+  it("starts the strategy at the log's start when its account has no command", () => {
+    const { accepted, fills, rejected } = run(LIVE.filter((e) => e.seq === 3 || e.seq === 5));
+    expect(rejected).not.toContain(RejectReason.INVALID_SEQUENCE);
+    expect(accepted.slice(0, 2)).toEqual([
+      { seq: 1, account: "s", id: 1 },
+      { seq: 2, account: "s", id: 2 },
+    ]);
+    expect(fills.length).toBe(2);
+  });
+});
