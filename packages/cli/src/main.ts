@@ -4,6 +4,7 @@ import type { Target, TargetFlags } from "./client/target.ts";
 import type { ReplayFlags } from "./commands/replay.ts";
 import type { JournalTradesFlags } from "./commands/journal.ts";
 import { addJournalRebuild } from "./commands/journal-rebuild-options.ts";
+import { addCommandLogOptions } from "./commands/backtest-command-log-options.ts";
 import type { LimitFlags } from "./commands/risk.ts";
 import { asCliError, CliError, EXIT } from "./errors.ts";
 
@@ -107,10 +108,10 @@ export function program(): Command {
     .requiredOption("-f, --file <file>", "manifest file")
     .action((flags: { file: string }) => validate(flags.file, cli.opts<TargetFlags>().json === true));
 
-  cli
+  const backtestCommand = cli
     .command("backtest")
     .description(
-      "run a strategy, built in or yours, over a workload on the real matching core (same input, same output)",
+      "run a strategy, built in or yours, over a workload or a venue's command log on the real matching core (same input, same output)",
     )
     .option("--strategy <name>", "built-in strategy: market-maker, twap, momentum-taker, noise-taker")
     .option(
@@ -119,8 +120,9 @@ export function program(): Command {
     )
     .option("--module <file>", "the same as --strategy-module")
     .option("--param <name=value>", "a strategy parameter (repeat)", (v: string, all: string[]) => [...all, v], [])
-    .requiredOption("--workload <file>", "order stream of the shared workload format (N/C/R lines)")
+    .option("--workload <file>", "order stream of the shared workload format (N/C/R lines)")
     .option("--chart <file.svg>", "write P&L and inventory over time as SVG")
+    .option("--fills <file.csv>", "write every fill of the strategy (timeMs,instrument,side,price,qty)")
     .option("--fee-per-lot <minor units>", "fee charged per lot filled", "0")
     .option(
       "--fee-bps <basis points>",
@@ -129,8 +131,9 @@ export function program(): Command {
     )
     .action(async (flags: BacktestFlags) => {
       const { backtest } = await import("./commands/backtest.ts");
-      await backtest(flags, cli.opts<TargetFlags>().json === true);
+      await backtest(flags, cli.opts<TargetFlags>().json === true, cli.opts<TargetFlags>());
     });
+  addCommandLogOptions(backtestCommand);
 
   cli
     .command("status")

@@ -3,17 +3,22 @@ import { SingleBar } from "cli-progress";
 import {
   Backtest,
   chartSvg,
+  type Fill,
+  type SimInstrument,
   loadStrategyModule,
   replayWorkload,
   StrategyModuleError,
   WORKLOAD_INSTRUMENT,
 } from "@tradeplane/backtest";
+import { Side } from "@tradeplane/contracts";
 import type { Strategy } from "@tradeplane/sdk";
 import { buildStrategy } from "@tradeplane/strategies";
 import { CliError, EXIT } from "../errors.ts";
 import { printResult } from "../output.ts";
+import type { TargetFlags } from "../client/target.ts";
+import type { CommandLogFlags } from "./backtest-command-log-options.ts";
 
-export interface BacktestFlags {
+export interface BacktestFlags extends Partial<CommandLogFlags> {
   /** A built-in strategy's name, or absent with `module`. */
   readonly strategy?: string;
   /** A user's strategy module: exports `strategy(params, instruments)` (or a Strategy as default). */
@@ -21,10 +26,28 @@ export interface BacktestFlags {
   /** The same as `strategyModule` (the flag's first name). */
   readonly module?: string;
   readonly param: readonly string[];
-  readonly workload: string;
+  readonly workload?: string;
   readonly chart?: string;
+  readonly fills?: string;
   readonly feePerLot: string;
   readonly feeBps: string;
+}
+
+/** Where a backtest's flow comes from (a workload, a venue's command log), and how it runs. */
+export interface BacktestSource {
+  readonly instruments: readonly SimInstrument[];
+  /** The strategy's account, and whether it starts only when the flow says (`Backtest.start`). */
+  readonly account?: string;
+  readonly deferStart?: boolean;
+  readonly startMs: number;
+  readonly sampleEveryMs: number;
+  /** Progress: the flow's size and unit ("lines", "log entries"). */
+  readonly total: number;
+  readonly unit: string;
+  run(bt: Backtest, progress: (done: number) => void): Promise<void> | void;
+  /** What ran, for the report: fields of the JSON, and the text after "over". */
+  summary(): { readonly json: Readonly<Record<string, unknown>>; readonly text: string; readonly title: string };
+  close?(): Promise<void>;
 }
 
 /** Workload time starts here (2026-01-01T00:00:00Z), one millisecond per line. */
@@ -44,67 +67,132 @@ export function parseParams(pairs: readonly string[]): Record<string, string | n
 }
 
 /**
- * Runs a built-in strategy over a workload of the shared format on the real matching core,
- * the gateway's projection and checks, at full speed. Same input, same output.
+ * Runs a strategy, built in or a user's module, over a flow on the real matching core, the
+ * gateway's projection and checks, at full speed: a workload of the shared format, or a
+ * venue's command log (`--command-log`, backtest-command-log.ts). Same input, same output.
  */
-export async function backtest(flags: BacktestFlags, json: boolean): Promise<void> {
+export async function backtest(flags: BacktestFlags, json: boolean, global: TargetFlags = {}): Promise<void> {
   const moduleFile = flags.strategyModule ?? flags.module;
-  const built = await strategyOf(flags, moduleFile);
   const feePerLot = Number(flags.feePerLot);
   if (!Number.isSafeInteger(feePerLot) || feePerLot < 0)
     throw new CliError(EXIT.USAGE, `--fee-per-lot ${flags.feePerLot}: give minor units >= 0`);
   const feeBps = Number(flags.feeBps ?? "0");
   if (!Number.isSafeInteger(feeBps) || feeBps < 0 || feeBps > 10_000)
     throw new CliError(EXIT.USAGE, `--fee-bps ${flags.feeBps}: give whole basis points, 0 to 10000`);
-  let text: string;
+  if ((flags.workload === undefined) === (flags.commandLog !== true))
+    throw new CliError(EXIT.USAGE, "give --workload FILE or --command-log (a venue's command log), not both");
+  const source =
+    flags.commandLog === true
+      ? await (await import("./backtest-command-log.ts")).commandLogSource(flags, global, json)
+      : workloadSource(flags);
   try {
-    text = readFileSync(flags.workload, "utf8");
-  } catch (err) {
-    throw new CliError(EXIT.USAGE, `cannot read ${flags.workload}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    await runBacktest(flags, json, source, moduleFile, feePerLot, feeBps);
+  } finally {
+    await source.close?.();
   }
-  const total = text.split("\n", 10_000_000).length - 1;
+}
+
+async function runBacktest(
+  flags: BacktestFlags,
+  json: boolean,
+  source: BacktestSource,
+  moduleFile: string | undefined,
+  feePerLot: number,
+  feeBps: number,
+): Promise<void> {
+  const built = await strategyOf(
+    flags,
+    moduleFile,
+    source.instruments.map((i) => i.symbol),
+  );
+  const fills: string[] = [];
   const bt = new Backtest({
-    instruments: [WORKLOAD_INSTRUMENT],
+    instruments: source.instruments,
     strategy: built.strategy,
-    startMs: START_MS,
-    sampleEveryMs: Math.max(1, Math.floor(total / 500)),
+    startMs: source.startMs,
+    sampleEveryMs: source.sampleEveryMs,
     feePerLot,
     feeBps,
+    ...(source.account !== undefined ? { account: source.account } : {}),
+    ...(source.deferStart === true ? { deferStart: true } : {}),
+    ...(flags.fills !== undefined
+      ? { onFill: (f: Fill) => fills.push(`${f.timeMs},${f.instrument},${sideName(f.side)},${f.price},${f.qty}`) }
+      : {}),
   });
   const bar =
-    !json && process.stderr.isTTY && total > 100_000
-      ? new SingleBar({ format: "backtest [{bar}] {value}/{total} lines  {eta}s left", stream: process.stderr })
+    !json && process.stderr.isTTY && source.total > 100_000
+      ? new SingleBar({
+          format: `backtest [{bar}] {value}/{total} ${source.unit}  {eta}s left`,
+          stream: process.stderr,
+        })
       : undefined;
-  bar?.start(total, 0);
-  const lines = replayWorkload(bt.apply, text, START_MS, (n) => bar?.update(n));
-  bar?.update(lines);
+  bar?.start(source.total, 0);
+  await source.run(bt, (n) => bar?.update(n));
+  bar?.update(source.total);
   bar?.stop();
   const report = bt.report();
-  if (flags.chart !== undefined)
-    writeFileSync(flags.chart, chartSvg(bt.series, `${flags.strategy ?? moduleFile} on ${flags.workload}`));
+  const { json: ran, text, title } = source.summary();
   const name = flags.strategy ?? moduleFile!;
+  if (flags.chart !== undefined) writeFileSync(flags.chart, chartSvg(bt.series, `${name} on ${title}`));
+  if (flags.fills !== undefined)
+    writeFileSync(flags.fills, ["timeMs,instrument,side,price,qty", ...fills, ""].join("\n"));
   printResult(
     json,
-    { strategy: name, params: built.params, lines, ...report },
+    { strategy: name, params: built.params, ...ran, ...report },
     [
-      `${name} over ${lines} lines (${report.commands} commands, ${report.events} events)`,
+      `${name} over ${text} (${report.commands} commands, ${report.events} events)`,
       `  orders sent ${report.orders}, refused by its limits ${report.refusedLocally}, by the gateway ${report.gatewayRejects}`,
       `  fills ${report.fills} (${report.filledQty} lots), fees ${report.fees}`,
       `  P&L: realised ${report.realisedPnl}, unrealised ${report.unrealisedPnl}, net ${report.netPnl}; max drawdown ${report.maxDrawdown}`,
       `  inventory ${report.inventoryMin} .. ${report.inventoryMax}; positions ${JSON.stringify(report.positions)}`,
       `  fills digest ${report.fillsDigest}`,
       ...(flags.chart !== undefined ? [`  chart: ${flags.chart}`] : []),
+      ...(flags.fills !== undefined ? [`  fills: ${flags.fills}`] : []),
     ].join("\n"),
   );
+}
+
+const sideName = (side: number): string => (side === Side.BUY ? "buy" : side === Side.SELL ? "sell" : String(side));
+
+/** A workload of the shared format on one instrument, one millisecond per line. */
+function workloadSource(flags: BacktestFlags): BacktestSource {
+  for (const [flag, given] of [
+    ["--account", (flags.account ?? []).length > 0],
+    ["--to-seq", flags.toSeq !== undefined],
+    ["--partition", flags.partition !== undefined],
+    ["-f", flags.file !== undefined],
+    ["--nats-url", flags.natsUrl !== undefined],
+  ] as const)
+    if (given) throw new CliError(EXIT.USAGE, `${flag} reads a command log: give it with --command-log`);
+  const file = flags.workload!;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new CliError(EXIT.USAGE, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+  const total = text.split("\n", 10_000_000).length - 1;
+  let lines = 0;
+  return {
+    instruments: [WORKLOAD_INSTRUMENT],
+    startMs: START_MS,
+    sampleEveryMs: Math.max(1, Math.floor(total / 500)),
+    total,
+    unit: "lines",
+    run: (bt, progress) => {
+      lines = replayWorkload(bt.apply, text, START_MS, progress);
+    },
+    summary: () => ({ json: { lines }, text: `${lines} lines`, title: file }),
+  };
 }
 
 /** The built-in strategy named, or the user's module, made with the parameters given. */
 async function strategyOf(
   flags: BacktestFlags,
   moduleFile: string | undefined,
+  instruments: readonly string[],
 ): Promise<{ strategy: Strategy; params: Readonly<Record<string, unknown>> }> {
   const params = parseParams(flags.param);
-  const instruments = [WORKLOAD_INSTRUMENT.symbol];
   if ((flags.strategy === undefined) === (moduleFile === undefined))
     throw new CliError(EXIT.USAGE, "give --strategy NAME (built in) or --strategy-module FILE (yours), not both");
   if (flags.strategy !== undefined) {

@@ -1,6 +1,6 @@
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { readFileSync } from "node:fs";
-import { connect, type ConnectionOptions } from "@nats-io/transport-node";
+import { connect, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
 import { parseManifests, venueFrom, type TradingVenue } from "@tradeplane/operator/api/v1alpha1";
 import { ConfigError, lastStoredSeq, natsConnectionOptions } from "@tradeplane/platform";
 import { SingleBar } from "cli-progress";
@@ -59,9 +59,10 @@ export function natsFlagOptions(
 }
 
 /** Where the log is: the local venue's NATS, or one named by --nats-url with the venue's manifest. */
-function logSource(
+export function logSource(
   target: Target,
-  flags: ReplayFlags,
+  flags: Omit<ReplayFlags, "toSeq" | "depth">,
+  command = "replay",
 ): { venue: TradingVenue; url: string; options: Partial<ConnectionOptions> } {
   if (flags.natsUrl !== undefined) {
     if (flags.file === undefined)
@@ -79,9 +80,26 @@ function logSource(
   if (state === undefined || venue === undefined)
     throw new CliError(
       EXIT.UNREACHABLE,
-      "replay reads a local venue's log: start it once with `npm start` (or pass --data-dir), or name another venue's with -f and --nats-url",
+      `${command} reads a local venue's log: start it once with \`npm start\` (or pass --data-dir), or name another venue's with -f and --nats-url`,
     );
   return { venue, url: state.natsUrl, options: { token: state.natsToken } };
+}
+
+/** Connects to the NATS holding the log; unreachable is a CliError saying so. */
+export async function connectToLog(
+  url: string,
+  options: Partial<ConnectionOptions>,
+  local: boolean,
+): Promise<NatsConnection> {
+  try {
+    return await connect({ servers: url, ...options, timeout: 3_000 });
+  } catch (err) {
+    throw new CliError(
+      EXIT.UNREACHABLE,
+      `cannot reach NATS at ${url} (${(err as Error).message}): is the venue running?` +
+        (local ? " Start it with `npm start`" : ""),
+    );
+  }
 }
 
 export async function replay(target: Target, flags: ReplayFlags): Promise<void> {
@@ -104,16 +122,7 @@ export async function replay(target: Target, flags: ReplayFlags): Promise<void> 
   const projection = new OrderProjection((symbol) => terms.get(symbol));
   const accounts = new Set<string>();
 
-  let nc;
-  try {
-    nc = await connect({ servers: url, ...options, timeout: 3_000 });
-  } catch (err) {
-    throw new CliError(
-      EXIT.UNREACHABLE,
-      `cannot reach NATS at ${url} (${(err as Error).message}): is the venue running?` +
-        (flags.natsUrl === undefined ? " Start it with `npm start`" : ""),
-    );
-  }
+  const nc = await connectToLog(url, options, flags.natsUrl === undefined);
   try {
     const stream = commandStreamName(venue.metadata.name);
     // The last entry stored, not the last sequence assigned: a deleted last entry keeps that,
