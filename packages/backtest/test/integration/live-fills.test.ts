@@ -1,0 +1,218 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { credentials, Metadata } from "@grpc/grpc-js";
+import {
+  ExecType,
+  OrderEntryClient,
+  OrderType,
+  Side,
+  TimeInForce,
+  type GetAccountPositionsResponse,
+  type SubmitOrderResponse,
+} from "@tradeplane/contracts";
+import { LiveHost, type Strategy } from "@tradeplane/sdk";
+import { DemoVenue, REPO_ROOT, unary } from "@tradeplane/testkit";
+import { strategy as fillAnswerer } from "../strategies/fill-answerer.ts";
+
+/**
+ * The proof of docs/backtest.md's condition: a strategy whose decisions are keyed to events
+ * trades live against a real local venue (nats-server, engine, risk gateway, market data)
+ * under its own account, through the SDK's LiveHost, while the test sends the other
+ * accounts' orders one at a time and lets the strategy's answers settle before the next.
+ * Then `tradeplane backtest --command-log --account alice`, the same strategy module and
+ * parameters, leaves alice's logged commands out, lets the strategy generate them again,
+ * and gives exactly the live fills, position and realised P&L.
+ */
+
+const BIN = join(REPO_ROOT, "packages", "cli", "bin", "tradeplane.mjs");
+const MODULE = fileURLToPath(new URL("../strategies/fill-answerer.ts", import.meta.url));
+const PARAMS = { instrument: "INFY", bid: 149_900, ask: 150_100, qty: 5, step: 10 } as const;
+const ME = "alice";
+
+let venue: DemoVenue;
+let host: LiveHost | undefined;
+const dir = mkdtempSync(join(tmpdir(), "tp-live-fills-"));
+
+beforeAll(async () => {
+  venue = await DemoVenue.start();
+});
+
+afterAll(async () => {
+  await host?.stop();
+  await venue?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function client(): OrderEntryClient {
+  return new OrderEntryClient(venue.state.endpoints.orderEntry, credentials.createInsecure());
+}
+
+function auth(account: string): Metadata {
+  const m = new Metadata();
+  m.set("authorization", `Bearer ${venue.tokenOf(account)}`);
+  return m;
+}
+
+async function submit(account: string, side: Side, price: number, qty: number): Promise<void> {
+  const c = client();
+  const r = await unary<SubmitOrderResponse>((cb) =>
+    c.submitOrder(
+      {
+        account,
+        clientOrderId: `${account}-${side}-${price}-${qty}-${Date.now()}`,
+        instrument: "INFY",
+        side,
+        orderType: OrderType.LIMIT,
+        timeInForce: TimeInForce.DAY,
+        price,
+        stopPrice: 0,
+        qty,
+        postOnly: false,
+        stpMode: 0,
+        expireTime: undefined,
+        displayQty: 0,
+        stpGroup: 0,
+      },
+      auth(account),
+      cb,
+    ),
+  ).finally(() => c.close());
+  // The gateway answers once the command's events are projected, the strategy's reports included.
+  expect(r.reports[0]?.execType).toBe(ExecType.NEW);
+}
+
+async function positions(account: string): Promise<GetAccountPositionsResponse> {
+  const c = client();
+  return unary<GetAccountPositionsResponse>((cb) =>
+    c.getAccountPositions({ account, instrument: "INFY" }, auth(account), cb),
+  ).finally(() => c.close());
+}
+
+/**
+ * Waits until the strategy has seen every report the gateway holds for its account and
+ * has nothing in flight: each report's answer is sent (pending) before the report's
+ * callback returns, so then no answer is on its way and the next order cannot land inside
+ * the strategy's decision window.
+ */
+async function settled(): Promise<void> {
+  const driver = host!.driver;
+  for (const deadline = Date.now() + 30_000; ;) {
+    const gateway = (await positions(ME)).asOfReportSequence;
+    if (driver.state.pendingCount === 0 && driver.state.lastSequence === gateway) return;
+    if (Date.now() > deadline) throw new Error(`the strategy did not settle: ${driver.state.lastSequence}/${gateway}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, "--data-dir", venue.dir, ...args], { timeout: 120_000 }, (err, stdout, stderr) =>
+      resolve({ code: err === null ? 0 : typeof err.code === "number" ? err.code : 99, stdout, stderr }),
+    );
+  });
+}
+
+interface FillRow {
+  readonly instrument: string;
+  readonly side: string;
+  readonly price: number;
+  readonly qty: number;
+}
+
+describe("a backtest over a live venue's command log", () => {
+  it("gives a live strategy's fills, position and realised P&L exactly", async () => {
+    const live: FillRow[] = [];
+    const answerer = fillAnswerer(PARAMS, ["INFY"]);
+    const strategy: Strategy = {
+      ...answerer,
+      onExecutionReport: (ctx, report) => {
+        if (report.execType === ExecType.TRADE && report.order !== undefined)
+          live.push({
+            instrument: report.order.instrument,
+            side: report.order.side === Side.BUY ? "buy" : "sell",
+            price: report.lastPrice,
+            qty: report.lastQty,
+          });
+        answerer.onExecutionReport?.(ctx, report);
+      },
+    };
+    host = await LiveHost.start({
+      orderEntry: venue.state.endpoints.orderEntry,
+      marketData: venue.state.endpoints.marketData,
+      token: venue.tokenOf(ME),
+      account: ME,
+      instruments: ["INFY"],
+      strategy,
+      clientOrderIdPrefix: "live-",
+    });
+    // Its bid (149,900 x 5) and ask (150,100 x 5), accepted.
+    for (const deadline = Date.now() + 30_000; host.driver.state.openOrders().length < 2;) {
+      if (Date.now() > deadline) throw new Error("the strategy's quotes were not accepted");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await settled();
+
+    // The others' orders, one at a time, each after the strategy's answers settled ("it", "its": the strategy's).
+    const flow: [string, Side, number, number][] = [
+      ["demo-taker", Side.SELL, 149_900, 3], // fills 3 of its bid: it offers 3 at 149,910
+      ["demo-mm", Side.SELL, 149_910, 4], // rests behind its offer at 149,910
+      ["demo-taker", Side.BUY, 149_910, 5], // its 3 first (time priority), then 2 of demo-mm's: it bids 3 at 149,900
+      ["demo-mm", Side.BUY, 150_000, 2], // meets demo-mm's own offer at 149,910 (self-trade prevention cancels that); rests above its bids
+      ["demo-taker", Side.SELL, 149_900, 7], // demo-mm's 2, then its 2 and 3 at 149,900: it offers 2 and 3 at 149,910
+      ["demo-taker", Side.BUY, 150_100, 10], // its 2 and 3 at 149,910 and 5 at 150,100: it bids 2 and 3 at 149,900, 5 at 150,090
+      ["demo-mm", Side.SELL, 150_090, 1], // 1 of its 150,090 bid: it offers 1 at 150,100
+    ];
+    for (const [account, side, price, qty] of flow) {
+      await submit(account, side, price, qty);
+      await settled();
+    }
+    expect(live.length).toBe(8);
+
+    const fillsFile = join(dir, "fills.csv");
+    const run = await cli(
+      "--json",
+      "backtest",
+      "--strategy-module",
+      MODULE,
+      ...Object.entries(PARAMS).flatMap(([k, v]) => ["--param", `${k}=${v}`]),
+      "--command-log",
+      "--account",
+      ME,
+      "--fills",
+      fillsFile,
+    );
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as {
+      fills: number;
+      gatewayRejects: number;
+      realisedPnl: number;
+      positions: Record<string, number>;
+      commandLog: { applied: number; skipped: number };
+    };
+    const backtested: FillRow[] = readFileSync(fillsFile, "utf8")
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((row) => {
+        const [, instrument, side, price, qty] = row.split(",");
+        return { instrument: instrument!, side: side!, price: Number(price), qty: Number(qty) };
+      });
+    expect(backtested).toEqual(live);
+
+    const gateway = (await positions(ME)).positions[0]!;
+    expect({ net: report.positions.INFY, realised: report.realisedPnl, fills: report.fills }).toEqual({
+      net: gateway.netQty,
+      realised: gateway.realisedPnl,
+      fills: live.length,
+    });
+    expect(report.gatewayRejects).toBe(0);
+    // Its logged commands (2 quotes and an answer per fill) left out; the others' applied.
+    expect(report.commandLog.skipped).toBe(2 + live.length);
+    expect(report.commandLog.applied).toBeGreaterThanOrEqual(flow.length);
+  });
+});
