@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,7 +26,8 @@ import { strategy as fillAnswerer } from "../strategies/fill-answerer.ts";
  * accounts' orders one at a time and lets the strategy's answers settle before the next.
  * Then `tradeplane backtest --command-log --account alice`, the same strategy module and
  * parameters, leaves alice's logged commands out, lets the strategy generate them again,
- * and gives exactly the live fills, position and realised P&L.
+ * and gives exactly the live fills (time, instrument, side, price, qty, and their digest),
+ * position and realised P&L.
  */
 
 const BIN = join(REPO_ROOT, "packages", "cli", "bin", "tradeplane.mjs");
@@ -117,6 +119,7 @@ function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr:
 }
 
 interface FillRow {
+  readonly timeMs: number;
   readonly instrument: string;
   readonly side: string;
   readonly price: number;
@@ -132,6 +135,7 @@ describe("a backtest over a live venue's command log", () => {
       onExecutionReport: (ctx, report) => {
         if (report.execType === ExecType.TRADE && report.order !== undefined)
           live.push({
+            timeMs: (report.transactTime?.seconds ?? 0) * 1000 + Math.floor((report.transactTime?.nanos ?? 0) / 1e6),
             instrument: report.order.instrument,
             side: report.order.side === Side.BUY ? "buy" : "sell",
             price: report.lastPrice,
@@ -188,6 +192,7 @@ describe("a backtest over a live venue's command log", () => {
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as {
+      fillsDigest: string;
       fills: number;
       gatewayRejects: number;
       realisedPnl: number;
@@ -199,10 +204,17 @@ describe("a backtest over a live venue's command log", () => {
       .split("\n")
       .slice(1)
       .map((row) => {
-        const [, instrument, side, price, qty] = row.split(",");
-        return { instrument: instrument!, side: side!, price: Number(price), qty: Number(qty) };
+        const [timeMs, instrument, side, price, qty] = row.split(",");
+        return { timeMs: Number(timeMs), instrument: instrument!, side: side!, price: Number(price), qty: Number(qty) };
       });
     expect(backtested).toEqual(live);
+    // Every fill here is a maker's, stamped with the time of the command that met it, so even
+    // the digest (time, instrument, side, price, qty) is the live one. (A taker's fill would
+    // carry the time of the command its order answered: the backtest has no latency.)
+    const digest = createHash("sha256");
+    for (const f of live)
+      digest.update(`${f.timeMs},${f.instrument},${f.side === "buy" ? Side.BUY : Side.SELL},${f.price},${f.qty}\n`);
+    expect(report.fillsDigest).toBe(digest.digest("hex"));
 
     const gateway = (await positions(ME)).positions[0]!;
     expect({ net: report.positions.INFY, realised: report.realisedPnl, fills: report.fills }).toEqual({
