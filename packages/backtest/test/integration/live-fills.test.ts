@@ -197,7 +197,7 @@ describe("a backtest over a live venue's command log", () => {
       gatewayRejects: number;
       realisedPnl: number;
       positions: Record<string, number>;
-      commandLog: { applied: number; skipped: number };
+      commandLog: { applied: number; skipped: number; lastSeq: number };
     };
     const backtested: FillRow[] = readFileSync(fillsFile, "utf8")
       .trim()
@@ -226,5 +226,26 @@ describe("a backtest over a live venue's command log", () => {
     // Its logged commands (2 quotes and an answer per fill) left out; the others' applied.
     expect(report.commandLog.skipped).toBe(2 + live.length);
     expect(report.commandLog.applied).toBeGreaterThanOrEqual(flow.length);
+
+    // The same report for people, and the chart.
+    const chart = join(dir, "chart.svg");
+    const text = await cli(
+      "backtest",
+      "--strategy-module",
+      MODULE,
+      ...Object.entries(PARAMS).flatMap(([k, v]) => ["--param", `${k}=${v}`]),
+      "--command-log",
+      "--account",
+      ME,
+      "--chart",
+      chart,
+    );
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(
+      `over the command log of demo (partition 0) through command ${report.commandLog.lastSeq}`,
+    );
+    expect(text.stdout).toContain(`fills ${live.length} (`);
+    expect(text.stdout).toContain(`fills digest ${report.fillsDigest}`);
+    expect(readFileSync(chart, "utf8")).toMatch(/^<svg/);
   });
 });
