@@ -11,9 +11,10 @@ import {
 import type { Strategy } from "@tradeplane/sdk";
 import { buildStrategy } from "@tradeplane/strategies";
 import { CliError, EXIT } from "../errors.ts";
+import { backtestVenues, singleWorkload, wantsVenues, type VenueFlags } from "./backtest-venues.ts";
 import { printResult } from "../output.ts";
 
-export interface BacktestFlags {
+export interface BacktestFlags extends VenueFlags {
   /** A built-in strategy's name, or absent with `module`. */
   readonly strategy?: string;
   /** A user's strategy module: exports `strategy(params, instruments)` (or a Strategy as default). */
@@ -21,7 +22,6 @@ export interface BacktestFlags {
   /** The same as `strategyModule` (the flag's first name). */
   readonly module?: string;
   readonly param: readonly string[];
-  readonly workload: string;
   readonly chart?: string;
   readonly feePerLot: string;
   readonly feeBps: string;
@@ -49,18 +49,21 @@ export function parseParams(pairs: readonly string[]): Record<string, string | n
  */
 export async function backtest(flags: BacktestFlags, json: boolean): Promise<void> {
   const moduleFile = flags.strategyModule ?? flags.module;
-  const built = await strategyOf(flags, moduleFile);
   const feePerLot = Number(flags.feePerLot);
   if (!Number.isSafeInteger(feePerLot) || feePerLot < 0)
     throw new CliError(EXIT.USAGE, `--fee-per-lot ${flags.feePerLot}: give minor units >= 0`);
   const feeBps = Number(flags.feeBps ?? "0");
   if (!Number.isSafeInteger(feeBps) || feeBps < 0 || feeBps > 10_000)
     throw new CliError(EXIT.USAGE, `--fee-bps ${flags.feeBps}: give whole basis points, 0 to 10000`);
+  if (wantsVenues(flags))
+    return backtestVenues(flags, json, { params: parseParams(flags.param), feePerLot, feeBps, startMs: START_MS });
+  const workload = singleWorkload(flags);
+  const built = await strategyOf(flags, moduleFile);
   let text: string;
   try {
-    text = readFileSync(flags.workload, "utf8");
+    text = readFileSync(workload, "utf8");
   } catch (err) {
-    throw new CliError(EXIT.USAGE, `cannot read ${flags.workload}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw new CliError(EXIT.USAGE, `cannot read ${workload}: ${(err as NodeJS.ErrnoException).code ?? err}`);
   }
   const total = text.split("\n", 10_000_000).length - 1;
   const bt = new Backtest({
@@ -81,7 +84,7 @@ export async function backtest(flags: BacktestFlags, json: boolean): Promise<voi
   bar?.stop();
   const report = bt.report();
   if (flags.chart !== undefined)
-    writeFileSync(flags.chart, chartSvg(bt.series, `${flags.strategy ?? moduleFile} on ${flags.workload}`));
+    writeFileSync(flags.chart, chartSvg(bt.series, `${flags.strategy ?? moduleFile} on ${workload}`));
   const name = flags.strategy ?? moduleFile!;
   printResult(
     json,
