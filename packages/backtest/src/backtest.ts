@@ -23,7 +23,7 @@ export interface BacktestOptions {
   /** Starts the strategy only when `start()` is called (a command log: where it started live). */
   readonly deferStart?: boolean;
   /** Called with every fill of the strategy, in order (what `fillsDigest` sums up). */
-  readonly onFill?: (fill: Fill) => void;
+  readonly onStrategyFill?: (fill: Fill) => void;
 }
 
 /** One fill of the strategy: flow time, instrument, side, price, qty (the fields of `fillsDigest`). */
@@ -131,7 +131,7 @@ export class Backtest {
     if (bps !== 0)
       this.fees += feeOf(report.lastPrice * report.lastQty * this.venue.notionalPerTickLot(o.instrument), bps);
     this.digest.update(`${this.venue.nowMs},${o.instrument},${o.side},${report.lastPrice},${report.lastQty}\n`);
-    this.options.onFill?.({
+    this.options.onStrategyFill?.({
       timeMs: this.venue.nowMs,
       instrument: o.instrument,
       side: o.side,
@@ -144,13 +144,20 @@ export class Backtest {
     this.mark();
   }
 
-  private inventory(): number {
+  /** Net position summed over instruments, lots. */
+  inventory(): number {
     let sum = 0;
     for (const i of this.options.instruments) sum += this.driver.state.netQty(i.symbol);
     return sum;
   }
 
-  private equity(): { realised: number; unrealised: number } {
+  /** Fees charged so far, minor units. */
+  get feesCharged(): number {
+    return this.fees;
+  }
+
+  /** Realised and unrealised P&L now, each instrument marked to its last trade (before fees). */
+  equity(): { realised: number; unrealised: number } {
     let realised = 0;
     let unrealised = 0;
     for (const i of this.options.instruments) {

@@ -14,7 +14,16 @@ export {
   type LogEntry,
 } from "./command-log-flow.ts";
 export {
+  MultiVenueBacktest,
+  type BacktestVenue,
+  type MultiVenueBacktestOptions,
+  type MultiVenueBacktestReport,
+  type VenueFill,
+} from "./multi-venue-backtest.ts";
+export { mergeFlows, type FlowSource, type RoutedFlow } from "./flow-source.ts";
+export {
   WORKLOAD_ACCOUNTS,
+  WorkloadFlow,
   WORKLOAD_INSTRUMENT,
   WorkloadError,
   parseWorkload,

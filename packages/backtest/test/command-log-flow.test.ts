@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  CancelReason,
-  OrderType,
-  Side,
-  TimeInForce,
-  type Command,
-  type EngineEvent,
-} from "@tradeplane/contracts";
+import { CancelReason, OrderType, Side, TimeInForce, type Command, type EngineEvent } from "@tradeplane/contracts";
 import { Backtest, type Fill } from "../src/backtest.ts";
 import { CommandLogFlow, firstStrategyCommand, isStrategyCommand, type LogEntry } from "../src/command-log-flow.ts";
 import type { SimInstrument } from "../src/simulated-venue.ts";
@@ -78,7 +71,7 @@ function run(log: LogEntry[], toSeq?: number) {
     account: "s",
     startMs: 0,
     deferStart: true,
-    onFill: (f) => fills.push(f),
+    onStrategyFill: (f) => fills.push(f),
   });
   const events: EngineEvent[] = [];
   bt.venue.onEvent((e) => events.push(e));

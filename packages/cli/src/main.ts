@@ -111,9 +111,12 @@ export function program(): Command {
   const backtestCommand = cli
     .command("backtest")
     .description(
-      "run a strategy, built in or yours, over a workload or a venue's command log on the real matching core (same input, same output)",
+      "run a strategy, built in or yours, over a workload, a venue's command log or several venues' workloads on the real matching core (same input, same output)",
     )
-    .option("--strategy <name>", "built-in strategy: market-maker, twap, momentum-taker, noise-taker")
+    .option(
+      "--strategy <name>",
+      "built-in strategy: market-maker, twap, momentum-taker, noise-taker; smart-order-router across venues",
+    )
     .option(
       "--strategy-module <file>",
       "your strategy module (exports strategy(params, instruments), or a Strategy as default)",
@@ -121,6 +124,13 @@ export function program(): Command {
     .option("--module <file>", "the same as --strategy-module")
     .option("--param <name=value>", "a strategy parameter (repeat)", (v: string, all: string[]) => [...all, v], [])
     .option("--workload <file>", "order stream of the shared workload format (N/C/R lines)")
+    .option(
+      "--venue-workload <name=file>",
+      "one venue's order stream, for a strategy across venues (smart-order-router): repeat, two or more",
+      (v: string, all: string[]) => [...all, v],
+      [],
+    )
+    .option("--warm-up-ms <ms>", "across venues: flow time before the strategy starts, while the books build")
     .option("--chart <file.svg>", "write P&L and inventory over time as SVG")
     .option("--fills <file.csv>", "write every fill of the strategy (timeMs,instrument,side,price,qty)")
     .option("--fee-per-lot <minor units>", "fee charged per lot filled", "0")

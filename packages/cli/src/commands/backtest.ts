@@ -14,11 +14,12 @@ import { Side } from "@tradeplane/contracts";
 import type { Strategy } from "@tradeplane/sdk";
 import { buildStrategy } from "@tradeplane/strategies";
 import { CliError, EXIT } from "../errors.ts";
+import { backtestVenues, singleWorkload, wantsVenues, type VenueFlags } from "./backtest-venues.ts";
 import { printResult } from "../output.ts";
 import type { TargetFlags } from "../client/target.ts";
 import type { CommandLogFlags } from "./backtest-command-log-options.ts";
 
-export interface BacktestFlags extends Partial<CommandLogFlags> {
+export interface BacktestFlags extends VenueFlags, Partial<CommandLogFlags> {
   /** A built-in strategy's name, or absent with `module`. */
   readonly strategy?: string;
   /** A user's strategy module: exports `strategy(params, instruments)` (or a Strategy as default). */
@@ -26,7 +27,6 @@ export interface BacktestFlags extends Partial<CommandLogFlags> {
   /** The same as `strategyModule` (the flag's first name). */
   readonly module?: string;
   readonly param: readonly string[];
-  readonly workload?: string;
   readonly chart?: string;
   readonly fills?: string;
   readonly feePerLot: string;
@@ -79,8 +79,24 @@ export async function backtest(flags: BacktestFlags, json: boolean, global: Targ
   const feeBps = Number(flags.feeBps ?? "0");
   if (!Number.isSafeInteger(feeBps) || feeBps < 0 || feeBps > 10_000)
     throw new CliError(EXIT.USAGE, `--fee-bps ${flags.feeBps}: give whole basis points, 0 to 10000`);
+  if (wantsVenues(flags)) {
+    if (flags.commandLog === true)
+      throw new CliError(
+        EXIT.USAGE,
+        "--command-log reads one venue's log: not with --venue-workload or a strategy across venues",
+      );
+    refuseLogFlags(flags);
+    return backtestVenues(flags, json, { params: parseParams(flags.param), feePerLot, feeBps, startMs: START_MS });
+  }
   if ((flags.workload === undefined) === (flags.commandLog !== true))
-    throw new CliError(EXIT.USAGE, "give --workload FILE or --command-log (a venue's command log), not both");
+    throw new CliError(
+      EXIT.USAGE,
+      flags.workload === undefined
+        ? "give the flow: --workload FILE, --command-log (a venue's command log), or --venue-workload NAME=FILE for each venue"
+        : "give --workload FILE or --command-log (a venue's command log), not both",
+    );
+  if (flags.commandLog === true && flags.warmUpMs !== undefined)
+    throw new CliError(EXIT.USAGE, "--warm-up-ms is for a backtest over several venues (--venue-workload NAME=FILE)");
   const source =
     flags.commandLog === true
       ? await (await import("./backtest-command-log.ts")).commandLogSource(flags, global, json)
@@ -116,7 +132,10 @@ async function runBacktest(
     ...(source.account !== undefined ? { account: source.account } : {}),
     ...(source.deferStart === true ? { deferStart: true } : {}),
     ...(flags.fills !== undefined
-      ? { onFill: (f: Fill) => fills.push(`${f.timeMs},${f.instrument},${sideName(f.side)},${f.price},${f.qty}`) }
+      ? {
+          onStrategyFill: (f: Fill) =>
+            fills.push(`${f.timeMs},${f.instrument},${sideName(f.side)},${f.price},${f.qty}`),
+        }
       : {}),
   });
   const bar =
@@ -154,8 +173,8 @@ async function runBacktest(
 
 const sideName = (side: number): string => (side === Side.BUY ? "buy" : side === Side.SELL ? "sell" : String(side));
 
-/** A workload of the shared format on one instrument, one millisecond per line. */
-function workloadSource(flags: BacktestFlags): BacktestSource {
+/** Flags only a command log takes, given without --command-log. */
+function refuseLogFlags(flags: BacktestFlags): void {
   for (const [flag, given] of [
     ["--account", (flags.account ?? []).length > 0],
     ["--to-seq", flags.toSeq !== undefined],
@@ -164,7 +183,12 @@ function workloadSource(flags: BacktestFlags): BacktestSource {
     ["--nats-url", flags.natsUrl !== undefined],
   ] as const)
     if (given) throw new CliError(EXIT.USAGE, `${flag} reads a command log: give it with --command-log`);
-  const file = flags.workload!;
+}
+
+/** A workload of the shared format on one instrument, one millisecond per line. */
+function workloadSource(flags: BacktestFlags): BacktestSource {
+  refuseLogFlags(flags);
+  const file = singleWorkload(flags);
   let text: string;
   try {
     text = readFileSync(file, "utf8");
