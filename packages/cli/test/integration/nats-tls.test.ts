@@ -18,7 +18,7 @@ import {
   type Placement,
 } from "@tradeplane/operator/service-configs";
 import { ensureLogFormat, provision, venueProvisioningPlan } from "@tradeplane/platform";
-import { NatsServer, NatsTrust, ServiceProcess, ThrowawayPki, type IssuedCert } from "@tradeplane/testkit";
+import { NatsServer, NatsTrust, REPO_ROOT, ServiceProcess, ThrowawayPki, type IssuedCert } from "@tradeplane/testkit";
 import { serviceMain } from "../../src/local/paths.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/tradeplane.mjs", import.meta.url));
@@ -220,6 +220,23 @@ describe("every service and the CLI on NATS over TLS with client certificates an
     expect(books.find((b) => b.symbol === "INFY")!.bids[0]).toEqual({ price: 150_000, qty: 2 });
     const withoutCert = await cli("--json", "replay", "--to-seq", "1", "-f", manifest, ...natsFlags);
     expect(withoutCert.code).toBe(3);
+
+    // backtest --command-log reads it the same way: alice's two orders left out, a strategy in her place.
+    const backtested = await cli(
+      "--json",
+      "backtest",
+      "--strategy-module",
+      join(REPO_ROOT, "examples", "strategies", "01-join-the-best.ts"),
+      "--command-log",
+      "--account",
+      "alice",
+      "-f",
+      manifest,
+      ...natsFlags,
+      ...clientFlags,
+    );
+    expect(backtested.stderr).toBe("");
+    expect((JSON.parse(backtested.stdout) as { commandLog: { skipped: number } }).commandLog.skipped).toBe(2);
   });
 
   it("stops a service whose NATS settings lack the client certificate, with the reason", async () => {
