@@ -59,7 +59,8 @@ function auth(account: string): Metadata {
   return m;
 }
 
-async function submit(account: string, side: Side, price: number, qty: number): Promise<void> {
+/** Submits a limit order; returns its command's sequence. */
+async function submit(account: string, side: Side, price: number, qty: number): Promise<number> {
   const c = client();
   const r = await unary<SubmitOrderResponse>((cb) =>
     c.submitOrder(
@@ -85,6 +86,7 @@ async function submit(account: string, side: Side, price: number, qty: number): 
   ).finally(() => c.close());
   // The gateway answers once the command's events are projected, the strategy's reports included.
   expect(r.reports[0]?.execType).toBe(ExecType.NEW);
+  return r.reports[0]!.commandSeq;
 }
 
 async function positions(account: string): Promise<GetAccountPositionsResponse> {
@@ -170,9 +172,12 @@ describe("a backtest over a live venue's command log", () => {
       ["demo-taker", Side.BUY, 150_100, 10], // its 2 and 3 at 149,910 and 5 at 150,100: it bids 2 and 3 at 149,900, 5 at 150,090
       ["demo-mm", Side.SELL, 150_090, 1], // 1 of its 150,090 bid: it offers 1 at 150,100
     ];
+    // Each order's command sequence, and the live fills once its answers settled.
+    const marks: { seq: number; fills: number }[] = [];
     for (const [account, side, price, qty] of flow) {
-      await submit(account, side, price, qty);
+      const seq = await submit(account, side, price, qty);
       await settled();
+      marks.push({ seq, fills: live.length });
     }
     expect(live.length).toBe(8);
 
@@ -247,5 +252,25 @@ describe("a backtest over a live venue's command log", () => {
     expect(text.stdout).toContain(`fills ${live.length} (`);
     expect(text.stdout).toContain(`fills digest ${report.fillsDigest}`);
     expect(readFileSync(chart, "utf8")).toMatch(/^<svg/);
+
+    // Up to --to-seq: the log through the third order gives the live fills as they stood then.
+    const cut = await cli(
+      "--json",
+      "backtest",
+      "--strategy-module",
+      MODULE,
+      ...Object.entries(PARAMS).flatMap(([k, v]) => ["--param", `${k}=${v}`]),
+      "--command-log",
+      "--account",
+      ME,
+      "--to-seq",
+      String(marks[2]!.seq),
+    );
+    expect(cut.code).toBe(0);
+    const upTo = JSON.parse(cut.stdout) as { fills: number; commandLog: { lastSeq: number; applied: number } };
+    expect({ fills: upTo.fills, last: upTo.commandLog.lastSeq }).toEqual({
+      fills: marks[2]!.fills,
+      last: marks[2]!.seq,
+    });
   });
 });
