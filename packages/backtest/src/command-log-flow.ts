@@ -69,6 +69,8 @@ export class CommandLogFlow {
   skipped = 0;
   /** The last command sequence read (applied or left out). */
   lastSeq = 0;
+  /** The command the strategy started right before (undefined: it never started). */
+  startedBefore: number | undefined;
   private readonly bt: Backtest;
   private readonly options: CommandLogFlowOptions;
   private started = false;
@@ -101,6 +103,7 @@ export class CommandLogFlow {
       this.lastSeq = seq;
       if (!this.started && seq >= startSeq) {
         this.started = true;
+        this.startedBefore = seq;
         // Its first requests take the free sequences before the next applied command.
         this.bt.start();
       }

@@ -101,7 +101,11 @@ const LIVE: LogEntry[] = [
 describe("a backtest over a command log", () => {
   it("leaves the strategy's commands out, applies the others at their sequences, and the strategy's own between them", () => {
     const { flow, fills, accepted, rejected, report } = run(LIVE);
-    expect({ applied: flow.applied, skipped: flow.skipped }).toEqual({ applied: 2, skipped: 4 });
+    expect({ applied: flow.applied, skipped: flow.skipped, startedBefore: flow.startedBefore }).toEqual({
+      applied: 2,
+      skipped: 4,
+      startedBefore: 1_000,
+    });
     expect(rejected).toEqual([]);
     // The others' orders have their logged sequences as ids; the strategy's take the free
     // sequences before the next logged command (its start quotes before the first).

@@ -202,7 +202,7 @@ describe("a backtest over a live venue's command log", () => {
       gatewayRejects: number;
       realisedPnl: number;
       positions: Record<string, number>;
-      commandLog: { applied: number; skipped: number; lastSeq: number };
+      commandLog: { applied: number; skipped: number; lastSeq: number; startedBefore: number | null };
     };
     const backtested: FillRow[] = readFileSync(fillsFile, "utf8")
       .trim()
@@ -231,6 +231,8 @@ describe("a backtest over a live venue's command log", () => {
     // Its logged commands (2 quotes and an answer per fill) left out; the others' applied.
     expect(report.commandLog.skipped).toBe(2 + live.length);
     expect(report.commandLog.applied).toBeGreaterThanOrEqual(flow.length);
+    // It started where it did live: before its quotes, ahead of the others' first order.
+    expect(report.commandLog.startedBefore).toBeLessThan(marks[0]!.seq);
 
     // The same report for people, and the chart.
     const chart = join(dir, "chart.svg");

@@ -150,13 +150,19 @@ async function open(nc: NatsConnection, t: LogTarget): Promise<BacktestSource> {
           partition: t.partition,
           accounts: t.accounts,
           lastSeq: f.lastSeq,
+          startedBefore: f.startedBefore ?? null,
           applied: f.applied,
           skipped: f.skipped,
         },
       };
       return {
         json,
-        text: `the command log of ${t.venue} (partition ${t.partition}) through command ${f.lastSeq}: ${f.applied} logged commands applied, ${f.skipped} of ${t.accounts.join(", ")} left out`,
+        text:
+          `the command log of ${t.venue} (partition ${t.partition}) through command ${f.lastSeq}: ` +
+          `${f.applied} logged commands applied, ${f.skipped} of ${t.accounts.join(", ")} left out, ` +
+          (f.startedBefore === undefined
+            ? "the strategy never started"
+            : `the strategy started before ${f.startedBefore}`),
         title: `${t.venue}'s command log`,
       };
     },
