@@ -23,3 +23,23 @@ export {
   loadStrategyModule,
   type StrategyFactory,
 } from "@tradeplane/sdk";
+export {
+  EventFlow,
+  RECORDING_PRINCIPAL,
+  recordedCommands,
+  replayRecorded,
+  type EventFlowStats,
+  type RecordedCommand,
+} from "./event-flow.ts";
+export {
+  RECORDING_FORMAT,
+  RECORDING_VERSION,
+  RecordingError,
+  parseRecording,
+  recordingHeader,
+  recordingLine,
+  type RecordedEvent,
+  type Recording,
+  type RecordingErrorReason,
+  type RecordingHeader,
+} from "./recording.ts";
