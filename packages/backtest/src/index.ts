@@ -35,6 +35,8 @@ export {
   RECORDING_FORMAT,
   RECORDING_VERSION,
   RecordingError,
+  anonymised,
+  isRecorded,
   parseRecording,
   recordingHeader,
   recordingLine,

@@ -68,6 +68,7 @@ export function recordingLine(e: RecordedEvent): string {
   return JSON.stringify({ partition: e.partition, event: EngineEvent.toJSON(e.event) });
 }
 
+const INITIAL_STATES: readonly string[] = ["PRE_OPEN", "CONTINUOUS", "HALTED", "CLOSED"];
 const INSTRUMENT_INTS = ["lotSize", "minQty", "maxQty", "maxOrderValue", "referencePrice", "bandPercent"] as const;
 
 function checkHeader(value: unknown): RecordingHeader {
@@ -87,6 +88,10 @@ function checkHeader(value: unknown): RecordingHeader {
       if (!Number.isSafeInteger(i[k])) throw bad(`${where}.${k} is not an integer`);
     if (i.tickSize !== undefined && !(Number.isSafeInteger(i.tickSize) && i.tickSize > 0))
       throw bad(`${where}.tickSize is not a positive integer`);
+    if (i.tickSlabs !== undefined && i.tickSlabs !== "NSE" && !Array.isArray(i.tickSlabs))
+      throw bad(`${where}.tickSlabs is neither "NSE" nor a list`);
+    if (!INITIAL_STATES.includes(i.initialState)) throw bad(`${where}.initialState is not one of ${INITIAL_STATES}`);
+    if (typeof i.cancelOnHalt !== "boolean") throw bad(`${where}.cancelOnHalt is not true or false`);
   }
   return h as RecordingHeader;
 }
@@ -131,4 +136,77 @@ export function parseRecording(text: string): Recording {
     events.push({ partition: partition as number, event, line: n + 1 });
   }
   return { header, events };
+}
+
+/** The engine events a recording keeps: every order's life and the instruments' states (book deltas follow from them). */
+export function isRecorded(event: EngineEvent): boolean {
+  switch (event.body?.$case) {
+    case "accepted":
+    case "trade":
+    case "cancelled":
+    case "replaced":
+    case "triggered":
+    case "expired":
+    case "instrumentStateChanged":
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * The events with every account renamed `a1`, `a2`, ... in order of appearance and every
+ * client order id emptied: a recording leaves the venue, and who traded is nobody's business
+ * there, while which orders share an account (self-trade prevention) is kept.
+ */
+export function anonymised(events: readonly RecordedEvent[]): RecordedEvent[] {
+  const names = new Map<string, string>();
+  const nameOf = (account: string): string => {
+    let n = names.get(account);
+    if (n === undefined) names.set(account, (n = `a${names.size + 1}`));
+    return n;
+  };
+  return events.map((e) => {
+    const b = e.event.body;
+    if (b === undefined) return e;
+    let body: EngineEvent["body"];
+    switch (b.$case) {
+      case "trade":
+        body = {
+          $case: "trade",
+          value: {
+            ...b.value,
+            makerAccount: nameOf(b.value.makerAccount),
+            makerClientOrderId: "",
+            takerAccount: nameOf(b.value.takerAccount),
+            takerClientOrderId: "",
+          },
+        };
+        break;
+      case "cancelled":
+        body = {
+          $case: b.$case,
+          value: { ...b.value, account: nameOf(b.value.account), clientOrderId: "", requestClientOrderId: "" },
+        };
+        break;
+      case "replaced":
+        body = {
+          $case: b.$case,
+          value: { ...b.value, account: nameOf(b.value.account), clientOrderId: "", origClientOrderId: "" },
+        };
+        break;
+      case "accepted":
+      case "triggered":
+      case "expired":
+      case "rejected":
+        body = {
+          $case: b.$case,
+          value: { ...b.value, account: nameOf(b.value.account), clientOrderId: "" },
+        } as EngineEvent["body"];
+        break;
+      default:
+        return e;
+    }
+    return { ...e, event: { ...e.event, body } };
+  });
 }

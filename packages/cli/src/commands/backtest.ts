@@ -7,6 +7,7 @@ import {
   replayWorkload,
   StrategyModuleError,
   WORKLOAD_INSTRUMENT,
+  type BacktestReport,
 } from "@tradeplane/backtest";
 import type { Strategy } from "@tradeplane/sdk";
 import { buildStrategy } from "@tradeplane/strategies";
@@ -21,7 +22,9 @@ export interface BacktestFlags {
   /** The same as `strategyModule` (the flag's first name). */
   readonly module?: string;
   readonly param: readonly string[];
-  readonly workload: string;
+  /** The flow: a workload file of the shared format, or (`events`) a recording of a venue's events. */
+  readonly workload?: string;
+  readonly events?: string;
   readonly chart?: string;
   readonly feePerLot: string;
   readonly feeBps: string;
@@ -48,20 +51,17 @@ export function parseParams(pairs: readonly string[]): Record<string, string | n
  * the gateway's projection and checks, at full speed. Same input, same output.
  */
 export async function backtest(flags: BacktestFlags, json: boolean): Promise<void> {
-  const moduleFile = flags.strategyModule ?? flags.module;
-  const built = await strategyOf(flags, moduleFile);
-  const feePerLot = Number(flags.feePerLot);
-  if (!Number.isSafeInteger(feePerLot) || feePerLot < 0)
-    throw new CliError(EXIT.USAGE, `--fee-per-lot ${flags.feePerLot}: give minor units >= 0`);
-  const feeBps = Number(flags.feeBps ?? "0");
-  if (!Number.isSafeInteger(feeBps) || feeBps < 0 || feeBps > 10_000)
-    throw new CliError(EXIT.USAGE, `--fee-bps ${flags.feeBps}: give whole basis points, 0 to 10000`);
-  let text: string;
-  try {
-    text = readFileSync(flags.workload, "utf8");
-  } catch (err) {
-    throw new CliError(EXIT.USAGE, `cannot read ${flags.workload}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  if ((flags.workload === undefined) === (flags.events === undefined))
+    throw new CliError(EXIT.USAGE, "give one flow: --workload FILE (generated) or --events FILE (a venue's recording)");
+  if (flags.events !== undefined) {
+    const { backtestEvents } = await import("./backtest-events.ts");
+    return backtestEvents(flags, flags.events, json);
   }
+  const workload = flags.workload!;
+  const moduleFile = flags.strategyModule ?? flags.module;
+  const built = await strategyOf(flags, moduleFile, [WORKLOAD_INSTRUMENT.symbol]);
+  const { feePerLot, feeBps } = feesOf(flags);
+  const text = readFlowFile(workload);
   const total = text.split("\n", 10_000_000).length - 1;
   const bt = new Backtest({
     instruments: [WORKLOAD_INSTRUMENT],
@@ -81,30 +81,57 @@ export async function backtest(flags: BacktestFlags, json: boolean): Promise<voi
   bar?.stop();
   const report = bt.report();
   if (flags.chart !== undefined)
-    writeFileSync(flags.chart, chartSvg(bt.series, `${flags.strategy ?? moduleFile} on ${flags.workload}`));
+    writeFileSync(flags.chart, chartSvg(bt.series, `${flags.strategy ?? moduleFile} on ${workload}`));
   const name = flags.strategy ?? moduleFile!;
   printResult(
     json,
     { strategy: name, params: built.params, lines, ...report },
     [
       `${name} over ${lines} lines (${report.commands} commands, ${report.events} events)`,
-      `  orders sent ${report.orders}, refused by its limits ${report.refusedLocally}, by the gateway ${report.gatewayRejects}`,
-      `  fills ${report.fills} (${report.filledQty} lots), fees ${report.fees}`,
-      `  P&L: realised ${report.realisedPnl}, unrealised ${report.unrealisedPnl}, net ${report.netPnl}; max drawdown ${report.maxDrawdown}`,
-      `  inventory ${report.inventoryMin} .. ${report.inventoryMax}; positions ${JSON.stringify(report.positions)}`,
-      `  fills digest ${report.fillsDigest}`,
-      ...(flags.chart !== undefined ? [`  chart: ${flags.chart}`] : []),
+      ...reportLines(report, flags.chart),
     ].join("\n"),
   );
 }
 
-/** The built-in strategy named, or the user's module, made with the parameters given. */
-async function strategyOf(
+/** A flow file's text (a CliError naming the file when it cannot be read). */
+export function readFlowFile(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    throw new CliError(EXIT.USAGE, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+}
+
+/** --fee-per-lot and --fee-bps, checked. */
+export function feesOf(flags: Pick<BacktestFlags, "feePerLot" | "feeBps">): { feePerLot: number; feeBps: number } {
+  const feePerLot = Number(flags.feePerLot);
+  if (!Number.isSafeInteger(feePerLot) || feePerLot < 0)
+    throw new CliError(EXIT.USAGE, `--fee-per-lot ${flags.feePerLot}: give minor units >= 0`);
+  const feeBps = Number(flags.feeBps ?? "0");
+  if (!Number.isSafeInteger(feeBps) || feeBps < 0 || feeBps > 10_000)
+    throw new CliError(EXIT.USAGE, `--fee-bps ${flags.feeBps}: give whole basis points, 0 to 10000`);
+  return { feePerLot, feeBps };
+}
+
+/** The report's text lines after the headline, whatever the flow. */
+export function reportLines(report: BacktestReport, chart: string | undefined): string[] {
+  return [
+    `  orders sent ${report.orders}, refused by its limits ${report.refusedLocally}, by the gateway ${report.gatewayRejects}`,
+    `  fills ${report.fills} (${report.filledQty} lots), fees ${report.fees}`,
+    `  P&L: realised ${report.realisedPnl}, unrealised ${report.unrealisedPnl}, net ${report.netPnl}; max drawdown ${report.maxDrawdown}`,
+    `  inventory ${report.inventoryMin} .. ${report.inventoryMax}; positions ${JSON.stringify(report.positions)}`,
+    `  fills digest ${report.fillsDigest}`,
+    ...(chart !== undefined ? [`  chart: ${chart}`] : []),
+  ];
+}
+
+/** The built-in strategy named, or the user's module, made with the parameters given, for `instruments`. */
+export async function strategyOf(
   flags: BacktestFlags,
   moduleFile: string | undefined,
+  instruments: readonly string[],
 ): Promise<{ strategy: Strategy; params: Readonly<Record<string, unknown>> }> {
   const params = parseParams(flags.param);
-  const instruments = [WORKLOAD_INSTRUMENT.symbol];
   if ((flags.strategy === undefined) === (moduleFile === undefined))
     throw new CliError(EXIT.USAGE, "give --strategy NAME (built in) or --strategy-module FILE (yours), not both");
   if (flags.strategy !== undefined) {

@@ -58,10 +58,11 @@ export function natsFlagOptions(
   }
 }
 
-/** Where the log is: the local venue's NATS, or one named by --nats-url with the venue's manifest. */
-function logSource(
+/** Where the log is: the local venue's NATS, or one named by --nats-url with the venue's manifest (`command` reads it). */
+export function logSource(
   target: Target,
-  flags: ReplayFlags,
+  flags: Omit<ReplayFlags, "toSeq" | "depth">,
+  command = "replay",
 ): { venue: TradingVenue; url: string; options: Partial<ConnectionOptions> } {
   if (flags.natsUrl !== undefined) {
     if (flags.file === undefined)
@@ -79,7 +80,7 @@ function logSource(
   if (state === undefined || venue === undefined)
     throw new CliError(
       EXIT.UNREACHABLE,
-      "replay reads a local venue's log: start it once with `npm start` (or pass --data-dir), or name another venue's with -f and --nats-url",
+      `${command} reads a local venue's log: start it once with \`npm start\` (or pass --data-dir), or name another venue's with -f and --nats-url`,
     );
   return { venue, url: state.natsUrl, options: { token: state.natsToken } };
 }
