@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { recordedCommands } from "../src/event-flow.ts";
-import { parseRecording, recordingHeader, RecordingError } from "../src/recording.ts";
-import { RECORDED_INSTRUMENT } from "./recorded-flow.ts";
+import type { EngineEvent } from "@tradeplane/contracts";
+import { EventFlow, recordedCommands, replayRecorded } from "../src/event-flow.ts";
+import { SimulatedVenue } from "../src/simulated-venue.ts";
+import { anonymised, isRecorded, parseRecording, recordingHeader, RecordingError } from "../src/recording.ts";
+import { RECORDED_INSTRUMENT, RECORDING_START_MS, recordFlow } from "./recorded-flow.ts";
 
 const HEADER = recordingHeader("test", [RECORDED_INSTRUMENT]);
 const ACCEPTED = {
@@ -91,5 +93,35 @@ describe("reading a recording", () => {
     const r = parseRecording(`${HEADER}\n${line(ACCEPTED)}\n`);
     expect(r.header.venue).toBe("test");
     expect(recordedCommands(r.events)).toMatchObject([{ partition: 0, commandSeq: 1000, seconds: 1_767_225_600 }]);
+  });
+});
+
+describe("a recording leaving the venue", () => {
+  it("names no account and no client order id, and keeps which orders share an account", () => {
+    const { events } = recordFlow(400, 3);
+    const kept = anonymised(events.filter((e) => isRecorded(e.event)));
+    const text = JSON.stringify(kept);
+    for (const name of ["alice", "bob", "carol", "dave", "erin", '"c1"']) expect(text).not.toContain(name);
+    const ownerOf = (list: typeof events) =>
+      list.flatMap((e) => (e.event.body?.$case === "accepted" ? [e.event.body.value.account] : []));
+    const before = ownerOf(events);
+    const after = ownerOf(kept);
+    // Same account before, same account after, and the other way round.
+    for (let i = 1; i < before.length; i++) expect(before[i] === before[i - 1]).toBe(after[i] === after[i - 1]);
+    expect(new Set(after)).toEqual(new Set(["a1", "a2", "a3", "a4", "a5"]));
+    expect(kept.some((e) => e.event.body?.$case === "bookDelta")).toBe(false);
+  });
+
+  it("replays the same after renaming: self-trade prevention still knows which orders share an account", () => {
+    const { events } = recordFlow(1_000, 9);
+    const tradesOf = (list: readonly EngineEvent[]) =>
+      list.flatMap((e) =>
+        e.body?.$case === "trade" ? [[e.body.value.price, e.body.value.qty, e.body.value.aggressorSide]] : [],
+      );
+    const venue = new SimulatedVenue([RECORDED_INSTRUMENT], RECORDING_START_MS);
+    const seen: EngineEvent[] = [];
+    venue.onEvent((e) => seen.push(e));
+    replayRecorded(EventFlow.over(venue), recordedCommands(anonymised(events.filter((e) => isRecorded(e.event)))));
+    expect(tradesOf(seen)).toEqual(tradesOf(events.map((e) => e.event)));
   });
 });

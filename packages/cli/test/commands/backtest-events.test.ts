@@ -109,4 +109,10 @@ describe("tradeplane backtest --events", () => {
     expect(run.stderr).toContain(`--events ${bad}: ${message}`);
     expect(run.stderr.length).toBeLessThan(400 + bad.length);
   });
+
+  it("export says how to reach a venue when there is none", async () => {
+    const run = await cli("--data-dir", join(dir, "no-venue"), "events", "export", "--out", join(dir, "x.ndjson"));
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain("events export reads a local venue's log");
+  });
 });
