@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { OrderType, TimeInForce, type EngineEvent } from "@tradeplane/contracts";
 import type { Strategy } from "@tradeplane/sdk";
+import { buildStrategy } from "@tradeplane/strategies";
 import { Backtest } from "../src/backtest.ts";
 import { EventFlow, recordedCommands, replayRecorded } from "../src/event-flow.ts";
 import { parseRecording, recordingHeader, recordingLine, type RecordedEvent } from "../src/recording.ts";
@@ -106,6 +107,43 @@ describe("a recorded event stream as a flow", () => {
         events.map((e) => e.event),
         (id) => id,
       ),
+    );
+  });
+
+  it("never leaves the core holding more of a recorded order than the recording does, whatever a trading strategy does", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (seed) => {
+        const { events } = recordFlow(1_200, seed);
+        const built = buildStrategy("market-maker", { spreadTicks: 1, quoteQty: 10, staleMs: 0 }, ["REC"]);
+        if (!built.ok) throw new Error("bad parameters");
+        const bt = new Backtest({
+          instruments: [RECORDED_INSTRUMENT],
+          strategy: built.strategy,
+          startMs: RECORDING_START_MS,
+        });
+        const flow = EventFlow.over(bt.venue, bt.apply);
+        const recordedLeaves = new Map<number, number>();
+        for (const c of recordedCommands(events)) {
+          flow.play(c);
+          for (const e of c.events) {
+            const b = e.body!;
+            if (b.$case === "accepted") recordedLeaves.set(b.value.orderId, b.value.qty);
+            else if (b.$case === "trade") {
+              recordedLeaves.set(b.value.makerOrderId, b.value.makerLeavesQty);
+              recordedLeaves.set(b.value.takerOrderId, b.value.takerLeavesQty);
+            } else if (b.$case === "cancelled" || b.$case === "expired") recordedLeaves.set(b.value.orderId, 0);
+            else if (b.$case === "replaced") recordedLeaves.set(b.value.orderId, b.value.leavesQty);
+          }
+          const recordedIdOf = new Map([...flow.simIdOf].map(([r, sim]) => [sim, r]));
+          for (const o of bt.venue.partition.engine.orders(0)) {
+            const r = recordedIdOf.get(o.orderId);
+            if (r !== undefined) expect(o.leaves).toBeLessThanOrEqual(recordedLeaves.get(r)!);
+          }
+        }
+        expect(bt.report().fills).toBeGreaterThan(0);
+        expect(flow.stats.cuts).toBeGreaterThan(0);
+      }),
+      { numRuns: 4 },
     );
   });
 
