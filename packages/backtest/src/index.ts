@@ -35,6 +35,7 @@ export {
   RECORDING_FORMAT,
   RECORDING_VERSION,
   RecordingError,
+  RecordingReader,
   anonymised,
   isRecorded,
   parseRecording,

@@ -97,45 +97,66 @@ function checkHeader(value: unknown): RecordingHeader {
 }
 
 /**
- * Reads a recording (see RECORDING_FORMAT). Each event line must decode into an event with a
- * body; the events' own fields are checked where they are used (`recordedCommands`).
+ * Reads a recording (see RECORDING_FORMAT) line by line, so that a file is never one string
+ * (V8 refuses strings of more than 2^29 characters) nor held twice. Each event line must
+ * decode into an event with a body; the events' own fields are checked where they are used
+ * (`recordedCommands`).
  */
-export function parseRecording(text: string): Recording {
-  const lines = text.split("\n");
-  if (lines.length === 0 || lines[0]!.trim() === "")
-    throw new RecordingError("empty", 0, "the recording is empty (no header line)");
-  let header: RecordingHeader;
-  try {
-    header = checkHeader(JSON.parse(lines[0]!));
-  } catch (err) {
-    if (err instanceof RecordingError) throw err;
-    throw new RecordingError("not-json", 1, `not JSON: ${quote(lines[0]!)}`);
-  }
-  const events: RecordedEvent[] = [];
-  for (let n = 1; n < lines.length; n++) {
-    const line = lines[n]!;
-    if (line.trim() === "") continue;
+export class RecordingReader {
+  private header: RecordingHeader | undefined;
+  private readonly events: RecordedEvent[] = [];
+  private n = 0;
+
+  /** The next line of the file (without its line break). */
+  line(line: string): void {
+    const n = ++this.n;
+    if (this.header === undefined) {
+      if (line.trim() === "") throw new RecordingError("empty", 0, "the recording is empty (no header line)");
+      try {
+        this.header = checkHeader(JSON.parse(line));
+      } catch (err) {
+        if (err instanceof RecordingError) throw err;
+        throw new RecordingError("not-json", 1, `not JSON: ${quote(line)}`);
+      }
+      return;
+    }
+    if (line.trim() === "") return;
     let raw: { partition?: unknown; event?: unknown };
     try {
       raw = JSON.parse(line) as typeof raw;
     } catch {
-      throw new RecordingError("not-json", n + 1, `not JSON: ${quote(line)}`);
+      throw new RecordingError("not-json", n, `not JSON: ${quote(line)}`);
     }
     if (typeof raw !== "object" || raw === null || typeof raw.event !== "object" || raw.event === null)
-      throw new RecordingError("bad-event", n + 1, `not {"partition":N,"event":{...}}: ${quote(line)}`);
+      throw new RecordingError("bad-event", n, `not {"partition":N,"event":{...}}: ${quote(line)}`);
     const partition = raw.partition;
     if (!Number.isSafeInteger(partition) || (partition as number) < 0)
-      throw new RecordingError("bad-event", n + 1, `partition ${quote(String(partition))} is not an integer >= 0`);
+      throw new RecordingError("bad-event", n, `partition ${quote(String(partition))} is not an integer >= 0`);
     let event: EngineEvent;
     try {
       event = EngineEvent.fromJSON(raw.event);
     } catch (err) {
-      throw new RecordingError("bad-event", n + 1, `not an engine event (${quote((err as Error).message)})`);
+      throw new RecordingError("bad-event", n, `not an engine event (${quote((err as Error).message)})`);
     }
-    if (event.body === undefined) throw new RecordingError("bad-event", n + 1, `an event with no body: ${quote(line)}`);
-    events.push({ partition: partition as number, event, line: n + 1 });
+    if (event.body === undefined) throw new RecordingError("bad-event", n, `an event with no body: ${quote(line)}`);
+    this.events.push({ partition: partition as number, event, line: n });
   }
-  return { header, events };
+
+  /** The recording read. */
+  finish(): Recording {
+    if (this.header === undefined) throw new RecordingError("empty", 0, "the recording is empty (no header line)");
+    return { header: this.header, events: this.events };
+  }
+}
+
+/** Reads a whole recording held as text (see RecordingReader). */
+export function parseRecording(text: string): Recording {
+  const reader = new RecordingReader();
+  const lines = text.split("\n");
+  // The text's final line break ends the last line; it does not start another.
+  if (lines.at(-1) === "") lines.pop();
+  for (const line of lines) reader.line(line);
+  return reader.finish();
 }
 
 /** The engine events a recording keeps: every order's life and the instruments' states (book deltas follow from them). */

@@ -1,19 +1,20 @@
-import { writeFileSync } from "node:fs";
+import { createReadStream, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { SingleBar } from "cli-progress";
 import {
   Backtest,
   chartSvg,
   EventFlow,
-  parseRecording,
   recordedCommands,
   RecordingError,
+  RecordingReader,
   replayRecorded,
   type RecordedCommand,
   type Recording,
 } from "@tradeplane/backtest";
 import { CliError, EXIT } from "../errors.ts";
 import { printResult } from "../output.ts";
-import { feesOf, readFlowFile, reportLines, strategyOf, type BacktestFlags } from "./backtest.ts";
+import { feesOf, reportLines, strategyOf, type BacktestFlags } from "./backtest.ts";
 
 /** Progress bar above this many recorded commands (on a terminal, never with --json). */
 const BAR_ABOVE = 100_000;
@@ -21,10 +22,16 @@ const BAR_ABOVE = 100_000;
 const SERIES_POINTS = 500;
 
 /** The recording in `file` and its commands; a CliError naming the file, the line and the fault otherwise. */
-function readRecording(file: string): { recording: Recording; commands: RecordedCommand[] } {
-  const text = readFlowFile(file);
+async function readRecording(file: string): Promise<{ recording: Recording; commands: RecordedCommand[] }> {
+  const reader = new RecordingReader();
   try {
-    const recording = parseRecording(text);
+    const input = createReadStream(file, "utf8");
+    const opened = new Promise<void>((resolve, reject) => input.once("open", () => resolve()).once("error", reject));
+    await opened.catch((err: NodeJS.ErrnoException) => {
+      throw new CliError(EXIT.USAGE, `cannot read ${file}: ${err.code ?? err.message}`);
+    });
+    for await (const line of createInterface({ input, crlfDelay: Infinity })) reader.line(line);
+    const recording = reader.finish();
     return { recording, commands: recordedCommands(recording.events) };
   } catch (err) {
     if (err instanceof RecordingError) throw new CliError(EXIT.USAGE, `--events ${file}: ${err.message}`);
@@ -40,7 +47,7 @@ function readRecording(file: string): { recording: Recording; commands: Recorded
 export async function backtestEvents(flags: BacktestFlags, file: string, json: boolean): Promise<void> {
   const moduleFile = flags.strategyModule ?? flags.module;
   const { feePerLot, feeBps } = feesOf(flags);
-  const { recording, commands } = readRecording(file);
+  const { recording, commands } = await readRecording(file);
   const instruments = recording.header.instruments;
   const built = await strategyOf(
     flags,

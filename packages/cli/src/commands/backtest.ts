@@ -94,7 +94,7 @@ export async function backtest(flags: BacktestFlags, json: boolean): Promise<voi
 }
 
 /** A flow file's text (a CliError naming the file when it cannot be read). */
-export function readFlowFile(file: string): string {
+function readFlowFile(file: string): string {
   try {
     return readFileSync(file, "utf8");
   } catch (err) {
