@@ -150,7 +150,8 @@ export class EventFlow {
   };
   private readonly apply: ApplyCommand;
   private readonly accounts = new Map<string, string>();
-  private readonly flowAccounts = new Set<string>();
+  /** The flow's accounts and its state-setting principal, whose refusals the stats count. */
+  private readonly flowAccounts = new Set<string>([RECORDING_PRINCIPAL]);
   /** Recorded order id -> the order the flow entered for it (until the recording says it is gone). */
   private readonly recorded = new Map<number, RecordedOrder>();
   /** Flow orders the simulated core holds, by its order id. */
