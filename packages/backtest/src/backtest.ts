@@ -119,13 +119,20 @@ export class Backtest {
     this.mark();
   }
 
-  private inventory(): number {
+  /** Net position summed over instruments, lots. */
+  inventory(): number {
     let sum = 0;
     for (const i of this.options.instruments) sum += this.driver.state.netQty(i.symbol);
     return sum;
   }
 
-  private equity(): { realised: number; unrealised: number } {
+  /** Fees charged so far, minor units. */
+  get feesCharged(): number {
+    return this.fees;
+  }
+
+  /** Realised and unrealised P&L now, each instrument marked to its last trade (before fees). */
+  equity(): { realised: number; unrealised: number } {
     let realised = 0;
     let unrealised = 0;
     for (const i of this.options.instruments) {

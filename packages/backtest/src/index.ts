@@ -7,7 +7,16 @@ export {
 } from "./simulated-venue.ts";
 export { Backtest, feeOf, type BacktestOptions, type BacktestReport, type SeriesPoint } from "./backtest.ts";
 export {
+  MultiVenueBacktest,
+  type BacktestVenue,
+  type MultiVenueBacktestOptions,
+  type MultiVenueBacktestReport,
+  type VenueFill,
+} from "./multi-venue-backtest.ts";
+export { mergeFlows, type FlowSource, type RoutedFlow } from "./flow-source.ts";
+export {
   WORKLOAD_ACCOUNTS,
+  WorkloadFlow,
   WORKLOAD_INSTRUMENT,
   WorkloadError,
   parseWorkload,

@@ -1,5 +1,6 @@
 import { OrderType, TimeInForce } from "@tradeplane/contracts";
 import type { Command, Side } from "@tradeplane/contracts";
+import type { FlowSource } from "./flow-source.ts";
 import type { SimInstrument } from "./simulated-venue.ts";
 
 /** Applies one flow command; returns its sequence (a new order's id). */
@@ -200,4 +201,46 @@ export function replayWorkload(
     if (progress !== undefined && (line + 1) % every === 0) progress(line + 1);
   }
   return w.count;
+}
+
+/**
+ * A workload as a `FlowSource`: one line a step, at the times `replayWorkload` gives them,
+ * for backtests over several venues (`mergeFlows`). `replayWorkload` keeps its own loop: it
+ * is the single-venue hot path, and `multi-venue-backtest.test.ts` checks both give one report.
+ */
+export class WorkloadFlow implements FlowSource {
+  private readonly workload: Workload;
+  private readonly startMs: number;
+  private readonly ids = new IdTable();
+  private line = 0;
+
+  constructor(workload: Workload | string, startMs: number) {
+    this.workload = typeof workload === "string" ? parseWorkload(workload) : workload;
+    this.startMs = startMs;
+  }
+
+  /** Lines in the workload. */
+  get lines(): number {
+    return this.workload.count;
+  }
+
+  nextTimeMs(): number | undefined {
+    return this.line < this.workload.count ? this.startMs + this.line + 1 : undefined;
+  }
+
+  step(apply: ApplyCommand): void {
+    const w = this.workload;
+    const line = this.line++;
+    const ms = this.startMs + line + 1;
+    const id = w.id[line]!;
+    const kind = w.kind[line];
+    if (kind === NEW_LIMIT || kind === NEW_MARKET)
+      submit(apply, this.ids, id, w.side[line]!, kind === NEW_MARKET, w.price[line]!, w.qty[line]!, ms);
+    else if (kind === CANCEL) cancel(apply, this.ids, id, ms);
+    else {
+      const side = this.ids.side(id);
+      cancel(apply, this.ids, id, ms);
+      if (side !== 0) submit(apply, this.ids, id, side, false, w.price[line]!, w.qty[line]!, ms);
+    }
+  }
 }

@@ -114,7 +114,10 @@ export function program(): Command {
     .description(
       "run a strategy, built in or yours, over a workload or a venue's recorded events on the real matching core (same input, same output)",
     )
-    .option("--strategy <name>", "built-in strategy: market-maker, twap, momentum-taker, noise-taker")
+    .option(
+      "--strategy <name>",
+      "built-in strategy: market-maker, twap, momentum-taker, noise-taker; smart-order-router across venues",
+    )
     .option(
       "--strategy-module <file>",
       "your strategy module (exports strategy(params, instruments), or a Strategy as default)",
@@ -123,6 +126,13 @@ export function program(): Command {
     .option("--param <name=value>", "a strategy parameter (repeat)", (v: string, all: string[]) => [...all, v], [])
     .option("--workload <file>", "order stream of the shared workload format (N/C/R lines)")
     .option("--events <file>", "a recording of a venue's events (`tradeplane events export`), instead of --workload")
+    .option(
+      "--venue-workload <name=file>",
+      "one venue's order stream, for a strategy across venues (smart-order-router): repeat, two or more",
+      (v: string, all: string[]) => [...all, v],
+      [],
+    )
+    .option("--warm-up-ms <ms>", "across venues: flow time before the strategy starts, while the books build")
     .option("--chart <file.svg>", "write P&L and inventory over time as SVG")
     .option("--fee-per-lot <minor units>", "fee charged per lot filled", "0")
     .option(

@@ -3,6 +3,14 @@ export { twap, twapParams, twapChildQty, twapDue, twapSlice, type TwapParams, ty
 export { momentumTaker, momentumTakerParams, momentumSignal, type MomentumTakerParams } from "./momentum-taker.ts";
 export { noiseTaker, noiseTakerParams, noiseOrder, seededRandom, type NoiseTakerParams } from "./noise-taker.ts";
 export { bestSingleVenue, routeParent, type ChildOrder, type Route, type VenueBook } from "./smart-order-router.ts";
+export {
+  AVERAGE_PRICE_PLACES,
+  decimalRatio,
+  summariseBestExecution,
+  type BestExecutionSummary,
+  type BestExecutionTotals,
+  type SummarisedChild,
+} from "./best-execution.ts";
 export { othersBest } from "./own-book.ts";
 export {
   orderRouter,

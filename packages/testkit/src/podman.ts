@@ -33,6 +33,11 @@ function podmanEnv(): NodeJS.ProcessEnv {
 
 /** Runs `podman ARGS` and resolves with its stdout; rejects with its stderr when it fails. */
 export function podman(args: readonly string[], timeoutMs = 120_000): Promise<string> {
+  return podmanOutput(args, timeoutMs).then(({ stdout }) => stdout);
+}
+
+/** Runs `podman ARGS` and resolves with its stdout and its stderr. */
+function podmanOutput(args: readonly string[], timeoutMs = 120_000): Promise<{ stdout: string; stderr: string }> {
   const binary = findBinary("podman");
   return new Promise((resolve, reject) => {
     execFile(
@@ -40,7 +45,7 @@ export function podman(args: readonly string[], timeoutMs = 120_000): Promise<st
       args,
       { env: podmanEnv(), timeout: timeoutMs, maxBuffer: OUTPUT_LIMIT_BYTES },
       (err, stdout, stderr) => {
-        if (err === null) resolve(stdout);
+        if (err === null) resolve({ stdout, stderr });
         else reject(new PodmanError(`podman ${args.join(" ")} failed: ${err.message}\n${stderr}`));
       },
     );
@@ -177,7 +182,13 @@ export class Container {
 
   /** Everything the container wrote to stdout and stderr. */
   logs(): Promise<string> {
-    return podman(["logs", this.id]).catch((err: Error) => `(no logs: ${err.message})`);
+    // `podman logs` writes the container's stderr to its own stderr: a service's last words
+    // before it exits ("failed to start: ...") are there, so both are returned.
+    return podmanOutput(["logs", this.id]).then(
+      ({ stdout, stderr }) =>
+        stderr === "" ? stdout : `${stdout}${stdout.endsWith("\n") || stdout === "" ? "" : "\n"}[stderr]\n${stderr}`,
+      (err: Error) => `(no logs: ${err.message})`,
+    );
   }
 
   /**

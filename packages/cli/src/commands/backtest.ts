@@ -12,9 +12,10 @@ import {
 import type { Strategy } from "@tradeplane/sdk";
 import { buildStrategy } from "@tradeplane/strategies";
 import { CliError, EXIT } from "../errors.ts";
+import { backtestVenues, singleWorkload, wantsVenues, type VenueFlags } from "./backtest-venues.ts";
 import { printResult } from "../output.ts";
 
-export interface BacktestFlags {
+export interface BacktestFlags extends VenueFlags {
   /** A built-in strategy's name, or absent with `module`. */
   readonly strategy?: string;
   /** A user's strategy module: exports `strategy(params, instruments)` (or a Strategy as default). */
@@ -22,8 +23,7 @@ export interface BacktestFlags {
   /** The same as `strategyModule` (the flag's first name). */
   readonly module?: string;
   readonly param: readonly string[];
-  /** The flow: a workload file of the shared format, or (`events`) a recording of a venue's events. */
-  readonly workload?: string;
+  /** A recording of a venue's events (`tradeplane events export`): the flow instead of a workload. */
   readonly events?: string;
   readonly chart?: string;
   readonly feePerLot: string;
@@ -51,17 +51,27 @@ export function parseParams(pairs: readonly string[]): Record<string, string | n
  * the gateway's projection and checks, at full speed. Same input, same output.
  */
 export async function backtest(flags: BacktestFlags, json: boolean): Promise<void> {
-  if ((flags.workload === undefined) === (flags.events === undefined))
-    throw new CliError(EXIT.USAGE, "give one flow: --workload FILE (generated) or --events FILE (a venue's recording)");
+  const moduleFile = flags.strategyModule ?? flags.module;
+  const { feePerLot, feeBps } = feesOf(flags);
   if (flags.events !== undefined) {
+    if (flags.workload !== undefined || wantsVenues(flags) || flags.warmUpMs !== undefined)
+      throw new CliError(
+        EXIT.USAGE,
+        "--events FILE is one venue's recording: give it alone, without --workload, --venue-workload, --warm-up-ms or a strategy across venues",
+      );
     const { backtestEvents } = await import("./backtest-events.ts");
     return backtestEvents(flags, flags.events, json);
   }
-  const workload = flags.workload!;
-  const moduleFile = flags.strategyModule ?? flags.module;
+  if (wantsVenues(flags))
+    return backtestVenues(flags, json, { params: parseParams(flags.param), feePerLot, feeBps, startMs: START_MS });
+  const workload = singleWorkload(flags);
   const built = await strategyOf(flags, moduleFile, [WORKLOAD_INSTRUMENT.symbol]);
-  const { feePerLot, feeBps } = feesOf(flags);
-  const text = readFlowFile(workload);
+  let text: string;
+  try {
+    text = readFileSync(workload, "utf8");
+  } catch (err) {
+    throw new CliError(EXIT.USAGE, `cannot read ${workload}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
   const total = text.split("\n", 10_000_000).length - 1;
   const bt = new Backtest({
     instruments: [WORKLOAD_INSTRUMENT],
@@ -91,15 +101,6 @@ export async function backtest(flags: BacktestFlags, json: boolean): Promise<voi
       ...reportLines(report, flags.chart),
     ].join("\n"),
   );
-}
-
-/** A flow file's text (a CliError naming the file when it cannot be read). */
-function readFlowFile(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (err) {
-    throw new CliError(EXIT.USAGE, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
-  }
 }
 
 /** --fee-per-lot and --fee-bps, checked. */

@@ -84,8 +84,10 @@ describe("tradeplane backtest --events", () => {
   });
 
   it.each([
-    ["both --workload and --events", ["--workload", "x.csv", "--events", "y.ndjson"], "give one flow"],
-    ["neither --workload nor --events", [], "give one flow"],
+    ["both --workload and --events", ["--workload", "x.csv", "--events", "y.ndjson"], "give it alone"],
+    ["--events with venues' flows", ["--events", "y.ndjson", "--venue-workload", "a=x.csv"], "give it alone"],
+    ["--events with a warm-up", ["--events", "y.ndjson", "--warm-up-ms", "10"], "give it alone"],
+    ["neither --workload nor --events", [], "give the flow: --workload FILE, --events FILE"],
     ["a recording that is not there", ["--events", join(dir, "missing.ndjson")], "cannot read"],
   ])("refuses %s", async (_, flags, message) => {
     const run = await cli(...mm, ...flags);
