@@ -39,3 +39,26 @@ export {
   loadStrategyModule,
   type StrategyFactory,
 } from "@tradeplane/sdk";
+export {
+  EventFlow,
+  RECORDING_PRINCIPAL,
+  recordedCommands,
+  replayRecorded,
+  type EventFlowStats,
+  type RecordedCommand,
+} from "./event-flow.ts";
+export {
+  RECORDING_FORMAT,
+  RECORDING_VERSION,
+  RecordingError,
+  RecordingReader,
+  anonymised,
+  isRecorded,
+  parseRecording,
+  recordingHeader,
+  recordingLine,
+  type RecordedEvent,
+  type Recording,
+  type RecordingErrorReason,
+  type RecordingHeader,
+} from "./recording.ts";

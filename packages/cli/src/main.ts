@@ -2,6 +2,7 @@ import type { BacktestFlags } from "./commands/backtest.ts";
 import { Command, CommanderError, Option } from "commander";
 import type { Target, TargetFlags } from "./client/target.ts";
 import type { ReplayFlags } from "./commands/replay.ts";
+import type { EventsExportFlags } from "./commands/events-export.ts";
 import type { JournalTradesFlags } from "./commands/journal.ts";
 import { addJournalRebuild } from "./commands/journal-rebuild-options.ts";
 import { addCommandLogOptions } from "./commands/backtest-command-log-options.ts";
@@ -41,6 +42,7 @@ const journalAudit = lazy(journalCommands, "journalAudit");
 const journalOtr = lazy(journalCommands, "journalOtr");
 const journalRegister = lazy(journalCommands, "journalRegister");
 const journalObligations = lazy(journalCommands, "journalObligations");
+const eventsExport = lazy(() => import("./commands/events-export.ts"), "eventsExport");
 const up = lazy(() => import("./commands/up.ts"), "up");
 const validate = lazy(() => import("./commands/validate.ts"), "validate");
 
@@ -111,7 +113,7 @@ export function program(): Command {
   const backtestCommand = cli
     .command("backtest")
     .description(
-      "run a strategy, built in or yours, over a workload, a venue's command log or several venues' workloads on the real matching core (same input, same output)",
+      "run a strategy, built in or yours, over a workload, a venue's command log or recorded events, or several venues' workloads, on the real matching core (same input, same output)",
     )
     .option(
       "--strategy <name>",
@@ -124,6 +126,7 @@ export function program(): Command {
     .option("--module <file>", "the same as --strategy-module")
     .option("--param <name=value>", "a strategy parameter (repeat)", (v: string, all: string[]) => [...all, v], [])
     .option("--workload <file>", "order stream of the shared workload format (N/C/R lines)")
+    .option("--events <file>", "a recording of a venue's events (`tradeplane events export`), instead of --workload")
     .option(
       "--venue-workload <name=file>",
       "one venue's order stream, for a strategy across venues (smart-order-router): repeat, two or more",
@@ -311,6 +314,21 @@ export function program(): Command {
     .option("--nats-tls-cert <file>", "client certificate for NATS, PEM")
     .option("--nats-tls-key <file>", "its private key, PEM")
     .action(withTarget((t, flags: ReplayFlags) => replay(t, flags)));
+
+  cli
+    .command("events")
+    .description("the venue's event stream")
+    .command("export")
+    .description("write the venue's recorded events to a file, for `backtest --events` (accounts renamed)")
+    .requiredOption("--out <file>", "the recording to write")
+    .option("-f, --file <file>", "another venue's TradingVenue manifest (with --nats-url)")
+    .option("--nats-url <url>", "read that venue's events from this NATS instead of the local venue's")
+    .option("--nats-creds <file>", "NATS .creds file (JWT and NKey seed)")
+    .option("--nats-token-file <file>", "file holding a NATS token")
+    .option("--nats-tls-ca <file>", "CA of the NATS server's certificate, PEM")
+    .option("--nats-tls-cert <file>", "client certificate for NATS, PEM")
+    .option("--nats-tls-key <file>", "its private key, PEM")
+    .action(withTarget((t, flags: EventsExportFlags) => eventsExport(t, flags)));
 
   const journal = cli
     .command("journal")

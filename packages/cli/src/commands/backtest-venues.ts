@@ -51,7 +51,10 @@ export function singleWorkload(flags: VenueFlags): string {
   if (flags.warmUpMs !== undefined)
     throw new CliError(EXIT.USAGE, "--warm-up-ms is for a backtest over several venues (--venue-workload NAME=FILE)");
   if (flags.workload === undefined)
-    throw new CliError(EXIT.USAGE, "give the flow: --workload FILE, or --venue-workload NAME=FILE for each venue");
+    throw new CliError(
+      EXIT.USAGE,
+      "give the flow: --workload FILE, --events FILE (a venue's recording), or --venue-workload NAME=FILE for each venue",
+    );
   return flags.workload;
 }
 

@@ -3,12 +3,14 @@ import { SingleBar } from "cli-progress";
 import {
   Backtest,
   chartSvg,
-  type Fill,
-  type SimInstrument,
   loadStrategyModule,
   replayWorkload,
   StrategyModuleError,
   WORKLOAD_INSTRUMENT,
+  type BacktestOptions,
+  type BacktestReport,
+  type Fill,
+  type SimInstrument,
 } from "@tradeplane/backtest";
 import { Side } from "@tradeplane/contracts";
 import type { Strategy } from "@tradeplane/sdk";
@@ -27,7 +29,10 @@ export interface BacktestFlags extends VenueFlags, Partial<CommandLogFlags> {
   /** The same as `strategyModule` (the flag's first name). */
   readonly module?: string;
   readonly param: readonly string[];
+  /** A recording of a venue's events (`tradeplane events export`): the flow instead of a workload. */
+  readonly events?: string;
   readonly chart?: string;
+  /** Writes every fill of the strategy as CSV. */
   readonly fills?: string;
   readonly feePerLot: string;
   readonly feeBps: string;
@@ -68,17 +73,24 @@ export function parseParams(pairs: readonly string[]): Record<string, string | n
 
 /**
  * Runs a strategy, built in or a user's module, over a flow on the real matching core, the
- * gateway's projection and checks, at full speed: a workload of the shared format, or a
- * venue's command log (`--command-log`, backtest-command-log.ts). Same input, same output.
+ * gateway's projection and checks, at full speed: a workload of the shared format, a
+ * venue's command log (`--command-log`, backtest-command-log.ts), a venue's recorded events
+ * (`--events`, backtest-events.ts) or several venues' workloads (backtest-venues.ts). Same
+ * input, same output.
  */
 export async function backtest(flags: BacktestFlags, json: boolean, global: TargetFlags = {}): Promise<void> {
   const moduleFile = flags.strategyModule ?? flags.module;
-  const feePerLot = Number(flags.feePerLot);
-  if (!Number.isSafeInteger(feePerLot) || feePerLot < 0)
-    throw new CliError(EXIT.USAGE, `--fee-per-lot ${flags.feePerLot}: give minor units >= 0`);
-  const feeBps = Number(flags.feeBps ?? "0");
-  if (!Number.isSafeInteger(feeBps) || feeBps < 0 || feeBps > 10_000)
-    throw new CliError(EXIT.USAGE, `--fee-bps ${flags.feeBps}: give whole basis points, 0 to 10000`);
+  const { feePerLot, feeBps } = feesOf(flags);
+  if (flags.events !== undefined) {
+    if (flags.workload !== undefined || wantsVenues(flags) || flags.warmUpMs !== undefined || flags.commandLog === true)
+      throw new CliError(
+        EXIT.USAGE,
+        "--events FILE is one venue's recording: give it alone, without --workload, --command-log, --venue-workload, --warm-up-ms or a strategy across venues",
+      );
+    refuseLogFlags(flags);
+    const { backtestEvents } = await import("./backtest-events.ts");
+    return backtestEvents(flags, flags.events, json);
+  }
   if (wantsVenues(flags)) {
     if (flags.commandLog === true)
       throw new CliError(
@@ -92,7 +104,7 @@ export async function backtest(flags: BacktestFlags, json: boolean, global: Targ
     throw new CliError(
       EXIT.USAGE,
       flags.workload === undefined
-        ? "give the flow: --workload FILE, --command-log (a venue's command log), or --venue-workload NAME=FILE for each venue"
+        ? "give the flow: --workload FILE, --command-log (a venue's command log), --events FILE, or --venue-workload NAME=FILE for each venue"
         : "give --workload FILE or --command-log (a venue's command log), not both",
     );
   if (flags.commandLog === true && flags.warmUpMs !== undefined)
@@ -121,7 +133,7 @@ async function runBacktest(
     moduleFile,
     source.instruments.map((i) => i.symbol),
   );
-  const fills: string[] = [];
+  const fills = fillsOf(flags);
   const bt = new Backtest({
     instruments: source.instruments,
     strategy: built.strategy,
@@ -131,12 +143,7 @@ async function runBacktest(
     feeBps,
     ...(source.account !== undefined ? { account: source.account } : {}),
     ...(source.deferStart === true ? { deferStart: true } : {}),
-    ...(flags.fills !== undefined
-      ? {
-          onStrategyFill: (f: Fill) =>
-            fills.push(`${f.timeMs},${f.instrument},${sideName(f.side)},${f.price},${f.qty}`),
-        }
-      : {}),
+    ...fills.option,
   });
   const bar =
     !json && process.stderr.isTTY && source.total > 100_000
@@ -153,25 +160,34 @@ async function runBacktest(
   const { json: ran, text, title } = source.summary();
   const name = flags.strategy ?? moduleFile!;
   if (flags.chart !== undefined) writeFileSync(flags.chart, chartSvg(bt.series, `${name} on ${title}`));
-  if (flags.fills !== undefined)
-    writeFileSync(flags.fills, ["timeMs,instrument,side,price,qty", ...fills, ""].join("\n"));
+  fills.write();
   printResult(
     json,
     { strategy: name, params: built.params, ...ran, ...report },
     [
       `${name} over ${text} (${report.commands} commands, ${report.events} events)`,
-      `  orders sent ${report.orders}, refused by its limits ${report.refusedLocally}, by the gateway ${report.gatewayRejects}`,
-      `  fills ${report.fills} (${report.filledQty} lots), fees ${report.fees}`,
-      `  P&L: realised ${report.realisedPnl}, unrealised ${report.unrealisedPnl}, net ${report.netPnl}; max drawdown ${report.maxDrawdown}`,
-      `  inventory ${report.inventoryMin} .. ${report.inventoryMax}; positions ${JSON.stringify(report.positions)}`,
-      `  fills digest ${report.fillsDigest}`,
-      ...(flags.chart !== undefined ? [`  chart: ${flags.chart}`] : []),
-      ...(flags.fills !== undefined ? [`  fills: ${flags.fills}`] : []),
+      ...reportLines(report, flags.chart, flags.fills),
     ].join("\n"),
   );
 }
 
 const sideName = (side: number): string => (side === Side.BUY ? "buy" : side === Side.SELL ? "sell" : String(side));
+
+/** With --fills FILE: the Backtest option that collects every fill, and the write of the CSV once it ran. */
+export function fillsOf(flags: Pick<BacktestFlags, "fills">): {
+  option: Pick<BacktestOptions, "onStrategyFill">;
+  write: () => void;
+} {
+  const file = flags.fills;
+  if (file === undefined) return { option: {}, write: () => {} };
+  const rows = ["timeMs,instrument,side,price,qty"];
+  return {
+    option: {
+      onStrategyFill: (f: Fill) => rows.push(`${f.timeMs},${f.instrument},${sideName(f.side)},${f.price},${f.qty}`),
+    },
+    write: () => writeFileSync(file, rows.join("\n") + "\n"),
+  };
+}
 
 /** Flags only a command log takes, given without --command-log. */
 function refuseLogFlags(flags: BacktestFlags): void {
@@ -210,8 +226,32 @@ function workloadSource(flags: BacktestFlags): BacktestSource {
   };
 }
 
-/** The built-in strategy named, or the user's module, made with the parameters given. */
-async function strategyOf(
+/** --fee-per-lot and --fee-bps, checked. */
+export function feesOf(flags: Pick<BacktestFlags, "feePerLot" | "feeBps">): { feePerLot: number; feeBps: number } {
+  const feePerLot = Number(flags.feePerLot);
+  if (!Number.isSafeInteger(feePerLot) || feePerLot < 0)
+    throw new CliError(EXIT.USAGE, `--fee-per-lot ${flags.feePerLot}: give minor units >= 0`);
+  const feeBps = Number(flags.feeBps ?? "0");
+  if (!Number.isSafeInteger(feeBps) || feeBps < 0 || feeBps > 10_000)
+    throw new CliError(EXIT.USAGE, `--fee-bps ${flags.feeBps}: give whole basis points, 0 to 10000`);
+  return { feePerLot, feeBps };
+}
+
+/** The report's text lines after the headline, whatever the flow. */
+export function reportLines(report: BacktestReport, chart: string | undefined, fills?: string): string[] {
+  return [
+    `  orders sent ${report.orders}, refused by its limits ${report.refusedLocally}, by the gateway ${report.gatewayRejects}`,
+    `  fills ${report.fills} (${report.filledQty} lots), fees ${report.fees}`,
+    `  P&L: realised ${report.realisedPnl}, unrealised ${report.unrealisedPnl}, net ${report.netPnl}; max drawdown ${report.maxDrawdown}`,
+    `  inventory ${report.inventoryMin} .. ${report.inventoryMax}; positions ${JSON.stringify(report.positions)}`,
+    `  fills digest ${report.fillsDigest}`,
+    ...(chart !== undefined ? [`  chart: ${chart}`] : []),
+    ...(fills !== undefined ? [`  fills: ${fills}`] : []),
+  ];
+}
+
+/** The built-in strategy named, or the user's module, made with the parameters given, for `instruments`. */
+export async function strategyOf(
   flags: BacktestFlags,
   moduleFile: string | undefined,
   instruments: readonly string[],

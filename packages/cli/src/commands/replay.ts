@@ -58,7 +58,7 @@ export function natsFlagOptions(
   }
 }
 
-/** Where the log is: the local venue's NATS, or one named by --nats-url with the venue's manifest. */
+/** Where the log is: the local venue's NATS, or one named by --nats-url with the venue's manifest (`command` reads it). */
 export function logSource(
   target: Target,
   flags: Omit<ReplayFlags, "toSeq" | "depth">,
