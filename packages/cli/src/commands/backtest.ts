@@ -104,7 +104,7 @@ export async function backtest(flags: BacktestFlags, json: boolean, global: Targ
     throw new CliError(
       EXIT.USAGE,
       flags.workload === undefined
-        ? "give the flow: --workload FILE, --command-log (a venue's command log), --events FILE, or --venue-workload NAME=FILE for each venue"
+        ? "give the flow: --workload FILE, --events FILE, --command-log (a venue's command log), or --venue-workload NAME=FILE for each venue"
         : "give --workload FILE or --command-log (a venue's command log), not both",
     );
   if (flags.commandLog === true && flags.warmUpMs !== undefined)

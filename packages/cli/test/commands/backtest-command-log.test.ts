@@ -30,7 +30,7 @@ describe("tradeplane backtest --command-log refuses", () => {
       2,
       /give --workload FILE or --command-log .*not both/,
     ],
-    ["neither a workload nor a log", [...strategy], 2, /give the flow: --workload FILE, --command-log/],
+    ["neither a workload nor a log", [...strategy], 2, /give the flow: --workload FILE, --events FILE, --command-log/],
     [
       "a log and venues' workloads",
       [
@@ -49,6 +49,18 @@ describe("tradeplane backtest --command-log refuses", () => {
     [
       "--account with venues' workloads",
       [...strategy, "--account", "a", "--venue-workload", "nse=x.csv", "--venue-workload", "bse=y.csv"],
+      2,
+      /--account reads a command log/,
+    ],
+    [
+      "a log and a recording",
+      [...strategy, "--command-log", "--account", "a", "--events", "y.ndjson"],
+      2,
+      /--events FILE is one venue's recording: give it alone, without --workload, --command-log/,
+    ],
+    [
+      "--account with a recording",
+      [...strategy, "--events", "y.ndjson", "--account", "a"],
       2,
       /--account reads a command log/,
     ],
