@@ -1,6 +1,12 @@
 import { CancelReason, COMMANDS_PER_ENTRY, commandSeqOf, type Command } from "@tradeplane/contracts";
 import type { Backtest } from "./backtest.ts";
 
+/** A command's timestamp in ms (undefined: none). */
+function msOf(command: Command): number | undefined {
+  const t = command.timestamp;
+  return t === undefined ? undefined : t.seconds * 1000 + Math.floor(t.nanos / 1_000_000);
+}
+
 /** One entry of a partition's command log: its stream sequence and its commands (or why it did not decode). */
 export interface LogEntry {
   readonly seq: number;
@@ -59,9 +65,12 @@ export interface CommandLogFlowOptions {
  * except the commands of the strategy's accounts, which the strategy (attached under the
  * first account, started with `deferStart`) generates again. Its commands take the free
  * sequences after the command they answer (the positions of the entry no other command
- * uses, the left-out commands' sequences), so they never collide with a logged one; when
- * the next logged command follows at once (later in the same entry: live, an answer could
- * not have landed there either) they wait for the first free sequence after it.
+ * uses, the left-out commands' sequences), so they never collide with a logged one. Each
+ * left-out command of the strategy's lets one of its waiting requests through, in its place
+ * and at its time (where and when the strategy's live command was); what is left is applied
+ * right before the next applied command, at the time of the last. When the next logged
+ * command follows at once (later in the same entry: live, an answer could not have landed
+ * there either) they wait for the first free sequence after it.
  */
 export class CommandLogFlow {
   /** Logged commands applied, and left out (the strategy's). */
@@ -75,6 +84,8 @@ export class CommandLogFlow {
   private readonly options: CommandLogFlowOptions;
   private started = false;
   private done = false;
+  /** The highest sequence the strategy's commands may take before the next applied command. */
+  private room = 0;
 
   constructor(bt: Backtest, options: CommandLogFlowOptions) {
     this.bt = bt;
@@ -108,25 +119,36 @@ export class CommandLogFlow {
         this.bt.start();
       }
       const command = entry.commands[i];
+      // The next applied command is later in this entry, or at the earliest the next entry's
+      // first: the strategy's commands take the free sequences before it.
+      let next = i + 1;
+      while (next < n && isStrategyCommand(entry.commands[next], accounts)) next++;
+      const room = next < n ? commandSeqOf(entry.seq, next) - 1 : (entry.seq + 1) * COMMANDS_PER_ENTRY - 1;
+      this.room = room;
       if (isStrategyCommand(command, accounts)) {
         this.skipped++;
+        // Its live command was here: time moves to it (timers fire), and the strategy's first
+        // waiting request takes its place, at its time.
+        venue.ownSequencesUpTo(room, 0);
+        const ms = msOf(command!);
+        if (ms !== undefined) venue.advanceTo(ms);
+        venue.ownSequencesUpTo(room, 1);
         continue;
       }
-      // What waits takes the free sequences before this command; nothing of the strategy's
-      // lands at or after it until it is applied.
+      // What still waits goes before this command, at the time of the last one.
       venue.ownSequencesUpTo(seq - 1);
       this.bt.applyLogged(seq, command, entry.error);
       this.applied++;
-      let next = i + 1;
-      while (next < n && isStrategyCommand(entry.commands[next], accounts)) next++;
-      // The next applied command is later in this entry, or at the earliest the next entry's first.
-      venue.ownSequencesUpTo(next < n ? commandSeqOf(entry.seq, next) - 1 : (entry.seq + 1) * COMMANDS_PER_ENTRY - 1);
+      // The strategy's answers wait for the next command read: in the place of its own left-out
+      // command there, or else right before the next applied one.
+      venue.ownSequencesUpTo(room, 0);
     }
     if (toSeq <= commandSeqOf(entry.seq, n - 1)) this.done = true;
   }
 
   /** The log read: what waits is applied, and the strategy's later commands follow everything logged. */
   end(): void {
+    this.bt.venue.ownSequencesUpTo(this.room);
     this.bt.venue.ownSequencesUpTo(Infinity);
   }
 }

@@ -74,8 +74,11 @@ export class SimulatedVenue implements MarketView {
    * commands (its strategies' requests) may take before the log's next command. They take
    * the sequences after the last one applied (`lastSeq`), so they never collide with a logged
    * one; while none is free they wait, in order. Infinity: own commands are numbered by entry.
+   * `ownBudget`: how many more waiting requests may be applied now (one in the place of each
+   * left-out command of the strategy's, so each takes that command's place and time).
    */
   private ownUpTo = Infinity;
+  private ownBudget = Infinity;
   private lastSeq = 0;
   private timeMs: number;
   private draining = false;
@@ -131,12 +134,13 @@ export class SimulatedVenue implements MarketView {
 
   /**
    * Lets the venue's own commands take the free sequences of a command log after the last
-   * one applied, up to `upTo` (the next logged command's sequence - 1), and applies the
-   * requests waiting for one. Infinity ends this: own commands are numbered by entry again,
-   * after everything applied.
+   * one applied, up to `upTo` (the next logged command's sequence - 1), and applies up to
+   * `requests` of the requests waiting for one (the rest wait for the next call). Infinity
+   * ends this: own commands are numbered by entry again, after everything applied.
    */
-  ownSequencesUpTo(upTo: number): void {
+  ownSequencesUpTo(upTo: number, requests = Infinity): void {
     this.ownUpTo = upTo;
+    this.ownBudget = requests;
     if (upTo === Infinity) this.entry = Math.max(this.entry, Math.floor(this.lastSeq / 1_000));
     this.drain();
   }
@@ -182,14 +186,18 @@ export class SimulatedVenue implements MarketView {
     let answered = 0;
     try {
       for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
-        if (this.ownUpTo !== Infinity && this.ownUpTo - this.lastSeq < this.commandsOf(next.request)) {
+        const logged = this.ownUpTo !== Infinity;
+        if (logged && (this.ownBudget < 1 || this.ownUpTo - this.lastSeq < this.commandsOf(next.request))) {
           this.queue.unshift(next);
           break;
         }
         // A strategy that answers its own reports with new requests forever would hang the run.
         if (++answered > MAX_REQUESTS_PER_EVENT)
           throw new RunawayStrategyError(`more than ${MAX_REQUESTS_PER_EVENT} requests in answer to one event`);
+        const applied = this.commandsApplied;
         this.applyRequest(next.account, next.request);
+        // A request the gateway's checks refused never reached the log: it takes no place.
+        if (logged && this.commandsApplied !== applied) this.ownBudget--;
       }
     } finally {
       this.draining = false;

@@ -62,12 +62,12 @@ function massCancel(account: string, reason: CancelReason, allAccounts = false):
   });
 }
 
-/** Runs the fill answerer (bid 99, ask 101, 5 lots, step 1) over `log` as account `s`. */
-function run(log: LogEntry[], toSeq?: number) {
+/** Runs the fill answerer (bid 99, ask 101, 5 lots, step 1 unless given) over `log` as account `s`. */
+function run(log: LogEntry[], toSeq?: number, step = 1) {
   const fills: Fill[] = [];
   const bt = new Backtest({
     instruments: [X],
-    strategy: fillAnswerer({ bid: 99, ask: 101, qty: 5, step: 1 }, ["X"]),
+    strategy: fillAnswerer({ bid: 99, ask: 101, qty: 5, step }, ["X"]),
     account: "s",
     startMs: 0,
     deferStart: true,
@@ -148,6 +148,27 @@ describe("a backtest over a command log", () => {
       { side: Side.SELL, price: 100, qty: 2 },
       { side: Side.SELL, price: 100, qty: 1 },
     ]);
+  });
+
+  it("applies each of the strategy's commands in the place and at the time of its left-out one", () => {
+    // A step of -1 answers across the spread: the answer to its bid's fill takes b's bid.
+    const log: LogEntry[] = [
+      { seq: 1, commands: [order("s", Side.BUY, 99, 5, 1_000)] },
+      { seq: 2, commands: [order("s", Side.SELL, 101, 5, 2_000)] },
+      { seq: 3, commands: [order("b", Side.BUY, 98, 3, 3_000)] },
+      { seq: 4, commands: [order("a", Side.SELL, 99, 3, 4_000)] }, // fills 3 of its bid: it sells 3 at 98
+      { seq: 5, commands: [order("s", Side.SELL, 98, 3, 4_007)] }, // live, 7 ms later
+      { seq: 6, commands: [order("s", Side.BUY, 99, 3, 4_012)] }, // its answer to that fill
+      { seq: 7, commands: [order("a", Side.SELL, 99, 1, 5_000)] },
+    ];
+    const { accepted, fills, rejected } = run(log, undefined, -1);
+    expect(rejected).toEqual([]);
+    expect(fills).toEqual([
+      { timeMs: 4_000, instrument: "X", side: Side.BUY, price: 99, qty: 3 },
+      { timeMs: 4_007, instrument: "X", side: Side.SELL, price: 98, qty: 3 }, // a taker's fill, at its live time
+      { timeMs: 5_000, instrument: "X", side: Side.BUY, price: 99, qty: 1 },
+    ]);
+    expect(accepted.map((a) => a.seq)).toEqual([1, 2, 3_000, 4_000, 4_001, 4_002, 7_000, 7_001]);
   });
 
   it("stops after --to-seq", () => {
