@@ -146,6 +146,8 @@ describe("a backtest over a live venue's command log", () => {
         answerer.onExecutionReport?.(ctx, report);
       },
     };
+    // A bid its ask will take when it starts: a taker's fill, at the time of its own command.
+    const before = await submit("demo-mm", Side.BUY, 150_150, 5);
     host = await LiveHost.start({
       orderEntry: venue.state.endpoints.orderEntry,
       marketData: venue.state.endpoints.marketData,
@@ -155,7 +157,7 @@ describe("a backtest over a live venue's command log", () => {
       strategy,
       clientOrderIdPrefix: "live-",
     });
-    // Its bid (149,900 x 5) and ask (150,100 x 5), accepted.
+    // Its bid (149,900 x 5) rests; its ask (150,100 x 5) sells 5 to demo-mm's bid at 150,150: it bids 5 at 150,140.
     for (const deadline = Date.now() + 30_000; host.driver.state.openOrders().length < 2;) {
       if (Date.now() > deadline) throw new Error("the strategy's quotes were not accepted");
       await new Promise((r) => setTimeout(r, 50));
@@ -164,13 +166,14 @@ describe("a backtest over a live venue's command log", () => {
 
     // The others' orders, one at a time, each after the strategy's answers settled ("it", "its": the strategy's).
     const flow: [string, Side, number, number][] = [
+      ["demo-taker", Side.SELL, 150_140, 5], // takes its 150,140 bid: it offers 5 at 150,150
       ["demo-taker", Side.SELL, 149_900, 3], // fills 3 of its bid: it offers 3 at 149,910
       ["demo-mm", Side.SELL, 149_910, 4], // rests behind its offer at 149,910
       ["demo-taker", Side.BUY, 149_910, 5], // its 3 first (time priority), then 2 of demo-mm's: it bids 3 at 149,900
       ["demo-mm", Side.BUY, 150_000, 2], // meets demo-mm's own offer at 149,910 (self-trade prevention cancels that); rests above its bids
       ["demo-taker", Side.SELL, 149_900, 7], // demo-mm's 2, then its 2 and 3 at 149,900: it offers 2 and 3 at 149,910
-      ["demo-taker", Side.BUY, 150_100, 10], // its 2 and 3 at 149,910 and 5 at 150,100: it bids 2 and 3 at 149,900, 5 at 150,090
-      ["demo-mm", Side.SELL, 150_090, 1], // 1 of its 150,090 bid: it offers 1 at 150,100
+      ["demo-taker", Side.BUY, 150_150, 10], // its 2 and 3 at 149,910 and 5 at 150,150: it bids 2 and 3 at 149,900, 5 at 150,140
+      ["demo-mm", Side.SELL, 150_140, 1], // 1 of its 150,140 bid: it offers 1 at 150,150
     ];
     // Each order's command sequence, and the live fills once its answers settled.
     const marks: { seq: number; fills: number }[] = [];
@@ -179,7 +182,7 @@ describe("a backtest over a live venue's command log", () => {
       await settled();
       marks.push({ seq, fills: live.length });
     }
-    expect(live.length).toBe(8);
+    expect(live.length).toBe(10);
 
     const fillsFile = join(dir, "fills.csv");
     const run = await cli(
@@ -213,9 +216,9 @@ describe("a backtest over a live venue's command log", () => {
         return { timeMs: Number(timeMs), instrument: instrument!, side: side!, price: Number(price), qty: Number(qty) };
       });
     expect(backtested).toEqual(live);
-    // Every fill here is a maker's, stamped with the time of the command that met it, so even
-    // the digest (time, instrument, side, price, qty) is the live one. (A taker's fill would
-    // carry the time of the command its order answered: the backtest has no latency.)
+    // The times agree too, so the digest (time, instrument, side, price, qty) is the live one:
+    // a maker's fill has the time of the command that met it, and its ask's taker fill at the
+    // start the time of its own command, whose place and time the backtest's command takes.
     const digest = createHash("sha256");
     for (const f of live)
       digest.update(`${f.timeMs},${f.instrument},${f.side === "buy" ? Side.BUY : Side.SELL},${f.price},${f.qty}\n`);
@@ -231,7 +234,8 @@ describe("a backtest over a live venue's command log", () => {
     // Its logged commands (2 quotes and an answer per fill) left out; the others' applied.
     expect(report.commandLog.skipped).toBe(2 + live.length);
     expect(report.commandLog.applied).toBeGreaterThanOrEqual(flow.length);
-    // It started where it did live: before its quotes, ahead of the others' first order.
+    // It started where it did live: after demo-mm's bid, before its quotes.
+    expect(report.commandLog.startedBefore).toBeGreaterThan(before);
     expect(report.commandLog.startedBefore).toBeLessThan(marks[0]!.seq);
 
     // The same report for people, and the chart.
