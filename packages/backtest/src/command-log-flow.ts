@@ -1,9 +1,9 @@
 import { CancelReason, COMMANDS_PER_ENTRY, commandSeqOf, type Command } from "@tradeplane/contracts";
 import type { Backtest } from "./backtest.ts";
 
-/** A command's timestamp in ms (undefined: none). */
-function msOf(command: Command): number | undefined {
-  const t = command.timestamp;
+/** A logged command's timestamp in ms (undefined: none, or no command). */
+export function commandTimeMs(command: Command | undefined): number | undefined {
+  const t = command?.timestamp;
   return t === undefined ? undefined : t.seconds * 1000 + Math.floor(t.nanos / 1_000_000);
 }
 
@@ -130,7 +130,7 @@ export class CommandLogFlow {
         // Its live command was here: time moves to it (timers fire), and the strategy's first
         // waiting request takes its place, at its time.
         venue.ownSequencesUpTo(room, 0);
-        const ms = msOf(command!);
+        const ms = commandTimeMs(command);
         if (ms !== undefined) venue.advanceTo(ms);
         venue.ownSequencesUpTo(room, 1);
         continue;

@@ -8,6 +8,7 @@ export {
 export { Backtest, feeOf, type BacktestOptions, type BacktestReport, type Fill, type SeriesPoint } from "./backtest.ts";
 export {
   CommandLogFlow,
+  commandTimeMs,
   firstStrategyCommand,
   isStrategyCommand,
   type CommandLogFlowOptions,

@@ -1,7 +1,13 @@
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { CommandLogFlow, firstStrategyCommand, type LogEntry, type SimInstrument } from "@tradeplane/backtest";
-import { commandStreamName, entrySeqOf, type Timestamp } from "@tradeplane/contracts";
+import {
+  CommandLogFlow,
+  commandTimeMs,
+  firstStrategyCommand,
+  type LogEntry,
+  type SimInstrument,
+} from "@tradeplane/backtest";
+import { commandStreamName, entrySeqOf } from "@tradeplane/contracts";
 import { decodeEntry } from "@tradeplane/matching-core/log-entry";
 import { lastStoredSeq } from "@tradeplane/platform";
 import type { TargetFlags } from "../client/target.ts";
@@ -13,9 +19,6 @@ import { connectToLog, logSource } from "./replay.ts";
 
 /** Entries between two progress updates. */
 const PROGRESS_EVERY = 1_000;
-
-const msOf = (t: Timestamp | undefined): number | undefined =>
-  t === undefined ? undefined : t.seconds * 1000 + Math.floor(t.nanos / 1_000_000);
 
 /** A non-negative integer flag, or a CliError naming it. */
 function count(flag: string, value: string, what: string): number {
@@ -104,7 +107,7 @@ async function open(nc: NatsConnection, t: LogTarget): Promise<BacktestSource> {
   let startMs: number | undefined;
   let startSeq = 0;
   await eachEntry(nc, t, last, (entry) => {
-    startMs ??= entry.commands.map((c) => msOf(c?.timestamp)).find((ms) => ms !== undefined);
+    startMs ??= entry.commands.map(commandTimeMs).find((ms) => ms !== undefined);
     const first = firstStrategyCommand(entry, accounts);
     if (first !== undefined) startSeq = first;
     return first !== undefined;
@@ -115,7 +118,7 @@ async function open(nc: NatsConnection, t: LogTarget): Promise<BacktestSource> {
     if (m !== null)
       endMs =
         decodeEntry(m.data)
-          .commands.map((c) => msOf(c?.timestamp))
+          .commands.map(commandTimeMs)
           .find((ms) => ms !== undefined) ?? endMs;
   }
   const from = startMs ?? 0;
