@@ -26,6 +26,13 @@ import type {
 } from "./strategy-accounts.ts";
 
 /**
+ * grpc-js backs a channel's reconnects off up to 120 s, failing every call meanwhile: a risk
+ * gateway that comes up after a few minutes down would then be missed by the operator's own
+ * retries (30 s at most apart) for up to two minutes more.
+ */
+const RECONNECT_OPTIONS = { "grpc.initial_reconnect_backoff_ms": 500, "grpc.max_reconnect_backoff_ms": 5_000 };
+
+/**
  * StrategyAccounts over the venue's RiskAdmin gRPC API, authenticated with the venue's
  * admin token of the role each call needs (read from the Secret the operator generated). The gateway is
  * `<venue>-risk.<namespace>.svc` in the cluster; `addressOf` can point elsewhere (an
@@ -210,7 +217,7 @@ export class RiskAdminAccounts implements StrategyAccounts {
     const address = this.options.addressOf?.(at) ?? `${names.risk(at.venue)}.${at.namespace}.svc:${POD_PORTS.riskGrpc}`;
     let client = this.clients.get(address);
     if (client === undefined) {
-      client = new RiskAdminClient(address, credentials.createInsecure());
+      client = new RiskAdminClient(address, credentials.createInsecure(), RECONNECT_OPTIONS);
       this.clients.set(address, client);
     }
     return client;
