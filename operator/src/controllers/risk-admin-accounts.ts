@@ -12,6 +12,7 @@ import {
   RevokeTokenRequest,
   RiskAdminClient,
   SetLimitsRequest,
+  RECONNECT_CHANNEL_OPTIONS,
 } from "@tradeplane/contracts";
 import { POD_PORTS } from "../desired/service-configs.ts";
 import { names } from "../desired/venue-model.ts";
@@ -24,13 +25,6 @@ import type {
   StrategyLimits,
   VenueRef,
 } from "./strategy-accounts.ts";
-
-/**
- * grpc-js backs a channel's reconnects off up to 120 s, failing every call meanwhile: a risk
- * gateway that comes up after a few minutes down would then be missed by the operator's own
- * retries (30 s at most apart) for up to two minutes more.
- */
-const RECONNECT_OPTIONS = { "grpc.initial_reconnect_backoff_ms": 500, "grpc.max_reconnect_backoff_ms": 5_000 };
 
 /**
  * StrategyAccounts over the venue's RiskAdmin gRPC API, authenticated with the venue's
@@ -217,7 +211,7 @@ export class RiskAdminAccounts implements StrategyAccounts {
     const address = this.options.addressOf?.(at) ?? `${names.risk(at.venue)}.${at.namespace}.svc:${POD_PORTS.riskGrpc}`;
     let client = this.clients.get(address);
     if (client === undefined) {
-      client = new RiskAdminClient(address, credentials.createInsecure(), RECONNECT_OPTIONS);
+      client = new RiskAdminClient(address, credentials.createInsecure(), RECONNECT_CHANNEL_OPTIONS);
       this.clients.set(address, client);
     }
     return client;
