@@ -4,10 +4,13 @@ import {
   Backtest,
   chartSvg,
   loadStrategyModule,
+  parseWorkload,
   replayWorkload,
   StrategyModuleError,
   WORKLOAD_INSTRUMENT,
+  WorkloadError,
   type BacktestReport,
+  type Workload,
 } from "@tradeplane/backtest";
 import type { Strategy } from "@tradeplane/sdk";
 import { buildStrategy } from "@tradeplane/strategies";
@@ -86,7 +89,14 @@ export async function backtest(flags: BacktestFlags, json: boolean): Promise<voi
       ? new SingleBar({ format: "backtest [{bar}] {value}/{total} lines  {eta}s left", stream: process.stderr })
       : undefined;
   bar?.start(total, 0);
-  const lines = replayWorkload(bt.apply, text, START_MS, (n) => bar?.update(n));
+  let workloadParsed: Workload;
+  try {
+    workloadParsed = parseWorkload(text);
+  } catch (err) {
+    if (err instanceof WorkloadError) throw new CliError(EXIT.USAGE, `--workload ${workload}: ${err.message}`);
+    throw err;
+  }
+  const lines = replayWorkload(bt.apply, workloadParsed, START_MS, (n) => bar?.update(n));
   bar?.update(lines);
   bar?.stop();
   const report = bt.report();
