@@ -18,12 +18,16 @@ const TAG_STRIDE = 5;
 const TAG_BYTES = new Uint8Array(TABLE_TAGS * TAG_STRIDE);
 const TAG_LENGTHS = new Uint8Array(TABLE_TAGS);
 const TAG_SUMS = new Uint16Array(TABLE_TAGS);
+/** Tags below this ("tag=" in at most four bytes) are written as one int, four stores with no loop. */
+const WORD_TAGS = 1000;
+const TAG_WORDS = new Int32Array(WORD_TAGS);
 for (let tag = 0; tag < TABLE_TAGS; tag++) {
   const text = `${tag}=`;
   let sum = 0;
   for (let i = 0; i < text.length; i++) {
     TAG_BYTES[tag * TAG_STRIDE + i] = text.charCodeAt(i);
     sum += text.charCodeAt(i);
+    if (tag < WORD_TAGS) TAG_WORDS[tag]! |= text.charCodeAt(i) << (8 * i);
   }
   TAG_LENGTHS[tag] = text.length;
   TAG_SUMS[tag] = sum;
@@ -79,9 +83,9 @@ export class FixEncoder {
    * non-ASCII) are written as "?": text from elsewhere never corrupts a message.
    */
   string(tag: number, value: string): this {
-    this.tag(tag);
     const n = value.length;
-    this.ensure(n + 1);
+    this.ensure(n + 13);
+    this.tag(tag);
     const buf = this.buf;
     let p = this.pos;
     let sum = this.sum + SOH;
@@ -99,8 +103,8 @@ export class FixEncoder {
 
   /** Raw bytes as they are (a data field whose length field the caller wrote). */
   bytes(tag: number, value: Uint8Array): this {
+    this.ensure(value.length + 13);
     this.tag(tag);
-    this.ensure(value.length + 1);
     this.buf.set(value, this.pos);
     this.pos += value.length;
     this.buf[this.pos++] = SOH;
@@ -142,8 +146,8 @@ export class FixEncoder {
 
   /** One character (Side, OrdType, ...), as its code. */
   char(tag: number, code: number): this {
+    this.ensure(14);
     this.tag(tag);
-    this.ensure(2);
     this.buf[this.pos++] = code;
     this.buf[this.pos++] = SOH;
     this.sum += (code & 0xff) + SOH;
@@ -156,8 +160,8 @@ export class FixEncoder {
 
   /** An integer (safe integers; fractions are truncated). */
   int(tag: number, value: number): this {
+    this.ensure(36);
     this.tag(tag);
-    this.ensure(24);
     this.pos = this.writeInt(this.pos, safe(value));
     this.buf[this.pos++] = SOH;
     this.sum += SOH;
@@ -166,8 +170,8 @@ export class FixEncoder {
 
   /** mantissa x 10^exponent as a plain decimal ("100.25", "0.005", "1200"). */
   decimal(tag: number, mantissa: number, exponent: number): this {
+    this.ensure(60);
     this.tag(tag);
-    this.ensure(48);
     const buf = this.buf;
     let p = this.pos;
     // Prices and quantities of a venue nearly always fit in int32 with at most 9 decimals:
@@ -240,8 +244,8 @@ export class FixEncoder {
 
   /** A UTCTimestamp with milliseconds. */
   timestamp(tag: number, epochMs: number): this {
+    this.ensure(36);
     this.tag(tag);
-    this.ensure(24);
     this.pos = this.timestamps.write(this.buf, this.pos, epochMs);
     this.buf[this.pos++] = SOH;
     this.sum += this.timestamps.sum + SOH;
@@ -277,19 +281,32 @@ export class FixEncoder {
     return buf.subarray(headerStart, this.pos);
   }
 
+  /** Writes "tag=" (room for 12 bytes ensured by the caller). */
   private tag(tag: number): void {
-    this.ensure(12);
-    if (tag >= 0 && tag < TABLE_TAGS) {
-      const buf = this.buf;
-      const from = tag * TAG_STRIDE;
-      const n = TAG_LENGTHS[tag]!;
-      let p = this.pos;
-      for (let i = 0; i < n; i++) buf[p++] = TAG_BYTES[from + i]!;
-      this.pos = p;
+    const buf = this.buf;
+    const p = this.pos;
+    if (tag >= 0 && tag < WORD_TAGS) {
+      // Four bytes stored whatever the tag's length: those past "=" are overwritten by the value.
+      const w = TAG_WORDS[tag]!;
+      buf[p] = w;
+      buf[p + 1] = w >> 8;
+      buf[p + 2] = w >> 16;
+      buf[p + 3] = w >> 24;
+      this.pos = p + TAG_LENGTHS[tag]!;
       this.sum += TAG_SUMS[tag]!;
       return;
     }
-    this.pos = this.writeInt(this.pos, tag);
+    if (tag >= 0 && tag < TABLE_TAGS) {
+      const from = tag * TAG_STRIDE;
+      const n = TAG_LENGTHS[tag]!;
+      for (let i = 0; i < n; i++) buf[p + i] = TAG_BYTES[from + i]!;
+      this.pos = p + n;
+      this.sum += TAG_SUMS[tag]!;
+      return;
+    }
+    // Any other number (a caller's bug): as many digits as it has, with room made for them.
+    this.ensure(24);
+    this.pos = this.writeInt(this.pos, safe(tag));
     this.buf[this.pos++] = EQ;
     this.sum += EQ;
   }

@@ -4,6 +4,7 @@
 // asked for (e.g. a ClOrdID on its way to OrderEntry).
 
 import { readUtcTimestamp } from "./fix-time.ts";
+import { latin1 } from "./latin1.ts";
 
 /** Tags below this are found through a direct index; higher ones by a scan. */
 const INDEXED_TAGS = 1024;
@@ -268,18 +269,6 @@ export function readInt(buf: Uint8Array, start: number, end: number): number {
     v = v * 10 + d;
   }
   return negative ? -v : v;
-}
-
-function latin1(buf: Uint8Array, start: number, end: number): string {
-  // Short values are built by hand: cheaper than a call into the runtime below ~16 bytes.
-  if (end - start <= 16) {
-    let s = "";
-    for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
-    return s;
-  }
-  // Bytes from a socket are a Buffer already: toString on it is half the cost of wrapping them in one.
-  if (Buffer.isBuffer(buf)) return buf.toString("latin1", start, end);
-  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString("latin1");
 }
 
 export { SOH };
