@@ -191,8 +191,9 @@ export class FixEncoder {
         sum += writeDigitsBefore(buf, end, v, 1);
         p = end;
       } else {
-        const pow = POW10[-exponent]!;
-        const whole = Math.floor(v / pow);
+        const pow = POW10_32[-exponent]!;
+        // v and pow are non-negative and below 2^31 (bar -2^31 negated, a double that floors the same).
+        const whole = v < 2_147_483_648 ? (v / pow) | 0 : Math.floor(v / pow);
         const end = p + digitCount(whole);
         sum += writeDigitsBefore(buf, end, whole, 1);
         buf[end] = 0x2e;
@@ -337,6 +338,7 @@ export class FixEncoder {
 }
 
 const POW10 = Array.from({ length: 19 }, (_, i) => 10 ** i);
+const POW10_32 = Int32Array.from({ length: 10 }, (_, i) => 10 ** i);
 /** "00".."99" as byte pairs, and each pair's byte sum: two digits per division. */
 const PAIRS = new Uint8Array(200);
 const PAIR_SUMS = new Uint8Array(100);
@@ -387,6 +389,10 @@ function writeDigitsBefore(buf: Uint8Array, end: number, value: number, width: n
 
 /** Decimal digits of a non-negative safe integer (1 for 0). */
 function digitCount(value: number): number {
+  // Below 2^31 (prices, quantities, lengths): compares only, no loop.
+  if (value < 100_000) return value < 100 ? (value < 10 ? 1 : 2) : value < 1_000 ? 3 : value < 10_000 ? 4 : 5;
+  if (value < 2_147_483_648)
+    return value < 10_000_000 ? (value < 1_000_000 ? 6 : 7) : value < 100_000_000 ? 8 : value < 1_000_000_000 ? 9 : 10;
   let n = 1;
   for (let limit = 10; value >= limit && n < 16; limit *= 10) n++;
   return n;

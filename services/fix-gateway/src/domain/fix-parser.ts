@@ -167,9 +167,18 @@ export class FixParser {
         p = valueStart + dataLength;
         for (let i = valueStart; i < p; i++) sum += buf[i]!;
       } else {
-        while ((c = buf[p]!) !== SOH) {
-          sum += c;
-          p++;
+        // Two bytes a step: a byte that is not the SOH has another after it (the body ends with one).
+        for (;;) {
+          c = buf[p]!;
+          if (c === SOH) break;
+          const c2 = buf[p + 1]!;
+          if (c2 === SOH) {
+            sum += c;
+            p++;
+            break;
+          }
+          sum += c + c2;
+          p += 2;
         }
       }
       sum += SOH;
