@@ -194,28 +194,28 @@ export class FixMessage {
       negative = true;
       p++;
     }
+    const first = p;
     let mantissa = 0;
-    let digitCount = 0;
-    let sawDigit = false;
-    let fraction = -1;
-    for (; p < end; p++) {
-      const c = buf[p]!;
-      if (c === 0x2e) {
-        if (fraction >= 0) return false;
-        fraction = 0;
-        continue;
-      }
-      const d = c - 0x30;
-      if (d < 0 || d > 9) return false;
-      sawDigit = true;
-      if (mantissa !== 0 || d !== 0) digitCount++;
-      if (digitCount > 15) return false;
+    let d = 0;
+    // Digits, then optionally a point and more digits; (d >>> 0) <= 9 is "a digit" in one compare.
+    while (p < end && (d = buf[p]! - 0x30) >>> 0 <= 9) {
       mantissa = mantissa * 10 + d;
-      if (fraction >= 0) fraction++;
+      p++;
     }
-    if (!sawDigit) return false;
+    let digits = p - first;
+    let exponent = 0;
+    if (p < end && buf[p] === 0x2e) {
+      const fraction = ++p;
+      while (p < end && (d = buf[p]! - 0x30) >>> 0 <= 9) {
+        mantissa = mantissa * 10 + d;
+        p++;
+      }
+      exponent = fraction - p;
+      digits += p - fraction;
+    }
+    // Anything left is not a decimal; 15 significant digits at most (exact in a double).
+    if (p !== end || digits === 0 || mantissa >= 1e15) return false;
     // Trailing zeros of the fraction say nothing: 100.50 is 1005 x 10^-1.
-    let exponent = fraction > 0 ? -fraction : 0;
     while (exponent < 0 && mantissa % 10 === 0 && mantissa !== 0) {
       mantissa /= 10;
       exponent++;
