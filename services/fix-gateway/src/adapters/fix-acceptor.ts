@@ -297,10 +297,6 @@ class Connection implements SessionLink {
     }
     chunk.copy(this.buf, this.end);
     this.end += chunk.length;
-    this.drain();
-  }
-
-  private drain(): void {
     this.parseBuffered();
   }
 
@@ -347,7 +343,7 @@ class Connection implements SessionLink {
         this.loading = false;
         if (this.ended) return;
         this.session = new FixSession(session.settings, sequences, this.acceptor.now());
-        this.drain(); // the Logon is still at `start`
+        this.parseBuffered(); // the Logon is still at `start`
       },
       (e: unknown) => {
         this.deps.logger.error({ session: this.id, err: String(e) }, "cannot load the FIX session state");
