@@ -9,6 +9,10 @@
 // included). --venue 0 skips (2).
 //   npm run -s bench:fix -- [--messages 2000000] [--rate 2000] [--seconds 10]
 // Last line: {"codecMsgsPerSec":X,"jspurefixCodecMsgsPerSec":Y,...,"p50Ms":..,"p99Ms":..}
+// codec*PerSec are per wall second, codec*PerCpuSec per second of the process's CPU time (far
+// steadier on a shared machine); loadAvg1m is the host's 1-minute load average before and
+// after the codec part.
+import { loadavg } from "node:os";
 import { encodeFields, FixEncoder } from "@tradeplane/fix-gateway/domain/fix-encoder";
 import { FixParser, ParseStatus } from "@tradeplane/fix-gateway/domain/fix-parser";
 import { jspurefixCodec } from "./support/jspurefix-codec.ts";
@@ -193,8 +197,10 @@ function rate(run: (n: number) => number, n: number): { wall: number; cpu: numbe
   return { wall: Math.round(done / seconds), cpu: Math.round(done / ((c1.user + c1.system) / 1e6)) };
 }
 
+const loadBefore = loadavg()[0]!;
 const mine = rate(ours, flags.messages & ~1);
 const jsp = rate(theirs, flags.foreignMessages & ~1);
+const loadAfter = loadavg()[0]!;
 const latency = flags.venue > 0 ? await dTo8(flags.rate, flags.seconds) : undefined;
 console.log(
   JSON.stringify({
@@ -206,6 +212,7 @@ console.log(
     nosBytes: nosBytes.length,
     execBytes: execBytes.length,
     checksum: sink & 0xff,
+    loadAvg1m: [Math.round(loadBefore * 100) / 100, Math.round(loadAfter * 100) / 100],
     ...latency,
   }),
 );

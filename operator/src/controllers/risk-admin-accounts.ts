@@ -12,6 +12,7 @@ import {
   RevokeTokenRequest,
   RiskAdminClient,
   SetLimitsRequest,
+  RECONNECT_CHANNEL_OPTIONS,
 } from "@tradeplane/contracts";
 import { POD_PORTS } from "../desired/service-configs.ts";
 import { names } from "../desired/venue-model.ts";
@@ -210,7 +211,7 @@ export class RiskAdminAccounts implements StrategyAccounts {
     const address = this.options.addressOf?.(at) ?? `${names.risk(at.venue)}.${at.namespace}.svc:${POD_PORTS.riskGrpc}`;
     let client = this.clients.get(address);
     if (client === undefined) {
-      client = new RiskAdminClient(address, credentials.createInsecure());
+      client = new RiskAdminClient(address, credentials.createInsecure(), RECONNECT_CHANNEL_OPTIONS);
       this.clients.set(address, client);
     }
     return client;

@@ -12,7 +12,9 @@ export interface WorkQueueOptions {
 }
 
 export const DEFAULT_BASE_DELAY_MS = 500;
-export const DEFAULT_MAX_DELAY_MS = 5 * 60_000;
+// A dependency that comes back (a risk gateway that was down) is found within this, and a key
+// that keeps failing costs one reconcile per this interval.
+export const DEFAULT_MAX_DELAY_MS = 30_000;
 
 /** The delay before the nth retry (n from 1), doubling from base up to the cap. Pure. */
 export function backoffDelay(retries: number, baseMs: number, maxMs: number): number {

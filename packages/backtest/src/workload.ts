@@ -26,9 +26,19 @@ export const WORKLOAD_INSTRUMENT: SimInstrument = Object.freeze({
   notionalPerTickLot: 1,
 });
 
-/** A workload line that does not parse. */
+/** A workload line that does not parse: its number and at most 60 characters of it. */
 export class WorkloadError extends Error {
   override readonly name = "WorkloadError";
+
+  constructor(line: number, row: string, why: string) {
+    super(`line ${line}: ${why}: ${row.length > 60 ? `${row.slice(0, 60)}...` : row}`);
+  }
+}
+
+/** A price or quantity field: a whole number of ticks or lots, 0 or more. */
+function wholeNumber(field: string | undefined): number {
+  const n = Number(field);
+  return field !== undefined && field !== "" && Number.isSafeInteger(n) && n >= 0 ? n : -1;
 }
 
 /** A parsed workload: one entry per line, struct of arrays (kind: 0 new limit, 1 new market, 2 cancel, 3 replace). */
@@ -60,28 +70,32 @@ export function parseWorkload(text: string): Workload {
   rows.forEach((row, i) => {
     const f = row.split(",");
     const id = Number(f[1]);
-    if (!Number.isSafeInteger(id)) throw new WorkloadError(`line ${i + 1}: ${row}`);
+    if (!Number.isSafeInteger(id)) throw new WorkloadError(i + 1, row, "the order id is not an integer");
     w.id[i] = id;
     switch (f[0]) {
       case "N":
-        if (f.length !== 6) throw new WorkloadError(`line ${i + 1}: ${row}`);
+        if (f.length !== 6) throw new WorkloadError(i + 1, row, "a new order has 6 fields");
+        if ((f[2] !== "B" && f[2] !== "S") || (f[3] !== "L" && f[3] !== "M"))
+          throw new WorkloadError(i + 1, row, "side is B or S, type L or M");
         w.kind[i] = f[3] === "M" ? NEW_MARKET : NEW_LIMIT;
         w.side[i] = f[2] === "B" ? 1 : 2;
-        w.price[i] = Number(f[4]);
-        w.qty[i] = Number(f[5]);
+        w.price[i] = wholeNumber(f[4]);
+        w.qty[i] = wholeNumber(f[5]);
         break;
       case "C":
         w.kind[i] = CANCEL;
         break;
       case "R":
-        if (f.length !== 4) throw new WorkloadError(`line ${i + 1}: ${row}`);
+        if (f.length !== 4) throw new WorkloadError(i + 1, row, "a replace has 4 fields");
         w.kind[i] = REPLACE;
-        w.price[i] = Number(f[2]);
-        w.qty[i] = Number(f[3]);
+        w.price[i] = wholeNumber(f[2]);
+        w.qty[i] = wholeNumber(f[3]);
         break;
       default:
-        throw new WorkloadError(`line ${i + 1}: unknown kind ${f[0]}`);
+        throw new WorkloadError(i + 1, row, "the kind is N, C or R");
     }
+    if (w.price[i]! < 0 || w.qty[i]! < 0)
+      throw new WorkloadError(i + 1, row, "price and quantity are whole numbers of ticks and lots");
   });
   return w;
 }

@@ -21,6 +21,7 @@ export * from "./gen/tradeplane/v1/risk_admin.ts";
 export * from "./gen/tradeplane/v1/journal_query.ts";
 export * from "./gen/tradeplane/v1/gateway_peer.ts";
 export * from "./subjects.ts";
+export * from "./channel-options.ts";
 export * from "./command-seq.ts";
 export * from "./log-format.ts";
 

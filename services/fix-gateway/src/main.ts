@@ -6,6 +6,7 @@ import {
   MarketDataClient,
   OrderEntryClient,
   type ListInstrumentsResponse,
+  RECONNECT_CHANNEL_OPTIONS,
 } from "@tradeplane/contracts";
 import {
   connectNats,
@@ -76,8 +77,16 @@ export async function main(config: Readonly<FixGatewayConfig>): Promise<StartedF
   const kv = await new Kvm(nc).open(fixSessionsBucket(config.venue));
 
   // 4. upstream
-  const orderEntry = new OrderEntryClient(config.orderEntryAddress, credentials.createInsecure());
-  const marketData = new MarketDataClient(config.marketDataAddress, credentials.createInsecure());
+  const orderEntry = new OrderEntryClient(
+    config.orderEntryAddress,
+    credentials.createInsecure(),
+    RECONNECT_CHANNEL_OPTIONS,
+  );
+  const marketData = new MarketDataClient(
+    config.marketDataAddress,
+    credentials.createInsecure(),
+    RECONNECT_CHANNEL_OPTIONS,
+  );
   shutdown.add("grpc clients", () => {
     orderEntry.close();
     marketData.close();

@@ -4,13 +4,16 @@ import {
   Backtest,
   chartSvg,
   loadStrategyModule,
+  parseWorkload,
   replayWorkload,
   StrategyModuleError,
   WORKLOAD_INSTRUMENT,
+  WorkloadError,
   type BacktestOptions,
   type BacktestReport,
   type Fill,
   type SimInstrument,
+  type Workload,
 } from "@tradeplane/backtest";
 import { Side } from "@tradeplane/contracts";
 import type { Strategy } from "@tradeplane/sdk";
@@ -211,7 +214,14 @@ function workloadSource(flags: BacktestFlags): BacktestSource {
   } catch (err) {
     throw new CliError(EXIT.USAGE, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
   }
-  const total = text.split("\n", 10_000_000).length - 1;
+  let workload: Workload;
+  try {
+    workload = parseWorkload(text);
+  } catch (err) {
+    if (err instanceof WorkloadError) throw new CliError(EXIT.USAGE, `--workload ${file}: ${err.message}`);
+    throw err;
+  }
+  const total = workload.count;
   let lines = 0;
   return {
     instruments: [WORKLOAD_INSTRUMENT],
@@ -220,7 +230,7 @@ function workloadSource(flags: BacktestFlags): BacktestSource {
     total,
     unit: "lines",
     run: (bt, progress) => {
-      lines = replayWorkload(bt.apply, text, START_MS, progress);
+      lines = replayWorkload(bt.apply, workload, START_MS, progress);
     },
     summary: () => ({ json: { lines }, text: `${lines} lines`, title: file }),
   };

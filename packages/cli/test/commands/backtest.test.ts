@@ -103,4 +103,21 @@ describe("tradeplane backtest", () => {
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain("parameters.spread");
   });
+
+  it.each([
+    ["a price that is not whole ticks", "N,1,B,L,99.5,10", "line 1: price and quantity are whole numbers"],
+    ["a negative quantity", "N,1,S,L,100000,-4", "line 1: price and quantity are whole numbers"],
+    ["an unknown side", "N,1,X,L,100000,4", "line 1: side is B or S, type L or M"],
+    ["a short new order", "N,1,B,L,100000", "line 1: a new order has 6 fields"],
+    ["an unknown kind", "Q,1", "line 1: the kind is N, C or R"],
+    ["an order id that is not a number", "C,abc", "line 1: the order id is not an integer"],
+    ["a huge line, echoed in part only", `N,1,B,L,${"9".repeat(1_000_000)},1`, "line 1: price and quantity"],
+  ])("refuses a workload with %s, naming the line (exit 2, a short message)", async (_, line, message) => {
+    const bad = join(dir, `bad-${line.length}-${line.slice(0, 3)}.csv`);
+    writeFileSync(bad, `${line}\n`);
+    const run = await cli("backtest", "--strategy", "market-maker", "--workload", bad);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(run.stderr.length).toBeLessThan(bad.length + 300);
+  });
 });

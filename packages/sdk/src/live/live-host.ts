@@ -15,6 +15,7 @@ import {
   type OrderRequest,
   type SessionRequest,
   type SessionResponse,
+  RECONNECT_CHANNEL_OPTIONS,
 } from "@tradeplane/contracts";
 import { ResilientSubscription } from "../market-data/resilient-subscription.ts";
 import { StrategyDriver, type DriverCounters } from "../strategy/strategy-driver.ts";
@@ -100,8 +101,8 @@ export class LiveHost {
   ) {
     this.options = options;
     const creds = options.credentials ?? grpcCredentials.createInsecure();
-    this.orderEntry = new OrderEntryClient(options.orderEntry, creds);
-    this.marketDataClient = new MarketDataClient(options.marketData, creds);
+    this.orderEntry = new OrderEntryClient(options.orderEntry, creds, RECONNECT_CHANNEL_OPTIONS);
+    this.marketDataClient = new MarketDataClient(options.marketData, creds, RECONNECT_CHANNEL_OPTIONS);
     this.metadata = new Metadata();
     this.metadata.set("authorization", `Bearer ${options.token}`);
     this.retryMs = options.retryMs ?? 250;

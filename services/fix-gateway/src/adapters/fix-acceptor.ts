@@ -26,11 +26,13 @@ export interface SessionLink {
   /** Sends an application message on the session; false when it is not logged on. */
   send(msgType: string, body: (e: FixEncoder) => void): boolean;
   /**
-   * Stops reading the session's messages (those already received but not yet parsed wait
-   * too): the socket is paused, so the client's TCP window fills. Flow control, never a reject.
+   * Stops handing the session's application messages over (flow control, never a reject):
+   * they are held, in order, while session-level messages (Heartbeat, TestRequest,
+   * ResendRequest, Logout) are still read and answered. Past a bound of held messages the
+   * socket is paused too, so the client's TCP window fills.
    */
   pauseReading(): void;
-  /** Reads again, starting with what waited in the buffer. */
+  /** Hands the held messages over again, oldest first, then reads on. */
   resumeReading(): void;
 }
 
@@ -67,7 +69,16 @@ export interface FixAcceptorDeps {
   /** Timer period for heartbeats and timeouts, in ms. */
   readonly tickMs?: number;
   readonly maxMessageBytes?: number;
+  /**
+   * Application messages one paused session may hold (see SessionLink.pauseReading) before
+   * its socket is paused as well; DEFAULT_MAX_HELD_MESSAGES when absent.
+   */
+  readonly maxHeldMessages?: number;
 }
+
+export const DEFAULT_MAX_HELD_MESSAGES = 1_000;
+/** Bytes of held messages past which the socket is paused whatever their number. */
+const MAX_HELD_BYTES = 4 * 1024 * 1024;
 
 const NO_METRICS: AcceptorMetrics = {
   sessionUp() {},
@@ -197,9 +208,19 @@ class Connection implements SessionLink {
   private endAfterWrites = false;
   /** The turns' writes, in order: each waits for its commit and for the turn before it. */
   private writes: Promise<void> = Promise.resolve();
-  /** Flow control: no message is parsed while set (see pauseReading). */
+  /** Flow control: application messages are held while set (see pauseReading). */
   private readPaused = false;
-  private draining = false;
+  /** Application messages accepted by the session layer and held for flow control, oldest at `heldHead`. */
+  private held: Buffer[] = [];
+  private heldHead = 0;
+  private heldBytes = 0;
+  /** A sequence reset came while messages were held: their numbers mean nothing any more. */
+  private resetWhileHeld = false;
+  private releaseScheduled = false;
+  /** The socket itself is paused (too much held): the peer's silence is ours then, not held against it. */
+  private socketPaused = false;
+  private readonly heldParser: FixParser;
+  private readonly maxHeld: number;
 
   constructor(acceptor: FixAcceptor, socket: Socket, deps: FixAcceptorDeps) {
     this.acceptor = acceptor;
@@ -207,6 +228,8 @@ class Connection implements SessionLink {
     this.deps = deps;
     this.metrics = deps.metrics ?? NO_METRICS;
     this.parser = new FixParser(deps.maxMessageBytes);
+    this.heldParser = new FixParser(deps.maxMessageBytes);
+    this.maxHeld = Math.max(1, deps.maxHeldMessages ?? DEFAULT_MAX_HELD_MESSAGES);
     socket.on("data", (chunk: Buffer) => this.data(chunk));
     socket.on("error", (e) => deps.logger.debug({ err: e.message, session: this.id }, "FIX connection error"));
     // A connection that never logs on is dropped by the logon timeout of the first session's settings.
@@ -226,18 +249,16 @@ class Connection implements SessionLink {
   }
 
   pauseReading(): void {
-    if (this.readPaused) return;
     this.readPaused = true;
-    this.socket.pause();
   }
 
   resumeReading(): void {
     if (!this.readPaused) return;
     this.readPaused = false;
-    if (this.ended) return;
-    this.socket.resume();
-    // Messages that arrived in the same chunks as the one that paused the session.
-    if (!this.draining) setImmediate(() => this.drain());
+    if (this.ended || this.releaseScheduled || this.heldHead === this.held.length) return;
+    // Not from inside the caller's flow-control bookkeeping: a held message may pause again.
+    this.releaseScheduled = true;
+    setImmediate(() => this.releaseHeld());
   }
 
   logout(text: string): void {
@@ -249,7 +270,12 @@ class Connection implements SessionLink {
     this.ended = true;
     clearInterval(this.timer);
     if (this.id !== "") {
-      this.acceptor.release(this.id, this);
+      const stored = this.forgetHeld();
+      // The session is free for a new connection once the sequence numbers it will load are stored.
+      stored.then(
+        () => this.acceptor.release(this.id, this),
+        () => this.acceptor.release(this.id, this),
+      );
       if (this.wasLoggedOn) {
         this.metrics.sessionDown(this.id);
         this.deps.application.disconnected(this);
@@ -271,20 +297,13 @@ class Connection implements SessionLink {
     }
     chunk.copy(this.buf, this.end);
     this.end += chunk.length;
-    this.drain();
-  }
-
-  private drain(): void {
-    this.draining = true;
-    try {
-      this.parseBuffered();
-    } finally {
-      this.draining = false;
-    }
+    this.parseBuffered();
   }
 
   private parseBuffered(): void {
-    while (!this.loading && !this.ended && !this.readPaused && this.start < this.end) {
+    // Read on while paused for flow control: session-level messages are answered at once,
+    // application ones held (see perform).
+    while (!this.loading && !this.ended && this.start < this.end) {
       const status = this.parser.parse(this.buf, this.start, this.end);
       if (status === ParseStatus.Incomplete) break;
       if (status === ParseStatus.Garbled) {
@@ -324,7 +343,7 @@ class Connection implements SessionLink {
         this.loading = false;
         if (this.ended) return;
         this.session = new FixSession(session.settings, sequences, this.acceptor.now());
-        this.drain(); // the Logon is still at `start`
+        this.parseBuffered(); // the Logon is still at `start`
       },
       (e: unknown) => {
         this.deps.logger.error({ session: this.id, err: String(e) }, "cannot load the FIX session state");
@@ -335,7 +354,78 @@ class Connection implements SessionLink {
   }
 
   private tick(): void {
-    if (this.session !== undefined && !this.ended) this.perform(this.session.tick(this.acceptor.now()));
+    if (this.session !== undefined && !this.ended)
+      this.perform(this.session.tick(this.acceptor.now(), this.socketPaused));
+  }
+
+  /** An application message while flow control holds them (or older ones still wait): kept, in order. */
+  private hold(m: FixMessage): void {
+    if (this.heldHead === this.held.length) this.resetWhileHeld = false;
+    const bytes = m.copy();
+    this.held.push(bytes);
+    this.heldBytes += bytes.length;
+    if (!this.socketPaused && (this.held.length - this.heldHead >= this.maxHeld || this.heldBytes >= MAX_HELD_BYTES)) {
+      this.socketPaused = true;
+      this.socket.pause();
+    }
+  }
+
+  /** Hands held messages over, oldest first, until flow control pauses again; then reads on. */
+  private releaseHeld(): void {
+    this.releaseScheduled = false;
+    while (!this.readPaused && !this.ended && this.heldHead < this.held.length) {
+      const bytes = this.held[this.heldHead]!;
+      this.held[this.heldHead++] = EMPTY;
+      this.heldBytes -= bytes.length;
+      // Parsed and checked by the session layer when it came: it parses again.
+      if (this.heldParser.parse(bytes, 0, bytes.length) === ParseStatus.Message)
+        this.deps.application.message(this, this.heldParser.message);
+    }
+    if (this.heldHead === this.held.length) {
+      this.held = [];
+      this.heldHead = 0;
+      this.heldBytes = 0;
+    }
+    if (this.socketPaused && !this.ended && this.held.length - this.heldHead < this.maxHeld / 2) {
+      this.socketPaused = false;
+      this.socket.resume();
+    }
+  }
+
+  /**
+   * The connection ended with messages still held: they were never handed over, so the
+   * client must send them again. The next MsgSeqNum expected goes back to the oldest of
+   * them; at its next Logon the client is asked to resend from there (ResendRequest).
+   */
+  private forgetHeld(): Promise<void> {
+    const count = this.held.length - this.heldHead;
+    const oldest = count > 0 ? this.held[this.heldHead]! : EMPTY;
+    const from =
+      this.heldParser.parse(oldest, 0, oldest.length) === ParseStatus.Message
+        ? this.heldParser.message.int(Tag.MsgSeqNum, 0)
+        : 0;
+    this.held = [];
+    this.heldHead = 0;
+    this.heldBytes = 0;
+    const session = this.session;
+    if (count === 0 || session === undefined || this.store === undefined) return Promise.resolve();
+    if (this.resetWhileHeld || !(from > 0)) {
+      this.deps.logger.warn(
+        { session: this.id, count },
+        "held FIX messages dropped at disconnect after a sequence reset",
+      );
+      return Promise.resolve();
+    }
+    this.deps.logger.info(
+      { session: this.id, count, from },
+      "FIX session ended with held messages: the client resends them from their MsgSeqNum",
+    );
+    this.store.setSequences({ nextSenderSeq: session.sequences.nextSenderSeq, nextTargetSeq: from });
+    const stored = this.writes.then(() => this.store!.commit());
+    stored.catch((e: unknown) =>
+      this.deps.logger.error({ session: this.id, err: String(e) }, "held messages' sequence number not stored"),
+    );
+    return stored;
   }
 
   private perform(actions: readonly SessionAction[]): void {
@@ -355,6 +445,7 @@ class Connection implements SessionLink {
           this.scheduleTurn();
           break;
         case "reset":
+          this.resetWhileHeld = true;
           this.store?.reset();
           this.scheduleTurn();
           break;
@@ -363,7 +454,8 @@ class Connection implements SessionLink {
           this.resend(a.from, a.to);
           break;
         case "application":
-          this.deps.application.message(this, a.message);
+          if (this.readPaused || this.heldHead < this.held.length) this.hold(a.message);
+          else this.deps.application.message(this, a.message);
           break;
         case "loggedOn":
           this.wasLoggedOn = true;
@@ -457,6 +549,8 @@ class Connection implements SessionLink {
     this.socket.destroy();
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** The subject CN of the client certificate this TLS connection verified; undefined otherwise. */
 export function verifiedPeer(socket: Socket): string | undefined {

@@ -18,12 +18,16 @@ const TAG_STRIDE = 5;
 const TAG_BYTES = new Uint8Array(TABLE_TAGS * TAG_STRIDE);
 const TAG_LENGTHS = new Uint8Array(TABLE_TAGS);
 const TAG_SUMS = new Uint16Array(TABLE_TAGS);
+/** Tags below this ("tag=" in at most four bytes) are written as one int, four stores with no loop. */
+const WORD_TAGS = 1000;
+const TAG_WORDS = new Int32Array(WORD_TAGS);
 for (let tag = 0; tag < TABLE_TAGS; tag++) {
   const text = `${tag}=`;
   let sum = 0;
   for (let i = 0; i < text.length; i++) {
     TAG_BYTES[tag * TAG_STRIDE + i] = text.charCodeAt(i);
     sum += text.charCodeAt(i);
+    if (tag < WORD_TAGS) TAG_WORDS[tag]! |= text.charCodeAt(i) << (8 * i);
   }
   TAG_LENGTHS[tag] = text.length;
   TAG_SUMS[tag] = sum;
@@ -59,12 +63,14 @@ export class FixEncoder {
   /** Sum of the body's bytes written so far (the CheckSum before its mod 256). */
   private sum = 0;
   private readonly begin: Uint8Array;
+  private readonly beginSum: number;
   private readonly timestamps = new UtcTimestampWriter();
 
   constructor(beginString = "FIX.4.4", capacity = DEFAULT_CAPACITY) {
     this.buf = Buffer.allocUnsafe(Math.max(capacity, 256));
     this.begin = Buffer.from(`8=${beginString}\x01`, "latin1");
     if (this.begin.length + 10 > HEADER_RESERVE) throw new RangeError(`BeginString too long: ${beginString}`);
+    this.beginSum = sumOf(this.begin);
   }
 
   /** Starts a message of `msgType`: the header fields after it are the caller's. */
@@ -79,9 +85,9 @@ export class FixEncoder {
    * non-ASCII) are written as "?": text from elsewhere never corrupts a message.
    */
   string(tag: number, value: string): this {
-    this.tag(tag);
     const n = value.length;
-    this.ensure(n + 1);
+    this.ensure(n + 13);
+    this.tag(tag);
     const buf = this.buf;
     let p = this.pos;
     let sum = this.sum + SOH;
@@ -99,8 +105,8 @@ export class FixEncoder {
 
   /** Raw bytes as they are (a data field whose length field the caller wrote). */
   bytes(tag: number, value: Uint8Array): this {
+    this.ensure(value.length + 13);
     this.tag(tag);
-    this.ensure(value.length + 1);
     this.buf.set(value, this.pos);
     this.pos += value.length;
     this.buf[this.pos++] = SOH;
@@ -142,8 +148,8 @@ export class FixEncoder {
 
   /** One character (Side, OrdType, ...), as its code. */
   char(tag: number, code: number): this {
+    this.ensure(14);
     this.tag(tag);
-    this.ensure(2);
     this.buf[this.pos++] = code;
     this.buf[this.pos++] = SOH;
     this.sum += (code & 0xff) + SOH;
@@ -156,8 +162,8 @@ export class FixEncoder {
 
   /** An integer (safe integers; fractions are truncated). */
   int(tag: number, value: number): this {
+    this.ensure(36);
     this.tag(tag);
-    this.ensure(24);
     this.pos = this.writeInt(this.pos, safe(value));
     this.buf[this.pos++] = SOH;
     this.sum += SOH;
@@ -166,8 +172,8 @@ export class FixEncoder {
 
   /** mantissa x 10^exponent as a plain decimal ("100.25", "0.005", "1200"). */
   decimal(tag: number, mantissa: number, exponent: number): this {
+    this.ensure(60);
     this.tag(tag);
-    this.ensure(48);
     const buf = this.buf;
     let p = this.pos;
     // Prices and quantities of a venue nearly always fit in int32 with at most 9 decimals:
@@ -185,8 +191,9 @@ export class FixEncoder {
         sum += writeDigitsBefore(buf, end, v, 1);
         p = end;
       } else {
-        const pow = POW10[-exponent]!;
-        const whole = Math.floor(v / pow);
+        const pow = POW10_32[-exponent]!;
+        // v and pow are non-negative and below 2^31 (bar -2^31 negated, a double that floors the same).
+        const whole = v < 2_147_483_648 ? (v / pow) | 0 : Math.floor(v / pow);
         const end = p + digitCount(whole);
         sum += writeDigitsBefore(buf, end, whole, 1);
         buf[end] = 0x2e;
@@ -240,8 +247,8 @@ export class FixEncoder {
 
   /** A UTCTimestamp with milliseconds. */
   timestamp(tag: number, epochMs: number): this {
+    this.ensure(36);
     this.tag(tag);
-    this.ensure(24);
     this.pos = this.timestamps.write(this.buf, this.pos, epochMs);
     this.buf[this.pos++] = SOH;
     this.sum += this.timestamps.sum + SOH;
@@ -253,18 +260,20 @@ export class FixEncoder {
    * the next start(); copy it to keep it.
    */
   finish(): Buffer {
+    // Room for the CheckSum first: a bigger buffer after `buf` was read would leave it stale.
+    this.ensure(7);
     const buf = this.buf;
     const bodyLength = this.pos - HEADER_RESERVE;
-    const headerStart = HEADER_RESERVE - this.begin.length - 3 - digitCount(bodyLength);
-    const bodySum = this.sum;
-    buf.set(this.begin, headerStart);
-    let p = headerStart + this.begin.length;
-    buf[p++] = 0x39;
-    buf[p++] = EQ;
-    p = this.writeInt(p, bodyLength);
-    buf[p] = SOH;
-    this.ensure(7);
-    const sum = (bodySum + sumOf(buf, headerStart, HEADER_RESERVE)) & 0xff;
+    const begin = this.begin;
+    const n = begin.length;
+    const headerStart = HEADER_RESERVE - n - 3 - digitCount(bodyLength);
+    for (let i = 0; i < n; i++) buf[headerStart + i] = begin[i]!; // cheaper than set() for a dozen bytes
+    buf[headerStart + n] = 0x39;
+    buf[headerStart + n + 1] = EQ;
+    // BodyLength's digits end right before the body's reserved gap ends, at its SOH.
+    const lengthSum = writeDigitsBefore(buf, HEADER_RESERVE - 1, bodyLength, 1);
+    buf[HEADER_RESERVE - 1] = SOH;
+    const sum = (this.sum + this.beginSum + 0x39 + EQ + lengthSum + SOH) & 0xff;
     const q = this.pos;
     buf[q] = 0x31;
     buf[q + 1] = 0x30;
@@ -277,19 +286,32 @@ export class FixEncoder {
     return buf.subarray(headerStart, this.pos);
   }
 
+  /** Writes "tag=" (room for 12 bytes ensured by the caller). */
   private tag(tag: number): void {
-    this.ensure(12);
-    if (tag >= 0 && tag < TABLE_TAGS) {
-      const buf = this.buf;
-      const from = tag * TAG_STRIDE;
-      const n = TAG_LENGTHS[tag]!;
-      let p = this.pos;
-      for (let i = 0; i < n; i++) buf[p++] = TAG_BYTES[from + i]!;
-      this.pos = p;
+    const buf = this.buf;
+    const p = this.pos;
+    if (tag >= 0 && tag < WORD_TAGS) {
+      // Four bytes stored whatever the tag's length: those past "=" are overwritten by the value.
+      const w = TAG_WORDS[tag]!;
+      buf[p] = w;
+      buf[p + 1] = w >> 8;
+      buf[p + 2] = w >> 16;
+      buf[p + 3] = w >> 24;
+      this.pos = p + TAG_LENGTHS[tag]!;
       this.sum += TAG_SUMS[tag]!;
       return;
     }
-    this.pos = this.writeInt(this.pos, tag);
+    if (tag >= 0 && tag < TABLE_TAGS) {
+      const from = tag * TAG_STRIDE;
+      const n = TAG_LENGTHS[tag]!;
+      for (let i = 0; i < n; i++) buf[p + i] = TAG_BYTES[from + i]!;
+      this.pos = p + n;
+      this.sum += TAG_SUMS[tag]!;
+      return;
+    }
+    // Any other number (a caller's bug): as many digits as it has, with room made for them.
+    this.ensure(24);
+    this.pos = this.writeInt(this.pos, safe(tag));
     this.buf[this.pos++] = EQ;
     this.sum += EQ;
   }
@@ -316,6 +338,7 @@ export class FixEncoder {
 }
 
 const POW10 = Array.from({ length: 19 }, (_, i) => 10 ** i);
+const POW10_32 = Int32Array.from({ length: 10 }, (_, i) => 10 ** i);
 /** "00".."99" as byte pairs, and each pair's byte sum: two digits per division. */
 const PAIRS = new Uint8Array(200);
 const PAIR_SUMS = new Uint8Array(100);
@@ -366,6 +389,10 @@ function writeDigitsBefore(buf: Uint8Array, end: number, value: number, width: n
 
 /** Decimal digits of a non-negative safe integer (1 for 0). */
 function digitCount(value: number): number {
+  // Below 2^31 (prices, quantities, lengths): compares only, no loop.
+  if (value < 100_000) return value < 100 ? (value < 10 ? 1 : 2) : value < 1_000 ? 3 : value < 10_000 ? 4 : 5;
+  if (value < 2_147_483_648)
+    return value < 10_000_000 ? (value < 1_000_000 ? 6 : 7) : value < 100_000_000 ? 8 : value < 1_000_000_000 ? 9 : 10;
   let n = 1;
   for (let limit = 10; value >= limit && n < 16; limit *= 10) n++;
   return n;

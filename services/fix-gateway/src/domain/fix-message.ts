@@ -4,6 +4,7 @@
 // asked for (e.g. a ClOrdID on its way to OrderEntry).
 
 import { readUtcTimestamp } from "./fix-time.ts";
+import { latin1 } from "./latin1.ts";
 
 /** Tags below this are found through a direct index; higher ones by a scan. */
 const INDEXED_TAGS = 1024;
@@ -193,28 +194,28 @@ export class FixMessage {
       negative = true;
       p++;
     }
+    const first = p;
     let mantissa = 0;
-    let digitCount = 0;
-    let sawDigit = false;
-    let fraction = -1;
-    for (; p < end; p++) {
-      const c = buf[p]!;
-      if (c === 0x2e) {
-        if (fraction >= 0) return false;
-        fraction = 0;
-        continue;
-      }
-      const d = c - 0x30;
-      if (d < 0 || d > 9) return false;
-      sawDigit = true;
-      if (mantissa !== 0 || d !== 0) digitCount++;
-      if (digitCount > 15) return false;
+    let d = 0;
+    // Digits, then optionally a point and more digits; (d >>> 0) <= 9 is "a digit" in one compare.
+    while (p < end && (d = buf[p]! - 0x30) >>> 0 <= 9) {
       mantissa = mantissa * 10 + d;
-      if (fraction >= 0) fraction++;
+      p++;
     }
-    if (!sawDigit) return false;
+    let digits = p - first;
+    let exponent = 0;
+    if (p < end && buf[p] === 0x2e) {
+      const fraction = ++p;
+      while (p < end && (d = buf[p]! - 0x30) >>> 0 <= 9) {
+        mantissa = mantissa * 10 + d;
+        p++;
+      }
+      exponent = fraction - p;
+      digits += p - fraction;
+    }
+    // Anything left is not a decimal; 15 significant digits at most (exact in a double).
+    if (p !== end || digits === 0 || mantissa >= 1e15) return false;
     // Trailing zeros of the fraction say nothing: 100.50 is 1005 x 10^-1.
-    let exponent = fraction > 0 ? -fraction : 0;
     while (exponent < 0 && mantissa % 10 === 0 && mantissa !== 0) {
       mantissa /= 10;
       exponent++;
@@ -268,18 +269,6 @@ export function readInt(buf: Uint8Array, start: number, end: number): number {
     v = v * 10 + d;
   }
   return negative ? -v : v;
-}
-
-function latin1(buf: Uint8Array, start: number, end: number): string {
-  // Short values are built by hand: cheaper than a call into the runtime below ~16 bytes.
-  if (end - start <= 16) {
-    let s = "";
-    for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
-    return s;
-  }
-  // Bytes from a socket are a Buffer already: toString on it is half the cost of wrapping them in one.
-  if (Buffer.isBuffer(buf)) return buf.toString("latin1", start, end);
-  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString("latin1");
 }
 
 export { SOH };

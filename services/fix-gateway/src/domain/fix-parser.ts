@@ -129,20 +129,28 @@ export class FixParser {
     let first = true;
     while (p < end) {
       const fieldStart = p;
-      let tag = 0;
-      let bad = buf[p] === ZERO;
-      let c = 0;
-      // No `p < end` in the byte loops: the body's last byte is an SOH (checked above), which stops each of them.
-      while ((c = buf[p]!) !== EQ && c !== SOH) {
-        sum += c;
-        const d = c - ZERO;
-        if (d < 0 || d > 9) bad = true;
-        else tag = tag * 10 + d;
-        p++;
+      // The tag: digits, the first not 0, at most 9 of them, then "=". One range check per
+      // byte; anything else is an invalid tag, scanned again on the slow path below.
+      let c = buf[p]!;
+      let tag = c - ZERO;
+      let tagSum = c;
+      let ok = tag >= 1 && tag <= 9;
+      if (ok) {
+        for (;;) {
+          // No `p < end` in the byte loops: the body's last byte is an SOH (checked above), which stops each of them.
+          c = buf[++p]!;
+          const d = c - ZERO;
+          if (d < 0 || d > 9) break;
+          tag = tag * 10 + d;
+          tagSum += c;
+        }
+        ok = c === EQ && p - fieldStart <= 9;
       }
-      if (p - fieldStart > 9) bad = true; // a tag has at most 9 digits
-      if (bad || p === fieldStart || c !== EQ) {
-        this.flag(SessionRejectReason.InvalidTagNumber, bad ? 0 : tag);
+      if (!ok) {
+        // Digits ended by the SOH (no "=") still name the tag for the Reject; others do not.
+        const named = tag >= 1 && c === SOH && p - fieldStart <= 9 && buf[fieldStart] !== ZERO;
+        this.flag(SessionRejectReason.InvalidTagNumber, named ? tag : 0);
+        p = fieldStart;
         while ((c = buf[p]!) !== SOH) {
           sum += c;
           p++;
@@ -152,15 +160,25 @@ export class FixParser {
         first = false;
         continue;
       }
+      sum += tagSum;
       sum += EQ;
       const valueStart = ++p;
       if (tag === dataTag && dataLength >= 0 && valueStart + dataLength < end && buf[valueStart + dataLength] === SOH) {
         p = valueStart + dataLength;
         for (let i = valueStart; i < p; i++) sum += buf[i]!;
       } else {
-        while ((c = buf[p]!) !== SOH) {
-          sum += c;
-          p++;
+        // Two bytes a step: a byte that is not the SOH has another after it (the body ends with one).
+        for (;;) {
+          c = buf[p]!;
+          if (c === SOH) break;
+          const c2 = buf[p + 1]!;
+          if (c2 === SOH) {
+            sum += c;
+            p++;
+            break;
+          }
+          sum += c + c2;
+          p += 2;
         }
       }
       sum += SOH;

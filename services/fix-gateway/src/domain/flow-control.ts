@@ -1,8 +1,10 @@
 /**
  * Flow control of OrderEntry requests: how many a FIX session (and the whole gateway) may
- * have in flight. Past a bound the session's socket is no longer read, so the client's own
- * TCP window fills and it slows down (back-pressure, as exchanges do); reading resumes once
- * the count is back at a low-water mark. Requests are never failed for load.
+ * have in flight. Past a bound the session is paused: its application messages are held (the
+ * session level is still answered) and past a bound of held messages its socket is no longer
+ * read, so the client's own TCP window fills and it slows down (back-pressure, as exchanges
+ * do); the session resumes once the count is back at a low-water mark. Requests are never
+ * failed for load.
  *
  * Pure: this keeps counts and says which sessions to pause or resume; the acceptor does it.
  */

@@ -130,9 +130,18 @@ export class FixSession {
     return this.out;
   }
 
-  /** Timers: heartbeats, test requests, logon and logout timeouts. Call every second or so. */
-  tick(nowMs: number): SessionAction[] {
+  /**
+   * Timers: heartbeats, test requests, logon and logout timeouts. Call every second or so.
+   * `peerUnread`: we are not reading the connection now (flow control paused it), so the
+   * peer's messages wait in our buffers: its silence is not held against it (no TestRequest,
+   * no timeout), while our own heartbeats still go out.
+   */
+  tick(nowMs: number, peerUnread = false): SessionAction[] {
     this.out.length = 0;
+    if (peerUnread) {
+      this.lastReceivedAt = nowMs;
+      this.testRequestSentAt = -1;
+    }
     const s = this.state;
     if (s === SessionState.AwaitingLogon) {
       if (nowMs - this.connectedAt >= this.settings.logonTimeoutMs) this.disconnect("no Logon in time");

@@ -42,6 +42,16 @@ describe("FixEncoder", () => {
     expect(parser.message.length(58)).toBe(10_000);
   });
 
+  it("frames a body that ends right at the end of its buffer (the CheckSum makes it grow)", () => {
+    const parser = new FixParser();
+    for (let n = 150; n <= 260; n++) {
+      const e = new FixEncoder("FIX.4.4", 256);
+      const out = Buffer.from(e.start("D").string(58, "x".repeat(n)).finish());
+      expect({ n, status: parser.parse(out, 0, out.length) }).toEqual({ n, status: ParseStatus.Message });
+      expect(parser.message.length(58)).toBe(n);
+    }
+  });
+
   it("writes nonsense numbers as numbers, never as an empty or endless field", () => {
     const out = new FixEncoder().start("0").int(1, NaN).int(2, Infinity).decimal(3, 1e300, -40).finish();
     expect(text(out)).toBe(

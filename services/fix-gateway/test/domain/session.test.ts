@@ -201,6 +201,17 @@ describe("4 and 6: heartbeat and test request", () => {
     expect(h.disconnected).toBe("test request timeout");
   });
 
+  it("6: no TestRequest and no timeout while we are not reading the connection (flow control); heartbeats still go out", () => {
+    const h = loggedOn();
+    expect(h.tick(30_000, true)).toMatchObject([{ 35: "0" }]);
+    expect(h.tick(36_000, true)).toMatchObject([{ 35: "0" }]);
+    expect(h.tick(36_000, true)).toMatchObject([{ 35: "0" }]);
+    expect(h.disconnected).toBeUndefined();
+    // Reading again: the peer's silence counts from the last tick that excused it.
+    expect(h.tick(30_000)).toMatchObject([{ 35: "0" }]);
+    expect(h.tick(6_000)).toMatchObject([{ 35: "1" }]);
+  });
+
   it("6: the TestRequest answered: the session goes on", () => {
     const h = loggedOn();
     h.tick(36_000);

@@ -7,7 +7,12 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { fixSessionsBucket } from "@tradeplane/contracts";
 import { createLogger, provision, venueProvisioningPlan } from "@tradeplane/platform";
 import { connectTo, NatsServer, ThrowawayPki } from "@tradeplane/testkit";
-import { FixAcceptor, type ApplicationHandler, type AcceptorSession } from "../../src/adapters/fix-acceptor.ts";
+import {
+  FixAcceptor,
+  type ApplicationHandler,
+  type AcceptorSession,
+  type SessionLink,
+} from "../../src/adapters/fix-acceptor.ts";
 import { SessionStore } from "../../src/adapters/session-store.ts";
 import { DEFAULT_SESSION_SETTINGS } from "../../src/domain/session.ts";
 import { FixClient } from "../support/fix-client.ts";
@@ -53,19 +58,24 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function startAcceptor(tls?: {
-  cert: Buffer;
-  key: Buffer;
-  ca?: Buffer;
-}): Promise<{ acceptor: FixAcceptor; port: number }> {
+async function startAcceptor(
+  tls?: {
+    cert: Buffer;
+    key: Buffer;
+    ca?: Buffer;
+  },
+  application: ApplicationHandler = echo,
+  maxHeldMessages?: number,
+): Promise<{ acceptor: FixAcceptor; port: number }> {
   const kv = await new Kvm(nc).open(fixSessionsBucket(VENUE));
   const acceptor = new FixAcceptor({
     sessions,
     openStore: (id) => new SessionStore(kv, id, { nc, bucket: fixSessionsBucket(VENUE) }),
-    application: echo,
+    application,
     logger,
     tickMs: 100,
     ...(tls === undefined ? {} : { tls }),
+    ...(maxHeldMessages === undefined ? {} : { maxHeldMessages }),
   });
   return { acceptor, port: await acceptor.listen("127.0.0.1", 0) };
 }
@@ -229,5 +239,92 @@ describe("FixAcceptor over TCP with the session state in JetStream", () => {
       await pki.dispose();
       await stranger.dispose();
     }
+  });
+
+  describe("paused for flow control", () => {
+    /** Echoes each order and pauses the session after it, as the in-flight bound would; records what it was handed. */
+    function pausing() {
+      const state = { delivered: [] as string[], link: undefined as SessionLink | undefined };
+      const handler: ApplicationHandler = {
+        loggedOn(l) {
+          state.link = l;
+        },
+        disconnected() {},
+        message(l, m) {
+          const id = m.string(11) ?? "";
+          state.delivered.push(id);
+          l.send("8", (e) => e.string(11, id).char(150, 0x30).char(39, 0x30));
+          l.pauseReading();
+        },
+      };
+      return { state, handler };
+    }
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+    it("answers TestRequests and is not logged out while paused; holds orders and hands them over in order on resume", async () => {
+      const { state, handler } = pausing();
+      const { acceptor, port } = await startAcceptor(undefined, handler);
+      const client = await FixClient.connect(port);
+      client.send("A", "98=0|108=1|141=Y"); // HeartBtInt 1 s
+      await client.waitFor((f) => f[35] === "A");
+      client.send("D", "11=p-1");
+      await client.waitFor((f) => f[11] === "p-1");
+      client.send("D", "11=p-2");
+      client.send("D", "11=p-3");
+      client.send("1", "112=probe-1");
+      expect(await client.waitFor((f) => f[112] === "probe-1")).toMatchObject({ 35: "0" });
+      // Three HeartBtInts paused while the client keeps talking: it is heard, never probed nor logged out.
+      for (let i = 0; i < 6; i++) {
+        client.send("0");
+        await sleep(500);
+      }
+      client.send("1", "112=probe-2");
+      expect(await client.waitFor((f) => f[112] === "probe-2")).toMatchObject({ 35: "0" });
+      expect(client.received.filter((f) => f[35] === "5" || f[35] === "1")).toEqual([]);
+      expect(acceptor.loggedOn).toEqual(["client-a"]);
+      expect(state.delivered).toEqual(["p-1"]);
+      state.link!.resumeReading();
+      await client.waitFor((f) => f[11] === "p-2");
+      await sleep(100);
+      expect(state.delivered).toEqual(["p-1", "p-2"]); // p-2 paused the session again
+      state.link!.resumeReading();
+      await client.waitFor((f) => f[11] === "p-3");
+      expect(state.delivered).toEqual(["p-1", "p-2", "p-3"]);
+      client.send("5");
+      await client.waitFor((f) => f[35] === "5");
+      await client.waitClosed();
+      await acceptor.close();
+    });
+
+    it("past the bound of held messages stops reading without timing the client out; a disconnect makes the client resend what was held", async () => {
+      const { state, handler } = pausing();
+      let { acceptor, port } = await startAcceptor(undefined, handler, 2);
+      let client = await FixClient.connect(port);
+      client.send("A", "98=0|108=1|141=Y");
+      await client.waitFor((f) => f[35] === "A");
+      client.send("D", "11=h-1"); // 2: handed over, pauses
+      await client.waitFor((f) => f[11] === "h-1");
+      client.send("D", "11=h-2"); // 3: held
+      client.send("D", "11=h-3"); // 4: held, the bound: the socket is paused
+      await sleep(300);
+      client.send("1", "112=unread"); // 5: waits unread in the socket
+      // Three HeartBtInts without reading: our heartbeats go out, no TestRequest, no Logout.
+      await sleep(3_000);
+      expect(client.received.filter((f) => f[35] === "5" || f[35] === "1")).toEqual([]);
+      expect(client.received.filter((f) => f[35] === "0").length).toBeGreaterThan(0);
+      expect(client.received.some((f) => f[112] === "unread")).toBe(false); // not read: the socket is paused
+      expect(acceptor.loggedOn).toEqual(["client-a"]);
+      expect(state.delivered).toEqual(["h-1"]);
+      // The connection drops with h-2 and h-3 held: at the next Logon the client is asked for them again.
+      client.close();
+      await acceptor.close();
+      ({ acceptor, port } = await startAcceptor(undefined, pausing().handler));
+      client = await FixClient.connect(port, 6);
+      client.send("A", "98=0|108=30");
+      await client.waitFor((f) => f[35] === "A");
+      expect(await client.waitFor((f) => f[35] === "2")).toMatchObject({ 7: "3" });
+      client.close();
+      await acceptor.close();
+    });
   });
 });

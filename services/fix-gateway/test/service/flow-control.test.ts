@@ -53,6 +53,12 @@ describe("flow control of OrderEntry requests", () => {
       await c.waitFor((f) => f[35] === "8" && f[11] === `${sender}-${ORDERS - 1}`, 0, 120_000);
       const acks = c.received.filter((f) => f[35] === "8" && f[150] === "0");
       expect(new Set(acks.map((f) => f[11])).size).toBe(ORDERS);
+      // Exactly one ExecutionReport per order: none comes twice (the Session stream's copy of a report is not sent too).
+      await new Promise((r) => setTimeout(r, 1_000));
+      const perOrder = new Map<string, number>();
+      for (const f of c.received) if (f[35] === "8") perOrder.set(f[11]!, (perOrder.get(f[11]!) ?? 0) + 1);
+      expect([...perOrder.values()].filter((n) => n !== 1)).toEqual([]);
+      expect(perOrder.size).toBe(ORDERS);
       expect(c.received.filter((f) => f[35] === "j" || f[35] === "3" || f[150] === "8")).toEqual([]);
     }
     const flow = venue.gateway.flow;

@@ -149,4 +149,16 @@ describe("FIX order flow against a real venue", () => {
     b.send("A", "98=0|108=30", { sender: "BROKER_B" });
     expect(await b.waitFor((f) => f[11] === "held-1" && f[150] === "F")).toMatchObject({ 39: "2", 14: "3", 151: "0" });
   });
+
+  it("sends each ExecutionReport exactly once (one account report stream per account, never a second copy)", async () => {
+    // Late copies would arrive after the answers the tests above waited for.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const reports = a.received.filter((f) => f[35] === "8" && f[43] !== "Y" && f[150] !== "I");
+    const perExecId = new Map<string, number>();
+    for (const f of reports) perExecId.set(f[17]!, (perExecId.get(f[17]!) ?? 0) + 1);
+    expect([...perExecId].filter(([, n]) => n !== 1)).toEqual([]);
+    const count = (clOrdId: string) => reports.filter((f) => f[11] === clOrdId).length;
+    // NEW, partial fill, fill; NEW (then replaced); the replace; the cancel; the refusal.
+    expect([count("buy-1"), count("rest-1"), count("rest-2"), count("cxl-1"), count("odd-1")]).toEqual([3, 1, 1, 1, 1]);
+  });
 });

@@ -87,10 +87,11 @@ export class SessionHarness {
     this.perform(this.session.send("8", this.now, (e) => e.string(11, clOrdId).char(150, 0x30).char(39, 0x30)));
   }
 
-  tick(ms: number): Fields[] {
+  /** `peerUnread`: the adapter is not reading the connection (its socket paused for flow control). */
+  tick(ms: number, peerUnread = false): Fields[] {
     const before = this.sent.length;
     this.now += ms;
-    this.perform(this.session.tick(this.now));
+    this.perform(this.session.tick(this.now, peerUnread));
     return this.sent.slice(before);
   }
 

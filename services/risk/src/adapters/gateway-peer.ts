@@ -12,6 +12,7 @@ import {
   type ForwardRequest,
   type ForwardResponse,
   type GatewayPeerServer,
+  RECONNECT_CHANNEL_OPTIONS,
 } from "@tradeplane/contracts";
 import {
   AuthError,
@@ -128,8 +129,11 @@ export class PeerClients {
     if (client === undefined) {
       client =
         this.tls === undefined
-          ? new GatewayPeerClient(address, credentials.createInsecure())
-          : new GatewayPeerClient(address, this.tls.client, this.tls.channelOptions);
+          ? new GatewayPeerClient(address, credentials.createInsecure(), RECONNECT_CHANNEL_OPTIONS)
+          : new GatewayPeerClient(address, this.tls.client, {
+              ...RECONNECT_CHANNEL_OPTIONS,
+              ...this.tls.channelOptions,
+            });
       this.clients.set(address, client);
     }
     return client;
