@@ -23,7 +23,7 @@ export interface RoutedFlow {
  * flows are given (a fixed venue order), so the merge is a function of the flows alone.
  * Returns the steps applied. A handful of venues: a linear scan beats a heap.
  */
-export function mergeFlows(flows: readonly RoutedFlow[]): number {
+export function mergeFlows(flows: readonly RoutedFlow[], progress?: (steps: number) => void, every = 65_536): number {
   let steps = 0;
   for (;;) {
     let next: RoutedFlow | undefined;
@@ -38,5 +38,6 @@ export function mergeFlows(flows: readonly RoutedFlow[]): number {
     if (next === undefined) return steps;
     next.flow.step(next.apply);
     steps++;
+    if (progress !== undefined && steps % every === 0) progress(steps);
   }
 }

@@ -200,7 +200,7 @@ export class MultiVenueBacktest {
    * Runs each venue's flow (a venue without one gets no commands) merged by time, ties in
    * venue order. Returns the steps applied.
    */
-  run(flows: ReadonlyMap<string, FlowSource>): number {
+  run(flows: ReadonlyMap<string, FlowSource>, progress?: (steps: number) => void): number {
     for (const name of flows.keys())
       if (!this.backtests.has(name)) throw new RangeError(`a flow for ${name}, which is no venue of this backtest`);
     const routed = this.options.venues.flatMap((v) => {
@@ -215,7 +215,7 @@ export class MultiVenueBacktest {
             },
           ];
     });
-    return mergeFlows(routed);
+    return mergeFlows(routed, progress);
   }
 
   /** Stops every leg (their orders are cancelled, as live), in venue order, and sums the run up. */

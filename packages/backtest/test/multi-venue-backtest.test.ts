@@ -93,6 +93,20 @@ describe("mergeFlows", () => {
     expect(steps).toBe(7);
     expect(log).toEqual(["nse@1", "bse@2", "nse@3", "nse@3", "bse@3", "bse@5", "nse@7"]);
   });
+
+  it("reports progress every so many steps, for the CLI's progress bar", () => {
+    const seen: number[] = [];
+    const apply = () => 0;
+    mergeFlows(
+      [
+        { flow: flow("nse", [1, 2, 3, 4, 5], [] as string[]), apply },
+        { flow: flow("bse", [1, 2, 3, 4], [] as string[]), apply },
+      ],
+      (n) => seen.push(n),
+      4,
+    );
+    expect(seen).toEqual([4, 8]);
+  });
 });
 
 describe("MultiVenueBacktest", () => {

@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from "node:fs";
+import { SingleBar } from "cli-progress";
 import {
   chartSvg,
   MultiVenueBacktest,
@@ -15,6 +16,9 @@ import {
 } from "@tradeplane/strategies";
 import { CliError, EXIT } from "../errors.ts";
 import { printResult } from "../output.ts";
+
+/** Progress bar above this many workload lines in all (on a terminal, never with --json). */
+const PROGRESS_ABOVE_LINES = 100_000;
 
 /** The flags of `tradeplane backtest` this module reads (the rest are `BacktestFlags`'). */
 export interface VenueFlags {
@@ -156,7 +160,14 @@ export function backtestVenues(flags: VenueFlags, json: boolean, inputs: VenueRu
     feePerLot: inputs.feePerLot,
     feeBps: inputs.feeBps,
   });
-  bt.run(flows);
+  const bar =
+    !json && process.stderr.isTTY && lines > PROGRESS_ABOVE_LINES
+      ? new SingleBar({ format: "backtest [{bar}] {value}/{total} lines  {eta}s left", stream: process.stderr })
+      : undefined;
+  bar?.start(lines, 0);
+  bt.run(flows, (n) => bar?.update(n));
+  bar?.update(lines);
+  bar?.stop();
   const report = bt.report();
   const best = summariseBestExecution(router.report(), WORKLOAD_INSTRUMENT.notionalPerTickLot);
   const names = venues.map((v) => `${v.venue}=${v.file}`).join(" ");
