@@ -24,6 +24,18 @@ export interface SimInstrument extends InstrumentSettings {
 export type EventListener = (event: EngineEvent) => void;
 
 const NS_PER_MS = 1_000_000;
+/**
+ * Execution reports the simulated venue's projection keeps per account for `reportsSince`
+ * (the live gateway keeps `DEFAULT_REPORTS_KEPT`, 10,000, for clients resuming a stream). A
+ * backtest resumes no stream, and keeping ten thousand reports alive per account sends every
+ * report of a long run through the old generation: a third of the market-making bench's CPU.
+ */
+export const SIM_REPORTS_KEPT = 100;
+
+export interface SimulatedVenueOptions {
+  /** Reports kept per account for `projection.reportsSince` (default `SIM_REPORTS_KEPT`). */
+  readonly reportsKept?: number;
+}
 /** Requests strategies may send in answer to one command of the flow (or one timer round). */
 export const MAX_REQUESTS_PER_EVENT = 10_000;
 
@@ -72,11 +84,14 @@ export class SimulatedVenue implements MarketView {
   private timeMs: number;
   private draining = false;
 
-  constructor(instruments: readonly SimInstrument[], startMs = 0) {
+  constructor(instruments: readonly SimInstrument[], startMs = 0, options: SimulatedVenueOptions = {}) {
     this.instruments_ = instruments;
     for (const i of instruments) this.byInstrument.set(i.symbol, i);
     this.partition = Partition.create({ engine: engineConfigOf({ instruments }) });
-    this.projection = new OrderProjection((symbol) => this.byInstrument.get(symbol));
+    this.projection = new OrderProjection(
+      (symbol) => this.byInstrument.get(symbol),
+      options.reportsKept ?? SIM_REPORTS_KEPT,
+    );
     this.timeMs = startMs;
   }
 
