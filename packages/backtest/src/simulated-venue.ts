@@ -468,8 +468,8 @@ export class SimulatedVenue implements MarketView {
       const cut = { bids: cached.bids.slice(0, depth), asks: cached.asks.slice(0, depth) };
       return cut;
     }
-    const b = this.partition.engine.book(i, depth);
-    const view = { depth, bids: b.bids, asks: b.asks };
+    const e = this.partition.engine;
+    const view = { depth, bids: e.topLevels(i, 0, depth), asks: e.topLevels(i, 1, depth) };
     this.bookCache.set(i, view);
     return view;
   }

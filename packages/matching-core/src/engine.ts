@@ -1566,6 +1566,23 @@ export class MatchingEngine {
   }
 
   /**
+   * Price and visible quantity of the best `depth` levels of one side (`side` 0 buys, 1
+   * sells), best first: what `book` gives without walking each level's orders to count them
+   * (a backtest's strategy reads the top of the book after nearly every command).
+   */
+  topLevels(instrument: number, side: number, depth: number): { price: number; qty: number }[] {
+    const b = this.books[instrument];
+    if (b === undefined) throw new RangeError(`unknown instrument ${instrument}`);
+    const out: { price: number; qty: number }[] = [];
+    let rel = side === BUY ? b.bestBid : b.bestAsk;
+    while (rel >= 0 && out.length < depth) {
+      out.push({ price: b.relToPrice(rel), qty: b.agg[side * b.wSize + (rel - b.wBase)]! });
+      rel = b.nextLevel(side, rel);
+    }
+    return out;
+  }
+
+  /**
    * Live orders of one instrument in book order (bids best to worst, asks best to worst, FIFO
    * within a level, then parked buy and sell stops in trigger order), as plain objects. Allocates:
    * for tests, diagnostics and admin views.

@@ -49,15 +49,16 @@ import { OrderIdMap } from "./order-id-map.ts";
  * command timestamp applied so far, so a lagging writer never moves time backwards.
  */
 
+/** What the partition keeps of a live order; never changed in place (see `captured`). */
 interface OrderRef {
-  account: number;
-  clientOrderId: string;
-  side: number;
-  orderType: number;
-  tif: number;
-  price: number;
-  stopPrice: number;
-  qty: number;
+  readonly account: number;
+  readonly clientOrderId: string;
+  readonly side: number;
+  readonly orderType: number;
+  readonly tif: number;
+  readonly price: number;
+  readonly stopPrice: number;
+  readonly qty: number;
 }
 
 export interface Extras {
@@ -205,7 +206,11 @@ export class Partition {
   private lastWire: WireEvent[] | undefined;
   private lastForWire = true;
   private readonly extras = createOrderExtras();
-  /** Per-event data captured while applying, for wire events (refs change as events apply). */
+  /**
+   * Per-event data captured while applying, for wire events (refs change as events apply).
+   * The refs themselves, not copies: a ref is never changed in place (a replace sets a new
+   * object), so the one captured stays as it was when its event applied.
+   */
   private captured: (OrderRef | undefined)[] = [];
   private capturedMaker: (OrderRef | undefined)[] = [];
   private massCancelCount = 0;
@@ -396,8 +401,8 @@ export class Partition {
           const taker = this.refs.get(id);
           const maker = this.refs.get(ev.makerOrderId[i]!);
           if (forWire) {
-            captured[i] = taker === undefined ? undefined : { ...taker };
-            capturedMaker[i] = maker === undefined ? undefined : { ...maker };
+            captured[i] = taker;
+            capturedMaker[i] = maker;
           }
           this.tradeIds[ev.instrument[i]!]! += 1;
           if (ev.leaves[i] === 0) this.refs.delete(id);
@@ -406,8 +411,7 @@ export class Partition {
         }
         case EventKind.CANCELLED:
         case EventKind.EXPIRED: {
-          const ref = this.refs.get(id);
-          if (forWire) captured[i] = ref === undefined ? undefined : { ...ref };
+          if (forWire) captured[i] = this.refs.get(id);
           if (ev.leaves[i] === 0) this.refs.delete(id);
           if (kind === EventKind.CANCELLED && cmd?.body?.$case === "massCancel") this.massCancelCount++;
           break;
@@ -415,7 +419,7 @@ export class Partition {
         case EventKind.REPLACED: {
           const ref = this.refs.get(id);
           if (ref !== undefined) {
-            if (forWire) captured[i] = { ...ref };
+            if (forWire) captured[i] = ref;
             // A new object, never a change in place: a snapshot being written in steps holds
             // the refs as they were when it began.
             const clientOrderId =
@@ -429,8 +433,7 @@ export class Partition {
           break;
         }
         case EventKind.TRIGGERED: {
-          const ref = this.refs.get(id);
-          if (forWire) captured[i] = ref === undefined ? undefined : { ...ref };
+          if (forWire) captured[i] = this.refs.get(id);
           break;
         }
         case EventKind.STATE_CHANGED:
