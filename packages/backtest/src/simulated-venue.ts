@@ -71,7 +71,11 @@ export class SimulatedVenue implements MarketView {
   private readonly driverList: StrategyDriver[] = [];
   /** Accounts whose orders, positions and reports the projection keeps. */
   private readonly watched = new Set<string>();
-  /** Ids of orders the watched accounts entered (never removed: ids are not reused). */
+  /**
+   * Live orders of the watched accounts: added when accepted, removed when finished (only
+   * their events can make a stranger's command matter to a watched account; a set of every
+   * order ever entered grew to hundreds of thousands of keys, looked up per event).
+   */
   private readonly watchedOrders = new Set<number>();
   private readonly limits = new Map<string, ReturnType<typeof effectiveLimits>>();
   private readonly throttles = new Map<string, OrderRateWindow>();
@@ -364,6 +368,7 @@ export class SimulatedVenue implements MarketView {
     this.bookCache.clear();
     this.commandsApplied++;
     if (!byWatched && this.listeners.length === 0 && !this.touchesWatched()) return this.deliverCore(ms);
+    this.trackWatchedOrders(byWatched);
     const events = this.partition.wireEvents();
     this.eventsApplied += events.length;
     const touched = new Set<string>();
@@ -374,7 +379,6 @@ export class SimulatedVenue implements MarketView {
       // The projection keeps the attached accounts only: the flow's own accounts (one per
       // order in a generated workload) would cost memory and time and nobody reads them.
       if (this.involvesAttached(b)) {
-        if (b.$case === "accepted") this.watchedOrders.add(b.value.orderId);
         for (const { account: owner, report } of this.projection.apply(event, 0))
           this.drivers.get(owner)?.onReport(report);
       }
@@ -394,6 +398,32 @@ export class SimulatedVenue implements MarketView {
       }
     }
     for (const instrument of touched) for (const d of this.driverList) d.onBook(instrument);
+  }
+
+  /**
+   * Keeps `watchedOrders` in step with the last command's core events (read before anything
+   * is delivered: a strategy's answer applies a command of its own, which rewrites them).
+   */
+  private trackWatchedOrders(byWatched: boolean): void {
+    const ev = this.partition.engine.events;
+    const orders = this.watchedOrders;
+    for (let i = 0; i < ev.count; i++) {
+      switch (ev.kind[i]) {
+        case EventKind.ACCEPTED:
+          // A command's acceptance is of the command's own order, so of its account.
+          if (byWatched) orders.add(ev.orderId[i]!);
+          break;
+        case EventKind.TRADE:
+          if (ev.leaves[i] === 0) orders.delete(ev.orderId[i]!);
+          if (ev.makerLeaves[i] === 0) orders.delete(ev.makerOrderId[i]!);
+          break;
+        case EventKind.CANCELLED:
+        case EventKind.EXPIRED:
+        case EventKind.REPLACED:
+          if (ev.leaves[i] === 0) orders.delete(ev.orderId[i]!);
+          break;
+      }
+    }
   }
 
   /**
