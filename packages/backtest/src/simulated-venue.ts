@@ -43,7 +43,14 @@ export const MAX_REQUESTS_PER_EVENT = 10_000;
 export class RunawayStrategyError extends Error {
   override readonly name = "RunawayStrategyError";
 }
-const EMPTY: readonly Level[] = [];
+const EMPTY: readonly Level[] = Object.freeze([]);
+
+/** Levels read from the core at one depth (the arrays are never changed once handed out). */
+interface BookRead {
+  readonly depth: number;
+  readonly bids: readonly Level[];
+  readonly asks: readonly Level[];
+}
 
 /**
  * A venue in one process, for backtests and tests: the real matching core
@@ -81,7 +88,11 @@ export class SimulatedVenue implements MarketView {
   private readonly throttles = new Map<string, OrderRateWindow>();
   private readonly updatedAt = new Map<string, number>();
   private readonly lastPrices = new Map<string, number>();
-  private readonly bookCache = new Map<number, { depth: number; bids: readonly Level[]; asks: readonly Level[] }>();
+  private readonly bookCache = new Map<number, BookRead>();
+  /** Per instrument, the levels last read from the core (kept across commands, unlike `bookCache`). */
+  private readonly lastViews = new Map<number, BookRead>();
+  private topPrices = new Float64Array(16);
+  private topQtys = new Float64Array(16);
   private readonly listeners: EventListener[] = [];
   private readonly queue: { account: string; request: OrderRequest }[] = [];
   private entry = 0;
@@ -498,10 +509,38 @@ export class SimulatedVenue implements MarketView {
       const cut = { bids: cached.bids.slice(0, depth), asks: cached.asks.slice(0, depth) };
       return cut;
     }
-    const e = this.partition.engine;
-    const view = { depth, bids: e.topLevels(i, 0, depth), asks: e.topLevels(i, 1, depth) };
+    // Most commands change the book below the levels a strategy reads: the arrays handed
+    // out last time (never changed once handed out) serve again while their levels are equal.
+    if (this.topPrices.length < depth) {
+      this.topPrices = new Float64Array(depth);
+      this.topQtys = new Float64Array(depth);
+    }
+    const last = this.lastViews.get(i);
+    const bids = this.sideLevels(i, 0, depth, last?.bids);
+    const asks = this.sideLevels(i, 1, depth, last?.asks);
+    const view =
+      last !== undefined && last.depth === depth && last.bids === bids && last.asks === asks
+        ? last
+        : { depth, bids, asks };
+    this.lastViews.set(i, view);
     this.bookCache.set(i, view);
     return view;
+  }
+
+  /** One side's best `depth` levels: `last` when they are the same levels, else a new array. */
+  private sideLevels(i: number, side: number, depth: number, last: readonly Level[] | undefined): readonly Level[] {
+    const prices = this.topPrices;
+    const qtys = this.topQtys;
+    const n = this.partition.engine.topLevels(i, side, depth, prices, qtys);
+    if (last !== undefined && last.length === n) {
+      let same = true;
+      for (let k = 0; k < n && same; k++) same = last[k]!.price === prices[k] && last[k]!.qty === qtys[k];
+      if (same) return last;
+    }
+    if (n === 0) return EMPTY;
+    const out = new Array<Level>(n);
+    for (let k = 0; k < n; k++) out[k] = { price: prices[k]!, qty: qtys[k]! };
+    return out;
   }
 
   bestBid(instrument: string): Level | undefined {

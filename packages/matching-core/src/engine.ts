@@ -1567,19 +1567,24 @@ export class MatchingEngine {
 
   /**
    * Price and visible quantity of the best `depth` levels of one side (`side` 0 buys, 1
-   * sells), best first: what `book` gives without walking each level's orders to count them
-   * (a backtest's strategy reads the top of the book after nearly every command).
+   * sells), best first, written into `prices` and `qtys` (at most their length); returns how
+   * many. What
+   * `book` gives without allocating or walking each level's orders to count them: a
+   * backtest's strategy reads the top of the book after nearly every command.
    */
-  topLevels(instrument: number, side: number, depth: number): { price: number; qty: number }[] {
+  topLevels(instrument: number, side: number, depth: number, prices: Float64Array, qtys: Float64Array): number {
     const b = this.books[instrument];
     if (b === undefined) throw new RangeError(`unknown instrument ${instrument}`);
-    const out: { price: number; qty: number }[] = [];
+    depth = Math.min(depth, prices.length, qtys.length);
+    let n = 0;
     let rel = side === BUY ? b.bestBid : b.bestAsk;
-    while (rel >= 0 && out.length < depth) {
-      out.push({ price: b.relToPrice(rel), qty: b.agg[side * b.wSize + (rel - b.wBase)]! });
+    while (rel >= 0 && n < depth) {
+      prices[n] = b.relToPrice(rel);
+      qtys[n] = b.agg[side * b.wSize + (rel - b.wBase)]!;
+      n++;
       rel = b.nextLevel(side, rel);
     }
-    return out;
+    return n;
   }
 
   /**
