@@ -382,19 +382,25 @@ export class SimulatedVenue implements MarketView {
     this.trackWatchedOrders(byWatched);
     const events = this.partition.wireEvents();
     this.eventsApplied += events.length;
-    const touched = new Set<string>();
-    for (const event of events) {
-      for (const l of this.listeners) l(event);
+    const listeners = this.listeners;
+    const drivers = this.driverList;
+    // Instruments whose book or state changed, in order: nearly always one (no Set per command).
+    let touched: string | undefined;
+    let more: Set<string> | undefined;
+    for (let e = 0; e < events.length; e++) {
+      const event = events[e]!;
+      for (let l = 0; l < listeners.length; l++) listeners[l]!(event);
       const b = event.body;
       if (b === undefined) continue;
       // The projection keeps the attached accounts only: the flow's own accounts (one per
       // order in a generated workload) would cost memory and time and nobody reads them.
       if (this.involvesAttached(b)) {
-        for (const { account: owner, report } of this.projection.apply(event, 0))
-          this.drivers.get(owner)?.onReport(report);
+        const reports = this.projection.apply(event, 0);
+        for (let r = 0; r < reports.length; r++) this.drivers.get(reports[r]!.account)?.onReport(reports[r]!.report);
       }
       if (b.$case === "bookDelta" || b.$case === "instrumentStateChanged") {
-        touched.add(event.instrument);
+        if (touched === undefined) touched = event.instrument;
+        else if (touched !== event.instrument) (more ??= new Set()).add(event.instrument);
         this.updatedAt.set(event.instrument, ms);
       } else if (b.$case === "trade") {
         this.lastPrices.set(event.instrument, b.value.price);
@@ -405,10 +411,13 @@ export class SimulatedVenue implements MarketView {
           aggressorSide: b.value.aggressorSide,
           timeMs: ms,
         };
-        for (const d of this.driverList) d.onTrade(trade);
+        for (let d = 0; d < drivers.length; d++) drivers[d]!.onTrade(trade);
       }
     }
-    for (const instrument of touched) for (const d of this.driverList) d.onBook(instrument);
+    if (touched === undefined) return;
+    // Instrument by instrument, every driver each (deliverCore goes driver by driver).
+    for (let d = 0; d < drivers.length; d++) drivers[d]!.onBook(touched);
+    if (more !== undefined) for (const s of more) if (s !== touched) for (const d of drivers) d.onBook(s);
   }
 
   /**
