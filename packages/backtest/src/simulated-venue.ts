@@ -13,6 +13,7 @@ import { Partition, wireStateOf } from "@tradeplane/matching-core/partition";
 import { OrderProjection, emptyOrder } from "@tradeplane/positions";
 import { checkNewOrder, effectiveLimits, newOrderRateWindow, type OrderRateWindow } from "@tradeplane/risk-checks";
 import type { Level, MarketView, OrderPort, StrategyDriver, TradeView } from "@tradeplane/sdk";
+import { OrderIdSet } from "./order-id-set.ts";
 
 /** A listed instrument of the simulated venue. */
 export interface SimInstrument extends InstrumentSettings {
@@ -83,7 +84,7 @@ export class SimulatedVenue implements MarketView {
    * their events can make a stranger's command matter to a watched account; a set of every
    * order ever entered grew to hundreds of thousands of keys, looked up per event).
    */
-  private readonly watchedOrders = new Set<number>();
+  private readonly watchedOrders = new OrderIdSet();
   private readonly limits = new Map<string, ReturnType<typeof effectiveLimits>>();
   private readonly throttles = new Map<string, OrderRateWindow>();
   private readonly updatedAt = new Map<string, number>();
