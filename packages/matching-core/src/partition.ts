@@ -371,10 +371,10 @@ export class Partition {
   private track(forWire: boolean): void {
     const ev = this.engine.events;
     const cmd = this.last.command;
+    // Entries past the command's event count are stale and never read (`wireEvents` reads
+    // ev.count of them): setting the arrays' length per command reallocated their storage.
     const captured = this.captured;
     const capturedMaker = this.capturedMaker;
-    captured.length = ev.count;
-    capturedMaker.length = ev.count;
     for (let i = 0; i < ev.count; i++) {
       const kind = ev.kind[i]!;
       const id = ev.orderId[i]!;
