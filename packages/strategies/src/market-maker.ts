@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ExecType, InstrumentState, Side } from "@tradeplane/contracts";
-import { othersBest } from "./own-book.ts";
+import { othersBestBeside } from "./own-book.ts";
 import {
   quote,
   toTick,
@@ -145,16 +145,19 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Reads the maker's view of `instrument` into `v` (one object per maker, rewritten per event). */
 function readView(v: Writable<MakerView>, ctx: StrategyContext, market: MarketView, instrument: string): MakerView {
-  const bid = othersBest(ctx, instrument, Side.BUY);
-  const ask = othersBest(ctx, instrument, Side.SELL);
-  const anchor = bid ?? ask ?? market.lastPrice(instrument);
+  const own = ctx.openOrders(instrument);
+  const bid = othersBestBeside(market, own, instrument, Side.BUY);
+  const ask = othersBestBeside(market, own, instrument, Side.SELL);
+  const lastPrice = market.lastPrice(instrument);
+  const referencePrice = market.referencePrice(instrument);
+  const anchor = bid ?? ask ?? lastPrice;
   const updated = market.updatedAtMs(instrument);
   v.state = market.state(instrument);
   v.bestBid = bid;
   v.bestAsk = ask;
-  v.lastPrice = market.lastPrice(instrument);
-  v.referencePrice = market.referencePrice(instrument);
-  v.tick = market.tickSize(instrument, anchor > 0 ? anchor : market.referencePrice(instrument));
+  v.lastPrice = lastPrice;
+  v.referencePrice = referencePrice;
+  v.tick = market.tickSize(instrument, anchor > 0 ? anchor : referencePrice);
   v.netQty = ctx.position(instrument).netQty;
   v.ageMs = updated === 0 ? Infinity : ctx.now() - updated;
   return v;
