@@ -89,9 +89,16 @@ export class SimulatedVenue implements MarketView {
   private readonly throttles = new Map<string, OrderRateWindow>();
   private readonly updatedAt = new Map<string, number>();
   private readonly lastPrices = new Map<string, number>();
-  private readonly bookCache = new Map<number, BookRead>();
+  /**
+   * Per instrument, the levels read since the last command applied: valid while
+   * `bookReadAt[i]` is `bookEpoch`, which every command moves on (a Map cleared per command
+   * allocated a new table each time).
+   */
+  private readonly bookCache: BookRead[] = [];
+  private readonly bookReadAt: number[] = [];
+  private bookEpoch = 0;
   /** Per instrument, the levels last read from the core (kept across commands, unlike `bookCache`). */
-  private readonly lastViews = new Map<number, BookRead>();
+  private readonly lastViews: (BookRead | undefined)[] = [];
   private topPrices = new Float64Array(16);
   private topQtys = new Float64Array(16);
   private readonly listeners: EventListener[] = [];
@@ -377,7 +384,7 @@ export class SimulatedVenue implements MarketView {
   /** Delivers the last command's events: projection, strategies, listeners. */
   private afterApply(byWatched: boolean): void {
     const ms = this.timeMs;
-    this.bookCache.clear();
+    this.bookEpoch++;
     this.commandsApplied++;
     if (!byWatched && this.listeners.length === 0 && !this.touchesWatched()) return this.deliverCore(ms);
     this.trackWatchedOrders(byWatched);
@@ -513,7 +520,7 @@ export class SimulatedVenue implements MarketView {
     const i = this.partition.instrumentIndex(instrument);
     if (i < 0) return { bids: EMPTY, asks: EMPTY };
     // Strategies read the book several times per event; it changes only when a command applies.
-    const cached = this.bookCache.get(i);
+    const cached = this.bookReadAt[i] === this.bookEpoch ? this.bookCache[i] : undefined;
     if (cached !== undefined && cached.depth >= depth) {
       if (cached.depth === depth) return cached;
       const cut = { bids: cached.bids.slice(0, depth), asks: cached.asks.slice(0, depth) };
@@ -525,15 +532,16 @@ export class SimulatedVenue implements MarketView {
       this.topPrices = new Float64Array(depth);
       this.topQtys = new Float64Array(depth);
     }
-    const last = this.lastViews.get(i);
+    const last = this.lastViews[i];
     const bids = this.sideLevels(i, 0, depth, last?.bids);
     const asks = this.sideLevels(i, 1, depth, last?.asks);
     const view =
       last !== undefined && last.depth === depth && last.bids === bids && last.asks === asks
         ? last
         : { depth, bids, asks };
-    this.lastViews.set(i, view);
-    this.bookCache.set(i, view);
+    this.lastViews[i] = view;
+    this.bookCache[i] = view;
+    this.bookReadAt[i] = this.bookEpoch;
     return view;
   }
 
