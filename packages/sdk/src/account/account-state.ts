@@ -52,8 +52,13 @@ export class AccountState {
   private readonly pending = new Map<string, PendingOrder>();
   private ordersAsOf = 0;
   private sorted: Order[] | undefined;
-  /** Per instrument, the working orders as `openOrdersView` hands them out (reset with `sorted`). */
-  private readonly views = new Map<string, readonly Order[]>();
+  /**
+   * Per instrument, the working orders as `openOrdersView` hands them out, valid while their
+   * `epoch` is `viewsEpoch` (moved on with `sorted`: clearing the Map per report allocated a
+   * new table each time).
+   */
+  private readonly views = new Map<string, { epoch: number; orders: readonly Order[] }>();
+  private viewsEpoch = 0;
   private positionsAsOf = 0;
   private readonly notionalPerTickLot: (instrument: string) => number;
 
@@ -74,7 +79,7 @@ export class AccountState {
   /** Replaces everything with the server's view (after a restart, or a gap it cannot replay). */
   load(baseline: AccountBaseline): void {
     this.sorted = undefined;
-    this.views.clear();
+    this.viewsEpoch++;
     this.working.clear();
     this.byClientId.clear();
     this.positions.clear();
@@ -132,7 +137,7 @@ export class AccountState {
 
   private track(order: Order): void {
     this.sorted = undefined;
-    this.views.clear();
+    this.viewsEpoch++;
     const previous = this.working.get(order.orderId);
     if (previous !== undefined) this.byClientId.delete(previous.clientOrderId);
     if (FINISHED.has(order.status)) {
@@ -164,12 +169,15 @@ export class AccountState {
    * a quoting strategy asks several times per market event, and a backtest delivers millions.
    */
   openOrdersView(instrument = ""): readonly Order[] {
-    let view = this.views.get(instrument);
-    if (view === undefined) {
-      view = Object.freeze(this.openOrders(instrument));
-      this.views.set(instrument, view);
+    const view = this.views.get(instrument);
+    if (view !== undefined && view.epoch === this.viewsEpoch) return view.orders;
+    const orders = Object.freeze(this.openOrders(instrument));
+    if (view === undefined) this.views.set(instrument, { epoch: this.viewsEpoch, orders });
+    else {
+      view.epoch = this.viewsEpoch;
+      view.orders = orders;
     }
-    return view;
+    return orders;
   }
 
   orderByClientId(clientOrderId: string): Order | undefined {
