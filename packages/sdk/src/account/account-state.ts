@@ -37,6 +37,17 @@ const FINISHED: ReadonlySet<number> = new Set([
 ]);
 
 /**
+ * `orders` ascending by order id, in place. Orders enter the working map as they are
+ * accepted, with ever larger ids, so the list is nearly always in order already: a scan
+ * instead of a sort then (which allocates its work space, once per report).
+ */
+function byOrderId(orders: Order[]): Order[] {
+  for (let i = 1; i < orders.length; i++)
+    if (orders[i - 1]!.orderId > orders[i]!.orderId) return orders.sort((a, b) => a.orderId - b.orderId);
+  return orders;
+}
+
+/**
  * One account's working orders and positions as a client keeps them: loaded from the
  * gateway's baseline, then moved forward by execution reports in sequence. Positions use
  * the venue's own FIFO arithmetic (`@tradeplane/positions`), so realised and unrealised P&L
@@ -160,7 +171,7 @@ export class AccountState {
   /** Working orders (NEW or PARTIALLY_FILLED), ascending by order id; `instrument` "" = all. */
   openOrders(instrument = ""): Order[] {
     // Strategies ask on every event; the list changes only with a report.
-    this.sorted ??= [...this.working.values()].sort((a, b) => a.orderId - b.orderId);
+    this.sorted ??= byOrderId([...this.working.values()]);
     return instrument === "" ? [...this.sorted] : this.sorted.filter((o) => o.instrument === instrument);
   }
 
