@@ -447,6 +447,14 @@ export class Partition {
     }
   }
 
+  private symbolAt(i: number): string {
+    return i >= 0 && i < this.symbols.length ? this.symbols[i]! : "_";
+  }
+
+  private accountAt(a: number | undefined): string {
+    return a === undefined ? "" : (this.accounts[a] ?? "");
+  }
+
   /** The last command's events as wire messages (built once, then cached). */
   wireEvents(): WireEvent[] {
     if (this.lastWire !== undefined) return this.lastWire;
@@ -455,42 +463,7 @@ export class Partition {
     const { seq, command, decodeError } = this.last;
     const out: WireEvent[] = [];
     const timestamp = usToTimestamp(this.timeUs);
-    const symbol = (i: number): string => (i >= 0 && i < this.symbols.length ? this.symbols[i]! : "_");
-    const accountName = (a: number | undefined): string => (a === undefined ? "" : (this.accounts[a] ?? ""));
-    const kindOf = (): RequestKind => {
-      switch (command?.body?.$case) {
-        case "newOrder":
-          return RequestKind.NEW_ORDER;
-        case "cancelOrder":
-          return RequestKind.CANCEL_ORDER;
-        case "replaceOrder":
-          return RequestKind.REPLACE_ORDER;
-        case "massCancel":
-          return RequestKind.MASS_CANCEL;
-        default:
-          return RequestKind.UNSPECIFIED;
-      }
-    };
-    const requestClientOrderId = (): string => {
-      const b = command?.body;
-      if (b === undefined) return "";
-      if (b.$case === "cancelOrder" || b.$case === "massCancel" || b.$case === "replaceOrder")
-        return b.value.clientOrderId;
-      if (b.$case === "newOrder") return b.value.clientOrderId;
-      return "";
-    };
-    const cancelReasonOf = (core: number): WireCancelReason => {
-      const b = command?.body;
-      if (b?.$case === "cancelOrder" && core === CancelReason.USER && b.value.reason !== WireCancelReason.UNSPECIFIED)
-        return b.value.reason;
-      if (
-        b?.$case === "massCancel" &&
-        core === CancelReason.MASS_CANCEL &&
-        b.value.reason !== WireCancelReason.UNSPECIFIED
-      )
-        return b.value.reason;
-      return CANCEL_TO_WIRE[core] ?? WireCancelReason.UNSPECIFIED;
-    };
+    // Helpers as methods and module functions, not closures: this runs per command live.
     const push = (instrument: string, body: WireEvent["body"]): void => {
       out.push({ commandSeq: seq, index: out.length, lastInCommand: false, timestamp, instrument, body });
     };
@@ -498,7 +471,7 @@ export class Partition {
     let pendingDelta: { instrument: number; changes: LevelChange[] } | undefined;
     const flushDelta = (): void => {
       if (pendingDelta === undefined) return;
-      push(symbol(pendingDelta.instrument), { $case: "bookDelta", value: { changes: pendingDelta.changes } });
+      push(this.symbolAt(pendingDelta.instrument), { $case: "bookDelta", value: { changes: pendingDelta.changes } });
       pendingDelta = undefined;
     };
     for (let i = 0; i < ev.count; i++) {
@@ -509,12 +482,12 @@ export class Partition {
       switch (kind) {
         case EventKind.ACCEPTED: {
           const o = command?.body?.$case === "newOrder" ? command.body.value : undefined;
-          push(symbol(inst), {
+          push(this.symbolAt(inst), {
             $case: "accepted",
             value: {
               orderId: ev.orderId[i]!,
               clientOrderId: o?.clientOrderId ?? "",
-              account: accountName(ev.account[i]),
+              account: this.accountAt(ev.account[i]),
               side: ev.side[i] as WireSide,
               orderType: (o?.orderType ?? WireOrderType.UNSPECIFIED) as WireOrderType,
               timeInForce: (o?.timeInForce ?? WireTif.UNSPECIFIED) as WireTif,
@@ -540,14 +513,14 @@ export class Partition {
           // goes out with the listed instrument it named: it stays in that instrument's run of
           // events instead of breaking it, and the report names what the client asked about.
           const stated = b !== undefined && "instrument" in b.value ? b.value.instrument : "";
-          push(inst >= 0 || !this.symbolIndex.has(stated) ? symbol(inst) : stated, {
+          push(inst >= 0 || !this.symbolIndex.has(stated) ? this.symbolAt(inst) : stated, {
             $case: "rejected",
             value: {
-              requestKind: kindOf(),
+              requestKind: requestKindOf(command),
               reason,
               text: decodeError ?? this.rejectText(ev.reason[i]!),
               orderId: b?.$case === "cancelOrder" || b?.$case === "replaceOrder" ? b.value.orderId : 0,
-              clientOrderId: requestClientOrderId(),
+              clientOrderId: requestClientOrderIdOf(command),
               account: command?.account ?? "",
             },
           });
@@ -557,7 +530,7 @@ export class Partition {
           const maker = this.capturedMaker[i];
           lastTradePrice = ev.price[i]!;
           const auction = command?.body?.$case === "setInstrumentState";
-          push(symbol(inst), {
+          push(this.symbolAt(inst), {
             $case: "trade",
             value: {
               tradeId: this.tradeIdAt(inst, i),
@@ -565,11 +538,11 @@ export class Partition {
               qty: ev.qty[i]!,
               aggressorSide: auction ? WireSide.UNSPECIFIED : (ev.side[i] as WireSide),
               makerOrderId: ev.makerOrderId[i]!,
-              makerAccount: accountName(maker?.account),
+              makerAccount: this.accountAt(maker?.account),
               makerClientOrderId: maker?.clientOrderId ?? "",
               makerLeavesQty: ev.makerLeaves[i]!,
               takerOrderId: ev.orderId[i]!,
-              takerAccount: accountName(ref?.account),
+              takerAccount: this.accountAt(ref?.account),
               takerClientOrderId: ref?.clientOrderId ?? "",
               takerLeavesQty: ev.leaves[i]!,
             },
@@ -577,16 +550,16 @@ export class Partition {
           break;
         }
         case EventKind.CANCELLED:
-          push(symbol(inst), {
+          push(this.symbolAt(inst), {
             $case: "cancelled",
             value: {
               orderId: ev.orderId[i]!,
               clientOrderId: ref?.clientOrderId ?? "",
-              account: accountName(ev.account[i]),
+              account: this.accountAt(ev.account[i]),
               side: ev.side[i] as WireSide,
               price: ev.price[i]!,
               cancelledQty: ev.qty[i]!,
-              reason: cancelReasonOf(ev.reason[i]!),
+              reason: cancelReasonOf(command, ev.reason[i]!),
               requestClientOrderId:
                 command?.body?.$case === "cancelOrder" || command?.body?.$case === "massCancel"
                   ? command.body.value.clientOrderId
@@ -595,12 +568,12 @@ export class Partition {
           });
           break;
         case EventKind.EXPIRED:
-          push(symbol(inst), {
+          push(this.symbolAt(inst), {
             $case: "expired",
             value: {
               orderId: ev.orderId[i]!,
               clientOrderId: ref?.clientOrderId ?? "",
-              account: accountName(ev.account[i]),
+              account: this.accountAt(ev.account[i]),
               side: ev.side[i] as WireSide,
               price: ev.price[i]!,
               expiredQty: ev.qty[i]!,
@@ -611,13 +584,13 @@ export class Partition {
         case EventKind.REPLACED: {
           const newId = command?.body?.$case === "replaceOrder" ? command.body.value.clientOrderId : "";
           const before = ref;
-          push(symbol(inst), {
+          push(this.symbolAt(inst), {
             $case: "replaced",
             value: {
               orderId: ev.orderId[i]!,
               clientOrderId: newId || (before?.clientOrderId ?? ""),
               origClientOrderId: before?.clientOrderId ?? "",
-              account: accountName(ev.account[i]),
+              account: this.accountAt(ev.account[i]),
               side: ev.side[i] as WireSide,
               price: ev.price[i]!,
               stopPrice: before?.stopPrice ?? 0,
@@ -630,12 +603,12 @@ export class Partition {
         }
         case EventKind.TRIGGERED: {
           const limit = ref?.orderType === WireOrderType.STOP_LIMIT;
-          push(symbol(inst), {
+          push(this.symbolAt(inst), {
             $case: "triggered",
             value: {
               orderId: ev.orderId[i]!,
               clientOrderId: ref?.clientOrderId ?? "",
-              account: accountName(ev.account[i]),
+              account: this.accountAt(ev.account[i]),
               side: ev.side[i] as WireSide,
               stopPrice: ev.price[i]!,
               triggerPrice: lastTradePrice,
@@ -647,7 +620,7 @@ export class Partition {
         }
         case EventKind.STATE_CHANGED: {
           const s = command?.body?.$case === "setInstrumentState" ? command.body.value : undefined;
-          push(symbol(inst), {
+          push(this.symbolAt(inst), {
             $case: "instrumentStateChanged",
             value: {
               previousState: STATE_TO_WIRE[this.previousStates[inst] ?? 0] ?? WireState.UNSPECIFIED,
@@ -659,7 +632,7 @@ export class Partition {
           break;
         }
         case EventKind.ACCOUNT_FENCED:
-          push("_", { $case: "accountFenced", value: { account: accountName(ev.account[i]), epoch: ev.price[i]! } });
+          push("_", { $case: "accountFenced", value: { account: this.accountAt(ev.account[i]), epoch: ev.price[i]! } });
           break;
         case EventKind.ACCOUNT_BLOCK_CHANGED: {
           const k = command?.body?.$case === "blockAccount" ? command.body.value : undefined;
@@ -667,7 +640,7 @@ export class Partition {
           push("_", {
             $case: "accountBlockChanged",
             value: {
-              account: all ? "" : accountName(ev.account[i]),
+              account: all ? "" : this.accountAt(ev.account[i]),
               allAccounts: all,
               blocked: ev.state[i] === 1,
               reason: k?.reason ?? "",
@@ -893,4 +866,36 @@ function readExtras(bytes: Uint8Array): Extras {
   }
   if (r.remaining !== 0) throw new SnapshotError("partition snapshot has bytes after its tables");
   return { ...tables, refs };
+}
+
+function requestKindOf(command: Command | undefined): RequestKind {
+  switch (command?.body?.$case) {
+    case "newOrder":
+      return RequestKind.NEW_ORDER;
+    case "cancelOrder":
+      return RequestKind.CANCEL_ORDER;
+    case "replaceOrder":
+      return RequestKind.REPLACE_ORDER;
+    case "massCancel":
+      return RequestKind.MASS_CANCEL;
+    default:
+      return RequestKind.UNSPECIFIED;
+  }
+}
+
+function requestClientOrderIdOf(command: Command | undefined): string {
+  const b = command?.body;
+  if (b === undefined) return "";
+  if (b.$case === "cancelOrder" || b.$case === "massCancel" || b.$case === "replaceOrder") return b.value.clientOrderId;
+  if (b.$case === "newOrder") return b.value.clientOrderId;
+  return "";
+}
+
+function cancelReasonOf(command: Command | undefined, core: number): WireCancelReason {
+  const b = command?.body;
+  if (b?.$case === "cancelOrder" && core === CancelReason.USER && b.value.reason !== WireCancelReason.UNSPECIFIED)
+    return b.value.reason;
+  if (b?.$case === "massCancel" && core === CancelReason.MASS_CANCEL && b.value.reason !== WireCancelReason.UNSPECIFIED)
+    return b.value.reason;
+  return CANCEL_TO_WIRE[core] ?? WireCancelReason.UNSPECIFIED;
 }
