@@ -1,7 +1,9 @@
 export {
   MAX_REQUESTS_PER_EVENT,
   RunawayStrategyError,
+  SIM_REPORTS_KEPT,
   SimulatedVenue,
+  type SimulatedVenueOptions,
   type EventListener,
   type SimInstrument,
 } from "./simulated-venue.ts";

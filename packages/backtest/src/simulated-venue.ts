@@ -13,6 +13,7 @@ import { Partition, wireStateOf } from "@tradeplane/matching-core/partition";
 import { OrderProjection, emptyOrder } from "@tradeplane/positions";
 import { checkNewOrder, effectiveLimits, newOrderRateWindow, type OrderRateWindow } from "@tradeplane/risk-checks";
 import type { Level, MarketView, OrderPort, StrategyDriver, TradeView } from "@tradeplane/sdk";
+import { OrderIdSet } from "./order-id-set.ts";
 
 /** A listed instrument of the simulated venue. */
 export interface SimInstrument extends InstrumentSettings {
@@ -24,6 +25,18 @@ export interface SimInstrument extends InstrumentSettings {
 export type EventListener = (event: EngineEvent) => void;
 
 const NS_PER_MS = 1_000_000;
+/**
+ * Execution reports the simulated venue's projection keeps per account for `reportsSince`
+ * (the live gateway keeps `DEFAULT_REPORTS_KEPT`, 10,000, for clients resuming a stream). A
+ * backtest resumes no stream, and keeping ten thousand reports alive per account sends every
+ * report of a long run through the old generation: a third of the market-making bench's CPU.
+ */
+export const SIM_REPORTS_KEPT = 100;
+
+export interface SimulatedVenueOptions {
+  /** Reports kept per account for `projection.reportsSince` (default `SIM_REPORTS_KEPT`). */
+  readonly reportsKept?: number;
+}
 /** Requests strategies may send in answer to one command of the flow (or one timer round). */
 export const MAX_REQUESTS_PER_EVENT = 10_000;
 
@@ -31,7 +44,14 @@ export const MAX_REQUESTS_PER_EVENT = 10_000;
 export class RunawayStrategyError extends Error {
   override readonly name = "RunawayStrategyError";
 }
-const EMPTY: readonly Level[] = [];
+const EMPTY: readonly Level[] = Object.freeze([]);
+
+/** Levels read from the core at one depth (the arrays are never changed once handed out). */
+interface BookRead {
+  readonly depth: number;
+  readonly bids: readonly Level[];
+  readonly asks: readonly Level[];
+}
 
 /**
  * A venue in one process, for backtests and tests: the real matching core
@@ -59,13 +79,28 @@ export class SimulatedVenue implements MarketView {
   private readonly driverList: StrategyDriver[] = [];
   /** Accounts whose orders, positions and reports the projection keeps. */
   private readonly watched = new Set<string>();
-  /** Ids of orders the watched accounts entered (never removed: ids are not reused). */
-  private readonly watchedOrders = new Set<number>();
+  /**
+   * Live orders of the watched accounts: added when accepted, removed when finished (only
+   * their events can make a stranger's command matter to a watched account; a set of every
+   * order ever entered grew to hundreds of thousands of keys, looked up per event).
+   */
+  private readonly watchedOrders = new OrderIdSet();
   private readonly limits = new Map<string, ReturnType<typeof effectiveLimits>>();
   private readonly throttles = new Map<string, OrderRateWindow>();
   private readonly updatedAt = new Map<string, number>();
   private readonly lastPrices = new Map<string, number>();
-  private readonly bookCache = new Map<number, { depth: number; bids: readonly Level[]; asks: readonly Level[] }>();
+  /**
+   * Per instrument, the levels read since the last command applied: valid while
+   * `bookReadAt[i]` is `bookEpoch`, which every command moves on (a Map cleared per command
+   * allocated a new table each time).
+   */
+  private readonly bookCache: BookRead[] = [];
+  private readonly bookReadAt: number[] = [];
+  private bookEpoch = 0;
+  /** Per instrument, the levels last read from the core (kept across commands, unlike `bookCache`). */
+  private readonly lastViews: (BookRead | undefined)[] = [];
+  private topPrices = new Float64Array(16);
+  private topQtys = new Float64Array(16);
   private readonly listeners: EventListener[] = [];
   private readonly queue: { account: string; request: OrderRequest }[] = [];
   private entry = 0;
@@ -83,11 +118,14 @@ export class SimulatedVenue implements MarketView {
   private timeMs: number;
   private draining = false;
 
-  constructor(instruments: readonly SimInstrument[], startMs = 0) {
+  constructor(instruments: readonly SimInstrument[], startMs = 0, options: SimulatedVenueOptions = {}) {
     this.instruments_ = instruments;
     for (const i of instruments) this.byInstrument.set(i.symbol, i);
     this.partition = Partition.create({ engine: engineConfigOf({ instruments }) });
-    this.projection = new OrderProjection((symbol) => this.byInstrument.get(symbol));
+    this.projection = new OrderProjection(
+      (symbol) => this.byInstrument.get(symbol),
+      options.reportsKept ?? SIM_REPORTS_KEPT,
+    );
     this.timeMs = startMs;
   }
 
@@ -385,25 +423,31 @@ export class SimulatedVenue implements MarketView {
   /** Delivers the last command's events: projection, strategies, listeners. */
   private afterApply(byWatched: boolean): void {
     const ms = this.timeMs;
-    this.bookCache.clear();
+    this.bookEpoch++;
     this.commandsApplied++;
     if (!byWatched && this.listeners.length === 0 && !this.touchesWatched()) return this.deliverCore(ms);
+    this.trackWatchedOrders(byWatched);
     const events = this.partition.wireEvents();
     this.eventsApplied += events.length;
-    const touched = new Set<string>();
-    for (const event of events) {
-      for (const l of this.listeners) l(event);
+    const listeners = this.listeners;
+    const drivers = this.driverList;
+    // Instruments whose book or state changed, in order: nearly always one (no Set per command).
+    let touched: string | undefined;
+    let more: Set<string> | undefined;
+    for (let e = 0; e < events.length; e++) {
+      const event = events[e]!;
+      for (let l = 0; l < listeners.length; l++) listeners[l]!(event);
       const b = event.body;
       if (b === undefined) continue;
       // The projection keeps the attached accounts only: the flow's own accounts (one per
       // order in a generated workload) would cost memory and time and nobody reads them.
       if (this.involvesAttached(b)) {
-        if (b.$case === "accepted") this.watchedOrders.add(b.value.orderId);
-        for (const { account: owner, report } of this.projection.apply(event, 0))
-          this.drivers.get(owner)?.onReport(report);
+        const reports = this.projection.apply(event, 0);
+        for (let r = 0; r < reports.length; r++) this.drivers.get(reports[r]!.account)?.onReport(reports[r]!.report);
       }
       if (b.$case === "bookDelta" || b.$case === "instrumentStateChanged") {
-        touched.add(event.instrument);
+        if (touched === undefined) touched = event.instrument;
+        else if (touched !== event.instrument) (more ??= new Set()).add(event.instrument);
         this.updatedAt.set(event.instrument, ms);
       } else if (b.$case === "trade") {
         this.lastPrices.set(event.instrument, b.value.price);
@@ -414,10 +458,39 @@ export class SimulatedVenue implements MarketView {
           aggressorSide: b.value.aggressorSide,
           timeMs: ms,
         };
-        for (const d of this.driverList) d.onTrade(trade);
+        for (let d = 0; d < drivers.length; d++) drivers[d]!.onTrade(trade);
       }
     }
-    for (const instrument of touched) for (const d of this.driverList) d.onBook(instrument);
+    if (touched === undefined) return;
+    // Instrument by instrument, every driver each (deliverCore goes driver by driver).
+    for (let d = 0; d < drivers.length; d++) drivers[d]!.onBook(touched);
+    if (more !== undefined) for (const s of more) if (s !== touched) for (const d of drivers) d.onBook(s);
+  }
+
+  /**
+   * Keeps `watchedOrders` in step with the last command's core events (read before anything
+   * is delivered: a strategy's answer applies a command of its own, which rewrites them).
+   */
+  private trackWatchedOrders(byWatched: boolean): void {
+    const ev = this.partition.engine.events;
+    const orders = this.watchedOrders;
+    for (let i = 0; i < ev.count; i++) {
+      switch (ev.kind[i]) {
+        case EventKind.ACCEPTED:
+          // A command's acceptance is of the command's own order, so of its account.
+          if (byWatched) orders.add(ev.orderId[i]!);
+          break;
+        case EventKind.TRADE:
+          if (ev.leaves[i] === 0) orders.delete(ev.orderId[i]!);
+          if (ev.makerLeaves[i] === 0) orders.delete(ev.makerOrderId[i]!);
+          break;
+        case EventKind.CANCELLED:
+        case EventKind.EXPIRED:
+        case EventKind.REPLACED:
+          if (ev.leaves[i] === 0) orders.delete(ev.orderId[i]!);
+          break;
+      }
+    }
   }
 
   /**
@@ -486,16 +559,45 @@ export class SimulatedVenue implements MarketView {
     const i = this.partition.instrumentIndex(instrument);
     if (i < 0) return { bids: EMPTY, asks: EMPTY };
     // Strategies read the book several times per event; it changes only when a command applies.
-    const cached = this.bookCache.get(i);
+    const cached = this.bookReadAt[i] === this.bookEpoch ? this.bookCache[i] : undefined;
     if (cached !== undefined && cached.depth >= depth) {
       if (cached.depth === depth) return cached;
       const cut = { bids: cached.bids.slice(0, depth), asks: cached.asks.slice(0, depth) };
       return cut;
     }
-    const b = this.partition.engine.book(i, depth);
-    const view = { depth, bids: b.bids, asks: b.asks };
-    this.bookCache.set(i, view);
+    // Most commands change the book below the levels a strategy reads: the arrays handed
+    // out last time (never changed once handed out) serve again while their levels are equal.
+    if (this.topPrices.length < depth) {
+      this.topPrices = new Float64Array(depth);
+      this.topQtys = new Float64Array(depth);
+    }
+    const last = this.lastViews[i];
+    const bids = this.sideLevels(i, 0, depth, last?.bids);
+    const asks = this.sideLevels(i, 1, depth, last?.asks);
+    const view =
+      last !== undefined && last.depth === depth && last.bids === bids && last.asks === asks
+        ? last
+        : { depth, bids, asks };
+    this.lastViews[i] = view;
+    this.bookCache[i] = view;
+    this.bookReadAt[i] = this.bookEpoch;
     return view;
+  }
+
+  /** One side's best `depth` levels: `last` when they are the same levels, else a new array. */
+  private sideLevels(i: number, side: number, depth: number, last: readonly Level[] | undefined): readonly Level[] {
+    const prices = this.topPrices;
+    const qtys = this.topQtys;
+    const n = this.partition.engine.topLevels(i, side, depth, prices, qtys);
+    if (last !== undefined && last.length === n) {
+      let same = true;
+      for (let k = 0; k < n && same; k++) same = last[k]!.price === prices[k] && last[k]!.qty === qtys[k];
+      if (same) return last;
+    }
+    if (n === 0) return EMPTY;
+    const out = new Array<Level>(n);
+    for (let k = 0; k < n; k++) out[k] = { price: prices[k]!, qty: qtys[k]! };
+    return out;
   }
 
   bestBid(instrument: string): Level | undefined {

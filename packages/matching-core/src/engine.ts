@@ -1566,6 +1566,28 @@ export class MatchingEngine {
   }
 
   /**
+   * Price and visible quantity of the best `depth` levels of one side (`side` 0 buys, 1
+   * sells), best first, written into `prices` and `qtys` (at most their length); returns how
+   * many. What
+   * `book` gives without allocating or walking each level's orders to count them: a
+   * backtest's strategy reads the top of the book after nearly every command.
+   */
+  topLevels(instrument: number, side: number, depth: number, prices: Float64Array, qtys: Float64Array): number {
+    const b = this.books[instrument];
+    if (b === undefined) throw new RangeError(`unknown instrument ${instrument}`);
+    depth = Math.min(depth, prices.length, qtys.length);
+    let n = 0;
+    let rel = side === BUY ? b.bestBid : b.bestAsk;
+    while (rel >= 0 && n < depth) {
+      prices[n] = b.relToPrice(rel);
+      qtys[n] = b.agg[side * b.wSize + (rel - b.wBase)]!;
+      n++;
+      rel = b.nextLevel(side, rel);
+    }
+    return n;
+  }
+
+  /**
    * Live orders of one instrument in book order (bids best to worst, asks best to worst, FIFO
    * within a level, then parked buy and sell stops in trigger order), as plain objects. Allocates:
    * for tests, diagnostics and admin views.

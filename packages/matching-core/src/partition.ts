@@ -49,15 +49,16 @@ import { OrderIdMap } from "./order-id-map.ts";
  * command timestamp applied so far, so a lagging writer never moves time backwards.
  */
 
+/** What the partition keeps of a live order; never changed in place (see `captured`). */
 interface OrderRef {
-  account: number;
-  clientOrderId: string;
-  side: number;
-  orderType: number;
-  tif: number;
-  price: number;
-  stopPrice: number;
-  qty: number;
+  readonly account: number;
+  readonly clientOrderId: string;
+  readonly side: number;
+  readonly orderType: number;
+  readonly tif: number;
+  readonly price: number;
+  readonly stopPrice: number;
+  readonly qty: number;
 }
 
 export interface Extras {
@@ -205,7 +206,11 @@ export class Partition {
   private lastWire: WireEvent[] | undefined;
   private lastForWire = true;
   private readonly extras = createOrderExtras();
-  /** Per-event data captured while applying, for wire events (refs change as events apply). */
+  /**
+   * Per-event data captured while applying, for wire events (refs change as events apply).
+   * The refs themselves, not copies: a ref is never changed in place (a replace sets a new
+   * object), so the one captured stays as it was when its event applied.
+   */
   private captured: (OrderRef | undefined)[] = [];
   private capturedMaker: (OrderRef | undefined)[] = [];
   private massCancelCount = 0;
@@ -366,10 +371,10 @@ export class Partition {
   private track(forWire: boolean): void {
     const ev = this.engine.events;
     const cmd = this.last.command;
+    // Entries past the command's event count are stale and never read (`wireEvents` reads
+    // ev.count of them): setting the arrays' length per command reallocated their storage.
     const captured = this.captured;
     const capturedMaker = this.capturedMaker;
-    captured.length = ev.count;
-    capturedMaker.length = ev.count;
     for (let i = 0; i < ev.count; i++) {
       const kind = ev.kind[i]!;
       const id = ev.orderId[i]!;
@@ -396,8 +401,8 @@ export class Partition {
           const taker = this.refs.get(id);
           const maker = this.refs.get(ev.makerOrderId[i]!);
           if (forWire) {
-            captured[i] = taker === undefined ? undefined : { ...taker };
-            capturedMaker[i] = maker === undefined ? undefined : { ...maker };
+            captured[i] = taker;
+            capturedMaker[i] = maker;
           }
           this.tradeIds[ev.instrument[i]!]! += 1;
           if (ev.leaves[i] === 0) this.refs.delete(id);
@@ -406,8 +411,7 @@ export class Partition {
         }
         case EventKind.CANCELLED:
         case EventKind.EXPIRED: {
-          const ref = this.refs.get(id);
-          if (forWire) captured[i] = ref === undefined ? undefined : { ...ref };
+          if (forWire) captured[i] = this.refs.get(id);
           if (ev.leaves[i] === 0) this.refs.delete(id);
           if (kind === EventKind.CANCELLED && cmd?.body?.$case === "massCancel") this.massCancelCount++;
           break;
@@ -415,7 +419,7 @@ export class Partition {
         case EventKind.REPLACED: {
           const ref = this.refs.get(id);
           if (ref !== undefined) {
-            if (forWire) captured[i] = { ...ref };
+            if (forWire) captured[i] = ref;
             // A new object, never a change in place: a snapshot being written in steps holds
             // the refs as they were when it began.
             const clientOrderId =
@@ -429,8 +433,7 @@ export class Partition {
           break;
         }
         case EventKind.TRIGGERED: {
-          const ref = this.refs.get(id);
-          if (forWire) captured[i] = ref === undefined ? undefined : { ...ref };
+          if (forWire) captured[i] = this.refs.get(id);
           break;
         }
         case EventKind.STATE_CHANGED:
@@ -444,6 +447,14 @@ export class Partition {
     }
   }
 
+  private symbolAt(i: number): string {
+    return i >= 0 && i < this.symbols.length ? this.symbols[i]! : "_";
+  }
+
+  private accountAt(a: number | undefined): string {
+    return a === undefined ? "" : (this.accounts[a] ?? "");
+  }
+
   /** The last command's events as wire messages (built once, then cached). */
   wireEvents(): WireEvent[] {
     if (this.lastWire !== undefined) return this.lastWire;
@@ -452,42 +463,7 @@ export class Partition {
     const { seq, command, decodeError } = this.last;
     const out: WireEvent[] = [];
     const timestamp = usToTimestamp(this.timeUs);
-    const symbol = (i: number): string => (i >= 0 && i < this.symbols.length ? this.symbols[i]! : "_");
-    const accountName = (a: number | undefined): string => (a === undefined ? "" : (this.accounts[a] ?? ""));
-    const kindOf = (): RequestKind => {
-      switch (command?.body?.$case) {
-        case "newOrder":
-          return RequestKind.NEW_ORDER;
-        case "cancelOrder":
-          return RequestKind.CANCEL_ORDER;
-        case "replaceOrder":
-          return RequestKind.REPLACE_ORDER;
-        case "massCancel":
-          return RequestKind.MASS_CANCEL;
-        default:
-          return RequestKind.UNSPECIFIED;
-      }
-    };
-    const requestClientOrderId = (): string => {
-      const b = command?.body;
-      if (b === undefined) return "";
-      if (b.$case === "cancelOrder" || b.$case === "massCancel" || b.$case === "replaceOrder")
-        return b.value.clientOrderId;
-      if (b.$case === "newOrder") return b.value.clientOrderId;
-      return "";
-    };
-    const cancelReasonOf = (core: number): WireCancelReason => {
-      const b = command?.body;
-      if (b?.$case === "cancelOrder" && core === CancelReason.USER && b.value.reason !== WireCancelReason.UNSPECIFIED)
-        return b.value.reason;
-      if (
-        b?.$case === "massCancel" &&
-        core === CancelReason.MASS_CANCEL &&
-        b.value.reason !== WireCancelReason.UNSPECIFIED
-      )
-        return b.value.reason;
-      return CANCEL_TO_WIRE[core] ?? WireCancelReason.UNSPECIFIED;
-    };
+    // Helpers as methods and module functions, not closures: this runs per command live.
     const push = (instrument: string, body: WireEvent["body"]): void => {
       out.push({ commandSeq: seq, index: out.length, lastInCommand: false, timestamp, instrument, body });
     };
@@ -495,7 +471,7 @@ export class Partition {
     let pendingDelta: { instrument: number; changes: LevelChange[] } | undefined;
     const flushDelta = (): void => {
       if (pendingDelta === undefined) return;
-      push(symbol(pendingDelta.instrument), { $case: "bookDelta", value: { changes: pendingDelta.changes } });
+      push(this.symbolAt(pendingDelta.instrument), { $case: "bookDelta", value: { changes: pendingDelta.changes } });
       pendingDelta = undefined;
     };
     for (let i = 0; i < ev.count; i++) {
@@ -506,12 +482,12 @@ export class Partition {
       switch (kind) {
         case EventKind.ACCEPTED: {
           const o = command?.body?.$case === "newOrder" ? command.body.value : undefined;
-          push(symbol(inst), {
+          push(this.symbolAt(inst), {
             $case: "accepted",
             value: {
               orderId: ev.orderId[i]!,
               clientOrderId: o?.clientOrderId ?? "",
-              account: accountName(ev.account[i]),
+              account: this.accountAt(ev.account[i]),
               side: ev.side[i] as WireSide,
               orderType: (o?.orderType ?? WireOrderType.UNSPECIFIED) as WireOrderType,
               timeInForce: (o?.timeInForce ?? WireTif.UNSPECIFIED) as WireTif,
@@ -537,14 +513,14 @@ export class Partition {
           // goes out with the listed instrument it named: it stays in that instrument's run of
           // events instead of breaking it, and the report names what the client asked about.
           const stated = b !== undefined && "instrument" in b.value ? b.value.instrument : "";
-          push(inst >= 0 || !this.symbolIndex.has(stated) ? symbol(inst) : stated, {
+          push(inst >= 0 || !this.symbolIndex.has(stated) ? this.symbolAt(inst) : stated, {
             $case: "rejected",
             value: {
-              requestKind: kindOf(),
+              requestKind: requestKindOf(command),
               reason,
               text: decodeError ?? this.rejectText(ev.reason[i]!),
               orderId: b?.$case === "cancelOrder" || b?.$case === "replaceOrder" ? b.value.orderId : 0,
-              clientOrderId: requestClientOrderId(),
+              clientOrderId: requestClientOrderIdOf(command),
               account: command?.account ?? "",
             },
           });
@@ -554,7 +530,7 @@ export class Partition {
           const maker = this.capturedMaker[i];
           lastTradePrice = ev.price[i]!;
           const auction = command?.body?.$case === "setInstrumentState";
-          push(symbol(inst), {
+          push(this.symbolAt(inst), {
             $case: "trade",
             value: {
               tradeId: this.tradeIdAt(inst, i),
@@ -562,11 +538,11 @@ export class Partition {
               qty: ev.qty[i]!,
               aggressorSide: auction ? WireSide.UNSPECIFIED : (ev.side[i] as WireSide),
               makerOrderId: ev.makerOrderId[i]!,
-              makerAccount: accountName(maker?.account),
+              makerAccount: this.accountAt(maker?.account),
               makerClientOrderId: maker?.clientOrderId ?? "",
               makerLeavesQty: ev.makerLeaves[i]!,
               takerOrderId: ev.orderId[i]!,
-              takerAccount: accountName(ref?.account),
+              takerAccount: this.accountAt(ref?.account),
               takerClientOrderId: ref?.clientOrderId ?? "",
               takerLeavesQty: ev.leaves[i]!,
             },
@@ -574,16 +550,16 @@ export class Partition {
           break;
         }
         case EventKind.CANCELLED:
-          push(symbol(inst), {
+          push(this.symbolAt(inst), {
             $case: "cancelled",
             value: {
               orderId: ev.orderId[i]!,
               clientOrderId: ref?.clientOrderId ?? "",
-              account: accountName(ev.account[i]),
+              account: this.accountAt(ev.account[i]),
               side: ev.side[i] as WireSide,
               price: ev.price[i]!,
               cancelledQty: ev.qty[i]!,
-              reason: cancelReasonOf(ev.reason[i]!),
+              reason: cancelReasonOf(command, ev.reason[i]!),
               requestClientOrderId:
                 command?.body?.$case === "cancelOrder" || command?.body?.$case === "massCancel"
                   ? command.body.value.clientOrderId
@@ -592,12 +568,12 @@ export class Partition {
           });
           break;
         case EventKind.EXPIRED:
-          push(symbol(inst), {
+          push(this.symbolAt(inst), {
             $case: "expired",
             value: {
               orderId: ev.orderId[i]!,
               clientOrderId: ref?.clientOrderId ?? "",
-              account: accountName(ev.account[i]),
+              account: this.accountAt(ev.account[i]),
               side: ev.side[i] as WireSide,
               price: ev.price[i]!,
               expiredQty: ev.qty[i]!,
@@ -608,13 +584,13 @@ export class Partition {
         case EventKind.REPLACED: {
           const newId = command?.body?.$case === "replaceOrder" ? command.body.value.clientOrderId : "";
           const before = ref;
-          push(symbol(inst), {
+          push(this.symbolAt(inst), {
             $case: "replaced",
             value: {
               orderId: ev.orderId[i]!,
               clientOrderId: newId || (before?.clientOrderId ?? ""),
               origClientOrderId: before?.clientOrderId ?? "",
-              account: accountName(ev.account[i]),
+              account: this.accountAt(ev.account[i]),
               side: ev.side[i] as WireSide,
               price: ev.price[i]!,
               stopPrice: before?.stopPrice ?? 0,
@@ -627,12 +603,12 @@ export class Partition {
         }
         case EventKind.TRIGGERED: {
           const limit = ref?.orderType === WireOrderType.STOP_LIMIT;
-          push(symbol(inst), {
+          push(this.symbolAt(inst), {
             $case: "triggered",
             value: {
               orderId: ev.orderId[i]!,
               clientOrderId: ref?.clientOrderId ?? "",
-              account: accountName(ev.account[i]),
+              account: this.accountAt(ev.account[i]),
               side: ev.side[i] as WireSide,
               stopPrice: ev.price[i]!,
               triggerPrice: lastTradePrice,
@@ -644,7 +620,7 @@ export class Partition {
         }
         case EventKind.STATE_CHANGED: {
           const s = command?.body?.$case === "setInstrumentState" ? command.body.value : undefined;
-          push(symbol(inst), {
+          push(this.symbolAt(inst), {
             $case: "instrumentStateChanged",
             value: {
               previousState: STATE_TO_WIRE[this.previousStates[inst] ?? 0] ?? WireState.UNSPECIFIED,
@@ -656,7 +632,7 @@ export class Partition {
           break;
         }
         case EventKind.ACCOUNT_FENCED:
-          push("_", { $case: "accountFenced", value: { account: accountName(ev.account[i]), epoch: ev.price[i]! } });
+          push("_", { $case: "accountFenced", value: { account: this.accountAt(ev.account[i]), epoch: ev.price[i]! } });
           break;
         case EventKind.ACCOUNT_BLOCK_CHANGED: {
           const k = command?.body?.$case === "blockAccount" ? command.body.value : undefined;
@@ -664,7 +640,7 @@ export class Partition {
           push("_", {
             $case: "accountBlockChanged",
             value: {
-              account: all ? "" : accountName(ev.account[i]),
+              account: all ? "" : this.accountAt(ev.account[i]),
               allAccounts: all,
               blocked: ev.state[i] === 1,
               reason: k?.reason ?? "",
@@ -890,4 +866,36 @@ function readExtras(bytes: Uint8Array): Extras {
   }
   if (r.remaining !== 0) throw new SnapshotError("partition snapshot has bytes after its tables");
   return { ...tables, refs };
+}
+
+function requestKindOf(command: Command | undefined): RequestKind {
+  switch (command?.body?.$case) {
+    case "newOrder":
+      return RequestKind.NEW_ORDER;
+    case "cancelOrder":
+      return RequestKind.CANCEL_ORDER;
+    case "replaceOrder":
+      return RequestKind.REPLACE_ORDER;
+    case "massCancel":
+      return RequestKind.MASS_CANCEL;
+    default:
+      return RequestKind.UNSPECIFIED;
+  }
+}
+
+function requestClientOrderIdOf(command: Command | undefined): string {
+  const b = command?.body;
+  if (b === undefined) return "";
+  if (b.$case === "cancelOrder" || b.$case === "massCancel" || b.$case === "replaceOrder") return b.value.clientOrderId;
+  if (b.$case === "newOrder") return b.value.clientOrderId;
+  return "";
+}
+
+function cancelReasonOf(command: Command | undefined, core: number): WireCancelReason {
+  const b = command?.body;
+  if (b?.$case === "cancelOrder" && core === CancelReason.USER && b.value.reason !== WireCancelReason.UNSPECIFIED)
+    return b.value.reason;
+  if (b?.$case === "massCancel" && core === CancelReason.MASS_CANCEL && b.value.reason !== WireCancelReason.UNSPECIFIED)
+    return b.value.reason;
+  return CANCEL_TO_WIRE[core] ?? WireCancelReason.UNSPECIFIED;
 }

@@ -113,6 +113,16 @@ function bookInvariants(engine: MatchingEngine): string[] {
       bad.push(`${view.symbol} crossed: ${bid} >= ${ask}`);
     for (const l of [...view.bids, ...view.asks])
       if (!(l.qty > 0 && l.qty <= l.totalQty)) bad.push(`${view.symbol} level ${l.price}`);
+    // topLevels (the allocation-free read) gives book()'s prices and visible quantities.
+    const prices = new Float64Array(4);
+    const qtys = new Float64Array(4);
+    for (const [side, levels] of [view.bids, view.asks].entries()) {
+      const depth = 3;
+      const n = engine.topLevels(i, side, depth, prices, qtys);
+      const read = Array.from({ length: n }, (_, k) => ({ price: prices[k], qty: qtys[k] }));
+      const want = levels.slice(0, depth).map((l) => ({ price: l.price, qty: l.qty }));
+      if (JSON.stringify(read) !== JSON.stringify(want)) bad.push(`${view.symbol} topLevels side ${side}`);
+    }
   }
   return bad;
 }

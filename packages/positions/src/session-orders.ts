@@ -7,11 +7,19 @@ interface UsedId {
   readonly instrument: string;
   /** The finished order that last had the id; 0 for an id a replace took off a live order. */
   readonly orderId: number;
+  /** When the id was last used (its `AgeQueue` stamp). */
+  readonly stamp: number;
+}
+
+interface KeptOrder {
+  readonly order: Order;
+  /** When the order was last set (its `AgeQueue` stamp). */
+  readonly stamp: number;
 }
 
 interface AccountSession {
   /** Finished orders by id, oldest first. */
-  readonly orders: Map<number, Order>;
+  readonly orders: Map<number, KeptOrder>;
   /** Client order ids of the session no longer on a live order, oldest first. */
   readonly ids: Map<string, UsedId>;
   readonly orderAge: AgeQueue<number>;
@@ -22,31 +30,27 @@ interface AccountSession {
  * The keys of one map in the order they were (last) set, to evict the oldest without
  * `Map#keys().next()`: that walks every slot deleted since V8 last compacted the table,
  * which made a long backtest's strategy account (100,000 orders kept, one evicted per
- * order) spend most of its time there. Each key is stamped when set; a queued stamp that
- * is no longer the key's newest is skipped, so the key evicted is the map's first one.
+ * order) spend most of its time there. Each key is queued with a stamp when set, and the
+ * map's value holds the key's newest stamp (no second map of 100,000 keys to keep in step):
+ * a queued stamp that is no longer the key's newest is skipped, so the key evicted is the
+ * map's first one.
  */
 class AgeQueue<K> {
   private readonly keys: K[] = [];
   private readonly stamps: number[] = [];
-  private readonly newest = new Map<K, number>();
   private head = 0;
   private next = 0;
 
-  /** `key` was (re)set: it is now the newest. */
-  touch(key: K): void {
+  /** `key` is being (re)set: the stamp to keep with its value. */
+  touch(key: K): number {
     const stamp = this.next++;
     this.keys.push(key);
     this.stamps.push(stamp);
-    this.newest.set(key, stamp);
+    return stamp;
   }
 
-  /** `key` left the map. */
-  forget(key: K): void {
-    this.newest.delete(key);
-  }
-
-  /** Takes the oldest key still in the map (undefined when empty). */
-  oldest(): K | undefined {
+  /** Takes the oldest key whose value in `map` still holds its queued stamp (undefined when none). */
+  oldest(map: ReadonlyMap<K, { readonly stamp: number }>): K | undefined {
     while (this.head < this.keys.length) {
       const key = this.keys[this.head]!;
       const stamp = this.stamps[this.head]!;
@@ -56,10 +60,7 @@ class AgeQueue<K> {
         this.stamps.splice(0, this.head);
         this.head = 0;
       }
-      if (this.newest.get(key) === stamp) {
-        this.newest.delete(key);
-        return key;
-      }
+      if (map.get(key)?.stamp === stamp) return key;
     }
     return undefined;
   }
@@ -86,15 +87,14 @@ export class SessionOrders {
   finished(order: Order): void {
     const s = this.sessionOf(order.account);
     s.orders.delete(order.orderId);
-    s.orders.set(order.orderId, order);
-    s.orderAge.touch(order.orderId);
-    this.use(s, order.clientOrderId, { instrument: order.instrument, orderId: order.orderId });
-    if (s.orders.size > this.kept) s.orders.delete(s.orderAge.oldest()!);
+    s.orders.set(order.orderId, { order, stamp: s.orderAge.touch(order.orderId) });
+    this.use(s, order.clientOrderId, order.instrument, order.orderId);
+    if (s.orders.size > this.kept) s.orders.delete(s.orderAge.oldest(s.orders)!);
   }
 
   /** A replace took `clientOrderId` off a live order of `instrument`: it stays taken. */
   retired(account: string, clientOrderId: string, instrument: string): void {
-    this.use(this.sessionOf(account), clientOrderId, { instrument, orderId: 0 });
+    this.use(this.sessionOf(account), clientOrderId, instrument, 0);
   }
 
   /** Whether the account used `clientOrderId` this session on an order that is no longer live or under that id. */
@@ -104,29 +104,22 @@ export class SessionOrders {
 
   /** The account's finished order with this id, if the session remembers it. */
   order(account: string, orderId: number): Order | undefined {
-    return this.accounts.get(account)?.orders.get(orderId);
+    return this.accounts.get(account)?.orders.get(orderId)?.order;
   }
 
   /** The account's finished order that last had this client order id, if the session remembers it. */
   orderByClientId(account: string, clientOrderId: string): Order | undefined {
     const s = this.accounts.get(account);
     const used = s?.ids.get(clientOrderId);
-    return used === undefined || used.orderId === 0 ? undefined : s!.orders.get(used.orderId);
+    return used === undefined || used.orderId === 0 ? undefined : s!.orders.get(used.orderId)?.order;
   }
 
   /** The instrument closed: its session is over, its finished orders and their ids are forgotten. */
   closed(instrument: string): void {
     for (const s of this.accounts.values()) {
-      for (const [id, order] of s.orders)
-        if (order.instrument === instrument) {
-          s.orders.delete(id);
-          s.orderAge.forget(id);
-        }
-      for (const [id, used] of s.ids)
-        if (used.instrument === instrument) {
-          s.ids.delete(id);
-          s.idAge.forget(id);
-        }
+      // A key deleted here is skipped by its age queue (its stamp is no longer in the map).
+      for (const [id, kept] of s.orders) if (kept.order.instrument === instrument) s.orders.delete(id);
+      for (const [id, used] of s.ids) if (used.instrument === instrument) s.ids.delete(id);
     }
   }
 
@@ -135,17 +128,16 @@ export class SessionOrders {
     const orders: Order[] = [];
     const retired: [string, string, string][] = [];
     for (const [account, s] of this.accounts) {
-      orders.push(...s.orders.values());
+      for (const kept of s.orders.values()) orders.push(kept.order);
       for (const [id, used] of s.ids) if (used.orderId === 0) retired.push([account, id, used.instrument]);
     }
     return { orders, retired };
   }
 
-  private use(s: AccountSession, clientOrderId: string, used: UsedId): void {
+  private use(s: AccountSession, clientOrderId: string, instrument: string, orderId: number): void {
     s.ids.delete(clientOrderId);
-    s.ids.set(clientOrderId, used);
-    s.idAge.touch(clientOrderId);
-    if (s.ids.size > this.kept) s.ids.delete(s.idAge.oldest()!);
+    s.ids.set(clientOrderId, { instrument, orderId, stamp: s.idAge.touch(clientOrderId) });
+    if (s.ids.size > this.kept) s.ids.delete(s.idAge.oldest(s.ids)!);
   }
 
   private sessionOf(account: string): AccountSession {

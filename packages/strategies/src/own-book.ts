@@ -1,5 +1,5 @@
 import { Side } from "@tradeplane/contracts";
-import type { StrategyContext } from "@tradeplane/sdk";
+import type { MarketView, StrategyContext } from "@tradeplane/sdk";
 
 const SHALLOW = 2;
 const DEPTH = 10;
@@ -9,12 +9,21 @@ const DEPTH = 10;
  * centred on a mid including its own quotes would chase itself.
  */
 export function othersBest(ctx: StrategyContext, instrument: string, side: Side): number | undefined {
-  const own = ctx.openOrders(instrument);
+  return othersBestBeside(ctx.market, ctx.openOrders(instrument), instrument, side);
+}
+
+/** `othersBest` with the strategy's open orders of the instrument already read (a maker asks for both sides per event). */
+export function othersBestBeside(
+  market: MarketView,
+  own: readonly { side: Side; price: number; leavesQty: number }[],
+  instrument: string,
+  side: Side,
+): number | undefined {
   // A strategy has a few orders a side: the top levels nearly always hold the answer.
   // Indexed loops: called per event, and for-of over the shared frozen lists allocates.
   for (let d = 0; d < DEPTHS.length; d++) {
     const depth = DEPTHS[d]!;
-    const levels = ctx.market.levels(instrument, depth);
+    const levels = market.levels(instrument, depth);
     const list = side === Side.BUY ? levels.bids : levels.asks;
     for (let i = 0; i < list.length; i++) if (list[i]!.qty > ownAt(own, side, list[i]!.price)) return list[i]!.price;
     if (list.length < depth) return undefined;

@@ -37,6 +37,17 @@ const FINISHED: ReadonlySet<number> = new Set([
 ]);
 
 /**
+ * `orders` ascending by order id, in place. Orders enter the working map as they are
+ * accepted, with ever larger ids, so the list is nearly always in order already: a scan
+ * instead of a sort then (which allocates its work space, once per report).
+ */
+function byOrderId(orders: Order[]): Order[] {
+  for (let i = 1; i < orders.length; i++)
+    if (orders[i - 1]!.orderId > orders[i]!.orderId) return orders.sort((a, b) => a.orderId - b.orderId);
+  return orders;
+}
+
+/**
  * One account's working orders and positions as a client keeps them: loaded from the
  * gateway's baseline, then moved forward by execution reports in sequence. Positions use
  * the venue's own FIFO arithmetic (`@tradeplane/positions`), so realised and unrealised P&L
@@ -52,8 +63,13 @@ export class AccountState {
   private readonly pending = new Map<string, PendingOrder>();
   private ordersAsOf = 0;
   private sorted: Order[] | undefined;
-  /** Per instrument, the working orders as `openOrdersView` hands them out (reset with `sorted`). */
-  private readonly views = new Map<string, readonly Order[]>();
+  /**
+   * Per instrument, the working orders as `openOrdersView` hands them out, valid while their
+   * `epoch` is `viewsEpoch` (moved on with `sorted`: clearing the Map per report allocated a
+   * new table each time).
+   */
+  private readonly views = new Map<string, { epoch: number; orders: readonly Order[] }>();
+  private viewsEpoch = 0;
   private positionsAsOf = 0;
   private readonly notionalPerTickLot: (instrument: string) => number;
 
@@ -74,7 +90,7 @@ export class AccountState {
   /** Replaces everything with the server's view (after a restart, or a gap it cannot replay). */
   load(baseline: AccountBaseline): void {
     this.sorted = undefined;
-    this.views.clear();
+    this.viewsEpoch++;
     this.working.clear();
     this.byClientId.clear();
     this.positions.clear();
@@ -132,7 +148,7 @@ export class AccountState {
 
   private track(order: Order): void {
     this.sorted = undefined;
-    this.views.clear();
+    this.viewsEpoch++;
     const previous = this.working.get(order.orderId);
     if (previous !== undefined) this.byClientId.delete(previous.clientOrderId);
     if (FINISHED.has(order.status)) {
@@ -155,7 +171,7 @@ export class AccountState {
   /** Working orders (NEW or PARTIALLY_FILLED), ascending by order id; `instrument` "" = all. */
   openOrders(instrument = ""): Order[] {
     // Strategies ask on every event; the list changes only with a report.
-    this.sorted ??= [...this.working.values()].sort((a, b) => a.orderId - b.orderId);
+    this.sorted ??= byOrderId([...this.working.values()]);
     return instrument === "" ? [...this.sorted] : this.sorted.filter((o) => o.instrument === instrument);
   }
 
@@ -164,12 +180,15 @@ export class AccountState {
    * a quoting strategy asks several times per market event, and a backtest delivers millions.
    */
   openOrdersView(instrument = ""): readonly Order[] {
-    let view = this.views.get(instrument);
-    if (view === undefined) {
-      view = Object.freeze(this.openOrders(instrument));
-      this.views.set(instrument, view);
+    const view = this.views.get(instrument);
+    if (view !== undefined && view.epoch === this.viewsEpoch) return view.orders;
+    const orders = Object.freeze(this.openOrders(instrument));
+    if (view === undefined) this.views.set(instrument, { epoch: this.viewsEpoch, orders });
+    else {
+      view.epoch = this.viewsEpoch;
+      view.orders = orders;
     }
-    return view;
+    return orders;
   }
 
   orderByClientId(clientOrderId: string): Order | undefined {

@@ -50,12 +50,50 @@ const CHAIN = NEW_ORDER_CHECKS.filter(([name]) => name !== "throttle");
  * sends; requests the network bunches on the way can still arrive closer together than
  * they left, so a strategy near its limit can meet THROTTLED from the gateway.
  */
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
 export class LimitGuard {
   private limits: Limits;
   private readonly window: OrderRateWindow = newOrderRateWindow();
+  /** The account being checked (for `ids`, read by the duplicate client order id check). */
+  private checking: AccountState | undefined;
+  private readonly ids = { has: (id: string): boolean => this.checking?.hasClientOrderId(id) ?? false };
+  // One context, rewritten per check: a strategy checks an order per requote, and the checks
+  // are pure functions that keep nothing of it (no objects and closure per order).
+  private readonly order: Writable<CheckContext["order"]> = {
+    account: "",
+    instrument: "",
+    side: 0,
+    price: 0,
+    qty: 0,
+    clientOrderId: "",
+  };
+  private readonly account: Writable<CheckContext["account"]>;
+  private readonly ctx: Writable<CheckContext>;
 
   constructor(limits: RiskLimits | undefined, _nowNs: number) {
     this.limits = effectiveLimits(limits);
+    this.account = {
+      authenticated: true,
+      permitted: true,
+      disabled: false,
+      killSwitch: false,
+      limits: this.limits,
+      clientOrderIds: this.ids,
+      throttle: this.window,
+      position: 0,
+      openBuyQty: 0,
+      openSellQty: 0,
+      openExposure: 0,
+    };
+    this.ctx = {
+      order: this.order,
+      account: this.account,
+      instrument: { halted: false, closed: false, lastPrice: 0, referencePrice: 0, notionalPerTickLot: 1 },
+      venueHalted: false,
+      venueKillSwitch: false,
+      nowNs: 0,
+    };
   }
 
   /** New limits in force (e.g. read again after an operator changed them). */
@@ -83,26 +121,22 @@ export class LimitGuard {
     const freedQty = replacing?.leavesQty ?? 0;
     const freedSide = replacing?.side ?? Side.UNSPECIFIED;
     const freedExposure = replacing === undefined ? 0 : replacing.price * freedQty * instrument.notionalPerTickLot;
-    const ctx: CheckContext = {
-      order: { account: "", ...order },
-      account: {
-        authenticated: true,
-        permitted: true,
-        disabled: false,
-        killSwitch: false,
-        limits: this.limits,
-        clientOrderIds: { has: (id) => account.hasClientOrderId(id) },
-        throttle: this.window,
-        position: account.netQty(order.instrument),
-        openBuyQty: account.openQty(order.instrument, Side.BUY) - (freedSide === Side.BUY ? freedQty : 0),
-        openSellQty: account.openQty(order.instrument, Side.SELL) - (freedSide === Side.SELL ? freedQty : 0),
-        openExposure: account.openExposure() - freedExposure,
-      },
-      instrument,
-      venueHalted: false,
-      venueKillSwitch: false,
-      nowNs,
-    };
+    const o = this.order;
+    o.instrument = order.instrument;
+    o.side = order.side;
+    o.price = order.price;
+    o.qty = order.qty;
+    o.clientOrderId = order.clientOrderId;
+    const a = this.account;
+    a.limits = this.limits;
+    a.position = account.netQty(order.instrument);
+    a.openBuyQty = account.openQty(order.instrument, Side.BUY) - (freedSide === Side.BUY ? freedQty : 0);
+    a.openSellQty = account.openQty(order.instrument, Side.SELL) - (freedSide === Side.SELL ? freedQty : 0);
+    a.openExposure = account.openExposure() - freedExposure;
+    const ctx = this.ctx;
+    ctx.instrument = instrument;
+    ctx.nowNs = nowNs;
+    this.checking = account;
     // Indexed: runs per order sent, and destructuring for-of allocates per step.
     for (let i = 0; i < CHAIN.length; i++) {
       const reason = CHAIN[i]![1](ctx);
