@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
-import { JetStreamServer, type NatsServer } from "@tradeplane/testkit";
+import { JetStreamServer, retry, type NatsServer } from "@tradeplane/testkit";
 import { JetStreamAsyncPublisher } from "@tradeplane/platform";
 import { EventPublisher, markOf, messageIdOf, type OutboundEvent } from "../../src/adapters/event-publisher.ts";
 
@@ -23,11 +23,16 @@ async function publishAll(publisher: EventPublisher, list: OutboundEvent[]): Pro
   await publisher.idle();
 }
 
+/**
+ * Every id the stream holds, a direct read each. Each read is retried: after the server's
+ * restart its first requests can outlast the request timeout on a loaded machine, which says
+ * nothing about what the publisher stored.
+ */
 async function storedIds(jsm: JetStreamManager): Promise<string[]> {
-  const info = await jsm.streams.info("EVT");
+  const info = await retry(() => jsm.streams.info("EVT"));
   const ids: string[] = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-    const m = await jsm.streams.getMessage("EVT", { seq });
+    const m = await retry(() => jsm.streams.getMessage("EVT", { seq }));
     ids.push(m!.string());
   }
   return ids;
