@@ -23,10 +23,11 @@ export function newOrderRateWindow(): OrderRateWindow {
 
 /**
  * Admits one order at `nowNs` if fewer than `limit` were admitted in the second before it
- * (the half-open window (nowNs - 1 s, nowNs]); returns whether it did.
+ * (the half-open window (nowNs - windowNs, nowNs], one second unless a client keeps a longer
+ * one to stay inside the gateway's); returns whether it did.
  */
-export function tryAdmit(w: OrderRateWindow, nowNs: number, limit: number): boolean {
-  const cutoff = nowNs - NS_PER_S;
+export function tryAdmit(w: OrderRateWindow, nowNs: number, limit: number, windowNs = NS_PER_S): boolean {
+  const cutoff = nowNs - windowNs;
   let mask = w.times.length - 1;
   while (w.size > 0 && w.times[w.head]! <= cutoff) {
     w.head = (w.head + 1) & mask;

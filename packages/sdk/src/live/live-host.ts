@@ -47,7 +47,16 @@ export interface LiveHostOptions {
    * order rate run on it. A test drives a strategy's schedule by advancing it.
    */
   readonly clock?: () => number;
+  /**
+   * Milliseconds added to the one-second window the strategy holds its order rate in, so that
+   * requests bunched on the way still reach the gateway within the account's limit (default
+   * 100; at the limit, the strategy then sends at most limit orders per 1.1 s).
+   */
+  readonly rateSlackMs?: number;
 }
+
+/** The slack live strategies keep on their order rate (see `LiveHostOptions.rateSlackMs`). */
+export const DEFAULT_RATE_SLACK_MS = 100;
 
 const HEARTBEAT_MS = 1_000;
 const MAX_RETRY_MS = 5_000;
@@ -118,6 +127,7 @@ export class LiveHost {
       market: this.market,
       limits: limits.effective,
       clock,
+      rateSlackMs: options.rateSlackMs ?? DEFAULT_RATE_SLACK_MS,
       clientOrderIdPrefix: options.clientOrderIdPrefix,
       ...(options.log !== undefined ? { log: options.log } : {}),
     });

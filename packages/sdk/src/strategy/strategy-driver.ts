@@ -38,6 +38,12 @@ export interface StrategyDriverOptions {
   readonly limits?: RiskLimits | undefined;
   /** Milliseconds: the wall clock live, the recorded time in a backtest. */
   readonly clock: () => number;
+  /**
+   * Milliseconds added to the one-second window the order rate is held in, so that requests
+   * bunched on their way to the gateway still arrive within its limit (live: the host's
+   * setting; a backtest: 0).
+   */
+  readonly rateSlackMs?: number;
   /** Client order ids are `<prefix><n>`; at most 24 characters, unique per account and run. */
   readonly clientOrderIdPrefix: string;
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
@@ -96,7 +102,7 @@ export class StrategyDriver {
       throw new RangeError(`clientOrderIdPrefix: at most ${MAX_PREFIX} printable ASCII characters`);
     this.options = options;
     this.state = new AccountState((i) => options.market.notionalPerTickLot(i));
-    this.guard = new LimitGuard(options.limits, options.clock() * NS_PER_MS);
+    this.guard = new LimitGuard(options.limits, options.clock() * NS_PER_MS, options.rateSlackMs ?? 0);
     this.ctx = this.context();
   }
 
