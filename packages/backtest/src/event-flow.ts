@@ -106,6 +106,8 @@ interface SimOrder {
   stopPrice: number;
   qty: number;
   leaves: number;
+  /** A stop order the core has not triggered yet: it sits outside the book, and the core refuses to replace it. */
+  parked: boolean;
 }
 
 const NS_PER_MS = 1_000_000;
@@ -199,6 +201,7 @@ export class EventFlow {
             stopPrice: b.value.stopPrice,
             qty: b.value.qty,
             leaves: b.value.qty,
+            parked: b.value.stopPrice > 0,
           });
         return;
       case "rejected":
@@ -223,7 +226,10 @@ export class EventFlow {
       }
       case "triggered": {
         const o = this.sim.get(b.value.orderId);
-        if (o !== undefined) o.price = b.value.price;
+        if (o !== undefined) {
+          o.price = b.value.price;
+          o.parked = false;
+        }
         return;
       }
       default:
@@ -379,8 +385,12 @@ export class EventFlow {
       const s = this.sim.get(o.simId);
       if (s === undefined || s.leaves <= leaves) continue;
       this.stats.cuts++;
-      if (leaves === 0) this.cancelSim(o);
-      else
+      // A stop the recording triggered and traded but the backtest's core has not triggered
+      // yet cannot be made smaller (the core replaces resting orders only): it is taken out.
+      if (leaves === 0 || s.parked) {
+        this.recorded.delete(recordedId);
+        this.cancelSim(o);
+      } else
         this.apply(
           o.account,
           {

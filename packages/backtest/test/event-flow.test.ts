@@ -143,7 +143,9 @@ describe("a recorded event stream as a flow", () => {
         expect(bt.report().fills).toBeGreaterThan(0);
         expect(flow.stats.cuts).toBeGreaterThan(0);
       }),
-      { numRuns: 4 },
+      // The example: a stop the recording triggered and traded that the backtest's core had
+      // not triggered (a parked stop cannot be replaced smaller, so it was left whole).
+      { numRuns: 4, examples: [[1_701_146_771]] },
     );
   });
 
