@@ -1,23 +1,15 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "@tradeplane/testkit";
+import { runCli } from "../run-cli.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/tradeplane.mjs", import.meta.url));
 /** A data folder with no local venue in it. */
 const empty = mkdtempSync(join(tmpdir(), "tp-backtest-log-"));
 const VENUE = join(REPO_ROOT, "examples", "venue.yaml");
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, "--data-dir", empty, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === "number" ? err.code : 99, stdout, stderr });
-    });
-  });
-}
+const cli = (...args: string[]) => runCli("--data-dir", empty, ...args);
 
 const strategy = ["backtest", "--strategy", "market-maker"];
 

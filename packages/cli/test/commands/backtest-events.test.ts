@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
   recordingHeader,
@@ -13,17 +11,11 @@ import {
   type RecordedEvent,
 } from "@tradeplane/backtest";
 import { prng } from "@tradeplane/testkit";
+import { runCli } from "../run-cli.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/tradeplane.mjs", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "tp-backtest-events-"));
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === "number" ? err.code : 99, stdout, stderr });
-    });
-  });
-}
+const cli = runCli;
 
 /** A recording made in process: a generated flow through the simulated venue, its events written as `events export` writes them. */
 function recording(): string {

@@ -1,21 +1,13 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { prng, REPO_ROOT } from "@tradeplane/testkit";
+import { runCli } from "../run-cli.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/tradeplane.mjs", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "tp-backtest-"));
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === "number" ? err.code : 99, stdout, stderr });
-    });
-  });
-}
+const cli = runCli;
 
 function workload(): string {
   const rnd = prng(11);
