@@ -56,7 +56,7 @@ interface Condition {
   observedGeneration?: number;
 }
 interface Venue {
-  metadata: { name: string; uid: string; generation: number; finalizers?: string[] };
+  metadata: { name: string; uid: string; generation: number; resourceVersion: string; finalizers?: string[] };
   status?: {
     conditions?: Condition[];
     phase?: string;
@@ -302,6 +302,14 @@ describe("the operator reconciling a TradingVenue", () => {
 
   it("makes no write when restarted with nothing changed", async () => {
     const [op] = operators;
+    // "Nothing changed" needs a venue the operator has finished with: after the roll its
+    // status can still move (pods becoming ready), and a write it had not made yet would be
+    // the restarted operator's to make. Settled: the same resourceVersion 3 s apart.
+    await retry(async () => {
+      const version = (await getVenue("nse")).metadata.resourceVersion;
+      await new Promise((r) => setTimeout(r, 3_000));
+      if ((await getVenue("nse")).metadata.resourceVersion !== version) throw new Error("the venue is still changing");
+    }, 60_000);
     await op!.stop("SIGTERM");
     // Not an empty status: the venue's partitions carry their applied log sequences.
     expect((await getVenue("nse")).status?.partitions?.map((p) => p.appliedSequence)).toEqual([3, 2]);
