@@ -172,39 +172,54 @@ export class FixEncoder {
 
   /** mantissa x 10^exponent as a plain decimal ("100.25", "0.005", "1200"). */
   decimal(tag: number, mantissa: number, exponent: number): this {
+    // Prices and quantities of a venue nearly always fit in int32 with at most 9 decimals:
+    // that case is integer arithmetic only, and small enough for V8 to inline into the
+    // caller (the rest is decimalWide()).
+    if (mantissa !== (mantissa | 0) || exponent > 0 || exponent < -9) return this.decimalWide(tag, mantissa, exponent);
     this.ensure(60);
     this.tag(tag);
     const buf = this.buf;
     let p = this.pos;
-    // Prices and quantities of a venue nearly always fit in int32 with at most 9 decimals:
-    // that case is integer arithmetic only.
-    if (mantissa === (mantissa | 0) && exponent <= 0 && exponent >= -9) {
-      let v = mantissa | 0;
-      let sum = this.sum + SOH;
-      if (v < 0) {
-        buf[p++] = 0x2d;
-        sum += 0x2d;
-        v = -v; // -2^31 becomes 2^31, a double: writeDigitsBefore takes it
-      }
-      if (exponent === 0) {
-        const end = p + digitCount(v);
-        sum += writeDigitsBefore(buf, end, v, 1);
-        p = end;
-      } else {
-        const pow = POW10_32[-exponent]!;
-        // v and pow are non-negative and below 2^31 (bar -2^31 negated, a double that floors the same).
-        const whole = v < 2_147_483_648 ? (v / pow) | 0 : Math.floor(v / pow);
-        const end = p + digitCount(whole);
-        sum += writeDigitsBefore(buf, end, whole, 1);
-        buf[end] = 0x2e;
-        p = end + 1 - exponent;
-        sum += 0x2e + writeDigitsBefore(buf, p, v - whole * pow, -exponent);
-      }
-      buf[p++] = SOH;
-      this.pos = p;
-      this.sum = sum;
-      return this;
+    let v = mantissa | 0;
+    let sum = this.sum + SOH;
+    if (v < 0) {
+      buf[p++] = 0x2d;
+      sum += 0x2d;
+      v = -v; // -2^31 becomes 2^31, a double: writeDigitsBefore takes it
     }
+    if (exponent === 0) {
+      const end = p + digitCount(v);
+      sum += writeDigitsBefore(buf, end, v, 1);
+      p = end;
+    } else {
+      // The fraction's digits from the right by divisions by the constant 10 (a multiply;
+      // a division by 10^scale is a real one), then the point, then the whole part.
+      const scale = -exponent;
+      const wholeDigits = digitCount(v) - scale;
+      let q = p + (wholeDigits > 0 ? wholeDigits : 1) + 1 + scale;
+      p = q;
+      for (let k = 0; k < scale; k++) {
+        const next = (v / 10) | 0; // v <= 2^31: the quotient fits
+        const d = v - next * 10;
+        buf[--q] = 0x30 + d;
+        sum += 0x30 + d;
+        v = next;
+      }
+      buf[--q] = 0x2e;
+      sum += 0x2e + writeDigitsBefore(buf, q, v, 1);
+    }
+    buf[p++] = SOH;
+    this.pos = p;
+    this.sum = sum;
+    return this;
+  }
+
+  /** decimal() beyond int32 or 9 decimals: in doubles. */
+  private decimalWide(tag: number, mantissa: number, exponent: number): this {
+    this.ensure(60);
+    this.tag(tag);
+    const buf = this.buf;
+    let p = this.pos;
     let m = safe(mantissa);
     if (m < 0) {
       buf[p++] = 0x2d;
@@ -288,10 +303,10 @@ export class FixEncoder {
 
   /** Writes "tag=" (room for 12 bytes ensured by the caller). */
   private tag(tag: number): void {
-    const buf = this.buf;
-    const p = this.pos;
     if (tag >= 0 && tag < WORD_TAGS) {
       // Four bytes stored whatever the tag's length: those past "=" are overwritten by the value.
+      const buf = this.buf;
+      const p = this.pos;
       const w = TAG_WORDS[tag]!;
       buf[p] = w;
       buf[p + 1] = w >> 8;
@@ -299,8 +314,13 @@ export class FixEncoder {
       buf[p + 3] = w >> 24;
       this.pos = p + TAG_LENGTHS[tag]!;
       this.sum += TAG_SUMS[tag]!;
-      return;
-    }
+    } else this.longTag(tag);
+  }
+
+  /** tag() for tags of four digits and more, and for any other number (a caller's bug). */
+  private longTag(tag: number): void {
+    const buf = this.buf;
+    const p = this.pos;
     if (tag >= 0 && tag < TABLE_TAGS) {
       const from = tag * TAG_STRIDE;
       const n = TAG_LENGTHS[tag]!;
@@ -309,7 +329,7 @@ export class FixEncoder {
       this.sum += TAG_SUMS[tag]!;
       return;
     }
-    // Any other number (a caller's bug): as many digits as it has, with room made for them.
+    // As many digits as it has, with room made for them.
     this.ensure(24);
     this.pos = this.writeInt(this.pos, safe(tag));
     this.buf[this.pos++] = EQ;
@@ -330,7 +350,10 @@ export class FixEncoder {
   }
 
   private ensure(extra: number): void {
-    if (this.pos + extra <= this.buf.length) return;
+    if (this.pos + extra > this.buf.length) this.grow(extra);
+  }
+
+  private grow(extra: number): void {
     const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + extra + 64));
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
@@ -338,7 +361,6 @@ export class FixEncoder {
 }
 
 const POW10 = Array.from({ length: 19 }, (_, i) => 10 ** i);
-const POW10_32 = Int32Array.from({ length: 10 }, (_, i) => 10 ** i);
 /** "00".."99" as byte pairs, and each pair's byte sum: two digits per division. */
 const PAIRS = new Uint8Array(200);
 const PAIR_SUMS = new Uint8Array(100);
@@ -353,16 +375,9 @@ for (let i = 0; i < 100; i++) {
  * at least `width` of them (zero-padded); returns their byte sum.
  */
 function writeDigitsBefore(buf: Uint8Array, end: number, value: number, width: number): number {
+  if (value >= 2_147_483_648) return writeWideDigitsBefore(buf, end, value, width);
   let q = end;
   let sum = 0;
-  // Above int32, one digit at a time in doubles until the rest fits.
-  while (value >= 2_147_483_648) {
-    const next = Math.floor(value / 10);
-    const d = value - next * 10;
-    buf[--q] = 0x30 + d;
-    sum += 0x30 + d;
-    value = next;
-  }
   let v = value | 0;
   while (v >= 100) {
     const next = (v / 100) | 0;
@@ -385,6 +400,20 @@ function writeDigitsBefore(buf: Uint8Array, end: number, value: number, width: n
     sum += 0x30;
   }
   return sum;
+}
+
+/** writeDigitsBefore() above int32: one digit at a time in doubles until the rest fits. */
+function writeWideDigitsBefore(buf: Uint8Array, end: number, value: number, width: number): number {
+  let q = end;
+  let sum = 0;
+  while (value >= 2_147_483_648) {
+    const next = Math.floor(value / 10);
+    const d = value - next * 10;
+    buf[--q] = 0x30 + d;
+    sum += 0x30 + d;
+    value = next;
+  }
+  return sum + writeDigitsBefore(buf, q, value, width - (end - q));
 }
 
 /** Decimal digits of a non-negative safe integer (1 for 0). */

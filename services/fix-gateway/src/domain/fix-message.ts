@@ -8,8 +8,10 @@ import { latin1 } from "./latin1.ts";
 
 /** Tags below this are found through a direct index; higher ones by a scan. */
 const INDEXED_TAGS = 1024;
-/** Most fields one message may hold (a bound on hostile input). */
+/** Most fields one message may hold (a bound on hostile input): an index fits in 10 bits. */
 export const MAX_FIELDS = 1024;
+/** FixMessage's stamps wrap here (the table is cleared once every 2 million messages). */
+const STAMP_LIMIT = 2 ** 31 - INDEXED_TAGS;
 
 const SOH = 0x01;
 
@@ -38,8 +40,13 @@ export class FixMessage {
   /** Set by decimal(): the value is mantissa x 10^exponent. */
   mantissa = 0;
   exponent = 0;
+  /**
+   * Per tag below INDEXED_TAGS: the index of its first field (low 10 bits) and the stamp of
+   * the message that set it (the bits above), so a new message needs no clearing and one
+   * read tells both whether the tag is in it and where.
+   */
   private readonly firstIndex = new Int32Array(INDEXED_TAGS);
-  private readonly stamps = new Uint32Array(INDEXED_TAGS);
+  /** This message's stamp, a multiple of 1024 below STAMP_LIMIT (stamp + index stays a positive int32). */
   private stamp = 0;
 
   /** Starts a new message over `buf` (called by the parser). */
@@ -49,10 +56,10 @@ export class FixMessage {
     this.end = start;
     this.count = 0;
     this.duplicateTag = 0;
-    this.stamp = (this.stamp + 1) >>> 0;
-    if (this.stamp === 0) {
-      this.stamps.fill(0);
-      this.stamp = 1;
+    this.stamp += INDEXED_TAGS;
+    if (this.stamp >= STAMP_LIMIT) {
+      this.firstIndex.fill(0);
+      this.stamp = INDEXED_TAGS;
     }
   }
 
@@ -64,26 +71,26 @@ export class FixMessage {
     this.valueStarts[i] = valueStart;
     this.valueEnds[i] = valueEnd;
     this.count = i + 1;
-    if (tag < INDEXED_TAGS) {
-      if (this.stamps[tag] === this.stamp) {
-        if (this.duplicateTag === 0) this.duplicateTag = tag;
-      } else {
-        this.stamps[tag] = this.stamp;
-        this.firstIndex[tag] = i;
-      }
-    } else if (this.duplicateTag === 0) {
-      for (let j = 0; j < i; j++)
-        if (this.tags[j] === tag) {
-          this.duplicateTag = tag;
-          break;
-        }
-    }
+    if (tag >= INDEXED_TAGS) this.noteHighTag(tag, i);
+    else if (this.firstIndex[tag]! < this.stamp) this.firstIndex[tag] = this.stamp + i;
+    else if (this.duplicateTag === 0) this.duplicateTag = tag;
     return true;
+  }
+
+  /** add() for a tag above the direct index: a duplicate is found by a scan. */
+  private noteHighTag(tag: number, i: number): void {
+    if (this.duplicateTag !== 0) return;
+    for (let j = 0; j < i; j++)
+      if (this.tags[j] === tag) {
+        this.duplicateTag = tag;
+        return;
+      }
   }
 
   /** Index of the first field with `tag`, or -1. */
   indexOf(tag: number): number {
-    if (tag < INDEXED_TAGS) return tag >= 0 && this.stamps[tag] === this.stamp ? this.firstIndex[tag]! : -1;
+    if (tag < INDEXED_TAGS)
+      return tag >= 0 && this.firstIndex[tag]! >= this.stamp ? this.firstIndex[tag]! - this.stamp : -1;
     for (let i = 0; i < this.count; i++) if (this.tags[i] === tag) return i;
     return -1;
   }

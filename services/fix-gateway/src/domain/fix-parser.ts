@@ -28,9 +28,23 @@ const CHECKSUM_FIELD = 7; // "10=nnn<SOH>"
 const EQ = 0x3d;
 const ZERO = 0x30;
 
+/**
+ * Tags that need a second look when they appear in the body: a data field's length (the
+ * data field after it may hold SOH) and the frame's own tags (8, 9, 10: out of order there).
+ * One table read per field tells the usual field (0) from these.
+ */
+const SPECIAL_TAGS = 1024;
+const SPECIAL = new Uint8Array(SPECIAL_TAGS);
+const DATA_LENGTH = 1;
+const FRAME_TAG = 2;
 /** DATA_FIELDS as an array by length tag: a Map lookup per field was the parser's hottest line. */
-const DATA_TAG_OF = new Int32Array(Math.max(...DATA_FIELDS.keys()) + 1);
-for (const [lengthTag, dataTag] of DATA_FIELDS) DATA_TAG_OF[lengthTag] = dataTag;
+const DATA_TAG_OF = new Int32Array(SPECIAL_TAGS);
+for (const [lengthTag, dataTag] of DATA_FIELDS) {
+  if (lengthTag >= SPECIAL_TAGS) throw new RangeError(`data length tag ${lengthTag} needs a bigger table`);
+  DATA_TAG_OF[lengthTag] = dataTag;
+  SPECIAL[lengthTag] = DATA_LENGTH;
+}
+for (const tag of [8, 9, 10]) SPECIAL[tag] = FRAME_TAG;
 
 export class FixParser {
   readonly message = new FixMessage();
@@ -183,9 +197,9 @@ export class FixParser {
       }
       sum += SOH;
       dataTag = 0;
-      if (p === valueStart) this.flag(SessionRejectReason.TagSpecifiedWithoutValue, tag);
-      if (first && tag !== 35) this.flag(SessionRejectReason.TagSpecifiedOutOfRequiredOrder, tag);
-      else if (tag === 8 || tag === 9 || tag === 10) this.flag(SessionRejectReason.TagSpecifiedOutOfRequiredOrder, tag);
+      const special = tag < SPECIAL_TAGS ? SPECIAL[tag]! : 0;
+      // The usual field passes three compares; the rest is looked at aside.
+      if (first || special !== 0 || p === valueStart) this.checkField(tag, first, special, p === valueStart);
       first = false;
       if (!m.add(tag, valueStart, p)) {
         this.flag(SessionRejectReason.Other, 0);
@@ -193,15 +207,21 @@ export class FixParser {
         for (let i = p + 1; i < end; i++) sum += buf[i]!;
         return sum;
       }
-      const data = tag < DATA_TAG_OF.length ? DATA_TAG_OF[tag]! : 0;
-      if (data !== 0) {
-        dataTag = data;
+      if (special === DATA_LENGTH) {
+        dataTag = DATA_TAG_OF[tag]!;
         dataLength = m.intAt(m.count - 1);
         if (!(dataLength >= 0)) dataLength = -1;
       }
       p++;
     }
     return sum;
+  }
+
+  /** A field's problems other than its tag: an empty value, or a place it may not be in. */
+  private checkField(tag: number, first: boolean, special: number, empty: boolean): void {
+    if (empty) this.flag(SessionRejectReason.TagSpecifiedWithoutValue, tag);
+    // MsgType must come first in the body, and BeginString, BodyLength and CheckSum not in it.
+    if (first ? tag !== 35 : special === FRAME_TAG) this.flag(SessionRejectReason.TagSpecifiedOutOfRequiredOrder, tag);
   }
 
   private flag(reason: number, tag: number): void {

@@ -49,69 +49,64 @@ export function writeUtcTimestamp(buf: Uint8Array, at: number, epochMs: number):
   return digits(buf, at, msOfDay - s * 1000, 3);
 }
 
+/** "00".."99" as byte pairs, and each pair's byte sum. */
+const PAIRS = new Uint8Array(200);
+const PAIR_SUMS = new Uint16Array(100);
+for (let i = 0; i < 100; i++) {
+  PAIRS[2 * i] = 0x30 + Math.floor(i / 10);
+  PAIRS[2 * i + 1] = 0x30 + (i % 10);
+  PAIR_SUMS[i] = PAIRS[2 * i]! + PAIRS[2 * i + 1]!;
+}
+
 /**
- * writeUtcTimestamp with the date of the last call kept: messages of one day share it, and
- * the time of day is integer arithmetic on a number below 2^31.
+ * writeUtcTimestamp with the bytes up to the second of the last call kept: messages of one
+ * second share them (a busy session writes many a second), and only the milliseconds are
+ * written each time.
  */
 export class UtcTimestampWriter {
   /** Byte sum of the last timestamp written (for the encoder's CheckSum). */
   sum = 0;
-  private day = NaN;
-  private dateSum = 0;
-  private readonly date = new Uint8Array(9);
+  private second = NaN;
+  /** "YYYYMMDD-HH:MM:SS." of `second` (and three bytes of room), and the sum of those 18 bytes. */
+  private readonly prefix = new Uint8Array(21);
+  private prefixSum = 0;
 
   write(buf: Uint8Array, at: number, epochMs: number): number {
     const ms = Math.trunc(epochMs);
-    const day = Math.floor(ms / MS_PER_DAY);
-    if (day !== this.day) {
-      if (!(ms >= 0 && ms < 253_402_300_800_000)) {
-        const end = writeUtcTimestamp(buf, at, epochMs);
-        let sum = 0;
-        for (let i = at; i < end; i++) sum += buf[i]!;
-        this.sum = sum;
-        return end;
-      }
-      writeUtcTimestamp(this.date, 0, day * MS_PER_DAY);
-      this.day = day;
-      let dateSum = 0;
-      for (let i = 0; i < 9; i++) dateSum += this.date[i]!;
-      this.dateSum = dateSum;
-    }
-    const date = this.date;
-    for (let i = 0; i < 9; i++) buf[at + i] = date[i]!; // cheaper than set() for 9 bytes
-    at += 9;
-    // Below 86,400,000: int32 arithmetic from here on.
-    let t = (ms - day * MS_PER_DAY) | 0;
-    const h = (t / 3_600_000) | 0;
-    t -= h * 3_600_000;
-    const m = (t / 60_000) | 0;
-    t -= m * 60_000;
-    const s = (t / 1000) | 0;
-    t -= s * 1000;
-    const h1 = (h / 10) | 0;
-    const m1 = (m / 10) | 0;
-    const s1 = (s / 10) | 0;
-    const t1 = (t / 100) | 0;
-    const t2 = ((t / 10) | 0) - t1 * 10;
-    const h2 = h - h1 * 10;
-    const m2 = m - m1 * 10;
-    const s2 = s - s1 * 10;
-    const t3 = t - t1 * 100 - t2 * 10;
-    buf[at] = 0x30 + h1;
-    buf[at + 1] = 0x30 + h2;
-    buf[at + 2] = 0x3a;
-    buf[at + 3] = 0x30 + m1;
-    buf[at + 4] = 0x30 + m2;
-    buf[at + 5] = 0x3a;
-    buf[at + 6] = 0x30 + s1;
-    buf[at + 7] = 0x30 + s2;
-    buf[at + 8] = 0x2e;
-    buf[at + 9] = 0x30 + t1;
-    buf[at + 10] = 0x30 + t2;
-    buf[at + 11] = 0x30 + t3;
-    // Nine digits (0x30 each), two colons and a point, plus the digits' values.
-    this.sum = this.dateSum + 9 * 0x30 + 2 * 0x3a + 0x2e + h1 + h2 + m1 + m2 + s1 + s2 + t1 + t2 + t3;
-    return at + 12;
+    const second = Math.floor(ms / 1000);
+    // Another second (or a time FIX cannot write this way) is the rare case, kept out of
+    // this method so that it stays small enough for V8 to inline into the encoder.
+    if (second !== this.second && !this.newSecond(second)) return this.writeOutOfRange(buf, at, epochMs);
+    const prefix = this.prefix;
+    for (let i = 0; i < 18; i++) buf[at + i] = prefix[i]!; // cheaper than set() for 18 bytes
+    const t = ms - second * 1000;
+    const c = (t / 10) | 0;
+    const u = t - c * 10;
+    buf[at + 18] = PAIRS[2 * c]!;
+    buf[at + 19] = PAIRS[2 * c + 1]!;
+    buf[at + 20] = 0x30 + u;
+    this.sum = this.prefixSum + PAIR_SUMS[c]! + 0x30 + u;
+    return at + 21;
+  }
+
+  /** Keeps `second`'s bytes and their sum; false when it is outside years 1970..9999. */
+  private newSecond(second: number): boolean {
+    const ms = second * 1000;
+    if (!(ms >= 0 && ms < 253_402_300_800_000)) return false;
+    writeUtcTimestamp(this.prefix, 0, ms);
+    this.second = second;
+    let sum = 0;
+    for (let i = 0; i < 18; i++) sum += this.prefix[i]!;
+    this.prefixSum = sum;
+    return true;
+  }
+
+  private writeOutOfRange(buf: Uint8Array, at: number, epochMs: number): number {
+    const end = writeUtcTimestamp(buf, at, epochMs);
+    let sum = 0;
+    for (let i = at; i < end; i++) sum += buf[i]!;
+    this.sum = sum;
+    return end;
   }
 }
 
@@ -123,15 +118,11 @@ function digits(buf: Uint8Array, at: number, value: number, width: number): numb
   return at + width;
 }
 
-/** Digits at buf[at, at + width) as a number; -1 when any byte is not a digit. */
-function num(buf: Uint8Array, at: number, width: number): number {
-  let v = 0;
-  for (let i = 0; i < width; i++) {
-    const c = buf[at + i]! - 0x30;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
+/** Two digits at buf[at] as a number; -1 when either byte is not a digit. */
+function two(buf: Uint8Array, at: number): number {
+  const a = buf[at]! - 0x30;
+  const b = buf[at + 1]! - 0x30;
+  return a >>> 0 <= 9 && b >>> 0 <= 9 ? a * 10 + b : -1;
 }
 
 /**
@@ -143,39 +134,53 @@ export function readUtcTimestamp(buf: Uint8Array, start: number, end: number): n
   const len = end - start;
   if (len !== 17 && (len < 19 || len > 27)) return NaN;
   if (buf[start + 8] !== 0x2d || buf[start + 11] !== 0x3a || buf[start + 14] !== 0x3a) return NaN;
-  const y = num(buf, start, 4);
-  const mo = num(buf, start + 4, 2);
-  const d = num(buf, start + 6, 2);
-  const h = num(buf, start + 9, 2);
-  const mi = num(buf, start + 12, 2);
-  let s = num(buf, start + 15, 2);
-  if (h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return NaN;
-  // Messages of one day share the date: its day number is kept from the last call.
-  const date = y * 10_000 + mo * 100 + d;
-  let days: number;
-  if (date === lastDate && y >= 0 && mo >= 0 && d >= 0) days = lastDays;
-  else {
-    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return NaN;
-    days = daysFromCivil(y, mo, d);
-    lastDate = date;
-    lastDays = days;
-  }
+  const days = dayNumber(buf, start);
+  const h = two(buf, start + 9);
+  const mi = two(buf, start + 12);
+  const s = two(buf, start + 15);
+  if (days !== days || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return NaN;
+  // Milliseconds: the usual three digits inline, any other fraction (or a leap second) aside.
   let ms = 0;
-  if (len > 17) {
-    if (buf[start + 17] !== 0x2e) return NaN;
-    const fracLen = len - 18;
-    for (let i = 0; i < fracLen; i++) {
-      const c = buf[start + 18 + i]! - 0x30;
-      if (c < 0 || c > 9) return NaN;
-      if (i < 3) ms = ms * 10 + c;
-    }
-    for (let i = fracLen; i < 3; i++) ms *= 10;
+  if (len === 21 && s < 60 && buf[start + 17] === 0x2e) {
+    const t = two(buf, start + 18);
+    const u = buf[start + 20]! - 0x30;
+    if (t < 0 || u >>> 0 > 9) return NaN;
+    ms = t * 10 + u;
+  } else if (len > 17 || s === 60) {
+    ms = fractionMs(buf, start, len, s);
+    if (ms !== ms) return NaN;
   }
-  if (s === 60) {
-    s = 59;
-    ms = 999;
+  return days * MS_PER_DAY + h * 3_600_000 + mi * 60_000 + Math.min(s, 59) * 1000 + ms;
+}
+
+/** The fraction after the seconds as milliseconds (999 for a leap second 60); NaN when malformed. */
+function fractionMs(buf: Uint8Array, start: number, len: number, s: number): number {
+  let ms = 0;
+  if (len > 17 && buf[start + 17] !== 0x2e) return NaN;
+  const fracLen = len - 18;
+  for (let i = 0; i < fracLen; i++) {
+    const c = buf[start + 18 + i]! - 0x30;
+    if (c < 0 || c > 9) return NaN;
+    if (i < 3) ms = ms * 10 + c;
   }
-  return days * MS_PER_DAY + h * 3_600_000 + mi * 60_000 + s * 1000 + ms;
+  for (let i = fracLen; i < 3; i++) ms *= 10;
+  return s === 60 ? 999 : ms;
+}
+
+/** Days since the epoch of the date at buf[start, start + 8); NaN when malformed. Messages of one day share it. */
+function dayNumber(buf: Uint8Array, start: number): number {
+  const c = two(buf, start);
+  const y2 = two(buf, start + 2);
+  const mo = two(buf, start + 4);
+  const d = two(buf, start + 6);
+  if (c < 0 || y2 < 0 || mo < 0 || d < 0) return NaN;
+  const date = c * 1_000_000 + y2 * 10_000 + mo * 100 + d;
+  if (date === lastDate) return lastDays;
+  const y = c * 100 + y2;
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return NaN;
+  lastDate = date;
+  lastDays = daysFromCivil(y, mo, d);
+  return lastDays;
 }
 
 let lastDate = -1;

@@ -122,6 +122,34 @@ describe("codec round trip", () => {
   });
 });
 
+describe("FixEncoder.decimal's text", () => {
+  /** The decimal as text by string arithmetic: the reference for the encoder's digit tricks. */
+  const reference = (mantissa: number, exponent: number): string => {
+    const digits = String(Math.abs(mantissa));
+    const sign = mantissa < 0 ? "-" : "";
+    if (exponent >= 0) return sign + digits + (mantissa === 0 ? "" : "0".repeat(exponent));
+    const padded = digits.padStart(1 - exponent, "0");
+    return `${sign}${padded.slice(0, exponent)}.${padded.slice(exponent)}`;
+  };
+
+  it("writes every int32 mantissa with 0 to 9 decimals as plain text, padded and signed", () => {
+    const encoder = new FixEncoder();
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+          fc.constantFrom(0, 1, -1, 9, 10, 99, 100, 2 ** 31 - 1, -(2 ** 31), 1_000_000_000),
+        ),
+        fc.integer({ min: -9, max: 0 }),
+        (mantissa, exponent) => {
+          const out = encoder.start("D").decimal(44, mantissa, exponent).finish().toString("latin1");
+          expect(out).toContain(`\x0144=${reference(mantissa, exponent)}\x01`);
+        },
+      ),
+    );
+  });
+});
+
 describe("FixEncoder.fields", () => {
   it("writes fields encoded once exactly as string() writes them, CheckSum included", () => {
     const header = encodeFields([

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { FixMessage } from "../../src/domain/fix-message.ts";
 import { FixParser, ParseStatus } from "../../src/domain/fix-parser.ts";
 import { SessionRejectReason } from "../../src/domain/fix-tags.ts";
 import { frame, text } from "../support/fix-text.ts";
@@ -137,6 +138,21 @@ describe("FixParser framing", () => {
     const { m } = parseOne(frame(`35=D|44=${value === "" ? "x" : value}`));
     if (value === "") expect(m.decimal(45)).toBe(false);
     else expect(m.decimal(44)).toBe(false);
+  });
+});
+
+describe("FixMessage's index of tags", () => {
+  it("finds each message's own fields across the wrap of its stamps (every 2 million messages)", () => {
+    const m = new FixMessage();
+    const buf = Buffer.from("x");
+    for (let n = 0; n < 2_100_000; n++) {
+      m.reset(buf, 0);
+      // Tag 55 only in even messages, tag 11 in every one at an index that moves.
+      if ((n & 1) === 0) m.add(55, 0, 1);
+      m.add(11, 0, 1);
+      if (m.indexOf(11) !== ((n & 1) === 0 ? 1 : 0) || m.has(55) !== ((n & 1) === 0) || m.has(44))
+        throw new Error(`message ${n}: wrong index`);
+    }
   });
 });
 
