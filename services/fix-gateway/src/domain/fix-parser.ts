@@ -72,7 +72,13 @@ export class FixParser {
     // BeginString
     let p = start + 2;
     const beginLimit = Math.min(end, p + MAX_BEGIN_STRING + 1);
-    while (p < beginLimit && buf[p] !== SOH) p++;
+    // The header's bytes are summed as they are read, for the CheckSum ("8=" and "9=" are 0x38 + EQ + 0x39 + EQ, the two SOHs 2).
+    let headerSum = 0x38 + EQ + 0x39 + EQ + 2 * SOH;
+    let c = 0;
+    while (p < beginLimit && (c = buf[p]!) !== SOH) {
+      headerSum += c;
+      p++;
+    }
     if (p === end) return ParseStatus.Incomplete;
     if (buf[p] !== SOH || p === start + 2) return this.garbled(buf, start, end, "bad BeginString");
     const beginEnd = p;
@@ -84,11 +90,12 @@ export class FixParser {
     p += 2;
     const lengthStart = p;
     let bodyLength = 0;
-    while (p < end && buf[p] !== SOH) {
-      const d = buf[p]! - ZERO;
+    while (p < end && (c = buf[p]!) !== SOH) {
+      const d = c - ZERO;
       if (d < 0 || d > 9 || p - lengthStart >= MAX_LENGTH_DIGITS)
         return this.garbled(buf, start, end, "bad BodyLength");
       bodyLength = bodyLength * 10 + d;
+      headerSum += c;
       p++;
     }
     if (p === end) return ParseStatus.Incomplete;
@@ -122,8 +129,7 @@ export class FixParser {
     m.add(9, lengthStart, lengthEnd);
     this.problem = -1;
     this.problemTag = 0;
-    let sum = this.tokenise(buf, bodyStart, bodyEnd);
-    for (let i = start; i < bodyStart; i++) sum += buf[i]!;
+    const sum = this.tokenise(buf, bodyStart, bodyEnd) + headerSum;
     if ((sum & 0xff) !== c0 * 100 + c1 * 10 + c2) {
       m.reset(buf, start);
       return this.garbled(buf, start, end, "CheckSum mismatch");
