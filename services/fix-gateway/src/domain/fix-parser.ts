@@ -160,7 +160,7 @@ export class FixParser {
           // No `p < end` in the byte loops: the body's last byte is an SOH (checked above), which stops each of them.
           c = buf[++p]!;
           const d = c - ZERO;
-          if (d < 0 || d > 9) break;
+          if (d >>> 0 > 9) break;
           tag = tag * 10 + d;
           tagSum += c;
         }
