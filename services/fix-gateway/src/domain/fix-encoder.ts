@@ -6,6 +6,7 @@
 // and their sum come from a table made once.
 
 import { UtcTimestampWriter } from "./fix-time.ts";
+import { PAIRS, PAIR_SUMS } from "./digit-pairs.ts";
 
 const SOH = 0x01;
 const EQ = 0x3d;
@@ -361,15 +362,6 @@ export class FixEncoder {
 }
 
 const POW10 = Array.from({ length: 19 }, (_, i) => 10 ** i);
-/** "00".."99" as byte pairs, and each pair's byte sum: two digits per division. */
-const PAIRS = new Uint8Array(200);
-const PAIR_SUMS = new Uint8Array(100);
-for (let i = 0; i < 100; i++) {
-  PAIRS[2 * i] = 0x30 + Math.floor(i / 10);
-  PAIRS[2 * i + 1] = 0x30 + (i % 10);
-  PAIR_SUMS[i] = PAIRS[2 * i]! + PAIRS[2 * i + 1]!;
-}
-
 /**
  * Writes the digits of a non-negative safe integer so that they end right before `end`,
  * at least `width` of them (zero-padded); returns their byte sum.

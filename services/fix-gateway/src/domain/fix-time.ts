@@ -2,6 +2,8 @@
 // integer calendar arithmetic (H. Hinnant's days_from_civil / civil_from_days): domain code
 // has no Date, and the hot path wants no allocation.
 
+import { PAIRS, PAIR_SUMS } from "./digit-pairs.ts";
+
 const MS_PER_DAY = 86_400_000;
 
 /** Days since 1970-01-01 of a proleptic Gregorian date. */
@@ -47,15 +49,6 @@ export function writeUtcTimestamp(buf: Uint8Array, at: number, epochMs: number):
   at = digits(buf, at, s, 2);
   buf[at++] = 0x2e; // .
   return digits(buf, at, msOfDay - s * 1000, 3);
-}
-
-/** "00".."99" as byte pairs, and each pair's byte sum. */
-const PAIRS = new Uint8Array(200);
-const PAIR_SUMS = new Uint16Array(100);
-for (let i = 0; i < 100; i++) {
-  PAIRS[2 * i] = 0x30 + Math.floor(i / 10);
-  PAIRS[2 * i + 1] = 0x30 + (i % 10);
-  PAIR_SUMS[i] = PAIRS[2 * i]! + PAIRS[2 * i + 1]!;
 }
 
 /**
