@@ -24,16 +24,9 @@ import {
   TimeInForce,
 } from "./constants.ts";
 import type { EngineConfig } from "./config.ts";
-import {
-  createEngine,
-  createOrderExtras,
-  drain,
-  MatchingEngine,
-  ORDERS_PER_STEP,
-  restoreEngine,
-  snapshotSizeHint,
-  type SnapshotSource,
-} from "./engine.ts";
+import { createEngine, MatchingEngine, restoreEngine } from "./engine.ts";
+import { drain, ORDERS_PER_STEP, snapshotSizeHint, type SnapshotSource } from "./engine-snapshot.ts";
+import { createOrderExtras } from "./order-extras.ts";
 import { ByteReader, ByteWriter, SnapshotError } from "./codec.ts";
 import { OrderIdMap } from "./order-id-map.ts";
 
