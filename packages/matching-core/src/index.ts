@@ -25,17 +25,9 @@ export {
   type NormalizedConfig,
   type NormalizedInstrument,
 } from "./config.ts";
-export {
-  MatchingEngine,
-  createEngine,
-  createOrderExtras,
-  restoreEngine,
-  type BookLevel,
-  type BookView,
-  type EngineStats,
-  type LiveOrder,
-  type OrderExtras,
-} from "./engine.ts";
+export { MatchingEngine, createEngine, restoreEngine } from "./engine.ts";
+export { createOrderExtras, type OrderExtras } from "./order-extras.ts";
+export { type BookLevel, type BookView, type EngineStats, type LiveOrder } from "./engine-views.ts";
 export { SnapshotError } from "./codec.ts";
 export { decodeEntry, type DecodedEntry } from "./log-entry.ts";
 export {

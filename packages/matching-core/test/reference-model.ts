@@ -19,6 +19,7 @@ import {
   type OrderExtras,
   type TickSlab,
 } from "../src/index.ts";
+import { onTick, priceOfTick, tickIndex } from "./reference-ticks.ts";
 
 interface Order {
   id: number;
@@ -58,42 +59,6 @@ interface Instrument {
 const MAX_INT32 = 0x7fffffff;
 const isInt32NonNeg = (v: number) => Number.isInteger(v) && v >= 0 && v <= MAX_INT32;
 const isPosInt32 = (v: number) => Number.isInteger(v) && v > 0 && v <= MAX_INT32;
-
-function slabOf(slabs: TickSlab[], price: number): TickSlab {
-  let found = slabs[0]!;
-  for (const s of slabs) if (s.fromPrice <= price) found = s;
-  return found;
-}
-
-function onTick(slabs: TickSlab[], price: number): boolean {
-  const s = slabOf(slabs, price);
-  return (price - s.fromPrice) % s.tickSize === 0;
-}
-
-/** Number of ticks from 0 to `price` (an on-tick price). */
-function tickIndex(slabs: TickSlab[], price: number): number {
-  let ticks = 0;
-  for (let i = 0; i < slabs.length; i++) {
-    const from = slabs[i]!.fromPrice;
-    const to = i + 1 < slabs.length ? slabs[i + 1]!.fromPrice : Infinity;
-    if (price <= from) break;
-    ticks += (Math.min(price, to) - from) / slabs[i]!.tickSize;
-  }
-  return ticks;
-}
-
-function priceOfTick(slabs: TickSlab[], tick: number): number {
-  let price = 0;
-  let left = tick;
-  for (let i = 0; i < slabs.length && left > 0; i++) {
-    const to = i + 1 < slabs.length ? slabs[i + 1]!.fromPrice : Infinity;
-    const room = (to - slabs[i]!.fromPrice) / slabs[i]!.tickSize;
-    const step = Math.min(room, left);
-    price = slabs[i]!.fromPrice + step * slabs[i]!.tickSize;
-    left -= step;
-  }
-  return price;
-}
 
 export class ReferenceModel {
   lastSeq = 0;

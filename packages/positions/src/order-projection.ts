@@ -1,6 +1,5 @@
 import {
   ExecType,
-  ExecutionReport as ExecutionReportCodec,
   RejectReason,
   InstrumentState,
   Order as OrderCodec,
@@ -10,14 +9,31 @@ import {
   RequestKind,
   Side,
   TimeInForce,
+  ExecutionReport as ExecutionReportCodec,
   type EngineEvent,
   type ExecutionReport,
   type Order,
 } from "@tradeplane/contracts";
 import { AccountControls } from "./account-controls.ts";
+import { baseReport, emptyOrder } from "./execution-reports.ts";
 import { applyFill, closeOrder, newPosition, openOrder, unrealisedPnl, type Position } from "./positions.ts";
+import {
+  decodeBase64,
+  jsonSteps,
+  type ProjectionSnapshot,
+  ProjectionSnapshotError,
+  SNAPSHOT_STEP,
+  snapshotArray,
+  snapshotInt,
+  snapshotPosition,
+  snapshotString,
+} from "./projection-snapshot.ts";
 import { rejectText } from "./reject-text.ts";
 import { SessionOrders } from "./session-orders.ts";
+
+// Part of this module's API since before they moved (the `/order-projection` entry point).
+export { emptyOrder } from "./execution-reports.ts";
+export { type ProjectionSnapshot, ProjectionSnapshotError } from "./projection-snapshot.ts";
 
 /**
  * The risk gateway's read side of the event log: orders, positions and each account's
@@ -66,135 +82,6 @@ const NO_IDS: ReadonlyMap<string, number> = new Map();
 
 /** Reports kept per account for resuming streams; older ones need ListOpenOrders. */
 export const DEFAULT_REPORTS_KEPT = 10_000;
-
-/**
- * The projection's whole state at one event, as plain data (JSON-safe): what a restarted
- * gateway loads instead of replaying the event log from its start. Orders and reports are
- * protobuf bytes (base64), so loading them decodes and checks them.
- */
-export interface ProjectionSnapshot {
-  readonly version: 2;
-  /** Per engine partition, (commandSeq, index) of its last event applied. */
-  readonly marks: [partition: number, commandSeq: number, index: number][];
-  /** Live orders, protobuf `Order`, base64. */
-  readonly orders: string[];
-  readonly positions: [account: string, instrument: string, position: Position][];
-  readonly lastPrices: [instrument: string, price: number][];
-  readonly states: [instrument: string, state: number][];
-  /** Reference prices the engine announced with a state change (absent in older snapshots). */
-  readonly references?: [instrument: string, price: number][];
-  readonly sequences: [account: string, lastReportSequence: number][];
-  /** Each account's newest reports, protobuf `ExecutionReport`, base64, oldest first. */
-  readonly reports: [account: string, reports: string[]][];
-  /** Finished orders the trading session remembers, protobuf `Order`, base64 (absent in older snapshots). */
-  readonly finishedOrders?: string[];
-  /** Client order ids replaces took off live orders this session (absent in older snapshots). */
-  readonly retiredIds?: [account: string, clientOrderId: string, instrument: string][];
-  /** Each account's fence per partition, ADR 0003 (absent in older snapshots). */
-  readonly fences?: [account: string, partition: number, epoch: number][];
-  /** The kill-switch blocks each partition holds; account "" is the venue's (absent in older snapshots). */
-  readonly blocks?: [account: string, partition: number][];
-}
-
-/** A snapshot that does not describe a projection (corrupt, or from another version). */
-export class ProjectionSnapshotError extends Error {
-  override readonly name = "ProjectionSnapshotError";
-}
-
-function snapshotInt(v: unknown, what: string, min = 0): number {
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min)
-    throw new ProjectionSnapshotError(`${what}: not a whole number >= ${min}`);
-  return v;
-}
-
-function snapshotInts(v: unknown, what: string): number {
-  if (typeof v !== "number" || !Number.isSafeInteger(v))
-    throw new ProjectionSnapshotError(`${what}: not a whole number`);
-  return v;
-}
-
-function snapshotArray(v: unknown, what: string): unknown[] {
-  if (!Array.isArray(v)) throw new ProjectionSnapshotError(`${what}: not a list`);
-  return v;
-}
-
-function snapshotString(v: unknown, what: string): string {
-  if (typeof v !== "string") throw new ProjectionSnapshotError(`${what}: not a string`);
-  return v;
-}
-
-function decodeBase64<T>(codec: { decode(b: Uint8Array): T }, v: unknown, what: string): T {
-  try {
-    return codec.decode(Buffer.from(snapshotString(v, what), "base64"));
-  } catch (err) {
-    throw new ProjectionSnapshotError(`${what}: ${(err as Error).message}`);
-  }
-}
-
-function snapshotPosition(v: unknown, what: string): Position {
-  if (typeof v !== "object" || v === null) throw new ProjectionSnapshotError(`${what}: not a position`);
-  const p = v as Record<string, unknown>;
-  const lots = snapshotArray(p.lots, `${what}.lots`).map((x, i) => snapshotInts(x, `${what}.lots[${i}]`));
-  if (lots.length % 2 !== 0) throw new ProjectionSnapshotError(`${what}.lots: not (price, qty) pairs`);
-  return {
-    netQty: snapshotInts(p.netQty, `${what}.netQty`),
-    boughtQty: snapshotInt(p.boughtQty, `${what}.boughtQty`),
-    soldQty: snapshotInt(p.soldQty, `${what}.soldQty`),
-    openBuyQty: snapshotInts(p.openBuyQty, `${what}.openBuyQty`),
-    openSellQty: snapshotInts(p.openSellQty, `${what}.openSellQty`),
-    openExposure: snapshotInts(p.openExposure, `${what}.openExposure`),
-    realisedPnl: snapshotInts(p.realisedPnl, `${what}.realisedPnl`),
-    openCost: snapshotInts(p.openCost, `${what}.openCost`),
-    markPrice: snapshotInt(p.markPrice, `${what}.markPrice`),
-    lots,
-  };
-}
-
-/** Orders or reports encoded per step of a snapshot written in steps (a few milliseconds). */
-const SNAPSHOT_STEP = 1_024;
-
-/**
- * The JSON text of a ProjectionSnapshot as UTF-8 chunks (a large one is never copied into one
- * buffer), its orders and reports encoded `perStep` at a time.
- */
-function* jsonSteps(
-  tables: Omit<ProjectionSnapshot, "orders" | "reports" | "finishedOrders">,
-  orders: readonly Order[],
-  finishedOrders: readonly Order[],
-  reports: readonly (readonly [string, readonly ExecutionReport[]])[],
-  perStep: number,
-): Generator<void, Buffer[], void> {
-  const head = JSON.stringify(tables);
-  const out: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"orders":[`)];
-  yield* base64List(out, orders, (o) => OrderCodec.encode(o).finish(), perStep);
-  out.push(Buffer.from(`],"finishedOrders":[`));
-  yield* base64List(out, finishedOrders, (o) => OrderCodec.encode(o).finish(), perStep);
-  out.push(Buffer.from(`],"reports":[`));
-  for (const [n, [account, list]] of reports.entries()) {
-    out.push(Buffer.from(`${n > 0 ? "," : ""}[${JSON.stringify(account)},[`));
-    yield* base64List(out, list, (r) => ExecutionReportCodec.encode(r).finish(), perStep);
-    out.push(Buffer.from("]]"));
-  }
-  out.push(Buffer.from("]}"));
-  return out;
-}
-
-/** Appends `items` to `out` as comma-separated JSON strings of their base64 protobuf, `perStep` per step. */
-function* base64List<T>(
-  out: Buffer[],
-  items: readonly T[],
-  encode: (item: T) => Uint8Array,
-  perStep: number,
-): Generator<void, void, void> {
-  for (let i = 0; i < items.length; i += perStep) {
-    const part = items
-      .slice(i, i + perStep)
-      .map((item) => `"${Buffer.from(encode(item)).toString("base64")}"`)
-      .join(",");
-    out.push(Buffer.from(i > 0 ? `,${part}` : part));
-    yield;
-  }
-}
 
 export class OrderProjection {
   private readonly terms: (instrument: string) => InstrumentTerms | undefined;
@@ -590,29 +477,6 @@ export class OrderProjection {
     return { account, report };
   }
 
-  /** A report of `order` as it is now, numbered by `report`; one object per report, filled in place. */
-  private baseReport(event: EngineEvent, execType: ExecType, order: Order): ExecutionReport {
-    return {
-      sequence: 0,
-      execType,
-      order: { ...order },
-      requestKind: RequestKind.UNSPECIFIED,
-      requestClientOrderId: "",
-      origClientOrderId: "",
-      tradeId: 0,
-      lastPrice: 0,
-      lastQty: 0,
-      lastNotional: 0,
-      liquidity: LiquidityIndicator.UNSPECIFIED,
-      rejectReason: 0,
-      cancelReason: 0,
-      text: "",
-      commandSeq: event.commandSeq,
-      eventIndex: event.index,
-      transactTime: event.timestamp,
-    };
-  }
-
   /** Removes what a finished or reduced order no longer has working. */
   private reduce(order: Order, qty: number): void {
     if (qty <= 0) return;
@@ -690,7 +554,7 @@ export class OrderProjection {
         out.push(
           this.report(
             order.account,
-            Object.assign(this.baseReport(event, ExecType.NEW, order), {
+            Object.assign(baseReport(event, ExecType.NEW, order), {
               requestKind: RequestKind.NEW_ORDER,
               requestClientOrderId: order.clientOrderId,
             }),
@@ -716,7 +580,7 @@ export class OrderProjection {
         out.push(
           this.report(
             r.account,
-            Object.assign(this.baseReport(event, ExecType.REJECTED, order), {
+            Object.assign(baseReport(event, ExecType.REJECTED, order), {
               requestKind: r.requestKind,
               requestClientOrderId: r.clientOrderId,
               rejectReason: finished === undefined ? r.reason : RejectReason.ORDER_FINISHED,
@@ -750,7 +614,7 @@ export class OrderProjection {
           out.push(
             this.report(
               order.account,
-              Object.assign(this.baseReport(event, ExecType.TRADE, order), {
+              Object.assign(baseReport(event, ExecType.TRADE, order), {
                 tradeId: t.tradeId,
                 lastPrice: t.price,
                 lastQty: t.qty,
@@ -787,7 +651,7 @@ export class OrderProjection {
           this.report(
             order.account,
             Object.assign(
-              this.baseReport(event, execType, order),
+              baseReport(event, execType, order),
               body.$case === "cancelled"
                 ? { cancelReason: body.value.reason, requestClientOrderId: body.value.requestClientOrderId }
                 : {},
@@ -820,7 +684,7 @@ export class OrderProjection {
         out.push(
           this.report(
             order.account,
-            Object.assign(this.baseReport(event, ExecType.REPLACED, order), {
+            Object.assign(baseReport(event, ExecType.REPLACED, order), {
               requestKind: RequestKind.REPLACE_ORDER,
               requestClientOrderId: r.clientOrderId,
               origClientOrderId: r.origClientOrderId,
@@ -844,7 +708,7 @@ export class OrderProjection {
         }
         if (t.orderType === OrderType.MARKET) order.timeInForce = TimeInForce.IOC;
         order.updateTime = event.timestamp;
-        out.push(this.report(order.account, this.baseReport(event, ExecType.TRIGGERED, order)));
+        out.push(this.report(order.account, baseReport(event, ExecType.TRIGGERED, order)));
         break;
       }
       case "instrumentStateChanged": {
@@ -871,30 +735,4 @@ export class OrderProjection {
     }
     return out;
   }
-}
-
-/** The order of a request refused before it became one (no id, no terms). */
-export function emptyOrder(account: string, instrument: string, clientOrderId: string): Order {
-  return {
-    orderId: 0,
-    clientOrderId,
-    account,
-    instrument,
-    side: Side.UNSPECIFIED,
-    orderType: OrderType.UNSPECIFIED,
-    timeInForce: TimeInForce.UNSPECIFIED,
-    price: 0,
-    stopPrice: 0,
-    qty: 0,
-    leavesQty: 0,
-    cumQty: 0,
-    cumNotional: 0,
-    status: OrderStatus.REJECTED,
-    postOnly: false,
-    stpMode: 0,
-    expireTime: undefined,
-    createTime: undefined,
-    updateTime: undefined,
-    displayQty: 0,
-  };
 }
