@@ -2,20 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentials, Metadata } from "@grpc/grpc-js";
-import {
-  ExecType,
-  OrderEntryClient,
-  RejectReason,
-  rejectReasonToJSON,
-  OrderType,
-  Side,
-  TimeInForce,
-  type GetAccountPositionsResponse,
-  type SubmitOrderResponse,
-} from "@tradeplane/contracts";
+import { ExecType, RejectReason, rejectReasonToJSON, Side } from "@tradeplane/contracts";
 import { LiveHost, type Strategy } from "@tradeplane/sdk";
-import { DemoVenue, EXAMPLE_VENUE, unary } from "@tradeplane/testkit";
+import { DemoVenue, EXAMPLE_VENUE } from "@tradeplane/testkit";
 import { buildStrategy } from "../../src/registry.ts";
 
 /**
@@ -142,56 +131,9 @@ async function until(what: string, check: () => boolean, timeoutMs = 90_000): Pr
   }
 }
 
-function client() {
-  return new OrderEntryClient(venue.state.endpoints.orderEntry, credentials.createInsecure());
-}
-
-function auth(account: string): Metadata {
-  const m = new Metadata();
-  m.set("authorization", `Bearer ${venue.tokenOf(account)}`);
-  return m;
-}
-
-async function positions(account: string): Promise<GetAccountPositionsResponse> {
-  const c = client();
-  try {
-    return await unary<GetAccountPositionsResponse>((cb) =>
-      c.getAccountPositions({ account, instrument: "" }, auth(account), cb),
-    );
-  } finally {
-    c.close();
-  }
-}
-
-async function rest(instrument: string, side: Side, price: number, qty: number, id: string): Promise<void> {
-  const c = client();
-  try {
-    const res = await unary<SubmitOrderResponse>((cb) =>
-      c.submitOrder(
-        {
-          account: "demo-mm",
-          clientOrderId: id,
-          instrument,
-          side,
-          orderType: OrderType.LIMIT,
-          timeInForce: TimeInForce.DAY,
-          price,
-          stopPrice: 0,
-          qty,
-          postOnly: false,
-          stpMode: 0,
-          expireTime: undefined,
-          displayQty: 0,
-          stpGroup: 0,
-        },
-        auth("demo-mm"),
-        cb,
-      ),
-    );
-    expect(res.reports.map((r) => r.execType)).toEqual([ExecType.NEW]);
-  } finally {
-    c.close();
-  }
+async function rest(instrument: string, side: Side, price: number, qty: number, clientOrderId: string): Promise<void> {
+  const res = await venue.orders.submitLimit({ account: "demo-mm", clientOrderId, instrument, side, price, qty });
+  expect(res.reports.map((r) => r.execType)).toEqual([ExecType.NEW]);
 }
 
 describe("the built-in strategies against the real services", () => {
@@ -213,7 +155,7 @@ describe("the built-in strategies against the real services", () => {
     await until("40 fills of the maker", () => host.counters.fills >= 40);
     expect(worst).toBeGreaterThan(0);
     expect(worst).toBeLessThanOrEqual(MAX_INVENTORY);
-    for (const p of (await positions("it-maker")).positions)
+    for (const p of (await venue.orders.positions("it-maker")).positions)
       expect(Math.abs(p.netQty), p.instrument).toBeLessThanOrEqual(MAX_INVENTORY);
     expect(refused).toEqual([]);
   });
@@ -278,7 +220,7 @@ describe("the built-in strategies against the real services", () => {
     now += params.durationMs;
     await new Promise((r) => setTimeout(r, 200));
     expect(children()).toHaveLength(5);
-    const sbin = (await positions("it-twap")).positions.find((p) => p.instrument === "SBIN");
+    const sbin = (await venue.orders.positions("it-twap")).positions.find((p) => p.instrument === "SBIN");
     expect(sbin?.netQty).toBe(50);
   });
 });
