@@ -20,6 +20,7 @@ export {
   TEST_INSTRUMENTS,
   testInstrumentSettings,
 } from "./command-stream.ts";
+export { newLimitOrder, type LimitCommand } from "./engine-commands.ts";
 export { DemoVenue, type DemoVenueState } from "./demo-venue.ts";
 export { retry } from "./retry.ts";
 export { ServiceProcess, type ServiceProcessOptions } from "./service-process.ts";
