@@ -6,13 +6,13 @@ import {
   type ListTradesResponse,
 } from "@tradeplane/contracts";
 import { AdminAuthority } from "@tradeplane/platform";
-import { bearer, PostgresServer, unary } from "@tradeplane/testkit";
+import { bearer, unary } from "@tradeplane/testkit";
 import { recordInstrumentTerms } from "../../src/adapters/instrument-terms-store.ts";
 import { writeBatch } from "../../src/adapters/journal-writer.ts";
 import type { SqlStore } from "../../src/adapters/sql-store.ts";
 import { projectBatch } from "../../src/domain/projection.ts";
 import { IST_T1_CALENDAR } from "../../src/domain/trading-calendar.ts";
-import { journalStores, startQueryServer, type QueryServer } from "./query-server.ts";
+import { journalStores, postgresForFile, startQueryServer, type QueryServer } from "./query-server.ts";
 import { workedDayMessages } from "./worked-day.ts";
 
 /**
@@ -28,13 +28,9 @@ const BEFORE_US = Date.parse("2026-12-01T00:00:00Z") * 1000;
 const BETWEEN_TRADES_1_AND_2_US = Date.parse("2026-12-03T04:00:02Z") * 1000;
 const DAY = "2026-12-03";
 
-let postgres: PostgresServer;
-beforeAll(async () => {
-  postgres = await PostgresServer.start({ durable: false });
-}, 60_000);
-afterAll(() => postgres?.dispose());
+const postgres = postgresForFile();
 
-describe.each(journalStores(() => postgres, "journal_terms"))("instrument terms on %s", (_kind, open) => {
+describe.each(journalStores(postgres, "journal_terms"))("instrument terms on %s", (_kind, open) => {
   let store: SqlStore;
   let server: QueryServer;
   let client: JournalQueryClient;

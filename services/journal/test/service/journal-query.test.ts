@@ -10,13 +10,13 @@ import {
   type ListTradesResponse,
 } from "@tradeplane/contracts";
 import { AdminAuthority } from "@tradeplane/platform";
-import { bearer, PostgresServer, unary } from "@tradeplane/testkit";
+import { bearer, unary } from "@tradeplane/testkit";
 import { writeBatch } from "../../src/adapters/journal-writer.ts";
 import { recordInstrumentTerms } from "../../src/adapters/instrument-terms-store.ts";
 import type { SqlStore } from "../../src/adapters/sql-store.ts";
 import { projectBatch } from "../../src/domain/projection.ts";
 import { IST_T1_CALENDAR } from "../../src/domain/trading-calendar.ts";
-import { journalStores, startQueryServer, type QueryServer } from "./query-server.ts";
+import { journalStores, postgresForFile, startQueryServer, type QueryServer } from "./query-server.ts";
 import { FILLED_ORDER_ID, NOTIONAL_PER_TICK_LOT, REPLACED_ORDER_ID, workedDayMessages } from "./worked-day.ts";
 
 /**
@@ -29,15 +29,9 @@ const READ_TOKEN = "read-only-token-0123456789";
 const RISK_TOKEN = "risk-officer-token-0123456789";
 const A_TOKEN = "trading-token-of-account-a";
 
-let postgres: PostgresServer;
+const postgres = postgresForFile();
 
-beforeAll(async () => {
-  postgres = await PostgresServer.start({ durable: false });
-}, 60_000);
-
-afterAll(() => postgres?.dispose());
-
-describe.each(journalStores(() => postgres, "journal_query"))("JournalQuery on %s", (_kind, open) => {
+describe.each(journalStores(postgres, "journal_query"))("JournalQuery on %s", (_kind, open) => {
   let store: SqlStore;
   let server: QueryServer;
   let client: JournalQueryClient;

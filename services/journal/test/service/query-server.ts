@@ -1,13 +1,27 @@
 import { credentials } from "@grpc/grpc-js";
 import pg from "pg";
+import { afterAll, beforeAll } from "vitest";
 import { JournalQueryClient, JournalQueryService } from "@tradeplane/contracts";
 import { createLogger, Health, startGrpcServer, type GrpcServer } from "@tradeplane/platform";
-import type { PostgresServer } from "@tradeplane/testkit";
+import { PostgresServer } from "@tradeplane/testkit";
 import { journalQueryService, type JournalQueryDeps } from "../../src/adapters/journal-query-grpc.ts";
 import { migrate, readMigrations } from "../../src/adapters/migrations.ts";
 import { openPgStore } from "../../src/adapters/pg-store.ts";
 import { openPgliteStore } from "../../src/adapters/pglite-store.ts";
 import type { SqlStore } from "../../src/adapters/sql-store.ts";
+
+/** A throwaway PostgreSQL server for the tests of this file: started before them, disposed after. */
+export function postgresForFile(): () => PostgresServer {
+  let postgres: PostgresServer | undefined;
+  beforeAll(async () => {
+    postgres = await PostgresServer.start({ durable: false });
+  }, 60_000);
+  afterAll(() => postgres?.dispose());
+  return () => {
+    if (postgres === undefined) throw new Error("the PostgreSQL server is not started yet (beforeAll)");
+    return postgres;
+  };
+}
 
 /** A new database `name` on the server, opened as the journal opens it. */
 export async function newPgStore(postgres: PostgresServer, name: string): Promise<SqlStore> {
