@@ -137,43 +137,45 @@ async function rest(instrument: string, side: Side, price: number, qty: number, 
 }
 
 describe("the built-in strategies against the real services", () => {
-  const MAX_INVENTORY = 15;
-
-  it("the market maker trades against the flow and its inventory never leaves ±maxInventory", async () => {
+  it.each<{
+    name: string;
+    builtin: string;
+    params: Record<string, number>;
+    account: string;
+    fills: number;
+    bound: number;
+  }>([
+    {
+      name: "the market maker trades against the flow and its inventory never leaves ±maxInventory",
+      builtin: "market-maker",
+      params: { spreadTicks: 2, quoteQty: 6, maxInventory: 15, staleMs: 0, refreshMs: 50 },
+      account: "it-maker",
+      // Enough fills that the flow, random in side, has pushed the inventory to its bound.
+      fills: 40,
+      bound: 15,
+    },
+    {
+      name: "the momentum taker takes liquidity after the moves it is set for, within its position bound",
+      builtin: "momentum-taker",
+      params: { lookbackTrades: 3, thresholdTicks: 1, qty: 2, maxPosition: 6, cooldownMs: 0 },
+      account: "it-momentum",
+      fills: 5,
+      bound: 6,
+    },
+  ])("$name", async ({ builtin, params, account, fills, bound }) => {
     let worst = 0;
     const refused: string[] = [];
-    const maker = watched(
-      built("market-maker", { spreadTicks: 2, quoteQty: 6, maxInventory: MAX_INVENTORY, staleMs: 0, refreshMs: 50 }, [
-        "INFY",
-        "TCS",
-      ]),
+    const strategy = watched(
+      built(builtin, params, ["INFY", "TCS"]),
       (net) => (worst = Math.max(worst, Math.abs(net("INFY")), Math.abs(net("TCS")))),
       refused,
     );
-    const host = await run("it-maker", maker, ["INFY", "TCS"], { log: refusalLog(refused) });
-    // Enough fills that the flow, random in side, has pushed the inventory to its bound.
-    await until("40 fills of the maker", () => host.counters.fills >= 40);
+    const host = await run(account, strategy, ["INFY", "TCS"], { log: refusalLog(refused) });
+    await until(`${fills} fills of ${builtin}`, () => host.counters.fills >= fills);
     expect(worst).toBeGreaterThan(0);
-    expect(worst).toBeLessThanOrEqual(MAX_INVENTORY);
-    for (const p of (await venue.orders.positions("it-maker")).positions)
-      expect(Math.abs(p.netQty), p.instrument).toBeLessThanOrEqual(MAX_INVENTORY);
-    expect(refused).toEqual([]);
-  });
-
-  it("the momentum taker takes liquidity after the moves it is set for, within its position bound", async () => {
-    let worst = 0;
-    const refused: string[] = [];
-    const momentum = watched(
-      built("momentum-taker", { lookbackTrades: 3, thresholdTicks: 1, qty: 2, maxPosition: 6, cooldownMs: 0 }, [
-        "INFY",
-        "TCS",
-      ]),
-      (net) => (worst = Math.max(worst, Math.abs(net("INFY")), Math.abs(net("TCS")))),
-      refused,
-    );
-    const host = await run("it-momentum", momentum, ["INFY", "TCS"], { log: refusalLog(refused) });
-    await until("5 fills of the momentum taker", () => host.counters.fills >= 5);
-    expect(worst).toBeLessThanOrEqual(6);
+    expect(worst).toBeLessThanOrEqual(bound);
+    for (const p of (await venue.orders.positions(account)).positions)
+      expect(Math.abs(p.netQty), p.instrument).toBeLessThanOrEqual(bound);
     expect(refused).toEqual([]);
   });
 
