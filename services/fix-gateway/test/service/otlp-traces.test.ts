@@ -2,7 +2,7 @@
 // venue runs in its own process and exports over OTLP/HTTP to a stand-in collector, and
 // one NewOrderSingle arrives there as one trace whose root is the FIX gateway's span.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { StandInCollector, type ReceivedSpan } from "@tradeplane/testkit";
+import { StandInCollector } from "@tradeplane/testkit";
 import { FixClient } from "../support/fix-client.ts";
 import { startFixVenue, type FixVenue } from "../support/venue.ts";
 
@@ -21,14 +21,6 @@ afterAll(async () => {
   await collector?.close();
 });
 
-async function waitForSpans(check: (spans: readonly ReceivedSpan[]) => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check(collector.spans)) {
-    if (Date.now() > deadline) throw new Error(`spans received: ${JSON.stringify(collector.spans, null, 1)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 describe("traces of a FIX order exported over OTLP", () => {
   it("hold the FIX gateway's span as the root, the risk gateway's under it and the engine's under that", async () => {
     const client = await FixClient.connect(venue.gateway.fixPort);
@@ -39,7 +31,7 @@ describe("traces of a FIX order exported over OTLP", () => {
 
     const fixSpan = () => collector.spans.find((s) => s.service === "tradeplane-fix-gateway" && s.name === "fix D");
     const inTrace = (traceId: string) => collector.spans.filter((s) => s.traceId === traceId);
-    await waitForSpans(() => {
+    await collector.waitForSpans(() => {
       const root = fixSpan();
       return (
         root !== undefined &&
