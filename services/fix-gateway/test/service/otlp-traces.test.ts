@@ -23,9 +23,7 @@ afterAll(async () => {
 
 describe("traces of a FIX order exported over OTLP", () => {
   it("hold the FIX gateway's span as the root, the risk gateway's under it and the engine's under that", async () => {
-    const client = await FixClient.connect(venue.gateway.fixPort);
-    client.send("A", "98=0|108=30|141=Y", { sender: "TRACED" });
-    await client.waitFor((f) => f[35] === "A");
+    const client = await FixClient.logon(venue.gateway.fixPort, "TRACED");
     client.send("D", "11=traced-1|55=INFY|54=1|38=3|40=2|44=999.00|59=1", { sender: "TRACED" });
     expect(await client.waitFor((f) => f[35] === "8" && f[11] === "traced-1")).toMatchObject({ 150: "0" });
 
