@@ -11,7 +11,6 @@ import { recordInstrumentTerms } from "../../src/adapters/instrument-terms-store
 import { writeBatch } from "../../src/adapters/journal-writer.ts";
 import type { SqlStore } from "../../src/adapters/sql-store.ts";
 import { projectBatch } from "../../src/domain/projection.ts";
-import { IST_T1_CALENDAR } from "../../src/domain/trading-calendar.ts";
 import { journalStores, postgresForFile, startQueryServer, type QueryServer } from "./query-server.ts";
 import { workedDayMessages } from "./worked-day.ts";
 
@@ -69,9 +68,6 @@ describe.each(journalStores(postgres, "journal_terms"))("instrument terms on %s"
     server = await startQueryServer({
       db: store,
       admin: new AdminAuthority({ readOnly: [TOKEN] }),
-      calendar: IST_T1_CALENDAR,
-      currency: "INR",
-      notionalExponent: -2,
     });
     client = server.client;
   }, 60_000);

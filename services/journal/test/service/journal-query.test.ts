@@ -51,8 +51,6 @@ describe.each(journalStores(postgres, "journal_query"))("JournalQuery on %s", (_
       // The accounts bucket's answer for trading tokens (a real bucket: journal-main.test.ts).
       tradingAccounts: (token) => Promise.resolve(token === A_TOKEN ? { principal: "A", accounts: ["A"] } : undefined),
       calendar: { ...IST_T1_CALENDAR, holidays: ["2026-12-04"] },
-      currency: "INR",
-      notionalExponent: -2,
     });
     client = server.client;
   }, 60_000);

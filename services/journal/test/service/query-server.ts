@@ -9,6 +9,7 @@ import { migrate, readMigrations } from "../../src/adapters/migrations.ts";
 import { openPgStore } from "../../src/adapters/pg-store.ts";
 import { openPgliteStore } from "../../src/adapters/pglite-store.ts";
 import type { SqlStore } from "../../src/adapters/sql-store.ts";
+import { IST_T1_CALENDAR } from "../../src/domain/trading-calendar.ts";
 
 /** A throwaway PostgreSQL server for the tests of this file: started before them, disposed after. */
 export function postgresForFile(): () => PostgresServer {
@@ -57,9 +58,12 @@ export interface QueryServer {
   close(): Promise<void>;
 }
 
-/** Serves JournalQuery from `deps` (a silent logger unless given) on a free loopback port. */
+/**
+ * Serves JournalQuery from `deps` on a free loopback port, with the example venue's terms
+ * (INR in paise, settling T+1 on the IST calendar) and a silent logger unless given.
+ */
 export async function startQueryServer(
-  deps: Omit<JournalQueryDeps, "logger"> & { readonly logger?: JournalQueryDeps["logger"] },
+  deps: Pick<JournalQueryDeps, "db" | "admin"> & Partial<JournalQueryDeps>,
 ): Promise<QueryServer> {
   const logger = deps.logger ?? createLogger({ service: "journal-query-test", level: "silent" });
   const grpc = await startGrpcServer({
@@ -72,7 +76,13 @@ export async function startQueryServer(
       {
         name: "tradeplane.v1.JournalQuery",
         definition: JournalQueryService,
-        implementation: journalQueryService({ ...deps, logger }),
+        implementation: journalQueryService({
+          calendar: IST_T1_CALENDAR,
+          currency: "INR",
+          notionalExponent: -2,
+          ...deps,
+          logger,
+        }),
       },
     ],
   });

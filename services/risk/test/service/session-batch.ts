@@ -1,16 +1,10 @@
-import type { ClientDuplexStream, Metadata } from "@grpc/grpc-js";
-import type {
-  OrderEntryClient,
-  OrderRequest,
-  RequestAck,
-  SessionRequest,
-  SessionResponse,
-} from "@tradeplane/contracts";
+import type { Metadata } from "@grpc/grpc-js";
+import type { OrderEntryClient, OrderRequest, RequestAck, SessionResponse } from "@tradeplane/contracts";
 import { retry } from "@tradeplane/testkit";
 
 /** A Session that has sent its open and one batch; what it has received so far is in `received`. */
 export interface BatchSession {
-  readonly session: ClientDuplexStream<SessionRequest, SessionResponse>;
+  readonly session: ReturnType<OrderEntryClient["session"]>;
   readonly received: SessionResponse[];
 }
 
