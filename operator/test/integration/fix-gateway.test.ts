@@ -1,5 +1,4 @@
-import { resolve } from "node:path";
-import { credentials, Metadata } from "@grpc/grpc-js";
+import { credentials } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CreateAccountRequest,
@@ -8,16 +7,7 @@ import {
   type ListOpenOrdersResponse,
   type ListTokensResponse,
 } from "@tradeplane/contracts";
-import {
-  freePort,
-  OperatorProcess,
-  REPO_ROOT,
-  retry,
-  ServiceProcess,
-  unary,
-  type KubeCluster,
-  type NatsServer,
-} from "@tradeplane/testkit";
+import { bearer, freePort, OperatorProcess, retry, ServiceProcess, unary, type KubeCluster } from "@tradeplane/testkit";
 import { conditionOf, OperatorCluster, type ObservedChild, type ObservedCondition } from "./operator-cluster.ts";
 
 /**
@@ -33,7 +23,6 @@ const VENUE = "fixv";
 const ACCOUNT = "broker-1";
 
 let kube: KubeCluster;
-let nats: NatsServer;
 let cluster: OperatorCluster;
 let operator: OperatorProcess;
 let riskPort: number;
@@ -61,11 +50,6 @@ const CHILDREN = {
 } as const;
 const child = async (kind: keyof typeof CHILDREN) => kube.request<ObservedChild>("GET", CHILDREN[kind]);
 
-const bearer = (token: string) => {
-  const m = new Metadata();
-  m.set("authorization", `Bearer ${token}`);
-  return m;
-};
 const listOpenOrders = (token: string) =>
   unary<ListOpenOrdersResponse>((cb) =>
     orderEntry.listOpenOrders({ account: ACCOUNT, instrument: "" }, bearer(token), cb),
@@ -102,7 +86,7 @@ async function venueWith(generation: number, fix: string | undefined, ready: str
 
 beforeAll(async () => {
   cluster = await OperatorCluster.start(NS);
-  ({ kube, nats } = cluster);
+  ({ kube } = cluster);
   riskPort = await freePort();
   operator = new OperatorProcess(
     await cluster.operatorArgs("--risk-address", `${VENUE}=127.0.0.1:${riskPort}`, "--log-level", "debug"),
@@ -151,26 +135,7 @@ describe("the operator deploying a venue's FIX gateway", () => {
   }, 180_000);
 
   it("issues the session's token through the risk gateway, mounts it from a Secret, and is Ready once the pod is", async () => {
-    const tokens = await kube.request<{ data: Record<string, string> }>(
-      "GET",
-      `/api/v1/namespaces/${NS}/secrets/${VENUE}-admin-tokens`,
-    );
-    tokenOf = (role: string) => Buffer.from(tokens.body.data[role]!, "base64").toString("utf8");
-    const gateway = new ServiceProcess({
-      main: resolve(REPO_ROOT, "services/risk/src/main.ts"),
-      config: { instruments: [{ symbol: "RELIANCE", referencePrice: 130000 }] },
-      env: {
-        TP_NATS_URL: nats.url,
-        TP_VENUE: VENUE,
-        TP_INSTANCE_ID: "gw",
-        TP_GRPC_PORT: String(riskPort),
-        TP_LOG_LEVEL: "warn",
-        TP_ADMIN_TOKENS_VENUE_OPERATOR: tokenOf("venue-operator"),
-        TP_ADMIN_TOKENS_RISK_OFFICER: tokenOf("risk-officer"),
-        TP_ADMIN_TOKENS_READ_ONLY: tokenOf("read-only"),
-      },
-    });
-    await gateway.start();
+    ({ tokenOf } = await cluster.startRiskGateway(VENUE, riskPort, "gw"));
     // The session's account is the venue operator's to create; the operator issues its token.
     await unary((cb) =>
       admin.createAccount(

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { KubeCluster, KubeletPlayer, NatsServer } from "@tradeplane/testkit";
+import { resolve } from "node:path";
+import { KubeCluster, KubeletPlayer, NatsServer, REPO_ROOT, ServiceProcess } from "@tradeplane/testkit";
 
 /** Where the chart puts the operator and its Lease. */
 export const SYSTEM_NS = "tradeplane-system";
@@ -56,6 +57,43 @@ export class OperatorCluster {
       SYSTEM_NS,
       ...more,
     ];
+  }
+
+  /** The admin tokens the operator generated for `venue` (its Secret `<venue>-admin-tokens`), by role. */
+  async adminTokensOf(venue: string): Promise<(role: string) => string> {
+    const tokens = await this.kube.request<{ data: Record<string, string> }>(
+      "GET",
+      `/api/v1/namespaces/${this.ns}/secrets/${venue}-admin-tokens`,
+    );
+    return (role) => Buffer.from(tokens.body.data[role]!, "base64").toString("utf8");
+  }
+
+  /**
+   * A venue's risk gateway (RELIANCE only) as a local process on `port`, where the operator's
+   * `--risk-address` points, holding the admin tokens the operator generated for it.
+   */
+  async startRiskGateway(
+    venue: string,
+    port: number,
+    instanceId = `gw-${venue}`,
+  ): Promise<{ gateway: ServiceProcess; tokenOf: (role: string) => string }> {
+    const tokenOf = await this.adminTokensOf(venue);
+    const gateway = new ServiceProcess({
+      main: resolve(REPO_ROOT, "services/risk/src/main.ts"),
+      config: { instruments: [{ symbol: "RELIANCE", referencePrice: 130000 }] },
+      env: {
+        TP_NATS_URL: this.nats.url,
+        TP_VENUE: venue,
+        TP_INSTANCE_ID: instanceId,
+        TP_GRPC_PORT: String(port),
+        TP_LOG_LEVEL: "warn",
+        TP_ADMIN_TOKENS_VENUE_OPERATOR: tokenOf("venue-operator"),
+        TP_ADMIN_TOKENS_RISK_OFFICER: tokenOf("risk-officer"),
+        TP_ADMIN_TOKENS_READ_ONLY: tokenOf("read-only"),
+      },
+    });
+    await gateway.start();
+    return { gateway, tokenOf };
   }
 
   /** Stops the kubelet, the nats-server and the cluster (the operator is the test's to stop first). */

@@ -1,5 +1,4 @@
-import { resolve } from "node:path";
-import { credentials, Metadata } from "@grpc/grpc-js";
+import { credentials } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   KillSwitchScope,
@@ -11,16 +10,7 @@ import {
   type ListOpenOrdersResponse,
   type ListTokensResponse,
 } from "@tradeplane/contracts";
-import {
-  freePort,
-  OperatorProcess,
-  REPO_ROOT,
-  retry,
-  ServiceProcess,
-  unary,
-  type KubeCluster,
-  type NatsServer,
-} from "@tradeplane/testkit";
+import { bearer, freePort, OperatorProcess, retry, ServiceProcess, unary, type KubeCluster } from "@tradeplane/testkit";
 import { conditionOf, OperatorCluster, type ObservedCondition } from "./operator-cluster.ts";
 
 /**
@@ -40,7 +30,6 @@ const ACCOUNT = "arb-7";
 const VENUE_2 = "bse";
 
 let kube: KubeCluster;
-let nats: NatsServer;
 let cluster: OperatorCluster;
 let operator: OperatorProcess;
 let gateway: ServiceProcess;
@@ -79,11 +68,6 @@ const deploymentReplicas = async () =>
 const tokenSecret = async () =>
   (await kube.request<TokenSecret>("GET", `/api/v1/namespaces/${NS}/secrets/arb-strategy-token`)).body;
 
-const bearer = (token: string) => {
-  const m = new Metadata();
-  m.set("authorization", `Bearer ${token}`);
-  return m;
-};
 const listOpenOrders = (token: string) =>
   unary<ListOpenOrdersResponse>((cb) =>
     orderEntry.listOpenOrders({ account: ACCOUNT, instrument: "" }, bearer(token), cb),
@@ -106,29 +90,10 @@ async function strategyAt(generation: number, phase: string): Promise<Strategy> 
   }, 90_000);
 }
 
-/** A venue's risk gateway as a local process, with the admin tokens the operator generated for it. */
+/** A venue's risk gateway as a local process, and the read-only token the operator generated for it. */
 async function startGateway(venue: string, port: number): Promise<{ gateway: ServiceProcess; readOnlyToken: string }> {
-  const tokens = await kube.request<{ data: Record<string, string> }>(
-    "GET",
-    `/api/v1/namespaces/${NS}/secrets/${venue}-admin-tokens`,
-  );
-  const tokenOf = (role: string) => Buffer.from(tokens.body.data[role]!, "base64").toString("utf8");
-  const process = new ServiceProcess({
-    main: resolve(REPO_ROOT, "services/risk/src/main.ts"),
-    config: { instruments: [{ symbol: "RELIANCE", referencePrice: 130000 }] },
-    env: {
-      TP_NATS_URL: nats.url,
-      TP_VENUE: venue,
-      TP_INSTANCE_ID: `gw-${venue}`,
-      TP_GRPC_PORT: String(port),
-      TP_LOG_LEVEL: "warn",
-      TP_ADMIN_TOKENS_VENUE_OPERATOR: tokenOf("venue-operator"),
-      TP_ADMIN_TOKENS_RISK_OFFICER: tokenOf("risk-officer"),
-      TP_ADMIN_TOKENS_READ_ONLY: tokenOf("read-only"),
-    },
-  });
-  await process.start();
-  return { gateway: process, readOnlyToken: tokenOf("read-only") };
+  const { gateway, tokenOf } = await cluster.startRiskGateway(venue, port);
+  return { gateway, readOnlyToken: tokenOf("read-only") };
 }
 
 /** Applies a TradingVenue and waits for the operator to call it ready. */
@@ -156,7 +121,7 @@ spec:
 
 beforeAll(async () => {
   cluster = await OperatorCluster.start(NS);
-  ({ kube, nats } = cluster);
+  ({ kube } = cluster);
   // The gateway starts later (with the admin tokens the operator generates), on this port.
   // The default resync (10 minutes): every step below is woken by an event or a retry.
   riskPort = await freePort();
