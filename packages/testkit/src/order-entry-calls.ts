@@ -33,8 +33,9 @@ export function limitOrder(order: LimitOrder): SubmitOrderRequest {
 type Callback<T> = (err: Error | null, res: T) => void;
 
 /**
- * One venue's order entry as its accounts call it: a client per call, closed after it, since
- * tests send a few orders between other checks and a client left open keeps the process up.
+ * One venue's order entry as its accounts call it: a client per call, closed after it. Tests
+ * send a few calls between other steps, some of which restart the gateway; a fresh channel
+ * does not carry a reconnect backoff from one step into the next.
  */
 export class OrderEntryCalls {
   private readonly endpoint: string;
