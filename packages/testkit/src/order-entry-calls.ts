@@ -18,7 +18,7 @@ export function bearer(token: string): Metadata {
 
 /** What a test says of a limit order; the rest is the gateway's default (INFY, DAY, no stop, no iceberg). */
 export type LimitOrder = Pick<SubmitOrderRequest, "account" | "clientOrderId" | "side" | "price" | "qty"> &
-  Partial<Pick<SubmitOrderRequest, "instrument" | "timeInForce" | "postOnly" | "displayQty">>;
+  Partial<SubmitOrderRequest>;
 
 /** A whole SubmitOrderRequest for a limit order: INFY and DAY unless the order says otherwise. */
 export function limitOrder(order: LimitOrder): SubmitOrderRequest {
