@@ -49,15 +49,6 @@ const scenarios = [
     ).replace("spec:", "spec:\n  deletionPolicy: Delete"),
     undefined,
   ],
-  [
-    "the journal on embedded PGlite, with deletionPolicy Delete",
-    "journal-embedded",
-    JOURNAL_ON_POSTGRES.replace(
-      "databaseUrlSecret: { name: nse-journal-db, key: url }",
-      "embeddedStorage: 20Gi",
-    ).replace("spec:", "spec:\n  deletionPolicy: Delete"),
-    undefined,
-  ],
 ] as const;
 
 describe("a venue's children", () => {

@@ -1,6 +1,4 @@
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { credentials, Metadata } from "@grpc/grpc-js";
+import { credentials } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CreateAccountRequest,
@@ -9,17 +7,8 @@ import {
   type ListOpenOrdersResponse,
   type ListTokensResponse,
 } from "@tradeplane/contracts";
-import {
-  freePort,
-  KubeCluster,
-  KubeletPlayer,
-  NatsServer,
-  OperatorProcess,
-  REPO_ROOT,
-  retry,
-  ServiceProcess,
-  unary,
-} from "@tradeplane/testkit";
+import { bearer, freePort, OperatorProcess, retry, ServiceProcess, unary, type KubeCluster } from "@tradeplane/testkit";
+import { conditionOf, OperatorCluster, type ObservedChild, type ObservedCondition } from "./operator-cluster.ts";
 
 /**
  * The FIX gateway proof point: the real operator (a process, as the user bound to
@@ -30,41 +19,24 @@ import {
  */
 
 const NS = "fix";
-const SYSTEM_NS = "tradeplane-system";
-const OPERATOR_USER = "tradeplane-operator";
 const VENUE = "fixv";
 const ACCOUNT = "broker-1";
-const ROOT = new URL("../../../", import.meta.url);
 
 let kube: KubeCluster;
-let nats: NatsServer;
-let kubelet: KubeletPlayer;
+let cluster: OperatorCluster;
 let operator: OperatorProcess;
 let riskPort: number;
 let orderEntry: OrderEntryClient;
 let admin: RiskAdminClient;
 let tokenOf: (role: string) => string;
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  observedGeneration?: number;
-}
 interface Venue {
   metadata: { generation: number; uid: string };
-  status?: { conditions?: Condition[] };
-}
-interface Child {
-  metadata: { ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] };
-  spec?: Record<string, unknown>;
-  data?: Record<string, string>;
+  status?: { conditions?: ObservedCondition[] };
 }
 
 const venuePath = `/apis/tradeplane.io/v1alpha1/namespaces/${NS}/tradingvenues/${VENUE}`;
 const getVenue = async () => (await kube.request<Venue>("GET", venuePath)).body;
-const conditionOf = (v: Venue, type: string) => v.status?.conditions?.find((c) => c.type === type);
 
 /** The FIX gateway's children, by API path. */
 const CHILDREN = {
@@ -76,13 +48,8 @@ const CHILDREN = {
   Secret: `/api/v1/namespaces/${NS}/secrets/${VENUE}-fix-session-tokens`,
   Deployment: `/apis/apps/v1/namespaces/${NS}/deployments/${VENUE}-fix-gateway`,
 } as const;
-const child = async (kind: keyof typeof CHILDREN) => kube.request<Child>("GET", CHILDREN[kind]);
+const child = async (kind: keyof typeof CHILDREN) => kube.request<ObservedChild>("GET", CHILDREN[kind]);
 
-const bearer = (token: string) => {
-  const m = new Metadata();
-  m.set("authorization", `Bearer ${token}`);
-  return m;
-};
 const listOpenOrders = (token: string) =>
   unary<ListOpenOrdersResponse>((cb) =>
     orderEntry.listOpenOrders({ account: ACCOUNT, instrument: "" }, bearer(token), cb),
@@ -118,32 +85,12 @@ async function venueWith(generation: number, fix: string | undefined, ready: str
 }
 
 beforeAll(async () => {
-  [kube, nats] = await Promise.all([KubeCluster.start(), NatsServer.start()]);
-  await kube.kubectl(["apply", "-f", new URL("manifests/crds/", ROOT).pathname]);
-  await kube.kubectl(["create", "namespace", NS]);
-  await kube.kubectl(["create", "namespace", SYSTEM_NS]);
-  const rbac = readFileSync(new URL("manifests/rbac/operator.yaml", ROOT), "utf8").replaceAll(
-    "- kind: ServiceAccount\n    name: tradeplane-operator\n    namespace: tradeplane-system",
-    `- kind: User\n    name: ${OPERATOR_USER}\n    apiGroup: rbac.authorization.k8s.io`,
-  );
-  await kube.kubectl(["apply", "-f", "-"], rbac);
-  kubelet = new KubeletPlayer(kube, NS);
-  kubelet.start();
+  cluster = await OperatorCluster.start(NS);
+  ({ kube } = cluster);
   riskPort = await freePort();
-  operator = new OperatorProcess([
-    "--kubeconfig",
-    await kube.kubeconfigFor(OPERATOR_USER),
-    "--nats-url",
-    nats.url,
-    "--namespace",
-    NS,
-    "--lease-namespace",
-    SYSTEM_NS,
-    "--risk-address",
-    `${VENUE}=127.0.0.1:${riskPort}`,
-    "--log-level",
-    "debug",
-  ]);
+  operator = new OperatorProcess(
+    await cluster.operatorArgs("--risk-address", `${VENUE}=127.0.0.1:${riskPort}`, "--log-level", "debug"),
+  );
   await operator.start();
   orderEntry = new OrderEntryClient(`127.0.0.1:${riskPort}`, credentials.createInsecure());
   admin = new RiskAdminClient(`127.0.0.1:${riskPort}`, credentials.createInsecure());
@@ -152,11 +99,9 @@ beforeAll(async () => {
 afterAll(async () => {
   orderEntry?.close();
   admin?.close();
-  kubelet?.stop();
   await operator?.stop("SIGKILL");
   await ServiceProcess.killAll();
-  await nats?.stop();
-  await kube?.dispose();
+  await cluster?.stop();
 });
 
 describe("the operator deploying a venue's FIX gateway", () => {
@@ -190,26 +135,7 @@ describe("the operator deploying a venue's FIX gateway", () => {
   }, 180_000);
 
   it("issues the session's token through the risk gateway, mounts it from a Secret, and is Ready once the pod is", async () => {
-    const tokens = await kube.request<{ data: Record<string, string> }>(
-      "GET",
-      `/api/v1/namespaces/${NS}/secrets/${VENUE}-admin-tokens`,
-    );
-    tokenOf = (role: string) => Buffer.from(tokens.body.data[role]!, "base64").toString("utf8");
-    const gateway = new ServiceProcess({
-      main: resolve(REPO_ROOT, "services/risk/src/main.ts"),
-      config: { instruments: [{ symbol: "RELIANCE", referencePrice: 130000 }] },
-      env: {
-        TP_NATS_URL: nats.url,
-        TP_VENUE: VENUE,
-        TP_INSTANCE_ID: "gw",
-        TP_GRPC_PORT: String(riskPort),
-        TP_LOG_LEVEL: "warn",
-        TP_ADMIN_TOKENS_VENUE_OPERATOR: tokenOf("venue-operator"),
-        TP_ADMIN_TOKENS_RISK_OFFICER: tokenOf("risk-officer"),
-        TP_ADMIN_TOKENS_READ_ONLY: tokenOf("read-only"),
-      },
-    });
-    await gateway.start();
+    ({ tokenOf } = await cluster.startRiskGateway(VENUE, riskPort, "gw"));
     // The session's account is the venue operator's to create; the operator issues its token.
     await unary((cb) =>
       admin.createAccount(

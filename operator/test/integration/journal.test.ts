@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KubeCluster, KubeletPlayer, NatsServer, OperatorProcess, retry, StandInCollector } from "@tradeplane/testkit";
+import { OperatorProcess, retry, StandInCollector, type KubeCluster } from "@tradeplane/testkit";
+import { conditionOf, OperatorCluster, type ObservedChild, type ObservedCondition } from "./operator-cluster.ts";
 
 /**
  * The journal proof point: the real operator (a process, as the user bound to
@@ -10,37 +10,21 @@ import { KubeCluster, KubeletPlayer, NatsServer, OperatorProcess, retry, StandIn
  */
 
 const NS = "journal";
-const SYSTEM_NS = "tradeplane-system";
-const OPERATOR_USER = "tradeplane-operator";
 const VENUE = "jv";
 const DATABASE_URL = "postgres://journal:do-not-leak-0123@db.example:5432/journal";
-const ROOT = new URL("../../../", import.meta.url);
 
 let kube: KubeCluster;
-let nats: NatsServer;
-let kubelet: KubeletPlayer;
+let cluster: OperatorCluster;
 let operator: OperatorProcess;
 /** The operator's own traces go here (one span per reconcile). */
 let collector: StandInCollector;
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  observedGeneration?: number;
-}
 interface Venue {
   metadata: { uid: string };
-  status?: { conditions?: Condition[] };
-}
-interface Child {
-  metadata: { ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] };
-  spec?: Record<string, unknown>;
-  data?: Record<string, string>;
+  status?: { conditions?: ObservedCondition[] };
 }
 
 const venuePath = `/apis/tradeplane.io/v1alpha1/namespaces/${NS}/tradingvenues/${VENUE}`;
-const conditionOf = (v: Venue, type: string) => v.status?.conditions?.find((c) => c.type === type);
 const CHILDREN = {
   ServiceAccount: `/api/v1/namespaces/${NS}/serviceaccounts/${VENUE}-journal`,
   ConfigMap: `/api/v1/namespaces/${NS}/configmaps/${VENUE}-journal-config`,
@@ -50,7 +34,7 @@ const CHILDREN = {
   NetworkPolicy: `/apis/networking.k8s.io/v1/namespaces/${NS}/networkpolicies/${VENUE}-journal`,
   DatabasePolicy: `/apis/networking.k8s.io/v1/namespaces/${NS}/networkpolicies/${VENUE}-journal-database`,
 } as const;
-const child = (kind: keyof typeof CHILDREN) => kube.request<Child>("GET", CHILDREN[kind]);
+const child = (kind: keyof typeof CHILDREN) => kube.request<ObservedChild>("GET", CHILDREN[kind]);
 
 const VENUE_YAML = (enabled: boolean) => `
 apiVersion: tradeplane.io/v1alpha1
@@ -80,15 +64,8 @@ async function venueWith(generation: number, journal: string | undefined): Promi
 }
 
 beforeAll(async () => {
-  [kube, nats] = await Promise.all([KubeCluster.start(), NatsServer.start()]);
-  await kube.kubectl(["apply", "-f", new URL("manifests/crds/", ROOT).pathname]);
-  await kube.kubectl(["create", "namespace", NS]);
-  await kube.kubectl(["create", "namespace", SYSTEM_NS]);
-  const rbac = readFileSync(new URL("manifests/rbac/operator.yaml", ROOT), "utf8").replaceAll(
-    "- kind: ServiceAccount\n    name: tradeplane-operator\n    namespace: tradeplane-system",
-    `- kind: User\n    name: ${OPERATOR_USER}\n    apiGroup: rbac.authorization.k8s.io`,
-  );
-  await kube.kubectl(["apply", "-f", "-"], rbac);
+  cluster = await OperatorCluster.start(NS);
+  ({ kube } = cluster);
   // The venue operator's Secret: the URL given on stdin, as a file would be, not as an argument.
   await kube.kubectl(
     ["apply", "-f", "-"],
@@ -99,33 +76,23 @@ beforeAll(async () => {
       stringData: { "database-url": DATABASE_URL },
     }),
   );
-  kubelet = new KubeletPlayer(kube, NS);
-  kubelet.start();
   collector = await new StandInCollector().start();
-  operator = new OperatorProcess([
-    "--tracing",
-    "otlp",
-    "--otlp-endpoint",
-    collector.endpoint,
-    "--trace-resource-attribute",
-    "k8s.cluster.name=journal-test",
-    "--kubeconfig",
-    await kube.kubeconfigFor(OPERATOR_USER),
-    "--nats-url",
-    nats.url,
-    "--namespace",
-    NS,
-    "--lease-namespace",
-    SYSTEM_NS,
-  ]);
+  operator = new OperatorProcess(
+    await cluster.operatorArgs(
+      "--tracing",
+      "otlp",
+      "--otlp-endpoint",
+      collector.endpoint,
+      "--trace-resource-attribute",
+      "k8s.cluster.name=journal-test",
+    ),
+  );
   await operator.start();
 }, 300_000);
 
 afterAll(async () => {
-  kubelet?.stop();
   await operator?.stop("SIGKILL");
-  await nats?.stop();
-  await kube?.dispose();
+  await cluster?.stop();
   await collector?.close();
 });
 
@@ -165,7 +132,7 @@ describe("the operator deploying a venue's journal", () => {
   it("puts an embedded database on a volume that outlives the venue (deletionPolicy Retain)", async () => {
     await kube.kubectl(["apply", "-f", "-"], VENUE_YAML(true).replace(/ {4}databaseUrlSecret: .*\n/, ""));
     await venueWith(3, "True");
-    const claim = await kube.request<Child>(
+    const claim = await kube.request<ObservedChild>(
       "GET",
       `/api/v1/namespaces/${NS}/persistentvolumeclaims/${VENUE}-journal-data`,
     );

@@ -1,6 +1,4 @@
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { credentials, Metadata } from "@grpc/grpc-js";
+import { credentials } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   KillSwitchScope,
@@ -12,17 +10,8 @@ import {
   type ListOpenOrdersResponse,
   type ListTokensResponse,
 } from "@tradeplane/contracts";
-import {
-  freePort,
-  KubeCluster,
-  KubeletPlayer,
-  NatsServer,
-  OperatorProcess,
-  REPO_ROOT,
-  retry,
-  ServiceProcess,
-  unary,
-} from "@tradeplane/testkit";
+import { bearer, freePort, OperatorProcess, retry, ServiceProcess, unary, type KubeCluster } from "@tradeplane/testkit";
+import { conditionOf, OperatorCluster, type ObservedCondition } from "./operator-cluster.ts";
 
 /**
  * The StrategyDeployment proof point: the real operator (a process, as the user bound to
@@ -35,17 +24,13 @@ import {
  */
 
 const NS = "strategies";
-const SYSTEM_NS = "tradeplane-system";
-const OPERATOR_USER = "tradeplane-operator";
 const VENUE = "demo";
 const ACCOUNT = "arb-7";
 /** The second venue of the strategy across venues, with its own gateway. */
 const VENUE_2 = "bse";
-const ROOT = new URL("../../../", import.meta.url);
 
 let kube: KubeCluster;
-let nats: NatsServer;
-let kubelet: KubeletPlayer;
+let cluster: OperatorCluster;
 let operator: OperatorProcess;
 let gateway: ServiceProcess;
 let riskPort: number;
@@ -56,18 +41,12 @@ let boundRevision: number;
 let orderEntry: OrderEntryClient;
 let admin: RiskAdminClient;
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  observedGeneration?: number;
-}
 interface Strategy {
   metadata: { generation: number; finalizers?: string[] };
   status?: {
     phase?: string;
     observedGeneration?: number;
-    conditions?: Condition[];
+    conditions?: ObservedCondition[];
     grossPosition?: number;
     pnl?: { total?: number };
   };
@@ -79,7 +58,6 @@ interface TokenSecret {
 
 const strategyPath = `/apis/tradeplane.io/v1alpha1/namespaces/${NS}/strategydeployments/arb`;
 const getStrategy = async () => (await kube.request<Strategy>("GET", strategyPath)).body;
-const condition = (s: Strategy, type: string) => s.status?.conditions?.find((c) => c.type === type);
 const deploymentReplicas = async () =>
   (
     await kube.request<{ spec?: { replicas?: number } }>(
@@ -90,11 +68,6 @@ const deploymentReplicas = async () =>
 const tokenSecret = async () =>
   (await kube.request<TokenSecret>("GET", `/api/v1/namespaces/${NS}/secrets/arb-strategy-token`)).body;
 
-const bearer = (token: string) => {
-  const m = new Metadata();
-  m.set("authorization", `Bearer ${token}`);
-  return m;
-};
 const listOpenOrders = (token: string) =>
   unary<ListOpenOrdersResponse>((cb) =>
     orderEntry.listOpenOrders({ account: ACCOUNT, instrument: "" }, bearer(token), cb),
@@ -110,36 +83,17 @@ const accountKillSwitch = async () =>
 async function strategyAt(generation: number, phase: string): Promise<Strategy> {
   return retry(async () => {
     const s = await getStrategy();
-    const stale = ["VenueReady", "Bound", "Ready"].filter((t) => condition(s, t)?.observedGeneration !== generation);
+    const stale = ["VenueReady", "Bound", "Ready"].filter((t) => conditionOf(s, t)?.observedGeneration !== generation);
     if (s.status?.phase !== phase || s.status.observedGeneration !== generation || stale.length > 0)
       throw new Error(`strategy not ${phase} at generation ${generation}: ${JSON.stringify(s.status)}`);
     return s;
   }, 90_000);
 }
 
-/** A venue's risk gateway as a local process, with the admin tokens the operator generated for it. */
+/** A venue's risk gateway as a local process, and the read-only token the operator generated for it. */
 async function startGateway(venue: string, port: number): Promise<{ gateway: ServiceProcess; readOnlyToken: string }> {
-  const tokens = await kube.request<{ data: Record<string, string> }>(
-    "GET",
-    `/api/v1/namespaces/${NS}/secrets/${venue}-admin-tokens`,
-  );
-  const tokenOf = (role: string) => Buffer.from(tokens.body.data[role]!, "base64").toString("utf8");
-  const process = new ServiceProcess({
-    main: resolve(REPO_ROOT, "services/risk/src/main.ts"),
-    config: { instruments: [{ symbol: "RELIANCE", referencePrice: 130000 }] },
-    env: {
-      TP_NATS_URL: nats.url,
-      TP_VENUE: venue,
-      TP_INSTANCE_ID: `gw-${venue}`,
-      TP_GRPC_PORT: String(port),
-      TP_LOG_LEVEL: "warn",
-      TP_ADMIN_TOKENS_VENUE_OPERATOR: tokenOf("venue-operator"),
-      TP_ADMIN_TOKENS_RISK_OFFICER: tokenOf("risk-officer"),
-      TP_ADMIN_TOKENS_READ_ONLY: tokenOf("read-only"),
-    },
-  });
-  await process.start();
-  return { gateway: process, readOnlyToken: tokenOf("read-only") };
+  const { gateway, tokenOf } = await cluster.startRiskGateway(venue, port);
+  return { gateway, readOnlyToken: tokenOf("read-only") };
 }
 
 /** Applies a TradingVenue and waits for the operator to call it ready. */
@@ -156,7 +110,7 @@ spec:
 `,
   );
   await retry(async () => {
-    const v = await kube.request<{ status?: { conditions?: Condition[] } }>(
+    const v = await kube.request<{ status?: { conditions?: ObservedCondition[] } }>(
       "GET",
       `/apis/tradeplane.io/v1alpha1/namespaces/${NS}/tradingvenues/${venue}`,
     );
@@ -166,38 +120,22 @@ spec:
 }
 
 beforeAll(async () => {
-  [kube, nats] = await Promise.all([KubeCluster.start(), NatsServer.start()]);
-  await kube.kubectl(["apply", "-f", new URL("manifests/crds/", ROOT).pathname]);
-  await kube.kubectl(["create", "namespace", NS]);
-  await kube.kubectl(["create", "namespace", SYSTEM_NS]);
-  // The operator's user gets exactly the role the chart installs.
-  const rbac = readFileSync(new URL("manifests/rbac/operator.yaml", ROOT), "utf8").replaceAll(
-    "- kind: ServiceAccount\n    name: tradeplane-operator\n    namespace: tradeplane-system",
-    `- kind: User\n    name: ${OPERATOR_USER}\n    apiGroup: rbac.authorization.k8s.io`,
-  );
-  await kube.kubectl(["apply", "-f", "-"], rbac);
-  kubelet = new KubeletPlayer(kube, NS);
-  kubelet.start();
+  cluster = await OperatorCluster.start(NS);
+  ({ kube } = cluster);
   // The gateway starts later (with the admin tokens the operator generates), on this port.
   // The default resync (10 minutes): every step below is woken by an event or a retry.
   riskPort = await freePort();
   riskPort2 = await freePort();
-  operator = new OperatorProcess([
-    "--kubeconfig",
-    await kube.kubeconfigFor(OPERATOR_USER),
-    "--nats-url",
-    nats.url,
-    "--namespace",
-    NS,
-    "--lease-namespace",
-    SYSTEM_NS,
-    "--risk-address",
-    `${VENUE}=127.0.0.1:${riskPort}`,
-    "--risk-address",
-    `${VENUE_2}=127.0.0.1:${riskPort2}`,
-    "--log-level",
-    "debug",
-  ]);
+  operator = new OperatorProcess(
+    await cluster.operatorArgs(
+      "--risk-address",
+      `${VENUE}=127.0.0.1:${riskPort}`,
+      "--risk-address",
+      `${VENUE_2}=127.0.0.1:${riskPort2}`,
+      "--log-level",
+      "debug",
+    ),
+  );
   await operator.start();
   orderEntry = new OrderEntryClient(`127.0.0.1:${riskPort}`, credentials.createInsecure());
   admin = new RiskAdminClient(`127.0.0.1:${riskPort}`, credentials.createInsecure());
@@ -206,11 +144,9 @@ beforeAll(async () => {
 afterAll(async () => {
   orderEntry?.close();
   admin?.close();
-  kubelet?.stop();
   await operator?.stop("SIGKILL");
   await ServiceProcess.killAll();
-  await nats?.stop();
-  await kube?.dispose();
+  await cluster?.stop();
 });
 
 const STRATEGY = `
@@ -234,12 +170,12 @@ describe("the operator reconciling a StrategyDeployment against a venue's real g
       if (s.status?.phase !== "Pending") throw new Error(`phase ${s.status?.phase}`);
       return s;
     });
-    expect(condition(s, "VenueReady")).toMatchObject({
+    expect(conditionOf(s, "VenueReady")).toMatchObject({
       status: "False",
       reason: "VenueNotFound",
       observedGeneration: 1,
     });
-    expect(condition(s, "Bound")).toMatchObject({ status: "Unknown", reason: "WaitingForVenue" });
+    expect(conditionOf(s, "Bound")).toMatchObject({ status: "Unknown", reason: "WaitingForVenue" });
     expect(s.metadata.finalizers).toContain("tradeplane.io/strategy-token");
     // No account yet, so no token: the Secret does not exist.
     expect((await kube.request("GET", `/api/v1/namespaces/${NS}/secrets/arb-strategy-token`)).status).toBe(404);
@@ -253,10 +189,10 @@ describe("the operator reconciling a StrategyDeployment against a venue's real g
       if (s.status?.phase !== "Degraded") throw new Error(`phase ${s.status?.phase}`);
       return s;
     });
-    expect(condition(degraded, "VenueReady")).toMatchObject({ status: "True", reason: "VenueReady" });
-    expect(condition(degraded, "Bound")).toMatchObject({ status: "False", reason: "AccountSetupFailed" });
+    expect(conditionOf(degraded, "VenueReady")).toMatchObject({ status: "True", reason: "VenueReady" });
+    expect(conditionOf(degraded, "Bound")).toMatchObject({ status: "False", reason: "AccountSetupFailed" });
     // No figures were ever read: none are shown (not zeros), and the condition says why.
-    expect(condition(degraded, "PositionsCurrent")).toMatchObject({ status: "False", reason: "PositionsStale" });
+    expect(conditionOf(degraded, "PositionsCurrent")).toMatchObject({ status: "False", reason: "PositionsStale" });
     expect(degraded.status?.grossPosition).toBeUndefined();
     // No token, no pods.
     expect((await kube.request("GET", `/apis/apps/v1/namespaces/${NS}/deployments/arb-strategy`)).status).toBe(404);
@@ -266,11 +202,11 @@ describe("the operator reconciling a StrategyDeployment against a venue's real g
     ({ gateway, readOnlyToken } = await startGateway(VENUE, riskPort));
 
     const s = await strategyAt(1, "Running");
-    expect(condition(s, "VenueReady")).toMatchObject({ status: "True", reason: "VenueReady" });
-    expect(condition(s, "Bound")).toMatchObject({ status: "True", reason: "AccountReady" });
-    expect(condition(s, "Ready")).toMatchObject({ status: "True", reason: "Running" });
+    expect(conditionOf(s, "VenueReady")).toMatchObject({ status: "True", reason: "VenueReady" });
+    expect(conditionOf(s, "Bound")).toMatchObject({ status: "True", reason: "AccountReady" });
+    expect(conditionOf(s, "Ready")).toMatchObject({ status: "True", reason: "Running" });
     expect(s.status).toMatchObject({ grossPosition: 0, pnl: { total: 0 } });
-    expect(condition(s, "PositionsCurrent")).toMatchObject({ status: "True", reason: "Read" });
+    expect(conditionOf(s, "PositionsCurrent")).toMatchObject({ status: "True", reason: "Read" });
     expect(await deploymentReplicas()).toBe(1);
 
     const account = await unary<GetAccountResponse>((cb) =>
@@ -297,13 +233,13 @@ describe("the operator reconciling a StrategyDeployment against a venue's real g
     const before = await tokenSecret();
     await kube.kubectl(["apply", "-f", "-"], STRATEGY.replace("PAUSED", "true"));
     const paused = await strategyAt(2, "Paused");
-    expect(condition(paused, "Ready")).toMatchObject({ status: "True", reason: "Paused" });
+    expect(conditionOf(paused, "Ready")).toMatchObject({ status: "True", reason: "Paused" });
     expect(await deploymentReplicas()).toBe(0);
     expect(await accountKillSwitch()).toMatchObject({ engaged: true });
 
     await kube.kubectl(["apply", "-f", "-"], STRATEGY.replace("PAUSED", "false"));
     const resumed = await strategyAt(3, "Running");
-    expect(condition(resumed, "Ready")).toMatchObject({ status: "True", reason: "Running" });
+    expect(conditionOf(resumed, "Ready")).toMatchObject({ status: "True", reason: "Running" });
     expect(await deploymentReplicas()).toBe(1);
     expect((await accountKillSwitch())?.engaged ?? false).toBe(false);
     // The same token throughout: pausing neither revokes nor reissues it.
@@ -396,7 +332,9 @@ describe("the operator reconciling a StrategyDeployment across two venues, each 
   const routerAt = (generation: number, phase: string) =>
     retry(async () => {
       const s = await router();
-      const stale = ["VenueReady", "Bound", "Ready"].filter((t) => condition(s, t)?.observedGeneration !== generation);
+      const stale = ["VenueReady", "Bound", "Ready"].filter(
+        (t) => conditionOf(s, t)?.observedGeneration !== generation,
+      );
       if (s.status?.phase !== phase || s.status.observedGeneration !== generation || stale.length > 0)
         throw new Error(`router not ${phase} at generation ${generation}: ${JSON.stringify(s.status)}`);
       return s;
@@ -445,12 +383,12 @@ describe("the operator reconciling a StrategyDeployment across two venues, each 
       if (s.status?.phase !== "Pending") throw new Error(`phase ${s.status?.phase}`);
       return s;
     }, 60_000);
-    expect(condition(s, "VenueReady")).toMatchObject({
+    expect(conditionOf(s, "VenueReady")).toMatchObject({
       status: "False",
       reason: "VenueNotFound",
       message: `TradingVenue ${VENUE_2} does not exist`,
     });
-    expect(condition(s, "Ready")).toMatchObject({ status: "False", reason: "WaitingForVenue" });
+    expect(conditionOf(s, "Ready")).toMatchObject({ status: "False", reason: "WaitingForVenue" });
     expect((await kube.request("GET", secretPath)).status).toBe(404);
   }, 90_000);
 
@@ -462,7 +400,7 @@ describe("the operator reconciling a StrategyDeployment across two venues, each 
       if (s.status?.phase !== "Degraded") throw new Error(`phase ${s.status?.phase}`);
       return s;
     }, 90_000);
-    expect(condition(degraded, "Bound")).toMatchObject({
+    expect(conditionOf(degraded, "Bound")).toMatchObject({
       status: "False",
       reason: "AccountSetupFailed",
       message: expect.stringContaining(`venue ${VENUE_2}`),
@@ -475,8 +413,8 @@ describe("the operator reconciling a StrategyDeployment across two venues, each 
 
     ({ gateway: gateway2, readOnlyToken: readOnly2 } = await startGateway(VENUE_2, riskPort2));
     const s = await routerAt(1, "Running");
-    expect(condition(s, "VenueReady")).toMatchObject({ status: "True", message: expect.stringContaining(VENUE_2) });
-    expect(condition(s, "Bound")).toMatchObject({ status: "True", reason: "AccountReady" });
+    expect(conditionOf(s, "VenueReady")).toMatchObject({ status: "True", message: expect.stringContaining(VENUE_2) });
+    expect(conditionOf(s, "Bound")).toMatchObject({ status: "True", reason: "AccountReady" });
     expect(s.status).toMatchObject({ grossPosition: 0 });
 
     const tokens = await secretTokens();

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { commandSubject, eventSubject, leasesBucket } from "@tradeplane/contracts";
@@ -8,13 +7,13 @@ import { venueProvisioningPlan } from "@tradeplane/platform";
 import { streamNamesOf } from "../../src/controllers/venue-streams.ts";
 import {
   connectTo,
-  KubeCluster,
-  KubeletPlayer,
-  NatsServer,
   OperatorProcess,
   retry,
   type AuditEvent,
+  type KubeCluster,
+  type NatsServer,
 } from "@tradeplane/testkit";
+import { conditionOf, OPERATOR_USER, OperatorCluster, type ObservedCondition } from "./operator-cluster.ts";
 
 /**
  * The operator against a real kube-apiserver, etcd and kube-controller-manager (the
@@ -25,14 +24,11 @@ import {
  */
 
 const NS = "markets";
-const SYSTEM_NS = "tradeplane-system";
-const OPERATOR_USER = "tradeplane-operator";
-const ROOT = new URL("../../../", import.meta.url);
 
 let kube: KubeCluster;
 let nats: NatsServer;
 let nc: NatsConnection;
-let kubelet: KubeletPlayer;
+let cluster: OperatorCluster;
 const operators: OperatorProcess[] = [];
 
 const venueYaml = (name: string, referencePrice: number, deletionPolicy: "Retain" | "Delete") => `
@@ -49,16 +45,10 @@ spec:
   deletionPolicy: ${deletionPolicy}
 `;
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  observedGeneration?: number;
-}
 interface Venue {
   metadata: { name: string; uid: string; generation: number; resourceVersion: string; finalizers?: string[] };
   status?: {
-    conditions?: Condition[];
+    conditions?: ObservedCondition[];
     phase?: string;
     partitions?: Record<string, unknown>[];
     lastCommandSequence?: number;
@@ -74,7 +64,6 @@ const streamsOf = (venue: string) => streamNamesOf(venueProvisioningPlan({ venue
 
 const venuePath = (name: string) => `/apis/tradeplane.io/v1alpha1/namespaces/${NS}/tradingvenues/${name}`;
 const getVenue = async (name: string) => (await kube.request<Venue>("GET", venuePath(name))).body;
-const condition = (v: Venue, type: string) => v.status?.conditions?.find((c) => c.type === type);
 const list = async (path: string) => (await kube.request<{ items: Named[] }>("GET", path)).body.items ?? [];
 
 /** Writes the operator made, less its Lease renewals (a leader writes those by design). */
@@ -85,23 +74,9 @@ async function operatorWrites(): Promise<AuditEvent[]> {
 }
 
 async function startOperator(): Promise<OperatorProcess> {
-  const kubeconfig = await kube.kubeconfigFor(OPERATOR_USER);
-  const op = new OperatorProcess([
-    "--kubeconfig",
-    kubeconfig,
-    "--nats-url",
-    nats.url,
-    "--namespace",
-    NS,
-    "--lease-namespace",
-    SYSTEM_NS,
-    "--resync-seconds",
-    "5",
-    "--sequence-status-seconds",
-    "2",
-    "--log-level",
-    "debug",
-  ]);
+  const op = new OperatorProcess(
+    await cluster.operatorArgs("--resync-seconds", "5", "--sequence-status-seconds", "2", "--log-level", "debug"),
+  );
   operators.push(op);
   await op.start();
   return op;
@@ -110,7 +85,7 @@ async function startOperator(): Promise<OperatorProcess> {
 async function waitReady(name: string, generation: number): Promise<Venue> {
   return retry(async () => {
     const v = await getVenue(name);
-    const ready = condition(v, "Ready");
+    const ready = conditionOf(v, "Ready");
     if (ready?.status !== "True" || ready.observedGeneration !== generation)
       throw new Error(`venue ${name} not ready at generation ${generation}: ${JSON.stringify(v.status?.conditions)}`);
     return v;
@@ -118,27 +93,15 @@ async function waitReady(name: string, generation: number): Promise<Venue> {
 }
 
 beforeAll(async () => {
-  [kube, nats] = await Promise.all([KubeCluster.start(), NatsServer.start()]);
+  cluster = await OperatorCluster.start(NS);
+  ({ kube, nats } = cluster);
   nc = await connectTo(nats.url);
-  await kube.kubectl(["apply", "-f", new URL("manifests/crds/", ROOT).pathname]);
-  await kube.kubectl(["create", "namespace", NS]);
-  await kube.kubectl(["create", "namespace", SYSTEM_NS]);
-  // The operator's user gets exactly the role the chart installs.
-  const rbac = readFileSync(new URL("manifests/rbac/operator.yaml", ROOT), "utf8").replaceAll(
-    "- kind: ServiceAccount\n    name: tradeplane-operator\n    namespace: tradeplane-system",
-    `- kind: User\n    name: ${OPERATOR_USER}\n    apiGroup: rbac.authorization.k8s.io`,
-  );
-  await kube.kubectl(["apply", "-f", "-"], rbac);
-  kubelet = new KubeletPlayer(kube, NS);
-  kubelet.start();
 }, 300_000);
 
 afterAll(async () => {
-  kubelet?.stop();
   for (const op of operators) await op.stop("SIGKILL");
   await nc?.close();
-  await nats?.stop();
-  await kube?.dispose();
+  await cluster?.stop();
 });
 
 describe("the operator reconciling a TradingVenue", () => {
@@ -185,7 +148,7 @@ describe("the operator reconciling a TradingVenue", () => {
   it("reports Ready=True at the venue's generation once the pods are ready", async () => {
     const venue = await waitReady("nse", 1);
     for (const type of ["StreamsReady", "EngineReady", "RiskReady", "MarketDataReady"])
-      expect(condition(venue, type), type).toMatchObject({ status: "True", observedGeneration: 1 });
+      expect(conditionOf(venue, type), type).toMatchObject({ status: "True", observedGeneration: 1 });
     expect(venue.status?.phase).toBe("Running");
   }, 120_000);
 
@@ -226,7 +189,7 @@ describe("the operator reconciling a TradingVenue", () => {
     await lease(0, "nse-engine-0-0", "3");
     await lease(1, "nse-engine-1-1", "0-7");
     const shared = await retry(async () => {
-      const c = condition(await getVenue("nse"), "CpuPinned");
+      const c = conditionOf(await getVenue("nse"), "CpuPinned");
       if (c?.status !== "False") throw new Error(`CpuPinned ${JSON.stringify(c)}`);
       return c;
     }, 60_000);
@@ -237,8 +200,8 @@ describe("the operator reconciling a TradingVenue", () => {
     await lease(1, "nse-engine-1-1", "5");
     const venue = await retry(async () => {
       const v = await getVenue("nse");
-      if (condition(v, "CpuPinned")?.status !== "True")
-        throw new Error(`CpuPinned ${JSON.stringify(condition(v, "CpuPinned"))}`);
+      if (conditionOf(v, "CpuPinned")?.status !== "True")
+        throw new Error(`CpuPinned ${JSON.stringify(conditionOf(v, "CpuPinned"))}`);
       return v;
     }, 60_000);
     expect(venue.status?.partitions).toEqual([
@@ -290,7 +253,7 @@ describe("the operator reconciling a TradingVenue", () => {
     await waitReady("nse", 2);
     await retry(async () => {
       const v = await getVenue("nse");
-      if (condition(v, "UpdatePending")?.status !== "False") throw new Error("engine roll not finished");
+      if (conditionOf(v, "UpdatePending")?.status !== "False") throw new Error("engine roll not finished");
     }, 90_000);
     const podDeletes = (await kube.auditEvents())
       .slice(before)
@@ -359,9 +322,9 @@ describe("the operator reconciling a TradingVenue", () => {
     await patch("1d");
     const refused = await retry(async () => {
       const v = await getVenue("bse");
-      const streams = condition(v, "StreamsReady");
+      const streams = conditionOf(v, "StreamsReady");
       if (streams?.status !== "False") throw new Error(`StreamsReady ${JSON.stringify(streams)}`);
-      return { streams, ready: condition(v, "Ready") };
+      return { streams, ready: conditionOf(v, "Ready") };
     }, 60_000);
     expect(refused.streams).toMatchObject({
       reason: "UnsafeStreamChange",
@@ -379,7 +342,7 @@ describe("the operator reconciling a TradingVenue", () => {
       kube.kubectl(["annotate", "--overwrite", "tradingvenue", "bse", "-n", NS, `tradeplane.io/paused=${value}`]);
     await annotate("true");
     await retry(async () => {
-      if (condition(await getVenue("bse"), "ReconciliationPaused")?.status !== "True")
+      if (conditionOf(await getVenue("bse"), "ReconciliationPaused")?.status !== "True")
         throw new Error("not paused yet");
     }, 60_000);
     await kube.kubectl(["delete", "configmap", "bse-risk-config", "-n", NS]);
@@ -394,7 +357,7 @@ describe("the operator reconciling a TradingVenue", () => {
       if ((await kube.request("GET", `/api/v1/namespaces/${NS}/configmaps/bse-risk-config`)).status !== 200)
         throw new Error("not recreated yet");
     }, 60_000);
-    expect(condition(await getVenue("bse"), "ReconciliationPaused")?.status).toBe("False");
+    expect(conditionOf(await getVenue("bse"), "ReconciliationPaused")?.status).toBe("False");
   }, 120_000);
 
   it("holds engine restarts outside the maintenance windows with UpdatePending", async () => {
@@ -416,7 +379,7 @@ describe("the operator reconciling a TradingVenue", () => {
       instruments: instruments.map((i) => (i.symbol === "RELIANCE" ? { ...i, referencePrice: 130500 } : i)),
     });
     const held = await retry(async () => {
-      const c = condition(await getVenue("bse"), "UpdatePending");
+      const c = conditionOf(await getVenue("bse"), "UpdatePending");
       if (c?.status !== "True") throw new Error(`UpdatePending ${JSON.stringify(c)}`);
       return c;
     }, 60_000);
@@ -434,7 +397,7 @@ describe("the operator reconciling a TradingVenue", () => {
     expect(await podDeletes()).toEqual([]);
     await patch({ maintenance: { windows: null } });
     await retry(async () => {
-      if (condition(await getVenue("bse"), "UpdatePending")?.status !== "False") throw new Error("still held");
+      if (conditionOf(await getVenue("bse"), "UpdatePending")?.status !== "False") throw new Error("still held");
     }, 90_000);
     expect((await podDeletes()).map((e) => e.objectRef?.name)).toEqual(["bse-engine-0-1", "bse-engine-0-0"]);
   }, 180_000);

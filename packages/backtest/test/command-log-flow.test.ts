@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CancelReason, OrderType, Side, TimeInForce, type Command, type EngineEvent } from "@tradeplane/contracts";
+import { CancelReason, Side, TimeInForce, type Command, type EngineEvent } from "@tradeplane/contracts";
+import { newLimitOrder } from "@tradeplane/testkit";
 import { Backtest, type Fill } from "../src/backtest.ts";
 import { CommandLogFlow, firstStrategyCommand, isStrategyCommand, type LogEntry } from "../src/command-log-flow.ts";
 import type { SimInstrument } from "../src/simulated-venue.ts";
@@ -32,25 +33,10 @@ function command(account: string, body: Command["body"], ms = 1_000): Command {
 }
 
 function order(account: string, side: Side, price: number, qty: number, ms?: number): Command {
+  const clientOrderId = `${account}${price}${qty}`;
   return command(
     account,
-    {
-      $case: "newOrder",
-      value: {
-        clientOrderId: `${account}${price}${qty}`,
-        instrument: "X",
-        side,
-        orderType: OrderType.LIMIT,
-        timeInForce: TimeInForce.GTC,
-        price,
-        stopPrice: 0,
-        qty,
-        postOnly: false,
-        stpMode: 0,
-        displayQty: 0,
-        stpGroup: 0,
-      },
-    },
+    newLimitOrder({ clientOrderId, instrument: "X", side, timeInForce: TimeInForce.GTC, price, qty }),
     ms,
   );
 }
@@ -98,77 +84,84 @@ const LIVE: LogEntry[] = [
   { seq: 6, commands: [order("s", Side.BUY, 99, 3)] },
 ];
 
+/** A fill of the strategy's as the cases below give it: side, price, qty, and its time where that is the point. */
+type FillRow = { side: Side; price: number; qty: number; timeMs?: number };
+
 describe("a backtest over a command log", () => {
-  it("leaves the strategy's commands out, applies the others at their sequences, and the strategy's own between them", () => {
-    const { flow, fills, accepted, rejected, report } = run(LIVE);
+  it.each<{ name: string; log: LogEntry[]; step?: number; accepted: string[]; fills: FillRow[] }>([
+    {
+      name: "leaves the strategy's commands out, applies the others at their sequences, and the strategy's own between them",
+      log: LIVE,
+      // The others' orders have their logged sequences; the strategy's take the free
+      // sequences before the next logged command (its start quotes before the first).
+      accepted: ["1 s", "2 s", "3000 a", "3001 s", "5000 b", "5001 s"],
+      fills: [
+        { side: Side.BUY, price: 99, qty: 3 },
+        { side: Side.SELL, price: 100, qty: 3 },
+      ],
+    },
+    {
+      name: "holds an answer to a command until the next logged command of the same entry has been applied",
+      log: [
+        ...LIVE.slice(0, 2),
+        // Its answer to a's sell (sell 3 at 100) lands after b's bid of the same entry, and takes it.
+        { seq: 3, commands: [order("a", Side.SELL, 99, 3), order("b", Side.BUY, 100, 2)] },
+        { seq: 4, commands: [order("b", Side.BUY, 100, 1)] },
+      ],
+      accepted: ["1 s", "2 s", "3000 a", "3001 b", "3002 s", "3003 s", "4000 b", "4001 s"],
+      fills: [
+        { side: Side.BUY, price: 99, qty: 3 },
+        { side: Side.SELL, price: 100, qty: 2 },
+        { side: Side.SELL, price: 100, qty: 1 },
+      ],
+    },
+    {
+      name: "applies each of the strategy's commands in the place and at the time of its left-out one",
+      // A step of -1 answers across the spread: the answer to its bid's fill takes b's bid.
+      log: [
+        { seq: 1, commands: [order("s", Side.BUY, 99, 5, 1_000)] },
+        { seq: 2, commands: [order("s", Side.SELL, 101, 5, 2_000)] },
+        { seq: 3, commands: [order("b", Side.BUY, 98, 3, 3_000)] },
+        { seq: 4, commands: [order("a", Side.SELL, 99, 3, 4_000)] }, // fills 3 of its bid: it sells 3 at 98
+        { seq: 5, commands: [order("s", Side.SELL, 98, 3, 4_007)] }, // live, 7 ms later
+        { seq: 6, commands: [order("s", Side.BUY, 99, 3, 4_012)] }, // its answer to that fill
+        { seq: 7, commands: [order("a", Side.SELL, 99, 1, 5_000)] },
+      ],
+      step: -1,
+      accepted: ["1 s", "2 s", "3000 b", "4000 a", "4001 s", "4002 s", "7000 a", "7001 s"],
+      fills: [
+        { timeMs: 4_000, side: Side.BUY, price: 99, qty: 3 },
+        { timeMs: 4_007, side: Side.SELL, price: 98, qty: 3 }, // a taker's fill, at its live time
+        { timeMs: 5_000, side: Side.BUY, price: 99, qty: 1 },
+      ],
+    },
+    {
+      name: "starts the strategy at the log's start when its account has no command",
+      log: LIVE.filter((e) => e.seq === 3 || e.seq === 5),
+      accepted: ["1 s", "2 s", "3000 a", "3001 s", "5000 b", "5001 s"],
+      fills: [
+        { side: Side.BUY, price: 99, qty: 3 },
+        { side: Side.SELL, price: 100, qty: 3 },
+      ],
+    },
+  ])("$name", ({ log, step, accepted, fills }) => {
+    const r = run(log, undefined, step);
+    expect(r.rejected).toEqual([]);
+    expect(r.accepted.map((a) => `${a.seq} ${a.account}`)).toEqual(accepted);
+    // Every order's id is the sequence of the command that entered it.
+    expect(r.accepted.map((a) => a.id)).toEqual(r.accepted.map((a) => a.seq));
+    expect(r.fills).toMatchObject(fills);
+    expect(r.fills.every((f) => f.instrument === "X")).toBe(true);
+  });
+
+  it("counts the others' commands applied and its own skipped, and ends flat with the P&L of its two fills", () => {
+    const { flow, report } = run(LIVE);
     expect({ applied: flow.applied, skipped: flow.skipped, startedBefore: flow.startedBefore }).toEqual({
       applied: 2,
       skipped: 4,
       startedBefore: 1_000,
     });
-    expect(rejected).toEqual([]);
-    // The others' orders have their logged sequences as ids; the strategy's take the free
-    // sequences before the next logged command (its start quotes before the first).
-    expect(accepted).toEqual([
-      { seq: 1, account: "s", id: 1 },
-      { seq: 2, account: "s", id: 2 },
-      { seq: 3_000, account: "a", id: 3_000 },
-      { seq: 3_001, account: "s", id: 3_001 },
-      { seq: 5_000, account: "b", id: 5_000 },
-      { seq: 5_001, account: "s", id: 5_001 },
-    ]);
-    expect(fills.map(({ side, price, qty }) => ({ side, price, qty }))).toEqual([
-      { side: Side.BUY, price: 99, qty: 3 },
-      { side: Side.SELL, price: 100, qty: 3 },
-    ]);
     expect({ realised: report.realisedPnl, position: report.positions.X }).toEqual({ realised: 3, position: 0 });
-  });
-
-  it("holds an answer to a command until the next logged command of the same entry has been applied", () => {
-    const log: LogEntry[] = [
-      ...LIVE.slice(0, 2),
-      // Its answer to a's sell (sell 3 at 100) lands after b's bid of the same entry, and takes it.
-      { seq: 3, commands: [order("a", Side.SELL, 99, 3), order("b", Side.BUY, 100, 2)] },
-      { seq: 4, commands: [order("b", Side.BUY, 100, 1)] },
-    ];
-    const { accepted, fills, rejected } = run(log);
-    expect(rejected).toEqual([]);
-    expect(accepted).toEqual([
-      { seq: 1, account: "s", id: 1 },
-      { seq: 2, account: "s", id: 2 },
-      { seq: 3_000, account: "a", id: 3_000 },
-      { seq: 3_001, account: "b", id: 3_001 },
-      { seq: 3_002, account: "s", id: 3_002 },
-      { seq: 3_003, account: "s", id: 3_003 },
-      { seq: 4_000, account: "b", id: 4_000 },
-      { seq: 4_001, account: "s", id: 4_001 },
-    ]);
-    expect(fills.map(({ side, price, qty }) => ({ side, price, qty }))).toEqual([
-      { side: Side.BUY, price: 99, qty: 3 },
-      { side: Side.SELL, price: 100, qty: 2 },
-      { side: Side.SELL, price: 100, qty: 1 },
-    ]);
-  });
-
-  it("applies each of the strategy's commands in the place and at the time of its left-out one", () => {
-    // A step of -1 answers across the spread: the answer to its bid's fill takes b's bid.
-    const log: LogEntry[] = [
-      { seq: 1, commands: [order("s", Side.BUY, 99, 5, 1_000)] },
-      { seq: 2, commands: [order("s", Side.SELL, 101, 5, 2_000)] },
-      { seq: 3, commands: [order("b", Side.BUY, 98, 3, 3_000)] },
-      { seq: 4, commands: [order("a", Side.SELL, 99, 3, 4_000)] }, // fills 3 of its bid: it sells 3 at 98
-      { seq: 5, commands: [order("s", Side.SELL, 98, 3, 4_007)] }, // live, 7 ms later
-      { seq: 6, commands: [order("s", Side.BUY, 99, 3, 4_012)] }, // its answer to that fill
-      { seq: 7, commands: [order("a", Side.SELL, 99, 1, 5_000)] },
-    ];
-    const { accepted, fills, rejected } = run(log, undefined, -1);
-    expect(rejected).toEqual([]);
-    expect(fills).toEqual([
-      { timeMs: 4_000, instrument: "X", side: Side.BUY, price: 99, qty: 3 },
-      { timeMs: 4_007, instrument: "X", side: Side.SELL, price: 98, qty: 3 }, // a taker's fill, at its live time
-      { timeMs: 5_000, instrument: "X", side: Side.BUY, price: 99, qty: 1 },
-    ]);
-    expect(accepted.map((a) => a.seq)).toEqual([1, 2, 3_000, 4_000, 4_001, 4_002, 7_000, 7_001]);
   });
 
   it("stops after --to-seq", () => {
@@ -202,15 +195,5 @@ describe("a backtest over a command log", () => {
     ["an undecodable entry", undefined, false],
   ] as const)("%s is the strategy's: %s", (_name, c, skipped) => {
     expect(isStrategyCommand(c, ME)).toBe(skipped);
-  });
-
-  it("starts the strategy at the log's start when its account has no command", () => {
-    const { accepted, fills, rejected } = run(LIVE.filter((e) => e.seq === 3 || e.seq === 5));
-    expect(rejected).toEqual([]);
-    expect(accepted.slice(0, 2)).toEqual([
-      { seq: 1, account: "s", id: 1 },
-      { seq: 2, account: "s", id: 2 },
-    ]);
-    expect(fills.length).toBe(2);
   });
 });

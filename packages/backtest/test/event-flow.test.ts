@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { OrderType, TimeInForce, type EngineEvent } from "@tradeplane/contracts";
+import { TimeInForce, type EngineEvent } from "@tradeplane/contracts";
+import { newLimitOrder } from "@tradeplane/testkit";
 import type { Strategy } from "@tradeplane/sdk";
 import { buildStrategy } from "@tradeplane/strategies";
 import { Backtest } from "../src/backtest.ts";
@@ -198,23 +199,7 @@ describe("a recorded event stream as a flow", () => {
 function newOrder(venue: SimulatedVenue, account: string, side: 1 | 2, price: number, qty: number): number {
   return venue.apply(
     account,
-    {
-      $case: "newOrder",
-      value: {
-        clientOrderId: "",
-        instrument: "REC",
-        side,
-        orderType: OrderType.LIMIT,
-        timeInForce: TimeInForce.GTC,
-        price,
-        stopPrice: 0,
-        qty,
-        postOnly: false,
-        stpMode: 0,
-        displayQty: 0,
-        stpGroup: 0,
-      },
-    },
+    newLimitOrder({ instrument: "REC", side, timeInForce: TimeInForce.GTC, price, qty }),
     venue.nowMs + 1,
   );
 }

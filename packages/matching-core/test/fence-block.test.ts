@@ -10,11 +10,10 @@ import {
   RejectReason,
   RequestKind,
   Side,
-  TimeInForce,
   type Command,
   type EngineEvent,
 } from "@tradeplane/contracts";
-import { commandStream, testInstrumentSettings } from "@tradeplane/testkit";
+import { commandStream, newLimitOrder, testInstrumentSettings } from "@tradeplane/testkit";
 import { createHash } from "node:crypto";
 import { Partition, restorePartition } from "../src/partition.ts";
 import { restoreEngine, SnapshotError } from "../src/index.ts";
@@ -35,28 +34,7 @@ const newOrder = (
   clientOrderId: string,
   ownerEpoch = 0,
   more: { orderType?: OrderType; stopPrice?: number } = {},
-): Command =>
-  command(
-    account,
-    {
-      $case: "newOrder",
-      value: {
-        clientOrderId,
-        instrument: "INFY",
-        side,
-        orderType: more.orderType ?? OrderType.LIMIT,
-        timeInForce: TimeInForce.DAY,
-        price,
-        stopPrice: more.stopPrice ?? 0,
-        qty,
-        postOnly: false,
-        stpMode: 0,
-        displayQty: 0,
-        stpGroup: 0,
-      },
-    },
-    ownerEpoch,
-  );
+): Command => command(account, newLimitOrder({ clientOrderId, side, price, qty, ...more }), ownerEpoch);
 const cancel = (account: string, orderId: number, ownerEpoch = 0): Command =>
   command(
     account,

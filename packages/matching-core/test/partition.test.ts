@@ -2,14 +2,12 @@ import { describe, expect, it } from "vitest";
 import {
   CancelReason,
   InstrumentState,
-  OrderType,
   RejectReason,
   Side,
-  TimeInForce,
   type Command,
   type EngineEvent,
 } from "@tradeplane/contracts";
-import { commandStream, testInstrumentSettings } from "@tradeplane/testkit";
+import { commandStream, newLimitOrder, testInstrumentSettings } from "@tradeplane/testkit";
 import { Partition, restorePartition } from "../src/partition.ts";
 import { SnapshotError } from "../src/codec.ts";
 import { engineConfigOf } from "../src/engine-config.ts";
@@ -24,23 +22,7 @@ function order(account: string, side: Side, price: number, qty: number, clientOr
     source: "t",
     traceparent: "",
     ownerEpoch: 0,
-    body: {
-      $case: "newOrder",
-      value: {
-        clientOrderId,
-        instrument: "INFY",
-        side,
-        orderType: OrderType.LIMIT,
-        timeInForce: TimeInForce.DAY,
-        price,
-        stopPrice: 0,
-        qty,
-        postOnly: false,
-        stpMode: 0,
-        displayQty: 0,
-        stpGroup: 0,
-      },
-    },
+    body: newLimitOrder({ clientOrderId, side, price, qty }),
   };
 }
 

@@ -1,16 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import {
-  CommandBatch,
-  commandSeqOf,
-  commandStreamName,
-  OrderType,
-  Side,
-  TimeInForce,
-  type Command,
-} from "@tradeplane/contracts";
-import { connectTo, NatsServer } from "@tradeplane/testkit";
+import { CommandBatch, commandSeqOf, commandStreamName, Side, type Command } from "@tradeplane/contracts";
+import { connectTo, NatsServer, newLimitOrder } from "@tradeplane/testkit";
 import {
   commandLogWriter,
   provision,
@@ -27,24 +19,7 @@ const order = (clientOrderId: string, instrument: string, qty = 1): Omit<Command
   account: "alice",
   source: "test",
   ownerEpoch: 0,
-  body: {
-    $case: "newOrder",
-    value: {
-      clientOrderId,
-      instrument,
-      side: Side.BUY,
-      orderType: OrderType.LIMIT,
-      timeInForce: TimeInForce.DAY,
-      price: 100,
-      stopPrice: 0,
-      qty,
-      postOnly: false,
-      stpMode: 0,
-      expireTime: undefined,
-      displayQty: 0,
-      stpGroup: 0,
-    },
-  },
+  body: newLimitOrder({ clientOrderId, instrument, side: Side.BUY, price: 100, qty }),
 });
 
 describe("commandLogWriter against a real nats-server", () => {

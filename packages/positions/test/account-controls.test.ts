@@ -3,10 +3,10 @@
  * what a new owner of an account waits for, and what a gateway replica sees of a block.
  */
 import { describe, expect, it } from "vitest";
-import { ExecType, OrderType, RejectReason, Side, TimeInForce, type Command } from "@tradeplane/contracts";
+import { ExecType, RejectReason, Side, type Command } from "@tradeplane/contracts";
 import { Partition } from "@tradeplane/matching-core/partition";
 import { engineConfigOf } from "@tradeplane/matching-core/engine-config";
-import { testInstrumentSettings } from "@tradeplane/testkit";
+import { newLimitOrder, testInstrumentSettings } from "@tradeplane/testkit";
 import { OrderProjection, type AccountReport } from "../src/order-projection.ts";
 
 const ts = { seconds: 1_767_225_600, nanos: 0 };
@@ -22,27 +22,7 @@ const fence = (account: string, epoch: number) => command(account, { $case: "fen
 const block = (account: string, blocked: boolean, allAccounts = false) =>
   command(account, { $case: "blockAccount", value: { blocked, allAccounts, reason: "desk" } });
 const buy = (account: string, clientOrderId: string, ownerEpoch: number) =>
-  command(
-    account,
-    {
-      $case: "newOrder",
-      value: {
-        clientOrderId,
-        instrument: "INFY",
-        side: Side.BUY,
-        orderType: OrderType.LIMIT,
-        timeInForce: TimeInForce.DAY,
-        price: 99_000,
-        stopPrice: 0,
-        qty: 1,
-        postOnly: false,
-        stpMode: 0,
-        displayQty: 0,
-        stpGroup: 0,
-      },
-    },
-    ownerEpoch,
-  );
+  command(account, newLimitOrder({ clientOrderId, side: Side.BUY, price: 99_000, qty: 1 }), ownerEpoch);
 
 /** Two real partitions publishing into one projection. */
 function venue() {

@@ -30,53 +30,48 @@ const limitsArb: fc.Arbitrary<RiskLimits> = fc
     fc.constantFrom<string[]>([], ["TCS"]).map((restrictedInstruments) => ({ ...l, restrictedInstruments })),
   );
 
+/** A built-in's deployment: its parameters drawn from `parameters`, on both instruments unless given. */
+const builtinArb = (
+  builtin: string,
+  parameters: Record<string, fc.Arbitrary<number | string>>,
+  instruments: fc.Arbitrary<string[]> = fc.constant(INSTRUMENTS),
+) => fc.record({ builtin: fc.constant(builtin), parameters: fc.record(parameters), instruments });
+
 /** Each built-in with parameters drawn across their schema's useful range. */
 const deploymentArb = fc.oneof(
-  fc.record({
-    builtin: fc.constant("market-maker"),
-    parameters: fc.record({
-      spreadTicks: fc.integer({ min: 1, max: 50 }),
-      quoteQty: fc.integer({ min: 1, max: 50 }),
-      maxInventory: fc.integer({ min: 0, max: 100 }),
-      skewTicksPer100Lots: fc.integer({ min: 0, max: 200 }),
-      referencePrice: fc.oneof(fc.constant(0), fc.integer({ min: REFERENCE - 2_000, max: REFERENCE + 2_000 })),
-      staleMs: fc.integer({ min: 0, max: 2_000 }),
-      refreshMs: fc.integer({ min: 10, max: 500 }),
-    }),
-    instruments: fc.constant(INSTRUMENTS),
+  builtinArb("market-maker", {
+    spreadTicks: fc.integer({ min: 1, max: 50 }),
+    quoteQty: fc.integer({ min: 1, max: 50 }),
+    maxInventory: fc.integer({ min: 0, max: 100 }),
+    skewTicksPer100Lots: fc.integer({ min: 0, max: 200 }),
+    referencePrice: fc.oneof(fc.constant(0), fc.integer({ min: REFERENCE - 2_000, max: REFERENCE + 2_000 })),
+    staleMs: fc.integer({ min: 0, max: 2_000 }),
+    refreshMs: fc.integer({ min: 10, max: 500 }),
   }),
-  fc.record({
-    builtin: fc.constant("momentum-taker"),
-    parameters: fc.record({
-      lookbackTrades: fc.integer({ min: 2, max: 30 }),
-      thresholdTicks: fc.integer({ min: 1, max: 200 }),
-      qty: fc.integer({ min: 1, max: 30 }),
-      maxPosition: fc.integer({ min: 0, max: 100 }),
-      cooldownMs: fc.integer({ min: 0, max: 500 }),
-    }),
-    instruments: fc.constant(INSTRUMENTS),
+  builtinArb("momentum-taker", {
+    lookbackTrades: fc.integer({ min: 2, max: 30 }),
+    thresholdTicks: fc.integer({ min: 1, max: 200 }),
+    qty: fc.integer({ min: 1, max: 30 }),
+    maxPosition: fc.integer({ min: 0, max: 100 }),
+    cooldownMs: fc.integer({ min: 0, max: 500 }),
   }),
-  fc.record({
-    builtin: fc.constant("noise-taker"),
-    parameters: fc.record({
-      everyMs: fc.integer({ min: 10, max: 200 }),
-      maxQty: fc.integer({ min: 1, max: 50 }),
-      maxPosition: fc.integer({ min: 0, max: 100 }),
-      seed: fc.integer({ min: 0, max: 1_000_000 }),
-    }),
-    instruments: fc.constant(INSTRUMENTS),
+  builtinArb("noise-taker", {
+    everyMs: fc.integer({ min: 10, max: 200 }),
+    maxQty: fc.integer({ min: 1, max: 50 }),
+    maxPosition: fc.integer({ min: 0, max: 100 }),
+    seed: fc.integer({ min: 0, max: 1_000_000 }),
   }),
-  fc.record({
-    builtin: fc.constant("twap"),
-    parameters: fc.record({
+  builtinArb(
+    "twap",
+    {
       side: fc.constantFrom("BUY", "SELL"),
       totalQty: fc.integer({ min: 1, max: 500 }),
       durationMs: fc.integer({ min: 10, max: 3_000 }),
       slices: fc.integer({ min: 1, max: 50 }),
       limitPrice: fc.integer({ min: REFERENCE - 3_000, max: REFERENCE + 3_000 }),
-    }),
-    instruments: fc.constantFrom(["INFY"], ["TCS"]),
-  }),
+    },
+    fc.constantFrom(["INFY"], ["TCS"]),
+  ),
 );
 
 describe("the built-in strategies and their limits", () => {

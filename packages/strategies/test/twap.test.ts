@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ExecType, OrderType, Side, TimeInForce } from "@tradeplane/contracts";
+import { ExecType, Side } from "@tradeplane/contracts";
 import { SimulatedVenue } from "@tradeplane/backtest";
 import { StrategyDriver } from "@tradeplane/sdk";
-import { REFERENCE_PRICE } from "@tradeplane/testkit";
+import { newLimitOrder, REFERENCE_PRICE } from "@tradeplane/testkit";
 import { twap, twapChildQty, twapParams } from "../src/twap.ts";
 import { INSTRUMENTS, simulate } from "./support.ts";
 
@@ -88,27 +88,7 @@ describe("the TWAP and book changes", () => {
     driver.start(); // an empty book: nothing to take at the first slice
     let n = 0;
     const ask = (price: number, qty: number, atMs: number) =>
-      venue.apply(
-        "seller",
-        {
-          $case: "newOrder",
-          value: {
-            clientOrderId: `s${n++}`,
-            instrument: "INFY",
-            side: Side.SELL,
-            orderType: OrderType.LIMIT,
-            timeInForce: TimeInForce.DAY,
-            price,
-            stopPrice: 0,
-            qty,
-            postOnly: false,
-            stpMode: 0,
-            displayQty: 0,
-            stpGroup: 0,
-          },
-        },
-        atMs,
-      );
+      venue.apply("seller", newLimitOrder({ clientOrderId: `s${n++}`, side: Side.SELL, price, qty }), atMs);
     // Liquidity mid-slice, then more book changes in the same slice.
     ask(100_000, 5, start + 300);
     ask(100_010, 50, start + 400);

@@ -3,9 +3,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "./binaries.ts";
+import { CLI_BIN, runTradeplane, type CliRun } from "./cli-run.ts";
 import { localPortBase, venueCount } from "./local-venue.ts";
+import { OrderEntryCalls } from "./order-entry-calls.ts";
 
 const PORT_ATTEMPTS = 5;
+/** A command over a venue's logs (a backtest over its command log) reads more than a quick one. */
+const CLI_TIMEOUT_MS = 120_000;
 
 /** What `tradeplane up` writes to `<data dir>/local.json` that tests use. */
 export interface DemoVenueState {
@@ -26,12 +30,15 @@ export interface DemoVenueState {
 export class DemoVenue {
   readonly dir: string;
   readonly state: DemoVenueState;
+  /** The venue's order entry, called as its accounts. */
+  readonly orders: OrderEntryCalls;
   private readonly child: ChildProcess;
 
   private constructor(dir: string, child: ChildProcess, state: DemoVenueState) {
     this.dir = dir;
     this.child = child;
     this.state = state;
+    this.orders = ordersOf(state);
   }
 
   /** `manifests`: files passed as `-f` (default: the demo venue). */
@@ -55,10 +62,18 @@ export class DemoVenue {
     // venue's own processes take for their outgoing connections, and a second venue's engine
     // (at base + 100) once found its port taken by one of them while it started.
     const base = await localPortBase(venueCount(manifests));
-    const bin = join(REPO_ROOT, "packages", "cli", "bin", "tradeplane.mjs");
     const child = spawn(
       process.execPath,
-      [bin, "--data-dir", dir, "up", "--headless", ...manifests.flatMap((m) => ["-f", m]), "--port-base", String(base)],
+      [
+        CLI_BIN,
+        "--data-dir",
+        dir,
+        "up",
+        "--headless",
+        ...manifests.flatMap((m) => ["-f", m]),
+        "--port-base",
+        String(base),
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     let output = "";
@@ -78,9 +93,7 @@ export class DemoVenue {
   }
 
   tokenOf(account: string): string {
-    const a = this.state.accounts.find((x) => x.name === account);
-    if (a === undefined) throw new Error(`no demo account ${account}`);
-    return a.token;
+    return tokenIn(this.state, account);
   }
 
   /** The data folder of another venue `up` runs with the first (several TradingVenues given). */
@@ -91,6 +104,16 @@ export class DemoVenue {
   /** The state (endpoints, tokens) of another venue `up` runs with the first. */
   stateOf(venue: string): DemoVenueState {
     return JSON.parse(readFileSync(join(this.dirOf(venue), "local.json"), "utf8")) as DemoVenueState;
+  }
+
+  /** The order entry of another venue `up` runs with the first, called as its accounts. */
+  ordersOn(venue: string): OrderEntryCalls {
+    return ordersOf(this.stateOf(venue));
+  }
+
+  /** Runs one CLI command against this venue's data folder. */
+  cli(...args: string[]): Promise<CliRun> {
+    return runTradeplane(["--data-dir", this.dir, ...args], CLI_TIMEOUT_MS);
   }
 
   /** Pids of this venue's service processes whose environment mentions `service` ("" = all). */
@@ -132,4 +155,14 @@ export class DemoVenue {
     for (const pid of this.servicePids()) process.kill(pid, "SIGKILL");
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+function ordersOf(state: DemoVenueState): OrderEntryCalls {
+  return new OrderEntryCalls(state.endpoints.orderEntry, (account) => tokenIn(state, account));
+}
+
+function tokenIn(state: DemoVenueState, account: string): string {
+  const a = state.accounts.find((x) => x.name === account);
+  if (a === undefined) throw new Error(`no demo account ${account}`);
+  return a.token;
 }

@@ -10,6 +10,7 @@ export { freePort } from "./free-port.ts";
 export { connectTo, NatsCluster, NatsServer, waitForJetStream, type NatsServerOptions } from "./nats-server.ts";
 export { JetStreamServer } from "./jetstream-server.ts";
 export { unary } from "./grpc-call.ts";
+export { bearer, limitOrder, OrderEntryCalls, type LimitOrder } from "./order-entry-calls.ts";
 export { grpcHealth } from "./grpc-health.ts";
 export {
   batchedSeqs,
@@ -19,6 +20,7 @@ export {
   TEST_INSTRUMENTS,
   testInstrumentSettings,
 } from "./command-stream.ts";
+export { newLimitOrder, type LimitCommand } from "./engine-commands.ts";
 export { DemoVenue, type DemoVenueState } from "./demo-venue.ts";
 export { retry } from "./retry.ts";
 export { ServiceProcess, type ServiceProcessOptions } from "./service-process.ts";
@@ -40,14 +42,7 @@ export {
 export { helm, HelmError, type HelmOptions } from "./helm.ts";
 export { findPostgresBinDir, PostgresServer, type PostgresServerOptions } from "./postgres-server.ts";
 export { PrometheusServer, type PrometheusOptions, type QueryResult, type ScrapeTarget } from "./prometheus.ts";
-export {
-  CLI_BIN,
-  EXAMPLE_STRATEGIES,
-  EXAMPLE_VENUE,
-  LocalVenueRun,
-  localPortBase,
-  type CliRun,
-  type UpOptions,
-} from "./local-venue.ts";
+export { CLI_BIN, runTradeplane, type CliRun } from "./cli-run.ts";
+export { EXAMPLE_STRATEGIES, EXAMPLE_VENUE, LocalVenueRun, localPortBase, type UpOptions } from "./local-venue.ts";
 export { KubeletPlayer } from "./kubelet-player.ts";
 export { OperatorProcess } from "./operator-process.ts";

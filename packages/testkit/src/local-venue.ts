@@ -1,24 +1,15 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { REPO_ROOT } from "./binaries.ts";
+import { CLI_BIN, runTradeplane, type CliRun } from "./cli-run.ts";
 
-/** The tradeplane command as a user runs it. */
-export const CLI_BIN = join(REPO_ROOT, "packages", "cli", "bin", "tradeplane.mjs");
 /** The venue `npm start` runs. */
 export const EXAMPLE_VENUE = join(REPO_ROOT, "examples", "venue.yaml");
 /** The strategies `npm start` runs against it: a market maker, noise and momentum takers. */
 export const EXAMPLE_STRATEGIES = join(REPO_ROOT, "examples", "demo-strategies.yaml");
-
-const CLI_TIMEOUT_MS = 60_000;
-
-export interface CliRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 export interface UpOptions {
   /** Files given as `-f` (default: the demo venue alone, no strategies: a quiet market). */
@@ -71,17 +62,7 @@ export class LocalVenueRun {
 
   /** Runs one CLI command against this venue's data folder. */
   cli(...args: string[]): Promise<CliRun> {
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [CLI_BIN, "--data-dir", this.dir, ...args],
-        { timeout: CLI_TIMEOUT_MS },
-        (err, stdout, stderr) => {
-          const code = err === null ? 0 : typeof err.code === "number" ? err.code : 99;
-          resolve({ code, stdout, stderr });
-        },
-      );
-    });
+    return runTradeplane(["--data-dir", this.dir, ...args]);
   }
 
   /** Runs a CLI command with --json and parses its output; a non-zero exit throws with the output. */

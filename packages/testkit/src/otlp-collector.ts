@@ -35,6 +35,15 @@ export class StandInCollector {
     return this;
   }
 
+  /** Resolves once `check` holds for the spans received; fails after `timeoutMs` with all it received. */
+  async waitForSpans(check: (spans: readonly ReceivedSpan[]) => boolean, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check(this.spans)) {
+      if (Date.now() > deadline) throw new Error(`spans received: ${JSON.stringify(this.spans, null, 1)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
   get endpoint(): string {
     return `http://127.0.0.1:${this.port}/v1/traces`;
   }

@@ -1,22 +1,12 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentials, Metadata } from "@grpc/grpc-js";
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import {
-  commandSeqOf,
-  commandStreamName,
-  OrderEntryClient,
-  OrderType,
-  Side,
-  TimeInForce,
-  type GetAccountPositionsResponse,
-  type SubmitOrderResponse,
-} from "@tradeplane/contracts";
+import { commandSeqOf, commandStreamName, Side } from "@tradeplane/contracts";
 import { decodeEntry } from "@tradeplane/matching-core/log-entry";
 import { notionalPerTickLot, parseManifests, venueFrom } from "@tradeplane/operator/api/v1alpha1";
 import { engineServiceConfig, localPorts } from "@tradeplane/operator/service-configs";
-import { DemoVenue, REPO_ROOT, retry, unary } from "@tradeplane/testkit";
+import { DemoVenue, REPO_ROOT, retry } from "@tradeplane/testkit";
 import { SimulatedVenue } from "../../src/simulated-venue.ts";
 
 /**
@@ -34,37 +24,8 @@ afterAll(async () => {
   await venue?.stop();
 });
 
-async function submit(account: string, side: Side, price: number, qty: number, id: string) {
-  const client = new OrderEntryClient(venue.state.endpoints.orderEntry, credentials.createInsecure());
-  const m = new Metadata();
-  m.set("authorization", `Bearer ${venue.tokenOf(account)}`);
-  try {
-    return await unary<SubmitOrderResponse>((cb) =>
-      client.submitOrder(
-        {
-          account,
-          clientOrderId: id,
-          instrument: "INFY",
-          side,
-          orderType: OrderType.LIMIT,
-          timeInForce: TimeInForce.DAY,
-          price,
-          stopPrice: 0,
-          qty,
-          postOnly: false,
-          stpMode: 0,
-          expireTime: undefined,
-          displayQty: 0,
-          stpGroup: 0,
-        },
-        m,
-        cb,
-      ),
-    );
-  } finally {
-    client.close();
-  }
-}
+const submit = (account: string, side: Side, price: number, qty: number, clientOrderId: string) =>
+  venue.orders.submitLimit({ account, clientOrderId, side, price, qty });
 
 describe("replaying a venue's command log", () => {
   it("reproduces the venue's fills for an account", async () => {
@@ -74,12 +35,7 @@ describe("replaying a venue's command log", () => {
     await submit("demo-taker", Side.SELL, 149_800, 9, "t2");
     await submit("demo-taker", Side.BUY, 150_100, 3, "t3");
     const live = await retry(async () => {
-      const client = new OrderEntryClient(venue.state.endpoints.orderEntry, credentials.createInsecure());
-      const m = new Metadata();
-      m.set("authorization", `Bearer ${venue.tokenOf("demo-mm")}`);
-      const r = await unary<GetAccountPositionsResponse>((cb) =>
-        client.getAccountPositions({ account: "demo-mm", instrument: "INFY" }, m, cb),
-      ).finally(() => client.close());
+      const r = await venue.orders.positions("demo-mm", "INFY");
       expect(r.positions[0]?.boughtQty).toBe(6);
       return r;
     });

@@ -1,22 +1,12 @@
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentials, Metadata } from "@grpc/grpc-js";
-import {
-  ExecType,
-  OrderEntryClient,
-  OrderType,
-  Side,
-  TimeInForce,
-  type GetAccountPositionsResponse,
-  type SubmitOrderResponse,
-} from "@tradeplane/contracts";
+import { ExecType, Side } from "@tradeplane/contracts";
 import { LiveHost, type Strategy } from "@tradeplane/sdk";
-import { DemoVenue, REPO_ROOT, unary } from "@tradeplane/testkit";
+import { DemoVenue } from "@tradeplane/testkit";
 import { strategy as fillAnswerer } from "../strategies/fill-answerer.ts";
 
 /**
@@ -30,7 +20,6 @@ import { strategy as fillAnswerer } from "../strategies/fill-answerer.ts";
  * position and realised P&L.
  */
 
-const BIN = join(REPO_ROOT, "packages", "cli", "bin", "tradeplane.mjs");
 const MODULE = fileURLToPath(new URL("../strategies/fill-answerer.ts", import.meta.url));
 const PARAMS = { instrument: "INFY", bid: 149_900, ask: 150_100, qty: 5, step: 10 } as const;
 const ME = "alice";
@@ -49,51 +38,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function client(): OrderEntryClient {
-  return new OrderEntryClient(venue.state.endpoints.orderEntry, credentials.createInsecure());
-}
-
-function auth(account: string): Metadata {
-  const m = new Metadata();
-  m.set("authorization", `Bearer ${venue.tokenOf(account)}`);
-  return m;
-}
-
 /** Submits a limit order; returns its command's sequence. */
 async function submit(account: string, side: Side, price: number, qty: number): Promise<number> {
-  const c = client();
-  const r = await unary<SubmitOrderResponse>((cb) =>
-    c.submitOrder(
-      {
-        account,
-        clientOrderId: `${account}-${side}-${price}-${qty}-${Date.now()}`,
-        instrument: "INFY",
-        side,
-        orderType: OrderType.LIMIT,
-        timeInForce: TimeInForce.DAY,
-        price,
-        stopPrice: 0,
-        qty,
-        postOnly: false,
-        stpMode: 0,
-        expireTime: undefined,
-        displayQty: 0,
-        stpGroup: 0,
-      },
-      auth(account),
-      cb,
-    ),
-  ).finally(() => c.close());
+  const clientOrderId = `${account}-${side}-${price}-${qty}-${Date.now()}`;
+  const r = await venue.orders.submitLimit({ account, clientOrderId, side, price, qty });
   // The gateway answers once the command's events are projected, the strategy's reports included.
   expect(r.reports[0]?.execType).toBe(ExecType.NEW);
   return r.reports[0]!.commandSeq;
-}
-
-async function positions(account: string): Promise<GetAccountPositionsResponse> {
-  const c = client();
-  return unary<GetAccountPositionsResponse>((cb) =>
-    c.getAccountPositions({ account, instrument: "INFY" }, auth(account), cb),
-  ).finally(() => c.close());
 }
 
 /**
@@ -105,19 +56,26 @@ async function positions(account: string): Promise<GetAccountPositionsResponse> 
 async function settled(): Promise<void> {
   const driver = host!.driver;
   for (const deadline = Date.now() + 30_000; ;) {
-    const gateway = (await positions(ME)).asOfReportSequence;
+    const gateway = (await venue.orders.positions(ME, "INFY")).asOfReportSequence;
     if (driver.state.pendingCount === 0 && driver.state.lastSequence === gateway) return;
     if (Date.now() > deadline) throw new Error(`the strategy did not settle: ${driver.state.lastSequence}/${gateway}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, "--data-dir", venue.dir, ...args], { timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err === null ? 0 : typeof err.code === "number" ? err.code : 99, stdout, stderr }),
-    );
-  });
+/** `tradeplane backtest` of the strategy, as it ran live, over the venue's command log without its own commands. */
+function backtest(output: "json" | "text", ...options: string[]) {
+  return venue.cli(
+    ...(output === "json" ? ["--json"] : []),
+    "backtest",
+    "--strategy-module",
+    MODULE,
+    ...Object.entries(PARAMS).flatMap(([k, v]) => ["--param", `${k}=${v}`]),
+    "--command-log",
+    "--account",
+    ME,
+    ...options,
+  );
 }
 
 interface FillRow {
@@ -185,18 +143,7 @@ describe("a backtest over a live venue's command log", () => {
     expect(live.length).toBe(10);
 
     const fillsFile = join(dir, "fills.csv");
-    const run = await cli(
-      "--json",
-      "backtest",
-      "--strategy-module",
-      MODULE,
-      ...Object.entries(PARAMS).flatMap(([k, v]) => ["--param", `${k}=${v}`]),
-      "--command-log",
-      "--account",
-      ME,
-      "--fills",
-      fillsFile,
-    );
+    const run = await backtest("json", "--fills", fillsFile);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as {
@@ -224,7 +171,7 @@ describe("a backtest over a live venue's command log", () => {
       digest.update(`${f.timeMs},${f.instrument},${f.side === "buy" ? Side.BUY : Side.SELL},${f.price},${f.qty}\n`);
     expect(report.fillsDigest).toBe(digest.digest("hex"));
 
-    const gateway = (await positions(ME)).positions[0]!;
+    const gateway = (await venue.orders.positions(ME, "INFY")).positions[0]!;
     expect({ net: report.positions.INFY, realised: report.realisedPnl, fills: report.fills }).toEqual({
       net: gateway.netQty,
       realised: gateway.realisedPnl,
@@ -240,17 +187,7 @@ describe("a backtest over a live venue's command log", () => {
 
     // The same report for people, and the chart.
     const chart = join(dir, "chart.svg");
-    const text = await cli(
-      "backtest",
-      "--strategy-module",
-      MODULE,
-      ...Object.entries(PARAMS).flatMap(([k, v]) => ["--param", `${k}=${v}`]),
-      "--command-log",
-      "--account",
-      ME,
-      "--chart",
-      chart,
-    );
+    const text = await backtest("text", "--chart", chart);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(
       `over the command log of demo (partition 0) through command ${report.commandLog.lastSeq}`,
@@ -260,18 +197,7 @@ describe("a backtest over a live venue's command log", () => {
     expect(readFileSync(chart, "utf8")).toMatch(/^<svg/);
 
     // Up to --to-seq: the log through the third order gives the live fills as they stood then.
-    const cut = await cli(
-      "--json",
-      "backtest",
-      "--strategy-module",
-      MODULE,
-      ...Object.entries(PARAMS).flatMap(([k, v]) => ["--param", `${k}=${v}`]),
-      "--command-log",
-      "--account",
-      ME,
-      "--to-seq",
-      String(marks[2]!.seq),
-    );
+    const cut = await backtest("json", "--to-seq", String(marks[2]!.seq));
     expect(cut.code).toBe(0);
     const upTo = JSON.parse(cut.stdout) as { fills: number; commandLog: { lastSeq: number; applied: number } };
     expect({ fills: upTo.fills, last: upTo.commandLog.lastSeq }).toEqual({

@@ -10,27 +10,17 @@ import {
   WORKLOAD_INSTRUMENT,
   type RecordedEvent,
 } from "@tradeplane/backtest";
-import { prng } from "@tradeplane/testkit";
-import { runCli } from "../run-cli.ts";
+import { randomFlow } from "../random-flow.ts";
+import { runCli as cli } from "../run-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tp-backtest-events-"));
 
-const cli = runCli;
-
 /** A recording made in process: a generated flow through the simulated venue, its events written as `events export` writes them. */
 function recording(): string {
-  const rnd = prng(5);
-  const lines: string[] = [];
-  for (let id = 1; id <= 3_000; id++) {
-    const side = rnd() < 0.5 ? "B" : "S";
-    const price = side === "B" ? 99_990 + Math.floor(rnd() * 15) : 99_996 + Math.floor(rnd() * 15);
-    lines.push(`N,${id},${side},L,${price},${1 + Math.floor(rnd() * 40)}`);
-    if (rnd() < 0.3) lines.push(`C,${1 + Math.floor(rnd() * id)}`);
-  }
   const venue = new SimulatedVenue([WORKLOAD_INSTRUMENT], 1_767_225_600_000);
   const events: RecordedEvent[] = [];
   venue.onEvent((event) => events.push({ partition: 0, event }));
-  replayWorkload((a, b, t) => venue.apply(a, b, t), lines.join("\n") + "\n", 1_767_225_600_000);
+  replayWorkload((a, b, t) => venue.apply(a, b, t), randomFlow(3_000, 5), 1_767_225_600_000);
   const file = join(dir, "recording.ndjson");
   writeFileSync(
     file,

@@ -2,24 +2,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { prng, REPO_ROOT } from "@tradeplane/testkit";
-import { runCli } from "../run-cli.ts";
+import { REPO_ROOT } from "@tradeplane/testkit";
+import { randomFlow } from "../random-flow.ts";
+import { runCli as cli } from "../run-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tp-backtest-"));
 
-const cli = runCli;
-
 function workload(): string {
-  const rnd = prng(11);
-  const lines: string[] = [];
-  for (let id = 1; id <= 3_000; id++) {
-    const side = rnd() < 0.5 ? "B" : "S";
-    const price = side === "B" ? 99_990 + Math.floor(rnd() * 15) : 99_996 + Math.floor(rnd() * 15);
-    lines.push(`N,${id},${side},L,${price},${1 + Math.floor(rnd() * 40)}`);
-    if (rnd() < 0.3) lines.push(`C,${1 + Math.floor(rnd() * id)}`);
-  }
   const file = join(dir, "flow.csv");
-  writeFileSync(file, lines.join("\n") + "\n");
+  writeFileSync(file, randomFlow(3_000, 11));
   return file;
 }
 

@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CommandBatch, commandSubject } from "@tradeplane/contracts";
 import { openPgliteStore } from "@tradeplane/journal/stores";
 import { ensureLogFormat, provision, venueProvisioningPlan } from "@tradeplane/platform";
-import { CLI_BIN, commandStream, connectTo, NatsServer } from "@tradeplane/testkit";
+import { commandStream, connectTo, NatsServer } from "@tradeplane/testkit";
 import { CliError, EXIT } from "../../src/errors.ts";
 import { rebuildSettings } from "../../src/commands/journal-rebuild.ts";
 import type { JournalRebuildFlags } from "../../src/commands/journal-rebuild-options.ts";
+import { runCli } from "../run-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tp-journal-rebuild-"));
 const base: JournalRebuildFlags = { projector: "journal", batch: "2048" };
@@ -92,12 +92,7 @@ ${instruments}
     "    - { symbol: INFY, partition: 0, tickSize: 1, referencePrice: 100000, priceBandPercent: 10 }",
   );
 
-  const cli = (...args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-      execFile(process.execPath, [CLI_BIN, "--data-dir", dir, ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
-        resolve({ code: err === null ? 0 : typeof err.code === "number" ? err.code : 99, stdout, stderr }),
-      ),
-    );
+  const cli = (...args: string[]) => runCli("--data-dir", dir, ...args);
 
   beforeAll(async () => {
     nats = await NatsServer.start();

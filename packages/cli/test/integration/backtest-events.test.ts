@@ -1,21 +1,10 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentials, Metadata } from "@grpc/grpc-js";
-import {
-  ExecType,
-  OrderEntryClient,
-  OrderType,
-  Side,
-  TimeInForce,
-  type EngineEvent,
-  type SubmitOrderResponse,
-} from "@tradeplane/contracts";
+import { ExecType, Side, TimeInForce, type EngineEvent } from "@tradeplane/contracts";
 import { EventFlow, parseRecording, recordedCommands, replayRecorded, SimulatedVenue } from "@tradeplane/backtest";
-import { DemoVenue, retry, unary } from "@tradeplane/testkit";
+import { DemoVenue, retry } from "@tradeplane/testkit";
 
 /**
  * A recorded event stream as a backtest's flow, end to end: a real local venue (nats-server,
@@ -24,7 +13,6 @@ import { DemoVenue, retry, unary } from "@tradeplane/testkit";
  * strategy that never trades leaves the recording untouched, and the recording replayed on
  * the core gives the venue's own trades.
  */
-const BIN = fileURLToPath(new URL("../../bin/tradeplane.mjs", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "tp-backtest-events-it-"));
 let venue: DemoVenue;
 let sent = 0;
@@ -37,47 +25,17 @@ afterAll(async () => {
   await venue?.stop();
 });
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, "--data-dir", venue.dir, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === "number" ? err.code : 99, stdout, stderr });
-    });
-  });
-}
-
-async function submit(account: string, side: Side, price: number, qty: number, tif: TimeInForce = TimeInForce.DAY) {
-  const client = new OrderEntryClient(venue.state.endpoints.orderEntry, credentials.createInsecure());
-  const m = new Metadata();
-  m.set("authorization", `Bearer ${venue.tokenOf(account)}`);
-  try {
-    const r = await unary<SubmitOrderResponse>((cb) =>
-      client.submitOrder(
-        {
-          account,
-          clientOrderId: `o${++sent}`,
-          instrument: "INFY",
-          side,
-          orderType: OrderType.LIMIT,
-          timeInForce: tif,
-          price,
-          stopPrice: 0,
-          qty,
-          postOnly: false,
-          stpMode: 0,
-          expireTime: undefined,
-          displayQty: 0,
-          stpGroup: 0,
-        },
-        m,
-        cb,
-      ),
-    );
-    expect(r.reports[0]?.text ?? "").toBe("");
-    expect(r.reports[0]?.execType).not.toBe(ExecType.REJECTED);
-    return r;
-  } finally {
-    client.close();
-  }
+async function submit(
+  account: string,
+  side: Side,
+  price: number,
+  qty: number,
+  timeInForce: TimeInForce = TimeInForce.DAY,
+) {
+  const r = await venue.orders.submitLimit({ account, clientOrderId: `o${++sent}`, side, price, qty, timeInForce });
+  expect(r.reports[0]?.text ?? "").toBe("");
+  expect(r.reports[0]?.execType).not.toBe(ExecType.REJECTED);
+  return r;
 }
 
 const tradesOf = (events: readonly EngineEvent[]) =>
@@ -102,7 +60,7 @@ describe("backtest over a venue's recorded events", () => {
     // The engine publishes events after it applies commands: export until the last order's are in.
     const file = join(dir, "demo.ndjson");
     const recording = await retry(async () => {
-      const run = await cli("events", "export", "--out", file);
+      const run = await venue.cli("events", "export", "--out", file);
       expect(run.stderr).toBe("");
       expect(run.code).toBe(0);
       const r = parseRecording(readFileSync(file, "utf8"));
@@ -123,7 +81,7 @@ describe("backtest over a venue's recorded events", () => {
     expect(stats).toMatchObject({ cuts: 0, refusedInBacktest: 0, unknownOrders: 0, newOrders: orders.length });
 
     const mm = ["--json", "backtest", "--strategy", "market-maker", "--events", file];
-    const [a, b] = [await cli(...mm), await cli(...mm)];
+    const [a, b] = [await venue.cli(...mm), await venue.cli(...mm)];
     expect(a.stderr).toBe("");
     expect(a.code).toBe(0);
     expect(a.stdout).toBe(b.stdout);
@@ -133,7 +91,7 @@ describe("backtest over a venue's recorded events", () => {
 
     const idle = join(dir, "idle.mjs");
     writeFileSync(idle, "export function strategy() { return { onBook() {} }; }\n");
-    const quiet = await cli("--json", "backtest", "--strategy-module", idle, "--events", file);
+    const quiet = await venue.cli("--json", "backtest", "--strategy-module", idle, "--events", file);
     expect(quiet.stderr).toBe("");
     expect(quiet.code).toBe(0);
     expect(JSON.parse(quiet.stdout)).toMatchObject({

@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   EngineEventBatch,
@@ -13,23 +11,15 @@ import {
 } from "@tradeplane/contracts";
 import { parseRecording } from "@tradeplane/backtest";
 import { JetStreamServer, REPO_ROOT } from "@tradeplane/testkit";
+import { runCli as cli } from "../run-cli.ts";
 
 /**
  * `tradeplane events export` against a real nats-server holding an event stream written by
  * hand: what a recording keeps, and a message that does not decode refused with its place.
  */
-const BIN = fileURLToPath(new URL("../../bin/tradeplane.mjs", import.meta.url));
 const MANIFEST = join(REPO_ROOT, "examples", "venue.yaml");
 const dir = mkdtempSync(join(tmpdir(), "tp-events-export-"));
 let js: JetStreamServer;
-
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === "number" ? err.code : 99, stdout, stderr });
-    });
-  });
-}
 
 const at = { seconds: 1_767_225_600, nanos: 0 };
 const accepted = (orderId: number, account: string): EngineEvent => ({

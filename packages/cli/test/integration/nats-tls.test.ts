@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Kvm } from "@nats-io/kv";
 import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,8 +18,8 @@ import {
 import { ensureLogFormat, provision, venueProvisioningPlan } from "@tradeplane/platform";
 import { NatsServer, NatsTrust, REPO_ROOT, ServiceProcess, ThrowawayPki, type IssuedCert } from "@tradeplane/testkit";
 import { serviceMain } from "../../src/local/paths.ts";
+import { runCli as cli } from "../run-cli.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/tradeplane.mjs", import.meta.url));
 const ADMIN_TOKEN = "venue-operator-token-0123456789";
 const TRADER_TOKEN = "alice-token-0123456789abcdef";
 
@@ -31,20 +29,6 @@ const venue = tradingVenueSchema.parse({
   metadata: { name: "tlsvenue" },
   spec: { instruments: [{ symbol: "INFY", referencePrice: 150_000 }] },
 });
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === "number" ? err.code : 99, stdout, stderr });
-    });
-  });
-}
 
 /**
  * A venue as it runs in a cluster with NATS secured: nats-server with TLS that verifies

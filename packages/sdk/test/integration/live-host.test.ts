@@ -1,15 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentials, Metadata } from "@grpc/grpc-js";
-import {
-  OrderEntryClient,
-  OrderType,
-  Side,
-  TimeInForce,
-  type GetAccountPositionsResponse,
-  type ListOpenOrdersResponse,
-  type SubmitOrderResponse,
-} from "@tradeplane/contracts";
-import { DemoVenue, retry, unary } from "@tradeplane/testkit";
+import { Side, TimeInForce, type ListOpenOrdersResponse } from "@tradeplane/contracts";
+import { DemoVenue, retry } from "@tradeplane/testkit";
 import { LiveHost, quote, type Strategy } from "../../src/index.ts";
 
 /**
@@ -23,50 +14,15 @@ let venue: DemoVenue;
 const tokenOf = (account: string) => venue.tokenOf(account);
 const state = () => venue.state;
 
-function auth(token: string): Metadata {
-  const m = new Metadata();
-  m.set("authorization", `Bearer ${token}`);
-  return m;
-}
-
-async function take(side: Side, price: number, qty: number, id: string): Promise<SubmitOrderResponse> {
-  const client = new OrderEntryClient(state().endpoints.orderEntry, credentials.createInsecure());
-  try {
-    return await unary<SubmitOrderResponse>((cb) =>
-      client.submitOrder(
-        {
-          account: "demo-taker",
-          clientOrderId: id,
-          instrument: "INFY",
-          side,
-          orderType: OrderType.LIMIT,
-          timeInForce: TimeInForce.IOC,
-          price,
-          stopPrice: 0,
-          qty,
-          postOnly: false,
-          stpMode: 0,
-          expireTime: undefined,
-          displayQty: 0,
-          stpGroup: 0,
-        },
-        auth(tokenOf("demo-taker")),
-        cb,
-      ),
-    );
-  } finally {
-    client.close();
-  }
-}
-
-async function gateway<T>(call: (c: OrderEntryClient, m: Metadata, cb: (e: Error | null, r: T) => void) => void) {
-  const client = new OrderEntryClient(state().endpoints.orderEntry, credentials.createInsecure());
-  try {
-    return await unary<T>((cb) => call(client, auth(tokenOf("demo-mm")), cb));
-  } finally {
-    client.close();
-  }
-}
+const take = (side: Side, price: number, qty: number, clientOrderId: string) =>
+  venue.orders.submitLimit({
+    account: "demo-taker",
+    clientOrderId,
+    side,
+    price,
+    qty,
+    timeInForce: TimeInForce.IOC,
+  });
 
 const quoter: Strategy = {
   onStart: (ctx) => ctx.setTimer("quote", 50),
@@ -111,9 +67,7 @@ describe("LiveHost against a local venue", () => {
     await retry(async () => expect(host.driver.state.netQty("INFY")).toBe(5), 60_000);
     expect(host.sessions).toBeGreaterThan(1);
 
-    const theirs = await gateway<GetAccountPositionsResponse>((c, m, cb) =>
-      c.getAccountPositions({ account: "demo-mm", instrument: "INFY" }, m, cb),
-    );
+    const theirs = await venue.orders.positions("demo-mm", "INFY");
     const local = host.driver.state.position("INFY");
     expect(local.netQty).toBe(theirs.positions[0]!.netQty);
     expect(local.realisedPnl).toBe(theirs.positions[0]!.realisedPnl);
@@ -121,8 +75,8 @@ describe("LiveHost against a local venue", () => {
 
     await host.stop();
     await retry(async () => {
-      const open = await gateway<ListOpenOrdersResponse>((c, m, cb) =>
-        c.listOpenOrders({ account: "demo-mm", instrument: "" }, m, cb),
+      const open = await venue.orders.as<ListOpenOrdersResponse>("demo-mm", (c, auth, cb) =>
+        c.listOpenOrders({ account: "demo-mm", instrument: "" }, auth, cb),
       );
       expect(open.orders).toEqual([]);
     });

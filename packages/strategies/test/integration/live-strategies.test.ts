@@ -2,20 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentials, Metadata } from "@grpc/grpc-js";
-import {
-  ExecType,
-  OrderEntryClient,
-  RejectReason,
-  rejectReasonToJSON,
-  OrderType,
-  Side,
-  TimeInForce,
-  type GetAccountPositionsResponse,
-  type SubmitOrderResponse,
-} from "@tradeplane/contracts";
+import { ExecType, RejectReason, rejectReasonToJSON, Side } from "@tradeplane/contracts";
 import { LiveHost, type Strategy } from "@tradeplane/sdk";
-import { DemoVenue, EXAMPLE_VENUE, unary } from "@tradeplane/testkit";
+import { DemoVenue, EXAMPLE_VENUE } from "@tradeplane/testkit";
 import { buildStrategy } from "../../src/registry.ts";
 
 /**
@@ -142,96 +131,51 @@ async function until(what: string, check: () => boolean, timeoutMs = 90_000): Pr
   }
 }
 
-function client() {
-  return new OrderEntryClient(venue.state.endpoints.orderEntry, credentials.createInsecure());
-}
-
-function auth(account: string): Metadata {
-  const m = new Metadata();
-  m.set("authorization", `Bearer ${venue.tokenOf(account)}`);
-  return m;
-}
-
-async function positions(account: string): Promise<GetAccountPositionsResponse> {
-  const c = client();
-  try {
-    return await unary<GetAccountPositionsResponse>((cb) =>
-      c.getAccountPositions({ account, instrument: "" }, auth(account), cb),
-    );
-  } finally {
-    c.close();
-  }
-}
-
-async function rest(instrument: string, side: Side, price: number, qty: number, id: string): Promise<void> {
-  const c = client();
-  try {
-    const res = await unary<SubmitOrderResponse>((cb) =>
-      c.submitOrder(
-        {
-          account: "demo-mm",
-          clientOrderId: id,
-          instrument,
-          side,
-          orderType: OrderType.LIMIT,
-          timeInForce: TimeInForce.DAY,
-          price,
-          stopPrice: 0,
-          qty,
-          postOnly: false,
-          stpMode: 0,
-          expireTime: undefined,
-          displayQty: 0,
-          stpGroup: 0,
-        },
-        auth("demo-mm"),
-        cb,
-      ),
-    );
-    expect(res.reports.map((r) => r.execType)).toEqual([ExecType.NEW]);
-  } finally {
-    c.close();
-  }
+async function rest(instrument: string, side: Side, price: number, qty: number, clientOrderId: string): Promise<void> {
+  const res = await venue.orders.submitLimit({ account: "demo-mm", clientOrderId, instrument, side, price, qty });
+  expect(res.reports.map((r) => r.execType)).toEqual([ExecType.NEW]);
 }
 
 describe("the built-in strategies against the real services", () => {
-  const MAX_INVENTORY = 15;
-
-  it("the market maker trades against the flow and its inventory never leaves ±maxInventory", async () => {
+  it.each<{
+    name: string;
+    builtin: string;
+    params: Record<string, number>;
+    account: string;
+    fills: number;
+    bound: number;
+  }>([
+    {
+      name: "the market maker trades against the flow and its inventory never leaves ±maxInventory",
+      builtin: "market-maker",
+      params: { spreadTicks: 2, quoteQty: 6, maxInventory: 15, staleMs: 0, refreshMs: 50 },
+      account: "it-maker",
+      // Enough fills that the flow, random in side, has pushed the inventory to its bound.
+      fills: 40,
+      bound: 15,
+    },
+    {
+      name: "the momentum taker takes liquidity after the moves it is set for, within its position bound",
+      builtin: "momentum-taker",
+      params: { lookbackTrades: 3, thresholdTicks: 1, qty: 2, maxPosition: 6, cooldownMs: 0 },
+      account: "it-momentum",
+      fills: 5,
+      bound: 6,
+    },
+  ])("$name", async ({ builtin, params, account, fills, bound }) => {
     let worst = 0;
     const refused: string[] = [];
-    const maker = watched(
-      built("market-maker", { spreadTicks: 2, quoteQty: 6, maxInventory: MAX_INVENTORY, staleMs: 0, refreshMs: 50 }, [
-        "INFY",
-        "TCS",
-      ]),
+    const strategy = watched(
+      built(builtin, params, ["INFY", "TCS"]),
       (net) => (worst = Math.max(worst, Math.abs(net("INFY")), Math.abs(net("TCS")))),
       refused,
     );
-    const host = await run("it-maker", maker, ["INFY", "TCS"], { log: refusalLog(refused) });
-    // Enough fills that the flow, random in side, has pushed the inventory to its bound.
-    await until("40 fills of the maker", () => host.counters.fills >= 40);
+    const host = await run(account, strategy, ["INFY", "TCS"], { log: refusalLog(refused) });
+    await until(`${fills} fills of ${builtin}`, () => host.counters.fills >= fills);
     expect(worst).toBeGreaterThan(0);
-    expect(worst).toBeLessThanOrEqual(MAX_INVENTORY);
-    for (const p of (await positions("it-maker")).positions)
-      expect(Math.abs(p.netQty), p.instrument).toBeLessThanOrEqual(MAX_INVENTORY);
-    expect(refused).toEqual([]);
-  });
-
-  it("the momentum taker takes liquidity after the moves it is set for, within its position bound", async () => {
-    let worst = 0;
-    const refused: string[] = [];
-    const momentum = watched(
-      built("momentum-taker", { lookbackTrades: 3, thresholdTicks: 1, qty: 2, maxPosition: 6, cooldownMs: 0 }, [
-        "INFY",
-        "TCS",
-      ]),
-      (net) => (worst = Math.max(worst, Math.abs(net("INFY")), Math.abs(net("TCS")))),
-      refused,
-    );
-    const host = await run("it-momentum", momentum, ["INFY", "TCS"], { log: refusalLog(refused) });
-    await until("5 fills of the momentum taker", () => host.counters.fills >= 5);
-    expect(worst).toBeLessThanOrEqual(6);
+    expect(worst).toBeLessThanOrEqual(bound);
+    for (const p of (await venue.orders.positions(account)).positions)
+      expect(Math.abs(p.netQty), p.instrument).toBeLessThanOrEqual(bound);
     expect(refused).toEqual([]);
   });
 
@@ -278,7 +222,7 @@ describe("the built-in strategies against the real services", () => {
     now += params.durationMs;
     await new Promise((r) => setTimeout(r, 200));
     expect(children()).toHaveLength(5);
-    const sbin = (await positions("it-twap")).positions.find((p) => p.instrument === "SBIN");
+    const sbin = (await venue.orders.positions("it-twap")).positions.find((p) => p.instrument === "SBIN");
     expect(sbin?.netQty).toBe(50);
   });
 });

@@ -4,17 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentials, Metadata } from "@grpc/grpc-js";
-import {
-  ExecType,
-  OrderEntryClient,
-  OrderType,
-  Side,
-  TimeInForce,
-  type SubmitOrderResponse,
-} from "@tradeplane/contracts";
+import { ExecType, Side } from "@tradeplane/contracts";
 import { LiveHost } from "@tradeplane/sdk";
-import { CLI_BIN, DemoVenue, REPO_ROOT, unary, type DemoVenueState } from "@tradeplane/testkit";
+import { CLI_BIN, DemoVenue, REPO_ROOT, type DemoVenueState, type OrderEntryCalls } from "@tradeplane/testkit";
 import { bestSingleVenue, type VenueBook } from "../../src/smart-order-router.ts";
 import { buildMultiVenueStrategy } from "../../src/registry.ts";
 import type { BestExecutionReport, MultiVenueStrategy } from "../../src/order-router.ts";
@@ -45,6 +37,7 @@ spec:
 const dir = mkdtempSync(join(tmpdir(), "tp-router-"));
 let venue: DemoVenue;
 const states = new Map<string, DemoVenueState>();
+const orders = new Map<string, OrderEntryCalls>();
 const hosts: LiveHost[] = [];
 
 beforeAll(async () => {
@@ -56,6 +49,8 @@ beforeAll(async () => {
   );
   states.set("nse", venue.state);
   states.set("bse", venue.stateOf("bse"));
+  orders.set("nse", venue.orders);
+  orders.set("bse", venue.ordersOn("bse"));
 }, 180_000);
 
 afterAll(async () => {
@@ -66,37 +61,11 @@ afterAll(async () => {
 
 const tokenOn = (v: string, account: string) => states.get(v)!.accounts.find((a) => a.name === account)!.token;
 
-async function rest(v: string, instrument: string, price: number, qty: number, id: string): Promise<void> {
-  const c = new OrderEntryClient(states.get(v)!.endpoints.orderEntry, credentials.createInsecure());
-  const m = new Metadata();
-  m.set("authorization", `Bearer ${tokenOn(v, "demo-mm")}`);
-  try {
-    const res = await unary<SubmitOrderResponse>((cb) =>
-      c.submitOrder(
-        {
-          account: "demo-mm",
-          clientOrderId: id,
-          instrument,
-          side: Side.SELL,
-          orderType: OrderType.LIMIT,
-          timeInForce: TimeInForce.DAY,
-          price,
-          stopPrice: 0,
-          qty,
-          postOnly: false,
-          stpMode: 0,
-          expireTime: undefined,
-          displayQty: 0,
-          stpGroup: 0,
-        },
-        m,
-        cb,
-      ),
-    );
-    expect(res.reports.map((r) => r.execType)).toEqual([ExecType.NEW]);
-  } finally {
-    c.close();
-  }
+async function rest(v: string, instrument: string, price: number, qty: number, clientOrderId: string): Promise<void> {
+  const res = await orders
+    .get(v)!
+    .submitLimit({ account: "demo-mm", clientOrderId, instrument, side: Side.SELL, price, qty });
+  expect(res.reports.map((r) => r.execType)).toEqual([ExecType.NEW]);
 }
 
 /** Starts the router over both venues and waits until it has routed everything it can. */

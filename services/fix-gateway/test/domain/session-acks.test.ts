@@ -2,15 +2,13 @@ import { describe, expect, it } from "vitest";
 import {
   ExecType,
   OrderStatus,
-  OrderType,
   RejectReason,
   RequestKind,
   Side,
-  StpMode,
-  TimeInForce,
   type OrderRequest,
   type RequestAck,
 } from "@tradeplane/contracts";
+import { limitOrder } from "@tradeplane/testkit";
 import { ackOutcome } from "../../src/domain/session-acks.ts";
 
 const NOW = 1_767_225_600_123;
@@ -18,21 +16,7 @@ const NOW = 1_767_225_600_123;
 const submit: OrderRequest = {
   request: {
     $case: "submitOrder",
-    value: {
-      account: "",
-      clientOrderId: "o-1",
-      instrument: "INFY",
-      side: Side.BUY,
-      orderType: OrderType.LIMIT,
-      timeInForce: TimeInForce.DAY,
-      price: 100_000,
-      stopPrice: 0,
-      qty: 10,
-      postOnly: false,
-      stpMode: StpMode.UNSPECIFIED,
-      displayQty: 0,
-      stpGroup: 0,
-    },
+    value: limitOrder({ account: "", clientOrderId: "o-1", side: Side.BUY, price: 100_000, qty: 10 }),
   },
   traceparent: "",
 };

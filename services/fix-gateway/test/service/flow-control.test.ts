@@ -10,12 +10,7 @@ const ORDERS = 600;
 
 let venue: FixVenue;
 
-async function logon(compId: string): Promise<FixClient> {
-  const c = await FixClient.connect(venue.gateway.fixPort);
-  c.send("A", "98=0|108=30|141=Y", { sender: compId });
-  await c.waitFor((f) => f[35] === "A");
-  return c;
-}
+const logon = (compId: string) => FixClient.logon(venue.gateway.fixPort, compId);
 
 beforeAll(async () => {
   venue = await startFixVenue(

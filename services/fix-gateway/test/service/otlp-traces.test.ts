@@ -2,7 +2,7 @@
 // venue runs in its own process and exports over OTLP/HTTP to a stand-in collector, and
 // one NewOrderSingle arrives there as one trace whose root is the FIX gateway's span.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { StandInCollector, type ReceivedSpan } from "@tradeplane/testkit";
+import { StandInCollector } from "@tradeplane/testkit";
 import { FixClient } from "../support/fix-client.ts";
 import { startFixVenue, type FixVenue } from "../support/venue.ts";
 
@@ -21,25 +21,15 @@ afterAll(async () => {
   await collector?.close();
 });
 
-async function waitForSpans(check: (spans: readonly ReceivedSpan[]) => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check(collector.spans)) {
-    if (Date.now() > deadline) throw new Error(`spans received: ${JSON.stringify(collector.spans, null, 1)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 describe("traces of a FIX order exported over OTLP", () => {
   it("hold the FIX gateway's span as the root, the risk gateway's under it and the engine's under that", async () => {
-    const client = await FixClient.connect(venue.gateway.fixPort);
-    client.send("A", "98=0|108=30|141=Y", { sender: "TRACED" });
-    await client.waitFor((f) => f[35] === "A");
+    const client = await FixClient.logon(venue.gateway.fixPort, "TRACED");
     client.send("D", "11=traced-1|55=INFY|54=1|38=3|40=2|44=999.00|59=1", { sender: "TRACED" });
     expect(await client.waitFor((f) => f[35] === "8" && f[11] === "traced-1")).toMatchObject({ 150: "0" });
 
     const fixSpan = () => collector.spans.find((s) => s.service === "tradeplane-fix-gateway" && s.name === "fix D");
     const inTrace = (traceId: string) => collector.spans.filter((s) => s.traceId === traceId);
-    await waitForSpans(() => {
+    await collector.waitForSpans(() => {
       const root = fixSpan();
       return (
         root !== undefined &&

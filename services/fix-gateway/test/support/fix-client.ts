@@ -51,6 +51,14 @@ export class FixClient {
     return new FixClient(socket, seq);
   }
 
+  /** Connects and logs on as `compId` (sequence reset, 30 s heartbeat), once the gateway has answered the Logon. */
+  static async logon(port: number, compId: string): Promise<FixClient> {
+    const c = await FixClient.connect(port);
+    c.send("A", "98=0|108=30|141=Y", { sender: compId });
+    await c.waitFor((f) => f[35] === "A");
+    return c;
+  }
+
   send(msgType: string, body = "", opts: { sender?: string; target?: string } = {}): void {
     const header = `35=${msgType}|49=${opts.sender ?? "CLIENT"}|56=${opts.target ?? "VENUE"}|34=${this.seq++}|52=${fixTime(Date.now())}`;
     this.socket.write(frame(body ? `${header}|${body}` : header));

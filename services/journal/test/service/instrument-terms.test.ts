@@ -1,24 +1,17 @@
-import { credentials, Metadata } from "@grpc/grpc-js";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  JournalQueryClient,
-  JournalQueryService,
   type GetClearingObligationsResponse,
+  type JournalQueryClient,
   type GetTradeRegisterResponse,
   type ListTradesResponse,
 } from "@tradeplane/contracts";
-import { AdminAuthority, createLogger, Health, startGrpcServer, type GrpcServer } from "@tradeplane/platform";
-import { PostgresServer, unary } from "@tradeplane/testkit";
+import { AdminAuthority } from "@tradeplane/platform";
+import { bearer, unary } from "@tradeplane/testkit";
 import { recordInstrumentTerms } from "../../src/adapters/instrument-terms-store.ts";
-import { journalQueryService } from "../../src/adapters/journal-query-grpc.ts";
 import { writeBatch } from "../../src/adapters/journal-writer.ts";
-import { migrate, readMigrations } from "../../src/adapters/migrations.ts";
-import { openPgStore } from "../../src/adapters/pg-store.ts";
-import { openPgliteStore } from "../../src/adapters/pglite-store.ts";
 import type { SqlStore } from "../../src/adapters/sql-store.ts";
 import { projectBatch } from "../../src/domain/projection.ts";
-import { IST_T1_CALENDAR } from "../../src/domain/trading-calendar.ts";
+import { journalStores, postgresForFile, startQueryServer, type QueryServer } from "./query-server.ts";
 import { workedDayMessages } from "./worked-day.ts";
 
 /**
@@ -29,42 +22,21 @@ import { workedDayMessages } from "./worked-day.ts";
  * force when it traded. Over real gRPC, on a real PostgreSQL server and on PGlite.
  */
 
-const logger = createLogger({ service: "instrument-terms-test", level: "silent" });
 const TOKEN = "read-only-token-0123456789";
 const BEFORE_US = Date.parse("2026-12-01T00:00:00Z") * 1000;
 const BETWEEN_TRADES_1_AND_2_US = Date.parse("2026-12-03T04:00:02Z") * 1000;
 const DAY = "2026-12-03";
 
-let postgres: PostgresServer;
-beforeAll(async () => {
-  postgres = await PostgresServer.start({ durable: false });
-}, 60_000);
-afterAll(() => postgres?.dispose());
+const postgres = postgresForFile();
 
-const stores: [string, () => Promise<SqlStore>][] = [
-  [
-    "PostgreSQL",
-    async () => {
-      const admin = new pg.Client({ connectionString: postgres.url() });
-      await admin.connect();
-      await admin.query("CREATE DATABASE journal_terms");
-      await admin.end();
-      return openPgStore(postgres.url("journal_terms"));
-    },
-  ],
-  ["PGlite", () => openPgliteStore(undefined)],
-];
-
-describe.each(stores)("instrument terms on %s", (_kind, open) => {
+describe.each(journalStores(postgres, "journal_terms"))("instrument terms on %s", (_kind, open) => {
   let store: SqlStore;
-  let grpc: GrpcServer;
+  let server: QueryServer;
   let client: JournalQueryClient;
-  const metadata = new Metadata();
-  metadata.set("authorization", `Bearer ${TOKEN}`);
+  const metadata = bearer(TOKEN);
 
   beforeAll(async () => {
     store = await open();
-    await migrate(store, await readMigrations());
     // The journal as it was configured when the day traded.
     expect(
       await recordInstrumentTerms(
@@ -93,33 +65,15 @@ describe.each(stores)("instrument terms on %s", (_kind, open) => {
         validFromUs: BETWEEN_TRADES_1_AND_2_US,
       },
     ]);
-    grpc = await startGrpcServer({
-      host: "127.0.0.1",
-      port: 0,
-      health: new Health(),
-      logger,
-      reflection: false,
-      services: [
-        {
-          name: "tradeplane.v1.JournalQuery",
-          definition: JournalQueryService,
-          implementation: journalQueryService({
-            db: store,
-            admin: new AdminAuthority({ readOnly: [TOKEN] }),
-            calendar: IST_T1_CALENDAR,
-            currency: "INR",
-            notionalExponent: -2,
-            logger,
-          }),
-        },
-      ],
+    server = await startQueryServer({
+      db: store,
+      admin: new AdminAuthority({ readOnly: [TOKEN] }),
     });
-    client = new JournalQueryClient(`127.0.0.1:${grpc.port}`, credentials.createInsecure());
+    client = server.client;
   }, 60_000);
 
   afterAll(async () => {
-    client?.close();
-    await grpc?.close();
+    await server?.close();
     await store?.close();
   });
 

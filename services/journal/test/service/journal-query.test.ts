@@ -1,27 +1,22 @@
-import { credentials, Metadata, status } from "@grpc/grpc-js";
-import pg from "pg";
+import { Metadata, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  JournalQueryClient,
-  JournalQueryService,
   Side,
+  type JournalQueryClient,
   type GetClearingObligationsResponse,
   type GetOrderAuditTrailResponse,
   type GetOrderToTradeRatioResponse,
   type GetTradeRegisterResponse,
   type ListTradesResponse,
 } from "@tradeplane/contracts";
-import { AdminAuthority, createLogger, Health, startGrpcServer, type GrpcServer } from "@tradeplane/platform";
-import { PostgresServer, unary } from "@tradeplane/testkit";
-import { journalQueryService } from "../../src/adapters/journal-query-grpc.ts";
+import { AdminAuthority } from "@tradeplane/platform";
+import { bearer, unary } from "@tradeplane/testkit";
 import { writeBatch } from "../../src/adapters/journal-writer.ts";
 import { recordInstrumentTerms } from "../../src/adapters/instrument-terms-store.ts";
-import { migrate, readMigrations } from "../../src/adapters/migrations.ts";
-import { openPgStore } from "../../src/adapters/pg-store.ts";
-import { openPgliteStore } from "../../src/adapters/pglite-store.ts";
 import type { SqlStore } from "../../src/adapters/sql-store.ts";
 import { projectBatch } from "../../src/domain/projection.ts";
 import { IST_T1_CALENDAR } from "../../src/domain/trading-calendar.ts";
+import { journalStores, postgresForFile, startQueryServer, type QueryServer } from "./query-server.ts";
 import { FILLED_ORDER_ID, NOTIONAL_PER_TICK_LOT, REPLACED_ORDER_ID, workedDayMessages } from "./worked-day.ts";
 
 /**
@@ -30,42 +25,19 @@ import { FILLED_ORDER_ID, NOTIONAL_PER_TICK_LOT, REPLACED_ORDER_ID, workedDayMes
  * matching core traded it.
  */
 
-const logger = createLogger({ service: "journal-query-test", level: "silent" });
 const READ_TOKEN = "read-only-token-0123456789";
 const RISK_TOKEN = "risk-officer-token-0123456789";
 const A_TOKEN = "trading-token-of-account-a";
 
-let postgres: PostgresServer;
+const postgres = postgresForFile();
 
-beforeAll(async () => {
-  postgres = await PostgresServer.start({ durable: false });
-}, 60_000);
-
-afterAll(() => postgres?.dispose());
-
-const stores: [string, () => Promise<SqlStore>][] = [
-  [
-    "PostgreSQL",
-    async () => {
-      const admin = new pg.Client({ connectionString: postgres.url() });
-      await admin.connect();
-      await admin.query("CREATE DATABASE journal_query");
-      await admin.end();
-      return openPgStore(postgres.url("journal_query"));
-    },
-  ],
-  ["PGlite", () => openPgliteStore(undefined)],
-];
-
-describe.each(stores)("JournalQuery on %s", (_kind, open) => {
+describe.each(journalStores(postgres, "journal_query"))("JournalQuery on %s", (_kind, open) => {
   let store: SqlStore;
-  let grpc: GrpcServer;
+  let server: QueryServer;
   let client: JournalQueryClient;
-  const health = new Health();
 
   beforeAll(async () => {
     store = await open();
-    await migrate(store, await readMigrations());
     await recordInstrumentTerms(
       store,
       [...NOTIONAL_PER_TICK_LOT].map(([instrument, notionalPerTickLot]) => ({ instrument, notionalPerTickLot })),
@@ -73,44 +45,22 @@ describe.each(stores)("JournalQuery on %s", (_kind, open) => {
     );
     const { messages } = workedDayMessages("q");
     await store.transaction((tx) => writeBatch(tx, projectBatch(messages), "journal"));
-    grpc = await startGrpcServer({
-      host: "127.0.0.1",
-      port: 0,
-      health,
-      logger,
-      reflection: false,
-      services: [
-        {
-          name: "tradeplane.v1.JournalQuery",
-          definition: JournalQueryService,
-          implementation: journalQueryService({
-            db: store,
-            admin: new AdminAuthority({ readOnly: [READ_TOKEN], riskOfficer: [RISK_TOKEN] }),
-            // The accounts bucket's answer for trading tokens (a real bucket: journal-main.test.ts).
-            tradingAccounts: (token) =>
-              Promise.resolve(token === A_TOKEN ? { principal: "A", accounts: ["A"] } : undefined),
-            calendar: { ...IST_T1_CALENDAR, holidays: ["2026-12-04"] },
-            currency: "INR",
-            notionalExponent: -2,
-            logger,
-          }),
-        },
-      ],
+    server = await startQueryServer({
+      db: store,
+      admin: new AdminAuthority({ readOnly: [READ_TOKEN], riskOfficer: [RISK_TOKEN] }),
+      // The accounts bucket's answer for trading tokens (a real bucket: journal-main.test.ts).
+      tradingAccounts: (token) => Promise.resolve(token === A_TOKEN ? { principal: "A", accounts: ["A"] } : undefined),
+      calendar: { ...IST_T1_CALENDAR, holidays: ["2026-12-04"] },
     });
-    client = new JournalQueryClient(`127.0.0.1:${grpc.port}`, credentials.createInsecure());
+    client = server.client;
   }, 60_000);
 
   afterAll(async () => {
-    client?.close();
-    await grpc?.close();
+    await server?.close();
     await store?.close();
   });
 
-  const auth = (token = READ_TOKEN) => {
-    const m = new Metadata();
-    m.set("authorization", `Bearer ${token}`);
-    return m;
-  };
+  const auth = (token = READ_TOKEN) => bearer(token);
 
   it("gives the clearing obligations of the hand-worked day, settling T+1 over a holiday and the weekend", async () => {
     const res = await unary<GetClearingObligationsResponse>((cb) =>

@@ -1,4 +1,5 @@
-import { commandSeqOf, OrderType, Side, TimeInForce, type Command, type EngineEvent } from "@tradeplane/contracts";
+import { commandSeqOf, Side, type Command, type EngineEvent } from "@tradeplane/contracts";
+import { newLimitOrder } from "@tradeplane/testkit";
 import { engineConfigOf } from "@tradeplane/matching-core/engine-config";
 import { eventRuns } from "@tradeplane/matching-core/event-runs";
 import { Partition } from "@tradeplane/matching-core/partition";
@@ -29,23 +30,7 @@ type Step = { account: string; atMs: number; body: Command["body"] };
 const order = (account: string, instrument: string, side: Side, qty: number, price: number, atMs: number): Step => ({
   account,
   atMs,
-  body: {
-    $case: "newOrder",
-    value: {
-      clientOrderId: `${account}-${atMs}`,
-      instrument,
-      side,
-      orderType: OrderType.LIMIT,
-      timeInForce: TimeInForce.DAY,
-      price,
-      stopPrice: 0,
-      qty,
-      postOnly: false,
-      stpMode: 0,
-      displayQty: 0,
-      stpGroup: 0,
-    },
-  },
+  body: newLimitOrder({ clientOrderId: `${account}-${atMs}`, instrument, side, price, qty }),
 });
 
 const at = (n: number) => DAY_START_MS + n * 1000;

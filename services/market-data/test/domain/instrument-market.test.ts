@@ -4,11 +4,11 @@ import {
   InstrumentState,
   MarketDataChannel,
   OrderChangeAction,
-  OrderType,
   Side,
   TimeInForce,
   type EngineEvent,
 } from "@tradeplane/contracts";
+import { newLimitOrder } from "@tradeplane/testkit";
 import { Partition } from "@tradeplane/matching-core/partition";
 import { engineConfigOf } from "@tradeplane/matching-core/engine-config";
 import { MarketState } from "../../src/domain/market-state.ts";
@@ -52,23 +52,15 @@ function venue(initial: "CONTINUOUS" | "PRE_OPEN" = "CONTINUOUS") {
     o: { seconds?: number; account?: string; displayQty?: number; instrument?: string } = {},
   ) =>
     run(
-      {
-        $case: "newOrder",
-        value: {
-          clientOrderId: `c${seq}`,
-          instrument: o.instrument ?? "INFY",
-          side,
-          orderType: OrderType.LIMIT,
-          timeInForce: TimeInForce.GTC,
-          price,
-          stopPrice: 0,
-          qty,
-          postOnly: false,
-          stpMode: 0,
-          displayQty: o.displayQty ?? 0,
-          stpGroup: 0,
-        },
-      },
+      newLimitOrder({
+        clientOrderId: `c${seq}`,
+        instrument: o.instrument ?? "INFY",
+        side,
+        timeInForce: TimeInForce.GTC,
+        price,
+        qty,
+        displayQty: o.displayQty ?? 0,
+      }),
       o.seconds ?? 0,
       o.account ?? `acct${seq}`,
     );

@@ -1,25 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { OrderType, RejectReason, Side, StpMode, TimeInForce, type SubmitOrderRequest } from "@tradeplane/contracts";
+import {
+  RejectReason,
+  Side,
+  StpMode,
+  type OrderType,
+  type SubmitOrderRequest,
+  type TimeInForce,
+} from "@tradeplane/contracts";
+import { limitOrder } from "@tradeplane/testkit";
 import { submitProblem } from "../../src/domain/request-validation.ts";
 
 function request(overrides: Partial<SubmitOrderRequest>): SubmitOrderRequest {
-  return {
-    account: "",
-    clientOrderId: "c1",
-    instrument: "INFY",
-    side: Side.BUY,
-    orderType: OrderType.LIMIT,
-    timeInForce: TimeInForce.DAY,
-    price: 100_000,
-    stopPrice: 0,
-    qty: 1,
-    postOnly: false,
-    stpMode: 0,
-    expireTime: undefined,
-    displayQty: 0,
-    stpGroup: 0,
-    ...overrides,
-  };
+  return limitOrder({ account: "", clientOrderId: "c1", side: Side.BUY, price: 100_000, qty: 1, ...overrides });
 }
 
 const known = (symbol: string) => symbol === "INFY";

@@ -1,20 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFile } from "node:fs/promises";
-import { credentials, Metadata, status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
-import {
-  GatewayPeerClient,
-  GatewayPeerService,
-  type ForwardRequest,
-  type ForwardResponse,
-} from "@tradeplane/contracts";
-import { ConfigError, createLogger, Health, startGrpcServer, type GrpcServer } from "@tradeplane/platform";
+import { credentials, status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
+import { ConfigError } from "@tradeplane/platform";
 import { ThrowawayPki } from "@tradeplane/testkit";
-import { gatewayPeerService, PeerClients, PeerTokens } from "../../src/adapters/gateway-peer.ts";
+import { PeerClients, PeerTokens } from "../../src/adapters/gateway-peer.ts";
 import { loadPeerTls } from "../../src/adapters/peer-tls.ts";
-import { order } from "./gateway-fixture.ts";
+import {
+  forwardCall,
+  FORWARDED_SUBMIT,
+  PEER_TOKEN,
+  startPeerServer,
+  SUBMITTED,
+  type PeerServer,
+} from "./peer-fixture.ts";
 
-const logger = createLogger({ service: "risk-test", level: "silent" });
-const TOKEN = "peer-token-of-the-venue-0123456789abcdef";
+const TOKEN = PEER_TOKEN;
 /** The name every replica's certificate carries; replicas dial addresses, not this name. */
 const SERVER_NAME = "tls-risk-peer";
 
@@ -25,49 +25,19 @@ const SERVER_NAME = "tls-risk-peer";
 describe("GatewayPeer over mutual TLS", () => {
   let pki: ThrowawayPki;
   let stranger: ThrowawayPki;
-  let server: GrpcServer;
-  const seen: ForwardRequest[] = [];
-  let address: string;
-
-  const submit: ForwardRequest = {
-    account: "alice",
-    principal: "alice",
-    fromReplica: "gw1-abc",
-    request: { $case: "submit", value: order({ account: "alice" }) },
-  };
+  let peer: PeerServer;
+  const submit = FORWARDED_SUBMIT;
 
   beforeAll(async () => {
     pki = await ThrowawayPki.create("peer-ca");
     stranger = await ThrowawayPki.create("stranger-ca");
     const own = await pki.peer("risk-0", [SERVER_NAME]);
     const tls = await loadPeerTls({ ...own, caFile: pki.ca.certFile, serverName: SERVER_NAME });
-    server = await startGrpcServer({
-      host: "127.0.0.1",
-      port: 0,
-      credentials: tls.server,
-      health: new Health(),
-      logger,
-      reflection: false,
-      services: [
-        {
-          name: "tradeplane.v1.GatewayPeer",
-          definition: GatewayPeerService,
-          implementation: gatewayPeerService({
-            tokens: new PeerTokens([TOKEN]),
-            logger,
-            handle: async (req): Promise<ForwardResponse> => {
-              seen.push(req);
-              return { response: { $case: "submit", value: { reports: [] } } };
-            },
-          }),
-        },
-      ],
-    });
-    // An IP address, as a replica dials a pod: the certificate is checked as SERVER_NAME.
-    address = `127.0.0.1:${server.port}`;
+    // Dialled by IP address, as a replica dials a pod: the certificate is checked as SERVER_NAME.
+    peer = await startPeerServer({ tokens: [TOKEN], credentials: tls.server });
   });
   afterAll(async () => {
-    await server?.close();
+    await peer?.server.close();
     await pki?.dispose();
     await stranger?.dispose();
   });
@@ -80,30 +50,15 @@ describe("GatewayPeer over mutual TLS", () => {
       await loadPeerTls({ ...cert, caFile: pki.ca.certFile, serverName: SERVER_NAME }),
     );
     try {
-      expect(await peers.forward(address, submit)).toEqual({ response: { $case: "submit", value: { reports: [] } } });
-      expect(seen.at(-1)).toEqual(submit);
+      expect(await peers.forward(peer.address, submit)).toEqual(SUBMITTED);
+      expect(peer.seen.at(-1)).toEqual(submit);
     } finally {
       peers.close();
     }
   });
 
-  async function attempt(
-    creds: ReturnType<typeof credentials.createSsl>,
-    token = TOKEN,
-  ): Promise<ServiceError | ForwardResponse> {
-    const client = new GatewayPeerClient(address, creds, {
-      "grpc.ssl_target_name_override": SERVER_NAME,
-      "grpc.default_authority": SERVER_NAME,
-    });
-    const metadata = new Metadata();
-    metadata.set("authorization", `Bearer ${token}`);
-    return new Promise((resolve) =>
-      client.forward(submit, metadata, { deadline: Date.now() + 5_000 }, (err, res) => {
-        client.close();
-        resolve(err ?? res);
-      }),
-    );
-  }
+  const attempt = (channel: ReturnType<typeof credentials.createSsl>, token = TOKEN) =>
+    forwardCall(peer.address, { token, channel, serverName: SERVER_NAME });
 
   it.each([
     ["no client certificate", "none"],
@@ -116,17 +71,17 @@ describe("GatewayPeer over mutual TLS", () => {
       const cert = await stranger.peer("intruder", [SERVER_NAME]);
       creds = credentials.createSsl(ca, await readFile(cert.keyFile), await readFile(cert.certFile));
     }
-    const before = seen.length;
+    const before = peer.seen.length;
     const answer = await attempt(creds);
     expect((answer as ServiceError).code).toBe(GrpcStatus.UNAVAILABLE);
-    expect(seen.length).toBe(before);
+    expect(peer.seen.length).toBe(before);
   });
 
   it("refuses a plaintext peer", async () => {
-    const before = seen.length;
+    const before = peer.seen.length;
     const answer = await attempt(credentials.createInsecure());
     expect((answer as ServiceError).code).toBe(GrpcStatus.UNAVAILABLE);
-    expect(seen.length).toBe(before);
+    expect(peer.seen.length).toBe(before);
   });
 
   it("still requires the peer token over TLS: UNAUTHENTICATED without it", async () => {
@@ -136,21 +91,21 @@ describe("GatewayPeer over mutual TLS", () => {
       await readFile(cert.keyFile),
       await readFile(cert.certFile),
     );
-    const before = seen.length;
+    const before = peer.seen.length;
     expect(((await attempt(creds, "not-the-peer-token-0123456789abcdefghij")) as ServiceError).code).toBe(
       GrpcStatus.UNAUTHENTICATED,
     );
-    expect(seen.length).toBe(before);
+    expect(peer.seen.length).toBe(before);
   });
 
   it("a dialling replica refuses an owner whose certificate is not of the venue's CA", async () => {
     const cert = await pki.peer("risk-3", [SERVER_NAME]);
     const otherCa = await loadPeerTls({ ...cert, caFile: stranger.ca.certFile, serverName: SERVER_NAME });
     const peers = new PeerClients(new PeerTokens([TOKEN]), 5_000, otherCa);
-    const before = seen.length;
+    const before = peer.seen.length;
     try {
-      await expect(peers.forward(address, submit)).rejects.toMatchObject({ code: "UNAVAILABLE" });
-      expect(seen.length).toBe(before);
+      await expect(peers.forward(peer.address, submit)).rejects.toMatchObject({ code: "UNAVAILABLE" });
+      expect(peer.seen.length).toBe(before);
     } finally {
       peers.close();
     }

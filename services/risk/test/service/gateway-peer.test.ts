@@ -1,85 +1,55 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentials, Metadata, status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
+import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
+import type { ForwardRequest } from "@tradeplane/contracts";
+import { UnavailableError } from "@tradeplane/platform";
+import { NotOwnerError, PeerClients, PeerTokens } from "../../src/adapters/gateway-peer.ts";
 import {
-  GatewayPeerClient,
-  GatewayPeerService,
-  type ForwardRequest,
-  type ForwardResponse,
-} from "@tradeplane/contracts";
-import { createLogger, Health, startGrpcServer, UnavailableError, type GrpcServer } from "@tradeplane/platform";
-import { gatewayPeerService, NotOwnerError, PeerClients, PeerTokens } from "../../src/adapters/gateway-peer.ts";
-import { order } from "./gateway-fixture.ts";
+  forwardCall,
+  FORWARDED_SUBMIT,
+  PEER_TOKEN,
+  startPeerServer,
+  SUBMITTED,
+  type PeerServer,
+} from "./peer-fixture.ts";
 
-const logger = createLogger({ service: "risk-test", level: "silent" });
-const TOKEN = "peer-token-of-the-venue-0123456789abcdef";
+const TOKEN = PEER_TOKEN;
 const NEXT_TOKEN = "the-next-peer-token-0123456789abcdefgh";
 
 /** A GatewayPeer server over real gRPC on loopback whose owner answers from a table. */
 describe("GatewayPeer between replicas", () => {
-  let server: GrpcServer;
-  const seen: ForwardRequest[] = [];
+  let peer: PeerServer;
   beforeAll(async () => {
-    server = await startGrpcServer({
-      host: "127.0.0.1",
-      port: 0,
-      health: new Health(),
-      logger,
-      reflection: false,
-      services: [
-        {
-          name: "tradeplane.v1.GatewayPeer",
-          definition: GatewayPeerService,
-          implementation: gatewayPeerService({
-            // Rotation: the old token and the next one are both accepted.
-            tokens: new PeerTokens([TOKEN, NEXT_TOKEN]),
-            logger,
-            handle: async (req): Promise<ForwardResponse> => {
-              seen.push(req);
-              if (req.account === "elsewhere") throw new NotOwnerError(req.account);
-              return { response: { $case: "submit", value: { reports: [] } } };
-            },
-          }),
-        },
-      ],
+    peer = await startPeerServer({
+      // Rotation: the old token and the next one are both accepted.
+      tokens: [TOKEN, NEXT_TOKEN],
+      answer: (req) => {
+        if (req.account === "elsewhere") throw new NotOwnerError(req.account);
+        return SUBMITTED;
+      },
     });
   });
   afterAll(async () => {
-    await server?.close();
+    await peer?.server.close();
   });
 
-  const submit: ForwardRequest = {
-    account: "alice",
-    principal: "alice",
-    fromReplica: "gw1-abc",
-    request: { $case: "submit", value: order({ account: "alice" }) },
-  };
-  const raw = (token: string | undefined, req: ForwardRequest = submit): Promise<ServiceError | ForwardResponse> => {
-    const client = new GatewayPeerClient(`127.0.0.1:${server.port}`, credentials.createInsecure());
-    const metadata = new Metadata();
-    if (token !== undefined) metadata.set("authorization", `Bearer ${token}`);
-    return new Promise((resolve) =>
-      client.forward(req, metadata, (err, res) => {
-        client.close();
-        resolve(err ?? res);
-      }),
-    );
-  };
+  const submit = FORWARDED_SUBMIT;
+  const raw = (token: string | undefined, request: ForwardRequest = submit) =>
+    forwardCall(peer.address, { token, request });
 
   it.each([
     ["no token", undefined],
     ["a wrong token", "not-the-peer-token-0123456789abcdefghij"],
     ["an account's trading token", "alice-token-0123456789"],
   ])("refuses a call with %s: UNAUTHENTICATED, and the owner decides nothing", async (_name, token) => {
-    const before = seen.length;
+    const before = peer.seen.length;
     const answer = await raw(token);
     expect((answer as ServiceError).code).toBe(GrpcStatus.UNAUTHENTICATED);
-    expect(seen.length).toBe(before);
+    expect(peer.seen.length).toBe(before);
   });
 
   it("accepts every token of the venue's list (rotation) and hands the request to the owner as sent", async () => {
-    for (const token of [TOKEN, NEXT_TOKEN])
-      expect(await raw(token)).toEqual({ response: { $case: "submit", value: { reports: [] } } });
-    expect(seen.at(-1)).toEqual(submit);
+    for (const token of [TOKEN, NEXT_TOKEN]) expect(await raw(token)).toEqual(SUBMITTED);
+    expect(peer.seen.at(-1)).toEqual(submit);
   });
 
   it("refuses a call without a request: INVALID_ARGUMENT", async () => {
@@ -93,12 +63,10 @@ describe("GatewayPeer between replicas", () => {
     );
     const peers = new PeerClients(new PeerTokens([TOKEN]), 5_000);
     try {
-      await expect(
-        peers.forward(`127.0.0.1:${server.port}`, { ...submit, account: "elsewhere" }),
-      ).rejects.toBeInstanceOf(NotOwnerError);
-      expect(await peers.forward(`127.0.0.1:${server.port}`, submit)).toEqual({
-        response: { $case: "submit", value: { reports: [] } },
-      });
+      await expect(peers.forward(peer.address, { ...submit, account: "elsewhere" })).rejects.toBeInstanceOf(
+        NotOwnerError,
+      );
+      expect(await peers.forward(peer.address, submit)).toEqual(SUBMITTED);
     } finally {
       peers.close();
     }
@@ -108,7 +76,7 @@ describe("GatewayPeer between replicas", () => {
     const wrong = new PeerClients(new PeerTokens(["a-token-nobody-accepts-0123456789abcdef"]), 5_000);
     const gone = new PeerClients(new PeerTokens([TOKEN]), 2_000);
     try {
-      await expect(wrong.forward(`127.0.0.1:${server.port}`, submit)).rejects.toBeInstanceOf(UnavailableError);
+      await expect(wrong.forward(peer.address, submit)).rejects.toBeInstanceOf(UnavailableError);
       await expect(gone.forward("127.0.0.1:1", submit)).rejects.toBeInstanceOf(UnavailableError);
     } finally {
       wrong.close();

@@ -5,11 +5,11 @@ import {
   Side,
   type OrderRequest,
   type RequestAck,
-  type SessionResponse,
   type SubmitOrderRequest,
 } from "@tradeplane/contracts";
 import { retry } from "@tradeplane/testkit";
 import { auth, order, startVenue, tokenOf, type Venue } from "./gateway-fixture.ts";
+import { batchAcks, sessionWithBatch } from "./session-batch.ts";
 
 /**
  * Position and credit limits count the orders the gateway has written to the log and the
@@ -39,30 +39,13 @@ describe("pre-trade limits count orders in flight", () => {
 
   /** Sends one Session batch for `account` and returns its acks. */
   async function sessionBatch(account: string, requests: OrderRequest["request"][]): Promise<RequestAck[]> {
-    const session = venue.orderEntry.session(auth(tokenOf(account)));
-    const received: SessionResponse[] = [];
-    session.on("data", (m: SessionResponse) => received.push(m));
-    session.on("error", () => undefined);
-    session.write({
-      sequence: 1,
-      message: { $case: "open", value: { account: "", cancelOnDisconnect: false, heartbeatIntervalMs: 0 } },
-    });
-    session.write({
-      sequence: 2,
-      message: {
-        $case: "batch",
-        value: { requests: requests.map((request) => ({ request, traceparent: "" })) },
-      },
-    });
-    const acks = await retry(
-      async () => {
-        const m = received.find((r) => r.message?.$case === "acks");
-        return m?.message?.$case === "acks" ? m.message.value.acks : Promise.reject(new Error("no acks yet"));
-      },
-      10_000,
-      20,
+    const batch = sessionWithBatch(
+      venue.orderEntry,
+      auth(tokenOf(account)),
+      requests.map((request) => ({ request, traceparent: "" })),
     );
-    session.end();
+    const acks = await batchAcks(batch);
+    batch.session.end();
     return acks;
   }
 

@@ -14,16 +14,14 @@ import {
   EngineEventBatch,
   eventStreamName,
   KillSwitchScope,
-  OrderType,
   RejectReason,
   Side,
-  TimeInForce,
   type EngageKillSwitchResponse,
   type ListOpenOrdersResponse,
   type EngineEvent,
 } from "@tradeplane/contracts";
 import { commandLogWriter, timestampOfMs, type CommandLogWriter } from "@tradeplane/platform";
-import { retry, unary } from "@tradeplane/testkit";
+import { newLimitOrder, retry, unary } from "@tradeplane/testkit";
 import { ADMIN_TOKEN, auth, order, startVenue, tokenOf, type Venue } from "./gateway-fixture.ts";
 
 const VENUE = "kseng";
@@ -73,23 +71,7 @@ describe("kill switches in the engine, against a gateway replica that has not se
       account,
       source: "gw-stale",
       ownerEpoch: 0,
-      body: {
-        $case: "newOrder",
-        value: {
-          clientOrderId,
-          instrument: "INFY",
-          side: Side.BUY,
-          orderType: OrderType.LIMIT,
-          timeInForce: TimeInForce.DAY,
-          price: 99_000,
-          stopPrice: 0,
-          qty: 1,
-          postOnly: false,
-          stpMode: 0,
-          displayQty: 0,
-          stpGroup: 0,
-        },
-      },
+      body: newLimitOrder({ clientOrderId, side: Side.BUY, price: 99_000, qty: 1 }),
     });
     return eventsOf(seq);
   }

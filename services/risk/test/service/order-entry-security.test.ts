@@ -14,6 +14,7 @@ import {
 import { MAX_STATUS_MESSAGE_CHARS } from "@tradeplane/platform";
 import { retry, unary } from "@tradeplane/testkit";
 import { auth, order, startVenue, tokenOf, type Venue } from "./gateway-fixture.ts";
+import { batchAcks, sessionWithBatch } from "./session-batch.ts";
 
 /**
  * The security faults of issue 14 that order entry had: each test here failed before its
@@ -205,29 +206,10 @@ describe("OrderEntry: what a caller may learn and send", () => {
     const res = await venue.submit(bob, order({ clientOrderId: id }));
     expect(res.reports[0]).toMatchObject({ rejectReason: RejectReason.MALFORMED_REQUEST });
     expect(JSON.stringify(res.reports)).not.toContain("A".repeat(41));
-    const session = venue.orderEntry.session(auth(bob));
-    const received: SessionResponse[] = [];
-    session.on("data", (m: SessionResponse) => received.push(m));
-    session.on("error", () => undefined);
-    session.write({
-      sequence: 1,
-      message: { $case: "open", value: { account: "", cancelOnDisconnect: false, heartbeatIntervalMs: 0 } },
-    });
-    session.write({
-      sequence: 2,
-      message: {
-        $case: "batch",
-        value: {
-          requests: [{ request: { $case: "submitOrder", value: order({ clientOrderId: id }) }, traceparent: "" }],
-        },
-      },
-    });
-    await retry(
-      async () =>
-        received.some((m) => m.message?.$case === "acks") ? undefined : Promise.reject(new Error("no acks")),
-      10_000,
-      20,
-    );
+    const { session, received } = sessionWithBatch(venue.orderEntry, auth(bob), [
+      { request: { $case: "submitOrder", value: order({ clientOrderId: id }) }, traceparent: "" },
+    ]);
+    await batchAcks({ session, received });
     session.end();
     expect(JSON.stringify(received)).not.toContain("A".repeat(41));
   });

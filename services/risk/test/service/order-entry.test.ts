@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Client, credentials, Metadata, status } from "@grpc/grpc-js";
+import { Client, credentials, status } from "@grpc/grpc-js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import {
@@ -17,11 +17,11 @@ import {
   type GetPositionsResponse,
   type RequestAck,
   type SessionResponse,
-  OrderType,
   RejectReason,
   Side,
+  type OrderType,
   type StpMode,
-  TimeInForce,
+  type TimeInForce,
   type CancelOrderResponse,
   type ListOpenOrdersResponse,
   type StreamExecutionReportsResponse,
@@ -34,37 +34,10 @@ import { EngineProcess } from "@tradeplane/matching/test-support/engine-process"
 import type { NatsConnection } from "@nats-io/transport-node";
 import { putAccount, putToken } from "@tradeplane/accounts";
 import { main } from "../../src/main.ts";
+import { ADMIN_TOKEN, auth, ENGINE_ADMIN_TOKEN, order } from "./gateway-fixture.ts";
 
 const VENUE = "gw";
-const ADMIN_TOKEN = "risk-admin-token-0123456789";
-const ENGINE_ADMIN_TOKEN = "engine-admin-token-0123456789";
 const TOKENS = { alice: "alice-token-0123456789abcdef", bob: "bob-token-0123456789abcdef" };
-
-function auth(token: string): Metadata {
-  const m = new Metadata();
-  m.set("authorization", `Bearer ${token}`);
-  return m;
-}
-
-function order(overrides: Partial<SubmitOrderRequest>): SubmitOrderRequest {
-  return {
-    account: "",
-    clientOrderId: "c1",
-    instrument: "INFY",
-    side: Side.BUY,
-    orderType: OrderType.LIMIT,
-    timeInForce: TimeInForce.DAY,
-    price: 100_010,
-    stopPrice: 0,
-    qty: 1,
-    postOnly: false,
-    stpMode: 0,
-    expireTime: undefined,
-    displayQty: 0,
-    stpGroup: 0,
-    ...overrides,
-  };
-}
 
 describe("OrderEntry over gRPC against the real engine and a real nats-server", () => {
   let server: NatsServer;

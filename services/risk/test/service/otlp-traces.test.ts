@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { StandInCollector, type ReceivedSpan } from "@tradeplane/testkit";
-import type { SessionResponse } from "@tradeplane/contracts";
+import { StandInCollector } from "@tradeplane/testkit";
 import { auth, order, startVenue, tokenOf, type Venue } from "./gateway-fixture.ts";
+import { sessionWithBatch } from "./session-batch.ts";
 
 /**
  * Traces leave the processes: the gateway (in this process) and the engine (a child process)
@@ -25,21 +25,13 @@ afterAll(async () => {
   await collector?.close();
 });
 
-async function waitForSpans(check: (spans: readonly ReceivedSpan[]) => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check(collector.spans)) {
-    if (Date.now() > deadline) throw new Error(`spans received: ${JSON.stringify(collector.spans, null, 1)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 describe("traces exported over OTLP", () => {
   it("hold the gateway's, the engine's and the execution report's spans of one order in one trace", async () => {
     const res = await venue.submit(tokenOf("alice"), order({ clientOrderId: "traced-1", qty: 3 }));
     expect(res.reports.length).toBeGreaterThan(0);
     const gatewaySpan = () =>
       collector.spans.find((s) => s.service === "tradeplane-risk" && s.name === "tradeplane.v1.OrderEntry/SubmitOrder");
-    await waitForSpans((spans) => {
+    await collector.waitForSpans((spans) => {
       const g = gatewaySpan();
       return (
         g !== undefined &&
@@ -62,40 +54,21 @@ describe("traces exported over OTLP", () => {
     // A client span of our own: the request names it, as the FIX gateway does for each order.
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     const clientSpanId = "00f067aa0ba902b7";
-    const session = venue.orderEntry.session(auth(tokenOf("alice")));
-    const received: SessionResponse[] = [];
-    session.on("data", (m: SessionResponse) => received.push(m));
-    session.on("error", () => undefined);
-    session.write({
-      sequence: 1,
-      message: { $case: "open", value: { account: "", cancelOnDisconnect: false, heartbeatIntervalMs: 0 } },
-    });
-    session.write({
-      sequence: 2,
-      message: {
-        $case: "batch",
-        value: {
-          requests: [
-            {
-              request: { $case: "submitOrder", value: order({ clientOrderId: "traced-s1", qty: 2 }) },
-              traceparent: `00-${traceId}-${clientSpanId}-01`,
-            },
-            // Without one: decided as before, in no trace.
-            {
-              request: { $case: "submitOrder", value: order({ clientOrderId: "untraced-s2", qty: 2 }) },
-              traceparent: "",
-            },
-          ],
-        },
+    const { session, received } = sessionWithBatch(venue.orderEntry, auth(tokenOf("alice")), [
+      {
+        request: { $case: "submitOrder", value: order({ clientOrderId: "traced-s1", qty: 2 }) },
+        traceparent: `00-${traceId}-${clientSpanId}-01`,
       },
-    });
+      // Without one: decided as before, in no trace.
+      { request: { $case: "submitOrder", value: order({ clientOrderId: "untraced-s2", qty: 2 }) }, traceparent: "" },
+    ]);
     const gatewaySpan = () =>
       collector.spans.find(
         (s) =>
           s.service === "tradeplane-risk" && s.traceId === traceId && s.name.startsWith("tradeplane.v1.OrderEntry/"),
       );
     try {
-      await waitForSpans((spans) => {
+      await collector.waitForSpans((spans) => {
         const g = gatewaySpan();
         return g !== undefined && spans.some((s) => s.service === "tradeplane-matching" && s.parentSpanId === g.spanId);
       });
