@@ -45,7 +45,10 @@ describe("pre-trade limits count orders in flight", () => {
     session.on("error", () => undefined);
     session.write({
       sequence: 1,
-      message: { $case: "open", value: { account: "", cancelOnDisconnect: false, heartbeatIntervalMs: 0 } },
+      message: {
+        $case: "open",
+        value: { account: "", cancelOnDisconnect: false, heartbeatIntervalMs: 0, acksOnly: false },
+      },
     });
     session.write({
       sequence: 2,

@@ -126,7 +126,13 @@ describe("OrderEntry: what a caller may learn and send", () => {
       sequence: 1,
       message: {
         $case: "open",
-        value: { account: "", cancelOnDisconnect: false, heartbeatIntervalMs: 0, reportsFromSequence: 1 },
+        value: {
+          account: "",
+          cancelOnDisconnect: false,
+          heartbeatIntervalMs: 0,
+          reportsFromSequence: 1,
+          acksOnly: false,
+        },
       },
     });
     session.write({
@@ -211,7 +217,10 @@ describe("OrderEntry: what a caller may learn and send", () => {
     session.on("error", () => undefined);
     session.write({
       sequence: 1,
-      message: { $case: "open", value: { account: "", cancelOnDisconnect: false, heartbeatIntervalMs: 0 } },
+      message: {
+        $case: "open",
+        value: { account: "", cancelOnDisconnect: false, heartbeatIntervalMs: 0, acksOnly: false },
+      },
     });
     session.write({
       sequence: 2,

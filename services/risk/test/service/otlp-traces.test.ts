@@ -68,7 +68,10 @@ describe("traces exported over OTLP", () => {
     session.on("error", () => undefined);
     session.write({
       sequence: 1,
-      message: { $case: "open", value: { account: "", cancelOnDisconnect: false, heartbeatIntervalMs: 0 } },
+      message: {
+        $case: "open",
+        value: { account: "", cancelOnDisconnect: false, heartbeatIntervalMs: 0, acksOnly: false },
+      },
     });
     session.write({
       sequence: 2,
