@@ -415,7 +415,7 @@ class Connection implements SessionLink {
     this.deps.logger.info({ session: session.id }, "FIX Logon waits for the session's previous connection to close");
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.deps.teardownWaitMs ?? DEFAULT_TEARDOWN_WAIT_MS);
+      timer = setTimeout(resolve, this.deps.teardownWaitMs ?? DEFAULT_TEARDOWN_WAIT_MS).unref();
     });
     void Promise.race([freed, waited]).then(() => {
       clearTimeout(timer);
