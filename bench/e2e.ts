@@ -240,7 +240,10 @@ const finished = new Promise<void>((resolve) => {
     });
     stream.write({
       sequence: ++seq,
-      message: { $case: "open", value: { account: "", cancelOnDisconnect: false, heartbeatIntervalMs: 0 } },
+      message: {
+        $case: "open",
+        value: { account: "", cancelOnDisconnect: false, heartbeatIntervalMs: 0, acksOnly: false },
+      },
     });
     // Heartbeats keep the session open while the last reports arrive.
     const beat = setInterval(

@@ -292,6 +292,7 @@ export class LiveHost {
           cancelOnDisconnect: false,
           reportsFromSequence: this.driver.state.resumeFrom,
           heartbeatIntervalMs: HEARTBEAT_MS,
+          acksOnly: false,
         },
       },
     });

@@ -5,7 +5,14 @@ import type { FixEncoder } from "../domain/fix-encoder.ts";
 import type { FixMessage } from "../domain/fix-message.ts";
 import { FixParser, ParseStatus } from "../domain/fix-parser.ts";
 import { MsgType, Tag } from "../domain/fix-tags.ts";
-import { FixSession, SessionState, type SessionAction, type SessionSettings } from "../domain/session.ts";
+import {
+  FixSession,
+  logonCredentialsMatch,
+  refusedLogonLogout,
+  SessionState,
+  type SessionAction,
+  type SessionSettings,
+} from "../domain/session.ts";
 import type { SessionStore } from "./session-store.ts";
 
 /** One configured FIX session: a SenderCompID/TargetCompID pair and what it may do. */
@@ -74,9 +81,19 @@ export interface FixAcceptorDeps {
    * its socket is paused as well; DEFAULT_MAX_HELD_MESSAGES when absent.
    */
   readonly maxHeldMessages?: number;
+  /**
+   * How long a Logon waits for the session's previous connection to finish closing (its
+   * last sequence numbers stored), in ms; DEFAULT_TEARDOWN_WAIT_MS when absent.
+   */
+  readonly teardownWaitMs?: number;
 }
 
 export const DEFAULT_MAX_HELD_MESSAGES = 1_000;
+/**
+ * A client that reconnects at once after a drop (QuickFIX does) finds the old connection
+ * still storing its sequence numbers: a store round trip, far below this on a sound store.
+ */
+export const DEFAULT_TEARDOWN_WAIT_MS = 5_000;
 /** Bytes of held messages past which the socket is paused whatever their number. */
 const MAX_HELD_BYTES = 4 * 1024 * 1024;
 
@@ -168,18 +185,33 @@ export class FixAcceptor {
     });
   }
 
-  /** The session a first message names, if configured and free; claims it. */
-  claim(m: FixMessage, conn: Connection): AcceptorSession | undefined {
-    const session = this.byCompIds.get(compKey(m.string(Tag.SenderCompID) ?? "", m.string(Tag.TargetCompID) ?? ""));
-    if (session === undefined || this.live.has(session.id)) return undefined;
-    this.live.set(session.id, conn);
-    return session;
+  /** The configured session a Logon's CompIDs name. */
+  sessionOf(m: FixMessage): AcceptorSession | undefined {
+    return this.byCompIds.get(compKey(m.string(Tag.SenderCompID) ?? "", m.string(Tag.TargetCompID) ?? ""));
+  }
+
+  /**
+   * Claims the session for `conn` when no connection holds it. Otherwise: "connected" while
+   * the holder is live, or the promise of its release while it is closing (storing the
+   * sequence numbers the next Logon loads).
+   */
+  claim(session: AcceptorSession, conn: Connection): Claim {
+    const holder = this.live.get(session.id);
+    if (holder === undefined) {
+      this.live.set(session.id, conn);
+      return CLAIMED;
+    }
+    return holder.ending ? holder.freed : CONNECTED;
   }
 
   release(id: string, conn: Connection): void {
     if (this.live.get(id) === conn) this.live.delete(id);
   }
 }
+
+const CLAIMED = "claimed";
+const CONNECTED = "connected";
+type Claim = typeof CLAIMED | typeof CONNECTED | Promise<void>;
 
 function compKey(sender: string, target: string): string {
   return `${sender}\u0000${target}`;
@@ -221,6 +253,11 @@ class Connection implements SessionLink {
   private socketPaused = false;
   private readonly heldParser: FixParser;
   private readonly maxHeld: number;
+  /** Resolves once the session this connection held is free again (see closed()). */
+  readonly freed: Promise<void>;
+  private free: () => void = () => undefined;
+  /** This connection's Logon has waited for the session's previous connection once already. */
+  private waitedForTeardown = false;
 
   constructor(acceptor: FixAcceptor, socket: Socket, deps: FixAcceptorDeps) {
     this.acceptor = acceptor;
@@ -230,6 +267,7 @@ class Connection implements SessionLink {
     this.parser = new FixParser(deps.maxMessageBytes);
     this.heldParser = new FixParser(deps.maxMessageBytes);
     this.maxHeld = Math.max(1, deps.maxHeldMessages ?? DEFAULT_MAX_HELD_MESSAGES);
+    this.freed = new Promise((resolve) => (this.free = resolve));
     socket.on("data", (chunk: Buffer) => this.data(chunk));
     socket.on("error", (e) => deps.logger.debug({ err: e.message, session: this.id }, "FIX connection error"));
     // A connection that never logs on is dropped by the logon timeout of the first session's settings.
@@ -261,6 +299,11 @@ class Connection implements SessionLink {
     setImmediate(() => this.releaseHeld());
   }
 
+  /** Ended or ending: a Logon for its session waits for it to be freed rather than being refused. */
+  get ending(): boolean {
+    return this.ended;
+  }
+
   logout(text: string): void {
     if (this.session !== undefined) this.perform(this.session.logoutNow(text, this.acceptor.now()));
     else this.drop(text);
@@ -270,12 +313,12 @@ class Connection implements SessionLink {
     this.ended = true;
     clearInterval(this.timer);
     if (this.id !== "") {
-      const stored = this.forgetHeld();
-      // The session is free for a new connection once the sequence numbers it will load are stored.
-      stored.then(
-        () => this.acceptor.release(this.id, this),
-        () => this.acceptor.release(this.id, this),
-      );
+      // The session is free for a new connection once the sequence numbers it will load are
+      // stored: those of the held messages, and those of the last turns still on their way.
+      void Promise.allSettled([this.forgetHeld(), this.store?.flush()]).then(() => {
+        this.acceptor.release(this.id, this);
+        this.free();
+      });
       if (this.wasLoggedOn) {
         this.metrics.sessionDown(this.id);
         this.deps.application.disconnected(this);
@@ -325,14 +368,26 @@ class Connection implements SessionLink {
     if (this.start === this.end) this.start = this.end = 0;
   }
 
-  /** The first message: find and claim its session, load the session's state, then go on. */
+  /**
+   * The first message: find and claim its session, load the session's state, then go on.
+   * A session whose previous connection is still closing is waited for (bounded), then
+   * claimed with the sequence numbers that connection stored.
+   */
   private first(m: FixMessage): void {
     if (m.msgType !== MsgType.Logon) return this.drop("first message is not a Logon");
-    const session = this.acceptor.claim(m, this);
-    if (session === undefined) return this.drop("unknown CompIDs or session already connected");
-    if (session.clientCertSubject !== undefined && verifiedPeer(this.socket) !== session.clientCertSubject) {
-      this.acceptor.release(session.id, this);
+    const session = this.acceptor.sessionOf(m);
+    if (session === undefined) return this.drop("unknown CompIDs");
+    if (session.clientCertSubject !== undefined && verifiedPeer(this.socket) !== session.clientCertSubject)
       return this.drop(`session ${session.id} requires its client certificate`);
+    const claim = this.acceptor.claim(session, this);
+    if (claim !== CLAIMED) {
+      // Only the session's own client (its certificate checked above, its password here)
+      // is told why: anyone else learns nothing of the session.
+      if (!logonCredentialsMatch(session.settings, m)) return this.drop(`session ${session.id}: bad credentials`);
+      if (claim === CONNECTED) return this.refuse(session, "session already logged on from another connection");
+      if (this.waitedForTeardown)
+        return this.refuse(session, "the session's previous connection is still closing: log on again later");
+      return this.awaitTeardown(session, claim);
     }
     this.id = session.id;
     this.loading = true;
@@ -351,6 +406,33 @@ class Connection implements SessionLink {
         this.drop("session state unavailable");
       },
     );
+  }
+
+  /** Reads nothing more until the session's previous connection is freed (or the wait ends), then takes the Logon again. */
+  private awaitTeardown(session: AcceptorSession, freed: Promise<void>): void {
+    this.waitedForTeardown = true;
+    this.loading = true;
+    this.deps.logger.info({ session: session.id }, "FIX Logon waits for the session's previous connection to close");
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.deps.teardownWaitMs ?? DEFAULT_TEARDOWN_WAIT_MS).unref();
+    });
+    void Promise.race([freed, waited]).then(() => {
+      clearTimeout(timer);
+      this.loading = false;
+      this.parseBuffered(); // the Logon is still at `start`
+    });
+  }
+
+  /** A Logon that cannot take up its session: a Logout saying why (outside the session's sequence), then the end. */
+  private refuse(session: AcceptorSession, text: string): void {
+    this.deps.logger.info(
+      { session: session.id, reason: text, remote: this.socket.remoteAddress },
+      "FIX Logon refused",
+    );
+    this.ended = true;
+    this.socket.end(refusedLogonLogout(session.settings, text, this.acceptor.now()));
+    setTimeout(() => this.socket.destroy(), 1_000).unref();
   }
 
   private tick(): void {

@@ -25,8 +25,9 @@ export interface SessionCall {
 /**
  * One FIX session's OrderEntry.Session stream (opened with the session's own token, at the
  * first request, again after a failure): the requests of one event-loop turn go out as one
- * batch, acks come back per batch in order. Its execution reports are not used: the account's
- * report stream brings them (from ListOpenOrders' sequence, across stream restarts). The
+ * batch, acks come back per batch in order. It is opened `acksOnly`: the account's report
+ * stream brings the reports (from ListOpenOrders' sequence, across stream restarts), so the
+ * Session would only duplicate them, and a session slow to read them would be ended. The
  * Session's cancel-on-disconnect is off: it would cancel the whole account's orders, and
  * FIX's is per session (the router does it).
  */
@@ -96,7 +97,7 @@ export class OrderSessionStream {
       sequence: 1,
       message: {
         $case: "open",
-        value: { account: this.account, cancelOnDisconnect: false, heartbeatIntervalMs: HEARTBEAT_MS },
+        value: { account: this.account, cancelOnDisconnect: false, heartbeatIntervalMs: HEARTBEAT_MS, acksOnly: true },
       },
     });
     call.on("data", (m: SessionResponse) => {

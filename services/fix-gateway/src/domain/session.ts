@@ -566,3 +566,30 @@ function sameSecret(a: string, b: string): boolean {
   for (let i = 0; i < b.length; i++) diff |= (a.charCodeAt(i % Math.max(a.length, 1)) || 0) ^ b.charCodeAt(i);
   return diff === 0;
 }
+
+/**
+ * Whether a Logon carries the session's credentials (its Password, when the session has
+ * one): checked before a refused Logon is told why, so that only the session's own client
+ * learns that it is connected elsewhere.
+ */
+export function logonCredentialsMatch(settings: SessionSettings, m: FixMessage): boolean {
+  return settings.password === undefined || sameSecret(m.string(Tag.Password) ?? "", settings.password);
+}
+
+/**
+ * A Logout answering a Logon that cannot take up its session (another connection holds
+ * it), so the client sees why. It stands outside the session's sequence: the session's
+ * numbers belong to the connection that holds it, so this one carries MsgSeqNum 1 and is
+ * never stored (FIX engines read a Logout's Text whatever its MsgSeqNum: QuickFIX checks
+ * neither bound on a Logout).
+ */
+export function refusedLogonLogout(settings: SessionSettings, text: string, nowMs: number): Buffer {
+  const e = new FixEncoder("FIX.4.4", 512)
+    .start(MsgType.Logout)
+    .string(Tag.SenderCompID, settings.senderCompId)
+    .string(Tag.TargetCompID, settings.targetCompId)
+    .int(Tag.MsgSeqNum, 1)
+    .timestamp(Tag.SendingTime, nowMs)
+    .string(Tag.Text, text);
+  return Buffer.from(e.finish());
+}

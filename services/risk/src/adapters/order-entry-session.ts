@@ -67,7 +67,8 @@ export interface SessionRouting {
 /**
  * OrderEntry.Session: one bidirectional stream that opens for one account, carries batches
  * of requests (each acknowledged once its commands are in the log) and the account's
- * execution reports, with heartbeats both ways and cancel on disconnect.
+ * execution reports (unless opened `acks_only`), with heartbeats both ways and cancel on
+ * disconnect.
  */
 export function orderEntrySession(
   deps: SessionDeps,
@@ -126,12 +127,14 @@ export function orderEntrySession(
         fail(e.code, e.details);
         return;
       }
+      if (o.acksOnly && o.reportsFromSequence !== undefined)
+        return fail(GrpcStatus.INVALID_ARGUMENT, "reports_from_sequence asks for reports that acks_only turns off");
       const who = account;
       // A token revoked while its session is open ends the session once this replica's watch shows it.
       unwatchToken = deps.accounts.whenRevoked(call.metadata, () => fail(GrpcStatus.UNAUTHENTICATED, "token revoked"));
       cancelOnDisconnect = o.cancelOnDisconnect;
       heartbeatMs = o.heartbeatIntervalMs === 0 ? DEFAULT_SESSION_HEARTBEAT_MS : Math.max(100, o.heartbeatIntervalMs);
-      let next = o.reportsFromSequence ?? deps.projection.lastReportSequence(who) + 1;
+      const next = o.reportsFromSequence ?? deps.projection.lastReportSequence(who) + 1;
       write({
         $case: "opened",
         value: {
@@ -141,7 +144,20 @@ export function orderEntrySession(
           nextReportSequence: next,
         },
       });
-      // Reports: the kept backlog from the requested sequence, then live ones, in batches.
+      if (!o.acksOnly) sendReports(who, next, o.reportsFromSequence !== undefined);
+      if (ended) return; // the replay asked for is no longer kept
+      timers.push(
+        setInterval(() => {
+          if (Date.now() - lastInbound > heartbeatMs * 3)
+            return fail(GrpcStatus.DEADLINE_EXCEEDED, "no message from the client for three heartbeat intervals");
+          write({ $case: "heartbeat", value: { time: timestampOfMs(Date.now()) } });
+        }, heartbeatMs),
+      );
+    };
+
+    /** The account's reports on the session: the kept backlog from `next` when `replay`, then live ones, in batches. */
+    const sendReports = (who: string, from: number, replay: boolean): void => {
+      let next = from;
       const queued: ExecutionReport[] = [];
       let scheduled = false;
       const flush = (): void => {
@@ -160,7 +176,7 @@ export function orderEntrySession(
           queueMicrotask(flush);
         }
       });
-      if (o.reportsFromSequence !== undefined) {
+      if (replay) {
         const backlog = deps.projection.reportsSince(who, next - 1);
         if (backlog === undefined)
           return fail(
@@ -170,13 +186,6 @@ export function orderEntrySession(
         queued.unshift(...backlog);
         flush();
       }
-      timers.push(
-        setInterval(() => {
-          if (Date.now() - lastInbound > heartbeatMs * 3)
-            return fail(GrpcStatus.DEADLINE_EXCEEDED, "no message from the client for three heartbeat intervals");
-          write({ $case: "heartbeat", value: { time: timestampOfMs(Date.now()) } });
-        }, heartbeatMs),
-      );
     };
 
     call.on("data", (req: SessionRequest) => {

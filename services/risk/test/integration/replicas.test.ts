@@ -247,7 +247,10 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
       call.on("error", () => undefined);
       call.write({
         sequence: 1,
-        message: { $case: "open", value: { account: "", cancelOnDisconnect: true, heartbeatIntervalMs: 0 } },
+        message: {
+          $case: "open",
+          value: { account: "", cancelOnDisconnect: true, heartbeatIntervalMs: 0, acksOnly: false },
+        },
       });
       return { call, received };
     });

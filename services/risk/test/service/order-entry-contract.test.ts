@@ -284,8 +284,8 @@ describe("OrderEntry: every RPC's documented errors and reject reasons", () => {
         s.on("error", (error: ServiceError) => resolve({ responses, error }));
         messages.forEach((message, i) => s.write({ sequence: i + 1, message }));
       });
-    const open = (account = "") =>
-      ({ $case: "open", value: { account, cancelOnDisconnect: false, heartbeatIntervalMs: 0 } }) as const;
+    const open = (account = "", acksOnly = false) =>
+      ({ $case: "open", value: { account, cancelOnDisconnect: false, heartbeatIntervalMs: 0, acksOnly } }) as const;
     const batch = (requests: OrderRequest[]) => ({ $case: "batch", value: { requests } }) as const;
     const submitRequest = (token: string, price = 90_000): OrderRequest => ({
       request: { $case: "submitOrder", value: order({ clientOrderId: id(token.slice(0, 4)), price }) },
@@ -304,6 +304,11 @@ describe("OrderEntry: every RPC's documented errors and reject reasons", () => {
       ],
       ["an empty message", [open(), undefined], status.INVALID_ARGUMENT],
       ["an open for another account", [open("bob")], status.PERMISSION_DENIED],
+      [
+        "an acks_only open that asks for reports_from_sequence",
+        [{ $case: "open", value: { ...open("", true).value, reportsFromSequence: 1 } }],
+        status.INVALID_ARGUMENT,
+      ],
     ])("ends a session with %s", async (_n, messages, code) => {
       const { error } = await session(alice, messages as SessionRequest["message"][], never);
       expect(error?.code).toBe(code);
@@ -347,6 +352,81 @@ describe("OrderEntry: every RPC's documented errors and reject reasons", () => {
       ]);
       expect(acks[0]!.orderId).toBeGreaterThan(0);
       for (const a of acks.slice(1)) expect(a.text).not.toBe("");
+    });
+
+    describe("acks_only", () => {
+      /** A session kept open: everything it received, and a wait for a response that matches. */
+      const liveSession = (token: string, acksOnly: boolean) => {
+        const s = venue.orderEntry.session(auth(token));
+        const responses: SessionResponse[] = [];
+        let sequence = 0;
+        let failed: ServiceError | undefined;
+        s.on("data", (m: SessionResponse) => responses.push(m));
+        s.on("error", (err: ServiceError) => (failed = err));
+        const send = (message: SessionRequest["message"]): number => {
+          s.write({ sequence: ++sequence, message });
+          return sequence;
+        };
+        const until = async (pred: (r: SessionResponse) => boolean): Promise<SessionResponse> => {
+          for (let i = 0; i < 400; i++) {
+            const hit = responses.find(pred);
+            if (hit !== undefined) return hit;
+            if (failed !== undefined) throw failed;
+            await new Promise((r) => setTimeout(r, 25));
+          }
+          throw new Error(`no such response; received ${JSON.stringify(responses)}`);
+        };
+        const acksOf = async (requestSequence: number): Promise<RequestAck[]> => {
+          const m = await until(
+            (r) => r.message?.$case === "acks" && r.message.value.requestSequence === requestSequence,
+          );
+          return (m.message as { value: { acks: RequestAck[] } }).value.acks;
+        };
+        const kinds = () => responses.map((r) => r.message?.$case).filter((k) => k !== "heartbeat");
+        send(open("", acksOnly));
+        return { send, until, acksOf, kinds, end: () => s.end() };
+      };
+      const reportOf = (orderId: number) => (r: SessionResponse) =>
+        r.message?.$case === "reports" && r.message.value.reports.some((x) => x.order?.orderId === orderId);
+
+      it("carries the acks, each for its batch and request, and none of the account's reports; a session without it carries them", async () => {
+        const plain = liveSession(alice, false);
+        const quiet = liveSession(alice, true);
+        await plain.until((r) => r.message?.$case === "opened");
+        await quiet.until((r) => r.message?.$case === "opened");
+
+        const order = submitRequest("quiet");
+        const clientOrderId = (order.request!.value as { clientOrderId: string }).clientOrderId;
+        const first = quiet.send(batch([order, { request: undefined, traceparent: "" }]));
+        const acks = await quiet.acksOf(first);
+        expect(acks.map((a) => [a.index, a.accepted, a.clientOrderId, a.rejectReason])).toEqual([
+          [0, true, clientOrderId, RejectReason.UNSPECIFIED],
+          [1, false, "", RejectReason.MALFORMED_REQUEST],
+        ]);
+        const orderId = acks[0]!.orderId;
+        expect(orderId).toBeGreaterThan(0);
+
+        // Without acks_only, the account's report of that order comes on the session.
+        await plain.until(reportOf(orderId));
+        // Both sessions follow the same account on the same gateway: the quiet one would have
+        // had the report queued by now. Its next ack is written after anything queued before.
+        const second = quiet.send(batch([{ request: undefined, traceparent: "" }]));
+        expect((await quiet.acksOf(second)).map((a) => a.rejectReason)).toEqual([RejectReason.MALFORMED_REQUEST]);
+        expect(quiet.kinds()).toEqual(["opened", "acks", "acks"]);
+
+        // The plain session's own acks correlate as before, beside its reports.
+        const mine = submitRequest("plain");
+        const third = plain.send(batch([mine]));
+        const [ack] = await plain.acksOf(third);
+        expect(ack).toMatchObject({
+          index: 0,
+          accepted: true,
+          clientOrderId: (mine.request!.value as { clientOrderId: string }).clientOrderId,
+        });
+        await plain.until(reportOf(ack!.orderId));
+        plain.end();
+        quiet.end();
+      });
     });
 
     it("lets no more than max_orders_per_second orders through in one second (a batch of 13 at a limit of 5)", async () => {

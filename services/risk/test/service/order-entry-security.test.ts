@@ -127,7 +127,13 @@ describe("OrderEntry: what a caller may learn and send", () => {
       sequence: 1,
       message: {
         $case: "open",
-        value: { account: "", cancelOnDisconnect: false, heartbeatIntervalMs: 0, reportsFromSequence: 1 },
+        value: {
+          account: "",
+          cancelOnDisconnect: false,
+          heartbeatIntervalMs: 0,
+          reportsFromSequence: 1,
+          acksOnly: false,
+        },
       },
     });
     session.write({

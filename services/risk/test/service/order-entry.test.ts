@@ -342,7 +342,10 @@ describe("OrderEntry over gRPC against the real engine and a real nats-server", 
     session.on("error", () => undefined);
     session.write({
       sequence: 1,
-      message: { $case: "open", value: { account: "", cancelOnDisconnect: true, heartbeatIntervalMs: 0 } },
+      message: {
+        $case: "open",
+        value: { account: "", cancelOnDisconnect: true, heartbeatIntervalMs: 0, acksOnly: false },
+      },
     });
     const sell = (clientOrderId: string, price: number) => ({
       request: {
@@ -409,7 +412,10 @@ describe("OrderEntry over gRPC against the real engine and a real nats-server", 
       session.write({ sequence, message: { $case: "batch", value: { requests } } });
     session.write({
       sequence: 1,
-      message: { $case: "open", value: { account: "", cancelOnDisconnect: true, heartbeatIntervalMs: 0 } },
+      message: {
+        $case: "open",
+        value: { account: "", cancelOnDisconnect: true, heartbeatIntervalMs: 0, acksOnly: false },
+      },
     });
     // Written back to back: the second batch is refused at once (it is not written to the
     // log), the third names the first's client order id while the first may not be stored yet.

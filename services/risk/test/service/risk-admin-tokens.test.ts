@@ -187,7 +187,10 @@ describe("RiskAdmin admin roles and API tokens", () => {
     const opened = new Promise<void>((resolve) => session.once("data", () => resolve()));
     session.write({
       sequence: 1,
-      message: { $case: "open", value: { account: "maker", cancelOnDisconnect: false, heartbeatIntervalMs: 60_000 } },
+      message: {
+        $case: "open",
+        value: { account: "maker", cancelOnDisconnect: false, heartbeatIntervalMs: 60_000, acksOnly: false },
+      },
     });
     await opened;
     await revoke(issued.token!.tokenId);

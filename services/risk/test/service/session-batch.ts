@@ -16,7 +16,10 @@ export function sessionWithBatch(orderEntry: OrderEntryClient, auth: Metadata, r
   session.on("error", () => undefined);
   session.write({
     sequence: 1,
-    message: { $case: "open", value: { account: "", cancelOnDisconnect: false, heartbeatIntervalMs: 0 } },
+    message: {
+      $case: "open",
+      value: { account: "", cancelOnDisconnect: false, heartbeatIntervalMs: 0, acksOnly: false },
+    },
   });
   session.write({ sequence: 2, message: { $case: "batch", value: { requests } } });
   return { session, received };

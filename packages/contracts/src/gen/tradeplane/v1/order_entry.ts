@@ -652,6 +652,14 @@ export interface SessionOpen {
    * 0 = 1000. The gateway ends the session after three intervals without a message.
    */
   heartbeatIntervalMs: number;
+  /**
+   * Acknowledgements only: the session carries no ReportBatch (a client that gets its
+   * reports elsewhere, e.g. from StreamExecutionReports, saves the traffic, and never has
+   * its session ended with RESOURCE_EXHAUSTED for reading reports too slowly). Acks,
+   * heartbeats and cancel_on_disconnect are unchanged. Not with reports_from_sequence
+   * (INVALID_ARGUMENT). Default false: the account's reports as well.
+   */
+  acksOnly: boolean;
 }
 
 /**
@@ -3651,7 +3659,13 @@ export const SessionRequest: MessageFns<SessionRequest> = {
 };
 
 function createBaseSessionOpen(): SessionOpen {
-  return { account: "", cancelOnDisconnect: false, reportsFromSequence: undefined, heartbeatIntervalMs: 0 };
+  return {
+    account: "",
+    cancelOnDisconnect: false,
+    reportsFromSequence: undefined,
+    heartbeatIntervalMs: 0,
+    acksOnly: false,
+  };
 }
 
 export const SessionOpen: MessageFns<SessionOpen> = {
@@ -3668,6 +3682,9 @@ export const SessionOpen: MessageFns<SessionOpen> = {
     }
     if (message.heartbeatIntervalMs !== 0) {
       writer.uint32(32).uint32(message.heartbeatIntervalMs);
+    }
+    if (message.acksOnly !== false) {
+      writer.uint32(40).bool(message.acksOnly);
     }
     return writer;
   },
@@ -3717,6 +3734,14 @@ export const SessionOpen: MessageFns<SessionOpen> = {
             message.heartbeatIntervalMs = reader.uint32();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.acksOnly = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3747,6 +3772,11 @@ export const SessionOpen: MessageFns<SessionOpen> = {
         : isSet(object.heartbeat_interval_ms)
         ? globalThis.Number(object.heartbeat_interval_ms)
         : 0,
+      acksOnly: isSet(object.acksOnly)
+        ? globalThis.Boolean(object.acksOnly)
+        : isSet(object.acks_only)
+        ? globalThis.Boolean(object.acks_only)
+        : false,
     };
   },
 
@@ -3764,6 +3794,9 @@ export const SessionOpen: MessageFns<SessionOpen> = {
     if (message.heartbeatIntervalMs !== 0) {
       obj.heartbeatIntervalMs = Math.round(message.heartbeatIntervalMs);
     }
+    if (message.acksOnly !== false) {
+      obj.acksOnly = message.acksOnly;
+    }
     return obj;
   },
 
@@ -3776,6 +3809,7 @@ export const SessionOpen: MessageFns<SessionOpen> = {
     message.cancelOnDisconnect = object.cancelOnDisconnect ?? false;
     message.reportsFromSequence = object.reportsFromSequence ?? undefined;
     message.heartbeatIntervalMs = object.heartbeatIntervalMs ?? 0;
+    message.acksOnly = object.acksOnly ?? false;
     return message;
   },
 };
@@ -4960,10 +4994,11 @@ export const OrderEntryService = {
   /**
    * High-rate order entry: one bidirectional stream per trading session. The client
    * sends batches of requests; the gateway answers each batch with one batch of
-   * acknowledgements and streams the account's execution reports in batches. The
-   * stream ends with: FAILED_PRECONDITION when the first message is not `open`;
-   * INVALID_ARGUMENT for a sequence gap or repeat, an empty message, a second `open`, a
-   * batch of 0 or more than max_batch_size requests, or a message that does not decode;
+   * acknowledgements and streams the account's execution reports in batches (none when
+   * opened acks_only). The stream ends with: FAILED_PRECONDITION when the first message
+   * is not `open`; INVALID_ARGUMENT for a sequence gap or repeat, an empty message, a
+   * second `open`, an `open` with both acks_only and reports_from_sequence, a batch of 0
+   * or more than max_batch_size requests, or a message that does not decode;
    * UNAUTHENTICATED or PERMISSION_DENIED from `open`; DEADLINE_EXCEEDED after three
    * heartbeat intervals without a client message; RESOURCE_EXHAUSTED when the client
    * reads reports too slowly; OUT_OF_RANGE when reports_from_sequence is no longer kept.
@@ -5065,10 +5100,11 @@ export interface OrderEntryServer extends UntypedServiceImplementation {
   /**
    * High-rate order entry: one bidirectional stream per trading session. The client
    * sends batches of requests; the gateway answers each batch with one batch of
-   * acknowledgements and streams the account's execution reports in batches. The
-   * stream ends with: FAILED_PRECONDITION when the first message is not `open`;
-   * INVALID_ARGUMENT for a sequence gap or repeat, an empty message, a second `open`, a
-   * batch of 0 or more than max_batch_size requests, or a message that does not decode;
+   * acknowledgements and streams the account's execution reports in batches (none when
+   * opened acks_only). The stream ends with: FAILED_PRECONDITION when the first message
+   * is not `open`; INVALID_ARGUMENT for a sequence gap or repeat, an empty message, a
+   * second `open`, an `open` with both acks_only and reports_from_sequence, a batch of 0
+   * or more than max_batch_size requests, or a message that does not decode;
    * UNAUTHENTICATED or PERMISSION_DENIED from `open`; DEADLINE_EXCEEDED after three
    * heartbeat intervals without a client message; RESOURCE_EXHAUSTED when the client
    * reads reports too slowly; OUT_OF_RANGE when reports_from_sequence is no longer kept.
@@ -5215,10 +5251,11 @@ export interface OrderEntryClient extends Client {
   /**
    * High-rate order entry: one bidirectional stream per trading session. The client
    * sends batches of requests; the gateway answers each batch with one batch of
-   * acknowledgements and streams the account's execution reports in batches. The
-   * stream ends with: FAILED_PRECONDITION when the first message is not `open`;
-   * INVALID_ARGUMENT for a sequence gap or repeat, an empty message, a second `open`, a
-   * batch of 0 or more than max_batch_size requests, or a message that does not decode;
+   * acknowledgements and streams the account's execution reports in batches (none when
+   * opened acks_only). The stream ends with: FAILED_PRECONDITION when the first message
+   * is not `open`; INVALID_ARGUMENT for a sequence gap or repeat, an empty message, a
+   * second `open`, an `open` with both acks_only and reports_from_sequence, a batch of 0
+   * or more than max_batch_size requests, or a message that does not decode;
    * UNAUTHENTICATED or PERMISSION_DENIED from `open`; DEADLINE_EXCEEDED after three
    * heartbeat intervals without a client message; RESOURCE_EXHAUSTED when the client
    * reads reports too slowly; OUT_OF_RANGE when reports_from_sequence is no longer kept.
