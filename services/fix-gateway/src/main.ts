@@ -14,6 +14,7 @@ import {
   createMetricsRegistry,
   Health,
   initTelemetry,
+  JetStreamAsyncPublisher,
   tracingSettingsOf,
   runService,
   Shutdown,
@@ -32,6 +33,8 @@ import { SessionStore } from "./adapters/session-store.ts";
 
 /** How long to wait at start for market data to answer ListInstruments. */
 const INSTRUMENTS_WAIT_MS = 60_000;
+/** A session store write not acknowledged by then fails its turn (nats.js's own default for a JetStream publish). */
+const STORE_ACK_TIMEOUT_MS = 5_000;
 
 /** A started FIX gateway; `grpcPort` is 0 (it serves FIX, not gRPC). */
 export interface StartedFixGateway extends StartedService {
@@ -145,9 +148,12 @@ export async function main(config: Readonly<FixGatewayConfig>): Promise<StartedF
       },
     };
   });
+  // One acknowledged publisher for every session's state puts (one reply subscription).
+  const storeAcks = new JetStreamAsyncPublisher(nc, STORE_ACK_TIMEOUT_MS);
+  const storePublisher = { nc, bucket: fixSessionsBucket(config.venue), acks: storeAcks };
   const acceptor = new FixAcceptor({
     sessions,
-    openStore: (id) => new SessionStore(kv, id, { nc, bucket: fixSessionsBucket(config.venue) }),
+    openStore: (id) => new SessionStore(kv, id, storePublisher),
     application: router,
     logger,
     metrics,
@@ -166,6 +172,7 @@ export async function main(config: Readonly<FixGatewayConfig>): Promise<StartedF
   shutdown.add("fix", async () => {
     await acceptor.close();
     router.close();
+    storeAcks.close();
   });
   const ops = await startOpsServer({ host: config.opsHost, port: config.opsPort, registry, health, logger });
   shutdown.add("ops", () => ops.close());

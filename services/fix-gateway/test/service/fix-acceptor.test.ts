@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { fixSessionsBucket } from "@tradeplane/contracts";
-import { createLogger, provision, venueProvisioningPlan } from "@tradeplane/platform";
+import { createLogger, JetStreamAsyncPublisher, provision, venueProvisioningPlan } from "@tradeplane/platform";
 import { connectTo, NatsServer, ThrowawayPki } from "@tradeplane/testkit";
 import {
   FixAcceptor,
@@ -47,13 +47,17 @@ const echo: ApplicationHandler = {
 
 let server: NatsServer;
 let nc: NatsConnection;
+/** State puts acknowledged through one publisher, as the gateway's main does. */
+let acks: JetStreamAsyncPublisher;
 
 beforeAll(async () => {
   server = await NatsServer.start();
   nc = await connectTo(server.url);
+  acks = new JetStreamAsyncPublisher(nc, 5_000);
   await provision(nc, venueProvisioningPlan({ venue: VENUE }));
 });
 afterAll(async () => {
+  acks?.close();
   await nc?.close();
   await server?.stop();
 });
@@ -70,7 +74,7 @@ async function startAcceptor(
   const kv = await new Kvm(nc).open(fixSessionsBucket(VENUE));
   const acceptor = new FixAcceptor({
     sessions,
-    openStore: (id) => new SessionStore(kv, id, { nc, bucket: fixSessionsBucket(VENUE) }),
+    openStore: (id) => new SessionStore(kv, id, { nc, bucket: fixSessionsBucket(VENUE), acks }),
     application,
     logger,
     tickMs: 100,
@@ -121,7 +125,7 @@ describe("FixAcceptor over TCP with the session state in JetStream", () => {
     const broken = await kvm.create(bucket);
     const acceptor = new FixAcceptor({
       sessions,
-      openStore: (id) => new SessionStore(broken, id, { nc, bucket }),
+      openStore: (id) => new SessionStore(broken, id, { nc, bucket, acks }),
       application: echo,
       logger,
       tickMs: 100,
