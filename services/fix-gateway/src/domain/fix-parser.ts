@@ -155,7 +155,21 @@ export class FixParser {
       let tag = c - ZERO;
       let tagSum = c;
       let ok = tag >= 1 && tag <= 9;
-      if (ok) {
+      // Tags of two and three digits (nearly all of them) without the loop.
+      const c1 = buf[p + 1]!;
+      const d1 = c1 - ZERO;
+      const c2 = buf[p + 2]!;
+      if (ok && d1 >>> 0 <= 9 && c2 === EQ) {
+        tag = tag * 10 + d1;
+        tagSum += c1;
+        p += 2;
+        c = EQ;
+      } else if (ok && d1 >>> 0 <= 9 && (c2 - ZERO) >>> 0 <= 9 && buf[p + 3] === EQ) {
+        tag = tag * 100 + d1 * 10 + (c2 - ZERO);
+        tagSum += c1 + c2;
+        p += 3;
+        c = EQ;
+      } else if (ok) {
         for (;;) {
           // No `p < end` in the byte loops: the body's last byte is an SOH (checked above), which stops each of them.
           c = buf[++p]!;
