@@ -86,6 +86,42 @@ describe("Informer", () => {
     }
   }, 60_000);
 
+  it("caches objects without their managedFields, from the list and from the watch", async () => {
+    const labelled = (name: string, value: string) => ({
+      ...configMap(name, value),
+      metadata: { name, namespace: NS, labels: { slim: "yes" } },
+    });
+    await client.apply(labelled("listed", "1"), "test");
+    const informer = new Informer({
+      client,
+      resource: resourceOf("v1", "ConfigMap"),
+      namespace: NS,
+      labelSelector: "slim=yes",
+      logger: createLogger({ service: "test", level: "silent" }),
+      onEvent: () => undefined,
+    });
+    informer.start();
+    try {
+      await retry(async () => {
+        if (!informer.hasSynced()) throw new Error("not synced");
+      });
+      await client.apply(labelled("watched", "1"), "test");
+      await retry(async () => {
+        if (informer.get(NS, "watched") === undefined) throw new Error("not seen yet");
+      });
+      for (const name of ["listed", "watched"]) {
+        // The server keeps them; the cache does not.
+        const live = await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: NS, name });
+        expect(live?.metadata.managedFields?.length).toBeGreaterThan(0);
+        const cached = informer.get(NS, name)!;
+        expect(cached.metadata.managedFields).toBeUndefined();
+        expect(cached.data).toEqual({ value: "1" });
+      }
+    } finally {
+      await informer.stop();
+    }
+  }, 60_000);
+
   it("restarts a watch whose connection was cut, relists and misses nothing", async () => {
     const proxy = await cuttableProxy(new URL(kube.server).port);
     const config = new KubeConfig();
