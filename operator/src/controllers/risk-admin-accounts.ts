@@ -202,13 +202,28 @@ export class RiskAdminAccounts implements StrategyAccounts {
     }
   }
 
+  release(at: VenueRef): void {
+    const address = this.addressOf(at);
+    this.clients.get(address)?.close();
+    this.clients.delete(address);
+  }
+
+  /** How many gateways a channel is open to: one per venue in use, none for a deleted venue. */
+  get openChannels(): number {
+    return this.clients.size;
+  }
+
   close(): void {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }
 
+  private addressOf(at: VenueRef): string {
+    return this.options.addressOf?.(at) ?? `${names.risk(at.venue)}.${at.namespace}.svc:${POD_PORTS.riskGrpc}`;
+  }
+
   private client(at: VenueRef): RiskAdminClient {
-    const address = this.options.addressOf?.(at) ?? `${names.risk(at.venue)}.${at.namespace}.svc:${POD_PORTS.riskGrpc}`;
+    const address = this.addressOf(at);
     let client = this.clients.get(address);
     if (client === undefined) {
       client = new RiskAdminClient(address, credentials.createInsecure(), RECONNECT_CHANNEL_OPTIONS);
