@@ -51,7 +51,7 @@ export async function startOperator(config: OperatorConfig): Promise<{ shutdown:
   shutdown.add("telemetry", () => telemetry.shutdown());
 
   // 3. Kubernetes
-  const client = KubeClient.fromDefault(
+  const client = await KubeClient.fromDefault(
     { onWrite: (verb, kind) => metrics.apiWrites.inc({ verb, kind }) },
     config.kubeconfig,
   );

@@ -21,7 +21,7 @@ const MANAGED = { "app.kubernetes.io/managed-by": "tradeplane-operator" };
 
 beforeAll(async () => {
   kube = await KubeCluster.start({ controllerManager: false });
-  client = KubeClient.fromDefault({}, kube.kubeconfig);
+  client = await KubeClient.fromDefault({}, kube.kubeconfig);
   // The manager's informers watch the operator's own kinds too.
   await kube.kubectl(["apply", "-f", new URL("manifests/crds/", ROOT).pathname]);
   await kube.kubectl(["create", "namespace", NS]);

@@ -19,7 +19,7 @@ const NS = "informer";
 
 beforeAll(async () => {
   kube = await KubeCluster.start({ controllerManager: false });
-  client = KubeClient.fromDefault({}, kube.kubeconfig);
+  client = await KubeClient.fromDefault({}, kube.kubeconfig);
   await kube.kubectl(["create", "namespace", NS]);
 }, 300_000);
 
