@@ -17,6 +17,9 @@ import { KubeCluster, KubeletPlayer, NatsServer, OperatorProcess } from "@tradep
 import { numericFlags } from "./support/venue.ts";
 
 const flags = numericFlags({ venues: 100, resyncSeconds: 20, heapSnapshot: 0 });
+// Without the flag, SIGUSR2 would end the operator (Node's default action).
+if (flags.heapSnapshot === 1 && !(process.env.NODE_OPTIONS ?? "").includes("--heapsnapshot-signal=SIGUSR2"))
+  throw new Error("--heap-snapshot 1 needs NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2 (the operator inherits it)");
 const NS = "bench";
 const USER = "tradeplane-operator";
 const ROOT = new URL("../", import.meta.url);
