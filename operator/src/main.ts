@@ -83,6 +83,7 @@ export async function startOperator(config: OperatorConfig): Promise<{ shutdown:
       return token === undefined ? undefined : Buffer.from(token, "base64").toString("utf8");
     },
     addressOf: (at) => config.riskAddresses[at.venue] ?? `${names.risk(at.venue)}.${at.namespace}.svc:50061`,
+    onChannels: (open) => metrics.riskAdminChannels.set(open),
   });
   shutdown.add("risk admin clients", () => accounts.close());
   manager.register(
