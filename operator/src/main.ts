@@ -20,6 +20,7 @@ import { StrategyDeploymentController } from "./controllers/strategy-deployment-
 import { names } from "./desired/venue-model.ts";
 import { Applier } from "./kube/apply.ts";
 import { KubeClient } from "./kube/kube-client.ts";
+import { refOf } from "./kube/kube-object.ts";
 import { LeaderElector } from "./kube/leader-election.ts";
 
 /**
@@ -50,7 +51,7 @@ export async function startOperator(config: OperatorConfig): Promise<{ shutdown:
   shutdown.add("telemetry", () => telemetry.shutdown());
 
   // 3. Kubernetes
-  const client = KubeClient.fromDefault(
+  const client = await KubeClient.fromDefault(
     { onWrite: (verb, kind) => metrics.apiWrites.inc({ verb, kind }) },
     config.kubeconfig,
   );
@@ -61,6 +62,7 @@ export async function startOperator(config: OperatorConfig): Promise<{ shutdown:
   shutdown.add("nats", () => nc.drain());
 
   // 5. controllers
+  const applier = new Applier(client);
   const manager = new ControllerManager({
     client,
     namespaces: config.namespaces,
@@ -69,8 +71,8 @@ export async function startOperator(config: OperatorConfig): Promise<{ shutdown:
     workers: config.workers,
     resyncMs: config.resyncSeconds * 1000,
     tracer: telemetry.tracer,
+    onDeleted: (object) => applier.forget(refOf(object)),
   });
-  const applier = new Applier(client);
   const events = new EventRecorder(client, logger);
   // Each venue's RiskAdmin API, with the admin tokens the venue controller generated:
   // strategies' accounts and tokens, and the FIX gateway's session tokens.
@@ -81,6 +83,7 @@ export async function startOperator(config: OperatorConfig): Promise<{ shutdown:
       return token === undefined ? undefined : Buffer.from(token, "base64").toString("utf8");
     },
     addressOf: (at) => config.riskAddresses[at.venue] ?? `${names.risk(at.venue)}.${at.namespace}.svc:50061`,
+    onChannels: (open) => metrics.riskAdminChannels.set(open),
   });
   shutdown.add("risk admin clients", () => accounts.close());
   manager.register(

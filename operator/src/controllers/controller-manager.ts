@@ -33,6 +33,8 @@ export interface ManagerOptions {
   readonly watchdogMs?: number;
   /** A span per reconcile (`reconcile <Kind>`); none without. */
   readonly tracer?: Tracer;
+  /** Every object an informer saw deleted (the applier forgets what it kept about it). */
+  readonly onDeleted?: (object: KubeObject) => void;
 }
 
 const MANAGED = "app.kubernetes.io/managed-by=tradeplane-operator";
@@ -126,6 +128,7 @@ export class ControllerManager {
   }
 
   private route(type: InformerEventType, object: KubeObject): void {
+    if (type === "deleted") this.options.onDeleted?.(object);
     for (const reconciler of this.reconcilers) {
       const queue = this.queues.get(reconciler.kind)!;
       if (object.kind === reconciler.kind) queue.add(keyOf(object.metadata));

@@ -10,6 +10,7 @@ export interface OperatorMetrics {
   readonly watchRestarts: Counter<"resource">;
   readonly leader: Gauge;
   readonly apiWrites: Counter<"verb" | "kind">;
+  readonly riskAdminChannels: Gauge;
 }
 
 export function createOperatorMetrics(registry: Registry): OperatorMetrics {
@@ -51,6 +52,11 @@ export function createOperatorMetrics(registry: Registry): OperatorMetrics {
       name: "tp_operator_api_writes_total",
       help: "Requests to the API server that change state, by verb and kind",
       labelNames: ["verb", "kind"],
+      registers,
+    }),
+    riskAdminChannels: new Gauge({
+      name: "tp_operator_risk_admin_channels",
+      help: "gRPC channels open to venues' risk gateways (one per venue with FIX sessions or strategies)",
       registers,
     }),
   };

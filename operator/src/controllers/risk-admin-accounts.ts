@@ -44,6 +44,8 @@ export interface RiskAdminAccountsOptions {
   readonly adminToken: (at: VenueRef, role: AdminRoleNeeded) => string | undefined;
   readonly addressOf?: (at: VenueRef) => string;
   readonly timeoutMs?: number;
+  /** Called with the number of open channels whenever it changes (a gauge). */
+  readonly onChannels?: (open: number) => void;
 }
 
 const DEFAULT_CALL_TIMEOUT_MS = 10_000;
@@ -202,17 +204,37 @@ export class RiskAdminAccounts implements StrategyAccounts {
     }
   }
 
+  release(at: VenueRef): void {
+    const address = this.addressOf(at);
+    const client = this.clients.get(address);
+    if (client === undefined) return;
+    client.close();
+    this.clients.delete(address);
+    this.options.onChannels?.(this.clients.size);
+  }
+
+  /** How many gateways a channel is open to: one per venue in use, none for a deleted venue. */
+  get openChannels(): number {
+    return this.clients.size;
+  }
+
   close(): void {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
+    this.options.onChannels?.(0);
+  }
+
+  private addressOf(at: VenueRef): string {
+    return this.options.addressOf?.(at) ?? `${names.risk(at.venue)}.${at.namespace}.svc:${POD_PORTS.riskGrpc}`;
   }
 
   private client(at: VenueRef): RiskAdminClient {
-    const address = this.options.addressOf?.(at) ?? `${names.risk(at.venue)}.${at.namespace}.svc:${POD_PORTS.riskGrpc}`;
+    const address = this.addressOf(at);
     let client = this.clients.get(address);
     if (client === undefined) {
       client = new RiskAdminClient(address, credentials.createInsecure(), RECONNECT_CHANNEL_OPTIONS);
       this.clients.set(address, client);
+      this.options.onChannels?.(this.clients.size);
     }
     return client;
   }

@@ -44,4 +44,6 @@ export interface StrategyAccounts {
   /** The account's live tokens (ids and labels, never secrets). */
   tokens(at: VenueRef, account: string): Promise<AccountToken[]>;
   revokeToken(at: VenueRef, account: string, id: string): Promise<void>;
+  /** Closes what is open to the venue's gateway (the venue is deleted); a later call reopens it. */
+  release(at: VenueRef): void;
 }

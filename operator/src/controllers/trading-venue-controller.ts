@@ -31,6 +31,7 @@ import {
   type FixTokensState,
   type SessionTokenIssuer,
 } from "./fix-session-tokens.ts";
+import type { StrategyAccounts } from "./strategy-accounts.ts";
 import type { ObjectCache } from "./object-cache.ts";
 import type { PartitionPrimary, VenueStreams } from "./venue-streams.ts";
 
@@ -63,7 +64,8 @@ export interface VenueControllerDeps {
   readonly clock: () => Date;
   readonly newToken: () => string;
   /** The venue's RiskAdmin token RPCs: the FIX gateway's session tokens are issued there. */
-  readonly sessionTokens: SessionTokenIssuer;
+  /** The FIX sessions' tokens, and `release` of the venue's gateway connection once it is deleted. */
+  readonly sessionTokens: SessionTokenIssuer & Pick<StrategyAccounts, "release">;
   /** Least time between two status writes that only move log sequences (see policies/sequence-status.ts). */
   readonly sequenceStatusIntervalMs: number;
 }
@@ -518,6 +520,8 @@ export class TradingVenueController {
         resourceVersion: live.metadata.resourceVersion,
       },
     });
+    // Its risk gateway goes with it: a channel left open would retry a gone address every 5 s.
+    this.deps.sessionTokens.release({ namespace: live.metadata.namespace ?? "", venue: live.metadata.name });
     return "done";
   }
 

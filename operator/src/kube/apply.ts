@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { KubeClient } from "./kube-client.ts";
 import { holdsDesired } from "./desired-subset.ts";
 import { keyOf, type KubeObject, type ObjectRef } from "./kube-object.ts";
@@ -27,7 +28,9 @@ export class Applier {
    * What each object looked like right after we last applied a given desired state. The
    * server normalises some values (quantities, defaults inside pass-through fields), so a
    * desired object may never look "held" by the live one although applying it changes
-   * nothing; the memo stops that from becoming a patch on every resync.
+   * nothing; the memo stops that from becoming a patch on every resync. It keeps a digest
+   * of the desired object, not its text (27 KB per venue at 100 venues), and forgets an
+   * object once it is deleted, by us or by the garbage collector (`forget`).
    */
   private readonly applied = new Map<string, { desired: string; resourceVersion: string }>();
 
@@ -37,7 +40,7 @@ export class Applier {
   }
 
   async apply(ref: ObjectRef, desired: Desired | null, live: KubeObject | undefined): Promise<ApplyResult> {
-    const key = `${ref.apiVersion}/${ref.kind}/${keyOf(ref)}`;
+    const key = memoKey(ref);
     if (desired === null) {
       this.applied.delete(key);
       if (live === undefined || live.metadata.deletionTimestamp !== undefined) return "noop";
@@ -45,7 +48,7 @@ export class Applier {
         ? "deleted"
         : "noop";
     }
-    const digest = canonicalJson(desired);
+    const digest = createHash("sha256").update(canonicalJson(desired)).digest("base64");
     if (live !== undefined) {
       if (holdsDesired(live, desired)) return "noop";
       const memo = this.applied.get(key);
@@ -57,6 +60,16 @@ export class Applier {
     return result.metadata.resourceVersion === live.metadata.resourceVersion ? "noop" : "patched";
   }
 
+  /** Drops what the memo holds about an object that is gone (its informer saw it deleted). */
+  forget(ref: ObjectRef): void {
+    this.applied.delete(memoKey(ref));
+  }
+
+  /** How many objects the memo holds: what a long-running operator keeps between resyncs. */
+  get memoSize(): number {
+    return this.applied.size;
+  }
+
   /** Status through the status subresource, only when it differs from the live status. */
   async applyStatus(ref: ObjectRef, status: unknown, live: KubeObject): Promise<ApplyResult> {
     // The API server writes maps with sorted keys: compare in that order.
@@ -65,3 +78,5 @@ export class Applier {
     return "patched";
   }
 }
+
+const memoKey = (ref: ObjectRef): string => `${ref.apiVersion}/${ref.kind}/${keyOf(ref)}`;

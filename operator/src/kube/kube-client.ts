@@ -1,6 +1,9 @@
+import { existsSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
-import { KubeConfig } from "@kubernetes/client-node";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { InClusterConfig, type ClusterConfig } from "./in-cluster.ts";
 import { KubeApiError } from "./kube-errors.ts";
 import type { KubeObject, ObjectRef } from "./kube-object.ts";
 import { pathOf, resourceOf, type ResourceType } from "./resources.ts";
@@ -13,8 +16,9 @@ import { pathOf, resourceOf, type ResourceType } from "./resources.ts";
  * apply, but every call first runs a discovery request, errors arrive as untyped bodies,
  * and its Watch hides the difference between a closed stream and a failed one that the
  * supervised informer needs. We use its KubeConfig, which finds and authenticates to the
- * cluster exactly as kubectl does (in-cluster service account, KUBECONFIG, ~/.kube/config,
- * client certificates, tokens, exec plugins), and speak HTTP ourselves.
+ * cluster exactly as kubectl does (KUBECONFIG, ~/.kube/config, client certificates, tokens,
+ * exec plugins), and speak HTTP ourselves. In a pod with no kubeconfig, the service account
+ * is read by InClusterConfig and the library is never loaded (it costs 80 MB resident).
  */
 
 export interface WatchEvent {
@@ -33,12 +37,12 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 export class KubeClient {
-  private readonly config: KubeConfig;
+  private readonly config: ClusterConfig;
   private readonly server: URL;
   private readonly options: KubeClientOptions;
   private readonly agent: http.Agent;
 
-  constructor(config: KubeConfig, options: KubeClientOptions = {}) {
+  constructor(config: ClusterConfig, options: KubeClientOptions = {}) {
     const cluster = config.getCurrentCluster();
     if (cluster === null) throw new Error("the kubeconfig names no current cluster");
     this.config = config;
@@ -50,8 +54,22 @@ export class KubeClient {
         : new http.Agent({ keepAlive: true, maxSockets: 32 });
   }
 
-  /** The cluster as kubectl finds it: in a pod, else KUBECONFIG, else ~/.kube/config. */
-  static fromDefault(options: KubeClientOptions = {}, kubeconfigFile?: string): KubeClient {
+  /**
+   * The cluster as kubectl finds it: the file named, else KUBECONFIG, else ~/.kube/config,
+   * else the pod's service account.
+   */
+  static async fromDefault(
+    options: KubeClientOptions = {},
+    kubeconfigFile?: string,
+    where: { env?: NodeJS.ProcessEnv; home?: string; serviceAccountDir?: string } = {},
+  ): Promise<KubeClient> {
+    const env = where.env ?? process.env;
+    const home = where.home ?? homedir();
+    if (kubeconfigFile === undefined && !env.KUBECONFIG && !existsSync(join(home, ".kube", "config"))) {
+      const inCluster = InClusterConfig.find(env, where.serviceAccountDir);
+      if (inCluster !== undefined) return new KubeClient(inCluster, options);
+    }
+    const { KubeConfig } = await import("@kubernetes/client-node");
     const config = new KubeConfig();
     if (kubeconfigFile !== undefined) config.loadFromFile(kubeconfigFile);
     else config.loadFromDefault();

@@ -188,4 +188,16 @@ describe("the operator deploying a venue's FIX gateway", () => {
     );
     expect(listed.tokens).toEqual([]);
   }, 180_000);
+
+  it("closes the venue's RiskAdmin channel when the venue is deleted", async () => {
+    expect(await operator.metric("tp_operator_risk_admin_channels")).toBe(1);
+    await kube.kubectl(["delete", "tradingvenue", VENUE, "-n", NS]);
+    await retry(async () => {
+      if ((await kube.request("GET", venuePath)).status !== 404) throw new Error("venue still there");
+    }, 60_000);
+    await retry(async () => {
+      const open = await operator.metric("tp_operator_risk_admin_channels");
+      if (open !== 0) throw new Error(`${open} channels open`);
+    }, 10_000);
+  }, 120_000);
 });

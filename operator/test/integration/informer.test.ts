@@ -19,7 +19,7 @@ const NS = "informer";
 
 beforeAll(async () => {
   kube = await KubeCluster.start({ controllerManager: false });
-  client = KubeClient.fromDefault({}, kube.kubeconfig);
+  client = await KubeClient.fromDefault({}, kube.kubeconfig);
   await kube.kubectl(["create", "namespace", NS]);
 }, 300_000);
 
@@ -81,6 +81,42 @@ describe("Informer", () => {
         ]),
       );
       expect(restarts).toEqual([]);
+    } finally {
+      await informer.stop();
+    }
+  }, 60_000);
+
+  it("caches objects without their managedFields, from the list and from the watch", async () => {
+    const labelled = (name: string, value: string) => ({
+      ...configMap(name, value),
+      metadata: { name, namespace: NS, labels: { slim: "yes" } },
+    });
+    await client.apply(labelled("listed", "1"), "test");
+    const informer = new Informer({
+      client,
+      resource: resourceOf("v1", "ConfigMap"),
+      namespace: NS,
+      labelSelector: "slim=yes",
+      logger: createLogger({ service: "test", level: "silent" }),
+      onEvent: () => undefined,
+    });
+    informer.start();
+    try {
+      await retry(async () => {
+        if (!informer.hasSynced()) throw new Error("not synced");
+      });
+      await client.apply(labelled("watched", "1"), "test");
+      await retry(async () => {
+        if (informer.get(NS, "watched") === undefined) throw new Error("not seen yet");
+      });
+      for (const name of ["listed", "watched"]) {
+        // The server keeps them; the cache does not.
+        const live = await client.get({ apiVersion: "v1", kind: "ConfigMap", namespace: NS, name });
+        expect(live?.metadata.managedFields?.length).toBeGreaterThan(0);
+        const cached = informer.get(NS, name)!;
+        expect(cached.metadata.managedFields).toBeUndefined();
+        expect(cached.data).toEqual({ value: "1" });
+      }
     } finally {
       await informer.stop();
     }

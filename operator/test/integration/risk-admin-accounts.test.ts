@@ -109,4 +109,15 @@ describe("the operator's strategy accounts against the real gateway", () => {
       admin.close();
     }
   });
+
+  it("closes the venue's channel on release, and a later call opens a new one", async () => {
+    await accounts.tokens(at, "strat-mm");
+    expect(accounts.openChannels).toBe(1);
+    accounts.release(at);
+    expect(accounts.openChannels).toBe(0);
+    // Released twice (a retried finalizer): nothing to close, no failure.
+    accounts.release(at);
+    await expect(accounts.tokens(at, "strat-mm")).resolves.toBeInstanceOf(Array);
+    expect(accounts.openChannels).toBe(1);
+  });
 });

@@ -25,6 +25,11 @@ export class OperatorProcess {
     return this.output;
   }
 
+  /** The child's process id (signals such as a heap snapshot's); undefined before start. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
