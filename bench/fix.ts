@@ -226,6 +226,7 @@ async function dTo8(rate: number, seconds: number) {
     const client = await FixClient.connect(venue.gateway.fixPort);
     client.send("A", "98=0|108=30|141=Y", { sender: "BENCH" });
     await client.waitFor((f) => f[35] === "A");
+    client.retain = false; // onMessage below sees every message; kept ones would only feed the client's GC
     const histogram = new Histogram();
     const sentAt = new Map<string, bigint>();
     let acked = 0;

@@ -11,6 +11,12 @@ export class FixClient {
   closed = false;
   /** Called with each message as it arrives (benchmarks time them). */
   onMessage: ((f: Fields) => void) | undefined;
+  /**
+   * Keep every message in `received` (for waitFor). A benchmark turns it off once logged on:
+   * tens of thousands of kept messages make the client's own garbage collections long enough
+   * to show in the latencies it measures.
+   */
+  retain = true;
   private readonly socket: Socket;
   private readonly parser = new FixParser();
   private buf = Buffer.alloc(0);
@@ -27,7 +33,7 @@ export class FixClient {
         if (s === ParseStatus.Incomplete) break;
         if (s === ParseStatus.Message) {
           const f = fieldsOf(this.parser.message.copy());
-          this.received.push(f);
+          if (this.retain) this.received.push(f);
           this.onMessage?.(f);
         }
         start = this.parser.next;
