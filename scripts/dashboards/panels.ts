@@ -392,6 +392,15 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
             }),
             dataOnlyInCluster: true,
           },
+          {
+            ...ts(
+              "RiskAdmin channels open",
+              "gRPC channels to venues' risk gateways, one per venue with FIX sessions or strategies; closed when the venue is deleted.",
+              "short",
+              { expr: "sum(tp_operator_risk_admin_channels)", legend: "channels" },
+            ),
+            dataOnlyInCluster: true,
+          },
         ],
       },
     ],
