@@ -239,9 +239,11 @@ async function dTo8(rate: number, seconds: number) {
       const t0 = sentAt.get(f[11]!);
       if (t0 === undefined) return;
       sentAt.delete(f[11]!);
+      // Warm-up orders ("w...") are answered too, but neither timed nor counted.
+      if (f[11]!.startsWith("w")) return;
       if (f[150] === "8") rejected++;
       // In microseconds: the histogram holds up to 2^31 of its unit.
-      if (!f[11]!.startsWith("w")) histogram.record(Number(process.hrtime.bigint() - t0) / 1000);
+      histogram.record(Number(process.hrtime.bigint() - t0) / 1000);
       acked++;
     };
     const send = (id: string, i: number) => {
