@@ -335,6 +335,27 @@ describe(`${REFERENCE} names the panels and alerts that read each metric`, () =>
   });
 });
 
+describe("help texts say what the metric counts where its name does not", () => {
+  // Prometheus shows the help text beside the value: where the unit or the moment differs from
+  // what the name suggests, the help must say it as the reference does.
+  const helps = new Map<string, string>();
+  for (const { register } of REGISTRY_CASES) {
+    const registry = new Registry();
+    register(registry);
+    for (const m of registry.getMetricsAsArray()) helps.set(m.name, m.help);
+  }
+
+  it.each([["tp_engine_command_lag", "counts command-log entries, not commands", /command-log entries/i, /^Commands/]])(
+    "%s %s",
+    (name, _what, says, doesNotSay) => {
+      const help = helps.get(name);
+      expect(help, `${name} is registered by none of REGISTRY_CASES`).toBeDefined();
+      expect(help).toMatch(says);
+      expect(help).not.toMatch(doesNotSay);
+    },
+  );
+});
+
 describe("every tp_* metric the docs name exists", () => {
   const docs = [
     "README.md",

@@ -54,7 +54,7 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     }),
     commandLag: new Gauge({
       name: "tp_engine_command_lag",
-      help: "Commands in the log not yet applied",
+      help: "Command-log entries of this partition not yet applied (each holds 1 to 1,000 commands)",
       registers,
     }),
     lastCommandSeq: new Gauge({
