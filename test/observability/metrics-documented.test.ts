@@ -345,15 +345,21 @@ describe("help texts say what the metric counts where its name does not", () => 
     for (const m of registry.getMetricsAsArray()) helps.set(m.name, m.help);
   }
 
-  it.each([["tp_engine_command_lag", "counts command-log entries, not commands", /command-log entries/i, /^Commands/]])(
-    "%s %s",
-    (name, _what, says, doesNotSay) => {
-      const help = helps.get(name);
-      expect(help, `${name} is registered by none of REGISTRY_CASES`).toBeDefined();
-      expect(help).toMatch(says);
-      expect(help).not.toMatch(doesNotSay);
-    },
-  );
+  it.each([
+    ["tp_engine_command_lag", "counts command-log entries, not commands", /command-log entries/i, /^Commands/],
+    [
+      "tp_risk_events_applied_since_start",
+      "counts messages applied, not received",
+      /applied to the projection/,
+      /received|taken/,
+    ],
+    ["tp_md_snapshot_duration_seconds", "no longer makes event application wait", /still applied/, /waits/],
+  ])("%s %s", (name, _what, says, doesNotSay) => {
+    const help = helps.get(name);
+    expect(help, `${name} is registered by none of REGISTRY_CASES`).toBeDefined();
+    expect(help).toMatch(says);
+    expect(help).not.toMatch(doesNotSay);
+  });
 });
 
 describe("every tp_* metric the docs name exists", () => {

@@ -110,7 +110,7 @@ export class StateSnapshots {
       }),
       duration: new Histogram({
         name: "tp_md_snapshot_duration_seconds",
-        help: "Snapshot work, seconds: encode (the state as bytes; event application waits), write (to the object store), load (read and decode at start)",
+        help: "State snapshot work, seconds: encode (from copying the state to its bytes, encoded in steps between which events are still applied), write (to the object store), load (finding, reading and decoding at start)",
         labelNames: ["op"],
         buckets: [...MILLISECOND_BUCKETS_S],
         registers,

@@ -40,7 +40,7 @@ export class EventFollower {
   private completedHead = 0;
   private readonly waiters = new Map<number, Waiter[]>();
   private readonly listeners = new Map<string, Set<ReportListener>>();
-  /** Stream sequence the projection started from (0 = the stream's start), and events applied since. */
+  /** Stream sequence the projection started from (0 = the stream's start), and event messages applied since. */
   startedFrom = 0;
   appliedSinceStart = 0;
 
@@ -161,8 +161,8 @@ export class EventFollower {
     return () => set.delete(listener);
   }
 
+  /** A message in its partition's order (EventStreamOrder holds the others until then). */
   private onMessage(m: JsMsg): void {
-    this.appliedSinceStart++;
     let events: EngineEvent[];
     const partition = eventSubjectPartition(m.subject);
     try {
@@ -172,6 +172,7 @@ export class EventFollower {
       this.logger.error({ seq: m.seq, err: (err as Error).message }, "undecodable event message skipped");
       return;
     }
+    this.appliedSinceStart++;
     // Only messages of traced commands carry headers: the common case allocates nothing here.
     if (this.tracer === undefined || m.headers === undefined || !m.headers.has("traceparent")) {
       for (const event of events) this.applyEvent(event, partition);

@@ -109,7 +109,7 @@ export function registerRiskGauges(deps: RiskGaugeDeps): void {
   });
   new Gauge({
     name: "tp_risk_events_applied_since_start",
-    help: "Event-stream messages (runs of one command's events about one instrument) applied to the projection since the process started",
+    help: "Event-stream messages (runs of one command's events about one instrument) applied to the projection since the process started; one held back for an earlier message counts once applied, an undecodable one never",
     registers: [registry],
     collect() {
       this.set(deps.follower.appliedSinceStart);
