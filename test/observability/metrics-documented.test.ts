@@ -182,7 +182,7 @@ const REGISTRY_CASES: readonly { file: string; register: (registry: Registry) =>
   },
   {
     file: "services/strategy-runtime/src/adapters/strategy-metrics.ts",
-    register: (registry) => registerStrategyMetrics(registry, () => undefined, []),
+    register: (registry) => registerStrategyMetrics(registry, [], []),
   },
   {
     file: "operator/src/controllers/operator-metrics.ts",

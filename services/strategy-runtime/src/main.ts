@@ -72,7 +72,8 @@ export async function main(config: Readonly<StrategyRuntimeConfig>): Promise<Sta
     throw new ConfigError(
       `StrategyDeployment refused: ${plan.problems.map((p) => `${p.field}: ${p.message}`).join("; ")}`,
     );
-  const registry = createMetricsRegistry("strategy-runtime", { deployment: plan.name, account: plan.spec.account });
+  // The account is a label of each venue's series (one per venue), not of the process.
+  const registry = createMetricsRegistry("strategy-runtime", { deployment: plan.name });
 
   // 4. strategy: the deployment's venue first, then each further venue with its account there
   const venues = venuesOf(plan.spec).map((v, n) => {
@@ -111,7 +112,11 @@ export async function main(config: Readonly<StrategyRuntimeConfig>): Promise<Sta
     hosts.set(v.venue, host);
   }
   const started = hosts.get(venues[0]!.venue)!;
-  registerStrategyMetrics(registry, () => started, plan.spec.instruments);
+  registerStrategyMetrics(
+    registry,
+    venues.map((v) => ({ venue: v.venue, account: v.account, host: hosts.get(v.venue)! })),
+    plan.spec.instruments,
+  );
   if (run.venues === "several" && config.reportFile !== undefined) {
     // The best-execution report, rewritten when it changes and once more at the end.
     const file = config.reportFile;

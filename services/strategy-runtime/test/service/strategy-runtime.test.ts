@@ -82,7 +82,7 @@ describe("strategy runtime", () => {
     await retry(async () => expect((await openOrders()).orders).toHaveLength(2));
     const metrics = await (await fetch(`http://127.0.0.1:${p.opsPort}/metrics`)).text();
     expect(metrics).toMatch(/tp_strategy_orders_sent_total\{[^}]*\} [1-9]/);
-    expect(metrics).toContain('tp_strategy_position_lots{instrument="INFY"');
+    expect(metrics).toMatch(/tp_strategy_position_lots\{[^}]*venue="demo"[^}]*instrument="INFY"/);
     expect(await (await fetch(`http://127.0.0.1:${p.opsPort}/readyz`)).status).toBe(200);
     await p.signal("SIGTERM");
     expect((await openOrders()).orders).toEqual([]);
