@@ -14,7 +14,6 @@ import {
   malformedRequest,
   toGrpcError,
   TradeplaneError,
-  ValidationError,
   type CommandLogWriter,
   type Logger,
 } from "@tradeplane/platform";
@@ -22,6 +21,7 @@ import { context, SpanKind, SpanStatusCode, trace, type Tracer } from "@opentele
 import type { Registry } from "prom-client";
 import type { LimitOverrides } from "@tradeplane/risk-checks/limits";
 import { rejectReport, type InstrumentInfo, type Refusal } from "../domain/order-intake.ts";
+import { ACCEPTED, INVALID, outcomeOfReports, type RequestOutcome } from "../domain/request-outcome.ts";
 import type { OrderProjection } from "@tradeplane/positions/order-projection";
 import { accountReads } from "./account-reads.ts";
 import type { AccountRegistry } from "./accounts.ts";
@@ -29,7 +29,8 @@ import type { EventFollower } from "./event-follower.ts";
 import { streamExecutionReports } from "./execution-report-stream.ts";
 import type { ForwardHandler } from "./gateway-peer.ts";
 import { authoriseAccount, principalOf, type Caller } from "./order-entry-auth.ts";
-import { OrderEntryMetrics, type RequestKindLabel } from "./order-entry-metrics.ts";
+import { OrderEntryMetrics, outcomeOfError, type RequestKindLabel } from "./order-entry-metrics.ts";
+import { RequestRefusedError } from "./order-errors.ts";
 import { orderEntrySession, sessionBatch, type SessionRouting } from "./order-entry-session.ts";
 import { OrderIntake } from "./order-intake.ts";
 import { getOrder } from "./order-status.ts";
@@ -88,12 +89,13 @@ export function orderEntryService(
     refusal: Pick<Refusal, "reason" | "text" | "order">,
   ): ExecutionReport => rejectReport(account, kind, clientOrderId, refusal, Date.now());
 
+  /** A unary call: refused as INVALID_ARGUMENT when malformed (`onMalformed` told), else `handler`'s answer. */
   const unary =
-    <Req, Res>(handler: (req: Req, caller: Caller) => Promise<Res>) =>
+    <Req, Res>(handler: (req: Req, caller: Caller) => Promise<Res>, onMalformed?: () => void) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
       const malformed = malformedRequest(call.request);
       if (malformed !== undefined) {
-        metrics.invalid("MALFORMED_REQUEST");
+        onMalformed?.();
         callback({ code: GrpcStatus.INVALID_ARGUMENT, details: malformed, message: malformed });
         return;
       }
@@ -137,16 +139,36 @@ export function orderEntryService(
     });
   };
 
-  /** An order request: traced, and its answer is its acknowledgement, timed from its arrival. */
+  /**
+   * An order request: traced, and its answer is its acknowledgement, timed from its arrival.
+   * Counted here, once, whatever happens to it: by its answer (`outcomeOf`), by the error it
+   * fails with, or as invalid when malformed. Where it is decided (here or, with several
+   * replicas, at the account's owner) counts nothing.
+   */
   const order =
-    <Req, Res>(kind: RequestKindLabel, rpc: string, handler: (req: Req, caller: Caller) => Promise<Res>) =>
+    <Req, Res>(
+      kind: RequestKindLabel,
+      rpc: string,
+      outcomeOf: (res: Res) => RequestOutcome,
+      handler: (req: Req, caller: Caller) => Promise<Res>,
+    ) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
       const arrived = performance.now();
-      unary<Req, Res>(async (req, caller) => {
-        const res = await traced(rpc, () => handler(req, caller));
-        metrics.acknowledged(kind, arrived);
-        return res;
-      })(call, callback);
+      unary<Req, Res>(
+        async (req, caller) => {
+          let res: Res;
+          try {
+            res = await traced(rpc, () => handler(req, caller));
+          } catch (err) {
+            metrics.counted(kind, outcomeOfError(err));
+            throw err;
+          }
+          metrics.counted(kind, outcomeOf(res));
+          metrics.acknowledged(kind, arrived);
+          return res;
+        },
+        () => metrics.counted(kind, INVALID),
+      )(call, callback);
     };
 
   /** The order calls, decided on this replica (the account is authorised). */
@@ -167,9 +189,7 @@ export function orderEntryService(
           prepared.body,
           prepared.hold,
         );
-        const reports = await intake.reportsOf(account, seq);
-        metrics.answered("submit", reports);
-        return { $case: "submit", value: { reports } };
+        return { $case: "submit", value: { reports: await intake.reportsOf(account, seq) } };
       }
       case "cancel": {
         const req = request.value;
@@ -183,7 +203,6 @@ export function orderEntryService(
           account,
           await intake.append(account, prepared.partition, prepared.body),
         );
-        metrics.answered("cancel", reports);
         return {
           $case: "cancel",
           value: {
@@ -211,9 +230,7 @@ export function orderEntryService(
           prepared.body,
           prepared.hold,
         );
-        const reports = await intake.reportsOf(account, seq);
-        metrics.answered("replace", reports);
-        return { $case: "replace", value: { reports } };
+        return { $case: "replace", value: { reports: await intake.reportsOf(account, seq) } };
       }
       case "cancelOnDisconnect": {
         // The reason a mass cancel request cannot carry; written with this replica's epoch.
@@ -236,12 +253,16 @@ export function orderEntryService(
       case "sessionBatch":
         return {
           $case: "sessionAcks",
-          value: { requestSequence: 0, acks: await sessionBatch(intake, account, request.value.requests, deps.tracer) },
+          value: {
+            requestSequence: 0,
+            acks: await sessionBatch(intake, metrics, account, request.value.requests, deps.tracer),
+          },
         };
       case "massCancel": {
         const req = request.value;
         const prepared = intake.prepareMassCancel(req);
-        if (!prepared.ok) throw new ValidationError(prepared.text, [{ path: "instrument", message: "unknown" }]);
+        if (!prepared.ok)
+          throw new RequestRefusedError(prepared.reason, prepared.text, [{ path: "instrument", message: "unknown" }]);
         let cancelled = 0;
         const commands = [];
         for (const partition of prepared.partitions) {
@@ -249,7 +270,6 @@ export function orderEntryService(
           cancelled += (await intake.reportsOf(account, seq)).filter((r) => r.execType === ExecType.CANCELLED).length;
           commands.push({ partition, commandSeq: seq });
         }
-        metrics.accepted("mass_cancel");
         return { $case: "massCancel", value: { cancelledCount: cancelled, commands } };
       }
     }
@@ -270,17 +290,29 @@ export function orderEntryService(
   };
 
   return {
-    submitOrder: order("submit", "SubmitOrder", async (req, caller) =>
-      decide(caller, authorise(caller, req.account), { $case: "submit", value: req }),
+    submitOrder: order(
+      "submit",
+      "SubmitOrder",
+      (res) => outcomeOfReports(res.reports),
+      async (req, caller) => decide(caller, authorise(caller, req.account), { $case: "submit", value: req }),
     ),
-    cancelOrder: order("cancel", "CancelOrder", async (req, caller) =>
-      decide(caller, authorise(caller, req.account), { $case: "cancel", value: req }),
+    cancelOrder: order(
+      "cancel",
+      "CancelOrder",
+      (res) => outcomeOfReports([res.report]),
+      async (req, caller) => decide(caller, authorise(caller, req.account), { $case: "cancel", value: req }),
     ),
-    replaceOrder: order("replace", "ReplaceOrder", async (req, caller) =>
-      decide(caller, authorise(caller, req.account), { $case: "replace", value: req }),
+    replaceOrder: order(
+      "replace",
+      "ReplaceOrder",
+      (res) => outcomeOfReports(res.reports),
+      async (req, caller) => decide(caller, authorise(caller, req.account), { $case: "replace", value: req }),
     ),
-    massCancel: order("mass_cancel", "MassCancel", async (req, caller) =>
-      decide(caller, authorise(caller, req.account), { $case: "massCancel", value: req }),
+    massCancel: order(
+      "mass_cancel",
+      "MassCancel",
+      () => ACCEPTED,
+      async (req, caller) => decide(caller, authorise(caller, req.account), { $case: "massCancel", value: req }),
     ),
     getAccountPositions: unary(async (req, caller) => reads.positions(authorise(caller, req.account), req.instrument)),
     getAccountLimits: unary(async (req, caller) => reads.limits(authorise(caller, req.account))),
@@ -296,6 +328,7 @@ export function orderEntryService(
     session: orderEntrySession({
       ...deps,
       intake,
+      metrics,
       authorise,
       ...(routing === undefined ? {} : { routed: sessionRouting(routing, deps.accounts, decideHere) }),
     }),

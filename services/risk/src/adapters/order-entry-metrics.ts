@@ -1,14 +1,23 @@
-import { ExecType, type ExecutionReport } from "@tradeplane/contracts";
-import { MILLISECOND_BUCKETS_S } from "@tradeplane/platform";
+import { RejectReason } from "@tradeplane/contracts";
+import { AuthError, MILLISECOND_BUCKETS_S, ValidationError } from "@tradeplane/platform";
 import { Counter, Histogram, type Registry } from "prom-client";
 import { rejectReasonName } from "../domain/order-intake.ts";
+import {
+  ACCEPTED,
+  INVALID,
+  rejectedFor,
+  UNAVAILABLE,
+  type RequestKindLabel,
+  type RequestOutcome,
+} from "../domain/request-outcome.ts";
+import { CommandUnconfirmedError, RequestRefusedError } from "./order-errors.ts";
 
-export type RequestKindLabel = "submit" | "cancel" | "replace" | "mass_cancel" | "any";
+export type { RequestKindLabel } from "../domain/request-outcome.ts";
 
 /**
  * OrderEntry's request metrics: every order request (unary and Session; new, cancel, replace,
- * mass cancel) counted once by outcome and reason, the time from its arrival to its
- * acknowledgement, and the time the pre-trade checks take.
+ * mass cancel) counted once by the replica that received it, by kind, outcome and reason; the
+ * time from its arrival to its acknowledgement; and the time the pre-trade checks take.
  */
 export class OrderEntryMetrics {
   private readonly outcomes: Counter<"kind" | "outcome" | "reason">;
@@ -18,7 +27,7 @@ export class OrderEntryMetrics {
   constructor(registry: Registry) {
     this.outcomes = new Counter({
       name: "tp_risk_orders_total",
-      help: "Order requests by kind, outcome and reject reason",
+      help: "Order requests (unary and Session), each counted once by the replica that received it: kind, outcome (accepted: in the command log; rejected; invalid: malformed) and reject reason",
       labelNames: ["kind", "outcome", "reason"],
       registers: [registry],
     });
@@ -42,9 +51,20 @@ export class OrderEntryMetrics {
     this.ackSeconds.observe({ kind }, (performance.now() - arrivedMs) / 1000);
   }
 
-  /** Counts a request written to the log (the engine's answer comes later, as reports). */
-  accepted(kind: RequestKindLabel): void {
-    this.outcomes.inc({ kind, outcome: "accepted", reason: "" });
+  /** Counts `n` requests of `kind` that ended as `outcome`; a malformed one under kind `any`. */
+  counted(kind: RequestKindLabel, outcome: RequestOutcome, n = 1): void {
+    if (n === 0) return;
+    switch (outcome.outcome) {
+      case "accepted":
+        this.outcomes.inc({ kind, outcome: "accepted", reason: "" }, n);
+        return;
+      case "rejected":
+        this.outcomes.inc({ kind, outcome: "rejected", reason: rejectReasonName(outcome.reason) }, n);
+        return;
+      case "invalid":
+        this.outcomes.inc({ kind: "any", outcome: "invalid", reason: "MALFORMED_REQUEST" }, n);
+        return;
+    }
   }
 
   /** Runs `decide` (the checks of one request), timing it. */
@@ -56,19 +76,20 @@ export class OrderEntryMetrics {
       this.checkSeconds.observe((performance.now() - t0) / 1000);
     }
   }
+}
 
-  invalid(reason: string): void {
-    this.outcomes.inc({ kind: "any", outcome: "invalid", reason });
-  }
-
-  rejected(kind: RequestKindLabel, reason: number): void {
-    this.outcomes.inc({ kind, outcome: "rejected", reason: rejectReasonName(reason) });
-  }
-
-  /** Counts a request the engine answered, by its first report. */
-  answered(kind: RequestKindLabel, reports: readonly ExecutionReport[]): void {
-    const first = reports[0];
-    if (first?.execType === ExecType.REJECTED) this.rejected(kind, first.rejectReason);
-    else this.accepted(kind);
-  }
+/**
+ * How a unary order call that failed ended, by its error: what its client is told, except a
+ * command the log stored and the engine did not answer in time, which is accepted.
+ */
+export function outcomeOfError(err: unknown): RequestOutcome {
+  if (err instanceof CommandUnconfirmedError) return ACCEPTED;
+  if (err instanceof RequestRefusedError) return rejectedFor(err.reason);
+  if (err instanceof AuthError)
+    return rejectedFor(
+      err.code === "UNAUTHENTICATED" ? RejectReason.UNAUTHENTICATED : RejectReason.ACCOUNT_NOT_PERMITTED,
+    );
+  if (err instanceof ValidationError) return INVALID;
+  // The log did not store it, the account was changing owner, or a fault: the client retries.
+  return UNAVAILABLE;
 }

@@ -20,13 +20,14 @@ import {
   type Logger,
 } from "@tradeplane/platform";
 import { echoedClientOrderId, type InstrumentInfo } from "../domain/order-intake.ts";
+import { INVALID, kindOfSessionRequest, outcomeOfAck, UNAVAILABLE } from "../domain/request-outcome.ts";
 import type { OrderProjection } from "@tradeplane/positions/order-projection";
 import { cancelEverywhere } from "./cancel-all.ts";
 import type { AccountRegistry } from "./accounts.ts";
 import type { EventFollower } from "./event-follower.ts";
 import { MAX_QUEUED_REPORTS } from "./execution-report-stream.ts";
 import type { Caller } from "./order-entry-auth.ts";
-import type { RequestKindLabel } from "./order-entry-metrics.ts";
+import type { OrderEntryMetrics, RequestKindLabel } from "./order-entry-metrics.ts";
 import type { OrderIntake } from "./order-intake.ts";
 
 const DEFAULT_SESSION_HEARTBEAT_MS = 1_000;
@@ -45,6 +46,8 @@ export interface SessionDeps {
   readonly log: CommandLogWriter;
   readonly logger: Logger;
   readonly intake: OrderIntake;
+  /** Counts each request of the session's batches once, here where it arrived, by its ack. */
+  readonly metrics: OrderEntryMetrics;
   readonly authorise: (caller: Caller, requested: string) => string;
   /**
    * With several gateway replicas (ADR 0003): batches of an account this replica does not
@@ -188,13 +191,23 @@ export function orderEntrySession(
       }
     };
 
+    /** A batch the session refuses as a whole, ending the stream: each of its requests is invalid. */
+    const refusedWhole = (message: SessionRequest["message"]): void => {
+      if (message?.$case === "batch") deps.metrics.counted("any", INVALID, message.value.requests.length);
+    };
+
     call.on("data", (req: SessionRequest) => {
       if (ended) return;
       lastInbound = Date.now();
       const malformed = malformedRequest(req);
-      if (malformed !== undefined) return fail(GrpcStatus.INVALID_ARGUMENT, malformed);
-      if (req.sequence !== expected)
+      if (malformed !== undefined) {
+        refusedWhole(req.message);
+        return fail(GrpcStatus.INVALID_ARGUMENT, malformed);
+      }
+      if (req.sequence !== expected) {
+        refusedWhole(req.message);
         return fail(GrpcStatus.INVALID_ARGUMENT, `message sequence ${req.sequence}, expected ${expected}`);
+      }
       expected++;
       const message = req.message;
       if (message === undefined) return fail(GrpcStatus.INVALID_ARGUMENT, "empty session message");
@@ -202,18 +215,23 @@ export function orderEntrySession(
         if (account !== undefined) return fail(GrpcStatus.INVALID_ARGUMENT, "the session is already open");
         return open(message.value);
       }
-      if (account === undefined) return fail(GrpcStatus.FAILED_PRECONDITION, "the first message must be open");
+      if (account === undefined) {
+        refusedWhole(message);
+        return fail(GrpcStatus.FAILED_PRECONDITION, "the first message must be open");
+      }
       if (message.$case === "batch") {
         const requests = message.value.requests;
-        if (requests.length === 0 || requests.length > MAX_SESSION_BATCH)
+        if (requests.length === 0 || requests.length > MAX_SESSION_BATCH) {
+          refusedWhole(message);
           return fail(GrpcStatus.INVALID_ARGUMENT, `a batch holds 1..${MAX_SESSION_BATCH} requests`);
+        }
         let acks: Promise<RequestAck[]>;
         const { routed } = deps;
         try {
           // Decided here when this replica owns the account and no earlier batch is still on
           // its way to an owner (batches are decided in the order they came).
           if (routed === undefined || (routedPending === 0 && routed.epochOf(account) !== undefined))
-            acks = sessionBatch(deps.intake, account, requests, deps.tracer);
+            acks = sessionBatch(deps.intake, deps.metrics, account, requests, deps.tracer);
           else {
             const who = account;
             routedPending++;
@@ -232,15 +250,28 @@ export function orderEntrySession(
           acks = Promise.reject(err);
         }
         const requestSequence = req.sequence;
+        // Each request counted once, by its ack, wherever the batch was decided; a batch that
+        // failed before its acks (a fault, logged) counts as unavailable and gets no acks.
+        const counted = acks.then(
+          (all) => {
+            requests.forEach((r, i) => deps.metrics.counted(kindOfSessionRequest(r), outcomeOfAck(r, all[i])));
+            return all;
+          },
+          (err: unknown) => {
+            for (const r of requests) deps.metrics.counted(kindOfSessionRequest(r), UNAVAILABLE);
+            deps.logger.error({ err }, "session batch failed");
+            return undefined;
+          },
+        );
         // Back-pressure on a client that writes faster than the log stores: stop reading
         // its stream while too many of its batches wait for storage.
         if (++batchesInFlight === MAX_SESSION_BATCHES_IN_FLIGHT) call.pause();
         acksWritten = acksWritten
-          .then(() => acks)
+          .then(() => counted)
           .then((all) => {
-            if (!ended) write({ $case: "acks", value: { requestSequence, acks: all } });
+            if (all !== undefined && !ended) write({ $case: "acks", value: { requestSequence, acks: all } });
           })
-          .catch((err: unknown) => deps.logger.error({ err }, "session batch failed"))
+          .catch((err: unknown) => deps.logger.error({ err }, "session acks not written"))
           .finally(() => {
             if (batchesInFlight-- === MAX_SESSION_BATCHES_IN_FLIGHT && !ended) call.resume();
           });
@@ -297,6 +328,7 @@ const KIND_LABELS: Readonly<Record<number, RequestKindLabel>> = {
  */
 export function sessionBatch(
   intake: OrderIntake,
+  metrics: OrderEntryMetrics,
   who: string,
   requests: OrderRequest[],
   tracer?: Tracer,
@@ -304,8 +336,8 @@ export function sessionBatch(
   const arrived = performance.now();
   const acks = requests.map((r, index) =>
     tracer === undefined || r.traceparent === ""
-      ? sessionRequest(intake, who, r, index, arrived)
-      : tracedRequest(tracer, r, () => sessionRequest(intake, who, r, index, arrived)),
+      ? sessionRequest(intake, metrics, who, r, index, arrived)
+      : tracedRequest(tracer, r, () => sessionRequest(intake, metrics, who, r, index, arrived)),
   );
   return Promise.all(acks);
 }
@@ -340,15 +372,19 @@ function tracedRequest(tracer: Tracer, r: OrderRequest, decide: () => Promise<Re
   );
 }
 
-/** One request of a batch: refused at once, or acknowledged once its commands are stored. */
+/**
+ * One request of a batch: refused at once, or acknowledged once its commands are stored.
+ * Counted by the session that received it, from the ack (the batch may be decided at the
+ * account's owner); timed here.
+ */
 function sessionRequest(
   intake: OrderIntake,
+  metrics: OrderEntryMetrics,
   who: string,
   r: OrderRequest,
   index: number,
   arrived: number,
 ): Promise<RequestAck> {
-  const { metrics } = intake;
   const base = {
     index,
     requestKind: RequestKind.UNSPECIFIED,
@@ -376,9 +412,7 @@ function sessionRequest(
   ): Promise<RequestAck> =>
     seq.then(
       (commandSeq) => {
-        const label = KIND_LABELS[kind] ?? "any";
-        metrics.accepted(label);
-        metrics.acknowledged(label, arrived);
+        metrics.acknowledged(KIND_LABELS[kind] ?? "any", arrived);
         return {
           ...base,
           requestKind: kind,

@@ -31,6 +31,7 @@ import { newOrderRateWindow, type OrderRateWindow } from "@tradeplane/risk-check
 import type { AccountRegistry } from "./accounts.ts";
 import type { EventFollower } from "./event-follower.ts";
 import type { OrderEntryMetrics } from "./order-entry-metrics.ts";
+import { CommandUnconfirmedError } from "./order-errors.ts";
 
 export interface OrderIntakeDeps {
   readonly instanceId: string;
@@ -41,6 +42,7 @@ export interface OrderIntakeDeps {
   readonly follower: EventFollower;
   readonly log: CommandLogWriter;
   readonly commandTimeoutMs: number;
+  /** Times the checks; the requests are counted where they arrive (order-entry-grpc, -session). */
   readonly metrics: OrderEntryMetrics;
   /**
    * With several gateway replicas (ADR 0003): the epoch this replica owns the account at,
@@ -72,28 +74,20 @@ export class OrderIntake {
 
   private readonly deps: OrderIntakeDeps;
 
-  /** The request metrics the intake counts its refusals in (the adapters count the rest). */
-  get metrics(): OrderEntryMetrics {
-    return this.deps.metrics;
-  }
-
   constructor(deps: OrderIntakeDeps) {
     this.deps = deps;
     this.throttles = deps.throttles ?? new Map();
   }
 
   prepareSubmit(account: string, req: SubmitOrderRequest): Decision {
-    const decision =
+    return (
       submitSyntax(req, (s) => this.deps.instruments.has(s)) ??
-      this.checked(() => decideSubmit(account, req, this.factsOf(account, req.instrument)));
-    if (!decision.ok) this.deps.metrics.rejected("submit", decision.reason);
-    return decision;
+      this.checked(() => decideSubmit(account, req, this.factsOf(account, req.instrument)))
+    );
   }
 
   prepareCancel(account: string, req: CancelOrderRequest): Decision {
-    const decision = cancelSyntax(req) ?? decideCancel(req, this.targetOf(account, req.target), this.deps.instruments);
-    if (!decision.ok) this.deps.metrics.rejected("cancel", decision.reason);
-    return decision;
+    return cancelSyntax(req) ?? decideCancel(req, this.targetOf(account, req.target), this.deps.instruments);
   }
 
   prepareReplace(account: string, req: ReplaceOrderRequest): Decision {
@@ -103,15 +97,11 @@ export class OrderIntake {
     if (target.orderId === undefined) return decideReplace(account, req, target, undefined, this.deps.instruments);
     const instrument = target.order?.instrument ?? req.instrument;
     const facts = this.deps.instruments.has(instrument) ? this.factsOf(account, instrument) : undefined;
-    const decision = this.checked(() => decideReplace(account, req, target, facts, this.deps.instruments));
-    if (!decision.ok) this.deps.metrics.rejected("replace", decision.reason);
-    return decision;
+    return this.checked(() => decideReplace(account, req, target, facts, this.deps.instruments));
   }
 
   prepareMassCancel(req: MassCancelRequest): Refusal | MassCancelDecision {
-    const decision = decideMassCancel(req, this.deps.instruments);
-    if (!decision.ok) this.deps.metrics.rejected("mass_cancel", decision.reason);
-    return decision;
+    return decideMassCancel(req, this.deps.instruments);
   }
 
   /** Appends a command for an account and returns its sequence. */
@@ -145,11 +135,18 @@ export class OrderIntake {
     }
   }
 
-  /** This account's reports for command `seq`, once the engine's events for it are applied. */
+  /**
+   * This account's reports for command `seq` (stored), once the engine's events for it are
+   * applied; CommandUnconfirmedError when they are not within the command timeout.
+   */
   async reportsOf(account: string, seq: number): Promise<ExecutionReport[]> {
-    return (await this.deps.follower.whenApplied(seq, this.deps.commandTimeoutMs))
-      .filter((r) => r.account === account)
-      .map((r) => r.report);
+    let applied;
+    try {
+      applied = await this.deps.follower.whenApplied(seq, this.deps.commandTimeoutMs);
+    } catch (err) {
+      throw new CommandUnconfirmedError(seq, { cause: err });
+    }
+    return applied.filter((r) => r.account === account).map((r) => r.report);
   }
 
   private checked(decide: () => Decision): Decision {
