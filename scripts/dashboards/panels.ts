@@ -380,8 +380,8 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
           },
           {
             ...ts("Watch restarts", "Informer watches restarted after an error or the watchdog.", "short", {
-              expr: "sum by (kind) (increase(tp_operator_watch_restarts_total[$__rate_interval]))",
-              legend: "{{kind}}",
+              expr: "sum by (resource) (increase(tp_operator_watch_restarts_total[$__rate_interval]))",
+              legend: "{{resource}}",
             }),
             dataOnlyInCluster: true,
           },
