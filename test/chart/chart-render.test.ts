@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { findBinary, helm, REPO_ROOT } from "@tradeplane/testkit";
+import { LABELS } from "@tradeplane/operator/venue-model";
 import { CHART_DIR, parseObjects, render, VALUES_FILES, valuesFile } from "../support/chart.ts";
 import { podSpecOf, restrictedViolations } from "../support/pod-security.ts";
 import { upstreamSchemaError, type RenderedObject } from "../support/upstream-schemas.ts";
@@ -277,6 +278,40 @@ describe("monitoring", () => {
       for (const json of Object.values(map.data as Record<string, string>))
         expect((JSON.parse(json) as { title: string }).title).toMatch(/^Tradeplane/);
     }
+  });
+
+  /** Kubernetes service discovery's meta label of a pod label (prometheus-operator's sanitizeLabelName). */
+  const podLabelMeta = (label: string) => `__meta_kubernetes_pod_label_${label.replace(/[^a-zA-Z0-9_]/g, "_")}`;
+  type Relabeling = { sourceLabels?: string[]; targetLabel?: string; regex?: string; action?: string };
+  type Endpoint = { relabelings?: Relabeling[]; metricRelabelings?: Relabeling[] };
+
+  it("labels every venue pod's series with the component, venue and partition the operator labels the pod with, keeping a process's own", async () => {
+    const monitor = one(await render({ values: [valuesFile("monitoring-values.yaml")] }), "PodMonitor");
+    const [endpoint] = (monitor.spec as { podMetricsEndpoints: Endpoint[] }).podMetricsEndpoints;
+    // The operator's label keys themselves: renaming one there fails here.
+    expect(endpoint!.relabelings).toEqual([
+      { sourceLabels: [podLabelMeta(LABELS.component)], targetLabel: "component" },
+      { sourceLabels: [podLabelMeta(LABELS.venue)], targetLabel: "venue" },
+      { sourceLabels: [podLabelMeta(LABELS.partition)], targetLabel: "partition" },
+    ]);
+    expect(endpoint!.metricRelabelings).toEqual([
+      { sourceLabels: ["exported_venue"], regex: "(.+)", targetLabel: "venue" },
+      { sourceLabels: ["exported_partition"], regex: "(.+)", targetLabel: "partition" },
+      { action: "labeldrop", regex: "exported_(venue|partition)" },
+    ]);
+  });
+
+  it("labels the operator's series component=operator, keeping its own service label", async () => {
+    const objects = await render({ values: [valuesFile("monitoring-values.yaml")] });
+    const [endpoint] = (one(objects, "ServiceMonitor").spec as { endpoints: Endpoint[] }).endpoints;
+    expect(endpoint!.relabelings).toEqual([
+      { sourceLabels: ["__meta_kubernetes_service_label_app_kubernetes_io_component"], targetLabel: "component" },
+    ]);
+    expect(one(objects, "Service").metadata.labels).toMatchObject({ "app.kubernetes.io/component": "operator" });
+    expect(endpoint!.metricRelabelings).toEqual([
+      { sourceLabels: ["exported_service"], regex: "(.+)", targetLabel: "service" },
+      { action: "labeldrop", regex: "exported_service" },
+    ]);
   });
 
   it("renders no monitoring object by default", async () => {

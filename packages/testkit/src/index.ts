@@ -41,7 +41,13 @@ export {
 } from "./podman.ts";
 export { helm, HelmError, type HelmOptions } from "./helm.ts";
 export { findPostgresBinDir, PostgresServer, type PostgresServerOptions } from "./postgres-server.ts";
-export { PrometheusServer, type PrometheusOptions, type QueryResult, type ScrapeTarget } from "./prometheus.ts";
+export {
+  PrometheusServer,
+  type ActiveTarget,
+  type PrometheusOptions,
+  type QueryResult,
+  type ScrapeTarget,
+} from "./prometheus.ts";
 export { CLI_BIN, runTradeplane, type CliRun } from "./cli-run.ts";
 export { EXAMPLE_STRATEGIES, EXAMPLE_VENUE, LocalVenueRun, localPortBase, type UpOptions } from "./local-venue.ts";
 export { KubeletPlayer } from "./kubelet-player.ts";

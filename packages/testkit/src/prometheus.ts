@@ -17,11 +17,26 @@ export interface ScrapeTarget {
 }
 
 export interface PrometheusOptions {
+  /** Static targets of one job, "tradeplane" (none: no such job). */
   readonly targets: readonly ScrapeTarget[];
+  /**
+   * Further scrape jobs as Prometheus's config holds them (snake_case keys), e.g. the job
+   * prometheus-operator makes of a PodMonitor; their scrape interval is the server's.
+   */
+  readonly scrapeConfigs?: readonly Readonly<Record<string, unknown>>[];
   /** Scrape and rule-evaluation interval; short, so a test sees data within seconds. */
   readonly intervalSeconds?: number;
   /** Rule files (absolute paths) Prometheus loads and evaluates. */
   readonly ruleFiles?: readonly string[];
+}
+
+/** A scrape target as Prometheus's HTTP API lists it. */
+export interface ActiveTarget {
+  readonly scrapeUrl: string;
+  readonly health: string;
+  readonly lastError: string;
+  /** The target's labels after relabeling (those every series it serves gets). */
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 /** What Prometheus's HTTP API answers for an instant query. */
@@ -57,10 +72,15 @@ export class PrometheusServer {
       global: { scrape_interval: interval, evaluation_interval: interval },
       rule_files: options.ruleFiles ?? [],
       scrape_configs: [
-        {
-          job_name: "tradeplane",
-          static_configs: options.targets.map((t) => ({ targets: [t.address], labels: t.labels })),
-        },
+        ...(options.targets.length === 0
+          ? []
+          : [
+              {
+                job_name: "tradeplane",
+                static_configs: options.targets.map((t) => ({ targets: [t.address], labels: t.labels })),
+              },
+            ]),
+        ...(options.scrapeConfigs ?? []),
       ],
     };
     // JSON is YAML: no YAML writer needed for a config Prometheus reads once.
@@ -124,12 +144,10 @@ export class PrometheusServer {
     return (await res.json()) as QueryResult;
   }
 
-  /** The health of every scrape target, as Prometheus last saw it. */
-  async targets(): Promise<{ scrapeUrl: string; health: string; lastError: string }[]> {
+  /** The health of every scrape target, as Prometheus last saw it, with its labels after relabeling. */
+  async targets(): Promise<ActiveTarget[]> {
     const res = await fetch(`${this.url}/api/v1/targets`);
-    const body = (await res.json()) as {
-      data: { activeTargets: { scrapeUrl: string; health: string; lastError: string }[] };
-    };
+    const body = (await res.json()) as { data: { activeTargets: ActiveTarget[] } };
     return body.data.activeTargets;
   }
 
