@@ -362,11 +362,14 @@ export class AccountOwners {
     } catch (err) {
       if (this.stopped) return;
       if (isWrongRevision(err) && this.livenessRevision !== undefined) {
+        // Our own earlier write may have landed with its ack lost (a timeout under load): the
+        // key then holds our value, which no other process writes (the holder id carries our
+        // nonce), so it is still ours and moved; take its revision and hold on to everything.
+        if (await this.ownWriteLanded()) return;
         // Someone else wrote or deleted our liveness key: to the others we may look stopped,
         // or silent since, so any account we hold may be taken at once. Drop them all, then
         // show we are alive again (the accounts we still hold keys of are acquired again, at
-        // new epochs, when next asked). An unacknowledged write of our own ends here too:
-        // a needless hand-over, never two deciders (the engine fences the old epoch).
+        // new epochs, when next asked).
         this.livenessRevision = undefined;
         this.loseAll();
         await this.establishLiveness().catch(() => undefined);
@@ -374,6 +377,14 @@ export class AccountOwners {
       // NATS unreachable: keep trying; nobody can take an account over while it is down either.
       else this.deps.logger.warn({ err: (err as Error).message }, "liveness key not renewed");
     }
+  }
+
+  /** Whether our liveness key's newest entry is a write of ours; if so, its revision is ours now. */
+  private async ownWriteLanded(): Promise<boolean> {
+    const entry = await this.deps.kv.get(this.ownLivenessKey).catch(() => null);
+    if (entry === null || entry.operation !== "PUT" || entry.string() !== this.value) return false;
+    this.livenessRevision = entry.revision;
+    return true;
   }
 
   /** Our liveness key was taken or deleted: every account we hold is lost. */

@@ -210,6 +210,18 @@ describe("AccountOwners against a real nats-server", () => {
     },
   );
 
+  it("an owner whose own renewal landed unacknowledged (its value, a revision it did not see) keeps every account", async () => {
+    const a = await start("a");
+    const first = await a.owners.route("acc1", false, 5_000);
+    const key = livenessKey("a-nonce");
+    const current = (await kv.get(key))!;
+    // The write a renewal whose ack was lost would have made: the replica's own value.
+    const landed = await kv.update(key, current.string(), current.revision);
+    await waitFor(async () => (await kv.get(key))!.revision > landed);
+    expect(a.lost).toEqual([]);
+    expect(a.owners.epochOf("acc1")).toBe(epochOf(first));
+  });
+
   it("an owner stopped with its account keys left behind: its deleted liveness key frees them at once", async () => {
     const a = await start("a");
     const first = await a.owners.route("acc1", false, 5_000);
