@@ -1,6 +1,11 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { ConfigError, type TracingSettings } from "@tradeplane/platform";
+import {
+  MAX_IMAGE_PULL_SECRETS,
+  SECRET_NAME_MAX_LENGTH,
+  SECRET_NAME_PATTERN,
+} from "./api/v1alpha1/venue-operations.ts";
 
 /**
  * The operator's settings, from its command line (and POD_NAMESPACE, which the Downward API
@@ -33,6 +38,8 @@ export interface OperatorConfig {
     readonly fixGateway: string;
     readonly journal: string;
   };
+  /** Image pull Secrets of the pods of a venue whose spec.images.pullSecrets is unset (and of its strategies). */
+  readonly pullSecrets: readonly string[];
   readonly logLevel: "error" | "warn" | "info" | "debug";
   /** venue name -> host:port of its risk gateway, for an operator outside the cluster. */
   readonly riskAddresses: Readonly<Record<string, string>>;
@@ -69,6 +76,9 @@ export const USAGE = `usage: npm run -s operator -- [options]
                           write a trading venue's log sequences to its status at most this often (default ${DEFAULT_SEQUENCE_STATUS_SECONDS})
   --image-repository R    where the venue images are (default ${DEFAULT_IMAGE_REPOSITORY})
   --image-tag T           tag of the venue images (default ${DEFAULT_IMAGE_TAG})
+  --image-pull-secret NAME
+                          Secret the pods of a venue without spec.images.pullSecrets pull their
+                          images with; it must exist in each venue's namespace (repeat; at most ${MAX_IMAGE_PULL_SECRETS})
   --log-level L           error, warn, info or debug (default info)
   --risk-address V=H:P    reach venue V's risk gateway at H:P (default <V>-risk.<namespace>.svc:50061)
   --identity ID           leader election identity (default <hostname>-<pid>)
@@ -109,6 +119,7 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
         "sequence-status-seconds": { type: "string", default: String(DEFAULT_SEQUENCE_STATUS_SECONDS) },
         "image-repository": { type: "string", default: DEFAULT_IMAGE_REPOSITORY },
         "image-tag": { type: "string", default: DEFAULT_IMAGE_TAG },
+        "image-pull-secret": { type: "string", multiple: true },
         "log-level": { type: "string", default: "info" },
         "risk-address": { type: "string", multiple: true },
         tracing: { type: "string", default: "none" },
@@ -153,6 +164,7 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
       fixGateway: `${repo}/fix-gateway:${tag}`,
       journal: `${repo}/journal:${tag}`,
     },
+    pullSecrets: pullSecretsOf(values["image-pull-secret"] ?? []),
     logLevel: level as OperatorConfig["logLevel"],
     riskAddresses: Object.fromEntries(
       (values["risk-address"] ?? []).map((pair) => {
@@ -175,6 +187,16 @@ function natsTlsOf(caFile?: string, certFile?: string, keyFile?: string): Operat
     ...(caFile !== undefined ? { caFile } : {}),
     ...(certFile !== undefined ? { certFile, keyFile: keyFile! } : {}),
   };
+}
+
+function pullSecretsOf(names: readonly string[]): readonly string[] {
+  for (const name of names)
+    if (name.length > SECRET_NAME_MAX_LENGTH || !SECRET_NAME_PATTERN.test(name))
+      throw new ConfigError(`--image-pull-secret must be a Secret name, a lowercase DNS subdomain (got ${name})`);
+  const unique = [...new Set(names)];
+  if (unique.length > MAX_IMAGE_PULL_SECRETS)
+    throw new ConfigError(`--image-pull-secret: at most ${MAX_IMAGE_PULL_SECRETS} (got ${unique.length})`);
+  return unique;
 }
 
 /** Most resource attributes the operator's spans take, and their lengths. */
