@@ -108,6 +108,16 @@ describe("the values", () => {
     ["an unknown trace exporter", "operator.tracing.exporter=jaeger", "/operator/tracing/exporter"],
     ["a trace sample ratio above 1", "operator.tracing.sampleRatio=1.5", "/operator/tracing/sampleRatio"],
     [
+      "a venue image pull Secret that is no Secret name",
+      "venueImages.pullSecrets[0].name=Reg_Cred",
+      "/venueImages/pullSecrets/0/name",
+    ],
+    [
+      "a venue image pull Secret given as a bare name",
+      "venueImages.pullSecrets[0]=regcred",
+      "/venueImages/pullSecrets/0",
+    ],
+    [
       "a scrape interval without a unit",
       "monitoring.serviceMonitor.interval=30",
       "/monitoring/serviceMonitor/interval",
@@ -268,15 +278,33 @@ describe("the operator", () => {
     );
   });
 
-  it("runs images pinned by digest from a private registry, and tells the operator the venues' tag", async () => {
+  it("runs images pinned by digest from a private registry, and tells the operator the venues' tag and pull Secret", async () => {
     const objects = await render({ values: [valuesFile("pinned-engine-values.yaml")] });
     const c = operatorContainer(objects);
     expect(c.image).toBe(
       "registry.example.com/tradeplane/operator@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
     );
     expect(c.args).toEqual(
-      expect.arrayContaining(["--image-repository=registry.example.com/tradeplane", "--image-tag=0.1.0"]),
+      expect.arrayContaining([
+        "--image-repository=registry.example.com/tradeplane",
+        "--image-tag=0.1.0",
+        "--image-pull-secret=registry-credentials",
+      ]),
     );
+  });
+
+  it.each([
+    ["none by default", [], []],
+    ["one flag per Secret of venueImages.pullSecrets", ["regcred", "mirror.example"], ["regcred", "mirror.example"]],
+  ])("passes the venues' image pull Secrets as --image-pull-secret: %s", async (_name, names, expected) => {
+    const set = names.map((name, i) => `venueImages.pullSecrets[${i}].name=${name}`);
+    const objects = await render({ set: [...set, "image.pullSecrets[0].name=operator-only"] });
+    const c = operatorContainer(objects);
+    expect(c.args.filter((a) => a.startsWith("--image-pull-secret"))).toEqual(
+      expected.map((n) => `--image-pull-secret=${n}`),
+    );
+    // image.pullSecrets stays the chart's own pods': it is no flag of the operator.
+    expect(c.args.join(" ")).not.toContain("operator-only");
   });
 });
 
