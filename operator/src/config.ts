@@ -19,7 +19,10 @@ export interface OperatorConfig {
   readonly kubeconfig: string | undefined;
   readonly natsUrl: readonly string[];
   readonly natsCredsFile: string | undefined;
-  /** TLS to NATS: the CA, and a client certificate with its key when the server verifies clients. */
+  /**
+   * TLS to NATS, required when set: the CA (none = the system's), and a client certificate
+   * with its key when the server verifies clients.
+   */
   readonly natsTls: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string } | undefined;
   readonly opsHost: string;
   readonly opsPort: number;
@@ -62,6 +65,7 @@ export const USAGE = `usage: npm run -s operator -- [options]
   --kubeconfig FILE       cluster to use (default: in-cluster, else KUBECONFIG, else ~/.kube/config)
   --nats-url URL          NATS the operator provisions streams on and pods connect to (default nats://127.0.0.1:4222)
   --nats-creds-file FILE  NATS credentials file of the operator
+  --nats-tls              require TLS to NATS, verified against the system's CAs unless --nats-tls-ca-file
   --nats-tls-ca-file FILE CA that signed the NATS servers' certificates (TLS to NATS)
   --nats-tls-cert-file F  client certificate for NATS servers that verify clients (with --nats-tls-key-file)
   --nats-tls-key-file F   its private key
@@ -105,6 +109,7 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
         kubeconfig: { type: "string" },
         "nats-url": { type: "string", multiple: true },
         "nats-creds-file": { type: "string" },
+        "nats-tls": { type: "boolean", default: false },
         "nats-tls-ca-file": { type: "string" },
         "nats-tls-cert-file": { type: "string" },
         "nats-tls-key-file": { type: "string" },
@@ -147,7 +152,12 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
     kubeconfig: values.kubeconfig,
     natsUrl: values["nats-url"]?.flatMap((u) => u.split(",")) ?? ["nats://127.0.0.1:4222"],
     natsCredsFile: values["nats-creds-file"],
-    natsTls: natsTlsOf(values["nats-tls-ca-file"], values["nats-tls-cert-file"], values["nats-tls-key-file"]),
+    natsTls: natsTlsOf(
+      values["nats-tls"],
+      values["nats-tls-ca-file"],
+      values["nats-tls-cert-file"],
+      values["nats-tls-key-file"],
+    ),
     opsHost: values["ops-host"],
     opsPort: positiveInt("ops-port", values["ops-port"], 0, 65_535),
     leaderElection: !values["no-leader-election"],
@@ -179,10 +189,15 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
   return Object.freeze(config);
 }
 
-function natsTlsOf(caFile?: string, certFile?: string, keyFile?: string): OperatorConfig["natsTls"] {
+/**
+ * TLS to NATS. Without settings the client still takes TLS from a server that offers it
+ * (nats.js), but also talks plaintext to one that does not: `--nats-tls` (or a CA or client
+ * certificate) makes TLS required, so a server without it is refused rather than trusted.
+ */
+function natsTlsOf(required: boolean, caFile?: string, certFile?: string, keyFile?: string): OperatorConfig["natsTls"] {
   if ((certFile === undefined) !== (keyFile === undefined))
     throw new ConfigError("--nats-tls-cert-file and --nats-tls-key-file go together");
-  if (caFile === undefined && certFile === undefined) return undefined;
+  if (!required && caFile === undefined && certFile === undefined) return undefined;
   return {
     ...(caFile !== undefined ? { caFile } : {}),
     ...(certFile !== undefined ? { certFile, keyFile: keyFile! } : {}),

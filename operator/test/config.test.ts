@@ -31,6 +31,13 @@ describe("parseOperatorArgs", () => {
     expect(parseOperatorArgs([], {}).natsTls).toBeUndefined();
   });
 
+  it("requires TLS to NATS with --nats-tls alone, verified against the system's CAs", () => {
+    expect(parseOperatorArgs(["--nats-tls"], {}).natsTls).toEqual({});
+    expect(parseOperatorArgs(["--nats-tls", "--nats-tls-ca-file", "/n/ca.crt"], {}).natsTls).toEqual({
+      caFile: "/n/ca.crt",
+    });
+  });
+
   it("gives venues no image pull Secret by default, and each --image-pull-secret once", () => {
     expect(parseOperatorArgs([], {}).pullSecrets).toEqual([]);
     expect(

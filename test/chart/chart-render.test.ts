@@ -262,6 +262,7 @@ describe("the operator", () => {
       expect.arrayContaining([
         "--nats-url=tls://nats-0.nats.nats.svc:4222,tls://nats-1.nats.nats.svc:4222,tls://nats-2.nats.nats.svc:4222",
         "--nats-creds-file=/etc/tradeplane/nats/credentials/operator.creds",
+        "--nats-tls",
         "--nats-tls-ca-file=/etc/tradeplane/nats/ca/ca.crt",
         "--nats-tls-cert-file=/etc/tradeplane/nats/client/tls.crt",
         "--nats-tls-key-file=/etc/tradeplane/nats/client/tls.key",
@@ -276,6 +277,16 @@ describe("the operator", () => {
         expect.objectContaining({ secret: expect.objectContaining({ secretName: "tradeplane-nats-client-tls" }) }),
       ]),
     );
+  });
+
+  it("requires TLS to NATS with nats.tls.enabled alone, verified against the system's CAs", async () => {
+    const plain = operatorContainer(await render()).args.filter((a) => a.startsWith("--nats-tls"));
+    expect(plain).toEqual([]);
+    const objects = await render({ set: ["nats.tls.enabled=true"] });
+    expect(operatorContainer(objects).args.filter((a) => a.startsWith("--nats-tls"))).toEqual(["--nats-tls"]);
+    const volumes = (one(objects, "Deployment").spec as { template: { spec: { volumes: { name: string }[] } } })
+      .template.spec.volumes;
+    expect(volumes.map((v) => v.name)).toEqual(["tmp"]);
   });
 
   it("runs images pinned by digest from a private registry, and tells the operator the venues' tag and pull Secret", async () => {
