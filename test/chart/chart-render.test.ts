@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isMap, isPair, isScalar, parse as parseYaml, parseDocument, visit } from "yaml";
+import { parseOperatorArgs } from "@tradeplane/operator/config";
 import { findBinary, helm, REPO_ROOT } from "@tradeplane/testkit";
 import { CHART_DIR, parseObjects, render, VALUES_FILES, valuesFile } from "../support/chart.ts";
 import { podSpecOf, restrictedViolations } from "../support/pod-security.ts";
@@ -46,6 +47,16 @@ describe.each(VALUES_FILES)("the chart under ci/%s", (file) => {
       expect(restrictedViolations(pod.spec!), pod.name).toEqual([]);
       for (const c of pod.spec!.containers) expect(c.securityContext?.readOnlyRootFilesystem, pod.name).toBe(true);
     }
+  });
+
+  it("passes the operator only arguments its own parser accepts", async () => {
+    const { args } = operatorContainer(await render({ values: [valuesFile(file)] }));
+    // Kubernetes expands $(POD_NAME) from the container's environment before the operator runs.
+    const config = parseOperatorArgs(
+      args.map((a) => a.replace("$(POD_NAME)", "tp-tradeplane-operator-0")),
+      { POD_NAMESPACE: "tradeplane-system" },
+    );
+    expect(config.natsUrl.length).toBeGreaterThan(0);
   });
 
   it("labels every object with the app.kubernetes.io set", async () => {
