@@ -1,61 +1,15 @@
 /**
  * The Grafana dashboards, defined once as data: each a list of rows of panels, each panel
- * one or more PromQL queries. `dashboards.ts` turns them into the JSON the chart provisions
- * (charts/tradeplane/dashboards/*.json); a test fails when the checked-in JSON is stale, and
- * the Prometheus integration test runs every query against a live local venue.
+ * one or more PromQL queries (the types and helpers are in dashboard-spec.ts; the larger
+ * dashboards have a panels-*.ts of their own). `dashboards.ts` turns them into the JSON the
+ * chart provisions (charts/tradeplane/dashboards/*.json); a test fails when the checked-in
+ * JSON is stale, and the Prometheus integration test runs every query against a live local
+ * venue.
  *
- * Queries use Grafana's `$venue` variable and `$__rate_interval`; nothing else.
+ * Queries use Grafana's `$venue` variable, the dashboard's own variables and
+ * `$__rate_interval`; nothing else.
  */
-
-export type PanelKind = "timeseries" | "stat";
-
-export interface PanelQuery {
-  readonly expr: string;
-  /** Grafana's legend template, e.g. "{{outcome}}". */
-  readonly legend?: string;
-}
-
-export interface PanelSpec {
-  readonly title: string;
-  readonly description: string;
-  readonly kind: PanelKind;
-  /** Grafana unit id: "ops", "s", "short", "bytes", "percentunit", ... */
-  readonly unit: string;
-  readonly queries: readonly PanelQuery[];
-  /** Where no local venue produces this data (the operator runs only in a cluster). */
-  readonly dataOnlyInCluster?: boolean;
-}
-
-export interface DashboardSpec {
-  /** File name and Grafana uid. */
-  readonly uid: string;
-  readonly title: string;
-  readonly description: string;
-  readonly rows: readonly { readonly title: string; readonly panels: readonly PanelSpec[] }[];
-  /** The metric whose `venue` label lists the venues for the `$venue` variable; none for the operator. */
-  readonly venueFrom?: string;
-}
-
-const V = '{venue=~"$venue"}';
-const v = (matchers: string) => `{venue=~"$venue",${matchers}}`;
-const rate = (metric: string, matchers = "") => `rate(${metric}${matchers === "" ? V : v(matchers)}[$__rate_interval])`;
-const quantile = (q: number, metric: string, by: string, matchers = "") =>
-  `histogram_quantile(${q}, sum by (le${by === "" ? "" : `, ${by}`}) (${rate(`${metric}_bucket`, matchers)}))`;
-
-const ts = (title: string, description: string, unit: string, ...queries: PanelQuery[]): PanelSpec => ({
-  title,
-  description,
-  kind: "timeseries",
-  unit,
-  queries,
-});
-const stat = (title: string, description: string, unit: string, ...queries: PanelQuery[]): PanelSpec => ({
-  title,
-  description,
-  kind: "stat",
-  unit,
-  queries,
-});
+import { quantile, rate, stat, ts, V, v, type DashboardSpec } from "./dashboard-spec.ts";
 
 export const DASHBOARDS: readonly DashboardSpec[] = [
   {
