@@ -10,6 +10,7 @@
  * `$__rate_interval`; nothing else.
  */
 import { quantile, rate, stat, ts, V, v, type DashboardSpec } from "./dashboard-spec.ts";
+import { FIX_GATEWAY } from "./panels-fix-gateway.ts";
 
 export const DASHBOARDS: readonly DashboardSpec[] = [
   {
@@ -249,6 +250,7 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
       },
     ],
   },
+  FIX_GATEWAY,
   {
     uid: "tradeplane-journal",
     title: "Tradeplane / Journal",
