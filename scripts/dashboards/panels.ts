@@ -254,7 +254,8 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
   {
     uid: "tradeplane-journal",
     title: "Tradeplane / Journal",
-    description: "The trade journal: rows written, how far behind the event log it is, and what it could not use.",
+    description:
+      "The trade journal: rows written, how far behind the event log it is, what it could not use, and the queries it answers.",
     venueFrom: "tp_journal_position",
     rows: [
       {
@@ -300,6 +301,26 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
             "short",
             { expr: `max(tp_journal_failures${V})`, legend: "failed batches" },
             { expr: `max(tp_journal_consumer_stalls${V})`, legend: "consumer stalls" },
+          ),
+        ],
+      },
+      {
+        title: "Queries",
+        panels: [
+          ts(
+            "Queries per second by method",
+            "JournalQuery calls (ListTrades, GetOrderAuditTrail, GetOrderToTradeRatio, GetTradeRegister, GetClearingObligations), answered or failed. Their latency and the rows they return are not measured.",
+            "ops",
+            { expr: `sum by (method) (${rate("tp_journal_queries_total")})`, legend: "{{method}}" },
+          ),
+          ts(
+            "Failed queries per second by code",
+            "Calls answered with an error, by method and code: UNAUTHENTICATED and PERMISSION_DENIED (the token), INVALID_ARGUMENT (the request), NOT_FOUND, FAILED_PRECONDITION; INTERNAL is the journal's own failure.",
+            "ops",
+            {
+              expr: `sum by (method, code) (${rate("tp_journal_queries_total", 'code!="OK"')})`,
+              legend: "{{method}} {{code}}",
+            },
           ),
         ],
       },

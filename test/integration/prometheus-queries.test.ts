@@ -167,10 +167,16 @@ beforeAll(async () => {
   const strategies = await strategyOps(venue.dir, STRATEGY_COUNT);
   prometheus = await PrometheusServer.start({ targets: scrapeTargets(state, strategies), ruleFiles: [RULES] });
   // Flow the strategies do not make (their limits refuse orders before they leave): a reject (a price far outside the collar) for the reject panels,
-  // a market-data subscriber for the fan-out panels, and FIX sessions for the FIX panels.
+  // a market-data subscriber for the fan-out panels, FIX sessions for the FIX panels and journal queries.
   await venue.cli("order", "submit", "INFY", "--account", "alice", "--side", "buy", "--qty", "1", "--price", "2500.00");
   subscriber = await subscribe(state.endpoints.marketDataWs);
   fixClient = await fixTraffic(state.endpoints.fix);
+  // Journal queries: one answered, one failed (no such order).
+  for (const args of [
+    ["journal", "trades", "--limit", "5"],
+    ["journal", "audit", String(Number.MAX_SAFE_INTEGER)],
+  ])
+    await venue.cli(...args);
   await waitFor("every target to be scraped", async () => (await prometheus.targets()).every((t) => t.health === "up"));
   // Rates need two scrapes inside their window and the strategies to trade: wait until every
   // panel that a local venue feeds has data (the assertions below then say which has none).
