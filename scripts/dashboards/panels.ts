@@ -11,6 +11,7 @@
  */
 import { quantile, rate, stat, ts, V, v, type DashboardSpec } from "./dashboard-spec.ts";
 import { FIX_GATEWAY } from "./panels-fix-gateway.ts";
+import { STRATEGIES } from "./panels-strategies.ts";
 
 export const DASHBOARDS: readonly DashboardSpec[] = [
   {
@@ -326,6 +327,7 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
       },
     ],
   },
+  STRATEGIES,
   {
     uid: "tradeplane-operator",
     title: "Tradeplane / Operator",
