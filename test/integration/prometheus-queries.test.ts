@@ -15,6 +15,7 @@ import {
   REPO_ROOT,
   type ScrapeTarget,
 } from "@tradeplane/testkit";
+import { dashboardJson } from "../../scripts/dashboards/dashboards.ts";
 import { DASHBOARDS } from "../../scripts/dashboards/panels.ts";
 
 /**
@@ -234,6 +235,24 @@ describe("dashboards and alerts against a live local venue", () => {
     expect(result.error, expr).toBeUndefined();
     expect(result.status).toBe("success");
     if (panel.dataOnlyInCluster !== true) expect(result.data?.result.length, expr).toBeGreaterThan(0);
+  });
+
+  /** Each dashboard's lists as the JSON defines them: label_values(<series>, <label>). */
+  const variables = DASHBOARDS.flatMap((d) =>
+    (dashboardJson(d).templating as { list: { name: string; definition?: string }[] }).list
+      .filter((x) => x.definition !== undefined)
+      .map((x) => [`${d.uid}: $${x.name}`, x.definition!] as const),
+  );
+
+  it.each(variables)("variable %s lists values", async (_name, definition) => {
+    const [, series, label] = /^label_values\((.+), (\w+)\)$/.exec(definition)!;
+    const url = `${prometheus.url}/api/v1/label/${label}/values?match[]=${encodeURIComponent(expand(series!))}`;
+    const res = (await (await fetch(url)).json()) as { status: string; data: string[] };
+    expect(res.status, definition).toBe("success");
+    expect(
+      res.data.filter((value) => value !== ""),
+      definition,
+    ).not.toEqual([]);
   });
 
   it("every alert's query runs", async () => {
