@@ -45,6 +45,15 @@ describe("Grafana dashboards", () => {
           for (const q of p.queries) expect(q.expr, `${d.uid}: ${p.title}`).toContain('venue=~"$venue"');
   });
 
+  it("have a $venue list wherever their metrics carry `venue`", () => {
+    for (const d of DASHBOARDS) {
+      const read = d.rows.flatMap((row) => row.panels.flatMap((p) => p.queries.flatMap((q) => metricsIn(q.expr))));
+      const withVenue = read.filter((m) => labelsOf.get(m)!.has("venue"));
+      if (withVenue.length > 0)
+        expect(d.venueFrom, `${d.uid} reads ${withVenue[0]}, which has a venue label`).toBeDefined();
+    }
+  });
+
   it("list each further variable from a metric that has its label", () => {
     for (const d of DASHBOARDS)
       for (const x of d.variables ?? [])
