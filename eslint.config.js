@@ -111,12 +111,14 @@ export default tseslint.config(
     },
   },
   {
-    // The pure packages (the matching core, position arithmetic) are domain code too.
+    // The pure packages (the matching core, position arithmetic) are domain code too, and so
+    // is the workload generator: its output must be a function of its options alone.
     files: [
       "services/*/src/domain/**",
       "packages/matching-core/src/**",
       "packages/positions/src/**",
       "packages/risk-checks/src/**",
+      "packages/backtest/src/workload-*.ts",
     ],
     rules: {
       "no-restricted-imports": [

@@ -10,8 +10,11 @@
  *
  *   npm run -s bench:backtest -- [--input FILE] [--strategy market-maker|momentum-taker]
  *
- * Without --input it generates the seed-1 workload of 1,000,000 orders with
- * ../shared/bench/gen.mjs into a temp folder (or reads TP_BENCH_WORKLOAD).
+ * Without --input (or TP_BENCH_WORKLOAD) it generates a seed-1 workload of 1,000,000 lines into
+ * a temp folder: with the shared benchmark generator (../shared/bench/gen.mjs) when it sits
+ * beside the repository, since docs/performance.md's figures were measured on its stream, and
+ * otherwise with the repository's own `tradeplane workload` (same format, other lines: other
+ * figures and digests). The JSON line's `workload` says which.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -40,15 +43,21 @@ function args(argv: string[]): { input?: string; strategy: string } {
   return a;
 }
 
-function workloadFile(input: string | undefined): string {
-  if (input !== undefined) return input;
-  if (process.env.TP_BENCH_WORKLOAD !== undefined) return process.env.TP_BENCH_WORKLOAD;
-  const gen = resolve(import.meta.dirname, "../../shared/bench/gen.mjs");
-  const fallback = "/work/shared/bench/gen.mjs";
-  const script = existsSync(gen) ? gen : fallback;
+/** The workload file, and where it came from (`file`, `shared-generator` or `tradeplane-workload`). */
+function workloadFile(input: string | undefined): { file: string; source: string } {
+  if (input !== undefined) return { file: input, source: "file" };
+  if (process.env.TP_BENCH_WORKLOAD !== undefined) return { file: process.env.TP_BENCH_WORKLOAD, source: "file" };
   const out = join(mkdtempSync(join(tmpdir(), "tp-bench-")), "orders-1m-s1.csv");
-  execFileSync(process.execPath, [script, "--seed", "1", "--orders", "1000000", "--out", out], { stdio: "ignore" });
-  return out;
+  const shared = resolve(import.meta.dirname, "../../shared/bench/gen.mjs");
+  const cli = resolve(import.meta.dirname, "../packages/cli/bin/tradeplane.mjs");
+  // In a child process either way, so that generating leaves no garbage in the measuring one.
+  const useShared = existsSync(shared);
+  const command = useShared ? [shared] : [cli, "workload"];
+  const source = useShared ? "shared-generator" : "tradeplane-workload";
+  execFileSync(process.execPath, [...command, "--seed", "1", "--orders", "1000000", "--out", out], {
+    stdio: "ignore",
+  });
+  return { file: out, source };
 }
 
 const PARAMS: Record<string, Record<string, number>> = {
@@ -103,7 +112,7 @@ function head(w: Workload, n: number): Workload {
 }
 
 const a = args(process.argv.slice(2));
-const file = workloadFile(a.input);
+const { file, source } = workloadFile(a.input);
 // Parsed before timing, as bench:engine does.
 const text = parseWorkload(readFileSync(file, "utf8"));
 const warm = run(head(text, 100_000), a.strategy);
@@ -120,6 +129,7 @@ console.log(
   JSON.stringify({
     bench: "backtest",
     strategy: a.strategy,
+    workload: source,
     lines,
     commands: report.commands,
     events: report.events,

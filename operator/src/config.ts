@@ -1,6 +1,11 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { ConfigError, type TracingSettings } from "@tradeplane/platform";
+import {
+  MAX_IMAGE_PULL_SECRETS,
+  SECRET_NAME_MAX_LENGTH,
+  SECRET_NAME_PATTERN,
+} from "./api/v1alpha1/venue-operations.ts";
 
 /**
  * The operator's settings, from its command line (and POD_NAMESPACE, which the Downward API
@@ -14,7 +19,10 @@ export interface OperatorConfig {
   readonly kubeconfig: string | undefined;
   readonly natsUrl: readonly string[];
   readonly natsCredsFile: string | undefined;
-  /** TLS to NATS: the CA, and a client certificate with its key when the server verifies clients. */
+  /**
+   * TLS to NATS, required when set: the CA (none = the system's), and a client certificate
+   * with its key when the server verifies clients.
+   */
   readonly natsTls: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string } | undefined;
   readonly opsHost: string;
   readonly opsPort: number;
@@ -33,6 +41,8 @@ export interface OperatorConfig {
     readonly fixGateway: string;
     readonly journal: string;
   };
+  /** Image pull Secrets of the pods of a venue whose spec.images.pullSecrets is unset (and of its strategies). */
+  readonly pullSecrets: readonly string[];
   readonly logLevel: "error" | "warn" | "info" | "debug";
   /** venue name -> host:port of its risk gateway, for an operator outside the cluster. */
   readonly riskAddresses: Readonly<Record<string, string>>;
@@ -55,6 +65,7 @@ export const USAGE = `usage: npm run -s operator -- [options]
   --kubeconfig FILE       cluster to use (default: in-cluster, else KUBECONFIG, else ~/.kube/config)
   --nats-url URL          NATS the operator provisions streams on and pods connect to (default nats://127.0.0.1:4222)
   --nats-creds-file FILE  NATS credentials file of the operator
+  --nats-tls              require TLS to NATS, verified against the system's CAs unless --nats-tls-ca-file
   --nats-tls-ca-file FILE CA that signed the NATS servers' certificates (TLS to NATS)
   --nats-tls-cert-file F  client certificate for NATS servers that verify clients (with --nats-tls-key-file)
   --nats-tls-key-file F   its private key
@@ -69,6 +80,9 @@ export const USAGE = `usage: npm run -s operator -- [options]
                           write a trading venue's log sequences to its status at most this often (default ${DEFAULT_SEQUENCE_STATUS_SECONDS})
   --image-repository R    where the venue images are (default ${DEFAULT_IMAGE_REPOSITORY})
   --image-tag T           tag of the venue images (default ${DEFAULT_IMAGE_TAG})
+  --image-pull-secret NAME
+                          Secret the pods of a venue without spec.images.pullSecrets pull their
+                          images with; it must exist in each venue's namespace (repeat; at most ${MAX_IMAGE_PULL_SECRETS})
   --log-level L           error, warn, info or debug (default info)
   --risk-address V=H:P    reach venue V's risk gateway at H:P (default <V>-risk.<namespace>.svc:50061)
   --identity ID           leader election identity (default <hostname>-<pid>)
@@ -95,6 +109,7 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
         kubeconfig: { type: "string" },
         "nats-url": { type: "string", multiple: true },
         "nats-creds-file": { type: "string" },
+        "nats-tls": { type: "boolean", default: false },
         "nats-tls-ca-file": { type: "string" },
         "nats-tls-cert-file": { type: "string" },
         "nats-tls-key-file": { type: "string" },
@@ -109,6 +124,7 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
         "sequence-status-seconds": { type: "string", default: String(DEFAULT_SEQUENCE_STATUS_SECONDS) },
         "image-repository": { type: "string", default: DEFAULT_IMAGE_REPOSITORY },
         "image-tag": { type: "string", default: DEFAULT_IMAGE_TAG },
+        "image-pull-secret": { type: "string", multiple: true },
         "log-level": { type: "string", default: "info" },
         "risk-address": { type: "string", multiple: true },
         tracing: { type: "string", default: "none" },
@@ -136,7 +152,12 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
     kubeconfig: values.kubeconfig,
     natsUrl: values["nats-url"]?.flatMap((u) => u.split(",")) ?? ["nats://127.0.0.1:4222"],
     natsCredsFile: values["nats-creds-file"],
-    natsTls: natsTlsOf(values["nats-tls-ca-file"], values["nats-tls-cert-file"], values["nats-tls-key-file"]),
+    natsTls: natsTlsOf(
+      values["nats-tls"],
+      values["nats-tls-ca-file"],
+      values["nats-tls-cert-file"],
+      values["nats-tls-key-file"],
+    ),
     opsHost: values["ops-host"],
     opsPort: positiveInt("ops-port", values["ops-port"], 0, 65_535),
     leaderElection: !values["no-leader-election"],
@@ -153,6 +174,7 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
       fixGateway: `${repo}/fix-gateway:${tag}`,
       journal: `${repo}/journal:${tag}`,
     },
+    pullSecrets: pullSecretsOf(values["image-pull-secret"] ?? []),
     logLevel: level as OperatorConfig["logLevel"],
     riskAddresses: Object.fromEntries(
       (values["risk-address"] ?? []).map((pair) => {
@@ -167,14 +189,29 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
   return Object.freeze(config);
 }
 
-function natsTlsOf(caFile?: string, certFile?: string, keyFile?: string): OperatorConfig["natsTls"] {
+/**
+ * TLS to NATS. Without settings the client still takes TLS from a server that offers it
+ * (nats.js), but also talks plaintext to one that does not: `--nats-tls` (or a CA or client
+ * certificate) makes TLS required, so a server without it is refused rather than trusted.
+ */
+function natsTlsOf(required: boolean, caFile?: string, certFile?: string, keyFile?: string): OperatorConfig["natsTls"] {
   if ((certFile === undefined) !== (keyFile === undefined))
     throw new ConfigError("--nats-tls-cert-file and --nats-tls-key-file go together");
-  if (caFile === undefined && certFile === undefined) return undefined;
+  if (!required && caFile === undefined && certFile === undefined) return undefined;
   return {
     ...(caFile !== undefined ? { caFile } : {}),
     ...(certFile !== undefined ? { certFile, keyFile: keyFile! } : {}),
   };
+}
+
+function pullSecretsOf(names: readonly string[]): readonly string[] {
+  for (const name of names)
+    if (name.length > SECRET_NAME_MAX_LENGTH || !SECRET_NAME_PATTERN.test(name))
+      throw new ConfigError(`--image-pull-secret must be a Secret name, a lowercase DNS subdomain (got ${name})`);
+  const unique = [...new Set(names)];
+  if (unique.length > MAX_IMAGE_PULL_SECRETS)
+    throw new ConfigError(`--image-pull-secret: at most ${MAX_IMAGE_PULL_SECRETS} (got ${unique.length})`);
+  return unique;
 }
 
 /** Most resource attributes the operator's spans take, and their lengths. */

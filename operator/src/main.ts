@@ -93,7 +93,7 @@ export async function startOperator(config: OperatorConfig): Promise<{ shutdown:
       cache: manager.cache,
       streams: new JetStreamVenueStreams(nc),
       events,
-      defaults: { images: config.images, natsUrl: config.natsUrl },
+      defaults: { images: config.images, pullSecrets: config.pullSecrets, natsUrl: config.natsUrl },
       clock: () => new Date(),
       newToken: () => randomBytes(ADMIN_TOKEN_BYTES).toString("base64url"),
       sessionTokens: accounts,
@@ -108,6 +108,7 @@ export async function startOperator(config: OperatorConfig): Promise<{ shutdown:
       accounts,
       events,
       runtimeImage: config.strategyRuntimeImage,
+      pullSecrets: config.pullSecrets,
       clock: () => new Date(),
     }),
   );

@@ -8,8 +8,9 @@ const RECONNECT_WAIT_MS = 250;
 
 /**
  * The operator's NATS connection: platform's `connectNats` for plain and credentials
- * connections, and the same settings plus TLS (CA, client certificate) when the flags ask
- * for it, with endless reconnects either way.
+ * connections, and the same settings plus required TLS (the CA, else the system's; a client
+ * certificate) when the flags ask for it, with endless reconnects either way. With `tls` set,
+ * nats.js refuses a server that does not offer TLS instead of talking plaintext to it.
  */
 export async function connectOperatorNats(config: OperatorConfig, logger: Logger): Promise<NatsConnection> {
   if (config.natsTls === undefined)

@@ -31,6 +31,23 @@ describe("parseOperatorArgs", () => {
     expect(parseOperatorArgs([], {}).natsTls).toBeUndefined();
   });
 
+  it("requires TLS to NATS with --nats-tls alone, verified against the system's CAs", () => {
+    expect(parseOperatorArgs(["--nats-tls"], {}).natsTls).toEqual({});
+    expect(parseOperatorArgs(["--nats-tls", "--nats-tls-ca-file", "/n/ca.crt"], {}).natsTls).toEqual({
+      caFile: "/n/ca.crt",
+    });
+  });
+
+  it("gives venues no image pull Secret by default, and each --image-pull-secret once", () => {
+    expect(parseOperatorArgs([], {}).pullSecrets).toEqual([]);
+    expect(
+      parseOperatorArgs(
+        ["--image-pull-secret", "regcred", "--image-pull-secret", "mirror.example", "--image-pull-secret", "regcred"],
+        {},
+      ).pullSecrets,
+    ).toEqual(["regcred", "mirror.example"]);
+  });
+
   it("reaches a venue's gateway where --risk-address says", () => {
     expect(parseOperatorArgs(["--risk-address", "demo=127.0.0.1:50061"], {}).riskAddresses).toEqual({
       demo: "127.0.0.1:50061",
@@ -70,6 +87,16 @@ describe("parseOperatorArgs", () => {
     ["a sample ratio that is no number", ["--trace-sample-ratio", "half"], /--trace-sample-ratio must be/],
     ["a resource attribute without a value", ["--trace-resource-attribute", "env"], /KEY=VALUE/],
     ["a client certificate without its key", ["--nats-tls-cert-file", "/n/tls.crt"], /go together/],
+    [
+      "an image pull Secret that is no Secret name",
+      ["--image-pull-secret", "Reg_Cred"],
+      /--image-pull-secret must be a Secret name, a lowercase DNS subdomain \(got Reg_Cred\)/,
+    ],
+    [
+      "17 image pull Secrets",
+      Array.from({ length: 17 }, (_, n) => ["--image-pull-secret", `regcred-${n}`]).flat(),
+      /--image-pull-secret: at most 16 \(got 17\)/,
+    ],
     ["a gateway address without a port", ["--risk-address", "demo=host"], /VENUE=HOST:PORT/],
     ["an unknown flag", ["--frobnicate"], /Unknown option '--frobnicate'/],
     ["a port out of range", ["--ops-port", "70000"], /--ops-port must be an integer in 0..65535/],

@@ -5,7 +5,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { DASHBOARDS, type DashboardSpec, type PanelSpec } from "./panels.ts";
+import type { DashboardSpec, PanelSpec } from "./dashboard-spec.ts";
+import { DASHBOARDS } from "./panels.ts";
 
 export const DASHBOARD_DIR = fileURLToPath(new URL("../../charts/tradeplane/dashboards/", import.meta.url));
 
@@ -36,6 +37,24 @@ function panelJson(panel: PanelSpec, id: number, x: number, y: number): Record<s
   };
 }
 
+/** A multi-value variable listing a label's values (All by default), refreshed with the time range. */
+function labelVariable(name: string, label: string, series: string): Record<string, unknown> {
+  const query = `label_values(${series}, ${name})`;
+  return {
+    name,
+    type: "query",
+    label,
+    datasource: DATASOURCE,
+    query: { query, refId: name },
+    definition: query,
+    includeAll: true,
+    multi: true,
+    current: { text: "All", value: "$__all" },
+    refresh: 2,
+    hide: 0,
+  };
+}
+
 export function dashboardJson(spec: DashboardSpec): Record<string, unknown> {
   const panels: Record<string, unknown>[] = [];
   let id = 1;
@@ -61,20 +80,10 @@ export function dashboardJson(spec: DashboardSpec): Record<string, unknown> {
   const variables: Record<string, unknown>[] = [
     { name: "datasource", type: "datasource", query: "prometheus", label: "Data source", hide: 0 },
   ];
-  if (spec.venueFrom !== undefined)
-    variables.push({
-      name: "venue",
-      type: "query",
-      label: "Venue",
-      datasource: DATASOURCE,
-      query: { query: `label_values(${spec.venueFrom}, venue)`, refId: "venue" },
-      definition: `label_values(${spec.venueFrom}, venue)`,
-      includeAll: true,
-      multi: true,
-      current: { text: "All", value: "$__all" },
-      refresh: 2,
-      hide: 0,
-    });
+  if (spec.venueFrom !== undefined) variables.push(labelVariable("venue", "Venue", spec.venueFrom));
+  // Each further list shows only the values of the venues chosen above it.
+  const ofVenues = spec.venueFrom !== undefined ? '{venue=~"$venue"}' : "";
+  for (const x of spec.variables ?? []) variables.push(labelVariable(x.name, x.label, `${x.from}${ofVenues}`));
   return {
     uid: spec.uid,
     title: spec.title,

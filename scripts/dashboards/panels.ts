@@ -1,61 +1,17 @@
 /**
  * The Grafana dashboards, defined once as data: each a list of rows of panels, each panel
- * one or more PromQL queries. `dashboards.ts` turns them into the JSON the chart provisions
- * (charts/tradeplane/dashboards/*.json); a test fails when the checked-in JSON is stale, and
- * the Prometheus integration test runs every query against a live local venue.
+ * one or more PromQL queries (the types and helpers are in dashboard-spec.ts; the larger
+ * dashboards have a panels-*.ts of their own). `dashboards.ts` turns them into the JSON the
+ * chart provisions (charts/tradeplane/dashboards/*.json); a test fails when the checked-in
+ * JSON is stale, and the Prometheus integration test runs every query against a live local
+ * venue.
  *
- * Queries use Grafana's `$venue` variable and `$__rate_interval`; nothing else.
+ * Queries use Grafana's `$venue` variable, the dashboard's own variables and
+ * `$__rate_interval`; nothing else.
  */
-
-export type PanelKind = "timeseries" | "stat";
-
-export interface PanelQuery {
-  readonly expr: string;
-  /** Grafana's legend template, e.g. "{{outcome}}". */
-  readonly legend?: string;
-}
-
-export interface PanelSpec {
-  readonly title: string;
-  readonly description: string;
-  readonly kind: PanelKind;
-  /** Grafana unit id: "ops", "s", "short", "bytes", "percentunit", ... */
-  readonly unit: string;
-  readonly queries: readonly PanelQuery[];
-  /** Where no local venue produces this data (the operator runs only in a cluster). */
-  readonly dataOnlyInCluster?: boolean;
-}
-
-export interface DashboardSpec {
-  /** File name and Grafana uid. */
-  readonly uid: string;
-  readonly title: string;
-  readonly description: string;
-  readonly rows: readonly { readonly title: string; readonly panels: readonly PanelSpec[] }[];
-  /** The metric whose `venue` label lists the venues for the `$venue` variable; none for the operator. */
-  readonly venueFrom?: string;
-}
-
-const V = '{venue=~"$venue"}';
-const v = (matchers: string) => `{venue=~"$venue",${matchers}}`;
-const rate = (metric: string, matchers = "") => `rate(${metric}${matchers === "" ? V : v(matchers)}[$__rate_interval])`;
-const quantile = (q: number, metric: string, by: string, matchers = "") =>
-  `histogram_quantile(${q}, sum by (le${by === "" ? "" : `, ${by}`}) (${rate(`${metric}_bucket`, matchers)}))`;
-
-const ts = (title: string, description: string, unit: string, ...queries: PanelQuery[]): PanelSpec => ({
-  title,
-  description,
-  kind: "timeseries",
-  unit,
-  queries,
-});
-const stat = (title: string, description: string, unit: string, ...queries: PanelQuery[]): PanelSpec => ({
-  title,
-  description,
-  kind: "stat",
-  unit,
-  queries,
-});
+import { quantile, rate, stat, ts, V, v, type DashboardSpec } from "./dashboard-spec.ts";
+import { FIX_GATEWAY } from "./panels-fix-gateway.ts";
+import { STRATEGIES } from "./panels-strategies.ts";
 
 export const DASHBOARDS: readonly DashboardSpec[] = [
   {
@@ -295,10 +251,12 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
       },
     ],
   },
+  FIX_GATEWAY,
   {
     uid: "tradeplane-journal",
     title: "Tradeplane / Journal",
-    description: "The trade journal: rows written, how far behind the event log it is, and what it could not use.",
+    description:
+      "The trade journal: rows written, how far behind the event log it is, what it could not use, and the queries it answers.",
     venueFrom: "tp_journal_position",
     rows: [
       {
@@ -347,8 +305,29 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
           ),
         ],
       },
+      {
+        title: "Queries",
+        panels: [
+          ts(
+            "Queries per second by method",
+            "JournalQuery calls (ListTrades, GetOrderAuditTrail, GetOrderToTradeRatio, GetTradeRegister, GetClearingObligations), answered or failed. Their latency and the rows they return are not measured.",
+            "ops",
+            { expr: `sum by (method) (${rate("tp_journal_queries_total")})`, legend: "{{method}}" },
+          ),
+          ts(
+            "Failed queries per second by code",
+            "Calls answered with an error, by method and code: UNAUTHENTICATED and PERMISSION_DENIED (the token), INVALID_ARGUMENT (the request), NOT_FOUND, FAILED_PRECONDITION; INTERNAL is the journal's own failure.",
+            "ops",
+            {
+              expr: `sum by (method, code) (${rate("tp_journal_queries_total", 'code!="OK"')})`,
+              legend: "{{method}} {{code}}",
+            },
+          ),
+        ],
+      },
     ],
   },
+  STRATEGIES,
   {
     uid: "tradeplane-operator",
     title: "Tradeplane / Operator",

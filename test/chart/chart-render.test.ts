@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { parseOperatorArgs } from "@tradeplane/operator/config";
 import { findBinary, helm, REPO_ROOT } from "@tradeplane/testkit";
 import { LABELS } from "@tradeplane/operator/venue-model";
 import { CHART_DIR, parseObjects, render, VALUES_FILES, valuesFile } from "../support/chart.ts";
@@ -48,6 +49,16 @@ describe.each(VALUES_FILES)("the chart under ci/%s", (file) => {
       expect(restrictedViolations(pod.spec!), pod.name).toEqual([]);
       for (const c of pod.spec!.containers) expect(c.securityContext?.readOnlyRootFilesystem, pod.name).toBe(true);
     }
+  });
+
+  it("passes the operator only arguments its own parser accepts", async () => {
+    const { args } = operatorContainer(await render({ values: [valuesFile(file)] }));
+    // Kubernetes expands $(POD_NAME) from the container's environment before the operator runs.
+    const config = parseOperatorArgs(
+      args.map((a) => a.replace("$(POD_NAME)", "tp-tradeplane-operator-0")),
+      { POD_NAMESPACE: "tradeplane-system" },
+    );
+    expect(config.natsUrl.length).toBeGreaterThan(0);
   });
 
   it("labels every object with the app.kubernetes.io set", async () => {
@@ -109,6 +120,16 @@ describe("the values", () => {
     ["a sequence status interval of zero", "operator.sequenceStatusSeconds=0", "/operator/sequenceStatusSeconds"],
     ["an unknown trace exporter", "operator.tracing.exporter=jaeger", "/operator/tracing/exporter"],
     ["a trace sample ratio above 1", "operator.tracing.sampleRatio=1.5", "/operator/tracing/sampleRatio"],
+    [
+      "a venue image pull Secret that is no Secret name",
+      "venueImages.pullSecrets[0].name=Reg_Cred",
+      "/venueImages/pullSecrets/0/name",
+    ],
+    [
+      "a venue image pull Secret given as a bare name",
+      "venueImages.pullSecrets[0]=regcred",
+      "/venueImages/pullSecrets/0",
+    ],
     [
       "a scrape interval without a unit",
       "monitoring.serviceMonitor.interval=30",
@@ -230,6 +251,7 @@ describe("the operator", () => {
       expect.arrayContaining([
         "--nats-url=tls://nats-0.nats.nats.svc:4222,tls://nats-1.nats.nats.svc:4222,tls://nats-2.nats.nats.svc:4222",
         "--nats-creds-file=/etc/tradeplane/nats/credentials/operator.creds",
+        "--nats-tls",
         "--nats-tls-ca-file=/etc/tradeplane/nats/ca/ca.crt",
         "--nats-tls-cert-file=/etc/tradeplane/nats/client/tls.crt",
         "--nats-tls-key-file=/etc/tradeplane/nats/client/tls.key",
@@ -246,15 +268,43 @@ describe("the operator", () => {
     );
   });
 
-  it("runs images pinned by digest from a private registry, and tells the operator the venues' tag", async () => {
+  it("requires TLS to NATS with nats.tls.enabled alone, verified against the system's CAs", async () => {
+    const plain = operatorContainer(await render()).args.filter((a) => a.startsWith("--nats-tls"));
+    expect(plain).toEqual([]);
+    const objects = await render({ set: ["nats.tls.enabled=true"] });
+    expect(operatorContainer(objects).args.filter((a) => a.startsWith("--nats-tls"))).toEqual(["--nats-tls"]);
+    const volumes = (one(objects, "Deployment").spec as { template: { spec: { volumes: { name: string }[] } } })
+      .template.spec.volumes;
+    expect(volumes.map((v) => v.name)).toEqual(["tmp"]);
+  });
+
+  it("runs images pinned by digest from a private registry, and tells the operator the venues' tag and pull Secret", async () => {
     const objects = await render({ values: [valuesFile("pinned-engine-values.yaml")] });
     const c = operatorContainer(objects);
     expect(c.image).toBe(
       "registry.example.com/tradeplane/operator@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
     );
     expect(c.args).toEqual(
-      expect.arrayContaining(["--image-repository=registry.example.com/tradeplane", "--image-tag=0.1.0"]),
+      expect.arrayContaining([
+        "--image-repository=registry.example.com/tradeplane",
+        "--image-tag=0.1.0",
+        "--image-pull-secret=registry-credentials",
+      ]),
     );
+  });
+
+  it.each([
+    ["none by default", [], []],
+    ["one flag per Secret of venueImages.pullSecrets", ["regcred", "mirror.example"], ["regcred", "mirror.example"]],
+  ])("passes the venues' image pull Secrets as --image-pull-secret: %s", async (_name, names, expected) => {
+    const set = names.map((name, i) => `venueImages.pullSecrets[${i}].name=${name}`);
+    const objects = await render({ set: [...set, "image.pullSecrets[0].name=operator-only"] });
+    const c = operatorContainer(objects);
+    expect(c.args.filter((a) => a.startsWith("--image-pull-secret"))).toEqual(
+      expected.map((n) => `--image-pull-secret=${n}`),
+    );
+    // image.pullSecrets stays the chart's own pods': it is no flag of the operator.
+    expect(c.args.join(" ")).not.toContain("operator-only");
   });
 });
 

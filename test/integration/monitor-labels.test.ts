@@ -157,6 +157,7 @@ beforeAll(async () => {
   const model = venueModel(venue, {
     images: { engine: "e", risk: "r", marketData: "m", fixGateway: "f", journal: "j" },
     natsUrl: ["nats://nats:4222"],
+    pullSecrets: [],
   });
   const tokens = { "venue-operator": "a", "risk-officer": "b", "read-only": "c" };
   const workloads = venueChildren(model, tokens).objects.filter(

@@ -203,18 +203,29 @@ const rules = (parse(readFileSync(RULES, "utf8")) as { groups: { rules: Rule[] }
 /** Whether PromQL reads `metric` (a histogram through its _bucket, _sum and _count series). */
 const reads = (expr: string, metric: string) => new RegExp(`\\b${metric}(?:_bucket|_sum|_count)?\\b`).test(expr);
 
-/** The panels ("Engine: Command lag"), venue lists and alerts that read a metric. */
-function usesOf(metric: string): { panels: string[]; venueLists: string[]; alerts: string[] } {
+/** Every template variable of the dashboards, by name: `$venue`, `$session`, ... */
+const VARIABLES = [
+  ...new Set(
+    DASHBOARDS.flatMap((d) => [
+      ...(d.venueFrom !== undefined ? ["venue"] : []),
+      ...(d.variables ?? []).map((x) => x.name),
+    ]),
+  ),
+];
+
+/** The panels ("Engine: Command lag"), variable lists (venue: ["Engine"]) and alerts that read a metric. */
+function usesOf(metric: string): { panels: string[]; lists: Map<string, string[]>; alerts: string[] } {
   const panels: string[] = [];
-  const venueLists: string[] = [];
+  const lists = new Map<string, string[]>(VARIABLES.map((name) => [name, []]));
   for (const d of DASHBOARDS) {
     const dashboard = d.title.replace(/^Tradeplane \/ /, "");
-    if (d.venueFrom === metric) venueLists.push(dashboard);
+    if (d.venueFrom === metric) lists.get("venue")!.push(dashboard);
+    for (const x of d.variables ?? []) if (x.from === metric) lists.get(x.name)!.push(dashboard);
     for (const row of d.rows)
       for (const p of row.panels)
         if (p.queries.some((q) => reads(q.expr, metric))) panels.push(`${dashboard}: ${p.title}`);
   }
-  return { panels, venueLists, alerts: rules.filter((r) => reads(r.expr, metric)).map((r) => r.alert) };
+  return { panels, lists, alerts: rules.filter((r) => reads(r.expr, metric)).map((r) => r.alert) };
 }
 
 describe(`${REFERENCE} follows its format`, () => {
@@ -319,7 +330,7 @@ describe(`each process's constant labels are as ${REFERENCE} says`, () => {
 
 describe(`${REFERENCE} names the panels and alerts that read each metric`, () => {
   it.each(reference.metrics)("$name (line $line)", (row) => {
-    const { panels, venueLists, alerts } = usesOf(row.name);
+    const { panels, lists, alerts } = usesOf(row.name);
     const at = `${REFERENCE}:${row.line} ${row.name}, "dashboards and alerts"`;
     for (const panel of panels) expect(row.usedBy, `${at} misses the panel "${panel}"`).toContain(panel);
     for (const alert of alerts) expect(row.usedBy, `${at} misses the alert ${alert}`).toContain(alert);
@@ -328,10 +339,13 @@ describe(`${REFERENCE} names the panels and alerts that read each metric`, () =>
       named.filter((a) => !alerts.includes(a)),
       `${at} names alerts that do not read it`,
     ).toEqual([]);
-    expect(row.usedBy.includes("`$venue`"), `${at}: fills the $venue list of ${venueLists.join(", ") || "none"}`).toBe(
-      venueLists.length > 0,
-    );
-    if (panels.length === 0 && alerts.length === 0 && venueLists.length === 0) expect(row.usedBy, at).toBe("none");
+    for (const [name, dashboards] of lists)
+      expect(
+        row.usedBy.includes(`\`$${name}\``),
+        `${at}: fills the $${name} list of ${dashboards.join(", ") || "none"}`,
+      ).toBe(dashboards.length > 0);
+    const listed = [...lists.values()].some((dashboards) => dashboards.length > 0);
+    if (panels.length === 0 && alerts.length === 0 && !listed) expect(row.usedBy, at).toBe("none");
   });
 });
 

@@ -11,6 +11,7 @@ import {
   type StrategyTokens,
 } from "../desired/strategy-workload.ts";
 import { upstreamSchemaError } from "../desired/upstream-schemas.ts";
+import { storedVenuePullSecrets } from "../desired/venue-model.ts";
 import type { Applier } from "../kube/apply.ts";
 import { mergeConditions, type Condition, type ConditionInput } from "../kube/conditions.ts";
 import type { KubeClient } from "../kube/kube-client.ts";
@@ -39,6 +40,8 @@ export interface StrategyControllerDeps {
   readonly accounts: StrategyAccounts;
   readonly events: EventRecorder;
   readonly runtimeImage: string;
+  /** The operator's image pull Secrets (--image-pull-secret), for a strategy whose venue names none. */
+  readonly pullSecrets: readonly string[];
   readonly clock: () => Date;
 }
 
@@ -77,7 +80,12 @@ export class StrategyDeploymentController {
     }
     const strategy = parsed.data;
     await this.ensureFinalizer(live);
-    const model = strategyModel(strategy, this.deps.runtimeImage);
+    const model = strategyModel(
+      strategy,
+      this.deps.runtimeImage,
+      // Its pod pulls with its venue's Secrets (strategyModel says why).
+      storedVenuePullSecrets(this.deps.cache.get("TradingVenue", namespace, strategy.spec.venueRef.name), this.deps),
+    );
     const notReady = model.venues.flatMap(({ venue }) => {
       const tv = this.deps.cache.get("TradingVenue", namespace, venue);
       const ready = ((tv?.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).find(

@@ -4,6 +4,7 @@ import { fixSessionTokenIds, type FixSessionTokens } from "./secrets.ts";
 import {
   containerSecurityContext,
   envOf,
+  imagePullSecretsOf,
   SECRET_MODE,
   podSecurityContext,
   probesOn,
@@ -72,6 +73,7 @@ function deployment(model: VenueModel, input: DeploymentInput) {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: podSecurityContext,
+          ...imagePullSecretsOf(model.pullSecrets),
           containers: [
             {
               name: input.component,

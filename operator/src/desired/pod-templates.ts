@@ -59,6 +59,15 @@ export function volumeMountsOf(model: VenueModel) {
   ];
 }
 
+/**
+ * A pod spec's `imagePullSecrets` for these Secret names, spread into the spec; nothing at
+ * all without names, so that a venue without pull Secrets has pods as before (and the
+ * applied object holds no empty list the API server would drop).
+ */
+export function imagePullSecretsOf(secrets: readonly string[]): { imagePullSecrets?: { name: string }[] } {
+  return secrets.length > 0 ? { imagePullSecrets: secrets.map((name) => ({ name })) } : {};
+}
+
 /** Settings every service reads from its environment: a file path and its pod name, never a secret. */
 export function envOf() {
   return [

@@ -3,6 +3,7 @@ import { configHash, engineConfigMap } from "./config-maps.ts";
 import {
   containerSecurityContext,
   envOf,
+  imagePullSecretsOf,
   podSecurityContext,
   probesOn,
   volumeMountsOf,
@@ -46,6 +47,7 @@ export function engineStatefulSet(model: VenueModel, partition: number) {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: podSecurityContext,
+          ...imagePullSecretsOf(model.pullSecrets),
           // A standby takes over through a lease; give the primary time to hand over cleanly.
           terminationGracePeriodSeconds: 30,
           ...(placement.nodeSelector !== undefined ? { nodeSelector: placement.nodeSelector } : {}),

@@ -2,7 +2,7 @@ import { stringify } from "yaml";
 import { venuesOf } from "@tradeplane/strategy-api";
 import type { StrategyDeployment } from "../api/v1alpha1/index.ts";
 import { POD_PORTS } from "./service-configs.ts";
-import { containerSecurityContext, podSecurityContext, probesOn } from "./pod-templates.ts";
+import { containerSecurityContext, imagePullSecretsOf, podSecurityContext, probesOn } from "./pod-templates.ts";
 import { ANNOTATIONS, hashOf, names, ownerOf, type OwnerReference } from "./venue-model.ts";
 
 /**
@@ -23,6 +23,8 @@ export interface StrategyModel {
   readonly owner: OwnerReference;
   readonly image: string;
   readonly pullPolicy: "Always" | "IfNotPresent" | "Never";
+  /** Names of the Secrets its pod pulls its image with: those of its venue (venueRef), see strategyModel. */
+  readonly pullSecrets: readonly string[];
 }
 
 export const STRATEGY_MOUNTS = {
@@ -55,7 +57,18 @@ export const strategyNames = {
   token: (name: string) => `${name}-strategy-token`,
 };
 
-export function strategyModel(strategy: StrategyDeployment, runtimeImage: string): StrategyModel {
+/**
+ * `pullSecrets` are the image pull Secrets of the strategy's venue (venueRef: its pod runs
+ * beside that venue's pods, in the same namespace, and the strategy runtime comes from the
+ * same registry as the venue's images), as the controller finds them: the venue's
+ * spec.images.pullSecrets, else the operator's. A custom image from another registry needs
+ * its Secret in that list too.
+ */
+export function strategyModel(
+  strategy: StrategyDeployment,
+  runtimeImage: string,
+  pullSecrets: readonly string[] = [],
+): StrategyModel {
   const custom = "image" in strategy.spec.strategy ? strategy.spec.strategy.image : undefined;
   return {
     strategy,
@@ -65,6 +78,7 @@ export function strategyModel(strategy: StrategyDeployment, runtimeImage: string
     owner: ownerOf("StrategyDeployment", strategy.metadata),
     image: custom ?? runtimeImage,
     pullPolicy: "IfNotPresent",
+    pullSecrets,
   };
 }
 
@@ -245,6 +259,7 @@ export function strategyDeployment(model: StrategyModel) {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: podSecurityContext,
+          ...imagePullSecretsOf(model.pullSecrets),
           containers: [
             {
               name: "strategy",

@@ -1,5 +1,11 @@
 import { createHash } from "node:crypto";
-import { API_VERSION, partitionCount, type EnginePlacement, type TradingVenue } from "../api/v1alpha1/index.ts";
+import {
+  API_VERSION,
+  imagesSchema,
+  partitionCount,
+  type EnginePlacement,
+  type TradingVenue,
+} from "../api/v1alpha1/index.ts";
 import { POD_PORTS, POD_SECRET_FILES, type Placement } from "./service-configs.ts";
 
 /**
@@ -8,9 +14,11 @@ import { POD_PORTS, POD_SECRET_FILES, type Placement } from "./service-configs.t
  * resource (Strimzi's `fromCrd`, then `generate*`).
  */
 
-/** What the operator itself supplies: images and NATS when the spec does not say. */
+/** What the operator itself supplies: images, their pull Secrets and NATS when the spec does not say. */
 export interface OperatorDefaults {
   readonly images: VenueImages;
+  /** Names of the image pull Secrets of a venue that names none (--image-pull-secret). */
+  readonly pullSecrets: readonly string[];
   readonly natsUrl: readonly string[];
 }
 
@@ -64,6 +72,8 @@ export interface VenueModel {
   readonly engineReplicas: number;
   readonly images: VenueImages;
   readonly pullPolicy: "Always" | "IfNotPresent" | "Never";
+  /** Names of the Secrets every venue pod pulls its image with; none = the nodes' own credentials. */
+  readonly pullSecrets: readonly string[];
   readonly natsUrl: readonly string[];
   readonly natsCredentialsSecret: string | undefined;
   readonly enginePlacement: EnginePlacement;
@@ -89,6 +99,7 @@ export function venueModel(venue: TradingVenue, defaults: OperatorDefaults): Ven
       journal: spec.images.journal ?? defaults.images.journal,
     },
     pullPolicy: spec.images.pullPolicy ?? "IfNotPresent",
+    pullSecrets: pullSecretsOf(spec.images, defaults),
     natsUrl: spec.nats.url ?? defaults.natsUrl,
     natsCredentialsSecret,
     enginePlacement: spec.engine.placement ?? {},
@@ -107,6 +118,31 @@ export function venueModel(venue: TradingVenue, defaults: OperatorDefaults): Ven
       ports: POD_PORTS,
     },
   };
+}
+
+/**
+ * The image pull Secrets of a venue's pods: the venue's own list when it has one (an empty
+ * list too: a venue may opt out of the operator's), else the operator's.
+ */
+export function pullSecretsOf(
+  images: { readonly pullSecrets?: readonly string[] | undefined },
+  defaults: Pick<OperatorDefaults, "pullSecrets">,
+): readonly string[] {
+  return images.pullSecrets ?? defaults.pullSecrets;
+}
+
+/**
+ * The image pull Secrets of a venue as the API server stores it, not parsed as a whole (a
+ * strategy's venue, read from the cache): as pullSecretsOf, and the operator's while the
+ * venue is missing or its images do not parse (the venue then is not ready, and its own
+ * status says why).
+ */
+export function storedVenuePullSecrets(
+  venue: { readonly [field: string]: unknown } | undefined,
+  defaults: Pick<OperatorDefaults, "pullSecrets">,
+): readonly string[] {
+  const images = imagesSchema.safeParse((venue?.spec as { images?: unknown } | undefined)?.images ?? {});
+  return pullSecretsOf(images.success ? images.data : {}, defaults);
 }
 
 export function ownerOf(kind: string, metadata: { name: string; uid?: unknown }): OwnerReference {

@@ -81,6 +81,16 @@ describe("a strategy's children", () => {
     expect(d.spec.template.spec.containers[0]!.image).toBe("registry.local/arb:2.0.1");
   });
 
+  it.each([
+    ["no image pull Secrets: none in the pod", BUILTIN, [], undefined],
+    ["its venue's image pull Secrets in the pod", BUILTIN, ["nse-registry"], [{ name: "nse-registry" }]],
+    ["a custom image with its venue's image pull Secrets", IMAGE_PAUSED, ["a", "b"], [{ name: "a" }, { name: "b" }]],
+  ])("run with %s", (_name, yaml, pullSecrets, expected) => {
+    const d = strategyDeployment(strategyModel(strategyOf(yaml), RUNTIME, pullSecrets));
+    expect(d.spec.template.spec.imagePullSecrets).toEqual(expected);
+    expect(upstreamSchemaError(d)).toBeUndefined();
+  });
+
   it("name every venue's services and token file in the config, the first venue at the top", () => {
     expect(strategyConfig(strategyModel(strategyOf(ROUTER), RUNTIME))).toMatchObject({
       tokenFile: "/var/run/secrets/tradeplane/strategy/token",

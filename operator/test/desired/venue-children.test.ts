@@ -4,7 +4,9 @@ import { venueChildren } from "../../src/desired/venue-children.ts";
 import { upstreamSchemaError } from "../../src/desired/upstream-schemas.ts";
 import { engineStatefulSet } from "../../src/desired/stateful-sets.ts";
 import type { FixSessionTokens } from "../../src/desired/secrets.ts";
+import { storedVenuePullSecrets } from "../../src/desired/venue-model.ts";
 import {
+  DEFAULTS,
   EXAMPLE_TEXT,
   FIX_BEHIND_LOAD_BALANCER,
   JOURNAL_ON_POSTGRES,
@@ -275,6 +277,58 @@ describe("an engine StatefulSet", () => {
     const changed = PINNED_TWO_PARTITIONS.replace("INFY, referencePrice: 150000", "INFY, referencePrice: 150500");
     expect(hash(changed, 0)).toBe(hash(PINNED_TWO_PARTITIONS, 0));
     expect(hash(changed, 1)).not.toBe(hash(PINNED_TWO_PARTITIONS, 1));
+  });
+});
+
+describe("the image pull Secrets of a venue's pods", () => {
+  // Every kind of venue pod: engines, risk, market data, the FIX gateway and the journal.
+  const EVERY_POD = FIX_BEHIND_LOAD_BALANCER.replace("spec:", "spec:\n  journal: { enabled: true }");
+  const withPullSecrets = (list: string) =>
+    EVERY_POD.replace("spec:", `spec:\n  images: { pullPolicy: Always, pullSecrets: ${list} }`);
+  const podSpecsOf = (text: string, operator: readonly string[]) =>
+    venueChildren(modelOf(text, { ...DEFAULTS, pullSecrets: operator }), TOKENS, {
+      tokens: FIX_TOKENS,
+      allIssued: true,
+    }).objects.flatMap((o) => {
+      const pod = (o as { spec?: { template?: { spec?: { imagePullSecrets?: unknown } } } }).spec?.template?.spec;
+      return pod === undefined ? [] : [[`${o.kind}/${o.metadata.name}`, pod.imagePullSecrets] as const];
+    });
+
+  it.each([
+    ["neither the venue nor the operator names one: none, the nodes' own credentials", EVERY_POD, [], undefined],
+    ["the operator's (--image-pull-secret), for a venue that names none", EVERY_POD, ["regcred"], ["regcred"]],
+    [
+      "the venue's own, instead of the operator's",
+      withPullSecrets("[nse-registry, mirror.example]"),
+      ["regcred"],
+      ["nse-registry", "mirror.example"],
+    ],
+    ["none when the venue names an empty list, whatever the operator's", withPullSecrets("[]"), ["regcred"], undefined],
+  ])("are %s", (_name, text, operator, expected) => {
+    const pods = podSpecsOf(text, operator);
+    expect(pods.map(([name]) => name)).toEqual([
+      "StatefulSet/nse-engine-0",
+      "Deployment/nse-risk",
+      "Deployment/nse-market-data",
+      "Deployment/nse-fix-gateway",
+      "Deployment/nse-journal",
+    ]);
+    for (const [name, secrets] of pods)
+      expect(secrets, name).toEqual(expected === undefined ? undefined : expected.map((n) => ({ name: n })));
+  });
+
+  it.each([
+    ["its venue's", { spec: { images: { pullSecrets: ["nse-registry"] } } }, ["nse-registry"]],
+    ["the operator's when its venue names none", { spec: { images: {} } }, ["regcred"]],
+    ["none when its venue names an empty list", { spec: { images: { pullSecrets: [] } } }, []],
+    ["the operator's while its venue does not exist", undefined, ["regcred"]],
+    [
+      "the operator's while its venue's images do not parse",
+      { spec: { images: { pullSecrets: ["A_B"] } } },
+      ["regcred"],
+    ],
+  ])("of a strategy are %s", (_name, venue, expected) => {
+    expect(storedVenuePullSecrets(venue, { pullSecrets: ["regcred"] })).toEqual(expected);
   });
 });
 

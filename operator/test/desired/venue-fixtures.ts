@@ -12,6 +12,7 @@ export const DEFAULTS: OperatorDefaults = {
     fixGateway: "ghcr.io/tradeplane/fix-gateway:0.1.0",
     journal: "ghcr.io/tradeplane/journal:0.1.0",
   },
+  pullSecrets: [],
   natsUrl: ["nats://nats.nats.svc:4222"],
 };
 
@@ -23,8 +24,8 @@ export function venueOf(text: string, namespace = "markets"): TradingVenue {
   return { ...venue, metadata: { ...venue.metadata, namespace, uid: "3f1c2a9e-0000-4000-8000-000000000001" } };
 }
 
-export function modelOf(text: string): VenueModel {
-  return venueModel(venueOf(text), DEFAULTS);
+export function modelOf(text: string, defaults: OperatorDefaults = DEFAULTS): VenueModel {
+  return venueModel(venueOf(text), defaults);
 }
 
 export const PINNED_TWO_PARTITIONS = `
@@ -58,7 +59,7 @@ spec:
   nats:
     url: [tls://nats-0.nats:4222, tls://nats-1.nats:4222]
     credentialsSecret: nse-nats
-  images: { engine: registry.local/engine:1.2.3, pullPolicy: Always }
+  images: { engine: registry.local/engine:1.2.3, pullPolicy: Always, pullSecrets: [registry-local] }
   streams: { replicas: 3, eventMaxAge: 30d }
   deletionPolicy: Delete
 `;

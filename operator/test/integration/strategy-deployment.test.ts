@@ -134,6 +134,8 @@ beforeAll(async () => {
       `${VENUE_2}=127.0.0.1:${riskPort2}`,
       "--log-level",
       "debug",
+      "--image-pull-secret",
+      "regcred",
     ),
   );
   await operator.start();
@@ -208,6 +210,12 @@ describe("the operator reconciling a StrategyDeployment against a venue's real g
     expect(s.status).toMatchObject({ grossPosition: 0, pnl: { total: 0 } });
     expect(conditionOf(s, "PositionsCurrent")).toMatchObject({ status: "True", reason: "Read" });
     expect(await deploymentReplicas()).toBe(1);
+    // Its venue names no image pull Secrets: the pod pulls with the operator's.
+    const pod = await kube.request<{ spec: { template: { spec: { imagePullSecrets?: unknown } } } }>(
+      "GET",
+      `/apis/apps/v1/namespaces/${NS}/deployments/arb-strategy`,
+    );
+    expect(pod.body.spec.template.spec.imagePullSecrets).toEqual([{ name: "regcred" }]);
 
     const account = await unary<GetAccountResponse>((cb) =>
       admin.getAccount({ name: ACCOUNT }, bearer(readOnlyToken), cb),

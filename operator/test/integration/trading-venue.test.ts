@@ -31,6 +31,11 @@ let nc: NatsConnection;
 let cluster: OperatorCluster;
 const operators: OperatorProcess[] = [];
 
+/** The operator's image pull Secret (--image-pull-secret), for venues that name none. */
+const OPERATOR_PULL_SECRET = "regcred";
+/** The image pull Secrets a venue names itself: nse has its own, bse takes the operator's. */
+const VENUE_PULL_SECRETS: Record<string, string> = { nse: "  images: { pullSecrets: [nse-registry] }\n" };
+
 const venueYaml = (name: string, referencePrice: number, deletionPolicy: "Retain" | "Delete") => `
 apiVersion: tradeplane.io/v1alpha1
 kind: TradingVenue
@@ -42,7 +47,7 @@ spec:
   engine: { cpus: 1, memory: 1Gi, standby: true }
   risk: { replicas: 2 }
   streams: { storage: memory }
-  deletionPolicy: ${deletionPolicy}
+${VENUE_PULL_SECRETS[name] ?? ""}  deletionPolicy: ${deletionPolicy}
 `;
 
 interface Venue {
@@ -57,6 +62,7 @@ interface Venue {
 }
 interface Named {
   metadata: { name: string; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] };
+  spec?: { template?: { spec?: { imagePullSecrets?: { name: string }[] } } };
 }
 
 /** Every JetStream stream of a venue: its streams, KV buckets and object store. */
@@ -67,6 +73,21 @@ const getVenue = async (name: string) => (await kube.request<Venue>("GET", venue
 const list = async (path: string) => (await kube.request<{ items: Named[] }>("GET", path)).body.items ?? [];
 
 /** Writes the operator made, less its Lease renewals (a leader writes those by design). */
+/** The image pull Secrets of each of a venue's StatefulSets and Deployments, by kind and name. */
+async function pullSecretsOfPods(venue: string): Promise<Record<string, string[] | undefined>> {
+  const selector = `labelSelector=tradeplane.io/venue=${venue}`;
+  const workloads = [
+    ...(await list(`/apis/apps/v1/namespaces/${NS}/statefulsets?${selector}`)).map((o) => ["StatefulSet", o] as const),
+    ...(await list(`/apis/apps/v1/namespaces/${NS}/deployments?${selector}`)).map((o) => ["Deployment", o] as const),
+  ];
+  return Object.fromEntries(
+    workloads.map(([kind, o]) => [
+      `${kind}/${o.metadata.name}`,
+      o.spec?.template?.spec?.imagePullSecrets?.map((s) => s.name),
+    ]),
+  );
+}
+
 async function operatorWrites(): Promise<AuditEvent[]> {
   return (await kube.auditEvents()).filter(
     (e) => e.user.username === OPERATOR_USER && e.objectRef?.resource !== "leases",
@@ -75,7 +96,16 @@ async function operatorWrites(): Promise<AuditEvent[]> {
 
 async function startOperator(): Promise<OperatorProcess> {
   const op = new OperatorProcess(
-    await cluster.operatorArgs("--resync-seconds", "5", "--sequence-status-seconds", "2", "--log-level", "debug"),
+    await cluster.operatorArgs(
+      "--resync-seconds",
+      "5",
+      "--sequence-status-seconds",
+      "2",
+      "--log-level",
+      "debug",
+      "--image-pull-secret",
+      OPERATOR_PULL_SECRET,
+    ),
   );
   operators.push(op);
   await op.start();
@@ -135,6 +165,13 @@ describe("the operator reconciling a TradingVenue", () => {
     const streams = (await jsm.streams.names().next()).sort();
     expect(streams).toEqual(streamsOf("nse"));
     expect(streams).toContain("NSE_CMD");
+    // Every pod pulls with the Secret the venue names, not the operator's.
+    expect(await pullSecretsOfPods("nse")).toEqual({
+      "StatefulSet/nse-engine-0": ["nse-registry"],
+      "StatefulSet/nse-engine-1": ["nse-registry"],
+      "Deployment/nse-risk": ["nse-registry"],
+      "Deployment/nse-market-data": ["nse-registry"],
+    });
     // kubectl describe tells the story through Events.
     const events = await kube.request<{ items: { reason: string; involvedObject: { name: string } }[] }>(
       "GET",
@@ -305,6 +342,13 @@ describe("the operator reconciling a TradingVenue", () => {
     // The new leader reconciles: a new venue gets its children.
     await kube.kubectl(["apply", "-f", "-"], venueYaml("bse", 150000, "Retain"));
     await waitReady("bse", 1);
+    // bse names no image pull Secrets: its pods pull with the operator's.
+    expect(await pullSecretsOfPods("bse")).toEqual({
+      "StatefulSet/bse-engine-0": [OPERATOR_PULL_SECRET],
+      "StatefulSet/bse-engine-1": [OPERATOR_PULL_SECRET],
+      "Deployment/bse-risk": [OPERATOR_PULL_SECRET],
+      "Deployment/bse-market-data": [OPERATOR_PULL_SECRET],
+    });
   }, 180_000);
 
   it("refuses to shorten a stream's retention: StreamsReady=False, the stream untouched", async () => {

@@ -34,6 +34,21 @@ export {
   type ApplyCommand,
   type Workload,
 } from "./workload.ts";
+export {
+  DEFAULT_WORKLOAD_DEPTH,
+  MAX_WORKLOAD_DEPTH,
+  MAX_WORKLOAD_ORDERS,
+  WORKLOAD_START_PRICE,
+  WorkloadGenerator,
+  WorkloadOptionsError,
+  checkWorkloadOptions,
+  workloadLine,
+  type WorkloadEvent,
+  type WorkloadOptions,
+  type WorkloadOptionsReason,
+  type WorkloadStats,
+} from "./workload-generator.ts";
+export type { WorkloadSide } from "./workload-book.ts";
 export { chartSvg } from "./chart.ts";
 export {
   STRATEGY_CALLBACKS,

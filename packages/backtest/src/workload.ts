@@ -7,7 +7,7 @@ import type { SimInstrument } from "./simulated-venue.ts";
 export type ApplyCommand = (account: string, body: Command["body"], timeMs: number) => number;
 
 /**
- * The shared order-stream workload format (../shared/bench/README.md: `N,id,side,type,
+ * The shared order-stream workload format (docs/backtest.md#workloads: `N,id,side,type,
  * price,qty`, `C,id`, `R,id,newPrice,newQty`) as a flow for the simulated venue: one
  * instrument, buys and sells in two accounts (so no flow order trades against itself), `R`
  * as cancel + new with the same id, one millisecond per line.

@@ -7,6 +7,7 @@ import type { JournalTradesFlags } from "./commands/journal.ts";
 import { addJournalRebuild } from "./commands/journal-rebuild-options.ts";
 import { addCommandLogOptions } from "./commands/backtest-command-log-options.ts";
 import type { LimitFlags } from "./commands/risk.ts";
+import type { WorkloadFlags } from "./commands/workload.ts";
 import { asCliError, CliError, EXIT } from "./errors.ts";
 
 /** A command's function, loaded on first use: `tradeplane --help` does not load gRPC, NATS or the engine. */
@@ -45,6 +46,7 @@ const journalObligations = lazy(journalCommands, "journalObligations");
 const eventsExport = lazy(() => import("./commands/events-export.ts"), "eventsExport");
 const up = lazy(() => import("./commands/up.ts"), "up");
 const validate = lazy(() => import("./commands/validate.ts"), "validate");
+const workload = lazy(() => import("./commands/workload.ts"), "workload");
 
 /**
  * The tradeplane command: local mode (`up`), inspection, order entry and administration of
@@ -147,6 +149,17 @@ export function program(): Command {
       await backtest(flags, cli.opts<TargetFlags>().json === true, cli.opts<TargetFlags>());
     });
   addCommandLogOptions(backtestCommand);
+
+  cli
+    .command("workload")
+    .description(
+      "write a synthetic order flow of the shared workload format (N/C/R lines) for `backtest --workload`: same flags, same bytes",
+    )
+    .option("--seed <n>", "random seed, a whole number >= 0 (required)")
+    .option("--orders <n>", "lines to write: new orders, cancels and replaces, 1..50000000 (required)")
+    .option("--depth <n>", "soft target of resting orders, 1..1000000 (default 2000)")
+    .option("--out <file>", "the file to write (default, or -: stdout)")
+    .action((flags: WorkloadFlags) => workload(flags, cli.opts<TargetFlags>().json === true));
 
   cli
     .command("status")

@@ -168,7 +168,8 @@ export function leasesBucket(venue: string): string {
 
 /**
  * KV bucket of the risk gateway replicas' account leases (ADR 0003): one key per account,
- * naming the replica that decides its orders: `tp_<venue>_owners`.
+ * naming the replica that decides its orders, and one liveness key per replica
+ * (`_liveness.<holder>`, never an account name): `tp_<venue>_owners`.
  */
 export function ownersBucket(venue: string): string {
   return `${SUBJECT_ROOT}_${checkVenue(venue)}_owners`;

@@ -26,9 +26,10 @@ export const DEFAULT_SNAPSHOT_REPORTS_KEPT = 1_000;
 export const DEFAULT_PEER_PORT = 50062;
 export const DEFAULT_PEER_HOST = "0.0.0.0";
 /**
- * How long an account's owner may go without renewing its lease before another replica
- * takes the account over (judged on the taker's monotonic clock). A takeover then waits for
- * the fences and reads the account's orders of the last second from the command log.
+ * How long an account's owner may go without moving its liveness key (one per replica,
+ * renewed every ttl/4) before another replica takes its accounts over (judged on the taker's
+ * monotonic clock). A takeover then waits for the fences and reads the account's orders of
+ * the last second from the command log.
  */
 export const DEFAULT_OWNER_LEASE_TTL_MS = 3_000;
 /** Shortest peer token accepted: a shared secret between replicas, not a password. */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { LIST_SET } from "./kube-schema.ts";
-import { weekdays } from "./venue-operations.ts";
+import { SECRET_NAME_MAX_LENGTH, SECRET_NAME_MESSAGE, SECRET_NAME_PATTERN, weekdays } from "./venue-operations.ts";
 
 /**
  * The venue's calendar (what a trading day is, and when its trades settle) and its trade
@@ -87,7 +87,6 @@ export const calendarSchema = z
   .strict()
   .describe("What a trading day is in the venue's time zone, and when trades settle");
 
-const SECRET_NAME_MESSAGE = "must be a Secret name: lowercase DNS subdomain";
 const SECRET_KEY_MESSAGE = "must be a Secret key: 1..253 characters of [-._a-zA-Z0-9]";
 
 export const journalSchema = z
@@ -100,8 +99,8 @@ export const journalSchema = z
       .object({
         name: z
           .string()
-          .max(253)
-          .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, SECRET_NAME_MESSAGE)
+          .max(SECRET_NAME_MAX_LENGTH)
+          .regex(SECRET_NAME_PATTERN, SECRET_NAME_MESSAGE)
           .describe("Name of the Secret, in the venue's namespace"),
         key: z
           .string()

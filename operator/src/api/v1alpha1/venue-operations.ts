@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LIST_SET } from "./kube-schema.ts";
 
 /**
  * The parts of a TradingVenue spec that only the operator reads: where engine pods may
@@ -65,6 +66,13 @@ export const enginePlacementSchema = z
   })
   .strict();
 
+/** A Secret's name: a lowercase DNS-1123 subdomain, as Kubernetes requires of every object name. */
+export const SECRET_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const SECRET_NAME_MAX_LENGTH = 253;
+export const SECRET_NAME_MESSAGE = "must be a Secret name: lowercase DNS subdomain";
+/** Most image pull Secrets a venue's pods take (spec.images.pullSecrets, the operator's --image-pull-secret). */
+export const MAX_IMAGE_PULL_SECRETS = 16;
+
 export const imagesSchema = z
   .object({
     engine: z.string().min(1).max(512).optional().describe("Image of the matching engine"),
@@ -73,6 +81,21 @@ export const imagesSchema = z
     fixGateway: z.string().min(1).max(512).optional().describe("Image of the FIX gateway"),
     journal: z.string().min(1).max(512).optional().describe("Image of the trade journal"),
     pullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).optional().describe("Image pull policy"),
+    pullSecrets: z
+      .array(
+        z
+          .string()
+          .max(SECRET_NAME_MAX_LENGTH, SECRET_NAME_MESSAGE)
+          .regex(SECRET_NAME_PATTERN, SECRET_NAME_MESSAGE)
+          .describe("Name of a Secret of type kubernetes.io/dockerconfigjson in the venue's namespace"),
+      )
+      .max(MAX_IMAGE_PULL_SECRETS, `at most ${MAX_IMAGE_PULL_SECRETS} Secrets`)
+      .refine((list) => new Set(list).size === list.length, "must not name a Secret twice")
+      .meta(LIST_SET)
+      .optional()
+      .describe(
+        "Secrets with the registry credentials every pod of the venue pulls its image with (imagePullSecrets), its strategies' pods too; each must exist in the venue's namespace. Unset: the operator's --image-pull-secret; [] = none",
+      ),
   })
   .strict();
 

@@ -1,16 +1,23 @@
 import { describe, expect, it } from "vitest";
 import {
+  isLivenessKey,
+  LIVENESS_KEY_PREFIX,
+  LIVENESS_UNKNOWN,
+  livenessKey,
   nextOwnership,
   ORDER_RATE_WINDOW_MS,
   routeRequest,
   takeoverDecision,
   UNOWNED,
+  type HolderLiveness,
   type OwnerEntry,
   type Ownership,
   type OwnershipInput,
   type Route,
   type RouteFacts,
+  type TakeoverFacts,
 } from "../../src/domain/account-ownership.ts";
+import { accountNameProblem } from "../../src/domain/account-validation.ts";
 
 const TTL = 1_500;
 const fencing = (epoch: number, unfenced: number[], windowEndsAtMs?: number): Ownership => ({
@@ -27,6 +34,8 @@ const entry = (holder: string, revision: number, seenAtMs: number): OwnerEntry =
   revision,
   seenAtMs,
 });
+const seen = (seenAtMs: number): HolderLiveness => ({ kind: "seen", seenAtMs });
+const DELETED: HolderLiveness = { kind: "deleted" };
 
 describe("nextOwnership", () => {
   it.each<[string, Ownership, OwnershipInput[], Ownership]>([
@@ -164,23 +173,77 @@ describe("nextOwnership", () => {
 });
 
 describe("takeoverDecision", () => {
-  it.each<[string, OwnerEntry | undefined, number, ReturnType<typeof takeoverDecision>]>([
-    ["a key nobody wrote is taken by create", undefined, 0, { take: true, previousRevision: undefined }],
-    ["our own lease is never taken", entry("me", 4, 0), 1e9, { take: false, why: "held-by-us" }],
+  it.each<[string, Pick<TakeoverFacts, "owner" | "liveness" | "nowMs">, ReturnType<typeof takeoverDecision>]>([
     [
-      "another replica's lease renewed within the ttl is held",
-      entry("b", 4, 1_000),
-      1_000 + TTL - 1,
+      "a key nobody wrote is taken by create",
+      { owner: undefined, liveness: LIVENESS_UNKNOWN, nowMs: 0 },
+      { take: true, previousRevision: undefined },
+    ],
+    [
+      "our own lease is never taken, whatever our liveness looks like",
+      { owner: entry("me", 4, 0), liveness: DELETED, nowMs: 1e9 },
+      { take: false, why: "held-by-us" },
+    ],
+    [
+      "an account key never rewritten is held while its holder's liveness key moves",
+      { owner: entry("b", 4, 0), liveness: seen(100_000 - 1), nowMs: 100_000 },
       { take: false, why: "held-by-other" },
     ],
     [
-      "another replica's lease silent for the ttl is taken from its revision",
-      entry("b", 4, 1_000),
-      1_000 + TTL,
+      "a holder whose liveness key moved within the ttl holds its account",
+      { owner: entry("b", 4, 0), liveness: seen(1_000), nowMs: 1_000 + TTL - 1 },
+      { take: false, why: "held-by-other" },
+    ],
+    [
+      "a holder whose liveness key has not moved for the ttl loses its account, taken from the account key's revision",
+      { owner: entry("b", 4, 0), liveness: seen(1_000), nowMs: 1_000 + TTL },
       { take: true, previousRevision: 4 },
     ],
-  ])("%s", (_name, owner, nowMs, expected) => {
-    expect(takeoverDecision(owner, "me", nowMs, TTL)).toEqual(expected);
+    [
+      "a holder whose liveness key was deleted (a clean stop) loses its account at once",
+      { owner: entry("b", 4, 9_999), liveness: DELETED, nowMs: 10_000 },
+      { take: true, previousRevision: 4 },
+    ],
+    [
+      "a holder whose liveness key we never saw is judged from when we first saw the account key: held within the ttl",
+      { owner: entry("b", 4, 1_000), liveness: LIVENESS_UNKNOWN, nowMs: 1_000 + TTL - 1 },
+      { take: false, why: "held-by-other" },
+    ],
+    [
+      "a holder whose liveness key we never saw is judged from when we first saw the account key: taken after the ttl",
+      { owner: entry("b", 4, 1_000), liveness: LIVENESS_UNKNOWN, nowMs: 1_000 + TTL },
+      { take: true, previousRevision: 4 },
+    ],
+    [
+      "an account acquired after its holder's liveness key last moved is held for the ttl from the acquisition",
+      { owner: entry("b", 9, 5_000), liveness: seen(1_000), nowMs: 5_000 + TTL - 1 },
+      { take: false, why: "held-by-other" },
+    ],
+  ])("%s", (_name, facts, expected) => {
+    expect(takeoverDecision({ self: "me", ttlMs: TTL, ...facts })).toEqual(expected);
+  });
+});
+
+describe("livenessKey", () => {
+  it.each<[string, string, string]>([
+    ["a pod name and nonce is kept as it is", "risk-7d9f-x2k4p-1a2b3c4d", "_liveness.risk-7d9f-x2k4p-1a2b3c4d"],
+    ["a dot (a hostname's) is escaped: it would split the key into tokens", "gw.local-ab", "_liveness.gw=2Elocal-ab"],
+    ["an escape character is escaped itself, so two holders never share a key", "a=2E", "_liveness.a=3D2E"],
+    ["a character no key may hold is escaped by its UTF-8 bytes", "gw 1/é", "_liveness.gw=201=2F=C3=A9"],
+    ["an empty holder still makes a valid key", "", "_liveness.="],
+  ])("%s", (_name, holder, key) => {
+    expect(livenessKey(holder)).toBe(key);
+    expect(key).toMatch(/^[-/_=.A-Za-z0-9]+$/);
+    expect(isLivenessKey(key)).toBe(true);
+  });
+
+  it.each(["alice", "0day", "acc_1", "acc-1.sub", "A"])("no account name is a liveness key: %s", (name) => {
+    expect(accountNameProblem("account", name)).toBeUndefined();
+    expect(isLivenessKey(name)).toBe(false);
+  });
+
+  it("a name starting with the prefix is not a valid account name", () => {
+    expect(accountNameProblem("account", `${LIVENESS_KEY_PREFIX}b-nonce`)).toBeDefined();
   });
 });
 
@@ -189,6 +252,7 @@ describe("routeRequest", () => {
     self: "me",
     ownership: UNOWNED,
     owner: undefined,
+    liveness: LIVENESS_UNKNOWN,
     forwarded: false,
     nowMs: 10_000,
     ttlMs: TTL,
@@ -215,17 +279,27 @@ describe("routeRequest", () => {
     ],
     [
       "an account owned by a live replica is forwarded to it",
-      { owner: entry("b", 4, 9_000) },
+      { owner: entry("b", 4, 0), liveness: seen(9_000) },
       { kind: "forward", holder: "b", address: "b:7000" },
     ],
     [
       "a forwarded request is never forwarded again",
-      { owner: entry("b", 4, 9_000), forwarded: true },
+      { owner: entry("b", 4, 0), liveness: seen(9_000), forwarded: true },
       { kind: "retry", why: "moved" },
     ],
     [
-      "an account whose owner is silent for the ttl is taken over",
-      { owner: entry("b", 4, 8_000) },
+      "an account whose owner's liveness key is silent for the ttl is taken over",
+      { owner: entry("b", 4, 0), liveness: seen(8_000) },
+      { kind: "acquire", previousRevision: 4 },
+    ],
+    [
+      "an account whose owner stopped (its liveness key deleted) is taken over at once",
+      { owner: entry("b", 4, 9_999), liveness: DELETED },
+      { kind: "acquire", previousRevision: 4 },
+    ],
+    [
+      "an account whose owner stopped is taken over for a forwarded request too",
+      { owner: entry("b", 4, 9_999), liveness: DELETED, forwarded: true },
       { kind: "acquire", previousRevision: 4 },
     ],
     [

@@ -1,4 +1,5 @@
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
   CommandBatch,
@@ -11,6 +12,7 @@ import {
   type EngineEvent,
 } from "@tradeplane/contracts";
 import { retry } from "@tradeplane/testkit";
+import { isLivenessKey } from "../../src/domain/account-ownership.ts";
 
 /** A command of the log with where it is: its partition and command sequence. */
 export interface LoggedCommandAt {
@@ -57,4 +59,24 @@ export function eventLog(nc: NatsConnection, venue: string): Promise<EventAt[]> 
     const partition = eventSubjectPartition(subject)!;
     return EngineEventBatch.decode(data).events.map((event) => ({ partition, event }));
   });
+}
+
+/**
+ * Every write the owners bucket ever stored (puts and deletes): the last sequence of its
+ * stream, which each write moves by one. With history 1 the stream keeps one message per key,
+ * so its message count says nothing of how often a key was written; the sequence does.
+ */
+export async function bucketWrites(nc: NatsConnection, bucket: string): Promise<number> {
+  return (await (await jetstreamManager(nc)).streams.info(`KV_${bucket}`)).state.last_seq;
+}
+
+/** The replicas' liveness keys now in an owners bucket, with the holder each names. */
+export async function livenessKeys(kv: KV): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for await (const key of await kv.keys()) {
+    if (!isLivenessKey(key)) continue;
+    const entry = await kv.get(key);
+    if (entry?.operation === "PUT") out.set(key, entry.json<{ holder: string }>().holder);
+  }
+  return out;
 }

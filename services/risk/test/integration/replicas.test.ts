@@ -34,15 +34,15 @@ import {
 } from "@tradeplane/testkit";
 import { OrderProjection } from "@tradeplane/positions/order-projection";
 import { auth, order, sample, tokenOf } from "../service/gateway-fixture.ts";
-import { commandLog, eventLog, type EventAt } from "./owner-support.ts";
+import { commandLog, eventLog, livenessKeys, type EventAt } from "./owner-support.ts";
 
 /**
  * ADR 0003 on real processes: one nats-server, an engine per partition (INFY on 0, TCS on
  * 1), and three risk gateway replicas with ownership "lease". One account's orders go
  * round-robin to all three at once; every limit must hold as with one replica, checked at
  * every event of the stream by replaying it. Then the owner of an account is SIGKILLed under
- * load, and another is SIGSTOPped past its lease and SIGCONTed (a stale owner). The replicas
- * forward to each other over mutual TLS (peerTls).
+ * load, and another is SIGSTOPped past its lease (its liveness key silent for the ttl) and
+ * SIGCONTed (a stale owner). The replicas forward to each other over mutual TLS (peerTls).
  */
 
 const VENUE = "replicas";
@@ -463,12 +463,18 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
     const [next, victim] = alive as [number, number];
     expect((await submit(victim, buy("handover", "h-first"))).ok).toBe(true);
     expect(await ownerOf("handover")).toBe(victim);
+    const holdersAlive = async () => [...(await livenessKeys(owners)).values()].map((h) => h.slice(0, h.indexOf("-")));
+    // One liveness key per replica that ever ran, the SIGKILLed one's left behind (never moving).
+    expect(await holdersAlive()).toEqual(expect.arrayContaining(alive.map((i) => `gw${i}`)));
     // Fill the owner's window: 5 orders of the last second (the rest THROTTLED).
     const burst = await Promise.all(Array.from({ length: 7 }, (_, i) => submit(victim, buy("handover", `h-v${i}`))));
     expect(accepted(burst)).toBe(4);
     const before = await fetch(`http://127.0.0.1:${gateways[next]!.opsPort}/metrics`).then((r) => r.text());
     await gateways[victim]!.signal("SIGTERM");
     await gateways[victim]!.exited();
+    // Its stop deleted its liveness key (and released its account keys).
+    expect(await holdersAlive()).not.toContain(`gw${victim}`);
+    expect(await holdersAlive()).toContain(`gw${next}`);
     // The next replica takes the account and decides at once, one request at a time.
     const answers: Answer[] = [];
     for (let k = 0; k < 40 && accepted(answers) < 6; k++) {
@@ -515,7 +521,7 @@ describe("three risk gateway replicas keep every limit venue-wide", () => {
     expect(total("tp_risk_account_acquisitions_total")).toBeGreaterThan(0);
     expect(total("tp_risk_owned_accounts", { phase: "ready" })).toBeGreaterThan(0);
     expect(total("tp_risk_forwarded_requests_total", { outcome: "answered" })).toBeGreaterThan(0);
-    // The stale owner learnt it had lost "stale" (from its renewal, the new owner's fence, or a FENCED refusal).
+    // The stale owner learnt it had lost "stale" (from the watch, the new owner's fence, or a FENCED refusal).
     const lost = ["lease-lost", "superseded", "fenced-by-engine"].reduce(
       (sum, why) => sum + total("tp_risk_accounts_lost_total", { why }),
       0,
