@@ -91,10 +91,15 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
             { expr: quantile(0.5, "tp_engine_apply_seconds", "partition"), legend: "p50 {{partition}}" },
             { expr: quantile(0.99, "tp_engine_apply_seconds", "partition"), legend: "p99 {{partition}}" },
           ),
-          ts("Command lag", "Commands in the log not yet applied, by partition and pod.", "short", {
-            expr: `tp_engine_command_lag${V}`,
-            legend: "{{partition}} {{instance}}",
-          }),
+          ts(
+            "Command lag",
+            "Command-log entries (each 1 to 1,000 commands) not yet applied, by partition and pod.",
+            "short",
+            {
+              expr: `tp_engine_command_lag${V}`,
+              legend: "{{partition}} {{instance}}",
+            },
+          ),
           ts("Event publish backlog", "Events awaiting acknowledgement (primary) or retained (standby).", "short", {
             expr: `tp_engine_publish_backlog${V}`,
             legend: "{{partition}} {{instance}}",
