@@ -5,6 +5,8 @@ import {
   containerSecurityContext,
   envOf,
   imagePullSecretsOf,
+  natsVolumeMountsOf,
+  natsVolumesOf,
   SECRET_MODE,
   podSecurityContext,
   probesOn,
@@ -17,7 +19,6 @@ import {
   labelsOf,
   metadataOf,
   MOUNTS,
-  NATS_CREDS_KEY,
   names,
   selectorLabels,
   type Component,
@@ -44,7 +45,7 @@ interface DeploymentInput {
   readonly memory: string;
   /** Default: rolling, one extra pod at a time, none down. */
   readonly strategy?: { readonly type: "Recreate" };
-  /** Default: the config, /tmp, the admin tokens and the NATS credentials. */
+  /** Default: the config, /tmp, the admin tokens and the NATS credentials and TLS Secrets. */
   readonly volumes?: { readonly volumes: readonly object[]; readonly mounts: readonly object[] };
   /** More of the container's environment, volumes and mounts (the risk replicas' peer settings). */
   readonly extra?: {
@@ -170,11 +171,11 @@ export function marketDataDeployment(model: VenueModel) {
  * connection whose sequence numbers live in the venue's FIX bucket; two gateways at once
  * would both accept a client's Logon and write the same session's sequences, so the old pod
  * stops (and flushes its store) before the new one starts. It mounts its session tokens and
- * NATS credentials, not the admin tokens: it faces clients and needs no admin call. The
- * pods roll when the config or the set of tokens changes (the gateway reads both at start).
+ * the NATS credentials and TLS Secrets, not the admin tokens: it faces clients and needs no
+ * admin call. The pods roll when the config or the set of tokens changes (the gateway reads
+ * both at start).
  */
 export function fixGatewayDeployment(model: VenueModel, config: ConfigMap, tokens: FixSessionTokens) {
-  const credentials = model.natsCredentialsSecret;
   return deployment(model, {
     component: "fix-gateway",
     name: names.fixGateway(model.name),
@@ -197,24 +198,13 @@ export function fixGatewayDeployment(model: VenueModel, config: ConfigMap, token
           name: "session-tokens",
           secret: { secretName: names.fixSessionTokens(model.name), defaultMode: SECRET_MODE },
         },
-        ...(credentials !== undefined
-          ? [
-              {
-                name: "nats-credentials",
-                secret: {
-                  secretName: credentials,
-                  defaultMode: SECRET_MODE,
-                  items: [{ key: NATS_CREDS_KEY, path: NATS_CREDS_KEY }],
-                },
-              },
-            ]
-          : []),
+        ...natsVolumesOf(model),
       ],
       mounts: [
         { name: "config", mountPath: MOUNTS.config, readOnly: true },
         { name: "tmp", mountPath: MOUNTS.tmp },
         { name: "session-tokens", mountPath: MOUNTS.fixSessionTokens, readOnly: true },
-        ...(credentials !== undefined ? [{ name: "nats-credentials", mountPath: MOUNTS.nats, readOnly: true }] : []),
+        ...natsVolumeMountsOf(model),
       ],
     },
   });

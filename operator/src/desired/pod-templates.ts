@@ -33,6 +33,50 @@ export function volumesOf(model: VenueModel, configMap: string) {
     { name: "config", configMap: { name: configMap } },
     { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } },
     { name: "admin-tokens", secret: { secretName: names.adminToken(model.name), defaultMode: SECRET_MODE } },
+    ...natsVolumesOf(model),
+  ];
+}
+
+export function volumeMountsOf(model: VenueModel) {
+  return [
+    { name: "config", mountPath: MOUNTS.config, readOnly: true },
+    { name: "tmp", mountPath: MOUNTS.tmp },
+    { name: "admin-tokens", mountPath: MOUNTS.adminTokens, readOnly: true },
+    ...natsVolumeMountsOf(model),
+  ];
+}
+
+/** Files of the NATS TLS volume (POD_SECRET_FILES.natsTls): the CA, the client certificate and its key. */
+export const NATS_TLS_FILES = { ca: "ca.crt", cert: "tls.crt", key: "tls.key" } as const;
+
+/**
+ * The volumes every venue pod reaches NATS with: the credentials Secret (nats.creds), and
+ * the TLS Secrets of spec.nats.tls as one projected volume, so that the CA and the client
+ * certificate may come from two Secrets (a CA bundle shared by the namespace, a certificate
+ * per venue) or one (cert-manager's, with all three keys), and the services find them under
+ * fixed names whatever the CA's key. Nothing without them.
+ */
+export function natsVolumesOf(model: VenueModel) {
+  const tls = model.natsTls;
+  const tlsSources = [
+    ...(tls?.caSecret !== undefined
+      ? [{ secret: { name: tls.caSecret.name, items: [{ key: tls.caSecret.key, path: NATS_TLS_FILES.ca }] } }]
+      : []),
+    ...(tls?.clientCertSecret !== undefined
+      ? [
+          {
+            secret: {
+              name: tls.clientCertSecret,
+              items: [
+                { key: NATS_TLS_FILES.cert, path: NATS_TLS_FILES.cert },
+                { key: NATS_TLS_FILES.key, path: NATS_TLS_FILES.key },
+              ],
+            },
+          },
+        ]
+      : []),
+  ];
+  return [
     ...(model.natsCredentialsSecret !== undefined
       ? [
           {
@@ -45,16 +89,21 @@ export function volumesOf(model: VenueModel, configMap: string) {
           },
         ]
       : []),
+    ...(tlsSources.length > 0
+      ? [{ name: "nats-tls", projected: { defaultMode: SECRET_MODE, sources: tlsSources } }]
+      : []),
   ];
 }
 
-export function volumeMountsOf(model: VenueModel) {
+/** Where natsVolumesOf's volumes are mounted, read-only. */
+export function natsVolumeMountsOf(model: VenueModel) {
+  const tls = model.natsTls;
   return [
-    { name: "config", mountPath: MOUNTS.config, readOnly: true },
-    { name: "tmp", mountPath: MOUNTS.tmp },
-    { name: "admin-tokens", mountPath: MOUNTS.adminTokens, readOnly: true },
     ...(model.natsCredentialsSecret !== undefined
       ? [{ name: "nats-credentials", mountPath: MOUNTS.nats, readOnly: true }]
+      : []),
+    ...(tls?.caSecret !== undefined || tls?.clientCertSecret !== undefined
+      ? [{ name: "nats-tls", mountPath: MOUNTS.natsTls, readOnly: true }]
       : []),
   ];
 }

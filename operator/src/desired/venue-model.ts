@@ -5,6 +5,7 @@ import {
   partitionCount,
   type EnginePlacement,
   type TradingVenue,
+  type VenueNatsTls,
 } from "../api/v1alpha1/index.ts";
 import { POD_PORTS, POD_SECRET_FILES, type Placement } from "./service-configs.ts";
 
@@ -42,6 +43,8 @@ export const MOUNTS = {
   /** The FIX gateway's session tokens, one file per session id. */
   fixSessionTokens: "/var/run/secrets/tradeplane/fix",
   natsCredsFile: "/var/run/secrets/tradeplane/nats/nats.creds",
+  /** TLS to NATS: the CA as ca.crt, a client certificate as tls.crt and tls.key (POD_SECRET_FILES.natsTls). */
+  natsTls: "/var/run/secrets/tradeplane/nats-tls",
   riskPeer: "/var/run/secrets/tradeplane/risk-peer",
   riskPeerTls: "/var/run/secrets/tradeplane/risk-peer-tls",
   tmp: "/tmp",
@@ -76,6 +79,8 @@ export interface VenueModel {
   readonly pullSecrets: readonly string[];
   readonly natsUrl: readonly string[];
   readonly natsCredentialsSecret: string | undefined;
+  /** TLS to NATS, required when set: spec.nats.tls, or {} for a venue with a tls:// URL. */
+  readonly natsTls: VenueNatsTls | undefined;
   readonly enginePlacement: EnginePlacement;
   /** What the generated service configs say about NATS, hosts and ports in a pod. */
   readonly placement: Placement;
@@ -84,6 +89,8 @@ export interface VenueModel {
 export function venueModel(venue: TradingVenue, defaults: OperatorDefaults): VenueModel {
   const { spec, metadata } = venue;
   const natsCredentialsSecret = spec.nats.credentialsSecret;
+  const natsUrl = spec.nats.url ?? defaults.natsUrl;
+  const natsTls = natsTlsOf(spec.nats.tls, natsUrl);
   return {
     venue,
     name: metadata.name,
@@ -100,12 +107,14 @@ export function venueModel(venue: TradingVenue, defaults: OperatorDefaults): Ven
     },
     pullPolicy: spec.images.pullPolicy ?? "IfNotPresent",
     pullSecrets: pullSecretsOf(spec.images, defaults),
-    natsUrl: spec.nats.url ?? defaults.natsUrl,
+    natsUrl,
     natsCredentialsSecret,
+    natsTls,
     enginePlacement: spec.engine.placement ?? {},
     placement: {
-      natsUrl: spec.nats.url ?? defaults.natsUrl,
+      natsUrl,
       ...(natsCredentialsSecret !== undefined ? { natsCredsFile: MOUNTS.natsCredsFile } : {}),
+      ...(natsTls !== undefined ? { natsTls: natsTlsFiles(natsTls) } : {}),
       // The admin tokens Secret is mounted at MOUNTS.adminTokens, one file per role.
       adminTokenFiles: POD_SECRET_FILES.adminTokenFiles,
       // Several risk replicas own accounts by lease and forward to each other (ADR 0003).
@@ -117,6 +126,28 @@ export function venueModel(venue: TradingVenue, defaults: OperatorDefaults): Ven
       host: "0.0.0.0",
       ports: POD_PORTS,
     },
+  };
+}
+
+/**
+ * TLS to NATS for a venue's pods: what spec.nats.tls says, else required (against the
+ * system's CAs) when a URL says tls://. nats.js ignores the scheme and would talk plaintext
+ * to a server that offers no TLS; a user who wrote tls:// meant TLS.
+ */
+export function natsTlsOf(tls: VenueNatsTls | undefined, natsUrl: readonly string[]): VenueNatsTls | undefined {
+  if (tls !== undefined) return tls;
+  return natsUrl.some((url) => url.startsWith("tls://")) ? {} : undefined;
+}
+
+/**
+ * The natsTls setting of a venue's services: the files of the mounted Secrets (paths only,
+ * it goes into ConfigMaps); an empty object still requires TLS.
+ */
+function natsTlsFiles(tls: VenueNatsTls): NonNullable<Placement["natsTls"]> {
+  const files = POD_SECRET_FILES.natsTls;
+  return {
+    ...(tls.caSecret !== undefined ? { caFile: files.caFile } : {}),
+    ...(tls.clientCertSecret !== undefined ? { certFile: files.certFile, keyFile: files.keyFile } : {}),
   };
 }
 

@@ -71,6 +71,13 @@ describe("TradingVenue manifests", () => {
     expect(v.spec.journal.databaseUrlSecret).toEqual({ name: "demo-journal-db", key: "database-url" });
   });
 
+  it("takes the NATS CA Secret's key by default, and keeps TLS alone ({}) as asked", () => {
+    const v = venue(`${minimal}  nats: { tls: { caSecret: { name: nats-ca }, clientCertSecret: demo-nats } }\n`);
+    expect(v.spec.nats.tls).toEqual({ caSecret: { name: "nats-ca", key: "ca.crt" }, clientCertSecret: "demo-nats" });
+    expect(venue(`${minimal}  nats: { tls: {} }\n`).spec.nats.tls).toEqual({});
+    expect(venue(minimal).spec.nats.tls).toBeUndefined();
+  });
+
   it("fills every section's defaults for a minimal venue", () => {
     const v = venue(minimal);
     expect(v.spec.engine).toEqual({

@@ -30,7 +30,7 @@ const FIX_TOKENS: FixSessionTokens = new Map([
 const scenarios = [
   ["the example venue on one partition with defaults", "one-partition-defaults", EXAMPLE_TEXT, undefined],
   [
-    "two pinned partitions with standbys, placement, hugepages and NATS credentials",
+    "two pinned partitions with standbys, placement, hugepages, NATS credentials and TLS with a client certificate",
     "two-partitions-pinned",
     PINNED_TWO_PARTITIONS,
     undefined,

@@ -59,6 +59,7 @@ spec:
   nats:
     url: [tls://nats-0.nats:4222, tls://nats-1.nats:4222]
     credentialsSecret: nse-nats
+    tls: { caSecret: { name: nats-ca, key: ca.pem }, clientCertSecret: nse-nats-client }
   images: { engine: registry.local/engine:1.2.3, pullPolicy: Always, pullSecrets: [registry-local] }
   streams: { replicas: 3, eventMaxAge: 30d }
   deletionPolicy: Delete

@@ -64,6 +64,16 @@ describe("the generated CRDs on a real kube-apiserver", () => {
     },
   );
 
+  it.each([
+    ["a CA and a client certificate", "{ caSecret: { name: nats-ca }, clientCertSecret: mini-nats-client }"],
+    ["TLS alone", "{}"],
+  ])("accept a venue's NATS TLS with %s, defaulted exactly as local mode does", async (_name, tls) => {
+    const text = `${MINIMAL_VENUE}  nats: { tls: ${tls} }\n`;
+    const res = await create(text);
+    expect(res.status, res.body.message).toBe(201);
+    expect(res.body.spec).toEqual(parseManifests(text, "venue.yaml")[0]!.spec);
+  });
+
   it("accept a venue of the most instruments, within the CEL cost budget", async () => {
     // The API server checks each rule's worst-case cost when the CRD is created (the CRDs
     // install: see beforeAll) and its actual cost on each write: the most instruments on the

@@ -35,6 +35,14 @@ const operators: OperatorProcess[] = [];
 const OPERATOR_PULL_SECRET = "regcred";
 /** The image pull Secrets a venue names itself: nse has its own, bse takes the operator's. */
 const VENUE_PULL_SECRETS: Record<string, string> = { nse: "  images: { pullSecrets: [nse-registry] }\n" };
+/**
+ * nse's pods reach NATS over TLS with a CA and a client certificate (the operator itself
+ * talks plaintext to the test's nats-server: the venue's pods are never run here).
+ */
+const VENUE_NATS: Record<string, string> = {
+  nse: "  nats: { tls: { caSecret: { name: nats-ca }, clientCertSecret: nse-nats-client } }\n",
+};
+const NATS_TLS_DIR = "/var/run/secrets/tradeplane/nats-tls";
 
 const venueYaml = (name: string, referencePrice: number, deletionPolicy: "Retain" | "Delete") => `
 apiVersion: tradeplane.io/v1alpha1
@@ -47,7 +55,7 @@ spec:
   engine: { cpus: 1, memory: 1Gi, standby: true }
   risk: { replicas: 2 }
   streams: { storage: memory }
-${VENUE_PULL_SECRETS[name] ?? ""}  deletionPolicy: ${deletionPolicy}
+${VENUE_PULL_SECRETS[name] ?? ""}${VENUE_NATS[name] ?? ""}  deletionPolicy: ${deletionPolicy}
 `;
 
 interface Venue {
@@ -60,9 +68,22 @@ interface Venue {
     sequencesUpdateTime?: string;
   };
 }
+interface PodSpec {
+  imagePullSecrets?: { name: string }[];
+  volumes?: { name: string; projected?: { sources: { secret: { name: string } }[] } }[];
+  containers?: { volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[] }[];
+}
 interface Named {
   metadata: { name: string; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] };
-  spec?: { template?: { spec?: { imagePullSecrets?: { name: string }[] } } };
+  spec?: { template?: { spec?: PodSpec } } & PodSpec;
+}
+
+/** The NATS TLS Secrets a pod spec mounts, and where: `[secrets, mountPath, readOnly]`. */
+function natsTlsOf(pod: PodSpec | undefined): [string[], string, boolean] | undefined {
+  const volume = pod?.volumes?.find((v) => v.name === "nats-tls");
+  const mount = pod?.containers?.[0]?.volumeMounts?.find((m) => m.name === "nats-tls");
+  if (volume === undefined || mount === undefined) return undefined;
+  return [volume.projected?.sources.map((s) => s.secret.name) ?? [], mount.mountPath, mount.readOnly === true];
 }
 
 /** Every JetStream stream of a venue: its streams, KV buckets and object store. */
@@ -172,6 +193,27 @@ describe("the operator reconciling a TradingVenue", () => {
       "Deployment/nse-risk": ["nse-registry"],
       "Deployment/nse-market-data": ["nse-registry"],
     });
+    // Every pod template mounts the venue's NATS TLS Secrets read-only, and so does every
+    // pod the StatefulSet and Deployment controllers made of them.
+    const tlsMount: [string[], string, boolean] = [["nats-ca", "nse-nats-client"], NATS_TLS_DIR, true];
+    const workloads = [
+      ...(await list(`/apis/apps/v1/namespaces/${NS}/statefulsets?labelSelector=tradeplane.io/venue=nse`)),
+      ...(await list(`/apis/apps/v1/namespaces/${NS}/deployments?labelSelector=tradeplane.io/venue=nse`)),
+    ];
+    expect(workloads).toHaveLength(4);
+    for (const w of workloads) expect(natsTlsOf(w.spec?.template?.spec), w.metadata.name).toEqual(tlsMount);
+    const pods = await retry(async () => {
+      const items = await list(`/api/v1/namespaces/${NS}/pods?labelSelector=tradeplane.io/venue=nse`);
+      // Two engine partitions with a standby each, two risk replicas, one market-data.
+      if (items.length < 7) throw new Error(`${items.length} pods`);
+      return items;
+    }, 60_000);
+    for (const pod of pods) expect(natsTlsOf(pod.spec), pod.metadata.name).toEqual(tlsMount);
+    const riskConfig = (
+      await kube.request<{ data: Record<string, string> }>("GET", `/api/v1/namespaces/${NS}/configmaps/nse-risk-config`)
+    ).body.data["config.yaml"];
+    expect(riskConfig).toContain(`caFile: ${NATS_TLS_DIR}/ca.crt`);
+    expect(riskConfig).toContain(`keyFile: ${NATS_TLS_DIR}/tls.key`);
     // kubectl describe tells the story through Events.
     const events = await kube.request<{ items: { reason: string; involvedObject: { name: string } }[] }>(
       "GET",
@@ -197,16 +239,20 @@ describe("the operator reconciling a TradingVenue", () => {
       const window = (await jsm.streams.info("NSE_CMD")).config.duplicate_window;
       if (window !== 120 * 1e9) throw new Error(`duplicate window ${window / 1e9} s`);
     }, 60_000);
-    const events = await kube.request<{ items: { reason: string; message: string }[] }>(
-      "GET",
-      `/api/v1/namespaces/${NS}/events?fieldSelector=involvedObject.name=nse`,
-    );
-    expect(events.body.items).toContainEqual(
-      expect.objectContaining({
-        reason: "StreamUpdated",
-        message: expect.stringContaining("duplicate_window 30000000000 -> 120000000000"),
-      }),
-    );
+    // The operator records the Event after the stream is put back: a read between the two
+    // finds the stream right and no Event yet.
+    await retry(async () => {
+      const events = await kube.request<{ items: { reason: string; message: string }[] }>(
+        "GET",
+        `/api/v1/namespaces/${NS}/events?fieldSelector=involvedObject.name=nse`,
+      );
+      expect(events.body.items).toContainEqual(
+        expect.objectContaining({
+          reason: "StreamUpdated",
+          message: expect.stringContaining("duplicate_window 30000000000 -> 120000000000"),
+        }),
+      );
+    }, 30_000);
   }, 120_000);
 
   it("shows the command log's last sequence in status", async () => {

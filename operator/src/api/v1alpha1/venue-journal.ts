@@ -1,6 +1,14 @@
 import { z } from "zod";
 import { LIST_SET } from "./kube-schema.ts";
-import { SECRET_NAME_MAX_LENGTH, SECRET_NAME_MESSAGE, SECRET_NAME_PATTERN, weekdays } from "./venue-operations.ts";
+import {
+  SECRET_KEY_MAX_LENGTH,
+  SECRET_KEY_MESSAGE,
+  SECRET_KEY_PATTERN,
+  SECRET_NAME_MAX_LENGTH,
+  SECRET_NAME_MESSAGE,
+  SECRET_NAME_PATTERN,
+  weekdays,
+} from "./venue-operations.ts";
 
 /**
  * The venue's calendar (what a trading day is, and when its trades settle) and its trade
@@ -87,8 +95,6 @@ export const calendarSchema = z
   .strict()
   .describe("What a trading day is in the venue's time zone, and when trades settle");
 
-const SECRET_KEY_MESSAGE = "must be a Secret key: 1..253 characters of [-._a-zA-Z0-9]";
-
 export const journalSchema = z
   .object({
     enabled: z
@@ -104,8 +110,8 @@ export const journalSchema = z
           .describe("Name of the Secret, in the venue's namespace"),
         key: z
           .string()
-          .max(253)
-          .regex(/^[-._a-zA-Z0-9]+$/, SECRET_KEY_MESSAGE)
+          .max(SECRET_KEY_MAX_LENGTH)
+          .regex(SECRET_KEY_PATTERN, SECRET_KEY_MESSAGE)
           .default("database-url")
           .describe("Key of the URL in the Secret (default database-url)"),
       })

@@ -70,6 +70,10 @@ export const enginePlacementSchema = z
 export const SECRET_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 export const SECRET_NAME_MAX_LENGTH = 253;
 export const SECRET_NAME_MESSAGE = "must be a Secret name: lowercase DNS subdomain";
+/** A key of a Secret's data: what Kubernetes allows in a Secret key (and so a file name in its volume). */
+export const SECRET_KEY_PATTERN = /^[-._a-zA-Z0-9]+$/;
+export const SECRET_KEY_MAX_LENGTH = 253;
+export const SECRET_KEY_MESSAGE = "must be a Secret key: 1..253 characters of [-._a-zA-Z0-9]";
 /** Most image pull Secrets a venue's pods take (spec.images.pullSecrets, the operator's --image-pull-secret). */
 export const MAX_IMAGE_PULL_SECRETS = 16;
 
@@ -99,6 +103,45 @@ export const imagesSchema = z
   })
   .strict();
 
+/** A Secret's name, as every field that names one in the venue's namespace checks it. */
+const secretName = () =>
+  z.string().max(SECRET_NAME_MAX_LENGTH, SECRET_NAME_MESSAGE).regex(SECRET_NAME_PATTERN, SECRET_NAME_MESSAGE);
+
+/** The key of the NATS servers' CA in spec.nats.tls.caSecret when it names none (cert-manager's). */
+export const DEFAULT_NATS_CA_KEY = "ca.crt";
+
+/**
+ * TLS from the venue's pods to NATS. Its presence requires TLS: a pod refuses a server that
+ * offers none instead of talking plaintext to it (nats.js takes TLS only from a server that
+ * offers it, and ignores a tls:// scheme). Without caSecret the server's certificate is
+ * verified against the system's CAs; with clientCertSecret the pods present a client
+ * certificate, for servers that verify clients (`verify: true`).
+ */
+export const venueNatsTlsSchema = z
+  .object({
+    caSecret: z
+      .object({
+        name: secretName().describe("Name of the Secret, in the venue's namespace"),
+        key: z
+          .string()
+          .max(SECRET_KEY_MAX_LENGTH, SECRET_KEY_MESSAGE)
+          .regex(SECRET_KEY_PATTERN, SECRET_KEY_MESSAGE)
+          .default(DEFAULT_NATS_CA_KEY)
+          .describe(`Key of the CA certificate (PEM) in the Secret (default ${DEFAULT_NATS_CA_KEY})`),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "Secret holding the CA the NATS servers' certificates chain to, mounted read-only into every venue pod; unset: the system's CAs",
+      ),
+    clientCertSecret: secretName()
+      .optional()
+      .describe(
+        "Secret of type kubernetes.io/tls (tls.crt, tls.key; e.g. cert-manager's) with the client certificate every venue pod presents to NATS servers that verify clients",
+      ),
+  })
+  .strict();
+
 export const natsConnectionSchema = z
   .object({
     url: z
@@ -118,6 +161,11 @@ export const natsConnectionSchema = z
       .max(253)
       .optional()
       .describe("Secret holding a NATS credentials file under the key nats.creds, mounted into every venue pod"),
+    tls: venueNatsTlsSchema
+      .optional()
+      .describe(
+        "TLS to NATS, required when set ({} = verified against the system's CAs); a tls:// URL requires it too. Local mode ignores it",
+      ),
   })
   .strict();
 
@@ -149,5 +197,6 @@ export const maintenanceSchema = z
 
 export const deletionPolicies = ["Retain", "Delete"] as const;
 
+export type VenueNatsTls = z.infer<typeof venueNatsTlsSchema>;
 export type EnginePlacement = z.infer<typeof enginePlacementSchema>;
 export type MaintenanceWindow = z.infer<typeof maintenanceWindowSchema>;
