@@ -25,14 +25,17 @@ export {
 } from "./multi-venue-backtest.ts";
 export { mergeFlows, type FlowSource, type RoutedFlow } from "./flow-source.ts";
 export {
+  MAX_WORKLOAD_LINE,
   WORKLOAD_ACCOUNTS,
   WorkloadFlow,
   WORKLOAD_INSTRUMENT,
   WorkloadError,
+  WorkloadParser,
   parseWorkload,
   replayWorkload,
   type ApplyCommand,
   type Workload,
+  type WorkloadInput,
 } from "./workload.ts";
 export {
   DEFAULT_WORKLOAD_DEPTH,

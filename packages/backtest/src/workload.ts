@@ -56,48 +56,154 @@ const NEW_MARKET = 1;
 const CANCEL = 2;
 const REPLACE = 3;
 
-/** Parses the whole text up front, so that a timed run measures the venue, not the parsing. */
-export function parseWorkload(text: string): Workload {
-  const rows = text.split("\n").filter((r) => r !== "");
-  const w = {
-    count: rows.length,
-    kind: new Uint8Array(rows.length),
-    id: new Float64Array(rows.length),
-    side: new Uint8Array(rows.length),
-    price: new Float64Array(rows.length),
-    qty: new Float64Array(rows.length),
+/** A line longer than this is refused: a valid line is under 80, and the parser must not hold an unbounded one. */
+export const MAX_WORKLOAD_LINE = 1_024;
+
+/** A batch being filled: a `Workload` whose arrays grow (by doubling) as lines come. */
+interface Batch {
+  count: number;
+  kind: Uint8Array;
+  id: Float64Array;
+  side: Uint8Array;
+  price: Float64Array;
+  qty: Float64Array;
+}
+
+function emptyBatch(capacity: number): Batch {
+  return {
+    count: 0,
+    kind: new Uint8Array(capacity),
+    id: new Float64Array(capacity),
+    side: new Uint8Array(capacity),
+    price: new Float64Array(capacity),
+    qty: new Float64Array(capacity),
   };
-  rows.forEach((row, i) => {
-    const f = row.split(",");
-    const id = Number(f[1]);
-    if (!Number.isSafeInteger(id)) throw new WorkloadError(i + 1, row, "the order id is not an integer");
-    w.id[i] = id;
-    switch (f[0]) {
-      case "N":
-        if (f.length !== 6) throw new WorkloadError(i + 1, row, "a new order has 6 fields");
-        if ((f[2] !== "B" && f[2] !== "S") || (f[3] !== "L" && f[3] !== "M"))
-          throw new WorkloadError(i + 1, row, "side is B or S, type L or M");
-        w.kind[i] = f[3] === "M" ? NEW_MARKET : NEW_LIMIT;
-        w.side[i] = f[2] === "B" ? 1 : 2;
-        w.price[i] = wholeNumber(f[4]);
-        w.qty[i] = wholeNumber(f[5]);
-        break;
-      case "C":
-        w.kind[i] = CANCEL;
-        break;
-      case "R":
-        if (f.length !== 4) throw new WorkloadError(i + 1, row, "a replace has 4 fields");
-        w.kind[i] = REPLACE;
-        w.price[i] = wholeNumber(f[2]);
-        w.qty[i] = wholeNumber(f[3]);
-        break;
-      default:
-        throw new WorkloadError(i + 1, row, "the kind is N, C or R");
+}
+
+function grow(w: Batch): void {
+  const n = w.kind.length * 2;
+  const k = new Uint8Array(n);
+  k.set(w.kind);
+  w.kind = k;
+  const id = new Float64Array(n);
+  id.set(w.id);
+  w.id = id;
+  const s = new Uint8Array(n);
+  s.set(w.side);
+  w.side = s;
+  const p = new Float64Array(n);
+  p.set(w.price);
+  w.price = p;
+  const q = new Float64Array(n);
+  q.set(w.qty);
+  w.qty = q;
+}
+
+/** Parses one non-empty `row` (file line `line`) into slot `i` of `w`; a `WorkloadError` names the line. */
+function parseRow(row: string, line: number, w: Batch, i: number): void {
+  if (row.length > MAX_WORKLOAD_LINE)
+    throw new WorkloadError(line, row, `a line is at most ${MAX_WORKLOAD_LINE} characters`);
+  const f = row.split(",");
+  const id = Number(f[1]);
+  if (!Number.isSafeInteger(id)) throw new WorkloadError(line, row, "the order id is not an integer");
+  w.id[i] = id;
+  w.price[i] = 0;
+  w.qty[i] = 0;
+  w.side[i] = 0;
+  switch (f[0]) {
+    case "N":
+      if (f.length !== 6) throw new WorkloadError(line, row, "a new order has 6 fields");
+      if ((f[2] !== "B" && f[2] !== "S") || (f[3] !== "L" && f[3] !== "M"))
+        throw new WorkloadError(line, row, "side is B or S, type L or M");
+      w.kind[i] = f[3] === "M" ? NEW_MARKET : NEW_LIMIT;
+      w.side[i] = f[2] === "B" ? 1 : 2;
+      w.price[i] = wholeNumber(f[4]);
+      w.qty[i] = wholeNumber(f[5]);
+      break;
+    case "C":
+      w.kind[i] = CANCEL;
+      break;
+    case "R":
+      if (f.length !== 4) throw new WorkloadError(line, row, "a replace has 4 fields");
+      w.kind[i] = REPLACE;
+      w.price[i] = wholeNumber(f[2]);
+      w.qty[i] = wholeNumber(f[3]);
+      break;
+    default:
+      throw new WorkloadError(line, row, "the kind is N, C or R");
+  }
+  if (w.price[i]! < 0 || w.qty[i]! < 0)
+    throw new WorkloadError(line, row, "price and quantity are whole numbers of ticks and lots");
+}
+
+/**
+ * The workload parser, pure: text in chunks of any size (split anywhere, even inside a line)
+ * in, a batch of parsed lines out. Lines are split on \n; empty lines are skipped but counted,
+ * so an error names the file's line. A \r before the \n is accepted where a number ends the
+ * line (as `Number` reads it), as the whole-text parser always did. Holds at most one partial
+ * line between chunks (at most `MAX_WORKLOAD_LINE` characters), so its memory is that of one
+ * chunk's lines, whatever the size of the file.
+ */
+export class WorkloadParser {
+  private readonly batch: Batch;
+  private rest = "";
+  private line = 0;
+
+  constructor(capacity = 1 << 14) {
+    this.batch = emptyBatch(Math.max(1, capacity));
+  }
+
+  /** File lines seen so far (empty ones too). */
+  get linesSeen(): number {
+    return this.line;
+  }
+
+  /**
+   * Parses every complete line of `chunk` (after the partial line left by the last push);
+   * with `last`, the text ends here and a last line without a newline is parsed too. The
+   * batch returned is reused: it is valid until the next push.
+   */
+  push(chunk: string, last = false): Workload {
+    const w = this.batch;
+    w.count = 0;
+    const text = this.rest === "" ? chunk : this.rest + chunk;
+    this.rest = "";
+    let from = 0;
+    for (;;) {
+      let nl = text.indexOf("\n", from);
+      if (nl < 0) {
+        if (!last || from === text.length) break;
+        nl = text.length;
+      }
+      this.line++;
+      if (nl > from) {
+        if (w.count === w.kind.length) grow(w);
+        parseRow(text.slice(from, nl), this.line, w, w.count);
+        w.count++;
+      }
+      from = nl + 1;
+      if (from >= text.length) break;
     }
-    if (w.price[i]! < 0 || w.qty[i]! < 0)
-      throw new WorkloadError(i + 1, row, "price and quantity are whole numbers of ticks and lots");
-  });
-  return w;
+    if (from < text.length) {
+      this.rest = text.slice(from);
+      if (this.rest.length > MAX_WORKLOAD_LINE)
+        throw new WorkloadError(this.line + 1, this.rest, `a line is at most ${MAX_WORKLOAD_LINE} characters`);
+    }
+    return w;
+  }
+}
+
+/** Parses a whole text held in memory (a test's, a benchmark's): one `Workload` of exactly its lines. */
+export function parseWorkload(text: string): Workload {
+  const w = new WorkloadParser().push(text, true);
+  return {
+    count: w.count,
+    kind: w.kind.slice(0, w.count),
+    id: w.id.slice(0, w.count),
+    side: w.side.slice(0, w.count),
+    price: w.price.slice(0, w.count),
+    qty: w.qty.slice(0, w.count),
+  };
 }
 
 /**
@@ -190,71 +296,106 @@ function cancel(apply: ApplyCommand, ids: IdTable, id: number, ms: number): void
   );
 }
 
-/** Applies every line of `workload` (or of a text, parsed first) through `apply`, calling `progress(linesDone)` every `every` lines. */
-export function replayWorkload(
-  apply: ApplyCommand,
-  workload: Workload | string,
-  startMs: number,
-  progress?: (lines: number) => void,
-  every = 65_536,
-): number {
-  const w = typeof workload === "string" ? parseWorkload(workload) : workload;
-  const ids = new IdTable();
-  for (let line = 0; line < w.count; line++) {
-    const id = w.id[line]!;
-    const ms = startMs + line + 1;
-    const kind = w.kind[line];
-    if (kind === NEW_LIMIT || kind === NEW_MARKET)
-      submit(apply, ids, id, w.side[line]!, kind === NEW_MARKET, w.price[line]!, w.qty[line]!, ms);
-    else if (kind === CANCEL) cancel(apply, ids, id, ms);
-    else {
-      const side = ids.side(id);
-      cancel(apply, ids, id, ms);
-      if (side !== 0) submit(apply, ids, id, side, false, w.price[line]!, w.qty[line]!, ms);
-    }
-    if (progress !== undefined && (line + 1) % every === 0) progress(line + 1);
-  }
-  return w.count;
+/** What a replay takes: a parsed workload, a text (parsed first), or batches in order (`readWorkloadFile`). */
+export type WorkloadInput = Workload | string | Iterable<Workload>;
+
+function batchesOf(workload: WorkloadInput): Iterable<Workload> {
+  if (typeof workload === "string") return [parseWorkload(workload)];
+  return Symbol.iterator in workload ? workload : [workload];
 }
 
-/**
- * A workload as a `FlowSource`: one line a step, at the times `replayWorkload` gives them,
- * for backtests over several venues (`mergeFlows`). `replayWorkload` keeps its own loop: it
- * is the single-venue hot path, and `multi-venue-backtest.test.ts` checks both give one report.
- */
-export class WorkloadFlow implements FlowSource {
-  private readonly workload: Workload;
-  private readonly startMs: number;
+/** Plays workload lines one after another: the ids seen so far, and the line count that gives each line its time. */
+class WorkloadPlayer {
   private readonly ids = new IdTable();
-  private line = 0;
+  private readonly startMs: number;
+  /** Lines played. */
+  lines = 0;
 
-  constructor(workload: Workload | string, startMs: number) {
-    this.workload = typeof workload === "string" ? parseWorkload(workload) : workload;
+  constructor(startMs: number) {
     this.startMs = startMs;
   }
 
-  /** Lines in the workload. */
-  get lines(): number {
-    return this.workload.count;
-  }
-
-  nextTimeMs(): number | undefined {
-    return this.line < this.workload.count ? this.startMs + this.line + 1 : undefined;
-  }
-
-  step(apply: ApplyCommand): void {
-    const w = this.workload;
-    const line = this.line++;
-    const ms = this.startMs + line + 1;
-    const id = w.id[line]!;
-    const kind = w.kind[line];
+  play(apply: ApplyCommand, w: Workload, i: number): void {
+    const ms = this.startMs + ++this.lines;
+    const id = w.id[i]!;
+    const kind = w.kind[i];
     if (kind === NEW_LIMIT || kind === NEW_MARKET)
-      submit(apply, this.ids, id, w.side[line]!, kind === NEW_MARKET, w.price[line]!, w.qty[line]!, ms);
+      submit(apply, this.ids, id, w.side[i]!, kind === NEW_MARKET, w.price[i]!, w.qty[i]!, ms);
     else if (kind === CANCEL) cancel(apply, this.ids, id, ms);
     else {
       const side = this.ids.side(id);
       cancel(apply, this.ids, id, ms);
-      if (side !== 0) submit(apply, this.ids, id, side, false, w.price[line]!, w.qty[line]!, ms);
+      if (side !== 0) submit(apply, this.ids, id, side, false, w.price[i]!, w.qty[i]!, ms);
     }
+  }
+}
+
+/**
+ * Applies every line of `workload` through `apply`, the line n-th at `startMs + n`, calling
+ * `progress(linesDone)` every `every` lines; returns the lines played. Batches are played as
+ * they come, so a workload read from a file is never held whole.
+ */
+export function replayWorkload(
+  apply: ApplyCommand,
+  workload: WorkloadInput,
+  startMs: number,
+  progress?: (lines: number) => void,
+  every = 65_536,
+): number {
+  const player = new WorkloadPlayer(startMs);
+  for (const w of batchesOf(workload))
+    for (let i = 0; i < w.count; i++) {
+      player.play(apply, w, i);
+      if (progress !== undefined && player.lines % every === 0) progress(player.lines);
+    }
+  return player.lines;
+}
+
+/**
+ * A workload as a `FlowSource`: one line a step, at the times `replayWorkload` gives them,
+ * for backtests over several venues (`mergeFlows`); batches are pulled as the steps need
+ * them. `multi-venue-backtest.test.ts` checks it and `replayWorkload` give one report.
+ */
+export class WorkloadFlow implements FlowSource {
+  private readonly batches: Iterator<Workload>;
+  private readonly player: WorkloadPlayer;
+  private readonly startMs: number;
+  private batch: Workload | undefined;
+  private next = 0;
+  private done = false;
+
+  constructor(workload: WorkloadInput, startMs: number) {
+    this.batches = batchesOf(workload)[Symbol.iterator]();
+    this.player = new WorkloadPlayer(startMs);
+    this.startMs = startMs;
+  }
+
+  /** Lines stepped so far (all of them once `nextTimeMs` says the flow is over). */
+  get lines(): number {
+    return this.player.lines;
+  }
+
+  /** Whether a line is left, pulling the next non-empty batch when this one is used up. */
+  private ready(): boolean {
+    while (!this.done && (this.batch === undefined || this.next >= this.batch.count)) {
+      const r = this.batches.next();
+      if (r.done === true) {
+        this.done = true;
+        this.batch = undefined;
+      } else {
+        this.batch = r.value;
+        this.next = 0;
+      }
+    }
+    return !this.done;
+  }
+
+  nextTimeMs(): number | undefined {
+    return this.ready() ? this.startMs + this.player.lines + 1 : undefined;
+  }
+
+  step(apply: ApplyCommand): void {
+    if (!this.ready()) return;
+    this.player.play(apply, this.batch!, this.next++);
   }
 }

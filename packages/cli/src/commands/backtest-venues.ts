@@ -1,10 +1,9 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { SingleBar } from "cli-progress";
 import {
   chartSvg,
   MultiVenueBacktest,
   WORKLOAD_INSTRUMENT,
-  WorkloadError,
   WorkloadFlow,
   type MultiVenueBacktestReport,
 } from "@tradeplane/backtest";
@@ -16,6 +15,7 @@ import {
 } from "@tradeplane/strategies";
 import { CliError, EXIT } from "../errors.ts";
 import { printResult } from "../output.ts";
+import { countWorkloadFile, workloadBatches } from "./workload-file.ts";
 
 /** Progress bar above this many workload lines in all (on a terminal, never with --json). */
 const PROGRESS_ABOVE_LINES = 100_000;
@@ -92,23 +92,14 @@ function parseWarmUp(text: string | undefined): number {
   return ms;
 }
 
-function flowOf(venue: string, file: string, startMs: number): WorkloadFlow {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    throw new CliError(
-      EXIT.USAGE,
-      `--venue-workload ${venue}=${file}: cannot read it: ${(err as NodeJS.ErrnoException).code ?? err}`,
-    );
-  }
-  try {
-    return new WorkloadFlow(text, startMs);
-  } catch (err) {
-    if (err instanceof WorkloadError)
-      throw new CliError(EXIT.USAGE, `--venue-workload ${venue}=${file}: ${err.message}`);
-    throw err;
-  }
+/** A venue's flow, read a chunk at a time as it plays, and its lines (read and checked first: nothing runs on a bad file). */
+function flowOf(venue: string, file: string, startMs: number): { flow: WorkloadFlow; lines: number } {
+  const names = {
+    unreadable: (code: string) => `--venue-workload ${venue}=${file}: cannot read it: ${code}`,
+    bad: (message: string) => `--venue-workload ${venue}=${file}: ${message}`,
+  };
+  const lines = countWorkloadFile(file, names);
+  return { flow: new WorkloadFlow(workloadBatches(file, names), startMs), lines };
 }
 
 /**
@@ -148,8 +139,9 @@ export function backtestVenues(flags: VenueFlags, json: boolean, inputs: VenueRu
         .map((p) => (p.field === "builtin" ? `--strategy ${flags.strategy}: ` : `--param ${p.field}: `) + p.message)
         .join("; "),
     );
-  const flows = new Map(venues.map((v) => [v.venue, flowOf(v.venue, v.file, inputs.startMs)]));
-  const lines = [...flows.values()].reduce((s, f) => s + f.lines, 0);
+  const read = new Map(venues.map((v) => [v.venue, flowOf(v.venue, v.file, inputs.startMs)]));
+  const flows = new Map([...read].map(([venue, r]) => [venue, r.flow]));
+  const lines = [...read.values()].reduce((s, r) => s + r.lines, 0);
   const router = built.strategy;
   const bt = new MultiVenueBacktest({
     instruments: [WORKLOAD_INSTRUMENT],

@@ -1,19 +1,16 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { SingleBar } from "cli-progress";
 import {
   Backtest,
   chartSvg,
   loadStrategyModule,
-  parseWorkload,
   replayWorkload,
   StrategyModuleError,
   WORKLOAD_INSTRUMENT,
-  WorkloadError,
   type BacktestOptions,
   type BacktestReport,
   type Fill,
   type SimInstrument,
-  type Workload,
 } from "@tradeplane/backtest";
 import { Side } from "@tradeplane/contracts";
 import type { Strategy } from "@tradeplane/sdk";
@@ -21,6 +18,7 @@ import { buildStrategy } from "@tradeplane/strategies";
 import { CliError, EXIT } from "../errors.ts";
 import { backtestVenues, singleWorkload, wantsVenues, type VenueFlags } from "./backtest-venues.ts";
 import { printResult } from "../output.ts";
+import { countWorkloadFile, workloadBatches } from "./workload-file.ts";
 import type { TargetFlags } from "../client/target.ts";
 import type { CommandLogFlags } from "./backtest-command-log-options.ts";
 
@@ -208,20 +206,13 @@ function refuseLogFlags(flags: BacktestFlags): void {
 function workloadSource(flags: BacktestFlags): BacktestSource {
   refuseLogFlags(flags);
   const file = singleWorkload(flags);
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    throw new CliError(EXIT.USAGE, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
-  }
-  let workload: Workload;
-  try {
-    workload = parseWorkload(text);
-  } catch (err) {
-    if (err instanceof WorkloadError) throw new CliError(EXIT.USAGE, `--workload ${file}: ${err.message}`);
-    throw err;
-  }
-  const total = workload.count;
+  const names = {
+    unreadable: (code: string) => `cannot read ${file}: ${code}`,
+    bad: (message: string) => `--workload ${file}: ${message}`,
+  };
+  // Two passes, a chunk at a time: the first checks every line and counts them (the
+  // series' spacing depends on the count), the second plays them.
+  const total = countWorkloadFile(file, names);
   let lines = 0;
   return {
     instruments: [WORKLOAD_INSTRUMENT],
@@ -230,7 +221,7 @@ function workloadSource(flags: BacktestFlags): BacktestSource {
     total,
     unit: "lines",
     run: (bt, progress) => {
-      lines = replayWorkload(bt.apply, workload, START_MS, progress);
+      lines = replayWorkload(bt.apply, workloadBatches(file, names), START_MS, progress);
     },
     summary: () => ({ json: { lines }, text: `${lines} lines`, title: file }),
   };

@@ -94,7 +94,11 @@ describe("tradeplane backtest", () => {
     ["a short new order", "N,1,B,L,100000", "line 1: a new order has 6 fields"],
     ["an unknown kind", "Q,1", "line 1: the kind is N, C or R"],
     ["an order id that is not a number", "C,abc", "line 1: the order id is not an integer"],
-    ["a huge line, echoed in part only", `N,1,B,L,${"9".repeat(1_000_000)},1`, "line 1: price and quantity"],
+    [
+      "a huge line, echoed in part only",
+      `N,1,B,L,${"9".repeat(1_000_000)},1`,
+      "line 1: a line is at most 1024 characters",
+    ],
   ])("refuses a workload with %s, naming the line (exit 2, a short message)", async (_, line, message) => {
     const bad = join(dir, `bad-${line.length}-${line.slice(0, 3)}.csv`);
     writeFileSync(bad, `${line}\n`);
