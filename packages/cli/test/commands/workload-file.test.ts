@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import {
   Backtest,
   MultiVenueBacktest,
@@ -191,6 +191,7 @@ describe("tradeplane backtest --workload memory", () => {
   it("backtests a 3,000,000-line workload bigger than its whole heap", { timeout: 400_000 }, async () => {
     const heapMb = 48;
     const path = join(dir, "big.csv");
+    onTestFinished(() => rmSync(path, { force: true }));
     const made = await cliWithHeap(256, ["workload", "--seed", "1", "--orders", "3000000", "--out", path]);
     expect(made.code, made.stderr).toBe(0);
     expect(statSync(path).size).toBeGreaterThan(heapMb * 1024 * 1024);
