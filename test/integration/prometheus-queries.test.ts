@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -50,6 +50,8 @@ interface LocalEndpoints {
     fix: string;
     fixOps: string;
     journalOps: string;
+    /** The strategy runtimes' ops endpoints, by StrategyDeployment name. */
+    strategies?: { name: string; ops: string }[];
   };
 }
 
@@ -82,31 +84,6 @@ function scrapeTargets(state: LocalEndpoints, strategies: readonly string[]): Sc
     { address: address(state.endpoints.journalOps), labels: { component: "journal" } },
     ...strategies.map((ops) => ({ address: address(ops), labels: { component: "strategy" } })),
   ];
-}
-
-/**
- * The ops endpoints of the strategy runtimes. Local mode starts each on a free port (opsPort 0)
- * and does not list it in local.json; each runtime logs it, in its log in the data folder.
- */
-async function strategyOps(dir: string, count: number): Promise<string[]> {
-  const logs = join(dir, "logs");
-  const endpoints = () =>
-    readdirSync(logs)
-      .filter((f) => f.startsWith("strategy-") && f.endsWith(".log"))
-      .flatMap((f) => {
-        const listening = readFileSync(join(logs, f), "utf8")
-          .split("\n")
-          .filter((line) => line.includes('"ops endpoint listening'))
-          .map((line) => JSON.parse(line) as { host: string; port: number })
-          .at(-1);
-        return listening === undefined ? [] : [`http://${listening.host}:${listening.port}`];
-      });
-  const deadline = Date.now() + 60_000;
-  while (endpoints().length < count) {
-    if (Date.now() > deadline) throw new Error(`${count} strategy runtimes did not log their ops endpoints in ${logs}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return endpoints();
 }
 
 /**
@@ -167,7 +144,9 @@ const panels = DASHBOARDS.flatMap((d) =>
 beforeAll(async () => {
   await venue.up({ manifests: [venueWithFix(venue.dir), EXAMPLE_STRATEGIES] });
   const state = venue.state<LocalEndpoints>();
-  strategies = await strategyOps(venue.dir, STRATEGY_COUNT);
+  strategies = (state.endpoints.strategies ?? []).map((s) => s.ops);
+  if (strategies.length !== STRATEGY_COUNT)
+    throw new Error(`local.json lists ${strategies.length} strategy runtimes, not ${STRATEGY_COUNT}`);
   prometheus = await PrometheusServer.start({ targets: scrapeTargets(state, strategies), ruleFiles: [RULES] });
   // Flow the strategies do not make (their limits refuse orders before they leave): a reject (a price far outside the collar) for the reject panels,
   // a market-data subscriber for the fan-out panels, FIX sessions for the FIX panels and journal queries.
