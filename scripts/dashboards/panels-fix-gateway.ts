@@ -48,7 +48,7 @@ export const FIX_GATEWAY: DashboardSpec = {
         ),
         ts(
           "Connections ended by reason",
-          'FIX connections ended, by session ("unknown" before a Logon named one) and reason: client_logout, heartbeat_timeout, logon_timeout, logon_refused, seq_too_low, invalid_message, sending_time, server_stop, logout_timeout, unknown_session, bad_credentials, duplicate_session, store_failure, socket_error, socket_closed (no Logout). The words are in the gateway\'s log ("FIX session ending").',
+          'FIX connections ended, by session ("unknown" before a Logon named one) and reason: client_logout, heartbeat_timeout, logon_timeout, logon_refused, seq_too_low, invalid_message, sending_time, server_stop, unknown_session, bad_credentials, duplicate_session, store_failure, socket_error, socket_closed (no Logout). The words are in the gateway\'s log ("FIX session ending").',
           "short",
           {
             expr: `sum by (session, reason) (increase(tp_fix_session_ends_total${s()}[$__rate_interval]))`,

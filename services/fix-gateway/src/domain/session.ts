@@ -66,8 +66,9 @@ export type SessionAction =
 
 /**
  * Why a FIX connection ended, as a fixed set of codes (a metric label; the log line
- * "FIX session ending" has the words). The session layer decides the first nine; the acceptor
- * the others (what happens before a session is bound, or to the socket and the store).
+ * "FIX session ending" has the words). The session layer decides most; the acceptor adds what
+ * happens before a Logon binds a session, and to the socket and the store. A Logout of the
+ * gateway's ends the connection with its cause, answered or not.
  */
 export const SessionEnd = {
   /** The client sent Logout (or answered the gateway's with one). */
@@ -86,8 +87,6 @@ export const SessionEnd = {
   SendingTime: "sending_time",
   /** The gateway is stopping (its Logout, answered or not). */
   ServerStop: "server_stop",
-  /** The gateway's Logout went unanswered in time (the cause of the Logout is the other codes). */
-  LogoutTimeout: "logout_timeout",
   /** The Logon named CompIDs of no configured session. */
   UnknownSession: "unknown_session",
   /** The Logon's credentials (password or client certificate) were wrong. */
