@@ -88,7 +88,7 @@ function scrapeTargets(state: LocalEndpoints, strategies: readonly string[]): Sc
 
 /**
  * FIX traffic for every FIX panel: alice's session logs on, has a NewOrderSingle answered
- * (D to 8), sends a field without a value (Reject 373=4), asks for a resend (its Logon comes
+ * (D to 8), cancels an order it never sent (OrderCancelReject), sends a field without a value (Reject 373=4), asks for a resend (its Logon comes
  * back as a gap fill) and sends garbled bytes; the taker's session sends five messages the
  * gateway does not support at once (two BusinessMessageRejects, three throttled with 373=99)
  * and logs out. Alice's session stays logged on.
@@ -106,6 +106,8 @@ async function fixTraffic(address: string): Promise<FixClient> {
   const asAlice = (msgType: string, body = "") => a.send(msgType, body, { sender: alice, target: FIX_VENUE });
   asAlice("D", "11=prometheus-1|55=INFY|54=1|38=1|40=2|44=1500.00|59=3");
   await a.waitFor((f) => f[35] === "8" && f[11] === "prometheus-1");
+  asAlice("F", "11=prometheus-cxl|41=no-such-order|55=INFY|54=1");
+  await a.waitFor((f) => f[35] === "9" && f[11] === "prometheus-cxl");
   asAlice("0", "58=");
   await a.waitFor((f) => f[35] === "3" && f[373] === "4");
   asAlice("2", "7=1|16=0");
