@@ -1,13 +1,15 @@
 /**
  * The FIX gateway's dashboard: sessions, messages by MsgType, rejects, recovery, flow control
  * and D-to-8 latency, per venue and FIX session (`$session`: a session's configured id).
- * What the gateway does not count (the reasons of BusinessMessageRejects and Logouts, why a
- * connection ended) is named in the panels that come nearest, and is in its log.
+ * Why connections end and why BusinessMessageRejects were sent are counted as fixed codes;
+ * the words (Logout Text, 58) are only in the gateway's log.
  */
 import { quantile, stat, ts, V, type DashboardSpec } from "./dashboard-spec.ts";
 
 /** The chosen venues and sessions, with further matchers. */
 const s = (matchers = "") => `{venue=~"$venue",session=~"$session"${matchers === "" ? "" : `,${matchers}`}}`;
+/** The chosen sessions, for the quantile helper's matchers (it adds the venue). */
+const SESSIONS = 'session=~"$session"';
 const rate = (metric: string, matchers = "") => `rate(${metric}${s(matchers)}[$__rate_interval])`;
 const messages = (direction: "in" | "out", msgTypes: string) =>
   rate("tp_fix_messages_total", `direction="${direction}",msg_type=~"${msgTypes}"`);
@@ -37,7 +39,7 @@ export const FIX_GATEWAY: DashboardSpec = {
         }),
         ts(
           "Session drops",
-          'Times a session went from logged on to off, as scraped (a reconnect within one scrape is not seen). Why it ended is in the gateway\'s log ("FIX session ending"), not in a metric.',
+          "Times a session went from logged on to off, as scraped (a reconnect within one scrape is not seen). Why: Connections ended by reason.",
           "short",
           {
             expr: `sum by (session) (resets(tp_fix_sessions_logged_on${s()}[$__rate_interval]))`,
@@ -45,8 +47,17 @@ export const FIX_GATEWAY: DashboardSpec = {
           },
         ),
         ts(
+          "Connections ended by reason",
+          'FIX connections ended, by session ("unknown" before a Logon named one) and reason: client_logout, heartbeat_timeout, logon_timeout, logon_refused, seq_too_low, invalid_message, sending_time, server_stop, unknown_session, bad_credentials, duplicate_session, store_failure, socket_error, socket_closed (no Logout). The words are in the gateway\'s log ("FIX session ending").',
+          "short",
+          {
+            expr: `sum by (session, reason) (increase(tp_fix_session_ends_total${s()}[$__rate_interval]))`,
+            legend: "{{session}} {{reason}}",
+          },
+        ),
+        ts(
           "Logouts per second",
-          "Logout (35=5) received (in: the client's, or its answer to the gateway's) and sent (out: an answer, a refusal, a timeout or shutdown). The reason (Text, 58) is not counted.",
+          "Logout (35=5) received (in: the client's, or its answer to the gateway's) and sent (out: an answer, a refusal, a timeout or shutdown). Why: Connections ended by reason.",
           "ops",
           {
             expr: `sum by (session, direction) (${rate("tp_fix_messages_total", 'msg_type="5"')})`,
@@ -73,10 +84,16 @@ export const FIX_GATEWAY: DashboardSpec = {
         ),
         ts(
           "D to 8",
-          "From a NewOrderSingle's arrival to the first ExecutionReport for its ClOrdID, over every session of the venue (the histogram has no session label). Orders the gateway refuses itself are not timed.",
+          "From a NewOrderSingle's arrival to the first ExecutionReport for its ClOrdID, over the chosen sessions. Orders the gateway refuses itself are not timed.",
           "s",
-          { expr: quantile(0.5, "tp_fix_new_order_ack_seconds", ""), legend: "p50" },
-          { expr: quantile(0.99, "tp_fix_new_order_ack_seconds", ""), legend: "p99" },
+          { expr: quantile(0.5, "tp_fix_new_order_ack_seconds", "", SESSIONS), legend: "p50" },
+          { expr: quantile(0.99, "tp_fix_new_order_ack_seconds", "", SESSIONS), legend: "p99" },
+        ),
+        ts(
+          "D to 8 by session, p99",
+          "The 99th percentile of D-to-8 of each session: a slow session next to fast ones points at its client or its account, not the venue.",
+          "s",
+          { expr: quantile(0.99, "tp_fix_new_order_ack_seconds", "session", SESSIONS), legend: "{{session}}" },
         ),
       ],
     },
@@ -91,9 +108,13 @@ export const FIX_GATEWAY: DashboardSpec = {
         ),
         ts(
           "Business rejects per second",
-          "BusinessMessageReject (j: unsupported message, OrderEntry unavailable, not authorised) and OrderCancelReject (9) sent; their reasons (380, 102) are not counted. Orders the venue refuses are ExecutionReports (150=8): see Risk: Rejects per second by reason.",
+          "BusinessMessageReject (j) sent, by BusinessRejectReason (380): 3 unsupported message type, 4 OrderEntry unavailable (the outcome is unknown), 6 not authorised; and OrderCancelReject (9) sent (its CxlRejReason, 102, is not counted). Orders the venue refuses are ExecutionReports (150=8): see Risk: Rejects per second by reason.",
           "ops",
-          { expr: `sum by (session, msg_type) (${messages("out", "j|9")})`, legend: "{{session}} {{msg_type}}" },
+          {
+            expr: `sum by (session, reason) (${rate("tp_fix_business_rejects_total")})`,
+            legend: "{{session}} j 380={{reason}}",
+          },
+          { expr: `sum by (session) (${messages("out", "9")})`, legend: "{{session}} 9" },
         ),
         ts(
           "Throttled messages per second",

@@ -1,6 +1,6 @@
 /**
  * The strategies' dashboard: what each StrategyDeployment's runtime sends, gets filled and
- * has refused, its position and P&L, and its sessions, per deployment (`$deployment`) on the
+ * has refused, its position and P&L, its sessions and errors, per deployment (`$deployment`) on the
  * venues chosen (`$venue`: each `tp_strategy_*` series is one venue's, a strategy across venues
  * has one per venue). The `_total` metrics are counters, read with rate() or increase().
  */
@@ -14,7 +14,7 @@ export const STRATEGIES: DashboardSpec = {
   uid: "tradeplane-strategies",
   title: "Tradeplane / Strategies",
   description:
-    "StrategyDeployments: requests, fills, refusals, open orders, position, P&L and sessions per deployment.",
+    "StrategyDeployments: requests, fills, refusals, open orders, position, P&L, sessions and errors per deployment.",
   venueFrom: "tp_strategy_orders_sent_total",
   variables: [{ name: "deployment", label: "Strategy", from: "tp_strategy_orders_sent_total" }],
   rows: [
@@ -79,7 +79,7 @@ export const STRATEGIES: DashboardSpec = {
       ],
     },
     {
-      title: "Sessions",
+      title: "Sessions and errors",
       panels: [
         ts(
           "Session reconnects",
@@ -97,6 +97,15 @@ export const STRATEGIES: DashboardSpec = {
           {
             expr: `max by (deployment) (tp_strategy_sessions_total${D})`,
             legend: "{{deployment}}",
+          },
+        ),
+        ts(
+          "Errors by kind",
+          "What went wrong in each runtime, by venue: callback_threw (a strategy callback threw; the runtime went on with the next event), session_lost (the Session to the risk gateway ended; reopened), session_refused (the gateway refused it: token or account; not retried), baseline_failed (reloading the account failed), market_data_lost (resubscribed), report_gap (the Session reopened from the first missing report). The runtime's log has the details.",
+          "short",
+          {
+            expr: `sum by (deployment, venue, kind) (increase(tp_strategy_errors_total${D}[$__rate_interval]))`,
+            legend: "{{deployment}} {{venue}} {{kind}}",
           },
         ),
       ],

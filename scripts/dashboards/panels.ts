@@ -315,9 +315,22 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
         panels: [
           ts(
             "Queries per second by method",
-            "JournalQuery calls (ListTrades, GetOrderAuditTrail, GetOrderToTradeRatio, GetTradeRegister, GetClearingObligations), answered or failed. Their latency and the rows they return are not measured.",
+            "JournalQuery calls (ListTrades, GetOrderAuditTrail, GetOrderToTradeRatio, GetTradeRegister, GetClearingObligations), answered or failed.",
             "ops",
             { expr: `sum by (method) (${rate("tp_journal_queries_total")})`, legend: "{{method}}" },
+          ),
+          ts(
+            "Query time by method",
+            "Time of the answered calls of each method, from arrival to answer (failed calls are not timed).",
+            "s",
+            { expr: quantile(0.5, "tp_journal_query_seconds", "method"), legend: "{{method}} p50" },
+            { expr: quantile(0.99, "tp_journal_query_seconds", "method"), legend: "{{method}} p99" },
+          ),
+          ts(
+            "Rows returned per second by method",
+            "Rows the answered calls returned: executions (ListTrades), audit events, ratios, register trades, and clearing obligations (securities and funds).",
+            "short",
+            { expr: `sum by (method) (${rate("tp_journal_query_rows_sum")})`, legend: "{{method}}" },
           ),
           ts(
             "Failed queries per second by code",

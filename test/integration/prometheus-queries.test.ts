@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -50,6 +50,8 @@ interface LocalEndpoints {
     fix: string;
     fixOps: string;
     journalOps: string;
+    /** The strategy runtimes' ops endpoints, by StrategyDeployment name. */
+    strategies?: { name: string; ops: string }[];
   };
 }
 
@@ -85,33 +87,8 @@ function scrapeTargets(state: LocalEndpoints, strategies: readonly string[]): Sc
 }
 
 /**
- * The ops endpoints of the strategy runtimes. Local mode starts each on a free port (opsPort 0)
- * and does not list it in local.json; each runtime logs it, in its log in the data folder.
- */
-async function strategyOps(dir: string, count: number): Promise<string[]> {
-  const logs = join(dir, "logs");
-  const endpoints = () =>
-    readdirSync(logs)
-      .filter((f) => f.startsWith("strategy-") && f.endsWith(".log"))
-      .flatMap((f) => {
-        const listening = readFileSync(join(logs, f), "utf8")
-          .split("\n")
-          .filter((line) => line.includes('"ops endpoint listening'))
-          .map((line) => JSON.parse(line) as { host: string; port: number })
-          .at(-1);
-        return listening === undefined ? [] : [`http://${listening.host}:${listening.port}`];
-      });
-  const deadline = Date.now() + 60_000;
-  while (endpoints().length < count) {
-    if (Date.now() > deadline) throw new Error(`${count} strategy runtimes did not log their ops endpoints in ${logs}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return endpoints();
-}
-
-/**
  * FIX traffic for every FIX panel: alice's session logs on, has a NewOrderSingle answered
- * (D to 8), sends a field without a value (Reject 373=4), asks for a resend (its Logon comes
+ * (D to 8), cancels an order it never sent (OrderCancelReject), sends a field without a value (Reject 373=4), asks for a resend (its Logon comes
  * back as a gap fill) and sends garbled bytes; the taker's session sends five messages the
  * gateway does not support at once (two BusinessMessageRejects, three throttled with 373=99)
  * and logs out. Alice's session stays logged on.
@@ -129,6 +106,8 @@ async function fixTraffic(address: string): Promise<FixClient> {
   const asAlice = (msgType: string, body = "") => a.send(msgType, body, { sender: alice, target: FIX_VENUE });
   asAlice("D", "11=prometheus-1|55=INFY|54=1|38=1|40=2|44=1500.00|59=3");
   await a.waitFor((f) => f[35] === "8" && f[11] === "prometheus-1");
+  asAlice("F", "11=prometheus-cxl|41=no-such-order|55=INFY|54=1");
+  await a.waitFor((f) => f[35] === "9" && f[11] === "prometheus-cxl");
   asAlice("0", "58=");
   await a.waitFor((f) => f[35] === "3" && f[373] === "4");
   asAlice("2", "7=1|16=0");
@@ -167,7 +146,9 @@ const panels = DASHBOARDS.flatMap((d) =>
 beforeAll(async () => {
   await venue.up({ manifests: [venueWithFix(venue.dir), EXAMPLE_STRATEGIES] });
   const state = venue.state<LocalEndpoints>();
-  strategies = await strategyOps(venue.dir, STRATEGY_COUNT);
+  strategies = (state.endpoints.strategies ?? []).map((s) => s.ops);
+  if (strategies.length !== STRATEGY_COUNT)
+    throw new Error(`local.json lists ${strategies.length} strategy runtimes, not ${STRATEGY_COUNT}`);
   prometheus = await PrometheusServer.start({ targets: scrapeTargets(state, strategies), ruleFiles: [RULES] });
   // Flow the strategies do not make (their limits refuse orders before they leave): a reject (a price far outside the collar) for the reject panels,
   // a market-data subscriber for the fan-out panels, FIX sessions for the FIX panels and journal queries.

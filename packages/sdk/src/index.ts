@@ -32,4 +32,4 @@ export {
 } from "./market-data/resilient-subscription.ts";
 export { SequenceTracker, type Gap, type Verdict } from "./market-data/sequence-tracker.ts";
 export { LiveMarket, type MarketChange } from "./live/live-market.ts";
-export { LiveHost, type LiveHostOptions } from "./live/live-host.ts";
+export { HostErrorKind, LiveHost, type LiveHostOptions } from "./live/live-host.ts";

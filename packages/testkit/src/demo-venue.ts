@@ -13,7 +13,13 @@ const CLI_TIMEOUT_MS = 120_000;
 
 /** What `tradeplane up` writes to `<data dir>/local.json` that tests use. */
 export interface DemoVenueState {
-  readonly endpoints: { readonly orderEntry: string; readonly marketData: string; readonly riskAdmin: string };
+  readonly endpoints: {
+    readonly orderEntry: string;
+    readonly marketData: string;
+    readonly riskAdmin: string;
+    /** The strategy runtimes' ops endpoints (/metrics), by StrategyDeployment name. */
+    readonly strategies?: readonly { readonly name: string; readonly ops: string }[];
+  };
   readonly accounts: readonly { readonly name: string; readonly token: string }[];
   readonly adminToken: string;
   readonly natsUrl: string;

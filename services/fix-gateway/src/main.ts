@@ -129,7 +129,8 @@ export async function main(config: Readonly<FixGatewayConfig>): Promise<StartedF
     logger,
     tracer: telemetry.tracer,
     deadlineMs: config.orderEntryDeadlineMs,
-    onAcknowledged: (ms) => metrics.acknowledged(ms),
+    onAcknowledged: (session, ms) => metrics.acknowledged(session, ms),
+    onBusinessReject: (session, reason) => metrics.businessRejected(session, reason),
     flow,
   });
   metrics.watchFlow(flow);

@@ -126,7 +126,7 @@ export async function main(config: Readonly<JournalConfig>): Promise<StartedJour
           currency: config.currency,
           notionalExponent: config.notionalExponent,
           logger,
-          onCall: (method, code) => queries.called(method, code),
+          onCall: (call) => queries.called(call),
         }),
       },
     ],

@@ -111,8 +111,8 @@ export async function up(flags: UpFlags): Promise<void> {
     const states = [];
     for (const l of locals) states.push(await l.start());
     const peers = new Map(states.map((s) => [s.venue, s]));
-    for (const l of locals) l.startStrategies(peers);
-    state = states[0]!;
+    for (const l of locals) await l.startStrategies(peers);
+    state = locals[0]!.state!;
   } catch (err) {
     for (const l of locals) await l.stop().catch(() => undefined);
     throw err;
@@ -131,9 +131,15 @@ export async function up(flags: UpFlags): Promise<void> {
   say(`  market data (ws)     ${e.marketDataWs}`);
   say(`  venue admin (gRPC)   ${e.engines.map((x) => x.grpc).join(", ")}`);
   if (e.journal !== undefined) say(`  journal (gRPC)       ${e.journal}     tradeplane.v1.JournalQuery (admin token)`);
-  say(
-    `  metrics              ${[...e.engines.map((x) => x.ops), e.riskOps, e.marketDataOps, ...(e.journalOps !== undefined ? [e.journalOps] : [])].join(", ")} (/metrics)`,
-  );
+  const metrics = [
+    ...e.engines.map((x) => x.ops),
+    e.riskOps,
+    e.marketDataOps,
+    ...(e.fixOps !== undefined ? [e.fixOps] : []),
+    ...(e.journalOps !== undefined ? [e.journalOps] : []),
+  ];
+  say(`  metrics              ${metrics.join(", ")} (/metrics)`);
+  for (const s of e.strategies ?? []) say(`  strategy ${s.name.padEnd(11)} metrics ${s.ops}/metrics`);
   for (const a of state.accounts) say(`  account ${a.name.padEnd(11)} token ${a.token}`);
   say(`  admin token          ${state.adminToken}`);
   say(

@@ -239,10 +239,12 @@ export class LocalVenue {
   /**
    * 6. The strategies of this venue: the spec and the token as files, as a pod mounts them.
    * A strategy across venues also gets each further venue's services and its token there,
-   * from `peers` (the other venues local mode runs, by name).
+   * from `peers` (the other venues local mode runs, by name). Each runtime's ops port is
+   * chosen here, kept across its restarts, and recorded in the state file.
    */
-  startStrategies(peers: ReadonlyMap<string, LocalState> = new Map()): void {
+  async startStrategies(peers: ReadonlyMap<string, LocalState> = new Map()): Promise<void> {
     const state = this.state!;
+    const endpoints: { name: string; ops: string }[] = [];
     const strategies = (this.options.strategies ?? []).filter((s) => s.spec.venueRef.name === state.venue);
     const write = (file: string, text: string) => writeFileSync(file, text, { mode: 0o600 });
     for (const s of strategies) {
@@ -269,6 +271,8 @@ export class LocalVenue {
         };
       });
       mkdirSync(this.dirs.reports, { recursive: true, mode: 0o700 });
+      const opsPort = await freeLoopbackPort();
+      endpoints.push({ name: s.metadata.name, ops: `http://127.0.0.1:${opsPort}` });
       this.run(`strategy-${s.metadata.name}`, serviceMain("strategy-runtime"), {
         specFile: `${base}.spec.json`,
         tokenFile: `${base}.token`,
@@ -277,13 +281,16 @@ export class LocalVenue {
         venues,
         ...(venues.length > 0 ? { reportFile: join(this.dirs.reports, `${s.metadata.name}.json`) } : {}),
         opsHost: "127.0.0.1",
-        opsPort: 0,
+        opsPort,
       });
       const where = [`${s.spec.account}`, ...(s.spec.venues ?? []).map((v) => `${v.account} on ${v.venueRef.name}`)];
       this.options.say(
         `StrategyDeployment ${s.metadata.name} runs as strategy-${s.metadata.name} (account ${where.join(", ")})`,
       );
     }
+    const { strategies: _previous, ...rest } = state.endpoints;
+    this.state = { ...state, endpoints: endpoints.length > 0 ? { ...rest, strategies: endpoints } : rest };
+    writeState(this.dirs.state, this.state);
   }
 
   /** One supervised service from its configuration file. */
@@ -384,6 +391,20 @@ async function assertPortsFree(ports: readonly number[], waitMs = 10_000): Promi
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+}
+
+/** A loopback port free now (the kernel's choice), for a service started right after. */
+function freeLoopbackPort(): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no loopback port")),
+      );
+    });
+  });
 }
 
 function isFree(port: number): Promise<boolean> {

@@ -29,6 +29,8 @@ export const localStateSchema = z.object({
     /** The journal (JournalQuery gRPC) and its ops endpoint, when the venue spec enables it. */
     journal: z.string().optional(),
     journalOps: z.string().optional(),
+    /** The ops endpoint (/metrics) of each strategy runtime this venue runs, by StrategyDeployment name. */
+    strategies: z.array(z.object({ name: z.string(), ops: z.string() })).optional(),
   }),
   /** Demo accounts and their bearer tokens. */
   accounts: z.array(z.object({ name: z.string(), token: z.string() })),

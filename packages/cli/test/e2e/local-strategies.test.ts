@@ -49,6 +49,16 @@ describe("tradeplane up with StrategyDeployments", () => {
     expect(pids).toEqual([1, 1, 1]);
   });
 
+  it("records each runtime's metrics endpoint in local.json, serving that deployment's tp_strategy_* series", async () => {
+    const strategies = venue.state.endpoints.strategies ?? [];
+    expect(strategies.map((s) => s.name).sort()).toEqual(["demo-maker", "demo-momentum", "demo-noise"]);
+    for (const { name, ops } of strategies)
+      await retry(async () => {
+        const text = await (await fetch(`${ops}/metrics`)).text();
+        expect(text, name).toMatch(new RegExp(`tp_strategy_orders_sent_total\\{[^}]*deployment="${name}"`));
+      }, 60_000);
+  });
+
   it("the example strategies trade against each other: trades print and the noise taker has bought or sold", async () => {
     const md = new MarketDataClient(venue.state.endpoints.marketData, credentials.createInsecure());
     try {

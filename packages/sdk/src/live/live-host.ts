@@ -55,6 +55,26 @@ export interface LiveHostOptions {
   readonly rateSlackMs?: number;
 }
 
+/**
+ * What went wrong in a live host, as a fixed set of codes (the `kind` of the runtime's
+ * tp_strategy_errors_total); the log has the details.
+ */
+export const HostErrorKind = {
+  /** A strategy callback threw; the host went on with the next event. */
+  CallbackThrew: "callback_threw",
+  /** The order-entry Session stream ended or failed; it is opened again. */
+  SessionLost: "session_lost",
+  /** The gateway refused the Session (bad token, account not permitted, invalid): not retried. */
+  SessionRefused: "session_refused",
+  /** Reloading the account's limits, positions or open orders from the gateway failed. */
+  BaselineFailed: "baseline_failed",
+  /** The market-data stream failed; it is subscribed again. */
+  MarketDataLost: "market_data_lost",
+  /** A gap in the execution reports; the Session is opened again from the first missing one. */
+  ReportGap: "report_gap",
+} as const;
+export type HostErrorKind = (typeof HostErrorKind)[keyof typeof HostErrorKind];
+
 /** The slack live strategies keep on their order rate (see `LiveHostOptions.rateSlackMs`). */
 export const DEFAULT_RATE_SLACK_MS = 100;
 
@@ -99,6 +119,15 @@ export class LiveHost {
   /** Sessions opened (1 + reconnects) and baselines loaded, for tests and metrics. */
   sessions = 0;
   baselines = 0;
+  /** Errors by kind since start (they only rise), for metrics. */
+  readonly errors: Record<HostErrorKind, number> = {
+    callback_threw: 0,
+    session_lost: 0,
+    session_refused: 0,
+    baseline_failed: 0,
+    market_data_lost: 0,
+    report_gap: 0,
+  };
   /** Local milliseconds from a request's send to its ack, last value. */
   lastAckLatencyMs = 0;
   private readonly sentAt: number[] = [];
@@ -130,6 +159,10 @@ export class LiveHost {
       rateSlackMs: options.rateSlackMs ?? DEFAULT_RATE_SLACK_MS,
       clientOrderIdPrefix: options.clientOrderIdPrefix,
       ...(options.log !== undefined ? { log: options.log } : {}),
+      onCallbackError: (err) => {
+        this.errors.callback_threw++;
+        options.log?.("strategy callback threw; going on with the next event", { err: String(err) });
+      },
     });
   }
 
@@ -208,7 +241,10 @@ export class LiveHost {
         if (change.kind === "book") this.driver.onBook(change.instrument);
         else if (change.kind === "trade") this.driver.onTrade(change.trade);
       },
-      onError: (err) => this.options.log?.("market data stream failed; resubscribing", { code: err.code }),
+      onError: (err) => {
+        this.errors.market_data_lost++;
+        this.options.log?.("market data stream failed; resubscribing", { code: err.code });
+      },
     });
     this.subscription.start();
   }
@@ -248,6 +284,7 @@ export class LiveHost {
         case "reports":
           for (const report of msg.value.reports) {
             if (this.driver.onReport(report) === "gap") {
+              this.errors.report_gap++;
               this.options.log?.("report gap; reopening the session", { resumeFrom: this.driver.state.resumeFrom });
               this.reopen();
               return;
@@ -265,9 +302,11 @@ export class LiveHost {
       if (this.stopped) return;
       this.sessionLost = true;
       if (err?.code !== undefined && FATAL.has(err.code)) {
+        this.errors.session_refused++;
         this.options.log?.("order entry refused the session", { code: err.code, message: err.message });
         return;
       }
+      this.errors.session_lost++;
       const delay = this.retryMs;
       this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2);
       const reload = err?.code === OUT_OF_RANGE;
@@ -276,7 +315,11 @@ export class LiveHost {
           const next = reload ? this.loadBaseline() : Promise.resolve();
           next.then(
             () => this.openSession(),
-            () => this.openSession(),
+            (e: unknown) => {
+              this.errors.baseline_failed++;
+              this.options.log?.("reloading the account from the gateway failed", { err: String(e) });
+              this.openSession();
+            },
           );
         }, delay),
       );

@@ -47,6 +47,12 @@ export interface StrategyDriverOptions {
   /** Client order ids are `<prefix><n>`; at most 24 characters, unique per account and run. */
   readonly clientOrderIdPrefix: string;
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
+  /**
+   * A strategy callback threw: called with the error, and the driver goes on with the next
+   * event (live: the host counts and logs it, and the strategy keeps its orders managed by
+   * later events). Absent (a backtest), the error propagates to the caller.
+   */
+  readonly onCallbackError?: (err: unknown) => void;
 }
 
 /** What a driver did, for metrics and the backtest's report. */
@@ -128,7 +134,8 @@ export class StrategyDriver {
   stop(): void {
     if (!this.running) return;
     this.dispatch(() => {
-      this.options.strategy.onStop?.(this.ctx);
+      // Its open orders are cancelled even when onStop throws.
+      this.guarded(() => this.options.strategy.onStop?.(this.ctx));
       this.running = false;
       this.timers.clear();
       if (this.state.openOrders().length > 0 || this.state.pendingCount > 0) this.sendMassCancel("");
@@ -175,8 +182,9 @@ export class StrategyDriver {
     // change per command of its flow.
     this.busy = true;
     try {
-      strategy.onBook(this.ctx, instrument);
-      for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) job();
+      if (this.options.onCallbackError === undefined) strategy.onBook(this.ctx, instrument);
+      else this.guarded(() => strategy.onBook?.(this.ctx, instrument));
+      for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) this.guarded(job);
     } finally {
       this.busy = false;
     }
@@ -215,9 +223,20 @@ export class StrategyDriver {
     if (this.busy) return;
     this.busy = true;
     try {
-      for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) job();
+      for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) this.guarded(job);
     } finally {
       this.busy = false;
+    }
+  }
+
+  /** Runs a strategy callback: its error goes to onCallbackError when there is one (live), else up. */
+  private guarded(run: () => void): void {
+    const onError = this.options.onCallbackError;
+    if (onError === undefined) return run();
+    try {
+      run();
+    } catch (err) {
+      onError(err);
     }
   }
 

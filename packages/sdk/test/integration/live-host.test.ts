@@ -66,6 +66,8 @@ describe("LiveHost against a local venue", () => {
     }, 60_000);
     await retry(async () => expect(host.driver.state.netQty("INFY")).toBe(5), 60_000);
     expect(host.sessions).toBeGreaterThan(1);
+    expect(host.errors.session_lost).toBeGreaterThanOrEqual(1);
+    expect(host.errors.callback_threw).toBe(0);
 
     const theirs = await venue.orders.positions("demo-mm", "INFY");
     const local = host.driver.state.position("INFY");
@@ -87,5 +89,32 @@ describe("LiveHost against a local venue", () => {
     expect(again.driver.state.position("INFY").lots).toEqual(local.lots);
     expect(again.baselines).toBe(1);
     await again.stop();
+  });
+
+  it("counts a strategy callback that throws and goes on delivering events", async () => {
+    let timers = 0;
+    const buggy: Strategy = {
+      onStart: (ctx) => ctx.setTimer("quote", 50),
+      onTimer: (ctx) => {
+        // Every other call fails; the ones between still quote.
+        if (++timers % 2 === 1) throw new Error("strategy bug");
+        quote(ctx, "INFY", { bid: { price: 148_000, qty: 1 }, ask: { price: 152_000, qty: 1 } });
+      },
+    };
+    const host = await LiveHost.start({
+      orderEntry: state().endpoints.orderEntry,
+      marketData: state().endpoints.marketData,
+      token: tokenOf("demo-mm"),
+      account: "demo-mm",
+      instruments: ["INFY"],
+      strategy: buggy,
+      clientOrderIdPrefix: "b1-",
+    });
+    try {
+      await retry(async () => expect(host.driver.state.openOrders("INFY")).toHaveLength(2));
+      expect(host.errors.callback_threw).toBeGreaterThanOrEqual(1);
+    } finally {
+      await host.stop();
+    }
   });
 });

@@ -45,4 +45,49 @@ describe("StrategyDriver", () => {
     driver.onAck(RequestAck.fromPartial({ clientOrderId: id, accepted: true }));
     expect(refused).toHaveLength(1);
   });
+
+  describe("a strategy callback that throws", () => {
+    /** A strategy whose onTimer throws on the first call and sends an order on each later one; onStop throws. */
+    const throwing = (sent: OrderRequest[], onCallbackError?: (err: unknown) => void) => {
+      let calls = 0;
+      return new StrategyDriver({
+        account: "a",
+        orders: { send: (r) => sent.push(r) },
+        market,
+        clock: () => 0,
+        clientOrderIdPrefix: "t-",
+        ...(onCallbackError === undefined ? {} : { onCallbackError }),
+        strategy: {
+          onStart: (ctx) => ctx.setTimer("t", 10),
+          onTimer: (ctx) => {
+            if (++calls === 1) throw new Error("strategy bug");
+            ctx.submit({ instrument: "INFY", side: Side.BUY, price: 100, qty: 1 });
+          },
+          onStop: () => {
+            throw new Error("onStop bug");
+          },
+        },
+      });
+    };
+
+    it("live (onCallbackError given): is reported, later events are delivered, and stop still cancels", () => {
+      const sent: OrderRequest[] = [];
+      const errors: string[] = [];
+      const driver = throwing(sent, (err) => errors.push((err as Error).message));
+      driver.start();
+      driver.advance(10);
+      expect(errors).toEqual(["strategy bug"]);
+      driver.advance(20);
+      expect(sent.map((r) => r.request?.$case)).toEqual(["submitOrder"]);
+      driver.stop();
+      expect(errors).toEqual(["strategy bug", "onStop bug"]);
+      expect(sent.map((r) => r.request?.$case)).toEqual(["submitOrder", "massCancel"]);
+    });
+
+    it("in a backtest (no onCallbackError): propagates to the caller", () => {
+      const driver = throwing([]);
+      driver.start();
+      expect(() => driver.advance(10)).toThrow("strategy bug");
+    });
+  });
 });

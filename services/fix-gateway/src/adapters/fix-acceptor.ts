@@ -9,6 +9,7 @@ import {
   FixSession,
   logonCredentialsMatch,
   refusedLogonLogout,
+  SessionEnd,
   SessionState,
   type SessionAction,
   type SessionSettings,
@@ -58,6 +59,8 @@ export interface AcceptorMetrics {
   rejected(id: string, reason: number): void;
   resendRequested(id: string): void;
   garbled(id: string): void;
+  /** A connection ended: `id` its session's ("unknown" before a Logon named one), `end` why. */
+  sessionEnded(id: string, end: SessionEnd): void;
 }
 
 export interface FixAcceptorDeps {
@@ -105,6 +108,7 @@ const NO_METRICS: AcceptorMetrics = {
   rejected() {},
   resendRequested() {},
   garbled() {},
+  sessionEnded() {},
 };
 
 /**
@@ -174,6 +178,7 @@ export class FixAcceptor {
         { remote: socket.remoteAddress, reason: String(socket.authorizationError) },
         "FIX connection refused: client certificate not trusted",
       );
+      (this.deps.metrics ?? NO_METRICS).sessionEnded(UNKNOWN_SESSION, SessionEnd.BadCredentials);
       socket.destroy();
       return;
     }
@@ -209,6 +214,8 @@ export class FixAcceptor {
   }
 }
 
+/** The session label of what happens before a Logon names a configured session. */
+const UNKNOWN_SESSION = "unknown";
 const CLAIMED = "claimed";
 const CONNECTED = "connected";
 type Claim = typeof CLAIMED | typeof CONNECTED | Promise<void>;
@@ -233,6 +240,10 @@ class Connection implements SessionLink {
   private timer: NodeJS.Timeout | undefined;
   private wasLoggedOn = false;
   private ended = false;
+  /** The session the Logon named (metrics), set before it is claimed: a refused Logon counts under it too. */
+  private named = "";
+  /** Why the connection ends: the first cause wins (a socket closed after a Logout is a Logout). */
+  private endedAs: SessionEnd | undefined;
   /** Messages of the current turn, written once the turn is stored. */
   private outbox: Buffer[] = [];
   private turnScheduled = false;
@@ -269,13 +280,16 @@ class Connection implements SessionLink {
     this.maxHeld = Math.max(1, deps.maxHeldMessages ?? DEFAULT_MAX_HELD_MESSAGES);
     this.freed = new Promise((resolve) => (this.free = resolve));
     socket.on("data", (chunk: Buffer) => this.data(chunk));
-    socket.on("error", (e) => deps.logger.debug({ err: e.message, session: this.id }, "FIX connection error"));
+    socket.on("error", (e) => {
+      this.endAs(SessionEnd.SocketError);
+      deps.logger.debug({ err: e.message, session: this.id }, "FIX connection error");
+    });
     // A connection that never logs on is dropped by the logon timeout of the first session's settings.
     const logonTimeout = deps.sessions[0]?.settings.logonTimeoutMs ?? 10_000;
     this.timer = setInterval(() => this.tick(), deps.tickMs ?? 1_000);
     this.timer.unref();
     setTimeout(() => {
-      if (this.session === undefined && !this.loading) this.drop("no Logon in time");
+      if (this.session === undefined && !this.loading) this.drop("no Logon in time", SessionEnd.LogonTimeout);
     }, logonTimeout).unref();
   }
 
@@ -304,14 +318,17 @@ class Connection implements SessionLink {
     return this.ended;
   }
 
+  /** The gateway is stopping: a Logout, and the end counted as its stop whatever the client does then. */
   logout(text: string): void {
+    this.endAs(SessionEnd.ServerStop);
     if (this.session !== undefined) this.perform(this.session.logoutNow(text, this.acceptor.now()));
-    else this.drop(text);
+    else this.drop(text, SessionEnd.ServerStop);
   }
 
   closed(): void {
     this.ended = true;
     clearInterval(this.timer);
+    this.metrics.sessionEnded(this.named || UNKNOWN_SESSION, this.endedAs ?? SessionEnd.SocketClosed);
     if (this.id !== "") {
       // The session is free for a new connection once the sequence numbers it will load are
       // stored: those of the held messages, and those of the last turns still on their way.
@@ -350,7 +367,7 @@ class Connection implements SessionLink {
       const status = this.parser.parse(this.buf, this.start, this.end);
       if (status === ParseStatus.Incomplete) break;
       if (status === ParseStatus.Garbled) {
-        this.metrics.garbled(this.id || "unknown");
+        this.metrics.garbled(this.id || UNKNOWN_SESSION);
         this.deps.logger.debug({ session: this.id, reason: this.parser.reason }, "garbled FIX bytes dropped");
         this.start = this.parser.next;
         continue;
@@ -374,16 +391,18 @@ class Connection implements SessionLink {
    * claimed with the sequence numbers that connection stored.
    */
   private first(m: FixMessage): void {
-    if (m.msgType !== MsgType.Logon) return this.drop("first message is not a Logon");
+    if (m.msgType !== MsgType.Logon) return this.drop("first message is not a Logon", SessionEnd.LogonRefused);
     const session = this.acceptor.sessionOf(m);
-    if (session === undefined) return this.drop("unknown CompIDs");
+    if (session === undefined) return this.drop("unknown CompIDs", SessionEnd.UnknownSession);
+    this.named = session.id;
     if (session.clientCertSubject !== undefined && verifiedPeer(this.socket) !== session.clientCertSubject)
-      return this.drop(`session ${session.id} requires its client certificate`);
+      return this.drop(`session ${session.id} requires its client certificate`, SessionEnd.BadCredentials);
     const claim = this.acceptor.claim(session, this);
     if (claim !== CLAIMED) {
       // Only the session's own client (its certificate checked above, its password here)
       // is told why: anyone else learns nothing of the session.
-      if (!logonCredentialsMatch(session.settings, m)) return this.drop(`session ${session.id}: bad credentials`);
+      if (!logonCredentialsMatch(session.settings, m))
+        return this.drop(`session ${session.id}: bad credentials`, SessionEnd.BadCredentials);
       if (claim === CONNECTED) return this.refuse(session, "session already logged on from another connection");
       if (this.waitedForTeardown)
         return this.refuse(session, "the session's previous connection is still closing: log on again later");
@@ -403,7 +422,7 @@ class Connection implements SessionLink {
       (e: unknown) => {
         this.deps.logger.error({ session: this.id, err: String(e) }, "cannot load the FIX session state");
         this.loading = false;
-        this.drop("session state unavailable");
+        this.drop("session state unavailable", SessionEnd.StoreFailure);
       },
     );
   }
@@ -430,6 +449,7 @@ class Connection implements SessionLink {
       { session: session.id, reason: text, remote: this.socket.remoteAddress },
       "FIX Logon refused",
     );
+    this.endAs(SessionEnd.DuplicateSession);
     this.ended = true;
     this.socket.end(refusedLogonLogout(session.settings, text, this.acceptor.now()));
     setTimeout(() => this.socket.destroy(), 1_000).unref();
@@ -550,7 +570,8 @@ class Connection implements SessionLink {
           this.deps.logger.info({ session: this.id, reason: a.reason, text: a.text }, "FIX message rejected");
           break;
         case "disconnect":
-          this.deps.logger.info({ session: this.id, reason: a.reason }, "FIX session ending");
+          this.endAs(a.end);
+          this.deps.logger.info({ session: this.id, reason: a.reason, end: a.end }, "FIX session ending");
           this.ended = true;
           this.endAfterWrites = true;
           this.scheduleTurn();
@@ -605,6 +626,7 @@ class Connection implements SessionLink {
           },
           (e: unknown) => {
             this.deps.logger.error({ session: this.id, err: String(e) }, "FIX session state not stored: disconnecting");
+            this.endAs(SessionEnd.StoreFailure);
             this.ended = true;
             this.socket.destroy();
           },
@@ -625,10 +647,15 @@ class Connection implements SessionLink {
     );
   }
 
-  private drop(reason: string): void {
+  private drop(reason: string, end: SessionEnd): void {
+    this.endAs(end);
     this.deps.logger.info({ session: this.id, reason, remote: this.socket.remoteAddress }, "FIX connection refused");
     this.ended = true;
     this.socket.destroy();
+  }
+
+  private endAs(end: SessionEnd): void {
+    this.endedAs ??= end;
   }
 }
 

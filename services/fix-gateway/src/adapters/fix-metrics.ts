@@ -1,14 +1,21 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { AcceptorMetrics } from "./fix-acceptor.ts";
 import type { FlowControl } from "../domain/flow-control.ts";
+import type { SessionEnd } from "../domain/session.ts";
 
-/** The gateway's Prometheus metrics: sessions, messages by type and direction, rejects, resends, D-to-8 latency. */
+/**
+ * The gateway's Prometheus metrics: sessions and why they ended, messages by type and
+ * direction, session and business rejects, resends, D-to-8 latency per session. Every label
+ * value is a configured session id or a code from a fixed set, never text from a client.
+ */
 export class FixMetrics implements AcceptorMetrics {
   private readonly sessions: Gauge;
   private readonly messages: Counter;
   private readonly rejects: Counter;
   private readonly resends: Counter;
   private readonly garbage: Counter;
+  private readonly ends: Counter;
+  private readonly businessRejects: Counter;
   readonly ackLatency: Histogram;
   private readonly registry: Registry;
 
@@ -44,9 +51,22 @@ export class FixMetrics implements AcceptorMetrics {
       labelNames: ["session"],
       registers: [registry],
     });
+    this.ends = new Counter({
+      name: "tp_fix_session_ends_total",
+      help: "FIX connections ended, by session and reason (a fixed set of codes)",
+      labelNames: ["session", "reason"],
+      registers: [registry],
+    });
+    this.businessRejects = new Counter({
+      name: "tp_fix_business_rejects_total",
+      help: "BusinessMessageRejects (35=j) sent, by BusinessRejectReason (380)",
+      labelNames: ["session", "reason"],
+      registers: [registry],
+    });
     this.ackLatency = new Histogram({
       name: "tp_fix_new_order_ack_seconds",
-      help: "From a NewOrderSingle's arrival to its first ExecutionReport (D-to-8)",
+      help: "From a NewOrderSingle's arrival to its first ExecutionReport (D-to-8), by session",
+      labelNames: ["session"],
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     });
@@ -94,7 +114,13 @@ export class FixMetrics implements AcceptorMetrics {
   garbled(id: string): void {
     this.garbage.inc({ session: id });
   }
-  acknowledged(ms: number): void {
-    this.ackLatency.observe(ms / 1000);
+  sessionEnded(id: string, end: SessionEnd): void {
+    this.ends.inc({ session: id, reason: end });
+  }
+  businessRejected(id: string, reason: number): void {
+    this.businessRejects.inc({ session: id, reason: String(reason) });
+  }
+  acknowledged(id: string, ms: number): void {
+    this.ackLatency.observe({ session: id }, ms / 1000);
   }
 }

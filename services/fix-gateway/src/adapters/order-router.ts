@@ -54,8 +54,10 @@ export interface OrderRouterDeps {
   readonly tracer?: Tracer;
   readonly clock?: () => number;
   readonly deadlineMs?: number;
-  /** Called with the ms from a D's arrival to its first ExecutionReport (D-to-8 latency). */
-  readonly onAcknowledged?: (ms: number) => void;
+  /** Called with the session and the ms from a D's arrival to its first ExecutionReport (D-to-8 latency). */
+  readonly onAcknowledged?: (session: string, ms: number) => void;
+  /** Called for each BusinessMessageReject sent, with its session and BusinessRejectReason (380). */
+  readonly onBusinessReject?: (session: string, reason: number) => void;
   /** Bounds on OrderEntry requests in flight (per session, gateway-wide); defaults when absent. */
   readonly flow?: FlowControl;
 }
@@ -226,14 +228,12 @@ export class OrderRouter implements ApplicationHandler {
         return;
       }
       default:
-        link.send(MsgType.BusinessMessageReject, (e) =>
-          writeBusinessReject(
-            e,
-            seq,
-            msgType,
-            BusinessRejectReason.UnsupportedMessageType,
-            `MsgType ${msgType.slice(0, 2)} is not supported`,
-          ),
+        this.businessReject(
+          link,
+          seq,
+          msgType,
+          BusinessRejectReason.UnsupportedMessageType,
+          `MsgType ${msgType.slice(0, 2)} is not supported`,
         );
     }
   }
@@ -377,7 +377,7 @@ export class OrderRouter implements ApplicationHandler {
     const started = this.pending.get(id);
     if (started !== undefined) {
       this.pending.delete(id);
-      this.deps.onAcknowledged?.(this.now() - started);
+      this.deps.onAcknowledged?.(link.id, this.now() - started);
     }
   }
 
@@ -421,17 +421,20 @@ export class OrderRouter implements ApplicationHandler {
       err.code === status.UNAUTHENTICATED || err.code === status.PERMISSION_DENIED
         ? BusinessRejectReason.NotAuthorized
         : BusinessRejectReason.ApplicationNotAvailable;
-    link.send(MsgType.BusinessMessageReject, (e) =>
-      writeBusinessReject(
-        e,
-        seq,
-        msgType,
-        reason,
-        reason === BusinessRejectReason.NotAuthorized
-          ? "not authorized"
-          : "order entry unavailable: the outcome is unknown, ask with H",
-      ),
+    this.businessReject(
+      link,
+      seq,
+      msgType,
+      reason,
+      reason === BusinessRejectReason.NotAuthorized
+        ? "not authorized"
+        : "order entry unavailable: the outcome is unknown, ask with H",
     );
+  }
+
+  private businessReject(link: SessionLink, seq: number, msgType: string, reason: number, text: string): void {
+    if (link.send(MsgType.BusinessMessageReject, (e) => writeBusinessReject(e, seq, msgType, reason, text)))
+      this.deps.onBusinessReject?.(link.id, reason);
   }
 
   /**

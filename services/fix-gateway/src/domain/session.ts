@@ -61,8 +61,46 @@ export type SessionAction =
   | { readonly type: "loggedOn"; readonly heartBtIntSeconds: number }
   /** Counted for metrics: a session-level Reject we sent, with its reason. */
   | { readonly type: "rejected"; readonly reason: number; readonly text: string }
-  /** Close the connection. */
-  | { readonly type: "disconnect"; readonly reason: string };
+  /** Close the connection: `reason` for the log (free text), `end` for metrics (a fixed code). */
+  | { readonly type: "disconnect"; readonly reason: string; readonly end: SessionEnd };
+
+/**
+ * Why a FIX connection ended, as a fixed set of codes (a metric label; the log line
+ * "FIX session ending" has the words). The session layer decides most; the acceptor adds what
+ * happens before a Logon binds a session, and to the socket and the store. A Logout of the
+ * gateway's ends the connection with its cause, answered or not.
+ */
+export const SessionEnd = {
+  /** The client sent Logout (or answered the gateway's with one). */
+  ClientLogout: "client_logout",
+  /** The client stopped sending: a TestRequest went unanswered. */
+  HeartbeatTimeout: "heartbeat_timeout",
+  /** No Logon came in time after the connection opened. */
+  LogonTimeout: "logon_timeout",
+  /** A Logon the session refused (HeartBtInt, EncryptMethod, password, SendingTime, reset), or a first message not a Logon. */
+  LogonRefused: "logon_refused",
+  /** MsgSeqNum lower than expected without PossDupFlag (at Logon or after). */
+  SeqTooLow: "seq_too_low",
+  /** A message that breaks the session: wrong BeginString or CompIDs, no MsgSeqNum, a second Logon. */
+  InvalidMessage: "invalid_message",
+  /** SendingTime (or OrigSendingTime) too far off. */
+  SendingTime: "sending_time",
+  /** The gateway is stopping (its Logout, answered or not). */
+  ServerStop: "server_stop",
+  /** The Logon named CompIDs of no configured session. */
+  UnknownSession: "unknown_session",
+  /** The Logon's credentials (password or client certificate) were wrong. */
+  BadCredentials: "bad_credentials",
+  /** The session is logged on from another connection (or its last one is still closing). */
+  DuplicateSession: "duplicate_session",
+  /** The session's state could not be loaded or stored. */
+  StoreFailure: "store_failure",
+  /** The socket failed (an error, e.g. a reset). */
+  SocketError: "socket_error",
+  /** The client closed the connection without a Logout. */
+  SocketClosed: "socket_closed",
+} as const;
+export type SessionEnd = (typeof SessionEnd)[keyof typeof SessionEnd];
 
 export const SessionState = {
   AwaitingLogon: "awaiting-logon",
@@ -93,6 +131,8 @@ export class FixSession {
   private testRequestSentAt = -1;
   private testRequestCount = 0;
   private logoutSentAt = -1;
+  /** Why the gateway sent its Logout: the connection's end once answered (or not). */
+  private logoutEnd: SessionEnd = SessionEnd.ServerStop;
   /** The highest MsgSeqNum asked for by our outstanding ResendRequest (0 = none). */
   private resendUpTo = 0;
   private throttleTokens: number;
@@ -144,14 +184,16 @@ export class FixSession {
     }
     const s = this.state;
     if (s === SessionState.AwaitingLogon) {
-      if (nowMs - this.connectedAt >= this.settings.logonTimeoutMs) this.disconnect("no Logon in time");
+      if (nowMs - this.connectedAt >= this.settings.logonTimeoutMs)
+        this.disconnect("no Logon in time", SessionEnd.LogonTimeout);
     } else if (s === SessionState.LoggingOut) {
-      if (nowMs - this.logoutSentAt >= this.settings.logoutTimeoutMs) this.disconnect("no Logout answer in time");
+      if (nowMs - this.logoutSentAt >= this.settings.logoutTimeoutMs)
+        this.disconnect("no Logout answer in time", this.logoutEnd);
     } else if (s === SessionState.Active) {
       const grace = this.heartBtIntMs * (1 + HEARTBEAT_GRACE);
       if (this.testRequestSentAt >= 0 && nowMs - this.testRequestSentAt >= grace) {
-        this.logout("test request timeout", nowMs);
-        this.disconnect("test request timeout");
+        this.logout("test request timeout", nowMs, SessionEnd.HeartbeatTimeout);
+        this.disconnect("test request timeout", SessionEnd.HeartbeatTimeout);
       } else if (this.testRequestSentAt < 0 && nowMs - this.lastReceivedAt >= grace) {
         this.testRequestSentAt = nowMs;
         this.sendAdmin(MsgType.TestRequest, nowMs, (e) => e.string(Tag.TestReqID, `TEST-${++this.testRequestCount}`));
@@ -174,10 +216,10 @@ export class FixSession {
   }
 
   /** Starts a Logout of our own (shutdown): the session ends on the answer or a timeout. */
-  logoutNow(text: string, nowMs: number): SessionAction[] {
+  logoutNow(text: string, nowMs: number, end: SessionEnd = SessionEnd.ServerStop): SessionAction[] {
     this.out.length = 0;
-    if (this.state === SessionState.Active) this.logout(text, nowMs);
-    else if (this.state === SessionState.AwaitingLogon) this.disconnect(text);
+    if (this.state === SessionState.Active) this.logout(text, nowMs, end);
+    else if (this.state === SessionState.AwaitingLogon) this.disconnect(text, end);
     return this.out;
   }
 
@@ -211,14 +253,15 @@ export class FixSession {
 
   private handle(m: FixMessage, problem: number, problemTag: number, now: number): void {
     if (!m.equals(Tag.BeginString, BEGIN_STRING)) {
-      if (this.state !== SessionState.AwaitingLogon) this.logout("BeginString must be FIX.4.4", now);
-      this.disconnect("wrong BeginString");
+      if (this.state !== SessionState.AwaitingLogon)
+        this.logout("BeginString must be FIX.4.4", now, SessionEnd.InvalidMessage);
+      this.disconnect("wrong BeginString", SessionEnd.InvalidMessage);
       return;
     }
     const msgType = m.msgType;
     const seq = m.int(Tag.MsgSeqNum);
     if (this.state === SessionState.AwaitingLogon) {
-      if (msgType !== MsgType.Logon) return this.disconnect("first message is not a Logon");
+      if (msgType !== MsgType.Logon) return this.disconnect("first message is not a Logon", SessionEnd.LogonRefused);
       this.handleLogon(m, seq, problem, problemTag, now);
       return;
     }
@@ -231,13 +274,13 @@ export class FixSession {
         "CompID problem",
         now,
       );
-      this.logout("CompID problem", now);
-      this.disconnect("CompID problem");
+      this.logout("CompID problem", now, SessionEnd.InvalidMessage);
+      this.disconnect("CompID problem", SessionEnd.InvalidMessage);
       return;
     }
     if (!(seq >= 1)) {
-      this.logout("MsgSeqNum missing or not a number", now);
-      this.disconnect("MsgSeqNum missing");
+      this.logout("MsgSeqNum missing or not a number", now, SessionEnd.InvalidMessage);
+      this.disconnect("MsgSeqNum missing", SessionEnd.InvalidMessage);
       return;
     }
     // SequenceReset in reset mode ignores MsgSeqNum.
@@ -253,8 +296,8 @@ export class FixSession {
         return; // a duplicate we have seen: ignored
       }
       const text = `MsgSeqNum too low, expecting ${expected} but received ${seq}`;
-      this.logout(text, now);
-      this.disconnect(text);
+      this.logout(text, now, SessionEnd.SeqTooLow);
+      this.disconnect(text, SessionEnd.SeqTooLow);
       return;
     }
     if (seq > expected) {
@@ -301,12 +344,12 @@ export class FixSession {
         this.gapFillReceived(m, seq, now);
         return;
       case MsgType.Logout:
-        if (this.state === SessionState.LoggingOut) this.disconnect("logged out");
+        if (this.state === SessionState.LoggingOut) this.disconnect("logged out", this.logoutEnd);
         else this.answerLogout(now);
         return;
       case MsgType.Logon:
-        this.logout("Logon received on a logged-on session", now);
-        this.disconnect("second Logon");
+        this.logout("Logon received on a logged-on session", now, SessionEnd.InvalidMessage);
+        this.disconnect("second Logon", SessionEnd.InvalidMessage);
         return;
       default:
         if (msgType.length === 0 || isAdminMsgType(msgType))
@@ -328,8 +371,8 @@ export class FixSession {
   }
 
   private handleLogon(m: FixMessage, seq: number, problem: number, problemTag: number, now: number): void {
-    const fail = (text: string) => {
-      this.disconnect(`Logon refused: ${text}`);
+    const fail = (text: string, end: SessionEnd = SessionEnd.LogonRefused) => {
+      this.disconnect(`Logon refused: ${text}`, end);
     };
     if (!m.equals(Tag.SenderCompID, this.target) || !m.equals(Tag.TargetCompID, this.sender))
       return fail("CompID problem");
@@ -340,9 +383,10 @@ export class FixSession {
     if (!(hb >= lo && hb <= hi)) return fail(`HeartBtInt must be ${lo} to ${hi} seconds`);
     if (m.int(Tag.EncryptMethod, 0) !== 0) return fail("EncryptMethod must be 0");
     if (this.settings.password !== undefined && !sameSecret(m.string(Tag.Password) ?? "", this.settings.password))
-      return fail("bad credentials");
+      return fail("bad credentials", SessionEnd.BadCredentials);
     const sent = m.timestamp(Tag.SendingTime);
-    if (!(Math.abs(sent - now) <= this.settings.maxSendingTimeSkewMs)) return fail("SendingTime accuracy problem");
+    if (!(Math.abs(sent - now) <= this.settings.maxSendingTimeSkewMs))
+      return fail("SendingTime accuracy problem", SessionEnd.SendingTime);
     const reset = m.bool(Tag.ResetSeqNumFlag) === 1;
     if (reset) {
       if (seq !== 1) return fail("ResetSeqNumFlag with MsgSeqNum other than 1");
@@ -351,7 +395,8 @@ export class FixSession {
       this.out.push({ type: "reset" });
     }
     const expected = this.sequences.nextTargetSeq;
-    if (seq < expected) return fail(`MsgSeqNum too low, expecting ${expected} but received ${seq}`);
+    if (seq < expected)
+      return fail(`MsgSeqNum too low, expecting ${expected} but received ${seq}`, SessionEnd.SeqTooLow);
     this.heartBtIntMs = hb * 1000;
     this.state = SessionState.Active;
     this.emitNew(MsgType.Logon, now, (e) => {
@@ -428,8 +473,8 @@ export class FixSession {
       "SendingTime accuracy problem",
       now,
     );
-    this.logout("SendingTime accuracy problem", now);
-    this.disconnect("SendingTime accuracy problem");
+    this.logout("SendingTime accuracy problem", now, SessionEnd.SendingTime);
+    this.disconnect("SendingTime accuracy problem", SessionEnd.SendingTime);
     return false;
   }
 
@@ -455,8 +500,8 @@ export class FixSession {
         "OrigSendingTime after SendingTime",
         now,
       );
-      this.logout("SendingTime accuracy problem", now);
-      this.disconnect("OrigSendingTime after SendingTime");
+      this.logout("SendingTime accuracy problem", now, SessionEnd.SendingTime);
+      this.disconnect("OrigSendingTime after SendingTime", SessionEnd.SendingTime);
       return false;
     }
     return true;
@@ -464,20 +509,21 @@ export class FixSession {
 
   private answerLogout(now: number): void {
     this.sendAdmin(MsgType.Logout, now);
-    this.disconnect("logged out by the client");
+    this.disconnect("logged out by the client", SessionEnd.ClientLogout);
   }
 
-  private logout(text: string, now: number): void {
+  private logout(text: string, now: number, end: SessionEnd): void {
     if (this.state !== SessionState.Active) return;
+    this.logoutEnd = end;
     this.sendAdmin(MsgType.Logout, now, (e) => e.string(Tag.Text, text));
     this.state = SessionState.LoggingOut;
     this.logoutSentAt = now;
   }
 
-  private disconnect(reason: string): void {
+  private disconnect(reason: string, end: SessionEnd): void {
     if (this.state === SessionState.Disconnected) return;
     this.state = SessionState.Disconnected;
-    this.out.push({ type: "disconnect", reason });
+    this.out.push({ type: "disconnect", reason, end });
   }
 
   private reject(m: FixMessage, seq: number, reason: number, refTag: number, text: string, now: number): void {

@@ -1,7 +1,7 @@
 // Acceptance cases named after the FIX session-level test cases (FIX Session Layer Test
 // Cases, FIX 4.4): numbers in the names follow that document.
 import { describe, expect, it } from "vitest";
-import { SessionState } from "../../src/domain/session.ts";
+import { SessionEnd, SessionState } from "../../src/domain/session.ts";
 import { frame } from "../support/fix-text.ts";
 import { SessionHarness, T0 } from "../support/session-harness.ts";
 
@@ -31,23 +31,26 @@ describe("1B Receive Logon", () => {
     const h = new SessionHarness({}, { nextSenderSeq: 1, nextTargetSeq: 10 });
     expect(h.logon("", { seq: 3 })).toEqual([]);
     expect(h.disconnected).toMatch(/MsgSeqNum too low, expecting 10 but received 3/);
+    expect(h.ended).toBe(SessionEnd.SeqTooLow);
   });
 
   it("d: disconnects when the first message is not a Logon", () => {
     const h = new SessionHarness();
     expect(h.send("D", "11=x")).toEqual([]);
     expect(h.disconnected).toBe("first message is not a Logon");
+    expect(h.ended).toBe(SessionEnd.LogonRefused);
   });
 
   it.each([
-    ["an unknown SenderCompID", { sender: "OTHER" }, "", "CompID problem"],
-    ["a HeartBtInt out of range", {}, "", "HeartBtInt"],
-    ["a wrong password", { password: "s3cret" }, "554=nope", "bad credentials"],
-  ])("e: refuses a Logon with %s", (_name, opts, extra, reason) => {
+    ["an unknown SenderCompID", { sender: "OTHER" }, "", "CompID problem", SessionEnd.LogonRefused],
+    ["a HeartBtInt out of range", {}, "", "HeartBtInt", SessionEnd.LogonRefused],
+    ["a wrong password", { password: "s3cret" }, "554=nope", "bad credentials", SessionEnd.BadCredentials],
+  ])("e: refuses a Logon with %s", (_name, opts, extra, reason, end) => {
     const h = new SessionHarness("password" in opts ? { password: opts.password } : {});
     const body = _name.includes("HeartBtInt") ? "98=0|108=0" : `98=0|108=30${extra ? `|${extra}` : ""}`;
     expect(h.send("A", body, "sender" in opts ? { sender: opts.sender } : {})).toEqual([]);
     expect(h.disconnected).toContain(reason);
+    expect(h.ended).toBe(end);
   });
 
   it("accepts the right password", () => {
@@ -285,6 +288,7 @@ describe("13 Receive Logout", () => {
     const h = loggedOn();
     expect(h.send("5")).toMatchObject([{ 35: "5" }]);
     expect(h.disconnected).toBe("logged out by the client");
+    expect(h.ended).toBe(SessionEnd.ClientLogout);
   });
 
   it("a: we log out: disconnect on the answer, or after the timeout", () => {
@@ -292,10 +296,30 @@ describe("13 Receive Logout", () => {
     expect(h.session.logoutNow("shutting down", h.now)).toHaveLength(3);
     h.send("5");
     expect(h.disconnected).toBe("logged out");
+    expect(h.ended).toBe(SessionEnd.ServerStop);
     const g = loggedOn();
     g.session.logoutNow("shutting down", g.now);
     g.tick(2_000);
     expect(g.disconnected).toBe("no Logout answer in time");
+    expect(g.ended).toBe(SessionEnd.ServerStop);
+  });
+});
+
+describe("why a logged-on session ends (the code its metric counts)", () => {
+  it.each([
+    ["a MsgSeqNum too low", (h: SessionHarness) => h.send("0", "", { seq: 1 }), SessionEnd.SeqTooLow],
+    ["a second Logon", (h: SessionHarness) => h.send("A", "98=0|108=30"), SessionEnd.InvalidMessage],
+    ["a wrong CompID", (h: SessionHarness) => h.send("0", "", { sender: "OTHER" }), SessionEnd.InvalidMessage],
+    [
+      "a SendingTime far off",
+      (h: SessionHarness) => h.send("0", "", { sendingTime: T0 - 10 * 60_000 }),
+      SessionEnd.SendingTime,
+    ],
+    ["a TestRequest unanswered", (h: SessionHarness) => [h.tick(60_000), h.tick(60_000)], SessionEnd.HeartbeatTimeout],
+  ])("%s", (_name, act, end) => {
+    const h = loggedOn();
+    act(h);
+    expect(h.ended).toBe(end);
   });
 });
 

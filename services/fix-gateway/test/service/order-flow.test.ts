@@ -61,11 +61,16 @@ describe("FIX order flow against a real venue", () => {
     });
   });
 
-  it("exports its metrics: sessions, messages by type, D-to-8 latency", async () => {
+  it("exports its metrics: sessions, messages by type, D-to-8 latency per session, business rejects by reason", async () => {
+    const from = a.received.length;
+    a.send("R", "131=quote-1", { sender: "BROKER_A" }); // QuoteRequest: not supported
+    expect(await a.waitFor((f) => f[35] === "j", from)).toMatchObject({ 380: "3", 372: "R" });
     const text = await (await fetch(`http://127.0.0.1:${venue.gateway.opsPort}/metrics`)).text();
     expect(text).toMatch(/tp_fix_sessions_logged_on\{[^}]*session="a"[^}]*\} 1/);
     expect(text).toMatch(/tp_fix_messages_total\{[^}]*direction="in"[^}]*msg_type="D"[^}]*\} [1-9]/);
-    expect(text).toMatch(/tp_fix_new_order_ack_seconds_count\{[^}]*\} [1-9]/);
+    expect(text).toMatch(/tp_fix_new_order_ack_seconds_count\{[^}]*session="a"[^}]*\} [1-9]/);
+    expect(text).toMatch(/tp_fix_new_order_ack_seconds_count\{[^}]*session="b"[^}]*\} [1-9]/);
+    expect(text).toMatch(/tp_fix_business_rejects_total\{(?=[^}]*session="a")(?=[^}]*reason="3")[^}]*\} 1\n/);
   });
 
   it("replaces, reports status, cancels", async () => {

@@ -7,6 +7,7 @@ import {
   DEFAULT_SESSION_SETTINGS,
   FixSession,
   type SessionAction,
+  type SessionEnd,
   type SessionSettings,
 } from "../../src/domain/session.ts";
 import { frame } from "./fix-text.ts";
@@ -39,6 +40,8 @@ export class SessionHarness {
   sent: Fields[] = [];
   applications: string[] = [];
   disconnected: string | undefined;
+  /** The code of the disconnect (its metric label). */
+  ended: SessionEnd | undefined;
   private readonly parser = new FixParser();
 
   constructor(settings: Partial<SessionSettings> = {}, sequences = { nextSenderSeq: 1, nextTargetSeq: 1 }) {
@@ -115,6 +118,7 @@ export class SessionHarness {
           break;
         case "disconnect":
           this.disconnected = a.reason;
+          this.ended = a.end;
           break;
       }
     }

@@ -59,8 +59,19 @@ export interface JournalQueryDeps {
   readonly currency: string;
   readonly notionalExponent: number;
   readonly logger: Logger;
-  /** Called after each call with its method and outcome code ("OK" or the error's code). */
-  readonly onCall?: (method: string, code: string) => void;
+  /** Called after each call with its method, outcome code, time and the rows it returned. */
+  readonly onCall?: (call: QueryCall) => void;
+}
+
+/** One JournalQuery call as the metrics see it. */
+export interface QueryCall {
+  readonly method: string;
+  /** "OK", the error's code, or "INTERNAL" for anything else that failed. */
+  readonly code: string;
+  /** From the request's arrival to its answer (or error), seconds. */
+  readonly seconds: number;
+  /** Rows of the answer (0 for an error): trades, audit events, ratios, register lines, obligations. */
+  readonly rows: number;
 }
 
 /** A refused query, as INVALID_ARGUMENT naming the field's reason code. */
@@ -113,14 +124,22 @@ export function journalQueryService(deps: JournalQueryDeps): JournalQueryServer 
       return { kind: "account", ...trading };
     }
   };
-  const handle = <Req, Res>(method: string, run: (req: Req, scope: CallerScope) => Promise<Res>) =>
+  /** A method's handler: `rows` counts the rows of its answer, for the metrics. */
+  const handle = <Req, Res>(
+    method: string,
+    rows: (res: Res) => number,
+    run: (req: Req, scope: CallerScope) => Promise<Res>,
+  ) =>
     unaryHandler<Req, Res>(deps.logger, async (req: Req, metadata: Metadata) => {
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1000;
       try {
         const res = await run(req, await scopeOf(metadata, method));
-        deps.onCall?.(method, "OK");
+        deps.onCall?.({ method, code: "OK", seconds: seconds(), rows: rows(res) });
         return res;
       } catch (err) {
-        deps.onCall?.(method, err instanceof TradeplaneError ? err.code : "INTERNAL");
+        const code = err instanceof TradeplaneError ? err.code : "INTERNAL";
+        deps.onCall?.({ method, code, seconds: seconds(), rows: 0 });
         if (err instanceof AuthError) deps.logger.warn({ call: method, code: err.code }, "query refused");
         throw err;
       }
@@ -140,42 +159,47 @@ export function journalQueryService(deps: JournalQueryDeps): JournalQueryServer 
   };
 
   return {
-    listTrades: handle("ListTrades", async (req: ListTradesRequest, scope): Promise<ListTradesResponse> => {
-      const from = usOf(req.fromTime);
-      const to = usOf(req.toTime);
-      const checked = checkExecutionsQuery({
-        account: accountFilter(scope, req.account),
-        instrument: req.instrument,
-        ...(from !== undefined ? { fromUs: from } : {}),
-        ...(to !== undefined ? { toUs: to } : {}),
-        limit: req.limit,
-        afterCommandSeq: req.afterCommandSeq,
-        afterIndex: req.afterIndex,
-        afterRole: req.afterRole,
-      });
-      if (!checked.ok) throw refused(checked.refusal);
-      const { rows, more } = await listExecutions(db, checked.value);
-      const terms = await termsHistory(db);
-      return {
-        executions: rows.map((r): JournalExecution => ({
-          commandSeq: r.commandSeq,
-          index: r.index,
-          role: r.role.toUpperCase(),
-          account: r.account,
-          orderId: r.orderId,
-          instrument: r.instrument,
-          side: sideOf(r.side),
-          price: r.price,
-          qty: r.qty,
-          value: valueOf(terms, r.instrument, r.timeUs, r.price, r.qty),
-          time: timestampOfUs(r.timeUs),
-        })),
-        more,
-      };
-    }),
+    listTrades: handle(
+      "ListTrades",
+      (res: ListTradesResponse) => res.executions.length,
+      async (req: ListTradesRequest, scope): Promise<ListTradesResponse> => {
+        const from = usOf(req.fromTime);
+        const to = usOf(req.toTime);
+        const checked = checkExecutionsQuery({
+          account: accountFilter(scope, req.account),
+          instrument: req.instrument,
+          ...(from !== undefined ? { fromUs: from } : {}),
+          ...(to !== undefined ? { toUs: to } : {}),
+          limit: req.limit,
+          afterCommandSeq: req.afterCommandSeq,
+          afterIndex: req.afterIndex,
+          afterRole: req.afterRole,
+        });
+        if (!checked.ok) throw refused(checked.refusal);
+        const { rows, more } = await listExecutions(db, checked.value);
+        const terms = await termsHistory(db);
+        return {
+          executions: rows.map((r): JournalExecution => ({
+            commandSeq: r.commandSeq,
+            index: r.index,
+            role: r.role.toUpperCase(),
+            account: r.account,
+            orderId: r.orderId,
+            instrument: r.instrument,
+            side: sideOf(r.side),
+            price: r.price,
+            qty: r.qty,
+            value: valueOf(terms, r.instrument, r.timeUs, r.price, r.qty),
+            time: timestampOfUs(r.timeUs),
+          })),
+          more,
+        };
+      },
+    ),
 
     getOrderAuditTrail: handle(
       "GetOrderAuditTrail",
+      (res: GetOrderAuditTrailResponse) => res.events.length,
       async (req: GetOrderAuditTrailRequest, scope): Promise<GetOrderAuditTrailResponse> => {
         const refusal = checkOrderId(req.orderId);
         if (refusal !== undefined) throw refused(refusal);
@@ -207,6 +231,7 @@ export function journalQueryService(deps: JournalQueryDeps): JournalQueryServer 
 
     getOrderToTradeRatio: handle(
       "GetOrderToTradeRatio",
+      (res: GetOrderToTradeRatioResponse) => res.ratios.length,
       async (req: GetOrderToTradeRatioRequest, scope): Promise<GetOrderToTradeRatioResponse> => {
         const { fromUs, toUs } = dayRange(req.tradingDay);
         const counts = await orderMessageCounts(db, fromUs, toUs, accountFilter(scope, req.account));
@@ -227,6 +252,7 @@ export function journalQueryService(deps: JournalQueryDeps): JournalQueryServer 
 
     getTradeRegister: handle(
       "GetTradeRegister",
+      (res: GetTradeRegisterResponse) => res.trades.length,
       async (req: GetTradeRegisterRequest, scope): Promise<GetTradeRegisterResponse> => {
         if (!mayReadRegister(scope))
           throw new AuthError("PERMISSION_DENIED", "the register names every counterparty: it needs an admin token");
@@ -264,6 +290,7 @@ export function journalQueryService(deps: JournalQueryDeps): JournalQueryServer 
 
     getClearingObligations: handle(
       "GetClearingObligations",
+      (res: GetClearingObligationsResponse) => res.securities.length + res.funds.length,
       async (req: GetClearingObligationsRequest, scope): Promise<GetClearingObligationsResponse> => {
         const { fromUs, toUs } = dayRange(req.tradingDay);
         const executions = await executionsByPrice(db, fromUs, toUs, accountFilter(scope, req.account));

@@ -1,9 +1,14 @@
 import { lastStoredIn } from "@tradeplane/platform";
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { eventStreamName } from "@tradeplane/contracts";
+import type { QueryCall } from "./journal-query-grpc.ts";
 
-/** JournalQuery calls by method and outcome ("OK" or the error's code). */
+/**
+ * JournalQuery calls by method and outcome ("OK" or the error's code), and of the answered
+ * ones their time and the rows they returned, by method (the method names are the service's
+ * five: a fixed set).
+ */
 export function queryMetrics(registry: Registry) {
   const calls = new Counter({
     name: "tp_journal_queries_total",
@@ -11,9 +16,26 @@ export function queryMetrics(registry: Registry) {
     labelNames: ["method", "code"],
     registers: [registry],
   });
+  const seconds = new Histogram({
+    name: "tp_journal_query_seconds",
+    help: "Time of an answered JournalQuery call, from its arrival to its answer, by method",
+    labelNames: ["method"],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+  const rows = new Histogram({
+    name: "tp_journal_query_rows",
+    help: "Rows an answered JournalQuery call returned, by method",
+    labelNames: ["method"],
+    buckets: [0, 1, 10, 100, 1_000, 10_000, 100_000],
+    registers: [registry],
+  });
   return {
-    called(method: string, code: string): void {
-      calls.inc({ method, code });
+    called(call: QueryCall): void {
+      calls.inc({ method: call.method, code: call.code });
+      if (call.code !== "OK") return;
+      seconds.observe({ method: call.method }, call.seconds);
+      rows.observe({ method: call.method }, call.rows);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from "prom-client";
-import type { LiveHost } from "@tradeplane/sdk";
+import { HostErrorKind, type LiveHost } from "@tradeplane/sdk";
 
 /** One venue the strategy trades on: its name, the account it trades there, and its host. */
 export interface StrategyVenue {
@@ -10,7 +10,7 @@ export interface StrategyVenue {
 
 /**
  * The runtime's `tp_strategy_*` metrics, read from each venue's host when scraped: requests,
- * refusals, fills and sessions (counters), open orders, the last ack latency, and position and
+ * refusals, fills, sessions and errors by kind (counters), open orders, the last ack latency, and position and
  * P&L per instrument (gauges), every series labelled with its venue and the account there (a
  * strategy across venues trades each with its own account).
  *
@@ -97,6 +97,24 @@ export function registerStrategyMetrics(
     "The last request's time from sending to the gateway's Session ack, seconds",
     (h) => h.lastAckLatencyMs / 1000,
   );
+  /** What each venue's host had counted of each error kind at the last scrape. */
+  const errorsSeen = new Map<string, number>();
+  new Counter({
+    name: "tp_strategy_errors_total",
+    help: "Errors by kind: a strategy callback threw, the Session was lost or refused, a reload, market data or a report gap",
+    labelNames: ["venue", "account", "kind"],
+    registers: [registry],
+    collect() {
+      for (const { venue, account, host } of venues)
+        for (const kind of Object.values(HostErrorKind)) {
+          const key = `${venue}\u0000${kind}`;
+          const now = host.errors[kind];
+          // Every kind's series from the first scrape, at 0 until it happens.
+          this.inc({ venue, account, kind }, Math.max(0, now - (errorsSeen.get(key) ?? 0)));
+          errorsSeen.set(key, now);
+        }
+    },
+  });
   perInstrument("tp_strategy_position_lots", "Net position, lots", (h, i) => h.driver.state.netQty(i));
   perInstrument("tp_strategy_realised_pnl", "Realised P&L, minor units", (h, i) => h.driver.state.pnl(i).realised);
   perInstrument("tp_strategy_unrealised_pnl", "Unrealised P&L at the last trade, minor units", (h, i) => {

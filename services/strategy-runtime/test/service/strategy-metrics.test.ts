@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Side } from "@tradeplane/contracts";
+import { HostErrorKind } from "@tradeplane/sdk";
 import { DemoVenue, findBinary, REPO_ROOT, retry, ServiceProcess } from "@tradeplane/testkit";
 
 /**
@@ -131,6 +132,9 @@ describe("a strategy across two venues", () => {
       expect(valueOf(text, "tp_strategy_orders_sent_total", labels), v).toBeGreaterThanOrEqual(1);
       expect(valueOf(text, "tp_strategy_fills_total", labels), v).toBeGreaterThanOrEqual(1);
       expect(valueOf(text, "tp_strategy_open_orders", labels), v).toBe(0);
+      // Every kind's series from the first scrape; nothing went wrong in this run.
+      for (const kind of Object.values(HostErrorKind))
+        expect(valueOf(text, "tp_strategy_errors_total", { ...labels, kind }), `${v} ${kind}`).toBe(0);
     }
   });
 
@@ -138,6 +142,7 @@ describe("a strategy across two venues", () => {
     const first = await scrape();
     const second = await scrape();
     expect(first).toContain("# TYPE tp_strategy_orders_sent_total counter");
+    expect(first).toContain("# TYPE tp_strategy_errors_total counter");
     for (const name of ["tp_strategy_orders_sent_total", "tp_strategy_fills_total", "tp_strategy_sessions_total"])
       for (const v of ["nse", "bse"])
         expect(valueOf(second, name, { venue: v }), `${name} ${v}`).toBe(valueOf(first, name, { venue: v }));
