@@ -342,13 +342,26 @@ export function replayWorkload(
   progress?: (lines: number) => void,
   every = 65_536,
 ): number {
-  const player = new WorkloadPlayer(startMs);
+  // The single-venue hot path keeps its own loop (WorkloadPlayer.play's body, inlined by
+  // hand): a call per line measured 5-8% of bench:backtest's events per CPU second.
+  const ids = new IdTable();
+  let lines = 0;
   for (const w of batchesOf(workload))
     for (let i = 0; i < w.count; i++) {
-      player.play(apply, w, i);
-      if (progress !== undefined && player.lines % every === 0) progress(player.lines);
+      const id = w.id[i]!;
+      const ms = startMs + ++lines;
+      const kind = w.kind[i];
+      if (kind === NEW_LIMIT || kind === NEW_MARKET)
+        submit(apply, ids, id, w.side[i]!, kind === NEW_MARKET, w.price[i]!, w.qty[i]!, ms);
+      else if (kind === CANCEL) cancel(apply, ids, id, ms);
+      else {
+        const side = ids.side(id);
+        cancel(apply, ids, id, ms);
+        if (side !== 0) submit(apply, ids, id, side, false, w.price[i]!, w.qty[i]!, ms);
+      }
+      if (progress !== undefined && lines % every === 0) progress(lines);
     }
-  return player.lines;
+  return lines;
 }
 
 /**
