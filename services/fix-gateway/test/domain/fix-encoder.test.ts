@@ -52,6 +52,26 @@ describe("FixEncoder", () => {
     }
   });
 
+  // finish() stores "8=<BeginString><SOH>9=" as whole words padded at the front: each
+  // remainder of its length by 4, with BodyLengths of one to four digits, must leave the
+  // digits and the body's first bytes as they were.
+  it.each(["FIX.4.4", "FIXT.1.1", "FIX.5.0SP", "FIX.5.0SP2", "FIX.4.4.4.4.4.44"])(
+    "frames a message with BeginString %s whatever its BodyLength",
+    (begin) => {
+      const e = new FixEncoder(begin);
+      for (const n of [0, 1, 5, 50, 500, 5000]) {
+        const body = n === 0 ? "35=0" : `35=0|58=${"x".repeat(n)}`;
+        e.start("0");
+        if (n > 0) e.string(58, "x".repeat(n));
+        expect(text(e.finish())).toBe(text(frame(body, { begin })));
+      }
+    },
+  );
+
+  it("refuses a BeginString longer than the parser takes (16 bytes)", () => {
+    expect(() => new FixEncoder("FIX.4.4.4.4.4.444")).toThrow(RangeError);
+  });
+
   it("writes nonsense numbers as numbers, never as an empty or endless field", () => {
     const out = new FixEncoder().start("0").int(1, NaN).int(2, Infinity).decimal(3, 1e300, -40).finish();
     expect(text(out)).toBe(
