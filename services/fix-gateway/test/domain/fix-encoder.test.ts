@@ -34,6 +34,21 @@ describe("FixEncoder", () => {
     expect(text(out)).toBe(text(frame("35=3|58=bad?value ?")));
   });
 
+  // finish() makes its view with a constructor of its own (cheaper than Buffer#subarray):
+  // it must still be a Buffer in every way a caller may use one.
+  it("returns a Buffer that Buffer's methods and checks take as one", () => {
+    const out = new FixEncoder().start("0").int(34, 9).finish();
+    const expected = frame("35=0|34=9");
+    expect(Buffer.isBuffer(out)).toBe(true);
+    expect(out).toBeInstanceOf(Buffer);
+    expect(out.toString("latin1")).toBe(expected.toString("latin1"));
+    expect(out.equals(expected)).toBe(true);
+    expect(Buffer.compare(out, expected)).toBe(0);
+    expect(out.subarray(0, 2).toString("latin1")).toBe("8=");
+    expect(out.readUInt8(0)).toBe(0x38);
+    expect(Buffer.concat([out, out]).length).toBe(2 * expected.length);
+  });
+
   it("grows past its first buffer", () => {
     const e = new FixEncoder("FIX.4.4", 256);
     const out = e.start("0").string(58, "x".repeat(10_000)).finish();
