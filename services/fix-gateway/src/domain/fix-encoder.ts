@@ -35,6 +35,8 @@ const TAG_SUMS = new Uint16Array(TABLE_TAGS);
 /** Tags below this ("tag=" in at most four bytes) are written as one int, one store with no loop. */
 const WORD_TAGS = 1000;
 const TAG_WORDS = new Int32Array(WORD_TAGS);
+/** For those tags: the length of "tag=" (low 8 bits) and its byte sum (above), one read for both. */
+const TAG_INFO = new Int32Array(WORD_TAGS);
 for (let tag = 0; tag < TABLE_TAGS; tag++) {
   const text = `${tag}=`;
   let sum = 0;
@@ -45,6 +47,7 @@ for (let tag = 0; tag < TABLE_TAGS; tag++) {
   }
   TAG_LENGTHS[tag] = text.length;
   TAG_SUMS[tag] = sum;
+  if (tag < WORD_TAGS) TAG_INFO[tag] = text.length | (sum << 8);
 }
 
 /** A finite safe integer: what a caller's bug (NaN, Infinity, 1e300) still writes as a number. */
@@ -88,6 +91,11 @@ export class FixEncoder {
   private arrayBuffer: ArrayBufferLike;
   private byteOffset: number;
   private pos = HEADER_RESERVE;
+  /**
+   * `buf.length` as a plain field: ensure() runs for every field, and optimised code reads a
+   * Buffer's length only after checking that its memory is attached and the length small.
+   */
+  private capacity: number;
   /** Sum of the body's bytes written so far (the CheckSum before its mod 256). */
   private sum = 0;
   private readonly begin: Uint8Array;
@@ -102,6 +110,7 @@ export class FixEncoder {
 
   constructor(beginString = "FIX.4.4", capacity = DEFAULT_CAPACITY) {
     this.buf = Buffer.allocUnsafe(Math.max(capacity, 256));
+    this.capacity = this.buf.length;
     this.view = viewOf(this.buf);
     this.arrayBuffer = this.buf.buffer;
     this.byteOffset = this.buf.byteOffset;
@@ -207,7 +216,8 @@ export class FixEncoder {
   int(tag: number, value: number): this {
     this.ensure(36);
     this.tag(tag);
-    this.pos = this.writeInt(this.pos, safe(value));
+    // An int32 (sequence numbers, counts) needs none of safe()'s clamping.
+    this.pos = this.writeInt(this.pos, value === (value | 0) ? value | 0 : safe(value));
     this.buf[this.pos++] = SOH;
     this.sum += SOH;
     return this;
@@ -348,8 +358,9 @@ export class FixEncoder {
       // Four bytes stored whatever the tag's length: those past "=" are overwritten by the value.
       const p = this.pos;
       this.view.setInt32(p, TAG_WORDS[tag]!, true);
-      this.pos = p + TAG_LENGTHS[tag]!;
-      this.sum += TAG_SUMS[tag]!;
+      const info = TAG_INFO[tag]!;
+      this.pos = p + (info & 0xff);
+      this.sum += info >> 8;
     } else this.longTag(tag);
   }
 
@@ -386,13 +397,14 @@ export class FixEncoder {
   }
 
   private ensure(extra: number): void {
-    if (this.pos + extra > this.buf.length) this.grow(extra);
+    if (this.pos + extra > this.capacity) this.grow(extra);
   }
 
   private grow(extra: number): void {
     const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + extra + 64));
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
+    this.capacity = bigger.length;
     this.view = viewOf(bigger);
     this.arrayBuffer = bigger.buffer;
     this.byteOffset = bigger.byteOffset;

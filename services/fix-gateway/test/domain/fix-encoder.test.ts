@@ -87,6 +87,24 @@ describe("FixEncoder", () => {
     expect(() => new FixEncoder("FIX.4.4.4.4.4.444")).toThrow(RangeError);
   });
 
+  // int() writes an int32 directly and clamps anything else: both sides of the line.
+  it.each([
+    [0, "0"],
+    [-0, "0"],
+    [7, "7"],
+    [-7, "-7"],
+    [2 ** 31 - 1, "2147483647"],
+    [-(2 ** 31), "-2147483648"],
+    [2 ** 31, "2147483648"],
+    [-(2 ** 31) - 1, "-2147483649"],
+    [1.9, "1"],
+    [-1.9, "-1"],
+    [2 ** 53, "9007199254740991"],
+  ])("writes the integer %d as %s", (value, expected) => {
+    const out = new FixEncoder().start("D").int(38, value).finish();
+    expect(text(out)).toBe(text(frame(`35=D|38=${expected}`)));
+  });
+
   it("writes nonsense numbers as numbers, never as an empty or endless field", () => {
     const out = new FixEncoder().start("0").int(1, NaN).int(2, Infinity).decimal(3, 1e300, -40).finish();
     expect(text(out)).toBe(
