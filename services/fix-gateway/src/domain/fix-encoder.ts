@@ -3,10 +3,23 @@
 // the CheckSum, so nothing is copied and nothing is measured twice. Every write adds its
 // bytes to the running CheckSum as it stores them (one pass over the message, not two),
 // integers are written as ASCII digits straight into the buffer, and a tag's "tag=" bytes
-// and their sum come from a table made once.
+// and their sum come from a table made once. Bytes known ahead ("tag=", the bytes of a
+// timestamp up to its second, the fixed fields, the frame) are stored four at a time
+// through a DataView: with each store checked for bounds, a byte at a time cost a check
+// per byte.
 
 import { UtcTimestampWriter } from "./fix-time.ts";
-import { PAIRS, PAIR_SUMS } from "./digit-pairs.ts";
+import {
+  PAIRS as SHARED_PAIRS,
+  PAIR_SUMS as SHARED_PAIR_SUMS,
+  PAIR_WORDS as SHARED_PAIR_WORDS,
+} from "./digit-pairs.ts";
+
+// Module constants of their own: optimised code reads an imported binding through a cell
+// and checks it on every use, and folds a module constant's table into the code.
+const PAIRS = SHARED_PAIRS;
+const PAIR_SUMS = SHARED_PAIR_SUMS;
+const PAIR_WORDS = SHARED_PAIR_WORDS;
 
 const SOH = 0x01;
 const EQ = 0x3d;
@@ -19,9 +32,11 @@ const TAG_STRIDE = 5;
 const TAG_BYTES = new Uint8Array(TABLE_TAGS * TAG_STRIDE);
 const TAG_LENGTHS = new Uint8Array(TABLE_TAGS);
 const TAG_SUMS = new Uint16Array(TABLE_TAGS);
-/** Tags below this ("tag=" in at most four bytes) are written as one int, four stores with no loop. */
+/** Tags below this ("tag=" in at most four bytes) are written as one int, one store with no loop. */
 const WORD_TAGS = 1000;
 const TAG_WORDS = new Int32Array(WORD_TAGS);
+/** For those tags: the length of "tag=" (low 8 bits) and its byte sum (above), one read for both. */
+const TAG_INFO = new Int32Array(WORD_TAGS);
 for (let tag = 0; tag < TABLE_TAGS; tag++) {
   const text = `${tag}=`;
   let sum = 0;
@@ -32,6 +47,7 @@ for (let tag = 0; tag < TABLE_TAGS; tag++) {
   }
   TAG_LENGTHS[tag] = text.length;
   TAG_SUMS[tag] = sum;
+  if (tag < WORD_TAGS) TAG_INFO[tag] = text.length | (sum << 8);
 }
 
 /** A finite safe integer: what a caller's bug (NaN, Infinity, 1e300) still writes as a number. */
@@ -44,6 +60,8 @@ function safe(value: number): number {
 export interface EncodedFields {
   readonly bytes: Uint8Array;
   readonly sum: number;
+  /** `bytes` four to an int, little-endian, the last one padded with zeros. */
+  readonly words: Int32Array;
 }
 
 /** Encodes string fields once, for FixEncoder.fields(). */
@@ -55,22 +73,54 @@ export function encodeFields(fields: readonly (readonly [number, string])[]): En
   const bytes = Uint8Array.from(e.body().subarray(from));
   let sum = 0;
   for (const b of bytes) sum += b;
-  return { bytes, sum };
+  return { bytes, sum, words: wordsOf(bytes) };
+}
+
+/** Bytes as little-endian int32 words, for DataView stores; the last word is padded with zeros. */
+function wordsOf(bytes: Uint8Array): Int32Array {
+  const words = new Int32Array((bytes.length + 3) >> 2);
+  for (let i = 0; i < bytes.length; i++) words[i >> 2]! |= bytes[i]! << (8 * (i & 3));
+  return words;
 }
 
 export class FixEncoder {
   private buf: Buffer;
+  /** The same bytes as `buf`, for stores of two and four bytes. */
+  private view: DataView;
+  /** `buf`'s memory and where `buf` starts in it, for finish()'s view. */
+  private arrayBuffer: ArrayBufferLike;
+  private byteOffset: number;
   private pos = HEADER_RESERVE;
+  /**
+   * `buf.length` as a plain field: ensure() runs for every field, and optimised code reads a
+   * Buffer's length only after checking that its memory is attached and the length small.
+   */
+  private capacity: number;
   /** Sum of the body's bytes written so far (the CheckSum before its mod 256). */
   private sum = 0;
   private readonly begin: Uint8Array;
+  /**
+   * "8=<BeginString><SOH>9=" as words, zero-padded at the front so that the last word ends
+   * right before BodyLength's digits (a padding at the end would land on them, or on the body).
+   */
+  private readonly beginWords: Int32Array;
+  private readonly beginPadding: number;
   private readonly beginSum: number;
   private readonly timestamps = new UtcTimestampWriter();
 
   constructor(beginString = "FIX.4.4", capacity = DEFAULT_CAPACITY) {
     this.buf = Buffer.allocUnsafe(Math.max(capacity, 256));
+    this.capacity = this.buf.length;
+    this.view = viewOf(this.buf);
+    this.arrayBuffer = this.buf.buffer;
+    this.byteOffset = this.buf.byteOffset;
     this.begin = Buffer.from(`8=${beginString}\x01`, "latin1");
-    if (this.begin.length + 10 > HEADER_RESERVE) throw new RangeError(`BeginString too long: ${beginString}`);
+    // Room for the words' padding (up to 3 bytes) and 7 digits of BodyLength with its SOH:
+    // BeginStrings of up to 16 bytes, as many as the parser takes.
+    if (this.begin.length + 13 > HEADER_RESERVE) throw new RangeError(`BeginString too long: ${beginString}`);
+    const head = Buffer.from(`8=${beginString}\x019=`, "latin1");
+    this.beginPadding = (4 - (head.length & 3)) & 3;
+    this.beginWords = wordsOf(Buffer.concat([Buffer.alloc(this.beginPadding), head]));
     this.beginSum = sumOf(this.begin);
   }
 
@@ -126,13 +176,14 @@ export class FixEncoder {
 
   /** Fields encoded once by encodeFields(): a copy of their bytes, their sum known. */
   fields(fields: EncodedFields): this {
-    const bytes = fields.bytes;
-    const n = bytes.length;
-    this.ensure(n);
-    const buf = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < n; i++) buf[p++] = bytes[i]!;
-    this.pos = p;
+    const words = fields.words;
+    const n = words.length;
+    // The last word's padding lands past the fields, where the next write goes.
+    this.ensure(4 * n);
+    const view = this.view;
+    const p = this.pos;
+    for (let i = 0; i < n; i++) view.setInt32(p + 4 * i, words[i]!, true);
+    this.pos = p + fields.bytes.length;
     this.sum += fields.sum;
     return this;
   }
@@ -165,7 +216,8 @@ export class FixEncoder {
   int(tag: number, value: number): this {
     this.ensure(36);
     this.tag(tag);
-    this.pos = this.writeInt(this.pos, safe(value));
+    // An int32 (sequence numbers, counts) needs none of safe()'s clamping.
+    this.pos = this.writeInt(this.pos, value === (value | 0) ? value | 0 : safe(value));
     this.buf[this.pos++] = SOH;
     this.sum += SOH;
     return this;
@@ -265,7 +317,7 @@ export class FixEncoder {
   timestamp(tag: number, epochMs: number): this {
     this.ensure(36);
     this.tag(tag);
-    this.pos = this.timestamps.write(this.buf, this.pos, epochMs);
+    this.pos = this.timestamps.writeTo(this.view, this.pos, epochMs);
     this.buf[this.pos++] = SOH;
     this.sum += this.timestamps.sum + SOH;
     return this;
@@ -276,45 +328,39 @@ export class FixEncoder {
    * the next start(); copy it to keep it.
    */
   finish(): Buffer {
-    // Room for the CheckSum first: a bigger buffer after `buf` was read would leave it stale.
-    this.ensure(7);
+    // Room for the CheckSum first (two words): a bigger buffer after `buf` was read would leave it stale.
+    this.ensure(8);
     const buf = this.buf;
+    const view = this.view;
     const bodyLength = this.pos - HEADER_RESERVE;
-    const begin = this.begin;
-    const n = begin.length;
-    const headerStart = HEADER_RESERVE - n - 3 - digitCount(bodyLength);
-    for (let i = 0; i < n; i++) buf[headerStart + i] = begin[i]!; // cheaper than set() for a dozen bytes
-    buf[headerStart + n] = 0x39;
-    buf[headerStart + n + 1] = EQ;
+    const headerStart = HEADER_RESERVE - this.begin.length - 3 - digitCount(bodyLength);
+    // "8=<BeginString><SOH>9=", its padding in the unused start of the reserved gap.
+    const words = this.beginWords;
+    const from = headerStart - this.beginPadding;
+    for (let i = 0; i < words.length; i++) view.setInt32(from + 4 * i, words[i]!, true);
     // BodyLength's digits end right before the body's reserved gap ends, at its SOH.
     const lengthSum = writeDigitsBefore(buf, HEADER_RESERVE - 1, bodyLength, 1);
     buf[HEADER_RESERVE - 1] = SOH;
     const sum = (this.sum + this.beginSum + 0x39 + EQ + lengthSum + SOH) & 0xff;
+    const hundreds = (sum / 100) | 0;
+    const rest = sum - hundreds * 100;
+    // "10=" and the first digit, then the last two digits and SOH (the word's last byte is past the end).
     const q = this.pos;
-    buf[q] = 0x31;
-    buf[q + 1] = 0x30;
-    buf[q + 2] = EQ;
-    buf[q + 3] = 0x30 + ((sum / 100) | 0);
-    buf[q + 4] = 0x30 + (((sum / 10) | 0) % 10);
-    buf[q + 5] = 0x30 + (sum % 10);
-    buf[q + 6] = SOH;
+    view.setInt32(q, CHECKSUM_TAG | ((0x30 + hundreds) << 24), true);
+    view.setInt32(q + 4, PAIR_WORDS[rest]! | (SOH << 16), true);
     this.pos = q + 7;
-    return buf.subarray(headerStart, this.pos);
+    return new EncodedMessage(this.arrayBuffer, this.byteOffset + headerStart, this.pos - headerStart);
   }
 
   /** Writes "tag=" (room for 12 bytes ensured by the caller). */
   private tag(tag: number): void {
     if (tag >= 0 && tag < WORD_TAGS) {
       // Four bytes stored whatever the tag's length: those past "=" are overwritten by the value.
-      const buf = this.buf;
       const p = this.pos;
-      const w = TAG_WORDS[tag]!;
-      buf[p] = w;
-      buf[p + 1] = w >> 8;
-      buf[p + 2] = w >> 16;
-      buf[p + 3] = w >> 24;
-      this.pos = p + TAG_LENGTHS[tag]!;
-      this.sum += TAG_SUMS[tag]!;
+      this.view.setInt32(p, TAG_WORDS[tag]!, true);
+      const info = TAG_INFO[tag]!;
+      this.pos = p + (info & 0xff);
+      this.sum += info >> 8;
     } else this.longTag(tag);
   }
 
@@ -351,15 +397,40 @@ export class FixEncoder {
   }
 
   private ensure(extra: number): void {
-    if (this.pos + extra > this.buf.length) this.grow(extra);
+    if (this.pos + extra > this.capacity) this.grow(extra);
   }
 
   private grow(extra: number): void {
     const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + extra + 64));
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
+    this.capacity = bigger.length;
+    this.view = viewOf(bigger);
+    this.arrayBuffer = bigger.buffer;
+    this.byteOffset = bigger.byteOffset;
   }
 }
+
+/**
+ * What finish() returns: a Buffer (Buffer.prototype is on its prototype chain, so every
+ * Buffer method and Buffer.isBuffer() hold) made by a plain typed-array constructor, as
+ * Node makes its own Buffers. Buffer#subarray() made it for twice the cost: it reads the
+ * view's `buffer`, which optimised code gets through a call into the runtime.
+ */
+const EncodedMessage = class EncodedMessage extends Uint8Array {} as unknown as new (
+  memory: ArrayBufferLike,
+  byteOffset: number,
+  length: number,
+) => Buffer;
+Object.setPrototypeOf(EncodedMessage.prototype, Buffer.prototype);
+
+/** A DataView over exactly the bytes of `buf`. */
+function viewOf(buf: Uint8Array): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/** "10=" as the low three bytes of a little-endian word. */
+const CHECKSUM_TAG = 0x31 | (0x30 << 8) | (EQ << 16);
 
 const POW10 = Array.from({ length: 19 }, (_, i) => 10 ** i);
 /**

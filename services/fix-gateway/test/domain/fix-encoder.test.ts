@@ -34,6 +34,21 @@ describe("FixEncoder", () => {
     expect(text(out)).toBe(text(frame("35=3|58=bad?value ?")));
   });
 
+  // finish() makes its view with a constructor of its own (cheaper than Buffer#subarray):
+  // it must still be a Buffer in every way a caller may use one.
+  it("returns a Buffer that Buffer's methods and checks take as one", () => {
+    const out = new FixEncoder().start("0").int(34, 9).finish();
+    const expected = frame("35=0|34=9");
+    expect(Buffer.isBuffer(out)).toBe(true);
+    expect(out).toBeInstanceOf(Buffer);
+    expect(out.toString("latin1")).toBe(expected.toString("latin1"));
+    expect(out.equals(expected)).toBe(true);
+    expect(Buffer.compare(out, expected)).toBe(0);
+    expect(out.subarray(0, 2).toString("latin1")).toBe("8=");
+    expect(out.readUInt8(0)).toBe(0x38);
+    expect(Buffer.concat([out, out]).length).toBe(2 * expected.length);
+  });
+
   it("grows past its first buffer", () => {
     const e = new FixEncoder("FIX.4.4", 256);
     const out = e.start("0").string(58, "x".repeat(10_000)).finish();
@@ -50,6 +65,44 @@ describe("FixEncoder", () => {
       expect({ n, status: parser.parse(out, 0, out.length) }).toEqual({ n, status: ParseStatus.Message });
       expect(parser.message.length(58)).toBe(n);
     }
+  });
+
+  // finish() stores "8=<BeginString><SOH>9=" as whole words padded at the front: each
+  // remainder of its length by 4, with BodyLengths of one to four digits, must leave the
+  // digits and the body's first bytes as they were.
+  it.each(["FIX.4.4", "FIXT.1.1", "FIX.5.0SP", "FIX.5.0SP2", "FIX.4.4.4.4.4.44"])(
+    "frames a message with BeginString %s whatever its BodyLength",
+    (begin) => {
+      const e = new FixEncoder(begin);
+      for (const n of [0, 1, 5, 50, 500, 5000]) {
+        const body = n === 0 ? "35=0" : `35=0|58=${"x".repeat(n)}`;
+        e.start("0");
+        if (n > 0) e.string(58, "x".repeat(n));
+        expect(text(e.finish())).toBe(text(frame(body, { begin })));
+      }
+    },
+  );
+
+  it("refuses a BeginString longer than the parser takes (16 bytes)", () => {
+    expect(() => new FixEncoder("FIX.4.4.4.4.4.444")).toThrow(RangeError);
+  });
+
+  // int() writes an int32 directly and clamps anything else: both sides of the line.
+  it.each([
+    [0, "0"],
+    [-0, "0"],
+    [7, "7"],
+    [-7, "-7"],
+    [2 ** 31 - 1, "2147483647"],
+    [-(2 ** 31), "-2147483648"],
+    [2 ** 31, "2147483648"],
+    [-(2 ** 31) - 1, "-2147483649"],
+    [1.9, "1"],
+    [-1.9, "-1"],
+    [2 ** 53, "9007199254740991"],
+  ])("writes the integer %d as %s", (value, expected) => {
+    const out = new FixEncoder().start("D").int(38, value).finish();
+    expect(text(out)).toBe(text(frame(`35=D|38=${expected}`)));
   });
 
   it("writes nonsense numbers as numbers, never as an empty or endless field", () => {
