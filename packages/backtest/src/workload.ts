@@ -80,23 +80,20 @@ function emptyBatch(capacity: number): Batch {
   };
 }
 
+/** A copy of `a` in an array of `n` elements (n >= a.length), of the same kind. */
+function widened<T extends Uint8Array | Float64Array>(a: T, n: number): T {
+  const wider = new (a.constructor as new (n: number) => T)(n);
+  wider.set(a);
+  return wider;
+}
+
 function grow(w: Batch): void {
   const n = w.kind.length * 2;
-  const k = new Uint8Array(n);
-  k.set(w.kind);
-  w.kind = k;
-  const id = new Float64Array(n);
-  id.set(w.id);
-  w.id = id;
-  const s = new Uint8Array(n);
-  s.set(w.side);
-  w.side = s;
-  const p = new Float64Array(n);
-  p.set(w.price);
-  w.price = p;
-  const q = new Float64Array(n);
-  q.set(w.qty);
-  w.qty = q;
+  w.kind = widened(w.kind, n);
+  w.id = widened(w.id, n);
+  w.side = widened(w.side, n);
+  w.price = widened(w.price, n);
+  w.qty = widened(w.qty, n);
 }
 
 /** Parses one non-empty `row` (file line `line`) into slot `i` of `w`; a `WorkloadError` names the line. */
